@@ -1,0 +1,3 @@
+"""phasegate: executable rollout plans with gates, automatic rollback and crash-safe resume."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,246 @@
+"""The ``file`` check: a path exists (or not), and its size, digest, content or entries.
+
+Plan syntax::
+
+    - file: ${TARGET}/app.txt            # relative paths are relative to the plan's directory
+      expect:
+        exists: true                     # default; `exists: false` or `absent: true` for "gone"
+        kind: file                       # file | dir
+        min_size: 1                      # bytes, files only
+        sha256: 9f86d081...              # hex digest of the content, files only
+        contains: "ready"                # text the file must contain, files only
+    - file: docs/specs/PROOF-001/
+      expect: {count: 8}                 # entries of a directory: a number or a comparison
+    - file: gate_logs/
+      expect: {glob: "*.log", count: {">=": 1}}   # `glob` alone means at least one match
+
+``count`` counts every entry of the directory (hidden ones included) matching ``glob``
+(default ``*``; ``**/*.log`` descends). A missing path or a mismatch is ``failed``; a path that
+cannot be read (permissions) is ``error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import stat
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from phasegate.checks._support import comparison, expand_all, resolve_path, time_limit, words
+from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.compare import matches
+from phasegate.plan.types import Model
+
+_CHUNK = 1 << 20
+
+
+class FileExpect(Model):
+    exists: bool | None = Field(
+        None, description="the path must exist (true, the default) or must not exist (false)"
+    )
+    absent: bool | None = Field(None, description="same as exists: false")
+    kind: Literal["file", "dir"] | None = Field(
+        None, description="the path must be a regular file or a directory"
+    )
+    min_size: int | None = Field(None, ge=0, description="minimum size in bytes (files)")
+    sha256: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$", description="hex SHA-256 of the content (files)"
+    )
+    contains: str | None = Field(None, description="text the file must contain (files)")
+    count: Any = Field(
+        None,
+        description="number of directory entries matching `glob`: a number or a comparison "
+        "such as {'>=': 8}",
+    )
+    glob: str | None = Field(
+        None, min_length=1, description="pattern for `count` (default `*`); alone: count >= 1"
+    )
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | dict):
+            raise ValueError("count must be a number or a comparison such as {'>=': 8}")
+        return comparison(value, "count")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> FileExpect:
+        if self.absent is not None and self.exists is not None and self.absent == self.exists:
+            raise ValueError("`absent` and `exists` contradict each other; keep one")
+        if self.wants_absent():
+            others = [
+                name
+                for name in ("kind", "min_size", "sha256", "contains", "count", "glob")
+                if getattr(self, name) is not None
+            ]
+            if others:
+                raise ValueError(f"a path expected to be absent cannot also expect {others[0]}")
+        return self
+
+    def wants_absent(self) -> bool:
+        return self.absent is True or self.exists is False
+
+    def expected_count(self) -> Any:
+        if self.count is not None:
+            return self.count
+        return {">=": 1} if self.glob is not None else None
+
+
+class FileCheck(CheckSpec):
+    """A path on this machine: existence, type, size, SHA-256, content, directory entries."""
+
+    kind: ClassVar[str] = "file"
+
+    file: str = Field(
+        min_length=1, description="path to check; ${VAR}s expand; relative to the plan's directory"
+    )
+    expect: FileExpect = Field(default_factory=FileExpect, description="what must hold")
+
+    def describe(self) -> str:
+        return self.name or f"file {self.file}"
+
+    def expectation(self) -> str:
+        e = self.expect
+        if e.wants_absent():
+            return "absent"
+        parts: list[str] = [e.kind or "exists"]
+        if e.min_size is not None:
+            parts.append(f"at least {e.min_size} bytes")
+        if e.sha256 is not None:
+            parts.append(f"sha256 {e.sha256[:12]}…")
+        if e.contains is not None:
+            parts.append(f"contains {e.contains!r}")
+        if e.expected_count() is not None:
+            parts.append(f"{e.glob or '*'} entries {words(e.expected_count())}")
+        return ", ".join(parts)
+
+    async def evaluate(self, ctx: CheckContext) -> Observation:
+        path = resolve_path(ctx, self.file)
+        contains = None if self.expect.contains is None else ctx.expand(self.expect.contains)
+        count = expand_all(self.expect.expected_count(), ctx.expand)
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self._inspect, path, contains, count), time_limit(self, ctx)
+            )
+        except TimeoutError:
+            return Observation(
+                "error",
+                {"path": path},
+                f"{path}: could not inspect within {time_limit(self, ctx):g}s",
+            )
+
+    def _inspect(self, path: str, contains: str | None, count: Any) -> Observation:
+        expect = self.expect
+        observed: dict[str, Any] = {"path": path}
+        try:
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            observed["exists"] = False
+            if expect.wants_absent():
+                return Observation("passed", observed, f"{path} is absent, as expected")
+            return Observation("failed", observed, f"expected {path} to exist; it does not")
+        except OSError as exc:
+            return Observation("error", observed, f"cannot stat {path}: {exc.strerror}")
+        is_dir = stat.S_ISDIR(info.st_mode)
+        found = "dir" if is_dir else "file" if stat.S_ISREG(info.st_mode) else "other"
+        observed.update(exists=True, kind=found)
+        if not is_dir:
+            observed["size"] = info.st_size
+        if expect.wants_absent():
+            return Observation("failed", observed, f"expected {path} to be absent; found a {found}")
+        if expect.kind is not None and found != expect.kind:
+            return Observation(
+                "failed", observed, f"expected {path} to be a {expect.kind}; found a {found}"
+            )
+        needs_file = [
+            name
+            for name, value in (
+                ("min_size", expect.min_size),
+                ("sha256", expect.sha256),
+                ("contains", contains),
+            )
+            if value is not None
+        ]
+        if needs_file and found != "file":
+            return Observation(
+                "failed", observed, f"{path} is a {found}; {needs_file[0]} needs a regular file"
+            )
+        if count is not None and not is_dir:
+            return Observation(
+                "failed", observed, f"{path} is a {found}; counting entries needs a directory"
+            )
+        try:
+            return self._compare(path, info, contains, count, observed)
+        except OSError as exc:
+            return Observation("error", observed, f"cannot read {path}: {exc.strerror or exc}")
+
+    def _compare(
+        self,
+        path: str,
+        info: os.stat_result,
+        contains: str | None,
+        count: Any,
+        observed: dict[str, Any],
+    ) -> Observation:
+        expect = self.expect
+        if expect.min_size is not None and info.st_size < expect.min_size:
+            return Observation(
+                "failed",
+                observed,
+                f"expected {path} to have at least {expect.min_size} bytes; it has {info.st_size}",
+            )
+        if expect.sha256 is not None:
+            digest = _sha256(path)
+            observed["sha256"] = digest
+            if digest != expect.sha256.lower():
+                return Observation(
+                    "failed",
+                    observed,
+                    f"expected {path} to have sha256 {expect.sha256.lower()}; it has {digest}",
+                )
+        if contains is not None:
+            observed["contains"] = _contains(path, contains.encode())
+            if not observed["contains"]:
+                return Observation(
+                    "failed", observed, f"expected {path} to contain {contains!r}; it does not"
+                )
+        if count is not None:
+            pattern = expect.glob or "*"
+            observed["glob"] = pattern
+            observed["count"] = sum(1 for _ in Path(path).glob(pattern))
+            if not matches(observed["count"], count):
+                return Observation(
+                    "failed",
+                    observed,
+                    f"expected {words(count)} entries matching {pattern!r} in {path}; "
+                    f"found {observed['count']}",
+                )
+        return Observation("passed", observed, f"{path}: {self.expectation()}")
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _contains(path: str, needle: bytes) -> bool:
+    # Chunks overlap by len(needle) - 1 bytes so a match across a chunk border is not missed.
+    if not needle:
+        return True
+    tail = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            window = tail + chunk
+            if needle in window:
+                return True
+            tail = window[-(len(needle) - 1) :] if len(needle) > 1 else b""
+    return False

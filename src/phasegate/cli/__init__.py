@@ -1,0 +1,122 @@
+"""The ``phasegate`` command. Verbs load lazily so that ``--version`` and ``--help`` stay fast."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from phasegate import __version__
+
+VERBS: dict[str, tuple[str, str]] = {
+    "validate": ("phasegate.cli.plans", "validate"),
+    "plan": ("phasegate.cli.plans", "plan_cmd"),
+    "schema": ("phasegate.cli.plans", "schema"),
+    "run": ("phasegate.cli.runs", "run"),
+    "resume": ("phasegate.cli.runs", "resume"),
+    "abort": ("phasegate.cli.runs", "abort"),
+    "rollback": ("phasegate.cli.runs", "rollback"),
+    "approve": ("phasegate.cli.runs", "approve"),
+    "status": ("phasegate.cli.read", "status"),
+    "history": ("phasegate.cli.read", "history"),
+    "logs": ("phasegate.cli.read", "logs"),
+    "report": ("phasegate.cli.read", "report"),
+    "check": ("phasegate.cli.read", "check"),
+}
+
+SHORT_HELP = {
+    "validate": "Check a plan without running anything.",
+    "plan": "Preview what a run would do (dry run).",
+    "schema": "Print the plan JSON Schema.",
+    "run": "Execute a plan.",
+    "resume": "Continue a paused, interrupted or crashed run.",
+    "abort": "Stop a run and roll it back.",
+    "rollback": "Roll back a run (also a finished, successful one).",
+    "approve": "Approve a manual gate of a run.",
+    "status": "Show a run's state.",
+    "history": "List runs.",
+    "logs": "Show the output logs of a run's steps.",
+    "report": "Write a run report (md, html, json).",
+    "check": "Verify the journal's own invariants.",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = VERBS.get(cmd_name)
+        if target is None:
+            return None
+        module = importlib.import_module(target[0])
+        command: click.Command = getattr(module, target[1])
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SHORT_HELP[name]) for name in VERBS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="phasegate")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False),
+    envvar="PHASEGATE_HOME",
+    default=".phasegate",
+    show_default=True,
+    help="Where runs are journaled ($PHASEGATE_HOME, else ./.phasegate).",
+)
+@click.pass_context
+def cli(ctx: click.Context, state_dir: str) -> None:
+    """phasegate: executable rollout plans with gates, automatic rollback and crash-safe resume.
+
+    \b
+    Exit codes of run/resume/rollback/abort:
+      0 succeeded   1 failed and rolled back cleanly   2 usage or plan error
+      3 rollback failed or incomplete   4 paused, waiting for a human   130 interrupted
+    """
+    ctx.obj = {"state_dir": state_dir}
+
+
+def main(argv: list[str] | None = None) -> None:
+    from phasegate.errors import PhasegateError
+
+    try:
+        code = cli.main(args=argv, prog_name="phasegate", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except PhasegateError as exc:
+        click.echo(click.style("error: ", fg="red", bold=True) + exc.render(), err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:
+        if os.environ.get("PHASEGATE_DEBUG"):
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "  this is a bug in phasegate; rerun with PHASEGATE_DEBUG=1 for a traceback",
+            err=True,
+        )
+        sys.exit(70)
+
+
+def state_dir(ctx: click.Context) -> str:
+    obj: dict[str, Any] = ctx.find_root().obj or {}
+    return str(obj.get("state_dir", ".phasegate"))

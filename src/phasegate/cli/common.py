@@ -1,0 +1,61 @@
+"""Helpers shared by the CLI verbs."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from phasegate.errors import UsageError
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+var_option = click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="K=V",
+    help="Override a plan variable (repeatable).",
+)
+
+
+def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--var {pair!r} is not K=V", hint="e.g. --var TARGET=./site")
+        out[name.strip()] = value
+    return out
+
+
+def open_store(ctx: click.Context) -> Any:
+    from phasegate.cli import state_dir
+    from phasegate.store.sqlite import SqliteStore
+
+    return SqliteStore(Path(state_dir(ctx)))
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def actor() -> str:
+    """Who is acting, for the audit trail."""
+    user = os.environ.get("PHASEGATE_ACTOR") or os.environ.get("USER") or "unknown"
+    import socket
+
+    return f"{user}@{socket.gethostname()}"
+
+
+def exit_for(status: str) -> int:
+    from phasegate.engine.state import EXIT_CODES
+
+    return EXIT_CODES.get(status, 1)
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,155 @@
+"""Read verbs: status, history, logs, report, check. None of them changes a run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from phasegate.cli.common import emit_json, json_option, open_store
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+@click.command()
+@click.argument("run_ref", metavar="RUN", default="last")
+@json_option
+@click.pass_context
+def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
+    """Show RUN's state (default: the latest run): phases, steps, gates, rollback."""
+    from phasegate.durations import format_duration
+    from phasegate.report.data import build
+
+    data = build(open_store(ctx), run_ref)
+    if as_json:
+        emit_json(data)
+        return
+    run = data["run"]
+    click.echo(f"run {run['id']}  plan {run['plan']}  {run['status'].upper()}")
+    click.echo(f"  started {_when(run['started_at'])}  by {run['user']} on {run['host']}"
+               f"  duration {format_duration(run['duration'])}")
+    for phase in data["phases"]:
+        click.echo(f"  phase {phase['id']}: {phase['status']}")
+        for item in phase["items"]:
+            took = format_duration(item.get("duration")) if item.get("duration") is not None else ""
+            msg = f"  {item['message']}" if item.get("message") and item["status"] not in (
+                "succeeded", "passed") else ""
+            click.echo(f"    {item['kind']:<5} {item['key']:<40} {item['status']:<18} {took}"
+                       f"{msg}")
+    if data["failure"]:
+        click.echo(f"  failure: {data['failure'].get('message')}")
+    if data["pause"]:
+        click.echo(f"  paused: {data['pause'].get('message')}")
+    rb = data["rollback"]
+    if rb:
+        budget = f" / budget {format_duration(rb['budget'])}" if rb.get("budget") else ""
+        click.echo(f"  rollback: {rb.get('status') or 'in progress'} in "
+                   f"{format_duration(rb.get('duration'))}{budget}"
+                   f"{' (OVERRUN)' if rb.get('overrun') else ''}")
+        for action in rb["actions"]:
+            click.echo(f"    {action['kind']:<8} {action['key']:<40} {action['status']}")
+    for warning in data["warnings"]:
+        click.echo(click.style(f"  warning: {warning['message']}", fg="yellow"))
+
+
+@click.command()
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--plan", "plan_name", default=None, help="Only runs of this plan.")
+@click.option("--status", "status_filter", default=None, help="Only runs in this status.")
+@json_option
+@click.pass_context
+def history(ctx: click.Context, limit: int, plan_name: str | None, status_filter: str | None,
+            as_json: bool) -> None:
+    """List runs, newest first."""
+    from phasegate.durations import format_duration
+
+    records = open_store(ctx).list_runs(limit=limit, plan=plan_name, status=status_filter)
+    if as_json:
+        emit_json([r.as_dict() for r in records])
+        return
+    if not records:
+        click.echo("no runs")
+        return
+    for r in records:
+        took = format_duration(r.finished_at - r.created_at) if r.finished_at else "-"
+        click.echo(f"{r.id}  {r.plan_name:<24} {r.status:<16} {_when(r.created_at)}  {took}")
+
+
+@click.command()
+@click.argument("run_ref", metavar="RUN", default="last")
+@click.argument("item", required=False)
+@json_option
+@click.pass_context
+def logs(ctx: click.Context, run_ref: str, item: str | None, as_json: bool) -> None:
+    """Show the logs of RUN's steps (all, or those whose key contains ITEM)."""
+    from phasegate.report.data import build
+
+    data = build(open_store(ctx), run_ref)
+    entries: list[dict[str, Any]] = []
+    for phase in data["phases"]:
+        entries.extend(i for i in phase["items"] if i.get("log"))
+    if data["rollback"]:
+        entries.extend(i for i in data["rollback"]["actions"] if i.get("log"))
+    if item:
+        entries = [e for e in entries if item in e["key"]]
+        if not entries:
+            from phasegate.errors import UsageError
+
+            raise UsageError(f"no log for {item!r} in run {data['run']['id']}",
+                             hint="`phasegate status RUN` lists item keys")
+    out = []
+    for entry in entries:
+        path = Path(entry["log"])
+        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        out.append({"key": entry["key"], "path": str(path), "text": text})
+    if as_json:
+        emit_json(out)
+        return
+    for entry in out:
+        click.echo(click.style(f"── {entry['key']} ({entry['path']})", fg="cyan"))
+        click.echo(entry["text"], nl=False)
+
+
+@click.command()
+@click.argument("run_ref", metavar="RUN", default="last")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file instead of stdout.")
+@click.pass_context
+def report(ctx: click.Context, run_ref: str, fmt: str, output: str | None) -> None:
+    """Write a report of RUN fit for a change ticket: identity, phases, steps, gates with
+    expectations and observed values, triggers, rollback duration vs budget, warnings."""
+    from phasegate.report.data import build
+    from phasegate.report.render import render
+
+    text = render(build(open_store(ctx), run_ref), fmt)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@json_option
+@click.pass_context
+def check(ctx: click.Context, as_json: bool) -> None:
+    """Verify the journal: events form valid state-machine paths and the materialized state
+    equals their replay. Exit 0 when OK, 1 on any violation."""
+    from phasegate.store.invariants import check_store
+
+    result = check_store(open_store(ctx))
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"{result['runs']} runs, {result['events']} events, schema "
+                   f"v{result['schema_version']}: {'OK' if result['ok'] else 'VIOLATIONS'}")
+        for v in result["violations"]:
+            click.echo(f"  run {v['run']}: {v['what']}")
+    if not result["ok"]:
+        raise click.exceptions.Exit(1)

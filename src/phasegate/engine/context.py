@@ -1,0 +1,100 @@
+"""Everything a run's side effects need, assembled once per process."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from phasegate.checks.base import CheckContext
+from phasegate.engine.console import Console
+from phasegate.engine.state import RunState
+from phasegate.executors.base import Executor
+from phasegate.masking import Masker
+from phasegate.plan.loader import LoadedPlan
+from phasegate.plan.model import Plan
+from phasegate.plan.variables import Variables
+
+DEFAULT_CHECK_TIMEOUT = 60.0
+
+
+def safe_name(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key).strip("_") or "item"
+
+
+@dataclass
+class RunContext:
+    loaded: LoadedPlan
+    run_id: str
+    run_dir: Path
+    variables: Variables
+    masker: Masker
+    executor: Executor
+    console: Console
+    max_parallel: int | None = None
+    base_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.base_env:
+            self.base_env = {**os.environ, **self.variables.values}
+
+    @property
+    def plan(self) -> Plan:
+        return self.loaded.plan
+
+    @property
+    def plan_dir(self) -> str:
+        return str(self.loaded.plan_dir)
+
+    def shell(self, override: str | None = None) -> list[str]:
+        return shlex.split(override or self.plan.defaults.shell)
+
+    def log_path(self, key: str) -> Path:
+        return self.run_dir / "logs" / f"{safe_name(key)}.log"
+
+    def output_path(self, key: str) -> Path:
+        return self.run_dir / "outputs" / f"{safe_name(key)}.env"
+
+    def activation(self, state: RunState) -> dict[str, Any]:
+        steps: dict[str, Any] = {}
+        checks: dict[str, Any] = {}
+        for key, item in state.items.items():
+            short = key.split("/", 1)[-1]
+            if item.kind == "step":
+                entry = {
+                    "status": item.status,
+                    "exit_code": item.exit_code if item.exit_code is not None else -1,
+                    "outputs": item.data.get("outputs", {}),
+                    "phase": item.phase or "",
+                }
+                steps[key] = entry
+                steps.setdefault(short, entry)
+            elif item.kind in ("gate", "verify"):
+                entry = {
+                    "passed": item.status in ("passed", "warned"),
+                    "status": item.status,
+                    "observed": item.data.get("observed"),
+                }
+                checks[key] = entry
+                checks.setdefault(short.removeprefix("gate:"), entry)
+        return {
+            "vars": dict(self.variables.values),
+            "steps": steps,
+            "checks": checks,
+            "run": {"id": self.run_id, "status": state.status},
+        }
+
+    def check_context(self, state: RunState) -> CheckContext:
+        return CheckContext(
+            executor=self.executor,
+            masker=self.masker,
+            plan_dir=self.plan_dir,
+            env=self.base_env,
+            expand=self.variables.expand,
+            shell=self.shell(),
+            activation=lambda: self.activation(state),
+            timeout=self.plan.defaults.timeout or DEFAULT_CHECK_TIMEOUT,
+        )

@@ -1,0 +1,181 @@
+"""The engine's decisions: given the plan and the state, what happens next.
+
+``decide`` is pure. The runner executes the commands it returns, journals what happened and
+asks again. Keys: a step is ``phase/step``, a gate ``phase/gate:id``, a step's undo
+``undo:phase/step``, a phase's rollback action ``rollback:phase/N``, a rollback verification
+``verify:id``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from phasegate.engine.state import ITEM_DONE, RunState
+from phasegate.plan.model import Phase, Plan, gate_ids, step_ids
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: str  # start_phase | finish_phase | run_step | run_gate | run_undo | run_verify
+    #            | start_rollback | finish_rollback | pause | finish
+    key: str = ""
+    phase: str | None = None
+    data: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict(self.data).get(name, default)
+
+
+def step_key(phase: str, step: str) -> str:
+    return f"{phase}/{step}"
+
+
+def gate_key(phase: str, gate: str) -> str:
+    return f"{phase}/gate:{gate}"
+
+
+def phase_items(phase: Phase) -> list[tuple[str, str, int]]:
+    """(key, kind, index) of a phase's steps then gates, in execution order."""
+    items = [(step_key(phase.id, s), "step", i) for i, s in enumerate(step_ids(phase))]
+    items += [(gate_key(phase.id, g), "gate", i) for i, g in enumerate(gate_ids(phase.gates))]
+    return items
+
+
+def failure_action(plan: Plan, state: RunState) -> str:
+    assert state.failure is not None
+    return str(state.failure.get("action") or plan.on_failure)
+
+
+def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Command]:
+    if state.status not in ("running", "rolling_back"):
+        return []
+    if state.mode == "rollback":
+        return _decide_rollback(plan, state, inflight)
+    if state.failure is not None:
+        if inflight:
+            return []  # drain: in-flight steps finish (and are undone) before we unwind
+        action = failure_action(plan, state)
+        if action in ("rollback", "abort"):
+            closing = _close_phases(plan, state)
+            if closing:
+                return closing
+        if action == "rollback":
+            return [Command("start_rollback", data=(("order", rollback_order(plan, state)),))]
+        if action == "pause":
+            return [Command("pause", data=(("reason", "failure"),))]
+        return [Command("finish", data=(("status", "failed"),))]
+    unknown = [k for k, i in state.items.items() if i.status == "unknown"]
+    if unknown:
+        return [] if inflight else [Command("pause", data=(("reason", "unknown"),
+                                                          ("items", tuple(unknown))))]
+    commands: list[Command] = []
+    awaiting: list[str] = []
+    running = [p for p in plan.phases if state.phases[p.id].status == "running"]
+    for phase in running:
+        nxt = _next_item(phase, state)
+        if nxt is None:
+            commands.append(Command("finish_phase", phase=phase.id))
+            continue
+        key, kind, _ = nxt
+        if key in inflight:
+            continue
+        item = state.items.get(key)
+        if item is not None and item.status == "awaiting_approval":
+            awaiting.append(key)
+            continue
+        commands.append(Command("run_step" if kind == "step" else "run_gate", key, phase.id))
+    slots = plan.max_parallel - len(running)
+    for phase in plan.phases:
+        if slots <= 0:
+            break
+        if state.phases[phase.id].status == "pending" and all(
+            state.phases[n].status == "succeeded" for n in phase.needs
+        ):
+            commands.append(Command("start_phase", phase=phase.id))
+            slots -= 1
+    if commands or inflight:
+        return commands
+    if awaiting:
+        return [Command("pause", data=(("reason", "approval"), ("items", tuple(awaiting))))]
+    if all(p.status == "succeeded" for p in state.phases.values()):
+        return [Command("finish", data=(("status", "succeeded"),))]
+    return [Command("pause", data=(("reason", "blocked"),))]  # pragma: no cover - defensive
+
+
+def _close_phases(plan: Plan, state: RunState) -> list[Command]:
+    """Phases still running when the run failed: the failing one is closed last (newest)."""
+    assert state.failure is not None
+    failed_item = state.items.get(str(state.failure.get("item")))
+    failed_phase = failed_item.phase if failed_item is not None else None
+    running = [p.id for p in plan.phases if state.phases[p.id].status == "running"]
+    running.sort(key=lambda pid: pid == failed_phase)
+    return [
+        Command("finish_phase", phase=pid,
+                data=(("status", "failed" if pid == failed_phase else "stopped"),))
+        for pid in running
+    ]
+
+
+def _next_item(phase: Phase, state: RunState) -> tuple[str, str, int] | None:
+    for key, kind, index in phase_items(phase):
+        item = state.items.get(key)
+        if item is None or item.status not in ITEM_DONE:
+            return key, kind, index
+    return None
+
+
+def _decide_rollback(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Command]:
+    assert state.rollback is not None
+    if inflight:
+        return []
+    order = [entry["key"] for entry in state.rollback["order"]]
+    unknown = [k for k in order if state.items[k].status == "unknown"]
+    if unknown:
+        return [Command("pause", data=(("reason", "unknown"), ("items", tuple(unknown))))]
+    for key in order:
+        if state.items[key].status in ("pending", "running", "retrying"):
+            return [Command("run_undo", key)]
+    for check_id in gate_ids(plan.verify_rollback, "verify"):
+        key = f"verify:{check_id}"
+        item = state.items.get(key)
+        if item is None or item.status not in ITEM_DONE:
+            return [Command("run_verify", key)]
+    failed = [
+        k for k, i in state.items.items()
+        if (k.startswith(("undo:", "rollback:", "verify:"))) and i.status in ("failed", "error")
+    ]
+    status = "rollback_failed" if failed else "rolled_back"
+    return [Command("finish_rollback", data=(("status", status),))]
+
+
+def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
+    """Everything to unwind, newest first.
+
+    Phases are unwound in reverse order of completion (a phase still running or failed counts
+    as the newest); within a phase, the undo of each completed step, newest first, then the
+    phase's own ``rollback`` actions in the order written.
+    """
+    started = [p for p in state.phases.values() if p.start_seq is not None]
+    started.sort(
+        key=lambda p: (p.end_seq is None, p.end_seq or 0, p.start_seq or 0), reverse=True
+    )
+    position = {key: i for i, key in enumerate(state.completed)}
+    order: list[dict[str, Any]] = []
+    for phase_state in started:
+        phase = plan.phase(phase_state.id)
+        ids = step_ids(phase)
+        done = [
+            (position[step_key(phase.id, sid)], sid, step)
+            for sid, step in zip(ids, phase.steps, strict=True)
+            if step_key(phase.id, sid) in position
+        ]
+        for _, sid, step in sorted(done, key=lambda t: t[0], reverse=True):
+            if step.undo is not None:
+                order.append({"key": f"undo:{step_key(phase.id, sid)}", "kind": "undo",
+                              "phase": phase.id, "name": step.undo.name or f"undo {sid}"})
+        for index, action in enumerate(phase.rollback):
+            order.append({"key": f"rollback:{phase.id}/{index + 1}", "kind": "rollback",
+                          "phase": phase.id, "name": action.name or f"rollback {index + 1}"})
+    return tuple(order)

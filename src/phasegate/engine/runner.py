@@ -1,0 +1,355 @@
+"""The runner: executes what ``decide`` asks for, journals what happened, asks again.
+
+One asyncio loop per process. Every journal write happens on the loop's thread, so the run has
+exactly one writer. Steps journal their start durably before their command is spawned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from typing import Any
+
+from phasegate.checks.manual import ManualCheck
+from phasegate.engine.actions import describe_command, run_action
+from phasegate.engine.context import RunContext
+from phasegate.engine.decide import Command, decide
+from phasegate.engine.gates import evaluate_gate, gate_record
+from phasegate.engine.state import RunState
+from phasegate.engine.targets import Targets
+from phasegate.engine.triggers import TriggerWatch
+from phasegate.expr import ExprError, truthy
+from phasegate.store.sqlite import SqliteStore
+
+REQUEST_POLL = 0.2
+
+
+class Runner:
+    def __init__(self, ctx: RunContext, store: SqliteStore, state: RunState) -> None:
+        self.ctx = ctx
+        self.store = store
+        self.state = state
+        self.targets = Targets(ctx.plan)
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.wake = asyncio.Event()
+        self.triggers: TriggerWatch | None = None
+        self._interrupted: int | None = None
+        self._last_poll = 0.0
+        self._budget_warned = False
+
+    # -- journal ---------------------------------------------------------------------------
+    def journal(self, etype: str, data: dict[str, Any], *, durable: bool = False) -> None:
+        self.journal_many([(etype, data)], durable=durable)
+
+    def journal_many(self, events: list[tuple[str, dict[str, Any]]], *, durable: bool) -> None:
+        now = time.time()
+        masked = [(etype, self.ctx.masker.data(data), now) for etype, data in events]
+        self.store.append(self.state, masked, durable=durable)
+
+    # -- main loop -------------------------------------------------------------------------
+    async def drive(self) -> str:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+        if self.state.mode == "forward" and self.state.status == "running":
+            self.triggers = TriggerWatch(self)
+            self.triggers.start()
+        try:
+            await self._loop()
+        finally:
+            if self.triggers is not None:
+                await self.triggers.stop()
+            for task in self.tasks.values():
+                task.cancel()
+            if self.tasks:
+                await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+        return self.state.status
+
+    def _on_signal(self, sig: int) -> None:
+        self._interrupted = sig
+        self.wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            if self._interrupted is not None:
+                await self._interrupt()
+                return
+            self._poll_requests()
+            self._check_budget()
+            if self.state.failure is not None:
+                self._cancel_gates()
+            commands = decide(self.ctx.plan, self.state, self.tasks.keys())
+            immediate = False
+            for command in commands:
+                immediate |= self._dispatch(command)
+            if self.state.status not in ("running", "rolling_back"):
+                return
+            if immediate:
+                continue
+            self.wake.clear()
+            waiters: list[asyncio.Future[Any]] = [*self.tasks.values()]
+            waiters.append(asyncio.ensure_future(self.wake.wait()))
+            done, _ = await asyncio.wait(
+                waiters, timeout=REQUEST_POLL, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiters[-1].cancel()
+            for key, task in list(self.tasks.items()):
+                if task.done():
+                    del self.tasks[key]
+                    if not task.cancelled() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+
+    def _dispatch(self, command: Command) -> bool:
+        """Handle one command; True when it changed state synchronously."""
+        kind = command.kind
+        console = self.ctx.console
+        if kind == "start_phase":
+            self.journal("phase.started", {"phase": command.phase})
+            console.phase(str(command.phase), "running")
+            return True
+        if kind == "finish_phase":
+            status = str(command.get("status", "succeeded"))
+            self.journal("phase.finished", {"phase": command.phase, "status": status})
+            console.phase(str(command.phase), status)
+            return True
+        if kind in ("run_step", "run_gate", "run_undo", "run_verify"):
+            coro = {
+                "run_step": self._run_step,
+                "run_gate": self._run_gate,
+                "run_undo": self._run_undo,
+                "run_verify": self._run_verify,
+            }[kind](command.key)
+            self.tasks[command.key] = asyncio.ensure_future(coro)
+            return False
+        if kind == "start_rollback":
+            return self._start_rollback(command)
+        if kind == "finish_rollback":
+            self._finish_rollback(str(command.get("status")))
+            return True
+        if kind == "pause":
+            reason = str(command.get("reason"))
+            items = list(command.get("items", ()))
+            self.journal_many([*self._halt_triggers(), ("run.paused", {
+                "reason": reason, "items": items,
+                "message": self._pause_message(reason, items)})], durable=False)
+            console.note(f"⏸ paused ({reason}): {self._pause_message(reason, items)}", "cyan")
+            return True
+        if kind == "finish":
+            status = str(command.get("status"))
+            self.journal_many([*self._halt_triggers(), ("run.finished", {"status": status})],
+                              durable=True)
+            return True
+        raise AssertionError(f"unknown command {kind}")  # pragma: no cover
+
+    def _halt_triggers(self) -> list[tuple[str, dict[str, Any]]]:
+        return self.triggers.halt() if self.triggers is not None else []
+
+    def _pause_message(self, reason: str, items: list[str]) -> str:
+        if reason == "approval":
+            return f"waiting for approval of {', '.join(items)}"
+        if reason == "unknown":
+            return (f"outcome unknown after a crash: {', '.join(items)}; choose "
+                    "`resume --retry-step K`, `--skip-step K`, `--mark-done K` or `rollback`")
+        if reason == "failure" and self.state.failure:
+            return f"{self.state.failure.get('message')} (on_failure: pause)"
+        return reason
+
+    def _cancel_gates(self) -> None:
+        # Gates only observe; once the run has failed, their verdict no longer matters.
+        for key, task in self.tasks.items():
+            if "/gate:" in key:
+                task.cancel()
+
+    def _check_budget(self) -> None:
+        budget = self.ctx.plan.budget.duration
+        started = self.state.started_at
+        if budget and started and not self._budget_warned and time.time() - started > budget:
+            self._budget_warned = True
+            self.journal("warning", {"item": None,
+                                     "message": f"run exceeded its duration budget of {budget:g}s"})
+
+    def _poll_requests(self) -> None:
+        now = time.monotonic()
+        if now - self._last_poll < REQUEST_POLL:
+            return
+        self._last_poll = now
+        for request_id, kind, data in self.store.take_requests(self.state.run_id):
+            if kind == "abort" and self.state.mode == "forward" and not self.state.terminal:
+                self.journal("run.abort_requested", data)
+                self.ctx.console.note(f"abort requested by {data.get('by')}", "red")
+            elif kind == "approve" and not self.state.terminal:
+                self.journal("approval.granted", data)
+            self.store.consume_request(request_id)
+
+    async def _interrupt(self) -> None:
+        for task in self.tasks.values():
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.tasks.clear()
+        self.journal_many([*self._halt_triggers(),
+                           ("run.interrupted", {"signal": self._interrupted})], durable=True)
+        self.ctx.console.note("interrupted: `phasegate resume` continues this run", "yellow")
+
+    # -- rollback ----------------------------------------------------------------------------
+    def _start_rollback(self, command: Command) -> bool:
+        order = list(command.get("order"))
+        failure = self.state.failure or {}
+        reason = failure.get("message") or failure.get("reason") or "requested"
+        self.journal_many([*self._halt_triggers(), ("rollback.started", {
+            "order": order, "reason": reason, "budget": self.ctx.plan.budget.rollback})],
+            durable=True)
+        self.ctx.console.note(f"↩ rolling back ({len(order)} actions): {reason}", "yellow")
+        return True
+
+    def _finish_rollback(self, status: str) -> None:
+        assert self.state.rollback is not None
+        duration = time.time() - float(self.state.rollback["started_at"])
+        budget = self.ctx.plan.budget.rollback
+        overrun = budget is not None and duration > budget
+        events: list[tuple[str, dict[str, Any]]] = [
+            ("rollback.finished", {"status": status, "duration": round(duration, 6),
+                                   "budget": budget, "overrun": overrun}),
+        ]
+        if overrun:
+            events.append(("warning", {"item": None, "message":
+                                       f"rollback took {duration:.1f}s, over its budget of "
+                                       f"{budget:g}s"}))
+        events.append(("run.finished", {"status": status}))
+        self.journal_many(events, durable=True)
+        within = f" (budget {budget:g}s{', OVERRUN' if overrun else ''})" if budget else ""
+        color = "green" if status == "rolled_back" else "red"
+        self.ctx.console.note(f"↩ rollback {status} in {duration:.2f}s{within}", color)
+
+    # -- tasks -----------------------------------------------------------------------------
+    async def _run_step(self, key: str) -> None:
+        target = self.targets.step(key)
+        step, phase = target.step, target.phase
+        base = {"key": key, "kind": "step", "phase": phase.id, "name": step.label}
+        if step.when is not None:
+            try:
+                run_it = truthy(step.when, self.ctx.activation(self.state))
+            except ExprError as exc:
+                self._finish_step(base, "failed", message=f"when: {exc.message}")
+                return
+            if not run_it:
+                self.journal("item.finished", {**base, "status": "skipped",
+                                               "message": f"when: {step.when} is false"})
+                self.ctx.console.item("step", step.label, "skipped")
+                return
+        item = self.state.items.get(key)
+        attempt = item.attempt if item is not None else 0
+        while True:
+            attempt += 1
+            self.journal("item.started", {**base, "attempt": attempt,
+                                          "command": describe_command(step.run)}, durable=True)
+            self.ctx.console.started_item("step", step.label)
+            result = await run_action(
+                self.ctx, key, run=step.run, cwd=step.cwd, env=step.env,
+                timeout=step.timeout, shell=step.shell, attempt=attempt,
+            )
+            record = {**base, "attempt": attempt, "exit_code": result.process.exit_code,
+                      "duration": round(result.process.duration, 6), "log": result.log,
+                      "outputs": result.outputs, "message": result.message()}
+            if result.ok:
+                self.journal("item.finished", {**record, "status": "succeeded"})
+                self.ctx.console.item("step", step.label, "succeeded",
+                                      duration=result.process.duration)
+                return
+            if attempt <= step.retries:
+                delay = step.backoff * (2 ** (attempt - 1))
+                self.journal("item.finished", {**record, "status": "retrying", "delay": delay})
+                self.ctx.console.item("step", step.label, "retrying",
+                                      f"{result.message()}; next attempt in {delay:g}s")
+                await asyncio.sleep(delay)
+                continue
+            self._finish_step(record, "failed", message=result.message(),
+                              tolerated=step.continue_on_error)
+            return
+
+    def _finish_step(self, record: dict[str, Any], status: str, *, message: str,
+                     tolerated: bool = False) -> None:
+        phase = self.ctx.plan.phase(str(record["phase"]))
+        action = phase.on_failure or self.ctx.plan.on_failure
+        self.journal("item.finished", {**record, "status": status, "message": message,
+                                       "tolerated": tolerated, "action": action})
+        note = " (continue_on_error)" if tolerated else ""
+        self.ctx.console.item("step", str(record["name"]), status, message + note,
+                              duration=record.get("duration"))
+
+    async def _run_gate(self, key: str) -> None:
+        target = self.targets.gate(key)
+        check, phase = target.check, target.phase
+        base = {"key": key, "kind": "gate", "phase": phase.id, "name": check.describe()}
+        if isinstance(check, ManualCheck):
+            self._manual_gate(key, check, base)
+            return
+        started = time.time()
+        outcome = await evaluate_gate(check, self.ctx.check_context(self.state))
+        obs = outcome.observation
+        if obs.passed:
+            status = "passed"
+        elif check.severity == "warn":
+            status = "warned"
+        else:
+            status = obs.status
+        action = phase.on_failure or self.ctx.plan.on_failure
+        self.journal("item.finished", {**base, **gate_record(check, outcome), "status": status,
+                                       "started_at": started, "action": action})
+        self.ctx.console.item("gate", check.describe(), status,
+                              "" if obs.passed else obs.message, duration=outcome.duration)
+
+    def _manual_gate(self, key: str, check: ManualCheck, base: dict[str, Any]) -> None:
+        approvals = self.state.approvals.get(key, [])
+        if check.checked or len(approvals) >= check.approvers:
+            by = approvals or ["plan (checked)"]
+            self.journal("item.finished", {**base, "status": "passed", "observed":
+                                           {"approved_by": by},
+                                           "expectation": check.expectation(),
+                                           "message": f"approved by {', '.join(by)}"})
+            self.ctx.console.item("gate", check.describe(), "passed", f"approved by {by}")
+            return
+        self.journal("item.finished", {**base, "status": "awaiting_approval",
+                                       "expectation": check.expectation(),
+                                       "message": f"{len(approvals)}/{check.approvers} approvals"})
+        self.ctx.console.item("gate", check.describe(), "awaiting_approval",
+                              f"phasegate approve {self.state.run_id} --check {key}")
+
+    async def _run_undo(self, key: str) -> None:
+        action, phase_id, name = self.targets.undo(key)
+        base = {"key": key, "kind": "undo" if key.startswith("undo:") else "rollback",
+                "phase": phase_id, "name": name}
+        item = self.state.items[key]
+        attempt = item.attempt + 1
+        self.journal("item.started", {**base, "attempt": attempt,
+                                      "command": describe_command(action.run)}, durable=True)
+        self.ctx.console.started_item("undo", name)
+        result = await run_action(
+            self.ctx, key, run=action.run, cwd=action.cwd, env=action.env,
+            timeout=action.timeout, shell=action.shell, attempt=attempt,
+        )
+        status = "succeeded" if result.ok else "failed"
+        self.journal("item.finished", {**base, "status": status, "attempt": attempt,
+                                       "exit_code": result.process.exit_code,
+                                       "duration": round(result.process.duration, 6),
+                                       "log": result.log, "message": result.message()})
+        self.ctx.console.item("undo", name, status, "" if result.ok else result.message(),
+                              duration=result.process.duration)
+
+    async def _run_verify(self, key: str) -> None:
+        check = self.targets.verify(key)
+        started = time.time()
+        outcome = await evaluate_gate(check, self.ctx.check_context(self.state))
+        obs = outcome.observation
+        status = "passed" if obs.passed else ("warned" if check.severity == "warn" else obs.status)
+        self.journal("item.finished", {"key": key, "kind": "verify", "phase": None,
+                                       "name": check.describe(), **gate_record(check, outcome),
+                                       "status": status, "started_at": started})
+        self.ctx.console.item("verify", check.describe(), status,
+                              "" if obs.passed else obs.message, duration=outcome.duration)
+

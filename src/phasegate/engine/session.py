@@ -1,0 +1,352 @@
+"""Operations on runs, as the CLI (and later the server) performs them.
+
+Each function owns the run it touches for its duration (``claim``), and leaves the journal in a
+state another process can pick up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from phasegate.engine.console import Console
+from phasegate.engine.context import RunContext
+from phasegate.engine.runner import Runner
+from phasegate.engine.state import RunState
+from phasegate.engine.targets import Targets
+from phasegate.errors import PhasegateError, RunStateError, UsageError
+from phasegate.executors.base import Executor
+from phasegate.masking import Masker
+from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
+from phasegate.plan.variables import VariableError, Variables, resolve
+from phasegate.store.process import Owner
+from phasegate.store.sqlite import RunRecord, SqliteStore
+
+
+@dataclass
+class RunOptions:
+    overrides: dict[str, str] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    max_parallel: int | None = None
+    quiet: bool = False
+    show_output: bool = True
+    executor: Executor | None = None
+    console_stream: object | None = None
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+def run_dir(store: SqliteStore, run_id: str) -> Path:
+    return store.state_dir / "runs" / run_id
+
+
+def _variables(loaded: LoadedPlan, overrides: Mapping[str, str], builtins: dict[str, str]
+               ) -> Variables:
+    try:
+        return resolve(loaded.plan, overrides, builtins)
+    except VariableError as exc:
+        raise UsageError(str(exc), hint=exc.hint) from None
+
+
+def _builtins(loaded: LoadedPlan, store: SqliteStore, run_id: str) -> dict[str, str]:
+    return {
+        "RUN_ID": run_id,
+        "RUN_DIR": str(run_dir(store, run_id)),
+        "PLAN_DIR": str(loaded.plan_dir),
+        "PLAN_NAME": loaded.plan.name,
+        "STATE_DIR": str(store.state_dir),
+    }
+
+
+def _context(loaded: LoadedPlan, store: SqliteStore, run_id: str, variables: Variables,
+             options: RunOptions) -> RunContext:
+    masker = Masker(variables.secret_values())
+    console = Console(masker, quiet=options.quiet, show_output=options.show_output,
+                      stream=options.console_stream)  # type: ignore[arg-type]
+    if options.executor is None:
+        from phasegate.executors.local import LocalExecutor
+
+        executor: Executor = LocalExecutor()
+    else:
+        executor = options.executor
+    return RunContext(loaded=loaded, run_id=run_id, run_dir=run_dir(store, run_id),
+                      variables=variables, masker=masker, executor=executor, console=console,
+                      max_parallel=options.max_parallel)
+
+
+def _with_parallel(loaded: LoadedPlan, max_parallel: int | None) -> LoadedPlan:
+    if max_parallel is None:
+        return loaded
+    plan = loaded.plan.model_copy(update={"max_parallel": max_parallel})
+    return LoadedPlan(plan=plan, path=loaded.path, text=loaded.text, sha256=loaded.sha256,
+                      smap=loaded.smap, warnings=loaded.warnings)
+
+
+def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, str, bool]:
+    """Create and drive a run. Returns (run id, final status, created)."""
+    run_id = new_run_id()
+    builtins = _builtins(loaded, store, run_id)
+    variables = _variables(loaded, options.overrides, builtins)
+    masker = Masker(variables.secret_values())
+    public_overrides = {k: v for k, v in options.overrides.items() if k not in variables.secrets}
+    # The identity of a run is the plan *and* what was substituted into it.
+    identity = hashlib.sha256(
+        (loaded.sha256 + repr(sorted(options.overrides.items()))).encode()
+    ).hexdigest()
+    owner = Owner.me()
+    actual_id, created = store.create_run(
+        run_id=run_id, plan_name=loaded.plan.name, plan_path=str(loaded.path),
+        plan_sha256=identity, plan_text=masker.text(loaded.text),
+        lock_name=loaded.plan.lock_name, idempotency_key=options.idempotency_key,
+        options={"overrides": public_overrides, "secret_overrides": sorted(
+            k for k in options.overrides if k in variables.secrets),
+            "source_sha256": loaded.sha256, "max_parallel": options.max_parallel},
+        phases=[p.id for p in loaded.plan.phases], owner=owner, ts=time.time(),
+    )
+    if not created:
+        return actual_id, store.get_run(actual_id).status, False
+    directory = run_dir(store, run_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "plan.yaml").write_text(masker.text(loaded.text), encoding="utf-8")
+    ctx = _context(_with_parallel(loaded, options.max_parallel), store, run_id, variables,
+                   options)
+    state = store.load_state(run_id)
+    runner = Runner(ctx, store, state)
+    runner.journal("run.started", {"pid": owner.pid, "host": owner.host,
+                                   "user": _user(),
+                                   "plan_path": str(loaded.path),
+                                   "vars": variables.masked(), "cwd": os.getcwd()},
+                   durable=True)
+    ctx.console.headline(f"run {run_id}: plan {loaded.plan.name} ({len(loaded.plan.phases)} "
+                         "phases)")
+    return run_id, _drive(runner, store, owner), True
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return os.environ.get("PHASEGATE_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def _drive(runner: Runner, store: SqliteStore, owner: Owner) -> str:
+    try:
+        return asyncio.run(runner.drive())
+    finally:
+        store.release(runner.state.run_id, owner=owner)
+
+
+def reload_plan(record: RunRecord) -> LoadedPlan:
+    """The plan exactly as the run started it: the original file when unchanged, else the
+    text recorded in the journal (where secrets given literally in the plan are masked)."""
+    path = Path(record.plan_path)
+    source_sha = record.options.get("source_sha256")
+    try:
+        if path.is_file():
+            loaded = load_plan(path)
+            if loaded.sha256 == source_sha:
+                return loaded
+    except PhasegateError:
+        pass
+    return load_plan_text(record.plan_text, path)
+
+
+def attach(store: SqliteStore, record: RunRecord, options: RunOptions
+           ) -> tuple[Runner, Owner]:
+    """Re-create the runner of an existing run, owned by this process."""
+    loaded = reload_plan(record)
+    missing = [k for k in record.options.get("secret_overrides", [])
+               if k not in options.overrides]
+    if missing:
+        raise UsageError(
+            f"run {record.id} was started with secret --var {', '.join(missing)}; "
+            "secrets are never stored",
+            hint="pass the same --var again",
+        )
+    overrides = {**record.options.get("overrides", {}), **options.overrides}
+    builtins = _builtins(loaded, store, record.id)
+    variables = _variables(loaded, overrides, builtins)
+    max_parallel = options.max_parallel or record.options.get("max_parallel")
+    ctx = _context(_with_parallel(loaded, max_parallel), store, record.id, variables, options)
+    owner = Owner.me()
+    lock = loaded.plan.lock_name
+    store.claim(record.id, owner, lock_name=lock)
+    state = store.load_state(record.id)
+    return Runner(ctx, store, state), owner
+
+
+def _mark_unknown(runner: Runner) -> list[str]:
+    """Steps the journal shows started but not finished: their outcome is unknown."""
+    state = runner.state
+    targets = runner.targets
+    found = []
+    for key, item in list(state.items.items()):
+        if item.status != "running":
+            continue
+        idempotent = False
+        if key in targets.steps:
+            idempotent = targets.steps[key].step.idempotent
+        elif key in targets.undos:
+            idempotent = targets.undos[key][0].idempotent
+        runner.journal("item.unknown", {"key": key, "idempotent": idempotent}, durable=True)
+        found.append(key)
+    return found
+
+
+def resume(store: SqliteStore, run_ref: str, options: RunOptions, *, retry: list[str],
+           skip: list[str], mark_done: list[str]) -> tuple[str, str]:
+    record = store.get_run(run_ref)
+    if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
+        raise RunStateError(
+            f"run {record.id} has finished ({record.status}); there is nothing to resume",
+            hint="`phasegate rollback RUN` undoes a finished run",
+        )
+    runner, owner = attach(store, record, options)
+    try:
+        state = runner.state
+        _mark_unknown(runner)
+        _validate_choices(runner, retry + skip + mark_done)
+        if state.status == "running" or state.status == "rolling_back":
+            state_note = "crashed"
+        else:
+            state_note = state.status
+        data: dict[str, object] = {"pid": owner.pid, "host": owner.host, "retry": retry,
+                                   "skip": skip, "mark_done": mark_done, "after": state_note}
+        if state.failure is not None and state.mode == "forward" and state.pause and (
+            state.pause.get("reason") == "failure"
+        ):
+            failed = state.failure.get("item")
+            if failed and failed not in skip and failed not in retry and failed in state.items:
+                data["retry"] = [*retry, failed]
+            data["clear_failure"] = True
+        runner.journal("run.resumed", data, durable=True)
+        runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")
+    except BaseException:
+        store.release(record.id, owner=owner)
+        raise
+    return record.id, _drive(runner, store, owner)
+
+
+def _validate_choices(runner: Runner, keys: list[str]) -> None:
+    known = runner.state.items
+    for key in keys:
+        if key not in known:
+            from phasegate.suggest import did_you_mean
+
+            raise UsageError(f"run {runner.state.run_id} has no item {key!r}",
+                             hint=did_you_mean(key, known))
+
+
+def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str
+             ) -> tuple[str, str]:
+    record = store.get_run(run_ref)
+    if record.status == "rolled_back":
+        raise RunStateError(f"run {record.id} is already rolled back")
+    if record.owner is not None and record.owner.alive() and record.owner != Owner.me():
+        raise RunStateError(
+            f"run {record.id} is being executed by pid {record.owner.pid}",
+            hint=f"`phasegate abort {record.id}` asks it to roll back",
+        )
+    runner, owner = attach(store, record, options)
+    try:
+        _mark_unknown(runner)
+        from phasegate.engine.decide import rollback_order
+
+        state: RunState = runner.state
+        if state.status == "rolling_back":
+            runner.journal("run.resumed", {"pid": owner.pid, "host": owner.host,
+                                           "after": "crashed"}, durable=True)
+        else:
+            order = list(state.rollback["order"]) if state.status == "rollback_failed" and (
+                state.rollback) else list(rollback_order(runner.ctx.plan, state))
+            runner.journal("rollback.started", {"order": order, "by": by,
+                                                "reason": f"requested by {by}",
+                                                "budget": runner.ctx.plan.budget.rollback},
+                           durable=True)
+        runner.ctx.console.headline(f"rolling back run {record.id}")
+    except BaseException:
+        store.release(record.id, owner=owner)
+        raise
+    return record.id, _drive(runner, store, owner)
+
+
+def request(store: SqliteStore, run_ref: str, kind: str, data: dict[str, object]
+            ) -> tuple[RunRecord, bool]:
+    """Deliver an approve/abort to the process running the run, if any. Returns
+    (record, delivered) where delivered means a live process will act on it."""
+    record = store.get_run(run_ref)
+    if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
+        raise RunStateError(f"run {record.id} has finished ({record.status})")
+    owner = record.owner
+    if owner is not None and owner.alive() and owner != Owner.me():
+        store.add_request(record.id, kind, data)
+        return record, True
+    return record, False
+
+
+def approve(store: SqliteStore, run_ref: str, *, check: str | None, by: str) -> tuple[str, list[str]]:
+    record = store.get_run(run_ref)
+    state = store.load_state(record.id)
+    loaded = reload_plan(record)
+    targets = Targets(loaded.plan)
+    if check is None:
+        keys = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
+        if not keys:
+            raise UsageError(f"run {record.id} is not waiting for an approval",
+                             hint="name a manual check with --check to approve it in advance")
+    else:
+        matches = [k for k in targets.gates if k == check or k.endswith(f"/gate:{check}")]
+        if not matches:
+            from phasegate.suggest import did_you_mean
+
+            manual = [k for k, t in targets.gates.items() if t.check.kind == "manual"]
+            raise UsageError(f"no manual check {check!r} in run {record.id}",
+                             hint=did_you_mean(check, manual))
+        keys = matches
+    for key in keys:
+        required = getattr(targets.gates[key].check, "approvers", 1)
+        payload: dict[str, object] = {"key": key, "by": by, "required": required}
+        rec, delivered = request(store, record.id, "approve", payload)
+        if not delivered:
+            owner = Owner.me()
+            store.claim(rec.id, owner)
+            try:
+                store.append(state, [("approval.granted", payload, time.time())], durable=True)
+            finally:
+                store.release(rec.id, owner=owner)
+    return record.id, keys
+
+
+def abort(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str, reason: str
+          ) -> tuple[str, str | None]:
+    """Abort a run: it rolls back. Returns (run id, final status or None when a live process
+    was asked to do it)."""
+    payload: dict[str, object] = {"by": by, "reason": reason}
+    record, delivered = request(store, run_ref, "abort", payload)
+    if delivered:
+        return record.id, None
+    runner, owner = attach(store, record, options)
+    try:
+        _mark_unknown(runner)
+        state = runner.state
+        if state.status in ("paused", "interrupted", "running", "rolling_back"):
+            runner.journal("run.resumed", {"pid": owner.pid, "host": owner.host,
+                                           "after": state.status, "for": "abort"},
+                           durable=True)
+        if state.mode == "forward":
+            runner.journal("run.abort_requested", payload, durable=True)
+        runner.ctx.console.headline(f"aborting run {record.id}: rolling back")
+    except BaseException:
+        store.release(record.id, owner=owner)
+        raise
+    return record.id, _drive(runner, store, owner)

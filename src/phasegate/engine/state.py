@@ -1,0 +1,384 @@
+"""A run's state and the one function that changes it: ``apply(state, event)``.
+
+The journal is the list of events; the state is their fold. ``apply`` does no I/O and refuses
+events that are not a valid next step of the run (``InvalidTransition``), which is how
+``phasegate check`` proves that every stored run followed a legal path. It mutates the state it
+is given (copying a 5,000-step state per event would make runs quadratic) and returns the keys
+of the rows that changed, which the store materializes in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from phasegate.errors import InvalidTransition
+
+TERMINAL = ("succeeded", "failed", "rolled_back", "rollback_failed")
+RESUMABLE = ("paused", "interrupted", "running", "rolling_back", "pending")
+EXIT_CODES = {
+    "succeeded": 0,
+    "failed": 1,
+    "rolled_back": 1,
+    "rollback_failed": 3,
+    "paused": 4,
+    "interrupted": 130,
+}
+ITEM_DONE = ("succeeded", "failed", "skipped", "passed", "warned", "error")
+
+
+@dataclass
+class Item:
+    key: str
+    kind: str  # step | gate | undo | rollback | verify
+    phase: str | None
+    name: str
+    status: str = "pending"
+    attempt: int = 0
+    exit_code: int | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PhaseState:
+    id: str
+    status: str = "pending"  # pending | running | succeeded | failed
+    started_at: float | None = None
+    finished_at: float | None = None
+    start_seq: int | None = None
+    end_seq: int | None = None
+
+
+@dataclass
+class RunState:
+    run_id: str
+    status: str = "pending"
+    mode: str = "forward"  # forward | rollback
+    seq: int = 0
+    created_at: float | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    phases: dict[str, PhaseState] = field(default_factory=dict)
+    items: dict[str, Item] = field(default_factory=dict)
+    completed: list[str] = field(default_factory=list)
+    failure: dict[str, Any] | None = None
+    pause: dict[str, Any] | None = None
+    rollback: dict[str, Any] | None = None
+    approvals: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def summary(self) -> dict[str, Any]:
+        """The run-level row: everything except phases and items."""
+        data = asdict(self)
+        data.pop("phases")
+        data.pop("items")
+        return data
+
+
+def _refuse(state: RunState, etype: str, why: str) -> InvalidTransition:
+    return InvalidTransition(
+        f"run {state.run_id}: event #{state.seq + 1} {etype!r} is invalid: {why}"
+    )
+
+
+def apply(state: RunState, etype: str, data: dict[str, Any], ts: float) -> set[str]:
+    """Fold one event into the state; return changed row keys ("run", "phase:X", "item:K")."""
+    handler = _HANDLERS.get(etype)
+    if handler is None:
+        raise _refuse(state, etype, "unknown event type")
+    changed = handler(state, data, ts, etype)
+    state.seq += 1
+    changed.add("run")
+    return changed
+
+
+def _need(state: RunState, etype: str, *statuses: str) -> None:
+    if state.status not in statuses:
+        raise _refuse(state, etype, f"run is {state.status}, expected {' or '.join(statuses)}")
+
+
+def _created(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    if s.seq != 0:
+        raise _refuse(s, et, "a run is created once")
+    s.created_at = ts
+    for phase_id in d.get("phases", []):
+        s.phases[phase_id] = PhaseState(phase_id)
+    return {f"phase:{p}" for p in s.phases}
+
+
+def _started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "pending")
+    s.status = "running"
+    s.started_at = ts
+    return set()
+
+
+def _resumed(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "paused", "interrupted", "running", "rolling_back")
+    changed: set[str] = set()
+    for key in d.get("retry", []):
+        item = _item(s, et, key)
+        if item.status not in ("unknown", "failed", "error", "awaiting_approval"):
+            raise _refuse(s, et, f"{key} is {item.status}; only unknown or failed items retry")
+        item.status = "pending"
+        changed.add(f"item:{key}")
+    for key in d.get("skip", []):
+        item = _item(s, et, key)
+        if item.status not in ("unknown", "failed", "error", "pending", "awaiting_approval"):
+            raise _refuse(s, et, f"{key} is {item.status}; it cannot be skipped")
+        item.status = "skipped"
+        item.data["skipped_by_operator"] = True
+        changed.add(f"item:{key}")
+    for key in d.get("mark_done", []):
+        item = _item(s, et, key)
+        if item.status != "unknown":
+            raise _refuse(s, et, f"{key} is {item.status}; only unknown items can be marked done")
+        item.status = "succeeded"
+        item.data["marked_done_by_operator"] = True
+        if item.kind == "step":
+            s.completed.append(key)
+        changed.add(f"item:{key}")
+    if d.get("clear_failure"):
+        s.failure = None
+    s.pause = None
+    s.status = "running" if s.mode == "forward" else "rolling_back"
+    return changed
+
+
+def _item(s: RunState, et: str, key: str) -> Item:
+    item = s.items.get(key)
+    if item is None:
+        raise _refuse(s, et, f"no item {key!r} in this run")
+    return item
+
+
+def _phase_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running")
+    phase = s.phases.get(d["phase"])
+    if phase is None or phase.status != "pending":
+        raise _refuse(s, et, f"phase {d['phase']!r} cannot start")
+    phase.status, phase.started_at, phase.start_seq = "running", ts, s.seq + 1
+    return {f"phase:{phase.id}"}
+
+
+def _phase_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    phase = s.phases.get(d["phase"])
+    if phase is None or phase.status != "running":
+        raise _refuse(s, et, f"phase {d['phase']!r} is not running")
+    phase.status, phase.finished_at, phase.end_seq = d["status"], ts, s.seq + 1
+    return {f"phase:{phase.id}"}
+
+
+def _item_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "rolling_back")
+    key = d["key"]
+    item = s.items.get(key)
+    if item is None:
+        item = Item(key=key, kind=d["kind"], phase=d.get("phase"), name=d.get("name", key))
+        s.items[key] = item
+    elif item.status not in ("pending", "retrying"):
+        raise _refuse(s, et, f"{key} is {item.status}; it cannot start")
+    item.status = "running"
+    item.attempt = d.get("attempt", item.attempt + 1)
+    item.started_at = ts
+    item.finished_at = None
+    for name in ("command", "description", "expectation"):
+        if name in d:
+            item.data[name] = d[name]
+    return {f"item:{key}"}
+
+
+def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "rolling_back")
+    key = d["key"]
+    item = s.items.get(key)
+    status = d["status"]
+    if item is None:
+        # Items that never journal a start (gates, skipped steps) appear on finishing.
+        item = Item(key=key, kind=d["kind"], phase=d.get("phase"), name=d.get("name", key))
+        item.started_at = d.get("started_at", ts)
+        s.items[key] = item
+    elif item.status not in ("running", "pending", "retrying"):
+        raise _refuse(s, et, f"{key} is {item.status}; it cannot finish again")
+    if status not in (*ITEM_DONE, "retrying", "awaiting_approval"):
+        raise _refuse(s, et, f"unknown item status {status!r}")
+    item.status = status
+    item.finished_at = ts
+    item.exit_code = d.get("exit_code")
+    if "attempt" in d:
+        item.attempt = d["attempt"]
+    for name in ("message", "observed", "expectation", "duration", "outputs", "severity",
+                 "attempts", "description", "log"):
+        if name in d:
+            item.data[name] = d[name]
+    if status == "succeeded" and item.kind == "step":
+        s.completed.append(key)
+    if status == "warned":
+        s.warnings.append({"item": key, "message": d.get("message", "")})
+    if s.mode == "rollback" and status in ("failed", "error") and s.rollback is not None:
+        s.rollback.setdefault("failures", []).append({"item": key, "message": d.get("message")})
+    elif status in ("failed", "error") and not d.get("tolerated") and s.failure is None:
+        s.failure = {
+            "reason": "gate" if item.kind == "gate" else "step",
+            "item": key,
+            "message": d.get("message", ""),
+            "action": d.get("action", "rollback"),
+        }
+    return {f"item:{key}"}
+
+
+def _item_unknown(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    item = _item(s, et, d["key"])
+    if item.status != "running":
+        raise _refuse(s, et, f"{item.key} is {item.status}, not running")
+    item.data["unknown_count"] = item.data.get("unknown_count", 0) + 1
+    item.status = "pending" if d.get("idempotent") else "unknown"
+    return {f"item:{item.key}"}
+
+
+def _trigger(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "rolling_back", "paused")
+    info = s.triggers.setdefault(d["trigger"], {})
+    info.update({k: v for k, v in d.items() if k != "trigger"})
+    if et == "trigger.tripped" and s.mode == "forward":
+        action = d.get("action", "rollback")
+        message = f"trigger {d['trigger']} tripped: {d.get('message', '')}"
+        if action == "alert":
+            s.warnings.append({"item": f"trigger:{d['trigger']}", "message": message})
+        elif s.failure is None:
+            s.failure = {"reason": "trigger", "item": f"trigger:{d['trigger']}",
+                         "message": message, "action": action}
+    return set()
+
+
+def _approval(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    if s.terminal:
+        raise _refuse(s, et, "the run has finished")
+    who = s.approvals.setdefault(d["key"], [])
+    if d["by"] not in who:
+        who.append(d["by"])
+    changed: set[str] = set()
+    item = s.items.get(d["key"])
+    if (
+        item is not None
+        and item.status == "awaiting_approval"
+        and len(who) >= int(d.get("required", 1))
+    ):
+        item.status = "pending"
+        changed.add(f"item:{item.key}")
+    return changed
+
+
+def _abort(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "paused", "interrupted", "pending")
+    s.failure = {"reason": "aborted", "item": None, "action": "rollback",
+                 "message": f"aborted by {d.get('by', 'operator')}: {d.get('reason') or ''}".strip()}
+    return set()
+
+
+def _paused(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "rolling_back")
+    s.status = "paused"
+    s.pause = {"reason": d["reason"], "items": d.get("items", []), "at": ts,
+               "message": d.get("message", "")}
+    return set()
+
+
+def _interrupted(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "rolling_back", "paused")
+    s.status = "interrupted"
+    return set()
+
+
+def _warning(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    s.warnings.append({"item": d.get("item"), "message": d["message"]})
+    return set()
+
+
+def _rollback_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "succeeded", "failed", "rollback_failed", "paused", "interrupted")
+    changed: set[str] = set()
+    retry = s.status == "rollback_failed"
+    s.mode, s.status = "rollback", "rolling_back"
+    previous = s.rollback or {}
+    s.rollback = {
+        "reason": d.get("reason", ""),
+        "by": d.get("by"),
+        "order": d["order"],
+        "started_at": previous.get("started_at", ts) if retry else ts,
+        "attempt_started_at": ts,
+        "budget": d.get("budget"),
+        "failures": [],
+    }
+    for entry in d["order"]:
+        item = s.items.get(entry["key"])
+        if item is None or (retry and item.status in ("failed", "error")):
+            s.items[entry["key"]] = Item(
+                key=entry["key"], kind=entry["kind"], phase=entry.get("phase"),
+                name=entry.get("name", entry["key"]),
+            )
+            changed.add(f"item:{entry['key']}")
+    s.finished_at = None
+    return changed
+
+
+def _rollback_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "rolling_back")
+    assert s.rollback is not None
+    s.rollback.update(
+        {"finished_at": ts, "status": d["status"], "duration": d.get("duration"),
+         "overrun": d.get("overrun", False)}
+    )
+    return set()
+
+
+def _finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "rolling_back", "paused")
+    if d["status"] not in TERMINAL:
+        raise _refuse(s, et, f"{d['status']!r} is not a final status")
+    s.status = d["status"]
+    s.finished_at = ts
+    s.pause = None
+    return set()
+
+
+def _noop(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    return set()
+
+
+_HANDLERS = {
+    "run.created": _created,
+    "run.started": _started,
+    "run.resumed": _resumed,
+    "run.paused": _paused,
+    "run.interrupted": _interrupted,
+    "run.finished": _finished,
+    "run.abort_requested": _abort,
+    "phase.started": _phase_started,
+    "phase.finished": _phase_finished,
+    "item.started": _item_started,
+    "item.finished": _item_finished,
+    "item.unknown": _item_unknown,
+    "trigger.state": _trigger,
+    "trigger.tripped": _trigger,
+    "approval.granted": _approval,
+    "rollback.started": _rollback_started,
+    "rollback.finished": _rollback_finished,
+    "warning": _warning,
+    "note": _noop,
+}
+EVENT_TYPES = tuple(_HANDLERS)
+
+
+def replay(run_id: str, events: list[tuple[str, dict[str, Any], float]]) -> RunState:
+    state = RunState(run_id=run_id)
+    for etype, data, ts in events:
+        apply(state, etype, data, ts)
+    return state

@@ -1,0 +1,60 @@
+"""Find the plan object an item key names (``phase/step``, ``phase/gate:id``, ``undo:…``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from phasegate.checks.base import CheckSpec
+from phasegate.engine.decide import gate_key, step_key
+from phasegate.plan.model import Action, Phase, Plan, Step, gate_ids, step_ids
+
+
+@dataclass(frozen=True)
+class StepTarget:
+    phase: Phase
+    step: Step
+
+
+@dataclass(frozen=True)
+class GateTarget:
+    phase: Phase
+    check: CheckSpec
+
+
+class Targets:
+    def __init__(self, plan: Plan) -> None:
+        self.steps: dict[str, StepTarget] = {}
+        self.gates: dict[str, GateTarget] = {}
+        self.undos: dict[str, tuple[Action, str, str]] = {}
+        for phase in plan.phases:
+            for sid, step in zip(step_ids(phase), phase.steps, strict=True):
+                key = step_key(phase.id, sid)
+                self.steps[key] = StepTarget(phase, step)
+                if step.undo is not None:
+                    self.undos[f"undo:{key}"] = (step.undo, phase.id, step.undo.name or
+                                                 f"undo {sid}")
+            for gid, check in zip(gate_ids(phase.gates), phase.gates, strict=True):
+                self.gates[gate_key(phase.id, gid)] = GateTarget(phase, check)
+            for index, action in enumerate(phase.rollback):
+                self.undos[f"rollback:{phase.id}/{index + 1}"] = (
+                    action, phase.id, action.name or f"rollback {index + 1}")
+        self.verifies = {
+            f"verify:{vid}": check
+            for vid, check in zip(gate_ids(plan.verify_rollback, "verify"),
+                                  plan.verify_rollback, strict=True)
+        }
+
+    def step(self, key: str) -> StepTarget:
+        return self.steps[key]
+
+    def gate(self, key: str) -> GateTarget:
+        return self.gates[key]
+
+    def undo(self, key: str) -> tuple[Action, str, str]:
+        return self.undos[key]
+
+    def verify(self, key: str) -> CheckSpec:
+        return self.verifies[key]
+
+    def all_keys(self) -> set[str]:
+        return {*self.steps, *self.gates, *self.undos, *self.verifies}

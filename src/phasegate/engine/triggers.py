@@ -1,0 +1,80 @@
+"""Background watchers for plan-level triggers.
+
+A trigger journals only when its state changes (healthy -> failing, failing -> healthy, tripped)
+and a summary when the watch stops, so a long run does not fill the journal with samples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from phasegate.engine.gates import observe_once
+from phasegate.plan.model import Trigger
+
+if TYPE_CHECKING:
+    from phasegate.engine.runner import Runner
+
+
+class TriggerWatch:
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.tasks: list[asyncio.Task[None]] = []
+        self.stats: dict[str, dict[str, Any]] = {}
+
+    def start(self) -> None:
+        for trigger in self.runner.ctx.plan.triggers:
+            self.stats[trigger.name] = {"evaluations": 0, "failures": 0, "consecutive": 0,
+                                        "status": "healthy", "last": None}
+            self.tasks.append(asyncio.ensure_future(self._watch(trigger)))
+
+    def halt(self) -> list[tuple[str, dict[str, Any]]]:
+        """Stop watching; return the summary events to journal (once)."""
+        for task in self.tasks:
+            task.cancel()
+        events = [("trigger.state", {"trigger": name, **stats, "watching": False})
+                  for name, stats in self.stats.items()]
+        self.stats.clear()
+        return events
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+
+    async def _watch(self, trigger: Trigger) -> None:
+        runner = self.runner
+        stats = self.stats[trigger.name]
+        await asyncio.sleep(trigger.initial_delay)
+        while True:
+            ctx = runner.ctx.check_context(runner.state)
+            observation = await observe_once(trigger.check, ctx)
+            stats["evaluations"] += 1
+            stats["last"] = {"status": observation.status, "message": observation.message,
+                             "observed": observation.observed}
+            if observation.passed:
+                if stats["consecutive"]:
+                    stats.update(consecutive=0, status="healthy")
+                    runner.journal("trigger.state", {"trigger": trigger.name, **stats})
+            else:
+                stats["failures"] += 1
+                stats["consecutive"] += 1
+                if stats["consecutive"] >= trigger.fail_after:
+                    stats["status"] = "tripped"
+                    runner.journal("trigger.tripped", {
+                        "trigger": trigger.name, "action": trigger.action,
+                        "message": observation.message, **stats})
+                    runner.ctx.console.note(
+                        f"⚡ trigger {trigger.name} tripped after {stats['consecutive']} "
+                        f"consecutive failures: {observation.message} -> {trigger.action}",
+                        "red")
+                    runner.wake.set()
+                    if trigger.action != "alert":
+                        return
+                    stats["consecutive"] = 0
+                elif stats["consecutive"] == 1:
+                    stats["status"] = "failing"
+                    runner.journal("trigger.state", {"trigger": trigger.name, **stats})
+            await asyncio.sleep(trigger.every)

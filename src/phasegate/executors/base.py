@@ -1,0 +1,41 @@
+"""The executor interface: where a command runs (local shell today, SSH hosts later)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    exit_code: int | None  # None when killed by a signal or a timeout
+    stdout: str
+    stderr: str
+    duration: float
+    timed_out: bool = False
+    signal: int | None = None
+    error: str | None = None  # could not start (no such program, bad cwd)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and self.error is None
+
+
+OutputSink = Callable[[str, str], None]  # (stream name "stdout"/"stderr", one line)
+
+
+class Executor(Protocol):
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str,
+        timeout: float | None,
+        on_output: OutputSink | None = None,
+        capture_limit: int = 1 << 20,
+        on_spawn: Callable[[int], None] | None = None,
+    ) -> ProcessResult:
+        """Run argv to completion; on timeout kill its whole process group."""
+        ...

@@ -1,0 +1,48 @@
+"""Secret masking: every string that leaves the engine (terminal, logs, journal, reports) passes
+through a Masker built from the run's secret values."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+
+
+class Masker:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        variants: set[str] = set()
+        for secret in secrets:
+            if not secret or len(secret) < 3:
+                # Masking one- or two-character values would shred every log; refuse quietly
+                # and let plan validation warn about weak secrets instead.
+                continue
+            variants.add(secret)
+            variants.add(shlex.quote(secret))
+            variants.add(json.dumps(secret)[1:-1])
+        ordered = sorted(variants, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
+
+    @property
+    def active(self) -> bool:
+        return self._pattern is not None
+
+    def text(self, value: str) -> str:
+        if self._pattern is None:
+            return value
+        return self._pattern.sub(MASK, value)
+
+    def data(self, value: Any) -> Any:
+        """Mask every string inside a JSON-like structure."""
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(str(k)): self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value

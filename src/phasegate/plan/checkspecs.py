@@ -1,0 +1,96 @@
+"""Turn raw check mappings into instances of their kind, each validated by the kind's model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from phasegate.checks.base import CheckSpec
+from phasegate.errors import Problem
+from phasegate.plan.pydantic_errors import problems_from_validation
+from phasegate.plan.yamlsource import Path_, SourceMap
+from phasegate.registry import check_kinds
+from phasegate.suggest import did_you_mean
+
+_COMMON = set(CheckSpec.model_fields)
+
+
+def build_check(
+    raw: Any, path: Path_, smap: SourceMap, problems: list[Problem]
+) -> CheckSpec | None:
+    kinds = check_kinds()
+    if not isinstance(raw, dict):
+        problems.append(
+            smap.problem(
+                path,
+                "a check must be a mapping with one key naming its kind",
+                hint="e.g. `- command: test -f app.txt` or `- http: http://127.0.0.1/healthz`",
+            )
+        )
+        return None
+    named = [key for key in raw if key in kinds]
+    if len(named) > 1:
+        problems.append(
+            smap.problem(
+                path,
+                f"a check has exactly one kind, this one names {len(named)}: {', '.join(named)}",
+                hint="split it into separate checks",
+            )
+        )
+        return None
+    if not named:
+        unknown = [k for k in raw if k not in _COMMON and k != "expect"]
+        guess = did_you_mean(unknown[0], kinds) if unknown else None
+        problems.append(
+            smap.problem(
+                (*path, unknown[0]) if unknown else path,
+                f"unknown check kind {unknown[0]!r}"
+                if unknown
+                else "this check does not name its kind",
+                hint=guess or f"check kinds: {', '.join(sorted(kinds))}",
+                key=bool(unknown),
+            )
+        )
+        return None
+    model: type[CheckSpec] = kinds[named[0]]
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(exc, raw, path, smap, model))
+        return None
+
+
+def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem]) -> None:
+    """Replace, in place, every check mapping of a raw plan with a validated CheckSpec."""
+
+    def convert_list(container: Any, key: str, path: Path_) -> None:
+        if not isinstance(container, dict) or not isinstance(container.get(key), list):
+            return
+        items = container[key]
+        for index, raw in enumerate(items):
+            if isinstance(raw, CheckSpec):
+                continue
+            items[index] = build_check(raw, (*path, key, index), smap, problems) or _placeholder()
+
+    phases = data.get("phases")
+    if isinstance(phases, list):
+        for index, phase in enumerate(phases):
+            convert_list(phase, "gates", ("phases", index))
+    triggers = data.get("triggers")
+    if isinstance(triggers, list):
+        for index, trigger in enumerate(triggers):
+            if isinstance(trigger, dict) and "check" in trigger:
+                raw = trigger["check"]
+                if not isinstance(raw, CheckSpec):
+                    path = ("triggers", index, "check")
+                    trigger["check"] = build_check(raw, path, smap, problems) or _placeholder()
+    convert_list(data, "verify_rollback", ())
+
+
+def _placeholder() -> CheckSpec:
+    # Stands in for a check that already produced a problem, so that the plan model can still
+    # report the other problems of the document in the same pass.
+    kinds = check_kinds()
+    model: type[CheckSpec] = kinds["expr"]
+    return model.model_validate({"expr": "true"})

@@ -1,0 +1,98 @@
+"""Load a plan file into an immutable, validated Plan, or raise PlanError with every problem."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from phasegate.errors import PlanError, Problem
+from phasegate.plan import semantics
+from phasegate.plan.checkspecs import resolve_checks
+from phasegate.plan.model import Plan
+from phasegate.plan.pydantic_errors import problems_from_validation
+from phasegate.plan.yamlsource import SourceMap, load_yaml, read_plan_text
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    plan: Plan
+    path: Path
+    text: str
+    sha256: str
+    smap: SourceMap
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def plan_dir(self) -> Path:
+        return self.path.parent
+
+
+def load_plan(path: str | Path) -> LoadedPlan:
+    source = Path(path)
+    text = read_plan_text(source)
+    return load_plan_text(text, source)
+
+
+def load_plan_text(text: str, path: Path) -> LoadedPlan:
+    file = str(path)
+    data, smap = load_yaml(text, file)
+    plan, warnings = build_plan(data, smap)
+    return LoadedPlan(
+        plan=plan,
+        path=path.resolve(),
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        smap=smap,
+        warnings=warnings,
+    )
+
+
+def build_plan(data: Any, smap: SourceMap) -> tuple[Plan, list[Problem]]:
+    if data is None:
+        raise PlanError(
+            [
+                Problem(
+                    "the plan is empty",
+                    file=smap.file,
+                    hint="start from examples/quickstart.yaml (version: 1, name:, phases:)",
+                )
+            ]
+        )
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise PlanError(
+            [
+                smap.problem(
+                    (),
+                    f"a plan must be a YAML mapping, this document is a {kind}",
+                    hint="start with `version: 1`, `name: …` and `phases:`",
+                )
+            ]
+        )
+    problems: list[Problem] = []
+    if "version" in data and data["version"] != 1:
+        raise PlanError(
+            [
+                smap.problem(
+                    ("version",),
+                    f"unsupported plan version {data['version']!r}",
+                    hint="this phasegate reads `version: 1`",
+                )
+            ]
+        )
+    resolve_checks(data, smap, problems)
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(exc, data, (), smap, Plan))
+        raise PlanError(problems) from None
+    if problems:
+        raise PlanError(problems)
+    found, warnings = semantics.validate(plan, data, smap)
+    if found:
+        raise PlanError(found)
+    return plan, warnings

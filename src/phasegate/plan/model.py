@@ -1,0 +1,187 @@
+"""The plan, version 1: an immutable pydantic model.
+
+Check fields are typed with :class:`CheckSpec`; the loader replaces each raw check mapping with
+an instance of the right kind before the plan model is validated (see ``plan.checkspecs``), so
+unknown check options fail with their own file:line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SerializeAsAny, field_validator, model_validator
+
+from phasegate.checks.base import CheckSpec
+from phasegate.plan.types import Command, Duration, Identifier, Model
+
+OnFailure = Literal["rollback", "pause", "abort"]
+AnyCheck = SerializeAsAny[CheckSpec]
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    return _SLUG.sub("-", text.lower()).strip("-")[:60] or "step"
+
+
+class VarSpec(Model):
+    """A variable with a source other than a literal, or a secret literal."""
+
+    value: str | int | float | bool | None = None
+    env: str | None = Field(None, description="read from this environment variable")
+    default: str | int | float | bool | None = Field(
+        None, description="used when the environment variable is not set"
+    )
+    secret: bool = Field(False, description="mask the value everywhere")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> VarSpec:
+        if self.value is not None and self.env is not None:
+            raise ValueError("give either value or env, not both")
+        return self
+
+
+VarValue = str | int | float | bool | VarSpec
+
+
+class Action(Model):
+    """A command with its execution options (a step's undo, a rollback action)."""
+
+    name: str | None = None
+    run: Command
+    cwd: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration | None = None
+    shell: str | None = Field(None, description="overrides defaults.shell for this command")
+    idempotent: bool = Field(
+        False, description="safe to re-run after a crash left its outcome unknown"
+    )
+
+
+def _action(value: Any) -> Any:
+    if isinstance(value, str | list):
+        return {"run": value}
+    return value
+
+
+class Step(Model):
+    id: Identifier | None = Field(None, description="defaults to a slug of the name")
+    name: str | None = None
+    run: Command
+    cwd: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration | None = None
+    shell: str | None = None
+    retries: int = Field(0, ge=0, le=100, description="extra attempts after a failure")
+    backoff: Duration = Field(1.0, description="first retry delay; doubles each attempt")
+    when: str | None = Field(None, description="CEL condition; the step is skipped when false")
+    undo: Annotated[Action | None, Field(description="run on rollback if this step completed")] = (
+        None
+    )
+    idempotent: bool = False
+    continue_on_error: bool = False
+
+    _normalise_undo = field_validator("undo", mode="before")(_action)
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        text = self.run if isinstance(self.run, str) else " ".join(self.run)
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        return first[:60]
+
+
+class Phase(Model):
+    id: Identifier
+    name: str | None = None
+    description: str | None = None
+    needs: list[Identifier] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    gates: list[AnyCheck] = Field(default_factory=list)
+    rollback: list[Action] = Field(
+        default_factory=list, description="run on rollback if this phase started"
+    )
+    on_failure: OnFailure | None = None
+    owner: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("rollback", mode="before")
+    @classmethod
+    def _normalise_rollback(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [_action(v) for v in value]
+        return value
+
+
+class Trigger(Model):
+    name: Identifier
+    check: AnyCheck
+    every: Duration = Field(10.0, description="evaluation interval")
+    fail_after: int = Field(1, ge=1, description="consecutive failures that trip the trigger")
+    initial_delay: Duration = 0.0
+    action: Literal["rollback", "pause", "alert"] = "rollback"
+
+
+class Budget(Model):
+    duration: Duration | None = Field(None, description="expected total duration (warn over)")
+    rollback: Duration | None = Field(None, description="rollback must finish within this")
+
+
+class Defaults(Model):
+    timeout: Duration | None = Field(None, description="default step and check timeout")
+    shell: str = Field(
+        "bash --noprofile --norc -eo pipefail -c",
+        description="how `run` strings are executed; the script is passed as one argument",
+    )
+
+
+class Plan(Model):
+    version: Literal[1]
+    name: Identifier
+    description: str | None = None
+    lock: str | None = Field(None, description="lock name; defaults to the plan name")
+    vars: dict[str, VarValue] = Field(default_factory=dict)
+    defaults: Defaults = Field(default_factory=Defaults)
+    budget: Budget = Field(default_factory=Budget)
+    on_failure: OnFailure = "rollback"
+    max_parallel: int = Field(4, ge=1, le=256)
+    triggers: list[Trigger] = Field(default_factory=list)
+    phases: list[Phase] = Field(min_length=1)
+    verify_rollback: list[AnyCheck] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def lock_name(self) -> str:
+        return self.lock or self.name
+
+    def phase(self, phase_id: str) -> Phase:
+        for phase in self.phases:
+            if phase.id == phase_id:
+                return phase
+        raise KeyError(phase_id)
+
+
+def step_ids(phase: Phase) -> list[str]:
+    """Stable ids of a phase's steps: explicit id, else slug of the name, else step-N."""
+    explicit = {step.id for step in phase.steps if step.id}
+    ids: list[str] = []
+    taken: set[str] = set()
+    for index, step in enumerate(phase.steps):
+        if step.id:
+            ids.append(step.id)
+            continue
+        base = slugify(step.name) if step.name else f"step-{index + 1}"
+        candidate, n = base, 1
+        while candidate in taken or candidate in explicit:
+            n += 1
+            candidate = f"{base}-{n}"
+        taken.add(candidate)
+        ids.append(candidate)
+    return ids
+
+
+def gate_ids(checks: list[CheckSpec], prefix: str = "gate") -> list[str]:
+    return [c.id or f"{prefix}-{i + 1}" for i, c in enumerate(checks)]

@@ -1,0 +1,66 @@
+"""A dry-run description of a plan, used by ``phasegate plan``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from phasegate.engine.actions import describe_command
+from phasegate.plan.loader import LoadedPlan
+from phasegate.plan.model import Plan, gate_ids, step_ids
+from phasegate.plan.variables import BUILTINS, resolve
+
+
+def waves(plan: Plan) -> list[list[str]]:
+    """Phases grouped by dependency depth: each wave may run concurrently."""
+    depth: dict[str, int] = {}
+
+    def level(phase_id: str) -> int:
+        if phase_id not in depth:
+            needs = plan.phase(phase_id).needs
+            depth[phase_id] = 1 + max((level(n) for n in needs), default=-1)
+        return depth[phase_id]
+
+    out: list[list[str]] = []
+    for phase in plan.phases:
+        d = level(phase.id)
+        while len(out) <= d:
+            out.append([])
+        out[d].append(phase.id)
+    return out
+
+
+def preview(loaded: LoadedPlan, overrides: dict[str, str]) -> dict[str, Any]:
+    plan = loaded.plan
+    builtins = {name: f"<{name}>" for name in BUILTINS}
+    variables = resolve(plan, overrides, builtins, allow_unset_env=True)
+    phases = []
+    for phase in plan.phases:
+        steps = []
+        for sid, step in zip(step_ids(phase), phase.steps, strict=True):
+            steps.append({
+                "id": sid, "name": step.label, "command": describe_command(step.run),
+                "when": step.when, "undo": describe_command(step.undo.run) if step.undo else None,
+                "timeout": step.timeout, "retries": step.retries, "idempotent": step.idempotent,
+                "continue_on_error": step.continue_on_error,
+            })
+        gates = [{"id": gid, "kind": g.kind, "description": g.describe(),
+                  "expectation": g.expectation(), "severity": g.severity}
+                 for gid, g in zip(gate_ids(phase.gates), phase.gates, strict=True)]
+        phases.append({"id": phase.id, "name": phase.name, "needs": phase.needs,
+                       "steps": steps, "gates": gates,
+                       "rollback": [describe_command(a.run) for a in phase.rollback],
+                       "on_failure": phase.on_failure or plan.on_failure})
+    return {
+        "name": plan.name,
+        "file": str(loaded.path),
+        "sha256": loaded.sha256,
+        "vars": {k: v for k, v in variables.masked().items() if k not in BUILTINS},
+        "waves": waves(plan),
+        "phases": phases,
+        "triggers": [{"name": t.name, "description": t.check.describe(), "every": t.every,
+                      "fail_after": t.fail_after, "action": t.action} for t in plan.triggers],
+        "verify_rollback": [c.describe() for c in plan.verify_rollback],
+        "on_failure": plan.on_failure,
+        "budget": {"duration": plan.budget.duration, "rollback": plan.budget.rollback},
+        "max_parallel": plan.max_parallel,
+    }

@@ -1,0 +1,51 @@
+"""Small value types shared by the plan model and check kinds."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from phasegate.durations import parse_duration
+
+
+def _duration(value: Any) -> float:
+    return parse_duration(value)
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|s|m|h|d)?)+\s*$"},
+            ],
+            "description": "seconds, or a duration such as 500ms, 30s, 5m, 1h30m",
+        }
+    ),
+]
+
+Identifier = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=128),
+]
+
+Command = Annotated[
+    str | list[str],
+    Field(
+        description="a string run by the plan's shell, or an argv list run directly (no shell)"
+    ),
+]
+
+
+class Model(BaseModel):
+    """Base for every plan model: unknown keys are errors and models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, revalidate_instances="never")
+
+
+class RetryPolicy(Model):
+    attempts: int = Field(3, ge=1, le=10_000, description="total attempts, including the first")
+    every: Duration = Field(1.0, description="pause between attempts")

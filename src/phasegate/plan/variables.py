@@ -1,0 +1,164 @@
+"""Plan variables: ``${NAME}`` from ``vars``, ``--var``, the environment and built-ins.
+
+How a variable reaches a command, and why it cannot inject shell syntax:
+
+* In a ``run`` **string** (executed by the plan's shell) phasegate does *not* paste values
+  into the script text. Every variable is exported into the command's environment and the
+  shell expands ``${NAME}`` itself. A parameter expansion's result is never parsed again as
+  shell syntax, so a value such as ``x; rm -rf /`` or ``$(reboot)`` stays data.
+  (Quote expansions, ``"${NAME}"``, to avoid word splitting of values with spaces.)
+* In an **argv list** (``run: [cp, -a, "${SRC}", "${DST}"]``) each element is substituted
+  textually and passed to ``execve`` as one argument: there is no shell to inject into.
+* In every other field (paths, URLs, check options) substitution is textual.
+
+``$${NAME}`` writes a literal ``${NAME}``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from phasegate.plan.model import Plan, VarSpec
+
+REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+BUILTINS = ("RUN_ID", "RUN_DIR", "PLAN_DIR", "PLAN_NAME", "STATE_DIR", "PHASEGATE_OUTPUT")
+
+
+class VariableError(ValueError):
+    def __init__(self, name: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.hint = hint
+
+
+def references(text: str) -> list[str]:
+    return [m.group(1) for m in REFERENCE.finditer(text) if m.group(1)]
+
+
+def shell_locals(script: str) -> set[str]:
+    """Names a shell script assigns itself (``X=…``, ``for X in``, ``read X``, ``local X``)."""
+    found = set(re.findall(r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?"
+                           r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=", script))
+    found |= set(re.findall(r"\bfor\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\b", script))
+    found |= set(re.findall(r"\bread\s+(?:-\w+\s+)*([A-Za-z_][A-Za-z0-9_ ]*)", script))
+    return {name for chunk in found for name in chunk.split()}
+
+
+def substitute(text: str, values: Mapping[str, str]) -> str:
+    """Textual substitution for non-shell fields; unknown names are left as written."""
+
+    def repl(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "${"
+        return values.get(name, match.group(0))
+
+    return REFERENCE.sub(repl, text)
+
+
+def unescape_shell(script: str) -> str:
+    """In shell scripts ``${NAME}`` stays for the shell; only the ``$${`` escape is undone."""
+    return script.replace("$${", "${")
+
+
+@dataclass
+class Variables:
+    values: dict[str, str] = field(default_factory=dict)
+    secrets: set[str] = field(default_factory=set)
+
+    def secret_values(self) -> list[str]:
+        return [self.values[n] for n in self.secrets if n in self.values]
+
+    def expand(self, text: str) -> str:
+        return substitute(text, self.values)
+
+    def masked(self) -> dict[str, str]:
+        return {k: ("***" if k in self.secrets else v) for k, v in self.values.items()}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def resolve(
+    plan: Plan,
+    overrides: Mapping[str, str],
+    builtins: Mapping[str, str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    allow_unset_env: bool = False,
+) -> Variables:
+    """Resolve every variable to a string; values may reference other variables."""
+    env = os.environ if environ is None else environ
+    unknown = [k for k in overrides if k not in plan.vars]
+    if unknown:
+        from phasegate.suggest import did_you_mean
+
+        name = unknown[0]
+        raise VariableError(
+            name,
+            f"--var {name}: the plan declares no variable {name!r}",
+            did_you_mean(name, plan.vars) or "declare it under `vars:` first",
+        )
+    raw: dict[str, str] = dict(builtins)
+    secrets: set[str] = set()
+    for name, spec in plan.vars.items():
+        if name in overrides:
+            raw[name] = overrides[name]
+            if isinstance(spec, VarSpec) and spec.secret:
+                secrets.add(name)
+            continue
+        if isinstance(spec, VarSpec):
+            if spec.secret:
+                secrets.add(name)
+            if spec.env is not None:
+                if spec.env in env:
+                    raw[name] = env[spec.env]
+                elif spec.default is not None:
+                    raw[name] = _text(spec.default)
+                elif allow_unset_env:
+                    raw[name] = ""
+                else:
+                    raise VariableError(
+                        name,
+                        f"vars.{name}: environment variable {spec.env} is not set",
+                        f"export {spec.env}=…, pass --var {name}=…, or give a default",
+                    )
+            else:
+                raw[name] = "" if spec.value is None else _text(spec.value)
+        else:
+            raw[name] = _text(spec)
+    resolved: dict[str, str] = {}
+
+    def get(name: str, chain: tuple[str, ...]) -> str:
+        if name in resolved:
+            return resolved[name]
+        if name in chain:
+            cycle = " -> ".join((*chain[chain.index(name) :], name))
+            raise VariableError(name, f"variables reference each other in a cycle: {cycle}")
+        text = raw[name]
+        out = REFERENCE.sub(
+            lambda m: "${" if m.group(1) is None else (
+                get(m.group(1), (*chain, name)) if m.group(1) in raw else m.group(0)
+            ),
+            text,
+        )
+        resolved[name] = out
+        return out
+
+    for name in raw:
+        get(name, ())
+    # A secret's value may be pasted into another variable; that one is secret too.
+    for name, value in resolved.items():
+        if name not in secrets and any(
+            resolved[s] and resolved[s] in value for s in secrets if len(resolved[s]) >= 3
+        ):
+            secrets.add(name)
+    return Variables(values=resolved, secrets=secrets)

@@ -1,0 +1,32 @@
+"""Plugin registry: built-in and third-party kinds load through the same entry points."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+CHECKS_GROUP = "phasegate.checks"
+EXECUTORS_GROUP = "phasegate.executors"
+
+
+@cache
+def _group(group: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for ep in entry_points(group=group):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def names(group: str) -> list[str]:
+    return sorted(_group(group))
+
+
+@cache
+def load(group: str, name: str) -> Any:
+    return _group(group)[name].load()
+
+
+def check_kinds() -> dict[str, Any]:
+    """Map of check kind name -> CheckSpec subclass."""
+    return {name: load(CHECKS_GROUP, name) for name in names(CHECKS_GROUP)}

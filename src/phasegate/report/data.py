@@ -1,0 +1,147 @@
+"""The report's data: one JSON-able document per run, built from the journal only.
+
+``status --json``, ``report --format json`` and the md/html renderers all read this document,
+so every view of a run says the same thing.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from phasegate.engine.decide import phase_items
+from phasegate.engine.state import EXIT_CODES, Item, RunState
+from phasegate.errors import PhasegateError
+from phasegate.plan.loader import load_plan_text
+from phasegate.plan.model import Plan
+from phasegate.store.sqlite import RunRecord, SqliteStore
+
+REPORT_VERSION = 1
+
+
+def _duration(start: float | None, end: float | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round(end - start, 6)
+
+
+def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
+    if item is None:
+        return {"key": key, "kind": kind, "name": name, "status": "not_run"}
+    data = item.data
+    return {
+        "key": key,
+        "kind": item.kind,
+        "name": item.name or name,
+        "status": item.status,
+        "attempt": item.attempt,
+        "exit_code": item.exit_code,
+        "started_at": item.started_at,
+        "finished_at": item.finished_at,
+        "duration": data.get("duration", _duration(item.started_at, item.finished_at)),
+        "command": data.get("command"),
+        "message": data.get("message"),
+        "expectation": data.get("expectation"),
+        "observed": data.get("observed"),
+        "severity": data.get("severity"),
+        "attempts": data.get("attempts"),
+        "outputs": data.get("outputs"),
+        "log": data.get("log"),
+        "operator": "skipped" if data.get("skipped_by_operator") else (
+            "marked done" if data.get("marked_done_by_operator") else None),
+        "unknown_count": data.get("unknown_count"),
+    }
+
+
+def _plan(record: RunRecord) -> Plan | None:
+    try:
+        return load_plan_text(record.plan_text, __import__("pathlib").Path(record.plan_path)).plan
+    except PhasegateError:
+        return None
+
+
+def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
+    record = store.get_run(run_ref)
+    events = store.events(record.id)
+    state = RunState(run_id=record.id)
+    from phasegate.engine.state import apply
+
+    started: dict[str, Any] = {}
+    resumes: list[dict[str, Any]] = []
+    for _, ts, etype, data in events:
+        apply(state, etype, data, ts)
+        if etype == "run.started":
+            started = data
+        elif etype == "run.resumed":
+            resumes.append({"at": ts, **data})
+    plan = _plan(record)
+    phases = []
+    for phase_id, pstate in state.phases.items():
+        items = []
+        if plan is not None:
+            phase = plan.phase(phase_id)
+            for key, kind, index in phase_items(phase):
+                name = (phase.steps[index].label if kind == "step"
+                        else phase.gates[index].describe())
+                items.append(_item(state.items.get(key), key, kind, name))
+        else:
+            items = [_item(i, i.key, i.kind, i.name) for i in state.items.values()
+                     if i.phase == phase_id and i.kind in ("step", "gate")]
+        phases.append({
+            "id": phase_id,
+            "name": plan.phase(phase_id).name if plan else None,
+            "needs": plan.phase(phase_id).needs if plan else [],
+            "status": pstate.status,
+            "started_at": pstate.started_at,
+            "finished_at": pstate.finished_at,
+            "duration": _duration(pstate.started_at, pstate.finished_at),
+            "items": items,
+        })
+    rollback = None
+    if state.rollback is not None:
+        rb = state.rollback
+        actions = [_item(state.items.get(e["key"]), e["key"], e["kind"], e.get("name", ""))
+                   for e in rb["order"]]
+        verify = [_item(i, k, "verify", i.name) for k, i in state.items.items()
+                  if k.startswith("verify:")]
+        rollback = {
+            "reason": rb.get("reason"), "by": rb.get("by"), "status": rb.get("status"),
+            "started_at": rb.get("started_at"), "finished_at": rb.get("finished_at"),
+            "duration": rb.get("duration"), "budget": rb.get("budget"),
+            "overrun": rb.get("overrun", False), "actions": actions, "verify": verify,
+            "failures": rb.get("failures", []),
+        }
+    end = state.finished_at
+    return {
+        "report_version": REPORT_VERSION,
+        "run": {
+            "id": record.id,
+            "status": state.status,
+            "exit_code": EXIT_CODES.get(state.status),
+            "plan": record.plan_name,
+            "plan_path": record.plan_path,
+            "plan_sha256": record.options.get("source_sha256", record.plan_sha256),
+            "lock": record.lock_name,
+            "idempotency_key": record.idempotency_key,
+            "created_at": state.created_at,
+            "started_at": state.started_at,
+            "finished_at": end,
+            "duration": _duration(state.started_at, end),
+            "user": started.get("user"),
+            "host": started.get("host", socket.gethostname()),
+            "pid": started.get("pid"),
+            "cwd": started.get("cwd"),
+            "events": len(events),
+        },
+        "vars": started.get("vars", {}),
+        "phases": phases,
+        "triggers": state.triggers,
+        "failure": state.failure,
+        "pause": state.pause,
+        "rollback": rollback,
+        "warnings": state.warnings,
+        "approvals": state.approvals,
+        "resumes": resumes,
+        "budget": {"duration": plan.budget.duration if plan else None,
+                   "rollback": plan.budget.rollback if plan else None},
+    }

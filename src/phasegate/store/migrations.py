@@ -1,0 +1,65 @@
+"""Schema versions of the SQLite journal. Append a migration; never edit a shipped one."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: runs, append-only events, materialized items and phases, locks, operator requests
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        plan_name TEXT NOT NULL,
+        plan_path TEXT NOT NULL,
+        plan_sha256 TEXT NOT NULL,
+        plan_text TEXT NOT NULL,
+        lock_name TEXT NOT NULL,
+        idempotency_key TEXT UNIQUE,
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        finished_at REAL,
+        owner_pid INTEGER,
+        owner_host TEXT,
+        owner_start TEXT,
+        owner_since REAL,
+        options TEXT NOT NULL DEFAULT '{}',
+        summary TEXT NOT NULL DEFAULT '{}',
+        last_seq INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX runs_by_plan ON runs (plan_name, created_at);
+    CREATE TABLE events (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        seq INTEGER NOT NULL,
+        ts REAL NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE phases (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        phase TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, phase)
+    ) WITHOUT ROWID;
+    CREATE TABLE items (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+    ) WITHOUT ROWID;
+    CREATE TABLE locks (
+        name TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        since REAL NOT NULL
+    );
+    CREATE TABLE requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        consumed_at REAL
+    );
+    CREATE INDEX requests_open ON requests (run_id, consumed_at);
+    """,
+]

@@ -1,0 +1,423 @@
+"""The SQLite journal: WAL mode, one writer per run, ``BEGIN IMMEDIATE`` for every write.
+
+Durability: events that precede a side effect (a step about to start) are committed with
+``synchronous=FULL`` (the WAL is fsynced before the command is spawned). Other events use
+``NORMAL``: they survive a killed process, and the next FULL commit syncs them too, so after
+power loss the journal may lose only its newest events, never order or consistency.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState, apply
+from phasegate.errors import (
+    IdempotencyConflict,
+    LockHeld,
+    RunNotFound,
+    RunStateError,
+    SchemaTooNew,
+    StoreError,
+)
+from phasegate.store.migrations import MIGRATIONS
+from phasegate.store.process import Owner
+
+DB_NAME = "phasegate.db"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    plan_name: str
+    plan_path: str
+    plan_sha256: str
+    plan_text: str
+    lock_name: str
+    idempotency_key: str | None
+    status: str
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    owner: Owner | None
+    options: dict[str, Any]
+    summary: dict[str, Any]
+    last_seq: int
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("plan_text")
+        data["owner"] = asdict(self.owner) if self.owner else None
+        return data
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _friendly(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc)
+    if "full" in text:
+        return StoreError(
+            f"journal {path}: disk is full; nothing was lost, the run stops at its last "
+            "durable event",
+            hint="free space, then `phasegate resume RUN`",
+        )
+    if "locked" in text or "busy" in text:
+        return StoreError(f"journal {path} is busy: {text}", hint="retry in a moment")
+    return StoreError(f"journal {path}: {text}")
+
+
+class SqliteStore:
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.path = state_dir / DB_NAME
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot open the journal at {self.path}: {exc}",
+                hint="check --state-dir / $PHASEGATE_HOME and permissions",
+            ) from exc
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self._sync = ""
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- transactions -------------------------------------------------------------------
+    @contextmanager
+    def write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        sync = "FULL" if durable else "NORMAL"
+        try:
+            if sync != self._sync:
+                self.db.execute(f"PRAGMA synchronous = {sync}")
+                self._sync = sync
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _friendly(exc, self.path) from exc
+        try:
+            yield self.db
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise _friendly(exc, self.path) from exc
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    def _migrate(self) -> None:
+        with self.write() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise SchemaTooNew(
+                    f"the journal at {self.path} has schema {version}; this phasegate knows "
+                    f"up to {len(MIGRATIONS)}",
+                    hint="upgrade phasegate",
+                )
+            for number in range(version, len(MIGRATIONS)):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(len(MIGRATIONS)),)
+            )
+
+    @property
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0])
+
+    # -- runs -----------------------------------------------------------------------------
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        plan_name: str,
+        plan_path: str,
+        plan_sha256: str,
+        plan_text: str,
+        lock_name: str,
+        idempotency_key: str | None,
+        options: dict[str, Any],
+        phases: list[str],
+        owner: Owner,
+        ts: float,
+    ) -> tuple[str, bool]:
+        """Create a run holding the lock; or return the run an idempotency key names."""
+        with self.write() as db:
+            if idempotency_key is not None:
+                row = db.execute(
+                    "SELECT id, plan_sha256 FROM runs WHERE idempotency_key = ?",
+                    (idempotency_key,),
+                ).fetchone()
+                if row is not None:
+                    if row[1] != plan_sha256:
+                        raise IdempotencyConflict(
+                            f"idempotency key {idempotency_key!r} was used by run {row[0]} "
+                            "with a different plan",
+                            hint="use a new key for a different plan or changed variables",
+                        )
+                    return str(row[0]), False
+            db.execute(
+                "INSERT INTO runs (id, plan_name, plan_path, plan_sha256, plan_text, lock_name,"
+                " idempotency_key, status, created_at, updated_at, owner_pid, owner_host,"
+                " owner_start, owner_since, options) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (run_id, plan_name, plan_path, plan_sha256, plan_text, lock_name,
+                 idempotency_key, "pending", ts, ts, owner.pid, owner.host, owner.start, ts,
+                 _dump(options)),
+            )
+            self._take_lock(db, lock_name, run_id, ts)
+            state = RunState(run_id=run_id)
+            self._append(db, state, [("run.created", {"phases": phases}, ts)])
+        return run_id, True
+
+    def _take_lock(self, db: sqlite3.Connection, name: str, run_id: str, ts: float) -> None:
+        row = db.execute("SELECT run_id, since FROM locks WHERE name = ?", (name,)).fetchone()
+        if row is not None and row[0] != run_id:
+            holder = self._record(db, str(row[0]))
+            if holder is not None and holder.status not in TERMINAL:
+                raise LockHeld(describe_holder(name, holder, float(row[1])),
+                               hint=f"wait for it, or `phasegate resume|abort {holder.id}`")
+            db.execute("DELETE FROM locks WHERE name = ?", (name,))
+            row = None
+        if row is None:
+            db.execute("INSERT INTO locks VALUES (?, ?, ?)", (name, run_id, ts))
+
+    def acquire_lock(self, run_id: str, name: str) -> None:
+        with self.write() as db:
+            self._take_lock(db, name, run_id, time.time())
+
+    def claim(self, run_id: str, owner: Owner, *, lock_name: str | None = None) -> None:
+        """Become the process executing a run; refuse if a live process already is."""
+        with self.write() as db:
+            record = self._record(db, run_id)
+            if record is None:
+                raise RunNotFound(f"no run {run_id}")
+            current = record.owner
+            if current is not None and current != owner and current.alive() is not False:
+                where = "alive" if current.alive() else "on another host"
+                raise RunStateError(
+                    f"run {run_id} is being executed by pid {current.pid} on {current.host} "
+                    f"({where})",
+                    hint="wait for it to finish, or `phasegate abort` it",
+                )
+            if lock_name is not None:
+                self._take_lock(db, lock_name, run_id, time.time())
+            db.execute(
+                "UPDATE runs SET owner_pid=?, owner_host=?, owner_start=?, owner_since=?"
+                " WHERE id=?",
+                (owner.pid, owner.host, owner.start, time.time(), run_id),
+            )
+
+    def release(self, run_id: str, *, owner: Owner) -> None:
+        with self.write(durable=False) as db:
+            db.execute(
+                "UPDATE runs SET owner_pid=NULL, owner_host=NULL, owner_start=NULL,"
+                " owner_since=NULL WHERE id=? AND owner_pid=? AND owner_host=?",
+                (run_id, owner.pid, owner.host),
+            )
+
+    def append(
+        self,
+        state: RunState,
+        events: list[tuple[str, dict[str, Any], float]],
+        *,
+        durable: bool,
+    ) -> None:
+        """Apply events to the state and write them with the changed rows, atomically."""
+        with self.write(durable) as db:
+            self._append(db, state, events)
+
+    def _append(
+        self,
+        db: sqlite3.Connection,
+        state: RunState,
+        events: list[tuple[str, dict[str, Any], float]],
+    ) -> None:
+        changed: set[str] = set()
+        rows = []
+        for etype, data, ts in events:
+            changed |= apply(state, etype, data, ts)
+            rows.append((state.run_id, state.seq, ts, etype, _dump(data)))
+        db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", rows)
+        for key in changed:
+            if key.startswith("item:"):
+                item = state.items[key[5:]]
+                db.execute(
+                    "INSERT OR REPLACE INTO items VALUES (?,?,?,?)",
+                    (state.run_id, item.key, item.status, _dump(asdict(item))),
+                )
+            elif key.startswith("phase:"):
+                phase = state.phases[key[6:]]
+                db.execute(
+                    "INSERT OR REPLACE INTO phases VALUES (?,?,?)",
+                    (state.run_id, phase.id, _dump(asdict(phase))),
+                )
+        ts = events[-1][2]
+        db.execute(
+            "UPDATE runs SET status=?, updated_at=?, finished_at=?, summary=?, last_seq=?"
+            " WHERE id=?",
+            (state.status, ts, state.finished_at, _dump(state.summary()), state.seq,
+             state.run_id),
+        )
+        if state.terminal:
+            db.execute("DELETE FROM locks WHERE run_id = ?", (state.run_id,))
+
+    # -- reading --------------------------------------------------------------------------
+    def _record(self, db: sqlite3.Connection, run_id: str) -> RunRecord | None:
+        row = db.execute(
+            "SELECT id, plan_name, plan_path, plan_sha256, plan_text, lock_name,"
+            " idempotency_key, status, created_at, updated_at, finished_at, owner_pid,"
+            " owner_host, owner_start, options, summary, last_seq FROM runs WHERE id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        owner = Owner(int(row[11]), str(row[12]), row[13]) if row[11] is not None else None
+        return RunRecord(
+            id=row[0], plan_name=row[1], plan_path=row[2], plan_sha256=row[3],
+            plan_text=row[4], lock_name=row[5], idempotency_key=row[6], status=row[7],
+            created_at=row[8], updated_at=row[9], finished_at=row[10], owner=owner,
+            options=json.loads(row[14]), summary=json.loads(row[15]), last_seq=row[16],
+        )
+
+    def resolve(self, run_ref: str) -> str:
+        """A full run id from an id, a unique prefix, or ``last``."""
+        if run_ref in ("last", "latest"):
+            row = self.db.execute("SELECT id FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()
+            if row is None:
+                raise RunNotFound("there are no runs yet", hint="start one with `phasegate run`")
+            return str(row[0])
+        rows = self.db.execute(
+            "SELECT id FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' LIMIT 3",
+            (run_ref, run_ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+             + "%"),
+        ).fetchall()
+        exact = [r[0] for r in rows if r[0] == run_ref]
+        if exact:
+            return str(exact[0])
+        if not rows:
+            raise RunNotFound(
+                f"no run {run_ref!r} in {self.path}",
+                hint="`phasegate history` lists runs; check --state-dir",
+            )
+        if len(rows) > 1:
+            raise RunNotFound(f"{run_ref!r} matches several runs", hint="give more of the id")
+        return str(rows[0][0])
+
+    def get_run(self, run_ref: str) -> RunRecord:
+        record = self._record(self.db, self.resolve(run_ref))
+        assert record is not None
+        return record
+
+    def list_runs(
+        self, *, limit: int = 20, plan: str | None = None, status: str | None = None
+    ) -> list[RunRecord]:
+        query = "SELECT id FROM runs WHERE 1=1"
+        args: list[Any] = []
+        if plan:
+            query += " AND plan_name = ?"
+            args.append(plan)
+        if status:
+            query += " AND status = ?"
+            args.append(status)
+        query += " ORDER BY created_at DESC LIMIT ?"
+        args.append(limit)
+        out = []
+        for (run_id,) in self.db.execute(query, args).fetchall():
+            record = self._record(self.db, run_id)
+            if record is not None:
+                out.append(record)
+        return out
+
+    def run_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM runs ORDER BY created_at")]
+
+    def events(self, run_id: str) -> list[tuple[int, float, str, dict[str, Any]]]:
+        return [
+            (seq, ts, etype, json.loads(data))
+            for seq, ts, etype, data in self.db.execute(
+                "SELECT seq, ts, type, data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
+            )
+        ]
+
+    def load_state(self, run_id: str) -> RunState:
+        state = RunState(run_id=run_id)
+        for _, ts, etype, data in self.events(run_id):
+            apply(state, etype, data, ts)
+        return state
+
+    def materialized(
+        self, run_id: str
+    ) -> tuple[dict[str, Any], dict[str, PhaseState], dict[str, Item], str]:
+        record = self._record(self.db, run_id)
+        assert record is not None
+        phases = {
+            name: PhaseState(**json.loads(data))
+            for name, data in self.db.execute(
+                "SELECT phase, data FROM phases WHERE run_id = ?", (run_id,)
+            )
+        }
+        items = {}
+        for key, status, data in self.db.execute(
+            "SELECT key, status, data FROM items WHERE run_id = ?", (run_id,)
+        ):
+            item = Item(**json.loads(data))
+            if item.status != status:
+                item.data["__status_column__"] = status
+            items[key] = item
+        return record.summary, phases, items, record.status
+
+    def lock_holder(self, name: str) -> tuple[str, float] | None:
+        row = self.db.execute("SELECT run_id, since FROM locks WHERE name = ?", (name,)).fetchone()
+        return (str(row[0]), float(row[1])) if row else None
+
+    # -- operator requests (approve / abort from another process) ---------------------------
+    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> None:
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO requests (run_id, kind, data, created_at) VALUES (?,?,?,?)",
+                (run_id, kind, _dump(data), time.time()),
+            )
+
+    def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+        rows = self.db.execute(
+            "SELECT id, kind, data FROM requests WHERE run_id = ? AND consumed_at IS NULL"
+            " ORDER BY id",
+            (run_id,),
+        ).fetchall()
+        return [(int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
+
+    def consume_request(self, request_id: int) -> None:
+        with self.write(durable=False) as db:
+            db.execute("UPDATE requests SET consumed_at = ? WHERE id = ?", (time.time(), request_id))
+
+
+def describe_holder(name: str, holder: RunRecord, since: float) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since))
+    text = f"lock {name!r} is held by run {holder.id} ({holder.status}) since {when}"
+    owner = holder.owner
+    if owner is None:
+        return text + "; no process is executing it"
+    alive = owner.alive()
+    state = {True: "running", False: "dead: stale owner", None: "on another host"}[alive]
+    return text + f"; process {owner.pid} on {owner.host} ({state})"

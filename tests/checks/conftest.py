@@ -1,0 +1,84 @@
+"""Shared helpers for the check-kind tests: a real CheckContext and a one-call evaluator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.executors.local import LocalExecutor
+from phasegate.masking import Masker
+from phasegate.plan.variables import substitute
+
+MakeContext = Callable[..., CheckContext]
+Evaluate = Callable[..., Observation]
+
+
+@pytest.fixture
+def make_ctx(tmp_path: Path) -> MakeContext:
+    def make(
+        values: Mapping[str, str] | None = None,
+        *,
+        timeout: float = 10.0,
+        secrets: Iterable[str] = (),
+        plan_dir: Path | None = None,
+    ) -> CheckContext:
+        variables = {"PLAN_DIR": str(plan_dir or tmp_path), **(values or {})}
+        return CheckContext(
+            executor=LocalExecutor(),
+            masker=Masker(secrets),
+            plan_dir=str(plan_dir or tmp_path),
+            env={},
+            expand=lambda text: substitute(text, variables),
+            shell=["/bin/sh", "-c"],
+            timeout=timeout,
+        )
+
+    return make
+
+
+@pytest.fixture
+def evaluate(make_ctx: MakeContext) -> Evaluate:
+    """Validate a raw check mapping with its kind's model, evaluate it once, sanity-check it."""
+
+    def run(
+        model: type[CheckSpec], raw: dict[str, Any], ctx: CheckContext | None = None, **kw: Any
+    ) -> Observation:
+        check = model.model_validate(raw)
+        observation = asyncio.run(check.evaluate(ctx or make_ctx(**kw)))
+        assert observation.status in ("passed", "failed", "error")
+        json.dumps(observation.observed)  # must be journal-ready
+        assert observation.message
+        assert "\n" not in observation.message
+        return observation
+
+    return run
+
+
+def undocumented(model: type[BaseModel], skip: Iterable[str] = ()) -> list[str]:
+    """Fields of a model (and of nested option models) that have no description."""
+    missing = []
+    for name, field in model.model_fields.items():
+        if name in skip:
+            continue
+        if not field.description:
+            missing.append(f"{model.__name__}.{name}")
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            missing += undocumented(annotation)
+    return missing
+
+
+@pytest.fixture
+def assert_documented() -> Callable[[type[CheckSpec]], None]:
+    def check(model: type[CheckSpec]) -> None:
+        assert undocumented(model, skip=CheckSpec.model_fields) == []
+        json.dumps(model.model_json_schema())
+
+    return check
