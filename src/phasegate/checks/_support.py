@@ -19,7 +19,7 @@ EXCERPT_LIMIT = 2048
 MESSAGE_LIMIT = 300
 
 
-def comparison(value: Any, what: str) -> Any:
+def comparison(value: Any) -> Any:
     """Validate an expectation that is a plain value or an operator mapping.
 
     ``compare.validate_expectation`` lets a mapping without any operator through as a plain
@@ -27,10 +27,10 @@ def comparison(value: Any, what: str) -> Any:
     """
     validate_expectation(value)
     if isinstance(value, dict) and not (value and set(value) <= OPERATORS):
-        keys = ", ".join(repr(k) for k in value) or "{}"
+        bad = next(iter(value), "")
         raise ValueError(
-            f"{what}: {keys} is not a comparison; write a value or e.g. {{'>=': 1}}, "
-            f"operators: {', '.join(sorted(OPERATORS))}"
+            f"unknown operator {bad!r}; write a value or a comparison such as {{'>=': 1}} "
+            f"using {', '.join(sorted(OPERATORS))}"
         )
     return value
 

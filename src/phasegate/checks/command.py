@@ -101,6 +101,19 @@ class CommandCheck(CheckSpec):
     def expressions(self) -> list[tuple[str, str]]:
         return [("expect.expr", self.expect.expr)] if self.expect.expr else []
 
+    def _expanded_expect(self, ctx: CheckContext) -> CommandExpect:
+        e = self.expect
+        update: dict[str, Any] = {}
+        for name in ("stdout_contains", "stderr_contains", "stdout_regex"):
+            value = getattr(e, name)
+            if value is not None:
+                update[name] = ctx.expand(value)
+        if e.json_paths:
+            update["json_paths"] = {
+                path: ctx.expand(v) if isinstance(v, str) else v for path, v in e.json_paths.items()
+            }
+        return e.model_copy(update=update) if update else e
+
     async def evaluate(self, ctx: CheckContext) -> Observation:
         shell = shlex.split(self.shell) if self.shell else ctx.shell
         values = dict(ctx.env)
@@ -120,7 +133,7 @@ class CommandCheck(CheckSpec):
         if result.timed_out:
             return Observation("failed", observed, f"timed out after {result.duration:.1f}s")
         failures: list[str] = []
-        e = self.expect
+        e = self._expanded_expect(ctx)
         if result.exit_code is None or not matches(result.exit_code, e.exit):
             code = result.exit_code if result.exit_code is not None else f"signal {result.signal}"
             failures.append(f"exit {code}, expected {describe(e.exit)}")

@@ -67,7 +67,7 @@ class FileExpect(Model):
             return None
         if isinstance(value, bool) or not isinstance(value, int | dict):
             raise ValueError("count must be a number or a comparison such as {'>=': 8}")
-        return comparison(value, "count")
+        return comparison(value)
 
     @model_validator(mode="after")
     def _coherent(self) -> FileExpect:

@@ -32,7 +32,7 @@ import time
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from phasegate.checks._support import (
     comparison,
@@ -76,7 +76,7 @@ class HttpExpect(Model):
     @field_validator("status")
     @classmethod
     def _status(cls, value: Any) -> Any:
-        return comparison(value, "status") if isinstance(value, dict) else value
+        return comparison(value) if isinstance(value, dict) else value
 
     @field_validator("body_regex")
     @classmethod
@@ -88,18 +88,12 @@ class HttpExpect(Model):
                 raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
         return value
 
-    @field_validator("json_values")
+    @field_validator("json_values", "header")
     @classmethod
-    def _json(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        for path, expected in (value or {}).items():
-            json_path(None, path)  # raises ComparisonError (a ValueError) on bad syntax
-            validate_expectation(expected)
-        return value
-
-    @field_validator("header")
-    @classmethod
-    def _header(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        for expected in (value or {}).values():
+    def _comparisons(cls, value: dict[str, Any] | None, info: ValidationInfo) -> Any:
+        for key, expected in (value or {}).items():
+            if info.field_name == "json_values":
+                json_path(None, key)  # raises ComparisonError (a ValueError) on bad syntax
             validate_expectation(expected)
         return value
 

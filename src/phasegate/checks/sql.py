@@ -66,12 +66,12 @@ class SqlExpect(Model):
             return None
         if isinstance(value, bool) or not isinstance(value, int | dict):
             raise ValueError("rows must be a number or a comparison such as {'>=': 1}")
-        return comparison(value, "rows")
+        return comparison(value)
 
     @field_validator("scalar")
     @classmethod
     def _scalar(cls, value: Any) -> Any:
-        return None if value is None else comparison(value, "scalar")
+        return None if value is None else comparison(value)
 
 
 class SqlCheck(CheckSpec):

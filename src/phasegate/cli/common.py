@@ -36,7 +36,7 @@ def open_store(ctx: click.Context) -> Any:
     from phasegate.cli import state_dir
     from phasegate.store.sqlite import SqliteStore
 
-    return SqliteStore(Path(state_dir(ctx)))
+    return SqliteStore(Path(state_dir(ctx)).expanduser().resolve())
 
 
 def emit_json(data: Any) -> None:

@@ -230,7 +230,8 @@ class Runner:
     async def _run_step(self, key: str) -> None:
         target = self.targets.step(key)
         step, phase = target.step, target.phase
-        base = {"key": key, "kind": "step", "phase": phase.id, "name": step.label}
+        label = self.ctx.variables.expand(step.label)
+        base = {"key": key, "kind": "step", "phase": phase.id, "name": label}
         if step.when is not None:
             try:
                 run_it = truthy(step.when, self.ctx.activation(self.state))
@@ -240,7 +241,7 @@ class Runner:
             if not run_it:
                 self.journal("item.finished", {**base, "status": "skipped",
                                                "message": f"when: {step.when} is false"})
-                self.ctx.console.item("step", step.label, "skipped")
+                self.ctx.console.item("step", label, "skipped")
                 return
         item = self.state.items.get(key)
         attempt = item.attempt if item is not None else 0
@@ -248,7 +249,7 @@ class Runner:
             attempt += 1
             self.journal("item.started", {**base, "attempt": attempt,
                                           "command": describe_command(step.run)}, durable=True)
-            self.ctx.console.started_item("step", step.label)
+            self.ctx.console.started_item("step", label)
             result = await run_action(
                 self.ctx, key, run=step.run, cwd=step.cwd, env=step.env,
                 timeout=step.timeout, shell=step.shell, attempt=attempt,
@@ -258,13 +259,13 @@ class Runner:
                       "outputs": result.outputs, "message": result.message()}
             if result.ok:
                 self.journal("item.finished", {**record, "status": "succeeded"})
-                self.ctx.console.item("step", step.label, "succeeded",
+                self.ctx.console.item("step", label, "succeeded",
                                       duration=result.process.duration)
                 return
             if attempt <= step.retries:
                 delay = step.backoff * (2 ** (attempt - 1))
                 self.journal("item.finished", {**record, "status": "retrying", "delay": delay})
-                self.ctx.console.item("step", step.label, "retrying",
+                self.ctx.console.item("step", label, "retrying",
                                       f"{result.message()}; next attempt in {delay:g}s")
                 await asyncio.sleep(delay)
                 continue
@@ -285,7 +286,8 @@ class Runner:
     async def _run_gate(self, key: str) -> None:
         target = self.targets.gate(key)
         check, phase = target.check, target.phase
-        base = {"key": key, "kind": "gate", "phase": phase.id, "name": check.describe()}
+        label = self.ctx.variables.expand(check.describe())
+        base = {"key": key, "kind": "gate", "phase": phase.id, "name": label}
         if isinstance(check, ManualCheck):
             self._manual_gate(key, check, base)
             return
@@ -301,10 +303,11 @@ class Runner:
         action = phase.on_failure or self.ctx.plan.on_failure
         self.journal("item.finished", {**base, **gate_record(check, outcome), "status": status,
                                        "started_at": started, "action": action})
-        self.ctx.console.item("gate", check.describe(), status,
+        self.ctx.console.item("gate", label, status,
                               "" if obs.passed else obs.message, duration=outcome.duration)
 
     def _manual_gate(self, key: str, check: ManualCheck, base: dict[str, Any]) -> None:
+        label = str(base["name"])
         approvals = self.state.approvals.get(key, [])
         if check.checked or len(approvals) >= check.approvers:
             by = approvals or ["plan (checked)"]
@@ -312,12 +315,12 @@ class Runner:
                                            {"approved_by": by},
                                            "expectation": check.expectation(),
                                            "message": f"approved by {', '.join(by)}"})
-            self.ctx.console.item("gate", check.describe(), "passed", f"approved by {by}")
+            self.ctx.console.item("gate", label, "passed", f"approved by {by}")
             return
         self.journal("item.finished", {**base, "status": "awaiting_approval",
                                        "expectation": check.expectation(),
                                        "message": f"{len(approvals)}/{check.approvers} approvals"})
-        self.ctx.console.item("gate", check.describe(), "awaiting_approval",
+        self.ctx.console.item("gate", label, "awaiting_approval",
                               f"phasegate approve {self.state.run_id} --check {key}")
 
     async def _run_undo(self, key: str) -> None:
