@@ -93,6 +93,8 @@ def apply(state: RunState, etype: str, data: dict[str, Any], ts: float) -> set[s
     handler = _HANDLERS.get(etype)
     if handler is None:
         raise _refuse(state, etype, "unknown event type")
+    if state.seq == 0 and etype != "run.created":
+        raise _refuse(state, etype, "a run's first event is run.created")
     changed = handler(state, data, ts, etype)
     state.seq += 1
     changed.add("run")
@@ -229,7 +231,7 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
             "reason": "gate" if item.kind == "gate" else "step",
             "item": key,
             "message": d.get("message", ""),
-            "action": d.get("action", "rollback"),
+            "action": d.get("action"),
         }
     return {f"item:{key}"}
 

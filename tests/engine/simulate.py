@@ -1,0 +1,102 @@
+"""A pure driver of the state machine for tests: no processes, no clock, no database.
+
+It plays the runner's part: dispatches what ``decide`` asks for, and completes in-flight work
+in an order chosen by the test (to model concurrency), journaling the same events the real
+runner journals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from phasegate.engine.decide import decide
+from phasegate.engine.state import RunState, apply
+from phasegate.engine.targets import Targets
+from phasegate.plan.model import Plan
+
+
+@dataclass
+class Simulation:
+    plan: Plan
+    failing: set[str] = field(default_factory=set)  # item keys whose outcome is a failure
+    state: RunState = field(init=False)
+    events: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+    executed: list[str] = field(default_factory=list)  # keys in completion order
+    clock: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.state = RunState(run_id="sim")
+        self.targets = Targets(self.plan)
+        self.emit("run.created", {"phases": [p.id for p in self.plan.phases]})
+        self.emit("run.started", {})
+        self.inflight: dict[str, str] = {}
+
+    def emit(self, etype: str, data: dict[str, object]) -> None:
+        self.clock += 1.0
+        apply(self.state, etype, dict(data), self.clock)
+        self.events.append((etype, dict(data)))
+
+    def run(self, choose: Callable[[list[str]], int] = lambda keys: 0, limit: int = 100_000
+            ) -> RunState:
+        for _ in range(limit):
+            if self.state.status not in ("running", "rolling_back"):
+                return self.state
+            progressed = False
+            for command in decide(self.plan, self.state, self.inflight.keys()):
+                progressed = True
+                self._dispatch(command)
+            if self.state.status not in ("running", "rolling_back"):
+                return self.state
+            if progressed:
+                continue
+            keys = sorted(self.inflight)
+            assert keys, "decide returned nothing while nothing is in flight"
+            self._complete(keys[choose(keys) % len(keys)])
+        raise AssertionError("simulation did not terminate")
+
+    def _dispatch(self, command: object) -> None:
+        kind = command.kind  # type: ignore[attr-defined]
+        if kind == "start_phase":
+            self.emit("phase.started", {"phase": command.phase})  # type: ignore[attr-defined]
+        elif kind == "finish_phase":
+            self.emit("phase.finished", {"phase": command.phase,  # type: ignore[attr-defined]
+                                         "status": command.get("status", "succeeded")})  # type: ignore[attr-defined]
+        elif kind in ("run_step", "run_undo"):
+            key = command.key  # type: ignore[attr-defined]
+            item_kind = "step" if kind == "run_step" else (
+                "undo" if key.startswith("undo:") else "rollback")
+            self.emit("item.started", {"key": key, "kind": item_kind})
+            self.inflight[key] = kind
+        elif kind in ("run_gate", "run_verify"):
+            self.inflight[command.key] = kind  # type: ignore[attr-defined]
+        elif kind == "start_rollback":
+            self.emit("rollback.started", {"order": list(command.get("order"))})  # type: ignore[attr-defined]
+        elif kind == "finish_rollback":
+            self.emit("rollback.finished", {"status": command.get("status")})  # type: ignore[attr-defined]
+            self.emit("run.finished", {"status": command.get("status")})  # type: ignore[attr-defined]
+        elif kind == "pause":
+            self.emit("run.paused", {"reason": command.get("reason")})  # type: ignore[attr-defined]
+        elif kind == "finish":
+            self.emit("run.finished", {"status": command.get("status")})  # type: ignore[attr-defined]
+        else:
+            raise AssertionError(kind)
+
+    def _complete(self, key: str) -> None:
+        kind = self.inflight.pop(key)
+        self.executed.append(key)
+        failed = key in self.failing
+        if kind == "run_step":
+            phase = self.targets.step(key).phase
+            self.emit("item.finished", {"key": key, "kind": "step", "phase": phase.id,
+                                        "status": "failed" if failed else "succeeded"})
+        elif kind == "run_gate":
+            phase = self.targets.gate(key).phase
+            self.emit("item.finished", {"key": key, "kind": "gate", "phase": phase.id,
+                                        "status": "failed" if failed else "passed"})
+        elif kind == "run_undo":
+            self.emit("item.finished", {"key": key, "kind": "undo",
+                                        "status": "failed" if failed else "succeeded"})
+        else:
+            self.emit("item.finished", {"key": key, "kind": "verify",
+                                        "status": "failed" if failed else "passed"})
