@@ -27,7 +27,7 @@ def _common(func: object) -> object:
     return func
 
 
-def _finish(run_id: str, status: str) -> None:
+def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> None:
     click.echo(f"run {run_id}: {status}", err=False)
     hints = {
         "paused": f"see `phasegate status {run_id}`; then `phasegate approve|resume|rollback "
@@ -37,6 +37,8 @@ def _finish(run_id: str, status: str) -> None:
     }
     if status in hints:
         click.echo(f"  {hints[status]}", err=True)
+    if requested_rollback and status == "rolled_back":
+        raise click.exceptions.Exit(0)  # the operator asked for exactly this
     raise click.exceptions.Exit(exit_for(status))
 
 
@@ -50,7 +52,7 @@ def run(ctx: click.Context, plan_file: str, variables: tuple[str, ...], max_para
         quiet: bool, no_output: bool, idempotency_key: str | None) -> None:
     """Execute PLAN_FILE: phases in dependency order, gates verified, automatic rollback.
 
-    Exit codes: 0 succeeded, 1 failed and rolled back, 2 plan error (nothing ran),
+    Exit codes: 0 succeeded, 1 failed (and rolled back cleanly), 2 plan error (nothing ran),
     3 rollback failed, 4 paused for a human, 130 interrupted.
     """
     from phasegate.engine.session import RunOptions, start
@@ -107,7 +109,7 @@ def rollback(ctx: click.Context, run_ref: str, variables: tuple[str, ...],
     options = _options(variables, max_parallel, quiet, no_output)
     assert isinstance(options, session.RunOptions)
     run_id, status = session.rollback(open_store(ctx), run_ref, options, by=actor())
-    _finish(run_id, status)
+    _finish(run_id, status, requested_rollback=True)
 
 
 @click.command()
@@ -127,7 +129,7 @@ def abort(ctx: click.Context, run_ref: str, reason: str, variables: tuple[str, .
     if status is None:
         click.echo(f"run {run_id}: abort requested; its process is rolling it back")
         return
-    _finish(run_id, status)
+    _finish(run_id, status, requested_rollback=True)
 
 
 @click.command()

@@ -90,7 +90,11 @@ async def run_action(
             on_output=sink,
             capture_limit=OUTPUT_LIMIT,
         )
-        outcome = ActionResult(result, read_outputs(output_path), str(log_path))
+        outputs = read_outputs(output_path)
+        # The file holds what the command wrote, secrets included; its values live on,
+        # masked, in the journal.
+        output_path.unlink(missing_ok=True)
+        outcome = ActionResult(result, outputs, str(log_path))
         log.write(masker.text(f"=== {outcome.message()} in {result.duration:.3f}s\n"))
     return outcome
 

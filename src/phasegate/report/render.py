@@ -1,12 +1,290 @@
-"""Render the report document as Markdown, HTML or JSON."""
+"""Render the report document (``report.data.build``) as Markdown, HTML or JSON.
+
+The report is meant to be attached to a change ticket, so both text formats are single files:
+the HTML carries its CSS and its timeline (an SVG computed here) inline and references nothing
+outside itself. Every value in the document may come from the plan author or from command
+output, so the HTML environment always autoescapes and the Markdown filters neutralise the
+characters that would break a table or smuggle in markup. Secrets are already masked by the
+time the document is built; rendering adds nothing that is not in the document.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
+
+import jinja2
+
+from phasegate.durations import format_duration
+
+FORMATS = ("md", "html", "json")
+OBSERVED_LIMIT = 300
+_ITEM_FIELDS = (
+    "attempt", "exit_code", "started_at", "finished_at", "duration", "command", "message",
+    "expectation", "observed", "severity", "attempts", "outputs", "log", "operator",
+    "unknown_count",
+)
 
 
 def render(data: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"
-    raise NotImplementedError(fmt)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    view = _complete(data)
+    context: dict[str, Any] = {"data": view, "run": view["run"]}
+    if fmt == "html":
+        context["gantt"] = build_gantt(view)
+    return _environment(fmt).get_template(f"report.{fmt}.j2").render(context)
+
+
+# -- document ---------------------------------------------------------------------------------
+
+
+def _complete(data: dict[str, Any]) -> dict[str, Any]:
+    """Give every item every field, so templates can use StrictUndefined and still show
+    not-run items (which the document records with only key, kind, name and status)."""
+    phases = [{**p, "items": [_full_item(i) for i in p["items"]]} for p in data["phases"]]
+    rollback = data.get("rollback")
+    if rollback is not None:
+        rollback = {
+            **rollback,
+            "actions": [_full_item(i) for i in rollback["actions"]],
+            "verify": [_full_item(i) for i in rollback["verify"]],
+        }
+    return {**data, "phases": phases, "rollback": rollback}
+
+
+def _full_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {**dict.fromkeys(_ITEM_FIELDS), **item}
+
+
+# -- filters ----------------------------------------------------------------------------------
+
+
+def iso_utc(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    moment = datetime.fromtimestamp(ts, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def duration(seconds: float | None) -> str:
+    return format_duration(seconds)
+
+
+def compact_json(value: Any, limit: int = OBSERVED_LIMIT) -> str:
+    if value is None:
+        return ""
+    text = json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def dash(value: Any) -> Any:
+    return "-" if value is None or value == "" else value
+
+
+def status_class(status: Any) -> str:
+    """A CSS class for a status; statuses come from the engine, but a class name is markup."""
+    return "st-" + re.sub(r"[^a-z0-9_]", "", str(status or "none").lower())
+
+
+def md_text(value: Any) -> str:
+    """Text safe inside a Markdown table cell: no row breaks, no column breaks, no markup."""
+    if value is None or value == "":
+        return "-"
+    text = str(value).replace("\\", "\\\\").replace("|", "\\|")
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"\r\n|\r|\n", "<br>", text)
+
+
+def md_code(value: Any) -> str:
+    """A Markdown code span (commands, JSON) that survives backticks, pipes and newlines."""
+    if value is None or value == "":
+        return "-"
+    text = re.sub(r"\r\n|\r|\n", " ⏎ ", str(value)).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def budget_note(spent: float | None, budget: float | None, overrun: bool = False) -> str:
+    if budget is None:
+        return f"{format_duration(spent)} (no budget)"
+    over = overrun or (spent is not None and spent > budget)
+    return f"{format_duration(spent)} of {format_duration(budget)} budget" + (
+        " — OVERRUN" if over else "")
+
+
+def over_budget(spent: float | None, budget: float | None, overrun: bool = False) -> bool:
+    return overrun or (spent is not None and budget is not None and spent > budget)
+
+
+@cache
+def _environment(fmt: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("phasegate.report", "templates"),
+        # HTML: always escape, whatever the template name; Markdown escapes through filters.
+        autoescape=fmt == "html",
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        ts=iso_utc, duration=duration, json=compact_json, dash=dash, status=status_class,
+        md=md_text, code=md_code, budget=budget_note,
+    )
+    env.globals.update(over_budget=over_budget)
+    return env
+
+
+# -- timeline ---------------------------------------------------------------------------------
+
+LABEL_WIDTH = 250
+CHART_WIDTH = 700
+ROW_HEIGHT = 20
+BAR_HEIGHT = 12
+AXIS_HEIGHT = 24
+MIN_BAR = 2.0
+LABEL_CHARS = 36
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+    status: str
+    open: bool  # still running (or paused) when the report was made
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    title: str
+    kind: str  # phase | item | rollback-span | rollback | verify
+    y: float
+    bar: Bar | None
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Gantt:
+    width: int
+    height: int
+    label_width: int
+    chart_left: int
+    chart_right: int
+    rows: list[Row]
+    ticks: list[Tick]
+
+
+@dataclass(frozen=True)
+class _Span:
+    label: str
+    kind: str
+    status: str
+    start: float | None
+    end: float | None
+
+
+class _Scale:
+    def __init__(self, t0: float, t1: float) -> None:
+        self.t0 = t0
+        self.span = max(t1 - t0, 1e-3)
+
+    def x(self, ts: float) -> float:
+        return round(LABEL_WIDTH + (ts - self.t0) / self.span * CHART_WIDTH, 2)
+
+    def bar(self, span: _Span, t_end: float) -> Bar | None:
+        if span.start is None:
+            return None
+        end = span.end if span.end is not None else t_end
+        left = self.x(span.start)
+        width = max(self.x(end) - left, MIN_BAR)
+        return Bar(left, round(width, 2), span.status, span.end is None)
+
+
+def build_gantt(data: dict[str, Any]) -> Gantt | None:
+    """One row per phase and per item that ran (rollback actions after them); bar positions
+    are relative to the run's start. None when nothing has a start time yet."""
+    spans = list(_spans(data))
+    bounds = _bounds(data, spans)
+    if bounds is None:
+        return None
+    t0, t1 = bounds
+    scale = _Scale(t0, t1)
+    rows = [_row(span, index, scale, t1) for index, span in enumerate(spans)]
+    return Gantt(
+        width=LABEL_WIDTH + CHART_WIDTH + 20,
+        height=AXIS_HEIGHT + ROW_HEIGHT * len(rows) + 8,
+        label_width=LABEL_WIDTH,
+        chart_left=LABEL_WIDTH,
+        chart_right=LABEL_WIDTH + CHART_WIDTH,
+        rows=rows,
+        ticks=_ticks(scale),
+    )
+
+
+def _spans(data: dict[str, Any]) -> Iterable[_Span]:
+    for phase in data["phases"]:
+        label = f"phase {phase['id']}"
+        yield _Span(label, "phase", phase["status"], phase["started_at"], phase["finished_at"])
+        for item in phase["items"]:
+            if item.get("started_at") is not None:
+                yield _item_span(item, "item")
+    rollback = data.get("rollback")
+    if rollback:
+        yield _Span("rollback", "rollback-span", rollback.get("status") or "rolling_back",
+                    rollback.get("started_at"), rollback.get("finished_at"))
+        for item in rollback["actions"]:
+            if item.get("started_at") is not None:
+                yield _item_span(item, "rollback")
+        for item in rollback["verify"]:
+            if item.get("started_at") is not None:
+                yield _item_span(item, "verify")
+
+
+def _item_span(item: dict[str, Any], kind: str) -> _Span:
+    label = f"{item['kind']} {item.get('name') or item['key']}"
+    return _Span(label, kind, item["status"], item["started_at"], item.get("finished_at"))
+
+
+def _bounds(data: dict[str, Any], spans: list[_Span]) -> tuple[float, float] | None:
+    run = data["run"]
+    pause = data.get("pause") or {}
+    starts = [s.start for s in spans if s.start is not None]
+    t0 = run.get("started_at") or (min(starts) if starts else None)
+    if t0 is None:
+        return None
+    moments = [t0, run.get("finished_at"), pause.get("at"), *starts,
+               *(s.end for s in spans)]
+    return t0, max(m for m in moments if m is not None)
+
+
+def _row(span: _Span, index: int, scale: _Scale, t_end: float) -> Row:
+    bar = scale.bar(span, t_end)
+    label = span.label if span.kind in ("phase", "rollback-span") else "  " + span.label
+    short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+    took = format_duration(span.end - span.start) if span.start and span.end else "-"
+    title = f"{span.label}: {span.status}, {took}"
+    return Row(short, title, span.kind, AXIS_HEIGHT + index * ROW_HEIGHT, bar)
+
+
+def _ticks(scale: _Scale, count: int = 5) -> list[Tick]:
+    return [
+        Tick(scale.x(scale.t0 + scale.span * i / (count - 1)),
+             "+" + format_duration(scale.span * i / (count - 1)))
+        for i in range(count)
+    ]
