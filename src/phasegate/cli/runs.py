@@ -61,10 +61,27 @@ def run(ctx: click.Context, plan_file: str, variables: tuple[str, ...], max_para
     loaded = load_plan(plan_file)
     options = _options(variables, max_parallel, quiet, no_output, idempotency_key)
     assert isinstance(options, RunOptions)
-    run_id, status, created = start(open_store(ctx), loaded, options)
+    store = open_store(ctx)
+    run_id, status, created = start(store, loaded, options)
     if not created:
         click.echo(f"idempotency key matches existing run {run_id} ({status})", err=True)
+        status = _wait_while_live(store, run_id)
     _finish(run_id, status)
+
+
+def _wait_while_live(store: object, run_id: str) -> str:
+    """An idempotent replay answers with the outcome of the run it names, once it is known."""
+    import time
+
+    from phasegate.store.sqlite import SqliteStore
+
+    assert isinstance(store, SqliteStore)
+    while True:
+        record = store.get_run(run_id)
+        live = record.owner is not None and record.owner.alive() is not False
+        if record.status not in ("pending", "running", "rolling_back") or not live:
+            return record.status
+        time.sleep(0.2)
 
 
 @click.command()

@@ -229,7 +229,13 @@ def resume(store: SqliteStore, run_ref: str, options: RunOptions, *, retry: list
             if failed and failed not in skip and failed not in retry and failed in state.items:
                 data["retry"] = [*retry, failed]
             data["clear_failure"] = True
-        runner.journal("run.resumed", data, durable=True)
+        if state.status == "pending":  # killed between creating the run and starting it
+            runner.journal("run.started", {"pid": owner.pid, "host": owner.host,
+                                           "user": _user(), "plan_path": record.plan_path,
+                                           "vars": runner.ctx.variables.masked(),
+                                           "cwd": os.getcwd()}, durable=True)
+        else:
+            runner.journal("run.resumed", data, durable=True)
         runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")
     except BaseException:
         store.release(record.id, owner=owner)

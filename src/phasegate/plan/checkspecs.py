@@ -33,9 +33,10 @@ def build_check(
     if len(named) > 1:
         problems.append(
             smap.problem(
-                path,
+                (*path, named[1]),
                 f"a check has exactly one kind, this one names {len(named)}: {', '.join(named)}",
-                hint="split it into separate checks",
+                hint="split it into separate checks, one kind each",
+                key=True,
             )
         )
         return None

@@ -58,7 +58,7 @@ def build_plan(data: Any, smap: SourceMap) -> tuple[Plan, list[Problem]]:
                 Problem(
                     "the plan is empty",
                     file=smap.file,
-                    hint="start from examples/quickstart.yaml (version: 1, name:, phases:)",
+                    hint="a plan needs at least `version: 1`, `name: …` and `phases:`",
                 )
             ]
         )
@@ -89,10 +89,15 @@ def build_plan(data: Any, smap: SourceMap) -> tuple[Plan, list[Problem]]:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
         problems.extend(problems_from_validation(exc, data, (), smap, Plan))
-        raise PlanError(problems) from None
+        raise PlanError(in_file_order(problems)) from None
     if problems:
-        raise PlanError(problems)
+        raise PlanError(in_file_order(problems))
     found, warnings = semantics.validate(plan, data, smap)
     if found:
-        raise PlanError(found)
+        raise PlanError(in_file_order(found))
     return plan, warnings
+
+
+def in_file_order(problems: list[Problem]) -> list[Problem]:
+    """Problems sorted as an author reads the file, top to bottom."""
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0, p.column or 0))

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import shlex
-from collections import Counter
 from typing import Any
 
 from phasegate.errors import Problem
 from phasegate.expr import ExprError, compile_expr
 from phasegate.plan.model import Plan
 from phasegate.plan.variables import BUILTINS, NAME, references, shell_locals
-from phasegate.plan.yamlsource import Path_, SourceMap
-from phasegate.suggest import did_you_mean
+from phasegate.plan.yamlsource import Path_, SourceMap, format_path
+from phasegate.suggest import close_match
 
 
-def validate(plan: Plan, data: dict[str, Any], smap: SourceMap) -> tuple[list[Problem], list[Problem]]:
+def validate(
+    plan: Plan, data: dict[str, Any], smap: SourceMap
+) -> tuple[list[Problem], list[Problem]]:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     _ids(plan, smap, problems, warnings)
@@ -38,30 +40,38 @@ def _ids(plan: Plan, smap: SourceMap, problems: list[Problem], warnings: list[Pr
             )
         else:
             seen[phase.id] = index
-        explicit = Counter(step.id for step in phase.steps if step.id)
+        step_seen: dict[str, int] = {}
         for s_index, step in enumerate(phase.steps):
-            if step.id and explicit[step.id] > 1:
+            if not step.id:
+                continue
+            if step.id in step_seen:
                 problems.append(
                     smap.problem(
                         ("phases", index, "steps", s_index, "id"),
-                        f"duplicate step id {step.id!r} in phase {phase.id!r}",
-                        hint="step ids must be unique within a phase",
+                        f"duplicate step id {step.id!r} in phase {phase.id!r} (first used by "
+                        f"steps[{step_seen[step.id]}])",
+                        hint="step ids must be unique within a phase; rename one",
                     )
                 )
-                explicit[step.id] = 0  # report each duplicate once
+            else:
+                step_seen[step.id] = s_index
         if not phase.steps and not phase.gates:
             warnings.append(
                 smap.problem(("phases", index), f"phase {phase.id!r} has no steps and no gates")
             )
-    names = Counter(t.name for t in plan.triggers)
+    trigger_seen: dict[str, int] = {}
     for index, trigger in enumerate(plan.triggers):
-        if names[trigger.name] > 1:
+        if trigger.name in trigger_seen:
             problems.append(
                 smap.problem(
-                    ("triggers", index, "name"), f"duplicate trigger name {trigger.name!r}"
+                    ("triggers", index, "name"),
+                    f"duplicate trigger name {trigger.name!r} (first used by "
+                    f"triggers[{trigger_seen[trigger.name]}])",
+                    hint="trigger names must be unique; rename one",
                 )
             )
-            names[trigger.name] = 0
+        else:
+            trigger_seen[trigger.name] = index
     check_ids: dict[str, Path_] = {}
     for path, check in _all_checks(plan):
         if check.id is None:
@@ -70,8 +80,10 @@ def _ids(plan: Plan, smap: SourceMap, problems: list[Problem], warnings: list[Pr
             problems.append(
                 smap.problem(
                     (*path, "id"),
-                    f"duplicate check id {check.id!r}",
-                    hint="check ids name results in expressions (checks.<id>); make them unique",
+                    f"duplicate check id {check.id!r} (first used by "
+                    f"{format_path(check_ids[check.id])})",
+                    hint="check ids name results in expressions (checks.<id>) and approvals; "
+                    "make them unique across the plan",
                 )
             )
         else:
@@ -108,53 +120,55 @@ def _graph(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
                     smap.problem(
                         ("phases", index, "needs", n_index),
                         f"phase {phase.id!r} needs unknown phase {need!r}",
-                        hint=did_you_mean(need, known),
+                        hint=_guess(need, known, "phase ids"),
                     )
                 )
     edges = {p.id: [n for n in p.needs if n in known and n != p.id] for p in plan.phases}
     cycle = find_cycle(edges)
     if cycle:
         index = ids.index(cycle[0])
+        n_index = plan.phases[index].needs.index(cycle[1])
         problems.append(
             smap.problem(
-                ("phases", index, "needs"),
-                "phases depend on each other in a cycle: " + " -> ".join(cycle),
-                hint="remove one of these needs so that the phases form a DAG",
+                ("phases", index, "needs", n_index),
+                "phases need each other in a cycle: " + " -> ".join(cycle),
+                hint=f"each phase in the cycle needs the next; remove one of these needs "
+                f"(e.g. {cycle[1]!r} from phase {cycle[0]!r}) so the phases form a DAG",
             )
         )
 
 
 def find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
-    """Return one dependency cycle as [a, b, ..., a], or None."""
-    white, grey, black = 0, 1, 2
-    color = dict.fromkeys(edges, white)
-    stack: list[str] = []
+    """Return one cycle of the graph as [a, b, ..., a] (a -> b: a has an edge to b), or None.
 
-    def visit(node: str) -> list[str] | None:
-        color[node] = grey
-        stack.append(node)
-        for nxt in edges.get(node, []):
-            if color.get(nxt) == grey:
-                return [*stack[stack.index(nxt) :], nxt]
-            if color.get(nxt) == white:
-                found = visit(nxt)
-                if found:
-                    return found
-        stack.pop()
-        color[node] = black
-        return None
-
-    for node in edges:
-        if color[node] == white:
-            found = visit(node)
-            if found:
-                return found
+    Iterative depth-first search, so that a plan with thousands of chained phases cannot
+    exhaust Python's stack.
+    """
+    done: set[str] = set()
+    for start in edges:
+        if start in done:
+            continue
+        path = [start]
+        on_path = {start}
+        pending = [iter(edges.get(start, []))]
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                pending.pop()
+                done.add(path[-1])
+                on_path.discard(path.pop())
+                continue
+            if nxt in on_path:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt in done or nxt not in edges:
+                continue
+            path.append(nxt)
+            on_path.add(nxt)
+            pending.append(iter(edges[nxt]))
     return None
 
 
-def _variables(
-    plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list[Problem]
-) -> None:
+def _variables(plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list[Problem]) -> None:
     defined = set(plan.vars) | set(BUILTINS)
     for name in plan.vars:
         if not NAME.match(name):
@@ -173,6 +187,21 @@ def _variables(
                 )
             )
 
+    refs = {
+        name: [r for r in references(_var_text(spec)) if r in plan.vars and NAME.match(name)]
+        for name, spec in plan.vars.items()
+    }
+    cycle = find_cycle(refs)
+    if cycle:
+        problems.append(
+            smap.problem(
+                _var_path(plan, cycle[0]),
+                "variables refer to each other in a cycle: "
+                + " -> ".join(f"${{{n}}}" for n in cycle),
+                hint="one of them must be a plain value",
+            )
+        )
+
     def walk(value: Any, path: Path_) -> None:
         if isinstance(value, dict):
             for key, child in value.items():
@@ -184,16 +213,40 @@ def _variables(
             local = shell_locals(value) if path and path[-1] in ("run", "command") else set()
             for name in references(value):
                 if name not in defined and name not in local:
+                    guess = close_match(name, defined)
+                    fix = (
+                        f"declare it under `vars:`, or write $${{{name}}} for a literal ${{{name}}}"
+                    )
                     problems.append(
                         smap.problem(
                             path,
                             f"undefined variable ${{{name}}}",
-                            hint=(did_you_mean(name, defined) or "")
-                            + f" declare it under `vars:`, or write $${{{name}}} for a literal",
+                            hint=f"did you mean ${{{guess}}}? Otherwise {fix}" if guess else fix,
                         )
                     )
 
     walk(_plain(data), ())
+
+
+def _var_text(spec: Any) -> str:
+    if isinstance(spec, str):
+        return spec
+    value = getattr(spec, "value", None) or getattr(spec, "default", None)
+    return value if isinstance(value, str) else ""
+
+
+def _var_path(plan: Plan, name: str) -> Path_:
+    spec = plan.vars[name]
+    if isinstance(spec, str):
+        return ("vars", name)
+    return ("vars", name, "value" if getattr(spec, "value", None) is not None else "default")
+
+
+def _guess(word: str, choices: set[str], what: str) -> str:
+    guess = close_match(word, choices)
+    if guess is not None:
+        return f"did you mean {guess!r}?"
+    return f"{what}: {', '.join(sorted(choices))}" if choices else f"there are no {what}"
 
 
 def _plain(value: Any) -> Any:
@@ -219,11 +272,36 @@ def _expressions(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
             _compile(expression, (*path, field_name), smap, problems)
 
 
+_CEL_POSITION = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?(.*)$", re.S)
+
+
 def _compile(text: str, path: Path_, smap: SourceMap, problems: list[Problem]) -> None:
     try:
         compile_expr(text)
     except ExprError as exc:
-        problems.append(smap.problem(path, f"invalid CEL expression: {exc}", hint=exc.hint))
+        problems.append(
+            smap.problem(
+                path, f"invalid CEL expression {text!r}: {cel_detail(exc.message)}", hint=exc.hint
+            )
+        )
+
+
+def cel_detail(message: str) -> str:
+    """The CEL parser's message without its ANTLR internals: what is wrong, and where."""
+    match = _CEL_POSITION.search(message)
+    if match is None:
+        return message
+    line, column, detail = match.groups()
+    detail = detail.strip()
+    ends_early = detail.startswith("mismatched input '<EOF>'") or (
+        detail.startswith("missing") and "<EOF>" in detail
+    )
+    if ends_early:
+        detail = "it ends too early (an operand or a closing bracket is missing)"
+    elif "expecting {" in detail and detail.count(",") > 3:
+        detail = detail[: detail.index("expecting {")].strip() + ", expecting an operand"
+    where = f"column {column}" if line == "1" else f"line {line}, column {column}"
+    return f"{detail} (at {where})"
 
 
 def _shells(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:

@@ -42,8 +42,13 @@ def references(text: str) -> list[str]:
 
 def shell_locals(script: str) -> set[str]:
     """Names a shell script assigns itself (``X=…``, ``for X in``, ``read X``, ``local X``)."""
-    found = set(re.findall(r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?"
-                           r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=", script))
+    found = set(
+        re.findall(
+            r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?"
+            r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=",
+            script,
+        )
+    )
     found |= set(re.findall(r"\bfor\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\b", script))
     found |= set(re.findall(r"\bread\s+(?:-\w+\s+)*([A-Za-z_][A-Za-z0-9_ ]*)", script))
     return {name for chunk in found for name in chunk.split()}
@@ -145,8 +150,10 @@ def resolve(
             raise VariableError(name, f"variables reference each other in a cycle: {cycle}")
         text = raw[name]
         out = REFERENCE.sub(
-            lambda m: "${" if m.group(1) is None else (
-                get(m.group(1), (*chain, name)) if m.group(1) in raw else m.group(0)
+            lambda m: (
+                "${"
+                if m.group(1) is None
+                else (get(m.group(1), (*chain, name)) if m.group(1) in raw else m.group(0))
             ),
             text,
         )

@@ -3,13 +3,15 @@
 PyYAML's composer keeps a mark on every node; we build the Python values ourselves from the
 node tree so that each value's ``(line, column)`` can be looked up by its path
 (``("phases", 0, "steps", 1, "run")``). Building it ourselves also lets us refuse what a
-plan never needs and an attacker would love: alias bombs, duplicate keys, non-string keys,
-binary and oversized files.
+plan never needs and an attacker would love: alias bombs, recursive aliases, absurd nesting,
+duplicate keys, non-scalar keys, language-specific tags, binary and oversized files.
+
+Every refusal is a :class:`PlanError`; no other exception leaves this module for any input.
 """
 
 from __future__ import annotations
 
-import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from phasegate.errors import PlanError, Problem
 
 MAX_PLAN_BYTES = 10 * 1024 * 1024
 MAX_NODES = 2_000_000  # aliases are expanded; this bounds the expansion (alias bombs)
+MAX_DEPTH = 100  # a plan nests a dozen levels; this keeps every recursive walk shallow
 
 Path_ = tuple[str | int, ...]
 
@@ -27,6 +30,17 @@ try:  # libyaml when available: ~10x faster composition of big plans
     _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _Loader = yaml.SafeLoader
+
+_CORE = "tag:yaml.org,2002:"
+# Plain YAML: the tags a plan may carry, written or implied. Anything else (`!!python/…`,
+# `!Ref`, `!!set`) would be silently ignored by our builder, so it is refused instead.
+_ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")} | {
+    _CORE + "seq",
+    _CORE + "map",
+}
+_NOT_YAML_TEXT = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 
 
 @dataclass
@@ -47,7 +61,7 @@ class SourceMap:
                 return self.values[probe]
             probe = probe[:-1]
             table = self.values
-        return self.values.get((), (None, None))  # type: ignore[return-value]
+        return self.values.get((), (None, None))
 
     def problem(
         self, path: Path_, message: str, hint: str | None = None, *, key: bool = False
@@ -79,147 +93,401 @@ def read_plan_text(path: Path) -> str:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise PlanError([Problem(f"no such file: {name}", hint="check the path")]) from None
+        raise PlanError([Problem("no such file", file=name, hint="check the path")]) from None
     except OSError as exc:
-        raise PlanError([Problem(f"cannot read {name}: {exc.strerror}")]) from exc
+        raise PlanError([Problem(f"cannot read the file: {exc.strerror}", file=name)]) from None
     if path.is_dir():
-        raise PlanError([Problem(f"{name} is a directory, not a plan file")])
+        raise PlanError([Problem("this is a directory, not a plan file", file=name)])
     if size > MAX_PLAN_BYTES:
+        mib = 1024 * 1024
         raise PlanError(
             [
                 Problem(
-                    f"file is {size / 1e6:.1f} MB; plans are limited to "
-                    f"{MAX_PLAN_BYTES // (1024 * 1024)} MB",
+                    f"the file is {size / mib:.1f} MB; a plan may be at most "
+                    f"{MAX_PLAN_BYTES // mib} MB",
                     file=name,
-                    hint="split data out of the plan and reference it by path",
+                    hint="is this the right file? Keep data out of the plan and refer to it by "
+                    "path",
                 )
             ]
         )
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise PlanError([Problem(f"cannot read {name}: {exc.strerror}", file=name)]) from exc
+        raise PlanError([Problem(f"cannot read the file: {exc.strerror}", file=name)]) from None
     if b"\x00" in raw[:8192]:
-        raise PlanError(
-            [Problem("file is binary, not a YAML plan", file=name, hint="pass a .yaml file")]
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
         raise PlanError(
             [
                 Problem(
-                    f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+                    "the file is binary, not a YAML plan",
                     file=name,
-                    line=line,
+                    hint="pass the plan's .yaml file",
+                )
+            ]
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        raise PlanError(
+            [
+                Problem(
+                    f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+                    file=name,
+                    line=raw[: exc.start].count(b"\n") + 1,
+                    column=exc.start - line_start + 1,
                     hint="save the plan as UTF-8",
                 )
             ]
         ) from None
-    return text
 
 
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
-    """Parse one YAML document; return plain data and its source map."""
+    """Parse one YAML document; return plain data (None for an empty one) and its source map."""
     smap = SourceMap(file=file)
+    if not text.strip():
+        return None, smap
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
-        what = exc.problem or exc.context or "invalid YAML"
-        raise PlanError(
-            [
-                Problem(
-                    f"YAML syntax error: {what}",
-                    file=file,
-                    line=line,
-                    column=column,
-                    hint="check indentation and quoting around this position",
-                )
-            ]
-        ) from None
+        raise PlanError([_syntax_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:
-        raise PlanError([Problem(f"YAML error: {exc}", file=file)]) from None
+        raise PlanError([_stream_problem(exc, text, file)]) from None
     if node is None:
         return None, smap
+    _guard(node, smap)
     builder = _Builder(smap)
-    data = builder.build(node, ())
+    data = builder.build(node, (), primary=True)
     if builder.problems:
         raise PlanError(builder.problems)
     return data, smap
 
 
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    column = mark.column + 1 if mark else None
+    problem = exc.problem or ""
+    context = exc.context or ""
+    lines = text.splitlines()
+    char = ""
+    if mark and mark.line < len(lines) and mark.column < len(lines[mark.line]):
+        char = lines[mark.line][mark.column]
+
+    def located(message: str, hint: str, at: Any = mark) -> Problem:
+        return Problem(
+            message,
+            file=file,
+            line=at.line + 1 if at else line,
+            column=at.column + 1 if at else column,
+            hint=hint,
+        )
+
+    if "cannot start any token" in problem and char == "\t":
+        return located(
+            "YAML syntax error: a tab character; YAML indents with spaces only",
+            "replace the tabs at the start of this line with spaces",
+        )
+    if "cannot start any token" in problem and char:
+        return located(
+            f"YAML syntax error: a plain value cannot start with {char!r}",
+            f'quote the value: "{char}…"',
+        )
+    if "single document" in context:
+        return located(
+            "YAML syntax error: the file holds more than one YAML document",
+            "a plan is one document: remove this `---` line, or split the file",
+        )
+    if "quoted scalar" in context and exc.context_mark is not None:
+        return located(
+            "YAML syntax error: this quoted string is never closed",
+            "close it with the quote it opens with",
+            exc.context_mark,
+        )
+    if "flow sequence" in context or "flow mapping" in context:
+        bracket = "[" if "sequence" in context else "{"
+        closing = "]" if bracket == "[" else "}"
+        return located(
+            f"YAML syntax error: the {bracket} opened here is not closed properly",
+            f"look for a missing ',' or '{closing}'",
+            exc.context_mark,
+        )
+    if "mapping values are not allowed" in problem:
+        return located(
+            "YAML syntax error: a ': ' inside a value, or a key indented too deep",
+            "quote a value that contains ': ', or check this line's indentation",
+        )
+    if "undefined alias" in problem:
+        return located(
+            "YAML syntax error: an alias (*name) refers to no anchor (&name) before it",
+            "define the anchor first, or remove the alias",
+        )
+    quote = _open_quote(text, mark)
+    if quote is not None:
+        return located(
+            f"YAML syntax error: the quoted string that starts here runs on to line "
+            f"{line}; is its closing quote missing?",
+            "close the string on the line where it starts",
+            quote,
+        )
+    where = ""
+    if context and exc.context_mark is not None and exc.problem_mark is not None:
+        where = f" ({context} that starts at line {exc.context_mark.line + 1})"
+    return located(
+        f"YAML syntax error: {problem or context or 'invalid YAML'}{where}",
+        "check the indentation and quoting on this line and the one before",
+    )
+
+
+def _open_quote(text: str, mark: Any) -> Any:
+    """The start of a quoted string that spans lines and ends where parsing failed, if any.
+
+    A missing closing quote makes YAML swallow the following lines up to the next quote and
+    fail there; the useful position is where the string starts.
+    """
+    if mark is None:
+        return None
+    found = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.line > mark.line:
+                break
+            if (
+                isinstance(token, yaml.ScalarToken)
+                and token.style in ('"', "'")
+                and token.start_mark.line < token.end_mark.line
+                and token.end_mark.line == mark.line
+            ):
+                found = token.start_mark
+    except yaml.YAMLError:
+        pass
+    return found
+
+
+def _stream_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
+    bad = _NOT_YAML_TEXT.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        return Problem(
+            f"the file contains a control character (U+{ord(bad.group()):04X}) "
+            "that YAML does not allow",
+            file=file,
+            line=line,
+            column=column,
+            hint='remove it, or write it as an escape inside a double-quoted string ("\\x01")',
+        )
+    return Problem(f"the file cannot be read as YAML: {exc}", file=file)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _children(node: yaml.Node) -> list[tuple[yaml.Node, str | int | None]]:
+    """A node's children with the path step that reaches each (None: a mapping key)."""
+    if isinstance(node, yaml.SequenceNode):
+        return [(child, index) for index, child in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        out: list[tuple[yaml.Node, str | int | None]] = []
+        for key, value in node.value:
+            out.append((key, None))
+            out.append((value, key.value if isinstance(key, yaml.ScalarNode) else "?"))
+        return out
+    return []
+
+
+def _guard(root: yaml.Node, smap: SourceMap) -> None:
+    """Refuse recursive aliases, alias bombs and absurd nesting before expanding anything."""
+    size, depth, first = _measure(root, smap)
+    if size[id(root)] > MAX_NODES:
+        node, path = _largest(root, size, first)
+        raise PlanError(
+            [
+                _at(
+                    smap,
+                    node,
+                    path,
+                    f"this value expands to {size[id(node)]:,} YAML nodes through aliases; "
+                    f"a plan may have at most {MAX_NODES:,} (an alias bomb?)",
+                    "remove the aliases (*name) that multiply this value",
+                )
+            ]
+        )
+    if depth[id(root)] > MAX_DEPTH:
+        node, path = _deepest(root, depth)
+        raise PlanError(
+            [
+                _at(
+                    smap,
+                    node,
+                    path,
+                    f"the document is nested more than {MAX_DEPTH} levels deep",
+                    "a plan needs a dozen levels at most; flatten this structure",
+                )
+            ]
+        )
+
+
+def _at(smap: SourceMap, node: yaml.Node, path: Path_, message: str, hint: str) -> Problem:
+    line, column = _mark(node)
+    return Problem(message, smap.file, line, column, format_path(path) or None, hint)
+
+
+def _measure(
+    root: yaml.Node, smap: SourceMap
+) -> tuple[dict[int, int], dict[int, int], dict[int, Path_]]:
+    """Expanded size and depth of every node, and the path where each first occurs.
+
+    Aliases make the node tree a graph whose nodes are shared, so each node is measured once;
+    the walk is iterative so that a deep document cannot exhaust Python's stack.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    first: dict[int, Path_] = {}
+    pending: set[int] = set()
+    stack: list[tuple[yaml.Node, Path_, bool]] = [(root, (), False)]
+    while stack:
+        node, path, done = stack.pop()
+        nid = id(node)
+        kids = _children(node)
+        if done:
+            pending.discard(nid)
+            size[nid] = 1 + sum(size[id(kid)] for kid, _ in kids)
+            depth[nid] = 1 + max((depth[id(kid)] for kid, _ in kids), default=0)
+            continue
+        if nid in size:
+            continue
+        if nid in pending:
+            message = "a YAML alias refers to a value that contains the alias itself"
+            hint = "a plan cannot be recursive; remove the alias (*name)"
+            raise PlanError([_at(smap, node, path, message, hint)])
+        pending.add(nid)
+        first.setdefault(nid, path)
+        stack.append((node, path, True))
+        for kid, step in reversed(kids):
+            stack.append((kid, path if step is None else (*path, step), False))
+    return size, depth, first
+
+
+def _largest(
+    root: yaml.Node, size: dict[int, int], first: dict[int, Path_]
+) -> tuple[yaml.Node, Path_]:
+    """Follow the largest branch while it is written out in place rather than reached
+    through an alias: the value found is the one the author should look at."""
+    node = root
+    path: Path_ = ()
+    while True:
+        values = [(kid, step) for kid, step in _children(node) if step is not None]
+        if not values:
+            return node, path
+        kid, step = max(values, key=lambda item: size[id(item[0])])
+        below: Path_ = (*path, step)
+        if size[id(kid)] <= MAX_NODES or first[id(kid)] != below:
+            return node, path
+        node, path = kid, below
+
+
+def _deepest(root: yaml.Node, depth: dict[int, int]) -> tuple[yaml.Node, Path_]:
+    node = root
+    path: Path_ = ()
+    for _ in range(MAX_DEPTH):
+        node, step = max(_children(node), key=lambda item: depth[id(item[0])])
+        path = path if step is None else (*path, step)
+    return node, path
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+
+
 class _Builder:
     def __init__(self, smap: SourceMap) -> None:
         self.smap = smap
-        self.count = 0
         self.problems: list[Problem] = []
         self._constructor = yaml.SafeLoader("")  # for scalar resolution only
 
-    def build(self, node: yaml.Node, path: Path_) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise PlanError(
-                [
-                    self.smap.problem(
-                        path,
-                        "document expands to more than "
-                        f"{MAX_NODES:,} nodes (YAML alias bomb?)",
-                        hint="remove the recursive aliases (&anchor / *alias)",
-                    )
-                ]
-            )
-        self.smap.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.ScalarNode):
-            try:
-                value = self._constructor.construct_object(node, deep=True)
-            except yaml.YAMLError as exc:
-                self.problems.append(self.smap.problem(path, f"invalid value: {exc}"))
-                return None
-            if isinstance(value, datetime.date):
-                return value.isoformat()  # plans treat dates as text (target dates, windows)
-            if isinstance(value, bytes):
-                self.problems.append(self.smap.problem(path, "binary values are not allowed"))
-                return None
-            return value
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    merged = self.build(value_node, path)
-                    for item in merged if isinstance(merged, list) else [merged]:
-                        if isinstance(item, dict):
-                            for k, v in item.items():
-                                out.setdefault(k, v)
-                    continue
-                if not isinstance(key_node, yaml.ScalarNode):
-                    self.problems.append(
-                        self.smap.problem(path, "mapping keys must be plain strings")
-                    )
-                    continue
-                key = str(self._constructor.construct_object(key_node))
-                child = (*path, key)
-                if key in out:
-                    self.problems.append(
-                        Problem(
-                            f"duplicate key {key!r}",
-                            file=self.smap.file,
-                            line=key_node.start_mark.line + 1,
-                            column=key_node.start_mark.column + 1,
-                            field=format_path(child),
-                            hint="each key may appear once in a mapping; remove or rename one",
-                        )
-                    )
-                    continue
-                self.smap.keys[child] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
+    def _refuse(self, node: yaml.Node, path: Path_, message: str, hint: str) -> None:
+        line, column = _mark(node)
+        self.problems.append(
+            Problem(message, self.smap.file, line, column, format_path(path) or None, hint)
+        )
+
+    def build(self, node: yaml.Node, path: Path_, *, primary: bool) -> Any:
+        # Values merged in with `<<` yield their position to values written in place.
+        if primary:
+            self.smap.values[path] = _mark(node)
+        else:
+            self.smap.values.setdefault(path, _mark(node))
+        if node.tag not in _ALLOWED_TAGS:
+            if node.tag == _CORE + "binary":
+                self._refuse(node, path, "binary values are not allowed", "write text")
+            else:
+                self._refuse(
+                    node,
+                    path,
+                    f"unsupported YAML tag {_tag_name(node.tag)}",
+                    "plans are plain YAML: remove the tag",
                 )
-                out[key] = self.build(value_node, child)
-            return out
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _CORE + "timestamp":
+                return node.value  # plans treat dates as text (target dates, windows)
+            try:
+                return self._constructor.construct_object(node, deep=True)
+            except Exception:  # PyYAML raises ValueError, KeyError, … on malformed scalars
+                if node.style is None:
+                    return node.value  # an implicit type that does not parse: it is text
+                self._refuse(
+                    node,
+                    path,
+                    f"{node.value!r} is not a valid {_tag_name(node.tag)} value",
+                    "remove the tag or fix the value",
+                )
+                return None
+        if isinstance(node, yaml.SequenceNode):
+            return [
+                self.build(child, (*path, i), primary=primary) for i, child in enumerate(node.value)
+            ]
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, primary=primary)
         return None  # pragma: no cover - PyYAML has only three node kinds
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, *, primary: bool) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _CORE + "merge":
+                value = self.build(value_node, path, primary=False)
+                sources = value if isinstance(value, list) else [value]
+                if not all(isinstance(source, dict) for source in sources):
+                    self._refuse(
+                        key_node,
+                        path,
+                        "`<<` merges mappings only",
+                        "write `<<: *name` where &name anchors a mapping",
+                    )
+                    continue
+                for source in sources:
+                    for k, v in source.items():
+                        merged.setdefault(k, v)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _ALLOWED_TAGS:
+                self._refuse(key_node, path, "mapping keys must be plain text", "write a plain key")
+                continue
+            key = key_node.value  # the key as written: `on`, `1.0` and `null` stay text
+            child = (*path, key)
+            if key in out:
+                self._refuse(
+                    key_node,
+                    child,
+                    f"duplicate key {key!r}",
+                    "each key may appear once in a mapping; remove or rename one",
+                )
+                continue
+            if primary:
+                self.smap.keys[child] = _mark(key_node)
+            else:
+                self.smap.keys.setdefault(child, _mark(key_node))
+            out[key] = self.build(value_node, child, primary=primary)
+        return {**merged, **out}

@@ -25,8 +25,20 @@ from phasegate.durations import format_duration
 FORMATS = ("md", "html", "json")
 OBSERVED_LIMIT = 300
 _ITEM_FIELDS = (
-    "attempt", "exit_code", "started_at", "finished_at", "duration", "command", "message",
-    "expectation", "observed", "severity", "attempts", "outputs", "log", "operator",
+    "attempt",
+    "exit_code",
+    "started_at",
+    "finished_at",
+    "duration",
+    "command",
+    "message",
+    "expectation",
+    "observed",
+    "severity",
+    "attempts",
+    "outputs",
+    "log",
+    "operator",
     "unknown_count",
 )
 
@@ -37,7 +49,7 @@ def render(data: dict[str, Any], fmt: str) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     view = _complete(data)
-    context: dict[str, Any] = {"data": view, "run": view["run"]}
+    context: dict[str, Any] = {"data": view, "run": view["run"], "names": _names(view)}
     if fmt == "html":
         context["gantt"] = build_gantt(view)
     return _environment(fmt).get_template(f"report.{fmt}.j2").render(context)
@@ -62,6 +74,14 @@ def _complete(data: dict[str, Any]) -> dict[str, Any]:
 
 def _full_item(item: dict[str, Any]) -> dict[str, Any]:
     return {**dict.fromkeys(_ITEM_FIELDS), **item}
+
+
+def _names(data: dict[str, Any]) -> dict[str, str]:
+    """Item key -> the name a reader knows it by, for warnings and the failure line."""
+    items = [i for p in data["phases"] for i in p["items"]]
+    if data["rollback"] is not None:
+        items += data["rollback"]["actions"] + data["rollback"]["verify"]
+    return {i["key"]: i["name"] for i in items if i.get("name") and i["name"] != i["key"]}
 
 
 # -- filters ----------------------------------------------------------------------------------
@@ -119,7 +139,8 @@ def budget_note(spent: float | None, budget: float | None, overrun: bool = False
         return f"{format_duration(spent)} (no budget)"
     over = overrun or (spent is not None and spent > budget)
     return f"{format_duration(spent)} of {format_duration(budget)} budget" + (
-        " — OVERRUN" if over else "")
+        " — OVERRUN" if over else ""
+    )
 
 
 def over_budget(spent: float | None, budget: float | None, overrun: bool = False) -> bool:
@@ -138,8 +159,14 @@ def _environment(fmt: str) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        ts=iso_utc, duration=duration, json=compact_json, dash=dash, status=status_class,
-        md=md_text, code=md_code, budget=budget_note,
+        ts=iso_utc,
+        duration=duration,
+        json=compact_json,
+        dash=dash,
+        status=status_class,
+        md=md_text,
+        code=md_code,
+        budget=budget_note,
     )
     env.globals.update(over_budget=over_budget)
     return env
@@ -169,6 +196,7 @@ class Row:
     label: str
     title: str
     kind: str  # phase | item | rollback-span | rollback | verify
+    x: int  # items are indented under their phase (SVG collapses leading spaces)
     y: float
     bar: Bar | None
 
@@ -246,8 +274,13 @@ def _spans(data: dict[str, Any]) -> Iterable[_Span]:
                 yield _item_span(item, "item")
     rollback = data.get("rollback")
     if rollback:
-        yield _Span("rollback", "rollback-span", rollback.get("status") or "rolling_back",
-                    rollback.get("started_at"), rollback.get("finished_at"))
+        yield _Span(
+            "rollback",
+            "rollback-span",
+            rollback.get("status") or "rolling_back",
+            rollback.get("started_at"),
+            rollback.get("finished_at"),
+        )
         for item in rollback["actions"]:
             if item.get("started_at") is not None:
                 yield _item_span(item, "rollback")
@@ -257,7 +290,9 @@ def _spans(data: dict[str, Any]) -> Iterable[_Span]:
 
 
 def _item_span(item: dict[str, Any], kind: str) -> _Span:
-    label = f"{item['kind']} {item.get('name') or item['key']}"
+    name = str(item.get("name") or item["key"])
+    # Rollback actions are already named "undo make", "rollback 1".
+    label = name if name.startswith(item["kind"]) else f"{item['kind']} {name}"
     return _Span(label, kind, item["status"], item["started_at"], item.get("finished_at"))
 
 
@@ -268,23 +303,29 @@ def _bounds(data: dict[str, Any], spans: list[_Span]) -> tuple[float, float] | N
     t0 = run.get("started_at") or (min(starts) if starts else None)
     if t0 is None:
         return None
-    moments = [t0, run.get("finished_at"), pause.get("at"), *starts,
-               *(s.end for s in spans)]
+    moments = [t0, run.get("finished_at"), pause.get("at"), *starts, *(s.end for s in spans)]
     return t0, max(m for m in moments if m is not None)
 
 
 def _row(span: _Span, index: int, scale: _Scale, t_end: float) -> Row:
     bar = scale.bar(span, t_end)
-    label = span.label if span.kind in ("phase", "rollback-span") else "  " + span.label
-    short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
-    took = format_duration(span.end - span.start) if span.start and span.end else "-"
+    top_level = span.kind in ("phase", "rollback-span")
+    limit = LABEL_CHARS if top_level else LABEL_CHARS - 2
+    label = span.label if len(span.label) <= limit else span.label[: limit - 1] + "…"
+    if bar is None:
+        label += " (not started)"
+    took = format_duration(span.end - span.start) if span.start and span.end else "not run"
     title = f"{span.label}: {span.status}, {took}"
-    return Row(short, title, span.kind, AXIS_HEIGHT + index * ROW_HEIGHT, bar)
+    return Row(
+        label, title, span.kind, 4 if top_level else 18, AXIS_HEIGHT + index * ROW_HEIGHT, bar
+    )
 
 
 def _ticks(scale: _Scale, count: int = 5) -> list[Tick]:
     return [
-        Tick(scale.x(scale.t0 + scale.span * i / (count - 1)),
-             "+" + format_duration(scale.span * i / (count - 1)))
+        Tick(
+            scale.x(scale.t0 + scale.span * i / (count - 1)),
+            "+" + format_duration(scale.span * i / (count - 1)),
+        )
         for i in range(count)
     ]

@@ -1,0 +1,106 @@
+"""Real runs for the report tests: plans written to a temp dir, executed by the real CLI in a
+subprocess, reports rendered by the real CLI with ``-o``, and helpers to read the reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+SECRET = "s3cr3t-value"
+
+
+@dataclass
+class Reports:
+    """One run and its report in every format."""
+
+    exit_code: int
+    md: str
+    html: str
+    json_text: str
+    doc: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.doc = json.loads(self.json_text)
+
+    def texts(self) -> dict[str, str]:
+        return {"md": self.md, "html": self.html, "json": self.json_text}
+
+    def md_section(self, heading: str) -> str:
+        """The Markdown between ``## heading`` and the next ``## `` heading."""
+        start = self.md.index(f"\n## {heading}\n")
+        end = self.md.find("\n## ", start + 1)
+        return self.md[start : end if end != -1 else None]
+
+    def md_row(self, key: str) -> str:
+        """The Markdown table row of the item with this key."""
+        return next(
+            line for line in self.md.splitlines() if line.startswith("|") and f"`{key}`" in line
+        )
+
+    def gantt_bars(self) -> Counter[str]:
+        """How many timeline bars of each kind (phase, item, rollback, verify, rollback-span)."""
+        svg = re.search(r"<svg class=\"gantt\".*?</svg>", self.html, re.S)
+        assert svg is not None, "the HTML report has no timeline"
+        return Counter(re.findall(r'<rect class="bar bar-([a-z-]+) ', svg.group(0)))
+
+    def html_tags(self) -> list[tuple[str, list[tuple[str, str | None]]]]:
+        parser = _TagCollector()
+        parser.feed(self.html)
+        parser.close()
+        return parser.tags
+
+
+class _TagCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+
+class Project:
+    """A plan directory and a state directory, driven only through the CLI."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.state = root / "state"
+        root.mkdir(parents=True, exist_ok=True)
+
+    def cli(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "phasegate", "--state-dir", str(self.state), *args],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            env={**os.environ, **(env or {})},
+            timeout=120,
+            check=False,
+        )
+
+    def run(self, plan_text: str, *, env: dict[str, str] | None = None) -> int:
+        plan = self.root / "plan.yaml"
+        plan.write_text(textwrap.dedent(plan_text), encoding="utf-8")
+        result = self.cli("run", "--no-output", str(plan), env=env)
+        assert result.returncode in (0, 1, 3, 4), result.stdout + result.stderr
+        return result.returncode
+
+    def reports(self, exit_code: int, run_ref: str = "last") -> Reports:
+        texts = {}
+        for fmt in ("md", "html", "json"):
+            out = self.root / f"report-{len(list(self.root.glob('report-*')))}.{fmt}"
+            result = self.cli("report", run_ref, "--format", fmt, "-o", str(out))
+            assert result.returncode == 0, result.stderr
+            texts[fmt] = out.read_text(encoding="utf-8")
+        return Reports(exit_code, texts["md"], texts["html"], texts["json"])
