@@ -26,18 +26,31 @@ class CLI:
         env.update(extra or {})
         return env
 
-    def __call__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120,
-                 input: str | None = None) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "phasegate", *args],
-            cwd=self.cwd, env=self.env(env), capture_output=True, text=True, timeout=timeout,
+            cwd=self.cwd,
+            env=self.env(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             input=input,
         )
 
     def spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "phasegate", *args], cwd=self.cwd, env=self.env(env),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "phasegate", *args],
+            cwd=self.cwd,
+            env=self.env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     def json(self, *args: str) -> Any:

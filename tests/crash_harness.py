@@ -87,12 +87,18 @@ def run_trial(workdir: Path, seed: int, *, fail: bool | None = None) -> Trial:
     base = [sys.executable, "-m", "phasegate"]
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*base, *args], cwd=workdir, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [*base, *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=120
+        )
 
     def killed(args: list[str], kill_after: float | None) -> None:
-        proc = subprocess.Popen([*base, *args], cwd=workdir, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*base, *args],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         if kill_after is None:
             proc.wait(timeout=120)
             return
@@ -157,12 +163,16 @@ def _verify(trial: Trial, workdir: Path, cli: object) -> None:
             trial.problems.append(f"succeeded but {missing} never ran")
     for phase in status["phases"]:
         for item in phase["items"]:
-            if item["kind"] == "step" and item["status"] == "succeeded":
-                if _line_for(item["key"]) not in lines:
-                    trial.problems.append(f"{item['key']} recorded succeeded but never ran")
+            succeeded = item["kind"] == "step" and item["status"] == "succeeded"
+            if succeeded and _line_for(item["key"]) not in lines:
+                trial.problems.append(f"{item['key']} recorded succeeded but never ran")
     if trial.status == "rolled_back":
-        completed = {i["key"] for p in status["phases"] for i in p["items"]
-                     if i["kind"] == "step" and i["status"] == "succeeded"}
+        completed = {
+            i["key"]
+            for p in status["phases"]
+            for i in p["items"]
+            if i["kind"] == "step" and i["status"] == "succeeded"
+        }
         for key in completed:
             undo = _line_for("undo:" + key)
             if lines.count(undo) != 1:

@@ -11,7 +11,18 @@ import re
 from typing import Any
 
 OPERATORS = {
-    "==", "!=", ">", ">=", "<", "<=", "in", "not_in", "contains", "matches", "between", "exists",
+    "==",
+    "!=",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "in",
+    "not_in",
+    "contains",
+    "matches",
+    "between",
+    "exists",
 }
 
 
@@ -90,9 +101,11 @@ def matches(actual: Any, expected: Any) -> bool:
         elif op == "not_in":
             ok = not any(_equal(actual, x) for x in operand)
         elif op == "contains":
-            ok = str(operand) in (actual if isinstance(actual, str) else str(actual)) if not (
-                isinstance(actual, list)
-            ) else operand in actual
+            ok = (
+                str(operand) in (actual if isinstance(actual, str) else str(actual))
+                if not (isinstance(actual, list))
+                else operand in actual
+            )
         elif op == "matches":
             ok = re.search(str(operand), str(actual)) is not None
         elif op == "between":
@@ -116,7 +129,7 @@ def describe(expected: Any) -> str:
 def json_path(document: Any, path: str) -> list[Any]:
     """All values a JSONPath selects (jsonpath-ng); raises ComparisonError on bad syntax."""
     from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-    from jsonpath_ng.ext import parse
+    from jsonpath_ng.ext import parse  # type: ignore[attr-defined]
 
     try:
         expression = parse(path)

@@ -90,7 +90,9 @@ class PlanError(PhasegateError):
     def render(self) -> str:
         n = len(self.problems)
         head = f"plan is invalid ({n} problem{'s' if n != 1 else ''}):"
-        return head + "\n" + "\n".join("  " + p.render().replace("\n", "\n  ") for p in self.problems)
+        return (
+            head + "\n" + "\n".join("  " + p.render().replace("\n", "\n  ") for p in self.problems)
+        )
 
 
 class UsageError(PhasegateError):

@@ -37,8 +37,9 @@ class Simulation:
         apply(self.state, etype, dict(data), self.clock)
         self.events.append((etype, dict(data)))
 
-    def run(self, choose: Callable[[list[str]], int] = lambda keys: 0, limit: int = 100_000
-            ) -> RunState:
+    def run(
+        self, choose: Callable[[list[str]], int] = lambda keys: 0, limit: int = 100_000
+    ) -> RunState:
         for _ in range(limit):
             if self.state.status not in ("running", "rolling_back"):
                 return self.state
@@ -60,12 +61,20 @@ class Simulation:
         if kind == "start_phase":
             self.emit("phase.started", {"phase": command.phase})  # type: ignore[attr-defined]
         elif kind == "finish_phase":
-            self.emit("phase.finished", {"phase": command.phase,  # type: ignore[attr-defined]
-                                         "status": command.get("status", "succeeded")})  # type: ignore[attr-defined]
+            self.emit(
+                "phase.finished",
+                {
+                    "phase": command.phase,  # type: ignore[attr-defined]
+                    "status": command.get("status", "succeeded"),
+                },
+            )  # type: ignore[attr-defined]
         elif kind in ("run_step", "run_undo"):
             key = command.key  # type: ignore[attr-defined]
-            item_kind = "step" if kind == "run_step" else (
-                "undo" if key.startswith("undo:") else "rollback")
+            item_kind = (
+                "step"
+                if kind == "run_step"
+                else ("undo" if key.startswith("undo:") else "rollback")
+            )
             self.emit("item.started", {"key": key, "kind": item_kind})
             self.inflight[key] = kind
         elif kind in ("run_gate", "run_verify"):
@@ -88,15 +97,33 @@ class Simulation:
         failed = key in self.failing
         if kind == "run_step":
             phase = self.targets.step(key).phase
-            self.emit("item.finished", {"key": key, "kind": "step", "phase": phase.id,
-                                        "status": "failed" if failed else "succeeded"})
+            self.emit(
+                "item.finished",
+                {
+                    "key": key,
+                    "kind": "step",
+                    "phase": phase.id,
+                    "status": "failed" if failed else "succeeded",
+                },
+            )
         elif kind == "run_gate":
             phase = self.targets.gate(key).phase
-            self.emit("item.finished", {"key": key, "kind": "gate", "phase": phase.id,
-                                        "status": "failed" if failed else "passed"})
+            self.emit(
+                "item.finished",
+                {
+                    "key": key,
+                    "kind": "gate",
+                    "phase": phase.id,
+                    "status": "failed" if failed else "passed",
+                },
+            )
         elif kind == "run_undo":
-            self.emit("item.finished", {"key": key, "kind": "undo",
-                                        "status": "failed" if failed else "succeeded"})
+            self.emit(
+                "item.finished",
+                {"key": key, "kind": "undo", "status": "failed" if failed else "succeeded"},
+            )
         else:
-            self.emit("item.finished", {"key": key, "kind": "verify",
-                                        "status": "failed" if failed else "passed"})
+            self.emit(
+                "item.finished",
+                {"key": key, "kind": "verify", "status": "failed" if failed else "passed"},
+            )

@@ -72,13 +72,16 @@ def test_abort_of_a_live_run_from_another_process(cli: CLI) -> None:
 
 
 def test_same_idempotency_key_from_two_processes_makes_one_run(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: idem
         phases:
           - id: p
             steps: [{run: "echo once >> ledger; sleep 0.5"}]
-    """)
+    """,
+    )
 
     def start() -> int:
         return cli("run", str(plan), "--idempotency-key", "release-42").returncode
@@ -90,11 +93,15 @@ def test_same_idempotency_key_from_two_processes_makes_one_run(cli: CLI) -> None
     assert (cli.cwd / "ledger").read_text() == "once\n"
     assert codes.count(0) >= 1 and set(codes) <= {0, 4}
     # the same key with a different plan is refused
-    other = write_plan(cli.cwd, """
+    other = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: idem
         phases: [{id: p, steps: [{run: "echo other"}]}]
-    """, "other.yaml")
+    """,
+        "other.yaml",
+    )
     refused = cli("run", str(other), "--idempotency-key", "release-42")
     assert refused.returncode == 2
     assert "different plan" in refused.stderr

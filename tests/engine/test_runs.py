@@ -11,7 +11,9 @@ from tests.conftest import CLI, items, write_plan
 
 
 def test_success_then_status_history_and_logs(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: hello
         vars: {WHO: world}
@@ -23,7 +25,8 @@ def test_success_then_status_history_and_logs(cli: CLI) -> None:
             gates:
               - command: echo ok
                 expect: {stdout_contains: ok}
-    """)
+    """,
+    )
     result = cli("run", str(plan))
     assert result.returncode == 0, result.stderr
     assert "hello world" in result.stderr  # output streamed live
@@ -41,7 +44,9 @@ def test_success_then_status_history_and_logs(cli: CLI) -> None:
 
 
 def test_retries_with_backoff_then_success(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: flaky
         phases:
@@ -51,7 +56,8 @@ def test_retries_with_backoff_then_success(cli: CLI) -> None:
                 run: 'n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; [ $n -ge 2 ]'
                 retries: 3
                 backoff: 50ms
-    """)
+    """,
+    )
     assert cli("run", str(plan)).returncode == 0
     step = items(cli.status())["p/third-time-lucky"]
     assert step["attempt"] == 3
@@ -59,7 +65,9 @@ def test_retries_with_backoff_then_success(cli: CLI) -> None:
 
 
 def test_timeout_kills_the_whole_process_group(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: slow
         phases:
@@ -68,7 +76,8 @@ def test_timeout_kills_the_whole_process_group(cli: CLI) -> None:
               - name: hang
                 run: 'sleep 60 & echo $! > child.pid; sleep 60'
                 timeout: 500ms
-    """)
+    """,
+    )
     result = cli("run", str(plan))
     assert result.returncode == 1
     step = items(cli.status())["p/hang"]
@@ -86,7 +95,9 @@ def test_timeout_kills_the_whole_process_group(cli: CLI) -> None:
 
 
 def test_when_and_continue_on_error_and_outputs_in_expressions(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: flow
         vars: {ENV: staging, VERSION: "1.2.3"}
@@ -97,8 +108,11 @@ def test_when_and_continue_on_error_and_outputs_in_expressions(cli: CLI) -> None
               - {id: tolerated, run: "exit 3", continue_on_error: true}
               - {id: build, run: 'echo "version=$VERSION" >> "$PHASEGATE_OUTPUT"'}
             gates:
-              - expr: "steps.build.outputs.version == vars.VERSION && steps.tolerated.exit_code == 3"
-    """)
+              - expr: >-
+                  steps.build.outputs.version == vars.VERSION
+                  && steps.tolerated.exit_code == 3
+    """,
+    )
     result = cli("run", str(plan))
     assert result.returncode == 0, result.stderr
     found = items(cli.status())
@@ -108,7 +122,9 @@ def test_when_and_continue_on_error_and_outputs_in_expressions(cli: CLI) -> None
 
 
 def test_on_failure_pause_then_resume_retries_the_failed_gate(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: pausing
         on_failure: pause
@@ -118,7 +134,8 @@ def test_on_failure_pause_then_resume_retries_the_failed_gate(cli: CLI) -> None:
               - {id: s, run: "echo step >> ledger", undo: "echo undo >> ledger"}
             gates:
               - command: test -f ready
-    """)
+    """,
+    )
     assert cli("run", str(plan)).returncode == 4
     assert cli.status()["run"]["status"] == "paused"
     (cli.cwd / "ready").write_text("")
@@ -128,7 +145,9 @@ def test_on_failure_pause_then_resume_retries_the_failed_gate(cli: CLI) -> None:
 
 
 def test_on_failure_abort_stops_without_rollback(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: aborting
         phases:
@@ -137,7 +156,8 @@ def test_on_failure_abort_stops_without_rollback(cli: CLI) -> None:
             steps:
               - {id: s, run: "true", undo: "touch undone"}
               - {id: bad, run: "false"}
-    """)
+    """,
+    )
     assert cli("run", str(plan)).returncode == 1
     assert cli.status()["run"]["status"] == "failed"
     assert not (cli.cwd / "undone").exists()
@@ -148,7 +168,9 @@ def test_on_failure_abort_stops_without_rollback(cli: CLI) -> None:
 
 
 def test_manual_gate_pauses_until_approved(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: gonogo
         phases:
@@ -159,7 +181,8 @@ def test_manual_gate_pauses_until_approved(cli: CLI) -> None:
           - id: after
             needs: [p]
             steps: [{run: "touch deployed"}]
-    """)
+    """,
+    )
     assert cli("run", str(plan)).returncode == 4
     status = cli.status()
     assert status["pause"]["reason"] == "approval"
@@ -174,7 +197,9 @@ def test_manual_gate_pauses_until_approved(cli: CLI) -> None:
 
 
 def test_trigger_trips_and_rolls_back(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: watched
         triggers:
@@ -188,7 +213,8 @@ def test_trigger_trips_and_rolls_back(cli: CLI) -> None:
               - {id: arm, run: "touch armed", undo: "rm armed"}
               - {id: wait, run: "touch alarm; sleep 2", timeout: 20s}
               - {id: never, run: "touch never"}
-    """)
+    """,
+    )
     result = cli("run", str(plan))
     assert result.returncode == 1, result.stderr
     status = cli.status()
@@ -200,7 +226,9 @@ def test_trigger_trips_and_rolls_back(cli: CLI) -> None:
 
 
 def test_failing_undo_does_not_stop_rollback_and_exits_3(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: badundo
         phases:
@@ -211,7 +239,8 @@ def test_failing_undo_does_not_stop_rollback_and_exits_3(cli: CLI) -> None:
               - {id: c, run: "true", undo: "touch c-undone"}
             gates:
               - command: "false"
-    """)
+    """,
+    )
     result = cli("run", str(plan))
     assert result.returncode == 3, result.stderr
     status = cli.status()
@@ -222,7 +251,9 @@ def test_failing_undo_does_not_stop_rollback_and_exits_3(cli: CLI) -> None:
 
 
 def test_rollback_duration_is_measured_against_its_budget(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: slowrollback
         budget: {rollback: 200ms}
@@ -231,7 +262,8 @@ def test_rollback_duration_is_measured_against_its_budget(cli: CLI) -> None:
             steps: [{run: "true"}]
             gates: [{command: "false"}]
             rollback: [{run: "sleep 0.5"}]
-    """)
+    """,
+    )
     assert cli("run", str(plan)).returncode == 1
     rollback = cli.status()["rollback"]
     assert rollback["duration"] >= 0.5
@@ -241,13 +273,16 @@ def test_rollback_duration_is_measured_against_its_budget(cli: CLI) -> None:
 
 
 def test_rollback_of_a_successful_run_on_demand(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: ondemand
         phases:
           - id: p
             steps: [{id: s, run: "touch made", undo: "rm made"}]
-    """)
+    """,
+    )
     assert cli("run", str(plan)).returncode == 0
     assert (cli.cwd / "made").exists()
     result = cli("rollback", "last")
@@ -258,13 +293,16 @@ def test_rollback_of_a_successful_run_on_demand(cli: CLI) -> None:
 
 
 def test_phases_run_concurrently_up_to_max_parallel(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: parallel
         phases:
           - {id: a, steps: [{run: "sleep 0.4"}]}
           - {id: b, steps: [{run: "sleep 0.4"}]}
-    """)
+    """,
+    )
 
     def overlap() -> bool:
         phases = {p["id"]: p for p in cli.status()["phases"]}
@@ -278,7 +316,9 @@ def test_phases_run_concurrently_up_to_max_parallel(cli: CLI) -> None:
 
 
 def test_interrupt_then_resume_pauses_on_the_unknown_step(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: interrupted
         phases:
@@ -286,7 +326,8 @@ def test_interrupt_then_resume_pauses_on_the_unknown_step(cli: CLI) -> None:
             steps:
               - {id: long, run: "echo start >> ledger; sleep 30; echo end >> ledger"}
               - {id: next, run: "echo next >> ledger"}
-    """)
+    """,
+    )
     proc = cli.spawn("run", str(plan))
     deadline = time.monotonic() + 20
     while not (cli.cwd / "ledger").exists() and time.monotonic() < deadline:
@@ -304,13 +345,16 @@ def test_interrupt_then_resume_pauses_on_the_unknown_step(cli: CLI) -> None:
 
 
 def test_plan_error_runs_nothing(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, """
+    plan = write_plan(
+        cli.cwd,
+        """
         version: 1
         name: broken
         phases:
           - id: p
             steps: [{run: "touch ran", timout: 5s}]
-    """)
+    """,
+    )
     result = cli("run", str(plan))
     assert result.returncode == 2
     assert "timout" in result.stderr and "did you mean 'timeout'" in result.stderr
@@ -325,7 +369,7 @@ def test_http_and_tcp_gates_against_real_servers(cli: CLI, tmp_path: Path) -> No
     import threading
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             body = json.dumps({"status": "ok", "version": "2.0"}).encode()
             self.send_response(200 if self.path == "/healthz" else 503)
             self.send_header("Content-Type", "application/json")
@@ -344,7 +388,9 @@ def test_http_and_tcp_gates_against_real_servers(cli: CLI, tmp_path: Path) -> No
     closed.close()
     try:
         port = server.server_address[1]
-        plan = write_plan(cli.cwd, f"""
+        plan = write_plan(
+            cli.cwd,
+            f"""
             version: 1
             name: net
             vars: {{PORT: "{port}"}}
@@ -363,7 +409,8 @@ def test_http_and_tcp_gates_against_real_servers(cli: CLI, tmp_path: Path) -> No
                 gates:
                   - http: http://127.0.0.1:${{PORT}}/broken
                     retry: {{attempts: 2, every: 100ms}}
-        """)
+        """,
+        )
         result = cli("run", str(plan))
         assert result.returncode == 1, result.stderr
         found = items(cli.status())

@@ -12,7 +12,9 @@ VAR_SECRET = "var-secret-Pp77w3"
 
 
 def test_secrets_are_masked_in_every_artifact(cli: CLI) -> None:
-    plan = write_plan(cli.cwd, f"""
+    plan = write_plan(
+        cli.cwd,
+        f"""
         version: 1
         name: secretive
         vars:
@@ -34,15 +36,22 @@ def test_secrets_are_masked_in_every_artifact(cli: CLI) -> None:
             gates:
               - command: 'echo "checking $API_TOKEN"; test "$DB_PASSWORD" = wrong'
                 expect: {{stdout_contains: "${{SIGNING_KEY}}"}}
-    """)
-    run = cli("run", str(plan), "--var", f"SIGNING_KEY={VAR_SECRET}",
-              env={"DEPLOY_TOKEN": ENV_SECRET})
+    """,
+    )
+    run = cli(
+        "run", str(plan), "--var", f"SIGNING_KEY={VAR_SECRET}", env={"DEPLOY_TOKEN": ENV_SECRET}
+    )
     assert run.returncode == 1, run.stderr
     assert "***" in run.stderr
     outputs = [run.stdout, run.stderr]
-    for args in (["status", "last"], ["status", "last", "--json"], ["logs", "last"],
-                 ["history", "--json"], ["report", "last", "--format", "json"],
-                 ["check", "--json"]):
+    for args in (
+        ["status", "last"],
+        ["status", "last", "--json"],
+        ["logs", "last"],
+        ["history", "--json"],
+        ["report", "last", "--format", "json"],
+        ["check", "--json"],
+    ):
         result = cli(*args)
         assert result.returncode == 0, (args, result.stderr)
         outputs.append(result.stdout + result.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -19,16 +20,26 @@ def make_plan(phases: list[dict[str, Any]], **extra: Any) -> Plan:
 
     built = []
     for spec in phases:
-        gates = [CommandCheck.model_validate({"command": "true", "id": f"{spec['id']}-g{i}"})
-                 for i in range(spec.get("gates", 0))]
-        built.append({
-            "id": spec["id"],
-            "needs": spec.get("needs", []),
-            "steps": [{"id": f"s{i}", "run": "true", "undo": "true" if spec.get("undo", True)
-                       else None} for i in range(spec.get("steps", 1))],
-            "gates": gates,
-            "rollback": [{"run": "true"}] * spec.get("rollback", 0),
-        })
+        gates = [
+            CommandCheck.model_validate({"command": "true", "id": f"{spec['id']}-g{i}"})
+            for i in range(spec.get("gates", 0))
+        ]
+        built.append(
+            {
+                "id": spec["id"],
+                "needs": spec.get("needs", []),
+                "steps": [
+                    {
+                        "id": f"s{i}",
+                        "run": "true",
+                        "undo": "true" if spec.get("undo", True) else None,
+                    }
+                    for i in range(spec.get("steps", 1))
+                ],
+                "gates": gates,
+                "rollback": [{"run": "true"}] * spec.get("rollback", 0),
+            }
+        )
     return Plan.model_validate({"version": 1, "name": "t", "phases": built, **extra})
 
 
@@ -42,14 +53,24 @@ def test_success_path_runs_every_step_then_gate_in_order() -> None:
 
 
 def test_failed_gate_rolls_back_newest_first_with_phase_blocks() -> None:
-    plan = make_plan([{"id": "a", "steps": 2, "rollback": 1},
-                      {"id": "b", "needs": ["a"], "steps": 2, "gates": 1, "rollback": 1}])
+    plan = make_plan(
+        [
+            {"id": "a", "steps": 2, "rollback": 1},
+            {"id": "b", "needs": ["a"], "steps": 2, "gates": 1, "rollback": 1},
+        ]
+    )
     sim = Simulation(plan, failing={"b/gate:b-g0"})
     state = sim.run()
     assert state.status == "rolled_back"
     undo = [k for k in sim.executed if k.startswith(("undo:", "rollback:"))]
-    assert undo == ["undo:b/s1", "undo:b/s0", "rollback:b/1", "undo:a/s1", "undo:a/s0",
-                    "rollback:a/1"]
+    assert undo == [
+        "undo:b/s1",
+        "undo:b/s0",
+        "rollback:b/1",
+        "undo:a/s1",
+        "undo:a/s0",
+        "rollback:a/1",
+    ]
     assert state.phases["b"].status == "failed"
 
 
@@ -58,8 +79,11 @@ def test_failing_undo_does_not_stop_the_rollback() -> None:
     sim = Simulation(plan, failing={"a/gate:a-g0", "undo:a/s1"})
     state = sim.run()
     assert state.status == "rollback_failed"
-    assert [k for k in sim.executed if k.startswith("undo:")] == ["undo:a/s2", "undo:a/s1",
-                                                                  "undo:a/s0"]
+    assert [k for k in sim.executed if k.startswith("undo:")] == [
+        "undo:a/s2",
+        "undo:a/s1",
+        "undo:a/s0",
+    ]
     assert state.rollback is not None
     assert [f["item"] for f in state.rollback["failures"]] == ["undo:a/s1"]
 
@@ -119,21 +143,34 @@ def test_idempotent_unknown_step_is_simply_rerun() -> None:
         ([("run.started", {})], "created once"),
         ([("run.created", {"phases": []}), ("run.created", {"phases": []})], "created once"),
         ([("run.created", {"phases": ["a"]}), ("phase.started", {"phase": "a"})], "pending"),
-        ([("run.created", {"phases": []}), ("run.started", {}),
-          ("run.finished", {"status": "succeeded"}), ("item.started", {"key": "x",
-                                                                        "kind": "step"})],
-         "succeeded"),
-        ([("run.created", {"phases": []}), ("run.started", {}), ("bogus.event", {})],
-         "unknown event"),
-        ([("run.created", {"phases": []}), ("run.started", {}),
-          ("item.started", {"key": "x", "kind": "step"}),
-          ("item.finished", {"key": "x", "kind": "step", "status": "succeeded"}),
-          ("item.finished", {"key": "x", "kind": "step", "status": "succeeded"})],
-         "cannot finish again"),
+        (
+            [
+                ("run.created", {"phases": []}),
+                ("run.started", {}),
+                ("run.finished", {"status": "succeeded"}),
+                ("item.started", {"key": "x", "kind": "step"}),
+            ],
+            "succeeded",
+        ),
+        (
+            [("run.created", {"phases": []}), ("run.started", {}), ("bogus.event", {})],
+            "unknown event",
+        ),
+        (
+            [
+                ("run.created", {"phases": []}),
+                ("run.started", {}),
+                ("item.started", {"key": "x", "kind": "step"}),
+                ("item.finished", {"key": "x", "kind": "step", "status": "succeeded"}),
+                ("item.finished", {"key": "x", "kind": "step", "status": "succeeded"}),
+            ],
+            "cannot finish again",
+        ),
     ],
 )
-def test_invalid_transitions_are_refused(events: list[tuple[str, dict[str, Any]]],
-                                         why: str) -> None:
+def test_invalid_transitions_are_refused(
+    events: list[tuple[str, dict[str, Any]]], why: str
+) -> None:
     state = RunState(run_id="r")
     with pytest.raises(InvalidTransition):
         for index, (etype, data) in enumerate(events):
@@ -142,16 +179,29 @@ def test_invalid_transitions_are_refused(events: list[tuple[str, dict[str, Any]]
 
 # -- property: rollback undoes exactly the completed steps, newest first, each once ---------
 
+
 @st.composite
 def plans_and_failures(draw: st.DrawFn) -> tuple[Plan, str, list[int]]:
     count = draw(st.integers(1, 6))
     phases = []
     for index in range(count):
-        needs = draw(st.lists(st.sampled_from([f"p{j}" for j in range(index)]), unique=True,
-                              max_size=2)) if index else []
-        phases.append({"id": f"p{index}", "needs": needs, "steps": draw(st.integers(0, 4)),
-                       "gates": draw(st.integers(0, 2)), "rollback": draw(st.integers(0, 1)),
-                       "undo": draw(st.booleans())})
+        needs = (
+            draw(
+                st.lists(st.sampled_from([f"p{j}" for j in range(index)]), unique=True, max_size=2)
+            )
+            if index
+            else []
+        )
+        phases.append(
+            {
+                "id": f"p{index}",
+                "needs": needs,
+                "steps": draw(st.integers(0, 4)),
+                "gates": draw(st.integers(0, 2)),
+                "rollback": draw(st.integers(0, 1)),
+                "undo": draw(st.booleans()),
+            }
+        )
     if not any(p["gates"] for p in phases):
         phases[-1]["gates"] = 1
     plan = make_plan(phases, max_parallel=draw(st.integers(1, 3)))
@@ -182,7 +232,7 @@ def test_rollback_undoes_exactly_the_completed_steps_newest_first(
     # newest first within a phase; phases in reverse order of completion
     end_seq = {p: s.end_seq for p, s in state.phases.items()}
     position = {k: i for i, k in enumerate(completed)}
-    for earlier, later in zip(undone, undone[1:], strict=False):
+    for earlier, later in itertools.pairwise(undone):
         pa, pb = earlier.split("/")[0], later.split("/")[0]
         if pa == pb:
             assert position[earlier] > position[later]

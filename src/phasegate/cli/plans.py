@@ -40,13 +40,24 @@ def validate(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
     steps = sum(len(p.steps) for p in plan.phases)
     gates = sum(len(p.gates) for p in plan.phases)
     if as_json:
-        emit_json({"valid": True, "plan": plan.name, "phases": len(plan.phases), "steps": steps,
-                   "gates": gates, "triggers": len(plan.triggers), "warnings": warnings})
+        emit_json(
+            {
+                "valid": True,
+                "plan": plan.name,
+                "phases": len(plan.phases),
+                "steps": steps,
+                "gates": gates,
+                "triggers": len(plan.triggers),
+                "warnings": warnings,
+            }
+        )
         return
     for warning in loaded.warnings:
         click.echo(click.style("warning: ", fg="yellow") + warning.render(), err=True)
-    click.echo(f"{plan_file}: valid — plan {plan.name}: {len(plan.phases)} phases, "
-               f"{steps} steps, {gates} gates, {len(plan.triggers)} triggers")
+    click.echo(
+        f"{plan_file}: valid — plan {plan.name}: {len(plan.phases)} phases, "
+        f"{steps} steps, {gates} gates, {len(plan.triggers)} triggers"
+    )
 
 
 def _dummy_builtins() -> dict[str, str]:
@@ -79,8 +90,9 @@ def _print_preview(data: dict[str, Any]) -> None:
         for name, value in data["vars"].items():
             click.echo(f"  {name} = {value}")
     for number, wave in enumerate(data["waves"], start=1):
-        click.echo(f"wave {number}: {', '.join(wave)}" + ("  (concurrent)" if len(wave) > 1
-                                                          else ""))
+        click.echo(
+            f"wave {number}: {', '.join(wave)}" + ("  (concurrent)" if len(wave) > 1 else "")
+        )
     for phase in data["phases"]:
         needs = f" (needs {', '.join(phase['needs'])})" if phase["needs"] else ""
         click.echo(click.style(f"\n▶ phase {phase['id']}{needs}", fg="cyan"))
@@ -98,11 +110,15 @@ def _print_preview(data: dict[str, Any]) -> None:
     if data["triggers"]:
         click.echo("\ntriggers:")
         for trigger in data["triggers"]:
-            click.echo(f"  {trigger['name']}: {trigger['description']} every "
-                       f"{trigger['every']}s, fail after {trigger['fail_after']} -> "
-                       f"{trigger['action']}")
-    click.echo(f"\non failure: {data['on_failure']}; rollback budget: "
-               f"{data['budget']['rollback'] or 'none'}")
+            click.echo(
+                f"  {trigger['name']}: {trigger['description']} every "
+                f"{trigger['every']}s, fail after {trigger['fail_after']} -> "
+                f"{trigger['action']}"
+            )
+    click.echo(
+        f"\non failure: {data['on_failure']}; rollback budget: "
+        f"{data['budget']['rollback'] or 'none'}"
+    )
 
 
 @click.command()

@@ -30,16 +30,20 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         return
     run = data["run"]
     click.echo(f"run {run['id']}  plan {run['plan']}  {run['status'].upper()}")
-    click.echo(f"  started {_when(run['started_at'])}  by {run['user']} on {run['host']}"
-               f"  duration {format_duration(run['duration'])}")
+    click.echo(
+        f"  started {_when(run['started_at'])}  by {run['user']} on {run['host']}"
+        f"  duration {format_duration(run['duration'])}"
+    )
     for phase in data["phases"]:
         click.echo(f"  phase {phase['id']}: {phase['status']}")
         for item in phase["items"]:
             took = format_duration(item.get("duration")) if item.get("duration") is not None else ""
-            msg = f"  {item['message']}" if item.get("message") and item["status"] not in (
-                "succeeded", "passed") else ""
-            click.echo(f"    {item['kind']:<5} {item['key']:<40} {item['status']:<18} {took}"
-                       f"{msg}")
+            msg = (
+                f"  {item['message']}"
+                if item.get("message") and item["status"] not in ("succeeded", "passed")
+                else ""
+            )
+            click.echo(f"    {item['kind']:<5} {item['key']:<40} {item['status']:<18} {took}{msg}")
     if data["failure"]:
         click.echo(f"  failure: {data['failure'].get('message')}")
     if data["pause"]:
@@ -47,9 +51,11 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
     rb = data["rollback"]
     if rb:
         budget = f" / budget {format_duration(rb['budget'])}" if rb.get("budget") else ""
-        click.echo(f"  rollback: {rb.get('status') or 'in progress'} in "
-                   f"{format_duration(rb.get('duration'))}{budget}"
-                   f"{' (OVERRUN)' if rb.get('overrun') else ''}")
+        click.echo(
+            f"  rollback: {rb.get('status') or 'in progress'} in "
+            f"{format_duration(rb.get('duration'))}{budget}"
+            f"{' (OVERRUN)' if rb.get('overrun') else ''}"
+        )
         for action in rb["actions"]:
             click.echo(f"    {action['kind']:<8} {action['key']:<40} {action['status']}")
     for warning in data["warnings"]:
@@ -62,8 +68,9 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
 @click.option("--status", "status_filter", default=None, help="Only runs in this status.")
 @json_option
 @click.pass_context
-def history(ctx: click.Context, limit: int, plan_name: str | None, status_filter: str | None,
-            as_json: bool) -> None:
+def history(
+    ctx: click.Context, limit: int, plan_name: str | None, status_filter: str | None, as_json: bool
+) -> None:
     """List runs, newest first."""
     from phasegate.durations import format_duration
 
@@ -99,8 +106,10 @@ def logs(ctx: click.Context, run_ref: str, item: str | None, as_json: bool) -> N
         if not entries:
             from phasegate.errors import UsageError
 
-            raise UsageError(f"no log for {item!r} in run {data['run']['id']}",
-                             hint="`phasegate status RUN` lists item keys")
+            raise UsageError(
+                f"no log for {item!r} in run {data['run']['id']}",
+                hint="`phasegate status RUN` lists item keys",
+            )
     out = []
     for entry in entries:
         path = Path(entry["log"])
@@ -116,10 +125,16 @@ def logs(ctx: click.Context, run_ref: str, item: str | None, as_json: bool) -> N
 
 @click.command()
 @click.argument("run_ref", metavar="RUN", default="last")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write to this file instead of stdout.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to this file instead of stdout.",
+)
 @click.pass_context
 def report(ctx: click.Context, run_ref: str, fmt: str, output: str | None) -> None:
     """Write a report of RUN fit for a change ticket: identity, phases, steps, gates with
@@ -147,8 +162,10 @@ def check(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json(result)
     else:
-        click.echo(f"{result['runs']} runs, {result['events']} events, schema "
-                   f"v{result['schema_version']}: {'OK' if result['ok'] else 'VIOLATIONS'}")
+        click.echo(
+            f"{result['runs']} runs, {result['events']} events, schema "
+            f"v{result['schema_version']}: {'OK' if result['ok'] else 'VIOLATIONS'}"
+        )
         for v in result["violations"]:
             click.echo(f"  run {v['run']}: {v['what']}")
     if not result["ok"]:

@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from phasegate.cli.common import actor, exit_for, open_store, parse_vars, var_option
 
 
-def _options(variables: tuple[str, ...], max_parallel: int | None, quiet: bool,
-             no_output: bool, idempotency_key: str | None = None) -> object:
+def _options(
+    variables: tuple[str, ...],
+    max_parallel: int | None,
+    quiet: bool,
+    no_output: bool,
+    idempotency_key: str | None = None,
+) -> object:
     from phasegate.engine.session import RunOptions
 
-    return RunOptions(overrides=parse_vars(variables), max_parallel=max_parallel,
-                      quiet=quiet, show_output=not no_output, idempotency_key=idempotency_key)
+    return RunOptions(
+        overrides=parse_vars(variables),
+        max_parallel=max_parallel,
+        quiet=quiet,
+        show_output=not no_output,
+        idempotency_key=idempotency_key,
+    )
 
 
-def _common(func: object) -> object:
-    for decorator in reversed([
-        var_option,
-        click.option("--max-parallel", type=click.IntRange(1, 256), default=None,
-                     help="Phases run concurrently at most (default: plan's max_parallel)."),
-        click.option("-q", "--quiet", is_flag=True, help="Print only the final status."),
-        click.option("--no-output", is_flag=True, help="Do not stream command output."),
-    ]):
-        func = decorator(func)  # type: ignore[operator]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _common(func: F) -> F:
+    for decorator in reversed(
+        [
+            var_option,
+            click.option(
+                "--max-parallel",
+                type=click.IntRange(1, 256),
+                default=None,
+                help="Phases run concurrently at most (default: plan's max_parallel).",
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="Print only the final status."),
+            click.option("--no-output", is_flag=True, help="Do not stream command output."),
+        ]
+    ):
+        func = decorator(func)
     return func
 
 
@@ -31,7 +53,7 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
     click.echo(f"run {run_id}: {status}", err=False)
     hints = {
         "paused": f"see `phasegate status {run_id}`; then `phasegate approve|resume|rollback "
-                  f"{run_id}`",
+        f"{run_id}`",
         "interrupted": f"`phasegate resume {run_id}` continues",
         "rollback_failed": f"see `phasegate report {run_id}` for the failed rollback actions",
     }
@@ -44,12 +66,22 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
 
 @click.command()
 @click.argument("plan_file", type=click.Path(dir_okay=False))
-@_common  # type: ignore[arg-type]
-@click.option("--idempotency-key", default=None,
-              help="The same key returns the existing run instead of starting another.")
+@_common
+@click.option(
+    "--idempotency-key",
+    default=None,
+    help="The same key returns the existing run instead of starting another.",
+)
 @click.pass_context
-def run(ctx: click.Context, plan_file: str, variables: tuple[str, ...], max_parallel: int | None,
-        quiet: bool, no_output: bool, idempotency_key: str | None) -> None:
+def run(
+    ctx: click.Context,
+    plan_file: str,
+    variables: tuple[str, ...],
+    max_parallel: int | None,
+    quiet: bool,
+    no_output: bool,
+    idempotency_key: str | None,
+) -> None:
     """Execute PLAN_FILE: phases in dependency order, gates verified, automatic rollback.
 
     Exit codes: 0 succeeded, 1 failed (and rolled back cleanly), 2 plan error (nothing ran),
@@ -86,17 +118,40 @@ def _wait_while_live(store: object, run_id: str) -> str:
 
 @click.command()
 @click.argument("run_ref", metavar="RUN")
-@_common  # type: ignore[arg-type]
-@click.option("--retry-step", "retry", multiple=True, metavar="KEY",
-              help="Re-run an item whose outcome is unknown (repeatable).")
-@click.option("--skip-step", "skip", multiple=True, metavar="KEY",
-              help="Skip an unknown or failed item and continue (its undo will not run).")
-@click.option("--mark-done", "mark_done", multiple=True, metavar="KEY",
-              help="Record an unknown item as succeeded without re-running it.")
+@_common
+@click.option(
+    "--retry-step",
+    "retry",
+    multiple=True,
+    metavar="KEY",
+    help="Re-run an item whose outcome is unknown (repeatable).",
+)
+@click.option(
+    "--skip-step",
+    "skip",
+    multiple=True,
+    metavar="KEY",
+    help="Skip an unknown or failed item and continue (its undo will not run).",
+)
+@click.option(
+    "--mark-done",
+    "mark_done",
+    multiple=True,
+    metavar="KEY",
+    help="Record an unknown item as succeeded without re-running it.",
+)
 @click.pass_context
-def resume(ctx: click.Context, run_ref: str, variables: tuple[str, ...],
-           max_parallel: int | None, quiet: bool, no_output: bool, retry: tuple[str, ...],
-           skip: tuple[str, ...], mark_done: tuple[str, ...]) -> None:
+def resume(
+    ctx: click.Context,
+    run_ref: str,
+    variables: tuple[str, ...],
+    max_parallel: int | None,
+    quiet: bool,
+    no_output: bool,
+    retry: tuple[str, ...],
+    skip: tuple[str, ...],
+    mark_done: tuple[str, ...],
+) -> None:
     """Continue RUN after a crash, an interrupt or a pause, without repeating finished work.
 
     A step that started but has no recorded end is `unknown`: it re-runs only if it is
@@ -107,17 +162,29 @@ def resume(ctx: click.Context, run_ref: str, variables: tuple[str, ...],
 
     options = _options(variables, max_parallel, quiet, no_output)
     assert isinstance(options, session.RunOptions)
-    run_id, status = session.resume(open_store(ctx), run_ref, options, retry=list(retry),
-                                    skip=list(skip), mark_done=list(mark_done))
+    run_id, status = session.resume(
+        open_store(ctx),
+        run_ref,
+        options,
+        retry=list(retry),
+        skip=list(skip),
+        mark_done=list(mark_done),
+    )
     _finish(run_id, status)
 
 
 @click.command()
 @click.argument("run_ref", metavar="RUN")
-@_common  # type: ignore[arg-type]
+@_common
 @click.pass_context
-def rollback(ctx: click.Context, run_ref: str, variables: tuple[str, ...],
-             max_parallel: int | None, quiet: bool, no_output: bool) -> None:
+def rollback(
+    ctx: click.Context,
+    run_ref: str,
+    variables: tuple[str, ...],
+    max_parallel: int | None,
+    quiet: bool,
+    no_output: bool,
+) -> None:
     """Roll RUN back: undo its completed steps and run its phases' rollback blocks, newest
     first. Works on finished successful runs, paused or crashed runs, and retries the failed
     actions of a rollback_failed run."""
@@ -132,10 +199,17 @@ def rollback(ctx: click.Context, run_ref: str, variables: tuple[str, ...],
 @click.command()
 @click.argument("run_ref", metavar="RUN")
 @click.option("--reason", default="", help="Recorded in the journal and the report.")
-@_common  # type: ignore[arg-type]
+@_common
 @click.pass_context
-def abort(ctx: click.Context, run_ref: str, reason: str, variables: tuple[str, ...],
-          max_parallel: int | None, quiet: bool, no_output: bool) -> None:
+def abort(
+    ctx: click.Context,
+    run_ref: str,
+    reason: str,
+    variables: tuple[str, ...],
+    max_parallel: int | None,
+    quiet: bool,
+    no_output: bool,
+) -> None:
     """Abort RUN and roll it back. A run executing in another process is asked to stop and
     roll back; a paused or crashed run is rolled back here."""
     from phasegate.engine import session
@@ -151,8 +225,13 @@ def abort(ctx: click.Context, run_ref: str, reason: str, variables: tuple[str, .
 
 @click.command()
 @click.argument("run_ref", metavar="RUN")
-@click.option("--check", "check", default=None, metavar="ID",
-              help="The manual check to approve (default: every check awaiting approval).")
+@click.option(
+    "--check",
+    "check",
+    default=None,
+    metavar="ID",
+    help="The manual check to approve (default: every check awaiting approval).",
+)
 @click.pass_context
 def approve(ctx: click.Context, run_ref: str, check: str | None) -> None:
     """Approve the manual gate(s) RUN is waiting for; then `phasegate resume RUN` continues

@@ -73,8 +73,9 @@ async def run_action(
     masker = ctx.masker
     with open(log_path, "a", encoding="utf-8") as log:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        log.write(masker.text(f"=== {key} attempt {attempt} at {stamp}\n"
-                              f"$ {describe_command(run)}\n"))
+        log.write(
+            masker.text(f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n")
+        )
         log.flush()
 
         def sink(stream: str, line: str, log: IO[str] = log) -> None:

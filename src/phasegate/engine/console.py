@@ -10,13 +10,26 @@ from phasegate.durations import format_duration
 from phasegate.masking import Masker
 
 _SYMBOLS = {
-    "succeeded": "✓", "passed": "✓", "warned": "!", "failed": "✗", "error": "✗",
-    "skipped": "-", "retrying": "↻", "awaiting_approval": "⏸", "unknown": "?",
+    "succeeded": "✓",
+    "passed": "✓",
+    "warned": "!",
+    "failed": "✗",
+    "error": "✗",
+    "skipped": "-",
+    "retrying": "↻",
+    "awaiting_approval": "⏸",
+    "unknown": "?",
 }
 _COLORS = {
-    "succeeded": "green", "passed": "green", "warned": "yellow", "failed": "red",
-    "error": "red", "skipped": "bright_black", "retrying": "yellow",
-    "awaiting_approval": "cyan", "unknown": "magenta",
+    "succeeded": "green",
+    "passed": "green",
+    "warned": "yellow",
+    "failed": "red",
+    "error": "red",
+    "skipped": "bright_black",
+    "retrying": "yellow",
+    "awaiting_approval": "cyan",
+    "unknown": "magenta",
 }
 
 
@@ -57,8 +70,9 @@ class Console:
         mark = "▶" if status == "running" else _SYMBOLS.get(status, "•")
         self._write(self._style(f"{mark} phase {phase_id} {status}", _COLORS.get(status, "cyan")))
 
-    def item(self, kind: str, label: str, status: str, detail: str = "",
-             duration: float | None = None) -> None:
+    def item(
+        self, kind: str, label: str, status: str, detail: str = "", duration: float | None = None
+    ) -> None:
         symbol = _SYMBOLS.get(status, "•")
         took = f" ({format_duration(duration)})" if duration is not None else ""
         extra = f": {detail}" if detail else ""
@@ -70,8 +84,9 @@ class Console:
 
     def output(self, key: str, stream: str, line: str) -> None:
         if self.show_output:
-            self._write(self._style(f"    │ {line}", "bright_black" if stream == "stdout" else
-                                    "yellow"))
+            self._write(
+                self._style(f"    │ {line}", "bright_black" if stream == "stdout" else "yellow")
+            )
 
     def note(self, text: str, color: str | None = None) -> None:
         self._write(self._style(text, color))

@@ -68,8 +68,11 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
         return [Command("finish", data=(("status", "failed"),))]
     unknown = [k for k, i in state.items.items() if i.status == "unknown"]
     if unknown:
-        return [] if inflight else [Command("pause", data=(("reason", "unknown"),
-                                                          ("items", tuple(unknown))))]
+        return (
+            []
+            if inflight
+            else [Command("pause", data=(("reason", "unknown"), ("items", tuple(unknown))))]
+        )
     commands: list[Command] = []
     awaiting: list[str] = []
     running = [p for p in plan.phases if state.phases[p.id].status == "running"]
@@ -112,8 +115,11 @@ def _close_phases(plan: Plan, state: RunState) -> list[Command]:
     running = [p.id for p in plan.phases if state.phases[p.id].status == "running"]
     running.sort(key=lambda pid: pid == failed_phase)
     return [
-        Command("finish_phase", phase=pid,
-                data=(("status", "failed" if pid == failed_phase else "stopped"),))
+        Command(
+            "finish_phase",
+            phase=pid,
+            data=(("status", "failed" if pid == failed_phase else "stopped"),),
+        )
         for pid in running
     ]
 
@@ -143,7 +149,8 @@ def _decide_rollback(plan: Plan, state: RunState, inflight: Collection[str]) -> 
         if item is None or item.status not in ITEM_DONE:
             return [Command("run_verify", key)]
     failed = [
-        k for k, i in state.items.items()
+        k
+        for k, i in state.items.items()
         if (k.startswith(("undo:", "rollback:", "verify:"))) and i.status in ("failed", "error")
     ]
     status = "rollback_failed" if failed else "rolled_back"
@@ -158,9 +165,7 @@ def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
     phase's own ``rollback`` actions in the order written.
     """
     started = [p for p in state.phases.values() if p.start_seq is not None]
-    started.sort(
-        key=lambda p: (p.end_seq is None, p.end_seq or 0, p.start_seq or 0), reverse=True
-    )
+    started.sort(key=lambda p: (p.end_seq is None, p.end_seq or 0, p.start_seq or 0), reverse=True)
     position = {key: i for i, key in enumerate(state.completed)}
     order: list[dict[str, Any]] = []
     for phase_state in started:
@@ -173,9 +178,21 @@ def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
         ]
         for _, sid, step in sorted(done, key=lambda t: t[0], reverse=True):
             if step.undo is not None:
-                order.append({"key": f"undo:{step_key(phase.id, sid)}", "kind": "undo",
-                              "phase": phase.id, "name": step.undo.name or f"undo {sid}"})
+                order.append(
+                    {
+                        "key": f"undo:{step_key(phase.id, sid)}",
+                        "kind": "undo",
+                        "phase": phase.id,
+                        "name": step.undo.name or f"undo {sid}",
+                    }
+                )
         for index, action in enumerate(phase.rollback):
-            order.append({"key": f"rollback:{phase.id}/{index + 1}", "kind": "rollback",
-                          "phase": phase.id, "name": action.name or f"rollback {index + 1}"})
+            order.append(
+                {
+                    "key": f"rollback:{phase.id}/{index + 1}",
+                    "kind": "rollback",
+                    "phase": phase.id,
+                    "name": action.name or f"rollback {index + 1}",
+                }
+            )
     return tuple(order)

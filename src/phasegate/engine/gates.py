@@ -66,7 +66,8 @@ async def _hold(check: CheckSpec, ctx: CheckContext, first: Observation) -> Obse
         samples += 1
         if not last.passed:
             return Observation(
-                last.status, last.observed,
+                last.status,
+                last.observed,
                 f"held for {check.hold_for - max(remaining, 0):.1f}s of {check.hold_for:g}s, "
                 f"then: {last.message}",
             )

@@ -95,9 +95,7 @@ class Runner:
             self.wake.clear()
             waiters: list[asyncio.Future[Any]] = [*self.tasks.values()]
             waiters.append(asyncio.ensure_future(self.wake.wait()))
-            done, _ = await asyncio.wait(
-                waiters, timeout=REQUEST_POLL, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait(waiters, timeout=REQUEST_POLL, return_when=asyncio.FIRST_COMPLETED)
             waiters[-1].cancel()
             for key, task in list(self.tasks.items()):
                 if task.done():
@@ -135,15 +133,27 @@ class Runner:
         if kind == "pause":
             reason = str(command.get("reason"))
             items = list(command.get("items", ()))
-            self.journal_many([*self._halt_triggers(), ("run.paused", {
-                "reason": reason, "items": items,
-                "message": self._pause_message(reason, items)})], durable=False)
+            self.journal_many(
+                [
+                    *self._halt_triggers(),
+                    (
+                        "run.paused",
+                        {
+                            "reason": reason,
+                            "items": items,
+                            "message": self._pause_message(reason, items),
+                        },
+                    ),
+                ],
+                durable=False,
+            )
             console.note(f"⏸ paused ({reason}): {self._pause_message(reason, items)}", "cyan")
             return True
         if kind == "finish":
             status = str(command.get("status"))
-            self.journal_many([*self._halt_triggers(), ("run.finished", {"status": status})],
-                              durable=True)
+            self.journal_many(
+                [*self._halt_triggers(), ("run.finished", {"status": status})], durable=True
+            )
             return True
         raise AssertionError(f"unknown command {kind}")  # pragma: no cover
 
@@ -154,8 +164,10 @@ class Runner:
         if reason == "approval":
             return f"waiting for approval of {', '.join(items)}"
         if reason == "unknown":
-            return (f"outcome unknown after a crash: {', '.join(items)}; choose "
-                    "`resume --retry-step K`, `--skip-step K`, `--mark-done K` or `rollback`")
+            return (
+                f"outcome unknown after a crash: {', '.join(items)}; choose "
+                "`resume --retry-step K`, `--skip-step K`, `--mark-done K` or `rollback`"
+            )
         if reason == "failure" and self.state.failure:
             return f"{self.state.failure.get('message')} (on_failure: pause)"
         return reason
@@ -171,8 +183,10 @@ class Runner:
         started = self.state.started_at
         if budget and started and not self._budget_warned and time.time() - started > budget:
             self._budget_warned = True
-            self.journal("warning", {"item": None,
-                                     "message": f"run exceeded its duration budget of {budget:g}s"})
+            self.journal(
+                "warning",
+                {"item": None, "message": f"run exceeded its duration budget of {budget:g}s"},
+            )
 
     def _poll_requests(self) -> None:
         now = time.monotonic()
@@ -192,8 +206,10 @@ class Runner:
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         self.tasks.clear()
-        self.journal_many([*self._halt_triggers(),
-                           ("run.interrupted", {"signal": self._interrupted})], durable=True)
+        self.journal_many(
+            [*self._halt_triggers(), ("run.interrupted", {"signal": self._interrupted})],
+            durable=True,
+        )
         self.ctx.console.note("interrupted: `phasegate resume` continues this run", "yellow")
 
     # -- rollback ----------------------------------------------------------------------------
@@ -201,9 +217,16 @@ class Runner:
         order = list(command.get("order"))
         failure = self.state.failure or {}
         reason = failure.get("message") or failure.get("reason") or "requested"
-        self.journal_many([*self._halt_triggers(), ("rollback.started", {
-            "order": order, "reason": reason, "budget": self.ctx.plan.budget.rollback})],
-            durable=True)
+        self.journal_many(
+            [
+                *self._halt_triggers(),
+                (
+                    "rollback.started",
+                    {"order": order, "reason": reason, "budget": self.ctx.plan.budget.rollback},
+                ),
+            ],
+            durable=True,
+        )
         self.ctx.console.note(f"↩ rolling back ({len(order)} actions): {reason}", "yellow")
         return True
 
@@ -213,13 +236,26 @@ class Runner:
         budget = self.ctx.plan.budget.rollback
         overrun = budget is not None and duration > budget
         events: list[tuple[str, dict[str, Any]]] = [
-            ("rollback.finished", {"status": status, "duration": round(duration, 6),
-                                   "budget": budget, "overrun": overrun}),
+            (
+                "rollback.finished",
+                {
+                    "status": status,
+                    "duration": round(duration, 6),
+                    "budget": budget,
+                    "overrun": overrun,
+                },
+            ),
         ]
         if overrun:
-            events.append(("warning", {"item": None, "message":
-                                       f"rollback took {duration:.1f}s, over its budget of "
-                                       f"{budget:g}s"}))
+            events.append(
+                (
+                    "warning",
+                    {
+                        "item": None,
+                        "message": f"rollback took {duration:.1f}s, over its budget of {budget:g}s",
+                    },
+                )
+            )
         events.append(("run.finished", {"status": status}))
         self.journal_many(events, durable=True)
         within = f" (budget {budget:g}s{', OVERRUN' if overrun else ''})" if budget else ""
@@ -239,49 +275,77 @@ class Runner:
                 self._finish_step(base, "failed", message=f"when: {exc.message}")
                 return
             if not run_it:
-                self.journal("item.finished", {**base, "status": "skipped",
-                                               "message": f"when: {step.when} is false"})
+                self.journal(
+                    "item.finished",
+                    {**base, "status": "skipped", "message": f"when: {step.when} is false"},
+                )
                 self.ctx.console.item("step", label, "skipped")
                 return
         item = self.state.items.get(key)
         attempt = item.attempt if item is not None else 0
         while True:
             attempt += 1
-            self.journal("item.started", {**base, "attempt": attempt,
-                                          "command": describe_command(step.run)}, durable=True)
+            self.journal(
+                "item.started",
+                {**base, "attempt": attempt, "command": describe_command(step.run)},
+                durable=True,
+            )
             self.ctx.console.started_item("step", label)
             result = await run_action(
-                self.ctx, key, run=step.run, cwd=step.cwd, env=step.env,
-                timeout=step.timeout, shell=step.shell, attempt=attempt,
+                self.ctx,
+                key,
+                run=step.run,
+                cwd=step.cwd,
+                env=step.env,
+                timeout=step.timeout,
+                shell=step.shell,
+                attempt=attempt,
             )
-            record = {**base, "attempt": attempt, "exit_code": result.process.exit_code,
-                      "duration": round(result.process.duration, 6), "log": result.log,
-                      "outputs": result.outputs, "message": result.message()}
+            record = {
+                **base,
+                "attempt": attempt,
+                "exit_code": result.process.exit_code,
+                "duration": round(result.process.duration, 6),
+                "log": result.log,
+                "outputs": result.outputs,
+                "message": result.message(),
+            }
             if result.ok:
                 self.journal("item.finished", {**record, "status": "succeeded"})
-                self.ctx.console.item("step", label, "succeeded",
-                                      duration=result.process.duration)
+                self.ctx.console.item("step", label, "succeeded", duration=result.process.duration)
                 return
             if attempt <= step.retries:
                 delay = step.backoff * (2 ** (attempt - 1))
                 self.journal("item.finished", {**record, "status": "retrying", "delay": delay})
-                self.ctx.console.item("step", label, "retrying",
-                                      f"{result.message()}; next attempt in {delay:g}s")
+                self.ctx.console.item(
+                    "step", label, "retrying", f"{result.message()}; next attempt in {delay:g}s"
+                )
                 await asyncio.sleep(delay)
                 continue
-            self._finish_step(record, "failed", message=result.message(),
-                              tolerated=step.continue_on_error)
+            self._finish_step(
+                record, "failed", message=result.message(), tolerated=step.continue_on_error
+            )
             return
 
-    def _finish_step(self, record: dict[str, Any], status: str, *, message: str,
-                     tolerated: bool = False) -> None:
+    def _finish_step(
+        self, record: dict[str, Any], status: str, *, message: str, tolerated: bool = False
+    ) -> None:
         phase = self.ctx.plan.phase(str(record["phase"]))
         action = phase.on_failure or self.ctx.plan.on_failure
-        self.journal("item.finished", {**record, "status": status, "message": message,
-                                       "tolerated": tolerated, "action": action})
+        self.journal(
+            "item.finished",
+            {
+                **record,
+                "status": status,
+                "message": message,
+                "tolerated": tolerated,
+                "action": action,
+            },
+        )
         note = " (continue_on_error)" if tolerated else ""
-        self.ctx.console.item("step", str(record["name"]), status, message + note,
-                              duration=record.get("duration"))
+        self.ctx.console.item(
+            "step", str(record["name"]), status, message + note, duration=record.get("duration")
+        )
 
     async def _run_gate(self, key: str) -> None:
         target = self.targets.gate(key)
@@ -301,48 +365,99 @@ class Runner:
         else:
             status = obs.status
         action = phase.on_failure or self.ctx.plan.on_failure
-        self.journal("item.finished", {**base, **gate_record(check, outcome), "status": status,
-                                       "started_at": started, "action": action})
-        self.ctx.console.item("gate", label, status,
-                              "" if obs.passed else obs.message, duration=outcome.duration)
+        self.journal(
+            "item.finished",
+            {
+                **base,
+                **gate_record(check, outcome),
+                "status": status,
+                "started_at": started,
+                "action": action,
+            },
+        )
+        self.ctx.console.item(
+            "gate", label, status, "" if obs.passed else obs.message, duration=outcome.duration
+        )
 
     def _manual_gate(self, key: str, check: ManualCheck, base: dict[str, Any]) -> None:
         label = str(base["name"])
         approvals = self.state.approvals.get(key, [])
         if check.checked or len(approvals) >= check.approvers:
             by = approvals or ["plan (checked)"]
-            self.journal("item.finished", {**base, "status": "passed", "observed":
-                                           {"approved_by": by},
-                                           "expectation": check.expectation(),
-                                           "message": f"approved by {', '.join(by)}"})
+            self.journal(
+                "item.finished",
+                {
+                    **base,
+                    "status": "passed",
+                    "observed": {"approved_by": by},
+                    "expectation": check.expectation(),
+                    "message": f"approved by {', '.join(by)}",
+                },
+            )
             self.ctx.console.item("gate", label, "passed", f"approved by {by}")
             return
-        self.journal("item.finished", {**base, "status": "awaiting_approval",
-                                       "expectation": check.expectation(),
-                                       "message": f"{len(approvals)}/{check.approvers} approvals"})
-        self.ctx.console.item("gate", label, "awaiting_approval",
-                              f"phasegate approve {self.state.run_id} --check {key}")
+        self.journal(
+            "item.finished",
+            {
+                **base,
+                "status": "awaiting_approval",
+                "expectation": check.expectation(),
+                "message": f"{len(approvals)}/{check.approvers} approvals",
+            },
+        )
+        self.ctx.console.item(
+            "gate",
+            label,
+            "awaiting_approval",
+            f"phasegate approve {self.state.run_id} --check {key}",
+        )
 
     async def _run_undo(self, key: str) -> None:
         action, phase_id, name = self.targets.undo(key)
-        base = {"key": key, "kind": "undo" if key.startswith("undo:") else "rollback",
-                "phase": phase_id, "name": name}
+        base = {
+            "key": key,
+            "kind": "undo" if key.startswith("undo:") else "rollback",
+            "phase": phase_id,
+            "name": name,
+        }
         item = self.state.items[key]
         attempt = item.attempt + 1
-        self.journal("item.started", {**base, "attempt": attempt,
-                                      "command": describe_command(action.run)}, durable=True)
+        self.journal(
+            "item.started",
+            {**base, "attempt": attempt, "command": describe_command(action.run)},
+            durable=True,
+        )
         self.ctx.console.started_item("undo", name)
         result = await run_action(
-            self.ctx, key, run=action.run, cwd=action.cwd, env=action.env,
-            timeout=action.timeout, shell=action.shell, attempt=attempt,
+            self.ctx,
+            key,
+            run=action.run,
+            cwd=action.cwd,
+            env=action.env,
+            timeout=action.timeout,
+            shell=action.shell,
+            attempt=attempt,
         )
         status = "succeeded" if result.ok else "failed"
-        self.journal("item.finished", {**base, "status": status, "attempt": attempt,
-                                       "exit_code": result.process.exit_code,
-                                       "duration": round(result.process.duration, 6),
-                                       "log": result.log, "message": result.message()})
-        self.ctx.console.item("undo", name, status, "" if result.ok else result.message(),
-                              duration=result.process.duration)
+        self.journal(
+            "item.finished",
+            {
+                **base,
+                "status": status,
+                "attempt": attempt,
+                "exit_code": result.process.exit_code,
+                "duration": round(result.process.duration, 6),
+                "log": result.log,
+                "message": result.message(),
+            },
+        )
+        self.ctx.console.item(
+            "undo",
+            name,
+            status,
+            "" if result.ok else result.message(),
+            duration=result.process.duration,
+        )
 
     async def _run_verify(self, key: str) -> None:
         check = self.targets.verify(key)
@@ -350,9 +465,22 @@ class Runner:
         outcome = await evaluate_gate(check, self.ctx.check_context(self.state))
         obs = outcome.observation
         status = "passed" if obs.passed else ("warned" if check.severity == "warn" else obs.status)
-        self.journal("item.finished", {"key": key, "kind": "verify", "phase": None,
-                                       "name": check.describe(), **gate_record(check, outcome),
-                                       "status": status, "started_at": started})
-        self.ctx.console.item("verify", check.describe(), status,
-                              "" if obs.passed else obs.message, duration=outcome.duration)
-
+        self.journal(
+            "item.finished",
+            {
+                "key": key,
+                "kind": "verify",
+                "phase": None,
+                "name": check.describe(),
+                **gate_record(check, outcome),
+                "status": status,
+                "started_at": started,
+            },
+        )
+        self.ctx.console.item(
+            "verify",
+            check.describe(),
+            status,
+            "" if obs.passed else obs.message,
+            duration=outcome.duration,
+        )

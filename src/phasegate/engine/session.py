@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
@@ -37,7 +38,7 @@ class RunOptions:
     quiet: bool = False
     show_output: bool = True
     executor: Executor | None = None
-    console_stream: object | None = None
+    console_stream: TextIO | None = None
 
 
 def new_run_id() -> str:
@@ -48,8 +49,9 @@ def run_dir(store: SqliteStore, run_id: str) -> Path:
     return store.state_dir / "runs" / run_id
 
 
-def _variables(loaded: LoadedPlan, overrides: Mapping[str, str], builtins: dict[str, str]
-               ) -> Variables:
+def _variables(
+    loaded: LoadedPlan, overrides: Mapping[str, str], builtins: dict[str, str]
+) -> Variables:
     try:
         return resolve(loaded.plan, overrides, builtins)
     except VariableError as exc:
@@ -66,28 +68,43 @@ def _builtins(loaded: LoadedPlan, store: SqliteStore, run_id: str) -> dict[str, 
     }
 
 
-def _context(loaded: LoadedPlan, store: SqliteStore, run_id: str, variables: Variables,
-             options: RunOptions) -> RunContext:
+def _context(
+    loaded: LoadedPlan, store: SqliteStore, run_id: str, variables: Variables, options: RunOptions
+) -> RunContext:
     masker = Masker(variables.secret_values())
-    console = Console(masker, quiet=options.quiet, show_output=options.show_output,
-                      stream=options.console_stream)  # type: ignore[arg-type]
+    console = Console(
+        masker, quiet=options.quiet, show_output=options.show_output, stream=options.console_stream
+    )
     if options.executor is None:
         from phasegate.executors.local import LocalExecutor
 
         executor: Executor = LocalExecutor()
     else:
         executor = options.executor
-    return RunContext(loaded=loaded, run_id=run_id, run_dir=run_dir(store, run_id),
-                      variables=variables, masker=masker, executor=executor, console=console,
-                      max_parallel=options.max_parallel)
+    return RunContext(
+        loaded=loaded,
+        run_id=run_id,
+        run_dir=run_dir(store, run_id),
+        variables=variables,
+        masker=masker,
+        executor=executor,
+        console=console,
+        max_parallel=options.max_parallel,
+    )
 
 
 def _with_parallel(loaded: LoadedPlan, max_parallel: int | None) -> LoadedPlan:
     if max_parallel is None:
         return loaded
     plan = loaded.plan.model_copy(update={"max_parallel": max_parallel})
-    return LoadedPlan(plan=plan, path=loaded.path, text=loaded.text, sha256=loaded.sha256,
-                      smap=loaded.smap, warnings=loaded.warnings)
+    return LoadedPlan(
+        plan=plan,
+        path=loaded.path,
+        text=loaded.text,
+        sha256=loaded.sha256,
+        smap=loaded.smap,
+        warnings=loaded.warnings,
+    )
 
 
 def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, str, bool]:
@@ -103,30 +120,46 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
     ).hexdigest()
     owner = Owner.me()
     actual_id, created = store.create_run(
-        run_id=run_id, plan_name=loaded.plan.name, plan_path=str(loaded.path),
-        plan_sha256=identity, plan_text=masker.text(loaded.text),
-        lock_name=loaded.plan.lock_name, idempotency_key=options.idempotency_key,
-        options={"overrides": public_overrides, "secret_overrides": sorted(
-            k for k in options.overrides if k in variables.secrets),
-            "source_sha256": loaded.sha256, "max_parallel": options.max_parallel},
-        phases=[p.id for p in loaded.plan.phases], owner=owner, ts=time.time(),
+        run_id=run_id,
+        plan_name=loaded.plan.name,
+        plan_path=str(loaded.path),
+        plan_sha256=identity,
+        plan_text=masker.text(loaded.text),
+        lock_name=loaded.plan.lock_name,
+        idempotency_key=options.idempotency_key,
+        options={
+            "overrides": public_overrides,
+            "secret_overrides": sorted(k for k in options.overrides if k in variables.secrets),
+            "source_sha256": loaded.sha256,
+            "max_parallel": options.max_parallel,
+        },
+        phases=[p.id for p in loaded.plan.phases],
+        owner=owner,
+        ts=time.time(),
     )
     if not created:
         return actual_id, store.get_run(actual_id).status, False
     directory = run_dir(store, run_id)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "plan.yaml").write_text(masker.text(loaded.text), encoding="utf-8")
-    ctx = _context(_with_parallel(loaded, options.max_parallel), store, run_id, variables,
-                   options)
+    ctx = _context(_with_parallel(loaded, options.max_parallel), store, run_id, variables, options)
     state = store.load_state(run_id)
     runner = Runner(ctx, store, state)
-    runner.journal("run.started", {"pid": owner.pid, "host": owner.host,
-                                   "user": _user(),
-                                   "plan_path": str(loaded.path),
-                                   "vars": variables.masked(), "cwd": os.getcwd()},
-                   durable=True)
-    ctx.console.headline(f"run {run_id}: plan {loaded.plan.name} ({len(loaded.plan.phases)} "
-                         "phases)")
+    runner.journal(
+        "run.started",
+        {
+            "pid": owner.pid,
+            "host": owner.host,
+            "user": _user(),
+            "plan_path": str(loaded.path),
+            "vars": variables.masked(),
+            "cwd": os.getcwd(),
+        },
+        durable=True,
+    )
+    ctx.console.headline(
+        f"run {run_id}: plan {loaded.plan.name} ({len(loaded.plan.phases)} phases)"
+    )
     return run_id, _drive(runner, store, owner), True
 
 
@@ -161,12 +194,10 @@ def reload_plan(record: RunRecord) -> LoadedPlan:
     return load_plan_text(record.plan_text, path)
 
 
-def attach(store: SqliteStore, record: RunRecord, options: RunOptions
-           ) -> tuple[Runner, Owner]:
+def attach(store: SqliteStore, record: RunRecord, options: RunOptions) -> tuple[Runner, Owner]:
     """Re-create the runner of an existing run, owned by this process."""
     loaded = reload_plan(record)
-    missing = [k for k in record.options.get("secret_overrides", [])
-               if k not in options.overrides]
+    missing = [k for k in record.options.get("secret_overrides", []) if k not in options.overrides]
     if missing:
         raise UsageError(
             f"run {record.id} was started with secret --var {', '.join(missing)}; "
@@ -203,8 +234,15 @@ def _mark_unknown(runner: Runner) -> list[str]:
     return found
 
 
-def resume(store: SqliteStore, run_ref: str, options: RunOptions, *, retry: list[str],
-           skip: list[str], mark_done: list[str]) -> tuple[str, str]:
+def resume(
+    store: SqliteStore,
+    run_ref: str,
+    options: RunOptions,
+    *,
+    retry: list[str],
+    skip: list[str],
+    mark_done: list[str],
+) -> tuple[str, str]:
     record = store.get_run(run_ref)
     if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
         raise RunStateError(
@@ -216,24 +254,39 @@ def resume(store: SqliteStore, run_ref: str, options: RunOptions, *, retry: list
         state = runner.state
         _mark_unknown(runner)
         _validate_choices(runner, retry + skip + mark_done)
-        if state.status == "running" or state.status == "rolling_back":
-            state_note = "crashed"
-        else:
-            state_note = state.status
-        data: dict[str, object] = {"pid": owner.pid, "host": owner.host, "retry": retry,
-                                   "skip": skip, "mark_done": mark_done, "after": state_note}
-        if state.failure is not None and state.mode == "forward" and state.pause and (
-            state.pause.get("reason") == "failure"
+        crashed = state.status in ("running", "rolling_back")
+        state_note = "crashed" if crashed else state.status
+        data: dict[str, object] = {
+            "pid": owner.pid,
+            "host": owner.host,
+            "retry": retry,
+            "skip": skip,
+            "mark_done": mark_done,
+            "after": state_note,
+        }
+        if (
+            state.failure is not None
+            and state.mode == "forward"
+            and state.pause
+            and (state.pause.get("reason") == "failure")
         ):
             failed = state.failure.get("item")
             if failed and failed not in skip and failed not in retry and failed in state.items:
                 data["retry"] = [*retry, failed]
             data["clear_failure"] = True
         if state.status == "pending":  # killed between creating the run and starting it
-            runner.journal("run.started", {"pid": owner.pid, "host": owner.host,
-                                           "user": _user(), "plan_path": record.plan_path,
-                                           "vars": runner.ctx.variables.masked(),
-                                           "cwd": os.getcwd()}, durable=True)
+            runner.journal(
+                "run.started",
+                {
+                    "pid": owner.pid,
+                    "host": owner.host,
+                    "user": _user(),
+                    "plan_path": record.plan_path,
+                    "vars": runner.ctx.variables.masked(),
+                    "cwd": os.getcwd(),
+                },
+                durable=True,
+            )
         else:
             runner.journal("run.resumed", data, durable=True)
         runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")
@@ -249,12 +302,12 @@ def _validate_choices(runner: Runner, keys: list[str]) -> None:
         if key not in known:
             from phasegate.suggest import did_you_mean
 
-            raise UsageError(f"run {runner.state.run_id} has no item {key!r}",
-                             hint=did_you_mean(key, known))
+            raise UsageError(
+                f"run {runner.state.run_id} has no item {key!r}", hint=did_you_mean(key, known)
+            )
 
 
-def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str
-             ) -> tuple[str, str]:
+def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str) -> tuple[str, str]:
     record = store.get_run(run_ref)
     if record.status == "rolled_back":
         raise RunStateError(f"run {record.id} is already rolled back")
@@ -270,15 +323,27 @@ def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str
 
         state: RunState = runner.state
         if state.status == "rolling_back":
-            runner.journal("run.resumed", {"pid": owner.pid, "host": owner.host,
-                                           "after": "crashed"}, durable=True)
+            runner.journal(
+                "run.resumed",
+                {"pid": owner.pid, "host": owner.host, "after": "crashed"},
+                durable=True,
+            )
         else:
-            order = list(state.rollback["order"]) if state.status == "rollback_failed" and (
-                state.rollback) else list(rollback_order(runner.ctx.plan, state))
-            runner.journal("rollback.started", {"order": order, "by": by,
-                                                "reason": f"requested by {by}",
-                                                "budget": runner.ctx.plan.budget.rollback},
-                           durable=True)
+            order = (
+                list(state.rollback["order"])
+                if state.status == "rollback_failed" and (state.rollback)
+                else list(rollback_order(runner.ctx.plan, state))
+            )
+            runner.journal(
+                "rollback.started",
+                {
+                    "order": order,
+                    "by": by,
+                    "reason": f"requested by {by}",
+                    "budget": runner.ctx.plan.budget.rollback,
+                },
+                durable=True,
+            )
         runner.ctx.console.headline(f"rolling back run {record.id}")
     except BaseException:
         store.release(record.id, owner=owner)
@@ -286,8 +351,9 @@ def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str
     return record.id, _drive(runner, store, owner)
 
 
-def request(store: SqliteStore, run_ref: str, kind: str, data: dict[str, object]
-            ) -> tuple[RunRecord, bool]:
+def request(
+    store: SqliteStore, run_ref: str, kind: str, data: dict[str, object]
+) -> tuple[RunRecord, bool]:
     """Deliver an approve/abort to the process running the run, if any. Returns
     (record, delivered) where delivered means a live process will act on it."""
     record = store.get_run(run_ref)
@@ -300,7 +366,9 @@ def request(store: SqliteStore, run_ref: str, kind: str, data: dict[str, object]
     return record, False
 
 
-def approve(store: SqliteStore, run_ref: str, *, check: str | None, by: str) -> tuple[str, list[str]]:
+def approve(
+    store: SqliteStore, run_ref: str, *, check: str | None, by: str
+) -> tuple[str, list[str]]:
     record = store.get_run(run_ref)
     state = store.load_state(record.id)
     loaded = reload_plan(record)
@@ -308,16 +376,19 @@ def approve(store: SqliteStore, run_ref: str, *, check: str | None, by: str) -> 
     if check is None:
         keys = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
         if not keys:
-            raise UsageError(f"run {record.id} is not waiting for an approval",
-                             hint="name a manual check with --check to approve it in advance")
+            raise UsageError(
+                f"run {record.id} is not waiting for an approval",
+                hint="name a manual check with --check to approve it in advance",
+            )
     else:
         matches = [k for k in targets.gates if k == check or k.endswith(f"/gate:{check}")]
         if not matches:
             from phasegate.suggest import did_you_mean
 
             manual = [k for k, t in targets.gates.items() if t.check.kind == "manual"]
-            raise UsageError(f"no manual check {check!r} in run {record.id}",
-                             hint=did_you_mean(check, manual))
+            raise UsageError(
+                f"no manual check {check!r} in run {record.id}", hint=did_you_mean(check, manual)
+            )
         keys = matches
     for key in keys:
         required = getattr(targets.gates[key].check, "approvers", 1)
@@ -333,8 +404,9 @@ def approve(store: SqliteStore, run_ref: str, *, check: str | None, by: str) -> 
     return record.id, keys
 
 
-def abort(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str, reason: str
-          ) -> tuple[str, str | None]:
+def abort(
+    store: SqliteStore, run_ref: str, options: RunOptions, *, by: str, reason: str
+) -> tuple[str, str | None]:
     """Abort a run: it rolls back. Returns (run id, final status or None when a live process
     was asked to do it)."""
     payload: dict[str, object] = {"by": by, "reason": reason}
@@ -346,9 +418,11 @@ def abort(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str, rea
         _mark_unknown(runner)
         state = runner.state
         if state.status in ("paused", "interrupted", "running", "rolling_back"):
-            runner.journal("run.resumed", {"pid": owner.pid, "host": owner.host,
-                                           "after": state.status, "for": "abort"},
-                           durable=True)
+            runner.journal(
+                "run.resumed",
+                {"pid": owner.pid, "host": owner.host, "after": state.status, "for": "abort"},
+                durable=True,
+            )
         if state.mode == "forward":
             runner.journal("run.abort_requested", payload, durable=True)
         runner.ctx.console.headline(f"aborting run {record.id}: rolling back")

@@ -216,8 +216,17 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
     item.exit_code = d.get("exit_code")
     if "attempt" in d:
         item.attempt = d["attempt"]
-    for name in ("message", "observed", "expectation", "duration", "outputs", "severity",
-                 "attempts", "description", "log"):
+    for name in (
+        "message",
+        "observed",
+        "expectation",
+        "duration",
+        "outputs",
+        "severity",
+        "attempts",
+        "description",
+        "log",
+    ):
         if name in d:
             item.data[name] = d[name]
     if status == "succeeded" and item.kind == "step":
@@ -255,8 +264,12 @@ def _trigger(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
         if action == "alert":
             s.warnings.append({"item": f"trigger:{d['trigger']}", "message": message})
         elif s.failure is None:
-            s.failure = {"reason": "trigger", "item": f"trigger:{d['trigger']}",
-                         "message": message, "action": action}
+            s.failure = {
+                "reason": "trigger",
+                "item": f"trigger:{d['trigger']}",
+                "message": message,
+                "action": action,
+            }
     return set()
 
 
@@ -280,16 +293,24 @@ def _approval(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
 
 def _abort(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     _need(s, et, "running", "paused", "interrupted", "pending")
-    s.failure = {"reason": "aborted", "item": None, "action": "rollback",
-                 "message": f"aborted by {d.get('by', 'operator')}: {d.get('reason') or ''}".strip()}
+    s.failure = {
+        "reason": "aborted",
+        "item": None,
+        "action": "rollback",
+        "message": f"aborted by {d.get('by', 'operator')}: {d.get('reason') or ''}".strip(),
+    }
     return set()
 
 
 def _paused(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     _need(s, et, "running", "rolling_back")
     s.status = "paused"
-    s.pause = {"reason": d["reason"], "items": d.get("items", []), "at": ts,
-               "message": d.get("message", "")}
+    s.pause = {
+        "reason": d["reason"],
+        "items": d.get("items", []),
+        "at": ts,
+        "message": d.get("message", ""),
+    }
     return set()
 
 
@@ -323,7 +344,9 @@ def _rollback_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set
         item = s.items.get(entry["key"])
         if item is None or (retry and item.status in ("failed", "error")):
             s.items[entry["key"]] = Item(
-                key=entry["key"], kind=entry["kind"], phase=entry.get("phase"),
+                key=entry["key"],
+                kind=entry["kind"],
+                phase=entry.get("phase"),
                 name=entry.get("name", entry["key"]),
             )
             changed.add(f"item:{entry['key']}")
@@ -335,8 +358,12 @@ def _rollback_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> se
     _need(s, et, "rolling_back")
     assert s.rollback is not None
     s.rollback.update(
-        {"finished_at": ts, "status": d["status"], "duration": d.get("duration"),
-         "overrun": d.get("overrun", False)}
+        {
+            "finished_at": ts,
+            "status": d["status"],
+            "duration": d.get("duration"),
+            "overrun": d.get("overrun", False),
+        }
     )
     return set()
 

@@ -31,17 +31,24 @@ class Targets:
                 key = step_key(phase.id, sid)
                 self.steps[key] = StepTarget(phase, step)
                 if step.undo is not None:
-                    self.undos[f"undo:{key}"] = (step.undo, phase.id, step.undo.name or
-                                                 f"undo {sid}")
+                    self.undos[f"undo:{key}"] = (
+                        step.undo,
+                        phase.id,
+                        step.undo.name or f"undo {sid}",
+                    )
             for gid, check in zip(gate_ids(phase.gates), phase.gates, strict=True):
                 self.gates[gate_key(phase.id, gid)] = GateTarget(phase, check)
             for index, action in enumerate(phase.rollback):
                 self.undos[f"rollback:{phase.id}/{index + 1}"] = (
-                    action, phase.id, action.name or f"rollback {index + 1}")
+                    action,
+                    phase.id,
+                    action.name or f"rollback {index + 1}",
+                )
         self.verifies = {
             f"verify:{vid}": check
-            for vid, check in zip(gate_ids(plan.verify_rollback, "verify"),
-                                  plan.verify_rollback, strict=True)
+            for vid, check in zip(
+                gate_ids(plan.verify_rollback, "verify"), plan.verify_rollback, strict=True
+            )
         }
 
     def step(self, key: str) -> StepTarget:

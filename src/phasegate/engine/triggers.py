@@ -24,16 +24,23 @@ class TriggerWatch:
 
     def start(self) -> None:
         for trigger in self.runner.ctx.plan.triggers:
-            self.stats[trigger.name] = {"evaluations": 0, "failures": 0, "consecutive": 0,
-                                        "status": "healthy", "last": None}
+            self.stats[trigger.name] = {
+                "evaluations": 0,
+                "failures": 0,
+                "consecutive": 0,
+                "status": "healthy",
+                "last": None,
+            }
             self.tasks.append(asyncio.ensure_future(self._watch(trigger)))
 
     def halt(self) -> list[tuple[str, dict[str, Any]]]:
         """Stop watching; return the summary events to journal (once)."""
         for task in self.tasks:
             task.cancel()
-        events = [("trigger.state", {"trigger": name, **stats, "watching": False})
-                  for name, stats in self.stats.items()]
+        events = [
+            ("trigger.state", {"trigger": name, **stats, "watching": False})
+            for name, stats in self.stats.items()
+        ]
         self.stats.clear()
         return events
 
@@ -52,8 +59,11 @@ class TriggerWatch:
             ctx = runner.ctx.check_context(runner.state)
             observation = await observe_once(trigger.check, ctx)
             stats["evaluations"] += 1
-            stats["last"] = {"status": observation.status, "message": observation.message,
-                             "observed": observation.observed}
+            stats["last"] = {
+                "status": observation.status,
+                "message": observation.message,
+                "observed": observation.observed,
+            }
             if observation.passed:
                 if stats["consecutive"]:
                     stats.update(consecutive=0, status="healthy")
@@ -63,13 +73,20 @@ class TriggerWatch:
                 stats["consecutive"] += 1
                 if stats["consecutive"] >= trigger.fail_after:
                     stats["status"] = "tripped"
-                    runner.journal("trigger.tripped", {
-                        "trigger": trigger.name, "action": trigger.action,
-                        "message": observation.message, **stats})
+                    runner.journal(
+                        "trigger.tripped",
+                        {
+                            "trigger": trigger.name,
+                            "action": trigger.action,
+                            "message": observation.message,
+                            **stats,
+                        },
+                    )
                     runner.ctx.console.note(
                         f"⚡ trigger {trigger.name} tripped after {stats['consecutive']} "
                         f"consecutive failures: {observation.message} -> {trigger.action}",
-                        "red")
+                        "red",
+                    )
                     runner.wake.set()
                     if trigger.action != "alert":
                         return

@@ -47,8 +47,9 @@ def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
         "attempts": data.get("attempts"),
         "outputs": data.get("outputs"),
         "log": data.get("log"),
-        "operator": "skipped" if data.get("skipped_by_operator") else (
-            "marked done" if data.get("marked_done_by_operator") else None),
+        "operator": "skipped"
+        if data.get("skipped_by_operator")
+        else ("marked done" if data.get("marked_done_by_operator") else None),
         "unknown_count": data.get("unknown_count"),
     }
 
@@ -81,34 +82,47 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
         if plan is not None:
             phase = plan.phase(phase_id)
             for key, kind, index in phase_items(phase):
-                name = (phase.steps[index].label if kind == "step"
-                        else phase.gates[index].describe())
+                name = phase.steps[index].label if kind == "step" else phase.gates[index].describe()
                 items.append(_item(state.items.get(key), key, kind, name))
         else:
-            items = [_item(i, i.key, i.kind, i.name) for i in state.items.values()
-                     if i.phase == phase_id and i.kind in ("step", "gate")]
-        phases.append({
-            "id": phase_id,
-            "name": plan.phase(phase_id).name if plan else None,
-            "needs": plan.phase(phase_id).needs if plan else [],
-            "status": pstate.status,
-            "started_at": pstate.started_at,
-            "finished_at": pstate.finished_at,
-            "duration": _duration(pstate.started_at, pstate.finished_at),
-            "items": items,
-        })
+            items = [
+                _item(i, i.key, i.kind, i.name)
+                for i in state.items.values()
+                if i.phase == phase_id and i.kind in ("step", "gate")
+            ]
+        phases.append(
+            {
+                "id": phase_id,
+                "name": plan.phase(phase_id).name if plan else None,
+                "needs": plan.phase(phase_id).needs if plan else [],
+                "status": pstate.status,
+                "started_at": pstate.started_at,
+                "finished_at": pstate.finished_at,
+                "duration": _duration(pstate.started_at, pstate.finished_at),
+                "items": items,
+            }
+        )
     rollback = None
     if state.rollback is not None:
         rb = state.rollback
-        actions = [_item(state.items.get(e["key"]), e["key"], e["kind"], e.get("name", ""))
-                   for e in rb["order"]]
-        verify = [_item(i, k, "verify", i.name) for k, i in state.items.items()
-                  if k.startswith("verify:")]
+        actions = [
+            _item(state.items.get(e["key"]), e["key"], e["kind"], e.get("name", ""))
+            for e in rb["order"]
+        ]
+        verify = [
+            _item(i, k, "verify", i.name) for k, i in state.items.items() if k.startswith("verify:")
+        ]
         rollback = {
-            "reason": rb.get("reason"), "by": rb.get("by"), "status": rb.get("status"),
-            "started_at": rb.get("started_at"), "finished_at": rb.get("finished_at"),
-            "duration": rb.get("duration"), "budget": rb.get("budget"),
-            "overrun": rb.get("overrun", False), "actions": actions, "verify": verify,
+            "reason": rb.get("reason"),
+            "by": rb.get("by"),
+            "status": rb.get("status"),
+            "started_at": rb.get("started_at"),
+            "finished_at": rb.get("finished_at"),
+            "duration": rb.get("duration"),
+            "budget": rb.get("budget"),
+            "overrun": rb.get("overrun", False),
+            "actions": actions,
+            "verify": verify,
             "failures": rb.get("failures", []),
         }
     end = state.finished_at
@@ -142,6 +156,8 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
         "warnings": state.warnings,
         "approvals": state.approvals,
         "resumes": resumes,
-        "budget": {"duration": plan.budget.duration if plan else None,
-                   "rollback": plan.budget.rollback if plan else None},
+        "budget": {
+            "duration": plan.budget.duration if plan else None,
+            "rollback": plan.budget.rollback if plan else None,
+        },
     }

@@ -31,8 +31,12 @@ def check_store(store: SqliteStore) -> dict[str, Any]:
         broken = False
         for expected, (seq, ts, etype, data) in enumerate(events, start=1):
             if seq != expected:
-                violations.append({"run": run_id, "what": f"event #{seq} where #{expected} "
-                                   "was expected (gap or reorder)"})
+                violations.append(
+                    {
+                        "run": run_id,
+                        "what": f"event #{seq} where #{expected} was expected (gap or reorder)",
+                    }
+                )
                 broken = True
                 break
             try:
@@ -45,8 +49,12 @@ def check_store(store: SqliteStore) -> dict[str, Any]:
             continue
         summary, phases, items, status = store.materialized(run_id)
         if status != state.status:
-            violations.append({"run": run_id, "what": f"status column {status!r} but events "
-                               f"replay to {state.status!r}"})
+            violations.append(
+                {
+                    "run": run_id,
+                    "what": f"status column {status!r} but events replay to {state.status!r}",
+                }
+            )
         if _norm(summary) != _norm(state.summary()):
             violations.append({"run": run_id, "what": "run summary differs from the replay"})
         if set(phases) != set(state.phases) or any(

@@ -39,8 +39,7 @@ class Owner:
         except ProcessLookupError:
             return False
         except PermissionError:
-            pass
+            pass  # alive, but another user's: still alive
         start = _start_time(self.pid)
-        if self.start is not None and start is not None and start != self.start:
-            return False  # the pid was reused by another process
-        return True
+        # A different start time means the pid was reused by another process.
+        return self.start is None or start is None or start == self.start

@@ -8,6 +8,7 @@ power loss the journal may lose only its newest events, never order or consisten
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -117,10 +118,8 @@ class SqliteStore:
             raise
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self.db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
 
     def _migrate(self) -> None:
         with self.write() as db:
@@ -181,9 +180,23 @@ class SqliteStore:
                 "INSERT INTO runs (id, plan_name, plan_path, plan_sha256, plan_text, lock_name,"
                 " idempotency_key, status, created_at, updated_at, owner_pid, owner_host,"
                 " owner_start, owner_since, options) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (run_id, plan_name, plan_path, plan_sha256, plan_text, lock_name,
-                 idempotency_key, "pending", ts, ts, owner.pid, owner.host, owner.start, ts,
-                 _dump(options)),
+                (
+                    run_id,
+                    plan_name,
+                    plan_path,
+                    plan_sha256,
+                    plan_text,
+                    lock_name,
+                    idempotency_key,
+                    "pending",
+                    ts,
+                    ts,
+                    owner.pid,
+                    owner.host,
+                    owner.start,
+                    ts,
+                    _dump(options),
+                ),
             )
             self._take_lock(db, lock_name, run_id, ts)
             state = RunState(run_id=run_id)
@@ -195,8 +208,10 @@ class SqliteStore:
         if row is not None and row[0] != run_id:
             holder = self._record(db, str(row[0]))
             if holder is not None and holder.status not in TERMINAL:
-                raise LockHeld(describe_holder(name, holder, float(row[1])),
-                               hint=f"wait for it, or `phasegate resume|abort {holder.id}`")
+                raise LockHeld(
+                    describe_holder(name, holder, float(row[1])),
+                    hint=f"wait for it, or `phasegate resume|abort {holder.id}`",
+                )
             db.execute("DELETE FROM locks WHERE name = ?", (name,))
             row = None
         if row is None:
@@ -276,8 +291,7 @@ class SqliteStore:
         db.execute(
             "UPDATE runs SET status=?, updated_at=?, finished_at=?, summary=?, last_seq=?"
             " WHERE id=?",
-            (state.status, ts, state.finished_at, _dump(state.summary()), state.seq,
-             state.run_id),
+            (state.status, ts, state.finished_at, _dump(state.summary()), state.seq, state.run_id),
         )
         if state.terminal:
             db.execute("DELETE FROM locks WHERE run_id = ?", (state.run_id,))
@@ -294,10 +308,21 @@ class SqliteStore:
             return None
         owner = Owner(int(row[11]), str(row[12]), row[13]) if row[11] is not None else None
         return RunRecord(
-            id=row[0], plan_name=row[1], plan_path=row[2], plan_sha256=row[3],
-            plan_text=row[4], lock_name=row[5], idempotency_key=row[6], status=row[7],
-            created_at=row[8], updated_at=row[9], finished_at=row[10], owner=owner,
-            options=json.loads(row[14]), summary=json.loads(row[15]), last_seq=row[16],
+            id=row[0],
+            plan_name=row[1],
+            plan_path=row[2],
+            plan_sha256=row[3],
+            plan_text=row[4],
+            lock_name=row[5],
+            idempotency_key=row[6],
+            status=row[7],
+            created_at=row[8],
+            updated_at=row[9],
+            finished_at=row[10],
+            owner=owner,
+            options=json.loads(row[14]),
+            summary=json.loads(row[15]),
+            last_seq=row[16],
         )
 
     def resolve(self, run_ref: str) -> str:
@@ -309,8 +334,7 @@ class SqliteStore:
             return str(row[0])
         rows = self.db.execute(
             "SELECT id FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' LIMIT 3",
-            (run_ref, run_ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-             + "%"),
+            (run_ref, run_ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
         ).fetchall()
         exact = [r[0] for r in rows if r[0] == run_ref]
         if exact:
@@ -409,7 +433,9 @@ class SqliteStore:
 
     def consume_request(self, request_id: int) -> None:
         with self.write(durable=False) as db:
-            db.execute("UPDATE requests SET consumed_at = ? WHERE id = ?", (time.time(), request_id))
+            db.execute(
+                "UPDATE requests SET consumed_at = ? WHERE id = ?", (time.time(), request_id)
+            )
 
 
 def describe_holder(name: str, holder: RunRecord, since: float) -> str:
