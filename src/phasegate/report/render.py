@@ -143,6 +143,19 @@ def budget_note(spent: float | None, budget: float | None, overrun: bool = False
     )
 
 
+def attempts(item: dict[str, Any]) -> int | None:
+    """Gates count evaluations (``attempts``), steps count runs (``attempt``); 0 means none."""
+    return item.get("attempts") or item.get("attempt") or None
+
+
+def exit_code(item: dict[str, Any]) -> Any:
+    """A step's exit code, or the one a command check observed."""
+    observed = item.get("observed")
+    if item.get("exit_code") is None and isinstance(observed, dict):
+        return observed.get("exit_code")
+    return item.get("exit_code")
+
+
 def over_budget(spent: float | None, budget: float | None, overrun: bool = False) -> bool:
     return overrun or (spent is not None and budget is not None and spent > budget)
 
@@ -168,7 +181,7 @@ def _environment(fmt: str) -> jinja2.Environment:
         code=md_code,
         budget=budget_note,
     )
-    env.globals.update(over_budget=over_budget)
+    env.globals.update(over_budget=over_budget, attempts=attempts, exit_code=exit_code)
     return env
 
 
