@@ -53,19 +53,37 @@ class Reports:
         return Counter(re.findall(r'<rect class="bar bar-([a-z-]+) ', svg.group(0)))
 
     def html_tags(self) -> list[tuple[str, list[tuple[str, str | None]]]]:
+        """Every start tag of the HTML report, after checking that its elements nest."""
         parser = _TagCollector()
         parser.feed(self.html)
         parser.close()
+        assert parser.misnested == [], parser.misnested
+        assert parser.open == [], parser.open
         return parser.tags
 
 
 class _TagCollector(HTMLParser):
+    """Start tags with their attributes, and every end tag that does not close the innermost
+    open element (HTML's void elements never close)."""
+
+    VOID = frozenset({"meta", "br", "hr", "img", "input", "link", "col", "wbr"})
+
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.open: list[str] = []
+        self.misnested: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, attrs))
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+        else:
+            self.misnested.append(f"</{tag}> at line {self.getpos()[0]}")
 
 
 class Project:
@@ -90,6 +108,7 @@ class Project:
         )
 
     def run(self, plan_text: str, *, env: dict[str, str] | None = None) -> int:
+        """Run the plan; return the CLI's exit code (a documented run outcome, never 2/70)."""
         plan = self.root / "plan.yaml"
         plan.write_text(textwrap.dedent(plan_text), encoding="utf-8")
         result = self.cli("run", "--no-output", str(plan), env=env)
@@ -97,9 +116,10 @@ class Project:
         return result.returncode
 
     def reports(self, exit_code: int, run_ref: str = "last") -> Reports:
+        """Render RUN in every format through ``phasegate report -o``."""
         texts = {}
         for fmt in ("md", "html", "json"):
-            out = self.root / f"report-{len(list(self.root.glob('report-*')))}.{fmt}"
+            out = self.root / f"report.{fmt}"
             result = self.cli("report", run_ref, "--format", fmt, "-o", str(out))
             assert result.returncode == 0, result.stderr
             texts[fmt] = out.read_text(encoding="utf-8")

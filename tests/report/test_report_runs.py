@@ -124,6 +124,7 @@ def test_succeeded_run(succeeded: Reports) -> None:
     assert "| succeeded |" in succeeded.md_row("build/compile")
     assert "`echo compiled`" in succeeded.md_row("build/compile")
     assert 'class="callout' not in succeeded.html
+    assert {"svg", "table", "style"} <= {tag for tag, _ in succeeded.html_tags()}
     assert succeeded.gantt_bars() == {"phase": 2, "item": 3}
 
 
@@ -142,6 +143,7 @@ def test_paused_run_says_why_and_what_is_left(paused: Reports) -> None:
     assert "| _not run_ |" in paused.md_row("switch/step-1")
     assert '<div class="callout pause">' in paused.html
     assert '<tr class="st-not_run">' in paused.html
+    assert "svg" in {tag for tag, _ in paused.html_tags()}
 
 
 def test_paused_run_timeline_marks_open_bars(paused: Reports) -> None:
