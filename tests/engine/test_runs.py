@@ -424,3 +424,31 @@ def test_http_and_tcp_gates_against_real_servers(cli: CLI, tmp_path: Path) -> No
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_rollback_retries_only_the_failed_actions_of_a_failed_rollback(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: retryundo
+        phases:
+          - id: p
+            steps:
+              - {id: a, run: "true", undo: "echo a >> undone"}
+              - {id: b, run: "true", undo: "test -f fixed && echo b >> undone"}
+            gates: [{command: "false"}]
+        verify_rollback:
+          - command: test -f fixed
+    """,
+    )
+    assert cli("run", str(plan)).returncode == 3
+    assert (cli.cwd / "undone").read_text() == "a\n"
+    (cli.cwd / "fixed").write_text("")
+    result = cli("rollback", "last")
+    assert result.returncode == 0, result.stderr
+    assert (cli.cwd / "undone").read_text() == "a\nb\n"  # a was not undone twice
+    status = cli.status()
+    assert status["run"]["status"] == "rolled_back"
+    assert items(status)["verify:verify-1"]["status"] == "passed"
+    assert cli("check").returncode == 0

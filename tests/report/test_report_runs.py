@@ -53,6 +53,20 @@ phases:
       - command: "false"
 """
 
+TRIPS = """\
+version: 1
+name: canary
+triggers:
+  - name: error-rate
+    check: {{command: "test ! -f {flag}"}}
+    every: 50ms
+    fail_after: 2
+phases:
+  - id: shift
+    steps:
+      - {{name: raise errors, run: "touch {flag} && sleep 1", undo: "rm -f {flag}"}}
+"""
+
 ISSUE_EXAMPLE = """\
 version: 1
 name: demo
@@ -106,6 +120,12 @@ def resumed(new_project: Callable[[str], Project]) -> Reports:
 def overrun(new_project: Callable[[str], Project]) -> Reports:
     project = new_project("overrun")
     return project.reports(project.run(OVERRUNS))
+
+
+@pytest.fixture(scope="module")
+def tripped(new_project: Callable[[str], Project]) -> Reports:
+    project = new_project("tripped")
+    return project.reports(project.run(TRIPS.format(flag=project.root / "errors")))
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +197,19 @@ def test_rollback_overrun_is_highlighted(overrun: Reports) -> None:
     failures = overrun.md_section("Rollback").split("### Rollback failures")[1]
     assert "- `undo:migrate/broken-undo`: exit 1" in failures
     assert 'class="bar bar-rollback st-failed"' in overrun.html
+
+
+def test_tripped_trigger_is_the_failure_reason(tripped: Reports) -> None:
+    assert tripped.exit_code == 1
+    assert tripped.doc["triggers"]["error-rate"]["status"] == "tripped"
+    assert "> **Failure (trigger):** trigger error-rate tripped: exit 1" in tripped.md
+    row = next(line for line in tripped.md_section("Triggers").splitlines() if "error-rate" in line)
+    assert row.startswith("| error-rate | tripped | ")
+    assert "| 2 | rollback | exit 1, expected == 0 |" in row
+    assert '<span class="badge st-tripped">tripped</span>' in tripped.html
+    assert "| Reason | trigger error-rate tripped: exit 1, expected == 0 |" in tripped.md
+    assert "| stopped |" not in tripped.md_row("shift/raise-errors")
+    assert "### shift: stopped" in tripped.md
 
 
 def test_issue_example_masks_the_literal_secret(issue_example: Reports) -> None:

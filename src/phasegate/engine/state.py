@@ -340,6 +340,10 @@ def _rollback_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set
         "budget": d.get("budget"),
         "failures": [],
     }
+    if retry:  # verification runs again after the retried actions
+        for key in [k for k in s.items if k.startswith("verify:")]:
+            del s.items[key]
+            changed.add(f"item:{key}")
     for entry in d["order"]:
         item = s.items.get(entry["key"])
         if item is None or (retry and item.status in ("failed", "error")):

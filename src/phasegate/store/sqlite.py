@@ -276,7 +276,12 @@ class SqliteStore:
         db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", rows)
         for key in changed:
             if key.startswith("item:"):
-                item = state.items[key[5:]]
+                item = state.items.get(key[5:])
+                if item is None:
+                    db.execute(
+                        "DELETE FROM items WHERE run_id = ? AND key = ?", (state.run_id, key[5:])
+                    )
+                    continue
                 db.execute(
                     "INSERT OR REPLACE INTO items VALUES (?,?,?,?)",
                     (state.run_id, item.key, item.status, _dump(asdict(item))),
