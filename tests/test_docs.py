@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_cli_reference_is_generated_from_help() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_cli_reference.py"), "--check"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
 

@@ -76,9 +76,7 @@ def tree_digest(root: Path) -> str:
 
 def assert_same_tree(root: Path, before: dict[str, tuple[int, str]], digest: str) -> None:
     after = tree_listing(root)
-    changed = sorted(
-        p for p in before.keys() | after.keys() if before.get(p) != after.get(p)
-    )
+    changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
     assert tree_digest(root) == digest, f"sandbox differs after the run: {changed}"
 
 
@@ -117,8 +115,10 @@ class Phasegate:
 
 
 def explain(result: subprocess.CompletedProcess[str]) -> str:
-    return (f"exit {result.returncode}\n--- stdout ---\n{result.stdout[-6000:]}"
-            f"\n--- stderr ---\n{result.stderr[-3000:]}")
+    return (
+        f"exit {result.returncode}\n--- stdout ---\n{result.stdout[-6000:]}"
+        f"\n--- stderr ---\n{result.stderr[-3000:]}"
+    )
 
 
 def make_sandbox(script: Path, root: Path) -> None:
@@ -150,8 +150,7 @@ def sandbox_000(tmp_path: Path) -> Path:
 
 
 def vars_001(root: Path, **extra: str) -> dict[str, str]:
-    return {"SOURCE": str(root / "framework"), "TARGET": str(root / "agents"),
-            **QUIET_001, **extra}
+    return {"SOURCE": str(root / "framework"), "TARGET": str(root / "agents"), **QUIET_001, **extra}
 
 
 def vars_000(root: Path, **extra: str) -> dict[str, str]:
@@ -172,6 +171,7 @@ def assert_rolled_back_within_budget(phasegate: Phasegate, budget: float) -> dic
 
 # -- both examples ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("plan", [PLAN_000, PLAN_001], ids=["000", "001"])
 def test_example_is_valid(phasegate: Phasegate, plan: Path) -> None:
     result = phasegate("validate", str(plan))
@@ -182,6 +182,7 @@ def test_example_is_valid(phasegate: Phasegate, plan: Path) -> None:
 
 
 # -- seed 001: staged framework rollout -------------------------------------------------------
+
 
 def test_001_rollout_deploys_the_framework_in_order(
     phasegate: Phasegate, sandbox_001: Path
@@ -196,8 +197,7 @@ def test_001_rollout_deploys_the_framework_in_order(
     for name in FRAMEWORK_FILES:
         assert (target / name).read_bytes() == (source / name).read_bytes(), name
     after = tree_listing(target)
-    untouched = {p: v for p, v in target_before.items()
-                 if p not in FRAMEWORK_FILES and p != "."}
+    untouched = {p: v for p, v in target_before.items() if p not in FRAMEWORK_FILES and p != "."}
     assert {p: after[p] for p in untouched} == untouched  # agents, dotfile, modes, hooks/
     assert set(after) - set(target_before) == set(FRAMEWORK_FILES) - {"COMMON_ONEX_STANDARDS.md"}
     assert tree_digest(source) == source_before
@@ -205,8 +205,11 @@ def test_001_rollout_deploys_the_framework_in_order(
     report = phasegate.report()
     assert report["run"]["status"] == "succeeded"
     deploy = next(p for p in report["phases"] if p["id"] == "deploy")
-    deployed = [i["name"].removeprefix("deploy ") for i in deploy["items"]
-                if i["kind"] == "step" and i["status"] == "succeeded"]
+    deployed = [
+        i["name"].removeprefix("deploy ")
+        for i in deploy["items"]
+        if i["kind"] == "step" and i["status"] == "succeeded"
+    ]
     assert deployed == list(FRAMEWORK_FILES)  # the seed's dependency order
     run_dir = phasegate.state_dir / "runs" / report["run"]["id"]
     assert (run_dir / "deployed.list").read_text().split() == list(FRAMEWORK_FILES)
@@ -238,13 +241,14 @@ def test_001_rollback_of_a_successful_rollout_restores_the_target(
         ({"FAIL": "compat"}, ("compatibility/gate:",)),
         ({"FAIL": "readiness"}, ("production-readiness/gate:",)),
         # Stage 3's access-time gate, or the access-time trigger if its first sample is slow.
-        ({"ACCESS_FAIL_MS": "0"}, ("validation/gate:access-time",
-                                   "trigger:framework-access-time")),
+        ({"ACCESS_FAIL_MS": "0"}, ("validation/gate:access-time", "trigger:framework-access-time")),
     ],
     ids=["backup", "deploy", "missing", "compat", "readiness", "access-time"],
 )
 def test_001_injected_failure_rolls_back_byte_identical(
-    phasegate: Phasegate, sandbox_001: Path, injected: dict[str, str],
+    phasegate: Phasegate,
+    sandbox_001: Path,
+    injected: dict[str, str],
     failed_at: tuple[str, ...],
 ) -> None:
     before, digest = tree_listing(sandbox_001), tree_digest(sandbox_001)
@@ -259,6 +263,7 @@ def test_001_injected_failure_rolls_back_byte_identical(
 
 
 # -- seed 000: gate runner --------------------------------------------------------------------
+
 
 def test_000_rollout_runs_the_gates(phasegate: Phasegate, sandbox_000: Path) -> None:
     repo, change = sandbox_000 / "repo" / "Control_Plane", sandbox_000 / "change"
@@ -277,7 +282,8 @@ def test_000_rollout_runs_the_gates(phasegate: Phasegate, sandbox_000: Path) -> 
     assert (framework / "_archive" / "spec_pack" / "spec_template.md").is_file()
     pack = repo / "docs" / "specs" / "PROOF-001"
     assert sorted(p.name for p in pack.glob("*.md")) == sorted(
-        p.name for p in (change / "PROOF-001").glob("*.md"))
+        p.name for p in (change / "PROOF-001").glob("*.md")
+    )
     assert len(list(pack.glob("*.md"))) == 8
     for gate in ("G0", "G1"):
         log = (pack / "artifacts" / "gate_logs" / f"{gate}.log").read_text()
@@ -285,10 +291,17 @@ def test_000_rollout_runs_the_gates(phasegate: Phasegate, sandbox_000: Path) -> 
 
     report = phasegate.report()
     assert report["run"]["status"] == "succeeded"
-    gates = {i["name"]: i["status"] for p in report["phases"] for i in p["items"]
-             if i["kind"] == "gate"}
-    for row in ("Smoke: Gate help", "Smoke: G0 run", "Smoke: G1 run", "Health: Scripts exist",
-                "Health: Spec pack exists (8 files)", "Health: Logs exist"):
+    gates = {
+        i["name"]: i["status"] for p in report["phases"] for i in p["items"] if i["kind"] == "gate"
+    }
+    for row in (
+        "Smoke: Gate help",
+        "Smoke: G0 run",
+        "Smoke: G1 run",
+        "Health: Scripts exist",
+        "Health: Spec pack exists (8 files)",
+        "Health: Logs exist",
+    ):
         assert gates[row] == "passed", row
     assert not report["warnings"]
     phasegate.assert_journal_ok()

@@ -4,6 +4,7 @@ budget, and of the plan from the report issue (a secret given literally in the p
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 
 import pytest
@@ -205,10 +206,9 @@ def test_tripped_trigger_is_the_failure_reason(tripped: Reports) -> None:
     assert "> **Failure (trigger):** trigger error-rate tripped: exit 1" in tripped.md
     row = next(line for line in tripped.md_section("Triggers").splitlines() if "error-rate" in line)
     assert row.startswith("| error-rate | tripped | ")
-    assert "| 2 | rollback | exit 1, expected == 0 |" in row
+    assert re.search(r"\| \d+ \| rollback \| exit 1, expected == 0 \| `\{", row), row
     assert '<span class="badge st-tripped">tripped</span>' in tripped.html
     assert "| Reason | trigger error-rate tripped: exit 1, expected == 0 |" in tripped.md
-    assert "| stopped |" not in tripped.md_row("shift/raise-errors")
     assert "### shift: stopped" in tripped.md
 
 
