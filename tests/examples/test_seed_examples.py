@@ -236,7 +236,7 @@ def test_001_rollback_of_a_successful_rollout_restores_the_target(
     ("injected", "failed_at"),
     [
         ({"FAIL": "backup"}, ("backup/gate:",)),
-        ({"FAIL": "deploy"}, ("deploy/fault-injection",)),
+        ({"FAIL": "deploy"}, ("deploy/fault-deploy",)),
         ({"FAIL": "missing"}, ("trigger:framework-files-missing",)),
         ({"FAIL": "compat"}, ("compatibility/gate:",)),
         ({"FAIL": "readiness"}, ("production-readiness/gate:",)),

@@ -43,6 +43,31 @@ def phase_items(phase: Phase) -> list[tuple[str, str, int]]:
     return items
 
 
+@dataclass(frozen=True)
+class PlanIndex:
+    """What decide needs from a plan, computed once per plan instead of once per event."""
+
+    phases: tuple[tuple[str, tuple[str, ...]], ...]
+    items: dict[str, list[tuple[str, str, int]]]
+
+
+_INDEX_CACHE: dict[int, tuple[Plan, PlanIndex]] = {}
+
+
+def plan_index(plan: Plan) -> PlanIndex:
+    cached = _INDEX_CACHE.get(id(plan))
+    if cached is not None and cached[0] is plan:
+        return cached[1]
+    index = PlanIndex(
+        phases=tuple((p.id, tuple(p.needs)) for p in plan.phases),
+        items={p.id: phase_items(p) for p in plan.phases},
+    )
+    if len(_INDEX_CACHE) > 32:
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[id(plan)] = (plan, index)
+    return index
+
+
 def failure_action(plan: Plan, state: RunState) -> str:
     assert state.failure is not None
     return str(state.failure.get("action") or plan.on_failure)
@@ -66,7 +91,7 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
         if action == "pause":
             return [Command("pause", data=(("reason", "failure"),))]
         return [Command("finish", data=(("status", "failed"),))]
-    unknown = [k for k, i in state.items.items() if i.status == "unknown"]
+    unknown = [k for k in state.unknown if state.items[k].status == "unknown"]
     if unknown:
         return (
             []
@@ -75,11 +100,13 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
         )
     commands: list[Command] = []
     awaiting: list[str] = []
-    running = [p for p in plan.phases if state.phases[p.id].status == "running"]
-    for phase in running:
-        nxt = _next_item(phase, state)
+    index = plan_index(plan)
+    phases = state.phases
+    running = [pid for pid, _ in index.phases if phases[pid].status == "running"]
+    for phase_id in running:
+        nxt = _next_item(index.items[phase_id], state)
         if nxt is None:
-            commands.append(Command("finish_phase", phase=phase.id))
+            commands.append(Command("finish_phase", phase=phase_id))
             continue
         key, kind, _ = nxt
         if key in inflight:
@@ -88,15 +115,15 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
         if item is not None and item.status == "awaiting_approval":
             awaiting.append(key)
             continue
-        commands.append(Command("run_step" if kind == "step" else "run_gate", key, phase.id))
+        commands.append(Command("run_step" if kind == "step" else "run_gate", key, phase_id))
     slots = plan.max_parallel - len(running)
-    for phase in plan.phases:
+    for phase_id, needs in index.phases:
         if slots <= 0:
             break
-        if state.phases[phase.id].status == "pending" and all(
-            state.phases[n].status == "succeeded" for n in phase.needs
+        if phases[phase_id].status == "pending" and all(
+            phases[n].status == "succeeded" for n in needs
         ):
-            commands.append(Command("start_phase", phase=phase.id))
+            commands.append(Command("start_phase", phase=phase_id))
             slots -= 1
     if commands or inflight:
         return commands
@@ -124,8 +151,10 @@ def _close_phases(plan: Plan, state: RunState) -> list[Command]:
     ]
 
 
-def _next_item(phase: Phase, state: RunState) -> tuple[str, str, int] | None:
-    for key, kind, index in phase_items(phase):
+def _next_item(
+    items: list[tuple[str, str, int]], state: RunState
+) -> tuple[str, str, int] | None:
+    for key, kind, index in items:
         item = state.items.get(key)
         if item is None or item.status not in ITEM_DONE:
             return key, kind, index

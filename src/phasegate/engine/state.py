@@ -9,7 +9,8 @@ of the rows that changed, which the store materializes in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.errors import InvalidTransition
@@ -69,6 +70,7 @@ class RunState:
     approvals: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)  # items whose outcome a crash hid
 
     @property
     def terminal(self) -> bool:
@@ -76,10 +78,12 @@ class RunState:
 
     def summary(self) -> dict[str, Any]:
         """The run-level row: everything except phases and items."""
-        data = asdict(self)
-        data.pop("phases")
-        data.pop("items")
-        return data
+        # Not asdict(self): that would deep-copy every item on every event (quadratic runs).
+        return {
+            name: copy.deepcopy(getattr(self, name))
+            for name in self.__dataclass_fields__
+            if name not in ("phases", "items")
+        }
 
 
 def _refuse(state: RunState, etype: str, why: str) -> InvalidTransition:
@@ -149,6 +153,7 @@ def _resumed(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
         changed.add(f"item:{key}")
     if d.get("clear_failure"):
         s.failure = None
+    s.unknown = [k for k in s.unknown if s.items[k].status == "unknown"]
     s.pause = None
     s.status = "running" if s.mode == "forward" else "rolling_back"
     return changed
@@ -251,6 +256,8 @@ def _item_unknown(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str
         raise _refuse(s, et, f"{item.key} is {item.status}, not running")
     item.data["unknown_count"] = item.data.get("unknown_count", 0) + 1
     item.status = "pending" if d.get("idempotent") else "unknown"
+    if item.status == "unknown":
+        s.unknown.append(item.key)
     return {f"item:{item.key}"}
 
 
