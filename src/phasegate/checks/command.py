@@ -136,7 +136,10 @@ class CommandCheck(CheckSpec):
         e = self._expanded_expect(ctx)
         if result.exit_code is None or not matches(result.exit_code, e.exit):
             code = result.exit_code if result.exit_code is not None else f"signal {result.signal}"
-            failures.append(f"exit {code}, expected {describe(e.exit)}")
+            wanted = describe(e.exit) if isinstance(e.exit, dict) else f"exit {e.exit}"
+            tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]
+            said = f": {tail[0][:200]}" if tail else ""
+            failures.append(f"exit {code}, expected {wanted}{said}")
         if e.stdout_contains is not None and e.stdout_contains not in result.stdout:
             failures.append(f"stdout lacks {e.stdout_contains!r}")
         if e.stderr_contains is not None and e.stderr_contains not in result.stderr:

@@ -78,7 +78,8 @@ def cli(ctx: click.Context, state_dir: str) -> None:
 
     \b
     Exit codes of run/resume/rollback/abort:
-      0 succeeded   1 failed and rolled back cleanly   2 usage or plan error
+      0 succeeded (rollback/abort: rolled back as asked)
+      1 failed and rolled back cleanly   2 usage or plan error (nothing ran)
       3 rollback failed or incomplete   4 paused, waiting for a human   130 interrupted
     """
     ctx.obj = {"state_dir": state_dir}

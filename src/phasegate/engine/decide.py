@@ -151,9 +151,7 @@ def _close_phases(plan: Plan, state: RunState) -> list[Command]:
     ]
 
 
-def _next_item(
-    items: list[tuple[str, str, int]], state: RunState
-) -> tuple[str, str, int] | None:
+def _next_item(items: list[tuple[str, str, int]], state: RunState) -> tuple[str, str, int] | None:
     for key, kind, index in items:
         item = state.items.get(key)
         if item is None or item.status not in ITEM_DONE:
@@ -212,7 +210,7 @@ def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
                         "key": f"undo:{step_key(phase.id, sid)}",
                         "kind": "undo",
                         "phase": phase.id,
-                        "name": step.undo.name or f"undo {sid}",
+                        "name": step.undo.name or sid,
                     }
                 )
         for index, action in enumerate(phase.rollback):

@@ -222,7 +222,7 @@ class Runner:
                 *self._halt_triggers(),
                 (
                     "rollback.started",
-                    {"order": order, "reason": reason, "budget": self.ctx.plan.budget.rollback},
+                    {"order": order, "reason": reason, "budget": self._rollback_budget()},
                 ),
             ],
             durable=True,
@@ -230,10 +230,22 @@ class Runner:
         self.ctx.console.note(f"↩ rolling back ({len(order)} actions): {reason}", "yellow")
         return True
 
+    def _rollback_budget(self) -> float | None:
+        """The failing phase's rollback budget (seed 001's per-stage guarantees), else the
+        plan's."""
+        failure = self.state.failure or {}
+        item = self.state.items.get(str(failure.get("item")))
+        if item is not None and item.phase is not None:
+            phase_budget = self.ctx.plan.phase(item.phase).rollback_budget
+            if phase_budget is not None:
+                return phase_budget
+        return self.ctx.plan.budget.rollback
+
     def _finish_rollback(self, status: str) -> None:
         assert self.state.rollback is not None
         duration = time.time() - float(self.state.rollback["started_at"])
-        budget = self.ctx.plan.budget.rollback
+        raw_budget = self.state.rollback.get("budget")
+        budget = float(raw_budget) if raw_budget is not None else None
         overrun = budget is not None and duration > budget
         events: list[tuple[str, dict[str, Any]]] = [
             (

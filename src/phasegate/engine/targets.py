@@ -34,7 +34,7 @@ class Targets:
                     self.undos[f"undo:{key}"] = (
                         step.undo,
                         phase.id,
-                        step.undo.name or f"undo {sid}",
+                        step.undo.name or sid,
                     )
             for gid, check in zip(gate_ids(phase.gates), phase.gates, strict=True):
                 self.gates[gate_key(phase.id, gid)] = GateTarget(phase, check)

@@ -56,6 +56,11 @@ class TriggerWatch:
         stats = self.stats[trigger.name]
         await asyncio.sleep(trigger.initial_delay)
         while True:
+            if trigger.during and not any(
+                runner.state.phases[p].status == "running" for p in trigger.during
+            ):
+                await asyncio.sleep(trigger.every)  # not watching outside its phases
+                continue
             ctx = runner.ctx.check_context(runner.state)
             observation = await observe_once(trigger.check, ctx)
             stats["evaluations"] += 1

@@ -105,6 +105,9 @@ class Phase(Model):
         default_factory=list, description="run on rollback if this phase started"
     )
     on_failure: OnFailure | None = None
+    rollback_budget: Duration | None = Field(
+        None, description="rollback time allowed when the run fails in this phase"
+    )
     owner: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
@@ -123,6 +126,10 @@ class Trigger(Model):
     fail_after: int = Field(1, ge=1, description="consecutive failures that trip the trigger")
     initial_delay: Duration = 0.0
     action: Literal["rollback", "pause", "alert"] = "rollback"
+    during: list[Identifier] = Field(
+        default_factory=list,
+        description="watch only while one of these phases runs (default: the whole run)",
+    )
 
 
 class Budget(Model):
