@@ -452,3 +452,51 @@ def test_rollback_retries_only_the_failed_actions_of_a_failed_rollback(cli: CLI)
     assert status["run"]["status"] == "rolled_back"
     assert items(status)["verify:verify-1"]["status"] == "passed"
     assert cli("check").returncode == 0
+
+
+def test_trigger_watches_only_during_its_phases(cli: CLI) -> None:
+    text = """
+        version: 1
+        name: scoped
+        triggers:
+          - name: no-alarm
+            check: {command: "test ! -f alarm"}
+            every: 100ms
+            fail_after: 2
+            DURING
+        phases:
+          - id: pre
+            steps: [{run: "touch alarm; sleep 0.8; rm alarm"}]
+          - id: deploy
+            needs: [pre]
+            steps: [{run: "sleep 0.5"}]
+    """
+    scoped = write_plan(cli.cwd, text.replace("DURING", "during: [deploy]"), "scoped.yaml")
+    assert cli("run", str(scoped)).returncode == 0
+    assert cli.status()["triggers"]["no-alarm"]["failures"] == 0
+    everywhere = write_plan(cli.cwd, text.replace("DURING", ""), "everywhere.yaml")
+    assert cli("run", str(everywhere)).returncode == 1
+    assert cli.status()["failure"]["reason"] == "trigger"
+
+
+def test_the_failing_phase_sets_the_rollback_budget(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: stagebudget
+        budget: {rollback: 10m}
+        phases:
+          - id: early
+            steps: [{run: "true"}]
+            rollback: [{run: "sleep 0.3"}]
+          - id: late
+            needs: [early]
+            rollback_budget: 100ms
+            steps: [{run: "false"}]
+    """,
+    )
+    assert cli("run", str(plan)).returncode == 1
+    rollback = cli.status()["rollback"]
+    assert rollback["budget"] == 0.1
+    assert rollback["overrun"] is True
