@@ -7,6 +7,7 @@ The tree::
     │   └── (carries a list of Problem: file:line:col, field path, message, hint)
     ├── UsageError                      a CLI invocation that cannot be honoured
     ├── StoreError                      the journal cannot be opened, read or written
+    │   ├── JournalFull                 no space left: exit 130, the run stops resumable
     │   ├── SchemaTooNew                the store was written by a newer phasegate
     │   └── InvalidTransition           an event that the run's state machine refuses
     ├── RunNotFound                     no run with that id (or prefix)
@@ -101,6 +102,13 @@ class UsageError(PhasegateError):
 
 class StoreError(PhasegateError):
     pass
+
+
+class JournalFull(StoreError):
+    """The disk is full. Nothing recorded is lost: the run stopped at its last committed event
+    and resumes once there is space (exit 130, like an interrupted run)."""
+
+    exit_code = 130
 
 
 class SchemaTooNew(StoreError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,11 +60,14 @@ async def run_action(
     shell: str | None,
     attempt: int,
 ) -> ActionResult:
-    log_path = ctx.log_path(key)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = LogFile(ctx, key)
     output_path = ctx.output_path(key)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    output_path.write_text("")
+    try:
+        output_path.parent.mkdir(parents=True, exist_ok=True)
+        output_path.write_text("")
+    except OSError as exc:  # a full disk must not stop the rollout; outputs are optional
+        ctx.console.note(f"cannot create {output_path}: {exc.strerror}", "yellow")
+        output_path = Path(os.devnull)
     full_env = dict(ctx.base_env)
     full_env.update({k: ctx.variables.expand(v) for k, v in env.items()})
     full_env["PHASEGATE_OUTPUT"] = str(output_path)
@@ -71,18 +76,15 @@ async def run_action(
     if not Path(workdir).is_absolute():
         workdir = str(Path(ctx.plan_dir) / workdir)
     masker = ctx.masker
-    with open(log_path, "a", encoding="utf-8") as log:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        log.write(
-            masker.text(f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n")
-        )
-        log.flush()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    log.write(f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n")
 
-        def sink(stream: str, line: str, log: IO[str] = log) -> None:
-            clean = masker.text(line)
-            log.write(clean + "\n" if stream == "stdout" else f"[stderr] {clean}\n")
-            ctx.console.output(key, stream, clean)
+    def sink(stream: str, line: str) -> None:
+        clean = masker.text(line)
+        log.write(clean + "\n" if stream == "stdout" else f"[stderr] {clean}\n")
+        ctx.console.output(key, stream, clean)
 
+    try:
         result = await ctx.executor.run(
             argv,
             env=full_env,
@@ -92,12 +94,50 @@ async def run_action(
             capture_limit=OUTPUT_LIMIT,
         )
         outputs = read_outputs(output_path)
-        # The file holds what the command wrote, secrets included; its values live on,
-        # masked, in the journal.
-        output_path.unlink(missing_ok=True)
-        outcome = ActionResult(result, outputs, str(log_path))
-        log.write(masker.text(f"=== {outcome.message()} in {result.duration:.3f}s\n"))
+        if output_path != Path(os.devnull):
+            # The file holds what the command wrote, secrets included; its values live on,
+            # masked, in the journal.
+            output_path.unlink(missing_ok=True)
+        outcome = ActionResult(result, outputs, str(log.path))
+        log.write(f"=== {outcome.message()} in {result.duration:.3f}s\n")
+    finally:
+        log.close()
     return outcome
+
+
+class LogFile:
+    """A step's log. Writing it must never fail the rollout: on a full disk the log stops
+    (the console still streams) and the run carries on to record its outcome."""
+
+    def __init__(self, ctx: RunContext, key: str) -> None:
+        self.ctx = ctx
+        self.path = ctx.log_path(key)
+        self.broken: str | None = None
+        self.handle: IO[str] | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        if self.broken is None:
+            self.broken = exc.strerror or str(exc)
+            self.ctx.console.note(f"log {self.path} stopped: {self.broken}", "yellow")
+
+    def write(self, text: str) -> None:
+        if self.handle is None or self.broken:
+            return
+        try:
+            self.handle.write(self.ctx.masker.text(text))
+            self.handle.flush()
+        except OSError as exc:
+            self._fail(exc)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            with contextlib.suppress(OSError):
+                self.handle.close()
 
 
 def read_outputs(path: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ state another process can pick up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import secrets
@@ -21,7 +22,7 @@ from phasegate.engine.context import RunContext
 from phasegate.engine.runner import Runner
 from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
-from phasegate.errors import PhasegateError, RunStateError, UsageError
+from phasegate.errors import PhasegateError, RunStateError, StoreError, UsageError
 from phasegate.executors.base import Executor
 from phasegate.masking import Masker
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
@@ -176,7 +177,9 @@ def _drive(runner: Runner, store: SqliteStore, owner: Owner) -> str:
     try:
         return asyncio.run(runner.drive())
     finally:
-        store.release(runner.state.run_id, owner=owner)
+        # Best effort: a dead owner is detected anyway, and the journal may be unwritable.
+        with contextlib.suppress(StoreError):
+            store.release(runner.state.run_id, owner=owner)
 
 
 def reload_plan(record: RunRecord) -> LoadedPlan:

@@ -11,7 +11,9 @@ How a variable reaches a command, and why it cannot inject shell syntax:
   textually and passed to ``execve`` as one argument: there is no shell to inject into.
 * In every other field (paths, URLs, check options) substitution is textual.
 
-``$${NAME}`` writes a literal ``${NAME}``.
+``$${NAME}`` writes a literal ``${NAME}``. Values the plan writes (literals, ``value:``,
+``default:``) may refer to other variables; values from outside the plan (``--var``, the
+environment, built-ins) are taken as given, never expanded again.
 """
 
 from __future__ import annotations
@@ -113,59 +115,70 @@ def resolve(
             did_you_mean(name, plan.vars) or "declare it under `vars:` first",
         )
     raw: dict[str, str] = dict(builtins)
+    # Values from outside the plan (built-ins, --var, the environment) are data, used as
+    # given: a token that happens to contain "${" must not be rewritten.
+    literal: set[str] = set(builtins)
     secrets: set[str] = set()
     for name, spec in plan.vars.items():
+        if isinstance(spec, VarSpec) and spec.secret:
+            secrets.add(name)
         if name in overrides:
             raw[name] = overrides[name]
-            if isinstance(spec, VarSpec) and spec.secret:
-                secrets.add(name)
-            continue
-        if isinstance(spec, VarSpec):
-            if spec.secret:
-                secrets.add(name)
-            if spec.env is not None:
-                if spec.env in env:
-                    raw[name] = env[spec.env]
-                elif spec.default is not None:
-                    raw[name] = _text(spec.default)
-                elif allow_unset_env:
-                    raw[name] = ""
-                else:
-                    raise VariableError(
-                        name,
-                        f"vars.{name}: environment variable {spec.env} is not set",
-                        f"export {spec.env}=…, pass --var {name}=…, or give a default",
-                    )
+            literal.add(name)
+        elif isinstance(spec, VarSpec) and spec.env is not None:
+            if spec.env in env:
+                raw[name] = env[spec.env]
+                literal.add(name)
+            elif spec.default is not None:
+                raw[name] = _text(spec.default)
+            elif allow_unset_env:
+                raw[name] = ""
             else:
-                raw[name] = "" if spec.value is None else _text(spec.value)
+                raise VariableError(
+                    name,
+                    f"vars.{name}: environment variable {spec.env} is not set",
+                    f"export {spec.env}=…, pass --var {name}=…, or give a default",
+                )
+        elif isinstance(spec, VarSpec):
+            raw[name] = "" if spec.value is None else _text(spec.value)
         else:
             raw[name] = _text(spec)
     resolved: dict[str, str] = {}
+    uses: dict[str, set[str]] = {}  # the variables each one refers to, transitively
 
     def get(name: str, chain: tuple[str, ...]) -> str:
         if name in resolved:
             return resolved[name]
         if name in chain:
             cycle = " -> ".join((*chain[chain.index(name) :], name))
-            raise VariableError(name, f"variables reference each other in a cycle: {cycle}")
-        text = raw[name]
-        out = REFERENCE.sub(
-            lambda m: (
-                "${"
-                if m.group(1) is None
-                else (get(m.group(1), (*chain, name)) if m.group(1) in raw else m.group(0))
-            ),
-            text,
-        )
+            raise VariableError(name, f"variables refer to each other in a cycle: {cycle}")
+        refs: set[str] = set()
+
+        def expand(match: re.Match[str]) -> str:
+            ref = match.group(1)
+            if ref is None:
+                return "${"
+            if ref not in raw:
+                return match.group(0)
+            value = get(ref, (*chain, name))
+            refs.add(ref)
+            refs.update(uses[ref])
+            return value
+
+        out = raw[name] if name in literal else REFERENCE.sub(expand, raw[name])
         resolved[name] = out
+        uses[name] = refs
         return out
 
     for name in raw:
         get(name, ())
-    # A secret's value may be pasted into another variable; that one is secret too.
+    # A variable built from a secret is secret too, and so is one that contains a secret's
+    # value however it got there (a value pasted from the environment, say).
     for name, value in resolved.items():
-        if name not in secrets and any(
-            resolved[s] and resolved[s] in value for s in secrets if len(resolved[s]) >= 3
+        if name in secrets:
+            continue
+        if uses[name] & secrets or any(
+            len(resolved[s]) >= 3 and resolved[s] in value for s in secrets
         ):
             secrets.add(name)
     return Variables(values=resolved, secrets=secrets)

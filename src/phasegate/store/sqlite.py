@@ -21,6 +21,7 @@ from typing import Any
 from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState, apply
 from phasegate.errors import (
     IdempotencyConflict,
+    JournalFull,
     LockHeld,
     RunNotFound,
     RunStateError,
@@ -65,7 +66,7 @@ def _dump(value: Any) -> str:
 def _friendly(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
     if "full" in text:
-        return StoreError(
+        return JournalFull(
             f"journal {path}: disk is full; nothing was lost, the run stops at its last "
             "durable event",
             hint="free space, then `phasegate resume RUN`",
@@ -122,6 +123,13 @@ class SqliteStore:
             self.db.execute("ROLLBACK")
 
     def _migrate(self) -> None:
+        # Read first: opening an up-to-date journal must not write (it may be on a full disk).
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            row = None
+        if row is not None and int(row[0]) == len(MIGRATIONS):
+            return
         with self.write() as db:
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
