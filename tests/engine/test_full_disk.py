@@ -39,7 +39,8 @@ def test_disk_full_mid_run_then_resume_after_space_is_freed(cli: CLI, tiny_state
           - id: p
             steps:
               - {id: first, run: "echo first >> ledger"}
-              - {id: noisy, run: "head -c 3000000 /dev/zero | tr '\\\\0' x | fold -w 100; echo noisy >> ledger"}
+              - id: noisy
+                run: "head -c 3000000 /dev/zero | tr '\\\\0' x | fold -w 100; echo noisy >> ledger"
               - {id: last, run: "echo last >> ledger"}
     """,
     )
