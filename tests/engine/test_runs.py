@@ -500,3 +500,55 @@ def test_the_failing_phase_sets_the_rollback_budget(cli: CLI) -> None:
     rollback = cli.status()["rollback"]
     assert rollback["budget"] == 0.1
     assert rollback["overrun"] is True
+
+
+def test_approval_given_to_a_live_run_in_advance(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: advance
+        phases:
+          - id: p
+            steps: [{run: "touch running; sleep 1.5"}]
+            gates: [{manual: "go / no-go", id: go}]
+    """,
+    )
+    proc = cli.spawn("run", str(plan))
+    deadline = time.monotonic() + 20
+    while not (cli.cwd / "running").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    approved = cli("approve", "last", "--check", "go", env={"PHASEGATE_ACTOR": "bob"})
+    assert approved.returncode == 0, approved.stderr
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    gate = items(cli.status())["p/gate:go"]
+    assert gate["observed"]["approved_by"] == ["bob@" + os.uname().nodename]
+
+
+def test_trigger_with_pause_action_pauses_and_resume_continues(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: pausetrigger
+        triggers:
+          - name: quiet
+            check: {command: "test ! -f noisy"}
+            every: 100ms
+            action: pause
+        phases:
+          - id: p
+            steps:
+              - {id: a, run: "touch noisy; sleep 1"}
+              - {id: b, run: "touch b-ran"}
+    """,
+    )
+    assert cli("run", str(plan)).returncode == 4
+    status = cli.status()
+    assert status["pause"]["reason"] == "failure"
+    assert not (cli.cwd / "b-ran").exists()
+    (cli.cwd / "noisy").unlink()
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (cli.cwd / "b-ran").exists()
