@@ -20,14 +20,15 @@ import time
 from pathlib import Path
 
 import workloads
-from run import child_env
+from measure import child_env
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--verb", choices=["run", "validate"], default="run")
-    p.add_argument("--shape", choices=["chain-argv", "chain-shell", "single-phase"],
-                   default="chain-argv")
+    p.add_argument(
+        "--shape", choices=["chain-argv", "chain-shell", "single-phase"], default="chain-argv"
+    )
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--top", type=int, default=30)
     p.add_argument("-o", "--output", type=Path, help="where to keep the raw profile")
@@ -41,14 +42,33 @@ def main() -> int:
     elif args.shape == "single-phase":
         plan = workloads.single_phase_plan(work / "plan.yaml", args.steps, marker)
     else:
-        plan = workloads.chain_plan(work / "plan.yaml", args.steps, marker,
-                                    shell_steps=args.shape == "chain-shell")
+        plan = workloads.chain_plan(
+            work / "plan.yaml", args.steps, marker, shell_steps=args.shape == "chain-shell"
+        )
     out = args.output or work / "profile.out"
-    argv = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "phasegate",
-            "--state-dir", str(work / "state"), args.verb, str(plan)]
+    argv = [
+        sys.executable,
+        "-m",
+        "cProfile",
+        "-o",
+        str(out),
+        "-m",
+        "phasegate",
+        "--state-dir",
+        str(work / "state"),
+        args.verb,
+        str(plan),
+    ]
     started = time.perf_counter()
-    proc = subprocess.run(argv, cwd=work, env=child_env(), stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True, check=False)
+    proc = subprocess.run(
+        argv,
+        cwd=work,
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         print(proc.stderr[-3000:], file=sys.stderr)

@@ -23,8 +23,7 @@ def chain_plan(path: Path, steps: int, marker: Path, *, shell_steps: bool = Fals
     instead of an argv list; the gate stays an argv list in both forms.
     """
     run = f"run: {TRUE}" if shell_steps else f"run: [{TRUE}]"
-    lines = ["version: 1", f"name: bench-chain-{'shell' if shell_steps else 'argv'}",
-             "phases:"]
+    lines = ["version: 1", f"name: bench-chain-{'shell' if shell_steps else 'argv'}", "phases:"]
     for i in range(steps):
         lines.append(f"  - id: p{i:05d}")
         if i:
@@ -49,8 +48,9 @@ def single_phase_plan(path: Path, steps: int, marker: Path) -> Path:
     return path
 
 
-def big_plan(path: Path, marker: Path, *, phases: int = 100, steps_per_phase: int = 50,
-             gate_every: int = 10) -> Path:
+def big_plan(
+    path: Path, marker: Path, *, phases: int = 100, steps_per_phase: int = 50, gate_every: int = 10
+) -> Path:
     """The 5,000-step plan: ``phases`` x ``steps_per_phase`` argv steps, phases chained by
     ``needs``, a ``command`` gate on every ``gate_every``-th phase."""
     lines = ["version: 1", "name: bench-big", "phases:"]

@@ -38,6 +38,8 @@ CASES = [
     Case("yaml_unclosed_quote", 6, "closing quote missing", "close the string"),
     Case("yaml_tab_indentation", 6, "tab character", "spaces"),
     Case("yaml_unclosed_bracket", 5, "the [ opened here is not closed", "']'"),
+    Case("yaml_unclosed_brace", 3, "the { opened here is not closed", "'}'"),
+    Case("yaml_mapping_value_in_value", 6, "a ': ' inside a value", "quote a value"),
     Case("multiple_documents", 7, "more than one YAML document", "remove this `---`"),
     Case("duplicate_mapping_key", 8, "duplicate key 'timeout'", "remove or rename one"),
     Case("python_tag", 6, "unsupported YAML tag !!python/object/apply", "remove the tag"),
@@ -53,7 +55,8 @@ CASES = [
     Case("missing_name", 1, "missing required key 'name'", "name: web-release", field="name"),
     Case("no_phases", 1, "missing required key 'phases'", "add `phases:`", field="phases"),
     Case("phases_empty", 3, "the plan has no phases", "at least one phase", field="phases"),
-    Case("phases_mapping", 4, "expected a list, got a mapping", field="phases"),
+    Case("phases_mapping", 4, "expected a list, got a mapping", "`- `", field="phases"),
+    Case("needs_not_list", 8, "expected a list, got 'setup'", "write it as a list: [setup]"),
     # wrong types and values
     Case("wrong_type_retries", 7, "expected a whole number, got 'three'",
          field="phases[0].steps[0].retries"),

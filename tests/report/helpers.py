@@ -40,6 +40,11 @@ class Reports:
         end = self.md.find("\n## ", start + 1)
         return self.md[start : end if end != -1 else None]
 
+    def item(self, key: str) -> dict[str, Any]:
+        """The document's entry for the item with this key."""
+        phases = self.doc["phases"]
+        return next(i for p in phases for i in p["items"] if i["key"] == key)
+
     def md_row(self, key: str) -> str:
         """The Markdown table row of the item with this key."""
         return next(

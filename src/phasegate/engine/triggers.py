@@ -10,6 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from phasegate.engine.gates import observe_once
+from phasegate.engine.tasks import cancel_all
 from phasegate.plan.model import Trigger
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ class TriggerWatch:
         self.runner = runner
         self.tasks: list[asyncio.Task[None]] = []
         self.stats: dict[str, dict[str, Any]] = {}
+        self.stopped = False
 
     def start(self) -> None:
         for trigger in self.runner.ctx.plan.triggers:
@@ -35,6 +37,7 @@ class TriggerWatch:
 
     def halt(self) -> list[tuple[str, dict[str, Any]]]:
         """Stop watching; return the summary events to journal (once)."""
+        self.stopped = True
         for task in self.tasks:
             task.cancel()
         events = [
@@ -45,17 +48,15 @@ class TriggerWatch:
         return events
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        if self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.stopped = True
+        await cancel_all(self.tasks)
         self.tasks.clear()
 
     async def _watch(self, trigger: Trigger) -> None:
         runner = self.runner
         stats = self.stats[trigger.name]
         await asyncio.sleep(trigger.initial_delay)
-        while True:
+        while not self.stopped:
             if trigger.during and not any(
                 runner.state.phases[p].status == "running" for p in trigger.during
             ):
@@ -63,6 +64,8 @@ class TriggerWatch:
                 continue
             ctx = runner.ctx.check_context(runner.state)
             observation = await observe_once(trigger.check, ctx)
+            if self.stopped:
+                return  # halted while observing: the run has moved on
             stats["evaluations"] += 1
             stats["last"] = {
                 "status": observation.status,

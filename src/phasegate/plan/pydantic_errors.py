@@ -188,10 +188,9 @@ def _one(error: _Error, root: type[BaseModel]) -> tuple[str, str | None]:
             hint = f"add `{name}: …` ({info.description})"
         return f"missing required key {name!r}", hint
     if kind in _EXPECTED:
-        hint = None
-        if kind == "string_type" and isinstance(value, int | float | bool):
-            hint = f'quote it to make it text: "{describe_value(value)}"'
-        return f"expected {_EXPECTED[kind]}, got {describe_value(value)}", hint
+        return f"expected {_EXPECTED[kind]}, got {describe_value(value)}", _shape_hint(
+            kind, value, model_at(root, path)
+        )
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         choices = re.findall(r"'([^']*)'", expected)
@@ -227,6 +226,20 @@ def _one(error: _Error, root: type[BaseModel]) -> tuple[str, str | None]:
         return f"must have at most {ctx.get('max_length')} {unit}", None
     cause_hint = getattr(ctx.get("error"), "hint", None)
     return error.message, cause_hint if isinstance(cause_hint, str) else None
+
+
+def _shape_hint(kind: str, value: Any, model: type[BaseModel] | None) -> str | None:
+    """How to write the value in the shape that was expected."""
+    if kind == "string_type" and isinstance(value, int | float | bool):
+        return f'quote it to make it text: "{describe_value(value)}"'
+    if kind in ("list_type", "tuple_type", "set_type"):
+        if isinstance(value, dict):
+            return "a list: start each item on its own line with `- `"
+        if isinstance(value, str | int | float):
+            return f"write it as a list: [{value}]"
+    if kind in ("model_type", "dict_type", "model_attributes_type") and model is not None:
+        return "keys allowed here: " + ", ".join(_fields(model))
+    return None
 
 
 def _join(words: list[str]) -> str:

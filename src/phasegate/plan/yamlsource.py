@@ -90,56 +90,38 @@ def format_path(path: Path_) -> str:
 def read_plan_text(path: Path) -> str:
     """Read a plan file, refusing binary, non-UTF-8 and oversized files with a clear problem."""
     name = str(path)
+
+    def refuse(message: str, hint: str | None = None, at: int | None = None) -> PlanError:
+        line = column = None
+        if at is not None:
+            line = raw.count(b"\n", 0, at) + 1
+            column = at - (raw.rfind(b"\n", 0, at) + 1) + 1
+        return PlanError([Problem(message, name, line, column, hint=hint)])
+
+    raw = b""
     try:
         size = path.stat().st_size
-    except FileNotFoundError:
-        raise PlanError([Problem("no such file", file=name, hint="check the path")]) from None
-    except OSError as exc:
-        raise PlanError([Problem(f"cannot read the file: {exc.strerror}", file=name)]) from None
-    if path.is_dir():
-        raise PlanError([Problem("this is a directory, not a plan file", file=name)])
-    if size > MAX_PLAN_BYTES:
-        mib = 1024 * 1024
-        raise PlanError(
-            [
-                Problem(
-                    f"the file is {size / mib:.1f} MB; a plan may be at most "
-                    f"{MAX_PLAN_BYTES // mib} MB",
-                    file=name,
-                    hint="is this the right file? Keep data out of the plan and refer to it by "
-                    "path",
-                )
-            ]
-        )
-    try:
+        if path.is_dir():
+            raise refuse("this is a directory, not a plan file")
+        if size > MAX_PLAN_BYTES:
+            mib = 1024 * 1024
+            raise refuse(
+                f"the file is {size / mib:.1f} MB; a plan may be at most "
+                f"{MAX_PLAN_BYTES // mib} MB",
+                "is this the right file? Keep data out of the plan and refer to it by path",
+            )
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise refuse("no such file", "check the path") from None
     except OSError as exc:
-        raise PlanError([Problem(f"cannot read the file: {exc.strerror}", file=name)]) from None
+        raise refuse(f"cannot read the file: {exc.strerror}") from None
     if b"\x00" in raw[:8192]:
-        raise PlanError(
-            [
-                Problem(
-                    "the file is binary, not a YAML plan",
-                    file=name,
-                    hint="pass the plan's .yaml file",
-                )
-            ]
-        )
+        raise refuse("the file is binary, not a YAML plan", "pass the plan's .yaml file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        raise PlanError(
-            [
-                Problem(
-                    f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
-                    file=name,
-                    line=raw[: exc.start].count(b"\n") + 1,
-                    column=exc.start - line_start + 1,
-                    hint="save the plan as UTF-8",
-                )
-            ]
-        ) from None
+        message = f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})"
+        raise refuse(message, "save the plan as UTF-8", at=exc.start) from None
 
 
 def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
@@ -163,79 +145,61 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     return data, smap
 
 
+# How PyYAML's syntax errors read to a plan author: (what the error says, in its problem or
+# context; our message; our hint; whether the context mark, where the construct began, is
+# the better position). The first match wins. {char} is the character at the error.
+_SYNTAX = [
+    ("\t", "a tab character; YAML indents with spaces only",
+     "replace the tabs at the start of this line with spaces", False),
+    ("cannot start any token", "a plain value cannot start with {char!r}",
+     'quote the value: "{char}…"', False),
+    ("single document", "the file holds more than one YAML document",
+     "a plan is one document: remove this `---` line, or split the file", False),
+    ("quoted scalar", "this quoted string is never closed",
+     "close it with the quote it opens with", True),
+    ("flow sequence", "the [ opened here is not closed properly",
+     "look for a missing ',' or ']'", True),
+    ("flow mapping", "the {{ opened here is not closed properly",
+     "look for a missing ',' or '}}'", True),
+    ("mapping values are not allowed", "a ': ' inside a value, or a key indented too deep",
+     "quote a value that contains ': ', or check this line's indentation", False),
+    ("undefined alias", "an alias (*name) refers to no anchor (&name) before it",
+     "define the anchor first, or remove the alias", False),
+]  # fmt: skip
+
+
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else None
-    column = mark.column + 1 if mark else None
-    problem = exc.problem or ""
-    context = exc.context or ""
+    problem, context = exc.problem or "", exc.context or ""
     lines = text.splitlines()
     char = ""
     if mark and mark.line < len(lines) and mark.column < len(lines[mark.line]):
         char = lines[mark.line][mark.column]
+    # libyaml does not name the offending character; the tab check needs it.
+    said = problem + "\n" + context + ("\t" if char == "\t" and "token" in problem else "")
 
-    def located(message: str, hint: str, at: Any = mark) -> Problem:
-        return Problem(
-            message,
-            file=file,
-            line=at.line + 1 if at else line,
-            column=at.column + 1 if at else column,
-            hint=hint,
-        )
+    def located(message: str, hint: str, at: Any) -> Problem:
+        line, column = (at.line + 1, at.column + 1) if at else (None, None)
+        return Problem("YAML syntax error: " + message, file, line, column, hint=hint)
 
-    if "cannot start any token" in problem and char == "\t":
-        return located(
-            "YAML syntax error: a tab character; YAML indents with spaces only",
-            "replace the tabs at the start of this line with spaces",
-        )
-    if "cannot start any token" in problem and char:
-        return located(
-            f"YAML syntax error: a plain value cannot start with {char!r}",
-            f'quote the value: "{char}…"',
-        )
-    if "single document" in context:
-        return located(
-            "YAML syntax error: the file holds more than one YAML document",
-            "a plan is one document: remove this `---` line, or split the file",
-        )
-    if "quoted scalar" in context and exc.context_mark is not None:
-        return located(
-            "YAML syntax error: this quoted string is never closed",
-            "close it with the quote it opens with",
-            exc.context_mark,
-        )
-    if "flow sequence" in context or "flow mapping" in context:
-        bracket = "[" if "sequence" in context else "{"
-        closing = "]" if bracket == "[" else "}"
-        return located(
-            f"YAML syntax error: the {bracket} opened here is not closed properly",
-            f"look for a missing ',' or '{closing}'",
-            exc.context_mark,
-        )
-    if "mapping values are not allowed" in problem:
-        return located(
-            "YAML syntax error: a ': ' inside a value, or a key indented too deep",
-            "quote a value that contains ': ', or check this line's indentation",
-        )
-    if "undefined alias" in problem:
-        return located(
-            "YAML syntax error: an alias (*name) refers to no anchor (&name) before it",
-            "define the anchor first, or remove the alias",
-        )
+    for needle, message, hint, at_context in _SYNTAX:
+        if needle in said and (char or "{char" not in message):
+            at = exc.context_mark if at_context and exc.context_mark else mark
+            return located(message.format(char=char), hint.format(char=char), at)
     quote = _open_quote(text, mark)
-    if quote is not None:
-        return located(
-            f"YAML syntax error: the quoted string that starts here runs on to line "
-            f"{line}; is its closing quote missing?",
-            "close the string on the line where it starts",
-            quote,
+    if quote is not None and mark is not None:
+        message = (
+            f"the quoted string that starts here runs on to line {mark.line + 1}; "
+            "is its closing quote missing?"
         )
+        return located(message, "close the string on the line where it starts", quote)
     where = ""
     if context and exc.context_mark is not None and exc.problem_mark is not None:
         where = f" ({context} that starts at line {exc.context_mark.line + 1})"
     return located(
-        f"YAML syntax error: {problem or context or 'invalid YAML'}{where}",
+        f"{problem or context or 'invalid YAML'}{where}",
         "check the indentation and quoting on this line and the one before",
+        mark,
     )
 
 
@@ -302,31 +266,17 @@ def _guard(root: yaml.Node, smap: SourceMap) -> None:
     size, depth, first = _measure(root, smap)
     if size[id(root)] > MAX_NODES:
         node, path = _largest(root, size, first)
-        raise PlanError(
-            [
-                _at(
-                    smap,
-                    node,
-                    path,
-                    f"this value expands to {size[id(node)]:,} YAML nodes through aliases; "
-                    f"a plan may have at most {MAX_NODES:,} (an alias bomb?)",
-                    "remove the aliases (*name) that multiply this value",
-                )
-            ]
+        message = (
+            f"this value expands to {size[id(node)]:,} YAML nodes through aliases; "
+            f"a plan may have at most {MAX_NODES:,} (an alias bomb?)"
         )
+        hint = "remove the aliases (*name) that multiply this value"
+        raise PlanError([_at(smap, node, path, message, hint)])
     if depth[id(root)] > MAX_DEPTH:
         node, path = _deepest(root, depth)
-        raise PlanError(
-            [
-                _at(
-                    smap,
-                    node,
-                    path,
-                    f"the document is nested more than {MAX_DEPTH} levels deep",
-                    "a plan needs a dozen levels at most; flatten this structure",
-                )
-            ]
-        )
+        message = f"the document is nested more than {MAX_DEPTH} levels deep"
+        hint = "a plan needs a dozen levels at most; flatten this structure"
+        raise PlanError([_at(smap, node, path, message, hint)])
 
 
 def _at(smap: SourceMap, node: yaml.Node, path: Path_, message: str, hint: str) -> Problem:
@@ -436,8 +386,10 @@ class _Builder:
             try:
                 return self._constructor.construct_object(node, deep=True)
             except Exception:  # PyYAML raises ValueError, KeyError, … on malformed scalars
-                if node.style is None:
-                    return node.value  # an implicit type that does not parse: it is text
+                resolve = self._constructor.resolve
+                implied = resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+                if not node.style and implied == node.tag:
+                    return node.value  # a plain value that only looks typed (`0b_`): text
                 self._refuse(
                     node,
                     path,

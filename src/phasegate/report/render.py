@@ -94,10 +94,6 @@ def iso_utc(ts: float | None) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def duration(seconds: float | None) -> str:
-    return format_duration(seconds)
-
-
 def compact_json(value: Any, limit: int = OBSERVED_LIMIT) -> str:
     if value is None:
         return ""
@@ -137,7 +133,7 @@ def md_code(value: Any) -> str:
 def budget_note(spent: float | None, budget: float | None, overrun: bool = False) -> str:
     if budget is None:
         return f"{format_duration(spent)} (no budget)"
-    over = overrun or (spent is not None and spent > budget)
+    over = over_budget(spent, budget, overrun)
     return f"{format_duration(spent)} of {format_duration(budget)} budget" + (
         " — OVERRUN" if over else ""
     )
@@ -173,7 +169,7 @@ def _environment(fmt: str) -> jinja2.Environment:
     )
     env.filters.update(
         ts=iso_utc,
-        duration=duration,
+        duration=format_duration,
         json=compact_json,
         dash=dash,
         status=status_class,
@@ -190,7 +186,6 @@ def _environment(fmt: str) -> jinja2.Environment:
 LABEL_WIDTH = 250
 CHART_WIDTH = 700
 ROW_HEIGHT = 20
-BAR_HEIGHT = 12
 AXIS_HEIGHT = 24
 MIN_BAR = 2.0
 LABEL_CHARS = 36
@@ -224,9 +219,6 @@ class Tick:
 class Gantt:
     width: int
     height: int
-    label_width: int
-    chart_left: int
-    chart_right: int
     rows: list[Row]
     ticks: list[Tick]
 
@@ -270,9 +262,6 @@ def build_gantt(data: dict[str, Any]) -> Gantt | None:
     return Gantt(
         width=LABEL_WIDTH + CHART_WIDTH + 20,
         height=AXIS_HEIGHT + ROW_HEIGHT * len(rows) + 8,
-        label_width=LABEL_WIDTH,
-        chart_left=LABEL_WIDTH,
-        chart_right=LABEL_WIDTH + CHART_WIDTH,
         rows=rows,
         ticks=_ticks(scale),
     )
@@ -327,11 +316,18 @@ def _row(span: _Span, index: int, scale: _Scale, t_end: float) -> Row:
     label = span.label if len(span.label) <= limit else span.label[: limit - 1] + "…"
     if bar is None:
         label += " (not started)"
-    took = format_duration(span.end - span.start) if span.start and span.end else "not run"
-    title = f"{span.label}: {span.status}, {took}"
+    title = f"{span.label}: {span.status}, {_took(span)}"
     return Row(
         label, title, span.kind, 4 if top_level else 18, AXIS_HEIGHT + index * ROW_HEIGHT, bar
     )
+
+
+def _took(span: _Span) -> str:
+    if span.start is None:
+        return "not run"
+    if span.end is None:
+        return "still open"
+    return format_duration(span.end - span.start)
 
 
 def _ticks(scale: _Scale, count: int = 5) -> list[Tick]:

@@ -277,10 +277,20 @@ class SqliteStore:
         events: list[tuple[str, dict[str, Any], float]],
     ) -> None:
         changed: set[str] = set()
-        rows = []
+        rows: list[tuple[str, int, float, str, str]] = []
         for etype, data, ts in events:
             changed |= apply(state, etype, data, ts)
             rows.append((state.run_id, state.seq, ts, etype, _dump(data)))
+        self.write_rows(db, state, rows, changed)
+
+    def write_rows(
+        self,
+        db: sqlite3.Connection,
+        state: RunState,
+        rows: list[tuple[str, int, float, str, str]],
+        changed: set[str],
+    ) -> None:
+        """Write applied events and the rows they changed (inside a write transaction)."""
         db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", rows)
         for key in changed:
             if key.startswith("item:"):
@@ -300,7 +310,7 @@ class SqliteStore:
                     "INSERT OR REPLACE INTO phases VALUES (?,?,?)",
                     (state.run_id, phase.id, _dump(asdict(phase))),
                 )
-        ts = events[-1][2]
+        ts = rows[-1][2]
         db.execute(
             "UPDATE runs SET status=?, updated_at=?, finished_at=?, summary=?, last_seq=?"
             " WHERE id=?",
