@@ -10,6 +10,9 @@ from collections.abc import Iterable
 from typing import Any
 
 MASK = "***"
+# In stored plan text: still a plain YAML scalar (``***`` would read as an alias), so the
+# journal's copy of a plan with a literal secret stays loadable.
+PLAN_MASK = "MASKED-SECRET"
 
 
 class Masker:
@@ -30,10 +33,10 @@ class Masker:
     def active(self) -> bool:
         return self._pattern is not None
 
-    def text(self, value: str) -> str:
+    def text(self, value: str, mask: str = MASK) -> str:
         if self._pattern is None:
             return value
-        return self._pattern.sub(MASK, value)
+        return self._pattern.sub(mask, value)
 
     def data(self, value: Any) -> Any:
         """Mask every string inside a JSON-like structure."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from tests.conftest import CLI, write_plan
@@ -69,3 +70,30 @@ def test_secrets_are_masked_in_every_artifact(cli: CLI) -> None:
     # the masked values are still usable by the run: the step saw the real values
     log = cli("logs", "last", "uses-secrets").stdout
     assert "token=*** password=*** key=*** dsn=***" in log
+
+
+def test_resume_asks_again_for_secrets_it_never_stored(cli: CLI) -> None:
+    digest = hashlib.sha256(PLAN_SECRET.encode()).hexdigest()
+    plan = write_plan(
+        cli.cwd,
+        f"""
+        version: 1
+        name: secret-resume
+        on_failure: pause
+        vars:
+          PASSWORD: {{value: {PLAN_SECRET}, secret: true}}
+        phases:
+          - id: p
+            steps:
+              - id: use
+                run: 'printf %s "$PASSWORD" | sha256sum | grep -q {digest} && test -f go'
+    """,
+    )
+    assert cli("run", str(plan)).returncode == 4
+    (cli.cwd / "go").write_text("")
+    plan.write_text(plan.read_text() + "# edited after the run started\n")
+    refused = cli("resume", "last")
+    assert refused.returncode == 2
+    assert "PASSWORD" in refused.stderr and PLAN_SECRET not in refused.stderr
+    resumed = cli("resume", "last", "--var", f"PASSWORD={PLAN_SECRET}")
+    assert resumed.returncode == 0, resumed.stderr

@@ -122,14 +122,6 @@ CASES = [
          field="triggers[0].every"),
 ]  # fmt: skip
 
-# Known gaps, kept in the catalogue so that they turn green (and must be un-marked) when fixed.
-KNOWN_GAPS = {
-    "invalid_comparison_operator": pytest.mark.xfail(
-        strict=True,
-        reason="checks/command.py validates `expect.exit` with compare.validate_expectation, "
-        "which accepts {'=>': 0} as a literal value; checks/_support.comparison rejects it",
-    ),
-}
 GAP_CASES = [Case("invalid_comparison_operator", 10, "unknown operator '=>'")]
 
 
@@ -176,8 +168,7 @@ def test_catalogue_is_complete() -> None:
 
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(c, id=c.name) for c in CASES]
-    + [pytest.param(c, id=c.name, marks=KNOWN_GAPS[c.name]) for c in GAP_CASES],
+    [pytest.param(c, id=c.name) for c in CASES] + [pytest.param(c, id=c.name) for c in GAP_CASES],
 )
 def test_validate_refuses(case: Case, tmp_path: Path) -> None:
     path = BAD / f"{case.name}.yaml"

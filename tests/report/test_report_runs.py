@@ -225,10 +225,5 @@ def test_issue_example_masks_the_literal_secret(issue_example: Reports) -> None:
     assert "5m00s budget" in html.unescape(issue_example.html)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="report.data reloads the plan from the journal's masked text, where `***` is a "
-    "YAML alias, so a plan with a literal secret loses its not-run items",
-)
 def test_issue_example_lists_the_gate_that_did_not_run(issue_example: Reports) -> None:
     assert "latency check" in issue_example.md

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
+from phasegate.checks._support import comparison
 from phasegate.checks.base import CheckContext, CheckSpec, Observation
 from phasegate.compare import check_json, describe, matches, validate_expectation
 from phasegate.plan.types import Command, Model
@@ -40,7 +41,7 @@ class CommandExpect(Model):
     @field_validator("exit")
     @classmethod
     def _exit(cls, value: Any) -> Any:
-        return validate_expectation(value)
+        return comparison(value)
 
     @field_validator("stdout_regex")
     @classmethod

@@ -25,8 +25,9 @@ from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.errors import PhasegateError, RunStateError, StoreError, UsageError
 from phasegate.executors.base import Executor
-from phasegate.masking import Masker
+from phasegate.masking import PLAN_MASK, Masker
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
+from phasegate.plan.model import VarSpec
 from phasegate.plan.variables import VariableError, Variables, resolve
 from phasegate.store.process import Owner
 from phasegate.store.sqlite import RunRecord, SqliteStore
@@ -126,7 +127,7 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
         plan_name=loaded.plan.name,
         plan_path=str(loaded.path),
         plan_sha256=identity,
-        plan_text=masker.text(loaded.text),
+        plan_text=masker.text(loaded.text, PLAN_MASK),
         lock_name=loaded.plan.lock_name,
         idempotency_key=options.idempotency_key,
         options={
@@ -143,7 +144,7 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
         return actual_id, store.get_run(actual_id).status, False
     directory = run_dir(store, run_id)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "plan.yaml").write_text(masker.text(loaded.text), encoding="utf-8")
+    (directory / "plan.yaml").write_text(masker.text(loaded.text, PLAN_MASK), encoding="utf-8")
     ctx = _context(_with_parallel(loaded, options.max_parallel), store, run_id, variables, options)
     state = store.load_state(run_id)
     runner = Runner(ctx, store, state)
@@ -215,10 +216,21 @@ def attach(store: SqliteStore, record: RunRecord, options: RunOptions) -> tuple[
     """Re-create the runner of an existing run, owned by this process."""
     loaded = reload_plan(record)
     missing = [k for k in record.options.get("secret_overrides", []) if k not in options.overrides]
+    if loaded.sha256 != record.options.get("source_sha256"):
+        # The plan file changed or is gone: the journal's copy has its literal secrets masked.
+        missing += [
+            name
+            for name, spec in loaded.plan.vars.items()
+            if isinstance(spec, VarSpec)
+            and spec.secret
+            and spec.value is not None
+            and name not in options.overrides
+            and name not in missing
+        ]
     if missing:
         raise UsageError(
-            f"run {record.id} was started with secret --var {', '.join(missing)}; "
-            "secrets are never stored",
+            f"run {record.id} needs the secret {', '.join(missing)}, which the journal never "
+            "stores (given with --var, or written in a plan file that has changed since)",
             hint="pass the same --var again",
         )
     overrides = {**record.options.get("overrides", {}), **options.overrides}

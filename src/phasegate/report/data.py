@@ -12,7 +12,6 @@ from typing import Any
 from phasegate.engine.decide import phase_items
 from phasegate.engine.state import EXIT_CODES, Item, RunState
 from phasegate.errors import PhasegateError
-from phasegate.plan.loader import load_plan_text
 from phasegate.plan.model import Plan
 from phasegate.store.sqlite import RunRecord, SqliteStore
 
@@ -55,8 +54,10 @@ def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
 
 
 def _plan(record: RunRecord) -> Plan | None:
+    from phasegate.engine.session import reload_plan
+
     try:
-        return load_plan_text(record.plan_text, __import__("pathlib").Path(record.plan_path)).plan
+        return reload_plan(record).plan
     except PhasegateError:
         return None
 
