@@ -35,6 +35,16 @@ def validate(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
     except VariableError as exc:
         from phasegate.errors import UsageError
 
+        if as_json:
+            emit_json(
+                {
+                    "valid": False,
+                    "problems": [
+                        {"message": str(exc), "field": f"vars.{exc.name}", "hint": exc.hint}
+                    ],
+                }
+            )
+            raise click.exceptions.Exit(2) from None
         raise UsageError(str(exc), hint=exc.hint) from None
     plan = loaded.plan
     steps = sum(len(p.steps) for p in plan.phases)
