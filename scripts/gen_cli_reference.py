@@ -1,7 +1,7 @@
 """Generate the CLI reference (README section and docs/cli.md) from ``phasegate --help``.
 
-    python scripts/gen_cli_reference.py          # rewrite
-    python scripts/gen_cli_reference.py --check  # fail if out of date (run by the tests)
+python scripts/gen_cli_reference.py          # rewrite
+python scripts/gen_cli_reference.py --check  # fail if out of date (run by the tests)
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ def help_text(*args: str) -> str:
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
     result = subprocess.run(
         [sys.executable, "-m", "phasegate", *args, "--help"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     return result.stdout.replace("python -m phasegate", "phasegate").rstrip() + "\n"
 
@@ -35,7 +38,8 @@ def full_reference() -> str:
     parts = [
         "# CLI reference\n",
         "Generated from `--help` by `scripts/gen_cli_reference.py`; do not edit by hand.\n",
-        "## phasegate\n", "```text\n" + help_text() + "```\n",
+        "## phasegate\n",
+        "```text\n" + help_text() + "```\n",
     ]
     for verb in verbs():
         parts += [f"## phasegate {verb}\n", "```text\n" + help_text(verb) + "```\n"]
@@ -69,8 +73,10 @@ def main() -> int:
         if not cli_path.exists() or cli_path.read_text(encoding="utf-8") != new_cli:
             stale.append("docs/cli.md")
         if stale:
-            print(f"out of date: {', '.join(stale)}; run python scripts/gen_cli_reference.py",
-                  file=sys.stderr)
+            print(
+                f"out of date: {', '.join(stale)}; run python scripts/gen_cli_reference.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     readme_path.write_text(new_readme, encoding="utf-8")

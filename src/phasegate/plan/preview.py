@@ -37,19 +37,40 @@ def preview(loaded: LoadedPlan, overrides: dict[str, str]) -> dict[str, Any]:
     for phase in plan.phases:
         steps = []
         for sid, step in zip(step_ids(phase), phase.steps, strict=True):
-            steps.append({
-                "id": sid, "name": step.label, "command": describe_command(step.run),
-                "when": step.when, "undo": describe_command(step.undo.run) if step.undo else None,
-                "timeout": step.timeout, "retries": step.retries, "idempotent": step.idempotent,
-                "continue_on_error": step.continue_on_error,
-            })
-        gates = [{"id": gid, "kind": g.kind, "description": g.describe(),
-                  "expectation": g.expectation(), "severity": g.severity}
-                 for gid, g in zip(gate_ids(phase.gates), phase.gates, strict=True)]
-        phases.append({"id": phase.id, "name": phase.name, "needs": phase.needs,
-                       "steps": steps, "gates": gates,
-                       "rollback": [describe_command(a.run) for a in phase.rollback],
-                       "on_failure": phase.on_failure or plan.on_failure})
+            steps.append(
+                {
+                    "id": sid,
+                    "name": step.label,
+                    "command": describe_command(step.run),
+                    "when": step.when,
+                    "undo": describe_command(step.undo.run) if step.undo else None,
+                    "timeout": step.timeout,
+                    "retries": step.retries,
+                    "idempotent": step.idempotent,
+                    "continue_on_error": step.continue_on_error,
+                }
+            )
+        gates = [
+            {
+                "id": gid,
+                "kind": g.kind,
+                "description": g.describe(),
+                "expectation": g.expectation(),
+                "severity": g.severity,
+            }
+            for gid, g in zip(gate_ids(phase.gates), phase.gates, strict=True)
+        ]
+        phases.append(
+            {
+                "id": phase.id,
+                "name": phase.name,
+                "needs": phase.needs,
+                "steps": steps,
+                "gates": gates,
+                "rollback": [describe_command(a.run) for a in phase.rollback],
+                "on_failure": phase.on_failure or plan.on_failure,
+            }
+        )
     return {
         "name": plan.name,
         "file": str(loaded.path),
@@ -57,8 +78,16 @@ def preview(loaded: LoadedPlan, overrides: dict[str, str]) -> dict[str, Any]:
         "vars": {k: v for k, v in variables.masked().items() if k not in BUILTINS},
         "waves": waves(plan),
         "phases": phases,
-        "triggers": [{"name": t.name, "description": t.check.describe(), "every": t.every,
-                      "fail_after": t.fail_after, "action": t.action} for t in plan.triggers],
+        "triggers": [
+            {
+                "name": t.name,
+                "description": t.check.describe(),
+                "every": t.every,
+                "fail_after": t.fail_after,
+                "action": t.action,
+            }
+            for t in plan.triggers
+        ],
         "verify_rollback": [c.describe() for c in plan.verify_rollback],
         "on_failure": plan.on_failure,
         "budget": {"duration": plan.budget.duration, "rollback": plan.budget.rollback},

@@ -34,9 +34,7 @@ Identifier = Annotated[
 
 Command = Annotated[
     str | list[str],
-    Field(
-        description="a string run by the plan's shell, or an argv list run directly (no shell)"
-    ),
+    Field(description="a string run by the plan's shell, or an argv list run directly (no shell)"),
 ]
 
 

@@ -28,8 +28,13 @@ class Journal:
         for etype, data, ts in events:
             self._changed |= apply(state, etype, data, ts)
             self._rows.append(
-                (state.run_id, state.seq, ts, etype,
-                 json.dumps(data, separators=(",", ":"), default=str))
+                (
+                    state.run_id,
+                    state.seq,
+                    ts,
+                    etype,
+                    json.dumps(data, separators=(",", ":"), default=str),
+                )
             )
         if durable:
             self.flush(durable=True)
