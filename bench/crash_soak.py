@@ -1,6 +1,6 @@
 """Crash soak: 500 SIGKILL-and-resume trials (the test suite runs 30 of the same trials).
 
-    uv run python bench/crash_soak.py [--trials 500] [--seed N]
+uv run python bench/crash_soak.py [--trials 500] [--seed N]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """phasegate's performance suite: ratios measured side by side, in one run, on this machine.
 
-    uv run python bench/run.py              # the full suite (~20-30 min on 2 shared cores)
+    uv run python bench/run.py              # the full suite (5-8 min on 2 shared cores)
     uv run python bench/run.py --quick      # 1 repetition, smaller Ansible run, lower caps
     uv run python bench/run.py --json bench/results/latest.json
 
