@@ -28,5 +28,10 @@ def load(group: str, name: str) -> Any:
 
 
 def check_kinds() -> dict[str, Any]:
-    """Map of check kind name -> CheckSpec subclass."""
+    """Map of check kind name -> CheckSpec subclass (imports every kind: for schema/docs)."""
     return {name: load(CHECKS_GROUP, name) for name in names(CHECKS_GROUP)}
+
+
+def check_kind(name: str) -> Any:
+    """One check kind's CheckSpec subclass; only that kind's module is imported."""
+    return load(CHECKS_GROUP, name)

@@ -28,7 +28,13 @@ class Simulation:
     def __post_init__(self) -> None:
         self.state = RunState(run_id="sim")
         self.targets = Targets(self.plan)
-        self.emit("run.created", {"phases": [p.id for p in self.plan.phases]})
+        self.emit(
+            "run.created",
+            {
+                "phases": [p.id for p in self.plan.phases],
+                "needs": {p.id: p.needs for p in self.plan.phases},
+            },
+        )
         self.emit("run.started", {})
         self.inflight: dict[str, str] = {}
 

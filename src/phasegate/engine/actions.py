@@ -21,7 +21,7 @@ OUTPUT_LIMIT = 64 * 1024
 class ActionResult:
     process: ProcessResult
     outputs: dict[str, str]
-    log: str
+    log: str | None  # None: the command printed nothing
 
     @property
     def ok(self) -> bool:
@@ -60,7 +60,8 @@ async def run_action(
     shell: str | None,
     attempt: int,
 ) -> ActionResult:
-    log = LogFile(ctx, key)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    log = LogFile(ctx, key, f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n")
     output_path = ctx.output_path(key)
     try:
         output_path.unlink(missing_ok=True)  # left by an earlier attempt
@@ -75,8 +76,6 @@ async def run_action(
     if not Path(workdir).is_absolute():
         workdir = str(Path(ctx.plan_dir) / workdir)
     masker = ctx.masker
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    log.write(f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n")
 
     def sink(stream: str, line: str) -> None:
         clean = masker.text(line)
@@ -97,39 +96,53 @@ async def run_action(
             # The file holds what the command wrote, secrets included; its values live on,
             # masked, in the journal.
             output_path.unlink(missing_ok=True)
-        outcome = ActionResult(result, outputs, str(log.path))
-        log.write(f"=== {outcome.message()} in {result.duration:.3f}s\n")
+        outcome = ActionResult(result, outputs, str(log.path) if log.created else None)
+        log.write(f"=== {outcome.message()} in {result.duration:.3f}s\n", create=False)
     finally:
         log.close()
     return outcome
 
 
 class LogFile:
-    """A step's log. Writing it must never fail the rollout: on a full disk the log stops
-    (the console still streams) and the run carries on to record its outcome."""
+    """A step's log, created when the command first prints something (a file per silent step
+    would cost more than the step). Writing it must never fail the rollout: on a full disk the
+    log stops, the console still streams, and the run carries on to record its outcome."""
 
-    def __init__(self, ctx: RunContext, key: str) -> None:
+    def __init__(self, ctx: RunContext, key: str, header: str) -> None:
         self.ctx = ctx
         self.path = ctx.log_path(key)
+        self.header = header
         self.broken: str | None = None
         self.handle: IO[str] | None = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        except OSError as exc:
-            self._fail(exc)
+
+    @property
+    def created(self) -> bool:
+        return self.handle is not None
+
+    def _open(self) -> IO[str] | None:
+        if self.handle is None and self.broken is None:
+            try:
+                if not self.ctx.logs_ready:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self.ctx.logs_ready = True
+                self.handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - close()
+                self.handle.write(self.ctx.masker.text(self.header))
+            except OSError as exc:
+                self._fail(exc)
+        return self.handle
 
     def _fail(self, exc: OSError) -> None:
         if self.broken is None:
             self.broken = exc.strerror or str(exc)
             self.ctx.console.note(f"log {self.path} stopped: {self.broken}", "yellow")
 
-    def write(self, text: str) -> None:
-        if self.handle is None or self.broken:
+    def write(self, text: str, *, create: bool = True) -> None:
+        handle = self._open() if create else self.handle
+        if handle is None or self.broken:
             return
         try:
-            self.handle.write(self.ctx.masker.text(text))
-            self.handle.flush()
+            handle.write(self.ctx.masker.text(text))
+            handle.flush()
         except OSError as exc:
             self._fail(exc)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -21,6 +22,11 @@ from phasegate.plan.variables import Variables
 DEFAULT_CHECK_TIMEOUT = 60.0
 
 
+@functools.lru_cache(maxsize=64)
+def _split(command_line: str) -> tuple[str, ...]:
+    return tuple(shlex.split(command_line))
+
+
 def safe_name(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", key).strip("_") or "item"
 
@@ -38,6 +44,7 @@ class RunContext:
     base_env: dict[str, str] = field(default_factory=dict)
 
     _outputs_ready: bool = False
+    logs_ready: bool = False
 
     def __post_init__(self) -> None:
         if not self.base_env:
@@ -52,7 +59,7 @@ class RunContext:
         return str(self.loaded.plan_dir)
 
     def shell(self, override: str | None = None) -> list[str]:
-        return shlex.split(override or self.plan.defaults.shell)
+        return list(_split(override or self.plan.defaults.shell))
 
     def log_path(self, key: str) -> Path:
         return self.run_dir / "logs" / f"{safe_name(key)}.log"

@@ -47,7 +47,6 @@ def phase_items(phase: Phase) -> list[tuple[str, str, int]]:
 class PlanIndex:
     """What decide needs from a plan, computed once per plan instead of once per event."""
 
-    phases: tuple[tuple[str, tuple[str, ...]], ...]
     items: dict[str, list[tuple[str, str, int]]]
 
 
@@ -58,10 +57,7 @@ def plan_index(plan: Plan) -> PlanIndex:
     cached = _INDEX_CACHE.get(id(plan))
     if cached is not None and cached[0] is plan:
         return cached[1]
-    index = PlanIndex(
-        phases=tuple((p.id, tuple(p.needs)) for p in plan.phases),
-        items={p.id: phase_items(p) for p in plan.phases},
-    )
+    index = PlanIndex(items={p.id: phase_items(p) for p in plan.phases})
     if len(_INDEX_CACHE) > 32:
         _INDEX_CACHE.clear()
     _INDEX_CACHE[id(plan)] = (plan, index)
@@ -101,8 +97,7 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
     commands: list[Command] = []
     awaiting: list[str] = []
     index = plan_index(plan)
-    phases = state.phases
-    running = [pid for pid, _ in index.phases if phases[pid].status == "running"]
+    running = state.running
     for phase_id in running:
         nxt = _next_item(index.items[phase_id], state)
         if nxt is None:
@@ -116,15 +111,8 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
             awaiting.append(key)
             continue
         commands.append(Command("run_step" if kind == "step" else "run_gate", key, phase_id))
-    slots = plan.max_parallel - len(running)
-    for phase_id, needs in index.phases:
-        if slots <= 0:
-            break
-        if phases[phase_id].status == "pending" and all(
-            phases[n].status == "succeeded" for n in needs
-        ):
-            commands.append(Command("start_phase", phase=phase_id))
-            slots -= 1
+    slots = max(plan.max_parallel - len(running), 0)
+    commands.extend(Command("start_phase", phase=phase_id) for phase_id in state.ready[:slots])
     if commands or inflight:
         return commands
     if awaiting:
@@ -139,8 +127,7 @@ def _close_phases(plan: Plan, state: RunState) -> list[Command]:
     assert state.failure is not None
     failed_item = state.items.get(str(state.failure.get("item")))
     failed_phase = failed_item.phase if failed_item is not None else None
-    running = [p.id for p in plan.phases if state.phases[p.id].status == "running"]
-    running.sort(key=lambda pid: pid == failed_phase)
+    running = sorted(state.running, key=lambda pid: pid == failed_phase)
     return [
         Command(
             "finish_phase",

@@ -26,6 +26,19 @@ from phasegate.store.journal import Journal
 from phasegate.store.sqlite import SqliteStore
 
 REQUEST_POLL = 0.2
+# How long recorded events may wait for the transaction that commits them. A durable event
+# (a step about to start) commits everything at once; the outcome of a command waits at most
+# URGENT_FLUSH, so that the next step's start usually carries it in the same transaction.
+URGENT_FLUSH = 0.005
+DEFERRED_FLUSH = 0.25
+_DEFERRABLE_ITEMS = ("gate", "verify")
+
+
+def _deferrable(etype: str, data: dict[str, Any]) -> bool:
+    """Observations and phase transitions: lost in a crash, resume re-derives them."""
+    if etype in ("phase.started", "phase.finished", "trigger.state"):
+        return True
+    return etype == "item.finished" and data.get("kind") in _DEFERRABLE_ITEMS
 
 
 class Runner:
@@ -41,6 +54,8 @@ class Runner:
         self._interrupted: int | None = None
         self._last_poll = 0.0
         self._budget_warned = False
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flush_deadline = 0.0
 
     # -- journal ---------------------------------------------------------------------------
     def journal(self, etype: str, data: dict[str, Any], *, durable: bool = False) -> None:
@@ -49,7 +64,8 @@ class Runner:
     def journal_many(self, events: list[tuple[str, dict[str, Any]]], *, durable: bool) -> None:
         now = time.time()
         masked = [(etype, self.ctx.masker.data(data), now) for etype, data in events]
-        self.writer.record(masked, durable=durable)
+        urgent = not all(_deferrable(etype, data) for etype, data in events)
+        self.writer.record(masked, durable=durable, urgent=urgent)
 
     # -- main loop -------------------------------------------------------------------------
     async def drive(self) -> str:
@@ -64,6 +80,8 @@ class Runner:
             await self._loop()
             self.writer.flush()
         finally:
+            if self._flush_timer is not None:
+                self._flush_timer.cancel()
             if self.triggers is not None:
                 await self.triggers.stop()
             await cancel_all(self.tasks.values())
@@ -93,7 +111,7 @@ class Runner:
                 return
             if immediate:
                 continue
-            self.writer.flush()  # everything recorded so far is committed before we wait
+            self._flush_before_waiting()
             self.wake.clear()
             waiters: list[asyncio.Future[Any]] = [*self.tasks.values()]
             waiters.append(asyncio.ensure_future(self.wake.wait()))
@@ -104,6 +122,21 @@ class Runner:
                     del self.tasks[key]
                     if not task.cancelled() and task.exception() is not None:
                         raise task.exception()  # type: ignore[misc]
+
+    def _flush_before_waiting(self) -> None:
+        if not self.writer.pending:
+            return
+        delay = URGENT_FLUSH if self.writer.urgent else DEFERRED_FLUSH
+        if self._flush_timer is not None and self._flush_deadline <= time.monotonic() + delay:
+            return
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+        self._flush_deadline = time.monotonic() + delay
+        self._flush_timer = asyncio.get_running_loop().call_later(delay, self._deferred_flush)
+
+    def _deferred_flush(self) -> None:
+        self._flush_timer = None
+        self.writer.flush()
 
     def _dispatch(self, command: Command) -> bool:
         """Handle one command; True when it changed state synchronously."""

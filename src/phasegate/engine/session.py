@@ -137,6 +137,7 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
             "max_parallel": options.max_parallel,
         },
         phases=[p.id for p in loaded.plan.phases],
+        needs={p.id: p.needs for p in loaded.plan.phases if p.needs},
         owner=owner,
         ts=time.time(),
     )

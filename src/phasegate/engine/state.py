@@ -9,6 +9,7 @@ of the rows that changed, which the store materializes in the same transaction.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,13 @@ class RunState:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # items whose outcome a crash hid
+    # The phase DAG as run.created recorded it, and what it implies now: kept up to date here
+    # so that deciding the next step costs the same for a 5-phase and a 5,000-phase plan.
+    order: dict[str, int] = field(default_factory=dict)
+    dependents: dict[str, list[str]] = field(default_factory=dict)
+    unmet: dict[str, int] = field(default_factory=dict)
+    ready: list[str] = field(default_factory=list)  # pending phases whose needs succeeded
+    running: list[str] = field(default_factory=list)  # in plan order
 
     @property
     def terminal(self) -> bool:
@@ -80,10 +88,12 @@ class RunState:
         # Not asdict(self), nor copies: this is serialized at once, and copying every item on
         # every event would make long runs quadratic.
         return {
-            name: getattr(self, name)
-            for name in self.__dataclass_fields__
-            if name not in ("phases", "items")
+            name: getattr(self, name) for name in self.__dataclass_fields__ if name not in _DERIVED
         }
+
+
+# Rows of their own (phases, items) or pure functions of run.created and phase events.
+_DERIVED = ("phases", "items", "order", "dependents", "unmet", "ready", "running")
 
 
 def _refuse(state: RunState, etype: str, why: str) -> InvalidTransition:
@@ -114,8 +124,17 @@ def _created(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     if s.seq != 0:
         raise _refuse(s, et, "a run is created once")
     s.created_at = ts
-    for phase_id in d.get("phases", []):
+    needs: dict[str, list[str]] = d.get("needs", {})
+    for position, phase_id in enumerate(d.get("phases", [])):
         s.phases[phase_id] = PhaseState(phase_id)
+        s.order[phase_id] = position
+        s.dependents.setdefault(phase_id, [])
+    for phase_id in s.phases:
+        wanted = [n for n in needs.get(phase_id, []) if n in s.phases]
+        s.unmet[phase_id] = len(wanted)
+        for need in wanted:
+            s.dependents[need].append(phase_id)
+    s.ready = [p for p in s.phases if s.unmet[p] == 0]
     return {f"phase:{p}" for p in s.phases}
 
 
@@ -172,6 +191,9 @@ def _phase_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
     if phase is None or phase.status != "pending":
         raise _refuse(s, et, f"phase {d['phase']!r} cannot start")
     phase.status, phase.started_at, phase.start_seq = "running", ts, s.seq + 1
+    if phase.id in s.ready:
+        s.ready.remove(phase.id)
+    bisect.insort(s.running, phase.id, key=s.order.__getitem__)
     return {f"phase:{phase.id}"}
 
 
@@ -180,6 +202,12 @@ def _phase_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[s
     if phase is None or phase.status != "running":
         raise _refuse(s, et, f"phase {d['phase']!r} is not running")
     phase.status, phase.finished_at, phase.end_seq = d["status"], ts, s.seq + 1
+    s.running.remove(phase.id)
+    if phase.status == "succeeded":
+        for dependent in s.dependents.get(phase.id, []):
+            s.unmet[dependent] -= 1
+            if s.unmet[dependent] == 0 and s.phases[dependent].status == "pending":
+                bisect.insort(s.ready, dependent, key=s.order.__getitem__)
     return {f"phase:{phase.id}"}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import time
@@ -35,7 +36,7 @@ class LocalExecutor:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=_devnull(),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
@@ -83,6 +84,13 @@ class LocalExecutor:
             timed_out=timed_out,
             signal=sig,
         )
+
+
+@functools.cache
+def _devnull() -> int:
+    # One descriptor for every child's stdin, instead of opening /dev/null per spawn.
+    fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    return fd
 
 
 async def _kill_group(proc: asyncio.subprocess.Process) -> None:

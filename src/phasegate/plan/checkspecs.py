@@ -10,7 +10,7 @@ from phasegate.checks.base import CheckSpec
 from phasegate.errors import Problem
 from phasegate.plan.pydantic_errors import problems_from_validation
 from phasegate.plan.yamlsource import Path_, SourceMap
-from phasegate.registry import check_kinds
+from phasegate.registry import CHECKS_GROUP, check_kind, names
 from phasegate.suggest import did_you_mean
 
 _COMMON = set(CheckSpec.model_fields)
@@ -19,7 +19,7 @@ _COMMON = set(CheckSpec.model_fields)
 def build_check(
     raw: Any, path: Path_, smap: SourceMap, problems: list[Problem]
 ) -> CheckSpec | None:
-    kinds = check_kinds()
+    kinds = set(names(CHECKS_GROUP))  # names only: a kind's module loads when a plan uses it
     if not isinstance(raw, dict):
         problems.append(
             smap.problem(
@@ -54,7 +54,7 @@ def build_check(
             )
         )
         return None
-    model: type[CheckSpec] = kinds[named[0]]
+    model: type[CheckSpec] = check_kind(named[0])
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -92,6 +92,5 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
 def _placeholder() -> CheckSpec:
     # Stands in for a check that already produced a problem, so that the plan model can still
     # report the other problems of the document in the same pass.
-    kinds = check_kinds()
-    model: type[CheckSpec] = kinds["expr"]
+    model: type[CheckSpec] = check_kind("expr")
     return model.model_validate({"expr": "true"})

@@ -137,7 +137,10 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         raise PlanError([_stream_problem(exc, text, file)]) from None
     if node is None:
         return None, smap
-    _guard(node, smap)
+    # Without anchors there are no aliases to multiply nodes: only depth can hurt, and a
+    # plain walk checks that far faster than the full measurement.
+    if "&" in text or _deeper_than(node, MAX_DEPTH):
+        _guard(node, smap)
     builder = _Builder(smap)
     data = builder.build(node, (), primary=True)
     if builder.problems:
@@ -259,6 +262,19 @@ def _children(node: yaml.Node) -> list[tuple[yaml.Node, str | int | None]]:
             out.append((value, key.value if isinstance(key, yaml.ScalarNode) else "?"))
         return out
     return []
+
+
+def _deeper_than(root: yaml.Node, limit: int) -> bool:
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > limit:
+            return True
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, level + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((value, level + 1) for _, value in node.value)
+    return False
 
 
 def _guard(root: yaml.Node, smap: SourceMap) -> None:

@@ -1,10 +1,14 @@
 """A run's journal as its one writer sees it: events are applied to the state at once and
 written in batches.
 
-The runner records events as they happen (``record``) and the batch reaches the database at
-the latest when the runner next waits, or at once for a durable event (a step about to start)
-together with everything before it — one transaction, one fsync. A killed process therefore
-loses at most the events of the instant it died in, exactly as if it had died before them.
+The runner records events as they happen (``record``). A durable event (a step about to start)
+is committed at once together with everything before it: one transaction, one fsync. Other
+events follow within milliseconds if they are *urgent* (the outcome of a command, a pause, a
+trip), or within a quarter second if they are *deferrable*: gate observations and phase
+transitions, which resume simply derives or observes again if a crash lost them. A process
+killed in that window loses those events and nothing else: a step whose end was lost is
+found started-but-unfinished, i.e. ``unknown``, and never silently re-run. A plan of many short
+steps pays about one transaction per step.
 """
 
 from __future__ import annotations
@@ -22,8 +26,15 @@ class Journal:
         self.state = state
         self._rows: list[tuple[str, int, float, str, str]] = []
         self._changed: set[str] = set()
+        self.urgent = False
 
-    def record(self, events: list[tuple[str, dict[str, Any], float]], *, durable: bool) -> None:
+    def record(
+        self,
+        events: list[tuple[str, dict[str, Any], float]],
+        *,
+        durable: bool,
+        urgent: bool = True,
+    ) -> None:
         state = self.state
         for etype, data, ts in events:
             self._changed |= apply(state, etype, data, ts)
@@ -36,6 +47,7 @@ class Journal:
                     json.dumps(data, separators=(",", ":"), default=str),
                 )
             )
+        self.urgent |= urgent
         if durable:
             self.flush(durable=True)
 
@@ -44,6 +56,7 @@ class Journal:
             return
         rows, changed = self._rows, self._changed
         self._rows, self._changed = [], set()
+        self.urgent = False
         with self.store.write(durable) as db:
             self.store.write_rows(db, self.state, rows, changed)
 

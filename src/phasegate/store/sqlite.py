@@ -166,6 +166,7 @@ class SqliteStore:
         idempotency_key: str | None,
         options: dict[str, Any],
         phases: list[str],
+        needs: dict[str, list[str]] | None = None,
         owner: Owner,
         ts: float,
     ) -> tuple[str, bool]:
@@ -208,7 +209,8 @@ class SqliteStore:
             )
             self._take_lock(db, lock_name, run_id, ts)
             state = RunState(run_id=run_id)
-            self._append(db, state, [("run.created", {"phases": phases}, ts)])
+            created = {"phases": phases, "needs": needs or {}}
+            self._append(db, state, [("run.created", created, ts)])
         return run_id, True
 
     def _take_lock(self, db: sqlite3.Connection, name: str, run_id: str, ts: float) -> None:
@@ -302,13 +304,13 @@ class SqliteStore:
                     continue
                 db.execute(
                     "INSERT OR REPLACE INTO items VALUES (?,?,?,?)",
-                    (state.run_id, item.key, item.status, _dump(asdict(item))),
+                    (state.run_id, item.key, item.status, _dump(item.__dict__)),
                 )
             elif key.startswith("phase:"):
                 phase = state.phases[key[6:]]
                 db.execute(
                     "INSERT OR REPLACE INTO phases VALUES (?,?,?)",
-                    (state.run_id, phase.id, _dump(asdict(phase))),
+                    (state.run_id, phase.id, _dump(phase.__dict__)),
                 )
         ts = rows[-1][2]
         db.execute(
