@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,14 +75,16 @@ async def _hold(check: CheckSpec, ctx: CheckContext, first: Observation) -> Obse
     return Observation("passed", last.observed, f"held {check.hold_for:g}s ({samples} samples)")
 
 
-def gate_record(check: CheckSpec, outcome: GateOutcome) -> dict[str, Any]:
-    """The journal fields of a finished gate check."""
+def gate_record(
+    check: CheckSpec, outcome: GateOutcome, expand: Callable[[str], str]
+) -> dict[str, Any]:
+    """The journal fields of a finished gate check, with the variables it used filled in."""
     obs = outcome.observation
     return {
         "observed": obs.observed,
         "message": obs.message,
-        "expectation": check.expectation(),
-        "description": check.describe(),
+        "expectation": expand(check.expectation()),
+        "description": expand(check.describe()),
         "attempts": outcome.attempts,
         "duration": round(outcome.duration, 6),
         "severity": check.severity,

@@ -414,7 +414,7 @@ class Runner:
             "item.finished",
             {
                 **base,
-                **gate_record(check, outcome),
+                **gate_record(check, outcome, self.ctx.variables.expand),
                 "status": status,
                 "started_at": started,
                 "action": action,
@@ -517,7 +517,7 @@ class Runner:
                 "kind": "verify",
                 "phase": None,
                 "name": check.describe(),
-                **gate_record(check, outcome),
+                **gate_record(check, outcome, self.ctx.variables.expand),
                 "status": status,
                 "started_at": started,
             },

@@ -88,11 +88,29 @@ class SqliteStore:
                 f"cannot open the journal at {self.path}: {exc}",
                 hint="check --state-dir / $PHASEGATE_HOME and permissions",
             ) from exc
-        self.db.execute("PRAGMA busy_timeout = 30000")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA foreign_keys = ON")
+        try:
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self._enable_wal()
+            self.db.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise _friendly(exc, self.path) from exc
         self._sync = ""
         self._migrate()
+
+    def _enable_wal(self) -> None:
+        # Switching a new database to WAL takes an exclusive lock that SQLite's busy handler
+        # does not wait for; processes opening a fresh journal at once retry here instead.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def close(self) -> None:
         self.db.close()
