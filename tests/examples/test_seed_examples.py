@@ -7,10 +7,8 @@ byte-identical to the one before the run: same paths, same modes, same contents.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -18,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.tree import tree_digest, tree_listing
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "seeds"
 PLAN_000 = SEEDS / "000-gates.yaml"
@@ -45,33 +45,6 @@ QUIET_001 = {
     "FINAL_ACCESS_MS": "10000",
     "AGENT_PROCESS": "[n]o-such-agent-process",
 }
-
-
-def tree_listing(root: Path) -> dict[str, tuple[int, str]]:
-    """Every entry under root (root included): relative path -> (st_mode, content digest)."""
-    listing: dict[str, tuple[int, str]] = {}
-    for directory, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in [".", *sorted(dirs), *sorted(files)]:
-            path = Path(directory, name)
-            info = path.lstat()
-            if stat.S_ISREG(info.st_mode):
-                content = hashlib.sha256(path.read_bytes()).hexdigest()
-            elif stat.S_ISLNK(info.st_mode):
-                content = "-> " + os.readlink(path)
-            else:
-                content = ""
-            relative = os.path.normpath(os.path.relpath(path, root))
-            listing[relative] = (info.st_mode, content)
-    return listing
-
-
-def tree_digest(root: Path) -> str:
-    """One SHA-256 over every path, mode and content under root."""
-    digest = hashlib.sha256()
-    for relative, (mode, content) in sorted(tree_listing(root).items()):
-        digest.update(f"{relative}\0{mode:o}\0{content}\n".encode())
-    return digest.hexdigest()
 
 
 def assert_same_tree(root: Path, before: dict[str, tuple[int, str]], digest: str) -> None:

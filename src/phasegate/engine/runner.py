@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from phasegate.checks.manual import ManualCheck
-from phasegate.engine.actions import describe_command, run_action
+from phasegate.engine.actions import ActionResult, describe_command, run_action
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import Command, decide
 from phasegate.engine.gates import evaluate_gate, gate_record
@@ -22,6 +22,7 @@ from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
 from phasegate.expr import ExprError, truthy
+from phasegate.plan.model import Action, Step
 from phasegate.store.journal import Journal
 from phasegate.store.sqlite import SqliteStore
 
@@ -330,22 +331,7 @@ class Runner:
         attempt = item.attempt if item is not None else 0
         while True:
             attempt += 1
-            self.journal(
-                "item.started",
-                {**base, "attempt": attempt, "command": describe_command(step.run)},
-                durable=True,
-            )
-            self.ctx.console.started_item("step", label)
-            result = await run_action(
-                self.ctx,
-                key,
-                run=step.run,
-                cwd=step.cwd,
-                env=step.env,
-                timeout=step.timeout,
-                shell=step.shell,
-                attempt=attempt,
-            )
+            result = await self._start_command(key, base, step, attempt, "step")
             record = {
                 **base,
                 "attempt": attempt,
@@ -371,6 +357,27 @@ class Runner:
                 record, "failed", message=result.message(), tolerated=step.continue_on_error
             )
             return
+
+    async def _start_command(
+        self, key: str, base: dict[str, Any], command: Step | Action, attempt: int, kind: str
+    ) -> ActionResult:
+        """Journal the start durably, then (and only then) spawn the command."""
+        self.journal(
+            "item.started",
+            {**base, "attempt": attempt, "command": describe_command(command.run)},
+            durable=True,
+        )
+        self.ctx.console.started_item(kind, str(base["name"]))
+        return await run_action(
+            self.ctx,
+            key,
+            run=command.run,
+            cwd=command.cwd,
+            env=command.env,
+            timeout=command.timeout,
+            shell=command.shell,
+            attempt=attempt,
+        )
 
     def _finish_step(
         self, record: dict[str, Any], status: str, *, message: str, tolerated: bool = False
@@ -467,22 +474,7 @@ class Runner:
         }
         item = self.state.items[key]
         attempt = item.attempt + 1
-        self.journal(
-            "item.started",
-            {**base, "attempt": attempt, "command": describe_command(action.run)},
-            durable=True,
-        )
-        self.ctx.console.started_item("undo", name)
-        result = await run_action(
-            self.ctx,
-            key,
-            run=action.run,
-            cwd=action.cwd,
-            env=action.env,
-            timeout=action.timeout,
-            shell=action.shell,
-            attempt=attempt,
-        )
+        result = await self._start_command(key, base, action, attempt, "undo")
         status = "succeeded" if result.ok else "failed"
         self.journal(
             "item.finished",
