@@ -98,28 +98,37 @@ def logs(ctx: click.Context, run_ref: str, item: str | None, as_json: bool) -> N
     data = build(open_store(ctx), run_ref)
     entries: list[dict[str, Any]] = []
     for phase in data["phases"]:
-        entries.extend(i for i in phase["items"] if i.get("log"))
+        entries.extend(i for i in phase["items"] if i["kind"] == "step" and i.get("attempt"))
     if data["rollback"]:
-        entries.extend(i for i in data["rollback"]["actions"] if i.get("log"))
+        entries.extend(i for i in data["rollback"]["actions"] if i.get("attempt"))
     if item:
         entries = [e for e in entries if item in e["key"]]
         if not entries:
             from phasegate.errors import UsageError
 
             raise UsageError(
-                f"no log for {item!r} in run {data['run']['id']}",
+                f"no step or rollback action matching {item!r} ran in run {data['run']['id']}",
                 hint="`phasegate status RUN` lists item keys",
             )
     out = []
     for entry in entries:
-        path = Path(entry["log"])
-        text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-        out.append({"key": entry["key"], "path": str(path), "text": text})
+        path = Path(entry["log"]) if entry.get("log") else None
+        text = path.read_text(encoding="utf-8", errors="replace") if path and path.is_file() else ""
+        out.append(
+            {
+                "key": entry["key"],
+                "path": str(path) if path else None,
+                "text": text,
+                "status": entry["status"],
+                "exit_code": entry.get("exit_code"),
+            }
+        )
     if as_json:
         emit_json(out)
         return
     for entry in out:
-        click.echo(click.style(f"── {entry['key']} ({entry['path']})", fg="cyan"))
+        where = entry["path"] or f"printed nothing; {entry['status']}, exit {entry['exit_code']}"
+        click.echo(click.style(f"── {entry['key']} ({where})", fg="cyan"))
         click.echo(entry["text"], nl=False)
 
 
