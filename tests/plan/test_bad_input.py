@@ -107,6 +107,8 @@ CASES = [
          field="phases[1].gates[0].id"),
     Case("duplicate_trigger_name", 6, "duplicate trigger name 'health'", "rename one"),
     Case("missing_needs_target", 8, "needs unknown phase 'bakup'", "did you mean 'backup'?"),
+    Case("trigger_during_unknown_phase", 6, "during unknown phase 'deplyo'",
+         "did you mean 'deploy'?", field="triggers[0].during[0]"),
     # variables
     Case("undefined_var_argv", 8, "undefined variable ${TARGT}", "did you mean ${TARGET}?",
          field="phases[0].steps[0].run[3]"),

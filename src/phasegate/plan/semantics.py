@@ -105,6 +105,16 @@ def _all_checks(plan: Plan) -> list[tuple[Path_, Any]]:
 def _graph(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
     ids = [p.id for p in plan.phases]
     known = set(ids)
+    for t_index, trigger in enumerate(plan.triggers):
+        for d_index, phase_id in enumerate(trigger.during):
+            if phase_id not in known:
+                problems.append(
+                    smap.problem(
+                        ("triggers", t_index, "during", d_index),
+                        f"trigger {trigger.name!r} watches during unknown phase {phase_id!r}",
+                        hint=_guess(phase_id, known, "phases"),
+                    )
+                )
     for index, phase in enumerate(plan.phases):
         for n_index, need in enumerate(phase.needs):
             if need == phase.id:
