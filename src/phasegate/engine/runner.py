@@ -12,17 +12,13 @@ import signal
 import time
 from typing import Any
 
-from phasegate.checks.manual import ManualCheck
-from phasegate.engine.actions import ActionResult, describe_command, run_action
+from phasegate.engine import work
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import Command, decide
-from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
-from phasegate.expr import ExprError, truthy
-from phasegate.plan.model import Action, Step
 from phasegate.store.journal import Journal
 from phasegate.store.sqlite import SqliteStore
 
@@ -154,11 +150,11 @@ class Runner:
             return True
         if kind in ("run_step", "run_gate", "run_undo", "run_verify"):
             coro = {
-                "run_step": self._run_step,
-                "run_gate": self._run_gate,
-                "run_undo": self._run_undo,
-                "run_verify": self._run_verify,
-            }[kind](command.key)
+                "run_step": work.run_step,
+                "run_gate": work.run_gate,
+                "run_undo": work.run_undo,
+                "run_verify": work.run_verify,
+            }[kind](self, command.key)
             self.tasks[command.key] = asyncio.ensure_future(coro)
             return False
         if kind == "start_rollback":
@@ -309,215 +305,3 @@ class Runner:
         self.ctx.console.note(f"↩ rollback {status} in {duration:.2f}s{within}", color)
 
     # -- tasks -----------------------------------------------------------------------------
-    async def _run_step(self, key: str) -> None:
-        target = self.targets.step(key)
-        step, phase = target.step, target.phase
-        label = self.ctx.variables.expand(step.label)
-        base = {"key": key, "kind": "step", "phase": phase.id, "name": label}
-        if step.when is not None:
-            try:
-                run_it = truthy(step.when, self.ctx.activation(self.state))
-            except ExprError as exc:
-                self._finish_step(base, "failed", message=f"when: {exc.message}")
-                return
-            if not run_it:
-                self.journal(
-                    "item.finished",
-                    {**base, "status": "skipped", "message": f"when: {step.when} is false"},
-                )
-                self.ctx.console.item("step", label, "skipped")
-                return
-        item = self.state.items.get(key)
-        attempt = item.attempt if item is not None else 0
-        while True:
-            attempt += 1
-            result = await self._start_command(key, base, step, attempt, "step")
-            record = {
-                **base,
-                "attempt": attempt,
-                "exit_code": result.process.exit_code,
-                "duration": round(result.process.duration, 6),
-                "log": result.log,
-                "outputs": result.outputs,
-                "message": result.message(),
-            }
-            if result.ok:
-                self.journal("item.finished", {**record, "status": "succeeded"})
-                self.ctx.console.item("step", label, "succeeded", duration=result.process.duration)
-                return
-            if attempt <= step.retries:
-                delay = step.backoff * (2 ** (attempt - 1))
-                self.journal("item.finished", {**record, "status": "retrying", "delay": delay})
-                self.ctx.console.item(
-                    "step", label, "retrying", f"{result.message()}; next attempt in {delay:g}s"
-                )
-                await asyncio.sleep(delay)
-                continue
-            self._finish_step(
-                record, "failed", message=result.message(), tolerated=step.continue_on_error
-            )
-            return
-
-    async def _start_command(
-        self, key: str, base: dict[str, Any], command: Step | Action, attempt: int, kind: str
-    ) -> ActionResult:
-        """Journal the start durably, then (and only then) spawn the command."""
-        self.journal(
-            "item.started",
-            {**base, "attempt": attempt, "command": describe_command(command.run)},
-            durable=True,
-        )
-        self.ctx.console.started_item(kind, str(base["name"]))
-        return await run_action(
-            self.ctx,
-            key,
-            run=command.run,
-            cwd=command.cwd,
-            env=command.env,
-            timeout=command.timeout,
-            shell=command.shell,
-            attempt=attempt,
-        )
-
-    def _finish_step(
-        self, record: dict[str, Any], status: str, *, message: str, tolerated: bool = False
-    ) -> None:
-        phase = self.ctx.plan.phase(str(record["phase"]))
-        action = phase.on_failure or self.ctx.plan.on_failure
-        self.journal(
-            "item.finished",
-            {
-                **record,
-                "status": status,
-                "message": message,
-                "tolerated": tolerated,
-                "action": action,
-            },
-        )
-        note = " (continue_on_error)" if tolerated else ""
-        self.ctx.console.item(
-            "step", str(record["name"]), status, message + note, duration=record.get("duration")
-        )
-
-    async def _run_gate(self, key: str) -> None:
-        target = self.targets.gate(key)
-        check, phase = target.check, target.phase
-        label = self.ctx.variables.expand(check.describe())
-        base = {"key": key, "kind": "gate", "phase": phase.id, "name": label}
-        if isinstance(check, ManualCheck):
-            self._manual_gate(key, check, base)
-            return
-        started = time.time()
-        outcome = await evaluate_gate(check, self.ctx.check_context(self.state))
-        obs = outcome.observation
-        if obs.passed:
-            status = "passed"
-        elif check.severity == "warn":
-            status = "warned"
-        else:
-            status = obs.status
-        action = phase.on_failure or self.ctx.plan.on_failure
-        self.journal(
-            "item.finished",
-            {
-                **base,
-                **gate_record(check, outcome, self.ctx.variables.expand),
-                "status": status,
-                "started_at": started,
-                "action": action,
-            },
-        )
-        self.ctx.console.item(
-            "gate", label, status, "" if obs.passed else obs.message, duration=outcome.duration
-        )
-
-    def _manual_gate(self, key: str, check: ManualCheck, base: dict[str, Any]) -> None:
-        label = str(base["name"])
-        approvals = self.state.approvals.get(key, [])
-        if check.checked or len(approvals) >= check.approvers:
-            by = approvals or ["plan (checked)"]
-            self.journal(
-                "item.finished",
-                {
-                    **base,
-                    "status": "passed",
-                    "observed": {"approved_by": by},
-                    "expectation": check.expectation(),
-                    "message": f"approved by {', '.join(by)}",
-                },
-            )
-            self.ctx.console.item("gate", label, "passed", f"approved by {by}")
-            return
-        self.journal(
-            "item.finished",
-            {
-                **base,
-                "status": "awaiting_approval",
-                "expectation": check.expectation(),
-                "message": f"{len(approvals)}/{check.approvers} approvals",
-            },
-        )
-        self.ctx.console.item(
-            "gate",
-            label,
-            "awaiting_approval",
-            f"phasegate approve {self.state.run_id} --check {key}",
-        )
-
-    async def _run_undo(self, key: str) -> None:
-        action, phase_id, name = self.targets.undo(key)
-        base = {
-            "key": key,
-            "kind": "undo" if key.startswith("undo:") else "rollback",
-            "phase": phase_id,
-            "name": name,
-        }
-        item = self.state.items[key]
-        attempt = item.attempt + 1
-        result = await self._start_command(key, base, action, attempt, "undo")
-        status = "succeeded" if result.ok else "failed"
-        self.journal(
-            "item.finished",
-            {
-                **base,
-                "status": status,
-                "attempt": attempt,
-                "exit_code": result.process.exit_code,
-                "duration": round(result.process.duration, 6),
-                "log": result.log,
-                "message": result.message(),
-            },
-        )
-        self.ctx.console.item(
-            "undo",
-            name,
-            status,
-            "" if result.ok else result.message(),
-            duration=result.process.duration,
-        )
-
-    async def _run_verify(self, key: str) -> None:
-        check = self.targets.verify(key)
-        started = time.time()
-        outcome = await evaluate_gate(check, self.ctx.check_context(self.state))
-        obs = outcome.observation
-        status = "passed" if obs.passed else ("warned" if check.severity == "warn" else obs.status)
-        self.journal(
-            "item.finished",
-            {
-                "key": key,
-                "kind": "verify",
-                "phase": None,
-                "name": check.describe(),
-                **gate_record(check, outcome, self.ctx.variables.expand),
-                "status": status,
-                "started_at": started,
-            },
-        )
-        self.ctx.console.item(
-            "verify",
-            check.describe(),
-            status,
-            "" if obs.passed else obs.message,
-            duration=outcome.duration,
-        )

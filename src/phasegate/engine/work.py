@@ -1,0 +1,238 @@
+"""What the runner does for each item: run a step (with retries), judge a gate, approve a
+manual check, run an undo or a rollback action, verify a rollback. Each journals its outcome
+through the runner; none decides what comes next."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from phasegate.checks.manual import ManualCheck
+from phasegate.engine.actions import ActionResult, describe_command, run_action
+from phasegate.engine.gates import evaluate_gate, gate_record
+from phasegate.expr import ExprError, truthy
+from phasegate.plan.model import Action, Step
+
+if TYPE_CHECKING:
+    from phasegate.engine.runner import Runner
+
+
+async def run_step(runner: Runner, key: str) -> None:
+    target = runner.targets.step(key)
+    step, phase = target.step, target.phase
+    label = runner.ctx.variables.expand(step.label)
+    base = {"key": key, "kind": "step", "phase": phase.id, "name": label}
+    if step.when is not None:
+        try:
+            run_it = truthy(step.when, runner.ctx.activation(runner.state))
+        except ExprError as exc:
+            finish_step(runner, base, "failed", message=f"when: {exc.message}")
+            return
+        if not run_it:
+            runner.journal(
+                "item.finished",
+                {**base, "status": "skipped", "message": f"when: {step.when} is false"},
+            )
+            runner.ctx.console.item("step", label, "skipped")
+            return
+    item = runner.state.items.get(key)
+    attempt = item.attempt if item is not None else 0
+    while True:
+        attempt += 1
+        result = await start_command(runner, key, base, step, attempt, "step")
+        record = {
+            **base,
+            "attempt": attempt,
+            "exit_code": result.process.exit_code,
+            "duration": round(result.process.duration, 6),
+            "log": result.log,
+            "outputs": result.outputs,
+            "message": result.message(),
+        }
+        if result.ok:
+            runner.journal("item.finished", {**record, "status": "succeeded"})
+            runner.ctx.console.item("step", label, "succeeded", duration=result.process.duration)
+            return
+        if attempt <= step.retries:
+            delay = step.backoff * (2 ** (attempt - 1))
+            runner.journal("item.finished", {**record, "status": "retrying", "delay": delay})
+            runner.ctx.console.item(
+                "step", label, "retrying", f"{result.message()}; next attempt in {delay:g}s"
+            )
+            await asyncio.sleep(delay)
+            continue
+        finish_step(
+            runner, record, "failed", message=result.message(), tolerated=step.continue_on_error
+        )
+        return
+
+
+async def start_command(
+    runner: Runner, key: str, base: dict[str, Any], command: Step | Action, attempt: int, kind: str
+) -> ActionResult:
+    """Journal the start durably, then (and only then) spawn the command."""
+    runner.journal(
+        "item.started",
+        {**base, "attempt": attempt, "command": describe_command(command.run)},
+        durable=True,
+    )
+    runner.ctx.console.started_item(kind, str(base["name"]))
+    return await run_action(
+        runner.ctx,
+        key,
+        run=command.run,
+        cwd=command.cwd,
+        env=command.env,
+        timeout=command.timeout,
+        shell=command.shell,
+        attempt=attempt,
+    )
+
+
+def finish_step(
+    runner: Runner, record: dict[str, Any], status: str, *, message: str, tolerated: bool = False
+) -> None:
+    phase = runner.ctx.plan.phase(str(record["phase"]))
+    action = phase.on_failure or runner.ctx.plan.on_failure
+    runner.journal(
+        "item.finished",
+        {
+            **record,
+            "status": status,
+            "message": message,
+            "tolerated": tolerated,
+            "action": action,
+        },
+    )
+    note = " (continue_on_error)" if tolerated else ""
+    runner.ctx.console.item(
+        "step", str(record["name"]), status, message + note, duration=record.get("duration")
+    )
+
+
+async def run_gate(runner: Runner, key: str) -> None:
+    target = runner.targets.gate(key)
+    check, phase = target.check, target.phase
+    label = runner.ctx.variables.expand(check.describe())
+    base = {"key": key, "kind": "gate", "phase": phase.id, "name": label}
+    if isinstance(check, ManualCheck):
+        manual_gate(runner, key, check, base)
+        return
+    started = time.time()
+    outcome = await evaluate_gate(check, runner.ctx.check_context(runner.state))
+    obs = outcome.observation
+    if obs.passed:
+        status = "passed"
+    elif check.severity == "warn":
+        status = "warned"
+    else:
+        status = obs.status
+    action = phase.on_failure or runner.ctx.plan.on_failure
+    runner.journal(
+        "item.finished",
+        {
+            **base,
+            **gate_record(check, outcome, runner.ctx.variables.expand),
+            "status": status,
+            "started_at": started,
+            "action": action,
+        },
+    )
+    runner.ctx.console.item(
+        "gate", label, status, "" if obs.passed else obs.message, duration=outcome.duration
+    )
+
+
+def manual_gate(runner: Runner, key: str, check: ManualCheck, base: dict[str, Any]) -> None:
+    label = str(base["name"])
+    approvals = runner.state.approvals.get(key, [])
+    if check.checked or len(approvals) >= check.approvers:
+        by = approvals or ["plan (checked)"]
+        runner.journal(
+            "item.finished",
+            {
+                **base,
+                "status": "passed",
+                "observed": {"approved_by": by},
+                "expectation": check.expectation(),
+                "message": f"approved by {', '.join(by)}",
+            },
+        )
+        runner.ctx.console.item("gate", label, "passed", f"approved by {by}")
+        return
+    runner.journal(
+        "item.finished",
+        {
+            **base,
+            "status": "awaiting_approval",
+            "expectation": check.expectation(),
+            "message": f"{len(approvals)}/{check.approvers} approvals",
+        },
+    )
+    runner.ctx.console.item(
+        "gate",
+        label,
+        "awaiting_approval",
+        f"phasegate approve {runner.state.run_id} --check {key}",
+    )
+
+
+async def run_undo(runner: Runner, key: str) -> None:
+    action, phase_id, name = runner.targets.undo(key)
+    base = {
+        "key": key,
+        "kind": "undo" if key.startswith("undo:") else "rollback",
+        "phase": phase_id,
+        "name": name,
+    }
+    item = runner.state.items[key]
+    attempt = item.attempt + 1
+    result = await start_command(runner, key, base, action, attempt, "undo")
+    status = "succeeded" if result.ok else "failed"
+    runner.journal(
+        "item.finished",
+        {
+            **base,
+            "status": status,
+            "attempt": attempt,
+            "exit_code": result.process.exit_code,
+            "duration": round(result.process.duration, 6),
+            "log": result.log,
+            "message": result.message(),
+        },
+    )
+    runner.ctx.console.item(
+        "undo",
+        name,
+        status,
+        "" if result.ok else result.message(),
+        duration=result.process.duration,
+    )
+
+
+async def run_verify(runner: Runner, key: str) -> None:
+    check = runner.targets.verify(key)
+    started = time.time()
+    outcome = await evaluate_gate(check, runner.ctx.check_context(runner.state))
+    obs = outcome.observation
+    status = "passed" if obs.passed else ("warned" if check.severity == "warn" else obs.status)
+    runner.journal(
+        "item.finished",
+        {
+            "key": key,
+            "kind": "verify",
+            "phase": None,
+            "name": check.describe(),
+            **gate_record(check, outcome, runner.ctx.variables.expand),
+            "status": status,
+            "started_at": started,
+        },
+    )
+    runner.ctx.console.item(
+        "verify",
+        check.describe(),
+        status,
+        "" if obs.passed else obs.message,
+        duration=outcome.duration,
+    )
