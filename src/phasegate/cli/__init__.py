@@ -25,6 +25,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "logs": ("phasegate.cli.read", "logs"),
     "report": ("phasegate.cli.read", "report"),
     "check": ("phasegate.cli.read", "check"),
+    "import": ("phasegate.cli.importer", "import_cmd"),
 }
 
 SHORT_HELP = {
@@ -41,6 +42,7 @@ SHORT_HELP = {
     "logs": "Show the output logs of a run's steps.",
     "report": "Write a run report (md, html, json).",
     "check": "Verify the journal's own invariants.",
+    "import": "Turn a Markdown rollout document into a plan.",
 }
 
 

@@ -158,11 +158,11 @@ def resume(
     `idempotent: true`; otherwise the run pauses until you choose --retry-step, --skip-step,
     --mark-done, or `phasegate rollback`.
     """
-    from phasegate.engine import session
+    from phasegate.engine import operator, session
 
     options = _options(variables, max_parallel, quiet, no_output)
     assert isinstance(options, session.RunOptions)
-    run_id, status = session.resume(
+    run_id, status = operator.resume(
         open_store(ctx),
         run_ref,
         options,
@@ -188,11 +188,11 @@ def rollback(
     """Roll RUN back: undo its completed steps and run its phases' rollback blocks, newest
     first. Works on finished successful runs, paused or crashed runs, and retries the failed
     actions of a rollback_failed run."""
-    from phasegate.engine import session
+    from phasegate.engine import operator, session
 
     options = _options(variables, max_parallel, quiet, no_output)
     assert isinstance(options, session.RunOptions)
-    run_id, status = session.rollback(open_store(ctx), run_ref, options, by=actor())
+    run_id, status = operator.rollback(open_store(ctx), run_ref, options, by=actor())
     _finish(run_id, status, requested_rollback=True)
 
 
@@ -212,11 +212,11 @@ def abort(
 ) -> None:
     """Abort RUN and roll it back. A run executing in another process is asked to stop and
     roll back; a paused or crashed run is rolled back here."""
-    from phasegate.engine import session
+    from phasegate.engine import operator, session
 
     options = _options(variables, max_parallel, quiet, no_output)
     assert isinstance(options, session.RunOptions)
-    run_id, status = session.abort(open_store(ctx), run_ref, options, by=actor(), reason=reason)
+    run_id, status = operator.abort(open_store(ctx), run_ref, options, by=actor(), reason=reason)
     if status is None:
         click.echo(f"run {run_id}: abort requested; its process is rolling it back")
         return
@@ -236,9 +236,9 @@ def abort(
 def approve(ctx: click.Context, run_ref: str, check: str | None) -> None:
     """Approve the manual gate(s) RUN is waiting for; then `phasegate resume RUN` continues
     (a run executing in another process continues by itself)."""
-    from phasegate.engine import session
+    from phasegate.engine import operator
 
-    run_id, keys = session.approve(open_store(ctx), run_ref, check=check, by=actor())
+    run_id, keys = operator.approve(open_store(ctx), run_ref, check=check, by=actor())
     for key in keys:
         click.echo(f"approved {key} as {actor()}")
     click.echo(f"continue with: phasegate resume {run_id}")

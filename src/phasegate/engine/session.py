@@ -21,9 +21,7 @@ from typing import TextIO
 from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
 from phasegate.engine.runner import Runner
-from phasegate.engine.state import RunState
-from phasegate.engine.targets import Targets
-from phasegate.errors import PhasegateError, RunStateError, StoreError, UsageError
+from phasegate.errors import PhasegateError, StoreError, UsageError
 from phasegate.executors.base import Executor
 from phasegate.masking import PLAN_MASK, Masker
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
@@ -154,7 +152,7 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
         {
             "pid": owner.pid,
             "host": owner.host,
-            "user": _user(),
+            "user": current_user(),
             "plan_path": str(loaded.path),
             "vars": variables.masked(),
             "cwd": os.getcwd(),
@@ -164,10 +162,10 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
     ctx.console.headline(
         f"run {run_id}: plan {loaded.plan.name} ({len(loaded.plan.phases)} phases)"
     )
-    return run_id, _drive(runner, store, owner), True
+    return run_id, drive(runner, store, owner), True
 
 
-def _user() -> str:
+def current_user() -> str:
     import getpass
 
     try:
@@ -188,7 +186,7 @@ def _use_pidfd_child_watcher() -> None:
     asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
 
 
-def _drive(runner: Runner, store: SqliteStore, owner: Owner) -> str:
+def drive(runner: Runner, store: SqliteStore, owner: Owner) -> str:
     _use_pidfd_child_watcher()
     try:
         return asyncio.run(runner.drive())
@@ -246,7 +244,7 @@ def attach(store: SqliteStore, record: RunRecord, options: RunOptions) -> tuple[
     return Runner(ctx, store, state), owner
 
 
-def _mark_unknown(runner: Runner) -> list[str]:
+def mark_unknown(runner: Runner) -> list[str]:
     """Steps the journal shows started but not finished: their outcome is unknown."""
     state = runner.state
     targets = runner.targets
@@ -262,201 +260,3 @@ def _mark_unknown(runner: Runner) -> list[str]:
         runner.journal("item.unknown", {"key": key, "idempotent": idempotent}, durable=True)
         found.append(key)
     return found
-
-
-def resume(
-    store: SqliteStore,
-    run_ref: str,
-    options: RunOptions,
-    *,
-    retry: list[str],
-    skip: list[str],
-    mark_done: list[str],
-) -> tuple[str, str]:
-    record = store.get_run(run_ref)
-    if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
-        raise RunStateError(
-            f"run {record.id} has finished ({record.status}); there is nothing to resume",
-            hint="`phasegate rollback RUN` undoes a finished run",
-        )
-    runner, owner = attach(store, record, options)
-    try:
-        state = runner.state
-        _mark_unknown(runner)
-        _validate_choices(runner, retry + skip + mark_done)
-        crashed = state.status in ("running", "rolling_back")
-        state_note = "crashed" if crashed else state.status
-        data: dict[str, object] = {
-            "pid": owner.pid,
-            "host": owner.host,
-            "retry": retry,
-            "skip": skip,
-            "mark_done": mark_done,
-            "after": state_note,
-        }
-        if (
-            state.failure is not None
-            and state.mode == "forward"
-            and state.pause
-            and (state.pause.get("reason") == "failure")
-        ):
-            failed = state.failure.get("item")
-            if failed and failed not in skip and failed not in retry and failed in state.items:
-                data["retry"] = [*retry, failed]
-            data["clear_failure"] = True
-        if state.status == "pending":  # killed between creating the run and starting it
-            runner.journal(
-                "run.started",
-                {
-                    "pid": owner.pid,
-                    "host": owner.host,
-                    "user": _user(),
-                    "plan_path": record.plan_path,
-                    "vars": runner.ctx.variables.masked(),
-                    "cwd": os.getcwd(),
-                },
-                durable=True,
-            )
-        else:
-            runner.journal("run.resumed", data, durable=True)
-        runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")
-    except BaseException:
-        store.release(record.id, owner=owner)
-        raise
-    return record.id, _drive(runner, store, owner)
-
-
-def _validate_choices(runner: Runner, keys: list[str]) -> None:
-    known = runner.state.items
-    for key in keys:
-        if key not in known:
-            from phasegate.suggest import did_you_mean
-
-            raise UsageError(
-                f"run {runner.state.run_id} has no item {key!r}", hint=did_you_mean(key, known)
-            )
-
-
-def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str) -> tuple[str, str]:
-    record = store.get_run(run_ref)
-    if record.status == "rolled_back":
-        raise RunStateError(f"run {record.id} is already rolled back")
-    if record.owner is not None and record.owner.alive() and record.owner != Owner.me():
-        raise RunStateError(
-            f"run {record.id} is being executed by pid {record.owner.pid}",
-            hint=f"`phasegate abort {record.id}` asks it to roll back",
-        )
-    runner, owner = attach(store, record, options)
-    try:
-        _mark_unknown(runner)
-        from phasegate.engine.decide import rollback_order
-
-        state: RunState = runner.state
-        if state.status == "rolling_back":
-            runner.journal(
-                "run.resumed",
-                {"pid": owner.pid, "host": owner.host, "after": "crashed"},
-                durable=True,
-            )
-        else:
-            order = (
-                list(state.rollback["order"])
-                if state.status == "rollback_failed" and (state.rollback)
-                else list(rollback_order(runner.ctx.plan, state))
-            )
-            runner.journal(
-                "rollback.started",
-                {
-                    "order": order,
-                    "by": by,
-                    "reason": f"requested by {by}",
-                    "budget": runner.ctx.plan.budget.rollback,
-                },
-                durable=True,
-            )
-        runner.ctx.console.headline(f"rolling back run {record.id}")
-    except BaseException:
-        store.release(record.id, owner=owner)
-        raise
-    return record.id, _drive(runner, store, owner)
-
-
-def request(
-    store: SqliteStore, run_ref: str, kind: str, data: dict[str, object]
-) -> tuple[RunRecord, bool]:
-    """Deliver an approve/abort to the process running the run, if any. Returns
-    (record, delivered) where delivered means a live process will act on it."""
-    record = store.get_run(run_ref)
-    if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
-        raise RunStateError(f"run {record.id} has finished ({record.status})")
-    owner = record.owner
-    if owner is not None and owner.alive() and owner != Owner.me():
-        store.add_request(record.id, kind, data)
-        return record, True
-    return record, False
-
-
-def approve(
-    store: SqliteStore, run_ref: str, *, check: str | None, by: str
-) -> tuple[str, list[str]]:
-    record = store.get_run(run_ref)
-    state = store.load_state(record.id)
-    loaded = reload_plan(record)
-    targets = Targets(loaded.plan)
-    if check is None:
-        keys = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
-        if not keys:
-            raise UsageError(
-                f"run {record.id} is not waiting for an approval",
-                hint="name a manual check with --check to approve it in advance",
-            )
-    else:
-        matches = [k for k in targets.gates if k == check or k.endswith(f"/gate:{check}")]
-        if not matches:
-            from phasegate.suggest import did_you_mean
-
-            manual = [k for k, t in targets.gates.items() if t.check.kind == "manual"]
-            raise UsageError(
-                f"no manual check {check!r} in run {record.id}", hint=did_you_mean(check, manual)
-            )
-        keys = matches
-    for key in keys:
-        required = getattr(targets.gates[key].check, "approvers", 1)
-        payload: dict[str, object] = {"key": key, "by": by, "required": required}
-        rec, delivered = request(store, record.id, "approve", payload)
-        if not delivered:
-            owner = Owner.me()
-            store.claim(rec.id, owner)
-            try:
-                store.append(state, [("approval.granted", payload, time.time())], durable=True)
-            finally:
-                store.release(rec.id, owner=owner)
-    return record.id, keys
-
-
-def abort(
-    store: SqliteStore, run_ref: str, options: RunOptions, *, by: str, reason: str
-) -> tuple[str, str | None]:
-    """Abort a run: it rolls back. Returns (run id, final status or None when a live process
-    was asked to do it)."""
-    payload: dict[str, object] = {"by": by, "reason": reason}
-    record, delivered = request(store, run_ref, "abort", payload)
-    if delivered:
-        return record.id, None
-    runner, owner = attach(store, record, options)
-    try:
-        _mark_unknown(runner)
-        state = runner.state
-        if state.status in ("paused", "interrupted", "running", "rolling_back"):
-            runner.journal(
-                "run.resumed",
-                {"pid": owner.pid, "host": owner.host, "after": state.status, "for": "abort"},
-                durable=True,
-            )
-        if state.mode == "forward":
-            runner.journal("run.abort_requested", payload, durable=True)
-        runner.ctx.console.headline(f"aborting run {record.id}: rolling back")
-    except BaseException:
-        store.release(record.id, owner=owner)
-        raise
-    return record.id, _drive(runner, store, owner)

@@ -1,0 +1,86 @@
+"""The ``import`` verb: a Markdown rollout document -> a reviewed, committed YAML plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from phasegate.cli.common import emit_json, json_option
+
+
+@click.command("import")
+@click.argument("document", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the plan here (default: standard output).",
+)
+@json_option
+@click.option(
+    "--strict", is_flag=True, help="Fail (exit 2) when anything executable is ambiguous."
+)
+def import_cmd(document: str, output: str | None, as_json: bool, strict: bool) -> None:
+    """Turn the Markdown rollout DOCUMENT into a plan (YAML) and report what became what.
+
+    Headings naming a phase/stage/step/day/week/wave/task become phases; shell code blocks
+    become steps (checks under verify/check/smoke/health headings); rollback sections become
+    rollback; checklists and "Test | Command | Expected" tables become gates. The report (on
+    standard error, or --json) lists everything with line numbers, and the prose left for a
+    human. Exit 0 when imported, 2 when the document cannot be imported. See
+    docs/markdown-import.md.
+    """
+    from phasegate.markdown import MarkdownImportError, import_markdown_file
+
+    result = import_markdown_file(document)
+    report = result.report
+    if strict and report["ambiguous"]:
+        lines = [f"  line {a['line']}: {a['what']}" for a in report["ambiguous"]]
+        raise MarkdownImportError(
+            f"{document}: {len(lines)} ambiguous item(s) in --strict mode:\n" + "\n".join(lines),
+            hint="make the expectation explicit (e.g. `Exit 0`), or drop --strict",
+        )
+    if output:
+        try:
+            Path(output).write_text(result.yaml_text, encoding="utf-8")
+        except OSError as exc:
+            raise MarkdownImportError(f"{output}: cannot be written ({exc.strerror})") from None
+    if as_json:
+        emit_json(
+            {**report, "output": output, "plan_yaml": None if output else result.yaml_text}
+        )
+        return
+    if not output:
+        click.echo(result.yaml_text, nl=False)
+    click.echo(render_report(report, output), err=True)
+
+
+def render_report(report: dict[str, Any], output: str | None) -> str:
+    counts = report["counts"]
+    where = f" -> {output}" if output else ""
+    out = [
+        f"imported {report['source']}{where}: plan {report['plan']}: {counts['phases']} phases, "
+        f"{counts['steps']} steps, {counts['checks']} checks, "
+        f"{counts['rollback']} rollback actions"
+    ]
+    for phase in report["phases"]:
+        out.append(f"  phase {phase['id']}: {phase['steps']} steps, {phase['gates']} gates")
+    for dep in report["dependencies"]:
+        state = "needs" if dep.get("applied") else "not applied (no such phases)"
+        out.append(f"  line {dep['line']}: {dep['from']} -> {dep['to']}: {state}")
+    if report["variables"]:
+        out.append("  variables read from the environment: " + ", ".join(report["variables"]))
+    for item in report["ambiguous"]:
+        out.append(f"  ambiguous, line {item['line']}: {item['what']}")
+    data = report["data"]
+    if data:
+        lines = ", ".join(str(d["line"]) for d in data[:10])
+        out.append(f"  {len(data)} non-shell code blocks left as documentation (lines {lines})")
+    unmapped = report["unmapped"]
+    if unmapped:
+        out.append(f"  {len(unmapped)} items left as prose for a human, e.g.:")
+        out.extend(f"    line {u['line']}: {u['what']}"[:100] for u in unmapped[:5])
+    out.append("  not yet imported: " + ", ".join(report["not_yet"]))
+    return "\n".join(out)

@@ -1,0 +1,223 @@
+"""Operator actions on existing runs: resume, rollback, abort, approve.
+
+Each owns the run it touches for its duration (``claim`` through ``attach``), and a run
+executing in another process is asked through the journal's request table instead.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from phasegate.engine.runner import Runner
+from phasegate.engine.session import (
+    RunOptions,
+    attach,
+    current_user,
+    drive,
+    mark_unknown,
+    reload_plan,
+)
+from phasegate.engine.state import RunState
+from phasegate.engine.targets import Targets
+from phasegate.errors import RunStateError, UsageError
+from phasegate.store.process import Owner
+from phasegate.store.sqlite import RunRecord, SqliteStore
+
+
+def resume(
+    store: SqliteStore,
+    run_ref: str,
+    options: RunOptions,
+    *,
+    retry: list[str],
+    skip: list[str],
+    mark_done: list[str],
+) -> tuple[str, str]:
+    record = store.get_run(run_ref)
+    if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
+        raise RunStateError(
+            f"run {record.id} has finished ({record.status}); there is nothing to resume",
+            hint="`phasegate rollback RUN` undoes a finished run",
+        )
+    runner, owner = attach(store, record, options)
+    try:
+        state = runner.state
+        mark_unknown(runner)
+        _validate_choices(runner, retry + skip + mark_done)
+        crashed = state.status in ("running", "rolling_back")
+        state_note = "crashed" if crashed else state.status
+        data: dict[str, object] = {
+            "pid": owner.pid,
+            "host": owner.host,
+            "retry": retry,
+            "skip": skip,
+            "mark_done": mark_done,
+            "after": state_note,
+        }
+        if (
+            state.failure is not None
+            and state.mode == "forward"
+            and state.pause
+            and (state.pause.get("reason") == "failure")
+        ):
+            failed = state.failure.get("item")
+            if failed and failed not in skip and failed not in retry and failed in state.items:
+                data["retry"] = [*retry, failed]
+            data["clear_failure"] = True
+        if state.status == "pending":  # killed between creating the run and starting it
+            runner.journal(
+                "run.started",
+                {
+                    "pid": owner.pid,
+                    "host": owner.host,
+                    "user": current_user(),
+                    "plan_path": record.plan_path,
+                    "vars": runner.ctx.variables.masked(),
+                    "cwd": os.getcwd(),
+                },
+                durable=True,
+            )
+        else:
+            runner.journal("run.resumed", data, durable=True)
+        runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")
+    except BaseException:
+        store.release(record.id, owner=owner)
+        raise
+    return record.id, drive(runner, store, owner)
+
+
+def _validate_choices(runner: Runner, keys: list[str]) -> None:
+    known = runner.state.items
+    for key in keys:
+        if key not in known:
+            from phasegate.suggest import did_you_mean
+
+            raise UsageError(
+                f"run {runner.state.run_id} has no item {key!r}", hint=did_you_mean(key, known)
+            )
+
+
+def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str) -> tuple[str, str]:
+    record = store.get_run(run_ref)
+    if record.status == "rolled_back":
+        raise RunStateError(f"run {record.id} is already rolled back")
+    if record.owner is not None and record.owner.alive() and record.owner != Owner.me():
+        raise RunStateError(
+            f"run {record.id} is being executed by pid {record.owner.pid}",
+            hint=f"`phasegate abort {record.id}` asks it to roll back",
+        )
+    runner, owner = attach(store, record, options)
+    try:
+        mark_unknown(runner)
+        from phasegate.engine.decide import rollback_order
+
+        state: RunState = runner.state
+        if state.status == "rolling_back":
+            runner.journal(
+                "run.resumed",
+                {"pid": owner.pid, "host": owner.host, "after": "crashed"},
+                durable=True,
+            )
+        else:
+            order = (
+                list(state.rollback["order"])
+                if state.status == "rollback_failed" and (state.rollback)
+                else list(rollback_order(runner.ctx.plan, state))
+            )
+            runner.journal(
+                "rollback.started",
+                {
+                    "order": order,
+                    "by": by,
+                    "reason": f"requested by {by}",
+                    "budget": runner.ctx.plan.budget.rollback,
+                },
+                durable=True,
+            )
+        runner.ctx.console.headline(f"rolling back run {record.id}")
+    except BaseException:
+        store.release(record.id, owner=owner)
+        raise
+    return record.id, drive(runner, store, owner)
+
+
+def request(
+    store: SqliteStore, run_ref: str, kind: str, data: dict[str, object]
+) -> tuple[RunRecord, bool]:
+    """Deliver an approve/abort to the process running the run, if any. Returns
+    (record, delivered) where delivered means a live process will act on it."""
+    record = store.get_run(run_ref)
+    if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
+        raise RunStateError(f"run {record.id} has finished ({record.status})")
+    owner = record.owner
+    if owner is not None and owner.alive() and owner != Owner.me():
+        store.add_request(record.id, kind, data)
+        return record, True
+    return record, False
+
+
+def approve(
+    store: SqliteStore, run_ref: str, *, check: str | None, by: str
+) -> tuple[str, list[str]]:
+    record = store.get_run(run_ref)
+    state = store.load_state(record.id)
+    loaded = reload_plan(record)
+    targets = Targets(loaded.plan)
+    if check is None:
+        keys = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
+        if not keys:
+            raise UsageError(
+                f"run {record.id} is not waiting for an approval",
+                hint="name a manual check with --check to approve it in advance",
+            )
+    else:
+        matches = [k for k in targets.gates if k == check or k.endswith(f"/gate:{check}")]
+        if not matches:
+            from phasegate.suggest import did_you_mean
+
+            manual = [k for k, t in targets.gates.items() if t.check.kind == "manual"]
+            raise UsageError(
+                f"no manual check {check!r} in run {record.id}", hint=did_you_mean(check, manual)
+            )
+        keys = matches
+    for key in keys:
+        required = getattr(targets.gates[key].check, "approvers", 1)
+        payload: dict[str, object] = {"key": key, "by": by, "required": required}
+        rec, delivered = request(store, record.id, "approve", payload)
+        if not delivered:
+            owner = Owner.me()
+            store.claim(rec.id, owner)
+            try:
+                store.append(state, [("approval.granted", payload, time.time())], durable=True)
+            finally:
+                store.release(rec.id, owner=owner)
+    return record.id, keys
+
+
+def abort(
+    store: SqliteStore, run_ref: str, options: RunOptions, *, by: str, reason: str
+) -> tuple[str, str | None]:
+    """Abort a run: it rolls back. Returns (run id, final status or None when a live process
+    was asked to do it)."""
+    payload: dict[str, object] = {"by": by, "reason": reason}
+    record, delivered = request(store, run_ref, "abort", payload)
+    if delivered:
+        return record.id, None
+    runner, owner = attach(store, record, options)
+    try:
+        mark_unknown(runner)
+        state = runner.state
+        if state.status in ("paused", "interrupted", "running", "rolling_back"):
+            runner.journal(
+                "run.resumed",
+                {"pid": owner.pid, "host": owner.host, "after": state.status, "for": "abort"},
+                durable=True,
+            )
+        if state.mode == "forward":
+            runner.journal("run.abort_requested", payload, durable=True)
+        runner.ctx.console.headline(f"aborting run {record.id}: rolling back")
+    except BaseException:
+        store.release(record.id, owner=owner)
+        raise
+    return record.id, drive(runner, store, owner)
