@@ -22,7 +22,8 @@ from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.errors import RunStateError, UsageError
 from phasegate.store.process import Owner
-from phasegate.store.sqlite import RunRecord, SqliteStore
+from phasegate.store.records import RunRecord
+from phasegate.store.sqlite import SqliteStore
 
 
 def resume(

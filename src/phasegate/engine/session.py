@@ -28,7 +28,8 @@ from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
 from phasegate.plan.variables import VariableError, Variables, resolve
 from phasegate.store.process import Owner
-from phasegate.store.sqlite import RunRecord, SqliteStore
+from phasegate.store.records import RunRecord
+from phasegate.store.sqlite import SqliteStore
 
 
 @dataclass

@@ -13,7 +13,8 @@ from phasegate.engine.decide import phase_items
 from phasegate.engine.state import EXIT_CODES, Item, RunState
 from phasegate.errors import PhasegateError
 from phasegate.plan.model import Plan
-from phasegate.store.sqlite import RunRecord, SqliteStore
+from phasegate.store.records import RunRecord
+from phasegate.store.sqlite import SqliteStore
 
 REPORT_VERSION = 1
 

@@ -14,7 +14,6 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,33 +29,9 @@ from phasegate.errors import (
 )
 from phasegate.store.migrations import MIGRATIONS
 from phasegate.store.process import Owner
+from phasegate.store.records import RECORD_COLUMNS, RunRecord, describe_holder, record_from_row
 
 DB_NAME = "phasegate.db"
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    id: str
-    plan_name: str
-    plan_path: str
-    plan_sha256: str
-    plan_text: str
-    lock_name: str
-    idempotency_key: str | None
-    status: str
-    created_at: float
-    updated_at: float
-    finished_at: float | None
-    owner: Owner | None
-    options: dict[str, Any]
-    summary: dict[str, Any]
-    last_seq: int
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("plan_text")
-        data["owner"] = asdict(self.owner) if self.owner else None
-        return data
 
 
 def _dump(value: Any) -> str:
@@ -341,32 +316,8 @@ class SqliteStore:
 
     # -- reading --------------------------------------------------------------------------
     def _record(self, db: sqlite3.Connection, run_id: str) -> RunRecord | None:
-        row = db.execute(
-            "SELECT id, plan_name, plan_path, plan_sha256, plan_text, lock_name,"
-            " idempotency_key, status, created_at, updated_at, finished_at, owner_pid,"
-            " owner_host, owner_start, options, summary, last_seq FROM runs WHERE id = ?",
-            (run_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        owner = Owner(int(row[11]), str(row[12]), row[13]) if row[11] is not None else None
-        return RunRecord(
-            id=row[0],
-            plan_name=row[1],
-            plan_path=row[2],
-            plan_sha256=row[3],
-            plan_text=row[4],
-            lock_name=row[5],
-            idempotency_key=row[6],
-            status=row[7],
-            created_at=row[8],
-            updated_at=row[9],
-            finished_at=row[10],
-            owner=owner,
-            options=json.loads(row[14]),
-            summary=json.loads(row[15]),
-            last_seq=row[16],
-        )
+        row = db.execute(f"SELECT {RECORD_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else record_from_row(row)
 
     def resolve(self, run_ref: str) -> str:
         """A full run id from an id, a unique prefix, or ``last``."""
@@ -479,14 +430,3 @@ class SqliteStore:
             db.execute(
                 "UPDATE requests SET consumed_at = ? WHERE id = ?", (time.time(), request_id)
             )
-
-
-def describe_holder(name: str, holder: RunRecord, since: float) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since))
-    text = f"lock {name!r} is held by run {holder.id} ({holder.status}) since {when}"
-    owner = holder.owner
-    if owner is None:
-        return text + "; no process is executing it"
-    alive = owner.alive()
-    state = {True: "running", False: "dead: stale owner", None: "on another host"}[alive]
-    return text + f"; process {owner.pid} on {owner.host} ({state})"

@@ -1,0 +1,73 @@
+"""A run as the ``runs`` table holds it, and how a lock's holder is described."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from phasegate.store.process import Owner
+
+RECORD_COLUMNS = (
+    "id, plan_name, plan_path, plan_sha256, plan_text, lock_name, idempotency_key, status,"
+    " created_at, updated_at, finished_at, owner_pid, owner_host, owner_start, options,"
+    " summary, last_seq"
+)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    plan_name: str
+    plan_path: str
+    plan_sha256: str
+    plan_text: str
+    lock_name: str
+    idempotency_key: str | None
+    status: str
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    owner: Owner | None
+    options: dict[str, Any]
+    summary: dict[str, Any]
+    last_seq: int
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("plan_text")
+        data["owner"] = asdict(self.owner) if self.owner else None
+        return data
+
+
+def record_from_row(row: tuple[Any, ...]) -> RunRecord:
+    owner = Owner(int(row[11]), str(row[12]), row[13]) if row[11] is not None else None
+    return RunRecord(
+        id=row[0],
+        plan_name=row[1],
+        plan_path=row[2],
+        plan_sha256=row[3],
+        plan_text=row[4],
+        lock_name=row[5],
+        idempotency_key=row[6],
+        status=row[7],
+        created_at=row[8],
+        updated_at=row[9],
+        finished_at=row[10],
+        owner=owner,
+        options=json.loads(row[14]),
+        summary=json.loads(row[15]),
+        last_seq=row[16],
+    )
+
+
+def describe_holder(name: str, holder: RunRecord, since: float) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since))
+    text = f"lock {name!r} is held by run {holder.id} ({holder.status}) since {when}"
+    owner = holder.owner
+    if owner is None:
+        return text + "; no process is executing it"
+    alive = owner.alive()
+    state = {True: "running", False: "dead: stale owner", None: "on another host"}[alive]
+    return text + f"; process {owner.pid} on {owner.host} ({state})"
