@@ -19,9 +19,7 @@ from phasegate.cli.common import emit_json, json_option
     help="Write the plan here (default: standard output).",
 )
 @json_option
-@click.option(
-    "--strict", is_flag=True, help="Fail (exit 2) when anything executable is ambiguous."
-)
+@click.option("--strict", is_flag=True, help="Fail (exit 2) when anything executable is ambiguous.")
 def import_cmd(document: str, output: str | None, as_json: bool, strict: bool) -> None:
     """Turn the Markdown rollout DOCUMENT into a plan (YAML) and report what became what.
 
@@ -48,9 +46,7 @@ def import_cmd(document: str, output: str | None, as_json: bool, strict: bool) -
         except OSError as exc:
             raise MarkdownImportError(f"{output}: cannot be written ({exc.strerror})") from None
     if as_json:
-        emit_json(
-            {**report, "output": output, "plan_yaml": None if output else result.yaml_text}
-        )
+        emit_json({**report, "output": output, "plan_yaml": None if output else result.yaml_text})
         return
     if not output:
         click.echo(result.yaml_text, nl=False)
@@ -78,6 +74,11 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
     if data:
         lines = ", ".join(str(d["line"]) for d in data[:10])
         out.append(f"  {len(data)} non-shell code blocks left as documentation (lines {lines})")
+    sections = report["unmapped_sections"]
+    if sections:
+        titles = ", ".join(f"{s['title']} ({s['line']})" for s in sections[:6])
+        more = f" and {len(sections) - 6} more" if len(sections) > 6 else ""
+        out.append(f"  {len(sections)} sections are prose only: {titles}{more}"[:300])
     unmapped = report["unmapped"]
     if unmapped:
         out.append(f"  {len(unmapped)} items left as prose for a human, e.g.:")

@@ -1,0 +1,111 @@
+"""The plan being imported, as plain data with the source line of every entry."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from phasegate.plan.model import slugify
+
+_PREFIX = re.compile(
+    r"^[\W_]*(?:(?:phase|stage|step|day|week|wave|task|milestone|sprint|round|part)\s*"
+    r"[-#:]?\s*[\w.]{1,4}|\d{1,2}(?:\.\d{1,2})*[.)]?)\s*[:.)\-–—]*\s*",
+    re.I,
+)
+
+
+_PAREN = re.compile(r"\s*[(\[（]([^)\]）]*)[)\]）]")
+_SCHEDULE = re.compile(r"\b(?:week|day|sprint|month|q)\s*\d+\b|\b\d{4}-\d{2}-\d{2}\b", re.I)
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+_DURATION = re.compile(r"\b\d+(?:\.\d+)?\s*(?:min|minutes?|hours?|hrs?|h|days?|weeks?|d|w)\b", re.I)
+
+
+def _short_slug(title: str, limit: int = 48) -> str:
+    """A slug cut at a word boundary: ids stay readable in `status` and `logs`."""
+    slug = slugify(title)
+    if len(slug) <= limit:
+        return slug
+    cut = slug[:limit]
+    return cut.rsplit("-", 1)[0] if "-" in cut else cut
+
+
+@dataclass
+class Entry:
+    data: dict[str, Any]
+    line: int
+
+
+@dataclass
+class PhaseDraft:
+    id: str
+    name: str
+    line: int
+    named: bool  # the heading names a phase: kept even when empty
+    keys: set[str] = field(default_factory=set)
+    needs: list[str] = field(default_factory=list)
+    steps: list[Entry] = field(default_factory=list)
+    gates: list[Entry] = field(default_factory=list)
+    rollback: list[Entry] = field(default_factory=list)
+    owner: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def keep(self) -> bool:
+        return self.named or bool(self.steps or self.gates or self.rollback)
+
+
+@dataclass
+class Draft:
+    source: str
+    title: str = ""
+    phases: list[PhaseDraft] = field(default_factory=list)
+    plan_rollback: list[Entry] = field(default_factory=list)
+    verify_rollback: list[Entry] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    chains: list[tuple[list[str], int]] = field(default_factory=list)
+    report: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {
+            "steps": [],
+            "checks": [],
+            "rollback": [],
+            "rollback_checklist": [],
+            "rollback_sections": [],
+            "dependencies": [],
+            "data": [],
+            "annotations": [],
+            "unmapped": [],
+            "unmapped_sections": [],
+            "ambiguous": [],
+        }
+    )
+
+    def new_phase(self, title: str, line: int, named: bool) -> PhaseDraft:
+        taken = {p.id for p in self.phases}
+        base = _short_slug(_PAREN.sub("", title)) or slugify(title)
+        if base == "step" and "step" not in title.lower():
+            base = f"phase-{len(self.phases) + 1}"
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        phase = PhaseDraft(candidate, title.strip() or candidate, line, named)
+        for inside in _PAREN.findall(title):
+            if _TIME.search(inside):
+                phase.metadata.setdefault("window", inside.strip())
+            elif _DURATION.search(inside):
+                phase.metadata.setdefault("duration", inside.strip())
+            elif _SCHEDULE.search(inside):
+                phase.metadata.setdefault("schedule", inside.strip())
+        phase.keys = {candidate, slugify(title)}
+        short = _PREFIX.sub("", title.strip())
+        if short and short != title.strip():
+            phase.keys.add(slugify(short))
+        phase.keys |= {k.lower() for k in re.findall(r"`([^`]+)`", title)}
+        self.phases.append(phase)
+        return phase
+
+    def note(self, report_list: str, /, **entry: Any) -> None:
+        self.report[report_list].append(entry)
+
+    def report_dependency(self, entry: dict[str, Any]) -> None:
+        self.report["dependencies"].append(entry)

@@ -1,0 +1,185 @@
+"""Draft -> plan data -> YAML text with ``# file:line`` comments, validated by the core loader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from phasegate.errors import PlanError
+from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.errors import MarkdownImportError
+from phasegate.plan.model import slugify
+
+_COMMAND_KEYS = ("run", "command", "file", "http", "undo")
+
+
+@dataclass
+class ImportResult:
+    yaml_text: str
+    data: dict[str, Any]
+    report: dict[str, Any]
+
+
+class _Dumper(yaml.SafeDumper):
+    """The pure-Python dumper: libyaml's escapes emoji (``"\\U0001F3AF"``), which headings are
+    full of, and a reviewer must be able to read the plan."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _dump(value: Any) -> str:
+    return yaml.dump(
+        value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
+    )
+
+
+def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
+    """Parse, map, emit and validate; raises only :class:`MarkdownImportError`."""
+    from phasegate.markdown.mapping import map_document
+    from phasegate.markdown.parse import clean_text, parse
+
+    draft = map_document(parse(clean_text(text)), source)
+    data, yaml_text = emit(draft)
+    _validate(yaml_text, source)
+    return ImportResult(yaml_text, data, build_report(draft, data))
+
+
+def import_markdown_file(path: str | Path) -> ImportResult:
+    from phasegate.markdown.parse import decode
+
+    source = Path(path)
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise MarkdownImportError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise MarkdownImportError(f"{source}: is a directory, not a Markdown file") from None
+    except OSError as exc:
+        raise MarkdownImportError(f"{source}: cannot be read ({exc.strerror})") from None
+    return import_markdown(decode(raw, str(source)), source.name)
+
+
+def _validate(yaml_text: str, source: str) -> None:
+    from phasegate.plan.loader import load_plan_text
+
+    try:
+        load_plan_text(yaml_text, Path(f"{source}.plan.yaml"))
+    except PlanError as exc:
+        raise MarkdownImportError(
+            f"{source}: the imported plan does not validate:\n{exc.render()}",
+            hint="this is a bug in the importer; please report it with the document",
+        ) from None
+
+
+def _escape_prose(value: Any) -> Any:
+    """``${X}`` in names and prose is literal text, not a variable reference."""
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, dict):
+        return {k: _escape_prose(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escape_prose(v) for v in value]
+    return value
+
+
+def _entry(entry: Entry, refs: set[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in entry.data.items():
+        if key in _COMMAND_KEYS and isinstance(value, str):
+            from phasegate.plan.variables import references, shell_locals
+
+            local = shell_locals(value) if key in ("run", "command") else set()
+            refs.update(set(references(value)) - local)
+            out[key] = value
+        else:
+            out[key] = _escape_prose(value)
+    return out
+
+
+def emit(draft: Draft) -> tuple[dict[str, Any], str]:
+    from phasegate.plan.variables import BUILTINS
+
+    phases = [p for p in draft.phases if p.keep()]
+    if not phases:
+        phases = [draft.new_phase("document", 1, named=True)]
+    phases[0].rollback.extend(draft.plan_rollback)
+    refs: set[str] = set()
+    name = slugify(draft.title) if draft.title else ""
+    if not name or name == "step":
+        name = slugify(Path(draft.source).stem) or "imported-plan"
+    head: dict[str, Any] = {"version": 1, "name": name}
+    if draft.title:
+        head["description"] = _escape_prose(draft.title)
+    rendered = [_phase_text(phase, refs, draft.source) for phase in phases]
+    verify = [_item(e, refs, draft.source, 2) for e in draft.verify_rollback]
+    wanted = sorted(refs - set(BUILTINS))
+    if wanted:  # the shell would expand an unset variable to "": keep that, but say so
+        head["vars"] = {n: {"env": n, "default": ""} for n in wanted}
+    head["metadata"] = _escape_prose({"imported_from": draft.source, **draft.metadata})
+    text = f"# imported from {draft.source} by `phasegate import`; review before running\n"
+    text += _dump(head) + "phases:\n" + "".join(t for _, t in rendered)
+    data = {**head, "phases": [d for d, _ in rendered]}
+    if verify:
+        text += "verify_rollback:\n" + "".join(t for _, t in verify)
+        data["verify_rollback"] = [d for d, _ in verify]
+    return data, text
+
+
+def _phase_text(phase: PhaseDraft, refs: set[str], source: str) -> tuple[dict[str, Any], str]:
+    top: dict[str, Any] = {"id": phase.id, "name": _escape_prose(phase.name)}
+    if phase.needs:
+        top["needs"] = list(dict.fromkeys(phase.needs))
+    if phase.owner:
+        top["owner"] = _escape_prose(phase.owner)
+    if phase.metadata:
+        top["metadata"] = _escape_prose(phase.metadata)
+    text = f"  # {source}:{phase.line}\n" + _indent(_dump([top]), 2)
+    data = dict(top)
+    for key, entries in (
+        ("steps", phase.steps),
+        ("gates", phase.gates),
+        ("rollback", phase.rollback),
+    ):
+        if entries:
+            items = [_item(e, refs, source) for e in entries]
+            text += f"    {key}:\n" + "".join(t for _, t in items)
+            data[key] = [d for d, _ in items]
+    return data, text
+
+
+def _item(entry: Entry, refs: set[str], source: str, width: int = 6) -> tuple[dict[str, Any], str]:
+    data = _entry(entry, refs)
+    pad = " " * width
+    return data, f"{pad}# {source}:{entry.line}\n" + _indent(_dump([data]), width)
+
+
+def _indent(text: str, width: int) -> str:
+    pad = " " * width
+    return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
+
+
+def build_report(draft: Draft, data: dict[str, Any]) -> dict[str, Any]:
+    report: dict[str, Any] = {"source": draft.source, "plan": data.get("name")}
+    phases = data.get("phases") or []
+    report["counts"] = {
+        "phases": len(phases),
+        **{kind: len(entries) for kind, entries in draft.report.items()},
+        "variables": len(data.get("vars") or {}),
+    }
+    report["phases"] = [
+        {"id": p["id"], "steps": len(p.get("steps", [])), "gates": len(p.get("gates", []))}
+        for p in phases
+    ]
+    report.update(draft.report)
+    report["variables"] = sorted(data.get("vars") or {})
+    report["not_yet"] = ["triggers", "traffic steps", "plan `validate/plan/run X.md`"]
+    return report

@@ -1,0 +1,278 @@
+"""Recognising shell in fences and inline code, and cutting a fence into named commands."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SHELL_LANGS = frozenset(
+    {"bash", "sh", "shell", "console", "zsh", "shell-session", "shellsession", "terminal"}
+)
+# The first word of a line that is almost certainly a command.
+_COMMANDS = frozenset(
+    [
+        "sudo",
+        "git",
+        "docker",
+        "docker-compose",
+        "kubectl",
+        "helm",
+        "terraform",
+        "ansible",
+        "ansible-playbook",
+        "npm",
+        "npx",
+        "yarn",
+        "pnpm",
+        "pip",
+        "pip3",
+        "python",
+        "python3",
+        "node",
+        "uv",
+        "poetry",
+        "make",
+        "cmake",
+        "go",
+        "cargo",
+        "rustc",
+        "curl",
+        "wget",
+        "ssh",
+        "scp",
+        "rsync",
+        "cd",
+        "mkdir",
+        "cp",
+        "mv",
+        "rm",
+        "ls",
+        "cat",
+        "echo",
+        "export",
+        "source",
+        "chmod",
+        "chown",
+        "ln",
+        "tar",
+        "gzip",
+        "unzip",
+        "find",
+        "grep",
+        "rg",
+        "sed",
+        "awk",
+        "systemctl",
+        "service",
+        "journalctl",
+        "psql",
+        "mysql",
+        "redis-cli",
+        "mongo",
+        "mongosh",
+        "pg_dump",
+        "pg_restore",
+        "aws",
+        "gcloud",
+        "az",
+        "kubeadm",
+        "minikube",
+        "kind",
+        "oc",
+        "vault",
+        "consul",
+        "nomad",
+        "nginx",
+        "supabase",
+        "vercel",
+        "firebase",
+        "flyctl",
+        "heroku",
+        "deno",
+        "bun",
+        "php",
+        "composer",
+        "bundle",
+        "rake",
+        "rails",
+        "mvn",
+        "gradle",
+        "java",
+        "dotnet",
+        "test",
+        "diff",
+        "touch",
+        "head",
+        "tail",
+        "wc",
+        "sort",
+        "jq",
+        "yq",
+        "env",
+        "set",
+        "unset",
+        "while",
+        "for",
+        "if",
+        "sleep",
+        "openssl",
+        "dig",
+        "nc",
+        "ping",
+    ]
+)
+_PROMPT = re.compile(r"^\s*(?:\$|>|#\s*(?=sudo\b))\s+")
+_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*")
+
+
+def first_word(line: str) -> str:
+    words = line.strip().split()
+    return words[0].lower() if words else ""
+
+
+def looks_like_shell_line(line: str) -> bool:
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if stripped.startswith("$ "):
+        return True
+    word = first_word(stripped)
+    if word in _COMMANDS or word.startswith(("./", "../", "/usr/", "/bin/", "~/")):
+        return True
+    return bool(_ASSIGN.match(stripped)) and " " not in stripped.split("=", 1)[0]
+
+
+def looks_like_shell(text: str) -> bool:
+    """An unlabeled fence or inline code span whose content reads as commands."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        return False
+    hits = sum(looks_like_shell_line(ln) for ln in lines)
+    return looks_like_shell_line(lines[0]) and hits * 2 >= len(lines)
+
+
+def is_shell_fence(lang: str, text: str) -> bool:
+    if lang in SHELL_LANGS or lang in ("powershell", "ps1", "pwsh", "bat", "cmd"):
+        return True
+    if lang in ("", "text", "txt", "plain", "plaintext", "none"):
+        return looks_like_shell(text)
+    return False
+
+
+def strip_prompts(text: str, lang: str) -> str:
+    """``$ cmd`` -> ``cmd``; in a console transcript, lines without a prompt are output."""
+    lines = text.splitlines()
+    prompted = [ln for ln in lines if ln.lstrip().startswith(("$ ", "> "))]
+    transcript = lang in ("console", "shell-session", "shellsession", "terminal") or (
+        prompted and len(prompted) < len(lines)
+    )
+    out: list[str] = []
+    for ln in lines:
+        match = _PROMPT.match(ln)
+        if match and ln.lstrip().startswith(("$", ">")):
+            out.append(ln[match.end() :])
+        elif transcript and prompted and ln.strip() and not ln.lstrip().startswith("#"):
+            if out and out[-1].rstrip().endswith("\\"):
+                out.append(ln)  # a continuation line of a prompted command
+            continue
+        else:
+            out.append(ln)
+    return "\n".join(ln.rstrip() for ln in out).strip("\n")
+
+
+@dataclass
+class Chunk:
+    name: str | None
+    text: str
+    offset: int  # line offset inside the fence
+
+
+_COMMENT = re.compile(r"^\s*#(?!!)\s*(.*?)\s*$")
+_OPENERS = re.compile(r"\b(if|case|for|while|until|function)\b|\{\s*$|<<")
+
+
+# Each step is its own shell: a paragraph that changes the shell's state (directory,
+# variables, options, a sourced environment) must stay with the paragraphs after it.
+_STATEFUL = re.compile(
+    r"^\s*(?:cd|pushd|popd|export|source|\.|set|alias|shopt|umask|trap|unset|declare|local)\b"
+    r"|^\s*[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=",
+    re.M,
+)
+
+
+def _balanced(text: str) -> bool:
+    opens = len(_OPENERS.findall(text))
+    closes = len(re.findall(r"\b(fi|esac|done)\b|^\s*\}", text, re.M))
+    return opens == closes and "<<" not in text
+
+
+def split_commands(text: str) -> list[Chunk]:
+    """One chunk per comment-headed paragraph (``# Step 1: Archive`` + its lines), when every
+    paragraph is self-contained; else the whole fence as one chunk named by its first comment."""
+    paragraphs: list[tuple[int, list[str]]] = []
+    current: list[str] = []
+    start = 0
+    for index, line in enumerate(text.splitlines()):
+        if not line.strip():
+            if current:
+                paragraphs.append((start, current))
+                current = []
+            continue
+        if not current:
+            start = index
+        current.append(line)
+    if current:
+        paragraphs.append((start, current))
+    chunks: list[Chunk] = []
+    for offset, lines in paragraphs:
+        name = None
+        body = list(lines)
+        while body and _COMMENT.match(body[0]):
+            match = _COMMENT.match(body[0])
+            name = name or (match.group(1) if match else None) or None
+            body.pop(0)
+        if body:
+            chunks.append(Chunk(name, "\n".join(body), offset))
+        elif chunks and name is None:
+            continue
+    headed = [c for c in chunks if c.name]
+    if (
+        len(chunks) > 1
+        and len(headed) == len(chunks)
+        and all(_balanced(c.text) for c in chunks)
+        and not any(_STATEFUL.search(c.text) for c in chunks[:-1])
+    ):
+        return chunks
+    whole = text.strip("\n")
+    return [Chunk(_leading_comment(whole), whole, 0)] if whole else []
+
+
+def _leading_comment(script: str) -> str | None:
+    """The first comment of a script (after a shebang), if the script starts with one."""
+    for line in script.splitlines():
+        if line.startswith("#!") or not line.strip():
+            continue
+        match = _COMMENT.match(line)
+        return match.group(1) or None if match else None
+    return None
+
+
+_EXPECTED = re.compile(
+    r"^[ \t]*#[ \t]*"
+    r"(?:expected(?:\s+(?:output|result))?|expect|should\s+(?:return|output|show|print|be))"
+    r"[ \t]*:?[ \t]*(.*?)[ \t]*$",
+    re.I | re.M,
+)
+
+
+def expected_comment(script: str) -> tuple[str, bool] | None:
+    """The ``# Expected: …`` / ``# Should return …`` comment of a script, and whether it is a
+    one-line expectation (False: a described multi-line output follows it)."""
+    match = _EXPECTED.search(script)
+    if match is None:
+        return None
+    if match.group(1):
+        return match.group(1), True
+    rest = script[match.end() :].splitlines()[1:]
+    described = [ln.strip().lstrip("#").strip() for ln in rest if ln.strip().startswith("#")]
+    return " / ".join(d for d in described if d), False
