@@ -12,8 +12,9 @@ from phasegate.markdown import import_markdown_file
 from phasegate.markdown.parse import Fence, Item, clean_text, decode, parse
 from phasegate.markdown.shell import is_shell_fence
 from phasegate.plan.loader import load_plan_text
+from tests import shared
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = shared.SHARED
 DOCUMENTS = sorted(
     [*SHARED.glob("seeds/*"), *SHARED.glob("corpus/*.md")] if SHARED.is_dir() else []
 )

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from phasegate.markdown import import_markdown_file
+from tests import shared
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+SEEDS = shared.SHARED / "seeds"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 DOCUMENTS = sorted(SEEDS.glob("*")) if SEEDS.is_dir() else []
 

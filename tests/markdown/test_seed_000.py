@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from phasegate.markdown import import_markdown_file
+from tests import shared
 
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / "000_8baaebd0ebb1cf69.txt"
+SEED = shared.SHARED / "seeds" / "000_8baaebd0ebb1cf69.txt"
 pytestmark = pytest.mark.skipif(not SEED.is_file(), reason=f"seed 000 not found at {SEED}")
 
 
