@@ -12,7 +12,7 @@ import time
 from phasegate.engine.runner import Runner
 from phasegate.engine.session import (
     RunOptions,
-    attach,
+    attached,
     current_user,
     drive,
     mark_unknown,
@@ -41,8 +41,7 @@ def resume(
             f"run {record.id} has finished ({record.status}); there is nothing to resume",
             hint="`phasegate rollback RUN` undoes a finished run",
         )
-    runner, owner = attach(store, record, options)
-    try:
+    with attached(store, record, options) as (runner, owner):
         state = runner.state
         mark_unknown(runner)
         _validate_choices(runner, retry + skip + mark_done)
@@ -82,9 +81,6 @@ def resume(
         else:
             runner.journal("run.resumed", data, durable=True)
         runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")
-    except BaseException:
-        store.release(record.id, owner=owner)
-        raise
     return record.id, drive(runner, store, owner)
 
 
@@ -108,8 +104,7 @@ def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str) 
             f"run {record.id} is being executed by pid {record.owner.pid}",
             hint=f"`phasegate abort {record.id}` asks it to roll back",
         )
-    runner, owner = attach(store, record, options)
-    try:
+    with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         from phasegate.engine.decide import rollback_order
 
@@ -137,9 +132,6 @@ def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str) 
                 durable=True,
             )
         runner.ctx.console.headline(f"rolling back run {record.id}")
-    except BaseException:
-        store.release(record.id, owner=owner)
-        raise
     return record.id, drive(runner, store, owner)
 
 
@@ -205,8 +197,7 @@ def abort(
     record, delivered = request(store, run_ref, "abort", payload)
     if delivered:
         return record.id, None
-    runner, owner = attach(store, record, options)
-    try:
+    with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         state = runner.state
         if state.status in ("paused", "interrupted", "running", "rolling_back"):
@@ -218,7 +209,4 @@ def abort(
         if state.mode == "forward":
             runner.journal("run.abort_requested", payload, durable=True)
         runner.ctx.console.headline(f"aborting run {record.id}: rolling back")
-    except BaseException:
-        store.release(record.id, owner=owner)
-        raise
     return record.id, drive(runner, store, owner)

@@ -13,7 +13,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -243,6 +243,19 @@ def attach(store: SqliteStore, record: RunRecord, options: RunOptions) -> tuple[
     store.claim(record.id, owner, lock_name=lock)
     state = store.load_state(record.id)
     return Runner(ctx, store, state), owner
+
+
+@contextlib.contextmanager
+def attached(
+    store: SqliteStore, record: RunRecord, options: RunOptions
+) -> Iterator[tuple[Runner, Owner]]:
+    """``attach``, releasing the run again if preparing it fails before it is driven."""
+    runner, owner = attach(store, record, options)
+    try:
+        yield runner, owner
+    except BaseException:
+        store.release(record.id, owner=owner)
+        raise
 
 
 def mark_unknown(runner: Runner) -> list[str]:
