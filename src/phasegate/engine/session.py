@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import os
 import secrets
@@ -99,14 +100,7 @@ def _with_parallel(loaded: LoadedPlan, max_parallel: int | None) -> LoadedPlan:
     if max_parallel is None:
         return loaded
     plan = loaded.plan.model_copy(update={"max_parallel": max_parallel})
-    return LoadedPlan(
-        plan=plan,
-        path=loaded.path,
-        text=loaded.text,
-        sha256=loaded.sha256,
-        smap=loaded.smap,
-        warnings=loaded.warnings,
-    )
+    return dataclasses.replace(loaded, plan=plan)
 
 
 def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, str, bool]:
@@ -133,6 +127,7 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
             "overrides": public_overrides,
             "secret_overrides": sorted(k for k in options.overrides if k in variables.secrets),
             "source_sha256": loaded.sha256,
+            "markdown_sha256": loaded.source_sha256,
             "max_parallel": options.max_parallel,
         },
         phases=[p.id for p in loaded.plan.phases],

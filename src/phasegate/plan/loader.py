@@ -25,16 +25,42 @@ class LoadedPlan:
     sha256: str
     smap: SourceMap
     warnings: list[Problem] = field(default_factory=list)
+    # For a plan imported from Markdown: the document's own hash (``text`` is the imported
+    # YAML, which is what runs and what the journal keeps).
+    source_sha256: str | None = None
 
     @property
     def plan_dir(self) -> Path:
         return self.path.parent
 
 
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown")
+
+
 def load_plan(path: str | Path) -> LoadedPlan:
+    """A YAML plan, or a Markdown rollout document imported on the fly."""
     source = Path(path)
+    if source.suffix.lower() in MARKDOWN_SUFFIXES:
+        return load_markdown(source)
     text = read_plan_text(source)
     return load_plan_text(text, source)
+
+
+def load_markdown(source: Path) -> LoadedPlan:
+    from phasegate.markdown import import_markdown_file
+
+    result = import_markdown_file(source)
+    loaded = load_plan_text(result.yaml_text, source)
+    raw = source.read_bytes()
+    return LoadedPlan(
+        plan=loaded.plan,
+        path=loaded.path,
+        text=loaded.text,
+        sha256=loaded.sha256,
+        smap=loaded.smap,
+        warnings=loaded.warnings,
+        source_sha256=hashlib.sha256(raw).hexdigest(),
+    )
 
 
 def load_plan_text(text: str, path: Path) -> LoadedPlan:

@@ -137,6 +137,7 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
             "plan": record.plan_name,
             "plan_path": record.plan_path,
             "plan_sha256": record.options.get("source_sha256", record.plan_sha256),
+            "markdown_sha256": record.options.get("markdown_sha256"),
             "lock": record.lock_name,
             "idempotency_key": record.idempotency_key,
             "created_at": state.created_at,
