@@ -6,15 +6,14 @@ executing in another process is asked through the journal's request table instea
 
 from __future__ import annotations
 
-import os
 import time
 
 from phasegate.engine.runner import Runner
 from phasegate.engine.session import (
     RunOptions,
     attached,
-    current_user,
     drive,
+    journal_started,
     mark_unknown,
     reload_plan,
 )
@@ -66,18 +65,7 @@ def resume(
                 data["retry"] = [*retry, failed]
             data["clear_failure"] = True
         if state.status == "pending":  # killed between creating the run and starting it
-            runner.journal(
-                "run.started",
-                {
-                    "pid": owner.pid,
-                    "host": owner.host,
-                    "user": current_user(),
-                    "plan_path": record.plan_path,
-                    "vars": runner.ctx.variables.masked(),
-                    "cwd": os.getcwd(),
-                },
-                durable=True,
-            )
+            journal_started(runner, owner, record.plan_path)
         else:
             runner.journal("run.resumed", data, durable=True)
         runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")

@@ -143,22 +143,27 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
     ctx = _context(_with_parallel(loaded, options.max_parallel), store, run_id, variables, options)
     state = store.load_state(run_id)
     runner = Runner(ctx, store, state)
+    journal_started(runner, owner, str(loaded.path))
+    ctx.console.headline(
+        f"run {run_id}: plan {loaded.plan.name} ({len(loaded.plan.phases)} phases)"
+    )
+    return run_id, drive(runner, store, owner), True
+
+
+def journal_started(runner: Runner, owner: Owner, plan_path: str) -> None:
+    """Who runs it, where, with what: the audit trail's first entry of a run."""
     runner.journal(
         "run.started",
         {
             "pid": owner.pid,
             "host": owner.host,
             "user": current_user(),
-            "plan_path": str(loaded.path),
-            "vars": variables.masked(),
+            "plan_path": plan_path,
+            "vars": runner.ctx.variables.masked(),
             "cwd": os.getcwd(),
         },
         durable=True,
     )
-    ctx.console.headline(
-        f"run {run_id}: plan {loaded.plan.name} ({len(loaded.plan.phases)} phases)"
-    )
-    return run_id, drive(runner, store, owner), True
 
 
 def current_user() -> str:

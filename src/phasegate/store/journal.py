@@ -13,18 +13,17 @@ steps pays about one transaction per step.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from phasegate.engine.state import RunState, apply
-from phasegate.store.sqlite import SqliteStore
+from phasegate.engine.state import RunState
+from phasegate.store.sqlite import EventRow, SqliteStore, fold
 
 
 class Journal:
     def __init__(self, store: SqliteStore, state: RunState) -> None:
         self.store = store
         self.state = state
-        self._rows: list[tuple[str, int, float, str, str]] = []
+        self._rows: list[EventRow] = []
         self._changed: set[str] = set()
         self.urgent = False
 
@@ -35,18 +34,7 @@ class Journal:
         durable: bool,
         urgent: bool = True,
     ) -> None:
-        state = self.state
-        for etype, data, ts in events:
-            self._changed |= apply(state, etype, data, ts)
-            self._rows.append(
-                (
-                    state.run_id,
-                    state.seq,
-                    ts,
-                    etype,
-                    json.dumps(data, separators=(",", ":"), default=str),
-                )
-            )
+        self._changed |= fold(self.state, events, self._rows)
         self.urgent |= urgent
         if durable:
             self.flush(durable=True)

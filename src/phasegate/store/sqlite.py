@@ -38,6 +38,20 @@ def _dump(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
+EventRow = tuple[str, int, float, str, str]  # run_id, seq, ts, type, data (JSON)
+
+
+def fold(
+    state: RunState, events: list[tuple[str, dict[str, Any], float]], rows: list[EventRow]
+) -> set[str]:
+    """Apply events to the state, append their rows; return the keys of the rows changed."""
+    changed: set[str] = set()
+    for etype, data, ts in events:
+        changed |= apply(state, etype, data, ts)
+        rows.append((state.run_id, state.seq, ts, etype, _dump(data)))
+    return changed
+
+
 def _friendly(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
     if "full" in text:
@@ -271,18 +285,15 @@ class SqliteStore:
         state: RunState,
         events: list[tuple[str, dict[str, Any], float]],
     ) -> None:
-        changed: set[str] = set()
-        rows: list[tuple[str, int, float, str, str]] = []
-        for etype, data, ts in events:
-            changed |= apply(state, etype, data, ts)
-            rows.append((state.run_id, state.seq, ts, etype, _dump(data)))
+        rows: list[EventRow] = []
+        changed = fold(state, events, rows)
         self.write_rows(db, state, rows, changed)
 
     def write_rows(
         self,
         db: sqlite3.Connection,
         state: RunState,
-        rows: list[tuple[str, int, float, str, str]],
+        rows: list[EventRow],
         changed: set[str],
     ) -> None:
         """Write applied events and the rows they changed (inside a write transaction)."""
