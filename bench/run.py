@@ -19,6 +19,12 @@ asserted, and the exit code is 0 whatever they show):
 4. ``phasegate validate`` of a 5,000-step plan: median of 5. Goal <= 1 s.
 5. Peak RSS of ``phasegate run`` of that 5,000-step plan. Goal <= 100 MB. The run has a time
    cap; if it hits it, the peak so far is reported with how far the run got.
+6. Markdown import (``imports.py``): ``import_markdown_file``, validation included, of every
+   shared seed and corpus document, in-process, median and p95 of ``--import-reps``; and a
+   first ``phasegate import`` subprocess of the largest one (interpreter and imports
+   included). Goal: the largest corpus document imports in <= 300 ms.
+
+``--only SECTION`` (repeatable: startup, engine, big, import) runs part of the suite.
 
 Repetitions are interleaved (each round runs every case once, in an order rotated from round
 to round) so that load from other tenants of a shared machine spreads over all cases instead
@@ -41,6 +47,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import imports
 import workloads
 from measure import (
     BenchError,
@@ -63,6 +70,8 @@ GOAL_ANSIBLE_SPEEDUP = 20.0
 GOAL_VERSION_MS = 150.0
 GOAL_VALIDATE_S = 1.0
 GOAL_RSS_MB = 100.0
+GOAL_IMPORT_MS = 300.0
+SECTIONS = ("startup", "engine", "big", "import")
 INFO = "(information)"
 
 
@@ -77,6 +86,7 @@ class Suite:
         self.results: dict[str, Any] = {}
         self.rows: list[list[str]] = []
         self.notes: list[str] = []
+        self.tables: list[tuple[str, str]] = []
 
     def fresh(self, name: str) -> Path:
         self.counter += 1
@@ -338,6 +348,75 @@ class Suite:
             f"of {BIG_STEPS + 10} items done; RSS is the peak until then"
         )
 
+    # -- 6: Markdown import -----------------------------------------------------------------
+    def markdown_import(self) -> None:
+        shared = imports.shared_dir()
+        if shared is None:
+            self.notes.append("markdown import skipped: no shared seeds/corpus directory found")
+            return
+        paths = imports.documents(shared)[: self.args.import_docs]
+        if not paths:
+            self.notes.append(f"markdown import skipped: no documents in {shared}")
+            return
+        reps = self.args.import_reps
+        made = imports.synthetic(paths, self.work)
+        log(f"  {len(paths)} documents from {shared}, {reps} repetitions each …")
+        results = imports.measure(paths, reps, made[0] if made else None)
+        big = imports.largest(results)
+        ms = big.median * 1000
+        goal = f"<= {GOAL_IMPORT_MS:g} ms"
+        self.row(
+            f"markdown import, largest document ({big.size / 1024:.1f} KB)",
+            f"{ms:.1f} ms",
+            "-",
+            f"{ms / GOAL_IMPORT_MS:.2f}x goal",
+            goal,
+            ms <= GOAL_IMPORT_MS,
+        )
+        for doc in results:
+            if doc.synthetic and made:
+                synth = doc.median * 1000
+                self.row(
+                    f"markdown import, {doc.size / 1024:.0f} KB synthetic "
+                    f"({made[1]} corpus documents)",
+                    f"{synth:.1f} ms",
+                    "-",
+                    f"{synth / GOAL_IMPORT_MS:.2f}x goal",
+                    goal,
+                    synth <= GOAL_IMPORT_MS,
+                )
+        # A first `phasegate import` in a fresh process: interpreter, imports, the import.
+        argv = self.phasegate("import", str(big.path), "-o", os.devnull)
+        out = self.fresh("out-import")
+        cold = timed(argv, cwd=self.work, output=out)
+        warm = Samples([timed(argv, cwd=self.work, output=out) for _ in range(min(reps, 5))])
+        self.row(
+            "phasegate import (subprocess), largest document",
+            f"first {cold * 1000:.0f} ms",
+            f"warm {warm.median * 1000:.0f} ms",
+            f"{cold * 1000 / GOAL_IMPORT_MS:.2f}x goal",
+            INFO,
+            None,
+        )
+        total = sum(d.median for d in results)
+        self.notes.append(
+            f"markdown import: {len(results)} documents, {reps} repetitions each after one "
+            f"warm-up; largest {big.name} median {ms:.1f} ms, p95 {big.p95 * 1000:.1f} ms; "
+            f"all documents {total * 1000:.0f} ms; subprocess: first {cold * 1000:.0f} ms, "
+            f"then {warm.spread('ms', 1000)}"
+        )
+        self.results["import"] = {
+            "shared": str(shared),
+            "reps": reps,
+            "documents": [
+                {"path": str(d.path), "bytes": d.size, "samples": d.samples} for d in results
+            ],
+            "largest": str(big.path),
+            "subprocess_first_s": cold,
+            "subprocess_then": warm.values,
+        }
+        self.tables.append(("Markdown import, per document", imports.table(results)))
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
@@ -354,7 +433,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--rss-cap", type=float, help="seconds for the 5,000-step run (default 600, quick 120)")
     add("--run-cap", type=float, default=1800.0, help="seconds any one command may take")
     add("--keep", action="store_true", help="keep the scratch directory")
+    add(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        metavar="SECTION",
+        help=f"run only this part (repeatable): {', '.join(SECTIONS)}",
+    )
+    add("--import-reps", type=int, help="repetitions per Markdown document (default 20, quick 5)")
+    add("--import-docs", type=int, help="import only the first N shared documents")
     args = p.parse_args(argv)
+    args.only = args.only or list(SECTIONS)
+    args.import_reps = args.import_reps or (5 if args.quick else 20)
     args.reps = args.reps or (1 if args.quick else 3)
     args.version_reps = 7 if args.quick else 20
     args.validate_reps = 3 if args.quick else 5
@@ -373,13 +463,17 @@ def main(argv: list[str] | None = None) -> int:
     log(f"phasegate bench in {work}: {info['cpus']} cpus, load {info['loadavg_start'][0]:.2f}")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # so the scratch dir goes too
     suite = Suite(args, tools, work)
+    sections: dict[str, tuple[str, Callable[[], None]]] = {
+        "startup": ("start-up …", suite.startup),
+        "engine": ("engine overhead …", suite.engine),
+        "big": (f"the {BIG_STEPS}-step plan …", suite.big),
+        "import": ("Markdown import …", suite.markdown_import),
+    }
     try:
-        log("start-up …")
-        suite.startup()
-        log("engine overhead …")
-        suite.engine()
-        log(f"the {BIG_STEPS}-step plan …")
-        suite.big()
+        for name in SECTIONS:
+            if name in args.only:
+                log(sections[name][0])
+                sections[name][1]()
     finally:
         if args.keep:
             log(f"kept {work}")
@@ -401,6 +495,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for note in suite.notes:
         print(f"- {note}")
+    for title, text in suite.tables:
+        print(f"\n{title}:\n\n{text}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         data = {

@@ -84,13 +84,14 @@ class Problem:
 
 
 class PlanError(PhasegateError):
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], headline: str | None = None) -> None:
         self.problems = problems
+        self.headline = headline
         super().__init__("\n".join(p.render() for p in problems))
 
     def render(self) -> str:
         n = len(self.problems)
-        head = f"plan is invalid ({n} problem{'s' if n != 1 else ''}):"
+        head = (self.headline or f"plan is invalid ({n} problem{'s' if n != 1 else ''})") + ":"
         return (
             head + "\n" + "\n".join("  " + p.render().replace("\n", "\n  ") for p in self.problems)
         )

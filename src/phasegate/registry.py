@@ -8,6 +8,7 @@ from typing import Any
 
 CHECKS_GROUP = "phasegate.checks"
 EXECUTORS_GROUP = "phasegate.executors"
+ROUTERS_GROUP = "phasegate.routers"
 
 
 @cache
@@ -35,3 +36,8 @@ def check_kinds() -> dict[str, Any]:
 def check_kind(name: str) -> Any:
     """One check kind's CheckSpec subclass; only that kind's module is imported."""
     return load(CHECKS_GROUP, name)
+
+
+def router_kind(name: str) -> Any:
+    """One router kind's RouterSpec subclass."""
+    return load(ROUTERS_GROUP, name)

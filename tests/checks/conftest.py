@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+import socket
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +86,41 @@ def assert_documented() -> Callable[[type[CheckSpec]], None]:
         json.dumps(model.model_json_schema())
 
     return check
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (timeout tests) is expected here
+
+
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1, on a port the OS picks, serving in a thread."""
+    httpd = QuietHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+Serve = Callable[[type[BaseHTTPRequestHandler]], contextlib.AbstractContextManager[str]]
+
+
+@pytest.fixture(scope="session")
+def serve() -> Serve:
+    """``with serve(Handler) as base_url: ...``; usable from module-scoped fixtures."""
+    return serving
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    # Bound but not listening: connections are refused, and nobody else can take the port.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

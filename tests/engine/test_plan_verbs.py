@@ -67,6 +67,8 @@ def test_validate_reports_counts(cli: CLI) -> None:
     data = json.loads(cli("validate", str(plan), "--json").stdout)
     assert data == {
         "valid": True,
+        "executable": True,
+        "blockers": [],
         "plan": "counted",
         "phases": 1,
         "steps": 1,

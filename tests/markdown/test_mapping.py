@@ -268,7 +268,11 @@ def test_rollback_prose_is_kept_and_rollback_verification_becomes_verify_rollbac
         "Restore the snapshot",
     ]
     assert data["verify_rollback"] == [{"command": "./health.sh"}]
-    assert [u["what"] for u in result.report["unmapped"]] == ["Error rate above 1%"]
+    assert result.report["unmapped"] == []
+    (trigger,) = data["triggers"]
+    assert trigger["description"] == "Error rate above 1%"
+    assert trigger["check"]["failure"] == "value > 0.01"
+    assert trigger["action"] == "rollback" and "needs_binding" in trigger
     assert [s["title"] for s in result.report["rollback_sections"]] == ["Rollback plan"]
 
 

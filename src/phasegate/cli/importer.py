@@ -59,13 +59,29 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
     out = [
         f"imported {report['source']}{where}: plan {report['plan']}: {counts['phases']} phases, "
         f"{counts['steps']} steps, {counts['checks']} checks, "
-        f"{counts['rollback']} rollback actions"
+        f"{counts['rollback']} rollback actions, {counts['triggers']} triggers, "
+        f"{sum(1 for t in report['traffic'] if t.get('applied'))} traffic ramps"
     ]
     for phase in report["phases"]:
         out.append(f"  phase {phase['id']}: {phase['steps']} steps, {phase['gates']} gates")
     for dep in report["dependencies"]:
-        state = "needs" if dep.get("applied") else "not applied (no such phases)"
+        state = (
+            "needs" if dep.get("applied") else f"not applied ({dep.get('why', 'no such phases')})"
+        )
         out.append(f"  line {dep['line']}: {dep['from']} -> {dep['to']}: {state}")
+    for trigger in report["triggers"]:
+        during = f" during {trigger['during']}" if trigger.get("during") else ""
+        condition = f" when {trigger['condition']}" if trigger.get("condition") else ""
+        out.append(
+            f"  line {trigger['line']}: trigger {trigger['name']}{condition} -> "
+            f"{trigger['action']}{during}"
+        )
+    for ramp in report["traffic"]:
+        weights = " → ".join(f"{w}%" for w in ramp["weights"])
+        state = (
+            f"steps in {ramp['phase']}" if ramp.get("applied") else f"not applied ({ramp['why']})"
+        )
+        out.append(f"  line {ramp['line']}: traffic {weights}: {state}")
     if report["variables"]:
         out.append("  variables read from the environment: " + ", ".join(report["variables"]))
     for item in report["ambiguous"]:
@@ -83,5 +99,15 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
     if unmapped:
         out.append(f"  {len(unmapped)} items left as prose for a human, e.g.:")
         out.extend(f"    line {u['line']}: {u['what']}"[:100] for u in unmapped[:5])
-    out.append("  not yet imported: " + ", ".join(report["not_yet"]))
+    binding = report["needs_binding"]
+    if binding:
+        out.append(
+            f"  not executable as written: {len(binding)} to bind "
+            "(`phasegate validate` lists them; the plan marks each `needs_binding`):"
+        )
+        out.extend(f"    line {b['line']}: {b['what']}"[:160] for b in binding[:8])
+        if len(binding) > 8:
+            out.append(f"    … and {len(binding) - 8} more")
+    else:
+        out.append("  executable as written (review it first)")
     return "\n".join(out)

@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from phasegate.cli.common import emit_json, json_option, parse_vars, var_option
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def require_checked_option(what: str) -> Callable[[F], F]:
+    return click.option("--require-checked", is_flag=True, help=what)
 
 
 @click.command()
 @click.argument("plan_file", type=click.Path(dir_okay=False))
 @var_option
 @json_option
-def validate(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
+@require_checked_option(
+    "Every unchecked manual check is a problem (`run --require-checked` would fail it)."
+)
+def validate(
+    plan_file: str, variables: tuple[str, ...], as_json: bool, require_checked: bool
+) -> None:
     """Check PLAN_FILE: syntax, schema, ids, dependency cycles, variables, expressions.
 
     Exit 0 when valid (warnings are printed), 2 with every problem located by file:line:col.
+    A valid plan that still has `needs_binding` entries (what an imported document did not
+    say) is listed as not executable as written, and exits 2 too.
+    With --require-checked, every unchecked manual check is a problem too.
     """
     from phasegate.errors import PlanError
+    from phasegate.plan.blockers import blockers
     from phasegate.plan.loader import load_plan
     from phasegate.plan.variables import VariableError, resolve
 
@@ -29,6 +45,8 @@ def validate(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
             emit_json({"valid": False, "problems": [p.as_dict() for p in exc.problems]})
             raise click.exceptions.Exit(2) from None
         raise
+    if require_checked:
+        _refuse_unchecked(loaded, as_json)
     warnings = [w.as_dict() for w in loaded.warnings]
     try:
         resolve(loaded.plan, parse_vars(variables), _dummy_builtins(), allow_unset_env=True)
@@ -49,10 +67,13 @@ def validate(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
     plan = loaded.plan
     steps = sum(len(p.steps) for p in plan.phases)
     gates = sum(len(p.gates) for p in plan.phases)
+    unbound = blockers(loaded)
     if as_json:
         emit_json(
             {
                 "valid": True,
+                "executable": not unbound,
+                "blockers": [b.as_dict() for b in unbound],
                 "plan": plan.name,
                 "phases": len(plan.phases),
                 "steps": steps,
@@ -61,6 +82,8 @@ def validate(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
                 "warnings": warnings,
             }
         )
+        if unbound:
+            raise click.exceptions.Exit(2)
         return
     for warning in loaded.warnings:
         click.echo(click.style("warning: ", fg="yellow") + warning.render(), err=True)
@@ -68,6 +91,41 @@ def validate(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
         f"{plan_file}: valid — plan {plan.name}: {len(plan.phases)} phases, "
         f"{steps} steps, {gates} gates, {len(plan.triggers)} triggers"
     )
+    if unbound:
+        click.echo(
+            click.style("not executable as written", fg="red")
+            + f": {len(unbound)} thing{'s' if len(unbound) != 1 else ''} to bind first:",
+            err=True,
+        )
+        for blocker in unbound:
+            click.echo("  " + blocker.render(plan_file), err=True)
+        raise click.exceptions.Exit(2)
+
+
+def _refuse_unchecked(loaded: Any, as_json: bool) -> None:
+    import dataclasses
+
+    from phasegate.errors import PlanError
+    from phasegate.plan.preview import unchecked_manual_checks
+
+    problems = [
+        loaded.smap.problem(
+            found["path"],
+            f"manual check {found['name']!r} ({found['key']}) is not checked",
+            hint="tick it in the document ([x]) or set `checked: true` once it is confirmed; "
+            "`run --require-checked` fails this gate",
+        )
+        for found in unchecked_manual_checks(loaded.plan)
+    ]
+    if loaded.source_sha256 is not None:
+        # Imported from Markdown: the positions are in the imported YAML, not the document.
+        problems = [dataclasses.replace(p, line=None, column=None) for p in problems]
+    if not problems:
+        return
+    if as_json:
+        emit_json({"valid": False, "problems": [p.as_dict() for p in problems]})
+        raise click.exceptions.Exit(2)
+    raise PlanError(problems)
 
 
 def _dummy_builtins() -> dict[str, str]:
@@ -80,13 +138,16 @@ def _dummy_builtins() -> dict[str, str]:
 @click.argument("plan_file", type=click.Path(dir_okay=False))
 @var_option
 @json_option
-def plan_cmd(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
+@require_checked_option("Mark the unchecked manual checks that `run --require-checked` would fail.")
+def plan_cmd(
+    plan_file: str, variables: tuple[str, ...], as_json: bool, require_checked: bool
+) -> None:
     """Preview what `phasegate run PLAN_FILE` would do, in order, without running anything."""
     from phasegate.plan.loader import load_plan
     from phasegate.plan.preview import preview
 
     loaded = load_plan(plan_file)
-    data = preview(loaded, parse_vars(variables))
+    data = preview(loaded, parse_vars(variables), require_checked=require_checked)
     if as_json:
         emit_json(data)
         return
@@ -114,7 +175,12 @@ def _print_preview(data: dict[str, Any]) -> None:
             if step.get("undo"):
                 click.echo(f"       undo: {step['undo']}")
         for gate in phase["gates"]:
-            click.echo(f"  gate {gate['id']}: {gate['description']} — {gate['expectation']}")
+            mark = (
+                "  [unchecked: fails under --require-checked]"
+                if gate.get("fails_unchecked")
+                else ""
+            )
+            click.echo(f"  gate {gate['id']}: {gate['description']} — {gate['expectation']}{mark}")
         for action in phase["rollback"]:
             click.echo(f"  rollback: {action}")
     if data["triggers"]:

@@ -16,6 +16,7 @@ def _options(
     quiet: bool,
     no_output: bool,
     idempotency_key: str | None = None,
+    require_checked: bool = False,
 ) -> object:
     from phasegate.engine.session import RunOptions
 
@@ -25,6 +26,7 @@ def _options(
         quiet=quiet,
         show_output=not no_output,
         idempotency_key=idempotency_key,
+        require_checked=require_checked,
     )
 
 
@@ -72,6 +74,12 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
     default=None,
     help="The same key returns the existing run instead of starting another.",
 )
+@click.option(
+    "--require-checked",
+    is_flag=True,
+    help="An unchecked manual check ([ ] in Markdown) fails its gate instead of pausing for "
+    "approval; recorded with the run, so resume keeps it.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -81,6 +89,7 @@ def run(
     quiet: bool,
     no_output: bool,
     idempotency_key: str | None,
+    require_checked: bool,
 ) -> None:
     """Execute PLAN_FILE: phases in dependency order, gates verified, automatic rollback.
 
@@ -91,7 +100,7 @@ def run(
     from phasegate.plan.loader import load_plan
 
     loaded = load_plan(plan_file)
-    options = _options(variables, max_parallel, quiet, no_output, idempotency_key)
+    options = _options(variables, max_parallel, quiet, no_output, idempotency_key, require_checked)
     assert isinstance(options, RunOptions)
     store = open_store(ctx)
     run_id, status, created = start(store, loaded, options)

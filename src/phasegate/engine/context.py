@@ -41,6 +41,7 @@ class RunContext:
     executor: Executor
     console: Console
     max_parallel: int | None = None
+    require_checked: bool = False
     base_env: dict[str, str] = field(default_factory=dict)
 
     _outputs_ready: bool = False

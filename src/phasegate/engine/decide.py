@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phasegate.engine.state import ITEM_DONE, RunState
+from phasegate.engine.traffic import BASELINE_KEY
 from phasegate.plan.model import Phase, Plan, gate_ids, step_ids
 
 
@@ -165,14 +166,15 @@ def _decide_rollback(plan: Plan, state: RunState, inflight: Collection[str]) -> 
     failed = [
         k
         for k, i in state.items.items()
-        if (k.startswith(("undo:", "rollback:", "verify:"))) and i.status in ("failed", "error")
+        if (k.startswith(("undo:", "rollback:", "verify:", "traffic:")))
+        and i.status in ("failed", "error")
     ]
     status = "rollback_failed" if failed else "rolled_back"
     return [Command("finish_rollback", data=(("status", status),))]
 
 
 def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
-    """Everything to unwind, newest first.
+    """Everything to unwind, newest first, after traffic is back on the baseline.
 
     Phases are unwound in reverse order of completion (a phase still running or failed counts
     as the newest); within a phase, the undo of each completed step, newest first, then the
@@ -182,6 +184,13 @@ def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
     started.sort(key=lambda p: (p.end_seq is None, p.end_seq or 0, p.start_seq or 0), reverse=True)
     position = {key: i for i, key in enumerate(state.completed)}
     order: list[dict[str, Any]] = []
+    traffic = plan.traffic
+    weights = state.traffic.get("weights")
+    if traffic is not None and weights and weights != traffic.baseline_weights():
+        # Traffic first: users stop reaching the new version before anything is undone.
+        order.append(
+            {"key": BASELINE_KEY, "kind": "traffic", "phase": None, "name": "traffic to baseline"}
+        )
     for phase_state in started:
         phase = plan.phase(phase_state.id)
         ids = step_ids(phase)

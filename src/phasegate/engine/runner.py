@@ -12,7 +12,7 @@ import signal
 import time
 from typing import Any
 
-from phasegate.engine import work
+from phasegate.engine import traffic, work
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import Command, decide
 from phasegate.engine.state import RunState
@@ -70,10 +70,13 @@ class Runner:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
-        if self.state.mode == "forward" and self.state.status == "running":
-            self.triggers = TriggerWatch(self)
-            self.triggers.start()
         try:
+            if not await traffic.restore(self):
+                self._pause_for_traffic()
+                return self.state.status
+            if self.state.mode == "forward" and self.state.status == "running":
+                self.triggers = TriggerWatch(self)
+                self.triggers.start()
             await self._loop()
             self.writer.flush()
         finally:
@@ -86,6 +89,15 @@ class Runner:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
         return self.state.status
+
+    def _pause_for_traffic(self) -> None:
+        message = (
+            "the router could not restore the journal's last weights; fix the router, then "
+            "`phasegate resume` (or `phasegate rollback`)"
+        )
+        self.journal("run.paused", {"reason": "traffic", "items": [], "message": message})
+        self.writer.flush()
+        self.ctx.console.note(f"⏸ paused: {message}", "cyan")
 
     def _on_signal(self, sig: int) -> None:
         self._interrupted = sig

@@ -22,9 +22,11 @@ from typing import TextIO
 from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
 from phasegate.engine.runner import Runner
+from phasegate.engine.traffic import BASELINE_KEY
 from phasegate.errors import PhasegateError, StoreError, UsageError
 from phasegate.executors.base import Executor
 from phasegate.masking import PLAN_MASK, Masker
+from phasegate.plan.blockers import refuse_unbound
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
 from phasegate.plan.variables import VariableError, Variables, resolve
@@ -38,6 +40,8 @@ class RunOptions:
     overrides: dict[str, str] = field(default_factory=dict)
     idempotency_key: str | None = None
     max_parallel: int | None = None
+    # An unchecked manual check fails its gate instead of pausing for approval.
+    require_checked: bool = False
     quiet: bool = False
     show_output: bool = True
     executor: Executor | None = None
@@ -93,6 +97,7 @@ def _context(
         executor=executor,
         console=console,
         max_parallel=options.max_parallel,
+        require_checked=options.require_checked,
     )
 
 
@@ -105,6 +110,7 @@ def _with_parallel(loaded: LoadedPlan, max_parallel: int | None) -> LoadedPlan:
 
 def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, str, bool]:
     """Create and drive a run. Returns (run id, final status, created)."""
+    refuse_unbound(loaded)
     run_id = new_run_id()
     builtins = _builtins(loaded, store, run_id)
     variables = _variables(loaded, options.overrides, builtins)
@@ -129,6 +135,7 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
             "source_sha256": loaded.sha256,
             "markdown_sha256": loaded.source_sha256,
             "max_parallel": options.max_parallel,
+            "require_checked": options.require_checked,
         },
         phases=[p.id for p in loaded.plan.phases],
         needs={p.id: p.needs for p in loaded.plan.phases if p.needs},
@@ -237,6 +244,9 @@ def attach(store: SqliteStore, record: RunRecord, options: RunOptions) -> tuple[
     builtins = _builtins(loaded, store, record.id)
     variables = _variables(loaded, overrides, builtins)
     max_parallel = options.max_parallel or record.options.get("max_parallel")
+    # A run keeps the strictness it started with: resuming never turns it off.
+    if record.options.get("require_checked"):
+        options = dataclasses.replace(options, require_checked=True)
     ctx = _context(_with_parallel(loaded, max_parallel), store, record.id, variables, options)
     owner = Owner.me()
     lock = loaded.plan.lock_name
@@ -266,9 +276,10 @@ def mark_unknown(runner: Runner) -> list[str]:
     for key, item in list(state.items.items()):
         if item.status != "running":
             continue
-        idempotent = False
+        idempotent = key == BASELINE_KEY  # setting weights again is harmless
         if key in targets.steps:
-            idempotent = targets.steps[key].step.idempotent
+            step = targets.steps[key].step
+            idempotent = step.idempotent or step.set_weight is not None
         elif key in targets.undos:
             idempotent = targets.undos[key][0].idempotent
         runner.journal("item.unknown", {"key": key, "idempotent": idempotent}, durable=True)

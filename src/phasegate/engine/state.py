@@ -31,7 +31,7 @@ ITEM_DONE = ("succeeded", "failed", "skipped", "passed", "warned", "error")
 @dataclass
 class Item:
     key: str
-    kind: str  # step | gate | undo | rollback | verify
+    kind: str  # step | gate | undo | rollback | verify | traffic
     phase: str | None
     name: str
     status: str = "pending"
@@ -71,6 +71,8 @@ class RunState:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # items whose outcome a crash hid
+    # The weights the router last confirmed, and every change: {"weights", "history"}.
+    traffic: dict[str, Any] = field(default_factory=dict)
     # The phase DAG as run.created recorded it, and what it implies now: kept up to date here
     # so that deciding the next step costs the same for a 5-phase and a 5,000-phase plan.
     order: dict[str, int] = field(default_factory=dict)
@@ -308,6 +310,18 @@ def _trigger(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     return set()
 
 
+def _traffic_changed(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "rolling_back")
+    applied = d.get("applied") or d.get("weights")
+    if not isinstance(applied, dict):
+        raise _refuse(s, et, "a traffic change names the weights applied")
+    s.traffic["weights"] = dict(applied)
+    s.traffic.setdefault("history", []).append(
+        {"at": ts, "weights": dict(applied), "by": d.get("by"), "reason": d.get("reason")}
+    )
+    return set()
+
+
 def _approval(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     if s.terminal:
         raise _refuse(s, et, "the run has finished")
@@ -437,6 +451,7 @@ _HANDLERS = {
     "trigger.state": _trigger,
     "trigger.tripped": _trigger,
     "approval.granted": _approval,
+    "traffic.changed": _traffic_changed,
     "rollback.started": _rollback_started,
     "rollback.finished": _rollback_finished,
     "warning": _warning,

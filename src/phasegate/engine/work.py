@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from phasegate.checks.manual import ManualCheck
 from phasegate.engine.actions import ActionResult, describe_command, run_action
 from phasegate.engine.gates import evaluate_gate, gate_record
+from phasegate.engine.traffic import BASELINE_KEY, set_weight_step, to_baseline
 from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
 
@@ -38,6 +39,9 @@ async def run_step(runner: Runner, key: str) -> None:
             return
     item = runner.state.items.get(key)
     attempt = item.attempt if item is not None else 0
+    if step.set_weight is not None:
+        await set_weight_step(runner, key, base, attempt)
+        return
     while True:
         attempt += 1
         result = await start_command(runner, key, base, step, attempt, "step")
@@ -72,6 +76,7 @@ async def start_command(
     runner: Runner, key: str, base: dict[str, Any], command: Step | Action, attempt: int, kind: str
 ) -> ActionResult:
     """Journal the start durably, then (and only then) spawn the command."""
+    assert command.run is not None
     runner.journal(
         "item.started",
         {**base, "attempt": attempt, "command": describe_command(command.run)},
@@ -161,6 +166,9 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: dict[str, An
         )
         runner.ctx.console.item("gate", label, "passed", f"approved by {by}")
         return
+    if runner.ctx.require_checked:
+        unchecked_gate(runner, key, base)
+        return
     runner.journal(
         "item.finished",
         {
@@ -178,7 +186,33 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: dict[str, An
     )
 
 
+def unchecked_gate(runner: Runner, key: str, base: dict[str, Any]) -> None:
+    """``--require-checked``: a box left unticked in the plan is a failed gate, not a pause;
+    the run follows ``on_failure`` as for any other failed gate."""
+    label = str(base["name"])
+    phase = runner.ctx.plan.phase(str(base["phase"]))
+    message = (
+        f"manual check {label!r} ({key}) is not checked in the plan, and the run requires "
+        "checked manual checks (--require-checked)"
+    )
+    runner.journal(
+        "item.finished",
+        {
+            **base,
+            "status": "failed",
+            "observed": {"checked": False},
+            "expectation": "checked in the plan (--require-checked)",
+            "message": message,
+            "action": phase.on_failure or runner.ctx.plan.on_failure,
+        },
+    )
+    runner.ctx.console.item("gate", label, "failed", message)
+
+
 async def run_undo(runner: Runner, key: str) -> None:
+    if key == BASELINE_KEY:
+        await to_baseline(runner, key)
+        return
     action, phase_id, name = runner.targets.undo(key)
     base = {
         "key": key,

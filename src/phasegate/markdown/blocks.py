@@ -5,15 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from phasegate.markdown import rules, shell
+from phasegate.markdown import (
+    deps,
+    directives,
+    queries,
+    rules,
+    shell,
+    thresholds,
+    traffic,
+    triggers,
+)
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.expect import ParsedCheck, described_output, parse_expectation
-from phasegate.markdown.parse import Comment, Fence, Item, Paragraph, Section, Table
+from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
 _COMMAND_COL = re.compile(r"\bcommands?\b|\bcmd\b|\bscripts?\b|how to (?:check|verify)|命令", re.I)
 _STEP_COL = re.compile(r"\bsteps?\b|\baction\b|\border\b|^#$|^no\.?$|\btask\b|步骤", re.I)
 _EXPECT_COL = re.compile(r"expect|result|output|pass|success|criteria|response|预期|结果", re.I)
-_TRUE = ("1", "true", "yes", "on", "")
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
 
 
@@ -32,17 +40,46 @@ class BlockMapper:
         return self.phase.id if self.phase else "plan"
 
     def map_blocks(self) -> None:
+        pending: directives.Annotation | None = None  # a `<!-- phasegate: … -->` waiting
         for block in self.section.blocks:
-            if isinstance(block, Paragraph):
-                self._paragraph(block)
-            elif isinstance(block, Fence):
-                self._fence(block)
-            elif isinstance(block, Item):
-                self._item(block)
-            elif isinstance(block, Table):
-                self._table(block)
-            elif isinstance(block, Comment):
+            if isinstance(block, Comment):
                 self.draft.note("annotations", line=block.line, text=rules.one_line(block.text))
+                found = directives.read_comment(block.text, self.draft.source, block.line)
+                if found is not None:
+                    directives.apply_to_phase(self.draft, self.phase, found, block.line)
+                    pending = found.block_only().merged(pending) if found.for_block else pending
+            elif pending is not None:
+                self._directed(block, pending)
+                pending = None
+            else:
+                self._block(block)
+
+    def _block(self, block: Block) -> None:
+        if isinstance(block, Paragraph):
+            self._paragraph(block)
+        elif isinstance(block, Fence):
+            self._fence(block)
+        elif isinstance(block, Item):
+            self._item(block)
+        elif isinstance(block, Table):
+            deps.Collector(self.draft).table(block.header, block.rows, block.line)
+            self._table(block)
+
+    def _directed(self, block: Block, note: directives.Annotation) -> None:
+        """The block after a directive, read as the directive says."""
+        if note.skip:
+            self.draft.note("data", line=block.line, lang="", why="skipped by directive")
+        elif isinstance(block, Fence):
+            self._fence(block, note)
+        else:
+            saved = (self.verify, self.checklist, self.rollback)
+            self.verify = (note.check or self.verify) and not note.step
+            self.checklist = (note.check or self.checklist) and not note.step
+            self.rollback = note.rollback or self.rollback
+            try:
+                self._block(block)
+            finally:
+                self.verify, self.checklist, self.rollback = saved
 
     # -- destinations -------------------------------------------------------------------
 
@@ -62,7 +99,7 @@ class BlockMapper:
         )
 
     def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
-        kind = next(k for k in ("command", "file", "http", "manual") if k in data)
+        kind = next(k for k in ("command", "file", "http", "manual", "sql", "metric") if k in data)
         if self.rollback or self.phase is None:  # verifies that a rollback restored things
             self.draft.verify_rollback.append(Entry(data, line))
             where = "verify_rollback"
@@ -77,8 +114,10 @@ class BlockMapper:
 
     def _paragraph(self, block: Paragraph) -> None:
         self.lead = block.text
-        for chain in rules.dependency_chains(block.text):
-            self.draft.chains.append((chain, block.line))
+        if not self.rollback:
+            traffic.sequence(self.draft, self.phase, block.text, block.line)
+        deps.Collector(self.draft).text(block.text, block.line, self.phase, self.section.title)
+        self._rollback_time(block)
         if self.phase is not None and self.phase.line == self.section.line:
             for key, value in rules.metadata_lines(block.text):
                 slug = re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
@@ -87,27 +126,32 @@ class BlockMapper:
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
 
-    def _fence(self, block: Fence) -> None:
-        attrs = block.attrs
-        if any(attrs.get(flag, "false").lower() in _TRUE for flag in ("skip", "ignore")):
+    def _fence(self, block: Fence, note: directives.Annotation | None = None) -> None:
+        attrs = directives.from_fence_attrs(block.attrs).merged(note)
+        if attrs.skip:
             self.draft.note("data", line=block.line, lang=block.lang, why="marked skip")
             return
+        if block.lang == "mermaid":
+            deps.Collector(self.draft).mermaid(block.text, block.line)
         if not shell.is_shell_fence(block.lang, block.text):
-            self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
+            if not self._query_fence(block, attrs):
+                self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
             return
         script = shell.strip_prompts(block.text, block.lang)
-        if attrs.get("name"):  # an author-named fence is one step
-            chunks = [shell.Chunk(attrs["name"], script, 0)] if script.strip() else []
+        if attrs.name:  # an author-named fence is one step
+            chunks = [shell.Chunk(attrs.name, script, 0)] if script.strip() else []
         else:
             chunks = shell.split_commands(script)
-        as_check = "check" in attrs or self.verify or rules.is_verify_text(block.context)
+        as_check = attrs.check or self.verify or rules.is_verify_text(block.context)
         if self.rollback:  # only a verify heading makes rollback code a check
-            as_check = "check" in attrs or self.verify
+            as_check = attrs.check or self.verify
+        rollback = self.rollback or attrs.rollback
+        as_check = as_check and not attrs.step
         for chunk in chunks:
             line = block.line + 1 + chunk.offset
             expected = shell.expected_comment(chunk.text)
-            named_check = bool(chunk.name and rules.is_verify_text(chunk.name))
-            if (self.rollback or self.phase is None) and not as_check:
+            named_check = bool(chunk.name and rules.is_verify_text(chunk.name)) and not attrs.step
+            if (rollback or self.phase is None) and not as_check:
                 self._add_action(chunk.text, chunk.name, line)
             elif as_check or named_check:
                 self._fence_check(chunk, attrs, expected, line)
@@ -120,21 +164,20 @@ class BlockMapper:
                 step: dict[str, Any] = {"run": chunk.text}
                 if chunk.name:
                     step = {"name": chunk.name, **step}
-                if attrs.get("undo"):
-                    step["undo"] = attrs["undo"]
+                if attrs.undo:
+                    step["undo"] = attrs.undo
                 self._add_step(step, line)
 
     def _fence_check(
         self,
         chunk: shell.Chunk,
-        attrs: dict[str, str],
+        attrs: directives.Annotation,
         expected: tuple[str, bool] | None,
         line: int,
     ) -> None:
-        exit_code = attrs.get("expect.exit")
-        if exit_code is not None and exit_code.lstrip("-").isdigit():
-            expect = {"exit": int(exit_code)}
-            parsed = ParsedCheck({"command": chunk.text, "expect": expect}, "fence attribute")
+        if attrs.expect:
+            expect = dict(attrs.expect)
+            parsed = ParsedCheck({"command": chunk.text, "expect": expect}, "author annotation")
         elif expected is not None and expected[1]:
             parsed = parse_expectation(chunk.text, expected[0])
         elif expected is not None:
@@ -146,15 +189,21 @@ class BlockMapper:
 
     def _item(self, block: Item) -> None:
         text = rules.one_line(block.text)
-        for chain in rules.dependency_chains(block.text):
-            self.draft.chains.append((chain, block.line))
+        deps.Collector(self.draft).text(block.text, block.line, self.phase, self.section.title)
         command = next((c for c in block.code if _is_command(c)), None)
+        # A task box is a gate whatever it says; other items may state a trigger or a ramp.
+        if block.checked is None and command is None and self._trigger(block.text, block.line):
+            return
+        if (
+            block.checked is None
+            and not self.rollback
+            and traffic.sequence(self.draft, self.phase, block.text, block.line)
+        ):
+            return
         if self.rollback:
             if command is not None:
                 self._add_action(command, text, block.line)
-            elif rules.is_trigger_text(self.section.title):  # triggers: not imported yet
-                self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
-            else:  # a manual rollback task: kept in the plan for the operator
+            else:  # a manual rollback task or decision: kept in the plan for the operator
                 target = self.phase.metadata if self.phase else self.draft.metadata
                 target.setdefault("rollback_checklist", []).append(text)
                 self.draft.note("rollback_checklist", phase=self.where, line=block.line, what=text)
@@ -176,9 +225,131 @@ class BlockMapper:
         else:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
 
+    def _query_fence(self, block: Fence, attrs: directives.Annotation) -> bool:
+        """A ``sql`` / ``promql`` fence that verifies something: a check (queries.py)."""
+        lang = block.lang.lower()
+        if lang not in ("sql", "postgresql", "mysql", "sqlite", "promql") or self.phase is None:
+            return False
+        context = f"{block.context}\n{rules.last_line(self.lead)}"
+        if not (attrs.check or self.verify or rules.is_verify_text(context)):
+            return False
+        if lang == "promql":
+            check = queries.promql_check(self.draft, block.text, context)
+            if check is None:
+                return False
+            how = f"metric {check['success']}"
+        else:
+            check = queries.sql_check(self.draft, block.text, context)
+            how = "no rows" if check.get("expect") == {"empty": True} else "query runs"
+        if attrs.name:
+            check = {"name": attrs.name, **check}
+        self._add_check(check, block.line, how, ambiguous=False)
+        return True
+
+    # -- triggers, traffic, rollback budgets (triggers.py, traffic.py) ------------------
+
+    def _rollback_time(self, block: Paragraph) -> None:
+        """``**Rollback Time from this stage**: <1 minute``: the phase's rollback budget (the
+        plan's, outside a phase)."""
+        for key, value in rules.metadata_lines(block.text):
+            seconds = thresholds.duration(value)
+            if not rules.ROLLBACK_TIME.search(key) or seconds is None:
+                continue
+            named = self.phase is not None and self.phase.named
+            if named and self.phase is not None and self.phase.rollback_budget is None:
+                self.phase.rollback_budget = seconds
+            elif not named and self.draft.rollback_budget is None:
+                self.draft.rollback_budget = seconds
+            else:
+                continue
+            where = self.phase.id if named and self.phase else "plan"
+            self.draft.note("budgets", line=block.line, where=where, seconds=seconds)
+
+    def _budget_table(self, block: Table) -> bool:
+        """ "Stage | Rollback Time" rows: each named phase's rollback budget."""
+        column = next(
+            (i for i, h in enumerate(block.header) if rules.ROLLBACK_TIME.search(h)), None
+        )
+        if column is None:
+            return False
+        label = 0 if column != 0 else 1
+        found = False
+        for offset, row in enumerate(block.rows):
+            seconds = thresholds.duration(row[column]) if column < len(row) else None
+            if seconds is not None and label < len(row) and thresholds.plain(row[label]):
+                self.draft.budgets.append(
+                    (thresholds.plain(row[label]), seconds, block.line + 2 + offset)
+                )
+                found = True
+        return found
+
+    def _context(self) -> str:
+        return f"{self.section.title}\n{rules.last_line(self.lead)}"
+
+    def _trigger(self, text: str, line: int) -> bool:
+        """A rollback criterion or alert threshold in a list: a background trigger."""
+        context = self._context()
+        if rules.is_checklist_text(context) and not self.rollback:
+            return False
+        stated = rules.is_trigger_text(context)
+        if not stated and not (self.rollback and thresholds.parse(text) is not None):
+            return False
+        action = triggers.action_for(context)
+        if action is None:  # a human decides: not a trigger
+            return False
+        maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+        return maker.from_text(text, line, action, rules.last_line(self.lead))
+
+    def _scoped(self) -> bool:
+        return self.phase is not None and self.phase.named
+
+    def _special_table(self, block: Table) -> bool:
+        context = self._context()
+        if self._budget_table(block):
+            return True
+        if not self.rollback and traffic.table(
+            self.draft, self.phase, block.header, block.rows, block.line, context
+        ):
+            return True
+        columns = triggers.threshold_columns(block.header)
+        if columns is None or not (
+            rules.is_trigger_text(context)
+            or self.rollback
+            or any(triggers.STATED_LIMIT.search(block.header[i]) for i in columns[1])
+        ):
+            return False
+        if triggers.action_for(context) is None:
+            return False
+        metric, limits = columns
+        maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+        made = 0
+        for offset, row in enumerate(block.rows):
+            line = block.line + 2 + offset
+            name = row[metric] if metric < len(row) else ""
+            if not thresholds.plain(name):
+                continue
+            row_made = 0
+            for column in limits:
+                cell = row[column] if column < len(row) else ""
+                action = triggers.column_action(block.header[column], context)
+                if action is not None and maker.from_row(
+                    name, cell, block.header[column], line, action
+                ):
+                    row_made += 1
+            if row_made == 0 and rules.is_trigger_text(context):
+                cells = " ".join(row[c] for c in limits if c < len(row))
+                action = triggers.action_for(context)
+                assert action is not None
+                maker.from_text(f"{name}: {cells}".strip(": "), line, action)
+                row_made = 1
+            made += row_made
+        return made > 0
+
     def _table(self, block: Table) -> None:
         header = [h.lower() for h in block.header]
         cmd = next((i for i, h in enumerate(header) if _COMMAND_COL.search(h)), None)
+        if cmd is None and self._special_table(block):
+            return
         if cmd is None:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what="table")
             return

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phasegate.plan.model import slugify
+
+if TYPE_CHECKING:
+    from phasegate.markdown.deps import Edge
+    from phasegate.markdown.traffic import Ramp
 
 _PREFIX = re.compile(
     r"^[\W_]*(?:(?:phase|stage|step|day|week|wave|task|milestone|sprint|round|part)\s*"
@@ -49,6 +53,7 @@ class PhaseDraft:
     rollback: list[Entry] = field(default_factory=list)
     owner: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    rollback_budget: float | None = None  # "Rollback Time from this stage: <1 minute"
 
     def keep(self) -> bool:
         return self.named or bool(self.steps or self.gates or self.rollback)
@@ -76,8 +81,20 @@ class Draft:
             "unmapped": [],
             "unmapped_sections": [],
             "ambiguous": [],
+            "triggers": [],
+            "traffic": [],
+            "needs_binding": [],
         }
     )
+    edges: list[Edge] = field(default_factory=list)  # stated dependencies, see deps.py
+    triggers: list[Entry] = field(default_factory=list)  # see triggers.py
+    trigger_names: set[str] = field(default_factory=set)
+    vars: dict[str, Any] = field(default_factory=dict)  # variables imported entries use
+    health_url: str | None = None  # a health endpoint the document names
+    ramps: list[Ramp] = field(default_factory=list)  # stated traffic ramps, see traffic.py
+    traffic: Entry | None = None
+    rollback_budget: float | None = None  # "Rollback Time: <5 Minutes Guaranteed"
+    budgets: list[tuple[str, float, int]] = field(default_factory=list)  # (row label, s, line)
 
     def new_phase(self, title: str, line: int, named: bool) -> PhaseDraft:
         taken = {p.id for p in self.phases}
@@ -105,7 +122,7 @@ class Draft:
         return phase
 
     def note(self, report_list: str, /, **entry: Any) -> None:
-        self.report[report_list].append(entry)
+        self.report.setdefault(report_list, []).append(entry)
 
     def report_dependency(self, entry: dict[str, Any]) -> None:
         self.report["dependencies"].append(entry)

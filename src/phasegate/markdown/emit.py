@@ -13,7 +13,8 @@ from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.plan.model import slugify
 
-_COMMAND_KEYS = ("run", "command", "file", "http", "undo")
+_COMMAND_KEYS = ("run", "command", "file", "http", "undo", "sql", "metric")
+_BUILT_KEYS = ("database", "provider")  # written by the importer itself, not document prose
 
 
 @dataclass
@@ -100,6 +101,8 @@ def _entry(entry: Entry, refs: set[str]) -> dict[str, Any]:
             local = shell_locals(value) if key in ("run", "command") else set()
             refs.update(set(references(value)) - local)
             out[key] = value
+        elif key in _BUILT_KEYS:
+            out[key] = value
         else:
             out[key] = _escape_prose(value)
     return out
@@ -121,17 +124,38 @@ def emit(draft: Draft) -> tuple[dict[str, Any], str]:
         head["description"] = _escape_prose(draft.title)
     rendered = [_phase_text(phase, refs, draft.source) for phase in phases]
     verify = [_item(e, refs, draft.source, 2) for e in draft.verify_rollback]
-    wanted = sorted(refs - set(BUILTINS))
-    if wanted:  # the shell would expand an unset variable to "": keep that, but say so
-        head["vars"] = {n: {"env": n, "default": ""} for n in wanted}
+    wanted = sorted(refs - set(BUILTINS) - set(draft.vars))
+    variables: dict[str, Any] = dict(draft.vars)
+    # the shell would expand an unset variable to "": keep that, but say so
+    variables.update({n: {"env": n, "default": ""} for n in wanted})
+    if variables:
+        head["vars"] = variables
+    if draft.rollback_budget is not None:
+        head["budget"] = {"rollback": f"{draft.rollback_budget:g}s"}
     head["metadata"] = _escape_prose({"imported_from": draft.source, **draft.metadata})
     text = f"# imported from {draft.source} by `phasegate import`; review before running\n"
-    text += _dump(head) + "phases:\n" + "".join(t for _, t in rendered)
-    data = {**head, "phases": [d for d, _ in rendered]}
+    text += _dump(head)
+    data = dict(head)
+    if draft.traffic is not None:
+        block = _escape_prose(draft.traffic.data)
+        text += f"# {draft.source}:{draft.traffic.line}\n" + _dump({"traffic": block})
+        data["traffic"] = block
+    if draft.triggers:
+        items = [_trigger(e, draft.source) for e in draft.triggers]
+        text += "triggers:\n" + "".join(t for _, t in items)
+        data["triggers"] = [d for d, _ in items]
+    text += "phases:\n" + "".join(t for _, t in rendered)
+    data["phases"] = [d for d, _ in rendered]
     if verify:
         text += "verify_rollback:\n" + "".join(t for _, t in verify)
         data["verify_rollback"] = [d for d, _ in verify]
     return data, text
+
+
+def _trigger(entry: Entry, source: str) -> tuple[dict[str, Any], str]:
+    """A trigger: prose escaped, its check kept as built (it holds real `${VAR}`s)."""
+    data = {k: v if k == "check" else _escape_prose(v) for k, v in entry.data.items()}
+    return data, f"  # {source}:{entry.line}\n" + _indent(_dump([data]), 2)
 
 
 def _phase_text(phase: PhaseDraft, refs: set[str], source: str) -> tuple[dict[str, Any], str]:
@@ -140,6 +164,8 @@ def _phase_text(phase: PhaseDraft, refs: set[str], source: str) -> tuple[dict[st
         top["needs"] = list(dict.fromkeys(phase.needs))
     if phase.owner:
         top["owner"] = _escape_prose(phase.owner)
+    if phase.rollback_budget is not None:
+        top["rollback_budget"] = f"{phase.rollback_budget:g}s"
     if phase.metadata:
         top["metadata"] = _escape_prose(phase.metadata)
     text = f"  # {source}:{phase.line}\n" + _indent(_dump([top]), 2)
@@ -181,5 +207,5 @@ def build_report(draft: Draft, data: dict[str, Any]) -> dict[str, Any]:
     ]
     report.update(draft.report)
     report["variables"] = sorted(data.get("vars") or {})
-    report["not_yet"] = ["triggers", "traffic steps", "plan `validate/plan/run X.md`"]
+    report["executable"] = not draft.report.get("needs_binding")
     return report

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
 
-from phasegate.markdown import rules
+from phasegate.markdown import deps, directives, rules, traffic, triggers
 from phasegate.markdown.blocks import BlockMapper
 from phasegate.markdown.draft import Draft, PhaseDraft
-from phasegate.markdown.parse import Document, Section
+from phasegate.markdown.parse import Block, Comment, Document, Section, Table
+from phasegate.plan.model import slugify
 
 
 @dataclass
@@ -23,6 +23,7 @@ class _Walk:
     draft: Draft
     title_section: Section | None
     phase_like: set[int] = field(default_factory=set)  # id() of sections holding a phase
+    inner: list[tuple[str, PhaseDraft]] = field(default_factory=list)  # nested headings
 
 
 def map_document(doc: Document, source: str) -> Draft:
@@ -31,12 +32,68 @@ def map_document(doc: Document, source: str) -> Draft:
     title = root.children[0] if len(root.children) == 1 and root.children[0].children else None
     draft.title = _title(doc, root)
     walk = _Walk(draft, title)
+    _carry_phase_directives(root, source)
     for section in root.walk():
         if section.level and rules.is_phase_title(section.title):
             walk.phase_like.add(id(section))
+    draft.health_url = _health_url(root)
     _visit(walk, root, None, rollback=False)
-    _link_dependencies(draft)
+    traffic.finish(draft)
+    _apply_budgets(draft)
+    _link_dependencies(draft, walk.inner)
     return draft
+
+
+def _apply_budgets(draft: Draft) -> None:
+    """ "Stage 1 | <1 minute" rows of a rollback time table -> that phase's rollback budget."""
+    for label, seconds, line in draft.budgets:
+        slug = slugify(label)
+        phase = next(
+            (
+                p
+                for p in draft.phases
+                if slug and (p.id == slug or p.id.startswith(slug + "-") or slug in p.keys)
+            ),
+            None,
+        )
+        if phase is None:
+            if slug in ("all", "overall", "total", "any-stage", "plan", "global"):
+                draft.rollback_budget = draft.rollback_budget or seconds
+                draft.note("budgets", line=line, where="plan", seconds=seconds)
+            else:
+                draft.note("unmapped", line=line, section="rollback time", what=label)
+            continue
+        if phase.rollback_budget is None or phase.rollback_budget > seconds:
+            phase.rollback_budget = seconds
+        draft.note("budgets", line=line, where=phase.id, seconds=seconds)
+
+
+def _health_url(root: Section) -> str | None:
+    """The first health endpoint the document names anywhere, for health-check triggers."""
+    for section in root.walk():
+        for block in section.blocks:
+            text = getattr(block, "text", "")
+            if isinstance(block, Table):
+                text = " ".join(" ".join(row) for row in block.rows)
+            found = triggers.find_health_url(text) if isinstance(text, str) else None
+            if found:
+                return found
+    return None
+
+
+def _carry_phase_directives(root: Section, source: str) -> None:
+    """A ``<!-- phasegate: {phase: …} -->`` just before a heading is about that heading: the
+    parser left it at the end of the previous section, so it moves to the heading's own."""
+    sections = root.walk()
+    for section, following in itertools.pairwise(sections):
+        moved: list[Block] = []
+        while section.blocks and isinstance(section.blocks[-1], Comment):
+            comment = section.blocks[-1]
+            found = directives.read_comment(comment.text, source, comment.line)
+            if found is None or found.for_block:
+                break
+            moved.insert(0, section.blocks.pop())
+        following.blocks[:0] = moved
 
 
 def _title(doc: Document, root: Section) -> str:
@@ -63,6 +120,8 @@ def _visit(walk: _Walk, section: Section, phase: PhaseDraft | None, rollback: bo
             phase = draft.new_phase(section.title, section.line, named=True)
         elif section is not walk.title_section and not _holds_phase(walk, section):
             phase = draft.new_phase(section.title, section.line, named=False)
+    elif phase is not None and section.level > 0 and section.line != phase.line:
+        walk.inner.append((section.title, phase))  # "Task 1.2" under "Phase 1" names it
     if section.blocks:
         target = phase
         if target is None and not is_rollback:
@@ -76,43 +135,16 @@ def _visit(walk: _Walk, section: Section, phase: PhaseDraft | None, rollback: bo
         _visit(walk, child, phase, is_rollback)
 
 
-_MAPPED = ("steps", "checks", "rollback", "rollback_checklist")
+_MAPPED = ("steps", "checks", "rollback", "rollback_checklist", "triggers")
 
 
 def _mapped(draft: Draft) -> int:
-    return sum(len(draft.report[kind]) for kind in _MAPPED)
+    return sum(len(draft.report[kind]) for kind in _MAPPED) + len(draft.ramps)
 
 
-def _link_dependencies(draft: Draft) -> None:
-    """Phases run in document order; stated chains (`a -> b`) add edges between phases."""
-    from phasegate.plan.semantics import find_cycle
-
+def _link_dependencies(draft: Draft, inner: list[tuple[str, PhaseDraft]]) -> None:
+    """Phases run in document order; stated dependencies (deps.py) add edges between them."""
     kept = [p for p in draft.phases if p.keep()]
     for previous, phase in itertools.pairwise(kept):
         phase.needs.append(previous.id)
-    keys: dict[str, PhaseDraft] = {}
-    for phase in kept:
-        for key in phase.keys:
-            keys.setdefault(key, phase)
-    for chain, line in draft.chains:
-        for before, after in itertools.pairwise(chain):
-            a, b = keys.get(before.lower()), keys.get(after.lower())
-            entry: dict[str, Any] = {"from": before, "to": after, "line": line}
-            if a is None or b is None or a is b:
-                # prose like "shift traffic -> wait" is not a dependency: report only what
-                # names a phase or looks like an id
-                if a or b or any(ch in before + after for ch in "-_."):
-                    entry["applied"] = False
-                    draft.report_dependency(entry)
-                continue
-            if a.id not in b.needs:
-                b.needs.append(a.id)
-                edges = {p.id: list(p.needs) for p in kept}
-                if find_cycle(edges):
-                    b.needs.remove(a.id)
-                    entry["applied"] = False
-                    entry["why"] = "contradicts the document order"
-                    draft.report_dependency(entry)
-                    continue
-            entry["applied"] = True
-            draft.report_dependency(entry)
+    deps.link(draft, kept, inner)

@@ -22,6 +22,11 @@ CHECKLIST = re.compile(
     re.I,
 )
 TRIGGER = re.compile(r"trigger|criteria|condition|threshold|when to|decision|触发", re.I)
+ROLLBACK_TIME = re.compile(
+    r"roll[\s-]?back (?:time|duration|budget|sla|window|guarantee)|time to roll[\s-]?back|"
+    r"recovery time|\brto\b",
+    re.I,
+)
 METADATA = re.compile(r"^\s*\*\*([^*\n]{1,40}?):?\*\*:?\s*(.+?)\s*$")
 ARROW_CHAIN = re.compile(r"[A-Za-z0-9][\w.-]*(?:\s*(?:->|→|=>)\s*[A-Za-z0-9][\w.-]*)+")
 ARROW = re.compile(r"\s*(?:->|→|=>)\s*")

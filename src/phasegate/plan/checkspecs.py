@@ -62,6 +62,33 @@ def build_check(
         return None
 
 
+def build_router(raw: Any, path: Path_, smap: SourceMap, problems: list[Problem]) -> Any:
+    """``traffic.router``: like a check, one key names the kind, beside its options."""
+    from phasegate.registry import ROUTERS_GROUP, router_kind
+
+    kinds = set(names(ROUTERS_GROUP))
+    named = [key for key in raw if key in kinds] if isinstance(raw, dict) else []
+    if len(named) != 1:
+        unknown = [k for k in raw if k not in kinds] if isinstance(raw, dict) else []
+        guess = did_you_mean(unknown[0], kinds) if unknown and not named else None
+        problems.append(
+            smap.problem(
+                path,
+                "a router is a mapping with exactly one key naming its kind"
+                + (f" (unknown: {unknown[0]!r})" if unknown and not named else ""),
+                hint=guess
+                or "e.g. `router: {command: ./set-weight.sh}`; kinds: " + ", ".join(sorted(kinds)),
+            )
+        )
+        return None
+    model = router_kind(named[0])
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(exc, raw, path, smap, model))
+        return None
+
+
 def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem]) -> None:
     """Replace, in place, every check mapping of a raw plan with a validated CheckSpec."""
 
@@ -87,6 +114,14 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
                     path = ("triggers", index, "check")
                     trigger["check"] = build_check(raw, path, smap, problems) or _placeholder()
     convert_list(data, "verify_rollback", ())
+    traffic = data.get("traffic")
+    if isinstance(traffic, dict) and "router" in traffic:
+        from phasegate.traffic.base import RouterSpec
+
+        if not isinstance(traffic["router"], RouterSpec):
+            traffic["router"] = build_router(
+                traffic["router"], ("traffic", "router"), smap, problems
+            )
 
 
 def _placeholder() -> CheckSpec:

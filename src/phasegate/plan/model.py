@@ -14,6 +14,7 @@ from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from phasegate.checks.base import CheckSpec
 from phasegate.plan.types import Command, Duration, Identifier, Model
+from phasegate.traffic.base import RouterSpec
 
 OnFailure = Literal["rollback", "pause", "abort"]
 AnyCheck = SerializeAsAny[CheckSpec]
@@ -35,6 +36,9 @@ class VarSpec(Model):
     )
     secret: bool = Field(False, description="mask the value everywhere")
     description: str | None = None
+    needs_binding: str | None = Field(
+        None, description="the run needs this variable's environment variable to be set"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> VarSpec:
@@ -66,10 +70,23 @@ def _action(value: Any) -> Any:
     return value
 
 
+NEEDS_BINDING = (
+    "what the author must supply before this can run (set by `phasegate import` when the "
+    "document does not say); a plan with any `needs_binding` validates but does not run"
+)
+Weight = Annotated[int, Field(ge=0, le=100)]
+
+
 class Step(Model):
     id: Identifier | None = Field(None, description="defaults to a slug of the name")
     name: str | None = None
-    run: Command
+    run: Command | None = Field(None, description="the command (a step has `run` or `set_weight`)")
+    set_weight: Weight | dict[Identifier, Weight] | None = Field(
+        None,
+        description="shift traffic through the plan's router: the canary's percentage, or a "
+        "percentage per backend adding up to 100",
+    )
+    needs_binding: str | None = Field(None, description=NEEDS_BINDING)
     cwd: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
     timeout: Duration | None = None
@@ -85,10 +102,28 @@ class Step(Model):
 
     _normalise_undo = field_validator("undo", mode="before")(_action)
 
+    @model_validator(mode="after")
+    def _one_action(self) -> Step:
+        if self.run is None and self.set_weight is None:
+            raise ValueError(
+                "missing `run`: a step runs a command (`run: ./deploy.sh`, or an argv list) "
+                "or shifts traffic (`set_weight: 25`)"
+            )
+        if self.run is not None and self.set_weight is not None:
+            raise ValueError("a step has exactly one of `run` (a command) or `set_weight`")
+        if self.set_weight is not None and self.undo is not None:
+            raise ValueError(
+                "a `set_weight` step has no `undo`: rollback returns traffic to the baseline"
+            )
+        return self
+
     @property
     def label(self) -> str:
         if self.name:
             return self.name
+        if self.set_weight is not None:
+            return f"set weight {weight_words(self.set_weight)}"
+        assert self.run is not None
         text = self.run if isinstance(self.run, str) else " ".join(self.run)
         first = text.strip().splitlines()[0] if text.strip() else ""
         return first[:60]
@@ -119,8 +154,57 @@ class Phase(Model):
         return value
 
 
+def weight_words(weight: int | dict[str, int]) -> str:
+    if isinstance(weight, int):
+        return f"{weight}%"
+    return ", ".join(f"{name} {value}%" for name, value in weight.items())
+
+
+class Traffic(Model):
+    """How canary steps shift traffic: the router and the backends it weighs."""
+
+    router: SerializeAsAny[RouterSpec] | None = Field(
+        None, description="one key naming the router kind (command, nginx, haproxy) + options"
+    )
+    backends: list[Identifier] = Field(
+        default_factory=lambda: ["stable", "canary"],
+        min_length=2,
+        description="the first is the stable backend; `set_weight: N` gives the others N%",
+    )
+    baseline: dict[Identifier, Weight] | None = Field(
+        None, description="weights rollback returns to (default: the first backend 100%)"
+    )
+    needs_binding: str | None = Field(None, description=NEEDS_BINDING)
+
+    @model_validator(mode="after")
+    def _router_or_binding(self) -> Traffic:
+        if self.router is None and self.needs_binding is None:
+            raise ValueError("give a `router` (or mark the traffic block `needs_binding`)")
+        if len(set(self.backends)) != len(self.backends):
+            raise ValueError("backends must be distinct")
+        return self
+
+    def weights(self, weight: int | dict[str, int]) -> dict[str, int]:
+        """A `set_weight` value as a weight per backend."""
+        if isinstance(weight, dict):
+            return {name: int(weight.get(name, 0)) for name in self.backends}
+        rest = self.backends[1:]
+        share, extra = divmod(weight, len(rest))
+        out = {self.backends[0]: 100 - weight}
+        for index, name in enumerate(rest):
+            out[name] = share + (1 if index < extra else 0)
+        return out
+
+    def baseline_weights(self) -> dict[str, int]:
+        if self.baseline is not None:
+            return self.weights(dict(self.baseline))
+        return self.weights(0)
+
+
 class Trigger(Model):
     name: Identifier
+    description: str | None = None
+    needs_binding: str | None = Field(None, description=NEEDS_BINDING)
     check: AnyCheck
     every: Duration = Field(10.0, description="evaluation interval")
     fail_after: int = Field(1, ge=1, description="consecutive failures that trip the trigger")
@@ -155,6 +239,7 @@ class Plan(Model):
     budget: Budget = Field(default_factory=Budget)
     on_failure: OnFailure = "rollback"
     max_parallel: int = Field(4, ge=1, le=256)
+    traffic: Traffic | None = Field(None, description="the router for `set_weight` steps")
     triggers: list[Trigger] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)
     verify_rollback: list[AnyCheck] = Field(default_factory=list)
@@ -180,7 +265,10 @@ def step_ids(phase: Phase) -> list[str]:
         if step.id:
             ids.append(step.id)
             continue
-        base = slugify(step.name) if step.name else f"step-{index + 1}"
+        if step.name or step.set_weight is not None:
+            base = slugify(step.label)  # "set weight 25%" -> set-weight-25
+        else:
+            base = f"step-{index + 1}"
         candidate, n = base, 1
         while candidate in taken or candidate in explicit:
             n += 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from phasegate.checks.base import CheckSpec
+from phasegate.checks.manual import ManualCheck
 from phasegate.engine.actions import describe_command
 from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.model import Plan, gate_ids, step_ids
@@ -29,7 +31,41 @@ def waves(plan: Plan) -> list[list[str]]:
     return out
 
 
-def preview(loaded: LoadedPlan, overrides: dict[str, str]) -> dict[str, Any]:
+def unchecked_manual_checks(plan: Plan) -> list[dict[str, Any]]:
+    """The manual checks not ticked in the plan: what ``--require-checked`` fails."""
+    found = []
+    for p_index, phase in enumerate(plan.phases):
+        gids = gate_ids(phase.gates)
+        for g_index, (gid, check) in enumerate(zip(gids, phase.gates, strict=True)):
+            if isinstance(check, ManualCheck) and not check.checked:
+                found.append(
+                    {
+                        "key": f"{phase.id}/gate:{gid}",
+                        "name": check.describe(),
+                        "path": ("phases", p_index, "gates", g_index),
+                    }
+                )
+    return found
+
+
+def _gate(gid: str, check: CheckSpec, require_checked: bool) -> dict[str, Any]:
+    gate: dict[str, Any] = {
+        "id": gid,
+        "kind": check.kind,
+        "description": check.describe(),
+        "expectation": check.expectation(),
+        "severity": check.severity,
+    }
+    if isinstance(check, ManualCheck):
+        gate["checked"] = check.checked
+        # Unchecked: pauses for approval, or fails under --require-checked.
+        gate["fails_unchecked"] = require_checked and not check.checked
+    return gate
+
+
+def preview(
+    loaded: LoadedPlan, overrides: dict[str, str], *, require_checked: bool = False
+) -> dict[str, Any]:
     plan = loaded.plan
     builtins = {name: f"<{name}>" for name in BUILTINS}
     variables = resolve(plan, overrides, builtins, allow_unset_env=True)
@@ -41,7 +77,8 @@ def preview(loaded: LoadedPlan, overrides: dict[str, str]) -> dict[str, Any]:
                 {
                     "id": sid,
                     "name": step.label,
-                    "command": describe_command(step.run),
+                    "command": describe_command(step.run) if step.run is not None else step.label,
+                    "set_weight": step.set_weight,
                     "when": step.when,
                     "undo": describe_command(step.undo.run) if step.undo else None,
                     "timeout": step.timeout,
@@ -51,13 +88,7 @@ def preview(loaded: LoadedPlan, overrides: dict[str, str]) -> dict[str, Any]:
                 }
             )
         gates = [
-            {
-                "id": gid,
-                "kind": g.kind,
-                "description": g.describe(),
-                "expectation": g.expectation(),
-                "severity": g.severity,
-            }
+            _gate(gid, g, require_checked)
             for gid, g in zip(gate_ids(phase.gates), phase.gates, strict=True)
         ]
         phases.append(
@@ -92,4 +123,5 @@ def preview(loaded: LoadedPlan, overrides: dict[str, str]) -> dict[str, Any]:
         "on_failure": plan.on_failure,
         "budget": {"duration": plan.budget.duration, "rollback": plan.budget.rollback},
         "max_parallel": plan.max_parallel,
+        "require_checked": require_checked,
     }

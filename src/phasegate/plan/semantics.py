@@ -24,7 +24,59 @@ def validate(
     _variables(plan, data, smap, problems)
     _expressions(plan, smap, problems)
     _shells(plan, smap, problems)
+    _traffic(plan, smap, problems)
     return problems, warnings
+
+
+ROUTER_VARIABLES = ("WEIGHT", "WEIGHTS")
+
+
+def _traffic(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
+    traffic = plan.traffic
+    if traffic is not None and traffic.baseline is not None:
+        _weights(dict(traffic.baseline), traffic.backends, ("traffic", "baseline"), smap, problems)
+    for index, phase in enumerate(plan.phases):
+        for s_index, step in enumerate(phase.steps):
+            if step.set_weight is None:
+                continue
+            path: Path_ = ("phases", index, "steps", s_index, "set_weight")
+            if traffic is None:
+                problems.append(
+                    smap.problem(
+                        path,
+                        "`set_weight` needs a router, and the plan has no `traffic:` block",
+                        hint="add `traffic: {router: {command: ./set-weight.sh}}` at the top level",
+                    )
+                )
+            elif isinstance(step.set_weight, dict):
+                _weights(dict(step.set_weight), traffic.backends, path, smap, problems)
+
+
+def _weights(
+    weights: dict[str, int],
+    backends: list[str],
+    path: Path_,
+    smap: SourceMap,
+    problems: list[Problem],
+) -> None:
+    unknown = [name for name in weights if name not in backends]
+    if unknown:
+        problems.append(
+            smap.problem(
+                (*path, unknown[0]),
+                f"unknown backend {unknown[0]!r}",
+                hint=_guess(unknown[0], set(backends), "backends (traffic.backends)"),
+                key=True,
+            )
+        )
+    elif sum(weights.values()) != 100:
+        problems.append(
+            smap.problem(
+                path,
+                f"weights add up to {sum(weights.values())}%, not 100%",
+                hint="give every backend its share; the shares must add up to 100",
+            )
+        )
 
 
 def _ids(plan: Plan, smap: SourceMap, problems: list[Problem], warnings: list[Problem]) -> None:
@@ -221,7 +273,10 @@ def _variables(plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list
                 walk(child, (*path, index))
         elif isinstance(value, str) and "${" in value:
             local = shell_locals(value) if path and path[-1] in ("run", "command") else set()
+            router = path[:2] == ("traffic", "router")
             for name in references(value):
+                if router and (name in ROUTER_VARIABLES or name.startswith("WEIGHT_")):
+                    continue
                 if name not in defined and name not in local:
                     guess = close_match(name, defined)
                     fix = (

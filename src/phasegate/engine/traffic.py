@@ -1,0 +1,153 @@
+"""Traffic changes: a ``set_weight`` step, the return to the baseline that opens a rollback, and
+the re-application of the last weights when a run is resumed.
+
+Every change the router confirms is journalled (``traffic.changed``: what was asked, what the
+router says it applied, which item asked and why) before the run moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from phasegate.traffic.base import RouterError, Weights, describe_weights
+
+if TYPE_CHECKING:
+    from phasegate.engine.runner import Runner
+
+BASELINE_KEY = "traffic:baseline"
+
+
+async def apply_weights(runner: Runner, weights: Weights, *, by: str, reason: str) -> Weights:
+    """Apply through the plan's router and journal the change; raises RouterError."""
+    traffic = runner.ctx.plan.traffic
+    if traffic is None or traffic.router is None:
+        raise RouterError("the plan has no router (traffic.router)")
+    started = time.monotonic()
+    ctx = runner.ctx.check_context(runner.state)
+    applied = await traffic.router.apply(dict(weights), ctx)
+    runner.journal(
+        "traffic.changed",
+        {
+            "weights": dict(weights),
+            "applied": applied,
+            "by": by,
+            "reason": reason,
+            "duration": round(time.monotonic() - started, 6),
+        },
+        durable=True,
+    )
+    return applied
+
+
+async def set_weight_step(runner: Runner, key: str, base: dict[str, Any], attempt: int) -> None:
+    """A ``set_weight`` step: journal the start, apply, confirm what the router applied."""
+    from phasegate.engine.work import finish_step
+
+    step = runner.targets.step(key).step
+    traffic = runner.ctx.plan.traffic
+    assert step.set_weight is not None and traffic is not None
+    weights = traffic.weights(step.set_weight)
+    label = str(base["name"])
+    while True:
+        attempt += 1
+        runner.journal(
+            "item.started",
+            {**base, "attempt": attempt, "command": f"set weights: {describe_weights(weights)}"},
+            durable=True,
+        )
+        runner.ctx.console.started_item("step", label)
+        started = time.monotonic()
+        try:
+            applied = await asyncio.wait_for(
+                apply_weights(runner, weights, by=key, reason="step"),
+                step.timeout or None,
+            )
+        except (RouterError, TimeoutError) as exc:
+            message = str(exc) or f"the router did not answer in {step.timeout:g}s"
+            record = {**base, "attempt": attempt, "duration": round(time.monotonic() - started, 6)}
+            if attempt <= step.retries:
+                delay = step.backoff * (2 ** (attempt - 1))
+                runner.journal(
+                    "item.finished",
+                    {**record, "status": "retrying", "delay": delay, "message": message},
+                )
+                await asyncio.sleep(delay)
+                continue
+            finish_step(runner, record, "failed", message=message)
+            return
+        duration = time.monotonic() - started
+        message = f"applied {describe_weights(applied)}"
+        if applied != weights:
+            message += f" (asked {describe_weights(weights)})"
+        runner.journal(
+            "item.finished",
+            {
+                **base,
+                "attempt": attempt,
+                "status": "succeeded",
+                "duration": round(duration, 6),
+                "outputs": {"weights": applied},
+                "message": message,
+            },
+        )
+        runner.ctx.console.item("step", label, "succeeded", message, duration=duration)
+        return
+
+
+async def to_baseline(runner: Runner, key: str) -> None:
+    """The first action of a rollback: traffic back to the baseline, before any undo runs."""
+    traffic = runner.ctx.plan.traffic
+    assert traffic is not None
+    weights = traffic.baseline_weights()
+    base = {"key": key, "kind": "traffic", "phase": None, "name": "traffic to baseline"}
+    item = runner.state.items[key]
+    attempt = item.attempt + 1
+    runner.journal(
+        "item.started",
+        {**base, "attempt": attempt, "command": f"set weights: {describe_weights(weights)}"},
+        durable=True,
+    )
+    started = time.monotonic()
+    try:
+        applied = await apply_weights(runner, weights, by=key, reason="rollback")
+    except RouterError as exc:
+        status, message = "failed", str(exc)
+    else:
+        status, message = "succeeded", f"applied {describe_weights(applied)}"
+    duration = time.monotonic() - started
+    runner.journal(
+        "item.finished",
+        {
+            **base,
+            "status": status,
+            "attempt": attempt,
+            "duration": round(duration, 6),
+            "message": message,
+        },
+    )
+    runner.ctx.console.item("undo", "traffic to baseline", status, message, duration=duration)
+
+
+async def restore(runner: Runner) -> bool:
+    """On resume, before anything else: make the journal's last weights live again.
+
+    A crash may have left the router anywhere (a change half made, or made and not journalled);
+    the journal's last confirmed weights are the truth the run continues from. False when the
+    router refused: the caller pauses the run for a human rather than guess.
+    """
+    last = runner.state.traffic.get("weights")
+    if runner.state.status not in ("running", "rolling_back"):
+        return True
+    if not last or runner.ctx.plan.traffic is None or runner.ctx.plan.traffic.router is None:
+        return True
+    try:
+        applied = await apply_weights(runner, dict(last), by="resume", reason="restore")
+    except RouterError as exc:
+        runner.journal(
+            "warning", {"item": "traffic", "message": f"could not restore weights: {exc}"}
+        )
+        return False
+    runner.ctx.console.note(f"traffic restored: {describe_weights(applied)}", "cyan")
+    return True

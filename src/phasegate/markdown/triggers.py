@@ -1,0 +1,240 @@
+"""Rollback criteria and threshold tables -> background triggers.
+
+``Error rate > 1%`` in an "Automatic Rollback Triggers" list becomes a trigger on a ``metric``
+check failing when ``value > 0.01``; ``3 consecutive failed health checks`` becomes an ``http``
+trigger with ``fail_after: 3``; a "Metric | Target | Alert Threshold" table gives one trigger
+per threshold column. A document rarely says where a metric comes from, so such triggers carry
+``needs_binding`` (a plan with any does not run until an author binds it) and are listed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from phasegate.markdown import thresholds
+from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.plan.model import slugify
+
+EVERY = 30.0  # seconds between evaluations of an imported metric trigger
+PROMETHEUS_VAR = "PROMETHEUS_URL"
+HEALTH_VAR = "HEALTH_URL"
+
+_MANUAL = re.compile(r"\bmanual|approval|human|judg(?:e)?ment|discretion|escalat", re.I)
+_ALERT = re.compile(r"\balert|\bwarn|notif|page\b|monitor", re.I)
+_ROLLBACK = re.compile(r"roll[\s-]?back|revert|abort|auto|critical|stop|halt|kill", re.I)
+_METRIC_COL = re.compile(
+    r"metric|condition|indicator|signal|kpi|sli|measure|trigger|check|what|name", re.I
+)
+_LIMIT_COL = re.compile(
+    r"threshold|alert|warn|critical|rollback|abort|trigger|limit|fail|max|min|breach", re.I
+)
+STATED_LIMIT = re.compile(r"threshold|warn|critical|alert|rollback|abort|breach", re.I)
+_TARGET_COL = re.compile(r"target|goal|expected|normal|baseline|slo\b|healthy", re.I)
+# "Gate scripts fail to run", "Unexpected exit codes": what a failing step or gate already
+# means to the engine (on_failure: rollback), not something to watch.
+_COVERED = re.compile(r"\bfail\w*|\berrors?\b|exit codes?|\bmissing\b|\bcrash", re.I)
+_WATCHED = re.compile(
+    r"\brate\b|latency|traffic|users?|customers?|security|incident|complain", re.I
+)
+_URL = re.compile(
+    r"https?://[^\s`'\"<>)\]]+/(?:health|healthz|readyz|livez|status|ping)\b[^\s`'\"<>)\]]*"
+)
+
+
+def action_for(context: str) -> str | None:
+    """rollback | alert for a list or table in this context; None when a human decides."""
+    if _MANUAL.search(context) and not re.search(r"\bauto", context, re.I):
+        return None
+    if _ROLLBACK.search(context):
+        return "rollback"
+    if _ALERT.search(context):
+        return "alert"
+    return "rollback"
+
+
+def find_health_url(text: str) -> str | None:
+    """A health endpoint the document itself names (in a curl line, a table, prose)."""
+    match = _URL.search(text)
+    return match.group(0).rstrip(".,;:") if match else None
+
+
+class TriggerMaker:
+    def __init__(self, draft: Draft, phase: PhaseDraft | None, in_phase: bool) -> None:
+        self.draft = draft
+        self.phase = phase
+        self.in_phase = in_phase  # scoped to the phase (`during`) rather than the whole run
+
+    def from_text(self, text: str, line: int, action: str, lead: str = "") -> bool:
+        """One list item or sentence; True when it became a trigger."""
+        wording = thresholds.plain(text)
+        if not wording:
+            return False
+        found = thresholds.parse(text)
+        count = thresholds.consecutive(text) or thresholds.consecutive(lead)
+        window = thresholds.sustained(text) or thresholds.sustained(lead)
+        if thresholds.is_health(text) and (count or found is None or "fail" in text.lower()):
+            self._health(wording, line, action, count or 1)
+            return True
+        if found is None and _COVERED.search(wording) and not _WATCHED.search(wording):
+            self.draft.note(
+                "covered",
+                line=line,
+                what=wording[:120],
+                why="a failing step or gate already triggers on_failure (rollback)",
+            )
+            return True
+        if found is None or (not found.metric and not lead):
+            self._unbound(wording, line, action)
+            return True
+        self._metric(
+            wording, found.metric or thresholds.plain(lead), found, line, action, count, window
+        )
+        return True
+
+    def from_row(self, metric: str, cell: str, column: str, line: int, action: str) -> bool:
+        """One threshold cell of a table row: ``Error rate`` | ``> 1%``."""
+        found = thresholds.parse(cell)
+        if found is None:
+            return False
+        wording = f"{thresholds.plain(metric)} {found.shown}"
+        count = thresholds.consecutive(cell)
+        window = thresholds.sustained(cell)
+        self._metric(wording, thresholds.plain(metric), found, line, action, count, window, column)
+        return True
+
+    # -- the three shapes -------------------------------------------------------------------
+
+    def _metric(
+        self,
+        wording: str,
+        metric: str,
+        found: thresholds.Threshold,
+        line: int,
+        action: str,
+        count: int | None,
+        window: float | None,
+        column: str = "",
+    ) -> None:
+        query = re.sub(r"[^a-z0-9]+", "_", metric.lower()).strip("_") or "metric"
+        name = self._name(query.replace("_", "-"), action, column)
+        self.draft.vars.setdefault(
+            PROMETHEUS_VAR,
+            {
+                "env": PROMETHEUS_VAR,
+                "default": "http://127.0.0.1:9090",
+                "description": "the Prometheus that imported metric triggers query",
+            },
+        )
+        fail_after = count or (max(1, math.ceil(window / EVERY)) if window else 1)
+        binding = (
+            f'the metric behind "{metric}": replace the query `{query}` with a real one '
+            f"(in {found.unit or 'its own unit'}"
+            + (", relative to a baseline" if found.relative else "")
+            + ") and check the provider"
+        )
+        data: dict[str, Any] = {
+            "name": name,
+            "description": wording,
+            "needs_binding": binding,
+            "check": {
+                "metric": query,
+                "provider": {"prometheus": {"url": "${" + PROMETHEUS_VAR + "}"}},
+                "failure": found.condition(),
+            },
+            "every": f"{EVERY:g}s",
+        }
+        if fail_after > 1:
+            data["fail_after"] = fail_after
+        self._add(data, line, action, threshold=found.condition(), unit=found.unit)
+
+    def _health(self, wording: str, line: int, action: str, count: int) -> None:
+        url = self.draft.health_url
+        data: dict[str, Any] = {
+            "name": self._name("health-check", action, ""),
+            "description": wording,
+        }
+        if url is None:
+            data["needs_binding"] = "the health endpoint to probe (set HEALTH_URL)"
+            self.draft.vars.setdefault(
+                HEALTH_VAR,
+                {"env": HEALTH_VAR, "default": "", "description": "the health endpoint to probe"},
+            )
+            url = "${" + HEALTH_VAR + "}"
+        data["check"] = {"http": url, "expect": {"status": 200}}
+        data["every"] = "10s"
+        if count > 1:
+            data["fail_after"] = count
+        self._add(data, line, action, threshold=f"{count} consecutive failures", unit="")
+
+    def _unbound(self, wording: str, line: int, action: str) -> None:
+        """A condition without a number ("Policy violations detected"): kept as a trigger
+        whose check fails until an author binds it, so forgetting cannot silently pass."""
+        data: dict[str, Any] = {
+            "name": self._name(slugify(wording)[:40].strip("-") or "condition", action, ""),
+            "description": wording,
+            "needs_binding": f'a check that detects "{wording}"',
+            "check": {"expr": "false", "name": f"not bound yet: {wording[:80]}"},
+            "every": f"{EVERY:g}s",
+        }
+        self._add(data, line, action, threshold="", unit="")
+
+    # -- bookkeeping ------------------------------------------------------------------------
+
+    def _name(self, base: str, action: str, column: str) -> str:
+        base = base[:48].strip("-") or "trigger"
+        if base in self.draft.trigger_names and (column or action == "alert"):
+            base = f"{base}-{slugify(column) if column else 'alert'}"[:60]
+        candidate, n = base, 1
+        while candidate in self.draft.trigger_names:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.draft.trigger_names.add(candidate)
+        return candidate
+
+    def _add(self, data: dict[str, Any], line: int, action: str, threshold: str, unit: str) -> None:
+        data["action"] = action
+        if self.in_phase and self.phase is not None:
+            data["during"] = [self.phase.id]
+        self.draft.triggers.append(Entry(data, line))
+        self.draft.note(
+            "triggers",
+            line=line,
+            name=data["name"],
+            action=action,
+            condition=threshold,
+            unit=unit,
+            needs_binding="needs_binding" in data,
+            during=self.phase.id if self.in_phase and self.phase else None,
+        )
+        if "needs_binding" in data:
+            self.draft.note(
+                "needs_binding", line=line, what=f"trigger {data['name']}: {data['needs_binding']}"
+            )
+
+
+def threshold_columns(header: list[str]) -> tuple[int, list[int]] | None:
+    """(metric column, threshold columns) of a "Metric | Target | Alert Threshold" table."""
+    lowered = [h.lower() for h in header]
+    metric = next((i for i, h in enumerate(lowered) if _METRIC_COL.search(h)), None)
+    if metric is None:
+        metric = 0
+    limits = [
+        i
+        for i, h in enumerate(lowered)
+        if i != metric and _LIMIT_COL.search(h) and not _TARGET_COL.search(h)
+    ]
+    return (metric, limits) if limits else None
+
+
+def column_action(column: str, context: str) -> str | None:
+    """A "Warning" column alerts, a "Critical" / "Rollback" one rolls back."""
+    lowered = column.lower()
+    if re.search(r"warn", lowered):
+        return "alert"
+    if re.search(r"critical|rollback|abort|auto", lowered):
+        return "rollback"
+    if re.search(r"alert", lowered):
+        return "alert"
+    return action_for(context)
