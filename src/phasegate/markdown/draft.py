@@ -67,7 +67,6 @@ class Draft:
     plan_rollback: list[Entry] = field(default_factory=list)
     verify_rollback: list[Entry] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
-    chains: list[tuple[list[str], int]] = field(default_factory=list)
     report: dict[str, list[dict[str, Any]]] = field(
         default_factory=lambda: {
             "steps": [],

@@ -48,21 +48,27 @@ def promql_check(draft: Draft, query: str, context: str) -> dict[str, Any] | Non
     found = thresholds.parse(context) or thresholds.parse(_comments(query))
     if found is None:
         return None
+    body = "\n".join(line for line in query.splitlines() if not line.lstrip().startswith("#"))
+    # "should stay below 1%": the stated bound is what passing looks like.
+    return {
+        "metric": body.strip(),
+        "provider": prometheus_provider(draft),
+        "success": found.condition(),
+    }
+
+
+def prometheus_provider(draft: Draft) -> dict[str, Any]:
+    """The provider of every imported metric check and trigger: Prometheus at
+    ``${PROMETHEUS_URL}``, a variable declared once in the plan."""
     draft.vars.setdefault(
         PROMETHEUS_VAR,
         {
             "env": PROMETHEUS_VAR,
             "default": "http://127.0.0.1:9090",
-            "description": "the Prometheus that imported metric checks query",
+            "description": "the Prometheus that imported metric checks and triggers query",
         },
     )
-    body = "\n".join(line for line in query.splitlines() if not line.lstrip().startswith("#"))
-    # "should stay below 1%": the stated bound is what passing looks like.
-    return {
-        "metric": body.strip(),
-        "provider": {"prometheus": {"url": "${" + PROMETHEUS_VAR + "}"}},
-        "success": found.condition(),
-    }
+    return {"prometheus": {"url": "${" + PROMETHEUS_VAR + "}"}}
 
 
 def _comments(query: str) -> str:

@@ -13,12 +13,11 @@ import math
 import re
 from typing import Any
 
-from phasegate.markdown import thresholds
+from phasegate.markdown import queries, thresholds
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.plan.model import slugify
 
 EVERY = 30.0  # seconds between evaluations of an imported metric trigger
-PROMETHEUS_VAR = "PROMETHEUS_URL"
 HEALTH_VAR = "HEALTH_URL"
 
 _MANUAL = re.compile(r"\bmanual|approval|human|judg(?:e)?ment|discretion|escalat", re.I)
@@ -119,14 +118,6 @@ class TriggerMaker:
     ) -> None:
         query = re.sub(r"[^a-z0-9]+", "_", metric.lower()).strip("_") or "metric"
         name = self._name(query.replace("_", "-"), action, column)
-        self.draft.vars.setdefault(
-            PROMETHEUS_VAR,
-            {
-                "env": PROMETHEUS_VAR,
-                "default": "http://127.0.0.1:9090",
-                "description": "the Prometheus that imported metric triggers query",
-            },
-        )
         fail_after = count or (max(1, math.ceil(window / EVERY)) if window else 1)
         binding = (
             f'the metric behind "{metric}": replace the query `{query}` with a real one '
@@ -140,7 +131,7 @@ class TriggerMaker:
             "needs_binding": binding,
             "check": {
                 "metric": query,
-                "provider": {"prometheus": {"url": "${" + PROMETHEUS_VAR + "}"}},
+                "provider": queries.prometheus_provider(self.draft),
                 "failure": found.condition(),
             },
             "every": f"{EVERY:g}s",

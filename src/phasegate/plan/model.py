@@ -14,7 +14,7 @@ from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from phasegate.checks.base import CheckSpec
 from phasegate.plan.types import Command, Duration, Identifier, Model
-from phasegate.traffic.base import RouterSpec
+from phasegate.traffic.base import RouterSpec, describe_weights
 
 OnFailure = Literal["rollback", "pause", "abort"]
 AnyCheck = SerializeAsAny[CheckSpec]
@@ -155,9 +155,7 @@ class Phase(Model):
 
 
 def weight_words(weight: int | dict[str, int]) -> str:
-    if isinstance(weight, int):
-        return f"{weight}%"
-    return ", ".join(f"{name} {value}%" for name, value in weight.items())
+    return f"{weight}%" if isinstance(weight, int) else describe_weights(weight)
 
 
 class Traffic(Model):
