@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Everything the test suite needs on a fresh Debian machine: the Debian packages the tests
+# start for real (nginx, haproxy, Prometheus), uv, and the locked Python environment.
+# Idempotent: packages already on the machine are not installed again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || packages+=(haproxy)
+command -v prometheus >/dev/null 2>&1 || packages+=(prometheus)
+if [ "${#packages[@]}" -gt 0 ]; then
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+    echo "== apt-get install ${packages[*]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${packages[@]}" </dev/null >/dev/null
+fi
+command -v uv >/dev/null 2>&1 || pip install -q uv
+uv sync --locked --all-groups
