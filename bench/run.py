@@ -24,7 +24,8 @@ asserted, and the exit code is 0 whatever they show):
    first ``phasegate import`` subprocess of the largest one (interpreter and imports
    included). Goal: the largest corpus document imports in <= 300 ms.
 
-``--only SECTION`` (repeatable: startup, engine, big, import) runs part of the suite.
+``--only SECTION`` (repeatable: startup, engine, big, import, routers) runs part of the suite;
+``routers`` is the traffic routers' weight-change latency (``routers.py``).
 
 Repetitions are interleaved (each round runs every case once, in an order rotated from round
 to round) so that load from other tenants of a shared machine spreads over all cases instead
@@ -48,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import imports
+import routers
 import workloads
 from measure import (
     BenchError,
@@ -71,7 +73,7 @@ GOAL_VERSION_MS = 150.0
 GOAL_VALIDATE_S = 1.0
 GOAL_RSS_MB = 100.0
 GOAL_IMPORT_MS = 300.0
-SECTIONS = ("startup", "engine", "big", "import")
+SECTIONS = ("startup", "engine", "big", "import", "routers")
 INFO = "(information)"
 
 
@@ -468,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         "engine": ("engine overhead …", suite.engine),
         "big": (f"the {BIG_STEPS}-step plan …", suite.big),
         "import": ("Markdown import …", suite.markdown_import),
+        "routers": ("traffic routers …", functools.partial(routers.section, suite)),
     }
     try:
         for name in SECTIONS:

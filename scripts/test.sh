@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONDONTWRITEBYTECODE=1
-echo "== ruff check"; ruff check src tests bench scripts
-echo "== ruff format"; ruff format --check src tests bench scripts
+echo "== ruff check"; ruff check src tests bench scripts examples
+echo "== ruff format"; ruff format --check src tests bench scripts examples
 echo "== mypy --strict src"; mypy src
 echo "== pytest"; pytest -q "$@"

@@ -202,7 +202,7 @@ def test_traffic_plan_errors_are_located(cli: CLI) -> None:
             "traffic: {router: {command: ./r.sh}}\n"
             "phases:\n  - id: p\n    steps:\n      - {run: 'true', set_weight: 5}\n",
             "plan.yaml:7:",
-            "exactly one of `run`",
+            "a step does one thing",
         ),
         "over 100": (
             "traffic: {router: {command: ./r.sh}}\n"

@@ -235,6 +235,39 @@ def abort(
 @click.command()
 @click.argument("run_ref", metavar="RUN")
 @click.option(
+    "--full",
+    is_flag=True,
+    help="Skip every canary step (set_weight, pause, analysis) and background analysis left, "
+    "and promote now: the plan's `promote` step runs, or all traffic goes to the canary.",
+)
+@_common
+@click.pass_context
+def promote(
+    ctx: click.Context,
+    run_ref: str,
+    full: bool,
+    variables: tuple[str, ...],
+    max_parallel: int | None,
+    quiet: bool,
+    no_output: bool,
+) -> None:
+    """Promote RUN's canary. Without --full: end the current pause or bake (a pause waiting
+    for approval is approved). A run executing in another process is asked; a paused run
+    continues here."""
+    from phasegate.engine import operator, session
+
+    options = _options(variables, max_parallel, quiet, no_output)
+    assert isinstance(options, session.RunOptions)
+    run_id, status = operator.promote(open_store(ctx), run_ref, options, full=full, by=actor())
+    if status is None:
+        click.echo(f"run {run_id}: promote requested; its process continues")
+        return
+    _finish(run_id, status)
+
+
+@click.command()
+@click.argument("run_ref", metavar="RUN")
+@click.option(
     "--check",
     "check",
     default=None,
@@ -243,8 +276,9 @@ def abort(
 )
 @click.pass_context
 def approve(ctx: click.Context, run_ref: str, check: str | None) -> None:
-    """Approve the manual gate(s) RUN is waiting for; then `phasegate resume RUN` continues
-    (a run executing in another process continues by itself)."""
+    """Approve what RUN is waiting for (manual gates, `pause: approve` steps, inconclusive
+    analyses); then `phasegate resume RUN` continues (a run executing in another process
+    continues by itself)."""
     from phasegate.engine import operator
 
     run_id, keys = operator.approve(open_store(ctx), run_ref, check=check, by=actor())

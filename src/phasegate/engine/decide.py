@@ -12,8 +12,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from phasegate.engine.canary import analysis_key
 from phasegate.engine.state import ITEM_DONE, RunState
-from phasegate.engine.traffic import BASELINE_KEY
+from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.plan.model import Phase, Plan, gate_ids, step_ids
 
 
@@ -38,10 +39,17 @@ def gate_key(phase: str, gate: str) -> str:
 
 
 def phase_items(phase: Phase) -> list[tuple[str, str, int]]:
-    """(key, kind, index) of a phase's steps then gates, in execution order."""
+    """(key, kind, index) of a phase's steps, gates, then its background analysis (concluded
+    when everything else in the phase is done), in execution order."""
     items = [(step_key(phase.id, s), "step", i) for i, s in enumerate(step_ids(phase))]
     items += [(gate_key(phase.id, g), "gate", i) for i, g in enumerate(gate_ids(phase.gates))]
+    if phase.analysis is not None:
+        items.append((analysis_key(phase.id), "analysis", 0))
     return items
+
+
+# Skipped by `promote --full`: the steps that move traffic gradually or wait to see.
+PROMOTE_SKIPS = ("set_weight", "pause", "analysis")
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class PlanIndex:
     """What decide needs from a plan, computed once per plan instead of once per event."""
 
     items: dict[str, list[tuple[str, str, int]]]
+    canary_steps: frozenset[str]  # keys of the steps `promote --full` skips
+    has_promote: bool
 
 
 _INDEX_CACHE: dict[int, tuple[Plan, PlanIndex]] = {}
@@ -58,7 +68,18 @@ def plan_index(plan: Plan) -> PlanIndex:
     cached = _INDEX_CACHE.get(id(plan))
     if cached is not None and cached[0] is plan:
         return cached[1]
-    index = PlanIndex(items={p.id: phase_items(p) for p in plan.phases})
+    canary: set[str] = set()
+    has_promote = False
+    for phase in plan.phases:
+        for sid, step in zip(step_ids(phase), phase.steps, strict=True):
+            if step.action in PROMOTE_SKIPS:
+                canary.add(step_key(phase.id, sid))
+            has_promote |= step.action == "promote"
+    index = PlanIndex(
+        items={p.id: phase_items(p) for p in plan.phases},
+        canary_steps=frozenset(canary),
+        has_promote=has_promote,
+    )
     if len(_INDEX_CACHE) > 32:
         _INDEX_CACHE.clear()
     _INDEX_CACHE[id(plan)] = (plan, index)
@@ -99,7 +120,18 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
     awaiting: list[str] = []
     index = plan_index(plan)
     running = state.running
+    if state.promoted is not None and not index.has_promote:
+        item = state.items.get(PROMOTE_KEY)
+        if item is None or item.status not in ITEM_DONE:
+            return [] if PROMOTE_KEY in inflight else [Command("promote_full", PROMOTE_KEY)]
     for phase_id in running:
+        held = state.items.get(analysis_key(phase_id))
+        if held is not None and held.status == "awaiting_approval":
+            if state.promoted is not None:
+                commands.append(Command("skip_step", held.key, phase_id))
+            else:
+                awaiting.append(held.key)  # its background analysis was inconclusive
+            continue
         nxt = _next_item(index.items[phase_id], state)
         if nxt is None:
             commands.append(Command("finish_phase", phase=phase_id))
@@ -107,11 +139,15 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
         key, kind, _ = nxt
         if key in inflight:
             continue
+        if state.promoted is not None and (key in index.canary_steps or kind == "analysis"):
+            commands.append(Command("skip_step", key, phase_id))
+            continue
         item = state.items.get(key)
         if item is not None and item.status == "awaiting_approval":
             awaiting.append(key)
             continue
-        commands.append(Command("run_step" if kind == "step" else "run_gate", key, phase_id))
+        run = {"step": "run_step", "gate": "run_gate", "analysis": "finish_analysis"}[kind]
+        commands.append(Command(run, key, phase_id))
     slots = max(plan.max_parallel - len(running), 0)
     commands.extend(Command("start_phase", phase=phase_id) for phase_id in state.ready[:slots])
     if commands or inflight:

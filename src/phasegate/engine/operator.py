@@ -154,16 +154,19 @@ def approve(
             )
     else:
         matches = [k for k in targets.gates if k == check or k.endswith(f"/gate:{check}")]
+        waiting = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
+        matches += [k for k in waiting if check in (k, k.rsplit("/", 1)[-1])]
         if not matches:
             from phasegate.suggest import did_you_mean
 
             manual = [k for k, t in targets.gates.items() if t.check.kind == "manual"]
             raise UsageError(
-                f"no manual check {check!r} in run {record.id}", hint=did_you_mean(check, manual)
+                f"no manual check {check!r} in run {record.id}",
+                hint=did_you_mean(check, manual + waiting),
             )
-        keys = matches
+        keys = sorted(set(matches))
     for key in keys:
-        required = getattr(targets.gates[key].check, "approvers", 1)
+        required = _approvers(targets, key)
         payload: dict[str, object] = {"key": key, "by": by, "required": required}
         rec, delivered = request(store, record.id, "approve", payload)
         if not delivered:
@@ -174,6 +177,52 @@ def approve(
             finally:
                 store.release(rec.id, owner=owner)
     return record.id, keys
+
+
+def _approvers(targets: Targets, key: str) -> int:
+    if key in targets.gates:
+        return int(getattr(targets.gates[key].check, "approvers", 1))
+    if key in targets.steps:
+        pause = targets.steps[key].step.pause
+        return pause.approvers if pause is not None else 1
+    return 1  # an inconclusive analysis: one human decides
+
+
+def promote(
+    store: SqliteStore, run_ref: str, options: RunOptions, *, full: bool, by: str
+) -> tuple[str, str | None]:
+    """``promote``: end the current pause or bake (approve a pause waiting for approval);
+    ``--full``: skip every canary step and analysis left and promote now. A run executing in
+    another process is asked; a paused or crashed run continues here. Returns (run id, final
+    status or None when a live process was asked)."""
+    payload: dict[str, object] = {"by": by, "full": full}
+    record, delivered = request(store, run_ref, "promote", payload)
+    if delivered:
+        return record.id, None
+    state = store.load_state(record.id)
+    if state.mode != "forward":
+        raise RunStateError(f"run {record.id} is rolling back; it cannot be promoted")
+    if not full:
+        waiting = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
+        if not waiting:
+            raise RunStateError(
+                f"run {record.id} is not paused at a canary step",
+                hint="`phasegate promote RUN --full` skips the canary steps left",
+            )
+        approve(store, record.id, check=None, by=by)
+    with attached(store, record, options) as (runner, owner):
+        mark_unknown(runner)
+        runner.journal(
+            "run.resumed",
+            {"pid": owner.pid, "host": owner.host, "after": runner.state.status, "for": "promote"},
+            durable=True,
+        )
+        if full and runner.state.promoted is None:
+            runner.journal("run.promoted", payload, durable=True)
+        runner.ctx.console.headline(
+            f"promoting run {record.id}" + (": canary steps left are skipped" if full else "")
+        )
+    return record.id, drive(runner, store, owner)
 
 
 def abort(

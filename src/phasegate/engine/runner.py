@@ -12,7 +12,8 @@ import signal
 import time
 from typing import Any
 
-from phasegate.engine import traffic, work
+from phasegate.analysis.run import AnalysisRun
+from phasegate.engine import canary, traffic, work
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import Command, decide
 from phasegate.engine.state import RunState
@@ -48,6 +49,10 @@ class Runner:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.wake = asyncio.Event()
         self.triggers: TriggerWatch | None = None
+        self.holds = canary.Holds()
+        self.analyses: dict[str, AnalysisRun] = {}  # running, by item key
+        self.stopping: dict[str, str] = {}  # analyses asked to stop, and why
+        self.background = canary.Background(self)
         self._interrupted: int | None = None
         self._last_poll = 0.0
         self._budget_warned = False
@@ -77,6 +82,9 @@ class Runner:
             if self.state.mode == "forward" and self.state.status == "running":
                 self.triggers = TriggerWatch(self)
                 self.triggers.start()
+                if self.state.failure is None:
+                    for phase_id in list(self.state.running):
+                        self.background.start(phase_id)
             await self._loop()
             self.writer.flush()
         finally:
@@ -84,6 +92,7 @@ class Runner:
                 self._flush_timer.cancel()
             if self.triggers is not None:
                 await self.triggers.stop()
+            await self.background.halt()
             await cancel_all(self.tasks.values())
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -112,6 +121,7 @@ class Runner:
             self._check_budget()
             if self.state.failure is not None:
                 self._cancel_gates()
+                self._cut_short("the run is failing")
             commands = decide(self.ctx.plan, self.state, self.tasks.keys())
             immediate = False
             for command in commands:
@@ -154,7 +164,19 @@ class Runner:
         if kind == "start_phase":
             self.journal("phase.started", {"phase": command.phase})
             console.phase(str(command.phase), "running")
+            self.background.start(str(command.phase))
             return True
+        if kind == "skip_step":
+            work.skip_promoted(self, command.key, str(command.phase))
+            return True
+        if kind in ("finish_analysis", "promote_full"):
+            coro = (
+                self.background.conclude(command.key)
+                if kind == "finish_analysis"
+                else traffic.promote_full(self, command.key)
+            )
+            self.tasks[command.key] = asyncio.ensure_future(coro)
+            return False
         if kind == "finish_phase":
             status = str(command.get("status", "succeeded"))
             self.journal("phase.finished", {"phase": command.phase, "status": status})
@@ -201,6 +223,11 @@ class Runner:
             return True
         raise AssertionError(f"unknown command {kind}")  # pragma: no cover
 
+    def _cut_short(self, why: str) -> None:
+        """Fast rollback: nothing waits for a bake, a pause or an analysis to end."""
+        self.holds.release(why)
+        canary.stop_analyses(self, why)
+
     def _halt_triggers(self) -> list[tuple[str, dict[str, Any]]]:
         return self.triggers.halt() if self.triggers is not None else []
 
@@ -243,7 +270,20 @@ class Runner:
                 self.ctx.console.note(f"abort requested by {data.get('by')}", "red")
             elif kind == "approve" and not self.state.terminal:
                 self.journal("approval.granted", data)
+            elif kind == "promote" and self.state.mode == "forward" and not self.state.terminal:
+                self._promote(data)
             self.store.consume_request(request_id)
+
+    def _promote(self, data: dict[str, Any]) -> None:
+        by = str(data.get("by") or "operator")
+        if data.get("full"):
+            if self.state.promoted is None:
+                self.journal("run.promoted", {"by": by, "full": True}, durable=True)
+            self._cut_short(f"promoted by {by}")
+            self.ctx.console.note(f"⏩ promoted by {by}: remaining canary steps skipped", "cyan")
+        else:
+            ended = self.holds.release(f"promoted by {by}")
+            self.ctx.console.note(f"⏩ {by} ended the current hold ({len(ended)})", "cyan")
 
     async def _interrupt(self) -> None:
         await cancel_all(self.tasks.values())

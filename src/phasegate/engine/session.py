@@ -22,7 +22,7 @@ from typing import TextIO
 from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
 from phasegate.engine.runner import Runner
-from phasegate.engine.traffic import BASELINE_KEY
+from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.errors import PhasegateError, StoreError, UsageError
 from phasegate.executors.base import Executor
 from phasegate.masking import PLAN_MASK, Masker
@@ -276,10 +276,12 @@ def mark_unknown(runner: Runner) -> list[str]:
     for key, item in list(state.items.items()):
         if item.status != "running":
             continue
-        idempotent = key == BASELINE_KEY  # setting weights again is harmless
+        # Setting weights again, waiting, measuring again: all harmless to repeat.
+        idempotent = key in (BASELINE_KEY, PROMOTE_KEY) or item.kind == "analysis"
         if key in targets.steps:
             step = targets.steps[key].step
-            idempotent = step.idempotent or step.set_weight is not None
+            idempotent = step.idempotent or step.action in ("set_weight", "pause", "analysis")
+            idempotent |= step.action == "promote" and step.run is None
         elif key in targets.undos:
             idempotent = targets.undos[key][0].idempotent
         runner.journal("item.unknown", {"key": key, "idempotent": idempotent}, durable=True)

@@ -73,6 +73,10 @@ class RunState:
     unknown: list[str] = field(default_factory=list)  # items whose outcome a crash hid
     # The weights the router last confirmed, and every change: {"weights", "history"}.
     traffic: dict[str, Any] = field(default_factory=dict)
+    # Per analysis item (a step, or a phase's background analysis): counts, the latest
+    # measurements of each metric and the verdict so far.
+    analysis: dict[str, dict[str, Any]] = field(default_factory=dict)
+    promoted: dict[str, Any] | None = None  # `promote --full`: who, when
     # The phase DAG as run.created recorded it, and what it implies now: kept up to date here
     # so that deciding the next step costs the same for a 5-phase and a 5,000-phase plan.
     order: dict[str, int] = field(default_factory=dict)
@@ -242,7 +246,9 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
         item = Item(key=key, kind=d["kind"], phase=d.get("phase"), name=d.get("name", key))
         item.started_at = d.get("started_at", ts)
         s.items[key] = item
-    elif item.status not in ("running", "pending", "retrying"):
+    elif item.status not in ("running", "pending", "retrying") and not (
+        item.status == "awaiting_approval" and status == "skipped"
+    ):
         raise _refuse(s, et, f"{key} is {item.status}; it cannot finish again")
     if status not in (*ITEM_DONE, "retrying", "awaiting_approval"):
         raise _refuse(s, et, f"unknown item status {status!r}")
@@ -261,6 +267,8 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
         "attempts",
         "description",
         "log",
+        "inconclusive",
+        "detected_at",
     ):
         if name in d:
             item.data[name] = d[name]
@@ -272,11 +280,13 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
         s.rollback.setdefault("failures", []).append({"item": key, "message": d.get("message")})
     elif status in ("failed", "error") and not d.get("tolerated") and s.failure is None:
         s.failure = {
-            "reason": "gate" if item.kind == "gate" else "step",
+            "reason": item.kind if item.kind in ("gate", "analysis") else "step",
             "item": key,
             "message": d.get("message", ""),
             "action": d.get("action"),
         }
+        if d.get("detected_at") is not None:
+            s.failure["detected_at"] = d["detected_at"]
     return {f"item:{key}"}
 
 
@@ -289,6 +299,41 @@ def _item_unknown(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str
     if item.status == "unknown":
         s.unknown.append(item.key)
     return {f"item:{item.key}"}
+
+
+def _waiting(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    """A canary step holds (bake, pause): until when, so a resumed run waits only the rest."""
+    _need(s, et, "running")
+    item = _item(s, et, d["key"])
+    if item.status != "running":
+        raise _refuse(s, et, f"{item.key} is {item.status}, not running")
+    item.data["until"] = d["until"]
+    item.data["waiting"] = d.get("what", "pause")
+    return {f"item:{item.key}"}
+
+
+MEASUREMENTS_KEPT = 20
+
+
+def _measured(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "paused", "rolling_back")
+    info = s.analysis.setdefault(d["key"], {"metrics": {}})
+    metric = info["metrics"].setdefault(d["metric"], {"counts": {}, "last": []})
+    status = d["status"]
+    metric["counts"][status] = metric["counts"].get(status, 0) + 1
+    metric["last"].append({k: d.get(k) for k in ("at", "status", "value", "message") if k in d})
+    del metric["last"][:-MEASUREMENTS_KEPT]
+    if "verdict" in d:
+        info["verdict"] = d["verdict"]
+    return set()
+
+
+def _promoted(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "paused", "interrupted")
+    if s.mode != "forward":
+        raise _refuse(s, et, "a rolling-back run cannot be promoted")
+    s.promoted = {"by": d.get("by"), "at": ts}
+    return set()
 
 
 def _trigger(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
@@ -307,6 +352,8 @@ def _trigger(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
                 "message": message,
                 "action": action,
             }
+            if d.get("detected_at") is not None:
+                s.failure["detected_at"] = d["detected_at"]
     return set()
 
 
@@ -316,6 +363,8 @@ def _traffic_changed(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[
     if not isinstance(applied, dict):
         raise _refuse(s, et, "a traffic change names the weights applied")
     s.traffic["weights"] = dict(applied)
+    if d.get("detection_latency") is not None and s.rollback is not None:
+        s.rollback["detection_latency"] = d["detection_latency"]
     s.traffic.setdefault("history", []).append(
         {"at": ts, "weights": dict(applied), "by": d.get("by"), "reason": d.get("reason")}
     )
@@ -347,6 +396,7 @@ def _abort(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
         "item": None,
         "action": "rollback",
         "message": f"aborted by {d.get('by', 'operator')}: {d.get('reason') or ''}".strip(),
+        "detected_at": ts,
     }
     return set()
 
@@ -451,6 +501,9 @@ _HANDLERS = {
     "trigger.state": _trigger,
     "trigger.tripped": _trigger,
     "approval.granted": _approval,
+    "item.waiting": _waiting,
+    "analysis.measured": _measured,
+    "run.promoted": _promoted,
     "traffic.changed": _traffic_changed,
     "rollback.started": _rollback_started,
     "rollback.finished": _rollback_finished,

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from phasegate.traffic.base import RouterError, Weights, describe_weights
+from phasegate.traffic.base import RouterError, Weights, canary_weight, describe_weights
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
 
 BASELINE_KEY = "traffic:baseline"
+PROMOTE_KEY = "promote:full"
 
 
-async def apply_weights(runner: Runner, weights: Weights, *, by: str, reason: str) -> Weights:
+async def apply_weights(
+    runner: Runner,
+    weights: Weights,
+    *,
+    by: str,
+    reason: str,
+    extra: Callable[[Weights], dict[str, Any]] | None = None,
+) -> Weights:
     """Apply through the plan's router and journal the change; raises RouterError."""
     traffic = runner.ctx.plan.traffic
     if traffic is None or traffic.router is None:
@@ -35,6 +44,7 @@ async def apply_weights(runner: Runner, weights: Weights, *, by: str, reason: st
             "by": by,
             "reason": reason,
             "duration": round(time.monotonic() - started, 6),
+            **(extra(applied) if extra is not None else {}),
         },
         durable=True,
     )
@@ -59,11 +69,16 @@ async def set_weight_step(runner: Runner, key: str, base: dict[str, Any], attemp
         )
         runner.ctx.console.started_item("step", label)
         started = time.monotonic()
+        item = runner.state.items[key]
+        baking = item.data.get("until") is not None
         try:
-            applied = await asyncio.wait_for(
-                apply_weights(runner, weights, by=key, reason="step"),
-                step.timeout or None,
-            )
+            if baking and runner.state.traffic.get("weights") == weights:
+                applied = weights  # resumed mid-bake: `restore` has just re-applied them
+            else:
+                applied = await asyncio.wait_for(
+                    apply_weights(runner, weights, by=key, reason="step"),
+                    step.timeout or None,
+                )
         except (RouterError, TimeoutError) as exc:
             message = str(exc) or f"the router did not answer in {step.timeout:g}s"
             record = {**base, "attempt": attempt, "duration": round(time.monotonic() - started, 6)}
@@ -77,10 +92,15 @@ async def set_weight_step(runner: Runner, key: str, base: dict[str, Any], attemp
                 continue
             finish_step(runner, record, "failed", message=message)
             return
-        duration = time.monotonic() - started
         message = f"applied {describe_weights(applied)}"
         if applied != weights:
             message += f" (asked {describe_weights(weights)})"
+        if step.bake:
+            from phasegate.engine.canary import bake
+
+            ended = await bake(runner, key, step.bake, "bake")
+            message += f", baked {step.bake:g}s" if ended is None else f"; bake cut short: {ended}"
+        duration = time.monotonic() - started
         runner.journal(
             "item.finished",
             {
@@ -111,7 +131,9 @@ async def to_baseline(runner: Runner, key: str) -> None:
     )
     started = time.monotonic()
     try:
-        applied = await apply_weights(runner, weights, by=key, reason="rollback")
+        applied = await apply_weights(
+            runner, weights, by=key, reason="rollback", extra=lambda a: detection(runner, a)
+        )
     except RouterError as exc:
         status, message = "failed", str(exc)
     else:
@@ -128,6 +150,119 @@ async def to_baseline(runner: Runner, key: str) -> None:
         },
     )
     runner.ctx.console.item("undo", "traffic to baseline", status, message, duration=duration)
+
+
+def detection(runner: Runner, applied: Weights) -> dict[str, Any]:
+    """Detection-to-rollback latency: from the first evaluation that crossed the failure
+    condition (or the abort) to the router confirming the canary's weight is 0."""
+    failure = runner.state.failure or {}
+    detected = failure.get("detected_at")
+    traffic = runner.ctx.plan.traffic
+    if detected is None or traffic is None or canary_weight(applied, traffic.backends) != 0:
+        return {}
+    return {
+        "detected_at": detected,
+        "detection_latency": round(time.time() - float(detected), 6),
+        "detected_by": failure.get("item") or failure.get("reason"),
+    }
+
+
+async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
+    """``promote``: all traffic to the canary; then, with ``run``, the user's command that
+    makes stable the new version, and traffic back on the (now new) stable backend."""
+    from phasegate.engine.canary import bake
+    from phasegate.engine.work import finish_step, start_command
+
+    step = runner.targets.step(key).step
+    traffic = runner.ctx.plan.traffic
+    assert traffic is not None
+    item = runner.state.items.get(key)
+    attempt = (item.attempt if item is not None else 0) + 1
+    full = traffic.weights(100)
+    started = time.monotonic()
+    label = str(base["name"])
+    if step.run is None:
+        runner.journal(
+            "item.started",
+            {**base, "attempt": attempt, "command": f"set weights: {describe_weights(full)}"},
+            durable=True,
+        )
+        runner.ctx.console.started_item("step", label)
+    try:
+        if runner.state.traffic.get("weights") != full:
+            await apply_weights(runner, full, by=key, reason="promote")
+        if step.bake and step.run is None:
+            await bake(runner, key, step.bake, "bake")
+    except RouterError as exc:
+        if step.run is not None:
+            runner.journal(
+                "item.started", {**base, "attempt": attempt, "command": "promote"}, durable=True
+            )
+        record = {**base, "attempt": attempt, "duration": round(time.monotonic() - started, 6)}
+        finish_step(runner, record, "failed", message=f"promote: {exc}")
+        return
+    messages = [f"applied {describe_weights(full)}"]
+    outputs: dict[str, Any] = {}
+    if step.run is not None:
+        result = await start_command(runner, key, base, step, attempt, "step")
+        record = {
+            **base,
+            "attempt": attempt,
+            "exit_code": result.process.exit_code,
+            "log": result.log,
+            "duration": round(time.monotonic() - started, 6),
+        }
+        if not result.ok:
+            finish_step(runner, record, "failed", message=f"promote: {result.message()}")
+            return
+        outputs = result.outputs
+        try:
+            applied = await apply_weights(
+                runner, traffic.baseline_weights(), by=key, reason="promoted"
+            )
+        except RouterError as exc:
+            finish_step(runner, record, "failed", message=f"promote: {exc}")
+            return
+        messages.append(f"stable is the new version; applied {describe_weights(applied)}")
+    duration = time.monotonic() - started
+    runner.journal(
+        "item.finished",
+        {
+            **base,
+            "attempt": attempt,
+            "status": "succeeded",
+            "duration": round(duration, 6),
+            "outputs": {**outputs, "weights": runner.state.traffic.get("weights")},
+            "message": "; ".join(messages),
+        },
+    )
+    runner.ctx.console.item("step", label, "succeeded", "; ".join(messages), duration=duration)
+
+
+async def promote_full(runner: Runner, key: str) -> None:
+    """``promote --full`` on a plan with no ``promote`` step: all traffic to the canary now."""
+    traffic = runner.ctx.plan.traffic
+    assert traffic is not None
+    by = (runner.state.promoted or {}).get("by") or "operator"
+    base = {"key": key, "kind": "traffic", "phase": None, "name": "promote --full"}
+    full = traffic.weights(100)
+    item = runner.state.items.get(key)
+    attempt = (item.attempt if item is not None else 0) + 1
+    runner.journal(
+        "item.started",
+        {**base, "attempt": attempt, "command": f"set weights: {describe_weights(full)}"},
+        durable=True,
+    )
+    try:
+        applied = await apply_weights(runner, full, by=f"promote --full ({by})", reason="promote")
+    except RouterError as exc:
+        status, message = "failed", str(exc)
+    else:
+        status, message = "succeeded", f"applied {describe_weights(applied)}"
+    runner.journal(
+        "item.finished", {**base, "attempt": attempt, "status": status, "message": message}
+    )
+    runner.ctx.console.item("step", "promote --full", status, message)
 
 
 async def restore(runner: Runner) -> bool:

@@ -7,6 +7,7 @@ and a summary when the watch stops, so a long run does not fill the journal with
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 from phasegate.engine.gates import observe_once
@@ -79,6 +80,9 @@ class TriggerWatch:
             else:
                 stats["failures"] += 1
                 stats["consecutive"] += 1
+                if stats["consecutive"] == 1:
+                    # Detection: the first evaluation of this streak to cross the condition.
+                    stats["failing_since"] = time.time()
                 if stats["consecutive"] >= trigger.fail_after:
                     stats["status"] = "tripped"
                     runner.journal(
@@ -87,6 +91,7 @@ class TriggerWatch:
                             "trigger": trigger.name,
                             "action": trigger.action,
                             "message": observation.message,
+                            "detected_at": stats["failing_since"],
                             **stats,
                         },
                     )

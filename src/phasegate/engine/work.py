@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from phasegate.checks.manual import ManualCheck
 from phasegate.engine.actions import ActionResult, describe_command, run_action
+from phasegate.engine.canary import analysis_step, pause_step
 from phasegate.engine.gates import evaluate_gate, gate_record
-from phasegate.engine.traffic import BASELINE_KEY, set_weight_step, to_baseline
+from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step, to_baseline
 from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
 
@@ -39,8 +40,18 @@ async def run_step(runner: Runner, key: str) -> None:
             return
     item = runner.state.items.get(key)
     attempt = item.attempt if item is not None else 0
-    if step.set_weight is not None:
+    action = step.action
+    if action == "set_weight":
         await set_weight_step(runner, key, base, attempt)
+        return
+    if action == "pause":
+        await pause_step(runner, key, base)
+        return
+    if action == "analysis":
+        await analysis_step(runner, key, base)
+        return
+    if action == "promote":
+        await promote_step(runner, key, base)
         return
     while True:
         attempt += 1
@@ -114,6 +125,27 @@ def finish_step(
     runner.ctx.console.item(
         "step", str(record["name"]), status, message + note, duration=record.get("duration")
     )
+
+
+def skip_promoted(runner: Runner, key: str, phase_id: str) -> None:
+    """``promote --full``: the canary steps left, and background analyses, are skipped."""
+    if key in runner.targets.steps:
+        kind, label = "step", runner.ctx.variables.expand(runner.targets.step(key).step.label)
+    else:
+        kind, label = "analysis", f"analysis {phase_id}"
+    by = (runner.state.promoted or {}).get("by") or "operator"
+    runner.journal(
+        "item.finished",
+        {
+            "key": key,
+            "kind": kind,
+            "phase": phase_id,
+            "name": label,
+            "status": "skipped",
+            "message": f"skipped: promoted by {by} (promote --full)",
+        },
+    )
+    runner.ctx.console.item(kind, label, "skipped", f"promoted by {by}")
 
 
 async def run_gate(runner: Runner, key: str) -> None:

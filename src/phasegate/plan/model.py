@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
+from phasegate.analysis.model import Analysis
 from phasegate.checks.base import CheckSpec
 from phasegate.plan.types import Command, Duration, Identifier, Model
 from phasegate.traffic.base import RouterSpec, describe_weights
@@ -77,6 +78,42 @@ NEEDS_BINDING = (
 Weight = Annotated[int, Field(ge=0, le=100)]
 
 
+class Pause(Model):
+    """A canary pause: a duration, or until an operator approves (`phasegate approve`)."""
+
+    duration: Duration | None = Field(None, description="wait this long, then continue")
+    until: Literal["approve"] | None = Field(
+        None, description="`approve`: wait for `phasegate approve` (the run pauses, exit 4)"
+    )
+    approvers: int = Field(1, ge=1, le=20, description="distinct approvals needed")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Pause:
+        if (self.duration is None) == (self.until is None):
+            raise ValueError("a pause has a `duration` (e.g. 30s) or `until: approve`, not both")
+        return self
+
+    def words(self) -> str:
+        if self.duration is not None:
+            return f"pause {self.duration:g}s"
+        return "pause until approved"
+
+
+def _pause(value: Any) -> Any:
+    if value == "approve":
+        return {"until": "approve"}
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return {"duration": value}
+    return value
+
+
+AnalysisRef = Annotated[
+    Identifier | Analysis,
+    Field(description="the name of an analysis in `analyses:`, or an analysis written in place"),
+]
+STEP_ACTIONS = ("run", "set_weight", "pause", "analysis", "promote")
+
+
 class Step(Model):
     id: Identifier | None = Field(None, description="defaults to a slug of the name")
     name: str | None = None
@@ -85,6 +122,20 @@ class Step(Model):
         None,
         description="shift traffic through the plan's router: the canary's percentage, or a "
         "percentage per backend adding up to 100",
+    )
+    pause: Pause | None = Field(
+        None, description="wait: a duration (`pause: 30s`) or until approved (`pause: approve`)"
+    )
+    analysis: AnalysisRef | None = Field(
+        None, description="run this analysis now; the step fails when the analysis fails"
+    )
+    promote: bool = Field(
+        False,
+        description="all traffic to the canary; with `run`, then run the command that makes "
+        "stable the new version and return traffic to the baseline",
+    )
+    bake: Duration | None = Field(
+        None, description="after `set_weight` or `promote`: hold the new weights this long"
     )
     needs_binding: str | None = Field(None, description=NEEDS_BINDING)
     cwd: str | None = None
@@ -101,28 +152,61 @@ class Step(Model):
     continue_on_error: bool = False
 
     _normalise_undo = field_validator("undo", mode="before")(_action)
+    _normalise_pause = field_validator("pause", mode="before")(_pause)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
-        if self.run is None and self.set_weight is None:
+        given = [name for name in STEP_ACTIONS if getattr(self, name) not in (None, False)]
+        if not given:
             raise ValueError(
-                "missing `run`: a step runs a command (`run: ./deploy.sh`, or an argv list) "
-                "or shifts traffic (`set_weight: 25`)"
+                "missing `run`: a step runs a command (`run: ./deploy.sh`, or an argv list), "
+                "shifts traffic (`set_weight: 25`), waits (`pause: 30s`), analyses metrics "
+                "(`analysis: NAME`) or promotes the canary (`promote: true`)"
             )
-        if self.run is not None and self.set_weight is not None:
-            raise ValueError("a step has exactly one of `run` (a command) or `set_weight`")
-        if self.set_weight is not None and self.undo is not None:
+        if given == ["run", "promote"]:
+            given = ["promote"]  # promote's own command: make stable the new version
+        if len(given) > 1:
+            listed = ", ".join(f"`{name}`" for name in given)
+            raise ValueError(f"a step does one thing; this one has {listed}")
+        if self.undo is not None and given[0] in ("set_weight", "pause", "analysis"):
             raise ValueError(
-                "a `set_weight` step has no `undo`: rollback returns traffic to the baseline"
+                f"a `{given[0]}` step has no `undo`: rollback returns traffic to the baseline"
             )
+        if self.bake is not None and given[0] not in ("set_weight", "promote"):
+            raise ValueError("`bake` holds new weights: it belongs to `set_weight` or `promote`")
         return self
+
+    @property
+    def action(self) -> str:
+        """What the step does: run, set_weight, pause, analysis or promote."""
+        if self.promote:
+            return "promote"
+        for name in STEP_ACTIONS:
+            if getattr(self, name) is not None:
+                return name
+        raise AssertionError("a validated step has an action")  # pragma: no cover
+
+    @property
+    def waits(self) -> bool:
+        """A canary step that only waits or watches: cut short when the run fails."""
+        return self.action in ("pause", "analysis") or (
+            self.action == "set_weight" and self.bake is not None
+        )
 
     @property
     def label(self) -> str:
         if self.name:
             return self.name
         if self.set_weight is not None:
-            return f"set weight {weight_words(self.set_weight)}"
+            bake = f", bake {self.bake:g}s" if self.bake else ""
+            return f"set weight {weight_words(self.set_weight)}{bake}"
+        if self.pause is not None:
+            return self.pause.words()
+        if self.analysis is not None:
+            name = self.analysis if isinstance(self.analysis, str) else "inline"
+            return f"analysis {name}"
+        if self.promote:
+            return "promote"
         assert self.run is not None
         text = self.run if isinstance(self.run, str) else " ".join(self.run)
         first = text.strip().splitlines()[0] if text.strip() else ""
@@ -140,6 +224,11 @@ class Phase(Model):
         default_factory=list, description="run on rollback if this phase started"
     )
     on_failure: OnFailure | None = None
+    analysis: AnalysisRef | None = Field(
+        None,
+        description="watched in the background while the phase's steps run (across all its "
+        "canary steps); its failure rolls back at once",
+    )
     rollback_budget: Duration | None = Field(
         None, description="rollback time allowed when the run fails in this phase"
     )
@@ -238,6 +327,9 @@ class Plan(Model):
     on_failure: OnFailure = "rollback"
     max_parallel: int = Field(4, ge=1, le=256)
     traffic: Traffic | None = Field(None, description="the router for `set_weight` steps")
+    analyses: dict[Identifier, Analysis] = Field(
+        default_factory=dict, description="named analyses, for steps and phases to refer to"
+    )
     triggers: list[Trigger] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)
     verify_rollback: list[AnyCheck] = Field(default_factory=list)
@@ -246,6 +338,9 @@ class Plan(Model):
     @property
     def lock_name(self) -> str:
         return self.lock or self.name
+
+    def analysis(self, ref: str | Analysis) -> Analysis:
+        return self.analyses[ref] if isinstance(ref, str) else ref
 
     def phase(self, phase_id: str) -> Phase:
         for phase in self.phases:
@@ -263,7 +358,7 @@ def step_ids(phase: Phase) -> list[str]:
         if step.id:
             ids.append(step.id)
             continue
-        if step.name or step.set_weight is not None:
+        if step.name or step.action not in ("run",):
             base = slugify(step.label)  # "set weight 25%" -> set-weight-25
         else:
             base = f"step-{index + 1}"

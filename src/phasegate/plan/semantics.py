@@ -6,6 +6,7 @@ import re
 import shlex
 from typing import Any
 
+from phasegate.analysis.model import Analysis
 from phasegate.errors import Problem
 from phasegate.expr import ExprError, compile_expr
 from phasegate.plan.model import Plan
@@ -36,20 +37,55 @@ def _traffic(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
     if traffic is not None and traffic.baseline is not None:
         _weights(dict(traffic.baseline), traffic.backends, ("traffic", "baseline"), smap, problems)
     for index, phase in enumerate(plan.phases):
+        if phase.analysis is not None:
+            _analysis_ref(plan, phase.analysis, ("phases", index, "analysis"), smap, problems)
         for s_index, step in enumerate(phase.steps):
-            if step.set_weight is None:
+            path: Path_ = ("phases", index, "steps", s_index)
+            if step.analysis is not None:
+                _analysis_ref(plan, step.analysis, (*path, "analysis"), smap, problems, True)
+            if step.action not in ("set_weight", "promote"):
                 continue
-            path: Path_ = ("phases", index, "steps", s_index, "set_weight")
+            path = (*path, step.action)
             if traffic is None:
                 problems.append(
                     smap.problem(
                         path,
-                        "`set_weight` needs a router, and the plan has no `traffic:` block",
+                        f"`{step.action}` needs a router, and the plan has no `traffic:` block",
                         hint="add `traffic: {router: {command: ./set-weight.sh}}` at the top level",
                     )
                 )
             elif isinstance(step.set_weight, dict):
                 _weights(dict(step.set_weight), traffic.backends, path, smap, problems)
+
+
+def _analysis_ref(
+    plan: Plan,
+    ref: str | Analysis,
+    path: Path_,
+    smap: SourceMap,
+    problems: list[Problem],
+    inline: bool = False,
+) -> None:
+    if isinstance(ref, str) and ref not in plan.analyses:
+        problems.append(
+            smap.problem(
+                path,
+                f"no analysis named {ref!r}",
+                hint=_guess(ref, set(plan.analyses), "analyses (top-level `analyses:`)"),
+            )
+        )
+        return
+    analysis = plan.analysis(ref)
+    if inline and analysis.count is None:
+        problems.append(
+            smap.problem(
+                path,
+                "an `analysis` step needs `count` (how many measurements decide it); without "
+                "one an analysis runs until stopped, which only a phase's background analysis is",
+                hint="add `count: 5` to the analysis, or move it to the phase (`analysis:` "
+                "beside `steps:`) to watch in the background",
+            )
+        )
 
 
 def _weights(

@@ -1,0 +1,309 @@
+"""Canary steps that hold or watch: ``pause``, ``analysis``, ``promote``, and the bake after
+``set_weight``.
+
+Holding is journalled with its deadline (``item.waiting``), so a run resumed after a crash
+waits only for what is left. Every hold ends early when the run starts failing (fast rollback:
+nothing waits for a bake or an analysis to finish), and when an operator promotes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from typing import TYPE_CHECKING, Any
+
+from phasegate.analysis.measure import Measurement
+from phasegate.analysis.model import Analysis
+from phasegate.analysis.run import AnalysisRun
+from phasegate.analysis.verdict import Verdict
+
+if TYPE_CHECKING:
+    from phasegate.engine.runner import Runner
+
+
+class Holds:
+    """The holds in progress, so a promote or a failure can end them at once."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+        self.reasons: dict[str, str] = {}
+
+    async def hold(self, key: str, seconds: float) -> str | None:
+        """Wait up to ``seconds``; None when the time ran out, else why it ended early."""
+        event = self._events.setdefault(key, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), max(seconds, 0.0))
+        except TimeoutError:
+            return None
+        finally:
+            self._events.pop(key, None)
+        return self.reasons.pop(key, "ended early")
+
+    def release(self, reason: str, keys: list[str] | None = None) -> list[str]:
+        released = []
+        for key, event in list(self._events.items()):
+            if keys is None or key in keys:
+                self.reasons[key] = reason
+                event.set()
+                released.append(key)
+        return released
+
+
+async def bake(runner: Runner, key: str, seconds: float, what: str) -> str | None:
+    """Hold for ``seconds`` from the first time this item started holding (a resumed run
+    continues the same bake); journalled durably so the deadline survives a crash."""
+    item = runner.state.items[key]
+    until = item.data.get("until")
+    if until is None:
+        until = time.time() + seconds
+        runner.journal("item.waiting", {"key": key, "until": until, "what": what}, durable=True)
+    left = float(until) - time.time()
+    if left > 0:
+        runner.ctx.console.note(f"  … {what} {left:.0f}s", "dim")
+    return await runner.holds.hold(key, left)
+
+
+def _finish(runner: Runner, base: dict[str, Any], status: str, message: str, **extra: Any) -> None:
+    from phasegate.engine.work import finish_step
+
+    started = runner.state.items[base["key"]].started_at
+    duration = round(time.time() - started, 6) if started else None
+    record = {**base, "duration": duration, **extra}
+    if status == "failed":
+        finish_step(runner, record, "failed", message=message)
+        return
+    runner.journal("item.finished", {**record, "status": status, "message": message})
+    runner.ctx.console.item("step", str(base["name"]), status, message, duration=duration)
+
+
+def _start(runner: Runner, base: dict[str, Any], what: str) -> None:
+    item = runner.state.items.get(base["key"])
+    attempt = (item.attempt if item is not None else 0) + 1
+    runner.journal("item.started", {**base, "attempt": attempt, "command": what}, durable=True)
+    runner.ctx.console.started_item("step", str(base["name"]))
+
+
+async def pause_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
+    step = runner.targets.step(key).step
+    pause = step.pause
+    assert pause is not None
+    approvals = runner.state.approvals.get(key, [])
+    if pause.until == "approve":
+        if len(approvals) >= pause.approvers:
+            _start(runner, base, "pause until approved")
+            _finish(runner, base, "succeeded", f"approved by {', '.join(approvals)}")
+            return
+        runner.journal(
+            "item.finished",
+            {
+                **base,
+                "status": "awaiting_approval",
+                "message": f"{len(approvals)}/{pause.approvers} approvals",
+            },
+        )
+        runner.ctx.console.item(
+            "step",
+            str(base["name"]),
+            "awaiting_approval",
+            f"phasegate approve {runner.state.run_id}",
+        )
+        return
+    assert pause.duration is not None
+    _start(runner, base, pause.words())
+    ended = await bake(runner, key, pause.duration, "pause")
+    message = f"paused {pause.duration:g}s" if ended is None else f"pause ended early: {ended}"
+    _finish(runner, base, "succeeded", message)
+
+
+async def analysis_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
+    """An inline analysis: measures ``count`` times, then passes, fails (the run rolls back)
+    or is inconclusive (the run pauses for a human: approve continues, abort rolls back)."""
+    step = runner.targets.step(key).step
+    assert step.analysis is not None
+    item = runner.state.items.get(key)
+    approvals = runner.state.approvals.get(key, [])
+    if item is not None and item.data.get("inconclusive") and approvals:
+        _start(runner, base, "analysis (approved)")
+        message = f"inconclusive analysis approved by {', '.join(approvals)}"
+        _finish(runner, base, "succeeded", message)
+        return
+    analysis = runner.ctx.plan.analysis(step.analysis)
+    _start(runner, base, f"analysis: {len(analysis.metrics)} metrics")
+    verdict = await analyse(runner, key, prepare(runner, key, analysis))
+    record = {"observed": verdict_record(verdict)}
+    why = runner.stopping.pop(key, None)
+    if why is not None:
+        _finish(runner, base, "skipped", f"analysis stopped: {why}", **record)
+    elif verdict.status in ("passed", "warning"):
+        _finish(runner, base, "succeeded", verdict.message, **record)
+    elif verdict.status == "failed":
+        _finish(runner, base, "failed", verdict.message, detected_at=verdict.detected_at, **record)
+    elif verdict.status == "inconclusive":
+        runner.journal(
+            "item.finished",
+            {
+                **base,
+                **record,
+                "status": "awaiting_approval",
+                "inconclusive": True,
+                "message": f"{verdict.message}; a human decides: `phasegate approve "
+                f"{runner.state.run_id}` continues, `phasegate abort` rolls back",
+            },
+        )
+        runner.ctx.console.item("step", str(base["name"]), "awaiting_approval", verdict.message)
+    else:
+        _finish(runner, base, "failed", f"analysis ended {verdict.status}: {verdict.message}")
+
+
+def prepare(runner: Runner, key: str, analysis: Analysis) -> AnalysisRun:
+    """An analysis run journalling every measurement, registered so it can be stopped."""
+
+    def measured(measurement: Measurement, verdict: Verdict) -> None:
+        data: dict[str, Any] = {
+            "key": key,
+            "metric": measurement.metric,
+            "status": measurement.status,
+            "value": measurement.value,
+            "at": measurement.at,
+            "message": measurement.message,
+        }
+        if verdict.status != "running":
+            data["verdict"] = verdict.status
+        runner.journal("analysis.measured", data)
+        if verdict.status in ("failed", "inconclusive"):
+            runner.wake.set()
+
+    run = AnalysisRun(
+        analysis, lambda: runner.ctx.check_context(runner.state), on_measurement=measured
+    )
+    runner.analyses[key] = run
+    return run
+
+
+async def analyse(runner: Runner, key: str, run: AnalysisRun) -> Verdict:
+    """Run one prepared analysis until it decides or is stopped."""
+    try:
+        return await run.run()
+    finally:
+        runner.analyses.pop(key, None)
+
+
+def stop_analyses(runner: Runner, why: str, keys: list[str] | None = None) -> None:
+    """End running analyses now (the run fails, or is promoted, or a phase is done)."""
+    for key, run in list(runner.analyses.items()):
+        if keys is None or key in keys:
+            runner.stopping.setdefault(key, why)
+            run.stop()
+
+
+def verdict_record(verdict: Verdict) -> dict[str, Any]:
+    record = verdict.to_dict()
+    record["verdict"] = record.pop("status")
+    del record["message"]  # the item's message already says it
+    return record
+
+
+def analysis_key(phase_id: str) -> str:
+    return f"{phase_id}/analysis"
+
+
+class Background:
+    """Phases' background analyses: started with the phase, watched across all its steps,
+    concluded when the phase's steps and gates are done. A failure fails the run at once; an
+    inconclusive verdict holds the phase for a human."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.tasks: dict[str, asyncio.Task[Verdict]] = {}
+
+    def start(self, phase_id: str) -> None:
+        runner = self.runner
+        phase = runner.ctx.plan.phase(phase_id)
+        if phase.analysis is None:
+            return
+        key = analysis_key(phase_id)
+        item = runner.state.items.get(key)
+        if item is not None and item.status not in ("pending", "running"):
+            return  # concluded already, or waiting for a human
+        base = self._base(key, phase_id)
+        approvals = runner.state.approvals.get(key, [])
+        if item is not None and item.data.get("inconclusive") and approvals:
+            _start(runner, base, "background analysis (approved)")
+            message = f"inconclusive analysis approved by {', '.join(approvals)}"
+            runner.journal("item.finished", {**base, "status": "passed", "message": message})
+            return
+        if item is None or item.status == "pending":
+            attempt = (item.attempt if item is not None else 0) + 1
+            runner.journal("item.started", {**base, "attempt": attempt, "command": "analysis"})
+        analysis = runner.ctx.plan.analysis(phase.analysis)
+        task = asyncio.ensure_future(analyse(runner, key, prepare(runner, key, analysis)))
+        task.add_done_callback(functools.partial(self._concluded, key))
+        self.tasks[key] = task
+        runner.ctx.console.note(f"  ◎ background analysis of {phase_id} started", "dim")
+
+    def _base(self, key: str, phase_id: str) -> dict[str, Any]:
+        return {"key": key, "kind": "analysis", "phase": phase_id, "name": f"analysis {phase_id}"}
+
+    def _concluded(self, key: str, task: asyncio.Task[Verdict]) -> None:
+        self.tasks.pop(key, None)
+        runner = self.runner
+        why = runner.stopping.pop(key, None)
+        if task.cancelled() or runner.state.status not in ("running", "rolling_back"):
+            return
+        item = runner.state.items.get(key)
+        if item is None or item.status != "running":
+            return
+        if task.exception() is not None:
+            verdict_status, message = "error", f"the analysis crashed: {task.exception()}"
+            record: dict[str, Any] = {}
+            verdict = None
+        else:
+            verdict = task.result()
+            verdict_status, message = verdict.status, verdict.message
+            record = {"observed": verdict_record(verdict)}
+        phase_id = str(item.phase)
+        base = self._base(key, phase_id)
+        phase = runner.ctx.plan.phase(phase_id)
+        action = phase.on_failure or runner.ctx.plan.on_failure
+        if why is not None and why != "phase done":
+            status, message = "skipped", f"analysis stopped: {why}"
+        elif verdict_status in ("passed", "warning"):
+            status = "passed" if verdict_status == "passed" else "warned"
+        elif verdict_status == "inconclusive":
+            status = "awaiting_approval"
+            record["inconclusive"] = True
+            message += (
+                f"; a human decides: `phasegate approve {runner.state.run_id}` continues, "
+                "`phasegate abort` rolls back"
+            )
+        else:
+            status = "failed"
+            record["action"] = action
+            if verdict is not None and verdict.detected_at is not None:
+                record["detected_at"] = verdict.detected_at
+        runner.journal("item.finished", {**base, **record, "status": status, "message": message})
+        runner.ctx.console.item("analysis", str(base["name"]), status, message)
+        runner.wake.set()
+
+    async def conclude(self, key: str) -> None:
+        """The phase is done: stop watching and record the verdict."""
+        task = self.tasks.get(key)
+        if task is None:
+            phase_id = key.rsplit("/", 1)[0]
+            self.start(phase_id)  # a resumed run whose analysis never restarted
+            task = self.tasks.get(key)
+            if task is None:
+                return
+        stop_analyses(self.runner, "phase done", [key])
+        await asyncio.wait([task])
+
+    async def halt(self) -> None:
+        """The run stops here (paused, finished, interrupted): cancel, journal nothing; a
+        resumed run starts the watch again."""
+        tasks = list(self.tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        self.tasks.clear()

@@ -1,0 +1,90 @@
+"""Real backends behind real nginx and haproxy processes, on ports picked per test.
+
+``examples/`` goes on ``sys.path`` so the lab harness (``canary_lab``) that the benches and the
+demo use is the one tested here too. A missing binary skips its tests with the reason; CI
+installs both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))
+
+from canary_lab.backend import Backend  # noqa: E402
+from canary_lab.haproxy import HaproxyServer, haproxy_binary  # noqa: E402
+from canary_lab.nginx import NginxServer, nginx_binary  # noqa: E402
+
+from phasegate.checks.base import CheckContext  # noqa: E402
+from phasegate.executors.local import LocalExecutor  # noqa: E402
+from phasegate.masking import Masker  # noqa: E402
+from phasegate.plan.variables import substitute  # noqa: E402
+from phasegate.traffic.base import RouterSpec, Weights  # noqa: E402
+
+SECRET = "s3cret-token"
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> CheckContext:
+    """A context as the engine builds it: the real local executor and the process env."""
+    values = {"PLAN_DIR": str(tmp_path), "TOKEN": SECRET}
+    return CheckContext(
+        executor=LocalExecutor(),
+        masker=Masker([SECRET]),
+        plan_dir=str(tmp_path),
+        env=dict(os.environ),
+        expand=lambda text: substitute(text, values),
+        shell=["/bin/sh", "-c"],
+    )
+
+
+def apply(router: RouterSpec, weights: Weights, ctx: CheckContext) -> Weights:
+    return asyncio.run(router.apply(weights, ctx))
+
+
+@pytest.fixture
+def backends() -> Iterator[tuple[Backend, Backend]]:
+    with Backend("stable") as stable, Backend("canary") as canary:
+        yield stable, canary
+
+
+@pytest.fixture
+def nginx(tmp_path: Path, backends: tuple[Backend, Backend]) -> Iterator[NginxServer]:
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    stable, canary = backends
+    with NginxServer(tmp_path / "nginx", {"stable": stable.address, "canary": canary.address}) as n:
+        yield n
+
+
+@pytest.fixture
+def haproxy(tmp_path: Path, backends: tuple[Backend, Backend]) -> Iterator[HaproxyServer]:
+    if haproxy_binary() is None:
+        pytest.skip("haproxy is not installed (apt-get install haproxy)")
+    stable, canary = backends
+    servers = {"stable": stable.address, "canary": canary.address}
+    with HaproxyServer(tmp_path / "haproxy", servers) as h:
+        yield h
+
+
+def shares(url: str, requests: int = 400) -> Counter[str]:
+    """Which backend answered each of ``requests`` sequential requests (X-Backend header).
+
+    Sequential and on fresh connections, so each request is one balancing decision."""
+    seen: Counter[str] = Counter()
+    limits = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(timeout=10.0, limits=limits) as client:
+        for _ in range(requests):
+            response = client.get(url + "/")
+            seen[response.headers.get("x-backend", f"HTTP {response.status_code}")] += 1
+    return seen
