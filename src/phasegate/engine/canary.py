@@ -283,7 +283,7 @@ class Background:
             if verdict is not None and verdict.detected_at is not None:
                 record["detected_at"] = verdict.detected_at
         runner.journal("item.finished", {**base, **record, "status": status, "message": message})
-        runner.ctx.console.item("analysis", str(base["name"]), status, message)
+        runner.ctx.console.item("analysis", phase_id, status, message)
         runner.wake.set()
 
     async def conclude(self, key: str) -> None:

@@ -174,6 +174,11 @@ class Step(Model):
             )
         if self.bake is not None and given[0] not in ("set_weight", "promote"):
             raise ValueError("`bake` holds new weights: it belongs to `set_weight` or `promote`")
+        if self.bake is not None and self.promote and self.run is not None:
+            raise ValueError(
+                "a `promote` step with `run` does not bake (its command follows at once): "
+                "put `set_weight: 100` with `bake` before it"
+            )
         return self
 
     @property

@@ -12,7 +12,8 @@ from typing import Any
 from phasegate.engine.decide import phase_items
 from phasegate.engine.state import EXIT_CODES, Item, RunState
 from phasegate.errors import PhasegateError
-from phasegate.plan.model import Plan
+from phasegate.plan.model import Phase, Plan
+from phasegate.report import canary
 from phasegate.store.records import RunRecord
 from phasegate.store.sqlite import SqliteStore
 
@@ -54,6 +55,14 @@ def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
     }
 
 
+def _item_name(phase: Phase, kind: str, index: int) -> str:
+    if kind == "step":
+        return phase.steps[index].label
+    if kind == "gate":
+        return phase.gates[index].describe()
+    return f"analysis {phase.id}"  # the phase's background analysis
+
+
 def _plan(record: RunRecord) -> Plan | None:
     from phasegate.engine.session import reload_plan
 
@@ -71,12 +80,15 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
 
     started: dict[str, Any] = {}
     resumes: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     for _, ts, etype, data in events:
         apply(state, etype, data, ts)
         if etype == "run.started":
             started = data
         elif etype == "run.resumed":
             resumes.append({"at": ts, **data})
+        elif etype == "traffic.changed":
+            changes.append(canary.traffic_change(ts, data))
     plan = _plan(record)
     phases = []
     for phase_id, pstate in state.phases.items():
@@ -84,13 +96,13 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
         if plan is not None:
             phase = plan.phase(phase_id)
             for key, kind, index in phase_items(phase):
-                name = phase.steps[index].label if kind == "step" else phase.gates[index].describe()
+                name = _item_name(phase, kind, index)
                 items.append(_item(state.items.get(key), key, kind, name))
         else:
             items = [
                 _item(i, i.key, i.kind, i.name)
                 for i in state.items.values()
-                if i.phase == phase_id and i.kind in ("step", "gate")
+                if i.phase == phase_id and i.kind in ("step", "gate", "analysis")
             ]
         phases.append(
             {
@@ -123,6 +135,7 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
             "duration": rb.get("duration"),
             "budget": rb.get("budget"),
             "overrun": rb.get("overrun", False),
+            **canary.detection(rb, changes),
             "actions": actions,
             "verify": verify,
             "failures": rb.get("failures", []),
@@ -154,7 +167,8 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
         "vars": started.get("vars", {}),
         "phases": phases,
         "triggers": state.triggers,
-        "traffic": state.traffic or None,
+        "traffic": canary.traffic(state, changes, plan),
+        "analyses": canary.analyses(state, plan),
         "failure": state.failure,
         "pause": state.pause,
         "rollback": rollback,

@@ -21,9 +21,11 @@ from typing import Any
 import jinja2
 
 from phasegate.durations import format_duration
+from phasegate.traffic.base import describe_weights
 
 FORMATS = ("md", "html", "json")
 OBSERVED_LIMIT = 300
+RECENT_MEASUREMENTS = 10  # per metric; the document keeps up to the journal's last 20
 _ITEM_FIELDS = (
     "attempt",
     "exit_code",
@@ -156,6 +158,41 @@ def over_budget(spent: float | None, budget: float | None, overrun: bool = False
     return overrun or (spent is not None and budget is not None and spent > budget)
 
 
+def weights_text(weights: dict[str, int] | None) -> str:
+    return describe_weights(weights) if weights else "-"
+
+
+def measured_value(value: Any) -> str:
+    """A measurement's value: compact for numbers; infinities arrive as text."""
+    if value is None:
+        return "no value"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def condition(metric: dict[str, Any]) -> str:
+    """What the metric's values are judged by, as the plan wrote it."""
+    names = ("failure", "success", "warning")
+    return "; ".join(f"{name}: {metric[name]}" for name in names if metric.get(name))
+
+
+MEASUREMENT_STATUSES = ("successful", "warning", "failed", "inconclusive", "error", "no_data")
+# An analysis item's status that its verdict already says (any other is shown beside it).
+QUIET_STATUSES = ("succeeded", "passed", "failed", "warned", "running")
+
+
+def counts(metric: dict[str, Any]) -> str:
+    """Measurements per status, in a fixed order, zeros left out: "successful 2, failed 1"."""
+    tally = metric.get("counts") or {}
+    shown = [f"{s.replace('_', ' ')} {tally[s]}" for s in MEASUREMENT_STATUSES if tally.get(s)]
+    return ", ".join(shown) or "none"
+
+
+def recent(metric: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(metric.get("last") or [])[-RECENT_MEASUREMENTS:]
+
+
 @cache
 def _environment(fmt: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -176,8 +213,18 @@ def _environment(fmt: str) -> jinja2.Environment:
         md=md_text,
         code=md_code,
         budget=budget_note,
+        weights=weights_text,
+        value=measured_value,
     )
-    env.globals.update(over_budget=over_budget, attempts=attempts, exit_code=exit_code)
+    env.globals.update(
+        over_budget=over_budget,
+        attempts=attempts,
+        exit_code=exit_code,
+        condition=condition,
+        recent=recent,
+        counts=counts,
+        QUIET_STATUSES=QUIET_STATUSES,
+    )
     return env
 
 

@@ -1,0 +1,187 @@
+"""The canary parts of the report document: analyses and traffic.
+
+Analyses: per analysis item (an ``analysis`` step, or a phase's background analysis) the
+verdict with its reason and score, and per metric how many measurements ended in each status
+and the latest values. Counts and values come from ``analysis.measured`` events (so a running
+or interrupted analysis shows what it saw so far); the verdict, reason and score from the
+item's finishing record, which says how the analysis itself judged them.
+
+Traffic: every weight change, folded from the ``traffic.changed`` events themselves rather than
+from the state's short history, because the events also say how long the router took and,
+for the change that put the canary at 0 after a failure, the detection-to-rollback latency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from phasegate.analysis.model import Analysis
+from phasegate.engine.canary import analysis_key
+from phasegate.engine.decide import step_key
+from phasegate.engine.state import Item, RunState
+from phasegate.plan.model import Plan, step_ids
+from phasegate.traffic.base import canary_weight
+
+_VERDICT_FIELDS = ("verdict", "reason", "score", "metric", "detected_at")
+
+
+def traffic_change(at: float, data: dict[str, Any]) -> dict[str, Any]:
+    """One ``traffic.changed`` event as a history entry (what the state keeps, and more)."""
+    applied = data.get("applied") or data.get("weights") or {}
+    return {
+        "at": at,
+        "weights": dict(applied),
+        "asked": data.get("weights"),
+        "by": data.get("by"),
+        "reason": data.get("reason"),
+        "duration": data.get("duration"),
+        "detected_at": data.get("detected_at"),
+        "detection_latency": data.get("detection_latency"),
+        "detected_by": data.get("detected_by"),
+    }
+
+
+def traffic(
+    state: RunState, changes: list[dict[str, Any]], plan: Plan | None
+) -> dict[str, Any] | None:
+    """Weights now and every change; None for a run that never had a router."""
+    spec = plan.traffic if plan is not None else None
+    if spec is None and not changes:
+        return None
+    weights = state.traffic.get("weights")
+    if spec is not None:
+        backends = list(spec.backends)
+    else:
+        backends = list((changes[0]["weights"] if changes else weights) or {})
+    router = spec.router.describe() if spec is not None and spec.router is not None else None
+    history = [{**c, "canary_weight": canary_weight(c["weights"], backends)} for c in changes]
+    return {
+        "backends": backends,
+        "router": router,
+        "weights": weights,
+        "canary_weight": canary_weight(weights, backends) if weights else None,
+        "promoted": state.promoted,
+        "history": history,
+    }
+
+
+def detection(rollback: dict[str, Any], changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rollback's detection-to-rollback latency: from the first evaluation that crossed
+    the failure condition (or the abort) to the router confirming the canary's weight 0."""
+    measured = [c for c in changes if c.get("detection_latency") is not None]
+    last = measured[-1] if measured else {}
+    return {
+        "detection_latency": rollback.get("detection_latency", last.get("detection_latency")),
+        "detected_at": last.get("detected_at"),
+        "detected_by": last.get("detected_by"),
+        "baseline_at": last.get("at"),
+    }
+
+
+def analyses(state: RunState, plan: Plan | None) -> list[dict[str, Any]]:
+    """Every analysis item, in plan order (not-run ones included when the plan is known)."""
+    found: list[dict[str, Any]] = []
+    for key, phase, name, ref in _analysis_items(state, plan):
+        definition = plan.analysis(ref) if plan is not None and ref is not None else None
+        found.append(_analysis(state, key, phase, name, ref, definition))
+    return found
+
+
+def _analysis_items(
+    state: RunState, plan: Plan | None
+) -> Iterable[tuple[str, str | None, str, str | Analysis | None]]:
+    """(key, phase, name, the analysis as the plan refers to it) of each analysis item."""
+    seen: set[str] = set()
+    if plan is not None:
+        for phase in plan.phases:
+            if phase.analysis is not None:  # first: it starts with the phase
+                key = analysis_key(phase.id)
+                seen.add(key)
+                yield key, phase.id, f"analysis {phase.id}", phase.analysis
+            for sid, step in zip(step_ids(phase), phase.steps, strict=True):
+                if step.analysis is not None:
+                    key = step_key(phase.id, sid)
+                    seen.add(key)
+                    yield key, phase.id, step.label, step.analysis
+    # Without the plan (or for keys it no longer has): whatever the journal measured.
+    keys = [k for k, i in state.items.items() if i.kind == "analysis"]
+    keys += [k for k in state.analysis if k not in keys]
+    for key in keys:
+        if key not in seen:
+            item = state.items.get(key)
+            name = item.name if item is not None else key
+            yield key, item.phase if item is not None else None, name, None
+
+
+def _analysis(
+    state: RunState,
+    key: str,
+    phase: str | None,
+    name: str,
+    ref: str | Analysis | None,
+    definition: Analysis | None,
+) -> dict[str, Any]:
+    item = state.items.get(key)
+    info = state.analysis.get(key, {})
+    observed = _observed(item)
+    verdict = {f: observed.get(f) for f in _VERDICT_FIELDS}
+    if verdict["verdict"] is None:
+        verdict["verdict"] = info.get("verdict") or (
+            "running" if item is not None and item.status == "running" else None
+        )
+    return {
+        "key": key,
+        "phase": phase,
+        "name": name,
+        "background": key == analysis_key(phase) if phase is not None else False,
+        "analysis": ref if isinstance(ref, str) else ("inline" if ref is not None else None),
+        "status": item.status if item is not None else "not_run",
+        "message": item.data.get("message") if item is not None else None,
+        **verdict,
+        "inconclusive": bool(item is not None and item.data.get("inconclusive")),
+        "approved_by": list(state.approvals.get(key, [])),
+        "started_at": item.started_at if item is not None else None,
+        "finished_at": item.finished_at if item is not None else None,
+        "metrics": _metrics(info.get("metrics", {}), observed.get("metrics") or {}, definition),
+    }
+
+
+def _observed(item: Item | None) -> dict[str, Any]:
+    """The verdict record the analysis item finished with ({} while it runs)."""
+    observed = item.data.get("observed") if item is not None else None
+    return observed if isinstance(observed, dict) and "verdict" in observed else {}
+
+
+def _metrics(
+    measured: dict[str, dict[str, Any]],
+    judged: dict[str, dict[str, Any]],
+    definition: Analysis | None,
+) -> list[dict[str, Any]]:
+    names = [m.name for m in definition.metrics] if definition is not None else []
+    names += [n for n in (*measured, *judged) if n not in names]
+    rows = []
+    for name in names:
+        counts = dict(measured.get(name, {}).get("counts", {}))
+        summary = judged.get(name, {})
+        row: dict[str, Any] = {
+            "name": name,
+            "phase": summary.get("phase"),
+            "reason": summary.get("reason"),
+            "message": summary.get("message"),
+            "measurements": sum(counts.values()),
+            "counts": counts,
+            "last": list(measured.get(name, {}).get("last", [])),
+        }
+        if definition is not None and name in names[: len(definition.metrics)]:
+            metric = definition.metric(name)
+            settings = definition.effective(metric)
+            row.update(
+                success=metric.success,
+                failure=metric.failure,
+                warning=metric.warning,
+                count=settings.count,
+                failure_limit=settings.failure_limit,
+            )
+        rows.append(row)
+    return rows
