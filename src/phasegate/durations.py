@@ -51,7 +51,7 @@ def parse_duration(value: object) -> float:
             if not math.isfinite(seconds):
                 raise DurationError(f"duration {value!r} is too long", hint=f"write {FORMS}")
             return seconds
-        guess = _from_words(value)
+        guess = from_words(value)
         if text.startswith("-"):
             hint = f"durations cannot be negative; write {FORMS}"
         elif guess:
@@ -66,7 +66,7 @@ def parse_duration(value: object) -> float:
     )
 
 
-def _from_words(text: str) -> str | None:
+def from_words(text: str) -> str | None:
     """``"5 minutes"`` -> ``"5m"``; ``"1 hour, 30 mins"`` -> ``"1h30m"``; else None."""
     lowered = text.strip().lower()
     parts = list(_WORDS.finditer(lowered))

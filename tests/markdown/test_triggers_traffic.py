@@ -285,3 +285,17 @@ def test_sql_and_promql_fences_under_verify_become_checks(cli: CLI) -> None:
     conn.close()
     bound = cli("validate", "doc.md", env={"DATABASE_URL": str(db)})
     assert bound.returncode == 0, bound.stderr
+
+
+def test_a_duration_column_becomes_each_weight_bake() -> None:
+    data, _ = imported(
+        "# Rollout\n\n## Canary\n\n### Traffic schedule\n\n"
+        "| Stage | Canary | Duration |\n|---|---|---|\n"
+        "| 1 | 5% | 30 min |\n| 2 | 25% | 2 hours |\n| 3 | 100% | 10m |\n"
+    )
+    steps = [s for p in data["phases"] for s in p["steps"] if "set_weight" in s]
+    assert [(s["set_weight"], s.get("bake")) for s in steps] == [
+        (5, "30m"),
+        (25, "2h"),
+        (100, "10m"),
+    ]

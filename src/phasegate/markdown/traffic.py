@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from phasegate.durations import DurationError, from_words, parse_duration
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.thresholds import plain
 from phasegate.plan.model import slugify
@@ -26,6 +27,7 @@ _TRAFFIC_CONTEXT = re.compile(
     r"traffic|allocation|ramp|canary|rollout schedule|progressive|weight|exposure", re.I
 )
 _NOTE_COL = re.compile(r"note|action|purpose|description|goal|what|users|audience", re.I)
+_HOLD_COL = re.compile(r"duration|bake|hold|soak|wait|dwell|observe|time", re.I)
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Ramp:
     lines: list[int]
     source: str  # "table" | "sequence"
     backends: list[str] = field(default_factory=list)
+    bakes: list[str | None] = field(default_factory=list)  # "how long at this weight"
 
 
 def table(
@@ -94,10 +97,32 @@ def table(
             parts.append(plain(row[notes]))
         names.append(": ".join(parts))
     lines = [line + 2 + n for n in range(len(rows))]
-    draft.ramps.append(
-        Ramp(phase, len(phase.steps), line, weights, names, lines, "table", backends)
-    )
+    ramp = Ramp(phase, len(phase.steps), line, weights, names, lines, "table", backends)
+    ramp.bakes = _bakes(header, rows, columns)
+    draft.ramps.append(ramp)
     return True
+
+
+def _bakes(header: list[str], rows: list[list[str]], columns: list[int]) -> list[str | None]:
+    """A "Duration" / "Bake" / "Hold" column whose every cell is a duration ("30 min", "2h"):
+    how long each weight is held, which becomes the step's ``bake``."""
+    for i, name in enumerate(header):
+        if i in columns or not _HOLD_COL.search(plain(name)):
+            continue
+        found = [_duration(plain(row[i])) if i < len(row) else None for row in rows]
+        if all(found):
+            return found
+    return []
+
+
+def _duration(text: str) -> str | None:
+    cleaned = text.strip().lower()
+    try:
+        parse_duration(cleaned)
+    except DurationError:
+        words = from_words(cleaned)
+        return words
+    return cleaned.replace(" ", "")
 
 
 def sequence(draft: Draft, phase: PhaseDraft | None, text: str, line: int) -> bool:
@@ -177,10 +202,14 @@ def finish(draft: Draft) -> None:
     # Later ramps first, so the recorded positions of earlier ones in a phase stay right.
     for ramp in sorted(kept, key=lambda r: r.index, reverse=True):
         entries = []
-        for weight, name, row_line in zip(ramp.weights, ramp.names, ramp.lines, strict=True):
+        bakes = ramp.bakes or [None] * len(ramp.weights)
+        rows = zip(ramp.weights, ramp.names, ramp.lines, bakes, strict=True)
+        for weight, name, row_line, bake in rows:
             data: dict[str, Any] = {"set_weight": weight}
             if name:
                 data = {"name": name, **data}
+            if bake:
+                data["bake"] = bake
             entries.append(Entry(data, row_line))
         ramp.phase.steps[ramp.index : ramp.index] = entries
     for ramp in kept:

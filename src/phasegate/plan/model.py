@@ -156,7 +156,9 @@ class Step(Model):
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
-        given = [name for name in STEP_ACTIONS if getattr(self, name) not in (None, False)]
+        given = [name for name in STEP_ACTIONS if getattr(self, name) is not None]
+        if not self.promote:
+            given.remove("promote")  # `promote: false` is no action; `set_weight: 0` is one
         if not given:
             raise ValueError(
                 "missing `run`: a step runs a command (`run: ./deploy.sh`, or an argv list), "
