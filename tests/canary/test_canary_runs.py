@@ -308,3 +308,51 @@ def test_promote_full_during_a_pause_skips_the_rest(cli: CLI, fresh_lab: Lab) ->
     assert by_key["canary/w50"]["status"] == "skipped"
     assert by_key["canary/check"]["status"] == "skipped"
     assert by_key["canary/analysis"]["status"] == "skipped"
+
+
+def test_abort_during_a_bake_sets_weight_0_at_once_then_rolls_back(
+    cli: CLI, fresh_lab: Lab
+) -> None:
+    plan = write_plan(
+        cli.cwd / "abort.yaml",
+        fresh_lab,
+        {
+            "phases": [
+                {
+                    "id": "canary",
+                    "steps": [
+                        {"name": "deploy canary", "run": "true", "undo": "echo undone > undone"},
+                        {"set_weight": 30, "bake": "300s"},
+                    ],
+                }
+            ],
+        },
+    )
+    proc = cli.spawn("run", str(plan), env=lab_env(fresh_lab, cli))
+    try:
+        eventually(
+            lambda: [e for e in journal(cli) if e[0] == "item.waiting"] if _has_run(cli) else [],
+            bool,
+            timeout=60,
+            what="the bake to start",
+        )
+        asked = cli("abort", "last", "--reason", "operator saw a bad graph")
+        assert asked.returncode == 0, asked.stderr
+        out, err = proc.communicate(timeout=60)  # not the 300 s bake
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert proc.returncode == 1, out + err
+    events = [(e, d) for e, d, _ in journal(cli)]
+    kinds = [e for e, _ in events]
+    aborted = kinds.index("run.abort_requested")
+    after = events[aborted:]
+    changes = [d for e, d in after if e == "traffic.changed"]
+    assert changes[0]["applied"] == {"stable": 100, "canary": 0}
+    assert changes[0]["detection_latency"] >= 0  # from the abort to weight 0
+    undo = next(i for i, (e, d) in enumerate(after) if e == "item.started" and "undo" in d["key"])
+    first_change = next(i for i, (e, _) in enumerate(after) if e == "traffic.changed")
+    assert first_change < undo  # weight 0 first, then the undo
+    assert (cli.cwd / "undone").exists()
+    assert _canary_served_after(fresh_lab) == 0
