@@ -24,8 +24,10 @@ asserted, and the exit code is 0 whatever they show):
    first ``phasegate import`` subprocess of the largest one (interpreter and imports
    included). Goal: the largest corpus document imports in <= 300 ms.
 
-``--only SECTION`` (repeatable: startup, engine, big, import, routers) runs part of the suite;
-``routers`` is the traffic routers' weight-change latency (``routers.py``).
+``--only SECTION`` (repeatable: startup, engine, big, import, routers, detection) runs part of
+the suite; ``routers`` is the traffic routers' weight-change latency (``routers.py``);
+``detection`` is a bad canary's detection-to-rollback latency through the real CLI, nginx and
+haproxy labs side by side (``detection.py``, ~5 min; quick ~1.5 min).
 
 Repetitions are interleaved (each round runs every case once, in an order rotated from round
 to round) so that load from other tenants of a shared machine spreads over all cases instead
@@ -48,6 +50,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import detection
 import imports
 import routers
 import workloads
@@ -73,7 +76,7 @@ GOAL_VERSION_MS = 150.0
 GOAL_VALIDATE_S = 1.0
 GOAL_RSS_MB = 100.0
 GOAL_IMPORT_MS = 300.0
-SECTIONS = ("startup", "engine", "big", "import", "routers")
+SECTIONS = ("startup", "engine", "big", "import", "routers", "detection")
 INFO = "(information)"
 
 
@@ -471,6 +474,10 @@ def main(argv: list[str] | None = None) -> int:
         "big": (f"the {BIG_STEPS}-step plan …", suite.big),
         "import": ("Markdown import …", suite.markdown_import),
         "routers": ("traffic routers …", functools.partial(routers.section, suite)),
+        "detection": (
+            "canary detection-to-rollback …",
+            functools.partial(detection.section, suite),
+        ),
     }
     try:
         for name in SECTIONS:

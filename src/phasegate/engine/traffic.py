@@ -120,10 +120,32 @@ async def to_baseline(runner: Runner, key: str) -> None:
     """The first action of a rollback: traffic back to the baseline, before any undo runs."""
     traffic = runner.ctx.plan.traffic
     assert traffic is not None
-    weights = traffic.baseline_weights()
-    base = {"key": key, "kind": "traffic", "phase": None, "name": "traffic to baseline"}
-    item = runner.state.items[key]
-    attempt = item.attempt + 1
+    await traffic_item(
+        runner,
+        key,
+        "traffic to baseline",
+        traffic.baseline_weights(),
+        by=key,
+        reason="rollback",
+        extra=lambda applied: detection(runner, applied),
+    )
+
+
+async def traffic_item(
+    runner: Runner,
+    key: str,
+    name: str,
+    weights: Weights,
+    *,
+    by: str,
+    reason: str,
+    extra: Callable[[Weights], dict[str, Any]] | None = None,
+) -> None:
+    """A traffic change that is an item of its own (not a step): journal its start, apply,
+    journal how it ended. A router failure is the item's failure, never a crash."""
+    base = {"key": key, "kind": "traffic", "phase": None, "name": name}
+    item = runner.state.items.get(key)
+    attempt = (item.attempt if item is not None else 0) + 1
     runner.journal(
         "item.started",
         {**base, "attempt": attempt, "command": f"set weights: {describe_weights(weights)}"},
@@ -131,9 +153,7 @@ async def to_baseline(runner: Runner, key: str) -> None:
     )
     started = time.monotonic()
     try:
-        applied = await apply_weights(
-            runner, weights, by=key, reason="rollback", extra=lambda a: detection(runner, a)
-        )
+        applied = await apply_weights(runner, weights, by=by, reason=reason, extra=extra)
     except RouterError as exc:
         status, message = "failed", str(exc)
     else:
@@ -149,7 +169,8 @@ async def to_baseline(runner: Runner, key: str) -> None:
             "message": message,
         },
     )
-    runner.ctx.console.item("undo", "traffic to baseline", status, message, duration=duration)
+    kind = "undo" if reason == "rollback" else "step"
+    runner.ctx.console.item(kind, name, status, message, duration=duration)
 
 
 def detection(runner: Runner, applied: Weights) -> dict[str, Any]:
@@ -244,25 +265,14 @@ async def promote_full(runner: Runner, key: str) -> None:
     traffic = runner.ctx.plan.traffic
     assert traffic is not None
     by = (runner.state.promoted or {}).get("by") or "operator"
-    base = {"key": key, "kind": "traffic", "phase": None, "name": "promote --full"}
-    full = traffic.weights(100)
-    item = runner.state.items.get(key)
-    attempt = (item.attempt if item is not None else 0) + 1
-    runner.journal(
-        "item.started",
-        {**base, "attempt": attempt, "command": f"set weights: {describe_weights(full)}"},
-        durable=True,
+    await traffic_item(
+        runner,
+        key,
+        "promote --full",
+        traffic.weights(100),
+        by=f"promote --full ({by})",
+        reason="promote",
     )
-    try:
-        applied = await apply_weights(runner, full, by=f"promote --full ({by})", reason="promote")
-    except RouterError as exc:
-        status, message = "failed", str(exc)
-    else:
-        status, message = "succeeded", f"applied {describe_weights(applied)}"
-    runner.journal(
-        "item.finished", {**base, "attempt": attempt, "status": status, "message": message}
-    )
-    runner.ctx.console.item("step", "promote --full", status, message)
 
 
 async def restore(runner: Runner) -> bool:
