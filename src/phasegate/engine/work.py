@@ -279,6 +279,7 @@ async def run_undo(runner: Runner, key: str) -> None:
 
 async def run_verify(runner: Runner, key: str) -> None:
     check = runner.targets.verify(key)
+    label = runner.ctx.variables.expand(check.describe())
     started = time.time()
     outcome = await evaluate_gate(check, runner.ctx.check_context(runner.state))
     obs = outcome.observation
@@ -289,7 +290,7 @@ async def run_verify(runner: Runner, key: str) -> None:
             "key": key,
             "kind": "verify",
             "phase": None,
-            "name": check.describe(),
+            "name": label,
             **gate_record(check, outcome, runner.ctx.variables.expand),
             "status": status,
             "started_at": started,
@@ -297,7 +298,7 @@ async def run_verify(runner: Runner, key: str) -> None:
     )
     runner.ctx.console.item(
         "verify",
-        check.describe(),
+        label,
         status,
         "" if obs.passed else obs.message,
         duration=outcome.duration,
