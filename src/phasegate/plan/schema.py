@@ -6,14 +6,30 @@ import copy
 from typing import Any
 
 from phasegate.plan.model import Plan
-from phasegate.registry import check_kinds
+from phasegate.registry import ROUTERS_GROUP, check_kinds, names, router_kind
 
 
 def plan_json_schema() -> dict[str, Any]:
     schema = Plan.model_json_schema()
     defs = schema.setdefault("$defs", {})
+    defs["CheckSpec"] = {
+        "anyOf": _variants(defs, check_kinds()),
+        "description": "one key names the check kind",
+    }
+    routers = {name: router_kind(name) for name in names(ROUTERS_GROUP)}
+    defs["RouterSpec"] = {
+        "anyOf": _variants(defs, routers),
+        "description": "one key names the router kind",
+    }
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "phasegate plan (version 1)"
+    return copy.deepcopy(schema)
+
+
+def _variants(defs: dict[str, Any], models: dict[str, Any]) -> list[dict[str, str]]:
+    """One schema per registered kind, each requiring the key that names it."""
     variants = []
-    for name, model in sorted(check_kinds().items()):
+    for name, model in sorted(models.items()):
         sub = model.model_json_schema(ref_template="#/$defs/{model}")
         for key, value in sub.pop("$defs", {}).items():
             defs.setdefault(key, value)
@@ -21,7 +37,4 @@ def plan_json_schema() -> dict[str, Any]:
         sub["required"] = sorted({*sub.get("required", []), name})
         defs[title] = sub
         variants.append({"$ref": f"#/$defs/{title}"})
-    defs["CheckSpec"] = {"anyOf": variants, "description": "one key names the check kind"}
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "phasegate plan (version 1)"
-    return copy.deepcopy(schema)
+    return variants
