@@ -79,9 +79,13 @@ class CanarySimulation(Simulation):
 
     def _complete(self, key: str) -> None:
         self.completions += 1
-        if self.completions == self.promote_at and self.state.mode == "forward":
-            if self.state.status == "running" and self.state.promoted is None:
-                self.emit("run.promoted", {"by": "op", "full": True})
+        if (
+            self.completions == self.promote_at
+            and self.state.mode == "forward"
+            and self.state.status == "running"
+            and self.state.promoted is None
+        ):
+            self.emit("run.promoted", {"by": "op", "full": True})
         kind = self.inflight[key]
         failed = key in self.failing
         if kind == "run_step" and not failed:

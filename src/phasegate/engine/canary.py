@@ -53,6 +53,10 @@ class Holds:
 async def bake(runner: Runner, key: str, seconds: float, what: str) -> str | None:
     """Hold for ``seconds`` from the first time this item started holding (a resumed run
     continues the same bake); journalled durably so the deadline survives a crash."""
+    if runner.state.failure is not None:
+        return "the run is failing"  # a router call in flight when it failed: no bake
+    if runner.state.promoted is not None:
+        return f"promoted by {runner.state.promoted.get('by')}"
     item = runner.state.items[key]
     until = item.data.get("until")
     if until is None:
