@@ -72,6 +72,18 @@ CASES = [
     Case("retry_attempts_zero", 9, "must be at least 1, got 0",
          field="phases[0].gates[0].retry.attempts"),
     Case("var_both_value_and_env", 4, "give either value or env, not both", field="vars.TOKEN"),
+    # canary steps, analyses and routers
+    Case("canary_unknown_analysis", 9, "no analysis named 'erors'", "did you mean 'errors'?",
+         field="phases[0].analysis"),
+    Case("canary_step_analysis_without_count", 11, "an `analysis` step needs `count`",
+         "add `count: 5`", field="phases[0].steps[1].analysis"),
+    Case("canary_bad_cel", 9, "invalid CEL expression 'value >> 0.01'",
+         field="analyses.errors.metrics[0].failure"),
+    Case("canary_two_actions", 8, "a step does one thing; this one has `set_weight`, `pause`",
+         field="phases[0].steps[0]"),
+    Case("canary_bake_on_run", 6, "`bake` holds new weights", field="phases[0].steps[0]"),
+    Case("canary_unknown_router_key", 9, "unknown key 'reload_comand'", "upstream_file",
+         field="traffic.router.nginx.reload_comand"),
     # unknown keys, with did-you-mean
     Case("unknown_key_top", 3, "unknown key 'descripton'", "did you mean 'description'?"),
     Case("unknown_key_phase", 8, "unknown key 'neds'", "did you mean 'needs'?",

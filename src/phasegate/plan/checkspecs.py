@@ -119,8 +119,11 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
         from phasegate.traffic.base import RouterSpec
 
         if not isinstance(traffic["router"], RouterSpec):
-            traffic["router"] = build_router(
-                traffic["router"], ("traffic", "router"), smap, problems
+            # A router that produced a problem is stood in for, like a check, so the plan
+            # model does not also report the traffic block as having no router.
+            traffic["router"] = (
+                build_router(traffic["router"], ("traffic", "router"), smap, problems)
+                or RouterSpec()
             )
 
 
