@@ -19,18 +19,19 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from typing import Self
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 
 from canary_lab.ports import free_port
+from canary_lab.service import Service
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
-class Backend:
+class Backend(Service):
     """One backend process-in-a-thread on 127.0.0.1; a context manager."""
 
     def __init__(self, version: str, port: int | None = None) -> None:
@@ -74,7 +75,7 @@ class Backend:
         with self._lock:
             self.error_rate, self.latency, self._debt = error_rate, latency, 0.0
 
-    def start(self) -> Backend:
+    def start(self) -> Self:
         handler = type("Handler", (_Handler,), {"backend": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
@@ -95,17 +96,6 @@ class Backend:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-    def __enter__(self) -> Backend:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _next(self) -> tuple[bool, float]:
         """Count one request to ``/``; say whether it fails and how long it waits."""

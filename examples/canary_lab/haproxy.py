@@ -8,19 +8,18 @@ the stable backend until a router moves it.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
 from canary_lab.ports import free_port
+from canary_lab.process import spawn, stop_group, wait_ready
+from canary_lab.service import Service
 
 BACKEND = "app"
 START_LIMIT = 10.0
@@ -56,7 +55,7 @@ def haproxy_binary() -> str | None:
     )
 
 
-class HaproxyServer:
+class HaproxyServer(Service):
     """haproxy on 127.0.0.1:port in front of ``servers`` (server name -> address). A context
     manager."""
 
@@ -87,7 +86,7 @@ class HaproxyServer:
             "timeout": "5s",
         }
 
-    def start(self) -> HaproxyServer:
+    def start(self) -> Self:
         self.workdir.mkdir(parents=True, exist_ok=True)
         lines = [
             f"    server {name} {address} weight {100 if i == 0 else 0}"
@@ -102,33 +101,18 @@ class HaproxyServer:
                 servers="\n".join(lines),
             )
         )
-        with self.output.open("wb") as log:
-            self._process = subprocess.Popen(
-                [self.binary, "-db", "-f", str(self.config)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self._process = spawn([self.binary, "-db", "-f", str(self.config)], self.output)
         try:
-            self._wait_ready()
+            wait_ready(self._process, "haproxy", self._answers, self.logs, self.url, START_LIMIT)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_LIMIT
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise RuntimeError(f"haproxy exited at start:\n{self.logs()}")
-            if self.socket.exists() and self._answers():
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"haproxy did not answer on {self.url} in {START_LIMIT:g}s")
-
     def _answers(self) -> bool:
+        """Both the runtime API socket and the frontend answer."""
+        if not self.socket.exists():
+            return False
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as admin:
                 admin.settimeout(1.0)
@@ -147,22 +131,4 @@ class HaproxyServer:
     def stop(self) -> None:
         """SIGTERM (haproxy stops at once), then a kill of its group if it lingers; waits."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_LIMIT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_LIMIT)
-
-    def __enter__(self) -> HaproxyServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+        stop_group(process, signal.SIGTERM, STOP_LIMIT)

@@ -22,14 +22,14 @@ import os
 import shlex
 from contextlib import ExitStack
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from canary_lab.backend import Backend
 from canary_lab.haproxy import HaproxyServer
 from canary_lab.load import LoadGenerator
 from canary_lab.nginx import NginxServer
 from canary_lab.prometheus import PrometheusServer
+from canary_lab.service import Service
 
 Router = Literal["nginx", "haproxy"]
 ROUTERS: tuple[Router, ...] = ("nginx", "haproxy")
@@ -37,7 +37,7 @@ ENV_FILE = "lab.env"
 JSON_FILE = "lab.json"
 
 
-class Lab:
+class Lab(Service):
     """Backends, router, Prometheus and (optionally) load, started and stopped together."""
 
     def __init__(
@@ -75,7 +75,7 @@ class Lab:
         assert self.router_server is not None, "the lab is not started"
         return self.router_server.url
 
-    def start(self) -> Lab:
+    def start(self) -> Self:
         with ExitStack() as stack:
             for backend in self.backends.values():
                 stack.enter_context(backend)
@@ -105,17 +105,6 @@ class Lab:
     def stop(self) -> None:
         """Load first, then Prometheus, the router and the backends (reverse start order)."""
         self._stack.close()
-
-    def __enter__(self) -> Lab:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def env(self) -> dict[str, str]:
         """The variables a plan uses against this lab (``--var K=V`` or the environment)."""

@@ -25,10 +25,12 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType, TracebackType
-from typing import TypeVar
+from types import MappingProxyType
+from typing import Self, TypeVar
 
 import httpx
+
+from canary_lab.service import Service
 
 NO_BACKEND = "unknown"
 """How an answer without an ``X-Backend`` header (an error page of the router) is counted."""
@@ -72,7 +74,7 @@ class Counts:
         return Counts(_frozen(backends), _frozen(statuses), self.errors - other.errors)
 
 
-class LoadGenerator:
+class LoadGenerator(Service):
     """GET ``url`` from ``concurrency`` threads at up to ``rate`` requests per second."""
 
     def __init__(
@@ -109,7 +111,7 @@ class LoadGenerator:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> LoadGenerator:
+    def start(self) -> Self:
         if self._threads:
             raise RuntimeError("this LoadGenerator was already started; make a new one")
         self._next_at = time.monotonic()
@@ -138,17 +140,6 @@ class LoadGenerator:
     @property
     def running(self) -> bool:
         return any(thread.is_alive() for thread in self._threads)
-
-    def __enter__(self) -> LoadGenerator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- counting -----------------------------------------------------------------------
 

@@ -13,14 +13,14 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
 from canary_lab.ports import free_port
+from canary_lab.process import spawn, stop_group, wait_ready
+from canary_lab.service import Service
 from phasegate.traffic.nginx import render_upstream
 
 UPSTREAM = "app"
@@ -71,7 +71,7 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/local/sbin:/usr/sbin:/sbin")
 
 
-class NginxServer:
+class NginxServer(Service):
     """nginx on 127.0.0.1:port in front of ``upstreams`` (backend name -> address); all traffic
     starts on the first backend. A context manager."""
 
@@ -109,7 +109,7 @@ class NginxServer:
             "timeout": "15s",
         }
 
-    def start(self) -> NginxServer:
+    def start(self) -> Self:
         (self.prefix / "tmp").mkdir(parents=True, exist_ok=True)
         self.upstream_file.parent.mkdir(parents=True, exist_ok=True)
         names = list(self.upstreams)
@@ -125,35 +125,20 @@ class NginxServer:
                 upstream=UPSTREAM,
             )
         )
-        log = (self.prefix / "nginx.out").open("wb")
-        with log:
-            self._process = subprocess.Popen(
-                [*self.argv, "-c", str(self.config)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own group: a kill reaches the workers too
-            )
+        self._process = spawn([*self.argv, "-c", str(self.config)], self.prefix / "nginx.out")
         try:
-            self._wait_ready()
+            wait_ready(self._process, "nginx", self._answers, self.logs, self.url, START_LIMIT)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_LIMIT
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise RuntimeError(f"nginx exited at start:\n{self.logs()}")
-            try:
-                if httpx.get(self.confirm_url, timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"nginx did not answer on {self.url} in {START_LIMIT:g}s")
+    def _answers(self) -> bool:
+        """The weights location answers: the workers serve this configuration."""
+        try:
+            return httpx.get(self.confirm_url, timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def logs(self) -> str:
         parts = [p.read_text(errors="replace") for p in (self.prefix / "nginx.out", self.error_log)]
@@ -162,22 +147,4 @@ class NginxServer:
     def stop(self) -> None:
         """Graceful quit (SIGQUIT to the master), then a kill if it lingers; always waits."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(timeout=STOP_LIMIT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_LIMIT)
-
-    def __enter__(self) -> NginxServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+        stop_group(process, signal.SIGQUIT, STOP_LIMIT)

@@ -21,12 +21,13 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
 from canary_lab.ports import free_port
+from canary_lab.process import spawn
+from canary_lab.service import Service
 
 PROMETHEUS_BINARY = "/usr/bin/prometheus"
 
@@ -35,7 +36,7 @@ class PrometheusError(RuntimeError):
     """Prometheus did not start, did not become ready, or did not answer a query."""
 
 
-class PrometheusServer:
+class PrometheusServer(Service):
     """One Prometheus process, owned by whoever entered the context manager."""
 
     def __init__(
@@ -104,7 +105,7 @@ class PrometheusServer:
             "--log.level=warn",
         ]
 
-    def start(self, timeout: float = 30.0) -> PrometheusServer:
+    def start(self, timeout: float = 30.0) -> Self:
         """Start (or start again after ``stop()``) and wait until ``/-/ready`` answers 200."""
         if self.running:
             return self
@@ -112,16 +113,8 @@ class PrometheusServer:
             raise PrometheusError(f"Prometheus is not installed at {self.binary}")
         self.write_config()
         self.data.mkdir(parents=True, exist_ok=True)
-        with self.log.open("ab") as log:
-            # A session of its own: a Ctrl-C in the lab's terminal reaches the lab, which
-            # then stops Prometheus itself, in order, instead of everything dying at once.
-            self._process = subprocess.Popen(
-                self.argv(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        # Appended to: a restart after ``stop()`` keeps the earlier log for the diagnosis.
+        self._process = spawn(self.argv(), self.log, append=True)
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -219,14 +212,3 @@ class PrometheusServer:
                 process.kill()
                 process.wait()
         self._process = None
-
-    def __enter__(self) -> PrometheusServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

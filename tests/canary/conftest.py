@@ -18,7 +18,7 @@ import yaml
 
 from phasegate.store.sqlite import SqliteStore
 from tests.conftest import CLI
-from tests.lab.conftest import Lab, eventually, missing_binaries, set_nginx_weights
+from tests.lab.conftest import Lab, eventually, running_lab, set_nginx_weights
 
 ERROR_RATIO = (
     'sum(rate(app_requests_total{version="canary",code=~"5.."}[5s]))'
@@ -29,9 +29,7 @@ SHARE_SCRIPT = Path(__file__).with_name("share.py")
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if missing := missing_binaries():
-        pytest.skip(f"not installed: {', '.join(missing)}")
-    with Lab(tmp_path_factory.mktemp("lab"), router="nginx", load=True, rate=60) as running:
+    with running_lab(tmp_path_factory, rate=60) as running:
         yield running
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -44,11 +45,19 @@ def lab_binaries() -> None:
         pytest.skip(f"not installed: {', '.join(missing)}")
 
 
-@pytest.fixture(scope="module")
-def shared_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+@contextmanager
+def running_lab(tmp_path_factory: pytest.TempPathFactory, *, rate: float) -> Iterator[Lab]:
+    """A started nginx lab with load at ``rate`` requests per second, for a module-scoped
+    fixture; skips the module when a binary the lab needs is not installed."""
     if missing := missing_binaries():
         pytest.skip(f"not installed: {', '.join(missing)}")
-    with Lab(tmp_path_factory.mktemp("lab"), router="nginx", load=True, rate=100) as lab:
+    with Lab(tmp_path_factory.mktemp("lab"), router="nginx", load=True, rate=rate) as lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def shared_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with running_lab(tmp_path_factory, rate=100) as lab:
         yield lab
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import textwrap
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,10 +29,23 @@ from canary_lab.nginx import NginxServer, nginx_binary  # noqa: E402
 from phasegate.checks.base import CheckContext  # noqa: E402
 from phasegate.executors.local import LocalExecutor  # noqa: E402
 from phasegate.masking import Masker  # noqa: E402
+from phasegate.plan.loader import load_plan  # noqa: E402
 from phasegate.plan.variables import substitute  # noqa: E402
 from phasegate.traffic.base import RouterSpec, Weights  # noqa: E402
+from tests.conftest import write_plan  # noqa: E402
 
 SECRET = "s3cret-token"
+
+ROUTER_PLAN = """\
+version: 1
+name: {name}
+traffic:
+{traffic}
+phases:
+  - id: canary
+    steps:
+      - set_weight: 5
+"""
 
 
 @pytest.fixture
@@ -88,3 +102,35 @@ def shares(url: str, requests: int = 400) -> Counter[str]:
             response = client.get(url + "/")
             seen[response.headers.get("x-backend", f"HTTP {response.status_code}")] += 1
     return seen
+
+
+def assert_canary_share(url: str, canary: Backend, percent: int) -> None:
+    """400 requests through the router at ``url``: all of them answered, the canary's share
+    within 5 points of ``percent``, and the canary backend counted each one it served."""
+    seen = shares(url)
+    assert sum(seen.values()) == 400
+    assert abs(seen["canary"] / 400 * 100 - percent) <= 5
+    assert canary.served == seen["canary"]
+
+
+def assert_only_canary_serves(url: str, stable: Backend) -> None:
+    """50 requests through the router at ``url`` all reach the canary; stable sees none."""
+    before = stable.served
+    assert shares(url, 50) == {"canary": 50}
+    assert stable.served == before
+
+
+def write_router_plan(directory: Path, name: str, traffic: str) -> Path:
+    """A one-step plan (``set_weight: 5``) whose ``traffic:`` block is ``traffic``.
+
+    Three lines (version, name, ``traffic:``) come before ``traffic``, so its first line is
+    line 4 of the plan file, which is what a test of an error's file:line counts on."""
+    block = textwrap.indent(textwrap.dedent(traffic).strip("\n"), "  ")
+    return write_plan(directory, ROUTER_PLAN.format(name=name, traffic=block))
+
+
+def router_of(plan: Path) -> RouterSpec:
+    """The router of ``plan`` as ``phasegate`` loads it."""
+    loaded = load_plan(plan)
+    assert loaded.plan.traffic is not None
+    return loaded.plan.traffic.router

@@ -13,12 +13,16 @@ from canary_lab.backend import Backend
 from canary_lab.haproxy import HaproxyServer
 
 from phasegate.checks.base import CheckContext
-from phasegate.plan.loader import load_plan
 from phasegate.traffic.base import RouterError
 from phasegate.traffic.haproxy import HaproxyRouter, RuntimeAPI
 from tests.checks.conftest import undocumented
-from tests.conftest import write_plan
-from tests.traffic.conftest import apply, shares
+from tests.traffic.conftest import (
+    apply,
+    assert_canary_share,
+    assert_only_canary_serves,
+    router_of,
+    write_router_plan,
+)
 
 
 def router(haproxy: HaproxyServer, **changes: Any) -> HaproxyRouter:
@@ -44,10 +48,7 @@ def test_a_quarter_of_the_traffic_reaches_the_canary(
         "stable": 75,
         "canary": 25,
     }
-    seen = shares(haproxy.url)
-    assert sum(seen.values()) == 400
-    assert abs(seen["canary"] / 400 * 100 - 25) <= 5
-    assert backends[1].served == seen["canary"]
+    assert_canary_share(haproxy.url, backends[1], 25)
 
 
 def test_get_weight_confirms_what_haproxy_uses(
@@ -57,10 +58,7 @@ def test_get_weight_confirms_what_haproxy_uses(
     applied = apply(router(haproxy), {"stable": 0, "canary": 100}, ctx)
     assert applied == {"stable": 0, "canary": 100}
     assert ask(haproxy, "get weight app/stable") == "0 (initial 100)"
-    stable, _ = backends
-    before = stable.served
-    assert shares(haproxy.url, 50) == {"canary": 50}
-    assert stable.served == before
+    assert_only_canary_serves(haproxy.url, backends[0])
 
 
 def test_server_names_map_backends(
@@ -134,22 +132,14 @@ def test_every_option_is_documented() -> None:
 
 
 def test_a_plan_with_an_haproxy_router_loads(tmp_path: Path) -> None:
-    plan = write_plan(
+    plan = write_router_plan(
         tmp_path,
+        "haproxy-canary",
         """
-        version: 1
-        name: haproxy-canary
-        traffic:
-          router:
-            haproxy: {socket: /run/haproxy/admin.sock, backend: app, timeout: 2s}
-        phases:
-          - id: canary
-            steps:
-              - set_weight: 5
+        router:
+          haproxy: {socket: /run/haproxy/admin.sock, backend: app, timeout: 2s}
         """,
     )
-    loaded = load_plan(plan)
-    assert loaded.plan.traffic is not None
-    router = loaded.plan.traffic.router
+    router = router_of(plan)
     assert isinstance(router, HaproxyRouter)
     assert router.haproxy.timeout == 2.0

@@ -17,8 +17,13 @@ from phasegate.plan.loader import load_plan
 from phasegate.traffic.base import RouterError
 from phasegate.traffic.nginx import NginxRouter, parse_weights, render_upstream
 from tests.checks.conftest import undocumented
-from tests.conftest import write_plan
-from tests.traffic.conftest import apply, shares
+from tests.traffic.conftest import (
+    apply,
+    assert_canary_share,
+    assert_only_canary_serves,
+    router_of,
+    write_router_plan,
+)
 
 
 def router(nginx: NginxServer, /, **changes: Any) -> NginxRouter:
@@ -34,10 +39,7 @@ def test_a_quarter_of_the_traffic_reaches_the_canary(
 ) -> None:
     applied = apply(router(nginx), {"stable": 75, "canary": 25}, ctx)
     assert applied == {"stable": 75, "canary": 25}
-    seen = shares(nginx.url)
-    assert sum(seen.values()) == 400
-    assert abs(seen["canary"] / 400 * 100 - 25) <= 5
-    assert backends[1].served == seen["canary"]
+    assert_canary_share(nginx.url, backends[1], 25)
 
 
 def test_zero_weight_is_written_down_and_gets_nothing(
@@ -48,9 +50,7 @@ def test_zero_weight_is_written_down_and_gets_nothing(
     text = nginx.upstream_file.read_text()
     assert f"server {stable.address} down;" in text
     assert "weight=0" not in text
-    before = stable.served
-    assert shares(nginx.url, 50) == {"canary": 50}
-    assert stable.served == before
+    assert_only_canary_serves(nginx.url, stable)
 
 
 def test_confirm_url_reports_what_the_new_workers_serve(
@@ -146,54 +146,40 @@ def test_every_option_is_documented() -> None:
 
 
 def test_a_plan_with_an_nginx_router_loads(tmp_path: Path) -> None:
-    plan = write_plan(
+    plan = write_router_plan(
         tmp_path,
+        "nginx-canary",
         """
-        version: 1
-        name: nginx-canary
-        traffic:
-          backends: [stable, canary]
-          router:
-            nginx:
-              upstream_file: ${PLAN_DIR}/app-upstream.conf
-              upstream: app
-              servers: {stable: "127.0.0.1:8001", canary: ["127.0.0.1:8002", "127.0.0.1:8003"]}
-              confirm_url: http://127.0.0.1:8080/phasegate-weights
-              timeout: 10s
-        phases:
-          - id: canary
-            steps:
-              - set_weight: 5
+        backends: [stable, canary]
+        router:
+          nginx:
+            upstream_file: ${PLAN_DIR}/app-upstream.conf
+            upstream: app
+            servers: {stable: "127.0.0.1:8001", canary: ["127.0.0.1:8002", "127.0.0.1:8003"]}
+            confirm_url: http://127.0.0.1:8080/phasegate-weights
+            timeout: 10s
         """,
     )
-    loaded = load_plan(plan)
-    assert loaded.plan.traffic is not None
-    router = loaded.plan.traffic.router
+    router = router_of(plan)
     assert isinstance(router, NginxRouter)
     assert router.nginx.timeout == 10.0
     assert router.describe().startswith("nginx router: upstream app")
 
 
 def test_an_unknown_option_fails_at_plan_load(tmp_path: Path) -> None:
-    plan = write_plan(
+    plan = write_router_plan(
         tmp_path,
+        "nginx-canary",
         """
-        version: 1
-        name: nginx-canary
-        traffic:
-          router:
-            nginx:
-              upstream_file: /tmp/app-upstream.conf
-              upstream: app
-              servers: {stable: "127.0.0.1:8001", canary: "127.0.0.1:8002"}
-              reload_command: nginx -s reload
-        phases:
-          - id: canary
-            steps:
-              - set_weight: 5
+        router:
+          nginx:
+            upstream_file: /tmp/app-upstream.conf
+            upstream: app
+            servers: {stable: "127.0.0.1:8001", canary: "127.0.0.1:8002"}
+            reload_command: nginx -s reload
         """,
     )
     with pytest.raises(PlanError) as caught:
         load_plan(plan)
     assert "reload_command" in str(caught.value)
-    assert ":9" in str(caught.value)  # the file:line of the unknown key
+    assert ":9" in str(caught.value)  # the file:line of the unknown key (line 6 of the block)
