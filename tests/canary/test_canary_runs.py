@@ -132,14 +132,7 @@ def test_prometheus_stopped_mid_analysis_counts_errors_then_pauses(
     )
     proc = cli.spawn("run", str(plan), env=lab_env(fresh_lab, cli))
     try:
-        eventually(
-            lambda: (
-                [e for e in journal(cli) if e[0] == "analysis.measured"] if _has_run(cli) else []
-            ),
-            lambda found: len(found) >= 2,
-            timeout=60,
-            what="two measurements",
-        )
+        await_events(cli, "analysis.measured", 2, what="two measurements")
         fresh_lab.prometheus.stop()
         out, err = proc.communicate(timeout=120)
     finally:
@@ -164,6 +157,16 @@ def test_prometheus_stopped_mid_analysis_counts_errors_then_pauses(
 
 def _has_run(cli: CLI) -> bool:
     return cli("status", "last", "--json").returncode == 0
+
+
+def await_events(cli: CLI, etype: str, count: int, *, what: str) -> None:
+    """Wait (60 s at most) until the running run has journalled ``count`` ``etype`` events."""
+    eventually(
+        lambda: [e for e in journal(cli) if e[0] == etype] if _has_run(cli) else [],
+        lambda found: len(found) >= count,
+        timeout=60,
+        what=what,
+    )
 
 
 def _inconclusive_plan(cli: CLI, lab: Lab) -> Path:
@@ -234,12 +237,7 @@ def test_kill_9_during_bake_then_resume_restores_weight_first(cli: CLI, fresh_la
     )
     proc = cli.spawn("run", str(plan), env=lab_env(fresh_lab, cli))
     try:
-        eventually(
-            lambda: [e for e in journal(cli) if e[0] == "item.waiting"] if _has_run(cli) else [],
-            bool,
-            timeout=60,
-            what="the bake to start",
-        )
+        await_events(cli, "item.waiting", 1, what="the bake to start")
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=30)
@@ -285,12 +283,7 @@ def test_promote_full_during_a_pause_skips_the_rest(cli: CLI, fresh_lab: Lab) ->
     )
     proc = cli.spawn("run", str(plan), env=lab_env(fresh_lab, cli))
     try:
-        eventually(
-            lambda: [e for e in journal(cli) if e[0] == "item.waiting"] if _has_run(cli) else [],
-            bool,
-            timeout=60,
-            what="the pause to start",
-        )
+        await_events(cli, "item.waiting", 1, what="the pause to start")
         asked = cli("promote", "last", "--full")
         assert asked.returncode == 0, asked.stderr
         out, err = proc.communicate(timeout=60)
@@ -330,12 +323,7 @@ def test_abort_during_a_bake_sets_weight_0_at_once_then_rolls_back(
     )
     proc = cli.spawn("run", str(plan), env=lab_env(fresh_lab, cli))
     try:
-        eventually(
-            lambda: [e for e in journal(cli) if e[0] == "item.waiting"] if _has_run(cli) else [],
-            bool,
-            timeout=60,
-            what="the bake to start",
-        )
+        await_events(cli, "item.waiting", 1, what="the bake to start")
         asked = cli("abort", "last", "--reason", "operator saw a bad graph")
         assert asked.returncode == 0, asked.stderr
         out, err = proc.communicate(timeout=60)  # not the 300 s bake

@@ -100,19 +100,7 @@ async def set_weight_step(runner: Runner, key: str, base: dict[str, Any], attemp
 
             ended = await bake(runner, key, step.bake, "bake")
             message += f", baked {step.bake:g}s" if ended is None else f"; bake cut short: {ended}"
-        duration = time.monotonic() - started
-        runner.journal(
-            "item.finished",
-            {
-                **base,
-                "attempt": attempt,
-                "status": "succeeded",
-                "duration": round(duration, 6),
-                "outputs": {"weights": applied},
-                "message": message,
-            },
-        )
-        runner.ctx.console.item("step", label, "succeeded", message, duration=duration)
+        _succeeded(runner, base, attempt, started, {"weights": applied}, message)
         return
 
 
@@ -245,6 +233,18 @@ async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
             finish_step(runner, record, "failed", message=f"promote: {exc}")
             return
         messages.append(f"stable is the new version; applied {describe_weights(applied)}")
+    outputs = {**outputs, "weights": runner.state.traffic.get("weights")}
+    _succeeded(runner, base, attempt, started, outputs, "; ".join(messages))
+
+
+def _succeeded(
+    runner: Runner,
+    base: dict[str, Any],
+    attempt: int,
+    started: float,
+    outputs: dict[str, Any],
+    message: str,
+) -> None:
     duration = time.monotonic() - started
     runner.journal(
         "item.finished",
@@ -253,11 +253,11 @@ async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
             "attempt": attempt,
             "status": "succeeded",
             "duration": round(duration, 6),
-            "outputs": {**outputs, "weights": runner.state.traffic.get("weights")},
-            "message": "; ".join(messages),
+            "outputs": outputs,
+            "message": message,
         },
     )
-    runner.ctx.console.item("step", label, "succeeded", "; ".join(messages), duration=duration)
+    runner.ctx.console.item("step", str(base["name"]), "succeeded", message, duration=duration)
 
 
 async def promote_full(runner: Runner, key: str) -> None:
