@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import shutil
 import signal
@@ -66,10 +65,8 @@ from canary_lab.lab import ROUTERS, Lab, Router  # noqa: E402
 from canary_lab.nginx import nginx_binary  # noqa: E402
 from canary_lab.prometheus import PROMETHEUS_BINARY, PrometheusError  # noqa: E402
 from measure import BenchError, child_env, log  # noqa: E402
+from routers import context  # noqa: E402
 
-from phasegate.checks.base import CheckContext  # noqa: E402
-from phasegate.executors.local import LocalExecutor  # noqa: E402
-from phasegate.masking import Masker  # noqa: E402
 from phasegate.store.sqlite import SqliteStore  # noqa: E402
 from phasegate.traffic.base import RouterError  # noqa: E402
 from phasegate.traffic.haproxy import HaproxyRouter  # noqa: E402
@@ -274,7 +271,7 @@ class LabRuns:
         log(f"  [{self.lab.router}] {why}")
         self.results.failures.append(why)
         try:
-            applied = asyncio.run(self.router.apply(dict(BASELINE), _context(self.work)))
+            applied = asyncio.run(self.router.apply(dict(BASELINE), context(self.work)))
         except RouterError as exc:
             raise BenchError(f"{self.lab.router}: traffic not back on stable: {exc}") from exc
         if applied != BASELINE:
@@ -293,17 +290,6 @@ class LabRuns:
                 time.sleep(0.2)
         except PrometheusError as exc:
             raise BenchError(f"{self.lab.router}: {exc}") from exc
-
-
-def _context(work: Path) -> CheckContext:
-    return CheckContext(
-        executor=LocalExecutor(),
-        masker=Masker(),
-        plan_dir=str(work),
-        env=dict(os.environ),
-        expand=lambda text: text,
-        shell=["/bin/sh", "-c"],
-    )
 
 
 def measure(

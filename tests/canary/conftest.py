@@ -35,7 +35,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture
 def fresh_lab(lab: Lab) -> Iterator[Lab]:
-    """All traffic on stable, no faults, before and after the test."""
+    yield from fresh(lab)
+
+
+def fresh(lab: Lab) -> Iterator[Lab]:
+    """All traffic on stable, no faults, drained rate windows: before and after the test."""
     reset(lab)
     yield lab
     reset(lab)

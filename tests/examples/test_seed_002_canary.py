@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from phasegate.store.sqlite import SqliteStore
-from tests.canary.conftest import reset
+from tests.canary.conftest import fresh
 from tests.conftest import CLI, items
-from tests.lab.conftest import Lab, eventually, missing_binaries
+from tests.lab.conftest import Lab, eventually, running_lab
 
 PLAN = Path(__file__).resolve().parents[2] / "examples" / "seeds" / "002-canary.yaml"
 STAGES = ["internal-testing", "canary-validation", "limited-production", "full-production"]
@@ -28,21 +28,14 @@ Event = tuple[str, dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if missing := missing_binaries():
-        pytest.skip(f"not installed: {', '.join(missing)}")
     # The load must outlast the module (three runs and the drains between them).
-    with Lab(
-        tmp_path_factory.mktemp("lab"), router="nginx", load=True, rate=60, load_seconds=900
-    ) as running:
+    with running_lab(tmp_path_factory, rate=60, load_seconds=900) as running:
         yield running
 
 
 @pytest.fixture
 def fresh_lab(lab: Lab) -> Iterator[Lab]:
-    """All traffic on stable, healthy backends, drained rate windows: before and after."""
-    reset(lab)
-    yield lab
-    reset(lab)
+    yield from fresh(lab)
 
 
 def events(cli: CLI) -> list[Event]:

@@ -46,12 +46,16 @@ def lab_binaries() -> None:
 
 
 @contextmanager
-def running_lab(tmp_path_factory: pytest.TempPathFactory, *, rate: float) -> Iterator[Lab]:
-    """A started nginx lab with load at ``rate`` requests per second, for a module-scoped
-    fixture; skips the module when a binary the lab needs is not installed."""
+def running_lab(
+    tmp_path_factory: pytest.TempPathFactory, *, rate: float, load_seconds: float = 300
+) -> Iterator[Lab]:
+    """A started nginx lab with load at ``rate`` requests per second for at most
+    ``load_seconds``, for a module-scoped fixture; skips the module when a binary the lab
+    needs is not installed."""
     if missing := missing_binaries():
         pytest.skip(f"not installed: {', '.join(missing)}")
-    with Lab(tmp_path_factory.mktemp("lab"), router="nginx", load=True, rate=rate) as lab:
+    workdir = tmp_path_factory.mktemp("lab")
+    with Lab(workdir, router="nginx", load=True, rate=rate, load_seconds=load_seconds) as lab:
         yield lab
 
 
