@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the test suite needs on a fresh Debian machine: the Debian packages the tests
-# start for real (nginx, haproxy, Prometheus), uv, and the locked Python environment.
+# start for real (nginx, haproxy, Prometheus, Chromium), uv, and the locked Python environment.
 # Idempotent: packages already on the machine are not installed again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ packages=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || packages+=(haproxy)
 command -v prometheus >/dev/null 2>&1 || packages+=(prometheus)
+# The dashboard tests drive Debian's Chromium through Playwright (never a downloaded browser).
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 if [ "${#packages[@]}" -gt 0 ]; then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)

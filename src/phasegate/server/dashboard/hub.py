@@ -1,0 +1,106 @@
+"""One reader of the journal for every live page.
+
+A hundred people watching one rollout must not mean a hundred pollers of the database, nor
+slow the engine writing it. The hub keeps one feed per watched run (and one for the run list):
+the feed polls a single integer (the run's ``last_seq``) every ``interval`` while anyone is
+subscribed, rebuilds the page fragment once per change, and wakes every subscriber with that
+same HTML. All store access happens on one dedicated thread, which owns the SQLite connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from phasegate.store.sqlite import SqliteStore
+
+T = TypeVar("T")
+LIST_KEY = "*"
+
+
+class _Feed:
+    def __init__(self) -> None:
+        self.version = 0
+        self.html = ""
+        self.marker: Any = None
+        self.subscribers = 0
+        self.changed = asyncio.Condition()
+        self.task: asyncio.Task[None] | None = None
+
+
+class Hub:
+    def __init__(
+        self,
+        state_dir: Path,
+        render: Callable[[str, SqliteStore], tuple[Any, Callable[[], str]]],
+        interval: float = 0.5,
+    ) -> None:
+        """``render(key, store)`` returns (a cheap change marker, a function building the
+        HTML); it runs on the store thread, the HTML is built only when the marker moved."""
+        self.state_dir = state_dir
+        self.render = render
+        self.interval = interval
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phasegate-hub")
+        self._store: SqliteStore | None = None
+        self._feeds: dict[str, _Feed] = {}
+
+    def _on_thread(self, fn: Callable[[SqliteStore], T]) -> T:
+        if self._store is None:
+            self._store = SqliteStore(self.state_dir)
+        return fn(self._store)
+
+    async def read(self, fn: Callable[[SqliteStore], T]) -> T:
+        """Run ``fn(store)`` on the hub's store thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._on_thread, fn)
+
+    async def subscribe(self, key: str) -> AsyncIterator[str]:
+        """The fragment for ``key`` (a run id, or LIST_KEY), now and after every change."""
+        feed = self._feeds.setdefault(key, _Feed())
+        feed.subscribers += 1
+        if feed.task is None or feed.task.done():
+            feed.task = asyncio.create_task(self._poll(key, feed))
+        seen = 0
+
+        def fresh() -> bool:
+            return feed.version > seen
+
+        try:
+            while True:
+                async with feed.changed:
+                    await feed.changed.wait_for(fresh)
+                    seen, html = feed.version, feed.html
+                yield html
+        finally:
+            feed.subscribers -= 1
+
+    async def _poll(self, key: str, feed: _Feed) -> None:
+        while feed.subscribers > 0:
+            marker, html = await self.read(lambda store: self._fragment(key, store, feed))
+            if marker != feed.marker:
+                async with feed.changed:
+                    feed.marker, feed.html = marker, html
+                    feed.version += 1
+                    feed.changed.notify_all()
+            await asyncio.sleep(self.interval)
+
+    def _fragment(self, key: str, store: SqliteStore, feed: _Feed) -> tuple[Any, str]:
+        marker, build = self.render(key, store)
+        if marker == feed.marker:
+            return marker, feed.html
+        return marker, build()
+
+    async def close(self) -> None:
+        for feed in self._feeds.values():
+            if feed.task is not None:
+                feed.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await feed.task
+        if self._store is not None:
+            store = self._store
+            await asyncio.get_running_loop().run_in_executor(self._executor, store.close)
+        self._executor.shutdown(wait=False)

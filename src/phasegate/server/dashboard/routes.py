@@ -1,0 +1,289 @@
+"""The dashboard's pages: sign-in, the run list, a run's page, live updates over SSE, and the
+operator buttons. Server-rendered (Jinja2, autoescaped); htmx and its SSE extension are
+vendored under ``static/`` (no build step). Mutations go through ``Dashboard.act``, the same
+engine operations the API uses, attributed to the session's token name.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sse_starlette.sse import EventSourceResponse
+
+from phasegate.durations import format_duration
+from phasegate.errors import PhasegateError
+from phasegate.report.data import build
+from phasegate.server.dashboard.hub import LIST_KEY, Hub
+from phasegate.server.dashboard.sessions import COOKIE, Session, Sessions, load_key
+from phasegate.server.dashboard.views import progress, run_view
+from phasegate.store.sqlite import SqliteStore
+
+log = logging.getLogger("phasegate.dashboard")
+HERE = Path(__file__).parent
+STATIC = "/ui/static"
+OPERATORS = ("operator", "admin")
+ACTIONS = ("approve", "abort", "rollback", "resume")
+LIST_LIMIT = 50
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+TokenCheck = Callable[[str], tuple[str, str] | None]  # a token -> (its name, its role)
+Act = Callable[[str, str, Session, dict[str, str]], Awaitable[str]]  # -> message to show
+
+
+@dataclass
+class Dashboard:
+    state_dir: Path
+    verify_token: TokenCheck
+    act: Act
+    key_dir: Path | None = None  # where the session key lives (default: <state>/server)
+    interval: float = 0.5
+    sessions: Sessions = field(init=False)
+    hub: Hub = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sessions = Sessions(load_key(self.key_dir or self.state_dir / "server"))
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+        )
+        self.env.filters["ts"] = _ts
+        self.env.filters["duration"] = _duration
+        self.hub = Hub(self.state_dir, self._fragment, self.interval)
+
+    # -- fragments, built on the hub's store thread ------------------------------------------
+    def _fragment(self, key: str, store: SqliteStore) -> tuple[Any, Callable[[], str]]:
+        if key == LIST_KEY:
+            row = store.db.execute("SELECT count(*), max(updated_at) FROM runs").fetchone()
+            return (tuple(row), int(time.time())), lambda: self.runs_table(store)
+        record = store.db.execute(
+            "SELECT last_seq, status FROM runs WHERE id = ?", (key,)
+        ).fetchone()
+        marker = (tuple(record) if record else None, int(time.time()))
+        return marker, lambda: self.run_body(store, key)
+
+    def runs_table(self, store: SqliteStore) -> str:
+        rows = []
+        for record in store.list_runs(limit=LIST_LIMIT):
+            phases = [
+                r[0]
+                for r in store.db.execute(
+                    "SELECT json_extract(data, '$.status') FROM phases WHERE run_id = ?",
+                    (record.id,),
+                )
+            ]
+            done = sum(1 for s in phases if s in ("succeeded", "failed", "stopped"))
+            started = record.summary.get("started_at") or record.created_at
+            end = record.finished_at or time.time()
+            rows.append(
+                {
+                    "id": record.id,
+                    "plan": record.plan_name,
+                    "status": record.status,
+                    "progress": progress(done, len(phases)),
+                    "started": started,
+                    "duration": end - float(started),
+                }
+            )
+        return self.env.get_template("_runs_table.html").render(rows=rows)
+
+    def run_body(self, store: SqliteStore, run_id: str) -> str:
+        try:
+            doc = build(store, run_id)
+        except PhasegateError as exc:
+            return f"<p class='failure'>{_escape(exc.message)}</p>"
+        try:
+            return self.env.get_template("_run_body.html").render(v=run_view(doc))
+        except Exception:  # a page that cannot render says so; the live feed keeps going
+            log.exception("the page of run %s could not be rendered", run_id)
+            return "<p class='failure'>this run's page could not be rendered; see the log</p>"
+
+    def page(self, name: str, session: Session | None, **context: Any) -> HTMLResponse:
+        csrf = self.sessions.csrf_token(session) if session else ""
+        html = self.env.get_template(name).render(
+            static=STATIC, session=session, csrf=csrf, **context
+        )
+        return HTMLResponse(html, headers=SECURITY_HEADERS)
+
+    def session(self, request: Request) -> Session | None:
+        return self.sessions.read(request.cookies.get(COOKIE))
+
+
+def install(app: FastAPI, dashboard: Dashboard) -> None:
+    app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="dashboard-static")
+    app.include_router(make_router(dashboard))
+
+
+def make_router(dash: Dashboard) -> APIRouter:
+    router = APIRouter(prefix="/ui", include_in_schema=False)
+
+    def to_login(request: Request) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/ui/login?next={quote(target)}", status_code=303)
+
+    @router.get("")
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/ui/runs", status_code=303)
+
+    @router.get("/login")
+    async def login_page(request: Request, next: str = "/ui/runs") -> HTMLResponse:
+        return dash.page("login.html", None, next=_safe_next(next), flash=None)
+
+    @router.post("/login", response_model=None)
+    async def login(
+        request: Request, token: str = Form(""), next: str = Form("/ui/runs")
+    ) -> Response:
+        found = dash.verify_token(token.strip()) if token.strip() else None
+        if found is None:
+            page = dash.page(
+                "login.html",
+                None,
+                next=_safe_next(next),
+                flash="That token is not valid.",
+                flash_kind="error",
+            )
+            page.status_code = 401
+            return page
+        name, role = found
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        response.set_cookie(
+            COOKIE,
+            dash.sessions.issue(name, role),
+            max_age=dash.sessions.max_age,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/ui",
+        )
+        return response
+
+    @router.post("/logout", response_model=None)
+    async def logout(request: Request, csrf: str = Form("")) -> Response:
+        session = dash.session(request)
+        if session is not None and not _same_origin(request):
+            return _refused("cross-site request")
+        if session is not None and not dash.sessions.csrf_ok(session, csrf):
+            return _refused("missing or invalid CSRF token")
+        response = RedirectResponse("/ui/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/ui")
+        return response
+
+    @router.get("/runs", response_model=None)
+    async def runs(request: Request) -> Response:
+        session = dash.session(request)
+        if session is None:
+            return to_login(request)
+        table = await dash.hub.read(dash.runs_table)
+        return dash.page("runs.html", session, table=table, flash=request.query_params.get("flash"))
+
+    @router.get("/runs/stream", response_model=None)
+    async def runs_stream(request: Request) -> Response:
+        if dash.session(request) is None:
+            return Response("sign in first", status_code=401)
+        return EventSourceResponse(_events(dash.hub, LIST_KEY, request), ping=15)
+
+    @router.get("/runs/{run_id}", response_model=None)
+    async def run_page(request: Request, run_id: str) -> Response:
+        session = dash.session(request)
+        if session is None:
+            return to_login(request)
+        body = await dash.hub.read(lambda store: dash.run_body(store, run_id))
+        return dash.page(
+            "run.html",
+            session,
+            run_id=run_id,
+            body=body,
+            can_operate=session.role in OPERATORS,
+            flash=request.query_params.get("flash"),
+            flash_kind=request.query_params.get("kind"),
+        )
+
+    @router.get("/runs/{run_id}/stream", response_model=None)
+    async def run_stream(request: Request, run_id: str) -> Response:
+        if dash.session(request) is None:
+            return Response("sign in first", status_code=401)
+        return EventSourceResponse(_events(dash.hub, run_id, request), ping=15)
+
+    @router.post("/runs/{run_id}/{action}", response_model=None)
+    async def run_action(request: Request, run_id: str, action: str) -> Response:
+        session = dash.session(request)
+        if session is None:
+            return _refused("sign in first", 401)
+        if not _same_origin(request):
+            return _refused("cross-site request")
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        if not dash.sessions.csrf_ok(session, form.get("csrf")):
+            return _refused("missing or invalid CSRF token")
+        if session.role not in OPERATORS:
+            return _refused(f"{session.role} tokens cannot {action} runs")
+        if action not in ACTIONS:
+            return _refused(f"unknown action {action!r}", 404)
+        try:
+            message, kind = await dash.act(action, run_id, session, form), "info"
+        except PhasegateError as exc:
+            message, kind = exc.message, "error"
+        target = f"/ui/runs/{quote(run_id)}?flash={quote(message)}&kind={kind}"
+        return RedirectResponse(target, status_code=303)
+
+    return router
+
+
+async def _events(hub: Hub, key: str, request: Request) -> AsyncIterator[dict[str, str]]:
+    async for html in hub.subscribe(key):
+        if await request.is_disconnected():
+            return
+        yield {"event": "update", "data": html}
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser names where a form was posted from; it must be this server."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or source == "null":
+        return source is None  # no header at all: not a browser form; CSRF still applies
+    host = request.headers.get("host", "")
+    return urlsplit(source).netloc == host
+
+
+def _safe_next(target: str) -> str:
+    """Only a path inside the dashboard: never an open redirect."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/ui/"):
+        return "/ui/runs"
+    return target
+
+
+def _refused(why: str, status: int = 403) -> Response:
+    return Response(why, status_code=status, media_type="text/plain", headers=SECURITY_HEADERS)
+
+
+def _duration(value: object) -> str:
+    return format_duration(float(value)) if isinstance(value, int | float) else "-"
+
+
+def _ts(value: float | None) -> str:
+    if not value:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(value)))
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))

@@ -1,0 +1,88 @@
+"""Dashboard sessions: a signed, expiring, HttpOnly cookie, and CSRF tokens bound to it.
+
+Someone signs in by pasting their API token once. The server checks it, then sets a cookie
+that names the token and its role, signed with the server's own key (itsdangerous, HMAC-SHA1
+over the payload with a timestamp) and valid for ``SESSION_SECONDS``. The token itself is
+never stored in the cookie. Every state-changing form carries a CSRF token derived from the
+session's random nonce; a cross-site form post has neither the SameSite=Strict cookie nor a
+matching token, and its Origin is checked too.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+COOKIE = "phasegate_session"
+SESSION_SECONDS = 8 * 3600
+KEY_FILE = "session.key"
+
+
+@dataclass(frozen=True)
+class Session:
+    name: str  # the token's name, which the journal records as the actor
+    role: str
+    nonce: str
+
+
+def load_key(directory: Path) -> bytes:
+    """The server's signing key: created once (0600) in the state directory, so sessions
+    survive a restart and nobody without the state directory can forge one."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / KEY_FILE
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return key
+
+
+class Sessions:
+    def __init__(self, key: bytes, max_age: int = SESSION_SECONDS) -> None:
+        self._cookies = URLSafeTimedSerializer(key, salt="phasegate-session")
+        self._csrf = URLSafeTimedSerializer(key, salt="phasegate-csrf")
+        self.max_age = max_age
+
+    def issue(self, name: str, role: str) -> str:
+        return self._cookies.dumps({"n": name, "r": role, "x": secrets.token_urlsafe(16)})
+
+    def read(self, cookie: str | None) -> Session | None:
+        """The session a cookie proves, or None: missing, forged, tampered or expired."""
+        if not cookie:
+            return None
+        try:
+            data = self._cookies.loads(cookie, max_age=self.max_age)
+        except (BadSignature, SignatureExpired):
+            return None
+        if not isinstance(data, dict):
+            return None
+        name, role, nonce = data.get("n"), data.get("r"), data.get("x")
+        if not all(isinstance(v, str) for v in (name, role, nonce)):
+            return None
+        return Session(str(name), str(role), str(nonce))
+
+    def csrf_token(self, session: Session) -> str:
+        return self._csrf.dumps(session.nonce)
+
+    def csrf_ok(self, session: Session, token: str | None) -> bool:
+        if not token:
+            return False
+        try:
+            nonce = self._csrf.loads(token, max_age=self.max_age)
+        except (BadSignature, SignatureExpired):
+            return False
+        return isinstance(nonce, str) and secrets.compare_digest(nonce, session.nonce)
