@@ -4,6 +4,7 @@
 - manual: "Emergency contacts notified of the rollout window"
   id: contacts-notified
   approvers: 1
+  prevent_self_review: true   # whoever started the run cannot approve it
 ```
 The engine never evaluates it: reaching one pauses the run (exit 4) until approved.
 """
@@ -23,6 +24,9 @@ class ManualCheck(CheckSpec):
     manual: str = Field(description="what the approver confirms")
     approvers: int = Field(1, ge=1, le=20, description="distinct approvals needed")
     checked: bool = Field(False, description="already confirmed when the plan was written")
+    prevent_self_review: bool = Field(
+        False, description="whoever started the run cannot approve it (four-eyes rule)"
+    )
 
     def describe(self) -> str:
         return self.name or self.manual[:80]

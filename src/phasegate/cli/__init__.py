@@ -27,6 +27,9 @@ VERBS: dict[str, tuple[str, str]] = {
     "report": ("phasegate.cli.read", "report"),
     "check": ("phasegate.cli.read", "check"),
     "import": ("phasegate.cli.importer", "import_cmd"),
+    "serve": ("phasegate.cli.serve", "serve"),
+    "token": ("phasegate.cli.serve", "token"),
+    "notify": ("phasegate.cli.notify", "notify"),
 }
 
 SHORT_HELP = {
@@ -45,6 +48,9 @@ SHORT_HELP = {
     "report": "Write a run report (md, html, json).",
     "check": "Verify the journal's own invariants.",
     "import": "Turn a Markdown rollout document into a plan.",
+    "serve": "Serve the REST API and run plans in a worker pool.",
+    "token": "Create, list and revoke the server's API tokens.",
+    "notify": "Try a plan's notification channels (`notify test`).",
 }
 
 

@@ -165,6 +165,7 @@ def approve(
                 hint=did_you_mean(check, manual + waiting),
             )
         keys = sorted(set(matches))
+    _refuse_self_review(store, record, targets, keys, by)
     for key in keys:
         required = _approvers(targets, key)
         payload: dict[str, object] = {"key": key, "by": by, "required": required}
@@ -177,6 +178,47 @@ def approve(
             finally:
                 store.release(rec.id, owner=owner)
     return record.id, keys
+
+
+class SelfApproval(UsageError):
+    """The run's starter approved a check that says ``prevent_self_review: true``."""
+
+
+def starter(store: SqliteStore, record: RunRecord) -> str | None:
+    """Who started a run: the server's token recorded with the run, else the user of the
+    ``run.started`` entry."""
+    started_by = record.options.get("started_by")
+    if isinstance(started_by, str):
+        return started_by
+    for _, _, etype, data in store.events(record.id):
+        if etype == "run.started":
+            user = data.get("user")
+            return user if isinstance(user, str) else None
+    return None
+
+
+def _same_actor(by: str, who: str) -> bool:
+    # The CLI attributes actions to ``user@host``; ``run.started`` records the bare user.
+    return by == who or by.rsplit("@", 1)[0] == who
+
+
+def _refuse_self_review(
+    store: SqliteStore, record: RunRecord, targets: Targets, keys: list[str], by: str
+) -> None:
+    guarded = [
+        k
+        for k in keys
+        if k in targets.gates and getattr(targets.gates[k].check, "prevent_self_review", False)
+    ]
+    if not guarded:
+        return
+    who = starter(store, record)
+    if who is not None and _same_actor(by, who):
+        raise SelfApproval(
+            f"{by} started run {record.id} and cannot approve {', '.join(guarded)}: "
+            "the check says prevent_self_review",
+            hint="someone else approves it",
+        )
 
 
 def _approvers(targets: Targets, key: str) -> int:

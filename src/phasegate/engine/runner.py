@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phasegate.analysis.run import AnalysisRun
 from phasegate.engine import canary, traffic, work
@@ -22,6 +22,9 @@ from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
 from phasegate.store.journal import Journal
 from phasegate.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from phasegate.notify.dispatch import Notifications
 
 REQUEST_POLL = 0.2
 # How long recorded events may wait for the transaction that commits them. A durable event
@@ -37,6 +40,25 @@ def _deferrable(etype: str, data: dict[str, Any]) -> bool:
     if etype in ("phase.started", "phase.finished", "trigger.state"):
         return True
     return etype == "item.finished" and data.get("kind") in _DEFERRABLE_ITEMS
+
+
+def _notifications(runner: Runner) -> Notifications | None:
+    """The run's notification dispatcher, when the plan has a ``notify:`` block."""
+    config = runner.ctx.plan.notify
+    if config is None or not config.channels:
+        return None
+    from phasegate.notify.dispatch import Notifications
+
+    ctx = runner.ctx
+    return Notifications(
+        config,
+        run_id=ctx.run_id,
+        plan=ctx.plan.name,
+        secrets=ctx.variables.secret_values(),
+        report=lambda outcome: runner.journal(*outcome.as_event()),
+        expand=ctx.variables.expand,
+        flush=runner.writer.flush,
+    )
 
 
 class Runner:
@@ -58,6 +80,7 @@ class Runner:
         self._budget_warned = False
         self._flush_timer: asyncio.TimerHandle | None = None
         self._flush_deadline = 0.0
+        self.notifications = _notifications(self)
 
     # -- journal ---------------------------------------------------------------------------
     def journal(self, etype: str, data: dict[str, Any], *, durable: bool = False) -> None:
@@ -68,6 +91,8 @@ class Runner:
         masked = [(etype, self.ctx.masker.data(data), now) for etype, data in events]
         urgent = not all(_deferrable(etype, data) for etype, data in events)
         self.writer.record(masked, durable=durable, urgent=urgent)
+        if self.notifications is not None:
+            self.notifications.observe(masked, self.state)
 
     # -- main loop -------------------------------------------------------------------------
     async def drive(self) -> str:
@@ -75,6 +100,8 @@ class Runner:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
+        if self.notifications is not None:
+            self.notifications.start()
         try:
             if not await traffic.restore(self):
                 self._pause_for_traffic()
@@ -87,6 +114,10 @@ class Runner:
                         self.background.start(phase_id)
             await self._loop()
             self.writer.flush()
+            if self.notifications is not None:
+                # A run's last notifications (rollback finished) go out, within a bound.
+                await self.notifications.drain()
+                self.writer.flush()
         finally:
             if self._flush_timer is not None:
                 self._flush_timer.cancel()
@@ -256,7 +287,11 @@ class Runner:
             self._budget_warned = True
             self.journal(
                 "warning",
-                {"item": None, "message": f"run exceeded its duration budget of {budget:g}s"},
+                {
+                    "item": None,
+                    "message": f"run exceeded its duration budget of {budget:g}s",
+                    "budget": "duration",
+                },
             )
 
     def _poll_requests(self) -> None:
@@ -347,6 +382,7 @@ class Runner:
                     {
                         "item": None,
                         "message": f"rollback took {duration:.1f}s, over its budget of {budget:g}s",
+                        "budget": "rollback",
                     },
                 )
             )

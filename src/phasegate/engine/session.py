@@ -46,6 +46,8 @@ class RunOptions:
     show_output: bool = True
     executor: Executor | None = None
     console_stream: TextIO | None = None
+    # Who asks for the run (a server's token); the CLI leaves it to ``run.started``'s user.
+    started_by: str | None = None
 
 
 def new_run_id() -> str:
@@ -110,6 +112,43 @@ def _with_parallel(loaded: LoadedPlan, max_parallel: int | None) -> LoadedPlan:
 
 def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, str, bool]:
     """Create and drive a run. Returns (run id, final status, created)."""
+    created = _create(store, loaded, options)
+    if not created.created or created.variables is None:
+        return created.run_id, store.get_run(created.run_id).status, False
+    run_id = created.run_id
+    ctx = _context(
+        _with_parallel(loaded, options.max_parallel), store, run_id, created.variables, options
+    )
+    state = store.load_state(run_id)
+    runner = Runner(ctx, store, state)
+    journal_started(runner, created.owner, str(loaded.path))
+    ctx.console.headline(
+        f"run {run_id}: plan {loaded.plan.name} ({len(loaded.plan.phases)} phases)"
+    )
+    return run_id, drive(runner, store, created.owner), True
+
+
+def create(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, bool]:
+    """Create a run, ``pending``, without executing it; returns (run id, created).
+
+    The run is left unowned, so another process (a server's worker) starts it with
+    ``operator.resume``, which journals ``run.started`` for a pending run. The secret
+    ``--var`` values are never stored: whoever starts it must pass them again."""
+    created = _create(store, loaded, options)
+    if created.created:
+        store.release(created.run_id, owner=created.owner)
+    return created.run_id, created.created
+
+
+@dataclass(frozen=True)
+class _Created:
+    run_id: str
+    created: bool
+    owner: Owner
+    variables: Variables | None
+
+
+def _create(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> _Created:
     refuse_unbound(loaded)
     run_id = new_run_id()
     builtins = _builtins(loaded, store, run_id)
@@ -121,6 +160,16 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
         (loaded.sha256 + repr(sorted(options.overrides.items()))).encode()
     ).hexdigest()
     owner = Owner.me()
+    run_options: dict[str, object] = {
+        "overrides": public_overrides,
+        "secret_overrides": sorted(k for k in options.overrides if k in variables.secrets),
+        "source_sha256": loaded.sha256,
+        "markdown_sha256": loaded.source_sha256,
+        "max_parallel": options.max_parallel,
+        "require_checked": options.require_checked,
+    }
+    if options.started_by is not None:
+        run_options["started_by"] = options.started_by
     actual_id, created = store.create_run(
         run_id=run_id,
         plan_name=loaded.plan.name,
@@ -129,32 +178,18 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
         plan_text=masker.text(loaded.text, PLAN_MASK),
         lock_name=loaded.plan.lock_name,
         idempotency_key=options.idempotency_key,
-        options={
-            "overrides": public_overrides,
-            "secret_overrides": sorted(k for k in options.overrides if k in variables.secrets),
-            "source_sha256": loaded.sha256,
-            "markdown_sha256": loaded.source_sha256,
-            "max_parallel": options.max_parallel,
-            "require_checked": options.require_checked,
-        },
+        options=run_options,
         phases=[p.id for p in loaded.plan.phases],
         needs={p.id: p.needs for p in loaded.plan.phases if p.needs},
         owner=owner,
         ts=time.time(),
     )
     if not created:
-        return actual_id, store.get_run(actual_id).status, False
+        return _Created(actual_id, False, owner, None)
     directory = run_dir(store, run_id)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "plan.yaml").write_text(masker.text(loaded.text, PLAN_MASK), encoding="utf-8")
-    ctx = _context(_with_parallel(loaded, options.max_parallel), store, run_id, variables, options)
-    state = store.load_state(run_id)
-    runner = Runner(ctx, store, state)
-    journal_started(runner, owner, str(loaded.path))
-    ctx.console.headline(
-        f"run {run_id}: plan {loaded.plan.name} ({len(loaded.plan.phases)} phases)"
-    )
-    return run_id, drive(runner, store, owner), True
+    return _Created(run_id, True, owner, variables)
 
 
 def journal_started(runner: Runner, owner: Owner, plan_path: str) -> None:

@@ -77,6 +77,8 @@ class RunState:
     # measurements of each metric and the verdict so far.
     analysis: dict[str, dict[str, Any]] = field(default_factory=dict)
     promoted: dict[str, Any] | None = None  # `promote --full`: who, when
+    # Deliveries per notification channel: {"sent": n, "failed": n} (the journal has each).
+    notifications: dict[str, dict[str, int]] = field(default_factory=dict)
     # The phase DAG as run.created recorded it, and what it implies now: kept up to date here
     # so that deciding the next step costs the same for a 5-phase and a 5,000-phase plan.
     order: dict[str, int] = field(default_factory=dict)
@@ -481,6 +483,13 @@ def _finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     return set()
 
 
+def _notification(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    """A delivery's outcome; in any state, since the last ones follow run.finished."""
+    counts = s.notifications.setdefault(str(d.get("channel")), {"sent": 0, "failed": 0})
+    counts["sent" if et == "notification.sent" else "failed"] += 1
+    return set()
+
+
 def _noop(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     return set()
 
@@ -508,6 +517,8 @@ _HANDLERS = {
     "rollback.started": _rollback_started,
     "rollback.finished": _rollback_finished,
     "warning": _warning,
+    "notification.sent": _notification,
+    "notification.failed": _notification,
     "note": _noop,
 }
 EVENT_TYPES = tuple(_HANDLERS)

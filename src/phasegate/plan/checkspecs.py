@@ -125,6 +125,10 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
                 build_router(traffic["router"], ("traffic", "router"), smap, problems)
                 or RouterSpec()
             )
+    if isinstance(data.get("notify"), dict):
+        from phasegate.notify.load import resolve_notify
+
+        resolve_notify(data, smap, problems)
 
 
 def _placeholder() -> CheckSpec:

@@ -14,6 +14,7 @@ from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from phasegate.analysis.model import Analysis
 from phasegate.checks.base import CheckSpec
+from phasegate.notify.config import Notify
 from phasegate.plan.types import Command, Duration, Identifier, Model
 from phasegate.traffic.base import RouterSpec, describe_weights
 
@@ -340,6 +341,11 @@ class Plan(Model):
     triggers: list[Trigger] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)
     verify_rollback: list[AnyCheck] = Field(default_factory=list)
+    notify: Notify | None = Field(
+        None,
+        description="where run events are sent: channels (Slack, webhook, email, "
+        "PagerDuty) and the routes that pick them by event and severity",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @property

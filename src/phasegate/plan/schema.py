@@ -21,6 +21,24 @@ def plan_json_schema() -> dict[str, Any]:
         "anyOf": _variants(defs, routers),
         "description": "one key names the router kind",
     }
+    from phasegate.notify.base import notifier_kind, notifier_names
+
+    wrapped = []  # a channel is `{slack: {options}}`: the kind's options sit under its name
+    for name in notifier_names():
+        model = notifier_kind(name)
+        sub = model.model_json_schema(ref_template="#/$defs/{model}")
+        for key, value in sub.pop("$defs", {}).items():
+            defs.setdefault(key, value)
+        defs[model.__name__] = sub
+        wrapped.append(
+            {
+                "type": "object",
+                "properties": {name: {"$ref": f"#/$defs/{model.__name__}"}},
+                "required": [name],
+                "additionalProperties": False,
+            }
+        )
+    defs["Notifier"] = {"anyOf": wrapped, "description": "one key names the notifier kind"}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "phasegate plan (version 1)"
     return copy.deepcopy(schema)

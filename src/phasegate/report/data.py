@@ -81,6 +81,7 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
     started: dict[str, Any] = {}
     resumes: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
+    notifications: list[dict[str, Any]] = []
     for _, ts, etype, data in events:
         apply(state, etype, data, ts)
         if etype == "run.started":
@@ -89,6 +90,8 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
             resumes.append({"at": ts, **data})
         elif etype == "traffic.changed":
             changes.append(canary.traffic_change(ts, data))
+        elif etype.startswith("notification."):
+            notifications.append({"at": ts, "status": etype.partition(".")[2], **data})
     plan = _plan(record)
     phases = []
     for phase_id, pstate in state.phases.items():
@@ -175,6 +178,7 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
         "warnings": state.warnings,
         "approvals": state.approvals,
         "resumes": resumes,
+        "notifications": notifications,
         "budget": {
             "duration": plan.budget.duration if plan else None,
             "rollback": plan.budget.rollback if plan else None,

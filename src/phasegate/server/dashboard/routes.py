@@ -46,6 +46,7 @@ SECURITY_HEADERS = {
 
 TokenCheck = Callable[[str], tuple[str, str] | None]  # a token -> (its name, its role)
 Act = Callable[[str, str, Session, dict[str, str]], Awaitable[str]]  # -> message to show
+Start = Callable[[Session, dict[str, str]], Awaitable[str]]  # a plan in the form -> run id
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Dashboard:
     state_dir: Path
     verify_token: TokenCheck
     act: Act
+    start: Start | None = None  # starting runs from the dashboard (operators)
     key_dir: Path | None = None  # where the session key lives (default: <state>/server)
     interval: float = 0.5
     sessions: Sessions = field(init=False)
@@ -191,7 +193,28 @@ def make_router(dash: Dashboard) -> APIRouter:
         if session is None:
             return to_login(request)
         table = await dash.hub.read(dash.runs_table)
-        return dash.page("runs.html", session, table=table, flash=request.query_params.get("flash"))
+        return dash.page(
+            "runs.html",
+            session,
+            table=table,
+            can_start=dash.start is not None and session.role in OPERATORS,
+            flash=request.query_params.get("flash"),
+            flash_kind=request.query_params.get("kind"),
+        )
+
+    @router.post("/runs", response_model=None)
+    async def start_run(request: Request) -> Response:
+        session = dash.session(request)
+        refused = await _check_mutation(dash, request, session)
+        if not isinstance(refused, dict):
+            return refused
+        assert session is not None and dash.start is not None
+        try:
+            run_id = await dash.start(session, refused)
+        except PhasegateError as exc:
+            message = exc.message + (f" ({exc.hint})" if getattr(exc, "hint", None) else "")
+            return RedirectResponse(f"/ui/runs?flash={quote(message)}&kind=error", 303)
+        return RedirectResponse(f"/ui/runs/{quote(run_id)}", status_code=303)
 
     @router.get("/runs/stream", response_model=None)
     async def runs_stream(request: Request) -> Response:
@@ -224,15 +247,10 @@ def make_router(dash: Dashboard) -> APIRouter:
     @router.post("/runs/{run_id}/{action}", response_model=None)
     async def run_action(request: Request, run_id: str, action: str) -> Response:
         session = dash.session(request)
-        if session is None:
-            return _refused("sign in first", 401)
-        if not _same_origin(request):
-            return _refused("cross-site request")
-        form = {k: str(v) for k, v in (await request.form()).items()}
-        if not dash.sessions.csrf_ok(session, form.get("csrf")):
-            return _refused("missing or invalid CSRF token")
-        if session.role not in OPERATORS:
-            return _refused(f"{session.role} tokens cannot {action} runs")
+        form = await _check_mutation(dash, request, session, action)
+        if not isinstance(form, dict):
+            return form
+        assert session is not None
         if action not in ACTIONS:
             return _refused(f"unknown action {action!r}", 404)
         try:
@@ -243,6 +261,23 @@ def make_router(dash: Dashboard) -> APIRouter:
         return RedirectResponse(target, status_code=303)
 
     return router
+
+
+async def _check_mutation(
+    dash: Dashboard, request: Request, session: Session | None, what: str = "start"
+) -> dict[str, str] | Response:
+    """The form of an allowed mutation, or the refusal: signed in, same origin, a valid
+    CSRF token, an operator."""
+    if session is None:
+        return _refused("sign in first", 401)
+    if not _same_origin(request):
+        return _refused("cross-site request")
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if not dash.sessions.csrf_ok(session, form.get("csrf")):
+        return _refused("missing or invalid CSRF token")
+    if session.role not in OPERATORS:
+        return _refused(f"{session.role} tokens cannot {what} runs")
+    return form
 
 
 async def _events(hub: Hub, key: str, request: Request) -> AsyncIterator[dict[str, str]]:

@@ -1,0 +1,131 @@
+"""``phasegate serve`` and ``phasegate token``: the REST API and its bearer tokens."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from phasegate.cli.common import emit_json, json_option
+
+
+def _state_dir(ctx: click.Context) -> Path:
+    from phasegate.cli import state_dir
+
+    return Path(state_dir(ctx)).expanduser().resolve()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=4,
+    show_default=True,
+    help="Runs executing at once; more wait in a queue.",
+)
+@click.option(
+    "--plan-root",
+    type=click.Path(file_okay=False, exists=True),
+    default=".",
+    show_default=True,
+    help="Requests may name plan files (plan_path) only under this directory.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str, port: int, workers: int, plan_root: str, log_level: str
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and /healthz.
+
+    Runs execute in worker processes that outlive the server; on start, the server resumes
+    the runs it started whose worker died. Callers authenticate with a bearer token from
+    `phasegate token create`.
+    """
+    import uvicorn
+
+    from phasegate.server.app import create_app
+    from phasegate.server.config import ServerConfig
+
+    config = ServerConfig(
+        state_dir=_state_dir(ctx),
+        host=host,
+        port=port,
+        workers=workers,
+        plan_root=Path(plan_root).resolve(),
+    )
+    app = create_app(config)
+    click.echo(f"phasegate serving on http://{host}:{port} (state {config.state_dir})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+
+
+@click.group()
+def token() -> None:
+    """Manage the server's API tokens (stored hashed in the state directory)."""
+
+
+def _tokens(ctx: click.Context) -> object:
+    from phasegate.server.db import ServerDb
+    from phasegate.server.tokens import TokenStore
+
+    return TokenStore(ServerDb(_state_dir(ctx)))
+
+
+@token.command("create")
+@click.option("--name", required=True, help="Who uses it; the journal records token:NAME.")
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "operator", "admin"]),
+    required=True,
+    help="viewer reads; operator also starts, approves, aborts, rolls back; admin: all.",
+)
+@click.pass_context
+def token_create(ctx: click.Context, name: str, role: str) -> None:
+    """Create a token and print it, once: it is stored only as a hash."""
+    from phasegate.server.tokens import TokenStore
+
+    tokens = _tokens(ctx)
+    assert isinstance(tokens, TokenStore)
+    secret = tokens.create(name, role)
+    click.echo(secret)
+    click.echo(f"token {name} ({role}) created; it is shown only now", err=True)
+
+
+@token.command("list")
+@json_option
+@click.pass_context
+def token_list(ctx: click.Context, as_json: bool) -> None:
+    """List tokens (names and roles; the secrets are not kept)."""
+    from phasegate.server.tokens import TokenStore
+
+    tokens = _tokens(ctx)
+    assert isinstance(tokens, TokenStore)
+    found = tokens.list()
+    if as_json:
+        emit_json([{"name": t.name, "role": t.role, "created_at": t.created_at} for t in found])
+        return
+    if not found:
+        click.echo("no tokens")
+    for t in found:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.created_at))
+        click.echo(f"{t.name:<24} {t.role:<9} created {when}")
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.pass_context
+def token_revoke(ctx: click.Context, name: str) -> None:
+    """Revoke the token NAME: it stops working at once."""
+    from phasegate.server.tokens import TokenStore
+
+    tokens = _tokens(ctx)
+    assert isinstance(tokens, TokenStore)
+    tokens.revoke(name)
+    click.echo(f"token {name} revoked")

@@ -1,0 +1,55 @@
+"""What routes share: the journal (one connection per thread), the pool, the config."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, cast
+
+from fastapi import Request
+
+from phasegate.server.config import ServerConfig
+from phasegate.server.idempotency import IdempotencyLedger
+from phasegate.server.workers import WorkerPool
+from phasegate.store.sqlite import SqliteStore
+
+
+class ThreadStores:
+    """A ``SqliteStore`` per thread: routes run in a thread pool, and a SQLite connection
+    belongs to the thread that opened it."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self._local = threading.local()
+
+    def get(self) -> SqliteStore:
+        store: SqliteStore | None = getattr(self._local, "store", None)
+        if store is None:
+            store = SqliteStore(self.state_dir)
+            self._local.store = store
+        return store
+
+    def __getattr__(self, name: str) -> Any:
+        # FastAPI runs each sync dependency and the route in possibly different threads of
+        # its pool: routes get this object, which finds the calling thread's store on use.
+        return getattr(self.get(), name)
+
+
+def store(request: Request) -> SqliteStore:
+    """The journal, as seen from whichever thread uses it."""
+    return cast(SqliteStore, request.app.state.stores)
+
+
+def pool(request: Request) -> WorkerPool:
+    found: WorkerPool = request.app.state.pool
+    return found
+
+
+def config(request: Request) -> ServerConfig:
+    found: ServerConfig = request.app.state.config
+    return found
+
+
+def idempotency_ledger(request: Request) -> IdempotencyLedger:
+    found: IdempotencyLedger = request.app.state.ledger
+    return found

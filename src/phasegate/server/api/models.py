@@ -1,0 +1,184 @@
+"""Request and response bodies, as the OpenAPI document describes them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PlanSource(BaseModel):
+    """A plan given inline (YAML text) or by a path under the server's plan root."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan: str | None = Field(None, max_length=1_000_000, description="the plan's YAML text")
+    plan_path: str | None = Field(
+        None, max_length=4096, description="a plan file under the server's --plan-root"
+    )
+    vars: dict[str, str] = Field(default_factory=dict, description="variable overrides")
+    require_checked: bool = Field(
+        False, description="an unchecked manual check fails its gate instead of pausing"
+    )
+
+
+class StartRequest(PlanSource):
+    max_parallel: int | None = Field(None, ge=1, le=256)
+
+
+class ProblemOut(BaseModel):
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    field: str | None = None
+    hint: str | None = None
+
+
+class ValidationResult(BaseModel):
+    valid: bool
+    executable: bool = False
+    plan: str | None = None
+    phases: int = 0
+    steps: int = 0
+    gates: int = 0
+    triggers: int = 0
+    problems: list[ProblemOut] = Field(default_factory=list)
+    blockers: list[dict[str, Any]] = Field(default_factory=list)
+    warnings: list[ProblemOut] = Field(default_factory=list)
+
+
+class Preview(BaseModel):
+    """What a run would do, in order (``phasegate plan --json``); secret values masked."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    file: str
+    sha256: str
+    vars: dict[str, Any]
+    waves: list[list[str]]
+    phases: list[dict[str, Any]]
+    triggers: list[dict[str, Any]]
+    on_failure: str
+    budget: dict[str, Any]
+    require_checked: bool
+
+
+class RunSummary(BaseModel):
+    id: str
+    plan: str
+    status: str
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    idempotency_key: str | None
+    started_by: str | None
+    worker: Literal["queued", "executing", "elsewhere"] | None = Field(
+        None, description="queued or executing in this server's pool, or owned elsewhere"
+    )
+
+
+class RunPage(BaseModel):
+    runs: list[RunSummary]
+    next_cursor: str | None = Field(None, description="pass as ?cursor= for the next page")
+
+
+class RunInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    status: str
+    plan: str
+    exit_code: int | None = None
+    user: str | None = None
+
+
+class RunDocument(BaseModel):
+    """The run as ``phasegate status RUN --json`` shows it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    report_version: int
+    run: RunInfo
+    vars: dict[str, Any]
+    phases: list[dict[str, Any]]
+    failure: dict[str, Any] | None = None
+    pause: dict[str, Any] | None = None
+    rollback: dict[str, Any] | None = None
+    warnings: list[Any] = Field(default_factory=list)
+    approvals: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Event(BaseModel):
+    seq: int
+    ts: float
+    type: str
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    events: list[Event]
+    last_seq: int = Field(description="pass as ?after= to get only newer events")
+
+
+class LogEntry(BaseModel):
+    key: str
+    status: str
+    exit_code: int | None = None
+    text: str
+
+
+class ApproveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    check: str | None = Field(None, max_length=500, description="default: all awaiting")
+
+
+SECRET_VARS: Any = Field(
+    default_factory=dict,
+    description="the secret variables the run was started with (never stored; needed only "
+    "when a worker must execute the run again)",
+)
+
+
+class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    vars: dict[str, str] = SECRET_VARS
+
+
+class AbortRequest(RollbackRequest):
+    reason: str = Field("", max_length=2000)
+
+
+class ResumeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retry: list[str] = Field(default_factory=list, max_length=100)
+    skip: list[str] = Field(default_factory=list, max_length=100)
+    mark_done: list[str] = Field(default_factory=list, max_length=100)
+    vars: dict[str, str] = SECRET_VARS
+
+
+class ActionResult(BaseModel):
+    run: RunSummary
+    action: Literal["approve", "abort", "rollback", "resume"]
+    outcome: Literal["approved", "requested", "queued"] = Field(
+        description="approved: recorded; requested: the live worker acts on it; "
+        "queued: a worker will execute it"
+    )
+    keys: list[str] = Field(default_factory=list, description="the approved items")
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    actor: str
+
+
+class HealthCheck(BaseModel):
+    ok: bool
+    message: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    checks: dict[str, HealthCheck]

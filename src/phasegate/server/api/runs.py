@@ -1,0 +1,354 @@
+"""``/api/v1/runs``: start, list, read, and the operator's actions.
+
+Executing a run (starting, resuming, rolling back, aborting one nobody executes) is a job for
+the worker pool; the answer comes at once (201/202) and the run's status tells the rest.
+Approving, and aborting a run a live worker executes, are quick journal writes done here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from phasegate.engine import operator, session
+from phasegate.engine.state import TERMINAL
+from phasegate.errors import RunStateError
+from phasegate.server.api.deps import config, idempotency_ledger, pool, store
+from phasegate.server.api.models import (
+    AbortRequest,
+    ActionResult,
+    ApproveRequest,
+    Event,
+    EventPage,
+    LogEntry,
+    ResumeRequest,
+    RollbackRequest,
+    RunDocument,
+    RunPage,
+    RunSummary,
+    StartRequest,
+)
+from phasegate.server.api.plans import load_source
+from phasegate.server.auth import Identity, require
+from phasegate.server.config import ServerConfig
+from phasegate.server.errors import ERROR_RESPONSES, ApiError
+from phasegate.server.idempotency import IdempotencyLedger
+from phasegate.server.workers import Job, WorkerPool
+from phasegate.store.process import Owner
+from phasegate.store.records import RECORD_COLUMNS, RunRecord, record_from_row
+from phasegate.store.sqlite import SqliteStore
+
+router = APIRouter(prefix="/api/v1/runs", tags=["runs"], responses=ERROR_RESPONSES)
+
+# Approvals and abort requests written by this process: one at a time, so two requests for
+# one run never append to the journal from two stale copies of its state.
+_in_process = threading.Lock()
+
+viewer = Depends(require("viewer"))
+operator_role = Depends(require("operator"))
+the_store = Depends(store)
+the_pool = Depends(pool)
+
+
+def _live_elsewhere(record: RunRecord) -> bool:
+    owner = record.owner
+    return owner is not None and owner != Owner.me() and owner.alive() is not False
+
+
+def summary(record: RunRecord, workers: WorkerPool) -> RunSummary:
+    worker: Any = workers.state(record.id)
+    if worker is None and record.status not in TERMINAL and _live_elsewhere(record):
+        worker = "elsewhere"
+    started_by = record.options.get("started_by")
+    return RunSummary(
+        id=record.id,
+        plan=record.plan_name,
+        status=record.status,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        finished_at=record.finished_at,
+        idempotency_key=record.idempotency_key,
+        started_by=started_by if isinstance(started_by, str) else None,
+        worker=worker,
+    )
+
+
+# -- start ----------------------------------------------------------------------------------
+@router.post(
+    "",
+    status_code=201,
+    response_model=RunSummary,
+    responses={200: {"model": RunSummary, "description": "an Idempotency-Key replay"}},
+)
+def start_run(
+    body: StartRequest,
+    response: Response,
+    idempotency_key: str | None = Header(None, min_length=1, max_length=200),
+    identity: Identity = operator_role,
+    journal: SqliteStore = the_store,
+    workers: WorkerPool = the_pool,
+    cfg: ServerConfig = Depends(config),  # noqa: B008
+    ledger: IdempotencyLedger = Depends(idempotency_ledger),  # noqa: B008
+) -> RunSummary:
+    """Create the run (pending) and queue it for a worker. With ``Idempotency-Key``, the same
+    key and body answer with the same run (200, ``Idempotent-Replay: true``); the same key
+    with another body is a 409 conflict."""
+
+    def create() -> tuple[str, bool]:
+        loaded = load_source(cfg, body, keep=True)
+        options = session.RunOptions(
+            overrides=dict(body.vars),
+            idempotency_key=idempotency_key,
+            max_parallel=body.max_parallel,
+            require_checked=body.require_checked,
+            started_by=identity.actor,
+        )
+        run_id, created = session.create(journal, loaded, options)
+        if created:
+            workers.submit(Job(run_id, "resume", identity.actor, overrides=dict(body.vars)))
+        return run_id, created
+
+    if idempotency_key is None:
+        run_id, created = create()
+    else:
+        canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True)
+        body_sha = hashlib.sha256(canonical.encode()).hexdigest()
+        run_id, created = ledger.run_once(idempotency_key, body_sha, identity.actor, create)
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replay"] = "true"
+    response.headers["Location"] = f"/api/v1/runs/{run_id}"
+    return summary(journal.get_run(run_id), workers)
+
+
+# -- read -----------------------------------------------------------------------------------
+def _decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4))
+        created, run_id = json.loads(raw)
+        return float(created), str(run_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ApiError(
+            422, "invalid_request", "the cursor is not one this server gave", hint="omit it"
+        ) from None
+
+
+def _encode_cursor(record: RunRecord) -> str:
+    raw = json.dumps([record.created_at, record.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@router.get("", response_model=RunPage)
+def list_runs(
+    status: str | None = Query(None, max_length=64),
+    plan: str | None = Query(None, max_length=500),
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = Query(None, max_length=1000),
+    _: Identity = viewer,
+    journal: SqliteStore = the_store,
+    workers: WorkerPool = the_pool,
+) -> RunPage:
+    """Runs, newest first, by creation order: a page never repeats or skips a run, however
+    many start meanwhile."""
+    query = f"SELECT {RECORD_COLUMNS} FROM runs WHERE 1=1"
+    args: list[Any] = []
+    if status:
+        query += " AND status = ?"
+        args.append(status)
+    if plan:
+        query += " AND plan_name = ?"
+        args.append(plan)
+    if cursor:
+        created, run_id = _decode_cursor(cursor)
+        query += " AND (created_at < ? OR (created_at = ? AND id < ?))"
+        args += [created, created, run_id]
+    query += " ORDER BY created_at DESC, id DESC LIMIT ?"
+    args.append(limit + 1)
+    records = [record_from_row(row) for row in journal.db.execute(query, args).fetchall()]
+    more = len(records) > limit
+    records = records[:limit]
+    return RunPage(
+        runs=[summary(r, workers) for r in records],
+        next_cursor=_encode_cursor(records[-1]) if more and records else None,
+    )
+
+
+@router.get("/{run_id}", response_model=RunDocument)
+def get_run(run_id: str, _: Identity = viewer, journal: SqliteStore = the_store) -> Any:
+    """The run as ``phasegate status RUN --json`` shows it."""
+    from phasegate.report.data import build
+
+    return build(journal, journal.get_run(run_id).id)
+
+
+@router.get("/{run_id}/events", response_model=EventPage)
+def events(
+    run_id: str,
+    after: int = Query(0, ge=0, le=2**62, description="only events with a greater seq"),
+    limit: int = Query(1000, ge=1, le=10_000),
+    _: Identity = viewer,
+    journal: SqliteStore = the_store,
+) -> EventPage:
+    """The journal's events of a run, oldest first (secrets were masked when written)."""
+    record = journal.get_run(run_id)
+    rows = journal.db.execute(
+        "SELECT seq, ts, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        (record.id, after, limit),
+    ).fetchall()
+    found = [Event(seq=s, ts=t, type=e, data=json.loads(d)) for s, t, e, d in rows]
+    return EventPage(events=found, last_seq=found[-1].seq if found else after)
+
+
+@router.get("/{run_id}/logs", response_model=list[LogEntry])
+def logs(
+    run_id: str,
+    item: str | None = Query(None, max_length=500, description="keys containing this"),
+    _: Identity = viewer,
+    journal: SqliteStore = the_store,
+) -> list[LogEntry]:
+    """The output of a run's steps and rollback actions (``phasegate logs RUN --json``)."""
+    from phasegate.report.data import build
+
+    data = build(journal, journal.get_run(run_id).id)
+    entries: list[dict[str, Any]] = []
+    for phase in data["phases"]:
+        entries += [i for i in phase["items"] if i["kind"] == "step" and i.get("attempt")]
+    if data["rollback"]:
+        entries += [i for i in data["rollback"]["actions"] if i.get("attempt")]
+    if item:
+        entries = [e for e in entries if item in e["key"]]
+        if not entries:
+            raise ApiError(
+                404,
+                "not_found",
+                f"no step or rollback action matching {item!r} ran in run {data['run']['id']}",
+                hint="GET /api/v1/runs/{id} lists item keys",
+            )
+    out = []
+    for entry in entries:
+        path = Path(entry["log"]) if entry.get("log") else None
+        text = path.read_text(encoding="utf-8", errors="replace") if path and path.is_file() else ""
+        out.append(
+            LogEntry(
+                key=entry["key"],
+                status=entry["status"],
+                exit_code=entry.get("exit_code"),
+                text=text,
+            )
+        )
+    return out
+
+
+# -- act ------------------------------------------------------------------------------------
+def _not_finished(record: RunRecord) -> None:
+    if record.status in TERMINAL:
+        raise RunStateError(f"run {record.id} has finished ({record.status})")
+
+
+def _not_executing(record: RunRecord, workers: WorkerPool, what: str) -> None:
+    if workers.busy(record.id) or _live_elsewhere(record):
+        raise RunStateError(
+            f"run {record.id} is executing; it cannot {what} now",
+            hint="POST …/abort asks it to stop and roll back",
+        )
+
+
+@router.post("/{run_id}/approve", response_model=ActionResult)
+def approve(
+    run_id: str,
+    body: ApproveRequest | None = None,
+    identity: Identity = operator_role,
+    journal: SqliteStore = the_store,
+    workers: WorkerPool = the_pool,
+) -> ActionResult:
+    """Approve a manual check, a ``pause: approve`` step or an inconclusive analysis (all
+    waiting, or ``check``). Approvals count distinct approvers; a check with
+    ``prevent_self_review`` refuses the run's starter (403). A paused run whose last
+    approval arrives is resumed by a worker."""
+    record = journal.get_run(run_id)
+    with _in_process:
+        before = journal.load_state(record.id)
+        waiting = {k for k, i in before.items.items() if i.status == "awaiting_approval"}
+        _, keys = operator.approve(
+            journal, record.id, check=body.check if body else None, by=identity.actor
+        )
+    if waiting & set(keys):
+        workers.after_approval(record.id, identity.actor, journal)
+    fresh = journal.get_run(record.id)
+    return ActionResult(
+        run=summary(fresh, workers), action="approve", outcome="approved", keys=keys
+    )
+
+
+@router.post("/{run_id}/abort", response_model=ActionResult, status_code=202)
+def abort(
+    run_id: str,
+    body: AbortRequest | None = None,
+    identity: Identity = operator_role,
+    journal: SqliteStore = the_store,
+    workers: WorkerPool = the_pool,
+) -> ActionResult:
+    """Stop a run and roll it back: a worker executing it is asked; otherwise a worker is
+    queued to roll it back."""
+    body = body or AbortRequest()
+    record = journal.get_run(run_id)
+    _not_finished(record)
+    payload: dict[str, object] = {"by": identity.actor, "reason": body.reason}
+    if workers.busy(record.id) or _live_elsewhere(record):
+        with _in_process:
+            journal.add_request(record.id, "abort", payload)
+        outcome = "requested"
+    else:
+        extra = {"reason": body.reason}
+        workers.submit(Job(record.id, "abort", identity.actor, dict(body.vars), extra))
+        outcome = "queued"
+    return ActionResult(
+        run=summary(journal.get_run(record.id), workers), action="abort", outcome=outcome
+    )
+
+
+@router.post("/{run_id}/rollback", response_model=ActionResult, status_code=202)
+def rollback(
+    run_id: str,
+    body: RollbackRequest | None = None,
+    identity: Identity = operator_role,
+    journal: SqliteStore = the_store,
+    workers: WorkerPool = the_pool,
+) -> ActionResult:
+    """Roll a run back (also a finished, successful one); a worker executes it."""
+    body = body or RollbackRequest()
+    record = journal.get_run(run_id)
+    if record.status == "rolled_back":
+        raise RunStateError(f"run {record.id} is already rolled back")
+    _not_executing(record, workers, "be rolled back")
+    workers.submit(Job(record.id, "rollback", identity.actor, dict(body.vars)))
+    return ActionResult(
+        run=summary(journal.get_run(record.id), workers), action="rollback", outcome="queued"
+    )
+
+
+@router.post("/{run_id}/resume", response_model=ActionResult, status_code=202)
+def resume(
+    run_id: str,
+    body: ResumeRequest | None = None,
+    identity: Identity = operator_role,
+    journal: SqliteStore = the_store,
+    workers: WorkerPool = the_pool,
+) -> ActionResult:
+    """Continue a paused, interrupted or crashed run; a worker executes it."""
+    body = body or ResumeRequest()
+    record = journal.get_run(run_id)
+    _not_finished(record)
+    _not_executing(record, workers, "be resumed")
+    extra = {"retry": body.retry, "skip": body.skip, "mark_done": body.mark_done}
+    workers.submit(Job(record.id, "resume", identity.actor, dict(body.vars), extra))
+    return ActionResult(
+        run=summary(journal.get_run(record.id), workers), action="resume", outcome="queued"
+    )

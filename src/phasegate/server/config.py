@@ -1,0 +1,24 @@
+"""What ``phasegate serve`` is configured with."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    state_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8765
+    # Runs (and rollbacks, resumes) executing at once; the rest wait in a queue.
+    workers: int = 4
+    # ``plan_path`` in a request must lie under this directory (the server's working
+    # directory by default): a client names plans, it does not browse the server's files.
+    plan_root: Path = field(default_factory=Path.cwd)
+    # /healthz fails below this much free space in the state directory.
+    min_free_bytes: int = 64 * 1024 * 1024
+    # On startup, resume the server's runs whose worker died (a crash, a reboot).
+    resume_orphans: bool = True
+    python: str = sys.executable

@@ -1,0 +1,82 @@
+"""The server's own SQLite file (``server.db`` in the state directory): tokens and
+idempotency keys. The journal (``phasegate.db``) stays the engine's; nothing here is needed
+to read or resume a run."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from phasegate.errors import StoreError
+
+DB_NAME = "server.db"
+
+# One statement list per schema version; ``PRAGMA user_version`` says how many ran.
+MIGRATIONS = [
+    """
+    CREATE TABLE tokens (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        key_id TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        body_sha256 TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )
+    """,
+]
+
+
+class ServerDb:
+    """Connections to ``server.db``, one per thread (SQLite connections are not shared)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / DB_NAME
+        self._local = threading.local()
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the state directory {state_dir}: {exc}") from exc
+        with self.write() as db:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            for number in range(version, len(MIGRATIONS)):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
+    def conn(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                db.execute("PRAGMA busy_timeout = 30000")
+                db.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open {self.path}: {exc}") from exc
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction: writers queue, readers are never blocked."""
+        db = self.conn()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}", hint="retry in a moment") from exc
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            with suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise

@@ -1,0 +1,72 @@
+"""One worker process: ``python -m phasegate.server.job < job.json``.
+
+The server's pool starts one per run action (start, resume, roll back, abort). The job
+arrives on stdin, not in argv, because it may carry secret variables (argv is readable by
+every user through /proc). The process owns the run while it drives it, exactly as
+``phasegate resume`` would, and outlives a server that stops: the journal is the only link.
+Its output (masked, like the terminal's) goes to ``runs/<id>/worker.log``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from phasegate.engine import operator
+from phasegate.engine.session import RunOptions
+from phasegate.engine.state import EXIT_CODES
+from phasegate.errors import PhasegateError, RunStateError
+from phasegate.store.sqlite import SqliteStore
+
+ACTIONS = ("resume", "rollback", "abort")
+# The server may hold a run for a few milliseconds (recording an approval): wait that out.
+CLAIM_ATTEMPTS = 100
+
+
+def execute(job: dict[str, Any]) -> str:
+    store = SqliteStore(Path(job["state_dir"]))
+    options = RunOptions(overrides=dict(job.get("overrides") or {}), console_stream=sys.stdout)
+    run_id, action, by = str(job["run_id"]), str(job["action"]), str(job["by"])
+    for attempt in range(CLAIM_ATTEMPTS):
+        try:
+            if action == "resume":
+                return operator.resume(
+                    store,
+                    run_id,
+                    options,
+                    retry=list(job.get("retry") or []),
+                    skip=list(job.get("skip") or []),
+                    mark_done=list(job.get("mark_done") or []),
+                )[1]
+            if action == "rollback":
+                return operator.rollback(store, run_id, options, by=by)[1]
+            status = operator.abort(
+                store, run_id, options, by=by, reason=str(job.get("reason") or "")
+            )[1]
+            return status or "requested"
+        except RunStateError as exc:
+            if "being executed" not in exc.message or attempt == CLAIM_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+def main() -> int:
+    job = json.loads(sys.stdin.read())
+    if job.get("action") not in ACTIONS:
+        print(f"unknown job action {job.get('action')!r}", file=sys.stderr)
+        return 2
+    try:
+        status = execute(job)
+    except PhasegateError as exc:
+        print(f"{job['action']} {job['run_id']}: error: {exc.render()}", file=sys.stderr)
+        return exc.exit_code
+    print(f"{job['action']} {job['run_id']}: {status}", flush=True)
+    return EXIT_CODES.get(status, 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

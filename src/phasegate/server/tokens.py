@@ -1,0 +1,115 @@
+"""API tokens: random bearer secrets, stored only as salted PBKDF2 hashes in ``server.db``.
+
+A token reads ``pg_<key id>_<secret>``. The key id (not secret) finds the row without trying
+every hash; the secret is checked against the row's salted hash with a constant-time
+comparison. The plaintext exists once, in the output of ``phasegate token create``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from phasegate.errors import UsageError
+from phasegate.server.db import ServerDb
+
+ROLES = ("viewer", "operator", "admin")
+PREFIX = "pg_"
+ITERATIONS = 120_000
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+TOKEN_RE = re.compile(r"^pg_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    name: str
+    role: str
+    created_at: float
+
+
+def _hash(secret: str, salt: bytes, iterations: int = ITERATIONS) -> str:
+    digest = hashlib.pbkdf2_hmac("sha256", secret.encode(), salt, iterations)
+    return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"
+
+
+def _matches(secret: str, stored: str) -> bool:
+    try:
+        scheme, iterations, salt, _ = stored.split("$")
+        if scheme != "pbkdf2_sha256":
+            return False
+        expected = _hash(secret, bytes.fromhex(salt), int(iterations))
+    except ValueError:
+        return False
+    return hmac.compare_digest(expected.encode(), stored.encode())
+
+
+class TokenStore:
+    def __init__(self, db: ServerDb) -> None:
+        self.db = db
+        # sha256(token) -> the stored hash it was verified against: PBKDF2 runs once per
+        # token and process, yet a revoked or replaced token fails at once (the row is read
+        # on every request, and the cached hash must still equal it).
+        self._verified: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def create(self, name: str, role: str) -> str:
+        """Store a new token; return its plaintext (shown once, never stored)."""
+        if not NAME_RE.match(name):
+            raise UsageError(
+                f"token name {name!r} is not valid",
+                hint="letters, digits, '.', '_' and '-', starting with a letter or digit, "
+                "at most 64 characters",
+            )
+        if role not in ROLES:
+            raise UsageError(f"unknown role {role!r}", hint=f"one of {', '.join(ROLES)}")
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        with self.db.write() as conn:
+            if conn.execute("SELECT 1 FROM tokens WHERE name = ?", (name,)).fetchone():
+                raise UsageError(
+                    f"a token named {name!r} exists",
+                    hint=f"`phasegate token revoke {name}` first, or choose another name",
+                )
+            conn.execute(
+                "INSERT INTO tokens (name, role, key_id, hash, created_at) VALUES (?,?,?,?,?)",
+                (name, role, key_id, _hash(secret, secrets.token_bytes(16)), time.time()),
+            )
+        return f"{PREFIX}{key_id}_{secret}"
+
+    def list(self) -> list[TokenInfo]:
+        rows = self.db.conn().execute("SELECT name, role, created_at FROM tokens ORDER BY name")
+        return [TokenInfo(str(n), str(r), float(c)) for n, r, c in rows]
+
+    def revoke(self, name: str) -> None:
+        with self.db.write() as conn:
+            if conn.execute("DELETE FROM tokens WHERE name = ?", (name,)).rowcount == 0:
+                raise UsageError(f"no token named {name!r}", hint="`phasegate token list`")
+
+    def verify(self, token: str) -> TokenInfo | None:
+        """The token's name and role, or None for anything else (unknown, revoked, forged)."""
+        match = TOKEN_RE.match(token)
+        if match is None:
+            return None
+        key_id, secret = match.groups()
+        row = (
+            self.db.conn()
+            .execute("SELECT name, role, hash, created_at FROM tokens WHERE key_id = ?", (key_id,))
+            .fetchone()
+        )
+        if row is None:
+            return None
+        name, role, stored, created = str(row[0]), str(row[1]), str(row[2]), float(row[3])
+        fingerprint = hashlib.sha256(token.encode()).hexdigest()
+        with self._lock:
+            cached = self._verified.get(fingerprint)
+        if cached is None or not hmac.compare_digest(cached, stored):
+            if not _matches(secret, stored):
+                return None
+            with self._lock:
+                self._verified[fingerprint] = stored
+        return TokenInfo(name, role, created)

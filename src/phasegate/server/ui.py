@@ -1,0 +1,75 @@
+"""The dashboard, wired to the server: sign-in checks the same token store as the API, and
+every button calls the same operation as the matching API endpoint, as the session's token."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from fastapi import FastAPI, Response
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from phasegate.errors import UsageError
+from phasegate.server.api import runs
+from phasegate.server.api.models import AbortRequest, RollbackRequest, StartRequest
+from phasegate.server.auth import Identity
+from phasegate.server.config import ServerConfig
+from phasegate.server.dashboard.routes import Dashboard, install
+from phasegate.server.dashboard.sessions import Session
+from phasegate.server.tokens import TokenStore
+from phasegate.server.workers import WorkerPool
+
+
+def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
+    tokens: TokenStore = app.state.tokens
+    pool: WorkerPool = app.state.pool
+
+    def verify(token: str) -> tuple[str, str] | None:
+        found = tokens.verify(token)
+        return None if found is None else (found.name, found.role)
+
+    async def act(action: str, run_id: str, session: Session, form: dict[str, str]) -> str:
+        identity = Identity(session.name, session.role, via="session")
+
+        def work() -> str:
+            store = app.state.stores.get()
+            if action == "approve":
+                done = runs.approve(run_id, None, identity, store, pool)
+            elif action == "abort":
+                request = AbortRequest(reason=form.get("reason", "")[:2000])
+                done = runs.abort(run_id, request, identity, store, pool)
+            elif action == "rollback":
+                done = runs.rollback(run_id, RollbackRequest(), identity, store, pool)
+            else:
+                done = runs.resume(run_id, None, identity, store, pool)
+            return f"{action}: {done.outcome} (by {identity.actor})"
+
+        return await anyio.to_thread.run_sync(work)
+
+    async def start(session: Session, form: dict[str, str]) -> str:
+        identity = Identity(session.name, session.role, via="session")
+        try:
+            body = StartRequest(
+                plan=form.get("plan", "").strip() or None,
+                plan_path=form.get("plan_path", "").strip() or None,
+            )
+        except ValidationError as exc:
+            message = "; ".join(str(e["msg"]) for e in exc.errors())
+            raise UsageError(message, hint="paste a plan, or name a plan file") from None
+
+        def work() -> str:
+            store = app.state.stores.get()
+            done = runs.start_run(
+                body, Response(), None, identity, store, pool, config, app.state.ledger
+            )
+            return done.id
+
+        return await anyio.to_thread.run_sync(work)
+
+    dashboard = Dashboard(config.state_dir, verify, act, start=start)
+    install(app, dashboard)
+    app.add_api_route("/", _home, include_in_schema=False)
+    return dashboard
+
+
+async def _home() -> RedirectResponse:
+    return RedirectResponse("/ui/runs", status_code=303)

@@ -1,0 +1,224 @@
+"""The worker pool: run actions execute in child processes, at most ``size`` at once.
+
+Why processes: a run owns its journal entry through its process (``store.process.Owner``),
+its steps' process groups and its signals, exactly as under the CLI; a run is not tied to the
+server's life. A server that stops leaves its children running (they own their runs and
+finish them); a server that starts resumes its runs whose owner died (``resume_orphans``).
+
+One action per run at a time: a job for a run that is executing waits for it, so a resume
+and a rollback of the same run never race for the claim.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from phasegate.engine.state import TERMINAL
+from phasegate.server.config import ServerConfig
+from phasegate.store.sqlite import SqliteStore
+
+log = logging.getLogger("phasegate.server.workers")
+
+IN_FLIGHT = ("pending", "running", "rolling_back")
+
+
+@dataclass(frozen=True)
+class Job:
+    run_id: str
+    action: str  # resume (which starts a pending run) | rollback | abort
+    by: str  # the actor the journal records
+    overrides: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # retry/skip/mark_done, reason
+
+
+class WorkerPool:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self._queue: deque[Job] = deque()
+        self._active: dict[str, subprocess.Popen[bytes]] = {}
+        self._cond = threading.Condition()
+        self._stopping = False
+        # Runs approved while their worker was still exiting: checked once it has exited.
+        self._recheck: dict[str, str] = {}
+        self._thread: threading.Thread | None = None
+
+    # -- the API's side ---------------------------------------------------------------------
+    def submit(self, job: Job) -> None:
+        with self._cond:
+            self._queue.append(job)
+            self._cond.notify_all()
+
+    def busy(self, run_id: str) -> bool:
+        """A job for this run is executing or queued."""
+        with self._cond:
+            return run_id in self._active or any(j.run_id == run_id for j in self._queue)
+
+    def state(self, run_id: str) -> str | None:
+        with self._cond:
+            if run_id in self._active:
+                return "executing"
+            if any(j.run_id == run_id for j in self._queue):
+                return "queued"
+        return None
+
+    def after_approval(self, run_id: str, by: str, store: SqliteStore) -> None:
+        """Resume a run paused for approvals once none is missing. A worker still executing
+        the run (perhaps exiting, paused) is waited for: the check then runs as it is reaped,
+        so an approval never falls between "the worker is busy" and "the worker is gone"."""
+        with self._cond:
+            if run_id in self._active:
+                self._recheck[run_id] = by
+                return
+        self._resume_if_approved(run_id, by, store)
+
+    def _resume_if_approved(self, run_id: str, by: str, store: SqliteStore) -> None:
+        state = store.load_state(run_id)
+        pause = state.pause or {}
+        waited_for = [k for k in pause.get("items", ()) if k in state.items]
+        if state.status != "paused" or not waited_for:
+            return
+        if any(state.items[k].status == "awaiting_approval" for k in waited_for):
+            return
+        if not self.busy(run_id):
+            self.submit(Job(run_id, "resume", by))
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._dispatch, name="phasegate-pool", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop starting jobs. Children keep running: they own their runs."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def join(self, timeout: float) -> bool:
+        """Wait until nothing is queued or executing (for tests and orderly shutdowns)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._active, timeout)
+
+    def resume_orphans(self, store: SqliteStore) -> list[str]:
+        """Queue a resume for each run this server started whose worker is gone."""
+        found = []
+        for run_id in store.run_ids():
+            record = store.get_run(run_id)
+            started_by = record.options.get("started_by")
+            if record.status not in IN_FLIGHT or not isinstance(started_by, str):
+                continue  # the CLI's runs are the CLI's to resume
+            if record.owner is not None and record.owner.alive() is not False:
+                continue  # alive, or on another host: not ours to judge
+            if self.busy(run_id):
+                continue
+            log.info("resuming run %s (its worker is gone)", run_id)
+            self.submit(Job(run_id, "resume", started_by))
+            found.append(run_id)
+        return found
+
+    # -- the dispatcher ---------------------------------------------------------------------
+    def _next(self) -> Job | None:
+        for job in self._queue:
+            if job.run_id not in self._active:
+                self._queue.remove(job)
+                return job
+        return None
+
+    def _dispatch(self) -> None:
+        with self._cond:
+            while not self._stopping:
+                job = self._next() if len(self._active) < self.config.workers else None
+                if job is None:
+                    self._cond.wait()
+                    continue
+                try:
+                    self._active[job.run_id] = self._spawn(job)
+                except OSError as exc:
+                    log.error("cannot start a worker for run %s: %s", job.run_id, exc)
+                    continue
+                threading.Thread(
+                    target=self._reap, args=(job.run_id,), name=f"reap-{job.run_id}", daemon=True
+                ).start()
+
+    def _spawn(self, job: Job) -> subprocess.Popen[bytes]:
+        state_dir = self.config.state_dir
+        directory = state_dir / "runs" / job.run_id
+        directory.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "PHASEGATE_ACTOR": job.by, "PHASEGATE_HOME": str(state_dir)}
+        payload = {
+            "state_dir": str(state_dir),
+            "run_id": job.run_id,
+            "action": job.action,
+            "by": job.by,
+            "overrides": job.overrides,
+            **job.extra,
+        }
+        with open(directory / "worker.log", "ab") as out:
+            proc = subprocess.Popen(
+                [self.config.python, "-m", "phasegate.server.job", job.action, job.run_id],
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.config.plan_root,
+                env=env,
+                # Its own session: a Ctrl-C or SIGTERM for the server is not the run's.
+                start_new_session=True,
+            )
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(json.dumps(payload).encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it died at once; _reap records the exit
+        return proc
+
+    def _reap(self, run_id: str) -> None:
+        with self._cond:
+            proc = self._active.get(run_id)
+        if proc is None:
+            return
+        code = proc.wait()
+        if code != 0:
+            log.info("worker for run %s exited %s (see runs/%s/worker.log)", run_id, code, run_id)
+        store = SqliteStore(self.config.state_dir)
+        try:
+            self._settle(run_id, store)
+            with self._cond:
+                self._active.pop(run_id, None)
+                by = self._recheck.pop(run_id, None)
+                self._cond.notify_all()
+            if by is not None:
+                self._resume_if_approved(run_id, by, store)
+        except Exception:  # a reaper must reap: log, never die
+            log.exception("cannot settle the requests left for run %s", run_id)
+        finally:
+            with self._cond:
+                self._active.pop(run_id, None)
+                self._cond.notify_all()
+            store.close()
+
+    def _settle(self, run_id: str, store: SqliteStore) -> None:
+        """Requests the worker never read (it was exiting, the run paused, when they came):
+        an approval is recorded here, an abort becomes the next job."""
+        from phasegate.engine import operator
+
+        for request_id, kind, data in store.take_requests(run_id):
+            store.consume_request(request_id)
+            if store.get_run(run_id).status in TERMINAL:
+                continue
+            by = str(data.get("by", "operator"))
+            if kind == "abort":
+                reason = str(data.get("reason") or "")
+                self.submit(Job(run_id, "abort", by, extra={"reason": reason}))
+            elif kind == "approve":
+                operator.approve(store, run_id, check=str(data["key"]), by=by)
+                with self._cond:
+                    self._recheck[run_id] = by

@@ -1,0 +1,218 @@
+"""Fixtures for the server: the app in-process (real worker processes, real SQLite), and
+``phasegate serve`` as a real subprocess on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+with warnings.catch_warnings():
+    # This starlette prefers an ``httpx2`` package for its test client; httpx works.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from phasegate.server.app import create_app
+from phasegate.server.config import ServerConfig
+from phasegate.server.db import ServerDb
+from phasegate.server.tokens import TokenStore
+
+HELLO = """\
+version: 1
+name: hello
+phases:
+  - id: p
+    steps:
+      - {name: say, run: 'echo hello'}
+"""
+
+
+def plan_text(name: str = "hello", command: str = "echo hello") -> str:
+    return HELLO.replace("name: hello", f"name: {name}").replace("echo hello", command)
+
+
+def wait_for(predicate: Callable[[], Any], what: str, attempts: int = 600) -> Any:
+    """Poll (bounded: attempts x 0.1 s) until predicate returns something truthy."""
+    for _ in range(attempts):
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Api:
+    client: TestClient
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    def get(self, path: str, who: str = "viewer", **kw: Any) -> httpx.Response:
+        return self.client.get(path, headers=self.headers(who), **kw)
+
+    def post(self, path: str, who: str = "alice", **kw: Any) -> httpx.Response:
+        headers = {**self.headers(who), **kw.pop("headers", {})}
+        return self.client.post(path, headers=headers, **kw)
+
+    def wait_status(self, run_id: str, *statuses: str) -> dict[str, Any]:
+        def done() -> dict[str, Any] | None:
+            doc: dict[str, Any] = self.get(f"/api/v1/runs/{run_id}").json()
+            return doc if doc["run"]["status"] in statuses else None
+
+        result: dict[str, Any] = wait_for(done, f"run {run_id} to be {statuses}")
+        return result
+
+
+def make_tokens(state_dir: Path) -> dict[str, str]:
+    store = TokenStore(ServerDb(state_dir))
+    return {
+        "viewer": store.create("viewer", "viewer"),
+        "alice": store.create("alice", "operator"),
+        "bob": store.create("bob", "operator"),
+        "admin": store.create("admin", "admin"),
+    }
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    state = tmp_path / "state"
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    tokens = make_tokens(state)
+    app = create_app(ServerConfig(state_dir=state, plan_root=plans, workers=2))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, tokens)
+        assert app.state.pool.join(120), "workers still busy"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def subreaper(on: bool) -> None:
+    """While on, orphaned workers (their server killed) are re-parented to this test process,
+    which reaps them: nothing is left behind, and a killed worker is truly dead, not a zombie
+    that ``Owner.alive()`` would take for alive. Off again after the test, so other tests'
+    orphans go to init as they expect."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_child_subreaper = 36
+    libc.prctl(pr_set_child_subreaper, int(on), 0, 0, 0)
+
+
+def reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+
+
+def descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                raw = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(raw[raw.rfind(")") + 2 :].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [p for p, parent in parents.items() if parent == current]
+        found += children
+        frontier += children
+    return found
+
+
+@dataclass
+class Served:
+    url: str
+    state_dir: Path
+    cwd: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PHASEGATE_")}
+        return {**env, "PHASEGATE_HOME": str(self.state_dir), "NO_COLOR": "1"}
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "phasegate", *args],
+            cwd=self.cwd,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def start(self) -> None:
+        port = int(self.url.rsplit(":", 1)[1])
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "phasegate",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            cwd=self.cwd,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+        )
+
+        def healthy() -> bool:
+            assert self.proc is not None and self.proc.poll() is None, "server died"
+            try:
+                return httpx.get(self.url + "/healthz", timeout=5).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(healthy, "the server to answer /healthz")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    subreaper(True)
+    work = tmp_path / "work"
+    work.mkdir()
+    server = Served(f"http://127.0.0.1:{free_port()}", tmp_path / "state", work)
+    try:
+        yield server
+    finally:
+        server.stop()
+        # Workers outlive the server on purpose: wait for them (bounded), then make sure.
+        for pid in descendants(os.getpid()):
+            with contextlib.suppress(ProcessLookupError):
+                for _ in range(300):
+                    os.kill(pid, 0)
+                    reap()
+                    time.sleep(0.1)
+                os.kill(pid, signal.SIGKILL)
+        reap()
+        subreaper(False)
