@@ -69,9 +69,7 @@ def start_from_dashboard(page: Any, served: Served, plan: str) -> str:
     return str(page.url.rsplit("/", 1)[1])
 
 
-def test_sign_in_start_watch_approve_and_see_a_rollback(
-    served: Served, browser_page: Any
-) -> None:
+def test_sign_in_start_watch_approve_and_see_a_rollback(served: Served, browser_page: Any) -> None:
     page = browser_page
     served.start()
     secret = token(served, "alice", "operator")
