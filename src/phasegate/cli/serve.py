@@ -43,7 +43,8 @@ def _state_dir(ctx: click.Context) -> Path:
 def serve(
     ctx: click.Context, host: str, port: int, workers: int, plan_root: str, log_level: str
 ) -> None:
-    """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and /healthz.
+    """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json), the live
+    dashboard (/ui/), /metrics and /healthz.
 
     Runs execute in worker processes that outlive the server; on start, the server resumes
     the runs it started whose worker died. Callers authenticate with a bearer token from
