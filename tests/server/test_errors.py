@@ -75,7 +75,7 @@ def test_not_found(api: Api) -> None:
         "/api/v1/runs/nope/events",
         "/api/v1/runs/nope/logs",
         "/api/v1/nothing-here",
-        "/",
+        "/no-such-page",  # (`/` leads to the dashboard)
     ):
         envelope(api.get(path), 404, "not_found")
     envelope(api.post("/api/v1/runs/nope/abort", json={}), 404, "not_found")
