@@ -24,10 +24,12 @@ asserted, and the exit code is 0 whatever they show):
    first ``phasegate import`` subprocess of the largest one (interpreter and imports
    included). Goal: the largest corpus document imports in <= 300 ms.
 
-``--only SECTION`` (repeatable: startup, engine, big, import, routers, detection) runs part of
-the suite; ``routers`` is the traffic routers' weight-change latency (``routers.py``);
+``--only SECTION`` (repeatable: startup, engine, big, import, routers, detection, server) runs
+part of the suite; ``routers`` is the traffic routers' weight-change latency (``routers.py``);
 ``detection`` is a bad canary's detection-to-rollback latency through the real CLI, nginx and
-haproxy labs side by side (``detection.py``, ~5 min; quick ~1.5 min).
+haproxy labs side by side (``detection.py``, ~5 min; quick ~1.5 min); ``server`` is
+``phasegate serve``'s API latency under 50 clients and the engine's per-step time with 100
+live dashboard watchers (``server.py``, ~3 min; quick ~1 min).
 
 Repetitions are interleaved (each round runs every case once, in an order rotated from round
 to round) so that load from other tenants of a shared machine spreads over all cases instead
@@ -69,6 +71,8 @@ from measure import (
 )
 from versus_ansible import AnsibleComparison
 
+import server
+
 BIG_STEPS = 5000
 GOAL_ENGINE_RATIO = 1.5
 GOAL_ANSIBLE_SPEEDUP = 20.0
@@ -76,7 +80,7 @@ GOAL_VERSION_MS = 150.0
 GOAL_VALIDATE_S = 1.0
 GOAL_RSS_MB = 100.0
 GOAL_IMPORT_MS = 300.0
-SECTIONS = ("startup", "engine", "big", "import", "routers", "detection")
+SECTIONS = ("startup", "engine", "big", "import", "routers", "detection", "server")
 INFO = "(information)"
 
 
@@ -478,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             "canary detection-to-rollback …",
             functools.partial(detection.section, suite),
         ),
+        "server": ("phasegate serve under load …", functools.partial(server.section, suite)),
     }
     try:
         for name in SECTIONS:

@@ -11,6 +11,13 @@ from phasegate.durations import format_duration
 from phasegate.engine.state import ITEM_DONE
 
 LOG_TAIL_BYTES = 4096
+# A phase of thousands of steps is shown as a window: what needs attention, the latest
+# finished, the next ones; the rest is counted. Every watcher receives the page on every
+# change, so its size must not grow with the plan.
+WINDOW = 40
+WINDOW_DONE = 12
+WINDOW_NEXT = 8
+ATTENTION = ("running", "retrying", "failed", "error", "awaiting_approval", "unknown")
 LOG_TAIL_LINES = 40
 ACTIVE = ("running", "rolling_back", "pending", "paused", "interrupted")
 
@@ -21,10 +28,11 @@ def run_view(doc: dict[str, Any]) -> dict[str, Any]:
     items = [item for phase in phases for item in phase.get("items", [])]
     done = [i for i in items if i.get("status") in ITEM_DONE]
     rollback = doc.get("rollback")
+    shown = [{**phase, "items": window(phase.get("items", []))} for phase in phases]
     return {
         "run": run,
-        "phases": phases,
-        "waves": waves(phases),
+        "phases": shown,
+        "waves": waves(shown),
         "progress": progress(len(done), len(items)),
         "failure": doc.get("failure"),
         "pause": doc.get("pause"),
@@ -40,6 +48,31 @@ def run_view(doc: dict[str, Any]) -> dict[str, Any]:
         "active": run.get("status") in ACTIVE,
         "awaiting": [i["key"] for i in items if i.get("status") == "awaiting_approval"],
     }
+
+
+def window(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most about WINDOW items: every one needing attention, the last finished, the next
+    pending; each run of hidden items becomes ``{"gap": count}``."""
+    if len(items) <= WINDOW:
+        return items
+    keep = {i for i, item in enumerate(items) if item.get("status") in ATTENTION}
+    finished = [i for i, item in enumerate(items) if item.get("status") in ITEM_DONE]
+    waiting = [i for i, item in enumerate(items) if item.get("status") not in ITEM_DONE]
+    keep.update(finished[-WINDOW_DONE:])
+    keep.update(waiting[:WINDOW_NEXT])
+    out: list[dict[str, Any]] = []
+    hidden = 0
+    for index, item in enumerate(items):
+        if index in keep:
+            if hidden:
+                out.append({"gap": hidden})
+                hidden = 0
+            out.append(item)
+        else:
+            hidden += 1
+    if hidden:
+        out.append({"gap": hidden})
+    return out
 
 
 def progress(done: int, total: int) -> dict[str, int]:
