@@ -106,3 +106,16 @@ async def test_sign_in_never_redirects_off_site(client: httpx.AsyncClient) -> No
     for target in ("https://evil.example/", "//evil.example/ui/runs", "/api/v1/runs"):
         response = await client.post("/ui/login", data={"token": "op-secret", "next": target})
         assert response.headers["location"] == "/ui/runs", target
+
+
+async def test_an_expired_session_cookie_is_refused_over_http(tmp_path: Path) -> None:
+    app, dashboard = make_app(tmp_path / "state")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ui.test"
+    ) as client:
+        await sign_in(client)
+        assert (await client.get("/ui/runs")).status_code == 200
+        dashboard.sessions.max_age = 1  # the server's own cookie, now older than allowed
+        time.sleep(2.1)
+        response = await client.get("/ui/runs")
+        assert response.status_code == 303 and "/ui/login" in response.headers["location"]

@@ -200,3 +200,18 @@ def test_journal_replays_after_server_runs(api: Api, tmp_path: Any) -> None:
     from phasegate.store.invariants import check_store
 
     assert check_store(SqliteStore(tmp_path / "state"))["ok"]
+
+
+def test_seed_003_demo_1_idempotent_start(api: Api) -> None:
+    """Seed 003, Day 0, demo 1: first call submits a run; the same key again is a replay of
+    that run (Idempotent-Replay: true); a new key submits a new run."""
+    body = {"plan": plan_text("demo-1")}
+    first = api.post("/api/v1/runs", json=body, headers={"Idempotency-Key": "demo-1-a"})
+    assert first.status_code == 201 and "idempotent-replay" not in first.headers
+    second = api.post("/api/v1/runs", json=body, headers={"Idempotency-Key": "demo-1-a"})
+    assert second.status_code == 200 and second.headers["idempotent-replay"] == "true"
+    assert second.json()["id"] == first.json()["id"]
+    api.wait_status(first.json()["id"], "succeeded")
+    third = api.post("/api/v1/runs", json=body, headers={"Idempotency-Key": "demo-1-b"})
+    assert third.status_code == 201 and third.json()["id"] != first.json()["id"]
+    api.wait_status(third.json()["id"], "succeeded")
