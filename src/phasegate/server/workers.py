@@ -60,6 +60,17 @@ class WorkerPool:
         with self._cond:
             return run_id in self._active or any(j.run_id == run_id for j in self._queue)
 
+    def settle(self, run_id: str, timeout: float) -> bool:
+        """Wait (bounded) until no job for this run is executing or queued: a run whose
+        journal says it finished may still have its worker exiting. True when idle."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: (
+                    run_id not in self._active and not any(j.run_id == run_id for j in self._queue)
+                ),
+                timeout,
+            )
+
     def state(self, run_id: str) -> str | None:
         with self._cond:
             if run_id in self._active:

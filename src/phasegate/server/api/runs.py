@@ -252,7 +252,13 @@ def _not_finished(record: RunRecord) -> None:
         raise RunStateError(f"run {record.id} has finished ({record.status})")
 
 
+# A run that has finished in its journal may still have its worker exiting for a moment.
+EXITING_GRACE = 10.0
+
+
 def _not_executing(record: RunRecord, workers: WorkerPool, what: str) -> None:
+    if record.status in TERMINAL and workers.busy(record.id):
+        workers.settle(record.id, EXITING_GRACE)
     if workers.busy(record.id) or _live_elsewhere(record):
         raise RunStateError(
             f"run {record.id} is executing; it cannot {what} now",
