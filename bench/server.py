@@ -40,11 +40,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -65,6 +63,13 @@ if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
 from measure import BenchError, child_env, log  # noqa: E402
+
+EXAMPLES = BENCH.parent / "examples"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))
+
+from canary_lab.ports import free_port  # noqa: E402
+from canary_lab.process import descendants, reap, subreaper  # noqa: E402
 
 GOAL_WATCHED_RATIO = 1.2
 WORKERS = 4
@@ -116,13 +121,6 @@ def watched_plan(path: Path, barrier: Path, go: Path, steps: int) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, from /proc."""
     raw = Path(f"/proc/{pid}/stat").read_text()
@@ -130,45 +128,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def descendants(pid: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                raw = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(raw[raw.rfind(")") + 2 :].split()[1])
-    found, frontier = [], [pid]
-    while frontier:
-        current = frontier.pop()
-        children = [p for p, parent in parents.items() if parent == current]
-        found += children
-        frontier += children
-    return found
-
-
-def _subreaper(on: bool) -> None:
-    """Workers run in their own sessions and outlive a stopped server; while on, orphans are
-    re-parented to this process, so the bench can wait for them and reap them."""
-    pr_set_child_subreaper = 36
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, int(on), 0, 0, 0)
-
-
-def _reap() -> None:
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-
-
 @contextlib.contextmanager
 def adopting_orphans() -> Iterator[None]:
     """While the section runs, orphaned workers come to this process; at its end, those still
     running get 10 s to finish their runs, then SIGKILL."""
-    _subreaper(True)
+    subreaper(True)
     try:
         yield
     finally:
         for _ in range(100):
-            _reap()
+            reap()
             if not descendants(os.getpid()):
                 break
             time.sleep(0.1)
@@ -176,11 +145,11 @@ def adopting_orphans() -> Iterator[None]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         for _ in range(50):
-            _reap()
+            reap()
             if not descendants(os.getpid()):
                 break
             time.sleep(0.1)
-        _subreaper(False)
+        subreaper(False)
 
 
 @dataclass

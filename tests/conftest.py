@@ -14,6 +14,12 @@ from typing import Any
 
 import pytest
 
+# The local process harness (canary lab servers, ports, process trees) that tests and benches
+# share lives in examples/, importable as `canary_lab`.
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+if str(EXAMPLES) not in sys.path:
+    sys.path.insert(0, str(EXAMPLES))
+
 
 @dataclass
 class CLI:

@@ -8,6 +8,8 @@ that a kill reaches whole, nginx's workers included.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -63,3 +65,36 @@ def stop_group(
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=limit)
+
+
+def subreaper(on: bool) -> None:
+    """While on, orphaned descendants (workers whose server was killed or stopped) are
+    re-parented to this process, which can wait for them and reap them: nothing is left
+    behind, and a killed worker is truly gone, not a zombie that looks alive. Off again
+    afterwards, so other orphans go to init as they expect."""
+    pr_set_child_subreaper = 36
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, int(on), 0, 0, 0)
+
+
+def reap() -> None:
+    """Collect every child that has exited, without waiting."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid``, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                raw = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(raw[raw.rfind(")") + 2 :].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [p for p, parent in parents.items() if parent == current]
+        found += children
+        frontier += children
+    return found

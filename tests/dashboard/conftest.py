@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from canary_lab.ports import free_port
 from fastapi import FastAPI
 
 from phasegate.server.dashboard.routes import Dashboard, install
@@ -25,12 +25,6 @@ from phasegate.store.sqlite import SqliteStore
 
 TOKENS = {"op-secret": ("alice", "operator"), "view-secret": ("victor", "viewer")}
 ARTIFACTS = Path(os.environ.get("PHASEGATE_ARTIFACTS", "test-artifacts")) / "dashboard"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def phasegate_env(state: Path, actor: str | None = None) -> dict[str, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,16 +17,11 @@ from typing import TypeVar
 
 import httpx
 import pytest
+from canary_lab.lab import Lab
+from canary_lab.nginx import NginxServer
+from canary_lab.prometheus import PROMETHEUS_BINARY
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-if str(EXAMPLES) not in sys.path:
-    sys.path.insert(0, str(EXAMPLES))
-
-from canary_lab.lab import Lab  # noqa: E402
-from canary_lab.nginx import NginxServer  # noqa: E402
-from canary_lab.prometheus import PROMETHEUS_BINARY  # noqa: E402
-
-from phasegate.traffic.nginx import render_upstream  # noqa: E402
+from phasegate.traffic.nginx import render_upstream
 
 T = TypeVar("T")
 

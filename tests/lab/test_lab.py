@@ -24,7 +24,8 @@ from canary_lab.nginx import NginxServer
 from canary_lab.ports import free_port
 from canary_lab.prometheus import PrometheusError
 
-from tests.lab.conftest import EXAMPLES, eventually, set_nginx_weights
+from tests.conftest import EXAMPLES
+from tests.lab.conftest import eventually, set_nginx_weights
 
 ERROR_RATIO = (
     'sum(rate(app_requests_total{version="canary",code=~"5.."}[5s]))'

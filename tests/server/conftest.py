@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +22,9 @@ with warnings.catch_warnings():
     # This starlette prefers an ``httpx2`` package for its test client; httpx works.
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
+
+from canary_lab.ports import free_port
+from canary_lab.process import descendants, reap, subreaper
 
 from phasegate.server.app import create_app
 from phasegate.server.config import ServerConfig
@@ -98,45 +99,6 @@ def api(tmp_path: Path) -> Iterator[Api]:
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, tokens)
         assert app.state.pool.join(120), "workers still busy"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def subreaper(on: bool) -> None:
-    """While on, orphaned workers (their server killed) are re-parented to this test process,
-    which reaps them: nothing is left behind, and a killed worker is truly dead, not a zombie
-    that ``Owner.alive()`` would take for alive. Off again after the test, so other tests'
-    orphans go to init as they expect."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_child_subreaper = 36
-    libc.prctl(pr_set_child_subreaper, int(on), 0, 0, 0)
-
-
-def reap() -> None:
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-
-
-def descendants(pid: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                raw = (entry / "stat").read_text()
-                parents[int(entry.name)] = int(raw[raw.rfind(")") + 2 :].split()[1])
-    found, frontier = [], [pid]
-    while frontier:
-        current = frontier.pop()
-        children = [p for p, parent in parents.items() if parent == current]
-        found += children
-        frontier += children
-    return found
 
 
 @dataclass

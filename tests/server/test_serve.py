@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from canary_lab.process import descendants, reap
 
-from tests.server.conftest import Served, descendants, plan_text, reap, wait_for
+from tests.server.conftest import Served, plan_text, wait_for
 
 
 def token(served: Served, name: str, role: str) -> str:

@@ -3,8 +3,6 @@ and its HTTP API answers with the journal's numbers."""
 
 from __future__ import annotations
 
-import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,21 +11,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from canary_lab.ports import free_port
+from canary_lab.prometheus import PROMETHEUS_BINARY, PrometheusServer
 
 from phasegate.server.metrics import make_metrics_app
 from tests.server_metrics.conftest import Journal
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-if str(EXAMPLES) not in sys.path:
-    sys.path.insert(0, str(EXAMPLES))
-
-from canary_lab.prometheus import PROMETHEUS_BINARY, PrometheusServer  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

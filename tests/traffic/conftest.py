@@ -1,7 +1,7 @@
 """Real backends behind real nginx and haproxy processes, on ports picked per test.
 
-``examples/`` goes on ``sys.path`` so the lab harness (``canary_lab``) that the benches and the
-demo use is the one tested here too. A missing binary skips its tests with the reason; CI
+The lab harness (``canary_lab``, on ``sys.path`` through tests/conftest.py) that the benches
+and the demo use is the one tested here too. A missing binary skips its tests with the reason; CI
 installs both.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
@@ -17,22 +16,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from canary_lab.backend import Backend
+from canary_lab.haproxy import HaproxyServer, haproxy_binary
+from canary_lab.nginx import NginxServer, nginx_binary
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-if str(EXAMPLES) not in sys.path:
-    sys.path.insert(0, str(EXAMPLES))
-
-from canary_lab.backend import Backend  # noqa: E402
-from canary_lab.haproxy import HaproxyServer, haproxy_binary  # noqa: E402
-from canary_lab.nginx import NginxServer, nginx_binary  # noqa: E402
-
-from phasegate.checks.base import CheckContext  # noqa: E402
-from phasegate.executors.local import LocalExecutor  # noqa: E402
-from phasegate.masking import Masker  # noqa: E402
-from phasegate.plan.loader import load_plan  # noqa: E402
-from phasegate.plan.variables import substitute  # noqa: E402
-from phasegate.traffic.base import RouterSpec, Weights  # noqa: E402
-from tests.conftest import write_plan  # noqa: E402
+from phasegate.checks.base import CheckContext
+from phasegate.executors.local import LocalExecutor
+from phasegate.masking import Masker
+from phasegate.plan.loader import load_plan
+from phasegate.plan.variables import substitute
+from phasegate.traffic.base import RouterSpec, Weights
+from tests.conftest import write_plan
 
 SECRET = "s3cret-token"
 
