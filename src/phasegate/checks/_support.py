@@ -10,10 +10,13 @@ import os
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phasegate.checks.base import CheckContext, CheckSpec, Observation, Status
 from phasegate.compare import OPERATORS, describe, validate_expectation
+
+if TYPE_CHECKING:
+    import httpx  # only for annotations: loading a plan must not import httpx
 
 EXCERPT_LIMIT = 2048
 MESSAGE_LIMIT = 300
@@ -108,3 +111,19 @@ def observation(ctx: CheckContext, status: Status, observed: Any, message: str) 
     Secrets may sit in a URL, a header echoed back, a response body or a row.
     """
     return Observation(status, ctx.masker.data(observed), ctx.masker.text(one_line(message)))
+
+
+async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """A streamed response's body, at most ``limit`` bytes (reading stops there, so a huge or
+    endless answer cannot exhaust memory), and whether there was more; closes the response."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                break
+    finally:
+        await response.aclose()
+    return b"".join(chunks)[:limit], size > limit

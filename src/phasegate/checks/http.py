@@ -40,6 +40,7 @@ from phasegate.checks._support import (
     expand_all,
     jsonable,
     observation,
+    read_capped,
     time_limit,
     words,
 )
@@ -174,18 +175,8 @@ class HttpCheck(CheckSpec):
                 self.method, url, headers=headers, content=content, json=payload
             )
             response = await client.send(request, stream=True)
-            try:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > BODY_LIMIT:
-                        break
-            finally:
-                await response.aclose()
-        body = b"".join(chunks)
-        return response, body[:BODY_LIMIT], size > BODY_LIMIT
+            body, truncated = await read_capped(response, BODY_LIMIT)
+        return response, body, truncated
 
     def _judge(
         self,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from phasegate.checks._support import hide_password
+from phasegate.checks._support import hide_password, read_capped
 from phasegate.metrics.base import ProviderError
 
 # Far more than any metrics answer a check can judge; a larger body is a misdirected URL.
@@ -49,18 +49,10 @@ async def _get(
     async with httpx.AsyncClient(verify=verify, follow_redirects=True, timeout=timeout) as client:
         request = client.build_request("GET", url, params=params, headers=dict(headers))
         response = await client.send(request, stream=True)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > BODY_LIMIT:
-                    raise ProviderError(
-                        f"GET {hide_password(url)}: the answer is larger than "
-                        f"{BODY_LIMIT >> 20} MB; is this the right URL?"
-                    )
-        finally:
-            await response.aclose()
-    text = b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
-    return response, text
+        body, truncated = await read_capped(response, BODY_LIMIT)
+    if truncated:
+        raise ProviderError(
+            f"GET {hide_password(url)}: the answer is larger than "
+            f"{BODY_LIMIT >> 20} MB; is this the right URL?"
+        )
+    return response, body.decode(response.encoding or "utf-8", errors="replace")
