@@ -95,6 +95,25 @@ class QuietHTTPServer(ThreadingHTTPServer):
         pass  # a client that gave up (timeout tests) is expected here
 
 
+class ReplyingHandler(BaseHTTPRequestHandler):
+    """A quiet request handler with one way to answer: ``reply(status, body)``, a string as
+    is or anything else as JSON, with ``content_type`` when the class sets one."""
+
+    content_type: str | None = None
+
+    def reply(self, status: int, body: Any) -> None:
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
+        self.send_response(status)
+        if self.content_type is not None:
+            self.send_header("Content-Type", self.content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @contextlib.contextmanager
 def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """A real HTTP server on 127.0.0.1, on a port the OS picks, serving in a thread."""

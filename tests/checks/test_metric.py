@@ -7,11 +7,11 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from tests.checks.conftest import ReplyingHandler
 
 from phasegate.checks.base import CheckContext, Observation
 from phasegate.checks.metric import MetricCheck
@@ -72,7 +72,9 @@ ANSWERS: dict[str, tuple[int, Any, float]] = {
 }
 
 
-class PrometheusHandler(BaseHTTPRequestHandler):
+class PrometheusHandler(ReplyingHandler):
+    content_type = "application/json"
+
     seen: ClassVar[list[dict[str, Any]]] = []
 
     def do_GET(self) -> None:
@@ -93,17 +95,6 @@ class PrometheusHandler(BaseHTTPRequestHandler):
         status, body, delay = ANSWERS.get(query, (200, vector(({}, "7")), 0))
         time.sleep(delay)
         self.reply(status, body)
-
-    def reply(self, status: int, body: Any) -> None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ import json
 import math
 import sys
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.checks.conftest import ReplyingHandler
 
 from phasegate.checks.metric import MetricCheck
 from phasegate.metrics.base import ProviderError, number, parse_number
@@ -32,7 +32,7 @@ STATS = {
 }
 
 
-class StatsHandler(BaseHTTPRequestHandler):
+class StatsHandler(ReplyingHandler):
     seen: ClassVar[list[dict[str, str]]] = []
 
     def do_GET(self) -> None:
@@ -43,16 +43,6 @@ class StatsHandler(BaseHTTPRequestHandler):
             self.reply(200, "error_rate 0.5")
         else:
             self.reply(404, "not here")
-
-    def reply(self, status: int, body: str) -> None:
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
