@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -94,34 +93,16 @@ def history(
 def logs(ctx: click.Context, run_ref: str, item: str | None, as_json: bool) -> None:
     """Show the logs of RUN's steps (all, or those whose key contains ITEM)."""
     from phasegate.report.data import build
+    from phasegate.report.logs import run_logs
 
     data = build(open_store(ctx), run_ref)
-    entries: list[dict[str, Any]] = []
-    for phase in data["phases"]:
-        entries.extend(i for i in phase["items"] if i["kind"] == "step" and i.get("attempt"))
-    if data["rollback"]:
-        entries.extend(i for i in data["rollback"]["actions"] if i.get("attempt"))
-    if item:
-        entries = [e for e in entries if item in e["key"]]
-        if not entries:
-            from phasegate.errors import UsageError
+    out = run_logs(data, item)
+    if item and not out:
+        from phasegate.errors import UsageError
 
-            raise UsageError(
-                f"no step or rollback action matching {item!r} ran in run {data['run']['id']}",
-                hint="`phasegate status RUN` lists item keys",
-            )
-    out = []
-    for entry in entries:
-        path = Path(entry["log"]) if entry.get("log") else None
-        text = path.read_text(encoding="utf-8", errors="replace") if path and path.is_file() else ""
-        out.append(
-            {
-                "key": entry["key"],
-                "path": str(path) if path else None,
-                "text": text,
-                "status": entry["status"],
-                "exit_code": entry.get("exit_code"),
-            }
+        raise UsageError(
+            f"no step or rollback action matching {item!r} ran in run {data['run']['id']}",
+            hint="`phasegate status RUN` lists item keys",
         )
     if as_json:
         emit_json(out)

@@ -12,7 +12,6 @@ import binascii
 import hashlib
 import json
 import threading
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -215,35 +214,21 @@ def logs(
 ) -> list[LogEntry]:
     """The output of a run's steps and rollback actions (``phasegate logs RUN --json``)."""
     from phasegate.report.data import build
+    from phasegate.report.logs import run_logs
 
     data = build(journal, journal.get_run(run_id).id)
-    entries: list[dict[str, Any]] = []
-    for phase in data["phases"]:
-        entries += [i for i in phase["items"] if i["kind"] == "step" and i.get("attempt")]
-    if data["rollback"]:
-        entries += [i for i in data["rollback"]["actions"] if i.get("attempt")]
-    if item:
-        entries = [e for e in entries if item in e["key"]]
-        if not entries:
-            raise ApiError(
-                404,
-                "not_found",
-                f"no step or rollback action matching {item!r} ran in run {data['run']['id']}",
-                hint="GET /api/v1/runs/{id} lists item keys",
-            )
-    out = []
-    for entry in entries:
-        path = Path(entry["log"]) if entry.get("log") else None
-        text = path.read_text(encoding="utf-8", errors="replace") if path and path.is_file() else ""
-        out.append(
-            LogEntry(
-                key=entry["key"],
-                status=entry["status"],
-                exit_code=entry.get("exit_code"),
-                text=text,
-            )
+    found = run_logs(data, item)
+    if item and not found:
+        raise ApiError(
+            404,
+            "not_found",
+            f"no step or rollback action matching {item!r} ran in run {data['run']['id']}",
+            hint="GET /api/v1/runs/{id} lists item keys",
         )
-    return out
+    return [
+        LogEntry(key=e["key"], status=e["status"], exit_code=e["exit_code"], text=e["text"])
+        for e in found
+    ]
 
 
 # -- act ------------------------------------------------------------------------------------

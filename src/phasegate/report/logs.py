@@ -1,0 +1,33 @@
+"""The output of a run's steps and rollback actions, from its run document: one reading for
+`phasegate logs` and the API's `GET /api/v1/runs/{id}/logs`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def run_logs(data: dict[str, Any], item: str | None = None) -> list[dict[str, Any]]:
+    """Every step and rollback action that ran (or those whose key contains ``item``), in
+    order, with its log text; empty when ``item`` matches none."""
+    entries: list[dict[str, Any]] = []
+    for phase in data["phases"]:
+        entries += [i for i in phase["items"] if i["kind"] == "step" and i.get("attempt")]
+    if data["rollback"]:
+        entries += [i for i in data["rollback"]["actions"] if i.get("attempt")]
+    if item:
+        entries = [e for e in entries if item in e["key"]]
+    out = []
+    for entry in entries:
+        path = Path(entry["log"]) if entry.get("log") else None
+        text = path.read_text(encoding="utf-8", errors="replace") if path and path.is_file() else ""
+        out.append(
+            {
+                "key": entry["key"],
+                "path": str(path) if path else None,
+                "text": text,
+                "status": entry["status"],
+                "exit_code": entry.get("exit_code"),
+            }
+        )
+    return out
