@@ -22,13 +22,13 @@ import json
 import shlex
 from typing import ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from phasegate.checks._support import one_line
 from phasegate.checks.base import CheckContext
 from phasegate.checks.command import command_argv
 from phasegate.metrics.base import MetricResult, Provider, ProviderError, Sample, parse_number
-from phasegate.metrics.http import check_path, samples_at
+from phasegate.metrics.http import JsonPathOption, samples_at
 
 
 class CommandProvider(Provider):
@@ -37,7 +37,7 @@ class CommandProvider(Provider):
     kind: ClassVar[str] = "command"
     raw_query: ClassVar[bool] = True
 
-    path: str | None = Field(
+    path: JsonPathOption = Field(
         None, description="JSONPath of the number when stdout is JSON, e.g. $.error_rate"
     )
     cwd: str | None = Field(None, description="working directory; default: the plan's directory")
@@ -45,13 +45,6 @@ class CommandProvider(Provider):
         default_factory=dict, description="extra environment variables; ${VAR}s expand"
     )
     shell: str | None = Field(None, description="shell for the command; default: the plan's")
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str | None) -> str | None:
-        if value is not None:
-            check_path(value)
-        return value
 
     def describe(self) -> str:
         return "command"

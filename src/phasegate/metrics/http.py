@@ -17,9 +17,9 @@ a non-2xx answer, a body that is not JSON and a timeout mean the provider could 
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from phasegate.checks._support import excerpt, hide_password, one_line
 from phasegate.checks.base import CheckContext
@@ -33,6 +33,16 @@ def check_path(path: str) -> None:
     ``${VAR}``s that only the run can expand."""
     if "${" not in path:
         json_path(None, path)
+
+
+def _valid_path(path: str | None) -> str | None:
+    if path is not None:
+        check_path(path)
+    return path
+
+
+# A provider's `path:` option, rejected at plan load when it is not a JSONPath.
+JsonPathOption = Annotated[str | None, AfterValidator(_valid_path)]
 
 
 def samples_at(document: Any, path: str, where: str, source: str = "") -> MetricResult:
@@ -57,7 +67,7 @@ class HttpProvider(Provider):
     kind: ClassVar[str] = "http"
 
     url: str = Field(min_length=1, description="URL of the JSON document; ${VAR}s expand")
-    path: str | None = Field(
+    path: JsonPathOption = Field(
         None,
         description="JSONPath of the number, e.g. $.data.error_rate; default: the check's "
         "`metric:` text",
@@ -66,13 +76,6 @@ class HttpProvider(Provider):
         default_factory=dict, description="request headers; ${VAR}s expand, secrets are masked"
     )
     verify_tls: bool = Field(True, description="verify the server's TLS certificate")
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str | None) -> str | None:
-        if value is not None:
-            check_path(value)
-        return value
 
     def check_query(self, query: str) -> None:
         if self.path is None:
