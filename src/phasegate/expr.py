@@ -5,6 +5,7 @@ Backed by ``common-expression-language`` (Rust cel-interpreter): compiled once, 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -15,10 +16,52 @@ class ExprError(PhasegateError):
     pass
 
 
+# Bounds checked before the text reaches the native CEL library, whose recursive parser
+# overflows its stack (signal 11, taking the whole process with it) on deeply nested or very
+# long expressions: ~30,000 `1+1+...` terms crash it. Real plan conditions are far smaller.
+MAX_LENGTH = 4096
+MAX_TOKENS = 512
+MAX_DEPTH = 32
+# Strings first, so brackets and operators inside a string literal are not counted.
+_TOKEN = re.compile(
+    r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|\S"""
+)
+_OPEN, _CLOSE = "([{", ")]}"
+
+
+def check_bounds(text: str) -> None:
+    """Refuse an expression too large or too deeply nested to hand to the native parser."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(
+            f"expression is {len(text)} characters long, over the limit of {MAX_LENGTH}",
+            hint="split the condition, or compute it in a command check",
+        )
+    depth = 0
+    deepest = 0
+    for tokens, match in enumerate(_TOKEN.finditer(text), start=1):
+        token = match.group()
+        if token in _OPEN:
+            depth += 1
+        elif token in _CLOSE:
+            depth = max(depth - 1, 0)
+        deepest = max(deepest, depth)
+        if tokens > MAX_TOKENS:
+            raise ExprError(
+                f"expression has over {MAX_TOKENS} tokens",
+                hint="split the condition, or compute it in a command check",
+            )
+    if deepest > MAX_DEPTH:
+        raise ExprError(
+            f"expression nests {deepest} levels deep, over the limit of {MAX_DEPTH}",
+            hint="flatten the parentheses",
+        )
+
+
 @lru_cache(maxsize=4096)
 def compile_expr(text: str) -> Any:
     import cel
 
+    check_bounds(text)
     try:
         return cel.compile(text)
     except (ValueError, RuntimeError) as exc:

@@ -222,6 +222,14 @@ def _generated(tmp_path: Path, name: str) -> Path:
         path.write_text("version: 1\nname: demo\nphases:\n  - id: a\x07b\n", encoding="utf-8")
     elif name == "deep_nesting":
         path.write_text("version: 1\nname: demo\nmetadata: " + "[" * 300 + "]" * 300 + "\n")
+    elif name in ("huge_expression", "deep_expression"):
+        # Both crashed the native CEL parser with signal 11 before expressions were bounded.
+        when = "1+" * 30000 + "1" if name == "huge_expression" else "(" * 200 + "1" + ")" * 200
+        path.write_text(
+            "version: 1\nname: demo\nphases:\n  - id: a\n    steps:\n"
+            f"      - run: 'true'\n        when: '{when} == 2'\n",
+            encoding="utf-8",
+        )
     else:
         raise AssertionError(name)
     return path
@@ -232,6 +240,8 @@ GENERATED = [
     Case("too_large", None, "a plan may be at most 10 MB", "Keep data out of the plan"),
     Case("control_character", 4, "control character (U+0007)", "remove it"),
     Case("deep_nesting", 3, "nested more than 100 levels deep", "flatten"),
+    Case("huge_expression", 7, "over the limit of 4096", "split the condition"),
+    Case("deep_expression", 7, "nests 200 levels deep", "flatten the parentheses"),
 ]
 
 
@@ -296,3 +306,17 @@ def test_run_refuses_undeclared_var_and_records_no_run(tmp_path: Path) -> None:
     history = phasegate("--state-dir", state, "history", "--json", cwd=tmp_path)
     assert history.returncode == 0, history.stderr
     assert json.loads(history.stdout) == []
+
+
+def test_expression_bounds_keep_real_conditions() -> None:
+    """The bounds refuse what crashes the parser, never a condition a plan really writes."""
+    from phasegate.expr import MAX_DEPTH, ExprError, check_bounds, compile_expr, truthy
+
+    assert truthy("vars.ENV == 'prod' && size(vars.X) > 0", {"vars": {"ENV": "prod", "X": "a"}})
+    # Brackets inside a string literal are text, not nesting.
+    compile_expr("'" + "(" * 100 + "' == 'x'")
+    compile_expr("(" * MAX_DEPTH + "1" + ")" * MAX_DEPTH)
+    with pytest.raises(ExprError, match="tokens"):
+        check_bounds("1+" * 300 + "1")
+    with pytest.raises(ExprError, match="levels deep"):
+        check_bounds("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))

@@ -382,9 +382,16 @@ def _compile(text: str, path: Path_, smap: SourceMap, problems: list[Problem]) -
     except ExprError as exc:
         problems.append(
             smap.problem(
-                path, f"invalid CEL expression {text!r}: {cel_detail(exc.message)}", hint=exc.hint
+                path,
+                f"invalid CEL expression {_shown(text)}: {cel_detail(exc.message)}",
+                hint=exc.hint,
             )
         )
+
+
+def _shown(text: str) -> str:
+    """The expression as quoted in an error: a huge one is cut, not pasted whole."""
+    return repr(text) if len(text) <= 120 else repr(text[:100]) + f" … ({len(text)} characters)"
 
 
 def cel_detail(message: str) -> str:
