@@ -33,6 +33,8 @@ class Case:
 
 
 CASES = [
+    # `run: []` raised TypeError in the engine at spawn time, leaving the run stuck
+    Case("run_empty_argv", 6, "an argv list needs at least the program to run"),
     # YAML syntax
     Case("yaml_bad_indentation", 7, "did not find expected key", "indentation"),
     Case("yaml_unclosed_quote", 6, "closing quote missing", "close the string"),

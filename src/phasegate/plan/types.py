@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from phasegate.durations import parse_duration
 
@@ -32,8 +32,17 @@ Identifier = Annotated[
     Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=128),
 ]
 
+
+def _command(value: str | list[str]) -> str | list[str]:
+    # An empty argv cannot be spawned: refused here, with its location, not at run time.
+    if isinstance(value, list) and (not value or not value[0]):
+        raise ValueError("an argv list needs at least the program to run, e.g. [./deploy.sh]")
+    return value
+
+
 Command = Annotated[
     str | list[str],
+    AfterValidator(_command),
     Field(description="a string run by the plan's shell, or an argv list run directly (no shell)"),
 ]
 
