@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import time
 from pathlib import Path
 
 from tests.conftest import CLI, items, write_plan
+
+LOGIN = pwd.getpwuid(os.getuid()).pw_name
 
 
 def test_success_then_status_history_and_logs(cli: CLI) -> None:
@@ -188,12 +191,12 @@ def test_manual_gate_pauses_until_approved(cli: CLI) -> None:
     assert status["pause"]["reason"] == "approval"
     assert not (cli.cwd / "deployed").exists()
     assert cli("resume", "last").returncode == 4  # still waiting
-    approved = cli("approve", "last", env={"PHASEGATE_ACTOR": "alice"})
+    approved = cli("approve", "last", env={"USER": "alice"})  # $USER is not who acts
     assert approved.returncode == 0, approved.stderr
     assert cli("resume", "last").returncode == 0
     assert (cli.cwd / "deployed").exists()
     gate = items(cli.status())["p/gate:go"]
-    assert gate["observed"]["approved_by"] == ["alice@" + os.uname().nodename]
+    assert gate["observed"]["approved_by"] == [f"{LOGIN}@{os.uname().nodename}"]
 
 
 def test_trigger_trips_and_rolls_back(cli: CLI) -> None:
@@ -518,12 +521,12 @@ def test_approval_given_to_a_live_run_in_advance(cli: CLI) -> None:
     deadline = time.monotonic() + 20
     while not (cli.cwd / "running").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    approved = cli("approve", "last", "--check", "go", env={"PHASEGATE_ACTOR": "bob"})
+    approved = cli("approve", "last", "--check", "go")
     assert approved.returncode == 0, approved.stderr
     proc.communicate(timeout=60)
     assert proc.returncode == 0
     gate = items(cli.status())["p/gate:go"]
-    assert gate["observed"]["approved_by"] == ["bob@" + os.uname().nodename]
+    assert gate["observed"]["approved_by"] == [f"{LOGIN}@{os.uname().nodename}"]
 
 
 def test_trigger_with_pause_action_pauses_and_resume_continues(cli: CLI) -> None:

@@ -4,6 +4,8 @@ budget, and of the plan from the report issue (a secret given literally in the p
 from __future__ import annotations
 
 import html
+import os
+import pwd
 import re
 from collections.abc import Callable
 
@@ -12,6 +14,8 @@ import pytest
 from phasegate.report.render import md_text
 
 from .helpers import SECRET, Project, Reports
+
+LOGIN = pwd.getpwuid(os.getuid()).pw_name
 
 SUCCEEDS = """\
 version: 1
@@ -113,7 +117,7 @@ def paused(new_project: Callable[[str], Project]) -> Reports:
 def resumed(new_project: Callable[[str], Project]) -> Reports:
     project = new_project("resumed")
     assert project.run(PAUSES) == 4
-    approve = project.cli("approve", "last", env={"PHASEGATE_ACTOR": "alice"})
+    approve = project.cli("approve", "last")
     assert approve.returncode == 0, approve.stderr
     resume = project.cli("resume", "--no-output", "last")
     return project.reports(resume.returncode)
@@ -180,11 +184,11 @@ def test_resumed_run_lists_approvals_and_resumes(resumed: Reports) -> None:
     assert resumed.exit_code == 0
     assert resumed.doc["run"]["status"] == "succeeded"
     approvals = resumed.md_section("Approvals")
-    assert "| `notify/gate:gate-1` | alice@" in approvals
+    assert f"| `notify/gate:gate-1` | {LOGIN}@" in approvals
     resumes = resumed.md_section("Resumes")
     assert len(resumed.doc["resumes"]) == 1
     assert "| paused |" in resumes
-    assert "approved by alice@" in resumed.md_row("notify/gate:gate-1")
+    assert f"approved by {LOGIN}@" in resumed.md_row("notify/gate:gate-1")
     assert "<h2>Resumes</h2>" in resumed.html
     assert "<td>paused</td>" in resumed.html
 

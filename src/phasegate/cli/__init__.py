@@ -93,6 +93,13 @@ def cli(ctx: click.Context, state_dir: str) -> None:
       3 rollback failed or incomplete   4 paused, waiting for a human   130 interrupted
     """
     ctx.obj = {"state_dir": state_dir}
+    if os.environ.get("PHASEGATE_ACTOR"):
+        # It used to name the actor; honouring it let one person approve their own run.
+        click.echo(
+            "warning: $PHASEGATE_ACTOR is ignored: the CLI acts as the login of your uid "
+            "(see docs/server.md, 'Who is acting')",
+            err=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

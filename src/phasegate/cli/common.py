@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,11 +43,11 @@ def emit_json(data: Any) -> None:
 
 
 def actor() -> str:
-    """Who is acting, for the audit trail."""
-    user = os.environ.get("PHASEGATE_ACTOR") or os.environ.get("USER") or "unknown"
-    import socket
+    """Who is acting, for the audit trail: the real uid's login, never ``$USER``
+    (phasegate.identity says why)."""
+    from phasegate import identity
 
-    return f"{user}@{socket.gethostname()}"
+    return identity.actor()
 
 
 def exit_for(status: str) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from phasegate import identity
 from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
 from phasegate.engine.runner import Runner
@@ -209,12 +210,8 @@ def journal_started(runner: Runner, owner: Owner, plan_path: str) -> None:
 
 
 def current_user() -> str:
-    import getpass
-
-    try:
-        return os.environ.get("PHASEGATE_ACTOR") or getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
+    """The run's starter: the one identity function every verb uses (see phasegate.identity)."""
+    return identity.user()
 
 
 def _use_pidfd_child_watcher() -> None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from phasegate import identity
 from phasegate.engine import operator
 from phasegate.engine.session import RunOptions
 from phasegate.engine.state import EXIT_CODES
@@ -30,6 +31,8 @@ def execute(job: dict[str, Any]) -> str:
     store = SqliteStore(Path(job["state_dir"]))
     options = RunOptions(overrides=dict(job.get("overrides") or {}), console_stream=sys.stdout)
     run_id, action, by = str(job["run_id"]), str(job["action"]), str(job["by"])
+    # The server authenticated `by` (a token); the run's `run.started` entry records it.
+    identity.assume(by)
     for attempt in range(CLAIM_ATTEMPTS):
         try:
             if action == "resume":

@@ -163,7 +163,10 @@ class WorkerPool:
         state_dir = self.config.state_dir
         directory = state_dir / "runs" / job.run_id
         directory.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "PHASEGATE_ACTOR": job.by, "PHASEGATE_HOME": str(state_dir)}
+        # Who the worker acts for travels in the job (stdin), not in the environment: the CLI
+        # ignores environment identities (phasegate.identity).
+        env = {**os.environ, "PHASEGATE_HOME": str(state_dir)}
+        env.pop("PHASEGATE_ACTOR", None)
         payload = {
             "state_dir": str(state_dir),
             "run_id": job.run_id,
