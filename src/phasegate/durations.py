@@ -93,3 +93,21 @@ def format_duration(seconds: float | None) -> str:
         return f"{minutes}m{sec:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def written(seconds: float | None) -> str:
+    """A duration as a plan would write it: ``90`` -> ``1m30s``, ``0.5`` -> ``500ms``,
+    ``3600`` -> ``1h``; used where a limit (a budget, a timeout) is shown with its unit."""
+    if seconds is None:
+        return "none"
+    if seconds < 1 and seconds != 0:
+        return f"{seconds * 1000:g}ms"
+    out = ""
+    rest = float(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if rest >= size:
+            count, rest = divmod(rest, size)
+            out += f"{int(count)}{unit}"
+    if rest or not out:
+        out += f"{round(rest, 3):g}s"
+    return out

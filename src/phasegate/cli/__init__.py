@@ -54,7 +54,18 @@ SHORT_HELP = {
 }
 
 
+GLOBAL_FLAGS = ("--no-color",)
+
+
 class LazyGroup(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Global flags work after the verb too (`phasegate status --no-color`): move them in
+        # front of it. Arguments after `--` are left alone.
+        end = args.index("--") if "--" in args else len(args)
+        flags = [a for a in args[:end] if a in GLOBAL_FLAGS]
+        rest = [a for a in args[:end] if a not in GLOBAL_FLAGS] + args[end:]
+        return super().parse_args(ctx, flags + rest)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(VERBS)
 
@@ -82,8 +93,14 @@ class LazyGroup(click.Group):
     show_default=True,
     help="Where runs are journaled ($PHASEGATE_HOME, else ./.phasegate).",
 )
+@click.option(
+    "--no-color",
+    is_flag=True,
+    help="No colour in any output (also when $NO_COLOR is set; colour is only ever written "
+    "to a terminal).",
+)
 @click.pass_context
-def cli(ctx: click.Context, state_dir: str) -> None:
+def cli(ctx: click.Context, state_dir: str, no_color: bool) -> None:
     """phasegate: executable rollout plans with gates, automatic rollback and crash-safe resume.
 
     \b
@@ -93,6 +110,12 @@ def cli(ctx: click.Context, state_dir: str) -> None:
       3 rollback failed or incomplete   4 paused, waiting for a human   130 interrupted
     """
     ctx.obj = {"state_dir": state_dir}
+    from phasegate import colors
+
+    if no_color:
+        colors.disable()
+    if not colors.wanted():
+        ctx.color = False  # click.echo strips styles for this context and every verb's
     if os.environ.get("PHASEGATE_ACTOR"):
         # It used to name the actor; honouring it let one person approve their own run.
         click.echo(

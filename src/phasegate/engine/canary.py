@@ -17,6 +17,7 @@ from phasegate.analysis.measure import Measurement
 from phasegate.analysis.model import Analysis
 from phasegate.analysis.run import AnalysisRun
 from phasegate.analysis.verdict import Verdict
+from phasegate.words import plural
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
@@ -133,7 +134,7 @@ async def analysis_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
         _finish(runner, base, "succeeded", message)
         return
     analysis = runner.ctx.plan.analysis(step.analysis)
-    _start(runner, base, f"analysis: {len(analysis.metrics)} metrics")
+    _start(runner, base, f"analysis: {plural(len(analysis.metrics), 'metric')}")
     verdict = await analyse(runner, key, prepare(runner, key, analysis))
     record = {"observed": verdict_record(verdict)}
     why = runner.stopping.pop(key, None)

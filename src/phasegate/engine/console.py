@@ -6,6 +6,7 @@ import sys
 import time
 from typing import TextIO
 
+from phasegate import colors
 from phasegate.durations import format_duration
 from phasegate.masking import Masker
 
@@ -47,7 +48,7 @@ class Console:
         self.stream = stream or sys.stderr
         self.show_output = show_output and not quiet
         self.quiet = quiet
-        self.color = self.stream.isatty() if color is None else color
+        self.color = colors.enabled(self.stream) if color is None else color
         self.started = time.monotonic()
 
     def _style(self, text: str, color: str | None) -> str:

@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from phasegate.analysis.run import AnalysisRun
+from phasegate.durations import written
 from phasegate.engine import canary, traffic, work
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import Command, decide
@@ -22,6 +23,7 @@ from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
 from phasegate.store.journal import Journal
 from phasegate.store.sqlite import SqliteStore
+from phasegate.words import plural
 
 if TYPE_CHECKING:
     from phasegate.notify.dispatch import Notifications
@@ -285,14 +287,11 @@ class Runner:
         started = self.state.started_at
         if budget and started and not self._budget_warned and time.time() - started > budget:
             self._budget_warned = True
-            self.journal(
-                "warning",
-                {
-                    "item": None,
-                    "message": f"run exceeded its duration budget of {budget:g}s",
-                    "budget": "duration",
-                },
-            )
+            message = f"run exceeded its duration budget of {written(budget)}"
+            self.journal("warning", {"item": None, "message": message, "budget": "duration"})
+            # Said once, when it happens: the run goes on (a duration budget warns, rollback
+            # budgets are the ones that measure a guarantee).
+            self.ctx.console.note(f"⚠ {message}; the run continues", "yellow")
 
     def _poll_requests(self) -> None:
         now = time.monotonic()
@@ -318,7 +317,9 @@ class Runner:
             self.ctx.console.note(f"⏩ promoted by {by}: remaining canary steps skipped", "cyan")
         else:
             ended = self.holds.release(f"promoted by {by}")
-            self.ctx.console.note(f"⏩ {by} ended the current hold ({len(ended)})", "cyan")
+            self.ctx.console.note(
+                f"⏩ {by} ended the current hold ({plural(len(ended), 'hold')} ended)", "cyan"
+            )
 
     async def _interrupt(self) -> None:
         await cancel_all(self.tasks.values())
@@ -344,7 +345,9 @@ class Runner:
             ],
             durable=True,
         )
-        self.ctx.console.note(f"↩ rolling back ({len(order)} actions): {reason}", "yellow")
+        self.ctx.console.note(
+            f"↩ rolling back ({plural(len(order), 'action')}): {reason}", "yellow"
+        )
         return True
 
     def _rollback_budget(self) -> float | None:

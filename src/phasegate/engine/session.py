@@ -34,6 +34,7 @@ from phasegate.plan.variables import VariableError, Variables, resolve
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord
 from phasegate.store.sqlite import SqliteStore
+from phasegate.words import plural
 
 
 @dataclass
@@ -124,7 +125,7 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
     runner = Runner(ctx, store, state)
     journal_started(runner, created.owner, str(loaded.path))
     ctx.console.headline(
-        f"run {run_id}: plan {loaded.plan.name} ({len(loaded.plan.phases)} phases)"
+        f"run {run_id}: plan {loaded.plan.name} ({plural(len(loaded.plan.phases), 'phase')})"
     )
     return run_id, drive(runner, store, created.owner), True
 

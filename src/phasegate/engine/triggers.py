@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from phasegate.engine.gates import observe_once
 from phasegate.engine.tasks import cancel_all
 from phasegate.plan.model import Trigger
+from phasegate.words import plural
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
@@ -74,16 +75,23 @@ class TriggerWatch:
                 "observed": observation.observed,
             }
             if observation.passed:
-                if stats["consecutive"]:
+                if stats["consecutive"] or stats["status"] != "healthy":
+                    fired = stats["status"] == "tripped"
                     stats.update(consecutive=0, status="healthy")
                     runner.journal("trigger.state", {"trigger": trigger.name, **stats})
+                    if fired:  # only an alert keeps watching after it fires
+                        runner.ctx.console.note(f"⚡ trigger {trigger.name} recovered", "green")
             else:
                 stats["failures"] += 1
                 stats["consecutive"] += 1
                 if stats["consecutive"] == 1:
                     # Detection: the first evaluation of this streak to cross the condition.
                     stats["failing_since"] = time.time()
-                if stats["consecutive"] >= trigger.fail_after:
+                if stats["status"] == "tripped":
+                    # An alert that has fired stays fired, silently, until the check passes
+                    # again: it is reported when its state changes, not on every evaluation.
+                    pass
+                elif stats["consecutive"] >= trigger.fail_after:
                     stats["status"] = "tripped"
                     runner.journal(
                         "trigger.tripped",
@@ -95,15 +103,15 @@ class TriggerWatch:
                             **stats,
                         },
                     )
+                    streak = plural(stats["consecutive"], "consecutive failure")
                     runner.ctx.console.note(
-                        f"⚡ trigger {trigger.name} tripped after {stats['consecutive']} "
-                        f"consecutive failures: {observation.message} -> {trigger.action}",
+                        f"⚡ trigger {trigger.name} tripped after {streak}: "
+                        f"{observation.message} -> {trigger.action}",
                         "red",
                     )
                     runner.wake.set()
                     if trigger.action != "alert":
                         return
-                    stats["consecutive"] = 0
                 elif stats["consecutive"] == 1:
                     stats["status"] = "failing"
                     runner.journal("trigger.state", {"trigger": trigger.name, **stats})

@@ -15,6 +15,7 @@ from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step, to_baseline
 from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
+from phasegate.words import names
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
@@ -196,7 +197,7 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: dict[str, An
                 "message": f"approved by {', '.join(by)}",
             },
         )
-        runner.ctx.console.item("gate", label, "passed", f"approved by {by}")
+        runner.ctx.console.item("gate", label, "passed", f"approved by {names(by)}")
         return
     if runner.ctx.require_checked:
         unchecked_gate(runner, key, base)

@@ -12,6 +12,7 @@ from typing import Any
 
 from phasegate.engine.state import RunState
 from phasegate.notify.base import Severity
+from phasegate.words import plural
 
 # name -> (default severity, what it means); docs/notifications.md shows this table.
 EVENTS: dict[str, tuple[Severity, str]] = {
@@ -82,7 +83,7 @@ def notices(etype: str, data: dict[str, Any], state: RunState) -> list[Notice]:
             Notice(
                 "rollback.started",
                 "critical",
-                f"rolling back {len(data.get('order', []))} actions{within}: {reason}",
+                f"rolling back {plural(len(data.get('order', [])), 'action')}{within}: {reason}",
                 {"reason": reason, "budget": budget, "by": data.get("by")},
             )
         ]
