@@ -52,7 +52,22 @@ def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
         if data.get("skipped_by_operator")
         else ("marked done" if data.get("marked_done_by_operator") else None),
         "unknown_count": data.get("unknown_count"),
+        # A bake or timed pause in progress holds until ``until`` (epoch seconds, from the
+        # journal's ``item.waiting``), so a view can count down without guessing.
+        "waiting": data.get("waiting"),
+        "until": data.get("until"),
     }
+
+
+def _required_approvals(phase: Phase, kind: str, index: int) -> int | None:
+    """How many distinct approvals a manual gate or a ``pause: approve`` step needs."""
+    if kind == "gate":
+        gate = phase.gates[index]
+        return int(getattr(gate, "approvers", 1)) if gate.kind == "manual" else None
+    if kind == "step":
+        pause = phase.steps[index].pause
+        return pause.approvers if pause is not None and pause.until == "approve" else None
+    return 1  # an inconclusive analysis waits for one human
 
 
 def _item_name(phase: Phase, kind: str, index: int) -> str:
@@ -100,7 +115,15 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
             phase = plan.phase(phase_id)
             for key, kind, index in phase_items(phase):
                 name = _item_name(phase, kind, index)
-                items.append(_item(state.items.get(key), key, kind, name))
+                entry = _item(state.items.get(key), key, kind, name)
+                required = _required_approvals(phase, kind, index)
+                if required is not None and (
+                    key in state.approvals or entry["status"] == "awaiting_approval"
+                ):
+                    # Who approved so far, from the journal: the item's own message was
+                    # written when it paused ("0/2 approvals") and goes stale.
+                    entry["approvals"] = {"by": state.approvals.get(key, []), "required": required}
+                items.append(entry)
         else:
             items = [
                 _item(i, i.key, i.kind, i.name)

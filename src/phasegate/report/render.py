@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from phasegate.durations import format_duration
+from phasegate.report.weight_chart import chart_svg
 from phasegate.traffic.base import describe_weights
 
 FORMATS = ("md", "html", "json")
@@ -54,6 +55,7 @@ def render(data: dict[str, Any], fmt: str) -> str:
     context: dict[str, Any] = {"data": view, "run": view["run"], "names": _names(view)}
     if fmt == "html":
         context["gantt"] = build_gantt(view)
+        context["weight_chart"] = chart_svg(view)
     return _environment(fmt).get_template(f"report.{fmt}.j2").render(context)
 
 

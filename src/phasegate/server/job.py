@@ -22,7 +22,7 @@ from phasegate.engine.state import EXIT_CODES
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.store.sqlite import SqliteStore
 
-ACTIONS = ("resume", "rollback", "abort")
+ACTIONS = ("resume", "rollback", "abort", "promote")
 # The server may hold a run for a few milliseconds (recording an approval): wait that out.
 CLAIM_ATTEMPTS = 100
 
@@ -46,6 +46,9 @@ def execute(job: dict[str, Any]) -> str:
                 )[1]
             if action == "rollback":
                 return operator.rollback(store, run_id, options, by=by)[1]
+            if action == "promote":  # the dashboard's Promote of a paused canary
+                full = bool(job.get("full"))
+                return operator.promote(store, run_id, options, full=full, by=by)[1] or "requested"
             status = operator.abort(
                 store, run_id, options, by=by, reason=str(job.get("reason") or "")
             )[1]

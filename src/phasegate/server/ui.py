@@ -8,7 +8,8 @@ from fastapi import FastAPI, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from phasegate.errors import UsageError
+from phasegate.engine.state import TERMINAL
+from phasegate.errors import RunStateError, UsageError
 from phasegate.server.api import runs
 from phasegate.server.api.models import AbortRequest, RollbackRequest, StartRequest
 from phasegate.server.auth import Identity
@@ -16,7 +17,9 @@ from phasegate.server.config import ServerConfig
 from phasegate.server.dashboard.routes import Dashboard, install
 from phasegate.server.dashboard.sessions import Session
 from phasegate.server.tokens import TokenStore
-from phasegate.server.workers import WorkerPool
+from phasegate.server.workers import Job, WorkerPool
+from phasegate.store.process import Owner
+from phasegate.store.sqlite import SqliteStore
 
 
 def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
@@ -37,6 +40,9 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
             elif action == "abort":
                 request = AbortRequest(reason=form.get("reason", "")[:2000])
                 done = runs.abort(run_id, request, identity, store, pool)
+            elif action in ("promote", "promote_full"):
+                outcome = promote(run_id, action == "promote_full", identity, store, pool)
+                return f"{action.replace('_', ' ')}: {outcome} (by {identity.actor})"
             elif action == "rollback":
                 done = runs.rollback(run_id, RollbackRequest(), identity, store, pool)
             else:
@@ -69,6 +75,24 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
     install(app, dashboard)
     app.add_api_route("/", _home, include_in_schema=False)
     return dashboard
+
+
+def promote(
+    run_id: str, full: bool, identity: Identity, store: SqliteStore, pool: WorkerPool
+) -> str:
+    """The dashboard's Promote / Promote full: what `phasegate promote [--full]` does. A run
+    executing somewhere is asked through the journal's request queue (its engine acts at its
+    next decision, as for the CLI); a paused run is continued by a worker, never in the
+    server's own process."""
+    record = store.get_run(run_id)
+    if record.status in TERMINAL:
+        raise RunStateError(f"run {record.id} has finished ({record.status})")
+    owner = record.owner
+    if owner is not None and owner != Owner.me() and owner.alive() is not False:
+        store.add_request(record.id, "promote", {"by": identity.actor, "full": full})
+        return "requested"
+    pool.submit(Job(record.id, "promote", identity.actor, {}, {"full": full}))
+    return "queued"
 
 
 async def _home() -> RedirectResponse:

@@ -21,8 +21,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette.sse import EventSourceResponse
 
 from phasegate.durations import format_duration
+from phasegate.engine.state import TERMINAL
 from phasegate.errors import PhasegateError
+from phasegate.masking import MASK
 from phasegate.report.data import build
+from phasegate.report.render import render
 from phasegate.server.dashboard.hub import LIST_KEY, Hub
 from phasegate.server.dashboard.sessions import COOKIE, Session, Sessions, load_key
 from phasegate.server.dashboard.views import progress, run_view
@@ -32,7 +35,7 @@ log = logging.getLogger("phasegate.dashboard")
 HERE = Path(__file__).parent
 STATIC = "/ui/static"
 OPERATORS = ("operator", "admin")
-ACTIONS = ("approve", "abort", "rollback", "resume")
+ACTIONS = ("approve", "promote", "promote_full", "abort", "rollback", "resume")
 LIST_LIMIT = 50
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -42,6 +45,15 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
+}
+
+LABELS = {
+    "approve": "Approve",
+    "promote": "Promote",
+    "promote_full": "Promote full",
+    "abort": "Abort",
+    "rollback": "Roll back",
+    "resume": "Resume",
 }
 
 TokenCheck = Callable[[str], tuple[str, str] | None]  # a token -> (its name, its role)
@@ -78,7 +90,11 @@ class Dashboard:
         record = store.db.execute(
             "SELECT last_seq, status FROM runs WHERE id = ?", (key,)
         ).fetchone()
-        marker = (tuple(record) if record else None, int(time.time()))
+        # A live run's page changes without a journal entry too (the running step's log
+        # grows, its elapsed time): rebuilt every second while it is live; a finished run's
+        # only when its journal moves.
+        live = record is not None and record[1] not in TERMINAL
+        marker = (tuple(record) if record else None, int(time.time()) if live else 0)
         return marker, lambda: self.run_body(store, key)
 
     def runs_table(self, store: SqliteStore) -> str:
@@ -112,7 +128,8 @@ class Dashboard:
         except PhasegateError as exc:
             return f"<p class='failure'>{_escape(exc.message)}</p>"
         try:
-            return self.env.get_template("_run_body.html").render(v=run_view(doc))
+            view = run_view(doc, store.state_dir / "runs" / str(doc["run"]["id"]))
+            return self.env.get_template("_run_body.html").render(v=view, labels=LABELS)
         except Exception:  # a page that cannot render says so; the live feed keeps going
             log.exception("the page of run %s could not be rendered", run_id)
             return "<p class='failure'>this run's page could not be rendered; see the log</p>"
@@ -238,6 +255,31 @@ def make_router(dash: Dashboard) -> APIRouter:
             flash_kind=request.query_params.get("kind"),
         )
 
+    @router.get("/runs/{run_id}/report", response_model=None)
+    async def run_report(request: Request, run_id: str) -> Response:
+        """The run's HTML report, the same file `phasegate report RUN --format html` writes."""
+        session = dash.session(request)
+        if session is None:
+            return to_login(request)
+        try:
+            html = await dash.hub.read(lambda store: render(build(store, run_id), "html"))
+        except PhasegateError as exc:
+            return _refused(exc.message, 404)
+        return HTMLResponse(html, headers=SECURITY_HEADERS)
+
+    @router.get("/runs/{run_id}/plan", response_model=None)
+    async def run_plan(request: Request, run_id: str) -> Response:
+        """The plan source the run was started from and its variables, secrets masked (the
+        journal only ever holds their mask)."""
+        session = dash.session(request)
+        if session is None:
+            return to_login(request)
+        try:
+            found = await dash.hub.read(lambda store: _plan_of(store, run_id))
+        except PhasegateError as exc:
+            return _refused(exc.message, 404)
+        return dash.page("plan.html", session, run_id=run_id, **found)
+
     @router.get("/runs/{run_id}/stream", response_model=None)
     async def run_stream(request: Request, run_id: str) -> Response:
         if dash.session(request) is None:
@@ -285,6 +327,23 @@ async def _events(hub: Hub, key: str, request: Request) -> AsyncIterator[dict[st
         if await request.is_disconnected():
             return
         yield {"event": "update", "data": html}
+
+
+def _plan_of(store: SqliteStore, run_id: str) -> dict[str, Any]:
+    record = store.get_run(run_id)
+    started = next((d for _, _, e, d in store.events(record.id) if e == "run.started"), {})
+    values = started.get("vars") or {}
+    secret = set(record.options.get("secret_overrides") or [])  # masked already; belt and braces
+    variables = [
+        {"name": k, "value": MASK if k in secret else str(v), "secret": k in secret or v == MASK}
+        for k, v in values.items()
+    ]
+    return {
+        "plan_name": record.plan_name,
+        "plan_path": record.plan_path,
+        "plan_text": record.plan_text,
+        "variables": variables,
+    }
 
 
 def _same_origin(request: Request) -> bool:

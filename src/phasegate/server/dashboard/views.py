@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from phasegate.durations import format_duration
-from phasegate.engine.state import ITEM_DONE
+from phasegate.engine.context import safe_name
+from phasegate.engine.state import ITEM_DONE, TERMINAL
+from phasegate.report.weight_chart import chart_svg
+from phasegate.server.dashboard.dag import dag_svg, waves
+from phasegate.server.dashboard.fields import observed_fields
 
 LOG_TAIL_BYTES = 4096
 # A phase of thousands of steps is shown as a window: what needs attention, the latest
@@ -22,17 +26,27 @@ LOG_TAIL_LINES = 40
 ACTIVE = ("running", "rolling_back", "pending", "paused", "interrupted")
 
 
-def run_view(doc: dict[str, Any]) -> dict[str, Any]:
+def run_view(doc: dict[str, Any], run_dir: Path | None = None) -> dict[str, Any]:
     run = doc["run"]
     phases = doc.get("phases", [])
     items = [item for phase in phases for item in phase.get("items", [])]
     done = [i for i in items if i.get("status") in ITEM_DONE]
     rollback = doc.get("rollback")
-    shown = [{**phase, "items": window(phase.get("items", []))} for phase in phases]
+    shown = [
+        {**phase, "items": [_shown(i) for i in window(phase.get("items", []))]} for phase in phases
+    ]
+    if rollback:
+        rollback = {
+            **rollback,
+            "actions": [_shown(i) for i in rollback.get("actions") or []],
+            "verify": [_shown(i) for i in rollback.get("verify") or []],
+        }
+    columns = waves(shown)
     return {
         "run": run,
         "phases": shown,
-        "waves": waves(shown),
+        "waves": columns,
+        "dag": dag_svg(columns),
         "progress": progress(len(done), len(items)),
         "failure": doc.get("failure"),
         "pause": doc.get("pause"),
@@ -41,13 +55,64 @@ def run_view(doc: dict[str, Any]) -> dict[str, Any]:
         "triggers": doc.get("triggers") or {},
         "analyses": doc.get("analyses") or [],
         "traffic": doc.get("traffic"),
-        "weights_chart": weights_chart(doc.get("traffic")),
+        "weights_chart": chart_svg(doc),
         "warnings": doc.get("warnings") or [],
         "approvals": doc.get("approvals") or {},
-        "log": log_tail(items),
+        "log": log_tail(items, run_dir),
         "active": run.get("status") in ACTIVE,
         "awaiting": [i["key"] for i in items if i.get("status") == "awaiting_approval"],
+        "operations": operations(doc),
+        "now": time.time(),
     }
+
+
+def _shown(item: dict[str, Any]) -> dict[str, Any]:
+    """An item with what the card shows: labelled observed fields, the approvals so far."""
+    if "gap" in item:
+        return item
+    shown = {**item, **observed_fields(item)}
+    approvals = item.get("approvals")
+    if approvals:
+        by = approvals.get("by") or []
+        text = f"{len(by)}/{approvals.get('required', 1)} approvals"
+        shown["approval_text"] = text + (f" (by {', '.join(by)})" if by else "")
+    return shown
+
+
+def operations(doc: dict[str, Any]) -> list[str]:
+    """The operator buttons that make sense for the run now, in the order they are shown.
+
+    Like GitHub's deployment review (Approve only while a review is pending) and Argo
+    Rollouts (Promote only on a paused canary): an operation that the engine would refuse
+    is not offered. Promote ends the current canary pause or bake; Promote full skips the
+    canary steps left; both only while a canary step holds."""
+    status = doc["run"].get("status")
+    if status in TERMINAL:
+        # A finished run can still be rolled back (undo a release that went out), unless
+        # that already happened.
+        return ["rollback"] if status in ("succeeded", "failed", "rollback_failed") else []
+    items = [i for p in doc.get("phases", []) for i in p.get("items", [])]
+    rolling_back = doc.get("rollback") is not None or status == "rolling_back"
+    found: list[str] = []
+    if any(i.get("status") == "awaiting_approval" for i in items) and not rolling_back:
+        found.append("approve")
+    holding = any(
+        i.get("status") == "awaiting_approval"
+        or (i.get("status") == "running" and i.get("until") is not None)
+        for i in items
+    )
+    traffic = doc.get("traffic")
+    if traffic is not None and holding and not rolling_back:
+        found.append("promote")
+        if not traffic.get("promoted"):
+            found.append("promote_full")
+    if status in ("paused", "interrupted"):
+        found.append("resume")
+    if not rolling_back:
+        found.append("abort")
+    if status in ("paused", "interrupted"):
+        found.append("rollback")
+    return found
 
 
 def window(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -80,18 +145,6 @@ def progress(done: int, total: int) -> dict[str, int]:
     return {"done": done, "total": total, "percent": percent}
 
 
-def waves(phases: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Phases in columns: each phase one column right of the latest phase it needs."""
-    column: dict[str, int] = {}
-    for phase in phases:  # the run document lists phases in plan order; needs come first
-        needs = [column[n] for n in phase.get("needs", []) if n in column]
-        column[phase["id"]] = (max(needs) + 1) if needs else 0
-    out: list[list[dict[str, Any]]] = [[] for _ in range(max(column.values(), default=-1) + 1)]
-    for phase in phases:
-        out[column[phase["id"]]].append(phase)
-    return out
-
-
 def budget_bar(rollback: dict[str, Any] | None) -> dict[str, Any] | None:
     """Rollback duration against its budget, as a bar: the budget is 100 %."""
     if not rollback:
@@ -112,59 +165,37 @@ def budget_bar(rollback: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def weights_chart(traffic: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The canary's weight over time as SVG polyline points (numbers only: nothing from a
-    user reaches the markup unescaped)."""
-    if not traffic:
+def log_tail(items: list[dict[str, Any]], run_dir: Path | None = None) -> dict[str, Any] | None:
+    """The last lines of the log of the step running now, else of the last one that ran.
+
+    A running step's log is not in the journal yet (its path is journalled when it
+    finishes), so it is read where the engine writes it (``<run dir>/logs/<key>.log``,
+    ``RunContext.log_path``); the hub re-renders a live run's page every second, so new
+    lines reach every watcher over the page's SSE stream without a reload."""
+    running = [i for i in items if i.get("status") == "running" and i.get("kind") == "step"]
+    item: dict[str, Any] | None = None
+    path: Path | None = None
+    if running and run_dir is not None:
+        item = running[-1]
+        path = run_dir / "logs" / f"{safe_name(str(item['key']))}.log"
+    else:
+        with_logs = [i for i in items if i.get("log")]
+        if with_logs:
+            item = max(with_logs, key=lambda i: i.get("started_at") or 0)
+            path = Path(str(item["log"]))
+    if item is None or path is None:
         return None
-    history = traffic.get("history") or []
-    if not history:
-        return None
-    backends = list((traffic.get("weights") or history[-1].get("weights") or {}).keys())
-    stable = backends[0] if backends else None
-
-    def canary(weights: dict[str, int]) -> int:
-        return sum(int(v) for k, v in weights.items() if k != stable)
-
-    times = [float(h["at"]) for h in history]
-    start, end = times[0], max(times[-1], time.time() if len(times) == 1 else times[-1])
-    span = max(end - start, 1.0)
-    width, height = 600.0, 120.0
-    points: list[str] = []
-    previous: float | None = None
-    for entry, at in zip(history, times, strict=True):
-        x = (at - start) / span * width
-        y = height - canary(entry.get("weights") or {}) / 100.0 * height
-        if previous is not None:
-            points.append(f"{x:.1f},{previous:.1f}")  # a step chart: hold, then change
-        points.append(f"{x:.1f},{y:.1f}")
-        previous = y
-    if previous is not None:
-        points.append(f"{width:.1f},{previous:.1f}")
-    last = history[-1].get("weights") or {}
-    return {
-        "points": " ".join(points),
-        "width": int(width),
-        "height": int(height),
-        "current": canary(last),
-        "changes": len(history),
-    }
-
-
-def log_tail(items: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The last lines of the log of the item running now, else of the last one that ran."""
-    with_logs = [i for i in items if i.get("log")]
-    if not with_logs:
-        return None
-    running = [i for i in with_logs if i.get("status") == "running"]
-    item = running[-1] if running else max(with_logs, key=lambda i: i.get("started_at") or 0)
-    path = Path(str(item["log"]))
     try:
         with path.open("rb") as handle:
             size = handle.seek(0, 2)
             handle.seek(max(0, size - LOG_TAIL_BYTES))
             text = handle.read().decode("utf-8", "replace")
     except OSError:
-        return None
+        text = ""
     lines = text.splitlines()[-LOG_TAIL_LINES:]
-    return {"key": item["key"], "name": item.get("name"), "lines": lines}
+    return {
+        "key": item["key"],
+        "name": item.get("name"),
+        "lines": lines,
+        "running": item.get("status") == "running",
+    }
