@@ -15,7 +15,7 @@ def test_import_writes_a_plan_that_validates_and_reports_on_stderr(cli: CLI) -> 
     result = cli("import", str(EXAMPLE), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    assert "3 phases, 2 steps, 3 checks, 1 rollback actions" in result.stderr
+    assert "3 phases, 2 steps, 3 checks, 1 rollback action" in result.stderr
     assert "# ROLLOUT.md:10" in out.read_text(encoding="utf-8")
     valid = cli("validate", str(out))
     assert valid.returncode == 0, valid.stderr

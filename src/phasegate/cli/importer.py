@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from phasegate.cli.common import emit_json, json_option
+from phasegate.words import plural
 
 
 @click.command("import")
@@ -37,7 +38,8 @@ def import_cmd(document: str, output: str | None, as_json: bool, strict: bool) -
     if strict and report["ambiguous"]:
         lines = [f"  line {a['line']}: {a['what']}" for a in report["ambiguous"]]
         raise MarkdownImportError(
-            f"{document}: {len(lines)} ambiguous item(s) in --strict mode:\n" + "\n".join(lines),
+            f"{document}: {plural(len(lines), 'ambiguous item')} in --strict mode:\n"
+            + "\n".join(lines),
             hint="make the expectation explicit (e.g. `Exit 0`), or drop --strict",
         )
     if output:
@@ -57,10 +59,12 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
     counts = report["counts"]
     where = f" -> {output}" if output else ""
     out = [
-        f"imported {report['source']}{where}: plan {report['plan']}: {counts['phases']} phases, "
-        f"{counts['steps']} steps, {counts['checks']} checks, "
-        f"{counts['rollback']} rollback actions, {counts['triggers']} triggers, "
-        f"{sum(1 for t in report['traffic'] if t.get('applied'))} traffic ramps"
+        f"imported {report['source']}{where}: plan {report['plan']}: "
+        f"{plural(counts['phases'], 'phase')}, {plural(counts['steps'], 'step')}, "
+        f"{plural(counts['checks'], 'check')}, "
+        f"{plural(counts['rollback'], 'rollback action')}, "
+        f"{plural(counts['triggers'], 'trigger')}, "
+        f"{plural(sum(1 for t in report['traffic'] if t.get('applied')), 'traffic ramp')}"
     ]
     for phase in report["phases"]:
         out.append(f"  phase {phase['id']}: {phase['steps']} steps, {phase['gates']} gates")
@@ -94,10 +98,13 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
     if sections:
         titles = ", ".join(f"{s['title']} ({s['line']})" for s in sections[:6])
         more = f" and {len(sections) - 6} more" if len(sections) > 6 else ""
-        out.append(f"  {len(sections)} sections are prose only: {titles}{more}"[:300])
+        out.append(
+            f"  {plural(len(sections), 'section')} {'is' if len(sections) == 1 else 'are'} prose "
+            f"only: {titles}{more}"[:300]
+        )
     unmapped = report["unmapped"]
     if unmapped:
-        out.append(f"  {len(unmapped)} items left as prose for a human, e.g.:")
+        out.append(f"  {plural(len(unmapped), 'item')} left as prose for a human, e.g.:")
         out.extend(f"    line {u['line']}: {u['what']}"[:100] for u in unmapped[:5])
     binding = report["needs_binding"]
     if binding:

@@ -87,14 +87,17 @@ def validate(
         return
     for warning in loaded.warnings:
         click.echo(click.style("warning: ", fg="yellow") + warning.render(), err=True)
+    from phasegate.words import plural
+
     click.echo(
-        f"{plan_file}: valid — plan {plan.name}: {len(plan.phases)} phases, "
-        f"{steps} steps, {gates} gates, {len(plan.triggers)} triggers"
+        f"{plan_file}: valid — plan {plan.name}: {plural(len(plan.phases), 'phase')}, "
+        f"{plural(steps, 'step')}, {plural(gates, 'gate')}, "
+        f"{plural(len(plan.triggers), 'trigger')}"
     )
     if unbound:
         click.echo(
             click.style("not executable as written", fg="red")
-            + f": {len(unbound)} thing{'s' if len(unbound) != 1 else ''} to bind first:",
+            + f": {plural(len(unbound), 'thing')} to bind first:",
             err=True,
         )
         for blocker in unbound:
@@ -155,11 +158,27 @@ def plan_cmd(
 
 
 def _print_preview(data: dict[str, Any]) -> None:
+    """Everything a reviewer needs to approve the run: commands with their variables expanded
+    (secrets masked), every limit with its unit, retries, warn-only checks, the rollback and
+    its verification."""
+    from phasegate.durations import written
+    from phasegate.plan.display import check_words
+    from phasegate.words import plural
+
+    def limits(words: list[str]) -> str:
+        return f"  [{', '.join(words)}]" if words else ""
+
     click.echo(f"plan {data['name']} ({data['file']})")
     if data["vars"]:
         click.echo("vars:")
         for name, value in data["vars"].items():
             click.echo(f"  {name} = {value}")
+    budget, defaults = data["budget"], data.get("defaults", {})
+    click.echo(
+        f"budget: duration {written(budget['duration'])}, rollback {written(budget['rollback'])}"
+        f"; default timeouts: step {written(defaults.get('timeout'))}, "
+        f"check {written(defaults.get('check_timeout'))}"
+    )
     for number, wave in enumerate(data["waves"], start=1):
         click.echo(
             f"wave {number}: {', '.join(wave)}" + ("  (concurrent)" if len(wave) > 1 else "")
@@ -168,33 +187,67 @@ def _print_preview(data: dict[str, Any]) -> None:
         needs = f" (needs {', '.join(phase['needs'])})" if phase["needs"] else ""
         click.echo(click.style(f"\n▶ phase {phase['id']}{needs}", fg="cyan"))
         for step in phase["steps"]:
-            flags = [f for f in ("idempotent", "continue_on_error") if step.get(f)]
-            extra = f"  [{', '.join(flags)}]" if flags else ""
-            when = f"  when {step['when']}" if step.get("when") else ""
-            click.echo(f"  step {step['id']}: {step['command']}{when}{extra}")
-            if step.get("undo"):
-                click.echo(f"       undo: {step['undo']}")
+            shown = step.get("shown", {})
+            flags: list[str] = []
+            if step.get("timeout") is not None:
+                flags.append(f"timeout {written(step['timeout'])}")
+            if step.get("retries"):
+                flags.append(
+                    f"{plural(step['retries'], 'retry')} (backoff {written(step['backoff'])}, "
+                    "doubling)"
+                )
+            if step.get("bake") is not None:
+                flags.append(f"bake {written(step['bake'])}")
+            flags += [f for f in ("idempotent", "continue_on_error") if step.get(f)]
+            when = shown.get("when") or step.get("when")
+            when_text = f"  when {when}" if when else ""
+            command = shown.get("command") or step["command"]
+            click.echo(f"  step {step['id']}: {command}{when_text}{limits(flags)}")
+            undo = shown.get("undo") or step.get("undo")
+            if undo:
+                click.echo(f"       undo: {undo}")
         for gate in phase["gates"]:
             mark = (
                 "  [unchecked: fails under --require-checked]"
                 if gate.get("fails_unchecked")
                 else ""
             )
-            click.echo(f"  gate {gate['id']}: {gate['description']} — {gate['expectation']}{mark}")
-        for action in phase["rollback"]:
+            click.echo(f"  gate {_check_line(gate)}{limits(check_words(gate))}{mark}")
+        for action in phase.get("rollback_shown") or phase["rollback"]:
             click.echo(f"  rollback: {action}")
+        if phase.get("rollback_budget") is not None:
+            click.echo(f"  rollback budget of this phase: {written(phase['rollback_budget'])}")
     if data["triggers"]:
         click.echo("\ntriggers:")
         for trigger in data["triggers"]:
-            click.echo(
-                f"  {trigger['name']}: {trigger['description']} every "
-                f"{trigger['every']}s, fail after {trigger['fail_after']} -> "
-                f"{trigger['action']}"
+            during = f", during {', '.join(trigger['during'])}" if trigger.get("during") else ""
+            delay = (
+                f", first after {written(trigger['initial_delay'])}"
+                if trigger.get("initial_delay")
+                else ""
             )
+            click.echo(
+                f"  {trigger['name']}: {trigger.get('shown') or trigger['description']} every "
+                f"{written(trigger['every'])}{delay}{during}, trips after "
+                f"{plural(trigger['fail_after'], 'consecutive failure')} -> {trigger['action']}"
+                f"{limits(check_words(trigger))}"
+            )
+    verify = data.get("verify_rollback_checks") or []
+    if verify:
+        click.echo("\nverify rollback:")
+        for check in verify:
+            click.echo(f"  {_check_line(check)}{limits(check_words(check))}")
     click.echo(
-        f"\non failure: {data['on_failure']}; rollback budget: "
-        f"{data['budget']['rollback'] or 'none'}"
+        f"\non failure: {data['on_failure']}; duration budget: {written(budget['duration'])}; "
+        f"rollback budget: {written(budget['rollback'])}; max parallel {data['max_parallel']}"
     )
+
+
+def _check_line(check: dict[str, Any]) -> str:
+    shown = check.get("shown") or {}
+    description = shown.get("description") or check["description"]
+    expectation = shown.get("expectation") or check["expectation"]
+    return f"{check['id']}: {description}" + (f" — {expectation}" if expectation else "")
 
 
 @click.command()

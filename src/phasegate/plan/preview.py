@@ -7,6 +7,8 @@ from typing import Any
 from phasegate.checks.base import CheckSpec
 from phasegate.checks.manual import ManualCheck
 from phasegate.engine.actions import describe_command
+from phasegate.engine.context import DEFAULT_CHECK_TIMEOUT
+from phasegate.plan.display import Shown, check_details
 from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.model import Plan, gate_ids, step_ids
 from phasegate.plan.variables import BUILTINS, resolve
@@ -48,13 +50,19 @@ def unchecked_manual_checks(plan: Plan) -> list[dict[str, Any]]:
     return found
 
 
-def _gate(gid: str, check: CheckSpec, require_checked: bool) -> dict[str, Any]:
+def _gate(
+    gid: str, check: CheckSpec, require_checked: bool, shown: Shown, timeout: float | None
+) -> dict[str, Any]:
     gate: dict[str, Any] = {
         "id": gid,
         "kind": check.kind,
         "description": check.describe(),
         "expectation": check.expectation(),
-        "severity": check.severity,
+        "shown": {
+            "description": shown(check.describe()),
+            "expectation": shown(check.expectation()),
+        },
+        **check_details(check, timeout),
     }
     if isinstance(check, ManualCheck):
         gate["checked"] = check.checked
@@ -69,6 +77,9 @@ def preview(
     plan = loaded.plan
     builtins = {name: f"<{name}>" for name in BUILTINS}
     variables = resolve(plan, overrides, builtins, allow_unset_env=True)
+    shown = Shown(plan, variables, overrides)
+    default_timeout = plan.defaults.timeout
+    check_timeout = default_timeout or DEFAULT_CHECK_TIMEOUT
     phases = []
     for phase in plan.phases:
         steps = []
@@ -81,14 +92,23 @@ def preview(
                     "set_weight": step.set_weight,
                     "when": step.when,
                     "undo": describe_command(step.undo.run) if step.undo else None,
-                    "timeout": step.timeout,
+                    "timeout": step.timeout if step.timeout is not None else default_timeout,
                     "retries": step.retries,
+                    "backoff": step.backoff if step.retries else None,
+                    "bake": step.bake,
+                    "shown": {
+                        "command": shown(
+                            describe_command(step.run) if step.run is not None else step.label
+                        ),
+                        "undo": shown(describe_command(step.undo.run)) if step.undo else None,
+                        "when": shown(step.when),
+                    },
                     "idempotent": step.idempotent,
                     "continue_on_error": step.continue_on_error,
                 }
             )
         gates = [
-            _gate(gid, g, require_checked)
+            _gate(gid, g, require_checked, shown, check_timeout)
             for gid, g in zip(gate_ids(phase.gates), phase.gates, strict=True)
         ]
         phases.append(
@@ -99,6 +119,8 @@ def preview(
                 "steps": steps,
                 "gates": gates,
                 "rollback": [describe_command(a.run) for a in phase.rollback],
+                "rollback_shown": [shown(describe_command(a.run)) for a in phase.rollback],
+                "rollback_budget": phase.rollback_budget,
                 "on_failure": phase.on_failure or plan.on_failure,
             }
         )
@@ -116,12 +138,23 @@ def preview(
                 "every": t.every,
                 "fail_after": t.fail_after,
                 "action": t.action,
+                "initial_delay": t.initial_delay,
+                "during": t.during,
+                "shown": shown(t.check.describe()),
+                **check_details(t.check, check_timeout),
             }
             for t in plan.triggers
         ],
         "verify_rollback": [c.describe() for c in plan.verify_rollback],
+        "verify_rollback_checks": [
+            _gate(gid, c, False, shown, check_timeout)
+            for gid, c in zip(
+                gate_ids(plan.verify_rollback, "verify"), plan.verify_rollback, strict=True
+            )
+        ],
         "on_failure": plan.on_failure,
         "budget": {"duration": plan.budget.duration, "rollback": plan.budget.rollback},
+        "defaults": {"timeout": default_timeout, "check_timeout": check_timeout},
         "max_parallel": plan.max_parallel,
         "require_checked": require_checked,
     }
