@@ -106,7 +106,9 @@ def operations(doc: dict[str, Any]) -> list[str]:
         found.append("promote")
         if not traffic.get("promoted"):
             found.append("promote_full")
-    if status in ("paused", "interrupted"):
+    awaiting = any(i.get("status") == "awaiting_approval" for i in items)
+    # Resuming a run that waits for approvals would only pause it again: Approve it instead.
+    if status == "interrupted" or (status == "paused" and not awaiting):
         found.append("resume")
     if not rolling_back:
         found.append("abort")
