@@ -62,7 +62,7 @@ def test_abort_of_a_live_run_from_another_process(cli: CLI) -> None:
     _wait_for((cli.cwd / "started").exists)
     result = cli("abort", "last")
     assert result.returncode == 0, result.stderr
-    assert "abort requested" in result.stdout
+    assert "abort acknowledged" in result.stdout and "ending p/hold" in result.stdout
     first.communicate(timeout=60)
     assert first.returncode == 1
     status = cli.status()

@@ -17,6 +17,7 @@ def _options(
     no_output: bool,
     idempotency_key: str | None = None,
     require_checked: bool = False,
+    grace: float | None = None,
 ) -> object:
     from phasegate.engine.session import RunOptions
 
@@ -27,6 +28,7 @@ def _options(
         show_output=not no_output,
         idempotency_key=idempotency_key,
         require_checked=require_checked,
+        shutdown_grace=grace if grace is not None else RunOptions.shutdown_grace,
     )
 
 
@@ -49,6 +51,17 @@ def _common(func: F) -> F:
     ):
         func = decorator(func)
     return func
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    from phasegate.durations import DurationError, parse_duration
+
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except DurationError as exc:
+        raise click.BadParameter(f"{exc}; {exc.hint}" if exc.hint else str(exc)) from None
 
 
 def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> None:
@@ -80,6 +93,15 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
     help="An unchecked manual check ([ ] in Markdown) fails its gate instead of pausing for "
     "approval; recorded with the run, so resume keeps it.",
 )
+@click.option(
+    "--grace",
+    default="30s",
+    show_default=True,
+    metavar="DURATION",
+    callback=_duration,
+    help="On SIGTERM/SIGINT: start nothing new, let running steps finish for this long, then "
+    "end them (SIGTERM, SIGKILL 2s later) and exit 130. A second signal ends them at once.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -90,6 +112,7 @@ def run(
     no_output: bool,
     idempotency_key: str | None,
     require_checked: bool,
+    grace: float,
 ) -> None:
     """Execute PLAN_FILE: phases in dependency order, gates verified, automatic rollback.
 
@@ -100,7 +123,9 @@ def run(
     from phasegate.plan.loader import load_plan
 
     loaded = load_plan(plan_file)
-    options = _options(variables, max_parallel, quiet, no_output, idempotency_key, require_checked)
+    options = _options(
+        variables, max_parallel, quiet, no_output, idempotency_key, require_checked, grace
+    )
     assert isinstance(options, RunOptions)
     store = open_store(ctx)
     run_id, status, created = start(store, loaded, options)
@@ -149,6 +174,15 @@ def _wait_while_live(store: object, run_id: str) -> str:
     metavar="KEY",
     help="Record an unknown item as succeeded without re-running it.",
 )
+@click.option(
+    "--grace",
+    default="30s",
+    show_default=True,
+    metavar="DURATION",
+    callback=_duration,
+    help="On SIGTERM/SIGINT: start nothing new, let running steps finish for this long, then "
+    "end them (SIGTERM, SIGKILL 2s later) and exit 130. A second signal ends them at once.",
+)
 @click.pass_context
 def resume(
     ctx: click.Context,
@@ -160,6 +194,7 @@ def resume(
     retry: tuple[str, ...],
     skip: tuple[str, ...],
     mark_done: tuple[str, ...],
+    grace: float,
 ) -> None:
     """Continue RUN after a crash, an interrupt or a pause, without repeating finished work.
 
@@ -169,7 +204,7 @@ def resume(
     """
     from phasegate.engine import operator, session
 
-    options = _options(variables, max_parallel, quiet, no_output)
+    options = _options(variables, max_parallel, quiet, no_output, grace=grace)
     assert isinstance(options, session.RunOptions)
     run_id, status = operator.resume(
         open_store(ctx),
@@ -208,28 +243,63 @@ def rollback(
 @click.command()
 @click.argument("run_ref", metavar="RUN")
 @click.option("--reason", default="", help="Recorded in the journal and the report.")
+@click.option(
+    "--grace",
+    default="10s",
+    show_default=True,
+    metavar="DURATION",
+    callback=_duration,
+    help="How long the running steps get between SIGTERM and SIGKILL (their process groups).",
+)
+@click.option("--force", is_flag=True, help="SIGKILL the running steps at once (no grace).")
 @_common
 @click.pass_context
 def abort(
     ctx: click.Context,
     run_ref: str,
     reason: str,
+    grace: float,
+    force: bool,
     variables: tuple[str, ...],
     max_parallel: int | None,
     quiet: bool,
     no_output: bool,
 ) -> None:
-    """Abort RUN and roll it back. A run executing in another process is asked to stop and
-    roll back; a paused or crashed run is rolled back here."""
+    """Abort RUN and roll it back. A run executing in another process is asked: it ends its
+    running steps (SIGTERM to each step's process group, SIGKILL after --grace) and rolls
+    back at once; this waits a few seconds for it to acknowledge. A paused or crashed run is
+    rolled back here."""
     from phasegate.engine import operator, session
 
     options = _options(variables, max_parallel, quiet, no_output)
     assert isinstance(options, session.RunOptions)
-    run_id, status = operator.abort(open_store(ctx), run_ref, options, by=actor(), reason=reason)
-    if status is None:
-        click.echo(f"run {run_id}: abort requested; its process is rolling it back")
+    run_id, status, notice = operator.abort(
+        open_store(ctx), run_ref, options, by=actor(), reason=reason, grace=grace, force=force
+    )
+    if notice is not None:
+        click.echo(_abort_notice(run_id, notice))
         return
+    assert status is not None
     _finish(run_id, status, requested_rollback=True)
+
+
+def _abort_notice(run_id: str, notice: object) -> str:
+    from phasegate.engine.operator import ACK_WAIT, AbortNotice
+
+    assert isinstance(notice, AbortNotice)
+    who = f"its owner (pid {notice.owner_pid})"
+    if not notice.acknowledged:
+        return (
+            f"run {run_id}: abort requested; {who} has not acknowledged it within "
+            f"{ACK_WAIT:g}s (it acts on it when it next reads its requests)"
+        )
+    if notice.already_rolling_back:
+        return f"run {run_id}: {who} is already rolling it back"
+    if not notice.ending:
+        return f"run {run_id}: abort acknowledged; {who} is rolling it back"
+    how = "SIGKILL" if notice.force else f"SIGTERM, SIGKILL after {notice.grace or 0:g}s"
+    steps = ", ".join(notice.ending)
+    return f"run {run_id}: abort acknowledged; {who} is ending {steps} ({how}), then rolls it back"
 
 
 @click.command()

@@ -13,6 +13,7 @@ from typing import IO
 from phasegate.checks.command import command_argv
 from phasegate.engine.context import RunContext
 from phasegate.executors.base import ProcessResult
+from phasegate.executors.stopping import StopRequest
 
 OUTPUT_LIMIT = 64 * 1024
 
@@ -59,6 +60,7 @@ async def run_action(
     timeout: float | None,
     shell: str | None,
     attempt: int,
+    stop: StopRequest | None = None,
 ) -> ActionResult:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     log = LogFile(ctx, key, f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n")
@@ -90,6 +92,7 @@ async def run_action(
             timeout=timeout if timeout is not None else ctx.plan.defaults.timeout,
             on_output=sink,
             capture_limit=OUTPUT_LIMIT,
+            stop=stop,
         )
         outputs = read_outputs(output_path)
         if output_path != Path(os.devnull):

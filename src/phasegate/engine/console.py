@@ -18,6 +18,7 @@ _SYMBOLS = {
     "error": "✗",
     "skipped": "-",
     "retrying": "↻",
+    "interrupted": "⏹",
     "awaiting_approval": "⏸",
     "unknown": "?",
 }
@@ -29,6 +30,7 @@ _COLORS = {
     "error": "red",
     "skipped": "bright_black",
     "retrying": "yellow",
+    "interrupted": "yellow",
     "awaiting_approval": "cyan",
     "unknown": "magenta",
 }

@@ -42,6 +42,8 @@ class RunContext:
     console: Console
     max_parallel: int | None = None
     require_checked: bool = False
+    # SIGTERM/SIGINT to phasegate: how long running commands get to finish (run --grace).
+    shutdown_grace: float = 30.0
     base_env: dict[str, str] = field(default_factory=dict)
 
     _outputs_ready: bool = False

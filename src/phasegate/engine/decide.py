@@ -192,7 +192,7 @@ def _decide_rollback(plan: Plan, state: RunState, inflight: Collection[str]) -> 
     if unknown:
         return [Command("pause", data=(("reason", "unknown"), ("items", tuple(unknown))))]
     for key in order:
-        if state.items[key].status in ("pending", "running", "retrying"):
+        if state.items[key].status in ("pending", "running", "retrying", "interrupted"):
             return [Command("run_undo", key)]
     for check_id in gate_ids(plan.verify_rollback, "verify"):
         key = f"verify:{check_id}"

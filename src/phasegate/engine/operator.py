@@ -7,6 +7,7 @@ executing in another process is asked through the journal's request table instea
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from phasegate.engine.runner import Runner
 from phasegate.engine.session import (
@@ -125,17 +126,16 @@ def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str) 
 
 def request(
     store: SqliteStore, run_ref: str, kind: str, data: dict[str, object]
-) -> tuple[RunRecord, bool]:
+) -> tuple[RunRecord, int | None]:
     """Deliver an approve/abort to the process running the run, if any. Returns
-    (record, delivered) where delivered means a live process will act on it."""
+    (record, request id) where an id means a live process will act on it."""
     record = store.get_run(run_ref)
     if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
         raise RunStateError(f"run {record.id} has finished ({record.status})")
     owner = record.owner
     if owner is not None and owner.alive() and owner != Owner.me():
-        store.add_request(record.id, kind, data)
-        return record, True
-    return record, False
+        return record, store.add_request(record.id, kind, data)
+    return record, None
 
 
 def approve(
@@ -267,15 +267,46 @@ def promote(
     return record.id, drive(runner, store, owner)
 
 
+# How long `abort` waits for a live owner to acknowledge it, so that what it prints is true.
+ACK_WAIT = 5.0
+
+
+@dataclass(frozen=True)
+class AbortNotice:
+    """What became of an abort delivered to the run's live owner."""
+
+    owner_pid: int
+    acknowledged: bool  # the owner took the request within ACK_WAIT
+    ending: tuple[str, ...] = ()  # the steps it is ending (SIGTERM, SIGKILL after grace)
+    grace: float | None = None
+    force: bool = False
+    already_rolling_back: bool = False
+
+
 def abort(
-    store: SqliteStore, run_ref: str, options: RunOptions, *, by: str, reason: str
-) -> tuple[str, str | None]:
-    """Abort a run: it rolls back. Returns (run id, final status or None when a live process
-    was asked to do it)."""
-    payload: dict[str, object] = {"by": by, "reason": reason}
-    record, delivered = request(store, run_ref, "abort", payload)
-    if delivered:
-        return record.id, None
+    store: SqliteStore,
+    run_ref: str,
+    options: RunOptions,
+    *,
+    by: str,
+    reason: str,
+    grace: float | None = None,
+    force: bool = False,
+    ack_wait: float = ACK_WAIT,
+) -> tuple[str, str | None, AbortNotice | None]:
+    """Abort a run: its running steps are ended and it rolls back. A live owner is asked
+    (and its acknowledgement awaited); otherwise the rollback runs here. Returns (run id,
+    final status or None when the owner does it, what the owner said)."""
+    payload: dict[str, object] = {"by": by, "reason": reason, "force": force}
+    if grace is not None:
+        payload["grace"] = grace
+    record, request_id = request(store, run_ref, "abort", payload)
+    if request_id is not None:
+        assert record.owner is not None
+        notice = _await_ack(store, record, request_id, ack_wait)
+        if notice is not None:
+            return record.id, None, notice
+        record = store.get_run(record.id)  # the owner died before taking it: roll back here
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         state = runner.state
@@ -287,5 +318,34 @@ def abort(
             )
         if state.mode == "forward":
             runner.journal("run.abort_requested", payload, durable=True)
-        runner.ctx.console.headline(f"aborting run {record.id}: rolling back")
-    return record.id, drive(runner, store, owner)
+        runner.ctx.console.headline(f"aborting run {record.id}: no live owner, rolling back here")
+    return record.id, drive(runner, store, owner), None
+
+
+def _await_ack(
+    store: SqliteStore, record: RunRecord, request_id: int, wait: float
+) -> AbortNotice | None:
+    """The owner's answer to an abort: None when it died before taking the request (which
+    is then withdrawn)."""
+    owner = record.owner
+    assert owner is not None
+    deadline = time.monotonic() + wait
+    while not store.request_taken(request_id):
+        if not owner.alive():
+            store.consume_request(request_id)
+            return None
+        if time.monotonic() >= deadline:
+            return AbortNotice(owner.pid, acknowledged=False)
+        time.sleep(0.05)
+    for _, _, etype, data in reversed(store.events(record.id)):
+        if etype == "run.abort_requested" and data.get("request") == request_id:
+            raw = data.get("grace")
+            return AbortNotice(
+                owner.pid,
+                acknowledged=True,
+                ending=tuple(data.get("ending") or ()),
+                grace=float(raw) if isinstance(raw, int | float) else None,
+                force=bool(data.get("force")),
+            )
+    # The owner took it without acting: the run was rolling back already.
+    return AbortNotice(owner.pid, acknowledged=True, already_rolling_back=True)

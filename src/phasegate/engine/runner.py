@@ -21,6 +21,7 @@ from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
+from phasegate.executors.stopping import KILL_GRACE, StopRequest
 from phasegate.store.journal import Journal
 from phasegate.store.sqlite import SqliteStore
 from phasegate.words import plural
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from phasegate.notify.dispatch import Notifications
 
 REQUEST_POLL = 0.2
+# How long a running step gets between `abort`'s SIGTERM and the SIGKILL (abort --grace).
+ABORT_GRACE = 10.0
 # How long recorded events may wait for the transaction that commits them. A durable event
 # (a step about to start) commits everything at once; the outcome of a command waits at most
 # URGENT_FLUSH, so that the next step's start usually carries it in the same transaction.
@@ -71,6 +74,8 @@ class Runner:
         self.writer = Journal(store, state)
         self.targets = Targets(ctx.plan)
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        # One per task that runs a plan's command: how phasegate ends it (abort, a signal).
+        self.stops: dict[str, StopRequest] = {}
         self.wake = asyncio.Event()
         self.triggers: TriggerWatch | None = None
         self.holds = canary.Holds()
@@ -142,7 +147,21 @@ class Runner:
         self.ctx.console.note(f"⏸ paused: {message}", "cyan")
 
     def _on_signal(self, sig: int) -> None:
-        self._interrupted = sig
+        name = signal.Signals(sig).name
+        if self._interrupted is None:
+            # Temporal's graceful worker shutdown: nothing new starts, running commands get
+            # the grace period to finish by themselves, then SIGTERM and SIGKILL.
+            self._interrupted = sig
+            ending = self.stop_commands(name, wait=self.ctx.shutdown_grace, grace=KILL_GRACE)
+            if ending:
+                self.ctx.console.note(
+                    f"{name}: starting nothing new; {', '.join(ending)} may finish within "
+                    f"{self.ctx.shutdown_grace:g}s (again to end them now)",
+                    "yellow",
+                )
+        else:
+            # A second signal: the operator will not wait.
+            self.stop_commands(name, wait=0.0, grace=0.0)
         self.wake.set()
 
     async def _loop(self) -> None:
@@ -169,11 +188,15 @@ class Runner:
             waiters.append(asyncio.ensure_future(self.wake.wait()))
             await asyncio.wait(waiters, timeout=REQUEST_POLL, return_when=asyncio.FIRST_COMPLETED)
             waiters[-1].cancel()
-            for key, task in list(self.tasks.items()):
-                if task.done():
-                    del self.tasks[key]
-                    if not task.cancelled() and task.exception() is not None:
-                        raise task.exception()  # type: ignore[misc]
+            self._reap()
+
+    def _reap(self) -> None:
+        for key, task in list(self.tasks.items()):
+            if task.done():
+                del self.tasks[key]
+                self.stops.pop(key, None)
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
 
     def _flush_before_waiting(self) -> None:
         if not self.writer.pending:
@@ -222,6 +245,8 @@ class Runner:
                 "run_undo": work.run_undo,
                 "run_verify": work.run_verify,
             }[kind](self, command.key)
+            if self._runs_command(kind, command.key):
+                self.stops[command.key] = StopRequest()
             self.tasks[command.key] = asyncio.ensure_future(coro)
             return False
         if kind == "start_rollback":
@@ -255,6 +280,19 @@ class Runner:
             )
             return True
         raise AssertionError(f"unknown command {kind}")  # pragma: no cover
+
+    def _runs_command(self, kind: str, key: str) -> bool:
+        """A plan's own command (a `run:` step, an undo, a rollback action): phasegate ends
+        it politely. Canary steps and checks are simply cancelled; repeating them is harmless."""
+        if kind == "run_step":
+            return self.targets.step(key).step.action == "run"
+        return kind == "run_undo" and key in self.targets.undos
+
+    def stop_commands(self, reason: str, *, wait: float, grace: float) -> list[str]:
+        """Ask every running command to end (see executors/stopping.py); returns their keys."""
+        for stop in self.stops.values():
+            stop.request(reason, wait=wait, grace=grace)
+        return sorted(self.stops)
 
     def _cut_short(self, why: str) -> None:
         """Fast rollback: nothing waits for a bake, a pause or an analysis to end."""
@@ -300,13 +338,29 @@ class Runner:
         self._last_poll = now
         for request_id, kind, data in self.store.take_requests(self.state.run_id):
             if kind == "abort" and self.state.mode == "forward" and not self.state.terminal:
-                self.journal("run.abort_requested", data)
-                self.ctx.console.note(f"abort requested by {data.get('by')}", "red")
+                self._abort({**data, "request": request_id})
             elif kind == "approve" and not self.state.terminal:
                 self.journal("approval.granted", data)
             elif kind == "promote" and self.state.mode == "forward" and not self.state.terminal:
                 self._promote(data)
             self.store.consume_request(request_id)
+
+    def _abort(self, data: dict[str, Any]) -> None:
+        """An abort ends the running steps now (SIGTERM, SIGKILL after the grace period), so
+        the rollback starts at once instead of after the longest step."""
+        force = bool(data.get("force"))
+        raw = data.get("grace")
+        grace = 0.0 if force else float(raw) if isinstance(raw, int | float) else ABORT_GRACE
+        ending = sorted(self.stops)
+        self.journal(
+            "run.abort_requested",
+            {**data, "grace": grace, "force": force, "ending": ending},
+            durable=True,
+        )
+        self.stop_commands("abort", wait=0.0, grace=grace)
+        how = "SIGKILL now" if force else f"SIGTERM, SIGKILL after {grace:g}s"
+        ending_note = f"; ending {', '.join(ending)} ({how})" if ending else ""
+        self.ctx.console.note(f"abort requested by {data.get('by')}{ending_note}", "red")
 
     def _promote(self, data: dict[str, Any]) -> None:
         by = str(data.get("by") or "operator")
@@ -322,10 +376,29 @@ class Runner:
             )
 
     async def _interrupt(self) -> None:
-        await cancel_all(self.tasks.values())
+        # Checks, canary holds and analyses are cancelled (they are repeated on resume);
+        # commands finish, or are ended, within the grace period, and journal their outcome.
+        await cancel_all(t for k, t in self.tasks.items() if k not in self.stops)
+        commands = [t for k, t in self.tasks.items() if k in self.stops]
+        if commands:
+            await asyncio.wait(commands)
+        self._reap()
         self.tasks.clear()
+        killed = [k for k, i in self.state.items.items() if i.status == "interrupted"]
+        signame = signal.Signals(self._interrupted or signal.SIGTERM).name
         self.journal_many(
-            [*self._halt_triggers(), ("run.interrupted", {"signal": self._interrupted})],
+            [
+                *self._halt_triggers(),
+                (
+                    "run.interrupted",
+                    {
+                        "signal": self._interrupted,
+                        "name": signame,
+                        "grace": self.ctx.shutdown_grace,
+                        "killed": killed,
+                    },
+                ),
+            ],
             durable=True,
         )
         self.ctx.console.note("interrupted: `phasegate resume` continues this run", "yellow")

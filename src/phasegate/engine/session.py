@@ -50,6 +50,8 @@ class RunOptions:
     console_stream: TextIO | None = None
     # Who asks for the run (a server's token); the CLI leaves it to ``run.started``'s user.
     started_by: str | None = None
+    # A SIGTERM/SIGINT lets running commands finish for this long (run --grace).
+    shutdown_grace: float = 30.0
 
 
 def new_run_id() -> str:
@@ -102,6 +104,7 @@ def _context(
         console=console,
         max_parallel=options.max_parallel,
         require_checked=options.require_checked,
+        shutdown_grace=options.shutdown_grace,
     )
 
 

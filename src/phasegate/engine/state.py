@@ -158,13 +158,20 @@ def _resumed(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     changed: set[str] = set()
     for key in d.get("retry", []):
         item = _item(s, et, key)
-        if item.status not in ("unknown", "failed", "error", "awaiting_approval"):
+        if item.status not in ("unknown", "failed", "error", "awaiting_approval", "interrupted"):
             raise _refuse(s, et, f"{key} is {item.status}; only unknown or failed items retry")
         item.status = "pending"
         changed.add(f"item:{key}")
     for key in d.get("skip", []):
         item = _item(s, et, key)
-        if item.status not in ("unknown", "failed", "error", "pending", "awaiting_approval"):
+        if item.status not in (
+            "unknown",
+            "failed",
+            "error",
+            "pending",
+            "awaiting_approval",
+            "interrupted",
+        ):
             raise _refuse(s, et, f"{key} is {item.status}; it cannot be skipped")
         item.status = "skipped"
         item.data["skipped_by_operator"] = True
@@ -226,7 +233,7 @@ def _item_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str
     if item is None:
         item = Item(key=key, kind=d["kind"], phase=d.get("phase"), name=d.get("name", key))
         s.items[key] = item
-    elif item.status not in ("pending", "retrying"):
+    elif item.status not in ("pending", "retrying", "interrupted"):
         raise _refuse(s, et, f"{key} is {item.status}; it cannot start")
     item.status = "running"
     item.attempt = d.get("attempt", item.attempt + 1)
@@ -252,7 +259,8 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
         item.status == "awaiting_approval" and status == "skipped"
     ):
         raise _refuse(s, et, f"{key} is {item.status}; it cannot finish again")
-    if status not in (*ITEM_DONE, "retrying", "awaiting_approval"):
+    # interrupted: phasegate ended the command at a signal to itself; it runs again on resume.
+    if status not in (*ITEM_DONE, "retrying", "awaiting_approval", "interrupted"):
         raise _refuse(s, et, f"unknown item status {status!r}")
     item.status = status
     item.finished_at = ts
@@ -271,6 +279,7 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
         "log",
         "inconclusive",
         "detected_at",
+        "killed",
     ):
         if name in d:
             item.data[name] = d[name]

@@ -13,6 +13,7 @@ from phasegate.engine.actions import ActionResult, describe_command, run_action
 from phasegate.engine.canary import analysis_step, pause_step
 from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step, to_baseline
+from phasegate.executors.stopping import StopRequest
 from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
 from phasegate.words import names
@@ -57,6 +58,7 @@ async def run_step(runner: Runner, key: str) -> None:
     while True:
         attempt += 1
         result = await start_command(runner, key, base, step, attempt, "step")
+        stop = runner.stops.get(key)
         record = {
             **base,
             "attempt": attempt,
@@ -70,13 +72,20 @@ async def run_step(runner: Runner, key: str) -> None:
             runner.journal("item.finished", {**record, "status": "succeeded"})
             runner.ctx.console.item("step", label, "succeeded", duration=result.process.duration)
             return
+        if stop is not None and stop.requested:
+            finish_stopped(runner, record, stop)
+            return
         if attempt <= step.retries:
             delay = step.backoff * (2 ** (attempt - 1))
             runner.journal("item.finished", {**record, "status": "retrying", "delay": delay})
             runner.ctx.console.item(
                 "step", label, "retrying", f"{result.message()}; next attempt in {delay:g}s"
             )
-            await asyncio.sleep(delay)
+            if stop is not None and await stop.pause(delay):
+                finish_stopped(runner, record, stop)
+                return
+            if stop is None:
+                await asyncio.sleep(delay)
             continue
         finish_step(
             runner, record, "failed", message=result.message(), tolerated=step.continue_on_error
@@ -104,6 +113,7 @@ async def start_command(
         timeout=command.timeout,
         shell=command.shell,
         attempt=attempt,
+        stop=runner.stops.get(key),
     )
 
 
@@ -125,6 +135,27 @@ def finish_step(
     note = " (continue_on_error)" if tolerated else ""
     runner.ctx.console.item(
         "step", str(record["name"]), status, message + note, duration=record.get("duration")
+    )
+
+
+def finish_stopped(runner: Runner, record: dict[str, Any], stop: StopRequest) -> None:
+    """A command phasegate itself ended. On ``abort`` the step failed (and the rollback
+    starts at once); at a signal to phasegate it is ``interrupted``: its outcome is known (it
+    did not succeed), so ``resume`` re-runs it instead of asking about an unknown."""
+    how = stop.describe()
+    killed = {"by": "phasegate", "on": stop.reason, "signals": [name for name, _ in stop.sent]}
+    record = {**record, "killed": killed}
+    if stop.reason == "abort":
+        finish_step(runner, record, "failed", message=f"killed by phasegate on abort ({how})")
+        return
+    message = f"killed by phasegate at {stop.reason} ({how}); `phasegate resume` re-runs it"
+    runner.journal("item.finished", {**record, "status": "interrupted", "message": message})
+    runner.ctx.console.item(
+        str(record["kind"]),
+        str(record["name"]),
+        "interrupted",
+        message,
+        duration=record.get("duration"),
     )
 
 
@@ -257,18 +288,18 @@ async def run_undo(runner: Runner, key: str) -> None:
     attempt = item.attempt + 1
     result = await start_command(runner, key, base, action, attempt, "undo")
     status = "succeeded" if result.ok else "failed"
-    runner.journal(
-        "item.finished",
-        {
-            **base,
-            "status": status,
-            "attempt": attempt,
-            "exit_code": result.process.exit_code,
-            "duration": round(result.process.duration, 6),
-            "log": result.log,
-            "message": result.message(),
-        },
-    )
+    record = {
+        **base,
+        "attempt": attempt,
+        "exit_code": result.process.exit_code,
+        "duration": round(result.process.duration, 6),
+        "log": result.log,
+    }
+    stop = runner.stops.get(key)
+    if not result.ok and stop is not None and stop.requested:
+        finish_stopped(runner, record, stop)
+        return
+    runner.journal("item.finished", {**record, "status": status, "message": result.message()})
     runner.ctx.console.item(
         "undo",
         name,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from phasegate.executors.stopping import StopRequest
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class Executor(Protocol):
         on_output: OutputSink | None = None,
         capture_limit: int = 1 << 20,
         on_spawn: Callable[[int], None] | None = None,
+        stop: StopRequest | None = None,
     ) -> ProcessResult:
-        """Run argv to completion; on timeout kill its whole process group."""
+        """Run argv to completion; on timeout, or when ``stop`` asks, end its whole process
+        group (SIGTERM, then SIGKILL)."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from phasegate.executors.base import OutputSink, ProcessResult
+from phasegate.executors.stopping import StopRequest
 
 
 class FakeExecutor:
@@ -24,6 +25,7 @@ class FakeExecutor:
         on_output: OutputSink | None = None,
         capture_limit: int = 1 << 20,
         on_spawn: Callable[[int], None] | None = None,
+        stop: StopRequest | None = None,
     ) -> ProcessResult:
         self.calls.append(list(argv))
         code = self._decide(argv)

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from phasegate.executors.base import OutputSink, ProcessResult
+from phasegate.executors.stopping import KILL_GRACE, StopRequest, supervise
 
 # After the main process exits, a background child it started (`server &`) may keep the
 # output pipes open forever; we stop reading after this grace period instead of hanging.
 PIPE_DRAIN_GRACE = 0.5
-KILL_GRACE = 2.0
 _STREAMS = {1: "stdout", 2: "stderr"}
 
 
@@ -84,6 +84,7 @@ class LocalExecutor:
         on_output: OutputSink | None = None,
         capture_limit: int = 1 << 20,
         on_spawn: Callable[[int], None] | None = None,
+        stop: StopRequest | None = None,
     ) -> ProcessResult:
         started = time.monotonic()
         loop = asyncio.get_running_loop()
@@ -111,12 +112,8 @@ class LocalExecutor:
         pid = transport.get_pid()
         if on_spawn is not None:
             on_spawn(pid)
-        timed_out = False
         try:
-            done, _ = await asyncio.wait({collector.exited}, timeout=timeout)
-            if not done:
-                timed_out = True
-                await _kill_group(pid, collector)
+            timed_out = await supervise(pid, collector.exited, timeout=timeout, stop=stop)
             await asyncio.wait({collector.drained}, timeout=PIPE_DRAIN_GRACE)
         except asyncio.CancelledError:
             await asyncio.shield(_kill_group(pid, collector))

@@ -421,12 +421,21 @@ class SqliteStore:
         return (str(row[0]), float(row[1])) if row else None
 
     # -- operator requests (approve / abort from another process) ---------------------------
-    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> None:
+    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
+        """Queue a request for the run's owner; returns its id (see ``request_taken``)."""
         with self.write() as db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO requests (run_id, kind, data, created_at) VALUES (?,?,?,?)",
                 (run_id, kind, _dump(data), time.time()),
             )
+            return int(cursor.lastrowid or 0)
+
+    def request_taken(self, request_id: int) -> bool:
+        """Whether the owner has acted on a request (``consume_request``)."""
+        row = self.db.execute(
+            "SELECT consumed_at FROM requests WHERE id = ?", (request_id,)
+        ).fetchone()
+        return row is not None and row[0] is not None
 
     def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
         rows = self.db.execute(

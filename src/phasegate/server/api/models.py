@@ -148,6 +148,10 @@ class RollbackRequest(BaseModel):
 
 class AbortRequest(RollbackRequest):
     reason: str = Field("", max_length=2000)
+    grace: float = Field(
+        10.0, ge=0, le=3600, description="seconds between SIGTERM and SIGKILL of running steps"
+    )
+    force: bool = Field(False, description="SIGKILL the running steps at once")
 
 
 class ResumeRequest(BaseModel):

@@ -286,12 +286,18 @@ def abort(
     journal: SqliteStore = the_store,
     workers: WorkerPool = the_pool,
 ) -> ActionResult:
-    """Stop a run and roll it back: a worker executing it is asked; otherwise a worker is
-    queued to roll it back."""
+    """Stop a run and roll it back: a worker executing it is asked (it ends the running steps,
+    SIGTERM then SIGKILL after ``grace`` seconds, or at once with ``force``, and rolls back);
+    otherwise a worker is queued to roll it back."""
     body = body or AbortRequest()
     record = journal.get_run(run_id)
     _not_finished(record)
-    payload: dict[str, object] = {"by": identity.actor, "reason": body.reason}
+    payload: dict[str, object] = {
+        "by": identity.actor,
+        "reason": body.reason,
+        "grace": body.grace,
+        "force": body.force,
+    }
     if workers.busy(record.id) or _live_elsewhere(record):
         with _in_process:
             journal.add_request(record.id, "abort", payload)
