@@ -3,6 +3,7 @@ and the source map that every later problem is located with."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,25 @@ def test_nesting_is_bounded() -> None:
     load_yaml(ok, "p.yaml")
     problem = refused("a: " + "[" * 5000 + "]" * 5000 + "\n")
     assert f"more than {MAX_DEPTH} levels" in problem.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,  # flow sequences: libyaml's composer segfaulted
+        "a: " + "{a: " * 50_000 + "}" * 50_000,  # flow mappings
+        "- " * 100_000 + "x",  # compact block sequences on one line
+    ],
+    ids=["flow-seq", "flow-map", "block-seq"],
+)
+def test_deep_nesting_is_refused_before_composing(text: str) -> None:
+    """Issue 10 §1.2: refused at the first level past the bound, located, in bounded CPU."""
+    started = time.process_time()
+    problem = refused(text)
+    assert f"more than {MAX_DEPTH} levels" in problem.message
+    assert problem.line == 1 and problem.column is not None
+    assert problem.column <= 4 * (MAX_DEPTH + 1)  # where the bound was crossed, not the end
+    assert time.process_time() - started < 2  # the issue's bound; it takes milliseconds
 
 
 def test_source_map_positions() -> None:

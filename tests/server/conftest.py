@@ -107,6 +107,9 @@ class Served:
     state_dir: Path
     cwd: Path
     proc: subprocess.Popen[bytes] | None = None
+    # More `phasegate serve` options, and variables for the server's environment only.
+    serve_args: list[str] = field(default_factory=list)
+    server_env: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHASEGATE_")}
@@ -136,9 +139,10 @@ class Served:
                 "4",
                 "--log-level",
                 "warning",
+                *self.serve_args,
             ],
             cwd=self.cwd,
-            env=self.env(),
+            env={**self.env(), **self.server_env},
             stdin=subprocess.DEVNULL,
         )
 

@@ -34,6 +34,15 @@ def _state_dir(ctx: click.Context) -> Path:
     help="Requests may name plan files (plan_path) only under this directory.",
 )
 @click.option(
+    "--pass-env",
+    "pass_env",
+    metavar="NAME",
+    multiple=True,
+    help="Let runs the server starts see this variable of the server's environment "
+    "(repeatable). Nothing else beyond PATH, HOME, the locale and the like is passed: "
+    "see docs/server.md.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -41,7 +50,13 @@ def _state_dir(ctx: click.Context) -> Path:
 )
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, workers: int, plan_root: str, log_level: str
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    plan_root: str,
+    pass_env: tuple[str, ...],
+    log_level: str,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json), the live
     dashboard (/ui/), /metrics and /healthz.
@@ -61,6 +76,7 @@ def serve(
         port=port,
         workers=workers,
         plan_root=Path(plan_root).resolve(),
+        pass_env=tuple(pass_env),
     )
     app = create_app(config)
     click.echo(f"phasegate serving on http://{host}:{port} (state {config.state_dir})", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from phasegate.checks.base import CheckSpec
@@ -10,8 +11,8 @@ from phasegate.engine.actions import describe_command
 from phasegate.engine.context import DEFAULT_CHECK_TIMEOUT
 from phasegate.plan.display import Shown, check_details
 from phasegate.plan.loader import LoadedPlan
-from phasegate.plan.model import Plan, gate_ids, step_ids
-from phasegate.plan.variables import BUILTINS, resolve
+from phasegate.plan.model import Plan, VarSpec, gate_ids, step_ids
+from phasegate.plan.variables import BUILTINS, Variables, resolve
 
 
 def waves(plan: Plan) -> list[list[str]]:
@@ -71,12 +72,37 @@ def _gate(
     return gate
 
 
+def shown_vars(plan: Plan, overrides: Mapping[str, str], variables: Variables) -> dict[str, str]:
+    """Each variable as a preview shows it: a secret as ``***``, a value read from the
+    environment as where it comes from (``(from env NAME)``), never the value itself. A
+    preview is for reviewing a plan, and its reader may not be allowed to read the
+    environment of whoever renders it (the server's, over the API)."""
+    shown: dict[str, str] = {}
+    for name, value in variables.masked().items():
+        if name in BUILTINS:
+            continue
+        spec = plan.vars.get(name)
+        if name not in overrides and isinstance(spec, VarSpec) and spec.env is not None:
+            secret = ", secret" if name in variables.secrets else ""
+            shown[name] = f"(from env {spec.env}{secret})"
+        else:
+            shown[name] = value
+    return shown
+
+
 def preview(
-    loaded: LoadedPlan, overrides: dict[str, str], *, require_checked: bool = False
+    loaded: LoadedPlan,
+    overrides: dict[str, str],
+    *,
+    require_checked: bool = False,
+    environ: Mapping[str, str] | None = None,
+    file: str | None = None,
 ) -> dict[str, Any]:
+    """``environ``: the environment ``{env: …}`` variables are read from (the process's by
+    default; the server passes an empty one). ``file``: the name to show for the plan."""
     plan = loaded.plan
     builtins = {name: f"<{name}>" for name in BUILTINS}
-    variables = resolve(plan, overrides, builtins, allow_unset_env=True)
+    variables = resolve(plan, overrides, builtins, environ, allow_unset_env=True)
     shown = Shown(plan, variables, overrides)
     default_timeout = plan.defaults.timeout
     check_timeout = default_timeout or DEFAULT_CHECK_TIMEOUT
@@ -126,9 +152,9 @@ def preview(
         )
     return {
         "name": plan.name,
-        "file": str(loaded.path),
+        "file": str(loaded.path) if file is None else file,
         "sha256": loaded.sha256,
-        "vars": {k: v for k, v in variables.masked().items() if k not in BUILTINS},
+        "vars": shown_vars(plan, overrides, variables),
         "waves": waves(plan),
         "phases": phases,
         "triggers": [

@@ -129,6 +129,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     smap = SourceMap(file=file)
     if not text.strip():
         return None, smap
+    _refuse_deep_nesting(text, file)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -146,6 +147,49 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     if builder.problems:
         raise PlanError(builder.problems)
     return data, smap
+
+
+_OPENS = (
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+
+
+def _refuse_deep_nesting(text: str, file: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH before it is composed.
+
+    Why before: libyaml's composer recurses once per level in C, so ``[`` x 100,000 (a 200 KB
+    request) overflows the C stack (a segfault) or, on the pure-Python path, costs tens of
+    seconds. The scanner is iterative and linear, and we stop reading tokens at the first
+    level past the bound, so refusing costs a few microseconds however deep the document
+    goes. Collections opened by the tokens counted here are a lower bound of the depth (an
+    indentless ``- `` sequence opens none); the exact measure runs after composing.
+    """
+    level = 0
+    try:
+        for token in yaml.scan(text, Loader=_Loader):
+            if isinstance(token, _OPENS):
+                level += 1
+                if level > MAX_DEPTH:
+                    mark = token.start_mark
+                    raise PlanError(
+                        [
+                            Problem(
+                                f"the document is nested more than {MAX_DEPTH} levels deep",
+                                file,
+                                mark.line + 1,
+                                mark.column + 1,
+                                hint="a plan needs a dozen levels at most; flatten this structure",
+                            )
+                        ]
+                    )
+            elif isinstance(token, _CLOSES):
+                level -= 1
+    except yaml.YAMLError:
+        return  # a syntax error within the bound: composing reports it, located
 
 
 # How PyYAML's syntax errors read to a plan author: (what the error says, in its problem or

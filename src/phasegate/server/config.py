@@ -22,3 +22,6 @@ class ServerConfig:
     # On startup, resume the server's runs whose worker died (a crash, a reboot).
     resume_orphans: bool = True
     python: str = sys.executable
+    # Names of the server's environment variables that server-started runs see, beyond the
+    # base set in ``server.environment`` (``serve --pass-env``): an explicit allow-list.
+    pass_env: tuple[str, ...] = ()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import threading
 from collections import deque
@@ -22,6 +21,7 @@ from typing import Any
 
 from phasegate.engine.state import TERMINAL
 from phasegate.server.config import ServerConfig
+from phasegate.server.environment import run_environment
 from phasegate.store.sqlite import SqliteStore
 
 log = logging.getLogger("phasegate.server.workers")
@@ -164,9 +164,9 @@ class WorkerPool:
         directory = state_dir / "runs" / job.run_id
         directory.mkdir(parents=True, exist_ok=True)
         # Who the worker acts for travels in the job (stdin), not in the environment: the CLI
-        # ignores environment identities (phasegate.identity).
-        env = {**os.environ, "PHASEGATE_HOME": str(state_dir)}
-        env.pop("PHASEGATE_ACTOR", None)
+        # ignores environment identities (phasegate.identity). Of the server's environment,
+        # only the allow-listed part (``serve --pass-env``).
+        env = {**run_environment(self.config.pass_env), "PHASEGATE_HOME": str(state_dir)}
         payload = {
             "state_dir": str(state_dir),
             "run_id": job.run_id,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -18,6 +20,25 @@ from phasegate.server.config import ServerConfig
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"], responses=ERROR_RESPONSES)
+
+# How answers name a plan sent as text: not by the file the server keeps it in, whose path
+# is the server's business (its state directory).
+INLINE_NAME = "<plan>"
+# Validating and previewing read no environment: ``{env: NAME}`` would otherwise hand the
+# caller the server's own variables (its secrets). See ``server.environment``.
+NO_ENVIRONMENT: dict[str, str] = {}
+
+
+def shown_name(cfg: ServerConfig, source: PlanSource) -> str:
+    """The name answers give the plan: what the caller sent, never a server path."""
+    return INLINE_NAME if source.plan is not None else str(source.plan_path)
+
+
+def _renamed(exc: PlanError, real: Path, shown: str) -> PlanError:
+    """The same problems, naming the plan as the caller knows it."""
+    names = {str(real), str(real.resolve())}
+    problems = [dataclasses.replace(p, file=shown) if p.file in names else p for p in exc.problems]
+    return PlanError(problems, exc.headline)
 
 
 def load_source(cfg: ServerConfig, source: PlanSource, *, keep: bool = False) -> LoadedPlan:
@@ -35,7 +56,10 @@ def load_source(cfg: ServerConfig, source: PlanSource, *, keep: bool = False) ->
     if source.plan is not None:
         digest = hashlib.sha256(source.plan.encode()).hexdigest()
         path = cfg.state_dir / "plans" / f"{digest}.yaml"
-        loaded = load_plan_text(source.plan, path)
+        try:
+            loaded = load_plan_text(source.plan, path)
+        except PlanError as exc:
+            raise _renamed(exc, path, INLINE_NAME) from None
         if keep and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(source.plan, encoding="utf-8")
@@ -57,7 +81,10 @@ def load_source(cfg: ServerConfig, source: PlanSource, *, keep: bool = False) ->
             f"no plan file {source.plan_path!r} under the server's plan root",
             hint="paths are relative to --plan-root",
         )
-    return load_plan(path)
+    try:
+        return load_plan(path)
+    except PlanError as exc:
+        raise _renamed(exc, path, source.plan_path) from None
 
 
 def problems(items: list[Problem]) -> list[ProblemOut]:
@@ -93,11 +120,18 @@ def validate(
             for u in unchecked_manual_checks(loaded.plan)
         ]
     try:
-        resolve(loaded.plan, source.vars, _dummy_builtins(), allow_unset_env=True)
+        resolve(loaded.plan, source.vars, _dummy_builtins(), NO_ENVIRONMENT, allow_unset_env=True)
     except VariableError as exc:
         found.append(Problem(str(exc), field=f"vars.{exc.name}", hint=exc.hint))
     plan = loaded.plan
     unbound = blockers(loaded)
+    shown = shown_name(cfg, source)
+    real = {loaded.smap.file, str(loaded.path)}
+
+    def named(items: list[Problem]) -> list[ProblemOut]:
+        renamed = [dataclasses.replace(p, file=shown) if p.file in real else p for p in items]
+        return problems(renamed)
+
     return ValidationResult(
         valid=not found,
         executable=not found and not unbound,
@@ -106,9 +140,9 @@ def validate(
         steps=sum(len(p.steps) for p in plan.phases),
         gates=sum(len(p.gates) for p in plan.phases),
         triggers=len(plan.triggers),
-        problems=problems(found),
+        problems=named(found),
         blockers=[b.as_dict() for b in unbound],
-        warnings=problems(loaded.warnings),
+        warnings=named(loaded.warnings),
     )
 
 
@@ -124,8 +158,16 @@ def preview(
 
     loaded = load_source(cfg, source)
     try:
-        variables = resolve(loaded.plan, source.vars, _dummy_builtins(), allow_unset_env=True)
-        data = build_preview(loaded, source.vars, require_checked=source.require_checked)
+        variables = resolve(
+            loaded.plan, source.vars, _dummy_builtins(), NO_ENVIRONMENT, allow_unset_env=True
+        )
+        data = build_preview(
+            loaded,
+            source.vars,
+            require_checked=source.require_checked,
+            environ=NO_ENVIRONMENT,
+            file=shown_name(cfg, source),
+        )
     except VariableError as exc:
         raise ApiError(
             422,
