@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from phasegate.executors.base import OutputSink, ProcessResult
+from phasegate.executors.spawn_errors import spawn_error
 from phasegate.executors.stopping import KILL_GRACE, StopRequest, supervise
 
 # After the main process exits, a background child it started (`server &`) may keep the
@@ -99,14 +100,14 @@ class LocalExecutor:
                 env=dict(env),
                 start_new_session=True,  # own process group: a timeout kills all of it
             )
-        except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
-            target = exc.filename or argv[0]
+        except (OSError, ValueError) as exc:
+            # Any spawn error is the step's failure, never the engine's crash.
             return ProcessResult(
                 exit_code=None,
                 stdout="",
                 stderr="",
                 duration=time.monotonic() - started,
-                error=f"cannot start {argv[0]!r}: {exc.strerror} ({target})",
+                error=spawn_error(argv, env, cwd, exc),
             )
         collector = protocol
         pid = transport.get_pid()
