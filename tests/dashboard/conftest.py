@@ -61,8 +61,10 @@ def make_app(state: Path, interval: float = 0.2) -> tuple[FastAPI, Dashboard]:
                     operator.approve(store, run_id, check=None, by=by)
             finally:
                 store.close()
-            verb = {"approve": "resume", "resume": "resume", "abort": "abort"}.get(action, action)
+            verb = {"approve": "resume", "promote_full": "promote"}.get(action, action)
             args = [sys.executable, "-m", "phasegate", verb, run_id]
+            if action == "promote_full":
+                args.append("--full")
             if action == "abort":
                 args += ["--reason", form.get("reason", "")]
             child = subprocess.Popen(  # the run continues in its own process, as in the pool

@@ -1,11 +1,14 @@
-"""The run page stays the same size whatever the plan's size: a window over long phases."""
+"""The run page: a bounded window over long phases, the operations offered for each run
+state, and observed values as labelled fields."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from phasegate.server.dashboard.views import ATTENTION, WINDOW, window
+from phasegate.server.dashboard.fields import observed_fields
+from phasegate.server.dashboard.views import ATTENTION, WINDOW, operations, window
 
 STATUSES = ["succeeded", "passed", "pending", "not_run", "running", "failed", "skipped"]
 
@@ -27,3 +30,79 @@ def test_the_window_is_bounded_keeps_what_matters_and_counts_the_rest(
         assert shown == items
     order = [int(i["key"][3:]) for i in kept]
     assert order == sorted(order)  # in plan order
+
+
+def _doc(status: str, items: list[dict[str, object]], canary: bool = False) -> dict[str, object]:
+    return {
+        "run": {"id": "r", "status": status},
+        "phases": [{"id": "p", "items": items}],
+        "traffic": {"history": [], "promoted": None} if canary else None,
+        "rollback": None,
+    }
+
+
+AWAITING = {"key": "p/hold", "status": "awaiting_approval"}
+BAKING = {"key": "p/bake", "status": "running", "until": 1e12}
+RUNNING = {"key": "p/build", "status": "running"}
+
+
+@pytest.mark.parametrize(
+    ("status", "items", "canary", "expected"),
+    [
+        ("paused", [AWAITING], True, ["approve", "promote", "promote_full", "abort", "rollback"]),
+        ("paused", [AWAITING], False, ["approve", "abort", "rollback"]),
+        ("running", [BAKING], True, ["promote", "promote_full", "abort"]),
+        ("running", [RUNNING], True, ["abort"]),  # a canary run, but nothing holds
+        ("running", [RUNNING], False, ["abort"]),
+        ("interrupted", [RUNNING], False, ["resume", "abort", "rollback"]),
+        ("paused", [], False, ["resume", "abort", "rollback"]),
+        ("succeeded", [], True, ["rollback"]),
+        ("failed", [], False, ["rollback"]),
+        ("rolled_back", [], True, []),
+    ],
+)
+def test_operations_are_offered_only_when_valid(
+    status: str, items: list[dict[str, object]], canary: bool, expected: list[str]
+) -> None:
+    assert operations(_doc(status, items, canary)) == expected
+
+
+def test_no_operation_but_rollback_progress_while_rolling_back() -> None:
+    doc = _doc("rolling_back", [AWAITING], True)
+    doc["rollback"] = {"status": None}
+    assert operations(doc) == []
+
+
+def test_an_analysis_verdict_is_labelled_fields_never_json() -> None:
+    observed = {
+        "verdict": "passed",
+        "reason": "completed",
+        "score": None,
+        "metrics": {
+            "error-rate": {
+                "successful": 3,
+                "failed": 0,
+                "message": "value 0: success value <= 0.01",
+                "last": [{"value": 0.0, "observed": {"query": 'sum(rate(x{code=~"5.."}[5s]))'}}],
+            }
+        },
+    }
+    shown = observed_fields({"observed": observed, "expectation": None})
+    assert shown["fields"] == [
+        ("verdict", "passed"),
+        ("reason", "completed"),
+        ("error-rate", "3 successful; last 0"),
+    ]
+    assert ("error-rate query", 'sum(rate(x{code=~"5.."}[5s]))') in shown["details"]
+    text = repr(shown)
+    assert '{"' not in text and "\\u003c" not in text
+
+
+def test_a_command_gate_shows_its_exit_code_and_folds_its_output() -> None:
+    item = {
+        "observed": {"exit_code": 0, "stdout": "ok\n", "x": {"y": [1, 2]}},
+        "expectation": "exit == 0",
+    }
+    shown = observed_fields(item)
+    assert shown["fields"] == [("exit code", "0"), ("expected", "exit == 0")]
+    assert shown["details"] == [("stdout", "ok\n"), ("x.y", "1, 2")]

@@ -284,3 +284,23 @@ def test_approved_and_promoted_run(approved: tuple[Reports, Reports]) -> None:
     assert "promoted (<code>promote --full</code>) by" in done.html
     assert done.doc["rollback"] is None
     assert "| Detection to rollback |" not in done.md_section("Rollback")
+
+
+def test_traffic_section_charts_the_weights_with_axes_and_the_incident(
+    rolled_back: Reports,
+) -> None:
+    section = _html_section(rolled_back, "traffic")
+    svg = re.search(r'<svg class="weight-chart".*?</svg>', section, re.S)
+    assert svg is not None, "no weight chart in the Traffic section"
+    chart = svg.group(0)
+    for tick in ("0%", "25%", "50%", "75%", "100%", "+0ms"):
+        assert f">{tick}<" in chart, tick
+    assert "time since the first change at " in chart
+    # One dot per change; the detection and rollback marked where they happened.
+    assert chart.count('<circle class="change"') == len(rolled_back.doc["traffic"]["history"])
+    assert '<g class="marker detected">' in chart
+    assert "fault detected (canary/b-check-b-errors)" in chart
+    assert '<g class="marker rollback">' in chart
+    assert "<script" not in chart and "href" not in chart  # one offline file, no links out
+    # User text in a title is escaped like everywhere else.
+    assert "<b>" not in chart

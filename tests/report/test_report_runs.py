@@ -29,7 +29,9 @@ phases:
   - id: ship
     needs: [build]
     steps:
-      - run: echo shipped
+      - run: |
+          echo shipped
+          echo to every host
 """
 
 PAUSES = """\
@@ -231,3 +233,32 @@ def test_issue_example_masks_the_literal_secret(issue_example: Reports) -> None:
 
 def test_issue_example_lists_the_gate_that_did_not_run(issue_example: Reports) -> None:
     assert "latency check" in issue_example.md
+
+
+def test_item_keys_and_multi_line_commands_keep_their_shape(succeeded: Reports) -> None:
+    """The legend's `.key` rule once sized every item key to 14 px: keys wrapped one
+    character per line. Measured in Chromium: a key is one line, wider than 14 px; a
+    multi-line command keeps its lines."""
+    from tests.dashboard.test_dashboard_browser import CHROMIUM, FLAGS
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (scripts/install-test-deps.sh does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_content(succeeded.html)
+            boxes = page.eval_on_selector_all(
+                "table.items code.key",
+                "els => els.map(e => [e.getBoundingClientRect().width,"
+                " e.getBoundingClientRect().height])",
+            )
+            commands = page.eval_on_selector_all("pre.cmd", "els => els.map(e => e.innerText)")
+        finally:
+            browser.close()
+    assert boxes
+    for width, height in boxes:
+        assert width > 60 and height < 24, (width, height)
+    assert "echo shipped\necho to every host" in [c.strip() for c in commands]
