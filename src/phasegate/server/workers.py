@@ -32,7 +32,7 @@ IN_FLIGHT = ("pending", "running", "rolling_back")
 @dataclass(frozen=True)
 class Job:
     run_id: str
-    action: str  # resume (which starts a pending run) | rollback | abort
+    action: str  # resume (which starts a pending run) | rollback | abort | promote
     by: str  # the actor the journal records
     overrides: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # retry/skip/mark_done, reason
