@@ -203,6 +203,13 @@ phases:
     shot(page, "13-live-log")
     page.wait_for_selector("[data-run-status=succeeded]", timeout=60_000)
     assert offered(page) == ["rollback"]
+    # A viewer gets the same live page without a single operation.
+    viewer = token(served, "victor", "viewer")
+    page.click("form[action='/ui/logout'] button")
+    sign_in(page, served, viewer, run_id)
+    page.wait_for_selector("[data-run-status=succeeded]")
+    assert page.query_selector_all(".actions button")  # in the shared fragment...
+    assert offered(page) == []  # ...and shown to nobody but operators
 
 
 def test_bake_countdown_promote_and_a_rollback_in_its_own_colour(
