@@ -18,6 +18,7 @@ from phasegate.server.auth import bearer_authenticator
 from phasegate.server.config import ServerConfig
 from phasegate.server.db import ServerDb
 from phasegate.server.idempotency import IdempotencyLedger
+from phasegate.server.limits import BodyLimit
 from phasegate.server.tokens import TokenStore
 from phasegate.server.ui import mount_dashboard
 from phasegate.server.workers import WorkerPool
@@ -65,6 +66,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     # Tried in order by ``auth.require``; the dashboard appends its cookie session here.
     app.state.authenticators = [bearer_authenticator]
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=config.max_request_bytes)
     app.include_router(health.router)
     app.include_router(plans.router)
     app.include_router(runs.router)

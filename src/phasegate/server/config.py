@@ -25,3 +25,5 @@ class ServerConfig:
     # Names of the server's environment variables that server-started runs see, beyond the
     # base set in ``server.environment`` (``serve --pass-env``): an explicit allow-list.
     pass_env: tuple[str, ...] = ()
+    # Larger request bodies are refused (413) before they are read (``server.limits``).
+    max_request_bytes: int = 2 * 1024 * 1024

@@ -5,7 +5,7 @@
 Codes and statuses: ``unauthorized`` 401, ``forbidden`` 403, ``not_found`` 404,
 ``conflict`` 409 (a lock held, an idempotency key reused with another body),
 ``run_state`` 409 (the action does not apply to the run now), ``invalid_plan`` 422 (details:
-the plan's problems, file:line:col, message, hint), ``invalid_request`` 400/405/422,
+the plan's problems, file:line:col, message, hint), ``invalid_request`` 400/405/413/422,
 ``internal`` 500/503 (never a traceback; the server log has it).
 
 Engine errors (``phasegate.errors``) are translated here, in one place, so a route only
@@ -202,6 +202,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "role too low"),
         (404, "not found"),
         (409, "conflict or wrong run state"),
+        (413, "the request body is too large"),
         (422, "invalid plan or request"),
         (500, "internal error"),
         (503, "the journal is unavailable (busy, disk full)"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class PlanSource(BaseModel):
@@ -20,6 +20,23 @@ class PlanSource(BaseModel):
     require_checked: bool = Field(
         False, description="an unchecked manual check fails its gate instead of pausing"
     )
+
+    @field_validator("plan_path")
+    @classmethod
+    def _no_nul_in_path(cls, value: str | None) -> str | None:
+        # No file name holds a NUL byte, and the OS refuses one with an exception that used
+        # to surface as a 500 and a reset connection (issue 10 §1.6).
+        if value is not None and "\x00" in value:
+            raise ValueError("a file path cannot contain a NUL byte")
+        return value
+
+    @field_validator("vars")
+    @classmethod
+    def _no_nul_in_vars(cls, value: dict[str, str]) -> dict[str, str]:
+        # Variables become environment variables, which cannot hold a NUL byte either.
+        if any("\x00" in k or "\x00" in v for k, v in value.items()):
+            raise ValueError("a variable's name or value cannot contain a NUL byte")
+        return value
 
 
 class StartRequest(PlanSource):

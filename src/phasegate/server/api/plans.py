@@ -18,6 +18,7 @@ from phasegate.server.api.models import PlanSource, Preview, ProblemOut, Validat
 from phasegate.server.auth import Identity, require
 from phasegate.server.config import ServerConfig
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
+from phasegate.server.sandbox import run_limited
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"], responses=ERROR_RESPONSES)
 
@@ -95,6 +96,11 @@ def _dummy_builtins() -> dict[str, str]:
     return {name: f"<{name}>" for name in BUILTINS}
 
 
+def check_loads(cfg: ServerConfig, source: PlanSource) -> None:
+    """Load the plan and drop it: run in the sandbox before the server loads it itself."""
+    load_source(cfg, source)
+
+
 @router.post("/validate", response_model=ValidationResult)
 def validate(
     source: PlanSource,
@@ -102,6 +108,11 @@ def validate(
     cfg: ServerConfig = Depends(config),  # noqa: B008
 ) -> ValidationResult:
     """Check a plan like ``phasegate validate --json``: 200 either way, ``valid`` says."""
+    return run_limited(validation_result, cfg, source)
+
+
+def validation_result(cfg: ServerConfig, source: PlanSource) -> ValidationResult:
+    """The work of ``validate``, done in a sandboxed child (``server.sandbox``)."""
     from phasegate.plan.blockers import blockers
     from phasegate.plan.preview import unchecked_manual_checks
 
@@ -154,6 +165,11 @@ def preview(
 ) -> dict[str, Any]:
     """What a run would do, in order (``phasegate plan --json``). Secret variables, given
     in the plan or in ``vars``, are masked everywhere in the answer."""
+    return run_limited(preview_document, cfg, source)
+
+
+def preview_document(cfg: ServerConfig, source: PlanSource) -> dict[str, Any]:
+    """The work of ``preview``, done in a sandboxed child (``server.sandbox``)."""
     from phasegate.plan.preview import preview as build_preview
 
     loaded = load_source(cfg, source)

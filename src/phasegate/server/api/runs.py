@@ -34,11 +34,12 @@ from phasegate.server.api.models import (
     RunSummary,
     StartRequest,
 )
-from phasegate.server.api.plans import load_source
+from phasegate.server.api.plans import check_loads, load_source
 from phasegate.server.auth import Identity, require
 from phasegate.server.config import ServerConfig
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
 from phasegate.server.idempotency import IdempotencyLedger
+from phasegate.server.sandbox import run_limited
 from phasegate.server.workers import Job, WorkerPool
 from phasegate.store.process import Owner
 from phasegate.store.records import RECORD_COLUMNS, RunRecord, record_from_row
@@ -99,6 +100,9 @@ def start_run(
     """Create the run (pending) and queue it for a worker. With ``Idempotency-Key``, the same
     key and body answer with the same run (200, ``Idempotent-Replay: true``); the same key
     with another body is a 409 conflict."""
+
+    # A plan that crashes or exhausts the loader does so in a limited child, not here.
+    run_limited(check_loads, cfg, body)
 
     def create() -> tuple[str, bool]:
         loaded = load_source(cfg, body, keep=True)
