@@ -183,6 +183,20 @@ def _wait_while_live(store: object, run_id: str) -> str:
     help="On SIGTERM/SIGINT: start nothing new, let running steps finish for this long, then "
     "end them (SIGTERM, SIGKILL 2s later) and exit 130. A second signal ends them at once.",
 )
+@click.option(
+    "--kill-orphans",
+    is_flag=True,
+    help="End the process group of a step that the crashed engine left running (SIGTERM, "
+    "then SIGKILL after 5s); its outcome is then unknown. Without it, resume waits for it.",
+)
+@click.option(
+    "--orphan-wait",
+    default="60s",
+    show_default=True,
+    metavar="DURATION",
+    callback=_duration,
+    help="How long to wait for a step left running by the crashed engine before giving up.",
+)
 @click.pass_context
 def resume(
     ctx: click.Context,
@@ -195,17 +209,24 @@ def resume(
     skip: tuple[str, ...],
     mark_done: tuple[str, ...],
     grace: float,
+    kill_orphans: bool,
+    orphan_wait: float,
 ) -> None:
     """Continue RUN after a crash, an interrupt or a pause, without repeating finished work.
 
-    A step that started but has no recorded end is `unknown`: it re-runs only if it is
-    `idempotent: true`; otherwise the run pauses until you choose --retry-step, --skip-step,
-    --mark-done, or `phasegate rollback`.
+    A step the crashed engine left running is waited for (or ended, --kill-orphans); never
+    does a second copy run beside it. A step that finished while phasegate was dead is
+    recorded from its supervisor's status file. A step that started but has no recorded end
+    is `unknown`: it re-runs only if it is `idempotent: true`; otherwise the run pauses until
+    you choose --retry-step, --skip-step, --mark-done, or `phasegate rollback`.
     """
+    import dataclasses
+
     from phasegate.engine import operator, session
 
     options = _options(variables, max_parallel, quiet, no_output, grace=grace)
     assert isinstance(options, session.RunOptions)
+    options = dataclasses.replace(options, kill_orphans=kill_orphans, orphan_wait=orphan_wait)
     run_id, status = operator.resume(
         open_store(ctx),
         run_ref,

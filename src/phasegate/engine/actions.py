@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -61,6 +61,7 @@ async def run_action(
     shell: str | None,
     attempt: int,
     stop: StopRequest | None = None,
+    on_spawn: Callable[[int], None] | None = None,
 ) -> ActionResult:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     log = LogFile(ctx, key, f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n")
@@ -93,6 +94,8 @@ async def run_action(
             on_output=sink,
             capture_limit=OUTPUT_LIMIT,
             stop=stop,
+            on_spawn=on_spawn,
+            status_file=str(ctx.status_path(key, attempt)),
         )
         outputs = read_outputs(output_path)
         if output_path != Path(os.devnull):

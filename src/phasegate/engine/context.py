@@ -45,6 +45,10 @@ class RunContext:
     # SIGTERM/SIGINT to phasegate: how long running commands get to finish (run --grace).
     shutdown_grace: float = 30.0
     base_env: dict[str, str] = field(default_factory=dict)
+    # What resume does about a step's process group left running by a crashed engine:
+    # wait this long for it to end, or (kill_orphans) end it (engine/orphans.py).
+    kill_orphans: bool = False
+    orphan_wait: float = 60.0
 
     _outputs_ready: bool = False
     logs_ready: bool = False
@@ -66,6 +70,16 @@ class RunContext:
 
     def log_path(self, key: str) -> Path:
         return self.run_dir / "logs" / f"{safe_name(key)}.log"
+
+    def status_path(self, key: str, attempt: int) -> Path:
+        """Where the supervisor of ``key``'s attempt records its exit status, beside the log
+        (executors/supervisor.py). One file per attempt: an older attempt's record never
+        speaks for a newer one."""
+        directory = self.run_dir / "logs"
+        if not self.logs_ready:
+            directory.mkdir(parents=True, exist_ok=True)
+            self.logs_ready = True
+        return directory / f"{safe_name(key)}.{attempt}.status"
 
     def output_path(self, key: str) -> Path:
         # The command creates the file if it writes outputs (`>> "$PHASEGATE_OUTPUT"`).

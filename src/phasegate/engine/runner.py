@@ -41,8 +41,10 @@ _DEFERRABLE_ITEMS = ("gate", "verify")
 
 
 def _deferrable(etype: str, data: dict[str, Any]) -> bool:
-    """Observations and phase transitions: lost in a crash, resume re-derives them."""
-    if etype in ("phase.started", "phase.finished", "trigger.state"):
+    """Observations and phase transitions: lost in a crash, resume re-derives them. And where
+    a command runs (``item.spawned``): it rides with the step's outcome or the next start, and
+    a resume finds a supervisor whose pid was lost by its command line (engine/orphans.py)."""
+    if etype in ("phase.started", "phase.finished", "trigger.state", "item.spawned"):
         return True
     return etype == "item.finished" and data.get("kind") in _DEFERRABLE_ITEMS
 

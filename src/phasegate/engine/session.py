@@ -22,6 +22,7 @@ from typing import TextIO
 from phasegate import identity
 from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
+from phasegate.engine.orphans import settle_crashed
 from phasegate.engine.runner import Runner
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.errors import PhasegateError, StoreError, UsageError
@@ -52,6 +53,9 @@ class RunOptions:
     started_by: str | None = None
     # A SIGTERM/SIGINT lets running commands finish for this long (run --grace).
     shutdown_grace: float = 30.0
+    # A step's process group left running by a crashed engine: end it, or wait this long.
+    kill_orphans: bool = False
+    orphan_wait: float = 60.0
 
 
 def new_run_id() -> str:
@@ -105,6 +109,8 @@ def _context(
         max_parallel=options.max_parallel,
         require_checked=options.require_checked,
         shutdown_grace=options.shutdown_grace,
+        kill_orphans=options.kill_orphans,
+        orphan_wait=options.orphan_wait,
     )
 
 
@@ -305,9 +311,13 @@ def attached(
 
 
 def mark_unknown(runner: Runner) -> list[str]:
-    """Steps the journal shows started but not finished: their outcome is unknown."""
+    """Steps the journal shows started but not finished: first their process group (still
+    running: waited for, or killed on the operator's word) and their supervisor's record
+    (finished while phasegate was dead: journalled as such) settle what they can; the outcome
+    of the rest is unknown."""
     state = runner.state
     targets = runner.targets
+    why = settle_crashed(runner)
     found = []
     for key, item in list(state.items.items()):
         if item.status != "running":
@@ -320,6 +330,9 @@ def mark_unknown(runner: Runner) -> list[str]:
             idempotent |= step.action == "promote" and step.run is None
         elif key in targets.undos:
             idempotent = targets.undos[key][0].idempotent
-        runner.journal("item.unknown", {"key": key, "idempotent": idempotent}, durable=True)
+        event: dict[str, object] = {"key": key, "idempotent": idempotent}
+        if key in why:
+            event["reason"] = why[key]
+        runner.journal("item.unknown", event, durable=True)
         found.append(key)
     return found

@@ -301,11 +301,22 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
     return {f"item:{key}"}
 
 
+def _item_spawned(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    """Where a started command runs: its pid, process group and the pid's start time."""
+    item = _item(s, et, d["key"])
+    if item.status != "running":
+        raise _refuse(s, et, f"{item.key} is {item.status}, not running")
+    item.data["process"] = {name: d.get(name) for name in ("pid", "pgid", "start", "attempt")}
+    return {f"item:{item.key}"}
+
+
 def _item_unknown(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     item = _item(s, et, d["key"])
     if item.status != "running":
         raise _refuse(s, et, f"{item.key} is {item.status}, not running")
     item.data["unknown_count"] = item.data.get("unknown_count", 0) + 1
+    if d.get("reason"):
+        item.data["unknown_reason"] = d["reason"]
     item.status = "pending" if d.get("idempotent") else "unknown"
     if item.status == "unknown":
         s.unknown.append(item.key)
@@ -515,6 +526,7 @@ _HANDLERS = {
     "phase.finished": _phase_finished,
     "item.started": _item_started,
     "item.finished": _item_finished,
+    "item.spawned": _item_spawned,
     "item.unknown": _item_unknown,
     "trigger.state": _trigger,
     "trigger.tripped": _trigger,

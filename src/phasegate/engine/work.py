@@ -16,6 +16,7 @@ from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step
 from phasegate.executors.stopping import StopRequest
 from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
+from phasegate.store.process import proc_stat
 from phasegate.words import names
 
 if TYPE_CHECKING:
@@ -104,6 +105,22 @@ async def start_command(
         durable=True,
     )
     runner.ctx.console.started_item(kind, str(base["name"]))
+
+    def spawned(pid: int) -> None:
+        # Where the command runs, as soon as it runs: a resume after a crash finds its process
+        # group by this (pid, start time) pair, which a reused pid cannot match.
+        stat = proc_stat(pid)
+        runner.journal(
+            "item.spawned",
+            {
+                "key": key,
+                "attempt": attempt,
+                "pid": pid,
+                "pgid": pid,  # the executor makes each command a process-group leader
+                "start": stat.start if stat is not None else None,
+            },
+        )
+
     return await run_action(
         runner.ctx,
         key,
@@ -114,6 +131,7 @@ async def start_command(
         shell=command.shell,
         attempt=attempt,
         stop=runner.stops.get(key),
+        on_spawn=spawned,
     )
 
 

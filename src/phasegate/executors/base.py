@@ -40,7 +40,12 @@ class Executor(Protocol):
         capture_limit: int = 1 << 20,
         on_spawn: Callable[[int], None] | None = None,
         stop: StopRequest | None = None,
+        status_file: str | None = None,
     ) -> ProcessResult:
         """Run argv to completion; on timeout, or when ``stop`` asks, end its whole process
-        group (SIGTERM, then SIGKILL)."""
+        group (SIGTERM, then SIGKILL).
+
+        ``on_spawn`` receives the pid of the process-group leader once it runs. With
+        ``status_file``, the command runs under a supervisor that records its exit status
+        there even if phasegate dies meanwhile (``executors.supervisor``)."""
         ...

@@ -26,6 +26,7 @@ class FakeExecutor:
         capture_limit: int = 1 << 20,
         on_spawn: Callable[[int], None] | None = None,
         stop: StopRequest | None = None,
+        status_file: str | None = None,
     ) -> ProcessResult:
         self.calls.append(list(argv))
         code = self._decide(argv)

@@ -16,6 +16,7 @@ import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from phasegate.executors import supervisor
 from phasegate.executors.base import OutputSink, ProcessResult
 from phasegate.executors.spawn_errors import spawn_error
 from phasegate.executors.stopping import KILL_GRACE, StopRequest, supervise
@@ -86,9 +87,19 @@ class LocalExecutor:
         capture_limit: int = 1 << 20,
         on_spawn: Callable[[int], None] | None = None,
         stop: StopRequest | None = None,
+        status_file: str | None = None,
     ) -> ProcessResult:
         started = time.monotonic()
         loop = asyncio.get_running_loop()
+        command = argv  # as the plan wrote it: what error messages name
+        if status_file is not None:
+            # The supervisor's shell would turn a missing program into exit 127.
+            refused = supervisor.cannot_start(argv, env, cwd)
+            if refused is not None:
+                return ProcessResult(
+                    exit_code=None, stdout="", stderr="", duration=0.0, error=refused
+                )
+            argv = supervisor.supervised(argv, status_file)
         try:
             transport, protocol = await loop.subprocess_exec(
                 lambda: _Collector(on_output, capture_limit),
@@ -107,7 +118,7 @@ class LocalExecutor:
                 stdout="",
                 stderr="",
                 duration=time.monotonic() - started,
-                error=spawn_error(argv, env, cwd, exc),
+                error=spawn_error(command, env, cwd, exc),
             )
         collector = protocol
         pid = transport.get_pid()

@@ -1,0 +1,199 @@
+"""After a crash: what became of the commands the dead engine had started.
+
+A command the journal shows started but not finished may still be running (its process group
+outlives the engine), may have finished while phasegate was dead, or may be truly lost. Before
+anything is re-run or a human is asked, ``settle_crashed`` looks:
+
+1. Its process group, found by the ``item.spawned`` record (pid + start time, so a reused pid
+   never matches) or, if the engine died before journalling it, by the supervisor's command
+   line. Still running: wait for it (bounded, saying so), or end it when the operator said
+   ``--kill-orphans``. A second copy never runs beside the first.
+2. Its supervisor's status file (executors/supervisor.py; Ansible's ``async`` status files are
+   the model): exit 0 → journalled succeeded, noting it was recovered from the supervisor's
+   record; exit 1-128 → failed (or retried, when the step has retries left); death by a
+   signal → unknown (with no engine to read its output, a step dies of SIGPIPE: that says
+   nothing about its work).
+3. No record and no process: unknown, as before (``session.mark_unknown``): an idempotent step
+   re-runs, any other waits for a human.
+
+Temporal does the same for activities: a worker's outcome is what its heartbeat/completion
+recorded, and an activity whose worker vanished without a record is retried only by policy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from typing import TYPE_CHECKING, Any
+
+from phasegate.engine.actions import read_outputs
+from phasegate.errors import RunStateError
+from phasegate.executors.supervisor import StatusRecord, find_supervisor, read_status
+from phasegate.store.process import group_members, proc_stat, process_alive
+
+if TYPE_CHECKING:
+    from phasegate.engine.runner import Runner
+    from phasegate.engine.state import Item
+
+POLL = 0.02
+KILL_GRACE = 5.0
+
+
+def settle_crashed(runner: Runner) -> dict[str, str]:
+    """Settle the running command items of a crashed run where the world says how they ended.
+    Returns, for items left unknown, why (for the ``item.unknown`` event)."""
+    state = runner.state
+    if state.status not in ("running", "rolling_back"):
+        return {}  # interrupted or paused: phasegate itself stopped its commands
+    unknown_why: dict[str, str] = {}
+    for key, item in list(state.items.items()):
+        if item.status != "running" or not _is_command(runner, key):
+            continue
+        status_file = runner.ctx.status_path(key, item.attempt)
+        record = read_status(status_file)
+        if record is None:
+            group = _live_group(item, str(status_file))
+            if group is not None:
+                if runner.ctx.kill_orphans:
+                    _kill_group(runner, key, group)
+                else:
+                    _wait_group(runner, key, group)
+                record = read_status(status_file)
+        if record is None:
+            continue
+        why = _recover(runner, key, item, record)
+        if why is not None:
+            unknown_why[key] = why
+    return unknown_why
+
+
+def _is_command(runner: Runner, key: str) -> bool:
+    """Plain commands only: canary actions (weights, pauses, analyses, promote) are settled by
+    their own resume logic and are harmless to repeat."""
+    if key in runner.targets.steps:
+        step = runner.targets.steps[key].step
+        return step.action == "run"
+    return key in runner.targets.undos
+
+
+def _live_group(item: Item, status_file: str) -> int | None:
+    """The process group of the item's last attempt, if anything in it still runs."""
+    process: dict[str, Any] = item.data.get("process") or {}
+    if process.get("attempt") == item.attempt and process.get("pgid"):
+        pgid = int(process["pgid"])
+        start = process.get("start")
+        if process_alive(pgid, start):
+            return pgid
+        leader = proc_stat(pgid)
+        if leader is not None and leader.start != start and leader.state not in ("Z", "X"):
+            return None  # the pid now names another process: the group is long gone
+        # The supervisor is gone but a child of the step may go on in its group.
+        return pgid if group_members(pgid) else None
+    # The engine died between spawning the command and journalling its pid.
+    pid = find_supervisor(status_file)
+    return pid
+
+
+def _wait_group(runner: Runner, key: str, pgid: int) -> None:
+    wait = runner.ctx.orphan_wait
+    runner.ctx.console.note(
+        f"{key}: its process group {pgid}, left running by the crashed engine, is still "
+        f"running; waiting up to {wait:g}s for it to end (`resume --kill-orphans` ends it)",
+        "yellow",
+    )
+    deadline = time.monotonic() + wait
+    while _group_running(pgid):
+        if time.monotonic() >= deadline:
+            raise RunStateError(
+                f"{key} is still running in process group {pgid}, started by the engine that "
+                f"crashed; resuming now would run it twice (waited {wait:g}s)",
+                hint="wait for it and resume again, or `phasegate resume RUN --kill-orphans` "
+                "to end it (its outcome is then unknown)",
+            )
+        time.sleep(POLL)
+
+
+def _group_running(pgid: int) -> bool:
+    # The leader (the supervisor) first, cheaply; the whole group once it has gone.
+    stat = proc_stat(pgid)
+    if stat is not None and stat.state not in ("Z", "X"):
+        return True
+    return bool(group_members(pgid))
+
+
+def _kill_group(runner: Runner, key: str, pgid: int) -> None:
+    """``--kill-orphans``: SIGTERM the group, SIGKILL what is left after a grace period."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + KILL_GRACE
+    while _group_running(pgid) and time.monotonic() < deadline:
+        time.sleep(POLL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    message = (
+        f"{key}: killed its process group {pgid}, left running by the crashed engine "
+        "(resume --kill-orphans)"
+    )
+    runner.journal("warning", {"item": key, "message": message}, durable=True)
+    runner.ctx.console.note(message, "yellow")
+
+
+def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str | None:
+    """Journal the outcome the supervisor recorded; return why it stays unknown, if it does."""
+    ended = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(record.ended_at))
+    if record.signal is not None:
+        return (
+            f"killed by signal {record.signal} at {ended} while phasegate was not running "
+            "(the supervisor's record)"
+        )
+    base: dict[str, Any] = {
+        "key": key,
+        "kind": item.kind,
+        "phase": item.phase,
+        "name": item.name,
+        "attempt": item.attempt,
+        "exit_code": record.status,
+        "recovered": "supervisor",
+        "ended_at": record.ended_at,
+    }
+    if item.started_at is not None:
+        base["duration"] = round(max(record.ended_at - item.started_at, 0.0), 6)
+    log = runner.ctx.log_path(key)
+    if log.exists():
+        base["log"] = str(log)
+    note = f"at {ended} while phasegate was not running (recovered from the supervisor's record)"
+    if record.status == 0:
+        if item.kind == "step":
+            output_path = runner.ctx.output_path(key)
+            base["outputs"] = read_outputs(output_path)
+            output_path.unlink(missing_ok=True)
+        message = f"exit 0 {note}"
+        runner.journal("item.finished", {**base, "status": "succeeded", "message": message})
+        runner.ctx.console.item(item.kind, item.name, "succeeded", message)
+        return None
+    message = f"exit {record.status} {note}"
+    if item.kind == "step":
+        step = runner.targets.steps[key].step
+        if item.attempt <= step.retries:
+            # What the engine would have done had it lived: the next attempt.
+            event = {**base, "status": "retrying", "delay": 0, "message": message}
+            runner.journal("item.finished", event)
+            runner.ctx.console.item("step", item.name, "retrying", message)
+            return None
+        phase = runner.ctx.plan.phase(str(item.phase))
+        runner.journal(
+            "item.finished",
+            {
+                **base,
+                "status": "failed",
+                "message": message,
+                "tolerated": step.continue_on_error,
+                "action": phase.on_failure or runner.ctx.plan.on_failure,
+            },
+        )
+    else:
+        runner.journal("item.finished", {**base, "status": "failed", "message": message})
+    runner.ctx.console.item(item.kind, item.name, "failed", message)
+    return None
