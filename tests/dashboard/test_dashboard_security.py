@@ -47,12 +47,19 @@ async def test_pages_need_a_session_and_a_bad_token_is_refused(
     response = await client.get("/ui/runs")
     assert response.status_code == 303 and response.headers["location"].startswith("/ui/login")
     assert (await client.get("/ui/runs/stream")).status_code == 401
+    for page_of_a_run in ("/ui/runs/r1/report", "/ui/runs/r1/plan"):
+        found = await client.get(page_of_a_run)
+        assert found.status_code == 303 and found.headers["location"].startswith("/ui/login")
     bad = await client.post("/ui/login", data={"token": "nope"})
     assert bad.status_code == 401 and "not valid" in bad.text
     await sign_in(client)
     page = await client.get("/ui/runs")
     assert page.status_code == 200 and "No runs yet" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
+    for page_of_a_run in ("/ui/runs/nope/report", "/ui/runs/nope/plan"):
+        missing = await client.get(page_of_a_run)
+        assert missing.status_code == 404 and "nope" in missing.text
+        assert "default-src 'self'" in missing.headers["content-security-policy"]
 
 
 async def test_forged_tampered_and_expired_cookies_are_refused(

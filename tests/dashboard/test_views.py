@@ -3,10 +3,13 @@ state, and observed values as labelled fields."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from phasegate.server.dashboard.dag import dag_svg, waves
 from phasegate.server.dashboard.fields import observed_fields
 from phasegate.server.dashboard.views import ATTENTION, WINDOW, operations, window
 
@@ -106,3 +109,26 @@ def test_a_command_gate_shows_its_exit_code_and_folds_its_output() -> None:
     shown = observed_fields(item)
     assert shown["fields"] == [("exit code", "0"), ("expected", "exit == 0")]
     assert shown["details"] == [("stdout", "ok\n"), ("x.y", "1, 2")]
+
+
+def test_the_dag_draws_one_arrow_per_need_and_escapes_names() -> None:
+    phases = [
+        {"id": "a", "name": "<script>x()</script>", "status": "succeeded"},
+        {"id": "b", "needs": ["a"], "status": "running"},
+        {"id": "c", "needs": ["a"], "status": "pending"},
+        {"id": "d", "needs": ["b", "c"], "status": "pending"},
+    ]
+    columns = waves(phases)
+    assert [[p["id"] for p in column] for column in columns] == [["a"], ["b", "c"], ["d"]]
+    svg = str(dag_svg(columns))
+    edges = re.findall(r'data-from="(\w)" data-to="(\w)"', svg)
+    assert sorted(edges) == [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")]
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    # Columns left to right: d's box starts right of b's, which starts right of a's.
+    x = {
+        node: float(value)
+        for node, value in re.findall(
+            r'data-node="(\w)"><title>[^<]*</title><rect x="([\d.]+)"', svg
+        )
+    }
+    assert x["a"] < x["b"] == x["c"] < x["d"]

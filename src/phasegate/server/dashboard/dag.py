@@ -71,7 +71,7 @@ def dag_svg(columns: list[list[dict[str, Any]]]) -> Markup | None:
             status = str(phase.get("status") or "pending")
             parts.append(
                 f'<a href="#phase-{escape(phase["id"])}"><g class="dag-node '
-                f'{status_class(status)}" data-phase="{escape(phase["id"])}">'
+                f'{status_class(status)}" data-node="{escape(phase["id"])}">'
                 f"<title>{escape(name)}: {escape(status)}</title>"
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6"/>'
                 f'<text x="{x + 8:.1f}" y="{y + 16:.1f}" class="node-name">{escape(short)}</text>'
