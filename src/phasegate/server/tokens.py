@@ -90,6 +90,18 @@ class TokenStore:
             if conn.execute("DELETE FROM tokens WHERE name = ?", (name,)).rowcount == 0:
                 raise UsageError(f"no token named {name!r}", hint="`phasegate token list`")
 
+    def session_role(self, name: str, issued_at: float) -> str | None:
+        """The current role of the token a dashboard session was issued for, or None when
+        that token is gone: revoked, or replaced by a newer one of the same name."""
+        row = (
+            self.db.conn()
+            .execute("SELECT role, created_at FROM tokens WHERE name = ?", (name,))
+            .fetchone()
+        )
+        if row is None or float(row[1]) > issued_at:
+            return None
+        return str(row[0])
+
     def verify(self, token: str) -> TokenInfo | None:
         """The token's name and role, or None for anything else (unknown, revoked, forged)."""
         match = TOKEN_RE.match(token)

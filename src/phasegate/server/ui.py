@@ -72,6 +72,8 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
         return await anyio.to_thread.run_sync(work)
 
     dashboard = Dashboard(config.state_dir, verify, act, start=start)
+    # Every request's session is checked against the token store: revocation ends it.
+    dashboard.sessions.check = tokens.session_role
     install(app, dashboard)
     app.add_api_route("/", _home, include_in_schema=False)
     return dashboard

@@ -237,7 +237,7 @@ def make_router(dash: Dashboard) -> APIRouter:
     async def runs_stream(request: Request) -> Response:
         if dash.session(request) is None:
             return Response("sign in first", status_code=401)
-        return EventSourceResponse(_events(dash.hub, LIST_KEY, request), ping=15)
+        return EventSourceResponse(_events(dash, LIST_KEY, request), ping=15)
 
     @router.get("/runs/{run_id}", response_model=None)
     async def run_page(request: Request, run_id: str) -> Response:
@@ -284,7 +284,7 @@ def make_router(dash: Dashboard) -> APIRouter:
     async def run_stream(request: Request, run_id: str) -> Response:
         if dash.session(request) is None:
             return Response("sign in first", status_code=401)
-        return EventSourceResponse(_events(dash.hub, run_id, request), ping=15)
+        return EventSourceResponse(_events(dash, run_id, request), ping=15)
 
     @router.post("/runs/{run_id}/{action}", response_model=None)
     async def run_action(request: Request, run_id: str, action: str) -> Response:
@@ -322,9 +322,11 @@ async def _check_mutation(
     return form
 
 
-async def _events(hub: Hub, key: str, request: Request) -> AsyncIterator[dict[str, str]]:
-    async for html in hub.subscribe(key):
-        if await request.is_disconnected():
+async def _events(dash: Dashboard, key: str, request: Request) -> AsyncIterator[dict[str, str]]:
+    async for html in dash.hub.subscribe(key):
+        # A live feed is one long request: its session is checked again at each update, so a
+        # revoked token's open page stops receiving (issue 10 §1.3).
+        if await request.is_disconnected() or dash.session(request) is None:
             return
         yield {"event": "update", "data": html}
 

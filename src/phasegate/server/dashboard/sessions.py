@@ -6,12 +6,22 @@ over the payload with a timestamp) and valid for ``SESSION_SECONDS``. The token 
 never stored in the cookie. Every state-changing form carries a CSRF token derived from the
 session's random nonce; a cross-site form post has neither the SameSite=Strict cookie nor a
 matching token, and its Origin is checked too.
+
+A signature proves only that the server issued the cookie, not that its token still stands.
+So every read asks the token store (``Sessions.check``: the token's name and when the session
+was issued -> its current role, or None): a revoked token ends its sessions at the next
+request, a role change applies at once, and a token revoked and created again under the same
+name does not revive sessions issued before it existed. This is what Django does by binding a
+session to the password hash it was created with, and what GitHub does when a token is
+revoked: the server's records decide, every time, not the cookie.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,14 +61,24 @@ def load_key(directory: Path) -> bytes:
     return key
 
 
+# (token name, when the session was issued) -> the token's role now, or None: no such token,
+# or only one created after the session was issued.
+SessionCheck = Callable[[str, float], "str | None"]
+
+
 class Sessions:
-    def __init__(self, key: bytes, max_age: int = SESSION_SECONDS) -> None:
+    def __init__(
+        self, key: bytes, max_age: int = SESSION_SECONDS, check: SessionCheck | None = None
+    ) -> None:
         self._cookies = URLSafeTimedSerializer(key, salt="phasegate-session")
         self._csrf = URLSafeTimedSerializer(key, salt="phasegate-csrf")
         self.max_age = max_age
+        # Set by the server (``ui.mount_dashboard``) to its token store's answer.
+        self.check = check
 
     def issue(self, name: str, role: str) -> str:
-        return self._cookies.dumps({"n": name, "r": role, "x": secrets.token_urlsafe(16)})
+        payload = {"n": name, "r": role, "x": secrets.token_urlsafe(16), "t": time.time()}
+        return self._cookies.dumps(payload)
 
     def read(self, cookie: str | None) -> Session | None:
         """The session a cookie proves, or None: missing, forged, tampered or expired."""
@@ -70,9 +90,15 @@ class Sessions:
             return None
         if not isinstance(data, dict):
             return None
-        name, role, nonce = data.get("n"), data.get("r"), data.get("x")
+        name, role, nonce, issued = data.get("n"), data.get("r"), data.get("x"), data.get("t")
         if not all(isinstance(v, str) for v in (name, role, nonce)):
             return None
+        if self.check is not None:
+            if not isinstance(issued, int | float):
+                return None  # issued before sessions were checked: sign in again
+            role = self.check(str(name), float(issued))
+            if role is None:
+                return None
         return Session(str(name), str(role), str(nonce))
 
     def csrf_token(self, session: Session) -> str:
