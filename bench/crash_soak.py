@@ -1,6 +1,9 @@
-"""Crash soak: 500 SIGKILL-and-resume trials (the test suite runs 30 of the same trials).
+"""Crash soak (issue 10 §2.2): SIGKILL the engine at random moments of real runs, resume at
+once, and report duplicated side effects (must be 0), lost or phantom effects (0), unknowns the
+step supervisor resolved automatically and unknowns left for a human. The test suite runs a
+few of the same trials (tests/engine/test_crash.py).
 
-uv run python bench/crash_soak.py [--trials 500] [--seed N]
+    uv run python bench/crash_soak.py [--trials 500] [--minutes 15] [--seed N] [--json FILE]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crash_harness import run_trial
+from tests.crash_harness import run_trial, soak
 
 TRIALS = int(os.environ.get("PHASEGATE_CRASH_TRIALS", "30"))
 SEED = 20261121
@@ -18,3 +18,16 @@ SEED = 20261121
 def test_kill_minus_nine_then_resume(tmp_path: Path, n: int) -> None:
     trial = run_trial(tmp_path, SEED + n, fail=n % 2 == 1)
     assert not trial.problems, (trial, trial.choices)
+
+
+def test_a_small_soak_duplicates_nothing_and_settles_unknowns_by_itself() -> None:
+    """Issue 10 §2.2: ten trials of the soak (bench/crash_soak.py). Half the kills land while
+    a step runs: resume waits for it and takes its supervisor's record instead of asking a
+    human (before, every such kill left an unknown for a human)."""
+    result = soak(10, SEED, verbose=False)
+    assert result.trials == 10
+    assert result.duplicated == 0, result.summary()
+    assert result.lost == 0, result.summary()
+    assert result.violations == 0, result.summary()
+    assert result.kills_mid_step >= 1, result.summary()
+    assert result.recovered >= 1, result.summary()
