@@ -13,15 +13,16 @@ MASK = "***"
 # In stored plan text: still a plain YAML scalar (``***`` would read as an alias), so the
 # journal's copy of a plan with a literal secret stays loadable.
 PLAN_MASK = "MASKED-SECRET"
+# Shorter secrets are not masked: masking one- or two-character values would shred every
+# log. Plan validation warns about them (plan/secret_use.py).
+MIN_MASKED = 3
 
 
 class Masker:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         variants: set[str] = set()
         for secret in secrets:
-            if not secret or len(secret) < 3:
-                # Masking one- or two-character values would shred every log; refuse quietly
-                # and let plan validation warn about weak secrets instead.
+            if len(secret) < MIN_MASKED:
                 continue
             variants.add(secret)
             variants.add(shlex.quote(secret))

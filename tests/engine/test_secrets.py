@@ -33,7 +33,7 @@ def test_secrets_are_masked_in_every_artifact(cli: CLI) -> None:
                   echo "leak=$SIGNING_KEY" >> "$PHASEGATE_OUTPUT"
                 undo: echo "undo with $API_TOKEN"
               - name: argv
-                run: [echo, "${{SIGNING_KEY}}", "${{DB_PASSWORD}}"]
+                run: [sh, -c, 'echo "$SIGNING_KEY" "$DB_PASSWORD"']
             gates:
               - command: 'echo "checking $API_TOKEN"; test "$DB_PASSWORD" = wrong'
                 expect: {{stdout_contains: "${{SIGNING_KEY}}"}}

@@ -282,11 +282,13 @@ def valid_plans(draw: st.DrawFn) -> dict[str, Any]:
             "secret": draw(st.booleans()),
         }
     refs = ["RUN_DIR", "PLAN_DIR", *names]
+    secret = {n for n in names[:1] if variables[n]["secret"]}
 
     def command() -> Any:
         ref = draw(st.sampled_from(refs))
-        if draw(st.booleans()):
+        if draw(st.booleans()) or ref in secret:
             return f'echo "${{{ref}}}" && true'
+        # A secret never goes in an argv list (a located error, issue 10 §1.5).
         return ["echo", f"${{{ref}}}", "$${LITERAL}"]
 
     phase_ids = draw(st.lists(ids, unique=True, min_size=1, max_size=5))

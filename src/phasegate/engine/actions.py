@@ -14,6 +14,7 @@ from phasegate.checks.command import command_argv
 from phasegate.engine.context import RunContext
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.stopping import StopRequest
+from phasegate.masking import MIN_MASKED
 
 OUTPUT_LIMIT = 64 * 1024
 
@@ -75,6 +76,7 @@ async def run_action(
     full_env.update({k: ctx.variables.expand(v) for k, v in env.items()})
     full_env["PHASEGATE_OUTPUT"] = str(output_path)
     argv = command_argv(run, ctx.shell(shell), ctx.variables.values)
+    leaked = _secret_in_argv(ctx, run, argv)
     workdir = ctx.variables.expand(cwd) if cwd else ctx.plan_dir
     if not Path(workdir).is_absolute():
         workdir = str(Path(ctx.plan_dir) / workdir)
@@ -85,6 +87,9 @@ async def run_action(
         log.write(clean + "\n" if stream == "stdout" else f"[stderr] {clean}\n")
         ctx.console.output(key, stream, clean)
 
+    if leaked is not None:
+        log.close()
+        return ActionResult(ProcessResult(None, "", "", 0.0, error=leaked), {}, None)
     try:
         result = await ctx.executor.run(
             argv,
@@ -107,6 +112,23 @@ async def run_action(
     finally:
         log.close()
     return outcome
+
+
+def _secret_in_argv(ctx: RunContext, run: str | list[str], argv: list[str]) -> str | None:
+    """Validation refuses ``${SECRET}`` in an argv list; a value that carries a secret without
+    saying so (a variable pasted from the environment) is caught here, before the spawn:
+    every local user can read a process's arguments."""
+    if isinstance(run, str):
+        return None  # the shell expands variables from the environment: argv has no values
+    for name in sorted(ctx.variables.secrets):
+        value = ctx.variables.values.get(name, "")
+        if len(value) >= MIN_MASKED and any(value in part for part in argv):
+            return (
+                f"refusing to start: the value of secret {name} would be an argument "
+                "(readable by every local user in /proc/PID/cmdline); let the command read "
+                f"${name} from its environment, or pass it on stdin or in a file"
+            )
+    return None
 
 
 class LogFile:

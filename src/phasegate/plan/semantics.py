@@ -9,6 +9,7 @@ from typing import Any
 from phasegate.analysis.model import Analysis
 from phasegate.errors import Problem
 from phasegate.expr import ExprError, compile_expr
+from phasegate.plan import secret_use
 from phasegate.plan.model import Plan
 from phasegate.plan.variables import BUILTINS, NAME, references, shell_locals
 from phasegate.plan.yamlsource import Path_, SourceMap, format_path
@@ -26,6 +27,7 @@ def validate(
     _expressions(plan, smap, problems)
     _shells(plan, smap, problems)
     _traffic(plan, smap, problems)
+    warnings += secret_use.check(plan, _plain(data), smap, problems)
     return problems, warnings
 
 
