@@ -8,6 +8,8 @@ The tree::
     ├── UsageError                      a CLI invocation that cannot be honoured
     ├── StoreError                      the journal cannot be opened, read or written
     │   ├── JournalFull                 no space left: exit 130, the run stops resumable
+    │   ├── JournalWriteFailed          another write error (I/O, read-only): exit 130 too
+    │   ├── JournalDamaged              the file is corrupt or lost: exit 65 (EX_DATAERR)
     │   ├── SchemaTooNew                the store was written by a newer phasegate
     │   └── InvalidTransition           an event that the run's state machine refuses
     ├── RunNotFound                     no run with that id (or prefix)
@@ -110,6 +112,22 @@ class JournalFull(StoreError):
     and resumes once there is space (exit 130, like an interrupted run)."""
 
     exit_code = 130
+
+
+class JournalWriteFailed(StoreError):
+    """A journal write failed for another reason than a full disk (an I/O error, a file made
+    read-only). Steps may have run: the run stops at its last committed event and resumes once
+    the journal is writable again, so the exit code is 130 like JournalFull, never 2."""
+
+    exit_code = 130
+
+
+class JournalDamaged(StoreError):
+    """The journal file is corrupt (SQLite's quick_check fails, a row cannot be decoded) or was
+    lost (0 bytes or missing beside existing run directories). Nothing is run against it.
+    Exit 65 (EX_DATAERR from sysexits.h): the data, not the invocation, is wrong."""
+
+    exit_code = 65
 
 
 class SchemaTooNew(StoreError):

@@ -108,6 +108,8 @@ def cli(ctx: click.Context, state_dir: str, no_color: bool) -> None:
       0 succeeded (rollback/abort: rolled back as asked)
       1 failed and rolled back cleanly   2 usage or plan error (nothing ran)
       3 rollback failed or incomplete   4 paused, waiting for a human   130 interrupted
+    Any verb: 65 the journal is damaged or lost (nothing was run against it);
+      70 an internal error (a bug in phasegate).
     """
     ctx.obj = {"state_dir": state_dir}
     from phasegate import colors

@@ -31,11 +31,13 @@ def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def open_store(ctx: click.Context) -> Any:
+def open_store(ctx: click.Context, *, readonly: bool = False) -> Any:
+    """The journal. ``readonly`` for verbs that only read: they then work on a full disk and
+    never create, migrate or lock anything."""
     from phasegate.cli import state_dir
     from phasegate.store.sqlite import SqliteStore
 
-    return SqliteStore(Path(state_dir(ctx)).expanduser().resolve())
+    return SqliteStore(Path(state_dir(ctx)).expanduser().resolve(), readonly=readonly)
 
 
 def emit_json(data: Any) -> None:

@@ -23,7 +23,7 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
     from phasegate.durations import format_duration
     from phasegate.report.data import build
 
-    data = build(open_store(ctx), run_ref)
+    data = build(open_store(ctx, readonly=True), run_ref)
     if as_json:
         emit_json(data)
         return
@@ -73,7 +73,9 @@ def history(
     """List runs, newest first."""
     from phasegate.durations import format_duration
 
-    records = open_store(ctx).list_runs(limit=limit, plan=plan_name, status=status_filter)
+    records = open_store(ctx, readonly=True).list_runs(
+        limit=limit, plan=plan_name, status=status_filter
+    )
     if as_json:
         emit_json([r.as_dict() for r in records])
         return
@@ -95,7 +97,7 @@ def logs(ctx: click.Context, run_ref: str, item: str | None, as_json: bool) -> N
     from phasegate.report.data import build
     from phasegate.report.logs import run_logs
 
-    data = build(open_store(ctx), run_ref)
+    data = build(open_store(ctx, readonly=True), run_ref)
     out = run_logs(data, item)
     if item and not out:
         from phasegate.errors import UsageError
@@ -132,7 +134,7 @@ def report(ctx: click.Context, run_ref: str, fmt: str, output: str | None) -> No
     from phasegate.report.data import build
     from phasegate.report.render import render
 
-    text = render(build(open_store(ctx), run_ref), fmt)
+    text = render(build(open_store(ctx, readonly=True), run_ref), fmt)
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
@@ -144,11 +146,12 @@ def report(ctx: click.Context, run_ref: str, fmt: str, output: str | None) -> No
 @json_option
 @click.pass_context
 def check(ctx: click.Context, as_json: bool) -> None:
-    """Verify the journal: events form valid state-machine paths and the materialized state
-    equals their replay. Exit 0 when OK, 1 on any violation."""
+    """Verify the journal in one consistent snapshot: SQLite's integrity_check passes, every
+    row decodes (UTF-8 text, JSON event data), events form valid state-machine paths and the
+    materialized state equals their replay. Exit 0 when OK, 1 on any violation."""
     from phasegate.store.invariants import check_store
 
-    result = check_store(open_store(ctx))
+    result = check_store(open_store(ctx, readonly=True))
     if as_json:
         emit_json(result)
     else:

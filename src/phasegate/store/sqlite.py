@@ -9,25 +9,24 @@ power loss the journal may lose only its newest events, never order or consisten
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState, apply
 from phasegate.errors import (
     IdempotencyConflict,
-    JournalFull,
     LockHeld,
     RunNotFound,
     RunStateError,
-    SchemaTooNew,
     StoreError,
 )
-from phasegate.store.migrations import MIGRATIONS
+from phasegate.store.connect import damaged, friendly, open_for_reading, open_for_writing
 from phasegate.store.process import Owner
 from phasegate.store.records import RECORD_COLUMNS, RunRecord, describe_holder, record_from_row
 
@@ -36,6 +35,32 @@ DB_NAME = "phasegate.db"
 
 def _dump(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def reads(method: Callable[P, R]) -> Callable[P, R]:
+    """A read of the journal: SQLite errors become phasegate's (a damaged file says so and
+    what to do, instead of an internal error)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
+            raise friendly(exc, _path(args)) from exc
+        except json.JSONDecodeError as exc:
+            raise damaged(_path(args), f"a stored value is not JSON ({exc})") from exc
+
+    return wrapper
+
+
+def _path(args: Any) -> Path:
+    store = args[0]
+    assert isinstance(store, SqliteStore)
+    return store.path
 
 
 EventRow = tuple[str, int, float, str, str]  # run_id, seq, ts, type, data (JSON)
@@ -52,54 +77,15 @@ def fold(
     return changed
 
 
-def _friendly(exc: sqlite3.Error, path: Path) -> StoreError:
-    text = str(exc)
-    if "full" in text:
-        return JournalFull(
-            f"journal {path}: disk is full; nothing was lost, the run stops at its last "
-            "durable event",
-            hint="free space, then `phasegate resume RUN`",
-        )
-    if "locked" in text or "busy" in text:
-        return StoreError(f"journal {path} is busy: {text}", hint="retry in a moment")
-    return StoreError(f"journal {path}: {text}")
-
-
 class SqliteStore:
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
+        """Open the journal in ``state_dir``. ``readonly``: for verbs that only read; never
+        creates, migrates or writes anything (store/connect.py says why)."""
         self.state_dir = state_dir
         self.path = state_dir / DB_NAME
-        try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(
-                f"cannot open the journal at {self.path}: {exc}",
-                hint="check --state-dir / $PHASEGATE_HOME and permissions",
-            ) from exc
-        try:
-            self.db.execute("PRAGMA busy_timeout = 30000")
-            self._enable_wal()
-            self.db.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
-            raise _friendly(exc, self.path) from exc
+        self.readonly = readonly
+        self.db = open_for_reading(self.path) if readonly else open_for_writing(self.path)
         self._sync = ""
-        self._migrate()
-
-    def _enable_wal(self) -> None:
-        # Switching a new database to WAL takes an exclusive lock that SQLite's busy handler
-        # does not wait for; processes opening a fresh journal at once retry here instead.
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    self.db.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
 
     def close(self) -> None:
         self.db.close()
@@ -107,55 +93,45 @@ class SqliteStore:
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def write(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise StoreError(f"journal {self.path} was opened read-only; this verb cannot write")
         sync = "FULL" if durable else "NORMAL"
         try:
             if sync != self._sync:
                 self.db.execute(f"PRAGMA synchronous = {sync}")
                 self._sync = sync
             self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise _friendly(exc, self.path) from exc
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
+            raise friendly(exc, self.path, writing=True) from exc
         try:
             yield self.db
             self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
             self._rollback()
-            raise _friendly(exc, self.path) from exc
+            raise friendly(exc, self.path, writing=True) from exc
         except BaseException:
             self._rollback()
             raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees one consistent state of the journal (one read transaction:
+        in WAL mode, writers commit meanwhile without being seen or blocked)."""
+        try:
+            self.db.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise friendly(exc, self.path) from exc
+        try:
+            yield
+        finally:
+            self._rollback()  # nothing was written; ending the read transaction is all
 
     def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("ROLLBACK")
 
-    def _migrate(self) -> None:
-        # Read first: opening an up-to-date journal must not write (it may be on a full disk).
-        try:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.OperationalError:
-            row = None
-        if row is not None and int(row[0]) == len(MIGRATIONS):
-            return
-        with self.write() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > len(MIGRATIONS):
-                raise SchemaTooNew(
-                    f"the journal at {self.path} has schema {version}; this phasegate knows "
-                    f"up to {len(MIGRATIONS)}",
-                    hint="upgrade phasegate",
-                )
-            for number in range(version, len(MIGRATIONS)):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-            db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(len(MIGRATIONS)),)
-            )
-
     @property
+    @reads
     def schema_version(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return int(row[0])
@@ -326,10 +302,12 @@ class SqliteStore:
             db.execute("DELETE FROM locks WHERE run_id = ?", (state.run_id,))
 
     # -- reading --------------------------------------------------------------------------
+    @reads
     def _record(self, db: sqlite3.Connection, run_id: str) -> RunRecord | None:
         row = db.execute(f"SELECT {RECORD_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
         return None if row is None else record_from_row(row)
 
+    @reads
     def resolve(self, run_ref: str) -> str:
         """A full run id from an id, a unique prefix, or ``last``."""
         if run_ref in ("last", "latest"):
@@ -353,11 +331,13 @@ class SqliteStore:
             raise RunNotFound(f"{run_ref!r} matches several runs", hint="give more of the id")
         return str(rows[0][0])
 
+    @reads
     def get_run(self, run_ref: str) -> RunRecord:
         record = self._record(self.db, self.resolve(run_ref))
         assert record is not None
         return record
 
+    @reads
     def list_runs(
         self, *, limit: int = 20, plan: str | None = None, status: str | None = None
     ) -> list[RunRecord]:
@@ -378,16 +358,21 @@ class SqliteStore:
                 out.append(record)
         return out
 
+    @reads
     def run_ids(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT id FROM runs ORDER BY created_at")]
 
+    @reads
     def events(self, run_id: str) -> list[tuple[int, float, str, dict[str, Any]]]:
-        return [
-            (seq, ts, etype, json.loads(data))
-            for seq, ts, etype, data in self.db.execute(
-                "SELECT seq, ts, type, data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
-            )
-        ]
+        out = []
+        for seq, ts, etype, data in self.db.execute(
+            "SELECT seq, ts, type, data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
+        ).fetchall():
+            try:
+                out.append((seq, ts, etype, json.loads(data)))
+            except json.JSONDecodeError as exc:
+                raise damaged(self.path, f"run {run_id} event #{seq} is not JSON") from exc
+        return out
 
     def load_state(self, run_id: str) -> RunState:
         state = RunState(run_id=run_id)
@@ -395,6 +380,7 @@ class SqliteStore:
             apply(state, etype, data, ts)
         return state
 
+    @reads
     def materialized(
         self, run_id: str
     ) -> tuple[dict[str, Any], dict[str, PhaseState], dict[str, Item], str]:
@@ -416,6 +402,7 @@ class SqliteStore:
             items[key] = item
         return record.summary, phases, items, record.status
 
+    @reads
     def lock_holder(self, name: str) -> tuple[str, float] | None:
         row = self.db.execute("SELECT run_id, since FROM locks WHERE name = ?", (name,)).fetchone()
         return (str(row[0]), float(row[1])) if row else None
@@ -437,6 +424,7 @@ class SqliteStore:
         ).fetchone()
         return row is not None and row[0] is not None
 
+    @reads
     def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
         rows = self.db.execute(
             "SELECT id, kind, data FROM requests WHERE run_id = ? AND consumed_at IS NULL"
