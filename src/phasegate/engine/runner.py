@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from phasegate.analysis.run import AnalysisRun
 from phasegate.durations import written
-from phasegate.engine import canary, traffic, work
+from phasegate.engine import canary, halt, traffic, work
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import Command, decide
 from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
-from phasegate.executors.stopping import KILL_GRACE, StopRequest
+from phasegate.executors.stopping import StopRequest
 from phasegate.store.journal import Journal
 from phasegate.store.sqlite import SqliteStore
 from phasegate.words import plural
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from phasegate.notify.dispatch import Notifications
 
 REQUEST_POLL = 0.2
-# How long a running step gets between `abort`'s SIGTERM and the SIGKILL (abort --grace).
-ABORT_GRACE = 10.0
 # How long recorded events may wait for the transaction that commits them. A durable event
 # (a step about to start) commits everything at once; the outcome of a command waits at most
 # URGENT_FLUSH, so that the next step's start usually carries it in the same transaction.
@@ -84,7 +82,7 @@ class Runner:
         self.analyses: dict[str, AnalysisRun] = {}  # running, by item key
         self.stopping: dict[str, str] = {}  # analyses asked to stop, and why
         self.background = canary.Background(self)
-        self._interrupted: int | None = None
+        self.interrupted: int | None = None  # the signal that stops the run
         self._last_poll = 0.0
         self._budget_warned = False
         self._flush_timer: asyncio.TimerHandle | None = None
@@ -108,7 +106,7 @@ class Runner:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, self._on_signal, sig)
+                loop.add_signal_handler(sig, halt.on_signal, self, sig)
         if self.notifications is not None:
             self.notifications.start()
         try:
@@ -148,28 +146,10 @@ class Runner:
         self.writer.flush()
         self.ctx.console.note(f"⏸ paused: {message}", "cyan")
 
-    def _on_signal(self, sig: int) -> None:
-        name = signal.Signals(sig).name
-        if self._interrupted is None:
-            # Temporal's graceful worker shutdown: nothing new starts, running commands get
-            # the grace period to finish by themselves, then SIGTERM and SIGKILL.
-            self._interrupted = sig
-            ending = self.stop_commands(name, wait=self.ctx.shutdown_grace, grace=KILL_GRACE)
-            if ending:
-                self.ctx.console.note(
-                    f"{name}: starting nothing new; {', '.join(ending)} may finish within "
-                    f"{self.ctx.shutdown_grace:g}s (again to end them now)",
-                    "yellow",
-                )
-        else:
-            # A second signal: the operator will not wait.
-            self.stop_commands(name, wait=0.0, grace=0.0)
-        self.wake.set()
-
     async def _loop(self) -> None:
         while True:
-            if self._interrupted is not None:
-                await self._interrupt()
+            if self.interrupted is not None:
+                await halt.drain(self)
                 return
             self._poll_requests()
             self._check_budget()
@@ -190,9 +170,9 @@ class Runner:
             waiters.append(asyncio.ensure_future(self.wake.wait()))
             await asyncio.wait(waiters, timeout=REQUEST_POLL, return_when=asyncio.FIRST_COMPLETED)
             waiters[-1].cancel()
-            self._reap()
+            self.reap()
 
-    def _reap(self) -> None:
+    def reap(self) -> None:
         for key, task in list(self.tasks.items()):
             if task.done():
                 del self.tasks[key]
@@ -247,7 +227,7 @@ class Runner:
                 "run_undo": work.run_undo,
                 "run_verify": work.run_verify,
             }[kind](self, command.key)
-            if self._runs_command(kind, command.key):
+            if halt.runs_command(self, kind, command.key):
                 self.stops[command.key] = StopRequest()
             self.tasks[command.key] = asyncio.ensure_future(coro)
             return False
@@ -261,7 +241,7 @@ class Runner:
             items = list(command.get("items", ()))
             self.journal_many(
                 [
-                    *self._halt_triggers(),
+                    *self.halt_triggers(),
                     (
                         "run.paused",
                         {
@@ -278,30 +258,17 @@ class Runner:
         if kind == "finish":
             status = str(command.get("status"))
             self.journal_many(
-                [*self._halt_triggers(), ("run.finished", {"status": status})], durable=True
+                [*self.halt_triggers(), ("run.finished", {"status": status})], durable=True
             )
             return True
         raise AssertionError(f"unknown command {kind}")  # pragma: no cover
-
-    def _runs_command(self, kind: str, key: str) -> bool:
-        """A plan's own command (a `run:` step, an undo, a rollback action): phasegate ends
-        it politely. Canary steps and checks are simply cancelled; repeating them is harmless."""
-        if kind == "run_step":
-            return self.targets.step(key).step.action == "run"
-        return kind == "run_undo" and key in self.targets.undos
-
-    def stop_commands(self, reason: str, *, wait: float, grace: float) -> list[str]:
-        """Ask every running command to end (see executors/stopping.py); returns their keys."""
-        for stop in self.stops.values():
-            stop.request(reason, wait=wait, grace=grace)
-        return sorted(self.stops)
 
     def _cut_short(self, why: str) -> None:
         """Fast rollback: nothing waits for a bake, a pause or an analysis to end."""
         self.holds.release(why)
         canary.stop_analyses(self, why)
 
-    def _halt_triggers(self) -> list[tuple[str, dict[str, Any]]]:
+    def halt_triggers(self) -> list[tuple[str, dict[str, Any]]]:
         return self.triggers.halt() if self.triggers is not None else []
 
     def _pause_message(self, reason: str, items: list[str]) -> str:
@@ -340,29 +307,12 @@ class Runner:
         self._last_poll = now
         for request_id, kind, data in self.store.take_requests(self.state.run_id):
             if kind == "abort" and self.state.mode == "forward" and not self.state.terminal:
-                self._abort({**data, "request": request_id})
+                halt.abort(self, {**data, "request": request_id})
             elif kind == "approve" and not self.state.terminal:
                 self.journal("approval.granted", data)
             elif kind == "promote" and self.state.mode == "forward" and not self.state.terminal:
                 self._promote(data)
             self.store.consume_request(request_id)
-
-    def _abort(self, data: dict[str, Any]) -> None:
-        """An abort ends the running steps now (SIGTERM, SIGKILL after the grace period), so
-        the rollback starts at once instead of after the longest step."""
-        force = bool(data.get("force"))
-        raw = data.get("grace")
-        grace = 0.0 if force else float(raw) if isinstance(raw, int | float) else ABORT_GRACE
-        ending = sorted(self.stops)
-        self.journal(
-            "run.abort_requested",
-            {**data, "grace": grace, "force": force, "ending": ending},
-            durable=True,
-        )
-        self.stop_commands("abort", wait=0.0, grace=grace)
-        how = "SIGKILL now" if force else f"SIGTERM, SIGKILL after {grace:g}s"
-        ending_note = f"; ending {', '.join(ending)} ({how})" if ending else ""
-        self.ctx.console.note(f"abort requested by {data.get('by')}{ending_note}", "red")
 
     def _promote(self, data: dict[str, Any]) -> None:
         by = str(data.get("by") or "operator")
@@ -377,34 +327,6 @@ class Runner:
                 f"⏩ {by} ended the current hold ({plural(len(ended), 'hold')} ended)", "cyan"
             )
 
-    async def _interrupt(self) -> None:
-        # Checks, canary holds and analyses are cancelled (they are repeated on resume);
-        # commands finish, or are ended, within the grace period, and journal their outcome.
-        await cancel_all(t for k, t in self.tasks.items() if k not in self.stops)
-        commands = [t for k, t in self.tasks.items() if k in self.stops]
-        if commands:
-            await asyncio.wait(commands)
-        self._reap()
-        self.tasks.clear()
-        killed = [k for k, i in self.state.items.items() if i.status == "interrupted"]
-        signame = signal.Signals(self._interrupted or signal.SIGTERM).name
-        self.journal_many(
-            [
-                *self._halt_triggers(),
-                (
-                    "run.interrupted",
-                    {
-                        "signal": self._interrupted,
-                        "name": signame,
-                        "grace": self.ctx.shutdown_grace,
-                        "killed": killed,
-                    },
-                ),
-            ],
-            durable=True,
-        )
-        self.ctx.console.note("interrupted: `phasegate resume` continues this run", "yellow")
-
     # -- rollback ----------------------------------------------------------------------------
     def _start_rollback(self, command: Command) -> bool:
         order = list(command.get("order"))
@@ -412,7 +334,7 @@ class Runner:
         reason = failure.get("message") or failure.get("reason") or "requested"
         self.journal_many(
             [
-                *self._halt_triggers(),
+                *self.halt_triggers(),
                 (
                     "rollback.started",
                     {"order": order, "reason": reason, "budget": self._rollback_budget()},

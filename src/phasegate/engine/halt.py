@@ -1,0 +1,104 @@
+"""How the runner ends running commands: on ``abort``, and on a SIGTERM/SIGINT to phasegate.
+
+The runner keeps one ``StopRequest`` per task that runs a plan's command (``runner.stops``);
+the executor acts on it (``executors/stopping.py``). Design and the systems followed:
+docs/stopping.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import TYPE_CHECKING, Any
+
+from phasegate.engine.tasks import cancel_all
+from phasegate.executors.stopping import KILL_GRACE
+
+if TYPE_CHECKING:
+    from phasegate.engine.runner import Runner
+
+# How long a running step gets between `abort`'s SIGTERM and the SIGKILL (abort --grace).
+ABORT_GRACE = 10.0
+
+
+def runs_command(runner: Runner, kind: str, key: str) -> bool:
+    """A plan's own command (a `run:` step, an undo, a rollback action): phasegate ends it
+    politely. Canary steps and checks are simply cancelled; repeating them is harmless."""
+    if kind == "run_step":
+        return runner.targets.step(key).step.action == "run"
+    return kind == "run_undo" and key in runner.targets.undos
+
+
+def stop_commands(runner: Runner, reason: str, *, wait: float, grace: float) -> list[str]:
+    """Ask every running command to end; returns their keys."""
+    for stop in runner.stops.values():
+        stop.request(reason, wait=wait, grace=grace)
+    return sorted(runner.stops)
+
+
+def abort(runner: Runner, data: dict[str, Any]) -> None:
+    """An abort ends the running steps now (SIGTERM, SIGKILL after the grace period), so the
+    rollback starts at once instead of after the longest step (Kubernetes' pod termination)."""
+    force = bool(data.get("force"))
+    raw = data.get("grace")
+    grace = 0.0 if force else float(raw) if isinstance(raw, int | float) else ABORT_GRACE
+    ending = sorted(runner.stops)
+    runner.journal(
+        "run.abort_requested",
+        {**data, "grace": grace, "force": force, "ending": ending},
+        durable=True,
+    )
+    stop_commands(runner, "abort", wait=0.0, grace=grace)
+    how = "SIGKILL now" if force else f"SIGTERM, SIGKILL after {grace:g}s"
+    ending_note = f"; ending {', '.join(ending)} ({how})" if ending else ""
+    runner.ctx.console.note(f"abort requested by {data.get('by')}{ending_note}", "red")
+
+
+def on_signal(runner: Runner, sig: int) -> None:
+    name = signal.Signals(sig).name
+    if runner.interrupted is None:
+        # Temporal's graceful worker shutdown: nothing new starts, running commands get the
+        # grace period to finish by themselves, then SIGTERM and SIGKILL.
+        runner.interrupted = sig
+        grace = runner.ctx.shutdown_grace
+        ending = stop_commands(runner, name, wait=grace, grace=KILL_GRACE)
+        if ending:
+            runner.ctx.console.note(
+                f"{name}: starting nothing new; {', '.join(ending)} may finish within "
+                f"{grace:g}s (signal again to end them now)",
+                "yellow",
+            )
+    else:
+        # A second signal: the operator will not wait.
+        stop_commands(runner, name, wait=0.0, grace=0.0)
+    runner.wake.set()
+
+
+async def drain(runner: Runner) -> None:
+    """After a signal: checks, canary holds and analyses are cancelled (they are repeated on
+    resume); commands finish, or are ended, within the grace period and journal their
+    outcome; then ``run.interrupted``."""
+    await cancel_all(t for k, t in runner.tasks.items() if k not in runner.stops)
+    commands = [t for k, t in runner.tasks.items() if k in runner.stops]
+    if commands:
+        await asyncio.wait(commands)
+    runner.reap()
+    runner.tasks.clear()
+    killed = [k for k, i in runner.state.items.items() if i.status == "interrupted"]
+    sig = runner.interrupted or signal.SIGTERM
+    runner.journal_many(
+        [
+            *runner.halt_triggers(),
+            (
+                "run.interrupted",
+                {
+                    "signal": sig,
+                    "name": signal.Signals(sig).name,
+                    "grace": runner.ctx.shutdown_grace,
+                    "killed": killed,
+                },
+            ),
+        ],
+        durable=True,
+    )
+    runner.ctx.console.note("interrupted: `phasegate resume` continues this run", "yellow")
