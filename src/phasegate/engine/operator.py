@@ -6,6 +6,7 @@ executing in another process is asked through the journal's request table instea
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -307,6 +308,9 @@ def abort(
         if notice is not None:
             return record.id, None, notice
         record = store.get_run(record.id)  # the owner died before taking it: roll back here
+    # An abort stops work: a step that the dead owner left running is ended (SIGTERM, then
+    # SIGKILL), as a live owner would have ended it, instead of being waited for.
+    options = dataclasses.replace(options, kill_orphans=True)
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         state = runner.state

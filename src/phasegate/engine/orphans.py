@@ -98,11 +98,14 @@ def _live_group(item: Item, status_file: str) -> int | None:
 
 def _wait_group(runner: Runner, key: str, pgid: int) -> None:
     wait = runner.ctx.orphan_wait
-    runner.ctx.console.note(
+    message = (
         f"{key}: its process group {pgid}, left running by the crashed engine, is still "
-        f"running; waiting up to {wait:g}s for it to end (`resume --kill-orphans` ends it)",
-        "yellow",
+        f"running; pid {os.getpid()} waits up to {wait:g}s for it to end before resuming "
+        "(`resume --kill-orphans` ends it)"
     )
+    # Journalled: whoever looks at the run meanwhile sees who took it over and why it waits.
+    runner.journal("warning", {"item": key, "message": message}, durable=True)
+    runner.ctx.console.note(message, "yellow")
     deadline = time.monotonic() + wait
     while _group_running(pgid):
         if time.monotonic() >= deadline:
@@ -134,7 +137,7 @@ def _kill_group(runner: Runner, key: str, pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     message = (
         f"{key}: killed its process group {pgid}, left running by the crashed engine "
-        "(resume --kill-orphans)"
+        "(on the operator's word: resume --kill-orphans, or abort)"
     )
     runner.journal("warning", {"item": key, "message": message}, durable=True)
     runner.ctx.console.note(message, "yellow")

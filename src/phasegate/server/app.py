@@ -36,7 +36,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool.start()
+        pool.start(monitor=config.resume_orphans)
         if config.resume_orphans:
             found = await anyio.to_thread.run_sync(
                 lambda: pool.resume_orphans(app.state.stores.get())

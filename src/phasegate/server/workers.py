@@ -5,6 +5,12 @@ its steps' process groups and its signals, exactly as under the CLI; a run is no
 server's life. A server that stops leaves its children running (they own their runs and
 finish them); a server that starts resumes its runs whose owner died (``resume_orphans``).
 
+A worker can also die while the server is up (OOM, ``kill -9``), or the worker of an earlier
+server can: a monitor thread looks every ``MONITOR_EVERY`` seconds for the server's in-flight
+runs whose owner is dead (gone, a reused pid, or a zombie) and resumes them, as a Kubernetes
+controller re-reconciles instead of reacting once at start-up. A run whose resume keeps
+failing is retried with a growing back-off, then left for a human with a logged error.
+
 One action per run at a time: a job for a run that is executing waits for it, so a resume
 and a rollback of the same run never race for the claim.
 """
@@ -15,6 +21,7 @@ import json
 import logging
 import subprocess
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +34,9 @@ from phasegate.store.sqlite import SqliteStore
 log = logging.getLogger("phasegate.server.workers")
 
 IN_FLIGHT = ("pending", "running", "rolling_back")
+MONITOR_EVERY = 1.0
+# Automatic resumes of one run before it is left for a human; the n-th waits 2**n seconds.
+MAX_AUTO_RESUMES = 5
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,10 @@ class WorkerPool:
         # Runs approved while their worker was still exiting: checked once it has exited.
         self._recheck: dict[str, str] = {}
         self._thread: threading.Thread | None = None
+        self._monitor: threading.Thread | None = None
+        self._halt = threading.Event()
+        # Automatic resumes per run: (how many so far, not before this time.monotonic()).
+        self._auto: dict[str, tuple[int, float]] = {}
 
     # -- the API's side ---------------------------------------------------------------------
     def submit(self, job: Job) -> None:
@@ -101,39 +115,89 @@ class WorkerPool:
             self.submit(Job(run_id, "resume", by))
 
     # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, *, monitor: bool = True) -> None:
         self._thread = threading.Thread(target=self._dispatch, name="phasegate-pool", daemon=True)
         self._thread.start()
+        if monitor:
+            self._monitor = threading.Thread(
+                target=self._watch, name="phasegate-orphans", daemon=True
+            )
+            self._monitor.start()
 
     def stop(self) -> None:
         """Stop starting jobs. Children keep running: they own their runs."""
+        self._halt.set()
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for thread in (self._thread, self._monitor):
+            if thread is not None:
+                thread.join(timeout=5)
 
     def join(self, timeout: float) -> bool:
         """Wait until nothing is queued or executing (for tests and orderly shutdowns)."""
         with self._cond:
             return self._cond.wait_for(lambda: not self._queue and not self._active, timeout)
 
-    def resume_orphans(self, store: SqliteStore) -> list[str]:
-        """Queue a resume for each run this server started whose worker is gone."""
+    def resume_orphans(self, store: SqliteStore, *, unowned: bool = True) -> list[str]:
+        """Queue a resume for each run this server started whose worker is gone.
+
+        ``unowned``: also runs that no process owns (a server that died between creating a run
+        and starting its worker). The monitor leaves those out: the API creates a run unowned
+        and submits its job a moment later, and that job is the one to start it."""
         found = []
-        for run_id in store.run_ids():
-            record = store.get_run(run_id)
-            started_by = record.options.get("started_by")
-            if record.status not in IN_FLIGHT or not isinstance(started_by, str):
-                continue  # the CLI's runs are the CLI's to resume
-            if record.owner is not None and record.owner.alive() is not False:
-                continue  # alive, or on another host: not ours to judge
-            if self.busy(run_id):
-                continue
-            log.info("resuming run %s (its worker is gone)", run_id)
-            self.submit(Job(run_id, "resume", started_by))
-            found.append(run_id)
+        for status in IN_FLIGHT:
+            for record in store.list_runs(status=status, limit=100_000):
+                started_by = record.options.get("started_by")
+                if not isinstance(started_by, str):
+                    continue  # the CLI's runs are the CLI's to resume
+                if record.owner is None and not unowned:
+                    continue
+                if record.owner is not None and record.owner.alive() is not False:
+                    continue  # alive, or on another host: not ours to judge
+                if self.busy(record.id) or not self._due(record.id):
+                    continue
+                log.info("resuming run %s (its worker is gone)", record.id)
+                self.submit(Job(record.id, "resume", started_by))
+                found.append(record.id)
         return found
+
+    def _due(self, run_id: str) -> bool:
+        """Counts an automatic resume of ``run_id``; False while it must wait (back-off) or
+        once it has had MAX_AUTO_RESUMES (a resume that fails every time needs a human)."""
+        now = time.monotonic()
+        with self._cond:
+            count, not_before = self._auto.get(run_id, (0, 0.0))
+            if now < not_before or count > MAX_AUTO_RESUMES:
+                return False
+            if count == MAX_AUTO_RESUMES:
+                self._auto[run_id] = (count + 1, now)
+                log.error(
+                    "run %s: %d automatic resumes did not keep a worker alive; "
+                    "`phasegate resume %s` by hand (see runs/%s/worker.log)",
+                    run_id,
+                    count,
+                    run_id,
+                    run_id,
+                )
+                return False
+            self._auto[run_id] = (count + 1, now + 2.0 ** (count + 1))
+            return True
+
+    def _watch(self) -> None:
+        """The monitor: notice dead workers while the server is up (not only at start-up)."""
+        store: SqliteStore | None = None
+        try:
+            while not self._halt.wait(MONITOR_EVERY):
+                try:
+                    if store is None:
+                        store = SqliteStore(self.config.state_dir)
+                    self.resume_orphans(store, unowned=False)
+                except Exception:  # a monitor must go on: log, never die
+                    log.exception("cannot look for runs whose worker died")
+        finally:
+            if store is not None:
+                store.close()
 
     # -- the dispatcher ---------------------------------------------------------------------
     def _next(self) -> Job | None:
@@ -208,9 +272,13 @@ class WorkerPool:
             with self._cond:
                 self._active.pop(run_id, None)
                 by = self._recheck.pop(run_id, None)
+                if code == 0:
+                    self._auto.pop(run_id, None)
                 self._cond.notify_all()
             if by is not None:
                 self._resume_if_approved(run_id, by, store)
+            elif code != 0:
+                self._after_failed_worker(run_id, store)
         except Exception:  # a reaper must reap: log, never die
             log.exception("cannot settle the requests left for run %s", run_id)
         finally:
@@ -218,6 +286,19 @@ class WorkerPool:
                 self._active.pop(run_id, None)
                 self._cond.notify_all()
             store.close()
+
+    def _after_failed_worker(self, run_id: str, store: SqliteStore) -> None:
+        """A worker that died (killed, crashed, or gave up with an error) left its run in
+        flight: resume it at once (with back-off), rather than wait for the monitor's tick."""
+        record = store.get_run(run_id)
+        started_by = record.options.get("started_by")
+        if record.status not in IN_FLIGHT or not isinstance(started_by, str):
+            return
+        if record.owner is not None and record.owner.alive() is not False:
+            return
+        if not self.busy(run_id) and self._due(run_id):
+            log.info("resuming run %s (its worker exited, the run is %s)", run_id, record.status)
+            self.submit(Job(run_id, "resume", started_by))
 
     def _settle(self, run_id: str, store: SqliteStore) -> None:
         """Requests the worker never read (it was exiting, the run paused, when they came):
