@@ -186,7 +186,7 @@ def test_resumed_run_lists_approvals_and_resumes(resumed: Reports) -> None:
     assert resumed.exit_code == 0
     assert resumed.doc["run"]["status"] == "succeeded"
     approvals = resumed.md_section("Approvals")
-    assert f"| `notify/gate:gate-1` | {LOGIN}@" in approvals
+    assert f"| `notify/gate:gate-1` | approved | {LOGIN}@" in approvals
     resumes = resumed.md_section("Resumes")
     assert len(resumed.doc["resumes"]) == 1
     assert "| paused |" in resumes

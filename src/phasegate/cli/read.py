@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from phasegate.cli.common import emit_json, json_option, open_store
+from phasegate.words import names
 
 
 def _when(ts: float | None) -> str:
@@ -19,16 +20,21 @@ def _when(ts: float | None) -> str:
 @json_option
 @click.pass_context
 def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
-    """Show RUN's state (default: the latest run): phases, steps, gates, rollback."""
+    """Show RUN's state (default: the latest run): phases, steps, gates, approvals, rollback.
+
+    A run whose journal says it is running but whose process is gone (a crash, kill -9) is
+    shown as "owner dead — resumable"."""
     from phasegate.durations import format_duration
     from phasegate.report.data import build
 
-    data = build(open_store(ctx, readonly=True), run_ref)
+    store = open_store(ctx, readonly=True)
+    data = build(store, run_ref)
+    data["run"]["owner"] = _owner(store, data["run"]["id"], data["run"]["status"])
     if as_json:
         emit_json(data)
         return
     run = data["run"]
-    click.echo(f"run {run['id']}  plan {run['plan']}  {run['status'].upper()}")
+    click.echo(f"run {run['id']}  plan {run['plan']}  {_run_status(run)}")
     click.echo(
         f"  started {_when(run['started_at'])}  by {run['user']} on {run['host']}"
         f"  duration {format_duration(run['duration'])}"
@@ -37,16 +43,24 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         click.echo(f"  phase {phase['id']}: {phase['status']}")
         for item in phase["items"]:
             took = format_duration(item.get("duration")) if item.get("duration") is not None else ""
-            msg = (
-                f"  {item['message']}"
+            note = _approval_progress(item, data["approvals"]) or (
+                item["message"]
                 if item.get("message") and item["status"] not in ("succeeded", "passed")
                 else ""
             )
-            click.echo(f"    {item['kind']:<5} {item['key']:<40} {item['status']:<18} {took}{msg}")
+            msg = f"  {note}" if note else ""
+            click.echo(f"    {item['kind']:<5} {_label(item):<40} {item['status']:<18} {took}{msg}")
     if data["failure"]:
         click.echo(f"  failure: {data['failure'].get('message')}")
     if data["pause"]:
-        click.echo(f"  paused: {data['pause'].get('message')}")
+        click.echo(f"  paused: {_pause_text(data)}")
+        click.echo(f"  next: `phasegate approve|reject|resume|rollback {run['id']}`", err=False)
+    for decision in data.get("decisions", []):
+        comment = f": {decision['comment']}" if decision.get("comment") else ""
+        click.echo(
+            f"  {decision['decision']} {decision['key']} by {decision['by']} at "
+            f"{_when(decision['at'])}{comment}"
+        )
     rb = data["rollback"]
     if rb:
         budget = f" / budget {format_duration(rb['budget'])}" if rb.get("budget") else ""
@@ -56,9 +70,67 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
             f"{' (OVERRUN)' if rb.get('overrun') else ''}"
         )
         for action in rb["actions"]:
-            click.echo(f"    {action['kind']:<8} {action['key']:<40} {action['status']}")
+            click.echo(f"    {action['kind']:<8} {_label(action):<40} {action['status']}")
     for warning in data["warnings"]:
         click.echo(click.style(f"  warning: {warning['message']}", fg="yellow"))
+
+
+LIVE_STATUSES = ("pending", "running", "rolling_back")
+
+
+def _owner(store: object, run_id: str, status: str) -> dict[str, object] | None:
+    """Who executes the run, and whether that process is alive (the store's owner check:
+    pid, host and process start time, so a reused pid is not taken for the owner)."""
+    from phasegate.store.sqlite import SqliteStore
+
+    assert isinstance(store, SqliteStore)
+    owner = store.get_run(run_id).owner
+    if owner is None:
+        return None
+    alive = owner.alive()
+    return {"pid": owner.pid, "host": owner.host, "alive": alive}
+
+
+def _run_status(run: dict[str, object]) -> str:
+    status = str(run["status"])
+    if status not in LIVE_STATUSES:
+        return status.upper()
+    owner = run.get("owner")
+    if status == "pending" and owner is None:
+        return "PENDING (queued, not started)"
+    if not isinstance(owner, dict) or owner.get("alive") is False:
+        # The journal says running, but nobody is: a crash. Nothing is lost.
+        return f"{status.upper()} (owner dead — resumable: `phasegate resume {run['id']}`)"
+    if owner.get("alive") is None:
+        return f"{status.upper()} (owner pid {owner['pid']} on {owner['host']}, another host)"
+    return f"{status.upper()} (pid {owner['pid']})"
+
+
+def _label(item: dict[str, object]) -> str:
+    """The name a person knows an item by, with the key the verbs take when it differs."""
+    key, name = str(item["key"]), str(item.get("name") or "")
+    if not name or name == key:
+        return key
+    return f"{name} [{key}]"
+
+
+def _approval_progress(item: dict[str, object], approvals: dict[str, list[str]]) -> str | None:
+    """``1/2 approvals (by alice)`` for an item waiting for approvals: counted from the
+    journal's approvals now, not the count written when the run paused."""
+    if item["status"] != "awaiting_approval":
+        return None
+    import re
+
+    found = re.match(r"(\d+)/(\d+) approvals", str(item.get("message") or ""))
+    required = int(found.group(2)) if found else 1
+    who = approvals.get(str(item["key"]), [])
+    return f"{len(who)}/{required} approvals" + (f" (by {names(who)})" if who else "")
+
+
+def _pause_text(data: dict[str, object]) -> str:
+    pause = data["pause"]
+    assert isinstance(pause, dict)
+    return str(pause.get("message") or pause.get("reason"))
 
 
 @click.command()

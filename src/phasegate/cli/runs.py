@@ -67,8 +67,8 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> None:
     click.echo(f"run {run_id}: {status}", err=False)
     hints = {
-        "paused": f"see `phasegate status {run_id}`; then `phasegate approve|resume|rollback "
-        f"{run_id}`",
+        "paused": f"see `phasegate status {run_id}`; then "
+        f"`phasegate approve|reject|resume|rollback {run_id}`",
         "interrupted": f"`phasegate resume {run_id}` continues",
         "rollback_failed": f"see `phasegate report {run_id}` for the failed rollback actions",
     }
@@ -365,14 +365,63 @@ def promote(
     metavar="ID",
     help="The manual check to approve (default: every check awaiting approval).",
 )
+@click.option(
+    "--comment",
+    default="",
+    help="Why you approve; recorded in the journal with your name, shown by status and report.",
+)
 @click.pass_context
-def approve(ctx: click.Context, run_ref: str, check: str | None) -> None:
+def approve(ctx: click.Context, run_ref: str, check: str | None, comment: str) -> None:
     """Approve what RUN is waiting for (manual gates, `pause: approve` steps, inconclusive
     analyses); then `phasegate resume RUN` continues (a run executing in another process
     continues by itself)."""
     from phasegate.engine import operator
 
-    run_id, keys = operator.approve(open_store(ctx), run_ref, check=check, by=actor())
+    run_id, keys = operator.approve(
+        open_store(ctx), run_ref, check=check, by=actor(), comment=comment.strip()
+    )
     for key in keys:
         click.echo(f"approved {key} as {actor()}")
     click.echo(f"continue with: phasegate resume {run_id}")
+
+
+@click.command()
+@click.argument("run_ref", metavar="RUN")
+@click.argument("gate", metavar="[GATE]", required=False)
+@click.option(
+    "--comment",
+    required=True,
+    help="Why not (required): recorded in the journal with your name, shown by status and report.",
+)
+@_common
+@click.pass_context
+def reject(
+    ctx: click.Context,
+    run_ref: str,
+    gate: str | None,
+    comment: str,
+    variables: tuple[str, ...],
+    max_parallel: int | None,
+    quiet: bool,
+    no_output: bool,
+) -> None:
+    """Reject (no-go) what RUN is waiting for: GATE (a manual check's id or key, a `pause:
+    approve` step's key), else every item awaiting approval. The item fails and the run rolls
+    back, whatever its on_failure says. A run executing in another process is asked and rolls
+    back itself; a paused run is rolled back here. Exit 0 when rolled back as asked."""
+    from phasegate.engine import operator, session
+    from phasegate.errors import UsageError
+
+    if not comment.strip():
+        raise UsageError("--comment is empty", hint='say why, e.g. --comment "error budget spent"')
+    options = _options(variables, max_parallel, quiet, no_output)
+    assert isinstance(options, session.RunOptions)
+    run_id, keys, status = operator.reject(
+        open_store(ctx), run_ref, options, check=gate, by=actor(), comment=comment.strip()
+    )
+    if status is None:
+        click.echo(
+            f"run {run_id}: {', '.join(keys)} rejected; the process executing it rolls it back"
+        )
+        return
+    _finish(run_id, status, requested_rollback=True)

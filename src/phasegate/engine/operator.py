@@ -140,19 +140,42 @@ def request(
 
 
 def approve(
-    store: SqliteStore, run_ref: str, *, check: str | None, by: str
+    store: SqliteStore, run_ref: str, *, check: str | None, by: str, comment: str = ""
 ) -> tuple[str, list[str]]:
     record = store.get_run(run_ref)
     state = store.load_state(record.id)
-    loaded = reload_plan(record)
-    targets = Targets(loaded.plan)
+    targets = Targets(reload_plan(record).plan)
+    keys = _decided_keys(record, state, targets, check, "approve")
+    _refuse_self_review(store, record, targets, keys, by)
+    for key in keys:
+        required = _approvers(targets, key)
+        payload: dict[str, object] = {"key": key, "by": by, "required": required}
+        if comment:
+            payload["comment"] = comment
+        rec, request_id = request(store, record.id, "approve", payload)
+        if request_id is None:
+            owner = Owner.me()
+            store.claim(rec.id, owner)
+            try:
+                store.append(state, [("approval.granted", payload, time.time())], durable=True)
+            finally:
+                store.release(rec.id, owner=owner)
+    return record.id, keys
+
+
+def _decided_keys(
+    record: RunRecord, state: RunState, targets: Targets, check: str | None, verb: str
+) -> list[str]:
+    """The items an approve or reject is about: ``check`` (a manual check's id or key, or a
+    waiting item's key), else every item waiting for a decision."""
     if check is None:
         keys = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
         if not keys:
             raise UsageError(
                 f"run {record.id} is not waiting for an approval",
-                hint="name a manual check with --check to approve it in advance",
+                hint=f"name a manual check to {verb} it in advance",
             )
+        return keys
     else:
         matches = [k for k in targets.gates if k == check or k.endswith(f"/gate:{check}")]
         waiting = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
@@ -165,20 +188,7 @@ def approve(
                 f"no manual check {check!r} in run {record.id}",
                 hint=did_you_mean(check, manual + waiting),
             )
-        keys = sorted(set(matches))
-    _refuse_self_review(store, record, targets, keys, by)
-    for key in keys:
-        required = _approvers(targets, key)
-        payload: dict[str, object] = {"key": key, "by": by, "required": required}
-        rec, delivered = request(store, record.id, "approve", payload)
-        if not delivered:
-            owner = Owner.me()
-            store.claim(rec.id, owner)
-            try:
-                store.append(state, [("approval.granted", payload, time.time())], durable=True)
-            finally:
-                store.release(rec.id, owner=owner)
-    return record.id, keys
+        return sorted(set(matches))
 
 
 class SelfApproval(UsageError):
@@ -353,3 +363,71 @@ def _await_ack(
             )
     # The owner took it without acting: the run was rolling back already.
     return AbortNotice(owner.pid, acknowledged=True, already_rolling_back=True)
+
+
+def reject(
+    store: SqliteStore,
+    run_ref: str,
+    options: RunOptions,
+    *,
+    check: str | None,
+    by: str,
+    comment: str,
+) -> tuple[str, list[str], str | None]:
+    """A no-go: the gate (or ``pause: approve`` step, or inconclusive analysis) fails and the
+    run rolls back, recorded with who and why (GitHub environments' "reject"). A live process
+    executing the run is asked through the request table and rolls back itself; a paused or
+    crashed run is rolled back here. Returns (run id, keys, final status or None when a live
+    process was asked)."""
+    record = store.get_run(run_ref)
+    if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
+        raise RunStateError(
+            f"run {record.id} has finished ({record.status}); there is nothing to reject",
+            hint="`phasegate rollback RUN` undoes a finished run",
+        )
+    state = store.load_state(record.id)
+    if state.mode != "forward":
+        raise RunStateError(f"run {record.id} is rolling back; there is nothing to reject")
+    targets = Targets(reload_plan(record).plan)
+    keys = _decided_keys(record, state, targets, check, "reject")
+    for key in keys:
+        item = state.items.get(key)
+        if item is not None and item.status not in ("pending", "awaiting_approval"):
+            raise RunStateError(
+                f"{key} is {item.status} in run {record.id}; only a waiting (or not yet reached) "
+                "check can be rejected",
+                hint=f"`phasegate abort {record.id}` stops the run and rolls it back",
+            )
+    payloads = [_reject_payload(targets, key, by, comment) for key in keys]
+    live, request_id = request(store, record.id, "reject", {"decisions": payloads})
+    if request_id is not None:
+        return live.id, keys, None
+    with attached(store, record, options) as (runner, owner):
+        mark_unknown(runner)
+        if runner.state.status in ("paused", "interrupted", "running"):
+            runner.journal(
+                "run.resumed",
+                {
+                    "pid": owner.pid,
+                    "host": owner.host,
+                    "after": runner.state.status,
+                    "for": "reject",
+                },
+                durable=True,
+            )
+        runner.journal_many([("approval.rejected", p) for p in payloads], durable=True)
+        runner.ctx.console.headline(
+            f"run {record.id}: {', '.join(keys)} rejected by {by}: rolling back"
+        )
+    return record.id, keys, drive(runner, store, owner)
+
+
+def _reject_payload(targets: Targets, key: str, by: str, comment: str) -> dict[str, object]:
+    phase = key.partition("/")[0]
+    if key in targets.gates:
+        kind, name = "gate", targets.gates[key].check.describe()
+    elif key in targets.steps:
+        kind, name = "step", targets.steps[key].step.label
+    else:
+        kind, name = "analysis", key
+    return {"key": key, "by": by, "comment": comment, "kind": kind, "phase": phase, "name": name}

@@ -312,7 +312,27 @@ class Runner:
                 self.journal("approval.granted", data)
             elif kind == "promote" and self.state.mode == "forward" and not self.state.terminal:
                 self._promote(data)
+            elif kind == "reject" and self.state.mode == "forward" and not self.state.terminal:
+                self._reject(data)
             self.store.consume_request(request_id)
+
+    def _reject(self, data: dict[str, Any]) -> None:
+        """A no-go from ``phasegate reject``: each waiting (or not yet reached) item fails;
+        the run then rolls back. An item being evaluated right now is left to finish."""
+        for decision in data.get("decisions", []):
+            key = str(decision.get("key"))
+            item = self.state.items.get(key)
+            if key in self.tasks or (
+                item is not None and item.status not in ("pending", "awaiting_approval")
+            ):
+                self.ctx.console.note(
+                    f"reject of {key} ignored: it is {item.status if item else 'running'}", "yellow"
+                )
+                continue
+            self.journal("approval.rejected", decision, durable=True)
+            self.ctx.console.note(
+                f"✗ {key} rejected by {decision.get('by')}: {decision.get('comment')}", "red"
+            )
 
     def _promote(self, data: dict[str, Any]) -> None:
         by = str(data.get("by") or "operator")

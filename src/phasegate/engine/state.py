@@ -68,6 +68,9 @@ class RunState:
     pause: dict[str, Any] | None = None
     rollback: dict[str, Any] | None = None
     approvals: dict[str, list[str]] = field(default_factory=dict)
+    # Every approval and rejection in order, with who, when and the comment given (the audit
+    # trail of go/no-go decisions; ``approvals`` above only counts distinct approvers).
+    decisions: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # items whose outcome a crash hid
@@ -399,6 +402,7 @@ def _approval(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     who = s.approvals.setdefault(d["key"], [])
     if d["by"] not in who:
         who.append(d["by"])
+    s.decisions.append(_decision("approved", d, ts))
     changed: set[str] = set()
     item = s.items.get(d["key"])
     if (
@@ -409,6 +413,48 @@ def _approval(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
         item.status = "pending"
         changed.add(f"item:{item.key}")
     return changed
+
+
+def _decision(decision: str, d: dict[str, Any], ts: float) -> dict[str, Any]:
+    return {
+        "key": d["key"],
+        "decision": decision,
+        "by": d["by"],
+        "comment": d.get("comment") or "",
+        "at": ts,
+    }
+
+
+def _rejected(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    """A no-go (``phasegate reject``): the gate fails and the run rolls back, whatever its
+    ``on_failure`` says, because a person decided it must not go on."""
+    _need(s, et, "running", "paused", "interrupted")
+    if s.mode != "forward":
+        raise _refuse(s, et, "a rolling-back run has nothing left to reject")
+    key = d["key"]
+    item = s.items.get(key)
+    if item is None:  # rejected before the run reached it
+        item = Item(key=key, kind=d.get("kind", "gate"), phase=d.get("phase"), name=d["name"])
+        item.started_at = ts
+        s.items[key] = item
+    elif item.status not in ("pending", "awaiting_approval"):
+        raise _refuse(s, et, f"{key} is {item.status}; only a waiting item can be rejected")
+    comment = d.get("comment") or ""
+    message = f"rejected by {d['by']}" + (f": {comment}" if comment else "")
+    item.status = "failed"
+    item.finished_at = ts
+    item.data["message"] = message
+    item.data["rejected"] = {"by": d["by"], "comment": comment}
+    s.decisions.append(_decision("rejected", d, ts))
+    if s.failure is None:
+        s.failure = {
+            "reason": "rejected",
+            "item": key,
+            "message": message,
+            "action": "rollback",
+            "detected_at": ts,
+        }
+    return {f"item:{key}"}
 
 
 def _abort(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
@@ -531,6 +577,7 @@ _HANDLERS = {
     "trigger.state": _trigger,
     "trigger.tripped": _trigger,
     "approval.granted": _approval,
+    "approval.rejected": _rejected,
     "item.waiting": _waiting,
     "analysis.measured": _measured,
     "run.promoted": _promoted,

@@ -200,6 +200,7 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
         "rollback": rollback,
         "warnings": state.warnings,
         "approvals": state.approvals,
+        "decisions": state.decisions,
         "resumes": resumes,
         "notifications": notifications,
         "budget": {

@@ -125,6 +125,10 @@ class RunDocument(BaseModel):
     rollback: dict[str, Any] | None = None
     warnings: list[Any] = Field(default_factory=list)
     approvals: dict[str, list[str]] = Field(default_factory=dict)
+    decisions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="every approval and rejection in order: key, decision, by, comment, at",
+    )
 
 
 class Event(BaseModel):
