@@ -5,6 +5,7 @@ journal."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,16 @@ def test_abort_of_a_run_without_a_live_owner_says_it_rolls_back_here(cli: CLI) -
     assert result.returncode == 0, result.stderr
     assert "no live owner, rolling back here" in result.stdout + result.stderr
     assert not (cli.cwd / "marked").exists()
+
+
+def test_abort_of_a_crashed_run_ends_the_step_its_dead_owner_left_running(cli: CLI) -> None:
+    runner, pid, run_id = _start(cli, PLAIN)
+    runner.send_signal(signal.SIGKILL)  # the engine dies; its step goes on
+    runner.communicate(timeout=30)
+    assert _alive(pid)
+    result = cli("abort", run_id)
+    assert result.returncode == 0, result.stderr
+    assert "no live owner, rolling back here" in result.stdout + result.stderr
+    assert not _alive(pid)
+    assert cli.status(run_id)["run"]["status"] == "rolled_back"
+    assert (cli.cwd / "undo.log").read_text() == "undone\n"

@@ -151,3 +151,23 @@ def test_validate_warns_about_a_secret_too_short_to_mask(cli: CLI) -> None:
     output = result.stdout + result.stderr
     assert f"{plan}:4:" in output and "vars.PIN.value" in output
     assert "secret PIN is 2 character(s) long" in output and "never masked" in output
+
+
+def test_a_run_warns_about_a_secret_from_the_environment_too_short_to_mask(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: short-env
+        vars:
+          PIN: {env: DEPLOY_PIN, secret: true}
+        phases:
+          - id: p
+            steps: [{run: "true"}]
+        """,
+    )
+    result = cli("run", str(plan), env={"DEPLOY_PIN": "7"})
+    assert result.returncode == 0, result.stderr
+    assert "secret PIN is 1 character(s) long" in result.stdout + result.stderr
+    warnings = cli.status()["warnings"]
+    assert any("secret PIN is 1 character(s) long" in w["message"] for w in warnings)

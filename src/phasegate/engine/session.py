@@ -27,7 +27,7 @@ from phasegate.engine.runner import Runner
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.errors import PhasegateError, StoreError, UsageError
 from phasegate.executors.base import Executor
-from phasegate.masking import PLAN_MASK, Masker
+from phasegate.masking import MIN_MASKED, PLAN_MASK, Masker
 from phasegate.plan.blockers import refuse_unbound
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
@@ -217,6 +217,22 @@ def journal_started(runner: Runner, owner: Owner, plan_path: str) -> None:
         },
         durable=True,
     )
+    _warn_unmaskable(runner)
+
+
+def _warn_unmaskable(runner: Runner) -> None:
+    """A secret from the environment or --var too short to mask: validation cannot see it
+    (it warns about literals), so the run says so once, in the journal and on the terminal."""
+    variables = runner.ctx.variables
+    for name in sorted(variables.secrets):
+        value = variables.values.get(name, "")
+        if 0 < len(value) < MIN_MASKED:
+            message = (
+                f"secret {name} is {len(value)} character(s) long: values shorter than "
+                f"{MIN_MASKED} are never masked in logs, the journal or reports"
+            )
+            runner.journal("warning", {"item": None, "message": message})
+            runner.ctx.console.note(f"warning: {message}", "yellow")
 
 
 def current_user() -> str:
