@@ -208,10 +208,27 @@ def report(ctx: click.Context, run_ref: str, fmt: str, output: str | None) -> No
 
     text = render(build(open_store(ctx, readonly=True), run_ref), fmt)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        _write_report(Path(output), text)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+def _write_report(path: Path, text: str) -> None:
+    from phasegate.errors import UsageError
+
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"cannot write the report to {path}: directory {path.parent} does not exist",
+            hint=f"create it (mkdir -p {path.parent}) or give another -o",
+        )
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the report to {path}: {exc.strerror or exc}",
+            hint="check the path, its permissions and free space, or omit -o for stdout",
+        ) from exc
 
 
 @click.command()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ from phasegate.errors import (
 )
 from phasegate.store.migrations import MIGRATIONS
 
+FULL_BELOW = 256 * 1024  # free bytes under which an I/O error is taken for a full disk
 # Messages of sqlite3.DatabaseError that mean the file's content is wrong, not the call.
 _DAMAGE = ("malformed", "not a database", "corrupt", "could not decode", "file is encrypted")
 
@@ -59,7 +61,7 @@ def friendly(
         return damaged(path, "a stored text is not valid UTF-8")
     text = str(exc)
     lowered = text.lower()
-    if "full" in lowered:
+    if "full" in lowered or (_io_error(exc) and _disk_full(path)):
         return JournalFull(
             f"journal {path}: disk is full; nothing was lost, the run stops at its last "
             "durable event",
@@ -118,15 +120,16 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
     if not path.exists():
         return _empty()
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-        db.isolation_level = None
-        db.execute("PRAGMA busy_timeout = 30000")
-        # One read transaction: a migration committing between two reads would otherwise show
-        # tables without a schema version.
-        db.execute("BEGIN")
-        tables = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
-        version = _schema_version(db)
-        db.execute("ROLLBACK")
+        try:
+            db, tables, version = _probe(f"{path.resolve().as_uri()}?mode=ro")
+        except sqlite3.OperationalError as exc:
+            if not _wal_is_empty(path) or not _io_error(exc):
+                raise
+            # A read-only connection to a WAL journal needs a shared-memory file (-shm) it can
+            # size; on a full disk it cannot. With no WAL content every committed transaction
+            # is in the main file, which SQLite then reads as an immutable file (no locks, no
+            # -shm): nobody can commit meanwhile, the disk being full.
+            db, tables, version = _probe(f"{path.resolve().as_uri()}?immutable=1")
     except (sqlite3.Error, UnicodeDecodeError) as exc:
         raise friendly(exc, path) from exc
     if version > len(MIGRATIONS):
@@ -134,13 +137,51 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
         raise _too_new(path, version)
     if version < len(MIGRATIONS):
         db.close()
-        if tables[0] == 0:
+        if tables == 0:
             return _empty()  # created by another process a moment ago, no schema yet
         raise StoreError(
             f"the journal at {path} has schema {version}; this phasegate reads {len(MIGRATIONS)}",
             hint="a verb that writes (run, resume) migrates it first",
         )
     return db
+
+
+def _probe(uri: str) -> tuple[sqlite3.Connection, int, int]:
+    db = sqlite3.connect(uri, uri=True, timeout=30)
+    db.isolation_level = None
+    try:
+        db.execute("PRAGMA busy_timeout = 30000")
+        # One read transaction: a migration committing between two reads would otherwise show
+        # tables without a schema version.
+        db.execute("BEGIN")
+        row = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()
+        version = _schema_version(db)
+        db.execute("ROLLBACK")
+    except BaseException:
+        db.close()
+        raise
+    return db, int(row[0]), version
+
+
+def _wal_is_empty(path: Path) -> bool:
+    try:
+        return Path(f"{path}-wal").stat().st_size == 0
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+def _io_error(exc: sqlite3.Error) -> bool:
+    return str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_IOERR")
+
+
+def _disk_full(path: Path) -> bool:
+    """SQLite reports a full disk met while sizing its -shm file as an I/O error."""
+    try:
+        return shutil.disk_usage(path.parent).free < FULL_BELOW
+    except OSError:
+        return False
 
 
 def open_for_writing(path: Path) -> sqlite3.Connection:
@@ -170,7 +211,13 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
         _migrate(db, path)
     except (sqlite3.Error, UnicodeDecodeError) as exc:
         db.close()
-        raise friendly(exc, path) from exc
+        error = friendly(exc, path)
+        if isinstance(error, JournalFull):  # no run has started: say so, not "resume"
+            raise StoreError(  # exit 2: nothing ran
+                f"cannot open the journal {path}: the disk is full; nothing ran",
+                hint="free space, then run the command again",
+            ) from exc
+        raise error from exc
     except StoreError:
         db.close()
         raise
@@ -184,6 +231,8 @@ def integrity_problems(db: sqlite3.Connection, limit: int) -> list[str]:
     try:
         return [str(row[0]) for row in db.execute(f"PRAGMA integrity_check({int(limit)})")]
     except sqlite3.DatabaseError as exc:
+        if not any(word in str(exc).lower() for word in _DAMAGE):
+            raise  # a full disk, a lock, an I/O error: not a finding about the file
         return [str(exc)]
     except UnicodeDecodeError:
         # SQLite's error message itself quotes damaged bytes; Python cannot decode it.

@@ -21,6 +21,7 @@ from typing import Any, ParamSpec, TypeVar
 from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState, apply
 from phasegate.errors import (
     IdempotencyConflict,
+    JournalFull,
     LockHeld,
     RunNotFound,
     RunStateError,
@@ -154,46 +155,53 @@ class SqliteStore:
         ts: float,
     ) -> tuple[str, bool]:
         """Create a run holding the lock; or return the run an idempotency key names."""
-        with self.write() as db:
-            if idempotency_key is not None:
-                row = db.execute(
-                    "SELECT id, plan_sha256 FROM runs WHERE idempotency_key = ?",
-                    (idempotency_key,),
-                ).fetchone()
-                if row is not None:
-                    if row[1] != plan_sha256:
-                        raise IdempotencyConflict(
-                            f"idempotency key {idempotency_key!r} was used by run {row[0]} "
-                            "with a different plan",
-                            hint="use a new key for a different plan or changed variables",
-                        )
-                    return str(row[0]), False
-            db.execute(
-                "INSERT INTO runs (id, plan_name, plan_path, plan_sha256, plan_text, lock_name,"
-                " idempotency_key, status, created_at, updated_at, owner_pid, owner_host,"
-                " owner_start, owner_since, options) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    run_id,
-                    plan_name,
-                    plan_path,
-                    plan_sha256,
-                    plan_text,
-                    lock_name,
-                    idempotency_key,
-                    "pending",
-                    ts,
-                    ts,
-                    owner.pid,
-                    owner.host,
-                    owner.start,
-                    ts,
-                    _dump(options),
-                ),
-            )
-            self._take_lock(db, lock_name, run_id, ts)
-            state = RunState(run_id=run_id)
-            created = {"phases": phases, "needs": needs or {}}
-            self._append(db, state, [("run.created", created, ts)])
+        try:
+            with self.write() as db:
+                if idempotency_key is not None:
+                    row = db.execute(
+                        "SELECT id, plan_sha256 FROM runs WHERE idempotency_key = ?",
+                        (idempotency_key,),
+                    ).fetchone()
+                    if row is not None:
+                        if row[1] != plan_sha256:
+                            raise IdempotencyConflict(
+                                f"idempotency key {idempotency_key!r} was used by run {row[0]} "
+                                "with a different plan",
+                                hint="use a new key for a different plan or changed variables",
+                            )
+                        return str(row[0]), False
+                db.execute(
+                    "INSERT INTO runs (id, plan_name, plan_path, plan_sha256, plan_text, lock_name,"
+                    " idempotency_key, status, created_at, updated_at, owner_pid, owner_host,"
+                    " owner_start, owner_since, options) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        run_id,
+                        plan_name,
+                        plan_path,
+                        plan_sha256,
+                        plan_text,
+                        lock_name,
+                        idempotency_key,
+                        "pending",
+                        ts,
+                        ts,
+                        owner.pid,
+                        owner.host,
+                        owner.start,
+                        ts,
+                        _dump(options),
+                    ),
+                )
+                self._take_lock(db, lock_name, run_id, ts)
+                state = RunState(run_id=run_id)
+                created = {"phases": phases, "needs": needs or {}}
+                self._append(db, state, [("run.created", created, ts)])
+        except JournalFull as exc:
+            # Nothing was created, nothing ran: not the "resume RUN" of a run cut short.
+            raise StoreError(
+                f"journal {self.path}: the disk is full; the run was not created, nothing ran",
+                hint="free space, then run the command again",
+            ) from exc
         return run_id, True
 
     def _take_lock(self, db: sqlite3.Connection, name: str, run_id: str, ts: float) -> None:
@@ -310,6 +318,11 @@ class SqliteStore:
     @reads
     def resolve(self, run_ref: str) -> str:
         """A full run id from an id, a unique prefix, or ``last``."""
+        if not run_ref.strip():
+            # An empty prefix matches every run: never pick one for the operator.
+            raise RunNotFound(
+                "an empty run id names no run", hint="give a run id, a prefix of one, or `last`"
+            )
         if run_ref in ("last", "latest"):
             row = self.db.execute("SELECT id FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()
             if row is None:
