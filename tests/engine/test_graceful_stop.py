@@ -90,3 +90,35 @@ def test_a_step_longer_than_the_grace_is_killed_and_resume_reruns_it(cli: CLI) -
     assert result.returncode == 0, result.stderr
     assert (cli.cwd / "effect").read_text() == "complete\n"
     assert not any(e == "item.unknown" for e, _ in _events(cli, run_id))
+
+
+def test_sigterm_during_the_rollback_interrupts_the_undo_and_resume_finishes_it(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: rollback-interrupted
+        phases:
+          - id: p
+            steps:
+              - id: change
+                run: "touch changed"
+                undo: "touch undoing; [ -f quick ] || sleep 60; rm changed; echo undone >> ledger"
+              - {id: broken, run: "exit 3"}
+        """,
+    )
+    proc = cli.spawn("run", str(plan), "--grace", "1s")
+    _wait_for((cli.cwd / "undoing").exists)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    status = cli.status()
+    assert status["run"]["status"] == "interrupted"
+    assert items(status)["undo:p/change"]["status"] == "interrupted"
+    assert (cli.cwd / "changed").exists()
+    (cli.cwd / "quick").touch()
+    result = cli("resume", "last")
+    assert result.returncode == 1, result.stderr  # failed, and rolled back cleanly
+    assert cli.status()["run"]["status"] == "rolled_back"
+    assert (cli.cwd / "ledger").read_text() == "undone\n"
+    assert not (cli.cwd / "changed").exists()

@@ -76,7 +76,7 @@ async def run_action(
     full_env.update({k: ctx.variables.expand(v) for k, v in env.items()})
     full_env["PHASEGATE_OUTPUT"] = str(output_path)
     argv = command_argv(run, ctx.shell(shell), ctx.variables.values)
-    leaked = _secret_in_argv(ctx, run, argv)
+    refused = _secret_in_argv(ctx, run, argv)
     workdir = ctx.variables.expand(cwd) if cwd else ctx.plan_dir
     if not Path(workdir).is_absolute():
         workdir = str(Path(ctx.plan_dir) / workdir)
@@ -87,9 +87,12 @@ async def run_action(
         log.write(clean + "\n" if stream == "stdout" else f"[stderr] {clean}\n")
         ctx.console.output(key, stream, clean)
 
-    if leaked is not None:
+    if refused is None and stop is not None and stop.requested and stop.term_at <= time.monotonic():
+        # Asked to end before it began (an abort or a second signal just now): start nothing.
+        refused = f"not started: phasegate was ending its commands ({stop.reason})"
+    if refused is not None:
         log.close()
-        return ActionResult(ProcessResult(None, "", "", 0.0, error=leaked), {}, None)
+        return ActionResult(ProcessResult(None, "", "", 0.0, error=refused), {}, None)
     try:
         result = await ctx.executor.run(
             argv,

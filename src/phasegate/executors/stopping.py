@@ -74,7 +74,7 @@ class StopRequest:
         """What phasegate did, for the step's message: "SIGTERM, then SIGKILL 10.0s later"."""
         names = [name for name, _ in self.sent]
         if not names:
-            return "between attempts: no command was running"
+            return "no signal needed: no command was running"
         if names == ["SIGTERM", "SIGKILL"]:
             return f"SIGTERM, then SIGKILL {self.sent[1][1] - self.sent[0][1]:.1f}s later"
         return ", then ".join(names)
