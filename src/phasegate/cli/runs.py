@@ -218,7 +218,9 @@ def resume(
     does a second copy run beside it. A step that finished while phasegate was dead is
     recorded from its supervisor's status file. A step that started but has no recorded end
     is `unknown`: it re-runs only if it is `idempotent: true`; otherwise the run pauses until
-    you choose --retry-step, --skip-step, --mark-done, or `phasegate rollback`.
+    you choose --retry-step, --skip-step, --mark-done, or `phasegate rollback`. A step that
+    phasegate itself ended at a SIGTERM/SIGINT (`interrupted`) did not succeed: it re-runs,
+    without a question (--skip-step skips it instead).
     """
     import dataclasses
 
