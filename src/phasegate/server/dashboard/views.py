@@ -21,7 +21,15 @@ LOG_TAIL_BYTES = 4096
 WINDOW = 40
 WINDOW_DONE = 12
 WINDOW_NEXT = 8
-ATTENTION = ("running", "retrying", "failed", "error", "awaiting_approval", "unknown")
+ATTENTION = (
+    "running",
+    "retrying",
+    "failed",
+    "error",
+    "awaiting_approval",
+    "unknown",
+    "interrupted",  # ended by phasegate at a signal: resume re-runs it
+)
 LOG_TAIL_LINES = 40
 ACTIVE = ("running", "rolling_back", "pending", "paused", "interrupted")
 
