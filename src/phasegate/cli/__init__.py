@@ -59,6 +59,34 @@ SHORT_HELP = {
 GLOBAL_FLAGS = ("--no-color",)
 
 
+def _set_state_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        root = ctx.find_root()
+        root.obj = {**(root.obj or {}), "state_dir": value}
+
+
+def _verb_state_dir() -> click.Option:
+    """``--state-dir`` after the verb (`phasegate serve --state-dir D`, as the systemd unit
+    writes it): the same setting as before the verb, which it overrides. Attached to every
+    verb and sub-verb by the group, so no verb can forget it."""
+    return click.Option(
+        ["--state-dir"],
+        type=click.Path(file_okay=False),
+        default=None,
+        expose_value=False,
+        callback=_set_state_dir,
+        help="Where runs are journaled; the same as `phasegate --state-dir` before the verb.",
+    )
+
+
+def _accept_global_options(command: click.Command) -> None:
+    if not any(p.name == "state_dir" for p in command.params):
+        command.params.append(_verb_state_dir())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_global_options(sub)
+
+
 class LazyGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # Global flags work after the verb too (`phasegate status --no-color`): move them in
@@ -77,6 +105,7 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(target[0])
         command: click.Command = getattr(module, target[1])
+        _accept_global_options(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
