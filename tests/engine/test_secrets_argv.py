@@ -171,3 +171,27 @@ def test_a_run_warns_about_a_secret_from_the_environment_too_short_to_mask(cli: 
     assert "secret PIN is 1 character(s) long" in result.stdout + result.stderr
     warnings = cli.status()["warnings"]
     assert any("secret PIN is 1 character(s) long" in w["message"] for w in warnings)
+
+
+def test_a_check_whose_argv_would_carry_a_secret_value_is_not_started(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: pasted-gate
+        vars:
+          TOKEN: {env: DEPLOY_TOKEN, secret: true}
+          URL: {env: TARGET_URL}
+        phases:
+          - id: p
+            steps: [{id: mark, run: "touch marked", undo: "rm -f marked"}]
+            gates:
+              - command: [touch, "${URL}"]
+        """,
+    )
+    result = cli("run", str(plan), env={"DEPLOY_TOKEN": SECRET, "TARGET_URL": f"u{SECRET}"})
+    assert result.returncode == 1, result.stderr
+    gate = next(v for k, v in items(cli.status()).items() if "/gate:" in k)
+    assert gate["status"] == "error"
+    assert "refusing to start" in gate["message"]
+    assert not any(SECRET in name for name in os.listdir(cli.cwd))

@@ -119,6 +119,15 @@ class CommandCheck(CheckSpec):
         shell = shlex.split(self.shell) if self.shell else ctx.shell
         values = dict(ctx.env)
         argv = command_argv(self.command, shell, values)
+        if not isinstance(self.command, str) and any(ctx.masker.text(p) != p for p in argv):
+            # A secret's value would be an argument, readable by every local user in
+            # /proc/PID/cmdline (validation refuses ${SECRET} in argv; this catches the rest).
+            return Observation(
+                "error",
+                {},
+                "refusing to start: a secret's value would be an argument (readable by every "
+                "local user in /proc/PID/cmdline); let the command read it from its environment",
+            )
         env = dict(ctx.env)
         env.update({k: ctx.expand(v) for k, v in self.env.items()})
         cwd = ctx.expand(self.cwd) if self.cwd else ctx.plan_dir
