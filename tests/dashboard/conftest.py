@@ -67,6 +67,8 @@ def make_app(state: Path, interval: float = 0.2) -> tuple[FastAPI, Dashboard]:
                 args.append("--full")
             if action == "abort":
                 args += ["--reason", form.get("reason", "")]
+            if action == "reject":
+                args += ["--comment", form.get("comment", "")]
             child = subprocess.Popen(  # the run continues in its own process, as in the pool
                 args,
                 env=phasegate_env(state, by),

@@ -94,11 +94,11 @@ def test_watch_a_run_live_approve_its_pause_and_names_stay_text(
         assert page.evaluate("window.__marker") == "no reload"
         shot(page, "01-paused")
         assert proc.wait(timeout=30) == 4  # the run's own process stopped, paused
-        # A pause of a plan without traffic: Approve, but no Promote (nothing to promote).
+        # A pause of a plan without traffic: Approve or Reject, but no Promote.
         actions = page.eval_on_selector_all(
             ".actions button", "els => els.map(e => e.dataset.action)"
         )
-        assert actions == ["approve", "abort", "rollback"], actions
+        assert actions == ["approve", "reject", "abort", "rollback"], actions
         phase_text = page.inner_text("[data-phase=deploy] h3")
         assert HOSTILE_PHASE in phase_text  # shown as text...
         assert page.evaluate("window.__xss") is None  # ...never run as code

@@ -121,8 +121,8 @@ def test_approvals_promote_on_a_canary_pause_chart_links_and_masking(
     page.wait_for_selector("[data-run-status=paused]", timeout=60_000)
     item = "[data-key='canary/hold']"
     assert "0/2 approvals" in page.inner_text(item)
-    # A canary pause: Approve, Promote, Promote full, Abort, Roll back; no Resume.
-    assert offered(page) == ["approve", "promote", "promote_full", "abort", "rollback"]
+    # A canary pause: Approve, Reject, Promote, Promote full, Abort, Roll back; no Resume.
+    assert offered(page) == ["approve", "reject", "promote", "promote_full", "abort", "rollback"]
     page.evaluate("window.__marker = 'no reload'")
 
     page.click("button[data-action=approve]")
@@ -251,3 +251,40 @@ def test_bake_countdown_promote_and_a_rollback_in_its_own_colour(
     assert "rollback" in chart
     no_json_in_cards(page)
     shot(page, "15-rolled-back")
+
+
+def test_reject_a_pause_with_why_rolls_the_run_back(
+    served: Served,  # noqa: F811  (the real server's fixture, imported above)
+    browser_page: Any,  # noqa: F811
+) -> None:
+    page = browser_page
+    served.start()
+    starter = token(served, "starter", "operator")
+    alice = token(served, "alice", "operator")
+    plan = """\
+version: 1
+name: go-no-go
+phases:
+  - id: deploy
+    steps:
+      - id: ship
+        run: echo shipped
+        undo: echo unshipped
+      - id: go-no-go
+        name: go / no-go
+        pause: approve
+"""
+    run_id = start(served, starter, plan)
+    sign_in(page, served, alice, run_id)
+    page.wait_for_selector("[data-run-status=paused]", timeout=60_000)
+    assert offered(page) == ["approve", "reject", "abort", "rollback"]
+    page.click("button[data-action=reject]")  # no comment: the browser does not send it
+    assert page.query_selector("[data-run-status=paused]")
+    page.fill("input[name=comment]", "error budget spent")
+    page.click("button[data-action=reject]")
+    page.wait_for_selector("[data-run-status=rolled_back]", timeout=60_000)
+    item = page.inner_text("[data-key='deploy/go-no-go']")
+    assert "rejected by token:alice: error budget spent" in item, item
+    undo = page.inner_text("section.rollback")
+    assert "undo" in undo and "succeeded" in undo, undo
+    shot(page, "16-rejected")

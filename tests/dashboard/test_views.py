@@ -52,8 +52,13 @@ RUNNING = {"key": "p/build", "status": "running"}
 @pytest.mark.parametrize(
     ("status", "items", "canary", "expected"),
     [
-        ("paused", [AWAITING], True, ["approve", "promote", "promote_full", "abort", "rollback"]),
-        ("paused", [AWAITING], False, ["approve", "abort", "rollback"]),
+        (
+            "paused",
+            [AWAITING],
+            True,
+            ["approve", "reject", "promote", "promote_full", "abort", "rollback"],
+        ),
+        ("paused", [AWAITING], False, ["approve", "reject", "abort", "rollback"]),
         ("running", [BAKING], True, ["promote", "promote_full", "abort"]),
         ("running", [RUNNING], True, ["abort"]),  # a canary run, but nothing holds
         ("running", [RUNNING], False, ["abort"]),

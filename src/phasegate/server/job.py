@@ -1,6 +1,7 @@
 """One worker process: ``python -m phasegate.server.job < job.json``.
 
-The server's pool starts one per run action (start, resume, roll back, abort, promote). The job
+The server's pool starts one per run action (start, resume, roll back, abort, promote,
+reject). The job
 arrives on stdin, not in argv, because it may carry secret variables (argv is readable by
 every user through /proc). The process owns the run while it drives it, exactly as
 ``phasegate resume`` would, and outlives a server that stops: the journal is the only link.
@@ -22,7 +23,7 @@ from phasegate.engine.state import EXIT_CODES
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.store.sqlite import SqliteStore
 
-ACTIONS = ("resume", "rollback", "abort", "promote")
+ACTIONS = ("resume", "rollback", "abort", "promote", "reject")
 # The server may hold a run for a few milliseconds (recording an approval): wait that out.
 CLAIM_ATTEMPTS = 100
 
@@ -46,6 +47,10 @@ def execute(job: dict[str, Any]) -> str:
                 )[1]
             if action == "rollback":
                 return operator.rollback(store, run_id, options, by=by)[1]
+            if action == "reject":  # the dashboard's Reject of a paused run
+                comment = str(job.get("comment") or "")
+                found = operator.reject(store, run_id, options, check=None, by=by, comment=comment)
+                return found[2] or "requested"
             if action == "promote":  # the dashboard's Promote of a paused canary
                 full = bool(job.get("full"))
                 return operator.promote(store, run_id, options, full=full, by=by)[1] or "requested"

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from phasegate.engine import operator
+from phasegate.engine.session import RunOptions
 from phasegate.engine.state import TERMINAL
 from phasegate.errors import RunStateError, UsageError
 from phasegate.server.api import runs
@@ -40,6 +42,9 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
             elif action == "abort":
                 request = AbortRequest(reason=form.get("reason", "")[:2000])
                 done = runs.abort(run_id, request, identity, store, pool)
+            elif action == "reject":
+                outcome = reject(run_id, form.get("comment", "")[:2000], identity, store, pool)
+                return f"reject: {outcome} (by {identity.actor})"
             elif action in ("promote", "promote_full"):
                 outcome = promote(run_id, action == "promote_full", identity, store, pool)
                 return f"{action.replace('_', ' ')}: {outcome} (by {identity.actor})"
@@ -94,6 +99,28 @@ def promote(
         store.add_request(record.id, "promote", {"by": identity.actor, "full": full})
         return "requested"
     pool.submit(Job(record.id, "promote", identity.actor, {}, {"full": full}))
+    return "queued"
+
+
+def reject(
+    run_id: str, comment: str, identity: Identity, store: SqliteStore, pool: WorkerPool
+) -> str:
+    """The dashboard's Reject: what `phasegate reject RUN --comment WHY` does (a no-go: the
+    waiting item fails and the run rolls back, recorded with who and why). A run executing
+    somewhere is asked through the request table (``operator.reject`` only records the
+    request then); a paused run is rolled back by a worker, never in the server's process."""
+    if not comment.strip():
+        raise UsageError("say why you reject", hint="write the reason in the comment field")
+    record = store.get_run(run_id)
+    if record.status in TERMINAL:
+        raise RunStateError(f"run {record.id} has finished ({record.status})")
+    owner = record.owner
+    if owner is not None and owner != Owner.me() and owner.alive():
+        operator.reject(
+            store, record.id, RunOptions(), check=None, by=identity.actor, comment=comment.strip()
+        )
+        return "requested"
+    pool.submit(Job(record.id, "reject", identity.actor, {}, {"comment": comment.strip()}))
     return "queued"
 
 

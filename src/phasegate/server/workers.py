@@ -42,7 +42,7 @@ MAX_AUTO_RESUMES = 5
 @dataclass(frozen=True)
 class Job:
     run_id: str
-    action: str  # resume (which starts a pending run) | rollback | abort | promote
+    action: str  # resume (which starts a pending run) | rollback | abort | promote | reject
     by: str  # the actor the journal records
     overrides: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # retry/skip/mark_done, reason

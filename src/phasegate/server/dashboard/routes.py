@@ -35,7 +35,7 @@ log = logging.getLogger("phasegate.dashboard")
 HERE = Path(__file__).parent
 STATIC = "/ui/static"
 OPERATORS = ("operator", "admin")
-ACTIONS = ("approve", "promote", "promote_full", "abort", "rollback", "resume")
+ACTIONS = ("approve", "reject", "promote", "promote_full", "abort", "rollback", "resume")
 LIST_LIMIT = 50
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -49,6 +49,7 @@ SECURITY_HEADERS = {
 
 LABELS = {
     "approve": "Approve",
+    "reject": "Reject",
     "promote": "Promote",
     "promote_full": "Promote full",
     "abort": "Abort",

@@ -31,6 +31,7 @@ ATTENTION = (
     "interrupted",  # ended by phasegate at a signal: resume re-runs it
 )
 LOG_TAIL_LINES = 40
+COMMANDS = ("step", "undo", "rollback")  # the items that run a command and write a log
 ACTIVE = ("running", "rolling_back", "pending", "paused", "interrupted")
 
 
@@ -66,7 +67,7 @@ def run_view(doc: dict[str, Any], run_dir: Path | None = None) -> dict[str, Any]
         "weights_chart": chart_svg(doc),
         "warnings": doc.get("warnings") or [],
         "approvals": doc.get("approvals") or {},
-        "log": log_tail(items, run_dir),
+        "log": log_tail(items + list((doc.get("rollback") or {}).get("actions") or []), run_dir),
         "active": run.get("status") in ACTIVE,
         "awaiting": [i["key"] for i in items if i.get("status") == "awaiting_approval"],
         "operations": operations(doc),
@@ -103,7 +104,7 @@ def operations(doc: dict[str, Any]) -> list[str]:
     rolling_back = doc.get("rollback") is not None or status == "rolling_back"
     found: list[str] = []
     if any(i.get("status") == "awaiting_approval" for i in items) and not rolling_back:
-        found.append("approve")
+        found += ["approve", "reject"]  # GitHub environments: approve, or reject with why
     holding = any(
         i.get("status") == "awaiting_approval"
         or (i.get("status") == "running" and i.get("until") is not None)
@@ -182,7 +183,7 @@ def log_tail(items: list[dict[str, Any]], run_dir: Path | None = None) -> dict[s
     finishes), so it is read where the engine writes it (``<run dir>/logs/<key>.log``,
     ``RunContext.log_path``); the hub re-renders a live run's page every second, so new
     lines reach every watcher over the page's SSE stream without a reload."""
-    running = [i for i in items if i.get("status") == "running" and i.get("kind") == "step"]
+    running = [i for i in items if i.get("status") == "running" and i.get("kind") in COMMANDS]
     item: dict[str, Any] | None = None
     path: Path | None = None
     if running and run_dir is not None:
