@@ -152,8 +152,14 @@ class Step(Model):
     idempotent: bool = False
     continue_on_error: bool = False
 
-    _normalise_undo = field_validator("undo", mode="before")(_action)
-    _normalise_pause = field_validator("pause", mode="before")(_pause)
+    # The shorthands the validators accept are part of the exported schema too
+    # (json_schema_input_type): `undo: ./undeploy.sh`, `pause: approve`, `pause: 30s`.
+    _normalise_undo = field_validator(
+        "undo", mode="before", json_schema_input_type=Command | Action | None
+    )(_action)
+    _normalise_pause = field_validator(
+        "pause", mode="before", json_schema_input_type=Literal["approve"] | Duration | Pause | None
+    )(_pause)
 
     @model_validator(mode="after")
     def _one_action(self) -> Step:
@@ -243,7 +249,7 @@ class Phase(Model):
     owner: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("rollback", mode="before")
+    @field_validator("rollback", mode="before", json_schema_input_type=list[Command | Action])
     @classmethod
     def _normalise_rollback(cls, value: Any) -> Any:
         if isinstance(value, list):

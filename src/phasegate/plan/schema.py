@@ -8,6 +8,12 @@ from typing import Any
 from phasegate.plan.model import Plan
 from phasegate.registry import ROUTERS_GROUP, check_kinds, names, router_kind
 
+# A URN, not a URL: phasegate has no web site to serve the schema from, and a URL that does not
+# resolve would send editors looking for it. Editors are pointed at a file written by
+# `phasegate schema` instead (docs/plan-reference.md, "Editor set-up"). The plan format's
+# version is part of the id; a plan `version: 2` would get a new one.
+SCHEMA_ID = "urn:phasegate:plan:v1"
+
 
 def plan_json_schema() -> dict[str, Any]:
     schema = Plan.model_json_schema()
@@ -40,6 +46,7 @@ def plan_json_schema() -> dict[str, Any]:
         )
     defs["Notifier"] = {"anyOf": wrapped, "description": "one key names the notifier kind"}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_ID
     schema["title"] = "phasegate plan (version 1)"
     return copy.deepcopy(schema)
 
