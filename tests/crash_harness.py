@@ -66,6 +66,7 @@ class Trial:
     lost: int = 0  # a step recorded succeeded that never ran, or an undo that never ran
     recovered: int = 0  # unknowns settled by the supervisor's record, no human asked
     human: int = 0  # unknowns left for a human (--retry-step / --mark-done)
+    human_why: list[str] = field(default_factory=list)
 
 
 def _orphans(marker: str) -> bool:
@@ -173,6 +174,7 @@ def _count_unknowns(trial: Trial, state_dir: Path) -> None:
                     trial.recovered += 1
                 elif etype == "item.unknown" and not data.get("idempotent"):
                     trial.human += 1
+                    trial.human_why.append(str(data.get("reason") or "no process, no record"))
     finally:
         store.close()
 

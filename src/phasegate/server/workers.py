@@ -292,7 +292,11 @@ class WorkerPool:
         flight: resume it at once (with back-off), rather than wait for the monitor's tick."""
         record = store.get_run(run_id)
         started_by = record.options.get("started_by")
-        if record.status not in IN_FLIGHT or not isinstance(started_by, str):
+        if record.status not in IN_FLIGHT:
+            with self._cond:
+                self._auto.pop(run_id, None)  # it settled: a later crash starts afresh
+            return
+        if not isinstance(started_by, str):
             return
         if record.owner is not None and record.owner.alive() is not False:
             return
