@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,12 +40,72 @@ MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown")
 
 
 def load_plan(path: str | Path) -> LoadedPlan:
-    """A YAML plan, or a Markdown rollout document imported on the fly."""
+    """A YAML plan, or a Markdown rollout document imported on the fly (by its suffix)."""
     source = Path(path)
     if source.suffix.lower() in MARKDOWN_SUFFIXES:
         return load_markdown(source)
     text = read_plan_text(source)
-    return load_plan_text(text, source)
+    try:
+        return load_plan_text(text, source)
+    except PlanError:
+        refuse_markdown(text, source)
+        raise
+
+
+# Markdown that YAML never has (or not at a line's start): fences, table rows, task lists,
+# **bold**, [links](…), `code`. A heading alone is not enough: `# …` is also a YAML comment.
+_HEADING = re.compile(r"^#{1,6}\s+\S")
+_MARKDOWN = {
+    "a code fence": re.compile(r"^\s*(```|~~~)"),
+    "a table row": re.compile(r"^\s*\|.*\|\s*$"),
+    "a task list item": re.compile(r"^\s*[-*] \[[ xX]\] "),
+    "bold text": re.compile(r"\*\*\S[^*]*\*\*"),
+    "a link": re.compile(r"\[[^\]]+\]\([^)]+\)"),
+}
+
+
+def markdown_evidence(text: str) -> list[str]:
+    """Why ``text`` reads as Markdown (``["a heading at line 1", …]``), or ``[]``."""
+    lines = text.splitlines()
+    heading = next((n for n, line in enumerate(lines, 1) if _HEADING.match(line)), None)
+    found = []
+    for what, pattern in _MARKDOWN.items():
+        line = next((n for n, text in enumerate(lines, 1) if pattern.search(text)), None)
+        if line is not None:
+            found.append(f"{what} at line {line}")
+    strong = any(w.startswith(("a code fence", "a table row")) for w in found)
+    if heading is None and not strong:
+        return []
+    if heading is not None and not found:
+        return []
+    return ([f"a heading at line {heading}"] if heading is not None else []) + found[:2]
+
+
+def refuse_markdown(text: str, source: Path) -> None:
+    """A file that is not a YAML mapping but reads as Markdown (a seed saved as `.txt`) gets
+    that said, instead of a YAML error about an alias at `**Spec:**`. phasegate does not
+    import it on the fly as it does a `.md` file: the suffix does not say Markdown, and an
+    import is a guess at what to run that a human should review (docs/markdown-import.md)."""
+    with contextlib.suppress(PlanError):
+        data, _ = load_yaml(text, str(source))
+        if isinstance(data, dict):
+            return  # a YAML plan with problems of its own: report those
+    evidence = markdown_evidence(text)
+    if not evidence:
+        return
+    raise PlanError(
+        [
+            Problem(
+                "this file looks like a Markdown document, not a YAML plan ("
+                + ", ".join(evidence)
+                + ")",
+                file=str(source),
+                line=int(evidence[0].rsplit(" ", 1)[1]),
+                hint=f"turn it into a plan with `phasegate import {source} -o plan.yaml` and "
+                "review what it made, or rename it to .md to import it on every run",
+            )
+        ]
+    )
 
 
 def load_markdown(source: Path) -> LoadedPlan:
