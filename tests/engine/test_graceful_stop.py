@@ -122,3 +122,29 @@ def test_sigterm_during_the_rollback_interrupts_the_undo_and_resume_finishes_it(
     assert cli.status()["run"]["status"] == "rolled_back"
     assert (cli.cwd / "ledger").read_text() == "undone\n"
     assert not (cli.cwd / "changed").exists()
+
+
+def test_a_step_that_fails_by_itself_within_the_grace_keeps_its_real_outcome(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: fails-in-grace
+        phases:
+          - id: p
+            steps:
+              - {id: mark, run: "touch marked", undo: "rm -f marked"}
+              - {id: flaky, run: "touch began; sleep 1; exit 4"}
+        """,
+    )
+    proc = cli.spawn("run", str(plan), "--grace", "10s")
+    _wait_for((cli.cwd / "began").exists)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    flaky = items(cli.status())["p/flaky"]
+    assert (flaky["status"], flaky["message"]) == ("failed", "exit 4")
+    result = cli("resume", "last")  # a failed step: the normal rules, here a rollback
+    assert result.returncode == 1, result.stderr
+    assert cli.status()["run"]["status"] == "rolled_back"
+    assert not (cli.cwd / "marked").exists()

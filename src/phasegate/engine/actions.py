@@ -89,6 +89,7 @@ async def run_action(
 
     if refused is None and stop is not None and stop.requested and stop.term_at <= time.monotonic():
         # Asked to end before it began (an abort or a second signal just now): start nothing.
+        stop.prevented = True
         refused = f"not started: phasegate was ending its commands ({stop.reason})"
     if refused is not None:
         log.close()

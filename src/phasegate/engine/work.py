@@ -73,7 +73,7 @@ async def run_step(runner: Runner, key: str) -> None:
             runner.journal("item.finished", {**record, "status": "succeeded"})
             runner.ctx.console.item("step", label, "succeeded", duration=result.process.duration)
             return
-        if stop is not None and stop.requested:
+        if stop is not None and stop.ended_it:
             finish_stopped(runner, record, stop)
             return
         if attempt <= step.retries:
@@ -314,7 +314,7 @@ async def run_undo(runner: Runner, key: str) -> None:
         "log": result.log,
     }
     stop = runner.stops.get(key)
-    if not result.ok and stop is not None and stop.requested:
+    if not result.ok and stop is not None and stop.ended_it:
         finish_stopped(runner, record, stop)
         return
     runner.journal("item.finished", {**record, "status": status, "message": result.message()})

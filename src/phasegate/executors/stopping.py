@@ -38,9 +38,19 @@ class StopRequest:
     sent: list[tuple[str, float]] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
+    # The command was never spawned: the stop came before it (run_action).
+    prevented: bool = False
+
     @property
     def requested(self) -> bool:
         return self.reason is not None
+
+    @property
+    def ended_it(self) -> bool:
+        """phasegate ended the command (a signal sent, or never started): a failure now is
+        phasegate's doing. Within a grace period nothing was sent yet, and a command that
+        fails by itself has its real outcome."""
+        return bool(self.sent) or self.prevented
 
     def request(self, reason: str, *, wait: float, grace: float) -> None:
         """SIGTERM after ``wait`` seconds, SIGKILL ``grace`` seconds after that."""
@@ -73,6 +83,8 @@ class StopRequest:
     def describe(self) -> str:
         """What phasegate did, for the step's message: "SIGTERM, then SIGKILL 10.0s later"."""
         names = [name for name, _ in self.sent]
+        if self.prevented:
+            return "before its command started"
         if not names:
             return "no signal needed: no command was running"
         if names == ["SIGTERM", "SIGKILL"]:
