@@ -80,21 +80,25 @@ def sign_in(page: Any, server: Served, secret: str, run_id: str) -> None:
 
 
 def offered(page: Any) -> list[str]:
-    return [
-        b.get_attribute("data-action")
-        for b in page.query_selector_all(".actions button[data-action]")
-        if b.is_visible()
-    ]
+    """The operations shown, read in one evaluation in the page: the live fragment is swapped
+    every second, and elements read one by one may belong to two different versions."""
+    found = page.eval_on_selector_all(
+        ".actions button[data-action]",
+        "els => els.filter(e => e.offsetParent !== null).map(e => e.dataset.action)",
+    )
+    return [str(action) for action in found]
 
 
 def no_json_in_cards(page: Any) -> None:
-    cards = page.query_selector_all("article.phase")
+    cards = page.eval_on_selector_all(
+        "article.phase", "els => els.map(e => [e.innerText, e.textContent])"
+    )
     assert cards
-    for card in cards:
+    for seen, text in cards:
         # What a reader sees, and what is folded into <details> too.
-        assert '{"' not in card.inner_text(), card.inner_text()
-        assert '{"' not in card.text_content(), card.text_content()
-        assert "\\u003c" not in card.text_content()
+        assert '{"' not in seen, seen
+        assert '{"' not in text, text
+        assert "\\u003c" not in text
 
 
 def colour(page: Any, selector: str) -> str:
@@ -133,6 +137,9 @@ def test_approvals_promote_on_a_canary_pause_chart_links_and_masking(
         timeout=20_000,
     )
     no_json_in_cards(page)
+    assert "canary/hold by token:alice" in page.inner_text(
+        "section.decisions li[data-decision=approved]"
+    )
     # The gate's http observation is labelled fields, its body behind a closed <details>.
     gate = page.inner_text("[data-key='prepare/gate:smoke']")
     assert "exit code" in gate and "0" in gate
@@ -194,12 +201,15 @@ phases:
     )
     assert page.query_selector("[data-key='deploy/rolling-restart'] .elapsed")
     assert offered(page) == ["abort"]  # running, not a canary: no Promote, no Approve
+    # A reason being typed survives the fragment's swaps (one a second while a step runs).
+    page.fill("#abort-reason", "half-typed reason")
     # More lines arrive over the page's SSE stream, without a reload.
     page.wait_for_function(
         "() => document.querySelector('section.log pre')?.textContent.includes('host-4')",
         timeout=30_000,
     )
     assert page.evaluate("window.__marker") == "no reload"
+    assert page.input_value("#abort-reason") == "half-typed reason"
     shot(page, "13-live-log")
     page.wait_for_selector("[data-run-status=succeeded]", timeout=60_000)
     assert offered(page) == ["rollback"]
@@ -285,6 +295,8 @@ phases:
     page.wait_for_selector("[data-run-status=rolled_back]", timeout=60_000)
     item = page.inner_text("[data-key='deploy/go-no-go']")
     assert "rejected by token:alice: error budget spent" in item, item
+    decision = page.inner_text("section.decisions li[data-decision=rejected]")
+    assert "deploy/go-no-go by token:alice" in decision and "error budget spent" in decision
     undo = page.inner_text("section.rollback")
     assert "undo" in undo and "succeeded" in undo, undo
     shot(page, "16-rejected")

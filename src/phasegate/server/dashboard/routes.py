@@ -21,7 +21,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sse_starlette.sse import EventSourceResponse
 
 from phasegate.durations import format_duration
-from phasegate.engine.state import TERMINAL
 from phasegate.errors import PhasegateError
 from phasegate.masking import MASK
 from phasegate.report.data import build
@@ -35,6 +34,7 @@ log = logging.getLogger("phasegate.dashboard")
 HERE = Path(__file__).parent
 STATIC = "/ui/static"
 OPERATORS = ("operator", "admin")
+EXECUTING = ("running", "rolling_back")
 ACTIONS = ("approve", "reject", "promote", "promote_full", "abort", "rollback", "resume")
 LIST_LIMIT = 50
 SECURITY_HEADERS = {
@@ -91,10 +91,11 @@ class Dashboard:
         record = store.db.execute(
             "SELECT last_seq, status FROM runs WHERE id = ?", (key,)
         ).fetchone()
-        # A live run's page changes without a journal entry too (the running step's log
-        # grows, its elapsed time): rebuilt every second while it is live; a finished run's
-        # only when its journal moves.
-        live = record is not None and record[1] not in TERMINAL
+        # An executing run's page changes without a journal entry too (the running step's
+        # log grows): rebuilt every second while it runs or rolls back; a paused, waiting or
+        # finished run's only when its journal moves (elapsed times and countdowns tick in
+        # the browser, static/dashboard.js).
+        live = record is not None and record[1] in EXECUTING
         marker = (tuple(record) if record else None, int(time.time()) if live else 0)
         return marker, lambda: self.run_body(store, key)
 

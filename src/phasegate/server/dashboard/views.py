@@ -67,6 +67,7 @@ def run_view(doc: dict[str, Any], run_dir: Path | None = None) -> dict[str, Any]
         "weights_chart": chart_svg(doc),
         "warnings": doc.get("warnings") or [],
         "approvals": doc.get("approvals") or {},
+        "decisions": doc.get("decisions") or [],
         "log": log_tail(items + list((doc.get("rollback") or {}).get("actions") or []), run_dir),
         "active": run.get("status") in ACTIVE,
         "awaiting": [i["key"] for i in items if i.get("status") == "awaiting_approval"],
