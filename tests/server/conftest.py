@@ -162,6 +162,17 @@ class Served:
         self.proc = None
 
 
+def sandbox_fork_server() -> set[int]:
+    """multiprocessing's fork server and resource tracker in this process, and children."""
+    from multiprocessing import forkserver, resource_tracker
+
+    found = {
+        getattr(forkserver._forkserver, "_forkserver_pid", None),
+        getattr(resource_tracker._resource_tracker, "_pid", None),
+    }
+    return {p for pid in found if pid is not None for p in (pid, *descendants(pid))}
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     subreaper(True)
@@ -173,7 +184,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
     finally:
         server.stop()
         # Workers outlive the server on purpose: wait for them (bounded), then make sure.
-        for pid in descendants(os.getpid()):
+        # This process's own sandbox fork server (in-process apps validate plans through
+        # it) is not the server's and stays.
+        ours = sandbox_fork_server()
+        for pid in [p for p in descendants(os.getpid()) if p not in ours]:
             with contextlib.suppress(ProcessLookupError):
                 for _ in range(300):
                     os.kill(pid, 0)

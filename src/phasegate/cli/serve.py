@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -43,6 +44,12 @@ def _state_dir(ctx: click.Context) -> Path:
     "see docs/server.md.",
 )
 @click.option(
+    "--metrics-token-required",
+    is_flag=True,
+    help="/metrics answers only requests with a valid API token (any role); by default "
+    "it is open, like Prometheus exporters usually are.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -56,6 +63,7 @@ def serve(
     workers: int,
     plan_root: str,
     pass_env: tuple[str, ...],
+    metrics_token_required: bool,
     log_level: str,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json), the live
@@ -70,6 +78,11 @@ def serve(
     from phasegate.server.app import create_app
     from phasegate.server.config import ServerConfig
 
+    # Everything the server itself creates (journal, server.db, inline plan copies, run
+    # directories, worker logs) is private to its user: 0600 files in 0700 directories.
+    # Runs get the umask the server was started with back (``run_umask``): files a deploy
+    # step creates must stay as readable as the operator intended.
+    run_umask = os.umask(0o077)
     config = ServerConfig(
         state_dir=_state_dir(ctx),
         host=host,
@@ -77,6 +90,8 @@ def serve(
         workers=workers,
         plan_root=Path(plan_root).resolve(),
         pass_env=tuple(pass_env),
+        run_umask=run_umask,
+        metrics_token_required=metrics_token_required,
     )
     app = create_app(config)
     click.echo(f"phasegate serving on http://{host}:{port} (state {config.state_dir})", err=True)

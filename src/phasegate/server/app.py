@@ -14,11 +14,12 @@ from phasegate import __version__
 from phasegate.server import errors
 from phasegate.server.api import health, plans, runs
 from phasegate.server.api.deps import ThreadStores
-from phasegate.server.auth import bearer_authenticator
+from phasegate.server.auth import TokenRequired, bearer_authenticator
 from phasegate.server.config import ServerConfig
 from phasegate.server.db import ServerDb
 from phasegate.server.idempotency import IdempotencyLedger
 from phasegate.server.limits import BodyLimit
+from phasegate.server.throttle import AuthThrottle, FailureBuckets
 from phasegate.server.tokens import TokenStore
 from phasegate.server.ui import mount_dashboard
 from phasegate.server.workers import WorkerPool
@@ -67,6 +68,11 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.authenticators = [bearer_authenticator]
     errors.install(app)
     app.add_middleware(BodyLimit, max_bytes=config.max_request_bytes)
+    # Added last, so outermost: a throttled client is answered before anything else runs.
+    app.add_middleware(
+        AuthThrottle,
+        buckets=FailureBuckets(config.auth_failure_burst, config.auth_failure_refill_seconds),
+    )
     app.include_router(health.router)
     app.include_router(plans.router)
     app.include_router(runs.router)
@@ -83,4 +89,7 @@ def _mount_optional(app: FastAPI, config: ServerConfig) -> None:
         if exc.name != "phasegate.server.metrics":
             raise
     else:
-        app.mount("/metrics", metrics.make_metrics_app(config.state_dir))
+        exporter = metrics.make_metrics_app(config.state_dir)
+        if config.metrics_token_required:
+            exporter = TokenRequired(exporter, app.state.tokens)
+        app.mount("/metrics", exporter)

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from phasegate.server.errors import ApiError
+from phasegate.server.errors import ApiError, respond
 from phasegate.server.tokens import ROLES, TokenStore
 
 Authenticator = Callable[[Request], "Identity | None"]
@@ -90,3 +92,34 @@ def require(role: str) -> Callable[..., Identity]:
         return identity
 
     return dependency
+
+
+class TokenRequired:
+    """An ASGI app answering only requests with a valid bearer token (any role), for
+    ``/metrics`` under ``serve --metrics-token-required``: a Prometheus scrape job sends
+    one with ``authorization: {credentials_file: …}``."""
+
+    def __init__(self, app: ASGIApp, tokens: TokenStore) -> None:
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            scheme, _, credentials = header.partition(" ")
+            found = None
+            if scheme.lower() == "bearer" and credentials.strip():
+                # PBKDF2 on a first sight of a token: off the event loop.
+                found = await anyio.to_thread.run_sync(self.tokens.verify, credentials.strip())
+            if found is None:
+                error = ApiError(
+                    401,
+                    "unauthorized",
+                    "/metrics needs a valid API token on this server",
+                    hint="send `Authorization: Bearer pg_…` (any role; `phasegate token "
+                    "create --role viewer`)",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await respond(error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -27,3 +27,12 @@ class ServerConfig:
     pass_env: tuple[str, ...] = ()
     # Larger request bodies are refused (413) before they are read (``server.limits``).
     max_request_bytes: int = 2 * 1024 * 1024
+    # Failed authentications per client address: a burst, then one per refill period
+    # (``server.throttle``).
+    auth_failure_burst: int = 10
+    auth_failure_refill_seconds: float = 6.0
+    # /metrics answers only with a valid token (any role) when set (``serve
+    # --metrics-token-required``).
+    metrics_token_required: bool = False
+    # The umask runs (worker processes and their steps) get; the server runs with 077.
+    run_umask: int | None = None

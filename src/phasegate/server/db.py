@@ -11,6 +11,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from phasegate.errors import StoreError
+from phasegate.store.connect import create_private
 
 DB_NAME = "server.db"
 
@@ -32,6 +33,22 @@ MIGRATIONS = [
         created_at REAL NOT NULL
     )
     """,
+    # Idempotency keys are scoped per token (issue 10 §1.6; Stripe scopes them per account):
+    # one client's key must neither replay nor block another client's request.
+    """
+    CREATE TABLE idempotency_by_token (
+        created_by TEXT NOT NULL,
+        key TEXT NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (created_by, key)
+    );
+    INSERT INTO idempotency_by_token (created_by, key, body_sha256, run_id, created_at)
+        SELECT created_by, key, body_sha256, run_id, created_at FROM idempotency;
+    DROP TABLE idempotency;
+    ALTER TABLE idempotency_by_token RENAME TO idempotency
+    """,
 ]
 
 
@@ -42,7 +59,10 @@ class ServerDb:
         self.path = state_dir / DB_NAME
         self._local = threading.local()
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            # Tokens' hashes and idempotency keys: private to the server's user (0700/0600).
+            # SQLite creates the -wal and -shm files with the database file's mode.
+            state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            create_private(self.path)
         except OSError as exc:
             raise StoreError(f"cannot create the state directory {state_dir}: {exc}") from exc
         with self.write() as db:

@@ -6,6 +6,7 @@ Codes and statuses: ``unauthorized`` 401, ``forbidden`` 403, ``not_found`` 404,
 ``conflict`` 409 (a lock held, an idempotency key reused with another body),
 ``run_state`` 409 (the action does not apply to the run now), ``invalid_plan`` 422 (details:
 the plan's problems, file:line:col, message, hint), ``invalid_request`` 400/405/413/422,
+``rate_limited`` 429 (too many failed authentications; ``Retry-After`` says when),
 ``internal`` 500/503 (never a traceback; the server log has it).
 
 Engine errors (``phasegate.errors``) are translated here, in one place, so a route only
@@ -14,7 +15,9 @@ raises; FastAPI's own 404/405/422 and unexpected exceptions come through the sam
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -44,6 +47,7 @@ ErrorCode = Literal[
     "invalid_plan",
     "invalid_request",
     "run_state",
+    "rate_limited",
     "internal",
 ]
 
@@ -125,18 +129,42 @@ _HTTP_CODES: dict[int, ErrorCode] = {
 }
 
 
+STATE_DIR_SHOWN = "<state dir>"
+
+
+def without_state_path(error: ApiError, state_dir: Path | None) -> ApiError:
+    """The error with the server's state directory replaced by ``<state dir>``: where the
+    server keeps its journal, keys and tokens is nobody's business but its operator's (they
+    find the full message in the server's log)."""
+    if state_dir is None:
+        return error
+    text = error.body.model_dump_json()
+    needle = json.dumps(str(state_dir))[1:-1]  # as it appears inside a JSON string
+    if needle not in text:
+        return error
+    scrubbed = ErrorBody.model_validate_json(text.replace(needle, STATE_DIR_SHOWN))
+    log.info("answered %s: %s", error.status, error.body.message)
+    cleaned = ApiError(error.status, scrubbed.code, scrubbed.message, headers=error.headers)
+    cleaned.body = scrubbed
+    return cleaned
+
+
 def install(app: FastAPI) -> None:
     """Route every error through the envelope."""
 
-    async def api_error(_: Request, exc: Exception) -> JSONResponse:
+    def answer(request: Request, error: ApiError) -> JSONResponse:
+        config = getattr(request.app.state, "config", None)
+        return respond(without_state_path(error, getattr(config, "state_dir", None)))
+
+    async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return respond(exc)
+        return answer(request, exc)
 
-    async def engine_error(_: Request, exc: Exception) -> JSONResponse:
+    async def engine_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, PhasegateError)
-        return respond(from_phasegate(exc))
+        return answer(request, from_phasegate(exc))
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_CODES.get(exc.status_code, "invalid_request")
         if exc.status_code >= 500:
@@ -145,17 +173,18 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404:
             message = "no such resource"
         hint = "see /api/v1/openapi.json" if exc.status_code in (404, 405) else None
-        return respond(
+        return answer(
+            request,
             ApiError(
                 exc.status_code,
                 code,
                 message,
                 hint=hint,
                 headers=dict(exc.headers) if exc.headers else None,
-            )
+            ),
         )
 
-    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         # Only where and what: pydantic's ``input`` may echo a secret the client sent.
         details = [
@@ -166,25 +195,27 @@ def install(app: FastAPI) -> None:
             }
             for err in exc.errors()
         ]
-        return respond(
+        return answer(
+            request,
             ApiError(
                 422,
                 "invalid_request",
                 "the request does not match the API",
                 hint="see /api/v1/openapi.json",
                 details=details,
-            )
+            ),
         )
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
-        return respond(
+        return answer(
+            request,
             ApiError(
                 500,
                 "internal",
                 "internal error",
                 hint="this is a bug in phasegate; the server log has the details",
-            )
+            ),
         )
 
     app.add_exception_handler(ApiError, api_error)
@@ -203,6 +234,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "not found"),
         (409, "conflict or wrong run state"),
         (413, "the request body is too large"),
+        (429, "too many failed authentications from this address; see Retry-After"),
         (422, "invalid plan or request"),
         (500, "internal error"),
         (503, "the journal is unavailable (busy, disk full)"),

@@ -7,6 +7,10 @@ one server do not even contend in SQLite): the second of two concurrent requests
 finds the first one's row. A replay with the same body answers with the same run; another
 body with the same key is a conflict. The key is also given to the journal's own
 ``idempotency_key``, which covers a crash between creating the run and committing the row.
+
+Keys are scoped per token, as Stripe scopes them per account: the same key sent by two
+tokens is two requests (two runs), and one client cannot learn of, replay or block another
+client's run by guessing its key. The journal gets the key as ``<actor>/<key>`` (``scoped``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,18 @@ from collections.abc import Callable
 
 from phasegate.server.db import ServerDb
 from phasegate.server.errors import ApiError
+
+
+def scoped(by: str, key: str) -> str:
+    """The journal's idempotency key for ``key`` sent by ``by``."""
+    return f"{by}/{key}"
+
+
+def unscoped(by: str | None, journal_key: str | None) -> str | None:
+    """The key as its client sent it."""
+    if by is not None and journal_key is not None and journal_key.startswith(f"{by}/"):
+        return journal_key[len(by) + 1 :]
+    return journal_key
 
 
 class IdempotencyLedger:
@@ -30,7 +46,8 @@ class IdempotencyLedger:
         """(run id, created): ``create`` runs only for a key never seen."""
         with self._lock, self.db.write() as conn:
             row = conn.execute(
-                "SELECT body_sha256, run_id FROM idempotency WHERE key = ?", (key,)
+                "SELECT body_sha256, run_id FROM idempotency WHERE created_by = ? AND key = ?",
+                (by, key),
             ).fetchone()
             if row is not None:
                 if row[0] != body_sha256:

@@ -249,6 +249,7 @@ class WorkerPool:
                 env=env,
                 # Its own session: a Ctrl-C or SIGTERM for the server is not the run's.
                 start_new_session=True,
+                umask=-1 if self.config.run_umask is None else self.config.run_umask,
             )
         assert proc.stdin is not None
         try:

@@ -20,6 +20,7 @@ run, locks included, so both modes refuse it.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import sqlite3
@@ -184,16 +185,37 @@ def _disk_full(path: Path) -> bool:
         return False
 
 
+def create_private(path: Path) -> None:
+    """Create a database file 0600 if it does not exist yet; never open an existing one.
+    (Closing any descriptor of a file drops every POSIX lock this process holds on it,
+    SQLite's own included: touching a database another connection here has open would
+    break its locking.)"""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def open_for_writing(path: Path) -> sqlite3.Connection:
     """A checked, migrated connection in WAL mode; refuses a damaged or lost journal."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The journal holds plans with their literal secrets: private to its user (0700
+        # directory when created here, 0600 file; SQLite gives -wal and -shm its mode).
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise StoreError(
             f"cannot open the journal at {path}: {exc}",
             hint="check --state-dir / $PHASEGATE_HOME and permissions",
         ) from exc
     refuse_lost(path)
+    try:
+        create_private(path)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the journal at {path}: {exc}",
+            hint="check --state-dir / $PHASEGATE_HOME and permissions",
+        ) from exc
     try:
         db = sqlite3.connect(path, timeout=30, isolation_level=None)
     except sqlite3.Error as exc:

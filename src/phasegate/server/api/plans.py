@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,7 @@ def load_source(cfg: ServerConfig, source: PlanSource, *, keep: bool = False) ->
         except PlanError as exc:
             raise _renamed(exc, path, INLINE_NAME) from None
         if keep and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(source.plan, encoding="utf-8")
+            _keep_private(path, source.plan)
         return loaded
     assert source.plan_path is not None
     root = cfg.plan_root.resolve()
@@ -86,6 +86,17 @@ def load_source(cfg: ServerConfig, source: PlanSource, *, keep: bool = False) ->
         return load_plan(path)
     except PlanError as exc:
         raise _renamed(exc, path, source.plan_path) from None
+
+
+def _keep_private(path: Path, text: str) -> None:
+    """Write the plan's text readable by the server's user only (it may hold literal
+    secrets): 0700 directory, 0600 file, created with those modes rather than chmod-ed."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(partial, path)  # whole or absent, even for a concurrent start
 
 
 def problems(items: list[Problem]) -> list[ProblemOut]:

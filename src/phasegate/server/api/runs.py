@@ -38,7 +38,7 @@ from phasegate.server.api.plans import check_loads, load_source
 from phasegate.server.auth import Identity, require
 from phasegate.server.config import ServerConfig
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
-from phasegate.server.idempotency import IdempotencyLedger
+from phasegate.server.idempotency import IdempotencyLedger, scoped, unscoped
 from phasegate.server.sandbox import run_limited
 from phasegate.server.workers import Job, WorkerPool
 from phasegate.store.process import Owner
@@ -74,7 +74,9 @@ def summary(record: RunRecord, workers: WorkerPool) -> RunSummary:
         created_at=record.created_at,
         updated_at=record.updated_at,
         finished_at=record.finished_at,
-        idempotency_key=record.idempotency_key,
+        idempotency_key=unscoped(
+            started_by if isinstance(started_by, str) else None, record.idempotency_key
+        ),
         started_by=started_by if isinstance(started_by, str) else None,
         worker=worker,
     )
@@ -108,7 +110,9 @@ def start_run(
         loaded = load_source(cfg, body, keep=True)
         options = session.RunOptions(
             overrides=dict(body.vars),
-            idempotency_key=idempotency_key,
+            idempotency_key=None
+            if idempotency_key is None
+            else scoped(identity.actor, idempotency_key),
             max_parallel=body.max_parallel,
             require_checked=body.require_checked,
             started_by=identity.actor,

@@ -42,7 +42,7 @@ class Session:
 def load_key(directory: Path) -> bytes:
     """The server's signing key: created once (0600) in the state directory, so sessions
     survive a restart and nobody without the state directory can forge one."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = directory / KEY_FILE
     try:
         return path.read_bytes()
