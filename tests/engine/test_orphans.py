@@ -198,3 +198,14 @@ def test_a_step_killed_by_a_signal_reads_as_a_signal_through_the_supervisor(
     record = read_status(status_file)
     assert record is not None and record.signal == signal.SIGTERM
     assert SUPERVISOR_SCRIPT  # the script the process table shows
+
+
+def test_a_choice_for_a_step_that_finished_meanwhile_is_dropped_not_refused(cli: CLI) -> None:
+    plan = _plan(cli, 1.0, idempotent=False)
+    _kill_engine_during_step(cli, plan)
+    # The operator chose before looking; the step then finished while resume waited for it.
+    resumed = cli("resume", "last", "--skip-step", "p/live")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "p/live succeeded meanwhile" in resumed.stderr + resumed.stdout
+    assert items(cli.status())["p/live"]["status"] == "succeeded"
+    assert len(_runs(cli)) == 1

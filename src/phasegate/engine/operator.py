@@ -46,6 +46,7 @@ def resume(
         state = runner.state
         mark_unknown(runner)
         _validate_choices(runner, retry + skip + mark_done)
+        retry, skip, mark_done = (_still_open(runner, keys) for keys in (retry, skip, mark_done))
         crashed = state.status in ("running", "rolling_back")
         state_note = "crashed" if crashed else state.status
         data: dict[str, object] = {
@@ -72,6 +73,19 @@ def resume(
             runner.journal("run.resumed", data, durable=True)
         runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")
     return record.id, drive(runner, store, owner)
+
+
+def _still_open(runner: Runner, keys: list[str]) -> list[str]:
+    """The operator's choices minus items that settled meanwhile: a step the crashed engine
+    left running may have finished (its supervisor's record says so) while resume waited, and
+    a succeeded item needs no --retry-step, --skip-step or --mark-done."""
+    kept = []
+    for key in keys:
+        if runner.state.items[key].status == "succeeded":
+            runner.ctx.console.note(f"{key} succeeded meanwhile: nothing to choose for it", "cyan")
+        else:
+            kept.append(key)
+    return kept
 
 
 def _validate_choices(runner: Runner, keys: list[str]) -> None:
