@@ -169,8 +169,9 @@ def logs(ctx: click.Context, run_ref: str, item: str | None, as_json: bool) -> N
     from phasegate.report.data import build
     from phasegate.report.logs import run_logs
 
-    data = build(open_store(ctx, readonly=True), run_ref)
-    out = run_logs(data, item)
+    store = open_store(ctx, readonly=True)
+    data = build(store, run_ref)
+    out = run_logs(data, item, store.state_dir / "runs" / data["run"]["id"] / "logs")
     if item and not out:
         from phasegate.errors import UsageError
 

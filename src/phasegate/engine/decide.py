@@ -120,7 +120,9 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
     awaiting: list[str] = []
     index = plan_index(plan)
     running = state.running
-    if state.promoted is not None and not index.has_promote:
+    # `promote --full` of a plan with a router but no `promote` step: all traffic to the
+    # canary. Without a router there is no traffic to move; the canary steps are skipped.
+    if state.promoted is not None and not index.has_promote and plan.traffic is not None:
         item = state.items.get(PROMOTE_KEY)
         if item is None or item.status not in ITEM_DONE:
             return [] if PROMOTE_KEY in inflight else [Command("promote_full", PROMOTE_KEY)]

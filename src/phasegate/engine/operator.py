@@ -379,20 +379,11 @@ def _await_ack(
     return AbortNotice(owner.pid, acknowledged=True, already_rolling_back=True)
 
 
-def reject(
-    store: SqliteStore,
-    run_ref: str,
-    options: RunOptions,
-    *,
-    check: str | None,
-    by: str,
-    comment: str,
-) -> tuple[str, list[str], str | None]:
-    """A no-go: the gate (or ``pause: approve`` step, or inconclusive analysis) fails and the
-    run rolls back, recorded with who and why (GitHub environments' "reject"). A live process
-    executing the run is asked through the request table and rolls back itself; a paused or
-    crashed run is rolled back here. Returns (run id, keys, final status or None when a live
-    process was asked)."""
+def prepare_reject(
+    store: SqliteStore, run_ref: str, *, check: str | None, by: str, comment: str
+) -> tuple[RunRecord, list[str], list[dict[str, object]]]:
+    """Check that a rejection applies to the run now, and build its journal entries; raises
+    RunStateError/UsageError (the CLI's message, the API's 409/400) before anything changes."""
     record = store.get_run(run_ref)
     if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
         raise RunStateError(
@@ -412,7 +403,24 @@ def reject(
                 "check can be rejected",
                 hint=f"`phasegate abort {record.id}` stops the run and rolls it back",
             )
-    payloads = [_reject_payload(targets, key, by, comment) for key in keys]
+    return record, keys, [_reject_payload(targets, key, by, comment) for key in keys]
+
+
+def reject(
+    store: SqliteStore,
+    run_ref: str,
+    options: RunOptions,
+    *,
+    check: str | None,
+    by: str,
+    comment: str,
+) -> tuple[str, list[str], str | None]:
+    """A no-go: the gate (or ``pause: approve`` step, or inconclusive analysis) fails and the
+    run rolls back, recorded with who and why (GitHub environments' "reject"). A live process
+    executing the run is asked through the request table and rolls back itself; a paused or
+    crashed run is rolled back here. Returns (run id, keys, final status or None when a live
+    process was asked)."""
+    record, keys, payloads = prepare_reject(store, run_ref, check=check, by=by, comment=comment)
     live, request_id = request(store, record.id, "reject", {"decisions": payloads})
     if request_id is not None:
         return live.id, keys, None

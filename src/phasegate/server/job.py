@@ -47,10 +47,18 @@ def execute(job: dict[str, Any]) -> str:
                 )[1]
             if action == "rollback":
                 return operator.rollback(store, run_id, options, by=by)[1]
-            if action == "reject":  # the dashboard's Reject of a paused run
-                comment = str(job.get("comment") or "")
-                found = operator.reject(store, run_id, options, check=None, by=by, comment=comment)
-                return found[2] or "requested"
+            if action == "reject":  # POST …/reject (or the dashboard's Reject) of a paused run
+                return (
+                    operator.reject(
+                        store,
+                        run_id,
+                        options,
+                        check=job.get("check"),
+                        by=by,
+                        comment=str(job.get("comment") or ""),
+                    )[2]
+                    or "requested"
+                )
             if action == "promote":  # the dashboard's Promote of a paused canary
                 full = bool(job.get("full"))
                 return operator.promote(store, run_id, options, full=full, by=by)[1] or "requested"

@@ -8,10 +8,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from phasegate.engine import operator
-from phasegate.engine.session import RunOptions
-from phasegate.engine.state import TERMINAL
-from phasegate.errors import RunStateError, UsageError
+from phasegate.errors import UsageError
 from phasegate.server.api import runs
 from phasegate.server.api.models import AbortRequest, RollbackRequest, StartRequest
 from phasegate.server.auth import Identity
@@ -19,8 +16,7 @@ from phasegate.server.config import ServerConfig
 from phasegate.server.dashboard.routes import Dashboard, install
 from phasegate.server.dashboard.sessions import Session
 from phasegate.server.tokens import TokenStore
-from phasegate.server.workers import Job, WorkerPool
-from phasegate.store.process import Owner
+from phasegate.server.workers import WorkerPool
 from phasegate.store.sqlite import SqliteStore
 
 
@@ -87,41 +83,22 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
 def promote(
     run_id: str, full: bool, identity: Identity, store: SqliteStore, pool: WorkerPool
 ) -> str:
-    """The dashboard's Promote / Promote full: what `phasegate promote [--full]` does. A run
-    executing somewhere is asked through the journal's request queue (its engine acts at its
-    next decision, as for the CLI); a paused run is continued by a worker, never in the
-    server's own process."""
-    record = store.get_run(run_id)
-    if record.status in TERMINAL:
-        raise RunStateError(f"run {record.id} has finished ({record.status})")
-    owner = record.owner
-    if owner is not None and owner != Owner.me() and owner.alive() is not False:
-        store.add_request(record.id, "promote", {"by": identity.actor, "full": full})
-        return "requested"
-    pool.submit(Job(record.id, "promote", identity.actor, {}, {"full": full}))
-    return "queued"
+    """The dashboard's Promote / Promote full: the API's ``POST …/promote``."""
+    from phasegate.server.api.decisions import request_promote
+
+    return request_promote(run_id, full, identity.actor, store, pool)
 
 
 def reject(
     run_id: str, comment: str, identity: Identity, store: SqliteStore, pool: WorkerPool
 ) -> str:
-    """The dashboard's Reject: what `phasegate reject RUN --comment WHY` does (a no-go: the
-    waiting item fails and the run rolls back, recorded with who and why). A run executing
-    somewhere is asked through the request table (``operator.reject`` only records the
-    request then); a paused run is rolled back by a worker, never in the server's process."""
+    """The dashboard's Reject: the API's ``POST …/reject`` (a no-go: the waiting item fails
+    and the run rolls back, recorded with who and why)."""
+    from phasegate.server.api.decisions import request_reject
+
     if not comment.strip():
         raise UsageError("say why you reject", hint="write the reason in the comment field")
-    record = store.get_run(run_id)
-    if record.status in TERMINAL:
-        raise RunStateError(f"run {record.id} has finished ({record.status})")
-    owner = record.owner
-    if owner is not None and owner != Owner.me() and owner.alive():
-        operator.reject(
-            store, record.id, RunOptions(), check=None, by=identity.actor, comment=comment.strip()
-        )
-        return "requested"
-    pool.submit(Job(record.id, "reject", identity.actor, {}, {"comment": comment.strip()}))
-    return "queued"
+    return request_reject(run_id, None, comment, identity.actor, store, pool, {})[1]
 
 
 async def _home() -> RedirectResponse:

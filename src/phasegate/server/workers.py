@@ -271,7 +271,8 @@ class WorkerPool:
         try:
             self._settle(run_id, store)
             with self._cond:
-                self._active.pop(run_id, None)
+                if self._active.get(run_id) is proc:
+                    del self._active[run_id]
                 by = self._recheck.pop(run_id, None)
                 if code == 0:
                     self._auto.pop(run_id, None)
@@ -284,7 +285,10 @@ class WorkerPool:
             log.exception("cannot settle the requests left for run %s", run_id)
         finally:
             with self._cond:
-                self._active.pop(run_id, None)
+                # Only this worker's entry: a job _settle queued may already have started the
+                # next worker for the run, which its own reaper reaps.
+                if self._active.get(run_id) is proc:
+                    del self._active[run_id]
                 self._cond.notify_all()
             store.close()
 
@@ -318,6 +322,12 @@ class WorkerPool:
             if kind == "abort":
                 reason = str(data.get("reason") or "")
                 self.submit(Job(run_id, "abort", by, extra={"reason": reason}))
+            elif kind == "promote":  # the worker exited before reading it: a job promotes
+                self.submit(Job(run_id, "promote", by, extra={"full": bool(data.get("full"))}))
+            elif kind == "reject":  # the worker exited before reading it: a job rolls back
+                for decision in data.get("decisions", [])[:1]:
+                    extra = {"check": decision["key"], "comment": decision.get("comment", "")}
+                    self.submit(Job(run_id, "reject", str(decision.get("by")), extra=extra))
             elif kind == "approve":
                 operator.approve(store, run_id, check=str(data["key"]), by=by)
                 with self._cond:

@@ -153,6 +153,7 @@ class LogEntry(BaseModel):
 class ApproveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     check: str | None = Field(None, max_length=500, description="default: all awaiting")
+    comment: str = Field("", max_length=2000, description="why; journalled with the approval")
 
 
 SECRET_VARS: Any = Field(
@@ -183,14 +184,31 @@ class ResumeRequest(BaseModel):
     vars: dict[str, str] = SECRET_VARS
 
 
+class PromoteRequest(RollbackRequest):
+    full: bool = Field(
+        False,
+        description="skip every canary step left and promote now (`phasegate promote --full`); "
+        "false: end the current pause or bake",
+    )
+
+
+class RejectRequest(RollbackRequest):
+    check: str | None = Field(
+        None, max_length=500, description="the item to reject; default: every one awaiting"
+    )
+    comment: str = Field(
+        min_length=1, max_length=2000, description="why not; journalled with who rejected"
+    )
+
+
 class ActionResult(BaseModel):
     run: RunSummary
-    action: Literal["approve", "abort", "rollback", "resume"]
+    action: Literal["approve", "abort", "rollback", "resume", "promote", "reject"]
     outcome: Literal["approved", "requested", "queued"] = Field(
         description="approved: recorded; requested: the live worker acts on it; "
         "queued: a worker will execute it"
     )
-    keys: list[str] = Field(default_factory=list, description="the approved items")
+    keys: list[str] = Field(default_factory=list, description="the approved or rejected items")
 
 
 class Me(BaseModel):

@@ -225,7 +225,8 @@ def logs(
     from phasegate.report.logs import run_logs
 
     data = build(journal, journal.get_run(run_id).id)
-    found = run_logs(data, item)
+    # A running step's log is read live from where the engine writes it.
+    found = run_logs(data, item, journal.state_dir / "runs" / data["run"]["id"] / "logs")
     if item and not found:
         raise ApiError(
             404,
@@ -276,7 +277,11 @@ def approve(
         before = journal.load_state(record.id)
         waiting = {k for k, i in before.items.items() if i.status == "awaiting_approval"}
         _, keys = operator.approve(
-            journal, record.id, check=body.check if body else None, by=identity.actor
+            journal,
+            record.id,
+            check=body.check if body else None,
+            by=identity.actor,
+            comment=body.comment.strip() if body else "",
         )
     if waiting & set(keys):
         workers.after_approval(record.id, identity.actor, journal)
