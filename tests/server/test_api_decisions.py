@@ -247,6 +247,20 @@ def test_store_is_consistent_after_reject(api: Api) -> None:
     assert check_store(SqliteStore(state_dir))["ok"]
 
 
+def test_an_api_approval_journals_its_comment(api: Api) -> None:
+    run_id = start(api, GATED)
+    api.wait_status(run_id, "paused")
+    refused(api.post(f"/api/v1/runs/{run_id}/approve", "viewer", json={}), 403, "forbidden")
+    done = api.post(f"/api/v1/runs/{run_id}/approve", "bob", json={"comment": "QA signed off"})
+    assert done.status_code == 200, done.text
+    doc = api.wait_status(run_id, "succeeded")
+    assert [(d["decision"], d["by"], d["comment"]) for d in doc["decisions"]] == [
+        ("approved", "token:bob", "QA signed off")
+    ]
+
+
+# Last in this module: the `served` fixture's teardown ends every descendant of the test
+# process, the in-process API's forkserver (the plan sandbox) included.
 def test_event_stream_over_a_real_server_is_live_and_resumable(served: Any) -> None:
     """Against `phasegate serve` in its own process: events arrive while the run executes,
     and a reconnect with Last-Event-ID continues exactly after the last one received."""
@@ -294,15 +308,3 @@ def test_event_stream_over_a_real_server_is_live_and_resumable(served: Any) -> N
     assert ids == [e["seq"] for e in journal], "every event once, in order, across reconnects"
     assert rest[-1]["event"] == "end"
     assert json.loads(rest[-1]["data"])["status"] == "succeeded"
-
-
-def test_an_api_approval_journals_its_comment(api: Api) -> None:
-    run_id = start(api, GATED)
-    api.wait_status(run_id, "paused")
-    refused(api.post(f"/api/v1/runs/{run_id}/approve", "viewer", json={}), 403, "forbidden")
-    done = api.post(f"/api/v1/runs/{run_id}/approve", "bob", json={"comment": "QA signed off"})
-    assert done.status_code == 200, done.text
-    doc = api.wait_status(run_id, "succeeded")
-    assert [(d["decision"], d["by"], d["comment"]) for d in doc["decisions"]] == [
-        ("approved", "token:bob", "QA signed off")
-    ]
