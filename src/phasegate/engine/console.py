@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from phasegate import colors
 from phasegate.durations import format_duration
 from phasegate.masking import Masker
+
+TICK = 0.25  # seconds between redraws of the progress line
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
 
 _SYMBOLS = {
     "succeeded": "✓",
@@ -52,19 +62,83 @@ class Console:
         self.quiet = quiet
         self.color = colors.enabled(self.stream) if color is None else color
         self.started = time.monotonic()
+        self._live: Any = None  # rich.live.Live while a run shows its progress line
+        self._line: Callable[[], str] | None = None
+        self._drawn = 0.0
 
     def _style(self, text: str, color: str | None) -> str:
         if not self.color or color is None:
             return text
         import click
 
+        if color == "dim":  # an attribute, not a colour: click.style(fg="dim") raises
+            return click.style(text, dim=True)
         return click.style(text, fg=color)
 
     def _write(self, text: str) -> None:
         if self.quiet:
             return
+        if self._live is not None:
+            # Printed above the progress line, which rich redraws under it.
+            from rich.text import Text
+
+            self._live.console.print(Text.from_ansi(self.masker.text(text)))
+            return
         self.stream.write(self.masker.text(text) + "\n")
         self.stream.flush()
+
+    # -- the live progress line (a terminal only) -------------------------------------------
+    def interactive(self) -> bool:
+        """A person is watching: the console and stdout are terminals (never in pipes, CI
+        logs or tests, whose output stays line by line)."""
+        if self.quiet or os.environ.get("TERM") == "dumb":
+            return False
+        return _isatty(self.stream) and _isatty(sys.stdout)
+
+    def live(self, line: Callable[[], str]) -> None:
+        """Show ``line()`` as a status line under the output, redrawn by ``tick``."""
+        if self._live is not None or not self.interactive():
+            return
+        from rich.console import Console as RichConsole
+        from rich.live import Live
+        from rich.text import Text
+
+        rich_console = RichConsole(
+            file=self.stream,
+            force_terminal=True,
+            no_color=not self.color,
+            highlight=False,
+            soft_wrap=True,
+        )
+        self._line = line
+        self._live = Live(
+            Text(""),
+            console=rich_console,
+            auto_refresh=False,  # redrawn from the engine's loop: no thread reads the state
+            transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._live.start()
+        self.tick(force=True)
+
+    def tick(self, *, force: bool = False) -> None:
+        if self._live is None or self._line is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._drawn < TICK:
+            return
+        self._drawn = now
+        from rich.text import Text
+
+        style = "dim" if self.color else ""  # NO_COLOR: plain text, as every other line
+        self._live.update(Text(self.masker.text(self._line()), style=style), refresh=True)
+
+    def close(self) -> None:
+        """Remove the progress line (the run's last lines stay as printed)."""
+        live, self._live, self._line = self._live, None, None
+        if live is not None:
+            live.stop()
 
     def headline(self, text: str) -> None:
         self._write(self._style(text, "cyan"))

@@ -17,6 +17,7 @@ from phasegate.durations import written
 from phasegate.engine import canary, halt, traffic, work
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import Command, decide
+from phasegate.engine.progress import progress_line
 from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
@@ -109,6 +110,7 @@ class Runner:
                 loop.add_signal_handler(sig, halt.on_signal, self, sig)
         if self.notifications is not None:
             self.notifications.start()
+        self.ctx.console.live(lambda: progress_line(self))  # a terminal only
         try:
             if not await traffic.restore(self):
                 self._pause_for_traffic()
@@ -126,6 +128,7 @@ class Runner:
                 await self.notifications.drain()
                 self.writer.flush()
         finally:
+            self.ctx.console.close()
             if self._flush_timer is not None:
                 self._flush_timer.cancel()
             if self.triggers is not None:
@@ -148,6 +151,7 @@ class Runner:
 
     async def _loop(self) -> None:
         while True:
+            self.ctx.console.tick()
             if self.interrupted is not None:
                 await halt.drain(self)
                 return
