@@ -175,6 +175,8 @@ def test_status_of_a_crashed_run_says_owner_dead_resumable(cli: CLI) -> None:
         assert shown.endswith(f"RUNNING (owner dead — resumable: `phasegate resume {run_id}`)"), (
             shown
         )
+        listed = cli("history").stdout
+        assert f"{run_id}  crashy" in listed and "running (owner dead — resumable)" in listed
         owner = cli.status()["run"]["owner"]
         assert owner["pid"] == proc.pid and owner["alive"] is False
     finally:

@@ -156,7 +156,12 @@ def history(
         return
     for r in records:
         took = format_duration(r.finished_at - r.created_at) if r.finished_at else "-"
-        click.echo(f"{r.id}  {r.plan_name:<24} {r.status:<16} {_when(r.created_at)}  {took}")
+        shown = r.status
+        if r.status in ("running", "rolling_back") and (
+            r.owner is None or r.owner.alive() is False
+        ):
+            shown = f"{r.status} (owner dead — resumable)"
+        click.echo(f"{r.id}  {r.plan_name:<24} {shown:<16} {_when(r.created_at)}  {took}")
 
 
 @click.command()
