@@ -45,6 +45,10 @@ def run_doc(served: Served, secret: str, run_id: str) -> dict[str, Any]:
     return doc
 
 
+def events_in(text: str) -> int:
+    return text.count("event: update")
+
+
 def test_revoking_a_token_ends_its_dashboard_session(served: Served) -> None:
     starter = token(served, "starter", "operator")
     otto = token(served, "otto", "operator")
@@ -72,8 +76,28 @@ def test_revoking_a_token_ends_its_dashboard_session(served: Served) -> None:
         approvals = run_doc(served, starter, run_id)["approvals"]["p/gate:go"]
         assert approvals == ["token:otto"]
 
-        revoked = served.cli("token", "revoke", "otto")
-        assert revoked.returncode == 0, revoked.stderr
+        # A live feed open before the revocation: one long request.
+        with browser.stream("GET", f"/ui/runs/{run_id}/stream") as feed:
+            assert feed.status_code == 200
+            chunks = feed.iter_text()
+            seen = ""
+            while events_in(seen) < 1 or not seen.endswith(("\r\n\r\n", "\n\n")):
+                seen += next(chunks)
+            revoked = served.cli("token", "revoke", "otto")
+            assert revoked.returncode == 0, revoked.stderr
+            # Something changes on the page (the second approval resumes the run): the feed
+            # of the revoked session ends instead of delivering it.
+            last = httpx.post(
+                f"{served.url}/api/v1/runs/{run_id}/approve",
+                json={},
+                headers={"Authorization": f"Bearer {starter}"},
+                timeout=30,
+            )
+            assert last.status_code == 200, last.text
+            after = ""
+            for chunk in chunks:  # ends when the server ends the stream
+                after += chunk
+                assert events_in(after) == 0, "the revoked session still gets updates"
 
         for path in ("/ui/runs", f"/ui/runs/{run_id}"):
             gone = browser.get(path)
@@ -89,5 +113,5 @@ def test_revoking_a_token_ends_its_dashboard_session(served: Served) -> None:
         assert still.status_code == 401
 
     doc = run_doc(served, starter, run_id)
-    assert doc["run"]["status"] == "paused"
-    assert doc["approvals"]["p/gate:go"] == ["token:otto"]  # the refused approvals left none
+    # Only the two approvals that were allowed: otto's before the revocation, the starter's.
+    assert doc["approvals"]["p/gate:go"] == ["token:otto", "token:starter"]
