@@ -35,6 +35,19 @@ phases:
 """
 
 
+def event_stream(api: httpx.Client, run_id: str) -> str:
+    """The run's whole SSE feed: every event, then ``end`` (the run has finished)."""
+    text = ""
+    with api.stream("GET", f"/api/v1/runs/{run_id}/events/stream") as response:
+        assert response.status_code == 200
+        for chunk in response.iter_text():
+            text += chunk
+            if "event: end" in text:
+                break
+    assert "event: run.started" in text
+    return text
+
+
 def sign_in(client: httpx.Client, secret: str) -> None:
     """A dashboard session: the cookie stays in ``client``."""
     signed_in = client.post("/ui/login", data={"token": secret, "next": "/ui/runs"})
@@ -88,12 +101,21 @@ def test_no_endpoint_reveals_the_servers_environment(served: Served, tmp_path: P
                 f"/api/v1/runs/{run_id}",
                 f"/api/v1/runs/{run_id}/events",
                 f"/api/v1/runs/{run_id}/logs",
+                f"/api/v1/runs/{run_id}/report?format=json",
+                f"/api/v1/runs/{run_id}/report?format=md",
+                f"/api/v1/runs/{run_id}/report?format=html",
                 "/api/v1/me",
             ):
                 seen(f"{role} GET {path}", api.get(path))
+            bodies.append((f"{role} event stream", event_stream(api, run_id)))
         with httpx.Client(base_url=served.url, timeout=30) as ui:
             sign_in(ui, secret)
-            for path in ("/ui/runs", f"/ui/runs/{run_id}"):
+            for path in (
+                "/ui/runs",
+                f"/ui/runs/{run_id}",
+                f"/ui/runs/{run_id}/report",
+                f"/ui/runs/{run_id}/plan",
+            ):
                 seen(f"{role} {path}", ui.get(path))
 
     logs = "\n".join(text for what, text in bodies if what.endswith("/logs"))
@@ -104,4 +126,4 @@ def test_no_endpoint_reveals_the_servers_environment(served: Served, tmp_path: P
     assert "PATH=" in logs  # the base environment a shell needs
     leaked = [what for what, text in bodies if sentinel in text]
     assert leaked == [], f"the server's {SENTINEL_NAME} appears in: {leaked}"
-    assert len(bodies) == 2 * 4 + 1 + 2 * (5 + 2)
+    assert len(bodies) == 2 * 4 + 1 + 2 * (8 + 1 + 4)
