@@ -156,3 +156,52 @@ def test_no_colour_when_not_a_terminal(cli: CLI) -> None:
     result = cli("run", str(plan), env={"NO_COLOR": ""})
     assert result.returncode == 0
     assert "\x1b[" not in result.stdout + result.stderr
+
+
+def test_words() -> None:
+    from phasegate.words import names, plural
+
+    assert [plural(n, "action") for n in (0, 1, 2)] == ["0 actions", "1 action", "2 actions"]
+    assert plural(1, "consecutive failure") == "1 consecutive failure"
+    assert plural(2, "retry") == "2 retries" and plural(3, "analysis") == "3 analyses"
+    assert names(["alice", "bob"]) == "alice, bob"
+
+
+def test_check_counts_one_run_in_the_singular(cli: CLI) -> None:
+    plan = write_plan(cli.cwd, SIMPLE)
+    assert cli("run", str(plan)).returncode == 0
+    out = cli("check").stdout
+    assert out.startswith("1 run, ") and " events, schema" in out
+
+
+def test_cli_logs_of_a_running_step_show_its_output_so_far(cli: CLI) -> None:
+    import time
+
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: chatty
+        phases:
+          - id: p
+            steps: [{id: talk, run: "echo first line; while [ ! -f release ]; do sleep 0.1; done"}]
+        """,
+    )
+    proc = cli.spawn("run", str(plan))
+    try:
+        deadline = time.monotonic() + 30
+        text = ""
+        while time.monotonic() < deadline and "first line" not in text:
+            result = cli("logs", "last", "talk")
+            text = result.stdout if result.returncode == 0 else ""
+            time.sleep(0.1)
+        assert "first line" in text
+        assert cli.status()["phases"][0]["items"][0]["status"] == "running"
+        (cli.cwd / "release").touch()
+        proc.communicate(timeout=60)
+        assert proc.returncode == 0
+    finally:
+        (cli.cwd / "release").touch()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()

@@ -67,7 +67,10 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
         f"{plural(sum(1 for t in report['traffic'] if t.get('applied')), 'traffic ramp')}"
     ]
     for phase in report["phases"]:
-        out.append(f"  phase {phase['id']}: {phase['steps']} steps, {phase['gates']} gates")
+        out.append(
+            f"  phase {phase['id']}: {plural(phase['steps'], 'step')}, "
+            f"{plural(phase['gates'], 'gate')}"
+        )
     for dep in report["dependencies"]:
         state = (
             "needs" if dep.get("applied") else f"not applied ({dep.get('why', 'no such phases')})"

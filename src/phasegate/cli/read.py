@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from phasegate.cli.common import emit_json, json_option, open_store
-from phasegate.words import names
+from phasegate.words import names, plural
 
 
 def _when(ts: float | None) -> str:
@@ -251,7 +251,7 @@ def check(ctx: click.Context, as_json: bool) -> None:
         emit_json(result)
     else:
         click.echo(
-            f"{result['runs']} runs, {result['events']} events, schema "
+            f"{plural(result['runs'], 'run')}, {plural(result['events'], 'event')}, schema "
             f"v{result['schema_version']}: {'OK' if result['ok'] else 'VIOLATIONS'}"
         )
         for v in result["violations"]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.words import plural
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ async def _hold(check: CheckSpec, ctx: CheckContext, first: Observation) -> Obse
                 f"held for {check.hold_for - max(remaining, 0):.1f}s of {check.hold_for:g}s, "
                 f"then: {last.message}",
             )
-    return Observation("passed", last.observed, f"held {check.hold_for:g}s ({samples} samples)")
+    return Observation(
+        "passed", last.observed, f"held {check.hold_for:g}s ({plural(samples, 'sample')})"
+    )
 
 
 def gate_record(
