@@ -209,3 +209,55 @@ def test_a_choice_for_a_step_that_finished_meanwhile_is_dropped_not_refused(cli:
     assert "p/live succeeded meanwhile" in resumed.stderr + resumed.stdout
     assert items(cli.status())["p/live"]["status"] == "succeeded"
     assert len(_runs(cli)) == 1
+
+
+def test_resume_enforces_the_timeout_of_a_step_the_dead_engine_left_running(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: orphan-timeout
+        phases:
+          - id: p
+            steps:
+              - id: live
+                timeout: 2s
+                run: "echo start $(date +%s.%N) >> times.txt; sleep 30"
+        """,
+    )
+    _kill_engine_during_step(cli, plan)
+    started = time.monotonic()
+    resumed = cli("resume", "last")
+    # Its timeout ran out while it was waited for: ended as its engine would have, failed
+    # (before: unknown, and the run paused for a human while the step slept on).
+    assert resumed.returncode == 1, resumed.stderr
+    assert time.monotonic() - started < 20
+    live = items(cli.status())["p/live"]
+    assert live["status"] == "failed"
+    assert "timed out after 2s while phasegate was not running" in live["message"]
+    assert (cli.cwd / "times.txt").read_text().count("start") == 1
+
+
+def test_an_abort_while_resume_waits_for_the_orphan_ends_it_and_rolls_back(cli: CLI) -> None:
+    plan = _plan(cli, 30.0, idempotent=False)
+    _kill_engine_during_step(cli, plan)
+    pgid = _live_pid(cli)
+    resume = cli.spawn("resume", "last")
+    try:
+        deadline = time.monotonic() + 30
+        while not any("waits up to" in w["message"] for w in cli.status()["warnings"]):
+            assert time.monotonic() < deadline and resume.poll() is None
+            time.sleep(0.05)
+        aborted = cli("abort", "last", timeout=60)
+        assert aborted.returncode == 0, aborted.stderr
+        _, err = resume.communicate(timeout=60)
+    finally:
+        if resume.poll() is None:
+            resume.kill()
+            resume.communicate()
+    assert resume.returncode == 1, err  # rolled back
+    assert proc_stat(pgid) is None or proc_stat(pgid).state == "Z"  # type: ignore[union-attr]
+    status = cli.status()
+    assert status["run"]["status"] == "rolled_back"
+    assert any("abort requested while resume waited" in w["message"] for w in status["warnings"])
+    assert not (cli.cwd / "after.txt").exists()

@@ -23,6 +23,7 @@ recorded, and an activity whose worker vanished without a record is retried only
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import time
@@ -38,7 +39,9 @@ if TYPE_CHECKING:
     from phasegate.engine.state import Item
 
 POLL = 0.02
+REQUEST_POLL = 0.2
 KILL_GRACE = 5.0
+ORDERED = "on the operator's word: resume --kill-orphans, or abort"
 
 
 def settle_crashed(runner: Runner) -> dict[str, str]:
@@ -53,14 +56,18 @@ def settle_crashed(runner: Runner) -> dict[str, str]:
             continue
         status_file = runner.ctx.status_path(key, item.attempt)
         record = read_status(status_file)
+        timed_out = False
         if record is None:
             group = _live_group(item, str(status_file))
             if group is not None:
                 if runner.ctx.kill_orphans:
-                    _kill_group(runner, key, group)
+                    _kill_group(runner, key, group, ORDERED)
                 else:
-                    _wait_group(runner, key, group)
+                    timed_out = _wait_group(runner, key, group, _timeout(runner, key))
                 record = read_status(status_file)
+        if timed_out and (record is None or record.signal is not None):
+            _timed_out(runner, key, item)
+            continue
         if record is None:
             continue
         why = _recover(runner, key, item, record)
@@ -96,8 +103,22 @@ def _live_group(item: Item, status_file: str) -> int | None:
     return pid
 
 
-def _wait_group(runner: Runner, key: str, pgid: int) -> None:
+def _timeout(runner: Runner, key: str) -> float | None:
+    """The command's own timeout: with its engine dead nobody enforced it, so resume does."""
+    if key in runner.targets.steps:
+        timeout = runner.targets.steps[key].step.timeout
+    else:
+        timeout = runner.targets.undos[key][0].timeout
+    return timeout if timeout is not None else runner.ctx.plan.defaults.timeout
+
+
+def _wait_group(runner: Runner, key: str, pgid: int, timeout: float | None) -> bool:
+    """Wait for the group to end. Returns True when its own timeout ran out first and the
+    group was ended for it (as its engine would have). An abort requested meanwhile ends it
+    too, and the runner then takes the request as usual."""
     wait = runner.ctx.orphan_wait
+    item = runner.state.items[key]
+    timeout_at = (item.started_at or time.time()) + timeout if timeout is not None else math.inf
     message = (
         f"{key}: its process group {pgid}, left running by the crashed engine, is still "
         f"running; pid {os.getpid()} waits up to {wait:g}s for it to end before resuming "
@@ -107,7 +128,16 @@ def _wait_group(runner: Runner, key: str, pgid: int) -> None:
     runner.journal("warning", {"item": key, "message": message}, durable=True)
     runner.ctx.console.note(message, "yellow")
     deadline = time.monotonic() + wait
+    polled = 0.0
     while _group_running(pgid):
+        if time.time() >= timeout_at:
+            _kill_group(runner, key, pgid, f"its timeout of {timeout:g}s ran out")
+            return True
+        if time.monotonic() - polled >= REQUEST_POLL:
+            polled = time.monotonic()
+            if _abort_requested(runner):
+                _kill_group(runner, key, pgid, "abort requested while resume waited for it")
+                return False
         if time.monotonic() >= deadline:
             raise RunStateError(
                 f"{key} is still running in process group {pgid}, started by the engine that "
@@ -116,6 +146,13 @@ def _wait_group(runner: Runner, key: str, pgid: int) -> None:
                 "to end it (its outcome is then unknown)",
             )
         time.sleep(POLL)
+    return False
+
+
+def _abort_requested(runner: Runner) -> bool:
+    # Not consumed here: the runner's loop takes it and rolls back, as for any abort.
+    requests = runner.store.take_requests(runner.state.run_id)
+    return any(kind == "abort" for _, kind, _ in requests)
 
 
 def _group_running(pgid: int) -> bool:
@@ -126,8 +163,8 @@ def _group_running(pgid: int) -> bool:
     return bool(group_members(pgid))
 
 
-def _kill_group(runner: Runner, key: str, pgid: int) -> None:
-    """``--kill-orphans``: SIGTERM the group, SIGKILL what is left after a grace period."""
+def _kill_group(runner: Runner, key: str, pgid: int, why: str) -> None:
+    """SIGTERM the group, SIGKILL what is left after a grace period; journalled."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGTERM)
     deadline = time.monotonic() + KILL_GRACE
@@ -135,12 +172,29 @@ def _kill_group(runner: Runner, key: str, pgid: int) -> None:
         time.sleep(POLL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    message = (
-        f"{key}: killed its process group {pgid}, left running by the crashed engine "
-        "(on the operator's word: resume --kill-orphans, or abort)"
-    )
+    message = f"{key}: killed its process group {pgid}, left running by the crashed engine ({why})"
     runner.journal("warning", {"item": key, "message": message}, durable=True)
     runner.ctx.console.note(message, "yellow")
+
+
+def _base(item: Item, key: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": item.kind,
+        "phase": item.phase,
+        "name": item.name,
+        "attempt": item.attempt,
+    }
+
+
+def _timed_out(runner: Runner, key: str, item: Item) -> None:
+    timeout = _timeout(runner, key)
+    message = (
+        f"timed out after {timeout:g}s while phasegate was not running; resume ended its "
+        "process group"
+    )
+    base = {**_base(item, key), "exit_code": None, "recovered": "timeout"}
+    _failed(runner, key, item, base, message)
 
 
 def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str | None:
@@ -152,11 +206,7 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
             "(the supervisor's record)"
         )
     base: dict[str, Any] = {
-        "key": key,
-        "kind": item.kind,
-        "phase": item.phase,
-        "name": item.name,
-        "attempt": item.attempt,
+        **_base(item, key),
         "exit_code": record.status,
         "recovered": "supervisor",
         "ended_at": record.ended_at,
@@ -176,15 +226,20 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
         runner.journal("item.finished", {**base, "status": "succeeded", "message": message})
         runner.ctx.console.item(item.kind, item.name, "succeeded", message)
         return None
-    message = f"exit {record.status} {note}"
+    _failed(runner, key, item, base, f"exit {record.status} {note}")
+    return None
+
+
+def _failed(runner: Runner, key: str, item: Item, base: dict[str, Any], message: str) -> None:
+    """A failure found after the crash, journalled as the engine would have: the next attempt
+    when the step has retries left, else failed (following ``on_failure``)."""
     if item.kind == "step":
         step = runner.targets.steps[key].step
         if item.attempt <= step.retries:
-            # What the engine would have done had it lived: the next attempt.
             event = {**base, "status": "retrying", "delay": 0, "message": message}
             runner.journal("item.finished", event)
             runner.ctx.console.item("step", item.name, "retrying", message)
-            return None
+            return
         phase = runner.ctx.plan.phase(str(item.phase))
         runner.journal(
             "item.finished",
@@ -199,4 +254,3 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
     else:
         runner.journal("item.finished", {**base, "status": "failed", "message": message})
     runner.ctx.console.item(item.kind, item.name, "failed", message)
-    return None

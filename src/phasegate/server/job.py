@@ -26,11 +26,19 @@ from phasegate.store.sqlite import SqliteStore
 ACTIONS = ("resume", "rollback", "abort", "promote", "reject")
 # The server may hold a run for a few milliseconds (recording an approval): wait that out.
 CLAIM_ATTEMPTS = 100
+# A worker that resumes a run whose previous worker died waits for the step that worker left
+# running as long as the step may run: its own timeout bounds the wait (engine/orphans.py), and
+# an abort ends it. Nobody stands at a terminal to say --kill-orphans.
+ORPHAN_WAIT = 24 * 3600.0
 
 
 def execute(job: dict[str, Any]) -> str:
     store = SqliteStore(Path(job["state_dir"]))
-    options = RunOptions(overrides=dict(job.get("overrides") or {}), console_stream=sys.stdout)
+    options = RunOptions(
+        overrides=dict(job.get("overrides") or {}),
+        console_stream=sys.stdout,
+        orphan_wait=ORPHAN_WAIT,
+    )
     run_id, action, by = str(job["run_id"]), str(job["action"]), str(job["by"])
     # The server authenticated `by` (a token); the run's `run.started` entry records it.
     identity.assume(by)
