@@ -129,6 +129,7 @@ def test_approvals_promote_on_a_canary_pause_chart_links_and_masking(
     assert offered(page) == ["approve", "reject", "promote", "promote_full", "abort", "rollback"]
     page.evaluate("window.__marker = 'no reload'")
 
+    page.fill("#approve-comment", "dashboards look healthy")
     page.click("button[data-action=approve]")
     page.wait_for_selector(".flash", timeout=20_000)
     page.wait_for_function(
@@ -137,9 +138,8 @@ def test_approvals_promote_on_a_canary_pause_chart_links_and_masking(
         timeout=20_000,
     )
     no_json_in_cards(page)
-    assert "canary/hold by token:alice" in page.inner_text(
-        "section.decisions li[data-decision=approved]"
-    )
+    approved = page.inner_text("section.decisions li[data-decision=approved]")
+    assert "canary/hold by token:alice" in approved and "dashboards look healthy" in approved
     # The gate's http observation is labelled fields, its body behind a closed <details>.
     gate = page.inner_text("[data-key='prepare/gate:smoke']")
     assert "exit code" in gate and "0" in gate
@@ -290,7 +290,7 @@ phases:
     assert offered(page) == ["approve", "reject", "abort", "rollback"]
     page.click("button[data-action=reject]")  # no comment: the browser does not send it
     assert page.query_selector("[data-run-status=paused]")
-    page.fill("input[name=comment]", "error budget spent")
+    page.fill("#reject-comment", "error budget spent")
     page.click("button[data-action=reject]")
     page.wait_for_selector("[data-run-status=rolled_back]", timeout=60_000)
     item = page.inner_text("[data-key='deploy/go-no-go']")

@@ -1,9 +1,8 @@
 """One worker process: ``python -m phasegate.server.job < job.json``.
 
 The server's pool starts one per run action (start, resume, roll back, abort, promote,
-reject). The job
-arrives on stdin, not in argv, because it may carry secret variables (argv is readable by
-every user through /proc). The process owns the run while it drives it, exactly as
+reject). The job arrives on stdin, not in argv, because it may carry secret variables (argv
+is readable by every user through /proc). The process owns the run while it drives it, exactly as
 ``phasegate resume`` would, and outlives a server that stops: the journal is the only link.
 Its output (masked, like the terminal's) goes to ``runs/<id>/worker.log``.
 """

@@ -10,7 +10,12 @@ from pydantic import ValidationError
 
 from phasegate.errors import UsageError
 from phasegate.server.api import runs
-from phasegate.server.api.models import AbortRequest, RollbackRequest, StartRequest
+from phasegate.server.api.models import (
+    AbortRequest,
+    ApproveRequest,
+    RollbackRequest,
+    StartRequest,
+)
 from phasegate.server.auth import Identity
 from phasegate.server.config import ServerConfig
 from phasegate.server.dashboard.routes import Dashboard, install
@@ -34,7 +39,8 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
         def work() -> str:
             store = app.state.stores.get()
             if action == "approve":
-                done = runs.approve(run_id, None, identity, store, pool)
+                comment = form.get("comment", "")[:2000]
+                done = runs.approve(run_id, ApproveRequest(comment=comment), identity, store, pool)
             elif action == "abort":
                 request = AbortRequest(reason=form.get("reason", "")[:2000])
                 done = runs.abort(run_id, request, identity, store, pool)
