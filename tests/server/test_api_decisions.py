@@ -173,6 +173,7 @@ def test_logs_of_a_running_step_show_what_it_printed_so_far(api: Api, tmp_path: 
     assert "first line" in text
     doc = api.get(f"/api/v1/runs/{run_id}").json()
     assert doc["phases"][0]["items"][0]["status"] == "running"
+    assert doc["run"]["owner"]["alive"] is True  # a worker process executes it
     release.touch()
     api.wait_status(run_id, "succeeded")
 

@@ -26,10 +26,11 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
     shown as "owner dead — resumable"."""
     from phasegate.durations import format_duration
     from phasegate.report.data import build
+    from phasegate.report.owner import owner_info
 
     store = open_store(ctx, readonly=True)
     data = build(store, run_ref)
-    data["run"]["owner"] = _owner(store, data["run"]["id"], data["run"]["status"])
+    data["run"]["owner"] = owner_info(store.get_run(data["run"]["id"]))
     if as_json:
         emit_json(data)
         return
@@ -76,19 +77,6 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
 
 
 LIVE_STATUSES = ("pending", "running", "rolling_back")
-
-
-def _owner(store: object, run_id: str, status: str) -> dict[str, object] | None:
-    """Who executes the run, and whether that process is alive (the store's owner check:
-    pid, host and process start time, so a reused pid is not taken for the owner)."""
-    from phasegate.store.sqlite import SqliteStore
-
-    assert isinstance(store, SqliteStore)
-    owner = store.get_run(run_id).owner
-    if owner is None:
-        return None
-    alive = owner.alive()
-    return {"pid": owner.pid, "host": owner.host, "alive": alive}
 
 
 def _run_status(run: dict[str, object]) -> str:

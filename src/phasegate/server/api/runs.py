@@ -191,8 +191,12 @@ def list_runs(
 def get_run(run_id: str, _: Identity = viewer, journal: SqliteStore = the_store) -> Any:
     """The run as ``phasegate status RUN --json`` shows it."""
     from phasegate.report.data import build
+    from phasegate.report.owner import owner_info
 
-    return build(journal, journal.get_run(run_id).id)
+    record = journal.get_run(run_id)
+    doc = build(journal, record.id)
+    doc["run"]["owner"] = owner_info(record)  # alive False: crashed, resumable
+    return doc
 
 
 @router.get("/{run_id}/events", response_model=EventPage)
