@@ -7,10 +7,12 @@ CPU runaway and a memory blow-up into a 422 envelope."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -186,3 +188,26 @@ def test_sandbox_turns_crashes_and_runaways_into_422() -> None:
         run_limited(refuse)
     assert (refused.value.status, refused.value.body.code) == (403, "forbidden")
     assert run_limited(environment) == {}  # the server's environment is not there
+
+
+def test_the_dashboard_refuses_a_hostile_plan_with_a_located_message(
+    server: tuple[Served, dict[str, str]],
+) -> None:
+    """Starting from the dashboard goes through the same sandbox; the page says why."""
+    served, secrets = server
+    with httpx.Client(base_url=served.url, timeout=60) as browser:
+        assert browser.post("/ui/login", data={"token": secrets["operator"]}).status_code == 303
+        page = browser.get("/ui/runs")
+        csrf = re.search(r'name="phasegate-csrf" content="([^"]+)"', page.text)
+        assert csrf is not None
+        started = browser.post(
+            "/ui/runs",
+            data={"plan": DEEP_YAML, "csrf": csrf.group(1)},
+            headers={"Origin": served.url},
+        )
+        assert started.status_code == 303, started.text[:300]
+        flash = unquote(started.headers["location"])
+        assert "kind=error" in flash
+        assert "<plan>:1:101: the document is nested more than 100 levels deep" in flash
+        assert str(served.state_dir) not in flash
+        assert browser.get("/healthz").status_code == 200

@@ -3,12 +3,14 @@ every button calls the same operation as the matching API endpoint, as the sessi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import anyio.to_thread
 from fastapi import FastAPI, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from phasegate.errors import UsageError
+from phasegate.errors import PhasegateError, UsageError
 from phasegate.server.api import runs
 from phasegate.server.api.models import (
     AbortRequest,
@@ -20,6 +22,7 @@ from phasegate.server.auth import Identity
 from phasegate.server.config import ServerConfig
 from phasegate.server.dashboard.routes import Dashboard, install
 from phasegate.server.dashboard.sessions import Session
+from phasegate.server.errors import STATE_DIR_SHOWN, ApiError, without_state_path
 from phasegate.server.tokens import TokenStore
 from phasegate.server.workers import WorkerPool
 from phasegate.store.sqlite import SqliteStore
@@ -56,7 +59,7 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
                 done = runs.resume(run_id, None, identity, store, pool)
             return f"{action}: {done.outcome} (by {identity.actor})"
 
-        return await anyio.to_thread.run_sync(work)
+        return await _for_the_page(work, config)
 
     async def start(session: Session, form: dict[str, str]) -> str:
         identity = Identity(session.name, session.role, via="session")
@@ -76,7 +79,7 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
             )
             return done.id
 
-        return await anyio.to_thread.run_sync(work)
+        return await _for_the_page(work, config)
 
     dashboard = Dashboard(config.state_dir, verify, act, start=start)
     # Every request's session is checked against the token store: revocation ends it.
@@ -105,6 +108,29 @@ def reject(
     if not comment.strip():
         raise UsageError("say why you reject", hint="write the reason in the comment field")
     return request_reject(run_id, None, comment, identity.actor, store, pool, {})[1]
+
+
+async def _for_the_page(work: Callable[[], str], config: ServerConfig) -> str:
+    """Run a button's work; an error becomes the ``PhasegateError`` the page shows as its
+    flash message: an API error (a plan refused by the sandbox, a plan_path outside the
+    root) with its first problems located, and never the server's state directory."""
+    try:
+        return await anyio.to_thread.run_sync(work)
+    except ApiError as exc:
+        error = without_state_path(exc, config.state_dir)
+        where = [
+            f"{d.get('file')}:{d.get('line')}:{d.get('column')}: {d.get('message')}"
+            if d.get("line")
+            else str(d.get("message", ""))
+            for d in error.body.details[:3]
+        ]
+        message = error.body.message + ("".join(f"; {w}" for w in where) if where else "")
+        raise UsageError(message, hint=error.body.hint) from None
+    except PhasegateError as exc:
+        shown = str(config.state_dir)
+        exc.message = exc.message.replace(shown, STATE_DIR_SHOWN)
+        exc.hint = exc.hint.replace(shown, STATE_DIR_SHOWN) if exc.hint else exc.hint
+        raise
 
 
 async def _home() -> RedirectResponse:
