@@ -118,7 +118,10 @@ def preview(
                     "set_weight": step.set_weight,
                     "when": step.when,
                     "undo": describe_command(step.undo.run) if step.undo else None,
-                    "timeout": step.timeout if step.timeout is not None else default_timeout,
+                    # defaults.timeout limits commands; a pause, bake or analysis has its own.
+                    "timeout": step.timeout
+                    if step.timeout is not None or step.run is None
+                    else default_timeout,
                     "retries": step.retries,
                     "backoff": step.backoff if step.retries else None,
                     "bake": step.bake,
