@@ -91,6 +91,14 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
         out.append(f"  line {ramp['line']}: traffic {weights}: {state}")
     if report["variables"]:
         out.append("  variables read from the environment: " + ", ".join(report["variables"]))
+    review = report.get("review") or []
+    if review:
+        out.append(f"  {plural(len(review), 'line')} in code blocks not run (review them):")
+        out.extend(f"    line {r['line']}: {r['what']} ({r['why']})"[:140] for r in review[:8])
+        if len(review) > 8:
+            out.append(f"    … and {len(review) - 8} more")
+    for item in report.get("manual") or []:
+        out.append(f"  manual step, line {item['line']}: {item['what']}"[:160])
     for item in report["ambiguous"]:
         out.append(f"  ambiguous, line {item['line']}: {item['what']}")
     data = report["data"]

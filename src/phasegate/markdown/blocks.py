@@ -11,6 +11,7 @@ from phasegate.markdown import (
     queries,
     rules,
     shell,
+    shellparse,
     thresholds,
     traffic,
     triggers,
@@ -22,6 +23,7 @@ from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Sec
 _COMMAND_COL = re.compile(r"\bcommands?\b|\bcmd\b|\bscripts?\b|how to (?:check|verify)|命令", re.I)
 _STEP_COL = re.compile(r"\bsteps?\b|\baction\b|\border\b|^#$|^no\.?$|\btask\b|步骤", re.I)
 _EXPECT_COL = re.compile(r"expect|result|output|pass|success|criteria|response|预期|结果", re.I)
+_NOT_BASH = frozenset({"powershell", "ps1", "pwsh", "bat", "cmd"})
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
 
 
@@ -34,6 +36,7 @@ class BlockMapper:
         self.verify = rules.is_verify_text(section.title)
         self.checklist = rules.is_checklist_text(section.title)
         self.lead = ""  # the last paragraph: "**Success Criteria:**", "Verification:"
+        self._after: list[tuple[str, int]] = []  # manual steps that follow the current step
 
     @property
     def where(self) -> str:
@@ -147,8 +150,14 @@ class BlockMapper:
             as_check = attrs.check or self.verify
         rollback = self.rollback or attrs.rollback
         as_check = as_check and not attrs.step
+        bash_like = block.lang not in _NOT_BASH
         for chunk in chunks:
             line = block.line + 1 + chunk.offset
+            if bash_like:
+                kept = self._clean_chunk(chunk, line, rollback and not as_check, as_check)
+                if kept is None:
+                    continue
+                chunk = kept  # noqa: PLW2901  (the same chunk, text lines taken out)
             expected = shell.expected_comment(chunk.text)
             named_check = bool(chunk.name and rules.is_verify_text(chunk.name)) and not attrs.step
             if (rollback or self.phase is None) and not as_check:
@@ -167,6 +176,78 @@ class BlockMapper:
                 if attrs.undo:
                     step["undo"] = attrs.undo
                 self._add_step(step, line)
+            self._flush_manual()
+
+    def _clean_chunk(
+        self, chunk: shell.Chunk, line: int, rollback: bool, check: bool
+    ) -> shell.Chunk | None:
+        """The chunk with text and never-ending lines taken out (shellparse.py): text a human
+        must act on becomes a manual step (or check), the rest a review note with its line;
+        None when nothing is left to run."""
+        cleaned = shellparse.clean(chunk.text)
+        if not cleaned.changed:
+            return chunk
+        for unit in cleaned.texts:
+            what = rules.one_line(unit.text, 100)
+            self.draft.note(
+                "review", line=line + unit.start, what=what, why=f"{unit.kind}, not run"
+            )
+        for unit in cleaned.forever:
+            what = rules.one_line(unit.text, 100)
+            self.draft.note("review", line=line + unit.start, what=what, why=unit.forever)
+        if not rollback and self.phase is not None:
+            self._manual_for(chunk, cleaned, line, check)
+        if cleaned.commands == 0:
+            self._flush_manual()
+            return None
+        return shell.Chunk(chunk.name, cleaned.script, chunk.offset)
+
+    def _manual_for(
+        self, chunk: shell.Chunk, cleaned: shellparse.Cleaned, line: int, check: bool
+    ) -> None:
+        """A person does what the fence describes (add a DNS record) or watches what never
+        ends (`kubectl get pods -w`): the run waits for them instead of running it."""
+        lead = (chunk.name or rules.one_line(self.lead, 80)).rstrip(": ")
+        first = next(
+            (
+                u.start
+                for u in shellparse.analyse(chunk.text)
+                if u.kind == "command" and not u.forever
+            ),
+            None,
+        )
+        asks: list[tuple[int, str]] = []
+        acts = [
+            u
+            for u in cleaned.texts
+            if u.kind in (shellparse.CONFIG, shellparse.ZONE, shellparse.PROSE)
+        ]
+        if acts:
+            body = "; ".join(rules.one_line(u.text, 80) for u in acts)
+            asks.append((acts[0].start, f"{lead}: {body}" if lead else body))
+        for unit in cleaned.forever:
+            text = rules.one_line(unit.text, 100)
+            what = f"in another terminal, watch `{text}` (never ends by itself)"
+            asks.append((unit.start, f"{lead}: {what}" if lead else what))
+        for offset, what in sorted(asks):
+            if check:
+                self._add_check({"manual": what}, line + offset, "manual (not runnable)", False)
+            elif first is None or offset < first:
+                self._manual_step(what, line + offset)
+            else:  # after the commands before it: added once the step is (_flush_manual)
+                self._after.append((what, line + offset))
+
+    def _flush_manual(self) -> None:
+        for what, line in self._after:
+            self._manual_step(what, line)
+        self._after = []
+
+    def _manual_step(self, what: str, line: int) -> None:
+        """A step the operator does and acknowledges: the run pauses (exit 4) until
+        `phasegate approve`."""
+        assert self.phase is not None
+        self.phase.steps.append(Entry({"name": f"manual: {what}", "pause": "approve"}, line))
+        self.draft.note("manual", phase=self.phase.id, line=line, what=what)
 
     def _fence_check(
         self,
@@ -191,6 +272,10 @@ class BlockMapper:
         text = rules.one_line(block.text)
         deps.Collector(self.draft).text(block.text, block.line, self.phase, self.section.title)
         command = next((c for c in block.code if _is_command(c)), None)
+        if command is not None and shellparse.never_ending_text(command):
+            why = shellparse.never_ending_text(command)
+            self.draft.note("review", line=block.line, what=rules.one_line(command, 100), why=why)
+            command = None  # a person watches it: a manual check or step, never a hung gate
         # A task box is a gate whatever it says; other items may state a trigger or a ramp.
         if block.checked is None and command is None and self._trigger(block.text, block.line):
             return
@@ -366,6 +451,10 @@ class BlockMapper:
             line = block.line + 2 + offset
             cell = row[cmd] if cmd < len(row) else ""
             command = _cell_command(cell)
+            if command is not None and shellparse.never_ending_text(command):
+                why = shellparse.never_ending_text(command)
+                self.draft.note("review", line=line, what=rules.one_line(command, 100), why=why)
+                command = None
             if command is None:
                 what = f"table row: {rules.one_line(' | '.join(row), 80)}"
                 self.draft.note("unmapped", line=line, section=self.section.title, what=what)

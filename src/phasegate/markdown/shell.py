@@ -121,6 +121,7 @@ _COMMANDS = frozenset(
         "ping",
     ]
 )
+COMMAND_WORDS = _COMMANDS
 _PROMPT = re.compile(r"^\s*(?:\$|>|#\s*(?=sudo\b))\s+")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*")
 
