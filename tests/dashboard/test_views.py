@@ -4,6 +4,7 @@ state, and observed values as labelled fields."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from phasegate.server.dashboard.dag import dag_svg, waves
 from phasegate.server.dashboard.fields import observed_fields
-from phasegate.server.dashboard.views import ATTENTION, WINDOW, operations, window
+from phasegate.server.dashboard.views import ATTENTION, WINDOW, log_tail, operations, window
 
 STATUSES = ["succeeded", "passed", "pending", "not_run", "running", "failed", "skipped"]
 
@@ -137,3 +138,22 @@ def test_the_dag_draws_one_arrow_per_need_and_escapes_names() -> None:
         )
     }
     assert x["a"] < x["b"] == x["c"] < x["d"]
+
+
+def test_the_log_follows_the_running_command_else_the_last_one_that_ran(
+    tmp_path: Path,
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "p_build.log").write_text("=== p/build\ncompiled\n")
+    (logs / "p_deploy.log").write_text("=== p/deploy\nhost-1\nhost-2\n")
+    build = {"key": "p/build", "kind": "step", "status": "succeeded", "started_at": 1.0}
+    build["log"] = str(logs / "p_build.log")
+    deploy = {"key": "p/deploy", "kind": "step", "status": "running", "started_at": 2.0}
+    shown = log_tail([build, deploy], tmp_path)
+    assert shown is not None and shown["key"] == "p/deploy" and shown["running"]
+    assert shown["lines"][-2:] == ["host-1", "host-2"]
+    # A canary step holding (no command, no log file) leaves the last command's log shown.
+    bake = {"key": "p/set-weight-50", "kind": "step", "status": "running", "started_at": 3.0}
+    shown = log_tail([build, bake], tmp_path)
+    assert shown is not None and shown["key"] == "p/build" and not shown["running"]

@@ -190,7 +190,9 @@ def log_tail(items: list[dict[str, Any]], run_dir: Path | None = None) -> dict[s
     if running and run_dir is not None:
         item = running[-1]
         path = run_dir / "logs" / f"{safe_name(str(item['key']))}.log"
-    else:
+        if not path.exists():  # a canary step (set_weight, bake) runs no command
+            item, path = None, None
+    if item is None:
         with_logs = [i for i in items if i.get("log")]
         if with_logs:
             item = max(with_logs, key=lambda i: i.get("started_at") or 0)
