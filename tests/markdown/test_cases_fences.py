@@ -7,12 +7,18 @@ commands leave in $RUN_DIR and the run's journal (`status --json`).
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
+import sqlite3
 import stat
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import CLI
 
@@ -138,3 +144,94 @@ def test_06_watch_tail_and_w_never_hang_a_run(cli: CLI) -> None:
     ]
     assert ran.code == 1, ran.output
     assert "timed out" not in ran.output
+
+
+# -- 12 placeholders -----------------------------------------------------------------------
+
+
+def test_12_placeholders_need_binding_with_their_lines_and_run_once_bound(cli: CLI) -> None:
+    plan = _import(cli, "12")
+    doc = cli.cwd / next(CASES.glob("12-*.md")).name
+    for target in (plan, doc):
+        checked = cli("validate", str(target))
+        assert checked.returncode == 2, checked.stdout + checked.stderr
+        said = checked.stdout + checked.stderr
+        assert "placeholder `<node>`" in said and ".md:6" in said
+        assert "placeholder `your_new_token_here`" in said and ".md:28" in said
+    refused = cli("run", str(plan))
+    assert refused.returncode == 2
+    assert "not executable as written" in refused.stdout + refused.stderr
+    assert not (cli.state_dir / "runs").exists() or not any((cli.state_dir / "runs").iterdir())
+    # bound: the values reach the commands, as the reader would have typed them
+    env = _stub(cli, "kubectl", 'echo "$@" > "$RUN_DIR/kubectl-args"')
+    env |= {"NODE": "worker-7", "NEW_TOKEN": "s3cr3t"}
+    ran = _run(cli, plan, env=env)
+    assert ran.code == 0, ran.output
+    assert (ran.run_dir / "kubectl-args").read_text().split() == [
+        "drain",
+        "worker-7",
+        "--ignore-daemonsets",
+    ]
+    assert (cli.cwd / "token.txt").read_text().strip() == "s3cr3t"
+
+
+@pytest.mark.xfail(
+    strict=True, reason="one terminal session per document (issue 11 §4) is an engine feature"
+)
+def test_12_shell_state_carries_across_fences(cli: CLI) -> None:
+    plan = _import(cli, "12")
+    env = _stub(cli, "kubectl", "true") | {"NODE": "n", "NEW_TOKEN": "t"}
+    ran = _run(cli, plan, env=env)
+    assert (ran.run_dir / "bucket.txt").read_text().strip() == "gs://new-state/terraform"
+
+
+# -- 13 expectations -----------------------------------------------------------------------
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"ok\n"  # a healthy endpoint whose body does not say "200"
+        self.send_response(200 if self.path == "/health" else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def health_port() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_13_curl_f_http_200_passes_and_each_sql_statement_is_its_own_check(
+    cli: CLI, health_port: int
+) -> None:
+    plan = _import(cli, "13", {"18731": str(health_port)})
+    database = cli.cwd / "app.db"
+    with sqlite3.connect(database) as db:
+        db.executescript(
+            "CREATE TABLE a (x TEXT); CREATE TABLE b (y TEXT);"
+            "INSERT INTO a VALUES (NULL); INSERT INTO b VALUES (NULL);"
+        )
+    ran = _run(cli, plan, env={"DATABASE_URL": str(database)})
+    assert ran.code == 0, ran.output
+    gates = [i for i in ran.items() if i["kind"] != "step"]
+    assert len(gates) == 3
+    assert all(g["status"] == "passed" for g in gates), gates
+    assert "one statement at a time" not in ran.output
+    # an orphaned row in b fails exactly the second SQL check
+    with sqlite3.connect(database) as db:
+        db.execute("INSERT INTO b VALUES ('orphan')")
+    failed = _run(cli, plan, env={"DATABASE_URL": str(database)})
+    assert failed.code == 1, failed.output
+    statuses = [g["status"] for g in failed.items() if g["kind"] != "step"]
+    assert statuses[0] == "passed" and statuses[1] == "passed" and statuses[2] == "failed"

@@ -8,6 +8,7 @@ from typing import Any
 from phasegate.markdown import (
     deps,
     directives,
+    placeholders,
     queries,
     rules,
     shell,
@@ -87,6 +88,7 @@ class BlockMapper:
     # -- destinations -------------------------------------------------------------------
 
     def _add_action(self, run: str, name: str | None, line: int) -> None:
+        run = placeholders.bind(self.draft, run, line)
         data: dict[str, Any] = {"run": run}
         if name:
             data = {"name": name, "run": run}
@@ -96,6 +98,8 @@ class BlockMapper:
 
     def _add_step(self, data: dict[str, Any], line: int) -> None:
         assert self.phase is not None
+        if isinstance(data.get("run"), str):
+            data = {**data, "run": placeholders.bind(self.draft, data["run"], line)}
         self.phase.steps.append(Entry(data, line))
         self.draft.note(
             "steps", phase=self.phase.id, line=line, name=data.get("name") or _first(data["run"])
@@ -103,6 +107,8 @@ class BlockMapper:
 
     def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
         kind = next(k for k in ("command", "file", "http", "manual", "sql", "metric") if k in data)
+        if kind == "command" and isinstance(data["command"], str):
+            data = {**data, "command": placeholders.bind(self.draft, data["command"], line)}
         if self.rollback or self.phase is None:  # verifies that a rollback restored things
             self.draft.verify_rollback.append(Entry(data, line))
             where = "verify_rollback"
@@ -323,9 +329,15 @@ class BlockMapper:
             if check is None:
                 return False
             how = f"metric {check['success']}"
-        else:
-            check = queries.sql_check(self.draft, block.text, context)
-            how = "no rows" if check.get("expect") == {"empty": True} else "query runs"
+        else:  # one check per statement: a driver runs one statement at a time
+            for statement, offset in queries.statements(block.text):
+                check = queries.sql_check(self.draft, statement, context, block.line)
+                how = "no rows" if check.get("expect") == {"empty": True} else "query runs"
+                name = attrs.name or shell._leading_comment(statement.replace("--", "#", 1))
+                if name:
+                    check = {"name": name, **check}
+                self._add_check(check, block.line + 1 + offset, how, ambiguous=False)
+            return True
         if attrs.name:
             check = {"name": attrs.name, **check}
         self._add_check(check, block.line, how, ambiguous=False)

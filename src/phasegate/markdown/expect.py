@@ -44,7 +44,18 @@ def _path_arg(command: str, tools: tuple[str, ...]) -> str | None:
     return operands[0]
 
 
+def _code(command: str) -> str:
+    """The command without its comment lines (``# Health check``, ``# Expected: …``)."""
+    return "\n".join(ln for ln in command.splitlines() if not ln.lstrip().startswith("#")).strip()
+
+
+_CURL_FAIL = re.compile(
+    r"(?:^|[\s|;&(])curl\b[^|;&\n]*?\s(?:--fail(?:-with-body)?|-[A-Za-z]*f[A-Za-z]*)\b"
+)
+
+
 def _curl_url(command: str) -> str | None:
+    command = _code(command)
     try:
         words = shlex.split(command)
     except ValueError:
@@ -114,8 +125,17 @@ def parse_expectation(command: str, expected: str) -> ParsedCheck:
         url = _curl_url(command)
         if url is not None:
             return ParsedCheck({"http": url, "expect": {"status": code}}, "HTTP status")
+        if code < 400 and _CURL_FAIL.search(_code(command)):
+            # `curl -f` exits 22 on an HTTP error: its exit code is the status check the
+            # author meant; the body need not contain "200".
+            return ParsedCheck({**base, "expect": {"exit": 0}}, "HTTP status via curl -f")
+        if "%{http_code}" in command or "%{response_code}" in command:
+            return ParsedCheck(
+                {**base, "expect": {"exit": 0, "stdout_contains": str(code)}},
+                "HTTP status in output",
+            )
         return ParsedCheck(
-            {**base, "expect": {"exit": 0, "stdout_contains": str(code)}}, "HTTP status in output"
+            {**base, "expect": {"exit": 0}}, "HTTP status not checkable -> exit 0", ambiguous=True
         )
     quoted = _QUOTED.match(text)
     if quoted:

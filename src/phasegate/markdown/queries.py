@@ -26,7 +26,9 @@ _SOME = re.compile(
 )
 
 
-def sql_check(draft: Draft, query: str, context: str) -> dict[str, Any]:
+def sql_check(draft: Draft, query: str, context: str, line: int = 0) -> dict[str, Any]:
+    if DATABASE_VAR not in draft.vars:  # the plan says what it cannot know: which database
+        draft.note("needs_binding", line=line, what=f"${DATABASE_VAR}: the database to query")
     draft.vars.setdefault(
         DATABASE_VAR,
         {
@@ -77,3 +79,36 @@ def _comments(query: str) -> str:
         for line in query.splitlines()
         if line.strip().startswith(("--", "#", "//"))
     )
+
+
+_EXPECTATION = re.compile(r"^\s*(?:--|#|//)\s*(?:should|expected?|returns?|result)\b", re.I)
+
+
+def statements(text: str) -> list[tuple[str, int]]:
+    """A SQL fence cut into statements (sqlparse), each with its line offset in the fence.
+
+    Database drivers run one statement at a time, so a fence of two queries is two checks.
+    A comment that states an expectation ("-- Should return 0 rows") belongs to the statement
+    before it; other comments name the statement after them.
+    """
+    import sqlparse  # lazy: only documents with SQL fences pay for it
+
+    pieces: list[tuple[list[str], int]] = []  # (lines, offset)
+    cursor = 0
+    for piece in sqlparse.split(text):
+        start = text.find(piece, cursor)
+        start = cursor if start < 0 else start
+        cursor = start + len(piece)
+        offset = text.count("\n", 0, start)
+        lines = piece.splitlines()
+        moved: list[str] = []
+        while lines and (not lines[0].strip() or _EXPECTATION.match(lines[0])):
+            moved.append(lines.pop(0))
+            offset += 1
+        if pieces and moved:
+            pieces[-1][0].extend(m for m in moved if m.strip())
+        if any(ln.strip() and not ln.strip().startswith(("--", "#", "//")) for ln in lines):
+            pieces.append((lines, offset))
+        elif pieces:
+            pieces[-1][0].extend(ln for ln in lines if ln.strip())
+    return [("\n".join(lines).strip(), offset) for lines, offset in pieces]
