@@ -186,3 +186,15 @@ def test_status_of_a_crashed_run_says_owner_dead_resumable(cli: CLI) -> None:
         if step_pid:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(step_pid, signal.SIGKILL)
+
+
+def test_approve_takes_the_gate_as_an_argument_like_reject(cli: CLI) -> None:
+    plan = write_plan(cli.cwd, GATED.replace("approvers: 2", "approvers: 1"))
+    assert cli("run", str(plan)).returncode == 4
+    both = cli("approve", "last", "go", "--check", "other")
+    assert both.returncode == 2 and "name different checks" in both.stderr
+    done = cli("approve", "last", "go", "--comment", "ship it")
+    assert done.returncode == 0, done.stderr
+    assert f"approved p/gate:go as {me()}" in done.stdout
+    assert cli("resume", "last").returncode == 0
+    assert cli.status()["decisions"][0]["comment"] == "ship it"

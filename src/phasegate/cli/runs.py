@@ -360,12 +360,13 @@ def promote(
 
 @click.command()
 @click.argument("run_ref", metavar="RUN")
+@click.argument("gate", metavar="[GATE]", required=False)
 @click.option(
     "--check",
     "check",
     default=None,
     metavar="ID",
-    help="The manual check to approve (default: every check awaiting approval).",
+    help="The manual check to approve, as GATE (default: every check awaiting approval).",
 )
 @click.option(
     "--comment",
@@ -373,14 +374,20 @@ def promote(
     help="Why you approve; recorded in the journal with your name, shown by status and report.",
 )
 @click.pass_context
-def approve(ctx: click.Context, run_ref: str, check: str | None, comment: str) -> None:
-    """Approve what RUN is waiting for (manual gates, `pause: approve` steps, inconclusive
-    analyses); then `phasegate resume RUN` continues (a run executing in another process
-    continues by itself)."""
+def approve(
+    ctx: click.Context, run_ref: str, gate: str | None, check: str | None, comment: str
+) -> None:
+    """Approve what RUN is waiting for: GATE (a manual check's id or key, a waiting item's
+    key), else every manual gate, `pause: approve` step and inconclusive analysis awaiting
+    approval; then `phasegate resume RUN` continues (a run executing in another process
+    continues by itself). `phasegate reject` is the no-go."""
     from phasegate.engine import operator
+    from phasegate.errors import UsageError
 
+    if gate is not None and check is not None and gate != check:
+        raise UsageError(f"GATE {gate!r} and --check {check!r} name different checks")
     run_id, keys = operator.approve(
-        open_store(ctx), run_ref, check=check, by=actor(), comment=comment.strip()
+        open_store(ctx), run_ref, check=gate or check, by=actor(), comment=comment.strip()
     )
     for key in keys:
         click.echo(f"approved {key} as {actor()}")
