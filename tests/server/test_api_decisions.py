@@ -260,6 +260,32 @@ def test_an_api_approval_journals_its_comment(api: Api) -> None:
     ]
 
 
+def test_a_revoked_token_stops_its_event_stream(api: Api, tmp_path: Any) -> None:
+    import time
+
+    release = tmp_path / "release"
+    run_id = start(api, plan_text("waits", f"while [ ! -f {release} ]; do sleep 0.1; done"))
+    api.wait_status(run_id, "running")
+    path = f"/api/v1/runs/{run_id}/events/stream"
+    try:
+        with api.client.stream("GET", path, headers=api.headers("viewer")) as response:
+            assert response.status_code == 200
+            lines = response.iter_lines()
+            assert any(line.startswith("id:") for line in (next(lines) for _ in range(3)))
+            api.client.app.state.tokens.revoke("viewer")  # type: ignore[attr-defined]
+            began = time.monotonic()
+            for _ in lines:  # the server ends the stream at its next token check
+                pass
+            assert time.monotonic() - began < 15
+        assert api.get(f"/api/v1/runs/{run_id}").status_code == 401
+    finally:
+        release.touch()
+    wait_for(
+        lambda: api.get(f"/api/v1/runs/{run_id}", "alice").json()["run"]["status"] == "succeeded",
+        "the run to finish",
+    )
+
+
 # Last in this module: the `served` fixture's teardown ends every descendant of the test
 # process, the in-process API's forkserver (the plan sandbox) included.
 def test_event_stream_over_a_real_server_is_live_and_resumable(served: Any) -> None:
