@@ -41,7 +41,9 @@ def test_status_counts_approvals_now_and_names_who(cli: CLI) -> None:
     assert "0/2 approvals" in line and "(by" not in line
     # The gate is shown by its name, with the key the verbs take.
     assert "Go / no-go from the release manager [p/gate:go]" in line
-    assert cli("approve", "last", "--comment", "smoke tests green").returncode == 0
+    approved = cli("approve", "last", "--comment", "smoke tests green")
+    assert approved.returncode == 0
+    assert f"approved p/gate:go as {me()}; 1/2 approvals (by {me()})" in approved.stdout
     after = cli("status").stdout
     line = next(x for x in after.splitlines() if "Go / no-go" in x)
     assert f"1/2 approvals (by {me()})" in line, after

@@ -44,7 +44,7 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         click.echo(f"  phase {phase['id']}: {phase['status']}")
         for item in phase["items"]:
             took = format_duration(item.get("duration")) if item.get("duration") is not None else ""
-            note = _approval_progress(item, data["approvals"]) or (
+            note = approval_progress(item, data["approvals"]) or (
                 item["message"]
                 if item.get("message") and item["status"] not in ("succeeded", "passed")
                 else ""
@@ -102,7 +102,7 @@ def _label(item: dict[str, object]) -> str:
     return f"{name} [{key}]"
 
 
-def _approval_progress(item: dict[str, object], approvals: dict[str, list[str]]) -> str | None:
+def approval_progress(item: dict[str, object], approvals: dict[str, list[str]]) -> str | None:
     """``1/2 approvals (by alice)`` for an item waiting for approvals: counted from the
     journal's approvals now, not the count written when the run paused."""
     if item["status"] != "awaiting_approval":

@@ -386,11 +386,20 @@ def approve(
 
     if gate is not None and check is not None and gate != check:
         raise UsageError(f"GATE {gate!r} and --check {check!r} name different checks")
+    from phasegate.cli.read import approval_progress
+
+    store = open_store(ctx)
     run_id, keys = operator.approve(
-        open_store(ctx), run_ref, check=gate or check, by=actor(), comment=comment.strip()
+        store, run_ref, check=gate or check, by=actor(), comment=comment.strip()
     )
+    state = store.load_state(run_id)
     for key in keys:
-        click.echo(f"approved {key} as {actor()}")
+        item = state.items.get(key)
+        counted = None
+        if item is not None:  # still waiting for more approvers: say how many so far
+            shown = {"key": key, "status": item.status, "message": item.data.get("message")}
+            counted = approval_progress(shown, state.approvals)
+        click.echo(f"approved {key} as {actor()}" + (f"; {counted}" if counted else ""))
     click.echo(f"continue with: phasegate resume {run_id}")
 
 
