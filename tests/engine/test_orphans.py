@@ -261,3 +261,29 @@ def test_an_abort_while_resume_waits_for_the_orphan_ends_it_and_rolls_back(cli: 
     assert status["run"]["status"] == "rolled_back"
     assert any("abort requested while resume waited" in w["message"] for w in status["warnings"])
     assert not (cli.cwd / "after.txt").exists()
+
+
+def test_a_timed_out_step_still_gets_its_grace_through_the_supervisor(cli: CLI) -> None:
+    """The supervisor must not end before the step does: on the timeout's SIGTERM the step's
+    own handler runs (within the kill grace) and its output still streams to the log."""
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: grace
+        phases:
+          - id: p
+            steps:
+              - id: slow
+                timeout: 1s
+                run: >-
+                  trap 'sleep 0.3; echo cleaned > cleaned.txt; exit 143' TERM;
+                  echo working; sleep 30 & wait
+        """,
+    )
+    result = cli("run", str(plan))
+    assert result.returncode == 1
+    assert (cli.cwd / "cleaned.txt").read_text() == "cleaned\n"
+    slow = items(cli.status())["p/slow"]
+    assert "timed out" in slow["message"], slow
+    assert "working" in Path(slow["log"]).read_text()
