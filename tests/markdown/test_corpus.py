@@ -9,6 +9,8 @@ import pytest
 import yaml
 
 from phasegate.markdown import import_markdown_file
+from phasegate.markdown.emit import ImportResult
+from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.parse import Fence, Item, clean_text, decode, parse
 from phasegate.markdown.shell import is_shell_fence
 from phasegate.plan.loader import load_plan_text
@@ -26,7 +28,9 @@ needs_shared = pytest.mark.skipif(
 @needs_shared
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
 def test_document_imports_and_round_trips(document: Path) -> None:
-    result = import_markdown_file(document)
+    result = _import(document)
+    if result is None:
+        return
     loaded = load_plan_text(result.yaml_text, document.with_suffix(".plan.yaml"))
     assert loaded.plan.phases
     assert result.report["counts"]["phases"] == len(loaded.plan.phases)
@@ -38,16 +42,33 @@ def test_document_imports_and_round_trips(document: Path) -> None:
 @needs_shared
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
 def test_every_rollback_heading_with_commands_becomes_rollback(document: Path) -> None:
-    result = import_markdown_file(document)
+    result = _import(document)
+    if result is None:
+        return
     fenced_rollback = list(result.report["rollback"])
     actions = sum(len(p.get("rollback", [])) for p in result.data["phases"])
     assert actions == len(fenced_rollback)
 
 
+def _import(document: Path) -> ImportResult | None:
+    """The import, or None for a document with nothing a plan could run (issue 11 §12: it
+    exits 2 saying so, instead of a plan that "succeeds" doing nothing); such a document has
+    no shell fence and no task item the importer could have mapped."""
+    try:
+        return import_markdown_file(document)
+    except MarkdownImportError as exc:
+        assert "nothing to run" in str(exc), str(exc)
+        text = clean_text(decode(document.read_bytes(), document.name))
+        for section in parse(text).root.walk():
+            for block in section.blocks:
+                assert not (isinstance(block, Item) and block.checked is not None), block
+        return None
+
+
 def _mapped_lines(report: dict[str, Any]) -> set[int]:
     # "review": a line of a shell fence that is text or never ends, reported with its line
-    # (issue 11 §2): accounted for, not dropped.
-    kinds = ("steps", "checks", "rollback", "rollback_checklist", "review", "manual")
+    # (issue 11 §2): accounted for, not dropped. "reference": a troubleshooting/example section.
+    kinds = ("steps", "checks", "rollback", "rollback_checklist", "review", "manual", "reference")
     return {entry["line"] for kind in kinds for entry in report.get(kind, [])}
 
 
@@ -57,7 +78,10 @@ def test_every_shell_fence_and_task_item_is_mapped(document: Path) -> None:
     """The held-out acceptance bars, checked on what we have: every shell fence becomes steps,
     checks or rollback; every task-list item becomes a gate (or rollback checklist)."""
     text = clean_text(decode(document.read_bytes(), document.name))
-    report = import_markdown_file(document).report
+    result = _import(document)
+    if result is None:
+        return
+    report = result.report
     mapped = _mapped_lines(report)
     for section in parse(text).root.walk():
         for block in section.blocks:

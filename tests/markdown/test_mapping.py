@@ -5,7 +5,10 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+import pytest
+
 from phasegate.markdown import import_markdown
+from phasegate.markdown.errors import MarkdownImportError
 
 
 def plan(text: str) -> dict[str, Any]:
@@ -70,7 +73,9 @@ def test_console_transcripts_lose_prompts_and_output() -> None:
 
 
 def test_non_shell_fences_are_left_as_documentation() -> None:
-    result = import_markdown("## Phase 1\n```yaml\nkey: value\n```\n```python\nprint(1)\n```\n")
+    result = import_markdown(
+        "## Phase 1\n```yaml\nkey: value\n```\n```python\nprint(1)\n```\n- [ ] ready\n"
+    )
     assert "steps" not in result.data["phases"][0]
     assert [d["lang"] for d in result.report["data"]] == ["yaml", "python"]
 
@@ -237,10 +242,11 @@ def test_runme_attributes_name_steps_and_mark_checks() -> None:
     assert phase["gates"] == [{"name": "probe", "command": "./probe", "expect": {"exit": 3}}]
 
 
-def test_an_empty_document_still_gives_a_valid_plan() -> None:
-    result = import_markdown("", "empty.md")
-    assert result.data["name"] == "empty"
-    assert [p["id"] for p in result.data["phases"]] == ["document"]
+def test_an_empty_document_is_refused_with_a_reason() -> None:
+    # issue 11 §12: a plan that does nothing would "succeed"; the import says so instead
+    for text in ("", "# Title\n\nJust prose.\n", "## Phase 1\n```yaml\na: 1\n```\n"):
+        with pytest.raises(MarkdownImportError, match="nothing to run"):
+            import_markdown(text, "empty.md")
 
 
 def test_rollback_prose_is_kept_and_rollback_verification_becomes_verify_rollback() -> None:
@@ -365,6 +371,8 @@ def test_a_command_reference_table_is_not_a_procedure() -> None:
             |---|---|
             | `kubectl delete pod web-1` | restart a stuck pod |
             | Release Commander | on call |
+
+            - [ ] ready
         """)
     )
     assert "steps" not in result.data["phases"][0]

@@ -234,6 +234,9 @@ def test_task_boxes_stay_gates_even_when_they_state_thresholds() -> None:
     data, _ = imported("""
         # Release
         ## Phase 1: Canary
+        ```bash
+        ./canary.sh
+        ```
         ### Rollback criteria
         - [ ] Error rate < 1% for an hour
     """)

@@ -8,6 +8,7 @@ from typing import Any
 from phasegate.markdown import (
     deps,
     directives,
+    human,
     placeholders,
     queries,
     rules,
@@ -25,15 +26,27 @@ _COMMAND_COL = re.compile(r"\bcommands?\b|\bcmd\b|\bscripts?\b|how to (?:check|v
 _STEP_COL = re.compile(r"\bsteps?\b|\baction\b|\border\b|^#$|^no\.?$|\btask\b|步骤", re.I)
 _EXPECT_COL = re.compile(r"expect|result|output|pass|success|criteria|response|预期|结果", re.I)
 _NOT_BASH = frozenset({"powershell", "ps1", "pwsh", "bat", "cmd"})
+_LEAD_IN = re.compile(r"^(?:\*\*|__)[^\n]+(?:\*\*|__):?$|^[^\n]{1,160}:$")
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
 
 
 class BlockMapper:
-    def __init__(self, draft: Draft, phase: PhaseDraft | None, section: Section, rollback: bool):
+    def __init__(
+        self,
+        draft: Draft,
+        phase: PhaseDraft | None,
+        section: Section,
+        rollback: bool,
+        when: str | None = None,
+    ):
         self.draft = draft
         self.phase = phase
         self.section = section
         self.rollback = rollback
+        self.section_rollback = rollback  # a lead-in ("If … fails:") changes it for a while
+        self.when = when  # an alternative's condition: runs only when the operator chose it
+        self.procedure: list[tuple[str, int]] = []  # numbered prose items done by hand
+        self.confirmed = False  # this section already asks a human to confirm
         self.verify = rules.is_verify_text(section.title)
         self.checklist = rules.is_checklist_text(section.title)
         self.lead = ""  # the last paragraph: "**Success Criteria:**", "Verification:"
@@ -56,7 +69,33 @@ class BlockMapper:
                 self._directed(block, pending)
                 pending = None
             else:
+                if not (isinstance(block, Item) and block.ordered):
+                    self._flush_procedure()
                 self._block(block)
+        self._flush_procedure()
+
+    def confirm(self, text: str, line: int) -> None:
+        """A human must confirm here: a step that pauses the run (human.py)."""
+        if self.confirmed or self.rollback or self.phase is None:
+            return
+        self.confirmed = True
+        self._add_step(human.confirmation(text), line, rule="human decision")
+
+    def _by_hand(self) -> bool:
+        """Numbered prose is done by hand, unless the commands follow in sub-sections (then
+        it summarises them: "1. Archive templates" over "### Commands")."""
+        if self.phase is None or self.rollback:
+            return False
+        return not any(isinstance(b, Fence) for c in self.section.children for b in c.blocks)
+
+    def _flush_procedure(self) -> None:
+        # one numbered item is a heading of what follows it ("1. **Tag release**" over a
+        # fence); questions ("What went well?") are a retrospective, not a procedure
+        done = [t for t, _ in self.procedure if not t.rstrip().endswith("?")]
+        if len(done) >= 2 and self.phase is not None:
+            step = human.procedure(done)
+            self._add_step(step, self.procedure[0][1], rule="numbered prose procedure")
+        self.procedure = []
 
     def _block(self, block: Block) -> None:
         if isinstance(block, Paragraph):
@@ -67,6 +106,10 @@ class BlockMapper:
             self._item(block)
         elif isinstance(block, Table):
             deps.Collector(self.draft).table(block.header, block.rows, block.line)
+            signoff = human.signoff(block.header, block.rows, self.section.title)
+            if signoff is not None and self.phase is not None and not self.rollback:
+                self._add_step(signoff, block.line, rule="sign-off table")
+                return
             self._table(block)
 
     def _directed(self, block: Block, note: directives.Annotation) -> None:
@@ -96,19 +139,31 @@ class BlockMapper:
         target.append(Entry(data, line))
         self.draft.note("rollback", phase=self.where, line=line, name=name or _first(run))
 
-    def _add_step(self, data: dict[str, Any], line: int) -> None:
+    def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
         assert self.phase is not None
         if isinstance(data.get("run"), str):
             data = {**data, "run": placeholders.bind(self.draft, data["run"], line)}
+        if self.when is not None:
+            data = {**data, "when": self.when}
         self.phase.steps.append(Entry(data, line))
-        self.draft.note(
-            "steps", phase=self.phase.id, line=line, name=data.get("name") or _first(data["run"])
-        )
+        name = data.get("name") or _first(data.get("run", ""))
+        self.draft.note("steps", phase=self.phase.id, line=line, name=name, rule=rule)
 
     def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
         kind = next(k for k in ("command", "file", "http", "manual", "sql", "metric") if k in data)
         if kind == "command" and isinstance(data["command"], str):
             data = {**data, "command": placeholders.bind(self.draft, data["command"], line)}
+        if self.when is not None and not self.rollback and self.phase is not None:
+            # a check of one alternative is verified only when that alternative ran
+            if kind == "command":
+                step = {"name": data.get("name") or f"check: {_first(data['command'])}"}
+                self._add_step({**step, "run": data["command"]}, line, rule=f"check ({how})")
+            elif kind == "manual":
+                step = {"name": f"Confirm: {data['manual']}", "pause": "approve"}
+                self._add_step(step, line, rule="manual check of an alternative")
+            else:
+                self.draft.note("unmapped", line=line, section=self.section.title, what=kind)
+            return
         if self.rollback or self.phase is None:  # verifies that a rollback restored things
             self.draft.verify_rollback.append(Entry(data, line))
             where = "verify_rollback"
@@ -122,6 +177,10 @@ class BlockMapper:
     # -- blocks -------------------------------------------------------------------------
 
     def _paragraph(self, block: Paragraph) -> None:
+        if block.closes:  # `</details>`: the section's own role again
+            self.rollback, self.lead = self.section_rollback, ""
+            return
+        self._lead_in(block)
         self.lead = block.text
         if not self.rollback:
             traffic.sequence(self.draft, self.phase, block.text, block.line)
@@ -134,6 +193,25 @@ class BlockMapper:
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _lead_in(self, block: Paragraph) -> None:
+        """ "**If the deployment fails:**", "**Rollback procedure:**", a `<summary>Rollback`:
+        what follows is recovery, never a forward step, until the next lead-in (issue 11 §1,
+        §5). A paragraph asking a human to confirm pauses the run here (§7)."""
+        text = block.text.strip()
+        lead_in = _LEAD_IN.match(text) is not None and len(text) <= 160
+        conditional = rules.is_conditional_text(text)
+        if (conditional and (lead_in or len(text) <= 160)) or (
+            lead_in and rules.is_rollback_title(text) and not self.draft.rollback_purpose
+        ):
+            if not self.rollback:
+                why = "conditional" if conditional else "rollback lead-in"
+                self.draft.note("recovery", line=block.line, what=rules.one_line(text, 80), why=why)
+            self.rollback = True
+        elif lead_in:
+            self.rollback = self.section_rollback
+        if not self.rollback and rules.asks_human(text):
+            self.confirm(text, block.line)
 
     def _fence(self, block: Fence, note: directives.Annotation | None = None) -> None:
         attrs = directives.from_fence_attrs(block.attrs).merged(note)
@@ -313,6 +391,8 @@ class BlockMapper:
                 self._add_check(data, block.line, "manual", ambiguous=False)
         elif command is not None and block.text.strip() == f"`{command}`":
             self._add_step({"run": command}, block.line)
+        elif block.ordered and command is None and not block.code and self._by_hand():
+            self.procedure.append((block.text, block.line))
         else:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
 

@@ -83,6 +83,9 @@ class Draft:
             "triggers": [],
             "traffic": [],
             "needs_binding": [],
+            "recovery": [],
+            "decisions": [],
+            "reference": [],
         }
     )
     edges: list[Edge] = field(default_factory=list)  # stated dependencies, see deps.py
@@ -94,6 +97,7 @@ class Draft:
     traffic: Entry | None = None
     rollback_budget: float | None = None  # "Rollback Time: <5 Minutes Guaranteed"
     budgets: list[tuple[str, float, int]] = field(default_factory=list)  # (row label, s, line)
+    rollback_purpose: bool = False  # the document is a rollback runbook (rules.py)
 
     def new_phase(self, title: str, line: int, named: bool) -> PhaseDraft:
         taken = {p.id for p in self.phases}

@@ -112,6 +112,15 @@ def emit(draft: Draft) -> tuple[dict[str, Any], str]:
     from phasegate.plan.variables import BUILTINS
 
     phases = [p for p in draft.phases if p.keep()]
+    if not any(p.steps or p.gates or p.rollback for p in phases) and not (
+        draft.triggers or draft.plan_rollback or draft.traffic
+    ):
+        # an empty plan would "succeed" doing nothing: say so instead (issue 11 §12)
+        raise MarkdownImportError(
+            f"{draft.source}: nothing to run: the document has no commands, checks, "
+            "checklists or rollback actions a plan could execute",
+            hint="add the steps as shell code blocks or a checklist (see docs/markdown-import.md)",
+        )
     if not phases:
         phases = [draft.new_phase("document", 1, named=True)]
     phases[0].rollback.extend(draft.plan_rollback)

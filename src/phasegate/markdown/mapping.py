@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from phasegate.markdown import deps, directives, rules, traffic, triggers
+from phasegate.markdown import decisions, deps, directives, rules, traffic, triggers
 from phasegate.markdown.blocks import BlockMapper
 from phasegate.markdown.draft import Draft, PhaseDraft
 from phasegate.markdown.parse import Block, Comment, Document, Section, Table
@@ -31,11 +31,16 @@ def map_document(doc: Document, source: str) -> Draft:
     root = doc.root
     title = root.children[0] if len(root.children) == 1 and root.children[0].children else None
     draft.title = _title(doc, root)
+    draft.rollback_purpose = rules.is_rollback_purpose(draft.title)
     walk = _Walk(draft, title)
     _carry_phase_directives(root, source)
     for section in root.walk():
         if section.level and rules.is_phase_title(section.title):
             walk.phase_like.add(id(section))
+    if title is not None and any(id(s) in walk.phase_like for s in title.walk()[1:]):
+        # "# Phase 6: Production migration" over "## Task group 6.1 …": the H1 is the plan's
+        # title and its task groups are the phases (issue 11 §8)
+        walk.phase_like.discard(id(title))
     draft.health_url = _health_url(root)
     _visit(walk, root, None, rollback=False)
     traffic.finish(draft)
@@ -109,30 +114,79 @@ def _holds_phase(walk: _Walk, section: Section) -> bool:
     return any(id(s) in walk.phase_like for s in section.walk())
 
 
-def _visit(walk: _Walk, section: Section, phase: PhaseDraft | None, rollback: bool) -> None:
+def _visit(
+    walk: _Walk,
+    section: Section,
+    phase: PhaseDraft | None,
+    rollback: bool,
+    when: str | None = None,
+) -> None:
     draft = walk.draft
-    is_rollback = rollback or (section.level > 0 and rules.is_rollback_title(section.title))
+    if _reference(walk, section, rollback):
+        return
+    # The document's purpose decides roles: a title is no role, and in a rollback runbook the
+    # rollback is the forward path (issue 11 §5).
+    own = (
+        section.level > 0
+        and section is not walk.title_section
+        and not draft.rollback_purpose
+        and rules.is_rollback_title(section.title)
+    )
+    is_rollback = rollback or own
     if is_rollback and not rollback:
         where = phase.id if phase else "plan"
         draft.note("rollback_sections", line=section.line, title=section.title, phase=where)
     if phase is None and not is_rollback and section.level > 0:
         if id(section) in walk.phase_like:
-            phase = draft.new_phase(section.title, section.line, named=True)
+            # a repeated "Phase 1: Deploy" heading adds to that phase (issue 11 §8)
+            same = [p for p in draft.phases if p.named and p.name == section.title.strip()]
+            phase = same[0] if same else draft.new_phase(section.title, section.line, named=True)
         elif section is not walk.title_section and not _holds_phase(walk, section):
             phase = draft.new_phase(section.title, section.line, named=False)
     elif phase is not None and section.level > 0 and section.line != phase.line:
         walk.inner.append((section.title, phase))  # "Task 1.2" under "Phase 1" names it
+    options = _alternatives(section) if not is_rollback else []
+    if options and phase is None:
+        phase = draft.new_phase(section.title or "decision", section.line, named=True)
+    mapper: BlockMapper | None = None
     if section.blocks:
         target = phase
         if target is None and not is_rollback:
             label = section.title or "preamble"
             target = draft.new_phase(label, section.line, named=False)
         before = _mapped(draft)
-        BlockMapper(draft, target, section, rollback=is_rollback).map_blocks()
+        mapper = BlockMapper(draft, target, section, rollback=is_rollback, when=when)
+        mapper.map_blocks()
         if _mapped(draft) == before:  # nothing executable: prose a human has to read
             draft.note("unmapped_sections", line=section.line, title=section.title or "(top)")
+    if phase is not None and not is_rollback and rules.asks_human(section.title):
+        (mapper or BlockMapper(draft, phase, section, False, when)).confirm(
+            section.title, section.line
+        )
+    chosen = decisions.decide(draft, phase, section, options) if options and phase else {}
     for child in section.children:
-        _visit(walk, child, phase, is_rollback)
+        _visit(walk, child, phase, is_rollback, chosen.get(id(child), when))
+
+
+def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
+    """Troubleshooting, examples, contacts, glossary …: read, never run (issue 11 §1, §7)."""
+    if not section.level or rollback or id(section) in walk.phase_like:
+        return False
+    if section is walk.title_section or not rules.is_reference_title(section.title):
+        return False
+    if _holds_phase(walk, section):
+        return False
+    for inner in section.walk():
+        for block in inner.blocks:
+            walk.draft.note("reference", line=block.line, section=inner.title)
+    walk.draft.note("unmapped_sections", line=section.line, title=section.title)
+    return True
+
+
+def _alternatives(section: Section) -> list[Section]:
+    """Child sections that are ways to do one thing: "Option A", "Method 2 (NOT RECOMMENDED)"."""
+    found = [c for c in section.children if rules.is_alternative_title(c.title)]
+    return found if len(found) >= 2 else []
 
 
 _MAPPED = ("steps", "checks", "rollback", "rollback_checklist", "triggers")

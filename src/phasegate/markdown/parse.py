@@ -51,6 +51,7 @@ class Paragraph:
     line: int
     text: str
     code: list[str] = field(default_factory=list)
+    closes: bool = False  # ends a lead-in's scope (`</details>`): what follows is the section's
 
 
 @dataclass
@@ -232,7 +233,8 @@ def parse(text: str) -> Document:
                 stack[-1].blocks.append(item)
             else:
                 stack[-1].blocks.append(Paragraph(line, content, code))
-            last_text = content
+            if not items:  # an item's text introduces only the fences inside that item
+                last_text = content
         elif kind in ("fence", "code_block"):
             lang, attrs = fence_attrs(tok.info) if kind == "fence" else ("", {})
             open_item = next((it for it in reversed(items) if it is not None), None)
@@ -243,8 +245,26 @@ def parse(text: str) -> Document:
             continue
         elif kind == "html_block" and tok.content.lstrip().startswith("<!--"):
             stack[-1].blocks.append(Comment(line, tok.content.strip()))
+        elif kind == "html_block":
+            _details(tok.content, line, stack[-1])
         i += 1
     return Document(root, front)
+
+
+_SUMMARY = re.compile(r"<summary[^>]*>(.*?)</summary>", re.I | re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _details(html: str, line: int, section: Section) -> None:
+    """``<details><summary>Rollback</summary>`` introduces what follows like a lead-in line
+    ("Rollback:") and ``</details>`` ends it, so a collapsed rollback stays a rollback
+    (issue 11 §5)."""
+    summary = _SUMMARY.search(html)
+    if summary is not None:
+        text = " ".join(_TAGS.sub("", summary.group(1)).split())
+        section.blocks.append(Paragraph(line, f"{text}:" if text else "details:"))
+    if re.search(r"</details\s*>", html, re.I):
+        section.blocks.append(Paragraph(line, "", closes=True))
 
 
 def _table(tokens: list[Token], i: int, section: Section, line: int) -> int:

@@ -6,8 +6,11 @@ import re
 
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
-    _LEAD + r"(?:phase|stage|step|day|week|wave|task|milestone|sprint|round|part|阶段|第)"
-    r"\s*[-#:]?\s*(?:\d+|[ivx]+\b|[a-h]\b|zero|one|two|three|four|five)",
+    _LEAD
+    + r"(?:phase|stage|step|day|week|wave|task(?:[\s-]+group)?|milestone|sprint|round|part|阶段|第)"
+    # "Phase 1", "Phase-2", "Stage IV", "Phase D"; a letter or roman numeral needs a separator,
+    # so the word "Phased" (in "Phased rollout") is not "Phase D" (issue 11 §8).
+    r"(?:\s*[-#:]?\s*\d+|(?:\s+|\s*[-#:]\s*)(?:[ivx]+\b|[a-h]\b|zero|one|two|three|four|five))",
     re.I,
 )
 NUMBERED = re.compile(r"^[\W_]*\d{1,2}(?:\.\d{1,2})*[.):]\s+\S")
@@ -22,6 +25,41 @@ CHECKLIST = re.compile(
     re.I,
 )
 TRIGGER = re.compile(r"trigger|criteria|condition|threshold|when to|decision|触发", re.I)
+# Sections a reader consults, never runs top to bottom: their commands are notes (issue 11 §1, §7).
+REFERENCE = re.compile(
+    r"troubleshoot|\bfaq\b|\bexamples?\b|\breference\b|appendix|glossary|\bcontacts?\b|"
+    r"escalation|communication(?:s)? plan|retrospective|post[\s-]?mortem|lessons learned|"
+    r"see also|further reading|\bresources\b|\bnotes?\b$|known issues|common (?:issues|errors)|"
+    r"debugging|in another terminal|\bbackground\b|\bterminology\b|\bdefinitions\b|"
+    r"references|useful commands|cheat ?sheet",
+    re.I,
+)
+# "If the deployment fails:", "On failure", "In case of errors": what to do when something went
+# wrong is recovery, never a forward step (issue 11 §1).
+CONDITIONAL = re.compile(
+    r"^[\W_]*(?:if|when|should|in case|on|upon)\b[^.]{0,120}?\b(?:fail|fails|failed|failure|"
+    r"errors?|breaks?|broken|goes wrong|does not|doesn't|didn't|not work|unhealthy|problem|"
+    r"issues?|timeout|times out|stuck|degrad)|^[\W_]*(?:on|upon) (?:failure|error)|"
+    r"^[\W_]*(?:only )?if (?:it is )?(?:safe|needed|necessary|required)|"
+    r"^[\W_]*(?:recovery|troubleshooting|fallback|workaround)\b",
+    re.I,
+)
+# "Option A: …", "Method 2 (NOT RECOMMENDED)", "Alternative: …": one of several ways (§1).
+ALTERNATIVE = re.compile(
+    r"^[\W_]*(?:option|method|approach|alternative|variant|choice|path)\s*[-#:]?\s*"
+    r"(?:\d+|[a-h]\b|one|two|three)|^[\W_]*alternative(?:ly)?\b|not recommended",
+    re.I,
+)
+# A human has to decide or confirm: the run pauses here (issue 11 §7).
+HUMAN = re.compile(
+    r"you must (?:explicitly )?confirm|explicit(?:ly)? confirm|do not do this autonomously|"
+    r"\bnot autonomous|wait (?:until|for) (?:the |a )?\w+ (?:says|approves|confirms|gives)|"
+    r"\bgo\s*/\s*no[\s-]?go\s*(?:decision|call|meeting|checkpoint|review)|"
+    r"manual (?:approval|confirmation|decision)|requires? (?:explicit )?"
+    r"(?:approval|sign[\s-]?off|confirmation)|get (?:approval|sign[\s-]?off)|"
+    r"human (?:decision|approval|confirmation)|ask (?:the|a) \w+ (?:to|for)",
+    re.I,
+)
 ROLLBACK_TIME = re.compile(
     r"roll[\s-]?back (?:time|duration|budget|sla|window|guarantee)|time to roll[\s-]?back|"
     r"recovery time|\brto\b",
@@ -34,6 +72,22 @@ ARROW = re.compile(r"\s*(?:->|→|=>)\s*")
 
 def is_phase_title(title: str) -> bool:
     return bool(PHASE.search(title) or NUMBERED.match(title))
+
+
+def is_reference_title(title: str) -> bool:
+    return bool(REFERENCE.search(title))
+
+
+def is_conditional_text(text: str) -> bool:
+    return bool(CONDITIONAL.search(text.strip()))
+
+
+def is_alternative_title(title: str) -> bool:
+    return bool(ALTERNATIVE.search(title))
+
+
+def asks_human(text: str) -> bool:
+    return bool(HUMAN.search(text))
 
 
 def is_rollback_title(title: str) -> bool:
@@ -74,3 +128,13 @@ def dependency_chains(text: str) -> list[list[str]]:
 def one_line(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+_MIXED = re.compile(r"\b(?:and|&|with|plus|including)\b|[/+,]", re.I)
+
+
+def is_rollback_purpose(title: str) -> bool:
+    """A document titled "Runbook: Deployment Rollback" exists to roll back: run forward, it
+    performs the rollback (issue 11 §5). "Deploy and rollback plan" is a rollout with a
+    rollback section, so a title joining rollback with something else is not."""
+    return is_rollback_title(title) and not _MIXED.search(title)

@@ -1,0 +1,47 @@
+"""Human decisions kept where they are in the flow (issue 11 §7).
+
+A confirmation ("[YOU must explicitly confirm]", "do not do this autonomously", go/no-go), a
+numbered prose procedure (steps a person does by hand) and a sign-off table all become a
+``pause: approve`` step at their place among the phase's steps: the run stops there (exit 4)
+until an operator runs ``phasegate approve``. Nothing a human is asked to decide passes
+silently, and nothing after it runs first.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from phasegate.markdown import rules
+
+_ROLE_COL = re.compile(r"\brole\b|\bteam\b|\bapprover\b|\bfunction\b|角色", re.I)
+_SIGN_COL = re.compile(r"sign|approv|signature|date|签", re.I)
+
+
+def confirmation(text: str) -> dict[str, Any]:
+    return {"name": f"Confirm: {rules.one_line(_plain(text), 160)}", "pause": "approve"}
+
+
+def procedure(items: list[str]) -> dict[str, Any]:
+    """Numbered prose items done by hand: one step the operator acknowledges."""
+    listed = "; ".join(f"{n}. {rules.one_line(_plain(t), 100)}" for n, t in enumerate(items, 1))
+    return {"name": f"Do by hand, then approve: {listed}", "pause": "approve"}
+
+
+def signoff(header: list[str], rows: list[list[str]], title: str) -> dict[str, Any] | None:
+    """A "Role | Name | Signature" table: an approval with the listed roles."""
+    role = next((i for i, h in enumerate(header) if _ROLE_COL.search(h)), None)
+    signed = any(_SIGN_COL.search(h) for h in header) or rules.is_checklist_text(title)
+    if role is None or not signed or not re.search(r"sign|approv|签", f"{title} {header}", re.I):
+        return None
+    roles = [_plain(r[role]) for r in rows if role < len(r) and _plain(r[role])]
+    if not roles:
+        return None
+    return {
+        "name": f"Sign-off by {', '.join(roles)}",
+        "pause": {"until": "approve", "approvers": max(1, min(len(roles), 20))},
+    }
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[*_`]+|\[|\]", "", text).strip()
