@@ -91,3 +91,21 @@ def items(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for item in status["rollback"]["actions"] + status["rollback"]["verify"]:
             found[item["key"]] = item
     return found
+
+
+@pytest.fixture
+def tiny_state(tmp_path: Path) -> Iterator[Path]:
+    """A 600 KiB tmpfs for full-disk tests (skipped where mounting needs root we lack)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

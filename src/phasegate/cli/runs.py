@@ -64,6 +64,18 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(f"{exc}; {exc.hint}" if exc.hint else str(exc)) from None
 
 
+# run and resume stop the same way on a signal (docs/stopping.md): one option for both.
+_signal_grace = click.option(
+    "--grace",
+    default="30s",
+    show_default=True,
+    metavar="DURATION",
+    callback=_duration,
+    help="On SIGTERM/SIGINT: start nothing new, let running steps finish for this long, then "
+    "end them (SIGTERM, SIGKILL 2s later) and exit 130. A second signal ends them at once.",
+)
+
+
 def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> None:
     click.echo(f"run {run_id}: {status}", err=False)
     hints = {
@@ -93,15 +105,7 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
     help="An unchecked manual check ([ ] in Markdown) fails its gate instead of pausing for "
     "approval; recorded with the run, so resume keeps it.",
 )
-@click.option(
-    "--grace",
-    default="30s",
-    show_default=True,
-    metavar="DURATION",
-    callback=_duration,
-    help="On SIGTERM/SIGINT: start nothing new, let running steps finish for this long, then "
-    "end them (SIGTERM, SIGKILL 2s later) and exit 130. A second signal ends them at once.",
-)
+@_signal_grace
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -174,15 +178,7 @@ def _wait_while_live(store: object, run_id: str) -> str:
     metavar="KEY",
     help="Record an unknown item as succeeded without re-running it.",
 )
-@click.option(
-    "--grace",
-    default="30s",
-    show_default=True,
-    metavar="DURATION",
-    callback=_duration,
-    help="On SIGTERM/SIGINT: start nothing new, let running steps finish for this long, then "
-    "end them (SIGTERM, SIGKILL 2s later) and exit 130. A second signal ends them at once.",
-)
+@_signal_grace
 @click.option(
     "--kill-orphans",
     is_flag=True,
