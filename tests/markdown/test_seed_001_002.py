@@ -40,9 +40,18 @@ def test_seed_002_phases_traffic_plan_and_rollback_triggers() -> None:
     assert [p[:7] for p in named] == [f"phase-{n}" for n in range(1, 6)]
     assert data["traffic"]["backends"] == ["sandbox", "canary", "production"]
     ramp = next(p for p in data["phases"] if any("set_weight" in s for s in p.get("steps", [])))
-    weights = [s["set_weight"] for s in ramp["steps"]]
+    weights = [s["set_weight"] for s in ramp["steps"] if "set_weight" in s]
     assert weights[1] == {"sandbox": 50, "canary": 50, "production": 0}
     assert weights[-1] == {"sandbox": 5, "canary": 5, "production": 90}
+    # the weeks between rows are waits a run cannot sleep through: a person's proceed
+    # before every weight but the first, naming the row it leads to and the document's wait
+    kinds = ["pause" if "pause" in s else "weight" for s in ramp["steps"]]
+    assert kinds == ["weight"] + ["pause", "weight"] * 4
+    pauses = [s for s in ramp["steps"] if "pause" in s]
+    assert {p["pause"] for p in pauses} == {"approve"}
+    assert pauses[0]["name"] == (
+        "proceed to Week 5-6: Internal testing — the document waits 28 days first"
+    )
     triggers = _triggers(data)
     assert triggers["error-rate"]["check"]["failure"] == "value > 0.01"
     assert triggers["latency-p95"]["check"]["failure"] == "value > 0.5"

@@ -183,8 +183,13 @@ def test_a_traffic_table_becomes_set_weight_steps_and_a_router_to_bind() -> None
         | 5 | 100% | Full production |
     """)
     ramp = next(p for p in data["phases"] if p["id"] == "traffic-ramp-up-schedule")
-    assert [s["set_weight"] for s in ramp["steps"]] == [5, 25, 100]
-    assert ramp["steps"][0]["name"] == "Day 1-2: Monitor baseline"
+    assert [s.get("set_weight", "pause") for s in ramp["steps"]] == [5, "pause", 25, "pause", 100]
+    assert ramp["steps"][0]["name"] == "Day 1-2: 5% (Monitor baseline)"
+    # the days between rows are a wait a run cannot sleep: a person proceeds
+    assert ramp["steps"][1] == {
+        "name": "proceed to Day 3-4: 25% (First increase) — the document waits 2 days first",
+        "pause": "approve",
+    }
     assert ramp["needs"] == ["phase-1-deploy"]
     assert "needs_binding" in data["traffic"] and "router" not in data["traffic"]
     # The summary sequence states the same ramp: imported once.
@@ -205,7 +210,8 @@ def test_allocation_columns_adding_up_to_100_become_backends() -> None:
     assert data["traffic"]["backends"] == ["sandbox", "canary", "production"]
     assert data["traffic"]["baseline"] == {"sandbox": 100}
     (phase,) = data["phases"]
-    assert phase["steps"][2]["set_weight"] == {"sandbox": 5, "canary": 5, "production": 90}
+    weights = [s["set_weight"] for s in phase["steps"] if "set_weight" in s]
+    assert weights[2] == {"sandbox": 5, "canary": 5, "production": 90}
 
 
 def test_a_sequence_in_prose_becomes_steps_where_it_is_written() -> None:

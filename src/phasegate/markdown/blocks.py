@@ -391,6 +391,8 @@ class BlockMapper:
                 self._add_check(data, block.line, "manual", ambiguous=False)
         elif command is not None and block.text.strip() == f"`{command}`":
             self._add_step({"run": command}, block.line)
+        elif traffic.gate(self.draft, self.phase, block.text, block.line):
+            return  # "Health gate: …" under a day's weight: the proceed before the next one
         elif block.ordered and command is None and not block.code and self._by_hand():
             self.procedure.append((block.text, block.line))
         else:
@@ -466,6 +468,10 @@ class BlockMapper:
     def _trigger(self, text: str, line: int) -> bool:
         """A rollback criterion or alert threshold in a list: a background trigger."""
         context = self._context()
+        own = triggers.stated(text)  # "Rollback if error rate > 1%" names its own action
+        if own is not None:
+            maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+            return maker.from_text(own[1], line, own[0], rules.last_line(self.lead))
         if rules.is_checklist_text(context) and not self.rollback:
             return False
         stated = rules.is_trigger_text(context)

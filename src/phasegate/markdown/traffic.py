@@ -10,6 +10,7 @@ the table wins.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,17 @@ _TRAFFIC_CONTEXT = re.compile(
     r"traffic|allocation|ramp|canary|rollout schedule|progressive|weight|exposure", re.I
 )
 _NOTE_COL = re.compile(r"note|action|purpose|description|goal|what|users|audience", re.I)
+_DECISION_COL = re.compile(r"decision|proceed|gate|go/no|criteria|condition", re.I)
+_DAY = re.compile(r"\b(day|week|d|w)\s*(\d{1,3})\b", re.I)
+_PROCEED = re.compile(r"\bproceed\b|\bcontinue\b|\bgo\b|\bif\b|gate|criteria|<|>", re.I)
+# A wait the run itself can hold; a longer one (days) is a person's "proceed".
+MAX_SLEEP = 3600.0
+_METADATA_KEY = re.compile(r"^\s*\*\*([^*\n]{1,40}?):?\*\*:?")
+_RAMP_KEY = re.compile(r"ramp|traffic|rollout|canary|weight|stage|exposure|schedule", re.I)
+_DAY_RAMP = re.compile(
+    r"^[*_\s]*((?:day|week)\s*(\d{1,3})\b[^%\n]*?(\d{1,3}(?:\.\d+)?)\s*%[^\n]*?)[*_\s]*$",
+    re.I,
+)
 _HOLD_COL = re.compile(r"duration|bake|hold|soak|wait|dwell|observe|time", re.I)
 
 
@@ -43,6 +55,8 @@ class Ramp:
     source: str  # "table" | "sequence"
     backends: list[str] = field(default_factory=list)
     bakes: list[str | None] = field(default_factory=list)  # "how long at this weight"
+    gates: list[str | None] = field(default_factory=list)  # "Proceed if …" before the next
+    days: list[float | None] = field(default_factory=list)  # "Day 3": when this weight starts
 
 
 def table(
@@ -88,17 +102,37 @@ def table(
         ),
         None,
     )
+    decision = next(
+        (i for i in range(len(header)) if i not in columns and _DECISION_COL.search(header[i])),
+        None,
+    )
+    if notes == decision:
+        notes = None
     names = []
-    for row in rows:
+    days: list[float | None] = []
+    for row, weight in zip(rows, weights, strict=True):
         parts = []
-        if label is not None and label < len(row) and plain(row[label]):
-            parts.append(f"{plain(header[label])} {plain(row[label])}".strip())
+        cell = plain(row[label]) if label is not None and label < len(row) else ""
+        if cell:
+            # "Day | Day 1" reads "Day 1", "Day | 1" reads "Day 1": never "Day Day 1"
+            word = plain(header[label] if label is not None else "")
+            starts = cell.lower().startswith(word.lower()) or not word
+            parts.append(cell if starts or not cell[:1].isdigit() else f"{word} {cell}")
+        days.append(_day(parts[0] if parts else ""))
+        # a weight per backend is the step's `set_weight` itself; one canary share is named
+        head = parts[0] if parts else ""
+        if head and isinstance(weight, int):
+            head = f"{head}: {weight}%"
         if notes is not None and notes < len(row) and plain(row[notes]):
-            parts.append(plain(row[notes]))
-        names.append(": ".join(parts))
+            said = plain(row[notes])
+            head = (f"{head} ({said})" if "%" in head else f"{head}: {said}") if head else said
+        names.append(head)
     lines = [line + 2 + n for n in range(len(rows))]
     ramp = Ramp(phase, len(phase.steps), line, weights, names, lines, "table", backends)
     ramp.bakes = _bakes(header, rows, columns)
+    ramp.days = days if all(d is not None for d in days) else []
+    if decision is not None:
+        ramp.gates = [plain(row[decision]) if decision < len(row) else None for row in rows]
     draft.ramps.append(ramp)
     return True
 
@@ -129,12 +163,17 @@ def sequence(draft: Draft, phase: PhaseDraft | None, text: str, line: int) -> bo
     """``5% → 25% → 50% → 100%`` in prose; True when one was found."""
     if phase is None:
         return False
+    if day_ramp(draft, phase, text, line):
+        return True
     found = False
-    for match in _SEQUENCE.finditer(text):
+    for match in _SEQUENCE.finditer(_ramp_text(text)):
         numbers = [int(n) for n in _NUMBER.findall(match.group(0))]
         if numbers and numbers[0] == 0:
             numbers = numbers[1:]  # "0% → 100%": 0 is where the run starts
         if not numbers or any(n > 100 for n in numbers):
+            continue
+        if numbers == [100]:  # "from 0% → 100%" states a span, not a ramp to run
+            draft.note("traffic", line=line, weights=[100], applied=False, why="a span, not a ramp")
             continue
         weights: list[int | dict[str, int]] = list(numbers)
         draft.ramps.append(
@@ -150,6 +189,107 @@ def sequence(draft: Draft, phase: PhaseDraft | None, text: str, line: int) -> bo
         )
         found = True
     return found
+
+
+def _ramp_text(text: str) -> str:
+    """The lines of a paragraph that may state a ramp: not ``**Timeline:** 4 weeks from 0% →
+    100%`` metadata (unless its key names the ramp: ``**Traffic:** 5% → 25%``)."""
+    kept = []
+    for ln in text.splitlines():
+        key = _METADATA_KEY.match(ln)
+        if key is None or _RAMP_KEY.search(key.group(1)):
+            kept.append(ln)
+    return "\n".join(kept)
+
+
+def _day(text: str) -> float | None:
+    match = _DAY.search(text)
+    if match is None:
+        return None
+    return float(match.group(2)) * (7 if match.group(1).lower().startswith("w") else 1)
+
+
+def day_ramp(draft: Draft, phase: PhaseDraft, text: str, line: int) -> bool:
+    """``**Day 5: 1% canary**`` (a bold lead-in or a list item naming a day or week and one
+    percentage): one weight of a ramp the document spreads over its days."""
+    match = _DAY_RAMP.match(text.strip())
+    if match is None or len(_NUMBER.findall(match.group(1))) != 1 or "→" in text:
+        return False
+    weight = round(float(match.group(3)))
+    if weight > 100:
+        return False
+    name = plain(match.group(1)).strip()
+    ramp = Ramp(phase, len(phase.steps), line, [weight], [name], [line], "days")
+    ramp.days = [_day(name)]
+    draft.ramps.append(ramp)
+    return True
+
+
+def gate(draft: Draft, phase: PhaseDraft | None, text: str, line: int) -> bool:
+    """ "Health gate: error rate < 0.5%" under a day's weight: the decision before the next
+    weight of the ramp."""
+    if phase is None or not draft.ramps or not _PROCEED.search(text):
+        return False
+    last = draft.ramps[-1]
+    if (
+        last.source != "days"
+        or last.phase is not phase
+        or not re.search(r"gate|proceed", text, re.I)
+    ):
+        return False
+    last.gates = [plain(text)]
+    draft.note("traffic_gates", line=line, phase=phase.id, gate=plain(text))
+    return True
+
+
+def _pauses(kept: list[Ramp]) -> dict[tuple[int, int], tuple[dict[str, Any], int]]:
+    """The wait before each weight (keyed by ramp index and row): the document's days, or the
+    row's "Proceed if …", as a pause step."""
+    rows: list[tuple[int, int, Ramp]] = [
+        (k, n, ramp) for k, ramp in enumerate(kept) for n in range(len(ramp.weights))
+    ]
+    out: dict[tuple[int, int], tuple[dict[str, Any], int]] = {}
+    for (_, n0, r0), (k1, n1, r1) in itertools.pairwise(rows):
+        if r0.source != r1.source or (r0 is not r1 and r0.source != "days"):
+            continue
+        day0 = r0.days[n0] if n0 < len(r0.days) else None
+        day1 = r1.days[n1] if n1 < len(r1.days) else None
+        gate_text = r0.gates[n0] if n0 < len(r0.gates) else None
+        wait = (day1 - day0) * 86400 if day0 is not None and day1 is not None else None
+        if wait is not None and (wait <= 0 or r0.bakes):
+            wait = None  # no wait stated, or the row's own hold ("Duration: 2h") is the wait
+        if wait is None and not gate_text:
+            continue
+        target = _target(r1, n1)
+        if gate_text or wait is None or wait > MAX_SLEEP:
+            # a run cannot sleep for days, and "Proceed if …" is a judgement: a person's
+            # proceed, with the document's condition and wait in the step's name
+            why = [f"proceed to {target}"]
+            if gate_text:
+                why.append(gate_text)
+            if wait is not None:
+                why.append(f"the document waits {_words(wait)} first")
+            data: dict[str, Any] = {"name": " — ".join(why), "pause": "approve"}
+        else:
+            data = {"name": f"wait {_words(wait)} before {target}", "pause": f"{wait:g}s"}
+        out[(k1, n1)] = (data, r0.lines[n0])
+    return out
+
+
+def _target(ramp: Ramp, n: int) -> str:
+    """What the next row sets, as a reader names it: "Day 3: 25%", "25%", "Week 7: …"."""
+    name = ramp.names[n]
+    weight = ramp.weights[n]
+    if isinstance(weight, int):
+        return name if name and f"{weight}%" in name else f"{weight}%"
+    return name or ", ".join(f"{k} {v}%" for k, v in weight.items())
+
+
+def _words(seconds: float) -> str:
+    days = seconds / 86400
+    if days >= 1 and days == int(days):
+        return f"{int(days)} day{'s' if days != 1 else ''}"
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds:g}s"
 
 
 def _value(text: str) -> int:
@@ -199,12 +339,17 @@ def finish(draft: Draft) -> None:
         kept.append(ramp)
     if not kept:
         return
+    pauses = _pauses(kept)
     # Later ramps first, so the recorded positions of earlier ones in a phase stay right.
-    for ramp in sorted(kept, key=lambda r: r.index, reverse=True):
+    order = sorted(enumerate(kept), key=lambda pair: (pair[1].index, pair[0]), reverse=True)
+    for k, ramp in order:
         entries = []
         bakes = ramp.bakes or [None] * len(ramp.weights)
         rows = zip(ramp.weights, ramp.names, ramp.lines, bakes, strict=True)
-        for weight, name, row_line, bake in rows:
+        for n, (weight, name, row_line, bake) in enumerate(rows):
+            if (k, n) in pauses:
+                pause, pause_line = pauses[(k, n)]
+                entries.append(Entry(pause, pause_line))
             data: dict[str, Any] = {"set_weight": weight}
             if name:
                 data = {"name": name, **data}

@@ -42,6 +42,54 @@ _URL = re.compile(
 )
 
 
+# The action a sentence names for itself (issue 11 §6): "Rollback if error rate > 1%",
+# "If p95 > 800ms, pause the rollout", "Error rate > 5% → roll back", "Latency > 1s: alert".
+_VERB = (
+    r"(?:automatic(?:ally)?\s+|immediate(?:ly)?\s+)?(?P<verb>roll[\s-]?back|revert|abort|"
+    r"halt|stop|pause|freeze|hold|alert|page|notify|warn|escalate)(?:s|es|ed|d|ing|ped|ping)?\b"
+)
+_VERB_FIRST = re.compile(
+    rf"^[\W_]*{_VERB}(?:\s+[\w-]+){{0,4}}?\s+(?:if|when|whenever|upon|on)\b\s*(?P<cond>.+)$",
+    re.I,
+)
+_IF_FIRST = re.compile(
+    rf"^[\W_]*(?:if|when|whenever|should)\s+(?P<cond>.+?)\s*(?:[,:;]|→|->|=>|\bthen\b)\s*"
+    rf"(?:then\s+)?(?:we\s+)?(?:\w+\s+)?{_VERB}",
+    re.I,
+)
+_COND_FIRST = re.compile(rf"^(?P<cond>.+?)\s*(?:→|->|=>|:|—|–|\s-\s)\s*{_VERB}", re.I)
+_ACTIONS = {
+    "roll": "rollback",
+    "rollback": "rollback",
+    "revert": "rollback",
+    "abort": "rollback",
+    "halt": "pause",
+    "stop": "pause",
+    "pause": "pause",
+    "freeze": "pause",
+    "hold": "pause",
+}
+
+
+def stated(text: str) -> tuple[str, str] | None:
+    """(action, condition) when the sentence names both a failure condition and what to do
+    about it; None otherwise. The condition must hold a comparison or a health failure, so
+    "Rollback if needed" or "Pause when you are unsure" are no triggers."""
+    flat = thresholds.plain(text)
+    match = _VERB_FIRST.match(flat) or _IF_FIRST.match(flat)
+    if match is None:
+        match = _COND_FIRST.match(flat)
+        if match is not None and thresholds.parse(match.group("cond")) is None:
+            match = None
+    if match is None:
+        return None
+    condition = match.group("cond").strip(" .,;:")
+    if thresholds.parse(condition) is None and not thresholds.is_health(condition):
+        return None
+    verb = re.sub(r"[\s-]", "", match.group("verb").lower())
+    return _ACTIONS.get(verb, _ACTIONS.get(verb[:4], "alert")), condition
+
+
 def action_for(context: str) -> str | None:
     """rollback | alert for a list or table in this context; None when a human decides."""
     if _MANUAL.search(context) and not re.search(r"\bauto", context, re.I):
