@@ -105,6 +105,12 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
     if data:
         lines = ", ".join(str(d["line"]) for d in data[:10])
         out.append(f"  {len(data)} non-shell code blocks left as documentation (lines {lines})")
+    skipped = report.get("skipped") or []
+    if skipped:  # HTML the importer did not read: said with its line, never dropped (§11)
+        out.append(f"  {plural(len(skipped), 'HTML element')} skipped, not read:")
+        out.extend(f"    line {s['line']}: {s['what']} ({s['why']})"[:140] for s in skipped[:8])
+        if len(skipped) > 8:
+            out.append(f"    … and {len(skipped) - 8} more")
     sections = report["unmapped_sections"]
     if sections:
         titles = ", ".join(f"{s['title']} ({s['line']})" for s in sections[:6])

@@ -457,7 +457,7 @@ class BlockMapper:
             seconds = thresholds.duration(row[column]) if column < len(row) else None
             if seconds is not None and label < len(row) and thresholds.plain(row[label]):
                 self.draft.budgets.append(
-                    (thresholds.plain(row[label]), seconds, block.line + 2 + offset)
+                    (thresholds.plain(row[label]), seconds, block.row_line(offset))
                 )
                 found = True
         return found
@@ -507,7 +507,7 @@ class BlockMapper:
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
         made = 0
         for offset, row in enumerate(block.rows):
-            line = block.line + 2 + offset
+            line = block.row_line(offset)
             name = row[metric] if metric < len(row) else ""
             if not thresholds.plain(name):
                 continue
@@ -546,7 +546,7 @@ class BlockMapper:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=what)
             return
         for offset, row in enumerate(block.rows):
-            line = block.line + 2 + offset
+            line = block.row_line(offset)
             cell = row[cmd] if cmd < len(row) else ""
             command = _cell_command(cell)
             if command is not None and shellparse.never_ending_text(command):

@@ -42,6 +42,8 @@ def map_document(doc: Document, source: str) -> Draft:
         # title and its task groups are the phases (issue 11 §8)
         walk.phase_like.discard(id(title))
     draft.health_url = _health_url(root)
+    for skipped in doc.skipped:  # HTML the importer did not read: said, never dropped (§11)
+        draft.note("skipped", line=skipped.line, what=skipped.what, why=skipped.why)
     _visit(walk, root, None, rollback=False)
     traffic.finish(draft)
     _apply_budgets(draft)

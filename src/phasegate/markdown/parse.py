@@ -6,6 +6,7 @@ regular expressions only look *inside* a token's text (a task box, a fence's inf
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import shlex
@@ -17,6 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from phasegate.markdown import htmlblocks
 from phasegate.markdown.errors import MarkdownImportError
 
 
@@ -44,6 +46,13 @@ class Table:
     line: int
     header: list[str]
     rows: list[list[str]]
+    row_lines: list[int] = field(default_factory=list)  # an HTML table's rows; else computed
+
+    def row_line(self, offset: int) -> int:
+        """The Markdown line of body row ``offset`` (a pipe table: after header and rule)."""
+        if offset < len(self.row_lines):
+            return self.row_lines[offset]
+        return self.line + 2 + offset
 
 
 @dataclass
@@ -79,9 +88,20 @@ class Section:
 
 
 @dataclass
+class Skipped:
+    """Something in the document the importer did not read (an HTML element), with its line:
+    listed in the import report, never dropped silently (issue 11 §11)."""
+
+    line: int
+    what: str
+    why: str
+
+
+@dataclass
 class Document:
     root: Section
     front_matter: dict[str, Any]
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 _TASK = re.compile(r"^\[([ xX])\]\s+")
@@ -135,18 +155,59 @@ def _undo_mojibake(match: re.Match[str]) -> str:
     return run
 
 
+# Byte-order marks, longest first (UTF-32's LE mark starts with UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+
+
 def decode(data: bytes, source: str) -> str:
+    """The document's text: UTF-8, or what its byte-order mark says (Windows editors save
+    runbooks as UTF-16 with a BOM), or UTF-16 without a BOM when every other byte of its ASCII
+    is zero. Anything else is an error naming the file, the encoding and where it breaks."""
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            return _decode_as(
+                data[len(bom) :], codec, f"{name} (it starts with a {name} byte-order mark)", source
+            )
+    bomless = _bomless_utf16(data)
+    if bomless is not None:
+        return _decode_as(data, bomless, "UTF-16 (zero bytes between its letters)", source)
     if b"\x00" in data:
         raise MarkdownImportError(
             f"{source}: looks like a binary file, not Markdown",
             hint="give a Markdown (.md) document",
         )
+    return _decode_as(data, "utf-8", "UTF-8", source)
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without a BOM: ASCII text has a zero in every other byte."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even, odd = data[0::2], data[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and not even.count(0):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and not odd.count(0):
+        return "utf-16-be"
+    return None
+
+
+def _decode_as(data: bytes, codec: str, what: str, source: str) -> str:
     try:
-        return data.decode("utf-8")
+        return data.decode(codec)
     except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(codec, errors="replace").count("\n") + 1
+        bad = data[exc.start : exc.end][:4].hex(" ")
         raise MarkdownImportError(
-            f"{source}: is not UTF-8 text (byte {exc.start})",
-            hint="convert it first, e.g. `iconv -f latin1 -t utf-8`",
+            f"{source}:{line}: is not {what} text: byte(s) {bad} at offset {exc.start} "
+            f"cannot be decoded ({exc.reason})",
+            hint="save it as UTF-8, e.g. `iconv -f latin1 -t utf-8 FILE > FILE.utf8.md` "
+            "(name the encoding it was written in)",
         ) from None
 
 
@@ -192,6 +253,7 @@ def parse(text: str) -> Document:
     tokens = _MD.parse(text)
     root = Section(0, "", 1)
     stack = [root]
+    skipped: list[Skipped] = []
     front: dict[str, Any] = {}
     lists: list[bool] = []  # ordered? for each open list
     items: list[Item | None] = []  # the open list items (None until their first paragraph)
@@ -204,13 +266,8 @@ def parse(text: str) -> Document:
         if kind == "front_matter":
             front = _front_matter(tok.content)
         elif kind == "heading_open":
-            level = int(tok.tag[1:])
             title = tokens[i + 1].content.strip()
-            while stack[-1].level >= level:
-                stack.pop()
-            section = Section(level, title, line)
-            stack[-1].children.append(section)
-            stack.append(section)
+            _open_section(stack, int(tok.tag[1:]), title, line)
             last_text = title
             i += 3
             continue
@@ -246,25 +303,52 @@ def parse(text: str) -> Document:
         elif kind == "html_block" and tok.content.lstrip().startswith("<!--"):
             stack[-1].blocks.append(Comment(line, tok.content.strip()))
         elif kind == "html_block":
-            _details(tok.content, line, stack[-1])
+            last_text = _html(tok.content, line, stack, skipped, last_text)
         i += 1
-    return Document(root, front)
+    return Document(root, front, skipped)
 
 
-_SUMMARY = re.compile(r"<summary[^>]*>(.*?)</summary>", re.I | re.S)
-_TAGS = re.compile(r"<[^>]+>")
+def _open_section(stack: list[Section], level: int, title: str, line: int) -> None:
+    while stack[-1].level >= level:
+        stack.pop()
+    section = Section(level, title, line)
+    stack[-1].children.append(section)
+    stack.append(section)
 
 
-def _details(html: str, line: int, section: Section) -> None:
-    """``<details><summary>Rollback</summary>`` introduces what follows like a lead-in line
-    ("Rollback:") and ``</details>`` ends it, so a collapsed rollback stays a rollback
-    (issue 11 §5)."""
-    summary = _SUMMARY.search(html)
-    if summary is not None:
-        text = " ".join(_TAGS.sub("", summary.group(1)).split())
-        section.blocks.append(Paragraph(line, f"{text}:" if text else "details:"))
-    if re.search(r"</details\s*>", html, re.I):
-        section.blocks.append(Paragraph(line, "", closes=True))
+def _html(
+    html: str, line: int, stack: list[Section], skipped: list[Skipped], last_text: str
+) -> str:
+    """An HTML block read like the Markdown it stands for (htmlblocks.py): ``<h2>`` opens a
+    section, ``<pre><code class="language-bash">`` is a fence, a ``<table>`` a table, an
+    ``<li>`` with a checkbox a task item; ``<details><summary>Rollback</summary>`` introduces
+    what follows like a lead-in line ("Rollback:") and ``</details>`` ends it, so a collapsed
+    rollback stays a rollback (issue 11 §5, §11). Returns the text that introduces the next
+    fence."""
+    events, missed = htmlblocks.read_html(html, line)
+    skipped.extend(Skipped(s.line, s.what, s.why) for s in missed)
+    for event in events:
+        blocks = stack[-1].blocks
+        if isinstance(event, htmlblocks.HtmlHeading):
+            _open_section(stack, event.level, event.title, event.line)
+            last_text = event.title
+        elif isinstance(event, htmlblocks.HtmlPre):
+            # a Fence's line is its opening line; the code starts on the next
+            blocks.append(Fence(event.line - 1, event.lang, {}, event.text, last_text))
+        elif isinstance(event, htmlblocks.HtmlTable):
+            blocks.append(Table(event.line, event.header, event.rows, event.row_lines))
+        elif isinstance(event, htmlblocks.HtmlItem):
+            match = _TASK.match(event.text) if event.checked is None else None
+            checked = event.checked if match is None else match.group(1) != " "
+            body = event.text[match.end() :] if match else event.text
+            blocks.append(Item(event.line, body, checked, event.ordered, event.depth, event.code))
+        elif isinstance(event, htmlblocks.HtmlComment):
+            blocks.append(Comment(event.line, event.text))
+        else:
+            blocks.append(Paragraph(event.line, event.text, event.code, closes=event.closes))
+            if event.text:
+                last_text = event.text
+    return last_text
 
 
 def _table(tokens: list[Token], i: int, section: Section, line: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -114,15 +115,38 @@ def load_markdown(source: Path) -> LoadedPlan:
     result = import_markdown_file(source)
     loaded = load_plan_text(result.yaml_text, source)
     raw = source.read_bytes()
+    lines = _markdown_positions(loaded.smap, result.yaml_text, source.name)
     return LoadedPlan(
         plan=loaded.plan,
         path=loaded.path,
         text=loaded.text,
         sha256=loaded.sha256,
         smap=loaded.smap,
-        warnings=loaded.warnings,
+        warnings=[_markdown_problem(w, lines, loaded.smap.file) for w in loaded.warnings],
         source_sha256=hashlib.sha256(raw).hexdigest(),
     )
+
+
+def _markdown_positions(smap: SourceMap, yaml_text: str, name: str) -> dict[int, int]:
+    """YAML line -> the document's line (markdown/lines.py), and ``smap`` moved to the
+    document's lines in place: messages about `X.md` cite lines of `X.md` (issue 11 §12). A
+    position without a Markdown line (the plan's name, its vars) has none, not a wrong one."""
+    from phasegate.markdown.lines import markdown_lines
+
+    lines = markdown_lines(yaml_text, name)
+    for table in (smap.values, smap.keys):
+        for path, (line, _column) in list(table.items()):
+            if line in lines:
+                table[path] = (lines[line], None)
+            else:
+                del table[path]
+    return lines
+
+
+def _markdown_problem(problem: Problem, lines: dict[int, int], file: str) -> Problem:
+    if problem.line is None or problem.file != file:
+        return problem
+    return dataclasses.replace(problem, line=lines.get(problem.line), column=None)
 
 
 def load_plan_text(text: str, path: Path) -> LoadedPlan:

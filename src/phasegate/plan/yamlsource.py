@@ -48,8 +48,8 @@ class SourceMap:
     """Positions (1-based line, column) of values and of mapping keys, by path."""
 
     file: str
-    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Path_, tuple[int, int | None]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int | None]] = field(default_factory=dict)
 
     def locate(self, path: Path_, *, key: bool = False) -> tuple[int | None, int | None]:
         table = self.keys if key else self.values
