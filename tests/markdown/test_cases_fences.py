@@ -172,17 +172,18 @@ def test_12_placeholders_need_binding_with_their_lines_and_run_once_bound(cli: C
         "worker-7",
         "--ignore-daemonsets",
     ]
-    assert (cli.cwd / "token.txt").read_text().strip() == "s3cr3t"
+    # Phase 2 went `cd "$RUN_DIR"`: in one terminal, Phase 4 writes there too (issue 11 §4)
+    assert (ran.run_dir / "token.txt").read_text().strip() == "s3cr3t"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="one terminal session per document (issue 11 §4) is an engine feature"
-)
 def test_12_shell_state_carries_across_fences(cli: CLI) -> None:
     plan = _import(cli, "12")
     env = _stub(cli, "kubectl", "true") | {"NODE": "n", "NEW_TOKEN": "t"}
     ran = _run(cli, plan, env=env)
+    assert ran.code == 0, ran.output
+    # one terminal: Phase 2's export, plain assignment and `cd "$RUN_DIR"` reach Phase 3
     assert (ran.run_dir / "bucket.txt").read_text().strip() == "gs://new-state/terraform"
+    assert not (cli.cwd / "bucket.txt").exists()
 
 
 # -- 13 expectations -----------------------------------------------------------------------

@@ -8,9 +8,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from phasegate.checks.command import command_argv
+from phasegate.engine import shellstate
 from phasegate.engine.context import RunContext
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.stopping import StopRequest
@@ -24,6 +25,10 @@ class ActionResult:
     process: ProcessResult
     outputs: dict[str, str]
     log: str | None  # None: the command printed nothing
+    # shell_session: the change this command made to the session (journalled with its end),
+    # and the dumps it was read from, removed once the change is journalled durably.
+    shell: dict[str, Any] | None = None
+    capture: shellstate.Capture | None = None
 
     @property
     def ok(self) -> bool:
@@ -63,6 +68,7 @@ async def run_action(
     attempt: int,
     stop: StopRequest | None = None,
     on_spawn: Callable[[int], None] | None = None,
+    session: shellstate.Session | None = None,
 ) -> ActionResult:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     log = LogFile(ctx, key, f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n")
@@ -72,12 +78,16 @@ async def run_action(
     except OSError as exc:  # a full disk must not stop the rollout; outputs are optional
         ctx.console.note(f"cannot use {output_path}: {exc.strerror}", "yellow")
         output_path = Path(os.devnull)
-    full_env = dict(ctx.base_env)
+    full_env = dict(ctx.base_env if session is None else session.env)
     full_env.update({k: ctx.variables.expand(v) for k, v in env.items()})
     full_env["PHASEGATE_OUTPUT"] = str(output_path)
     argv = command_argv(run, ctx.shell(shell), ctx.variables.values)
     refused = _secret_in_argv(ctx, run, argv)
     workdir = ctx.variables.expand(cwd) if cwd else ctx.plan_dir
+    if session is not None and not cwd and session.cwd:
+        # A step's own `cwd:` is its own (like a subshell's `cd`); otherwise it starts where
+        # the session's last `cd` went.
+        workdir = session.cwd
     if not Path(workdir).is_absolute():
         workdir = str(Path(ctx.plan_dir) / workdir)
     masker = ctx.masker
@@ -94,6 +104,9 @@ async def run_action(
     if refused is not None:
         log.close()
         return ActionResult(ProcessResult(None, "", "", 0.0, error=refused), {}, None)
+    capture = None
+    if session is not None:
+        capture = shellstate.attach(ctx, session, key, attempt, argv, full_env)
     try:
         result = await ctx.executor.run(
             argv,
@@ -111,7 +124,10 @@ async def run_action(
             # The file holds what the command wrote, secrets included; its values live on,
             # masked, in the journal.
             output_path.unlink(missing_ok=True)
-        outcome = ActionResult(result, outputs, str(log.path) if log.created else None)
+        change = shellstate.collect(ctx, capture, result.ok) if capture is not None else None
+        outcome = ActionResult(
+            result, outputs, str(log.path) if log.created else None, change, capture
+        )
         log.write(f"=== {outcome.message()} in {result.duration:.3f}s\n", create=False)
     finally:
         log.close()

@@ -29,6 +29,7 @@ import signal
 import time
 from typing import TYPE_CHECKING, Any
 
+from phasegate.engine import shellstate
 from phasegate.engine.actions import read_outputs
 from phasegate.errors import RunStateError
 from phasegate.executors.supervisor import StatusRecord, find_supervisor, read_status
@@ -223,7 +224,16 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
             base["outputs"] = read_outputs(output_path)
             output_path.unlink(missing_ok=True)
         message = f"exit 0 {note}"
-        runner.journal("item.finished", {**base, "status": "succeeded", "message": message})
+        event = {**base, "status": "succeeded", "message": message}
+        capture = shellstate.capture_of(runner.ctx, key, item.attempt)
+        change = None
+        if capture is not None and runner.ctx.plan.shell_session:
+            # What the step left in the session, from its own dumps: the next step sees it.
+            change = shellstate.collect(runner.ctx, capture, succeeded=True)
+        if change:
+            event["shell"] = change
+        runner.journal("item.finished", event, durable=bool(change))
+        shellstate.discard(capture)
         runner.ctx.console.item(item.kind, item.name, "succeeded", message)
         return None
     _failed(runner, key, item, base, f"exit {record.status} {note}")
@@ -233,6 +243,7 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
 def _failed(runner: Runner, key: str, item: Item, base: dict[str, Any], message: str) -> None:
     """A failure found after the crash, journalled as the engine would have: the next attempt
     when the step has retries left, else failed (following ``on_failure``)."""
+    shellstate.discard(shellstate.capture_of(runner.ctx, key, item.attempt))  # carries nothing
     if item.kind == "step":
         step = runner.targets.steps[key].step
         if item.attempt <= step.retries:

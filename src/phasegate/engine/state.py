@@ -13,6 +13,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+from phasegate.engine.shellstate import fold as fold_shell
 from phasegate.errors import InvalidTransition
 
 TERMINAL = ("succeeded", "failed", "rolled_back", "rollback_failed")
@@ -82,6 +83,9 @@ class RunState:
     promoted: dict[str, Any] | None = None  # `promote --full`: who, when
     # Deliveries per notification channel: {"sent": n, "failed": n} (the journal has each).
     notifications: dict[str, dict[str, int]] = field(default_factory=dict)
+    # shell_session: the terminal the succeeded commands left, in the journal's order
+    # ({"vars": {name: entry | None}, "cwd": entry}; engine/shellstate.py).
+    shell: dict[str, Any] = field(default_factory=dict)
     # The phase DAG as run.created recorded it, and what it implies now: kept up to date here
     # so that deciding the next step costs the same for a 5-phase and a 5,000-phase plan.
     order: dict[str, int] = field(default_factory=dict)
@@ -288,6 +292,8 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
             item.data[name] = d[name]
     if status == "succeeded" and item.kind == "step":
         s.completed.append(key)
+    if status == "succeeded" and d.get("shell"):
+        fold_shell(s.shell, d["shell"])
     if status == "warned":
         s.warnings.append({"item": key, "message": d.get("message", "")})
     if s.mode == "rollback" and status in ("failed", "error") and s.rollback is not None:

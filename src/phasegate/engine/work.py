@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from phasegate.checks.manual import ManualCheck
+from phasegate.engine import shellstate
 from phasegate.engine.actions import ActionResult, describe_command, run_action
 from phasegate.engine.canary import analysis_step, pause_step
 from phasegate.engine.gates import evaluate_gate, gate_record
@@ -70,9 +71,10 @@ async def run_step(runner: Runner, key: str) -> None:
             "message": result.message(),
         }
         if result.ok:
-            runner.journal("item.finished", {**record, "status": "succeeded"})
+            succeeded(runner, {**record, "status": "succeeded"}, result)
             runner.ctx.console.item("step", label, "succeeded", duration=result.process.duration)
             return
+        shellstate.discard(result.capture)
         if stop is not None and stop.ended_it:
             finish_stopped(runner, record, stop)
             return
@@ -121,6 +123,9 @@ async def start_command(
             },
         )
 
+    session = None
+    if runner.ctx.plan.shell_session:
+        session = shellstate.restore(runner.ctx, runner.state.shell)
     return await run_action(
         runner.ctx,
         key,
@@ -132,7 +137,17 @@ async def start_command(
         attempt=attempt,
         stop=runner.stops.get(key),
         on_spawn=spawned,
+        session=session,
     )
+
+
+def succeeded(runner: Runner, event: dict[str, Any], result: ActionResult) -> None:
+    """Journal a command's success; with a shell session change, durably before its dumps go
+    (a crash in between leaves them for resume to read: engine/orphans.py)."""
+    if result.shell:
+        event["shell"] = result.shell
+    runner.journal("item.finished", event, durable=bool(result.shell))
+    shellstate.discard(result.capture)
 
 
 def finish_step(
@@ -315,9 +330,14 @@ async def run_undo(runner: Runner, key: str) -> None:
     }
     stop = runner.stops.get(key)
     if not result.ok and stop is not None and stop.ended_it:
+        shellstate.discard(result.capture)
         finish_stopped(runner, record, stop)
         return
-    runner.journal("item.finished", {**record, "status": status, "message": result.message()})
+    if result.ok:
+        succeeded(runner, {**record, "status": status, "message": result.message()}, result)
+    else:
+        shellstate.discard(result.capture)
+        runner.journal("item.finished", {**record, "status": status, "message": result.message()})
     runner.ctx.console.item(
         "undo",
         name,

@@ -141,6 +141,8 @@ def emit(draft: Draft) -> tuple[dict[str, Any], str]:
         head["vars"] = variables
     if draft.rollback_budget is not None:
         head["budget"] = {"rollback": f"{draft.rollback_budget:g}s"}
+    # A reader types every fence into one terminal (issue 11 §4): variables and `cd` carry.
+    head["shell_session"] = True
     head["metadata"] = _escape_prose({"imported_from": draft.source, **draft.metadata})
     text = f"# imported from {draft.source} by `phasegate import`; review before running\n"
     text += _dump(head)

@@ -340,6 +340,12 @@ class Plan(Model):
     budget: Budget = Field(default_factory=Budget)
     on_failure: OnFailure = "rollback"
     max_parallel: int = Field(4, ge=1, le=256)
+    shell_session: bool = Field(
+        False,
+        description="one terminal for the whole run: variables a step sets or exports, and "
+        "its `cd`, carry over to later steps (journalled, secrets as references, restored on "
+        "resume); `phasegate import` turns it on",
+    )
     traffic: Traffic | None = Field(None, description="the router for `set_weight` steps")
     analyses: dict[Identifier, Analysis] = Field(
         default_factory=dict, description="named analyses, for steps and phases to refer to"

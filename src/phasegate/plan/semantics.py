@@ -302,6 +302,9 @@ def _variables(plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list
             )
         )
 
+    # One terminal for the run (shell_session): what any command assigns is the session's.
+    session = _session_locals(data) if plan.shell_session else set()
+
     def walk(value: Any, path: Path_) -> None:
         if isinstance(value, dict):
             for key, child in value.items():
@@ -310,7 +313,8 @@ def _variables(plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list
             for index, child in enumerate(value):
                 walk(child, (*path, index))
         elif isinstance(value, str) and "${" in value:
-            local = shell_locals(value) if path and path[-1] in ("run", "command") else set()
+            command = bool(path) and path[-1] in ("run", "command")
+            local = (shell_locals(value) | session) if command else set()
             router = path[:2] == ("traffic", "router")
             for name in references(value):
                 if router and (name in ROUTER_VARIABLES or name.startswith("WEIGHT_")):
@@ -329,6 +333,20 @@ def _variables(plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list
                     )
 
     walk(_plain(data), ())
+
+
+def _session_locals(data: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, child in data.items():
+            if key == "run" and isinstance(child, str):
+                found |= shell_locals(child)
+            else:
+                found |= _session_locals(child)
+    elif isinstance(data, list):
+        for child in data:
+            found |= _session_locals(child)
+    return found
 
 
 def _var_text(spec: Any) -> str:
