@@ -377,3 +377,20 @@ def test_a_command_reference_table_is_not_a_procedure() -> None:
     )
     assert "steps" not in result.data["phases"][0]
     assert [u["what"] for u in result.report["unmapped"]] == ["command reference table"]
+
+
+def test_emitted_yaml_keeps_emoji_readable_and_matches_the_pure_python_dumper() -> None:
+    """libyaml writes entries without astral characters (faster); entries with emoji go
+    through the pure-Python dumper, which does not escape them: same text either way."""
+    import yaml
+
+    from phasegate.markdown import emit
+
+    plain = {"name": "Deploy — naïve ü", "run": "echo 'a'\nls -la"}
+    emoji = {"name": "🚀 Deploy", "run": "echo ✅"}
+    pure = lambda v: yaml.dump(  # noqa: E731
+        v, Dumper=emit._Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
+    )
+    assert emit._dump(plain) == pure(plain)
+    assert emit._dump(emoji) == pure(emoji)
+    assert "🚀" in emit._dump(emoji)

@@ -140,3 +140,28 @@ def test_info_string_without_attributes() -> None:
     assert fence_attrs("Bash") == ("bash", {})
     assert fence_attrs("") == ("", {})
     assert fence_attrs('{"name": "x"}') == ("", {"name": "x"})
+
+
+def test_encoding_repair_only_on_lines_that_need_it_gives_ftfys_text() -> None:
+    """clean_text hands ftfy only the lines that are not plain ASCII (a speed-up on large
+    documents, docs/performance.md); the result is what ftfy gives for the whole text,
+    including control characters and terminal escapes on otherwise ASCII lines."""
+    import ftfy
+
+    text = "\n".join(
+        ["# Plan", "Done âœ… here", "plain `kubectl get pods`", "bell\x07 and \x1b[31mred\x1b[0m"]
+        + ["ascii line"] * 3
+        + ["last â€” line"]
+    )
+    whole = ftfy.fix_text(
+        text,
+        normalization=None,
+        fix_line_breaks=False,
+        uncurl_quotes=False,
+        fix_character_width=False,
+        fix_latin_ligatures=False,
+        unescape_html=False,
+    )
+    assert clean_text(text).splitlines()[:4] == whole.splitlines()[:4]
+    assert clean_text(text) == whole
+    assert "✅" in clean_text(text) and "\x1b" not in clean_text(text)

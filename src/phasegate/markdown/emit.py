@@ -37,10 +37,27 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str)
 
 
+class _FastDumper(yaml.CSafeDumper if yaml.__with_libyaml__ else yaml.SafeDumper):  # type: ignore[misc]
+    """libyaml's emitter, ~5x faster, for the entries it writes the same as ours: those without
+    a character beyond the Basic Multilingual Plane (which it would escape)."""
+
+
+_FastDumper.add_representer(str, _str)
+
+
+def _astral(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(ord(ch) > 0xFFFF for ch in value) if not value.isascii() else False
+    if isinstance(value, dict):
+        return any(_astral(k) or _astral(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_astral(v) for v in value)
+    return False
+
+
 def _dump(value: Any) -> str:
-    return yaml.dump(
-        value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
-    )
+    dumper = _Dumper if _astral(value) else _FastDumper
+    return yaml.dump(value, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
 
 
 def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:

@@ -159,7 +159,11 @@ def _heredoc_end(lines: list[str], start: int) -> int | None:
     return len(lines)
 
 
+@lru_cache(maxsize=4096)
 def _bashlex(text: str) -> tuple[str, Any]:
+    """bashlex's verdict and tree (read-only: nobody mutates it, so it is cached). Runbooks
+    repeat commands (the same health check in every phase), and bashlex is pure Python at
+    ~1 ms a line: the cache is most of a large document's mapping time (docs/performance.md)."""
     try:
         return "ok", bashlex.parse(text)
     except NotImplementedError:
