@@ -34,7 +34,7 @@ def document(cli: CLI, *, ticked: bool) -> Path:
 
 
 def test_unchecked_item_fails_the_gate_and_rolls_back(cli: CLI) -> None:
-    result = cli("run", "--require-checked", str(document(cli, ticked=False)))
+    result = cli("run", "--yes", "--require-checked", str(document(cli, ticked=False)))
     assert result.returncode == 1, result.stderr
     assert "'Release manager go'" in result.stderr
     assert "--require-checked" in result.stderr
@@ -51,7 +51,7 @@ def test_unchecked_item_fails_the_gate_and_rolls_back(cli: CLI) -> None:
 
 
 def test_checked_item_passes(cli: CLI) -> None:
-    result = cli("run", "--require-checked", str(document(cli, ticked=True)))
+    result = cli("run", "--yes", "--require-checked", str(document(cli, ticked=True)))
     assert result.returncode == 0, result.stderr
     status = cli.status()
     assert items(status)[GATE]["status"] == "passed"
@@ -59,7 +59,7 @@ def test_checked_item_passes(cli: CLI) -> None:
 
 
 def test_without_the_flag_an_unchecked_item_pauses_for_approval(cli: CLI) -> None:
-    result = cli("run", str(document(cli, ticked=False)))
+    result = cli("run", "--yes", str(document(cli, ticked=False)))
     assert result.returncode == 4, result.stderr
     status = cli.status()
     assert status["run"]["status"] == "paused"

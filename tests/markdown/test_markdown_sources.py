@@ -19,7 +19,7 @@ def test_validate_plan_and_run_a_markdown_document(cli: CLI) -> None:
     assert "valid" in validated.stdout
     preview = cli("plan", str(document))
     assert preview.returncode == 0, preview.stderr
-    run = cli("run", str(document))
+    run = cli("run", "--yes", str(document))  # reviewed: this test is about running it
     assert run.returncode == 0, run.stderr
     status = cli.status()
     assert status["run"]["status"] == "succeeded"

@@ -20,7 +20,11 @@ from phasegate.words import plural
     help="Write the plan here (default: standard output).",
 )
 @json_option
-@click.option("--strict", is_flag=True, help="Fail (exit 2) when anything executable is ambiguous.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail (exit 2) when anything executable is ambiguous or of low confidence.",
+)
 def import_cmd(document: str, output: str | None, as_json: bool, strict: bool) -> None:
     """Turn the Markdown rollout DOCUMENT into a plan (YAML) and report what became what.
 
@@ -28,15 +32,20 @@ def import_cmd(document: str, output: str | None, as_json: bool, strict: bool) -
     become steps (checks under verify/check/smoke/health headings); rollback sections become
     rollback; checklists and "Test | Command | Expected" tables become gates. The report (on
     standard error, or --json) lists everything with line numbers, and the prose left for a
-    human. Exit 0 when imported, 2 when the document cannot be imported. See
+    human. Every mapping has the rule that made it and a confidence (high/medium/low, see
+    docs/markdown-import.md); "executable as written" only when nothing is left to bind, no
+    low-confidence mapping would run, and the plan runs something. Exit 0 when imported, 2
+    when the document cannot be imported (or has nothing to run). See
     docs/markdown-import.md.
     """
     from phasegate.markdown import MarkdownImportError, import_markdown_file
 
     result = import_markdown_file(document)
     report = result.report
-    if strict and report["ambiguous"]:
+    low = [r for r in report.get("review") or [] if r.get("confidence") == "low"]
+    if strict and (report["ambiguous"] or low):
         lines = [f"  line {a['line']}: {a['what']}" for a in report["ambiguous"]]
+        lines += [f"  line {r['line']}: {r['why']}" for r in low]
         raise MarkdownImportError(
             f"{document}: {plural(len(lines), 'ambiguous item')} in --strict mode:\n"
             + "\n".join(lines),
@@ -91,7 +100,11 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
         out.append(f"  line {ramp['line']}: traffic {weights}: {state}")
     if report["variables"]:
         out.append("  variables read from the environment: " + ", ".join(report["variables"]))
-    review = report.get("review") or []
+    review = [r for r in report.get("review") or [] if r.get("confidence") != "low"]
+    low = [r for r in report.get("review") or [] if r.get("confidence") == "low"]
+    if low:
+        out.append(f"  {plural(len(low), 'low-confidence mapping')} would run (review them):")
+        out.extend(f"    line {r['line']}: {r['what']} ({r['why']})"[:160] for r in low[:8])
     if review:
         out.append(f"  {plural(len(review), 'line')} in code blocks not run (review them):")
         out.extend(f"    line {r['line']}: {r['what']} ({r['why']})"[:140] for r in review[:8])
@@ -123,15 +136,38 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
     if unmapped:
         out.append(f"  {plural(len(unmapped), 'item')} left as prose for a human, e.g.:")
         out.extend(f"    line {u['line']}: {u['what']}"[:100] for u in unmapped[:5])
+    out.append(_confidence(report))
     binding = report["needs_binding"]
     if binding:
         out.append(
-            f"  not executable as written: {len(binding)} to bind "
+            f"  {len(binding)} to bind "
             "(`phasegate validate` lists them; the plan marks each `needs_binding`):"
         )
         out.extend(f"    line {b['line']}: {b['what']}"[:160] for b in binding[:8])
         if len(binding) > 8:
             out.append(f"    … and {len(binding) - 8} more")
+    reasons = report.get("not_executable") or []
+    if reasons:
+        out.append("  not executable as written: " + "; ".join(reasons))
     else:
-        out.append("  executable as written (review it first)")
+        out.append("  executable as written (review it first: `phasegate review`)")
     return "\n".join(out)
+
+
+def _confidence(report: dict[str, Any]) -> str:
+    """How sure the importer is of what runs (issue 11 §12; --json has each entry's rule)."""
+    from collections import Counter
+
+    from phasegate.markdown.provenance import MAPPINGS
+
+    tally = Counter(
+        str(entry.get("confidence"))
+        for kind in MAPPINGS
+        for entry in report.get(kind) or []
+        if entry.get("runs")
+    )
+    shown = ", ".join(f"{tally[c]} {c}" for c in ("high", "medium", "low") if tally[c])
+    return (
+        f"  confidence of what runs: {shown or 'nothing runs'} "
+        "(--json gives every mapping's rule and confidence)"
+    )

@@ -106,6 +106,13 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
     "approval; recorded with the run, so resume keeps it.",
 )
 @_signal_grace
+@click.option(
+    "-y",
+    "--yes",
+    is_flag=True,
+    help="For a Markdown document: run it without showing what the import does and asking "
+    "first. Without a terminal a document runs only with --yes or after `phasegate review`.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -117,16 +124,27 @@ def run(
     idempotency_key: str | None,
     require_checked: bool,
     grace: float,
+    yes: bool,
 ) -> None:
     """Execute PLAN_FILE: phases in dependency order, gates verified, automatic rollback.
 
-    Exit codes: 0 succeeded, 1 failed (and rolled back cleanly), 2 plan error (nothing ran),
-    3 rollback failed, 4 paused for a human, 130 interrupted.
-    """
-    from phasegate.engine.session import RunOptions, start
-    from phasegate.plan.loader import load_plan
+    A Markdown document (.md) is imported first; its first run shows what the import will do
+    and asks on a terminal, and without one needs --yes or a recorded `phasegate review` of
+    that exact document (docs/markdown-import.md).
 
-    loaded = load_plan(plan_file)
+    Exit codes: 0 succeeded, 1 failed (and rolled back cleanly), 2 plan error or not
+    confirmed (nothing ran), 3 rollback failed, 4 paused for a human, 130 interrupted.
+    """
+    from pathlib import Path
+
+    from phasegate.cli import review
+    from phasegate.engine.session import RunOptions, start
+    from phasegate.plan.loader import MARKDOWN_SUFFIXES, load_plan
+
+    if Path(plan_file).suffix.lower() in MARKDOWN_SUFFIXES:
+        loaded = review.gate(ctx, plan_file, yes)  # an import is a guess: a person looks first
+    else:
+        loaded = load_plan(plan_file)
     options = _options(
         variables, max_parallel, quiet, no_output, idempotency_key, require_checked, grace
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -12,6 +12,9 @@ from phasegate.errors import PlanError
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.plan.model import slugify
+
+if TYPE_CHECKING:
+    from phasegate.markdown.parse import Document
 
 _COMMAND_KEYS = ("run", "command", "file", "http", "undo", "sql", "metric")
 _BUILT_KEYS = ("database", "provider")  # written by the importer itself, not document prose
@@ -65,25 +68,34 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     from phasegate.markdown.mapping import map_document
     from phasegate.markdown.parse import clean_text, parse
 
-    draft = map_document(parse(clean_text(text)), source)
+    doc = parse(clean_text(text))
+    draft = map_document(doc, source)
     data, yaml_text = emit(draft)
     _validate(yaml_text, source)
-    return ImportResult(yaml_text, data, build_report(draft, data))
+    return ImportResult(yaml_text, data, build_report(draft, data, doc))
 
 
 def import_markdown_file(path: str | Path) -> ImportResult:
+    source = Path(path)
+    return import_markdown_bytes(read_document(source), source)
+
+
+def import_markdown_bytes(raw: bytes, source: Path) -> ImportResult:
+    """The import of exactly these bytes (a review vouches for the bytes it hashed)."""
     from phasegate.markdown.parse import decode
 
-    source = Path(path)
+    return import_markdown(decode(raw, str(source)), source.name)
+
+
+def read_document(source: Path) -> bytes:
     try:
-        raw = source.read_bytes()
+        return source.read_bytes()
     except FileNotFoundError:
         raise MarkdownImportError(f"{source}: no such file") from None
     except IsADirectoryError:
         raise MarkdownImportError(f"{source}: is a directory, not a Markdown file") from None
     except OSError as exc:
         raise MarkdownImportError(f"{source}: cannot be read ({exc.strerror})") from None
-    return import_markdown(decode(raw, str(source)), source.name)
 
 
 def _validate(yaml_text: str, source: str) -> None:
@@ -221,7 +233,9 @@ def _indent(text: str, width: int) -> str:
     return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
 
 
-def build_report(draft: Draft, data: dict[str, Any]) -> dict[str, Any]:
+def build_report(draft: Draft, data: dict[str, Any], doc: Document | None = None) -> dict[str, Any]:
+    from phasegate.markdown import provenance
+
     report: dict[str, Any] = {"source": draft.source, "plan": data.get("name")}
     phases = data.get("phases") or []
     report["counts"] = {
@@ -235,5 +249,9 @@ def build_report(draft: Draft, data: dict[str, Any]) -> dict[str, Any]:
     ]
     report.update(draft.report)
     report["variables"] = sorted(data.get("vars") or {})
-    report["executable"] = not draft.report.get("needs_binding")
+    # every mapping gets its rule and confidence; the verdict is honest (issue 11 §12)
+    provenance.annotate(report, draft, doc)
+    report["counts"]["review"] = len(report["review"])
+    report["not_executable"] = provenance.verdict(report, data)
+    report["executable"] = not report["not_executable"]
     return report

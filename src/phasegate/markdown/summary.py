@@ -1,0 +1,113 @@
+"""What an imported plan will do, item by item, with the Markdown line and the rule behind each:
+the data the review before a first run shows (issue 11 §13)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from phasegate.markdown.draft import PhaseDraft
+
+_CHECK_KINDS = ("command", "http", "tcp", "file", "sql", "metric", "expr", "manual")
+# Which report lists can have made an entry of each part of a phase.
+_SOURCES = {
+    "step": ("steps", "manual", "traffic"),
+    "gate": ("checks",),
+    "rollback": ("rollback",),
+}
+
+
+def phase_items(phase: PhaseDraft, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The phase's steps, gates and rollback actions in plan order, each with its line, what it
+    does, and the rule and confidence of the report entry that recorded it."""
+    used: set[int] = set()
+    items: list[dict[str, Any]] = []
+    for role, entries in (
+        ("step", phase.steps),
+        ("gate", phase.gates),
+        ("rollback", phase.rollback),
+    ):
+        for entry in entries:
+            found = _recorded(report, role, entry.line, entry.data, phase.id, used)
+            item: dict[str, Any] = {
+                "role": role,
+                "line": entry.line,
+                "what": describe(entry.data),
+                "runs": runs(entry.data),
+                "rule": found.get("rule", "unrecorded"),
+                "confidence": found.get("confidence", "medium"),
+            }
+            if isinstance(entry.data.get("when"), str):
+                item["when"] = entry.data["when"]
+            items.append(item)
+    return items
+
+
+def _recorded(
+    report: dict[str, Any],
+    role: str,
+    line: int,
+    data: dict[str, Any],
+    phase: str,
+    used: set[int],
+) -> dict[str, Any]:
+    if "set_weight" in data:  # a ramp row: the ramp's entry names the rule
+        for ramp in report.get("traffic") or []:
+            if ramp.get("applied") and ramp.get("phase") == phase:
+                return dict(ramp)
+        return {}
+    for kind in _SOURCES[role]:
+        for entry in report.get(kind) or []:
+            if entry.get("line") == line and id(entry) not in used and "rule" in entry:
+                used.add(id(entry))
+                return dict(entry)
+    return {}
+
+
+def runs(data: dict[str, Any]) -> bool:
+    """Whether the item executes something (a command, a probe, a traffic change) rather than
+    waiting for a person."""
+    if "pause" in data or "manual" in data:
+        return False
+    return any(k in data for k in ("run", "set_weight", *_CHECK_KINDS))
+
+
+def describe(data: dict[str, Any]) -> str:
+    """One line saying what the item does: the command, the check, the pause."""
+    name = str(data.get("name") or "")
+    if "run" in data:
+        return _with_name(name, _command(data["run"]))
+    if "pause" in data:
+        return f"pause for a person: {name}" if name else "pause for a person"
+    if "set_weight" in data:
+        return _with_name(name, f"traffic weight {_short(data['set_weight'])}")
+    for kind in _CHECK_KINDS:
+        if kind in data:
+            value = data[kind]
+            text = _command(value) if isinstance(value, str) else _short(value)
+            expect = f" expecting {_short(data['expect'])}" if data.get("expect") else ""
+            return _with_name(name, f"{kind}: {text}{expect}")
+    return name or _short(data)
+
+
+def _with_name(name: str, what: str) -> str:
+    if not name or name.strip("`") in what:
+        return what
+    return f"{name}: {what}"
+
+
+def _command(text: Any) -> str:
+    if not isinstance(text, str):
+        return _short(text)
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    first = lines[0].strip()
+    more = f"  (+{len(lines) - 1} more lines)" if len(lines) > 1 else ""
+    return (first if len(first) <= 100 else first[:99] + "…") + more
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 100 else text[:99] + "…"
