@@ -10,6 +10,7 @@ from phasegate.markdown import (
     directives,
     human,
     placeholders,
+    polarity,
     queries,
     rules,
     shell,
@@ -471,13 +472,17 @@ class BlockMapper:
         own = triggers.stated(text)  # "Rollback if error rate > 1%" names its own action
         if own is not None:
             maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
-            return maker.from_text(own[1], line, own[0], rules.last_line(self.lead))
+            limited = triggers.limited(own[0], context)
+            return maker.from_text(own[1], line, limited, rules.last_line(self.lead))
         if rules.is_checklist_text(context) and not self.rollback:
             return False
-        stated = rules.is_trigger_text(context)
-        if not stated and not (self.rollback and thresholds.parse(text) is not None):
+        # only lists stated as failure conditions (issue 11 §6): not "Selection criteria"
+        stated = polarity.failure_context(context)
+        number = thresholds.parse(text) is not None
+        soft = polarity.soft_context(context) and (number or bool(polarity.text_is_failure(text)))
+        if not stated and not soft and not (self.rollback and number):
             return False
-        action = triggers.action_for(context)
+        action = triggers.action_for(context, number)
         if action is None:  # a human decides: not a trigger
             return False
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
@@ -496,7 +501,7 @@ class BlockMapper:
             return True
         columns = triggers.threshold_columns(block.header)
         if columns is None or not (
-            rules.is_trigger_text(context)
+            polarity.failure_context(context)
             or self.rollback
             or any(triggers.STATED_LIMIT.search(block.header[i]) for i in columns[1])
         ):
@@ -519,7 +524,7 @@ class BlockMapper:
                     name, cell, block.header[column], line, action
                 ):
                     row_made += 1
-            if row_made == 0 and rules.is_trigger_text(context):
+            if row_made == 0 and polarity.failure_context(context):
                 cells = " ".join(row[c] for c in limits if c < len(row))
                 action = triggers.action_for(context)
                 assert action is not None

@@ -98,6 +98,8 @@ class Draft:
     rollback_budget: float | None = None  # "Rollback Time: <5 Minutes Guaranteed"
     budgets: list[tuple[str, float, int]] = field(default_factory=list)  # (row label, s, line)
     rollback_purpose: bool = False  # the document is a rollback runbook (rules.py)
+    # conditions a human must bind before the run (triggers.py): (phase or plan, step)
+    unsure: list[tuple[PhaseDraft | None, Entry]] = field(default_factory=list)
 
     def new_phase(self, title: str, line: int, named: bool) -> PhaseDraft:
         taken = {p.id for p in self.phases}

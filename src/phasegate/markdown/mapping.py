@@ -46,6 +46,7 @@ def map_document(doc: Document, source: str) -> Draft:
         draft.note("skipped", line=skipped.line, what=skipped.what, why=skipped.why)
     _visit(walk, root, None, rollback=False)
     traffic.finish(draft)
+    triggers.finish(draft)  # after the ramps: it shifts step positions
     _apply_budgets(draft)
     _link_dependencies(draft, walk.inner)
     return draft

@@ -21,7 +21,9 @@ VERIFY = re.compile(
 )
 CHECKLIST = re.compile(
     r"success criteria|acceptance|check[\s-]?list|definition of done|exit criteria|"
-    r"go/no[\s-]?go|readiness|sign[\s-]?off|pre[\s-]?flight|验收|检查清单",
+    r"go/no[\s-]?go|readiness|sign[\s-]?off|pre[\s-]?flight|验收|检查清单|"
+    # what must hold before anything runs: manual gates, never triggers (issue 11 §6)
+    r"pre[\s-]?conditions?|pre[\s-]?requisites?|before you (?:begin|start)|entry criteria",
     re.I,
 )
 TRIGGER = re.compile(r"trigger|criteria|condition|threshold|when to|decision|触发", re.I)

@@ -13,16 +13,17 @@ import math
 import re
 from typing import Any
 
-from phasegate.markdown import queries, thresholds
+from phasegate.markdown import polarity, queries, thresholds
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.plan.model import slugify
 
 EVERY = 30.0  # seconds between evaluations of an imported metric trigger
 HEALTH_VAR = "HEALTH_URL"
 
-_MANUAL = re.compile(r"\bmanual|approval|human|judg(?:e)?ment|discretion|escalat", re.I)
-_ALERT = re.compile(r"\balert|\bwarn|notif|page\b|monitor", re.I)
-_ROLLBACK = re.compile(r"roll[\s-]?back|revert|abort|auto|critical|stop|halt|kill", re.I)
+_MANUAL = re.compile(r"\bmanual|approval|human|judg(?:e)?ment|discretion", re.I)
+_ALERT = re.compile(r"\balert|\bwarn|notif|page\b|monitor|escalat", re.I)
+_ROLLBACK = re.compile(r"roll[\s-]?back|revert|abort|auto|critical|kill", re.I)
+_PAUSE = re.compile(r"\bhalt|\bstop|\bpause|\bfreeze", re.I)
 _METRIC_COL = re.compile(
     r"metric|condition|indicator|signal|kpi|sli|measure|trigger|check|what|name", re.I
 )
@@ -46,7 +47,8 @@ _URL = re.compile(
 # "If p95 > 800ms, pause the rollout", "Error rate > 5% → roll back", "Latency > 1s: alert".
 _VERB = (
     r"(?:automatic(?:ally)?\s+|immediate(?:ly)?\s+)?(?P<verb>roll[\s-]?back|revert|abort|"
-    r"halt|stop|pause|freeze|hold|alert|page|notify|warn|escalate)(?:s|es|ed|d|ing|ped|ping)?\b"
+    r"halt|stop|pause|freeze|hold|alert|page|notify|warn|escalate|evaluate|investigate|"
+    r"assess|decide|review|monitor|inform|call)(?:s|es|ed|d|ing|ped|ping)?\b"
 )
 _VERB_FIRST = re.compile(
     rf"^[\W_]*{_VERB}(?:\s+[\w-]+){{0,4}}?\s+(?:if|when|whenever|upon|on)\b\s*(?P<cond>.+)$",
@@ -58,6 +60,7 @@ _IF_FIRST = re.compile(
     re.I,
 )
 _COND_FIRST = re.compile(rf"^(?P<cond>.+?)\s*(?:→|->|=>|:|—|–|\s-\s)\s*{_VERB}", re.I)
+_VERBS = {"rollback": "roll back", "pause": "pause the run", "alert": "alert"}
 _ACTIONS = {
     "roll": "rollback",
     "rollback": "rollback",
@@ -90,15 +93,30 @@ def stated(text: str) -> tuple[str, str] | None:
     return _ACTIONS.get(verb, _ACTIONS.get(verb[:4], "alert")), condition
 
 
-def action_for(context: str) -> str | None:
-    """rollback | alert for a list or table in this context; None when a human decides."""
+def action_for(context: str, threshold: bool = False) -> str | None:
+    """rollback | pause | alert for a list or table in this context; None when a human
+    decides and the item states no number to alert on ("Executive decision")."""
+    if polarity.human_decides(context) and not re.search(r"\bauto(?!\w*\s+action)", context, re.I):
+        # "Monitor and decide (no automatic action)", "evaluate within 2 hours": a person is
+        # told, and decides; the run never rolls back for them (issue 11 §6)
+        return "alert" if threshold else None
     if _MANUAL.search(context) and not re.search(r"\bauto", context, re.I):
         return None
+    if _PAUSE.search(context) and not _ROLLBACK.search(context):
+        return "pause"
     if _ROLLBACK.search(context):
         return "rollback"
     if _ALERT.search(context):
         return "alert"
     return "rollback"
+
+
+def limited(action: str, context: str) -> str:
+    """An item's own action, no stronger than its list allows: "Latency > 1s → roll back"
+    under "Monitor and decide (no automatic action)" alerts."""
+    if action != "alert" and polarity.human_decides(context):
+        return "alert"
+    return action
 
 
 def find_health_url(text: str) -> str | None:
@@ -121,6 +139,10 @@ class TriggerMaker:
         found = thresholds.parse(text)
         count = thresholds.consecutive(text) or thresholds.consecutive(lead)
         window = thresholds.sustained(text) or thresholds.sustained(lead)
+        good = self._good_state(wording, found)
+        if good:
+            self._unsure(wording, line, action, good)
+            return True
         if thresholds.is_health(text) and (count or found is None or "fail" in text.lower()):
             self._health(wording, line, action, count or 1)
             return True
@@ -146,10 +168,46 @@ class TriggerMaker:
         if found is None:
             return False
         wording = f"{thresholds.plain(metric)} {found.shown}"
+        if polarity.describes_failure(thresholds.plain(metric), found.op) is False:
+            self._unsure(wording, line, action, f"a lower or higher {metric} is the good side")
+            return True
         count = thresholds.consecutive(cell)
         window = thresholds.sustained(cell)
         self._metric(wording, thresholds.plain(metric), found, line, action, count, window, column)
         return True
+
+    # -- polarity (polarity.py) --------------------------------------------------------------
+
+    @staticmethod
+    def _good_state(wording: str, found: thresholds.Threshold | None) -> str:
+        """Why the condition reads as a healthy state ("" when it does not): a trigger that
+        fires on a healthy system is never made, and never silently inverted."""
+        if found is not None:
+            metric = found.metric or wording.replace(found.shown, " ")
+            if polarity.describes_failure(metric, found.op) is False:
+                side = "low" if found.op in ("<", "<=") else "high"
+                return f"a {side} {polarity.plain_metric(metric)} is the good side"
+            return ""
+        if polarity.text_is_failure(wording) is False:
+            return "it names a good state"
+        return ""
+
+    def _unsure(self, wording: str, line: int, action: str, why: str) -> None:
+        """A human binds it: a step that asks, blocking the run until an author writes the
+        failure condition they mean (or deletes the step)."""
+        binding = (
+            f'"{wording}" is listed where failure conditions are, but {why}: write the '
+            f"condition that should {_VERBS.get(action, action)} as a trigger, or delete "
+            "this step"
+        )
+        step = {
+            "name": f'Decide: is "{wording}" a failure condition?',
+            "pause": "approve",
+            "needs_binding": binding,
+        }
+        self.draft.unsure.append((self.phase if self.in_phase else None, Entry(step, line)))
+        self.draft.note("not_triggers", line=line, what=wording, why=why, action=action)
+        self.draft.note("needs_binding", line=line, what=binding)
 
     # -- the three shapes -------------------------------------------------------------------
 
@@ -277,3 +335,14 @@ def column_action(column: str, context: str) -> str | None:
     if re.search(r"alert", lowered):
         return "alert"
     return action_for(context)
+
+
+def finish(draft: Draft) -> None:
+    """Conditions a human must bind go first: at the start of their phase, or of the plan's
+    first phase, so the question is asked before anything they guard runs."""
+    first = next((p for p in draft.phases if p.keep()), None)
+    for phase, entry in reversed(draft.unsure):
+        target = phase or first
+        if target is None:
+            target = first = draft.new_phase("Review trigger conditions", entry.line, named=False)
+        target.steps.insert(0, entry)

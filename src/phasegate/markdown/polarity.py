@@ -1,0 +1,156 @@
+"""Which lists state failure conditions, and does a condition describe a bad state? (issue 11 §6)
+
+A trigger fires while its condition holds, so an imported trigger must describe a failure:
+"Error rate > 5%". Documents put other lists near their rollback criteria — preconditions,
+pilot selection criteria, success criteria ("Error rate < 1%") — and sometimes write a good
+state inside a failure list ("Performance degradation < 50%"). Read literally, such an item is
+a trigger that fires on a healthy system; "inverted" it is a guess. Neither is safe, so:
+
+- only a list introduced as failure conditions ("Automatic rollback triggers", "Rollback if",
+  "Halt rules", "Abort criteria", "Alert thresholds") yields triggers (``failure_context``);
+- each condition's polarity is read from what is measured and the comparison
+  (``describes_failure``): a higher error rate is worse, a lower success rate is worse;
+- a condition that reads as a good state is never a trigger: the importer asks a human to bind
+  it (triggers.py), and a condition whose polarity is unknown is kept as written (the document
+  listed it as a failure, and its metric needs binding anyway).
+
+The word lists follow how SRE documents name their signals (the Google SRE book's four golden
+signals: latency, traffic, errors, saturation; plus the availability/success-rate SLIs).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Polarity = Literal["high_is_bad", "low_is_bad"]
+
+# Lists whose every item is a condition under which the run must act: "Automatic rollback
+# triggers", "Rollback criteria", "Abort conditions", "Halt rules", "When to roll back".
+_ACT = r"(?:roll[\s-]?back|revert|abort|halt|stop|pause|kill|failure|fail|no[\s-]?go|escalat\w*)"
+_QUAL = r"(?:criteria|criterion|triggers?|conditions?|thresholds?|rules?|signals?|if|when)"
+_FAILURE_CONTEXT = re.compile(
+    rf"\b{_ACT}\w*\s+(?:\w+\s+)?{_QUAL}\b|\b{_QUAL}\s+(?:for|to)\s+{_ACT}|"
+    rf"when to\s+{_ACT}|\bautomatic(?:ally)?\s+{_ACT}|\btriggers?\b|kill[\s-]?switch|"
+    r"red[\s-]?flags?|warning[\s-]?signs?|circuit[\s-]?breakers?|触发",
+    re.I,
+)
+# Lists that may hold conditions among other things ("Alerting", "Thresholds", "Monitor and
+# decide"): an item is a condition only when it states a number or a bad state.
+_SOFT_CONTEXT = re.compile(
+    r"\balert\w*|\balarms?\b|\bpag(?:e|ing)\b|threshold|breach|guard[\s-]?rails?|"
+    r"monitor and decide|\bslo\b|error budget|回滚",
+    re.I,
+)
+# "Go/No-Go" is a checklist, not a failure list (rules.CHECKLIST reads it).
+_GO_NO_GO = re.compile(r"go\s*/\s*no[\s-]?go", re.I)
+# A human decides after being told: the most such a list may do on its own is alert.
+_HUMAN_DECIDES = re.compile(
+    r"monitor and decide|\bdecide|evaluat|investigat|\bassess|judg(?:e)?ment|"
+    r"discretion|no automatic|not automatic|non[\s-]?automatic|without automatic|"
+    r"no auto[\s-]|manual|\bhuman|review (?:and|before)",
+    re.I,
+)
+
+# What is measured, first match wins: the order settles words that pull both ways
+# ("error budget remaining" is low-is-bad; "performance degradation" is high-is-bad).
+_MEASURED: list[tuple[re.Pattern[str], Polarity]] = [
+    (re.compile(r"burn[\s-]?rate|\bburn\b", re.I), "high_is_bad"),
+    (
+        re.compile(r"remaining|\bleft\b|headroom|\bfree\b|\bspare\b|(?<!un)\bavailable\b", re.I),
+        "low_is_bad",
+    ),
+    (
+        re.compile(
+            r"degrad|error|\bfail|crash|\bloss\b|\blost\b|\bdrop|latenc|time[\s-]?outs?|"
+            r"incident|outage|violation|exception|regress|reject|unavailab|[45]xx\b|"
+            r"\b[45]\d\d\b|\bdown(?:time)?\b|panic|\boom\b|restart|evict|throttl|complain|"
+            r"ticket|churn|abandon|bounce|\bslow|\blag\b|backlog|queue|saturat|\bp\d{2,3}\b|"
+            r"percentile|response[\s-]?time|duration|\bload\b|\bcpu\b|memory|\bheap\b|disk|"
+            r"utili[sz]|usage|\bcost|\bspend|retr(?:y|ies)|dead[\s-]?letter|jitter|"
+            r"\bdefects?\b|\bbugs?\b|spike|\bleak",
+            re.I,
+        ),
+        "high_is_bad",
+    ),
+    (
+        re.compile(
+            r"success|availab|uptime|throughput|\brps\b|\bqps\b|requests? per|conversion|"
+            r"apdex|hit[\s-]?(?:rate|ratio)|\bpass|health|\bready|capacity|satisfaction|\bnps\b|"
+            r"\bcsat\b|revenue|orders|sign[\s-]?ups|logins|active|coverage|score|replicas|"
+            r"compliance|accuracy|performance|speed|retention|engagement|reliab|quality|"
+            r"completion|delivered|\bslo\b|\bsla\b",
+            re.I,
+        ),
+        "low_is_bad",
+    ),
+]
+
+# Conditions without a number: words of a bad state and of a good one.
+_BAD_STATE = re.compile(
+    r"\bfail|error|crash|corrupt|\bloss\b|\blost\b|outage|incident|spike|degrad|breach|"
+    r"violation|complain|unavailab|\bdown\b|time[\s-]?outs?|timed out|regress|leak|exceed|"
+    r"critical|broken|anomal|unexpected|missing|cannot|can't|unable|vulnerab|\bsecurity\b|"
+    r"\bunhealthy|\bstuck|\bhang|\bpanic|\bbug",
+    re.I,
+)
+_GOOD_STATE = re.compile(
+    r"\bpass(?:es|ing|ed)?\b|\bhealthy\b|\bstable\b|\bgreen\b|\bsuccess(?:ful)?\b|\bmet\b|"
+    r"\bwithin\b|\bnormal\b|\bok\b|\bready\b|\bavailable\b|\bverified\b|"
+    r"^\W*(?:no|zero)\s+\w+|\ball\b.*\b(?:pass|green|healthy|up|running)",
+    re.I,
+)
+
+
+def failure_context(context: str) -> bool:
+    """True when a heading or lead-in introduces failure conditions (triggers, rollback or
+    abort criteria, halt rules); "Selection criteria", "Preconditions", "Success criteria" and
+    a "Rollback Steps" procedure are not."""
+    return bool(_FAILURE_CONTEXT.search(_GO_NO_GO.sub("", context)))
+
+
+def soft_context(context: str) -> bool:
+    """True for "Alert thresholds", "Guardrails", "Monitor and decide": conditions may be
+    listed there, next to other things."""
+    return bool(_SOFT_CONTEXT.search(context))
+
+
+def human_decides(context: str) -> bool:
+    """ "Monitor and decide (no automatic action)", "evaluate within 2 hours": alert a person,
+    never act for them."""
+    return bool(_HUMAN_DECIDES.search(context))
+
+
+def measured(metric: str) -> Polarity | None:
+    """Whether more of what the words name is worse (``high_is_bad``) or less is."""
+    for pattern, polarity in _MEASURED:
+        if pattern.search(metric):
+            return polarity
+    return None
+
+
+def plain_metric(metric: str) -> str:
+    """The metric's words, trimmed for a message: "Performance degradation"."""
+    return " ".join(metric.split()).strip(" :-–—(").lower() or "value"
+
+
+def describes_failure(metric: str, op: str) -> bool | None:
+    """True when ``metric op value`` is a bad state ("error rate > 5%", "success rate <
+    99%"), False when it is a good one ("error rate < 1%"), None when the words do not say."""
+    polarity = measured(metric)
+    if polarity is None or op not in (">", ">=", "<", "<="):
+        return None
+    rising = op in (">", ">=")
+    return rising if polarity == "high_is_bad" else not rising
+
+
+def text_is_failure(text: str) -> bool | None:
+    """A condition without a number: "Health checks failing" (True), "All health checks
+    passing" (False), "Executive decision" (None)."""
+    bad = bool(_BAD_STATE.search(re.sub(r"\b(?:no|zero|without)\s+\w+", "", text, flags=re.I)))
+    good = bool(_GOOD_STATE.search(text))
+    if bad and not good:
+        return True
+    if good and not bad:
+        return False
+    return None
