@@ -353,8 +353,9 @@ def annotate(report: dict[str, Any], draft: Draft, doc: Document | None) -> None
 
 def _phases(report: dict[str, Any], draft: Draft) -> None:
     """Each phase of the plan with its line, rule and items (what the review summary shows)."""
-    from phasegate.markdown.summary import phase_items
+    from phasegate.markdown.summary import Recorded, phase_items
 
+    recorded = Recorded(report)
     by_id = {p.id: p for p in draft.phases}
     for phase in report.get("phases") or []:
         source = by_id.get(phase["id"])
@@ -367,7 +368,7 @@ def _phases(report: dict[str, Any], draft: Draft) -> None:
             phase.update(rule=f"document.{source.name}", confidence=MEDIUM)
         else:  # a section with commands but no phase word: a phase of its own
             phase.update(rule="heading.section", confidence=MEDIUM)
-        phase["items"] = phase_items(source, report)
+        phase["items"] = phase_items(source, recorded)
 
 
 def verdict(report: dict[str, Any], data: dict[str, Any]) -> list[str]:

@@ -18,18 +18,37 @@ _SOURCES = {
 }
 
 
-def phase_items(phase: PhaseDraft, report: dict[str, Any]) -> list[dict[str, Any]]:
+class Recorded:
+    """The report entries that can have made a plan item, by (list, line): built once, so
+    matching every item of a large document stays linear."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        self.by_line: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for kinds in _SOURCES.values():
+            for kind in kinds:
+                for entry in report.get(kind) or []:
+                    if isinstance(entry, dict) and "rule" in entry and "line" in entry:
+                        self.by_line.setdefault((kind, entry["line"]), []).append(entry)
+        self.ramps = {r.get("phase"): r for r in report.get("traffic") or [] if r.get("applied")}
+
+    def take(self, role: str, line: int, data: dict[str, Any], phase: str) -> dict[str, Any]:
+        if "set_weight" in data:  # a ramp row: the ramp's entry names the rule
+            return self.ramps.get(phase) or {}
+        for kind in _SOURCES[role]:
+            waiting = self.by_line.get((kind, line))
+            if waiting:
+                return waiting.pop(0)
+        return {}
+
+
+def phase_items(phase: PhaseDraft, recorded: Recorded) -> list[dict[str, Any]]:
     """The phase's steps, gates and rollback actions in plan order, each with its line, what it
     does, and the rule and confidence of the report entry that recorded it."""
-    used: set[int] = set()
     items: list[dict[str, Any]] = []
-    for role, entries in (
-        ("step", phase.steps),
-        ("gate", phase.gates),
-        ("rollback", phase.rollback),
-    ):
+    parts = (("step", phase.steps), ("gate", phase.gates), ("rollback", phase.rollback))
+    for role, entries in parts:
         for entry in entries:
-            found = _recorded(report, role, entry.line, entry.data, phase.id, used)
+            found = recorded.take(role, entry.line, entry.data, phase.id)
             item: dict[str, Any] = {
                 "role": role,
                 "line": entry.line,
@@ -42,27 +61,6 @@ def phase_items(phase: PhaseDraft, report: dict[str, Any]) -> list[dict[str, Any
                 item["when"] = entry.data["when"]
             items.append(item)
     return items
-
-
-def _recorded(
-    report: dict[str, Any],
-    role: str,
-    line: int,
-    data: dict[str, Any],
-    phase: str,
-    used: set[int],
-) -> dict[str, Any]:
-    if "set_weight" in data:  # a ramp row: the ramp's entry names the rule
-        for ramp in report.get("traffic") or []:
-            if ramp.get("applied") and ramp.get("phase") == phase:
-                return dict(ramp)
-        return {}
-    for kind in _SOURCES[role]:
-        for entry in report.get(kind) or []:
-            if entry.get("line") == line and id(entry) not in used and "rule" in entry:
-                used.add(id(entry))
-                return dict(entry)
-    return {}
 
 
 def runs(data: dict[str, Any]) -> bool:
