@@ -206,6 +206,13 @@ def _print_preview(data: dict[str, Any]) -> None:
             undo = shown.get("undo") or step.get("undo")
             if undo:
                 click.echo(f"       undo: {undo}")
+        for monitor in phase.get("monitors", []):
+            again = monitor["every"]
+            every = f"  (again {written(again)} after it ends)" if again else ""
+            click.echo(
+                f"  monitor {monitor['name']}: {monitor['shown'] or monitor['command']}{every}"
+                "  [runs beside the phase; ended when it ends]"
+            )
         for gate in phase["gates"]:
             mark = (
                 "  [unchecked: fails under --require-checked]"

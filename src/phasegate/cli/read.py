@@ -51,6 +51,10 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
             )
             msg = f"  {note}" if note else ""
             click.echo(f"    {item['kind']:<5} {_label(item):<40} {item['status']:<18} {took}{msg}")
+        for monitor in data.get("monitors", []):
+            if monitor.get("phase") == phase["id"]:
+                note = f"  {monitor['message']}" if monitor.get("message") else ""
+                click.echo(f"    monitor {monitor['name']:<38} {monitor['status']:<18}{note}")
     if data["failure"]:
         click.echo(f"  failure: {data['failure'].get('message')}")
     if data["pause"]:

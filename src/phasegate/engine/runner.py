@@ -17,6 +17,7 @@ from phasegate.durations import written
 from phasegate.engine import canary, halt, traffic, work
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import Command, decide
+from phasegate.engine.monitors import Monitors
 from phasegate.engine.progress import progress_line
 from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
@@ -45,6 +46,8 @@ def _deferrable(etype: str, data: dict[str, Any]) -> bool:
     a resume finds a supervisor whose pid was lost by its command line (engine/orphans.py)."""
     if etype in ("phase.started", "phase.finished", "trigger.state", "item.spawned"):
         return True
+    if etype in ("monitor.spawned", "monitor.finished"):
+        return True  # observation; a lost one is settled by ``Monitors.end_stale``
     return etype == "item.finished" and data.get("kind") in _DEFERRABLE_ITEMS
 
 
@@ -83,6 +86,7 @@ class Runner:
         self.analyses: dict[str, AnalysisRun] = {}  # running, by item key
         self.stopping: dict[str, str] = {}  # analyses asked to stop, and why
         self.background = canary.Background(self)
+        self.monitors = Monitors(self)
         self.interrupted: int | None = None  # the signal that stops the run
         self._last_poll = 0.0
         self._budget_warned = False
@@ -112,6 +116,7 @@ class Runner:
             self.notifications.start()
         self.ctx.console.live(lambda: progress_line(self))  # a terminal only
         try:
+            await self.monitors.end_stale()
             if not await traffic.restore(self):
                 self._pause_for_traffic()
                 return self.state.status
@@ -121,7 +126,9 @@ class Runner:
                 if self.state.failure is None:
                     for phase_id in list(self.state.running):
                         self.background.start(phase_id)
+                        self.monitors.start(phase_id)
             await self._loop()
+            await self.monitors.halt("engine exit")
             self.writer.flush()
             if self.notifications is not None:
                 # A run's last notifications (rollback finished) go out, within a bound.
@@ -134,6 +141,7 @@ class Runner:
             if self.triggers is not None:
                 await self.triggers.stop()
             await self.background.halt()
+            await self.monitors.halt("engine exit")
             await cancel_all(self.tasks.values())
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -153,6 +161,7 @@ class Runner:
         while True:
             self.ctx.console.tick()
             if self.interrupted is not None:
+                self.monitors.stop_all(signal.Signals(self.interrupted).name)
                 await halt.drain(self)
                 return
             self._poll_requests()
@@ -163,6 +172,10 @@ class Runner:
             commands = decide(self.ctx.plan, self.state, self.tasks.keys())
             immediate = False
             for command in commands:
+                if command.kind in ("finish", "finish_rollback", "pause"):
+                    # The engine is about to exit: its monitors end first, so the journal
+                    # shows them ended before the run's end.
+                    await self.monitors.halt("run paused" if command.kind == "pause" else "run end")
                 immediate |= self._dispatch(command)
             if self.state.status not in ("running", "rolling_back"):
                 return
@@ -207,6 +220,7 @@ class Runner:
             self.journal("phase.started", {"phase": command.phase})
             console.phase(str(command.phase), "running")
             self.background.start(str(command.phase))
+            self.monitors.start(str(command.phase))
             return True
         if kind == "skip_step":
             work.skip_promoted(self, command.key, str(command.phase))
@@ -223,6 +237,7 @@ class Runner:
             status = str(command.get("status", "succeeded"))
             self.journal("phase.finished", {"phase": command.phase, "status": status})
             console.phase(str(command.phase), status)
+            self.monitors.stop_phase(str(command.phase), f"phase {status}")
             return True
         if kind in ("run_step", "run_gate", "run_undo", "run_verify"):
             coro = {
@@ -353,6 +368,7 @@ class Runner:
 
     # -- rollback ----------------------------------------------------------------------------
     def _start_rollback(self, command: Command) -> bool:
+        self.monitors.stop_all("rollback")  # observation of the forward path ends with it
         order = list(command.get("order"))
         failure = self.state.failure or {}
         reason = failure.get("message") or failure.get("reason") or "requested"

@@ -86,6 +86,9 @@ class RunState:
     # shell_session: the terminal the succeeded commands left, in the journal's order
     # ({"vars": {name: entry | None}, "cwd": entry}; engine/shellstate.py).
     shell: dict[str, Any] = field(default_factory=dict)
+    # Phases' background monitors by key (``PHASE/monitor:NAME``): status (running, stopped,
+    # exited, error), attempt, process (pid, pgid, start), log (engine/monitors.py).
+    monitors: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The phase DAG as run.created recorded it, and what it implies now: kept up to date here
     # so that deciding the next step costs the same for a 5-phase and a 5,000-phase plan.
     order: dict[str, int] = field(default_factory=dict)
@@ -562,6 +565,42 @@ def _notification(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str
     return set()
 
 
+def _monitor_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    _need(s, et, "running")
+    previous = s.monitors.get(d["key"])
+    if previous is not None and previous["status"] == "running":
+        raise _refuse(s, et, f"monitor {d['key']} is running already")
+    s.monitors[d["key"]] = {
+        **{name: d.get(name) for name in ("phase", "name", "attempt", "command", "log")},
+        "status": "running",
+        "started_at": ts,
+    }
+    return set()
+
+
+def _monitor_spawned(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    monitor = s.monitors.get(d["key"])
+    if monitor is None or monitor["status"] != "running":
+        raise _refuse(s, et, f"monitor {d['key']} is not running")
+    monitor["process"] = {name: d.get(name) for name in ("pid", "pgid", "start", "attempt")}
+    return set()
+
+
+def _monitor_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+    """A monitor ended: stopped by phasegate, exited by itself, or never started. Observation
+    only: in any run status (the last ones follow the run's end), and never a failure."""
+    monitor = s.monitors.get(d["key"])
+    if monitor is None or monitor["status"] != "running":
+        raise _refuse(s, et, f"monitor {d['key']} is not running")
+    if d["status"] not in ("stopped", "exited", "error"):
+        raise _refuse(s, et, f"unknown monitor status {d['status']!r}")
+    monitor["finished_at"] = ts
+    for name in ("status", "exit_code", "signal", "message", "on", "signals", "duration"):
+        if name in d:
+            monitor[name] = d[name]
+    return set()
+
+
 def _noop(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     return set()
 
@@ -594,6 +633,9 @@ _HANDLERS = {
     "notification.sent": _notification,
     "notification.failed": _notification,
     "note": _noop,
+    "monitor.started": _monitor_started,
+    "monitor.spawned": _monitor_spawned,
+    "monitor.finished": _monitor_finished,
 }
 EVENT_TYPES = tuple(_HANDLERS)
 

@@ -15,6 +15,7 @@ from pydantic import Field, SerializeAsAny, field_validator, model_validator
 from phasegate.analysis.model import Analysis
 from phasegate.checks.base import CheckSpec
 from phasegate.notify.config import Notify
+from phasegate.plan.monitor import Monitor
 from phasegate.plan.types import Command, Duration, Identifier, Model
 from phasegate.traffic.base import RouterSpec, describe_weights
 
@@ -246,8 +247,22 @@ class Phase(Model):
     rollback_budget: Duration | None = Field(
         None, description="rollback time allowed when the run fails in this phase"
     )
+    monitors: list[Monitor] = Field(
+        default_factory=list,
+        description="observation commands run beside the phase's steps and gates, ended when "
+        "the phase ends; their exit never fails the phase",
+    )
     owner: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("monitors")
+    @classmethod
+    def _distinct_monitors(cls, value: list[Monitor]) -> list[Monitor]:
+        names = [m.name for m in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"monitor names must be distinct within a phase: {', '.join(twice)}")
+        return value
 
     @field_validator("rollback", mode="before", json_schema_input_type=list[Command | Action])
     @classmethod

@@ -150,6 +150,15 @@ def preview(
                 "rollback": [describe_command(a.run) for a in phase.rollback],
                 "rollback_shown": [shown(describe_command(a.run)) for a in phase.rollback],
                 "rollback_budget": phase.rollback_budget,
+                "monitors": [
+                    {
+                        "name": m.name,
+                        "command": describe_command(m.run),
+                        "shown": shown(describe_command(m.run)),
+                        "every": m.every,
+                    }
+                    for m in phase.monitors
+                ],
                 "on_failure": phase.on_failure or plan.on_failure,
             }
         )

@@ -192,6 +192,8 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
         },
         "vars": started.get("vars", {}),
         "phases": phases,
+        # Background monitors (engine/monitors.py), in the order they first started.
+        "monitors": [{"key": key, **monitor} for key, monitor in state.monitors.items()],
         "triggers": state.triggers,
         "traffic": canary.traffic(state, changes, plan),
         "analyses": canary.analyses(state, plan),

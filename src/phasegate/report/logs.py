@@ -12,7 +12,7 @@ from phasegate.engine.context import safe_name
 def run_logs(
     data: dict[str, Any], item: str | None = None, logs_dir: Path | None = None
 ) -> list[dict[str, Any]]:
-    """Every step and rollback action that ran (or those whose key contains ``item``), in
+    """Every step, monitor and rollback action that ran (or those whose key contains ``item``), in
     order, with its log text; empty when ``item`` matches none.
 
     The journal names a log when its item finishes; a step still running has no name yet, so
@@ -21,6 +21,8 @@ def run_logs(
     entries: list[dict[str, Any]] = []
     for phase in data["phases"]:
         entries += [i for i in phase["items"] if i["kind"] == "step" and i.get("attempt")]
+    # A phase's monitors (their log grows while they run: its path is known from the start).
+    entries += data.get("monitors", [])
     if data["rollback"]:
         entries += [i for i in data["rollback"]["actions"] if i.get("attempt")]
     if item:
