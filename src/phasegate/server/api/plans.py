@@ -83,9 +83,29 @@ def load_source(cfg: ServerConfig, source: PlanSource, *, keep: bool = False) ->
             hint="paths are relative to --plan-root",
         )
     try:
-        return load_plan(path)
+        loaded = load_plan(path)
     except PlanError as exc:
         raise _renamed(exc, path, source.plan_path) from None
+    if keep and loaded.source_sha256 is not None:
+        _refuse_unreviewed(cfg, loaded.source_sha256, source.plan_path)
+    return loaded
+
+
+def _refuse_unreviewed(cfg: ServerConfig, sha256: str, shown: str) -> None:
+    """A Markdown document runs from the API only once a person has reviewed exactly these
+    bytes (issue 11 §13): an API request has no terminal to ask on, and an import is a guess
+    at what to run. The review is the CLI's record in the server's state directory."""
+    from phasegate.store import reviews
+
+    if reviews.find(cfg.state_dir, sha256) is None:
+        raise ApiError(
+            409,
+            "conflict",
+            f"{shown}: not run: nobody has reviewed what importing this Markdown document "
+            f"does (sha256 {sha256[:12]}…; a changed document needs review again)",
+            hint=f"on the server: `phasegate --state-dir <state dir> review {shown}` shows it "
+            "and records the review; or import it to a YAML plan and run that",
+        )
 
 
 def _keep_private(path: Path, text: str) -> None:
