@@ -157,3 +157,33 @@ def test_an_empty_document_exits_2_with_a_reason(cli: CLI) -> None:
     code, report, stderr = _report(cli, "# Notes\n\nJust prose here.\n")
     assert code == 2 and report == {}
     assert "nothing to run" in stderr
+
+
+CORPUS = Path("/work/shared/corpus")
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="needs ../shared/corpus")
+def test_every_plan_item_of_the_corpus_names_its_rule() -> None:
+    """In-process over every corpus document: every mapping and every item of every phase
+    names a rule and a confidence; none is left "unrecorded"; every low-confidence item that
+    runs is in review with its line."""
+    from phasegate.markdown import MarkdownImportError, import_markdown_file
+
+    for document in sorted(CORPUS.iterdir()):
+        try:
+            report = import_markdown_file(document).report
+        except MarkdownImportError:
+            continue
+        for kind in MAPPINGS:
+            for entry in report.get(kind) or []:
+                assert RULE.match(entry["rule"]), (document.name, kind, entry)
+                assert entry["confidence"] in CONFIDENCE, (document.name, kind, entry)
+        review = {r["line"] for r in report["review"] if r.get("confidence") == "low"}
+        for kind in MAPPINGS:
+            for entry in report.get(kind) or []:
+                if entry.get("runs") and entry["confidence"] == "low":
+                    assert entry["line"] in review, (document.name, entry)
+        for phase in report["phases"]:
+            for item in phase["items"]:
+                assert RULE.match(item["rule"]), (document.name, item)
+                assert item["confidence"] in CONFIDENCE, (document.name, item)

@@ -174,6 +174,16 @@ class _Deriver:
             return Mapping(found.rule, LOW, True, self.ambiguous[line])
         return found
 
+    def unrecorded(self, role: str, line: int, data: dict[str, Any]) -> dict[str, Any]:
+        """The rule of a plan item no report entry recorded, from what it is and where."""
+        src = self.lines.source(line)
+        if "pause" in data:  # a person decides or acts: the run waits, nothing is guessed
+            return {"rule": f"{src}.{role}.pause", "confidence": HIGH}
+        if "set_weight" in data:
+            return {"rule": f"{src}.traffic.weight", "confidence": MEDIUM}
+        found = self._runs(src, "forward" if role == "step" else role, line)
+        return {"rule": found.rule, "confidence": found.confidence}
+
     # -- what runs ------------------------------------------------------------------------
 
     def _steps(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
@@ -186,7 +196,9 @@ class _Deriver:
             return Mapping(f"{src}.manual.alternative", HIGH)
         if re.fullmatch(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", rule):  # an explicit rule id
             return Mapping(rule, str(entry.get("confidence") or MEDIUM), True)
-        role = "check-step.alternative" if rule.startswith("check") else "forward"
+        if rule.startswith("check"):  # a check of one option, run as a step when chosen
+            return self._runs(src, "alternative.check", line)
+        role = "forward"
         if self.rollback_purpose:
             role += ".rollback-runbook"  # a rollback runbook run forward performs it
         return self._runs(src, role, line)
@@ -347,15 +359,15 @@ def annotate(report: dict[str, Any], draft: Draft, doc: Document | None) -> None
             entry.setdefault("rule", _warning_rule(kind, entry))
     report.setdefault("review", []).extend(doubtful)
     report["review"].sort(key=lambda r: r.get("line") or 0)
-    _phases(report, draft)
+    _phases(report, draft, deriver)
     report["confidence_levels"] = dict(CONFIDENCE)
 
 
-def _phases(report: dict[str, Any], draft: Draft) -> None:
+def _phases(report: dict[str, Any], draft: Draft, deriver: _Deriver) -> None:
     """Each phase of the plan with its line, rule and items (what the review summary shows)."""
     from phasegate.markdown.summary import Recorded, phase_items
 
-    recorded = Recorded(report)
+    recorded = Recorded(report, deriver.unrecorded)
     by_id = {p.id: p for p in draft.phases}
     for phase in report.get("phases") or []:
         source = by_id.get(phase["id"])

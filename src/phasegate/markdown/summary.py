@@ -7,6 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from phasegate.markdown.draft import PhaseDraft
 
 _CHECK_KINDS = ("command", "http", "tcp", "file", "sql", "metric", "expr", "manual")
@@ -22,23 +24,30 @@ class Recorded:
     """The report entries that can have made a plan item, by (list, line): built once, so
     matching every item of a large document stays linear."""
 
-    def __init__(self, report: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        report: dict[str, Any],
+        fallback: Callable[[str, int, dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
+        self.fallback = fallback  # names an item no report entry recorded (from its data)
         self.by_line: dict[tuple[str, int], list[dict[str, Any]]] = {}
         for kinds in _SOURCES.values():
             for kind in kinds:
                 for entry in report.get(kind) or []:
                     if isinstance(entry, dict) and "rule" in entry and "line" in entry:
                         self.by_line.setdefault((kind, entry["line"]), []).append(entry)
-        self.ramps = {r.get("phase"): r for r in report.get("traffic") or [] if r.get("applied")}
+        self.ramps: dict[str, dict[str, Any]] = {
+            str(r.get("phase")): r for r in report.get("traffic") or [] if r.get("applied")
+        }
 
     def take(self, role: str, line: int, data: dict[str, Any], phase: str) -> dict[str, Any]:
-        if "set_weight" in data:  # a ramp row: the ramp's entry names the rule
-            return self.ramps.get(phase) or {}
+        if "set_weight" in data and phase in self.ramps:  # a ramp row: the ramp names the rule
+            return self.ramps[phase]
         for kind in _SOURCES[role]:
             waiting = self.by_line.get((kind, line))
             if waiting:
                 return waiting.pop(0)
-        return {}
+        return self.fallback(role, line, data) if self.fallback else {}
 
 
 def phase_items(phase: PhaseDraft, recorded: Recorded) -> list[dict[str, Any]]:
