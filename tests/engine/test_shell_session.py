@@ -74,16 +74,21 @@ phases:
   - id: a
     steps:
       - run: |
+          set -x
           export MULTI=$'line one\\n  "two" \\'three\\' $x `y` \\\\ \\t tab\\nüñí 漢字 🚀'
           EMPTY=
           unset GONE
       - run: |
+          set +x
           printf '%s' "$MULTI" > {cli.cwd}/multi.txt
           echo "[${{EMPTY-unset}}] [${{GONE-unset}}]" > {cli.cwd}/rest.txt
 """,
     )
     done = cli("run", str(plan), env={"GONE": "from-the-environment"})
     assert done.returncode == 0, done.stdout + done.stderr
+    # `set -x` traces the step's commands, never the session's own (the EXIT trap's dump)
+    logged = "".join(p.read_text() for p in cli.state_dir.rglob("*.log"))
+    assert "export MULTI" in logged and "__pg" not in logged and "compgen" not in logged
     expected = "line one\n  \"two\" 'three' $x `y` \\ \t tab\nüñí 漢字 🚀"
     assert _read(cli, "multi.txt") == expected
     assert _read(cli, "rest.txt") == "[] [unset]\n"
@@ -193,6 +198,32 @@ phases:
         "rollback sees v2 v1",
         "next action sees v1",
     ]
+
+
+def test_gates_see_the_session_but_change_nothing(cli: CLI) -> None:
+    (cli.cwd / "sub").mkdir()
+    (cli.cwd / "sub" / "bucket.txt").write_text("gs://b\n")
+    plan = _plan(
+        cli,
+        f"""
+phases:
+  - id: a
+    steps:
+      - run: |
+          export ENDPOINT=gs://b
+          PLAIN=p
+          cd sub
+    gates:
+      - command: grep -qx "$ENDPOINT" bucket.txt && [ "$PLAIN" = p ] && cd / && export LEAK=1
+  - id: b
+    needs: [a]
+    steps:
+      - run: echo "${{LEAK-none}} $(pwd)" > {cli.cwd}/after.txt
+""",
+    )
+    done = cli("run", str(plan))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _read(cli, "after.txt") == f"none {cli.cwd / 'sub'}\n"
 
 
 def test_parallel_phases_share_the_session_in_the_order_steps_finish(cli: CLI) -> None:

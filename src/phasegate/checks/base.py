@@ -53,6 +53,9 @@ class CheckContext:
     shell: list[str]
     activation: Callable[[], dict[str, Any]] = field(default=lambda: {})
     timeout: float = 60.0
+    # Where commands start when they name no `cwd`: the shell session's (`shell_session`),
+    # else the plan's directory.
+    cwd: str | None = None
 
 
 class CheckSpec(Model):

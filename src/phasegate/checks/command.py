@@ -130,7 +130,7 @@ class CommandCheck(CheckSpec):
             )
         env = dict(ctx.env)
         env.update({k: ctx.expand(v) for k, v in self.env.items()})
-        cwd = ctx.expand(self.cwd) if self.cwd else ctx.plan_dir
+        cwd = ctx.expand(self.cwd) if self.cwd else (ctx.cwd or ctx.plan_dir)
         result = await ctx.executor.run(argv, env=env, cwd=cwd, timeout=self.timeout or ctx.timeout)
         stdout, stderr = ctx.masker.text(result.stdout), ctx.masker.text(result.stderr)
         observed: dict[str, Any] = {

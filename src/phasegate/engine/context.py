@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from phasegate.checks.base import CheckContext
+from phasegate.engine import shellstate
 from phasegate.engine.console import Console
 from phasegate.engine.state import RunState
 from phasegate.executors.base import Executor
@@ -119,11 +120,18 @@ class RunContext:
         }
 
     def check_context(self, state: RunState) -> CheckContext:
+        env, cwd = self.base_env, None
+        if self.plan.shell_session:
+            # A check typed into the run's terminal sees its variables and its `cd`; it only
+            # observes, so nothing it does carries (engine/shellstate.py).
+            session = shellstate.restore(self, state.shell)
+            env, cwd = session.env, session.cwd
         return CheckContext(
             executor=self.executor,
             masker=self.masker,
             plan_dir=self.plan_dir,
-            env=self.base_env,
+            cwd=cwd,
+            env=env,
             expand=self.variables.expand,
             shell=self.shell(),
             activation=lambda: self.activation(state),

@@ -96,13 +96,13 @@ __pg_dump() {
 }
 __pg_exit() {
   local __pg_s=$?
-  { set +eux; } 2>/dev/null
+  set +eux
   if [ "$__pg_s" -eq 0 ]; then __pg_dump "$__pg_state"; fi
   return "$__pg_s"
 }
 if [ -n "$__pg_state" ]; then
   __pg_dump "$__pg_state.start"
-  trap __pg_exit EXIT
+  trap '{ __pg_exit; } 2>/dev/null' EXIT
 fi
 if [ -n "${BASH_ENV+x}" ] && [ -r "$BASH_ENV" ]; then . "$BASH_ENV"; fi
 """
