@@ -187,3 +187,20 @@ def test_every_plan_item_of_the_corpus_names_its_rule() -> None:
             for item in phase["items"]:
                 assert RULE.match(item["rule"]), (document.name, item)
                 assert item["confidence"] in CONFIDENCE, (document.name, item)
+
+
+def test_validate_of_a_document_agrees_with_the_import_verdict(cli: CLI) -> None:
+    """`validate DOC.md` claims "executable" only when the import does (exit 0 still: a
+    reviewed document can run; only what is left to bind refuses it)."""
+    _report(cli, "# Release\n\n## Phase 1: Prepare\n\n- [ ] Backups verified\n")
+    shown = cli("validate", "doc.md", "--json")
+    assert shown.returncode == 0, shown.stderr
+    doc = json.loads(shown.stdout)
+    assert doc["valid"] is True and doc["executable"] is False
+    assert any("runs nothing" in r for r in doc["not_executable"])
+    plain = cli("validate", "doc.md")
+    assert plain.returncode == 0 and "not executable as written: it runs nothing" in plain.stderr
+
+    _report(cli, "# Release\n\n## Phase 1: Deploy\n\n```bash\n./deploy.sh\n```\n")
+    doc = json.loads(cli("validate", "doc.md", "--json").stdout)
+    assert doc["executable"] is True and doc["not_executable"] == []

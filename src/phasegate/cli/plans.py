@@ -30,16 +30,30 @@ def validate(
 
     Exit 0 when valid (warnings are printed), 2 with every problem located by file:line:col.
     A valid plan that still has `needs_binding` entries (what an imported document did not
-    say) is listed as not executable as written, and exits 2 too.
+    say) is listed as not executable as written, and exits 2 too. A Markdown document whose
+    import has a low-confidence mapping that would run, or that runs nothing, is listed as not
+    executable as written too, but exits 0: it can run once a person has reviewed it.
     With --require-checked, every unchecked manual check is a problem too.
     """
+    from pathlib import Path
+
     from phasegate.errors import PlanError
     from phasegate.plan.blockers import blockers
-    from phasegate.plan.loader import load_plan
+    from phasegate.plan.loader import MARKDOWN_SUFFIXES, load_plan
     from phasegate.plan.variables import VariableError, resolve
 
+    doubts: list[str] = []  # why an imported document is not executable as written
     try:
-        loaded = load_plan(plan_file)
+        if Path(plan_file).suffix.lower() in MARKDOWN_SUFFIXES:
+            from phasegate.cli.review import import_document
+
+            imported = import_document(plan_file)
+            loaded = imported.loaded
+            # the import's own verdict, less what blockers() below says again (issue 11 §12)
+            report = imported.result.report
+            doubts = [r for r in report.get("not_executable") or [] if " to bind " not in r]
+        else:
+            loaded = load_plan(plan_file)
     except PlanError as exc:
         if as_json:
             emit_json({"valid": False, "problems": [p.as_dict() for p in exc.problems]})
@@ -69,19 +83,20 @@ def validate(
     gates = sum(len(p.gates) for p in plan.phases)
     unbound = blockers(loaded)
     if as_json:
-        emit_json(
-            {
-                "valid": True,
-                "executable": not unbound,
-                "blockers": [b.as_dict() for b in unbound],
-                "plan": plan.name,
-                "phases": len(plan.phases),
-                "steps": steps,
-                "gates": gates,
-                "triggers": len(plan.triggers),
-                "warnings": warnings,
-            }
-        )
+        shown: dict[str, Any] = {
+            "valid": True,
+            "executable": not unbound and not doubts,
+            "blockers": [b.as_dict() for b in unbound],
+            "plan": plan.name,
+            "phases": len(plan.phases),
+            "steps": steps,
+            "gates": gates,
+            "triggers": len(plan.triggers),
+            "warnings": warnings,
+        }
+        if loaded.source_sha256 is not None:  # a Markdown document: the import's reasons
+            shown["not_executable"] = doubts
+        emit_json(shown)
         if unbound:
             raise click.exceptions.Exit(2)
         return
@@ -94,6 +109,11 @@ def validate(
         f"{plural(steps, 'step')}, {plural(gates, 'gate')}, "
         f"{plural(len(plan.triggers), 'trigger')}"
     )
+    if doubts:
+        click.echo(
+            click.style("not executable as written", fg="red") + ": " + "; ".join(doubts),
+            err=True,
+        )
     if unbound:
         click.echo(
             click.style("not executable as written", fg="red")
