@@ -166,3 +166,68 @@ def test_on_a_terminal_no_runs_nothing_and_yes_runs_it(cli: CLI) -> None:
     assert marker.exists()
     # the confirmation on a terminal is a review of this exact document: recorded
     assert cli("review", "--check", str(doc)).returncode == 0
+
+
+def test_the_summary_shows_steps_decisions_rollback_what_is_left_out_and_what_needs_review(
+    cli: CLI,
+) -> None:
+    doc = cli.cwd / "DOC.md"
+    doc.write_text(
+        "# Release\n"  # 1
+        "\n"
+        "## Phase 1: Deploy\n"  # 3
+        "\n"
+        "```bash\n"
+        "./deploy.sh\n"  # 6
+        "kubectl get pods -w\n"  # 7
+        "```\n"
+        "\n"
+        "**If the deploy fails:**\n"  # 10
+        "\n"
+        "```bash\n"
+        "./undeploy.sh\n"  # 13
+        "```\n"
+        "\n"
+        "## Phase 2: Cut over\n"  # 16
+        "\n"
+        "### Option A: automated\n"  # 18
+        "\n"
+        "```bash\n"
+        "./cutover.sh\n"  # 21
+        "```\n"
+        "\n"
+        "### Option B: manual\n"  # 24
+        "\n"
+        "```bash\n"
+        "./manual-cutover.sh\n"  # 27
+        "```\n"
+        "\n"
+        "## Troubleshooting\n"  # 30
+        "\n"
+        "```bash\n"
+        "./reset-everything.sh\n"  # 33
+        "```\n"
+        "\n"
+        "```yaml\n"  # 36
+        "replicas: 3\n"
+        "```\n",
+        encoding="utf-8",
+    )
+    shown = cli("review", str(doc))
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout
+    lines = out.splitlines()
+
+    def line_with(*words: str) -> str:
+        found = [ln for ln in lines if all(w in ln for w in words)]
+        assert found, (words, out)
+        return found[0]
+
+    assert "line 6" in line_with("step", "./deploy.sh")
+    assert "line 13" in line_with("rollback", "./undeploy.sh")
+    assert "only if" in line_with("line 21", "./cutover.sh")
+    assert "decision, line 18" in out and "only the chosen option runs" in out
+    left_out = line_with("left out, not run")
+    assert "30" in left_out and "36" in left_out  # troubleshooting and the yaml block
+    assert "reset-everything" not in "\n".join(ln for ln in lines if ln.startswith("    step"))
+    assert "line 7: kubectl get pods -w" in line_with("needs review") + out

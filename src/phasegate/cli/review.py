@@ -158,10 +158,11 @@ def review(ctx: click.Context, document: str, as_json: bool, check: bool) -> Non
         emit_json({"sha256": doc.sha256, "review": recorded.as_dict(), **doc.result.report})
         return
     click.echo(summary(doc))
+    later = " once what it leaves open is bound" if doc.result.report["needs_binding"] else ""
     click.echo(
         f"review recorded: {doc.path.name} (sha256 {doc.sha256[:12]}…) by {recorded.reviewer} "
         f"at {recorded.at}; `phasegate run {doc.path.name}` runs this exact document without "
-        "asking"
+        f"asking{later}"
     )
 
 
@@ -223,7 +224,6 @@ def _left_out(report: dict[str, Any]) -> list[str]:
         (len(report.get("unmapped_sections") or []), "prose-only section"),
         (len(report.get("reference") or []), "block in reference sections"),
         (len(report.get("data") or []), "non-shell or skipped block"),
-        (len(report.get("recovery") or []), "'if it fails' / rollback lead-in"),
     ]
     said = [plural(n, what) for n, what in parts if n]
     if not said:

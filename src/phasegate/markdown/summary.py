@@ -110,7 +110,8 @@ def _command(text: Any) -> str:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     if not lines:
         return ""
-    first = lines[0].strip()
+    # the first command, not the comment above it ("# Only if safe: drop the schema")
+    first = next((ln.strip() for ln in lines if not ln.lstrip().startswith("#")), lines[0])
     more = f"  (+{len(lines) - 1} more lines)" if len(lines) > 1 else ""
     return (first if len(first) <= 100 else first[:99] + "…") + more
 
