@@ -353,3 +353,48 @@ phases:
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert _read(cli, "copy.txt") == SECRET
     assert not _stored(cli, SECRET)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_kills_never_lose_or_repeat_a_session_change(cli: CLI, seed: int) -> None:
+    """Each step adds one to a counter kept only in the session (N=$((N+1))) and records it.
+    SIGKILL the engine at random instants and resume until the run ends: the counter values
+    recorded, repeats of a re-run step aside, are 1..STEPS in order (a lost change would show
+    a gap, a change applied twice a jump), and the last step sees STEPS."""
+    import random
+
+    rng = random.Random(seed)
+    steps = 8
+    body = "".join(
+        f"      - idempotent: true\n"
+        f"        run: N=$(( ${{N:-0}} + 1 )); sleep 0.1; echo $N >> {cli.cwd}/ledger\n"
+        for _ in range(steps)
+    )
+    plan = _plan(cli, f"phases:\n  - id: a\n    steps:\n{body}")
+    verb: tuple[str, ...] = ("run", str(plan), "-q")
+    kills = 0
+    for attempt in range(12):
+        engine = cli.spawn(*verb)
+        try:
+            # The CLI takes some 0.3-0.6 s to start: kills fall before, during and after
+            # steps. After five kills the run is left to finish.
+            code = engine.wait(timeout=rng.uniform(0.3, 1.2) if attempt < 5 else 120)
+        except subprocess.TimeoutExpired:
+            engine.send_signal(signal.SIGKILL)
+            engine.communicate()
+            kills += 1
+            runs = cli.state_dir / "runs"
+            if runs.is_dir() and any(runs.iterdir()):
+                verb = ("resume", "last", "-q")
+            continue
+        engine.communicate()
+        if code == 0:
+            break
+        assert code == 4, f"exit {code}"  # only a paused run may continue
+        verb = ("resume", "last", "-q")
+    else:
+        pytest.fail("the run never finished")
+    assert kills >= 1  # the run takes longer than the longest wait before a kill
+    seen = [int(line) for line in _read(cli, "ledger").split()]
+    assert list(dict.fromkeys(seen)) == list(range(1, steps + 1)), (seen, kills)
+    assert seen == sorted(seen)
