@@ -257,3 +257,37 @@ def test_a_rollback_procedure_is_not_a_list_of_conditions() -> None:
         2. Revert config changes
     """)
     assert data.get("triggers", []) == []
+
+
+def test_a_recovery_runbooks_trigger_conditions_say_when_to_start_it() -> None:
+    """Background triggers in a DR runbook would undo the failover while the primary is
+    down: its "trigger conditions" are one manual gate a person confirms before the steps."""
+    data = _imported("""
+        # Disaster Recovery Runbook
+        ## DR Trigger Conditions
+        DR failover is automatically triggered when:
+        - Health score exceeds 11
+        - Multiple critical services are down
+        ## Step 1: Fail over
+        ```bash
+        ./failover.sh
+        ```
+    """)
+    assert data.get("triggers", []) == []
+    first = data["phases"][0]
+    assert first["gates"] == [
+        {
+            "name": "when to start",
+            "manual": "Run this only when one of these holds: Health score exceeds 11; "
+            "Multiple critical services are down",
+        }
+    ]
+    assert data["phases"][1]["needs"] == [first["id"]]
+
+
+def test_a_heading_and_the_next_line_are_not_read_as_one_condition() -> None:
+    assert not polarity.failure_context("Perform a minor rollback\nIf you use an old version:")
+    assert polarity.failure_context("Rollback if")
+    assert polarity.failure_context("When to roll back")
+    assert not polarity.failure_context("Pilot customer selection criteria")
+    assert not polarity.failure_context("Go/No-Go criteria")

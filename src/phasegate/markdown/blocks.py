@@ -482,6 +482,8 @@ class BlockMapper:
         soft = polarity.soft_context(context) and (number or bool(polarity.text_is_failure(text)))
         if not stated and not soft and not (self.rollback and number):
             return False
+        if stated and not self.rollback and triggers.recovery_document(self.draft):
+            return triggers.entry_condition(self.draft, self.phase, text, line)
         action = triggers.action_for(context, number)
         if action is None:  # a human decides: not a trigger
             return False

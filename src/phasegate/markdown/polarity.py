@@ -30,8 +30,9 @@ Polarity = Literal["high_is_bad", "low_is_bad"]
 _ACT = r"(?:roll[\s-]?back|revert|abort|halt|stop|pause|kill|failure|fail|no[\s-]?go|escalat\w*)"
 _QUAL = r"(?:criteria|criterion|triggers?|conditions?|thresholds?|rules?|signals?|if|when)"
 _FAILURE_CONTEXT = re.compile(
-    rf"\b{_ACT}\w*\s+(?:\w+\s+)?{_QUAL}\b|\b{_QUAL}\s+(?:for|to)\s+{_ACT}|"
-    rf"when to\s+{_ACT}|\bautomatic(?:ally)?\s+{_ACT}|\btriggers?\b|kill[\s-]?switch|"
+    # words of one line: "… minor rollback\nIf you are using …" states no condition
+    rf"\b{_ACT}\w*[ \t]+(?:\w+[ \t]+)?{_QUAL}\b|\b{_QUAL}[ \t]+(?:for|to)[ \t]+{_ACT}|"
+    rf"when to[ \t]+{_ACT}|\bautomatic(?:ally)?[ \t]+{_ACT}|\btriggers?\b|kill[\s-]?switch|"
     r"red[\s-]?flags?|warning[\s-]?signs?|circuit[\s-]?breakers?|触发",
     re.I,
 )

@@ -346,3 +346,37 @@ def finish(draft: Draft) -> None:
         if target is None:
             target = first = draft.new_phase("Review trigger conditions", entry.line, named=False)
         target.steps.insert(0, entry)
+
+
+# A runbook whose purpose is the recovery itself (issue 11 §5): its "trigger conditions" say
+# when to run it. As background triggers they would roll the recovery back while the primary
+# is still down, so they become one manual gate a person confirms before the procedure.
+_RECOVERY = re.compile(
+    r"disaster[\s-]?recovery|\bDR\b|fail[\s-]?over|incident[\s-]?response|"
+    r"recovery (?:runbook|plan|procedure)|restore (?:runbook|procedure)",
+    re.I,
+)
+ENTRY_GATE = "when to start"
+
+
+def recovery_document(draft: Draft) -> bool:
+    return draft.rollback_purpose or bool(_RECOVERY.search(draft.title))
+
+
+def entry_condition(draft: Draft, phase: PhaseDraft | None, text: str, line: int) -> bool:
+    """One more "start when …" condition of a recovery runbook, gathered in one manual gate:
+    the conditions are alternatives, so a person confirms that one of them holds."""
+    wording = thresholds.plain(text)
+    if phase is None or not wording:
+        return False
+    for entry in phase.gates:
+        if entry.data.get("name") == ENTRY_GATE:
+            entry.data["manual"] = f"{entry.data['manual']}; {wording}"
+            break
+    else:
+        data = {"name": ENTRY_GATE, "manual": f"Run this only when one of these holds: {wording}"}
+        phase.gates.append(Entry(data, line))
+        draft.note("checks", phase=phase.id, line=line, kind="manual", how="entry condition")
+    why = "when to run this recovery runbook, not a condition to undo it"
+    draft.note("not_triggers", line=line, what=wording, why=why, action="manual gate")
+    return True

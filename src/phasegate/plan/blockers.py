@@ -71,7 +71,7 @@ def blockers(loaded: LoadedPlan) -> list[Blocker]:
     yaml_lines = loaded.text.splitlines()
     for path, what in found:
         line, _ = loaded.smap.locate((*path, "needs_binding"))
-        if loaded.source_sha256 is not None and line is not None:
+        if loaded.source_sha256 is not None and line is not None and not loaded.smap_in_document:
             line = _source_line(yaml_lines, line)
         out.append(Blocker(path, what, line))
     return out

@@ -31,6 +31,8 @@ class LoadedPlan:
     # For a plan imported from Markdown: the document's own hash (``text`` is the imported
     # YAML, which is what runs and what the journal keeps).
     source_sha256: str | None = None
+    # ``smap`` already cites the document's lines (load_markdown moved it), not the YAML's
+    smap_in_document: bool = False
 
     @property
     def plan_dir(self) -> Path:
@@ -124,6 +126,7 @@ def load_markdown(source: Path) -> LoadedPlan:
         smap=loaded.smap,
         warnings=[_markdown_problem(w, lines, loaded.smap.file) for w in loaded.warnings],
         source_sha256=hashlib.sha256(raw).hexdigest(),
+        smap_in_document=True,
     )
 
 
