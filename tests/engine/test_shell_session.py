@@ -104,6 +104,29 @@ def _stored(cli: CLI, secret: str) -> bool:
     return secret.encode() in found or json.dumps(secret)[1:-1].encode() in found
 
 
+def test_raw_bytes_survive_and_a_vanished_cwd_is_refused_not_replaced(cli: CLI) -> None:
+    plan = _plan(
+        cli,
+        f"""
+phases:
+  - id: a
+    steps:
+      - run: |
+          BIN=$'\\xff\\xfe-raw'
+          mkdir gone && cd gone
+      - run: printf '%s' "$BIN" > {cli.cwd}/bin.out && rmdir {cli.cwd}/gone
+      - run: touch relative-marker
+""",
+    )
+    done = cli("run", str(plan))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (cli.cwd / "bin.out").read_bytes() == b"\xff\xfe-raw"
+    third = items(cli.status())["a/step-3"]
+    assert third["status"] == "failed"
+    assert "working directory" in third["message"] and "no longer exists" in third["message"]
+    assert not list(cli.cwd.rglob("relative-marker")), "ran somewhere it was not asked to"
+
+
 def test_a_secret_valued_variable_is_restored_but_never_stored(cli: CLI) -> None:
     plan = _plan(
         cli,

@@ -86,8 +86,13 @@ async def run_action(
     workdir = ctx.variables.expand(cwd) if cwd else ctx.plan_dir
     if session is not None and not cwd and session.cwd:
         # A step's own `cwd:` is its own (like a subshell's `cd`); otherwise it starts where
-        # the session's last `cd` went.
+        # the session's last `cd` went. Never somewhere else: its relative paths mean there.
         workdir = session.cwd
+        if refused is None and not os.path.isdir(workdir):
+            refused = (
+                f"not started: the shell session's working directory {workdir} (where an "
+                "earlier step's `cd` went) no longer exists"
+            )
     if not Path(workdir).is_absolute():
         workdir = str(Path(ctx.plan_dir) / workdir)
     masker = ctx.masker
