@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from phasegate.markdown import (
+    decisions,
     deps,
     directives,
     human,
@@ -27,7 +28,7 @@ _COMMAND_COL = re.compile(r"\bcommands?\b|\bcmd\b|\bscripts?\b|how to (?:check|v
 _STEP_COL = re.compile(r"\bsteps?\b|\baction\b|\border\b|^#$|^no\.?$|\btask\b|步骤", re.I)
 _EXPECT_COL = re.compile(r"expect|result|output|pass|success|criteria|response|预期|结果", re.I)
 _NOT_BASH = frozenset({"powershell", "ps1", "pwsh", "bat", "cmd"})
-_LEAD_IN = re.compile(r"^(?:\*\*|__)[^\n]+(?:\*\*|__):?$|^[^\n]{1,160}:$")
+_LEAD_IN = rules.LEAD_IN
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
 
 
@@ -59,7 +60,9 @@ class BlockMapper:
 
     def map_blocks(self) -> None:
         pending: directives.Annotation | None = None  # a `<!-- phasegate: … -->` waiting
+        choices = decisions.ChoiceLeads(self)
         for block in self.section.blocks:
+            choices.enter(block)
             if isinstance(block, Comment):
                 self.draft.note("annotations", line=block.line, text=rules.one_line(block.text))
                 found = directives.read_comment(block.text, self.draft.source, block.line)
@@ -305,7 +308,14 @@ class BlockMapper:
         acts = [
             u
             for u in cleaned.texts
-            if u.kind in (shellparse.CONFIG, shellparse.ZONE, shellparse.PROSE)
+            if u.kind
+            in (
+                shellparse.CONFIG,
+                shellparse.ZONE,
+                shellparse.PROSE,
+                shellparse.SQL,  # typed in a database client
+                shellparse.REQUEST,  # sent from an API console
+            )
         ]
         if acts:
             body = "; ".join(rules.one_line(u.text, 80) for u in acts)

@@ -10,16 +10,36 @@ never chooses for a human.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from phasegate.markdown import rules
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
-from phasegate.markdown.parse import Section
+from phasegate.markdown.parse import Block, Paragraph, Section
+
+if TYPE_CHECKING:  # annotations only: blocks.py imports this module
+    from phasegate.markdown.blocks import BlockMapper
 from phasegate.plan.model import slugify
 
 
+class Choice(Protocol):
+    """An option as the document offers it: a heading (a Section) or a lead-in paragraph."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def line(self) -> int: ...
+
+
+def combine(outer: str | None, inner: str) -> str:
+    """An option inside an option runs only when both were chosen."""
+    return f"({outer}) && ({inner})" if outer else inner
+
+
 def decide(
-    draft: Draft, phase: PhaseDraft, section: Section, options: list[Section]
+    draft: Draft, phase: PhaseDraft, section: Section, options: Sequence[Choice]
 ) -> dict[int, str]:
     base = re.sub(r"[^A-Z0-9]+", "_", (section.title or phase.id).upper()).strip("_")[:40]
     var = f"DECISION_{base or len(draft.vars) + 1}"
@@ -28,6 +48,7 @@ def decide(
     values: list[str] = []
     for option in options:
         title = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", option.title)  # "(if automation …)"
+        title = title.replace("*", "").replace("_", " ").strip().rstrip(":")
         value = slugify(title)[:40].strip("-") or f"option-{len(values) + 1}"
         while value in values:
             value += "-2"
@@ -52,3 +73,59 @@ def decide(
         id(option): f"vars.{var} == '{value}'"
         for option, value in zip(options, values, strict=True)
     }
+
+
+@dataclass
+class _Lead:
+    title: str
+    line: int
+
+
+class ChoiceLeads:
+    """Options and optional parts introduced by a lead-in paragraph, not a heading:
+    "**Option A: In-Place Upgrade**" … "**Option B: Backup → Restore**", "Optional
+    per-namespace commands:" (issue 11 §1). Options become one decision (decisions.py) and
+    what follows each lead-in runs only when it was chosen, to the end of the section; an
+    optional part is a decision of its own, up to the next lead-in."""
+
+    def __init__(self, mapper: BlockMapper) -> None:
+        self.mapper = mapper
+        self.outer = mapper.when
+        self.options: list[Paragraph] = []
+        self.conditions: dict[int, str] = {}
+        self.optional_open = False
+        if mapper.phase is None or mapper.rollback:
+            return
+        paragraphs = [b for b in mapper.section.blocks if isinstance(b, Paragraph)]
+        self.options = [b for b in paragraphs if _short(b) and rules.is_alternative_title(b.text)]
+        if len(self.options) < 2:
+            self.options = []
+
+    def enter(self, block: Block) -> None:
+        mapper = self.mapper
+        if mapper.phase is None or mapper.section_rollback or not isinstance(block, Paragraph):
+            return
+        text = block.text.strip()
+        if self.options and id(block) in {id(o) for o in self.options}:
+            if not self.conditions:
+                leads = [_Lead(o.text.strip(), o.line) for o in self.options]
+                found = decide(mapper.draft, mapper.phase, mapper.section, leads)
+                self.conditions = {
+                    id(o): found[id(lead)] for o, lead in zip(self.options, leads, strict=True)
+                }
+            mapper._flush_procedure()
+            mapper.when = combine(self.outer, self.conditions[id(block)])
+            self.optional_open = False
+        elif _short(block) and rules.is_optional_title(text) and not self.conditions:
+            mapper._flush_procedure()
+            lead = _Lead(text, block.line)
+            found = decide(mapper.draft, mapper.phase, mapper.section, [lead])
+            mapper.when = combine(self.outer, found[id(lead)])
+            self.optional_open = True
+        elif self.optional_open and rules.LEAD_IN.match(text):
+            mapper._flush_procedure()
+            mapper.when, self.optional_open = self.outer, False
+
+
+def _short(block: Paragraph) -> bool:
+    return len(block.text.strip()) <= 160 and "\n" not in block.text.strip()

@@ -135,7 +135,17 @@ def _visit(
         and not draft.rollback_purpose
         and rules.is_rollback_title(section.title)
     )
-    is_rollback = rollback or own
+    # "Emergency rollback (when automated fails)": recovery, never the forward path (§1)
+    recovery = (
+        section.level > 0
+        and section is not walk.title_section
+        and not own
+        and not rules.is_alternative_title(section.title)  # "(if automation is down)": a choice
+        and rules.is_failure_condition(section.title)
+    )
+    if recovery and not rollback:
+        draft.note("recovery", line=section.line, what=section.title, why="conditional heading")
+    is_rollback = rollback or own or recovery
     if is_rollback and not rollback:
         where = phase.id if phase else "plan"
         draft.note("rollback_sections", line=section.line, title=section.title, phase=where)
@@ -148,6 +158,17 @@ def _visit(
             phase = draft.new_phase(section.title, section.line, named=False)
     elif phase is not None and section.level > 0 and section.line != phase.line:
         walk.inner.append((section.title, phase))  # "Task 1.2" under "Phase 1" names it
+    if (
+        phase is not None
+        and not is_rollback
+        and section.level > 0
+        and section is not walk.title_section
+        and rules.is_optional_title(section.title)
+    ):
+        # "(Optional)": a decision with one choice; unchosen, nothing of it runs (§1)
+        when = decisions.combine(
+            when, decisions.decide(draft, phase, section, [section])[id(section)]
+        )
     options = _alternatives(section) if not is_rollback else []
     if options and phase is None:
         phase = draft.new_phase(section.title or "decision", section.line, named=True)

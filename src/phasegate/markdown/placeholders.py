@@ -56,6 +56,8 @@ _HTML_TAGS = frozenset(
     ]
 )
 _PATTERNS = [
+    # [[HOST_SUBDOMAIN]]: a tutorial platform's slot (`[[ -f x ]]` has spaces, so it is a test)
+    ("double-bracket", re.compile(r"\[\[([A-Za-z][A-Za-z0-9_]*)\]\]")),
     # <node>, <REV>, <your-project-id>: not a heredoc (<<), not a process substitution
     ("angle", re.compile(r"(?<![<\w])<([A-Za-z][A-Za-z0-9_.:-]{0,40})>(?!>)")),
     # [Current IP], [cluster name]: words in brackets, not a test `[ -f x ]` or array index
@@ -67,12 +69,41 @@ _PATTERNS = [
             r"(?![(\[])"
         ),
     ),
-    ("your", re.compile(r"\b(YOUR_[A-Z0-9_]+|your[_-][a-z0-9_-]*[a-z0-9])\b")),
+    # migrations/[nombre]/x.sql: a lower-case word in brackets as a path part (in a message,
+    # `[info] done`, it is a label)
+    (
+        "bracket",
+        re.compile(r"(?<=/)\[([^\W\d_][^\W\d]{2,30})\](?=[/.])|\[([^\W\d_][^\W\d]{2,30})\](?=/)"),
+    ),
+    # {environment}, {target-slot}, {table_name}: one word in braces; not `${x}`, `{{x}}`, a
+    # brace expansion `{a,b}` / `{1..3}`, `find -exec {}`, awk/jq bodies (spaces, `$`, commas)
+    # (nor `%{http_code}` of curl -w, `@{u}` of git)
+    ("brace", re.compile(r"(?<![$\w{%@])\{([A-Za-z][A-Za-z0-9_-]{1,40})\}(?!\})")),
+    # YOUR_TOKEN, your-project, _YOUR-GITHUB-TOKEN_
+    (
+        "your",
+        re.compile(
+            r"(?<![A-Za-z0-9])(_*YOUR[_-][A-Z0-9_-]*[A-Z0-9]_*|your[_-][a-z0-9_-]*[a-z0-9])"
+            r"(?![A-Za-z0-9])"
+        ),
+    ),
     ("here", re.compile(r"\b([a-z0-9]+(?:_[a-z0-9]+)*_here)\b")),
     ("date", re.compile(r"\b(YYYY[-_]?MM[-_]?DD(?:[-_]?HH(?:[-_]?MM)?)?)\b")),
-    ("version", re.compile(r"\b(v?\d+\.(?:\d+|x)\.x|v?\d+\.x)\b")),
+    ("version", re.compile(r"\b(v?\d+\.(?:\d+|x)\.x|v?\d+\.x|v?X\.Y\.Z)\b")),
     ("xxx", re.compile(r"(?<![\w-])([xX]{3,})(?![\w-])")),
     ("changeme", re.compile(r"\b(CHANGE_?ME|changeme|REPLACE_?ME|replace[_-]me|PLACEHOLDER)\b")),
+    # backup-TIMESTAMP.json, app:VERSION, --tag=COMMIT_SHA: a value's name in capitals, joined
+    # to the text around it (a word on its own may be SQL or a message; `site/VERSION` a file)
+    (
+        "named",
+        re.compile(
+            r"(?<=[-_:=@])((?:[A-Z]+_)?(?:TIMESTAMP|DATE|VERSION|TAG|SHA|COMMIT|HOSTNAME|HOST|"
+            r"REGION|ACCOUNT(?:_ID)?|PROJECT(?:_ID)?|CLUSTER|NAMESPACE|USERNAME|PASSWORD|TOKEN))"
+            r"(?![\w:=-])"
+        ),
+    ),
+    # postgresql://... , redis://...: a connection string the author elided
+    ("elided", re.compile(r"\b([a-z][a-z0-9+.-]*://\.\.\.)")),
 ]
 
 
@@ -83,7 +114,9 @@ class Found:
 
 
 def _name(kind: str, text: str) -> str:
-    inner = text.strip("<>[]")
+    inner = text.strip("<>[]{}_")
+    if kind == "elided":
+        return re.sub(r"[^A-Z0-9]+", "_", text.split("://", maxsplit=1)[0].upper()) + "_URL"
     if kind == "date":
         return "DATE_" + re.sub(r"[^A-Z]", "_", inner.upper()).strip("_")
     if kind == "version":
@@ -109,6 +142,12 @@ def find(command: str) -> list[tuple[int, int, Found]]:
             text = match.group(0)
             if kind == "angle" and match.group(1).lower() in _HTML_TAGS:
                 continue
+            if kind == "brace" and (
+                match.group(1) in _AWK_WORDS or _in_format_string(command, match.start())
+            ):
+                continue  # awk '{print}', Python's f"{name}" / "{name}".format(…)
+            if kind == "named" and _in_variable_name(command, match.start()):
+                continue  # `$IMAGE_TAG`: a shell variable
             start, end = match.start(), match.end()
             if any(s <= start < e for s, e in literal):
                 continue  # a quoted heredoc's body is written as is: `${X}` would not expand
@@ -118,6 +157,37 @@ def find(command: str) -> list[tuple[int, int, Found]]:
                 continue  # `$YOUR_TOKEN`: a shell variable, declared by emit and bound below
             spans.append((start, end, Found(text, _name(kind, text))))
     return sorted(spans, key=lambda s: s[0])
+
+
+_AWK_WORDS = frozenset({"print", "next", "exit", "getline", "printf", "delete"})
+
+
+def _in_format_string(command: str, index: int) -> bool:
+    """Whether ``index`` is inside a Python f-string or a string given to ``.format``."""
+    line_start = command.rfind("\n", 0, index) + 1
+    line_end = command.find("\n", index)
+    line = command[line_start : len(command) if line_end < 0 else line_end]
+    quote: str | None = None
+    opened = 0
+    for pos, ch in enumerate(line[: index - line_start]):
+        if quote is None and ch in "'\"":
+            quote, opened = ch, pos
+        elif ch == quote:
+            quote = None
+    if quote is None:
+        return False
+    if opened > 0 and line[opened - 1] in "fF":
+        return True
+    closing = line.find(quote, index - line_start)
+    return closing >= 0 and line[closing + 1 :].startswith(".format(")
+
+
+def _in_variable_name(command: str, index: int) -> bool:
+    """Whether ``index`` is inside a ``$NAME`` / ``${NAME}`` reference."""
+    start = index
+    while start > 0 and (command[start - 1].isalnum() or command[start - 1] == "_"):
+        start -= 1
+    return command[max(0, start - 2) : start].endswith(("$", "${"))
 
 
 _HEREDOC = re.compile(r"<<-?\s*(['\"])([A-Za-z_][\w-]*)\1")

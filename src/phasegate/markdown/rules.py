@@ -33,7 +33,9 @@ REFERENCE = re.compile(
     r"escalation|communication(?:s)? plan|retrospective|post[\s-]?mortem|lessons learned|"
     r"see also|further reading|\bresources\b|\bnotes?\b$|known issues|common (?:issues|errors)|"
     r"debugging|in another terminal|\bbackground\b|\bterminology\b|\bdefinitions\b|"
-    r"references|useful commands|cheat ?sheet",
+    r"references|useful commands|cheat ?sheet|incident response|emergency (?:procedures?|contacts?|"
+    r"plan)|contingenc|\bscenarios?\b|应急|场景|故障排除|常见问题|errores comunes|"
+    r"soluci[oó]n de problemas|comandos [uú]tiles|\banexo\b|\bannex\b|fehlerbehebung",
     re.I,
 )
 # "If the deployment fails:", "On failure", "In case of errors": what to do when something went
@@ -46,9 +48,22 @@ CONDITIONAL = re.compile(
     r"^[\W_]*(?:recovery|troubleshooting|fallback|workaround)\b",
     re.I,
 )
+# A heading that says when it applies: "Emergency Rollback (When Automated Fails)" is recovery.
+FAILURE_CONDITION = re.compile(
+    r"\((?:only )?(?:if|when|si|cuando)\b[^)]{0,80}?\b(?:fail\w*|falla\w*|errors?|broken|"
+    r"unavailable|down|issues?|problems?|corrupt\w*|persists?)\b[^)]*\)",
+    re.I,
+)
+# "(Optional)", "Optional per-namespace commands:", "(if needed)": the reader may skip it (§1).
+OPTIONAL = re.compile(
+    r"\(\s*(?:optional|opcional|可选|if (?:needed|necessary|required|applicable|desired))\s*\)|"
+    r"^[\W_]*(?:optional|opcional)\b",
+    re.I,
+)
 # "Option A: …", "Method 2 (NOT RECOMMENDED)", "Alternative: …": one of several ways (§1).
 ALTERNATIVE = re.compile(
-    r"^[\W_]*(?:option|method|approach|alternative|variant|choice|path)\s*[-#:]?\s*"
+    r"^[\W_]*(?:option|method|approach|alternative|variant|choice|path|opci[oó]n|estrategia|"
+    r"strategy|m[eé]todo|方案|选项|方法)\s*[-#:]?\s*"
     r"(?:\d+|[a-h]\b|one|two|three)|^[\W_]*alternative(?:ly)?\b|not recommended",
     re.I,
 )
@@ -67,6 +82,8 @@ ROLLBACK_TIME = re.compile(
     r"recovery time|\brto\b",
     re.I,
 )
+# A paragraph that introduces what follows: "**Rollback procedure:**", "Then check:".
+LEAD_IN = re.compile(r"^(?:\*\*|__)[^\n]+(?:\*\*|__):?$|^[^\n]{1,160}:$")
 METADATA = re.compile(r"^\s*\*\*([^*\n]{1,40}?):?\*\*:?\s*(.+?)\s*$")
 ARROW_CHAIN = re.compile(r"[A-Za-z0-9][\w.-]*(?:\s*(?:->|→|=>)\s*[A-Za-z0-9][\w.-]*)+")
 ARROW = re.compile(r"\s*(?:->|→|=>)\s*")
@@ -82,6 +99,14 @@ def is_reference_title(title: str) -> bool:
 
 def is_conditional_text(text: str) -> bool:
     return bool(CONDITIONAL.search(text.strip()))
+
+
+def is_failure_condition(title: str) -> bool:
+    return bool(FAILURE_CONDITION.search(title)) or is_conditional_text(title)
+
+
+def is_optional_title(title: str) -> bool:
+    return bool(OPTIONAL.search(title.strip()))
 
 
 def is_alternative_title(title: str) -> bool:

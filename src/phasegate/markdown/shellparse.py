@@ -34,6 +34,7 @@ from phasegate.markdown import shell
 
 # Kinds of text: what a human does or reads, never run.
 CONFIG, URL, ZONE, PROSE, OUTPUT = "config", "url", "zone record", "prose", "sample output"
+SQL, REQUEST = "sql", "api request"
 
 
 @dataclass
@@ -105,7 +106,7 @@ def analyse(script: str) -> list[Unit]:
             i += 1
             continue
         body = lines[i:end]
-        kind = _text_kind(stripped) if end == i + 1 else None
+        kind = _text_kind(stripped) if end == i + 1 else _json_kind(body)
         if kind is not None:
             units.append(Unit(i, body, kind))
         else:
@@ -203,10 +204,61 @@ def _text_kind(line: str) -> str | None:
         return CONFIG
     if _zone_record(words):
         return ZONE
+    if re.match(r"^\\[a-z]", first):
+        return SQL  # `\q`, `\dt`: psql meta-commands
+    if first in _SQL_WORDS and len(words) >= 2 and not _on_path(first):
+        return SQL  # `DROP DATABASE x;` typed in psql, not a program named DROP
+    if (
+        first in _HTTP_METHODS
+        and len(words) <= 3
+        and _API_PATH.match(words[1] if len(words) > 1 else "")
+    ):
+        return REQUEST  # `PUT /_cluster/settings`: a console request (GET is lwp-request)
+    if _VERSION_LABEL.match(first) and not _on_path(first):
+        return PROSE  # `v1.0.0 – production deploy`: a release label
     if _output_header(words):
         return OUTPUT
     if _prose(words):
         return PROSE
+    return None
+
+
+_SQL_WORDS = frozenset(
+    [
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "DROP",
+        "CREATE",
+        "ALTER",
+        "GRANT",
+        "REVOKE",
+        "TRUNCATE",
+        "VACUUM",
+        "ANALYZE",
+        "REINDEX",
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        "SHOW",
+        "EXPLAIN",
+        "COPY",
+        "WITH",
+    ]
+)
+_HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"})
+_API_PATH = re.compile(r"^/?[A-Za-z_][\w./?&=*,%-]*$")
+_VERSION_LABEL = re.compile(r"^v?\d+(?:\.\d+)+(?:[-+][\w.]+)?$")
+
+
+_JSON_KEY = re.compile(r'^\s*"[^"]+"\s*:')
+
+
+def _json_kind(body: list[str]) -> str | None:
+    """A JSON body (``{`` then ``"key": …`` lines) that happens to parse as a brace group."""
+    if body[0].strip() in ("{", "[") and any(_JSON_KEY.match(ln) for ln in body[1:]):
+        return CONFIG
     return None
 
 

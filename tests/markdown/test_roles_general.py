@@ -1,0 +1,252 @@
+"""General rules found wanting by the labelled corpus set (issue 11 §1, §2, §3): each test is a
+small document of the class, not a corpus document."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from phasegate.markdown import import_markdown, placeholders, shellparse
+
+
+def _plan(doc: str) -> dict[str, Any]:
+    return import_markdown(textwrap.dedent(doc), "DOC.md").data
+
+
+def _runs(data: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """Every forward step's and command check's command (comment lines, which do not run,
+    removed) with its `when:`."""
+    found = []
+    for phase in data["phases"]:
+        for item in [*phase.get("steps", []), *phase.get("gates", [])]:
+            text = item.get("run") or item.get("command")
+            if isinstance(text, str):
+                lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+                found.append(("\n".join(lines), item.get("when")))
+    return found
+
+
+def _unconditional(data: dict[str, Any]) -> str:
+    return "\n".join(run for run, when in _runs(data) if when is None)
+
+
+def _rollback(data: dict[str, Any]) -> str:
+    return "\n".join(a["run"] for p in data["phases"] for a in p.get("rollback", []))
+
+
+def test_bold_lead_in_options_are_one_decision_and_only_the_chosen_runs() -> None:
+    data = _plan(
+        """
+        # Upgrade
+        ## Step 5: Upgrade the database
+        **Option A: In-Place Upgrade** (faster)
+        ```bash
+        pg_upgrade --link
+        ```
+        **Option B: Backup and restore** (slower, safer)
+        ```bash
+        docker volume rm postgres-data
+        ```
+        """
+    )
+    runs = dict(_runs(data))
+    assert "pg_upgrade --link" in runs and "docker volume rm postgres-data" in runs
+    assert runs["pg_upgrade --link"] != runs["docker volume rm postgres-data"]
+    assert all(when and "DECISION_" in when for when in runs.values())
+    steps = data["phases"][0]["steps"]
+    assert steps[0]["pause"] == "approve" and "option-a-in-place-upgrade" in steps[0]["name"]
+
+
+@pytest.mark.parametrize(
+    ("heading", "lead"),
+    [
+        ("## Monitoring (Optional)", ""),
+        ("## Migration", "Optional per-namespace commands:"),
+        ("## Migración", "Opcional: por espacio de nombres:"),
+    ],
+)
+def test_optional_parts_run_only_when_chosen(heading: str, lead: str) -> None:
+    data = _plan(
+        f"""
+        # Plan
+        ## Deploy
+        ```bash
+        ./migrate --all
+        ```
+        {heading}
+        {lead}
+
+        ```bash
+        ./migrate --target proposals
+        ```
+        """
+    )
+    assert "./migrate --all" in _unconditional(data)
+    assert "./migrate --target proposals" not in _unconditional(data)
+    assert "./migrate --target proposals" in dict(_runs(data))
+
+
+def test_an_optional_lead_in_ends_at_the_next_lead_in() -> None:
+    data = _plan(
+        """
+        # Plan
+        ## Migrate
+        Optional per-namespace commands:
+
+        ```bash
+        ./migrate --target one
+        ```
+
+        Production contract check:
+
+        ```bash
+        ./contract-check
+        ```
+        """
+    )
+    assert "./contract-check" in _unconditional(data)
+    assert "./migrate --target one" not in _unconditional(data)
+
+
+def test_a_heading_that_says_when_it_applies_is_recovery_not_forward() -> None:
+    data = _plan(
+        """
+        # Rollback runbook
+        ## Step 1: Trigger the rollback workflow
+        ```bash
+        gh workflow run rollback.yml
+        ```
+        ## Emergency Rollback (When Automated Fails)
+        ```bash
+        git checkout previous && gh workflow run deploy.yml
+        ```
+        """
+    )
+    assert "gh workflow run rollback.yml" in _unconditional(data)
+    assert "gh workflow run deploy.yml" not in _unconditional(data)
+    assert "gh workflow run deploy.yml" in _rollback(data)
+
+
+def test_an_option_that_says_when_to_choose_it_stays_an_option() -> None:
+    data = _plan(
+        """
+        # Cut over
+        ## Step 2
+        ### Option A: automated
+        ```bash
+        ./cutover --auto
+        ```
+        ### Option B: manual (if automation is unavailable)
+        ```bash
+        ./cutover --manual
+        ```
+        """
+    )
+    runs = dict(_runs(data))
+    assert runs["./cutover --auto"] and runs["./cutover --manual"]  # both have a `when:`
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Incident Response",
+        "🚨 应急处理预案",
+        "📄 ANEXO — COMANDOS OPERATIVOS",
+        "🚨 Errores Comunes y Soluciones",
+        "Rollback Guard Scenarios",
+    ],
+)
+def test_reference_sections_in_several_languages_never_run(title: str) -> None:
+    data = _plan(
+        f"""
+        # Plan
+        ## Deploy
+        ```bash
+        ./deploy.sh
+        ```
+        ## {title}
+        ```bash
+        fly apps restart api
+        ```
+        """
+    )
+    assert "./deploy.sh" in _unconditional(data)
+    assert "fly apps restart api" not in _unconditional(data) + _rollback(data)
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("DROP DATABASE IF EXISTS staging;", shellparse.SQL),
+        ("ALTER TABLE {table_name} REPLICA IDENTITY FULL", shellparse.SQL),
+        ("\\q", shellparse.SQL),
+        ("PUT /_cluster/settings", shellparse.REQUEST),
+        ("GET _cat/health", shellparse.REQUEST),
+        ("v1.0.0 – production deploy", shellparse.PROSE),
+        ("curl -X DELETE http://127.0.0.1/x", "command"),
+        ("git tag v1.2.3", "command"),
+    ],
+)
+def test_sql_console_requests_and_labels_in_a_shell_fence_are_not_commands(
+    line: str, kind: str
+) -> None:
+    units = [u for u in shellparse.analyse(line) if u.kind != "blank"]
+    assert [u.kind for u in units] == [kind]
+
+
+def test_a_json_body_after_a_console_request_is_not_a_brace_group() -> None:
+    script = 'PUT /_cluster/settings\n{\n  "persistent": {"a": "none"}\n}\n'
+    kinds = [u.kind for u in shellparse.analyse(script) if u.kind != "blank"]
+    assert "command" not in kinds
+
+
+def test_sql_typed_in_a_client_becomes_a_manual_step_not_a_command() -> None:
+    data = _plan(
+        """
+        # Restore
+        ## Step 1
+        ```bash
+        psql -c 'select 1'
+        DROP DATABASE IF EXISTS app;
+        ```
+        """
+    )
+    assert "DROP DATABASE" not in _unconditional(data)
+    names = [s.get("name", "") for s in data["phases"][0]["steps"] if "pause" in s]
+    assert any("DROP DATABASE IF EXISTS app" in n for n in names)
+
+
+@pytest.mark.parametrize(
+    ("command", "found"),
+    [
+        ("TOKEN=_YOUR-GITHUB-TOKEN_", "_YOUR-GITHUB-TOKEN_"),
+        ("terraform state push backup-TIMESTAMP.json", "TIMESTAMP"),
+        ("docker build -t app:VERSION .", "VERSION"),
+        ("curl -f https://{environment}.example.com/health", "{environment}"),
+        ("cat migrations/[nombre]/migration.sql", "[nombre]"),
+        ('fly secrets set DATABASE_URL="postgresql://..."', "postgresql://..."),
+        ("curl http://[[HOST_SUBDOMAIN]]-80.example.com/", "[[HOST_SUBDOMAIN]]"),
+        ("git tag -a vX.Y.Z", "vX.Y.Z"),
+    ],
+)
+def test_placeholders_of_more_shapes_need_binding(command: str, found: str) -> None:
+    assert [f.text for _, _, f in placeholders.find(command)] == [found]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "echo $YOUR_TOKEN $IMAGE_TAG ${APP_VERSION}",  # shell variables (bound separately)
+        "curl -w '%{http_code}' http://x; awk '{print}' f",
+        "find . -name x -exec rm {} \\;",
+        "echo {a,b} {1..3}",
+        "git log @{u}",
+        "cat site/VERSION",  # a file
+        "python3 -c \"print(f'/tmp/p_{project_id}.json')\"",
+        'echo "[info] done"',
+    ],
+)
+def test_what_only_looks_like_a_placeholder_is_left_alone(command: str) -> None:
+    assert placeholders.find(command) == []
