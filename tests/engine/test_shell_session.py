@@ -421,3 +421,22 @@ def test_random_kills_never_lose_or_repeat_a_session_change(cli: CLI, seed: int)
     seen = [int(line) for line in _read(cli, "ledger").split()]
     assert list(dict.fromkeys(seen)) == list(range(1, steps + 1)), (seen, kills)
     assert seen == sorted(seen)
+
+
+def test_validate_knows_the_session(cli: CLI) -> None:
+    body = """
+phases:
+  - id: a
+    steps:
+      - run: export BUCKET=b
+      - run: echo "${BUCKET}"
+"""
+    assert cli("validate", str(_plan(cli, body))).returncode == 0
+    # without the session, ${BUCKET} in the second step is nobody's variable
+    fresh = cli("validate", str(_plan(cli, body, session=False)))
+    assert fresh.returncode == 2
+    assert "plan.yaml:9" in fresh.stderr + fresh.stdout
+    assert "undefined variable ${BUCKET}" in fresh.stderr + fresh.stdout
+    other = cli("validate", str(_plan(cli, body, head="defaults: {shell: sh -c}\n")))
+    said = other.stdout + other.stderr
+    assert other.returncode == 0 and "shell_session needs bash" in said and "plan.yaml:4" in said

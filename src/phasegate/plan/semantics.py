@@ -27,6 +27,7 @@ def validate(
     _expressions(plan, smap, problems)
     _shells(plan, smap, problems)
     _traffic(plan, smap, problems)
+    _session_shell(plan, smap, warnings)
     warnings += secret_use.check(plan, _plain(data), smap, problems)
     return problems, warnings
 
@@ -333,6 +334,20 @@ def _variables(plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list
                     )
 
     walk(_plain(data), ())
+
+
+def _session_shell(plan: Plan, smap: SourceMap, warnings: list[Problem]) -> None:
+    """shell_session carries what bash scripts change; with another shell nothing carries."""
+    program = (plan.defaults.shell.split() or [""])[0]
+    if plan.shell_session and program.rsplit("/", 1)[-1] != "bash":
+        warnings.append(
+            smap.problem(
+                ("defaults", "shell"),
+                f"shell_session needs bash: with {program!r}, commands inherit the session "
+                "but their variables and `cd` do not carry to later steps",
+                hint="use the default shell (bash --noprofile --norc -eo pipefail -c)",
+            )
+        )
 
 
 def _session_locals(data: Any) -> set[str]:
