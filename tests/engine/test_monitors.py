@@ -171,7 +171,8 @@ def test_abort_ends_the_monitor_with_the_step(cli: CLI) -> None:
 
 
 def test_kill_9_of_the_engine_then_resume_leaves_no_orphan_monitor(cli: CLI) -> None:
-    plan = _plan(cli, "sleep 2; touch step-done", monitor=QUIET)
+    # The step lasts until the test says `go`: the crash surely hits the phase mid-way.
+    plan = _plan(cli, "while [ ! -e go ]; do sleep 0.05; done; touch step-done", monitor=QUIET)
     engine = cli.spawn("run", str(plan), "--no-output")
     _wait_for(cli.cwd / "quiet.txt", engine, "the monitor")
     first = _monitors(cli)["deploy/monitor:ticker"]["process"]["pgid"]
@@ -179,6 +180,7 @@ def test_kill_9_of_the_engine_then_resume_leaves_no_orphan_monitor(cli: CLI) -> 
     engine.communicate()
     # the crashed engine's monitor goes on by itself (it never writes to the dead pipe)
     assert group_members(first), "the monitor died with its engine; the test proves nothing"
+    (cli.cwd / "go").touch()  # the orphaned step ends; resume takes its supervisor's record
     resumed = cli("resume", "last", "--no-output")
     assert resumed.returncode == 0, resumed.stderr
     assert _gone(first)
@@ -245,3 +247,31 @@ def test_no_monitor_process_survives_its_test() -> None:
         if b"ticks.txt" in cmdline or b"quiet.txt" in cmdline or b"looks.txt" in cmdline:
             leftovers.append(name)
     assert leftovers == []
+
+
+def test_a_monitor_sees_the_shell_session_of_the_steps_before_its_phase(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: session
+        shell_session: true
+        phases:
+          - id: setup
+            steps:
+              - run: export NS=prod-eu; cd "$RUN_DIR"
+          - id: watch
+            needs: [setup]
+            monitors:
+              - name: pods
+                run: 'echo "$NS $(pwd)" > seen.txt; exec sleep 600'
+            steps:
+              - run: 'while [ ! -s seen.txt ]; do sleep 0.05; done'
+        """,
+    )
+    ran = cli("run", str(plan), "--no-output")
+    assert ran.returncode == 0, ran.stderr
+    run_dir = Path(cli.status()["vars"]["RUN_DIR"])
+    assert (run_dir / "seen.txt").read_text().split() == ["prod-eu", str(run_dir)]
+    [monitor] = _monitors(cli).values()
+    assert monitor["status"] == "stopped" and _gone(monitor["process"]["pgid"])

@@ -1,4 +1,4 @@
-"""Markdown cases 05, 06, 12, 13, 15, 10, 11 (issue 11): what is inside fences and blocks.
+"""Markdown cases 05, 12, 13, 15, 10, 11 (issue 11): what is inside fences and blocks.
 
 Each case document (tests/markdown/cases/, copied from the shared cases) is imported with the
 real CLI and the imported plan is run for real; the assertions read the marker files the
@@ -116,34 +116,7 @@ def test_05_import_reports_each_text_line_for_review_with_its_markdown_line(cli:
     assert {(7, "config"), (8, "config"), (9, "config"), (17, "url"), (30, "prose")} <= review
 
 
-# -- 06 never-ending commands --------------------------------------------------------------
-
-
-def test_06_watch_tail_and_w_never_hang_a_run(cli: CLI) -> None:
-    plan = _import(cli, "06")
-    text = plan.read_text(encoding="utf-8")
-    for forever in ("kubectl get pods -w", "tail -f /var/log/app.log", "watch -n 5"):
-        runnable = [
-            ln
-            for ln in text.splitlines()
-            if forever in ln and "[not run" not in ln and "manual" not in ln
-        ]
-        assert not runnable, (forever, runnable)
-    # stub kubectl/tail/watch so that a wrongly imported step would show up as a marker
-    env = _stub(cli, "kubectl", 'touch "$RUN_DIR/kubectl-ran"; sleep 600')
-    _stub(cli, "watch", 'touch "$RUN_DIR/watch-ran"; sleep 600')
-    ran = _run(cli, plan, env=env, approvals=3)
-    assert "deployed" in ran.markers()
-    assert not {"kubectl-ran", "watch-ran"} & ran.markers()
-    # the manual watch steps and the manual gate waited for a person, then the run went on
-    # to the health check (port 9 answers nothing, so it fails and rolls back: exit 1)
-    manual = [i for i in ran.items() if i["command"] == "pause until approved"]
-    assert [("kubectl get pods -w" in m["name"], m["status"]) for m in manual] == [
-        (True, "succeeded"),
-        (False, "succeeded"),
-    ]
-    assert ran.code == 1, ran.output
-    assert "timed out" not in ran.output
+# -- 06 never-ending commands: tests/markdown/test_cases_monitors.py (monitors of the phase)
 
 
 # -- 12 placeholders -----------------------------------------------------------------------

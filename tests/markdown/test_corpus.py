@@ -68,7 +68,17 @@ def _import(document: Path) -> ImportResult | None:
 def _mapped_lines(report: dict[str, Any]) -> set[int]:
     # "review": a line of a shell fence that is text or never ends, reported with its line
     # (issue 11 §2): accounted for, not dropped. "reference": a troubleshooting/example section.
-    kinds = ("steps", "checks", "rollback", "rollback_checklist", "review", "manual", "reference")
+    # "monitors": a never-ending observation command, run beside its phase (markdown/monitors.py).
+    kinds = (
+        "steps",
+        "checks",
+        "rollback",
+        "rollback_checklist",
+        "review",
+        "manual",
+        "reference",
+        "monitors",
+    )
     return {entry["line"] for kind in kinds for entry in report.get(kind, [])}
 
 

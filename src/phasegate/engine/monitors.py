@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from phasegate.checks.command import command_argv
+from phasegate.engine import shellstate
 from phasegate.engine.actions import LogFile, describe_command
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.stopping import KILL_GRACE, StopRequest
@@ -113,12 +114,17 @@ class Monitors:
         command = describe_command(monitor.run)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         log = LogFile(ctx, key, f"=== {key} attempt {attempt} at {stamp}\n$ {command}\n")
-        env = dict(ctx.base_env)
+        # shell_session: the terminal as the steps before the phase left it (its variables and
+        # its `cd`), read once at the start; a monitor's own changes are not carried on.
+        session = shellstate.restore(ctx, runner.state.shell) if ctx.plan.shell_session else None
+        env = dict(ctx.base_env if session is None else session.env)
         env.update({k: ctx.variables.expand(v) for k, v in monitor.env.items()})
         argv = command_argv(monitor.run, ctx.shell(monitor.shell), ctx.variables.values)
         if monitor.every is not None:
             argv = ["/bin/sh", "-c", _EVERY_LOOP, "monitor", f"{monitor.every:g}", *argv]
         workdir = ctx.variables.expand(monitor.cwd) if monitor.cwd else ctx.plan_dir
+        if session is not None and not monitor.cwd and session.cwd:
+            workdir = session.cwd
         if not os.path.isabs(workdir):
             workdir = os.path.join(ctx.plan_dir, workdir)
         masker = ctx.masker

@@ -10,6 +10,7 @@ from phasegate.markdown import (
     deps,
     directives,
     human,
+    monitors,
     placeholders,
     polarity,
     queries,
@@ -275,6 +276,8 @@ class BlockMapper:
         cleaned = shellparse.clean(chunk.text)
         if not cleaned.changed:
             return chunk
+        if not rollback and self.phase is not None:  # observation: a monitor of the phase
+            cleaned = monitors.take(self.draft, self.phase, chunk.text, cleaned, line, chunk.name)
         for unit in cleaned.texts:
             what = rules.one_line(unit.text, 100)
             self.draft.note(
@@ -367,8 +370,13 @@ class BlockMapper:
         text = rules.one_line(block.text)
         deps.Collector(self.draft).text(block.text, block.line, self.phase, self.section.title)
         command = next((c for c in block.code if _is_command(c)), None)
+        if command is None:  # `watch -n 5 ls` reads as no known command, yet it is one
+            command = next((c for c in block.code if monitors.watches(c)), None)
         if command is not None and shellparse.never_ending_text(command):
-            why = shellparse.never_ending_text(command)
+            why = shellparse.never_ending_text(command) or ""
+            phase = None if self.rollback else self.phase
+            if monitors.adopt(self.draft, phase, command, block.line, why):
+                return
             self.draft.note("review", line=block.line, what=rules.one_line(command, 100), why=why)
             command = None  # a person watches it: a manual check or step, never a hung gate
         # A task box is a gate whatever it says; other items may state a trigger or a ramp.
@@ -567,7 +575,10 @@ class BlockMapper:
             cell = row[cmd] if cmd < len(row) else ""
             command = _cell_command(cell)
             if command is not None and shellparse.never_ending_text(command):
-                why = shellparse.never_ending_text(command)
+                why = shellparse.never_ending_text(command) or ""
+                phase = None if self.rollback else self.phase
+                if monitors.adopt(self.draft, phase, command, line, why):
+                    continue
                 self.draft.note("review", line=line, what=rules.one_line(command, 100), why=why)
                 command = None
             if command is None:

@@ -51,12 +51,13 @@ class PhaseDraft:
     steps: list[Entry] = field(default_factory=list)
     gates: list[Entry] = field(default_factory=list)
     rollback: list[Entry] = field(default_factory=list)
+    monitors: list[Entry] = field(default_factory=list)  # never-ending observation (monitors.py)
     owner: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     rollback_budget: float | None = None  # "Rollback Time from this stage: <1 minute"
 
     def keep(self) -> bool:
-        return self.named or bool(self.steps or self.gates or self.rollback)
+        return self.named or bool(self.steps or self.gates or self.rollback or self.monitors)
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Draft:
             "recovery": [],
             "decisions": [],
             "reference": [],
+            "monitors": [],
         }
     )
     edges: list[Edge] = field(default_factory=list)  # stated dependencies, see deps.py

@@ -211,6 +211,7 @@ def _phase_text(phase: PhaseDraft, refs: set[str], source: str) -> tuple[dict[st
     text = f"  # {source}:{phase.line}\n" + _indent(_dump([top]), 2)
     data = dict(top)
     for key, entries in (
+        ("monitors", phase.monitors),
         ("steps", phase.steps),
         ("gates", phase.gates),
         ("rollback", phase.rollback),

@@ -262,6 +262,10 @@ class _Deriver:
         what = "text" if why.endswith("not run") or not why else "never-ending"
         return Mapping(f"fence.{what}.manual", MEDIUM)
 
+    def _monitors(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+        # A never-ending observation command: run beside its phase, never as a step or gate.
+        return Mapping(f"{src}.monitor", MEDIUM, True)
+
     def _rollback_checklist(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
         return Mapping(f"{src}.rollback.manual", HIGH)
 

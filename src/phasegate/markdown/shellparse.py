@@ -30,7 +30,7 @@ from typing import Any
 
 import bashlex  # type: ignore[import-untyped]
 
-from phasegate.markdown import shell
+from phasegate.markdown import loops, shell
 
 # Kinds of text: what a human does or reads, never run.
 CONFIG, URL, ZONE, PROSE, OUTPUT = "config", "url", "zone record", "prose", "sample output"
@@ -312,6 +312,9 @@ _KUBE = frozenset({"kubectl", "oc", "k", "kubecolor"})
 
 def never_ending(text: str, tree: Any) -> str | None:
     """Why a command never ends by itself (or waits for a person), else None."""
+    loop = loops.watch_loop(text)  # `while true; do …; sleep 5; done` (markdown/loops.py)
+    if loop is not None:
+        return loop
     commands = _commands(tree) if tree is not None else [text.split()]
     redirected_stdin = "<" in text and "<(" not in text
     for words in commands:
@@ -359,7 +362,7 @@ def _forever(words: list[str], fed: bool) -> str | None:
         return f"`{name}` is an interactive screen"
     if name == "tail" and (flags & {"-f", "-F", "--follow"} or any(_short(a, "f") for a in flags)):
         return "`tail -f` follows the file forever"
-    if name == "journalctl" and (flags & {"-f", "--follow"}):
+    if name == "journalctl" and (flags & {"-f", "--follow"} or any(_short(a, "f") for a in flags)):
         return "`journalctl -f` follows the journal forever"
     if "--watch" in flags or any(a.startswith("--watch=") for a in flags):
         return f"`{name} --watch` watches until someone stops it"

@@ -17,6 +17,7 @@ _SOURCES = {
     "step": ("steps", "manual", "traffic"),
     "gate": ("checks",),
     "rollback": ("rollback",),
+    "monitor": ("monitors",),
 }
 
 
@@ -54,7 +55,12 @@ def phase_items(phase: PhaseDraft, recorded: Recorded) -> list[dict[str, Any]]:
     """The phase's steps, gates and rollback actions in plan order, each with its line, what it
     does, and the rule and confidence of the report entry that recorded it."""
     items: list[dict[str, Any]] = []
-    parts = (("step", phase.steps), ("gate", phase.gates), ("rollback", phase.rollback))
+    parts = (
+        ("monitor", phase.monitors),  # beside the phase from its start (markdown/monitors.py)
+        ("step", phase.steps),
+        ("gate", phase.gates),
+        ("rollback", phase.rollback),
+    )
     for role, entries in parts:
         for entry in entries:
             found = recorded.take(role, entry.line, entry.data, phase.id)
