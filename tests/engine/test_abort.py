@@ -101,7 +101,7 @@ def test_abort_ends_the_running_step_and_rolls_back_within_the_grace(cli: CLI) -
     # The rollback's first undo starts within grace + 1 s of the abort (the step ends on
     # SIGTERM, so well before), not after the 60 s step.
     assert _first_undo_start(events) - _requested_at(cli, run_id) < 3 + 1
-    assert _first_undo_start(events) - asked < 3 + 3  # including the CLI's start-up
+    assert _first_undo_start(events) - asked < 3 + 10  # with CLI start-up (loaded machine)
     assert not _alive(pid)
     long = items(cli.status(run_id))["p/long"]
     assert long["status"] == "failed"
@@ -127,7 +127,7 @@ def test_a_step_that_ignores_sigterm_is_killed_after_the_grace(cli: CLI) -> None
     undo_at = _first_undo_start(events)
     # It survived SIGTERM; SIGKILL came at the grace, and the rollback right after.
     assert 2 <= undo_at - _requested_at(cli, run_id) < 2 + 1
-    assert undo_at - asked < 2 + 3  # including the CLI's start-up on a busy machine
+    assert undo_at - asked < 2 + 10  # with CLI start-up (loaded machine)
     assert not _alive(pid)
     finished = [d for _, e, d in events if e == "item.finished" and d["key"] == "p/long"]
     assert finished[-1]["killed"]["signals"] == ["SIGTERM", "SIGKILL"]
@@ -149,7 +149,7 @@ def test_abort_force_kills_at_once(cli: CLI) -> None:
             runner.communicate()
     events = _events(cli, run_id)
     assert _first_undo_start(events) - _requested_at(cli, run_id) < 0 + 1
-    assert _first_undo_start(events) - asked < 0 + 3  # including the CLI's start-up
+    assert _first_undo_start(events) - asked < 0 + 10  # with CLI start-up (loaded machine)
     assert not _alive(pid)
     finished = [d for _, e, d in events if e == "item.finished" and d["key"] == "p/long"]
     assert finished[-1]["killed"]["signals"] == ["SIGKILL"]

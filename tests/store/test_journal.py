@@ -90,3 +90,34 @@ def test_events_out_of_order_are_an_invalid_path(tmp_path: Path) -> None:
     result = check_store(store)
     assert not result["ok"]
     assert "is invalid" in result["violations"][0]["what"]
+
+
+def test_an_append_from_a_stale_state_is_refused_and_writes_nothing(tmp_path: Path) -> None:
+    """Two processes that read a run's state and both append would reuse sequence numbers
+    (seen once as a bare 'UNIQUE constraint failed' when `approve` raced the engine): the
+    second write is refused with what happened and what to do, and the journal keeps the
+    first one only."""
+    from phasegate.errors import StoreError
+
+    store = SqliteStore(tmp_path)
+    store.create_run(
+        run_id="r1",
+        plan_name="x",
+        plan_path="x.yaml",
+        plan_sha256="h",
+        plan_text="",
+        lock_name="x",
+        idempotency_key=None,
+        options={},
+        phases=["p"],
+        owner=Owner.me(),
+        ts=time.time(),
+    )
+    first, stale = store.load_state("r1"), store.load_state("r1")
+    store.append(first, [("run.started", {"pid": 1, "host": "h"}, time.time())], durable=True)
+    with pytest.raises(StoreError, match="another process wrote to its journal meanwhile"):
+        store.append(stale, [("run.started", {"pid": 2, "host": "h"}, time.time())], durable=True)
+    events = store.events("r1")
+    assert [e[2] for e in events] == ["run.created", "run.started"]
+    assert events[-1][3]["pid"] == 1
+    assert check_store(store)["ok"]

@@ -171,7 +171,11 @@ def approve(
             owner = Owner.me()
             store.claim(rec.id, owner)
             try:
-                store.append(state, [("approval.granted", payload, time.time())], durable=True)
+                # The state read above may be stale: the owner may have journalled more and
+                # exited between that read and this claim. Appending from it would reuse
+                # sequence numbers, so read it again now that nobody else writes.
+                fresh = store.load_state(rec.id)
+                store.append(fresh, [("approval.granted", payload, time.time())], durable=True)
             finally:
                 store.release(rec.id, owner=owner)
     return record.id, keys

@@ -281,6 +281,7 @@ class SqliteStore:
         changed: set[str],
     ) -> None:
         """Write applied events and the rows they changed (inside a write transaction)."""
+        self._check_continues(db, state.run_id, rows[0][1])
         db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", rows)
         for key in changed:
             if key.startswith("item:"):
@@ -308,6 +309,20 @@ class SqliteStore:
         )
         if state.terminal:
             db.execute("DELETE FROM locks WHERE run_id = ?", (state.run_id,))
+
+    def _check_continues(self, db: sqlite3.Connection, run_id: str, first_seq: int) -> None:
+        """One writer per run: the rows written must continue the journal. A state read
+        before another process appended would reuse its sequence numbers; say so instead of
+        a bare UNIQUE constraint error (and write nothing)."""
+        row = db.execute("SELECT last_seq FROM runs WHERE id = ?", (run_id,)).fetchone()
+        last = int(row[0]) if row is not None and row[0] is not None else 0
+        if row is not None and first_seq != last + 1:
+            raise StoreError(
+                f"run {run_id}: another process wrote to its journal meanwhile (entry "
+                f"#{last} is the last one, this write starts at #{first_seq}); nothing was "
+                "written",
+                hint="run the command again; `phasegate status RUN` shows the run's state now",
+            )
 
     # -- reading --------------------------------------------------------------------------
     @reads
