@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from phasegate.server.dashboard.dag import dag_svg, waves
 from phasegate.server.dashboard.fields import observed_fields
-from phasegate.server.dashboard.views import ATTENTION, WINDOW, log_tail, operations, window
+from phasegate.server.dashboard.views import (
+    ATTENTION,
+    WINDOW,
+    log_tail,
+    monitor_logs,
+    operations,
+    window,
+)
 
 STATUSES = ["succeeded", "passed", "pending", "not_run", "running", "failed", "skipped"]
 
@@ -157,3 +164,30 @@ def test_the_log_follows_the_running_command_else_the_last_one_that_ran(
     bake = {"key": "p/set-weight-50", "kind": "step", "status": "running", "started_at": 3.0}
     shown = log_tail([build, bake], tmp_path)
     assert shown is not None and shown["key"] == "p/build" and not shown["running"]
+
+
+def test_each_monitor_shows_its_status_and_its_last_log_lines(tmp_path: Path) -> None:
+    log = tmp_path / "p_monitor_pods.log"
+    log.write_text("=== p/monitor:pods\n" + "".join(f"line {i}\n" for i in range(20)))
+    doc = {
+        "monitors": [
+            {
+                "key": "p/monitor:pods",
+                "phase": "p",
+                "name": "pods",
+                "status": "running",
+                "log": str(log),
+            },
+            {
+                "key": "p/monitor:gone",
+                "phase": "p",
+                "name": "gone",
+                "status": "stopped",
+                "log": str(tmp_path / "missing.log"),
+                "message": "stopped by phasegate",
+            },
+        ]
+    }
+    pods, gone = monitor_logs(doc)
+    assert pods["running"] and pods["lines"] == [f"line {i}" for i in range(12, 20)]
+    assert not gone["running"] and gone["lines"] == []

@@ -68,6 +68,7 @@ def run_view(doc: dict[str, Any], run_dir: Path | None = None) -> dict[str, Any]
         "warnings": doc.get("warnings") or [],
         "approvals": doc.get("approvals") or {},
         "decisions": doc.get("decisions") or [],
+        "monitors": monitor_logs(doc),
         "log": log_tail(items + list((doc.get("rollback") or {}).get("actions") or []), run_dir),
         "active": run.get("status") in ACTIVE,
         "awaiting": [i["key"] for i in items if i.get("status") == "awaiting_approval"],
@@ -199,6 +200,35 @@ def log_tail(items: list[dict[str, Any]], run_dir: Path | None = None) -> dict[s
             path = Path(str(item["log"]))
     if item is None or path is None:
         return None
+    return {
+        "key": item["key"],
+        "name": item.get("name"),
+        "lines": _tail(path, LOG_TAIL_LINES),
+        "running": item.get("status") == "running",
+    }
+
+
+MONITOR_TAIL_LINES = 8
+
+
+def monitor_logs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each phase monitor (engine/monitors.py) with how it stands and the last lines of its
+    log, read where the engine writes it: a running monitor's lines reach every watcher on
+    the hub's next re-render, as a running step's do."""
+    shown = []
+    for monitor in doc.get("monitors") or []:
+        path = Path(str(monitor["log"])) if monitor.get("log") else None
+        shown.append(
+            {
+                **monitor,
+                "lines": _tail(path, MONITOR_TAIL_LINES) if path is not None else [],
+                "running": monitor.get("status") == "running",
+            }
+        )
+    return shown
+
+
+def _tail(path: Path, count: int) -> list[str]:
     try:
         with path.open("rb") as handle:
             size = handle.seek(0, 2)
@@ -206,10 +236,4 @@ def log_tail(items: list[dict[str, Any]], run_dir: Path | None = None) -> dict[s
             text = handle.read().decode("utf-8", "replace")
     except OSError:
         text = ""
-    lines = text.splitlines()[-LOG_TAIL_LINES:]
-    return {
-        "key": item["key"],
-        "name": item.get("name"),
-        "lines": lines,
-        "running": item.get("status") == "running",
-    }
+    return text.splitlines()[-count:]
