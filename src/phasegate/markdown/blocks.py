@@ -325,7 +325,8 @@ class BlockMapper:
             asks.append((acts[0].start, f"{lead}: {body}" if lead else body))
         for unit in cleaned.forever:
             text = rules.one_line(unit.text, 100)
-            what = f"in another terminal, watch `{text}` (never ends by itself)"
+            # what is left here waits for a person (an editor, a prompt, a shell): done by hand
+            what = f"by hand, in another terminal: `{text}` ({unit.forever})"
             asks.append((unit.start, f"{lead}: {what}" if lead else what))
         for offset, what in sorted(asks):
             if check:
