@@ -170,30 +170,50 @@ def test_abort_ends_the_monitor_with_the_step(cli: CLI) -> None:
     assert _gone(monitor["process"]["pgid"])
 
 
-def test_kill_9_of_the_engine_then_resume_leaves_no_orphan_monitor(cli: CLI) -> None:
-    # The step lasts until the test says `go`: the crash surely hits the phase mid-way.
-    plan = _plan(cli, "while [ ! -e go ]; do sleep 0.05; done; touch step-done", monitor=QUIET)
+def _crash_mid_phase(cli: CLI, monitor: str) -> int:
+    """Run a plan whose step lasts until the test says `go`, kill -9 its engine while the
+    monitor runs; the monitor's process group."""
+    plan = _plan(cli, "while [ ! -e go ]; do sleep 0.05; done; touch step-done", monitor=monitor)
     engine = cli.spawn("run", str(plan), "--no-output")
     _wait_for(cli.cwd / "quiet.txt", engine, "the monitor")
-    first = _monitors(cli)["deploy/monitor:ticker"]["process"]["pgid"]
+    pgid = int(_monitors(cli)["deploy/monitor:ticker"]["process"]["pgid"])
     engine.send_signal(signal.SIGKILL)
     engine.communicate()
-    # the crashed engine's monitor goes on by itself (it never writes to the dead pipe)
-    assert group_members(first), "the monitor died with its engine; the test proves nothing"
+    return pgid
+
+
+def _resume_restarts_and_ends_it(cli: CLI, first: int) -> list[dict[str, Any]]:
     (cli.cwd / "go").touch()  # the orphaned step ends; resume takes its supervisor's record
     resumed = cli("resume", "last", "--no-output")
     assert resumed.returncode == 0, resumed.stderr
     assert _gone(first)
     [monitor] = _monitors(cli).values()
-    # ended at takeover, started again for the rest of the phase, ended with the phase
+    # settled at takeover, started again for the rest of the phase, ended with the phase
     assert monitor["attempt"] == 2 and monitor["status"] == "stopped"
     assert monitor["process"]["pgid"] != first and _gone(monitor["process"]["pgid"])
     ends = _events(cli, "monitor.finished")
     assert [e["on"] for e in ends] == ["takeover", "phase succeeded"]
-    assert ends[0]["signals"][0] == "SIGTERM"
     count = len(_ticks(cli.cwd / "quiet.txt"))
     time.sleep(0.4)
     assert len(_ticks(cli.cwd / "quiet.txt")) == count, "something still writes"
+    return ends
+
+
+def test_kill_9_of_the_engine_a_monitor_ends_by_itself_within_seconds(cli: CLI) -> None:
+    # Silent, so no SIGPIPE ends it: its watchdog does, with nobody resuming the run.
+    first = _crash_mid_phase(cli, QUIET)
+    assert _gone(first), "the monitor outlived its dead engine"
+    ends = _resume_restarts_and_ends_it(cli, first)
+    assert ends[0]["signals"] == []  # nothing was left for the takeover to end
+
+
+def test_kill_9_then_resume_ends_a_monitor_that_ignores_sigterm(cli: CLI) -> None:
+    # It shrugs off its watchdog's SIGTERM and lives on: resume ends it (SIGKILL after grace).
+    first = _crash_mid_phase(cli, "trap '' TERM; " + QUIET)
+    time.sleep(2.5)  # the watchdog has had its go
+    assert group_members(first), "the monitor died; the test proves nothing"
+    ends = _resume_restarts_and_ends_it(cli, first)
+    assert ends[0]["signals"] == ["SIGTERM", "SIGKILL"]
 
 
 def test_sigterm_to_the_engine_ends_the_monitor_and_resume_restarts_it(cli: CLI) -> None:

@@ -37,6 +37,7 @@ from phasegate.checks.command import command_argv
 from phasegate.engine import shellstate
 from phasegate.engine.actions import LogFile, describe_command
 from phasegate.executors.base import ProcessResult
+from phasegate.executors.local import LocalExecutor
 from phasegate.executors.stopping import KILL_GRACE, StopRequest
 from phasegate.executors.supervisor import find_supervisor
 from phasegate.plan.monitor import Monitor
@@ -50,6 +51,23 @@ _POLL = 0.05
 # `every`: one shell loop in the monitor's process group, so the group (one pid, journalled
 # once) is the whole monitor and ending it ends the loop, its sleep and the command at once.
 _EVERY_LOOP = 'e=$1; shift; while :; do "$@"; sleep "$e"; done'
+# The watchdog: beside the monitor (a child of this shell) a background loop checks every
+# second that its engine (pid $1) still lives; when it is gone (kill -9, an OOM kill) it ends
+# the whole group, so a monitor outlives its engine by about a second even if nobody resumes
+# the run. The shell waits for the monitor in the foreground (a trapped signal interrupts
+# `wait`, hence the loop) and exits with the monitor's own status; phasegate's SIGTERM to the
+# group reaches the monitor directly. Why a shell loop: one `sleep` a second, where a Python
+# watcher would cost an interpreter per monitor; prctl(PR_SET_PDEATHSIG) would only reach the
+# supervisor, not the group.
+WATCHDOG_POLL = 1.0
+_WATCHDOG = (
+    'p=$1; shift; "$@" & c=$!; '
+    f'(while kill -0 "$p" 2>/dev/null; do sleep {WATCHDOG_POLL:g}; done; kill -TERM 0) '
+    ">/dev/null 2>&1 & w=$!; "
+    "trap 'kill -TERM \"$c\" 2>/dev/null' TERM INT HUP; "
+    'wait "$c"; s=$?; while kill -0 "$c" 2>/dev/null; do wait "$c"; s=$?; done; '
+    'kill "$w" 2>/dev/null; exit "$s"'
+)
 
 
 def monitor_key(phase_id: str, name: str) -> str:
@@ -122,6 +140,8 @@ class Monitors:
         argv = command_argv(monitor.run, ctx.shell(monitor.shell), ctx.variables.values)
         if monitor.every is not None:
             argv = ["/bin/sh", "-c", _EVERY_LOOP, "monitor", f"{monitor.every:g}", *argv]
+        if isinstance(ctx.executor, LocalExecutor):  # the engine's pid means nothing elsewhere
+            argv = ["/bin/sh", "-c", _WATCHDOG, "monitor", str(os.getpid()), *argv]
         workdir = ctx.variables.expand(monitor.cwd) if monitor.cwd else ctx.plan_dir
         if session is not None and not monitor.cwd and session.cwd:
             workdir = session.cwd
