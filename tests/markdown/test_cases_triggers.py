@@ -291,3 +291,37 @@ def test_a_heading_and_the_next_line_are_not_read_as_one_condition() -> None:
     assert polarity.failure_context("When to roll back")
     assert not polarity.failure_context("Pilot customer selection criteria")
     assert not polarity.failure_context("Go/No-Go criteria")
+
+
+def test_a_table_names_the_action_of_each_row() -> None:
+    data = _imported("""
+        # Release
+        ## Phase 1: Deploy
+        ```bash
+        ./deploy.sh
+        ```
+        ## Rollback decision matrix
+        | Condition | Action |
+        |---|---|
+        | Error rate > 5% | Automatic rollback |
+        | p95 latency > 800ms | Page on-call, consider rollback |
+        | Success rate < 99% | Halt the rollout |
+        | Availability > 99.9% | Roll back |
+        ## Monitoring
+        | Metric | Target | Threshold | Action |
+        |---|---|---|---|
+        | CPU | < 60% | > 85% | Alert |
+        ## Steps
+        | Step | Action |
+        |---|---|
+        | 1 | Stop the old server |
+    """)
+    found = {t["name"]: (t["check"]["failure"], t["action"]) for t in data["triggers"]}
+    assert found == {
+        "error-rate": ("value > 0.05", "rollback"),
+        "p95-latency": ("value > 0.8", "alert"),  # "consider rollback" is a person's call
+        "success-rate": ("value < 0.99", "pause"),
+        "cpu": ("value > 0.85", "alert"),  # the Target column is the good state, skipped
+    }
+    asks = [s["name"] for p in data["phases"] for s in p.get("steps", []) if "needs_binding" in s]
+    assert asks == ['Decide: is "Availability > 99.9%" a failure condition?']

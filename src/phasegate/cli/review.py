@@ -37,13 +37,14 @@ class Imported:
 def import_document(document: str) -> Imported:
     """Read the document once, hash those bytes, import them: what is reviewed is what runs."""
     from phasegate.markdown.emit import import_markdown_bytes, read_document
-    from phasegate.plan.loader import load_plan_text
+    from phasegate.plan.loader import load_imported_text
 
     path = Path(document)
     raw = read_document(path)
     result = import_markdown_bytes(raw, path)
     sha256 = hashlib.sha256(raw).hexdigest()
-    loaded = dataclasses.replace(load_plan_text(result.yaml_text, path), source_sha256=sha256)
+    # positions cite the document's lines, as `validate DOC.md` shows them (issue 11 §12)
+    loaded = load_imported_text(result.yaml_text, path, sha256)
     return Imported(path, sha256, result, loaded)
 
 

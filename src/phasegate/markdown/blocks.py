@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from phasegate.markdown import (
+    action_tables,
     decisions,
     deps,
     directives,
@@ -520,6 +521,14 @@ class BlockMapper:
             self.draft, self.phase, block.header, block.rows, block.line, context
         ):
             return True
+        if action_tables.table(
+            triggers.TriggerMaker(self.draft, self.phase, self._scoped()),
+            block.header,
+            block.rows,
+            block.line,
+            context,
+        ):
+            return True  # "| Error rate > 5% | Roll back |": each row's own action
         columns = triggers.threshold_columns(block.header)
         if columns is None or not (
             polarity.failure_context(context)

@@ -115,9 +115,14 @@ def load_markdown(source: Path) -> LoadedPlan:
     from phasegate.markdown import import_markdown_file
 
     result = import_markdown_file(source)
-    loaded = load_plan_text(result.yaml_text, source)
     raw = source.read_bytes()
-    lines = _markdown_positions(loaded.smap, result.yaml_text, source.name)
+    return load_imported_text(result.yaml_text, source, hashlib.sha256(raw).hexdigest())
+
+
+def load_imported_text(yaml_text: str, source: Path, source_sha256: str) -> LoadedPlan:
+    """The plan a Markdown document imported to, with its positions in the document's lines."""
+    loaded = load_plan_text(yaml_text, source)
+    lines = _markdown_positions(loaded.smap, yaml_text, source.name)
     return LoadedPlan(
         plan=loaded.plan,
         path=loaded.path,
@@ -125,7 +130,7 @@ def load_markdown(source: Path) -> LoadedPlan:
         sha256=loaded.sha256,
         smap=loaded.smap,
         warnings=[_markdown_problem(w, lines, loaded.smap.file) for w in loaded.warnings],
-        source_sha256=hashlib.sha256(raw).hexdigest(),
+        source_sha256=source_sha256,
         smap_in_document=True,
     )
 
