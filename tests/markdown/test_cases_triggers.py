@@ -325,3 +325,28 @@ def test_a_table_names_the_action_of_each_row() -> None:
     }
     asks = [s["name"] for p in data["phases"] for s in p.get("steps", []) if "needs_binding" in s]
     assert asks == ['Decide: is "Availability > 99.9%" a failure condition?']
+
+
+def test_pseudo_code_under_a_trigger_heading_states_its_conditions() -> None:
+    data = _imported("""
+        # Release
+        ## Phase 1: Deploy
+        ```bash
+        ./deploy.sh
+        ```
+        ## Rollback Procedures
+        ### Auto-Rollback Triggers
+        ```bash
+        if error_rate > 5% or latency_p99 > 2000ms:
+          trigger_automatic_rollback()
+          notify_devops_team()
+        ```
+    """)
+    found = {t["name"]: (t["check"]["failure"], t["action"]) for t in data["triggers"]}
+    assert found == {
+        "error-rate": ("value > 0.05", "rollback"),
+        "latency-p99": ("value > 2.0", "rollback"),
+    }
+    # the pseudo-code itself never runs
+    steps = [s.get("run", "") for p in data["phases"] for s in p.get("steps", [])]
+    assert not any("trigger_automatic_rollback" in s for s in steps)

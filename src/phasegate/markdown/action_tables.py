@@ -1,5 +1,6 @@
-"""Tables that name the action per row (issue 11 §6): ``| Condition | Action |`` or ``| Metric
-| Threshold | Action |`` with "Roll back" on one row and "Page on-call" on the next.
+"""Tables that name the action per row, and pseudo-code conditions (issue 11 §6):
+``| Condition | Action |`` or ``| Metric | Threshold | Action |`` with "Roll back" on one row
+and "Page on-call" on the next; ``if error_rate > 5%:`` in a fence under a trigger heading.
 
 A row becomes a trigger only when one of its cells states a comparison and its action cell
 names what to do; the action is the row's, no stronger than the table's context allows
@@ -74,4 +75,33 @@ def table(
             maker.from_text(condition, line + 2 + offset, triggers.limited(action, context))
             made += 1
             break
+    return made > 0
+
+
+# "if error_rate > 5% or latency_p99 > 2000ms:" in a fence under "Auto-Rollback Triggers":
+# pseudo-code stating the conditions (never run: shellparse reads it as text).
+_PSEUDO_IF = re.compile(r"^\s*(?:if|when|elif)\s+(?P<cond>.+?)\s*(?::|\bthen\b|→|->)\s*$", re.I)
+_SHELL_TEST = re.compile(r"\[|\$\(|\s-(?:gt|lt|ge|le|eq|ne)\s")
+_JOIN = re.compile(r"\s+(?:or|and|\|\||&&)\s+", re.I)
+
+
+def fence(maker: triggers.TriggerMaker, text: str, line: int, context: str) -> bool:
+    """Triggers from the ``if …:`` lines of a fence under a failure heading; the action is
+    what the lines below say (``trigger_automatic_rollback()``, ``notify_…``) or the
+    context's."""
+    if not polarity.failure_context(context):
+        return False
+    lines = text.splitlines()
+    made = 0
+    for offset, raw in enumerate(lines):
+        match = _PSEUDO_IF.match(raw)
+        if match is None or _SHELL_TEST.search(match.group("cond")):
+            continue
+        body = " ".join(lines[offset + 1 : offset + 4]).replace("_", " ")
+        action = row_action(body) or triggers.action_for(context, True) or "alert"
+        for part in _JOIN.split(match.group("cond")):
+            if thresholds.parse(part.replace("_", " ")) is not None:
+                condition = part.replace("_", " ")
+                maker.from_text(condition, line + 1 + offset, triggers.limited(action, context))
+                made += 1
     return made > 0

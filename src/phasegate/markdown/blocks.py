@@ -226,6 +226,9 @@ class BlockMapper:
             return
         if block.lang == "mermaid":
             deps.Collector(self.draft).mermaid(block.text, block.line)
+        if polarity.failure_context(self._context()):  # "if error_rate > 5%:" pseudo-code
+            maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+            action_tables.fence(maker, block.text, block.line, self._context())
         if not shell.is_shell_fence(block.lang, block.text):
             if not self._query_fence(block, attrs):
                 self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
