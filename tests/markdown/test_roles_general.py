@@ -250,3 +250,77 @@ def test_placeholders_of_more_shapes_need_binding(command: str, found: str) -> N
 )
 def test_what_only_looks_like_a_placeholder_is_left_alone(command: str) -> None:
     assert placeholders.find(command) == []
+
+
+def test_fence_paragraphs_named_as_options_or_conditions_do_not_run_forward() -> None:
+    data = _plan(
+        """
+        # Deploy
+        ## Step 1: Apply
+        ```bash
+        # Option A: direct
+        cd backend
+        npm run migrate
+
+        # Option B: with the deploy script
+        npm run deploy
+        ```
+        ## Step 2: Notify
+        ```bash
+        # On rollback
+        slack-cli send "rolled back"
+
+        # On promotion
+        slack-cli send "promoted"
+        ```
+        """
+    )
+    runs = dict(_runs(data))
+    assert runs["cd backend\nnpm run migrate"] != runs["npm run deploy"]
+    assert runs["npm run deploy"] and "DECISION_" in runs["npm run deploy"]
+    assert 'slack-cli send "rolled back"' not in _unconditional(data)
+    assert 'slack-cli send "rolled back"' in _rollback(data)
+    assert 'slack-cli send "promoted"' in _unconditional(data)
+
+
+def test_situations_introducing_their_own_commands_are_options() -> None:
+    data = _plan(
+        """
+        # Roll back
+        ## Step 2: Rollback
+        When using a charm from charmhub:
+        ```shell
+        juju refresh app --revision=88
+        ```
+        When deploying from a local charm file, then run
+        ```shell
+        juju refresh app --path=./app.charm
+        ```
+        """
+    )
+    runs = dict(_runs(data))
+    assert runs["juju refresh app --path=./app.charm"]  # a `when:` each, none unconditional
+    assert runs["juju refresh app --revision=88"]
+
+
+def test_task_and_procedure_tables_ask_a_human() -> None:
+    data = _plan(
+        """
+        # Plan
+        ## Phase 1: Prepare
+        | Task | Owner | Status |
+        |---|---|---|
+        | Backup production database | Ops | [ ] |
+        | Verify DNS records | Ops | [x] |
+
+        | Step | Action | Owner |
+        |---|---|---|
+        | 1 | Announce the rollback in the war room | RC |
+        | 2 | Confirm Blue is healthy | DevOps |
+        """
+    )
+    phase = data["phases"][0]
+    gates = {g["manual"]: g.get("checked", False) for g in phase["gates"]}
+    assert gates == {"Backup production database": False, "Verify DNS records": True}
+    paused = [s.get("name", "") for s in phase["steps"] if "pause" in s]
+    assert any("Announce the rollback" in name for name in paused)

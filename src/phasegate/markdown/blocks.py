@@ -31,6 +31,9 @@ _STEP_COL = re.compile(r"\bsteps?\b|\baction\b|\border\b|^#$|^no\.?$|\btask\b|�
 _EXPECT_COL = re.compile(r"expect|result|output|pass|success|criteria|response|预期|结果", re.I)
 _NOT_BASH = frozenset({"powershell", "ps1", "pwsh", "bat", "cmd"})
 _LEAD_IN = rules.LEAD_IN
+_BOX = re.compile(r"^\s*(?:\[[ xX✓]?\]|☐|☑️?|⬜|✅|✔️?)\s*$")
+_BOX_DONE = re.compile(r"^\s*(?:\[[xX✓]\]|☑️?|✅|✔️?)\s*$")
+_ACTION_COL = re.compile(r"\baction\b|\btask\b|\bactivity\b|acci[oó]n|tarea|操作|任务", re.I)
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
 
 
@@ -244,8 +247,16 @@ class BlockMapper:
         rollback = self.rollback or attrs.rollback
         as_check = as_check and not attrs.step
         bash_like = block.lang not in _NOT_BASH
+        outer, per_chunk = self.when, decisions.chunk_choices(self, chunks, block.line)
         for chunk in chunks:
             line = block.line + 1 + chunk.offset
+            choice = per_chunk.get(id(chunk))
+            if choice == "recovery" and not rollback and not as_check:
+                # "# On rollback" / "# If it fails": the paragraph is recovery (issue 11 §1)
+                self.draft.note("recovery", line=line, what=chunk.name or "", why="conditional")
+                self._add_action(chunk.text, chunk.name, line)
+                continue
+            self.when = outer if choice is None else decisions.combine(outer, choice)
             if bash_like:
                 kept = self._clean_chunk(chunk, line, rollback and not as_check, as_check)
                 if kept is None:
@@ -270,6 +281,7 @@ class BlockMapper:
                     step["undo"] = attrs.undo
                 self._add_step(step, line)
             self._flush_manual()
+        self.when = outer
 
     def _clean_chunk(
         self, chunk: shell.Chunk, line: int, rollback: bool, check: bool
@@ -516,6 +528,43 @@ class BlockMapper:
     def _scoped(self) -> bool:
         return self.phase is not None and self.phase.named
 
+    def _task_table(self, block: Table) -> bool:
+        """Tables of human work (issue 11 §7): a "Task | Owner | Status" table whose status
+        cells are boxes (`[ ]`, ☐) is a checklist, one manual check per row; a "Step | Action |
+        Owner" table without commands is a procedure done by hand, acknowledged in place."""
+        if self.phase is None or self.rollback or not block.rows:
+            return False
+        header = [h.lower() for h in block.header]
+        width = len(header)
+        status = next(
+            (
+                i
+                for i in range(width)
+                if sum(1 for r in block.rows if i < len(r) and _BOX.match(r[i]))
+                >= max(1, len(block.rows) // 2)
+            ),
+            None,
+        )
+        action = next((i for i, h in enumerate(header) if _ACTION_COL.search(h)), None)
+        if status is not None:
+            label = action if action is not None else (0 if status != 0 else 1)
+            for offset, row in enumerate(block.rows):
+                text = row[label].strip() if label < len(row) else ""
+                if not text:
+                    continue
+                done = status < len(row) and _BOX_DONE.match(row[status]) is not None
+                check: dict[str, Any] = {"manual": text}
+                if done:
+                    check["checked"] = True
+                self._add_check(check, block.row_line(offset), "task table", False)
+            return True
+        if action is not None and len(block.rows) >= 2 and any(_STEP_COL.search(h) for h in header):
+            items = [r[action].strip() for r in block.rows if action < len(r) and r[action].strip()]
+            if len(items) >= 2:
+                self._add_step(human.procedure(items), block.line, rule="procedure table")
+                return True
+        return False
+
     def _special_table(self, block: Table) -> bool:
         context = self._context()
         if self._budget_table(block):
@@ -570,6 +619,8 @@ class BlockMapper:
         header = [h.lower() for h in block.header]
         cmd = next((i for i, h in enumerate(header) if _COMMAND_COL.search(h)), None)
         if cmd is None and self._special_table(block):
+            return
+        if cmd is None and self._task_table(block):
             return
         if cmd is None:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what="table")

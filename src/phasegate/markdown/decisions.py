@@ -9,6 +9,7 @@ never chooses for a human.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from phasegate.markdown import rules
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
-from phasegate.markdown.parse import Block, Paragraph, Section
+from phasegate.markdown.parse import Block, Fence, Paragraph, Section
 
 if TYPE_CHECKING:  # annotations only: blocks.py imports this module
     from phasegate.markdown.blocks import BlockMapper
@@ -99,7 +100,7 @@ class ChoiceLeads:
         paragraphs = [b for b in mapper.section.blocks if isinstance(b, Paragraph)]
         self.options = [b for b in paragraphs if _short(b) and rules.is_alternative_title(b.text)]
         if len(self.options) < 2:
-            self.options = []
+            self.options = _situations(mapper.section.blocks)
 
     def enter(self, block: Block) -> None:
         mapper = self.mapper
@@ -127,5 +128,61 @@ class ChoiceLeads:
             mapper.when, self.optional_open = self.outer, False
 
 
+_SITUATION = re.compile(r"^[\W_]*(?:when|if|for|si|cuando|wenn|falls)\b", re.I)
+
+
+def _situations(blocks: Sequence[Block]) -> list[Paragraph]:
+    """ "When using a charm from charmhub:" ``fence`` … "When deploying from a local charm
+    file, … then run" ``fence``: two or more situations, each introducing its own commands, are
+    options the operator picks between (a failure condition is recovery instead)."""
+    found = []
+    for block, after in itertools.pairwise(blocks):
+        if (
+            isinstance(block, Paragraph)
+            and isinstance(after, Fence)
+            and len(block.text.strip()) <= 240
+            and _SITUATION.match(block.text.strip())
+            and not rules.is_conditional_text(block.text)
+        ):
+            found.append(block)
+    return found if len(found) >= 2 else []
+
+
 def _short(block: Paragraph) -> bool:
     return len(block.text.strip()) <= 160 and "\n" not in block.text.strip()
+
+
+_OR_CHUNK = re.compile(r"^(?:or|o|oder|ou|或者?)\b", re.I)
+_RECOVERY_CHUNK = re.compile(
+    r"^(?:on|upon|after|for|en caso de|si)\s+(?:a\s+)?(?:rollback|failure|error|revert|fallo)",
+    re.I,
+)
+
+
+def chunk_choices(mapper: BlockMapper, chunks: Sequence[Any], line: int) -> dict[int, str]:
+    """Comment-headed paragraphs of one fence that are options or conditions: ``# Option A:
+    …`` / ``# Opción B: …`` (one decision, a ``when:`` per paragraph), ``# Or restart it``
+    (an alternative to the paragraph before), ``# On rollback`` / ``# If it fails`` ("recovery").
+    Keys are ``id(chunk)``."""
+    out: dict[int, str] = {}
+    if mapper.phase is None or mapper.rollback:
+        return out
+    for chunk in chunks:
+        name = (chunk.name or "").strip()
+        if name and (_RECOVERY_CHUNK.match(name) or rules.is_conditional_text(name)):
+            out[id(chunk)] = "recovery"
+    named = [c for c in chunks if c.name and rules.is_alternative_title(c.name)]
+    if len(named) < 2:
+        named = []
+        for before, after in itertools.pairwise(chunks):
+            if after.name and _OR_CHUNK.match(after.name.strip()) and id(before) not in out:
+                named = [before, after]
+                break
+    if len(named) >= 2:
+        leads = [
+            _Lead(c.name or f"option {i + 1}", line + 1 + c.offset) for i, c in enumerate(named)
+        ]
+        found = decide(mapper.draft, mapper.phase, mapper.section, leads)
+        for chunk, lead in zip(named, leads, strict=True):
+            out[id(chunk)] = found[id(lead)]
+    return out

@@ -74,7 +74,8 @@ HUMAN = re.compile(
     r"\bgo\s*/\s*no[\s-]?go\s*(?:decision|call|meeting|checkpoint|review)|"
     r"manual (?:approval|confirmation|decision)|requires? (?:explicit )?"
     r"(?:approval|sign[\s-]?off|confirmation)|get (?:approval|sign[\s-]?off)|"
-    r"human (?:decision|approval|confirmation)|ask (?:the|a) \w+ (?:to|for)",
+    r"human (?:decision|approval|confirmation)|ask (?:the|a) \w+ (?:to|for)|"
+    r"decision gate",
     re.I,
 )
 ROLLBACK_TIME = re.compile(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from phasegate.markdown import rules
+
 SHELL_LANGS = frozenset(
     {"bash", "sh", "shell", "console", "zsh", "shell-session", "shellsession", "terminal"}
 )
@@ -241,7 +243,11 @@ def split_commands(text: str) -> list[Chunk]:
         len(chunks) > 1
         and len(headed) == len(chunks)
         and all(_balanced(c.text) for c in chunks)
-        and not any(_STATEFUL.search(c.text) for c in chunks[:-1])
+        and (
+            not any(_STATEFUL.search(c.text) for c in chunks[:-1])
+            # "# Option A: …" / "# Option B: …": the options must stay apart, state or not
+            or sum(1 for c in chunks if rules.is_alternative_title(c.name or "")) >= 2
+        )
     ):
         return chunks
     whole = text.strip("\n")
