@@ -223,7 +223,7 @@ def _left_out(report: dict[str, Any]) -> list[str]:
     parts = [
         (len(report.get("unmapped") or []), "prose item"),
         (len(report.get("unmapped_sections") or []), "prose-only section"),
-        (len(report.get("reference") or []), "block in reference sections"),
+        (len(report.get("reference") or []), "reference-section block"),
         (len(report.get("data") or []), "non-shell or skipped block"),
     ]
     said = [plural(n, what) for n, what in parts if n]

@@ -47,6 +47,7 @@ MAPPINGS = (
     "rollback",
     "rollback_checklist",
     "manual",
+    "monitors",
     "triggers",
     "covered",
     "traffic",
