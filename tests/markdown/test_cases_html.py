@@ -160,3 +160,158 @@ def test_validate_of_a_markdown_document_cites_its_lines_not_the_yaml(cli: CLI) 
     assert warnings == [
         "warning: rel.md:11: phases[1]: phase 'phase-2-announce' has no steps and no gates"
     ]
+
+
+# -- §8: checks stay in order with the steps around them --------------------------------------
+
+
+def test_16_the_pre_check_guards_the_deploy_and_the_verification_follows_it(cli: CLI) -> None:
+    case = import_case(cli, "16")
+    assert case.returncode == 0, case.stderr
+    [step] = case.plan["phases"][0]["steps"]
+    assert step["pre_gates"] == [{"command": 'test -d "$RUN_DIR"'}]
+    ran = case.run()
+    assert ran.returncode == 0, ran.stderr
+    assert ran.markers == {"api-deployed"}
+    assert [(i["key"], i["status"]) for i in ran.items()] == [
+        ("deploy-the-api/gate:before-step-1", "passed"),
+        ("deploy-the-api/step-1", "succeeded"),
+        ("deploy-the-api/gate:gate-1", "passed"),
+    ]
+    started = [i["started_at"] or i["finished_at"] for i in ran.items()]
+    assert started == sorted(started)  # the journal's times agree with its order
+
+
+INTERLEAVED = """\
+# Release
+
+## Deploy
+
+Before you start, confirm the staging marker is absent:
+
+```bash
+test ! -f "$RUN_DIR/db"
+```
+
+Migrate the database:
+
+```bash
+echo db >> "$RUN_DIR/log.txt"; touch "$RUN_DIR/db"
+```
+
+Check the migration before touching the app:
+
+```bash
+test -f "$RUN_DIR/db" && echo checked-db >> "$RUN_DIR/log.txt"
+```
+
+Deploy the app:
+
+```bash
+echo app >> "$RUN_DIR/log.txt"
+```
+
+Afterwards, verify:
+
+```bash
+grep -q app "$RUN_DIR/log.txt"
+```
+"""
+
+
+def test_checks_between_steps_run_between_them_in_document_order(cli: CLI) -> None:
+    case = import_case(cli, "interleaved.md", text=INTERLEAVED)
+    assert case.returncode == 0, case.stderr
+    ran = case.run()
+    assert ran.returncode == 0, ran.stderr
+    assert [(i["kind"], i["status"]) for i in ran.items()] == [
+        ("gate", "passed"),  # the marker is absent before the migration
+        ("step", "succeeded"),
+        ("gate", "passed"),  # the migration is checked before the app deploys
+        ("step", "succeeded"),
+        ("gate", "passed"),
+    ]
+    from pathlib import Path
+
+    log = Path(ran.status["vars"]["RUN_DIR"], "log.txt").read_text().split()
+    assert log == ["db", "checked-db", "app"]
+
+
+def test_a_failing_pre_check_stops_the_step_it_guards(cli: CLI) -> None:
+    doc = INTERLEAVED.replace('test ! -f "$RUN_DIR/db"', "false")
+    case = import_case(cli, "blocked.md", text=doc)
+    ran = case.run()
+    assert ran.returncode == 1, ran.stderr  # failed before anything ran: nothing to undo
+    assert ran.markers == set()
+    assert ran.items()[0]["kind"] == "gate" and ran.items()[0]["status"] == "failed"
+
+
+def test_success_criteria_written_before_the_commands_still_judge_them(cli: CLI) -> None:
+    doc = (
+        "# Release\n\n## Phase 1: Deploy\n\n**Success criteria:**\n\n"
+        '- [x] deployed marker present: `test -f "$RUN_DIR/deployed"`\n\n'
+        '```bash\ntouch "$RUN_DIR/deployed"\n```\n'
+    )
+    case = import_case(cli, "criteria.md", text=doc)
+    phase = case.plan["phases"][0]
+    assert "pre_gates" not in phase["steps"][0]
+    ran = case.run()
+    assert ran.returncode == 0, ran.stderr
+    assert [(i["kind"], i["status"]) for i in ran.items()] == [
+        ("step", "succeeded"),
+        ("gate", "passed"),
+    ]
+
+
+def test_a_pre_gate_of_a_step_whose_when_is_false_is_skipped_with_it(cli: CLI) -> None:
+    plan = cli.cwd / "when.yaml"
+    plan.write_text(
+        "version: 1\nname: w\nvars: {GO: 'no'}\nphases:\n"
+        "  - id: p\n    steps:\n"
+        '      - run: touch "$RUN_DIR/a"\n'
+        "        when: vars.GO == 'yes'\n"
+        "        pre_gates: [{command: 'false'}]\n"
+        '      - run: touch "$RUN_DIR/b"\n'
+        '        pre_gates: [{file: "${RUN_DIR}/b", expect: {exists: false}}]\n',
+        encoding="utf-8",
+    )
+    result = cli("run", str(plan), "--no-output", input="")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    status = json.loads(cli("status", "last", "--json").stdout)
+    items = [(i["key"], i["status"]) for i in status["phases"][0]["items"]]
+    assert items == [
+        ("p/gate:before-step-1", "skipped"),
+        ("p/step-1", "skipped"),
+        ("p/gate:before-step-2", "passed"),
+        ("p/step-2", "succeeded"),
+    ]
+    shown = cli("plan", str(plan))
+    assert shown.returncode == 0, shown.stderr
+    lines = [
+        ln.strip() for ln in shown.stdout.splitlines() if ln.strip().startswith(("gate", "step"))
+    ]
+    assert lines[0].startswith("gate") and lines[1].startswith("step step-1")
+
+
+def test_seed_000_runs_its_pre_rollout_checklist_before_its_deployment_steps() -> None:
+    from phasegate.markdown import import_markdown_file
+    from tests import shared
+
+    seed = shared.SHARED / "seeds" / "000_8baaebd0ebb1cf69.txt"
+    if not seed.is_file():
+        import pytest
+
+        pytest.skip("seed 000 not found")
+    phases = import_markdown_file(seed).data["phases"]
+    ids = [p["id"] for p in phases]
+    checklist, deploy = ids.index("pre-rollout-checklist"), ids.index("deployment-steps")
+    assert checklist < deploy
+    assert phases[deploy]["needs"] == [ids[deploy - 1]]  # phases run one after the other
+    names = [s["name"] for s in phases[deploy]["steps"]]
+    assert names == [
+        "Step 1: Archive templates",
+        "Step 7: Create spec pack",
+        "Step 8: Run all gates",
+    ]

@@ -136,7 +136,76 @@ def blocks(draw: st.DrawFn) -> str:
     return text
 
 
-DOCUMENTS = st.lists(blocks(), max_size=12).map("\n\n".join)
+HTML_TEXT = st.one_of(
+    TEXT.map(lambda t: t.replace("<", "&lt;")),
+    st.sampled_from(["Rollback", "Phase 2: Deploy", "Verify", "<b>bold</b>", "a &amp; b", ""]),
+)
+
+
+@st.composite
+def html(draw: st.DrawFn) -> str:
+    """HTML blocks as runbooks carry them, including broken and unclosed ones (issue 11 §11)."""
+    kind = draw(
+        st.sampled_from(["heading", "pre", "table", "list", "details", "opaque", "div", "raw"])
+    )
+    text = draw(HTML_TEXT)
+    if kind == "heading":
+        level = draw(st.integers(1, 7))
+        close = draw(st.sampled_from([f"</h{level}>", "", "</h2>"]))
+        return f'<h{level} align="center">{text}{close}'
+    if kind == "pre":
+        lang = draw(st.sampled_from(["", ' class="language-bash"', ' class="lang-sh"', " lang=x"]))
+        body = draw(SHELLISH).replace("<", "&lt;")
+        return f"<pre><code{lang}>{body}</code></pre>"
+    if kind == "table":
+        cells = draw(st.lists(st.lists(HTML_TEXT, min_size=1, max_size=3), max_size=4))
+        head = draw(st.sampled_from(["<thead><tr><th>Check</th><th>Command</th></tr></thead>", ""]))
+        rows = "".join(
+            "<tr>" + "".join(f"<td><code>{c}</code></td>" for c in row) + "</tr>\n" for row in cells
+        )
+        close = draw(st.sampled_from(["</table>", "", "</td></tr>"]))
+        return f"<table>\n{head}\n{rows}{close}"
+    if kind == "list":
+        items = draw(st.lists(st.tuples(st.booleans(), st.booleans(), HTML_TEXT), max_size=4))
+        tag = draw(st.sampled_from(["ul", "ol"]))
+        boxes = {
+            (True, True): '<input type="checkbox" checked>',
+            (True, False): "<input type=checkbox>",
+        }
+        body = "".join(
+            f"<li>{boxes.get((box, ticked), '')}{t}<ul><li>{t}</li></ul></li>\n"
+            for box, ticked, t in items
+        )
+        return f"<{tag}>\n{body}</{tag}>"
+    if kind == "details":
+        inner = draw(st.sampled_from(["", "\n\n```bash\ntrue\n```\n\n", "<pre>x</pre>"]))
+        close = draw(st.sampled_from(["</details>", ""]))
+        return f"<details>\n<summary>{text}</summary>{inner}\n{close}"
+    if kind == "opaque":
+        tag = draw(st.sampled_from(["script", "style", "svg", "iframe", "img", "input", "foo-bar"]))
+        return f"<{tag} src=x>{text}</{tag}>"
+    if kind == "div":
+        return f"<div>\n\n- [ ] {text}\n\n</div>"
+    return "<" + draw(st.text(max_size=20))
+
+
+@st.composite
+def nested(draw: st.DrawFn) -> str:
+    """Nested lists with fences inside their items (issue 11 fuzz acceptance)."""
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 4))):
+        depth = draw(st.integers(0, 3))
+        pad = "  " * depth
+        marker = draw(st.sampled_from(["- ", "1. ", "- [ ] ", "* "]))
+        lines.append(pad + marker + draw(TEXT).replace("\n", " "))
+        if draw(st.booleans()):
+            inner = pad + " " * len(marker)
+            body = draw(SHELLISH).replace("\n", "\n" + inner)
+            lines.append(f"\n{inner}```bash\n{inner}{body}\n{inner}```\n")
+    return "\n".join(lines)
+
+
+DOCUMENTS = st.lists(st.one_of(blocks(), html(), nested()), max_size=12).map("\n\n".join)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -152,7 +221,14 @@ def test_generated_markdown_imports_or_fails_cleanly(text: str) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.binary(max_size=300))
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.tuples(st.sampled_from([b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf", b""]), TEXT).map(
+            lambda p: p[0] + p[1].encode("utf-16-le" if p[0] == b"\xff\xfe" else "utf-8")
+        ),
+    )
+)
 def test_garbage_bytes_import_or_fail_cleanly(data: bytes) -> None:
     with contextlib.suppress(MarkdownImportError):
         import_markdown(decode(data, "garbage.md"), "garbage.md")

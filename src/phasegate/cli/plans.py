@@ -80,7 +80,7 @@ def validate(
         raise UsageError(str(exc), hint=exc.hint) from None
     plan = loaded.plan
     steps = sum(len(p.steps) for p in plan.phases)
-    gates = sum(len(p.gates) for p in plan.phases)
+    gates = sum(len(p.gates) + sum(len(s.pre_gates) for s in p.steps) for p in plan.phases)
     unbound = blockers(loaded)
     if as_json:
         shown: dict[str, Any] = {
@@ -207,6 +207,8 @@ def _print_preview(data: dict[str, Any]) -> None:
         needs = f" (needs {', '.join(phase['needs'])})" if phase["needs"] else ""
         click.echo(click.style(f"\n▶ phase {phase['id']}{needs}", fg="cyan"))
         for step in phase["steps"]:
+            for gate in step.get("pre_gates") or []:  # checked before the step, in order
+                click.echo(f"  gate {_check_line(gate)}{limits(check_words(gate))}")
             shown = step.get("shown", {})
             flags: list[str] = []
             if step.get("timeout") is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from phasegate.engine.canary import analysis_key
 from phasegate.engine.state import ITEM_DONE, RunState
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
-from phasegate.plan.model import Phase, Plan, gate_ids, step_ids
+from phasegate.plan.model import Phase, Plan, gate_ids, phase_gates, step_ids
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,17 @@ def gate_key(phase: str, gate: str) -> str:
 
 
 def phase_items(phase: Phase) -> list[tuple[str, str, int]]:
-    """(key, kind, index) of a phase's steps, gates, then its background analysis (concluded
-    when everything else in the phase is done), in execution order."""
-    items = [(step_key(phase.id, s), "step", i) for i, s in enumerate(step_ids(phase))]
-    items += [(gate_key(phase.id, g), "gate", i) for i, g in enumerate(gate_ids(phase.gates))]
+    """(key, kind, index) of a phase's steps (each after its ``pre_gates``), gates, then its
+    background analysis (concluded when everything else in the phase is done), in execution
+    order. A gate's index is its place in ``phase_gates(phase)``."""
+    before: dict[str | None, list[tuple[str, str, int]]] = {}
+    for index, (gid, _check, sid) in enumerate(phase_gates(phase)):
+        before.setdefault(sid, []).append((gate_key(phase.id, gid), "gate", index))
+    items: list[tuple[str, str, int]] = []
+    for index, sid in enumerate(step_ids(phase)):
+        items += before.get(sid, [])
+        items.append((step_key(phase.id, sid), "step", index))
+    items += before.get(None, [])
     if phase.analysis is not None:
         items.append((analysis_key(phase.id), "analysis", 0))
     return items

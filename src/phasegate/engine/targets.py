@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from phasegate.checks.base import CheckSpec
 from phasegate.engine.decide import gate_key, step_key
-from phasegate.plan.model import Action, Phase, Plan, Step, gate_ids, step_ids
+from phasegate.plan.model import Action, Phase, Plan, Step, gate_ids, phase_gates, step_ids
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class StepTarget:
 class GateTarget:
     phase: Phase
     check: CheckSpec
+    step: Step | None = None  # the step a pre-gate precedes: skipped when its `when` is
 
 
 class Targets:
@@ -36,8 +37,10 @@ class Targets:
                         phase.id,
                         step.undo.name or sid,
                     )
-            for gid, check in zip(gate_ids(phase.gates), phase.gates, strict=True):
-                self.gates[gate_key(phase.id, gid)] = GateTarget(phase, check)
+            steps = dict(zip(step_ids(phase), phase.steps, strict=True))
+            for gid, check, before in phase_gates(phase):
+                guarded = steps[before] if before is not None else None
+                self.gates[gate_key(phase.id, gid)] = GateTarget(phase, check, guarded)
             for index, action in enumerate(phase.rollback):
                 self.undos[f"rollback:{phase.id}/{index + 1}"] = (
                     action,

@@ -218,6 +218,17 @@ async def run_gate(runner: Runner, key: str) -> None:
     check, phase = target.check, target.phase
     label = runner.ctx.variables.expand(check.describe())
     base = {"key": key, "kind": "gate", "phase": phase.id, "name": label}
+    when = target.step.when if target.step is not None else None
+    if when is not None:  # a pre-gate belongs to its step: not checked when the step is skipped
+        try:
+            check_it = truthy(when, runner.ctx.activation(runner.state))
+        except ExprError:
+            check_it = True  # the step reports the broken condition; the gate still guards it
+        if not check_it:
+            message = f"when: {when} is false (its step is skipped)"
+            runner.journal("item.finished", {**base, "status": "skipped", "message": message})
+            runner.ctx.console.item("gate", label, "skipped")
+            return
     if isinstance(check, ManualCheck):
         manual_gate(runner, key, check, base)
         return

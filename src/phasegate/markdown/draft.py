@@ -38,6 +38,7 @@ def _short_slug(title: str, limit: int = 48) -> str:
 class Entry:
     data: dict[str, Any]
     line: int
+    pre_gates: list[Entry] = field(default_factory=list)  # a step's checks before it (order.py)
 
 
 @dataclass

@@ -226,7 +226,12 @@ def _phase_text(phase: PhaseDraft, refs: set[str], source: str) -> tuple[dict[st
 def _item(entry: Entry, refs: set[str], source: str, width: int = 6) -> tuple[dict[str, Any], str]:
     data = _entry(entry, refs)
     pad = " " * width
-    return data, f"{pad}# {source}:{entry.line}\n" + _indent(_dump([data]), width)
+    text = f"{pad}# {source}:{entry.line}\n" + _indent(_dump([data]), width)
+    if entry.pre_gates:  # a step's checks before it (order.py), each with its own line
+        pre = [_item(gate, refs, source, width + 4) for gate in entry.pre_gates]
+        data["pre_gates"] = [d for d, _ in pre]
+        text += f"{pad}  pre_gates:\n" + "".join(t for _, t in pre)
+    return data, text
 
 
 def _indent(text: str, width: int) -> str:
@@ -245,7 +250,12 @@ def build_report(draft: Draft, data: dict[str, Any], doc: Document | None = None
         "variables": len(data.get("vars") or {}),
     }
     report["phases"] = [
-        {"id": p["id"], "steps": len(p.get("steps", [])), "gates": len(p.get("gates", []))}
+        {
+            "id": p["id"],
+            "steps": len(p.get("steps", [])),
+            "gates": len(p.get("gates", []))
+            + sum(len(s.get("pre_gates", [])) for s in p.get("steps", [])),
+        }
         for p in phases
     ]
     report.update(draft.report)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from phasegate.markdown import decisions, deps, directives, rules, traffic, triggers
+from phasegate.markdown import decisions, deps, directives, order, rules, traffic, triggers
 from phasegate.markdown.blocks import BlockMapper
 from phasegate.markdown.draft import Draft, PhaseDraft
 from phasegate.markdown.parse import Block, Comment, Document, Section, Table
@@ -48,6 +48,7 @@ def map_document(doc: Document, source: str) -> Draft:
     traffic.finish(draft)
     triggers.finish(draft)  # after the ramps: it shifts step positions
     _apply_budgets(draft)
+    order.keep_checks_in_place(draft, doc)  # pre-checks guard the step after them (§8)
     _link_dependencies(draft, walk.inner)
     return draft
 

@@ -152,6 +152,12 @@ class Step(Model):
     )
     idempotent: bool = False
     continue_on_error: bool = False
+    pre_gates: list[AnyCheck] = Field(
+        default_factory=list,
+        description="checks verified, in order, just before this step starts (a pre-check the "
+        "runbook gives before this step); a failure is a failed gate. Skipped with the step "
+        "when its `when` is false",
+    )
 
     # The shorthands the validators accept are part of the exported schema too
     # (json_schema_input_type): `undo: ./undeploy.sh`, `pause: approve`, `pause: 30s`.
@@ -413,3 +419,16 @@ def step_ids(phase: Phase) -> list[str]:
 
 def gate_ids(checks: list[CheckSpec], prefix: str = "gate") -> list[str]:
     return [c.id or f"{prefix}-{i + 1}" for i, c in enumerate(checks)]
+
+
+def phase_gates(phase: Phase) -> list[tuple[str, CheckSpec, str | None]]:
+    """Every gate of a phase as (id, check, the id of the step it precedes or None for the
+    gates after the steps): the steps' ``pre_gates`` in step order, then ``gates``."""
+    out: list[tuple[str, CheckSpec, str | None]] = []
+    for sid, step in zip(step_ids(phase), phase.steps, strict=True):
+        many = len(step.pre_gates) > 1
+        for n, check in enumerate(step.pre_gates, 1):
+            out.append((check.id or (f"before-{sid}-{n}" if many else f"before-{sid}"), check, sid))
+    after = zip(gate_ids(phase.gates), phase.gates, strict=True)
+    out += [(gid, check, None) for gid, check in after]
+    return out

@@ -11,7 +11,7 @@ from phasegate.engine.actions import describe_command
 from phasegate.engine.context import DEFAULT_CHECK_TIMEOUT
 from phasegate.plan.display import Shown, check_details
 from phasegate.plan.loader import LoadedPlan
-from phasegate.plan.model import Plan, VarSpec, gate_ids, step_ids
+from phasegate.plan.model import Plan, VarSpec, gate_ids, phase_gates, step_ids
 from phasegate.plan.variables import BUILTINS, Variables, resolve
 
 
@@ -38,15 +38,17 @@ def unchecked_manual_checks(plan: Plan) -> list[dict[str, Any]]:
     """The manual checks not ticked in the plan: what ``--require-checked`` fails."""
     found = []
     for p_index, phase in enumerate(plan.phases):
-        gids = gate_ids(phase.gates)
-        for g_index, (gid, check) in enumerate(zip(gids, phase.gates, strict=True)):
+        sids = step_ids(phase)
+        place = {sid: index for index, sid in enumerate(sids)}
+        seen: dict[str | None, int] = {}
+        for gid, check, before in phase_gates(phase):
+            g_index = seen[before] = seen.get(before, -1) + 1
+            path: tuple[str | int, ...] = ("phases", p_index, "gates", g_index)
+            if before is not None:
+                path = ("phases", p_index, "steps", place[before], "pre_gates", g_index)
             if isinstance(check, ManualCheck) and not check.checked:
                 found.append(
-                    {
-                        "key": f"{phase.id}/gate:{gid}",
-                        "name": check.describe(),
-                        "path": ("phases", p_index, "gates", g_index),
-                    }
+                    {"key": f"{phase.id}/gate:{gid}", "name": check.describe(), "path": path}
                 )
     return found
 
@@ -109,10 +111,16 @@ def preview(
     phases = []
     for phase in plan.phases:
         steps = []
+        pre = {gid: before for gid, _, before in phase_gates(phase)}
         for sid, step in zip(step_ids(phase), phase.steps, strict=True):
+            before = [gid for gid, step_id in pre.items() if step_id == sid]
             steps.append(
                 {
                     "id": sid,
+                    "pre_gates": [
+                        _gate(gid, g, require_checked, shown, check_timeout)
+                        for gid, g in zip(before, step.pre_gates, strict=True)
+                    ],
                     "name": step.label,
                     "command": describe_command(step.run) if step.run is not None else step.label,
                     "set_weight": step.set_weight,

@@ -184,6 +184,9 @@ def _ids(plan: Plan, smap: SourceMap, problems: list[Problem], warnings: list[Pr
 def _all_checks(plan: Plan) -> list[tuple[Path_, Any]]:
     out: list[tuple[Path_, Any]] = []
     for p_index, phase in enumerate(plan.phases):
+        for s_index, step in enumerate(phase.steps):
+            for g_index, gate in enumerate(step.pre_gates):
+                out.append((("phases", p_index, "steps", s_index, "pre_gates", g_index), gate))
         for g_index, gate in enumerate(phase.gates):
             out.append((("phases", p_index, "gates", g_index), gate))
     for t_index, trigger in enumerate(plan.triggers):

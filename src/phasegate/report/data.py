@@ -9,10 +9,11 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+from phasegate.checks.base import CheckSpec
 from phasegate.engine.decide import phase_items
 from phasegate.engine.state import EXIT_CODES, Item, RunState
 from phasegate.errors import PhasegateError
-from phasegate.plan.model import Phase, Plan
+from phasegate.plan.model import Phase, Plan, phase_gates
 from phasegate.report import canary
 from phasegate.store.records import RunRecord
 from phasegate.store.sqlite import SqliteStore
@@ -59,10 +60,10 @@ def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
     }
 
 
-def _required_approvals(phase: Phase, kind: str, index: int) -> int | None:
+def _required_approvals(phase: Phase, gates: list[CheckSpec], kind: str, index: int) -> int | None:
     """How many distinct approvals a manual gate or a ``pause: approve`` step needs."""
     if kind == "gate":
-        gate = phase.gates[index]
+        gate = gates[index]
         return int(getattr(gate, "approvers", 1)) if gate.kind == "manual" else None
     if kind == "step":
         pause = phase.steps[index].pause
@@ -70,11 +71,11 @@ def _required_approvals(phase: Phase, kind: str, index: int) -> int | None:
     return 1  # an inconclusive analysis waits for one human
 
 
-def _item_name(phase: Phase, kind: str, index: int) -> str:
+def _item_name(phase: Phase, gates: list[CheckSpec], kind: str, index: int) -> str:
     if kind == "step":
         return phase.steps[index].label
     if kind == "gate":
-        return phase.gates[index].describe()
+        return gates[index].describe()
     return f"analysis {phase.id}"  # the phase's background analysis
 
 
@@ -113,10 +114,11 @@ def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
         items = []
         if plan is not None:
             phase = plan.phase(phase_id)
+            gates = [check for _, check, _ in phase_gates(phase)]
             for key, kind, index in phase_items(phase):
-                name = _item_name(phase, kind, index)
+                name = _item_name(phase, gates, kind, index)
                 entry = _item(state.items.get(key), key, kind, name)
-                required = _required_approvals(phase, kind, index)
+                required = _required_approvals(phase, gates, kind, index)
                 if required is not None and (
                     key in state.approvals or entry["status"] == "awaiting_approval"
                 ):

@@ -180,7 +180,7 @@ def validation_result(cfg: ServerConfig, source: PlanSource) -> ValidationResult
         plan=plan.name,
         phases=len(plan.phases),
         steps=sum(len(p.steps) for p in plan.phases),
-        gates=sum(len(p.gates) for p in plan.phases),
+        gates=sum(len(p.gates) + sum(len(s.pre_gates) for s in p.steps) for p in plan.phases),
         triggers=len(plan.triggers),
         problems=named(found),
         blockers=[b.as_dict() for b in unbound],

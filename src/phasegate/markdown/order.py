@@ -1,0 +1,89 @@
+"""Checks keep their place among the steps around them (issue 11 §8).
+
+A section that says "Before you start, confirm: …", then the deploy command, then "Afterwards,
+verify: …" means the first check guards the deploy and the second judges it. A phase's
+``gates`` run after all its steps, so a check written before a step of its phase becomes that
+step's ``pre_gates`` instead: verified just before it, in document order. Checks after the last
+step stay the phase's gates.
+
+Only position is not enough: authors state the outcome before the procedure ("**Success
+criteria:** error rate < 1 %", then the commands). A check introduced as success / exit /
+acceptance criteria, an expected result or what to verify afterwards stays after the steps
+however early it is written; one introduced as a precondition ("before", "prerequisite",
+"pre-flight", "ensure", "confirm") guards the step that follows it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.parse import Document, Item, Paragraph
+
+_BEFORE = re.compile(
+    r"\bbefore\b|\bprior to\b|pre[\s-]?(?:requisite|condition|flight|check|deploy|rollout|"
+    r"migration|upgrade|install|release|cutover)|\bfirst\b|\bensure\b|\bmake sure\b|\bconfirm\b|"
+    r"\brequire|readiness|go/no[\s-]?go|前提|之前",
+    re.I,
+)
+_AFTER = re.compile(
+    r"success|exit criteria|acceptance|definition of done|\bexpected\b|\bafter(?:wards?)?\b|"
+    r"post[\s-]?(?:deploy|rollout|release|migration|upgrade|install|check|cutover)|outcome|"
+    r"\bonce\b|\bresults?\b|之后|验收",
+    re.I,
+)
+
+
+def keep_checks_in_place(draft: Draft, doc: Document) -> None:
+    leads = _leads(doc)
+    for phase in draft.phases:
+        _place(draft, phase, leads)
+
+
+def _place(draft: Draft, phase: PhaseDraft, leads: list[tuple[int, str]]) -> None:
+    if not phase.steps or not phase.gates:
+        return
+    steps = sorted(phase.steps, key=lambda e: e.line)
+    kept: list[Entry] = []
+    for gate in phase.gates:
+        step = next((s for s in steps if s.line > gate.line), None)
+        lead = _lead_for(leads, gate.line)
+        if step is None or (_AFTER.search(lead) and not _BEFORE.search(lead)):
+            kept.append(gate)
+            continue
+        step.pre_gates.append(gate)
+        name = step.data.get("name") or str(step.data.get("run", "")).split("\n")[0][:80]
+        draft.note("pre_gates", phase=phase.id, line=gate.line, before=name, step_line=step.line)
+    phase.gates = kept
+
+
+def _leads(doc: Document) -> list[tuple[int, str]]:
+    """(line, text) of every heading and paragraph, and of list items that are not task
+    items or commands ("1. Before deploying, check:" over a fence): what introduces the checks
+    below it, in document order."""
+    found: list[tuple[int, str]] = []
+    for section in doc.root.walk():
+        if section.level:
+            found.append((section.line, section.title))
+        for block in section.blocks:
+            if _introduces(block):
+                found.append((block.line, getattr(block, "text", "")))
+    found.sort(key=lambda pair: pair[0])
+    return found
+
+
+def _introduces(block: object) -> bool:
+    if isinstance(block, Paragraph):
+        return bool(block.text)
+    return isinstance(block, Item) and block.checked is None and not block.code
+
+
+def _lead_for(leads: list[tuple[int, str]], line: int) -> str:
+    """The heading or paragraph that introduces what is at ``line`` (its last line)."""
+    text = ""
+    for at, said in leads:
+        if at >= line:
+            break
+        text = said
+    lines = [part for part in text.splitlines() if part.strip()]
+    return lines[-1] if lines else ""
