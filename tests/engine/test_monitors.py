@@ -175,8 +175,21 @@ def _crash_mid_phase(cli: CLI, monitor: str) -> int:
     monitor runs; the monitor's process group."""
     plan = _plan(cli, "while [ ! -e go ]; do sleep 0.05; done; touch step-done", monitor=monitor)
     engine = cli.spawn("run", str(plan), "--no-output")
-    _wait_for(cli.cwd / "quiet.txt", engine, "the monitor")
-    pgid = int(_monitors(cli)["deploy/monitor:ticker"]["process"]["pgid"])
+    try:
+        _wait_for(cli.cwd / "quiet.txt", engine, "the monitor")
+        # monitor.spawned is a deferred journal write (an observation, flushed within a poll of
+        # the engine loop): wait for it rather than race it.
+        deadline = time.monotonic() + 30
+        while "process" not in _monitors(cli)["deploy/monitor:ticker"]:
+            assert time.monotonic() < deadline, "monitor.spawned never reached the journal"
+            assert engine.poll() is None, engine.communicate()
+            time.sleep(0.05)
+        pgid = int(_monitors(cli)["deploy/monitor:ticker"]["process"]["pgid"])
+    except BaseException:
+        (cli.cwd / "go").touch()  # a failed test leaves no step waiting forever
+        engine.kill()
+        engine.communicate()
+        raise
     engine.send_signal(signal.SIGKILL)
     engine.communicate()
     return pgid

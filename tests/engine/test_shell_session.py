@@ -390,7 +390,7 @@ def test_random_kills_never_lose_or_repeat_a_session_change(cli: CLI, seed: int)
     steps = 8
     body = "".join(
         f"      - idempotent: true\n"
-        f"        run: N=$(( ${{N:-0}} + 1 )); sleep 0.1; echo $N >> {cli.cwd}/ledger\n"
+        f"        run: N=$(( ${{N:-0}} + 1 )); sleep 0.3; echo $N >> {cli.cwd}/ledger\n"
         for _ in range(steps)
     )
     plan = _plan(cli, f"phases:\n  - id: a\n    steps:\n{body}")
@@ -410,10 +410,10 @@ def test_random_kills_never_lose_or_repeat_a_session_change(cli: CLI, seed: int)
             if runs.is_dir() and any(runs.iterdir()):
                 verb = ("resume", "last", "-q")
             continue
-        engine.communicate()
+        out, err = engine.communicate()
         if code == 0:
             break
-        assert code == 4, f"exit {code}"  # only a paused run may continue
+        assert code == 4, f"exit {code}: {out}{err}"  # only a paused run may continue
         verb = ("resume", "last", "-q")
     else:
         pytest.fail("the run never finished")

@@ -178,6 +178,14 @@ def flatten(plan: Plan, yaml_text: str, locate: Any) -> list[Item]:
                 order += 1
                 path = ("phases", p_index, key, i)
                 if key == "steps":
+                    # a step's pre_gates (issue 11 §8) run just before it, in its order
+                    for g, gate in enumerate(entry.get("pre_gates", [])):
+                        executes, words, manual = _check_texts(gate)
+                        line = md_line((*path, "pre_gates", g))
+                        items.append(
+                            Item("gate", phase.id, order, executes, words, None, manual, line)
+                        )
+                        order += 1
                     items.extend(_step_items(entry, phase.id, order, md_line(path)))
                 else:
                     executes, words, manual = _check_texts(entry)

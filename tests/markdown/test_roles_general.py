@@ -324,3 +324,42 @@ def test_task_and_procedure_tables_ask_a_human() -> None:
     assert gates == {"Backup production database": False, "Verify DNS records": True}
     paused = [s.get("name", "") for s in phase["steps"] if "pause" in s]
     assert any("Announce the rollback" in name for name in paused)
+
+
+def test_a_value_the_prose_calls_an_example_needs_binding_where_a_command_uses_it() -> None:
+    """ "In this guide's example, we refresh back to revision `88`": run as written, the
+    reader's cluster would get the author's revision. The command takes a variable that needs
+    binding; values not called an example, and example values no command uses, stay as they are."""
+    data = _plan(
+        """
+        # Roll back
+        To roll back, refresh to the previous revision. In this guide's example, we will
+        refresh the charm back to revision `88`. Port `8080` is where it listens.
+
+        ## Step 1
+        ```shell
+        juju refresh postgresql-k8s --revision=88
+        curl -f http://127.0.0.1:8080/health
+        echo 188 88
+        ```
+        """
+    )
+    [step] = [s for p in data["phases"] for s in p.get("steps", [])]
+    assert step["run"].splitlines() == [
+        "juju refresh postgresql-k8s --revision=${REVISION}",
+        "curl -f http://127.0.0.1:8080/health",  # 8080 is not called an example
+        "echo 188 ${REVISION}",  # 188 is another number; the bare 88 is the example's
+    ]
+    binding = data["vars"]["REVISION"]["needs_binding"]
+    assert "`88`" in binding and "DOC.md:8" in binding and "line 3" in binding
+
+
+def test_example_values_are_read_only_from_sentences_that_say_example() -> None:
+    from phasegate.markdown.parse import parse
+
+    doc = parse(
+        "# T\n\nUse tag `v1.2.3` for the release.\n\n"
+        "Pick a region, for example `eu-west-1`; the flag `--force` is dangerous.\n\n"
+        "- e.g. `build-42`\n"
+    )
+    assert placeholders.example_values(doc) == {"eu-west-1": 5, "build-42": 7}

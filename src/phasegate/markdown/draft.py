@@ -101,6 +101,9 @@ class Draft:
     rollback_budget: float | None = None  # "Rollback Time: <5 Minutes Guaranteed"
     budgets: list[tuple[str, float, int]] = field(default_factory=list)  # (row label, s, line)
     rollback_purpose: bool = False  # the document is a rollback runbook (rules.py)
+    # values the prose itself calls an example ("in this guide's example, revision `88`"):
+    # value -> the line saying so (placeholders.py)
+    examples: dict[str, int] = field(default_factory=dict)
     # conditions a human must bind before the run (triggers.py): (phase or plan, step)
     unsure: list[tuple[PhaseDraft | None, Entry]] = field(default_factory=list)
 

@@ -11,7 +11,16 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from phasegate.markdown import decisions, deps, directives, order, rules, traffic, triggers
+from phasegate.markdown import (
+    decisions,
+    deps,
+    directives,
+    order,
+    placeholders,
+    rules,
+    traffic,
+    triggers,
+)
 from phasegate.markdown.blocks import BlockMapper
 from phasegate.markdown.draft import Draft, PhaseDraft
 from phasegate.markdown.parse import Block, Comment, Document, Section, Table
@@ -42,6 +51,7 @@ def map_document(doc: Document, source: str) -> Draft:
         # title and its task groups are the phases (issue 11 §8)
         walk.phase_like.discard(id(title))
     draft.health_url = _health_url(root)
+    draft.examples = placeholders.example_values(doc)
     for skipped in doc.skipped:  # HTML the importer did not read: said, never dropped (§11)
         draft.note("skipped", line=skipped.line, what=skipped.what, why=skipped.why)
     _visit(walk, root, None, rollback=False)

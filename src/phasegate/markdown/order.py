@@ -43,7 +43,9 @@ def keep_checks_in_place(draft: Draft, doc: Document) -> None:
 def _place(draft: Draft, phase: PhaseDraft, leads: list[tuple[int, str]]) -> None:
     if not phase.steps or not phase.gates:
         return
-    steps = sorted(phase.steps, key=lambda e: e.line)
+    # A pause the importer adds (a decision, a "confirm" it cannot check) is not an action a
+    # check guards: the checks before it stay where they are.
+    steps = sorted((e for e in phase.steps if "pause" not in e.data), key=lambda e: e.line)
     kept: list[Entry] = []
     for gate in phase.gates:
         step = next((s for s in steps if s.line > gate.line), None)

@@ -10,10 +10,12 @@ Markdown line, so ``validate`` lists it and ``run`` refuses the plan until it is
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from phasegate.markdown.draft import Draft
+from phasegate.markdown.parse import Document, Item, Paragraph
 from phasegate.plan.variables import BUILTINS
 
 # Tags a command may legitimately echo (`echo "<html>"`): never placeholders.
@@ -219,9 +221,77 @@ def _in_single_quotes(command: str, index: int) -> bool:
 _SHELL_VAR = re.compile(r"\$\{?(YOUR_[A-Z0-9_]+|[A-Z0-9_]+_HERE)\b")
 
 
+# "In this guide's example, we will refresh back to revision `88`", "for example `eu-west-1`":
+# the author says the value is theirs, not the reader's.
+_EXAMPLE_SAID = re.compile(
+    r"\b(?:in|for) (?:this|the|our|that) (?:[\w-]+(?:'s)? ){0,2}example\b|\bexample (?:value|"
+    r"revision|version|name)s?\b|\bas an example\b|\bby way of example\b|\bsuch as\b|"
+    r"\be\.g\.|\bfor example\b|\bfor instance\b|\bpor ejemplo\b|\bzum beispiel\b|例如|比如",
+    re.I,
+)
+# what an example value looks like: a number of two digits or more, a version, an id or name
+# with a digit in it; not a word (`main`, `true`) a command may use for its own sake
+_EXAMPLE_VALUE = re.compile(r"^(?=[^\s]*\d)[A-Za-z0-9][A-Za-z0-9._:/@-]{1,39}$")
+
+
+def example_values(doc: Document) -> dict[str, int]:
+    """Inline-code values the prose calls an example: value -> the line saying so."""
+    found: dict[str, int] = {}
+    for section in doc.root.walk():
+        for block in section.blocks:
+            if not isinstance(block, (Paragraph, Item)) or not block.code:
+                continue
+            text = getattr(block, "text", "")
+            for sentence in re.split(r"(?<=[.!?;:])(?<!e\.g\.)(?<!i\.e\.)\s+", text):
+                if not _EXAMPLE_SAID.search(sentence):
+                    continue
+                for raw in block.code:
+                    value = raw.strip()
+                    if _EXAMPLE_VALUE.match(value) and f"`{value}`" in sentence:
+                        found.setdefault(value, block.line)
+    return found
+
+
+def _replace_keeping_key(ref: str, match: re.Match[str]) -> str:
+    return (match.group(1) or "") + ref
+
+
+def _bind_examples(draft: Draft, command: str, line: int) -> str:
+    """An example value used verbatim in a command -> ``${NAME}`` needing binding: run as
+    written, the reader's system gets the author's revision, region or id."""
+    for value, said in draft.examples.items():
+        pattern = re.compile(
+            rf"(?<![\w.$-])(--?[A-Za-z][\w-]*=|[A-Za-z_][\w]*=)?{re.escape(value)}(?![\w.-])"
+        )
+        match = pattern.search(command)
+        if match is None:
+            continue
+        key = (match.group(1) or "").strip("-=")
+        name = re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_").upper() or "EXAMPLE_VALUE"
+        if not name[0].isalpha():
+            name = "EXAMPLE_" + name
+        if name in BUILTINS:
+            name = "EXAMPLE_" + name
+        text = value
+        ref = "${" + name + "}"
+        command = pattern.sub(functools.partial(_replace_keeping_key, ref), command)
+        where = f"{draft.source}:{line}"
+        if name not in draft.vars:
+            draft.vars[name] = {
+                "env": name,
+                "needs_binding": f"`{text}` at {where} is the document's example value "
+                f"(line {said} says so): give yours",
+                "description": f"example value `{text}` in the document",
+            }
+            draft.note("needs_binding", line=line, what=f"example value `{text}` -> ${{{name}}}")
+    return command
+
+
 def bind(draft: Draft, command: str, line: int) -> str:
     """The command with each placeholder replaced by ``${NAME}``; each NAME becomes a plan
     variable that needs binding, naming the placeholder and its line."""
+    if draft.examples:
+        command = _bind_examples(draft, command, line)
     out: list[str] = []
     last = 0
     for start, end, found in find(command):
