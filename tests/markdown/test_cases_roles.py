@@ -41,10 +41,11 @@ def test_01_conditional_block_is_recovery_and_options_are_one_decision(cli: CLI)
     first = case.plan["phases"][0]
     assert "SCHEMA-DROPPED" in first["rollback"][0]["run"]
     # the operator chooses option B: only B runs, and never the drop
-    var = decision["variable"]
-    approved = cli("approve", ran.run_id, input="")
+    # approving without naming an option is refused: it would run neither
+    assert cli("approve", ran.run_id, input="").returncode == 2
+    approved = cli("approve", ran.run_id, "--choose", "option-b-manual-cutover", input="")
     assert approved.returncode == 0, approved.stderr
-    resumed = _ran_after(cli, "resume", ran.run_id, "--var", f"{var}=option-b-manual-cutover")
+    resumed = _ran_after(cli, "resume", ran.run_id)
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.markers == {"schema-deployed", "option-b"}
     # rolled back, the recovery action is the phase's rollback: it runs only then

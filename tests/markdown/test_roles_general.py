@@ -56,7 +56,16 @@ def test_bold_lead_in_options_are_one_decision_and_only_the_chosen_runs() -> Non
     assert runs["pg_upgrade --link"] != runs["docker volume rm postgres-data"]
     assert all(when and "DECISION_" in when for when in runs.values())
     steps = data["phases"][0]["steps"]
-    assert steps[0]["pause"] == "approve" and "option-a-in-place-upgrade" in steps[0]["name"]
+    var = runs["pg_upgrade --link"].split("vars.")[1].split(" ")[0]
+    # the pause passes only with a choice among the two options, named as the `when:`s test them
+    assert steps[0]["pause"] == {
+        "until": "approve",
+        "choose": {
+            "var": var,
+            "options": ["option-a-in-place-upgrade", "option-b-backup-and-restore"],
+        },
+    }
+    assert runs["pg_upgrade --link"] == f"vars.{var} == 'option-a-in-place-upgrade'"
 
 
 @pytest.mark.parametrize(

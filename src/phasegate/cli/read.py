@@ -62,6 +62,8 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         click.echo(f"  next: `phasegate approve|reject|resume|rollback {run['id']}`", err=False)
     for decision in data.get("decisions", []):
         comment = f": {decision['comment']}" if decision.get("comment") else ""
+        if decision.get("choice") is not None:
+            comment = f" choosing {decision['choice']}{comment}"
         click.echo(
             f"  {decision['decision']} {decision['key']} by {decision['by']} at "
             f"{_when(decision['at'])}{comment}"

@@ -187,7 +187,7 @@ def summary(doc: Imported) -> str:
     for decision in report.get("decisions") or []:
         out.append(
             f"  decision, line {decision['line']}: the run pauses for a person to choose "
-            f"{' | '.join(decision['choices'])} (--var {decision['variable']}=<choice>); "
+            f"{' | '.join(decision['choices'])} (`phasegate approve RUN --choose <choice>`); "
             "only the chosen option runs"
         )
     for trigger in report.get("triggers") or []:

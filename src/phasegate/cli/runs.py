@@ -387,9 +387,21 @@ def promote(
     default="",
     help="Why you approve; recorded in the journal with your name, shown by status and report.",
 )
+@click.option(
+    "--choose",
+    default=None,
+    metavar="OPTION",
+    help="For a decision (a pause with `choose:`): the option that runs. A decision is never "
+    "approved without one.",
+)
 @click.pass_context
 def approve(
-    ctx: click.Context, run_ref: str, gate: str | None, check: str | None, comment: str
+    ctx: click.Context,
+    run_ref: str,
+    gate: str | None,
+    check: str | None,
+    comment: str,
+    choose: str | None,
 ) -> None:
     """Approve what RUN is waiting for: GATE (a manual check's id or key, a waiting item's
     key), else every manual gate, `pause: approve` step and inconclusive analysis awaiting
@@ -404,7 +416,7 @@ def approve(
 
     store = open_store(ctx)
     run_id, keys = operator.approve(
-        store, run_ref, check=gate or check, by=actor(), comment=comment.strip()
+        store, run_ref, check=gate or check, by=actor(), comment=comment.strip(), choose=choose
     )
     state = store.load_state(run_id)
     for key in keys:
@@ -413,7 +425,8 @@ def approve(
         if item is not None:  # still waiting for more approvers: say how many so far
             shown = {"key": key, "status": item.status, "message": item.data.get("message")}
             counted = approval_progress(shown, state.approvals)
-        click.echo(f"approved {key} as {actor()}" + (f"; {counted}" if counted else ""))
+        chose = f" choosing {choose}" if choose else ""
+        click.echo(f"approved {key} as {actor()}{chose}" + (f"; {counted}" if counted else ""))
     click.echo(f"continue with: phasegate resume {run_id}")
 
 

@@ -95,17 +95,26 @@ async def pause_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
     assert pause is not None
     approvals = runner.state.approvals.get(key, [])
     if pause.until == "approve":
-        if len(approvals) >= pause.approvers:
+        choice = runner.state.choices.get(pause.choose.var) if pause.choose else None
+        chosen = pause.choose is None or choice in pause.choose.options
+        if len(approvals) >= pause.approvers and chosen:
             _start(runner, base, "pause until approved")
-            _finish(runner, base, "succeeded", f"approved by {', '.join(approvals)}")
+            said = f"approved by {', '.join(approvals)}"
+            if pause.choose is not None:
+                said += f"; chose {pause.choose.var}={choice}"
+            _finish(runner, base, "succeeded", said, **({"choice": choice} if choice else {}))
             return
+        message = f"{len(approvals)}/{pause.approvers} approvals"
+        if pause.choose is not None and not chosen:
+            # Approved some other way (promote, an in-process request) without a choice: the
+            # run waits again rather than run none of the options.
+            message += (
+                f"; a decision: `phasegate approve {runner.state.run_id} {key} --choose OPTION`"
+                f" (options: {', '.join(pause.choose.options)})"
+            )
         runner.journal(
             "item.finished",
-            {
-                **base,
-                "status": "awaiting_approval",
-                "message": f"{len(approvals)}/{pause.approvers} approvals",
-            },
+            {**base, "status": "awaiting_approval", "message": message},
         )
         runner.ctx.console.item(
             "step",

@@ -113,7 +113,7 @@ class RunContext:
                 checks[key] = entry
                 checks.setdefault(short.removeprefix("gate:"), entry)
         return {
-            "vars": dict(self.variables.values),
+            "vars": {**self.variables.values, **state.choices},
             "steps": steps,
             "checks": checks,
             "run": {"id": self.run_id, "status": state.status},

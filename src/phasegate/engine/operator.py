@@ -154,18 +154,27 @@ def request(
 
 
 def approve(
-    store: SqliteStore, run_ref: str, *, check: str | None, by: str, comment: str = ""
+    store: SqliteStore,
+    run_ref: str,
+    *,
+    check: str | None,
+    by: str,
+    comment: str = "",
+    choose: str | None = None,
 ) -> tuple[str, list[str]]:
     record = store.get_run(run_ref)
     state = store.load_state(record.id)
     targets = Targets(reload_plan(record).plan)
     keys = _decided_keys(record, state, targets, check, "approve")
     _refuse_self_review(store, record, targets, keys, by)
+    choices = _choices(record, targets, keys, choose)
     for key in keys:
         required = _approvers(targets, key)
         payload: dict[str, object] = {"key": key, "by": by, "required": required}
         if comment:
             payload["comment"] = comment
+        if key in choices:
+            payload["var"], payload["choice"] = choices[key]
         rec, request_id = request(store, record.id, "approve", payload)
         if request_id is None:
             owner = Owner.me()
@@ -248,6 +257,50 @@ def _refuse_self_review(
             "the check says prevent_self_review",
             hint="someone else approves it",
         )
+
+
+def _choices(
+    record: RunRecord, targets: Targets, keys: list[str], choose: str | None
+) -> dict[str, tuple[str, str]]:
+    """key -> (variable, option) for the decisions among ``keys``. A decision is never
+    approved without its choice (approving would otherwise run none of the options, or the
+    wrong one), and a choice is never recorded for an approval that offers none."""
+    offered = {
+        key: pause.choose
+        for key in keys
+        if key in targets.steps
+        and (pause := targets.steps[key].step.pause) is not None
+        and pause.choose is not None
+    }
+    if choose is None:
+        if offered:
+            key, decision = next(iter(offered.items()))
+            raise UsageError(
+                f"{key} is a decision: approve it with one of its options",
+                hint=f"phasegate approve {record.id} {key} --choose OPTION; its options: "
+                + ", ".join(decision.options),
+            )
+        return {}
+    if not offered:
+        raise UsageError(
+            f"--choose {choose!r}: nothing run {record.id} waits for offers a choice",
+            hint="approve without --choose",
+        )
+    if len(offered) > 1 and len(keys) > 1:
+        raise UsageError(
+            f"run {record.id} waits for {len(offered)} decisions: approve them one at a time",
+            hint="name the decision: phasegate approve RUN KEY --choose OPTION; waiting: "
+            + ", ".join(offered),
+        )
+    found: dict[str, tuple[str, str]] = {}
+    for key, decision in offered.items():
+        if choose not in decision.options:
+            raise UsageError(
+                f"{choose!r} is not an option of {key}",
+                hint="choose one of: " + ", ".join(decision.options),
+            )
+        found[key] = (decision.var, choose)
+    return found
 
 
 def _approvers(targets: Targets, key: str) -> int:

@@ -72,6 +72,10 @@ class RunState:
     # Every approval and rejection in order, with who, when and the comment given (the audit
     # trail of go/no-go decisions; ``approvals`` above only counts distinct approvers).
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    # Choices made with an approval (`approve --choose`): variable -> option. They override the
+    # plan's value of that variable for every `when:` after the decision (plan/model.py
+    # PauseChoice); journalled, so a resume after a crash sees the same choice.
+    choices: dict[str, str] = field(default_factory=dict)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # items whose outcome a crash hid
@@ -412,6 +416,8 @@ def _approval(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     if d["by"] not in who:
         who.append(d["by"])
     s.decisions.append(_decision("approved", d, ts))
+    if d.get("var") and d.get("choice") is not None:
+        s.choices[str(d["var"])] = str(d["choice"])
     changed: set[str] = set()
     item = s.items.get(d["key"])
     if (
@@ -431,6 +437,7 @@ def _decision(decision: str, d: dict[str, Any], ts: float) -> dict[str, Any]:
         "by": d["by"],
         "comment": d.get("comment") or "",
         "at": ts,
+        **({"choice": d["choice"]} if d.get("choice") is not None else {}),
     }
 
 

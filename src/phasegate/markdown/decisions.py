@@ -3,8 +3,9 @@
 Running every option one after the other is never what the author meant. The options become a
 decision the operator makes: a ``pause: approve`` step where the document offers the choice
 (the run stops there), a variable naming the choice, and a ``when:`` on every item of each
-option so that only the chosen one runs. Unchosen (the variable empty), none runs: the import
-never chooses for a human.
+option so that only the chosen one runs. The pause passes only once its approver chose
+(``phasegate approve RUN --choose OPTION``): the import never chooses for a human, and an
+approval without a choice cannot silently run none of the options.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ def decide(
         while value in values:
             value += "-2"
         values.append(value)
-    choices = " | ".join(values)
+    # an optional part is a decision of one option: doing it, or not ("none")
+    offered = [*values, "none"] if len(values) == 1 and "none" not in values else values
+    choices = " | ".join(offered)
     draft.vars[var] = {
         "env": var,
         "default": "",
@@ -64,12 +67,13 @@ def decide(
         f"{v} ({rules.one_line(o.title, 60)})" for v, o in zip(values, options, strict=True)
     )
     step: dict[str, Any] = {
-        "name": f"Decide: {listed}. Approve, then resume with --var {var}=<choice>",
-        "pause": "approve",
+        "name": f"Decide: {listed}. Approve with --choose <choice>",
+        # the pause passes only with a choice: approving alone never runs none of the options
+        "pause": {"until": "approve", "choose": {"var": var, "options": offered}},
     }
     phase.steps.append(Entry(step, options[0].line))
     draft.note("steps", phase=phase.id, line=options[0].line, name=step["name"], rule="decision")
-    draft.note("decisions", line=options[0].line, phase=phase.id, variable=var, choices=values)
+    draft.note("decisions", line=options[0].line, phase=phase.id, variable=var, choices=offered)
     return {
         id(option): f"vars.{var} == '{value}'"
         for option, value in zip(options, values, strict=True)

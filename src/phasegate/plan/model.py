@@ -80,6 +80,17 @@ NEEDS_BINDING = (
 Weight = Annotated[int, Field(ge=0, le=100)]
 
 
+class PauseChoice(Model):
+    """A decision the operator makes at an approval pause: which of the options runs. The
+    items of each option carry ``when: vars.VAR == 'option'``; the pause does not pass until
+    VAR holds one of the options, so approving without choosing cannot silently run none."""
+
+    var: Identifier = Field(description="the variable (declared in `vars:`) naming the choice")
+    options: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
+        min_length=1, max_length=50, description="the values VAR may take"
+    )
+
+
 class Pause(Model):
     """A canary pause: a duration, or until an operator approves (`phasegate approve`)."""
 
@@ -88,11 +99,18 @@ class Pause(Model):
         None, description="`approve`: wait for `phasegate approve` (the run pauses, exit 4)"
     )
     approvers: int = Field(1, ge=1, le=20, description="distinct approvals needed")
+    choose: PauseChoice | None = Field(
+        None,
+        description="with `until: approve`: the pause passes only once the variable holds one "
+        "of the options (`phasegate resume RUN --var VAR=option` after approving)",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Pause:
         if (self.duration is None) == (self.until is None):
             raise ValueError("a pause has a `duration` (e.g. 30s) or `until: approve`, not both")
+        if self.choose is not None and self.until != "approve":
+            raise ValueError("`choose` belongs to `until: approve` (a human makes the choice)")
         return self
 
     def words(self) -> str:

@@ -337,6 +337,43 @@ def _variables(plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list
                     )
 
     walk(_plain(data), ())
+    _decisions(plan, smap, problems)
+
+
+def _decisions(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
+    """A decision's variable is a declared, non-secret plan variable: the choice is written
+    into the journal and shown by status, and a `when:` reads it as `vars.NAME`."""
+    for p_index, phase in enumerate(plan.phases):
+        for s_index, step in enumerate(phase.steps):
+            choose = step.pause.choose if step.pause is not None else None
+            if choose is None:
+                continue
+            path: Path_ = ("phases", p_index, "steps", s_index, "pause", "choose", "var")
+            spec = plan.vars.get(choose.var)
+            if spec is None:
+                problems.append(
+                    smap.problem(
+                        path,
+                        f"the decision's variable {choose.var!r} is not declared",
+                        hint=f"declare it under `vars:` (e.g. `{choose.var}: {{default: ''}}`)",
+                    )
+                )
+            elif getattr(spec, "secret", False):
+                problems.append(
+                    smap.problem(
+                        path,
+                        f"the decision's variable {choose.var!r} is secret",
+                        hint="a choice is journalled and shown: use a plain variable",
+                    )
+                )
+            if len(set(choose.options)) != len(choose.options):
+                problems.append(
+                    smap.problem(
+                        (*path[:-1], "options"),
+                        "a decision's options must be distinct",
+                        hint="remove the repeated option",
+                    )
+                )
 
 
 def _session_shell(plan: Plan, smap: SourceMap, warnings: list[Problem]) -> None:

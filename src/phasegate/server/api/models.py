@@ -154,6 +154,9 @@ class ApproveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     check: str | None = Field(None, max_length=500, description="default: all awaiting")
     comment: str = Field("", max_length=2000, description="why; journalled with the approval")
+    choose: str | None = Field(
+        None, max_length=80, description="for a decision: the option that runs (required there)"
+    )
 
 
 SECRET_VARS: Any = Field(

@@ -286,6 +286,7 @@ def approve(
             check=body.check if body else None,
             by=identity.actor,
             comment=body.comment.strip() if body else "",
+            choose=body.choose if body else None,
         )
     if waiting & set(keys):
         workers.after_approval(record.id, identity.actor, journal)
