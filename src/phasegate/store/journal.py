@@ -16,11 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from phasegate.engine.state import RunState
-from phasegate.store.sqlite import EventRow, SqliteStore, fold
+from phasegate.store.contract import JournalStore
+from phasegate.store.fold import EventRow, fold
 
 
 class Journal:
-    def __init__(self, store: SqliteStore, state: RunState) -> None:
+    def __init__(self, store: JournalStore, state: RunState) -> None:
         self.store = store
         self.state = state
         self._rows: list[EventRow] = []
@@ -45,8 +46,7 @@ class Journal:
         rows, changed = self._rows, self._changed
         self._rows, self._changed = [], set()
         self.urgent = False
-        with self.store.write(durable) as db:
-            self.store.write_rows(db, self.state, rows, changed)
+        self.store.commit_applied(self.state, rows, changed, durable=durable)
 
     @property
     def pending(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from phasegate.store.process import Owner
 
@@ -39,6 +39,28 @@ class RunRecord:
         data.pop("plan_text")
         data["owner"] = asdict(self.owner) if self.owner else None
         return data
+
+
+class StoredEvent(NamedTuple):
+    """One journal entry as read back: ``seq`` counts from 1 per run, without gaps."""
+
+    seq: int
+    ts: float
+    type: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunHead:
+    """The few columns of a run that views poll (no plan text, no summary)."""
+
+    id: str
+    plan_name: str
+    status: str
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    last_seq: int
 
 
 def record_from_row(row: tuple[Any, ...]) -> RunRecord:

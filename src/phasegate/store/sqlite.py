@@ -9,16 +9,15 @@ power loss the journal may lose only its newest events, never order or consisten
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState, apply
+from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState
 from phasegate.errors import (
     IdempotencyConflict,
     JournalFull,
@@ -27,58 +26,26 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
-from phasegate.store.connect import damaged, friendly, open_for_reading, open_for_writing
+from phasegate.store.connect import friendly, open_for_reading, open_for_writing
+from phasegate.store.contract import JournalStore
+from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay
 from phasegate.store.process import Owner
-from phasegate.store.records import RECORD_COLUMNS, RunRecord, describe_holder, record_from_row
+from phasegate.store.records import (
+    RECORD_COLUMNS,
+    RunRecord,
+    StoredEvent,
+    describe_holder,
+    record_from_row,
+)
+from phasegate.store.sqlite_views import SqliteViews, reads
 
 DB_NAME = "phasegate.db"
+_dump = dump
+
+__all__ = ["DB_NAME", "EventRow", "SqliteStore", "fold", "reads"]
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def reads(method: Callable[P, R]) -> Callable[P, R]:
-    """A read of the journal: SQLite errors become phasegate's (a damaged file says so and
-    what to do, instead of an internal error)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (sqlite3.Error, UnicodeDecodeError) as exc:
-            raise friendly(exc, _path(args)) from exc
-        except json.JSONDecodeError as exc:
-            raise damaged(_path(args), f"a stored value is not JSON ({exc})") from exc
-
-    return wrapper
-
-
-def _path(args: Any) -> Path:
-    store = args[0]
-    assert isinstance(store, SqliteStore)
-    return store.path
-
-
-EventRow = tuple[str, int, float, str, str]  # run_id, seq, ts, type, data (JSON)
-
-
-def fold(
-    state: RunState, events: list[tuple[str, dict[str, Any], float]], rows: list[EventRow]
-) -> set[str]:
-    """Apply events to the state, append their rows; return the keys of the rows changed."""
-    changed: set[str] = set()
-    for etype, data, ts in events:
-        changed |= apply(state, etype, data, ts)
-        rows.append((state.run_id, state.seq, ts, etype, _dump(data)))
-    return changed
-
-
-class SqliteStore:
+class SqliteStore(SqliteViews):
     def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
         """Open the journal in ``state_dir``. ``readonly``: for verbs that only read; never
         creates, migrates or writes anything (store/connect.py says why)."""
@@ -170,6 +137,8 @@ class SqliteStore:
                                 hint="use a new key for a different plan or changed variables",
                             )
                         return str(row[0]), False
+                if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
+                    raise StoreError(f"a run {run_id} exists; nothing was created")
                 db.execute(
                     "INSERT INTO runs (id, plan_name, plan_path, plan_sha256, plan_text, lock_name,"
                     " idempotency_key, status, created_at, updated_at, owner_pid, owner_host,"
@@ -252,23 +221,18 @@ class SqliteStore:
                 (run_id, owner.pid, owner.host),
             )
 
-    def append(
-        self,
-        state: RunState,
-        events: list[tuple[str, dict[str, Any], float]],
-        *,
-        durable: bool,
-    ) -> None:
+    def append(self, state: RunState, events: list[NewEvent], *, durable: bool) -> None:
         """Apply events to the state and write them with the changed rows, atomically."""
         with self.write(durable) as db:
             self._append(db, state, events)
 
-    def _append(
-        self,
-        db: sqlite3.Connection,
-        state: RunState,
-        events: list[tuple[str, dict[str, Any], float]],
+    def commit_applied(
+        self, state: RunState, rows: list[EventRow], changed: set[str], *, durable: bool
     ) -> None:
+        with self.write(durable) as db:
+            self.write_rows(db, state, rows, changed)
+
+    def _append(self, db: sqlite3.Connection, state: RunState, events: list[NewEvent]) -> None:
         rows: list[EventRow] = []
         changed = fold(state, events, rows)
         self.write_rows(db, state, rows, changed)
@@ -339,7 +303,9 @@ class SqliteStore:
                 "an empty run id names no run", hint="give a run id, a prefix of one, or `last`"
             )
         if run_ref in ("last", "latest"):
-            row = self.db.execute("SELECT id FROM runs ORDER BY created_at DESC LIMIT 1").fetchone()
+            row = self.db.execute(
+                "SELECT id FROM runs ORDER BY created_at DESC, id DESC LIMIT 1"
+            ).fetchone()
             if row is None:
                 raise RunNotFound("there are no runs yet", hint="start one with `phasegate run`")
             return str(row[0])
@@ -377,7 +343,7 @@ class SqliteStore:
         if status:
             query += " AND status = ?"
             args.append(status)
-        query += " ORDER BY created_at DESC LIMIT ?"
+        query += " ORDER BY created_at DESC, id DESC LIMIT ?"
         args.append(limit)
         out = []
         for (run_id,) in self.db.execute(query, args).fetchall():
@@ -388,25 +354,14 @@ class SqliteStore:
 
     @reads
     def run_ids(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT id FROM runs ORDER BY created_at")]
+        return [r[0] for r in self.db.execute("SELECT id FROM runs ORDER BY created_at, id")]
 
     @reads
-    def events(self, run_id: str) -> list[tuple[int, float, str, dict[str, Any]]]:
-        out = []
-        for seq, ts, etype, data in self.db.execute(
-            "SELECT seq, ts, type, data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
-        ).fetchall():
-            try:
-                out.append((seq, ts, etype, json.loads(data)))
-            except json.JSONDecodeError as exc:
-                raise damaged(self.path, f"run {run_id} event #{seq} is not JSON") from exc
-        return out
+    def events(self, run_id: str) -> list[StoredEvent]:
+        return self.events_after(run_id, 0)
 
     def load_state(self, run_id: str) -> RunState:
-        state = RunState(run_id=run_id)
-        for _, ts, etype, data in self.events(run_id):
-            apply(state, etype, data, ts)
-        return state
+        return replay(run_id, self.events(run_id))
 
     @reads
     def materialized(
@@ -439,6 +394,8 @@ class SqliteStore:
     def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
         """Queue a request for the run's owner; returns its id (see ``request_taken``)."""
         with self.write() as db:
+            if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise RunNotFound(f"no run {run_id}")
             cursor = db.execute(
                 "INSERT INTO requests (run_id, kind, data, created_at) VALUES (?,?,?,?)",
                 (run_id, kind, _dump(data), time.time()),
@@ -466,3 +423,6 @@ class SqliteStore:
             db.execute(
                 "UPDATE requests SET consumed_at = ? WHERE id = ?", (time.time(), request_id)
             )
+
+
+_: type[JournalStore] = SqliteStore  # mypy checks that SqliteStore keeps the contract

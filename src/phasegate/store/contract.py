@@ -1,0 +1,214 @@
+"""The store contract: what the engine, the CLI and the server may ask of a journal.
+
+Modelled on huey's ``BaseStorage``: one documented interface, implementations side by side
+(``sqlite.SqliteStore``, the default; ``memory.MemoryStore``, a real in-memory fake for tests;
+PostgreSQL next), and one contract test suite (``tests/store/contract/``) run against each of
+them, so a guarantee written here is a guarantee tested on every back end.
+
+Vocabulary. A *run* is a row of metadata (``RunRecord``) plus its *journal*: events numbered
+``seq`` 1, 2, 3… without gaps. ``load_state`` is the fold of those events (the engine's
+``apply``); a store keeps no other truth about a run. An *owner* is the process executing a
+run; a *lock* is a name (the plan's) at most one unfinished run holds; a *request* is an
+operator's input (approve, abort, promote…) queued for the owner.
+
+Errors (all ``PhasegateError``; see errors.py): ``RunNotFound`` for an unknown run,
+``RunStateError`` for a claim a live owner refuses, ``LockHeld``, ``IdempotencyConflict``,
+``StoreError`` for a write that does not continue the journal (and, from a back end, for a
+journal it cannot read or write: ``JournalDamaged``, ``JournalFull``…). No back end lets its
+driver's own exceptions (sqlite3, psycopg) escape.
+
+Not in the contract yet (issue 12 §2, next slices): change notifications for live views
+(today views poll ``runs_marker``/``run_head``), the server's tokens and idempotency ledger
+(``server/db.py``, a second SQLite file), step logs and outputs (files under
+``state_dir/runs/RUN/``), reviews (files under ``state_dir/reviews/``), and the integrity
+check behind ``phasegate check`` (``invariants.py``, SQLite's own).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+from phasegate.engine.state import RunState
+from phasegate.store.fold import EventRow, NewEvent
+from phasegate.store.process import Owner
+from phasegate.store.records import RunHead, RunRecord, StoredEvent
+
+
+class JournalStore(Protocol):
+    """A journal of runs. One instance is used by one thread at a time (a server keeps one
+    per thread); several instances, in several processes, may share one journal."""
+
+    @property
+    def state_dir(self) -> Path:
+        """The directory beside the journal where run directories (step logs, outputs,
+        backups) live; it exists once a run was created."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection; the instance is not used afterwards."""
+        ...
+
+    # -- creating and owning runs ---------------------------------------------------------
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        plan_name: str,
+        plan_path: str,
+        plan_sha256: str,
+        plan_text: str,
+        lock_name: str,
+        idempotency_key: str | None,
+        options: dict[str, Any],
+        phases: list[str],
+        needs: dict[str, list[str]] | None = None,
+        owner: Owner,
+        ts: float,
+    ) -> tuple[str, bool]:
+        """Create a run owned by ``owner``, holding ``lock_name``, whose journal is one
+        durable ``run.created`` event (seq 1): returns ``(run_id, True)``.
+
+        Atomic: either all of that is stored, or nothing (a held lock, a full disk).
+        Idempotent: when ``idempotency_key`` names an existing run of the same
+        ``plan_sha256``, nothing is written and ``(that run's id, False)`` is returned, however
+        many callers race; with another ``plan_sha256`` it raises ``IdempotencyConflict``.
+        Raises ``LockHeld`` while an unfinished run holds the lock (a finished holder's lock
+        is taken over), ``StoreError`` when ``run_id`` exists."""
+        ...
+
+    def claim(self, run_id: str, owner: Owner, *, lock_name: str | None = None) -> None:
+        """Make ``owner`` the run's one executing process (and take ``lock_name`` if given),
+        atomically. Raises ``RunNotFound``; ``RunStateError`` while another owner is alive
+        or cannot be checked (on another host): a run never has two live owners. A dead
+        owner (exited, a zombie, a reused pid) is replaced. Claiming again as the current
+        owner succeeds."""
+        ...
+
+    def release(self, run_id: str, *, owner: Owner) -> None:
+        """Stop owning the run; a no-op unless ``owner`` (pid and host) owns it, so a stale
+        owner cannot release its successor's claim."""
+        ...
+
+    def acquire_lock(self, run_id: str, name: str) -> None:
+        """Hold lock ``name`` for the run. Raises ``LockHeld`` while another unfinished run
+        holds it. A lock is released when its run reaches a terminal status."""
+        ...
+
+    def lock_holder(self, name: str) -> tuple[str, float] | None:
+        """``(run_id, since)`` of the run holding lock ``name``, or None."""
+        ...
+
+    # -- the journal ----------------------------------------------------------------------
+    def append(self, state: RunState, events: list[NewEvent], *, durable: bool) -> None:
+        """Apply ``events`` to ``state`` (the caller's fold of the journal, advanced in place)
+        and store them, atomically, with the run's new status and summary.
+
+        Ordering: the events get seqs ``state.seq + 1…`` in the order given. Continuity: if
+        the stored journal does not end at the caller's ``state.seq`` (another process
+        appended meanwhile: a stale writer), raises ``StoreError`` and stores nothing.
+        Durability: with ``durable=True`` the events survive power loss once this returns
+        (a step's start is committed before its command is spawned); otherwise they survive
+        a killed process, and power loss may lose only the newest non-durable events, never
+        order. An event ``apply`` refuses raises ``InvalidTransition`` and stores nothing."""
+        ...
+
+    def commit_applied(
+        self, state: RunState, rows: list[EventRow], changed: set[str], *, durable: bool
+    ) -> None:
+        """Store events already applied to ``state`` (``fold.fold``: the batching journal of
+        ``store/journal.py``); the same atomicity, continuity and durability as ``append``.
+        ``changed`` names the item/phase rows the events touched (a back end that keeps
+        materialized rows rewrites only those)."""
+        ...
+
+    def events(self, run_id: str) -> list[StoredEvent]:
+        """Every event of the run, by seq (1, 2, 3…). An unknown run has none."""
+        ...
+
+    def events_after(self, run_id: str, after: int, limit: int | None = None) -> list[StoredEvent]:
+        """The cursor read of live views: events with ``seq > after``, by seq, at most
+        ``limit``. Reading again from the last seq returned never repeats or skips one."""
+        ...
+
+    def load_state(self, run_id: str) -> RunState:
+        """The fold (``engine.state.apply``) of the run's stored events: what a resuming
+        owner continues from; its ``seq`` is the last stored one."""
+        ...
+
+    # -- reading runs ---------------------------------------------------------------------
+    def resolve(self, run_ref: str) -> str:
+        """A full run id from an id, a unique prefix of one, or ``last``/``latest`` (the
+        newest run). Raises ``RunNotFound`` for no match, several matches, or ``""``."""
+        ...
+
+    def get_run(self, run_ref: str) -> RunRecord:
+        """The run ``run_ref`` resolves to (``resolve``); its status, summary and
+        ``last_seq`` are those after its newest stored event."""
+        ...
+
+    def list_runs(
+        self, *, limit: int = 20, plan: str | None = None, status: str | None = None
+    ) -> list[RunRecord]:
+        """Runs, newest first (by creation), filtered by plan name and status."""
+        ...
+
+    def run_ids(self) -> list[str]:
+        """Every run id, oldest first."""
+        ...
+
+    def runs_page(
+        self,
+        *,
+        limit: int,
+        plan: str | None = None,
+        status: str | None = None,
+        before: tuple[float, str] | None = None,
+    ) -> list[RunRecord]:
+        """At most ``limit`` runs, newest first by ``(created_at, id)``, strictly older than
+        ``before`` when given: pages chained by the last run's ``(created_at, id)`` never
+        repeat or skip a run, however many runs start meanwhile."""
+        ...
+
+    def run_heads(self) -> list[RunHead]:
+        """Every run's polled columns, oldest first by ``(created_at, id)``; no plan text."""
+        ...
+
+    def run_head(self, run_id: str) -> RunHead | None:
+        """The polled columns of exactly ``run_id`` (no prefix), or None."""
+        ...
+
+    def runs_marker(self) -> tuple[int, float | None]:
+        """``(number of runs, newest updated_at)``: changes when a run is created or any
+        run's journal moves, so a view knows when to read again."""
+        ...
+
+    def phase_statuses(self, run_id: str) -> list[str]:
+        """The status of each phase the run has started or finished (``load_state``'s
+        phases), in no particular order."""
+        ...
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Every read inside the block sees one consistent state of the journal (writers
+        are neither seen nor blocked meanwhile)."""
+        ...
+
+    # -- operator requests ----------------------------------------------------------------
+    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
+        """Queue a request for the run's owner, durably; returns its id (ids increase)."""
+        ...
+
+    def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+        """The run's requests not yet consumed, oldest first. Reading does not consume: a
+        request stays pending until ``consume_request``, so an owner that dies before acting
+        leaves it for its successor (delivered at least once, acted on once)."""
+        ...
+
+    def consume_request(self, request_id: int) -> None:
+        """Mark a request acted on: ``take_requests`` never returns it again."""
+        ...
+
+    def request_taken(self, request_id: int) -> bool:
+        """Whether the request was consumed (the requester waits for this)."""
+        ...
