@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from phasegate.errors import UsageError
+
+if TYPE_CHECKING:  # annotations only: the store is imported when a verb opens it (start-up)
+    from phasegate.store.contract import JournalStore
+    from phasegate.store.sqlite import SqliteStore
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 var_option = click.option(
@@ -31,9 +35,15 @@ def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def open_store(ctx: click.Context, *, readonly: bool = False) -> Any:
-    """The journal. ``readonly`` for verbs that only read: they then work on a full disk and
-    never create, migrate or lock anything."""
+def open_store(ctx: click.Context, *, readonly: bool = False) -> JournalStore:
+    """The journal, seen through the store contract. ``readonly`` for verbs that only read:
+    they then work on a full disk and never create, migrate or lock anything."""
+    return open_sqlite(ctx, readonly=readonly)
+
+
+def open_sqlite(ctx: click.Context, *, readonly: bool = False) -> SqliteStore:
+    """The SQLite journal itself: for what only SQLite has (``phasegate check``'s integrity
+    check of the file)."""
     from phasegate.cli import state_dir
     from phasegate.store.sqlite import SqliteStore
 

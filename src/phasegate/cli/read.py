@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from phasegate.cli.common import emit_json, json_option, open_store
+from phasegate.cli.common import emit_json, json_option, open_sqlite, open_store
 from phasegate.words import names, plural
 
 
@@ -240,7 +240,7 @@ def check(ctx: click.Context, as_json: bool) -> None:
     materialized state equals their replay. Exit 0 when OK, 1 on any violation."""
     from phasegate.store.invariants import check_store
 
-    result = check_store(open_store(ctx, readonly=True))
+    result = check_store(open_sqlite(ctx, readonly=True))
     if as_json:
         emit_json(result)
     else:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from phasegate.cli.common import actor, exit_for, open_store, parse_vars, var_option
+
+if TYPE_CHECKING:  # annotations only: verbs import the store when they run (start-up time)
+    from phasegate.store.contract import JournalStore
 
 
 def _options(
@@ -157,13 +160,10 @@ def run(
     _finish(run_id, status)
 
 
-def _wait_while_live(store: object, run_id: str) -> str:
+def _wait_while_live(store: JournalStore, run_id: str) -> str:
     """An idempotent replay answers with the outcome of the run it names, once it is known."""
     import time
 
-    from phasegate.store.sqlite import SqliteStore
-
-    assert isinstance(store, SqliteStore)
     while True:
         record = store.get_run(run_id)
         live = record.owner is not None and record.owner.alive() is not False

@@ -22,13 +22,13 @@ from phasegate.engine.session import (
 from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.errors import RunStateError, UsageError
+from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord
-from phasegate.store.sqlite import SqliteStore
 
 
 def resume(
-    store: SqliteStore,
+    store: JournalStore,
     run_ref: str,
     options: RunOptions,
     *,
@@ -99,7 +99,7 @@ def _validate_choices(runner: Runner, keys: list[str]) -> None:
             )
 
 
-def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str) -> tuple[str, str]:
+def rollback(store: JournalStore, run_ref: str, options: RunOptions, *, by: str) -> tuple[str, str]:
     record = store.get_run(run_ref)
     if record.status == "rolled_back":
         raise RunStateError(f"run {record.id} is already rolled back")
@@ -140,7 +140,7 @@ def rollback(store: SqliteStore, run_ref: str, options: RunOptions, *, by: str) 
 
 
 def request(
-    store: SqliteStore, run_ref: str, kind: str, data: dict[str, object]
+    store: JournalStore, run_ref: str, kind: str, data: dict[str, object]
 ) -> tuple[RunRecord, int | None]:
     """Deliver an approve/abort to the process running the run, if any. Returns
     (record, request id) where an id means a live process will act on it."""
@@ -154,7 +154,7 @@ def request(
 
 
 def approve(
-    store: SqliteStore,
+    store: JournalStore,
     run_ref: str,
     *,
     check: str | None,
@@ -222,7 +222,7 @@ class SelfApproval(UsageError):
     """The run's starter approved a check that says ``prevent_self_review: true``."""
 
 
-def starter(store: SqliteStore, record: RunRecord) -> str | None:
+def starter(store: JournalStore, record: RunRecord) -> str | None:
     """Who started a run: the server's token recorded with the run, else the user of the
     ``run.started`` entry."""
     started_by = record.options.get("started_by")
@@ -241,7 +241,7 @@ def _same_actor(by: str, who: str) -> bool:
 
 
 def _refuse_self_review(
-    store: SqliteStore, record: RunRecord, targets: Targets, keys: list[str], by: str
+    store: JournalStore, record: RunRecord, targets: Targets, keys: list[str], by: str
 ) -> None:
     guarded = [
         k
@@ -313,7 +313,7 @@ def _approvers(targets: Targets, key: str) -> int:
 
 
 def promote(
-    store: SqliteStore, run_ref: str, options: RunOptions, *, full: bool, by: str
+    store: JournalStore, run_ref: str, options: RunOptions, *, full: bool, by: str
 ) -> tuple[str, str | None]:
     """``promote``: end the current pause or bake (approve a pause waiting for approval);
     ``--full``: skip every canary step and analysis left and promote now. A run executing in
@@ -366,7 +366,7 @@ class AbortNotice:
 
 
 def abort(
-    store: SqliteStore,
+    store: JournalStore,
     run_ref: str,
     options: RunOptions,
     *,
@@ -408,7 +408,7 @@ def abort(
 
 
 def _await_ack(
-    store: SqliteStore, record: RunRecord, request_id: int, wait: float
+    store: JournalStore, record: RunRecord, request_id: int, wait: float
 ) -> AbortNotice | None:
     """The owner's answer to an abort: None when it died before taking the request (which
     is then withdrawn)."""
@@ -437,7 +437,7 @@ def _await_ack(
 
 
 def prepare_reject(
-    store: SqliteStore, run_ref: str, *, check: str | None, by: str, comment: str
+    store: JournalStore, run_ref: str, *, check: str | None, by: str, comment: str
 ) -> tuple[RunRecord, list[str], list[dict[str, object]]]:
     """Check that a rejection applies to the run now, and build its journal entries; raises
     RunStateError/UsageError (the CLI's message, the API's 409/400) before anything changes."""
@@ -464,7 +464,7 @@ def prepare_reject(
 
 
 def reject(
-    store: SqliteStore,
+    store: JournalStore,
     run_ref: str,
     options: RunOptions,
     *,

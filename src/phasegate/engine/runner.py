@@ -24,8 +24,8 @@ from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
 from phasegate.executors.stopping import StopRequest
+from phasegate.store.contract import JournalStore
 from phasegate.store.journal import Journal
-from phasegate.store.sqlite import SqliteStore
 from phasegate.words import plural
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def _notifications(runner: Runner) -> Notifications | None:
 
 
 class Runner:
-    def __init__(self, ctx: RunContext, store: SqliteStore, state: RunState) -> None:
+    def __init__(self, ctx: RunContext, store: JournalStore, state: RunState) -> None:
         self.ctx = ctx
         self.store = store
         self.state = state

@@ -32,9 +32,9 @@ from phasegate.plan.blockers import refuse_unbound
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
 from phasegate.plan.variables import VariableError, Variables, resolve
+from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord
-from phasegate.store.sqlite import SqliteStore
 from phasegate.words import plural
 
 
@@ -62,7 +62,7 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def run_dir(store: SqliteStore, run_id: str) -> Path:
+def run_dir(store: JournalStore, run_id: str) -> Path:
     return store.state_dir / "runs" / run_id
 
 
@@ -75,7 +75,7 @@ def _variables(
         raise UsageError(str(exc), hint=exc.hint) from None
 
 
-def _builtins(loaded: LoadedPlan, store: SqliteStore, run_id: str) -> dict[str, str]:
+def _builtins(loaded: LoadedPlan, store: JournalStore, run_id: str) -> dict[str, str]:
     return {
         "RUN_ID": run_id,
         "RUN_DIR": str(run_dir(store, run_id)),
@@ -86,7 +86,7 @@ def _builtins(loaded: LoadedPlan, store: SqliteStore, run_id: str) -> dict[str, 
 
 
 def _context(
-    loaded: LoadedPlan, store: SqliteStore, run_id: str, variables: Variables, options: RunOptions
+    loaded: LoadedPlan, store: JournalStore, run_id: str, variables: Variables, options: RunOptions
 ) -> RunContext:
     masker = Masker(variables.secret_values())
     console = Console(
@@ -121,7 +121,7 @@ def _with_parallel(loaded: LoadedPlan, max_parallel: int | None) -> LoadedPlan:
     return dataclasses.replace(loaded, plan=plan)
 
 
-def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, str, bool]:
+def start(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, str, bool]:
     """Create and drive a run. Returns (run id, final status, created)."""
     created = _create(store, loaded, options)
     if not created.created or created.variables is None:
@@ -139,7 +139,7 @@ def start(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[
     return run_id, drive(runner, store, created.owner), True
 
 
-def create(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, bool]:
+def create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> tuple[str, bool]:
     """Create a run, ``pending``, without executing it; returns (run id, created).
 
     The run is left unowned, so another process (a server's worker) starts it with
@@ -159,7 +159,7 @@ class _Created:
     variables: Variables | None
 
 
-def _create(store: SqliteStore, loaded: LoadedPlan, options: RunOptions) -> _Created:
+def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Created:
     refuse_unbound(loaded)
     run_id = new_run_id()
     builtins = _builtins(loaded, store, run_id)
@@ -252,7 +252,7 @@ def _use_pidfd_child_watcher() -> None:
     asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
 
 
-def drive(runner: Runner, store: SqliteStore, owner: Owner) -> str:
+def drive(runner: Runner, store: JournalStore, owner: Owner) -> str:
     _use_pidfd_child_watcher()
     try:
         return asyncio.run(runner.drive())
@@ -277,7 +277,7 @@ def reload_plan(record: RunRecord) -> LoadedPlan:
     return load_plan_text(record.plan_text, path)
 
 
-def attach(store: SqliteStore, record: RunRecord, options: RunOptions) -> tuple[Runner, Owner]:
+def attach(store: JournalStore, record: RunRecord, options: RunOptions) -> tuple[Runner, Owner]:
     """Re-create the runner of an existing run, owned by this process."""
     loaded = reload_plan(record)
     missing = [k for k in record.options.get("secret_overrides", []) if k not in options.overrides]
@@ -315,7 +315,7 @@ def attach(store: SqliteStore, record: RunRecord, options: RunOptions) -> tuple[
 
 @contextlib.contextmanager
 def attached(
-    store: SqliteStore, record: RunRecord, options: RunOptions
+    store: JournalStore, record: RunRecord, options: RunOptions
 ) -> Iterator[tuple[Runner, Owner]]:
     """``attach``, releasing the run again if preparing it fails before it is driven."""
     runner, owner = attach(store, record, options)

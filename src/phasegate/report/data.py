@@ -15,8 +15,8 @@ from phasegate.engine.state import EXIT_CODES, Item, RunState
 from phasegate.errors import PhasegateError
 from phasegate.plan.model import Phase, Plan, phase_gates
 from phasegate.report import canary
+from phasegate.store.contract import JournalStore
 from phasegate.store.records import RunRecord
-from phasegate.store.sqlite import SqliteStore
 
 REPORT_VERSION = 1
 
@@ -88,7 +88,7 @@ def _plan(record: RunRecord) -> Plan | None:
         return None
 
 
-def build(store: SqliteStore, run_ref: str) -> dict[str, Any]:
+def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
     record = store.get_run(run_ref)
     events = store.events(record.id)
     state = RunState(run_id=record.id)

@@ -40,9 +40,7 @@ would have, and ``phasegate_runs`` is already the by-state gauge.
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -66,6 +64,7 @@ from phasegate.server.digest import (
     RunDigest,
     RunRow,
 )
+from phasegate.store.contract import JournalStore
 from phasegate.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -99,8 +98,8 @@ class JournalCollector(Collector):
                 return
             try:
                 runs, plan_texts = self._refresh(store)
-            except (sqlite3.Error, PhasegateError) as exc:
-                log.warning("metrics: cannot read the journal at %s: %s", store.path, exc)
+            except PhasegateError as exc:
+                log.warning("metrics: cannot read the journal in %s: %s", store.state_dir, exc)
                 yield _store_up(0)
                 return
             finally:
@@ -108,15 +107,11 @@ class JournalCollector(Collector):
             yield _store_up(1)
             yield from self._families(runs, plan_texts)
 
-    def _refresh(self, store: SqliteStore) -> tuple[list[RunRow], dict[str, str]]:
-        # Reads the tables directly: the run list without every plan's text, and only the
-        # events a digest has not seen (SqliteStore's readers return whole runs).
+    def _refresh(self, store: JournalStore) -> tuple[list[RunRow], dict[str, str]]:
+        # The run list without every plan's text, and only the events a digest has not seen.
         runs = [
-            RunRow(str(r[0]), str(r[1]), str(r[2]), float(r[3]), r[4], int(r[5]))
-            for r in store.db.execute(
-                "SELECT id, plan_name, status, created_at, finished_at, last_seq FROM runs"
-                " ORDER BY created_at, id"
-            )
+            RunRow(h.id, h.plan_name, h.status, h.created_at, h.finished_at, h.last_seq)
+            for h in store.run_heads()
         ]
         known = {run.run_id for run in runs}
         for gone in set(self._digests) - known:
@@ -125,17 +120,11 @@ class JournalCollector(Collector):
         for run in runs:
             digest = self._digests.setdefault(run.run_id, RunDigest(run.run_id, run.plan))
             if digest.seq < run.last_seq:
-                for seq, etype, data in store.db.execute(
-                    "SELECT seq, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq",
-                    (run.run_id, digest.seq),
-                ):
-                    digest.fold(int(seq), str(etype), json.loads(data))
+                for event in store.events_after(run.run_id, digest.seq):
+                    digest.fold(event.seq, event.type, event.data)
                     self.events_read += 1
             if digest.needs_plan():
-                row = store.db.execute(
-                    "SELECT plan_text FROM runs WHERE id = ?", (run.run_id,)
-                ).fetchone()
-                plan_texts[run.run_id] = str(row[0]) if row else ""
+                plan_texts[run.run_id] = store.get_run(run.run_id).plan_text
         return runs, plan_texts
 
     def _families(self, runs: list[RunRow], plan_texts: dict[str, str]) -> Iterable[Metric]:

@@ -25,7 +25,7 @@ from phasegate.server.dashboard.sessions import Session
 from phasegate.server.errors import STATE_DIR_SHOWN, ApiError, without_state_path
 from phasegate.server.tokens import TokenStore
 from phasegate.server.workers import WorkerPool
-from phasegate.store.sqlite import SqliteStore
+from phasegate.store.contract import JournalStore
 
 
 def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
@@ -90,7 +90,7 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
 
 
 def promote(
-    run_id: str, full: bool, identity: Identity, store: SqliteStore, pool: WorkerPool
+    run_id: str, full: bool, identity: Identity, store: JournalStore, pool: WorkerPool
 ) -> str:
     """The dashboard's Promote / Promote full: the API's ``POST …/promote``."""
     from phasegate.server.api.decisions import request_promote
@@ -99,7 +99,7 @@ def promote(
 
 
 def reject(
-    run_id: str, comment: str, identity: Identity, store: SqliteStore, pool: WorkerPool
+    run_id: str, comment: str, identity: Identity, store: JournalStore, pool: WorkerPool
 ) -> str:
     """The dashboard's Reject: the API's ``POST …/reject`` (a no-go: the waiting item fails
     and the run rolls back, recorded with who and why)."""

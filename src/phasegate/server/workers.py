@@ -29,6 +29,7 @@ from typing import Any
 from phasegate.engine.state import TERMINAL
 from phasegate.server.config import ServerConfig
 from phasegate.server.environment import run_environment
+from phasegate.store.contract import JournalStore
 from phasegate.store.sqlite import SqliteStore
 
 log = logging.getLogger("phasegate.server.workers")
@@ -93,7 +94,7 @@ class WorkerPool:
                 return "queued"
         return None
 
-    def after_approval(self, run_id: str, by: str, store: SqliteStore) -> None:
+    def after_approval(self, run_id: str, by: str, store: JournalStore) -> None:
         """Resume a run paused for approvals once none is missing. A worker still executing
         the run (perhaps exiting, paused) is waited for: the check then runs as it is reaped,
         so an approval never falls between "the worker is busy" and "the worker is gone"."""
@@ -103,7 +104,7 @@ class WorkerPool:
                 return
         self._resume_if_approved(run_id, by, store)
 
-    def _resume_if_approved(self, run_id: str, by: str, store: SqliteStore) -> None:
+    def _resume_if_approved(self, run_id: str, by: str, store: JournalStore) -> None:
         state = store.load_state(run_id)
         pause = state.pause or {}
         waited_for = [k for k in pause.get("items", ()) if k in state.items]
@@ -139,7 +140,7 @@ class WorkerPool:
         with self._cond:
             return self._cond.wait_for(lambda: not self._queue and not self._active, timeout)
 
-    def resume_orphans(self, store: SqliteStore, *, unowned: bool = True) -> list[str]:
+    def resume_orphans(self, store: JournalStore, *, unowned: bool = True) -> list[str]:
         """Queue a resume for each run this server started whose worker is gone.
 
         ``unowned``: also runs that no process owns (a server that died between creating a run
@@ -186,7 +187,7 @@ class WorkerPool:
 
     def _watch(self) -> None:
         """The monitor: notice dead workers while the server is up (not only at start-up)."""
-        store: SqliteStore | None = None
+        store: JournalStore | None = None
         try:
             while not self._halt.wait(MONITOR_EVERY):
                 try:
@@ -292,7 +293,7 @@ class WorkerPool:
                 self._cond.notify_all()
             store.close()
 
-    def _after_failed_worker(self, run_id: str, store: SqliteStore) -> None:
+    def _after_failed_worker(self, run_id: str, store: JournalStore) -> None:
         """A worker that died (killed, crashed, or gave up with an error) left its run in
         flight: resume it at once (with back-off), rather than wait for the monitor's tick."""
         record = store.get_run(run_id)
@@ -309,7 +310,7 @@ class WorkerPool:
             log.info("resuming run %s (its worker exited, the run is %s)", run_id, record.status)
             self.submit(Job(run_id, "resume", started_by))
 
-    def _settle(self, run_id: str, store: SqliteStore) -> None:
+    def _settle(self, run_id: str, store: JournalStore) -> None:
         """Requests the worker never read (it was exiting, the run paused, when they came):
         an approval is recorded here, an abort becomes the next job."""
         from phasegate.engine import operator

@@ -20,7 +20,7 @@ from phasegate.server.api.runs import _in_process, _live_elsewhere, _not_finishe
 from phasegate.server.auth import Identity, require
 from phasegate.server.errors import ERROR_RESPONSES
 from phasegate.server.workers import Job, WorkerPool
-from phasegate.store.sqlite import SqliteStore
+from phasegate.store.contract import JournalStore
 
 Queued = Literal["requested", "queued"]
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"], responses=ERROR_RESPONSES)
@@ -31,7 +31,7 @@ the_pool = Depends(pool)
 
 
 def request_promote(
-    run_id: str, full: bool, by: str, journal: SqliteStore, workers: WorkerPool
+    run_id: str, full: bool, by: str, journal: JournalStore, workers: WorkerPool
 ) -> Queued:
     """What `phasegate promote [--full]` does, for the API and the dashboard: "requested"
     (a live process will act) or "queued" (a worker continues the paused run)."""
@@ -58,7 +58,7 @@ def promote(
     run_id: str,
     body: PromoteRequest | None = None,
     identity: Identity = operator_role,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
     workers: WorkerPool = the_pool,
 ) -> ActionResult:
     """Promote the run's canary: end the current pause or bake (a pause waiting for approval
@@ -74,7 +74,7 @@ def request_reject(
     check: str | None,
     comment: str,
     by: str,
-    journal: SqliteStore,
+    journal: JournalStore,
     workers: WorkerPool,
     overrides: dict[str, str],
 ) -> tuple[list[str], Queued]:
@@ -98,7 +98,7 @@ def reject(
     run_id: str,
     body: RejectRequest,
     identity: Identity = operator_role,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
     workers: WorkerPool = the_pool,
 ) -> ActionResult:
     """A no-go: the item waiting for approval (or ``check``, also one not reached yet) fails

@@ -11,19 +11,20 @@ from fastapi import Request
 from phasegate.server.config import ServerConfig
 from phasegate.server.idempotency import IdempotencyLedger
 from phasegate.server.workers import WorkerPool
+from phasegate.store.contract import JournalStore
 from phasegate.store.sqlite import SqliteStore
 
 
 class ThreadStores:
-    """A ``SqliteStore`` per thread: routes run in a thread pool, and a SQLite connection
+    """A ``JournalStore`` per thread: routes run in a thread pool, and a SQLite connection
     belongs to the thread that opened it."""
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self._local = threading.local()
 
-    def get(self) -> SqliteStore:
-        store: SqliteStore | None = getattr(self._local, "store", None)
+    def get(self) -> JournalStore:
+        store: JournalStore | None = getattr(self._local, "store", None)
         if store is None:
             store = SqliteStore(self.state_dir)
             self._local.store = store
@@ -35,9 +36,9 @@ class ThreadStores:
         return getattr(self.get(), name)
 
 
-def store(request: Request) -> SqliteStore:
+def store(request: Request) -> JournalStore:
     """The journal, as seen from whichever thread uses it."""
-    return cast(SqliteStore, request.app.state.stores)
+    return cast(JournalStore, request.app.state.stores)
 
 
 def pool(request: Request) -> WorkerPool:

@@ -15,7 +15,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -25,7 +25,8 @@ from phasegate.engine.state import TERMINAL
 from phasegate.server.api.deps import ThreadStores, store
 from phasegate.server.auth import Identity, authenticate, require
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
-from phasegate.store.sqlite import SqliteStore
+from phasegate.store.contract import JournalStore
+from phasegate.store.records import StoredEvent
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
@@ -52,7 +53,7 @@ def report(
     run_id: str,
     format: Literal["json", "md", "html"] = Query("json", description="json, md or html"),
     _: Identity = viewer,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
 ) -> Response:
     """The run's report fit for a change ticket: identity, phases, gates with expectations
     and observed values, decisions, rollback against its budget. Built from the journal,
@@ -64,12 +65,9 @@ def report(
     return Response(text, media_type=MEDIA[format])
 
 
-def _read(stores: ThreadStores, run_id: str, after: int) -> tuple[list[Any], str]:
+def _read(stores: ThreadStores, run_id: str, after: int) -> tuple[list[StoredEvent], str]:
     journal = stores.get()  # on the calling worker thread: a connection belongs to its thread
-    rows = journal.db.execute(
-        "SELECT seq, ts, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        (run_id, after, BATCH),
-    ).fetchall()
+    rows = journal.events_after(run_id, after, BATCH)
     return rows, journal.get_run(run_id).status
 
 
@@ -125,7 +123,7 @@ async def _events(request: Request, run_id: str, after: int) -> AsyncIterator[di
         rows, status = await anyio.to_thread.run_sync(_read, stores, run_id, after)
         for seq, ts, etype, data in rows:
             after = int(seq)
-            payload = {"seq": after, "ts": ts, "type": etype, "data": json.loads(data)}
+            payload = {"seq": after, "ts": ts, "type": etype, "data": data}
             yield {"id": str(after), "event": etype, "data": json.dumps(payload)}
         if len(rows) == BATCH:
             continue

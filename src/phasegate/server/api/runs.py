@@ -41,9 +41,9 @@ from phasegate.server.errors import ERROR_RESPONSES, ApiError
 from phasegate.server.idempotency import IdempotencyLedger, scoped, unscoped
 from phasegate.server.sandbox import run_limited
 from phasegate.server.workers import Job, WorkerPool
+from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
-from phasegate.store.records import RECORD_COLUMNS, RunRecord, record_from_row
-from phasegate.store.sqlite import SqliteStore
+from phasegate.store.records import RunRecord
 
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
@@ -94,7 +94,7 @@ def start_run(
     response: Response,
     idempotency_key: str | None = Header(None, min_length=1, max_length=200),
     identity: Identity = operator_role,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
     workers: WorkerPool = the_pool,
     cfg: ServerConfig = Depends(config),  # noqa: B008
     ledger: IdempotencyLedger = Depends(idempotency_ledger),  # noqa: B008
@@ -159,26 +159,13 @@ def list_runs(
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, max_length=1000),
     _: Identity = viewer,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
     workers: WorkerPool = the_pool,
 ) -> RunPage:
     """Runs, newest first, by creation order: a page never repeats or skips a run, however
     many start meanwhile."""
-    query = f"SELECT {RECORD_COLUMNS} FROM runs WHERE 1=1"
-    args: list[Any] = []
-    if status:
-        query += " AND status = ?"
-        args.append(status)
-    if plan:
-        query += " AND plan_name = ?"
-        args.append(plan)
-    if cursor:
-        created, run_id = _decode_cursor(cursor)
-        query += " AND (created_at < ? OR (created_at = ? AND id < ?))"
-        args += [created, created, run_id]
-    query += " ORDER BY created_at DESC, id DESC LIMIT ?"
-    args.append(limit + 1)
-    records = [record_from_row(row) for row in journal.db.execute(query, args).fetchall()]
+    before = _decode_cursor(cursor) if cursor else None
+    records = journal.runs_page(limit=limit + 1, plan=plan, status=status, before=before)
     more = len(records) > limit
     records = records[:limit]
     return RunPage(
@@ -188,7 +175,7 @@ def list_runs(
 
 
 @router.get("/{run_id}", response_model=RunDocument)
-def get_run(run_id: str, _: Identity = viewer, journal: SqliteStore = the_store) -> Any:
+def get_run(run_id: str, _: Identity = viewer, journal: JournalStore = the_store) -> Any:
     """The run as ``phasegate status RUN --json`` shows it."""
     from phasegate.report.data import build
     from phasegate.report.owner import owner_info
@@ -205,15 +192,12 @@ def events(
     after: int = Query(0, ge=0, le=2**62, description="only events with a greater seq"),
     limit: int = Query(1000, ge=1, le=10_000),
     _: Identity = viewer,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
 ) -> EventPage:
     """The journal's events of a run, oldest first (secrets were masked when written)."""
     record = journal.get_run(run_id)
-    rows = journal.db.execute(
-        "SELECT seq, ts, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        (record.id, after, limit),
-    ).fetchall()
-    found = [Event(seq=s, ts=t, type=e, data=json.loads(d)) for s, t, e, d in rows]
+    rows = journal.events_after(record.id, after, limit)
+    found = [Event(seq=e.seq, ts=e.ts, type=e.type, data=e.data) for e in rows]
     return EventPage(events=found, last_seq=found[-1].seq if found else after)
 
 
@@ -222,7 +206,7 @@ def logs(
     run_id: str,
     item: str | None = Query(None, max_length=500, description="keys containing this"),
     _: Identity = viewer,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
 ) -> list[LogEntry]:
     """The output of a run's steps and rollback actions (``phasegate logs RUN --json``)."""
     from phasegate.report.data import build
@@ -269,7 +253,7 @@ def approve(
     run_id: str,
     body: ApproveRequest | None = None,
     identity: Identity = operator_role,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
     workers: WorkerPool = the_pool,
 ) -> ActionResult:
     """Approve a manual check, a ``pause: approve`` step or an inconclusive analysis (all
@@ -301,7 +285,7 @@ def abort(
     run_id: str,
     body: AbortRequest | None = None,
     identity: Identity = operator_role,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
     workers: WorkerPool = the_pool,
 ) -> ActionResult:
     """Stop a run and roll it back: a worker executing it is asked (it ends the running steps,
@@ -334,7 +318,7 @@ def rollback(
     run_id: str,
     body: RollbackRequest | None = None,
     identity: Identity = operator_role,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
     workers: WorkerPool = the_pool,
 ) -> ActionResult:
     """Roll a run back (also a finished, successful one); a worker executes it."""
@@ -354,7 +338,7 @@ def resume(
     run_id: str,
     body: ResumeRequest | None = None,
     identity: Identity = operator_role,
-    journal: SqliteStore = the_store,
+    journal: JournalStore = the_store,
     workers: WorkerPool = the_pool,
 ) -> ActionResult:
     """Continue a paused, interrupted or crashed run; a worker executes it."""

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from phasegate.store.contract import JournalStore
 from phasegate.store.sqlite import SqliteStore
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ class Hub:
     def __init__(
         self,
         state_dir: Path,
-        render: Callable[[str, SqliteStore], tuple[Any, Callable[[], str]]],
+        render: Callable[[str, JournalStore], tuple[Any, Callable[[], str]]],
         interval: float = 0.5,
     ) -> None:
         """``render(key, store)`` returns (a cheap change marker, a function building the
@@ -46,15 +47,15 @@ class Hub:
         self.render = render
         self.interval = interval
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phasegate-hub")
-        self._store: SqliteStore | None = None
+        self._store: JournalStore | None = None
         self._feeds: dict[str, _Feed] = {}
 
-    def _on_thread(self, fn: Callable[[SqliteStore], T]) -> T:
+    def _on_thread(self, fn: Callable[[JournalStore], T]) -> T:
         if self._store is None:
             self._store = SqliteStore(self.state_dir)
         return fn(self._store)
 
-    async def read(self, fn: Callable[[SqliteStore], T]) -> T:
+    async def read(self, fn: Callable[[JournalStore], T]) -> T:
         """Run ``fn(store)`` on the hub's store thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._on_thread, fn)
@@ -94,7 +95,7 @@ class Hub:
             spent = loop.time() - started
             await asyncio.sleep(max(self.interval, spent * BUDGET))
 
-    def _fragment(self, key: str, store: SqliteStore, feed: _Feed) -> tuple[Any, str]:
+    def _fragment(self, key: str, store: JournalStore, feed: _Feed) -> tuple[Any, str]:
         marker, build = self.render(key, store)
         if marker == feed.marker:
             return marker, feed.html

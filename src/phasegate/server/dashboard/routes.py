@@ -28,7 +28,7 @@ from phasegate.report.render import render
 from phasegate.server.dashboard.hub import LIST_KEY, Hub
 from phasegate.server.dashboard.sessions import COOKIE, Session, Sessions, load_key
 from phasegate.server.dashboard.views import progress, run_view
-from phasegate.store.sqlite import SqliteStore
+from phasegate.store.contract import JournalStore
 
 log = logging.getLogger("phasegate.dashboard")
 HERE = Path(__file__).parent
@@ -84,13 +84,11 @@ class Dashboard:
         self.hub = Hub(self.state_dir, self._fragment, self.interval)
 
     # -- fragments, built on the hub's store thread ------------------------------------------
-    def _fragment(self, key: str, store: SqliteStore) -> tuple[Any, Callable[[], str]]:
+    def _fragment(self, key: str, store: JournalStore) -> tuple[Any, Callable[[], str]]:
         if key == LIST_KEY:
-            row = store.db.execute("SELECT count(*), max(updated_at) FROM runs").fetchone()
-            return (tuple(row), int(time.time())), lambda: self.runs_table(store)
-        record = store.db.execute(
-            "SELECT last_seq, status FROM runs WHERE id = ?", (key,)
-        ).fetchone()
+            return (store.runs_marker(), int(time.time())), lambda: self.runs_table(store)
+        head = store.run_head(key)
+        record = None if head is None else (head.last_seq, head.status)
         # An executing run's page changes without a journal entry too (the running step's
         # log grows): rebuilt every second while it runs or rolls back; a paused, waiting or
         # finished run's only when its journal moves (elapsed times and countdowns tick in
@@ -99,16 +97,10 @@ class Dashboard:
         marker = (tuple(record) if record else None, int(time.time()) if live else 0)
         return marker, lambda: self.run_body(store, key)
 
-    def runs_table(self, store: SqliteStore) -> str:
+    def runs_table(self, store: JournalStore) -> str:
         rows = []
         for record in store.list_runs(limit=LIST_LIMIT):
-            phases = [
-                r[0]
-                for r in store.db.execute(
-                    "SELECT json_extract(data, '$.status') FROM phases WHERE run_id = ?",
-                    (record.id,),
-                )
-            ]
+            phases = store.phase_statuses(record.id)
             done = sum(1 for s in phases if s in ("succeeded", "failed", "stopped"))
             started = record.summary.get("started_at") or record.created_at
             end = record.finished_at or time.time()
@@ -124,7 +116,7 @@ class Dashboard:
             )
         return self.env.get_template("_runs_table.html").render(rows=rows)
 
-    def run_body(self, store: SqliteStore, run_id: str) -> str:
+    def run_body(self, store: JournalStore, run_id: str) -> str:
         try:
             doc = build(store, run_id)
         except PhasegateError as exc:
@@ -333,7 +325,7 @@ async def _events(dash: Dashboard, key: str, request: Request) -> AsyncIterator[
         yield {"event": "update", "data": html}
 
 
-def _plan_of(store: SqliteStore, run_id: str) -> dict[str, Any]:
+def _plan_of(store: JournalStore, run_id: str) -> dict[str, Any]:
     record = store.get_run(run_id)
     started = next((d for _, _, e, d in store.events(record.id) if e == "run.started"), {})
     values = started.get("vars") or {}
