@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from typing import Any
 
@@ -61,8 +62,44 @@ SHORT_HELP = {
 GLOBAL_FLAGS = ("--no-color",)
 
 
+# A URL scheme (RFC 3986): `postgresql://…` given where a directory is expected.
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_POSTGRES = ("postgres://", "postgresql://", "postgresql+psycopg://")
+
+
+def refuse_store_url(value: str, where: str) -> None:
+    """Until PostgreSQL lands (issue 12 §3), a store URL is a usage error: taken for a path it
+    silently created a local folder named ``postgresql:`` and journaled there. Only the
+    scheme is quoted back: the rest of a URL may hold a password."""
+    if not _URL.match(value.strip()):
+        return
+    scheme = value.strip().split("://", 1)[0].lower() + "://"
+    if scheme in _POSTGRES:
+        raise click.UsageError(
+            f"{where} is a {scheme} URL: PostgreSQL support is not there yet in phasegate; "
+            "nothing was created or run. Give a directory for the SQLite journal (default "
+            "./.phasegate)"
+        )
+    raise click.UsageError(
+        f"{where} is a {scheme} URL; it takes a directory (the SQLite journal's, default "
+        "./.phasegate); nothing was created or run"
+    )
+
+
+def _where(ctx: click.Context, param: click.Parameter) -> str:
+    if ctx.get_parameter_source(str(param.name)) == click.core.ParameterSource.ENVIRONMENT:
+        return "$PHASEGATE_HOME (--state-dir)"
+    return "--state-dir"
+
+
+def _check_state_dir(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    refuse_store_url(value, _where(ctx, param))
+    return value
+
+
 def _set_state_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is not None:
+        refuse_store_url(value, "--state-dir")
         root = ctx.find_root()
         root.obj = {**(root.obj or {}), "state_dir": value}
 
@@ -124,6 +161,7 @@ class LazyGroup(click.Group):
     envvar="PHASEGATE_HOME",
     default=".phasegate",
     show_default=True,
+    callback=_check_state_dir,
     help="Where runs are journaled ($PHASEGATE_HOME, else ./.phasegate).",
 )
 @click.option(
@@ -144,6 +182,15 @@ def cli(ctx: click.Context, state_dir: str, no_color: bool) -> None:
     Any verb: 65 the journal is damaged or lost (nothing was run against it);
       70 an internal error (a bug in phasegate).
     """
+    store = os.environ.get("PHASEGATE_STORE", "")
+    if store.strip():
+        # Named by the design (`--store URL`, $PHASEGATE_STORE) but not implemented yet:
+        # ignoring it would journal locally while its user believes otherwise.
+        refuse_store_url(store, "$PHASEGATE_STORE")
+        raise click.UsageError(
+            "$PHASEGATE_STORE is not supported yet; nothing was created or run. Unset it and "
+            "give the journal's directory with --state-dir or $PHASEGATE_HOME"
+        )
     ctx.obj = {"state_dir": state_dir}
     from phasegate import colors
 
