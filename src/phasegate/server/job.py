@@ -20,7 +20,7 @@ from phasegate.engine import operator
 from phasegate.engine.session import RunOptions
 from phasegate.engine.state import EXIT_CODES
 from phasegate.errors import PhasegateError, RunStateError
-from phasegate.store.sqlite import SqliteStore
+from phasegate.store.backends import open_journal
 
 ACTIONS = ("resume", "rollback", "abort", "promote", "reject")
 # The server may hold a run for a few milliseconds (recording an approval): wait that out.
@@ -32,7 +32,7 @@ ORPHAN_WAIT = 24 * 3600.0
 
 
 def execute(job: dict[str, Any]) -> str:
-    store = SqliteStore(Path(job["state_dir"]))
+    store = open_journal(Path(job["state_dir"]))
     options = RunOptions(
         overrides=dict(job.get("overrides") or {}),
         console_stream=sys.stdout,

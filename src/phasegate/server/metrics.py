@@ -64,8 +64,8 @@ from phasegate.server.digest import (
     RunDigest,
     RunRow,
 )
+from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
-from phasegate.store.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class JournalCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             try:
-                store = SqliteStore(self.state_dir)
+                store = open_journal(self.state_dir)
             except PhasegateError as exc:
                 log.warning("metrics: %s", exc.render())
                 yield _store_up(0)

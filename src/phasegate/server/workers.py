@@ -29,8 +29,8 @@ from typing import Any
 from phasegate.engine.state import TERMINAL
 from phasegate.server.config import ServerConfig
 from phasegate.server.environment import run_environment
+from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
-from phasegate.store.sqlite import SqliteStore
 
 log = logging.getLogger("phasegate.server.workers")
 
@@ -192,7 +192,7 @@ class WorkerPool:
             while not self._halt.wait(MONITOR_EVERY):
                 try:
                     if store is None:
-                        store = SqliteStore(self.config.state_dir)
+                        store = open_journal(self.config.state_dir)
                     self.resume_orphans(store, unowned=False)
                 except Exception:  # a monitor must go on: log, never die
                     log.exception("cannot look for runs whose worker died")
@@ -268,7 +268,7 @@ class WorkerPool:
         code = proc.wait()
         if code != 0:
             log.info("worker for run %s exited %s (see runs/%s/worker.log)", run_id, code, run_id)
-        store = SqliteStore(self.config.state_dir)
+        store = open_journal(self.config.state_dir)
         try:
             self._settle(run_id, store)
             with self._cond:

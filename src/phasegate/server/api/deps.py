@@ -11,8 +11,8 @@ from fastapi import Request
 from phasegate.server.config import ServerConfig
 from phasegate.server.idempotency import IdempotencyLedger
 from phasegate.server.workers import WorkerPool
+from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
-from phasegate.store.sqlite import SqliteStore
 
 
 class ThreadStores:
@@ -26,7 +26,7 @@ class ThreadStores:
     def get(self) -> JournalStore:
         store: JournalStore | None = getattr(self._local, "store", None)
         if store is None:
-            store = SqliteStore(self.state_dir)
+            store = open_journal(self.state_dir)
             self._local.store = store
         return store
 

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
-from phasegate.store.sqlite import SqliteStore
 
 T = TypeVar("T")
 LIST_KEY = "*"
@@ -52,7 +52,7 @@ class Hub:
 
     def _on_thread(self, fn: Callable[[JournalStore], T]) -> T:
         if self._store is None:
-            self._store = SqliteStore(self.state_dir)
+            self._store = open_journal(self.state_dir)
         return fn(self._store)
 
     async def read(self, fn: Callable[[JournalStore], T]) -> T:
