@@ -28,7 +28,7 @@ from typing import Any
 
 import bashlex  # type: ignore[import-untyped]
 
-from phasegate.markdown import loops, shellparse
+from phasegate.markdown import loops, servers, shellparse
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.shellparse import never_ending_text
 from phasegate.plan.model import slugify
@@ -161,6 +161,8 @@ def _kind(words: list[str]) -> str | None:
     if never_ending_text(shlex.join(words)) is None:
         return None
     name, args = _program(words)
+    if servers.server(name, args) is not None:
+        return INTERACTIVE  # a server is started by a person, never killed with a phase
     flags = {a for a in args if a.startswith("-")}
     interactive_tty = bool(
         flags & {"-it", "-ti"} or {"-i", "-t"} <= flags or {"--interactive", "--tty"} <= flags

@@ -30,7 +30,7 @@ from typing import Any
 
 import bashlex  # type: ignore[import-untyped]
 
-from phasegate.markdown import loops, shell
+from phasegate.markdown import loops, servers, shell
 
 # Kinds of text: what a human does or reads, never run.
 CONFIG, URL, ZONE, PROSE, OUTPUT = "config", "url", "zone record", "prose", "sample output"
@@ -317,10 +317,16 @@ def never_ending(text: str, tree: Any) -> str | None:
         return loop
     commands = _commands(tree) if tree is not None else [text.split()]
     redirected_stdin = "<" in text and "<(" not in text
+    # a server started in the background (`npm start &`) ends its command at once
+    background = text.rstrip().endswith("&") and not text.rstrip().endswith("&&")
     for words in commands:
         why = _forever(words, redirected_stdin or "|" in text)
         if why:
             return why
+        if not background:
+            why = _serves(words)
+            if why:
+                return why
     return None
 
 
@@ -414,6 +420,18 @@ def _forever(words: list[str], fed: bool) -> str | None:
     if name == "sleep" and args[:1] == ["infinity"]:
         return "`sleep infinity` never ends"
     return None
+
+
+def _serves(words: list[str]) -> str | None:
+    """`npm run dev`, `uvicorn app:app`, `docker compose up` (markdown/servers.py)."""
+    name, args = words[0].rsplit("/", 1)[-1], words[1:]
+    if name == "bundle" and args[:1] == ["exec"]:
+        name, args = "exec", args[1:]
+    while name in ("sudo", "env", "nohup", "time", "exec") and args:
+        name, args = args[0].rsplit("/", 1)[-1], args[1:]
+        while args and name == "sudo" and args[0].startswith("-"):
+            args = args[1:]
+    return servers.server(name, args)
 
 
 def _short(flag: str, letter: str) -> bool:

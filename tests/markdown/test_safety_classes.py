@@ -1,0 +1,109 @@
+"""Safety classes of issue 11 §1/§2/§3/§12, each from a small synthetic document of the class
+(never a corpus document): what must never run on the forward path, never hang a step or gate,
+or never be claimed executable."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from phasegate.markdown import import_markdown, shellparse
+
+
+def _plan(doc: str) -> dict[str, Any]:
+    return import_markdown(textwrap.dedent(doc), "DOC.md").data
+
+
+def _forward(data: dict[str, Any]) -> str:
+    """Every unconditional forward step and command check, comment lines (not run) removed."""
+    found = []
+    for phase in data["phases"]:
+        items = list(phase.get("steps", [])) + list(phase.get("gates", []))
+        items += [g for s in phase.get("steps", []) for g in s.get("pre_gates", [])]
+        for item in items:
+            text = item.get("run") or item.get("command")
+            if isinstance(text, str) and item.get("when") is None:
+                found += [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    return "\n".join(found)
+
+
+# -- §2 servers that never end by themselves -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "npm run dev",
+        "npm start",
+        "yarn dev",
+        "pnpm run start:prod",
+        "npm run prisma:studio",
+        "npx prisma studio",
+        "rails s",
+        "bundle exec rails server -p 3000",
+        "flask run --port 5000",
+        "uvicorn app.main:app --reload",
+        "gunicorn -w 4 app:app",
+        "python -m http.server 8000",
+        "python manage.py runserver",
+        "php artisan serve",
+        "docker compose up",
+        "docker-compose up --build",
+        "sudo docker compose up web",
+        "celery -A proj worker -l info",
+    ],
+)
+def test_foreground_servers_never_end(command: str) -> None:
+    assert shellparse.never_ending_text(command) is not None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "npm run build",
+        "npm ci",
+        "yarn install",
+        "yarn build",
+        "npm run deploy:dev",
+        "npx prisma migrate deploy",
+        "python manage.py migrate",
+        "docker compose up -d",
+        "docker compose up -d --build web",
+        "docker-compose up --detach",
+        "npm start &",
+        "rails db:migrate",
+    ],
+)
+def test_commands_that_end_are_not_servers(command: str) -> None:
+    assert shellparse.never_ending_text(command) is None
+
+
+@pytest.mark.parametrize(
+    ("heading", "server"),
+    [
+        ("## Verify", "npm run prisma:studio"),
+        ("## Start the app", "docker compose up"),
+        ("## Arrancar la aplicación", "uvicorn app:app --port 8000"),
+    ],
+)
+def test_a_server_in_a_fence_is_no_step_or_gate(heading: str, server: str) -> None:
+    data = _plan(
+        f"""
+        # Release
+        {heading}
+        ```bash
+        npx prisma migrate deploy
+        {server}
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "npx prisma migrate deploy" in forward
+    assert server not in forward
+    # a person starts it (a manual step or check), never a monitor killed with the phase
+    manual = [s["name"] for p in data["phases"] for s in p.get("steps", []) if "pause" in s]
+    manual += [g["manual"] for p in data["phases"] for g in p.get("gates", []) if "manual" in g]
+    assert any(server in text for text in manual), manual
+    assert not any(p.get("monitors") for p in data["phases"])
