@@ -107,3 +107,88 @@ def test_a_server_in_a_fence_is_no_step_or_gate(heading: str, server: str) -> No
     manual += [g["manual"] for p in data["phases"] for g in p.get("gates", []) if "manual" in g]
     assert any(server in text for text in manual), manual
     assert not any(p.get("monitors") for p in data["phases"])
+
+
+# -- §1 development-only commands --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "npx prisma migrate dev --name init",
+        "yarn prisma migrate reset --force",
+        "php artisan migrate:fresh --seed",
+        "bundle exec rails db:reset",
+        "python manage.py flush --noinput",
+    ],
+)
+def test_a_tool_documented_dev_only_command_never_runs_forward(command: str) -> None:
+    data = _plan(
+        f"""
+        # Release
+        ## Migrate
+        ```bash
+        npm ci
+        {command}
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "npm ci" in forward and command not in forward
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# Reset the cache (DEV ONLY)",
+        "# Seed demo data - not for production",
+        "# Reiniciar datos (SOLO DESARROLLO)",
+        "# Testdaten laden (nur Entwicklung)",
+        "# Carregar dados (não use em produção)",
+        "# 仅用于开发",
+    ],
+)
+def test_a_command_under_a_dev_only_comment_never_runs_forward(comment: str) -> None:
+    data = _plan(
+        f"""
+        # Release
+        ## Deploy
+        ```bash
+        ./deploy.sh
+        {comment}
+        ./seed.sh --demo
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "./deploy.sh" in forward and "./seed.sh" not in forward
+
+
+@pytest.mark.parametrize(
+    "warning",
+    [
+        "- **NOT FOR PRODUCTION**",
+        "Development only: never run this in production.",
+        "- **NO USAR EN PRODUCCIÓN**",
+        "Nicht in der Produktion verwenden, nur für Entwicklung.",
+    ],
+)
+def test_a_section_marked_dev_only_is_never_run(warning: str) -> None:
+    data = _plan(
+        f"""
+        # Migrations
+        ## Local
+        ```bash
+        ./scripts/make-migration.sh
+        ```
+        {warning}
+
+        ## Production
+        ```bash
+        ./scripts/apply-migrations.sh
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "./scripts/apply-migrations.sh" in forward
+    assert "make-migration" not in forward

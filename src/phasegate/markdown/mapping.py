@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from phasegate.markdown import (
     decisions,
     deps,
+    devonly,
     directives,
     order,
     placeholders,
@@ -23,7 +24,7 @@ from phasegate.markdown import (
 )
 from phasegate.markdown.blocks import BlockMapper
 from phasegate.markdown.draft import Draft, PhaseDraft
-from phasegate.markdown.parse import Block, Comment, Document, Section, Table
+from phasegate.markdown.parse import Block, Comment, Document, Item, Paragraph, Section, Table
 from phasegate.plan.model import slugify
 
 
@@ -207,9 +208,13 @@ def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
     """Troubleshooting, examples, contacts, glossary …: read, never run (issue 11 §1, §7)."""
     if not section.level or rollback or id(section) in walk.phase_like:
         return False
-    if section is walk.title_section or not rules.is_reference_title(section.title):
+    if section is walk.title_section or _holds_phase(walk, section):
         return False
-    if _holds_phase(walk, section):
+    # "Development: … NOT FOR PRODUCTION" / "NO USAR EN PRODUCCIÓN": a developer's notes (§1)
+    dev_only = any(
+        isinstance(b, (Paragraph, Item)) and devonly.marked(b.text) for b in section.blocks
+    ) or devonly.marked(section.title)
+    if not dev_only and not rules.is_reference_title(section.title):
         return False
     for inner in section.walk():
         for block in inner.blocks:

@@ -30,10 +30,11 @@ from typing import Any
 
 import bashlex  # type: ignore[import-untyped]
 
-from phasegate.markdown import loops, servers, shell
+from phasegate.markdown import devonly, loops, servers, shell
 
 # Kinds of text: what a human does or reads, never run.
 CONFIG, URL, ZONE, PROSE, OUTPUT = "config", "url", "zone record", "prose", "sample output"
+DEV_ONLY = "development only"  # a command never for production (markdown/devonly.py)
 SQL, REQUEST = "sql", "api request"
 
 
@@ -109,10 +110,22 @@ def analyse(script: str) -> list[Unit]:
         kind = _text_kind(stripped) if end == i + 1 else _json_kind(body)
         if kind is not None:
             units.append(Unit(i, body, kind))
+        elif _dev_only(body, tree, units):
+            units.append(Unit(i, body, DEV_ONLY))
         else:
             units.append(Unit(i, body, "command", never_ending("\n".join(body), tree)))
         i = end
     return units
+
+
+def _dev_only(body: list[str], tree: Any, before: list[Unit]) -> bool:
+    """A development-only command: by its tool's docs, or by the comment just above it
+    ("# Reset the database (DEV ONLY)")."""
+    comment = next((u for u in reversed(before) if u.kind != "blank"), None)
+    if comment is not None and comment.kind == "comment" and devonly.marked(comment.text):
+        return True
+    commands = _commands(tree) if tree is not None else [" ".join(body).split()]
+    return any(devonly.tool_dev_only(words) for words in commands if words)
 
 
 def _complete_unit(lines: list[str], start: int) -> tuple[int | None, Any]:
