@@ -28,8 +28,8 @@ from canary_lab.process import descendants, reap, subreaper
 
 from phasegate.server.app import create_app
 from phasegate.server.config import ServerConfig
-from phasegate.server.db import ServerDb
 from phasegate.server.tokens import TokenStore
+from phasegate.store.server_db import ServerDb
 
 HELLO = """\
 version: 1

@@ -50,8 +50,8 @@ def test_unauthorized(api: Api) -> None:
 
 
 def test_revoked_token_is_refused_at_once(api: Api, tmp_path: Path) -> None:
-    from phasegate.server.db import ServerDb
     from phasegate.server.tokens import TokenStore
+    from phasegate.store.server_db import ServerDb
 
     assert api.get("/api/v1/me", "bob").status_code == 200
     TokenStore(ServerDb(tmp_path / "state")).revoke("bob")

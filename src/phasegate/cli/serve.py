@@ -104,8 +104,8 @@ def token() -> None:
 
 
 def _tokens(ctx: click.Context) -> object:
-    from phasegate.server.db import ServerDb
     from phasegate.server.tokens import TokenStore
+    from phasegate.store.server_db import ServerDb
 
     return TokenStore(ServerDb(_state_dir(ctx)))
 

@@ -16,13 +16,13 @@ from phasegate.server.api import decisions, feeds, health, plans, runs
 from phasegate.server.api.deps import ThreadStores
 from phasegate.server.auth import TokenRequired, bearer_authenticator
 from phasegate.server.config import ServerConfig
-from phasegate.server.db import ServerDb
 from phasegate.server.idempotency import IdempotencyLedger
 from phasegate.server.limits import BodyLimit
 from phasegate.server.throttle import AuthThrottle, FailureBuckets
 from phasegate.server.tokens import TokenStore
 from phasegate.server.ui import mount_dashboard
 from phasegate.server.workers import WorkerPool
+from phasegate.store.server_db import ServerDb
 
 log = logging.getLogger("phasegate.server")
 

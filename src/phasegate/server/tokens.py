@@ -1,8 +1,9 @@
 """API tokens: random bearer secrets, stored only as salted PBKDF2 hashes in ``server.db``.
 
-A token reads ``pg_<key id>_<secret>``. The key id (not secret) finds the row without trying
-every hash; the secret is checked against the row's salted hash with a constant-time
-comparison. The plaintext exists once, in the output of ``phasegate token create``.
+Rows live behind the store's ``ServerLedger``. A token reads ``pg_<key id>_<secret>``. The
+key id (not secret) finds the row without trying every hash; the secret is checked against
+the row's salted hash with a constant-time comparison. The plaintext exists once, in the
+output of ``phasegate token create``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import time
 from dataclasses import dataclass
 
 from phasegate.errors import UsageError
-from phasegate.server.db import ServerDb
+from phasegate.store.contract import ServerLedger
+from phasegate.store.records import StoredToken
 
 ROLES = ("viewer", "operator", "admin")
 PREFIX = "pg_"
@@ -49,8 +51,8 @@ def _matches(secret: str, stored: str) -> bool:
 
 
 class TokenStore:
-    def __init__(self, db: ServerDb) -> None:
-        self.db = db
+    def __init__(self, ledger: ServerLedger) -> None:
+        self.ledger = ledger
         # sha256(token) -> the stored hash it was verified against: PBKDF2 runs once per
         # token and process, yet a revoked or replaced token fails at once (the row is read
         # on every request, and the cached hash must still equal it).
@@ -69,38 +71,30 @@ class TokenStore:
             raise UsageError(f"unknown role {role!r}", hint=f"one of {', '.join(ROLES)}")
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        with self.db.write() as conn:
-            if conn.execute("SELECT 1 FROM tokens WHERE name = ?", (name,)).fetchone():
-                raise UsageError(
-                    f"a token named {name!r} exists",
-                    hint=f"`phasegate token revoke {name}` first, or choose another name",
-                )
-            conn.execute(
-                "INSERT INTO tokens (name, role, key_id, hash, created_at) VALUES (?,?,?,?,?)",
-                (name, role, key_id, _hash(secret, secrets.token_bytes(16)), time.time()),
+        stored = StoredToken(
+            name, role, key_id, _hash(secret, secrets.token_bytes(16)), time.time()
+        )
+        if not self.ledger.add_token(stored):
+            raise UsageError(
+                f"a token named {name!r} exists",
+                hint=f"`phasegate token revoke {name}` first, or choose another name",
             )
         return f"{PREFIX}{key_id}_{secret}"
 
     def list(self) -> list[TokenInfo]:
-        rows = self.db.conn().execute("SELECT name, role, created_at FROM tokens ORDER BY name")
-        return [TokenInfo(str(n), str(r), float(c)) for n, r, c in rows]
+        return [TokenInfo(t.name, t.role, t.created_at) for t in self.ledger.tokens()]
 
     def revoke(self, name: str) -> None:
-        with self.db.write() as conn:
-            if conn.execute("DELETE FROM tokens WHERE name = ?", (name,)).rowcount == 0:
-                raise UsageError(f"no token named {name!r}", hint="`phasegate token list`")
+        if not self.ledger.revoke_token(name):
+            raise UsageError(f"no token named {name!r}", hint="`phasegate token list`")
 
     def session_role(self, name: str, issued_at: float) -> str | None:
         """The current role of the token a dashboard session was issued for, or None when
         that token is gone: revoked, or replaced by a newer one of the same name."""
-        row = (
-            self.db.conn()
-            .execute("SELECT role, created_at FROM tokens WHERE name = ?", (name,))
-            .fetchone()
-        )
-        if row is None or float(row[1]) > issued_at:
+        token = self.ledger.token_named(name)
+        if token is None or token.created_at > issued_at:
             return None
-        return str(row[0])
+        return token.role
 
     def verify(self, token: str) -> TokenInfo | None:
         """The token's name and role, or None for anything else (unknown, revoked, forged)."""
@@ -108,14 +102,10 @@ class TokenStore:
         if match is None:
             return None
         key_id, secret = match.groups()
-        row = (
-            self.db.conn()
-            .execute("SELECT name, role, hash, created_at FROM tokens WHERE key_id = ?", (key_id,))
-            .fetchone()
-        )
-        if row is None:
+        found = self.ledger.token_by_key_id(key_id)
+        if found is None:
             return None
-        name, role, stored, created = str(row[0]), str(row[1]), str(row[2]), float(row[3])
+        name, role, stored, created = found.name, found.role, found.hash, found.created_at
         fingerprint = hashlib.sha256(token.encode()).hexdigest()
         with self._lock:
             cached = self._verified.get(fingerprint)

@@ -17,15 +17,19 @@ Errors (all ``PhasegateError``; see errors.py): ``RunNotFound`` for an unknown r
 journal it cannot read or write: ``JournalDamaged``, ``JournalFull``…). No back end lets its
 driver's own exceptions (sqlite3, psycopg) escape.
 
-Not in the contract yet (issue 12 §2, next slices): change notifications for live views
-(today views poll ``runs_marker``/``run_head``), the server's tokens and idempotency ledger
-(``server/db.py``, a second SQLite file), step logs and outputs (files under
+The server's tokens and idempotency keys are a second, smaller contract, ``ServerLedger``
+(SQLite: ``server_db.ServerDb``, its own file ``server.db`` for now; memory:
+``memory_ledger.MemoryLedger``).
+
+Not in the contracts yet (issue 12 §2, next slices): change notifications for live views
+(today views poll ``runs_marker``/``run_head``), step logs and outputs (files under
 ``state_dir/runs/RUN/``), reviews (files under ``state_dir/reviews/``), and the integrity
 check behind ``phasegate check`` (``invariants.py``, SQLite's own).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,7 +37,7 @@ from typing import Any, Protocol
 from phasegate.engine.state import RunState
 from phasegate.store.fold import EventRow, NewEvent
 from phasegate.store.process import Owner
-from phasegate.store.records import RunHead, RunRecord, StoredEvent
+from phasegate.store.records import RunHead, RunRecord, StoredEvent, StoredToken
 
 
 class JournalStore(Protocol):
@@ -211,4 +215,42 @@ class JournalStore(Protocol):
 
     def request_taken(self, request_id: int) -> bool:
         """Whether the request was consumed (the requester waits for this)."""
+        ...
+
+
+class ServerLedger(Protocol):
+    """What ``phasegate serve`` keeps besides runs: API tokens (hashes only) and the
+    idempotency keys of run starts. Shared by the threads of a server (each call is its own
+    transaction) and by every server on the same state."""
+
+    def add_token(self, token: StoredToken) -> bool:
+        """Store a token, durably; False (and nothing stored) when one has that name."""
+        ...
+
+    def tokens(self) -> list[StoredToken]:
+        """Every token, by name."""
+        ...
+
+    def token_named(self, name: str) -> StoredToken | None:
+        """The token called ``name``, or None (revoked, never created)."""
+        ...
+
+    def token_by_key_id(self, key_id: str) -> StoredToken | None:
+        """The token whose (unique, not secret) key id is ``key_id``, or None."""
+        ...
+
+    def revoke_token(self, name: str) -> bool:
+        """Delete the token, durably: it is refused from the next lookup on. False when
+        there was none."""
+        ...
+
+    def run_once(
+        self, by: str, key: str, body_sha256: str, create: Callable[[], tuple[str, bool]]
+    ) -> tuple[str, bool]:
+        """``(run id, created)`` for idempotency ``key`` sent by ``by`` (keys are scoped per
+        caller). ``create`` is called only for a key never seen by that caller, at most once
+        however many requests race (the others wait, then get its run with ``False``), and
+        the key is recorded with its run when ``create`` returns; if ``create`` raises,
+        nothing is recorded. The same key with another ``body_sha256`` raises
+        ``IdempotencyConflict`` naming the run."""
         ...

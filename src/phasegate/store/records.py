@@ -63,6 +63,17 @@ class RunHead:
     last_seq: int
 
 
+@dataclass(frozen=True)
+class StoredToken:
+    """An API token as stored: never its secret, only a salted hash of it."""
+
+    name: str
+    role: str
+    key_id: str  # not secret: finds the row without trying every hash
+    hash: str
+    created_at: float
+
+
 def record_from_row(row: tuple[Any, ...]) -> RunRecord:
     owner = Owner(int(row[11]), str(row[12]), row[13]) if row[11] is not None else None
     return RunRecord(
