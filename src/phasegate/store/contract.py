@@ -42,7 +42,9 @@ from phasegate.store.records import RunHead, RunRecord, StoredEvent, StoredToken
 
 class JournalStore(Protocol):
     """A journal of runs. One instance is used by one thread at a time (a server keeps one
-    per thread); several instances, in several processes, may share one journal."""
+    per thread); several instances, in several processes, may share one journal (every back
+    end but the memory store, which lives in its process), and the guarantees below hold
+    between them."""
 
     @property
     def state_dir(self) -> Path:

@@ -25,6 +25,10 @@ BACKENDS: dict[str, MakeStore] = {
 }
 
 
+# Back ends whose journal several processes share (the memory store lives in one process).
+SHARED = ["sqlite"]
+
+
 @pytest.fixture(params=sorted(BACKENDS))
 def make_store(request: pytest.FixtureRequest) -> MakeStore:
     factory: MakeStore = BACKENDS[request.param]
