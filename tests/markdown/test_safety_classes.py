@@ -192,3 +192,71 @@ def test_a_section_marked_dev_only_is_never_run(warning: str) -> None:
     forward = _forward(data)
     assert "./scripts/apply-migrations.sh" in forward
     assert "make-migration" not in forward
+
+
+# -- §3/§12 placeholders: never claimed executable ------------------------------------------
+
+
+def _executable(doc: str) -> tuple[bool, dict[str, Any]]:
+    result = import_markdown(textwrap.dedent(doc), "DOC.md")
+    return result.report["executable"], result.data
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ('psql "DATABASE_URL" -c "select 1"', "DATABASE_URL"),
+        ("pg_restore --dbname=DATABASE_URL backup.dump", "DATABASE_URL"),
+        ("curl -H 'Authorization: Bearer API_TOKEN' https://x", None),
+        ("deploy --api-key='STRIPE_SECRET_KEY'", "STRIPE_SECRET_KEY"),
+        ("TOKEN=_YOUR-GITHUB-TOKEN_ ./release.sh", "GITHUB_TOKEN"),
+        ("git checkout <commit_estable>", None),  # a manual step: `<x>` does not parse
+        ("export KEY=$YOUR_API_KEY && ./deploy.sh", None),
+    ],
+)
+def test_a_placeholder_is_bound_never_run_literally(line: str, name: str | None) -> None:
+    executable, data = _executable(
+        f"""
+        # Release
+        ## Deploy
+        ```bash
+        {line}
+        ```
+        """
+    )
+    assert executable is False
+    forward = _forward(data)
+    assert not any(w in forward for w in ("_YOUR-", "<commit", '"DATABASE_URL"', "=DATABASE"))
+    if name is not None:
+        assert data["vars"][name]["needs_binding"], data["vars"]
+
+
+def test_a_variable_reference_is_no_placeholder() -> None:
+    executable, data = _executable(
+        """
+        # Release
+        ## Deploy
+        ```bash
+        export DATABASE_URL=postgres://db/app
+        psql "$DATABASE_URL" -c "select 1"
+        ```
+        """
+    )
+    assert "DATABASE_URL" not in data.get("vars", {})
+    assert executable is True
+
+
+def test_an_untagged_fence_of_an_unknown_tool_with_a_placeholder_token_is_shell() -> None:
+    executable, data = _executable(
+        """
+        # Chart
+        ## Release chart
+        ```
+        TOKEN=_YOUR-GITHUB-TOKEN_
+        cr package chart/ -p packages/
+        cr upload -o me -p packages/ -t $TOKEN
+        ```
+        """
+    )
+    assert executable is False
+    assert "cr upload -o me" in _forward(data)

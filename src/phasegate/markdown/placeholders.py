@@ -104,6 +104,15 @@ _PATTERNS = [
             r"(?![\w:=-])"
         ),
     ),
+    # psql "DATABASE_URL", --dbname=DATABASE_URL: a variable's name written where its value
+    # goes (the `$` is missing), so the command would use the name itself as the value
+    (
+        "literal-name",
+        re.compile(
+            r"(?<=[=\"'])([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:URL|URI|DSN|API_KEY|KEY|SECRET|TOKEN|"
+            r"PASSWORD|PASSWD))(?=[\"'\s]|$)"
+        ),
+    ),
     # postgresql://... , redis://...: a connection string the author elided
     ("elided", re.compile(r"\b([a-z][a-z0-9+.-]*://\.\.\.)")),
 ]

@@ -126,6 +126,7 @@ _COMMANDS = frozenset(
 COMMAND_WORDS = _COMMANDS
 _PROMPT = re.compile(r"^\s*(?:\$|>|#\s*(?=sudo\b))\s+")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*")
+_FLAGGED = re.compile(r"^[a-z][a-z0-9._-]*(?:\s+[^\s.]\S*)*?\s+--?[A-Za-z][\w-]*(?:[\s=]\S*)*$")
 
 
 def first_word(line: str) -> str:
@@ -150,7 +151,9 @@ def looks_like_shell(text: str) -> bool:
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         return False
-    hits = sum(looks_like_shell_line(ln) for ln in lines)
+    # after a first line that is shell, a program we do not know given flags (`cr upload -o
+    # me -p packages/`) is a command too: `TOKEN=…` over `cr upload -t $TOKEN` is a script
+    hits = sum(looks_like_shell_line(ln) or bool(_FLAGGED.match(ln.strip())) for ln in lines)
     return looks_like_shell_line(lines[0]) and hits * 2 >= len(lines)
 
 
