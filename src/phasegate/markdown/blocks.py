@@ -22,22 +22,17 @@ from phasegate.markdown import (
     traffic,
     triggers,
 )
+from phasegate.markdown.block_tables import TableMapping
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.expect import ParsedCheck, described_output, parse_expectation
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
-_COMMAND_COL = re.compile(r"\bcommands?\b|\bcmd\b|\bscripts?\b|how to (?:check|verify)|命令", re.I)
-_STEP_COL = re.compile(r"\bsteps?\b|\baction\b|\border\b|^#$|^no\.?$|\btask\b|步骤", re.I)
-_EXPECT_COL = re.compile(r"expect|result|output|pass|success|criteria|response|预期|结果", re.I)
 _NOT_BASH = frozenset({"powershell", "ps1", "pwsh", "bat", "cmd"})
 _LEAD_IN = rules.LEAD_IN
-_BOX = re.compile(r"^\s*(?:\[[ xX✓]?\]|☐|☑️?|⬜|✅|✔️?)\s*$")
-_BOX_DONE = re.compile(r"^\s*(?:\[[xX✓]\]|☑️?|✅|✔️?)\s*$")
-_ACTION_COL = re.compile(r"\baction\b|\btask\b|\bactivity\b|acci[oó]n|tarea|操作|任务", re.I)
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
 
 
-class BlockMapper:
+class BlockMapper(TableMapping):
     def __init__(
         self,
         draft: Draft,
@@ -480,24 +475,6 @@ class BlockMapper:
             where = self.phase.id if named and self.phase else "plan"
             self.draft.note("budgets", line=block.line, where=where, seconds=seconds)
 
-    def _budget_table(self, block: Table) -> bool:
-        """ "Stage | Rollback Time" rows: each named phase's rollback budget."""
-        column = next(
-            (i for i, h in enumerate(block.header) if rules.ROLLBACK_TIME.search(h)), None
-        )
-        if column is None:
-            return False
-        label = 0 if column != 0 else 1
-        found = False
-        for offset, row in enumerate(block.rows):
-            seconds = thresholds.duration(row[column]) if column < len(row) else None
-            if seconds is not None and label < len(row) and thresholds.plain(row[label]):
-                self.draft.budgets.append(
-                    (thresholds.plain(row[label]), seconds, block.row_line(offset))
-                )
-                found = True
-        return found
-
     def _context(self) -> str:
         return f"{self.section.title}\n{rules.last_line(self.lead)}"
 
@@ -528,148 +505,9 @@ class BlockMapper:
     def _scoped(self) -> bool:
         return self.phase is not None and self.phase.named
 
-    def _task_table(self, block: Table) -> bool:
-        """Tables of human work (issue 11 §7): a "Task | Owner | Status" table whose status
-        cells are boxes (`[ ]`, ☐) is a checklist, one manual check per row; a "Step | Action |
-        Owner" table without commands is a procedure done by hand, acknowledged in place."""
-        if self.phase is None or self.rollback or not block.rows:
-            return False
-        header = [h.lower() for h in block.header]
-        width = len(header)
-        status = next(
-            (
-                i
-                for i in range(width)
-                if sum(1 for r in block.rows if i < len(r) and _BOX.match(r[i]))
-                >= max(1, len(block.rows) // 2)
-            ),
-            None,
-        )
-        action = next((i for i, h in enumerate(header) if _ACTION_COL.search(h)), None)
-        if status is not None:
-            label = action if action is not None else (0 if status != 0 else 1)
-            for offset, row in enumerate(block.rows):
-                text = row[label].strip() if label < len(row) else ""
-                if not text:
-                    continue
-                done = status < len(row) and _BOX_DONE.match(row[status]) is not None
-                check: dict[str, Any] = {"manual": text}
-                if done:
-                    check["checked"] = True
-                self._add_check(check, block.row_line(offset), "task table", False)
-            return True
-        if action is not None and len(block.rows) >= 2 and any(_STEP_COL.search(h) for h in header):
-            items = [r[action].strip() for r in block.rows if action < len(r) and r[action].strip()]
-            if len(items) >= 2:
-                self._add_step(human.procedure(items), block.line, rule="procedure table")
-                return True
-        return False
-
-    def _special_table(self, block: Table) -> bool:
-        context = self._context()
-        if self._budget_table(block):
-            return True
-        if not self.rollback and traffic.table(
-            self.draft, self.phase, block.header, block.rows, block.line, context
-        ):
-            return True
-        if action_tables.table(
-            triggers.TriggerMaker(self.draft, self.phase, self._scoped()),
-            block.header,
-            block.rows,
-            block.line,
-            context,
-        ):
-            return True  # "| Error rate > 5% | Roll back |": each row's own action
-        columns = triggers.threshold_columns(block.header)
-        if columns is None or not (
-            polarity.failure_context(context)
-            or self.rollback
-            or any(triggers.STATED_LIMIT.search(block.header[i]) for i in columns[1])
-        ):
-            return False
-        if triggers.action_for(context) is None:
-            return False
-        metric, limits = columns
-        maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
-        made = 0
-        for offset, row in enumerate(block.rows):
-            line = block.row_line(offset)
-            name = row[metric] if metric < len(row) else ""
-            if not thresholds.plain(name):
-                continue
-            row_made = 0
-            for column in limits:
-                cell = row[column] if column < len(row) else ""
-                action = triggers.column_action(block.header[column], context)
-                if action is not None and maker.from_row(
-                    name, cell, block.header[column], line, action
-                ):
-                    row_made += 1
-            if row_made == 0 and polarity.failure_context(context):
-                cells = " ".join(row[c] for c in limits if c < len(row))
-                action = triggers.action_for(context)
-                assert action is not None
-                maker.from_text(f"{name}: {cells}".strip(": "), line, action)
-                row_made = 1
-            made += row_made
-        return made > 0
-
-    def _table(self, block: Table) -> None:
-        header = [h.lower() for h in block.header]
-        cmd = next((i for i, h in enumerate(header) if _COMMAND_COL.search(h)), None)
-        if cmd is None and self._special_table(block):
-            return
-        if cmd is None and self._task_table(block):
-            return
-        if cmd is None:
-            self.draft.note("unmapped", line=block.line, section=self.section.title, what="table")
-            return
-        exp = next((i for i, h in enumerate(header) if i != cmd and _EXPECT_COL.search(h)), None)
-        label = next((i for i in range(len(header)) if i not in (cmd, exp)), None)
-        ordered = any(_STEP_COL.search(h) for h in header)
-        if exp is None and not (self.verify or self.rollback or ordered):
-            # "Command | Purpose" is a reference card, not a procedure: running every row
-            # would be a surprise. Only tables that read as ordered steps become steps.
-            what = "command reference table"
-            self.draft.note("unmapped", line=block.line, section=self.section.title, what=what)
-            return
-        for offset, row in enumerate(block.rows):
-            line = block.row_line(offset)
-            cell = row[cmd] if cmd < len(row) else ""
-            command = _cell_command(cell)
-            if command is not None and shellparse.never_ending_text(command):
-                why = shellparse.never_ending_text(command) or ""
-                phase = None if self.rollback else self.phase
-                if monitors.adopt(self.draft, phase, command, line, why):
-                    continue
-                self.draft.note("review", line=line, what=rules.one_line(command, 100), why=why)
-                command = None
-            if command is None:
-                what = f"table row: {rules.one_line(' | '.join(row), 80)}"
-                self.draft.note("unmapped", line=line, section=self.section.title, what=what)
-                continue
-            name = row[label] if label is not None and label < len(row) else None
-            if self.rollback or self.phase is None:
-                self._add_action(command, name, line)
-            elif exp is not None or self.verify:
-                expected = row[exp] if exp is not None and exp < len(row) else ""
-                parsed = parse_expectation(command, expected)
-                data = {"name": name, **parsed.check} if name else parsed.check
-                self._add_check(data, line, parsed.how, parsed.ambiguous)
-            else:
-                self._add_step({"name": name, "run": command} if name else {"run": command}, line)
-
 
 def _is_command(code: str) -> bool:
     return (" " in code.strip() or code.startswith("./")) and shell.looks_like_shell(code)
-
-
-def _cell_command(cell: str) -> str | None:
-    spans = re.findall(r"`([^`]+)`", cell)
-    text = " && ".join(spans) if spans else cell.strip()
-    text = text.replace("\\|", "|").strip()
-    return text if text and shell.looks_like_shell(text) else None
 
 
 def _first(run: Any) -> str:
