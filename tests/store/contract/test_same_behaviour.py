@@ -1,9 +1,9 @@
 """Random sequences of operations give the same observable results on every back end.
 
-Each example drives a fresh store of each kind with the same operations (creates with
-shared locks and idempotency keys, appends, stale appends, claims by a live and a dead
-owner, releases, requests) and compares what each returned or refused, then every run's
-record, journal, lock and pending requests.
+Each example drives a fresh store of each kind with the same operations (creates with shared
+locks and idempotency keys, appends, stale appends, claims by a live and a dead owner,
+releases, requests, and reads by cursor, page and prefix) and compares what each returned or
+refused, then every run's record, journal, lock and pending requests.
 """
 
 from __future__ import annotations
@@ -38,11 +38,22 @@ operation = st.one_of(
     st.tuples(st.just("release"), st.sampled_from(RUNS), st.sampled_from(["me", "live"])),
     st.tuples(st.just("request"), st.sampled_from(RUNS), st.sampled_from(["approve", "abort"])),
     st.tuples(st.just("consume"), st.sampled_from(RUNS)),
+    st.tuples(st.just("cursor"), st.sampled_from(RUNS), st.integers(0, 8), st.integers(1, 4)),
+    st.tuples(st.just("page"), st.sampled_from(RUNS), st.integers(1, 3)),
+    st.tuples(st.just("resolve"), st.sampled_from(["r", "r1", "last", "", "x"])),
 )
 
 
 def _do(store: JournalStore, op: tuple[Any, ...], owners: dict[str, Owner], clock: int) -> Any:
     kind, run_id = op[0], op[1]
+    if kind == "resolve":
+        return store.resolve(run_id)
+    if kind == "cursor":
+        return store.events_after(run_id, op[2], op[3])
+    if kind == "page":
+        head = store.run_head(run_id)
+        before = None if head is None else (head.created_at, head.id)
+        return [r.id for r in store.runs_page(limit=op[2], before=before)]
     if kind == "create":
         return create(store, run_id, lock=op[2], key=op[3], sha=op[4], ts=float(clock))
     if kind in ("append", "stale"):
@@ -85,6 +96,16 @@ def _observe(store: JournalStore) -> Any:
     return runs, locks, store.runs_marker(), [r.id for r in store.list_runs(limit=10)]
 
 
+def _located(store: JournalStore, message: str) -> str:
+    """A message with where the journal is (a file, memory) left out: that differs."""
+    where = str(getattr(store, "path", ""))
+    return (
+        message.replace(where, "<journal>")
+        if where
+        else message.replace("in memory", "in <journal>")
+    )
+
+
 def _play(backend: str, ops: list[tuple[Any, ...]], owners: dict[str, Owner]) -> Any:
     with tempfile.TemporaryDirectory() as tmp:
         store = BACKENDS[backend](Path(tmp) / "state")
@@ -94,7 +115,7 @@ def _play(backend: str, ops: list[tuple[Any, ...]], owners: dict[str, Owner]) ->
                 try:
                     outcomes.append(_do(store, op, owners, clock))
                 except PhasegateError as exc:
-                    outcomes.append((type(exc).__name__, exc.message))
+                    outcomes.append((type(exc).__name__, _located(store, exc.message)))
             return outcomes, _observe(store)
         finally:
             store.close()
