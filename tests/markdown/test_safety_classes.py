@@ -260,3 +260,110 @@ def test_an_untagged_fence_of_an_unknown_tool_with_a_placeholder_token_is_shell(
     )
     assert executable is False
     assert "cr upload -o me" in _forward(data)
+
+
+# -- §1 descriptions of what automation runs; measuring the process --------------------------
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "CI executes:",
+        "**The pipeline runs:**",
+        "GitHub Actions runs these checks:",
+        "En CI se ejecuta:",
+        "Die CI führt folgende Befehle aus:",
+        "O CI executa:",
+        "CI 执行：",
+    ],
+)
+def test_what_ci_runs_is_described_not_run(lead: str) -> None:
+    data = _plan(
+        f"""
+        # Release
+        ## Smoke checks
+        {lead}
+
+        1. `python scripts/contract.py --emit-evidence out.json`
+        2. `pytest tests/integration -q`
+
+        ```bash
+        make ci-smoke
+        ```
+
+        Then run the release:
+
+        ```bash
+        ./release.sh
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "./release.sh" in forward  # the next lead-in ends the description
+    assert "contract.py" not in forward and "pytest" not in forward and "make ci" not in forward
+
+
+@pytest.mark.parametrize(
+    "lead", ["Trigger the pipeline and wait:", "Once the pipeline runs, check:", "Run:"]
+)
+def test_a_step_that_mentions_a_pipeline_still_runs(lead: str) -> None:
+    data = _plan(
+        f"""
+        # Release
+        ## Deploy
+        {lead}
+
+        ```bash
+        gh workflow run deploy.yml
+        ```
+        """
+    )
+    assert "gh workflow run deploy.yml" in _forward(data)
+
+
+@pytest.mark.parametrize(
+    "heading", ["## Rollback Metrics", "## Runbook Maintenance", "### How to Check Metrics"]
+)
+def test_metrics_over_time_are_reference(heading: str) -> None:
+    data = _plan(
+        f"""
+        # Deploy runbook
+        ## Deploy
+        ```bash
+        ./deploy.sh
+        ```
+        {heading}
+        ```bash
+        gh run list --workflow=deploy.yml --limit 50
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "./deploy.sh" in forward and "gh run list" not in forward
+
+
+def test_a_lead_in_of_two_lines_ends_an_optional_part() -> None:
+    data = _plan(
+        """
+        # Migrate
+        ## Migration
+        ```bash
+        ./migrate.sh --all
+        ```
+
+        Optional per-namespace commands:
+
+        ```bash
+        ./migrate.sh --only users
+        ```
+
+        Contract check (profile):
+        Contract check (runtime):
+
+        ```bash
+        ./contract-check.sh
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "./contract-check.sh" in forward and "--only users" not in forward

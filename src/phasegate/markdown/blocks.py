@@ -53,6 +53,7 @@ class BlockMapper(TableMapping):
         self.checklist = rules.is_checklist_text(section.title)
         self.lead = ""  # the last paragraph: "**Success Criteria:**", "Verification:"
         self._after: list[tuple[str, int]] = []  # manual steps that follow the current step
+        self.described = False  # after "CI executes:": a description of automation, not run
 
     @property
     def where(self) -> str:
@@ -102,6 +103,9 @@ class BlockMapper(TableMapping):
         self.procedure = []
 
     def _block(self, block: Block) -> None:
+        if self.described and not isinstance(block, Paragraph):
+            self.draft.note("reference", line=block.line, section=self.section.title)
+            return
         if isinstance(block, Paragraph):
             self._paragraph(block)
         elif isinstance(block, Fence):
@@ -203,7 +207,9 @@ class BlockMapper(TableMapping):
         what follows is recovery, never a forward step, until the next lead-in (issue 11 §1,
         §5). A paragraph asking a human to confirm pauses the run here (§7)."""
         text = block.text.strip()
-        lead_in = _LEAD_IN.match(text) is not None and len(text) <= 160
+        lead_in = rules.is_lead_in(text)
+        if lead_in or self.described:  # "CI executes:" lasts until the next lead-in
+            self.described = rules.describes_automation(text)
         conditional = rules.is_conditional_text(text)
         if (conditional and (lead_in or len(text) <= 160)) or (
             lead_in and rules.is_rollback_title(text) and not self.draft.rollback_purpose

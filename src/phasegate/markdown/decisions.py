@@ -127,7 +127,7 @@ class ChoiceLeads:
             found = decide(mapper.draft, mapper.phase, mapper.section, [lead])
             mapper.when = combine(self.outer, found[id(lead)])
             self.optional_open = True
-        elif self.optional_open and rules.LEAD_IN.match(text):
+        elif self.optional_open and rules.is_lead_in(text):
             mapper._flush_procedure()
             mapper.when, self.optional_open = self.outer, False
 

@@ -35,7 +35,23 @@ REFERENCE = re.compile(
     r"debugging|in another terminal|\bbackground\b|\bterminology\b|\bdefinitions\b|"
     r"references|useful commands|cheat ?sheet|incident response|emergency (?:procedures?|contacts?|"
     r"plan)|contingenc|\bscenarios?\b|应急|场景|故障排除|常见问题|errores comunes|"
-    r"soluci[oó]n de problemas|comandos [uú]tiles|\banexo\b|\bannex\b|fehlerbehebung",
+    r"soluci[oó]n de problemas|comandos [uú]tiles|\banexo\b|\bannex\b|fehlerbehebung|"
+    # measuring the rollback process over months, keeping the document: not a step of this
+    # run ("Key metrics" with alert thresholds are the run's alerts, and stay)
+    r"how to (?:check|view|query) (?:the )?metrics|roll[\s-]?back metrics|"
+    r"runbook maintenance|related (?:docs|documentation)|m[eé]tricas de rollback",
+    re.I,
+)
+# "CI executes:", "The pipeline runs:", "GitHub Actions performs:": what follows describes what
+# automation does elsewhere, not a step of this rollout (issue 11 §1).
+AUTOMATION = re.compile(
+    r"^[\W_]*(?:in |en |im |no |na |在)?(?:the |our |a |el |la |o |die |der |das )?(?:ci(?:/cd)?|"
+    r"(?:ci |build |release |deploy(?:ment)? )?(?:pipeline|workflow|job)s?|github actions?|"
+    r"gitlab(?:[\s-]ci)?|jenkins|circleci|argo ?cd|flux|buildkite|azure devops|"
+    r"(?:the )?(?:automation|bot|cron(?: ?job)?)|持续集成|流水线)\b[^.:\n]{0,60}?\b"
+    r"(?:executes?|runs?|performs?|does|will (?:run|execute)|checks?|invokes?|calls?|"
+    r"ejecuta|corre|realiza|führt\b[^:]*\baus|läuft|executa|roda|执行|运行)\b[^.\n]{0,60}[:：]"
+    r"(?:\*\*|__)?$",
     re.I,
 )
 # "If the deployment fails:", "On failure", "In case of errors": what to do when something went
@@ -84,7 +100,7 @@ ROLLBACK_TIME = re.compile(
     re.I,
 )
 # A paragraph that introduces what follows: "**Rollback procedure:**", "Then check:".
-LEAD_IN = re.compile(r"^(?:\*\*|__)[^\n]+(?:\*\*|__):?$|^[^\n]{1,160}:$")
+LEAD_IN = re.compile(r"^(?:\*\*|__)[^\n]+(?:\*\*|__)[:：]?$|^[^\n]{1,160}[:：]$")
 METADATA = re.compile(r"^\s*\*\*([^*\n]{1,40}?):?\*\*:?\s*(.+?)\s*$")
 ARROW_CHAIN = re.compile(r"[A-Za-z0-9][\w.-]*(?:\s*(?:->|→|=>)\s*[A-Za-z0-9][\w.-]*)+")
 ARROW = re.compile(r"\s*(?:->|→|=>)\s*")
@@ -96,6 +112,17 @@ def is_phase_title(title: str) -> bool:
 
 def is_reference_title(title: str) -> bool:
     return bool(REFERENCE.search(title))
+
+
+def is_lead_in(text: str) -> bool:
+    """A paragraph introducing what follows; every line of it when it has several (an author
+    who wrote "Contract check (a):" and "Contract check (b):" one under the other)."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return bool(lines) and all(LEAD_IN.match(ln) and len(ln) <= 160 for ln in lines)
+
+
+def describes_automation(text: str) -> bool:
+    return bool(AUTOMATION.search(text.strip()))
 
 
 def is_conditional_text(text: str) -> bool:
