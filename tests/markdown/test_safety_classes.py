@@ -367,3 +367,69 @@ def test_a_lead_in_of_two_lines_ends_an_optional_part() -> None:
     )
     forward = _forward(data)
     assert "./contract-check.sh" in forward and "--only users" not in forward
+
+
+# -- §1 a script file's contents is no inline step ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lead", "body"),
+    [
+        ("### Ramp script", "#!/bin/bash\nFROM=$1\nTO=$2\nkubectl scale deploy/web --replicas=$TO"),
+        ("### Ramp", 'for host in "$@"; do\n  ssh "$host" systemctl restart web\ndone'),
+        ("Create a file `ramp.sh` with:", "kubectl scale deploy/web --replicas=3"),
+        ("Save it as `scripts/ramp.sh`:", "kubectl scale deploy/web --replicas=3"),
+        ("Crea el archivo `rampa.sh`:", "kubectl scale deploy/web --replicas=3"),
+        ("Speichere Folgendes als Datei `ramp.sh`:", "kubectl scale deploy/web --replicas=3"),
+        ("`ramp.sh`:", "kubectl scale deploy/web --replicas=3"),
+    ],
+)
+def test_a_script_listing_is_never_run_inline(lead: str, body: str) -> None:
+    fence = textwrap.indent(body, "")
+    doc = f"# Release\n## Deploy\n```bash\n./deploy.sh\n```\n\n{lead}\n\n```bash\n{fence}\n```\n"
+    data = import_markdown(doc, "DOC.md").data
+    forward = _forward(data)
+    assert "./deploy.sh" in forward and "kubectl scale" not in forward and "ssh" not in forward
+
+
+def test_a_function_or_set_gives_its_own_positional_parameters() -> None:
+    data = _plan(
+        """
+        # Release
+        ## Deploy
+        ```bash
+        set -- web api
+        for svc in "$@"; do kubectl rollout restart deploy/$svc; done
+        ```
+        """
+    )
+    assert "kubectl rollout restart" in _forward(data)
+
+
+def test_a_shebang_alone_keeps_a_phase_procedure() -> None:
+    data = _plan(
+        """
+        # Release
+        ## Phase 1: Deploy
+        ```bash
+        #!/bin/bash
+        set -e
+        ./scripts/preflight.sh
+        kubectl apply -f app.yaml
+        ```
+        """
+    )
+    assert "kubectl apply -f app.yaml" in _forward(data)
+
+
+def test_awk_fields_are_no_positional_parameters() -> None:
+    data = _plan(
+        """
+        # Release
+        ## Deploy
+        ```bash
+        ps aux | awk '/web/ {sum += $6} END {print sum}'
+        ```
+        """
+    )
+    assert "awk" in _forward(data)

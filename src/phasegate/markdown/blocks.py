@@ -11,6 +11,7 @@ from phasegate.markdown import (
     deps,
     directives,
     human,
+    listings,
     monitors,
     placeholders,
     polarity,
@@ -236,6 +237,11 @@ class BlockMapper(TableMapping):
         if not shell.is_shell_fence(block.lang, block.text):
             if not self._query_fence(block, attrs):
                 self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
+            return
+        listed = listings.listing(block.text, self.lead) if not attrs.name else None
+        if listed is not None:  # saved as a file by a person, never run inline
+            self.draft.note("data", line=block.line, lang=block.lang or "text", why=listed)
+            self.draft.note("review", line=block.line, what="script listing", why=listed)
             return
         script = shell.strip_prompts(block.text, block.lang)
         if attrs.name:  # an author-named fence is one step

@@ -1,0 +1,44 @@
+"""Fences that are a script file's contents, not commands to type (issue 11 §1).
+
+"Create `traffic-ramp.sh`:" over a fence that starts with `#!/bin/bash` and reads `$1` `$2`
+is a listing: run inline, `$1` is empty and the script exits 1 (or worse, runs with empty
+arguments). A shebang alone is not enough ("Phase 1 deployment script" under a phase is the
+phase's procedure, run top to bottom). A fence is a listing when it reads positional
+parameters (`$1`, `${2}`, `$@`, `$#`) that nothing in it sets (no `set --`, no function that
+receives them), or when the lead-in says to save it as a file ("create a file X with:",
+"save as X.sh", "crea el archivo", "guardar como", "Datei … erstellen", "salve como",
+"创建文件", "保存为"). The importer keeps it as data with a review note citing its line: a
+person saves it where the document's later commands expect it.
+"""
+
+from __future__ import annotations
+
+import re
+
+_POSITIONAL = re.compile(r"\$(?:[1-9]|\{[1-9][}:#%/-]|@|\*|#)")
+_SETS_POSITIONAL = re.compile(r"\bset\s+--|^\s*(?:function\s+)?[\w-]+\s*\(\)\s*\{?", re.M)
+_SAVE_AS = re.compile(
+    r"\b(?:create|write|save|add|put)\b[^.\n]{0,40}\b(?:file|script)\b|\bsave (?:it |this )?as\b|"
+    r"\bcontents? of\b|\bcrea(?:r)? (?:el |un |este )?(?:archivo|script|fichero)|"
+    r"\bguarda(?:r)? (?:como|en)\b|\bdatei\b[^.\n]{0,40}\b(?:erstellen|anlegen|speichern)|"
+    r"\b(?:erstelle|lege|speichere)\b[^.\n]{0,40}\bdatei|\bsalv(?:e|ar) como\b|"
+    r"\bcri(?:e|ar) (?:o |um )?arquivo|创建(?:文件|脚本)|保存为|新建文件|"
+    r"[\w.-]+\.(?:sh|bash)`?\s*[:：]\s*$",
+    re.I,
+)
+
+
+def listing(text: str, lead: str) -> str | None:
+    """Why the fence ``text`` (introduced by ``lead``) is a script file's contents, else None."""
+    if _POSITIONAL.search(_without_comments(text)) and not _SETS_POSITIONAL.search(text):
+        return "a script file's contents (it reads positional parameters $1, $2 …)"
+    last = next((ln for ln in reversed(lead.strip().splitlines()) if ln.strip()), "")
+    if _SAVE_AS.search(last):
+        return "a script file's contents (the text says to save it as a file)"
+    return None
+
+
+def _without_comments(text: str) -> str:
+    """The code outside comments and single quotes (awk's `'{print $6}'` is awk's field)."""
+    code = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
+    return re.sub(r"'[^']*'", "''", code)
