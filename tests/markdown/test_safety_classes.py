@@ -433,3 +433,27 @@ def test_awk_fields_are_no_positional_parameters() -> None:
         """
     )
     assert "awk" in _forward(data)
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "You can retrieve it from the control-plane node:",
+        "Puedes consultarlo en el nodo principal:",
+    ],
+)
+def test_a_command_prose_in_a_fence_offers_is_an_aside(prose: str) -> None:
+    data = _plan(
+        f"""
+        # Upgrade
+        ## Upgrade workers
+        ```bash
+        ./join-worker.sh
+
+            {prose}
+            sudo cat /var/lib/token
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "./join-worker.sh" in forward and "sudo cat /var/lib/token" not in forward

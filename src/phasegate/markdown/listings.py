@@ -42,3 +42,19 @@ def _without_comments(text: str) -> str:
     """The code outside comments and single quotes (awk's `'{print $6}'` is awk's field)."""
     code = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("#"))
     return re.sub(r"'[^']*'", "''", code)
+
+
+# Prose inside a fence that offers a command rather than ordering it: "You can retrieve it from
+# the control-plane node:", "Optionally, …", "Puedes …", "Sie können …", "Você pode …", "可以…".
+_ASIDE = re.compile(
+    r"\byou (?:can|could|may|might)\b|\bcan be (?:found|retrieved|read|obtained|checked)\b|"
+    r"\boptionally\b|\bif you (?:want|need|wish|like)\b|\bpuede[sn]?\b|\bpodr[ií]as?\b|"
+    r"\b(?:sie )?k[oö]nn(?:en|t)(?: sie)?\b|\bkannst\b|\bvoc[eê] pode\b|\bpode(?:m|r)?\b|"
+    r"可以|也可",
+    re.I,
+)
+
+
+def aside(prose: str) -> bool:
+    """Prose in a fence that makes the command after it an aside, not a step."""
+    return bool(_ASIDE.search(prose))

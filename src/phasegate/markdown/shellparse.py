@@ -30,11 +30,12 @@ from typing import Any
 
 import bashlex  # type: ignore[import-untyped]
 
-from phasegate.markdown import devonly, loops, servers, shell
+from phasegate.markdown import devonly, listings, loops, servers, shell
 
 # Kinds of text: what a human does or reads, never run.
 CONFIG, URL, ZONE, PROSE, OUTPUT = "config", "url", "zone record", "prose", "sample output"
 DEV_ONLY = "development only"  # a command never for production (markdown/devonly.py)
+ASIDE = "aside"  # a command prose in the fence offers, not orders (markdown/listings.py)
 SQL, REQUEST = "sql", "api request"
 
 
@@ -112,10 +113,17 @@ def analyse(script: str) -> list[Unit]:
             units.append(Unit(i, body, kind))
         elif _dev_only(body, tree, units):
             units.append(Unit(i, body, DEV_ONLY))
+        elif _after_aside(units):  # "You can retrieve it from the other node:" + command
+            units.append(Unit(i, body, ASIDE))
         else:
             units.append(Unit(i, body, "command", never_ending("\n".join(body), tree)))
         i = end
     return units
+
+
+def _after_aside(before: list[Unit]) -> bool:
+    last = next((u for u in reversed(before) if u.kind != "blank"), None)
+    return last is not None and last.is_text and listings.aside(last.text)
 
 
 def _dev_only(body: list[str], tree: Any, before: list[Unit]) -> bool:
