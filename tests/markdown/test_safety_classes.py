@@ -457,3 +457,42 @@ def test_a_command_prose_in_a_fence_offers_is_an_aside(prose: str) -> None:
     )
     forward = _forward(data)
     assert "./join-worker.sh" in forward and "sudo cat /var/lib/token" not in forward
+
+
+@pytest.mark.parametrize("title", ["### Manual Add-on Upgrade", "### Manually", "### 手动升级"])
+def test_a_manual_way_after_an_automated_one_runs_only_when_chosen(title: str) -> None:
+    data = _plan(
+        f"""
+        # Upgrade
+        ## Add-ons
+        ### Upgrade add-ons with Terraform
+        ```bash
+        terraform apply
+        ```
+        {title}
+        ```bash
+        aws eks update-addon --addon-name vpc-cni --addon-version v1.2.3
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "terraform apply" in forward and "update-addon" not in forward
+
+
+def test_a_manual_rollback_is_not_an_option() -> None:
+    data = _plan(
+        """
+        # Deploy
+        ## Deploy
+        ```bash
+        ./deploy.sh
+        ```
+        ### Manual Rollback
+        ```bash
+        ./rollback.sh
+        ```
+        """
+    )
+    assert "./rollback.sh" in "\\n".join(
+        a["run"] for p in data["phases"] for a in p.get("rollback", [])
+    )

@@ -9,6 +9,7 @@ rollback, or the plan's when they stand alone.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from phasegate.markdown import (
@@ -24,7 +25,16 @@ from phasegate.markdown import (
 )
 from phasegate.markdown.blocks import BlockMapper
 from phasegate.markdown.draft import Draft, PhaseDraft
-from phasegate.markdown.parse import Block, Comment, Document, Item, Paragraph, Section, Table
+from phasegate.markdown.parse import (
+    Block,
+    Comment,
+    Document,
+    Fence,
+    Item,
+    Paragraph,
+    Section,
+    Table,
+)
 from phasegate.plan.model import slugify
 
 
@@ -200,8 +210,17 @@ def _visit(
             section.title, section.line
         )
     chosen = decisions.decide(draft, phase, section, options) if options and phase else {}
+    automated = False  # an earlier sibling already gave commands for this part
     for child in section.children:
-        _visit(walk, child, phase, is_rollback, chosen.get(id(child), when))
+        child_when = chosen.get(id(child), when)
+        if automated and phase is not None and not is_rollback and _manual_way(child):
+            # "Manual add-on upgrade" after "Upgrade add-ons with Terraform": another way to do
+            # it, run only when the operator chooses it (issue 11 §1)
+            child_when = decisions.combine(
+                child_when, decisions.decide(draft, phase, child, [child])[id(child)]
+            )
+        automated = automated or any(isinstance(b, Fence) for b in child.blocks)
+        _visit(walk, child, phase, is_rollback, child_when)
 
 
 def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
@@ -221,6 +240,15 @@ def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
             walk.draft.note("reference", line=block.line, section=inner.title)
     walk.draft.note("unmapped_sections", line=section.line, title=section.title)
     return True
+
+
+_MANUAL_WAY = re.compile(r"^[\W_]*(?:(?:manual(?:ly)?|manuell)\b|手动|手工)", re.I)
+
+
+def _manual_way(section: Section) -> bool:
+    """A "Manual X" heading that is not a rollback: the by-hand way of what came before."""
+    title = section.title
+    return bool(_MANUAL_WAY.match(title)) and not rules.is_rollback_title(title)
 
 
 def _alternatives(section: Section) -> list[Section]:
