@@ -71,6 +71,18 @@ def _required_approvals(phase: Phase, gates: list[CheckSpec], kind: str, index: 
     return 1  # an inconclusive analysis waits for one human
 
 
+def _choice_offered(phase: Phase, kind: str, index: int, state: RunState) -> dict[str, Any] | None:
+    """A decision step's variable, options and the option chosen so far (None before the
+    approval that chooses), so a view can offer the options instead of a plain Approve."""
+    if kind != "step":
+        return None
+    pause = phase.steps[index].pause
+    if pause is None or pause.choose is None:
+        return None
+    var = pause.choose.var
+    return {"var": var, "options": list(pause.choose.options), "chosen": state.choices.get(var)}
+
+
 def _item_name(phase: Phase, gates: list[CheckSpec], kind: str, index: int) -> str:
     if kind == "step":
         return phase.steps[index].label
@@ -125,6 +137,9 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
                     # Who approved so far, from the journal: the item's own message was
                     # written when it paused ("0/2 approvals") and goes stale.
                     entry["approvals"] = {"by": state.approvals.get(key, []), "required": required}
+                offered = _choice_offered(phase, kind, index, state)
+                if offered is not None:
+                    entry["choice"] = offered
                 items.append(entry)
         else:
             items = [

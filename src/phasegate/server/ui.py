@@ -43,7 +43,12 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
             store = app.state.stores.get()
             if action == "approve":
                 comment = form.get("comment", "")[:2000]
-                done = runs.approve(run_id, ApproveRequest(comment=comment), identity, store, pool)
+                approval = ApproveRequest(
+                    check=form.get("check", "")[:500] or None,
+                    comment=comment,
+                    choose=form.get("choose", "")[:80] or None,
+                )
+                done = runs.approve(run_id, approval, identity, store, pool)
             elif action == "abort":
                 request = AbortRequest(reason=form.get("reason", "")[:2000])
                 done = runs.abort(run_id, request, identity, store, pool)

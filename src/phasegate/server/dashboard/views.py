@@ -72,6 +72,7 @@ def run_view(doc: dict[str, Any], run_dir: Path | None = None) -> dict[str, Any]
         "log": log_tail(items + list((doc.get("rollback") or {}).get("actions") or []), run_dir),
         "active": run.get("status") in ACTIVE,
         "awaiting": [i["key"] for i in items if i.get("status") == "awaiting_approval"],
+        "approve_forms": approve_forms(items),
         "operations": operations(doc),
         "now": time.time(),
     }
@@ -88,6 +89,20 @@ def _shown(item: dict[str, Any]) -> dict[str, Any]:
         text = f"{len(by)}/{approvals.get('required', 1)} approvals"
         shown["approval_text"] = text + (f" (by {', '.join(by)})" if by else "")
     return shown
+
+
+def approve_forms(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One Approve form per waiting item when a decision waits among them: a decision is
+    approved only with one of its options (the engine refuses a plain approval of it), so
+    its form offers the options, and the other waiting items get their own plain form.
+    Empty when no decision waits: the single Approve approves everything waiting."""
+    waiting = [i for i in items if i.get("status") == "awaiting_approval"]
+    if not any(i.get("choice") for i in waiting):
+        return []
+    return [
+        {"key": i["key"], "name": i.get("name") or i["key"], "choice": i.get("choice")}
+        for i in waiting
+    ]
 
 
 def operations(doc: dict[str, Any]) -> list[str]:
