@@ -63,7 +63,21 @@ def test_yes_runs_it_without_asking(cli: CLI) -> None:
     ran = cli("run", "--yes", str(doc), input="")
     assert ran.returncode == 0, ran.stderr
     assert marker.exists()
-    assert cli.status()["run"]["status"] == "succeeded"
+    status = cli.status()
+    assert status["run"]["status"] == "succeeded"
+    # The audit trail says nobody reviewed the import: in run.started and as a warning.
+    import hashlib
+
+    sha = hashlib.sha256(doc.read_bytes()).hexdigest()
+    review = status["run"]["review"]
+    assert (review["how"], review["sha256"]) == ("unreviewed", sha)
+    assert review["by"].startswith(pwd.getpwuid(os.getuid()).pw_name + "@")
+    warned = [w["message"] for w in status["warnings"]]
+    assert any("Markdown import nobody reviewed (run --yes)" in w for w in warned), warned
+    assert "nobody reviewed" in ran.stdout + ran.stderr
+    report = cli("report", "last", "--format", "md")
+    assert report.returncode == 0, report.stderr
+    assert "| Import review | **none**: run with --yes by " in report.stdout
 
 
 def test_a_recorded_review_of_the_exact_document_lets_it_run_and_a_changed_byte_does_not(
@@ -93,6 +107,15 @@ def test_a_recorded_review_of_the_exact_document_lets_it_run_and_a_changed_byte_
     ran = cli("run", str(doc), input="")
     assert ran.returncode == 0, ran.stderr
     assert "reviewed by" in ran.stderr and marker.exists()
+    # The run's journal names the review it ran under; no "unreviewed" warning.
+    status = cli.status()
+    assert status["run"]["review"] == {
+        "how": "review",
+        "sha256": sha,
+        "by": data["reviewer"],
+        "at": data["at"],
+    }
+    assert not any("nobody reviewed" in w["message"] for w in status["warnings"])
 
     marker.unlink()
     doc.write_bytes(doc.read_bytes().replace(b"# Release", b"# Releasf"))  # one byte

@@ -54,9 +54,10 @@ def _state(ctx: click.Context) -> Path:
     return Path(state_dir(ctx)).expanduser().resolve()
 
 
-def gate(ctx: click.Context, document: str, yes: bool) -> LoadedPlan:
-    """The plan ``run DOC.md`` may execute, once a person has seen what the import does.
-    Raises UsageError (exit 2, nothing ran) when nobody has."""
+def gate(ctx: click.Context, document: str, yes: bool) -> tuple[LoadedPlan, dict[str, str]]:
+    """The plan ``run DOC.md`` may execute, once a person has seen what the import does, and
+    the review it runs under (journalled in ``run.started``). Raises UsageError (exit 2,
+    nothing ran) when nobody has."""
     from phasegate.errors import UsageError
     from phasegate.plan.blockers import refuse_unbound
     from phasegate.store import reviews
@@ -66,11 +67,11 @@ def gate(ctx: click.Context, document: str, yes: bool) -> LoadedPlan:
     # What is left to bind refuses the run whatever a review says: say that first.
     refuse_unbound(doc.loaded)
     if yes:
-        return doc.loaded
+        return doc.loaded, {"how": "unreviewed", "sha256": doc.sha256, "by": actor()}
     found = reviews.find(_state(ctx), doc.sha256)
     if found is not None:
         click.echo(f"{name}: reviewed by {found.reviewer} at {found.at}", err=True)
-        return doc.loaded
+        return doc.loaded, _provenance(found)
     if not sys.stdin.isatty():
         raise UsageError(_unreviewed(ctx, doc), hint=_hint(name))
     click.echo(summary(doc), err=True)
@@ -80,8 +81,11 @@ def gate(ctx: click.Context, document: str, yes: bool) -> LoadedPlan:
             hint="fix the document (or bind what it leaves open) and run it again, or turn it "
             f"into a plan you edit: `phasegate import {name} -o plan.yaml`",
         )
-    _record(ctx, doc, how="run")
-    return doc.loaded
+    return doc.loaded, _provenance(_record(ctx, doc, how="run"))
+
+
+def _provenance(review: Review) -> dict[str, str]:
+    return {"how": review.how, "sha256": review.sha256, "by": review.reviewer, "at": review.at}
 
 
 def _unreviewed(ctx: click.Context, doc: Imported) -> str:

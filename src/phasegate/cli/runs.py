@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -144,14 +145,17 @@ def run(
     from phasegate.engine.session import RunOptions, start
     from phasegate.plan.loader import MARKDOWN_SUFFIXES, load_plan
 
+    reviewed: dict[str, str] | None = None
     if Path(plan_file).suffix.lower() in MARKDOWN_SUFFIXES:
-        loaded = review.gate(ctx, plan_file, yes)  # an import is a guess: a person looks first
+        # an import is a guess: a person looks first
+        loaded, reviewed = review.gate(ctx, plan_file, yes)
     else:
         loaded = load_plan(plan_file)
     options = _options(
         variables, max_parallel, quiet, no_output, idempotency_key, require_checked, grace
     )
     assert isinstance(options, RunOptions)
+    options = dataclasses.replace(options, review=reviewed)
     store = open_store(ctx)
     run_id, status, created = start(store, loaded, options)
     if not created:
@@ -236,7 +240,6 @@ def resume(
     phasegate itself ended at a SIGTERM/SIGINT (`interrupted`) did not succeed: it re-runs,
     without a question (--skip-step skips it instead).
     """
-    import dataclasses
 
     from phasegate.engine import operator, session
 

@@ -56,6 +56,10 @@ class RunOptions:
     # A step's process group left running by a crashed engine: end it, or wait this long.
     kill_orphans: bool = False
     orphan_wait: float = 60.0
+    # A Markdown document's review before this run (cli/review.py): who vouched for exactly
+    # these bytes, or ``{"how": "unreviewed", …}`` for ``run --yes``. Journalled in
+    # ``run.started`` so the audit trail says whether anybody looked at the import.
+    review: dict[str, str] | None = None
 
 
 def new_run_id() -> str:
@@ -132,7 +136,7 @@ def start(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> tuple
     )
     state = store.load_state(run_id)
     runner = Runner(ctx, store, state)
-    journal_started(runner, created.owner, str(loaded.path))
+    journal_started(runner, created.owner, str(loaded.path), options.review)
     ctx.console.headline(
         f"run {run_id}: plan {loaded.plan.name} ({plural(len(loaded.plan.phases), 'phase')})"
     )
@@ -203,20 +207,29 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
     return _Created(run_id, True, owner, variables)
 
 
-def journal_started(runner: Runner, owner: Owner, plan_path: str) -> None:
+def journal_started(
+    runner: Runner, owner: Owner, plan_path: str, review: dict[str, str] | None = None
+) -> None:
     """Who runs it, where, with what: the audit trail's first entry of a run."""
-    runner.journal(
-        "run.started",
-        {
-            "pid": owner.pid,
-            "host": owner.host,
-            "user": current_user(),
-            "plan_path": plan_path,
-            "vars": runner.ctx.variables.masked(),
-            "cwd": os.getcwd(),
-        },
-        durable=True,
-    )
+    data: dict[str, object] = {
+        "pid": owner.pid,
+        "host": owner.host,
+        "user": current_user(),
+        "plan_path": plan_path,
+        "vars": runner.ctx.variables.masked(),
+        "cwd": os.getcwd(),
+    }
+    if review is not None:
+        data["review"] = dict(review)
+    runner.journal("run.started", data, durable=True)
+    if review is not None and review.get("how") == "unreviewed":
+        # Said where everyone looks (report, status, dashboard), not only in run.started.
+        message = (
+            "this run executes a Markdown import nobody reviewed (run --yes): sha256 "
+            f"{review.get('sha256', '')[:12]}…"
+        )
+        runner.journal("warning", {"item": None, "message": message})
+        runner.ctx.console.note(f"warning: {message}", "yellow")
     _warn_unmaskable(runner)
 
 

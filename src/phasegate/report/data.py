@@ -205,6 +205,8 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
             "host": started.get("host", socket.gethostname()),
             "pid": started.get("pid"),
             "cwd": started.get("cwd"),
+            # A Markdown import's review: who vouched for those bytes, or "unreviewed".
+            "review": started.get("review"),
             "events": len(events),
         },
         "vars": started.get("vars", {}),
