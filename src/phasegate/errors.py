@@ -11,6 +11,8 @@ The tree::
     │   ├── JournalWriteFailed          another write error (I/O, read-only): exit 130 too
     │   ├── JournalDamaged              the file is corrupt or lost: exit 65 (EX_DATAERR)
     │   ├── SchemaTooNew                the store was written by a newer phasegate
+    │   ├── EventUnreadable             a stored event does not fit its class (engine/events)
+    │   │   └── UnknownEventType        an event type this phasegate does not know
     │   └── InvalidTransition           an event that the run's state machine refuses
     ├── RunNotFound                     no run with that id (or prefix)
     ├── LockHeld                        another run holds the plan's lock
@@ -132,6 +134,15 @@ class JournalDamaged(StoreError):
 
 class SchemaTooNew(StoreError):
     pass
+
+
+class EventUnreadable(StoreError):
+    """A stored event cannot be read as its class says (a field of the wrong type)."""
+
+
+class UnknownEventType(EventUnreadable):
+    """A journal holds an event type this phasegate does not know: a newer release wrote it.
+    Refused rather than skipped, since folding a run without it would show a wrong state."""
 
 
 class InvalidTransition(StoreError):

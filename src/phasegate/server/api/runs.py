@@ -12,7 +12,7 @@ import binascii
 import hashlib
 import json
 import threading
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
@@ -300,6 +300,7 @@ def abort(
         "grace": body.grace,
         "force": body.force,
     }
+    outcome: Literal["requested", "queued"]
     if workers.busy(record.id) or _live_elsewhere(record):
         with _in_process:
             journal.add_request(record.id, "abort", payload)

@@ -1,0 +1,432 @@
+"""The run's vocabulary: one frozen class per journal event.
+
+A run's journal is a list of events; ``engine/state.py`` folds them into the run's state. Each
+event type is a class here (``ItemFinished`` is ``"item.finished"``), built by the engine where
+the event happens and read back by the store, ``apply``, reports, metrics and notifications, so
+nobody guesses a dict's keys.
+
+The stored shape is the JSON object each event was stored as before these classes existed:
+``to_json()`` gives exactly the fields that were *given* (``exclude_unset``), so an event built
+with ``exit_code=None`` stores ``"exit_code": null`` and one built without it stores no key, as
+the hand-built dicts did; ``from_stored(type, data)`` reads it back, and
+``from_stored(t, d).to_json() == d`` for every event a journal holds
+(tests/engine/test_events.py checks it on a journal written before this module, committed in
+tests/fixtures/journal-v1/). Fields a newer phasegate adds are kept (``extra="allow"``) and
+written back unchanged; an event *type* this version does not know is refused with
+``UnknownEventType``, never guessed at. Constructors are checked by mypy (the pydantic plugin with
+``init_forbid_extra``): a misspelled field is a type error, not a silently stored key.
+
+``EVENT_SCHEMA_VERSION`` numbers the stored shape; a change that old journals cannot be read
+with bumps it and comes with a migration (store/migrations.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from phasegate.errors import EventUnreadable, UnknownEventType
+
+EVENT_SCHEMA_VERSION = 1
+
+# JSON numbers: an int stays an int (``1`` must not come back as ``1.0``).
+Number: TypeAlias = int | float
+Weights: TypeAlias = dict[str, int]
+JsonObject: TypeAlias = dict[str, Any]
+
+
+class Record(BaseModel):
+    """A frozen part of the vocabulary that stores as one JSON object."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="allow", validate_by_name=True, serialize_by_alias=True
+    )
+
+    def to_json(self) -> JsonObject:
+        """The JSON object stored: the fields given, and nothing else."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Event(Record):
+    """One journal entry; ``type`` is its stored name."""
+
+    type: ClassVar[str]
+
+
+# -- the run ---------------------------------------------------------------------------------
+class RunCreated(Event):
+    type: ClassVar[str] = "run.created"
+    phases: tuple[str, ...] = ()
+    needs: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class RunStarted(Event):
+    """Who runs it, where, with what: the audit trail's first entry."""
+
+    type: ClassVar[str] = "run.started"
+    pid: int | None = None
+    host: str | None = None
+    user: str | None = None
+    plan_path: str | None = None
+    vars: dict[str, Any] | None = None
+    cwd: str | None = None
+
+
+class RunResumed(Event):
+    type: ClassVar[str] = "run.resumed"
+    pid: int | None = None
+    host: str | None = None
+    after: str | None = None  # the status resumed from, or "crashed"
+    purpose: str | None = Field(None, alias="for")  # promote | abort | reject
+    retry: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    mark_done: tuple[str, ...] = ()
+    clear_failure: bool = False
+
+
+class RunPaused(Event):
+    type: ClassVar[str] = "run.paused"
+    reason: str
+    items: tuple[str, ...] = ()
+    message: str = ""
+
+
+class RunInterrupted(Event):
+    type: ClassVar[str] = "run.interrupted"
+    signal: int | None = None
+    name: str | None = None
+    grace: Number | None = None
+    killed: tuple[str, ...] = ()
+
+
+class RunFinished(Event):
+    type: ClassVar[str] = "run.finished"
+    status: str
+
+
+class RunAbortRequested(Event):
+    type: ClassVar[str] = "run.abort_requested"
+    by: str | None = None
+    reason: str | None = None
+    force: bool = False
+    grace: Number | None = None
+    ending: tuple[str, ...] = ()
+    request: int | None = None  # the operator request this answers
+
+
+class RunPromoted(Event):
+    type: ClassVar[str] = "run.promoted"
+    by: str | None = None
+    full: bool = False
+
+
+# -- phases and items ------------------------------------------------------------------------
+class PhaseStarted(Event):
+    type: ClassVar[str] = "phase.started"
+    phase: str
+
+
+class PhaseFinished(Event):
+    type: ClassVar[str] = "phase.finished"
+    phase: str
+    status: str
+
+
+class ItemRef(Record):
+    """What names an item in every item event: its key, kind, phase and label."""
+
+    key: str
+    kind: str  # step | gate | undo | rollback | verify | traffic | analysis
+    phase: str | None = None
+    name: str | None = None
+
+
+class ItemStarted(ItemRef, Event):
+    """Durable before the command spawns (docs/crash-safety.md)."""
+
+    type: ClassVar[str] = "item.started"
+    attempt: int | None = None
+    command: str | None = None
+
+
+class Killed(Record):
+    """A command phasegate itself ended: at what (abort, a signal) and with which signals."""
+
+    by: str = "phasegate"
+    on: str | None = None
+    signals: tuple[str, ...] = ()
+
+
+class ItemFinished(ItemRef, Event):
+    """An item's outcome (or a retry, a wait for approval): the most frequent event."""
+
+    type: ClassVar[str] = "item.finished"
+    status: str
+    attempt: int | None = None
+    exit_code: int | None = None
+    duration: Number | None = None
+    started_at: Number | None = None
+    message: str | None = None
+    log: str | None = None
+    outputs: dict[str, Any] | None = None
+    delay: Number | None = None  # before the next attempt (retrying)
+    tolerated: bool = False  # continue_on_error: a failure that fails nothing
+    action: str | None = None  # on_failure of its phase: rollback | pause | abort
+    shell: dict[str, Any] | None = None  # a shell_session change (engine/shellstate.py)
+    killed: Killed | None = None
+    # A check's outcome (gates, verification, analyses).
+    observed: Any = None
+    expectation: str | None = None
+    description: str | None = None
+    attempts: int | None = None
+    severity: str | None = None
+    inconclusive: bool = False
+    detected_at: Number | None = None
+    choice: str | None = None  # the option chosen at a decision
+    # Recovered after a crash from the command's supervisor record (engine/orphans.py).
+    recovered: str | None = None
+    ended_at: Number | None = None
+
+
+class ItemSpawned(Event):
+    """Where a started command runs: a resume finds its process group by (pid, start)."""
+
+    type: ClassVar[str] = "item.spawned"
+    key: str
+    attempt: int | None = None
+    pid: int | None = None
+    pgid: int | None = None
+    start: str | None = None
+
+
+class ItemUnknown(Event):
+    """A step found started-but-unfinished after a crash."""
+
+    type: ClassVar[str] = "item.unknown"
+    key: str
+    idempotent: bool = False
+    reason: str | None = None
+
+
+class ItemWaiting(Event):
+    """A canary hold (bake, pause) until ``until``: a resumed run waits only the rest."""
+
+    type: ClassVar[str] = "item.waiting"
+    key: str
+    until: Number
+    what: str = "pause"
+
+
+# -- triggers, approvals, analyses, traffic --------------------------------------------------
+class Observation(Record):
+    status: str | None = None
+    message: str | None = None
+    observed: Any = None
+
+
+class TriggerState(Event):
+    type: ClassVar[str] = "trigger.state"
+    trigger: str
+    status: str | None = None  # healthy | failing | tripped
+    evaluations: int | None = None
+    failures: int | None = None
+    consecutive: int | None = None
+    last: Observation | None = None
+    failing_since: Number | None = None
+    watching: bool | None = None
+
+
+class TriggerTripped(TriggerState):
+    type: ClassVar[str] = "trigger.tripped"
+    action: str = "rollback"  # rollback | pause | alert
+    message: str = ""
+    detected_at: Number | None = None
+
+
+class ApprovalGranted(Event):
+    type: ClassVar[str] = "approval.granted"
+    key: str
+    by: str
+    required: int = 1
+    comment: str | None = None
+    var: str | None = None  # a decision (`approve --choose`): the variable and its option
+    choice: str | None = None
+
+
+class ApprovalRejected(Event):
+    type: ClassVar[str] = "approval.rejected"
+    key: str
+    by: str
+    comment: str | None = None
+    kind: str = "gate"
+    phase: str | None = None
+    name: str | None = None
+
+
+class AnalysisMeasured(Event):
+    type: ClassVar[str] = "analysis.measured"
+    key: str
+    metric: str
+    status: str
+    value: Number | None = None
+    at: Number | None = None
+    message: str | None = None
+    verdict: str | None = None  # once the analysis has decided
+
+
+class TrafficChanged(Event):
+    type: ClassVar[str] = "traffic.changed"
+    weights: Weights | None = None  # asked for
+    applied: Weights | None = None  # what the router confirmed
+    by: str | None = None
+    reason: str | None = None
+    duration: Number | None = None
+    detection_latency: Number | None = None  # failure detected -> canary at 0 (rollback)
+    detected_at: Number | None = None
+    detected_by: str | None = None
+
+    @property
+    def confirmed(self) -> Weights | None:
+        """The weights now live: what the router applied, else (older journals) what was asked."""
+        return self.applied or self.weights
+
+
+# -- rollback --------------------------------------------------------------------------------
+class RollbackEntry(Record):
+    """One action of a rollback, newest first."""
+
+    key: str
+    kind: str
+    phase: str | None = None
+    name: str | None = None
+
+
+class RollbackStarted(Event):
+    type: ClassVar[str] = "rollback.started"
+    order: tuple[RollbackEntry, ...]
+    reason: str = ""
+    by: str | None = None
+    budget: Number | None = None
+
+
+class RollbackFinished(Event):
+    type: ClassVar[str] = "rollback.finished"
+    status: str
+    duration: Number | None = None
+    budget: Number | None = None
+    overrun: bool = False
+
+
+# -- observations of the run -----------------------------------------------------------------
+class Warning(Event):
+    type: ClassVar[str] = "warning"
+    message: str
+    item: str | None = None
+    budget: str | None = None  # duration | rollback: a budget overrun
+
+
+class NotificationSent(Event):
+    type: ClassVar[str] = "notification.sent"
+    channel: str
+    kind: str | None = None
+    event: str | None = None
+    attempts: int | None = None
+    status_code: int | None = None
+    error: str | None = None
+
+
+class NotificationFailed(NotificationSent):
+    type: ClassVar[str] = "notification.failed"
+
+
+class Note(Event):
+    type: ClassVar[str] = "note"
+
+
+class MonitorStarted(Event):
+    type: ClassVar[str] = "monitor.started"
+    key: str
+    phase: str | None = None
+    name: str | None = None
+    attempt: int | None = None
+    command: str | None = None
+    log: str | None = None
+
+
+class MonitorSpawned(Event):
+    type: ClassVar[str] = "monitor.spawned"
+    key: str
+    attempt: int | None = None
+    pid: int | None = None
+    pgid: int | None = None
+    start: str | None = None
+
+
+class MonitorFinished(Event):
+    type: ClassVar[str] = "monitor.finished"
+    key: str
+    status: str  # stopped | exited | error
+    exit_code: int | None = None
+    signal: int | None = None
+    duration: Number | None = None
+    message: str | None = None
+    on: str | None = None  # what stopped it
+    signals: tuple[str, ...] = ()
+
+
+EVENT_CLASSES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        RunCreated,
+        RunStarted,
+        RunResumed,
+        RunPaused,
+        RunInterrupted,
+        RunFinished,
+        RunAbortRequested,
+        PhaseStarted,
+        PhaseFinished,
+        ItemStarted,
+        ItemFinished,
+        ItemSpawned,
+        ItemUnknown,
+        TriggerState,
+        TriggerTripped,
+        ApprovalGranted,
+        ApprovalRejected,
+        ItemWaiting,
+        AnalysisMeasured,
+        RunPromoted,
+        TrafficChanged,
+        RollbackStarted,
+        RollbackFinished,
+        Warning,
+        NotificationSent,
+        NotificationFailed,
+        Note,
+        MonitorStarted,
+        MonitorSpawned,
+        MonitorFinished,
+    )
+}
+EVENT_TYPES = tuple(EVENT_CLASSES)
+
+
+def from_stored(etype: str, data: JsonObject) -> Event:
+    """The event a journal row holds; ``UnknownEventType`` or ``EventUnreadable`` when it cannot be
+    read (a newer phasegate's event type, a field of the wrong type)."""
+    cls = EVENT_CLASSES.get(etype)
+    if cls is None:
+        raise UnknownEventType(
+            f"journal event type {etype!r} is unknown to this phasegate",
+            hint="a newer phasegate wrote this journal: upgrade phasegate to read it",
+        )
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or '(event)'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise EventUnreadable(f"journal event {etype!r} cannot be read: {problems}") from None
