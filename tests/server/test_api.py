@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from phasegate.store.sqlite import SqliteStore
@@ -215,3 +216,23 @@ def test_seed_003_demo_1_idempotent_start(api: Api) -> None:
     third = api.post("/api/v1/runs", json=body, headers={"Idempotency-Key": "demo-1-b"})
     assert third.status_code == 201 and third.json()["id"] != first.json()["id"]
     api.wait_status(third.json()["id"], "succeeded")
+
+
+def test_validate_of_a_markdown_document_agrees_with_the_import_verdict(
+    api: Api, tmp_path: Path
+) -> None:
+    """A document the import says runs nothing (only a checklist) is valid but not
+    executable as written, over the API as with `phasegate validate DOC.md`; a document
+    with a real step is executable. Both named by plan_path under the plan root."""
+    plans = tmp_path / "plans"
+    (plans / "checklist.md").write_text(
+        "# Release\n\n## Phase 1: Prepare\n\n- [ ] Backups verified\n", encoding="utf-8"
+    )
+    (plans / "deploy.md").write_text(
+        "# Release\n\n## Phase 1: Deploy\n\n```bash\necho deployed\n```\n", encoding="utf-8"
+    )
+    seen = api.post("/api/v1/plans/validate", "viewer", json={"plan_path": "checklist.md"}).json()
+    assert seen["valid"] is True and seen["executable"] is False, seen
+    assert any("runs nothing" in r for r in seen["not_executable"]), seen
+    ok = api.post("/api/v1/plans/validate", "viewer", json={"plan_path": "deploy.md"}).json()
+    assert ok["valid"] is True and ok["executable"] is True and ok["not_executable"] == [], ok

@@ -33,6 +33,9 @@ class LoadedPlan:
     source_sha256: str | None = None
     # ``smap`` already cites the document's lines (load_markdown moved it), not the YAML's
     smap_in_document: bool = False
+    # The import's own reasons why the document is not executable as written (issue 11 §12):
+    # what `validate` (CLI and API) reports beside the blockers.
+    import_doubts: list[str] = field(default_factory=list)
 
     @property
     def plan_dir(self) -> Path:
@@ -112,14 +115,20 @@ def refuse_markdown(text: str, source: Path) -> None:
 
 
 def load_markdown(source: Path) -> LoadedPlan:
-    from phasegate.markdown import import_markdown_file
+    from phasegate.markdown.emit import import_markdown_bytes, read_document
 
-    result = import_markdown_file(source)
-    raw = source.read_bytes()
-    return load_imported_text(result.yaml_text, source, hashlib.sha256(raw).hexdigest())
+    # Read once: the bytes hashed (what a review vouches for) are the bytes imported.
+    raw = read_document(source)
+    result = import_markdown_bytes(raw, source)
+    doubts = [str(r) for r in result.report.get("not_executable") or []]
+    return load_imported_text(
+        result.yaml_text, source, hashlib.sha256(raw).hexdigest(), import_doubts=doubts
+    )
 
 
-def load_imported_text(yaml_text: str, source: Path, source_sha256: str) -> LoadedPlan:
+def load_imported_text(
+    yaml_text: str, source: Path, source_sha256: str, import_doubts: list[str] | None = None
+) -> LoadedPlan:
     """The plan a Markdown document imported to, with its positions in the document's lines."""
     loaded = load_plan_text(yaml_text, source)
     lines = _markdown_positions(loaded.smap, yaml_text, source.name)
@@ -132,6 +141,7 @@ def load_imported_text(yaml_text: str, source: Path, source_sha256: str) -> Load
         warnings=[_markdown_problem(w, lines, loaded.smap.file) for w in loaded.warnings],
         source_sha256=source_sha256,
         smap_in_document=True,
+        import_doubts=list(import_doubts or []),
     )
 
 

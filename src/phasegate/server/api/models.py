@@ -63,6 +63,10 @@ class ValidationResult(BaseModel):
     problems: list[ProblemOut] = Field(default_factory=list)
     blockers: list[dict[str, Any]] = Field(default_factory=list)
     warnings: list[ProblemOut] = Field(default_factory=list)
+    not_executable: list[str] = Field(
+        default_factory=list,
+        description="a Markdown document: the import's reasons it is not executable as written",
+    )
 
 
 class Preview(BaseModel):

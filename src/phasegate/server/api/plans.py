@@ -174,9 +174,13 @@ def validation_result(cfg: ServerConfig, source: PlanSource) -> ValidationResult
         renamed = [dataclasses.replace(p, file=shown) if p.file in real else p for p in items]
         return problems(renamed)
 
+    # A Markdown document's import says why it is not executable as written, as the CLI's
+    # validate does (less what the blockers say again).
+    doubts = [d for d in loaded.import_doubts if " to bind " not in d]
     return ValidationResult(
         valid=not found,
-        executable=not found and not unbound,
+        executable=not found and not unbound and not doubts,
+        not_executable=doubts,
         plan=plan.name,
         phases=len(plan.phases),
         steps=sum(len(p.steps) for p in plan.phases),
