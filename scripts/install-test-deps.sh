@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the test suite needs on a fresh Debian machine: the Debian packages the tests
-# start for real (nginx, haproxy, Prometheus, Chromium), uv, and the locked Python environment.
+# start for real (nginx, haproxy, Prometheus, Chromium, PostgreSQL), uv, and the locked Python environment.
 # Idempotent: packages already on the machine are not installed again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,9 @@ packages=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || packages+=(haproxy)
 command -v prometheus >/dev/null 2>&1 || packages+=(prometheus)
+# The PostgreSQL store's tests start their own server with Debian's initdb/pg_ctl
+# (tests/store/pg_cluster.py); the package's own cluster is not used.
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || packages+=(postgresql)
 # The dashboard tests drive Debian's Chromium through Playwright (never a downloaded browser).
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 if [ "${#packages[@]}" -gt 0 ]; then

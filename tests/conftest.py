@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+# The session's PostgreSQL (started on first use, stopped at the end): tests/store/pg_cluster.py.
+pytest_plugins = ["tests.store.pg_cluster"]
+
 # The local process harness (canary lab servers, ports, process trees) that tests and benches
 # share lives in examples/, importable as `canary_lab`.
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

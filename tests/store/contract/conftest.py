@@ -1,6 +1,7 @@
 """One contract suite, every store: each test runs once per back end in ``BACKENDS``.
 
-A PostgreSQL store is one more entry here (and a server fixture), nothing else.
+PostgreSQL is real: the session's server (tests/store/pg_cluster.py), one fresh database per
+state directory, so a child process given the same directory opens the same journal.
 """
 
 from __future__ import annotations
@@ -14,19 +15,36 @@ import pytest
 
 from phasegate.store.contract import JournalStore
 from phasegate.store.memory import MemoryStore
+from phasegate.store.postgres import PostgresStore
 from phasegate.store.process import Owner, proc_stat
 from phasegate.store.sqlite import SqliteStore
+from tests.store.pg_cluster import database_url
 
 MakeStore = Callable[[Path], JournalStore]
 
+
+def postgres_store(state_dir: Path) -> PostgresStore:
+    return PostgresStore(database_url(state_dir), state_dir=state_dir)
+
+
 BACKENDS: dict[str, MakeStore] = {
     "memory": MemoryStore,
+    "postgres": postgres_store,
     "sqlite": SqliteStore,
 }
 
 
 # Back ends whose journal several processes share (the memory store lives in one process).
-SHARED = ["sqlite"]
+SHARED = ["postgres", "sqlite"]
+
+
+@pytest.fixture(autouse=True)
+def _postgres(request: pytest.FixtureRequest) -> None:
+    """The session's PostgreSQL for a test of the postgres back end, or of every back end
+    (no parameter): a test of memory or SQLite alone runs without it."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None or "postgres" in callspec.params.values():
+        request.getfixturevalue("postgres_server")
 
 
 @pytest.fixture(params=sorted(BACKENDS))

@@ -98,7 +98,7 @@ def _observe(store: JournalStore) -> Any:
 
 def _located(store: JournalStore, message: str) -> str:
     """A message with where the journal is (a file, memory) left out: that differs."""
-    where = str(getattr(store, "path", ""))
+    where = str(getattr(store, "location", "") or getattr(store, "path", ""))
     return (
         message.replace(where, "<journal>")
         if where
@@ -127,7 +127,7 @@ def _play(backend: str, ops: list[tuple[Any, ...]], owners: dict[str, Owner]) ->
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(ops=st.lists(operation, min_size=1, max_size=25))
-def test_memory_and_sqlite_agree(
+def test_every_store_agrees_with_sqlite(
     ops: list[tuple[Any, ...]], live_owner: Owner, dead_owner: Owner
 ) -> None:
     owners = {"me": Owner.me(), "live": live_owner, "dead": dead_owner}

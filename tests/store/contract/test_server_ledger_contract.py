@@ -12,18 +12,24 @@ from phasegate.errors import IdempotencyConflict
 from phasegate.server.tokens import TokenStore
 from phasegate.store.contract import ServerLedger
 from phasegate.store.memory_ledger import MemoryLedger
+from phasegate.store.postgres import PostgresLedger
 from phasegate.store.records import StoredToken
 from phasegate.store.server_db import ServerDb
+from tests.store.pg_cluster import database_url
 
 LEDGERS: dict[str, Callable[[Path], ServerLedger]] = {
     "memory": lambda _: MemoryLedger(),
+    "postgres": lambda state_dir: PostgresLedger(database_url(state_dir)),
     "sqlite": ServerDb,
 }
 
 
 @pytest.fixture(params=sorted(LEDGERS))
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerLedger]:
-    yield LEDGERS[request.param](tmp_path / "state")
+    opened = LEDGERS[request.param](tmp_path / "state")
+    yield opened
+    if isinstance(opened, PostgresLedger):
+        opened.close()  # its connections (one per thread that used it)
 
 
 def _token(name: str, key_id: str, created_at: float = 1000.0) -> StoredToken:

@@ -1,0 +1,313 @@
+"""The PostgreSQL journal: the ``JournalStore`` contract on a database several processes,
+and several machines, share (issue 12 §2).
+
+One writer per run, enforced by the database: an append locks the run's row
+(``SELECT … FOR UPDATE``) and checks, in the same transaction, that the stored journal ends
+where the writer's state does; ``(run_id, seq)`` is the events' primary key besides. Whatever
+moves a lock (creating a run, claiming one, ``acquire_lock``) holds one transaction-level
+advisory lock, so the read-check-write of a lock row is serialised across every process, as
+SQLite's ``BEGIN IMMEDIATE`` serialises it; appends to different runs never wait for each
+other.
+
+Durability: a durable append (a step about to start) commits with ``synchronous_commit = on``:
+the WAL is flushed on the server before ``append`` returns, so the step's start survives
+power loss before its command is spawned. Other events commit with ``synchronous_commit =
+off``: they survive this process being killed (the server has them), and a server crash may
+lose only the newest of them, never order (PostgreSQL's asynchronous commit), as SQLite's
+``synchronous=NORMAL`` does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from phasegate.engine.state import TERMINAL, RunState
+from phasegate.errors import (
+    IdempotencyConflict,
+    JournalFull,
+    LockHeld,
+    RunNotFound,
+    RunStateError,
+    StoreError,
+)
+from phasegate.store.contract import JournalStore
+from phasegate.store.fold import EventRow, NewEvent, dump, fold
+from phasegate.store.postgres.connection import connect, mask, normalize, translate
+from phasegate.store.postgres.schema import LOCKS_KEY, migrate
+from phasegate.store.postgres.views import PostgresViews, Row
+from phasegate.store.process import Owner
+from phasegate.store.records import describe_holder
+
+Conn = psycopg.Connection[Row]
+
+
+class PostgresStore(PostgresViews):
+    def __init__(self, url: str, *, state_dir: Path, readonly: bool = False) -> None:
+        """Open the store at ``url`` (migrating its schema); run directories (step logs,
+        outputs, backups) stay on this machine, under ``state_dir``. ``readonly``: this
+        instance refuses writes (the read verbs); creating or migrating the schema, one
+        transaction on the server, still happens, so reading a new database shows no runs."""
+        self.url = normalize(url)
+        self.location = mask(url.strip())
+        self._state_dir = state_dir
+        self.readonly = readonly
+        self._conn = connect(self.url, self.location)
+        try:
+            self.schema_version = migrate(self._conn, self.location)
+        except psycopg.Error as exc:
+            self._conn.close()
+            raise translate(exc, self.location, writing=True) from exc
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def write(self, durable: bool = True) -> Iterator[Conn]:
+        if self.readonly:
+            raise StoreError(f"store {self.location} was opened read-only; this verb cannot write")
+        db = self.db
+        try:
+            with db.transaction():
+                db.execute(b"SET LOCAL synchronous_commit = " + (b"on" if durable else b"off"))
+                yield db
+        except psycopg.Error as exc:
+            raise translate(exc, self.location, writing=True) from exc
+
+    # -- runs -----------------------------------------------------------------------------
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        plan_name: str,
+        plan_path: str,
+        plan_sha256: str,
+        plan_text: str,
+        lock_name: str,
+        idempotency_key: str | None,
+        options: dict[str, Any],
+        phases: list[str],
+        needs: dict[str, list[str]] | None = None,
+        owner: Owner,
+        ts: float,
+    ) -> tuple[str, bool]:
+        try:
+            with self.write() as db:
+                # Racing creators (one idempotency key, one lock) queue here, then see the
+                # first one's run: the unique key constraint never has to refuse anyone.
+                db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LOCKS_KEY,))
+                if idempotency_key is not None:
+                    row = _one(
+                        db,
+                        "SELECT id, plan_sha256 FROM runs WHERE idempotency_key = %s",
+                        (idempotency_key,),
+                    )
+                    if row is not None:
+                        if row[1] != plan_sha256:
+                            raise IdempotencyConflict(
+                                f"idempotency key {idempotency_key!r} was used by run {row[0]} "
+                                "with a different plan",
+                                hint="use a new key for a different plan or changed variables",
+                            )
+                        return str(row[0]), False
+                if _one(db, "SELECT 1 FROM runs WHERE id = %s", (run_id,)):
+                    raise StoreError(f"a run {run_id} exists; nothing was created")
+                db.execute(
+                    b"INSERT INTO runs (id, plan_name, plan_path, plan_sha256, plan_text,"
+                    b" lock_name, idempotency_key, status, created_at, updated_at, owner_pid,"
+                    b" owner_host, owner_start, owner_since, options)"
+                    b" VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    (
+                        run_id,
+                        plan_name,
+                        plan_path,
+                        plan_sha256,
+                        plan_text,
+                        lock_name,
+                        idempotency_key,
+                        "pending",
+                        ts,
+                        ts,
+                        owner.pid,
+                        owner.host,
+                        owner.start,
+                        ts,
+                        dump(options),
+                    ),
+                )
+                self._take_lock(db, lock_name, run_id, ts)
+                state = RunState(run_id=run_id)
+                rows: list[EventRow] = []
+                created = {"phases": phases, "needs": needs or {}}
+                changed = fold(state, [("run.created", created, ts)], rows)
+                self._write_rows(db, state, rows, changed)
+        except JournalFull as exc:
+            # Nothing was created, nothing ran: not the "resume RUN" of a run cut short.
+            raise StoreError(
+                f"store {self.location}: the server is out of space; the run was not "
+                "created, nothing ran",
+                hint="free space on the database server, then run the command again",
+            ) from exc
+        return run_id, True
+
+    def _take_lock(self, db: Conn, name: str, run_id: str, ts: float) -> None:
+        """Inside a write holding ``LOCKS_KEY``."""
+        row = _one(db, "SELECT run_id, since FROM locks WHERE name = %s", (name,))
+        if row is not None and row[0] != run_id:
+            holder = self._record(str(row[0]))
+            if holder is not None and holder.status not in TERMINAL:
+                raise LockHeld(
+                    describe_holder(name, holder, float(row[1])),
+                    hint=f"wait for it, or `phasegate resume|abort {holder.id}`",
+                )
+            db.execute(b"DELETE FROM locks WHERE name = %s", (name,))
+            row = None
+        if row is None:
+            db.execute(b"INSERT INTO locks VALUES (%s, %s, %s)", (name, run_id, ts))
+
+    def acquire_lock(self, run_id: str, name: str) -> None:
+        with self.write() as db:
+            db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LOCKS_KEY,))
+            self._take_lock(db, name, run_id, time.time())
+
+    def claim(self, run_id: str, owner: Owner, *, lock_name: str | None = None) -> None:
+        with self.write() as db:
+            if lock_name is not None:
+                db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LOCKS_KEY,))
+            # The row lock makes racing claimers take turns: the second sees the first.
+            if _one(db, "SELECT 1 FROM runs WHERE id = %s FOR UPDATE", (run_id,)) is None:
+                raise RunNotFound(f"no run {run_id}")
+            record = self._record(run_id)
+            assert record is not None
+            current = record.owner
+            if current is not None and current != owner and current.alive() is not False:
+                where = "alive" if current.alive() else "on another host"
+                raise RunStateError(
+                    f"run {run_id} is being executed by pid {current.pid} on {current.host} "
+                    f"({where})",
+                    hint="wait for it to finish, or `phasegate abort` it",
+                )
+            if lock_name is not None:
+                self._take_lock(db, lock_name, run_id, time.time())
+            db.execute(
+                b"UPDATE runs SET owner_pid=%s, owner_host=%s, owner_start=%s, owner_since=%s"
+                b" WHERE id=%s",
+                (owner.pid, owner.host, owner.start, time.time(), run_id),
+            )
+
+    def release(self, run_id: str, *, owner: Owner) -> None:
+        with self.write(durable=False) as db:
+            db.execute(
+                b"UPDATE runs SET owner_pid=NULL, owner_host=NULL, owner_start=NULL,"
+                b" owner_since=NULL WHERE id=%s AND owner_pid=%s AND owner_host=%s",
+                (run_id, owner.pid, owner.host),
+            )
+
+    # -- the journal ----------------------------------------------------------------------
+    def append(self, state: RunState, events: list[NewEvent], *, durable: bool) -> None:
+        with self.write(durable) as db:
+            # Checked before the fold: a stale writer's state is left as it was.
+            self._lock_run(db, state.run_id, state.seq + 1)
+            rows: list[EventRow] = []
+            changed = fold(state, events, rows)
+            self._write_rows(db, state, rows, changed)
+
+    def commit_applied(
+        self, state: RunState, rows: list[EventRow], changed: set[str], *, durable: bool
+    ) -> None:
+        with self.write(durable) as db:
+            self._lock_run(db, state.run_id, rows[0][1])
+            self._write_rows(db, state, rows, changed)
+
+    def _lock_run(self, db: Conn, run_id: str, first_seq: int) -> None:
+        """One writer per run: lock its row until commit, and refuse rows that do not
+        continue its journal (a state read before another process appended)."""
+        row = _one(db, "SELECT last_seq FROM runs WHERE id = %s FOR UPDATE", (run_id,))
+        if row is None:
+            raise StoreError(f"run {run_id} does not exist; nothing was written")
+        last = int(row[0])
+        if first_seq != last + 1:
+            raise StoreError(
+                f"run {run_id}: another process wrote to its journal meanwhile (entry "
+                f"#{last} is the last one, this write starts at #{first_seq}); nothing was "
+                "written",
+                hint="run the command again; `phasegate status RUN` shows the run's state now",
+            )
+
+    def _write_rows(
+        self, db: Conn, state: RunState, rows: list[EventRow], changed: set[str]
+    ) -> None:
+        """The events and the rows they changed; the run's row is locked (``_lock_run``) or
+        new."""
+        run_id = state.run_id
+        with db.cursor() as cursor:
+            cursor.executemany(b"INSERT INTO events VALUES (%s,%s,%s,%s,%s)", rows)
+            for key in changed:
+                if key.startswith("item:"):
+                    item = state.items.get(key[5:])
+                    if item is None:
+                        cursor.execute(
+                            b"DELETE FROM items WHERE run_id = %s AND key = %s", (run_id, key[5:])
+                        )
+                        continue
+                    cursor.execute(
+                        b"INSERT INTO items VALUES (%s,%s,%s,%s) ON CONFLICT (run_id, key)"
+                        b" DO UPDATE SET status = EXCLUDED.status, data = EXCLUDED.data",
+                        (run_id, item.key, item.status, dump(item.__dict__)),
+                    )
+                elif key.startswith("phase:"):
+                    phase = state.phases[key[6:]]
+                    cursor.execute(
+                        b"INSERT INTO phases VALUES (%s,%s,%s) ON CONFLICT (run_id, phase)"
+                        b" DO UPDATE SET data = EXCLUDED.data",
+                        (run_id, phase.id, dump(phase.__dict__)),
+                    )
+            cursor.execute(
+                b"UPDATE runs SET status=%s, updated_at=%s, finished_at=%s, summary=%s,"
+                b" last_seq=%s WHERE id=%s",
+                (
+                    state.status,
+                    rows[-1][2],
+                    state.finished_at,
+                    dump(state.summary()),
+                    state.seq,
+                    run_id,
+                ),
+            )
+            if state.terminal:
+                cursor.execute(b"DELETE FROM locks WHERE run_id = %s", (run_id,))
+
+    # -- operator requests ----------------------------------------------------------------
+    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
+        with self.write() as db:
+            if _one(db, "SELECT 1 FROM runs WHERE id = %s", (run_id,)) is None:
+                raise RunNotFound(f"no run {run_id}")
+            row = _one(
+                db,
+                "INSERT INTO requests (run_id, kind, data, created_at) VALUES (%s,%s,%s,%s)"
+                " RETURNING id",
+                (run_id, kind, dump(data), time.time()),
+            )
+            assert row is not None
+            return int(row[0])
+
+    def consume_request(self, request_id: int) -> None:
+        with self.write(durable=False) as db:
+            db.execute(
+                b"UPDATE requests SET consumed_at = %s WHERE id = %s", (time.time(), request_id)
+            )
+
+
+def _one(db: Conn, query: str, args: tuple[Any, ...]) -> Row | None:
+    return db.execute(query.encode(), args).fetchone()
+
+
+_: type[JournalStore] = PostgresStore  # mypy checks that PostgresStore keeps the contract
