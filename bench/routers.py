@@ -41,7 +41,7 @@ from canary_lab.backend import Backend  # noqa: E402
 from canary_lab.haproxy import HaproxyServer, haproxy_binary  # noqa: E402
 from canary_lab.nginx import NginxServer, nginx_binary  # noqa: E402
 
-from phasegate.checks.base import CheckContext  # noqa: E402
+from phasegate.checks.base import PluginContext  # noqa: E402
 from phasegate.executors.local import LocalExecutor  # noqa: E402
 from phasegate.masking import Masker  # noqa: E402
 from phasegate.traffic.base import RouterSpec  # noqa: E402
@@ -66,8 +66,8 @@ class RouterTimes:
         return statistics.quantiles(ordered, n=100, method="inclusive")[round(q * 100) - 1]
 
 
-def context(work: Path) -> CheckContext:
-    return CheckContext(
+def context(work: Path) -> PluginContext:
+    return PluginContext(
         executor=LocalExecutor(),
         masker=Masker(),
         plan_dir=str(work),
@@ -77,7 +77,7 @@ def context(work: Path) -> CheckContext:
     )
 
 
-async def _changes(router: RouterSpec, ctx: CheckContext, changes: int) -> list[float]:
+async def _changes(router: RouterSpec, ctx: PluginContext, changes: int) -> list[float]:
     samples = []
     for i in range(changes + 1):
         canary = WEIGHTS[i % 2]

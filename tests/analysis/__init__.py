@@ -1,5 +1,5 @@
 """Helpers shared by the analysis tests: measurements and tallies by hand, analyses over the
-fake provider, a real CheckContext, and an event loop whose clock jumps instead of waiting."""
+fake provider, a real PluginContext, and an event loop whose clock jumps instead of waiting."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 
 from phasegate.analysis import Analysis, Measurement, MetricSettings, MetricTally
 from phasegate.analysis.measure import MeasurementStatus
-from phasegate.checks.base import CheckContext
 from phasegate.executors.local import LocalExecutor
 from phasegate.masking import Masker
 from phasegate.metrics.fake import FakeProvider
-from phasegate.plan.variables import substitute
+from phasegate.plugin import PluginContext
+from phasegate.substitution import substitute
 
 T = TypeVar("T")
 
@@ -64,9 +64,9 @@ def analysis(*metrics: dict[str, Any], **fields: Any) -> Analysis:
     return Analysis.model_validate({"metrics": list(metrics), **fields})
 
 
-def context(variables: dict[str, str] | None = None, secrets: Iterable[str] = ()) -> CheckContext:
+def context(variables: dict[str, str] | None = None, secrets: Iterable[str] = ()) -> PluginContext:
     values = dict(variables or {})
-    return CheckContext(
+    return PluginContext(
         executor=LocalExecutor(),
         masker=Masker(secrets),
         plan_dir=".",

@@ -13,9 +13,9 @@ import pytest
 from pydantic import PrivateAttr
 
 from phasegate.analysis import Analysis, AnalysisRun, Measurement, Verdict
-from phasegate.checks.base import CheckContext
 from phasegate.metrics.base import MetricResult, Provider
 from phasegate.metrics.fake import FakeProvider
+from phasegate.plugin import PluginContext
 from tests.analysis import analysis, context, fake_metric, run_virtual
 
 
@@ -29,7 +29,7 @@ class SlowProvider(Provider):
     _in_flight: int = PrivateAttr(0)
     _most_in_flight: int = PrivateAttr(0)
 
-    async def query(self, query: str, ctx: CheckContext) -> MetricResult:
+    async def query(self, query: str, ctx: PluginContext) -> MetricResult:
         loop = asyncio.get_running_loop()
         delay = self.delays[min(len(self._started), len(self.delays) - 1)]
         self._started.append(loop.time())

@@ -1,4 +1,4 @@
-"""Shared helpers for the check-kind tests: a real CheckContext and a one-call evaluator."""
+"""Shared helpers for the check-kind tests: a real PluginContext and a one-call evaluator."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.checks.base import CheckSpec, Observation
 from phasegate.executors.local import LocalExecutor
 from phasegate.masking import Masker
-from phasegate.plan.variables import substitute
+from phasegate.plugin import PluginContext
+from phasegate.substitution import substitute
 
-MakeContext = Callable[..., CheckContext]
+MakeContext = Callable[..., PluginContext]
 Evaluate = Callable[..., Observation]
 
 
@@ -32,9 +33,9 @@ def make_ctx(tmp_path: Path) -> MakeContext:
         timeout: float = 10.0,
         secrets: Iterable[str] = (),
         plan_dir: Path | None = None,
-    ) -> CheckContext:
+    ) -> PluginContext:
         variables = {"PLAN_DIR": str(plan_dir or tmp_path), **(values or {})}
-        return CheckContext(
+        return PluginContext(
             executor=LocalExecutor(),
             masker=Masker(secrets),
             plan_dir=str(plan_dir or tmp_path),
@@ -52,7 +53,7 @@ def evaluate(make_ctx: MakeContext) -> Evaluate:
     """Validate a raw check mapping with its kind's model, evaluate it once, sanity-check it."""
 
     def run(
-        model: type[CheckSpec], raw: dict[str, Any], ctx: CheckContext | None = None, **kw: Any
+        model: type[CheckSpec], raw: dict[str, Any], ctx: PluginContext | None = None, **kw: Any
     ) -> Observation:
         check = model.model_validate(raw)
         observation = asyncio.run(check.evaluate(ctx or make_ctx(**kw)))

@@ -13,10 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from tests.checks.conftest import ReplyingHandler
 
-from phasegate.checks.base import CheckContext, Observation
+from phasegate.checks.base import Observation
 from phasegate.checks.metric import MetricCheck
 from phasegate.metrics.base import MetricResult, Provider
 from phasegate.metrics.fake import FakeProvider
+from phasegate.plugin import PluginContext
 from phasegate.registry import CHECKS_GROUP, load
 
 SECRET = "s3cr3t-token-42"
@@ -351,14 +352,14 @@ def test_conditions_see_the_runs_activation(make_ctx) -> None:
 class Broken(Provider):
     kind: ClassVar[str] = "broken"
 
-    async def query(self, query: str, ctx: CheckContext) -> MetricResult:
+    async def query(self, query: str, ctx: PluginContext) -> MetricResult:
         raise RuntimeError("bug in a plugin")
 
 
 class Hanging(Provider):
     kind: ClassVar[str] = "hanging"
 
-    async def query(self, query: str, ctx: CheckContext) -> MetricResult:
+    async def query(self, query: str, ctx: PluginContext) -> MetricResult:
         await asyncio.sleep(60)
         raise AssertionError("unreachable")
 

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from phasegate.errors import PlanError
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
-from phasegate.plan.variables import BUILTINS, resolve
+from phasegate.plan.variables import resolve
+from phasegate.substitution import BUILTINS
 
 FUZZ = settings(
     max_examples=200,

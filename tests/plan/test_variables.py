@@ -12,14 +12,8 @@ import pytest
 from phasegate.errors import PlanError
 from phasegate.plan.loader import LoadedPlan, load_plan_text
 from phasegate.plan.model import Plan, VarSpec
-from phasegate.plan.variables import (
-    VariableError,
-    references,
-    resolve,
-    shell_locals,
-    substitute,
-    unescape_shell,
-)
+from phasegate.plan.variables import VariableError, resolve
+from phasegate.substitution import references, shell_locals, substitute, unescape_shell
 from tests.conftest import CLI, write_plan
 
 BUILTINS = {"RUN_ID": "r1", "RUN_DIR": "/state/runs/r1", "PLAN_DIR": "/plans"}

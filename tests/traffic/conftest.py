@@ -20,11 +20,11 @@ from canary_lab.backend import Backend
 from canary_lab.haproxy import HaproxyServer, haproxy_binary
 from canary_lab.nginx import NginxServer, nginx_binary
 
-from phasegate.checks.base import CheckContext
 from phasegate.executors.local import LocalExecutor
 from phasegate.masking import Masker
 from phasegate.plan.loader import load_plan
-from phasegate.plan.variables import substitute
+from phasegate.plugin import PluginContext
+from phasegate.substitution import substitute
 from phasegate.traffic.base import RouterSpec, Weights
 from tests.conftest import write_plan
 
@@ -43,10 +43,10 @@ phases:
 
 
 @pytest.fixture
-def ctx(tmp_path: Path) -> CheckContext:
+def ctx(tmp_path: Path) -> PluginContext:
     """A context as the engine builds it: the real local executor and the process env."""
     values = {"PLAN_DIR": str(tmp_path), "TOKEN": SECRET}
-    return CheckContext(
+    return PluginContext(
         executor=LocalExecutor(),
         masker=Masker([SECRET]),
         plan_dir=str(tmp_path),
@@ -56,7 +56,7 @@ def ctx(tmp_path: Path) -> CheckContext:
     )
 
 
-def apply(router: RouterSpec, weights: Weights, ctx: CheckContext) -> Weights:
+def apply(router: RouterSpec, weights: Weights, ctx: PluginContext) -> Weights:
     return asyncio.run(router.apply(weights, ctx))
 
 

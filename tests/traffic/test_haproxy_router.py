@@ -12,7 +12,7 @@ import pytest
 from canary_lab.backend import Backend
 from canary_lab.haproxy import HaproxyServer
 
-from phasegate.checks.base import CheckContext
+from phasegate.plugin import PluginContext
 from phasegate.traffic.base import RouterError
 from phasegate.traffic.haproxy import HaproxyRouter, RuntimeAPI
 from tests.checks.conftest import undocumented
@@ -42,7 +42,7 @@ def ask(haproxy: HaproxyServer, command: str) -> str:
 
 
 def test_a_quarter_of_the_traffic_reaches_the_canary(
-    haproxy: HaproxyServer, backends: tuple[Backend, Backend], ctx: CheckContext
+    haproxy: HaproxyServer, backends: tuple[Backend, Backend], ctx: PluginContext
 ) -> None:
     assert apply(router(haproxy), {"stable": 75, "canary": 25}, ctx) == {
         "stable": 75,
@@ -52,7 +52,7 @@ def test_a_quarter_of_the_traffic_reaches_the_canary(
 
 
 def test_get_weight_confirms_what_haproxy_uses(
-    haproxy: HaproxyServer, backends: tuple[Backend, Backend], ctx: CheckContext
+    haproxy: HaproxyServer, backends: tuple[Backend, Backend], ctx: PluginContext
 ) -> None:
     assert ask(haproxy, "get weight app/canary") == "0 (initial 0)"
     applied = apply(router(haproxy), {"stable": 0, "canary": 100}, ctx)
@@ -62,7 +62,7 @@ def test_get_weight_confirms_what_haproxy_uses(
 
 
 def test_server_names_map_backends(
-    tmp_path: Path, backends: tuple[Backend, Backend], ctx: CheckContext
+    tmp_path: Path, backends: tuple[Backend, Backend], ctx: PluginContext
 ) -> None:
     stable, canary = backends
     servers = {"web-v1": stable.address, "web-v2": canary.address}
@@ -72,12 +72,12 @@ def test_server_names_map_backends(
         assert ask(haproxy, "get weight app/web-v2") == "40 (initial 0)"
 
 
-def test_an_unknown_backend_is_haproxys_error(haproxy: HaproxyServer, ctx: CheckContext) -> None:
+def test_an_unknown_backend_is_haproxys_error(haproxy: HaproxyServer, ctx: PluginContext) -> None:
     with pytest.raises(RouterError, match=r"get weight nope/stable`.*No such backend"):
         apply(router(haproxy, backend="nope"), {"stable": 75, "canary": 25}, ctx)
 
 
-def test_an_unknown_server_changes_nothing(haproxy: HaproxyServer, ctx: CheckContext) -> None:
+def test_an_unknown_server_changes_nothing(haproxy: HaproxyServer, ctx: PluginContext) -> None:
     wrong = router(haproxy, servers={"canary": "canary-typo"})
     with pytest.raises(RouterError, match=r"app/canary-typo`.*No such server"):
         apply(wrong, {"stable": 75, "canary": 25}, ctx)
@@ -85,7 +85,7 @@ def test_an_unknown_server_changes_nothing(haproxy: HaproxyServer, ctx: CheckCon
     assert ask(haproxy, "get weight app/stable") == "100 (initial 100)"
 
 
-def test_a_missing_socket_says_what_to_check(tmp_path: Path, ctx: CheckContext) -> None:
+def test_a_missing_socket_says_what_to_check(tmp_path: Path, ctx: PluginContext) -> None:
     missing = HaproxyRouter.model_validate(
         {"haproxy": {"socket": str(tmp_path / "admin.sock"), "backend": "app"}}
     )
@@ -113,13 +113,13 @@ def silent() -> Iterator[str]:
         yield f"127.0.0.1:{sock.getsockname()[1]}"
 
 
-def test_a_refused_tcp_socket_says_what_to_check(refused: str, ctx: CheckContext) -> None:
+def test_a_refused_tcp_socket_says_what_to_check(refused: str, ctx: PluginContext) -> None:
     tcp = HaproxyRouter.model_validate({"haproxy": {"socket": refused, "backend": "app"}})
     with pytest.raises(RouterError, match=r"connection refused.*level admin"):
         apply(tcp, {"stable": 75, "canary": 25}, ctx)
 
 
-def test_a_silent_socket_times_out(silent: str, ctx: CheckContext) -> None:
+def test_a_silent_socket_times_out(silent: str, ctx: PluginContext) -> None:
     quiet = HaproxyRouter.model_validate(
         {"haproxy": {"socket": silent, "backend": "app", "timeout": "200ms"}}
     )

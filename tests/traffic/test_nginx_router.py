@@ -11,9 +11,9 @@ import pytest
 from canary_lab.backend import Backend
 from canary_lab.nginx import NginxServer
 
-from phasegate.checks.base import CheckContext
 from phasegate.errors import PlanError
 from phasegate.plan.loader import load_plan
+from phasegate.plugin import PluginContext
 from phasegate.traffic.base import RouterError
 from phasegate.traffic.nginx import NginxRouter, parse_weights, render_upstream
 from tests.checks.conftest import undocumented
@@ -35,7 +35,7 @@ def live_weights(nginx: NginxServer) -> Any:
 
 
 def test_a_quarter_of_the_traffic_reaches_the_canary(
-    nginx: NginxServer, backends: tuple[Backend, Backend], ctx: CheckContext
+    nginx: NginxServer, backends: tuple[Backend, Backend], ctx: PluginContext
 ) -> None:
     applied = apply(router(nginx), {"stable": 75, "canary": 25}, ctx)
     assert applied == {"stable": 75, "canary": 25}
@@ -43,7 +43,7 @@ def test_a_quarter_of_the_traffic_reaches_the_canary(
 
 
 def test_zero_weight_is_written_down_and_gets_nothing(
-    nginx: NginxServer, backends: tuple[Backend, Backend], ctx: CheckContext
+    nginx: NginxServer, backends: tuple[Backend, Backend], ctx: PluginContext
 ) -> None:
     stable, _ = backends
     apply(router(nginx), {"stable": 0, "canary": 100}, ctx)
@@ -54,7 +54,7 @@ def test_zero_weight_is_written_down_and_gets_nothing(
 
 
 def test_confirm_url_reports_what_the_new_workers_serve(
-    nginx: NginxServer, ctx: CheckContext
+    nginx: NginxServer, ctx: PluginContext
 ) -> None:
     assert live_weights(nginx) == {"stable": 100, "canary": 0}
     for canary in (5, 50, 100, 0):
@@ -64,7 +64,7 @@ def test_confirm_url_reports_what_the_new_workers_serve(
 
 
 def test_without_confirm_url_the_file_says_what_was_applied(
-    nginx: NginxServer, ctx: CheckContext
+    nginx: NginxServer, ctx: PluginContext
 ) -> None:
     applied = apply(router(nginx, confirm_url=None), {"stable": 80, "canary": 20}, ctx)
     assert applied == {"stable": 80, "canary": 20}
@@ -72,7 +72,7 @@ def test_without_confirm_url_the_file_says_what_was_applied(
 
 
 def test_a_change_nginx_rejects_restores_the_file_and_keeps_serving(
-    nginx: NginxServer, backends: tuple[Backend, Backend], ctx: CheckContext
+    nginx: NginxServer, backends: tuple[Backend, Backend], ctx: PluginContext
 ) -> None:
     apply(router(nginx), {"stable": 90, "canary": 10}, ctx)
     before = nginx.upstream_file.read_bytes()
@@ -91,7 +91,7 @@ def test_a_change_nginx_rejects_restores_the_file_and_keeps_serving(
     assert apply(router(nginx), {"stable": 50, "canary": 50}, ctx) == {"stable": 50, "canary": 50}
 
 
-def test_a_failed_reload_restores_the_file(nginx: NginxServer, ctx: CheckContext) -> None:
+def test_a_failed_reload_restores_the_file(nginx: NginxServer, ctx: PluginContext) -> None:
     before = nginx.upstream_file.read_bytes()
     nginx.stop()  # `nginx -t` still passes, `nginx -s reload` finds no master to signal
     with pytest.raises(RouterError, match="nginx could not reload"):
@@ -99,7 +99,7 @@ def test_a_failed_reload_restores_the_file(nginx: NginxServer, ctx: CheckContext
     assert nginx.upstream_file.read_bytes() == before
 
 
-def test_a_backend_without_an_address_is_named(nginx: NginxServer, ctx: CheckContext) -> None:
+def test_a_backend_without_an_address_is_named(nginx: NginxServer, ctx: PluginContext) -> None:
     before = nginx.upstream_file.read_bytes()
     weights = {"stable": 90, "canary": 5, "canary2": 5}
     with pytest.raises(RouterError, match="no server address for backend 'canary2'"):
@@ -108,7 +108,7 @@ def test_a_backend_without_an_address_is_named(nginx: NginxServer, ctx: CheckCon
 
 
 def test_an_address_that_would_inject_configuration_is_refused(
-    nginx: NginxServer, ctx: CheckContext
+    nginx: NginxServer, ctx: PluginContext
 ) -> None:
     before = nginx.upstream_file.read_bytes()
     sneaky = router(nginx, servers={"stable": "127.0.0.1:1; } server {", "canary": "x:1"})
@@ -117,12 +117,12 @@ def test_an_address_that_would_inject_configuration_is_refused(
     assert nginx.upstream_file.read_bytes() == before
 
 
-def test_a_missing_binary_is_a_clear_error(nginx: NginxServer, ctx: CheckContext) -> None:
+def test_a_missing_binary_is_a_clear_error(nginx: NginxServer, ctx: PluginContext) -> None:
     with pytest.raises(RouterError, match=r"cannot start .*no-such-nginx.*`nginx:` option"):
         apply(router(nginx, nginx="no-such-nginx"), {"stable": 50, "canary": 50}, ctx)
 
 
-def test_options_are_expanded_and_errors_masked(nginx: NginxServer, ctx: CheckContext) -> None:
+def test_options_are_expanded_and_errors_masked(nginx: NginxServer, ctx: PluginContext) -> None:
     stable = nginx.upstreams["stable"]
     masked = router(nginx, servers={"stable": stable, "canary": "${TOKEN}:99999"})
     with pytest.raises(RouterError) as caught:

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from phasegate.analysis.model import AnalysisMetric
-from phasegate.checks.base import CheckContext
 from phasegate.expr import ExprError, truthy
 from phasegate.metrics.base import finite_or_text
+from phasegate.plugin import PluginContext
 
 MeasurementStatus = Literal["successful", "warning", "failed", "inconclusive", "error", "no_data"]
 
@@ -68,7 +68,7 @@ class Measurement:
 
 
 async def measure(
-    metric: AnalysisMetric, ctx: CheckContext, *, clock: Callable[[], float] = time.time
+    metric: AnalysisMetric, ctx: PluginContext, *, clock: Callable[[], float] = time.time
 ) -> Measurement:
     """Ask the provider once and classify the answer (never raises for provider trouble)."""
     observation = await metric.check().evaluate(ctx)

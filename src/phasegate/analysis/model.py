@@ -29,7 +29,7 @@ from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, field_validat
 from phasegate.checks.metric import Aggregate, MetricCheck, ProviderOption
 from phasegate.expr import ExprError, compile_expr
 from phasegate.metrics.registry import located_error
-from phasegate.plan.types import Duration, Identifier, Model
+from phasegate.options import Duration, Identifier, Model
 
 NoData = Literal["fail", "pause", "ignore"]
 

@@ -29,7 +29,7 @@ from typing import Any
 from phasegate.analysis.measure import Measurement, measure
 from phasegate.analysis.model import Analysis, AnalysisMetric
 from phasegate.analysis.verdict import MetricTally, Verdict, empty_tallies, verdict
-from phasegate.checks.base import CheckContext
+from phasegate.plugin import PluginContext
 
 OnMeasurement = Callable[[Measurement, Verdict], None]
 
@@ -45,7 +45,7 @@ class AnalysisRun:
     def __init__(
         self,
         analysis: Analysis,
-        context: Callable[[], CheckContext],
+        context: Callable[[], PluginContext],
         on_measurement: OnMeasurement | None = None,
         *,
         clock: Callable[[], float] = time.time,

@@ -7,19 +7,13 @@ import datetime as dt
 import decimal
 import math
 import os
-import re
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from phasegate.checks.base import CheckContext, CheckSpec, Observation, Status
+from phasegate.checks.base import CheckSpec, Observation, Status
 from phasegate.compare import OPERATORS, describe, validate_expectation
-
-if TYPE_CHECKING:
-    import httpx  # only for annotations: loading a plan must not import httpx
-
-EXCERPT_LIMIT = 2048
-MESSAGE_LIMIT = 300
+from phasegate.plugin import PluginContext, one_line
 
 
 def comparison(value: Any) -> Any:
@@ -55,23 +49,14 @@ def expand_all(value: Any, expand: Callable[[str], str]) -> Any:
     return value
 
 
-def resolve_path(ctx: CheckContext, text: str) -> str:
+def resolve_path(ctx: PluginContext, text: str) -> str:
     """A user-written path, variables expanded, relative to the plan's directory."""
     path = os.path.expanduser(ctx.expand(text))
     return os.path.abspath(os.path.join(ctx.plan_dir, path))
 
 
-def time_limit(spec: CheckSpec, ctx: CheckContext) -> float:
+def time_limit(spec: CheckSpec, ctx: PluginContext) -> float:
     return spec.timeout or ctx.timeout
-
-
-def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more chars)"
-
-
-def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    flat = re.sub(r"\s+", " ", text).strip()
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def jsonable(value: Any, limit: int = 200) -> Any:
@@ -100,30 +85,9 @@ def jsonable(value: Any, limit: int = 200) -> Any:
     return jsonable(str(value), limit)
 
 
-def hide_password(text: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://user:***@host`` for messages and reports."""
-    return re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", text)
-
-
-def observation(ctx: CheckContext, status: Status, observed: Any, message: str) -> Observation:
+def observation(ctx: PluginContext, status: Status, observed: Any, message: str) -> Observation:
     """An Observation with a one-line message, secrets masked in it and in what was observed.
 
     Secrets may sit in a URL, a header echoed back, a response body or a row.
     """
     return Observation(status, ctx.masker.data(observed), ctx.masker.text(one_line(message)))
-
-
-async def read_capped(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
-    """A streamed response's body, at most ``limit`` bytes (reading stops there, so a huge or
-    endless answer cannot exhaust memory), and whether there was more; closes the response."""
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                break
-    finally:
-        await response.aclose()
-    return b"".join(chunks)[:limit], size > limit

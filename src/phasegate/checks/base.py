@@ -10,15 +10,13 @@ Kinds register through the ``phasegate.checks`` entry-point group, built-ins inc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from phasegate.executors.base import Executor
-from phasegate.masking import Masker
-from phasegate.plan.types import Duration, Model, RetryPolicy
+from phasegate.options import Duration, Model, RetryPolicy
+from phasegate.plugin import PluginContext
 
 Status = Literal["passed", "failed", "error"]
 
@@ -39,23 +37,6 @@ class Observation:
     @property
     def passed(self) -> bool:
         return self.status == "passed"
-
-
-@dataclass
-class CheckContext:
-    """What a check may use. Everything with side effects arrives through here."""
-
-    executor: Executor
-    masker: Masker
-    plan_dir: str
-    env: Mapping[str, str]
-    expand: Callable[[str], str]
-    shell: list[str]
-    activation: Callable[[], dict[str, Any]] = field(default=lambda: {})
-    timeout: float = 60.0
-    # Where commands start when they name no `cwd`: the shell session's (`shell_session`),
-    # else the plan's directory.
-    cwd: str | None = None
 
 
 class CheckSpec(Model):
@@ -87,5 +68,5 @@ class CheckSpec(Model):
         """CEL expressions in this check as (field, text), compiled at plan load."""
         return []
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         raise NotImplementedError

@@ -22,10 +22,10 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from phasegate.checks._support import comparison
-from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.checks.base import CheckSpec, Observation
 from phasegate.compare import check_json, describe, matches, validate_expectation
-from phasegate.plan.types import Command, Model
-from phasegate.plan.variables import substitute, unescape_shell
+from phasegate.options import Command, Model
+from phasegate.plugin import PluginContext, command_argv
 
 
 class CommandExpect(Model):
@@ -61,14 +61,6 @@ class CommandExpect(Model):
         return value
 
 
-def command_argv(run: str | list[str], shell: list[str], values: dict[str, str]) -> list[str]:
-    """How every command is started: a string goes to the shell as one argument (variables
-    reach it through the environment), an argv list is substituted element by element."""
-    if isinstance(run, str):
-        return [*shell, unescape_shell(run)]
-    return [substitute(part, values) for part in run]
-
-
 class CommandCheck(CheckSpec):
     kind: ClassVar[str] = "command"
 
@@ -102,7 +94,7 @@ class CommandCheck(CheckSpec):
     def expressions(self) -> list[tuple[str, str]]:
         return [("expect.expr", self.expect.expr)] if self.expect.expr else []
 
-    def _expanded_expect(self, ctx: CheckContext) -> CommandExpect:
+    def _expanded_expect(self, ctx: PluginContext) -> CommandExpect:
         e = self.expect
         update: dict[str, Any] = {}
         for name in ("stdout_contains", "stderr_contains", "stdout_regex"):
@@ -115,7 +107,7 @@ class CommandCheck(CheckSpec):
             }
         return e.model_copy(update=update) if update else e
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         shell = shlex.split(self.shell) if self.shell else ctx.shell
         values = dict(ctx.env)
         argv = command_argv(self.command, shell, values)

@@ -13,8 +13,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.checks.base import CheckSpec, Observation
 from phasegate.expr import ExprError, evaluate
+from phasegate.plugin import PluginContext
 
 
 class ExprCheck(CheckSpec):
@@ -31,7 +32,7 @@ class ExprCheck(CheckSpec):
     def expressions(self) -> list[tuple[str, str]]:
         return [("expr", self.expr)]
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         try:
             value = evaluate(self.expr, ctx.activation())
         except ExprError as exc:

@@ -14,7 +14,8 @@ from typing import ClassVar
 
 from pydantic import Field, PrivateAttr
 
-from phasegate.checks.base import CheckContext, CheckSpec, Observation, Status
+from phasegate.checks.base import CheckSpec, Observation, Status
+from phasegate.plugin import PluginContext
 
 
 class FakeCheck(CheckSpec):
@@ -38,7 +39,7 @@ class FakeCheck(CheckSpec):
     def expectation(self) -> str:
         return "scripted"
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         index = min(self._evaluations, len(self.fake) - 1)
         self._evaluations += 1
         status = self.fake[index]

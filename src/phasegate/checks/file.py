@@ -31,9 +31,10 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from phasegate.checks._support import comparison, expand_all, resolve_path, time_limit, words
-from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.checks.base import CheckSpec, Observation
 from phasegate.compare import matches
-from phasegate.plan.types import Model
+from phasegate.options import Model
+from phasegate.plugin import PluginContext
 
 _CHUNK = 1 << 20
 
@@ -120,7 +121,7 @@ class FileCheck(CheckSpec):
             parts.append(f"{e.glob or '*'} entries {words(e.expected_count())}")
         return ", ".join(parts)
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         path = resolve_path(ctx, self.file)
         contains = None if self.expect.contains is None else ctx.expand(self.expect.contains)
         count = expand_all(self.expect.expected_count(), ctx.expand)

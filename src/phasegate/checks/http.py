@@ -36,17 +36,16 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_v
 
 from phasegate.checks._support import (
     comparison,
-    excerpt,
     expand_all,
     jsonable,
     observation,
-    read_capped,
     time_limit,
     words,
 )
-from phasegate.checks.base import CheckContext, CheckSpec, Observation, Status
+from phasegate.checks.base import CheckSpec, Observation, Status
 from phasegate.compare import ComparisonError, check_json, json_path, matches, validate_expectation
-from phasegate.plan.types import Duration, Model
+from phasegate.options import Duration, Model
+from phasegate.plugin import PluginContext, excerpt, read_capped
 
 # Enough for any health or status document; a larger body is cut, and only its start is matched.
 BODY_LIMIT = 4 << 20
@@ -141,7 +140,7 @@ class HttpCheck(CheckSpec):
             parts.append(f"latency <= {e.latency * 1000:g}ms")
         return ", ".join(parts)
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         url = ctx.expand(self.http)
         limit = time_limit(self, ctx)
         target = f"{self.method} {url}"
@@ -163,7 +162,7 @@ class HttpCheck(CheckSpec):
         return observation(ctx, *verdict)
 
     async def _fetch(
-        self, ctx: CheckContext, url: str, limit: float
+        self, ctx: PluginContext, url: str, limit: float
     ) -> tuple[httpx.Response, bytes, bool]:
         headers = {k: ctx.expand(v) for k, v in self.headers.items()}
         content = None if self.body is None else ctx.expand(self.body).encode()
@@ -180,7 +179,7 @@ class HttpCheck(CheckSpec):
 
     def _judge(
         self,
-        ctx: CheckContext,
+        ctx: PluginContext,
         target: str,
         response: httpx.Response,
         *,

@@ -15,7 +15,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.checks.base import CheckSpec, Observation
+from phasegate.plugin import PluginContext
 
 
 class ManualCheck(CheckSpec):
@@ -35,6 +36,6 @@ class ManualCheck(CheckSpec):
         n = self.approvers
         return f"confirmed by {n} approver{'s' if n > 1 else ''}"
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         # Reached only if a caller evaluates it directly; the engine handles approvals.
         return Observation("failed", None, "awaiting approval")

@@ -39,11 +39,12 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from phasegate.checks._support import hide_password, observation, time_limit
-from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.checks._support import observation, time_limit
+from phasegate.checks.base import CheckSpec, Observation
 from phasegate.expr import ExprError, truthy
 from phasegate.metrics.base import MetricResult, Provider, ProviderError, Sample, finite_or_text
 from phasegate.metrics.registry import located_error, provider_kinds, validate_provider
+from phasegate.plugin import PluginContext, hide_password
 
 # A provider gets this long beyond its own time limit before the check stops waiting: its
 # own timeout words the problem better, this only guards against one that never returns.
@@ -148,7 +149,7 @@ class MetricCheck(CheckSpec):
         found = [("failure", self.failure), ("success", self.success)]
         return [(name, text) for name, text in found if text is not None]
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         provider = self.provider
         shown = ctx.expand(self.metric)
         observed: dict[str, Any] = {"provider": provider.kind, "query": shown}
@@ -174,7 +175,7 @@ class MetricCheck(CheckSpec):
         return self._judge(ctx, result, observed)
 
     def _judge(
-        self, ctx: CheckContext, result: MetricResult, observed: dict[str, Any]
+        self, ctx: PluginContext, result: MetricResult, observed: dict[str, Any]
     ) -> Observation:
         samples = [s for s in result.samples if not math.isnan(s.value)]
         if len(samples) < len(result.samples):
@@ -219,7 +220,7 @@ class MetricCheck(CheckSpec):
             return observation(ctx, "failed", observed, message)
         return observation(ctx, "failed", observed, f"{said}: not {self.success}")
 
-    def _no_data(self, ctx: CheckContext, observed: dict[str, Any], why: str) -> Observation:
+    def _no_data(self, ctx: PluginContext, observed: dict[str, Any], why: str) -> Observation:
         observed["no_data"] = True
         said = f"the query returned {why}"
         if self.no_data == "ignore":

@@ -33,17 +33,16 @@ from pydantic import Field, field_validator
 from phasegate.checks._support import (
     comparison,
     expand_all,
-    hide_password,
     jsonable,
     observation,
-    one_line,
     resolve_path,
     time_limit,
     words,
 )
-from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.checks.base import CheckSpec, Observation
 from phasegate.compare import matches
-from phasegate.plan.types import Model
+from phasegate.options import Model
+from phasegate.plugin import PluginContext, hide_password, one_line
 
 SAMPLE_ROWS = 3
 
@@ -102,7 +101,7 @@ class SqlCheck(CheckSpec):
             parts.append(f"scalar {words(e.scalar)}")
         return ", ".join(parts) or "query runs"
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         query = ctx.expand(self.sql)
         database = ctx.expand(self.database)
         limit = time_limit(self, ctx)

@@ -21,9 +21,10 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from phasegate.checks._support import one_line, time_limit
-from phasegate.checks.base import CheckContext, CheckSpec, Observation
-from phasegate.plan.types import Model
+from phasegate.checks._support import time_limit
+from phasegate.checks.base import CheckSpec, Observation
+from phasegate.options import Model
+from phasegate.plugin import PluginContext, one_line
 
 _ADDRESS = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]+)):(?P<port>\d+)$")
 
@@ -67,7 +68,7 @@ class TcpCheck(CheckSpec):
     def expectation(self) -> str:
         return "open" if self.expect.open else "closed"
 
-    async def evaluate(self, ctx: CheckContext) -> Observation:
+    async def evaluate(self, ctx: PluginContext) -> Observation:
         text = ctx.expand(self.tcp)
         try:
             host, port = parse_address(text)

@@ -31,7 +31,8 @@ def test_cmd(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
     from phasegate.errors import UsageError
     from phasegate.notify.dispatch import Notifications, Outcome, probe_notice
     from phasegate.plan.loader import load_plan
-    from phasegate.plan.variables import BUILTINS, VariableError, resolve
+    from phasegate.plan.variables import VariableError, resolve
+    from phasegate.substitution import BUILTINS
 
     loaded = load_plan(plan_file)
     config = loaded.plan.notify

@@ -152,7 +152,7 @@ def _refuse_unchecked(loaded: Any, as_json: bool) -> None:
 
 
 def _dummy_builtins() -> dict[str, str]:
-    from phasegate.plan.variables import BUILTINS
+    from phasegate.substitution import BUILTINS
 
     return {name: f"<{name}>" for name in BUILTINS}
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from phasegate.checks.command import command_argv
 from phasegate.engine import shellstate
 from phasegate.engine.context import RunContext
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.stopping import StopRequest
 from phasegate.masking import MIN_MASKED
+from phasegate.plugin import command_argv
 
 OUTPUT_LIMIT = 64 * 1024
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phasegate.checks.base import CheckContext
 from phasegate.engine import shellstate
 from phasegate.engine.console import Console
 from phasegate.engine.state import RunState
@@ -19,6 +18,7 @@ from phasegate.masking import Masker
 from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.model import Plan
 from phasegate.plan.variables import Variables
+from phasegate.plugin import PluginContext
 
 DEFAULT_CHECK_TIMEOUT = 60.0
 
@@ -119,14 +119,14 @@ class RunContext:
             "run": {"id": self.run_id, "status": state.status},
         }
 
-    def check_context(self, state: RunState) -> CheckContext:
+    def check_context(self, state: RunState) -> PluginContext:
         env, cwd = self.base_env, None
         if self.plan.shell_session:
             # A check typed into the run's terminal sees its variables and its `cd`; it only
             # observes, so nothing it does carries (engine/shellstate.py).
             session = shellstate.restore(self, state.shell)
             env, cwd = session.env, session.cwd
-        return CheckContext(
+        return PluginContext(
             executor=self.executor,
             masker=self.masker,
             plan_dir=self.plan_dir,

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from phasegate.checks.base import CheckContext, CheckSpec, Observation
+from phasegate.checks.base import CheckSpec, Observation
+from phasegate.plugin import PluginContext
 from phasegate.words import plural
 
 
@@ -23,7 +24,7 @@ class GateOutcome:
     duration: float
 
 
-async def observe_once(check: CheckSpec, ctx: CheckContext) -> Observation:
+async def observe_once(check: CheckSpec, ctx: PluginContext) -> Observation:
     limit = check.timeout or ctx.timeout
     try:
         return await asyncio.wait_for(check.evaluate(ctx), limit)
@@ -35,7 +36,7 @@ async def observe_once(check: CheckSpec, ctx: CheckContext) -> Observation:
         return Observation("error", None, f"{type(exc).__name__}: {ctx.masker.text(str(exc))}")
 
 
-async def evaluate_gate(check: CheckSpec, ctx: CheckContext) -> GateOutcome:
+async def evaluate_gate(check: CheckSpec, ctx: PluginContext) -> GateOutcome:
     started = time.monotonic()
     attempts = check.retry.attempts if check.retry else 1
     every = check.retry.every if check.retry else 0.0
@@ -53,7 +54,7 @@ async def evaluate_gate(check: CheckSpec, ctx: CheckContext) -> GateOutcome:
     return GateOutcome(observation, count, time.monotonic() - started)
 
 
-async def _hold(check: CheckSpec, ctx: CheckContext, first: Observation) -> Observation:
+async def _hold(check: CheckSpec, ctx: PluginContext, first: Observation) -> Observation:
     """Keep observing until hold_for has elapsed; any failure breaks the hold."""
     assert check.hold_for is not None
     deadline = time.monotonic() + check.hold_for

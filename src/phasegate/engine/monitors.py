@@ -33,7 +33,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from phasegate.checks.command import command_argv
 from phasegate.engine import shellstate
 from phasegate.engine.actions import LogFile, describe_command
 from phasegate.executors.base import ProcessResult
@@ -41,6 +40,7 @@ from phasegate.executors.local import LocalExecutor
 from phasegate.executors.stopping import KILL_GRACE, StopRequest
 from phasegate.executors.supervisor import find_supervisor
 from phasegate.plan.monitor import Monitor
+from phasegate.plugin import command_argv
 from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:

@@ -125,7 +125,7 @@ def _entry(entry: Entry, refs: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in entry.data.items():
         if key in _COMMAND_KEYS and isinstance(value, str):
-            from phasegate.plan.variables import references, shell_locals
+            from phasegate.substitution import references, shell_locals
 
             local = shell_locals(value) if key in ("run", "command") else set()
             refs.update(set(references(value)) - local)
@@ -138,7 +138,7 @@ def _entry(entry: Entry, refs: set[str]) -> dict[str, Any]:
 
 
 def emit(draft: Draft) -> tuple[dict[str, Any], str]:
-    from phasegate.plan.variables import BUILTINS
+    from phasegate.substitution import BUILTINS
 
     phases = [p for p in draft.phases if p.keep()]
     if not any(p.steps or p.gates or p.rollback for p in phases) and not (

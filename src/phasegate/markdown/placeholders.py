@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from phasegate.markdown.draft import Draft
 from phasegate.markdown.parse import Document, Item, Paragraph
-from phasegate.plan.variables import BUILTINS
+from phasegate.substitution import BUILTINS
 
 # Tags a command may legitimately echo (`echo "<html>"`): never placeholders.
 _HTML_TAGS = frozenset(

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import httpx
 
-from phasegate.checks._support import hide_password, read_capped
 from phasegate.metrics.base import ProviderError
+from phasegate.plugin import hide_password, read_capped
 
 # Far more than any metrics answer a check can judge; a larger body is a misdirected URL.
 BODY_LIMIT = 16 << 20

@@ -23,9 +23,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from phasegate.checks.base import CheckContext
 from phasegate.errors import PhasegateError
-from phasegate.plan.types import Duration, Model
+from phasegate.options import Duration, Model
+from phasegate.plugin import PluginContext
 
 
 class ProviderError(PhasegateError):
@@ -74,10 +74,10 @@ class Provider(Model):
     def check_query(self, query: str) -> None:
         """Validate the check's query at plan load; raise ValueError to reject it."""
 
-    def time_limit(self, ctx: CheckContext) -> float:
+    def time_limit(self, ctx: PluginContext) -> float:
         return self.timeout if self.timeout is not None else ctx.timeout
 
-    async def query(self, query: str, ctx: CheckContext) -> MetricResult:
+    async def query(self, query: str, ctx: PluginContext) -> MetricResult:
         """Ask the source once; ``query`` has its ``${VAR}``s expanded already."""
         raise NotImplementedError
 

@@ -24,11 +24,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from phasegate.checks._support import one_line
-from phasegate.checks.base import CheckContext
-from phasegate.checks.command import command_argv
 from phasegate.metrics.base import MetricResult, Provider, ProviderError, Sample, parse_number
 from phasegate.metrics.http import JsonPathOption, samples_at
+from phasegate.plugin import PluginContext, command_argv, one_line
 
 
 class CommandProvider(Provider):
@@ -49,7 +47,7 @@ class CommandProvider(Provider):
     def describe(self) -> str:
         return "command"
 
-    async def query(self, query: str, ctx: CheckContext) -> MetricResult:
+    async def query(self, query: str, ctx: PluginContext) -> MetricResult:
         shell = shlex.split(self.shell) if self.shell else ctx.shell
         argv = command_argv(query, shell, dict(ctx.env))
         env = dict(ctx.env)

@@ -17,8 +17,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, PrivateAttr
 
-from phasegate.checks.base import CheckContext
 from phasegate.metrics.base import MetricResult, Provider, ProviderError, Sample
+from phasegate.plugin import PluginContext
 
 
 class FakeProvider(Provider):
@@ -38,7 +38,7 @@ class FakeProvider(Provider):
         """The queries asked so far, as the provider received them."""
         return list(self._queries)
 
-    async def query(self, query: str, ctx: CheckContext) -> MetricResult:
+    async def query(self, query: str, ctx: PluginContext) -> MetricResult:
         answer = self.values[min(len(self._queries), len(self.values) - 1)]
         self._queries.append(query)
         if answer == "error":

@@ -21,11 +21,10 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, Field
 
-from phasegate.checks._support import excerpt, hide_password, one_line
-from phasegate.checks.base import CheckContext
 from phasegate.compare import ComparisonError, json_path
 from phasegate.metrics import _fetch
 from phasegate.metrics.base import MetricResult, Provider, ProviderError, Sample, number
+from phasegate.plugin import PluginContext, excerpt, hide_password, one_line
 
 
 def check_path(path: str) -> None:
@@ -84,7 +83,7 @@ class HttpProvider(Provider):
     def describe(self) -> str:
         return f"http {hide_password(self.url)}"
 
-    async def query(self, query: str, ctx: CheckContext) -> MetricResult:
+    async def query(self, query: str, ctx: PluginContext) -> MetricResult:
         url = ctx.expand(self.url)
         path = ctx.expand(self.path) if self.path is not None else query
         target = f"GET {hide_password(url)}"

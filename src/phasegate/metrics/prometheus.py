@@ -22,10 +22,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from phasegate.checks._support import excerpt, hide_password, one_line
-from phasegate.checks.base import CheckContext
 from phasegate.metrics import _fetch
 from phasegate.metrics.base import MetricResult, Provider, ProviderError, Sample, parse_number
+from phasegate.plugin import PluginContext, excerpt, hide_password, one_line
 
 
 class PrometheusProvider(Provider):
@@ -44,7 +43,7 @@ class PrometheusProvider(Provider):
     def describe(self) -> str:
         return f"prometheus at {hide_password(self.url)}"
 
-    async def query(self, query: str, ctx: CheckContext) -> MetricResult:
+    async def query(self, query: str, ctx: PluginContext) -> MetricResult:
         base = ctx.expand(self.url).rstrip("/")
         endpoint = f"{base}/api/v1/query"
         target = f"GET {hide_password(endpoint)}"

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from phasegate.errors import PhasegateError
-from phasegate.plan.types import Model
+from phasegate.options import Model
 from phasegate.registry import load, names
 
 NOTIFIERS_GROUP = "phasegate.notifiers"

@@ -26,7 +26,7 @@ import fnmatch
 from pydantic import Field, SerializeAsAny
 
 from phasegate.notify.base import Notifier, Severity, severity_rank
-from phasegate.plan.types import Duration, Identifier, Model
+from phasegate.options import Duration, Identifier, Model
 
 
 class Route(Model):

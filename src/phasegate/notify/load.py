@@ -15,8 +15,8 @@ from phasegate.errors import Problem
 from phasegate.notify.base import Notifier, notifier_kind, notifier_names
 from phasegate.notify.events import EVENTS
 from phasegate.plan.pydantic_errors import problems_from_validation
-from phasegate.plan.variables import BUILTINS, references
 from phasegate.plan.yamlsource import Path_, SourceMap
+from phasegate.substitution import BUILTINS, references
 from phasegate.suggest import did_you_mean
 
 _GLOB = set("*?[")

@@ -14,7 +14,8 @@ from phasegate.checks.base import CheckSpec
 from phasegate.durations import written
 from phasegate.masking import MASK, Masker
 from phasegate.plan.model import Plan, VarSpec
-from phasegate.plan.variables import BUILTINS, Variables, substitute
+from phasegate.plan.variables import Variables
+from phasegate.substitution import BUILTINS, substitute
 
 
 class Shown:

@@ -15,8 +15,8 @@ from pydantic import Field, SerializeAsAny, field_validator, model_validator
 from phasegate.analysis.model import Analysis
 from phasegate.checks.base import CheckSpec
 from phasegate.notify.config import Notify
+from phasegate.options import Command, Duration, Identifier, Model
 from phasegate.plan.monitor import Monitor
-from phasegate.plan.types import Command, Duration, Identifier, Model
 from phasegate.traffic.base import RouterSpec, describe_weights
 
 OnFailure = Literal["rollback", "pause", "abort"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from phasegate.plan.types import Command, Duration, Identifier, Model
+from phasegate.options import Command, Duration, Identifier, Model
 
 
 class Monitor(Model):

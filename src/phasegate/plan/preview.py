@@ -12,7 +12,8 @@ from phasegate.engine.context import DEFAULT_CHECK_TIMEOUT
 from phasegate.plan.display import Shown, check_details
 from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.model import Plan, VarSpec, gate_ids, phase_gates, step_ids
-from phasegate.plan.variables import BUILTINS, Variables, resolve
+from phasegate.plan.variables import Variables, resolve
+from phasegate.substitution import BUILTINS
 
 
 def waves(plan: Plan) -> list[list[str]]:

@@ -20,8 +20,8 @@ from typing import Any
 from phasegate.errors import Problem
 from phasegate.masking import MIN_MASKED
 from phasegate.plan.model import Plan, VarSpec
-from phasegate.plan.variables import references
 from phasegate.plan.yamlsource import Path_, SourceMap
+from phasegate.substitution import references
 
 # Keys whose list value is an argv (``run: [...]``, a check's ``command: [...]``, ``undo:
 # [...]``); an entry of a phase's ``rollback:`` list may itself be an argv list.

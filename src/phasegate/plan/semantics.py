@@ -11,8 +11,8 @@ from phasegate.errors import Problem
 from phasegate.expr import ExprError, compile_expr
 from phasegate.plan import secret_use
 from phasegate.plan.model import Plan
-from phasegate.plan.variables import BUILTINS, NAME, references, shell_locals
 from phasegate.plan.yamlsource import Path_, SourceMap, format_path
+from phasegate.substitution import BUILTINS, NAME, references, shell_locals
 from phasegate.suggest import close_match
 
 

@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.plan.model import Plan, VarSpec
-
-REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-BUILTINS = ("RUN_ID", "RUN_DIR", "PLAN_DIR", "PLAN_NAME", "STATE_DIR", "PHASEGATE_OUTPUT")
+from phasegate.substitution import REFERENCE, substitute
+from phasegate.suggest import did_you_mean
 
 
 class VariableError(ValueError):
@@ -36,41 +34,6 @@ class VariableError(ValueError):
         super().__init__(message)
         self.name = name
         self.hint = hint
-
-
-def references(text: str) -> list[str]:
-    return [m.group(1) for m in REFERENCE.finditer(text) if m.group(1)]
-
-
-def shell_locals(script: str) -> set[str]:
-    """Names a shell script assigns itself (``X=…``, ``for X in``, ``read X``, ``local X``)."""
-    found = set(
-        re.findall(
-            r"(?:^|[\s;&|(])(?:export\s+|local\s+|declare\s+(?:-\w+\s+)*)?"
-            r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=",
-            script,
-        )
-    )
-    found |= set(re.findall(r"\bfor\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\b", script))
-    found |= set(re.findall(r"\bread\s+(?:-\w+\s+)*([A-Za-z_][A-Za-z0-9_ ]*)", script))
-    return {name for chunk in found for name in chunk.split()}
-
-
-def substitute(text: str, values: Mapping[str, str]) -> str:
-    """Textual substitution for non-shell fields; unknown names are left as written."""
-
-    def repl(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name is None:
-            return "${"
-        return values.get(name, match.group(0))
-
-    return REFERENCE.sub(repl, text)
-
-
-def unescape_shell(script: str) -> str:
-    """In shell scripts ``${NAME}`` stays for the shell; only the ``$${`` escape is undone."""
-    return script.replace("$${", "${")
 
 
 @dataclass
@@ -106,8 +69,6 @@ def resolve(
     env = os.environ if environ is None else environ
     unknown = [k for k in overrides if k not in plan.vars]
     if unknown:
-        from phasegate.suggest import did_you_mean
-
         name = unknown[0]
         raise VariableError(
             name,

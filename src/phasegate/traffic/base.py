@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from phasegate.checks.base import CheckContext
-from phasegate.plan.types import Model
+from phasegate.options import Model
+from phasegate.plugin import PluginContext
 
 Weights = dict[str, int]
 
@@ -28,7 +28,7 @@ class RouterSpec(Model):
     def describe(self) -> str:
         return f"{self.kind} router"
 
-    async def apply(self, weights: Weights, ctx: CheckContext) -> Weights:
+    async def apply(self, weights: Weights, ctx: PluginContext) -> Weights:
         raise NotImplementedError
 
 

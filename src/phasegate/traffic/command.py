@@ -25,9 +25,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from phasegate.checks.base import CheckContext
-from phasegate.checks.command import command_argv
-from phasegate.plan.types import Command, Duration
+from phasegate.options import Command, Duration
+from phasegate.plugin import PluginContext, command_argv
 from phasegate.traffic.base import RouterError, RouterSpec, Weights
 
 _NUMBER = re.compile(r"^\s*(\d{1,3})(?:\.0+)?\s*%?\s*$")
@@ -45,7 +44,7 @@ class CommandRouter(RouterSpec):
         text = self.command if isinstance(self.command, str) else shlex.join(self.command)
         return f"command router: {text.strip().splitlines()[0][:60]}"
 
-    async def apply(self, weights: Weights, ctx: CheckContext) -> Weights:
+    async def apply(self, weights: Weights, ctx: PluginContext) -> Weights:
         names = list(weights)
         env = dict(ctx.env)
         env.update({k: ctx.expand(v) for k, v in self.env.items()})

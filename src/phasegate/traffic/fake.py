@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field, PrivateAttr
 
-from phasegate.checks.base import CheckContext
+from phasegate.plugin import PluginContext
 from phasegate.traffic.base import RouterError, RouterSpec, Weights
 
 
@@ -25,7 +25,7 @@ class FakeRouter(RouterSpec):
         """Every change applied, oldest first."""
         return self._applied
 
-    async def apply(self, weights: Weights, ctx: CheckContext) -> Weights:
+    async def apply(self, weights: Weights, ctx: PluginContext) -> Weights:
         canary = str(sum(list(weights.values())[1:]))
         if self.fake.get(canary, 0) > 0:
             self.fake[canary] -= 1

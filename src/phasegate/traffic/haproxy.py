@@ -30,8 +30,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from phasegate.checks.base import CheckContext
-from phasegate.plan.types import Duration, Model
+from phasegate.options import Duration, Model
+from phasegate.plugin import PluginContext
 from phasegate.traffic.base import RouterError, RouterSpec, Weights
 
 _NAME = r"^[A-Za-z0-9_.:-]+$"
@@ -57,7 +57,7 @@ class HaproxyRouter(RouterSpec):
     def describe(self) -> str:
         return f"haproxy router: backend {self.haproxy.backend} via {self.haproxy.socket}"
 
-    async def apply(self, weights: Weights, ctx: CheckContext) -> Weights:
+    async def apply(self, weights: Weights, ctx: PluginContext) -> Weights:
         options = self.haproxy
         api = RuntimeAPI(ctx.expand(options.socket), time.monotonic() + options.timeout)
         backend = ctx.expand(options.backend)
@@ -73,7 +73,7 @@ class HaproxyRouter(RouterSpec):
         return await self._weights(api, targets, ctx)
 
     async def _weights(
-        self, api: RuntimeAPI, targets: dict[str, str], ctx: CheckContext
+        self, api: RuntimeAPI, targets: dict[str, str], ctx: PluginContext
     ) -> Weights:
         """The weights haproxy uses now (``get weight`` answers ``95 (initial 100)``)."""
         found: Weights = {}
@@ -86,7 +86,7 @@ class HaproxyRouter(RouterSpec):
             found[name] = int(weight.group("current"))
         return found
 
-    def _server(self, name: str, ctx: CheckContext) -> str:
+    def _server(self, name: str, ctx: PluginContext) -> str:
         server = ctx.expand(self.haproxy.servers.get(name, name))
         if not re.match(_NAME, server):
             raise RouterError(f"backend {name!r}: {server!r} is not an haproxy server name")

@@ -45,8 +45,8 @@ from typing import ClassVar
 import httpx
 from pydantic import Field
 
-from phasegate.checks.base import CheckContext
-from phasegate.plan.types import Command, Duration, Model
+from phasegate.options import Command, Duration, Model
+from phasegate.plugin import PluginContext
 from phasegate.traffic.base import RouterError, RouterSpec, Weights
 
 HEADER = "# Written by phasegate (nginx router): phasegate owns this file; edits are overwritten."
@@ -89,7 +89,7 @@ class NginxRouter(RouterSpec):
     def describe(self) -> str:
         return f"nginx router: upstream {self.nginx.upstream} in {self.nginx.upstream_file}"
 
-    async def apply(self, weights: Weights, ctx: CheckContext) -> Weights:
+    async def apply(self, weights: Weights, ctx: PluginContext) -> Weights:
         options = self.nginx
         deadline = time.monotonic() + options.timeout
         path = Path(ctx.expand(options.upstream_file))
@@ -110,7 +110,7 @@ class NginxRouter(RouterSpec):
         return parse_weights(_read(path) or b"")
 
     async def _nginx(
-        self, ctx: CheckContext, args: list[str], failed: str, deadline: float
+        self, ctx: PluginContext, args: list[str], failed: str, deadline: float
     ) -> None:
         argv = _nginx_argv(self.nginx, ctx)
         if self.nginx.config:
@@ -173,7 +173,7 @@ def nginx_error(output: str) -> str:
 
 
 def _servers(
-    configured: Mapping[str, str | list[str]], weights: Weights, ctx: CheckContext
+    configured: Mapping[str, str | list[str]], weights: Weights, ctx: PluginContext
 ) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for name in weights:
@@ -196,7 +196,7 @@ def _servers(
     return found
 
 
-def _nginx_argv(options: NginxOptions, ctx: CheckContext) -> list[str]:
+def _nginx_argv(options: NginxOptions, ctx: PluginContext) -> list[str]:
     raw = options.nginx
     argv = [ctx.expand(part) for part in (raw.split() if isinstance(raw, str) else raw)]
     if not argv:
@@ -207,7 +207,7 @@ def _nginx_argv(options: NginxOptions, ctx: CheckContext) -> list[str]:
     return argv
 
 
-async def _confirm(url: str, weights: Weights, deadline: float, ctx: CheckContext) -> Weights:
+async def _confirm(url: str, weights: Weights, deadline: float, ctx: PluginContext) -> Weights:
     """Poll until fresh connections are answered with the new weights, and only with them, for
     ``SETTLE`` seconds: then the old workers have stopped accepting."""
     last = "no answer"

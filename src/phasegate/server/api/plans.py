@@ -13,13 +13,14 @@ from fastapi import APIRouter, Depends
 from phasegate.errors import PlanError, Problem
 from phasegate.masking import Masker
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
-from phasegate.plan.variables import BUILTINS, VariableError, resolve
+from phasegate.plan.variables import VariableError, resolve
 from phasegate.server.api.deps import config
 from phasegate.server.api.models import PlanSource, Preview, ProblemOut, ValidationResult
 from phasegate.server.auth import Identity, require
 from phasegate.server.config import ServerConfig
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
 from phasegate.server.sandbox import run_limited
+from phasegate.substitution import BUILTINS
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"], responses=ERROR_RESPONSES)
 

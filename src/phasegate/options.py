@@ -1,4 +1,9 @@
-"""Small value types shared by the plan model and check kinds."""
+"""Small value types shared by every options model: the plan's and each plugin's (checks,
+routers, metric providers, notifiers).
+
+A core module (below plan/ and the plugins), so that a plugin's options can use them without
+importing the plan model, which imports the plugins' interfaces.
+"""
 
 from __future__ import annotations
 
