@@ -4,12 +4,16 @@ or never be claimed executable."""
 
 from __future__ import annotations
 
+import json
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from phasegate.markdown import import_markdown, shellparse
+from tests.conftest import CLI
+from tests.markdown.cases_harness import import_case
 
 
 def _plan(doc: str) -> dict[str, Any]:
@@ -496,3 +500,212 @@ def test_a_manual_rollback_is_not_an_option() -> None:
     assert "./rollback.sh" in "\\n".join(
         a["run"] for p in data["phases"] for a in p.get("rollback", [])
     )
+
+
+# -- §1 remedies chosen per situation (alert / incident runbooks) -----------------------------
+
+ALERT_RUNBOOK = """\
+# Pool runbook
+
+## Blue to Green Failover
+
+**What happened:** the blue pool failed and traffic moved to green.
+
+**What to do:**
+
+```bash
+touch "$RUN_DIR/restarted-blue"
+```
+
+## High Error Rate Alert
+
+**What happened:** more than 2% of requests fail.
+
+**What to do:**
+
+```bash
+touch "$RUN_DIR/restarted-green"
+```
+"""
+
+
+def test_an_alert_runbook_remedy_runs_only_for_its_chosen_situation() -> None:
+    executable, data = _executable(ALERT_RUNBOOK)
+    runs = [(s["run"], s.get("when")) for p in data["phases"] for s in p["steps"] if "run" in s]
+    assert runs and all(when and "DECISION_" in when for _, when in runs), runs
+    assert runs[0][1] != runs[1][1]  # one situation, one remedy
+    # nothing runs unless the operator names the situation: not "executable as written"
+    assert executable is False
+
+
+@pytest.mark.parametrize(
+    ("title", "leads"),
+    [
+        ("## Disk full alert", ""),
+        ("## Alert: replica lag", ""),
+        ("## Replica lag", "**Symptoms:** lag above 30 s\n\n**Resolution:**\n"),
+        ("## Réplica atrasada", "**Síntomas:** retraso\n\n**Qué hacer:**\n"),
+    ],
+)
+def test_a_single_situation_section_is_an_option_not_a_forward_step(title: str, leads: str) -> None:
+    data = _plan(
+        f"# Ops\n## Deploy\n```bash\n./deploy.sh\n```\n{title}\n{leads}\n"
+        "```bash\n./restart-replica.sh\n```\n"
+    )
+    forward = _forward(data)
+    assert "./deploy.sh" in forward and "./restart-replica.sh" not in forward
+
+
+@pytest.mark.parametrize(
+    "title", ["## Configure alerts", "## Post-Incident", "## Impact", "## Phase 2: Alert wiring"]
+)
+def test_a_section_about_alerts_is_no_situation(title: str) -> None:
+    data = _plan(f"# Ops\n{title}\n**Impact:** none\n\n```bash\n./wire-alerts.sh\n```\n")
+    assert "./wire-alerts.sh" in _forward(data)
+
+
+def test_a_fence_or_comment_makes_the_commands_around_it_one_decision() -> None:
+    data = _plan(
+        """
+        # Ops
+        ## Restart if needed
+        ```bash
+        docker restart app_blue
+        # or
+        docker restart app_green
+        # OR
+        docker restart app_red
+        ```
+        """
+    )
+    runs = {s["run"]: s.get("when") for p in data["phases"] for s in p["steps"] if "run" in s}
+    assert set(runs) == {
+        "docker restart app_blue",
+        "docker restart app_green",
+        "docker restart app_red",
+    }
+    assert all(runs.values()) and len(set(runs.values())) == 3, runs
+    [decision] = [s for p in data["phases"] for s in p["steps"] if "pause" in s]
+    assert decision["pause"]["choose"]["options"] == [
+        "docker-restart-app-blue",
+        "docker-restart-app-green",
+        "docker-restart-app-red",
+    ]
+
+
+def test_an_alert_runbook_run_for_real_asks_and_runs_only_the_chosen_remedy(cli: CLI) -> None:
+    case = import_case(cli, "alerts.md", text=ALERT_RUNBOOK)
+    assert case.returncode == 0, case.stderr
+    ran = case.run("--yes")
+    assert ran.returncode == 4, ran.stderr  # waits for the operator to name the situation
+    assert ran.markers == set()
+    [waiting] = ran.awaiting()
+    [decision] = case.report["decisions"]
+    choice = next(c for c in decision["choices"] if "error-rate" in c)
+    approved = cli("approve", ran.run_id, "--choose", choice, input="")
+    assert approved.returncode == 0, approved.stderr
+    resumed = cli("resume", ran.run_id, "--no-output", input="")
+    assert resumed.returncode == 0, resumed.stderr
+    run_dir = Path(json.loads(cli("status", "last", "--json").stdout)["vars"]["RUN_DIR"])
+    assert (run_dir / "restarted-green").exists()
+    assert not (run_dir / "restarted-blue").exists()
+    assert waiting["name"].startswith("Decide:")
+
+
+# -- §1, §12 MDX pages hold their steps elsewhere ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mdx",
+    [
+        'import StepOne from "versionContent/_partials/_step1.mdx";\n\n<StepOne />',
+        "import Tabs from '@theme/Tabs';\nimport TabItem from '@theme/TabItem';",
+        '<Tabs>\n<TabItem value="apt">\n\nUse apt.\n\n</TabItem>\n</Tabs>',
+        "export const meta = {title: 'Migrate'}\n\n<Callout>Read first</Callout>",
+    ],
+)
+def test_an_mdx_page_is_never_executable_as_written(mdx: str) -> None:
+    result = import_markdown(f"{mdx}\n\n# Migrate\n## Run\n```bash\n./migrate.sh\n```\n", "DOC.md")
+    assert result.report["executable"] is False
+    assert any("MDX" in reason for reason in result.report["not_executable"])
+    assert {r["rule"] for r in result.report["review"]} >= {"mdx.review"}
+
+
+def test_code_shown_in_a_fence_is_no_mdx() -> None:
+    doc = (
+        "# Release\n## Deploy\n```ts\nimport { x } from './x';\nexport const y = 1;\n```\n"
+        "```bash\n./deploy.sh\n```\n"
+    )
+    result = import_markdown(doc, "DOC.md")
+    assert result.report["executable"] is True
+    assert not result.report.get("mdx")
+
+
+# -- §1 "Optionally, …" offers, never orders -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Optionally, check the metrics:",
+        "Optional: check the metrics",
+        "If you want, check the metrics:",
+        "Falls gewünscht, Metriken prüfen:",
+        "Si lo deseas, revisa las métricas:",
+        "可选：检查指标",
+    ],
+)
+def test_an_optional_lead_in_makes_what_follows_an_option(lead: str) -> None:
+    data = _plan(
+        f"# Deploy\n## Deploy the app\n```bash\n./deploy.sh\n```\n\n{lead}\n\n"
+        "```bash\ncurl -s http://127.0.0.1:9/metrics\n```\n\nThen restart:\n\n"
+        "```bash\n./restart.sh\n```\n"
+    )
+    forward = _forward(data)
+    assert "./deploy.sh" in forward and "./restart.sh" in forward
+    assert "metrics" not in forward
+    decided = [s for p in data["phases"] for s in p["steps"] if "metrics" in s.get("run", "")]
+    assert decided and all("DECISION_" in s["when"] for s in decided)
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "Optionally, check the logs:",
+        "Optional: check the logs",
+        "Falls gewünscht, Logs prüfen:",
+        "# Optionally, check the logs",
+        "# optional: tail the logs",
+    ],
+)
+def test_an_optional_aside_in_a_fence_is_not_a_forward_step(aside: str) -> None:
+    data = _plan(
+        f"# Deploy\n## Deploy the app\n```bash\n./deploy.sh\n\n{aside}\n"
+        "kubectl logs deploy/web --tail 20\n```\n"
+    )
+    forward = _forward(data)
+    assert "./deploy.sh" in forward and "kubectl logs" not in forward
+    # an offer is not an order: no manual step blocks the run for it
+    assert not any(
+        "pause" in s and "logs" in s["name"] and "Decide" not in s["name"]
+        for p in data["phases"]
+        for s in p["steps"]
+    )
+
+
+def test_an_optional_fence_part_run_for_real_is_skipped_unless_chosen(cli: CLI) -> None:
+    doc = (
+        '# Deploy\n## Deploy the app\n```bash\ntouch "$RUN_DIR/deployed"\n\n'
+        '# Optionally, prune old images\ntouch "$RUN_DIR/PRUNED"\n```\n'
+    )
+    case = import_case(cli, "optional.md", text=doc)
+    ran = case.run("--yes")
+    assert ran.returncode == 4, ran.stderr  # asks whether to do the optional part
+    [decision] = case.report["decisions"]
+    assert decision["choices"][-1] == "none"
+    approved = cli("approve", ran.run_id, "--choose", "none", input="")
+    assert approved.returncode == 0, approved.stderr
+    resumed = cli("resume", ran.run_id, "--no-output", input="")
+    assert resumed.returncode == 0, resumed.stderr
+    run_dir = Path(json.loads(cli("status", "last", "--json").stdout)["vars"]["RUN_DIR"])
+    assert (run_dir / "deployed").exists() and not (run_dir / "PRUNED").exists()

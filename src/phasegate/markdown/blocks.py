@@ -334,7 +334,10 @@ class BlockMapper(TableMapping):
         acts = [
             u
             for u in cleaned.texts
-            if u.kind
+            # "Optionally, check the logs:" offers what follows (an aside): nothing to do
+            if not (u.kind == shellparse.PROSE and listings.aside(u.text))
+            and not (u.kind == shellparse.CONFIG and rules.is_optional_title(u.text))
+            and u.kind
             in (
                 shellparse.CONFIG,
                 shellparse.ZONE,

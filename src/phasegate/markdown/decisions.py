@@ -156,7 +156,22 @@ def _short(block: Paragraph) -> bool:
     return len(block.text.strip()) <= 160 and "\n" not in block.text.strip()
 
 
-_OR_CHUNK = re.compile(r"^(?:or|o|oder|ou|或者?)\b", re.I)
+_OR_CHUNK = re.compile(r"^(?:or|o|oder|ou|或者?|alternatively|alternativ(?:e|ement)?)\b", re.I)
+
+
+def _option_label(chunk: Any, index: int) -> str:
+    """An option's name: its comment, or its first command when the comment is a bare "or"."""
+    name = (chunk.name or "").strip()
+    if name and not _OR_CHUNK.fullmatch(name.rstrip(":,. ")):
+        return str(name)
+    first = next((ln.strip() for ln in chunk.text.splitlines() if ln.strip()), "")
+    return first[:60] or f"option {index + 1}"
+
+
+def _or_chunk(chunk: Any) -> bool:
+    return bool(chunk.name and _OR_CHUNK.match(chunk.name.strip()))
+
+
 _RECOVERY_CHUNK = re.compile(
     r"^(?:on|upon|after|for|en caso de|si)\s+(?:a\s+)?(?:rollback|failure|error|revert|fallo)",
     re.I,
@@ -178,15 +193,61 @@ def chunk_choices(mapper: BlockMapper, chunks: Sequence[Any], line: int) -> dict
     named = [c for c in chunks if c.name and rules.is_alternative_title(c.name)]
     if len(named) < 2:
         named = []
-        for before, after in itertools.pairwise(chunks):
-            if after.name and _OR_CHUNK.match(after.name.strip()) and id(before) not in out:
+        for index, (before, after) in enumerate(itertools.pairwise(chunks)):
+            if _or_chunk(after) and id(before) not in out:
+                # "a / # or / b / # or / c": every "or" after the first option is one more
                 named = [before, after]
+                for more in chunks[index + 2 :]:
+                    if not _or_chunk(more):
+                        break
+                    named.append(more)
                 break
+    for chunk in chunks:  # "# Optionally, tail the logs": a decision of one option
+        name = (chunk.name or "").strip()
+        if name and id(chunk) not in out and chunk not in named and rules.is_optional_title(name):
+            lead = _Lead(name, line + 1 + chunk.offset)
+            out[id(chunk)] = decide(mapper.draft, mapper.phase, mapper.section, [lead])[id(lead)]
     if len(named) >= 2:
-        leads = [
-            _Lead(c.name or f"option {i + 1}", line + 1 + c.offset) for i, c in enumerate(named)
-        ]
+        leads = [_Lead(_option_label(c, i), line + 1 + c.offset) for i, c in enumerate(named)]
         found = decide(mapper.draft, mapper.phase, mapper.section, leads)
         for chunk, lead in zip(named, leads, strict=True):
             out[id(chunk)] = found[id(lead)]
     return out
+
+
+# Sections that answer a situation rather than advance a rollout (issue 11 §1): an alert or
+# incident runbook's "High error rate alert — What happened: … What to do: …". Their commands are
+# remedies the on-call engineer picks for the situation at hand, never a forward path.
+_SYMPTOM = re.compile(
+    r"^[\W_]*(?:what happened|what (?:you|you'll) see|symptoms?|signs?|root cause|cause|"
+    r"problem|situation|alert(?: fired)?|when this (?:fires|happens)|s[ií]ntomas?|causa|"
+    r"problema|symptome?|ursache|症状|现象|原因|告警)\s*(?:\*\*|__)?\s*[:：]",
+    re.I,
+)
+_RESPONSE = re.compile(
+    r"^[\W_]*(?:what to do|what you should do|resolution|remediation|response|mitigation|"
+    r"fix(?:es)?|solution|actions?(?: to take)?|qu[eé] hacer|soluci[oó]n|ma[sß]nahmen?|"
+    r"l[oö]sung|处理|解决)\b[^:：\n]{0,40}?(?:\*\*|__)?\s*[:：]",
+    re.I,
+)
+# "High Error Rate Alert", "Alert: disk full" (not "Post-incident", "Configure alerts")
+_ALERT_TITLE = re.compile(
+    r"(?<![\w-])(?:alert|alarm)\s*$|^[\W_]*(?:alert|alarm|incident)\s*[:：—–-]", re.I
+)
+
+
+def is_situation(section: Section) -> bool:
+    """A section responding to a situation: a symptom lead ("What happened:", "Symptoms:")
+    with a response lead ("What to do:", "Resolution:"), or a heading naming an alert."""
+    if rules.is_phase_title(section.title):
+        return False
+    if _ALERT_TITLE.search(section.title.strip()):
+        return True
+    texts = [b.text.strip() for b in section.blocks if isinstance(b, Paragraph)]
+    lines = [ln.strip() for t in texts for ln in t.splitlines()]
+    return any(_SYMPTOM.match(ln) for ln in lines) and any(_RESPONSE.match(ln) for ln in lines)
+
+
+def situations(section: Section) -> list[Section]:
+    """Child sections that each answer a situation: the operator says which one applies."""
+    return [child for child in section.children if is_situation(child)]

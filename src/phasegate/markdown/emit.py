@@ -65,11 +65,16 @@ def _dump(value: Any) -> str:
 
 def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     """Parse, map, emit and validate; raises only :class:`MarkdownImportError`."""
+    from phasegate.markdown import mdx
     from phasegate.markdown.mapping import map_document
     from phasegate.markdown.parse import clean_text, parse
 
-    doc = parse(clean_text(text))
+    cleaned = clean_text(text)
+    doc = parse(cleaned)
     draft = map_document(doc, source)
+    for signal in mdx.signals(cleaned):  # MDX: content lives elsewhere (markdown/mdx.py)
+        draft.note("mdx", line=signal.line, what=signal.what, why=signal.why)
+        draft.note("review", line=signal.line, what=signal.what, why=signal.why, rule="mdx.review")
     data, yaml_text = emit(draft)
     _validate(yaml_text, source)
     return ImportResult(yaml_text, data, build_report(draft, data, doc))

@@ -48,7 +48,9 @@ def _without_comments(text: str) -> str:
 # the control-plane node:", "Optionally, …", "Puedes …", "Sie können …", "Você pode …", "可以…".
 _ASIDE = re.compile(
     r"\byou (?:can|could|may|might)\b|\bcan be (?:found|retrieved|read|obtained|checked)\b|"
-    r"\boptionally\b|\bif you (?:want|need|wish|like)\b|\bpuede[sn]?\b|\bpodr[ií]as?\b|"
+    r"\boptional(?:ly)?\b|\bif (?:you (?:want|need|wish|like|prefer)|desired)\b|"
+    r"\bfalls gew[uü]nscht\b|\bwahlweise\b|\bsi (?:lo )?(?:deseas|quieres)\b|\bse quiser\b|"
+    r"可选|如果需要|\bpuede[sn]?\b|\bpodr[ií]as?\b|"
     r"\b(?:sie )?k[oö]nn(?:en|t)(?: sie)?\b|\bkannst\b|\bvoc[eê] pode\b|\bpode(?:m|r)?\b|"
     r"可以|也可",
     re.I,

@@ -252,9 +252,13 @@ def _manual_way(section: Section) -> bool:
 
 
 def _alternatives(section: Section) -> list[Section]:
-    """Child sections that are ways to do one thing: "Option A", "Method 2 (NOT RECOMMENDED)"."""
+    """Child sections that are ways to do one thing: "Option A", "Method 2 (NOT RECOMMENDED)";
+    or that answer situations ("High error rate alert", "What happened: … What to do: …"):
+    the operator says which applies, and only its remedies run (decisions.situations)."""
     found = [c for c in section.children if rules.is_alternative_title(c.title)]
-    return found if len(found) >= 2 else []
+    if len(found) >= 2:
+        return found
+    return decisions.situations(section)
 
 
 _MAPPED = ("steps", "checks", "rollback", "rollback_checklist", "triggers")

@@ -62,7 +62,7 @@ MAPPINGS = (
     "dependencies",
     "budgets",
 )
-WARNINGS = ("review", "ambiguous", "needs_binding")
+WARNINGS = ("review", "ambiguous", "needs_binding", "mdx")
 _UNTAGGED = frozenset({"", "text", "txt", "plain", "plaintext", "none"})
 _PAUSES = {
     "decision": ("heading.alternatives.decision", HIGH),
@@ -330,6 +330,8 @@ def _warning_rule(kind: str, entry: dict[str, Any]) -> str:
         return "binding.value"
     if kind == "ambiguous":
         return "expectation.ambiguous"
+    if kind == "mdx":
+        return "mdx.review"
     why = str(entry.get("why") or "")
     return "fence.text.review" if why.endswith("not run") else "fence.never-ending.review"
 
@@ -400,17 +402,35 @@ def verdict(report: dict[str, Any], data: dict[str, Any]) -> list[str]:
     if low:
         lines = ", ".join(str(r["line"]) for r in low[:8])
         reasons.append(f"{len(low)} low-confidence mapping(s) would run (lines {lines})")
+    mdx = report.get("mdx") or []
+    if mdx:
+        lines = ", ".join(str(m["line"]) for m in mdx[:8])
+        reasons.append(
+            f"an MDX page: {len(mdx)} import(s)/component(s) (lines {lines}) stand for content "
+            "this document does not hold"
+        )
     if not does_something(data):
         reasons.append(
             "it runs nothing: no step runs a command or moves traffic and no gate checks "
             "anything a machine can check (only notes, manual steps and manual gates)"
         )
+    elif not does_something(data, unconditional=True):
+        # a page of responses to situations ("High error rate alert: …"): the operator picks
+        # one each time; run as written it would only ask
+        reasons.append(
+            "nothing runs unless the operator chooses it: every command waits for a decision "
+            "(options or situations the document leaves to a person)"
+        )
     return reasons
 
 
-def does_something(data: dict[str, Any]) -> bool:
+def does_something(data: dict[str, Any], unconditional: bool = False) -> bool:
+    """Whether the plan runs a command, moves traffic or checks something a machine can check
+    (with ``unconditional``: without a `when:` bound to a decision)."""
     for phase in data.get("phases") or []:
         for step in phase.get("steps") or []:
+            if unconditional and step.get("when") is not None:
+                continue
             if "run" in step or "set_weight" in step:
                 return True
         for gate in phase.get("gates") or []:

@@ -71,9 +71,15 @@ FAILURE_CONDITION = re.compile(
     re.I,
 )
 # "(Optional)", "Optional per-namespace commands:", "(if needed)": the reader may skip it (§1).
+# "Optionally, check …:", "If you want, …", "Falls gewünscht …", "可选：": what follows is offered,
+# not ordered.
 OPTIONAL = re.compile(
-    r"\(\s*(?:optional|opcional|可选|if (?:needed|necessary|required|applicable|desired))\s*\)|"
-    r"^[\W_]*(?:optional|opcional)\b",
+    r"\(\s*(?:optional|opcional|optionnel|可选|if (?:needed|necessary|required|applicable|desired))"
+    r"\s*\)|^[\W_]*(?:optional(?:ly)?|opcional(?:mente)?|optionnel(?:lement)?|wahlweise|"
+    r"if (?:you (?:want|wish|like|prefer)|desired)|falls (?:gew[uü]nscht|du (?:willst|m[oö]chtest)|"
+    r"sie (?:wollen|m[oö]chten))|si (?:lo )?(?:deseas|quieres|desea|prefieres)|"
+    r"se (?:quiser|desejar|preferir)|(?:可选|可選|如果需要|如有需要|如需|如果你想|如果您想))"
+    r"(?![\w-])",
     re.I,
 )
 # "Option A: …", "Method 2 (NOT RECOMMENDED)", "Alternative: …": one of several ways (§1).

@@ -218,18 +218,24 @@ def split_commands(text: str) -> list[Chunk]:
     paragraphs: list[tuple[int, list[str]]] = []
     current: list[str] = []
     start = 0
+    alternatives = False  # a `# or` line between commands: each side is an option
     for index, line in enumerate(text.splitlines()):
         if not line.strip():
             if current:
                 paragraphs.append((start, current))
                 current = []
             continue
+        if current and is_choice_comment(line) and not _COMMENT.match(current[-1]):
+            paragraphs.append((start, current))
+            current = []
+            alternatives = True
         if not current:
             start = index
         current.append(line)
     if current:
         paragraphs.append((start, current))
     chunks: list[Chunk] = []
+    alternatives = alternatives or any(is_choice_comment(lines[0]) for _, lines in paragraphs[1:])
     for offset, lines in paragraphs:
         name = None
         body = list(lines)
@@ -244,17 +250,38 @@ def split_commands(text: str) -> list[Chunk]:
     headed = [c for c in chunks if c.name]
     if (
         len(chunks) > 1
-        and len(headed) == len(chunks)
+        and (len(headed) == len(chunks) or (alternatives and len(headed) >= len(chunks) - 1))
         and all(_balanced(c.text) for c in chunks)
         and (
             not any(_STATEFUL.search(c.text) for c in chunks[:-1])
             # "# Option A: …" / "# Option B: …": the options must stay apart, state or not
             or sum(1 for c in chunks if rules.is_alternative_title(c.name or "")) >= 2
+            or alternatives
         )
     ):
         return chunks
     whole = text.strip("\n")
     return [Chunk(_leading_comment(whole), whole, 0)] if whole else []
+
+
+# "# or", "# OR, with compose:", "# alternatively": what follows replaces what came before
+OR_CONNECTOR = re.compile(
+    r"^(?:or|alternatively|alternativ(?:e|ement)?|o bien|oder|ou|或者?)\b", re.I
+)
+
+
+def is_or_comment(line: str) -> bool:
+    match = _COMMENT.match(line)
+    return bool(match and OR_CONNECTOR.match(match.group(1)))
+
+
+def is_choice_comment(line: str) -> bool:
+    """``# or`` / ``# Optionally, tail the logs``: the commands after it are an option, kept
+    apart from the ones before (decisions.chunk_choices)."""
+    match = _COMMENT.match(line)
+    if match is None:
+        return False
+    return is_or_comment(line) or rules.is_optional_title(match.group(1))
 
 
 def _leading_comment(script: str) -> str | None:

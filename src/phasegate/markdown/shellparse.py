@@ -81,7 +81,11 @@ _RECORD_TYPES = frozenset(
     ]
 )
 _DOMAIN = re.compile(r"^(?:@|\*|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?)$")
-_PLAIN_WORD = re.compile(r"^[A-Za-z][a-z'’-]*[.,;:!?)]*$|^\(?[a-z][a-z'’-]*[.,;:!?)]*$")
+# a word of prose in any Latin-script language ("gewünscht", "métricas"): lower-case after the
+# first letter (`[^\W\d_A-Z]` is a letter that is not an ASCII capital)
+_PLAIN_WORD = re.compile(
+    r"^[^\W\d_](?:[^\W\d_A-Z]|['’-])*[.,;:!?)]*$|^\(?[a-z](?:[^\W\d_A-Z]|['’-])*[.,;:!?)]*$"
+)
 _CAPS_WORD = re.compile(r"^[A-Z][A-Z0-9_/-]+$")
 _MAX_UNIT_LINES = 400  # a heredoc or loop longer than this is read line by line
 
@@ -300,8 +304,10 @@ def _output_header(words: list[str]) -> bool:
 def _prose(words: list[str]) -> bool:
     """English words: a capitalised first word that is no program, then lower-case words."""
     first = words[0]
-    if len(words) < 3 or not re.match(r"^[A-Z][a-z]+$", first):
+    # "Optionally, check the logs:": a capitalised word, maybe with its comma, starts prose
+    if len(words) < 3 or not re.match(r"^[A-Z][^\W\d_A-Z]+,?$", first):
         return False
+    first = first.rstrip(",")
     if first in shell.COMMAND_WORDS or _on_path(first):  # commands are case-sensitive
         return False
     plain = sum(1 for w in words[1:] if _PLAIN_WORD.match(w))
