@@ -82,3 +82,24 @@ def truthy(text: str, activation: dict[str, Any]) -> bool:
     if not isinstance(value, bool):
         raise ExprError(f"{text!r} gave {value!r}, not true or false")
     return value
+
+
+_CEL_POSITION = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?(.*)$", re.S)
+
+
+def cel_detail(message: str) -> str:
+    """The CEL parser's message without its ANTLR internals: what is wrong, and where."""
+    match = _CEL_POSITION.search(message)
+    if match is None:
+        return message
+    line, column, detail = match.groups()
+    detail = detail.strip()
+    ends_early = detail.startswith("mismatched input '<EOF>'") or (
+        detail.startswith("missing") and "<EOF>" in detail
+    )
+    if ends_early:
+        detail = "it ends too early (an operand or a closing bracket is missing)"
+    elif "expecting {" in detail and detail.count(",") > 3:
+        detail = detail[: detail.index("expecting {")].strip() + ", expecting an operand"
+    where = f"column {column}" if line == "1" else f"line {line}, column {column}"
+    return f"{detail} (at {where})"

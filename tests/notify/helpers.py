@@ -15,7 +15,7 @@ from phasegate.notify.events import Notice
 def dispatcher(
     channels: dict[str, Any], *, secrets: tuple[str, ...] = (), **options: Any
 ) -> tuple[Notifications, list[Outcome]]:
-    from phasegate.notify.load import build_notifier
+    from phasegate.plan.notifyspecs import build_notifier
     from phasegate.plan.yamlsource import SourceMap
 
     built = {}

@@ -15,8 +15,8 @@ from phasegate.notify.config import Notify, Route
 from phasegate.notify.dispatch import Notifications, Outcome, backoff_delay
 from phasegate.notify.events import notices
 from phasegate.notify.fake import FakeNotifier
-from phasegate.notify.load import build_notifier
 from phasegate.notify.routing import channels_for
+from phasegate.plan.notifyspecs import build_notifier
 from phasegate.plan.yamlsource import SourceMap
 from tests.notify.helpers import deliver, dispatcher, message
 

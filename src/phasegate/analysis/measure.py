@@ -24,9 +24,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from phasegate.analysis.model import AnalysisMetric
 from phasegate.expr import ExprError, truthy
 from phasegate.metrics.base import finite_or_text
+from phasegate.plan.analysis import AnalysisMetric
 from phasegate.plugin import PluginContext
 
 MeasurementStatus = Literal["successful", "warning", "failed", "inconclusive", "error", "no_data"]

@@ -27,8 +27,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from phasegate.analysis.measure import Measurement, measure
-from phasegate.analysis.model import Analysis, AnalysisMetric
 from phasegate.analysis.verdict import MetricTally, Verdict, empty_tallies, verdict
+from phasegate.plan.analysis import Analysis, AnalysisMetric
 from phasegate.plugin import PluginContext
 
 OnMeasurement = Callable[[Measurement, Verdict], None]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from phasegate.analysis.measure import Measurement
-from phasegate.analysis.model import Analysis, MetricSettings, Scoring
+from phasegate.plan.analysis import Analysis, MetricSettings, Scoring
 
 MetricPhase = Literal["running", "successful", "warning", "failed", "inconclusive", "error"]
 VerdictStatus = Literal["running", "passed", "warning", "failed", "inconclusive"]

@@ -14,9 +14,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from phasegate.analysis.measure import Measurement
-from phasegate.analysis.model import Analysis
 from phasegate.analysis.run import AnalysisRun
 from phasegate.analysis.verdict import Verdict
+from phasegate.plan.analysis import Analysis
 from phasegate.words import plural
 
 if TYPE_CHECKING:

@@ -14,25 +14,6 @@ from phasegate.engine.state import RunState
 from phasegate.notify.base import Severity
 from phasegate.words import plural
 
-# name -> (default severity, what it means); docs/notifications.md shows this table.
-EVENTS: dict[str, tuple[Severity, str]] = {
-    "run.started": ("info", "a run started"),
-    "run.succeeded": ("info", "a run finished successfully"),
-    "run.failed": ("critical", "a run ended unsuccessfully (warning when rolled back cleanly)"),
-    "gate.failed": ("critical", "a gate check failed"),
-    "step.failed": ("critical", "a step failed (warning with continue_on_error)"),
-    "analysis.failed": ("critical", "a background metric analysis failed"),
-    "paused.approval": (
-        "warning",
-        "the run paused for a human: approval (warning), or a failure, a crash-hidden "
-        "outcome or the router (critical)",
-    ),
-    "rollback.started": ("critical", "rollback started"),
-    "rollback.finished": ("warning", "rollback finished (critical when it failed)"),
-    "budget.warning": ("warning", "the run or its rollback went over its budget"),
-    "trigger.tripped": ("critical", "a trigger tripped (warning for `action: alert`)"),
-}
-
 
 @dataclass(frozen=True)
 class Notice:

@@ -8,10 +8,12 @@ from pydantic import ValidationError
 
 from phasegate.checks.base import CheckSpec
 from phasegate.errors import Problem
+from phasegate.plan.notifyspecs import resolve_notify
 from phasegate.plan.pydantic_errors import problems_from_validation
 from phasegate.plan.yamlsource import Path_, SourceMap
-from phasegate.registry import CHECKS_GROUP, check_kind, names
+from phasegate.registry import CHECKS_GROUP, ROUTERS_GROUP, check_kind, names, router_kind
 from phasegate.suggest import did_you_mean
+from phasegate.traffic.base import RouterSpec
 
 _COMMON = set(CheckSpec.model_fields)
 
@@ -64,8 +66,6 @@ def build_check(
 
 def build_router(raw: Any, path: Path_, smap: SourceMap, problems: list[Problem]) -> Any:
     """``traffic.router``: like a check, one key names the kind, beside its options."""
-    from phasegate.registry import ROUTERS_GROUP, router_kind
-
     kinds = set(names(ROUTERS_GROUP))
     named = [key for key in raw if key in kinds] if isinstance(raw, dict) else []
     if len(named) != 1:
@@ -118,19 +118,17 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
                     trigger["check"] = build_check(raw, path, smap, problems) or _placeholder()
     convert_list(data, "verify_rollback", ())
     traffic = data.get("traffic")
-    if isinstance(traffic, dict) and "router" in traffic:
-        from phasegate.traffic.base import RouterSpec
-
-        if not isinstance(traffic["router"], RouterSpec):
-            # A router that produced a problem is stood in for, like a check, so the plan
-            # model does not also report the traffic block as having no router.
-            traffic["router"] = (
-                build_router(traffic["router"], ("traffic", "router"), smap, problems)
-                or RouterSpec()
-            )
+    if (
+        isinstance(traffic, dict)
+        and "router" in traffic
+        and not isinstance(traffic["router"], RouterSpec)
+    ):
+        # A router that produced a problem is stood in for, like a check, so the plan
+        # model does not also report the traffic block as having no router.
+        traffic["router"] = (
+            build_router(traffic["router"], ("traffic", "router"), smap, problems) or RouterSpec()
+        )
     if isinstance(data.get("notify"), dict):
-        from phasegate.notify.load import resolve_notify
-
         resolve_notify(data, smap, problems)
 
 

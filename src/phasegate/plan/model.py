@@ -12,10 +12,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
-from phasegate.analysis.model import Analysis
 from phasegate.checks.base import CheckSpec
 from phasegate.notify.config import Notify
 from phasegate.options import Command, Duration, Identifier, Model
+from phasegate.plan.analysis import Analysis
 from phasegate.plan.monitor import Monitor
 from phasegate.traffic.base import RouterSpec, describe_weights
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from phasegate.notify.base import notifier_kind, notifier_names
 from phasegate.plan.model import Plan
 from phasegate.registry import ROUTERS_GROUP, check_kinds, names, router_kind
 
@@ -27,8 +28,6 @@ def plan_json_schema() -> dict[str, Any]:
         "anyOf": _variants(defs, routers),
         "description": "one key names the router kind",
     }
-    from phasegate.notify.base import notifier_kind, notifier_names
-
     wrapped = []  # a channel is `{slack: {options}}`: the kind's options sit under its name
     for name in notifier_names():
         model = notifier_kind(name)

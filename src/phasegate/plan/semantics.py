@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from typing import Any
 
-from phasegate.analysis.model import Analysis
+from phasegate.checks.base import CheckSpec
 from phasegate.errors import Problem
-from phasegate.expr import ExprError, compile_expr
+from phasegate.expr import ExprError, cel_detail, compile_expr
 from phasegate.plan import secret_use
+from phasegate.plan.analysis import Analysis
 from phasegate.plan.model import Plan
 from phasegate.plan.yamlsource import Path_, SourceMap, format_path
 from phasegate.substitution import BUILTINS, NAME, references, shell_locals
@@ -427,8 +427,6 @@ def _guess(word: str, choices: set[str], what: str) -> str:
 
 def _plain(value: Any) -> Any:
     """The raw document with validated check specs turned back into mappings."""
-    from phasegate.checks.base import CheckSpec
-
     if isinstance(value, CheckSpec):
         return value.model_dump(exclude_defaults=True, by_alias=True)
     if isinstance(value, dict):
@@ -448,9 +446,6 @@ def _expressions(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
             _compile(expression, (*path, field_name), smap, problems)
 
 
-_CEL_POSITION = re.compile(r"<input>:(\d+):(\d+): (?:Syntax error: )?(.*)$", re.S)
-
-
 def _compile(text: str, path: Path_, smap: SourceMap, problems: list[Problem]) -> None:
     try:
         compile_expr(text)
@@ -467,24 +462,6 @@ def _compile(text: str, path: Path_, smap: SourceMap, problems: list[Problem]) -
 def _shown(text: str) -> str:
     """The expression as quoted in an error: a huge one is cut, not pasted whole."""
     return repr(text) if len(text) <= 120 else repr(text[:100]) + f" … ({len(text)} characters)"
-
-
-def cel_detail(message: str) -> str:
-    """The CEL parser's message without its ANTLR internals: what is wrong, and where."""
-    match = _CEL_POSITION.search(message)
-    if match is None:
-        return message
-    line, column, detail = match.groups()
-    detail = detail.strip()
-    ends_early = detail.startswith("mismatched input '<EOF>'") or (
-        detail.startswith("missing") and "<EOF>" in detail
-    )
-    if ends_early:
-        detail = "it ends too early (an operand or a closing bracket is missing)"
-    elif "expecting {" in detail and detail.count(",") > 3:
-        detail = detail[: detail.index("expecting {")].strip() + ", expecting an operand"
-    where = f"column {column}" if line == "1" else f"line {line}, column {column}"
-    return f"{detail} (at {where})"
 
 
 def _shells(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from phasegate.analysis.model import Analysis
 from phasegate.engine.canary import analysis_key
 from phasegate.engine.decide import step_key
 from phasegate.engine.state import Item, RunState
+from phasegate.plan.analysis import Analysis
 from phasegate.plan.model import Plan, step_ids
 from phasegate.traffic.base import canary_weight
 

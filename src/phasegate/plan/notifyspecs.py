@@ -12,8 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from phasegate.errors import Problem
-from phasegate.notify.base import Notifier, notifier_kind, notifier_names
-from phasegate.notify.events import EVENTS
+from phasegate.notify.base import EVENTS, Notifier, notifier_kind, notifier_names
 from phasegate.plan.pydantic_errors import problems_from_validation
 from phasegate.plan.yamlsource import Path_, SourceMap
 from phasegate.substitution import BUILTINS, references

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from phasegate.checks.metric import Aggregate, MetricCheck, ProviderOption
-from phasegate.expr import ExprError, compile_expr
+from phasegate.expr import ExprError, cel_detail, compile_expr
 from phasegate.metrics.registry import located_error
 from phasegate.options import Duration, Identifier, Model
 
@@ -123,9 +123,6 @@ class AnalysisMetric(Model):
             try:
                 compile_expr(text)
             except ExprError as exc:
-                # Imported here: the plan package imports this model.
-                from phasegate.plan.semantics import cel_detail
-
                 raise ValueError(
                     f"invalid CEL expression {text!r}: {cel_detail(exc.message)}"
                 ) from None
