@@ -67,60 +67,101 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _POSTGRES = ("postgres://", "postgresql://", "postgresql+psycopg://")
 
 
-def refuse_store_url(value: str, where: str) -> None:
-    """Until PostgreSQL lands (issue 12 §3), a store URL is a usage error: taken for a path it
-    silently created a local folder named ``postgresql:`` and journaled there. Only the
-    scheme is quoted back: the rest of a URL may hold a password."""
+def check_store_url(value: str, where: str) -> str | None:
+    """The PostgreSQL URL ``value`` is (checked, so a bad one fails before anything runs), or
+    None when it is no URL (a directory). Any other scheme is a usage error: taken for a path
+    it would silently create a local folder named ``sqlite:`` and journal there. Messages
+    quote the URL with its password masked."""
     if not _URL.match(value.strip()):
-        return
+        return None
     scheme = value.strip().split("://", 1)[0].lower() + "://"
     if scheme in _POSTGRES:
-        raise click.UsageError(
-            f"{where} is a {scheme} URL: PostgreSQL support is not there yet in phasegate; "
-            "nothing was created or run. Give a directory for the SQLite journal (default "
-            "./.phasegate)"
-        )
+        from phasegate.errors import UsageError
+        from phasegate.store.postgres.connection import normalize
+
+        try:
+            normalize(value, field=where)
+        except UsageError as exc:
+            raise click.UsageError(exc.render()) from exc
+        return value.strip()
     raise click.UsageError(
         f"{where} is a {scheme} URL; it takes a directory (the SQLite journal's, default "
-        "./.phasegate); nothing was created or run"
+        "./.phasegate) or a postgresql:// URL; nothing was created or run"
     )
 
 
 def _where(ctx: click.Context, param: click.Parameter) -> str:
     if ctx.get_parameter_source(str(param.name)) == click.core.ParameterSource.ENVIRONMENT:
-        return "$PHASEGATE_HOME (--state-dir)"
-    return "--state-dir"
+        return {"store": "$PHASEGATE_STORE", "state_dir": "$PHASEGATE_HOME (--state-dir)"}[
+            str(param.name)
+        ]
+    return f"--{str(param.name).replace('_', '-')}"
 
 
-def _check_state_dir(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    refuse_store_url(value, _where(ctx, param))
+def _check_location(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        check_store_url(value, _where(ctx, param))
     return value
 
 
-def _set_state_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value is not None:
-        refuse_store_url(value, "--state-dir")
-        root = ctx.find_root()
-        root.obj = {**(root.obj or {}), "state_dir": value}
+def _set_location(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--state-dir``/``--store`` after the verb: override what was given before it."""
+    if value is None:
+        return
+    root = ctx.find_root()
+    obj = dict(root.obj or {})
+    url = check_store_url(value, f"--{str(param.name).replace('_', '-')}")
+    if url is not None:
+        obj["store"] = url
+    elif param.name == "store":
+        obj.update(store=None, state_dir=value)
+    else:
+        obj["state_dir"] = value
+    root.obj = obj
 
 
-def _verb_state_dir() -> click.Option:
-    """``--state-dir`` after the verb (`phasegate serve --state-dir D`, as the systemd unit
-    writes it): the same setting as before the verb, which it overrides. Attached to every
-    verb and sub-verb by the group, so no verb can forget it."""
-    return click.Option(
-        ["--state-dir"],
-        type=click.Path(file_okay=False),
-        default=None,
-        expose_value=False,
-        callback=_set_state_dir,
-        help="Where runs are journaled; the same as `phasegate --state-dir` before the verb.",
-    )
+def locate(state_dir: str, store: str | None) -> dict[str, Any]:
+    """Where runs are journaled: ``--store`` (a URL, or a directory for SQLite) wins over a
+    URL given as ``--state-dir``; with a PostgreSQL store, the run directories (step logs,
+    outputs) stay in the state directory (./.phasegate unless given as a directory)."""
+    url = None
+    if state_dir and _URL.match(state_dir.strip()):
+        url, state_dir = state_dir.strip(), ".phasegate"
+    if store:
+        if _URL.match(store.strip()):
+            url = store.strip()
+        else:
+            url, state_dir = None, store
+    return {"state_dir": state_dir, "store": url}
+
+
+def _verb_options() -> list[click.Option]:
+    """``--state-dir`` and ``--store`` after the verb (`phasegate serve --state-dir D`, as the
+    systemd unit writes it): the same settings as before the verb, which they override.
+    Attached to every verb and sub-verb by the group, so no verb can forget them."""
+    return [
+        click.Option(
+            ["--state-dir"],
+            type=click.Path(file_okay=False),
+            default=None,
+            expose_value=False,
+            callback=_set_location,
+            help="Where runs are journaled; the same as `phasegate --state-dir` before the verb.",
+        ),
+        click.Option(
+            ["--store"],
+            metavar="URL",
+            default=None,
+            expose_value=False,
+            callback=_set_location,
+            help="The journal's store; the same as `phasegate --store` before the verb.",
+        ),
+    ]
 
 
 def _accept_global_options(command: click.Command) -> None:
-    if not any(p.name == "state_dir" for p in command.params):
-        command.params.append(_verb_state_dir())
+    names = {p.name for p in command.params}
+    command.params.extend(o for o in _verb_options() if o.name not in names)
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _accept_global_options(sub)
@@ -161,8 +202,19 @@ class LazyGroup(click.Group):
     envvar="PHASEGATE_HOME",
     default=".phasegate",
     show_default=True,
-    callback=_check_state_dir,
-    help="Where runs are journaled ($PHASEGATE_HOME, else ./.phasegate).",
+    callback=_check_location,
+    help="Where runs are journaled ($PHASEGATE_HOME, else ./.phasegate); with a PostgreSQL "
+    "--store, where run directories (step logs, outputs) are kept.",
+)
+@click.option(
+    "--store",
+    metavar="URL",
+    envvar="PHASEGATE_STORE",
+    default=None,
+    callback=_check_location,
+    help="The journal's store ($PHASEGATE_STORE): postgresql://USER:PASSWORD@HOST:PORT/DB for "
+    "a PostgreSQL store several machines share, or a directory for the SQLite journal "
+    "(default: the state directory's).",
 )
 @click.option(
     "--no-color",
@@ -171,7 +223,7 @@ class LazyGroup(click.Group):
     "to a terminal).",
 )
 @click.pass_context
-def cli(ctx: click.Context, state_dir: str, no_color: bool) -> None:
+def cli(ctx: click.Context, state_dir: str, store: str | None, no_color: bool) -> None:
     """phasegate: executable rollout plans with gates, automatic rollback and crash-safe resume.
 
     \b
@@ -182,16 +234,7 @@ def cli(ctx: click.Context, state_dir: str, no_color: bool) -> None:
     Any verb: 65 the journal is damaged or lost (nothing was run against it);
       70 an internal error (a bug in phasegate).
     """
-    store = os.environ.get("PHASEGATE_STORE", "")
-    if store.strip():
-        # Named by the design (`--store URL`, $PHASEGATE_STORE) but not implemented yet:
-        # ignoring it would journal locally while its user believes otherwise.
-        refuse_store_url(store, "$PHASEGATE_STORE")
-        raise click.UsageError(
-            "$PHASEGATE_STORE is not supported yet; nothing was created or run. Unset it and "
-            "give the journal's directory with --state-dir or $PHASEGATE_HOME"
-        )
-    ctx.obj = {"state_dir": state_dir}
+    ctx.obj = locate(state_dir, store)
     from phasegate import colors
 
     if no_color:
@@ -243,3 +286,10 @@ def main(argv: list[str] | None = None) -> None:
 def state_dir(ctx: click.Context) -> str:
     obj: dict[str, Any] = ctx.find_root().obj or {}
     return str(obj.get("state_dir", ".phasegate"))
+
+
+def store_url(ctx: click.Context) -> str | None:
+    """The PostgreSQL store's URL, or None for the SQLite journal in ``state_dir``."""
+    obj: dict[str, Any] = ctx.find_root().obj or {}
+    url = obj.get("store")
+    return str(url) if url else None

@@ -38,10 +38,11 @@ def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
 def open_store(ctx: click.Context, *, readonly: bool = False) -> JournalStore:
     """The journal, seen through the store contract. ``readonly`` for verbs that only read:
     they then work on a full disk and never create, migrate or lock anything."""
-    from phasegate.cli import state_dir
+    from phasegate.cli import state_dir, store_url
     from phasegate.store.backends import open_journal
 
-    return open_journal(Path(state_dir(ctx)).expanduser().resolve(), readonly=readonly)
+    directory = Path(state_dir(ctx)).expanduser().resolve()
+    return open_journal(directory, readonly=readonly, url=store_url(ctx))
 
 
 def open_sqlite(ctx: click.Context, *, readonly: bool = False) -> SqliteStore:

@@ -235,12 +235,23 @@ def _write_report(path: Path, text: str) -> None:
 @json_option
 @click.pass_context
 def check(ctx: click.Context, as_json: bool) -> None:
-    """Verify the journal in one consistent snapshot: SQLite's integrity_check passes, every
-    row decodes (UTF-8 text, JSON event data), events form valid state-machine paths and the
-    materialized state equals their replay. Exit 0 when OK, 1 on any violation."""
-    from phasegate.store.invariants import check_store
+    """Verify the journal in one consistent snapshot: SQLite's integrity_check passes (on
+    PostgreSQL the server guards its own pages; the result says so), every row decodes (UTF-8
+    text, JSON event data), events form valid state-machine paths and the materialized state
+    equals their replay. Exit 0 when OK, 1 on any violation."""
+    from phasegate.cli import store_url
 
-    result = check_store(open_sqlite(ctx, readonly=True))
+    if store_url(ctx):
+        from phasegate.store.postgres import PostgresStore
+        from phasegate.store.postgres.check import check_postgres
+
+        store = open_store(ctx, readonly=True)
+        assert isinstance(store, PostgresStore)
+        result = check_postgres(store)
+    else:
+        from phasegate.store.invariants import check_store
+
+        result = check_store(open_sqlite(ctx, readonly=True))
     if as_json:
         emit_json(result)
     else:

@@ -12,8 +12,18 @@ from phasegate.cli.common import emit_json, json_option
 
 
 def _state_dir(ctx: click.Context) -> Path:
-    from phasegate.cli import state_dir
+    from phasegate.cli import state_dir, store_url
+    from phasegate.errors import UsageError
 
+    if store_url(ctx):
+        # Serving the local SQLite journal while the operator named a shared database would
+        # start runs nobody else sees: refuse until the server opens the store by URL.
+        raise UsageError(
+            f"`{ctx.command_path}` does not run on a PostgreSQL store yet (issue 12 "
+            "§4); nothing was started",
+            hint="unset --store/$PHASEGATE_STORE for this verb, or use the other verbs "
+            "(run, status, resume…) on the PostgreSQL store",
+        )
     return Path(state_dir(ctx)).expanduser().resolve()
 
 

@@ -15,12 +15,25 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
-from phasegate.engine.state import TERMINAL, RunState, apply
+from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState, apply
 from phasegate.errors import InvalidTransition, StoreError
 from phasegate.store.connect import integrity_problems
+from phasegate.store.records import RunRecord
 from phasegate.store.sqlite import SqliteStore
+
+
+class Materialized(Protocol):
+    """What the comparison with the replay reads: SQLite's and PostgreSQL's stores both keep
+    materialized rows (store/postgres/check.py checks the latter with these functions)."""
+
+    def materialized(
+        self, run_id: str
+    ) -> tuple[dict[str, Any], dict[str, PhaseState], dict[str, Item], str]: ...
+
+    def get_run(self, run_ref: str) -> RunRecord: ...
+
 
 INTEGRITY_LINES = 20  # integrity_check stops after this many problems
 
@@ -83,11 +96,11 @@ def _check_runs(
         if events is None:
             continue
         counts["events"] += len(events)
-        state = _replay(run_id, events, violations)
+        state = replay_checked(run_id, events, violations)
         if state is None:
             continue
         try:
-            _compare(store, run_id, state, violations)
+            compare(store, run_id, state, violations)
         except StoreError as exc:
             violations.append({"run": run_id, "what": exc.message})
 
@@ -128,7 +141,9 @@ def _decoded_events(
     return out
 
 
-def _replay(run_id: str, events: list[Event], violations: list[dict[str, str]]) -> RunState | None:
+def replay_checked(
+    run_id: str, events: list[Event], violations: list[dict[str, str]]
+) -> RunState | None:
     state = RunState(run_id=run_id)
     for expected, (seq, ts, etype, data) in enumerate(events, start=1):
         if seq != expected:
@@ -153,8 +168,8 @@ def _replay(run_id: str, events: list[Event], violations: list[dict[str, str]]) 
     return state
 
 
-def _compare(
-    store: SqliteStore, run_id: str, state: RunState, violations: list[dict[str, str]]
+def compare(
+    store: Materialized, run_id: str, state: RunState, violations: list[dict[str, str]]
 ) -> None:
     summary, phases, items, status = store.materialized(run_id)
     if status != state.status:
@@ -179,7 +194,16 @@ def _compare(
 
 
 def _check_locks(store: SqliteStore, violations: list[dict[str, str]]) -> None:
-    for name, run_id in store.db.execute("SELECT name, run_id FROM locks").fetchall():
+    check_lock_rows(
+        store, store.db.execute("SELECT name, run_id FROM locks").fetchall(), violations
+    )
+
+
+def check_lock_rows(
+    store: Materialized, rows: list[tuple[str, str]], violations: list[dict[str, str]]
+) -> None:
+    """Locks point at runs that exist and have not finished."""
+    for name, run_id in rows:
         try:
             record = store.get_run(run_id)
         except StoreError as exc:

@@ -103,7 +103,7 @@ def connect(url: str, where: str) -> psycopg.Connection[tuple[Any, ...]]:
             application_name="phasegate",
         )
     except psycopg.Error as exc:
-        reason = _masked(str(exc).strip(), url).replace("\n", " ")
+        reason = " ".join(_masked(str(exc), url).split())
         raise StoreError(
             f"cannot connect to the PostgreSQL store {where}: {reason}",
             hint="check the URL (host, port, database, user, password), that the server "
