@@ -9,6 +9,7 @@ the metric providers, and a provider must not need the checks package for its co
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ from phasegate.substitution import substitute, unescape_shell
 if TYPE_CHECKING:
     import httpx  # only for annotations: loading a plan must not import httpx
 
+# A check without its own `timeout` and a plan without `defaults.timeout`: one evaluation.
+DEFAULT_CHECK_TIMEOUT = 60.0
 EXCERPT_LIMIT = 2048
 MESSAGE_LIMIT = 300
 
@@ -35,7 +38,7 @@ class PluginContext:
     expand: Callable[[str], str]
     shell: list[str]
     activation: Callable[[], dict[str, Any]] = field(default=lambda: {})
-    timeout: float = 60.0
+    timeout: float = DEFAULT_CHECK_TIMEOUT
     # Where commands start when they name no `cwd`: the shell session's (`shell_session`),
     # else the plan's directory.
     cwd: str | None = None
@@ -47,6 +50,13 @@ def command_argv(run: str | list[str], shell: list[str], values: dict[str, str])
     if isinstance(run, str):
         return [*shell, unescape_shell(run)]
     return [substitute(part, values) for part in run]
+
+
+def describe_command(run: str | list[str]) -> str:
+    """A command as one line for logs and previews: a script as written, an argv quoted."""
+    if isinstance(run, str):
+        return run.strip()
+    return shlex.join(run)
 
 
 def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:

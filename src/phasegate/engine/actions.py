@@ -15,7 +15,7 @@ from phasegate.engine.context import RunContext
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.stopping import StopRequest
 from phasegate.masking import MIN_MASKED
-from phasegate.plugin import command_argv
+from phasegate.plugin import command_argv, describe_command
 
 OUTPUT_LIMIT = 64 * 1024
 
@@ -46,14 +46,6 @@ class ActionResult:
             tail = (p.stderr.strip() or p.stdout.strip()).splitlines()[-1:] or [""]
             return f"exit {p.exit_code}" + (f": {tail[0][:200]}" if tail[0] else "")
         return "exit 0"
-
-
-def describe_command(run: str | list[str]) -> str:
-    if isinstance(run, str):
-        return run.strip()
-    import shlex
-
-    return shlex.join(run)
 
 
 async def run_action(

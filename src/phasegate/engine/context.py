@@ -18,9 +18,7 @@ from phasegate.masking import Masker
 from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.model import Plan
 from phasegate.plan.variables import Variables
-from phasegate.plugin import PluginContext
-
-DEFAULT_CHECK_TIMEOUT = 60.0
+from phasegate.plugin import DEFAULT_CHECK_TIMEOUT, PluginContext
 
 
 @functools.lru_cache(maxsize=64)

@@ -34,13 +34,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from phasegate.engine import shellstate
-from phasegate.engine.actions import LogFile, describe_command
+from phasegate.engine.actions import LogFile
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.local import LocalExecutor
 from phasegate.executors.stopping import KILL_GRACE, StopRequest
 from phasegate.executors.supervisor import find_supervisor
 from phasegate.plan.monitor import Monitor
-from phasegate.plugin import command_argv
+from phasegate.plugin import command_argv, describe_command
 from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from phasegate.checks.manual import ManualCheck
 from phasegate.engine import shellstate
-from phasegate.engine.actions import ActionResult, describe_command, run_action
+from phasegate.engine.actions import ActionResult, run_action
 from phasegate.engine.canary import analysis_step, pause_step
 from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step, to_baseline
 from phasegate.executors.stopping import StopRequest
 from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
+from phasegate.plugin import describe_command
 from phasegate.store.process import proc_stat
 from phasegate.words import names
 

@@ -7,12 +7,11 @@ from typing import Any
 
 from phasegate.checks.base import CheckSpec
 from phasegate.checks.manual import ManualCheck
-from phasegate.engine.actions import describe_command
-from phasegate.engine.context import DEFAULT_CHECK_TIMEOUT
 from phasegate.plan.display import Shown, check_details
 from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.model import Plan, VarSpec, gate_ids, phase_gates, step_ids
 from phasegate.plan.variables import Variables, resolve
+from phasegate.plugin import DEFAULT_CHECK_TIMEOUT, describe_command
 from phasegate.substitution import BUILTINS
 
 
