@@ -9,6 +9,8 @@ from typing import Any
 CHECKS_GROUP = "phasegate.checks"
 EXECUTORS_GROUP = "phasegate.executors"
 ROUTERS_GROUP = "phasegate.routers"
+# Plan sources other than YAML (``markdown``: a function from a path to a LoadedPlan).
+IMPORTERS_GROUP = "phasegate.importers"
 
 
 @cache

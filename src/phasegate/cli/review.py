@@ -37,7 +37,7 @@ class Imported:
 def import_document(document: str) -> Imported:
     """Read the document once, hash those bytes, import them: what is reviewed is what runs."""
     from phasegate.markdown.emit import import_markdown_bytes, read_document
-    from phasegate.plan.loader import load_imported_text
+    from phasegate.markdown.planload import load_imported_text
 
     path = Path(document)
     raw = read_document(path)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from phasegate.plan.checkspecs import resolve_checks
 from phasegate.plan.model import Plan
 from phasegate.plan.pydantic_errors import problems_from_validation
 from phasegate.plan.yamlsource import SourceMap, load_yaml, read_plan_text
+from phasegate.registry import IMPORTERS_GROUP, load
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,11 @@ def load_plan(path: str | Path) -> LoadedPlan:
     """A YAML plan, or a Markdown rollout document imported on the fly (by its suffix)."""
     source = Path(path)
     if source.suffix.lower() in MARKDOWN_SUFFIXES:
-        return load_markdown(source)
+        # The Markdown importer is a plan source registered through an entry point
+        # (``phasegate.importers``), so that the plan model never imports the importer: the
+        # importer sits above the plan and uses it (docs/architecture.md, "Layers").
+        importer: Callable[[Path], LoadedPlan] = load(IMPORTERS_GROUP, "markdown")
+        return importer(source)
     text = read_plan_text(source)
     try:
         return load_plan_text(text, source)
@@ -112,59 +117,6 @@ def refuse_markdown(text: str, source: Path) -> None:
             )
         ]
     )
-
-
-def load_markdown(source: Path) -> LoadedPlan:
-    from phasegate.markdown.emit import import_markdown_bytes, read_document
-
-    # Read once: the bytes hashed (what a review vouches for) are the bytes imported.
-    raw = read_document(source)
-    result = import_markdown_bytes(raw, source)
-    doubts = [str(r) for r in result.report.get("not_executable") or []]
-    return load_imported_text(
-        result.yaml_text, source, hashlib.sha256(raw).hexdigest(), import_doubts=doubts
-    )
-
-
-def load_imported_text(
-    yaml_text: str, source: Path, source_sha256: str, import_doubts: list[str] | None = None
-) -> LoadedPlan:
-    """The plan a Markdown document imported to, with its positions in the document's lines."""
-    loaded = load_plan_text(yaml_text, source)
-    lines = _markdown_positions(loaded.smap, yaml_text, source.name)
-    return LoadedPlan(
-        plan=loaded.plan,
-        path=loaded.path,
-        text=loaded.text,
-        sha256=loaded.sha256,
-        smap=loaded.smap,
-        warnings=[_markdown_problem(w, lines, loaded.smap.file) for w in loaded.warnings],
-        source_sha256=source_sha256,
-        smap_in_document=True,
-        import_doubts=list(import_doubts or []),
-    )
-
-
-def _markdown_positions(smap: SourceMap, yaml_text: str, name: str) -> dict[int, int]:
-    """YAML line -> the document's line (markdown/lines.py), and ``smap`` moved to the
-    document's lines in place: messages about `X.md` cite lines of `X.md` (issue 11 §12). A
-    position without a Markdown line (the plan's name, its vars) has none, not a wrong one."""
-    from phasegate.markdown.lines import markdown_lines
-
-    lines = markdown_lines(yaml_text, name)
-    for table in (smap.values, smap.keys):
-        for path, (line, _column) in list(table.items()):
-            if line in lines:
-                table[path] = (lines[line], None)
-            else:
-                del table[path]
-    return lines
-
-
-def _markdown_problem(problem: Problem, lines: dict[int, int], file: str) -> Problem:
-    if problem.line is None or problem.file != file:
-        return problem
-    return dataclasses.replace(problem, line=lines.get(problem.line), column=None)
 
 
 def load_plan_text(text: str, path: Path) -> LoadedPlan:
