@@ -93,6 +93,10 @@ class Notifications:
                 own += self.channels[name].secrets()
             except ValueError as exc:  # an expanded value no longer fits the option
                 broken[name] = f"options invalid after ${{VAR}} expansion: {exc}"
+            except Exception as exc:
+                # A notifier plugin's bug while preparing its channel: that channel's
+                # deliveries fail (journalled), the run goes on (tests/notify/test_broken_sink).
+                broken[name] = f"channel could not be prepared: {type(exc).__name__}: {exc}"
         self.broken = broken
         # The run's secrets, plus every channel's own (a webhook URL with its token).
         self.masker = Masker([*secrets, *own])
