@@ -33,6 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "serve": ("phasegate.cli.serve", "serve"),
     "token": ("phasegate.cli.serve", "token"),
     "notify": ("phasegate.cli.notify", "notify"),
+    "store": ("phasegate.cli.store", "store"),
 }
 
 SHORT_HELP = {
@@ -56,6 +57,7 @@ SHORT_HELP = {
     "serve": "Serve the REST API and run plans in a worker pool.",
     "token": "Create, list and revoke the server's API tokens.",
     "notify": "Try a plan's notification channels (`notify test`).",
+    "store": "Copy a journal between stores (`store copy --from DIR --to postgresql://…`).",
 }
 
 

@@ -1,0 +1,144 @@
+"""``phasegate store copy``: every run of one store, with all its events, into another
+(SQLite → PostgreSQL, or any pair), through the store contract alone.
+
+Each run is re-created with its own id, plan, options, idempotency key and creation time
+(``create_run``: its ``run.created`` event), then its other events are folded and committed
+exactly as its owner once committed them (``fold`` + ``commit_applied``), so the destination
+keeps the same seqs, times and data, and its materialized rows are those of the replay. Pending
+operator requests are queued again. Owners are not copied: a run that was executing has no
+owner in the destination (``resume`` there claims it).
+
+Idempotent: a run the destination already holds with the same record and the same events is
+left alone; one whose journal is a prefix of the source's (a copy cut short, or a run that went
+on since the last copy) gets the missing events. Any other run with the same id, or an
+idempotency key the destination gave to another run, is a conflict: the copy checks every run
+first and, on a conflict, copies nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from phasegate.errors import StoreError
+from phasegate.store.contract import JournalStore
+from phasegate.store.fold import EventRow, fold
+from phasegate.store.process import Owner
+from phasegate.store.records import RunRecord, StoredEvent
+
+# The record fields a copy must keep; status, times and summary follow from the events.
+_SAME = ("plan_name", "plan_path", "plan_sha256", "plan_text", "lock_name", "idempotency_key")
+
+
+@dataclass
+class CopyResult:
+    copied: list[str] = field(default_factory=list)  # created in the destination
+    continued: list[str] = field(default_factory=list)  # missing events appended
+    unchanged: list[str] = field(default_factory=list)  # already identical
+    events: int = 0  # events written
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "copied": self.copied,
+            "continued": self.continued,
+            "unchanged": self.unchanged,
+            "events": self.events,
+        }
+
+
+def _conflict(src: RunRecord, source: list[StoredEvent], dst: JournalStore) -> str | None:
+    """Why the destination's run ``src.id`` cannot become the source's, or None."""
+    there = dst.run_head(src.id)
+    if there is None:
+        if src.idempotency_key is not None:
+            for other in dst.list_runs(limit=1_000_000):
+                if other.idempotency_key == src.idempotency_key and other.id != src.id:
+                    return f"its idempotency key is run {other.id}'s in the destination"
+        return None
+    record = dst.get_run(src.id)
+    for name in _SAME:
+        if getattr(record, name) != getattr(src, name):
+            return f"the destination's run {src.id} has another {name.replace('_', ' ')}"
+    if record.created_at != src.created_at or record.options != src.options:
+        return f"the destination's run {src.id} has another creation time or options"
+    held = dst.events(src.id)
+    if held != source[: len(held)]:
+        return (
+            f"the destination's run {src.id} has other events (from #{_first_diff(held, source)})"
+        )
+    return None
+
+
+def _first_diff(held: list[StoredEvent], source: list[StoredEvent]) -> int:
+    for index, (a, b) in enumerate(zip(held, source, strict=False), start=1):
+        if a != b:
+            return index
+    return min(len(held), len(source)) + 1
+
+
+def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
+    """Copy every run of ``src`` into ``dst`` (oldest first); raises ``StoreError`` naming
+    the conflicts, having copied nothing, when a run cannot be copied."""
+    runs = [(src.get_run(run_id), src.events(run_id)) for run_id in src.run_ids()]
+    conflicts = [
+        f"run {record.id}: {why}"
+        for record, events in runs
+        if (why := _conflict(record, events, dst)) is not None
+    ]
+    if conflicts:
+        shown = "; ".join(conflicts[:5]) + (
+            f"; and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
+        )
+        raise StoreError(
+            f"cannot copy {len(conflicts)} of {len(runs)} runs: {shown}; nothing was copied",
+            hint="copy into an empty store, or remove those runs from the destination",
+        )
+    result = CopyResult()
+    me = Owner.me()
+    for record, events in runs:
+        if not events or events[0].type != "run.created":
+            raise StoreError(
+                f"run {record.id} in the source has no run.created event; run "
+                "`phasegate check` on it"
+            )
+        fresh = dst.run_head(record.id) is None
+        if fresh:
+            created = events[0].data
+            dst.create_run(
+                run_id=record.id,
+                plan_name=record.plan_name,
+                plan_path=record.plan_path,
+                plan_sha256=record.plan_sha256,
+                plan_text=record.plan_text,
+                lock_name=record.lock_name,
+                idempotency_key=record.idempotency_key,
+                options=record.options,
+                phases=list(created.get("phases") or []),
+                needs=created.get("needs"),
+                owner=me,
+                ts=record.created_at,
+            )
+            result.events += 1
+        state = dst.load_state(record.id)
+        rest = events[state.seq :]
+        if rest:
+            rows: list[EventRow] = []
+            changed = fold(state, [(e.type, e.data, e.ts) for e in rest], rows)
+            dst.commit_applied(state, rows, changed, durable=True)
+            result.events += len(rest)
+        if dst.events(record.id) != events:  # verified, not assumed
+            raise StoreError(
+                f"run {record.id}: the copy's journal differs from the source's (from event "
+                f"#{_first_diff(dst.events(record.id), events)}); the runs before it were "
+                "copied",
+                hint="run `phasegate check` on both stores and report this as a bug",
+            )
+        if fresh:
+            dst.release(record.id, owner=me)
+            for _, kind, data in src.take_requests(record.id):
+                dst.add_request(record.id, kind, data)
+            result.copied.append(record.id)
+        elif rest:
+            result.continued.append(record.id)
+        else:
+            result.unchanged.append(record.id)
+    return result

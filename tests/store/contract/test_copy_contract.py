@@ -1,0 +1,84 @@
+"""``store.copy.copy_journal`` into every back end: the destination holds the same runs with
+the same events, a second copy changes nothing, a run that went on since is completed, and a
+conflicting run stops the copy before anything is written."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from phasegate.errors import StoreError
+from phasegate.store.contract import JournalStore
+from phasegate.store.copy import copy_journal
+from phasegate.store.memory import MemoryStore
+from tests.store.contract.script import SCRIPT, advance, create
+
+
+def _source(tmp_path: Path) -> MemoryStore:
+    src = MemoryStore(tmp_path / "source")
+    create(src, "r1", ts=1000.0, key="k1")
+    advance(src, "r1", len(SCRIPT))  # succeeded
+    create(src, "r2", lock="api", ts=1001.0)
+    advance(src, "r2", 4)  # running, its step started
+    src.release("r2", owner=src.get_run("r2").owner)  # type: ignore[arg-type]
+    src.add_request("r2", "abort", {"by": "ana"})
+    create(src, "r3", lock="db", ts=1002.0)  # pending
+    return src
+
+
+def _same(src: JournalStore, dst: JournalStore) -> None:
+    assert dst.run_ids() == src.run_ids()
+    for run_id in src.run_ids():
+        a, b = src.get_run(run_id), dst.get_run(run_id)
+        assert b == replace(a, owner=None), run_id  # owners are not copied
+        assert dst.events(run_id) == src.events(run_id)
+        assert dst.load_state(run_id).summary() == src.load_state(run_id).summary()
+        assert [(k, d) for _, k, d in dst.take_requests(run_id)] == [
+            (k, d) for _, k, d in src.take_requests(run_id)
+        ]
+    for lock in ("web", "api", "db"):  # held by the same unfinished runs
+        assert dst.lock_holder(lock) == src.lock_holder(lock)
+
+
+def test_a_copy_is_the_same_journal_and_copying_again_changes_nothing(
+    store: JournalStore, tmp_path: Path
+) -> None:
+    src = _source(tmp_path)
+    first = copy_journal(src, store)
+    assert (first.copied, first.continued, first.unchanged) == (["r1", "r2", "r3"], [], [])
+    assert first.events == len(src.events("r1")) + len(src.events("r2")) + 1
+    _same(src, store)
+    again = copy_journal(src, store)
+    assert (again.copied, again.continued, again.unchanged, again.events) == (
+        [],
+        [],
+        ["r1", "r2", "r3"],
+        0,
+    )
+    advance(src, "r2", 3)  # the source run went on: the copy completes it
+    later = copy_journal(src, store)
+    assert (later.continued, later.events) == (["r2"], 3)
+    _same(src, store)
+
+
+def test_a_conflicting_run_stops_the_copy_before_anything_is_written(
+    store: JournalStore, tmp_path: Path
+) -> None:
+    src = _source(tmp_path)
+    create(store, "r2", lock="api", sha="sha-other", ts=1001.0)
+    before = store.events("r2")
+    with pytest.raises(StoreError, match=r"run r2: .* another plan sha256.*nothing was copied"):
+        copy_journal(src, store)
+    assert store.run_ids() == ["r2"] and store.events("r2") == before
+
+
+def test_an_idempotency_key_taken_by_another_run_is_a_conflict(
+    store: JournalStore, tmp_path: Path
+) -> None:
+    src = _source(tmp_path)
+    create(store, "elsewhere", lock="x", key="k1", ts=500.0)
+    with pytest.raises(StoreError, match="its idempotency key is run elsewhere's"):
+        copy_journal(src, store)
+    assert store.run_ids() == ["elsewhere"]

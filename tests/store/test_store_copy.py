@@ -1,0 +1,145 @@
+"""``phasegate store copy --from DIR --to postgresql://…`` (issue 12 §3), real CLI processes
+and the session's PostgreSQL: a SQLite journal of runs in every status lands in PostgreSQL
+with identical ``status --json`` for every run, ``check`` is clean on both sides, copying again
+writes nothing, a run the source gained since is copied, and a copied paused run can be
+finished on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CLI, write_plan
+from tests.store.pg_cluster import database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+QUICKSTART = str(ROOT / "examples" / "quickstart.yaml")
+
+GATED = """
+    version: 1
+    name: gated
+    phases:
+      - id: ship
+        steps: [{run: "echo ship"}]
+        gates: [{manual: "Go from the release manager", id: go}]
+"""
+FAILS = """
+    version: 1
+    name: fails
+    on_failure: abort
+    phases:
+      - id: p
+        steps: [{run: "exit 3"}]
+"""
+UNDO_FAILS = """
+    version: 1
+    name: undo-fails
+    phases:
+      - id: p
+        steps: [{run: "echo done", undo: "exit 1"}]
+        gates: [{command: "false"}]
+"""
+
+
+def _status(cli: CLI, run_id: str, *store: str) -> dict[str, Any]:
+    result = cli(*store, "status", run_id, "--json")
+    assert result.returncode == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+@pytest.fixture
+def pg_url(postgres_server: str, tmp_path: Path) -> str:
+    return database_url(tmp_path / "database")
+
+
+def test_a_sqlite_journal_is_copied_to_postgresql(cli: CLI, pg_url: str) -> None:
+    for name, text in (("gated", GATED), ("fails", FAILS), ("undo", UNDO_FAILS)):
+        write_plan(cli.cwd, text, f"{name}.yaml")
+    expected = [
+        (["run", QUICKSTART], 0),
+        (["run", QUICKSTART, "--var", "VERSION=3", "--var", "FAIL=1"], 1),
+        (["run", "gated.yaml"], 4),
+        (["run", "fails.yaml"], 1),
+        (["run", "undo.yaml"], 3),
+    ]
+    for args, code in expected:
+        assert cli(*args).returncode == code, args
+    local = [r["id"] for r in reversed(json.loads(cli("history", "--json").stdout))]
+    statuses = [_status(cli, r)["run"]["status"] for r in local]
+    assert statuses == ["succeeded", "rolled_back", "paused", "failed", "rollback_failed"]
+
+    copied = cli("store", "copy", "--from", str(cli.state_dir), "--to", pg_url, "--json")
+    assert copied.returncode == 0, copied.stderr
+    result = json.loads(copied.stdout)
+    assert result["copied"] == local and result["unchanged"] == []
+    pg = ("--store", pg_url)
+    for run_id in local:
+        assert _status(cli, run_id, *pg) == _status(cli, run_id), run_id
+    assert json.loads(cli(*pg, "history", "--json").stdout) == json.loads(
+        cli("history", "--json").stdout
+    )
+    for where in ((), pg):
+        check = cli(*where, "check", "--json")
+        assert check.returncode == 0, check.stdout
+        assert json.loads(check.stdout)["runs"] == len(local)
+
+    again = json.loads(
+        cli("store", "copy", "--from", str(cli.state_dir), "--to", pg_url, "--json").stdout
+    )
+    assert (again["copied"], again["unchanged"], again["events"]) == ([], local, 0)
+
+    # The source goes on (a new run); the copy adds it and nothing else.
+    assert cli("run", QUICKSTART).returncode == 0
+    newest = json.loads(cli("history", "--json", "--limit", "1").stdout)[0]["id"]
+    more = json.loads(
+        cli("store", "copy", "--from", str(cli.state_dir), "--to", pg_url, "--json").stdout
+    )
+    assert (more["copied"], len(more["unchanged"])) == ([newest], len(local))
+
+    # The copied paused run is live on PostgreSQL: approved and resumed there.
+    paused = local[2]
+    approved = cli(*pg, "approve", paused)
+    assert approved.returncode == 0, approved.stderr
+    resumed = cli(*pg, "resume", paused)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _status(cli, paused, *pg)["run"]["status"] == "succeeded"
+    assert _status(cli, paused)["run"]["status"] == "paused"  # the source is untouched
+
+
+def test_a_conflicting_destination_run_copies_nothing(cli: CLI, pg_url: str) -> None:
+    write_plan(cli.cwd, GATED, "gated.yaml")
+    assert cli("run", "gated.yaml").returncode == 4
+    run_id = json.loads(cli("history", "--json").stdout)[0]["id"]
+    other = cli.cwd.parent / "other"
+    assert cli("--state-dir", str(other), "run", QUICKSTART).returncode == 0
+    assert cli("store", "copy", "--from", str(other), "--to", pg_url).returncode == 0
+    # A journal whose run has the id of the copied one but another plan: refused, nothing
+    # written (the run's id is changed with SQL, the one way to make two runs share an id).
+    before = cli("--store", pg_url, "history", "--json").stdout
+    clash = cli.cwd.parent / "clash"
+    shutil.copytree(cli.state_dir, clash)
+    other_id = json.loads(before)[0]["id"]
+    with sqlite3.connect(clash / "phasegate.db") as db:
+        for table in ("events", "phases", "items", "locks", "requests"):
+            db.execute(f"UPDATE {table} SET run_id = ? WHERE run_id = ?", (other_id, run_id))
+        db.execute("UPDATE runs SET id = ? WHERE id = ?", (other_id, run_id))
+    refused = cli("store", "copy", "--from", str(clash), "--to", pg_url)
+    assert refused.returncode == 2, refused.stderr
+    assert f"run {other_id}: the destination's run {other_id} has another plan" in refused.stderr
+    assert "nothing was copied" in refused.stderr and "Traceback" not in refused.stderr
+    assert cli("--store", pg_url, "history", "--json").stdout == before
+
+
+def test_store_copy_refuses_bad_stores(cli: CLI) -> None:
+    result = cli("store", "copy", "--from", str(cli.cwd / "absent"), "--to", "mysql://h/db")
+    assert result.returncode == 2
+    assert "--to is a mysql:// URL" in result.stderr or "--from" in result.stderr
+    result = cli("store", "copy", "--from", str(cli.cwd / "absent"), "--to", str(cli.cwd / "x"))
+    assert result.returncode == 2 and "--from: " in result.stderr
+    assert "is not a directory" in result.stderr and "Traceback" not in result.stderr
