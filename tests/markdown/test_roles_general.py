@@ -372,3 +372,40 @@ def test_example_values_are_read_only_from_sentences_that_say_example() -> None:
         "- e.g. `build-42`\n"
     )
     assert placeholders.example_values(doc) == {"eu-west-1": 5, "build-42": 7}
+
+
+def _pauses(data: dict[str, Any]) -> list[str]:
+    return [s["name"] for p in data["phases"] for s in p.get("steps", []) if "pause" in s]
+
+
+def test_a_numbered_procedure_keeps_its_nested_details_and_inline_names() -> None:
+    data = _plan(
+        """
+        # Release
+        ## 2. Steps
+        1. Announce the release in `logs/ci/release.md`.
+        2. Deploy to green via `scripts/deploy/swap.sh`.
+           - wait for the pods
+           - check the dashboard
+        3. Flip traffic using the load balancer.
+        """
+    )
+    [procedure] = _pauses(data)
+    assert "Announce the release" in procedure and "Flip traffic" in procedure
+    assert "wait for the pods" in procedure  # the details of step 2, in its place
+    assert procedure.index("Deploy to green") < procedure.index("wait for the pods")
+    assert procedure.index("check the dashboard") < procedure.index("Flip traffic")
+
+
+def test_a_lone_rollback_heading_without_h1_is_the_documents_purpose() -> None:
+    data = _plan(
+        """
+        ## Rollback Runbook
+
+        1. App stoppen
+        2. Vorherige Version reaktivieren
+        """
+    )
+    # run forward, a rollback runbook performs the rollback: its steps are the forward path
+    [procedure] = _pauses(data)
+    assert "App stoppen" in procedure and "Vorherige Version reaktivieren" in procedure

@@ -709,3 +709,141 @@ def test_an_optional_fence_part_run_for_real_is_skipped_unless_chosen(cli: CLI) 
     assert resumed.returncode == 0, resumed.stderr
     run_dir = Path(json.loads(cli("status", "last", "--json").stdout)["vars"]["RUN_DIR"])
     assert (run_dir / "deployed").exists() and not (run_dir / "PRUNED").exists()
+
+
+# -- §1, §5 a list item introducing its own fence gives it a role ------------------------------
+
+
+@pytest.mark.parametrize(
+    "lead", ["Restore:", "If the migration fails:", "Rollback:", "Restaurar:", "En caso de error:"]
+)
+def test_a_list_item_lead_in_makes_its_fence_recovery(lead: str) -> None:
+    data = _plan(
+        f"""
+        # Backup and migrate
+        ## PostgreSQL
+        - Full backup:
+
+          ```bash
+          pg_dump -Fc -f backup.dump app
+          ```
+
+        - {lead}
+
+          ```bash
+          pg_restore -c -d app backup.dump
+          ```
+        """
+    )
+    forward = _forward(data)
+    assert "pg_dump -Fc" in forward and "pg_restore" not in forward
+    rollback = "\n".join(a["run"] for p in data["phases"] for a in p.get("rollback", []))
+    assert "pg_restore -c -d app backup.dump" in rollback
+
+
+def test_a_list_item_optional_lead_in_makes_its_fence_an_option() -> None:
+    data = _plan(
+        """
+        # Deploy
+        ## Deploy
+        - Deploy:
+
+          ```bash
+          ./deploy.sh
+          ```
+
+        - Optionally, warm the cache:
+
+          ```bash
+          ./warm-cache.sh
+          ```
+
+        - Then verify:
+
+          ```bash
+          ./smoke.sh
+          ```
+        """
+    )
+    forward = _forward(data)
+    assert "./deploy.sh" in forward and "./smoke.sh" in forward
+    assert "./warm-cache.sh" not in forward
+
+
+# -- §3 template slots, timestamps and paths in the reader's words ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("PGPASSWORD={{DB_PASSWORD}} pg_dump -h {{ db_host }} app", "DB_PASSWORD"),
+        ("pg_restore -d app backup_YYYYMMDD_hhmmss.dump", "DATE_YYYYMMDD_HHMMSS"),
+        ("cd /votre/chemin/mon-projet/", "DIR_MON_PROJET"),
+        ("cp /path/to/app.conf /etc/app.conf", "DIR_APP_CONF"),
+        ("cd C:\\tu\\ruta\\proyecto", "DIR_PROYECTO"),
+    ],
+)
+def test_a_template_slot_timestamp_or_readers_path_needs_binding(line: str, name: str) -> None:
+    executable, data = _executable(f"# Release\n## Deploy\n```bash\n{line}\n```\n")
+    assert executable is False
+    assert data["vars"][name]["needs_binding"], data["vars"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "docker inspect -f '{{.State.Running}}' web",
+        "kubectl get pods -o go-template='{{range .items}}{{.metadata.name}}{{end}}'",
+        "ls /usr/share/doc/app",
+        "kubectl apply -f k8s/deploy.yaml",
+    ],
+)
+def test_go_templates_and_real_paths_are_no_placeholders(line: str) -> None:
+    executable, data = _executable(f"# Release\n## Deploy\n```bash\n{line}\n```\n")
+    assert executable is True, data.get("vars")
+
+
+# -- §1 commands for one platform each are alternatives -----------------------------------------
+
+
+def test_per_platform_commands_in_one_fence_are_one_decision() -> None:
+    data = _plan(
+        """
+        # Upgrade
+        ## Go to the project
+        ```bash
+        # MacOS, Linux...
+        cd /srv/app
+        # Windows
+        cd C:\\srv\\app
+        ```
+        """
+    )
+    runs = {s["run"]: s.get("when") for p in data["phases"] for s in p["steps"] if "run" in s}
+    assert set(runs) == {"cd /srv/app", "cd C:\\srv\\app"}
+    assert all(runs.values()) and len(set(runs.values())) == 2
+
+
+@pytest.mark.parametrize(
+    "pair", [("### macOS", "### Windows"), ("**On Linux:**", "**On Windows:**")]
+)
+def test_per_platform_sections_and_lead_ins_are_one_decision(pair: tuple[str, str]) -> None:
+    first, second = pair
+    data = _plan(
+        f"# Install\n## Install the CLI\n{first}\n\n```bash\nbrew install tool\n```\n\n"
+        f"{second}\n\n```bash\nchoco install tool\n```\n"
+    )
+    forward = _forward(data)
+    assert "brew install" not in forward and "choco install" not in forward
+
+
+@pytest.mark.parametrize(
+    "comment", ["# apt update", "# Windows Server setup", "# Install on macOS"]
+)
+def test_a_comment_that_mentions_a_platform_is_no_alternative(comment: str) -> None:
+    data = _plan(
+        f"# Setup\n## Setup\n```bash\n./prepare.sh\n{comment}\nsudo apt-get update\n"
+        "# apt install\nsudo apt-get install -y nginx\n```\n"
+    )
+    forward = _forward(data)
+    assert "./prepare.sh" in forward and "apt-get update" in forward and "install -y" in forward

@@ -30,6 +30,13 @@ from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Sec
 
 _NOT_BASH = frozenset({"powershell", "ps1", "pwsh", "bat", "cmd"})
 _LEAD_IN = rules.LEAD_IN
+# "Notes:" over a numbered list: remarks, not steps
+_NOTES = re.compile(r"^[\W_]*(?:notes?|nota[s]?|hinweise?|remarques?|备注|注意)\s*[:：]", re.I)
+_PROCEDURE = re.compile(
+    r"steps?\b|procedure|runbook|playbook|how[\s-]to|instructions|schritte|ablauf|anleitung|"
+    r"pasos|procedimiento|[ée]tapes|proc[ée]dure|passos|步骤|流程|roll[\s-]?back|revert",
+    re.I,
+)
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
 
 
@@ -75,7 +82,8 @@ class BlockMapper(TableMapping):
                 self._directed(block, pending)
                 pending = None
             else:
-                if not (isinstance(block, Item) and block.ordered):
+                # a nested bullet under a numbered item is part of that item, not its end
+                if not (isinstance(block, Item) and (block.ordered or self._detail(block))):
                     self._flush_procedure()
                 self._block(block)
         self._flush_procedure()
@@ -93,6 +101,16 @@ class BlockMapper(TableMapping):
         if self.phase is None or self.rollback:
             return False
         return not any(isinstance(b, Fence) for c in self.section.children for b in c.blocks)
+
+    def _detail(self, block: Item) -> bool:
+        """A bullet nested under the numbered item of a procedure ("Rollback Runbook", "Steps"):
+        not under a numbered list of things ("Dashboards": 1. System Health — Error rates)."""
+        return (
+            bool(self.procedure)
+            and not block.ordered
+            and block.depth > 1
+            and bool(_PROCEDURE.search(f"{self.section.title} {self.draft.title}"))
+        )
 
     def _flush_procedure(self) -> None:
         # one numbered item is a heading of what follows it ("1. **Tag release**" over a
@@ -251,9 +269,15 @@ class BlockMapper(TableMapping):
         as_check = attrs.check or self.verify or rules.is_verify_text(block.context)
         if self.rollback:  # only a verify heading makes rollback code a check
             as_check = attrs.check or self.verify
-        rollback = self.rollback or attrs.rollback
+        item_role = self._item_lead_role(block)
+        rollback = self.rollback or attrs.rollback or item_role == "recovery"
         as_check = as_check and not attrs.step
         bash_like = block.lang not in _NOT_BASH
+        saved_when = self.when  # an item's optional part lasts for its own fence
+        if item_role == "optional" and self.phase is not None and not rollback:
+            lead = decisions.Lead(block.context.strip(), block.line)
+            found = decisions.decide(self.draft, self.phase, self.section, [lead])
+            self.when = decisions.combine(self.when, found[id(lead)])
         outer, per_chunk = self.when, decisions.chunk_choices(self, chunks, block.line)
         for chunk in chunks:
             line = block.line + 1 + chunk.offset
@@ -288,7 +312,24 @@ class BlockMapper(TableMapping):
                     step["undo"] = attrs.undo
                 self._add_step(step, line)
             self._flush_manual()
-        self.when = outer
+        self.when = saved_when
+
+    def _item_lead_role(self, block: Fence) -> str | None:
+        """A list item introducing its own fence ("- Restore:", "- If it fails:", "-
+        Optionally, check:") gives that fence a role, as a lead-in paragraph would (§1, §5)."""
+        text = block.context.strip()
+        if not text or text == self.lead.strip() or not rules.is_lead_in(text):
+            return None
+        if rules.is_conditional_text(text) or (
+            rules.is_rollback_title(text) and not self.draft.rollback_purpose
+        ):
+            if not self.rollback:
+                what = rules.one_line(text, 80)
+                self.draft.note("recovery", line=block.line, what=what, why="list lead-in")
+            return "recovery"
+        if rules.is_optional_title(text):
+            return "optional"
+        return None
 
     def _clean_chunk(
         self, chunk: shell.Chunk, line: int, rollback: bool, check: bool
@@ -439,8 +480,20 @@ class BlockMapper(TableMapping):
             self._add_step({"run": command}, block.line)
         elif traffic.gate(self.draft, self.phase, block.text, block.line):
             return  # "Health gate: …" under a day's weight: the proceed before the next one
-        elif block.ordered and command is None and not block.code and self._by_hand():
+        elif (
+            block.ordered
+            and command is None
+            and not any(" " in c.strip() for c in block.code)
+            and not _NOTES.match(rules.last_line(self.lead))
+            and self._by_hand()
+        ):
+            # inline code that is no command (`scripts/deploy.sh`, `logs/ci/`) names what the
+            # person works on: still a step done by hand
             self.procedure.append((block.text, block.line))
+        elif command is None and self._detail(block):
+            # "2. Technische Schritte" over "- App stoppen": the details of that numbered step
+            text, line = self.procedure[-1]
+            self.procedure[-1] = (f"{text} — {rules.one_line(block.text, 100)}", line)
         else:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
 

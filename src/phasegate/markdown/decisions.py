@@ -81,9 +81,14 @@ def decide(
 
 
 @dataclass
-class _Lead:
+class Lead:
+    """An option named by a line of text (a lead-in paragraph, a list item, a comment)."""
+
     title: str
     line: int
+
+
+_Lead = Lead
 
 
 class ChoiceLeads:
@@ -103,6 +108,12 @@ class ChoiceLeads:
             return
         paragraphs = [b for b in mapper.section.blocks if isinstance(b, Paragraph)]
         self.options = [b for b in paragraphs if _short(b) and rules.is_alternative_title(b.text)]
+        if len(self.options) < 2:  # "**On macOS:**" … "**On Windows:**"
+            self.options = [
+                b
+                for b in paragraphs
+                if _short(b) and rules.is_lead_in(b.text) and rules.is_platform_title(b.text)
+            ]
         if len(self.options) < 2:
             self.options = _situations(mapper.section.blocks)
 
@@ -191,6 +202,8 @@ def chunk_choices(mapper: BlockMapper, chunks: Sequence[Any], line: int) -> dict
         if name and (_RECOVERY_CHUNK.match(name) or rules.is_conditional_text(name)):
             out[id(chunk)] = "recovery"
     named = [c for c in chunks if c.name and rules.is_alternative_title(c.name)]
+    if len(named) < 2:  # "# MacOS, Linux…" / "# Windows": one platform's commands each
+        named = [c for c in chunks if c.name and rules.is_platform_title(c.name)]
     if len(named) < 2:
         named = []
         for index, (before, after) in enumerate(itertools.pairwise(chunks)):

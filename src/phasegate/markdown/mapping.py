@@ -132,7 +132,11 @@ def _title(doc: Document, root: Section) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
     h1 = [s for s in root.children if s.level == 1]
-    return h1[0].title if h1 else ""
+    if h1:
+        return h1[0].title
+    # "## Rollback Runbook" alone at the top, no H1: the document's only heading names it
+    only = root.children[0] if len(root.children) == 1 else None
+    return only.title if only is not None and not only.children else ""
 
 
 def _holds_phase(walk: _Walk, section: Section) -> bool:
@@ -257,6 +261,9 @@ def _alternatives(section: Section) -> list[Section]:
     the operator says which applies, and only its remedies run (decisions.situations)."""
     found = [c for c in section.children if rules.is_alternative_title(c.title)]
     if len(found) >= 2:
+        return found
+    found = [c for c in section.children if rules.is_platform_title(c.title)]
+    if len(found) >= 2:  # "### macOS" / "### Windows": the reader's platform decides
         return found
     return decisions.situations(section)
 

@@ -11,6 +11,7 @@ Markdown line, so ``validate`` lists it and ``run`` refuses the plan until it is
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -58,6 +59,9 @@ _HTML_TAGS = frozenset(
     ]
 )
 _PATTERNS = [
+    # {{DB_PASSWORD}}, {{ db_host }}: a template's slot the reader fills; not `${{ secrets.X }}`
+    # (GitHub Actions) nor Go templates (`{{.State.Running}}`, `{{json .Config}}`)
+    ("mustache", re.compile(r"(?<!\$)\{\{\s*([A-Za-z_][A-Za-z0-9_-]{0,40})\s*\}\}")),
     # [[HOST_SUBDOMAIN]]: a tutorial platform's slot (`[[ -f x ]]` has spaces, so it is a test)
     ("double-bracket", re.compile(r"\[\[([A-Za-z][A-Za-z0-9_]*)\]\]")),
     # <node>, <REV>, <your-project-id>: not a heredoc (<<), not a process substitution
@@ -90,7 +94,14 @@ _PATTERNS = [
         ),
     ),
     ("here", re.compile(r"\b([a-z0-9]+(?:_[a-z0-9]+)*_here)\b")),
-    ("date", re.compile(r"\b(YYYY[-_]?MM[-_]?DD(?:[-_]?HH(?:[-_]?MM)?)?)\b")),
+    # YYYYMMDD, YYYY-MM-DD-HHMM, backup_YYYYMMDD_hhmmss (the time part in either case)
+    (
+        "date",
+        re.compile(
+            r"(?<![A-Za-z0-9])(YYYY[-_]?MM[-_]?DD"
+            r"(?:[-_]?(?:HH|hh)(?:[-_]?(?:MM|mm)(?:[-_]?(?:SS|ss))?)?)?)(?![A-Za-z0-9])"
+        ),
+    ),
     ("version", re.compile(r"\b(v?\d+\.(?:\d+|x)\.x|v?\d+\.x|v?X\.Y\.Z)\b")),
     ("xxx", re.compile(r"(?<![\w-])([xX]{3,})(?![\w-])")),
     ("changeme", re.compile(r"\b(CHANGE_?ME|changeme|REPLACE_?ME|replace[_-]me|PLACEHOLDER)\b")),
@@ -113,6 +124,9 @@ _PATTERNS = [
             r"PASSWORD|PASSWD))(?=[\"'\s]|$)"
         ),
     ),
+    # /path/to/app, /votre/chemin/mon-projet, C:\tu\ruta: a path in the reader's words
+    # (a segment "your", "votre", "dein", "seu", "chemin", "ruta", "path/to"; filtered in find)
+    ("path", re.compile(r"(?<![\w$/\\.~-])((?:[A-Za-z]:)?[\\/]?(?:[\w.-]+[\\/])+[\w.-]*)")),
     # postgresql://... , redis://...: a connection string the author elided
     ("elided", re.compile(r"\b([a-z][a-z0-9+.-]*://\.\.\.)")),
 ]
@@ -125,7 +139,10 @@ class Found:
 
 
 def _name(kind: str, text: str) -> str:
-    inner = text.strip("<>[]{}_")
+    inner = text.strip("<>[]{}_ ")
+    if kind == "path":
+        last = [p for p in re.split(r"[\\/]", text) if p][-1]
+        return "DIR_" + (re.sub(r"[^A-Za-z0-9]+", "_", last).strip("_").upper() or "VALUE")
     if kind == "elided":
         return re.sub(r"[^A-Z0-9]+", "_", text.split("://", maxsplit=1)[0].upper()) + "_URL"
     if kind == "date":
@@ -157,6 +174,10 @@ def find(command: str) -> list[tuple[int, int, Found]]:
                 match.group(1) in _AWK_WORDS or _in_format_string(command, match.start())
             ):
                 continue  # awk '{print}', Python's f"{name}" / "{name}".format(…)
+            if kind == "mustache" and match.group(1) in _GO_TEMPLATE_WORDS:
+                continue  # `{{end}}` closes a Go template's `{{range …}}`
+            if kind == "path" and not _readers_path(match.group(1)):
+                continue
             if kind == "named" and _in_variable_name(command, match.start()):
                 continue  # `$IMAGE_TAG`: a shell variable
             start, end = match.start(), match.end()
@@ -171,6 +192,52 @@ def find(command: str) -> list[tuple[int, int, Found]]:
 
 
 _AWK_WORDS = frozenset({"print", "next", "exit", "getline", "printf", "delete"})
+_GO_TEMPLATE_WORDS = frozenset(
+    {"end", "else", "range", "if", "with", "define", "template", "block", "break", "continue"}
+)
+# path segments that say "the reader's": English, French, Spanish, German, Portuguese
+_READERS = frozenset(
+    {
+        "your",
+        "yours",
+        "votre",
+        "vos",
+        "ton",
+        "ta",
+        "tes",
+        "mon",
+        "ma",
+        "mes",
+        "tu",
+        "tus",
+        "su",
+        "sus",
+        "dein",
+        "deine",
+        "ihr",
+        "ihre",
+        "mein",
+        "meine",
+        "seu",
+        "sua",
+        "meu",
+        "minha",
+        "chemin",
+        "ruta",
+        "pfad",
+        "caminho",
+    }
+)
+
+
+def _readers_path(path: str) -> bool:
+    """``/path/to/app``, ``/votre/chemin/mon-projet``: a path the reader replaces with theirs."""
+    if "://" in path:
+        return False
+    parts = [p.lower() for p in re.split(r"[\\/]", path) if p]
+    if any(a == "path" and b == "to" for a, b in itertools.pairwise(parts)):
+        return True
+    return sum(p in _READERS for p in parts) >= 1 and len(parts) >= 2
 
 
 def _in_format_string(command: str, index: int) -> bool:

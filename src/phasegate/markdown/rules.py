@@ -14,7 +14,11 @@ PHASE = re.compile(
     re.I,
 )
 NUMBERED = re.compile(r"^[\W_]*\d{1,2}(?:\.\d{1,2})*[.):]\s+\S")
-ROLLBACK = re.compile(r"roll[\s-]?back|revert|restor|back[\s-]?out|abort|回滚|回退|undo", re.I)
+ROLLBACK = re.compile(
+    r"roll[\s-]?back|revert|restor|back[\s-]?out|abort|回滚|回退|undo|"
+    r"restaur(?!ant)|wiederherstell|zur[uü]cksetz|revertir|reverter",
+    re.I,
+)
 VERIFY = re.compile(
     r"verif|\bcheck|validat|smoke|health|\btests?\b|testing|confirm|post[\s-]?deploy|验证|检查",
     re.I,
@@ -61,7 +65,12 @@ CONDITIONAL = re.compile(
     r"errors?|breaks?|broken|goes wrong|does not|doesn't|didn't|not work|unhealthy|problem|"
     r"issues?|timeout|times out|stuck|degrad)|^[\W_]*(?:on|upon) (?:failure|error)|"
     r"^[\W_]*(?:only )?if (?:it is )?(?:safe|needed|necessary|required)|"
-    r"^[\W_]*(?:recovery|troubleshooting|fallback|workaround)\b",
+    r"^[\W_]*(?:recovery|troubleshooting|fallback|workaround)\b|"
+    # the same in Spanish, Portuguese, French, German, Chinese
+    r"^[\W_]*(?:en caso de|em caso de|en cas d['’]|bei|im falle (?:von|eines?))\s*"
+    r"(?:un |una |uno )?(?:error|erro|erreur|fallo|falla|falha|[ée]chec|fehler|problem)|"
+    r"^[\W_]*(?:si|se|wenn|falls|quand)\b[^.]{0,80}?\b(?:falla|fallan|falha|falhar|[ée]choue|"
+    r"fehlschl[aä]gt|scheitert|error|erro|erreur|fehler)|^[\W_]*(?:如果|若|当)[^。]{0,40}?(?:失败|出错|错误)",
     re.I,
 )
 # A heading that says when it applies: "Emergency Rollback (When Automated Fails)" is recovery.
@@ -87,6 +96,25 @@ ALTERNATIVE = re.compile(
     r"^[\W_]*(?:option|method|approach|alternative|variant|choice|path|opci[oó]n|estrategia|"
     r"strategy|m[eé]todo|方案|选项|方法)\s*[-#:]?\s*"
     r"(?:\d+|[a-h]\b|one|two|three)|^[\W_]*alternative(?:ly)?\b|not recommended",
+    re.I,
+)
+# "# MacOS, Linux...", "**On Windows:**", "### Ubuntu / Debian": what one platform's reader runs;
+# two or more of them side by side are alternatives, never all run (§1).
+_OS = (
+    r"(?:mac\s?os(?:\s?x)?|os\s?x|linux|windows(?:\s?(?:10|11|server))?|win(?:32|64)|ubuntu|"
+    r"debian|cent\s?os|rhel|red\s?hat|fedora|alpine|amazon\s?linux|arch\s?linux|suse|opensuse|"
+    r"wsl2?|unix|bsd|freebsd)"
+)
+# only a label of platforms ("MacOS, Linux...", "On Windows (PowerShell):", "Debian/Ubuntu"),
+# never a sentence that mentions one ("Windows Server setup", "apt update")
+PLATFORM = re.compile(
+    r"^[\W_]*(?:(?:on|for|en|sur|für|unter|no|em|在)\s+)?"
+    + _OS
+    + r"(?:\s*(?:[,/&+]|and|or|y|et|und|ou|o)\s*"
+    + _OS
+    + r")*"
+    + r"\s*(?:\([^)]{0,40}\))?(?:\s*(?:users?|hosts?|nodes?|machines?|systems?))?"
+    + r"[\s.:：…*_]*$",
     re.I,
 )
 # A human has to decide or confirm: the run pauses here (issue 11 §7).
@@ -145,6 +173,11 @@ def is_optional_title(title: str) -> bool:
 
 def is_alternative_title(title: str) -> bool:
     return bool(ALTERNATIVE.search(title))
+
+
+def is_platform_title(title: str) -> bool:
+    """A heading, lead-in or comment naming the platform its commands are for."""
+    return bool(PLATFORM.search(title.strip()))
 
 
 def asks_human(text: str) -> bool:

@@ -256,6 +256,7 @@ def split_commands(text: str) -> list[Chunk]:
             not any(_STATEFUL.search(c.text) for c in chunks[:-1])
             # "# Option A: …" / "# Option B: …": the options must stay apart, state or not
             or sum(1 for c in chunks if rules.is_alternative_title(c.name or "")) >= 2
+            or sum(1 for c in chunks if rules.is_platform_title(c.name or "")) >= 2
             or alternatives
         )
     ):
@@ -281,7 +282,8 @@ def is_choice_comment(line: str) -> bool:
     match = _COMMENT.match(line)
     if match is None:
         return False
-    return is_or_comment(line) or rules.is_optional_title(match.group(1))
+    text = match.group(1)
+    return is_or_comment(line) or rules.is_optional_title(text) or rules.is_platform_title(text)
 
 
 def _leading_comment(script: str) -> str | None:
