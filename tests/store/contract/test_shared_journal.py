@@ -82,3 +82,35 @@ def test_a_run_owned_by_a_live_process_is_not_claimed(backend: str, tmp_path: Pa
     store.claim("r1", Owner.me())  # its owner is dead now: taken over
     assert store.get_run("r1").owner == Owner.me()
     store.close()
+
+
+@pytest.mark.parametrize("backend", SHARED)
+def test_racing_processes_with_one_idempotency_key_create_one_run(
+    backend: str, tmp_path: Path
+) -> None:
+    store = BACKENDS[backend](tmp_path / "state")  # created (and migrated) before the race
+    children = [
+        _child(
+            backend,
+            tmp_path / "state",
+            f"""
+            from tests.store.contract.script import create
+            go = Path({str(tmp_path / "go")!r})
+            while not go.exists():
+                time.sleep(0.005)
+            print(create(store, "r{n}", key="same", ts=1000.0 + {n}))
+            """,
+        )
+        for n in range(6)
+    ]
+    (tmp_path / "go").touch()
+    outcomes = []
+    for child in children:
+        out, _ = child.communicate(timeout=120)
+        assert child.returncode == 0
+        outcomes.append(out.strip())
+    winner = store.run_ids()
+    assert len(winner) == 1
+    assert sorted(outcomes) == sorted([f"('{winner[0]}', True)"] + [f"('{winner[0]}', False)"] * 5)
+    assert [e.type for e in store.events(winner[0])] == ["run.created"]
+    store.close()
