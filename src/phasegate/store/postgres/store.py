@@ -76,7 +76,10 @@ class PostgresStore(PostgresViews):
             raise StoreError(f"store {self.location} was opened read-only; this verb cannot write")
         db = self.db
         try:
-            with db.transaction():
+            # Pipeline mode: statements whose results nobody reads before the next one (BEGIN,
+            # SET, the inserts, COMMIT) travel together; a read (fetchone) waits for its
+            # answer. An append costs about two round trips instead of seven.
+            with db.pipeline(), db.transaction():
                 db.execute(b"SET LOCAL synchronous_commit = " + (b"on" if durable else b"off"))
                 yield db
         except psycopg.Error as exc:
