@@ -1,0 +1,283 @@
+"""Fences in a section (part of blocks.BlockMapper): shell fences cut into commands, cleaned of
+text and never-ending lines (shellparse.py), with the options, asides and recovery the text
+around them gives; SQL and PromQL fences that verify something. A mixin so the mapper's state
+is one object; split out of blocks.py to keep modules small."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from phasegate.markdown import (
+    action_tables,
+    decisions,
+    deps,
+    directives,
+    listings,
+    monitors,
+    polarity,
+    queries,
+    rules,
+    shell,
+    shellparse,
+    triggers,
+)
+from phasegate.markdown.draft import Entry
+from phasegate.markdown.expect import ParsedCheck, described_output, parse_expectation
+from phasegate.markdown.parse import Fence
+
+if TYPE_CHECKING:
+    from phasegate.markdown.blocks import BlockMapper
+    from phasegate.markdown.draft import Draft, PhaseDraft
+    from phasegate.markdown.parse import Section
+
+_NOT_BASH = frozenset({"powershell", "ps1", "pwsh", "bat", "cmd"})
+
+
+class FenceMapping:
+    """The fence half of BlockMapper (which defines everything declared here)."""
+
+    draft: Draft
+    phase: PhaseDraft | None
+    section: Section
+    rollback: bool
+    verify: bool
+    when: str | None
+    lead: str
+    _after: list[tuple[str, int]]
+
+    def _add_action(self, run: str, name: str | None, line: int) -> None:
+        raise NotImplementedError
+
+    def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
+        raise NotImplementedError
+
+    def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
+        raise NotImplementedError
+
+    def _context(self) -> str:
+        raise NotImplementedError
+
+    def _scoped(self) -> bool:
+        raise NotImplementedError
+
+    def _fence(self, block: Fence, note: directives.Annotation | None = None) -> None:
+        attrs = directives.from_fence_attrs(block.attrs).merged(note)
+        if attrs.skip:
+            self.draft.note("data", line=block.line, lang=block.lang, why="marked skip")
+            return
+        if block.lang == "mermaid":
+            deps.Collector(self.draft).mermaid(block.text, block.line)
+        if polarity.failure_context(self._context()):  # "if error_rate > 5%:" pseudo-code
+            maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+            action_tables.fence(maker, block.text, block.line, self._context())
+        if not shell.is_shell_fence(block.lang, block.text):
+            if not self._query_fence(block, attrs):
+                self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
+            return
+        listed = listings.listing(block.text, self.lead) if not attrs.name else None
+        if listed is not None:  # saved as a file by a person, never run inline
+            self.draft.note("data", line=block.line, lang=block.lang or "text", why=listed)
+            self.draft.note("review", line=block.line, what="script listing", why=listed)
+            return
+        script = shell.strip_prompts(block.text, block.lang)
+        if attrs.name:  # an author-named fence is one step
+            chunks = [shell.Chunk(attrs.name, script, 0)] if script.strip() else []
+        else:
+            chunks = shell.split_commands(script)
+        as_check = attrs.check or self.verify or rules.is_verify_text(block.context)
+        if self.rollback:  # only a verify heading makes rollback code a check
+            as_check = attrs.check or self.verify
+        item_role = self._item_lead_role(block)
+        rollback = self.rollback or attrs.rollback or item_role == "recovery"
+        as_check = as_check and not attrs.step
+        bash_like = block.lang not in _NOT_BASH
+        saved_when = self.when  # an item's optional part lasts for its own fence
+        if item_role == "optional" and self.phase is not None and not rollback:
+            lead = decisions.Lead(block.context.strip(), block.line)
+            found = decisions.decide(self.draft, self.phase, self.section, [lead])
+            self.when = decisions.combine(self.when, found[id(lead)])
+        outer, per_chunk = (
+            self.when,
+            decisions.chunk_choices(cast("BlockMapper", self), chunks, block.line),
+        )
+        for chunk in chunks:
+            line = block.line + 1 + chunk.offset
+            choice = per_chunk.get(id(chunk))
+            if choice == "recovery" and not rollback and not as_check:
+                # "# On rollback" / "# If it fails": the paragraph is recovery (issue 11 §1)
+                self.draft.note("recovery", line=line, what=chunk.name or "", why="conditional")
+                self._add_action(chunk.text, chunk.name, line)
+                continue
+            self.when = outer if choice is None else decisions.combine(outer, choice)
+            if bash_like:
+                kept = self._clean_chunk(chunk, line, rollback and not as_check, as_check)
+                if kept is None:
+                    continue
+                chunk = kept  # noqa: PLW2901  (the same chunk, text lines taken out)
+            expected = shell.expected_comment(chunk.text)
+            named_check = bool(chunk.name and rules.is_verify_text(chunk.name)) and not attrs.step
+            if (rollback or self.phase is None) and not as_check:
+                self._add_action(chunk.text, chunk.name, line)
+            elif as_check or named_check:
+                self._fence_check(chunk, attrs, expected, line)
+            else:
+                if expected is not None:
+                    what = (
+                        f"`# Expected: {rules.one_line(expected[0], 60)}` on a step is not checked"
+                    )
+                    self.draft.note("ambiguous", line=line, what=what)
+                step: dict[str, Any] = {"run": chunk.text}
+                if chunk.name:
+                    step = {"name": chunk.name, **step}
+                if attrs.undo:
+                    step["undo"] = attrs.undo
+                self._add_step(step, line)
+            self._flush_manual()
+        self.when = saved_when
+
+    def _item_lead_role(self, block: Fence) -> str | None:
+        """A list item introducing its own fence ("- Restore:", "- If it fails:", "-
+        Optionally, check:") gives that fence a role, as a lead-in paragraph would (§1, §5)."""
+        text = block.context.strip()
+        if not text or text == self.lead.strip() or not rules.is_lead_in(text):
+            return None
+        if rules.is_conditional_text(text) or (
+            rules.is_rollback_title(text) and not self.draft.rollback_purpose
+        ):
+            if not self.rollback:
+                what = rules.one_line(text, 80)
+                self.draft.note("recovery", line=block.line, what=what, why="list lead-in")
+            return "recovery"
+        if rules.is_optional_title(text):
+            return "optional"
+        return None
+
+    def _clean_chunk(
+        self, chunk: shell.Chunk, line: int, rollback: bool, check: bool
+    ) -> shell.Chunk | None:
+        """The chunk with text and never-ending lines taken out (shellparse.py): text a human
+        must act on becomes a manual step (or check), the rest a review note with its line;
+        None when nothing is left to run."""
+        cleaned = shellparse.clean(chunk.text)
+        if not cleaned.changed:
+            return chunk
+        if not rollback and self.phase is not None:  # observation: a monitor of the phase
+            cleaned = monitors.take(self.draft, self.phase, chunk.text, cleaned, line, chunk.name)
+        for unit in cleaned.texts:
+            what = rules.one_line(unit.text, 100)
+            self.draft.note(
+                "review", line=line + unit.start, what=what, why=f"{unit.kind}, not run"
+            )
+        for unit in cleaned.forever:
+            what = rules.one_line(unit.text, 100)
+            self.draft.note("review", line=line + unit.start, what=what, why=unit.forever)
+        if not rollback and self.phase is not None:
+            self._manual_for(chunk, cleaned, line, check)
+        if cleaned.commands == 0:
+            self._flush_manual()
+            return None
+        return shell.Chunk(chunk.name, cleaned.script, chunk.offset)
+
+    def _manual_for(
+        self, chunk: shell.Chunk, cleaned: shellparse.Cleaned, line: int, check: bool
+    ) -> None:
+        """A person does what the fence describes (add a DNS record) or watches what never
+        ends (`kubectl get pods -w`): the run waits for them instead of running it."""
+        lead = (chunk.name or rules.one_line(self.lead, 80)).rstrip(": ")
+        first = next(
+            (
+                u.start
+                for u in shellparse.analyse(chunk.text)
+                if u.kind == "command" and not u.forever
+            ),
+            None,
+        )
+        asks: list[tuple[int, str]] = []
+        acts = [
+            u
+            for u in cleaned.texts
+            # "Optionally, check the logs:" offers what follows (an aside): nothing to do
+            if not (u.kind == shellparse.PROSE and listings.aside(u.text))
+            and not (u.kind == shellparse.CONFIG and rules.is_optional_title(u.text))
+            and u.kind
+            in (
+                shellparse.CONFIG,
+                shellparse.ZONE,
+                shellparse.PROSE,
+                shellparse.SQL,  # typed in a database client
+                shellparse.REQUEST,  # sent from an API console
+            )
+        ]
+        if acts:
+            body = "; ".join(rules.one_line(u.text, 80) for u in acts)
+            asks.append((acts[0].start, f"{lead}: {body}" if lead else body))
+        for unit in cleaned.forever:
+            text = rules.one_line(unit.text, 100)
+            # what is left here waits for a person (an editor, a prompt, a shell): done by hand
+            what = f"by hand, in another terminal: `{text}` ({unit.forever})"
+            asks.append((unit.start, f"{lead}: {what}" if lead else what))
+        for offset, what in sorted(asks):
+            if check:
+                self._add_check({"manual": what}, line + offset, "manual (not runnable)", False)
+            elif first is None or offset < first:
+                self._manual_step(what, line + offset)
+            else:  # after the commands before it: added once the step is (_flush_manual)
+                self._after.append((what, line + offset))
+
+    def _flush_manual(self) -> None:
+        for what, line in self._after:
+            self._manual_step(what, line)
+        self._after = []
+
+    def _manual_step(self, what: str, line: int) -> None:
+        """A step the operator does and acknowledges: the run pauses (exit 4) until
+        `phasegate approve`."""
+        assert self.phase is not None
+        self.phase.steps.append(Entry({"name": f"manual: {what}", "pause": "approve"}, line))
+        self.draft.note("manual", phase=self.phase.id, line=line, what=what)
+
+    def _fence_check(
+        self,
+        chunk: shell.Chunk,
+        attrs: directives.Annotation,
+        expected: tuple[str, bool] | None,
+        line: int,
+    ) -> None:
+        if attrs.expect:
+            expect = dict(attrs.expect)
+            parsed = ParsedCheck({"command": chunk.text, "expect": expect}, "author annotation")
+        elif expected is not None and expected[1]:
+            parsed = parse_expectation(chunk.text, expected[0])
+        elif expected is not None:
+            parsed = described_output(chunk.text)
+        else:
+            parsed = ParsedCheck({"command": chunk.text}, "exit 0 (fence)")
+        data = {"name": chunk.name, **parsed.check} if chunk.name else parsed.check
+        self._add_check(data, line, parsed.how, parsed.ambiguous)
+
+    def _query_fence(self, block: Fence, attrs: directives.Annotation) -> bool:
+        """A ``sql`` / ``promql`` fence that verifies something: a check (queries.py)."""
+        lang = block.lang.lower()
+        if lang not in ("sql", "postgresql", "mysql", "sqlite", "promql") or self.phase is None:
+            return False
+        context = f"{block.context}\n{rules.last_line(self.lead)}"
+        if not (attrs.check or self.verify or rules.is_verify_text(context)):
+            return False
+        if lang == "promql":
+            check = queries.promql_check(self.draft, block.text, context)
+            if check is None:
+                return False
+            how = f"metric {check['success']}"
+        else:  # one check per statement: a driver runs one statement at a time
+            for statement, offset in queries.statements(block.text):
+                check = queries.sql_check(self.draft, statement, context, block.line)
+                how = "no rows" if check.get("expect") == {"empty": True} else "query runs"
+                name = attrs.name or shell._leading_comment(statement.replace("--", "#", 1))
+                if name:
+                    check = {"name": name, **check}
+                self._add_check(check, block.line + 1 + offset, how, ambiguous=False)
+            return True
+        if attrs.name:
+            check = {"name": attrs.name, **check}
+        self._add_check(check, block.line, how, ambiguous=False)
+        return True

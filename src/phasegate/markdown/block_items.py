@@ -1,0 +1,146 @@
+"""List items in a section (part of blocks.BlockMapper): a command, a task box, a trigger or
+ramp stated in a list, rollback tasks, and numbered prose done by hand (a procedure step). A
+mixin so the mapper's state is one object; split out of blocks.py to keep modules small."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from phasegate.markdown import deps, human, monitors, rules, shell, shellparse, traffic
+from phasegate.markdown.parse import Fence, Item
+
+if TYPE_CHECKING:
+    from phasegate.markdown.draft import Draft, PhaseDraft
+    from phasegate.markdown.parse import Section
+
+# "Notes:" over a numbered list: remarks, not steps
+_NOTES = re.compile(r"^[\W_]*(?:notes?|nota[s]?|hinweise?|remarques?|备注|注意)\s*[:：]", re.I)
+_PROCEDURE = re.compile(
+    r"steps?\b|procedure|runbook|playbook|how[\s-]to|instructions|schritte|ablauf|anleitung|"
+    r"pasos|procedimiento|[ée]tapes|proc[ée]dure|passos|步骤|流程|roll[\s-]?back|revert",
+    re.I,
+)
+_DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
+
+
+class ItemMapping:
+    """The list-item half of BlockMapper (which defines everything declared here)."""
+
+    draft: Draft
+    phase: PhaseDraft | None
+    section: Section
+    rollback: bool
+    verify: bool
+    checklist: bool
+    lead: str
+    procedure: list[tuple[str, int]]
+
+    @property
+    def where(self) -> str:
+        raise NotImplementedError
+
+    def _add_action(self, run: str, name: str | None, line: int) -> None:
+        raise NotImplementedError
+
+    def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
+        raise NotImplementedError
+
+    def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
+        raise NotImplementedError
+
+    def _trigger(self, text: str, line: int) -> bool:
+        raise NotImplementedError
+
+    def _by_hand(self) -> bool:
+        """Numbered prose is done by hand, unless the commands follow in sub-sections (then
+        it summarises them: "1. Archive templates" over "### Commands")."""
+        if self.phase is None or self.rollback:
+            return False
+        return not any(isinstance(b, Fence) for c in self.section.children for b in c.blocks)
+
+    def _detail(self, block: Item) -> bool:
+        """A bullet nested under the numbered item of a procedure ("Rollback Runbook", "Steps"):
+        not under a numbered list of things ("Dashboards": 1. System Health — Error rates)."""
+        return (
+            bool(self.procedure)
+            and not block.ordered
+            and block.depth > 1
+            and bool(_PROCEDURE.search(f"{self.section.title} {self.draft.title}"))
+        )
+
+    def _flush_procedure(self) -> None:
+        # one numbered item is a heading of what follows it ("1. **Tag release**" over a
+        # fence); questions ("What went well?") are a retrospective, not a procedure
+        done = [t for t, _ in self.procedure if not t.rstrip().endswith("?")]
+        if len(done) >= 2 and self.phase is not None:
+            step = human.procedure(done)
+            self._add_step(step, self.procedure[0][1], rule="numbered prose procedure")
+        self.procedure = []
+
+    def _item(self, block: Item) -> None:
+        text = rules.one_line(block.text)
+        deps.Collector(self.draft).text(block.text, block.line, self.phase, self.section.title)
+        command = next((c for c in block.code if _is_command(c)), None)
+        if command is None:  # `watch -n 5 ls` reads as no known command, yet it is one
+            command = next((c for c in block.code if monitors.watches(c)), None)
+        if command is not None and shellparse.never_ending_text(command):
+            why = shellparse.never_ending_text(command) or ""
+            phase = None if self.rollback else self.phase
+            if monitors.adopt(self.draft, phase, command, block.line, why):
+                return
+            self.draft.note("review", line=block.line, what=rules.one_line(command, 100), why=why)
+            command = None  # a person watches it: a manual check or step, never a hung gate
+        # A task box is a gate whatever it says; other items may state a trigger or a ramp.
+        if block.checked is None and command is None and self._trigger(block.text, block.line):
+            return
+        if (
+            block.checked is None
+            and not self.rollback
+            and traffic.sequence(self.draft, self.phase, block.text, block.line)
+        ):
+            return
+        if self.rollback:
+            if command is not None:
+                self._add_action(command, text, block.line)
+            else:  # a manual rollback task or decision: kept in the plan for the operator
+                target = self.phase.metadata if self.phase else self.draft.metadata
+                target.setdefault("rollback_checklist", []).append(text)
+                self.draft.note("rollback_checklist", phase=self.where, line=block.line, what=text)
+            return
+        lead = rules.last_line(self.lead)
+        checklist = self.checklist or rules.is_checklist_text(lead)
+        verify = self.verify or rules.is_verify_text(lead)
+        if block.checked is not None or checklist or (verify and command is not None):
+            if command is not None and (verify or checklist or block.checked is not None):
+                self._add_check({"name": text, "command": command}, block.line, "exit 0", False)
+            else:
+                mark = _DONE_MARK.match(text)  # "✅ Backups verified" reads as a ticked box
+                data: dict[str, Any] = {"manual": text[mark.end() :] if mark else text}
+                if block.checked or mark:
+                    data["checked"] = True
+                self._add_check(data, block.line, "manual", ambiguous=False)
+        elif command is not None and block.text.strip() == f"`{command}`":
+            self._add_step({"run": command}, block.line)
+        elif traffic.gate(self.draft, self.phase, block.text, block.line):
+            return  # "Health gate: …" under a day's weight: the proceed before the next one
+        elif (
+            block.ordered
+            and command is None
+            and not any(" " in c.strip() for c in block.code)
+            and not _NOTES.match(rules.last_line(self.lead))
+            and self._by_hand()
+        ):
+            # inline code that is no command (`scripts/deploy.sh`, `logs/ci/`) names what the
+            # person works on: still a step done by hand
+            self.procedure.append((block.text, block.line))
+        elif command is None and self._detail(block):
+            # "2. Technische Schritte" over "- App stoppen": the details of that numbered step
+            text, line = self.procedure[-1]
+            self.procedure[-1] = (f"{text} — {rules.one_line(block.text, 100)}", line)
+        else:
+            self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
+
+
+def _is_command(code: str) -> bool:
+    return (" " in code.strip() or code.startswith("./")) and shell.looks_like_shell(code)

@@ -1,0 +1,160 @@
+"""Commands that never end by themselves or wait for a person (see shellparse.py): ``watch``,
+``tail -f``, ``-w`` / ``--watch``, ``port-forward``, ``-it``, editors, a bare ``ssh host``,
+``read`` prompts, ``top``, ``ping`` without ``-c``, servers in the foreground (servers.py),
+``while true`` loops (loops.py). Such a command never becomes a plain step or gate."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from phasegate.markdown import loops, servers
+from phasegate.markdown.shellsyntax import commands, parse
+
+_EDITORS = frozenset({"vi", "vim", "nvim", "nano", "emacs", "pico", "joe", "micro", "visudo"})
+_SCREENS = frozenset({"top", "htop", "btop", "atop", "less", "more", "k9s", "screen", "tmux"})
+_REPLS = {  # an interactive shell unless given a command, a file or stdin
+    "psql": ("-c", "--command", "-f", "--file", "-l", "--list"),
+    "mysql": ("-e", "--execute"),
+    "redis-cli": (),
+    "mongo": ("--eval",),
+    "mongosh": ("--eval", "--file", "-f"),
+    "python": ("-c", "-m"),
+    "python3": ("-c", "-m"),
+    "node": ("-e", "--eval", "-p"),
+    "sqlite3": (),
+}
+_KUBE = frozenset({"kubectl", "oc", "k", "kubecolor"})
+
+
+def never_ending(text: str, tree: Any) -> str | None:
+    """Why a command never ends by itself (or waits for a person), else None."""
+    loop = loops.watch_loop(text)  # `while true; do …; sleep 5; done` (markdown/loops.py)
+    if loop is not None:
+        return loop
+    found = commands(tree) if tree is not None else [text.split()]
+    redirected_stdin = "<" in text and "<(" not in text
+    # a server started in the background (`npm start &`) ends its command at once
+    background = text.rstrip().endswith("&") and not text.rstrip().endswith("&&")
+    for words in found:
+        why = _forever(words, redirected_stdin or "|" in text)
+        if why:
+            return why
+        if not background:
+            why = _serves(words)
+            if why:
+                return why
+    return None
+
+
+def never_ending_text(text: str) -> str | None:
+    """:func:`never_ending` for a command written inline (a list item, a table cell)."""
+    verdict, tree = parse(text)
+    return never_ending(text, tree if verdict == "ok" else None)
+
+
+def _forever(words: list[str], fed: bool) -> str | None:
+    name = words[0].rsplit("/", 1)[-1]
+    args = words[1:]
+    while name in ("sudo", "env", "nohup", "time", "exec") and args:
+        name, args = args[0].rsplit("/", 1)[-1], args[1:]
+        while args and name == "sudo" and args[0].startswith("-"):
+            args = args[1:]
+    flags = {a for a in args if a.startswith("-")}
+    if name == "watch":
+        return "`watch` repeats until someone stops it"
+    if name in _EDITORS or (name in _KUBE and args[:1] == ["edit"]):
+        return f"`{name}` opens an editor for a person"
+    if name == "crontab" and "-e" in flags:
+        return "`crontab -e` opens an editor for a person"
+    if name in _SCREENS:
+        return f"`{name}` is an interactive screen"
+    if name == "tail" and (flags & {"-f", "-F", "--follow"} or any(_short(a, "f") for a in flags)):
+        return "`tail -f` follows the file forever"
+    if name == "journalctl" and (flags & {"-f", "--follow"} or any(_short(a, "f") for a in flags)):
+        return "`journalctl -f` follows the journal forever"
+    if "--watch" in flags or any(a.startswith("--watch=") for a in flags):
+        return f"`{name} --watch` watches until someone stops it"
+    if name in _KUBE or name in ("docker", "podman", "nerdctl", "stern"):
+        if name in _KUBE and ("-w" in flags or any(_short(a, "w") for a in flags)):
+            return f"`{name} … -w` watches until someone stops it"
+        if "port-forward" in args or "proxy" in args[:1] or "attach" in args[:1]:
+            return f"`{name} {args[0] if args[:1] else ''}` runs until someone stops it"
+        if ("logs" in args[:2] or name == "stern") and (
+            flags & {"-f", "--follow"} or name == "stern"
+        ):
+            return f"`{name} logs -f` follows the log forever"
+        if flags & {"-it", "-ti"} or {"-i", "-t"} <= flags or {"--interactive", "--tty"} <= flags:
+            return f"`{name} … -it` opens an interactive terminal"
+    if name in ("minikube",) and args[:1] == ["tunnel"]:
+        return "`minikube tunnel` runs until someone stops it"
+    if name == "ssh":
+        return None if _ssh_has_command(args) else "a bare `ssh host` opens an interactive shell"
+    if name == "read" and not fed:
+        return "`read` waits for a person to type"
+    if name in ("ping", "ping6") and not (
+        {"-c", "-w"} & flags or any(_short(a, "c") for a in flags)
+    ):
+        return "`ping` without `-c` never ends"
+    if name == "tcpdump" and "-c" not in flags:
+        return "`tcpdump` without `-c` never ends"
+    if name in _REPLS and not fed:
+        stops = _REPLS[name]
+        if not any(a in stops or a.startswith(tuple(f"{s}=" for s in stops)) for a in args):
+            operands = [a for a in args if not a.startswith("-")]
+            if name in ("python", "python3", "node") and operands:
+                return None  # a script file
+            if name in ("redis-cli", "sqlite3") and len(operands) >= (
+                2 if name == "sqlite3" else 1
+            ):
+                return None  # a command on the command line
+            if name in (
+                "psql",
+                "mysql",
+                "mongo",
+                "mongosh",
+                "redis-cli",
+                "sqlite3",
+                "python",
+                "python3",
+                "node",
+            ):
+                return f"`{name}` without a command opens an interactive shell"
+    if name == "sleep" and args[:1] == ["infinity"]:
+        return "`sleep infinity` never ends"
+    return None
+
+
+def _serves(words: list[str]) -> str | None:
+    """`npm run dev`, `uvicorn app:app`, `docker compose up` (markdown/servers.py)."""
+    name, args = words[0].rsplit("/", 1)[-1], words[1:]
+    if name == "bundle" and args[:1] == ["exec"]:
+        name, args = "exec", args[1:]
+    while name in ("sudo", "env", "nohup", "time", "exec") and args:
+        name, args = args[0].rsplit("/", 1)[-1], args[1:]
+        while args and name == "sudo" and args[0].startswith("-"):
+            args = args[1:]
+    return servers.server(name, args)
+
+
+def _short(flag: str, letter: str) -> bool:
+    """``-fn`` bundles ``-f``: a single-dash group of letters containing ``letter``."""
+    return bool(re.fullmatch(r"-[A-Za-z]{2,4}", flag)) and letter in flag[1:]
+
+
+_SSH_VALUED = frozenset("bcDEeFIiJLlmOopQRSWw")
+
+
+def _ssh_has_command(args: list[str]) -> bool:
+    """``ssh host cmd`` runs a command; ``ssh host`` (or ``ssh -t host``) opens a shell."""
+    operands: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-") and not operands:
+            skip = len(arg) == 2 and arg[1] in _SSH_VALUED
+            continue
+        operands.append(arg)
+    return len(operands) >= 2

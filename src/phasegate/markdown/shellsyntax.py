@@ -1,0 +1,105 @@
+"""The shell grammar half of reading a fence (see shellparse.py): where a complete command
+ends (bashlex, a port of bash's own grammar, with ``bash -n`` as a second opinion where bashlex
+has gaps), heredoc bodies, and the simple commands inside a parsed tree."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from functools import lru_cache
+from typing import Any
+
+import bashlex  # type: ignore[import-untyped]
+
+_INCOMPLETE = re.compile(r"unexpected EOF|end-of-file|end of file|wanted '", re.I)
+MAX_UNIT_LINES = 400  # a heredoc or loop longer than this is read line by line
+
+
+def complete_unit(lines: list[str], start: int) -> tuple[int | None, Any]:
+    """The end (exclusive) of the shortest run of lines from ``start`` that is a complete
+    shell command, and its bashlex tree (None when only ``bash -n`` accepted it)."""
+    limit = min(len(lines), start + MAX_UNIT_LINES)
+    heredoc = _heredoc_end(lines, start)
+    if heredoc is not None:  # the body is data, whatever it holds (Markdown, quotes, `#`)
+        head = _HEREDOC.sub("", lines[start])
+        verdict, tree = parse(head)
+        return heredoc, tree if verdict == "ok" else None
+    for end in range(start + 1, limit + 1):
+        text = "\n".join(lines[start:end])
+        if end < limit and lines[end - 1].rstrip().endswith("\\"):
+            continue
+        verdict, tree = parse(text)
+        if verdict == "ok":
+            return end, tree
+        if verdict == "incomplete":
+            continue
+        # bashlex has gaps (`[[ ]]`, `$(( ))`, `case`): ask bash itself.
+        opinion = bash_n(text)
+        if opinion == "ok":
+            return end, None
+        if opinion != "incomplete":
+            return None, None
+    return None, None
+
+
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][\w-]*)\1")
+
+
+def _heredoc_end(lines: list[str], start: int) -> int | None:
+    """The end (exclusive) of a heredoc opened on ``lines[start]``: the line after its
+    terminator (or the end of the fence)."""
+    match = _HEREDOC.search(lines[start])
+    if match is None:
+        return None
+    word = match.group(2)
+    strip = lines[start][match.start() : match.start() + 3] == "<<-"
+    for index in range(start + 1, len(lines)):
+        line = lines[index].lstrip("\t") if strip else lines[index]
+        if line.strip() == word:
+            return index + 1
+    return len(lines)
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> tuple[str, Any]:
+    """bashlex's verdict and tree (read-only: nobody mutates it, so it is cached). Runbooks
+    repeat commands (the same health check in every phase), and bashlex is pure Python at
+    ~1 ms a line: the cache is most of a large document's mapping time (docs/performance.md)."""
+    try:
+        return "ok", bashlex.parse(text)
+    except NotImplementedError:
+        return "unknown", None
+    except Exception as exc:  # bashlex raises its own errors, and sometimes plain ones
+        return ("incomplete" if _INCOMPLETE.search(str(exc)) else "error"), None
+
+
+@lru_cache(maxsize=4096)
+def bash_n(text: str) -> str:
+    """``bash -n``: "ok", "incomplete", "error", or "unavailable" without bash."""
+    bash = shutil.which("bash")
+    if bash is None:
+        return "unavailable"
+    try:
+        done = subprocess.run(
+            [bash, "-n"], input=text, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unavailable"
+    if done.returncode == 0:
+        return "ok"
+    return "incomplete" if _INCOMPLETE.search(done.stderr) else "error"
+
+
+def commands(tree: Any) -> list[list[str]]:
+    found: list[list[str]] = []
+
+    class _Visitor(bashlex.ast.nodevisitor):  # type: ignore[misc]
+        def visitcommand(self, node: Any, parts: Any) -> None:
+            words = [p.word for p in node.parts if p.kind == "word"]
+            if words:
+                found.append(words)
+
+    for node in tree:
+        _Visitor().visit(node)
+    return found
