@@ -24,6 +24,7 @@ from pydantic import Field, field_validator
 from phasegate.checks._support import comparison
 from phasegate.checks.base import CheckSpec, Observation
 from phasegate.compare import check_json, describe, matches, validate_expectation
+from phasegate.expr import ExprError, truthy
 from phasegate.options import Command, Model
 from phasegate.plugin import PluginContext, command_argv
 
@@ -163,8 +164,6 @@ class CommandCheck(CheckSpec):
                 if not ok:
                     failures.append(f"JSON values {values_seen} do not meet {e.json_paths}")
         if e.expr is not None:
-            from phasegate.expr import ExprError, truthy
-
             activation = {
                 **ctx.activation(),
                 "exit_code": result.exit_code if result.exit_code is not None else -1,

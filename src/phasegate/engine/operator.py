@@ -10,6 +10,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+from phasegate.engine.decide import rollback_order
 from phasegate.engine.runner import Runner
 from phasegate.engine.session import (
     RunOptions,
@@ -25,6 +26,7 @@ from phasegate.errors import RunStateError, UsageError
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord
+from phasegate.suggest import did_you_mean
 
 
 def resume(
@@ -92,8 +94,6 @@ def _validate_choices(runner: Runner, keys: list[str]) -> None:
     known = runner.state.items
     for key in keys:
         if key not in known:
-            from phasegate.suggest import did_you_mean
-
             raise UsageError(
                 f"run {runner.state.run_id} has no item {key!r}", hint=did_you_mean(key, known)
             )
@@ -110,7 +110,6 @@ def rollback(store: JournalStore, run_ref: str, options: RunOptions, *, by: str)
         )
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
-        from phasegate.engine.decide import rollback_order
 
         state: RunState = runner.state
         if state.status == "rolling_back":
@@ -208,8 +207,6 @@ def _decided_keys(
         waiting = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
         matches += [k for k in waiting if check in (k, k.rsplit("/", 1)[-1])]
         if not matches:
-            from phasegate.suggest import did_you_mean
-
             manual = [k for k, t in targets.gates.items() if t.check.kind == "manual"]
             raise UsageError(
                 f"no manual check {check!r} in run {record.id}",

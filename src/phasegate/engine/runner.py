@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from phasegate.analysis.run import AnalysisRun
 from phasegate.durations import written
@@ -24,12 +24,10 @@ from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
 from phasegate.executors.stopping import StopRequest
+from phasegate.notify.dispatch import Notifications
 from phasegate.store.contract import JournalStore
 from phasegate.store.journal import Journal
 from phasegate.words import plural
-
-if TYPE_CHECKING:
-    from phasegate.notify.dispatch import Notifications
 
 REQUEST_POLL = 0.2
 # How long recorded events may wait for the transaction that commits them. A durable event
@@ -56,7 +54,6 @@ def _notifications(runner: Runner) -> Notifications | None:
     config = runner.ctx.plan.notify
     if config is None or not config.channels:
         return None
-    from phasegate.notify.dispatch import Notifications
 
     ctx = runner.ctx
     return Notifications(

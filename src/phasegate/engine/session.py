@@ -27,6 +27,7 @@ from phasegate.engine.runner import Runner
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.errors import PhasegateError, StoreError, UsageError
 from phasegate.executors.base import Executor
+from phasegate.executors.local import LocalExecutor
 from phasegate.masking import MIN_MASKED, PLAN_MASK, Masker
 from phasegate.plan.blockers import refuse_unbound
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
@@ -97,8 +98,6 @@ def _context(
         masker, quiet=options.quiet, show_output=options.show_output, stream=options.console_stream
     )
     if options.executor is None:
-        from phasegate.executors.local import LocalExecutor
-
         executor: Executor = LocalExecutor()
     else:
         executor = options.executor

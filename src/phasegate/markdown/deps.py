@@ -19,6 +19,7 @@ from phasegate.markdown import rules
 from phasegate.markdown.draft import Draft, PhaseDraft
 from phasegate.markdown.mermaid import parse_mermaid
 from phasegate.plan.model import slugify
+from phasegate.plan.semantics import find_cycle
 
 
 @dataclass
@@ -261,8 +262,6 @@ def _why(edge: Edge, a: PhaseDraft | None, b: PhaseDraft | None) -> str:
 
 
 def _apply(a: PhaseDraft, b: PhaseDraft, kept: list[PhaseDraft]) -> dict[str, Any]:
-    from phasegate.plan.semantics import find_cycle
-
     if a.id in b.needs:
         return {"applied": True}
     b.needs.append(a.id)

@@ -21,7 +21,10 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from phasegate.checks.command import CommandExpect
+from phasegate.markdown.deps import Edge, alternatives
 from phasegate.markdown.draft import Draft, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 
@@ -180,10 +183,6 @@ def _value(key: str, value: Any, where: str) -> Any:
 
 
 def _expectation(value: Any, where: str) -> dict[str, Any]:
-    from pydantic import ValidationError
-
-    from phasegate.checks.command import CommandExpect
-
     if isinstance(value, int) and not isinstance(value, bool):
         value = {"exit": value}
     if not isinstance(value, dict) or isinstance(value.get("exit"), bool | str):
@@ -202,8 +201,6 @@ def _expectation(value: Any, where: str) -> dict[str, Any]:
 
 def apply_to_phase(draft: Draft, phase: PhaseDraft | None, note: Annotation, line: int) -> None:
     """``phase:`` renames the enclosing phase; ``needs:`` adds stated dependencies to it."""
-    from phasegate.markdown.deps import Edge, alternatives
-
     if phase is None:
         if note.phase or note.needs:
             where = f"{draft.source}:{line}"

@@ -9,9 +9,14 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from phasegate.errors import PlanError
+from phasegate.markdown import mdx, provenance
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
+from phasegate.markdown.mapping import map_document
+from phasegate.markdown.parse import clean_text, decode, parse
+from phasegate.plan.loader import load_plan_text
 from phasegate.plan.model import slugify
+from phasegate.substitution import BUILTINS, references, shell_locals
 
 if TYPE_CHECKING:
     from phasegate.markdown.parse import Document
@@ -65,10 +70,6 @@ def _dump(value: Any) -> str:
 
 def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     """Parse, map, emit and validate; raises only :class:`MarkdownImportError`."""
-    from phasegate.markdown import mdx
-    from phasegate.markdown.mapping import map_document
-    from phasegate.markdown.parse import clean_text, parse
-
     cleaned = clean_text(text)
     doc = parse(cleaned)
     draft = map_document(doc, source)
@@ -87,8 +88,6 @@ def import_markdown_file(path: str | Path) -> ImportResult:
 
 def import_markdown_bytes(raw: bytes, source: Path) -> ImportResult:
     """The import of exactly these bytes (a review vouches for the bytes it hashed)."""
-    from phasegate.markdown.parse import decode
-
     return import_markdown(decode(raw, str(source)), source.name)
 
 
@@ -104,8 +103,6 @@ def read_document(source: Path) -> bytes:
 
 
 def _validate(yaml_text: str, source: str) -> None:
-    from phasegate.plan.loader import load_plan_text
-
     try:
         load_plan_text(yaml_text, Path(f"{source}.plan.yaml"))
     except PlanError as exc:
@@ -130,8 +127,6 @@ def _entry(entry: Entry, refs: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in entry.data.items():
         if key in _COMMAND_KEYS and isinstance(value, str):
-            from phasegate.substitution import references, shell_locals
-
             local = shell_locals(value) if key in ("run", "command") else set()
             refs.update(set(references(value)) - local)
             out[key] = value
@@ -143,8 +138,6 @@ def _entry(entry: Entry, refs: set[str]) -> dict[str, Any]:
 
 
 def emit(draft: Draft) -> tuple[dict[str, Any], str]:
-    from phasegate.substitution import BUILTINS
-
     phases = [p for p in draft.phases if p.keep()]
     if not any(p.steps or p.gates or p.rollback for p in phases) and not (
         draft.triggers or draft.plan_rollback or draft.traffic
@@ -245,8 +238,6 @@ def _indent(text: str, width: int) -> str:
 
 
 def build_report(draft: Draft, data: dict[str, Any], doc: Document | None = None) -> dict[str, Any]:
-    from phasegate.markdown import provenance
-
     report: dict[str, Any] = {"source": draft.source, "plan": data.get("name")}
     phases = data.get("phases") or []
     report["counts"] = {

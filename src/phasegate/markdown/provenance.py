@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from phasegate.markdown.parse import Block, Comment, Document, Fence, Item, Paragraph, Table
 from phasegate.markdown.shell import SHELL_LANGS
+from phasegate.markdown.summary import Recorded, phase_items
 
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft
@@ -372,8 +373,6 @@ def annotate(report: dict[str, Any], draft: Draft, doc: Document | None) -> None
 
 def _phases(report: dict[str, Any], draft: Draft, deriver: _Deriver) -> None:
     """Each phase of the plan with its line, rule and items (what the review summary shows)."""
-    from phasegate.markdown.summary import Recorded, phase_items
-
     recorded = Recorded(report, deriver.unrecorded)
     by_id = {p.id: p for p in draft.phases}
     for phase in report.get("phases") or []:

@@ -11,7 +11,8 @@ from typing import Any
 
 from phasegate.checks.base import CheckSpec
 from phasegate.engine.decide import phase_items
-from phasegate.engine.state import EXIT_CODES, Item, RunState
+from phasegate.engine.session import reload_plan
+from phasegate.engine.state import EXIT_CODES, Item, RunState, apply
 from phasegate.errors import PhasegateError
 from phasegate.plan.model import Phase, Plan, phase_gates
 from phasegate.report import canary
@@ -92,8 +93,6 @@ def _item_name(phase: Phase, gates: list[CheckSpec], kind: str, index: int) -> s
 
 
 def _plan(record: RunRecord) -> Plan | None:
-    from phasegate.engine.session import reload_plan
-
     try:
         return reload_plan(record).plan
     except PhasegateError:
@@ -104,7 +103,6 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
     record = store.get_run(run_ref)
     events = store.events(record.id)
     state = RunState(run_id=record.id)
-    from phasegate.engine.state import apply
 
     started: dict[str, Any] = {}
     resumes: list[dict[str, Any]] = []
