@@ -11,9 +11,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 
+from phasegate.store.postgres.schema import MIGRATIONS
 from tests.conftest import CLI, write_plan
 from tests.store.pg_cluster import database_url
 
@@ -143,3 +146,24 @@ def test_store_copy_refuses_bad_stores(cli: CLI) -> None:
     result = cli("store", "copy", "--from", str(cli.cwd / "absent"), "--to", str(cli.cwd / "x"))
     assert result.returncode == 2 and "--from: " in result.stderr
     assert "is not a directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_store_migrate_prepares_an_empty_database_and_says_its_version(
+    cli: CLI, postgres_server: str
+) -> None:
+    name = f"migrate_{abs(hash(str(cli.cwd))) % 10**9}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}".encode())
+    url = postgres_server.rsplit("/", 1)[0] + "/" + name
+    result = cli("store", "migrate", "--store", url, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["schema_version"] == len(MIGRATIONS)
+    assert "postgres:***@" in data["store"] and urlsplit(url).password not in result.stdout
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT value FROM phasegate_meta").fetchone()
+    assert row is not None and row[0] == str(len(MIGRATIONS))
+    again = cli("store", "migrate", "--store", url)  # idempotent
+    assert again.returncode == 0 and f"schema v{len(MIGRATIONS)}" in again.stdout
+    local = cli("store", "migrate")  # the state directory's SQLite journal
+    assert local.returncode == 0 and (cli.state_dir / "phasegate.db").is_file()

@@ -57,7 +57,7 @@ SHORT_HELP = {
     "serve": "Serve the REST API and run plans in a worker pool.",
     "token": "Create, list and revoke the server's API tokens.",
     "notify": "Try a plan's notification channels (`notify test`).",
-    "store": "Copy a journal between stores (`store copy --from DIR --to postgresql://…`).",
+    "store": "Migrate a store's schema; copy a journal between stores (`store copy`).",
 }
 
 

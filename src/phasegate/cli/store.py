@@ -1,4 +1,5 @@
-"""``phasegate store copy``: move a journal between stores (SQLite → PostgreSQL)."""
+"""``phasegate store migrate|copy``: prepare a store's schema; move a journal between stores
+(SQLite → PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,29 @@ def _open(ctx: click.Context, where: str, field: str, *, readonly: bool) -> Jour
 
 @click.group()
 def store() -> None:
-    """Move journals between stores."""
+    """Migrate a store's schema, or copy a journal between stores."""
+
+
+@store.command("migrate")
+@json_option
+@click.pass_context
+def migrate(ctx: click.Context, as_json: bool) -> None:
+    """Create or upgrade the schema of the store (--store / $PHASEGATE_STORE, else the state
+    directory's SQLite journal) and print its version. Every verb that writes does this on
+    open; run it once to prepare a new PostgreSQL database before workers or servers use it.
+    A store written by a newer phasegate is refused, never downgraded."""
+    from phasegate.cli.common import open_store
+
+    opened = open_store(ctx)
+    try:
+        version = int(getattr(opened, "schema_version", 0))
+        where = str(getattr(opened, "location", "") or getattr(opened, "path", ""))
+    finally:
+        opened.close()
+    if as_json:
+        emit_json({"store": where, "schema_version": version})
+    else:
+        click.echo(f"{where}: schema v{version}")
 
 
 @store.command("copy")

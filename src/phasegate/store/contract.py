@@ -1,9 +1,10 @@
 """The store contract: what the engine, the CLI and the server may ask of a journal.
 
 Modelled on huey's ``BaseStorage``: one documented interface, implementations side by side
-(``sqlite.SqliteStore``, the default; ``memory.MemoryStore``, a real in-memory fake for tests;
-PostgreSQL next), and one contract test suite (``tests/store/contract/``) run against each of
-them, so a guarantee written here is a guarantee tested on every back end.
+(``sqlite.SqliteStore``, the default; ``postgres.PostgresStore``, a database several machines
+share; ``memory.MemoryStore``, a real in-memory fake for tests), and one contract test suite
+(``tests/store/contract/``) run against each of them, so a guarantee written here is a
+guarantee tested on every back end.
 
 Vocabulary. A *run* is a row of metadata (``RunRecord``) plus its *journal*: events numbered
 ``seq`` 1, 2, 3… without gaps. ``load_state`` is the fold of those events (the engine's
@@ -18,13 +19,14 @@ journal it cannot read or write: ``JournalDamaged``, ``JournalFull``…). No bac
 driver's own exceptions (sqlite3, psycopg) escape.
 
 The server's tokens and idempotency keys are a second, smaller contract, ``ServerLedger``
-(SQLite: ``server_db.ServerDb``, its own file ``server.db`` for now; memory:
+(SQLite: ``server_db.ServerDb``, its own file ``server.db``; PostgreSQL:
+``postgres.PostgresLedger``, tables of the store's schema; memory:
 ``memory_ledger.MemoryLedger``).
 
 Not in the contracts yet (issue 12 §2, next slices): change notifications for live views
 (today views poll ``runs_marker``/``run_head``), step logs and outputs (files under
 ``state_dir/runs/RUN/``), reviews (files under ``state_dir/reviews/``), and the integrity
-check behind ``phasegate check`` (``invariants.py``, SQLite's own).
+check behind ``phasegate check`` (``invariants.py`` for SQLite, ``postgres/check.py``).
 """
 
 from __future__ import annotations
