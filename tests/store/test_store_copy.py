@@ -6,9 +6,12 @@ finished on PostgreSQL."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,8 +19,17 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
+from phasegate.engine import session
+from phasegate.plan.loader import load_plan
+from phasegate.report.data import build
+from phasegate.report.owner import owner_info
+from phasegate.store.postgres import PostgresStore
+from phasegate.store.postgres.check import check_postgres
 from phasegate.store.postgres.schema import MIGRATIONS
+from phasegate.store.process import Owner, proc_stat
+from phasegate.store.sqlite import SqliteStore
 from tests.conftest import CLI, write_plan
+from tests.store.contract.script import advance, create
 from tests.store.pg_cluster import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,3 +179,80 @@ def test_store_migrate_prepares_an_empty_database_and_says_its_version(
     assert again.returncode == 0 and f"schema v{len(MIGRATIONS)}" in again.stdout
     local = cli("store", "migrate")  # the state directory's SQLite journal
     assert local.returncode == 0 and (cli.state_dir / "phasegate.db").is_file()
+
+
+GATE_FAILS = "gates: [{command: 'false'}]"
+KINDS = {  # status: (the step, the gates, on_failure)
+    "succeeded": ("run: 'echo ok'", "", "rollback"),
+    "rolled_back": ("{run: 'echo ok', undo: 'echo undo'}", GATE_FAILS, "rollback"),
+    "paused": ("run: 'echo ok'", "gates: [{manual: 'Go?', id: go}]", "rollback"),
+    "failed": ("run: 'exit 3'", "", "abort"),
+    "rollback_failed": ("{run: 'echo ok', undo: 'exit 1'}", GATE_FAILS, "rollback"),
+}
+
+
+@pytest.fixture
+def dead_owner() -> Owner:
+    """A process that ran on this host, exited and was reaped."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = proc_stat(proc.pid)
+    proc.wait()
+    assert stat is not None
+    return Owner(proc.pid, Owner.me().host, stat.start)
+
+
+def _plan(directory: Path, n: int, kind: str) -> Path:
+    step, gates, on_failure = KINDS[kind]
+    step = step if step.startswith("{") else "{" + step + "}"
+    return write_plan(
+        directory,
+        f"""
+        version: 1
+        name: plan-{n}
+        on_failure: {on_failure}
+        phases:
+          - id: p
+            steps: [{step}]
+            {gates}
+        """,
+        f"plan-{n}.yaml",
+    )
+
+
+def test_fifty_runs_in_every_status_copy_with_identical_status(
+    cli: CLI, pg_url: str, dead_owner: Owner
+) -> None:
+    """Issue 12's acceptance: ``store copy`` of a journal with 50 runs (all statuses) gives
+    identical ``status --json`` for every run on both stores (compared in-process: the
+    status verb prints exactly ``report.data.build`` plus ``owner_info``)."""
+    source = SqliteStore(cli.state_dir)
+    options = session.RunOptions(console_stream=io.StringIO(), quiet=True)
+    kinds = [*KINDS, "pending", "running"]
+    for n in range(50):
+        kind = kinds[n % len(kinds)]
+        if kind in ("pending", "running"):  # created, never started / its owner died
+            create(source, f"00-{n:02d}", lock=f"plan-{n}", ts=1000.0 + n, owner=dead_owner)
+            if kind == "running":
+                advance(source, f"00-{n:02d}", 3)
+            continue
+        _, status, _ = session.start(source, load_plan(_plan(cli.cwd, n, kind)), options)
+        assert status == kind
+    ids = source.run_ids()
+    assert len(ids) == 50
+    assert {source.get_run(r).status for r in ids} == {*KINDS, "pending", "running"}
+
+    copied = cli("store", "copy", "--from", str(cli.state_dir), "--to", pg_url, "--json")
+    assert copied.returncode == 0, copied.stderr
+    assert json.loads(copied.stdout)["copied"] == ids
+
+    target = PostgresStore(pg_url, state_dir=cli.state_dir)
+    for run_id in ids:
+        views = []
+        for store in (source, target):
+            data = build(store, run_id)
+            data["run"]["owner"] = owner_info(store.get_run(run_id))
+            views.append(json.loads(json.dumps(data, default=str)))
+        assert views[0] == views[1], run_id
+    assert check_postgres(target)["ok"]
+    target.close()
+    source.close()

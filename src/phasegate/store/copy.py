@@ -5,8 +5,9 @@ Each run is re-created with its own id, plan, options, idempotency key and creat
 (``create_run``: its ``run.created`` event), then its other events are folded and committed
 exactly as its owner once committed them (``fold`` + ``commit_applied``), so the destination
 keeps the same seqs, times and data, and its materialized rows are those of the replay. Pending
-operator requests are queued again. Owners are not copied: a run that was executing has no
-owner in the destination (``resume`` there claims it).
+operator requests are queued again. A run's owner is copied as it is (a dead owner stays dead:
+``resume`` on the destination takes the run over; a live one keeps it until it exits), so
+``status`` shows the same on both stores.
 
 Idempotent: a run the destination already holds with the same record and the same events is
 left alone; one whose journal is a prefix of the source's (a copy cut short, or a run that went
@@ -114,7 +115,7 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
                 options=record.options,
                 phases=list(created.get("phases") or []),
                 needs=created.get("needs"),
-                owner=me,
+                owner=record.owner or me,
                 ts=record.created_at,
             )
             result.events += 1
@@ -133,7 +134,8 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
                 hint="run `phasegate check` on both stores and report this as a bug",
             )
         if fresh:
-            dst.release(record.id, owner=me)
+            if record.owner is None:
+                dst.release(record.id, owner=me)
             for _, kind, data in src.take_requests(record.id):
                 dst.add_request(record.id, kind, data)
             result.copied.append(record.id)
