@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from phasegate.engine.targets import Targets
 from phasegate.errors import PhasegateError
+from phasegate.plan.loader import load_plan_text
 
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
 LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -117,9 +119,6 @@ class RunDigest:
 
 
 def _gate_kinds(plan_text: str) -> dict[str, str]:
-    from phasegate.engine.targets import Targets
-    from phasegate.plan.loader import load_plan_text
-
     try:
         plan = load_plan_text(plan_text, Path("plan.yaml")).plan
     except (PhasegateError, ValueError):

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from phasegate.engine.operator import SelfApproval
 from phasegate.errors import (
     IdempotencyConflict,
     LockHeld,
@@ -84,8 +85,6 @@ class ApiError(Exception):
 
 def from_phasegate(exc: PhasegateError) -> ApiError:
     """The HTTP face of an engine error."""
-    from phasegate.engine.operator import SelfApproval
-
     if isinstance(exc, PlanError):
         return ApiError(
             422,

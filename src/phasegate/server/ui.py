@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from phasegate.errors import PhasegateError, UsageError
 from phasegate.server.api import runs
+from phasegate.server.api.decisions import request_promote, request_reject
 from phasegate.server.api.models import (
     AbortRequest,
     ApproveRequest,
@@ -98,8 +99,6 @@ def promote(
     run_id: str, full: bool, identity: Identity, store: JournalStore, pool: WorkerPool
 ) -> str:
     """The dashboard's Promote / Promote full: the API's ``POST …/promote``."""
-    from phasegate.server.api.decisions import request_promote
-
     return request_promote(run_id, full, identity.actor, store, pool)
 
 
@@ -108,8 +107,6 @@ def reject(
 ) -> str:
     """The dashboard's Reject: the API's ``POST …/reject`` (a no-go: the waiting item fails
     and the run rolls back, recorded with who and why)."""
-    from phasegate.server.api.decisions import request_reject
-
     if not comment.strip():
         raise UsageError("say why you reject", hint="write the reason in the comment field")
     return request_reject(run_id, None, comment, identity.actor, store, pool, {})[1]

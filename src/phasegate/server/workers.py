@@ -26,6 +26,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from phasegate.engine import operator
 from phasegate.engine.state import TERMINAL
 from phasegate.server.config import ServerConfig
 from phasegate.server.environment import run_environment
@@ -313,8 +314,6 @@ class WorkerPool:
     def _settle(self, run_id: str, store: JournalStore) -> None:
         """Requests the worker never read (it was exiting, the run paused, when they came):
         an approval is recorded here, an abort becomes the next job."""
-        from phasegate.engine import operator
-
         for request_id, kind, data in store.take_requests(run_id):
             store.consume_request(request_id)
             if store.get_run(run_id).status in TERMINAL:

@@ -22,6 +22,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette.sse import EventSourceResponse
 
 from phasegate.engine.state import TERMINAL
+from phasegate.report.data import build
+from phasegate.report.render import render
 from phasegate.server.api.deps import ThreadStores, store
 from phasegate.server.auth import Identity, authenticate, require
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
@@ -58,9 +60,6 @@ def report(
     """The run's report fit for a change ticket: identity, phases, gates with expectations
     and observed values, decisions, rollback against its budget. Built from the journal,
     whose values were masked when written: no secret appears in it."""
-    from phasegate.report.data import build
-    from phasegate.report.render import render
-
     text = render(build(journal, journal.get_run(run_id).id), format)
     return Response(text, media_type=MEDIA[format])
 

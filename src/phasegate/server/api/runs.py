@@ -19,6 +19,9 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from phasegate.engine import operator, session
 from phasegate.engine.state import TERMINAL
 from phasegate.errors import RunStateError
+from phasegate.report.data import build
+from phasegate.report.logs import run_logs
+from phasegate.report.owner import owner_info
 from phasegate.server.api.deps import config, idempotency_ledger, pool, store
 from phasegate.server.api.models import (
     AbortRequest,
@@ -102,7 +105,6 @@ def start_run(
     """Create the run (pending) and queue it for a worker. With ``Idempotency-Key``, the same
     key and body answer with the same run (200, ``Idempotent-Replay: true``); the same key
     with another body is a 409 conflict."""
-
     # A plan that crashes or exhausts the loader does so in a limited child, not here.
     run_limited(check_loads, cfg, body)
 
@@ -177,9 +179,6 @@ def list_runs(
 @router.get("/{run_id}", response_model=RunDocument)
 def get_run(run_id: str, _: Identity = viewer, journal: JournalStore = the_store) -> Any:
     """The run as ``phasegate status RUN --json`` shows it."""
-    from phasegate.report.data import build
-    from phasegate.report.owner import owner_info
-
     record = journal.get_run(run_id)
     doc = build(journal, record.id)
     doc["run"]["owner"] = owner_info(record)  # alive False: crashed, resumable
@@ -209,9 +208,6 @@ def logs(
     journal: JournalStore = the_store,
 ) -> list[LogEntry]:
     """The output of a run's steps and rollback actions (``phasegate logs RUN --json``)."""
-    from phasegate.report.data import build
-    from phasegate.report.logs import run_logs
-
     data = build(journal, journal.get_run(run_id).id)
     # A running step's log is read live from where the engine writes it.
     found = run_logs(data, item, journal.state_dir / "runs" / data["run"]["id"] / "logs")
