@@ -847,3 +847,48 @@ def test_a_comment_that_mentions_a_platform_is_no_alternative(comment: str) -> N
     )
     forward = _forward(data)
     assert "./prepare.sh" in forward and "apt-get update" in forward and "install -y" in forward
+
+
+# -- §7 a file edit a person makes between two commands ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# edit secrets.local.yaml, then:",
+        "# comment out the backend",
+        "# fill in your real passwords",
+        "# CHANGE THE BACKEND KEY TO prod.tfstate",
+    ],
+)
+def test_an_edit_instruction_in_a_fence_is_a_manual_step_in_its_place(comment: str) -> None:
+    data = _plan(
+        f"# Secrets\n## Create the secret\n```bash\ncp secrets.example.yaml secrets.local.yaml\n"
+        f"{comment}\nkubectl apply -f secrets.local.yaml\n```\n"
+    )
+    steps = data["phases"][0]["steps"]
+    kinds = ["pause" if "pause" in s else s["run"].split()[0] for s in steps]
+    assert kinds == ["cp", "pause", "kubectl"], steps
+    assert comment.lstrip("# ") in steps[1]["name"]
+
+
+@pytest.mark.parametrize("comment", ["# Update the deployment image", "# change directory"])
+def test_a_comment_describing_the_next_command_is_no_edit(comment: str) -> None:
+    data = _plan(
+        f"# Deploy\n## Deploy\n```bash\n{comment}\nkubectl set image deploy/web web=web:2\n```\n"
+    )
+    assert not any("pause" in s for s in data["phases"][0]["steps"])
+
+
+def test_an_edit_between_commands_run_for_real_waits_for_the_person(cli: CLI) -> None:
+    doc = (
+        '# Secrets\n## Create the secret\n```bash\ncp /dev/null "$RUN_DIR/copied"\n'
+        '# edit the copied file, then:\ntouch "$RUN_DIR/applied"\n```\n'
+    )
+    case = import_case(cli, "edit.md", text=doc)
+    ran = case.run("--yes")
+    assert ran.returncode == 4, ran.stderr  # paused: nothing applied before the edit
+    assert ran.markers == {"copied"}
+    resumed = case.approve(ran)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.markers == {"copied", "applied"}

@@ -100,8 +100,19 @@ class FenceMapping:
             self.when,
             decisions.chunk_choices(cast("BlockMapper", self), chunks, block.line),
         )
+        # "# edit values.local.yaml, then:" between commands: the run waits for the person
+        edits = shell.edit_instructions(script) if not rollback and self.phase else []
+        script_lines = script.splitlines()
         for chunk in chunks:
             line = block.line + 1 + chunk.offset
+            first = chunk.offset
+            while first < len(script_lines) and (
+                not script_lines[first].strip() or script_lines[first].lstrip().startswith("#")
+            ):
+                first += 1
+            while edits and edits[0][0] < first:
+                offset, text = edits.pop(0)
+                self._manual_step(f"edit by hand: {text}", block.line + 1 + offset)
             choice = per_chunk.get(id(chunk))
             if choice == "recovery" and not rollback and not as_check:
                 # "# On rollback" / "# If it fails": the paragraph is recovery (issue 11 §1)
@@ -133,6 +144,8 @@ class FenceMapping:
                     step["undo"] = attrs.undo
                 self._add_step(step, line)
             self._flush_manual()
+        for offset, text in edits:  # after the last command: the fence ends with the edit
+            self._manual_step(f"edit by hand: {text}", block.line + 1 + offset)
         self.when = saved_when
 
     def _item_lead_role(self, block: Fence) -> str | None:

@@ -225,7 +225,11 @@ def split_commands(text: str) -> list[Chunk]:
                 paragraphs.append((start, current))
                 current = []
             continue
-        if current and is_choice_comment(line) and not _COMMENT.match(current[-1]):
+        if (
+            current
+            and (is_choice_comment(line) or edit_instruction(line) is not None)
+            and not _COMMENT.match(current[-1])
+        ):
             paragraphs.append((start, current))
             current = []
             alternatives = True
@@ -248,6 +252,10 @@ def split_commands(text: str) -> list[Chunk]:
         elif chunks and name is None:
             continue
     headed = [c for c in chunks if c.name]
+    # a file edit a person makes between commands splits the fence there (the run waits)
+    edited = any(edit_instruction(ln) is not None for _, lines in paragraphs for ln in lines)
+    if len(chunks) > 1 and all(_balanced(c.text) for c in chunks) and edited:
+        return chunks
     if (
         len(chunks) > 1
         and (len(headed) == len(chunks) or (alternatives and len(headed) >= len(chunks) - 1))
@@ -274,6 +282,40 @@ OR_CONNECTOR = re.compile(
 def is_or_comment(line: str) -> bool:
     match = _COMMENT.match(line)
     return bool(match and OR_CONNECTOR.match(match.group(1)))
+
+
+# "# edit values.local.yaml — fill in real passwords", "# comment out backend", "# edit, then:",
+# "# CHANGE THE BACKEND KEY TO x": a person changes a file between two commands (issue 11 §7).
+_EDIT_VERB = re.compile(
+    r"^(?:then,?\s+|now,?\s+|manually,?\s+)?(?:edit|modify|fill in|fill out|comment out|"
+    r"uncomment|change|replace|editar|modificar|bearbeite[n]?|[ée]diter|modifier|编辑|修改)\b",
+    re.I,
+)
+_EDITED = re.compile(
+    r"\S+\.(?:ya?ml|json|toml|ini|conf|cfg|env|tf|tfvars|properties|xml|txt)\b|\b(?:file|"
+    r"backend|config(?:uration)?|values|secrets?|passwords?|credentials)\b|\bthen\b\W*$|"
+    r"\bby hand\b|\breal\b|\byour\b",
+    re.I,
+)
+
+
+def edit_instruction(line: str) -> str | None:
+    """The text of a comment line that asks a person to edit a file, else None."""
+    match = _COMMENT.match(line)
+    if match is None or line.lstrip().startswith("#!"):
+        return None
+    text = match.group(1)
+    return text if _EDIT_VERB.match(text) and _EDITED.search(text) else None
+
+
+def edit_instructions(script: str) -> list[tuple[int, str]]:
+    """(line offset, text) of every edit instruction in a script."""
+    found = []
+    for index, line in enumerate(script.splitlines()):
+        text = edit_instruction(line)
+        if text is not None:
+            found.append((index, text))
+    return found
 
 
 def is_choice_comment(line: str) -> bool:
