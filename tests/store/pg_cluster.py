@@ -23,6 +23,7 @@ import hashlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -87,8 +88,16 @@ class Cluster:
             )
 
     def stop(self) -> None:
+        """``pg_ctl stop``; if that fails, SIGKILL the postmaster by the pid it recorded (its
+        children exit with it), so a session never leaves a server behind."""
+        pid = None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int((self.data / "postmaster.pid").read_text().split()[0])
         with contextlib.suppress(Exception):
-            self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", timeout=60)
+            self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", timeout=30)
+        if pid is not None and (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
