@@ -409,3 +409,25 @@ def test_a_lone_rollback_heading_without_h1_is_the_documents_purpose() -> None:
     # run forward, a rollback runbook performs the rollback: its steps are the forward path
     [procedure] = _pauses(data)
     assert "App stoppen" in procedure and "Vorherige Version reaktivieren" in procedure
+
+
+def test_a_config_listing_inside_a_numbered_step_stays_in_that_step() -> None:
+    data = _plan(
+        """
+        # Flag rollout
+        ## Step-by-step
+        1. **Declare the flag in config**
+           ```yaml
+           flag: {enabled: false}
+           ```
+        2. **Enable it for 5%**
+           ```yaml
+           flag: {enabled: true, rollout: 5}
+           ```
+        3. **Full enablement**
+        """
+    )
+    [procedure] = _pauses(data)
+    assert "Declare the flag" in procedure and "Full enablement" in procedure
+    assert procedure.index("yaml listing") < procedure.index("Enable it for 5%")
+    assert not any("run" in s for p in data["phases"] for s in p.get("steps", []))

@@ -13,6 +13,7 @@ from phasegate.markdown import (
     placeholders,
     polarity,
     rules,
+    shell,
     thresholds,
     traffic,
     triggers,
@@ -72,10 +73,36 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 pending = None
             else:
                 # a nested bullet under a numbered item is part of that item, not its end
-                if not (isinstance(block, Item) and (block.ordered or self._detail(block))):
+                if self._listing_in_procedure(block):
+                    pass  # noted on the procedure's step by _listing_in_procedure
+                elif not (isinstance(block, Item) and (block.ordered or self._detail(block))):
+                    if (
+                        isinstance(block, Fence)
+                        and self.procedure
+                        and block.context.strip()
+                        and self.procedure[-1][0].startswith(block.context.strip())
+                    ):
+                        # "2. **Seed priors**" over its own commands: their heading, not by hand
+                        self.procedure.pop()
                     self._flush_procedure()
                 self._block(block)
         self._flush_procedure()
+
+    def _listing_in_procedure(self, block: Block) -> bool:
+        """A config or code listing inside a numbered step done by hand ("1. Declare the flag
+        in config" over a ``yaml`` fence): what the person writes, part of that step."""
+        if not (
+            isinstance(block, Fence)
+            and self.procedure
+            and block.context.strip()
+            and not shell.is_shell_fence(block.lang, block.text)
+            and block.lang.lower() not in ("sql", "postgresql", "mysql", "sqlite", "promql")
+        ):
+            return False
+        text, line = self.procedure[-1]
+        kind = block.lang or "text"
+        self.procedure[-1] = (f"{text} — write the {kind} listing at line {block.line}", line)
+        return True
 
     def confirm(self, text: str, line: int) -> None:
         """A human must confirm here: a step that pauses the run (human.py)."""
