@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from phasegate.engine.state import RunState
+from phasegate.errors import StoreError
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, fold
 
@@ -27,6 +28,11 @@ class Journal:
         self._rows: list[EventRow] = []
         self._changed: set[str] = set()
         self.urgent = False
+        # A failed commit leaves ``state`` ahead of the stored journal: every later write
+        # would be refused as a stale writer ("another process wrote…", exit 2, "nothing
+        # ran") and hide the real cause. The first failure is raised again instead, so the
+        # run stops with it (JournalWriteFailed/JournalFull: exit 130, resumable).
+        self._failed: StoreError | None = None
 
     def record(
         self,
@@ -35,18 +41,26 @@ class Journal:
         durable: bool,
         urgent: bool = True,
     ) -> None:
+        if self._failed is not None:
+            raise self._failed
         self._changed |= fold(self.state, events, self._rows)
         self.urgent |= urgent
         if durable:
             self.flush(durable=True)
 
     def flush(self, *, durable: bool = False) -> None:
+        if self._failed is not None:
+            raise self._failed
         if not self._rows:
             return
         rows, changed = self._rows, self._changed
         self._rows, self._changed = [], set()
         self.urgent = False
-        self.store.commit_applied(self.state, rows, changed, durable=durable)
+        try:
+            self.store.commit_applied(self.state, rows, changed, durable=durable)
+        except StoreError as exc:
+            self._failed = exc
+            raise
 
     @property
     def pending(self) -> int:
