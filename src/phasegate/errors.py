@@ -11,7 +11,7 @@ The tree::
     │   ├── JournalWriteFailed          another write error (I/O, read-only): exit 130 too
     │   ├── JournalDamaged              the file is corrupt or lost: exit 65 (EX_DATAERR)
     │   ├── SchemaTooNew                the store was written by a newer phasegate
-    │   ├── EventUnreadable             a stored event does not fit its class (engine/events)
+    │   ├── EventUnreadable             a stored event does not fit its class (run/events.py)
     │   │   └── UnknownEventType        an event type this phasegate does not know
     │   └── InvalidTransition           an event that the run's state machine refuses
     ├── RunNotFound                     no run with that id (or prefix)

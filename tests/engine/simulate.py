@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from phasegate.engine.decide import decide
-from phasegate.engine.state import RunState, apply
+from phasegate.engine.state import RunState, apply_stored
 from phasegate.engine.targets import Targets
 from phasegate.plan.model import Plan
 
@@ -40,7 +40,7 @@ class Simulation:
 
     def emit(self, etype: str, data: dict[str, object]) -> None:
         self.clock += 1.0
-        apply(self.state, etype, dict(data), self.clock)
+        apply_stored(self.state, etype, dict(data), self.clock)
         self.events.append((etype, dict(data)))
 
     def run(

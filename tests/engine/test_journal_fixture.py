@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from phasegate.engine.events import EVENT_CLASSES, from_stored
+from phasegate.run.events import EVENT_CLASSES, from_stored
 from phasegate.store.fold import replay
 from tests.conftest import CLI
 
@@ -68,7 +68,7 @@ def test_every_stored_event_reads_back_to_exactly_the_json_stored(
 def test_typed_fields_read_what_the_dicts_held(
     rows: list[tuple[str, int, float, str, str]],
 ) -> None:
-    from phasegate.engine.events import ItemFinished, RollbackStarted, TrafficChanged
+    from phasegate.run.events import ItemFinished, RollbackStarted, TrafficChanged
 
     finished = [from_stored(t, json.loads(d)) for _, _, _, t, d in rows if t == "item.finished"]
     assert all(isinstance(e, ItemFinished) for e in finished)

@@ -18,6 +18,7 @@ from phasegate.notify.fake import FakeNotifier
 from phasegate.notify.routing import channels_for
 from phasegate.plan.notifyspecs import build_notifier
 from phasegate.plan.yamlsource import SourceMap
+from phasegate.run.events import ItemFinished, RunStarted, Warning, from_stored
 from tests.notify.helpers import deliver, dispatcher, message
 
 
@@ -42,7 +43,7 @@ def test_event_table_severities() -> None:
     state.rollback = {"detection_latency": 0.25, "failures": []}
 
     def one(etype: str, data: dict[str, Any]) -> tuple[str, str, str]:
-        [notice] = notices(etype, data, state)
+        [notice] = notices(from_stored(etype, data), state)
         return notice.event, notice.severity, notice.summary
 
     assert one("trigger.tripped", {"trigger": "errors", "action": "alert"})[:2] == (
@@ -66,12 +67,10 @@ def test_event_table_severities() -> None:
         "budget.warning",
         "warning",
     )
-    assert notices("warning", {"message": "a check warned"}, state) == []
+    assert notices(Warning(message="a check warned"), state) == []
     assert one("run.finished", {"status": "rolled_back"})[:2] == ("run.failed", "warning")
     assert one("run.finished", {"status": "succeeded"})[:2] == ("run.succeeded", "info")
-    assert (
-        notices("item.finished", {"key": "a/s", "kind": "step", "status": "succeeded"}, state) == []
-    )
+    assert notices(ItemFinished(key="a/s", kind="step", status="succeeded"), state) == []
 
 
 def test_fake_notifier_fails_then_succeeds_with_retries() -> None:
@@ -127,7 +126,7 @@ def test_observe_before_the_loop_queues_and_drain_reports_shutdown() -> None:
         flush=flushed.set,
     )
     state = RunState(run_id="r")
-    notes.observe([("run.started", {"user": "ann"}, 1.0)], state)
+    notes.observe([(RunStarted(user="ann"), 1.0)], state)
     assert flushed.is_set() and len(notes.pending) == 2 and outcomes == []
 
     async def main() -> None:

@@ -7,6 +7,7 @@ import json
 
 from phasegate.notify.events import Notice
 from phasegate.notify.webhook import verify
+from phasegate.run.events import NotificationFailed
 from tests.notify.helpers import deliver, dispatcher, message
 from tests.notify.receivers import closed_port, http_receiver
 
@@ -87,8 +88,10 @@ def test_receiver_down_fails_after_every_retry_with_the_url_redacted() -> None:
     assert outcome.error is not None
     assert "tok-abcdef" not in outcome.error and "zz" not in outcome.error.split("/***")[-1]
     assert "127.0.0.1" in outcome.error
-    event, data = outcome.as_event()
-    assert event == "notification.failed" and data["channel"] == "ops" and data["kind"] == "slack"
+    event = outcome.as_event()
+    assert isinstance(event, NotificationFailed)
+    assert (event.channel, event.kind, event.attempts) == ("ops", "slack", 3)
+    assert event.to_json()["error"] == outcome.error
 
 
 def test_pagerduty_triggers_and_resolves_one_incident_per_run() -> None:

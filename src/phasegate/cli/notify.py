@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from phasegate.cli.common import emit_json, json_option, parse_vars, var_option
+
+if TYPE_CHECKING:
+    from phasegate.notify.dispatch import Outcome
 
 
 @click.group()
@@ -29,7 +32,7 @@ def test_cmd(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
     Exit 0 when every channel succeeded, 1 otherwise, 2 for a plan without channels.
     """
     from phasegate.errors import UsageError
-    from phasegate.notify.dispatch import Notifications, Outcome, probe_notice
+    from phasegate.notify.dispatch import Notifications, probe_notice
     from phasegate.plan.loader import load_plan
     from phasegate.plan.variables import VariableError, resolve
     from phasegate.substitution import BUILTINS
@@ -82,6 +85,5 @@ def test_cmd(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
     raise click.exceptions.Exit(0 if all(o.ok for o in outcomes) else 1)
 
 
-def _row(outcome: Any) -> dict[str, Any]:
-    _, data = outcome.as_event()
-    return {"ok": outcome.ok, **data}
+def _row(outcome: Outcome) -> dict[str, Any]:
+    return {"ok": outcome.ok, **outcome.as_event().to_json()}

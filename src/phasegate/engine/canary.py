@@ -17,6 +17,7 @@ from phasegate.analysis.measure import Measurement
 from phasegate.analysis.run import AnalysisRun
 from phasegate.analysis.verdict import Verdict
 from phasegate.plan.analysis import Analysis
+from phasegate.run.events import AnalysisMeasured, ItemFinished, ItemStarted, ItemWaiting
 from phasegate.words import plural
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ async def bake(runner: Runner, key: str, seconds: float, what: str) -> str | Non
     until = item.data.get("until")
     if until is None:
         until = time.time() + seconds
-        runner.journal("item.waiting", {"key": key, "until": until, "what": what}, durable=True)
+        runner.journal(ItemWaiting(key=key, until=until, what=what), durable=True)
     left = float(until) - time.time()
     if left > 0:
         runner.ctx.console.note(f"  … {what} {left:.0f}s", "dim")
@@ -78,14 +79,16 @@ def _finish(runner: Runner, base: dict[str, Any], status: str, message: str, **e
     if status == "failed":
         finish_step(runner, record, "failed", message=message)
         return
-    runner.journal("item.finished", {**record, "status": status, "message": message})
+    runner.journal(ItemFinished.model_validate({**record, "status": status, "message": message}))
     runner.ctx.console.item("step", str(base["name"]), status, message, duration=duration)
 
 
 def _start(runner: Runner, base: dict[str, Any], what: str) -> None:
     item = runner.state.items.get(base["key"])
     attempt = (item.attempt if item is not None else 0) + 1
-    runner.journal("item.started", {**base, "attempt": attempt, "command": what}, durable=True)
+    runner.journal(
+        ItemStarted.model_validate({**base, "attempt": attempt, "command": what}), durable=True
+    )
     runner.ctx.console.started_item("step", str(base["name"]))
 
 
@@ -113,8 +116,9 @@ async def pause_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
                 f" (options: {', '.join(pause.choose.options)})"
             )
         runner.journal(
-            "item.finished",
-            {**base, "status": "awaiting_approval", "message": message},
+            ItemFinished.model_validate(
+                {**base, "status": "awaiting_approval", "message": message}
+            ),
         )
         runner.ctx.console.item(
             "step",
@@ -155,15 +159,16 @@ async def analysis_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
         _finish(runner, base, "failed", verdict.message, detected_at=verdict.detected_at, **record)
     elif verdict.status == "inconclusive":
         runner.journal(
-            "item.finished",
-            {
-                **base,
-                **record,
-                "status": "awaiting_approval",
-                "inconclusive": True,
-                "message": f"{verdict.message}; a human decides: `phasegate approve "
-                f"{runner.state.run_id}` continues, `phasegate abort` rolls back",
-            },
+            ItemFinished.model_validate(
+                {
+                    **base,
+                    **record,
+                    "status": "awaiting_approval",
+                    "inconclusive": True,
+                    "message": f"{verdict.message}; a human decides: `phasegate approve "
+                    f"{runner.state.run_id}` continues, `phasegate abort` rolls back",
+                }
+            ),
         )
         runner.ctx.console.item("step", str(base["name"]), "awaiting_approval", verdict.message)
     else:
@@ -184,7 +189,7 @@ def prepare(runner: Runner, key: str, analysis: Analysis) -> AnalysisRun:
         }
         if verdict.status != "running":
             data["verdict"] = verdict.status
-        runner.journal("analysis.measured", data)
+        runner.journal(AnalysisMeasured.model_validate(data))
         if verdict.status in ("failed", "inconclusive"):
             runner.wake.set()
 
@@ -245,11 +250,15 @@ class Background:
         if item is not None and item.data.get("inconclusive") and approvals:
             _start(runner, base, "background analysis (approved)")
             message = f"inconclusive analysis approved by {', '.join(approvals)}"
-            runner.journal("item.finished", {**base, "status": "passed", "message": message})
+            runner.journal(
+                ItemFinished.model_validate({**base, "status": "passed", "message": message})
+            )
             return
         if item is None or item.status == "pending":
             attempt = (item.attempt if item is not None else 0) + 1
-            runner.journal("item.started", {**base, "attempt": attempt, "command": "analysis"})
+            runner.journal(
+                ItemStarted.model_validate({**base, "attempt": attempt, "command": "analysis"})
+            )
         analysis = runner.ctx.plan.analysis(phase.analysis)
         task = asyncio.ensure_future(analyse(runner, key, prepare(runner, key, analysis)))
         task.add_done_callback(functools.partial(self._concluded, key))
@@ -296,7 +305,9 @@ class Background:
             record["action"] = action
             if verdict is not None and verdict.detected_at is not None:
                 record["detected_at"] = verdict.detected_at
-        runner.journal("item.finished", {**base, **record, "status": status, "message": message})
+        runner.journal(
+            ItemFinished.model_validate({**base, **record, "status": status, "message": message})
+        )
         runner.ctx.console.item("analysis", phase_id, status, message)
         runner.wake.set()
 

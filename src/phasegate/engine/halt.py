@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from phasegate.engine.tasks import cancel_all
 from phasegate.executors.stopping import KILL_GRACE
+from phasegate.run.events import RunAbortRequested, RunInterrupted
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
@@ -44,8 +45,9 @@ def abort(runner: Runner, data: dict[str, Any]) -> None:
     grace = 0.0 if force else float(raw) if isinstance(raw, int | float) else ABORT_GRACE
     ending = sorted(runner.stops)
     runner.journal(
-        "run.abort_requested",
-        {**data, "grace": grace, "force": force, "ending": ending},
+        RunAbortRequested.model_validate(
+            {**data, "grace": grace, "force": force, "ending": ending}
+        ),
         durable=True,
     )
     stop_commands(runner, "abort", wait=0.0, grace=grace)
@@ -89,14 +91,11 @@ async def drain(runner: Runner) -> None:
     runner.journal_many(
         [
             *runner.halt_triggers(),
-            (
-                "run.interrupted",
-                {
-                    "signal": sig,
-                    "name": signal.Signals(sig).name,
-                    "grace": runner.ctx.shutdown_grace,
-                    "killed": killed,
-                },
+            RunInterrupted(
+                signal=sig,
+                name=signal.Signals(sig).name,
+                grace=runner.ctx.shutdown_grace,
+                killed=tuple(killed),
             ),
         ],
         durable=True,

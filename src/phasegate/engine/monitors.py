@@ -41,6 +41,7 @@ from phasegate.executors.stopping import KILL_GRACE, StopRequest
 from phasegate.executors.supervisor import find_supervisor
 from phasegate.plan.monitor import Monitor
 from phasegate.plugin import command_argv, describe_command
+from phasegate.run.events import MonitorFinished, MonitorSpawned, MonitorStarted
 from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:
@@ -104,15 +105,14 @@ class Monitors:
             # Durable before the spawn, as a step's start: after a crash, resume knows which
             # supervisor (by its status file) may still be running.
             runner.journal(
-                "monitor.started",
-                {
-                    "key": key,
-                    "phase": phase_id,
-                    "name": monitor.name,
-                    "attempt": attempt,
-                    "command": command,
-                    "log": str(runner.ctx.log_path(key)),
-                },
+                MonitorStarted(
+                    key=key,
+                    phase=phase_id,
+                    name=monitor.name,
+                    attempt=attempt,
+                    command=command,
+                    log=str(runner.ctx.log_path(key)),
+                ),
                 durable=True,
             )
             runner.ctx.console.note(
@@ -156,14 +156,13 @@ class Monitors:
         def spawned(pid: int) -> None:
             stat = proc_stat(pid)
             runner.journal(
-                "monitor.spawned",
-                {
-                    "key": key,
-                    "attempt": attempt,
-                    "pid": pid,
-                    "pgid": pid,  # the executor makes each command a process-group leader
-                    "start": stat.start if stat is not None else None,
-                },
+                MonitorSpawned(
+                    key=key,
+                    attempt=attempt,
+                    pid=pid,
+                    pgid=pid,  # the executor makes each command a process-group leader
+                    start=stat.start if stat is not None else None,
+                )
             )
 
         log.write("")  # the file exists from the start: `phasegate logs` shows it at once
@@ -208,9 +207,10 @@ class Monitors:
                 status="exited",
                 message=f"ended by itself ({how}); a monitor's end fails nothing",
             )
-        runner.journal("monitor.finished", record)
-        color = "yellow" if record["status"] != "stopped" else "dim"
-        runner.ctx.console.note(f"  ◎ monitor {monitor.name}: {record['message']}", color)
+        finished = MonitorFinished.model_validate(record)
+        runner.journal(finished)
+        color = "yellow" if finished.status != "stopped" else "dim"
+        runner.ctx.console.note(f"  ◎ monitor {monitor.name}: {finished.message}", color)
 
     # -- stopping ----------------------------------------------------------------------------
     def stop_phase(self, phase_id: str, reason: str) -> None:
@@ -253,14 +253,13 @@ class Monitors:
             else:
                 message = "its engine died; nothing of it was running at takeover"
             runner.journal(
-                "monitor.finished",
-                {
-                    "key": key,
-                    "status": "stopped",
-                    "on": "takeover",
-                    "signals": signals,
-                    "message": message,
-                },
+                MonitorFinished(
+                    key=key,
+                    status="stopped",
+                    on="takeover",
+                    signals=tuple(signals),
+                    message=message,
+                )
             )
             runner.ctx.console.note(f"  ◎ monitor {monitor.get('name')}: {message}", "yellow")
 

@@ -23,6 +23,17 @@ from phasegate.engine.session import (
 from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.errors import RunStateError, UsageError
+from phasegate.run.events import (
+    ApprovalGranted,
+    ApprovalRejected,
+    Event,
+    RollbackEntry,
+    RollbackStarted,
+    RunAbortRequested,
+    RunPromoted,
+    RunResumed,
+    RunStarted,
+)
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord
@@ -51,14 +62,14 @@ def resume(
         retry, skip, mark_done = (_still_open(runner, keys) for keys in (retry, skip, mark_done))
         crashed = state.status in ("running", "rolling_back")
         state_note = "crashed" if crashed else state.status
-        data: dict[str, object] = {
-            "pid": owner.pid,
-            "host": owner.host,
-            "retry": retry,
-            "skip": skip,
-            "mark_done": mark_done,
-            "after": state_note,
-        }
+        resumed = RunResumed(
+            pid=owner.pid,
+            host=owner.host,
+            retry=tuple(retry),
+            skip=tuple(skip),
+            mark_done=tuple(mark_done),
+            after=state_note,
+        )
         if (
             state.failure is not None
             and state.mode == "forward"
@@ -66,13 +77,22 @@ def resume(
             and (state.pause.get("reason") == "failure")
         ):
             failed = state.failure.get("item")
+            retried = resumed.retry
             if failed and failed not in skip and failed not in retry and failed in state.items:
-                data["retry"] = [*retry, failed]
-            data["clear_failure"] = True
+                retried = (*retry, failed)
+            resumed = RunResumed(
+                pid=owner.pid,
+                host=owner.host,
+                retry=retried,
+                skip=tuple(skip),
+                mark_done=tuple(mark_done),
+                after=state_note,
+                clear_failure=True,
+            )
         if state.status == "pending":  # killed between creating the run and starting it
             journal_started(runner, owner, record.plan_path)
         else:
-            runner.journal("run.resumed", data, durable=True)
+            runner.journal(resumed, durable=True)
         runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")
     return record.id, drive(runner, store, owner)
 
@@ -114,9 +134,7 @@ def rollback(store: JournalStore, run_ref: str, options: RunOptions, *, by: str)
         state: RunState = runner.state
         if state.status == "rolling_back":
             runner.journal(
-                "run.resumed",
-                {"pid": owner.pid, "host": owner.host, "after": "crashed"},
-                durable=True,
+                RunResumed(pid=owner.pid, host=owner.host, after="crashed"), durable=True
             )
         else:
             order = (
@@ -125,13 +143,12 @@ def rollback(store: JournalStore, run_ref: str, options: RunOptions, *, by: str)
                 else list(rollback_order(runner.ctx.plan, state))
             )
             runner.journal(
-                "rollback.started",
-                {
-                    "order": order,
-                    "by": by,
-                    "reason": f"requested by {by}",
-                    "budget": runner.ctx.plan.budget.rollback,
-                },
+                RollbackStarted(
+                    order=tuple(RollbackEntry.model_validate(entry) for entry in order),
+                    by=by,
+                    reason=f"requested by {by}",
+                    budget=runner.ctx.plan.budget.rollback,
+                ),
                 durable=True,
             )
         runner.ctx.console.headline(f"rolling back run {record.id}")
@@ -183,7 +200,8 @@ def approve(
                 # exited between that read and this claim. Appending from it would reuse
                 # sequence numbers, so read it again now that nobody else writes.
                 fresh = store.load_state(rec.id)
-                store.append(fresh, [("approval.granted", payload, time.time())], durable=True)
+                granted = ApprovalGranted.model_validate(payload)
+                store.append(fresh, [(granted, time.time())], durable=True)
             finally:
                 store.release(rec.id, owner=owner)
     return record.id, keys
@@ -226,9 +244,8 @@ def starter(store: JournalStore, record: RunRecord) -> str | None:
     if isinstance(started_by, str):
         return started_by
     for _, _, etype, data in store.events(record.id):
-        if etype == "run.started":
-            user = data.get("user")
-            return user if isinstance(user, str) else None
+        if etype == RunStarted.type:
+            return RunStarted.model_validate(data).user
     return None
 
 
@@ -333,13 +350,9 @@ def promote(
         approve(store, record.id, check=None, by=by)
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
-        runner.journal(
-            "run.resumed",
-            {"pid": owner.pid, "host": owner.host, "after": runner.state.status, "for": "promote"},
-            durable=True,
-        )
+        runner.journal(_resumed_for(owner, runner.state.status, "promote"), durable=True)
         if full and runner.state.promoted is None:
-            runner.journal("run.promoted", payload, durable=True)
+            runner.journal(RunPromoted.model_validate(payload), durable=True)
         runner.ctx.console.headline(
             f"promoting run {record.id}" + (": canary steps left are skipped" if full else "")
         )
@@ -393,13 +406,9 @@ def abort(
         mark_unknown(runner)
         state = runner.state
         if state.status in ("paused", "interrupted", "running", "rolling_back"):
-            runner.journal(
-                "run.resumed",
-                {"pid": owner.pid, "host": owner.host, "after": state.status, "for": "abort"},
-                durable=True,
-            )
+            runner.journal(_resumed_for(owner, state.status, "abort"), durable=True)
         if state.mode == "forward":
-            runner.journal("run.abort_requested", payload, durable=True)
+            runner.journal(RunAbortRequested.model_validate(payload), durable=True)
         runner.ctx.console.headline(f"aborting run {record.id}: no live owner, rolling back here")
     return record.id, drive(runner, store, owner), None
 
@@ -420,14 +429,13 @@ def _await_ack(
             return AbortNotice(owner.pid, acknowledged=False)
         time.sleep(0.05)
     for _, _, etype, data in reversed(store.events(record.id)):
-        if etype == "run.abort_requested" and data.get("request") == request_id:
-            raw = data.get("grace")
+        if etype != RunAbortRequested.type:
+            continue
+        abort = RunAbortRequested.model_validate(data)
+        if abort.request == request_id:
+            grace = float(abort.grace) if abort.grace is not None else None
             return AbortNotice(
-                owner.pid,
-                acknowledged=True,
-                ending=tuple(data.get("ending") or ()),
-                grace=float(raw) if isinstance(raw, int | float) else None,
-                force=bool(data.get("force")),
+                owner.pid, acknowledged=True, ending=abort.ending, grace=grace, force=abort.force
             )
     # The owner took it without acting: the run was rolling back already.
     return AbortNotice(owner.pid, acknowledged=True, already_rolling_back=True)
@@ -481,21 +489,18 @@ def reject(
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         if runner.state.status in ("paused", "interrupted", "running"):
-            runner.journal(
-                "run.resumed",
-                {
-                    "pid": owner.pid,
-                    "host": owner.host,
-                    "after": runner.state.status,
-                    "for": "reject",
-                },
-                durable=True,
-            )
-        runner.journal_many([("approval.rejected", p) for p in payloads], durable=True)
+            runner.journal(_resumed_for(owner, runner.state.status, "reject"), durable=True)
+        rejected: list[Event] = [ApprovalRejected.model_validate(p) for p in payloads]
+        runner.journal_many(rejected, durable=True)
         runner.ctx.console.headline(
             f"run {record.id}: {', '.join(keys)} rejected by {by}: rolling back"
         )
     return record.id, keys, drive(runner, store, owner)
+
+
+def _resumed_for(owner: Owner, after: str, purpose: str) -> RunResumed:
+    """An operator verb (promote, abort, reject) continuing a run no live process owns."""
+    return RunResumed(pid=owner.pid, host=owner.host, after=after, purpose=purpose)
 
 
 def _reject_payload(targets: Targets, key: str, by: str, comment: str) -> dict[str, object]:

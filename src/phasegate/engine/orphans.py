@@ -33,6 +33,7 @@ from phasegate.engine import shellstate
 from phasegate.engine.actions import read_outputs
 from phasegate.errors import RunStateError
 from phasegate.executors.supervisor import StatusRecord, find_supervisor, read_status
+from phasegate.run.events import ItemFinished, Warning
 from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def _wait_group(runner: Runner, key: str, pgid: int, timeout: float | None) -> b
         "(`resume --kill-orphans` ends it)"
     )
     # Journalled: whoever looks at the run meanwhile sees who took it over and why it waits.
-    runner.journal("warning", {"item": key, "message": message}, durable=True)
+    runner.journal(Warning(item=key, message=message), durable=True)
     runner.ctx.console.note(message, "yellow")
     deadline = time.monotonic() + wait
     polled = 0.0
@@ -174,7 +175,7 @@ def _kill_group(runner: Runner, key: str, pgid: int, why: str) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
     message = f"{key}: killed its process group {pgid}, left running by the crashed engine ({why})"
-    runner.journal("warning", {"item": key, "message": message}, durable=True)
+    runner.journal(Warning(item=key, message=message), durable=True)
     runner.ctx.console.note(message, "yellow")
 
 
@@ -232,7 +233,7 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
             change = shellstate.collect(runner.ctx, capture, succeeded=True)
         if change:
             event["shell"] = change
-        runner.journal("item.finished", event, durable=bool(change))
+        runner.journal(ItemFinished.model_validate(event), durable=bool(change))
         shellstate.discard(capture)
         runner.ctx.console.item(item.kind, item.name, "succeeded", message)
         return None
@@ -248,20 +249,23 @@ def _failed(runner: Runner, key: str, item: Item, base: dict[str, Any], message:
         step = runner.targets.steps[key].step
         if item.attempt <= step.retries:
             event = {**base, "status": "retrying", "delay": 0, "message": message}
-            runner.journal("item.finished", event)
+            runner.journal(ItemFinished.model_validate(event))
             runner.ctx.console.item("step", item.name, "retrying", message)
             return
         phase = runner.ctx.plan.phase(str(item.phase))
         runner.journal(
-            "item.finished",
-            {
-                **base,
-                "status": "failed",
-                "message": message,
-                "tolerated": step.continue_on_error,
-                "action": phase.on_failure or runner.ctx.plan.on_failure,
-            },
+            ItemFinished.model_validate(
+                {
+                    **base,
+                    "status": "failed",
+                    "message": message,
+                    "tolerated": step.continue_on_error,
+                    "action": phase.on_failure or runner.ctx.plan.on_failure,
+                }
+            ),
         )
     else:
-        runner.journal("item.finished", {**base, "status": "failed", "message": message})
+        runner.journal(
+            ItemFinished.model_validate({**base, "status": "failed", "message": message})
+        )
     runner.ctx.console.item(item.kind, item.name, "failed", message)

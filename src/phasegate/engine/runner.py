@@ -24,7 +24,28 @@ from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
 from phasegate.executors.stopping import StopRequest
+from phasegate.masking import Masker
 from phasegate.notify.dispatch import Notifications
+from phasegate.run.events import (
+    ApprovalGranted,
+    ApprovalRejected,
+    Event,
+    ItemFinished,
+    ItemSpawned,
+    MonitorFinished,
+    MonitorSpawned,
+    PhaseFinished,
+    PhaseStarted,
+    RollbackEntry,
+    RollbackFinished,
+    RollbackStarted,
+    RunFinished,
+    RunPaused,
+    RunPromoted,
+    TriggerState,
+    Warning,
+    from_stored,
+)
 from phasegate.store.contract import JournalStore
 from phasegate.store.journal import Journal
 from phasegate.words import plural
@@ -38,15 +59,22 @@ DEFERRED_FLUSH = 0.25
 _DEFERRABLE_ITEMS = ("gate", "verify")
 
 
-def _deferrable(etype: str, data: dict[str, Any]) -> bool:
+def _deferrable(event: Event) -> bool:
     """Observations and phase transitions: lost in a crash, resume re-derives them. And where
     a command runs (``item.spawned``): it rides with the step's outcome or the next start, and
     a resume finds a supervisor whose pid was lost by its command line (engine/orphans.py)."""
-    if etype in ("phase.started", "phase.finished", "trigger.state", "item.spawned"):
-        return True
-    if etype in ("monitor.spawned", "monitor.finished"):
+    if type(event) in (PhaseStarted, PhaseFinished, TriggerState, ItemSpawned):
+        return True  # (exactly TriggerState: a trip is urgent)
+    if isinstance(event, MonitorSpawned | MonitorFinished):
         return True  # observation; a lost one is settled by ``Monitors.end_stale``
-    return etype == "item.finished" and data.get("kind") in _DEFERRABLE_ITEMS
+    return isinstance(event, ItemFinished) and event.kind in _DEFERRABLE_ITEMS
+
+
+def _masked(event: Event, masker: Masker) -> Event:
+    """The event as the journal keeps it: no secret value in any string of it."""
+    data = event.to_json()
+    masked = masker.data(data)
+    return event if masked == data else from_stored(event.type, masked)
 
 
 def _notifications(runner: Runner) -> Notifications | None:
@@ -61,7 +89,7 @@ def _notifications(runner: Runner) -> Notifications | None:
         run_id=ctx.run_id,
         plan=ctx.plan.name,
         secrets=ctx.variables.secret_values(),
-        report=lambda outcome: runner.journal(*outcome.as_event()),
+        report=lambda outcome: runner.journal(outcome.as_event()),
         expand=ctx.variables.expand,
         flush=runner.writer.flush,
     )
@@ -92,13 +120,19 @@ class Runner:
         self.notifications = _notifications(self)
 
     # -- journal ---------------------------------------------------------------------------
-    def journal(self, etype: str, data: dict[str, Any], *, durable: bool = False) -> None:
-        self.journal_many([(etype, data)], durable=durable)
+    def journal(self, event: Event, *, durable: bool = False) -> None:
+        self.journal_many([event], durable=durable)
 
-    def journal_many(self, events: list[tuple[str, dict[str, Any]]], *, durable: bool) -> None:
+    def journal_many(self, events: list[Event], *, durable: bool) -> None:
+        for event in events:
+            # Stored journals may carry fields a newer phasegate added; the engine may not.
+            if event.model_extra:
+                raise AssertionError(
+                    f"{event.type} has undeclared fields {sorted(event.model_extra)}"
+                )
         now = time.time()
-        masked = [(etype, self.ctx.masker.data(data), now) for etype, data in events]
-        urgent = not all(_deferrable(etype, data) for etype, data in events)
+        masked = [(_masked(event, self.ctx.masker), now) for event in events]
+        urgent = not all(_deferrable(event) for event in events)
         self.writer.record(masked, durable=durable, urgent=urgent)
         if self.notifications is not None:
             self.notifications.observe(masked, self.state)
@@ -150,7 +184,7 @@ class Runner:
             "the router could not restore the journal's last weights; fix the router, then "
             "`phasegate resume` (or `phasegate rollback`)"
         )
-        self.journal("run.paused", {"reason": "traffic", "items": [], "message": message})
+        self.journal(RunPaused(reason="traffic", items=(), message=message))
         self.writer.flush()
         self.ctx.console.note(f"⏸ paused: {message}", "cyan")
 
@@ -214,7 +248,7 @@ class Runner:
         kind = command.kind
         console = self.ctx.console
         if kind == "start_phase":
-            self.journal("phase.started", {"phase": command.phase})
+            self.journal(PhaseStarted(phase=str(command.phase)))
             console.phase(str(command.phase), "running")
             self.background.start(str(command.phase))
             self.monitors.start(str(command.phase))
@@ -232,7 +266,7 @@ class Runner:
             return False
         if kind == "finish_phase":
             status = str(command.get("status", "succeeded"))
-            self.journal("phase.finished", {"phase": command.phase, "status": status})
+            self.journal(PhaseFinished(phase=str(command.phase), status=status))
             console.phase(str(command.phase), status)
             self.monitors.stop_phase(str(command.phase), f"phase {status}")
             return True
@@ -258,13 +292,10 @@ class Runner:
             self.journal_many(
                 [
                     *self.halt_triggers(),
-                    (
-                        "run.paused",
-                        {
-                            "reason": reason,
-                            "items": items,
-                            "message": self._pause_message(reason, items),
-                        },
+                    RunPaused(
+                        reason=reason,
+                        items=tuple(items),
+                        message=self._pause_message(reason, items),
                     ),
                 ],
                 durable=False,
@@ -273,9 +304,7 @@ class Runner:
             return True
         if kind == "finish":
             status = str(command.get("status"))
-            self.journal_many(
-                [*self.halt_triggers(), ("run.finished", {"status": status})], durable=True
-            )
+            self.journal_many([*self.halt_triggers(), RunFinished(status=status)], durable=True)
             return True
         raise AssertionError(f"unknown command {kind}")  # pragma: no cover
 
@@ -284,7 +313,7 @@ class Runner:
         self.holds.release(why)
         canary.stop_analyses(self, why)
 
-    def halt_triggers(self) -> list[tuple[str, dict[str, Any]]]:
+    def halt_triggers(self) -> list[TriggerState]:
         return self.triggers.halt() if self.triggers is not None else []
 
     def _pause_message(self, reason: str, items: list[str]) -> str:
@@ -311,7 +340,7 @@ class Runner:
         if budget and started and not self._budget_warned and time.time() - started > budget:
             self._budget_warned = True
             message = f"run exceeded its duration budget of {written(budget)}"
-            self.journal("warning", {"item": None, "message": message, "budget": "duration"})
+            self.journal(Warning(item=None, message=message, budget="duration"))
             # Said once, when it happens: the run goes on (a duration budget warns, rollback
             # budgets are the ones that measure a guarantee).
             self.ctx.console.note(f"⚠ {message}; the run continues", "yellow")
@@ -325,7 +354,7 @@ class Runner:
             if kind == "abort" and self.state.mode == "forward" and not self.state.terminal:
                 halt.abort(self, {**data, "request": request_id})
             elif kind == "approve" and not self.state.terminal:
-                self.journal("approval.granted", data)
+                self.journal(ApprovalGranted.model_validate(data))
             elif kind == "promote" and self.state.mode == "forward" and not self.state.terminal:
                 self._promote(data)
             elif kind == "reject" and self.state.mode == "forward" and not self.state.terminal:
@@ -345,7 +374,7 @@ class Runner:
                     f"reject of {key} ignored: it is {item.status if item else 'running'}", "yellow"
                 )
                 continue
-            self.journal("approval.rejected", decision, durable=True)
+            self.journal(ApprovalRejected.model_validate(decision), durable=True)
             self.ctx.console.note(
                 f"✗ {key} rejected by {decision.get('by')}: {decision.get('comment')}", "red"
             )
@@ -354,7 +383,7 @@ class Runner:
         by = str(data.get("by") or "operator")
         if data.get("full"):
             if self.state.promoted is None:
-                self.journal("run.promoted", {"by": by, "full": True}, durable=True)
+                self.journal(RunPromoted(by=by, full=True), durable=True)
             self._cut_short(f"promoted by {by}")
             self.ctx.console.note(f"⏩ promoted by {by}: remaining canary steps skipped", "cyan")
         else:
@@ -372,9 +401,10 @@ class Runner:
         self.journal_many(
             [
                 *self.halt_triggers(),
-                (
-                    "rollback.started",
-                    {"order": order, "reason": reason, "budget": self._rollback_budget()},
+                RollbackStarted(
+                    order=tuple(RollbackEntry.model_validate(entry) for entry in order),
+                    reason=reason,
+                    budget=self._rollback_budget(),
                 ),
             ],
             durable=True,
@@ -401,29 +431,20 @@ class Runner:
         raw_budget = self.state.rollback.get("budget")
         budget = float(raw_budget) if raw_budget is not None else None
         overrun = budget is not None and duration > budget
-        events: list[tuple[str, dict[str, Any]]] = [
-            (
-                "rollback.finished",
-                {
-                    "status": status,
-                    "duration": round(duration, 6),
-                    "budget": budget,
-                    "overrun": overrun,
-                },
-            ),
+        events: list[Event] = [
+            RollbackFinished(
+                status=status, duration=round(duration, 6), budget=budget, overrun=overrun
+            )
         ]
         if overrun:
             events.append(
-                (
-                    "warning",
-                    {
-                        "item": None,
-                        "message": f"rollback took {duration:.1f}s, over its budget of {budget:g}s",
-                        "budget": "rollback",
-                    },
+                Warning(
+                    item=None,
+                    message=f"rollback took {duration:.1f}s, over its budget of {budget:g}s",
+                    budget="rollback",
                 )
             )
-        events.append(("run.finished", {"status": status}))
+        events.append(RunFinished(status=status))
         self.journal_many(events, durable=True)
         within = f" (budget {budget:g}s{', OVERRUN' if overrun else ''})" if budget else ""
         color = "green" if status == "rolled_back" else "red"

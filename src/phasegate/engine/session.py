@@ -33,6 +33,7 @@ from phasegate.plan.blockers import refuse_unbound
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
 from phasegate.plan.variables import VariableError, Variables, resolve
+from phasegate.run.events import ItemUnknown, RunStarted, Warning
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord
@@ -220,14 +221,14 @@ def journal_started(
     }
     if review is not None:
         data["review"] = dict(review)
-    runner.journal("run.started", data, durable=True)
+    runner.journal(RunStarted.model_validate(data), durable=True)
     if review is not None and review.get("how") == "unreviewed":
         # Said where everyone looks (report, status, dashboard), not only in run.started.
         message = (
             "this run executes a Markdown import nobody reviewed (run --yes): sha256 "
             f"{review.get('sha256', '')[:12]}…"
         )
-        runner.journal("warning", {"item": None, "message": message})
+        runner.journal(Warning(item=None, message=message))
         runner.ctx.console.note(f"warning: {message}", "yellow")
     _warn_unmaskable(runner)
 
@@ -243,7 +244,7 @@ def _warn_unmaskable(runner: Runner) -> None:
                 f"secret {name} is {len(value)} character(s) long: values shorter than "
                 f"{MIN_MASKED} are never masked in logs, the journal or reports"
             )
-            runner.journal("warning", {"item": None, "message": message})
+            runner.journal(Warning(item=None, message=message))
             runner.ctx.console.note(f"warning: {message}", "yellow")
 
 
@@ -358,9 +359,9 @@ def mark_unknown(runner: Runner) -> list[str]:
             idempotent |= step.action == "promote" and step.run is None
         elif key in targets.undos:
             idempotent = targets.undos[key][0].idempotent
-        event: dict[str, object] = {"key": key, "idempotent": idempotent}
+        event = ItemUnknown(key=key, idempotent=idempotent)
         if key in why:
-            event["reason"] = why[key]
-        runner.journal("item.unknown", event, durable=True)
+            event = ItemUnknown(key=key, idempotent=idempotent, reason=why[key])
+        runner.journal(event, durable=True)
         found.append(key)
     return found

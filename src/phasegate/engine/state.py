@@ -15,6 +15,7 @@ from typing import Any
 
 from phasegate.engine.shellstate import fold as fold_shell
 from phasegate.errors import InvalidTransition
+from phasegate.run import events as ev
 
 TERMINAL = ("succeeded", "failed", "rolled_back", "rollback_failed")
 RESUMABLE = ("paused", "interrupted", "running", "rolling_back", "pending")
@@ -124,17 +125,89 @@ def _refuse(state: RunState, etype: str, why: str) -> InvalidTransition:
     )
 
 
-def apply(state: RunState, etype: str, data: dict[str, Any], ts: float) -> set[str]:
+def apply(state: RunState, event: ev.Event, ts: float) -> set[str]:
     """Fold one event into the state; return changed row keys ("run", "phase:X", "item:K")."""
-    handler = _HANDLERS.get(etype)
-    if handler is None:
-        raise _refuse(state, etype, "unknown event type")
-    if state.seq == 0 and etype != "run.created":
-        raise _refuse(state, etype, "a run's first event is run.created")
-    changed = handler(state, data, ts, etype)
+    et = event.type
+    if state.seq == 0 and not isinstance(event, ev.RunCreated):
+        raise _refuse(state, et, "a run's first event is run.created")
+    changed = _fold(state, event, ts, et)
     state.seq += 1
     changed.add("run")
     return changed
+
+
+def apply_stored(state: RunState, etype: str, data: dict[str, Any], ts: float) -> set[str]:
+    """``apply`` for an event as a journal row holds it (type, JSON object)."""
+    return apply(state, ev.from_stored(etype, data), ts)
+
+
+def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
+    match event:
+        case ev.RunCreated():
+            return _created(s, event, ts, et)
+        case ev.RunStarted():
+            _need(s, et, "pending")
+            s.status, s.started_at = "running", ts
+            return set()
+        case ev.RunResumed():
+            return _resumed(s, event, et)
+        case ev.RunPaused():
+            return _paused(s, event, ts, et)
+        case ev.RunInterrupted():
+            _need(s, et, "running", "rolling_back", "paused")
+            s.status = "interrupted"
+            return set()
+        case ev.RunFinished():
+            return _finished(s, event, ts, et)
+        case ev.RunAbortRequested():
+            return _abort(s, event, ts, et)
+        case ev.RunPromoted():
+            return _promoted(s, event, ts, et)
+        case ev.PhaseStarted():
+            return _phase_started(s, event, ts, et)
+        case ev.PhaseFinished():
+            return _phase_finished(s, event, ts, et)
+        case ev.ItemStarted():
+            return _item_started(s, event, ts, et)
+        case ev.ItemFinished():
+            return _item_finished(s, event, ts, et)
+        case ev.ItemSpawned():
+            return _item_spawned(s, event, et)
+        case ev.ItemUnknown():
+            return _item_unknown(s, event, et)
+        case ev.ItemWaiting():
+            return _waiting(s, event, et)
+        case ev.TriggerState():  # and TriggerTripped, its subclass
+            return _trigger(s, event, et)
+        case ev.ApprovalGranted():
+            return _approval(s, event, ts, et)
+        case ev.ApprovalRejected():
+            return _rejected(s, event, ts, et)
+        case ev.AnalysisMeasured():
+            return _measured(s, event, et)
+        case ev.TrafficChanged():
+            return _traffic_changed(s, event, ts, et)
+        case ev.RollbackStarted():
+            return _rollback_started(s, event, ts, et)
+        case ev.RollbackFinished():
+            return _rollback_finished(s, event, ts, et)
+        case ev.Warning():
+            s.warnings.append({"item": event.item, "message": event.message})
+            return set()
+        case ev.NotificationSent():  # and NotificationFailed
+            # A delivery's outcome; in any state, since the last ones follow run.finished.
+            counts = s.notifications.setdefault(event.channel, {"sent": 0, "failed": 0})
+            counts["failed" if isinstance(event, ev.NotificationFailed) else "sent"] += 1
+            return set()
+        case ev.Note():
+            return set()
+        case ev.MonitorStarted():
+            return _monitor_started(s, event, ts, et)
+        case ev.MonitorSpawned():
+            return _monitor_spawned(s, event, et)
+        case ev.MonitorFinished():
+            return _monitor_finished(s, event, ts, et)
+    raise _refuse(s, et, "unknown event type")  # pragma: no cover: every class is matched
 
 
 def _need(state: RunState, etype: str, *statuses: str) -> None:
@@ -142,17 +215,21 @@ def _need(state: RunState, etype: str, *statuses: str) -> None:
         raise _refuse(state, etype, f"run is {state.status}, expected {' or '.join(statuses)}")
 
 
-def _created(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _given(event: ev.Record, name: str) -> bool:
+    """Whether the event carried the field (a hand-built dict had the key), even as null."""
+    return name in event.model_fields_set
+
+
+def _created(s: RunState, d: ev.RunCreated, ts: float, et: str) -> set[str]:
     if s.seq != 0:
         raise _refuse(s, et, "a run is created once")
     s.created_at = ts
-    needs: dict[str, list[str]] = d.get("needs", {})
-    for position, phase_id in enumerate(d.get("phases", [])):
+    for position, phase_id in enumerate(d.phases):
         s.phases[phase_id] = PhaseState(phase_id)
         s.order[phase_id] = position
         s.dependents.setdefault(phase_id, [])
     for phase_id in s.phases:
-        wanted = [n for n in needs.get(phase_id, []) if n in s.phases]
+        wanted = [n for n in d.needs.get(phase_id, ()) if n in s.phases]
         s.unmet[phase_id] = len(wanted)
         for need in wanted:
             s.dependents[need].append(phase_id)
@@ -160,23 +237,16 @@ def _created(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     return {f"phase:{p}" for p in s.phases}
 
 
-def _started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
-    _need(s, et, "pending")
-    s.status = "running"
-    s.started_at = ts
-    return set()
-
-
-def _resumed(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _resumed(s: RunState, d: ev.RunResumed, et: str) -> set[str]:
     _need(s, et, "paused", "interrupted", "running", "rolling_back")
     changed: set[str] = set()
-    for key in d.get("retry", []):
+    for key in d.retry:
         item = _item(s, et, key)
         if item.status not in ("unknown", "failed", "error", "awaiting_approval", "interrupted"):
             raise _refuse(s, et, f"{key} is {item.status}; only unknown or failed items retry")
         item.status = "pending"
         changed.add(f"item:{key}")
-    for key in d.get("skip", []):
+    for key in d.skip:
         item = _item(s, et, key)
         if item.status not in (
             "unknown",
@@ -190,7 +260,7 @@ def _resumed(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
         item.status = "skipped"
         item.data["skipped_by_operator"] = True
         changed.add(f"item:{key}")
-    for key in d.get("mark_done", []):
+    for key in d.mark_done:
         item = _item(s, et, key)
         if item.status != "unknown":
             raise _refuse(s, et, f"{key} is {item.status}; only unknown items can be marked done")
@@ -199,7 +269,7 @@ def _resumed(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
         if item.kind == "step":
             s.completed.append(key)
         changed.add(f"item:{key}")
-    if d.get("clear_failure"):
+    if d.clear_failure:
         s.failure = None
     s.unknown = [k for k in s.unknown if s.items[k].status == "unknown"]
     s.pause = None
@@ -214,11 +284,11 @@ def _item(s: RunState, et: str, key: str) -> Item:
     return item
 
 
-def _phase_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _phase_started(s: RunState, d: ev.PhaseStarted, ts: float, et: str) -> set[str]:
     _need(s, et, "running")
-    phase = s.phases.get(d["phase"])
+    phase = s.phases.get(d.phase)
     if phase is None or phase.status != "pending":
-        raise _refuse(s, et, f"phase {d['phase']!r} cannot start")
+        raise _refuse(s, et, f"phase {d.phase!r} cannot start")
     phase.status, phase.started_at, phase.start_seq = "running", ts, s.seq + 1
     if phase.id in s.ready:
         s.ready.remove(phase.id)
@@ -226,11 +296,11 @@ def _phase_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
     return {f"phase:{phase.id}"}
 
 
-def _phase_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
-    phase = s.phases.get(d["phase"])
+def _phase_finished(s: RunState, d: ev.PhaseFinished, ts: float, et: str) -> set[str]:
+    phase = s.phases.get(d.phase)
     if phase is None or phase.status != "running":
-        raise _refuse(s, et, f"phase {d['phase']!r} is not running")
-    phase.status, phase.finished_at, phase.end_seq = d["status"], ts, s.seq + 1
+        raise _refuse(s, et, f"phase {d.phase!r} is not running")
+    phase.status, phase.finished_at, phase.end_seq = d.status, ts, s.seq + 1
     s.running.remove(phase.id)
     if phase.status == "succeeded":
         for dependent in s.dependents.get(phase.id, []):
@@ -240,35 +310,54 @@ def _phase_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[s
     return {f"phase:{phase.id}"}
 
 
-def _item_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _new_item(d: ev.ItemRef | ev.RollbackEntry) -> Item:
+    return Item(key=d.key, kind=d.kind, phase=d.phase, name=d.name if d.name is not None else d.key)
+
+
+def _item_started(s: RunState, d: ev.ItemStarted, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "rolling_back")
-    key = d["key"]
+    key = d.key
     item = s.items.get(key)
     if item is None:
-        item = Item(key=key, kind=d["kind"], phase=d.get("phase"), name=d.get("name", key))
-        s.items[key] = item
+        item = s.items[key] = _new_item(d)
     elif item.status not in ("pending", "retrying", "interrupted"):
         raise _refuse(s, et, f"{key} is {item.status}; it cannot start")
     item.status = "running"
-    item.attempt = d.get("attempt", item.attempt + 1)
+    item.attempt = d.attempt if d.attempt is not None else item.attempt + 1
     item.started_at = ts
     item.finished_at = None
+    given = d.to_json()
     for name in ("command", "description", "expectation"):
-        if name in d:
-            item.data[name] = d[name]
+        if name in given:
+            item.data[name] = given[name]
     return {f"item:{key}"}
 
 
-def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+# What an item's row keeps of its outcome (item.data), when the event carries it.
+_ITEM_DATA = (
+    "message",
+    "observed",
+    "expectation",
+    "duration",
+    "outputs",
+    "severity",
+    "attempts",
+    "description",
+    "log",
+    "inconclusive",
+    "detected_at",
+    "killed",
+)
+
+
+def _item_finished(s: RunState, d: ev.ItemFinished, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "rolling_back")
-    key = d["key"]
+    key, status = d.key, d.status
     item = s.items.get(key)
-    status = d["status"]
     if item is None:
         # Items that never journal a start (gates, skipped steps) appear on finishing.
-        item = Item(key=key, kind=d["kind"], phase=d.get("phase"), name=d.get("name", key))
-        item.started_at = d.get("started_at", ts)
-        s.items[key] = item
+        item = s.items[key] = _new_item(d)
+        item.started_at = d.started_at if _given(d, "started_at") else ts
     elif item.status not in ("running", "pending", "retrying") and not (
         item.status == "awaiting_approval" and status == "skipped"
     ):
@@ -278,189 +367,180 @@ def _item_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[st
         raise _refuse(s, et, f"unknown item status {status!r}")
     item.status = status
     item.finished_at = ts
-    item.exit_code = d.get("exit_code")
-    if "attempt" in d:
-        item.attempt = d["attempt"]
-    for name in (
-        "message",
-        "observed",
-        "expectation",
-        "duration",
-        "outputs",
-        "severity",
-        "attempts",
-        "description",
-        "log",
-        "inconclusive",
-        "detected_at",
-        "killed",
-    ):
-        if name in d:
-            item.data[name] = d[name]
+    item.exit_code = d.exit_code
+    if d.attempt is not None:
+        item.attempt = d.attempt
+    given = d.to_json()
+    for name in _ITEM_DATA:
+        if name in given:
+            item.data[name] = given[name]
     if status == "succeeded" and item.kind == "step":
         s.completed.append(key)
-    if status == "succeeded" and d.get("shell"):
-        fold_shell(s.shell, d["shell"])
+    if status == "succeeded" and d.shell:
+        fold_shell(s.shell, d.shell)
+    message = d.message if _given(d, "message") else ""
     if status == "warned":
-        s.warnings.append({"item": key, "message": d.get("message", "")})
+        s.warnings.append({"item": key, "message": message})
     if s.mode == "rollback" and status in ("failed", "error") and s.rollback is not None:
-        s.rollback.setdefault("failures", []).append({"item": key, "message": d.get("message")})
-    elif status in ("failed", "error") and not d.get("tolerated") and s.failure is None:
+        s.rollback.setdefault("failures", []).append({"item": key, "message": d.message})
+    elif status in ("failed", "error") and not d.tolerated and s.failure is None:
         s.failure = {
             "reason": item.kind if item.kind in ("gate", "analysis") else "step",
             "item": key,
-            "message": d.get("message", ""),
-            "action": d.get("action"),
+            "message": message,
+            "action": d.action,
         }
-        if d.get("detected_at") is not None:
-            s.failure["detected_at"] = d["detected_at"]
+        if d.detected_at is not None:
+            s.failure["detected_at"] = d.detected_at
     return {f"item:{key}"}
 
 
-def _item_spawned(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _process(d: ev.ItemSpawned | ev.MonitorSpawned) -> dict[str, Any]:
+    return {"pid": d.pid, "pgid": d.pgid, "start": d.start, "attempt": d.attempt}
+
+
+def _item_spawned(s: RunState, d: ev.ItemSpawned, et: str) -> set[str]:
     """Where a started command runs: its pid, process group and the pid's start time."""
-    item = _item(s, et, d["key"])
+    item = _item(s, et, d.key)
     if item.status != "running":
         raise _refuse(s, et, f"{item.key} is {item.status}, not running")
-    item.data["process"] = {name: d.get(name) for name in ("pid", "pgid", "start", "attempt")}
+    item.data["process"] = _process(d)
     return {f"item:{item.key}"}
 
 
-def _item_unknown(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
-    item = _item(s, et, d["key"])
+def _item_unknown(s: RunState, d: ev.ItemUnknown, et: str) -> set[str]:
+    item = _item(s, et, d.key)
     if item.status != "running":
         raise _refuse(s, et, f"{item.key} is {item.status}, not running")
     item.data["unknown_count"] = item.data.get("unknown_count", 0) + 1
-    if d.get("reason"):
-        item.data["unknown_reason"] = d["reason"]
-    item.status = "pending" if d.get("idempotent") else "unknown"
+    if d.reason:
+        item.data["unknown_reason"] = d.reason
+    item.status = "pending" if d.idempotent else "unknown"
     if item.status == "unknown":
         s.unknown.append(item.key)
     return {f"item:{item.key}"}
 
 
-def _waiting(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _waiting(s: RunState, d: ev.ItemWaiting, et: str) -> set[str]:
     """A canary step holds (bake, pause): until when, so a resumed run waits only the rest."""
     _need(s, et, "running")
-    item = _item(s, et, d["key"])
+    item = _item(s, et, d.key)
     if item.status != "running":
         raise _refuse(s, et, f"{item.key} is {item.status}, not running")
-    item.data["until"] = d["until"]
-    item.data["waiting"] = d.get("what", "pause")
+    item.data["until"] = d.until
+    item.data["waiting"] = d.what
     return {f"item:{item.key}"}
 
 
 MEASUREMENTS_KEPT = 20
 
 
-def _measured(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _measured(s: RunState, d: ev.AnalysisMeasured, et: str) -> set[str]:
     _need(s, et, "running", "paused", "rolling_back")
-    info = s.analysis.setdefault(d["key"], {"metrics": {}})
-    metric = info["metrics"].setdefault(d["metric"], {"counts": {}, "last": []})
-    status = d["status"]
-    metric["counts"][status] = metric["counts"].get(status, 0) + 1
-    metric["last"].append({k: d.get(k) for k in ("at", "status", "value", "message") if k in d})
+    info = s.analysis.setdefault(d.key, {"metrics": {}})
+    metric = info["metrics"].setdefault(d.metric, {"counts": {}, "last": []})
+    metric["counts"][d.status] = metric["counts"].get(d.status, 0) + 1
+    given = d.to_json()
+    metric["last"].append({k: given[k] for k in ("at", "status", "value", "message") if k in given})
     del metric["last"][:-MEASUREMENTS_KEPT]
-    if "verdict" in d:
-        info["verdict"] = d["verdict"]
+    if _given(d, "verdict"):
+        info["verdict"] = d.verdict
     return set()
 
 
-def _promoted(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _promoted(s: RunState, d: ev.RunPromoted, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "paused", "interrupted")
     if s.mode != "forward":
         raise _refuse(s, et, "a rolling-back run cannot be promoted")
-    s.promoted = {"by": d.get("by"), "at": ts}
+    s.promoted = {"by": d.by, "at": ts}
     return set()
 
 
-def _trigger(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _trigger(s: RunState, d: ev.TriggerState, et: str) -> set[str]:
     _need(s, et, "running", "rolling_back", "paused")
-    info = s.triggers.setdefault(d["trigger"], {})
-    info.update({k: v for k, v in d.items() if k != "trigger"})
-    if et == "trigger.tripped" and s.mode == "forward":
-        action = d.get("action", "rollback")
-        message = f"trigger {d['trigger']} tripped: {d.get('message', '')}"
-        if action == "alert":
-            s.warnings.append({"item": f"trigger:{d['trigger']}", "message": message})
+    info = s.triggers.setdefault(d.trigger, {})
+    info.update({k: v for k, v in d.to_json().items() if k != "trigger"})
+    if isinstance(d, ev.TriggerTripped) and s.mode == "forward":
+        message = f"trigger {d.trigger} tripped: {d.message}"
+        if d.action == "alert":
+            s.warnings.append({"item": f"trigger:{d.trigger}", "message": message})
         elif s.failure is None:
             s.failure = {
                 "reason": "trigger",
-                "item": f"trigger:{d['trigger']}",
+                "item": f"trigger:{d.trigger}",
                 "message": message,
-                "action": action,
+                "action": d.action,
             }
-            if d.get("detected_at") is not None:
-                s.failure["detected_at"] = d["detected_at"]
+            if d.detected_at is not None:
+                s.failure["detected_at"] = d.detected_at
     return set()
 
 
-def _traffic_changed(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _traffic_changed(s: RunState, d: ev.TrafficChanged, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "rolling_back")
-    applied = d.get("applied") or d.get("weights")
-    if not isinstance(applied, dict):
+    applied = d.confirmed
+    if applied is None:
         raise _refuse(s, et, "a traffic change names the weights applied")
     s.traffic["weights"] = dict(applied)
-    if d.get("detection_latency") is not None and s.rollback is not None:
-        s.rollback["detection_latency"] = d["detection_latency"]
+    if d.detection_latency is not None and s.rollback is not None:
+        s.rollback["detection_latency"] = d.detection_latency
     s.traffic.setdefault("history", []).append(
-        {"at": ts, "weights": dict(applied), "by": d.get("by"), "reason": d.get("reason")}
+        {"at": ts, "weights": dict(applied), "by": d.by, "reason": d.reason}
     )
     return set()
 
 
-def _approval(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _approval(s: RunState, d: ev.ApprovalGranted, ts: float, et: str) -> set[str]:
     if s.terminal:
         raise _refuse(s, et, "the run has finished")
-    who = s.approvals.setdefault(d["key"], [])
-    if d["by"] not in who:
-        who.append(d["by"])
+    who = s.approvals.setdefault(d.key, [])
+    if d.by not in who:
+        who.append(d.by)
     s.decisions.append(_decision("approved", d, ts))
-    if d.get("var") and d.get("choice") is not None:
-        s.choices[str(d["var"])] = str(d["choice"])
+    if d.var and d.choice is not None:
+        s.choices[d.var] = d.choice
     changed: set[str] = set()
-    item = s.items.get(d["key"])
-    if (
-        item is not None
-        and item.status == "awaiting_approval"
-        and len(who) >= int(d.get("required", 1))
-    ):
+    item = s.items.get(d.key)
+    if item is not None and item.status == "awaiting_approval" and len(who) >= d.required:
         item.status = "pending"
         changed.add(f"item:{item.key}")
     return changed
 
 
-def _decision(decision: str, d: dict[str, Any], ts: float) -> dict[str, Any]:
+def _decision(
+    decision: str, d: ev.ApprovalGranted | ev.ApprovalRejected, ts: float
+) -> dict[str, Any]:
+    choice = d.choice if isinstance(d, ev.ApprovalGranted) else None
     return {
-        "key": d["key"],
+        "key": d.key,
         "decision": decision,
-        "by": d["by"],
-        "comment": d.get("comment") or "",
+        "by": d.by,
+        "comment": d.comment or "",
         "at": ts,
-        **({"choice": d["choice"]} if d.get("choice") is not None else {}),
+        **({"choice": choice} if choice is not None else {}),
     }
 
 
-def _rejected(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _rejected(s: RunState, d: ev.ApprovalRejected, ts: float, et: str) -> set[str]:
     """A no-go (``phasegate reject``): the gate fails and the run rolls back, whatever its
     ``on_failure`` says, because a person decided it must not go on."""
     _need(s, et, "running", "paused", "interrupted")
     if s.mode != "forward":
         raise _refuse(s, et, "a rolling-back run has nothing left to reject")
-    key = d["key"]
+    key = d.key
     item = s.items.get(key)
     if item is None:  # rejected before the run reached it
-        item = Item(key=key, kind=d.get("kind", "gate"), phase=d.get("phase"), name=d["name"])
+        item = Item(key=key, kind=d.kind, phase=d.phase, name=d.name or key)
         item.started_at = ts
         s.items[key] = item
     elif item.status not in ("pending", "awaiting_approval"):
         raise _refuse(s, et, f"{key} is {item.status}; only a waiting item can be rejected")
-    comment = d.get("comment") or ""
-    message = f"rejected by {d['by']}" + (f": {comment}" if comment else "")
+    comment = d.comment or ""
+    message = f"rejected by {d.by}" + (f": {comment}" if comment else "")
     item.status = "failed"
     item.finished_at = ts
     item.data["message"] = message
-    item.data["rejected"] = {"by": d["by"], "comment": comment}
+    item.data["rejected"] = {"by": d.by, "comment": comment}
     s.decisions.append(_decision("rejected", d, ts))
     if s.failure is None:
         s.failure = {
@@ -473,182 +553,120 @@ def _rejected(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
     return {f"item:{key}"}
 
 
-def _abort(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _abort(s: RunState, d: ev.RunAbortRequested, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "paused", "interrupted", "pending")
+    by = d.by if _given(d, "by") else "operator"
     s.failure = {
         "reason": "aborted",
         "item": None,
         "action": "rollback",
-        "message": f"aborted by {d.get('by', 'operator')}: {d.get('reason') or ''}".strip(),
+        "message": f"aborted by {by}: {d.reason or ''}".strip(),
         "detected_at": ts,
     }
     return set()
 
 
-def _paused(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _paused(s: RunState, d: ev.RunPaused, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "rolling_back")
     s.status = "paused"
-    s.pause = {
-        "reason": d["reason"],
-        "items": d.get("items", []),
-        "at": ts,
-        "message": d.get("message", ""),
-    }
+    s.pause = {"reason": d.reason, "items": list(d.items), "at": ts, "message": d.message}
     return set()
 
 
-def _interrupted(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
-    _need(s, et, "running", "rolling_back", "paused")
-    s.status = "interrupted"
-    return set()
-
-
-def _warning(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
-    s.warnings.append({"item": d.get("item"), "message": d["message"]})
-    return set()
-
-
-def _rollback_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _rollback_started(s: RunState, d: ev.RollbackStarted, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "succeeded", "failed", "rollback_failed", "paused", "interrupted")
     changed: set[str] = set()
     retry = s.status == "rollback_failed"
     s.mode, s.status = "rollback", "rolling_back"
     previous = s.rollback or {}
     s.rollback = {
-        "reason": d.get("reason", ""),
-        "by": d.get("by"),
-        "order": d["order"],
+        "reason": d.reason,
+        "by": d.by,
+        "order": [entry.to_json() for entry in d.order],
         "started_at": previous.get("started_at", ts) if retry else ts,
         "attempt_started_at": ts,
-        "budget": d.get("budget"),
+        "budget": d.budget,
         "failures": [],
     }
     if retry:  # verification runs again after the retried actions
         for key in [k for k in s.items if k.startswith("verify:")]:
             del s.items[key]
             changed.add(f"item:{key}")
-    for entry in d["order"]:
-        item = s.items.get(entry["key"])
+    for entry in d.order:
+        item = s.items.get(entry.key)
         if item is None or (retry and item.status in ("failed", "error")):
-            s.items[entry["key"]] = Item(
-                key=entry["key"],
-                kind=entry["kind"],
-                phase=entry.get("phase"),
-                name=entry.get("name", entry["key"]),
-            )
-            changed.add(f"item:{entry['key']}")
+            s.items[entry.key] = _new_item(entry)
+            changed.add(f"item:{entry.key}")
     s.finished_at = None
     return changed
 
 
-def _rollback_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _rollback_finished(s: RunState, d: ev.RollbackFinished, ts: float, et: str) -> set[str]:
     _need(s, et, "rolling_back")
     assert s.rollback is not None
     s.rollback.update(
-        {
-            "finished_at": ts,
-            "status": d["status"],
-            "duration": d.get("duration"),
-            "overrun": d.get("overrun", False),
-        }
+        {"finished_at": ts, "status": d.status, "duration": d.duration, "overrun": d.overrun}
     )
     return set()
 
 
-def _finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _finished(s: RunState, d: ev.RunFinished, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "rolling_back", "paused")
-    if d["status"] not in TERMINAL:
-        raise _refuse(s, et, f"{d['status']!r} is not a final status")
-    s.status = d["status"]
+    if d.status not in TERMINAL:
+        raise _refuse(s, et, f"{d.status!r} is not a final status")
+    s.status = d.status
     s.finished_at = ts
     s.pause = None
     return set()
 
 
-def _notification(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
-    """A delivery's outcome; in any state, since the last ones follow run.finished."""
-    counts = s.notifications.setdefault(str(d.get("channel")), {"sent": 0, "failed": 0})
-    counts["sent" if et == "notification.sent" else "failed"] += 1
-    return set()
-
-
-def _monitor_started(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _monitor_started(s: RunState, d: ev.MonitorStarted, ts: float, et: str) -> set[str]:
     _need(s, et, "running")
-    previous = s.monitors.get(d["key"])
+    previous = s.monitors.get(d.key)
     if previous is not None and previous["status"] == "running":
-        raise _refuse(s, et, f"monitor {d['key']} is running already")
-    s.monitors[d["key"]] = {
-        **{name: d.get(name) for name in ("phase", "name", "attempt", "command", "log")},
+        raise _refuse(s, et, f"monitor {d.key} is running already")
+    s.monitors[d.key] = {
+        "phase": d.phase,
+        "name": d.name,
+        "attempt": d.attempt,
+        "command": d.command,
+        "log": d.log,
         "status": "running",
         "started_at": ts,
     }
     return set()
 
 
-def _monitor_spawned(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
-    monitor = s.monitors.get(d["key"])
+def _monitor_spawned(s: RunState, d: ev.MonitorSpawned, et: str) -> set[str]:
+    monitor = s.monitors.get(d.key)
     if monitor is None or monitor["status"] != "running":
-        raise _refuse(s, et, f"monitor {d['key']} is not running")
-    monitor["process"] = {name: d.get(name) for name in ("pid", "pgid", "start", "attempt")}
+        raise _refuse(s, et, f"monitor {d.key} is not running")
+    monitor["process"] = _process(d)
     return set()
 
 
-def _monitor_finished(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
+def _monitor_finished(s: RunState, d: ev.MonitorFinished, ts: float, et: str) -> set[str]:
     """A monitor ended: stopped by phasegate, exited by itself, or never started. Observation
     only: in any run status (the last ones follow the run's end), and never a failure."""
-    monitor = s.monitors.get(d["key"])
+    monitor = s.monitors.get(d.key)
     if monitor is None or monitor["status"] != "running":
-        raise _refuse(s, et, f"monitor {d['key']} is not running")
-    if d["status"] not in ("stopped", "exited", "error"):
-        raise _refuse(s, et, f"unknown monitor status {d['status']!r}")
+        raise _refuse(s, et, f"monitor {d.key} is not running")
+    if d.status not in ("stopped", "exited", "error"):
+        raise _refuse(s, et, f"unknown monitor status {d.status!r}")
     monitor["finished_at"] = ts
+    given = d.to_json()
     for name in ("status", "exit_code", "signal", "message", "on", "signals", "duration"):
-        if name in d:
-            monitor[name] = d[name]
+        if name in given:
+            monitor[name] = given[name]
     return set()
 
 
-def _noop(s: RunState, d: dict[str, Any], ts: float, et: str) -> set[str]:
-    return set()
-
-
-_HANDLERS = {
-    "run.created": _created,
-    "run.started": _started,
-    "run.resumed": _resumed,
-    "run.paused": _paused,
-    "run.interrupted": _interrupted,
-    "run.finished": _finished,
-    "run.abort_requested": _abort,
-    "phase.started": _phase_started,
-    "phase.finished": _phase_finished,
-    "item.started": _item_started,
-    "item.finished": _item_finished,
-    "item.spawned": _item_spawned,
-    "item.unknown": _item_unknown,
-    "trigger.state": _trigger,
-    "trigger.tripped": _trigger,
-    "approval.granted": _approval,
-    "approval.rejected": _rejected,
-    "item.waiting": _waiting,
-    "analysis.measured": _measured,
-    "run.promoted": _promoted,
-    "traffic.changed": _traffic_changed,
-    "rollback.started": _rollback_started,
-    "rollback.finished": _rollback_finished,
-    "warning": _warning,
-    "notification.sent": _notification,
-    "notification.failed": _notification,
-    "note": _noop,
-    "monitor.started": _monitor_started,
-    "monitor.spawned": _monitor_spawned,
-    "monitor.finished": _monitor_finished,
-}
-EVENT_TYPES = tuple(_HANDLERS)
+EVENT_TYPES = ev.EVENT_TYPES
 
 
 def replay(run_id: str, events: list[tuple[str, dict[str, Any], float]]) -> RunState:
+    """The state stored events (type, JSON object, time) fold into."""
     state = RunState(run_id=run_id)
     for etype, data, ts in events:
-        apply(state, etype, data, ts)
+        apply_stored(state, etype, data, ts)
     return state

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from phasegate.run.events import ItemFinished, ItemStarted, TrafficChanged, Warning
 from phasegate.traffic.base import RouterError, Weights, canary_weight, describe_weights
 
 if TYPE_CHECKING:
@@ -37,15 +38,16 @@ async def apply_weights(
     ctx = runner.ctx.check_context(runner.state)
     applied = await traffic.router.apply(dict(weights), ctx)
     runner.journal(
-        "traffic.changed",
-        {
-            "weights": dict(weights),
-            "applied": applied,
-            "by": by,
-            "reason": reason,
-            "duration": round(time.monotonic() - started, 6),
-            **(extra(applied) if extra is not None else {}),
-        },
+        TrafficChanged.model_validate(
+            {
+                "weights": dict(weights),
+                "applied": applied,
+                "by": by,
+                "reason": reason,
+                "duration": round(time.monotonic() - started, 6),
+                **(extra(applied) if extra is not None else {}),
+            }
+        ),
         durable=True,
     )
     return applied
@@ -63,8 +65,9 @@ async def set_weight_step(runner: Runner, key: str, base: dict[str, Any], attemp
     while True:
         attempt += 1
         runner.journal(
-            "item.started",
-            {**base, "attempt": attempt, "command": f"set weights: {describe_weights(weights)}"},
+            ItemStarted.model_validate(
+                {**base, "attempt": attempt, "command": f"set weights: {describe_weights(weights)}"}
+            ),
             durable=True,
         )
         runner.ctx.console.started_item("step", label)
@@ -85,8 +88,9 @@ async def set_weight_step(runner: Runner, key: str, base: dict[str, Any], attemp
             if attempt <= step.retries:
                 delay = step.backoff * (2 ** (attempt - 1))
                 runner.journal(
-                    "item.finished",
-                    {**record, "status": "retrying", "delay": delay, "message": message},
+                    ItemFinished.model_validate(
+                        {**record, "status": "retrying", "delay": delay, "message": message}
+                    ),
                 )
                 await asyncio.sleep(delay)
                 continue
@@ -135,8 +139,9 @@ async def traffic_item(
     item = runner.state.items.get(key)
     attempt = (item.attempt if item is not None else 0) + 1
     runner.journal(
-        "item.started",
-        {**base, "attempt": attempt, "command": f"set weights: {describe_weights(weights)}"},
+        ItemStarted.model_validate(
+            {**base, "attempt": attempt, "command": f"set weights: {describe_weights(weights)}"}
+        ),
         durable=True,
     )
     started = time.monotonic()
@@ -148,14 +153,15 @@ async def traffic_item(
         status, message = "succeeded", f"applied {describe_weights(applied)}"
     duration = time.monotonic() - started
     runner.journal(
-        "item.finished",
-        {
-            **base,
-            "status": status,
-            "attempt": attempt,
-            "duration": round(duration, 6),
-            "message": message,
-        },
+        ItemFinished.model_validate(
+            {
+                **base,
+                "status": status,
+                "attempt": attempt,
+                "duration": round(duration, 6),
+                "message": message,
+            }
+        ),
     )
     kind = "undo" if reason == "rollback" else "step"
     runner.ctx.console.item(kind, name, status, message, duration=duration)
@@ -192,8 +198,9 @@ async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
     label = str(base["name"])
     if step.run is None:
         runner.journal(
-            "item.started",
-            {**base, "attempt": attempt, "command": f"set weights: {describe_weights(full)}"},
+            ItemStarted.model_validate(
+                {**base, "attempt": attempt, "command": f"set weights: {describe_weights(full)}"}
+            ),
             durable=True,
         )
         runner.ctx.console.started_item("step", label)
@@ -205,7 +212,8 @@ async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
     except RouterError as exc:
         if step.run is not None:
             runner.journal(
-                "item.started", {**base, "attempt": attempt, "command": "promote"}, durable=True
+                ItemStarted.model_validate({**base, "attempt": attempt, "command": "promote"}),
+                durable=True,
             )
         record = {**base, "attempt": attempt, "duration": round(time.monotonic() - started, 6)}
         finish_step(runner, record, "failed", message=f"promote: {exc}")
@@ -247,15 +255,16 @@ def _succeeded(
 ) -> None:
     duration = time.monotonic() - started
     runner.journal(
-        "item.finished",
-        {
-            **base,
-            "attempt": attempt,
-            "status": "succeeded",
-            "duration": round(duration, 6),
-            "outputs": outputs,
-            "message": message,
-        },
+        ItemFinished.model_validate(
+            {
+                **base,
+                "attempt": attempt,
+                "status": "succeeded",
+                "duration": round(duration, 6),
+                "outputs": outputs,
+                "message": message,
+            }
+        ),
     )
     runner.ctx.console.item("step", str(base["name"]), "succeeded", message, duration=duration)
 
@@ -290,9 +299,7 @@ async def restore(runner: Runner) -> bool:
     try:
         applied = await apply_weights(runner, dict(last), by="resume", reason="restore")
     except RouterError as exc:
-        runner.journal(
-            "warning", {"item": "traffic", "message": f"could not restore weights: {exc}"}
-        )
+        runner.journal(Warning(item="traffic", message=f"could not restore weights: {exc}"))
         return False
     runner.ctx.console.note(f"traffic restored: {describe_weights(applied)}", "cyan")
     return True

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from phasegate.engine.gates import observe_once
 from phasegate.engine.tasks import cancel_all
 from phasegate.plan.model import Trigger
+from phasegate.run.events import TriggerState, TriggerTripped
 from phasegate.words import plural
 
 if TYPE_CHECKING:
@@ -37,13 +38,13 @@ class TriggerWatch:
             }
             self.tasks.append(asyncio.ensure_future(self._watch(trigger)))
 
-    def halt(self) -> list[tuple[str, dict[str, Any]]]:
+    def halt(self) -> list[TriggerState]:
         """Stop watching; return the summary events to journal (once)."""
         self.stopped = True
         for task in self.tasks:
             task.cancel()
         events = [
-            ("trigger.state", {"trigger": name, **stats, "watching": False})
+            TriggerState.model_validate({"trigger": name, **stats, "watching": False})
             for name, stats in self.stats.items()
         ]
         self.stats.clear()
@@ -78,7 +79,7 @@ class TriggerWatch:
                 if stats["consecutive"] or stats["status"] != "healthy":
                     fired = stats["status"] == "tripped"
                     stats.update(consecutive=0, status="healthy")
-                    runner.journal("trigger.state", {"trigger": trigger.name, **stats})
+                    runner.journal(TriggerState.model_validate({"trigger": trigger.name, **stats}))
                     if fired:  # only an alert keeps watching after it fires
                         runner.ctx.console.note(f"⚡ trigger {trigger.name} recovered", "green")
             else:
@@ -93,16 +94,14 @@ class TriggerWatch:
                     pass
                 elif stats["consecutive"] >= trigger.fail_after:
                     stats["status"] = "tripped"
-                    runner.journal(
-                        "trigger.tripped",
-                        {
-                            "trigger": trigger.name,
-                            "action": trigger.action,
-                            "message": observation.message,
-                            "detected_at": stats["failing_since"],
-                            **stats,
-                        },
-                    )
+                    tripped = {
+                        "trigger": trigger.name,
+                        "action": trigger.action,
+                        "message": observation.message,
+                        "detected_at": stats["failing_since"],
+                        **stats,
+                    }
+                    runner.journal(TriggerTripped.model_validate(tripped))
                     streak = plural(stats["consecutive"], "consecutive failure")
                     runner.ctx.console.note(
                         f"⚡ trigger {trigger.name} tripped after {streak}: "
@@ -114,5 +113,5 @@ class TriggerWatch:
                         return
                 elif stats["consecutive"] == 1:
                     stats["status"] = "failing"
-                    runner.journal("trigger.state", {"trigger": trigger.name, **stats})
+                    runner.journal(TriggerState.model_validate({"trigger": trigger.name, **stats}))
             await asyncio.sleep(trigger.every)

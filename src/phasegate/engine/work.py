@@ -18,6 +18,7 @@ from phasegate.executors.stopping import StopRequest
 from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
 from phasegate.plugin import describe_command
+from phasegate.run.events import ItemFinished, ItemSpawned, ItemStarted
 from phasegate.store.process import proc_stat
 from phasegate.words import names
 
@@ -38,8 +39,9 @@ async def run_step(runner: Runner, key: str) -> None:
             return
         if not run_it:
             runner.journal(
-                "item.finished",
-                {**base, "status": "skipped", "message": f"when: {step.when} is false"},
+                ItemFinished.model_validate(
+                    {**base, "status": "skipped", "message": f"when: {step.when} is false"}
+                ),
             )
             runner.ctx.console.item("step", label, "skipped")
             return
@@ -81,7 +83,9 @@ async def run_step(runner: Runner, key: str) -> None:
             return
         if attempt <= step.retries:
             delay = step.backoff * (2 ** (attempt - 1))
-            runner.journal("item.finished", {**record, "status": "retrying", "delay": delay})
+            runner.journal(
+                ItemFinished.model_validate({**record, "status": "retrying", "delay": delay})
+            )
             runner.ctx.console.item(
                 "step", label, "retrying", f"{result.message()}; next attempt in {delay:g}s"
             )
@@ -103,8 +107,9 @@ async def start_command(
     """Journal the start durably, then (and only then) spawn the command."""
     assert command.run is not None
     runner.journal(
-        "item.started",
-        {**base, "attempt": attempt, "command": describe_command(command.run)},
+        ItemStarted.model_validate(
+            {**base, "attempt": attempt, "command": describe_command(command.run)}
+        ),
         durable=True,
     )
     runner.ctx.console.started_item(kind, str(base["name"]))
@@ -114,14 +119,13 @@ async def start_command(
         # group by this (pid, start time) pair, which a reused pid cannot match.
         stat = proc_stat(pid)
         runner.journal(
-            "item.spawned",
-            {
-                "key": key,
-                "attempt": attempt,
-                "pid": pid,
-                "pgid": pid,  # the executor makes each command a process-group leader
-                "start": stat.start if stat is not None else None,
-            },
+            ItemSpawned(
+                key=key,
+                attempt=attempt,
+                pid=pid,
+                pgid=pid,
+                start=stat.start if stat is not None else None,
+            ),
         )
 
     session = None
@@ -147,7 +151,7 @@ def succeeded(runner: Runner, event: dict[str, Any], result: ActionResult) -> No
     (a crash in between leaves them for resume to read: engine/orphans.py)."""
     if result.shell:
         event["shell"] = result.shell
-    runner.journal("item.finished", event, durable=bool(result.shell))
+    runner.journal(ItemFinished.model_validate(event), durable=bool(result.shell))
     shellstate.discard(result.capture)
 
 
@@ -157,14 +161,15 @@ def finish_step(
     phase = runner.ctx.plan.phase(str(record["phase"]))
     action = phase.on_failure or runner.ctx.plan.on_failure
     runner.journal(
-        "item.finished",
-        {
-            **record,
-            "status": status,
-            "message": message,
-            "tolerated": tolerated,
-            "action": action,
-        },
+        ItemFinished.model_validate(
+            {
+                **record,
+                "status": status,
+                "message": message,
+                "tolerated": tolerated,
+                "action": action,
+            }
+        ),
     )
     note = " (continue_on_error)" if tolerated else ""
     runner.ctx.console.item(
@@ -183,7 +188,9 @@ def finish_stopped(runner: Runner, record: dict[str, Any], stop: StopRequest) ->
         finish_step(runner, record, "failed", message=f"killed by phasegate on abort ({how})")
         return
     message = f"killed by phasegate at {stop.reason} ({how}); `phasegate resume` re-runs it"
-    runner.journal("item.finished", {**record, "status": "interrupted", "message": message})
+    runner.journal(
+        ItemFinished.model_validate({**record, "status": "interrupted", "message": message})
+    )
     runner.ctx.console.item(
         str(record["kind"]),
         str(record["name"]),
@@ -201,15 +208,14 @@ def skip_promoted(runner: Runner, key: str, phase_id: str) -> None:
         kind, label = "analysis", f"analysis {phase_id}"
     by = (runner.state.promoted or {}).get("by") or "operator"
     runner.journal(
-        "item.finished",
-        {
-            "key": key,
-            "kind": kind,
-            "phase": phase_id,
-            "name": label,
-            "status": "skipped",
-            "message": f"skipped: promoted by {by} (promote --full)",
-        },
+        ItemFinished(
+            key=key,
+            kind=kind,
+            phase=phase_id,
+            name=label,
+            status="skipped",
+            message=f"skipped: promoted by {by} (promote --full)",
+        ),
     )
     runner.ctx.console.item(kind, label, "skipped", f"promoted by {by}")
 
@@ -227,7 +233,9 @@ async def run_gate(runner: Runner, key: str) -> None:
             check_it = True  # the step reports the broken condition; the gate still guards it
         if not check_it:
             message = f"when: {when} is false (its step is skipped)"
-            runner.journal("item.finished", {**base, "status": "skipped", "message": message})
+            runner.journal(
+                ItemFinished.model_validate({**base, "status": "skipped", "message": message})
+            )
             runner.ctx.console.item("gate", label, "skipped")
             return
     if isinstance(check, ManualCheck):
@@ -244,14 +252,15 @@ async def run_gate(runner: Runner, key: str) -> None:
         status = obs.status
     action = phase.on_failure or runner.ctx.plan.on_failure
     runner.journal(
-        "item.finished",
-        {
-            **base,
-            **gate_record(check, outcome, runner.ctx.variables.expand),
-            "status": status,
-            "started_at": started,
-            "action": action,
-        },
+        ItemFinished.model_validate(
+            {
+                **base,
+                **gate_record(check, outcome, runner.ctx.variables.expand),
+                "status": status,
+                "started_at": started,
+                "action": action,
+            }
+        ),
     )
     runner.ctx.console.item(
         "gate", label, status, "" if obs.passed else obs.message, duration=outcome.duration
@@ -264,14 +273,15 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: dict[str, An
     if check.checked or len(approvals) >= check.approvers:
         by = approvals or ["plan (checked)"]
         runner.journal(
-            "item.finished",
-            {
-                **base,
-                "status": "passed",
-                "observed": {"approved_by": by},
-                "expectation": check.expectation(),
-                "message": f"approved by {', '.join(by)}",
-            },
+            ItemFinished.model_validate(
+                {
+                    **base,
+                    "status": "passed",
+                    "observed": {"approved_by": by},
+                    "expectation": check.expectation(),
+                    "message": f"approved by {', '.join(by)}",
+                }
+            ),
         )
         runner.ctx.console.item("gate", label, "passed", f"approved by {names(by)}")
         return
@@ -279,13 +289,14 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: dict[str, An
         unchecked_gate(runner, key, base)
         return
     runner.journal(
-        "item.finished",
-        {
-            **base,
-            "status": "awaiting_approval",
-            "expectation": check.expectation(),
-            "message": f"{len(approvals)}/{check.approvers} approvals",
-        },
+        ItemFinished.model_validate(
+            {
+                **base,
+                "status": "awaiting_approval",
+                "expectation": check.expectation(),
+                "message": f"{len(approvals)}/{check.approvers} approvals",
+            }
+        ),
     )
     runner.ctx.console.item(
         "gate",
@@ -305,15 +316,16 @@ def unchecked_gate(runner: Runner, key: str, base: dict[str, Any]) -> None:
         "checked manual checks (--require-checked)"
     )
     runner.journal(
-        "item.finished",
-        {
-            **base,
-            "status": "failed",
-            "observed": {"checked": False},
-            "expectation": "checked in the plan (--require-checked)",
-            "message": message,
-            "action": phase.on_failure or runner.ctx.plan.on_failure,
-        },
+        ItemFinished.model_validate(
+            {
+                **base,
+                "status": "failed",
+                "observed": {"checked": False},
+                "expectation": "checked in the plan (--require-checked)",
+                "message": message,
+                "action": phase.on_failure or runner.ctx.plan.on_failure,
+            }
+        ),
     )
     runner.ctx.console.item("gate", label, "failed", message)
 
@@ -349,7 +361,9 @@ async def run_undo(runner: Runner, key: str) -> None:
         succeeded(runner, {**record, "status": status, "message": result.message()}, result)
     else:
         shellstate.discard(result.capture)
-        runner.journal("item.finished", {**record, "status": status, "message": result.message()})
+        runner.journal(
+            ItemFinished.model_validate({**record, "status": status, "message": result.message()})
+        )
     runner.ctx.console.item(
         "undo",
         name,
@@ -367,16 +381,17 @@ async def run_verify(runner: Runner, key: str) -> None:
     obs = outcome.observation
     status = "passed" if obs.passed else ("warned" if check.severity == "warn" else obs.status)
     runner.journal(
-        "item.finished",
-        {
-            "key": key,
-            "kind": "verify",
-            "phase": None,
-            "name": label,
-            **gate_record(check, outcome, runner.ctx.variables.expand),
-            "status": status,
-            "started_at": started,
-        },
+        ItemFinished.model_validate(
+            {
+                "key": key,
+                "kind": "verify",
+                "phase": None,
+                "name": label,
+                **gate_record(check, outcome, runner.ctx.variables.expand),
+                "status": status,
+                "started_at": started,
+            }
+        ),
     )
     runner.ctx.console.item(
         "verify",

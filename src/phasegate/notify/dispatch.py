@@ -28,6 +28,7 @@ from phasegate.notify.base import Message, Notifier, NotifierError, Receipt
 from phasegate.notify.config import Notify
 from phasegate.notify.events import Notice, notices
 from phasegate.notify.routing import channels_for
+from phasegate.run.events import Event, NotificationFailed, NotificationSent
 
 MAX_BACKOFF = 60.0
 DRAIN_SECONDS = 5.0
@@ -46,18 +47,20 @@ class Outcome:
     error: str | None = None
     detail: str = ""
 
-    def as_event(self) -> tuple[str, dict[str, Any]]:
+    def as_event(self) -> NotificationSent:
+        cls = NotificationSent if self.ok else NotificationFailed
         data: dict[str, Any] = {
             "channel": self.channel,
             "kind": self.kind,
             "event": self.event,
             "attempts": self.attempts,
         }
+        # Only what is known: the stored object has no status_code or error keys otherwise.
         if self.status_code is not None:
             data["status_code"] = self.status_code
         if self.error is not None:
             data["error"] = self.error
-        return ("notification.sent" if self.ok else "notification.failed", data)
+        return cls.model_validate(data)
 
 
 def backoff_delay(base: float, attempt: int, rng: random.Random) -> float:
@@ -106,14 +109,14 @@ class Notifications:
         self.loop: asyncio.AbstractEventLoop | None = None
 
     # -- from the runner ----------------------------------------------------------------------
-    def observe(self, events: Iterable[tuple[str, dict[str, Any], float]], state: Any) -> None:
+    def observe(self, events: Iterable[tuple[Event, float]], state: Any) -> None:
         """Route what just happened; never raises (a bug here must not stop a rollout)."""
         queued = False
-        for etype, data, ts in events:
-            if etype.startswith("notification."):
+        for event, ts in events:
+            if isinstance(event, NotificationSent):  # and NotificationFailed
                 continue
             try:
-                found = notices(etype, data, state)
+                found = notices(event, state)
             except Exception:  # a malformed event: tell nobody rather than stop the run
                 continue
             for notice in found:

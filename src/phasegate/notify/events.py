@@ -2,7 +2,7 @@
 
 A notification event has a name that routes match (``rollback.*``), a severity (``info``,
 ``warning``, ``critical``; some depend on the outcome) and a one-line summary. The mapping is
-pure: it reads the (already masked) journal event and the run state it produced.
+pure: it reads the (already masked) typed journal event and the run state it produced.
 """
 
 from __future__ import annotations
@@ -12,6 +12,17 @@ from typing import Any
 
 from phasegate.engine.state import RunState
 from phasegate.notify.base import Severity
+from phasegate.run.events import (
+    Event,
+    ItemFinished,
+    RollbackFinished,
+    RollbackStarted,
+    RunFinished,
+    RunPaused,
+    RunStarted,
+    TriggerTripped,
+    Warning,
+)
 from phasegate.words import plural
 
 
@@ -34,62 +45,50 @@ def _seconds(value: Any) -> str:
     return f"{float(value):.1f}s" if isinstance(value, int | float) else "?"
 
 
-def notices(etype: str, data: dict[str, Any], state: RunState) -> list[Notice]:
-    """What ``etype`` (just folded into ``state``) means for notifications: usually nothing."""
-    if etype == "run.started":
-        who = data.get("user")
-        by = f" by {who}" if who else ""
-        return [Notice("run.started", "info", f"run {state.run_id} started{by}")]
-    if etype == "run.finished":
-        return [_finished(str(data.get("status")), state)]
-    if etype == "item.finished" and data.get("status") in ("failed", "error"):
-        return _item_failed(data, state)
-    if etype == "run.paused":
-        reason = str(data.get("reason"))
-        severity: Severity = "warning" if reason == "approval" else "critical"
-        message = str(data.get("message") or reason)
-        return [
-            Notice(
-                "paused.approval",
-                severity,
-                f"run paused ({reason}): {message}",
-                {"reason": reason, "items": data.get("items", [])},
-            )
-        ]
-    if etype == "rollback.started":
-        budget = data.get("budget")
-        within = f" (budget {_seconds(budget)})" if budget is not None else ""
-        reason = data.get("reason") or "requested"
-        return [
-            Notice(
-                "rollback.started",
-                "critical",
-                f"rolling back {plural(len(data.get('order', [])), 'action')}{within}: {reason}",
-                {"reason": reason, "budget": budget, "by": data.get("by")},
-            )
-        ]
-    if etype == "rollback.finished":
-        return [_rollback_finished(data, state)]
-    if etype == "warning" and data.get("budget"):
-        return [
-            Notice(
-                "budget.warning",
-                "warning",
-                str(data.get("message", "over budget")),
-                {"budget": data.get("budget")},
-            )
-        ]
-    if etype == "trigger.tripped":
-        action = str(data.get("action", "rollback"))
-        name = data.get("trigger")
-        return [
-            Notice(
-                "trigger.tripped",
-                "warning" if action == "alert" else "critical",
-                f"trigger {name} tripped ({action}): {data.get('message', '')}".rstrip(": "),
-                {"trigger": name, "action": action},
-            )
-        ]
+def notices(event: Event, state: RunState) -> list[Notice]:
+    """What ``event`` (just folded into ``state``) means for notifications: usually nothing."""
+    match event:
+        case RunStarted(user=who):
+            by = f" by {who}" if who else ""
+            return [Notice("run.started", "info", f"run {state.run_id} started{by}")]
+        case RunFinished(status=status):
+            return [_finished(status, state)]
+        case ItemFinished(status="failed" | "error"):
+            return _item_failed(event, state)
+        case RunPaused(reason=reason, items=items, message=message):
+            severity: Severity = "warning" if reason == "approval" else "critical"
+            return [
+                Notice(
+                    "paused.approval",
+                    severity,
+                    f"run paused ({reason}): {message or reason}",
+                    {"reason": reason, "items": list(items)},
+                )
+            ]
+        case RollbackStarted(budget=budget, order=order, by=by):
+            within = f" (budget {_seconds(budget)})" if budget is not None else ""
+            reason = event.reason or "requested"
+            return [
+                Notice(
+                    "rollback.started",
+                    "critical",
+                    f"rolling back {plural(len(order), 'action')}{within}: {reason}",
+                    {"reason": reason, "budget": budget, "by": by},
+                )
+            ]
+        case RollbackFinished():
+            return [_rollback_finished(event, state)]
+        case Warning(budget=str(budget), message=message) if budget:
+            return [Notice("budget.warning", "warning", message, {"budget": budget})]
+        case TriggerTripped(action=action, trigger=name, message=message):
+            return [
+                Notice(
+                    "trigger.tripped",
+                    "warning" if action == "alert" else "critical",
+                    f"trigger {name} tripped ({action}): {message}".rstrip(": "),
+                    {"trigger": name, "action": action},
+                )
+            ]
     return []
 
 
@@ -107,12 +106,11 @@ def _finished(status: str, state: RunState) -> Notice:
     )
 
 
-def _item_failed(data: dict[str, Any], state: RunState) -> list[Notice]:
-    kind = data.get("kind")
-    key = str(data.get("key"))
+def _item_failed(event: ItemFinished, state: RunState) -> list[Notice]:
+    kind, key = event.kind, event.key
     name = _item_name(state, key)
-    message = str(data.get("message") or data.get("status"))
-    details = {"item": key, "phase": data.get("phase"), "message": message}
+    message = event.message or event.status
+    details = {"item": key, "phase": event.phase, "message": message}
     if state.mode == "rollback":
         return []  # rollback.finished (critical when it failed) tells that story
     if kind == "gate":
@@ -122,17 +120,16 @@ def _item_failed(data: dict[str, Any], state: RunState) -> list[Notice]:
             Notice("analysis.failed", "critical", f"analysis {name} failed: {message}", details)
         ]
     if kind == "step":
-        severity: Severity = "warning" if data.get("tolerated") else "critical"
+        severity: Severity = "warning" if event.tolerated else "critical"
         return [Notice("step.failed", severity, f"step {name} failed: {message}", details)]
     return []
 
 
-def _rollback_finished(data: dict[str, Any], state: RunState) -> Notice:
-    status = str(data.get("status"))
-    budget = data.get("budget")
-    words = f"rollback {status} in {_seconds(data.get('duration'))}"
+def _rollback_finished(event: RollbackFinished, state: RunState) -> Notice:
+    status, budget = event.status, event.budget
+    words = f"rollback {status} in {_seconds(event.duration)}"
     if budget is not None:
-        words += f" (budget {_seconds(budget)}{', OVERRUN' if data.get('overrun') else ''})"
+        words += f" (budget {_seconds(budget)}{', OVERRUN' if event.overrun else ''})"
     rollback = state.rollback or {}
     latency = rollback.get("detection_latency")
     if latency is not None:
@@ -143,9 +140,9 @@ def _rollback_finished(data: dict[str, Any], state: RunState) -> Notice:
         words,
         {
             "status": status,
-            "duration": data.get("duration"),
+            "duration": event.duration,
             "budget": budget,
-            "overrun": bool(data.get("overrun")),
+            "overrun": event.overrun,
             "detection_latency": latency,
             "failures": rollback.get("failures", []),
         },

@@ -21,24 +21,24 @@ from phasegate.engine.decide import step_key
 from phasegate.engine.state import Item, RunState
 from phasegate.plan.analysis import Analysis
 from phasegate.plan.model import Plan, step_ids
+from phasegate.run.events import TrafficChanged
 from phasegate.traffic.base import canary_weight
 
 _VERDICT_FIELDS = ("verdict", "reason", "score", "metric", "detected_at")
 
 
-def traffic_change(at: float, data: dict[str, Any]) -> dict[str, Any]:
+def traffic_change(at: float, change: TrafficChanged) -> dict[str, Any]:
     """One ``traffic.changed`` event as a history entry (what the state keeps, and more)."""
-    applied = data.get("applied") or data.get("weights") or {}
     return {
         "at": at,
-        "weights": dict(applied),
-        "asked": data.get("weights"),
-        "by": data.get("by"),
-        "reason": data.get("reason"),
-        "duration": data.get("duration"),
-        "detected_at": data.get("detected_at"),
-        "detection_latency": data.get("detection_latency"),
-        "detected_by": data.get("detected_by"),
+        "weights": dict(change.confirmed or {}),
+        "asked": change.weights,
+        "by": change.by,
+        "reason": change.reason,
+        "duration": change.duration,
+        "detected_at": change.detected_at,
+        "detection_latency": change.detection_latency,
+        "detected_by": change.detected_by,
     }
 
 

@@ -16,6 +16,13 @@ from phasegate.engine.state import EXIT_CODES, Item, RunState, apply
 from phasegate.errors import PhasegateError
 from phasegate.plan.model import Phase, Plan, phase_gates
 from phasegate.report import canary
+from phasegate.run.events import (
+    NotificationSent,
+    RunResumed,
+    RunStarted,
+    TrafficChanged,
+    from_stored,
+)
 from phasegate.store.contract import JournalStore
 from phasegate.store.records import RunRecord
 
@@ -109,15 +116,18 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
     changes: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
     for _, ts, etype, data in events:
-        apply(state, etype, data, ts)
-        if etype == "run.started":
-            started = data
-        elif etype == "run.resumed":
-            resumes.append({"at": ts, **data})
-        elif etype == "traffic.changed":
-            changes.append(canary.traffic_change(ts, data))
-        elif etype.startswith("notification."):
-            notifications.append({"at": ts, "status": etype.partition(".")[2], **data})
+        event = from_stored(etype, data)
+        apply(state, event, ts)
+        match event:
+            case RunStarted():
+                started = event.to_json()
+            case RunResumed():
+                resumes.append({"at": ts, **event.to_json()})
+            case TrafficChanged():
+                changes.append(canary.traffic_change(ts, event))
+            case NotificationSent():  # and NotificationFailed
+                status = etype.partition(".")[2]
+                notifications.append({"at": ts, "status": status, **event.to_json()})
     plan = _plan(record)
     phases = []
     for phase_id, pstate in state.phases.items():

@@ -6,11 +6,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from phasegate.engine.targets import Targets
 from phasegate.errors import PhasegateError
 from phasegate.plan.loader import load_plan_text
+from phasegate.run.events import (
+    AnalysisMeasured,
+    Event,
+    ItemFinished,
+    NotificationFailed,
+    RollbackFinished,
+    RollbackStarted,
+    TrafficChanged,
+)
 
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
 LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -63,33 +71,31 @@ class RunDigest:
     notification_failures: Counter[str] = field(default_factory=Counter)
     kinds: dict[str, str] | None = None  # gate key → check kind, from the plan, when needed
 
-    def fold(self, seq: int, etype: str, data: dict[str, Any]) -> None:
+    def fold(self, seq: int, event: Event) -> None:
         self.seq = seq
-        if etype == "item.finished":
-            self._item(data)
-        elif etype == "analysis.measured":
-            self.analyses.add(str(data.get("key")))
-        elif etype == "traffic.changed":
-            applied = data.get("applied") or data.get("weights")
-            if isinstance(applied, dict):
-                self.weights = {str(k): float(v) for k, v in applied.items()}
-            if data.get("detection_latency") is not None:
-                self.detection.observe(float(data["detection_latency"]))
-        elif etype == "rollback.started":
-            if data.get("budget") is not None:
-                self.rollback_budget = float(data["budget"])
-        elif etype == "rollback.finished":
-            self.rollbacks[str(data.get("status"))] += 1
-            if data.get("duration") is not None:
-                self.rollback.observe(float(data["duration"]))
-            self.overruns += bool(data.get("overrun"))
-        elif etype == "notification.failed":
-            channel = data.get("channel") or data.get("notifier") or "unknown"
-            self.notification_failures[str(channel)] += 1
+        match event:
+            case ItemFinished():
+                self._item(event)
+            case AnalysisMeasured(key=key):
+                self.analyses.add(key)
+            case TrafficChanged(detection_latency=latency):
+                if event.confirmed is not None:
+                    self.weights = {name: float(v) for name, v in event.confirmed.items()}
+                if latency is not None:
+                    self.detection.observe(float(latency))
+            case RollbackStarted(budget=budget):
+                if budget is not None:
+                    self.rollback_budget = float(budget)
+            case RollbackFinished(status=status, duration=duration, overrun=overrun):
+                self.rollbacks[status] += 1
+                if duration is not None:
+                    self.rollback.observe(float(duration))
+                self.overruns += overrun
+            case NotificationFailed(channel=channel):
+                self.notification_failures[channel] += 1
 
-    def _item(self, data: dict[str, Any]) -> None:
-        kind, status, key = data.get("kind"), str(data.get("status")), str(data.get("key"))
-        duration = data.get("duration")
+    def _item(self, event: ItemFinished) -> None:
+        kind, status, key, duration = event.kind, event.status, event.key, event.duration
         if status in ("retrying", "awaiting_approval"):
             return
         if kind == "gate" or (kind == "step" and key in self.analyses):
@@ -97,7 +103,7 @@ class RunDigest:
             failed = status in ("failed", "error")
             if failed:
                 self.failed_checks[key] += 1
-            self.failing[key] = failed and data.get("severity", "fail") != "warn"
+            self.failing[key] = failed and event.severity != "warn"
         if kind == "gate" and duration is not None:
             self.gates.observe(float(duration))
         elif kind == "step" and duration is not None and status != "skipped":

@@ -58,7 +58,8 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from phasegate.engine.state import TERMINAL
-from phasegate.errors import PhasegateError
+from phasegate.errors import EventUnreadable, PhasegateError
+from phasegate.run.events import from_stored
 from phasegate.server.digest import (
     Histogram,
     RunDigest,
@@ -121,8 +122,14 @@ class JournalCollector(Collector):
             digest = self._digests.setdefault(run.run_id, RunDigest(run.run_id, run.plan))
             if digest.seq < run.last_seq:
                 for event in store.events_after(run.run_id, digest.seq):
-                    digest.fold(event.seq, event.type, event.data)
                     self.events_read += 1
+                    try:
+                        typed = from_stored(event.type, event.data)
+                    except EventUnreadable as exc:  # one odd row must not end the scrape
+                        log.warning("metrics: run %s event #%d: %s", run.run_id, event.seq, exc)
+                        digest.seq = event.seq
+                        continue
+                    digest.fold(event.seq, typed)
             if digest.needs_plan():
                 plan_texts[run.run_id] = store.get_run(run.run_id).plan_text
         return runs, plan_texts

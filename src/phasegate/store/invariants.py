@@ -17,8 +17,8 @@ import sqlite3
 from dataclasses import asdict
 from typing import Any, Protocol
 
-from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState, apply
-from phasegate.errors import InvalidTransition, StoreError
+from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState, apply_stored
+from phasegate.errors import EventUnreadable, InvalidTransition, StoreError
 from phasegate.store.connect import integrity_problems
 from phasegate.store.records import RunRecord
 from phasegate.store.sqlite import SqliteStore
@@ -155,8 +155,8 @@ def replay_checked(
             )
             return None
         try:
-            apply(state, etype, data, ts)
-        except InvalidTransition as exc:
+            apply_stored(state, etype, data, ts)
+        except (InvalidTransition, EventUnreadable) as exc:
             violations.append({"run": run_id, "what": str(exc)})
             return None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -13,12 +13,12 @@ steps pays about one transaction per step.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from phasegate.engine.state import RunState
 from phasegate.errors import StoreError
 from phasegate.store.contract import JournalStore
-from phasegate.store.fold import EventRow, fold
+from phasegate.store.fold import EventRow, NewEvent, fold
 
 
 class Journal:
@@ -36,7 +36,7 @@ class Journal:
 
     def record(
         self,
-        events: list[tuple[str, dict[str, Any], float]],
+        events: Sequence[NewEvent],
         *,
         durable: bool,
         urgent: bool = True,

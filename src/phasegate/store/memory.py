@@ -30,7 +30,7 @@ from phasegate.errors import (
     StoreError,
 )
 from phasegate.store.contract import JournalStore
-from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay
+from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
 from phasegate.store.process import Owner
 from phasegate.store.records import RunHead, RunRecord, StoredEvent, describe_holder
 
@@ -117,7 +117,7 @@ class MemoryStore:
             )
             state = RunState(run_id=run_id)
             rows: list[EventRow] = []
-            fold(state, [("run.created", {"phases": phases, "needs": needs or {}}, ts)], rows)
+            fold(state, [(run_created(phases, needs), ts)], rows)
             self._runs[run_id] = _Run(record, dump(options))
             self._locks[lock_name] = (run_id, ts)
             self._store(state, rows)

@@ -28,7 +28,7 @@ from phasegate.errors import (
 )
 from phasegate.store.connect import friendly, open_for_reading, open_for_writing
 from phasegate.store.contract import JournalStore
-from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay
+from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
 from phasegate.store.process import Owner
 from phasegate.store.records import (
     RECORD_COLUMNS,
@@ -163,8 +163,7 @@ class SqliteStore(SqliteViews):
                 )
                 self._take_lock(db, lock_name, run_id, ts)
                 state = RunState(run_id=run_id)
-                created = {"phases": phases, "needs": needs or {}}
-                self._append(db, state, [("run.created", created, ts)])
+                self._append(db, state, [(run_created(phases, needs), ts)])
         except JournalFull as exc:
             # Nothing was created, nothing ran: not the "resume RUN" of a run cut short.
             raise StoreError(

@@ -25,6 +25,7 @@ from phasegate.errors import PhasegateError
 from phasegate.masking import MASK
 from phasegate.report.data import build
 from phasegate.report.render import render
+from phasegate.run.events import RunStarted
 from phasegate.server.dashboard.hub import LIST_KEY, Hub
 from phasegate.server.dashboard.sessions import COOKIE, Session, Sessions, load_key
 from phasegate.server.dashboard.views import progress, run_view
@@ -327,8 +328,8 @@ async def _events(dash: Dashboard, key: str, request: Request) -> AsyncIterator[
 
 def _plan_of(store: JournalStore, run_id: str) -> dict[str, Any]:
     record = store.get_run(run_id)
-    started = next((d for _, _, e, d in store.events(record.id) if e == "run.started"), {})
-    values = started.get("vars") or {}
+    started = next((d for _, _, e, d in store.events(record.id) if e == RunStarted.type), None)
+    values = (RunStarted.model_validate(started).vars if started is not None else None) or {}
     secret = set(record.options.get("secret_overrides") or [])  # masked already; belt and braces
     variables = [
         {"name": k, "value": MASK if k in secret else str(v), "secret": k in secret or v == MASK}

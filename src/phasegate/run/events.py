@@ -1,4 +1,4 @@
-"""The run's vocabulary: one frozen class per journal event.
+"""The run's vocabulary: one frozen class per journal event (``phasegate.run.events``).
 
 A run's journal is a list of events; ``engine/state.py`` folds them into the run's state. Each
 event type is a class here (``ItemFinished`` is ``"item.finished"``), built by the engine where
@@ -71,6 +71,7 @@ class RunStarted(Event):
     plan_path: str | None = None
     vars: dict[str, Any] | None = None
     cwd: str | None = None
+    review: dict[str, Any] | None = None  # a Markdown import's review: how, by, sha256
 
 
 class RunResumed(Event):
@@ -148,6 +149,8 @@ class ItemStarted(ItemRef, Event):
     type: ClassVar[str] = "item.started"
     attempt: int | None = None
     command: str | None = None
+    description: str | None = None
+    expectation: str | None = None
 
 
 class Killed(Record):
