@@ -10,6 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from phasegate.engine.commands import (
+    Command,
+    Finish,
+    FinishPhase,
+    FinishRollback,
+    Pause,
+    RunItem,
+    StartPhase,
+    StartRollback,
+)
 from phasegate.engine.decide import decide
 from phasegate.engine.state import RunState, apply_stored
 from phasegate.engine.targets import Targets
@@ -62,40 +72,33 @@ class Simulation:
             self._complete(keys[choose(keys) % len(keys)])
         raise AssertionError("simulation did not terminate")
 
-    def _dispatch(self, command: object) -> None:
-        kind = command.kind  # type: ignore[attr-defined]
-        if kind == "start_phase":
-            self.emit("phase.started", {"phase": command.phase})  # type: ignore[attr-defined]
-        elif kind == "finish_phase":
-            self.emit(
-                "phase.finished",
-                {
-                    "phase": command.phase,  # type: ignore[attr-defined]
-                    "status": command.get("status", "succeeded"),
-                },
-            )  # type: ignore[attr-defined]
-        elif kind in ("run_step", "run_undo"):
-            key = command.key  # type: ignore[attr-defined]
-            item_kind = (
-                "step"
-                if kind == "run_step"
-                else ("undo" if key.startswith("undo:") else "rollback")
-            )
-            self.emit("item.started", {"key": key, "kind": item_kind})
-            self.inflight[key] = kind
-        elif kind in ("run_gate", "run_verify"):
-            self.inflight[command.key] = kind  # type: ignore[attr-defined]
-        elif kind == "start_rollback":
-            self.emit("rollback.started", {"order": list(command.get("order"))})  # type: ignore[attr-defined]
-        elif kind == "finish_rollback":
-            self.emit("rollback.finished", {"status": command.get("status")})  # type: ignore[attr-defined]
-            self.emit("run.finished", {"status": command.get("status")})  # type: ignore[attr-defined]
-        elif kind == "pause":
-            self.emit("run.paused", {"reason": command.get("reason")})  # type: ignore[attr-defined]
-        elif kind == "finish":
-            self.emit("run.finished", {"status": command.get("status")})  # type: ignore[attr-defined]
-        else:
-            raise AssertionError(kind)
+    def _dispatch(self, command: Command) -> None:
+        match command:
+            case StartPhase(phase=phase):
+                self.emit("phase.started", {"phase": phase})
+            case FinishPhase(phase=phase, status=status):
+                self.emit("phase.finished", {"phase": phase, "status": status})
+            case RunItem(work="run_step" | "run_undo" as kind, key=key):
+                item_kind = (
+                    "step"
+                    if kind == "run_step"
+                    else ("undo" if key.startswith("undo:") else "rollback")
+                )
+                self.emit("item.started", {"key": key, "kind": item_kind})
+                self.inflight[key] = kind
+            case RunItem(work="run_gate" | "run_verify" as kind, key=key):
+                self.inflight[key] = kind
+            case StartRollback(order=order):
+                self.emit("rollback.started", {"order": list(order)})
+            case FinishRollback(status=status):
+                self.emit("rollback.finished", {"status": status})
+                self.emit("run.finished", {"status": status})
+            case Pause(reason=reason):
+                self.emit("run.paused", {"reason": reason})
+            case Finish(status=status):
+                self.emit("run.finished", {"status": status})
+            case _:
+                raise AssertionError(command)
 
     def _complete(self, key: str) -> None:
         kind = self.inflight.pop(key)

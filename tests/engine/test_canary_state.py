@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from phasegate.engine.canary import analysis_key
-from phasegate.engine.decide import Command, decide
+from phasegate.engine.commands import Command, Pause, RunItem, SkipStep, StartPhase
+from phasegate.engine.decide import decide
 from phasegate.engine.state import replay
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.plan.loader import load_plan_text
@@ -56,26 +57,26 @@ class CanarySimulation(Simulation):
             "traffic.changed", {"weights": weights, "applied": weights, "by": by, "reason": by}
         )
 
-    def _dispatch(self, command: object) -> None:
-        assert isinstance(command, Command)
-        if command.kind == "start_phase":
-            super()._dispatch(command)
-            phase = self.plan.phase(str(command.phase))
-            if phase.analysis is not None:
-                key = analysis_key(phase.id)
-                self.emit("item.started", {"key": key, "kind": "analysis", "phase": phase.id})
-        elif command.kind == "skip_step":
-            kind = "step" if command.key in self.targets.steps else "analysis"
-            self.emit(
-                "item.finished",
-                {"key": command.key, "kind": kind, "phase": command.phase, "status": "skipped"},
-            )
-        elif command.kind in ("finish_analysis", "promote_full"):
-            if command.kind == "promote_full":
-                self.emit("item.started", {"key": command.key, "kind": "traffic"})
-            self.inflight[command.key] = command.kind
-        else:
-            super()._dispatch(command)
+    def _dispatch(self, command: Command) -> None:
+        match command:
+            case StartPhase(phase=phase_id):
+                super()._dispatch(command)
+                phase = self.plan.phase(phase_id)
+                if phase.analysis is not None:
+                    key = analysis_key(phase.id)
+                    self.emit("item.started", {"key": key, "kind": "analysis", "phase": phase.id})
+            case SkipStep(key=key, phase=phase_id):
+                kind = "step" if key in self.targets.steps else "analysis"
+                self.emit(
+                    "item.finished",
+                    {"key": key, "kind": kind, "phase": phase_id, "status": "skipped"},
+                )
+            case RunItem(work="finish_analysis" | "promote_full" as work, key=key):
+                if work == "promote_full":
+                    self.emit("item.started", {"key": key, "kind": "traffic"})
+                self.inflight[key] = work
+            case _:
+                super()._dispatch(command)
 
     def _complete(self, key: str) -> None:
         self.completions += 1
@@ -247,7 +248,7 @@ def test_a_pause_waiting_for_approval_is_skipped_by_promote() -> None:
     sim.emit("item.finished", {"key": "p/set-weight-10", "kind": "step", "status": "succeeded"})
     sim.emit("item.started", {"key": "p/hold", "kind": "step", "phase": "p"})
     sim.emit("item.finished", {"key": "p/hold", "kind": "step", "status": "awaiting_approval"})
-    assert [c.kind for c in decide(plan, sim.state, ())] == ["pause"]
+    assert [type(c) for c in decide(plan, sim.state, ())] == [Pause]
     sim.emit("run.promoted", {"by": "op", "full": True})
     commands = decide(plan, sim.state, ())
-    assert [(c.kind, c.key) for c in commands] == [("promote_full", PROMOTE_KEY)]
+    assert commands == [RunItem("promote_full", PROMOTE_KEY)]

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from phasegate.engine.commands import Pause, RunItem, StartPhase
 from phasegate.engine.state import RunState, apply_stored, replay
 from phasegate.errors import EventUnreadable, InvalidTransition, UnknownEventType
 from phasegate.plan.model import Plan
@@ -105,7 +106,7 @@ def test_independent_phases_run_concurrently_up_to_max_parallel() -> None:
     from phasegate.engine.decide import decide
 
     commands = decide(plan, sim.state, ())
-    assert [c.phase for c in commands if c.kind == "start_phase"] == ["a", "b"]
+    assert [c.phase for c in commands if isinstance(c, StartPhase)] == ["a", "b"]
 
 
 def test_unknown_step_pauses_the_run_until_the_operator_chooses() -> None:
@@ -120,11 +121,11 @@ def test_unknown_step_pauses_the_run_until_the_operator_chooses() -> None:
     from phasegate.engine.decide import decide
 
     (command,) = decide(plan, state, ())
-    assert command.kind == "pause" and command.get("items") == ("a/s0",)
+    assert command == Pause("unknown", ("a/s0",))
     apply_stored(state, "run.paused", {"reason": "unknown"}, 6)
     apply_stored(state, "run.resumed", {"retry": ["a/s0"]}, 7)
     (command,) = decide(plan, state, ())
-    assert (command.kind, command.key) == ("run_step", "a/s0")
+    assert command == RunItem("run_step", "a/s0", "a")
 
 
 def test_idempotent_unknown_step_is_simply_rerun() -> None:

@@ -13,21 +13,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from phasegate.engine.canary import analysis_key
+from phasegate.engine.commands import (
+    Command,
+    Finish,
+    FinishPhase,
+    FinishRollback,
+    ItemWork,
+    Pause,
+    RunItem,
+    SkipStep,
+    StartPhase,
+    StartRollback,
+)
 from phasegate.engine.state import ITEM_DONE, RunState
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.plan.model import Phase, Plan, gate_ids, phase_gates, step_ids
-
-
-@dataclass(frozen=True)
-class Command:
-    kind: str  # start_phase | finish_phase | run_step | run_gate | run_undo | run_verify
-    #            | start_rollback | finish_rollback | pause | finish
-    key: str = ""
-    phase: str | None = None
-    data: tuple[tuple[str, Any], ...] = ()
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return dict(self.data).get(name, default)
 
 
 def step_key(phase: str, step: str) -> str:
@@ -112,17 +112,13 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
             if closing:
                 return closing
         if action == "rollback":
-            return [Command("start_rollback", data=(("order", rollback_order(plan, state)),))]
+            return [StartRollback(rollback_order(plan, state))]
         if action == "pause":
-            return [Command("pause", data=(("reason", "failure"),))]
-        return [Command("finish", data=(("status", "failed"),))]
+            return [Pause("failure")]
+        return [Finish("failed")]
     unknown = [k for k in state.unknown if state.items[k].status == "unknown"]
     if unknown:
-        return (
-            []
-            if inflight
-            else [Command("pause", data=(("reason", "unknown"), ("items", tuple(unknown))))]
-        )
+        return [] if inflight else [Pause("unknown", tuple(unknown))]
     commands: list[Command] = []
     awaiting: list[str] = []
     index = plan_index(plan)
@@ -132,40 +128,42 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
     if state.promoted is not None and not index.has_promote and plan.traffic is not None:
         item = state.items.get(PROMOTE_KEY)
         if item is None or item.status not in ITEM_DONE:
-            return [] if PROMOTE_KEY in inflight else [Command("promote_full", PROMOTE_KEY)]
+            return [] if PROMOTE_KEY in inflight else [RunItem("promote_full", PROMOTE_KEY)]
     for phase_id in running:
         held = state.items.get(analysis_key(phase_id))
         if held is not None and held.status == "awaiting_approval":
             if state.promoted is not None:
-                commands.append(Command("skip_step", held.key, phase_id))
+                commands.append(SkipStep(held.key, phase_id))
             else:
                 awaiting.append(held.key)  # its background analysis was inconclusive
             continue
         nxt = _next_item(index.items[phase_id], state)
         if nxt is None:
-            commands.append(Command("finish_phase", phase=phase_id))
+            commands.append(FinishPhase(phase_id))
             continue
         key, kind, _ = nxt
         if key in inflight:
             continue
         if state.promoted is not None and (key in index.canary_steps or kind == "analysis"):
-            commands.append(Command("skip_step", key, phase_id))
+            commands.append(SkipStep(key, phase_id))
             continue
         item = state.items.get(key)
         if item is not None and item.status == "awaiting_approval":
             awaiting.append(key)
             continue
-        run = {"step": "run_step", "gate": "run_gate", "analysis": "finish_analysis"}[kind]
-        commands.append(Command(run, key, phase_id))
+        work: ItemWork = (
+            "run_step" if kind == "step" else "run_gate" if kind == "gate" else "finish_analysis"
+        )
+        commands.append(RunItem(work, key, phase_id))
     slots = max(plan.max_parallel - len(running), 0)
-    commands.extend(Command("start_phase", phase=phase_id) for phase_id in state.ready[:slots])
+    commands.extend(StartPhase(phase_id) for phase_id in state.ready[:slots])
     if commands or inflight:
         return commands
     if awaiting:
-        return [Command("pause", data=(("reason", "approval"), ("items", tuple(awaiting))))]
+        return [Pause("approval", tuple(awaiting))]
     if all(p.status == "succeeded" for p in state.phases.values()):
-        return [Command("finish", data=(("status", "succeeded"),))]
-    return [Command("pause", data=(("reason", "blocked"),))]  # pragma: no cover - defensive
+        return [Finish("succeeded")]
+    return [Pause("blocked")]  # pragma: no cover - defensive
 
 
 def _close_phases(plan: Plan, state: RunState) -> list[Command]:
@@ -174,14 +172,7 @@ def _close_phases(plan: Plan, state: RunState) -> list[Command]:
     failed_item = state.items.get(str(state.failure.get("item")))
     failed_phase = failed_item.phase if failed_item is not None else None
     running = sorted(state.running, key=lambda pid: pid == failed_phase)
-    return [
-        Command(
-            "finish_phase",
-            phase=pid,
-            data=(("status", "failed" if pid == failed_phase else "stopped"),),
-        )
-        for pid in running
-    ]
+    return [FinishPhase(pid, "failed" if pid == failed_phase else "stopped") for pid in running]
 
 
 def _next_item(items: list[tuple[str, str, int]], state: RunState) -> tuple[str, str, int] | None:
@@ -199,15 +190,15 @@ def _decide_rollback(plan: Plan, state: RunState, inflight: Collection[str]) -> 
     order = [entry["key"] for entry in state.rollback["order"]]
     unknown = [k for k in order if state.items[k].status == "unknown"]
     if unknown:
-        return [Command("pause", data=(("reason", "unknown"), ("items", tuple(unknown))))]
+        return [Pause("unknown", tuple(unknown))]
     for key in order:
         if state.items[key].status in ("pending", "running", "retrying", "interrupted"):
-            return [Command("run_undo", key)]
+            return [RunItem("run_undo", key)]
     for check_id in gate_ids(plan.verify_rollback, "verify"):
         key = f"verify:{check_id}"
         item = state.items.get(key)
         if item is None or item.status not in ITEM_DONE:
-            return [Command("run_verify", key)]
+            return [RunItem("run_verify", key)]
     failed = [
         k
         for k, i in state.items.items()
@@ -215,7 +206,7 @@ def _decide_rollback(plan: Plan, state: RunState, inflight: Collection[str]) -> 
         and i.status in ("failed", "error")
     ]
     status = "rollback_failed" if failed else "rolled_back"
-    return [Command("finish_rollback", data=(("status", status),))]
+    return [FinishRollback(status)]
 
 
 def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:

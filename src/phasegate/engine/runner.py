@@ -15,8 +15,19 @@ from typing import Any
 from phasegate.analysis.run import AnalysisRun
 from phasegate.durations import written
 from phasegate.engine import canary, halt, traffic, work
+from phasegate.engine.commands import (
+    Command,
+    Finish,
+    FinishPhase,
+    FinishRollback,
+    Pause,
+    RunItem,
+    SkipStep,
+    StartPhase,
+    StartRollback,
+)
 from phasegate.engine.context import RunContext
-from phasegate.engine.decide import Command, decide
+from phasegate.engine.decide import decide
 from phasegate.engine.monitors import Monitors
 from phasegate.engine.progress import progress_line
 from phasegate.engine.state import RunState
@@ -203,10 +214,11 @@ class Runner:
             commands = decide(self.ctx.plan, self.state, self.tasks.keys())
             immediate = False
             for command in commands:
-                if command.kind in ("finish", "finish_rollback", "pause"):
+                if isinstance(command, Finish | FinishRollback | Pause):
                     # The engine is about to exit: its monitors end first, so the journal
                     # shows them ended before the run's end.
-                    await self.monitors.halt("run paused" if command.kind == "pause" else "run end")
+                    ending = "run paused" if isinstance(command, Pause) else "run end"
+                    await self.monitors.halt(ending)
                 immediate |= self._dispatch(command)
             if self.state.status not in ("running", "rolling_back"):
                 return
@@ -245,68 +257,52 @@ class Runner:
 
     def _dispatch(self, command: Command) -> bool:
         """Handle one command; True when it changed state synchronously."""
-        kind = command.kind
         console = self.ctx.console
-        if kind == "start_phase":
-            self.journal(PhaseStarted(phase=str(command.phase)))
-            console.phase(str(command.phase), "running")
-            self.background.start(str(command.phase))
-            self.monitors.start(str(command.phase))
-            return True
-        if kind == "skip_step":
-            work.skip_promoted(self, command.key, str(command.phase))
-            return True
-        if kind in ("finish_analysis", "promote_full"):
-            coro = (
-                self.background.conclude(command.key)
-                if kind == "finish_analysis"
-                else traffic.promote_full(self, command.key)
-            )
-            self.tasks[command.key] = asyncio.ensure_future(coro)
-            return False
-        if kind == "finish_phase":
-            status = str(command.get("status", "succeeded"))
-            self.journal(PhaseFinished(phase=str(command.phase), status=status))
-            console.phase(str(command.phase), status)
-            self.monitors.stop_phase(str(command.phase), f"phase {status}")
-            return True
-        if kind in ("run_step", "run_gate", "run_undo", "run_verify"):
-            coro = {
-                "run_step": work.run_step,
-                "run_gate": work.run_gate,
-                "run_undo": work.run_undo,
-                "run_verify": work.run_verify,
-            }[kind](self, command.key)
-            if halt.runs_command(self, kind, command.key):
-                self.stops[command.key] = StopRequest()
-            self.tasks[command.key] = asyncio.ensure_future(coro)
-            return False
-        if kind == "start_rollback":
-            return self._start_rollback(command)
-        if kind == "finish_rollback":
-            self._finish_rollback(str(command.get("status")))
-            return True
-        if kind == "pause":
-            reason = str(command.get("reason"))
-            items = list(command.get("items", ()))
-            self.journal_many(
-                [
-                    *self.halt_triggers(),
-                    RunPaused(
-                        reason=reason,
-                        items=tuple(items),
-                        message=self._pause_message(reason, items),
-                    ),
-                ],
-                durable=False,
-            )
-            console.note(f"⏸ paused ({reason}): {self._pause_message(reason, items)}", "cyan")
-            return True
-        if kind == "finish":
-            status = str(command.get("status"))
-            self.journal_many([*self.halt_triggers(), RunFinished(status=status)], durable=True)
-            return True
-        raise AssertionError(f"unknown command {kind}")  # pragma: no cover
+        match command:
+            case StartPhase(phase=phase):
+                self.journal(PhaseStarted(phase=phase))
+                console.phase(phase, "running")
+                self.background.start(phase)
+                self.monitors.start(phase)
+                return True
+            case SkipStep(key=key, phase=phase):
+                work.skip_promoted(self, key, phase)
+                return True
+            case FinishPhase(phase=phase, status=status):
+                self.journal(PhaseFinished(phase=phase, status=status))
+                console.phase(phase, status)
+                self.monitors.stop_phase(phase, f"phase {status}")
+                return True
+            case RunItem(work=kind, key=key):
+                coro = {
+                    "run_step": work.run_step,
+                    "run_gate": work.run_gate,
+                    "run_undo": work.run_undo,
+                    "run_verify": work.run_verify,
+                    "finish_analysis": lambda _, k: self.background.conclude(k),
+                    "promote_full": traffic.promote_full,
+                }[kind](self, key)
+                if halt.runs_command(self, kind, key):
+                    self.stops[key] = StopRequest()
+                self.tasks[key] = asyncio.ensure_future(coro)
+                return False
+            case StartRollback():
+                return self._start_rollback(command)
+            case FinishRollback(status=status):
+                self._finish_rollback(status)
+                return True
+            case Pause(reason=reason, items=items):
+                message = self._pause_message(reason, list(items))
+                self.journal_many(
+                    [*self.halt_triggers(), RunPaused(reason=reason, items=items, message=message)],
+                    durable=False,
+                )
+                console.note(f"⏸ paused ({reason}): {message}", "cyan")
+                return True
+            case Finish(status=status):
+                self.journal_many([*self.halt_triggers(), RunFinished(status=status)], durable=True)
+                return True
+        raise AssertionError(f"unknown command {command!r}")  # pragma: no cover
 
     def _cut_short(self, why: str) -> None:
         """Fast rollback: nothing waits for a bake, a pause or an analysis to end."""
@@ -393,9 +389,9 @@ class Runner:
             )
 
     # -- rollback ----------------------------------------------------------------------------
-    def _start_rollback(self, command: Command) -> bool:
+    def _start_rollback(self, command: StartRollback) -> bool:
         self.monitors.stop_all("rollback")  # observation of the forward path ends with it
-        order = list(command.get("order"))
+        order = command.order
         failure = self.state.failure or {}
         reason = failure.get("message") or failure.get("reason") or "requested"
         self.journal_many(

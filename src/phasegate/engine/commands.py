@@ -1,0 +1,71 @@
+"""What ``decide`` asks the runner to do: one frozen class per command.
+
+``decide(plan, state, inflight)`` is pure and returns a list of these; the runner (and the
+tests' simulators) ``match`` on the classes. Each carries exactly the fields its handling
+needs, so a command is never a bag of keys read with ``.get``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+# An item the runner executes as a task of its own (it may take a while).
+ItemWork = Literal[
+    "run_step", "run_gate", "run_undo", "run_verify", "finish_analysis", "promote_full"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StartPhase:
+    phase: str
+
+
+@dataclass(frozen=True, slots=True)
+class FinishPhase:
+    phase: str
+    status: str = "succeeded"  # succeeded | failed | stopped (closed by a failing run)
+
+
+@dataclass(frozen=True, slots=True)
+class RunItem:
+    """Execute an item: a step, a gate, an undo, a verification, a background analysis's
+    conclusion, or ``promote --full``'s move of all traffic."""
+
+    work: ItemWork
+    key: str
+    phase: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkipStep:
+    """``promote --full``: a canary step (or a background analysis) left is skipped."""
+
+    key: str
+    phase: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartRollback:
+    order: tuple[dict[str, Any], ...]  # newest first: {key, kind, phase, name}
+
+
+@dataclass(frozen=True, slots=True)
+class FinishRollback:
+    status: str  # rolled_back | rollback_failed
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    reason: str  # failure | unknown | approval | blocked
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    status: str
+
+
+Command: TypeAlias = (
+    StartPhase | FinishPhase | RunItem | SkipStep | StartRollback | FinishRollback | Pause | Finish
+)
