@@ -9,4 +9,31 @@ echo "== ruff format"; ruff format --check src tests bench scripts examples
 echo "== mypy --strict src"; mypy src
 # The layers of docs/architecture.md, as contracts in pyproject.toml ([tool.importlinter]).
 echo "== lint-imports"; lint-imports --no-logo
-echo "== pytest"; pytest -q "$@"
+if [ "$#" -gt 0 ]; then
+    echo "== pytest $*"; exec pytest -q "$@"
+fi
+# The whole suite: two pytest processes side by side, one per half of the test directories
+# (most tests wait on real subprocesses and servers, so two streams use the two cores of a
+# CI machine). Each has its own temporary directory; their outputs are shown one after the
+# other; the command fails if either fails.
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+first=(tests/engine tests/canary tests/lab tests/examples tests/traffic tests/analysis
+       tests/checks tests/notify tests/ux tests/server_metrics)
+second=()
+for path in tests/*/ tests/test_*.py; do
+    path=${path%/}
+    [ "$path" = tests/fixtures ] && continue
+    [[ " ${first[*]} " == *" $path "* ]] || second+=("$path")
+done
+echo "== pytest, two streams: [${first[*]}] and [${second[*]}]"
+pytest -q -p no:cacheprovider --basetemp="$out/tmp1" "${first[@]}" >"$out/1.log" 2>&1 &
+one=$!
+pytest -q -p no:cacheprovider --basetemp="$out/tmp2" "${second[@]}" >"$out/2.log" 2>&1 &
+two=$!
+status=0
+wait "$one" || status=$?
+echo "== stream 1"; cat "$out/1.log"
+wait "$two" || status=$?
+echo "== stream 2"; cat "$out/2.log"
+exit "$status"
