@@ -27,9 +27,15 @@ for path in tests/*/ tests/test_*.py; do
     [[ " ${first[*]} " == *" $path "* ]] || second+=("$path")
 done
 echo "== pytest, two streams: [${first[*]}] and [${second[*]}]"
-pytest -q -p no:cacheprovider --basetemp="$out/tmp1" "${first[@]}" >"$out/1.log" 2>&1 &
+# A background job of a script starts with SIGINT ignored (no job control), and every
+# process a test starts would inherit that: tests that stop a process with SIGINT, as a
+# person's Ctrl-C does, need the default. Reset it before exec-ing pytest.
+with_sigint() {
+    python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+with_sigint pytest -q -p no:cacheprovider --basetemp="$out/tmp1" "${first[@]}" >"$out/1.log" 2>&1 &
 one=$!
-pytest -q -p no:cacheprovider --basetemp="$out/tmp2" "${second[@]}" >"$out/2.log" 2>&1 &
+with_sigint pytest -q -p no:cacheprovider --basetemp="$out/tmp2" "${second[@]}" >"$out/2.log" 2>&1 &
 two=$!
 status=0
 wait "$one" || status=$?

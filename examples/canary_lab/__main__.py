@@ -29,7 +29,9 @@ from canary_lab.lab import JSON_FILE, ROUTERS, Lab
 from canary_lab.load import Counts, LoadGenerator
 
 DEFAULT_DIR = Path(".canary-lab")
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# SIGINT too, explicitly: started in the background of a script, the lab inherits SIGINT
+# ignored and Python would then never raise KeyboardInterrupt for a Ctrl-C.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class LabError(Exception):
@@ -118,7 +120,7 @@ def _up(args: argparse.Namespace) -> int:
         raise LabError(f"the lab failed: {exc}") from exc
     finally:
         # A second Ctrl-C must not cut the cleanup short and leave nginx or Prometheus behind.
-        for sig in (signal.SIGINT, *STOP_SIGNALS):
+        for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
         lab.remove_files()
         lab.stop()
