@@ -34,6 +34,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "token": ("phasegate.cli.serve", "token"),
     "notify": ("phasegate.cli.notify", "notify"),
     "store": ("phasegate.cli.store", "store"),
+    "windows": ("phasegate.cli.windows", "windows"),
 }
 
 SHORT_HELP = {
@@ -58,6 +59,7 @@ SHORT_HELP = {
     "token": "Create, list and revoke the server's API tokens.",
     "notify": "Try a plan's notification channels (`notify test`).",
     "store": "Migrate a store's schema; copy a journal between stores (`store copy`).",
+    "windows": "Show whether the plan's change windows are open, why, and next open/close.",
 }
 
 

@@ -17,6 +17,7 @@ from phasegate.plan import semantics
 from phasegate.plan.checkspecs import resolve_checks
 from phasegate.plan.model import Plan
 from phasegate.plan.pydantic_errors import problems_from_validation
+from phasegate.plan.windowsfile import resolve_windows_file
 from phasegate.plan.yamlsource import SourceMap, load_yaml, read_plan_text
 from phasegate.registry import IMPORTERS_GROUP, load
 
@@ -167,6 +168,7 @@ def build_plan(data: Any, smap: SourceMap) -> tuple[Plan, list[Problem]]:
             ]
         )
     resolve_checks(data, smap, problems)
+    resolve_windows_file(data, smap, problems)
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:

@@ -17,6 +17,7 @@ from phasegate.notify.config import Notify
 from phasegate.options import Command, Duration, Identifier, Model
 from phasegate.plan.analysis import Analysis
 from phasegate.plan.monitor import Monitor
+from phasegate.plan.windows import Risk, Windows
 from phasegate.traffic.base import RouterSpec, describe_weights
 
 OnFailure = Literal["rollback", "pause", "abort"]
@@ -277,6 +278,11 @@ class Phase(Model):
         "the phase ends; their exit never fails the phase",
     )
     owner: str | None = None
+    risk: Risk | None = Field(
+        None,
+        description="the change risk (none, low, medium, high) the plan's `windows:` rules "
+        "are read for; a phase without one counts as high",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("monitors")
@@ -397,7 +403,19 @@ class Plan(Model):
         description="where run events are sent: channels (Slack, webhook, email, "
         "PagerDuty) and the routes that pick them by event and severity",
     )
+    windows: Windows | None = Field(
+        None,
+        description="change windows: allow/deny rules in a timezone, per risk "
+        "(docs/windows.md); or the path of a YAML file holding them, relative to the plan",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("windows", mode="before", json_schema_input_type=Windows | str | None)
+    @classmethod
+    def _windows_file(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the loader replaces a path by the file's rules
+            raise ValueError("a windows file is read by the plan loader, relative to the plan file")
+        return value
 
     @property
     def lock_name(self) -> str:
