@@ -51,7 +51,11 @@ rule = st.fixed_dictionaries(
     {},
     optional={
         "days": st.lists(st.sampled_from(DAYS), min_size=1, max_size=7, unique=True),
-        "hours": hours(),
+        # Ranges that start or end inside the hour a DST change skips or repeats, often.
+        "hours": st.one_of(
+            hours(),
+            st.sampled_from(["02:30-04:00", "01:30-02:30", "02:00-03:00", "01:00-02:00"]),
+        ),
         "dates": st.lists(dates(), min_size=1, max_size=2),
         "risk": st.lists(st.sampled_from(RISKS), min_size=1, max_size=4, unique=True),
     },
@@ -127,3 +131,41 @@ def test_next_close_is_the_first_closed_instant(raw: dict[str, Any], at: datetim
             assert reference_open(raw, found - timedelta(seconds=1), r)
     end = at + SPAN if found is None else min(found, at + SPAN)
     assert all(reference_open(raw, t, r) for t in _minutes(at, end))
+
+
+# The 2026 offset changes: the instants where the local clock jumps.
+TRANSITIONS = {
+    "America/New_York": [datetime(2026, 3, 8, 7, tzinfo=UTC), datetime(2026, 11, 1, 6, tzinfo=UTC)],
+    "Europe/Berlin": [datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC)],
+}
+
+
+rule_hours = st.one_of(
+    hours(), st.sampled_from(["02:30-04:00", "01:30-02:30", "02:00-03:00", "01:00-02:00"])
+)
+
+
+@st.composite
+def near_a_transition(draw: st.DrawFn) -> tuple[dict[str, Any], datetime]:
+    zone = draw(st.sampled_from(sorted(TRANSITIONS)))
+    jump = draw(st.sampled_from(TRANSITIONS[zone]))
+    kind = draw(st.sampled_from(["allow", "deny"]))
+    rules = draw(st.lists(st.fixed_dictionaries({"hours": rule_hours}), min_size=1, max_size=2))
+    at = jump - timedelta(minutes=draw(st.integers(0, 6 * 60)))
+    return {"timezone": zone, kind: rules}, at
+
+
+@settings(max_examples=200, deadline=None)
+@given(near_a_transition(), st.booleans())
+def test_next_change_across_a_dst_jump(case: tuple[dict[str, Any], datetime], want: bool) -> None:
+    """The opening (or closing) is found at the very instant the local clock jumps into (or
+    out of) a range, not at a converted wall-clock time that does not exist."""
+    raw, at = case
+    windows = Windows.model_validate(raw)
+    found = (next_open if want else next_close)(windows, at, "low")
+    end = at + timedelta(hours=12) if found is None else min(found, at + timedelta(hours=12))
+    assert all(reference_open(raw, t, "low") is not want for t in _minutes(at, end))
+    if found is not None:
+        assert reference_open(raw, found, "low") is want
+        if found > at:
+            assert reference_open(raw, found - timedelta(seconds=1), "low") is not want
