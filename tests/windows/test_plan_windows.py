@@ -82,3 +82,21 @@ def test_an_unknown_risk_is_located(tmp_path: Path) -> None:
     plan = write(tmp_path / "p.yaml", "version: 1\nname: p\n" + PHASES.replace("low", "extreme"))
     [found] = problems(plan)
     assert found.startswith(f"{plan}:5:") and "extreme" in found
+
+
+def test_the_exported_schema_accepts_windows_and_risk() -> None:
+    import jsonschema
+
+    from phasegate.plan.schema import plan_json_schema
+
+    validator = jsonschema.Draft202012Validator(plan_json_schema())
+    base = {"version": 1, "name": "p", "phases": [{"id": "a", "risk": "low", "steps": []}]}
+    inline = {
+        "timezone": "America/New_York",
+        "allow": [{"days": ["mon"], "hours": "09:00-16:00", "risk": ["low"]}],
+        "deny": [{"dates": ["2026-12-24..2026-12-26"], "holidays": {"country": "US"}}],
+    }
+    assert not list(validator.iter_errors({**base, "windows": inline}))
+    assert not list(validator.iter_errors({**base, "windows": "freeze.yaml"}))
+    bad = {**base, "phases": [{"id": "a", "risk": "extreme"}]}
+    assert list(validator.iter_errors(bad))

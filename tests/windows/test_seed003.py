@@ -68,3 +68,19 @@ def test_the_holiday_freeze_and_public_holidays_deny() -> None:
     thanksgiving = is_open(SEED_003, ny(2026, 11, 26, 10, 0), "low")
     assert (thanksgiving.open, thanksgiving.reason) == (False, "public holiday")
     assert next_open(SEED_003, ny(2026, 11, 26, 10, 0), "high") == ny(2026, 11, 30, 9, 0)
+
+
+def test_an_opening_months_ahead_and_none_past_the_horizon() -> None:
+    one_shot = Windows.model_validate(
+        {"timezone": "Europe/Berlin", "allow": [{"dates": ["2027-09-01"], "hours": "10:00-11:00"}]}
+    )
+    berlin = ZoneInfo("Europe/Berlin")
+    at = datetime(2026, 12, 1, tzinfo=berlin)
+    assert next_open(one_shot, at, "low") == datetime(2027, 9, 1, 10, 0, tzinfo=berlin)
+    assert next_close(one_shot, datetime(2027, 9, 1, 10, 0, tzinfo=berlin), "low") == datetime(
+        2027, 9, 1, 11, 0, tzinfo=berlin
+    )
+    # More than 400 days away: none is reported (the caller says "not within 400 days").
+    assert next_open(one_shot, datetime(2026, 7, 1, tzinfo=berlin), "low") is None
+    frozen = Windows.model_validate({"timezone": "UTC", "deny": [{"reason": "freeze"}]})
+    assert next_open(frozen, at, "none") is None
