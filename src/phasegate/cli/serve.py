@@ -12,18 +12,8 @@ from phasegate.cli.common import emit_json, json_option
 
 
 def _state_dir(ctx: click.Context) -> Path:
-    from phasegate.cli import state_dir, store_url
-    from phasegate.errors import UsageError
+    from phasegate.cli import state_dir
 
-    if store_url(ctx):
-        # Serving the local SQLite journal while the operator named a shared database would
-        # start runs nobody else sees: refuse until the server opens the store by URL.
-        raise UsageError(
-            f"`{ctx.command_path}` does not run on a PostgreSQL store yet (issue 12 "
-            "§4); nothing was started",
-            hint="unset --store/$PHASEGATE_STORE for this verb, or use the other verbs "
-            "(run, status, resume…) on the PostgreSQL store",
-        )
     return Path(state_dir(ctx)).expanduser().resolve()
 
 
@@ -85,6 +75,7 @@ def serve(
     """
     import uvicorn
 
+    from phasegate.cli import store_url
     from phasegate.server.app import create_app
     from phasegate.server.config import ServerConfig
 
@@ -95,6 +86,7 @@ def serve(
     run_umask = os.umask(0o077)
     config = ServerConfig(
         state_dir=_state_dir(ctx),
+        store_url=store_url(ctx),
         host=host,
         port=port,
         workers=workers,
@@ -104,20 +96,29 @@ def serve(
         metrics_token_required=metrics_token_required,
     )
     app = create_app(config)
-    click.echo(f"phasegate serving on http://{host}:{port} (state {config.state_dir})", err=True)
+    where = f"state {config.state_dir}"
+    if config.store_url:
+        from phasegate.store.postgres.connection import mask
+
+        where = f"store {mask(config.store_url)}, run directories in {config.state_dir}"
+    click.echo(f"phasegate serving on http://{host}:{port} ({where})", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
 
 
 @click.group()
 def token() -> None:
-    """Manage the server's API tokens (stored hashed in the state directory)."""
+    """Manage the server's API tokens (stored hashed: in the state directory, or in the
+    PostgreSQL store's database with --store / $PHASEGATE_STORE)."""
 
 
 def _tokens(ctx: click.Context) -> object:
+    from phasegate.cli import store_url
     from phasegate.server.tokens import TokenStore
-    from phasegate.store.server_db import ServerDb
+    from phasegate.store.backends import open_ledger
 
-    return TokenStore(ServerDb(_state_dir(ctx)))
+    # On a PostgreSQL store (--store / $PHASEGATE_STORE) the tokens live in its database,
+    # where every `phasegate serve` on it reads them; else in server.db of the state dir.
+    return TokenStore(open_ledger(_state_dir(ctx), url=store_url(ctx)))
 
 
 @token.command("create")

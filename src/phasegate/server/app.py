@@ -22,7 +22,7 @@ from phasegate.server.throttle import AuthThrottle, FailureBuckets
 from phasegate.server.tokens import TokenStore
 from phasegate.server.ui import mount_dashboard
 from phasegate.server.workers import WorkerPool
-from phasegate.store.server_db import ServerDb
+from phasegate.store.backends import open_ledger
 
 log = logging.getLogger("phasegate.server")
 
@@ -32,7 +32,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     working API); the lifespan only starts the pool and resumes orphaned runs."""
     state_dir = config.state_dir.expanduser().resolve()
     config = ServerConfig(**{**config.__dict__, "state_dir": state_dir})
-    server_db = ServerDb(state_dir)
+    server_db = open_ledger(state_dir, url=config.store_url)
     pool = WorkerPool(config)
 
     @asynccontextmanager
@@ -60,7 +60,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.config = config
-    app.state.stores = ThreadStores(state_dir)
+    app.state.stores = ThreadStores(state_dir, config.store_url)
     app.state.tokens = TokenStore(server_db)
     app.state.ledger = IdempotencyLedger(server_db)
     app.state.pool = pool
@@ -91,7 +91,7 @@ def _mount_optional(app: FastAPI, config: ServerConfig) -> None:
         if exc.name != "phasegate.server.metrics":
             raise
     else:
-        exporter = metrics.make_metrics_app(config.state_dir)
+        exporter = metrics.make_metrics_app(config.state_dir, config.store_url)
         if config.metrics_token_required:
             exporter = TokenRequired(exporter, app.state.tokens)
         app.mount("/metrics", exporter)

@@ -10,6 +10,9 @@ from pathlib import Path
 @dataclass(frozen=True)
 class ServerConfig:
     state_dir: Path
+    # The journal's PostgreSQL URL (``serve --store``); None: the SQLite journal in
+    # ``state_dir``. Run directories stay in ``state_dir`` either way (docs/server.md).
+    store_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8765
     # Runs (and rollbacks, resumes) executing at once; the rest wait in a queue.

@@ -32,7 +32,7 @@ ORPHAN_WAIT = 24 * 3600.0
 
 
 def execute(job: dict[str, Any]) -> str:
-    store = open_journal(Path(job["state_dir"]))
+    store = open_journal(Path(job["state_dir"]), url=job.get("store_url") or None)
     options = RunOptions(
         overrides=dict(job.get("overrides") or {}),
         console_stream=sys.stdout,

@@ -83,8 +83,9 @@ class JournalCollector(Collector):
     work (a second scrape of an unchanged journal reads none).
     """
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, url: str | None = None) -> None:
         self.state_dir = state_dir
+        self.url = url
         self.events_read = 0
         self._digests: dict[str, RunDigest] = {}
         self._lock = threading.Lock()
@@ -92,7 +93,7 @@ class JournalCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             try:
-                store = open_journal(self.state_dir)
+                store = open_journal(self.state_dir, url=self.url)
             except PhasegateError as exc:
                 log.warning("metrics: %s", exc.render())
                 yield _store_up(0)
@@ -338,20 +339,22 @@ def _time_to_fix(finished: list[RunRow]) -> Metric:
     )
 
 
-def metrics_registry(state_dir: Path) -> tuple[CollectorRegistry, JournalCollector]:
+def metrics_registry(
+    state_dir: Path, url: str | None = None
+) -> tuple[CollectorRegistry, JournalCollector]:
     """A registry of its own holding one journal collector (no process-global metrics)."""
     registry = CollectorRegistry(auto_describe=False)
-    collector = JournalCollector(state_dir)
+    collector = JournalCollector(state_dir, url)
     registry.register(collector)
     return registry, collector
 
 
-def make_metrics_app(state_dir: Path) -> ASGIApp:
+def make_metrics_app(state_dir: Path, url: str | None = None) -> ASGIApp:
     """An ASGI app serving the text exposition format; mount it at ``/metrics``.
 
     The scrape reads SQLite, so it runs in a worker thread, off the server's event loop.
     """
-    registry, _ = metrics_registry(state_dir)
+    registry, _ = metrics_registry(state_dir, url)
 
     async def metrics_app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

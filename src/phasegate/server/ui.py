@@ -87,7 +87,7 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
 
         return await _for_the_page(work, config)
 
-    dashboard = Dashboard(config.state_dir, verify, act, start=start)
+    dashboard = Dashboard(config.state_dir, verify, act, start=start, store_url=config.store_url)
     # Every request's session is checked against the token store: revocation ends it.
     dashboard.sessions.check = tokens.session_role
     install(app, dashboard)

@@ -193,7 +193,7 @@ class WorkerPool:
             while not self._halt.wait(MONITOR_EVERY):
                 try:
                     if store is None:
-                        store = open_journal(self.config.state_dir)
+                        store = open_journal(self.config.state_dir, url=self.config.store_url)
                     self.resume_orphans(store, unowned=False)
                 except Exception:  # a monitor must go on: log, never die
                     log.exception("cannot look for runs whose worker died")
@@ -241,6 +241,11 @@ class WorkerPool:
             "overrides": job.overrides,
             **job.extra,
         }
+        if self.config.store_url:
+            # The URL may hold the database password: it travels on stdin with the job,
+            # never in argv (readable by every user through /proc/PID/cmdline) nor in the
+            # environment the run's steps inherit.
+            payload["store_url"] = self.config.store_url
         with open(directory / "worker.log", "ab") as out:
             proc = subprocess.Popen(
                 [self.config.python, "-m", "phasegate.server.job", job.action, job.run_id],
@@ -269,7 +274,7 @@ class WorkerPool:
         code = proc.wait()
         if code != 0:
             log.info("worker for run %s exited %s (see runs/%s/worker.log)", run_id, code, run_id)
-        store = open_journal(self.config.state_dir)
+        store = open_journal(self.config.state_dir, url=self.config.store_url)
         try:
             self._settle(run_id, store)
             with self._cond:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from phasegate.store.contract import JournalStore
+from phasegate.store.contract import JournalStore, ServerLedger
 
 
 def open_journal(
@@ -28,3 +28,16 @@ def open_journal(
     from phasegate.store.sqlite import SqliteStore
 
     return SqliteStore(state_dir, readonly=readonly)
+
+
+def open_ledger(state_dir: Path, *, url: str | None = None) -> ServerLedger:
+    """The server's tokens and idempotency keys beside the journal: tables of the PostgreSQL
+    store's schema at ``url`` (every server on that database shares them), else
+    ``server.db`` in ``state_dir`` (SQLite)."""
+    if url:
+        from phasegate.store.postgres.ledger import PostgresLedger
+
+        return PostgresLedger(url)
+    from phasegate.store.server_db import ServerDb
+
+    return ServerDb(state_dir)

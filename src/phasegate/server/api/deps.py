@@ -19,14 +19,15 @@ class ThreadStores:
     """A ``JournalStore`` per thread: routes run in a thread pool, and a SQLite connection
     belongs to the thread that opened it."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, url: str | None = None) -> None:
         self.state_dir = state_dir
+        self.url = url
         self._local = threading.local()
 
     def get(self) -> JournalStore:
         store: JournalStore | None = getattr(self._local, "store", None)
         if store is None:
-            store = open_journal(self.state_dir)
+            store = open_journal(self.state_dir, url=self.url)
             self._local.store = store
         return store
 

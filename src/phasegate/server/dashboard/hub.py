@@ -40,10 +40,12 @@ class Hub:
         state_dir: Path,
         render: Callable[[str, JournalStore], tuple[Any, Callable[[], str]]],
         interval: float = 0.5,
+        url: str | None = None,
     ) -> None:
         """``render(key, store)`` returns (a cheap change marker, a function building the
         HTML); it runs on the store thread, the HTML is built only when the marker moved."""
         self.state_dir = state_dir
+        self.url = url
         self.render = render
         self.interval = interval
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phasegate-hub")
@@ -52,7 +54,7 @@ class Hub:
 
     def _on_thread(self, fn: Callable[[JournalStore], T]) -> T:
         if self._store is None:
-            self._store = open_journal(self.state_dir)
+            self._store = open_journal(self.state_dir, url=self.url)
         return fn(self._store)
 
     async def read(self, fn: Callable[[JournalStore], T]) -> T:

@@ -71,6 +71,7 @@ class Dashboard:
     start: Start | None = None  # starting runs from the dashboard (operators)
     key_dir: Path | None = None  # where the session key lives (default: <state>/server)
     interval: float = 0.5
+    store_url: str | None = None  # the PostgreSQL journal, or None: SQLite in state_dir
     sessions: Sessions = field(init=False)
     hub: Hub = field(init=False)
 
@@ -82,7 +83,7 @@ class Dashboard:
         )
         self.env.filters["ts"] = _ts
         self.env.filters["duration"] = _duration
-        self.hub = Hub(self.state_dir, self._fragment, self.interval)
+        self.hub = Hub(self.state_dir, self._fragment, self.interval, url=self.store_url)
 
     # -- fragments, built on the hub's store thread ------------------------------------------
     def _fragment(self, key: str, store: JournalStore) -> tuple[Any, Callable[[], str]]:
