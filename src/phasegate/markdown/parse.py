@@ -142,10 +142,15 @@ def _fix_encoding(text: str) -> str:
     )
     lines = text.split("\n")
     last = len(lines) - 1
+    # Each line is fixed on its own, so a line repeated (the same emoji heading or status
+    # line in every phase) is fixed once.
+    done: dict[str, str] = {}
     for index, line in enumerate(lines):
         if _NOT_PLAIN.search(line):
             segment = line + "\n" if index < last else line
-            fixed = ftfy.fix_text(segment, config)
+            fixed = done.get(segment)
+            if fixed is None:
+                fixed = done[segment] = ftfy.fix_text(segment, config)
             lines[index] = fixed[:-1] if index < last and fixed.endswith("\n") else fixed
     return "\n".join(lines)
 
@@ -260,7 +265,10 @@ def fence_attrs(info: str) -> tuple[str, dict[str, str]]:
 
 
 def _inline(token: Token) -> tuple[str, list[str]]:
-    code = [c.content for c in token.children or [] if c.type == "code_inline"]
+    # A code span needs a backtick in the source: most lines have none, and their children
+    # need not be walked.
+    children = (token.children or []) if "`" in token.content else []
+    code = [c.content for c in children if c.type == "code_inline"]
     return token.content.strip(), code
 
 
