@@ -1,7 +1,8 @@
 """``phasegate serve`` and ``phasegate token`` on a PostgreSQL store (issue 12 §3/§4): real
 ``phasegate serve`` processes on 127.0.0.1, the session's real PostgreSQL
 (tests/store/pg_cluster.py), tokens from real CLI processes. Two servers on one database
-share runs, approvals, tokens (a revocation holds on both at once) and idempotency keys; the
+share runs, approvals, aborts, live event streams, tokens (a revocation holds on both at once)
+and idempotency keys; the
 workers a server spawns get the store URL without its password ever appearing in a process's
 command line or environment."""
 
@@ -228,3 +229,71 @@ def test_50_concurrent_same_key_starts_over_two_servers_create_one_run(
         runs = httpx.get(f"{url}/api/v1/runs", headers=bearer(alice)).json()["runs"]
         assert [r["id"] for r in runs] == [run_id]
     wait_run(second.url, alice, run_id, "succeeded")
+
+
+def _sse(text: str) -> list[dict[str, str]]:
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.splitlines():
+            name, _, value = line.partition(":")
+            if name in ("id", "event", "data"):
+                fields[name] = value.lstrip(" ")
+        if fields:
+            events.append(fields)
+    return events
+
+
+def test_a_run_on_server_a_is_watched_live_and_aborted_through_server_b(
+    served: Served, second: Served, pg_url: str
+) -> None:
+    alice = token(served, pg_url, "alice", "operator")
+    bob = token(served, pg_url, "bob", "operator")
+    on_store(served, pg_url).start()
+    on_store(second, pg_url).start()
+    never = served.cwd / "never"
+    plan = f"""\
+version: 1
+name: long
+phases:
+  - id: p
+    steps:
+      - {{id: ship, run: "echo shipped", undo: "echo undone"}}
+      - {{id: wait, run: "while [ ! -e {never} ]; do sleep 0.05; done"}}
+"""
+    started = httpx.post(f"{served.url}/api/v1/runs", json={"plan": plan}, headers=bearer(alice))
+    assert started.status_code == 201, started.text
+    run_id = started.json()["id"]
+    streamed: list[str] = []
+
+    def watch() -> None:  # server B's live event stream, from the first event to the end
+        path = f"{second.url}/api/v1/runs/{run_id}/events/stream"
+        with httpx.stream("GET", path, headers=bearer(bob), timeout=120) as response:
+            assert response.status_code == 200
+            streamed.append("".join(response.iter_text()))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    wait_for(
+        lambda: run_doc(second.url, bob, run_id)["phases"][0]["items"][1]["status"] == "running",
+        "the long step (seen through B)",
+    )
+    aborted = httpx.post(
+        f"{second.url}/api/v1/runs/{run_id}/abort",
+        json={"grace": 1, "reason": "through B"},
+        headers=bearer(bob),
+        timeout=30,
+    )
+    assert aborted.status_code == 202, aborted.text
+    done = wait_run(served.url, alice, run_id, "rolled_back")  # A's worker obeyed B's abort
+    assert done["run"]["status"] == "rolled_back"
+    watcher.join(120)
+    assert streamed, "B's stream did not end"
+    events = _sse(streamed[0])
+    journal = httpx.get(f"{served.url}/api/v1/runs/{run_id}/events", headers=bearer(alice))
+    stored = journal.json()["events"]
+    sent = [e for e in events if e.get("event") != "end"]
+    # Live through B: every event A's worker journalled, in order, then the end.
+    assert [int(e["id"]) for e in sent] == [e["seq"] for e in stored]
+    assert events[-1]["event"] == "end"
+    assert json.loads(events[-1]["data"])["status"] == "rolled_back"
