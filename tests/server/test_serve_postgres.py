@@ -2,9 +2,8 @@
 ``phasegate serve`` processes on 127.0.0.1, the session's real PostgreSQL
 (tests/store/pg_cluster.py), tokens from real CLI processes. Two servers on one database
 share runs, approvals, aborts, live event streams, tokens (a revocation holds on both at once)
-and idempotency keys; the
-workers a server spawns get the store URL without its password ever appearing in a process's
-command line or environment."""
+and idempotency keys; the workers a server spawns get the store URL without its password ever
+appearing in a process's command line or environment."""
 
 from __future__ import annotations
 
@@ -148,6 +147,12 @@ def test_cli_token_and_a_run_on_postgresql_through_serve(served: Served, pg_url:
     doc = json.loads(status.stdout)
     assert (doc["run"]["id"], doc["run"]["status"]) == (run_id, "succeeded")
     assert not (served.state_dir / "phasegate.db").exists()  # the journal is PostgreSQL's
+    # /metrics reads the same journal: the store is up and the run is counted as succeeded.
+    scraped = httpx.get(f"{served.url}/metrics", timeout=30, follow_redirects=True)
+    assert scraped.status_code == 200, scraped
+    scrape = scraped.text
+    assert "phasegate_store_up 1.0" in scrape, scrape
+    assert 'phasegate_runs_finished_total{plan="pgserve",status="succeeded"} 1.0' in scrape, scrape
     # Step logs stay in the server's state directory (docs/server.md).
     assert (served.state_dir / "runs" / run_id / "worker.log").exists()
 
