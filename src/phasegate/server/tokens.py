@@ -1,4 +1,5 @@
-"""API tokens: random bearer secrets, stored only as salted PBKDF2 hashes in ``server.db``.
+"""API tokens: random bearer secrets, stored only as salted PBKDF2 hashes (``server.db``,
+or the PostgreSQL store's ``tokens`` table).
 
 Rows live behind the store's ``ServerLedger``. A token reads ``pg_<key id>_<secret>``. The
 key id (not secret) finds the row without trying every hash; the secret is checked against

@@ -2,8 +2,9 @@
 idempotency keys, behind the ``ServerLedger`` contract (store/contract.py). The journal
 (``phasegate.db``) stays the engine's; nothing here is needed to read or resume a run.
 
-A second file for now (issue 12 §2): its tables join the journal's schema when PostgreSQL
-lands, where two servers must share them; the contract does not change then."""
+A second file on SQLite (issue 12 §2); on a PostgreSQL store the same contract is
+``postgres.ledger.PostgresLedger``, tables of the store's schema that every server on that
+database shares (``store/backends.open_ledger`` picks one)."""
 
 from __future__ import annotations
 
