@@ -34,6 +34,7 @@ from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
+from phasegate.errors import StoreError
 from phasegate.executors.stopping import StopRequest
 from phasegate.masking import Masker
 from phasegate.notify.dispatch import Notifications
@@ -253,7 +254,13 @@ class Runner:
 
     def _deferred_flush(self) -> None:
         self._flush_timer = None
-        self.writer.flush()
+        try:
+            self.writer.flush()
+        except StoreError:
+            # A timer callback has nobody to raise to (asyncio would print a traceback): the
+            # journal keeps the failure and raises it at the run's next write, which stops
+            # the run with it (exit 130, resumable; store/journal.py).
+            return
 
     def _dispatch(self, command: Command) -> bool:
         """Handle one command; True when it changed state synchronously."""
