@@ -6,6 +6,7 @@ assert what Prometheus and the load generator see, not how fast they see it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -218,6 +219,19 @@ def lab_cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+def _kill_left_behind(lab_dir: Path) -> None:
+    """A lab SIGKILLed by a failing test cannot stop its nginx and Prometheus: end them by
+    the pids it recorded, so a failure leaves no server behind."""
+    try:
+        pids = json.loads((lab_dir / JSON_FILE).read_text())["pids"]
+    except (OSError, ValueError, KeyError):
+        return
+    for name, pid in pids.items():
+        if name != "lab":
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGTERM)
+
+
 def test_cli_up_runs_the_lab_until_sigint_and_leaves_nothing(
     tmp_path: Path, lab_binaries: None
 ) -> None:
@@ -249,6 +263,7 @@ def test_cli_up_runs_the_lab_until_sigint_and_leaves_nothing(
         if process.poll() is None:
             process.kill()
             process.communicate()
+            _kill_left_behind(lab_dir)
     assert process.returncode == 0, err
     assert "stable" in out and "lab stopped" in out
     for name, pid in pids.items():
