@@ -23,7 +23,6 @@ from typing import Any
 
 from phasegate.engine.state import TERMINAL, RunState
 from phasegate.errors import (
-    IdempotencyConflict,
     LockHeld,
     RunNotFound,
     RunStateError,
@@ -32,7 +31,13 @@ from phasegate.errors import (
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
 from phasegate.store.process import Owner
-from phasegate.store.records import RunHead, RunRecord, StoredEvent, describe_holder
+from phasegate.store.records import (
+    RunHead,
+    RunRecord,
+    StoredEvent,
+    describe_holder,
+    replayed,
+)
 
 
 @dataclass
@@ -88,13 +93,8 @@ class MemoryStore:
                 for run in self._runs.values():
                     if run.record.idempotency_key != idempotency_key:
                         continue
-                    if run.record.plan_sha256 != plan_sha256:
-                        raise IdempotencyConflict(
-                            f"idempotency key {idempotency_key!r} was used by run "
-                            f"{run.record.id} with a different plan",
-                            hint="use a new key for a different plan or changed variables",
-                        )
-                    return run.record.id, False
+                    record = run.record
+                    return replayed(idempotency_key, record.id, record.plan_sha256, plan_sha256)
             if run_id in self._runs:
                 raise StoreError(f"a run {run_id} exists; nothing was created")
             self._check_lock(lock_name, run_id)  # before anything is stored: atomic

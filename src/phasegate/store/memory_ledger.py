@@ -6,9 +6,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from phasegate.errors import IdempotencyConflict
 from phasegate.store.contract import ServerLedger
-from phasegate.store.records import StoredToken
+from phasegate.store.records import StoredToken, request_replayed
 
 
 class MemoryLedger:
@@ -47,12 +46,7 @@ class MemoryLedger:
         with self._mutex:
             found = self._keys.get((by, key))
             if found is not None:
-                if found[0] != body_sha256:
-                    raise IdempotencyConflict(
-                        f"Idempotency-Key {key!r} was used for run {found[1]} with another body",
-                        hint="use a new key for a different request",
-                    )
-                return found[1], False
+                return request_replayed(key, found[1], found[0], body_sha256)
             run_id, created = create()
             self._keys[(by, key)] = (body_sha256, run_id)
             return run_id, created

@@ -7,6 +7,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
+from phasegate.errors import IdempotencyConflict
 from phasegate.store.process import Owner
 
 RECORD_COLUMNS = (
@@ -93,6 +94,29 @@ def record_from_row(row: tuple[Any, ...]) -> RunRecord:
         summary=json.loads(row[15]),
         last_seq=row[16],
     )
+
+
+def replayed(key: str, run_id: str, stored_sha256: str, plan_sha256: str) -> tuple[str, bool]:
+    """``create_run``'s answer when idempotency ``key`` already names run ``run_id``: that
+    run, not created again; ``IdempotencyConflict`` when it was started from another plan.
+    One wording for every back end."""
+    if stored_sha256 != plan_sha256:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was used by run {run_id} with a different plan",
+            hint="use a new key for a different plan or changed variables",
+        )
+    return run_id, False
+
+
+def request_replayed(key: str, run_id: str, stored: str, body_sha256: str) -> tuple[str, bool]:
+    """``ServerLedger.run_once``'s answer for an Idempotency-Key already recorded with run
+    ``run_id``: that run, not created; ``IdempotencyConflict`` when the body differs."""
+    if stored != body_sha256:
+        raise IdempotencyConflict(
+            f"Idempotency-Key {key!r} was used for run {run_id} with another body",
+            hint="use a new key for a different request",
+        )
+    return run_id, False
 
 
 def describe_holder(name: str, holder: RunRecord, since: float) -> str:

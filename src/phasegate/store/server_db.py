@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from phasegate.errors import IdempotencyConflict, StoreError
+from phasegate.errors import StoreError
 from phasegate.store.connect import create_private
 from phasegate.store.contract import ServerLedger
-from phasegate.store.records import StoredToken
+from phasegate.store.records import StoredToken, request_replayed
 
 DB_NAME = "server.db"
 
@@ -150,12 +150,7 @@ class ServerDb:
                 (by, key),
             ).fetchone()
             if row is not None:
-                if row[0] != body_sha256:
-                    raise IdempotencyConflict(
-                        f"Idempotency-Key {key!r} was used for run {row[1]} with another body",
-                        hint="use a new key for a different request",
-                    )
-                return str(row[1]), False
+                return request_replayed(key, str(row[1]), row[0], body_sha256)
             run_id, created = create()
             conn.execute(
                 "INSERT INTO idempotency (key, body_sha256, run_id, created_by, created_at)"

@@ -19,7 +19,6 @@ from typing import Any
 
 from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState
 from phasegate.errors import (
-    IdempotencyConflict,
     JournalFull,
     LockHeld,
     RunNotFound,
@@ -36,6 +35,7 @@ from phasegate.store.records import (
     StoredEvent,
     describe_holder,
     record_from_row,
+    replayed,
 )
 from phasegate.store.sqlite_views import SqliteViews, reads
 
@@ -130,13 +130,7 @@ class SqliteStore(SqliteViews):
                         (idempotency_key,),
                     ).fetchone()
                     if row is not None:
-                        if row[1] != plan_sha256:
-                            raise IdempotencyConflict(
-                                f"idempotency key {idempotency_key!r} was used by run {row[0]} "
-                                "with a different plan",
-                                hint="use a new key for a different plan or changed variables",
-                            )
-                        return str(row[0]), False
+                        return replayed(idempotency_key, str(row[0]), row[1], plan_sha256)
                 if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
                     raise StoreError(f"a run {run_id} exists; nothing was created")
                 db.execute(

@@ -20,11 +20,10 @@ from typing import Any
 
 import psycopg
 
-from phasegate.errors import IdempotencyConflict
 from phasegate.store.contract import ServerLedger
 from phasegate.store.postgres.connection import connect, mask, normalize, translate
 from phasegate.store.postgres.schema import migrate
-from phasegate.store.records import StoredToken
+from phasegate.store.records import StoredToken, request_replayed
 
 _TOKEN = "name, role, key_id, hash, created_at"
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -113,12 +112,7 @@ class PostgresLedger:
                     (by, key),
                 ).fetchone()
                 if row is not None:
-                    if row[0] != body_sha256:
-                        raise IdempotencyConflict(
-                            f"Idempotency-Key {key!r} was used for run {row[1]} with another body",
-                            hint="use a new key for a different request",
-                        )
-                    return str(row[1]), False
+                    return request_replayed(key, str(row[1]), row[0], body_sha256)
                 run_id, created = create()
                 db.execute(
                     b"INSERT INTO idempotency (created_by, key, body_sha256, run_id, created_at)"

@@ -29,7 +29,6 @@ import psycopg
 
 from phasegate.engine.state import TERMINAL, RunState
 from phasegate.errors import (
-    IdempotencyConflict,
     JournalFull,
     LockHeld,
     RunNotFound,
@@ -37,12 +36,12 @@ from phasegate.errors import (
     StoreError,
 )
 from phasegate.store.contract import JournalStore
-from phasegate.store.fold import EventRow, NewEvent, dump, fold
+from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
 from phasegate.store.postgres.connection import connect, mask, normalize, translate
 from phasegate.store.postgres.schema import LOCKS_KEY, migrate
 from phasegate.store.postgres.views import PostgresViews, Row
 from phasegate.store.process import Owner
-from phasegate.store.records import describe_holder
+from phasegate.store.records import describe_holder, replayed
 
 Conn = psycopg.Connection[Row]
 
@@ -114,13 +113,7 @@ class PostgresStore(PostgresViews):
                         (idempotency_key,),
                     )
                     if row is not None:
-                        if row[1] != plan_sha256:
-                            raise IdempotencyConflict(
-                                f"idempotency key {idempotency_key!r} was used by run {row[0]} "
-                                "with a different plan",
-                                hint="use a new key for a different plan or changed variables",
-                            )
-                        return str(row[0]), False
+                        return replayed(idempotency_key, str(row[0]), row[1], plan_sha256)
                 if _one(db, "SELECT 1 FROM runs WHERE id = %s", (run_id,)):
                     raise StoreError(f"a run {run_id} exists; nothing was created")
                 db.execute(
@@ -149,8 +142,7 @@ class PostgresStore(PostgresViews):
                 self._take_lock(db, lock_name, run_id, ts)
                 state = RunState(run_id=run_id)
                 rows: list[EventRow] = []
-                created = {"phases": phases, "needs": needs or {}}
-                changed = fold(state, [("run.created", created, ts)], rows)
+                changed = fold(state, [(run_created(phases, needs), ts)], rows)
                 self._write_rows(db, state, rows, changed)
         except JournalFull as exc:
             # Nothing was created, nothing ran: not the "resume RUN" of a run cut short.
