@@ -124,6 +124,15 @@ class JournalWriteFailed(StoreError):
     exit_code = 130
 
 
+class OwnershipLost(StoreError):
+    """This process no longer owns the run: another owner claimed it (its owner epoch moved
+    on), or the database session that held the run's ownership lock was lost, so another
+    worker may have claimed it. The write was refused; this process stops and leaves the run
+    to its new owner (exit 75, EX_TEMPFAIL: nothing is wrong with the run)."""
+
+    exit_code = 75
+
+
 class JournalDamaged(StoreError):
     """The journal file is corrupt (SQLite's quick_check fails, a row cannot be decoded) or was
     lost (0 bytes or missing beside existing run directories). Nothing is run against it.

@@ -10,10 +10,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from phasegate.errors import JournalWriteFailed, SchemaTooNew, StoreError, UsageError
+from phasegate.errors import (
+    JournalWriteFailed,
+    OwnershipLost,
+    SchemaTooNew,
+    StoreError,
+    UsageError,
+)
 from phasegate.store.postgres import PostgresStore, mask
 from phasegate.store.postgres.connection import normalize
 from phasegate.store.postgres.schema import MIGRATIONS
+from phasegate.store.process import Owner
 from tests.store.contract.script import create
 from tests.store.pg_cluster import database_url
 
@@ -40,10 +47,16 @@ def test_a_cut_connection_stops_the_write_and_the_next_call_reconnects(
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     with pytest.raises(JournalWriteFailed, match="the run stops at its last durable event"):
         store.append(state, [("run.started", {}, 2000.0)], durable=True)
-    # Nothing was stored; the store reconnects by itself and the writer continues.
+    # Nothing was stored; the store reconnects by itself, but the new session does not hold
+    # the run: another worker may have claimed it meanwhile, so the old owner's write is
+    # refused until it claims the run again (what `resume` does).
     assert [e.type for e in store.events("r1")] == ["run.created"]
     assert store.db.info.backend_pid != pid
     state = store.load_state("r1")
+    with pytest.raises(OwnershipLost, match="lost the database session"):
+        store.append(state, [("run.started", {}, 2001.0)], durable=True)
+    assert [e.type for e in store.events("r1")] == ["run.created"]
+    store.claim("r1", Owner.me())
     store.append(state, [("run.started", {}, 2001.0)], durable=True)
     assert store.get_run("r1").status == "running"
     store.close()

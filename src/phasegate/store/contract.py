@@ -91,12 +91,24 @@ class JournalStore(Protocol):
         atomically. Raises ``RunNotFound``; ``RunStateError`` while another owner is alive
         or cannot be checked (on another host): a run never has two live owners. A dead
         owner (exited, a zombie, a reused pid) is replaced. Claiming again as the current
-        owner succeeds."""
+        owner succeeds.
+
+        A shared store fences owners (PostgreSQL: a session lock per run and an owner
+        epoch): once another owner has claimed the run, a previous owner's ``append`` or
+        ``commit_applied`` raises ``OwnershipLost`` and stores nothing."""
         ...
 
     def release(self, run_id: str, *, owner: Owner) -> None:
         """Stop owning the run; a no-op unless ``owner`` (pid and host) owns it, so a stale
         owner cannot release its successor's claim."""
+        ...
+
+    def abandoned(self) -> list[RunRecord]:
+        """In-flight runs (``records.IN_FLIGHT``) whose recorded owner is gone, oldest first:
+        what a server or worker takes over. SQLite and memory: the owner is dead on this
+        host (another host's owner cannot be judged there). PostgreSQL: no session holds the
+        run's ownership lock, whichever host the owner was on (postgres/ownership.py). A run
+        with no owner recorded (created, not yet started) is not listed."""
         ...
 
     def acquire_lock(self, run_id: str, name: str) -> None:

@@ -32,6 +32,7 @@ from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
 from phasegate.store.process import Owner
 from phasegate.store.records import (
+    IN_FLIGHT,
     RunHead,
     RunRecord,
     StoredEvent,
@@ -163,6 +164,15 @@ class MemoryStore:
             if lock_name is not None:
                 self._take_lock(lock_name, run_id)
             run.record = replace(run.record, owner=owner)
+
+    def abandoned(self) -> list[RunRecord]:
+        """In-flight runs whose owner died on this host (contract.py)."""
+        found = []
+        for status in IN_FLIGHT:
+            for record in self.list_runs(status=status, limit=1_000_000):
+                if record.owner is not None and record.owner.alive() is False:
+                    found.append(record)
+        return sorted(found, key=lambda r: (r.created_at, r.id))
 
     def release(self, run_id: str, *, owner: Owner) -> None:
         with self._mutex:

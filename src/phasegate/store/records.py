@@ -10,6 +10,10 @@ from typing import Any, NamedTuple
 from phasegate.errors import IdempotencyConflict
 from phasegate.store.process import Owner
 
+# A run some process executes, or should: one whose owner dies is resumed by another
+# (``JournalStore.abandoned``; the server's and the workers' takeover).
+IN_FLIGHT = ("pending", "running", "rolling_back")
+
 RECORD_COLUMNS = (
     "id, plan_name, plan_path, plan_sha256, plan_text, lock_name, idempotency_key, status,"
     " created_at, updated_at, finished_at, owner_pid, owner_host, owner_start, options,"

@@ -30,6 +30,7 @@ from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
 from phasegate.store.process import Owner
 from phasegate.store.records import (
+    IN_FLIGHT,
     RECORD_COLUMNS,
     RunRecord,
     StoredEvent,
@@ -213,6 +214,15 @@ class SqliteStore(SqliteViews):
                 " owner_since=NULL WHERE id=? AND owner_pid=? AND owner_host=?",
                 (run_id, owner.pid, owner.host),
             )
+
+    def abandoned(self) -> list[RunRecord]:
+        """In-flight runs whose owner died on this host (contract.py)."""
+        found = []
+        for status in IN_FLIGHT:
+            for record in self.list_runs(status=status, limit=1_000_000):
+                if record.owner is not None and record.owner.alive() is False:
+                    found.append(record)
+        return sorted(found, key=lambda r: (r.created_at, r.id))
 
     def append(self, state: RunState, events: list[NewEvent], *, durable: bool) -> None:
         """Apply events to the state and write them with the changed rows, atomically."""

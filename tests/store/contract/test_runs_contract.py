@@ -130,3 +130,19 @@ def test_a_snapshot_reads_consistently(store: JournalStore) -> None:
     create(store, "r1")
     with store.snapshot():
         assert store.get_run("r1").last_seq == len(store.events("r1")) == 1
+
+
+def test_abandoned_lists_in_flight_runs_whose_owner_died(
+    store: JournalStore, live_owner: Owner, dead_owner: Owner
+) -> None:
+    create(store, "dead", lock="a", owner=dead_owner, ts=1001.0)
+    create(store, "alive", lock="b", owner=live_owner, ts=1002.0)
+    create(store, "unowned", lock="c", ts=1003.0)
+    store.release("unowned", owner=Owner.me())  # created, never started: nobody's yet
+    create(store, "finished", lock="d", owner=dead_owner, ts=1000.0)
+    advance(store, "finished", len(SCRIPT))
+    create(store, "dead2", lock="e", owner=dead_owner, ts=999.0)
+    advance(store, "dead2", 3)  # running
+    assert [r.id for r in store.abandoned()] == ["dead2", "dead"]
+    store.claim("dead", Owner.me())
+    assert [r.id for r in store.abandoned()] == ["dead2"]

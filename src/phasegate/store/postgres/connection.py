@@ -26,6 +26,7 @@ from phasegate.errors import (
     StoreError,
     UsageError,
 )
+from phasegate.store.postgres.ownership import SESSION_OPTIONS
 
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 CONNECT_TIMEOUT = 10  # seconds: an unreachable host is an error, not a hang
@@ -95,12 +96,20 @@ def _masked(text: str, url: str) -> str:
 
 def connect(url: str, where: str) -> psycopg.Connection[tuple[Any, ...]]:
     """An autocommit connection (transactions are explicit: ``with conn.transaction()``)."""
+    # The server probes an idle client (ownership.SESSION_OPTIONS), so a vanished host's
+    # session, and the run locks it held, end in seconds; the URL's own options are kept.
+    try:
+        given = psycopg.conninfo.conninfo_to_dict(url).get("options")
+    except psycopg.Error:
+        given = None
+    options = f"{given} {SESSION_OPTIONS}" if given else SESSION_OPTIONS
     try:
         return psycopg.connect(
             url,
             autocommit=True,
             connect_timeout=CONNECT_TIMEOUT,
             application_name="phasegate",
+            options=options,
         )
     except psycopg.Error as exc:
         reason = " ".join(_masked(str(exc), url).split())

@@ -99,6 +99,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (created_by, key)
     )
     """,
+    # 2: owner fencing (store/postgres/ownership.py): each claim of a run increments its
+    #    owner epoch; every journal write checks the writer's epoch is still the run's
+    """
+    ALTER TABLE runs ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0
+    """,
 ]
 
 

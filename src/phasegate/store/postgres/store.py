@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from phasegate.engine.state import TERMINAL, RunState
 from phasegate.errors import (
     JournalFull,
     LockHeld,
+    OwnershipLost,
     RunNotFound,
     RunStateError,
     StoreError,
@@ -38,12 +39,24 @@ from phasegate.errors import (
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
 from phasegate.store.postgres.connection import connect, mask, normalize, translate
+from phasegate.store.postgres.ownership import held_keys, lock_parts, run_key
 from phasegate.store.postgres.schema import LOCKS_KEY, migrate
 from phasegate.store.postgres.views import PostgresViews, Row
 from phasegate.store.process import Owner
-from phasegate.store.records import describe_holder, replayed
+from phasegate.store.records import (
+    IN_FLIGHT,
+    RECORD_COLUMNS,
+    RunRecord,
+    describe_holder,
+    record_from_row,
+    replayed,
+)
 
 Conn = psycopg.Connection[Row]
+
+# How long a claim waits for the session of an owner that died on this host to end (the
+# server notices the closed socket within milliseconds).
+DEAD_SESSION_WAIT = 3.0
 
 
 class PostgresStore(PostgresViews):
@@ -56,6 +69,9 @@ class PostgresStore(PostgresViews):
         self.location = mask(url.strip())
         self._state_dir = state_dir
         self.readonly = readonly
+        # The runs this instance owns: run id -> (the owner epoch its claim set, the
+        # connection whose session holds the run's advisory lock). ownership.py.
+        self._held: dict[str, tuple[int, Conn]] = {}
         self._conn = connect(self.url, self.location)
         try:
             self.schema_version = migrate(self._conn, self.location)
@@ -101,6 +117,7 @@ class PostgresStore(PostgresViews):
         owner: Owner,
         ts: float,
     ) -> tuple[str, bool]:
+        locked = False
         try:
             with self.write() as db:
                 # Racing creators (one idempotency key, one lock) queue here, then see the
@@ -144,6 +161,10 @@ class PostgresStore(PostgresViews):
                 rows: list[EventRow] = []
                 changed = fold(state, [(run_created(phases, needs), ts)], rows)
                 self._write_rows(db, state, rows, changed)
+                db.execute(b"UPDATE runs SET owner_epoch = 1 WHERE id = %s", (run_id,))
+                # A new id: nobody holds its lock. Taken last, released below if the
+                # commit fails (a session lock outlives a rolled-back transaction).
+                locked = self._try_lock(db, run_id)
         except JournalFull as exc:
             # Nothing was created, nothing ran: not the "resume RUN" of a run cut short.
             raise StoreError(
@@ -151,6 +172,12 @@ class PostgresStore(PostgresViews):
                 "created, nothing ran",
                 hint="free space on the database server, then run the command again",
             ) from exc
+        except BaseException:
+            if locked:
+                self._unlock(run_id)
+            raise
+        if locked:
+            self._held[run_id] = (1, self._conn)
         return run_id, True
 
     def _take_lock(self, db: Conn, name: str, run_id: str, ts: float) -> None:
@@ -174,37 +201,110 @@ class PostgresStore(PostgresViews):
             self._take_lock(db, name, run_id, time.time())
 
     def claim(self, run_id: str, owner: Owner, *, lock_name: str | None = None) -> None:
-        with self.write() as db:
-            if lock_name is not None:
-                db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LOCKS_KEY,))
-            # The row lock makes racing claimers take turns: the second sees the first.
-            if _one(db, "SELECT 1 FROM runs WHERE id = %s FOR UPDATE", (run_id,)) is None:
-                raise RunNotFound(f"no run {run_id}")
-            record = self._record(run_id)
-            assert record is not None
-            current = record.owner
-            if current is not None and current != owner and current.alive() is not False:
-                where = "alive" if current.alive() else "on another host"
-                raise RunStateError(
-                    f"run {run_id} is being executed by pid {current.pid} on {current.host} "
-                    f"({where})",
-                    hint="wait for it to finish, or `phasegate abort` it",
+        """PostgreSQL's claim is fenced (ownership.py): the claimer takes the run's session
+        advisory lock, which a live owner on any host holds, and the owner epoch moves on, so
+        a previous owner that lost its session has its next write refused."""
+        mine = self._owns(run_id)
+        locked = False
+        try:
+            with self.write() as db:
+                if lock_name is not None:
+                    db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LOCKS_KEY,))
+                # The row lock makes racing claimers take turns: the second sees the first.
+                row = _one(db, "SELECT owner_epoch FROM runs WHERE id = %s FOR UPDATE", (run_id,))
+                if row is None:
+                    raise RunNotFound(f"no run {run_id}")
+                record = self._record(run_id)
+                assert record is not None
+                current = record.owner
+                if not mine:
+                    locked = self._try_lock(db, run_id, current)
+                    if not locked:
+                        raise _owned_elsewhere(run_id, current)
+                elif current is not None and current != owner and current.alive() is not False:
+                    # This session holds the lock for another owner it recorded (a process
+                    # that creates runs for others): the pid decides, as on SQLite.
+                    raise _owned_elsewhere(run_id, current)
+                epoch = int(row[0]) if mine and current == owner else int(row[0]) + 1
+                if lock_name is not None:
+                    self._take_lock(db, lock_name, run_id, time.time())
+                db.execute(
+                    b"UPDATE runs SET owner_pid=%s, owner_host=%s, owner_start=%s,"
+                    b" owner_since=%s, owner_epoch=%s WHERE id=%s",
+                    (owner.pid, owner.host, owner.start, time.time(), epoch, run_id),
                 )
-            if lock_name is not None:
-                self._take_lock(db, lock_name, run_id, time.time())
-            db.execute(
-                b"UPDATE runs SET owner_pid=%s, owner_host=%s, owner_start=%s, owner_since=%s"
-                b" WHERE id=%s",
-                (owner.pid, owner.host, owner.start, time.time(), run_id),
-            )
+                # Who holds a run, for an operator reading pg_stat_activity.
+                db.execute(
+                    b"SELECT set_config('application_name', %s, false)",
+                    (f"phasegate owner {run_id}"[:63],),
+                )
+        except BaseException:
+            if locked:
+                self._unlock(run_id)
+            raise
+        self._held[run_id] = (epoch, self._conn)
 
     def release(self, run_id: str, *, owner: Owner) -> None:
+        held = self._held.get(run_id)
+        epoch = held[0] if held is not None else None
         with self.write(durable=False) as db:
-            db.execute(
-                b"UPDATE runs SET owner_pid=NULL, owner_host=NULL, owner_start=NULL,"
-                b" owner_since=NULL WHERE id=%s AND owner_pid=%s AND owner_host=%s",
-                (run_id, owner.pid, owner.host),
+            row = _one(
+                db,
+                "UPDATE runs SET owner_pid=NULL, owner_host=NULL, owner_start=NULL,"
+                " owner_since=NULL WHERE id=%s AND owner_pid=%s AND owner_host=%s"
+                " AND (%s::bigint IS NULL OR owner_epoch = %s::bigint) RETURNING id",
+                (run_id, owner.pid, owner.host, epoch, epoch),
             )
+        if row is not None or (held is not None and not self._owns(run_id)):
+            self._unlock(run_id)
+
+    def abandoned(self) -> list[RunRecord]:
+        """In-flight runs with a recorded owner whose session no longer holds the run's lock:
+        the owner died (on any host) or lost its connection."""
+        try:
+            rows = self._all(
+                f"SELECT {RECORD_COLUMNS} FROM runs WHERE owner_pid IS NOT NULL"
+                " AND status = ANY(%s) ORDER BY created_at, id",
+                (list(IN_FLIGHT),),
+            )
+            held = held_keys(self.db)
+        except psycopg.Error as exc:
+            raise translate(exc, self.location) from exc
+        found = []
+        for record in map(record_from_row, rows):
+            if self._owns(record.id):
+                # This session holds the lock for the owner it recorded (claim): the pid decides.
+                if record.owner is not None and record.owner.alive() is False:
+                    found.append(record)
+            elif lock_parts(run_key(record.id)) not in held:
+                found.append(record)
+        return found
+
+    def _owns(self, run_id: str) -> bool:
+        """This instance claimed the run and the session that took its lock is still ours."""
+        held = self._held.get(run_id)
+        return held is not None and held[1] is self._conn and not self._conn.closed
+
+    def _try_lock(self, db: Conn, run_id: str, current: Owner | None = None) -> bool:
+        """Take the run's session lock if no session holds it. An owner that died on this
+        host may still have its session for a moment: that is waited out (bounded)."""
+        deadline = time.monotonic() + DEAD_SESSION_WAIT
+        while True:
+            row = _one(db, "SELECT pg_try_advisory_lock(%s)", (run_key(run_id),))
+            if row is not None and row[0]:
+                return True
+            if current is None or current.alive() is not False or time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+    def _unlock(self, run_id: str) -> None:
+        """Give the run's session lock back (best effort: a lost session gave it already)."""
+        held = self._held.pop(run_id, None)
+        conn = held[1] if held is not None else self._conn
+        if conn is not self._conn or conn.closed:
+            return
+        with suppress(psycopg.Error):
+            conn.execute(b"SELECT pg_advisory_unlock(%s)", (run_key(run_id),))
 
     # -- the journal ----------------------------------------------------------------------
     def append(self, state: RunState, events: list[NewEvent], *, durable: bool) -> None:
@@ -225,9 +325,24 @@ class PostgresStore(PostgresViews):
     def _lock_run(self, db: Conn, run_id: str, first_seq: int) -> None:
         """One writer per run: lock its row until commit, and refuse rows that do not
         continue its journal (a state read before another process appended)."""
-        row = _one(db, "SELECT last_seq FROM runs WHERE id = %s FOR UPDATE", (run_id,))
+        row = _one(db, "SELECT last_seq, owner_epoch FROM runs WHERE id = %s FOR UPDATE", (run_id,))
         if row is None:
             raise StoreError(f"run {run_id} does not exist; nothing was written")
+        held = self._held.get(run_id)
+        if held is not None:
+            if held[1] is not db:
+                raise OwnershipLost(
+                    f"run {run_id}: this process lost the database session that held the "
+                    "run, so another worker may own it now; nothing was written, this process "
+                    "stops",
+                    hint=f"`phasegate status {run_id}` shows who runs it now",
+                )
+            if int(row[1]) != held[0]:
+                raise OwnershipLost(
+                    f"run {run_id} was taken over by another owner (epoch {held[0]} -> "
+                    f"{int(row[1])}); nothing was written, this process stops",
+                    hint=f"`phasegate status {run_id}` shows who runs it now",
+                )
         last = int(row[0])
         if first_seq != last + 1:
             raise StoreError(
@@ -299,6 +414,19 @@ class PostgresStore(PostgresViews):
             db.execute(
                 b"UPDATE requests SET consumed_at = %s WHERE id = %s", (time.time(), request_id)
             )
+
+
+def _owned_elsewhere(run_id: str, current: Owner | None) -> RunStateError:
+    if current is None:
+        who = "another process (it holds the run's lock)"
+    else:
+        alive = current.alive()
+        where = {True: "alive", False: "exiting", None: "on another host"}[alive]
+        who = f"pid {current.pid} on {current.host} ({where})"
+    return RunStateError(
+        f"run {run_id} is being executed by {who}",
+        hint="wait for it to finish, or `phasegate abort` it",
+    )
 
 
 def _one(db: Conn, query: str, args: tuple[Any, ...]) -> Row | None:
