@@ -49,7 +49,7 @@ def test_an_owner_on_another_host_is_fenced_by_its_session(url: str, tmp_path: P
     create(first, "r1", owner=REMOTE)  # the creator's session holds the run
     assert _epoch(url, "r1") == 1
     # Its pid cannot be checked from here; its session lock says it is alive.
-    with pytest.raises(RunStateError, match="being executed by pid 4242 .*on another host"):
+    with pytest.raises(RunStateError, match=r"being executed by pid 4242 .*on another host"):
         second.claim("r1", Owner.me())
     assert second.abandoned() == []
     state = first.load_state("r1")
@@ -130,9 +130,7 @@ def test_a_killed_owner_process_is_taken_over_at_once(url: str, tmp_path: Path) 
     store.close()
 
 
-def test_claiming_again_keeps_the_epoch_and_release_frees_the_run(
-    url: str, tmp_path: Path
-) -> None:
+def test_claiming_again_keeps_the_epoch_and_release_frees_the_run(url: str, tmp_path: Path) -> None:
     first = PostgresStore(url, state_dir=tmp_path / "a")
     second = PostgresStore(url, state_dir=tmp_path / "b")
     create(first, "r1")
@@ -173,3 +171,27 @@ def test_a_finished_run_is_never_abandoned(url: str, tmp_path: Path) -> None:
     assert other.abandoned() == []
     store.close()
     other.close()
+
+
+def test_check_finds_an_older_owner_writing_after_a_newer_one(url: str, tmp_path: Path) -> None:
+    """The journal proves fencing held: each event keeps its writer's epoch, and `check`
+    reports an older epoch written after a newer one (forged here, below the store)."""
+    from phasegate.store.postgres.check import check_postgres
+
+    store = PostgresStore(url, state_dir=tmp_path / "a")
+    create(store, "r1")
+    state = store.load_state("r1")
+    store.append(state, [("run.started", {}, 2000.0)], durable=True)
+    assert check_postgres(store)["ok"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        epochs = conn.execute(
+            "SELECT seq, owner_epoch FROM events WHERE run_id = 'r1' ORDER BY seq"
+        ).fetchall()
+        assert epochs == [(1, 1), (2, 1)]
+        conn.execute("UPDATE events SET owner_epoch = 2 WHERE run_id = 'r1' AND seq = 1")
+    result = check_postgres(store)
+    assert not result["ok"]
+    assert [v["what"] for v in result["violations"]] == [
+        "event #2 was written by owner epoch 1 after epoch 2 had written: two owners wrote this run"
+    ]
+    store.close()

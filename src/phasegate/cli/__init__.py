@@ -35,6 +35,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "notify": ("phasegate.cli.notify", "notify"),
     "store": ("phasegate.cli.store", "store"),
     "windows": ("phasegate.cli.windows", "windows"),
+    "worker": ("phasegate.cli.worker", "worker"),
+    "submit": ("phasegate.cli.worker", "submit"),
 }
 
 SHORT_HELP = {
@@ -60,6 +62,8 @@ SHORT_HELP = {
     "notify": "Try a plan's notification channels (`notify test`).",
     "store": "Migrate a store's schema; copy a journal between stores (`store copy`).",
     "windows": "Show whether the plan's change windows are open, why, and next open/close.",
+    "worker": "Execute queued runs on this host; take over runs whose owner died.",
+    "submit": "Queue a run for `phasegate worker`s (PostgreSQL store).",
 }
 
 

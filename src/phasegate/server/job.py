@@ -9,7 +9,10 @@ Its output (masked, like the terminal's) goes to ``runs/<id>/worker.log``.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -22,6 +25,7 @@ from phasegate.engine.state import EXIT_CODES
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.store.backends import open_journal
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 ACTIONS = ("resume", "rollback", "abort", "promote", "reject")
 # The server may hold a run for a few milliseconds (recording an approval): wait that out.
 CLAIM_ATTEMPTS = 100
@@ -80,8 +84,21 @@ def execute(job: dict[str, Any]) -> str:
     raise AssertionError("unreachable")
 
 
+def die_with_parent(parent: int) -> bool:
+    """Be killed (SIGKILL) when the process that started this one dies: a ``phasegate
+    worker``'s runs go down with it, as on a lost host, and are taken over elsewhere. False
+    when the parent is already gone (this process must not start the run)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    return os.getppid() == parent
+
+
 def main() -> int:
     job = json.loads(sys.stdin.read())
+    parent = job.get("die_with_parent")
+    if isinstance(parent, int) and not die_with_parent(parent):
+        print(f"{job.get('action')} {job.get('run_id')}: its worker is gone", file=sys.stderr)
+        return 75
     if job.get("action") not in ACTIONS:
         print(f"unknown job action {job.get('action')!r}", file=sys.stderr)
         return 2

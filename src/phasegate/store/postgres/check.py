@@ -4,7 +4,10 @@
 What it checks, as on SQLite (store/invariants.py): every event's data is a JSON object,
 events are numbered 1..n without gaps, each is a legal transition of the state machine, the
 materialized rows (status, summary, phases, items) equal the replay, and locks point at
-unfinished runs. What it does not: SQLite's ``integrity_check`` of the file's pages has no
+unfinished runs. Besides, PostgreSQL only: the owner epochs of a run's events never go back
+(store/postgres/ownership.py): no owner wrote after a newer one had claimed the run.
+
+What it does not: SQLite's ``integrity_check`` of the file's pages has no
 counterpart here; the server guards its own pages (enable data checksums, run
 ``pg_amcheck``), and text is always valid UTF-8 in a UTF8 database. The result says so in
 ``integrity_check``.
@@ -52,6 +55,14 @@ def check_postgres(store: PostgresStore) -> dict[str, Any]:
                         compare(store, run_id, state, violations)
                     except StoreError as exc:
                         violations.append({"run": run_id, "what": exc.message})
+            for run_id, seq, before, after in store.epoch_regressions():
+                violations.append(
+                    {
+                        "run": run_id,
+                        "what": f"event #{seq} was written by owner epoch {after} after "
+                        f"epoch {before} had written: two owners wrote this run",
+                    }
+                )
             check_lock_rows(store, store.locks(), violations)
         except StoreError as exc:
             violations.append({"run": "-", "what": exc.message})

@@ -100,9 +100,13 @@ MIGRATIONS: list[str] = [
     )
     """,
     # 2: owner fencing (store/postgres/ownership.py): each claim of a run increments its
-    #    owner epoch; every journal write checks the writer's epoch is still the run's
+    #    owner epoch; every journal write checks the writer's epoch is still the run's, and
+    #    each event keeps the epoch of the owner that wrote it (NULL: written by a process
+    #    that does not own the run, e.g. a server recording an approval), so `phasegate
+    #    check` can prove no older owner wrote after a newer one claimed
     """
-    ALTER TABLE runs ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0
+    ALTER TABLE runs ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0;
+    ALTER TABLE events ADD COLUMN owner_epoch bigint
     """,
 ]
 

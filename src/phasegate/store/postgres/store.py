@@ -160,7 +160,7 @@ class PostgresStore(PostgresViews):
                 state = RunState(run_id=run_id)
                 rows: list[EventRow] = []
                 changed = fold(state, [(run_created(phases, needs), ts)], rows)
-                self._write_rows(db, state, rows, changed)
+                self._write_rows(db, state, rows, changed, epoch=1)
                 db.execute(b"UPDATE runs SET owner_epoch = 1 WHERE id = %s", (run_id,))
                 # A new id: nobody holds its lock. Taken last, released below if the
                 # commit fails (a session lock outlives a rolled-back transaction).
@@ -353,13 +353,26 @@ class PostgresStore(PostgresViews):
             )
 
     def _write_rows(
-        self, db: Conn, state: RunState, rows: list[EventRow], changed: set[str]
+        self,
+        db: Conn,
+        state: RunState,
+        rows: list[EventRow],
+        changed: set[str],
+        *,
+        epoch: int | None = None,
     ) -> None:
         """The events and the rows they changed; the run's row is locked (``_lock_run``) or
         new."""
         run_id = state.run_id
         with db.cursor() as cursor:
-            cursor.executemany(b"INSERT INTO events VALUES (%s,%s,%s,%s,%s)", rows)
+            held = self._held.get(run_id)
+            if epoch is None and held is not None:
+                epoch = held[0]
+            cursor.executemany(
+                b"INSERT INTO events (run_id, seq, ts, type, data, owner_epoch)"
+                b" VALUES (%s,%s,%s,%s,%s,%s)",
+                [(*row, epoch) for row in rows],
+            )
             for key in changed:
                 if key.startswith("item:"):
                     item = state.items.get(key[5:])

@@ -219,6 +219,19 @@ class PostgresViews:
         """Every held lock: ``(name, run id)``."""
         return [(str(n), str(r)) for n, r in self._all("SELECT name, run_id FROM locks")]
 
+    @pg_errors
+    def epoch_regressions(self) -> list[tuple[str, int, int, int]]:
+        """Events written by an older owner after a newer owner of the same run had written:
+        ``(run id, seq, the newest epoch before it, its epoch)``; none while fencing holds
+        (store/postgres/ownership.py). Events no owner wrote (NULL) are not compared."""
+        rows = self._all(
+            "SELECT run_id, seq, newest, owner_epoch FROM (SELECT run_id, seq, owner_epoch,"
+            " max(owner_epoch) OVER (PARTITION BY run_id ORDER BY seq ROWS BETWEEN UNBOUNDED"
+            " PRECEDING AND 1 PRECEDING) AS newest FROM events WHERE owner_epoch IS NOT NULL)"
+            " AS e WHERE owner_epoch < newest ORDER BY run_id, seq"
+        )
+        return [(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
     # -- operator requests ----------------------------------------------------------------
     @pg_errors
     def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:

@@ -1,0 +1,90 @@
+"""Dispatching run actions to ``phasegate worker`` processes on any host, through PostgreSQL.
+
+The queue is procrastinate's (docs/dependencies.md says why), in the store's own database: a
+job is one run action (start or resume, roll back, abort, promote, reject), the same payload
+the server's local pool hands its child processes (server/job.py), minus anything secret: a
+queue row is readable by whoever reads the database, so a job never carries a variable value
+(the journal has the public ones; an action that needs a secret value runs on the server that
+received it, server/workers.py).
+
+Delivery is at least once, and that is enough: what makes a run single-writer is not the
+queue but the store's fence (store/postgres/ownership.py). A job delivered twice, or a
+takeover job for a run whose owner turns out alive, meets a claim that is refused, and ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import procrastinate
+import psycopg
+from procrastinate import exceptions as queue_errors
+from procrastinate.schema import SchemaManager
+
+from phasegate.errors import StoreError
+from phasegate.store.postgres.connection import connect, translate
+
+log = logging.getLogger("phasegate.server.queue")
+
+QUEUE = "phasegate"
+TASK = "phasegate.run_action"
+# pg_advisory_xact_lock key while procrastinate's schema is created (store/postgres/schema.py
+# keeps the store's own keys; this one is the queue's).
+SCHEMA_KEY = 0x70686173_65000003
+
+
+def ensure_schema(url: str, where: str) -> None:
+    """Create procrastinate's tables in the store's database once (processes starting at once
+    wait for the first). Its version is pinned with phasegate's; a newer procrastinate
+    brings its own migrations, applied by whoever upgrades (docs/workers.md)."""
+    conn = connect(url, where)
+    try:
+        with conn.transaction():
+            conn.execute(b"SELECT pg_advisory_xact_lock(%s)", (SCHEMA_KEY,))
+            found = conn.execute(b"SELECT to_regclass('procrastinate_jobs')").fetchone()
+            if found is None or found[0] is None:
+                schema = SchemaManager.get_schema()
+                conn.execute(schema.encode())
+    except psycopg.Error as exc:
+        raise translate(exc, where, writing=True) from exc
+    finally:
+        conn.close()
+
+
+def payload(
+    run_id: str, action: str, by: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A job's arguments: JSON, nothing secret (see the module's docstring)."""
+    return {"run_id": run_id, "action": action, "by": by, "extra": dict(extra or {})}
+
+
+class Dispatcher:
+    """Defers jobs from synchronous code (the server's threads, the CLI): one procrastinate
+    app on a small connection pool, opened once."""
+
+    def __init__(self, url: str, where: str) -> None:
+        self.where = where
+        ensure_schema(url, where)
+        self._app = procrastinate.App(
+            connector=procrastinate.SyncPsycopgConnector(conninfo=url, min_size=1, max_size=4)
+        )
+        try:
+            self._app.open()
+        except Exception as exc:  # procrastinate wraps psycopg's errors in its own
+            raise StoreError(f"cannot open the job queue in {where}: {exc}") from exc
+
+    def defer(self, job: dict[str, Any], *, dedupe: str | None = None) -> int | None:
+        """Queue ``job`` (``payload``); returns its id. With ``dedupe``, a job with that key
+        still waiting in the queue makes this a no-op (None): takeovers found by several
+        workers at once queue one job."""
+        deferrer = self._app.configure_task(name=TASK, queue=QUEUE, queueing_lock=dedupe)
+        try:
+            return int(deferrer.defer(**job))
+        except queue_errors.AlreadyEnqueued:
+            return None
+        except queue_errors.ProcrastinateException as exc:
+            raise StoreError(f"cannot queue the job for run {job['run_id']}: {exc}") from exc
+
+    def close(self) -> None:
+        self._app.close()

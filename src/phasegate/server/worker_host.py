@@ -1,0 +1,195 @@
+"""``phasegate worker``: executes queued run actions on this host (issue 12 §4).
+
+Any number of workers, on any hosts, share one PostgreSQL store. Each:
+
+- takes jobs from the queue (server/queue.py; procrastinate's worker: LISTEN/NOTIFY wakes it,
+  ``--max-runs`` jobs at once) and executes each in a child process, exactly as the server's
+  local pool does (``python -m phasegate.server.job``, the job on stdin). A child dies with its
+  worker (``PR_SET_PDEATHSIG``): a worker that is killed takes its runs down with it, as a lost
+  host does, and never leaves a run executing that no worker answers for;
+- looks every ``takeover_within / 5`` seconds for runs whose owner is gone
+  (``JournalStore.abandoned``: on PostgreSQL, no session holds the run's ownership lock, on
+  whatever host the owner was) and queues one resume per run. The resume's claim is fenced
+  (store/postgres/ownership.py): if two workers race, one claims and the other's child finds
+  the run owned and ends. The previous owner's steps are settled by the journal's rules
+  (engine/orphans.py): a step still running on this host is waited for, a finished one is read
+  from its supervisor's record, and one with no record is left for a human unless idempotent.
+
+Takeover time is bounded by: the owner's session ending (a killed process: at once; a lost
+host: TCP keepalives, ~10 s, ownership.py), plus one scan interval, plus a child's start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import procrastinate
+
+from phasegate.server.queue import QUEUE, TASK, Dispatcher, ensure_schema, payload
+from phasegate.store.contract import JournalStore
+from phasegate.store.postgres import PostgresStore
+
+log = logging.getLogger("phasegate.worker")
+
+# A run this worker queued a takeover for is not queued again for this long (the resume's
+# child needs a moment to start and claim it).
+REQUEUE_AFTER = 10.0
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    store_url: str
+    location: str  # the URL, password masked
+    state_dir: Path  # step logs, outputs and supervisor records of the runs executed here
+    max_runs: int = 4
+    takeover_within: float = 15.0
+    plan_root: Path = Path(".")
+    python: str = sys.executable
+    env: dict[str, str] | None = None  # the children's environment (None: this one's)
+
+    @property
+    def scan_every(self) -> float:
+        return max(0.2, self.takeover_within / 5)
+
+
+def child_payload(config: WorkerConfig, job: dict[str, Any]) -> dict[str, Any]:
+    """What server/job.py reads on stdin. The store URL (it may hold the database
+    password) travels here, never in argv or in the steps' environment."""
+    return {
+        "state_dir": str(config.state_dir),
+        "run_id": job["run_id"],
+        "action": job["action"],
+        "by": job["by"],
+        "overrides": {},
+        **dict(job.get("extra") or {}),
+        "store_url": config.store_url,
+        "die_with_parent": os.getpid(),
+    }
+
+
+async def execute(config: WorkerConfig, job: dict[str, Any]) -> int:
+    """Run one job in a child process; its exit code (logged, never raised: a run's failure
+    is the run's, and a job is not retried by the queue; takeovers are the scanner's)."""
+    run_id = str(job["run_id"])
+    directory = config.state_dir / "runs" / run_id
+    directory.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ if config.env is None else config.env)
+    env["PHASEGATE_HOME"] = str(config.state_dir)
+    with open(directory / "worker.log", "ab") as out:
+        proc = await asyncio.create_subprocess_exec(
+            config.python,
+            "-m",
+            "phasegate.server.job",
+            str(job["action"]),
+            run_id,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+            cwd=config.plan_root,
+            env=env,
+            start_new_session=True,
+        )
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            proc.stdin.write(json.dumps(child_payload(config, job)).encode())
+            await proc.stdin.drain()
+            proc.stdin.close()
+        code = await proc.wait()
+    if code != 0:
+        log.info("%s %s: exit %s (see runs/%s/worker.log)", job["action"], run_id, code, run_id)
+    return code
+
+
+class Takeover:
+    """The scanner: runs whose owner is gone get one resume job each."""
+
+    def __init__(self, config: WorkerConfig) -> None:
+        self.config = config
+        self._store: JournalStore | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._queued: dict[str, float] = {}
+
+    def scan(self) -> list[str]:
+        """One pass (blocking: called in a thread). Returns the runs it queued."""
+        if self._store is None:
+            self._store = PostgresStore(self.config.store_url, state_dir=self.config.state_dir)
+        if self._dispatcher is None:
+            self._dispatcher = Dispatcher(self.config.store_url, self.config.location)
+        now = time.monotonic()
+        queued = []
+        for record in self._store.abandoned():
+            if now - self._queued.get(record.id, -REQUEUE_AFTER) < REQUEUE_AFTER:
+                continue
+            started_by = record.options.get("started_by")
+            by = started_by if isinstance(started_by, str) else "phasegate worker"
+            job = payload(record.id, "resume", by, {"takeover": True})
+            self._dispatcher.defer(job, dedupe=f"takeover:{record.id}")
+            self._queued[record.id] = now
+            owner = record.owner
+            log.info(
+                "run %s lost its owner (pid %s on %s): resume queued",
+                record.id,
+                owner.pid if owner else "?",
+                owner.host if owner else "?",
+            )
+            queued.append(record.id)
+        return queued
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+        if self._dispatcher is not None:
+            self._dispatcher.close()
+
+
+async def _scan_forever(takeover: Takeover, every: float) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(takeover.scan)
+        except Exception:  # a scanner must go on: the database may be back next time
+            log.exception("cannot look for runs that lost their owner")
+            takeover.close()
+            takeover._store = takeover._dispatcher = None
+        await asyncio.sleep(every)
+
+
+async def serve(config: WorkerConfig) -> None:
+    """Run the worker until SIGINT/SIGTERM (procrastinate's handlers: running jobs are
+    waited for; a second signal stops at once, and their runs are taken over elsewhere)."""
+    await asyncio.to_thread(ensure_schema, config.store_url, config.location)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=config.store_url))
+
+    @app.task(name=TASK, queue=QUEUE)
+    async def run_action(**job: Any) -> None:
+        await execute(config, job)
+
+    takeover = Takeover(config)
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    async with app.open_async():
+        scanner = asyncio.create_task(_scan_forever(takeover, config.scan_every))
+        try:
+            await app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=config.max_runs,
+                name=name,
+                install_signal_handlers=True,
+                # Jobs are never retried by the queue; a dead worker's runs are taken over
+                # by the scanner, so a stalled job only needs to stop counting as running.
+                update_heartbeat_interval=max(1.0, config.takeover_within / 3),
+                stalled_worker_timeout=config.takeover_within * 2,
+            )
+        finally:
+            scanner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scanner
+            await asyncio.to_thread(takeover.close)
