@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from phasegate.errors import JournalWriteFailed, OwnershipLost, RunStateError, StoreError
+from phasegate.errors import OwnershipLost, RunStateError, StoreError
 from phasegate.store.postgres import PostgresStore
 from phasegate.store.process import Owner
 from tests.store.contract.script import SCRIPT, create
@@ -64,9 +64,10 @@ def test_an_owner_on_another_host_is_fenced_by_its_session(url: str, tmp_path: P
     assert second.abandoned() == []
 
     # The old owner's next write is refused and stores nothing: the first finds its
-    # connection gone (the process stops there), any later one is refused as stale.
+    # connection gone (so its ownership: the process stops there), any later one is refused
+    # as stale.
     event = [("phase.started", {"phase": "build"}, 2001.0)]
-    with pytest.raises(JournalWriteFailed, match="cannot write"):
+    with pytest.raises(OwnershipLost, match="this process no longer owns run r1"):
         first.append(state, event, durable=True)
     with pytest.raises(OwnershipLost, match="lost the database session"):
         first.append(state, event, durable=True)

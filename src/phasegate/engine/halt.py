@@ -8,10 +8,13 @@ docs/stopping.md.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
-from typing import TYPE_CHECKING, Any
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from phasegate.engine.tasks import cancel_all
+from phasegate.errors import OwnershipLost
 from phasegate.executors.stopping import KILL_GRACE
 from phasegate.run.events import RunAbortRequested, RunInterrupted
 
@@ -20,6 +23,18 @@ if TYPE_CHECKING:
 
 # How long a running step gets between `abort`'s SIGTERM and the SIGKILL (abort --grace).
 ABORT_GRACE = 10.0
+
+
+def vanish(runner: Runner, exc: OwnershipLost) -> NoReturn:
+    """This process lost the run (store/postgres/ownership.py): another owner may drive it
+    already, so it must neither write nor end anything. It exits as a killed engine would,
+    without the orderly stop that ends running commands: each keeps running under its
+    supervisor, and the run's next owner settles it from the supervisor's record
+    (engine/orphans.py), instead of finding it killed and its outcome unknown."""
+    runner.ctx.console.close()
+    print(f"run {runner.state.run_id}: {exc.render()}", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(exc.exit_code)
 
 
 def runs_command(runner: Runner, kind: str, key: str) -> bool:

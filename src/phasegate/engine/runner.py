@@ -34,7 +34,7 @@ from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
-from phasegate.errors import StoreError
+from phasegate.errors import OwnershipLost, StoreError
 from phasegate.executors.stopping import StopRequest
 from phasegate.masking import Masker
 from phasegate.notify.dispatch import Notifications
@@ -177,6 +177,8 @@ class Runner:
                 # A run's last notifications (rollback finished) go out, within a bound.
                 await self.notifications.drain()
                 self.writer.flush()
+        except OwnershipLost as exc:
+            halt.vanish(self, exc)
         finally:
             self.ctx.console.close()
             if self._flush_timer is not None:

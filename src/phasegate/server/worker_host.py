@@ -9,11 +9,14 @@ Any number of workers, on any hosts, share one PostgreSQL store. Each:
   host does, and never leaves a run executing that no worker answers for;
 - looks every ``takeover_within / 5`` seconds for runs whose owner is gone
   (``JournalStore.abandoned``: on PostgreSQL, no session holds the run's ownership lock, on
-  whatever host the owner was) and queues one resume per run. The resume's claim is fenced
-  (store/postgres/ownership.py): if two workers race, one claims and the other's child finds
-  the run owned and ends. The previous owner's steps are settled by the journal's rules
-  (engine/orphans.py): a step still running on this host is waited for, a finished one is read
-  from its supervisor's record, and one with no record is left for a human unless idempotent.
+  whatever host the owner was) and queues one resume per run (runs started through the queue
+  or a server; a `phasegate run` is resumed by whoever ran it); and puts the jobs of workers
+  whose heartbeat stopped back in the queue (a run that was never claimed, so never owned).
+  The resume's claim is fenced (store/postgres/ownership.py): if two workers race, one
+  claims and the other's child finds the run owned and ends. The previous owner's steps are
+  settled by the journal's rules (engine/orphans.py): a step still running on this host is
+  waited for, a finished one is read from its supervisor's record, and one with no record is
+  left for a human unless idempotent.
 
 Takeover time is bounded by: the owner's session ending (a killed process: at once; a lost
 host: TCP keepalives, ~10 s, ownership.py), plus one scan interval, plus a child's start.
@@ -128,10 +131,12 @@ class Takeover:
         now = time.monotonic()
         queued = []
         for record in self._store.abandoned():
+            started_by = record.options.get("started_by")
+            if not isinstance(started_by, str):
+                continue  # `phasegate run`'s runs are resumed by whoever ran them
             if now - self._queued.get(record.id, -REQUEUE_AFTER) < REQUEUE_AFTER:
                 continue
-            started_by = record.options.get("started_by")
-            by = started_by if isinstance(started_by, str) else "phasegate worker"
+            by = started_by
             job = payload(record.id, "resume", by, {"takeover": True})
             self._dispatcher.defer(job, dedupe=f"takeover:{record.id}")
             self._queued[record.id] = now
@@ -152,15 +157,29 @@ class Takeover:
             self._dispatcher.close()
 
 
-async def _scan_forever(takeover: Takeover, every: float) -> None:
+async def _scan_forever(takeover: Takeover, app: procrastinate.App, config: WorkerConfig) -> None:
     while True:
         try:
             await asyncio.to_thread(takeover.scan)
+            await redeliver_stalled(app, config.takeover_within)
         except Exception:  # a scanner must go on: the database may be back next time
             log.exception("cannot look for runs that lost their owner")
             takeover.close()
             takeover._store = takeover._dispatcher = None
-        await asyncio.sleep(every)
+        await asyncio.sleep(config.scan_every)
+
+
+async def redeliver_stalled(app: procrastinate.App, seconds: float) -> list[int]:
+    """Jobs a dead worker had taken (no heartbeat for ``seconds``) go back to the queue: a
+    run it never got to claim (still pending, owned by nobody) is started by another worker.
+    Delivering a job twice is safe: the run's claim is fenced."""
+    manager = app.job_manager
+    jobs = list(await manager.get_stalled_jobs(queue=QUEUE, seconds_since_heartbeat=seconds))
+    for job in jobs:
+        await manager.retry_job(job)
+        log.info("job %s (%s) of a dead worker: delivered again", job.id, job.task_kwargs)
+    await manager.prune_stalled_workers(seconds_since_heartbeat=seconds)
+    return [int(job.id) for job in jobs if job.id is not None]
 
 
 async def serve(config: WorkerConfig) -> None:
@@ -176,7 +195,7 @@ async def serve(config: WorkerConfig) -> None:
     takeover = Takeover(config)
     name = f"{socket.gethostname()}:{os.getpid()}"
     async with app.open_async():
-        scanner = asyncio.create_task(_scan_forever(takeover, config.scan_every))
+        scanner = asyncio.create_task(_scan_forever(takeover, app, config))
         try:
             await app.run_worker_async(
                 queues=[QUEUE],

@@ -107,8 +107,9 @@ class JournalStore(Protocol):
         """In-flight runs (``records.IN_FLIGHT``) whose recorded owner is gone, oldest first:
         what a server or worker takes over. SQLite and memory: the owner is dead on this
         host (another host's owner cannot be judged there). PostgreSQL: no session holds the
-        run's ownership lock, whichever host the owner was on (postgres/ownership.py). A run
-        with no owner recorded (created, not yet started) is not listed."""
+        run's ownership lock, whichever host the owner was on (postgres/ownership.py). A
+        running or rolling-back run with no owner (its owner stopped without finishing it) is
+        listed; a pending one with no owner (created, queued, not yet started) is not."""
         ...
 
     def acquire_lock(self, run_id: str, name: str) -> None:

@@ -220,7 +220,10 @@ class SqliteStore(SqliteViews):
         found = []
         for status in IN_FLIGHT:
             for record in self.list_runs(status=status, limit=1_000_000):
-                if record.owner is not None and record.owner.alive() is False:
+                if record.owner is None:
+                    if status != "pending":  # released unfinished (a pending one is queued)
+                        found.append(record)
+                elif record.owner.alive() is False:
                     found.append(record)
         return sorted(found, key=lambda r: (r.created_at, r.id))
 

@@ -146,3 +146,7 @@ def test_abandoned_lists_in_flight_runs_whose_owner_died(
     assert [r.id for r in store.abandoned()] == ["dead2", "dead"]
     store.claim("dead", Owner.me())
     assert [r.id for r in store.abandoned()] == ["dead2"]
+    create(store, "released", lock="f", ts=1004.0)
+    advance(store, "released", 3)  # running...
+    store.release("released", owner=Owner.me())  # ...and its owner stopped
+    assert [r.id for r in store.abandoned()] == ["dead2", "released"]

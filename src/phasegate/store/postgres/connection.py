@@ -158,6 +158,9 @@ def pg_errors(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except psycopg.Error as exc:
+            own = getattr(args[0], "failure", None)
+            if own is not None:
+                raise own(exc) from exc
             raise translate(exc, str(getattr(args[0], "location", "?"))) from exc
 
     return wrapper

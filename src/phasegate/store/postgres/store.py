@@ -38,7 +38,7 @@ from phasegate.errors import (
 )
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
-from phasegate.store.postgres.connection import connect, mask, normalize, translate
+from phasegate.store.postgres.connection import connect, mask, normalize
 from phasegate.store.postgres.ownership import held_keys, lock_parts, run_key
 from phasegate.store.postgres.schema import LOCKS_KEY, migrate
 from phasegate.store.postgres.views import PostgresViews, Row
@@ -77,7 +77,7 @@ class PostgresStore(PostgresViews):
             self.schema_version = migrate(self._conn, self.location)
         except psycopg.Error as exc:
             self._conn.close()
-            raise translate(exc, self.location, writing=True) from exc
+            raise self.failure(exc, writing=True) from exc
         except BaseException:
             self._conn.close()
             raise
@@ -98,7 +98,7 @@ class PostgresStore(PostgresViews):
                 db.execute(b"SET LOCAL synchronous_commit = " + (b"on" if durable else b"off"))
                 yield db
         except psycopg.Error as exc:
-            raise translate(exc, self.location, writing=True) from exc
+            raise self.failure(exc, writing=True) from exc
 
     # -- runs -----------------------------------------------------------------------------
     def create_run(
@@ -263,22 +263,38 @@ class PostgresStore(PostgresViews):
         the owner died (on any host) or lost its connection."""
         try:
             rows = self._all(
-                f"SELECT {RECORD_COLUMNS} FROM runs WHERE owner_pid IS NOT NULL"
-                " AND status = ANY(%s) ORDER BY created_at, id",
+                f"SELECT {RECORD_COLUMNS} FROM runs WHERE status = ANY(%s)"
+                " AND (owner_pid IS NOT NULL OR status <> 'pending') ORDER BY created_at, id",
                 (list(IN_FLIGHT),),
             )
             held = held_keys(self.db)
         except psycopg.Error as exc:
-            raise translate(exc, self.location) from exc
+            raise self.failure(exc) from exc
         found = []
         for record in map(record_from_row, rows):
-            if self._owns(record.id):
+            if record.owner is None:
+                found.append(record)  # released unfinished (a pending one is queued)
+            elif self._owns(record.id):
                 # This session holds the lock for the owner it recorded (claim): the pid decides.
                 if record.owner is not None and record.owner.alive() is False:
                     found.append(record)
             elif lock_parts(run_key(record.id)) not in held:
                 found.append(record)
         return found
+
+    def failure(self, exc: psycopg.Error, *, writing: bool = False) -> StoreError:
+        """A lost connection of a process that owns runs is a lost ownership: its session,
+        and with it the runs' locks, is gone, so another worker may claim them now."""
+        if self._held and self._conn.closed:
+            runs = ", ".join(sorted(self._held))
+            text = " ".join(str(exc).split())
+            return OwnershipLost(
+                f"the connection to the PostgreSQL store {self.location} was lost ({text}); "
+                f"this process no longer owns run {runs} (another worker may take it over) "
+                "and stops",
+                hint="`phasegate status RUN` shows who runs it now",
+            )
+        return super().failure(exc, writing=writing)
 
     def _owns(self, run_id: str) -> bool:
         """This instance claimed the run and the session that took its lock is still ours."""

@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from phasegate.engine.state import Item, PhaseState, RunState
-from phasegate.errors import JournalDamaged, RunNotFound
+from phasegate.errors import JournalDamaged, RunNotFound, StoreError
 from phasegate.store.fold import replay
 from phasegate.store.postgres.connection import connect, pg_errors, translate
 from phasegate.store.records import RECORD_COLUMNS, RunHead, RunRecord, StoredEvent, record_from_row
@@ -37,6 +37,10 @@ class PostgresViews:
     @property
     def state_dir(self) -> Path:
         return self._state_dir
+
+    def failure(self, exc: psycopg.Error, *, writing: bool = False) -> StoreError:
+        """A psycopg error of this store as phasegate's (connection.translate)."""
+        return translate(exc, self.location, writing=writing)
 
     @property
     def db(self) -> psycopg.Connection[Row]:
@@ -58,7 +62,7 @@ class PostgresViews:
         try:
             self.db.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         except psycopg.Error as exc:
-            raise translate(exc, self.location) from exc
+            raise self.failure(exc) from exc
         try:
             yield
         finally:
@@ -66,7 +70,7 @@ class PostgresViews:
                 try:
                     self._conn.execute(b"ROLLBACK")  # nothing was written: ending it is all
                 except psycopg.Error as exc:
-                    raise translate(exc, self.location) from exc
+                    raise self.failure(exc) from exc
 
     # -- runs -----------------------------------------------------------------------------
     def _record(self, run_id: str) -> RunRecord | None:
