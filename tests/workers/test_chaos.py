@@ -125,7 +125,7 @@ def test_three_workers_killed_at_random_lose_and_duplicate_nothing(
         time.sleep(rng.uniform(0.8, 2.0))
         if kills >= MIN_KILLS and cuts >= MIN_CUTS:
             continue
-        if cuts < MIN_CUTS and rng.random() < 0.25:
+        if cuts < MIN_CUTS and (kills >= MIN_KILLS or rng.random() < 0.3):
             cuts += _cut_an_owner(workers.url, rng)
             continue
         victim = rng.randrange(WORKERS)
