@@ -28,6 +28,15 @@ def _state_dir(ctx: click.Context) -> Path:
     help="Runs executing at once; more wait in a queue.",
 )
 @click.option(
+    "--dispatch",
+    type=click.Choice(["local", "queue"]),
+    default="local",
+    show_default=True,
+    help="Where runs execute: local, in this server's worker processes; queue, in "
+    "`phasegate worker`s on any host, through the PostgreSQL store's job queue (needs "
+    "--store postgresql://…). An action given a secret variable's value always runs locally.",
+)
+@click.option(
     "--plan-root",
     type=click.Path(file_okay=False, exists=True),
     default=".",
@@ -61,6 +70,7 @@ def serve(
     host: str,
     port: int,
     workers: int,
+    dispatch: str,
     plan_root: str,
     pass_env: tuple[str, ...],
     metrics_token_required: bool,
@@ -83,6 +93,11 @@ def serve(
     # directories, worker logs) is private to its user: 0600 files in 0700 directories.
     # Runs get the umask the server was started with back (``run_umask``): files a deploy
     # step creates must stay as readable as the operator intended.
+    if dispatch == "queue" and store_url(ctx) is None:
+        raise click.UsageError(
+            "--dispatch queue needs the shared PostgreSQL store: --store "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or PHASEGATE_STORE)"
+        )
     run_umask = os.umask(0o077)
     config = ServerConfig(
         state_dir=_state_dir(ctx),
@@ -90,6 +105,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        dispatch=dispatch,
         plan_root=Path(plan_root).resolve(),
         pass_env=tuple(pass_env),
         run_umask=run_umask,

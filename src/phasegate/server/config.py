@@ -17,6 +17,10 @@ class ServerConfig:
     port: int = 8765
     # Runs (and rollbacks, resumes) executing at once; the rest wait in a queue.
     workers: int = 4
+    # Where run actions execute: "local", this server's worker pool (server/workers.py);
+    # "queue", `phasegate worker` processes on any host, through the PostgreSQL store's job
+    # queue (server/queue.py). An action carrying a secret value still runs locally.
+    dispatch: str = "local"
     # ``plan_path`` in a request must lie under this directory (the server's working
     # directory by default): a client names plans, it does not browse the server's files.
     plan_root: Path = field(default_factory=Path.cwd)

@@ -20,6 +20,7 @@ from typing import Any
 import procrastinate
 import psycopg
 from procrastinate import exceptions as queue_errors
+from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
 
 from phasegate.errors import StoreError
@@ -75,10 +76,13 @@ class Dispatcher:
             raise StoreError(f"cannot open the job queue in {where}: {exc}") from exc
 
     def defer(self, job: dict[str, Any], *, dedupe: str | None = None) -> int | None:
-        """Queue ``job`` (``payload``); returns its id. With ``dedupe``, a job with that key
-        still waiting in the queue makes this a no-op (None): takeovers found by several
-        workers at once queue one job."""
-        deferrer = self._app.configure_task(name=TASK, queue=QUEUE, queueing_lock=dedupe)
+        """Queue ``job`` (``payload``); returns its id. The jobs of one run execute one at a
+        time, in order (procrastinate's ``lock``, ``run_lock``), as in the server's own pool.
+        With ``dedupe``, a job with that key still waiting in the queue makes this a no-op
+        (None): takeovers found by several workers at once queue one job."""
+        deferrer = self._app.configure_task(
+            name=TASK, queue=QUEUE, lock=run_lock(str(job["run_id"])), queueing_lock=dedupe
+        )
         try:
             return int(deferrer.defer(**job))
         except queue_errors.AlreadyEnqueued:
@@ -86,5 +90,23 @@ class Dispatcher:
         except queue_errors.ProcrastinateException as exc:
             raise StoreError(f"cannot queue the job for run {job['run_id']}: {exc}") from exc
 
+    def pending(self, run_id: str) -> str | None:
+        """``executing`` while a worker executes a job of the run, ``queued`` while one
+        waits, else None."""
+        try:
+            jobs = self._app.job_manager.list_jobs(lock=run_lock(run_id))
+        except queue_errors.ProcrastinateException as exc:
+            raise StoreError(f"cannot read the job queue in {self.where}: {exc}") from exc
+        statuses = {job.status for job in jobs}
+        if Status.DOING.value in statuses:
+            return "executing"
+        if Status.TODO.value in statuses:
+            return "queued"
+        return None
+
     def close(self) -> None:
         self._app.close()
+
+
+def run_lock(run_id: str) -> str:
+    return f"run:{run_id}"

@@ -31,6 +31,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from typing import Any
 
 import procrastinate
 
+from phasegate.server.aftercare import approved_resume, leftover_jobs
 from phasegate.server.queue import QUEUE, TASK, Dispatcher, ensure_schema, payload
 from phasegate.store.contract import JournalStore
 from phasegate.store.postgres import PostgresStore
@@ -121,16 +123,46 @@ class Takeover:
         self._store: JournalStore | None = None
         self._dispatcher: Dispatcher | None = None
         self._queued: dict[str, float] = {}
+        self._lock = threading.Lock()  # one thread at a time uses the store
 
-    def scan(self) -> list[str]:
-        """One pass (blocking: called in a thread). Returns the runs it queued."""
+    def _open(self) -> tuple[JournalStore, Dispatcher]:
         if self._store is None:
             self._store = PostgresStore(self.config.store_url, state_dir=self.config.state_dir)
         if self._dispatcher is None:
             self._dispatcher = Dispatcher(self.config.store_url, self.config.location)
+        return self._store, self._dispatcher
+
+    def aftercare(self, run_id: str) -> list[str]:
+        """After a job's child exited: the requests it left become the run's next jobs, and
+        an approval that came while it exited resumes the run (server/aftercare.py)."""
+        with self._lock:
+            try:
+                store, dispatcher = self._open()
+                jobs, approved_by = leftover_jobs(store, run_id)
+                if approved_by is not None:
+                    resume = approved_resume(store, run_id, approved_by)
+                    jobs += [resume] if resume is not None else []
+                for job in jobs:
+                    dispatcher.defer(payload(job.run_id, job.action, job.by, job.extra))
+            except Exception:
+                self._reset()
+                raise
+        return [job.action for job in jobs]
+
+    def scan(self) -> list[str]:
+        """One pass (blocking: called in a thread). Returns the runs it queued."""
+        with self._lock:
+            try:
+                return self._scan()
+            except Exception:
+                self._reset()
+                raise
+
+    def _scan(self) -> list[str]:
+        store, dispatcher = self._open()
         now = time.monotonic()
         queued = []
-        for record in self._store.abandoned():
+        for record in store.abandoned():
             started_by = record.options.get("started_by")
             if not isinstance(started_by, str):
                 continue  # `phasegate run`'s runs are resumed by whoever ran them
@@ -138,7 +170,7 @@ class Takeover:
                 continue
             by = started_by
             job = payload(record.id, "resume", by, {"takeover": True})
-            self._dispatcher.defer(job, dedupe=f"takeover:{record.id}")
+            dispatcher.defer(job, dedupe=f"takeover:{record.id}")
             self._queued[record.id] = now
             owner = record.owner
             log.info(
@@ -149,6 +181,12 @@ class Takeover:
             )
             queued.append(record.id)
         return queued
+
+    def _reset(self) -> None:
+        """Drop the connections (the database may be back next time)."""
+        with contextlib.suppress(Exception):
+            self.close()
+        self._store = self._dispatcher = None
 
     def close(self) -> None:
         if self._store is not None:
@@ -164,8 +202,6 @@ async def _scan_forever(takeover: Takeover, app: procrastinate.App, config: Work
             await redeliver_stalled(app, config.takeover_within)
         except Exception:  # a scanner must go on: the database may be back next time
             log.exception("cannot look for runs that lost their owner")
-            takeover.close()
-            takeover._store = takeover._dispatcher = None
         await asyncio.sleep(config.scan_every)
 
 
@@ -188,11 +224,16 @@ async def serve(config: WorkerConfig) -> None:
     await asyncio.to_thread(ensure_schema, config.store_url, config.location)
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=config.store_url))
 
+    takeover = Takeover(config)
+
     @app.task(name=TASK, queue=QUEUE)
     async def run_action(**job: Any) -> None:
         await execute(config, job)
+        try:
+            await asyncio.to_thread(takeover.aftercare, str(job["run_id"]))
+        except Exception:  # the job ran; what it left is read again by the next one
+            log.exception("run %s: cannot settle the requests its worker left", job["run_id"])
 
-    takeover = Takeover(config)
     name = f"{socket.gethostname()}:{os.getpid()}"
     async with app.open_async():
         scanner = asyncio.create_task(_scan_forever(takeover, app, config))

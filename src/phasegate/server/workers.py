@@ -23,15 +23,14 @@ import subprocess
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any
 
-from phasegate.engine import operator
-from phasegate.engine.state import TERMINAL
+from phasegate.server.aftercare import Job, approved_resume, leftover_jobs
 from phasegate.server.config import ServerConfig
 from phasegate.server.environment import run_environment
+from phasegate.server.queue import Dispatcher, payload
 from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
+from phasegate.store.postgres.connection import mask
 
 log = logging.getLogger("phasegate.server.workers")
 
@@ -39,15 +38,6 @@ IN_FLIGHT = ("pending", "running", "rolling_back")
 MONITOR_EVERY = 1.0
 # Automatic resumes of one run before it is left for a human; the n-th waits 2**n seconds.
 MAX_AUTO_RESUMES = 5
-
-
-@dataclass(frozen=True)
-class Job:
-    run_id: str
-    action: str  # resume (which starts a pending run) | rollback | abort | promote | reject
-    by: str  # the actor the journal records
-    overrides: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)  # retry/skip/mark_done, reason
 
 
 class WorkerPool:
@@ -64,28 +54,54 @@ class WorkerPool:
         self._halt = threading.Event()
         # Automatic resumes per run: (how many so far, not before this time.monotonic()).
         self._auto: dict[str, tuple[int, float]] = {}
+        # ``dispatch: queue``: jobs go to `phasegate worker`s through the store's queue.
+        self._dispatcher: Dispatcher | None = None
+        self._checks: JournalStore | None = None  # reads the runs' secret names (submit)
+        self._checks_lock = threading.Lock()
 
     # -- the API's side ---------------------------------------------------------------------
     def submit(self, job: Job) -> None:
+        if self._dispatcher is not None and not self._carries_secrets(job):
+            # The journal has the run's public variables: the job carries none.
+            self._dispatcher.defer(payload(job.run_id, job.action, job.by, job.extra))
+            return
         with self._cond:
             self._queue.append(job)
             self._cond.notify_all()
 
+    def _carries_secrets(self, job: Job) -> bool:
+        """A job given a secret variable's value runs here: a queue row is no place for it."""
+        if not job.overrides:
+            return False
+        with self._checks_lock:
+            if self._checks is None:
+                self._checks = open_journal(self.config.state_dir, url=self.config.store_url)
+            record = self._checks.get_run(job.run_id)
+        public = record.options.get("overrides") or {}
+        return any(public.get(name) != value for name, value in job.overrides.items())
+
     def busy(self, run_id: str) -> bool:
-        """A job for this run is executing or queued."""
-        with self._cond:
-            return run_id in self._active or any(j.run_id == run_id for j in self._queue)
+        """A job for this run is executing or queued (here, or in the store's queue)."""
+        return self.state(run_id) is not None
 
     def settle(self, run_id: str, timeout: float) -> bool:
         """Wait (bounded) until no job for this run is executing or queued: a run whose
         journal says it finished may still have its worker exiting. True when idle."""
+        deadline = time.monotonic() + timeout
         with self._cond:
-            return self._cond.wait_for(
+            idle = self._cond.wait_for(
                 lambda: (
                     run_id not in self._active and not any(j.run_id == run_id for j in self._queue)
                 ),
                 timeout,
             )
+        if not idle or self._dispatcher is None:
+            return idle
+        while self._dispatcher.pending(run_id) is not None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def state(self, run_id: str) -> str | None:
         with self._cond:
@@ -93,6 +109,8 @@ class WorkerPool:
                 return "executing"
             if any(j.run_id == run_id for j in self._queue):
                 return "queued"
+        if self._dispatcher is not None:
+            return self._dispatcher.pending(run_id)
         return None
 
     def after_approval(self, run_id: str, by: str, store: JournalStore) -> None:
@@ -106,18 +124,16 @@ class WorkerPool:
         self._resume_if_approved(run_id, by, store)
 
     def _resume_if_approved(self, run_id: str, by: str, store: JournalStore) -> None:
-        state = store.load_state(run_id)
-        pause = state.pause or {}
-        waited_for = [k for k in pause.get("items", ()) if k in state.items]
-        if state.status != "paused" or not waited_for:
-            return
-        if any(state.items[k].status == "awaiting_approval" for k in waited_for):
-            return
-        if not self.busy(run_id):
-            self.submit(Job(run_id, "resume", by))
+        job = approved_resume(store, run_id, by)
+        if job is not None and not self.busy(run_id):
+            self.submit(job)
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self, *, monitor: bool = True) -> None:
+        if self.config.dispatch == "queue":
+            assert self.config.store_url is not None
+            self._dispatcher = Dispatcher(self.config.store_url, mask(self.config.store_url))
+            monitor = False  # `phasegate worker`s take over runs whose owner died
         self._thread = threading.Thread(target=self._dispatch, name="phasegate-pool", daemon=True)
         self._thread.start()
         if monitor:
@@ -135,6 +151,10 @@ class WorkerPool:
         for thread in (self._thread, self._monitor):
             if thread is not None:
                 thread.join(timeout=5)
+        if self._dispatcher is not None:
+            self._dispatcher.close()
+        if self._checks is not None:
+            self._checks.close()
 
     def join(self, timeout: float) -> bool:
         """Wait until nothing is queued or executing (for tests and orderly shutdowns)."""
@@ -147,7 +167,9 @@ class WorkerPool:
         ``unowned``: also runs that no process owns (a server that died between creating a run
         and starting its worker). The monitor leaves those out: the API creates a run unowned
         and submits its job a moment later, and that job is the one to start it."""
-        found = []
+        found: list[str] = []
+        if self.config.dispatch == "queue":
+            return found  # `phasegate worker`s take over runs whose owner died
         for status in IN_FLIGHT:
             for record in store.list_runs(status=status, limit=100_000):
                 started_by = record.options.get("started_by")
@@ -317,23 +339,10 @@ class WorkerPool:
             self.submit(Job(run_id, "resume", started_by))
 
     def _settle(self, run_id: str, store: JournalStore) -> None:
-        """Requests the worker never read (it was exiting, the run paused, when they came):
-        an approval is recorded here, an abort becomes the next job."""
-        for request_id, kind, data in store.take_requests(run_id):
-            store.consume_request(request_id)
-            if store.get_run(run_id).status in TERMINAL:
-                continue
-            by = str(data.get("by", "operator"))
-            if kind == "abort":
-                reason = str(data.get("reason") or "")
-                self.submit(Job(run_id, "abort", by, extra={"reason": reason}))
-            elif kind == "promote":  # the worker exited before reading it: a job promotes
-                self.submit(Job(run_id, "promote", by, extra={"full": bool(data.get("full"))}))
-            elif kind == "reject":  # the worker exited before reading it: a job rolls back
-                for decision in data.get("decisions", [])[:1]:
-                    extra = {"check": decision["key"], "comment": decision.get("comment", "")}
-                    self.submit(Job(run_id, "reject", str(decision.get("by")), extra=extra))
-            elif kind == "approve":
-                operator.approve(store, run_id, check=str(data["key"]), by=by)
-                with self._cond:
-                    self._recheck[run_id] = by
+        """Requests the worker never read (server/aftercare.py)."""
+        jobs, approved_by = leftover_jobs(store, run_id)
+        for job in jobs:
+            self.submit(job)
+        if approved_by is not None:
+            with self._cond:
+                self._recheck[run_id] = approved_by

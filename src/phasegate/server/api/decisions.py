@@ -14,12 +14,13 @@ from fastapi import APIRouter, Depends
 
 from phasegate.engine import operator
 from phasegate.errors import RunStateError
+from phasegate.server.aftercare import Job
 from phasegate.server.api.deps import pool, store
 from phasegate.server.api.models import ActionResult, PromoteRequest, RejectRequest
 from phasegate.server.api.runs import _in_process, _live_elsewhere, _not_finished, summary
 from phasegate.server.auth import Identity, require
 from phasegate.server.errors import ERROR_RESPONSES
-from phasegate.server.workers import Job, WorkerPool
+from phasegate.server.workers import WorkerPool
 from phasegate.store.contract import JournalStore
 
 Queued = Literal["requested", "queued"]

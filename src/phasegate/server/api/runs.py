@@ -22,6 +22,7 @@ from phasegate.errors import RunStateError
 from phasegate.report.data import build
 from phasegate.report.logs import run_logs
 from phasegate.report.owner import owner_info
+from phasegate.server.aftercare import Job
 from phasegate.server.api.deps import config, idempotency_ledger, pool, store
 from phasegate.server.api.models import (
     AbortRequest,
@@ -43,7 +44,7 @@ from phasegate.server.config import ServerConfig
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
 from phasegate.server.idempotency import IdempotencyLedger, scoped, unscoped
 from phasegate.server.sandbox import run_limited
-from phasegate.server.workers import Job, WorkerPool
+from phasegate.server.workers import WorkerPool
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord
