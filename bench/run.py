@@ -96,6 +96,11 @@ class Suite:
         self.rows: list[list[str]] = []
         self.notes: list[str] = []
         self.tables: list[tuple[str, str]] = []
+        self._postgres: Any = None  # tests.store.pg_cluster.Cluster, started on first use
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            self._postgres.stop()
 
     def fresh(self, name: str) -> Path:
         self.counter += 1
@@ -104,8 +109,9 @@ class Suite:
     def phasegate(self, *args: str) -> list[str]:
         return [self.tools.phasegate, *args]
 
-    def run_plan(self, plan: Path) -> float:
-        argv = self.phasegate("--state-dir", str(self.fresh("state")), "run", str(plan))
+    def run_plan(self, plan: Path, store: str | None = None) -> float:
+        where = ["--store", store] if store else []
+        argv = self.phasegate("--state-dir", str(self.fresh("state")), *where, "run", str(plan))
         out = self.fresh(f"out-{plan.stem}")
         return timed(argv, cwd=self.work, output=out, timeout=self.args.run_cap)
 
@@ -174,6 +180,11 @@ class Suite:
         for name, plan in plans.items():
             cases[f"phasegate {name}"] = functools.partial(self.run_plan, plan)
         cases["journal floor"] = lambda: journal_floor(self.fresh("floor"), n)
+        postgres = self.postgres()
+        if postgres is not None:
+            cases["phasegate chain-argv (PostgreSQL)"] = functools.partial(
+                self.run_plan, plans["chain-argv"], postgres
+            )
 
         # Warm the page cache and the bytecode caches; not measured.
         self.run_plan(workloads.chain_plan(work / "warm.yaml", 3, marker))
@@ -225,6 +236,39 @@ class Suite:
         self.notes.append(f"bash ({2 * n} spawns): {bash.spread()}")
         self.engine_rows(n, samples, bash)
         self.ansible_row(n, ansible, samples["phasegate chain-argv"])
+        pg = samples.get("phasegate chain-argv (PostgreSQL)")
+        if pg is not None and pg.values:
+            sqlite = samples["phasegate chain-argv"]
+            ratio = pg.median / bash.median
+            self.results["engine"]["chain-argv-postgresql"] = {
+                "median_s": pg.median,
+                "ratio_vs_bash": ratio,
+                "ratio_vs_sqlite": pg.median / sqlite.median if sqlite.values else None,
+            }
+            self.row(
+                f"engine: {n} phases x (argv step + gate), PostgreSQL store",
+                f"{pg.median:.2f}s",
+                f"bash {bash.median:.2f}s",
+                f"{ratio:.1f}x",
+                INFO,
+                None,
+            )
+            self.notes.append(f"chain-argv on PostgreSQL (127.0.0.1, fsync=off): {pg.spread()}")
+
+    def postgres(self) -> str | None:
+        """A throwaway local PostgreSQL (tests/store/pg_cluster.py) for the engine's
+        PostgreSQL case; None (with a note) when it cannot start."""
+        if self._postgres is not None:
+            return self._postgres.url()
+        try:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+            from tests.store.pg_cluster import start_cluster
+
+            self._postgres = start_cluster()
+        except (RuntimeError, OSError, ImportError) as exc:
+            self.notes.append(f"PostgreSQL case skipped: {exc}")
+            return None
+        return self._postgres.url()
 
     def engine_rows(self, n: int, samples: dict[str, Samples], bash: Samples) -> None:
         base = f"bash {bash.median:.2f}s"
@@ -490,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(sections[name][0])
                 sections[name][1]()
     finally:
+        suite.close()
         if args.keep:
             log(f"kept {work}")
         else:

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from phasegate.store.sqlite import SqliteStore
+from phasegate.store.backends import open_journal
 
 STEPS = 6
 STEP_SECONDS = 0.08
@@ -88,7 +88,11 @@ def _wait_orphans(marker: str) -> None:
         time.sleep(0.01)
 
 
-def run_trial(workdir: Path, seed: int, *, fail: bool | None = None) -> Trial:
+def run_trial(
+    workdir: Path, seed: int, *, fail: bool | None = None, store_url: str | None = None
+) -> Trial:
+    """One trial; ``store_url``: on that PostgreSQL store (a database of its own) instead of
+    the SQLite journal in the trial's state directory."""
     rng = random.Random(seed)
     trial = Trial(seed=seed, fail=rng.random() < 0.5 if fail is None else fail)
     marker = f"crash-trial-{os.getpid()}-{seed}-{rng.getrandbits(32):x}"
@@ -98,6 +102,9 @@ def run_trial(workdir: Path, seed: int, *, fail: bool | None = None) -> Trial:
     state_dir = workdir / "state"
     env = {**os.environ, "PHASEGATE_HOME": str(state_dir)}
     env.pop("PHASEGATE_DEBUG", None)
+    env.pop("PHASEGATE_STORE", None)
+    if store_url is not None:
+        env["PHASEGATE_STORE"] = store_url
     base = [sys.executable, "-m", "phasegate"]
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -161,12 +168,12 @@ def run_trial(workdir: Path, seed: int, *, fail: bool | None = None) -> Trial:
         trial.problems.append("run did not finish after 40 resumes")
     _wait_orphans(marker)
     _verify(trial, workdir, cli)
-    _count_unknowns(trial, state_dir)
+    _count_unknowns(trial, state_dir, store_url)
     return trial
 
 
-def _count_unknowns(trial: Trial, state_dir: Path) -> None:
-    store = SqliteStore(state_dir)
+def _count_unknowns(trial: Trial, state_dir: Path, store_url: str | None) -> None:
+    store = open_journal(state_dir, url=store_url)
     try:
         for run_id in store.run_ids():
             for _, _, etype, data in store.events(run_id):
