@@ -75,14 +75,17 @@ class Dispatcher:
         except Exception as exc:  # procrastinate wraps psycopg's errors in its own
             raise StoreError(f"cannot open the job queue in {where}: {exc}") from exc
 
-    def defer(self, job: dict[str, Any], *, dedupe: str | None = None) -> int | None:
+    def defer(
+        self, job: dict[str, Any], *, dedupe: str | None = None, serial: bool = True
+    ) -> int | None:
         """Queue ``job`` (``payload``); returns its id. The jobs of one run execute one at a
-        time, in order (procrastinate's ``lock``, ``run_lock``), as in the server's own pool.
-        With ``dedupe``, a job with that key still waiting in the queue makes this a no-op
-        (None): takeovers found by several workers at once queue one job."""
-        deferrer = self._app.configure_task(
-            name=TASK, queue=QUEUE, lock=run_lock(str(job["run_id"])), queueing_lock=dedupe
-        )
+        time, in order (procrastinate's ``lock``, ``run_lock``), as in the server's own pool;
+        ``serial=False`` for a takeover, which must not wait behind the job a dead worker
+        still holds (the store's fence orders them instead). With ``dedupe``, a job with that
+        key still waiting in the queue makes this a no-op (None): takeovers found by several
+        workers at once queue one job."""
+        lock = run_lock(str(job["run_id"])) if serial else None
+        deferrer = self._app.configure_task(name=TASK, queue=QUEUE, lock=lock, queueing_lock=dedupe)
         try:
             return int(deferrer.defer(**job))
         except queue_errors.AlreadyEnqueued:

@@ -11,7 +11,8 @@ Any number of workers, on any hosts, share one PostgreSQL store. Each:
   (``JournalStore.abandoned``: on PostgreSQL, no session holds the run's ownership lock, on
   whatever host the owner was) and queues one resume per run (runs started through the queue
   or a server; a `phasegate run` is resumed by whoever ran it); and puts the jobs of workers
-  whose heartbeat stopped back in the queue (a run that was never claimed, so never owned).
+  whose heartbeat stopped (for half of ``takeover_within``) back in the queue (a run that was
+  never claimed, so never owned).
   The resume's claim is fenced (store/postgres/ownership.py): if two workers race, one
   claims and the other's child finds the run owned and ends. The previous owner's steps are
   settled by the journal's rules (engine/orphans.py): a step still running on this host is
@@ -65,6 +66,16 @@ class WorkerConfig:
     @property
     def scan_every(self) -> float:
         return max(0.2, self.takeover_within / 5)
+
+    @property
+    def heartbeat_every(self) -> float:
+        return max(0.5, self.takeover_within / 6)
+
+    @property
+    def stalled_after(self) -> float:
+        """A worker silent this long is dead: its jobs are delivered again (a late heartbeat
+        of a live one only delivers a job twice, which the fence makes harmless)."""
+        return max(1.5, self.takeover_within / 2)
 
 
 def child_payload(config: WorkerConfig, job: dict[str, Any]) -> dict[str, Any]:
@@ -170,7 +181,7 @@ class Takeover:
                 continue
             by = started_by
             job = payload(record.id, "resume", by, {"takeover": True})
-            dispatcher.defer(job, dedupe=f"takeover:{record.id}")
+            dispatcher.defer(job, dedupe=f"takeover:{record.id}", serial=False)
             self._queued[record.id] = now
             owner = record.owner
             log.info(
@@ -199,7 +210,7 @@ async def _scan_forever(takeover: Takeover, app: procrastinate.App, config: Work
     while True:
         try:
             await asyncio.to_thread(takeover.scan)
-            await redeliver_stalled(app, config.takeover_within)
+            await redeliver_stalled(app, config.stalled_after)
         except Exception:  # a scanner must go on: the database may be back next time
             log.exception("cannot look for runs that lost their owner")
         await asyncio.sleep(config.scan_every)
@@ -245,8 +256,8 @@ async def serve(config: WorkerConfig) -> None:
                 install_signal_handlers=True,
                 # Jobs are never retried by the queue; a dead worker's runs are taken over
                 # by the scanner, so a stalled job only needs to stop counting as running.
-                update_heartbeat_interval=max(1.0, config.takeover_within / 3),
-                stalled_worker_timeout=config.takeover_within * 2,
+                update_heartbeat_interval=config.heartbeat_every,
+                stalled_worker_timeout=config.stalled_after,
             )
         finally:
             scanner.cancel()
