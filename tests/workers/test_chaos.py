@@ -92,13 +92,13 @@ def _cut_an_owner(url: str, rng: random.Random) -> bool:
 def _act_as_a_human(workers: Workers, run_id: str, ledger_lines: set[str]) -> None:
     """A run paused on an unknown step: the ledger says whether the step ran."""
     done = workers.cli("status", run_id, "--json")
-    items = json.loads(done.stdout)["items"]
+    pause = json.loads(done.stdout).get("pause") or {}
+    assert pause.get("reason") == "unknown", pause
     args = []
-    for item in items:
-        if item["status"] == "unknown":
-            step = item["key"].rsplit("/", 1)[-1]
-            ran = f"{run_id} {step}" in ledger_lines
-            args += ["--mark-done" if ran else "--retry-step", item["key"]]
+    for key in pause.get("items", []):
+        step = key.rsplit("/", 1)[-1]
+        ran = f"{run_id} {step}" in ledger_lines
+        args += ["--mark-done" if ran else "--retry-step", key]
     resumed = workers.cli("resume", run_id, *args, timeout=120)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
 
