@@ -29,6 +29,7 @@ from canary_lab.process import descendants, reap, subreaper
 from phasegate.server.app import create_app
 from phasegate.server.config import ServerConfig
 from phasegate.server.tokens import TokenStore
+from phasegate.store.backends import open_ledger
 from phasegate.store.server_db import ServerDb
 
 HELLO = """\
@@ -79,23 +80,43 @@ class Api:
         return result
 
 
-def make_tokens(state_dir: Path) -> dict[str, str]:
-    store = TokenStore(ServerDb(state_dir))
-    return {
-        "viewer": store.create("viewer", "viewer"),
-        "alice": store.create("alice", "operator"),
-        "bob": store.create("bob", "operator"),
-        "admin": store.create("admin", "admin"),
-    }
+def make_tokens(state_dir: Path, store_url: str | None = None) -> dict[str, str]:
+    ledger = open_ledger(state_dir, url=store_url) if store_url else ServerDb(state_dir)
+    store = TokenStore(ledger)
+    try:
+        return {
+            "viewer": store.create("viewer", "viewer"),
+            "alice": store.create("alice", "operator"),
+            "bob": store.create("bob", "operator"),
+            "admin": store.create("admin", "admin"),
+        }
+    finally:
+        close = getattr(ledger, "close", None)
+        if close is not None:
+            close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test module with ``STORES = ("sqlite", "postgres")`` runs its ``api`` tests on both
+    stores (issue 12 §6: the server's tests on SQLite and on PostgreSQL)."""
+    stores = getattr(metafunc.module, "STORES", None)
+    if stores and "api" in metafunc.fixturenames:
+        metafunc.parametrize("api", list(stores), indirect=True)
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
+def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     state = tmp_path / "state"
     plans = tmp_path / "plans"
     plans.mkdir()
-    tokens = make_tokens(state)
-    app = create_app(ServerConfig(state_dir=state, plan_root=plans, workers=2))
+    store_url = None
+    if getattr(request, "param", "sqlite") == "postgres":
+        request.getfixturevalue("postgres_server")
+        from tests.store.pg_cluster import database_url
+
+        store_url = database_url(tmp_path / "db")
+    tokens = make_tokens(state, store_url)
+    app = create_app(ServerConfig(state_dir=state, store_url=store_url, plan_root=plans, workers=2))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, tokens)
         assert app.state.pool.join(120), "workers still busy"

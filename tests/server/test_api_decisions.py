@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
-from phasegate.store.sqlite import SqliteStore
+from phasegate.store.backends import open_journal
 from tests.server.conftest import Api, plan_text, wait_for
+
+# Every test here runs on the SQLite journal and on the PostgreSQL store (conftest.py).
+STORES = ("sqlite", "postgres")
 
 PAUSING = """\
 version: 1
@@ -243,9 +246,20 @@ def test_store_is_consistent_after_reject(api: Api) -> None:
     )
     api.wait_status(run_id, "rolled_back")
     from phasegate.store.invariants import check_store
+    from phasegate.store.postgres.check import check_postgres
+    from phasegate.store.postgres.store import PostgresStore
+    from phasegate.store.sqlite import SqliteStore
 
-    state_dir = api.client.app.state.config.state_dir  # type: ignore[attr-defined]
-    assert check_store(SqliteStore(state_dir))["ok"]
+    config = api.client.app.state.config  # type: ignore[attr-defined]
+    store = open_journal(config.state_dir, url=config.store_url)
+    try:
+        if isinstance(store, PostgresStore):
+            assert check_postgres(store)["ok"]
+        else:
+            assert isinstance(store, SqliteStore)
+            assert check_store(store)["ok"]
+    finally:
+        store.close()
 
 
 def test_an_api_approval_journals_its_comment(api: Api) -> None:

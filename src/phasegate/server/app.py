@@ -49,6 +49,10 @@ def create_app(config: ServerConfig) -> FastAPI:
         finally:
             pool.stop()  # workers keep running: they own their runs
             await app.state.dashboard.hub.close()
+            app.state.stores.close_all()
+            close = getattr(server_db, "close", None)
+            if close is not None and config.store_url:
+                close()  # the PostgreSQL ledger's connection
 
     app = FastAPI(
         title="phasegate",

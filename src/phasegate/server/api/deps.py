@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from typing import Any, cast
@@ -23,13 +24,26 @@ class ThreadStores:
         self.state_dir = state_dir
         self.url = url
         self._local = threading.local()
+        self._opened: list[JournalStore] = []
+        self._lock = threading.Lock()
 
     def get(self) -> JournalStore:
         store: JournalStore | None = getattr(self._local, "store", None)
         if store is None:
             store = open_journal(self.state_dir, url=self.url)
             self._local.store = store
+            with self._lock:
+                self._opened.append(store)
         return store
+
+    def close_all(self) -> None:
+        """At shutdown: close every thread's store (a database connection each). A SQLite
+        connection may refuse a close from another thread; the process ends soon anyway."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for store in opened:
+            with contextlib.suppress(Exception):
+                store.close()
 
     def __getattr__(self, name: str) -> Any:
         # FastAPI runs each sync dependency and the route in possibly different threads of
