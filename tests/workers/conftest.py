@@ -26,7 +26,15 @@ class Workers:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "PHASEGATE_STORE": self.url, "PHASEGATE_HOME": str(self.state)}
+        return {
+            **os.environ,
+            "PHASEGATE_STORE": self.url,
+            "PHASEGATE_HOME": str(self.state),
+            # What a worker host's environment may hold: one variable the runs are given
+            # (--pass-env), one they must not see.
+            "DEPLOY_REGION": "eu-1",
+            "SECRET_THING": "do-not-leak",
+        }
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -148,3 +148,28 @@ def test_a_killed_workers_run_is_taken_over_and_its_step_not_repeated(
     assert len(epochs) >= 2  # two owners, one after the other
     assert resumed is not None and resumed[0] >= 1
     assert second.poll() is None
+
+
+def test_a_workers_runs_see_only_the_allowed_environment(workers: Workers, tmp_path: Path) -> None:
+    """The worker's environment holds the store URL with its password ($PHASEGATE_STORE):
+    a step sees only the base set and what --pass-env names, and no process of the run has
+    the password in its command line."""
+    from urllib.parse import urlsplit
+
+    dump = tmp_path / "env.txt"
+    plan = tmp_path / "p.yaml"
+    plan.write_text(
+        f"version: 1\nname: envcheck\nphases:\n  - id: a\n    steps:\n      - run: env > {dump}\n"
+    )
+    workers.start("--pass-env", "DEPLOY_REGION")
+    done = workers.cli("submit", str(plan), "--json")
+    assert done.returncode == 0, done.stderr
+    run_id = json.loads(done.stdout)["run"]
+    # The test environment of the worker: DEPLOY_REGION and SECRET_THING are set below.
+    assert _wait_for(workers, run_id, {"succeeded", "failed"}, 60) == "succeeded"
+    seen = dict(line.split("=", 1) for line in dump.read_text().splitlines() if "=" in line)
+    password = urlsplit(workers.url).password
+    assert password and password not in dump.read_text()
+    assert "PHASEGATE_STORE" not in seen
+    assert seen.get("DEPLOY_REGION") == "eu-1"
+    assert "SECRET_THING" not in seen

@@ -45,6 +45,15 @@ def _postgres_url(ctx: click.Context, verb: str) -> str:
     help="The directory runs execute in (relative plan paths resolve from it).",
 )
 @click.option(
+    "--pass-env",
+    "pass_env",
+    metavar="NAME",
+    multiple=True,
+    help="Let runs see this variable of the worker's environment (repeatable). Nothing else "
+    "beyond PATH, HOME, the locale and the like is passed (never $PHASEGATE_STORE): see "
+    "docs/workers.md.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -52,7 +61,12 @@ def _postgres_url(ctx: click.Context, verb: str) -> str:
 )
 @click.pass_context
 def worker(
-    ctx: click.Context, max_runs: int, takeover_within: float, plan_root: str, log_level: str
+    ctx: click.Context,
+    max_runs: int,
+    takeover_within: float,
+    plan_root: str,
+    pass_env: tuple[str, ...],
+    log_level: str,
 ) -> None:
     """Execute queued runs on this host (needs --store postgresql://…).
 
@@ -81,6 +95,7 @@ def worker(
         max_runs=max_runs,
         takeover_within=takeover_within,
         plan_root=Path(plan_root).resolve(),
+        pass_env=tuple(pass_env),
     )
     config.state_dir.mkdir(parents=True, exist_ok=True)
     click.echo(

@@ -401,8 +401,9 @@ class Runner:
     def _start_rollback(self, command: StartRollback) -> bool:
         self.monitors.stop_all("rollback")  # observation of the forward path ends with it
         order = command.order
-        failure = self.state.failure or {}
-        reason = failure.get("message") or failure.get("reason") or "requested"
+        failure = self.state.failure
+        reason = (failure["message"] or failure["reason"]) if failure is not None else ""
+        reason = reason or "requested"
         self.journal_many(
             [
                 *self.halt_triggers(),
@@ -422,8 +423,8 @@ class Runner:
     def _rollback_budget(self) -> float | None:
         """The failing phase's rollback budget (seed 001's per-stage guarantees), else the
         plan's."""
-        failure = self.state.failure or {}
-        item = self.state.items.get(str(failure.get("item")))
+        failure = self.state.failure
+        item = self.state.items.get(str(failure["item"])) if failure is not None else None
         if item is not None and item.phase is not None:
             phase_budget = self.ctx.plan.phase(item.phase).rollback_budget
             if phase_budget is not None:

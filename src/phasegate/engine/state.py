@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from phasegate.engine.shellstate import fold as fold_shell
 from phasegate.errors import InvalidTransition
 from phasegate.run import events as ev
+from phasegate.run.records import (
+    DecisionRecord,
+    FailureRecord,
+    PauseRecord,
+    PromotedRecord,
+    RollbackRecord,
+    TrafficRecord,
+    WarningRecord,
+)
 
 TERMINAL = ("succeeded", "failed", "rolled_back", "rollback_failed")
 RESUMABLE = ("paused", "interrupted", "running", "rolling_back", "pending")
@@ -66,26 +75,26 @@ class RunState:
     phases: dict[str, PhaseState] = field(default_factory=dict)
     items: dict[str, Item] = field(default_factory=dict)
     completed: list[str] = field(default_factory=list)
-    failure: dict[str, Any] | None = None
-    pause: dict[str, Any] | None = None
-    rollback: dict[str, Any] | None = None
+    failure: FailureRecord | None = None
+    pause: PauseRecord | None = None
+    rollback: RollbackRecord | None = None
     approvals: dict[str, list[str]] = field(default_factory=dict)
     # Every approval and rejection in order, with who, when and the comment given (the audit
     # trail of go/no-go decisions; ``approvals`` above only counts distinct approvers).
-    decisions: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[DecisionRecord] = field(default_factory=list)
     # Choices made with an approval (`approve --choose`): variable -> option. They override the
     # plan's value of that variable for every `when:` after the decision (plan/model.py
     # PauseChoice); journalled, so a resume after a crash sees the same choice.
     choices: dict[str, str] = field(default_factory=dict)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[WarningRecord] = field(default_factory=list)
     triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # items whose outcome a crash hid
     # The weights the router last confirmed, and every change: {"weights", "history"}.
-    traffic: dict[str, Any] = field(default_factory=dict)
+    traffic: TrafficRecord = field(default_factory=TrafficRecord)
     # Per analysis item (a step, or a phase's background analysis): counts, the latest
     # measurements of each metric and the verdict so far.
     analysis: dict[str, dict[str, Any]] = field(default_factory=dict)
-    promoted: dict[str, Any] | None = None  # `promote --full`: who, when
+    promoted: PromotedRecord | None = None  # `promote --full`: who, when
     # Deliveries per notification channel: {"sent": n, "failed": n} (the journal has each).
     notifications: dict[str, dict[str, int]] = field(default_factory=dict)
     # shell_session: the terminal the succeeded commands left, in the journal's order
@@ -378,20 +387,21 @@ def _item_finished(s: RunState, d: ev.ItemFinished, ts: float, et: str) -> set[s
         s.completed.append(key)
     if status == "succeeded" and d.shell:
         fold_shell(s.shell, d.shell)
-    message = d.message if _given(d, "message") else ""
+    message = (d.message or "") if _given(d, "message") else ""
     if status == "warned":
         s.warnings.append({"item": key, "message": message})
     if s.mode == "rollback" and status in ("failed", "error") and s.rollback is not None:
-        s.rollback.setdefault("failures", []).append({"item": key, "message": d.message})
+        s.rollback["failures"].append({"item": key, "message": d.message})
     elif status in ("failed", "error") and not d.tolerated and s.failure is None:
-        s.failure = {
-            "reason": item.kind if item.kind in ("gate", "analysis") else "step",
-            "item": key,
-            "message": message,
-            "action": d.action,
-        }
+        failure = FailureRecord(
+            reason=item.kind if item.kind in ("gate", "analysis") else "step",
+            item=key,
+            message=message,
+            action=d.action,
+        )
         if d.detected_at is not None:
-            s.failure["detected_at"] = d.detected_at
+            failure["detected_at"] = d.detected_at
+        s.failure = failure
     return {f"item:{key}"}
 
 
@@ -508,17 +518,15 @@ def _approval(s: RunState, d: ev.ApprovalGranted, ts: float, et: str) -> set[str
 
 
 def _decision(
-    decision: str, d: ev.ApprovalGranted | ev.ApprovalRejected, ts: float
-) -> dict[str, Any]:
+    decision: Literal["approved", "rejected"],
+    d: ev.ApprovalGranted | ev.ApprovalRejected,
+    ts: float,
+) -> DecisionRecord:
+    record = DecisionRecord(key=d.key, decision=decision, by=d.by, comment=d.comment or "", at=ts)
     choice = d.choice if isinstance(d, ev.ApprovalGranted) else None
-    return {
-        "key": d.key,
-        "decision": decision,
-        "by": d.by,
-        "comment": d.comment or "",
-        "at": ts,
-        **({"choice": choice} if choice is not None else {}),
-    }
+    if choice is not None:
+        record["choice"] = choice
+    return record
 
 
 def _rejected(s: RunState, d: ev.ApprovalRejected, ts: float, et: str) -> set[str]:
@@ -578,12 +586,12 @@ def _rollback_started(s: RunState, d: ev.RollbackStarted, ts: float, et: str) ->
     changed: set[str] = set()
     retry = s.status == "rollback_failed"
     s.mode, s.status = "rollback", "rolling_back"
-    previous = s.rollback or {}
+    started_at = s.rollback["started_at"] if retry and s.rollback is not None else ts
     s.rollback = {
         "reason": d.reason,
         "by": d.by,
         "order": [entry.to_json() for entry in d.order],
-        "started_at": previous.get("started_at", ts) if retry else ts,
+        "started_at": started_at,
         "attempt_started_at": ts,
         "budget": d.budget,
         "failures": [],

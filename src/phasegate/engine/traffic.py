@@ -170,15 +170,17 @@ async def traffic_item(
 def detection(runner: Runner, applied: Weights) -> dict[str, Any]:
     """Detection-to-rollback latency: from the first evaluation that crossed the failure
     condition (or the abort) to the router confirming the canary's weight is 0."""
-    failure = runner.state.failure or {}
-    detected = failure.get("detected_at")
+    failure = runner.state.failure
+    detected = failure.get("detected_at") if failure is not None else None
     traffic = runner.ctx.plan.traffic
-    if detected is None or traffic is None or canary_weight(applied, traffic.backends) != 0:
+    if failure is None or detected is None or traffic is None:
+        return {}
+    if canary_weight(applied, traffic.backends) != 0:
         return {}
     return {
         "detected_at": detected,
         "detection_latency": round(time.time() - float(detected), 6),
-        "detected_by": failure.get("item") or failure.get("reason"),
+        "detected_by": failure["item"] or failure["reason"],
     }
 
 
@@ -273,7 +275,8 @@ async def promote_full(runner: Runner, key: str) -> None:
     """``promote --full`` on a plan with no ``promote`` step: all traffic to the canary now."""
     traffic = runner.ctx.plan.traffic
     assert traffic is not None
-    by = (runner.state.promoted or {}).get("by") or "operator"
+    promoted = runner.state.promoted
+    by = (promoted["by"] if promoted is not None else None) or "operator"
     await traffic_item(
         runner,
         key,

@@ -206,7 +206,8 @@ def skip_promoted(runner: Runner, key: str, phase_id: str) -> None:
         kind, label = "step", runner.ctx.variables.expand(runner.targets.step(key).step.label)
     else:
         kind, label = "analysis", f"analysis {phase_id}"
-    by = (runner.state.promoted or {}).get("by") or "operator"
+    promoted = runner.state.promoted
+    by = (promoted["by"] if promoted is not None else None) or "operator"
     runner.journal(
         ItemFinished(
             key=key,

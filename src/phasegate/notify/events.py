@@ -95,14 +95,14 @@ def notices(event: Event, state: RunState) -> list[Notice]:
 def _finished(status: str, state: RunState) -> Notice:
     if status == "succeeded":
         return Notice("run.succeeded", "info", f"run {state.run_id} succeeded", {"status": status})
-    failure = state.failure or {}
-    why = f": {failure['message']}" if failure.get("message") else ""
+    failure = state.failure
+    why = f": {failure['message']}" if failure is not None and failure["message"] else ""
     severity: Severity = "warning" if status == "rolled_back" else "critical"
     return Notice(
         "run.failed",
         severity,
         f"run {state.run_id} ended {status}{why}",
-        {"status": status, "failure": failure.get("item")},
+        {"status": status, "failure": failure["item"] if failure is not None else None},
     )
 
 
@@ -130,8 +130,8 @@ def _rollback_finished(event: RollbackFinished, state: RunState) -> Notice:
     words = f"rollback {status} in {_seconds(event.duration)}"
     if budget is not None:
         words += f" (budget {_seconds(budget)}{', OVERRUN' if event.overrun else ''})"
-    rollback = state.rollback or {}
-    latency = rollback.get("detection_latency")
+    rollback = state.rollback
+    latency = rollback.get("detection_latency") if rollback is not None else None
     if latency is not None:
         words += f"; detection to traffic shift {_seconds(latency)}"
     return Notice(
@@ -144,6 +144,6 @@ def _rollback_finished(event: RollbackFinished, state: RunState) -> Notice:
             "budget": budget,
             "overrun": event.overrun,
             "detection_latency": latency,
-            "failures": rollback.get("failures", []),
+            "failures": rollback["failures"] if rollback is not None else [],
         },
     )

@@ -22,6 +22,7 @@ from phasegate.engine.state import Item, RunState
 from phasegate.plan.analysis import Analysis
 from phasegate.plan.model import Plan, step_ids
 from phasegate.run.events import TrafficChanged
+from phasegate.run.records import RollbackRecord
 from phasegate.traffic.base import canary_weight
 
 _VERDICT_FIELDS = ("verdict", "reason", "score", "metric", "detected_at")
@@ -66,7 +67,7 @@ def traffic(
     }
 
 
-def detection(rollback: dict[str, Any], changes: list[dict[str, Any]]) -> dict[str, Any]:
+def detection(rollback: RollbackRecord, changes: list[dict[str, Any]]) -> dict[str, Any]:
     """The rollback's detection-to-rollback latency: from the first evaluation that crossed
     the failure condition (or the abort) to the router confirming the canary's weight 0."""
     measured = [c for c in changes if c.get("detection_latency") is not None]

@@ -55,8 +55,8 @@ def leftover_jobs(store: JournalStore, run_id: str) -> tuple[list[Job], str | No
 def approved_resume(store: JournalStore, run_id: str, by: str) -> Job | None:
     """The resume a paused run needs once no approval it waits for is missing, else None."""
     state = store.load_state(run_id)
-    pause = state.pause or {}
-    waited_for = [k for k in pause.get("items", ()) if k in state.items]
+    pause = state.pause
+    waited_for = [k for k in pause["items"] if k in state.items] if pause is not None else []
     if state.status != "paused" or not waited_for:
         return None
     if any(state.items[k].status == "awaiting_approval" for k in waited_for):

@@ -41,6 +41,7 @@ from typing import Any
 import procrastinate
 
 from phasegate.server.aftercare import approved_resume, leftover_jobs
+from phasegate.server.environment import run_environment
 from phasegate.server.queue import QUEUE, TASK, Dispatcher, ensure_schema, payload
 from phasegate.store.contract import JournalStore
 from phasegate.store.postgres import PostgresStore
@@ -61,7 +62,11 @@ class WorkerConfig:
     takeover_within: float = 15.0
     plan_root: Path = Path(".")
     python: str = sys.executable
-    env: dict[str, str] | None = None  # the children's environment (None: this one's)
+    # Names of this worker's environment variables the runs see beyond the base set
+    # (server/environment.py, as `serve --pass-env`): the worker's own environment holds the
+    # store URL ($PHASEGATE_STORE, perhaps with its password) and whatever else its unit
+    # gives it, which no step should read.
+    pass_env: tuple[str, ...] = ()
 
     @property
     def scan_every(self) -> float:
@@ -99,8 +104,7 @@ async def execute(config: WorkerConfig, job: dict[str, Any]) -> int:
     run_id = str(job["run_id"])
     directory = config.state_dir / "runs" / run_id
     directory.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ if config.env is None else config.env)
-    env["PHASEGATE_HOME"] = str(config.state_dir)
+    env = {**run_environment(config.pass_env), "PHASEGATE_HOME": str(config.state_dir)}
     with open(directory / "worker.log", "ab") as out:
         proc = await asyncio.create_subprocess_exec(
             config.python,
