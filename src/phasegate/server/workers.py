@@ -113,6 +113,17 @@ class WorkerPool:
             return self._dispatcher.pending(run_id)
         return None
 
+    def after_request(self, run_id: str, store: JournalStore) -> None:
+        """A request was just recorded for a run this pool counted as busy: if its worker
+        exited meanwhile (its reaper may have looked before the request came), the request
+        is settled here, so none is left unread."""
+        if self._dispatcher is not None or self.busy(run_id):
+            return
+        owner = store.get_run(run_id).owner
+        if owner is not None and owner.alive() is not False:
+            return  # a live process owns the run (another server's worker, a CLI): it reads it
+        self._settle(run_id, store)
+
     def after_approval(self, run_id: str, by: str, store: JournalStore) -> None:
         """Resume a run paused for approvals once none is missing. A worker still executing
         the run (perhaps exiting, paused) is waited for: the check then runs as it is reaped,
@@ -310,6 +321,13 @@ class WorkerPool:
                 self._resume_if_approved(run_id, by, store)
             elif code != 0:
                 self._after_failed_worker(run_id, store)
+            # A request the API recorded after the first look, while this worker still
+            # counted as busy: nobody else will read it now that it is gone.
+            self.after_request(run_id, store)
+            with self._cond:
+                by = self._recheck.pop(run_id, None)
+            if by is not None:
+                self._resume_if_approved(run_id, by, store)
         except Exception:  # a reaper must reap: log, never die
             log.exception("cannot settle the requests left for run %s", run_id)
         finally:

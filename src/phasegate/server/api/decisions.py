@@ -44,6 +44,7 @@ def request_promote(
     if workers.busy(record.id) or _live_elsewhere(record):
         with _in_process:
             journal.add_request(record.id, "promote", {"by": by, "full": full})
+            workers.after_request(record.id, journal)
         return "requested"
     if not full and not any(i.status == "awaiting_approval" for i in state.items.values()):
         raise RunStateError(
@@ -88,6 +89,7 @@ def request_reject(
         )
         if workers.busy(record.id) or _live_elsewhere(record):
             journal.add_request(record.id, "reject", {"decisions": payloads})
+            workers.after_request(record.id, journal)
             return keys, "requested"
         extra = {"check": check, "comment": comment.strip()}
         workers.submit(Job(record.id, "reject", by, overrides, extra))

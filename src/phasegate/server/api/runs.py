@@ -301,6 +301,7 @@ def abort(
     if workers.busy(record.id) or _live_elsewhere(record):
         with _in_process:
             journal.add_request(record.id, "abort", payload)
+            workers.after_request(record.id, journal)
         outcome = "requested"
     else:
         extra = {"reason": body.reason}
