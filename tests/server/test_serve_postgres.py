@@ -166,12 +166,14 @@ def test_two_servers_share_runs_approvals_and_token_revocation(
     on_store(second, pg_url).start()
     a, b = served.url, second.url
 
-    started = httpx.post(f"{a}/api/v1/runs", json={"plan": PAUSING}, headers=bearer(alice))
+    started = httpx.post(
+        f"{a}/api/v1/runs", json={"plan": PAUSING}, headers=bearer(alice), timeout=60
+    )
     assert started.status_code == 201, started.text
     run_id = started.json()["id"]
     paused = wait_run(b, bob, run_id, "paused")  # seen through B
     assert paused["run"]["id"] == run_id
-    listed = httpx.get(f"{b}/api/v1/runs", headers=bearer(bob)).json()["runs"]
+    listed = httpx.get(f"{b}/api/v1/runs", headers=bearer(bob), timeout=60).json()["runs"]
     assert [r["id"] for r in listed] == [run_id]
 
     approved = httpx.post(
@@ -190,13 +192,13 @@ def test_two_servers_share_runs_approvals_and_token_revocation(
 
     # Revocation: both servers accepted bob a moment ago; revoked once, both refuse at once.
     for url in (a, b):
-        assert httpx.get(f"{url}/api/v1/runs", headers=bearer(bob)).status_code == 200
+        assert httpx.get(f"{url}/api/v1/runs", headers=bearer(bob), timeout=60).status_code == 200
     revoked = pg_cli(served, pg_url, "token", "revoke", "bob")
     assert revoked.returncode == 0, revoked.stderr
     for url in (a, b):
-        refused = httpx.get(f"{url}/api/v1/runs", headers=bearer(bob))
+        refused = httpx.get(f"{url}/api/v1/runs", headers=bearer(bob), timeout=60)
         assert refused.status_code == 401, refused.text
-        assert httpx.get(f"{url}/api/v1/runs", headers=bearer(alice)).status_code == 200
+        assert httpx.get(f"{url}/api/v1/runs", headers=bearer(alice), timeout=60).status_code == 200
 
 
 STARTS = 200  # issue 12's acceptance: 200 concurrent same-key starts spread over two servers
@@ -234,7 +236,7 @@ def test_200_concurrent_same_key_starts_over_two_servers_create_one_run(
     assert len({r.json()["id"] for r in answers}) == 1
     run_id = answers[0].json()["id"]
     for url in (served.url, second.url):
-        runs = httpx.get(f"{url}/api/v1/runs", headers=bearer(alice)).json()["runs"]
+        runs = httpx.get(f"{url}/api/v1/runs", headers=bearer(alice), timeout=60).json()["runs"]
         assert [r["id"] for r in runs] == [run_id]
     wait_run(second.url, alice, run_id, "succeeded")
 
@@ -269,7 +271,9 @@ phases:
       - {{id: ship, run: "echo shipped", undo: "echo undone"}}
       - {{id: wait, run: "while [ ! -e {never} ]; do sleep 0.05; done"}}
 """
-    started = httpx.post(f"{served.url}/api/v1/runs", json={"plan": plan}, headers=bearer(alice))
+    started = httpx.post(
+        f"{served.url}/api/v1/runs", json={"plan": plan}, headers=bearer(alice), timeout=60
+    )
     assert started.status_code == 201, started.text
     run_id = started.json()["id"]
     streamed: list[str] = []
@@ -298,7 +302,9 @@ phases:
     watcher.join(120)
     assert streamed, "B's stream did not end"
     events = _sse(streamed[0])
-    journal = httpx.get(f"{served.url}/api/v1/runs/{run_id}/events", headers=bearer(alice))
+    journal = httpx.get(
+        f"{served.url}/api/v1/runs/{run_id}/events", headers=bearer(alice), timeout=60
+    )
     stored = journal.json()["events"]
     sent = [e for e in events if e.get("event") != "end"]
     # Live through B: every event A's worker journalled, in order, then the end.

@@ -82,7 +82,9 @@ def test_runs_go_to_workers_and_are_steered_through_either_server(
     a, b = served.url, second.url
 
     # Approve through the other server: the worker that resumes it is found by the queue.
-    started = httpx.post(f"{a}/api/v1/runs", json={"plan": PAUSING}, headers=bearer(alice))
+    started = httpx.post(
+        f"{a}/api/v1/runs", json={"plan": PAUSING}, headers=bearer(alice), timeout=60
+    )
     assert started.status_code == 201, started.text
     run_id = started.json()["id"]
     paused = wait_run(b, bob, run_id, "paused")
@@ -92,7 +94,9 @@ def test_runs_go_to_workers_and_are_steered_through_either_server(
     servers |= set(descendants(served.proc.pid)) | set(descendants(second.proc.pid))
     assert owner_pids and not owner_pids & servers  # executed by the worker, not a server
     assert paused["run"]["status"] == "paused"
-    approved = httpx.post(f"{b}/api/v1/runs/{run_id}/approve", json={}, headers=bearer(bob))
+    approved = httpx.post(
+        f"{b}/api/v1/runs/{run_id}/approve", json={}, headers=bearer(bob), timeout=60
+    )
     assert approved.status_code == 200, approved.text
     done = wait_run(a, alice, run_id, "succeeded")
     items = [(i["key"], i["status"]) for i in done["phases"][0]["items"]]
@@ -105,12 +109,15 @@ def test_runs_go_to_workers_and_are_steered_through_either_server(
     # Abort through the other server while the worker executes it: a request to its owner.
     gate = served.cwd / "never"
     plan = plan_text("slow", f"while [ ! -e {gate} ]; do sleep 0.05; done")
-    started = httpx.post(f"{a}/api/v1/runs", json={"plan": plan}, headers=bearer(alice))
+    started = httpx.post(f"{a}/api/v1/runs", json={"plan": plan}, headers=bearer(alice), timeout=60)
     assert started.status_code == 201, started.text
     run_id = started.json()["id"]
     wait_run(b, bob, run_id, "running")
     aborted = httpx.post(
-        f"{b}/api/v1/runs/{run_id}/abort", json={"reason": "stop"}, headers=bearer(bob)
+        f"{b}/api/v1/runs/{run_id}/abort",
+        json={"reason": "stop"},
+        headers=bearer(bob),
+        timeout=60,
     )
     assert aborted.status_code == 202, aborted.text
     assert aborted.json()["outcome"] == "requested"  # the worker's run reads it
@@ -119,7 +126,7 @@ def test_runs_go_to_workers_and_are_steered_through_either_server(
 
 
 def _events(url: str, secret: str, run_id: str) -> list[dict[str, object]]:
-    response = httpx.get(f"{url}/api/v1/runs/{run_id}/events", headers=bearer(secret))
+    response = httpx.get(f"{url}/api/v1/runs/{run_id}/events", headers=bearer(secret), timeout=60)
     assert response.status_code == 200, response.text
     body = response.json()
     events: list[dict[str, object]] = body["events"] if isinstance(body, dict) else body
