@@ -23,23 +23,29 @@ The server's tokens and idempotency keys are a second, smaller contract, ``Serve
 ``postgres.PostgresLedger``, tables of the store's schema; memory:
 ``memory_ledger.MemoryLedger``).
 
-Not in the contracts yet (issue 12 §2, next slices): change notifications for live views
-(today views poll ``runs_marker``/``run_head``), step logs and outputs (files under
-``state_dir/runs/RUN/``), reviews (files under ``state_dir/reviews/``), and the integrity
-check behind ``phasegate check`` (``invariants.py`` for SQLite, ``postgres/check.py``).
+Step logs (``append_logs``/``read_log``, store/steplogs.py says where each back end keeps
+them), step outputs (``step_outputs``, from the journal) and change notifications for live
+views (``change_cursor``/``wait_for_change``, store/changes.py) are part of the contract.
+
+Not in the contracts yet (issue 12 §2, next slices): reviews (files under
+``state_dir/reviews/``), backups and other files a plan puts in ``RUN_DIR``, and the
+integrity check behind ``phasegate check`` (``invariants.py`` for SQLite,
+``postgres/check.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
 from phasegate.engine.state import RunState
+from phasegate.store.changes import ChangeCursor
 from phasegate.store.fold import EventRow, NewEvent
 from phasegate.store.process import Owner
 from phasegate.store.records import RunHead, RunRecord, StoredEvent, StoredToken
+from phasegate.store.steplogs import LogChunk, LogSlice
 
 
 class JournalStore(Protocol):
@@ -213,6 +219,44 @@ class JournalStore(Protocol):
     def snapshot(self) -> AbstractContextManager[None]:
         """Every read inside the block sees one consistent state of the journal (writers
         are neither seen nor blocked meanwhile)."""
+        ...
+
+    # -- live views -----------------------------------------------------------------------
+    def change_cursor(self, run_id: str | None = None) -> ChangeCursor:
+        """Where the journal of ``run_id`` (of every run, when None) is now. Take it *before*
+        reading: ``wait_for_change`` then sees every write committed after it."""
+        ...
+
+    def wait_for_change(self, cursor: ChangeCursor, timeout: float) -> bool:
+        """Block until an event is committed past ``cursor`` (to its run, or to any run),
+        True; False after ``timeout`` seconds without one. At once True when one already
+        was. The cursor may come from another instance of the same store (another thread).
+        False is no error (a lost notification): the caller reads again all the same."""
+        ...
+
+    # -- step logs and outputs ------------------------------------------------------------
+    def append_logs(self, run_id: str, chunks: Sequence[LogChunk]) -> None:
+        """Append each ``(item key, bytes)`` to the end of that item's log, in the order
+        given, as one write. The bytes are already masked (the engine masks every line). A
+        step's log is appended before its end is journalled, so a reader who sees a step
+        finished sees its whole log. Raises ``StoreError`` when it cannot be written (the
+        engine then stops logging that run, never the run)."""
+        ...
+
+    def read_log(self, run_id: str, key: str, offset: int = 0) -> LogSlice:
+        """The log of item ``key`` from byte ``offset`` to its current end (empty for an item
+        that printed nothing, or an unknown one). Reading again from ``end`` returns exactly
+        what was appended since: a tail never repeats or skips a byte."""
+        ...
+
+    def log_location(self, run_id: str, key: str) -> str:
+        """Where the item's log is kept, for people (a file path; the store and the key):
+        what ``phasegate logs`` prints and the journal's ``log`` field records."""
+        ...
+
+    def step_outputs(self, run_id: str) -> dict[str, dict[str, str]]:
+        """The outputs (``KEY=VALUE`` lines of ``$PHASEGATE_OUTPUT``) of each finished step
+        that wrote some, by item key, masked; from the journal (``item.finished``)."""
         ...
 
     # -- operator requests ----------------------------------------------------------------

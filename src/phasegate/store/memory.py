@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +28,7 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
+from phasegate.store.changes import ChangeCursor, cursor_now, moved
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
 from phasegate.store.process import Owner
@@ -39,6 +40,7 @@ from phasegate.store.records import (
     describe_holder,
     replayed,
 )
+from phasegate.store.steplogs import LogChunk, LogSlice, outputs_in
 
 
 @dataclass
@@ -64,6 +66,8 @@ class MemoryStore:
         self._locks: dict[str, tuple[str, float]] = {}
         self._requests: dict[int, _Request] = {}
         self._mutex = threading.RLock()
+        self._changed = threading.Condition(self._mutex)  # signalled by every append
+        self._logs: dict[tuple[str, str], bytearray] = {}
 
     @property
     def state_dir(self) -> Path:
@@ -234,6 +238,33 @@ class MemoryStore:
         if state.terminal:
             for name in [n for n, (holder, _) in self._locks.items() if holder == state.run_id]:
                 del self._locks[name]
+        self._changed.notify_all()
+
+    # -- live views -----------------------------------------------------------------------
+    def change_cursor(self, run_id: str | None = None) -> ChangeCursor:
+        with self._mutex:
+            return cursor_now(self, run_id)
+
+    def wait_for_change(self, cursor: ChangeCursor, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: moved(self, cursor), max(timeout, 0.0))
+
+    # -- step logs and outputs ------------------------------------------------------------
+    def append_logs(self, run_id: str, chunks: Sequence[LogChunk]) -> None:
+        with self._mutex:
+            for key, data in chunks:
+                self._logs.setdefault((run_id, key), bytearray()).extend(data)
+
+    def read_log(self, run_id: str, key: str, offset: int = 0) -> LogSlice:
+        with self._mutex:
+            data = bytes(self._logs.get((run_id, key), b"")[max(offset, 0) :])
+        return LogSlice(data, max(offset, 0) + len(data))
+
+    def log_location(self, run_id: str, key: str) -> str:
+        return f"memory:{run_id}/{key}"
+
+    def step_outputs(self, run_id: str) -> dict[str, dict[str, str]]:
+        return outputs_in(self.load_state(run_id))
 
     def events(self, run_id: str) -> list[StoredEvent]:
         return self.events_after(run_id, 0)

@@ -25,6 +25,7 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
+from phasegate.store.changes import ChangeCursor, cursor_now, poll
 from phasegate.store.connect import friendly, open_for_reading, open_for_writing
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
@@ -39,6 +40,7 @@ from phasegate.store.records import (
     replayed,
 )
 from phasegate.store.sqlite_views import SqliteViews, reads
+from phasegate.store.steplogs import FileLogs, outputs_in
 
 DB_NAME = "phasegate.db"
 _dump = dump
@@ -46,7 +48,7 @@ _dump = dump
 __all__ = ["DB_NAME", "EventRow", "SqliteStore", "fold", "reads"]
 
 
-class SqliteStore(SqliteViews):
+class SqliteStore(SqliteViews, FileLogs):
     def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
         """Open the journal in ``state_dir``. ``readonly``: for verbs that only read; never
         creates, migrates or writes anything (store/connect.py says why)."""
@@ -58,6 +60,18 @@ class SqliteStore(SqliteViews):
 
     def close(self) -> None:
         self.db.close()
+
+    # -- live views: SQLite has no notifications; a waiting view polls one indexed row -----
+    @reads
+    def change_cursor(self, run_id: str | None = None) -> ChangeCursor:
+        return cursor_now(self, run_id)
+
+    @reads
+    def wait_for_change(self, cursor: ChangeCursor, timeout: float) -> bool:
+        return poll(self, cursor, timeout)
+
+    def step_outputs(self, run_id: str) -> dict[str, dict[str, str]]:
+        return outputs_in(self.load_state(run_id))
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager

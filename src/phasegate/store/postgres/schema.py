@@ -108,6 +108,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0;
     ALTER TABLE events ADD COLUMN owner_epoch bigint
     """,
+    # 3: step logs, chunked (store/postgres/logs.py). No foreign key to runs: its check
+    #    would lock the run's row against the journal's `FOR UPDATE` on every flush, and runs
+    #    are never deleted.
+    """
+    CREATE TABLE log_chunks (
+        run_id text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        start bigint NOT NULL,
+        data bytea NOT NULL,
+        PRIMARY KEY (run_id, key, start)
+    )
+    """,
 ]
 
 

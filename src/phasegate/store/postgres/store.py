@@ -40,8 +40,10 @@ from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
 from phasegate.store.postgres.connection import connect, mask, normalize
 from phasegate.store.postgres.ownership import held_keys, lock_parts, run_key
+from phasegate.store.postgres.logs import PostgresLogs
+from phasegate.store.postgres.notify import PostgresChanges
 from phasegate.store.postgres.schema import LOCKS_KEY, migrate
-from phasegate.store.postgres.views import PostgresViews, Row
+from phasegate.store.postgres.views import Row
 from phasegate.store.process import Owner
 from phasegate.store.records import (
     IN_FLIGHT,
@@ -59,7 +61,7 @@ Conn = psycopg.Connection[Row]
 DEAD_SESSION_WAIT = 3.0
 
 
-class PostgresStore(PostgresViews):
+class PostgresStore(PostgresLogs, PostgresChanges):
     def __init__(self, url: str, *, state_dir: Path, readonly: bool = False) -> None:
         """Open the store at ``url`` (migrating its schema); run directories (step logs,
         outputs, backups) stay on this machine, under ``state_dir``. ``readonly``: this
@@ -83,6 +85,7 @@ class PostgresStore(PostgresViews):
             raise
 
     def close(self) -> None:
+        self.stop_listening()
         self._conn.close()
 
     @contextmanager
