@@ -426,6 +426,8 @@ class PostgresStore(PostgresLogs, PostgresChanges):
             )
             if state.terminal:
                 cursor.execute(b"DELETE FROM locks WHERE run_id = %s", (run_id,))
+            # Live views wake on commit (store/postgres/notify.py); a rollback sends nothing.
+            cursor.execute(b"SELECT pg_notify('phasegate_journal', %s)", (f"{run_id} {state.seq}",))
 
     # -- operator requests ----------------------------------------------------------------
     def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
