@@ -4,7 +4,7 @@ state, and observed values as labelled fields."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -147,47 +147,43 @@ def test_the_dag_draws_one_arrow_per_need_and_escapes_names() -> None:
     assert x["a"] < x["b"] == x["c"] < x["d"]
 
 
-def test_the_log_follows_the_running_command_else_the_last_one_that_ran(
-    tmp_path: Path,
-) -> None:
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    (logs / "p_build.log").write_text("=== p/build\ncompiled\n")
-    (logs / "p_deploy.log").write_text("=== p/deploy\nhost-1\nhost-2\n")
+def _tail(logs: dict[str, str]) -> Callable[[str], str]:
+    return lambda key: logs.get(key, "")
+
+
+def test_the_log_follows_the_running_command_else_the_last_one_that_ran() -> None:
+    tail = _tail(
+        {"p/build": "=== p/build\ncompiled\n", "p/deploy": "=== p/deploy\nhost-1\nhost-2\n"}
+    )
     build = {"key": "p/build", "kind": "step", "status": "succeeded", "started_at": 1.0}
-    build["log"] = str(logs / "p_build.log")
+    build["log"] = "somewhere"
     deploy = {"key": "p/deploy", "kind": "step", "status": "running", "started_at": 2.0}
-    shown = log_tail([build, deploy], tmp_path)
+    shown = log_tail([build, deploy], tail)
     assert shown is not None and shown["key"] == "p/deploy" and shown["running"]
     assert shown["lines"][-2:] == ["host-1", "host-2"]
-    # A canary step holding (no command, no log file) leaves the last command's log shown.
+    # A canary step holding (no command, no log) leaves the last command's log shown.
     bake = {"key": "p/set-weight-50", "kind": "step", "status": "running", "started_at": 3.0}
-    shown = log_tail([build, bake], tmp_path)
+    shown = log_tail([build, bake], tail)
     assert shown is not None and shown["key"] == "p/build" and not shown["running"]
+    assert shown["lines"] == ["=== p/build", "compiled"]
 
 
-def test_each_monitor_shows_its_status_and_its_last_log_lines(tmp_path: Path) -> None:
-    log = tmp_path / "p_monitor_pods.log"
-    log.write_text("=== p/monitor:pods\n" + "".join(f"line {i}\n" for i in range(20)))
+def test_each_monitor_shows_its_status_and_its_last_log_lines() -> None:
+    tail = _tail(
+        {"p/monitor:pods": "=== p/monitor:pods\n" + "".join(f"line {i}\n" for i in range(20))}
+    )
     doc = {
         "monitors": [
-            {
-                "key": "p/monitor:pods",
-                "phase": "p",
-                "name": "pods",
-                "status": "running",
-                "log": str(log),
-            },
+            {"key": "p/monitor:pods", "phase": "p", "name": "pods", "status": "running"},
             {
                 "key": "p/monitor:gone",
                 "phase": "p",
                 "name": "gone",
                 "status": "stopped",
-                "log": str(tmp_path / "missing.log"),
                 "message": "stopped by phasegate",
             },
         ]
     }
-    pods, gone = monitor_logs(doc)
+    pods, gone = monitor_logs(doc, tail)
     assert pods["running"] and pods["lines"] == [f"line {i}" for i in range(12, 20)]
     assert not gone["running"] and gone["lines"] == []

@@ -170,7 +170,7 @@ def logs(ctx: click.Context, run_ref: str, item: str | None, as_json: bool) -> N
 
     store = open_store(ctx, readonly=True)
     data = build(store, run_ref)
-    out = run_logs(data, item, store.state_dir / "runs" / data["run"]["id"] / "logs")
+    out = run_logs(data, item, store)
     if item and not out:
         from phasegate.errors import UsageError
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from phasegate.engine import shellstate
 from phasegate.engine.context import RunContext
+from phasegate.engine.steplog import StepLog
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.stopping import StopRequest
 from phasegate.masking import MIN_MASKED
@@ -63,7 +63,8 @@ async def run_action(
     session: shellstate.Session | None = None,
 ) -> ActionResult:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    log = LogFile(ctx, key, f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n")
+    header = f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n"
+    log = StepLog(ctx.logs, ctx.masker, key, header)
     output_path = ctx.output_path(key)
     try:
         output_path.unlink(missing_ok=True)  # left by an earlier attempt
@@ -123,11 +124,11 @@ async def run_action(
             output_path.unlink(missing_ok=True)
         change = shellstate.collect(ctx, capture, result.ok) if capture is not None else None
         outcome = ActionResult(
-            result, outputs, str(log.path) if log.created else None, change, capture
+            result, outputs, log.location if log.created else None, change, capture
         )
         log.write(f"=== {outcome.message()} in {result.duration:.3f}s\n", create=False)
     finally:
-        log.close()
+        log.close()  # the log is stored before the step's end is journalled
     return outcome
 
 
@@ -146,55 +147,6 @@ def _secret_in_argv(ctx: RunContext, run: str | list[str], argv: list[str]) -> s
                 f"${name} from its environment, or pass it on stdin or in a file"
             )
     return None
-
-
-class LogFile:
-    """A step's log, created when the command first prints something (a file per silent step
-    would cost more than the step). Writing it must never fail the rollout: on a full disk the
-    log stops, the console still streams, and the run carries on to record its outcome."""
-
-    def __init__(self, ctx: RunContext, key: str, header: str) -> None:
-        self.ctx = ctx
-        self.path = ctx.log_path(key)
-        self.header = header
-        self.broken: str | None = None
-        self.handle: IO[str] | None = None
-
-    @property
-    def created(self) -> bool:
-        return self.handle is not None
-
-    def _open(self) -> IO[str] | None:
-        if self.handle is None and self.broken is None:
-            try:
-                if not self.ctx.logs_ready:
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self.ctx.logs_ready = True
-                self.handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - close()
-                self.handle.write(self.ctx.masker.text(self.header))
-            except OSError as exc:
-                self._fail(exc)
-        return self.handle
-
-    def _fail(self, exc: OSError) -> None:
-        if self.broken is None:
-            self.broken = exc.strerror or str(exc)
-            self.ctx.console.note(f"log {self.path} stopped: {self.broken}", "yellow")
-
-    def write(self, text: str, *, create: bool = True) -> None:
-        handle = self._open() if create else self.handle
-        if handle is None or self.broken:
-            return
-        try:
-            handle.write(self.ctx.masker.text(text))
-            handle.flush()
-        except OSError as exc:
-            self._fail(exc)
-
-    def close(self) -> None:
-        if self.handle is not None:
-            with contextlib.suppress(OSError):
-                self.handle.close()
 
 
 def read_outputs(path: Path) -> dict[str, str]:

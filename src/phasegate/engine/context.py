@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,21 +12,19 @@ from typing import Any
 from phasegate.engine import shellstate
 from phasegate.engine.console import Console
 from phasegate.engine.state import RunState
+from phasegate.engine.steplog import LogSink
 from phasegate.executors.base import Executor
 from phasegate.masking import Masker
 from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.model import Plan
 from phasegate.plan.variables import Variables
 from phasegate.plugin import DEFAULT_CHECK_TIMEOUT, PluginContext
+from phasegate.store.steplogs import safe_name
 
 
 @functools.lru_cache(maxsize=64)
 def _split(command_line: str) -> tuple[str, ...]:
     return tuple(shlex.split(command_line))
-
-
-def safe_name(key: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key).strip("_") or "item"
 
 
 @dataclass
@@ -39,6 +36,7 @@ class RunContext:
     masker: Masker
     executor: Executor
     console: Console
+    logs: LogSink  # where commands' output goes: the store, batched (engine/steplog.py)
     max_parallel: int | None = None
     require_checked: bool = False
     # SIGTERM/SIGINT to phasegate: how long running commands get to finish (run --grace).
@@ -66,9 +64,6 @@ class RunContext:
 
     def shell(self, override: str | None = None) -> list[str]:
         return list(_split(override or self.plan.defaults.shell))
-
-    def log_path(self, key: str) -> Path:
-        return self.run_dir / "logs" / f"{safe_name(key)}.log"
 
     def status_path(self, key: str, attempt: int) -> Path:
         """Where the supervisor of ``key``'s attempt records its exit status, beside the log

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from phasegate.engine import shellstate
-from phasegate.engine.actions import LogFile
+from phasegate.engine.steplog import StepLog
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.local import LocalExecutor
 from phasegate.executors.stopping import KILL_GRACE, StopRequest
@@ -111,7 +111,7 @@ class Monitors:
                     name=monitor.name,
                     attempt=attempt,
                     command=command,
-                    log=str(runner.ctx.log_path(key)),
+                    log=runner.ctx.logs.location(key),
                 ),
                 durable=True,
             )
@@ -131,7 +131,9 @@ class Monitors:
         ctx = runner.ctx
         command = describe_command(monitor.run)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        log = LogFile(ctx, key, f"=== {key} attempt {attempt} at {stamp}\n$ {command}\n")
+        log = StepLog(
+            ctx.logs, ctx.masker, key, f"=== {key} attempt {attempt} at {stamp}\n$ {command}\n"
+        )
         # shell_session: the terminal as the steps before the phase left it (its variables and
         # its `cd`), read once at the start; a monitor's own changes are not carried on.
         session = shellstate.restore(ctx, runner.state.shell) if ctx.plan.shell_session else None

@@ -215,9 +215,8 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
     }
     if item.started_at is not None:
         base["duration"] = round(max(record.ended_at - item.started_at, 0.0), 6)
-    log = runner.ctx.log_path(key)
-    if log.exists():
-        base["log"] = str(log)
+    if runner.store.read_log(runner.state.run_id, key, -1).data:
+        base["log"] = runner.ctx.logs.location(key)
     note = f"at {ended} while phasegate was not running (recovered from the supervisor's record)"
     if record.status == 0:
         if item.kind == "step":

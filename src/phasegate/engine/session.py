@@ -24,6 +24,7 @@ from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
 from phasegate.engine.orphans import settle_crashed
 from phasegate.engine.runner import Runner
+from phasegate.engine.steplog import LogSink
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.errors import PhasegateError, StoreError, UsageError
 from phasegate.executors.base import Executor
@@ -110,6 +111,7 @@ def _context(
         masker=masker,
         executor=executor,
         console=console,
+        logs=LogSink(store, run_id, console),
         max_parallel=options.max_parallel,
         require_checked=options.require_checked,
         shutdown_grace=options.shutdown_grace,

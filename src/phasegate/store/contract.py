@@ -246,7 +246,8 @@ class JournalStore(Protocol):
     def read_log(self, run_id: str, key: str, offset: int = 0) -> LogSlice:
         """The log of item ``key`` from byte ``offset`` to its current end (empty for an item
         that printed nothing, or an unknown one). Reading again from ``end`` returns exactly
-        what was appended since: a tail never repeats or skips a byte."""
+        what was appended since: a tail never repeats or skips a byte. A negative ``offset``
+        reads the last ``-offset`` bytes (what a page shows of a long log)."""
         ...
 
     def log_location(self, run_id: str, key: str) -> str:

@@ -257,8 +257,10 @@ class MemoryStore:
 
     def read_log(self, run_id: str, key: str, offset: int = 0) -> LogSlice:
         with self._mutex:
-            data = bytes(self._logs.get((run_id, key), b"")[max(offset, 0) :])
-        return LogSlice(data, max(offset, 0) + len(data))
+            log = self._logs.get((run_id, key), bytearray())
+            start = max(len(log) + offset, 0) if offset < 0 else offset
+            data = bytes(log[start:])
+        return LogSlice(data, start + len(data))
 
     def log_location(self, run_id: str, key: str) -> str:
         return f"memory:{run_id}/{key}"

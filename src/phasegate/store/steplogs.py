@@ -82,10 +82,12 @@ class FileLogs:
     def read_log(self, run_id: str, key: str, offset: int = 0) -> LogSlice:
         try:
             with self._log_file(run_id, key).open("rb") as handle:
-                handle.seek(max(offset, 0))
+                if offset < 0:
+                    offset = max(handle.seek(0, 2) + offset, 0)
+                handle.seek(offset)
                 data = handle.read()
         except FileNotFoundError:
             return LogSlice(b"", max(offset, 0))
         except OSError as exc:
             raise StoreError(f"cannot read the log of {key}: {exc.strerror or exc}") from exc
-        return LogSlice(data, max(offset, 0) + len(data))
+        return LogSlice(data, offset + len(data))

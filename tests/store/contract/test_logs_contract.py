@@ -41,6 +41,10 @@ def test_a_tail_from_an_offset_never_repeats_or_skips(store: JournalStore) -> No
     assert bytes(read) == bytes(written)  # raw bytes, not only UTF-8, round-trip
     middle = len(written) // 2
     assert store.read_log("r1", "build/compile", middle).data == bytes(written[middle:])
+    last = store.read_log("r1", "build/compile", -100)
+    assert (last.data, last.end) == (bytes(written[-100:]), len(written))
+    whole = store.read_log("r1", "build/compile", -10 * len(written))
+    assert whole.data == bytes(written)
 
 
 def test_nothing_printed_reads_empty_at_the_offset(store: JournalStore) -> None:

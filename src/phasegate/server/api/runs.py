@@ -210,8 +210,8 @@ def logs(
 ) -> list[LogEntry]:
     """The output of a run's steps and rollback actions (``phasegate logs RUN --json``)."""
     data = build(journal, journal.get_run(run_id).id)
-    # A running step's log is read live from where the engine writes it.
-    found = run_logs(data, item, journal.state_dir / "runs" / data["run"]["id"] / "logs")
+    # From the store: a running step's log as far as the engine flushed it.
+    found = run_logs(data, item, journal)
     if item and not found:
         raise ApiError(
             404,

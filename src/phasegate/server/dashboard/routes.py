@@ -28,7 +28,7 @@ from phasegate.report.render import render
 from phasegate.run.events import RunStarted
 from phasegate.server.dashboard.hub import LIST_KEY, Hub
 from phasegate.server.dashboard.sessions import COOKIE, Session, Sessions, load_key
-from phasegate.server.dashboard.views import progress, run_view
+from phasegate.server.dashboard.views import LOG_TAIL_BYTES, progress, run_view
 from phasegate.store.contract import JournalStore
 
 log = logging.getLogger("phasegate.dashboard")
@@ -124,7 +124,8 @@ class Dashboard:
         except PhasegateError as exc:
             return f"<p class='failure'>{_escape(exc.message)}</p>"
         try:
-            view = run_view(doc, store.state_dir / "runs" / str(doc["run"]["id"]))
+            run = str(doc["run"]["id"])
+            view = run_view(doc, lambda key: store.read_log(run, key, -LOG_TAIL_BYTES).text)
             return self.env.get_template("_run_body.html").render(v=view, labels=LABELS)
         except Exception:  # a page that cannot render says so; the live feed keeps going
             log.exception("the page of run %s could not be rendered", run_id)

@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from phasegate.durations import format_duration
-from phasegate.engine.context import safe_name
 from phasegate.engine.state import ITEM_DONE, TERMINAL
 from phasegate.report.weight_chart import chart_svg
 from phasegate.server.dashboard.dag import dag_svg, waves
 from phasegate.server.dashboard.fields import observed_fields
 
 LOG_TAIL_BYTES = 4096
+LogTail = Callable[[str], str]  # item key -> the last LOG_TAIL_BYTES of its log
 # A phase of thousands of steps is shown as a window: what needs attention, the latest
 # finished, the next ones; the rest is counted. Every watcher receives the page on every
 # change, so its size must not grow with the plan.
@@ -35,7 +35,7 @@ COMMANDS = ("step", "undo", "rollback")  # the items that run a command and writ
 ACTIVE = ("running", "rolling_back", "pending", "paused", "interrupted")
 
 
-def run_view(doc: dict[str, Any], run_dir: Path | None = None) -> dict[str, Any]:
+def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]:
     run = doc["run"]
     phases = doc.get("phases", [])
     items = [item for phase in phases for item in phase.get("items", [])]
@@ -68,8 +68,8 @@ def run_view(doc: dict[str, Any], run_dir: Path | None = None) -> dict[str, Any]
         "warnings": doc.get("warnings") or [],
         "approvals": doc.get("approvals") or {},
         "decisions": doc.get("decisions") or [],
-        "monitors": monitor_logs(doc),
-        "log": log_tail(items + list((doc.get("rollback") or {}).get("actions") or []), run_dir),
+        "monitors": monitor_logs(doc, tail),
+        "log": log_tail(items + list((doc.get("rollback") or {}).get("actions") or []), tail),
         "active": run.get("status") in ACTIVE,
         "awaiting": [i["key"] for i in items if i.get("status") == "awaiting_approval"],
         "approve_forms": approve_forms(items),
@@ -193,32 +193,33 @@ def budget_bar(rollback: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def log_tail(items: list[dict[str, Any]], run_dir: Path | None = None) -> dict[str, Any] | None:
+def log_tail(items: list[dict[str, Any]], tail: LogTail | None = None) -> dict[str, Any] | None:
     """The last lines of the log of the step running now, else of the last one that ran.
 
-    A running step's log is not in the journal yet (its path is journalled when it
-    finishes), so it is read where the engine writes it (``<run dir>/logs/<key>.log``,
-    ``RunContext.log_path``); the hub re-renders a live run's page every second, so new
-    lines reach every watcher over the page's SSE stream without a reload."""
+    Read from the store (``tail(key)``: the end of the item's log, ``read_log``), wherever
+    the engine runs; the hub re-renders a live run's page every interval, so new lines
+    reach every watcher over the page's SSE stream without a reload."""
+    if tail is None:
+        return None
     running = [i for i in items if i.get("status") == "running" and i.get("kind") in COMMANDS]
     item: dict[str, Any] | None = None
-    path: Path | None = None
-    if running and run_dir is not None:
+    text = ""
+    if running:
         item = running[-1]
-        path = run_dir / "logs" / f"{safe_name(str(item['key']))}.log"
-        if not path.exists():  # a canary step (set_weight, bake) runs no command
-            item, path = None, None
+        text = tail(str(item["key"]))
+        if not text:  # a canary step (set_weight, bake) runs no command
+            item = None
     if item is None:
         with_logs = [i for i in items if i.get("log")]
         if with_logs:
             item = max(with_logs, key=lambda i: i.get("started_at") or 0)
-            path = Path(str(item["log"]))
-    if item is None or path is None:
+            text = tail(str(item["key"]))
+    if item is None:
         return None
     return {
         "key": item["key"],
         "name": item.get("name"),
-        "lines": _tail(path, LOG_TAIL_LINES),
+        "lines": text.splitlines()[-LOG_TAIL_LINES:],
         "running": item.get("status") == "running",
     }
 
@@ -226,29 +227,18 @@ def log_tail(items: list[dict[str, Any]], run_dir: Path | None = None) -> dict[s
 MONITOR_TAIL_LINES = 8
 
 
-def monitor_logs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def monitor_logs(doc: dict[str, Any], tail: LogTail | None = None) -> list[dict[str, Any]]:
     """Each phase monitor (engine/monitors.py) with how it stands and the last lines of its
-    log, read where the engine writes it: a running monitor's lines reach every watcher on
-    the hub's next re-render, as a running step's do."""
+    log, read from the store: a running monitor's lines reach every watcher on the hub's
+    next re-render, as a running step's do."""
     shown = []
     for monitor in doc.get("monitors") or []:
-        path = Path(str(monitor["log"])) if monitor.get("log") else None
+        text = tail(str(monitor["key"])) if tail is not None else ""
         shown.append(
             {
                 **monitor,
-                "lines": _tail(path, MONITOR_TAIL_LINES) if path is not None else [],
+                "lines": text.splitlines()[-MONITOR_TAIL_LINES:],
                 "running": monitor.get("status") == "running",
             }
         )
     return shown
-
-
-def _tail(path: Path, count: int) -> list[str]:
-    try:
-        with path.open("rb") as handle:
-            size = handle.seek(0, 2)
-            handle.seek(max(0, size - LOG_TAIL_BYTES))
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        text = ""
-    return text.splitlines()[-count:]

@@ -52,7 +52,13 @@ class PostgresLogs(PostgresViews):
 
     @pg_errors
     def read_log(self, run_id: str, key: str, offset: int = 0) -> LogSlice:
-        offset = max(offset, 0)
+        if offset < 0:
+            last = self._one(
+                "SELECT start + octet_length(data) FROM log_chunks WHERE run_id = %s"
+                " AND key = %s ORDER BY start DESC LIMIT 1",
+                (run_id, key),
+            )
+            offset = max((int(last[0]) if last else 0) + offset, 0)
         rows = self._all(
             "SELECT start, data FROM log_chunks WHERE run_id = %s AND key = %s"
             " AND start + octet_length(data) > %s ORDER BY start",

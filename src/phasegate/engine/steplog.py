@@ -1,0 +1,123 @@
+"""Writing step logs through the store (``JournalStore.append_logs``) without slowing steps.
+
+A step's lines arrive one by one from its pipes; one store write per line would put a
+transaction (PostgreSQL: a round trip) on every line a build prints. The run's ``LogSink``
+keeps what every running command printed and writes it in one ``append_logs`` when 64 KiB
+are waiting, half a second after the first waiting byte, and when a command ends. The last
+is the ordering rule: ``StepLog.close()`` writes the step's log before the step's end is
+journalled, so whoever sees a step finished sees its whole log (on PostgreSQL, on any
+machine).
+
+Lines are masked before they are kept (``Masker.text``): no secret reaches the store.
+
+Writing a log must never fail the rollout: a store that refuses it (a full disk, a lost
+database) stops the run's logs with one console note; the console still streams and the run
+carries on to record its outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from phasegate.engine.console import Console
+from phasegate.errors import StoreError
+from phasegate.masking import Masker
+from phasegate.store.contract import JournalStore
+from phasegate.store.steplogs import LogChunk
+
+FLUSH_BYTES = 64 * 1024
+FLUSH_SECONDS = 0.5
+
+
+class LogSink:
+    """The logs of one run's commands, batched into ``append_logs``."""
+
+    def __init__(
+        self,
+        store: JournalStore,
+        run_id: str,
+        console: Console,
+        *,
+        flush_bytes: int = FLUSH_BYTES,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.console = console
+        self.flush_bytes = flush_bytes
+        self.flush_seconds = flush_seconds
+        self.broken: str | None = None
+        self.flushes = 0  # store writes so far (tests and benches read it)
+        self._chunks: list[LogChunk] = []
+        self._size = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def location(self, key: str) -> str:
+        return self.store.log_location(self.run_id, key)
+
+    def append(self, key: str, data: bytes) -> None:
+        if self.broken is not None or not data:
+            return
+        self._chunks.append((key, data))
+        self._size += len(data)
+        if self._size >= self.flush_bytes:
+            self.flush()
+        elif self._timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop (a synchronous caller): write now
+                self.flush()
+                return
+            self._timer = loop.call_later(self.flush_seconds, self._timed)
+
+    def _timed(self) -> None:
+        self._timer = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Write everything waiting, now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._chunks:
+            return
+        chunks, self._chunks, self._size = self._chunks, [], 0
+        if self.broken is not None:
+            return
+        try:
+            self.store.append_logs(self.run_id, chunks)
+            self.flushes += 1
+        except StoreError as exc:
+            self.broken = exc.message
+            with contextlib.suppress(Exception):
+                self.console.note(f"logs of run {self.run_id} stopped: {self.broken}", "yellow")
+
+
+class StepLog:
+    """One attempt of one command's log: its header, written with its first line (a log per
+    silent step would cost more than the step), then what it prints."""
+
+    def __init__(self, sink: LogSink, masker: Masker, key: str, header: str) -> None:
+        self.sink = sink
+        self.masker = masker
+        self.key = key
+        self.header = header
+        self.created = False
+
+    @property
+    def location(self) -> str:
+        return self.sink.location(self.key)
+
+    def write(self, text: str, *, create: bool = True) -> None:
+        if not self.created:
+            if not create:
+                return
+            self.created = True
+            text = self.header + text
+        self.sink.append(self.key, self.masker.text(text).encode("utf-8", "replace"))
+
+    def close(self) -> None:
+        """The log is in the store when this returns (before the step's end is journalled)."""
+        if self.created:
+            self.sink.flush()
