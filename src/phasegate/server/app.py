@@ -49,7 +49,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         finally:
             pool.stop()  # workers keep running: they own their runs
             await app.state.dashboard.hub.close()
-            app.state.stores.close_all()
+            app.state.stores.close()
             close = getattr(server_db, "close", None)
             if close is not None and config.store_url:
                 close()  # the PostgreSQL ledger's connection

@@ -36,9 +36,9 @@ class ThreadStores:
                 self._opened.append(store)
         return store
 
-    def close_all(self) -> None:
-        """At shutdown: close every thread's store (a database connection each). A SQLite
-        connection may refuse a close from another thread; the process ends soon anyway."""
+    def close(self) -> None:
+        """Close every thread's store (the server is stopping; its threads are idle). A
+        connection that refuses to be closed from this thread goes with the process."""
         with self._lock:
             opened, self._opened = self._opened, []
         for store in opened:

@@ -4,14 +4,15 @@ Server-Sent Events (``GET …/events/stream``), for viewers and up.
 The stream sends each journal event once, in order, with the event's ``seq`` as the SSE
 ``id``; a client that reconnects sends ``Last-Event-ID`` (EventSource does this by itself) and
 continues after it, so nothing is missed or repeated across reconnects. The journal is the
-source: the stream polls one run's new rows (a cheap indexed read, on a worker thread) and
-never slows the engine writing them. When the run has finished and everything is sent, a last
+source: the stream reads one run's new rows (a cheap indexed read, on a worker thread), then
+waits for the next change with ``wait_for_change`` (store/changes.py): woken by PostgreSQL's
+NOTIFY the moment a write commits, by polling ``last_seq`` on SQLite; it never slows the
+engine writing them. When the run has finished and everything is sent, a last
 ``end`` event says so and the stream closes (a client should not reconnect after it).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from phasegate.report.render import render
 from phasegate.server.api.deps import ThreadStores, store
 from phasegate.server.auth import Identity, authenticate, require
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
+from phasegate.store.changes import ChangeCursor
 from phasegate.store.contract import JournalStore
 from phasegate.store.records import StoredEvent
 
@@ -35,7 +37,9 @@ router = APIRouter(prefix="/api/v1/runs", tags=["runs"], responses=ERROR_RESPONS
 viewer = Depends(require("viewer"))
 the_store = Depends(store)
 
-POLL = 0.25  # seconds between reads of the journal while a stream is open
+POLL = 0.25  # after run.finished: how long to wait for its last notifications
+WAIT = 1.0  # the longest wait for a change before the client and its token are checked again
+WAITERS = 256  # streams waiting at once (each waits on a thread)
 REAUTH = 5.0  # a stream's token is checked again this often: revoking it ends the stream
 BATCH = 500
 MEDIA = {"json": "application/json", "md": "text/markdown; charset=utf-8", "html": "text/html"}
@@ -64,10 +68,29 @@ def report(
     return Response(text, media_type=MEDIA[format])
 
 
-def _read(stores: ThreadStores, run_id: str, after: int) -> tuple[list[StoredEvent], str]:
+def _read(
+    stores: ThreadStores, run_id: str, after: int
+) -> tuple[list[StoredEvent], str, ChangeCursor]:
     journal = stores.get()  # on the calling worker thread: a connection belongs to its thread
+    cursor = journal.change_cursor(run_id)  # before the read: a write after it wakes the wait
     rows = journal.events_after(run_id, after, BATCH)
-    return rows, journal.get_run(run_id).status
+    return rows, journal.get_run(run_id).status, cursor
+
+
+def _wait(stores: ThreadStores, cursor: ChangeCursor, timeout: float) -> bool:
+    return stores.get().wait_for_change(cursor, timeout)
+
+
+async def _wait_for_change(request: Request, cursor: ChangeCursor, timeout: float) -> bool:
+    # Waiting threads have a limiter of their own: a hundred open streams must not take
+    # the threads every other route runs on.
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "stream_waiters", None)
+    if limiter is None:
+        limiter = state.stream_waiters = anyio.CapacityLimiter(WAITERS)
+    return await anyio.to_thread.run_sync(
+        _wait, state.stores, cursor, timeout, limiter=limiter, abandon_on_cancel=True
+    )
 
 
 def _last_event_id(header: str | None, after: int | None) -> int:
@@ -119,7 +142,7 @@ async def _events(request: Request, run_id: str, after: int) -> AsyncIterator[di
     stores: ThreadStores = request.app.state.stores
     checked = time.monotonic()
     while True:
-        rows, status = await anyio.to_thread.run_sync(_read, stores, run_id, after)
+        rows, status, cursor = await anyio.to_thread.run_sync(_read, stores, run_id, after)
         for seq, ts, etype, data in rows:
             after = int(seq)
             payload = {"seq": after, "ts": ts, "type": etype, "data": data}
@@ -128,8 +151,8 @@ async def _events(request: Request, run_id: str, after: int) -> AsyncIterator[di
             continue
         if status in TERMINAL:
             # The last notifications follow run.finished by a moment: one more read.
-            await asyncio.sleep(POLL)
-            rows, _ = await anyio.to_thread.run_sync(_read, stores, run_id, after)
+            await _wait_for_change(request, cursor, POLL)
+            rows, _, _ = await anyio.to_thread.run_sync(_read, stores, run_id, after)
             if not rows:
                 yield {"event": "end", "data": json.dumps({"status": status, "last_seq": after})}
                 return
@@ -141,4 +164,4 @@ async def _events(request: Request, run_id: str, after: int) -> AsyncIterator[di
             identity = await anyio.to_thread.run_sync(lambda: authenticate(request))
             if identity is None or not identity.can("viewer"):
                 return
-        await asyncio.sleep(POLL)
+        await _wait_for_change(request, cursor, WAIT)

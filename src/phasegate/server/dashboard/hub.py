@@ -5,23 +5,35 @@ slow the engine writing it. The hub keeps one feed per watched run (and one for 
 the feed polls a single integer (the run's ``last_seq``) every ``interval`` while anyone is
 subscribed, rebuilds the page fragment once per change, and wakes every subscriber with that
 same HTML. All store access happens on one dedicated thread, which owns the SQLite connection.
+
+Feeds do not poll on a clock for journal changes: one watcher per hub waits for any change
+(``wait_for_change`` on a thread and a store of its own; PostgreSQL's NOTIFY wakes it at
+commit, SQLite is polled there) and wakes every feed, which re-reads its cheap marker. A feed
+still re-renders every ``interval`` without a change, for what is not in the journal (the
+running step's log tail), and never more often than its budget allows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from phasegate.errors import PhasegateError
 from phasegate.store.backends import open_journal
+from phasegate.store.changes import ChangeCursor
 from phasegate.store.contract import JournalStore
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 LIST_KEY = "*"
 BUDGET = 10  # wait ten times as long as the last update took to build
+WATCH_TIMEOUT = 5.0  # the watcher's longest wait: it stops this soon after the last subscriber
 
 
 class _Feed:
@@ -31,6 +43,7 @@ class _Feed:
         self.marker: Any = None
         self.subscribers = 0
         self.changed = asyncio.Condition()
+        self.wake = asyncio.Event()  # set by the hub's watcher on a journal change
         self.task: asyncio.Task[None] | None = None
 
 
@@ -51,6 +64,10 @@ class Hub:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phasegate-hub")
         self._store: JournalStore | None = None
         self._feeds: dict[str, _Feed] = {}
+        self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phasegate-hub-wait")
+        self._wait_store: JournalStore | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self.wakes = 0  # journal changes the watcher reported (tests read it)
 
     def _on_thread(self, fn: Callable[[JournalStore], T]) -> T:
         if self._store is None:
@@ -62,12 +79,44 @@ class Hub:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._on_thread, fn)
 
+    def _on_wait_thread(self, fn: Callable[[JournalStore], T]) -> T:
+        if self._wait_store is None:
+            self._wait_store = open_journal(self.state_dir, url=self.url)
+        return fn(self._wait_store)
+
+    async def _waiting(self, fn: Callable[[JournalStore], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._waiter, self._on_wait_thread, fn)
+
+    async def _watch(self) -> None:
+        """Wake every feed when the journal changes, while anyone is subscribed."""
+        cursor: ChangeCursor | None = None
+        while any(feed.subscribers > 0 for feed in self._feeds.values()):
+            try:
+                if cursor is None:
+                    cursor = await self._waiting(lambda store: store.change_cursor())
+                changed = await self._waiting(
+                    functools.partial(_wait_for_change, cursor=cursor, timeout=WATCH_TIMEOUT)
+                )
+                if changed:
+                    # The next cursor before the feeds read: a write after it wakes them again.
+                    cursor = await self._waiting(lambda store: store.change_cursor())
+                    self.wakes += 1
+                    for feed in self._feeds.values():
+                        feed.wake.set()
+            except PhasegateError as exc:  # the feeds re-render on their interval meanwhile
+                log.warning("live updates wait for the store: %s", exc)
+                cursor = None
+                await asyncio.sleep(self.interval)
+
     async def subscribe(self, key: str) -> AsyncIterator[str]:
         """The fragment for ``key`` (a run id, or LIST_KEY), now and after every change."""
         feed = self._feeds.setdefault(key, _Feed())
         feed.subscribers += 1
         if feed.task is None or feed.task.done():
             feed.task = asyncio.create_task(self._poll(key, feed))
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch())
         seen = 0
 
         def fresh() -> bool:
@@ -86,6 +135,7 @@ class Hub:
         loop = asyncio.get_running_loop()
         while feed.subscribers > 0:
             started = loop.time()
+            feed.wake.clear()  # a change from now on wakes the wait below
             marker, html = await self.read(lambda store: self._fragment(key, store, feed))
             if marker != feed.marker:
                 async with feed.changed:
@@ -95,7 +145,9 @@ class Hub:
             # A budget, not a rate: the feed spends at most 1/BUDGET of a core, so a big
             # run's page updates less often instead of slowing the engine it watches.
             spent = loop.time() - started
-            await asyncio.sleep(max(self.interval, spent * BUDGET))
+            await asyncio.sleep(spent * BUDGET)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(feed.wake.wait(), max(self.interval - spent * BUDGET, 0))
 
     def _fragment(self, key: str, store: JournalStore, feed: _Feed) -> tuple[Any, str]:
         marker, build = self.render(key, store)
@@ -104,12 +156,22 @@ class Hub:
         return marker, build()
 
     async def close(self) -> None:
-        for feed in self._feeds.values():
-            if feed.task is not None:
-                feed.task.cancel()
+        tasks = [feed.task for feed in self._feeds.values()] + [self._watcher]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await feed.task
+                    await task
+        if self._wait_store is not None:
+            waiting = self._wait_store
+            # After the wait in progress (at most WATCH_TIMEOUT): a store is closed on its thread.
+            self._waiter.submit(waiting.close)
+        self._waiter.shutdown(wait=False)
         if self._store is not None:
             store = self._store
             await asyncio.get_running_loop().run_in_executor(self._executor, store.close)
         self._executor.shutdown(wait=False)
+
+
+def _wait_for_change(store: JournalStore, *, cursor: ChangeCursor, timeout: float) -> bool:
+    return store.wait_for_change(cursor, timeout)
