@@ -49,7 +49,9 @@ class LogSink:
         self.flush_seconds = flush_seconds
         self.broken: str | None = None
         self.flushes = 0  # store writes so far (tests and benches read it)
-        self._chunks: list[LogChunk] = []
+        # One buffer per item: each item's log is its own stream, so only the order within an
+        # item matters, and a flush is one chunk per item however many lines it holds.
+        self._waiting: dict[str, bytearray] = {}
         self._size = 0
         self._timer: asyncio.TimerHandle | None = None
 
@@ -59,7 +61,10 @@ class LogSink:
     def append(self, key: str, data: bytes) -> None:
         if self.broken is not None or not data:
             return
-        self._chunks.append((key, data))
+        buffer = self._waiting.get(key)
+        if buffer is None:
+            buffer = self._waiting[key] = bytearray()
+        buffer += data
         self._size += len(data)
         if self._size >= self.flush_bytes:
             self.flush()
@@ -80,11 +85,12 @@ class LogSink:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._chunks:
+        if not self._waiting:
             return
-        chunks, self._chunks, self._size = self._chunks, [], 0
+        waiting, self._waiting, self._size = self._waiting, {}, 0
         if self.broken is not None:
             return
+        chunks: list[LogChunk] = [(key, bytes(data)) for key, data in waiting.items()]
         try:
             self.store.append_logs(self.run_id, chunks)
             self.flushes += 1
