@@ -212,7 +212,7 @@ class LazyGroup(click.Group):
     show_default=True,
     callback=_check_location,
     help="Where runs are journaled ($PHASEGATE_HOME, else ./.phasegate); with a PostgreSQL "
-    "--store, where run directories (step logs, outputs) are kept.",
+    "--store, where run directories (backups, files steps write) are kept.",
 )
 @click.option(
     "--store",
