@@ -95,6 +95,8 @@ class Hub:
             try:
                 if cursor is None:
                     cursor = await self._waiting(lambda store: store.change_cursor())
+                    # Feeds may have read before this cursor existed: they read once more.
+                    self._wake_all()
                 changed = await self._waiting(
                     functools.partial(_wait_for_change, cursor=cursor, timeout=WATCH_TIMEOUT)
                 )
@@ -102,12 +104,15 @@ class Hub:
                     # The next cursor before the feeds read: a write after it wakes them again.
                     cursor = await self._waiting(lambda store: store.change_cursor())
                     self.wakes += 1
-                    for feed in self._feeds.values():
-                        feed.wake.set()
+                    self._wake_all()
             except PhasegateError as exc:  # the feeds re-render on their interval meanwhile
                 log.warning("live updates wait for the store: %s", exc)
                 cursor = None
                 await asyncio.sleep(self.interval)
+
+    def _wake_all(self) -> None:
+        for feed in self._feeds.values():
+            feed.wake.set()
 
     async def subscribe(self, key: str) -> AsyncIterator[str]:
         """The fragment for ``key`` (a run id, or LIST_KEY), now and after every change."""
