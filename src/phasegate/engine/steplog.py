@@ -10,6 +10,10 @@ machine).
 
 Lines are masked before they are kept (``Masker.text``): no secret reaches the store.
 
+The price of batching: an engine killed (SIGKILL, power loss) while a step runs loses at most
+the last half second (or 64 KiB) of that step's log; the step itself is then ``unknown`` by
+the journal's rules, and nothing of a finished step's log is ever lost.
+
 Writing a log must never fail the rollout: a store that refuses it (a full disk, a lost
 database) stops the run's logs with one console note; the console still streams and the run
 carries on to record its outcome.

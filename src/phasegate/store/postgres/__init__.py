@@ -2,7 +2,8 @@
 journal) and ``PostgresLedger`` (the server's tokens and idempotency keys), psycopg 3.
 
 Modules: ``connection`` (URL, masking, connecting, errors), ``schema`` (versioned
-migrations), ``views`` (reads), ``store`` (writes), ``ledger``.
+migrations), ``views`` (reads), ``store`` (writes), ``logs`` (step logs, chunked),
+``notify`` (LISTEN/NOTIFY for live views), ``ledger``.
 """
 
 from phasegate.store.postgres.connection import is_postgres_url, mask
