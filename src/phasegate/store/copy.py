@@ -36,6 +36,7 @@ class CopyResult:
     continued: list[str] = field(default_factory=list)  # missing events appended
     unchanged: list[str] = field(default_factory=list)  # already identical
     events: int = 0  # events written
+    log_bytes: int = 0  # step log bytes written
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -43,6 +44,7 @@ class CopyResult:
             "continued": self.continued,
             "unchanged": self.unchanged,
             "events": self.events,
+            "log_bytes": self.log_bytes,
         }
 
 
@@ -133,6 +135,7 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
                 "copied",
                 hint="run `phasegate check` on both stores and report this as a bug",
             )
+        result.log_bytes += _copy_logs(src, dst, record.id)
         if fresh:
             if record.owner is None:
                 dst.release(record.id, owner=me)
@@ -144,3 +147,18 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
         else:
             result.unchanged.append(record.id)
     return result
+
+
+def _copy_logs(src: JournalStore, dst: JournalStore, run_id: str) -> int:
+    """The step logs of every item and monitor of the run: what the destination lacks at the
+    end of each log (a copy cut short continues where it stopped; a complete one writes
+    nothing)."""
+    state = src.load_state(run_id)
+    written = 0
+    for key in sorted({*state.items, *state.monitors}):
+        source = src.read_log(run_id, key)
+        held = dst.read_log(run_id, key, -1).end
+        if len(source.data) > held:
+            dst.append_logs(run_id, [(key, source.data[held:])])
+            written += len(source.data) - held
+    return written

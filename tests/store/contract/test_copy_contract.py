@@ -81,3 +81,17 @@ def test_an_idempotency_key_taken_by_another_run_is_a_conflict(
     with pytest.raises(StoreError, match="its idempotency key is run elsewhere's"):
         copy_journal(src, store)
     assert store.run_ids() == ["elsewhere"]
+
+
+def test_step_logs_are_copied_once(store: JournalStore, tmp_path: Path) -> None:
+    src = _source(tmp_path)
+    src.append_logs("r1", [("build/compile", b"compiled\n"), ("deploy/push", b"pushed\n")])
+    first = copy_journal(src, store)
+    assert first.log_bytes == len(b"compiled\npushed\n")
+    assert store.read_log("r1", "build/compile").data == b"compiled\n"
+    assert store.read_log("r1", "deploy/push").data == b"pushed\n"
+    src.append_logs("r1", [("deploy/push", b"more\n")])  # a log that grew since
+    again = copy_journal(src, store)
+    assert again.log_bytes == len(b"more\n")
+    assert store.read_log("r1", "deploy/push").data == b"pushed\nmore\n"
+    assert copy_journal(src, store).log_bytes == 0
