@@ -93,7 +93,7 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(
         tables = conn.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
         ).fetchone()
-    assert tables is not None and tables[0] == 9  # 8 tables and phasegate_meta, once
+    assert tables is not None and tables[0] == 10  # 9 tables and phasegate_meta, once
 
 
 def test_a_read_only_store_refuses_writes(url: str, tmp_path: Path) -> None:

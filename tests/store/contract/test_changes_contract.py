@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from phasegate.store.changes import ChangeCursor
 from phasegate.store.contract import JournalStore
 from tests.store.contract.conftest import MakeStore
 from tests.store.contract.script import advance, create
@@ -42,24 +43,29 @@ def test_a_write_to_another_run_does_not_wake_a_run_cursor(store: JournalStore) 
     assert store.wait_for_change(store.change_cursor(), 0.2) is False  # taken after: seen
 
 
-def test_a_write_from_another_thread_wakes_the_waiter(
+def test_a_waiter_in_another_thread_is_woken_by_a_write(
     make_store: MakeStore, store: JournalStore, tmp_path: Path
 ) -> None:
+    """The cursor is taken here; another thread waits with it on its own instance (a SQLite
+    connection belongs to its thread), and a write from here wakes it."""
     create(store, "r1")
-    writer = _other(make_store, store, tmp_path / "state")
     results: list[bool] = []
+
+    def wait(cursor: ChangeCursor) -> None:
+        waiting = _other(make_store, store, tmp_path / "state")
+        try:
+            results.append(waiting.wait_for_change(cursor, LONG))
+        finally:
+            if waiting is not store:
+                waiting.close()
+
     for run_id in ("r1", None):
-        cursor = store.change_cursor(run_id)
-        waiter = threading.Thread(
-            target=lambda c=cursor: results.append(store.wait_for_change(c, LONG))
-        )
+        waiter = threading.Thread(target=wait, args=(store.change_cursor(run_id),))
         waiter.start()
-        advance(writer, "r1", 1)
+        advance(store, "r1", 1)
         waiter.join()
     assert results == [True, True]
     assert store.get_run("r1").last_seq == 3
-    if writer is not store:
-        writer.close()
 
 
 def test_a_new_run_wakes_a_cursor_over_every_run(
