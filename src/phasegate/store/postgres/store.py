@@ -39,9 +39,9 @@ from phasegate.errors import (
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
 from phasegate.store.postgres.connection import connect, mask, normalize
-from phasegate.store.postgres.ownership import held_keys, lock_parts, run_key
 from phasegate.store.postgres.logs import PostgresLogs
 from phasegate.store.postgres.notify import PostgresChanges
+from phasegate.store.postgres.ownership import held_keys, lock_parts, run_key
 from phasegate.store.postgres.schema import LOCKS_KEY, migrate
 from phasegate.store.postgres.views import Row
 from phasegate.store.process import Owner
