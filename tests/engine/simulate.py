@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from phasegate.engine.commands import (
     Command,
+    EndWait,
     Finish,
     FinishPhase,
     FinishRollback,
@@ -19,6 +20,7 @@ from phasegate.engine.commands import (
     RunItem,
     StartPhase,
     StartRollback,
+    Wait,
 )
 from phasegate.engine.decide import decide
 from phasegate.engine.state import RunState, apply_stored
@@ -34,6 +36,9 @@ class Simulation:
     events: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     executed: list[str] = field(default_factory=list)  # keys in completion order
     clock: float = 0.0
+    # The wall clock decide reads for change windows (epoch seconds); a test moves it. A run
+    # waiting for a window returns from ``run`` until the test moves it and runs again.
+    now: float | None = None
 
     def __post_init__(self) -> None:
         self.state = RunState(run_id="sim")
@@ -57,13 +62,15 @@ class Simulation:
         self, choose: Callable[[list[str]], int] = lambda keys: 0, limit: int = 100_000
     ) -> RunState:
         for _ in range(limit):
-            if self.state.status not in ("running", "rolling_back"):
+            if self.state.status not in ("running", "rolling_back", "waiting"):
                 return self.state
             progressed = False
-            for command in decide(self.plan, self.state, self.inflight.keys()):
+            for command in decide(self.plan, self.state, self.inflight.keys(), self.now):
                 progressed = True
                 self._dispatch(command)
-            if self.state.status not in ("running", "rolling_back"):
+            if self.state.status not in ("running", "rolling_back", "waiting"):
+                return self.state
+            if self.state.status == "waiting" and not progressed:
                 return self.state
             if progressed:
                 continue
@@ -97,6 +104,20 @@ class Simulation:
                 self.emit("run.paused", {"reason": reason})
             case Finish(status=status):
                 self.emit("run.finished", {"status": status})
+            case Wait():
+                wait = {
+                    "phase": command.phase,
+                    "risk": command.risk,
+                    "rule": command.rule,
+                    "reason": command.reason,
+                    "why": command.why,
+                    "next_open": command.next_open,
+                    "timezone": command.timezone,
+                    "admission": command.admission,
+                }
+                self.emit("run.waiting", wait)
+            case EndWait(how=how, by=by):
+                self.emit("run.wait_ended", {"how": how, "by": by})
             case _:
                 raise AssertionError(command)
 

@@ -57,6 +57,8 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
                 click.echo(f"    monitor {monitor['name']:<38} {monitor['status']:<18}{note}")
     if data["failure"]:
         click.echo(f"  failure: {data['failure'].get('message')}")
+    if data.get("wait"):
+        _print_wait(run["id"], data["wait"])
     if data["pause"]:
         click.echo(f"  paused: {_pause_text(data)}")
         click.echo(f"  next: `phasegate approve|reject|resume|rollback {run['id']}`", err=False)
@@ -64,8 +66,9 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         comment = f": {decision['comment']}" if decision.get("comment") else ""
         if decision.get("choice") is not None:
             comment = f" choosing {decision['choice']}{comment}"
+        glass = " (break-glass)" if str(decision["key"]).startswith("window:") else ""
         click.echo(
-            f"  {decision['decision']} {decision['key']} by {decision['by']} at "
+            f"  {decision['decision']} {decision['key']}{glass} by {decision['by']} at "
             f"{_when(decision['at'])}{comment}"
         )
     rb = data["rollback"]
@@ -82,7 +85,21 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         click.echo(click.style(f"  warning: {warning['message']}", fg="yellow"))
 
 
-LIVE_STATUSES = ("pending", "running", "rolling_back")
+LIVE_STATUSES = ("pending", "running", "rolling_back", "waiting")
+
+
+def _print_wait(run_id: str, wait: dict[str, object]) -> None:
+    """A run held by a change window: what, by which rule, until when, and how to go now."""
+    from phasegate.engine.waiting import what_waits
+
+    phase, risk = wait.get("phase"), wait.get("risk")
+    held = what_waits(phase if isinstance(phase, str) else None, str(risk) if risk else None)
+    click.echo(f"  waiting: {held} is outside its change window: {wait.get('why')}")
+    click.echo(f"  opens: {wait.get('next_open_text')}")
+    click.echo(
+        f'  next: continues by itself then; `phasegate approve {run_id} --break-glass --reason "…"`'
+        " starts it now"
+    )
 
 
 def _run_status(run: dict[str, object]) -> str:
@@ -151,7 +168,7 @@ def history(
     for r in records:
         took = format_duration(r.finished_at - r.created_at) if r.finished_at else "-"
         shown = r.status
-        if r.status in ("running", "rolling_back") and (
+        if r.status in ("running", "rolling_back", "waiting") and (
             r.owner is None or r.owner.alive() is False
         ):
             shown = f"{r.status} (owner dead — resumable)"

@@ -397,6 +397,17 @@ def promote(
     help="For a decision (a pause with `choose:`): the option that runs. A decision is never "
     "approved without one.",
 )
+@click.option(
+    "--break-glass",
+    is_flag=True,
+    help="RUN waits for a change window: let the phase it waits for (or its rollback) start "
+    "outside the window now. Needs --reason; journalled with your name.",
+)
+@click.option(
+    "--reason",
+    default=None,
+    help="Why (required with --break-glass): journalled with your name, shown by status.",
+)
 @click.pass_context
 def approve(
     ctx: click.Context,
@@ -405,16 +416,39 @@ def approve(
     check: str | None,
     comment: str,
     choose: str | None,
+    break_glass: bool,
+    reason: str | None,
 ) -> None:
     """Approve what RUN is waiting for: GATE (a manual check's id or key, a waiting item's
     key), else every manual gate, `pause: approve` step and inconclusive analysis awaiting
     approval; then `phasegate resume RUN` continues (a run executing in another process
-    continues by itself). `phasegate reject` is the no-go."""
+    continues by itself). `phasegate reject` is the no-go. With --break-glass: the phase a
+    run waits for outside its change window starts now (docs/windows.md)."""
     from phasegate.engine import operator
     from phasegate.errors import UsageError
 
     if gate is not None and check is not None and gate != check:
         raise UsageError(f"GATE {gate!r} and --check {check!r} name different checks")
+    if break_glass:
+        if gate or check or choose:
+            raise UsageError(
+                "--break-glass approves the change window a run waits for, not a check",
+                hint="leave out GATE, --check and --choose",
+            )
+        glass = operator.break_glass(
+            open_store(ctx), run_ref, by=actor(), reason=reason or comment or ""
+        )
+        held = f"phase {glass.phase}" if glass.phase is not None else "the rollback"
+        click.echo(
+            f"break-glass {glass.key} approved as {actor()}: {held} starts outside its window"
+        )
+        if glass.delivered:
+            click.echo("the process executing the run continues")
+        else:
+            click.echo(f"continue with: phasegate resume {glass.run_id}")
+        return
+    if reason is not None:
+        raise UsageError("--reason goes with --break-glass", hint="say why with --comment")
     from phasegate.cli.read import approval_progress
 
     store = open_store(ctx)

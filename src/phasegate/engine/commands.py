@@ -66,6 +66,36 @@ class Finish:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A closed change window holds ``phase`` (None: the rollback): the run waits, it does not
+    fail (engine/windowing.py)."""
+
+    phase: str | None
+    risk: str
+    rule: str | None
+    reason: str | None
+    why: str
+    next_open: float | None  # epoch seconds; None: not within 400 days
+    timezone: str
+    admission: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EndWait:
+    how: str  # opened | break_glass | failure
+    by: str | None = None
+
+
 Command: TypeAlias = (
-    StartPhase | FinishPhase | RunItem | SkipStep | StartRollback | FinishRollback | Pause | Finish
+    StartPhase
+    | FinishPhase
+    | RunItem
+    | SkipStep
+    | StartRollback
+    | FinishRollback
+    | Pause
+    | Finish
+    | Wait
+    | EndWait
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import shlex
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,9 @@ class RunContext:
     # wait this long for it to end, or (kill_orphans) end it (engine/orphans.py).
     kill_orphans: bool = False
     orphan_wait: float = 60.0
+    # The wall clock the engine's time-dependent decisions read (change windows): epoch
+    # seconds. A seam, so tests decide at any instant without sleeping.
+    clock: Callable[[], float] = time.time
 
     _outputs_ready: bool = False
     logs_ready: bool = False

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from phasegate.engine import windowing
 from phasegate.engine.canary import analysis_key
 from phasegate.engine.commands import (
     Command,
@@ -98,11 +99,17 @@ def failure_action(plan: Plan, state: RunState) -> str:
     return str(state.failure.get("action") or plan.on_failure)
 
 
-def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Command]:
+def decide(
+    plan: Plan, state: RunState, inflight: Collection[str], now: float | None = None
+) -> list[Command]:
+    """What to do next. ``now`` (epoch seconds, the runner's clock) is needed for a plan with
+    ``windows:``: a phase starts only in an open window (engine/windowing.py)."""
+    if state.status == "waiting":
+        return list(windowing.decide_waiting(plan, state, now))
     if state.status not in ("running", "rolling_back"):
         return []
     if state.mode == "rollback":
-        return _decide_rollback(plan, state, inflight)
+        return _decide_rollback(plan, state, inflight, now)
     if state.failure is not None:
         if inflight:
             return []  # drain: in-flight steps finish (and are undone) before we unwind
@@ -156,11 +163,18 @@ def decide(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Comma
         )
         commands.append(RunItem(work, key, phase_id))
     slots = max(plan.max_parallel - len(running), 0)
-    commands.extend(StartPhase(phase_id) for phase_id in state.ready[:slots])
+    holds: list[windowing.Hold] = []
+    if plan.windows is None:
+        starting = state.ready[:slots]
+    else:
+        starting, holds = windowing.admit(plan, state, state.ready, slots, now)
+    commands.extend(StartPhase(phase_id) for phase_id in starting)
     if commands or inflight:
         return commands
     if awaiting:
         return [Pause("approval", tuple(awaiting))]
+    if holds:
+        return [windowing.wait_for(plan, state, holds)]
     if all(p.status == "succeeded" for p in state.phases.values()):
         return [Finish("succeeded")]
     return [Pause("blocked")]  # pragma: no cover - defensive
@@ -183,10 +197,15 @@ def _next_item(items: list[tuple[str, str, int]], state: RunState) -> tuple[str,
     return None
 
 
-def _decide_rollback(plan: Plan, state: RunState, inflight: Collection[str]) -> list[Command]:
+def _decide_rollback(
+    plan: Plan, state: RunState, inflight: Collection[str], now: float | None
+) -> list[Command]:
     assert state.rollback is not None
     if inflight:
         return []
+    hold = windowing.rollback_hold(plan, state, now)
+    if hold is not None:
+        return [windowing.rollback_wait(plan, state, hold)]
     order = [entry["key"] for entry in state.rollback["order"]]
     unknown = [k for k in order if state.items[k].status == "unknown"]
     if unknown:

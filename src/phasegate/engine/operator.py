@@ -22,6 +22,7 @@ from phasegate.engine.session import (
 )
 from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
+from phasegate.engine.windowing import window_key
 from phasegate.errors import RunStateError, UsageError
 from phasegate.run.events import (
     ApprovalGranted,
@@ -191,20 +192,61 @@ def approve(
             payload["comment"] = comment
         if key in choices:
             payload["var"], payload["choice"] = choices[key]
-        rec, request_id = request(store, record.id, "approve", payload)
-        if request_id is None:
-            owner = Owner.me()
-            store.claim(rec.id, owner)
-            try:
-                # The state read above may be stale: the owner may have journalled more and
-                # exited between that read and this claim. Appending from it would reuse
-                # sequence numbers, so read it again now that nobody else writes.
-                fresh = store.load_state(rec.id)
-                granted = ApprovalGranted.model_validate(payload)
-                store.append(fresh, [(granted, time.time())], durable=True)
-            finally:
-                store.release(rec.id, owner=owner)
+        _deliver_approval(store, record.id, payload)
     return record.id, keys
+
+
+def _deliver_approval(store: JournalStore, run_id: str, payload: dict[str, object]) -> bool:
+    """Journal an approval: asked of the live process executing the run (True), else
+    appended here."""
+    rec, request_id = request(store, run_id, "approve", payload)
+    if request_id is not None:
+        return True
+    owner = Owner.me()
+    store.claim(rec.id, owner)
+    try:
+        # The state read before may be stale: the owner may have journalled more and exited
+        # between that read and this claim. Appending from it would reuse sequence numbers,
+        # so read it again now that nobody else writes.
+        fresh = store.load_state(rec.id)
+        granted = ApprovalGranted.model_validate(payload)
+        store.append(fresh, [(granted, time.time())], durable=True)
+    finally:
+        store.release(rec.id, owner=owner)
+    return False
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    """A break-glass approval: the run may start ``phase`` (None: its rollback) outside its
+    change window."""
+
+    run_id: str
+    key: str
+    phase: str | None
+    delivered: bool  # a live process executing the run was asked; else `resume` continues
+
+
+def break_glass(store: JournalStore, run_ref: str, *, by: str, reason: str) -> BreakGlass:
+    """Approve starting (or continuing) outside a change window: exactly the phase the run
+    waits for, journalled with who and why (``approval.granted`` on ``window:PHASE``)."""
+    if not reason.strip():
+        raise UsageError(
+            "a break-glass approval needs a reason",
+            hint='say why, e.g. --reason "hotfix for INC-1234, approved by the CAB"',
+        )
+    record = store.get_run(run_ref)
+    state = store.load_state(record.id)
+    if state.status != "waiting" or state.wait is None:
+        raise RunStateError(
+            f"run {record.id} is {state.status}, not waiting for a change window",
+            hint="break-glass lets a run waiting for a window start outside it",
+        )
+    phase = state.wait.get("phase")
+    key = window_key(phase if isinstance(phase, str) else None)
+    payload: dict[str, object] = {"key": key, "by": by, "required": 1, "comment": reason.strip()}
+    delivered = _deliver_approval(store, record.id, payload)
+    return BreakGlass(record.id, key, phase if isinstance(phase, str) else None, delivered)
 
 
 def _decided_keys(
@@ -214,6 +256,12 @@ def _decided_keys(
     waiting item's key), else every item waiting for a decision."""
     if check is None:
         keys = [k for k, i in state.items.items() if i.status == "awaiting_approval"]
+        if not keys and state.status == "waiting" and verb == "approve":
+            raise UsageError(
+                f"run {record.id} is waiting for a change window, not for an approval",
+                hint=f'`phasegate approve {record.id} --break-glass --reason "…"` starts it '
+                "outside the window; otherwise it continues by itself when the window opens",
+            )
         if not keys:
             raise UsageError(
                 f"run {record.id} is not waiting for an approval",
@@ -405,7 +453,7 @@ def abort(
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         state = runner.state
-        if state.status in ("paused", "interrupted", "running", "rolling_back"):
+        if state.status in ("paused", "interrupted", "running", "rolling_back", "waiting"):
             runner.journal(_resumed_for(owner, state.status, "abort"), durable=True)
         if state.mode == "forward":
             runner.journal(RunAbortRequested.model_validate(payload), durable=True)

@@ -14,9 +14,10 @@ from typing import Any
 
 from phasegate.analysis.run import AnalysisRun
 from phasegate.durations import written
-from phasegate.engine import canary, halt, traffic, work
+from phasegate.engine import canary, halt, traffic, waiting, work
 from phasegate.engine.commands import (
     Command,
+    EndWait,
     Finish,
     FinishPhase,
     FinishRollback,
@@ -25,12 +26,13 @@ from phasegate.engine.commands import (
     SkipStep,
     StartPhase,
     StartRollback,
+    Wait,
 )
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import decide
 from phasegate.engine.monitors import Monitors
 from phasegate.engine.progress import progress_line
-from phasegate.engine.state import RunState
+from phasegate.engine.state import EXECUTING, RunState
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
@@ -214,7 +216,7 @@ class Runner:
             if self.state.failure is not None:
                 self._cancel_gates()
                 self._cut_short("the run is failing")
-            commands = decide(self.ctx.plan, self.state, self.tasks.keys())
+            commands = decide(self.ctx.plan, self.state, self.tasks.keys(), self.ctx.clock())
             immediate = False
             for command in commands:
                 if isinstance(command, Finish | FinishRollback | Pause):
@@ -223,7 +225,7 @@ class Runner:
                     ending = "run paused" if isinstance(command, Pause) else "run end"
                     await self.monitors.halt(ending)
                 immediate |= self._dispatch(command)
-            if self.state.status not in ("running", "rolling_back"):
+            if self.state.status not in EXECUTING:
                 return
             if immediate:
                 continue
@@ -310,6 +312,12 @@ class Runner:
                 return True
             case Finish(status=status):
                 self.journal_many([*self.halt_triggers(), RunFinished(status=status)], durable=True)
+                return True
+            case Wait():
+                waiting.begin(self, command)
+                return True
+            case EndWait():
+                waiting.end(self, command)
                 return True
         raise AssertionError(f"unknown command {command!r}")  # pragma: no cover
 

@@ -14,7 +14,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -63,6 +63,8 @@ class RunOptions:
     # these bytes, or ``{"how": "unreviewed", …}`` for ``run --yes``. Journalled in
     # ``run.started`` so the audit trail says whether anybody looked at the import.
     review: dict[str, str] | None = None
+    # The engine's wall clock (RunContext.clock); None: the real one.
+    clock: Callable[[], float] | None = None
 
 
 def new_run_id() -> str:
@@ -103,7 +105,7 @@ def _context(
         executor: Executor = LocalExecutor()
     else:
         executor = options.executor
-    return RunContext(
+    ctx = RunContext(
         loaded=loaded,
         run_id=run_id,
         run_dir=run_dir(store, run_id),
@@ -118,6 +120,9 @@ def _context(
         kill_orphans=options.kill_orphans,
         orphan_wait=options.orphan_wait,
     )
+    if options.clock is not None:
+        ctx.clock = options.clock
+    return ctx
 
 
 def _with_parallel(loaded: LoadedPlan, max_parallel: int | None) -> LoadedPlan:

@@ -27,7 +27,9 @@ from phasegate.run.records import (
 )
 
 TERMINAL = ("succeeded", "failed", "rolled_back", "rollback_failed")
-RESUMABLE = ("paused", "interrupted", "running", "rolling_back", "pending")
+RESUMABLE = ("paused", "interrupted", "running", "rolling_back", "pending", "waiting")
+# Live statuses: a process executes the run (waiting: for a change window to open).
+EXECUTING = ("running", "rolling_back", "waiting")
 EXIT_CODES = {
     "succeeded": 0,
     "failed": 1,
@@ -110,6 +112,12 @@ class RunState:
     unmet: dict[str, int] = field(default_factory=dict)
     ready: list[str] = field(default_factory=list)  # pending phases whose needs succeeded
     running: list[str] = field(default_factory=list)  # in plan order
+    # A closed change window holding the run (status ``waiting``): the phase held (None: the
+    # rollback), the rule that closed it and why, the next opening, since when
+    # (engine/windowing.py). ``waits``: every wait that ended, with how (opened, break_glass,
+    # failure, resumed, …) and by whom: human time an estimate subtracts.
+    wait: dict[str, Any] | None = None
+    waits: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def terminal(self) -> bool:
@@ -159,12 +167,20 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
             s.status, s.started_at = "running", ts
             return set()
         case ev.RunResumed():
-            return _resumed(s, event, et)
+            return _resumed(s, event, ts, et)
         case ev.RunPaused():
             return _paused(s, event, ts, et)
         case ev.RunInterrupted():
-            _need(s, et, "running", "rolling_back", "paused")
+            _need(s, et, "running", "rolling_back", "paused", "waiting")
+            _end_wait(s, ts, "interrupted")
             s.status = "interrupted"
+            return set()
+        case ev.RunWaiting():
+            return _waiting_for_window(s, event, ts, et)
+        case ev.RunWaitEnded():
+            _need(s, et, "waiting")
+            _end_wait(s, ts, event.how, event.by)
+            s.status = "running" if s.mode == "forward" else "rolling_back"
             return set()
         case ev.RunFinished():
             return _finished(s, event, ts, et)
@@ -246,8 +262,11 @@ def _created(s: RunState, d: ev.RunCreated, ts: float, et: str) -> set[str]:
     return {f"phase:{p}" for p in s.phases}
 
 
-def _resumed(s: RunState, d: ev.RunResumed, et: str) -> set[str]:
-    _need(s, et, "paused", "interrupted", "running", "rolling_back")
+def _resumed(s: RunState, d: ev.RunResumed, ts: float, et: str) -> set[str]:
+    _need(s, et, "paused", "interrupted", "running", "rolling_back", "waiting")
+    # A run that was waiting (its process died, or an operator verb takes it over) asks its
+    # window again: the engine journals a new wait if it is still closed.
+    _end_wait(s, ts, "resumed")
     changed: set[str] = set()
     for key in d.retry:
         item = _item(s, et, key)
@@ -467,7 +486,8 @@ def _promoted(s: RunState, d: ev.RunPromoted, ts: float, et: str) -> set[str]:
 
 
 def _trigger(s: RunState, d: ev.TriggerState, et: str) -> set[str]:
-    _need(s, et, "running", "rolling_back", "paused")
+    # Triggers keep watching while the run waits for a window: a half-done rollout is live.
+    _need(s, et, "running", "rolling_back", "paused", "waiting")
     info = s.triggers.setdefault(d.trigger, {})
     info.update({k: v for k, v in d.to_json().items() if k != "trigger"})
     if isinstance(d, ev.TriggerTripped) and s.mode == "forward":
@@ -562,7 +582,7 @@ def _rejected(s: RunState, d: ev.ApprovalRejected, ts: float, et: str) -> set[st
 
 
 def _abort(s: RunState, d: ev.RunAbortRequested, ts: float, et: str) -> set[str]:
-    _need(s, et, "running", "paused", "interrupted", "pending")
+    _need(s, et, "running", "paused", "interrupted", "pending", "waiting")
     by = d.by if _given(d, "by") else "operator"
     s.failure = {
         "reason": "aborted",
@@ -574,6 +594,30 @@ def _abort(s: RunState, d: ev.RunAbortRequested, ts: float, et: str) -> set[str]
     return set()
 
 
+def _waiting_for_window(s: RunState, d: ev.RunWaiting, ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "rolling_back")
+    s.status = "waiting"
+    s.wait = {**d.to_json(), "since": ts, "mode": s.mode}
+    return set()
+
+
+def _end_wait(s: RunState, ts: float, how: str, by: str | None = None) -> None:
+    """Close the current wait (if any) into ``waits``: who ended it, how, and when."""
+    if s.wait is None:
+        return
+    ended = {
+        "phase": s.wait.get("phase"),
+        "rule": s.wait.get("rule"),
+        "since": s.wait.get("since"),
+        "until": ts,
+        "how": how,
+    }
+    if by is not None:
+        ended["by"] = by
+    s.waits.append(ended)
+    s.wait = None
+
+
 def _paused(s: RunState, d: ev.RunPaused, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "rolling_back")
     s.status = "paused"
@@ -582,7 +626,18 @@ def _paused(s: RunState, d: ev.RunPaused, ts: float, et: str) -> set[str]:
 
 
 def _rollback_started(s: RunState, d: ev.RollbackStarted, ts: float, et: str) -> set[str]:
-    _need(s, et, "running", "succeeded", "failed", "rollback_failed", "paused", "interrupted")
+    _need(
+        s,
+        et,
+        "running",
+        "succeeded",
+        "failed",
+        "rollback_failed",
+        "paused",
+        "interrupted",
+        "waiting",
+    )
+    _end_wait(s, ts, "rollback")
     changed: set[str] = set()
     retry = s.status == "rollback_failed"
     s.mode, s.status = "rollback", "rolling_back"

@@ -131,6 +131,12 @@ class Windows(Model):
     timezone: str = Field(description="IANA timezone the rules are read in, e.g. Europe/Berlin")
     allow: list[WindowRule] = Field(default_factory=list)
     deny: list[WindowRule] = Field(default_factory=list)
+    rollback: Literal["ignore", "respect"] = Field(
+        "ignore",
+        description="whether a rollback waits for an open window too: `ignore` (default: "
+        "undoing a failed change is never held) or `respect` (it waits, or needs a "
+        "break-glass approval)",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -7,12 +7,14 @@ so every view of a run says the same thing.
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 from typing import Any
 
 from phasegate.checks.base import CheckSpec
 from phasegate.engine.decide import phase_items
 from phasegate.engine.session import reload_plan
 from phasegate.engine.state import EXIT_CODES, Item, RunState, apply
+from phasegate.engine.waiting import opening_text
 from phasegate.errors import PhasegateError
 from phasegate.plan.model import Phase, Plan, phase_gates
 from phasegate.report import canary
@@ -97,6 +99,22 @@ def _item_name(phase: Phase, gates: list[CheckSpec], kind: str, index: int) -> s
     if kind == "gate":
         return gates[index].describe()
     return f"analysis {phase.id}"  # the phase's background analysis
+
+
+def wait_view(wait: dict[str, Any] | None) -> dict[str, Any] | None:
+    if wait is None:
+        return None
+    opens = wait.get("next_open")
+    utc = (
+        datetime.fromtimestamp(float(opens), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if isinstance(opens, int | float)
+        else None
+    )
+    return {
+        **wait,
+        "next_open_utc": utc,
+        "next_open_text": opening_text(opens, wait.get("timezone")),
+    }
 
 
 def _plan(record: RunRecord) -> Plan | None:
@@ -226,6 +244,10 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         "analyses": canary.analyses(state, plan),
         "failure": state.failure,
         "pause": state.pause,
+        # A change window holding the run (status waiting): the phase, the rule that closed
+        # it and why, the next opening (epoch seconds and as text); and every wait that ended.
+        "wait": wait_view(state.wait),
+        "waits": state.waits,
         "rollback": rollback,
         "warnings": state.warnings,
         "approvals": state.approvals,

@@ -122,6 +122,31 @@ class RunPromoted(Event):
     full: bool = False
 
 
+class RunWaiting(Event):
+    """A closed change window holds the run (docs/windows.md): nothing new starts until the
+    window opens, or a break-glass approval lets the held phase start. A wait, never a
+    failure: the run continues by itself."""
+
+    type: ClassVar[str] = "run.waiting"
+    phase: str | None = None  # the phase held; None: the rollback (windows: rollback: respect)
+    risk: str | None = None  # the change risk the window was read for
+    rule: str | None = None  # the deciding rule ("deny[0]"), None when no allow rule matched
+    reason: str | None = None  # that rule's `reason`
+    why: str = ""  # "deny[0] (stand-up) denies"
+    next_open: Number | None = None  # epoch seconds; None: not within 400 days
+    timezone: str | None = None  # the windows' timezone, for showing next_open as people read it
+    admission: bool = False  # no phase had started: the run waits to be admitted
+
+
+class RunWaitEnded(Event):
+    """The wait is over: the window opened, a break-glass approval, or the run is failing
+    (rollback ignores windows unless the plan says otherwise)."""
+
+    type: ClassVar[str] = "run.wait_ended"
+    how: str  # opened | break_glass | failure
+    by: str | None = None  # break_glass: who approved
+
+
 # -- phases and items ------------------------------------------------------------------------
 class PhaseStarted(Event):
     type: ClassVar[str] = "phase.started"
@@ -411,6 +436,8 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         MonitorStarted,
         MonitorSpawned,
         MonitorFinished,
+        RunWaiting,
+        RunWaitEnded,
     )
 }
 EVENT_TYPES = tuple(EVENT_CLASSES)

@@ -1,0 +1,186 @@
+"""Change windows in the engine's decisions (issue 13 §1): which phases may start now, and
+what the run waits for when none may.
+
+Pure, like ``decide``: the instant is given (the runner passes its injected clock), so the
+tests decide at any time without sleeping. The window is asked before each phase starts, with
+the phase's ``risk:``; a phase whose window is closed is held, and when nothing else is left to
+do the run *waits* (``run.waiting``: the rule that closed it and the next opening), never
+fails. A break-glass approval (``phasegate approve RUN --break-glass``, the key
+``window:PHASE``) lets exactly that phase start. A rollback ignores windows unless the plan
+says ``windows: {rollback: respect}``; then it waits before its first action (key
+``window:@rollback``). Semantics: docs/windows.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from phasegate.engine.commands import EndWait, Wait
+from phasegate.engine.state import RunState
+from phasegate.plan.model import Plan
+from phasegate.plan.windows import RISKS, Risk, Windows
+from phasegate.windows import UNDECLARED_RISK, Verdict, is_open, next_open
+
+WINDOW_KEY = "window:"
+# The rollback's key, ``window:@rollback``: no phase id starts with "@" (options.Identifier).
+ROLLBACK = "@rollback"
+
+
+def window_key(phase: str | None) -> str:
+    """The approval key of a break-glass start of ``phase`` (None: the rollback)."""
+    return WINDOW_KEY + (phase if phase is not None else ROLLBACK)
+
+
+def instant(now: float) -> datetime:
+    return datetime.fromtimestamp(now, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A phase (None: the rollback) that may not start now, and why."""
+
+    phase: str | None
+    verdict: Verdict
+
+
+class Verdicts:
+    """``is_open`` per risk at one instant: a verdict depends on the risk and the time only, so
+    a plan with thousands of ready phases costs at most four evaluations per decision."""
+
+    def __init__(self, windows: Windows, at: datetime) -> None:
+        self.windows, self.at = windows, at
+        self._by_risk: dict[Risk, Verdict] = {}
+
+    def __call__(self, risk: Risk | None) -> Verdict:
+        risk = risk or UNDECLARED_RISK
+        found = self._by_risk.get(risk)
+        if found is None:
+            found = self._by_risk[risk] = is_open(self.windows, self.at, risk)
+        return found
+
+
+def approved(state: RunState, phase: str | None) -> str | None:
+    """Who approved a break-glass start of ``phase``, if anybody."""
+    who = state.approvals.get(window_key(phase))
+    return who[-1] if who else None
+
+
+def admit(
+    plan: Plan, state: RunState, ready: Iterable[str], slots: int, now: float | None
+) -> tuple[list[str], list[Hold]]:
+    """The ready phases that may start now (at most ``slots``, in plan order) and those a
+    closed window holds. A held phase does not take a slot: a later, open one may start."""
+    starting: list[str] = []
+    held: list[Hold] = []
+    windows = plan.windows
+    verdicts = Verdicts(windows, instant(_required(now))) if windows is not None else None
+    for phase_id in ready:
+        if len(starting) >= slots:
+            break
+        if verdicts is not None and approved(state, phase_id) is None:
+            verdict = verdicts(plan.phase(phase_id).risk)
+            if not verdict.open:
+                held.append(Hold(phase_id, verdict))
+                continue
+        starting.append(phase_id)
+    return starting, held
+
+
+def wait_for(plan: Plan, state: RunState, holds: list[Hold]) -> Wait:
+    """What the run waits for: the held phase that opens first (plan order breaks ties)."""
+    assert plan.windows is not None and holds
+    opens: dict[Risk, datetime | None] = {}
+    for hold in holds:
+        if hold.verdict.risk not in opens:
+            opens[hold.verdict.risk] = next_open(plan.windows, hold.verdict.at, hold.verdict.risk)
+
+    def first(hold: Hold) -> float:
+        when = opens[hold.verdict.risk]
+        return when.timestamp() if when is not None else float("inf")
+
+    hold = min(holds, key=first)
+    when = opens[hold.verdict.risk]
+    admission = all(p.start_seq is None for p in state.phases.values())
+    return _wait(plan.windows, hold, when, admission=admission)
+
+
+def _wait(windows: Windows, hold: Hold, when: datetime | None, *, admission: bool) -> Wait:
+    verdict = hold.verdict
+    return Wait(
+        phase=hold.phase,
+        risk=verdict.risk,
+        rule=verdict.rule,
+        reason=verdict.reason,
+        why=verdict.why,
+        next_open=when.timestamp() if when is not None else None,
+        timezone=windows.timezone,
+        admission=admission,
+    )
+
+
+def rollback_risk(plan: Plan, state: RunState) -> Risk:
+    """A rollback undoes every phase it unwinds: its risk is the highest of theirs (an
+    undeclared one counts as high)."""
+    assert state.rollback is not None
+    phases = {e.get("phase") for e in state.rollback["order"]} - {None}
+    risks = [plan.phase(str(p)).risk or UNDECLARED_RISK for p in phases]
+    return max(risks, key=RISKS.index) if risks else UNDECLARED_RISK
+
+
+def rollback_hold(plan: Plan, state: RunState, now: float | None) -> Hold | None:
+    """A rollback that must wait for its window: only with ``rollback: respect``, only before
+    its first action, and never after a break-glass approval."""
+    windows = plan.windows
+    if windows is None or windows.rollback != "respect" or state.rollback is None:
+        return None
+    if approved(state, None) is not None or rollback_begun(state):
+        return None
+    verdict = is_open(windows, instant(_required(now)), rollback_risk(plan, state))
+    return None if verdict.open else Hold(None, verdict)
+
+
+def rollback_begun(state: RunState) -> bool:
+    assert state.rollback is not None
+    order = [e["key"] for e in state.rollback["order"]]
+    if not order:
+        return True  # nothing to undo: nothing to hold
+    return any(state.items[k].status != "pending" or state.items[k].attempt for k in order) or any(
+        k.startswith("verify:") for k in state.items
+    )
+
+
+def rollback_wait(plan: Plan, state: RunState, hold: Hold) -> Wait:
+    assert plan.windows is not None
+    when = next_open(plan.windows, hold.verdict.at, hold.verdict.risk)
+    return _wait(plan.windows, hold, when, admission=False)
+
+
+def decide_waiting(plan: Plan, state: RunState, now: float | None) -> list[EndWait]:
+    """While the run waits: end the wait when the run fails (a rollback is not held by the
+    forward path's window), when a break-glass approval came, or when a held phase may start."""
+    if state.failure is not None and state.mode == "forward":
+        return [EndWait("failure")]
+    if state.mode == "rollback":
+        if rollback_hold(plan, state, now) is not None:
+            return []
+        return [EndWait(*_how(state, None))]
+    waited = state.wait.get("phase") if state.wait else None
+    if waited is not None and approved(state, waited) is not None:
+        return [EndWait(*_how(state, waited))]
+    starting, _ = admit(plan, state, state.ready, max(len(state.ready), 1), now)
+    if starting or not state.ready:
+        return [EndWait(*_how(state, starting[0] if starting else None))]
+    return []
+
+
+def _how(state: RunState, phase: str | None) -> tuple[str, str | None]:
+    by = approved(state, phase) if phase is not None or state.mode == "rollback" else None
+    return ("break_glass", by) if by is not None else ("opened", None)
+
+
+def _required(now: float | None) -> float:
+    if now is None:
+        raise AssertionError("deciding for a plan with windows needs the time (decide's now)")
+    return now
