@@ -39,6 +39,7 @@ class Simulation:
     # The wall clock decide reads for change windows (epoch seconds); a test moves it. A run
     # waiting for a window returns from ``run`` until the test moves it and runs again.
     now: float | None = None
+    times: list[float | None] = field(default_factory=list)  # ``now`` at each event
 
     def __post_init__(self) -> None:
         self.state = RunState(run_id="sim")
@@ -57,6 +58,7 @@ class Simulation:
         self.clock += 1.0
         apply_stored(self.state, etype, dict(data), self.clock)
         self.events.append((etype, dict(data)))
+        self.times.append(self.now)
 
     def run(
         self, choose: Callable[[list[str]], int] = lambda keys: 0, limit: int = 100_000
