@@ -162,8 +162,19 @@ def _dummy_builtins() -> dict[str, str]:
 @var_option
 @json_option
 @require_checked_option("Mark the unchecked manual checks that `run --require-checked` would fail.")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="TIME",
+    help="Preview the change windows for a run started at this ISO 8601 time with an offset "
+    "(e.g. 2026-12-07T09:00-05:00): which phases would wait, for which rule, until when.",
+)
 def plan_cmd(
-    plan_file: str, variables: tuple[str, ...], as_json: bool, require_checked: bool
+    plan_file: str,
+    variables: tuple[str, ...],
+    as_json: bool,
+    require_checked: bool,
+    at_text: str | None,
 ) -> None:
     """Preview what `phasegate run PLAN_FILE` would do, in order, without running anything."""
     from phasegate.plan.loader import load_plan
@@ -171,10 +182,18 @@ def plan_cmd(
 
     loaded = load_plan(plan_file)
     data = preview(loaded, parse_vars(variables), require_checked=require_checked)
+    if at_text is not None:
+        from phasegate.cli.plan_windows import windows_at
+
+        data["windows_at"] = windows_at(loaded.plan, at_text)
     if as_json:
         emit_json(data)
         return
     _print_preview(data)
+    if at_text is not None:
+        from phasegate.cli.plan_windows import print_windows_at
+
+        print_windows_at(data["windows_at"])
 
 
 def _print_preview(data: dict[str, Any]) -> None:

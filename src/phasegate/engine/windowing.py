@@ -184,3 +184,61 @@ def _required(now: float | None) -> float:
     if now is None:
         raise AssertionError("deciding for a plan with windows needs the time (decide's now)")
     return now
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseWindow:
+    """``plan --at``: when a phase would start and what it would wait for."""
+
+    phase: str
+    risk: Risk
+    risk_declared: bool
+    ready_at: datetime  # its needs done (each phase taken to last no time: no estimates yet)
+    verdict: Verdict
+    starts_at: datetime | None  # None: no opening within 400 days
+
+    def as_dict(self) -> dict[str, object]:
+        v = self.verdict
+        return {
+            "phase": self.phase,
+            "risk": self.risk,
+            "risk_declared": self.risk_declared,
+            "ready_at": self.ready_at.isoformat(),
+            "waits": not v.open,
+            "rule": v.rule,
+            "reason": v.reason,
+            "why": v.why,
+            "starts_at": self.starts_at.isoformat() if self.starts_at is not None else None,
+        }
+
+
+def preview(plan: Plan, at: datetime) -> list[PhaseWindow]:
+    """Which phases of a run started at ``at`` would wait for which window, in dependency
+    order. Each phase is taken to last no time (durations are not estimated yet), so a phase
+    is ready when the last of its needs could start; a held phase starts at the next
+    opening for its risk. Empty for a plan without windows."""
+    windows = plan.windows
+    if windows is None:
+        return []
+    out: list[PhaseWindow] = []
+    start: dict[str, datetime | None] = {}
+    pending = list(plan.phases)
+    while pending:
+        for phase in pending:
+            if all(n in start for n in phase.needs):
+                break
+        else:  # pragma: no cover - a validated plan has no cycles
+            raise AssertionError("the phase DAG has a cycle")
+        pending.remove(phase)
+        risk = phase.risk or UNDECLARED_RISK
+        never = [n for n in phase.needs if start[n] is None]
+        ready = max([at, *(t for n in phase.needs if (t := start[n]) is not None)])
+        if never:
+            why = f"after {never[0]}, whose window does not open within 400 days"
+            verdict, starts = Verdict(False, ready, risk, None, None, why), None
+        else:
+            verdict = is_open(windows, ready, risk)
+            starts = ready if verdict.open else next_open(windows, ready, risk)
+        start[phase.id] = starts
+        out.append(PhaseWindow(phase.id, risk, phase.risk is not None, ready, verdict, starts))
+    return out

@@ -50,6 +50,10 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
                     choose=form.get("choose", "")[:80] or None,
                 )
                 done = runs.approve(run_id, approval, identity, store, pool)
+            elif action == "break_glass":
+                # The reason is required: the API answers 422 without one.
+                approval = ApproveRequest(comment=form.get("reason", "")[:2000], break_glass=True)
+                done = runs.approve(run_id, approval, identity, store, pool)
             elif action == "abort":
                 request = AbortRequest(reason=form.get("reason", "")[:2000])
                 done = runs.abort(run_id, request, identity, store, pool)

@@ -34,7 +34,7 @@ from phasegate.store.postgres.connection import mask
 
 log = logging.getLogger("phasegate.server.workers")
 
-IN_FLIGHT = ("pending", "running", "rolling_back")
+IN_FLIGHT = ("pending", "running", "rolling_back", "waiting")
 MONITOR_EVERY = 1.0
 # Automatic resumes of one run before it is left for a human; the n-th waits 2**n seconds.
 MAX_AUTO_RESUMES = 5

@@ -133,6 +133,17 @@ class RunDocument(BaseModel):
         default_factory=list,
         description="every approval and rejection in order: key, decision, by, comment, at",
     )
+    wait: dict[str, Any] | None = Field(
+        None,
+        description="status waiting: the change window holding the run: phase (null: the "
+        "rollback), risk, rule, reason, why, next_open (epoch seconds; null: not within 400 "
+        "days), next_open_utc, next_open_text, since, admission",
+    )
+    waits: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the waits that ended: phase, rule, since, until, how (opened, "
+        "break_glass, failure, resumed, …), by",
+    )
 
 
 class Event(BaseModel):
@@ -160,6 +171,11 @@ class ApproveRequest(BaseModel):
     comment: str = Field("", max_length=2000, description="why; journalled with the approval")
     choose: str | None = Field(
         None, max_length=80, description="for a decision: the option that runs (required there)"
+    )
+    break_glass: bool = Field(
+        False,
+        description="the run waits for a change window: let the phase it waits for (or its "
+        "rollback) start outside it now; `comment` (why) is required",
     )
 
 

@@ -258,6 +258,8 @@ def approve(
     ``prevent_self_review`` refuses the run's starter (403). A paused run whose last
     approval arrives is resumed by a worker."""
     record = journal.get_run(run_id)
+    if body is not None and body.break_glass:
+        return _break_glass(record, body, identity, journal, workers)
     with _in_process:
         before = journal.load_state(record.id)
         waiting = {k for k, i in before.items.items() if i.status == "awaiting_approval"}
@@ -274,6 +276,37 @@ def approve(
     fresh = journal.get_run(record.id)
     return ActionResult(
         run=summary(fresh, workers), action="approve", outcome="approved", keys=keys
+    )
+
+
+def _break_glass(
+    record: RunRecord,
+    body: ApproveRequest,
+    identity: Identity,
+    journal: JournalStore,
+    workers: WorkerPool,
+) -> ActionResult:
+    """``break_glass``: the phase a waiting run is held at starts outside its window (409 when
+    the run is not waiting for one, 422 without a comment saying why)."""
+    if body.check is not None or body.choose is not None:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "break_glass approves the change window a run waits for, not a check",
+            hint="leave out check and choose",
+        )
+    with _in_process:
+        glass = operator.break_glass(journal, record.id, by=identity.actor, reason=body.comment)
+    started_by = record.options.get("started_by")
+    if not glass.delivered and isinstance(started_by, str) and not workers.busy(record.id):
+        # Nobody executes the waiting run this server started (its worker died): a worker
+        # continues it now. A run the CLI started is the CLI's to resume.
+        workers.submit(Job(record.id, "resume", started_by))
+    return ActionResult(
+        run=summary(journal.get_run(record.id), workers),
+        action="approve",
+        outcome="approved",
+        keys=[glass.key],
     )
 
 

@@ -36,7 +36,16 @@ HERE = Path(__file__).parent
 STATIC = "/ui/static"
 OPERATORS = ("operator", "admin")
 EXECUTING = ("running", "rolling_back")
-ACTIONS = ("approve", "reject", "promote", "promote_full", "abort", "rollback", "resume")
+ACTIONS = (
+    "approve",
+    "reject",
+    "promote",
+    "promote_full",
+    "abort",
+    "rollback",
+    "resume",
+    "break_glass",
+)
 LIST_LIMIT = 50
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -56,6 +65,7 @@ LABELS = {
     "abort": "Abort",
     "rollback": "Roll back",
     "resume": "Resume",
+    "break_glass": "Break glass: start now",
 }
 
 TokenCheck = Callable[[str], tuple[str, str] | None]  # a token -> (its name, its role)

@@ -32,7 +32,7 @@ ATTENTION = (
 )
 LOG_TAIL_LINES = 40
 COMMANDS = ("step", "undo", "rollback")  # the items that run a command and write a log
-ACTIVE = ("running", "rolling_back", "pending", "paused", "interrupted")
+ACTIVE = ("running", "rolling_back", "pending", "paused", "interrupted", "waiting")
 
 
 def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]:
@@ -59,6 +59,7 @@ def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]
         "progress": progress(len(done), len(items)),
         "failure": doc.get("failure"),
         "pause": doc.get("pause"),
+        "wait": doc.get("wait"),  # a change window holding the run: rule, next opening
         "rollback": rollback,
         "rollback_bar": budget_bar(rollback),
         "triggers": doc.get("triggers") or {},
@@ -120,6 +121,8 @@ def operations(doc: dict[str, Any]) -> list[str]:
     items = [i for p in doc.get("phases", []) for i in p.get("items", [])]
     rolling_back = doc.get("rollback") is not None or status == "rolling_back"
     found: list[str] = []
+    if status == "waiting":
+        found.append("break_glass")  # start outside the window, with a reason
     if any(i.get("status") == "awaiting_approval" for i in items) and not rolling_back:
         found += ["approve", "reject"]  # GitHub environments: approve, or reject with why
     holding = any(
