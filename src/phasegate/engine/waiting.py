@@ -61,7 +61,12 @@ def begin(runner: Runner, command: Wait) -> None:
 
 def end(runner: Runner, command: EndWait) -> None:
     wait = runner.state.wait or {}
-    runner.journal(RunWaitEnded(how=command.how, by=command.by), durable=True)
+    ended = (
+        RunWaitEnded(how=command.how)
+        if command.by is None
+        else RunWaitEnded(how=command.how, by=command.by)
+    )
+    runner.journal(ended, durable=True)
     held = what_waits(wait.get("phase"), wait.get("risk"))
     words = {
         "opened": f"the window opened: {held} may start",
