@@ -100,3 +100,27 @@ def test_the_exported_schema_accepts_windows_and_risk() -> None:
     assert not list(validator.iter_errors({**base, "windows": "freeze.yaml"}))
     bad = {**base, "phases": [{"id": "a", "risk": "extreme"}]}
     assert list(validator.iter_errors(bad))
+
+
+def test_rollback_ignores_windows_by_default_and_a_bad_choice_is_located(tmp_path: Path) -> None:
+    plain = write(tmp_path / "p.yaml", "version: 1\nname: p\nwindows:\n  timezone: UTC\n" + PHASES)
+    windows = load_plan(plain).plan.windows
+    assert windows is not None and windows.rollback == "ignore"
+    respect = write(
+        tmp_path / "r.yaml",
+        "version: 1\nname: p\nwindows:\n  timezone: UTC\n  rollback: respect\n" + PHASES,
+    )
+    windows = load_plan(respect).plan.windows
+    assert windows is not None and windows.rollback == "respect"
+    bad = write(
+        tmp_path / "b.yaml",
+        "version: 1\nname: p\nwindows:\n  timezone: UTC\n  rollback: wait\n" + PHASES,
+    )
+    found = problems(bad)
+    assert len(found) == 1 and found[0].startswith(f"{bad}:5:"), found
+    assert "'ignore'" in found[0] and "'respect'" in found[0]
+    # In a shared windows file, located in that file.
+    shared = write(tmp_path / "w.yaml", "timezone: UTC\nrollback: always\n")
+    plan = write(tmp_path / "f.yaml", "version: 1\nname: p\nwindows: w.yaml\n" + PHASES)
+    found = problems(plan)
+    assert len(found) == 1 and found[0].startswith(f"{shared}:2:"), found
