@@ -298,3 +298,18 @@ def test_a_phase_never_starts_in_a_closed_window(
     if state.status != "waiting":
         assert state.status == "succeeded"
         assert set(started) == {"a", "b", "c"}
+
+
+def test_a_rejection_or_a_promotion_reaches_a_waiting_run() -> None:
+    """Operator inputs a live engine takes while it waits are valid transitions: a no-go in
+    advance ends the wait and rolls back; a promotion is recorded and the run keeps waiting."""
+    plan = make_plan(SEED, [{"id": "a", "risk": "low"}, {"id": "b", "needs": ["a"]}])
+    sim = Simulation(plan, now=_at("2026-12-05T12:00:00-05:00"))  # Saturday: b is held
+    sim.run()
+    sim.emit("run.promoted", {"by": "dave", "full": True})
+    assert sim.run().status == "waiting"
+    sim.emit("approval.rejected", {"key": "b/gate:g", "by": "erin", "comment": "no", "phase": "b"})
+    state = sim.run()
+    assert _event(sim, "run.wait_ended") == {"how": "failure", "by": None}
+    assert state.status == "rolled_back" and state.failure is not None
+    assert state.failure["reason"] == "rejected"

@@ -536,7 +536,7 @@ def reject(
         return live.id, keys, None
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
-        if runner.state.status in ("paused", "interrupted", "running"):
+        if runner.state.status in ("paused", "interrupted", "running", "waiting"):
             runner.journal(_resumed_for(owner, runner.state.status, "reject"), durable=True)
         rejected: list[Event] = [ApprovalRejected.model_validate(p) for p in payloads]
         runner.journal_many(rejected, durable=True)

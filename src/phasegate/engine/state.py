@@ -478,7 +478,7 @@ def _measured(s: RunState, d: ev.AnalysisMeasured, et: str) -> set[str]:
 
 
 def _promoted(s: RunState, d: ev.RunPromoted, ts: float, et: str) -> set[str]:
-    _need(s, et, "running", "paused", "interrupted")
+    _need(s, et, "running", "paused", "interrupted", "waiting")
     if s.mode != "forward":
         raise _refuse(s, et, "a rolling-back run cannot be promoted")
     s.promoted = {"by": d.by, "at": ts}
@@ -552,7 +552,7 @@ def _decision(
 def _rejected(s: RunState, d: ev.ApprovalRejected, ts: float, et: str) -> set[str]:
     """A no-go (``phasegate reject``): the gate fails and the run rolls back, whatever its
     ``on_failure`` says, because a person decided it must not go on."""
-    _need(s, et, "running", "paused", "interrupted")
+    _need(s, et, "running", "paused", "interrupted", "waiting")
     if s.mode != "forward":
         raise _refuse(s, et, "a rolling-back run has nothing left to reject")
     key = d.key
