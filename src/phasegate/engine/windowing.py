@@ -61,6 +61,22 @@ class Verdicts:
         return found
 
 
+_RISKS: dict[int, tuple[Plan, dict[str, Risk | None]]] = {}
+
+
+def risks(plan: Plan) -> dict[str, Risk | None]:
+    """Each phase's declared risk, by id: computed once per plan (``plan.phase`` is a scan,
+    and a waiting run asks for every held phase at each poll)."""
+    cached = _RISKS.get(id(plan))
+    if cached is not None and cached[0] is plan:
+        return cached[1]
+    found = {phase.id: phase.risk for phase in plan.phases}
+    if len(_RISKS) > 32:
+        _RISKS.clear()
+    _RISKS[id(plan)] = (plan, found)
+    return found
+
+
 def approved(state: RunState, phase: str | None) -> str | None:
     """Who approved a break-glass start of ``phase``, if anybody."""
     who = state.approvals.get(window_key(phase))
@@ -76,11 +92,12 @@ def admit(
     held: list[Hold] = []
     windows = plan.windows
     verdicts = Verdicts(windows, instant(_required(now))) if windows is not None else None
+    declared = risks(plan)
     for phase_id in ready:
         if len(starting) >= slots:
             break
         if verdicts is not None and approved(state, phase_id) is None:
-            verdict = verdicts(plan.phase(phase_id).risk)
+            verdict = verdicts(declared[phase_id])
             if not verdict.open:
                 held.append(Hold(phase_id, verdict))
                 continue
@@ -125,8 +142,9 @@ def rollback_risk(plan: Plan, state: RunState) -> Risk:
     undeclared one counts as high)."""
     assert state.rollback is not None
     phases = {e.get("phase") for e in state.rollback["order"]} - {None}
-    risks = [plan.phase(str(p)).risk or UNDECLARED_RISK for p in phases]
-    return max(risks, key=RISKS.index) if risks else UNDECLARED_RISK
+    declared = risks(plan)
+    found = [declared[str(p)] or UNDECLARED_RISK for p in phases]
+    return max(found, key=RISKS.index) if found else UNDECLARED_RISK
 
 
 def rollback_hold(plan: Plan, state: RunState, now: float | None) -> Hold | None:
@@ -169,7 +187,7 @@ def decide_waiting(plan: Plan, state: RunState, now: float | None) -> list[EndWa
     waited = state.wait.get("phase") if state.wait else None
     if waited is not None and approved(state, waited) is not None:
         return [EndWait(*_how(state, waited))]
-    starting, _ = admit(plan, state, state.ready, max(len(state.ready), 1), now)
+    starting, _ = admit(plan, state, state.ready, 1, now)  # one that may start is enough
     if starting or not state.ready:
         return [EndWait(*_how(state, starting[0] if starting else None))]
     return []
