@@ -183,19 +183,22 @@ def decide_waiting(plan: Plan, state: RunState, now: float | None) -> list[EndWa
     if state.mode == "rollback":
         if rollback_hold(plan, state, now) is not None:
             return []
-        return [EndWait(*_how(state, None))]
-    waited = state.wait.get("phase") if state.wait else None
-    if waited is not None and approved(state, waited) is not None:
-        return [EndWait(*_how(state, waited))]
-    starting, _ = admit(plan, state, state.ready, 1, now)  # one that may start is enough
-    if starting or not state.ready:
-        return [EndWait(*_how(state, starting[0] if starting else None))]
+        by = approved(state, None)
+        return [EndWait("break_glass", by) if by is not None else EndWait("opened")]
+    if not state.ready:
+        return [EndWait("opened")]  # nothing is held any more (a resume settled it)
+    ready = set(state.ready)
+    for key, who in state.approvals.items():
+        if key.startswith(WINDOW_KEY) and key[len(WINDOW_KEY) :] in ready and who:
+            return [EndWait("break_glass", who[-1])]
+    # A verdict depends on the risk and the instant only: one evaluation per distinct risk of
+    # the held phases, however many they are (this runs at every poll of a waiting run).
+    assert plan.windows is not None
+    verdicts = Verdicts(plan.windows, instant(_required(now)))
+    declared = risks(plan)
+    if any(verdicts(r).open for r in {declared[p] for p in state.ready}):
+        return [EndWait("opened")]
     return []
-
-
-def _how(state: RunState, phase: str | None) -> tuple[str, str | None]:
-    by = approved(state, phase) if phase is not None or state.mode == "rollback" else None
-    return ("break_glass", by) if by is not None else ("opened", None)
 
 
 def _required(now: float | None) -> float:
