@@ -188,6 +188,9 @@ def test_kill_minus_nine_while_waiting_then_resume_waits_and_break_glass_continu
     ]
     text = cli("status", run_id).stdout
     assert "approved window:deploy (break-glass) by" in text and "INC-7 hotfix" in text
+    report = cli("report", run_id, "--format", "md").stdout
+    assert "Change-window waits:" in report
+    assert "| `deploy` | deny[0] |" in report and "| break_glass | " in report
     # A finished run waits for nothing: break-glass is refused.
     late = cli("approve", run_id, "--break-glass", "--reason", "again")
     assert late.returncode == 2 and "not waiting for a change window" in late.stderr
