@@ -71,6 +71,20 @@ def test_event_table_severities() -> None:
     assert one("run.finished", {"status": "rolled_back"})[:2] == ("run.failed", "warning")
     assert one("run.finished", {"status": "succeeded"})[:2] == ("run.succeeded", "info")
     assert notices(ItemFinished(key="a/s", kind="step", status="succeeded"), state) == []
+    event, severity, summary = one(
+        "run.waiting",
+        {
+            "phase": "deploy",
+            "rule": "deny[0]",
+            "why": "deny[0] (stand-up) denies",
+            "next_open": 1796654700,
+        },
+    )
+    assert (event, severity) == ("run.waiting", "info")
+    assert summary == (
+        "run r waits: phase deploy is outside its change window (deny[0] (stand-up) denies); "
+        "opens 2026-12-07T14:45:00Z"
+    )
 
 
 def test_fake_notifier_fails_then_succeeds_with_retries() -> None:

@@ -41,6 +41,7 @@ EVENTS: dict[str, tuple[Severity, str]] = {
         "the run paused for a human: approval (warning), or a failure, a crash-hidden "
         "outcome or the router (critical)",
     ),
+    "run.waiting": ("info", "a closed change window holds the run (it continues by itself)"),
     "rollback.started": ("critical", "rollback started"),
     "rollback.finished": ("warning", "rollback finished (critical when it failed)"),
     "budget.warning": ("warning", "the run or its rollback went over its budget"),

@@ -8,6 +8,7 @@ pure: it reads the (already masked) typed journal event and the run state it pro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from phasegate.engine.state import RunState
@@ -20,6 +21,7 @@ from phasegate.run.events import (
     RunFinished,
     RunPaused,
     RunStarted,
+    RunWaiting,
     TriggerTripped,
     Warning,
 )
@@ -39,6 +41,12 @@ def _item_name(state: RunState, key: str) -> str:
     item = state.items.get(key)
     name = item.name if item is not None else ""
     return f"{key} ({name})" if name and name != key else key
+
+
+def _when(epoch: Any) -> str:
+    if not isinstance(epoch, int | float):
+        return "not within 400 days"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _seconds(value: Any) -> str:
@@ -63,6 +71,18 @@ def notices(event: Event, state: RunState) -> list[Notice]:
                     severity,
                     f"run paused ({reason}): {message or reason}",
                     {"reason": reason, "items": list(items)},
+                )
+            ]
+        case RunWaiting(phase=phase, why=why, next_open=opens, rule=rule):
+            held = f"phase {phase}" if phase is not None else "the rollback"
+            when = _when(opens)
+            return [
+                Notice(
+                    "run.waiting",
+                    "info",
+                    f"run {state.run_id} waits: {held} is outside its change window ({why}); "
+                    f"opens {when}",
+                    {"phase": phase, "rule": rule, "next_open": opens},
                 )
             ]
         case RollbackStarted(budget=budget, order=order, by=by):
