@@ -5,9 +5,15 @@ opening (issue 13 §1)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import sys
+import warnings
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+
+import pytest
 
 from phasegate.engine import session
 from phasegate.plan.loader import load_plan
@@ -30,6 +36,19 @@ PLAN = """
 """
 
 
+@pytest.fixture
+def default_child_watcher() -> Iterator[None]:
+    """An in-process run installs a pidfd child watcher on Python 3.11 (session.drive); put
+    the default back, so later tests of this process that start subprocesses from another
+    thread's loop find an active watcher."""
+    yield
+    if sys.version_info < (3, 12):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            asyncio.set_child_watcher(None)  # the next use creates the default again
+
+
+@pytest.mark.usefixtures("default_child_watcher")
 def test_the_runner_waits_on_its_clock_and_proceeds_when_the_window_opens(
     tmp_path: Path,
 ) -> None:
