@@ -185,15 +185,14 @@ def decide_waiting(plan: Plan, state: RunState, now: float | None) -> list[EndWa
             return []
         by = approved(state, None)
         return [EndWait("break_glass", by) if by is not None else EndWait("opened")]
-    if not state.ready:
-        return [EndWait("opened")]  # nothing is held any more (a resume settled it)
+    if not state.ready or plan.windows is None:
+        return [EndWait("opened")]  # nothing is held any more
     ready = set(state.ready)
     for key, who in state.approvals.items():
         if key.startswith(WINDOW_KEY) and key[len(WINDOW_KEY) :] in ready and who:
             return [EndWait("break_glass", who[-1])]
     # A verdict depends on the risk and the instant only: one evaluation per distinct risk of
     # the held phases, however many they are (this runs at every poll of a waiting run).
-    assert plan.windows is not None
     verdicts = Verdicts(plan.windows, instant(_required(now)))
     declared = risks(plan)
     if any(verdicts(r).open for r in {declared[p] for p in state.ready}):
