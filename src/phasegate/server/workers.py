@@ -31,10 +31,10 @@ from phasegate.server.queue import Dispatcher, payload
 from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
 from phasegate.store.postgres.connection import mask
+from phasegate.store.records import IN_FLIGHT
 
 log = logging.getLogger("phasegate.server.workers")
 
-IN_FLIGHT = ("pending", "running", "rolling_back", "waiting")
 MONITOR_EVERY = 1.0
 # Automatic resumes of one run before it is left for a human; the n-th waits 2**n seconds.
 MAX_AUTO_RESUMES = 5
