@@ -892,3 +892,210 @@ def test_an_edit_between_commands_run_for_real_waits_for_the_person(cli: CLI) ->
     resumed = case.approve(ran)
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.markers == {"copied", "applied"}
+
+
+# -- §3 placeholders are bound before the shell parse --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "pg_dump -Fc -h <db_host> -p <port> > dump.sql",
+        "pg_restore -c -d <db_name> -p <port> < dump.sql",
+        "scp <user>@<host>:/var/backup.tar.gz .",
+    ],
+)
+def test_an_angle_placeholder_beside_a_redirection_is_bound_not_prose(line: str) -> None:
+    """`-p <port> > dump.sql` is no redirection from a file `port>`: the command is a step
+    whose placeholders need binding, never a prose line (a manual step) nor run literally."""
+    executable, data = _executable(f"# Backup\n## Dump\n```bash\n{line}\n```\n")
+    assert executable is False
+    steps = data["phases"][0]["steps"]
+    assert [("run" in s, "pause" in s) for s in steps] == [(True, False)], steps
+    run = steps[0]["run"]
+    assert "<" not in run.replace("< dump.sql", "") and "${" in run
+    assert all(v["needs_binding"] for v in data["vars"].values())
+
+
+# -- §1 tutorial platforms: `cmd`{{execute}} is a command to run --------------------------------
+
+
+def test_click_to_run_inline_commands_run_in_order_and_copy_does_not() -> None:
+    data = _plan(
+        """
+        # Canary
+        Deploy the canary:
+
+        `kubectl apply -f canary.yaml`{{execute}}
+
+        Copy this into the editor: `replicas: 3`{{copy}}
+
+        Then watch it: `kubectl get pods -w`{{execute T2}}
+
+        `curl -sf http://app/healthz`{{execute}}
+        """
+    )
+    phase = data["phases"][0]
+    assert [s.get("run") for s in phase["steps"]] == [
+        "kubectl apply -f canary.yaml",
+        "curl -sf http://app/healthz",
+    ]
+    assert "replicas: 3" not in _forward(data)
+    assert [m["run"] for m in phase["monitors"]] == ["kubectl get pods -w"]
+
+
+# -- §7 a numbered step of prose alone is done by hand, in its place ------------------------------
+
+
+def test_a_prose_only_numbered_step_pauses_between_the_commands_around_it(cli: CLI) -> None:
+    doc = (
+        "# Full restart upgrade\n\n## Step 1: Disable allocation\n\n"
+        '```bash\ntouch "$RUN_DIR/disabled"\n```\n\n'
+        "## Step 2: Stop and upgrade all nodes\n\n"
+        "Stop the service on every node and install the new version.\n\n"
+        "## Step 3: Start the cluster\n\n"
+        '```bash\ntouch "$RUN_DIR/started"\n```\n'
+    )
+    case = import_case(cli, "restart.md", text=doc)
+    steps = [s for p in case.plan["phases"] for s in p.get("steps", [])]
+    assert ["pause" in s for s in steps] == [False, True, False]
+    assert "Stop and upgrade all nodes" in steps[1]["name"]
+    ran = case.run("--yes")
+    assert ran.returncode == 4, ran.stderr  # waits for the person: the cluster is not started
+    assert ran.markers == {"disabled"}
+    resumed = case.approve(ran)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.markers == {"disabled", "started"}
+
+
+def test_chinese_ordinal_headings_are_phases_in_order() -> None:
+    data = _plan(
+        """
+        # 升级
+        ## 第一步：备份
+        ```bash
+        ./backup.sh
+        ```
+        ## 第二步：停止所有节点
+        停止集群中所有节点上的服务。
+        ## 第三步：部署
+        ```bash
+        ./deploy.sh
+        ```
+        """
+    )
+    phases = data["phases"]
+    assert [p["name"] for p in phases] == ["第一步：备份", "第二步：停止所有节点", "第三步：部署"]
+    assert ["pause" in s for p in phases for s in p["steps"]] == [False, True, False]
+
+
+# -- §1/§7 admonitions: a warning is acknowledged, its commands keep their roles ----------------
+
+
+@pytest.mark.parametrize(
+    "warning",
+    [
+        ":::warning\n- Make sure you back up the database before upgrading!\n:::",
+        "::: danger Read this\nMake sure you back up the database before upgrading!\n:::",
+        "> [!CAUTION]\n> Make sure you back up the database before upgrading!",
+        '!!! warning "Backups"\n\n    Make sure you back up the database before upgrading!',
+    ],
+)
+def test_a_warning_admonition_is_acknowledged_before_what_follows(warning: str) -> None:
+    data = _plan(f"# Upgrade\n## 1. Prepare\n{warning}\n\n```bash\n./upgrade.sh\n```\n")
+    steps = data["phases"][0]["steps"]
+    assert ["pause" in s for s in steps] == [True, False], steps
+    assert "back up the database" in steps[0]["name"]
+    assert steps[1]["run"] == "./upgrade.sh"
+    assert ":::" not in steps[0]["name"] and "[!" not in steps[0]["name"]
+
+
+def test_a_tip_admonition_is_prose_and_a_fence_inside_a_warning_keeps_its_role() -> None:
+    data = _plan(
+        """
+        # Upgrade
+        ## 1. Upgrade
+        :::tip
+        You can pin the version in `.env`.
+        :::
+
+        :::warning
+        This restarts the app:
+
+        ```bash
+        docker compose up -d app
+        ```
+        :::
+        """
+    )
+    steps = data["phases"][0]["steps"]
+    assert ["pause" in s for s in steps] == [True, False], steps
+    assert "restarts the app" in steps[0]["name"] and "pin the version" not in steps[0]["name"]
+    assert "docker compose up -d app" in _forward(data)
+
+
+def test_an_indented_mkdocs_admonition_body_never_runs() -> None:
+    data = _plan(
+        '# Upgrade\n## 1. Upgrade\n!!! danger "Never on production"\n\n'
+        "    rm -rf /var/lib/app/data\n\n"
+        "```bash\n./upgrade.sh\n```\n"
+    )
+    forward = _forward(data)
+    assert "./upgrade.sh" in forward and "rm -rf" not in forward
+
+
+# -- §7 success criteria written one per line behind a mark ---------------------------------------
+
+
+def test_marked_criteria_lines_are_gates_and_one_over_a_period_is_asked() -> None:
+    data = _plan(
+        "# Canary\n## Phase 1: Canary\n```bash\n./canary.sh\n```\n"
+        "### Success Criteria\n"
+        "✅ All pods healthy (0 crashes in 12h)  \n"
+        "✅ Dashboards published  \n"
+        "☐ Error rate within baseline\n"
+    )
+    gates = data["phases"][0]["gates"]
+    assert [g["manual"] for g in gates] == [
+        "All pods healthy (0 crashes in 12h)",
+        "Dashboards published",
+        "☐ Error rate within baseline",
+    ]
+    # twelve hours after a run starts cannot be ticked in advance: a person answers
+    assert [bool(g.get("checked")) for g in gates] == [False, True, False]
+
+
+# -- §4 one terminal: functions and arrays reach the fences that use them -------------------------
+
+
+def test_functions_and_arrays_of_an_earlier_fence_reach_a_later_step(cli: CLI) -> None:
+    doc = (
+        "# Drain\n\n## Step 1: Helpers\n\n"
+        '```bash\nNODES=(node-a node-b)\nmark() {\n  touch "$RUN_DIR/$1"\n}\n```\n\n'
+        "## Step 2: Drain each node\n\n"
+        '```bash\nfor n in "${NODES[@]}"; do\n  mark "$n"\ndone\n```\n'
+    )
+    case = import_case(cli, "drain.md", text=doc)
+    ran = case.run("--yes")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.markers == {"node-a", "node-b"}
+
+
+def test_an_array_a_command_filled_earlier_needs_binding_not_a_rerun() -> None:
+    executable, data = _executable(
+        """
+        # Restart
+        ## Step 1: List
+        ```bash
+        PODS=($(kubectl get pods -o name))
+        ```
+        ## Step 2: Restart
+        ```bash
+        for p in "${PODS[@]}"; do kubectl delete "$p"; done
+        ```
+        """
+    )
+    assert executable is False
+    step = data["phases"][1]["steps"][0]
+    assert "PODS" in step["needs_binding"]
+    assert step["run"].count("kubectl get pods") == 0  # never run again behind the reader's back

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from phasegate.markdown import (
     action_tables,
+    carry,
     decisions,
     deps,
     directives,
@@ -147,6 +148,8 @@ class FenceMapping:
         for offset, text in edits:  # after the last command: the fence ends with the edit
             self._manual_step(f"edit by hand: {text}", block.line + 1 + offset)
         self.when = saved_when
+        if bash_like:  # its functions and arrays, for the fences after it (carry.py)
+            carry.remember(self.draft, script, block.line + 1)
 
     def _item_lead_role(self, block: Fence) -> str | None:
         """A list item introducing its own fence ("- Restore:", "- If it fails:", "-

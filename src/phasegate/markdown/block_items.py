@@ -22,6 +22,13 @@ _PROCEDURE = re.compile(
     re.I,
 )
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
+# "✅ All pods healthy (0 crashes in 12h)": a criterion observed over a period still to come
+# cannot have been ticked when the document was written; the mark is the author's bullet
+_OVER_A_PERIOD = re.compile(
+    r"\b(?:in|for|over|during|after|within|past|last|next|first)\s+(?:the\s+)?(?:first\s+|"
+    r"last\s+|next\s+)?\d+(?:\.\d+)?\s*(?:h|hrs?|hours?|d|days?|w|wks?|weeks?|min|mins|minutes?)\b",
+    re.I,
+)
 
 
 class ItemMapping:
@@ -117,7 +124,7 @@ class ItemMapping:
             else:
                 mark = _DONE_MARK.match(text)  # "✅ Backups verified" reads as a ticked box
                 data: dict[str, Any] = {"manual": text[mark.end() :] if mark else text}
-                if block.checked or mark:
+                if block.checked or (mark and not _OVER_A_PERIOD.search(text)):
                     data["checked"] = True
                 self._add_check(data, block.line, "manual", ambiguous=False)
         elif command is not None and block.text.strip() == f"`{command}`":

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from phasegate.markdown import (
+    carry,
     decisions,
     deps,
     directives,
@@ -25,6 +26,12 @@ from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
 _LEAD_IN = rules.LEAD_IN
+# admonitions that warn: the operator acknowledges them (note, tip, info are prose)
+_WARNINGS = frozenset({"warning", "warn", "danger", "caution", "important", "attention", "error"})
+# Katacoda / Killercoda: `` `kubectl apply -f x.yaml`{{execute}} `` is a command the reader
+# clicks to run in the terminal (`{{exec}}`, `{{execute T2}}` for a second terminal);
+# `{{copy}}` only copies text, which is no order to run it.
+_CLICK_TO_RUN = re.compile(r"`([^`\n]+)`\s*\{\{\s*exec(?:ute)?\b[^}]*\}\}")
 
 
 class BlockMapper(FenceMapping, ItemMapping, TableMapping):
@@ -52,6 +59,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.lead = ""  # the last paragraph: "**Success Criteria:**", "Verification:"
         self._after: list[tuple[str, int]] = []  # manual steps that follow the current step
         self.described = False  # after "CI executes:": a description of automation, not run
+        self.warned: set[int] = set()  # admonitions already acknowledged (by aside_id)
 
     @property
     def where(self) -> str:
@@ -112,6 +120,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self._add_step(human.confirmation(text), line, rule="human decision")
 
     def _block(self, block: Block) -> None:
+        if isinstance(block, (Paragraph, Item)) and block.aside in _WARNINGS:
+            self._warning(block)
         if self.described and not isinstance(block, Paragraph):
             self.draft.note("reference", line=block.line, section=self.section.title)
             return
@@ -128,6 +138,21 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 self._add_step(signoff, block.line, rule="sign-off table")
                 return
             self._table(block)
+
+    def _warning(self, block: Paragraph | Item) -> None:
+        """A `:::warning` / `> [!CAUTION]` / `!!! danger` admonition on the forward path: the
+        operator reads and acknowledges it where it stands ("Make sure you back up the database
+        before upgrading!"), once per admonition; the commands in it keep their roles."""
+        if block.aside_id in self.warned or self.rollback or self.phase is None:
+            return
+        self.warned.add(block.aside_id)
+        text = " ".join(
+            b.text
+            for b in self.section.blocks
+            if isinstance(b, (Paragraph, Item)) and b.aside_id == block.aside_id and b.aside
+        )
+        step = {"name": f"Confirm ({block.aside}): {rules.one_line(text, 200)}", "pause": "approve"}
+        self._add_step(step, block.line, rule=f"{block.aside} admonition")
 
     def _directed(self, block: Block, note: directives.Annotation) -> None:
         """The block after a directive, read as the directive says."""
@@ -148,6 +173,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
     # -- destinations -------------------------------------------------------------------
 
     def _add_action(self, run: str, name: str | None, line: int) -> None:
+        run, _ = carry.carry(self.draft, run, line)
         run = placeholders.bind(self.draft, run, line)
         data: dict[str, Any] = {"run": run}
         if name:
@@ -156,10 +182,17 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         target.append(Entry(data, line))
         self.draft.note("rollback", phase=self.where, line=line, name=name or _first(run))
 
+    def add_step(self, data: dict[str, Any], line: int, rule: str) -> None:
+        """A step at the end of the section so far (mapping.py's prose-only sections)."""
+        self._add_step(data, line, rule)
+
     def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
         assert self.phase is not None
         if isinstance(data.get("run"), str):
-            data = {**data, "run": placeholders.bind(self.draft, data["run"], line)}
+            run, unsure = carry.carry(self.draft, data["run"], line)
+            data = {**data, "run": placeholders.bind(self.draft, run, line)}
+            if unsure is not None:
+                data["needs_binding"] = unsure
         if self.when is not None:
             data = {**data, "when": self.when}
         self.phase.steps.append(Entry(data, line))
@@ -169,7 +202,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
     def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
         kind = next(k for k in ("command", "file", "http", "manual", "sql", "metric") if k in data)
         if kind == "command" and isinstance(data["command"], str):
-            data = {**data, "command": placeholders.bind(self.draft, data["command"], line)}
+            command, _ = carry.carry(self.draft, data["command"], line)
+            data = {**data, "command": placeholders.bind(self.draft, command, line)}
         if self.when is not None and not self.rollback and self.phase is not None:
             # a check of one alternative is verified only when that alternative ran
             if kind == "command":
@@ -197,6 +231,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if block.closes:  # `</details>`: the section's own role again
             self.rollback, self.lead = self.section_rollback, ""
             return
+        if block.code and "{{" in block.text and self._click_to_run(block):
+            return
         self._lead_in(block)
         self.lead = block.text
         if not self.rollback:
@@ -210,6 +246,15 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _click_to_run(self, block: Paragraph) -> bool:
+        """Each `` `cmd`{{execute}} `` of a tutorial platform is a one-line shell fence at its
+        place, read like any other (never-ending, placeholders, verify and rollback roles)."""
+        found = _CLICK_TO_RUN.findall(block.text)
+        for command in found:
+            context = rules.last_line(self.lead)
+            self._fence(Fence(block.line - 1, "bash", {}, command.strip() + "\n", context))
+        return bool(found)
 
     def _lead_in(self, block: Paragraph) -> None:
         """ "**If the deployment fails:**", "**Rollback procedure:**", a `<summary>Rollback`:

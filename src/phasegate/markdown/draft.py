@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from phasegate.plan.model import slugify
 
 if TYPE_CHECKING:
+    from phasegate.markdown.carry import Definition
     from phasegate.markdown.deps import Edge
     from phasegate.markdown.traffic import Ramp
 
@@ -104,6 +105,8 @@ class Draft:
     # values the prose itself calls an example ("in this guide's example, revision `88`"):
     # value -> the line saying so (placeholders.py)
     examples: dict[str, int] = field(default_factory=dict)
+    # shell functions and arrays the fences so far defined, by name (carry.py)
+    definitions: dict[str, Definition] = field(default_factory=dict)
     # conditions a human must bind before the run (triggers.py): (phase or plan, step)
     unsure: list[tuple[PhaseDraft | None, Entry]] = field(default_factory=list)
 

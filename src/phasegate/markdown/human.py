@@ -28,6 +28,17 @@ def procedure(items: list[str]) -> dict[str, Any]:
     return {"name": f"Do by hand, then approve: {listed}", "pause": "approve"}
 
 
+def prose_step(title: str, text: str) -> dict[str, Any]:
+    """A numbered section that says what to do in prose only: one step the operator does and
+    acknowledges, named by its heading and its first sentence."""
+    first = re.split(r"(?<=[.!?。！？])\s*", _plain(text), maxsplit=1)[0]
+    return {
+        "name": f"Do by hand, then approve: {rules.one_line(_plain(title), 80)} — "
+        f"{rules.one_line(first, 120)}",
+        "pause": "approve",
+    }
+
+
 def signoff(header: list[str], rows: list[list[str]], title: str) -> dict[str, Any] | None:
     """A "Role | Name | Signature" table: an approval with the listed roles."""
     role = next((i for i, h in enumerate(header) if _ROLE_COL.search(h)), None)

@@ -17,6 +17,7 @@ from phasegate.markdown import (
     deps,
     devonly,
     directives,
+    human,
     order,
     placeholders,
     rules,
@@ -205,10 +206,21 @@ def _visit(
             label = section.title or "preamble"
             target = draft.new_phase(label, section.line, named=False)
         before = _mapped(draft)
+        held = _held(target)
         mapper = BlockMapper(draft, target, section, rollback=is_rollback, when=when)
         mapper.map_blocks()
         if _mapped(draft) == before:  # nothing executable: prose a human has to read
             draft.note("unmapped_sections", line=section.line, title=section.title or "(top)")
+        warned = len(mapper.warned)  # warnings acknowledged are no work of the section's
+        if (
+            id(section) in walk.phase_like
+            and not is_rollback
+            and not section.children
+            and _mapped(draft) == before + warned  # no ramp, trigger or checklist either
+            and _held(target) == held + warned
+            and not rules.is_reference_title(section.title)
+        ):
+            _prose_step(mapper, section)
     if phase is not None and not is_rollback and rules.asks_human(section.title):
         (mapper or BlockMapper(draft, phase, section, False, when)).confirm(
             section.title, section.line
@@ -225,6 +237,34 @@ def _visit(
             )
         automated = automated or any(isinstance(b, Fence) for b in child.blocks)
         _visit(walk, child, phase, is_rollback, child_when)
+
+
+def _held(phase: PhaseDraft | None) -> int:
+    if phase is None:
+        return 0
+    return len(phase.steps) + len(phase.gates) + len(phase.rollback) + len(phase.monitors)
+
+
+def _prose_step(mapper: BlockMapper, section: Section) -> None:
+    """ "## Step 3: Stop and upgrade all nodes" over prose alone: the author numbered it among
+    the steps, so it is one, done by hand. An empty phase would pass in no time and the run go
+    on to the next step as if the nodes were upgraded (issue 11 §7)."""
+    prose = [
+        b.text
+        for b in section.blocks
+        if isinstance(b, Paragraph)
+        and b.text.strip()
+        and not b.aside
+        and not rules.metadata_lines(b.text)
+        and not rules.is_lead_in(b.text)  # "Questions:" over a list introduces, says nothing
+    ]
+    # "## 2. Update the image version" over a compose-file listing: the person edits the file
+    listing = next((b for b in section.blocks if isinstance(b, Fence) and b.lang), None)
+    if listing is not None and not prose:
+        prose = [f"write what the {listing.lang} listing at line {listing.line} shows."]
+    if prose and mapper.phase is not None:
+        step = human.prose_step(section.title, prose[0])
+        mapper.add_step(step, section.line, rule="numbered section of prose")
 
 
 def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from phasegate.markdown import htmlblocks
+from phasegate.markdown import admonitions, htmlblocks
 from phasegate.markdown.errors import MarkdownImportError
 
 
@@ -39,6 +39,8 @@ class Item:
     ordered: bool
     depth: int
     code: list[str] = field(default_factory=list)
+    aside: str = ""  # inside an admonition (`:::warning`, `> [!CAUTION]`): its kind
+    aside_id: int = 0  # which one (the blocks of one admonition share it)
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Paragraph:
     text: str
     code: list[str] = field(default_factory=list)
     closes: bool = False  # ends a lead-in's scope (`</details>`): what follows is the section's
+    aside: str = ""  # inside an admonition (`:::warning`, `> [!CAUTION]`): its kind
+    aside_id: int = 0  # which one (the blocks of one admonition share it)
 
 
 @dataclass
@@ -289,6 +293,7 @@ def parse(text: str) -> Document:
     lists: list[bool] = []  # ordered? for each open list
     items: list[Item | None] = []  # the open list items (None until their first paragraph)
     last_text = ""
+    aside = admonitions.Aside()
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -310,19 +315,45 @@ def parse(text: str) -> Document:
             items.append(None)
         elif kind == "list_item_close":
             items.pop()
+        elif kind == "blockquote_close":
+            if aside.alert:
+                aside.close()
         elif kind == "inline" and tokens[i - 1].type == "paragraph_open":
             content, code = _inline(tok)
+            content = aside.read(content, in_quote=_in_blockquote(tokens, i))
+            if not content:
+                i += 1
+                continue
+            if not (items and items[-1] is None) and admonitions.glyph_lines(content):
+                for offset, row in enumerate(content.splitlines()):
+                    glyph = Item(line + offset, row.strip(), None, False, len(lists) + 1)
+                    glyph.code = re.findall(r"`([^`\n]+)`", row)
+                    glyph.aside, glyph.aside_id = aside.kind, aside.id
+                    stack[-1].blocks.append(glyph)
+                i += 1
+                continue
             if items and items[-1] is None:
                 match = _TASK.match(content)
                 checked = None if match is None else match.group(1) != " "
                 body = content[match.end() :] if match else content
                 item = Item(line, body, checked, lists[-1], len(lists), code)
+                item.aside, item.aside_id = aside.kind, aside.id
                 items[-1] = item
                 stack[-1].blocks.append(item)
             else:
-                stack[-1].blocks.append(Paragraph(line, content, code))
+                paragraph = Paragraph(line, content, code)
+                paragraph.aside, paragraph.aside_id = aside.kind, aside.id
+                stack[-1].blocks.append(paragraph)
+            aside.after_block()
             if not items:  # an item's text introduces only the fences inside that item
                 last_text = content
+        elif kind == "code_block" and aside.mkdocs:
+            # MkDocs' admonition body is indented: text, not an unlabelled fence to run
+            text = tok.content.strip()
+            paragraph = Paragraph(line, text, re.findall(r"`([^`\n]+)`", text))
+            paragraph.aside, paragraph.aside_id = aside.kind, aside.id
+            stack[-1].blocks.append(paragraph)
+            aside.close()
         elif kind in ("fence", "code_block"):
             lang, attrs = fence_attrs(tok.info) if kind == "fence" else ("", {})
             open_item = next((it for it in reversed(items) if it is not None), None)
@@ -337,6 +368,10 @@ def parse(text: str) -> Document:
             last_text = _html(tok.content, line, stack, skipped, last_text)
         i += 1
     return Document(root, front, skipped)
+
+
+def _in_blockquote(tokens: list[Token], index: int) -> bool:
+    return index >= 2 and tokens[index - 2].type == "blockquote_open"
 
 
 def _open_section(stack: list[Section], level: int, title: str, line: int) -> None:

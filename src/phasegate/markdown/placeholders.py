@@ -132,6 +132,25 @@ _PATTERNS = [
 ]
 
 
+_ANGLE = next(pattern for kind, pattern in _PATTERNS if kind == "angle")
+
+
+def mask_for_parsing(line: str) -> str:
+    """``pg_dump -p <port> > dump`` as the shell parser should see it: ``<port>`` is a value the
+    reader fills, not a redirection from a file called ``port>`` (which makes the line a syntax
+    error, read as prose). Each angle placeholder becomes one plain word; only the parse sees
+    this, the command keeps its text (and :func:`bind` makes the placeholder a variable)."""
+    if "<" not in line:
+        return line
+    return _ANGLE.sub(_masked_word, line)
+
+
+def _masked_word(match: re.Match[str]) -> str:
+    if match.group(1).lower() in _HTML_TAGS:
+        return match.group(0)
+    return "PH_" + re.sub(r"[^A-Za-z0-9_]", "_", match.group(1))
+
+
 @dataclass
 class Found:
     text: str

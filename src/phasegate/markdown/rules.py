@@ -7,10 +7,12 @@ import re
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
     _LEAD
-    + r"(?:phase|stage|step|day|week|wave|task(?:[\s-]+group)?|milestone|sprint|round|part|阶段|第)"
+    # "第一步", "第3阶段", "第二天": a Chinese ordinal (第 + a numeral) and its unit
+    + r"(?:第\s*(?:\d+|[一二三四五六七八九十]+)\s*(?:步|阶段|期|天|日|周|轮|批|部分|节)|"
+    r"(?:phase|stage|step|day|week|wave|task(?:[\s-]+group)?|milestone|sprint|round|part|阶段|第)"
     # "Phase 1", "Phase-2", "Stage IV", "Phase D"; a letter or roman numeral needs a separator,
     # so the word "Phased" (in "Phased rollout") is not "Phase D" (issue 11 §8).
-    r"(?:\s*[-#:]?\s*\d+|(?:\s+|\s*[-#:]\s*)(?:[ivx]+\b|[a-h]\b|zero|one|two|three|four|five))",
+    r"(?:\s*[-#:]?\s*\d+|(?:\s+|\s*[-#:]\s*)(?:[ivx]+\b|[a-h]\b|zero|one|two|three|four|five)))",
     re.I,
 )
 NUMBERED = re.compile(r"^[\W_]*\d{1,2}(?:\.\d{1,2})*[.):]\s+\S")

@@ -201,7 +201,9 @@ _OPENERS = re.compile(r"\b(if|case|for|while|until|function)\b|\{\s*$|<<")
 # variables, options, a sourced environment) must stay with the paragraphs after it.
 _STATEFUL = re.compile(
     r"^\s*(?:cd|pushd|popd|export|source|\.|set|alias|shopt|umask|trap|unset|declare|local)\b"
-    r"|^\s*[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=",
+    r"|^\s*[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?="
+    # a function: paragraphs after it call it, and functions are not carried between steps
+    r"|^\s*(?:function\s+[A-Za-z_][\w:.-]*|[A-Za-z_][\w:.-]*\s*\(\s*\))",
     re.M,
 )
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from phasegate.markdown import devonly, listings
+from phasegate.markdown import devonly, listings, placeholders
 from phasegate.markdown.forever import never_ending, never_ending_text
 from phasegate.markdown.shellsyntax import bash_n, commands, complete_unit
 from phasegate.markdown.shellsyntax import parse as _bashlex
@@ -89,6 +89,8 @@ class Unit:
 def analyse(script: str) -> list[Unit]:
     """The fence cut into units, each with its kind."""
     lines = script.splitlines()
+    # placeholders bound before the parse: `-p <port> > out` is no redirection from `port>`
+    parsed = [placeholders.mask_for_parsing(line) for line in lines]
     units: list[Unit] = []
     i = 0
     while i < len(lines):
@@ -102,7 +104,7 @@ def analyse(script: str) -> list[Unit]:
             units.append(Unit(i, [line], "comment"))
             i += 1
             continue
-        end, tree = complete_unit(lines, i)
+        end, tree = complete_unit(parsed, i)
         if end is None:  # neither bashlex nor bash accepts it: text
             units.append(Unit(i, [line], text_kind(stripped) or PROSE))
             i += 1

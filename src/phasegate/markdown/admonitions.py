@@ -1,0 +1,72 @@
+"""Admonitions and marked lines the Markdown parser reads (parse.py): what kind of aside a
+block stands in, and paragraphs that are lists in all but their markers.
+
+Docusaurus, VuePress and VitePress write ``:::warning Title`` … ``:::``; GitHub ``> [!WARNING]``
+in a blockquote; MkDocs ``!!! danger "Title"`` over an indented body (which CommonMark would
+read as an indented code block: text, never a fence to run). The marker lines are taken out of
+the text; each block inside carries the admonition's kind and number, so the mapper can ask the
+operator to acknowledge a warning once (blocks.py) while commands inside keep their roles.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Admonitions: Docusaurus / VuePress / VitePress `:::warning Title` … `:::`, GitHub's
+# `> [!WARNING]`, MkDocs' `!!! danger "Title"` over an indented body.
+_CONTAINER_OPEN = re.compile(r"^:::+\s*\{?([A-Za-z][\w-]*)\}?[^\n]*$")
+_CONTAINER_CLOSE = re.compile(r"^:::+\s*$")
+_ALERT = re.compile(r"^\[!([A-Za-z]+)\][ \t]*\n?")
+_MKDOCS = re.compile(r"^(?:!!!|\?\?\?\+?)\s*([A-Za-z][\w-]*)[^\n]*$")
+# A paragraph of lines each led by a status box or mark (`✅ All pods healthy  ` one per
+# line, no list markers): a list of items, as the author meant it.
+_GLYPH_LINE = re.compile(r"^\s*(?:✅|✔️?|☑️?|☐|□|⬜|✓|🔲|▢)\s*\S")
+
+
+class Aside:
+    """The admonition open where the parser is: its kind (``warning``, ``note`` …) and a
+    number shared by its blocks. Its marker lines are taken out of the text they lead."""
+
+    def __init__(self) -> None:
+        self.kind = ""
+        self.id = 0
+        self.alert = False  # GitHub's `> [!X]`: lasts to the end of its blockquote
+        self.mkdocs = False  # `!!! x`: the next indented block is its body
+        self._closing = False
+
+    def open(self, kind: str) -> None:
+        self.kind, self.id = kind.lower(), self.id + 1
+
+    def close(self) -> None:
+        self.kind, self.alert, self.mkdocs, self._closing = "", False, False, False
+
+    def after_block(self) -> None:
+        if self._closing:
+            self.close()
+
+    def read(self, content: str, in_quote: bool) -> str:
+        """The paragraph's text without admonition markers, opening or closing one."""
+        lines = content.split("\n")
+        if lines and (opened := _CONTAINER_OPEN.match(lines[0].strip())):
+            self.open(opened.group(1))
+            lines = lines[1:]
+        elif lines and (mkdocs := _MKDOCS.match(lines[0].strip())):
+            self.open(mkdocs.group(1))
+            self.mkdocs = True
+            lines = lines[1:]
+        elif in_quote and (alert := _ALERT.match(content)):
+            self.open(alert.group(1))
+            self.alert = True
+            lines = content[alert.end() :].split("\n")
+        if self.kind and not self.alert and lines and _CONTAINER_CLOSE.match(lines[-1].strip()):
+            lines = lines[:-1]
+            self._closing = True
+        text = "\n".join(lines).strip()
+        if not text and self._closing:
+            self.close()
+        return text
+
+
+def glyph_lines(content: str) -> bool:
+    lines = [ln for ln in content.split("\n") if ln.strip()]
+    return len(lines) >= 2 and all(_GLYPH_LINE.match(ln) for ln in lines)
