@@ -70,3 +70,46 @@ class Aside:
 def glyph_lines(content: str) -> bool:
     lines = [ln for ln in content.split("\n") if ln.strip()]
     return len(lines) >= 2 and all(_GLYPH_LINE.match(ln) for ln in lines)
+
+
+# "**Warning:** …", "⚠️ **IMPORTANT**: …", "**NOTE:** …": an admonition written as a bold label
+_BOLD_LABEL = re.compile(
+    r"^(?:[⚠️❗‼️🚨\s]*)(?:\*\*|__)\s*(warning|warn|important|caution|danger|attention|note|nota|"
+    r"hinweis|achtung|avertissement|advertencia|aviso|atenci[oó]n|注意|警告|重要)\s*[:：]?\s*"
+    r"(?:\*\*|__)\s*[:：]?",
+    re.I,
+)
+_KINDS = {
+    "warn": "warning",
+    "achtung": "warning",
+    "avertissement": "warning",
+    "advertencia": "warning",
+    "aviso": "warning",
+    "atención": "warning",
+    "atencion": "warning",
+    "警告": "warning",
+    "重要": "important",
+    "nota": "note",
+    "hinweis": "note",
+    "注意": "note",
+}
+# what a note asks the reader to do before going on: "make sure", "do it now", "don't forget"
+_INSTRUCTS = re.compile(
+    r"\b(?:make sure|be sure|ensure|do it now|before it'?s too late|don'?t forget|remember to|"
+    r"you must|must be|assurez-vous|n'oubliez pas|aseg[uú]r[ae]te|no olvides|stellen sie sicher|"
+    r"vergessen sie nicht|certifique-se)\b|请确保|务必|确保",
+    re.I,
+)
+
+
+def bold_label(text: str) -> str:
+    """The kind of admonition a paragraph's bold label names (``warning``, ``note`` …), or ""."""
+    match = _BOLD_LABEL.match(text.strip())
+    if match is None:
+        return ""
+    word = match.group(1).lower()
+    return _KINDS.get(word, word)
+
+
+def instructs(text: str) -> bool:
+    return bool(_INSTRUCTS.search(text))

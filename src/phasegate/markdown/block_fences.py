@@ -71,6 +71,9 @@ class FenceMapping:
         if polarity.failure_context(self._context()):  # "if error_rate > 5%:" pseudo-code
             maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
             action_tables.fence(maker, block.text, block.line, self._context())
+        prompted = shell.normalize_prompts(block.text, block.lang)
+        if prompted != block.text:  # `# systemctl …`, `(postgres)# initdb …`: prompts
+            block = Fence(block.line, block.lang, block.attrs, prompted, block.context)
         if not shell.is_shell_fence(block.lang, block.text):
             if not self._query_fence(block, attrs):
                 self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
@@ -92,6 +95,9 @@ class FenceMapping:
         rollback = self.rollback or attrs.rollback or item_role == "recovery"
         as_check = as_check and not attrs.step
         bash_like = block.lang not in _NOT_BASH
+        if item_role == "optional" and rollback and not as_check:
+            self._optional_recovery(block, script)
+            return
         saved_when = self.when  # an item's optional part lasts for its own fence
         if item_role == "optional" and self.phase is not None and not rollback:
             lead = decisions.Lead(block.context.strip(), block.line)
@@ -151,12 +157,26 @@ class FenceMapping:
         if bash_like:  # its functions and arrays, for the fences after it (carry.py)
             carry.remember(self.draft, script, block.line + 1)
 
+    def _optional_recovery(self, block: Fence, script: str) -> None:
+        """ "- Restore from backup if needed:" over its fence in a rollback: the operator decides
+        during the rollback whether it is needed; an automatic rollback never runs it (a
+        restore over a database the rollback script already fixed loses what came after the
+        backup). Kept in the rollback checklist with its command, for the person."""
+        text = f"{rules.one_line(block.context, 100)} `{rules.one_line(script, 120)}`"
+        target = self.phase.metadata if self.phase else self.draft.metadata
+        target.setdefault("rollback_checklist", []).append(text)
+        where = self.phase.id if self.phase else "plan"
+        self.draft.note("rollback_checklist", phase=where, line=block.line, what=text)
+        self.draft.note("review", line=block.line, what=text, why="optional part of a rollback")
+
     def _item_lead_role(self, block: Fence) -> str | None:
         """A list item introducing its own fence ("- Restore:", "- If it fails:", "-
         Optionally, check:") gives that fence a role, as a lead-in paragraph would (§1, §5)."""
         text = block.context.strip()
         if not text or text == self.lead.strip() or not rules.is_lead_in(text):
             return None
+        if self.rollback and (rules.is_optional_part(text) or rules.IF_NEEDED.search(text)):
+            return "optional"  # "- Restore from backup if needed:" inside a rollback
         if rules.is_conditional_text(text) or (
             rules.is_rollback_title(text) and not self.draft.rollback_purpose
         ):
@@ -164,7 +184,7 @@ class FenceMapping:
                 what = rules.one_line(text, 80)
                 self.draft.note("recovery", line=block.line, what=what, why="list lead-in")
             return "recovery"
-        if rules.is_optional_title(text):
+        if rules.is_optional_part(text):
             return "optional"
         return None
 
@@ -249,7 +269,10 @@ class FenceMapping:
         """A step the operator does and acknowledges: the run pauses (exit 4) until
         `phasegate approve`."""
         assert self.phase is not None
-        self.phase.steps.append(Entry({"name": f"manual: {what}", "pause": "approve"}, line))
+        data: dict[str, Any] = {"name": f"manual: {what}", "pause": "approve"}
+        if self.when is not None:  # a person's part of an option: asked only when chosen
+            data["when"] = self.when
+        self.phase.steps.append(Entry(data, line))
         self.draft.note("manual", phase=self.phase.id, line=line, what=what)
 
     def _fence_check(

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from phasegate.markdown import (
+    admonitions,
     carry,
     decisions,
     deps,
@@ -120,8 +121,13 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self._add_step(human.confirmation(text), line, rule="human decision")
 
     def _block(self, block: Block) -> None:
-        if isinstance(block, (Paragraph, Item)) and block.aside in _WARNINGS:
-            self._warning(block)
+        if isinstance(block, (Paragraph, Item)):
+            kind = block.aside or (
+                admonitions.bold_label(block.text) if isinstance(block, Paragraph) else ""
+            )
+            # a warning is acknowledged; a note only when it asks for something ("do it now")
+            if kind in _WARNINGS or (kind and admonitions.instructs(block.text)):
+                self._warning(block, kind)
         if self.described and not isinstance(block, Paragraph):
             self.draft.note("reference", line=block.line, section=self.section.title)
             return
@@ -139,20 +145,24 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 return
             self._table(block)
 
-    def _warning(self, block: Paragraph | Item) -> None:
+    def _warning(self, block: Paragraph | Item, kind: str) -> None:
         """A `:::warning` / `> [!CAUTION]` / `!!! danger` admonition on the forward path: the
         operator reads and acknowledges it where it stands ("Make sure you back up the database
         before upgrading!"), once per admonition; the commands in it keep their roles."""
-        if block.aside_id in self.warned or self.rollback or self.phase is None:
+        key = block.aside_id if block.aside else -block.line  # a bold label: its paragraph
+        if key in self.warned or self.rollback or self.phase is None:
             return
-        self.warned.add(block.aside_id)
-        text = " ".join(
-            b.text
-            for b in self.section.blocks
-            if isinstance(b, (Paragraph, Item)) and b.aside_id == block.aside_id and b.aside
-        )
-        step = {"name": f"Confirm ({block.aside}): {rules.one_line(text, 200)}", "pause": "approve"}
-        self._add_step(step, block.line, rule=f"{block.aside} admonition")
+        self.warned.add(key)
+        text = block.text
+        if block.aside:
+            text = " ".join(
+                b.text
+                for b in self.section.blocks
+                if isinstance(b, (Paragraph, Item)) and b.aside_id == block.aside_id and b.aside
+            )
+        text = re.sub(r"^[^\w]*(?:\*\*|__)[^*_]{1,20}(?:\*\*|__)\s*[:：]?\s*", "", text.strip())
+        step = {"name": f"Confirm ({kind}): {rules.one_line(text, 200)}", "pause": "approve"}
+        self._add_step(step, block.line, rule=f"{kind} admonition")
 
     def _directed(self, block: Block, note: directives.Annotation) -> None:
         """The block after a directive, read as the directive says."""
@@ -239,7 +249,11 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             traffic.sequence(self.draft, self.phase, block.text, block.line)
         deps.Collector(self.draft).text(block.text, block.line, self.phase, self.section.title)
         self._rollback_time(block)
-        if self.phase is not None and self.phase.line == self.section.line:
+        if (
+            self.phase is not None
+            and self.phase.line == self.section.line
+            and not admonitions.bold_label(block.text)  # "**NOTE:** …" is no metadata
+        ):
             for key, value in rules.metadata_lines(block.text):
                 slug = re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
                 if slug in ("owner", "owners", "responsible", "dri", "assignee"):

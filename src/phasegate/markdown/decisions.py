@@ -132,7 +132,7 @@ class ChoiceLeads:
             mapper._flush_procedure()
             mapper.when = combine(self.outer, self.conditions[id(block)])
             self.optional_open = False
-        elif _short(block) and rules.is_optional_title(text) and not self.conditions:
+        elif _short(block) and rules.is_optional_part(text) and not self.conditions:
             mapper._flush_procedure()
             lead = _Lead(text, block.line)
             found = decide(mapper.draft, mapper.phase, mapper.section, [lead])

@@ -56,6 +56,9 @@ def never_ending_text(text: str) -> str | None:
 def _forever(words: list[str], fed: bool) -> str | None:
     name = words[0].rsplit("/", 1)[-1]
     args = words[1:]
+    interactive = {"-i", "-s", "--login", "--shell"}
+    if name == "sudo" and args and all(a.startswith("-") for a in args) and interactive & set(args):
+        return "`sudo -i` opens a shell for a person"
     while name in ("sudo", "env", "nohup", "time", "exec") and args:
         name, args = args[0].rsplit("/", 1)[-1], args[1:]
         while args and name == "sudo" and args[0].startswith("-"):
@@ -90,6 +93,12 @@ def _forever(words: list[str], fed: bool) -> str | None:
         return "`minikube tunnel` runs until someone stops it"
     if name == "ssh":
         return None if _ssh_has_command(args) else "a bare `ssh host` opens an interactive shell"
+    if (
+        name == "su"
+        and not fed
+        and not any(a in ("-c", "--command") or a.startswith("--command=") for a in args)
+    ):
+        return "`su` without `-c` opens a shell as another user: what follows is typed in it"
     if name == "read" and not fed:
         return "`read` waits for a person to type"
     if name in ("ping", "ping6") and not (

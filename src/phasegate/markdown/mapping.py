@@ -190,7 +190,7 @@ def _visit(
         and not is_rollback
         and section.level > 0
         and section is not walk.title_section
-        and rules.is_optional_title(section.title)
+        and rules.is_optional_part(section.title)
     ):
         # "(Optional)": a decision with one choice; unchosen, nothing of it runs (§1)
         when = decisions.combine(
@@ -260,7 +260,8 @@ def _prose_step(mapper: BlockMapper, section: Section) -> None:
     ]
     # "## 2. Update the image version" over a compose-file listing: the person edits the file
     listing = next((b for b in section.blocks if isinstance(b, Fence) and b.lang), None)
-    if listing is not None and not prose:
+    said = any(isinstance(b, (Paragraph, Item)) for b in section.blocks)  # a listing alone: data
+    if listing is not None and not prose and said:
         prose = [f"write what the {listing.lang} listing at line {listing.line} shows."]
     if prose and mapper.phase is not None:
         step = human.prose_step(section.title, prose[0])
@@ -279,10 +280,31 @@ def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
     ) or devonly.marked(section.title)
     if not dev_only and not rules.is_reference_title(section.title):
         return False
+    if not dev_only and _emergency_rollback(section):
+        return False
     for inner in section.walk():
         for block in inner.blocks:
             walk.draft.note("reference", line=block.line, section=inner.title)
     walk.draft.note("unmapped_sections", line=section.line, title=section.title)
+    return True
+
+
+_EMERGENCY = re.compile(r"emergenc|contingenc|notfall|emergencia|emerg[eê]ncia|应急|紧急", re.I)
+
+
+def _emergency_rollback(section: Section) -> bool:
+    """ "## Emergency Procedures" over "### Rollback Criteria" and "### Rollback Execution": the
+    document's rollback, filed under what it is for; its rollback parts keep their role (never
+    forward, run on rollback) instead of being left out as reference notes. Contacts and other
+    children stay notes: only rollback-titled children hold anything, the rest is skipped."""
+    if not _EMERGENCY.search(section.title) or section.blocks:
+        return False
+    rollback = [c for c in section.children if rules.is_rollback_title(c.title)]
+    if not rollback:
+        return False
+    for child in section.children:
+        if child not in rollback:
+            child.blocks, child.children = [], []  # contacts, communication: notes only
     return True
 
 

@@ -81,6 +81,19 @@ _PATTERNS = [
         "bracket",
         re.compile(r"(?<=/)\[([^\W\d_][^\W\d]{2,30})\](?=[/.])|\[([^\W\d_][^\W\d]{2,30})\](?=/)"),
     ),
+    # postgresql@[new version]-[cluster], -D [mountpoint]/pgsql, --jobs [number of cpus]: lower-case
+    # words in brackets joined to a value or standing as an argument; not a test `[ -f x ]`
+    # (spaces inside), an array index `${a[0]}`, a glob `[0-9]` nor a `[[ … ]]` test
+    (
+        "bracket",
+        re.compile(
+            # joined to a value on either side: one word is enough
+            r"(?<=[/@=:-])\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){0,3})\](?=[/@.:\"'\s-]|$)|"
+            r"(?:(?<=[\"'\s]))\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){0,3})\](?=[/@.-])|"
+            # standing alone: several words (`[number of cpus]`), never a one-word `[info]` label
+            r"(?<=\s)\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){1,3})\](?=\s|$)"
+        ),
+    ),
     # {environment}, {target-slot}, {table_name}: one word in braces; not `${x}`, `{{x}}`, a
     # brace expansion `{a,b}` / `{1..3}`, `find -exec {}`, awk/jq bodies (spaces, `$`, commas)
     # (nor `%{http_code}` of curl -w, `@{u}` of git)

@@ -22,7 +22,9 @@ ROLLBACK = re.compile(
     re.I,
 )
 VERIFY = re.compile(
-    r"verif|\bcheck|validat|smoke|health|\btests?\b|testing|confirm|post[\s-]?deploy|验证|检查",
+    # not `--check` (a flag named in prose) nor "double check that …" (a reminder to the reader)
+    r"verif|(?<![-\w])(?<!double )(?<!double-)check|validat|smoke|health|\btests?\b|testing|"
+    r"confirm|post[\s-]?deploy|验证|检查",
     re.I,
 )
 CHECKLIST = re.compile(
@@ -127,7 +129,10 @@ HUMAN = re.compile(
     r"manual (?:approval|confirmation|decision)|requires? (?:explicit )?"
     r"(?:approval|sign[\s-]?off|confirmation)|get (?:approval|sign[\s-]?off)|"
     r"human (?:decision|approval|confirmation)|ask (?:the|a) \w+ (?:to|for)|"
-    r"decision gate",
+    r"decision gate|"
+    # "Inspect carefully the output of the command above for any error. If none, …": the run
+    # goes on only when a person has read what the last command printed
+    r"\b(?:inspect|examine|review|read|check) (?:carefully |closely )?(?:the )?output\b",
     re.I,
 )
 ROLLBACK_TIME = re.compile(
@@ -171,6 +176,45 @@ def is_failure_condition(title: str) -> bool:
 
 def is_optional_title(title: str) -> bool:
     return bool(OPTIONAL.search(title.strip()))
+
+
+# "**Upgrade operator** (if managing the operator separately):", "### Update CRDs (when using
+# Helm)": a condition on the reader's setup in parentheses on a heading or lead-in; the operator
+# says whether it holds. (A fence comment's "(if migrations required)" beside a backup stays a
+# step: there the parenthesis qualifies one command of a fence the author orders.)
+SETUP_CONDITION = re.compile(
+    r"\(\s*(?:only\s+)?(?:if|when|unless|si|cuando|wenn|falls|se|quand)\s[^()]{2,80}\)|"
+    r"（(?:如果|若|仅当)[^（）]{1,40}）",
+    re.I,
+)
+
+
+# "The following commands will delete the old cluster's data files:": a lead-in that announces
+# irreversible deletion rather than ordering it. Run only when the operator chooses it (the
+# author of such a guide often adds "I usually keep the old data around").
+ANNOUNCED_DELETION = re.compile(
+    r"^[^.:]{0,80}\b(?:will|would|can|could|may)\s+(?:permanently\s+)?(?:delete|remove|destroy|"
+    r"drop|wipe|erase|purge)\b[^.]{0,120}[:：]\s*$",
+    re.I,
+)
+
+
+# "**Restore from backup if needed**": inside a rollback, a step the operator judges
+IF_NEEDED = re.compile(
+    r"\b(?:if|when|where|as) (?:needed|necessary|required|applicable|appropriate)\b|"
+    r"\bsi (?:es )?(?:necesario|n[ée]cessaire)|\bfalls (?:n[oö]tig|erforderlich)|如有必要|必要时",
+    re.I,
+)
+
+
+def is_optional_part(title: str) -> bool:
+    """A heading or lead-in the reader may skip: optional, conditional on their setup, or a
+    deletion it announces rather than orders."""
+    return (
+        is_optional_title(title)
+        or bool(SETUP_CONDITION.search(title))
+        or bool(ANNOUNCED_DELETION.search(title.strip()))
+    )
 
 
 def is_alternative_title(title: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 
 from phasegate.markdown import rules
@@ -148,7 +149,8 @@ def looks_like_shell_line(line: str) -> bool:
 
 def looks_like_shell(text: str) -> bool:
     """An unlabeled fence or inline code span whose content reads as commands."""
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n", " ", text)  # a `\` continuation is part of its command
+    lines = [ln for ln in joined.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         return False
     # after a first line that is shell, a program we do not know given flags (`cr upload -o
@@ -163,6 +165,55 @@ def is_shell_fence(lang: str, text: str) -> bool:
     if lang in ("", "text", "txt", "plain", "plaintext", "none"):
         return looks_like_shell(text)
     return False
+
+
+# Prompts other than `$ `: root's `# ` (in an unlabelled block: in a `bash` fence `# cmd` is a
+# commented-out command), `(postgres)# ` after `su postgres`, `root@host:~# `, `[me@host ~]$ `.
+# Not `postgres=#`, psql's prompt (what follows is SQL).
+_HOST_PROMPT = re.compile(
+    r"^(\s*)(?:\([\w.-]{1,32}\)\s?|[\w.-]{1,32}@[\w.-]{1,64}(?::[^\s#$]*)?\s?|"
+    r"\[[\w.-]{1,32}@[\w.-]{1,64}(?:\s[^\]]{0,40})?\]\s?)[#$]\s+(?=\S)"
+)
+_ROOT_PROMPT = re.compile(r"^(\s*)#\s+(?=\S)")
+_PLAIN_LANGS = frozenset({"", "text", "txt", "plain", "plaintext", "none", "console", "terminal"})
+
+
+def normalize_prompts(text: str, lang: str) -> str:
+    """Root and user@host prompts as `$ ` prompts, in an unlabelled or console block: a guide
+    that shows `# systemctl stop postgresql` and `(postgres)# initdb …` means commands, which
+    would otherwise read as comments (nothing runs) or as unknown words."""
+    if lang not in _PLAIN_LANGS or ("#" not in text and "@" not in text and "$" not in text):
+        return text
+    lines = text.splitlines()
+    out: list[str] = []
+    changed = False
+    # a `# word` line is a root prompt when its word is a program, and the block shows at
+    # least one unmistakable prompt (a host prompt, or `# ` before a command we know)
+    anchored = any(
+        _HOST_PROMPT.match(ln)
+        or ((m := _ROOT_PROMPT.match(ln)) is not None and looks_like_shell_line(ln[m.end() :]))
+        for ln in lines
+    )
+    for line in lines:
+        host = _HOST_PROMPT.match(line)
+        root = _ROOT_PROMPT.match(line)
+        if host is not None:
+            out.append(f"{host.group(1)}$ {line[host.end() :]}")
+            changed = True
+        elif root is not None and _root_command(line[root.end() :], anchored):
+            out.append(f"{root.group(1)}$ {line[root.end() :]}")
+            changed = True
+        else:
+            out.append(line)
+    return "\n".join(out) if changed else text
+
+
+def _root_command(rest: str, anchored: bool) -> bool:
+    if looks_like_shell_line(rest):
+        return True
+    word = rest.split(maxsplit=1)[0]
+    # commands are case-sensitive: "# Check the version" is a comment, `# su postgres` a prompt
+    return anchored and word.islower() and shutil.which(word) is not None
 
 
 def strip_prompts(text: str, lang: str) -> str:

@@ -54,6 +54,7 @@ __all__ = [
     "OUTPUT",
     "PROSE",
     "REQUEST",
+    "SESSION_END",
     "SQL",
     "URL",
     "ZONE",
@@ -66,6 +67,9 @@ __all__ = [
     "never_ending",
     "never_ending_text",
 ]
+
+
+SESSION_END = "end of an interactive session"
 
 
 @dataclass
@@ -111,6 +115,10 @@ def analyse(script: str) -> list[Unit]:
             continue
         body = lines[i:end]
         kind = text_kind(stripped) if end == i + 1 else json_kind(body)
+        if kind is None and stripped in ("exit", "logout"):
+            # typed into a terminal, a bare `exit` leaves the `su`/`ssh` session the reader
+            # opened; run in a step it would end the step and skip every command after it
+            kind = SESSION_END
         if kind is not None:
             units.append(Unit(i, body, kind))
         elif _dev_only(body, tree, units):
