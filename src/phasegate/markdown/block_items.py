@@ -21,6 +21,19 @@ _PROCEDURE = re.compile(
     r"pasos|procedimiento|[ée]tapes|proc[ée]dure|passos|步骤|流程|roll[\s-]?back|revert",
     re.I,
 )
+# "Run `npm run migrate` to apply …", "Create a tag by running `git tag …`", "执行 `x`": inline code
+# the item orders to run (the text just before it is a run verb), or an item that starts with it
+_RUN_VERB = re.compile(
+    r"(?:\b(?:run|running|execute|executing|type|typing|issue|invoke|then|ejecut[ae]r?|ejecute|"
+    r"ex[ée]cutez|lancez|lance|f[uü]hren sie|führe|execute|rode|rodar)|执行|运行)"
+    r"(?:\s+(?:the\s+)?(?:following\s+)?(?:command|script|commande|comando|befehl))?\s*[:：]?\s*$",
+    re.I,
+)
+# a bulleted list under "Release Process", "Upgrade steps": its items are done in order
+_PROCESS = re.compile(r"\bprocess\b|\bprozess|\bproceso\b|\bprocessus\b|\bprocesso\b|过程", re.I)
+_ENSURE = re.compile(
+    r"\b(?:ensure|make sure|verify|check|confirm|look correct|looks correct)\b", re.I
+)
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
 # "✅ All pods healthy (0 crashes in 12h)": a criterion observed over a period still to come
 # cannot have been ticked when the document was written; the mark is the author's bullet
@@ -42,6 +55,7 @@ class ItemMapping:
     checklist: bool
     lead: str
     procedure: list[tuple[str, int]]
+    listed_commands: bool
 
     @property
     def where(self) -> str:
@@ -73,14 +87,63 @@ class ItemMapping:
             bool(self.procedure)
             and not block.ordered
             and block.depth > 1
-            and bool(_PROCEDURE.search(f"{self.section.title} {self.draft.title}"))
+            and bool(
+                _PROCEDURE.search(f"{self.section.title} {self.draft.title}")
+                or _PROCESS.search(self.section.title)
+            )
         )
+
+    def in_procedure_list(self, block: Item) -> bool:
+        """A top-level bullet of a section that names a process ("Release Process"): a step
+        in order, as a numbered one would be."""
+        return (
+            not block.ordered
+            and block.depth == 1
+            and block.checked is None
+            and not self.rollback
+            and bool(_PROCESS.search(self.section.title) or _PROCEDURE.search(self.section.title))
+        )
+
+    def _commands_in_prose(self, block: Item) -> bool:
+        """A numbered (or process) item that orders commands in its prose ("Create a tag by
+        running `git tag -am v1`"): each such command is a step at the item's place, after the
+        prose items before it; "… and ensure the tag looks correct, then … `git push`" puts a
+        person's check between them. An item that starts with a condition ("If there is a new
+        release, …") is done by hand, never run forward."""
+        if self.phase is None or not (block.ordered or self.in_procedure_list(block)):
+            return False
+        text = block.text
+        ordered: list[tuple[int, str]] = []
+        for code in block.code:
+            at = text.find(f"`{code}`")
+            if at < 0 or not _is_command(code) or shellparse.never_ending_text(code):
+                continue
+            if _RUN_VERB.search(text[:at]) or not text[:at].strip():
+                ordered.append((at, code))
+        if not ordered:
+            return False
+        if rules.is_conditional_text(text) or re.match(r"^[\W_]*(?:if|when|unless)\b", text, re.I):
+            self.procedure.append((block.text, block.line))  # by hand, if it applies
+            return True
+        self.listed_commands = True
+        self._flush_procedure()
+        name = rules.one_line(re.sub(r"[*_]+", "", text), 80)
+        last = 0
+        for index, (at, code) in enumerate(sorted(ordered)):
+            between = text[last:at]
+            if index and _ENSURE.search(between):
+                step = human.confirmation(rules.one_line(between.strip(" ,.;"), 120))
+                self._add_step(step, block.line, rule="check in a list item")
+            self._add_step({"name": name, "run": code}, block.line, rule="command in a list item")
+            last = at + len(code) + 2
+        return True
 
     def _flush_procedure(self) -> None:
         # one numbered item is a heading of what follows it ("1. **Tag release**" over a
-        # fence); questions ("What went well?") are a retrospective, not a procedure
+        # fence), unless the list runs its commands itself (then it is a step between them);
+        # questions ("What went well?") are a retrospective, not a procedure
         done = [t for t, _ in self.procedure if not t.rstrip().endswith("?")]
-        if len(done) >= 2 and self.phase is not None:
+        if (len(done) >= 2 or (done and self.listed_commands)) and self.phase is not None:
             step = human.procedure(done)
             self._add_step(step, self.procedure[0][1], rule="numbered prose procedure")
         self.procedure = []
@@ -129,12 +192,14 @@ class ItemMapping:
                 self._add_check(data, block.line, "manual", ambiguous=False)
         elif command is not None and block.text.strip() == f"`{command}`":
             self._add_step({"run": command}, block.line)
+        elif command is not None and self._commands_in_prose(block):
+            return
         elif traffic.gate(self.draft, self.phase, block.text, block.line):
             return  # "Health gate: …" under a day's weight: the proceed before the next one
         elif (
-            block.ordered
+            (block.ordered or self.in_procedure_list(block))
             and command is None
-            and not any(" " in c.strip() for c in block.code)
+            and not any(_is_command(c) for c in block.code)
             and not _NOTES.match(rules.last_line(self.lead))
             and self._by_hand()
         ):

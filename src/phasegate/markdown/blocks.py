@@ -54,6 +54,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.section_rollback = rollback  # a lead-in ("If … fails:") changes it for a while
         self.when = when  # an alternative's condition: runs only when the operator chose it
         self.procedure: list[tuple[str, int]] = []  # numbered prose items done by hand
+        self.listed_commands = False  # a list item ran a command (block_items.py)
         self.confirmed = False  # this section already asks a human to confirm
         self.verify = rules.is_verify_text(section.title)
         self.checklist = rules.is_checklist_text(section.title)
@@ -84,7 +85,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 # a nested bullet under a numbered item is part of that item, not its end
                 if self._listing_in_procedure(block):
                     pass  # noted on the procedure's step by _listing_in_procedure
-                elif not (isinstance(block, Item) and (block.ordered or self._detail(block))):
+                elif not (
+                    isinstance(block, Item)
+                    and (block.ordered or self._detail(block) or self.in_procedure_list(block))
+                ):
                     if (
                         isinstance(block, Fence)
                         and self.procedure

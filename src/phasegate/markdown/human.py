@@ -24,8 +24,27 @@ def confirmation(text: str) -> dict[str, Any]:
 
 def procedure(items: list[str]) -> dict[str, Any]:
     """Numbered prose items done by hand: one step the operator acknowledges."""
-    listed = "; ".join(f"{n}. {rules.one_line(_plain(t), 100)}" for n, t in enumerate(items, 1))
+    listed = "; ".join(f"{n}. {_gist(t)}" for n, t in enumerate(items, 1))
     return {"name": f"Do by hand, then approve: {listed}", "pause": "approve"}
+
+
+# a sentence that asks something of a person: kept in a long item's gist
+_ASKS = re.compile(
+    r"\b(?:make sure|ensure|must|approv\w*|sign[\s-]?off|majority|vote|wait (?:for|until))\b",
+    re.I,
+)
+
+
+def _gist(text: str) -> str:
+    """A long item's first sentence and the sentences that ask something of a person
+    ("Make sure to reach a majority of approvals …"): what the operator must not miss."""
+    plain = _plain(text)
+    if len(plain) <= 100:
+        return plain
+    sentences = re.split(r"(?<=[.!?])\s+", plain)
+    kept = [rules.one_line(sentences[0], 100)]
+    kept += [rules.one_line(s, 120) for s in sentences[1:] if _ASKS.search(s)]
+    return rules.one_line(" … ".join(kept), 400)
 
 
 def prose_step(title: str, text: str) -> dict[str, Any]:

@@ -357,7 +357,14 @@ def example_values(doc: Document) -> dict[str, int]:
                     value = raw.strip()
                     if _EXAMPLE_VALUE.match(value) and f"`{value}`" in sentence:
                         found.setdefault(value, block.line)
+                    assigned = _EXAMPLE_ASSIGNMENT.match(value)
+                    if assigned and f"`{value}`" in sentence:
+                        # `version="v1.0.0"` "for example": `$version` is the reader's to set
+                        found.setdefault("$" + assigned.group(1), block.line)
     return found
+
+
+_EXAMPLE_ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=\S+$")
 
 
 def _replace_keeping_key(ref: str, match: re.Match[str]) -> str:
@@ -368,6 +375,9 @@ def _bind_examples(draft: Draft, command: str, line: int) -> str:
     """An example value used verbatim in a command -> ``${NAME}`` needing binding: run as
     written, the reader's system gets the author's revision, region or id."""
     for value, said in draft.examples.items():
+        if value.startswith("$"):
+            command = _bind_example_variable(draft, command, line, value[1:], said)
+            continue
         pattern = re.compile(
             rf"(?<![\w.$-])(--?[A-Za-z][\w-]*=|[A-Za-z_][\w]*=)?{re.escape(value)}(?![\w.-])"
         )
@@ -392,6 +402,25 @@ def _bind_examples(draft: Draft, command: str, line: int) -> str:
                 "description": f"example value `{text}` in the document",
             }
             draft.note("needs_binding", line=line, what=f"example value `{text}` -> ${{{name}}}")
+    return command
+
+
+def _bind_example_variable(draft: Draft, command: str, line: int, name: str, said: int) -> str:
+    """``$version`` where only the prose's example sets it: a value the reader must give (an
+    empty one would make ``git push origin $version`` push the current branch)."""
+    if not re.search(rf"\$\{{?{re.escape(name)}\b", command):
+        return command
+    if re.search(rf"(?:^|[\s;&|(]){re.escape(name)}=", command):
+        return command  # the command sets it itself
+    spec = draft.vars.get(name)
+    if spec is None or (isinstance(spec, dict) and "needs_binding" not in spec):
+        draft.vars[name] = {
+            "env": name,
+            "needs_binding": f"`${name}` at {draft.source}:{line} is set only by the document's "
+            f"example (line {said}): give yours",
+            "description": f"a value the document sets by example (line {said})",
+        }
+        draft.note("needs_binding", line=line, what=f"example variable `${name}`")
     return command
 
 
