@@ -120,6 +120,9 @@ class ItemMapping:
                 continue
             if _RUN_VERB.search(text[:at]) or not text[:at].strip():
                 ordered.append((at, code))
+        for code in _prompted(text):  # a `$ ` line: typed at the prompt, in order
+            if not shellparse.never_ending_text(code):
+                ordered.append((text.find(f"$ {code}") - 1, code))
         if not ordered:
             return False
         if rules.is_conditional_text(text) or re.match(r"^[\W_]*(?:if|when|unless)\b", text, re.I):
@@ -135,7 +138,7 @@ class ItemMapping:
                 step = human.confirmation(rules.one_line(between.strip(" ,.;"), 120))
                 self._add_step(step, block.line, rule="check in a list item")
             self._add_step({"name": name, "run": code}, block.line, rule="command in a list item")
-            last = at + len(code) + 2
+            last = at + len(code) + 3
         return True
 
     def _flush_procedure(self) -> None:
@@ -152,6 +155,8 @@ class ItemMapping:
         text = rules.one_line(block.text)
         deps.Collector(self.draft).text(block.text, block.line, self.phase, self.section.title)
         command = next((c for c in block.code if _is_command(c)), None)
+        if command is None:  # "Disable allocation.\n$ curl -XPUT …": a prompted line in the item
+            command = next(iter(_prompted(block.text)), None)
         if command is None:  # `watch -n 5 ls` reads as no known command, yet it is one
             command = next((c for c in block.code if monitors.watches(c)), None)
         if command is not None and shellparse.never_ending_text(command):
@@ -212,6 +217,16 @@ class ItemMapping:
             self.procedure[-1] = (f"{text} — {rules.one_line(block.text, 100)}", line)
         else:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
+
+
+def _prompted(text: str) -> list[str]:
+    """Lines of an item's or paragraph's text typed at a `$ ` prompt that parse as shell."""
+    found = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("$ ") and shell.looks_like_shell(stripped[2:]):
+            found.append(stripped[2:].strip())
+    return found
 
 
 def _is_command(code: str) -> bool:

@@ -16,6 +16,7 @@ from phasegate.markdown import (
     polarity,
     rules,
     shell,
+    shellsyntax,
     thresholds,
     traffic,
     triggers,
@@ -247,6 +248,13 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             return
         if block.code and "{{" in block.text and self._click_to_run(block):
             return
+        if not block.aside and _bare_command(block.text):
+            # a command pasted as a paragraph of its own (`$ curl -XPUT …` or `curl -XPUT …`):
+            # a one-line fence at its place
+            command = block.text.strip().removeprefix("$ ")
+            context = rules.last_line(self.lead)
+            self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
+            return
         self._lead_in(block)
         self.lead = block.text
         if not self.rollback:
@@ -343,6 +351,26 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
 
     def _scoped(self) -> bool:
         return self.phase is not None and self.phase.named
+
+
+_FLAG_OR_TARGET = re.compile(r"\s(?:--?[A-Za-z][\w-]*|https?://\S+|\.{0,2}/\S+)")
+
+
+def _bare_command(text: str) -> bool:
+    """One line of a paragraph that is a command, not a sentence about one: typed at a `$ `
+    prompt, or a program we know given a flag, URL or path (`curl -XPUT http://…`), not ending
+    like a sentence ("git is a version control system." is prose), and parsing as shell."""
+    line = text.strip()
+    if "\n" in line or not line or line.endswith((".", ":", "?", "!")) or "`" in line:
+        return False
+    prompted = line.startswith("$ ")
+    line = line.removeprefix("$ ")
+    if not (prompted or shell.first_word(line) in shell.COMMAND_WORDS):
+        return False
+    if not prompted and not _FLAG_OR_TARGET.search(line):
+        return False
+    verdict, _ = shellsyntax.parse(line)
+    return verdict == "ok" and shell.looks_like_shell(line)
 
 
 def _first(run: Any) -> str:

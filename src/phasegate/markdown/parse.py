@@ -110,6 +110,8 @@ class Document:
 
 _TASK = re.compile(r"^\[([ xX])\]\s+")
 _MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+_NBSP = re.compile(r"(?:&nbsp;|&#160;|&#xa0;)", re.I)
+_NUMBERED_PARAGRAPH = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\\\.\s+(?=\S)")
 
 
 def clean_text(text: str) -> str:
@@ -320,8 +322,18 @@ def parse(text: str) -> Document:
                 aside.close()
         elif kind == "inline" and tokens[i - 1].type == "paragraph_open":
             content, code = _inline(tok)
+            if "&" in content:  # `&nbsp;&nbsp;1.1\. Ensure …`: indentation by entities
+                content = _NBSP.sub(" ", content).strip()
             content = aside.read(content, in_quote=_in_blockquote(tokens, i))
             if not content:
+                i += 1
+                continue
+            numbered = _NUMBERED_PARAGRAPH.match(content)
+            if not (items and items[-1] is None) and numbered and "\n" not in content:
+                # "1.3\. Ensure a backup …" escaped so Markdown keeps it a paragraph: a step
+                item = Item(line, content[numbered.end() :], None, True, len(lists) + 1, code)
+                item.aside, item.aside_id = aside.kind, aside.id
+                stack[-1].blocks.append(item)
                 i += 1
                 continue
             if not (items and items[-1] is None) and admonitions.glyph_lines(content):
