@@ -1099,3 +1099,221 @@ def test_an_array_a_command_filled_earlier_needs_binding_not_a_rerun() -> None:
     step = data["phases"][1]["steps"][0]
     assert "PODS" in step["needs_binding"]
     assert step["run"].count("kubectl get pods") == 0  # never run again behind the reader's back
+
+
+# -- §1 a condition on the reader's setup makes a part optional ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "2. **Upgrade operator** (if managing the operator separately):",
+        "2. **Update CRDs** (when using Helm 2):",
+        "2. **Actualizar CRDs** (si usas Helm 2):",
+    ],
+)
+def test_a_lead_in_with_a_setup_condition_runs_only_when_chosen(lead: str) -> None:
+    data = _plan(
+        f"# Upgrade\n## Operator\n1. **Back up**:\n   ```bash\n   ./backup.sh\n   ```\n"
+        f"{lead}\n   ```bash\n   kubectl set image deploy/op op=op:2\n   ```\n"
+    )
+    forward = _forward(data)
+    assert "./backup.sh" in forward and "kubectl set image" not in forward
+    [step] = [s for s in data["phases"][0]["steps"] if s.get("run", "").startswith("kubectl")]
+    assert step["when"].startswith("vars.DECISION_")
+
+
+# -- §1/§5 rollback filed under emergency procedures; optional parts of a rollback --------------
+
+
+def test_emergency_procedures_keep_their_rollback_and_a_restore_if_needed_is_asked() -> None:
+    data = _plan(
+        """
+        # Migration
+        ## Execute
+        ```bash
+        npx prisma migrate deploy
+        ```
+        ## Emergency Procedures
+        ### Rollback Execution
+        - **Execute rollback script**
+          ```bash
+          psql $DATABASE_URL -f rollback.sql
+          ```
+        - **Restore from backup if needed**
+          ```bash
+          psql $DATABASE_URL < backup.sql
+          ```
+        ### Emergency Contacts
+        - **DBA**: call 555
+        """
+    )
+    forward = _forward(data)
+    assert forward == "npx prisma migrate deploy"
+    rollback = [a["run"] for p in data["phases"] for a in p.get("rollback", [])]
+    # the script runs on rollback; the restore (data written since the backup would be lost)
+    # waits for a person's judgement, in the rollback checklist
+    assert rollback == ["psql $DATABASE_URL -f rollback.sql"]
+    checklist = [
+        c for p in data["phases"] for c in p.get("metadata", {}).get("rollback_checklist", [])
+    ]
+    assert any("backup.sql" in c for c in checklist), checklist
+
+
+# -- §2 prompts other than `$ `; sessions a reader opens --------------------------------------
+
+
+def test_root_and_user_prompts_in_an_unlabelled_block_are_commands_and_exit_never_runs() -> None:
+    data = _plan(
+        "# Upgrade\n## Upgrade\nStop the servers:\n\n"
+        "\t# systemctl stop postgresql@14-main\n"
+        "\t# su postgres\n"
+        "\t(postgres)# /usr/lib/postgresql/15/bin/pg_upgrade --check\n"
+        "\t(postgres)# exit\n"
+        "\t# systemctl start postgresql@15-main\n"
+    )
+    steps = data["phases"][0]["steps"]
+    run = "\n".join(s["run"] for s in steps if "run" in s)
+    live = [ln for ln in run.splitlines() if not ln.lstrip().startswith("#")]
+    assert live == [
+        "systemctl stop postgresql@14-main",
+        "/usr/lib/postgresql/15/bin/pg_upgrade --check",
+        "systemctl start postgresql@15-main",
+    ]
+    # `su postgres` opens a shell for a person: a manual step, never a hung step
+    assert any("su postgres" in s.get("name", "") for s in steps if "pause" in s)
+
+
+@pytest.mark.parametrize("command", ["su postgres", "su - deploy", "sudo -i", "sudo su -"])
+def test_commands_that_open_a_shell_never_end(command: str) -> None:
+    assert shellparse.never_ending_text(command) is not None
+
+
+@pytest.mark.parametrize("command", ["su -c 'id' postgres", "sudo -u postgres psql -c 'select 1'"])
+def test_commands_that_only_switch_user_end(command: str) -> None:
+    assert shellparse.never_ending_text(command) is None
+
+
+# -- §3 lower-case bracket placeholders and variables only an example sets ----------------------
+
+
+def test_lower_case_bracket_placeholders_are_bound() -> None:
+    executable, data = _executable(
+        "# Upgrade\n## Upgrade\n```bash\n"
+        "sudo systemctl stop postgresql@[old version]-[cluster]\n"
+        "initdb -D [mountpoint]/pgsql --jobs [number of cpus]\n"
+        'echo "[info] done"\n```\n'
+    )
+    assert executable is False
+    run = data["phases"][0]["steps"][0]["run"]
+    assert "[" not in run.replace("[info]", "")
+    assert {"OLD_VERSION", "CLUSTER", "MOUNTPOINT", "NUMBER_OF_CPUS"} <= set(data["vars"])
+
+
+def test_a_variable_only_an_example_sets_needs_binding() -> None:
+    executable, data = _executable(
+        """
+        # Release
+        ## Release process
+        - Determine the version. For example, `version="v1.0.0"`.
+        - Create a tag by running `git tag -am $version $version`.
+        - Push it by running `git push origin $version`.
+        """
+    )
+    assert executable is False
+    assert data["vars"]["version"]["needs_binding"]
+
+
+# -- §1/§7 list items that order commands in prose ------------------------------------------
+
+
+def test_list_items_that_order_commands_run_them_in_place_between_the_manual_items() -> None:
+    data = _plan(
+        """
+        # Release
+        ## Release Process
+        - Check the changelog.
+        - Create a tag by running `git tag -a v1 -m v1`.
+        - Run `git tag` and ensure the tag looks correct, then push by running `git push origin v1`.
+        - If a dependency changed, run `go mod tidy`.
+        - Announce the release.
+        """
+    )
+    steps = data["phases"][0]["steps"]
+    kinds = [s.get("run") or ("pause" if "pause" in s else "?") for s in steps]
+    assert kinds == [
+        "pause",
+        "git tag -a v1 -m v1",
+        "git tag",
+        "pause",
+        "git push origin v1",
+        "pause",
+    ]
+    assert "ensure the tag looks correct" in steps[3]["name"]
+    assert "go mod tidy" not in _forward(data)  # a condition: done by hand, if it applies
+    assert "Announce" in steps[-1]["name"] and "go mod tidy" in steps[-1]["name"]
+
+
+def test_a_command_pasted_as_a_paragraph_runs_and_a_sentence_about_one_does_not() -> None:
+    data = _plan(
+        """
+        # Rolling restart
+        1. Disable allocation.
+        $ curl -XPUT http://localhost:9200/_cluster/settings -d '{"a":"none"}'
+        1. Restart the node.
+
+        curl -XPUT http://localhost:9200/_cluster/settings -d '{"a":null}'
+
+        git is the version control system we use.
+        """
+    )
+    forward = _forward(data)
+    assert forward.index('"none"') < forward.index("null")
+    assert "git is" not in forward
+
+
+def test_escaped_numbered_paragraphs_are_manual_steps() -> None:
+    data = _plan(
+        "# Cutover\n## Cutover\n"
+        "&nbsp;&nbsp;1.1\\. Ensure a backup of the server exists.\n\n"
+        "&nbsp;&nbsp;1.2\\. Ensure the rollback plan is ready.\n\n"
+        "```bash\n./cutover.sh\n```\n"
+    )
+    steps = data["phases"][0]["steps"]
+    assert "pause" in steps[0] and "backup of the server" in steps[0]["name"]
+    assert steps[1]["run"] == "./cutover.sh"
+
+
+# -- §1/§7 what the prose asks of a person ------------------------------------------------------
+
+
+def test_announced_deletion_is_a_decision_and_inspect_the_output_asks() -> None:
+    data = _plan(
+        "# Upgrade\n## Upgrade\n```bash\n./upgrade.sh --check\n```\n\n"
+        "Inspect carefully the output of the command above for any error.\n\n"
+        "```bash\n./upgrade.sh\n```\n\n"
+        "The following commands will delete the old cluster's data files:\n\n"
+        "```bash\n./delete_old_cluster.sh\n```\n"
+    )
+    steps = data["phases"][0]["steps"]
+    order = [s.get("run") or "pause" for s in steps if s.get("when") is None]
+    assert order[:4] == ["./upgrade.sh --check", "pause", "./upgrade.sh", "pause"]
+    assert "delete_old_cluster" not in _forward(data)
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "asked"),
+    [
+        ("**Warning:** this restarts every broker.", True),
+        ("⚠️ **IMPORTANT**: the old format cannot be restored.", True),
+        ("**NOTE:** With the servers stopped, back up the cluster. Do it now.", True),
+        ("**Note:** the dashboard refreshes every minute.", False),
+    ],
+)
+def test_a_bold_label_warning_is_acknowledged_and_a_note_only_when_it_asks(
+    paragraph: str, asked: bool
+) -> None:
+    data = _plan(f"# Upgrade\n## Upgrade\n{paragraph}\n\n```bash\n./upgrade.sh\n```\n")
+    phase = data["phases"][0]
+    assert ["pause" in s for s in phase["steps"]] == ([True, False] if asked else [False])
+    assert "note" not in phase.get("metadata", {})

@@ -146,7 +146,10 @@ class ItemMapping:
         # fence), unless the list runs its commands itself (then it is a step between them);
         # questions ("What went well?") are a retrospective, not a procedure
         done = [t for t, _ in self.procedure if not t.rstrip().endswith("?")]
-        if (len(done) >= 2 or (done and self.listed_commands)) and self.phase is not None:
+        # an item over a listing it writes ("3. Update the version in values.yaml" over its
+        # `yaml`) is a step of its own: the edit the next command applies
+        edits = any(" listing at line " in t for t in done)
+        if (len(done) >= 2 or (done and (self.listed_commands or edits))) and self.phase:
             step = human.procedure(done)
             self._add_step(step, self.procedure[0][1], rule="numbered prose procedure")
         self.procedure = []
