@@ -1317,3 +1317,23 @@ def test_a_bold_label_warning_is_acknowledged_and_a_note_only_when_it_asks(
     phase = data["phases"][0]
     assert ["pause" in s for s in phase["steps"]] == ([True, False] if asked else [False])
     assert "note" not in phase.get("metadata", {})
+
+
+def test_rollback_criteria_written_as_task_boxes_are_triggers_that_need_binding() -> None:
+    data = _plan(
+        """
+        # Migration
+        ## Execute
+        ```bash
+        npx prisma migrate deploy
+        ```
+        ## Rollback Criteria
+        Execute rollback if any of the following occur:
+        - [ ] Data corruption detected
+        - [ ] Performance degradation > 50%
+        """
+    )
+    triggers = {t["description"]: t for t in data["triggers"]}
+    assert set(triggers) == {"Data corruption detected", "Performance degradation > 50%"}
+    assert all(t["action"] == "rollback" and t["needs_binding"] for t in triggers.values())
+    assert _forward(data) == "npx prisma migrate deploy"

@@ -7,7 +7,16 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from phasegate.markdown import deps, human, monitors, rules, shell, shellparse, traffic
+from phasegate.markdown import (
+    deps,
+    human,
+    monitors,
+    polarity,
+    rules,
+    shell,
+    shellparse,
+    traffic,
+)
 from phasegate.markdown.parse import Fence, Item
 
 if TYPE_CHECKING:
@@ -71,6 +80,9 @@ class ItemMapping:
         raise NotImplementedError
 
     def _trigger(self, text: str, line: int) -> bool:
+        raise NotImplementedError
+
+    def _context(self) -> str:
         raise NotImplementedError
 
     def _by_hand(self) -> bool:
@@ -170,7 +182,16 @@ class ItemMapping:
             self.draft.note("review", line=block.line, what=rules.one_line(command, 100), why=why)
             command = None  # a person watches it: a manual check or step, never a hung gate
         # A task box is a gate whatever it says; other items may state a trigger or a ramp.
-        if block.checked is None and command is None and self._trigger(block.text, block.line):
+        # "### Rollback Criteria" / "Execute rollback if any of the following occur:" over task
+        # boxes: failure conditions written as boxes, triggers all the same (§6)
+        boxed_condition = (
+            block.checked is False and self.rollback and polarity.failure_context(self._context())
+        )
+        if (
+            (block.checked is None or boxed_condition)
+            and command is None
+            and self._trigger(block.text, block.line)
+        ):
             return
         if (
             block.checked is None
