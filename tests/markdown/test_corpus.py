@@ -69,6 +69,7 @@ def _mapped_lines(report: dict[str, Any]) -> set[int]:
     # "review": a line of a shell fence that is text or never ends, reported with its line
     # (issue 11 §2): accounted for, not dropped. "reference": a troubleshooting/example section.
     # "monitors": a never-ending observation command, run beside its phase (markdown/monitors.py).
+    # "triggers": a failure condition watched during the run.
     kinds = (
         "steps",
         "checks",
@@ -78,6 +79,8 @@ def _mapped_lines(report: dict[str, Any]) -> set[int]:
         "manual",
         "reference",
         "monitors",
+        "triggers",  # a rollback criterion written as a task box (§6)
+        "covered",  # ... or one a failing step already triggers
     )
     return {entry["line"] for kind in kinds for entry in report.get(kind, [])}
 

@@ -1337,3 +1337,23 @@ def test_rollback_criteria_written_as_task_boxes_are_triggers_that_need_binding(
     assert set(triggers) == {"Data corruption detected", "Performance degradation > 50%"}
     assert all(t["action"] == "rollback" and t["needs_binding"] for t in triggers.values())
     assert _forward(data) == "npx prisma migrate deploy"
+
+
+def test_a_procedure_headed_example_runs_only_when_chosen_and_examples_stay_notes() -> None:
+    executable, data = _executable(
+        """
+        # Playbook
+        ## Steps (example)
+        ```bash
+        ./deploy.sh --env prod
+        ```
+        ## Examples
+        ```bash
+        ./deploy.sh --env demo
+        ```
+        """
+    )
+    assert executable is False  # nothing runs unless the operator chooses the example
+    runs = {s["run"]: s.get("when") for p in data["phases"] for s in p["steps"] if "run" in s}
+    assert list(runs) == ["./deploy.sh --env prod"]
+    assert runs["./deploy.sh --env prod"] is not None

@@ -191,6 +191,10 @@ def _visit(
         and section.level > 0
         and section is not walk.title_section
         and rules.is_optional_part(section.title)
+        # "Option B (if automation is unavailable)": the option's own condition, already a choice
+        and not (
+            rules.is_alternative_title(section.title) and not rules.is_optional_title(section.title)
+        )
     ):
         # "(Optional)": a decision with one choice; unchosen, nothing of it runs (§1)
         when = decisions.combine(
@@ -278,9 +282,11 @@ def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
     dev_only = any(
         isinstance(b, (Paragraph, Item)) and devonly.marked(b.text) for b in section.blocks
     ) or devonly.marked(section.title)
-    if not dev_only and not rules.is_reference_title(section.title):
+    if not dev_only and (
+        not rules.is_reference_title(section.title) or rules.is_example_procedure(section.title)
+    ):
         return False
-    if not dev_only and _emergency_rollback(section):
+    if not dev_only and _emergency_rollback(walk.draft, section):
         return False
     for inner in section.walk():
         for block in inner.blocks:
@@ -292,7 +298,7 @@ def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
 _EMERGENCY = re.compile(r"emergenc|contingenc|notfall|emergencia|emerg[eê]ncia|应急|紧急", re.I)
 
 
-def _emergency_rollback(section: Section) -> bool:
+def _emergency_rollback(draft: Draft, section: Section) -> bool:
     """ "## Emergency Procedures" over "### Rollback Criteria" and "### Rollback Execution": the
     document's rollback, filed under what it is for; its rollback parts keep their role (never
     forward, run on rollback) instead of being left out as reference notes. Contacts and other
@@ -303,8 +309,11 @@ def _emergency_rollback(section: Section) -> bool:
     if not rollback:
         return False
     for child in section.children:
-        if child not in rollback:
-            child.blocks, child.children = [], []  # contacts, communication: notes only
+        if child not in rollback:  # contacts, communication: notes only, said as such
+            for inner in child.walk():
+                for block in inner.blocks:
+                    draft.note("reference", line=block.line, section=inner.title)
+            child.blocks, child.children = [], []
     return True
 
 

@@ -211,12 +211,28 @@ IF_NEEDED = re.compile(
 )
 
 
+# "## Steps — Production (example)": the procedure, with values the reader adapts. Not a
+# section of examples to skip ("## Examples"), not an order to run as written either: run only
+# when the operator chooses it (its placeholders still need binding).
+EXAMPLE_PROCEDURE = re.compile(
+    r"\(\s*(?:an?\s+)?(?:example|sample|exemple|ejemplo|beispiel|exemplo|示例|例子)\s*\)", re.I
+)
+
+
+def is_example_procedure(title: str) -> bool:
+    """A procedure heading qualified "(example)" whose own words are no reference section."""
+    return bool(EXAMPLE_PROCEDURE.search(title)) and not is_reference_title(
+        EXAMPLE_PROCEDURE.sub("", title)
+    )
+
+
 def is_optional_part(title: str) -> bool:
-    """A heading or lead-in the reader may skip: optional, conditional on their setup, or a
-    deletion it announces rather than orders."""
+    """A heading or lead-in the reader may skip: optional, conditional on their setup, an
+    example procedure, or a deletion it announces rather than orders."""
     return (
         is_optional_title(title)
         or bool(SETUP_CONDITION.search(title))
+        or is_example_procedure(title)
         or bool(ANNOUNCED_DELETION.search(title.strip()))
     )
 
