@@ -1357,3 +1357,114 @@ def test_a_procedure_headed_example_runs_only_when_chosen_and_examples_stay_note
     runs = {s["run"]: s.get("when") for p in data["phases"] for s in p["steps"] if "run" in s}
     assert list(runs) == ["./deploy.sh --env prod"]
     assert runs["./deploy.sh --env prod"] is not None
+
+
+# -- second blind batch: records typed first, situations as list items, offers, setup sections --
+
+
+def test_a_dns_record_written_type_first_is_a_manual_step_not_a_command() -> None:
+    data = _plan(
+        "# DNS\n## Verify the zone\n1. At your DNS provider, add the TXT record:\n\n"
+        "   ```sh\n   txt verify.cdn.example.net  476754457-428595283\n   ```\n"
+    )
+    assert "txt verify" not in _forward(data)
+    manual = [s["name"] for p in data["phases"] for s in p.get("steps", []) if "pause" in s]
+    manual += [g["manual"] for p in data["phases"] for g in p.get("gates", []) if "manual" in g]
+    assert any("verify.cdn.example.net" in m for m in manual), manual
+
+
+def test_if_list_items_over_their_own_fences_are_one_decision_and_what_follows_runs() -> None:
+    data = _plan(
+        """
+        # DNS
+        ## Set up the records
+        1. Add a record for your origin.
+
+           * If your origin is a static website: add a CNAME record.
+
+           ```sh
+           ibmcloud cis dns-record-create z --type CNAME --name www
+           ```
+
+           * If your origin has a public IP, add an A record.
+
+           ```sh
+           ibmcloud cis dns-record-create z --type A --name www
+           ```
+
+        1. Verify the records.
+
+           ```sh
+           dig www.example.net a
+           ```
+        """
+    )
+    forward = _forward(data)
+    assert "--type CNAME" not in forward and "--type A" not in forward
+    assert "dig www.example.net a" in forward  # the option lasts for its own fence only
+    [decision] = data["phases"][0]["steps"][:1]
+    assert len(decision["pause"]["choose"]["options"]) == 2
+
+
+def test_a_fence_a_paragraph_offers_is_never_run() -> None:
+    data = _plan(
+        "# Verify\n## Verify\n```bash\ndig www.example.net a +short\n```\n\n"
+        "You can also use the **curl** command to verify the setting on your local server.\n\n"
+        "```bash\ncurl --resolve www.example.net:443:192.0.2.1 https://www.example.net\n```\n"
+    )
+    forward = _forward(data)
+    assert "dig www.example.net" in forward and "curl --resolve" not in forward
+
+
+def test_a_section_that_opens_with_your_setup_is_optional_and_ial_lines_are_no_text() -> None:
+    data = _plan(
+        """
+        # Migrate
+        ## Migrate
+        ```bash
+        ./migrate.sh
+        ```
+        ## Additional steps for a static website origin
+        {: #additional-steps}
+
+        If you are configuring a static website origin, additional steps are required.
+
+        ```bash
+        ./add-cname.sh
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "./migrate.sh" in forward and "./add-cname.sh" not in forward
+
+
+def test_a_command_a_numbered_item_names_without_ordering_is_done_by_hand() -> None:
+    data = _plan(
+        """
+        # Cutover
+        ## Cutover
+        1. Freeze the old site.
+        2. Build the new frontend (`npm run build` in `frontend/`).
+        3. Deploy by running `./deploy.sh`.
+        """
+    )
+    steps = data["phases"][0]["steps"]
+    assert ["pause" in s for s in steps] == [True, False]
+    assert "Build the new frontend" in steps[0]["name"] and steps[1]["run"] == "./deploy.sh"
+    assert "npm run build" not in _forward(data)
+
+
+def test_an_example_host_name_is_bound() -> None:
+    executable, data = _executable(
+        """
+        # DNS
+        ## Add the domain
+        Create a partial zone for your domain (in this example, `cdn-demo.example.net`).
+
+        ```sh
+        ibmcloud cis domain-add "cdn-demo.example.net" --type partial
+        ```
+        """
+    )
+    assert executable is False
+    assert "cdn-demo.example.net" not in _forward(data)

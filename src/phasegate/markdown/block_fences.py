@@ -24,7 +24,7 @@ from phasegate.markdown import (
 )
 from phasegate.markdown.draft import Entry
 from phasegate.markdown.expect import ParsedCheck, described_output, parse_expectation
-from phasegate.markdown.parse import Fence
+from phasegate.markdown.parse import Block, Fence, Paragraph
 
 if TYPE_CHECKING:
     from phasegate.markdown.blocks import BlockMapper
@@ -45,6 +45,7 @@ class FenceMapping:
     when: str | None
     lead: str
     _after: list[tuple[str, int]]
+    before: Block | None
 
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
@@ -77,6 +78,18 @@ class FenceMapping:
         if not shell.is_shell_fence(block.lang, block.text):
             if not self._query_fence(block, attrs):
                 self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
+            return
+        if (
+            not attrs.name
+            and not self.rollback
+            and isinstance(self.before, Paragraph)
+            and listings.offers(self.before.text)
+        ):
+            # "You can also use the curl command to verify the setting:" over its fence: an
+            # offer, not an order (as prose inside a fence is): listed for review, never run
+            why = "offered by the text before it, not ordered"
+            self.draft.note("review", line=block.line, what="fence after an aside", why=why)
+            self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
             return
         listed = listings.listing(block.text, self.lead) if not attrs.name else None
         if listed is not None:  # saved as a file by a person, never run inline

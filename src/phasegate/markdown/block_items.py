@@ -136,6 +136,11 @@ class ItemMapping:
             if not shellparse.never_ending_text(code):
                 ordered.append((text.find(f"$ {code}") - 1, code))
         if not ordered:
+            if self._by_hand() and not _NOTES.match(rules.last_line(self.lead)):
+                # "2. Build the new frontend (`npm run build` in `frontend/`)": the command is
+                # named, not ordered (where to run it is in the prose): done by hand, in order
+                self.procedure.append((block.text, block.line))
+                return True
             return False
         if rules.is_conditional_text(text) or re.match(r"^[\W_]*(?:if|when|unless)\b", text, re.I):
             self.procedure.append((block.text, block.line))  # by hand, if it applies

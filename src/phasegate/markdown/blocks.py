@@ -63,6 +63,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self._after: list[tuple[str, int]] = []  # manual steps that follow the current step
         self.described = False  # after "CI executes:": a description of automation, not run
         self.warned: set[int] = set()  # admonitions already acknowledged (by aside_id)
+        self.before: Block | None = None  # the block just before the one being mapped
 
     @property
     def where(self) -> str:
@@ -100,6 +101,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                         self.procedure.pop()
                     self._flush_procedure()
                 self._block(block)
+            self.before = block
         self._flush_procedure()
 
     def _listing_in_procedure(self, block: Block) -> bool:

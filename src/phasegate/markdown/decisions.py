@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from phasegate.markdown import rules
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
-from phasegate.markdown.parse import Block, Fence, Paragraph, Section
+from phasegate.markdown.parse import Block, Fence, Item, Paragraph, Section
 
 if TYPE_CHECKING:  # annotations only: blocks.py imports this module
     from phasegate.markdown.blocks import BlockMapper
@@ -101,9 +101,10 @@ class ChoiceLeads:
     def __init__(self, mapper: BlockMapper) -> None:
         self.mapper = mapper
         self.outer = mapper.when
-        self.options: list[Paragraph] = []
+        self.options: list[Paragraph | Item] = []
         self.conditions: dict[int, str] = {}
         self.optional_open = False
+        self.item_option = False  # the option open is a list item's (its fence only)
         if mapper.phase is None or mapper.rollback:
             return
         paragraphs = [b for b in mapper.section.blocks if isinstance(b, Paragraph)]
@@ -117,12 +118,24 @@ class ChoiceLeads:
         if len(self.options) < 2:
             self.options = _situations(mapper.section.blocks)
 
+    def _ids(self) -> set[int]:
+        return {id(o) for o in self.options}
+
     def enter(self, block: Block) -> None:
         mapper = self.mapper
-        if mapper.phase is None or mapper.section_rollback or not isinstance(block, Paragraph):
+        if mapper.phase is None or mapper.section_rollback:
             return
+        if isinstance(block, Item) and self.options and id(block) not in self._ids():
+            if self.item_option:  # an item's situation lasts for its own fence only
+                mapper.when, self.item_option = self.outer, False
+            return
+        if not isinstance(block, (Paragraph, Item)):
+            return
+        if isinstance(block, Paragraph) and self.item_option:
+            mapper.when, self.item_option = self.outer, False
         text = block.text.strip()
-        if self.options and id(block) in {id(o) for o in self.options}:
+        if self.options and id(block) in self._ids():
+            self.item_option = isinstance(block, Item)
             if not self.conditions:
                 leads = [_Lead(o.text.strip(), o.line) for o in self.options]
                 found = decide(mapper.draft, mapper.phase, mapper.section, leads)
@@ -132,6 +145,8 @@ class ChoiceLeads:
             mapper._flush_procedure()
             mapper.when = combine(self.outer, self.conditions[id(block)])
             self.optional_open = False
+        elif isinstance(block, Item):
+            return
         elif _short(block) and rules.is_optional_part(text) and not self.conditions:
             mapper._flush_procedure()
             lead = _Lead(text, block.line)
@@ -146,14 +161,15 @@ class ChoiceLeads:
 _SITUATION = re.compile(r"^[\W_]*(?:when|if|for|si|cuando|wenn|falls)\b", re.I)
 
 
-def _situations(blocks: Sequence[Block]) -> list[Paragraph]:
+def _situations(blocks: Sequence[Block]) -> list[Paragraph | Item]:
     """ "When using a charm from charmhub:" ``fence`` … "When deploying from a local charm
     file, … then run" ``fence``: two or more situations, each introducing its own commands, are
     options the operator picks between (a failure condition is recovery instead)."""
-    found = []
+    found: list[Paragraph | Item] = []
     for block, after in itertools.pairwise(blocks):
         if (
-            isinstance(block, Paragraph)
+            # "* If your origin is a static website: add a CNAME record." over its fence too
+            isinstance(block, (Paragraph, Item))
             and isinstance(after, Fence)
             and len(block.text.strip()) <= 240
             and _SITUATION.match(block.text.strip())

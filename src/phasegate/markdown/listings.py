@@ -60,3 +60,21 @@ _ASIDE = re.compile(
 def aside(prose: str) -> bool:
     """Prose in a fence that makes the command after it an aside, not a step."""
     return bool(_ASIDE.search(prose))
+
+
+# A paragraph before a fence that offers its commands rather than ordering them: "You can also
+# use the curl command to verify the setting", "… can be retrieved by the following command".
+# Stricter than an aside inside a fence: "Now you can run the migration:" is an order.
+_OFFER = re.compile(
+    r"\byou (?:can|could|may|might) also\b|\byou could\b|\balternatively\b|"
+    r"\bcan (?:also )?be (?:found|retrieved|read|obtained|looked up)\b|"
+    r"\bif you (?:want|wish|like|prefer)\b|\btambi[eé]n (?:puede|podr)|\bauch k[oö]nnen\b|"
+    r"\bvoc[eê] tamb[eé]m pode\b|也可以",
+    re.I,
+)
+
+
+def offers(prose: str) -> bool:
+    """A short paragraph offering the fence after it (never an order to run it)."""
+    text = prose.strip()
+    return 0 < len(text) <= 240 and bool(_OFFER.search(text))

@@ -190,7 +190,7 @@ def _visit(
         and not is_rollback
         and section.level > 0
         and section is not walk.title_section
-        and rules.is_optional_part(section.title)
+        and (rules.is_optional_part(section.title) or _opens_with_a_setup_condition(section))
         # "Option B (if automation is unavailable)": the option's own condition, already a choice
         and not (
             rules.is_alternative_title(section.title) and not rules.is_optional_title(section.title)
@@ -241,6 +241,25 @@ def _visit(
             )
         automated = automated or any(isinstance(b, Fence) for b in child.blocks)
         _visit(walk, child, phase, is_rollback, child_when)
+
+
+_YOUR_SETUP = re.compile(
+    r"^[\W_]*(?:if|when|unless)\s+(?:you(?:'re|\s+are|\s+use|\s+run|\s+have|\s+deploy)?|your)\b"
+    r"|^[\W_]*(?:si|cuando)\s+(?:usas|tienes|utilizas|su|tu)\b|^[\W_]*(?:wenn|falls)\s+(?:sie|du)\b",
+    re.I,
+)
+
+
+def _opens_with_a_setup_condition(section: Section) -> bool:
+    """ "### Additional steps for an ICOS origin" opening with "If you are configuring an ICOS
+    static website origin, additional steps are required": a part for some readers only (a
+    failure condition is recovery instead, decided elsewhere)."""
+    first = next((b for b in section.blocks if not isinstance(b, Comment)), None)
+    return (
+        isinstance(first, Paragraph)
+        and bool(_YOUR_SETUP.match(first.text.strip()))
+        and not rules.is_conditional_text(first.text)
+    )
 
 
 def _held(phase: PhaseDraft | None) -> int:

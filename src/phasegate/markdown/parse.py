@@ -110,6 +110,7 @@ class Document:
 
 _TASK = re.compile(r"^\[([ xX])\]\s+")
 _MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+_IAL = re.compile(r"^\{:[^{}\n]*\}$")
 _NBSP = re.compile(r"(?:&nbsp;|&#160;|&#xa0;)", re.I)
 _NUMBERED_PARAGRAPH = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\\\.\s+(?=\S)")
 
@@ -325,7 +326,7 @@ def parse(text: str) -> Document:
             if "&" in content:  # `&nbsp;&nbsp;1.1\. Ensure …`: indentation by entities
                 content = _NBSP.sub(" ", content).strip()
             content = aside.read(content, in_quote=_in_blockquote(tokens, i))
-            if not content:
+            if not content or _IAL.match(content):  # `{: #id}`, `{: pre}`: kramdown attributes
                 i += 1
                 continue
             numbered = _NUMBERED_PARAGRAPH.match(content)

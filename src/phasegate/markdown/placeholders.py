@@ -339,7 +339,11 @@ _EXAMPLE_SAID = re.compile(
 )
 # what an example value looks like: a number of two digits or more, a version, an id or name
 # with a digit in it; not a word (`main`, `true`) a command may use for its own sake
-_EXAMPLE_VALUE = re.compile(r"^(?=[^\s]*\d)[A-Za-z0-9][A-Za-z0-9._:/@-]{1,39}$")
+_EXAMPLE_VALUE = re.compile(
+    r"^(?=[^\s]*\d)[A-Za-z0-9][A-Za-z0-9._:/@-]{1,39}$"
+    # or a host name of three labels or more ("in this example, `cdn-demo.example.net`")
+    r"|^[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9][a-z0-9-]{0,62}){2,}$"
+)
 
 
 def example_values(doc: Document) -> dict[str, int]:

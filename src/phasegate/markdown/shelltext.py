@@ -60,7 +60,7 @@ def text_kind(line: str) -> str | None:
         return CONFIG  # `Type: A`, `key: value`, a list bullet, a table row
     if len(words) >= 2 and words[1] in ("=", ":"):
         return CONFIG
-    if _zone_record(words):
+    if _zone_record(words) or _typed_record(words):
         return ZONE
     if re.match(r"^\\[a-z]", first):
         return SQL  # `\q`, `\dt`: psql meta-commands
@@ -128,6 +128,18 @@ def _zone_record(words: list[str]) -> bool:
     if rest and rest[0] == "IN":
         rest = rest[1:]
     return bool(rest) and rest[0] in _RECORD_TYPES and len(rest) >= 2
+
+
+def _typed_record(words: list[str]) -> bool:
+    """``txt cloudflare-verify.example.com 4767-4285``: a record written type first, as a DNS
+    provider's form asks for it (no program of that name)."""
+    return (
+        len(words) >= 3
+        and words[0].upper() in _RECORD_TYPES
+        and bool(_DOMAIN.match(words[1]))
+        and not _on_path(words[0])
+        and words[0] not in shell.COMMAND_WORDS
+    )
 
 
 def _output_header(words: list[str]) -> bool:
