@@ -29,6 +29,11 @@ _FUNCTION = re.compile(
 )
 _ARRAY = re.compile(r"^\s*(?:(?:declare|local|typeset|readonly)\s+-[aA]\w*\s+)?([A-Za-z_]\w*)=\(")
 _SUBSTITUTION = re.compile(r"\$\(|`")
+_DEFINES = re.compile(
+    r"^\s*(?:function\s|[A-Za-z_][\w:.-]*\s*\(\s*\)|(?:declare|local|typeset|readonly)\s+-[aA]|"
+    r"[A-Za-z_]\w*=\()",
+    re.M,
+)
 
 
 @dataclass
@@ -43,8 +48,8 @@ class Definition:
 def remember(draft: Draft, script: str, line: int) -> None:
     """The functions and arrays a fence defines (``line``: the Markdown line of its first
     line), for the fences after it."""
-    if "(" not in script:
-        return
+    if "(" not in script or not _DEFINES.search(script):
+        return  # most fences define nothing: no second parse
     for unit in shellparse.analyse(script):
         if unit.kind != "command":
             continue
