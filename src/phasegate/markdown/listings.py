@@ -66,9 +66,10 @@ def aside(prose: str) -> bool:
 # use the curl command to verify the setting", "… can be retrieved by the following command".
 # Stricter than an aside inside a fence: "Now you can run the migration:" is an order.
 _OFFER = re.compile(
-    r"\byou (?:can|could|may|might) also\b|\byou could\b|\balternatively\b|"
+    # ("If you want, …" and "Alternatively, …" are options the operator chooses: decisions.py)
+    r"\byou (?:can|could|may|might) also\b|\byou could\b|"
     r"\bcan (?:also )?be (?:found|retrieved|read|obtained|looked up)\b|"
-    r"\bif you (?:want|wish|like|prefer)\b|\btambi[eé]n (?:puede|podr)|\bauch k[oö]nnen\b|"
+    r"\btambi[eé]n (?:puede|podr)|\bauch k[oö]nnen\b|"
     r"\bvoc[eê] tamb[eé]m pode\b|也可以",
     re.I,
 )
