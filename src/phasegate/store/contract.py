@@ -45,6 +45,7 @@ from phasegate.store.changes import ChangeCursor
 from phasegate.store.fold import EventRow, NewEvent
 from phasegate.store.process import Owner
 from phasegate.store.records import RunHead, RunRecord, StoredEvent, StoredToken
+from phasegate.store.schedules import ScheduleRecord, SlotRecord
 from phasegate.store.steplogs import LogChunk, LogSlice
 
 
@@ -277,6 +278,42 @@ class JournalStore(Protocol):
 
     def request_taken(self, request_id: int) -> bool:
         """Whether the request was consumed (the requester waits for this)."""
+        ...
+
+    # -- schedules (store/schedules.py) -----------------------------------------------------
+    def add_schedule(self, record: ScheduleRecord) -> bool:
+        """Store a schedule, durably; False (and nothing stored) when one has that name."""
+        ...
+
+    def schedules(self) -> list[ScheduleRecord]:
+        """Every schedule, by name."""
+        ...
+
+    def schedule_named(self, name: str) -> ScheduleRecord | None:
+        """The schedule called ``name``, or None."""
+        ...
+
+    def remove_schedule(self, name: str) -> bool:
+        """Delete the schedule and its slots, durably (the runs it started stay); from then
+        on ``claim_slot`` refuses its slots. False when there was none."""
+        ...
+
+    def claim_slot(self, name: str, slot: int, *, by: str, ts: float) -> bool:
+        """Claim ``slot`` (epoch seconds) of schedule ``name`` for ``by``: True for exactly one
+        caller per ``(name, slot)``, however many processes and servers race (the slot's row
+        is then ``claimed``); False for every other, and for a schedule that does not exist.
+        The claim is durable before this returns."""
+        ...
+
+    def record_slot(
+        self, name: str, slot: int, *, outcome: str, run_id: str | None = None, note: str = ""
+    ) -> None:
+        """What the claimer did with a claimed slot: ``fired`` (``run_id``), ``missed`` or
+        ``skipped`` (``note`` says why). A no-op for a slot nobody claimed."""
+        ...
+
+    def slots(self, name: str, *, limit: int = 50) -> list[SlotRecord]:
+        """The schedule's claimed slots, newest slot first, at most ``limit``."""
         ...
 
 

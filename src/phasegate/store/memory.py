@@ -31,6 +31,7 @@ from phasegate.errors import (
 from phasegate.store.changes import ChangeCursor, cursor_now, moved
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
+from phasegate.store.memory_schedules import MemorySchedules
 from phasegate.store.process import Owner
 from phasegate.store.records import (
     IN_FLIGHT,
@@ -59,8 +60,9 @@ class _Request:
     consumed: bool = False
 
 
-class MemoryStore:
+class MemoryStore(MemorySchedules):
     def __init__(self, state_dir: Path) -> None:
+        super().__init__()
         self._state_dir = state_dir
         self._runs: dict[str, _Run] = {}  # in creation order
         self._locks: dict[str, tuple[str, float]] = {}

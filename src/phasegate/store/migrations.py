@@ -62,4 +62,23 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX requests_open ON requests (run_id, consumed_at);
     """,
+    # 2: schedules and the slots servers claimed for them (store/schedules.py)
+    """
+    CREATE TABLE schedules (
+        name TEXT PRIMARY KEY,
+        spec TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE TABLE schedule_slots (
+        schedule TEXT NOT NULL REFERENCES schedules (name) ON DELETE CASCADE,
+        slot INTEGER NOT NULL,
+        claimed_at REAL NOT NULL,
+        claimed_by TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        run_id TEXT,
+        note TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (schedule, slot)
+    ) WITHOUT ROWID;
+    """,
 ]

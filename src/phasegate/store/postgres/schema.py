@@ -120,6 +120,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, key, start)
     )
     """,
+    # 4: schedules and the slots servers claimed for them (store/postgres/schedules.py)
+    """
+    CREATE TABLE schedules (
+        name text COLLATE "C" PRIMARY KEY,
+        spec text NOT NULL,
+        created_at double precision NOT NULL,
+        created_by text NOT NULL
+    );
+    CREATE TABLE schedule_slots (
+        schedule text COLLATE "C" NOT NULL REFERENCES schedules (name) ON DELETE CASCADE,
+        slot bigint NOT NULL,
+        claimed_at double precision NOT NULL,
+        claimed_by text NOT NULL,
+        outcome text NOT NULL,
+        run_id text,
+        note text NOT NULL DEFAULT '',
+        PRIMARY KEY (schedule, slot)
+    )
+    """,
 ]
 
 

@@ -42,6 +42,7 @@ from phasegate.store.postgres.connection import connect, mask, normalize
 from phasegate.store.postgres.logs import PostgresLogs
 from phasegate.store.postgres.notify import PostgresChanges
 from phasegate.store.postgres.ownership import held_keys, lock_parts, run_key
+from phasegate.store.postgres.schedules import PostgresSchedules
 from phasegate.store.postgres.schema import LOCKS_KEY, migrate
 from phasegate.store.postgres.views import Row
 from phasegate.store.process import Owner
@@ -61,7 +62,7 @@ Conn = psycopg.Connection[Row]
 DEAD_SESSION_WAIT = 3.0
 
 
-class PostgresStore(PostgresLogs, PostgresChanges):
+class PostgresStore(PostgresLogs, PostgresChanges, PostgresSchedules):
     def __init__(self, url: str, *, state_dir: Path, readonly: bool = False) -> None:
         """Open the store at ``url`` (migrating its schema); run directories (step logs,
         outputs, backups) stay on this machine, under ``state_dir``. ``readonly``: this
