@@ -37,6 +37,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "windows": ("phasegate.cli.windows", "windows"),
     "worker": ("phasegate.cli.worker", "worker"),
     "submit": ("phasegate.cli.worker", "submit"),
+    "schedule": ("phasegate.cli.schedule", "schedule"),
 }
 
 SHORT_HELP = {
@@ -64,6 +65,7 @@ SHORT_HELP = {
     "windows": "Show whether the plan's change windows are open, why, and next open/close.",
     "worker": "Execute queued runs on this host; take over runs whose owner died.",
     "submit": "Queue a run for `phasegate worker`s (PostgreSQL store).",
+    "schedule": "Run a plan on a schedule (cron, interval, calendar); list, history, export.",
 }
 
 

@@ -111,6 +111,14 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
 )
 @_signal_grace
 @click.option(
+    "--schedule",
+    "schedule_name",
+    metavar="NAME",
+    default=None,
+    help="Record the run as a fire of schedule NAME (what `schedule export --systemd` units "
+    "pass), so it counts in the schedule's streak; the schedule must exist in the store.",
+)
+@click.option(
     "-y",
     "--yes",
     is_flag=True,
@@ -128,6 +136,7 @@ def run(
     idempotency_key: str | None,
     require_checked: bool,
     grace: float,
+    schedule_name: str | None,
     yes: bool,
 ) -> None:
     """Execute PLAN_FILE: phases in dependency order, gates verified, automatic rollback.
@@ -157,6 +166,15 @@ def run(
     assert isinstance(options, RunOptions)
     options = dataclasses.replace(options, review=reviewed)
     store = open_store(ctx)
+    if schedule_name is not None:
+        from phasegate.errors import UsageError
+
+        if store.schedule_named(schedule_name) is None:
+            raise UsageError(
+                f"--schedule {schedule_name!r}: no such schedule in the store",
+                hint="`phasegate schedule list` shows them",
+            )
+        options = dataclasses.replace(options, schedule=schedule_name)
     run_id, status, created = start(store, loaded, options)
     if not created:
         click.echo(f"idempotency key matches existing run {run_id} ({status})", err=True)

@@ -59,6 +59,14 @@ def _state_dir(ctx: click.Context) -> Path:
     "it is open, like Prometheus exporters usually are.",
 )
 @click.option(
+    "--schedules/--no-schedules",
+    "run_schedules",
+    default=True,
+    show_default=True,
+    help="Fire the store's schedules (`phasegate schedule`); any number of servers on one "
+    "store may: each slot is fired once.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -74,6 +82,7 @@ def serve(
     plan_root: str,
     pass_env: tuple[str, ...],
     metrics_token_required: bool,
+    run_schedules: bool,
     log_level: str,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json), the live
@@ -81,7 +90,7 @@ def serve(
 
     Runs execute in worker processes that outlive the server; on start, the server resumes
     the runs it started whose worker died. Callers authenticate with a bearer token from
-    `phasegate token create`.
+    `phasegate token create`. It fires the store's schedules (`phasegate schedule add`).
     """
     import uvicorn
 
@@ -110,6 +119,7 @@ def serve(
         pass_env=tuple(pass_env),
         run_umask=run_umask,
         metrics_token_required=metrics_token_required,
+        run_schedules=run_schedules,
     )
     app = create_app(config)
     where = f"state {config.state_dir}"

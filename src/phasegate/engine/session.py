@@ -65,6 +65,10 @@ class RunOptions:
     review: dict[str, str] | None = None
     # The engine's wall clock (RunContext.clock); None: the real one.
     clock: Callable[[], float] | None = None
+    # The schedule this run is a fire of, and its slot (epoch seconds): the server's scheduler
+    # and `run --schedule` record them; a schedule's streak counts the runs naming it.
+    schedule: str | None = None
+    slot: int | None = None
 
 
 def new_run_id() -> str:
@@ -192,6 +196,10 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
     }
     if options.started_by is not None:
         run_options["started_by"] = options.started_by
+    if options.schedule is not None:
+        run_options["schedule"] = options.schedule
+    if options.slot is not None:
+        run_options["slot"] = options.slot
     actual_id, created = store.create_run(
         run_id=run_id,
         plan_name=loaded.plan.name,

@@ -18,6 +18,7 @@ from phasegate.server.auth import TokenRequired, bearer_authenticator
 from phasegate.server.config import ServerConfig
 from phasegate.server.idempotency import IdempotencyLedger
 from phasegate.server.limits import BodyLimit
+from phasegate.server.scheduler import Scheduler
 from phasegate.server.throttle import AuthThrottle, FailureBuckets
 from phasegate.server.tokens import TokenStore
 from phasegate.server.ui import mount_dashboard
@@ -34,6 +35,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     config = ServerConfig(**{**config.__dict__, "state_dir": state_dir})
     server_db = open_ledger(state_dir, url=config.store_url)
     pool = WorkerPool(config)
+    scheduler = Scheduler(config, pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,9 +46,12 @@ def create_app(config: ServerConfig) -> FastAPI:
             )
             if found:
                 log.info("resuming %d run(s) whose worker is gone", len(found))
+        if config.run_schedules:
+            scheduler.start()
         try:
             yield
         finally:
+            scheduler.stop()
             pool.stop()  # workers keep running: they own their runs
             await app.state.dashboard.hub.close()
             app.state.stores.close()
@@ -68,6 +73,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.tokens = TokenStore(server_db)
     app.state.ledger = IdempotencyLedger(server_db)
     app.state.pool = pool
+    app.state.scheduler = scheduler
     # Tried in order by ``auth.require``; the dashboard appends its cookie session here.
     app.state.authenticators = [bearer_authenticator]
     errors.install(app)

@@ -43,3 +43,5 @@ class ServerConfig:
     metrics_token_required: bool = False
     # The umask runs (worker processes and their steps) get; the server runs with 077.
     run_umask: int | None = None
+    # Fire the store's schedules (``server/scheduler.py``; ``serve --no-schedules``).
+    run_schedules: bool = True

@@ -24,6 +24,8 @@ import threading
 import time
 from collections import deque
 
+from phasegate.engine import session
+from phasegate.plan.loader import LoadedPlan
 from phasegate.server.aftercare import Job, approved_resume, leftover_jobs
 from phasegate.server.config import ServerConfig
 from phasegate.server.environment import run_environment
@@ -60,6 +62,18 @@ class WorkerPool:
         self._checks_lock = threading.Lock()
 
     # -- the API's side ---------------------------------------------------------------------
+    def start_run(
+        self, store: JournalStore, loaded: LoadedPlan, options: session.RunOptions
+    ) -> tuple[str, bool]:
+        """Create a run (pending, unowned) and queue its start: how the API's ``POST
+        /runs`` and the scheduler's fires start runs. Returns ``(run id, created)``; an
+        idempotency replay queues nothing."""
+        run_id, created = session.create(store, loaded, options)
+        if created:
+            by = options.started_by or "server"
+            self.submit(Job(run_id, "resume", by, overrides=dict(options.overrides)))
+        return run_id, created
+
     def submit(self, job: Job) -> None:
         if self._dispatcher is not None and not self._carries_secrets(job):
             # The journal has the run's public variables: the job carries none.

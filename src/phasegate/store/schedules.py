@@ -20,8 +20,9 @@ from typing import Any
 CLAIMED = "claimed"  # claimed; the claimer has not recorded anything yet (or died meanwhile)
 FIRED = "fired"  # a run was started for it (``run_id``)
 MISSED = "missed"  # due while no server ran; not fired (``missed: skip``)
-SKIPPED = "skipped"  # due, but no run could start (the plan's lock was held, a bad plan)
-OUTCOMES = (CLAIMED, FIRED, MISSED, SKIPPED)
+SKIPPED = "skipped"  # due, but the plan's lock was held (its previous run still going)
+ERROR = "error"  # due, but no run could start (the plan no longer loads…): ``note`` says why
+OUTCOMES = (CLAIMED, FIRED, MISSED, SKIPPED, ERROR)
 
 
 @dataclass(frozen=True)

@@ -120,10 +120,7 @@ def start_run(
             require_checked=body.require_checked,
             started_by=identity.actor,
         )
-        run_id, created = session.create(journal, loaded, options)
-        if created:
-            workers.submit(Job(run_id, "resume", identity.actor, overrides=dict(body.vars)))
-        return run_id, created
+        return workers.start_run(journal, loaded, options)
 
     if idempotency_key is None:
         run_id, created = create()

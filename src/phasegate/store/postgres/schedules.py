@@ -100,5 +100,3 @@ class PostgresSchedules:
         )
         rows = self.db.execute(query.encode(), (name, limit)).fetchall()
         return [slot_from_row(row) for row in rows]
-
-
