@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the test suite needs on a fresh Debian machine: the Debian packages the tests
-# start for real (nginx, haproxy, Prometheus, Chromium, PostgreSQL), uv, and the locked Python environment.
+# start for real (nginx, haproxy, Prometheus, Chromium, PostgreSQL), systemd-analyze, uv, and the
+# locked Python environment.
 # Idempotent: packages already on the machine are not installed again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,8 @@ command -v prometheus >/dev/null 2>&1 || packages+=(prometheus)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || packages+=(postgresql)
 # The dashboard tests drive Debian's Chromium through Playwright (never a downloaded browser).
 [ -x /usr/bin/chromium ] || packages+=(chromium)
+# `schedule export --systemd` units are checked with `systemd-analyze verify` (tests/schedules/).
+command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 if [ "${#packages[@]}" -gt 0 ]; then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)

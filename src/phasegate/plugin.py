@@ -42,6 +42,9 @@ class PluginContext:
     # Where commands start when they name no `cwd`: the shell session's (`shell_session`),
     # else the plan's directory.
     cwd: str | None = None
+    # A schedule's consecutive passes (None: no such schedule), read from the run's store;
+    # None outside a run (the `streak` check says so).
+    streak: Callable[[str], int | None] | None = None
 
 
 def command_argv(run: str | list[str], shell: list[str], values: dict[str, str]) -> list[str]:

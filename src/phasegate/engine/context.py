@@ -51,6 +51,8 @@ class RunContext:
     # The wall clock the engine's time-dependent decisions read (change windows): epoch
     # seconds. A seam, so tests decide at any instant without sleeping.
     clock: Callable[[], float] = time.time
+    # A schedule's streak from the run's store (the `streak` check; engine/session.py).
+    streak: Callable[[str], int | None] | None = None
 
     _outputs_ready: bool = False
     logs_ready: bool = False
@@ -134,4 +136,5 @@ class RunContext:
             shell=self.shell(),
             activation=lambda: self.activation(state),
             timeout=self.plan.defaults.timeout or DEFAULT_CHECK_TIMEOUT,
+            streak=self.streak,
         )

@@ -24,6 +24,7 @@ from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
 from phasegate.engine.orphans import settle_crashed
 from phasegate.engine.runner import Runner
+from phasegate.engine.state import TERMINAL
 from phasegate.engine.steplog import LogSink
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.errors import PhasegateError, StoreError, UsageError
@@ -35,6 +36,7 @@ from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
 from phasegate.plan.variables import VariableError, Variables, resolve
 from phasegate.run.events import ItemUnknown, RunStarted, Warning
+from phasegate.schedules.streak import streak as schedule_streak
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord
@@ -123,6 +125,7 @@ def _context(
         shutdown_grace=options.shutdown_grace,
         kill_orphans=options.kill_orphans,
         orphan_wait=options.orphan_wait,
+        streak=lambda name: schedule_streak(store, name, TERMINAL),
     )
     if options.clock is not None:
         ctx.clock = options.clock

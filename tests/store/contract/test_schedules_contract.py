@@ -66,9 +66,7 @@ def test_removing_a_schedule_forgets_its_slots_and_refuses_new_claims(
     assert store.claim_slot("inv", 60, by="a", ts=5001.0)
 
 
-def test_threads_racing_for_slots_each_slot_won_once(
-    make_store: MakeStore, tmp_path: Path
-) -> None:
+def test_threads_racing_for_slots_each_slot_won_once(make_store: MakeStore, tmp_path: Path) -> None:
     first = make_store(tmp_path / "state")
     first.add_schedule(record("inv"))
     shared = type(first).__name__ == "MemoryStore"
