@@ -6,6 +6,7 @@ firing server killed with its worker mid-run: the other server resumes the run."
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import time
@@ -123,10 +124,10 @@ def test_two_servers_fire_each_slot_once(store_url: str | None, servers: list[Se
         # claimed slot says so (a machine this loaded may do that; it did not here, mostly)
         numbers = [s.slot for s in slots]
         assert len(numbers) >= 4, slots
-        for before, after in zip(slots, slots[1:], strict=False):
+        for before, after in itertools.pairwise(slots):
             gap = after.slot - before.slot
             assert gap == 2 or (gap % 2 == 0 and "earlier slots were missed" in after.note)
-        assert sum(b.slot - a.slot == 2 for a, b in zip(slots, slots[1:], strict=False)) >= 3
+        assert sum(b.slot - a.slot == 2 for a, b in itertools.pairwise(slots)) >= 3
         assert started - 2 <= numbers[0] and numbers[-1] <= stopped
         assert {s.outcome for s in slots} <= {FIRED, SKIPPED}, slots
         # each fired slot has exactly one run, naming its schedule and slot; no other runs
