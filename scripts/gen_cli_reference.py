@@ -43,7 +43,25 @@ def full_reference() -> str:
     ]
     for verb in verbs():
         parts += [f"## phasegate {verb}\n", "```text\n" + help_text(verb) + "```\n"]
+        for sub in subcommands(verb):
+            parts += [
+                f"### phasegate {verb} {sub}\n",
+                "```text\n" + help_text(verb, sub) + "```\n",
+            ]
     return "\n".join(parts)
+
+
+def subcommands(verb: str) -> list[str]:
+    """A verb that is a group of its own (``schedule add|list|…``): its commands, in order."""
+    import importlib
+
+    import click
+
+    from phasegate.cli import VERBS
+
+    module, attribute = VERBS[verb]
+    command = getattr(importlib.import_module(module), attribute)
+    return list(command.commands) if isinstance(command, click.Group) else []
 
 
 def readme_section() -> str:

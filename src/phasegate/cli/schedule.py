@@ -32,6 +32,7 @@ def schedule() -> None:
 @click.option(
     "--timezone",
     "timezone",
+    metavar="ZONE",
     default="UTC",
     show_default=True,
     help="IANA timezone the cron or calendar rule is read in, e.g. Europe/Berlin.",
