@@ -36,6 +36,10 @@ from phasegate.store.schedules import ERROR, FIRED, MISSED, SKIPPED, ScheduleRec
 log = logging.getLogger("phasegate.server.scheduler")
 
 TICK = 0.25
+# How often the schedules themselves are read again (an added or removed one is noticed within
+# this); between reads a tick only compares the clock with each schedule's next slot. A claim
+# for a schedule removed meanwhile is refused by the store.
+REFRESH = 1.0
 
 
 @dataclass
@@ -54,6 +58,8 @@ class Scheduler:
         self.pool = pool
         self.tick_seconds = tick
         self._known: dict[str, _Known] = {}
+        self._records: list[ScheduleRecord] = []
+        self._read_at = -math.inf
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         owner = Owner.me()
@@ -84,7 +90,9 @@ class Scheduler:
 
     # -- one tick ---------------------------------------------------------------------------
     def tick(self, store: JournalStore, now: float) -> None:
-        records = store.schedules()
+        if not now - REFRESH < self._read_at <= now:
+            self._records, self._read_at = store.schedules(), now
+        records = self._records
         for record in records:
             known = self._known.get(record.name)
             if known is None or known.created_at != record.created_at:
@@ -117,8 +125,11 @@ class Scheduler:
         decision = due(known.rule, anchor=known.anchor, now=now, missed=missed)
         if decision.slot is None:
             return
+        claimed = store.claim_slot(record.name, decision.slot, by=self.me, ts=now)
+        # Handled either way (by this server or another); a claim that raised is tried again
+        # at the next tick, the anchor unmoved.
         known.anchor = decision.slot
-        if not store.claim_slot(record.name, decision.slot, by=self.me, ts=now):
+        if not claimed:
             return  # another server has it
         when = local(decision.slot, known.rule.timezone)
         if not decision.fire:

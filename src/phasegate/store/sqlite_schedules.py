@@ -73,7 +73,9 @@ class SqliteSchedules:
     def record_slot(
         self, name: str, slot: int, *, outcome: str, run_id: str | None = None, note: str = ""
     ) -> None:
-        with self.write() as db:
+        # Not fsynced (synchronous=NORMAL): the claim was; power loss may lose only this
+        # record, and the run it names carries its slot in its options anyway.
+        with self.write(durable=False) as db:
             db.execute(
                 "UPDATE schedule_slots SET outcome = ?, run_id = ?, note = ?"
                 " WHERE schedule = ? AND slot = ?",

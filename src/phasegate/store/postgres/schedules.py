@@ -85,7 +85,9 @@ class PostgresSchedules:
     def record_slot(
         self, name: str, slot: int, *, outcome: str, run_id: str | None = None, note: str = ""
     ) -> None:
-        with self.write() as db:
+        # Asynchronous commit: the claim was durable; a database crash may lose only this
+        # record, and the run it names carries its slot in its options anyway.
+        with self.write(durable=False) as db:
             db.execute(
                 b"UPDATE schedule_slots SET outcome = %s, run_id = %s, note = %s"
                 b" WHERE schedule = %s AND slot = %s",
