@@ -121,3 +121,24 @@ def test_an_append_from_a_stale_state_is_refused_and_writes_nothing(tmp_path: Pa
     assert [e[2] for e in events] == ["run.created", "run.started"]
     assert events[-1][3]["pid"] == 1
     assert check_store(store)["ok"]
+
+
+def test_a_reader_opens_a_journal_from_before_schedules_and_sees_none(tmp_path: Path) -> None:
+    """Migration 2 only adds tables (migrations.ADDITIVE): a read-only open of a schema-1
+    journal reads it as it is, without schedules; a writer migrates it."""
+    from phasegate.store.connect import open_for_writing
+
+    open_for_writing(tmp_path / "phasegate.db").close()
+    db = sqlite3.connect(tmp_path / "phasegate.db")
+    db.executescript(
+        "DROP TABLE schedule_slots; DROP TABLE schedules;"
+        " UPDATE meta SET value = '1' WHERE key = 'schema_version';"
+    )
+    db.close()
+    reader = SqliteStore(tmp_path, readonly=True)
+    assert reader.run_ids() == [] and reader.schedules() == []
+    assert reader.schedule_named("x") is None and reader.slots("x") == []
+    reader.close()
+    writer = SqliteStore(tmp_path)
+    assert writer.schema_version == len(MIGRATIONS) and writer.schedules() == []
+    writer.close()

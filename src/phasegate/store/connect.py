@@ -34,7 +34,7 @@ from phasegate.errors import (
     SchemaTooNew,
     StoreError,
 )
-from phasegate.store.migrations import MIGRATIONS
+from phasegate.store.migrations import ADDITIVE, MIGRATIONS
 
 FULL_BELOW = 256 * 1024  # free bytes under which an I/O error is taken for a full disk
 # Messages of sqlite3.DatabaseError that mean the file's content is wrong, not the call.
@@ -137,6 +137,8 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
         db.close()
         raise _too_new(path, version)
     if version < len(MIGRATIONS):
+        if tables and all(n in ADDITIVE for n in range(version + 1, len(MIGRATIONS) + 1)):
+            return db  # what it lacks are tables a reader sees as empty (migrations.ADDITIVE)
         db.close()
         if tables == 0:
             return _empty()  # created by another process a moment ago, no schema yet

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# Versions whose migration only adds tables. A verb that only reads opens a journal written
+# before them as it is (it never migrates: store/connect.py) and sees those tables as empty,
+# so `phasegate status` keeps reading an old journal; a verb that writes migrates it first.
+ADDITIVE: frozenset[int] = frozenset({2})
+
 MIGRATIONS: list[str] = [
     # 1: runs, append-only events, materialized items and phases, locks, operator requests
     """

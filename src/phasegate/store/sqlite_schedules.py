@@ -34,6 +34,18 @@ class SqliteSchedules:
 
         def write(self, durable: bool = True) -> AbstractContextManager[sqlite3.Connection]: ...
 
+    _has_schedules = False
+
+    def _schedules_exist(self) -> bool:
+        """A journal opened read-only before migration 2 has no schedule tables: it has no
+        schedules (migrations.ADDITIVE). Once seen, the tables stay."""
+        if not self._has_schedules:
+            found = self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schedule_slots'"
+            ).fetchone()
+            self._has_schedules = found is not None
+        return self._has_schedules
+
     def add_schedule(self, record: ScheduleRecord) -> bool:
         with self.write() as db:
             cursor = db.execute(
@@ -45,11 +57,15 @@ class SqliteSchedules:
 
     @reads
     def schedules(self) -> list[ScheduleRecord]:
+        if not self._schedules_exist():
+            return []
         rows = self.db.execute(f"SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY name")
         return [schedule_from_row(row) for row in rows.fetchall()]
 
     @reads
     def schedule_named(self, name: str) -> ScheduleRecord | None:
+        if not self._schedules_exist():
+            return None
         row = self.db.execute(
             f"SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE name = ?", (name,)
         ).fetchone()
@@ -84,6 +100,8 @@ class SqliteSchedules:
 
     @reads
     def slots(self, name: str, *, limit: int = 50) -> list[SlotRecord]:
+        if not self._schedules_exist():
+            return []
         rows = self.db.execute(
             f"SELECT {SLOT_COLUMNS} FROM schedule_slots WHERE schedule = ?"
             " ORDER BY slot DESC LIMIT ?",
