@@ -10,7 +10,8 @@ Vocabulary. A *run* is a row of metadata (``RunRecord``) plus its *journal*: eve
 ``seq`` 1, 2, 3… without gaps. ``load_state`` is the fold of those events (the engine's
 ``apply``); a store keeps no other truth about a run. An *owner* is the process executing a
 run; a *lock* is a name (the plan's) at most one unfinished run holds; a *request* is an
-operator's input (approve, abort, promote…) queued for the owner.
+operator's input (approve, abort, promote…) queued for the owner. A *schedule* is a plan run
+on a rule; a *slot* is one instant of it that exactly one server claims (store/schedules.py).
 
 Errors (all ``PhasegateError``; see errors.py): ``RunNotFound`` for an unknown run,
 ``RunStateError`` for a claim a live owner refuses, ``LockHeld``, ``IdempotencyConflict``,
