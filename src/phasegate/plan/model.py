@@ -16,6 +16,7 @@ from phasegate.checks.base import CheckSpec
 from phasegate.notify.config import Notify
 from phasegate.options import Command, Duration, Identifier, Model
 from phasegate.plan.analysis import Analysis
+from phasegate.plan.estimate import EstimateHint, PlanEstimate
 from phasegate.plan.monitor import Monitor
 from phasegate.plan.windows import Risk, Windows
 from phasegate.traffic.base import RouterSpec, describe_weights
@@ -177,6 +178,11 @@ class Step(Model):
         "runbook gives before this step); a failure is a failed gate. Skipped with the step "
         "when its `when` is false",
     )
+    estimate: EstimateHint | None = Field(
+        None,
+        description="how long this usually takes (`{p50: 2m, p90: 5m}`): the prior of its "
+        "duration estimate until the plan's history says more (docs/estimates.md)",
+    )
 
     # The shorthands the validators accept are part of the exported schema too
     # (json_schema_input_type): `undo: ./undeploy.sh`, `pause: approve`, `pause: 30s`.
@@ -282,6 +288,11 @@ class Phase(Model):
         None,
         description="the change risk (none, low, medium, high) the plan's `windows:` rules "
         "are read for; a phase without one counts as high",
+    )
+    estimate: EstimateHint | None = Field(
+        None,
+        description="how long this usually takes (`{p50: 2m, p90: 5m}`): the prior of its "
+        "duration estimate until the plan's history says more (docs/estimates.md)",
     )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
@@ -407,6 +418,11 @@ class Plan(Model):
         None,
         description="change windows: allow/deny rules in a timezone, per risk "
         "(docs/windows.md); or the path of a YAML file holding them, relative to the plan",
+    )
+    estimate: PlanEstimate = Field(
+        default_factory=PlanEstimate,
+        description="estimates: the calibration rule (which past runs teach the model) and a "
+        "default hint for steps without one (docs/estimates.md)",
     )
     metadata: dict[str, Any] = Field(default_factory=dict)
 

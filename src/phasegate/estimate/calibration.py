@@ -1,0 +1,73 @@
+"""Which past runs may teach the estimates: the plan's calibration rule over a run's facts.
+
+The rule is CEL (``estimate: {calibration: ...}``, default ``status == 'succeeded'``). A run's
+facts are its variables as ``run.started`` journalled them, each by its own name and all of
+them as ``vars``, plus ``status`` (the run's final status), ``plan`` and ``run_id`` (these
+three win over variables of the same name). Variables given with ``--var`` arrive as text, so
+the text ``true``/``false`` is read as a boolean: ``validation_pass`` works whether the plan or
+the command line set it. A rule that cannot be evaluated for a run (a variable the run did not
+have, a non-boolean result) does not admit it, and says why: a run outside the rule never
+changes an estimate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from phasegate.estimate.history import RunDurations
+from phasegate.expr import ExprError, truthy
+
+_BOOLEAN_TEXT = {"true": True, "false": False}
+
+
+def facts(run: RunDurations) -> dict[str, Any]:
+    """What the calibration rule sees of ``run``."""
+    values = {
+        name: _BOOLEAN_TEXT.get(value, value) if isinstance(value, str) else value
+        for name, value in run.vars.items()
+    }
+    return {**values, "vars": values, "status": run.status, "plan": run.plan, "run_id": run.run_id}
+
+
+def admits(rule: str, run: RunDurations) -> tuple[bool, str | None]:
+    """Whether ``rule`` admits ``run``; when not, why (``None``: the rule said false)."""
+    try:
+        return truthy(rule, facts(run)), None
+    except ExprError as exc:
+        return False, exc.message
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The runs a rule admits, oldest first, and a count of the others by reason."""
+
+    rule: str
+    admitted: list[RunDurations]
+    refused: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "admitted": len(self.admitted),
+            "refused": self.refused,
+            "errors": dict(self.reasons.most_common(5)),
+        }
+
+
+def admit(rule: str, runs: Iterable[RunDurations]) -> Admission:
+    admitted: list[RunDurations] = []
+    refused = 0
+    reasons: Counter[str] = Counter()
+    for run in runs:
+        ok, why = admits(rule, run)
+        if ok:
+            admitted.append(run)
+        else:
+            refused += 1
+            if why is not None:
+                reasons[why] += 1
+    return Admission(rule, admitted, refused, reasons)

@@ -1,0 +1,195 @@
+"""What past runs of a plan took, read from their journals: work time, human waits removed.
+
+A run's journal says when each step, phase and the run started and finished; between those,
+time spent waiting for a human is not the plan's duration and is subtracted:
+
+- a pause: from ``run.paused`` (or ``run.interrupted``: stopped until someone resumes) to the
+  next ``run.resumed`` or ``run.finished``; a crash (no event says so) from the last event
+  before a ``run.resumed`` that follows no pause;
+- an approval: from an item's ``awaiting_approval`` to its ``approval.granted`` /
+  ``approval.rejected`` (or the item's next event);
+- a change window (issue 13 §1): from ``run.waiting`` to ``run.wait_ended`` (or the next
+  ``phase.started``/``run.resumed``/``run.finished``). The hook is by type name: this
+  version's vocabulary has no such event yet, so nothing matches until the windows work
+  journals it, and then nothing here changes.
+
+Only units that *succeeded* give a duration (a failed step's time says nothing about a good
+run's); the whole run's duration only from a succeeded run. Pure over the events given; the
+one function that reads a store (``read_history``) goes through the ``JournalStore``
+contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from phasegate.run import events as ev
+from phasegate.store.records import RunRecord, StoredEvent
+
+if TYPE_CHECKING:
+    from phasegate.store.contract import JournalStore
+
+WINDOW_WAIT = "run.waiting"  # the hook: a window-closed wait starts
+WINDOW_WAIT_ENDED = "run.wait_ended"
+_WINDOW_WAIT_ENDS = {WINDOW_WAIT_ENDED, ev.PhaseStarted.type, ev.RunResumed.type}
+# Journal writes made *during* a wait by someone else than the run's owner: not work.
+_NOT_WORK = {
+    ev.ApprovalGranted.type,
+    ev.ApprovalRejected.type,
+    ev.RunAbortRequested.type,
+    ev.NotificationSent.type,
+    ev.NotificationFailed.type,
+    ev.Note.type,
+}
+Interval = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class RunDurations:
+    """One past run: its facts for the calibration rule and what its units took (seconds)."""
+
+    run_id: str
+    plan: str
+    status: str
+    created_at: float
+    vars: dict[str, Any]
+    steps: dict[str, float] = field(default_factory=dict)  # "phase/step" -> seconds
+    phases: dict[str, float] = field(default_factory=dict)
+    total: float | None = None  # the whole run, when it succeeded
+    waited: float = 0.0  # human waits subtracted from the run
+
+
+def human_waits(events: Sequence[StoredEvent], *, until: float | None = None) -> list[Interval]:
+    """The intervals in which the run waited for a human (or a window), merged, in order.
+    ``until`` (a live run: now) ends the waits still open; without it they are left out."""
+    found: list[Interval] = []
+    stopped: float | None = None  # a pause or interruption, until resumed or finished
+    window: float | None = None
+    approvals: dict[str, float] = {}  # item key -> awaiting since
+    last_work: float | None = None
+    for event in events:
+        kind, data = event.type, event.data
+        if kind in (ev.RunPaused.type, ev.RunInterrupted.type):
+            stopped = event.ts if stopped is None else stopped
+        elif kind == ev.RunResumed.type:
+            began = stopped if stopped is not None else last_work  # a crash: since last work
+            if began is not None:
+                found.append((began, event.ts))
+            stopped = None
+        elif kind == ev.RunFinished.type and stopped is not None:
+            found.append((stopped, event.ts))
+            stopped = None
+        if kind == WINDOW_WAIT:
+            window = event.ts if window is None else window
+        elif kind in _WINDOW_WAIT_ENDS and window is not None:
+            found.append((window, event.ts))
+            window = None
+        key = data.get("key") if isinstance(data, dict) else None
+        if isinstance(key, str):
+            if kind == ev.ItemFinished.type and data.get("status") == "awaiting_approval":
+                approvals.setdefault(key, event.ts)
+            elif key in approvals:
+                found.append((approvals.pop(key), event.ts))
+        if kind not in _NOT_WORK:
+            last_work = event.ts
+    if until is not None:
+        found += [(since, until) for since in (stopped, window) if since is not None]
+        found += [(since, until) for since in approvals.values()]
+    return merge(found)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def overlap(start: float, end: float, waits: Sequence[Interval]) -> float:
+    """Seconds of ``[start, end]`` spent in ``waits``."""
+    total = 0.0
+    for w_start, w_end in waits:
+        if w_start >= end:
+            break
+        total += max(0.0, min(end, w_end) - max(start, w_start))
+    return total
+
+
+def run_vars(events: Sequence[StoredEvent]) -> dict[str, Any]:
+    """The run's variables as ``run.started`` journalled them (the last start: a resume with
+    ``--var`` may change them)."""
+    found: dict[str, Any] = {}
+    for event in events:
+        if event.type == ev.RunStarted.type and isinstance(event.data.get("vars"), dict):
+            found = dict(event.data["vars"])
+    return found
+
+
+def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
+    """What the run's succeeded steps and phases, and the run itself, took, waits removed."""
+    waits = human_waits(events)
+    step_start: dict[str, float] = {}
+    phase_start: dict[str, float] = {}
+    steps: dict[str, float] = {}
+    phases: dict[str, float] = {}
+    started: float | None = None
+    total: float | None = None
+    for event in events:
+        kind, data, ts = event.type, event.data, event.ts
+        if kind == ev.ItemStarted.type and data.get("kind") == "step":
+            step_start.setdefault(data["key"], ts)  # the first attempt: retries are work
+        elif kind == ev.ItemFinished.type and data.get("kind") == "step":
+            key = data["key"]
+            if data.get("status") == "succeeded" and key in step_start:
+                steps[key] = ts - step_start[key] - overlap(step_start[key], ts, waits)
+        elif kind == ev.PhaseStarted.type:
+            phase_start.setdefault(data["phase"], ts)
+        elif kind == ev.PhaseFinished.type:
+            phase = data["phase"]
+            if data.get("status") == "succeeded" and phase in phase_start:
+                since = phase_start[phase]
+                phases[phase] = ts - since - overlap(since, ts, waits)
+        elif kind == ev.RunStarted.type and started is None:
+            started = ts
+        elif (
+            kind == ev.RunFinished.type
+            and data.get("status") == "succeeded"
+            and started is not None
+        ):
+            total = ts - started - overlap(started, ts, waits)
+    return RunDurations(
+        run_id=record.id,
+        plan=record.plan_name,
+        status=record.status,
+        created_at=record.created_at,
+        vars=run_vars(events),
+        steps=steps,
+        phases=phases,
+        total=total,
+        waited=sum(end - start for start, end in waits),
+    )
+
+
+def read_history(
+    store: JournalStore, plan: str, *, limit: int = 10_000, exclude: str | None = None
+) -> list[RunDurations]:
+    """The newest ``limit`` finished runs of ``plan`` (but ``exclude``), oldest first."""
+    found: list[RunDurations] = []
+    before: tuple[float, str] | None = None
+    while len(found) < limit:
+        page = store.runs_page(limit=min(500, limit - len(found)), plan=plan, before=before)
+        if not page:
+            break
+        for record in page:
+            if record.finished_at is not None and record.id != exclude:
+                found.append(durations(record, store.events(record.id)))
+        before = (page[-1].created_at, page[-1].id)
+    found.reverse()
+    return found

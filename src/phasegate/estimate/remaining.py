@@ -1,0 +1,141 @@
+"""How long a live run still needs: the estimate conditioned on what its journal says.
+
+Finished phases take no more time. A running phase has already taken ``elapsed`` seconds of
+work (human waits removed), so its draws are conditioned on exceeding that (rejection: a
+draw shorter than what was already spent is drawn again, up to ``TRIES`` times); a phase
+whose model rarely runs that long is *overdue* and counts 0 more seconds when no draw
+exceeds it. A running phase without a model of its own is the sum of its steps: finished
+steps 0, the running one conditioned likewise, the rest drawn whole. Pending phases are
+drawn whole and start when what they need finishes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from phasegate.estimate.estimator import Estimate, Models, from_draws
+from phasegate.estimate.history import human_waits, overlap
+from phasegate.estimate.montecarlo import DEFAULT_SAMPLES, DEFAULT_SEED, PhaseDraw, simulate
+from phasegate.run import events as ev
+from phasegate.store.records import StoredEvent
+
+TRIES = 200
+_NOT_DONE = {"awaiting_approval", "retrying"}
+
+
+@dataclass(frozen=True)
+class Remaining:
+    estimate: Estimate
+    elapsed: float  # work time so far, waits removed
+    waited: float
+    phases: dict[str, str] = field(default_factory=dict)  # done | running | pending
+    overdue: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "remaining": self.estimate.as_dict(),
+            "elapsed": round(self.elapsed, 3),
+            "waited": round(self.waited, 3),
+            "phases": self.phases,
+            "overdue": self.overdue,
+        }
+
+
+def _beyond(draw: PhaseDraw, spent: float) -> PhaseDraw:
+    def rest(rng: random.Random) -> float:
+        for _ in range(TRIES):
+            total = draw(rng)
+            if total > spent:
+                return total - spent
+        return 0.0
+
+    return rest
+
+
+def _sum(parts: list[PhaseDraw]) -> PhaseDraw:
+    def draw(rng: random.Random) -> float:
+        return sum(part(rng) for part in parts)
+
+    return draw
+
+
+def remaining(
+    models: Models,
+    events: Sequence[StoredEvent],
+    now: float,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> Remaining:
+    waits = human_waits(events, until=now)
+    phase_since: dict[str, float] = {}
+    phases_done: set[str] = set()
+    step_since: dict[str, float] = {}
+    steps_done: set[str] = set()
+    run_since: float | None = None
+    finished = False
+    for event in events:
+        kind, data = event.type, event.data
+        if kind == ev.RunStarted.type and run_since is None:
+            run_since = event.ts
+        elif kind == ev.RunFinished.type:
+            finished = True
+            now = min(now, event.ts)  # a finished run's elapsed time ends with it
+        elif kind == ev.PhaseStarted.type:
+            phase_since.setdefault(data["phase"], event.ts)
+        elif kind == ev.PhaseFinished.type:
+            phases_done.add(data["phase"])
+        elif kind == ev.ItemStarted.type and data.get("kind") == "step":
+            step_since.setdefault(data["key"], event.ts)
+        elif (
+            kind == ev.ItemFinished.type
+            and data.get("kind") == "step"
+            and data.get("status") not in _NOT_DONE
+        ):
+            steps_done.add(data["key"])
+
+    def work(since: float) -> float:
+        return max(0.0, now - since - overlap(since, now, waits))
+
+    states: dict[str, str] = {}
+    draws: dict[str, PhaseDraw] = {}
+    overdue: list[str] = []
+    for phase_id, unit in models.phases.items():
+        if finished or phase_id in phases_done:
+            states[phase_id] = "done"
+            continue
+        if phase_id not in phase_since:
+            states[phase_id] = "pending"
+            draws[phase_id] = models.phase_draw(phase_id)
+            continue
+        states[phase_id] = "running"
+        spent = work(phase_since[phase_id])
+        if unit.own:
+            if unit.predictive().quantile(0.95) < spent:
+                overdue.append(phase_id)
+            draws[phase_id] = _beyond(unit.predictive().draw, spent)
+            continue
+        parts: list[PhaseDraw] = []
+        for step in models.steps[phase_id]:
+            if step.key in steps_done:
+                continue
+            if step.key in step_since:
+                step_spent = work(step_since[step.key])
+                if step.predictive().quantile(0.95) < step_spent:
+                    overdue.append(step.key)
+                parts.append(_beyond(step.predictive().draw, step_spent))
+            else:
+                parts.append(step.predictive().draw)
+        draws[phase_id] = _sum(parts)
+    values = simulate(list(models.phases), models.needs, draws, samples=samples, seed=seed)
+    elapsed = work(run_since) if run_since is not None else 0.0
+    return Remaining(
+        estimate=from_draws("remaining", "run", values, 0, "phases"),
+        elapsed=elapsed,
+        waited=sum(end - start for start, end in waits),
+        phases=states,
+        overdue=overdue,
+    )
