@@ -169,14 +169,18 @@ def _dummy_builtins() -> dict[str, str]:
     help="Preview the change windows for a run started at this ISO 8601 time with an offset "
     "(e.g. 2026-12-07T09:00-05:00): which phases would wait, for which rule, until when.",
 )
+@click.pass_context
 def plan_cmd(
+    ctx: click.Context,
     plan_file: str,
     variables: tuple[str, ...],
     as_json: bool,
     require_checked: bool,
     at_text: str | None,
 ) -> None:
-    """Preview what `phasegate run PLAN_FILE` would do, in order, without running anything."""
+    """Preview what `phasegate run PLAN_FILE` would do, in order, without running anything,
+    with the run's estimated duration (ETA) from the journal's history of the plan."""
+    from phasegate.cli.estimate import eta
     from phasegate.plan.loader import load_plan
     from phasegate.plan.preview import preview
 
@@ -186,6 +190,7 @@ def plan_cmd(
         from phasegate.cli.plan_windows import windows_at
 
         data["windows_at"] = windows_at(loaded.plan, at_text)
+    data["eta"] = eta(ctx, loaded.plan)
     if as_json:
         emit_json(data)
         return
@@ -194,6 +199,18 @@ def plan_cmd(
         from phasegate.cli.plan_windows import print_windows_at
 
         print_windows_at(data["windows_at"])
+
+
+def _print_eta(eta: dict[str, Any]) -> None:
+    from phasegate.durations import format_duration as fmt
+
+    found = eta.get("estimate")
+    if found is None:
+        click.echo(f"ETA: unknown ({eta.get('error') or 'no estimate'})")
+        return
+    low, high = found["interval"]
+    basis = f"from {eta['admitted']} past runs" if eta.get("admitted") else "from hints, no history"
+    click.echo(f"ETA: p50 {fmt(found['p50'])}, 90% {fmt(low)}–{fmt(high)} ({basis})")
 
 
 def _print_preview(data: dict[str, Any]) -> None:
@@ -218,6 +235,7 @@ def _print_preview(data: dict[str, Any]) -> None:
         f"; default timeouts: step {written(defaults.get('timeout'))}, "
         f"check {written(defaults.get('check_timeout'))}"
     )
+    _print_eta(data.get("eta") or {})
     for number, wave in enumerate(data["waves"], start=1):
         click.echo(
             f"wave {number}: {', '.join(wave)}" + ("  (concurrent)" if len(wave) > 1 else "")

@@ -248,3 +248,29 @@ class HealthCheck(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     checks: dict[str, HealthCheck]
+
+
+class Interval(BaseModel):
+    """A duration estimate in seconds: the median and the 90 % credible interval."""
+
+    p50: float
+    low: float = Field(description="5th percentile")
+    high: float = Field(description="95th percentile")
+    level: float = 0.9
+    runs: int = Field(description="past durations behind it (0: the plan's hints or a prior)")
+    source: str = Field(description="history | hint | default | steps | phases")
+
+
+class RunEstimate(BaseModel):
+    """A run's remaining time (``phasegate estimate``'s model, conditioned on its journal)."""
+
+    run_id: str
+    plan: str
+    status: str
+    remaining: Interval = Field(description="seconds still needed; 0 for a finished run")
+    total: Interval = Field(description="the plan's whole-run estimate, before it started")
+    elapsed: float = Field(description="work so far in seconds, human waits removed")
+    waited: float = Field(description="seconds spent waiting for a human or a window")
+    phases: dict[str, Literal["done", "running", "pending"]]
+    overdue: list[str] = Field(description="phases or steps running past their 95th percentile")
+    admitted: int = Field(description="past runs of the plan its calibration rule admitted")

@@ -12,13 +12,17 @@ import binascii
 import hashlib
 import json
 import threading
+import time
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from phasegate.engine import operator, session
 from phasegate.engine.state import TERMINAL
-from phasegate.errors import RunStateError
+from phasegate.errors import PhasegateError, RunStateError
+from phasegate.estimate import Estimate, fit, read_history, remaining
+from phasegate.plan.loader import load_plan_text
 from phasegate.report.data import build
 from phasegate.report.logs import run_logs
 from phasegate.report.owner import owner_info
@@ -30,10 +34,12 @@ from phasegate.server.api.models import (
     ApproveRequest,
     Event,
     EventPage,
+    Interval,
     LogEntry,
     ResumeRequest,
     RollbackRequest,
     RunDocument,
+    RunEstimate,
     RunPage,
     RunSummary,
     StartRequest,
@@ -220,6 +226,46 @@ def logs(
         LogEntry(key=e["key"], status=e["status"], exit_code=e["exit_code"], text=e["text"])
         for e in found
     ]
+
+
+def _interval(estimate: Estimate) -> Interval:
+    return Interval(
+        p50=estimate.p50,
+        low=estimate.low,
+        high=estimate.high,
+        runs=estimate.runs,
+        source=estimate.source,
+    )
+
+
+@router.get("/{run_id}/estimate", response_model=RunEstimate)
+def estimate(run_id: str, _: Identity = viewer, journal: JournalStore = the_store) -> RunEstimate:
+    """The run's remaining time with its 90 % interval: the plan's estimates (learned from
+    the finished runs of the same plan its calibration rule admits) conditioned on how far
+    this run got, human waits removed (docs/estimates.md)."""
+    record = journal.get_run(run_id)
+    try:
+        # The plan as the run stored it: loaded when the run started, so it loads again.
+        plan = load_plan_text(record.plan_text, Path(record.plan_path or "plan.yaml")).plan
+    except PhasegateError as exc:
+        raise ApiError(
+            409, "conflict", f"run {record.id}'s stored plan cannot be read: {exc.message}"
+        ) from None
+    fitted = fit(plan, read_history(journal, record.plan_name, exclude=record.id))
+    left = remaining(fitted.models, journal.events(record.id), time.time())
+    total = fitted.models.estimate()[2]
+    return RunEstimate(
+        run_id=record.id,
+        plan=record.plan_name,
+        status=record.status,
+        remaining=_interval(left.estimate),
+        total=_interval(total),
+        elapsed=left.elapsed,
+        waited=left.waited,
+        phases=left.phases,  # type: ignore[arg-type]
+        overdue=left.overdue,
+        admitted=len(fitted.admission.admitted),
+    )
 
 
 # -- act ------------------------------------------------------------------------------------

@@ -1,0 +1,132 @@
+"""``phasegate estimate PLAN``: how long the plan's steps, phases and a whole run take, with
+90 % intervals learned from the journal's history of the plan (docs/estimates.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from phasegate.cli.common import emit_json, json_option, open_store
+
+if TYPE_CHECKING:  # annotations only: the estimate package loads with the verb (start-up)
+    from phasegate.estimate import Estimate, Fitted, RunDurations
+    from phasegate.plan.model import Plan
+
+HISTORY_LIMIT = 10_000
+
+
+def load_history(ctx: click.Context, plan: Plan, limit: int = HISTORY_LIMIT) -> list[RunDurations]:
+    """The finished runs of the same plan name in the journal, oldest first."""
+    from phasegate.estimate import read_history
+
+    store = open_store(ctx, readonly=True)
+    try:
+        return read_history(store, plan.name, limit=limit)
+    finally:
+        store.close()
+
+
+def eta(ctx: click.Context, plan: Plan) -> dict[str, Any]:
+    """``phasegate plan``'s ETA: the whole run's estimate, or why there is none (a store that
+    cannot be read does not stop a preview)."""
+    from phasegate.errors import PhasegateError
+    from phasegate.estimate import fit
+
+    try:
+        fitted: Fitted = fit(plan, load_history(ctx, plan))
+    except PhasegateError as exc:
+        return {"estimate": None, "error": exc.message}
+    _, _, run = fitted.models.estimate()
+    return {"estimate": run.as_dict(), "admitted": len(fitted.admission.admitted)}
+
+
+def interval_words(estimate: Estimate) -> str:
+    from phasegate.durations import format_duration as fmt
+
+    return f"p50 {fmt(estimate.p50)}  90% {fmt(estimate.low)}–{fmt(estimate.high)}"
+
+
+def _basis(estimate: Estimate) -> str:
+    return {
+        "history": f"from {estimate.runs} run{'s' if estimate.runs != 1 else ''}",
+        "hint": "from the plan's hint",
+        "default": "no history, no hint: a vague prior",
+        "steps": "the sum of its steps",
+        "phases": "Monte Carlo over the phases",
+    }[estimate.source]
+
+
+@click.command("estimate")
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--calibration",
+    is_flag=True,
+    help="Also score past estimates: MAE (%) and 90% interval coverage, rolling origin.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1_000_000),
+    default=HISTORY_LIMIT,
+    show_default=True,
+    help="Learn from at most this many of the newest runs.",
+)
+@json_option
+@click.pass_context
+def estimate(
+    ctx: click.Context, plan_file: str, calibration: bool, limit: int, as_json: bool
+) -> None:
+    """Estimate how long PLAN_FILE's steps, phases and a whole run take: the median and a 90%
+    interval, learned from the journal's runs of the same plan that its calibration rule
+    admits (human waits removed), else from its `estimate:` hints.
+
+    The whole run is a Monte Carlo over the phase DAG (independent phases side by side).
+    Exit 0; 2 for a bad plan.
+    """
+    from phasegate.estimate import backtest, fit
+    from phasegate.plan.loader import load_plan
+
+    plan = load_plan(plan_file).plan
+    history = load_history(ctx, plan, limit)
+    fitted = fit(plan, history)
+    steps, phases, run = fitted.models.estimate()
+    scored = backtest(plan, history) if calibration else None
+    if as_json:
+        data: dict[str, Any] = {
+            "plan": plan.name,
+            "history": len(history),
+            "calibration": fitted.admission.as_dict(),
+            "run": run.as_dict(),
+            "phases": [e.as_dict() for e in phases],
+            "steps": [e.as_dict() for e in steps],
+        }
+        if scored is not None:
+            data["backtest"] = scored.as_dict()
+        emit_json(data)
+        return
+    admission = fitted.admission
+    click.echo(
+        f"plan {plan.name}: {len(admission.admitted)} of {len(history)} finished runs admitted "
+        f"by `{admission.rule}`"
+    )
+    for reason, count in admission.reasons.most_common(3):
+        click.echo(f"  {count} not admitted: {reason}")
+    click.echo(f"run            {interval_words(run)}  ({_basis(run)})")
+    for phase in phases:
+        click.echo(click.style(f"▶ phase {phase.key}", fg="cyan"))
+        click.echo(f"    {interval_words(phase)}  ({_basis(phase)})")
+        for step in steps:
+            if step.key.startswith(phase.key + "/"):
+                name = step.key.split("/", 1)[1]
+                click.echo(f"  step {name}: {interval_words(step)}  ({_basis(step)})")
+    if scored is not None:
+        click.echo(f"calibration: {scored.method}")
+        for score in scored.scores.values():
+            shown = score.as_dict()
+            if not score.predictions:
+                click.echo(f"  {score.kind:5}: no predictions (too few admitted runs)")
+                continue
+            click.echo(
+                f"  {score.kind:5}: MAE {shown['mae_pct']:.1f}%, 90% interval covered "
+                f"{shown['coverage']:.0%} of {score.predictions} predictions"
+            )
