@@ -12,6 +12,7 @@ changes an estimate.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from phasegate.estimate.history import RunDurations
 from phasegate.expr import ExprError, truthy
 
 _BOOLEAN_TEXT = {"true": True, "false": False}
+# Identifiers of a rule (string literals skipped): the facts its verdict can depend on.
+_LITERAL_OR_NAME = re.compile(r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"|[A-Za-z_][A-Za-z0-9_]*""")
+_ABSENT = object()
 
 
 def facts(run: RunDurations) -> dict[str, Any]:
@@ -58,12 +62,27 @@ class Admission:
         }
 
 
+def _names(rule: str) -> list[str]:
+    found = {m for m in _LITERAL_OR_NAME.findall(rule) if m[0] not in "'\""}
+    return sorted(found)
+
+
 def admit(rule: str, runs: Iterable[RunDurations]) -> Admission:
+    """Each run's verdict under ``rule``. A verdict depends only on the facts the rule names,
+    so runs with the same values of those share one evaluation (CEL costs ~40 µs a call;
+    10,000 runs of a plan have few distinct combinations)."""
     admitted: list[RunDurations] = []
     refused = 0
     reasons: Counter[str] = Counter()
+    names = _names(rule)
+    verdicts: dict[tuple[Any, ...], tuple[bool, str | None]] = {}
     for run in runs:
-        ok, why = admits(rule, run)
+        seen = facts(run)
+        key = tuple(repr(seen.get(name, _ABSENT)) for name in names)
+        found = verdicts.get(key)
+        if found is None:
+            found = verdicts[key] = admits(rule, run)
+        ok, why = found
         if ok:
             admitted.append(run)
         else:

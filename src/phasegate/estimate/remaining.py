@@ -17,9 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.estimate.estimator import Estimate, Models, from_draws
-from phasegate.estimate.history import human_waits, overlap
+from phasegate.estimate.history import (
+    ITEM_FINISHED,
+    ITEM_STARTED,
+    PHASE_FINISHED,
+    PHASE_STARTED,
+    RUN_FINISHED,
+    RUN_STARTED,
+    human_waits,
+    overlap,
+)
 from phasegate.estimate.montecarlo import DEFAULT_SAMPLES, DEFAULT_SEED, PhaseDraw, simulate
-from phasegate.run import events as ev
 from phasegate.store.records import StoredEvent
 
 TRIES = 200
@@ -79,19 +87,19 @@ def remaining(
     finished = False
     for event in events:
         kind, data = event.type, event.data
-        if kind == ev.RunStarted.type and run_since is None:
+        if kind == RUN_STARTED and run_since is None:
             run_since = event.ts
-        elif kind == ev.RunFinished.type:
+        elif kind == RUN_FINISHED:
             finished = True
             now = min(now, event.ts)  # a finished run's elapsed time ends with it
-        elif kind == ev.PhaseStarted.type:
+        elif kind == PHASE_STARTED:
             phase_since.setdefault(data["phase"], event.ts)
-        elif kind == ev.PhaseFinished.type:
+        elif kind == PHASE_FINISHED:
             phases_done.add(data["phase"])
-        elif kind == ev.ItemStarted.type and data.get("kind") == "step":
+        elif kind == ITEM_STARTED and data.get("kind") == "step":
             step_since.setdefault(data["key"], event.ts)
         elif (
-            kind == ev.ItemFinished.type
+            kind == ITEM_FINISHED
             and data.get("kind") == "step"
             and data.get("status") not in _NOT_DONE
         ):

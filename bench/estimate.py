@@ -1,0 +1,172 @@
+"""Estimate cost (issue 13 §4, goal: `estimate` over a history of 10,000 runs ≤ 1 s).
+
+A plan of 4 phases (two branches side by side) of 3 steps each; 10,000 synthetic past runs
+with log-normal step times, an approval wait in one run in ten and a sandbox run in one in
+five (refused by the calibration rule). Measured, each on journals already in memory (what
+the store returns): reading durations from the events (human waits removed), admitting runs
+and fitting the models, the Monte Carlo (10,000 draws) for the whole run; their sum is what
+`phasegate estimate` costs beyond reading the journal, reported as a ratio to the goal. Then
+the rolling-origin backtest (`--calibration`) and, separately, reading runs through a real
+SQLite store (I/O, per run).
+
+Run: ``uv run python bench/estimate.py [--runs N] [--sqlite-runs M]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from phasegate.estimate import backtest, durations, fit, read_history
+from phasegate.plan.loader import load_plan_text
+from phasegate.store.process import Owner
+from phasegate.store.records import RunRecord, StoredEvent
+from phasegate.store.sqlite import SqliteStore
+
+GOAL = 1.0
+PLAN = """\
+version: 1
+name: bench
+estimate:
+  calibration: "run_kind in ['baseline', 'hotfix'] && validation_pass && !sandbox"
+phases:
+"""
+PHASES = {"prep": [], "db": ["prep"], "web": ["prep"], "verify": ["db", "web"]}
+STEPS = ("one", "two", "three")
+for _phase, _needs in PHASES.items():
+    PLAN += f"  - id: {_phase}\n    needs: {_needs}\n    steps:\n"
+    PLAN += "".join(f"      - {{id: {s}, run: 'true'}}\n" for s in STEPS)
+
+
+def journal(n: int, rng: random.Random, start: float) -> tuple[RunRecord, list[StoredEvent]]:
+    """One succeeded run's record and events, phases on the DAG, steps log-normal."""
+    rows: list[tuple[float, str, dict[str, Any]]] = []
+    facts = {"run_kind": "baseline", "validation_pass": "true", "sandbox": n % 5 == 4}
+    rows.append((start, "run.created", {"phases": list(PHASES)}))
+    rows.append((start, "run.started", {"vars": facts}))
+    finish: dict[str, float] = {}
+    for phase, needs in PHASES.items():
+        t = max((finish[p] for p in needs), default=start)
+        rows.append((t, "phase.started", {"phase": phase}))
+        for step in STEPS:
+            key = f"{phase}/{step}"
+            ref = {"key": key, "kind": "step", "phase": phase, "name": step}
+            rows.append((t, "item.started", ref))
+            t += rng.lognormvariate(math.log(20), 0.4)
+            rows.append((t, "item.finished", {**ref, "status": "succeeded"}))
+        if phase == "verify" and n % 10 == 0:  # an approval wait of ~an hour
+            gate = {"key": "verify/gate:ok", "kind": "gate", "phase": "verify"}
+            rows.append((t, "item.finished", {**gate, "status": "awaiting_approval"}))
+            rows.append((t, "run.paused", {"reason": "approval"}))
+            t += 3600
+            rows.append((t, "approval.granted", {"key": "verify/gate:ok", "by": "a"}))
+            rows.append((t, "run.resumed", {"after": "paused"}))
+            rows.append((t, "item.finished", {**gate, "status": "passed"}))
+        rows.append((t, "phase.finished", {"phase": phase, "status": "succeeded"}))
+        finish[phase] = t
+    end = max(finish.values())
+    rows.append((end, "run.finished", {"status": "succeeded"}))
+    events = [StoredEvent(seq, ts, kind, data) for seq, (ts, kind, data) in enumerate(rows, 1)]
+    record = RunRecord(
+        id=f"run-{n:06}",
+        plan_name="bench",
+        plan_path="plan.yaml",
+        plan_sha256="",
+        plan_text=PLAN,
+        lock_name="bench",
+        idempotency_key=None,
+        status="succeeded",
+        created_at=start,
+        updated_at=end,
+        finished_at=end,
+        owner=None,
+        options={},
+        summary={},
+        last_seq=len(events),
+    )
+    return record, events
+
+
+def sqlite_read(runs: list[tuple[RunRecord, list[StoredEvent]]]) -> float:
+    """Seconds per run to read history through a real SQLite store."""
+    with tempfile.TemporaryDirectory() as directory:
+        store = SqliteStore(Path(directory))
+        try:
+            for record, events in runs:
+                store.create_run(
+                    run_id=record.id,
+                    plan_name="bench",
+                    plan_path="plan.yaml",
+                    plan_sha256="x",
+                    plan_text=PLAN,
+                    lock_name="bench",
+                    idempotency_key=None,
+                    options={},
+                    phases=list(PHASES),
+                    needs={k: list(v) for k, v in PHASES.items()},
+                    owner=Owner.me(),
+                    ts=record.created_at,
+                )
+                state = store.load_state(record.id)
+                store.append(state, [(e.type, e.data, e.ts) for e in events[1:]], durable=False)
+            began = time.perf_counter()
+            found = read_history(store, "bench")
+            spent = time.perf_counter() - began
+        finally:
+            store.close()
+    assert len(found) == len(runs)
+    return spent / len(runs)
+
+
+def main(runs: int = 10_000, sqlite_runs: int = 500) -> None:
+    rng = random.Random(13)
+    journals, t = [], 1_000_000.0
+    for n in range(runs):
+        record, events = journal(n, rng, t)
+        journals.append((record, events))
+        t = events[-1].ts + 60
+    plan = load_plan_text(PLAN, Path("plan.yaml")).plan
+
+    began = time.perf_counter()
+    history = [durations(record, events) for record, events in journals]
+    read = time.perf_counter() - began
+    began = time.perf_counter()
+    fitted = fit(plan, history)
+    fitting = time.perf_counter() - began
+    began = time.perf_counter()
+    run = fitted.models.estimate()[2]
+    estimating = time.perf_counter() - began
+    total = read + fitting + estimating
+    print(f"estimate over {runs} runs ({len(fitted.admission.admitted)} admitted):")
+    print(f"  durations from journals: {read * 1000:.0f} ms")
+    print(f"  calibration rule + fit: {fitting * 1000:.0f} ms")
+    print(f"  estimates + Monte Carlo (10,000 draws): {estimating * 1000:.0f} ms")
+    print(f"  total: {total:.3f} s (goal ≤ {GOAL:g} s: ratio {total / GOAL:.2f})")
+    print(f"  run p50 {run.p50:.1f} s, 90% {run.low:.1f}–{run.high:.1f} s")
+    began = time.perf_counter()
+    report = backtest(plan, history)
+    spent = time.perf_counter() - began
+    scores = {s["kind"]: s for s in report.as_dict()["scores"]}
+    print(
+        f"backtest (--calibration) over {runs} runs: {spent:.2f} s; "
+        + "; ".join(f"{k} MAE {v['mae_pct']}%, coverage {v['coverage']}" for k, v in scores.items())
+    )
+    if sqlite_runs:
+        per_run = sqlite_read(journals[:sqlite_runs])
+        print(
+            f"reading history through SQLite: {per_run * 1e6:.0f} µs per run "
+            f"({sqlite_runs} runs; 10,000 runs ≈ {per_run * 10_000:.2f} s)"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--sqlite-runs", type=int, default=500)
+    args = parser.parse_args()
+    main(args.runs, args.sqlite_runs)
