@@ -186,6 +186,12 @@ def read_history(
     store: JournalStore, plan: str, *, limit: int = 10_000, exclude: str | None = None
 ) -> list[RunDurations]:
     """The newest ``limit`` finished runs of ``plan`` (but ``exclude``), oldest first."""
+    # One read transaction for all of it: consistent, and ~2x cheaper than one per query.
+    with store.snapshot():
+        return _read(store, plan, limit, exclude)
+
+
+def _read(store: JournalStore, plan: str, limit: int, exclude: str | None) -> list[RunDurations]:
     found: list[RunDurations] = []
     before: tuple[float, str] | None = None
     while len(found) < limit:
