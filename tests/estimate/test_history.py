@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from phasegate.estimate import durations, human_waits, read_history
 from phasegate.store.contract import JournalStore
@@ -140,3 +142,30 @@ def test_a_real_run_paused_for_approval(cli: CLI) -> None:
     shown = json.loads(cli("estimate", str(plan), "--json").stdout)
     assert shown["calibration"]["admitted"] == 1
     assert shown["run"]["p50"] < 1.4  # the wait did not teach the model
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    compile_=st.floats(0.5, 1e4),
+    upload=st.floats(0.5, 1e4),
+    approval=st.floats(0, 1e6),
+    pause=st.floats(0, 1e6),
+)
+def test_waits_of_any_length_never_change_a_duration(
+    tmp_path_factory: pytest.TempPathFactory,
+    compile_: float,
+    upload: float,
+    pause: float,
+    approval: float,
+) -> None:
+    store = MemoryStore(tmp_path_factory.mktemp("j"))
+    steps = {"build": [("compile", compile_)], "ship": [("upload", upload)]}
+    write_run(store, "web", "x", Timeline("quick", 1e6, steps))
+    write_run(
+        store, "web", "x", Timeline("slow", 3e6, steps, approval_wait=approval, pause_wait=pause)
+    )
+    quick, slow = read_history(store, "web")
+    assert slow.total == pytest.approx(quick.total)
+    assert slow.phases == pytest.approx(quick.phases)
+    assert slow.steps["build/compile"] == pytest.approx(quick.steps["build/compile"])
+    assert slow.waited == pytest.approx(approval + pause)
