@@ -14,6 +14,9 @@ if TYPE_CHECKING:  # annotations only: the estimate package loads with the verb 
     from phasegate.plan.model import Plan
 
 HISTORY_LIMIT = 10_000
+# `plan` is a quick preview: its ETA learns from the newest 1,000 runs (reading a run from
+# SQLite costs ~0.4 ms; docs/performance.md#estimates), `estimate` from up to 10,000.
+ETA_HISTORY_LIMIT = 1_000
 
 
 def load_history(ctx: click.Context, plan: Plan, limit: int = HISTORY_LIMIT) -> list[RunDurations]:
@@ -34,7 +37,7 @@ def eta(ctx: click.Context, plan: Plan) -> dict[str, Any]:
     from phasegate.estimate import fit
 
     try:
-        fitted: Fitted = fit(plan, load_history(ctx, plan))
+        fitted: Fitted = fit(plan, load_history(ctx, plan, ETA_HISTORY_LIMIT))
     except PhasegateError as exc:
         return {"estimate": None, "error": exc.message}
     _, _, run = fitted.models.estimate()
