@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import math
 import random
+import time
 from pathlib import Path
 
 from phasegate.estimate import fit, read_history, remaining
 from phasegate.plan.loader import load_plan_text
+from phasegate.run import events as ev
 from phasegate.store.memory import MemoryStore
+from phasegate.store.process import Owner
 from phasegate.store.sqlite import SqliteStore
 from tests.conftest import CLI, write_plan
 from tests.estimate.journals import Timeline, write_run
@@ -147,3 +150,42 @@ def test_a_live_runs_remaining_time(tmp_path: Path) -> None:
     assert left.elapsed == 71.0
     finished = remaining(models, events, started + 999.0, samples=100)
     assert finished.estimate.p50 == 0.0 and set(finished.phases.values()) == {"done"}
+
+
+def test_status_shows_an_unfinished_runs_remaining_time(cli: CLI) -> None:
+    history(cli.state_dir, 10)
+    store = SqliteStore(cli.state_dir)
+    try:
+        now = time.time()
+        store.create_run(
+            run_id="live",
+            plan_name="web",
+            plan_path="plan.yaml",
+            plan_sha256="x",
+            plan_text=PLAN,
+            lock_name="web-live",
+            idempotency_key=None,
+            options={},
+            phases=["build", "ship"],
+            needs={"ship": ["build"]},
+            owner=Owner.me(),
+            ts=now - 20,
+        )
+        ref = {"key": "build/compile", "kind": "step", "phase": "build", "name": "compile"}
+        store.append(
+            store.load_state("live"),
+            [
+                (ev.RunStarted(vars={"sandbox": False}), now - 20),
+                (ev.PhaseStarted(phase="build"), now - 20),
+                (ev.ItemStarted(**ref), now - 20),
+            ],
+            durable=False,
+        )
+    finally:
+        store.close()
+    shown = cli("status", "live")
+    assert shown.returncode == 0, shown.stderr
+    line = next(x for x in shown.stdout.splitlines() if "remaining:" in x)
+    assert "remaining: p50 " in line and "90% " in line and "work so far 2" in line
+    finished = cli("status", "r000")
+    assert "remaining:" not in finished.stdout

@@ -12,6 +12,8 @@ from phasegate.cli.common import emit_json, json_option, open_store
 if TYPE_CHECKING:  # annotations only: the estimate package loads with the verb (start-up)
     from phasegate.estimate import Estimate, Fitted, RunDurations
     from phasegate.plan.model import Plan
+    from phasegate.store.contract import JournalStore
+    from phasegate.store.records import RunRecord
 
 HISTORY_LIMIT = 10_000
 # `plan` is a quick preview: its ETA learns from the newest 1,000 runs (reading a run from
@@ -42,6 +44,32 @@ def eta(ctx: click.Context, plan: Plan) -> dict[str, Any]:
         return {"estimate": None, "error": exc.message}
     _, _, run = fitted.models.estimate()
     return {"estimate": run.as_dict(), "admitted": len(fitted.admission.admitted)}
+
+
+def remaining_words(store: JournalStore, record: RunRecord) -> str | None:
+    """``status``'s line for an unfinished run: its remaining time with the interval, learned
+    from the plan's newest finished runs; None when there is nothing to say (or the stored
+    plan cannot be read: status must show the rest regardless)."""
+    import time
+    from pathlib import Path
+
+    from phasegate.durations import format_duration as fmt
+    from phasegate.errors import PhasegateError
+    from phasegate.estimate import fit, read_history, remaining
+    from phasegate.plan.loader import load_plan_text
+
+    try:
+        plan = load_plan_text(record.plan_text, Path(record.plan_path or "plan.yaml")).plan
+        history = read_history(store, record.plan_name, limit=ETA_HISTORY_LIMIT, exclude=record.id)
+    except PhasegateError:
+        return None
+    left = remaining(fit(plan, history).models, store.events(record.id), time.time())
+    est = left.estimate
+    late = f"; overdue: {', '.join(left.overdue)}" if left.overdue else ""
+    return (
+        f"remaining: p50 {fmt(est.p50)}, 90% {fmt(est.low)}–{fmt(est.high)} "
+        f"(work so far {fmt(left.elapsed)}, waited {fmt(left.waited)}{late})"
+    )
 
 
 def interval_words(estimate: Estimate) -> str:

@@ -40,6 +40,13 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         f"  started {_when(run['started_at'])}  by {run['user']} on {run['host']}"
         f"  duration {format_duration(run['duration'])}"
     )
+    record = store.get_run(run["id"])
+    if record.finished_at is None:
+        from phasegate.cli.estimate import remaining_words
+
+        left = remaining_words(store, record)
+        if left:
+            click.echo(f"  {left}")
     for phase in data["phases"]:
         click.echo(f"  phase {phase['id']}: {phase['status']}")
         for item in phase["items"]:
