@@ -1,0 +1,45 @@
+# Seed 002, Security: no `sudo` and no piping a download into a shell (`curl … | sh`)
+# unless a person approved it first: the step has a manual pre_gate, or the step before it
+# is an approval pause (`pause: approve`).
+package phasegate.starter.risky_commands_approved
+
+import rego.v1
+
+enforcement := "soft"
+
+sudo := `(^|[\s;&|(])sudo(\s|$)`
+
+pipe_to_shell := `(curl|wget)[^|\n]*\|\s*(sudo\s+)?(ba|z|da|k)?sh(\s|$)`
+
+deny contains {"msg": msg, "path": ["phases", i, "steps", j, "run"]} if {
+	some i, phase in input.phases
+	some j, step in phase.steps
+	risky(step)
+	not approved(phase, j)
+	msg := sprintf("step %v of phase %v runs sudo or pipes a download into a shell without an approval before it", [j + 1, phase.id])
+}
+
+risky(step) if {
+	is_string(step.run)
+	regex.match(sudo, step.run)
+}
+
+risky(step) if {
+	is_string(step.run)
+	regex.match(pipe_to_shell, step.run)
+}
+
+risky(step) if {
+	is_array(step.run)
+	step.run[0] == "sudo"
+}
+
+approved(phase, j) if {
+	some gate in phase.steps[j].pre_gates
+	is_object(gate)
+	_ = gate.manual
+}
+
+approved(phase, j) if phase.steps[j - 1].pause == "approve"
+
+approved(phase, j) if phase.steps[j - 1].pause.until == "approve"

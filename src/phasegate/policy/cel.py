@@ -1,0 +1,232 @@
+"""CEL policies: ``*.cel.yaml`` files of short rules, each evaluated on every node of a kind.
+
+```yaml
+level: soft                      # advisory | soft | hard (default hard)
+rules:
+  - each: steps                  # plan | phases | steps | vars
+    deny: "has(step.set_weight) && next == null"
+    message: a traffic change is not followed by an analysis or a gate
+    at: [set_weight]             # where to point, relative to the node (first that exists)
+```
+One file is one policy, named by its stem unless ``policy:`` names it. Each rule sees the
+node it is evaluated on, by name (see ``SCOPES``); a rule that is true is a violation at
+that node. Only the names an expression uses are converted for it (the CEL binding's
+conversion, not the evaluation, is what costs on a big plan).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from phasegate.errors import PlanError
+from phasegate.expr import ExprError, compile_expr
+from phasegate.plan.yamlsource import SourceMap, load_yaml
+from phasegate.policy.errors import PolicyPackError
+from phasegate.policy.model import LEVELS, JsonPath, Level, Violation
+
+# The names each kind of node is seen with.
+SCOPES: dict[str, tuple[str, ...]] = {
+    # plan: the plan less its phases; phases: each phase less its steps; gates: every check
+    # of every phase's `gates` and every step's `pre_gates`
+    "plan": ("plan", "phases", "gates"),
+    # phase: the phase as written; plan: the plan less its phases
+    "phases": ("phase", "plan"),
+    # step; index in its phase; prev/next: the neighbouring steps (null at the ends);
+    # phase: its phase less the steps; plan: the plan less its phases
+    "steps": ("step", "index", "prev", "next", "phase", "plan"),
+    # name: the variable's name; value: its value as written (a scalar or a mapping)
+    "vars": ("name", "value"),
+}
+_RULE_KEYS = {"each", "deny", "warn", "message", "at"}
+_FILE_KEYS = {"policy", "level", "rules", "description"}
+_IDENT = re.compile(r"(?<![.\w])([A-Za-z_]\w*)")
+
+
+@dataclass(frozen=True)
+class CelRule:
+    each: str
+    expression: str
+    level: Level
+    message: str
+    at: tuple[JsonPath, ...]
+    names: tuple[str, ...]  # the scope's names the expression uses
+    where: str  # file:line of the rule, for errors
+
+
+@dataclass(frozen=True)
+class CelPolicy:
+    name: str
+    file: Path
+    rules: tuple[CelRule, ...]
+
+
+def read_cel(path: Path) -> CelPolicy:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data, smap = load_yaml(text, str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyPackError(f"{path}: cannot read the policy: {exc}") from None
+    except PlanError as exc:
+        raise PolicyPackError(exc.render()) from None
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        raise PolicyPackError(f"{path}: a CEL policy is a mapping with `rules:` (a list)")
+    _unknown(data, _FILE_KEYS, smap, ())
+    level = data.get("level", "hard")
+    if level not in LEVELS:
+        raise PolicyPackError(_at(smap, ("level",), f"level is {level!r}, not one of {LEVELS}"))
+    rules = tuple(
+        _rule(rule, ("rules", i), smap, level)
+        for i, rule in enumerate(data["rules"])
+    )
+    name = str(data.get("policy") or path.name.removesuffix(".cel.yaml"))
+    return CelPolicy(name, path, rules)
+
+
+def _at(smap: SourceMap, path: JsonPath, message: str) -> str:
+    return smap.problem(path, message).render()
+
+
+def _unknown(data: dict[str, Any], known: set[str], smap: SourceMap, path: JsonPath) -> None:
+    for key in data:
+        if key not in known:
+            raise PolicyPackError(
+                _at(smap, (*path, key), f"unknown key {key!r}; known: {', '.join(sorted(known))}")
+            )
+
+
+def _rule(raw: Any, path: JsonPath, smap: SourceMap, level: Level) -> CelRule:
+    if not isinstance(raw, dict):
+        raise PolicyPackError(_at(smap, path, "a rule is a mapping (each, deny, message)"))
+    _unknown(raw, _RULE_KEYS, smap, path)
+    each = raw.get("each")
+    if each not in SCOPES:
+        raise PolicyPackError(
+            _at(smap, (*path, "each"), f"each is {each!r}, not one of {', '.join(SCOPES)}")
+        )
+    if ("deny" in raw) == ("warn" in raw):
+        raise PolicyPackError(_at(smap, path, "a rule has `deny:` or `warn:` (a CEL condition)"))
+    key = "deny" if "deny" in raw else "warn"
+    expression = str(raw[key])
+    try:
+        compile_expr(expression)
+    except ExprError as exc:
+        raise PolicyPackError(_at(smap, (*path, key), f"CEL: {exc.message}")) from None
+    used = {m.group(1) for m in _IDENT.finditer(re.sub(r"'[^']*'|\"[^\"]*\"", "", expression))}
+    at = raw.get("at", [])
+    at = [at] if isinstance(at, str) else at
+    line, _ = smap.locate(path)
+    return CelRule(
+        each=str(each),
+        expression=expression,
+        level=level if key == "deny" else "advisory",
+        message=str(raw.get("message") or f"{key}: {expression}"),
+        at=tuple(_dotted(str(a)) for a in at),
+        names=tuple(n for n in SCOPES[str(each)] if n in used),
+        where=f"{smap.file}:{line}" if line else smap.file,
+    )
+
+
+def _dotted(text: str) -> JsonPath:
+    return tuple(int(p) if p.isdigit() else p for p in text.split(".") if p)
+
+
+# -- evaluation --------------------------------------------------------------------------------
+Node = tuple[JsonPath, dict[str, Any]]
+
+
+def _without(mapping: Any, key: str) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k != key} if isinstance(mapping, dict) else {}
+
+
+def _phases(data: dict[str, Any]) -> list[Any]:
+    phases = data.get("phases")
+    return phases if isinstance(phases, list) else []
+
+
+def _steps(phase: Any) -> list[Any]:
+    steps = phase.get("steps") if isinstance(phase, dict) else None
+    return steps if isinstance(steps, list) else []
+
+
+def _gates(data: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for phase in _phases(data):
+        if isinstance(phase, dict) and isinstance(phase.get("gates"), list):
+            out += phase["gates"]
+        for step in _steps(phase):
+            if isinstance(step, dict) and isinstance(step.get("pre_gates"), list):
+                out += step["pre_gates"]
+    return out
+
+
+def nodes(each: str, data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+    """Every node of a kind with the names it is seen with (values computed lazily)."""
+    plan = _without(data, "phases")
+    if each == "plan":
+        yield (), {
+            "plan": lambda: plan,
+            "phases": lambda: [_without(p, "steps") for p in _phases(data)],
+            "gates": lambda: _gates(data),
+        }
+    elif each == "phases":
+        for i, phase in enumerate(_phases(data)):
+            yield ("phases", i), {"phase": lambda p=phase: p, "plan": lambda: plan}
+    elif each == "steps":
+        for i, phase in enumerate(_phases(data)):
+            steps = _steps(phase)
+            bare = _without(phase, "steps")
+            for j, step in enumerate(steps):
+                yield ("phases", i, "steps", j), {
+                    "step": lambda s=step: s,
+                    "index": lambda j=j: j,
+                    "prev": lambda s=steps, j=j: s[j - 1] if j > 0 else None,
+                    "next": lambda s=steps, j=j: s[j + 1] if j + 1 < len(s) else None,
+                    "phase": lambda b=bare: b,
+                    "plan": lambda: plan,
+                }
+    elif each == "vars":
+        variables = data.get("vars")
+        for name, value in (variables if isinstance(variables, dict) else {}).items():
+            yield ("vars", name), {"name": lambda n=name: n, "value": lambda v=value: v}
+
+
+class CelEngine:
+    def __init__(self, policies: list[CelPolicy]) -> None:
+        self.policies = policies
+
+    def evaluate(self, data: dict[str, Any], has: Any) -> list[Violation]:
+        found: list[Violation] = []
+        for policy in self.policies:
+            for rule in policy.rules:
+                program = compile_expr(rule.expression)
+                for path, names in nodes(rule.each, data):
+                    activation = {name: names[name]() for name in rule.names}
+                    try:
+                        hit = program.execute(activation)
+                    except (ValueError, RuntimeError, TypeError, KeyError) as exc:
+                        raise PolicyPackError(
+                            f"{rule.where}: policy {policy.name}: the rule cannot be evaluated "
+                            f"on {_show(path)}: {type(exc).__name__}: {exc}",
+                            hint="guard optional fields with has(x.field)",
+                        ) from None
+                    if not isinstance(hit, bool):
+                        raise PolicyPackError(
+                            f"{rule.where}: policy {policy.name}: the rule gave {hit!r}, "
+                            "not true or false"
+                        )
+                    if hit:
+                        target = next((p for p in ((*path, *a) for a in rule.at) if has(p)), path)
+                        found.append(
+                            Violation(policy.name, rule.level, rule.message, target, "cel")
+                        )
+        return found
+
+
+def _show(path: JsonPath) -> str:
+    from phasegate.plan.yamlsource import format_path
+
+    return format_path(path) or "the plan"
