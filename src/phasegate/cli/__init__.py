@@ -39,6 +39,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "worker": ("phasegate.cli.worker", "worker"),
     "submit": ("phasegate.cli.worker", "submit"),
     "schedule": ("phasegate.cli.schedule", "schedule"),
+    "policy": ("phasegate.cli.policy", "policy"),
 }
 
 SHORT_HELP = {
@@ -68,6 +69,7 @@ SHORT_HELP = {
     "worker": "Execute queued runs on this host; take over runs whose owner died.",
     "submit": "Queue a run for `phasegate worker`s (PostgreSQL store).",
     "schedule": "Run a plan on a schedule (cron, interval, calendar); list, history, export.",
+    "policy": "Test a policy pack against its own cases (`policy test DIR`).",
 }
 
 
@@ -229,13 +231,22 @@ class LazyGroup(click.Group):
     "(default: the state directory's).",
 )
 @click.option(
+    "--policies",
+    metavar="DIR",
+    default=None,
+    help="A policy pack that validate, run and serve hold plans to ($PHASEGATE_POLICIES); "
+    "the same as --policies after those verbs.",
+)
+@click.option(
     "--no-color",
     is_flag=True,
     help="No colour in any output (also when $NO_COLOR is set; colour is only ever written "
     "to a terminal).",
 )
 @click.pass_context
-def cli(ctx: click.Context, state_dir: str, store: str | None, no_color: bool) -> None:
+def cli(
+    ctx: click.Context, state_dir: str, store: str | None, policies: str | None, no_color: bool
+) -> None:
     """phasegate: executable rollout plans with gates, automatic rollback and crash-safe resume.
 
     \b
@@ -246,7 +257,7 @@ def cli(ctx: click.Context, state_dir: str, store: str | None, no_color: bool) -
     Any verb: 65 the journal is damaged or lost (nothing was run against it);
       70 an internal error (a bug in phasegate).
     """
-    ctx.obj = locate(state_dir, store)
+    ctx.obj = {**locate(state_dir, store), "policies": policies}
     from phasegate import colors
 
     if no_color:

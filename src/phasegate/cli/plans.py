@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from phasegate.cli.common import emit_json, json_option, parse_vars, var_option
+from phasegate.cli.policy import policies_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,8 +24,15 @@ def require_checked_option(what: str) -> Callable[[F], F]:
 @require_checked_option(
     "Every unchecked manual check is a problem (`run --require-checked` would fail it)."
 )
+@policies_option
+@click.pass_context
 def validate(
-    plan_file: str, variables: tuple[str, ...], as_json: bool, require_checked: bool
+    ctx: click.Context,
+    plan_file: str,
+    variables: tuple[str, ...],
+    as_json: bool,
+    require_checked: bool,
+    policies: str | None,
 ) -> None:
     """Check PLAN_FILE: syntax, schema, ids, dependency cycles, variables, expressions.
 
@@ -34,6 +42,9 @@ def validate(
     import has a low-confidence mapping that would run, or that runs nothing, is listed as not
     executable as written too, but exits 0: it can run once a person has reviewed it.
     With --require-checked, every unchecked manual check is a problem too.
+    With --policies DIR (or $PHASEGATE_POLICIES), the pack's violations are listed, each
+    with its policy, level and file:line:col; a hard one exits 2 (soft ones need an
+    override to run, advisory ones are reported).
     """
     from pathlib import Path
 
@@ -96,8 +107,12 @@ def validate(
         }
         if loaded.source_sha256 is not None:  # a Markdown document: the import's reasons
             shown["not_executable"] = doubts
+        verdict = _policy_verdict(ctx, loaded, policies)
+        if verdict is not None:
+            shown["policy_violations"] = [v.as_dict() for v in verdict.violations]
+            shown["admitted"] = not verdict.hard and not verdict.soft
         emit_json(shown)
-        if unbound:
+        if unbound or (verdict is not None and verdict.hard):
             raise click.exceptions.Exit(2)
         return
     for warning in loaded.warnings:
@@ -114,6 +129,24 @@ def validate(
             click.style("not executable as written", fg="red") + ": " + "; ".join(doubts),
             err=True,
         )
+    verdict = _policy_verdict(ctx, loaded, policies)
+    if verdict is not None:
+        from phasegate.cli.policy import print_violations
+
+        print_violations(verdict)
+        if verdict.hard:
+            click.echo(
+                click.style("refused by policy", fg="red")
+                + f": {plural(len(verdict.hard), 'hard violation')}",
+                err=True,
+            )
+        elif verdict.soft:
+            names = sorted({v.policy for v in verdict.soft})
+            click.echo(
+                f"runs only with an override: --override-policy {' --override-policy '.join(names)}"
+                " --reason TEXT",
+                err=True,
+            )
     if unbound:
         click.echo(
             click.style("not executable as written", fg="red")
@@ -123,6 +156,15 @@ def validate(
         for blocker in unbound:
             click.echo("  " + blocker.render(plan_file), err=True)
         raise click.exceptions.Exit(2)
+    if verdict is not None and verdict.hard:
+        raise click.exceptions.Exit(2)
+
+
+def _policy_verdict(ctx: click.Context, loaded: Any, policies: str | None) -> Any:
+    from phasegate.cli.policy import chosen_pack
+
+    pack = chosen_pack(ctx, policies)
+    return None if pack is None else pack.evaluate(loaded)
 
 
 def _refuse_unchecked(loaded: Any, as_json: bool) -> None:

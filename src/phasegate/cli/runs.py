@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from phasegate.cli.common import actor, exit_for, open_store, parse_vars, var_option
+from phasegate.cli.policy import override_options, policies_option
 
 if TYPE_CHECKING:  # annotations only: verbs import the store when they run (start-up time)
     from phasegate.store.contract import JournalStore
@@ -125,6 +126,8 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
     help="For a Markdown document: run it without showing what the import does and asking "
     "first. Without a terminal a document runs only with --yes or after `phasegate review`.",
 )
+@policies_option
+@override_options
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -138,6 +141,9 @@ def run(
     grace: float,
     schedule_name: str | None,
     yes: bool,
+    policies: str | None,
+    override_policies: tuple[str, ...],
+    reason: str,
 ) -> None:
     """Execute PLAN_FILE: phases in dependency order, gates verified, automatic rollback.
 
@@ -145,8 +151,13 @@ def run(
     and asks on a terminal, and without one needs --yes or a recorded `phasegate review` of
     that exact document (docs/markdown-import.md).
 
-    Exit codes: 0 succeeded, 1 failed (and rolled back cleanly), 2 plan error or not
-    confirmed (nothing ran), 3 rollback failed, 4 paused for a human, 130 interrupted.
+    With --policies DIR (or $PHASEGATE_POLICIES) the plan is admitted first: a hard
+    violation refuses it, a soft one too unless --override-policy NAME --reason TEXT
+    overrides it (journalled with who and why); advisory ones are journalled as warnings.
+
+    Exit codes: 0 succeeded, 1 failed (and rolled back cleanly), 2 plan error, refused by
+    policy or not confirmed (nothing ran), 3 rollback failed, 4 paused for a human, 130
+    interrupted.
     """
     from pathlib import Path
 
@@ -160,6 +171,9 @@ def run(
         loaded, reviewed = review.gate(ctx, plan_file, yes)
     else:
         loaded = load_plan(plan_file)
+    from phasegate.cli.policy import check_for_run
+
+    verdict = check_for_run(ctx, loaded, policies, override_policies, reason)
     options = _options(
         variables, max_parallel, quiet, no_output, idempotency_key, require_checked, grace
     )
@@ -175,11 +189,39 @@ def run(
                 hint="`phasegate schedule list` shows them",
             )
         options = dataclasses.replace(options, schedule=schedule_name)
-    run_id, status, created = start(store, loaded, options)
+    if verdict is not None and verdict.violations:
+        run_id, status, created = _start_admitted(
+            store, loaded, options, verdict, override_policies, reason
+        )
+    else:
+        run_id, status, created = start(store, loaded, options)
     if not created:
         click.echo(f"idempotency key matches existing run {run_id} ({status})", err=True)
         status = _wait_while_live(store, run_id)
     _finish(run_id, status)
+
+
+def _start_admitted(
+    store: JournalStore,
+    loaded: Any,
+    options: Any,
+    verdict: Any,
+    overrides: tuple[str, ...],
+    reason: str,
+) -> tuple[str, str, bool]:
+    """A run admitted with violations (overridden soft ones, advisory ones): created, its
+    journal told what admission let through and who let it, then started. The engine's
+    `start` creates and drives in one go, so this takes the server's path instead: create
+    (pending), journal, then drive it as `resume` drives a pending run."""
+    from phasegate.cli.policy import journal_policy
+    from phasegate.engine import operator, session
+
+    run_id, created = session.create(store, loaded, options)
+    if not created:
+        return run_id, store.get_run(run_id).status, False
+    journal_policy(store, run_id, verdict, overrides, reason)
+    run_id, status = operator.resume(store, run_id, options, retry=[], skip=[], mark_done=[])
+    return run_id, status, True
 
 
 def _wait_while_live(store: JournalStore, run_id: str) -> str:

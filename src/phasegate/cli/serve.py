@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from phasegate.cli.common import emit_json, json_option
+from phasegate.cli.policy import policies_option
 
 
 def _state_dir(ctx: click.Context) -> Path:
@@ -72,6 +73,7 @@ def _state_dir(ctx: click.Context) -> Path:
     default="info",
     show_default=True,
 )
+@policies_option
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -84,6 +86,7 @@ def serve(
     metrics_token_required: bool,
     run_schedules: bool,
     log_level: str,
+    policies: str | None,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json), the live
     dashboard (/ui/), /metrics and /healthz.
@@ -91,6 +94,9 @@ def serve(
     Runs execute in worker processes that outlive the server; on start, the server resumes
     the runs it started whose worker died. Callers authenticate with a bearer token from
     `phasegate token create`. It fires the store's schedules (`phasegate schedule add`).
+
+    With --policies DIR (or $PHASEGATE_POLICIES), a start request whose plan violates a hard
+    policy, or a soft one it does not override, is refused: 422 `policy_violation`.
     """
     import uvicorn
 
@@ -107,6 +113,9 @@ def serve(
             "--dispatch queue needs the shared PostgreSQL store: --store "
             "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or PHASEGATE_STORE)"
         )
+    from phasegate.cli.policy import chosen_pack
+
+    pack = chosen_pack(ctx, policies)  # a broken pack fails here, not on the first request
     run_umask = os.umask(0o077)
     config = ServerConfig(
         state_dir=_state_dir(ctx),
@@ -120,6 +129,7 @@ def serve(
         run_umask=run_umask,
         metrics_token_required=metrics_token_required,
         run_schedules=run_schedules,
+        policies=None if pack is None else pack.directory.resolve(),
     )
     app = create_app(config)
     where = f"state {config.state_dir}"

@@ -78,10 +78,7 @@ def read_cel(path: Path) -> CelPolicy:
     level = data.get("level", "hard")
     if level not in LEVELS:
         raise PolicyPackError(_at(smap, ("level",), f"level is {level!r}, not one of {LEVELS}"))
-    rules = tuple(
-        _rule(rule, ("rules", i), smap, level)
-        for i, rule in enumerate(data["rules"])
-    )
+    rules = tuple(_rule(rule, ("rules", i), smap, level) for i, rule in enumerate(data["rules"]))
     name = str(data.get("policy") or path.name.removesuffix(".cel.yaml"))
     return CelPolicy(name, path, rules)
 
@@ -167,11 +164,14 @@ def nodes(each: str, data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str,
     """Every node of a kind with the names it is seen with (values computed lazily)."""
     plan = _without(data, "phases")
     if each == "plan":
-        yield (), {
-            "plan": lambda: plan,
-            "phases": lambda: [_without(p, "steps") for p in _phases(data)],
-            "gates": lambda: _gates(data),
-        }
+        yield (
+            (),
+            {
+                "plan": lambda: plan,
+                "phases": lambda: [_without(p, "steps") for p in _phases(data)],
+                "gates": lambda: _gates(data),
+            },
+        )
     elif each == "phases":
         for i, phase in enumerate(_phases(data)):
             yield ("phases", i), {"phase": lambda p=phase: p, "plan": lambda: plan}
@@ -180,14 +180,17 @@ def nodes(each: str, data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str,
             steps = _steps(phase)
             bare = _without(phase, "steps")
             for j, step in enumerate(steps):
-                yield ("phases", i, "steps", j), {
-                    "step": lambda s=step: s,
-                    "index": lambda j=j: j,
-                    "prev": lambda s=steps, j=j: s[j - 1] if j > 0 else None,
-                    "next": lambda s=steps, j=j: s[j + 1] if j + 1 < len(s) else None,
-                    "phase": lambda b=bare: b,
-                    "plan": lambda: plan,
-                }
+                yield (
+                    ("phases", i, "steps", j),
+                    {
+                        "step": lambda s=step: s,
+                        "index": lambda j=j: j,
+                        "prev": lambda s=steps, j=j: s[j - 1] if j > 0 else None,
+                        "next": lambda s=steps, j=j: s[j + 1] if j + 1 < len(s) else None,
+                        "phase": lambda b=bare: b,
+                        "plan": lambda: plan,
+                    },
+                )
     elif each == "vars":
         variables = data.get("vars")
         for name, value in (variables if isinstance(variables, dict) else {}).items():

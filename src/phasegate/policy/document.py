@@ -64,7 +64,6 @@ def _mask_secrets(data: dict[str, Any]) -> dict[str, Any]:
         return data
     masked = {}
     for name, spec in variables.items():
-        if isinstance(spec, dict) and spec.get("secret") is True and spec.get("value") is not None:
-            spec = {**spec, "value": PLAN_MASK}
-        masked[name] = spec
+        hidden = isinstance(spec, dict) and spec.get("secret") is True
+        masked[name] = {**spec, "value": PLAN_MASK} if hidden and spec.get("value") else spec
     return {**data, "vars": masked}

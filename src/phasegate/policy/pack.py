@@ -62,9 +62,7 @@ class Pack:
         located = []
         for violation in found:
             line, column = doc.locate(violation.path)
-            located.append(
-                dataclasses.replace(violation, file=doc.file, line=line, column=column)
-            )
+            located.append(dataclasses.replace(violation, file=doc.file, line=line, column=column))
         order = {"hard": 0, "soft": 1, "advisory": 2}
         located.sort(key=lambda v: (order[v.level], v.line or 0, v.column or 0, v.policy))
         return Verdict(_distinct(located))

@@ -68,7 +68,7 @@ class RegoEngine:
     def evaluate(self, data: dict[str, Any]) -> list[Violation]:
         if not self.policies:
             return []
-        from regopy import Input, RegoError
+        from regopy import Input
 
         with self._lock:
             interpreter = self._ready()
@@ -105,20 +105,23 @@ def _query(interpreter: Any, policy: RegoPolicy, rule: str) -> Any:
 
 def _rego_message(policy: RegoPolicy, exc: Exception) -> str:
     text = str(exc).strip()
-    return f"{policy.file}: the Rego policy does not compile: {text.splitlines()[0] if text else ''}"
+    return (
+        f"{policy.file}: the Rego policy does not compile: {text.splitlines()[0] if text else ''}"
+    )
 
 
 def _violations(policy: RegoPolicy, document: Any) -> list[Violation]:
     if not isinstance(document, dict):
         return []
-    level = document.get("enforcement", "hard")
+    level: Level = document.get("enforcement", "hard")
     if level not in LEVELS:
         raise PolicyPackError(
             f"{policy.file}: enforcement is {level!r}",
-            hint="write `enforcement := \"advisory\"`, `\"soft\"` or `\"hard\"`",
+            hint='write `enforcement := "advisory"`, `"soft"` or `"hard"`',
         )
     found: list[Violation] = []
-    for rule, rule_level in (("deny", level), ("warn", "advisory")):
+    rules: tuple[tuple[str, Level], ...] = (("deny", level), ("warn", "advisory"))
+    for rule, rule_level in rules:
         results = document.get(rule) or []
         for result in results if isinstance(results, list) else [results]:
             found.append(_violation(policy, rule_level, result))

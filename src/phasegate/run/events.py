@@ -372,6 +372,17 @@ class Note(Event):
     type: ClassVar[str] = "note"
 
 
+class PolicyOverridden(Note):
+    """A soft policy's violations let through at admission (``run --override-policy``):
+    who, why, and what. A note to the run's state machine (it changes no status)."""
+
+    type: ClassVar[str] = "policy.overridden"
+    policy: str
+    by: str
+    reason: str
+    violations: tuple[str, ...] = ()
+
+
 class MonitorStarted(Event):
     type: ClassVar[str] = "monitor.started"
     key: str
@@ -433,6 +444,7 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         NotificationSent,
         NotificationFailed,
         Note,
+        PolicyOverridden,
         MonitorStarted,
         MonitorSpawned,
         MonitorFinished,

@@ -45,3 +45,6 @@ class ServerConfig:
     run_umask: int | None = None
     # Fire the store's schedules (``server/scheduler.py``; ``serve --no-schedules``).
     run_schedules: bool = True
+    # A policy pack every started plan must satisfy (``serve --policies``): a violating
+    # start is refused with 422 ``policy_violation`` (docs/policies.md).
+    policies: Path | None = None

@@ -5,7 +5,9 @@
 Codes and statuses: ``unauthorized`` 401, ``forbidden`` 403, ``not_found`` 404,
 ``conflict`` 409 (a lock held, an idempotency key reused with another body),
 ``run_state`` 409 (the action does not apply to the run now), ``invalid_plan`` 422 (details:
-the plan's problems, file:line:col, message, hint), ``invalid_request`` 400/405/413/422,
+the plan's problems, file:line:col, message, hint), ``policy_violation`` 422 (the plan breaks
+the server's policy pack; details: each violation's policy, level, message, file:line:col),
+``invalid_request`` 400/405/413/422,
 ``rate_limited`` 429 (too many failed authentications; ``Retry-After`` says when),
 ``internal`` 500/503 (never a traceback; the server log has it).
 
@@ -37,6 +39,7 @@ from phasegate.errors import (
     StoreError,
     UsageError,
 )
+from phasegate.policy import PolicyRefused
 
 log = logging.getLogger("phasegate.server")
 
@@ -46,6 +49,7 @@ ErrorCode = Literal[
     "forbidden",
     "conflict",
     "invalid_plan",
+    "policy_violation",
     "invalid_request",
     "run_state",
     "rate_limited",
@@ -85,6 +89,15 @@ class ApiError(Exception):
 
 def from_phasegate(exc: PhasegateError) -> ApiError:
     """The HTTP face of an engine error."""
+    if isinstance(exc, PolicyRefused):
+        return ApiError(
+            422,
+            "policy_violation",
+            exc.headline or "refused by policy",
+            hint="fix the plan at each file:line:col given; a soft policy can be overridden "
+            "from the CLI (`phasegate run --override-policy NAME --reason TEXT`)",
+            details=[v.as_dict() for v in exc.violations],
+        )
     if isinstance(exc, PlanError):
         return ApiError(
             422,

@@ -23,6 +23,7 @@ from phasegate.engine.state import TERMINAL
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.estimate import Estimate, fit, read_history, remaining
 from phasegate.plan.loader import load_plan_text
+from phasegate.policy import admit, load_pack
 from phasegate.report.data import build
 from phasegate.report.logs import run_logs
 from phasegate.report.owner import owner_info
@@ -117,6 +118,8 @@ def start_run(
 
     def create() -> tuple[str, bool]:
         loaded = load_source(cfg, body, keep=True)
+        if cfg.policies is not None:  # admission: PolicyRefused answers 422 policy_violation
+            admit(load_pack(cfg.policies), loaded)
         options = session.RunOptions(
             overrides=dict(body.vars),
             idempotency_key=None
