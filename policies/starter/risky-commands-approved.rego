@@ -1,4 +1,5 @@
-# Seed 002, Security: no `sudo` and no piping a download into a shell (`curl … | sh`)
+# Seed 002, Security: no `sudo` (as a command: at the start of a line or after ; && || | or ()
+# and no piping a download into a shell (`curl … | sh`)
 # unless a person approved it first: the step has a manual pre_gate, or the step before it
 # is an approval pause (`pause: approve`).
 package phasegate.starter.risky_commands_approved
@@ -7,7 +8,7 @@ import rego.v1
 
 enforcement := "soft"
 
-sudo := `(^|[\s;&|(])sudo(\s|$)`
+sudo := `(^|[;&|(\n]\s*)sudo(\s|$)`
 
 pipe_to_shell := `(curl|wget)[^|\n]*\|\s*(sudo\s+)?(ba|z|da|k)?sh(\s|$)`
 

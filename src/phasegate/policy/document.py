@@ -30,7 +30,8 @@ class PlanDocument:
     def locate(self, path: JsonPath) -> tuple[int | None, int | None]:
         if not self.located:
             return None, None
-        return self.smap.locate(path)
+        # The key's position: a mapping's value starts on the line below its key.
+        return self.smap.locate(path, key=True)
 
     def has(self, path: JsonPath) -> bool:
         node: Any = self.data

@@ -9,8 +9,12 @@ at the node the violation is about. ``deny`` is enforced at the package's ``enfo
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +63,8 @@ class RegoEngine:
             interpreter = Interpreter()
             for policy in self.policies:
                 try:
-                    interpreter.add_module(str(policy.file), policy.source)
+                    with _quiet_stdout():
+                        interpreter.add_module(str(policy.file), policy.source)
                 except RegoError as exc:
                     raise PolicyPackError(_rego_message(policy, exc)) from None
             self._interpreter = interpreter
@@ -90,7 +95,8 @@ def _query(interpreter: Any, policy: RegoPolicy, rule: str) -> Any:
     from regopy import RegoError
 
     try:
-        output = interpreter.query(f"data.{policy.package}.{rule}")
+        with _quiet_stdout():
+            output = interpreter.query(f"data.{policy.package}.{rule}")
     except RegoError as exc:
         raise PolicyPackError(_rego_message(policy, exc)) from None
     except ValueError as exc:  # json.JSONDecodeError: rego-cpp's output of quoted text
@@ -103,11 +109,39 @@ def _query(interpreter: Any, policy: RegoPolicy, rule: str) -> Any:
     return output.results[0].expressions[0]
 
 
+# rego-cpp's errors are an s-expression: (error N:NAME|OFFSET|LENGTH (errormsg N:TEXT) ...)
+_ERROR_AT = re.compile(r"\(error \d+:[^|]*\|(\d+)\|\d+")
+_ERROR_MESSAGE = re.compile(r"\(errormsg \d+:([^)]*)\)")
+
+
 def _rego_message(policy: RegoPolicy, exc: Exception) -> str:
-    text = str(exc).strip()
-    return (
-        f"{policy.file}: the Rego policy does not compile: {text.splitlines()[0] if text else ''}"
-    )
+    """``file:line:col: message`` of rego-cpp's first error (an offset into the source)."""
+    text = str(exc)
+    message = _ERROR_MESSAGE.search(text)
+    where = str(policy.file)
+    at = _ERROR_AT.search(text)
+    if at is not None:
+        offset = int(at.group(1))
+        line = policy.source.count("\n", 0, offset) + 1
+        column = offset - (policy.source.rfind("\n", 0, offset) + 1) + 1
+        where += f":{line}:{column}"
+    detail = message.group(1).strip() if message else (text.strip().splitlines() or [""])[0]
+    return f"{where}: the Rego policy does not compile: {detail}"
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """rego-cpp prints its errors to the process's standard output (file descriptor 1),
+    which is `validate --json`'s: keep them out of it (the exception carries them)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _violations(policy: RegoPolicy, document: Any) -> list[Violation]:
