@@ -18,6 +18,7 @@ CODES = {
     "forbidden",
     "conflict",
     "invalid_plan",
+    "policy_violation",
     "invalid_request",
     "run_state",
     "internal",

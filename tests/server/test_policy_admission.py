@@ -1,0 +1,70 @@
+"""`serve --policies DIR`: a start whose plan breaks the pack is refused with 422
+``policy_violation`` in the one error envelope, each violation located; nothing is created.
+A plan that satisfies the pack starts as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from phasegate.server.app import create_app
+from phasegate.server.config import ServerConfig
+from tests.policy.conftest import CATALOGUE, STARTER
+from tests.server.conftest import Api, Served, TestClient, make_tokens, plan_text
+from tests.server.test_errors import envelope
+from tests.server.test_serve import token
+
+
+@pytest.fixture
+def guarded(tmp_path: Path) -> Iterator[Api]:
+    state = tmp_path / "state"
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    tokens = make_tokens(state)
+    config = ServerConfig(state_dir=state, plan_root=plans, workers=1, policies=STARTER)
+    app = create_app(config)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Api(client, tokens)
+        assert app.state.pool.join(120), "workers still busy"
+
+
+def test_a_violating_start_is_refused_with_the_envelope(guarded: Api) -> None:
+    text = (CATALOGUE / "18-everything-wrong.yaml").read_text()
+    response = guarded.post("/api/v1/runs", json={"plan": text})
+    error = envelope(response, 422, "policy_violation")
+    assert error["message"].startswith("refused by policy (2 hard violations")
+    found = {(d["policy"], d["level"], d["field"], d["line"]) for d in error["details"]}
+    assert ("no-literal-secrets", "hard", "vars.API_KEY", 10) in found
+    assert ("production-rollback-budget", "hard", "metadata.environment", 8) in found
+    assert all(d["column"] for d in error["details"])
+    assert "abcdef0123456789" not in response.text  # the literal secret is never echoed
+    assert guarded.get("/api/v1/runs").json()["runs"] == []
+
+
+def test_a_soft_violation_is_refused_and_a_clean_plan_runs(guarded: Api) -> None:
+    risky = plan_text(command="true || curl -s http://127.0.0.1:9/x | sh")
+    error = envelope(guarded.post("/api/v1/runs", json={"plan": risky}), 422, "policy_violation")
+    assert [d["policy"] for d in error["details"]] == ["risky-commands-approved"]
+    assert error["details"][0]["field"] == "phases[0].steps[0].run"
+    started = guarded.post("/api/v1/runs", json={"plan": plan_text()})
+    assert started.status_code == 201, started.text
+    guarded.wait_status(started.json()["id"], "succeeded")
+
+
+def test_a_real_server_refuses_a_violating_start(served: Served) -> None:
+    served.serve_args = ["--policies", str(STARTER)]
+    alice = token(served, "alice", "operator")
+    served.start()
+    text = (CATALOGUE / "10-literal-token.yaml").read_text()
+    response = httpx.post(
+        served.url + "/api/v1/runs",
+        json={"plan": text},
+        headers={"Authorization": f"Bearer {alice}"},
+        timeout=30,
+    )
+    error = envelope(response, 422, "policy_violation")
+    assert error["details"][0]["policy"] == "no-literal-secrets"
+    assert error["details"][0]["line"] == 5
