@@ -16,17 +16,20 @@ deny contains {"msg": msg, "path": ["phases", i, "steps", j, "run"]} if {
 	some i, phase in input.phases
 	some j, step in phase.steps
 	risky(step)
-	not approved(phase, j)
+	not gated(step)
+	not approval_pause(phase.steps[j - 1]) # undefined for the first step: not approved
 	msg := sprintf("step %v of phase %v runs sudo or pipes a download into a shell without an approval before it", [j + 1, phase.id])
 }
 
 risky(step) if {
 	is_string(step.run)
+	contains(step.run, "sudo")
 	regex.match(sudo, step.run)
 }
 
 risky(step) if {
 	is_string(step.run)
+	contains(step.run, "|")
 	regex.match(pipe_to_shell, step.run)
 }
 
@@ -35,12 +38,12 @@ risky(step) if {
 	step.run[0] == "sudo"
 }
 
-approved(phase, j) if {
-	some gate in phase.steps[j].pre_gates
+gated(step) if {
+	some gate in step.pre_gates
 	is_object(gate)
 	_ = gate.manual
 }
 
-approved(phase, j) if phase.steps[j - 1].pause == "approve"
+approval_pause(s) if s.pause == "approve"
 
-approved(phase, j) if phase.steps[j - 1].pause.until == "approve"
+approval_pause(s) if s.pause.until == "approve"
