@@ -51,6 +51,6 @@ deny contains {"msg": "the step's env holds a literal secret: use ${VAR} of a se
 	some i, phase in input.phases
 	some j, step in phase.steps
 	some key, value in step.env
-	regex.match(secret_name, key)
 	literal(value)
+	regex.match(secret_name, key)
 }

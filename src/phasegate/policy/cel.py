@@ -41,7 +41,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     # name: the variable's name; value: its value as written (a scalar or a mapping)
     "vars": ("name", "value"),
 }
-_RULE_KEYS = {"each", "deny", "warn", "message", "at"}
+_RULE_KEYS = {"each", "deny", "warn", "message", "at", "if_has"}
 _FILE_KEYS = {"policy", "level", "rules", "description"}
 _IDENT = re.compile(r"(?<![.\w])([A-Za-z_]\w*)")
 
@@ -55,6 +55,9 @@ class CelRule:
     at: tuple[JsonPath, ...]
     names: tuple[str, ...]  # the scope's names the expression uses
     where: str  # file:line of the rule, for errors
+    # Keys the node must have for the rule to apply, checked before any CEL conversion (an
+    # index: a rule on `set_weight` steps converts nothing for the other steps).
+    if_has: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ def _rule(raw: Any, path: JsonPath, smap: SourceMap, level: Level) -> CelRule:
     used = {m.group(1) for m in _IDENT.finditer(re.sub(r"'[^']*'|\"[^\"]*\"", "", expression))}
     at = raw.get("at", [])
     at = [at] if isinstance(at, str) else at
+    if_has = raw.get("if_has", [])
+    if_has = [if_has] if isinstance(if_has, str) else if_has
     line, _ = smap.locate(path)
     return CelRule(
         each=str(each),
@@ -124,6 +129,7 @@ def _rule(raw: Any, path: JsonPath, smap: SourceMap, level: Level) -> CelRule:
         at=tuple(_dotted(str(a)) for a in at),
         names=tuple(n for n in SCOPES[str(each)] if n in used),
         where=f"{smap.file}:{line}" if line else smap.file,
+        if_has=tuple(str(k) for k in if_has),
     )
 
 
@@ -197,36 +203,61 @@ def nodes(each: str, data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str,
             yield ("vars", name), {"name": lambda n=name: n, "value": lambda v=value: v}
 
 
+# The name holding the node itself, which `if_has` looks into.
+_NODE = {"phases": "phase", "steps": "step", "vars": "value"}
+
+
 class CelEngine:
     def __init__(self, policies: list[CelPolicy]) -> None:
         self.policies = policies
+        # Rules grouped by the kind of node they run on: each node's names are converted
+        # for CEL once (one Context) and every rule of that kind evaluated on it.
+        self._groups: dict[str, list[tuple[CelPolicy, CelRule]]] = {}
+        for policy in policies:
+            for rule in policy.rules:
+                self._groups.setdefault(rule.each, []).append((policy, rule))
 
     def evaluate(self, data: dict[str, Any], has: Any) -> list[Violation]:
+        import cel
+
         found: list[Violation] = []
-        for policy in self.policies:
-            for rule in policy.rules:
-                program = compile_expr(rule.expression)
-                for path, names in nodes(rule.each, data):
-                    activation = {name: names[name]() for name in rule.names}
-                    try:
-                        hit = program.execute(activation)
-                    except (ValueError, RuntimeError, TypeError, KeyError) as exc:
-                        raise PolicyPackError(
-                            f"{rule.where}: policy {policy.name}: the rule cannot be evaluated "
-                            f"on {_show(path)}: {type(exc).__name__}: {exc}",
-                            hint="guard optional fields with has(x.field)",
-                        ) from None
-                    if not isinstance(hit, bool):
-                        raise PolicyPackError(
-                            f"{rule.where}: policy {policy.name}: the rule gave {hit!r}, "
-                            "not true or false"
-                        )
-                    if hit:
+        for each, rules in self._groups.items():
+            programs = [(policy, rule, compile_expr(rule.expression)) for policy, rule in rules]
+            for path, names in nodes(each, data):
+                node = names[_NODE[each]]() if each in _NODE else None
+                applicable = [
+                    entry
+                    for entry in programs
+                    if not entry[1].if_has
+                    or (isinstance(node, dict) and all(k in node for k in entry[1].if_has))
+                ]
+                if not applicable:
+                    continue
+                needed = {n for _, rule, _ in applicable for n in rule.names}
+                context = cel.Context({name: names[name]() for name in needed})
+                for policy, rule, program in applicable:
+                    if _hit(policy, rule, program, context, path):
                         target = next((p for p in ((*path, *a) for a in rule.at) if has(p)), path)
                         found.append(
                             Violation(policy.name, rule.level, rule.message, target, "cel")
                         )
         return found
+
+
+def _hit(policy: CelPolicy, rule: CelRule, program: Any, context: Any, path: JsonPath) -> bool:
+    try:
+        hit = program.execute(context)
+    except (ValueError, RuntimeError, TypeError, KeyError) as exc:
+        raise PolicyPackError(
+            f"{rule.where}: policy {policy.name}: the rule cannot be evaluated on "
+            f"{_show(path)}: {type(exc).__name__}: {exc}",
+            hint="guard optional fields with has(x.field)",
+        ) from None
+    if not isinstance(hit, bool):
+        raise PolicyPackError(
+            f"{rule.where}: policy {policy.name}: the rule gave {hit!r}, not true or false"
+        )
+    return hit
 
 
 def _show(path: JsonPath) -> str:
