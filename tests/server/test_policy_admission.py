@@ -40,6 +40,7 @@ def test_a_violating_start_is_refused_with_the_envelope(guarded: Api) -> None:
     assert ("no-literal-secrets", "hard", "vars.API_KEY", 10) in found
     assert ("production-rollback-budget", "hard", "metadata.environment", 8) in found
     assert all(d["column"] for d in error["details"])
+    assert {d["file"] for d in error["details"]} == {"<plan>"}  # not the server's copy
     assert "abcdef0123456789" not in response.text  # the literal secret is never echoed
     assert guarded.get("/api/v1/runs").json()["runs"] == []
 

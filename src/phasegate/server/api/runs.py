@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import json
 import threading
@@ -23,7 +24,7 @@ from phasegate.engine.state import TERMINAL
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.estimate import Estimate, fit, read_history, remaining
 from phasegate.plan.loader import load_plan_text
-from phasegate.policy import admit, load_pack
+from phasegate.policy import PolicyRefused, admit, load_pack
 from phasegate.report.data import build
 from phasegate.report.logs import run_logs
 from phasegate.report.owner import owner_info
@@ -45,7 +46,7 @@ from phasegate.server.api.models import (
     RunSummary,
     StartRequest,
 )
-from phasegate.server.api.plans import check_loads, load_source
+from phasegate.server.api.plans import check_loads, load_source, shown_name
 from phasegate.server.auth import Identity, require
 from phasegate.server.config import ServerConfig
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
@@ -119,7 +120,7 @@ def start_run(
     def create() -> tuple[str, bool]:
         loaded = load_source(cfg, body, keep=True)
         if cfg.policies is not None:  # admission: PolicyRefused answers 422 policy_violation
-            admit(load_pack(cfg.policies), loaded)
+            _admit(cfg, body, loaded)
         options = session.RunOptions(
             overrides=dict(body.vars),
             idempotency_key=None
@@ -145,6 +146,17 @@ def start_run(
 
 
 # -- read -----------------------------------------------------------------------------------
+def _admit(cfg: ServerConfig, body: StartRequest, loaded: Any) -> None:
+    """The server's policy pack on a plan to start; violations name the plan as the caller
+    did (``<plan>`` for a plan sent as text), never by the file the server keeps."""
+    try:
+        admit(load_pack(cfg.policies or ""), loaded)
+    except PolicyRefused as exc:
+        shown = shown_name(cfg, body)
+        violations = [dataclasses.replace(v, file=shown) for v in exc.violations]
+        raise PolicyRefused(violations, exc.headline or "refused by policy") from None
+
+
 def _decode_cursor(cursor: str) -> tuple[float, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4))
