@@ -167,3 +167,32 @@ def test_a_broken_pack_is_a_located_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2 and "each is 'step', not one of" in done.stderr
     done = phasegate(tmp_path, "validate", str(plan), "--policies", str(tmp_path / "nope"))
     assert done.returncode == 2 and "no such directory" in done.stderr
+
+
+def test_policy_test_fails_when_twins_disagree_or_a_case_is_wrong(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    (pack / "tests").mkdir(parents=True)
+    (pack / "no-sleep.rego").write_text(
+        "package t\n\nimport rego.v1\n\n"
+        'deny contains {"msg": "no sleep", "path": ["phases", i, "steps", j, "run"]} if {\n'
+        "\tsome i, phase in input.phases\n\tsome j, step in phase.steps\n"
+        '\tcontains(step.run, "sleep")\n}\n'
+    )
+    # The CEL twin drifted: it looks for "wait" instead.
+    (pack / "no-sleep.cel.yaml").write_text(
+        "rules:\n  - each: steps\n    deny: \"has(step.run) && step.run.contains('wait')\"\n"
+        "    at: [run]\n"
+    )
+    (pack / "tests" / "cases.yaml").write_text(
+        "cases:\n  - name: a sleep\n"
+        "    plan: {version: 1, name: x, phases: [{id: a, steps: [{run: sleep 1}]}]}\n"
+        '    expect: [{policy: no-sleep, field: "phases[0].steps[0].run"}]\n'
+    )
+    done = phasegate(tmp_path, "policy", "test", str(pack))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ok   [rego] a sleep" in done.stdout
+    assert "FAIL [cel] a sleep" in done.stdout
+    assert "missing: no-sleep at phases[0].steps[0].run" in done.stdout
+    assert done.stdout.rstrip().endswith("1 passed, 1 failed")
+    shown = json.loads(phasegate(tmp_path, "policy", "test", str(pack), "--json").stdout)
+    assert (shown["passed"], shown["failed"]) == (1, 1)
