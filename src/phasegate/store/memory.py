@@ -34,10 +34,10 @@ from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_cre
 from phasegate.store.memory_schedules import MemorySchedules
 from phasegate.store.process import Owner
 from phasegate.store.records import (
-    IN_FLIGHT,
     RunHead,
     RunRecord,
     StoredEvent,
+    abandoned_here,
     describe_holder,
     replayed,
 )
@@ -173,15 +173,7 @@ class MemoryStore(MemorySchedules):
 
     def abandoned(self) -> list[RunRecord]:
         """In-flight runs whose owner died on this host (contract.py)."""
-        found = []
-        for status in IN_FLIGHT:
-            for record in self.list_runs(status=status, limit=1_000_000):
-                if record.owner is None:
-                    if status != "pending":  # released unfinished (a pending one is queued)
-                        found.append(record)
-                elif record.owner.alive() is False:
-                    found.append(record)
-        return sorted(found, key=lambda r: (r.created_at, r.id))
+        return abandoned_here(self.list_runs)
 
     def release(self, run_id: str, *, owner: Owner) -> None:
         with self._mutex:

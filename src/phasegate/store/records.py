@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
@@ -132,3 +133,18 @@ def describe_holder(name: str, holder: RunRecord, since: float) -> str:
     alive = owner.alive()
     state = {True: "running", False: "dead: stale owner", None: "on another host"}[alive]
     return text + f"; process {owner.pid} on {owner.host} ({state})"
+
+
+def abandoned_here(list_runs: Callable[..., list[RunRecord]]) -> list[RunRecord]:
+    """``JournalStore.abandoned`` for a store whose owners can only be judged on this host
+    (SQLite, memory): in-flight runs whose owner is dead here, or that were released
+    unfinished (a pending run with no owner is queued, not abandoned); oldest first."""
+    found = []
+    for status in IN_FLIGHT:
+        for record in list_runs(status=status, limit=1_000_000):
+            if record.owner is None:
+                if status != "pending":
+                    found.append(record)
+            elif record.owner.alive() is False:
+                found.append(record)
+    return sorted(found, key=lambda r: (r.created_at, r.id))

@@ -31,10 +31,10 @@ from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
 from phasegate.store.process import Owner
 from phasegate.store.records import (
-    IN_FLIGHT,
     RECORD_COLUMNS,
     RunRecord,
     StoredEvent,
+    abandoned_here,
     describe_holder,
     record_from_row,
     replayed,
@@ -232,15 +232,7 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules):
 
     def abandoned(self) -> list[RunRecord]:
         """In-flight runs whose owner died on this host (contract.py)."""
-        found = []
-        for status in IN_FLIGHT:
-            for record in self.list_runs(status=status, limit=1_000_000):
-                if record.owner is None:
-                    if status != "pending":  # released unfinished (a pending one is queued)
-                        found.append(record)
-                elif record.owner.alive() is False:
-                    found.append(record)
-        return sorted(found, key=lambda r: (r.created_at, r.id))
+        return abandoned_here(self.list_runs)
 
     def append(self, state: RunState, events: list[NewEvent], *, durable: bool) -> None:
         """Apply events to the state and write them with the changed rows, atomically."""
