@@ -16,6 +16,29 @@ if TYPE_CHECKING:  # annotations only: the store is imported when a verb opens i
     from phasegate.store.sqlite import SqliteStore
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+# The long-running verbs (serve, worker): how much they log.
+log_level_option = click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+
+
+def shared_store_url(ctx: click.Context, what: str) -> str:
+    """The PostgreSQL store's URL, which ``what`` (a verb or an option) needs: a usage error
+    (exit 2) without one."""
+    from phasegate.cli import store_url
+
+    url = store_url(ctx)
+    if url is None:
+        raise click.UsageError(
+            f"{what} needs the shared PostgreSQL store: "
+            "--store postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or PHASEGATE_STORE)"
+        )
+    return url
+
+
 var_option = click.option(
     "--var",
     "variables",

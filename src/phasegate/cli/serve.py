@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from phasegate.cli.common import emit_json, json_option
+from phasegate.cli.common import emit_json, json_option, log_level_option, shared_store_url
 from phasegate.cli.policy import policies_option
 
 
@@ -67,12 +67,7 @@ def _state_dir(ctx: click.Context) -> Path:
     help="Fire the store's schedules (`phasegate schedule`); any number of servers on one "
     "store may: each slot is fired once.",
 )
-@click.option(
-    "--log-level",
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-    default="info",
-    show_default=True,
-)
+@log_level_option
 @policies_option
 @click.pass_context
 def serve(
@@ -108,11 +103,8 @@ def serve(
     # directories, worker logs) is private to its user: 0600 files in 0700 directories.
     # Runs get the umask the server was started with back (``run_umask``): files a deploy
     # step creates must stay as readable as the operator intended.
-    if dispatch == "queue" and store_url(ctx) is None:
-        raise click.UsageError(
-            "--dispatch queue needs the shared PostgreSQL store: --store "
-            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or PHASEGATE_STORE)"
-        )
+    if dispatch == "queue":
+        shared_store_url(ctx, "--dispatch queue")
     from phasegate.cli.policy import chosen_pack
 
     pack = chosen_pack(ctx, policies)  # a broken pack fails here, not on the first request

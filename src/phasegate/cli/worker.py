@@ -5,19 +5,7 @@ from __future__ import annotations
 
 import click
 
-from phasegate.cli.common import emit_json, json_option
-
-
-def _postgres_url(ctx: click.Context, verb: str) -> str:
-    from phasegate.cli import store_url
-
-    url = store_url(ctx)
-    if url is None:
-        raise click.UsageError(
-            f"`phasegate {verb}` needs the shared PostgreSQL store: "
-            "--store postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or PHASEGATE_STORE)"
-        )
-    return url
+from phasegate.cli.common import emit_json, json_option, log_level_option, shared_store_url
 
 
 @click.command()
@@ -53,12 +41,7 @@ def _postgres_url(ctx: click.Context, verb: str) -> str:
     "beyond PATH, HOME, the locale and the like is passed (never $PHASEGATE_STORE): see "
     "docs/workers.md.",
 )
-@click.option(
-    "--log-level",
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-    default="info",
-    show_default=True,
-)
+@log_level_option
 @click.pass_context
 def worker(
     ctx: click.Context,
@@ -84,7 +67,7 @@ def worker(
     from phasegate.server.worker_host import WorkerConfig, serve
     from phasegate.store.postgres.connection import mask, normalize
 
-    url = normalize(_postgres_url(ctx, "worker"))
+    url = normalize(shared_store_url(ctx, "`phasegate worker`"))
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -146,7 +129,7 @@ def submit(
     from phasegate.server.queue import Dispatcher, payload
     from phasegate.store.postgres.connection import mask, normalize
 
-    url = normalize(_postgres_url(ctx, "submit"))
+    url = normalize(shared_store_url(ctx, "`phasegate submit`"))
     if Path(plan_file).suffix.lower() in MARKDOWN_SUFFIXES:
         raise UsageError(
             f"{plan_file}: a Markdown document is run only after a person reviewed its import",

@@ -35,6 +35,36 @@ CLAIM_ATTEMPTS = 100
 ORPHAN_WAIT = 24 * 3600.0
 
 
+def stdin_job(
+    *,
+    state_dir: str,
+    run_id: str,
+    action: str,
+    by: str,
+    overrides: dict[str, str],
+    extra: dict[str, Any],
+    store_url: str | None,
+    die_with_parent: int | None = None,
+) -> bytes:
+    """What this process reads on stdin, as the server's pool (server/workers.py) and a
+    ``phasegate worker`` (server/worker_host.py) write it. The store URL may hold the
+    database password, and overrides may hold secret values: stdin keeps them out of argv
+    (readable by every user through /proc/PID/cmdline) and out of the steps' environment."""
+    job: dict[str, Any] = {
+        "state_dir": state_dir,
+        "run_id": run_id,
+        "action": action,
+        "by": by,
+        "overrides": overrides,
+        **extra,
+    }
+    if store_url:
+        job["store_url"] = store_url
+    if die_with_parent is not None:
+        job["die_with_parent"] = die_with_parent
+    return json.dumps(job).encode()
+
+
 def execute(job: dict[str, Any]) -> str:
     store = open_journal(Path(job["state_dir"]), url=job.get("store_url") or None)
     options = RunOptions(

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -42,6 +41,7 @@ import procrastinate
 
 from phasegate.server.aftercare import approved_resume, leftover_jobs
 from phasegate.server.environment import run_environment
+from phasegate.server.job import stdin_job
 from phasegate.server.queue import QUEUE, TASK, Dispatcher, ensure_schema, payload
 from phasegate.store.contract import JournalStore
 from phasegate.store.postgres import PostgresStore
@@ -83,21 +83,6 @@ class WorkerConfig:
         return max(1.5, self.takeover_within / 2)
 
 
-def child_payload(config: WorkerConfig, job: dict[str, Any]) -> dict[str, Any]:
-    """What server/job.py reads on stdin. The store URL (it may hold the database
-    password) travels here, never in argv or in the steps' environment."""
-    return {
-        "state_dir": str(config.state_dir),
-        "run_id": job["run_id"],
-        "action": job["action"],
-        "by": job["by"],
-        "overrides": {},
-        **dict(job.get("extra") or {}),
-        "store_url": config.store_url,
-        "die_with_parent": os.getpid(),
-    }
-
-
 async def execute(config: WorkerConfig, job: dict[str, Any]) -> int:
     """Run one job in a child process; its exit code (logged, never raised: a run's failure
     is the run's, and a job is not retried by the queue; takeovers are the scanner's)."""
@@ -121,7 +106,18 @@ async def execute(config: WorkerConfig, job: dict[str, Any]) -> int:
         )
         assert proc.stdin is not None
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            proc.stdin.write(json.dumps(child_payload(config, job)).encode())
+            proc.stdin.write(
+                stdin_job(
+                    state_dir=str(config.state_dir),
+                    run_id=run_id,
+                    action=str(job["action"]),
+                    by=str(job["by"]),
+                    overrides={},  # a queued job carries no values (server/queue.py)
+                    extra=dict(job.get("extra") or {}),
+                    store_url=config.store_url,
+                    die_with_parent=os.getpid(),
+                )
+            )
             await proc.stdin.drain()
             proc.stdin.close()
         code = await proc.wait()
@@ -176,15 +172,15 @@ class Takeover:
     def _scan(self) -> list[str]:
         store, dispatcher = self._open()
         now = time.monotonic()
+        self._queued = {k: t for k, t in self._queued.items() if now - t < REQUEUE_AFTER}
         queued = []
         for record in store.abandoned():
             started_by = record.options.get("started_by")
             if not isinstance(started_by, str):
                 continue  # `phasegate run`'s runs are resumed by whoever ran them
-            if now - self._queued.get(record.id, -REQUEUE_AFTER) < REQUEUE_AFTER:
+            if record.id in self._queued:
                 continue
-            by = started_by
-            job = payload(record.id, "resume", by, {"takeover": True})
+            job = payload(record.id, "resume", started_by)
             dispatcher.defer(job, dedupe=f"takeover:{record.id}", serial=False)
             self._queued[record.id] = now
             owner = record.owner

@@ -17,7 +17,6 @@ and a rollback of the same run never race for the claim.
 
 from __future__ import annotations
 
-import json
 import logging
 import subprocess
 import threading
@@ -29,6 +28,7 @@ from phasegate.plan.loader import LoadedPlan
 from phasegate.server.aftercare import Job, approved_resume, leftover_jobs
 from phasegate.server.config import ServerConfig
 from phasegate.server.environment import run_environment
+from phasegate.server.job import stdin_job
 from phasegate.server.queue import Dispatcher, payload
 from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
@@ -280,19 +280,15 @@ class WorkerPool:
         # ignores environment identities (phasegate.identity). Of the server's environment,
         # only the allow-listed part (``serve --pass-env``).
         env = {**run_environment(self.config.pass_env), "PHASEGATE_HOME": str(state_dir)}
-        payload = {
-            "state_dir": str(state_dir),
-            "run_id": job.run_id,
-            "action": job.action,
-            "by": job.by,
-            "overrides": job.overrides,
-            **job.extra,
-        }
-        if self.config.store_url:
-            # The URL may hold the database password: it travels on stdin with the job,
-            # never in argv (readable by every user through /proc/PID/cmdline) nor in the
-            # environment the run's steps inherit.
-            payload["store_url"] = self.config.store_url
+        stdin = stdin_job(
+            state_dir=str(state_dir),
+            run_id=job.run_id,
+            action=job.action,
+            by=job.by,
+            overrides=job.overrides,
+            extra=job.extra,
+            store_url=self.config.store_url,
+        )
         with open(directory / "worker.log", "ab") as out:
             proc = subprocess.Popen(
                 [self.config.python, "-m", "phasegate.server.job", job.action, job.run_id],
@@ -307,7 +303,7 @@ class WorkerPool:
             )
         assert proc.stdin is not None
         try:
-            proc.stdin.write(json.dumps(payload).encode())
+            proc.stdin.write(stdin)
             proc.stdin.close()
         except BrokenPipeError:
             pass  # it died at once; _reap records the exit

@@ -280,7 +280,7 @@ class PostgresStore(PostgresLogs, PostgresChanges, PostgresSchedules):
                 found.append(record)  # released unfinished (a pending one is queued)
             elif self._owns(record.id):
                 # This session holds the lock for the owner it recorded (claim): the pid decides.
-                if record.owner is not None and record.owner.alive() is False:
+                if record.owner.alive() is False:
                     found.append(record)
             elif lock_parts(run_key(record.id)) not in held:
                 found.append(record)
