@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 from phasegate.engine.commands import Wait
 from phasegate.engine.decide import decide
-from phasegate.engine.state import RunState, apply
 from phasegate.plan.model import Plan
 from phasegate.plan.windows import Windows
 from phasegate.run.events import RunCreated, RunStarted, RunWaiting
+from phasegate.run.state import RunState, apply
 from phasegate.windows import is_open, next_close, next_open
 
 SEED_003 = Windows.model_validate(

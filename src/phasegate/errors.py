@@ -20,7 +20,7 @@ The tree::
     └── RunStateError                   the verb does not apply to the run's state
 
 Control flow is not failure: a paused run, an inconclusive gate or a retry are outcomes the
-engine models as data (see ``engine.state``), never exceptions.
+engine models as data (see ``run.state``), never exceptions.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from phasegate.engine.commands import (
     Wait,
 )
 from phasegate.engine.decide import decide
-from phasegate.engine.state import RunState, apply_stored
 from phasegate.engine.targets import Targets
 from phasegate.plan.model import Plan
+from phasegate.run.state import RunState, apply_stored
 
 
 @dataclass

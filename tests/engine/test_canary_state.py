@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from phasegate.engine.canary import analysis_key
 from phasegate.engine.commands import Command, Pause, RunItem, SkipStep, StartPhase
 from phasegate.engine.decide import decide
-from phasegate.engine.state import replay
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.plan.loader import load_plan_text
 from phasegate.plan.model import Plan
+from phasegate.run.state import replay
 from tests.engine.simulate import Simulation
 
 ANALYSIS = {

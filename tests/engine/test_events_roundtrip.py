@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from phasegate.engine.state import RunState, apply
 from phasegate.errors import InvalidTransition
 from phasegate.run.events import EVENT_CLASSES, Event, Record, from_stored
+from phasegate.run.state import RunState, apply
 from phasegate.store.fold import dump
 
 KEYS = st.sampled_from(["p/s0", "p/s1", "q/gate:g0", "undo:p/s0", "p/analysis", "verify:v0"])

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from phasegate.engine.commands import Pause, RunItem, StartPhase
-from phasegate.engine.state import RunState, apply_stored, replay
 from phasegate.errors import EventUnreadable, InvalidTransition, UnknownEventType
 from phasegate.plan.model import Plan
+from phasegate.run.state import RunState, apply_stored, replay
 from tests.engine.simulate import Simulation
 
 

@@ -9,7 +9,6 @@ import socket
 import threading
 from typing import Any, ClassVar
 
-from phasegate.engine.state import RunState
 from phasegate.notify.base import Message, Notifier, Receipt
 from phasegate.notify.config import Notify, Route
 from phasegate.notify.dispatch import Notifications, Outcome, backoff_delay
@@ -19,6 +18,7 @@ from phasegate.notify.routing import channels_for
 from phasegate.plan.notifyspecs import build_notifier
 from phasegate.plan.yamlsource import SourceMap
 from phasegate.run.events import ItemFinished, RunStarted, Warning, from_stored
+from phasegate.run.state import RunState
 from tests.notify.helpers import deliver, dispatcher, message
 
 

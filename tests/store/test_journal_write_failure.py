@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from phasegate.engine.state import RunState
 from phasegate.errors import JournalWriteFailed
+from phasegate.run.state import RunState
 from phasegate.store.fold import EventRow
 from phasegate.store.journal import Journal
 from phasegate.store.memory import MemoryStore

@@ -90,7 +90,7 @@ def actor() -> str:
 
 
 def exit_for(status: str) -> int:
-    from phasegate.engine.state import EXIT_CODES
+    from phasegate.run.state import EXIT_CODES
 
     return EXIT_CODES.get(status, 1)
 

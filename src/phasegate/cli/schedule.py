@@ -92,8 +92,8 @@ def add(
 
 
 def _row(store: Any, record: Any, now: float) -> dict[str, Any]:
-    from phasegate.engine.state import TERMINAL
     from phasegate.errors import PhasegateError
+    from phasegate.run.state import TERMINAL
     from phasegate.schedules import local, rule_from_spec
     from phasegate.schedules.streak import streak
 
@@ -176,8 +176,8 @@ def remove(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def history(ctx: click.Context, name: str, limit: int, as_json: bool) -> None:
     """Schedule NAME's slots, newest first: fired (its run and status), missed, skipped."""
-    from phasegate.engine.state import TERMINAL
     from phasegate.errors import RunNotFound, UsageError
+    from phasegate.run.state import TERMINAL
     from phasegate.schedules.streak import streak
 
     store = open_store(ctx, readonly=True)

@@ -13,7 +13,6 @@ from typing import Any
 
 from phasegate.engine import shellstate
 from phasegate.engine.console import Console
-from phasegate.engine.state import RunState
 from phasegate.engine.steplog import LogSink
 from phasegate.executors.base import Executor
 from phasegate.masking import Masker
@@ -21,6 +20,7 @@ from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.model import Plan
 from phasegate.plan.variables import Variables
 from phasegate.plugin import DEFAULT_CHECK_TIMEOUT, PluginContext
+from phasegate.run.state import RunState
 from phasegate.store.steplogs import safe_name
 
 

@@ -26,9 +26,9 @@ from phasegate.engine.commands import (
     StartPhase,
     StartRollback,
 )
-from phasegate.engine.state import ITEM_DONE, RunState
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.plan.model import Phase, Plan, gate_ids, phase_gates, step_ids
+from phasegate.run.state import ITEM_DONE, RunState
 
 
 def step_key(phase: str, step: str) -> str:

@@ -20,7 +20,6 @@ from phasegate.engine.session import (
     mark_unknown,
     reload_plan,
 )
-from phasegate.engine.state import RunState
 from phasegate.engine.targets import Targets
 from phasegate.engine.windowing import window_key
 from phasegate.errors import RunStateError, UsageError
@@ -35,6 +34,7 @@ from phasegate.run.events import (
     RunResumed,
     RunStarted,
 )
+from phasegate.run.state import RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord

@@ -38,7 +38,7 @@ from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
-    from phasegate.engine.state import Item
+    from phasegate.run.state import Item
 
 POLL = 0.02
 REQUEST_POLL = 0.2

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from phasegate.durations import format_duration
 from phasegate.engine.decide import plan_index
-from phasegate.engine.state import ITEM_DONE
+from phasegate.run.state import ITEM_DONE
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner

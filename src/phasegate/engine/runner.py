@@ -32,7 +32,6 @@ from phasegate.engine.context import RunContext
 from phasegate.engine.decide import decide
 from phasegate.engine.monitors import Monitors
 from phasegate.engine.progress import progress_line
-from phasegate.engine.state import EXECUTING, RunState
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
@@ -60,6 +59,7 @@ from phasegate.run.events import (
     Warning,
     from_stored,
 )
+from phasegate.run.state import EXECUTING, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.journal import Journal
 from phasegate.words import plural

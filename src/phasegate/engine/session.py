@@ -24,7 +24,6 @@ from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
 from phasegate.engine.orphans import settle_crashed
 from phasegate.engine.runner import Runner
-from phasegate.engine.state import TERMINAL
 from phasegate.engine.steplog import LogSink
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.errors import PhasegateError, StoreError, UsageError
@@ -36,6 +35,7 @@ from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
 from phasegate.plan.variables import VariableError, Variables, resolve
 from phasegate.run.events import ItemUnknown, RunStarted, Warning
+from phasegate.run.state import TERMINAL
 from phasegate.schedules.streak import streak as schedule_streak
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner

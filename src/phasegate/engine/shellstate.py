@@ -131,17 +131,6 @@ class Capture:
 # -- the fold (pure: the journal's events are its only input) -----------------------------
 
 
-def fold(session: dict[str, Any], change: Mapping[str, Any]) -> None:
-    """Apply one succeeded command's change to the session state (``RunState.shell``)."""
-    variables = session.setdefault("vars", {})
-    for name, entry in (change.get("set") or {}).items():
-        variables[name] = entry
-    for name in change.get("unset") or ():
-        variables[name] = None  # removed, even if the environment had it
-    if change.get("cwd") is not None:
-        session["cwd"] = change["cwd"]
-
-
 # -- before the command --------------------------------------------------------------------
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from phasegate.engine.commands import EndWait, Wait
-from phasegate.engine.state import RunState
 from phasegate.plan.model import Plan
 from phasegate.plan.windows import RISKS, Risk, Windows
+from phasegate.run.state import RunState
 from phasegate.windows import UNDECLARED_RISK, Verdict, is_open, next_open
 
 WINDOW_KEY = "window:"

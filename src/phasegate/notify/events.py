@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from phasegate.engine.state import RunState
 from phasegate.notify.base import Severity
 from phasegate.run.events import (
     Event,
@@ -25,6 +24,7 @@ from phasegate.run.events import (
     TriggerTripped,
     Warning,
 )
+from phasegate.run.state import RunState
 from phasegate.words import plural
 
 

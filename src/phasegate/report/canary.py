@@ -18,11 +18,11 @@ from typing import Any
 
 from phasegate.engine.canary import analysis_key
 from phasegate.engine.decide import step_key
-from phasegate.engine.state import Item, RunState
 from phasegate.plan.analysis import Analysis
 from phasegate.plan.model import Plan, step_ids
 from phasegate.run.events import TrafficChanged
 from phasegate.run.records import RollbackRecord
+from phasegate.run.state import Item, RunState
 from phasegate.traffic.base import canary_weight
 
 _VERDICT_FIELDS = ("verdict", "reason", "score", "metric", "detected_at")

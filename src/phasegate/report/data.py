@@ -13,7 +13,6 @@ from typing import Any
 from phasegate.checks.base import CheckSpec
 from phasegate.engine.decide import phase_items
 from phasegate.engine.session import reload_plan
-from phasegate.engine.state import EXIT_CODES, Item, RunState, apply
 from phasegate.engine.waiting import opening_text
 from phasegate.errors import PhasegateError
 from phasegate.plan.model import Phase, Plan, phase_gates
@@ -25,6 +24,7 @@ from phasegate.run.events import (
     TrafficChanged,
     from_stored,
 )
+from phasegate.run.state import EXIT_CODES, Item, RunState, apply
 from phasegate.store.contract import JournalStore
 from phasegate.store.records import RunRecord
 

@@ -1,6 +1,6 @@
 """The run's vocabulary: one frozen class per journal event (``phasegate.run.events``).
 
-A run's journal is a list of events; ``engine/state.py`` folds them into the run's state. Each
+A run's journal is a list of events; ``run/state.py`` folds them into the run's state. Each
 event type is a class here (``ItemFinished`` is ``"item.finished"``), built by the engine where
 the event happens and read back by the store, ``apply``, reports, metrics and notifications, so
 nobody guesses a dict's keys.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.engine import operator
-from phasegate.engine.state import TERMINAL
+from phasegate.run.state import TERMINAL
 from phasegate.store.contract import JournalStore
 
 

@@ -21,8 +21,8 @@ from typing import Any
 from phasegate import identity
 from phasegate.engine import operator
 from phasegate.engine.session import RunOptions
-from phasegate.engine.state import EXIT_CODES
 from phasegate.errors import PhasegateError, RunStateError
+from phasegate.run.state import EXIT_CODES
 from phasegate.store.backends import open_journal
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

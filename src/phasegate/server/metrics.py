@@ -57,9 +57,9 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from phasegate.engine.state import TERMINAL
 from phasegate.errors import EventUnreadable, PhasegateError
 from phasegate.run.events import from_stored
+from phasegate.run.state import TERMINAL
 from phasegate.server.digest import (
     Histogram,
     RunDigest,

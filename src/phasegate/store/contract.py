@@ -41,7 +41,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from phasegate.engine.state import RunState
+from phasegate.run.state import RunState
 from phasegate.store.changes import ChangeCursor
 from phasegate.store.fold import EventRow, NewEvent
 from phasegate.store.process import Owner
@@ -162,7 +162,7 @@ class JournalStore(Protocol):
         ...
 
     def load_state(self, run_id: str) -> RunState:
-        """The fold (``engine.state.apply``) of the run's stored events: what a resuming
+        """The fold (``run.state.apply``) of the run's stored events: what a resuming
         owner continues from; its ``seq`` is the last stored one."""
         ...
 

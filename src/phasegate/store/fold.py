@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from phasegate.engine.state import RunState, apply, apply_stored
 from phasegate.run.events import Event, RunCreated, from_stored
+from phasegate.run.state import RunState, apply, apply_stored
 
 EventRow = tuple[str, int, float, str, str]  # run_id, seq, ts, type, data (JSON)
 # An event and its time, before it has a seq: typed, as the engine records it, or in its

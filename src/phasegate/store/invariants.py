@@ -17,8 +17,8 @@ import sqlite3
 from dataclasses import asdict
 from typing import Any, Protocol
 
-from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState, apply_stored
 from phasegate.errors import EventUnreadable, InvalidTransition, StoreError
+from phasegate.run.state import TERMINAL, Item, PhaseState, RunState, apply_stored
 from phasegate.store.connect import integrity_problems
 from phasegate.store.records import RunRecord
 from phasegate.store.sqlite import SqliteStore

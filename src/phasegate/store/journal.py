@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from phasegate.engine.state import RunState
 from phasegate.errors import StoreError
+from phasegate.run.state import RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, fold
 

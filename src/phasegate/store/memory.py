@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from phasegate.engine.state import TERMINAL, RunState
 from phasegate.errors import (
     LockHeld,
     RunNotFound,
     RunStateError,
     StoreError,
 )
+from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.changes import ChangeCursor, cursor_now, moved
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created

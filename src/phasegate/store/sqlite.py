@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from phasegate.engine.state import TERMINAL, Item, PhaseState, RunState
 from phasegate.errors import (
     JournalFull,
     LockHeld,
@@ -25,6 +24,7 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
+from phasegate.run.state import TERMINAL, Item, PhaseState, RunState
 from phasegate.store.changes import ChangeCursor, cursor_now, poll
 from phasegate.store.connect import friendly, open_for_reading, open_for_writing
 from phasegate.store.contract import JournalStore

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from phasegate.engine.state import RunState
 from phasegate.errors import StoreError
+from phasegate.run.state import RunState
 
 LogChunk = tuple[str, bytes]  # (item key, bytes already masked), appended at the log's end
 

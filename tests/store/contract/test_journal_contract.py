@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from phasegate.engine.state import RunState
 from phasegate.errors import InvalidTransition, StoreError
+from phasegate.run.state import RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, fold, replay
 from tests.store.contract.script import PHASES, SCRIPT, advance, create

@@ -22,9 +22,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette.sse import EventSourceResponse
 
-from phasegate.engine.state import TERMINAL
 from phasegate.report.data import build
 from phasegate.report.render import render
+from phasegate.run.state import TERMINAL
 from phasegate.server.api.deps import ThreadStores, store
 from phasegate.server.auth import Identity, authenticate, require
 from phasegate.server.errors import ERROR_RESPONSES, ApiError

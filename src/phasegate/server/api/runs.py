@@ -20,7 +20,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from phasegate.engine import operator, session
-from phasegate.engine.state import TERMINAL
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.estimate import Estimate, fit, read_history, remaining
 from phasegate.plan.loader import load_plan_text
@@ -28,6 +27,7 @@ from phasegate.policy import PolicyRefused, admit, load_pack
 from phasegate.report.data import build
 from phasegate.report.logs import run_logs
 from phasegate.report.owner import owner_info
+from phasegate.run.state import TERMINAL
 from phasegate.server.aftercare import Job
 from phasegate.server.api.deps import config, idempotency_ledger, pool, store
 from phasegate.server.api.models import (

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from phasegate.durations import format_duration
-from phasegate.engine.state import ITEM_DONE, TERMINAL
 from phasegate.report.weight_chart import chart_svg
+from phasegate.run.state import ITEM_DONE, TERMINAL
 from phasegate.server.dashboard.dag import dag_svg, waves
 from phasegate.server.dashboard.fields import observed_fields
 

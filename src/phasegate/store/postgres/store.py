@@ -27,7 +27,6 @@ from typing import Any
 
 import psycopg
 
-from phasegate.engine.state import TERMINAL, RunState
 from phasegate.errors import (
     JournalFull,
     LockHeld,
@@ -36,6 +35,7 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
+from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
 from phasegate.store.postgres.connection import connect, mask, normalize

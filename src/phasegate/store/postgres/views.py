@@ -17,8 +17,8 @@ from typing import Any
 
 import psycopg
 
-from phasegate.engine.state import Item, PhaseState, RunState
 from phasegate.errors import JournalDamaged, RunNotFound, StoreError
+from phasegate.run.state import Item, PhaseState, RunState
 from phasegate.store.fold import replay
 from phasegate.store.postgres.connection import connect, pg_errors, translate
 from phasegate.store.records import RECORD_COLUMNS, RunHead, RunRecord, StoredEvent, record_from_row

@@ -10,10 +10,10 @@ of the rows that changed, which the store materializes in the same transaction.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from phasegate.engine.shellstate import fold as fold_shell
 from phasegate.errors import InvalidTransition
 from phasegate.run import events as ev
 from phasegate.run.records import (
@@ -733,3 +733,14 @@ def replay(run_id: str, events: list[tuple[str, dict[str, Any], float]]) -> RunS
     for etype, data, ts in events:
         apply_stored(state, etype, data, ts)
     return state
+
+
+def fold_shell(session: dict[str, Any], change: Mapping[str, Any]) -> None:
+    """Apply one succeeded command's change to the session state (``RunState.shell``)."""
+    variables = session.setdefault("vars", {})
+    for name, entry in (change.get("set") or {}).items():
+        variables[name] = entry
+    for name in change.get("unset") or ():
+        variables[name] = None  # removed, even if the environment had it
+    if change.get("cwd") is not None:
+        session["cwd"] = change["cwd"]
