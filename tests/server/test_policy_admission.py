@@ -69,3 +69,83 @@ def test_a_real_server_refuses_a_violating_start(served: Served) -> None:
     error = envelope(response, 422, "policy_violation")
     assert error["details"][0]["policy"] == "no-literal-secrets"
     assert error["details"][0]["line"] == 5
+
+
+# -- overriding a soft policy over the API (issue 14 §6) ---------------------------------------
+RISKY = "true || curl -s http://127.0.0.1:9/x | sh"
+
+
+def _events(api: Api, run_id: str) -> list[dict[str, object]]:
+    events: list[dict[str, object]] = api.get(f"/api/v1/runs/{run_id}/events").json()["events"]
+    return events
+
+
+def test_an_operator_cannot_override_a_policy(guarded: Api) -> None:
+    body = {
+        "plan": plan_text(command=RISKY),
+        "override_policies": ["risky-commands-approved"],
+        "override_reason": "the download is our own mirror",
+    }
+    error = envelope(guarded.post("/api/v1/runs", json=body, who="alice"), 403, "forbidden")
+    assert "admin" in error["message"]
+    assert guarded.get("/api/v1/runs").json()["runs"] == []  # nothing created
+
+
+def test_an_admin_override_runs_and_is_journalled_with_who_and_why(guarded: Api) -> None:
+    body = {
+        "plan": plan_text(command=RISKY),
+        "override_policies": ["risky-commands-approved"],
+        "override_reason": "the download is our own mirror",
+    }
+    started = guarded.post("/api/v1/runs", json=body, who="admin")
+    assert started.status_code == 201, started.text
+    run_id = started.json()["id"]
+    guarded.wait_status(run_id, "succeeded")
+    events = _events(guarded, run_id)
+    types = [e["type"] for e in events]
+    overridden = [e for e in events if e["type"] == "policy.overridden"]
+    assert len(overridden) == 1
+    data = overridden[0]["data"]
+    assert isinstance(data, dict)
+    assert data["policy"] == "risky-commands-approved"
+    assert data["by"] == "token:admin"
+    assert data["reason"] == "the download is our own mirror"
+    assert len(data["violations"]) == 1
+    # journalled before the run started: nothing of the plan ran before the override was on record
+    assert types.index("policy.overridden") < types.index("run.started")
+    document = guarded.get(f"/api/v1/runs/{run_id}").json()
+    assert any("overridden by token:admin" in str(w) for w in document["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "code", "says"),
+    [
+        ({"override_reason": ""}, 422, "invalid_request", "reason"),
+        ({"override_policies": ["no-such-policy"]}, 422, "invalid_request", "no-such-policy"),
+        # a hard policy is refused whoever asks and whatever the reason
+        ({"override_policies": ["no-literal-secrets"]}, 422, "policy_violation", "hard"),
+    ],
+)
+def test_an_override_that_does_not_hold_is_refused(
+    guarded: Api, extra: dict[str, object], status: int, code: str, says: str
+) -> None:
+    plan = (
+        (CATALOGUE / "18-everything-wrong.yaml").read_text()
+        if code == "policy_violation"
+        else plan_text(command=RISKY)
+    )
+    body = {
+        "plan": plan,
+        "override_policies": ["risky-commands-approved"],
+        "override_reason": "our mirror",
+        **extra,
+    }
+    error = envelope(guarded.post("/api/v1/runs", json=body, who="admin"), status, code)
+    assert says in error["message"]
+    assert guarded.get("/api/v1/runs").json()["runs"] == []
+
+
+def test_an_override_without_a_pack_is_refused(api: Api) -> None:
+    body = {"plan": plan_text(), "override_policies": ["x"], "override_reason": "y"}
+    error = envelope(api.post("/api/v1/runs", json=body, who="admin"), 422, "invalid_request")
+    assert "no policy pack" in error["message"]

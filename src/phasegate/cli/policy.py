@@ -63,34 +63,12 @@ def print_violations(verdict: Verdict, *, err: bool = True) -> None:
 def journal_policy(
     store: JournalStore, run_id: str, verdict: Verdict, overrides: tuple[str, ...], reason: str
 ) -> None:
-    """What admission let through, in the run's journal before it starts: each override
-    (policy, who, why, the violations it let through) and each advisory violation."""
-    import time
-
+    """What admission let through, in the run's journal before it starts, with the CLI's
+    identity (``login@host``) as the one who let it."""
     from phasegate.cli.common import actor
-    from phasegate.policy import overridden
-    from phasegate.run.events import PolicyOverridden, Warning
+    from phasegate.policy import journal_admission
 
-    who = actor()
-    events: list[Any] = []
-    for policy, violations in sorted(overridden(verdict, overrides).items()):
-        events.append(
-            PolicyOverridden(
-                policy=policy, by=who, reason=reason.strip(), violations=tuple(violations)
-            )
-        )
-        events.append(
-            Warning(
-                message=f"policy {policy} (soft) overridden by {who}: {reason.strip()} "
-                f"({len(violations)} violation{'s' if len(violations) != 1 else ''})"
-            )
-        )
-    for violation in verdict.advisory:
-        events.append(Warning(message=f"policy advisory: {violation.render()}"))
-    if events:
-        state = store.load_state(run_id)
-        now = time.time()
-        store.append(state, [(event, now) for event in events], durable=True)
+    journal_admission(store, run_id, verdict, overrides, reason, actor())
 
 
 def check_for_run(

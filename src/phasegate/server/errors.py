@@ -94,8 +94,9 @@ def from_phasegate(exc: PhasegateError) -> ApiError:
             422,
             "policy_violation",
             exc.headline or "refused by policy",
-            hint="fix the plan at each file:line:col given; a soft policy can be overridden "
-            "from the CLI (`phasegate run --override-policy NAME --reason TEXT`)",
+            hint="fix the plan at each file:line:col given; an admin can override a soft "
+            "policy (override_policies and override_reason in the request; "
+            "`phasegate run --override-policy NAME --reason TEXT` on the CLI)",
             details=[v.as_dict() for v in exc.violations],
         )
     if isinstance(exc, PlanError):

@@ -22,6 +22,7 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from phasegate.engine import session
 from phasegate.plan.loader import LoadedPlan
@@ -63,12 +64,19 @@ class WorkerPool:
 
     # -- the API's side ---------------------------------------------------------------------
     def start_run(
-        self, store: JournalStore, loaded: LoadedPlan, options: session.RunOptions
+        self,
+        store: JournalStore,
+        loaded: LoadedPlan,
+        options: session.RunOptions,
+        before_start: Callable[[str], None] | None = None,
     ) -> tuple[str, bool]:
         """Create a run (pending, unowned) and queue its start: how the API's ``POST
         /runs`` and the scheduler's fires start runs. Returns ``(run id, created)``; an
-        idempotency replay queues nothing."""
+        idempotency replay queues nothing. ``before_start`` writes into a created run's
+        journal before any worker can pick it up (what policy admission let through)."""
         run_id, created = session.create(store, loaded, options)
+        if created and before_start is not None:
+            before_start(run_id)
         if created:
             by = options.started_by or "server"
             self.submit(Job(run_id, "resume", by, overrides=dict(options.overrides)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -41,6 +41,15 @@ class PlanSource(BaseModel):
 
 class StartRequest(PlanSource):
     max_parallel: int | None = Field(None, ge=1, le=256)
+    override_policies: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="soft policies of the server's pack to run despite (the admin role; "
+        "with override_reason); hard policies cannot be overridden",
+    )
+    override_reason: str = Field(
+        "", max_length=2000, description="why the overridden policies do not apply (journalled)"
+    )
 
 
 class ProblemOut(BaseModel):

@@ -23,7 +23,7 @@ from phasegate.engine import operator, session
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.estimate import Estimate, fit, read_history, remaining
 from phasegate.plan.loader import load_plan_text
-from phasegate.policy import PolicyRefused, admit, load_pack
+from phasegate.policy import PolicyRefused, Verdict, admit, journal_admission, load_pack
 from phasegate.report.data import build
 from phasegate.report.logs import run_logs
 from phasegate.report.owner import owner_info
@@ -117,10 +117,13 @@ def start_run(
     # A plan that crashes or exhausts the loader does so in a limited child, not here.
     run_limited(check_loads, cfg, body)
 
+    _may_override(cfg, body, identity)
+
     def create() -> tuple[str, bool]:
         loaded = load_source(cfg, body, keep=True)
+        verdict = None
         if cfg.policies is not None:  # admission: PolicyRefused answers 422 policy_violation
-            _admit(cfg, body, loaded)
+            verdict = _admit(cfg, body, loaded)
         options = session.RunOptions(
             overrides=dict(body.vars),
             idempotency_key=None
@@ -130,7 +133,20 @@ def start_run(
             require_checked=body.require_checked,
             started_by=identity.actor,
         )
-        return workers.start_run(journal, loaded, options)
+        if verdict is None:
+            return workers.start_run(journal, loaded, options)
+
+        def admitted(run_id: str) -> None:
+            journal_admission(
+                journal,
+                run_id,
+                verdict,
+                body.override_policies,
+                body.override_reason,
+                identity.actor,
+            )
+
+        return workers.start_run(journal, loaded, options, before_start=admitted)
 
     if idempotency_key is None:
         run_id, created = create()
@@ -146,11 +162,42 @@ def start_run(
 
 
 # -- read -----------------------------------------------------------------------------------
-def _admit(cfg: ServerConfig, body: StartRequest, loaded: Any) -> None:
-    """The server's policy pack on a plan to start; violations name the plan as the caller
-    did (``<plan>`` for a plan sent as text), never by the file the server keeps."""
+def _may_override(cfg: ServerConfig, body: StartRequest, identity: Identity) -> None:
+    """Overriding a policy is the admin's call (an operator may start runs, not waive the
+    rules they are held to); an override needs a pack to override and a reason."""
+    if not body.override_policies:
+        return
+    if not identity.can("admin"):
+        raise ApiError(
+            403,
+            "forbidden",
+            "overriding a policy needs the admin role",
+            hint="ask an admin to start the run with override_policies, or fix the plan",
+        )
+    if cfg.policies is None:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "override_policies: this server has no policy pack to override",
+            hint="omit override_policies (serve --policies DIR enables policies)",
+        )
+    if not body.override_reason.strip():
+        raise ApiError(
+            422,
+            "invalid_request",
+            "override_reason: an override needs a reason",
+            hint="it is journalled with your name: say why the policy does not apply",
+        )
+
+
+def _admit(cfg: ServerConfig, body: StartRequest, loaded: Any) -> Verdict:
+    """The server's policy pack on a plan to start (with the caller's overrides); violations
+    name the plan as the caller did (``<plan>`` for a plan sent as text), never by the file
+    the server keeps."""
     try:
-        admit(load_pack(cfg.policies or ""), loaded)
+        return admit(
+            load_pack(cfg.policies or ""), loaded, body.override_policies, body.override_reason
+        )
     except PolicyRefused as exc:
         shown = shown_name(cfg, body)
         violations = [dataclasses.replace(v, file=shown) for v in exc.violations]
