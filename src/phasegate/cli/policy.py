@@ -53,6 +53,16 @@ def chosen_pack(ctx: click.Context, policies: str | None) -> Pack | None:
     return pack_from_option(policies or obj.get("policies"))
 
 
+def policy_dir(ctx: click.Context, policies: str | None) -> str | None:
+    """The pack's directory `chosen_pack` loads (recorded with the run, asked per phase)."""
+    import os
+
+    from phasegate.policy.pack import ENV
+
+    obj: dict[str, Any] = ctx.find_root().obj or {}
+    return policies or obj.get("policies") or os.environ.get(ENV) or None
+
+
 def print_violations(verdict: Verdict, *, err: bool = True) -> None:
     colours = {"hard": "red", "soft": "yellow", "advisory": "cyan"}
     for violation in verdict.violations:

@@ -171,7 +171,7 @@ def run(
         loaded, reviewed = review.gate(ctx, plan_file, yes)
     else:
         loaded = load_plan(plan_file)
-    from phasegate.cli.policy import check_for_run
+    from phasegate.cli.policy import check_for_run, policy_dir
 
     verdict = check_for_run(ctx, loaded, policies, override_policies, reason)
     options = _options(
@@ -179,6 +179,8 @@ def run(
     )
     assert isinstance(options, RunOptions)
     options = dataclasses.replace(options, review=reviewed)
+    if verdict is not None:  # the pack is asked again before each phase (engine/policing.py)
+        options = dataclasses.replace(options, policies=policy_dir(ctx, policies))
     store = open_store(ctx)
     if schedule_name is not None:
         from phasegate.errors import UsageError

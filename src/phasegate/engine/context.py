@@ -53,6 +53,9 @@ class RunContext:
     clock: Callable[[], float] = time.time
     # A schedule's streak from the run's store (the `streak` check; engine/session.py).
     streak: Callable[[str], int | None] | None = None
+    # The policy pack the run was admitted with, asked again before each phase starts
+    # (engine/policing.py); None: the run has no policies.
+    policies: str | None = None
 
     _outputs_ready: bool = False
     logs_ready: bool = False

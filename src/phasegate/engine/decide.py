@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from phasegate.engine import windowing
+from phasegate.engine import policing, windowing
 from phasegate.engine.canary import analysis_key
 from phasegate.engine.commands import (
     Command,
@@ -164,10 +164,13 @@ def decide(
         commands.append(RunItem(work, key, phase_id))
     slots = max(plan.max_parallel - len(running), 0)
     holds: list[windowing.Hold] = []
+    # A phase a run-time policy holds waits for its PHASE/policy decision (engine/policing.py).
+    ready = [p for p in state.ready if not policing.held(state, p)]
+    awaiting += [policing.policy_key(p) for p in state.ready if policing.held(state, p)]
     if plan.windows is None:
-        starting = state.ready[:slots]
+        starting = ready[:slots]
     else:
-        starting, holds = windowing.admit(plan, state, state.ready, slots, now)
+        starting, holds = windowing.admit(plan, state, ready, slots, now)
     commands.extend(StartPhase(phase_id) for phase_id in starting)
     if commands or inflight:
         return commands

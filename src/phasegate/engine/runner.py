@@ -31,6 +31,7 @@ from phasegate.engine.commands import (
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import decide
 from phasegate.engine.monitors import Monitors
+from phasegate.engine.policing import PhasePolicies
 from phasegate.engine.progress import progress_line
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
@@ -132,6 +133,7 @@ class Runner:
         self._flush_timer: asyncio.TimerHandle | None = None
         self._flush_deadline = 0.0
         self.notifications = _notifications(self)
+        self.policies = PhasePolicies(ctx.policies) if ctx.policies else None
 
     # -- journal ---------------------------------------------------------------------------
     def journal(self, event: Event, *, durable: bool = False) -> None:
@@ -271,6 +273,8 @@ class Runner:
         console = self.ctx.console
         match command:
             case StartPhase(phase=phase):
+                if self.policies is not None and not self.policies.admit(self, phase):
+                    return True  # held: ``decide`` pauses for its PHASE/policy item
                 self.journal(PhaseStarted(phase=phase))
                 console.phase(phase, "running")
                 self.background.start(phase)

@@ -71,6 +71,9 @@ class RunOptions:
     # and `run --schedule` record them; a schedule's streak counts the runs naming it.
     schedule: str | None = None
     slot: int | None = None
+    # The policy pack (a directory) admission used: recorded with the run, asked again before
+    # each phase starts (engine/policing.py), by whichever process drives the run.
+    policies: str | None = None
 
 
 def new_run_id() -> str:
@@ -129,6 +132,8 @@ def _context(
     )
     if options.clock is not None:
         ctx.clock = options.clock
+    if options.policies is not None:
+        ctx.policies = str(Path(options.policies).expanduser().resolve())
     return ctx
 
 
@@ -203,6 +208,8 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
         run_options["schedule"] = options.schedule
     if options.slot is not None:
         run_options["slot"] = options.slot
+    if options.policies is not None:
+        run_options["policies"] = str(Path(options.policies).expanduser().resolve())
     actual_id, created = store.create_run(
         run_id=run_id,
         plan_name=loaded.plan.name,
@@ -336,6 +343,10 @@ def attach(store: JournalStore, record: RunRecord, options: RunOptions) -> tuple
     # A run keeps the strictness it started with: resuming never turns it off.
     if record.options.get("require_checked"):
         options = dataclasses.replace(options, require_checked=True)
+    # And the policies it was admitted with: whoever drives it asks the same pack.
+    recorded = record.options.get("policies")
+    if isinstance(recorded, str):
+        options = dataclasses.replace(options, policies=recorded)
     ctx = _context(_with_parallel(loaded, max_parallel), store, record.id, variables, options)
     owner = Owner.me()
     lock = loaded.plan.lock_name

@@ -38,6 +38,10 @@ SCOPES: dict[str, tuple[str, ...]] = {
     # step; index in its phase; prev/next: the neighbouring steps (null at the ends);
     # phase: its phase less the steps; plan: the plan less its phases
     "steps": ("step", "index", "prev", "next", "phase", "plan"),
+    # run: only before a phase starts at run time (never at validate or admission): the run's
+    # facts (`input.run` in Rego: id, phase, now, weekday, hour, started_by, vars, phases);
+    # phase: the phase about to start, as written; plan: the plan less its phases and run
+    "run": ("run", "phase", "plan"),
     # name: the variable's name; value: its value as written (a scalar or a mapping)
     "vars": ("name", "value"),
 }
@@ -197,6 +201,20 @@ def nodes(each: str, data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str,
                         "plan": lambda: plan,
                     },
                 )
+    elif each == "run":
+        facts = data.get("run")
+        if isinstance(facts, dict):  # at run time only: evaluated on the phase about to start
+            starting = facts.get("phase", {}).get("id")
+            for i, phase in enumerate(_phases(data)):
+                if isinstance(phase, dict) and phase.get("id") == starting:
+                    yield (
+                        ("phases", i),
+                        {
+                            "run": lambda: facts,
+                            "phase": lambda p=phase: p,
+                            "plan": lambda: _without(plan, "run"),
+                        },
+                    )
     elif each == "vars":
         variables = data.get("vars")
         for name, value in (variables if isinstance(variables, dict) else {}).items():

@@ -150,6 +150,10 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
     phases = []
     for phase_id, pstate in state.phases.items():
         items = []
+        # A run-time policy's hold on the phase comes before the phase's own items.
+        held = state.items.get(f"{phase_id}/policy")
+        if held is not None:
+            items.append(_item(held, held.key, held.kind, held.name))
         if plan is not None:
             phase = plan.phase(phase_id)
             gates = [check for _, check, _ in phase_gates(phase)]
@@ -168,10 +172,10 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
                     entry["choice"] = offered
                 items.append(entry)
         else:
-            items = [
+            items += [
                 _item(i, i.key, i.kind, i.name)
                 for i in state.items.values()
-                if i.phase == phase_id and i.kind in ("step", "gate", "analysis")
+                if i.phase == phase_id and i.kind in ("step", "gate", "analysis") and i is not held
             ]
         phases.append(
             {

@@ -132,6 +132,7 @@ def start_run(
             max_parallel=body.max_parallel,
             require_checked=body.require_checked,
             started_by=identity.actor,
+            policies=None if cfg.policies is None else str(cfg.policies),
         )
         if verdict is None:
             return workers.start_run(journal, loaded, options)
