@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -91,57 +90,15 @@ def add(
     click.echo(f"  next: {local(following, timezone)}  (fired by `phasegate serve`)")
 
 
-def _row(store: Any, record: Any, now: float) -> dict[str, Any]:
-    from phasegate.errors import PhasegateError
-    from phasegate.run.state import TERMINAL
-    from phasegate.schedules import local, rule_from_spec
-    from phasegate.schedules.streak import streak
-
-    spec = record.spec
-    try:
-        rule = rule_from_spec(spec)
-        following: str | None = local(rule.next_after(now), rule.timezone)
-        described = rule.describe()
-    except PhasegateError as exc:
-        following, described = None, f"invalid: {exc.message}"
-    last = store.slots(record.name, limit=1)
-    return {
-        "name": record.name,
-        "plan": spec.get("plan"),
-        "rule": spec.get("rule"),
-        "described": described,
-        "timezone": spec.get("timezone"),
-        "vars": spec.get("vars") or {},
-        "missed": spec.get("missed"),
-        "created_at": record.created_at,
-        "created_by": record.created_by,
-        "next": following,
-        "last": _slot(last[0], spec) if last else None,
-        "streak": streak(store, record.name, TERMINAL),
-    }
-
-
-def _slot(slot: Any, spec: dict[str, Any], status: str | None = None) -> dict[str, Any]:
-    from phasegate.schedules import local
-
-    return {
-        "slot": slot.slot,
-        "at": local(slot.slot, str(spec.get("timezone") or "UTC")),
-        "outcome": slot.outcome,
-        "run_id": slot.run_id,
-        "status": status,
-        "claimed_by": slot.claimed_by,
-        "note": slot.note,
-    }
-
-
 @schedule.command("list")
 @json_option
 @click.pass_context
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """List schedules: rule, next slot, last slot and what it became, streak of passes."""
+    from phasegate.schedules.view import schedule_row
+
     store = open_store(ctx, readonly=True)
-    rows = [_row(store, record, time.time()) for record in store.schedules()]
+    rows = [schedule_row(store, record, time.time()) for record in store.schedules()]
     if as_json:
         emit_json(rows)
         return
@@ -176,27 +133,18 @@ def remove(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def history(ctx: click.Context, name: str, limit: int, as_json: bool) -> None:
     """Schedule NAME's slots, newest first: fired (its run and status), missed, skipped."""
-    from phasegate.errors import RunNotFound, UsageError
-    from phasegate.run.state import TERMINAL
-    from phasegate.schedules.streak import streak
+    from phasegate.errors import UsageError
+    from phasegate.schedules.view import schedule_history
 
     store = open_store(ctx, readonly=True)
     record = store.schedule_named(name)
     if record is None:
         raise UsageError(f"no schedule {name!r}", hint="`phasegate schedule list` shows them")
-    slots = []
-    for found in store.slots(name, limit=limit):
-        status = None
-        if found.run_id is not None:
-            try:
-                status = store.get_run(found.run_id).status
-            except RunNotFound:
-                status = "gone"
-        slots.append(_slot(found, record.spec, status))
-    passes = streak(store, name, TERMINAL)
+    shown = schedule_history(store, record, limit)
     if as_json:
-        emit_json({"name": name, "streak": passes, "slots": slots})
+        emit_json(shown)
         return
+    passes, slots = shown["streak"], shown["slots"]
     click.echo(f"schedule {name}: streak {passes} consecutive pass(es)")
     for slot in slots:
         run = f" run {slot['run_id']} {slot['status']}" if slot["run_id"] else ""

@@ -37,6 +37,8 @@ class CopyResult:
     unchanged: list[str] = field(default_factory=list)  # already identical
     events: int = 0  # events written
     log_bytes: int = 0  # step log bytes written
+    schedules: list[str] = field(default_factory=list)  # schedules created in the destination
+    slots: int = 0  # schedule slots written (claims and what became of them)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -45,6 +47,8 @@ class CopyResult:
             "unchanged": self.unchanged,
             "events": self.events,
             "log_bytes": self.log_bytes,
+            "schedules": self.schedules,
+            "slots": self.slots,
         }
 
 
@@ -87,6 +91,7 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
         for record, events in runs
         if (why := _conflict(record, events, dst)) is not None
     ]
+    conflicts += _schedule_conflicts(src, dst)
     if conflicts:
         shown = "; ".join(conflicts[:5]) + (
             f"; and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
@@ -146,7 +151,43 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
             result.continued.append(record.id)
         else:
             result.unchanged.append(record.id)
+    _copy_schedules(src, dst, result)
     return result
+
+
+def _schedule_conflicts(src: JournalStore, dst: JournalStore) -> list[str]:
+    """Schedules the destination holds under the same name with another definition."""
+    found = []
+    for schedule in src.schedules():
+        there = dst.schedule_named(schedule.name)
+        if there is not None and there.spec != schedule.spec:
+            found.append(f"schedule {schedule.name}: the destination's has another definition")
+    return found
+
+
+def _copy_schedules(src: JournalStore, dst: JournalStore, result: CopyResult) -> None:
+    """Every schedule and its claimed slots, oldest slot first, with who claimed each and
+    when, and what it became: the streak and `schedule history` read the same on both
+    stores, and a slot fired on the source is never fired again on the destination."""
+    for schedule in src.schedules():
+        if dst.add_schedule(schedule):
+            result.schedules.append(schedule.name)
+        held = {s.slot: s for s in dst.slots(schedule.name, limit=1_000_000)}
+        for slot in reversed(src.slots(schedule.name, limit=1_000_000)):
+            there = held.get(slot.slot)
+            if there is None:
+                dst.claim_slot(schedule.name, slot.slot, by=slot.claimed_by, ts=slot.claimed_at)
+            elif there.outcome != "claimed" or slot.outcome == "claimed":
+                continue  # the destination already knows what became of it
+            if slot.outcome != "claimed":
+                dst.record_slot(
+                    schedule.name,
+                    slot.slot,
+                    outcome=slot.outcome,
+                    run_id=slot.run_id,
+                    note=slot.note,
+                )
+            result.slots += 1
 
 
 def _copy_logs(src: JournalStore, dst: JournalStore, run_id: str) -> int:

@@ -95,3 +95,50 @@ def test_step_logs_are_copied_once(store: JournalStore, tmp_path: Path) -> None:
     assert again.log_bytes == len(b"more\n")
     assert store.read_log("r1", "deploy/push").data == b"pushed\nmore\n"
     assert copy_journal(src, store).log_bytes == 0
+
+
+def _scheduled(src: MemoryStore) -> None:
+    from phasegate.store.schedules import ScheduleRecord
+
+    spec = {"plan": "/plans/nightly.yaml", "rule": {"every": 60}, "timezone": "UTC"}
+    assert src.add_schedule(ScheduleRecord("nightly", spec, 900.0, "ops"))
+    assert src.claim_slot("nightly", 960, by="h:1", ts=961.0)
+    src.record_slot("nightly", 960, outcome="fired", run_id="r1")
+    assert src.claim_slot("nightly", 1020, by="h:2", ts=1021.0)
+    src.record_slot("nightly", 1020, outcome="skipped", note="lock held")
+    assert src.claim_slot("nightly", 1080, by="h:2", ts=1081.0)  # its server died: claimed
+
+
+def test_schedules_and_their_slots_are_copied_and_a_copied_slot_never_fires_again(
+    store: JournalStore, tmp_path: Path
+) -> None:
+    src = _source(tmp_path)
+    _scheduled(src)
+    first = copy_journal(src, store)
+    assert first.schedules == ["nightly"] and first.slots == 3
+    assert store.schedules() == src.schedules()
+    assert store.slots("nightly") == src.slots("nightly")  # who, when, outcome, run, note
+    # a server on the destination cannot fire a slot the source already claimed
+    assert not store.claim_slot("nightly", 960, by="h:9", ts=2000.0)
+    again = copy_journal(src, store)
+    assert (again.schedules, again.slots) == ([], 0)
+    # what became of a slot left claimed is completed by a later copy
+    src.record_slot("nightly", 1080, outcome="fired", run_id="r3")
+    later = copy_journal(src, store)
+    assert later.slots == 1
+    assert store.slots("nightly") == src.slots("nightly")
+
+
+def test_a_schedule_defined_otherwise_in_the_destination_copies_nothing(
+    store: JournalStore, tmp_path: Path
+) -> None:
+    from phasegate.store.schedules import ScheduleRecord
+
+    src = _source(tmp_path)
+    _scheduled(src)
+    other = {"plan": "/plans/other.yaml", "rule": {"every": 60}, "timezone": "UTC"}
+    assert store.add_schedule(ScheduleRecord("nightly", other, 1.0, "someone"))
+    with pytest.raises(StoreError, match="schedule nightly"):
+        copy_journal(src, store)
+    assert store.run_ids() == []  # nothing copied
+    assert store.slots("nightly") == []

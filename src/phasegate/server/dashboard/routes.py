@@ -226,6 +226,14 @@ def make_router(dash: Dashboard) -> APIRouter:
             flash_kind=request.query_params.get("kind"),
         )
 
+    @router.get("/schedules", response_model=None)
+    async def schedules_page(request: Request) -> Response:
+        session = dash.session(request)
+        if session is None:
+            return to_login(request)
+        rows = await dash.hub.read(_schedules)
+        return dash.page("schedules.html", session, schedules=rows)
+
     @router.post("/runs", response_model=None)
     async def start_run(request: Request) -> Response:
         session = dash.session(request)
@@ -353,6 +361,13 @@ def _plan_of(store: JournalStore, run_id: str) -> dict[str, Any]:
         "plan_text": record.plan_text,
         "variables": variables,
     }
+
+
+def _schedules(store: JournalStore) -> list[dict[str, Any]]:
+    from phasegate.schedules.view import schedule_row
+
+    now = time.time()
+    return [schedule_row(store, record, now) for record in store.schedules()]
 
 
 def _same_origin(request: Request) -> bool:
