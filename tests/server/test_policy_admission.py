@@ -149,3 +149,62 @@ def test_an_override_without_a_pack_is_refused(api: Api) -> None:
     body = {"plan": plan_text(), "override_policies": ["x"], "override_reason": "y"}
     error = envelope(api.post("/api/v1/runs", json=body, who="admin"), 422, "invalid_request")
     assert "no policy pack" in error["message"]
+
+
+RUNTIME_PACK = """\
+level: soft
+rules:
+  - each: run
+    deny: run.phase.id == 'second' && run.phases.first == 'succeeded'
+    message: the second phase waits for a person at run time
+"""
+TWO_PHASES = """\
+version: 1
+name: two
+phases:
+  - id: first
+    steps: [{run: "true"}]
+  - id: second
+    needs: [first]
+    steps: [{run: "true"}]
+"""
+
+
+def test_a_servers_worker_asks_the_pack_before_each_phase(tmp_path: Path) -> None:
+    """issue 14 §6 through the server: the pack given to `serve` holds a phase at run time;
+    an operator's approval with a comment overrides it, journalled with who and why."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "second.cel.yaml").write_text(RUNTIME_PACK)
+    state = tmp_path / "state"
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    tokens = make_tokens(state)
+    app = create_app(ServerConfig(state_dir=state, plan_root=plans, workers=1, policies=pack))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = Api(client, tokens)
+        started = api.post("/api/v1/runs", json={"plan": TWO_PHASES})
+        assert started.status_code == 201, started.text  # admission: nothing to say
+        run_id = started.json()["id"]
+        paused = api.wait_status(run_id, "paused")
+        held = [i for p in paused["phases"] for i in p["items"] if i["key"] == "second/policy"]
+        assert held and held[0]["status"] == "awaiting_approval"
+        assert [p["status"] for p in paused["phases"]] == ["succeeded", "pending"]
+        viewer = api.client.post(
+            f"/api/v1/runs/{run_id}/approve",
+            headers=api.headers("viewer"),
+            json={"check": "second/policy", "comment": "x"},
+        )
+        assert viewer.status_code == 403
+        approved = api.post(
+            f"/api/v1/runs/{run_id}/approve",
+            json={"check": "second/policy", "comment": "change CHG-7 approved"},
+        )
+        assert approved.status_code in (200, 202), approved.text
+        api.wait_status(run_id, "succeeded")
+        events = api.get(f"/api/v1/runs/{run_id}/events").json()["events"]
+        overridden = [e["data"] for e in events if e["type"] == "policy.overridden"]
+        assert len(overridden) == 1
+        assert overridden[0]["by"] == "token:alice"
+        assert overridden[0]["reason"] == "change CHG-7 approved"
+        assert app.state.pool.join(120), "workers still busy"
