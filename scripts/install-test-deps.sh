@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything the test suite needs on a fresh Debian machine: the Debian packages the tests
-# start for real (nginx, haproxy, Prometheus, Chromium, PostgreSQL), systemd-analyze, uv, and the
+# start for real (nginx, haproxy, Prometheus, Chromium, PostgreSQL, OpenSSH), systemd-analyze, uv, and the
 # locked Python environment.
 # Idempotent: packages already on the machine are not installed again.
 set -euo pipefail
@@ -17,6 +17,11 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || packages+=(postgresql)
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 # `schedule export --systemd` units are checked with `systemd-analyze verify` (tests/schedules/).
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
+# Fleet tests start real OpenSSH servers on 127.0.0.1 (tests/fleet/sshd.py); `become` goes
+# through sudo -n.
+[ -x /usr/sbin/sshd ] || packages+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || packages+=(openssh-client)
+command -v sudo >/dev/null 2>&1 || packages+=(sudo)
 if [ "${#packages[@]}" -gt 0 ]; then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)

@@ -126,6 +126,14 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
     help="For a Markdown document: run it without showing what the import does and asking "
     "first. Without a terminal a document runs only with --yes or after `phasegate review`.",
 )
+@click.option(
+    "--limit",
+    "limit",
+    metavar="HOSTS",
+    default=None,
+    help="Fleet phases run only on these hosts: names or patterns (web0*,db-a), or a CEL "
+    "selector over name, groups and labels.",
+)
 @policies_option
 @override_options
 @click.pass_context
@@ -141,6 +149,7 @@ def run(
     grace: float,
     schedule_name: str | None,
     yes: bool,
+    limit: str | None,
     policies: str | None,
     override_policies: tuple[str, ...],
     reason: str,
@@ -178,7 +187,7 @@ def run(
         variables, max_parallel, quiet, no_output, idempotency_key, require_checked, grace
     )
     assert isinstance(options, RunOptions)
-    options = dataclasses.replace(options, review=reviewed)
+    options = dataclasses.replace(options, review=reviewed, limit=limit)
     if verdict is not None:  # the pack is asked again before each phase (engine/policing.py)
         options = dataclasses.replace(options, policies=policy_dir(ctx, policies))
     store = open_store(ctx)

@@ -12,7 +12,13 @@ from typing import Any, Literal, TypeAlias
 
 # An item the runner executes as a task of its own (it may take a while).
 ItemWork = Literal[
-    "run_step", "run_gate", "run_undo", "run_verify", "finish_analysis", "promote_full"
+    "run_step",
+    "run_gate",
+    "run_undo",
+    "run_verify",
+    "finish_analysis",
+    "promote_full",
+    "run_fleet",
 ]
 
 

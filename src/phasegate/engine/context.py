@@ -56,6 +56,8 @@ class RunContext:
     # The policy pack the run was admitted with, asked again before each phase starts
     # (engine/policing.py); None: the run has no policies.
     policies: str | None = None
+    # `run --limit`: fleet phases run only on these hosts (names, patterns or a CEL selector).
+    limit: str | None = None
 
     _outputs_ready: bool = False
     logs_ready: bool = False

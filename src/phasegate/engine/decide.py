@@ -46,6 +46,10 @@ def phase_items(phase: Phase) -> list[tuple[str, str, int]]:
     before: dict[str | None, list[tuple[str, str, int]]] = {}
     for index, (gid, _check, sid) in enumerate(phase_gates(phase)):
         before.setdefault(sid, []).append((gate_key(phase.id, gid), "gate", index))
+    if phase.is_fleet:
+        # One item walks the hosts (engine/fleet.py); the phase's gates follow it.
+        gates = [g for sid in [*step_ids(phase), None] for g in before.get(sid, [])]
+        return [(f"{phase.id}/fleet", "fleet", 0), *gates]
     items: list[tuple[str, str, int]] = []
     for index, sid in enumerate(step_ids(phase)):
         items += before.get(sid, [])
@@ -159,7 +163,13 @@ def decide(
             awaiting.append(key)
             continue
         work: ItemWork = (
-            "run_step" if kind == "step" else "run_gate" if kind == "gate" else "finish_analysis"
+            "run_step"
+            if kind == "step"
+            else "run_gate"
+            if kind == "gate"
+            else "run_fleet"
+            if kind == "fleet"
+            else "finish_analysis"
         )
         commands.append(RunItem(work, key, phase_id))
     slots = max(plan.max_parallel - len(running), 0)
@@ -251,6 +261,10 @@ def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
         )
     for phase_state in started:
         phase = plan.phase(phase_state.id)
+        if phase.is_fleet:
+            order += _fleet_undos(phase, state.completed)
+            order += _phase_rollback(phase)
+            continue
         ids = step_ids(phase)
         done = [
             (position[step_key(phase.id, sid)], sid, step)
@@ -267,13 +281,39 @@ def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
                         "name": step.undo.name or sid,
                     }
                 )
-        for index, action in enumerate(phase.rollback):
-            order.append(
-                {
-                    "key": f"rollback:{phase.id}/{index + 1}",
-                    "kind": "rollback",
-                    "phase": phase.id,
-                    "name": action.name or f"rollback {index + 1}",
-                }
-            )
+        order += _phase_rollback(phase)
     return tuple(order)
+
+
+def _phase_rollback(phase: Phase) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": f"rollback:{phase.id}/{index + 1}",
+            "kind": "rollback",
+            "phase": phase.id,
+            "name": action.name or f"rollback {index + 1}",
+        }
+        for index, action in enumerate(phase.rollback)
+    ]
+
+
+def _fleet_undos(phase: Phase, completed: list[str]) -> list[dict[str, Any]]:
+    """A fleet phase's undos: each (host, step) that completed, newest first, on its host."""
+    steps = dict(zip(step_ids(phase), phase.steps, strict=True))
+    order = []
+    for key in reversed(completed):
+        head, sep, host = key.rpartition("@")
+        if not sep or not head.startswith(f"{phase.id}/"):
+            continue
+        step = steps.get(head[len(phase.id) + 1 :])
+        if step is None or step.undo is None:
+            continue
+        order.append(
+            {
+                "key": f"undo:{key}",
+                "kind": "undo",
+                "phase": phase.id,
+                "name": f"{step.undo.name or step.label} @ {host}",
+            }
+        )
+    return order

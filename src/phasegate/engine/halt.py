@@ -42,7 +42,9 @@ def runs_command(runner: Runner, kind: str, key: str) -> bool:
     politely. Canary steps and checks are simply cancelled; repeating them is harmless."""
     if kind == "run_step":
         return runner.targets.step(key).step.action == "run"
-    return kind == "run_undo" and key in runner.targets.undos
+    if kind == "run_fleet":
+        return True  # one stop request for every host command of the phase
+    return kind == "run_undo" and (key in runner.targets.undos or "@" in key)
 
 
 def stop_commands(runner: Runner, reason: str, *, wait: float, grace: float) -> list[str]:

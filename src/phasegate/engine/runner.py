@@ -14,7 +14,7 @@ from typing import Any
 
 from phasegate.analysis.run import AnalysisRun
 from phasegate.durations import written
-from phasegate.engine import canary, halt, traffic, waiting, work
+from phasegate.engine import canary, fleet, halt, traffic, waiting, work
 from phasegate.engine.commands import (
     Command,
     EndWait,
@@ -30,6 +30,7 @@ from phasegate.engine.commands import (
 )
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import decide
+from phasegate.engine.fleet_hosts import Fleet
 from phasegate.engine.monitors import Monitors
 from phasegate.engine.policing import PhasePolicies
 from phasegate.engine.progress import progress_line
@@ -134,6 +135,7 @@ class Runner:
         self._flush_deadline = 0.0
         self.notifications = _notifications(self)
         self.policies = PhasePolicies(ctx.policies) if ctx.policies else None
+        self.fleet: Fleet | None = None  # the run's SSH connections (engine/fleet_hosts.py)
 
     # -- journal ---------------------------------------------------------------------------
     def journal(self, event: Event, *, durable: bool = False) -> None:
@@ -192,6 +194,8 @@ class Runner:
             await self.background.halt()
             await self.monitors.halt("engine exit")
             await cancel_all(self.tasks.values())
+            if self.fleet is not None:
+                await self.fleet.close()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
@@ -296,6 +300,7 @@ class Runner:
                     "run_verify": work.run_verify,
                     "finish_analysis": lambda _, k: self.background.conclude(k),
                     "promote_full": traffic.promote_full,
+                    "run_fleet": fleet.run_fleet,
                 }[kind](self, key)
                 if halt.runs_command(self, kind, key):
                     self.stops[key] = StopRequest()

@@ -74,6 +74,9 @@ class RunOptions:
     # The policy pack (a directory) admission used: recorded with the run, asked again before
     # each phase starts (engine/policing.py), by whichever process drives the run.
     policies: str | None = None
+    # `run --limit`: fleet phases resolve only these hosts (recorded with each fleet item's
+    # hosts, so resume needs it no more).
+    limit: str | None = None
 
 
 def new_run_id() -> str:
@@ -129,6 +132,7 @@ def _context(
         kill_orphans=options.kill_orphans,
         orphan_wait=options.orphan_wait,
         streak=lambda name: schedule_streak(store, name, TERMINAL),
+        limit=options.limit,
     )
     if options.clock is not None:
         ctx.clock = options.clock
@@ -380,8 +384,11 @@ def mark_unknown(runner: Runner) -> list[str]:
     for key, item in list(state.items.items()):
         if item.status != "running":
             continue
-        # Setting weights again, waiting, measuring again: all harmless to repeat.
-        idempotent = key in (BASELINE_KEY, PROMOTE_KEY) or item.kind == "analysis"
+        if item.kind == "step" and "@" in key and key not in targets.steps:
+            continue  # a fleet host's step: its phase reads the host's record (engine/fleet.py)
+        # Setting weights again, waiting, measuring again: all harmless to repeat; a fleet
+        # item re-walks its hosts, each of which is settled on its own.
+        idempotent = key in (BASELINE_KEY, PROMOTE_KEY) or item.kind in ("analysis", "fleet")
         if key in targets.steps:
             step = targets.steps[key].step
             idempotent = step.idempotent or step.action in ("set_weight", "pause", "analysis")

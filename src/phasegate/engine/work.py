@@ -12,6 +12,7 @@ from phasegate.checks.manual import ManualCheck
 from phasegate.engine import shellstate
 from phasegate.engine.actions import ActionResult, run_action
 from phasegate.engine.canary import analysis_step, pause_step
+from phasegate.engine.fleet_hosts import run_host_undo, split_host_key
 from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step, to_baseline
 from phasegate.executors.stopping import StopRequest
@@ -334,6 +335,9 @@ def unchecked_gate(runner: Runner, key: str, base: dict[str, Any]) -> None:
 async def run_undo(runner: Runner, key: str) -> None:
     if key == BASELINE_KEY:
         await to_baseline(runner, key)
+        return
+    if key not in runner.targets.undos and split_host_key(key.removeprefix("undo:")):
+        await run_host_undo(runner, key)  # a fleet step's undo, on its host
         return
     action, phase_id, name = runner.targets.undo(key)
     base = {

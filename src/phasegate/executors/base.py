@@ -19,6 +19,10 @@ class ProcessResult:
     timed_out: bool = False
     signal: int | None = None
     error: str | None = None  # could not start (no such program, bad cwd)
+    # Remote executors: the host could not be reached (nothing ran), or the connection broke
+    # while the command ran (its outcome is on the host, in its supervisor's record).
+    unreachable: bool = False
+    connection_lost: bool = False
 
     @property
     def ok(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from phasegate.checks.base import CheckSpec
+from phasegate.fleet.spec import Batch, Targets
 from phasegate.notify.config import Notify
 from phasegate.options import Command, Duration, Identifier, Model
 from phasegate.plan.analysis import Analysis
@@ -294,7 +295,59 @@ class Phase(Model):
         description="how long this usually takes (`{p50: 2m, p90: 5m}`): the prior of its "
         "duration estimate until the plan's history says more (docs/estimates.md)",
     )
+    # -- fleets (docs/fleet.md): the phase's steps run on each selected host, in batches.
+    hosts: str | None = Field(
+        None,
+        description="CEL selector over the plan's `targets:` (name, groups, labels, vars): "
+        "the phase's steps run on each selected host, over SSH",
+    )
+    batch: Batch | None = Field(None, description="batch sizes and mode of a fleet phase")
+    max_fail_percentage: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="a batch fails the phase when more than this % of its hosts failed "
+        "(exceeded, not equaled; default 0)",
+    )
+    total_fail_budget: int | str | None = Field(
+        None, description="failed hosts allowed across all batches (a count or '10%')"
+    )
+    unreachable: Literal["fail", "ignore", "retry"] | None = Field(
+        None,
+        description="an unreachable host: counts as failed (default), is ignored, or "
+        "is reconnected (targets.ssh.connect_retries) before counting as failed",
+    )
+    on_batch_all_failed: Literal["budget", "stop"] | None = Field(
+        None,
+        description="stop: a batch whose every host failed stops the phase even when "
+        "max_fail_percentage is 100 (default: the budget decides)",
+    )
+    pause_between: Duration | None = Field(None, description="wait between batches")
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _fleet_keys(self) -> Phase:
+        if self.hosts is None:
+            given = [name for name in FLEET_KEYS if getattr(self, name) is not None]
+            if given:
+                raise ValueError(
+                    f"`{given[0]}` belongs to a fleet phase: add `hosts:` (a selector over "
+                    "the plan's targets)"
+                )
+            return self
+        for step in self.steps:
+            if step.action != "run":
+                raise ValueError(
+                    f"a fleet phase runs commands on hosts: step {step.label!r} is a "
+                    f"`{step.action}` step"
+                )
+        if self.analysis is not None:
+            raise ValueError("a fleet phase cannot have a background `analysis`")
+        return self
+
+    @property
+    def is_fleet(self) -> bool:
+        return self.hosts is not None
 
     @field_validator("monitors")
     @classmethod
@@ -311,6 +364,16 @@ class Phase(Model):
         if isinstance(value, list):
             return [_action(v) for v in value]
         return value
+
+
+FLEET_KEYS = (
+    "batch",
+    "max_fail_percentage",
+    "total_fail_budget",
+    "unreachable",
+    "on_batch_all_failed",
+    "pause_between",
+)
 
 
 def weight_words(weight: int | dict[str, int]) -> str:
@@ -403,6 +466,11 @@ class Plan(Model):
         "resume); `phasegate import` turns it on",
     )
     traffic: Traffic | None = Field(None, description="the router for `set_weight` steps")
+    targets: Targets | None = Field(
+        None,
+        description="the hosts fleet phases run on: an Ansible inventory (YAML or INI), a "
+        "command printing inventory JSON, or an inline list; and how to reach them over SSH",
+    )
     analyses: dict[Identifier, Analysis] = Field(
         default_factory=dict, description="named analyses, for steps and phases to refer to"
     )
@@ -432,6 +500,18 @@ class Plan(Model):
         if isinstance(value, str):  # the loader replaces a path by the file's rules
             raise ValueError("a windows file is read by the plan loader, relative to the plan file")
         return value
+
+    @model_validator(mode="after")
+    def _fleets_have_targets(self) -> Plan:
+        fleet = [p.id for p in self.phases if p.hosts is not None]
+        if fleet and self.targets is None:
+            raise ValueError(
+                f"phase {fleet[0]!r} runs on `hosts:` but the plan has no `targets:` "
+                "(an inventory, an inventory command, or a list of hosts)"
+            )
+        if fleet and self.shell_session:
+            raise ValueError("fleet phases cannot run in a `shell_session` (one local terminal)")
+        return self
 
     @property
     def lock_name(self) -> str:

@@ -438,6 +438,8 @@ def _plain(value: Any) -> Any:
 
 def _expressions(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
     for p_index, phase in enumerate(plan.phases):
+        if phase.hosts is not None:
+            _compile(phase.hosts, ("phases", p_index, "hosts"), smap, problems)
         for s_index, step in enumerate(phase.steps):
             if step.when is not None:
                 _compile(step.when, ("phases", p_index, "steps", s_index, "when"), smap, problems)

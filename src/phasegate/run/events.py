@@ -176,6 +176,9 @@ class ItemStarted(ItemRef, Event):
     command: str | None = None
     description: str | None = None
     expectation: str | None = None
+    # A fleet phase's first start: the hosts it resolved ({name, labels}), so that resume and
+    # rollback address exactly these hosts whatever the inventory says later.
+    hosts: tuple[dict[str, Any], ...] | None = None
 
 
 class Killed(Record):
@@ -215,6 +218,9 @@ class ItemFinished(ItemRef, Event):
     # Recovered after a crash from the command's supervisor record (engine/orphans.py).
     recovered: str | None = None
     ended_at: Number | None = None
+    # A step on one host of a fleet phase (key ``phase/step@host``).
+    host: str | None = None
+    unreachable: bool = False  # the host could not be reached: nothing ran
 
 
 class ItemSpawned(Event):
@@ -372,6 +378,16 @@ class Note(Event):
     type: ClassVar[str] = "note"
 
 
+class FleetBatch(Note):
+    """A fleet phase starts a batch: which hosts, in which order (docs/fleet.md)."""
+
+    type: ClassVar[str] = "fleet.batch"
+    phase: str
+    batch: int  # 1-based
+    of: int
+    hosts: tuple[str, ...]
+
+
 class PolicyOverridden(Note):
     """A soft policy's violations let through at admission (``run --override-policy``):
     who, why, and what. A note to the run's state machine (it changes no status)."""
@@ -444,6 +460,7 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         NotificationSent,
         NotificationFailed,
         Note,
+        FleetBatch,
         PolicyOverridden,
         MonitorStarted,
         MonitorSpawned,

@@ -355,7 +355,7 @@ def _item_started(s: RunState, d: ev.ItemStarted, ts: float, et: str) -> set[str
     item.started_at = ts
     item.finished_at = None
     given = d.to_json()
-    for name in ("command", "description", "expectation"):
+    for name in ("command", "description", "expectation", "hosts"):
         if name in given:
             item.data[name] = given[name]
     return {f"item:{key}"}
@@ -375,6 +375,8 @@ _ITEM_DATA = (
     "inconclusive",
     "detected_at",
     "killed",
+    "host",
+    "unreachable",
 )
 
 

@@ -1,0 +1,366 @@
+"""A fleet phase: its steps on each selected host, batch after batch, within failure budgets.
+
+The phase is one item ``phase/fleet`` for ``decide`` (its gates follow it as usual); this
+module drives it. Each (host, step) is an item of its own, ``phase/step@host``, journalled
+durably before its command starts, so resume continues at host granularity and rollback undoes
+exactly the hosts where a step completed (``decide.rollback_order``). Which host starts when is
+decided by the pure ``fleet.batching.judge``; this module only runs what it says.
+
+On the first start the hosts are resolved (inventory, ``hosts:`` selector, ``--limit``) and
+journalled with the fleet item; a resumed run uses that list, never the inventory again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from phasegate.engine.fleet_hosts import (
+    HostRun,
+    fleet_of,
+    host_key,
+    public_labels,
+    run_on_host,
+)
+from phasegate.errors import PhasegateError
+from phasegate.executors.stopping import StopRequest
+from phasegate.executors.supervisor import StatusRecord
+from phasegate.expr import ExprError, truthy
+from phasegate.fleet.batching import Budget, Outcome, cut_batches, judge
+from phasegate.fleet.select import limit, load_inventory, select
+from phasegate.plan.model import Phase, step_ids
+from phasegate.run.events import FleetBatch, ItemFinished, ItemStarted, ItemUnknown
+
+if TYPE_CHECKING:
+    from phasegate.engine.runner import Runner
+
+FLEET_ITEM = "fleet"
+
+
+def fleet_key(phase_id: str) -> str:
+    return f"{phase_id}/{FLEET_ITEM}"
+
+
+def budget_of(phase: Phase) -> Budget:
+    return Budget(
+        max_fail_percentage=phase.max_fail_percentage or 0,
+        total_fail_budget=phase.total_fail_budget,
+        unreachable=phase.unreachable or "fail",
+        on_batch_all_failed=phase.on_batch_all_failed or "budget",
+    )
+
+
+def resolve(runner: Runner, phase: Phase) -> list[dict[str, Any]]:
+    """The phase's hosts as journalled: [{name, labels}] in inventory order."""
+    plan = runner.ctx.plan
+    assert plan.targets is not None and phase.hosts is not None
+    inventory = load_inventory(plan.targets, runner.ctx.loaded.plan_dir)
+    variables = runner.ctx.variables.values
+    chosen = select(inventory.hosts(), phase.hosts, variables)
+    chosen = limit(chosen, runner.ctx.limit, variables)
+    return [{"name": h.name, "labels": public_labels(h.labels)} for h in chosen]
+
+
+async def run_fleet(runner: Runner, key: str) -> None:
+    phase_id = key.rsplit("/", 1)[0]
+    phase = runner.ctx.plan.phase(phase_id)
+    action = phase.on_failure or runner.ctx.plan.on_failure
+    item = runner.state.items.get(key)
+    hosts: list[dict[str, Any]] | None = None
+    if item is not None and item.data.get("hosts") is not None:
+        hosts = [dict(h) for h in item.data["hosts"]]
+    base = {"key": key, "kind": FLEET_ITEM, "phase": phase_id}
+    if hosts is None:
+        try:
+            hosts = resolve(runner, phase)
+        except (PhasegateError, ExprError) as exc:
+            runner.journal(ItemStarted.model_validate({**base, "name": "hosts"}), durable=True)
+            message = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
+            _finish(runner, base, "failed", f"cannot resolve hosts: {message}", action)
+            return
+        runner.journal(
+            ItemStarted.model_validate(
+                {**base, "name": f"{len(hosts)} hosts", "hosts": tuple(hosts)}
+            ),
+            durable=True,
+        )
+    else:
+        runner.journal(
+            ItemStarted.model_validate({**base, "name": f"{len(hosts)} hosts"}), durable=True
+        )
+    labels = {h["name"]: h.get("labels") or {} for h in hosts}
+    if not await _settle(runner, phase, labels):
+        return  # an unknown host item: decide pauses the run for a human
+    await _walk(runner, phase, key, base, labels, action)
+
+
+async def _walk(
+    runner: Runner,
+    phase: Phase,
+    key: str,
+    base: dict[str, Any],
+    labels: Mapping[str, Mapping[str, Any]],
+    action: str,
+) -> None:
+    names = list(labels)
+    batch_spec = phase.batch.size if phase.batch is not None else ["100%"]
+    mode = phase.batch.mode if phase.batch is not None else "lockstep"
+    batches = cut_batches(names, batch_spec)
+    budget = budget_of(phase)
+    targets = runner.ctx.plan.targets
+    assert targets is not None
+    cap = targets.ssh.max_connections
+    stop = runner.stops.get(key)
+    outcomes = _outcomes(runner, phase, names)
+    running: dict[str, asyncio.Task[Outcome]] = {}
+    announced = {
+        index
+        for index, batch in enumerate(batches)
+        if any(host in outcomes or _started(runner, phase, host) for host in batch)
+    }
+    last_batch_end: float | None = None
+    try:
+        while True:
+            halted = runner.state.failure is not None or (stop is not None and stop.requested)
+            verdict = judge(batches, outcomes, set(running), budget, mode, limit=cap)
+            start = () if halted else verdict.start
+            if start:
+                index = verdict.batch
+                if index not in announced:
+                    if announced and phase.pause_between and last_batch_end is not None:
+                        wait = phase.pause_between - (time.monotonic() - last_batch_end)
+                        if wait > 0 and await _pause(stop, wait):
+                            continue
+                    announced.add(index)
+                    runner.journal(
+                        FleetBatch(
+                            phase=phase.id,
+                            batch=index + 1,
+                            of=len(batches),
+                            hosts=tuple(batches[index]),
+                        )
+                    )
+                    runner.ctx.console.note(
+                        f"{phase.id}: batch {index + 1}/{len(batches)}: "
+                        f"{', '.join(batches[index])}",
+                        "cyan",
+                    )
+                for host in start:
+                    running[host] = asyncio.ensure_future(
+                        _host(runner, phase, host, labels[host], stop)
+                    )
+            if not running:
+                if halted:
+                    _halted(runner, base, stop)
+                    return
+                if verdict.stop is not None:
+                    _finish(runner, base, "failed", verdict.stop, action, _counts(outcomes))
+                    return
+                if verdict.done:
+                    summary = _counts(outcomes)
+                    _finish(runner, base, "succeeded", _summary(summary), action, summary)
+                    return
+            if running:
+                done, _ = await asyncio.wait(
+                    set(running.values()), return_when=asyncio.FIRST_COMPLETED
+                )
+                for host, task in list(running.items()):
+                    if task in done:
+                        del running[host]
+                        outcome = task.result()
+                        if outcome is not None:
+                            outcomes[host] = outcome
+                if not running:
+                    last_batch_end = time.monotonic()
+    finally:
+        for task in running.values():
+            task.cancel()
+        for task in running.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+async def _host(
+    runner: Runner,
+    phase: Phase,
+    host: str,
+    labels: Mapping[str, Any],
+    stop: StopRequest | None,
+) -> Outcome:
+    """The phase's steps on one host, in order; the first failure ends the host."""
+    retries = 0
+    targets = runner.ctx.plan.targets
+    if phase.unreachable == "retry" and targets is not None:
+        retries = targets.ssh.connect_retries
+    for sid, step in zip(step_ids(phase), phase.steps, strict=True):
+        key = host_key(f"{phase.id}/{sid}", host)
+        item = runner.state.items.get(key)
+        if item is not None and item.status in ("succeeded", "skipped"):
+            continue  # done before a crash or a pause: never twice
+        label = f"{runner.ctx.variables.expand(step.label)} @ {host}"
+        if step.when is not None and not _when(runner, step.when, host, labels):
+            runner.journal(
+                ItemFinished.model_validate(
+                    {
+                        "key": key,
+                        "kind": "step",
+                        "phase": phase.id,
+                        "name": label,
+                        "status": "skipped",
+                        "message": f"when: {step.when} is false",
+                        "host": host,
+                    }
+                )
+            )
+            continue
+        if runner.state.failure is not None or (stop is not None and stop.requested):
+            return "failed"
+        done: HostRun = await run_on_host(
+            runner,
+            key,
+            kind="step",
+            phase=phase.id,
+            name=label,
+            action=step,
+            host=host,
+            labels=labels,
+            retries=retries,
+            stop=stop,
+        )
+        if done.status != "succeeded":
+            return "unreachable" if done.unreachable else "failed"
+    return "succeeded"
+
+
+def _when(runner: Runner, text: str, host: str, labels: Mapping[str, Any]) -> bool:
+    activation = runner.ctx.activation(runner.state)
+    activation["host"] = {"name": host, "labels": dict(labels)}
+    try:
+        return truthy(text, activation)
+    except ExprError:
+        return True  # the step runs and its host's outcome says what happened
+
+
+def _outcomes(runner: Runner, phase: Phase, names: list[str]) -> dict[str, Outcome]:
+    """Hosts already settled by the journal (a resumed run)."""
+    result: dict[str, Outcome] = {}
+    keys = [f"{phase.id}/{sid}" for sid in step_ids(phase)]
+    for name in names:
+        statuses = []
+        for step in keys:
+            item = runner.state.items.get(host_key(step, name))
+            statuses.append(item)
+        if any(i is not None and i.status in ("failed", "error") for i in statuses):
+            unreachable = any(
+                i is not None and i.status == "failed" and i.data.get("unreachable")
+                for i in statuses
+            )
+            result[name] = "unreachable" if unreachable else "failed"
+        elif statuses and all(
+            i is not None and i.status in ("succeeded", "skipped") for i in statuses
+        ):
+            result[name] = "succeeded"
+    return result
+
+
+def _started(runner: Runner, phase: Phase, host: str) -> bool:
+    """A step of the host has an item: its batch was announced before (a resumed run)."""
+    return any(host_key(f"{phase.id}/{sid}", host) in runner.state.items for sid in step_ids(phase))
+
+
+async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Host items a dead engine left started: their supervisors' records on the hosts say how
+    they ended. False when one stays unknown (no record): a human decides."""
+    fleet = fleet_of(runner)
+    settled = True
+    prefix = f"{phase.id}/"
+    for key, item in list(runner.state.items.items()):
+        if item.status != "running" or not key.startswith(prefix) or "@" not in key:
+            continue
+        host = str(key.rpartition("@")[2])
+        record = await fleet.read_record(runner, key, item.attempt, host, labels.get(host, {}))
+        if isinstance(record, StatusRecord) and record.signal is None:
+            status = "succeeded" if record.status == 0 else "failed"
+            runner.journal(
+                ItemFinished.model_validate(
+                    {
+                        "key": key,
+                        "kind": item.kind,
+                        "phase": item.phase,
+                        "name": item.name,
+                        "status": status,
+                        "exit_code": record.status,
+                        "attempt": item.attempt,
+                        "host": host,
+                        "message": f"exit {record.status} (recovered from the host's "
+                        "supervisor record after a crash)",
+                        "recovered": "supervisor",
+                        "ended_at": record.ended_at,
+                        "tolerated": status == "failed",
+                    }
+                ),
+                durable=True,
+            )
+            continue
+        why = (
+            "still running on the host"
+            if record == "running"
+            else "no supervisor record on the host (or killed by a signal)"
+        )
+        runner.journal(ItemUnknown(key=key, idempotent=False, reason=why), durable=True)
+        settled = False
+    return settled
+
+
+def _halted(runner: Runner, base: dict[str, Any], stop: StopRequest | None) -> None:
+    """The run is failing elsewhere, or phasegate is stopping: no host starts any more."""
+    if runner.state.failure is None and stop is not None and stop.reason != "abort":
+        message = f"stopped by phasegate at {stop.reason}; `phasegate resume` continues"
+        runner.journal(
+            ItemFinished.model_validate({**base, "status": "interrupted", "message": message})
+        )
+        return
+    message = "stopped: the run is failing" if runner.state.failure else "stopped (abort)"
+    runner.journal(
+        ItemFinished.model_validate(
+            {**base, "status": "failed", "message": message, "tolerated": True}
+        )
+    )
+
+
+async def _pause(stop: StopRequest | None, seconds: float) -> bool:
+    if stop is not None:
+        return await stop.pause(seconds)
+    await asyncio.sleep(seconds)
+    return False
+
+
+def _counts(outcomes: Mapping[str, Outcome]) -> dict[str, str]:
+    counts = {"succeeded": 0, "failed": 0, "unreachable": 0}
+    for outcome in outcomes.values():
+        counts[outcome] += 1
+    return {k: str(v) for k, v in counts.items()}
+
+
+def _summary(counts: Mapping[str, str]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
+def _finish(
+    runner: Runner,
+    base: dict[str, Any],
+    status: str,
+    message: str,
+    action: str,
+    outputs: dict[str, str] | None = None,
+) -> None:
+    record: dict[str, Any] = {**base, "status": status, "message": message}
+    if outputs is not None:
+        record["outputs"] = outputs
+    if status != "succeeded":
+        record["action"] = action
+    runner.journal(ItemFinished.model_validate(record))
+    runner.ctx.console.item(FLEET_ITEM, f"{base['phase']} fleet", status, message)

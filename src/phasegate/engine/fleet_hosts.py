@@ -1,0 +1,287 @@
+"""One command on one host of a fleet phase: how the host is reached, what it receives, and
+its journal item ``phase/step@host`` (or ``undo:phase/step@host``).
+
+What a host's command sees: the plan's variables (secrets included, as environment values sent
+over the channel's stdin, never on a command line), the step's ``env:``, and the host itself:
+``PHASEGATE_HOST`` (its inventory name) and ``HOST_<LABEL>`` for each label whose name is an
+identifier (``az`` -> ``HOST_AZ``). Nothing else of phasegate's own environment reaches a
+remote host (its ``PATH``/``HOME`` are the host's). With ``targets.executor: local`` the
+command runs on this machine instead (rehearsals, tests), with this machine's environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from phasegate.engine.steplog import StepLog
+from phasegate.executors.base import Executor, ProcessResult
+from phasegate.executors.local import LocalExecutor
+from phasegate.executors.ssh import SshExecutor, SshPool, SshTarget, read_remote_status
+from phasegate.executors.stopping import StopRequest
+from phasegate.executors.supervisor import StatusRecord, read_status
+from phasegate.fleet.spec import Targets
+from phasegate.plan.model import Action, Step
+from phasegate.plugin import command_argv, describe_command
+from phasegate.run.events import ItemFinished, ItemStarted
+from phasegate.store.steplogs import safe_name
+
+if TYPE_CHECKING:
+    from phasegate.engine.runner import Runner
+
+_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Inventory variables that are credentials: never journalled, never exported.
+PRIVATE_LABELS = frozenset(
+    {"ansible_password", "ansible_ssh_pass", "ansible_become_password", "ansible_become_pass"}
+)
+
+
+def host_key(step_key: str, host: str) -> str:
+    return f"{step_key}@{host}"
+
+
+def split_host_key(key: str) -> tuple[str, str] | None:
+    """``phase/step@host`` -> (``phase/step``, ``host``); None for any other key."""
+    head, sep, host = key.rpartition("@")
+    if not sep or "/" not in head or not host:
+        return None
+    return head, host
+
+
+@dataclass
+class Fleet:
+    """A run's connections to its hosts (one pool, reused by every fleet phase and the
+    rollback), closed when the engine exits."""
+
+    targets: Targets
+    plan_dir: str
+    pool: SshPool = field(default_factory=SshPool)
+    local: LocalExecutor = field(default_factory=LocalExecutor)
+
+    def __post_init__(self) -> None:
+        self.pool.limit = self.targets.ssh.max_connections
+
+    def target(self, name: str, labels: Mapping[str, Any]) -> SshTarget:
+        ssh = self.targets.ssh
+        key_file = labels.get("ansible_ssh_private_key_file")
+        identity = [str(key_file)] if key_file else ssh.identity
+        become = labels.get("ansible_become", ssh.become)
+        return SshTarget(
+            name=name,
+            address=str(labels.get("ansible_host") or name),
+            port=int(labels.get("ansible_port") or ssh.port),
+            user=str(labels.get("ansible_user") or ssh.user or "") or None,
+            identity=tuple(self._path(p) for p in identity),
+            known_hosts=self._path(ssh.known_hosts) if ssh.known_hosts else None,
+            insecure=ssh.insecure_skip_host_key_check,
+            agent=ssh.agent,
+            connect_timeout=ssh.connect_timeout,
+            keepalive=ssh.keepalive,
+            become=become in (True, "true", "True", "yes", "1"),
+            become_user=ssh.become_user,
+        )
+
+    def _path(self, text: str) -> str:
+        path = os.path.expanduser(text)
+        return path if os.path.isabs(path) else os.path.join(self.plan_dir, path)
+
+    def executor(self, name: str, labels: Mapping[str, Any]) -> Executor:
+        if self.targets.executor == "local":
+            return self.local
+        return SshExecutor(self.pool, self.target(name, labels))
+
+    def status_file(self, runner: Runner, key: str, attempt: int) -> str:
+        if self.targets.executor == "local":
+            return str(runner.ctx.status_path(key, attempt))
+        return f"{self.targets.ssh.run_dir}/{runner.ctx.run_id}/{safe_name(key)}.{attempt}"
+
+    async def read_record(
+        self, runner: Runner, key: str, attempt: int, name: str, labels: Mapping[str, Any]
+    ) -> StatusRecord | str | None:
+        """The supervisor's record of an attempt on its host ("running" while it runs)."""
+        path = self.status_file(runner, key, attempt)
+        if self.targets.executor == "local":
+            return read_status(Path(path))
+        try:
+            return await read_remote_status(self.pool, self.target(name, labels), path)
+        except Exception:  # unreachable now: the outcome stays unknown
+            return None
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+def fleet_of(runner: Runner) -> Fleet:
+    if runner.fleet is None:
+        assert runner.ctx.plan.targets is not None
+        runner.fleet = Fleet(runner.ctx.plan.targets, runner.ctx.plan_dir)
+    fleet = runner.fleet
+    assert isinstance(fleet, Fleet)
+    return fleet
+
+
+def public_labels(labels: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in labels.items() if k not in PRIVATE_LABELS}
+
+
+def host_env(name: str, labels: Mapping[str, Any]) -> dict[str, str]:
+    env = {"PHASEGATE_HOST": name}
+    for label, value in labels.items():
+        if _LABEL.match(label) and label not in PRIVATE_LABELS and not label.startswith("ansible_"):
+            env[f"HOST_{label.upper()}"] = value if isinstance(value, str) else _text(value)
+    return env
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class HostRun:
+    """What running one command on one host came to."""
+
+    status: str  # succeeded | failed
+    unreachable: bool
+    result: ProcessResult
+
+
+async def run_host_undo(runner: Runner, key: str) -> None:
+    """``undo:phase/step@host``: the step's undo, on the host where the step completed."""
+    split = split_host_key(key.removeprefix("undo:"))
+    assert split is not None
+    step_key, host = split
+    target = runner.targets.step(step_key)
+    undo = target.step.undo
+    assert undo is not None
+    fleet_item = runner.state.items.get(f"{target.phase.id}/fleet")
+    hosts = fleet_item.data.get("hosts") if fleet_item is not None else None
+    labels = next((h.get("labels") or {} for h in hosts or () if h.get("name") == host), {})
+    name = f"{runner.ctx.variables.expand(undo.name or target.step.label)} @ {host}"
+    await run_on_host(
+        runner,
+        key,
+        kind="undo",
+        phase=target.phase.id,
+        name=name,
+        action=undo,
+        host=host,
+        labels=labels,
+        retries=fleet_of(runner).targets.ssh.connect_retries,
+        stop=runner.stops.get(key),
+    )
+
+
+async def run_on_host(
+    runner: Runner,
+    key: str,
+    *,
+    kind: str,
+    phase: str,
+    name: str,
+    action: Action | Step,
+    host: str,
+    labels: Mapping[str, Any],
+    retries: int,
+    stop: StopRequest | None,
+) -> HostRun:
+    """Journal the start durably, run the command on the host (reconnecting ``retries``
+    times when it is unreachable), journal its end."""
+    ctx = runner.ctx
+    fleet = fleet_of(runner)
+    item = runner.state.items.get(key)
+    attempt = (item.attempt if item is not None else 0) + 1
+    base = {"key": key, "kind": kind, "phase": phase, "name": name}
+    assert action.run is not None
+    runner.journal(
+        ItemStarted.model_validate(
+            {**base, "attempt": attempt, "command": describe_command(action.run)}
+        ),
+        durable=True,
+    )
+    remote = ctx.plan.targets is not None and ctx.plan.targets.executor == "ssh"
+    env: dict[str, str] = {} if remote else dict(ctx.base_env)
+    env.update(ctx.variables.values)
+    env.update({k: ctx.variables.expand(v) for k, v in action.env.items()})
+    env.update(host_env(host, labels))
+    env["PHASEGATE_RUN_ID"] = ctx.run_id
+    argv = command_argv(action.run, ctx.shell(action.shell), ctx.variables.values)
+    cwd = ctx.variables.expand(action.cwd) if action.cwd else ("" if remote else ctx.plan_dir)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    log = StepLog(
+        ctx.logs,
+        ctx.masker,
+        key,
+        f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(action.run)}\n",
+    )
+
+    def sink(stream: str, line: str) -> None:
+        clean = ctx.masker.text(line)
+        log.write(clean + "\n" if stream == "stdout" else f"[stderr] {clean}\n")
+        ctx.console.output(key, stream, f"[{host}] {clean}")
+
+    executor = fleet.executor(host, labels)
+    timeout = action.timeout if action.timeout is not None else ctx.plan.defaults.timeout
+    try:
+        for reconnect in range(retries + 1):
+            result = await executor.run(
+                argv,
+                env=env,
+                cwd=cwd,
+                timeout=timeout,
+                on_output=sink,
+                capture_limit=64 * 1024,
+                stop=stop,
+                status_file=fleet.status_file(runner, key, attempt),
+            )
+            if not result.unreachable or reconnect == retries:
+                break
+            delay = min(2.0**reconnect, 10.0)
+            if stop is not None and await stop.pause(delay):
+                break
+            if stop is None:
+                await asyncio.sleep(delay)
+        log.write(f"=== {_message(result)} in {result.duration:.3f}s\n", create=False)
+    finally:
+        log.close()
+    ok = result.ok
+    status = "succeeded" if ok else "failed"
+    runner.journal(
+        ItemFinished.model_validate(
+            {
+                **base,
+                "attempt": attempt,
+                "status": status,
+                "exit_code": result.exit_code,
+                "duration": round(result.duration, 6),
+                "message": _message(result),
+                "log": log.location if log.created else None,
+                "host": host,
+                "unreachable": result.unreachable,
+                # One host's failure is the fleet budget's to judge, not the run's.
+                "tolerated": kind == "step" and not ok,
+            }
+        )
+    )
+    ctx.console.item(kind, name, status, "" if ok else _message(result), duration=result.duration)
+    return HostRun(status, result.unreachable, result)
+
+
+def _message(result: ProcessResult) -> str:
+    if result.error:
+        return ("unreachable: " if result.unreachable else "") + result.error
+    if result.timed_out:
+        return f"timed out after {result.duration:.1f}s; process group killed"
+    if result.signal:
+        return f"killed by signal {result.signal}"
+    if result.exit_code != 0:
+        tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or [""]
+        return f"exit {result.exit_code}" + (f": {tail[0][:200]}" if tail[0] else "")
+    return "exit 0"

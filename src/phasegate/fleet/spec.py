@@ -1,0 +1,131 @@
+"""The plan keys of fleets: ``targets:`` (the plan's inventory and how to reach its hosts) and
+a phase's ``hosts:`` / ``batch:`` / failure budgets. Plain option models; the plan model
+imports them."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from phasegate.options import Duration, Model
+
+_PERCENT = re.compile(r"^\s*\d+(\.\d+)?\s*%\s*$")
+
+
+def _size_entry(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a batch size is a host count (5) or a percentage ('20%')")
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError("a batch size is at least 1 host")
+        return value
+    if isinstance(value, str) and _PERCENT.match(value):
+        if float(value.strip()[:-1]) <= 0 or float(value.strip()[:-1]) > 100:
+            raise ValueError(f"{value!r}: a percentage is above 0 and at most 100")
+        return value.strip()
+    if isinstance(value, str) and value.strip().isdigit():
+        return _size_entry(int(value))
+    raise ValueError(f"{value!r} is not a batch size: write a host count (5) or '20%'")
+
+
+class SshOptions(Model):
+    """How phasegate reaches hosts (asyncssh). Inventory variables ``ansible_host``,
+    ``ansible_port``, ``ansible_user`` and ``ansible_ssh_private_key_file`` override these per
+    host."""
+
+    user: str | None = Field(None, description="login user (default: the current user)")
+    port: int = Field(22, ge=1, le=65535)
+    known_hosts: str | None = Field(
+        None,
+        description="known_hosts file checked strictly (default ~/.ssh/known_hosts); an "
+        "unknown or changed host key fails the connection",
+    )
+    insecure_skip_host_key_check: bool = Field(
+        False, description="accept any host key (never in production: for throwaway labs)"
+    )
+    identity: list[str] = Field(
+        default_factory=list, description="private key files; with none, the ssh agent's keys"
+    )
+    agent: bool = Field(True, description="use the ssh agent ($SSH_AUTH_SOCK) when it runs")
+    connect_timeout: Duration = Field(10.0, description="give up connecting after this long")
+    keepalive: Duration = Field(15.0, description="keepalive interval on idle connections")
+    max_connections: int = Field(
+        20, ge=1, le=1024, description="hosts connected at once in one run (a cap on batches)"
+    )
+    connect_retries: int = Field(
+        2, ge=0, le=20, description="reconnect attempts for `unreachable: retry`"
+    )
+    become: bool = Field(False, description="run commands through `sudo -n` (no password)")
+    become_user: str | None = Field(None, description="sudo -u USER (default root)")
+    run_dir: str = Field(
+        ".phasegate-runs",
+        description="directory on each host (relative to the login's home) for step records",
+    )
+
+
+class Targets(Model):
+    """Where a plan's fleet phases run: one of ``inventory``, ``command`` or ``hosts``."""
+
+    inventory: str | None = Field(
+        None, description="an Ansible inventory file (YAML or INI), relative to the plan"
+    )
+    command: str | None = Field(
+        None,
+        description="a command printing inventory JSON (e.g. `ansible-inventory -i x --list`)",
+    )
+    hosts: list[str | dict[str, Any]] | None = Field(
+        None, description="an inline list: names, or {name, labels, groups}"
+    )
+    ssh: SshOptions = Field(default_factory=SshOptions)
+    executor: Literal["ssh", "local"] = Field(
+        "ssh",
+        description="`local` runs each host's commands on this machine with the host in "
+        "$PHASEGATE_HOST (for rehearsals and tests)",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Targets:
+        given = [n for n in ("inventory", "command", "hosts") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "targets need exactly one of `inventory`, `command` or `hosts`"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        return self
+
+
+SizeEntry = Annotated[int | str, Field(description="a host count or a percentage ('20%')")]
+
+
+class Batch(Model):
+    size: list[SizeEntry] = Field(
+        default_factory=lambda: list[int | str](["100%"]),
+        min_length=1,
+        description="batch sizes in order, the last repeating: [1, 5, '20%']",
+    )
+    mode: Literal["lockstep", "sliding"] = Field(
+        "lockstep",
+        description="lockstep: a batch starts when the previous one has finished; sliding: "
+        "a host starts as soon as a slot of the current batch's size frees",
+    )
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _sizes(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            value = [value]
+        return [_size_entry(v) for v in value]
+
+
+class FleetPhase(Model):
+    """A phase's walk over hosts (the keys sit on the phase itself)."""
+
+    hosts: str
+    batch: Batch = Field(default_factory=Batch)
+    max_fail_percentage: float = Field(0, ge=0, le=100)
+    total_fail_budget: int | str | None = None
+    unreachable: Literal["fail", "ignore", "retry"] = "fail"
+    on_batch_all_failed: Literal["budget", "stop"] = "budget"
+    pause_between: Duration = 0.0

@@ -1,0 +1,234 @@
+"""The ssh executor against real OpenSSH servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from phasegate.executors.ssh import SshExecutor, SshPool, SshTarget, read_remote_status
+from phasegate.executors.stopping import StopRequest
+from tests.fleet.sshd import Lab, free_port, ssh_lab
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    with ssh_lab(tmp_path / "lab", servers=1) as lab:
+        yield lab
+
+
+def target(lab: Lab, index: int = 0, **extra: object) -> SshTarget:
+    return SshTarget(
+        name=f"host{index}",
+        address="127.0.0.1",
+        port=lab.servers[index].port,
+        identity=(str(lab.client_key),),
+        known_hosts=str(lab.known_hosts),
+        agent=False,
+        connect_timeout=5,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def run(coro: object) -> object:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def test_env_reaches_the_command_as_data_and_output_streams(lab: Lab, tmp_path: Path) -> None:
+    tricky = 'it\'s "$(touch /tmp/pwned)" `id` ;\nline2 \\ $HOME\n'
+    lines: list[tuple[str, str]] = []
+    workdir = tmp_path / "w"
+    workdir.mkdir()
+
+    async def go() -> object:
+        pool = SshPool()
+        ex = SshExecutor(pool, target(lab))
+        try:
+            return await ex.run(
+                [
+                    "/bin/sh",
+                    "-c",
+                    'printf "%s" "$TRICKY" > got; echo one; echo two >&2; pwd; exit 3',
+                ],
+                env={"TRICKY": tricky, "not a name": "x", "PHASEGATE_HOST": "host0"},
+                cwd=str(workdir),
+                timeout=30,
+                on_output=lambda stream, line: lines.append((stream, line)),
+                status_file=str(tmp_path / "runs" / "s1"),
+            )
+        finally:
+            await pool.close()
+
+    result = run(go())
+    assert result.exit_code == 3  # type: ignore[attr-defined]
+    assert (workdir / "got").read_text() == tricky  # byte for byte, nothing evaluated
+    assert not Path("/tmp/pwned").exists()
+    assert ("stdout", "one") in lines and ("stderr", "two") in lines
+    assert ("stdout", str(workdir)) in lines
+    assert result.stdout == f"one\n{workdir}\n"  # type: ignore[attr-defined]
+    assert (tmp_path / "runs" / "s1").read_text() == "3 end\n"
+
+
+def test_connections_are_reused_and_status_read_back(lab: Lab, tmp_path: Path) -> None:
+    async def go() -> tuple[int, list[int | None], object]:
+        pool = SshPool(limit=2)
+        ex = SshExecutor(pool, target(lab))
+        try:
+            codes = []
+            for i in range(3):
+                r = await ex.run(
+                    ["sh", "-c", f"exit {i}"],
+                    env={},
+                    cwd="",
+                    timeout=30,
+                    status_file=str(tmp_path / f"r/{i}"),
+                )
+                codes.append(r.exit_code)
+            record = await read_remote_status(pool, ex.target, str(tmp_path / "r/2"))
+            missing = await read_remote_status(pool, ex.target, str(tmp_path / "r/none"))
+            assert missing is None
+            return pool.connects, codes, record
+        finally:
+            await pool.close()
+
+    connects, codes, record = run(go())  # type: ignore[misc]
+    assert codes == [0, 1, 2]
+    assert connects == 1
+    assert record.status == 2  # type: ignore[attr-defined]
+
+
+def test_secrets_never_on_a_remote_command_line(lab: Lab, tmp_path: Path) -> None:
+    secret = "s3cr3t-" + os.urandom(8).hex()
+    # The step looks at every process's command line on the host while it runs.
+    scan = (
+        'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f" 2>/dev/null; echo; done '
+        '| grep -c -- "$SECRET_TOKEN" || true; '
+        'test "$SECRET_TOKEN" = "$EXPECTED" && echo same'
+    )
+
+    async def go() -> object:
+        pool = SshPool()
+        try:
+            return await SshExecutor(pool, target(lab)).run(
+                ["sh", "-c", scan],
+                env={"SECRET_TOKEN": secret, "EXPECTED": secret},
+                cwd="",
+                timeout=30,
+                status_file=str(tmp_path / "r/s"),
+            )
+        finally:
+            await pool.close()
+
+    result = run(go())
+    # grep's own pattern is "$SECRET_TOKEN" expanded... in grep's argv: one match (grep).
+    count, same = result.stdout.split()  # type: ignore[attr-defined]
+    assert same == "same"
+    assert int(count) <= 1, result.stdout  # type: ignore[attr-defined]
+
+
+def test_unknown_host_key_and_closed_port_are_unreachable(tmp_path: Path) -> None:
+    with ssh_lab(tmp_path / "lab", servers=0) as lab:
+        lab.start(trusted=False)
+
+        async def go() -> tuple[object, object]:
+            pool = SshPool()
+            try:
+                strict = await SshExecutor(pool, target(lab)).run(
+                    ["true"], env={}, cwd="", timeout=10, status_file=str(tmp_path / "r/a")
+                )
+                closed = SshExecutor(
+                    pool,
+                    SshTarget(
+                        "gone",
+                        "127.0.0.1",
+                        free_port(),
+                        identity=(str(lab.client_key),),
+                        agent=False,
+                        connect_timeout=3,
+                    ),
+                )
+                down = await closed.run(["true"], env={}, cwd="", timeout=10)
+                return strict, down
+            finally:
+                await pool.close()
+
+        strict, down = run(go())  # type: ignore[misc]
+    assert strict.unreachable and "host key" in strict.error  # type: ignore[attr-defined]
+    assert not (tmp_path / "r/a").exists()  # nothing ran
+    assert down.unreachable and "cannot connect" in down.error  # type: ignore[attr-defined]
+
+
+def test_timeout_kills_the_remote_group(lab: Lab, tmp_path: Path) -> None:
+    marker = tmp_path / "after"
+
+    async def go() -> object:
+        pool = SshPool()
+        try:
+            return await SshExecutor(pool, target(lab)).run(
+                ["sh", "-c", f"sleep 1 & sleep 30; touch {marker}"],
+                env={},
+                cwd="",
+                timeout=0.5,
+                status_file=str(tmp_path / "r/t"),
+            )
+        finally:
+            await pool.close()
+
+    started = time.monotonic()
+    result = run(go())
+    assert result.timed_out and result.exit_code is None  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 20
+    time.sleep(0.3)
+    assert not marker.exists()
+    # the supervisor recorded the death by signal (TERM = 15 -> 143)
+    assert (tmp_path / "r/t").read_text() == "143 end\n"
+
+
+def test_stop_request_ends_the_remote_command(lab: Lab, tmp_path: Path) -> None:
+    async def go() -> tuple[object, StopRequest]:
+        pool = SshPool()
+        stop = StopRequest()
+        try:
+            task = asyncio.ensure_future(
+                SshExecutor(pool, target(lab)).run(
+                    ["sleep", "30"],
+                    env={},
+                    cwd="",
+                    timeout=None,
+                    stop=stop,
+                    status_file=str(tmp_path / "r/x"),
+                )
+            )
+            await asyncio.sleep(1.0)
+            stop.request("abort", wait=0, grace=2)
+            return await task, stop
+        finally:
+            await pool.close()
+
+    result, stop = run(go())  # type: ignore[misc]
+    assert result.signal == 15  # type: ignore[attr-defined]
+    assert [name for name, _ in stop.sent] == ["SIGTERM"]
+
+
+@pytest.mark.skipif(shutil.which("sudo") is None, reason="sudo is not installed")
+def test_become_runs_through_sudo(lab: Lab, tmp_path: Path) -> None:
+    async def go() -> object:
+        pool = SshPool()
+        try:
+            return await SshExecutor(pool, target(lab, become=True)).run(
+                ["sh", "-c", 'test -n "$SUDO_COMMAND" && echo via-sudo; id -u'],
+                env={},
+                cwd="",
+                timeout=30,
+                status_file=str(tmp_path / "r/b"),
+            )
+        finally:
+            await pool.close()
+
+    result = run(go())
+    assert result.stdout.split() == ["via-sudo", "0"]  # type: ignore[attr-defined]
