@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from phasegate.analysis.run import AnalysisRun
-from phasegate.durations import written
 from phasegate.engine import canary, halt, traffic, waiting, work
+from phasegate.engine.budgets import BudgetWatch
 from phasegate.engine.commands import (
     Command,
     EndWait,
@@ -33,6 +33,7 @@ from phasegate.engine.decide import decide
 from phasegate.engine.monitors import Monitors
 from phasegate.engine.policing import PhasePolicies
 from phasegate.engine.progress import progress_line
+from phasegate.engine.runway import HOLD
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
@@ -129,7 +130,7 @@ class Runner:
         self.monitors = Monitors(self)
         self.interrupted: int | None = None  # the signal that stops the run
         self._last_poll = 0.0
-        self._budget_warned = False
+        self.budgets = BudgetWatch(self)
         self._flush_timer: asyncio.TimerHandle | None = None
         self._flush_deadline = 0.0
         self.notifications = _notifications(self)
@@ -214,7 +215,7 @@ class Runner:
                 await halt.drain(self)
                 return
             self._poll_requests()
-            self._check_budget()
+            self.budgets.check()
             if self.state.failure is not None:
                 self._cancel_gates()
                 self._cut_short("the run is failing")
@@ -335,6 +336,10 @@ class Runner:
 
     def _pause_message(self, reason: str, items: list[str]) -> str:
         if reason == "approval":
+            budgets = [k for k in items if k.startswith(HOLD)]
+            if budgets:  # the projection and the bound, as the hold said them
+                said = [str(self.state.items[k].data.get("message") or k) for k in budgets]
+                return "; ".join(said)
             return f"waiting for approval of {', '.join(items)}"
         if reason == "unknown":
             return (
@@ -350,17 +355,6 @@ class Runner:
         for key, task in self.tasks.items():
             if "/gate:" in key:
                 task.cancel()
-
-    def _check_budget(self) -> None:
-        budget = self.ctx.plan.budget.duration
-        started = self.state.started_at
-        if budget and started and not self._budget_warned and time.time() - started > budget:
-            self._budget_warned = True
-            message = f"run exceeded its duration budget of {written(budget)}"
-            self.journal(Warning(item=None, message=message, budget="duration"))
-            # Said once, when it happens: the run goes on (a duration budget warns, rollback
-            # budgets are the ones that measure a guarantee).
-            self.ctx.console.note(f"⚠ {message}; the run continues", "yellow")
 
     def _poll_requests(self) -> None:
         now = time.monotonic()
