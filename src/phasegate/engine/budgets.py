@@ -63,6 +63,8 @@ class BudgetWatch:
             return
         if not self.watched and not self._overrun_possible():
             return
+        if self.watched and self._durations is None:
+            self._fit()  # once per engine; not a projection's cost
         began = time.monotonic()
         self._project()
         cost = time.monotonic() - began
