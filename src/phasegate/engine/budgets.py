@@ -49,17 +49,21 @@ class BudgetWatch:
         self._next = 0.0
         self._durations: Models | None = None
         self._resources: dict[str, ResourceModel] | None = None
+        self._final = False
 
-    def check(self) -> None:
-        """Called at every turn of the engine's loop."""
+    def check(self, *, final: bool = False) -> None:
+        """Called at every turn of the engine's loop; ``final``: once more as the run is about
+        to succeed, whatever the throttle says (a last step's output may overrun a resource
+        budget), and without holding (nothing is left to hold)."""
         state = self.runner.state
         if state.mode != "forward" or state.status != "running" or state.failure is not None:
             return
         if self.budget.duration is None and not self.budget.resources:
             return
         self._settle_approvals()
+        self._final = final
         now = time.monotonic()
-        if now < self._next:
+        if now < self._next and not final:
             return
         if not self.watched and not self._overrun_possible():
             return
@@ -83,6 +87,8 @@ class BudgetWatch:
 
     def _project(self) -> None:
         runner = self.runner
+        if self._final:
+            runner.writer.flush()  # the last step's outcome may still wait for its commit
         events = runner.store.events(runner.state.run_id)
         projections: list[Projection] = []
         if self.budget.duration is not None:
@@ -139,7 +145,7 @@ class BudgetWatch:
             self.budget,
             projection,
             crossed=known.get("crossed", ()),
-            held=key in state.items,
+            held=key in state.items or self._final,
             overrun_said="overrun" in known,
         )
         for verdict in verdicts:

@@ -222,6 +222,8 @@ class Runner:
             commands = decide(self.ctx.plan, self.state, self.tasks.keys(), self.ctx.clock())
             immediate = False
             for command in commands:
+                if isinstance(command, Finish) and command.status == "succeeded":
+                    self.budgets.check(final=True)
                 if isinstance(command, Finish | FinishRollback | Pause):
                     # The engine is about to exit: its monitors end first, so the journal
                     # shows them ended before the run's end.

@@ -131,7 +131,8 @@ class Overrun:
         p = self.projection
         if p.budget == DURATION:
             return f"run exceeded its duration budget of {p.amount(p.limit)}"
-        return f"run used {p.amount(p.used)} of {p.label}, over its budget of {p.amount(p.limit)}"
+        of = "" if p.unit == p.label else f" of {p.label}"
+        return f"run used {p.amount(p.used)}{of}, over its budget of {p.amount(p.limit)}"
 
 
 Verdict = Crossing | HoldForApproval | Overrun
