@@ -94,6 +94,7 @@ def test_typed_fields_read_what_the_dicts_held(
 SUMMARY_ADDED_SINCE: list[tuple[str, Any]] = [
     ("wait", None),  # issue 13 §1: the change window a run waits for
     ("waits", []),  # issue 13 §1: the waits that ended (how, by whom)
+    ("budgets", {}),  # issue 13 §5: the runway thresholds a run passed
 ]
 
 

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from phasegate.engine import policing, windowing
+from phasegate.engine import policing, runway, windowing
 from phasegate.engine.canary import analysis_key
 from phasegate.engine.commands import (
     Command,
@@ -130,6 +130,11 @@ def decide(
     unknown = [k for k in state.unknown if state.items[k].status == "unknown"]
     if unknown:
         return [] if inflight else [Pause("unknown", tuple(unknown))]
+    # A budget's projection over its pause bound (engine/budgets.py): nothing new starts,
+    # what runs finishes, then the run pauses for the approval.
+    over_budget = runway.held(plan.budget, state)
+    if over_budget:
+        return [] if inflight else [Pause("approval", tuple(over_budget))]
     commands: list[Command] = []
     awaiting: list[str] = []
     index = plan_index(plan)

@@ -15,6 +15,7 @@ from typing import Any
 from phasegate.analysis.run import AnalysisRun
 from phasegate.durations import written
 from phasegate.engine import canary, fleet, halt, traffic, waiting, work
+from phasegate.engine.budgets import BudgetWatch
 from phasegate.engine.commands import (
     Command,
     EndWait,
@@ -34,6 +35,7 @@ from phasegate.engine.fleet_hosts import Fleet
 from phasegate.engine.monitors import Monitors
 from phasegate.engine.policing import PhasePolicies
 from phasegate.engine.progress import progress_line
+from phasegate.engine.runway import HOLD
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
 from phasegate.engine.triggers import TriggerWatch
@@ -130,7 +132,7 @@ class Runner:
         self.monitors = Monitors(self)
         self.interrupted: int | None = None  # the signal that stops the run
         self._last_poll = 0.0
-        self._budget_warned = False
+        self.budgets = BudgetWatch(self)
         self._flush_timer: asyncio.TimerHandle | None = None
         self._flush_deadline = 0.0
         self.notifications = _notifications(self)
@@ -218,13 +220,15 @@ class Runner:
                 await halt.drain(self)
                 return
             self._poll_requests()
-            self._check_budget()
+            self.budgets.check()
             if self.state.failure is not None:
                 self._cancel_gates()
                 self._cut_short("the run is failing")
             commands = decide(self.ctx.plan, self.state, self.tasks.keys(), self.ctx.clock())
             immediate = False
             for command in commands:
+                if isinstance(command, Finish) and command.status == "succeeded":
+                    self.budgets.check(final=True)
                 if isinstance(command, Finish | FinishRollback | Pause):
                     # The engine is about to exit: its monitors end first, so the journal
                     # shows them ended before the run's end.
@@ -340,6 +344,10 @@ class Runner:
 
     def _pause_message(self, reason: str, items: list[str]) -> str:
         if reason == "approval":
+            budgets = [k for k in items if k.startswith(HOLD)]
+            if budgets:  # the projection and the bound, as the hold said them
+                said = [str(self.state.items[k].data.get("message") or k) for k in budgets]
+                return "; ".join(said)
             return f"waiting for approval of {', '.join(items)}"
         if reason == "unknown":
             return (
@@ -355,17 +363,6 @@ class Runner:
         for key, task in self.tasks.items():
             if "/gate:" in key:
                 task.cancel()
-
-    def _check_budget(self) -> None:
-        budget = self.ctx.plan.budget.duration
-        started = self.state.started_at
-        if budget and started and not self._budget_warned and time.time() - started > budget:
-            self._budget_warned = True
-            message = f"run exceeded its duration budget of {written(budget)}"
-            self.journal(Warning(item=None, message=message, budget="duration"))
-            # Said once, when it happens: the run goes on (a duration budget warns, rollback
-            # budgets are the ones that measure a guarantee).
-            self.ctx.console.note(f"⚠ {message}; the run continues", "yellow")
 
     def _poll_requests(self) -> None:
         now = time.monotonic()

@@ -21,6 +21,7 @@ contract.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,9 @@ class RunDurations:
     phases: dict[str, float] = field(default_factory=dict)
     total: float | None = None  # the whole run, when it succeeded
     waited: float = 0.0  # human waits subtracted from the run
+    # The numeric outputs of succeeded steps ("phase/step" -> name -> value): what resource
+    # budgets count (estimate/resources.py), e.g. tokens.
+    amounts: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def human_waits(events: Sequence[StoredEvent], *, until: float | None = None) -> list[Interval]:
@@ -148,6 +152,7 @@ def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
     phase_start: dict[str, float] = {}
     steps: dict[str, float] = {}
     phases: dict[str, float] = {}
+    amounts: dict[str, dict[str, float]] = {}
     started: float | None = None
     total: float | None = None
     for event in events:
@@ -158,6 +163,10 @@ def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
             key = data["key"]
             if data.get("status") == "succeeded" and key in step_start:
                 steps[key] = ts - step_start[key] - overlap(step_start[key], ts, waits)
+            if data.get("status") == "succeeded" and data.get("outputs"):
+                numbers = numeric_outputs(data["outputs"])
+                if numbers:
+                    amounts[key] = numbers
         elif kind == PHASE_STARTED:
             phase_start.setdefault(data["phase"], ts)
         elif kind == PHASE_FINISHED:
@@ -179,7 +188,23 @@ def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
         phases=phases,
         total=total,
         waited=sum(end - start for start, end in waits),
+        amounts=amounts,
     )
+
+
+def numeric_outputs(outputs: Any) -> dict[str, float]:
+    """A step's outputs that are numbers (``tokens=1234``; outputs are text), by name."""
+    found: dict[str, float] = {}
+    if not isinstance(outputs, dict):
+        return found
+    for name, value in outputs.items():
+        try:
+            number = float(str(value).replace(",", "").replace("_", "").strip())
+        except ValueError:
+            continue
+        if math.isfinite(number):
+            found[str(name)] = number
+    return found
 
 
 def read_history(

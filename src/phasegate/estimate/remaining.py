@@ -27,10 +27,18 @@ from phasegate.estimate.history import (
     human_waits,
     overlap,
 )
-from phasegate.estimate.montecarlo import DEFAULT_SAMPLES, DEFAULT_SEED, PhaseDraw, simulate
+from phasegate.estimate.model import Predictive
+from phasegate.estimate.montecarlo import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    PhaseDraw,
+    quantile,
+    simulate,
+)
 from phasegate.store.records import StoredEvent
 
 TRIES = 200
+HOPELESS = 0.999  # a unit that has run longer than this quantile of its model counts 0 more
 _NOT_DONE = {"awaiting_approval", "retrying"}
 
 
@@ -41,6 +49,7 @@ class Remaining:
     waited: float
     phases: dict[str, str] = field(default_factory=dict)  # done | running | pending
     overdue: list[str] = field(default_factory=list)
+    p90: float = 0.0  # the 90th percentile of the remaining time (budget runway's cautious basis)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,7 +61,13 @@ class Remaining:
         }
 
 
-def _beyond(draw: PhaseDraw, spent: float) -> PhaseDraw:
+def _beyond(model: Predictive, spent: float) -> PhaseDraw:
+    if model.quantile(HOPELESS) < spent:
+        # Rejection would almost never find a longer draw: each of the samples would spend
+        # all TRIES on it (a live projection of an overdue step costs seconds) to count 0.
+        return _nothing
+    draw = model.draw
+
     def rest(rng: random.Random) -> float:
         for _ in range(TRIES):
             total = draw(rng)
@@ -61,6 +76,10 @@ def _beyond(draw: PhaseDraw, spent: float) -> PhaseDraw:
         return 0.0
 
     return rest
+
+
+def _nothing(rng: random.Random) -> float:
+    return 0.0
 
 
 def _sum(parts: list[PhaseDraw]) -> PhaseDraw:
@@ -124,7 +143,7 @@ def remaining(
         if unit.own:
             if unit.predictive().quantile(0.95) < spent:
                 overdue.append(phase_id)
-            draws[phase_id] = _beyond(unit.predictive().draw, spent)
+            draws[phase_id] = _beyond(unit.predictive(), spent)
             continue
         parts: list[PhaseDraw] = []
         for step in models.steps[phase_id]:
@@ -134,7 +153,7 @@ def remaining(
                 step_spent = work(step_since[step.key])
                 if step.predictive().quantile(0.95) < step_spent:
                     overdue.append(step.key)
-                parts.append(_beyond(step.predictive().draw, step_spent))
+                parts.append(_beyond(step.predictive(), step_spent))
             else:
                 parts.append(step.predictive().draw)
         draws[phase_id] = _sum(parts)
@@ -146,4 +165,5 @@ def remaining(
         waited=sum(end - start for start, end in waits),
         phases=states,
         overdue=overdue,
+        p90=quantile(values, 0.9),
     )

@@ -45,6 +45,11 @@ EVENTS: dict[str, tuple[Severity, str]] = {
     "rollback.started": ("critical", "rollback started"),
     "rollback.finished": ("warning", "rollback finished (critical when it failed)"),
     "budget.warning": ("warning", "the run or its rollback went over its budget"),
+    "budget.runway": (
+        "warning",
+        "a budget's projected runway fell below a threshold of `budget.runway` (warning; "
+        "critical for the last threshold)",
+    ),
     "trigger.tripped": ("critical", "a trigger tripped (warning for `action: alert`)"),
 }
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from phasegate.notify.base import Severity
 from phasegate.run.events import (
+    BudgetRunway,
     Event,
     ItemFinished,
     RollbackFinished,
@@ -98,6 +99,8 @@ def notices(event: Event, state: RunState) -> list[Notice]:
             ]
         case RollbackFinished():
             return [_rollback_finished(event, state)]
+        case BudgetRunway():
+            return [_runway(event, state)]
         case Warning(budget=str(budget), message=message) if budget:
             return [Notice("budget.warning", "warning", message, {"budget": budget})]
         case TriggerTripped(action=action, trigger=name, message=message):
@@ -110,6 +113,42 @@ def notices(event: Event, state: RunState) -> list[Notice]:
                 )
             ]
     return []
+
+
+def _amount(event: BudgetRunway, value: Any) -> str:
+    if not isinstance(value, int | float):
+        return "?"
+    if event.budget == "duration":
+        return f"{float(value):.1f}s"
+    return f"{value:g} {event.unit}" if event.unit else f"{value:g}"
+
+
+def _runway(event: BudgetRunway, state: RunState) -> Notice:
+    """T-15 / T-5: what is left of a budget once the projected work is spent."""
+    severity: Severity = "critical" if event.severity == "critical" else "warning"
+    summary = (
+        f"run {state.run_id}: {event.budget} budget runway {_amount(event, event.runway)} "
+        f"(threshold {_amount(event, event.threshold)}): projected "
+        f"{_amount(event, event.projected)} of {_amount(event, event.limit)}, "
+        f"{_amount(event, event.used)} so far"
+    )
+    return Notice(
+        "budget.runway",
+        severity,
+        summary,
+        {
+            "budget": event.budget,
+            "threshold": event.threshold,
+            "runway": event.runway,
+            "limit": event.limit,
+            "used": event.used,
+            "projected": event.projected,
+            "projected_p50": event.projected_p50,
+            "projected_p90": event.projected_p90,
+            "basis": event.basis,
+            "unit": event.unit,
+        },
+    )
 
 
 def _finished(status: str, state: RunState) -> Notice:

@@ -17,6 +17,7 @@ from phasegate.fleet.spec import Batch, Targets
 from phasegate.notify.config import Notify
 from phasegate.options import Command, Duration, Identifier, Model
 from phasegate.plan.analysis import Analysis
+from phasegate.plan.budget import Budget
 from phasegate.plan.estimate import EstimateHint, PlanEstimate
 from phasegate.plan.monitor import Monitor
 from phasegate.plan.windows import Risk, Windows
@@ -434,11 +435,6 @@ class Trigger(Model):
         default_factory=list,
         description="watch only while one of these phases runs (default: the whole run)",
     )
-
-
-class Budget(Model):
-    duration: Duration | None = Field(None, description="expected total duration (warn over)")
-    rollback: Duration | None = Field(None, description="rollback must finish within this")
 
 
 class Defaults(Model):

@@ -357,7 +357,26 @@ class Warning(Event):
     type: ClassVar[str] = "warning"
     message: str
     item: str | None = None
-    budget: str | None = None  # duration | rollback: a budget overrun
+    budget: str | None = None  # duration | rollback | a resource's name: a budget overrun
+
+
+class BudgetRunway(Event):
+    """A budget's runway (what is left of it once the projected remaining work is spent) fell
+    below one of its thresholds (docs/budgets.md): said once per threshold and run."""
+
+    type: ClassVar[str] = "budget.runway"
+    budget: str  # duration | a resource's name from budget.resources
+    threshold: Number  # the runway threshold passed (seconds, or the resource's unit)
+    index: int = 0  # its place in `runway:`, largest first
+    severity: str = "warning"  # warning; critical for the last threshold
+    limit: Number  # the budget
+    used: Number  # work seconds so far (human waits excluded), or the resource used so far
+    projected: Number  # used + the projected rest (the budget's basis: p50 or p90)
+    projected_p50: Number | None = None
+    projected_p90: Number | None = None
+    runway: Number  # limit - projected
+    basis: str = "p50"
+    unit: str | None = None
 
 
 class NotificationSent(Event):
@@ -467,6 +486,7 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         MonitorFinished,
         RunWaiting,
         RunWaitEnded,
+        BudgetRunway,
     )
 }
 EVENT_TYPES = tuple(EVENT_CLASSES)

@@ -118,6 +118,10 @@ class RunState:
     # failure, resumed, …) and by whom: human time an estimate subtracts.
     wait: dict[str, Any] | None = None
     waits: list[dict[str, Any]] = field(default_factory=list)
+    # Budgets watched while the run works (docs/budgets.md), by name (duration, a resource):
+    # the runway thresholds passed (each said once, also after a resume) and the latest
+    # projection that passed one ({"crossed": [...], "projected", "runway", "at"}).
+    budgets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def terminal(self) -> bool:
@@ -218,7 +222,11 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
             return _rollback_finished(s, event, ts, et)
         case ev.Warning():
             s.warnings.append({"item": event.item, "message": event.message})
+            if event.budget and event.budget != "rollback":  # said once per run, resumes too
+                s.budgets.setdefault(event.budget, {"crossed": []})["overrun"] = ts
             return set()
+        case ev.BudgetRunway():
+            return _runway(s, event, ts, et)
         case ev.NotificationSent():  # and NotificationFailed
             # A delivery's outcome; in any state, since the last ones follow run.finished.
             counts = s.notifications.setdefault(event.channel, {"sent": 0, "failed": 0})
@@ -618,6 +626,18 @@ def _end_wait(s: RunState, ts: float, how: str, by: str | None = None) -> None:
         ended["by"] = by
     s.waits.append(ended)
     s.wait = None
+
+
+def _runway(s: RunState, d: ev.BudgetRunway, ts: float, et: str) -> set[str]:
+    _need(s, et, "running", "paused", "waiting")
+    budget = s.budgets.setdefault(d.budget, {"crossed": []})
+    if d.threshold in budget["crossed"]:
+        raise _refuse(s, et, f"runway threshold {d.threshold:g} of {d.budget} was passed already")
+    budget["crossed"].append(d.threshold)
+    budget.update(
+        {"projected": d.projected, "runway": d.runway, "limit": d.limit, "used": d.used, "at": ts}
+    )
+    return set()
 
 
 def _paused(s: RunState, d: ev.RunPaused, ts: float, et: str) -> set[str]:

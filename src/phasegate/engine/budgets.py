@@ -1,0 +1,230 @@
+"""The runner's budget watch (issue 13 §5): projects the run's budgets while it works and
+journals what ``engine/runway.py`` decides.
+
+- the duration budget: work time so far (human waits excluded: pauses, approvals, windows)
+  plus the estimated remaining time of the phases and steps left (``estimate.remaining``,
+  the plan's history admitted by its calibration rule, else its ``estimate:`` hints);
+- each resource budget: the steps' outputs so far plus the estimate of what the steps left
+  will report (``estimate.resources``).
+
+A runway threshold passed is a ``budget.runway`` event (routed by ``notify:``) and a line on
+the terminal at once; an overrun a ``warning`` and a line; a projection over the pause bound
+holds the run: the item ``budget:NAME`` awaits an approval (nothing new starts; what runs
+finishes; then the run pauses with the projection in its message). An approval marks the item
+passed and the run continues past that bound; a ``reject`` fails it and the run rolls back.
+
+Projecting costs a Monte Carlo and a read of the journal, so it runs at most every ``PERIOD``
+seconds and takes at most 1/``COST_SHARE`` of the engine's time (a 5,000-step plan projects
+less often than a 5-step one), but at least every ``MAX_PERIOD`` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from phasegate.engine import runway
+from phasegate.engine.runway import DURATION, Crossing, HoldForApproval, Overrun, Projection
+from phasegate.estimate import Models, fit, read_history, remaining
+from phasegate.estimate.resources import ResourceModel, fit_resource, project
+from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
+from phasegate.store.records import StoredEvent
+from phasegate.words import plural
+
+if TYPE_CHECKING:
+    from phasegate.engine.runner import Runner
+
+PERIOD = 0.2  # seconds between projections, at least
+COST_SHARE = 20  # ...and at least this many times what the last projection cost
+MAX_PERIOD = 10.0  # ...but never less often than this
+SAMPLES = 2_000  # Monte Carlo draws per projection (the CLI's estimates use 10,000)
+HISTORY = 1_000  # the newest finished runs of the plan the projection learns from
+
+
+class BudgetWatch:
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.budget = runner.ctx.plan.budget
+        self.watched = self.budget.watched
+        self._next = 0.0
+        self._durations: Models | None = None
+        self._resources: dict[str, ResourceModel] | None = None
+        self._final = False
+
+    def check(self, *, final: bool = False) -> None:
+        """Called at every turn of the engine's loop; ``final``: once more as the run is about
+        to succeed, whatever the throttle says (a last step's output may overrun a resource
+        budget), and without holding (nothing is left to hold)."""
+        state = self.runner.state
+        if state.mode != "forward" or state.status != "running" or state.failure is not None:
+            return
+        if self.budget.duration is None and not self.budget.resources:
+            return
+        self._settle_approvals()
+        self._final = final
+        now = time.monotonic()
+        if now < self._next and not final:
+            return
+        if not self.watched and not self._overrun_possible():
+            return
+        if self.watched and self._durations is None:
+            self._fit()  # once per engine; not a projection's cost
+        began = time.monotonic()
+        self._project()
+        cost = time.monotonic() - began
+        self._next = time.monotonic() + min(max(PERIOD, COST_SHARE * cost), MAX_PERIOD)
+
+    # -- projection --------------------------------------------------------------------------
+    def _overrun_possible(self) -> bool:
+        """A plan with only ``duration``: work time is at most wall time, so nothing needs
+        projecting before wall time passes the budget."""
+        started, limit = self.runner.state.started_at, self.budget.duration
+        said = (
+            DURATION in self.runner.state.budgets
+            and "overrun" in self.runner.state.budgets[DURATION]
+        )
+        return bool(limit and started and not said and time.time() - started > limit)
+
+    def _project(self) -> None:
+        runner = self.runner
+        if self._final:
+            runner.writer.flush()  # the last step's outcome may still wait for its commit
+        events = runner.store.events(runner.state.run_id)
+        projections: list[Projection] = []
+        if self.budget.duration is not None:
+            projections.append(self._duration(events))
+        for name, spec in self.budget.resources.items():
+            projections.append(self._resource(name, spec.output or name, spec.unit, events))
+        for projection in projections:
+            self._judge(projection)
+
+    def _fit(self) -> None:
+        runner = self.runner
+        plan = runner.ctx.plan
+        history = read_history(runner.store, plan.name, limit=HISTORY, exclude=runner.state.run_id)
+        self._durations = fit(plan, history).models
+        self._resources = {
+            name: fit_resource(plan, history, spec.output or name)
+            for name, spec in self.budget.resources.items()
+        }
+
+    def _duration(self, events: list[StoredEvent]) -> Projection:
+        assert self.budget.duration is not None
+        if not self.watched:  # only the overrun: work time, no projection
+            left = remaining(Models(self.runner.ctx.plan), events, time.time(), samples=1)
+            return Projection(DURATION, self.budget.duration, left.elapsed, 0.0, 0.0)
+        if self._durations is None:
+            self._fit()
+        assert self._durations is not None
+        left = remaining(self._durations, events, time.time(), samples=SAMPLES)
+        return Projection(
+            DURATION,
+            self.budget.duration,
+            left.elapsed,
+            left.elapsed + left.estimate.p50,
+            left.elapsed + left.p90,
+        )
+
+    def _resource(
+        self, name: str, output: str, unit: str | None, events: list[StoredEvent]
+    ) -> Projection:
+        if self._resources is None:
+            self._fit()
+        assert self._resources is not None
+        use = project(self._resources[name], events, samples=SAMPLES)
+        limit = self.budget.resources[name].limit
+        return Projection(name, limit, use.used, use.p50, use.p90, unit or output)
+
+    # -- decisions -----------------------------------------------------------------------------
+    def _judge(self, projection: Projection) -> None:
+        runner = self.runner
+        state = runner.state
+        known = state.budgets.get(projection.budget, {})
+        key = runway.hold_key(projection.budget)
+        verdicts = runway.judge(
+            self.budget,
+            projection,
+            crossed=known.get("crossed", ()),
+            held=key in state.items or self._final,
+            overrun_said="overrun" in known,
+        )
+        for verdict in verdicts:
+            match verdict:
+                case Crossing():
+                    self._crossed(verdict)
+                case Overrun():
+                    message = verdict.message()
+                    runner.journal(Warning(item=None, message=message, budget=projection.budget))
+                    # Said once, when it happens: the run goes on (the pause bound, when the
+                    # plan has one, is what stops it).
+                    runner.ctx.console.note(f"⚠ {message}; the run continues", "yellow")
+                case HoldForApproval():
+                    self._hold(verdict, key)
+
+    def _crossed(self, crossing: Crossing) -> None:
+        p = crossing.projection
+        event = BudgetRunway(
+            budget=p.budget,
+            threshold=crossing.threshold,
+            index=crossing.index,
+            severity=crossing.severity,
+            limit=p.limit,
+            used=round(p.used, 3),
+            projected=round(p.total(crossing.basis), 3),
+            projected_p50=round(p.p50, 3),
+            projected_p90=round(p.p90, 3),
+            runway=round(crossing.runway, 3),
+            basis=crossing.basis,
+            unit=p.unit,
+        )
+        self.runner.journal(event, durable=crossing.severity == "critical")
+        color = "red" if crossing.severity == "critical" else "yellow"
+        self.runner.ctx.console.note(f"⚠ {crossing.severity}: {crossing.message()}", color)
+
+    def _hold(self, hold: HoldForApproval, key: str) -> None:
+        runner = self.runner
+        p = hold.projection
+        message = hold.message()
+        runner.journal(
+            ItemFinished(
+                key=key,
+                kind="gate",
+                phase=None,
+                name=f"{p.label} budget: projected within {hold.bound * 100:g}%",
+                status="awaiting_approval",
+                message=message,
+                observed={"projected": round(p.total(hold.basis), 3), "limit": p.limit},
+                expectation=f"projected {hold.basis} <= {hold.bound * 100:g}% of the budget",
+                started_at=time.time(),
+            ),
+            durable=True,
+        )
+        running = len(runner.tasks)
+        drain = f"; {plural(running, 'item')} running finish first" if running else ""
+        runner.ctx.console.note(
+            f"⏸ {message} (`phasegate approve {runner.state.run_id}`){drain}", "cyan"
+        )
+
+    def _settle_approvals(self) -> None:
+        """A held budget someone approved: passed, and the run goes on past that bound."""
+        runner = self.runner
+        events: list[Event] = []
+        for name in runway.budget_names(self.budget):
+            key = runway.hold_key(name)
+            item = runner.state.items.get(key)
+            if item is None or item.status != "pending":
+                continue
+            who = ", ".join(runner.state.approvals.get(key) or ["an approver"])
+            events.append(
+                ItemFinished(
+                    key=key,
+                    kind="gate",
+                    phase=None,
+                    name=item.name,
+                    status="succeeded",
+                    message=f"approved by {who}: the run continues past the pause bound",
+                )
+            )
+            runner.ctx.console.note(f"▶ {name} budget: approved by {who}; the run continues")
+        if events:
+            runner.journal_many(events, durable=True)

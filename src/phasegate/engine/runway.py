@@ -1,0 +1,171 @@
+"""Budget runway decisions (issue 13 §5): given a budget, its projection and what the run
+already said, what to say or do now. Pure: no clock, no journal (engine/budgets.py does those).
+
+- **runway**: ``limit - projected total``, the projected total being what was used so far
+  plus the estimate of what the rest needs (the budget's ``basis``, p50 or p90). Each
+  threshold of ``runway:`` is passed at most once per run: a ``budget.runway`` event, a
+  warning, critical for the last threshold. Several passed at once are said in order.
+- **pause bound**: a projected total over ``pause_above × limit`` holds the run for an
+  approval (the seed's "auto-pause if projected > 25 % over budget, unless approved by PM"),
+  once per budget and run: after an approval the run goes on past the same bound.
+- **overrun**: what was used is over the limit: said once, the run continues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from phasegate.durations import format_duration
+from phasegate.plan.budget import Budget, ResourceBudget
+from phasegate.run.state import RunState
+
+DURATION = "duration"
+HOLD = "budget:"  # the item a pause bound holds the run with: ``budget:duration``
+
+
+def hold_key(budget: str) -> str:
+    return HOLD + budget
+
+
+def budget_names(budget: Budget) -> list[str]:
+    """The budgets a run watches: ``duration`` (when given) and each resource."""
+    names = [DURATION] if budget.duration is not None else []
+    return names + list(budget.resources)
+
+
+def held(budget: Budget, state: RunState) -> list[str]:
+    """The keys of the budgets holding the run for an approval now (``decide`` starts nothing
+    new while there are any)."""
+    if not budget.watched:
+        return []
+    out: list[str] = []
+    for name in budget_names(budget):
+        item = state.items.get(hold_key(name))
+        if item is not None and item.status == "awaiting_approval":
+            out.append(item.key)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """One budget's numbers at one moment: used so far and the projected totals."""
+
+    budget: str  # duration | a resource's name
+    limit: float
+    used: float
+    p50: float  # used + the median of the rest
+    p90: float  # used + the 90th percentile of the rest
+    unit: str | None = None  # None: seconds
+
+    def total(self, basis: str) -> float:
+        return self.p90 if basis == "p90" else self.p50
+
+    def amount(self, value: float) -> str:
+        """A number of this budget as people read it: ``4m10s``, ``12,500 tokens``."""
+        if self.budget == DURATION:
+            return format_duration(max(value, 0.0)) if value >= 0 else "-" + format_duration(-value)
+        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:g}"
+        return f"{text} {self.unit}" if self.unit else text
+
+    def words(self, basis: str) -> str:
+        """``projected 7.8s (p50 7.8s, p90 8.4s) of a 6.0s budget, 1.8s used``."""
+        total = self.total(basis)
+        percent = 100.0 * total / self.limit if self.limit else 0.0
+        used = "worked" if self.budget == DURATION else "used"
+        return (
+            f"projected {self.amount(total)} ({percent:.0f}% of the {self.amount(self.limit)} "
+            f"{self.label} budget; p50 {self.amount(self.p50)}, p90 {self.amount(self.p90)}), "
+            f"{self.amount(self.used)} {used} so far"
+        )
+
+    @property
+    def label(self) -> str:
+        return "duration" if self.budget == DURATION else self.budget
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """A runway threshold passed now."""
+
+    projection: Projection
+    threshold: float
+    index: int
+    severity: str  # warning | critical
+    basis: str
+
+    @property
+    def runway(self) -> float:
+        return self.projection.limit - self.projection.total(self.basis)
+
+    def message(self) -> str:
+        p = self.projection
+        return (
+            f"budget runway ({p.label}): {p.amount(self.runway)} left after the projected work, "
+            f"under the {p.amount(self.threshold)} threshold; {p.words(self.basis)}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HoldForApproval:
+    """The projected total is over the pause bound: the run holds until someone approves."""
+
+    projection: Projection
+    bound: float  # the ratio (1.25)
+    basis: str
+
+    def message(self) -> str:
+        p = self.projection
+        return (
+            f"{p.label} budget: {p.words(self.basis)}; over the pause bound of "
+            f"{self.bound * 100:g}% ({p.amount(self.bound * p.limit)}): approve to continue "
+            "past it, or reject to roll back"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Overrun:
+    projection: Projection
+
+    def message(self) -> str:
+        p = self.projection
+        if p.budget == DURATION:
+            return f"run exceeded its duration budget of {p.amount(p.limit)}"
+        of = "" if p.unit == p.label else f" of {p.label}"
+        return f"run used {p.amount(p.used)}{of}, over its budget of {p.amount(p.limit)}"
+
+
+Verdict = Crossing | HoldForApproval | Overrun
+
+
+def guard_of(budget: Budget, name: str) -> tuple[list[float], float | None, str]:
+    """(runway thresholds, pause bound, basis) of the duration budget or a resource's."""
+    spec: Budget | ResourceBudget = budget if name == DURATION else budget.resources[name]
+    return list(spec.runway), spec.pause_above, spec.basis
+
+
+def judge(
+    budget: Budget,
+    projection: Projection,
+    *,
+    crossed: Collection[float],
+    held: bool,
+    overrun_said: bool,
+) -> list[Verdict]:
+    """What passing time (or use) means now for one budget. ``crossed``: thresholds the run
+    already passed; ``held``: the pause bound already held the run (approved or not);
+    ``overrun_said``: the overrun was already said."""
+    thresholds, bound, basis = guard_of(budget, projection.budget)
+    out: list[Verdict] = []
+    total = projection.total(basis)
+    runway = projection.limit - total
+    last = len(thresholds) - 1
+    for index, threshold in enumerate(thresholds):  # largest first: warning before critical
+        if runway < threshold and threshold not in crossed:
+            severity = "critical" if index == last and last > 0 else "warning"
+            out.append(Crossing(projection, threshold, index, severity, basis))
+    if projection.used > projection.limit and not overrun_said:
+        out.append(Overrun(projection))
+    if bound is not None and not held and total > bound * projection.limit:
+        out.append(HoldForApproval(projection, bound, basis))
+    return out

@@ -1,0 +1,115 @@
+"""Numeric resources taken from step outputs (issue 13 §4/§5): the seed's tokens.
+
+A step reports what it used as an output (``echo "tokens=1234" >> "$PHASEGATE_OUTPUT"``); a
+resource budget names the output it counts (plan/budget.py). What a run used is the sum over
+its succeeded steps. What it will still use is estimated like durations: each step's amount is
+log-normal, learned from the admitted runs of the plan's history (the same calibration rule),
+with the posterior predictive of ``estimate/model.py``; the rest of a live run is the sum of
+its steps not yet done, by Monte Carlo. A step no admitted run reported the output for is not
+projected (there is no honest prior for "tokens"): it counts 0 and is listed as
+``unprojected``, so a plan without history projects what it used so far.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from phasegate.estimate.calibration import admit
+from phasegate.estimate.history import ITEM_FINISHED, RunDurations, numeric_outputs
+from phasegate.estimate.model import Evidence, Predictive, predictive
+from phasegate.estimate.montecarlo import DEFAULT_SEED, quantile
+from phasegate.plan.estimate import EstimateHint
+from phasegate.plan.model import Plan, step_ids
+from phasegate.store.records import StoredEvent
+
+SAMPLES = 2_000
+SPREAD = 1.9  # the prior's p90/p50: log-sd 0.5
+
+
+@dataclass(frozen=True)
+class ResourceUse:
+    """A live run's use of one resource: so far, and projected totals."""
+
+    output: str
+    used: float
+    p50: float  # used + the median of what the steps left will use
+    p90: float
+    unprojected: list[str] = field(default_factory=list)  # steps left without history
+
+
+@dataclass
+class ResourceModel:
+    """Each step's amount of one output, learned from admitted runs."""
+
+    output: str
+    steps: list[str]  # every step key of the plan, in plan order
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+
+    def learn(self, run: RunDurations) -> None:
+        for key, numbers in run.amounts.items():
+            value = numbers.get(self.output)
+            if value is not None and value >= 0 and key in self.steps:
+                self.evidence[key] = self.evidence.get(key, Evidence()).add(value)
+
+    def predictive(self, key: str) -> Predictive | None:
+        found = self.evidence.get(key)
+        if found is None or not found.n:
+            return None
+        # The prior is centred on the step's own geometric mean with a moderate spread (a
+        # hint worth one run): "tokens" have no scale a default could guess, and the vague
+        # duration prior (a median of 30 s) would pull a 5,000-token step towards 30.
+        center = math.exp(found.total / found.n)
+        return predictive(EstimateHint(p50=center, p90=center * SPREAD), found)
+
+
+def fit_resource(plan: Plan, history: Iterable[RunDurations], output: str) -> ResourceModel:
+    """The model of ``output``, taught by the runs the plan's calibration rule admits."""
+    keys = [f"{p.id}/{sid}" for p in plan.phases for sid in step_ids(p)]
+    model = ResourceModel(output, keys)
+    for run in admit(plan.estimate.calibration, history).admitted:
+        model.learn(run)
+    return model
+
+
+def used_so_far(events: Sequence[StoredEvent], output: str) -> tuple[float, set[str]]:
+    """(the sum of ``output`` over the run's succeeded steps, the keys of finished steps)."""
+    total = 0.0
+    done: set[str] = set()
+    for event in events:
+        if event.type != ITEM_FINISHED or event.data.get("kind") != "step":
+            continue
+        status = event.data.get("status")
+        if status in ("succeeded", "failed", "skipped", "error"):
+            done.add(str(event.data.get("key")))
+        if status == "succeeded":
+            total += numeric_outputs(event.data.get("outputs")).get(output, 0.0)
+    return total, done
+
+
+def project(
+    model: ResourceModel,
+    events: Sequence[StoredEvent],
+    *,
+    samples: int = SAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> ResourceUse:
+    """What the run used of the resource and what it will have used when it ends."""
+    used, done = used_so_far(events, model.output)
+    left = [key for key in model.steps if key not in done]
+    parts = [(key, model.predictive(key)) for key in left]
+    drawn = [p for _, p in parts if p is not None]
+    unprojected = [key for key, p in parts if p is None]
+    if not drawn:
+        return ResourceUse(model.output, used, used, used, unprojected)
+    rng = random.Random(seed)
+    values = sorted(sum(p.draw(rng) for p in drawn) for _ in range(samples))
+    return ResourceUse(
+        model.output,
+        used,
+        used + quantile(values, 0.5),
+        used + quantile(values, 0.9),
+        unprojected,
+    )
