@@ -46,6 +46,11 @@ EVENTS: dict[str, tuple[Severity, str]] = {
     "rollback.finished": ("warning", "rollback finished (critical when it failed)"),
     "budget.warning": ("warning", "the run or its rollback went over its budget"),
     "trigger.tripped": ("critical", "a trigger tripped (warning for `action: alert`)"),
+    "run.monitoring": ("info", "the rollout succeeded; post-rollout monitoring began"),
+    "monitor.failed": (
+        "critical",
+        "post-rollout monitoring failed and acts: rollback or pause (critical), alert (warning)",
+    ),
 }
 
 

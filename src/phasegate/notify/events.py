@@ -15,6 +15,8 @@ from phasegate.notify.base import Severity
 from phasegate.run.events import (
     Event,
     ItemFinished,
+    MonitoringChecked,
+    MonitoringStarted,
     RollbackFinished,
     RollbackStarted,
     RunFinished,
@@ -100,6 +102,25 @@ def notices(event: Event, state: RunState) -> list[Notice]:
             return [_rollback_finished(event, state)]
         case Warning(budget=str(budget), message=message) if budget:
             return [Notice("budget.warning", "warning", message, {"budget": budget})]
+        case MonitoringStarted(slots=slots, ends_at=ends_at, on_failure=action):
+            return [
+                Notice(
+                    "run.monitoring",
+                    "info",
+                    f"run {state.run_id}: rollout succeeded; monitoring until {_when(ends_at)} "
+                    f"({plural(slots, 'check')}, on failure: {action})",
+                    {"slots": slots, "ends_at": ends_at, "on_failure": action},
+                )
+            ]
+        case MonitoringChecked(action=str(action), slot=slot, message=message):
+            return [
+                Notice(
+                    "monitor.failed",
+                    "warning" if action == "alert" else "critical",
+                    f"run {state.run_id}: monitor check {slot} failed ({action}): {message}",
+                    {"slot": slot, "action": action, "message": message},
+                )
+            ]
         case TriggerTripped(action=action, trigger=name, message=message):
             return [
                 Notice(
