@@ -7,6 +7,7 @@ kept or released as declared."""
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import os
 import signal
@@ -32,7 +33,7 @@ class Health:
         health = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 health.hits += 1
                 code = 503 if health.broken.is_set() else 200
                 self.send_response(code)
@@ -213,7 +214,7 @@ def test_kill_minus_nine_while_monitoring_then_resume_continues_the_schedule(
     assert len(started) == 1  # one anchor: the resumed run did not start monitoring again
     # Slots passed over while the engine was dead are counted as missed, not run in a burst.
     assert sum(c["missed"] for c in after) == slots[0] - last_slot - 1 + sum(
-        b - a - 1 for a, b in zip(slots, slots[1:], strict=False)
+        b - a - 1 for a, b in itertools.pairwise(slots)
     )
     # Each check ran at (or after) its own due time on the original schedule's grid.
     anchor = started[0]["at"]
