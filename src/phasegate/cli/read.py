@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,6 +67,8 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         click.echo(f"  failure: {data['failure'].get('message')}")
     if data.get("wait"):
         _print_wait(run["id"], data["wait"])
+    if data.get("monitoring"):
+        _print_monitoring(data["monitoring"])
     if data["pause"]:
         click.echo(f"  paused: {_pause_text(data)}")
         click.echo(f"  next: `phasegate approve|reject|resume|rollback {run['id']}`", err=False)
@@ -92,7 +95,25 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         click.echo(click.style(f"  warning: {warning['message']}", fg="yellow"))
 
 
-LIVE_STATUSES = ("pending", "running", "rolling_back", "waiting")
+LIVE_STATUSES = ("pending", "running", "rolling_back", "waiting", "monitoring")
+
+
+def _print_monitoring(view: dict[str, Any]) -> None:
+    """Post-rollout monitoring: where the schedule is and what failed (docs/monitoring.md)."""
+    from phasegate.report.monitoring import summary_line
+
+    click.echo(
+        f"  monitoring ({view['state']}): {summary_line(view)}; on failure: "
+        f"{view['on_failure']}, lock {'released' if view['lock'] == 'release' else 'kept'}"
+    )
+    last = view.get("last")
+    if last:
+        failing = f" ({', '.join(last['failing'])})" if last.get("failing") else ""
+        click.echo(
+            f"    last check {last['slot']} at {_when(last['at'])}: {last['status']}{failing}"
+        )
+    for acted in view.get("actions", []):
+        click.echo(f"    check {acted['slot']} failed at {_when(acted['at'])} -> {acted['action']}")
 
 
 def _print_wait(run_id: str, wait: dict[str, object]) -> None:
@@ -175,7 +196,7 @@ def history(
     for r in records:
         took = format_duration(r.finished_at - r.created_at) if r.finished_at else "-"
         shown = r.status
-        if r.status in ("running", "rolling_back", "waiting") and (
+        if r.status in ("running", "rolling_back", "waiting", "monitoring") and (
             r.owner is None or r.owner.alive() is False
         ):
             shown = f"{r.status} (owner dead — resumable)"

@@ -239,10 +239,12 @@ def _wait_while_live(store: JournalStore, run_id: str) -> str:
     """An idempotent replay answers with the outcome of the run it names, once it is known."""
     import time
 
+    from phasegate.store.records import IN_FLIGHT
+
     while True:
         record = store.get_run(run_id)
         live = record.owner is not None and record.owner.alive() is not False
-        if record.status not in ("pending", "running", "rolling_back", "waiting") or not live:
+        if record.status not in IN_FLIGHT or not live:
             return record.status
         time.sleep(0.2)
 

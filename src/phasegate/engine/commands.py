@@ -93,6 +93,21 @@ class EndWait:
     by: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StartMonitoring:
+    """The forward path succeeded and the plan has ``monitor:``: the run is ``monitoring``."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckMonitor:
+    """Evaluate the monitor's checks for ``slot`` of the schedule (``missed`` slots passed
+    over before it)."""
+
+    slot: int
+    missed: int
+    due: float
+
+
 Command: TypeAlias = (
     StartPhase
     | FinishPhase
@@ -104,4 +119,6 @@ Command: TypeAlias = (
     | Finish
     | Wait
     | EndWait
+    | StartMonitoring
+    | CheckMonitor
 )

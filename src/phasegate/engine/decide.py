@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from phasegate.engine import policing, runway, windowing
+from phasegate.engine import policing, postmonitor, runway, windowing
 from phasegate.engine.canary import analysis_key
 from phasegate.engine.commands import (
     Command,
@@ -110,6 +110,10 @@ def decide(
     ``windows:``: a phase starts only in an open window (engine/windowing.py)."""
     if state.status == "waiting":
         return list(windowing.decide_waiting(plan, state, now))
+    if state.status == "monitoring":
+        if state.failure is not None:  # the monitor's rollback, or an abort
+            return [] if inflight else [StartRollback(rollback_order(plan, state))]
+        return postmonitor.decide(state, inflight, now)
     if state.status not in ("running", "rolling_back"):
         return []
     if state.mode == "rollback":
@@ -194,7 +198,8 @@ def decide(
     if holds:
         return [windowing.wait_for(plan, state, holds)]
     if all(p.status == "succeeded" for p in state.phases.values()):
-        return [Finish("succeeded")]
+        # With `monitor:`, success is the start of post-rollout monitoring (engine/postmonitor.py).
+        return [postmonitor.START if plan.monitor is not None else Finish("succeeded")]
     return [Pause("blocked")]  # pragma: no cover - defensive
 
 

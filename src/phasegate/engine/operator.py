@@ -61,7 +61,7 @@ def resume(
         mark_unknown(runner)
         _validate_choices(runner, retry + skip + mark_done)
         retry, skip, mark_done = (_still_open(runner, keys) for keys in (retry, skip, mark_done))
-        crashed = state.status in ("running", "rolling_back")
+        crashed = state.status in ("running", "rolling_back", "monitoring")
         state_note = "crashed" if crashed else state.status
         resumed = RunResumed(
             pid=owner.pid,

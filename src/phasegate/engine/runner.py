@@ -13,10 +13,10 @@ import time
 from typing import Any
 
 from phasegate.analysis.run import AnalysisRun
-from phasegate.durations import written
-from phasegate.engine import canary, fleet, halt, traffic, waiting, work
+from phasegate.engine import canary, fleet, halt, postmonitor, traffic, waiting, work
 from phasegate.engine.budgets import BudgetWatch
 from phasegate.engine.commands import (
+    CheckMonitor,
     Command,
     EndWait,
     Finish,
@@ -25,6 +25,7 @@ from phasegate.engine.commands import (
     Pause,
     RunItem,
     SkipStep,
+    StartMonitoring,
     StartPhase,
     StartRollback,
     Wait,
@@ -332,6 +333,12 @@ class Runner:
             case EndWait():
                 waiting.end(self, command)
                 return True
+            case StartMonitoring():
+                postmonitor.begin(self)
+                return True
+            case CheckMonitor():
+                postmonitor.dispatch(self, command)
+                return False
         raise AssertionError(f"unknown command {command!r}")  # pragma: no cover
 
     def _cut_short(self, why: str) -> None:

@@ -33,6 +33,7 @@ from phasegate.masking import MIN_MASKED, PLAN_MASK, Masker
 from phasegate.plan.blockers import refuse_unbound
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
+from phasegate.plan.postmonitor import expand_schedule
 from phasegate.plan.variables import VariableError, Variables, resolve
 from phasegate.run.events import ItemUnknown, RunStarted, Warning
 from phasegate.run.state import TERMINAL
@@ -191,6 +192,7 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
     run_id = new_run_id()
     builtins = _builtins(loaded, store, run_id)
     variables = _variables(loaded, options.overrides, builtins)
+    _check_monitor_schedule(loaded, variables)
     masker = Masker(variables.secret_values())
     public_overrides = {k: v for k, v in options.overrides.items() if k not in variables.secrets}
     # The identity of a run is the plan *and* what was substituted into it.
@@ -234,6 +236,20 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "plan.yaml").write_text(masker.text(loaded.text, PLAN_MASK), encoding="utf-8")
     return _Created(run_id, True, owner, variables)
+
+
+def _check_monitor_schedule(loaded: LoadedPlan, variables: Variables) -> None:
+    """``monitor.schedule`` durations given as ``${VAR}`` are durations once expanded:
+    refused before the run is created, not when the rollout has succeeded."""
+    monitor = loaded.plan.monitor
+    if monitor is None:
+        return
+    try:
+        expand_schedule(monitor.schedule, variables.expand)
+    except ValueError as exc:
+        raise UsageError(
+            f"{loaded.path}: {exc}", hint="give the variable a duration, e.g. --var NAME=5m"
+        ) from None
 
 
 def journal_started(
@@ -354,6 +370,18 @@ def attach(store: JournalStore, record: RunRecord, options: RunOptions) -> tuple
     ctx = _context(_with_parallel(loaded, max_parallel), store, record.id, variables, options)
     owner = Owner.me()
     lock = loaded.plan.lock_name
+    if record.status in ("monitoring", "paused", "interrupted"):
+        # A run monitoring with `lock: release` gave its lock up: resuming it must not take
+        # it back from a newer run of the plan (the state says whether it holds it).
+        store.claim(record.id, owner)
+        state = store.load_state(record.id)
+        try:
+            if state.holds_lock:
+                store.acquire_lock(record.id, lock)
+        except BaseException:
+            store.release(record.id, owner=owner)
+            raise
+        return Runner(ctx, store, state), owner
     store.claim(record.id, owner, lock_name=lock)
     state = store.load_state(record.id)
     return Runner(ctx, store, state), owner

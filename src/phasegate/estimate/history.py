@@ -38,6 +38,8 @@ RUN_STARTED, RUN_RESUMED, RUN_FINISHED = ev.RunStarted.type, ev.RunResumed.type,
 RUN_PAUSED, RUN_INTERRUPTED = ev.RunPaused.type, ev.RunInterrupted.type
 PHASE_STARTED, PHASE_FINISHED = ev.PhaseStarted.type, ev.PhaseFinished.type
 ITEM_STARTED, ITEM_FINISHED = ev.ItemStarted.type, ev.ItemFinished.type
+# Post-rollout monitoring is not the rollout: a run's duration ends where it began.
+MONITORING_STARTED = ev.MonitoringStarted.type
 WINDOW_WAIT = "run.waiting"  # the hook: a window-closed wait starts
 WINDOW_WAIT_ENDED = "run.wait_ended"
 _WINDOW_WAIT_ENDS = {WINDOW_WAIT_ENDED, PHASE_STARTED, RUN_RESUMED}
@@ -154,6 +156,7 @@ def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
     phases: dict[str, float] = {}
     amounts: dict[str, dict[str, float]] = {}
     started: float | None = None
+    rollout_end: float | None = None
     total: float | None = None
     for event in events:
         kind, data, ts = event.type, event.data, event.ts
@@ -176,8 +179,11 @@ def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
                 phases[phase] = ts - since - overlap(since, ts, waits)
         elif kind == RUN_STARTED and started is None:
             started = ts
+        elif kind == MONITORING_STARTED:
+            rollout_end = ts
         elif kind == RUN_FINISHED and data.get("status") == "succeeded" and started is not None:
-            total = ts - started - overlap(started, ts, waits)
+            end = ts if rollout_end is None else rollout_end
+            total = end - started - overlap(started, end, waits)
     return RunDurations(
         run_id=record.id,
         plan=record.plan_name,

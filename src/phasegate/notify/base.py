@@ -51,6 +51,11 @@ EVENTS: dict[str, tuple[Severity, str]] = {
         "critical for the last threshold)",
     ),
     "trigger.tripped": ("critical", "a trigger tripped (warning for `action: alert`)"),
+    "run.monitoring": ("info", "the rollout succeeded; post-rollout monitoring began"),
+    "monitor.failed": (
+        "critical",
+        "post-rollout monitoring failed and acts: rollback or pause (critical), alert (warning)",
+    ),
 }
 
 

@@ -16,6 +16,8 @@ from phasegate.run.events import (
     BudgetRunway,
     Event,
     ItemFinished,
+    MonitoringChecked,
+    MonitoringStarted,
     RollbackFinished,
     RollbackStarted,
     RunFinished,
@@ -103,6 +105,25 @@ def notices(event: Event, state: RunState) -> list[Notice]:
             return [_runway(event, state)]
         case Warning(budget=str(budget), message=message) if budget:
             return [Notice("budget.warning", "warning", message, {"budget": budget})]
+        case MonitoringStarted(slots=slots, ends_at=ends_at, on_failure=action):
+            return [
+                Notice(
+                    "run.monitoring",
+                    "info",
+                    f"run {state.run_id}: rollout succeeded; monitoring until {_when(ends_at)} "
+                    f"({plural(slots, 'check')}, on failure: {action})",
+                    {"slots": slots, "ends_at": ends_at, "on_failure": action},
+                )
+            ]
+        case MonitoringChecked(action=str(action), slot=slot, message=message):
+            return [
+                Notice(
+                    "monitor.failed",
+                    "warning" if action == "alert" else "critical",
+                    f"run {state.run_id}: monitor check {slot} failed ({action}): {message}",
+                    {"slot": slot, "action": action, "message": message},
+                )
+            ]
         case TriggerTripped(action=action, trigger=name, message=message):
             return [
                 Notice(

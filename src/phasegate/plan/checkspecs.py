@@ -117,6 +117,7 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
                     path = ("triggers", index, "check")
                     trigger["check"] = build_check(raw, path, smap, problems) or _placeholder()
     convert_list(data, "verify_rollback", ())
+    convert_list(data.get("monitor"), "checks", ("monitor",))
     traffic = data.get("traffic")
     if (
         isinstance(traffic, dict)

@@ -20,6 +20,7 @@ from phasegate.plan.analysis import Analysis
 from phasegate.plan.budget import Budget
 from phasegate.plan.estimate import EstimateHint, PlanEstimate
 from phasegate.plan.monitor import Monitor
+from phasegate.plan.postmonitor import PostMonitor
 from phasegate.plan.windows import Risk, Windows
 from phasegate.traffic.base import RouterSpec, describe_weights
 
@@ -482,6 +483,11 @@ class Plan(Model):
         None,
         description="change windows: allow/deny rules in a timezone, per risk "
         "(docs/windows.md); or the path of a YAML file holding them, relative to the plan",
+    )
+    monitor: PostMonitor | None = Field(
+        None,
+        description="post-rollout monitoring: checks kept running on a schedule after the "
+        "forward path succeeded, with an action on failure (docs/monitoring.md)",
     )
     estimate: PlanEstimate = Field(
         default_factory=PlanEstimate,

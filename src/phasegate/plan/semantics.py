@@ -28,6 +28,7 @@ def validate(
     _shells(plan, smap, problems)
     _traffic(plan, smap, problems)
     _session_shell(plan, smap, warnings)
+    _monitor_triggers(plan, smap, problems)
     warnings += secret_use.check(plan, _plain(data), smap, problems)
     return problems, warnings
 
@@ -181,6 +182,24 @@ def _ids(plan: Plan, smap: SourceMap, problems: list[Problem], warnings: list[Pr
             check_ids[check.id] = path
 
 
+def _monitor_triggers(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
+    """``monitor.triggers`` name triggers the plan declares."""
+    if plan.monitor is None:
+        return
+    names = {t.name for t in plan.triggers}
+    for index, name in enumerate(plan.monitor.triggers):
+        if name not in names:
+            problems.append(
+                smap.problem(
+                    ("monitor", "triggers", index),
+                    f"monitor.triggers names {name!r}, which is not one of the plan's triggers",
+                    hint=_guess(name, names, "trigger")
+                    if names
+                    else "declare it under `triggers:`, or write the check under monitor.checks",
+                )
+            )
+
+
 def _all_checks(plan: Plan) -> list[tuple[Path_, Any]]:
     out: list[tuple[Path_, Any]] = []
     for p_index, phase in enumerate(plan.phases):
@@ -193,6 +212,9 @@ def _all_checks(plan: Plan) -> list[tuple[Path_, Any]]:
         out.append((("triggers", t_index, "check"), trigger.check))
     for v_index, check in enumerate(plan.verify_rollback):
         out.append((("verify_rollback", v_index), check))
+    if plan.monitor is not None:
+        for m_index, check in enumerate(plan.monitor.checks):
+            out.append((("monitor", "checks", m_index), check))
     return out
 
 

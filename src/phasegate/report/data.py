@@ -17,6 +17,7 @@ from phasegate.engine.waiting import opening_text
 from phasegate.errors import PhasegateError
 from phasegate.plan.model import Phase, Plan, phase_gates
 from phasegate.report import canary
+from phasegate.report.monitoring import monitoring_view
 from phasegate.run.events import (
     NotificationSent,
     RunResumed,
@@ -252,6 +253,8 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         # it and why, the next opening (epoch seconds and as text); and every wait that ended.
         "wait": wait_view(state.wait),
         "waits": state.waits,
+        # Post-rollout monitoring (plan monitor:): checks done, next due, failures, actions.
+        "monitoring": monitoring_view(state.monitoring, state.status),
         "rollback": rollback,
         "warnings": state.warnings,
         "approvals": state.approvals,

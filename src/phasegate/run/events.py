@@ -449,6 +449,49 @@ class MonitorFinished(Event):
     signals: tuple[str, ...] = ()
 
 
+# -- post-rollout monitoring (docs/monitoring.md) --------------------------------------------
+class MonitoringStarted(Event):
+    """The forward path succeeded and the plan has ``monitor:``: the run is ``monitoring``
+    until its schedule ends. ``at`` (the engine clock's epoch seconds) anchors the schedule,
+    so a resumed run finds each check's due time here, not from its own start."""
+
+    type: ClassVar[str] = "monitoring.started"
+    at: Number
+    schedule: tuple[dict[str, Number], ...]  # {every, for} in seconds, ${VAR}s expanded
+    checks: tuple[str, ...]  # what each evaluation looks at: check ids, trigger:NAME
+    slots: int  # evaluations the schedule holds
+    ends_at: Number
+    next_due: Number | None = None
+    on_failure: str = "rollback"  # rollback | pause | alert
+    fail_after: int = 1
+    lock: str = "keep"  # keep | release
+
+
+class MonitorResult(Record):
+    """One check's outcome in one monitoring evaluation."""
+
+    check: str
+    status: str  # passed | failed | error
+    message: str | None = None
+    observed: Any = None
+
+
+class MonitoringChecked(Event):
+    """One scheduled evaluation of the monitor's checks: which slot of the schedule (so a
+    resume continues after it), what each check saw, and what a failure does."""
+
+    type: ClassVar[str] = "monitoring.checked"
+    slot: int  # 1-based place in the schedule
+    at: Number
+    status: str  # passed | failed
+    results: tuple[MonitorResult, ...] = ()
+    missed: int = 0  # slots passed over since the previous evaluation (engine down or late)
+    consecutive: int = 0  # failed evaluations in a row, this one included
+    action: str | None = None  # rollback | pause | alert: the failure acts; None: it does not
+    message: str | None = None
+    next_due: Number | None = None  # the next slot's due time; None: this was the last
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -487,6 +530,8 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         RunWaiting,
         RunWaitEnded,
         BudgetRunway,
+        MonitoringStarted,
+        MonitoringChecked,
     )
 }
 EVENT_TYPES = tuple(EVENT_CLASSES)

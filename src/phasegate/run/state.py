@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from phasegate.errors import InvalidTransition
 from phasegate.run import events as ev
+from phasegate.run import postmonitor
 from phasegate.run.records import (
     DecisionRecord,
     FailureRecord,
@@ -27,9 +28,18 @@ from phasegate.run.records import (
 )
 
 TERMINAL = ("succeeded", "failed", "rolled_back", "rollback_failed")
-RESUMABLE = ("paused", "interrupted", "running", "rolling_back", "pending", "waiting")
-# Live statuses: a process executes the run (waiting: for a change window to open).
-EXECUTING = ("running", "rolling_back", "waiting")
+RESUMABLE = (
+    "paused",
+    "interrupted",
+    "running",
+    "rolling_back",
+    "pending",
+    "waiting",
+    "monitoring",
+)
+# Live statuses: a process executes the run (waiting: for a change window to open;
+# monitoring: the forward path succeeded, the plan's ``monitor:`` checks run on a schedule).
+EXECUTING = ("running", "rolling_back", "waiting", "monitoring")
 EXIT_CODES = {
     "succeeded": 0,
     "failed": 1,
@@ -122,10 +132,21 @@ class RunState:
     # the runway thresholds passed (each said once, also after a resume) and the latest
     # projection that passed one ({"crossed": [...], "projected", "runway", "at"}).
     budgets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Post-rollout monitoring (plan ``monitor:``, run/postmonitor.py): the schedule, where it
+    # is (last slot evaluated, next due), counts and recent evaluations. None: not monitored.
+    monitoring: dict[str, Any] | None = None
 
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def holds_lock(self) -> bool:
+        """Whether the run keeps its plan's lock: until it finishes, except while it monitors
+        with ``lock: release`` (a failing monitor's rollback takes it again first)."""
+        if self.terminal:
+            return False
+        return not postmonitor.releases_lock(self)
 
     def summary(self) -> dict[str, Any]:
         """The run-level row: everything except phases and items."""
@@ -175,7 +196,7 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
         case ev.RunPaused():
             return _paused(s, event, ts, et)
         case ev.RunInterrupted():
-            _need(s, et, "running", "rolling_back", "paused", "waiting")
+            _need(s, et, "running", "rolling_back", "paused", "waiting", "monitoring")
             _end_wait(s, ts, "interrupted")
             s.status = "interrupted"
             return set()
@@ -240,6 +261,14 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
             return _monitor_spawned(s, event, et)
         case ev.MonitorFinished():
             return _monitor_finished(s, event, ts, et)
+        case ev.MonitoringStarted():
+            _need(s, et, "running")
+            postmonitor.started(s, event, ts)
+            return set()
+        case ev.MonitoringChecked():
+            _need(s, et, "monitoring")
+            postmonitor.checked(s, event)
+            return set()
     raise _refuse(s, et, "unknown event type")  # pragma: no cover: every class is matched
 
 
@@ -271,7 +300,7 @@ def _created(s: RunState, d: ev.RunCreated, ts: float, et: str) -> set[str]:
 
 
 def _resumed(s: RunState, d: ev.RunResumed, ts: float, et: str) -> set[str]:
-    _need(s, et, "paused", "interrupted", "running", "rolling_back", "waiting")
+    _need(s, et, "paused", "interrupted", "running", "rolling_back", "waiting", "monitoring")
     # A run that was waiting (its process died, or an operator verb takes it over) asks its
     # window again: the engine journals a new wait if it is still closed.
     _end_wait(s, ts, "resumed")
@@ -310,6 +339,8 @@ def _resumed(s: RunState, d: ev.RunResumed, ts: float, et: str) -> set[str]:
     s.unknown = [k for k in s.unknown if s.items[k].status == "unknown"]
     s.pause = None
     s.status = "running" if s.mode == "forward" else "rolling_back"
+    if postmonitor.active(s):
+        s.status = "monitoring"  # the schedule continues where the journal left it
     return changed
 
 
@@ -592,7 +623,7 @@ def _rejected(s: RunState, d: ev.ApprovalRejected, ts: float, et: str) -> set[st
 
 
 def _abort(s: RunState, d: ev.RunAbortRequested, ts: float, et: str) -> set[str]:
-    _need(s, et, "running", "paused", "interrupted", "pending", "waiting")
+    _need(s, et, "running", "paused", "interrupted", "pending", "waiting", "monitoring")
     by = d.by if _given(d, "by") else "operator"
     s.failure = {
         "reason": "aborted",
@@ -641,7 +672,7 @@ def _runway(s: RunState, d: ev.BudgetRunway, ts: float, et: str) -> set[str]:
 
 
 def _paused(s: RunState, d: ev.RunPaused, ts: float, et: str) -> set[str]:
-    _need(s, et, "running", "rolling_back")
+    _need(s, et, "running", "rolling_back", "monitoring")
     s.status = "paused"
     s.pause = {"reason": d.reason, "items": list(d.items), "at": ts, "message": d.message}
     return set()
@@ -658,6 +689,7 @@ def _rollback_started(s: RunState, d: ev.RollbackStarted, ts: float, et: str) ->
         "paused",
         "interrupted",
         "waiting",
+        "monitoring",
     )
     _end_wait(s, ts, "rollback")
     changed: set[str] = set()
@@ -696,7 +728,7 @@ def _rollback_finished(s: RunState, d: ev.RollbackFinished, ts: float, et: str) 
 
 
 def _finished(s: RunState, d: ev.RunFinished, ts: float, et: str) -> set[str]:
-    _need(s, et, "running", "rolling_back", "paused")
+    _need(s, et, "running", "rolling_back", "paused", "monitoring")
     if d.status not in TERMINAL:
         raise _refuse(s, et, f"{d.status!r} is not a final status")
     s.status = d.status

@@ -229,7 +229,7 @@ class MemoryStore(MemorySchedules):
             finished_at=state.finished_at,
             last_seq=state.seq,
         )
-        if state.terminal:
+        if not state.holds_lock:  # finished, or monitoring with `lock: release`
             for name in [n for n, (holder, _) in self._locks.items() if holder == state.run_id]:
                 del self._locks[name]
         self._changed.notify_all()

@@ -284,7 +284,7 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules):
             " WHERE id=?",
             (state.status, ts, state.finished_at, _dump(state.summary()), state.seq, state.run_id),
         )
-        if state.terminal:
+        if not state.holds_lock:  # finished, or monitoring with `lock: release`
             db.execute("DELETE FROM locks WHERE run_id = ?", (state.run_id,))
 
     def _check_continues(self, db: sqlite3.Connection, run_id: str, first_seq: int) -> None:

@@ -153,6 +153,13 @@ class RunDocument(BaseModel):
         description="the waits that ended: phase, rule, since, until, how (opened, "
         "break_glass, failure, resumed, …), by",
     )
+    monitoring: dict[str, Any] | None = Field(
+        None,
+        description="post-rollout monitoring (plan monitor:; null: none): state (monitoring, "
+        "paused, interrupted, completed, rolled back), done, slots, remaining, failures, "
+        "missed, next_due (epoch seconds) and next_due_utc, started_at, ends_at, schedule, "
+        "checks, on_failure, lock, last (with each check's result), recent, actions",
+    )
 
 
 class Event(BaseModel):

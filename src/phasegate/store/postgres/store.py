@@ -425,7 +425,7 @@ class PostgresStore(PostgresLogs, PostgresChanges, PostgresSchedules):
                     run_id,
                 ),
             )
-            if state.terminal:
+            if not state.holds_lock:  # finished, or monitoring with `lock: release`
                 cursor.execute(b"DELETE FROM locks WHERE run_id = %s", (run_id,))
             # Live views wake on commit (store/postgres/notify.py); a rollback sends nothing.
             cursor.execute(b"SELECT pg_notify('phasegate_journal', %s)", (f"{run_id} {state.seq}",))
