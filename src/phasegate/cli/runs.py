@@ -233,7 +233,10 @@ def _wait_while_live(store: JournalStore, run_id: str) -> str:
     while True:
         record = store.get_run(run_id)
         live = record.owner is not None and record.owner.alive() is not False
-        if record.status not in ("pending", "running", "rolling_back", "waiting") or not live:
+        if (
+            record.status not in ("pending", "running", "rolling_back", "waiting", "queued")
+            or not live
+        ):
             return record.status
         time.sleep(0.2)
 

@@ -252,6 +252,10 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         # it and why, the next opening (epoch seconds and as text); and every wait that ended.
         "wait": wait_view(state.wait),
         "waits": state.waits,
+        # Lanes (docs/lanes.md): the slot the run waits for (lane, since, cap, position) while
+        # it is queued, and the one it holds (lane, granted_at, waited).
+        "queue": state.queue,
+        "lane": state.lane,
         "rollback": rollback,
         "warnings": state.warnings,
         "approvals": state.approvals,

@@ -27,9 +27,10 @@ from phasegate.run.records import (
 )
 
 TERMINAL = ("succeeded", "failed", "rolled_back", "rollback_failed")
-RESUMABLE = ("paused", "interrupted", "running", "rolling_back", "pending", "waiting")
-# Live statuses: a process executes the run (waiting: for a change window to open).
-EXECUTING = ("running", "rolling_back", "waiting")
+RESUMABLE = ("paused", "interrupted", "running", "rolling_back", "pending", "waiting", "queued")
+# Live statuses: a process executes the run (waiting: for a change window to open; queued: for
+# a lane slot).
+EXECUTING = ("running", "rolling_back", "waiting", "queued")
 EXIT_CODES = {
     "succeeded": 0,
     "failed": 1,
@@ -118,6 +119,10 @@ class RunState:
     # failure, resumed, …) and by whom: human time an estimate subtracts.
     wait: dict[str, Any] | None = None
     waits: list[dict[str, Any]] = field(default_factory=list)
+    # Lanes (docs/lanes.md): ``queue`` while the run waits for a slot (lane, since, cap,
+    # position); ``lane`` once it holds one (lane, granted_at, waited).
+    queue: dict[str, Any] | None = None
+    lane: dict[str, Any] | None = None
 
     @property
     def terminal(self) -> bool:
@@ -171,8 +176,9 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
         case ev.RunPaused():
             return _paused(s, event, ts, et)
         case ev.RunInterrupted():
-            _need(s, et, "running", "rolling_back", "paused", "waiting")
+            _need(s, et, "running", "rolling_back", "paused", "waiting", "queued")
             _end_wait(s, ts, "interrupted")
+            s.queue = None  # its place in the queue is dropped with its process
             s.status = "interrupted"
             return set()
         case ev.RunWaiting():
@@ -181,6 +187,17 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
             _need(s, et, "waiting")
             _end_wait(s, ts, event.how, event.by)
             s.status = "running" if s.mode == "forward" else "rolling_back"
+            return set()
+        case ev.RunQueued():
+            _need(s, et, "running")
+            s.status = "queued"
+            s.queue = {**event.to_json(), "since": ts}
+            return set()
+        case ev.RunDequeued():
+            return _dequeued(s, event, ts, et)
+        case ev.LaneGranted():
+            _need(s, et, "running")
+            s.lane = {"lane": event.lane, "granted_at": event.granted_at, "waited": 0}
             return set()
         case ev.RunFinished():
             return _finished(s, event, ts, et)
@@ -263,10 +280,12 @@ def _created(s: RunState, d: ev.RunCreated, ts: float, et: str) -> set[str]:
 
 
 def _resumed(s: RunState, d: ev.RunResumed, ts: float, et: str) -> set[str]:
-    _need(s, et, "paused", "interrupted", "running", "rolling_back", "waiting")
-    # A run that was waiting (its process died, or an operator verb takes it over) asks its
+    _need(s, et, "paused", "interrupted", "running", "rolling_back", "waiting", "queued")
+    # A run that was queued asks for a slot again (its ticket kept its place if it is still
+    # there). A run that was waiting (its process died, or an operator verb takes it over) asks its
     # window again: the engine journals a new wait if it is still closed.
     _end_wait(s, ts, "resumed")
+    s.queue = None
     changed: set[str] = set()
     for key in d.retry:
         item = _item(s, et, key)
@@ -598,6 +617,15 @@ def _waiting_for_window(s: RunState, d: ev.RunWaiting, ts: float, et: str) -> se
     _need(s, et, "running", "rolling_back")
     s.status = "waiting"
     s.wait = {**d.to_json(), "since": ts, "mode": s.mode}
+    return set()
+
+
+def _dequeued(s: RunState, d: ev.RunDequeued, ts: float, et: str) -> set[str]:
+    _need(s, et, "queued")
+    s.status = "running"
+    s.queue = None
+    if d.how == "granted":
+        s.lane = {"lane": d.lane, "granted_at": d.granted_at, "waited": d.waited}
     return set()
 
 

@@ -70,7 +70,16 @@ from phasegate.store.contract import JournalStore
 
 log = logging.getLogger(__name__)
 
-STATES = ("pending", "running", "waiting", "paused", "rolling_back", "interrupted", *TERMINAL)
+STATES = (
+    "pending",
+    "running",
+    "waiting",
+    "queued",
+    "paused",
+    "rolling_back",
+    "interrupted",
+    *TERMINAL,
+)
 FAILED_RUNS = ("failed", "rolled_back", "rollback_failed")
 CHECK_OUTCOMES = ("passed", "failed", "error", "warned", "skipped")
 FIX_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200, 604800)

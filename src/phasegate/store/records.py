@@ -13,7 +13,7 @@ from phasegate.store.process import Owner
 
 # A run some process executes, or should: one whose owner dies is resumed by another
 # (``JournalStore.abandoned``; the server's and the workers' takeover).
-IN_FLIGHT = ("pending", "running", "rolling_back", "waiting")
+IN_FLIGHT = ("pending", "running", "rolling_back", "waiting", "queued")
 
 RECORD_COLUMNS = (
     "id, plan_name, plan_path, plan_sha256, plan_text, lock_name, idempotency_key, status,"

@@ -32,7 +32,7 @@ ATTENTION = (
 )
 LOG_TAIL_LINES = 40
 COMMANDS = ("step", "undo", "rollback")  # the items that run a command and write a log
-ACTIVE = ("running", "rolling_back", "pending", "paused", "interrupted", "waiting")
+ACTIVE = ("running", "rolling_back", "pending", "paused", "interrupted", "waiting", "queued")
 
 
 def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]:
@@ -60,6 +60,8 @@ def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]
         "failure": doc.get("failure"),
         "pause": doc.get("pause"),
         "wait": doc.get("wait"),  # a change window holding the run: rule, next opening
+        "queue": doc.get("queue"),  # a lane slot the run waits for (docs/lanes.md)
+        "lane": doc.get("lane"),  # the lane slot it holds
         "rollback": rollback,
         "rollback_bar": budget_bar(rollback),
         "triggers": doc.get("triggers") or {},
