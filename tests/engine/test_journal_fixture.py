@@ -95,6 +95,8 @@ SUMMARY_ADDED_SINCE: list[tuple[str, Any]] = [
     ("wait", None),  # issue 13 §1: the change window a run waits for
     ("waits", []),  # issue 13 §1: the waits that ended (how, by whom)
     ("budgets", {}),  # issue 13 §5: the runway thresholds a run passed
+    ("queue", None),  # issue 14 §5: the lane slot a run waits for
+    ("lane", None),  # issue 14 §5: the lane slot a run holds
 ]
 
 
@@ -142,6 +144,8 @@ ADDED_SINCE: list[tuple[str | None, str, Any]] = [
     ("run", "review", None),  # issue 11 §13: the review a Markdown run ran under (YAML: None)
     (None, "wait", None),  # issue 13 §1: the change window the run waits for
     (None, "waits", []),  # issue 13 §1: the waits that ended
+    (None, "queue", None),  # issue 14 §5: the lane slot the run waits for
+    (None, "lane", None),  # issue 14 §5: the lane slot the run holds
 ]
 
 

@@ -69,6 +69,16 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         _print_wait(run["id"], data["wait"])
     if data.get("monitoring"):
         _print_monitoring(data["monitoring"])
+    if data.get("queue"):
+        queue = data["queue"]
+        cap = "no cap" if queue.get("cap") is None else f"cap {queue['cap']}"
+        click.echo(
+            f"  queued for lane {queue['lane']} ({cap}) since {_when(queue['since'])}: it "
+            "starts when a slot frees (`phasegate lane list`)"
+        )
+    elif data.get("lane"):
+        held = data["lane"]
+        click.echo(f"  lane {held['lane']}: slot granted after {held.get('waited') or 0:.1f}s")
     if data["pause"]:
         click.echo(f"  paused: {_pause_text(data)}")
         click.echo(f"  next: `phasegate approve|reject|resume|rollback {run['id']}`", err=False)
@@ -95,7 +105,7 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         click.echo(click.style(f"  warning: {warning['message']}", fg="yellow"))
 
 
-LIVE_STATUSES = ("pending", "running", "rolling_back", "waiting", "monitoring")
+LIVE_STATUSES = ("pending", "running", "rolling_back", "waiting", "monitoring", "queued")
 
 
 def _print_monitoring(view: dict[str, Any]) -> None:
@@ -196,7 +206,7 @@ def history(
     for r in records:
         took = format_duration(r.finished_at - r.created_at) if r.finished_at else "-"
         shown = r.status
-        if r.status in ("running", "rolling_back", "waiting", "monitoring") and (
+        if r.status in ("running", "rolling_back", "waiting", "monitoring", "queued") and (
             r.owner is None or r.owner.alive() is False
         ):
             shown = f"{r.status} (owner dead — resumable)"

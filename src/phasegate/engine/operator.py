@@ -453,7 +453,14 @@ def abort(
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         state = runner.state
-        if state.status in ("paused", "interrupted", "running", "rolling_back", "waiting"):
+        if state.status in (
+            "paused",
+            "interrupted",
+            "running",
+            "rolling_back",
+            "waiting",
+            "queued",
+        ):
             runner.journal(_resumed_for(owner, state.status, "abort"), durable=True)
         if state.mode == "forward":
             runner.journal(RunAbortRequested.model_validate(payload), durable=True)
@@ -536,7 +543,7 @@ def reject(
         return live.id, keys, None
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
-        if runner.state.status in ("paused", "interrupted", "running", "waiting"):
+        if runner.state.status in ("paused", "interrupted", "running", "waiting", "queued"):
             runner.journal(_resumed_for(owner, runner.state.status, "reject"), durable=True)
         rejected: list[Event] = [ApprovalRejected.model_validate(p) for p in payloads]
         runner.journal_many(rejected, durable=True)

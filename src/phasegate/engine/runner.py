@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from phasegate.analysis.run import AnalysisRun
-from phasegate.engine import canary, fleet, halt, postmonitor, traffic, waiting, work
+from phasegate.engine import canary, fleet, halt, laning, postmonitor, traffic, waiting, work
 from phasegate.engine.budgets import BudgetWatch
 from phasegate.engine.commands import (
     CheckMonitor,
@@ -169,6 +169,11 @@ class Runner:
         self.ctx.console.live(lambda: progress_line(self))  # a terminal only
         try:
             await self.monitors.end_stale()
+            # A lane slot first (docs/lanes.md): nothing of the run executes while it is queued.
+            await laning.admit(self)
+            if self.state.status == "queued":  # interrupted while queued
+                await self._loop()
+                return self.state.status
             if not await traffic.restore(self):
                 self._pause_for_traffic()
                 return self.state.status
@@ -189,6 +194,8 @@ class Runner:
         except OwnershipLost as exc:
             halt.vanish(self, exc)
         finally:
+            if self.state.status not in EXECUTING:
+                laning.give_back(self)
             self.ctx.console.close()
             if self._flush_timer is not None:
                 self._flush_timer.cancel()

@@ -451,6 +451,12 @@ class Plan(Model):
     name: Identifier
     description: str | None = None
     lock: str | None = Field(None, description="lock name; defaults to the plan name")
+    lane: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
+        description="the lane whose capacity the run uses: it waits (`queued`) for a slot "
+        "while the lane is full; caps live in the store (`phasegate lane set`, docs/lanes.md)",
+    )
     vars: dict[str, VarValue] = Field(default_factory=dict)
     defaults: Defaults = Field(default_factory=Defaults)
     budget: Budget = Field(default_factory=Budget)

@@ -255,6 +255,10 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         "waits": state.waits,
         # Post-rollout monitoring (plan monitor:): checks done, next due, failures, actions.
         "monitoring": monitoring_view(state.monitoring, state.status),
+        # Lanes (docs/lanes.md): the slot the run waits for (lane, since, cap, position) while
+        # it is queued, and the one it holds (lane, granted_at, waited).
+        "queue": state.queue,
+        "lane": state.lane,
         "rollback": rollback,
         "warnings": state.warnings,
         "approvals": state.approvals,

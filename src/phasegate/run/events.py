@@ -147,6 +147,35 @@ class RunWaitEnded(Event):
     by: str | None = None  # break_glass: who approved
 
 
+class RunQueued(Event):
+    """The run's lane is full (docs/lanes.md): it waits for a slot (status ``queued``), never
+    fails for it, and continues by itself once one is granted."""
+
+    type: ClassVar[str] = "run.queued"
+    lane: str
+    cap: int | None = None  # the lane's cap when the run was queued
+    position: int | None = None  # 1: next in its lane
+
+
+class RunDequeued(Event):
+    """The wait for a slot is over: ``granted`` (the run holds a slot of ``lane`` from
+    ``granted_at``, the store's grant time, until it ends), ``abort`` or ``interrupted``."""
+
+    type: ClassVar[str] = "run.dequeued"
+    lane: str
+    how: str  # granted | abort | interrupted
+    granted_at: Number | None = None
+    waited: Number | None = None  # seconds since the run was queued
+
+
+class LaneGranted(Event):
+    """A slot of ``lane`` granted to a run that found room at once (never queued)."""
+
+    type: ClassVar[str] = "lane.granted"
+    lane: str
+    granted_at: Number
+
+
 # -- phases and items ------------------------------------------------------------------------
 class PhaseStarted(Event):
     type: ClassVar[str] = "phase.started"
@@ -532,6 +561,9 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         BudgetRunway,
         MonitoringStarted,
         MonitoringChecked,
+        RunQueued,
+        RunDequeued,
+        LaneGranted,
     )
 }
 EVENT_TYPES = tuple(EVENT_CLASSES)

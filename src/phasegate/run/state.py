@@ -36,10 +36,12 @@ RESUMABLE = (
     "pending",
     "waiting",
     "monitoring",
+    "queued",
 )
 # Live statuses: a process executes the run (waiting: for a change window to open;
-# monitoring: the forward path succeeded, the plan's ``monitor:`` checks run on a schedule).
-EXECUTING = ("running", "rolling_back", "waiting", "monitoring")
+# monitoring: the forward path succeeded, the plan's ``monitor:`` checks run on a schedule;
+# queued: for a lane slot).
+EXECUTING = ("running", "rolling_back", "waiting", "monitoring", "queued")
 EXIT_CODES = {
     "succeeded": 0,
     "failed": 1,
@@ -135,6 +137,10 @@ class RunState:
     # Post-rollout monitoring (plan ``monitor:``, run/postmonitor.py): the schedule, where it
     # is (last slot evaluated, next due), counts and recent evaluations. None: not monitored.
     monitoring: dict[str, Any] | None = None
+    # Lanes (docs/lanes.md): ``queue`` while the run waits for a slot (lane, since, cap,
+    # position); ``lane`` once it holds one (lane, granted_at, waited).
+    queue: dict[str, Any] | None = None
+    lane: dict[str, Any] | None = None
 
     @property
     def terminal(self) -> bool:
@@ -196,8 +202,9 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
         case ev.RunPaused():
             return _paused(s, event, ts, et)
         case ev.RunInterrupted():
-            _need(s, et, "running", "rolling_back", "paused", "waiting", "monitoring")
+            _need(s, et, "running", "rolling_back", "paused", "waiting", "monitoring", "queued")
             _end_wait(s, ts, "interrupted")
+            s.queue = None  # its place in the queue is dropped with its process
             s.status = "interrupted"
             return set()
         case ev.RunWaiting():
@@ -206,6 +213,17 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
             _need(s, et, "waiting")
             _end_wait(s, ts, event.how, event.by)
             s.status = "running" if s.mode == "forward" else "rolling_back"
+            return set()
+        case ev.RunQueued():
+            _need(s, et, "running")
+            s.status = "queued"
+            s.queue = {**event.to_json(), "since": ts}
+            return set()
+        case ev.RunDequeued():
+            return _dequeued(s, event, ts, et)
+        case ev.LaneGranted():
+            _need(s, et, "running")
+            s.lane = {"lane": event.lane, "granted_at": event.granted_at, "waited": 0}
             return set()
         case ev.RunFinished():
             return _finished(s, event, ts, et)
@@ -300,10 +318,14 @@ def _created(s: RunState, d: ev.RunCreated, ts: float, et: str) -> set[str]:
 
 
 def _resumed(s: RunState, d: ev.RunResumed, ts: float, et: str) -> set[str]:
-    _need(s, et, "paused", "interrupted", "running", "rolling_back", "waiting", "monitoring")
-    # A run that was waiting (its process died, or an operator verb takes it over) asks its
-    # window again: the engine journals a new wait if it is still closed.
+    _need(
+        s, et, "paused", "interrupted", "running", "rolling_back", "waiting", "monitoring", "queued"
+    )
+    # A run that was queued asks for a slot again (its ticket kept its place if it is still
+    # there). A run that was waiting (its process died, or an operator verb takes it over)
+    # asks its window again: the engine journals a new wait if it is still closed.
     _end_wait(s, ts, "resumed")
+    s.queue = None
     changed: set[str] = set()
     for key in d.retry:
         item = _item(s, et, key)
@@ -639,6 +661,15 @@ def _waiting_for_window(s: RunState, d: ev.RunWaiting, ts: float, et: str) -> se
     _need(s, et, "running", "rolling_back")
     s.status = "waiting"
     s.wait = {**d.to_json(), "since": ts, "mode": s.mode}
+    return set()
+
+
+def _dequeued(s: RunState, d: ev.RunDequeued, ts: float, et: str) -> set[str]:
+    _need(s, et, "queued")
+    s.status = "running"
+    s.queue = None
+    if d.how == "granted":
+        s.lane = {"lane": d.lane, "granted_at": d.granted_at, "waited": d.waited}
     return set()
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from phasegate import __version__
 from phasegate.server import errors
-from phasegate.server.api import decisions, feeds, health, plans, runs, schedules
+from phasegate.server.api import decisions, feeds, health, lanes, plans, runs, schedules
 from phasegate.server.api.deps import ThreadStores
 from phasegate.server.auth import TokenRequired, bearer_authenticator
 from phasegate.server.config import ServerConfig
@@ -89,6 +89,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.include_router(decisions.router)
     app.include_router(feeds.router)
     app.include_router(schedules.router)
+    app.include_router(lanes.router)
     _mount_optional(app, config)
     app.state.dashboard = mount_dashboard(app, config)
     return app

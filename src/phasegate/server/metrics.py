@@ -33,6 +33,8 @@ Families (all labels are plan names, run ids or small enums):
 ``phasegate_time_to_fix_seconds{plan}``                  histogram: a failed run's end → the
                                                          next succeeded run of the same plan
 
+And the lanes' families, ``phasegate_lane_*{lane}`` (server/metrics_lanes.py).
+
 Finished runs are counted as ``phasegate_runs_finished_total`` rather than
 ``phasegate_runs_total``: the latter is the sample name a counter called ``phasegate_runs``
 would have, and ``phasegate_runs`` is already the by-state gauge.
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -58,6 +61,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from phasegate.errors import EventUnreadable, PhasegateError
+from phasegate.lanes import portfolio
 from phasegate.run.events import from_stored
 from phasegate.run.state import TERMINAL
 from phasegate.server.digest import (
@@ -65,6 +69,7 @@ from phasegate.server.digest import (
     RunDigest,
     RunRow,
 )
+from phasegate.server.metrics_lanes import lane_families
 from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
 
@@ -75,6 +80,7 @@ STATES = (
     "running",
     "waiting",
     "monitoring",
+    "queued",
     "paused",
     "rolling_back",
     "interrupted",
@@ -109,6 +115,7 @@ class JournalCollector(Collector):
                 return
             try:
                 runs, plan_texts = self._refresh(store)
+                lanes = portfolio(store.lanes(), store.lane_tickets(), time.time())
             except PhasegateError as exc:
                 log.warning("metrics: cannot read the journal in %s: %s", store.state_dir, exc)
                 yield _store_up(0)
@@ -117,6 +124,7 @@ class JournalCollector(Collector):
                 store.close()
             yield _store_up(1)
             yield from self._families(runs, plan_texts)
+            yield from lane_families(lanes)
 
     def _refresh(self, store: JournalStore) -> tuple[list[RunRow], dict[str, str]]:
         # The run list without every plan's text, and only the events a digest has not seen.

@@ -41,6 +41,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
+from phasegate.lanes.model import Lane, LaneChange, Ticket
 from phasegate.run.state import RunState
 from phasegate.store.changes import ChangeCursor
 from phasegate.store.fold import EventRow, NewEvent
@@ -315,6 +316,42 @@ class JournalStore(Protocol):
 
     def slots(self, name: str, *, limit: int = 50) -> list[SlotRecord]:
         """The schedule's claimed slots, newest slot first, at most ``limit``."""
+        ...
+
+    # -- lanes (store/lanes.py) ---------------------------------------------------------------
+    def lanes(self) -> list[Lane]:
+        """Every lane with a setting (``set_lane``), by name; ``*`` is the pool."""
+        ...
+
+    def set_lane(
+        self, name: str, *, cap: int | None, weight: float | None, by: str, ts: float
+    ) -> LaneChange:
+        """Set lane ``name``'s cap (None: no cap) and weight (None: keep it; 1 for a new
+        lane), durably, and record the change with ``by`` and the previous values. Holds for
+        every grant from then on; runs already holding a slot keep it (never pre-empted).
+        Raises ``UsageError`` for a bad name, a negative cap or a weight not above 0."""
+        ...
+
+    def lane_changes(self, *, lane: str | None = None, limit: int = 50) -> list[LaneChange]:
+        """The recorded ``set_lane`` changes (of ``lane``, or all), newest first."""
+        ...
+
+    def lane_tickets(self) -> list[Ticket]:
+        """Every ticket (queued and granted), oldest first by ``(enqueued_at, run_id)``."""
+        ...
+
+    def lane_request(self, run_id: str, lane: str, *, ts: float) -> Ticket:
+        """Ask for a slot of ``lane`` for ``run_id`` (queued at ``ts`` unless it has a ticket
+        already, whose place is kept) and grant slots, atomically with every other grant of
+        every process sharing the store: stale tickets are dropped (store/lanes.py), then
+        ``lanes.scheduler.grants`` decides, for every queued run, not only this one. Returns
+        the run's ticket (``granted_at`` set once it holds a slot). No cap is ever exceeded by
+        a grant, however many processes ask at once."""
+        ...
+
+    def lane_release(self, run_id: str) -> None:
+        """Drop the run's ticket (its slot, or its place in the queue). A run's ticket is also
+        dropped in the same transaction as the event that ends it."""
         ...
 
 

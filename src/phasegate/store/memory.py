@@ -31,6 +31,7 @@ from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.changes import ChangeCursor, cursor_now, moved
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
+from phasegate.store.memory_lanes import MemoryLanes
 from phasegate.store.memory_schedules import MemorySchedules
 from phasegate.store.process import Owner
 from phasegate.store.records import (
@@ -60,9 +61,10 @@ class _Request:
     consumed: bool = False
 
 
-class MemoryStore(MemorySchedules):
+class MemoryStore(MemorySchedules, MemoryLanes):
     def __init__(self, state_dir: Path) -> None:
-        super().__init__()
+        MemorySchedules.__init__(self)
+        MemoryLanes.__init__(self)
         self._state_dir = state_dir
         self._runs: dict[str, _Run] = {}  # in creation order
         self._locks: dict[str, tuple[str, float]] = {}
@@ -232,6 +234,7 @@ class MemoryStore(MemorySchedules):
         if not state.holds_lock:  # finished, or monitoring with `lock: release`
             for name in [n for n, (holder, _) in self._locks.items() if holder == state.run_id]:
                 del self._locks[name]
+            self._tickets.pop(state.run_id, None)  # its lane slot frees with the run's end
         self._changed.notify_all()
 
     # -- live views -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 # Versions whose migration only adds tables. A verb that only reads opens a journal written
 # before them as it is (it never migrates: store/connect.py) and sees those tables as empty,
 # so `phasegate status` keeps reading an old journal; a verb that writes migrates it first.
-ADDITIVE: frozenset[int] = frozenset({2})
+ADDITIVE: frozenset[int] = frozenset({2, 3})
 
 MIGRATIONS: list[str] = [
     # 1: runs, append-only events, materialized items and phases, locks, operator requests
@@ -85,5 +85,31 @@ MIGRATIONS: list[str] = [
         note TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (schedule, slot)
     ) WITHOUT ROWID;
+    """,
+    # 3: lanes (store/lanes.py): settings, their changes (who set what), the runs' tickets
+    """
+    CREATE TABLE lanes (
+        name TEXT PRIMARY KEY,
+        cap INTEGER,
+        weight REAL NOT NULL,
+        updated_at REAL,
+        updated_by TEXT
+    );
+    CREATE TABLE lane_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        lane TEXT NOT NULL,
+        cap INTEGER,
+        weight REAL NOT NULL,
+        previous_cap INTEGER,
+        previous_weight REAL,
+        changed_by TEXT NOT NULL,
+        changed_at REAL NOT NULL
+    );
+    CREATE TABLE lane_tickets (
+        run_id TEXT PRIMARY KEY,
+        lane TEXT NOT NULL,
+        enqueued_at REAL NOT NULL,
+        granted_at REAL
+    );
     """,
 ]

@@ -14,7 +14,7 @@ from phasegate.store.process import Owner
 # A run some process executes, or should: one whose owner dies is resumed by another
 # (``JournalStore.abandoned``; the server's and the workers' takeover).
 # (monitoring: after a successful rollout, the plan's ``monitor:`` checks run on a schedule.)
-IN_FLIGHT = ("pending", "running", "rolling_back", "waiting", "monitoring")
+IN_FLIGHT = ("pending", "running", "rolling_back", "waiting", "monitoring", "queued")
 
 RECORD_COLUMNS = (
     "id, plan_name, plan_path, plan_sha256, plan_text, lock_name, idempotency_key, status,"

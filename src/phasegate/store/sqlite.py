@@ -39,6 +39,7 @@ from phasegate.store.records import (
     record_from_row,
     replayed,
 )
+from phasegate.store.sqlite_lanes import SqliteLanes
 from phasegate.store.sqlite_schedules import SqliteSchedules
 from phasegate.store.sqlite_views import SqliteViews, reads
 from phasegate.store.steplogs import FileLogs, outputs_in
@@ -49,7 +50,7 @@ _dump = dump
 __all__ = ["DB_NAME", "EventRow", "SqliteStore", "fold", "reads"]
 
 
-class SqliteStore(SqliteViews, FileLogs, SqliteSchedules):
+class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes):
     def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
         """Open the journal in ``state_dir``. ``readonly``: for verbs that only read; never
         creates, migrates or writes anything (store/connect.py says why)."""
@@ -286,6 +287,8 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules):
         )
         if not state.holds_lock:  # finished, or monitoring with `lock: release`
             db.execute("DELETE FROM locks WHERE run_id = ?", (state.run_id,))
+            # Its lane slot frees in the transaction that ends the run (store/lanes.py).
+            db.execute("DELETE FROM lane_tickets WHERE run_id = ?", (state.run_id,))
 
     def _check_continues(self, db: sqlite3.Connection, run_id: str, first_seq: int) -> None:
         """One writer per run: the rows written must continue the journal. A state read

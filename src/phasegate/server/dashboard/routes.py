@@ -22,6 +22,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from phasegate.durations import format_duration
 from phasegate.errors import PhasegateError
+from phasegate.lanes import portfolio
 from phasegate.masking import MASK
 from phasegate.report.data import build
 from phasegate.report.render import render
@@ -233,6 +234,28 @@ def make_router(dash: Dashboard) -> APIRouter:
             return to_login(request)
         rows = await dash.hub.read(_schedules)
         return dash.page("schedules.html", session, schedules=rows)
+
+    @router.get("/portfolio", response_model=None)
+    async def portfolio_page(request: Request) -> Response:
+        """Lanes: cap, running, queued, utilization, oldest wait, starving (any role)."""
+        session = dash.session(request)
+        if session is None:
+            return to_login(request)
+        now = time.time()
+        lanes, tickets = await dash.hub.read(lambda store: (store.lanes(), store.lane_tickets()))
+        queued = [
+            {
+                "run_id": t.run_id,
+                "lane": t.lane,
+                "enqueued_at": t.enqueued_at,
+                "waited": now - t.enqueued_at,
+            }
+            for t in tickets
+            if not t.granted
+        ]
+        return dash.page(
+            "portfolio.html", session, at=now, lanes=portfolio(lanes, tickets, now), queued=queued
+        )
 
     @router.post("/runs", response_model=None)
     async def start_run(request: Request) -> Response:

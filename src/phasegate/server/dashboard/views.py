@@ -40,6 +40,7 @@ ACTIVE = (
     "interrupted",
     "waiting",
     "monitoring",
+    "queued",
 )
 
 
@@ -69,6 +70,8 @@ def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]
         "pause": doc.get("pause"),
         "wait": doc.get("wait"),  # a change window holding the run: rule, next opening
         "monitoring": doc.get("monitoring"),  # post-rollout monitoring: checks done, next due
+        "queue": doc.get("queue"),  # a lane slot the run waits for (docs/lanes.md)
+        "lane": doc.get("lane"),  # the lane slot it holds
         "rollback": rollback,
         "rollback_bar": budget_bar(rollback),
         "triggers": doc.get("triggers") or {},

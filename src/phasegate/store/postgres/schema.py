@@ -21,6 +21,7 @@ from phasegate.errors import SchemaTooNew
 # pg_advisory_xact_lock keys (bigint): arbitrary, fixed, documented here only.
 MIGRATE_KEY = 0x70686173_65000001  # "phase" + 1
 LOCKS_KEY = 0x70686173_65000002  # held while a run's lock changes hands
+LANES_KEY = 0x70686173_65000003  # held while lane slots are granted (store/postgres/lanes.py)
 
 MIGRATIONS: list[str] = [
     # 1: runs, append-only events, materialized items and phases, locks, operator requests,
@@ -137,6 +138,32 @@ MIGRATIONS: list[str] = [
         run_id text,
         note text NOT NULL DEFAULT '',
         PRIMARY KEY (schedule, slot)
+    )
+    """,
+    # 5: lanes (store/lanes.py): settings, their changes (who set what), the runs' tickets
+    """
+    CREATE TABLE lanes (
+        name text COLLATE "C" PRIMARY KEY,
+        cap integer,
+        weight double precision NOT NULL,
+        updated_at double precision,
+        updated_by text
+    );
+    CREATE TABLE lane_changes (
+        id bigserial PRIMARY KEY,
+        lane text COLLATE "C" NOT NULL,
+        cap integer,
+        weight double precision NOT NULL,
+        previous_cap integer,
+        previous_weight double precision,
+        changed_by text NOT NULL,
+        changed_at double precision NOT NULL
+    );
+    CREATE TABLE lane_tickets (
+        run_id text COLLATE "C" PRIMARY KEY,
+        lane text COLLATE "C" NOT NULL,
+        enqueued_at double precision NOT NULL,
+        granted_at double precision
     )
     """,
 ]

@@ -39,6 +39,7 @@ from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
 from phasegate.store.postgres.connection import connect, mask, normalize
+from phasegate.store.postgres.lanes import PostgresLanes
 from phasegate.store.postgres.logs import PostgresLogs
 from phasegate.store.postgres.notify import PostgresChanges
 from phasegate.store.postgres.ownership import held_keys, lock_parts, run_key
@@ -62,7 +63,7 @@ Conn = psycopg.Connection[Row]
 DEAD_SESSION_WAIT = 3.0
 
 
-class PostgresStore(PostgresLogs, PostgresChanges, PostgresSchedules):
+class PostgresStore(PostgresLogs, PostgresChanges, PostgresSchedules, PostgresLanes):
     def __init__(self, url: str, *, state_dir: Path, readonly: bool = False) -> None:
         """Open the store at ``url`` (migrating its schema); run directories (step logs,
         outputs, backups) stay on this machine, under ``state_dir``. ``readonly``: this
@@ -427,6 +428,8 @@ class PostgresStore(PostgresLogs, PostgresChanges, PostgresSchedules):
             )
             if not state.holds_lock:  # finished, or monitoring with `lock: release`
                 cursor.execute(b"DELETE FROM locks WHERE run_id = %s", (run_id,))
+                # Its lane slot frees in the transaction that ends the run (store/lanes.py).
+                cursor.execute(b"DELETE FROM lane_tickets WHERE run_id = %s", (run_id,))
             # Live views wake on commit (store/postgres/notify.py); a rollback sends nothing.
             cursor.execute(b"SELECT pg_notify('phasegate_journal', %s)", (f"{run_id} {state.seq}",))
 

@@ -1,0 +1,151 @@
+"""Lanes in the SQLite journal (``SqliteStore``'s part of the contract; store/lanes.py).
+
+A grant is one ``BEGIN IMMEDIATE`` transaction: SQLite's single writer is the lock that makes
+"read the tickets, decide, mark the granted ones" atomic between every process on the file,
+so two servers on one state directory never exceed a cap."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from phasegate.lanes.model import Lane, LaneChange, Ticket
+from phasegate.lanes.scheduler import grants
+from phasegate.run.state import TERMINAL
+from phasegate.store.lanes import (
+    CHANGE_COLUMNS,
+    LANE_COLUMNS,
+    TICKET_COLUMNS,
+    change_from_row,
+    check_setting,
+    lane_from_row,
+    new_setting,
+    ticket_from_row,
+)
+from phasegate.store.process import Owner
+from phasegate.store.sqlite_views import reads
+
+
+class SqliteLanes:
+    """Mixed into ``SqliteStore``: it uses its connection and ``write``."""
+
+    db: sqlite3.Connection
+    path: Path
+
+    if TYPE_CHECKING:
+
+        def write(self, durable: bool = True) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    _has_lanes = False
+
+    def _lanes_exist(self) -> bool:
+        """A journal opened read-only before migration 3 has no lane tables: no lanes."""
+        if not self._has_lanes:
+            found = self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lane_tickets'"
+            ).fetchone()
+            self._has_lanes = found is not None
+        return self._has_lanes
+
+    @reads
+    def lanes(self) -> list[Lane]:
+        if not self._lanes_exist():
+            return []
+        rows = self.db.execute(f"SELECT {LANE_COLUMNS} FROM lanes ORDER BY name").fetchall()
+        return [lane_from_row(row) for row in rows]
+
+    def set_lane(
+        self, name: str, *, cap: int | None, weight: float | None, by: str, ts: float
+    ) -> LaneChange:
+        check_setting(name, cap, weight)
+        with self.write() as db:
+            row = db.execute(f"SELECT {LANE_COLUMNS} FROM lanes WHERE name = ?", (name,))
+            found = row.fetchone()
+            lane, change = new_setting(
+                None if found is None else lane_from_row(found), name, cap, weight, by, ts
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO lanes (name, cap, weight, updated_at, updated_by)"
+                " VALUES (?,?,?,?,?)",
+                (lane.name, lane.cap, lane.weight, lane.updated_at, lane.updated_by),
+            )
+            db.execute(
+                f"INSERT INTO lane_changes ({CHANGE_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                (
+                    change.lane,
+                    change.cap,
+                    change.weight,
+                    change.previous_cap,
+                    change.previous_weight,
+                    change.by,
+                    change.at,
+                ),
+            )
+        return change
+
+    @reads
+    def lane_changes(self, *, lane: str | None = None, limit: int = 50) -> list[LaneChange]:
+        if not self._lanes_exist():
+            return []
+        query = f"SELECT {CHANGE_COLUMNS} FROM lane_changes"
+        args: tuple[object, ...] = ()
+        if lane is not None:
+            query += " WHERE lane = ?"
+            args = (lane,)
+        rows = self.db.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit))
+        return [change_from_row(row) for row in rows.fetchall()]
+
+    @reads
+    def lane_tickets(self) -> list[Ticket]:
+        if not self._lanes_exist():
+            return []
+        rows = self.db.execute(
+            f"SELECT {TICKET_COLUMNS} FROM lane_tickets ORDER BY enqueued_at, run_id"
+        )
+        return [ticket_from_row(row) for row in rows.fetchall()]
+
+    def lane_request(self, run_id: str, lane: str, *, ts: float) -> Ticket:
+        with self.write() as db:
+            self._drop_stale(db, keep=run_id)
+            db.execute(
+                "INSERT INTO lane_tickets (run_id, lane, enqueued_at) VALUES (?,?,?)"
+                " ON CONFLICT (run_id) DO NOTHING",
+                (run_id, lane, ts),
+            )
+            settings = {
+                found.name: found
+                for found in map(lane_from_row, db.execute(f"SELECT {LANE_COLUMNS} FROM lanes"))
+            }
+            tickets = [
+                ticket_from_row(row)
+                for row in db.execute(f"SELECT {TICKET_COLUMNS} FROM lane_tickets")
+            ]
+            granted = grants(settings, tickets)
+            db.executemany(
+                "UPDATE lane_tickets SET granted_at = ? WHERE run_id = ?",
+                [(ts, granted_id) for granted_id in granted],
+            )
+            row = db.execute(
+                f"SELECT {TICKET_COLUMNS} FROM lane_tickets WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return ticket_from_row(row)
+
+    def lane_release(self, run_id: str) -> None:
+        with self.write() as db:
+            db.execute("DELETE FROM lane_tickets WHERE run_id = ?", (run_id,))
+
+    def _drop_stale(self, db: sqlite3.Connection, *, keep: str) -> None:
+        """Tickets of runs that ended or that no live process owns (store/lanes.py)."""
+        rows = db.execute(
+            "SELECT t.run_id, r.status, r.owner_pid, r.owner_host, r.owner_start"
+            " FROM lane_tickets t LEFT JOIN runs r ON r.id = t.run_id WHERE t.run_id <> ?",
+            (keep,),
+        ).fetchall()
+        stale = []
+        for run_id, status, pid, host, start in rows:
+            ended = status is None or status in TERMINAL or pid is None
+            if ended or Owner(int(pid), str(host), start).alive() is False:
+                stale.append((run_id,))
+        db.executemany("DELETE FROM lane_tickets WHERE run_id = ?", stale)

@@ -1,0 +1,223 @@
+"""Lanes on every back end (store/lanes.py): settings and their audit trail, grants up to the
+cap in arrival order, slots freed by a run's end or by release, stale tickets reclaimed, a
+lowered cap holding for new grants, and caps never exceeded by racing threads and processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from phasegate.errors import UsageError
+from phasegate.lanes import POOL, Lane
+from phasegate.store.contract import JournalStore
+from phasegate.store.process import Owner
+from tests.store.contract.conftest import BACKENDS, SHARED, MakeStore
+from tests.store.contract.script import SCRIPT, advance, create
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def runs(store: JournalStore, *ids: str, owner: Owner | None = None) -> None:
+    for n, run_id in enumerate(ids):
+        create(store, run_id, lock=f"plan-{run_id}", ts=1000.0 + n, owner=owner)
+
+
+def granted(store: JournalStore) -> list[str]:
+    return [t.run_id for t in store.lane_tickets() if t.granted]
+
+
+def test_settings_are_kept_with_who_changed_what(store: JournalStore) -> None:
+    assert store.lanes() == [] and store.lane_changes() == []
+    store.set_lane("Code-API", cap=4, weight=2.0, by="ana", ts=10.0)
+    store.set_lane("Data-Schema", cap=2, weight=None, by="bo", ts=11.0)
+    change = store.set_lane("Code-API", cap=1, weight=None, by="cy", ts=12.0)
+    assert (change.previous_cap, change.previous_weight, change.weight) == (4, 2.0, 2.0)
+    store.set_lane(POOL, cap=5, weight=None, by="ana", ts=13.0)
+    assert store.lanes() == [
+        Lane(POOL, 5, 1.0, 13.0, "ana"),
+        Lane("Code-API", 1, 2.0, 12.0, "cy"),
+        Lane("Data-Schema", 2, 1.0, 11.0, "bo"),
+    ]
+    history = [(c.lane, c.cap, c.previous_cap, c.by) for c in store.lane_changes()]
+    assert history == [
+        (POOL, 5, None, "ana"),
+        ("Code-API", 1, 4, "cy"),
+        ("Data-Schema", 2, None, "bo"),
+        ("Code-API", 4, None, "ana"),
+    ]
+    assert [c.by for c in store.lane_changes(lane="Code-API", limit=1)] == ["cy"]
+
+
+@pytest.mark.parametrize(
+    ("name", "cap", "weight"), [("bad name", 1, None), ("a", -1, None), ("a", 1, 0.0)]
+)
+def test_bad_settings_are_refused_and_nothing_is_stored(
+    store: JournalStore, name: str, cap: int, weight: float | None
+) -> None:
+    with pytest.raises(UsageError):
+        store.set_lane(name, cap=cap, weight=weight, by="ana", ts=1.0)
+    assert store.lanes() == [] and store.lane_changes() == []
+
+
+def test_slots_are_granted_up_to_the_cap_first_come_first_served(store: JournalStore) -> None:
+    store.set_lane("api", cap=2, weight=None, by="ana", ts=1.0)
+    runs(store, "r1", "r2", "r3", "r4")
+    assert store.lane_request("r1", "api", ts=100.0).granted_at == 100.0
+    assert store.lane_request("r2", "api", ts=101.0).granted
+    third = store.lane_request("r3", "api", ts=102.0)
+    assert not third.granted and third.enqueued_at == 102.0
+    assert not store.lane_request("r4", "api", ts=103.0).granted
+    # Asking again keeps the place in the queue (its first enqueued_at).
+    assert store.lane_request("r3", "api", ts=104.0).enqueued_at == 102.0
+    assert granted(store) == ["r1", "r2"]
+    store.lane_release("r1")
+    # r4 asks first, but r3 was queued first: the grant (for everybody) goes to r3.
+    assert not store.lane_request("r4", "api", ts=105.0).granted
+    assert granted(store) == ["r2", "r3"]
+    assert store.lane_request("r3", "api", ts=106.0).granted_at == 105.0
+
+
+def test_a_run_that_ends_frees_its_slot_in_the_same_write(store: JournalStore) -> None:
+    store.set_lane("api", cap=1, weight=None, by="ana", ts=1.0)
+    runs(store, "r1", "r2")
+    assert store.lane_request("r1", "api", ts=100.0).granted
+    assert not store.lane_request("r2", "api", ts=101.0).granted
+    advance(store, "r1", len(SCRIPT) - 1)
+    assert [t.run_id for t in store.lane_tickets()] == ["r1", "r2"]  # still running
+    advance(store, "r1", 1)  # run.finished
+    assert [t.run_id for t in store.lane_tickets()] == ["r2"]
+    assert store.lane_request("r2", "api", ts=102.0).granted
+
+
+def test_a_lowered_cap_preempts_nothing_and_holds_for_new_grants(store: JournalStore) -> None:
+    store.set_lane("api", cap=3, weight=None, by="ana", ts=1.0)
+    runs(store, "r1", "r2", "r3", "r4")
+    for n, run_id in enumerate(["r1", "r2", "r3"]):
+        assert store.lane_request(run_id, "api", ts=100.0 + n).granted
+    store.set_lane("api", cap=1, weight=None, by="bo", ts=110.0)
+    assert granted(store) == ["r1", "r2", "r3"]  # nobody pre-empted
+    assert not store.lane_request("r4", "api", ts=111.0).granted
+    store.lane_release("r1")
+    store.lane_release("r2")
+    assert not store.lane_request("r4", "api", ts=112.0).granted  # r3 alone fills the cap
+    store.lane_release("r3")
+    assert store.lane_request("r4", "api", ts=113.0).granted
+
+
+def test_the_pool_caps_all_lanes_together(store: JournalStore) -> None:
+    store.set_lane(POOL, cap=2, weight=None, by="ana", ts=1.0)
+    store.set_lane("a", cap=5, weight=None, by="ana", ts=1.0)
+    runs(store, "r1", "r2", "r3")
+    assert store.lane_request("r1", "a", ts=100.0).granted
+    assert store.lane_request("r2", "uncapped", ts=101.0).granted
+    assert not store.lane_request("r3", "uncapped", ts=102.0).granted
+
+
+def test_tickets_of_dead_released_or_ended_owners_are_reclaimed(
+    make_store: MakeStore, tmp_path: Path, dead_owner: Owner
+) -> None:
+    first = make_store(tmp_path / "state")
+    first.set_lane("api", cap=3, weight=None, by="ana", ts=1.0)
+    runs(first, "dead", owner=dead_owner)
+    runs(first, "released", "live")
+    for n, run_id in enumerate(["dead", "released"]):
+        assert first.lane_request(run_id, "api", ts=100.0 + n).granted
+    first.release("released", owner=Owner.me())
+    memory = type(first).__name__ == "MemoryStore"
+    if not memory:
+        first.close()  # PostgreSQL: the session holding the dead owner's claim ends
+    second = first if memory else make_store(tmp_path / "state")
+    assert second.lane_request("live", "api", ts=102.0).granted
+    assert [t.run_id for t in second.lane_tickets()] == ["live"]
+    second.close()
+
+
+def test_threads_racing_for_slots_never_exceed_the_cap(
+    make_store: MakeStore, tmp_path: Path
+) -> None:
+    first = make_store(tmp_path / "state")
+    first.set_lane("api", cap=3, weight=None, by="ana", ts=1.0)
+    ids = [f"r{n:02d}" for n in range(24)]
+    runs(first, *ids)
+    shared = type(first).__name__ == "MemoryStore"
+    answers: list[str] = []
+    lock = threading.Lock()
+
+    def race(part: list[str]) -> None:
+        own = first if shared else make_store(tmp_path / "state")
+        for run_id in part:
+            if own.lane_request(run_id, "api", ts=200.0).granted:
+                with lock:
+                    answers.append(run_id)
+        if own is not first:
+            own.close()
+
+    threads = [threading.Thread(target=race, args=(ids[n::4],)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(granted(first)) == 3
+    assert set(answers) <= set(granted(first))
+    first.close()
+
+
+@pytest.mark.parametrize("backend", SHARED)
+def test_processes_racing_for_slots_never_exceed_the_cap(backend: str, tmp_path: Path) -> None:
+    store = BACKENDS[backend](tmp_path / "state")
+    store.set_lane("api", cap=2, weight=None, by="ana", ts=1.0)
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        from pathlib import Path
+        from tests.store.contract.conftest import BACKENDS
+        from tests.store.contract.script import create
+        store = BACKENDS[{backend!r}](Path({str(tmp_path / "state")!r}))
+        me = sys.argv[1]
+        ids = [f"{{me}}-{{n}}" for n in range(6)]
+        for run_id in ids:
+            create(store, run_id, lock=run_id)
+        print("ready", flush=True)
+        sys.stdin.readline()  # all ask together
+        won = [r for r in ids if store.lane_request(r, "api", ts=time.time()).granted]
+        print(" ".join(won), flush=True)
+        sys.stdin.readline()  # alive (owning its runs) until the parent has looked
+        """
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, f"p{n}"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    try:
+        for child in children:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "ready"
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        won: list[str] = []
+        for child in children:
+            assert child.stdout is not None
+            won.extend(child.stdout.readline().split())
+        assert len(won) == 2
+        assert sorted(won) == sorted(granted(store))
+    finally:
+        for child in children:
+            if child.stdin is not None:
+                child.stdin.close()
+            child.wait(timeout=60)
+            if child.stdout is not None:
+                child.stdout.close()
+        store.close()
