@@ -14,7 +14,7 @@ from typing import Any
 
 from phasegate.analysis.run import AnalysisRun
 from phasegate.durations import written
-from phasegate.engine import canary, halt, traffic, waiting, work
+from phasegate.engine import canary, halt, program, traffic, waiting, work
 from phasegate.engine.commands import (
     Command,
     EndWait,
@@ -290,9 +290,9 @@ class Runner:
                 return True
             case RunItem(work=kind, key=key):
                 coro = {
-                    "run_step": work.run_step,
+                    "run_step": program.run_step,
                     "run_gate": work.run_gate,
-                    "run_undo": work.run_undo,
+                    "run_undo": program.run_undo,
                     "run_verify": work.run_verify,
                     "finish_analysis": lambda _, k: self.background.conclude(k),
                     "promote_full": traffic.promote_full,

@@ -34,8 +34,8 @@ from phasegate.plan.blockers import refuse_unbound
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
 from phasegate.plan.variables import VariableError, Variables, resolve
-from phasegate.run.events import ItemUnknown, RunStarted, Warning
-from phasegate.run.state import TERMINAL
+from phasegate.run.events import ItemUnknown, ParentLinked, RunStarted, Warning
+from phasegate.run.state import NEEDS_ANY, TERMINAL
 from phasegate.schedules.streak import streak as schedule_streak
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
@@ -74,6 +74,10 @@ class RunOptions:
     # The policy pack (a directory) admission used: recorded with the run, asked again before
     # each phase starts (engine/policing.py), by whichever process drives the run.
     policies: str | None = None
+    # A program's child run (engine/program.py): the id its parent journalled before starting
+    # it, and the parent (run, phase, plan), recorded with the run and as ``parent.linked``.
+    run_id: str | None = None
+    parent: dict[str, str] | None = None
 
 
 def new_run_id() -> str:
@@ -156,6 +160,8 @@ def start(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> tuple
     state = store.load_state(run_id)
     runner = Runner(ctx, store, state)
     journal_started(runner, created.owner, str(loaded.path), options.review)
+    if options.parent is not None:
+        runner.journal(ParentLinked.model_validate(options.parent), durable=True)
     ctx.console.headline(
         f"run {run_id}: plan {loaded.plan.name} ({plural(len(loaded.plan.phases), 'phase')})"
     )
@@ -184,7 +190,7 @@ class _Created:
 
 def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Created:
     refuse_unbound(loaded)
-    run_id = new_run_id()
+    run_id = options.run_id or new_run_id()
     builtins = _builtins(loaded, store, run_id)
     variables = _variables(loaded, options.overrides, builtins)
     masker = Masker(variables.secret_values())
@@ -210,6 +216,8 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
         run_options["slot"] = options.slot
     if options.policies is not None:
         run_options["policies"] = str(Path(options.policies).expanduser().resolve())
+    if options.parent is not None:
+        run_options["parent"] = dict(options.parent)
     actual_id, created = store.create_run(
         run_id=run_id,
         plan_name=loaded.plan.name,
@@ -220,7 +228,11 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
         idempotency_key=options.idempotency_key,
         options=run_options,
         phases=[p.id for p in loaded.plan.phases],
-        needs={p.id: p.needs for p in loaded.plan.phases if p.needs},
+        needs={
+            p.id: [NEEDS_ANY, *p.needs] if p.needs_mode == "any" else p.needs
+            for p in loaded.plan.phases
+            if p.needs
+        },
         owner=owner,
         ts=time.time(),
     )
