@@ -48,8 +48,15 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         left = remaining_words(store, record)
         if left:
             click.echo(f"  {left}")
+    program = data.get("program")
+    if program and program.get("parent"):
+        parent = program["parent"]
+        click.echo(f"  child of program run {parent['run']} (phase {parent['phase']})")
+    children = {c["phase"]: c for c in (program or {}).get("children", [])}
     for phase in data["phases"]:
-        click.echo(f"  phase {phase['id']}: {phase['status']}")
+        child = children.get(phase["id"])
+        linked = f"  child run {child['run']}: {child['status']}" if child else ""
+        click.echo(f"  phase {phase['id']}: {phase['status']}{linked}")
         for item in phase["items"]:
             took = format_duration(item.get("duration")) if item.get("duration") is not None else ""
             note = approval_progress(item, data["approvals"]) or (

@@ -13,7 +13,17 @@ import time
 from typing import Any
 
 from phasegate.analysis.run import AnalysisRun
-from phasegate.engine import canary, fleet, halt, laning, postmonitor, traffic, waiting, work
+from phasegate.engine import (
+    canary,
+    fleet,
+    halt,
+    laning,
+    postmonitor,
+    program,
+    traffic,
+    waiting,
+    work,
+)
 from phasegate.engine.budgets import BudgetWatch
 from phasegate.engine.commands import (
     CheckMonitor,
@@ -306,9 +316,9 @@ class Runner:
                 return True
             case RunItem(work=kind, key=key):
                 coro = {
-                    "run_step": work.run_step,
+                    "run_step": program.run_step,
                     "run_gate": work.run_gate,
-                    "run_undo": work.run_undo,
+                    "run_undo": program.run_undo,
                     "run_verify": work.run_verify,
                     "finish_analysis": lambda _, k: self.background.conclude(k),
                     "promote_full": traffic.promote_full,

@@ -35,8 +35,8 @@ from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.model import VarSpec
 from phasegate.plan.postmonitor import expand_schedule
 from phasegate.plan.variables import VariableError, Variables, resolve
-from phasegate.run.events import ItemUnknown, RunStarted, Warning
-from phasegate.run.state import TERMINAL
+from phasegate.run.events import ItemUnknown, ParentLinked, RunStarted, Warning
+from phasegate.run.state import NEEDS_ANY, TERMINAL
 from phasegate.schedules.streak import streak as schedule_streak
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
@@ -78,6 +78,10 @@ class RunOptions:
     # `run --limit`: fleet phases resolve only these hosts (recorded with each fleet item's
     # hosts, so resume needs it no more).
     limit: str | None = None
+    # A program's child run (engine/program.py): the id its parent journalled before starting
+    # it, and the parent (run, phase, plan), recorded with the run and as ``parent.linked``.
+    run_id: str | None = None
+    parent: dict[str, str] | None = None
 
 
 def new_run_id() -> str:
@@ -161,6 +165,8 @@ def start(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> tuple
     state = store.load_state(run_id)
     runner = Runner(ctx, store, state)
     journal_started(runner, created.owner, str(loaded.path), options.review)
+    if options.parent is not None:
+        runner.journal(ParentLinked.model_validate(options.parent), durable=True)
     ctx.console.headline(
         f"run {run_id}: plan {loaded.plan.name} ({plural(len(loaded.plan.phases), 'phase')})"
     )
@@ -189,7 +195,7 @@ class _Created:
 
 def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Created:
     refuse_unbound(loaded)
-    run_id = new_run_id()
+    run_id = options.run_id or new_run_id()
     builtins = _builtins(loaded, store, run_id)
     variables = _variables(loaded, options.overrides, builtins)
     _check_monitor_schedule(loaded, variables)
@@ -216,6 +222,8 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
         run_options["slot"] = options.slot
     if options.policies is not None:
         run_options["policies"] = str(Path(options.policies).expanduser().resolve())
+    if options.parent is not None:
+        run_options["parent"] = dict(options.parent)
     actual_id, created = store.create_run(
         run_id=run_id,
         plan_name=loaded.plan.name,
@@ -226,7 +234,11 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
         idempotency_key=options.idempotency_key,
         options=run_options,
         phases=[p.id for p in loaded.plan.phases],
-        needs={p.id: p.needs for p in loaded.plan.phases if p.needs},
+        needs={
+            p.id: [NEEDS_ANY, *p.needs] if p.needs_mode == "any" else p.needs
+            for p in loaded.plan.phases
+            if p.needs
+        },
         owner=owner,
         ts=time.time(),
     )

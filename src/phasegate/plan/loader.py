@@ -16,6 +16,7 @@ from phasegate.errors import PlanError, Problem
 from phasegate.plan import semantics
 from phasegate.plan.checkspecs import resolve_checks
 from phasegate.plan.model import Plan
+from phasegate.plan.program import expand_programs, program_problems
 from phasegate.plan.pydantic_errors import problems_from_validation
 from phasegate.plan.windowsfile import resolve_windows_file
 from phasegate.plan.yamlsource import SourceMap, load_yaml, read_plan_text
@@ -177,9 +178,10 @@ def build_plan(data: Any, smap: SourceMap) -> tuple[Plan, list[Problem]]:
     if problems:
         raise PlanError(in_file_order(problems))
     found, warnings = semantics.validate(plan, data, smap)
+    found += program_problems(plan, smap)
     if found:
         raise PlanError(in_file_order(found))
-    return plan, warnings
+    return expand_programs(plan), warnings
 
 
 def in_file_order(problems: list[Problem]) -> list[Problem]:

@@ -21,6 +21,7 @@ from phasegate.plan.budget import Budget
 from phasegate.plan.estimate import EstimateHint, PlanEstimate
 from phasegate.plan.monitor import Monitor
 from phasegate.plan.postmonitor import PostMonitor
+from phasegate.plan.program import Readiness
 from phasegate.plan.windows import Risk, Windows
 from phasegate.traffic.base import RouterSpec, describe_weights
 
@@ -326,6 +327,47 @@ class Phase(Model):
     )
     pause_between: Duration | None = Field(None, description="wait between batches")
     metadata: dict[str, Any] = Field(default_factory=dict)
+    run_plan: str | None = Field(
+        None,
+        description="a program phase: run this child plan (relative to the plan file) as a run "
+        "of its own, with its own journal, lock and rollback (docs/programs.md)",
+    )
+    vars: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="with `run_plan`: the child plan's variables (`${VAR}` of this plan expand)",
+    )
+    needs_mode: Literal["all", "any"] = Field(
+        "all", description="`any`: the phase may start once any one of its `needs` succeeded"
+    )
+    soak: Duration | None = Field(
+        None, description="with `run_plan`: wait this long after the upstream children succeeded"
+    )
+    ready: Readiness | None = Field(
+        None,
+        description="with `run_plan`: the child's readiness, evaluated right before it starts; "
+        "not ready pauses the program with the blockers",
+    )
+
+    @model_validator(mode="after")
+    def _program_phase(self) -> Phase:
+        if self.run_plan is None:
+            given = [n for n in ("soak", "ready") if getattr(self, n) is not None]
+            given += ["vars"] if self.vars else []
+            if given:
+                listed = ", ".join(f"`{n}`" for n in given)
+                raise ValueError(f"{listed} belong to a program phase (one with `run_plan`)")
+            return self
+        if not self.run_plan.strip():
+            raise ValueError("`run_plan` is the path of a child plan, relative to this plan")
+        own = [n for n in ("steps", "rollback", "monitors") if getattr(self, n)]
+        own += ["analysis"] if self.analysis is not None else []
+        if own:
+            listed = ", ".join(f"`{n}`" for n in own)
+            raise ValueError(
+                f"a program phase runs its child plan and no commands of its own; this one also "
+                f"has {listed}: move them into the child plan, or into a phase of their own"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fleet_keys(self) -> Phase:
@@ -501,6 +543,11 @@ class Plan(Model):
         "default hint for steps without one (docs/estimates.md)",
     )
     metadata: dict[str, Any] = Field(default_factory=dict)
+    rollback_children: list[Identifier] | None = Field(
+        None,
+        description="a program: the phases whose child runs are rolled back when the program "
+        "fails (default: every child that started)",
+    )
 
     @field_validator("windows", mode="before", json_schema_input_type=Windows | str | None)
     @classmethod

@@ -6,6 +6,7 @@ so every view of a run says the same thing.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from datetime import UTC, datetime
 from typing import Any
@@ -123,6 +124,21 @@ def _plan(record: RunRecord) -> Plan | None:
         return reload_plan(record).plan
     except PhasegateError:
         return None
+
+
+def program_view(store: JournalStore, record: RunRecord, state: RunState) -> dict[str, Any] | None:
+    """A program's child runs (each with its status now, from its own journal) and a child's
+    parent; None for a plain run."""
+    parent = state.parent or record.options.get("parent")
+    if not state.children and parent is None:
+        return None
+    children = []
+    for phase_id, linked in state.children.items():
+        status = linked.get("status")
+        with contextlib.suppress(PhasegateError):
+            status = store.get_run(str(linked["run"])).status
+        children.append({"phase": phase_id, **linked, "status": status})
+    return {"parent": parent, "children": children, "readiness": state.readiness}
 
 
 def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
@@ -265,6 +281,7 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         "decisions": state.decisions,
         "resumes": resumes,
         "notifications": notifications,
+        "program": program_view(store, record, state),
         "budget": {
             "duration": plan.budget.duration if plan else None,
             "rollback": plan.budget.rollback if plan else None,

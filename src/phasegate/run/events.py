@@ -521,6 +521,48 @@ class MonitoringChecked(Event):
     next_due: Number | None = None  # the next slot's due time; None: this was the last
 
 
+# -- programs (engine/program.py) -----------------------------------------------------------
+class ChildLinked(Event):
+    """A program phase's child run: its id, journalled durably before the child starts, so
+    a resume re-attaches to it instead of starting another."""
+
+    type: ClassVar[str] = "child.linked"
+    phase: str
+    run: str
+    plan: str | None = None
+
+
+class ChildEnded(Event):
+    type: ClassVar[str] = "child.ended"
+    phase: str
+    run: str
+    status: str
+
+
+class ParentLinked(Event):
+    """In a child run's journal: the program run (and its phase) that started it."""
+
+    type: ClassVar[str] = "parent.linked"
+    run: str
+    phase: str
+    plan: str | None = None
+
+
+class ReadinessEvaluated(Event):
+    """A child's readiness, evaluated right before it starts: the inputs and the verdict."""
+
+    type: ClassVar[str] = "readiness.evaluated"
+    phase: str
+    ready: bool
+    verdict: str | None = None
+    score: Number | None = None
+    min_score: Number | None = None
+    blockers: tuple[str, ...] = ()
+    evidence: str | None = None
+    sha256: str | None = None
+    checks: tuple[JsonObject, ...] = ()
+
+
 EVENT_CLASSES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -564,6 +606,10 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         RunQueued,
         RunDequeued,
         LaneGranted,
+        ChildLinked,
+        ChildEnded,
+        ParentLinked,
+        ReadinessEvaluated,
     )
 }
 EVENT_TYPES = tuple(EVENT_CLASSES)

@@ -27,6 +27,8 @@ from phasegate.run.records import (
     WarningRecord,
 )
 
+# In run.created's needs of a phase with `needs_mode: any`, before the phase ids.
+NEEDS_ANY = "*"
 TERMINAL = ("succeeded", "failed", "rolled_back", "rollback_failed")
 RESUMABLE = (
     "paused",
@@ -141,6 +143,12 @@ class RunState:
     # position); ``lane`` once it holds one (lane, granted_at, waited).
     queue: dict[str, Any] | None = None
     lane: dict[str, Any] | None = None
+    # A program's child runs by phase: run id (journalled before the child starts), plan,
+    # and once it ended, its status (engine/program.py). A child run's parent: run, phase.
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parent: dict[str, Any] | None = None
+    # The last readiness evaluation of each program phase (readiness.evaluated).
+    readiness: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def terminal(self) -> bool:
@@ -273,6 +281,20 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
             return set()
         case ev.Note():
             return set()
+        case ev.ChildLinked():
+            entry = s.children.setdefault(event.phase, {})
+            entry.update(run=event.run, plan=event.plan, linked_at=ts)
+            return set()
+        case ev.ChildEnded():
+            entry = s.children.setdefault(event.phase, {"run": event.run})
+            entry.update(status=event.status, ended_at=ts)
+            return set()
+        case ev.ParentLinked():
+            s.parent = {"run": event.run, "phase": event.phase, "plan": event.plan}
+            return set()
+        case ev.ReadinessEvaluated():
+            s.readiness[event.phase] = event.to_json()
+            return set()
         case ev.MonitorStarted():
             return _monitor_started(s, event, ts, et)
         case ev.MonitorSpawned():
@@ -309,8 +331,11 @@ def _created(s: RunState, d: ev.RunCreated, ts: float, et: str) -> set[str]:
         s.order[phase_id] = position
         s.dependents.setdefault(phase_id, [])
     for phase_id in s.phases:
-        wanted = [n for n in d.needs.get(phase_id, ()) if n in s.phases]
-        s.unmet[phase_id] = len(wanted)
+        given = d.needs.get(phase_id, ())
+        wanted = [n for n in given if n in s.phases]
+        # `needs_mode: any` (recorded as NEEDS_ANY before the needs): one success is enough;
+        # the count then goes below zero as the others succeed, which readies nothing twice.
+        s.unmet[phase_id] = min(1, len(wanted)) if given[:1] == (NEEDS_ANY,) else len(wanted)
         for need in wanted:
             s.dependents[need].append(phase_id)
     s.ready = [p for p in s.phases if s.unmet[p] == 0]

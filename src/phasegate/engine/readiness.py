@@ -1,0 +1,234 @@
+"""A child's readiness: read the evidence, judge verdict, score and hard checks, list blockers.
+
+Evaluated right before the child starts (engine/program.py), never from a cached planning-time
+answer, and by ``phasegate next`` (before a run, and during one). The evidence's sha256 goes
+into the journal with the verdict, so an audit can tell which document said "ready".
+
+Safety first: anything that cannot be read (a missing file, a field that is not there, a
+command that fails or prints no JSON object) is a blocker, never a pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from phasegate.engine.gates import evaluate_gate
+from phasegate.plan.program import VERDICTS, Readiness, child_plan_path
+from phasegate.plugin import PluginContext
+from phasegate.run.events import ReadinessEvaluated
+
+EVIDENCE_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class ReadinessResult:
+    ready: bool
+    verdict: str | None = None
+    score: float | None = None
+    min_score: float | None = None
+    blockers: tuple[str, ...] = ()
+    evidence: str | None = None
+    sha256: str | None = None
+    checks: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def as_event(self, phase: str) -> ReadinessEvaluated:
+        return ReadinessEvaluated(
+            phase=phase,
+            ready=self.ready,
+            verdict=self.verdict,
+            score=self.score,
+            min_score=self.min_score,
+            blockers=self.blockers,
+            evidence=self.evidence,
+            sha256=self.sha256,
+            checks=self.checks,
+        )
+
+    def words(self) -> str:
+        """The blockers, for a pause message and ``next --blocked``."""
+        if self.ready:
+            return "ready"
+        verdict = self.verdict or "not ready"
+        return f"{verdict}: " + "; ".join(self.blockers)
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def field_at(doc: Any, path: str) -> Any:
+    """``doc.dor.score`` of the evidence document; KeyError when a part is missing."""
+    value = doc
+    for part in path.split(".")[1:]:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            raise KeyError(path)
+    return value
+
+
+async def _read_evidence(
+    ready: Readiness, plan_file: Path, shell: str, expand: Callable[[str], str]
+) -> tuple[Any, str, str]:
+    """(document, where it came from, sha256 of its bytes)."""
+    evidence = ready.evidence
+    assert evidence is not None
+    if evidence.file is not None:
+        path = child_plan_path(str(plan_file), expand(evidence.file))
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise _Unreadable(f"evidence file {path} cannot be read ({exc.strerror})") from None
+        where = str(path)
+    else:
+        command = evidence.command
+        assert command is not None
+        argv = (
+            [*shlex.split(shell), expand(command)]
+            if isinstance(command, str)
+            else [expand(a) for a in command]
+        )
+        where = " ".join(argv) if not isinstance(command, str) else expand(command)
+        raw = await _command_output(argv, plan_file.parent, where)
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        doc = yaml.safe_load(raw.decode("utf-8")) if raw.strip() else None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise _Unreadable(f"evidence {where} is not YAML/JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise _Unreadable(f"evidence {where} is not a mapping")
+    return doc, where, sha
+
+
+async def _command_output(argv: list[str], cwd: Path, where: str) -> bytes:
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError as exc:
+        raise _Unreadable(f"evidence command {where!r} cannot start ({exc.strerror})") from None
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), EVIDENCE_TIMEOUT)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise _Unreadable(
+            f"evidence command {where!r} timed out after {EVIDENCE_TIMEOUT:g}s"
+        ) from None
+    if proc.returncode != 0:
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        raise _Unreadable(
+            f"evidence command {where!r} exited {proc.returncode} {tail[0][:200]}".rstrip()
+        )
+    try:
+        json.loads(out)
+    except ValueError:
+        raise _Unreadable(f"evidence command {where!r} printed no JSON object") from None
+    return out
+
+
+def judge_document(ready: Readiness, doc: Any) -> tuple[str | None, float | None, list[str]]:
+    """(verdict, score, blockers) of an evidence document: pure, shared with ``next``."""
+    blockers: list[str] = []
+    verdict: str | None = None
+    score: float | None = None
+    if ready.verdict is not None:
+        try:
+            found = field_at(doc, ready.verdict)
+        except KeyError:
+            blockers.append(f"{ready.verdict} is missing from the evidence")
+        else:
+            verdict = str(found)
+            if verdict not in VERDICTS:
+                blockers.append(f"{ready.verdict} is {verdict!r}, not one of {', '.join(VERDICTS)}")
+            elif verdict != "pass":
+                blockers.append(f"verdict {verdict}")
+    if ready.score is not None:
+        try:
+            found = field_at(doc, ready.score)
+        except KeyError:
+            blockers.append(f"{ready.score} is missing from the evidence")
+        else:
+            if isinstance(found, bool) or not isinstance(found, int | float):
+                blockers.append(f"{ready.score} is {found!r}, not a number")
+            else:
+                score = float(found)
+                if score < ready.min_score:
+                    blockers.append(f"score {score:g} < {ready.min_score:g}")
+    if ready.blockers is not None:
+        try:
+            listed = field_at(doc, ready.blockers)
+        except KeyError:
+            listed = []  # no list: nothing listed
+        if isinstance(listed, list):
+            blockers += [f"blocker: {b}" for b in listed if b not in (None, "")]
+        elif listed not in (None, ""):
+            blockers.append(f"blocker: {listed}")
+    return verdict, score, blockers
+
+
+async def evaluate(
+    ready: Readiness,
+    *,
+    plan_file: Path,
+    shell: str,
+    expand: Callable[[str], str] = lambda text: text,
+    check_context: PluginContext | None = None,
+) -> ReadinessResult:
+    """Evaluate a phase's ``ready:`` now. Hard checks run when a ``check_context`` is given
+    (a run's); without one (``next`` before any run) they are listed as not evaluated."""
+    blockers: list[str] = []
+    verdict: str | None = None
+    score: float | None = None
+    where: str | None = None
+    sha: str | None = None
+    if ready.evidence is not None:
+        try:
+            doc, where, sha = await _read_evidence(ready, plan_file, shell, expand)
+        except _Unreadable as exc:
+            blockers.append(str(exc))
+        else:
+            verdict, score, found = judge_document(ready, doc)
+            blockers += found
+    checks: list[dict[str, Any]] = []
+    for check in ready.checks:
+        label = expand(check.describe())
+        if check_context is None:
+            checks.append({"check": label, "status": "not evaluated"})
+            blockers.append(f"hard check {label}: evaluated when the child is about to start")
+            continue
+        outcome = await evaluate_gate(check, check_context)
+        observation = outcome.observation
+        checks.append(
+            {"check": label, "status": observation.status, "message": observation.message}
+        )
+        if not observation.passed:
+            blockers.append(f"hard check {label} failed: {observation.message}")
+    ok = not blockers
+    if verdict is None or verdict not in VERDICTS or (verdict == "pass" and not ok):
+        verdict = "pass" if ok else "needs_work"
+    return ReadinessResult(
+        ready=ok,
+        verdict=verdict,
+        score=score,
+        min_score=ready.min_score if ready.score is not None else None,
+        blockers=tuple(blockers),
+        evidence=where,
+        sha256=sha,
+        checks=tuple(checks),
+    )
