@@ -97,6 +97,10 @@ SUMMARY_ADDED_SINCE: list[tuple[str, Any]] = [
     ("budgets", {}),  # issue 13 §5: the runway thresholds a run passed
     ("queue", None),  # issue 14 §5: the lane slot a run waits for
     ("lane", None),  # issue 14 §5: the lane slot a run holds
+    ("monitoring", None),  # issue 13 §3: post-rollout monitoring (None: not monitored)
+    ("children", {}),  # issue 14 §1: a program's child runs by phase
+    ("parent", None),  # issue 14 §1: a child run's program
+    ("readiness", {}),  # issue 14 §2: the last readiness evaluation per program phase
 ]
 
 
@@ -146,6 +150,8 @@ ADDED_SINCE: list[tuple[str | None, str, Any]] = [
     (None, "waits", []),  # issue 13 §1: the waits that ended
     (None, "queue", None),  # issue 14 §5: the lane slot the run waits for
     (None, "lane", None),  # issue 14 §5: the lane slot the run holds
+    (None, "monitoring", None),  # issue 13 §3: post-rollout monitoring
+    (None, "program", None),  # issue 14 §1: a program's children, a child's parent
 ]
 
 
