@@ -40,6 +40,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "submit": ("phasegate.cli.worker", "submit"),
     "schedule": ("phasegate.cli.schedule", "schedule"),
     "policy": ("phasegate.cli.policy", "policy"),
+    "hosts": ("phasegate.cli.hosts", "hosts"),
 }
 
 SHORT_HELP = {
@@ -70,6 +71,7 @@ SHORT_HELP = {
     "submit": "Queue a run for `phasegate worker`s (PostgreSQL store).",
     "schedule": "Run a plan on a schedule (cron, interval, calendar); list, history, export.",
     "policy": "Test a policy pack against its own cases (`policy test DIR`).",
+    "hosts": "Show a plan's inventory and the hosts and batches of its fleet phases.",
 }
 
 

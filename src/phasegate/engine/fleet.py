@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
 
 FLEET_ITEM = "fleet"
+SETTLE_POLL = 0.2
 
 
 def fleet_key(phase_id: str) -> str:
@@ -281,7 +282,13 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
         if item.status != "running" or not key.startswith(prefix) or "@" not in key:
             continue
         host = str(key.rpartition("@")[2])
-        record = await fleet.read_record(runner, key, item.attempt, host, labels.get(host, {}))
+        host_labels = labels.get(host, {})
+        record = await fleet.read_record(runner, key, item.attempt, host, host_labels)
+        deadline = time.monotonic() + runner.ctx.orphan_wait
+        while record == "running" and time.monotonic() < deadline:
+            # Its supervisor still runs on the host: wait for its record, never start another.
+            await asyncio.sleep(SETTLE_POLL)
+            record = await fleet.read_record(runner, key, item.attempt, host, host_labels)
         if isinstance(record, StatusRecord) and record.signal is None:
             status = "succeeded" if record.status == 0 else "failed"
             runner.journal(
