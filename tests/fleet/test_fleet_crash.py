@@ -2,8 +2,8 @@
 twice (each host keeps its own ledger), and host items the dead controller left started are
 settled from the supervisor records on the hosts.
 
-FLEET_CRASH_TRIALS (default 30) sets the number of trials (one test each); each kills once at a random
-instant, half of them right after a host's step has started (its ledger line appears).
+FLEET_CRASH_TRIALS (default 30) sets the number of trials (one test each); each kills once at
+a random instant, half of them right after a host's step has started (its ledger line appears).
 """
 
 from __future__ import annotations

@@ -122,7 +122,11 @@ all:
     assert data["inventory"]["web"]["vars"] == {"role": "frontend"}
     phase = data["phases"][0]
     assert phase["hosts"] == [f"web0{i}" for i in range(1, 8)]
-    assert phase["batches"] == [["web01"], ["web02", "web03", "web04"], ["web05", "web06", "web07"]]
+    assert phase["batches"] == [
+        ["web01"],
+        ["web02", "web03", "web04"],
+        ["web05", "web06", "web07"],
+    ]
     limited = cli.json(
         "hosts", "plan.yaml", "--limit", "labels.role == 'frontend' && name != 'web01'"
     )
