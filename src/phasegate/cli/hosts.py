@@ -60,7 +60,9 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
                 "unreachable": phase.unreachable or "fail",
             }
         )
-    listed = [{"name": h.name, "groups": list(h.groups), "labels": dict(h.labels)} for h in every]
+    listed: list[dict[str, Any]] = [
+        {"name": h.name, "groups": list(h.groups), "labels": dict(h.labels)} for h in every
+    ]
     if as_json:
         emit_json({"inventory": inventory.to_json(), "hosts": listed, "phases": phases})
         return
