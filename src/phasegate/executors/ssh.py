@@ -392,7 +392,7 @@ class SshExecutor:
 
 async def read_remote_status(
     pool: SshPool, target: SshTarget, status_file: str
-) -> StatusRecord | None | str:
+) -> StatusRecord | str | None:
     """The supervisor's record for ``status_file`` on the host: a StatusRecord; ``"running"``
     while its supervisor still runs; ``"absent"`` when the bootstrap never got as far as
     creating the step's files (the command was never started there); None when the step
