@@ -11,7 +11,7 @@ import yaml
 DEPLOY = (
     'echo "deploy $PHASEGATE_HOST" >> "$LEDGER"; '
     'mkdir -p "$HOST_DIR"; echo v2 > "$HOST_DIR/version"; '
-    'test "$HOST_FAIL" != true'
+    'echo "installed v2 on $PHASEGATE_HOST"; test "$HOST_FAIL" != true'
 )
 UNDO = 'echo "undo $PHASEGATE_HOST" >> "$LEDGER"; echo v1 > "$HOST_DIR/version"'
 

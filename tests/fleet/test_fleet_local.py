@@ -86,3 +86,50 @@ def test_a_fleet_phase_without_targets_is_a_plan_error(cli: CLI) -> None:
     result = cli("validate", "plan.yaml")
     assert result.returncode == 2
     assert "has no `targets:`" in result.stdout + result.stderr
+
+
+def test_hosts_verb_shows_inventory_selection_and_batches(cli: CLI) -> None:
+    (cli.cwd / "inventory.yml").write_text(
+        """
+all:
+  children:
+    web:
+      vars: {role: frontend}
+      hosts:
+        web[01:07]: {az: a}
+        web08: {az: b}
+    db:
+      hosts:
+        db01:
+"""
+    )
+    plan = {
+        "version": 1,
+        "name": "h",
+        "targets": {"inventory": "inventory.yml"},
+        "phases": [
+            {
+                "id": "deploy",
+                "hosts": "'web' in groups && labels.az == 'a'",
+                "batch": {"size": [1, "50%"]},
+                "steps": [{"run": "true"}],
+            }
+        ],
+    }
+    (cli.cwd / "plan.yaml").write_text(json.dumps(plan))
+    data = cli.json("hosts", "plan.yaml")
+    assert [h["name"] for h in data["hosts"]] == [f"web0{i}" for i in range(1, 9)] + ["db01"]
+    assert data["inventory"]["web"]["vars"] == {"role": "frontend"}
+    phase = data["phases"][0]
+    assert phase["hosts"] == [f"web0{i}" for i in range(1, 8)]
+    assert phase["batches"] == [
+        ["web01"],
+        ["web02", "web03", "web04"],
+        ["web05", "web06", "web07"],
+    ]
+    limited = cli.json(
+        "hosts", "plan.yaml", "--limit", "labels.role == 'frontend' && name != 'web01'"
+    )
+    assert limited["phases"][0]["hosts"] == [f"web0{i}" for i in range(2, 8)]
+    text = cli("hosts", "plan.yaml")
+    assert "batch 2: web02, web03, web04" in text.stdout

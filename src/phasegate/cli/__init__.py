@@ -41,6 +41,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "schedule": ("phasegate.cli.schedule", "schedule"),
     "policy": ("phasegate.cli.policy", "policy"),
     "lane": ("phasegate.cli.lanes", "lane"),
+    "hosts": ("phasegate.cli.hosts", "hosts"),
 }
 
 SHORT_HELP = {
@@ -72,6 +73,7 @@ SHORT_HELP = {
     "schedule": "Run a plan on a schedule (cron, interval, calendar); list, history, export.",
     "policy": "Test a policy pack against its own cases (`policy test DIR`).",
     "lane": "Set lanes' caps and weights at runtime; list what runs and waits in each.",
+    "hosts": "Show a plan's inventory and the hosts and batches of its fleet phases.",
 }
 
 

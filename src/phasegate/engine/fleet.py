@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
 
 FLEET_ITEM = "fleet"
+SETTLE_POLL = 0.2
+LATE_BOOTSTRAP = 3.0
 
 
 def fleet_key(phase_id: str) -> str:
@@ -281,29 +283,42 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
         if item.status != "running" or not key.startswith(prefix) or "@" not in key:
             continue
         host = str(key.rpartition("@")[2])
-        record = await fleet.read_record(runner, key, item.attempt, host, labels.get(host, {}))
+        host_labels = labels.get(host, {})
+        record = await fleet.read_record(runner, key, item.attempt, host, host_labels)
+        deadline = time.monotonic() + runner.ctx.orphan_wait
+        while record == "running" and time.monotonic() < deadline:
+            # Its supervisor still runs on the host: wait for its record, never start another.
+            await asyncio.sleep(SETTLE_POLL)
+            record = await fleet.read_record(runner, key, item.attempt, host, host_labels)
+        if record == "absent":
+            # The bootstrap never created the step's files: the command never started on
+            # the host, so running it now runs it once. A bootstrap that got its whole input
+            # just before the controller died creates them within milliseconds; reading
+            # again after LATE_BOOTSTRAP seconds since the start rules that out.
+            late = (item.started_at or 0) + LATE_BOOTSTRAP - time.time()
+            if late > 0:
+                await asyncio.sleep(late)
+                record = await fleet.read_record(runner, key, item.attempt, host, host_labels)
+            if record == "absent":
+                message = "never started on the host (no trace of it there); runs again"
+                runner.journal(
+                    ItemFinished.model_validate(
+                        {
+                            "key": key,
+                            "kind": item.kind,
+                            "phase": item.phase,
+                            "name": item.name,
+                            "status": "interrupted",
+                            "attempt": item.attempt,
+                            "host": host,
+                            "message": message,
+                        }
+                    ),
+                    durable=True,
+                )
+                continue
         if isinstance(record, StatusRecord) and record.signal is None:
-            status = "succeeded" if record.status == 0 else "failed"
-            runner.journal(
-                ItemFinished.model_validate(
-                    {
-                        "key": key,
-                        "kind": item.kind,
-                        "phase": item.phase,
-                        "name": item.name,
-                        "status": status,
-                        "exit_code": record.status,
-                        "attempt": item.attempt,
-                        "host": host,
-                        "message": f"exit {record.status} (recovered from the host's "
-                        "supervisor record after a crash)",
-                        "recovered": "supervisor",
-                        "ended_at": record.ended_at,
-                        "tolerated": status == "failed",
-                    }
-                ),
-                durable=True,
-            )
+            await _recovered(runner, key, item, host, record)
             continue
         why = (
             "still running on the host"
@@ -313,6 +328,31 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
         runner.journal(ItemUnknown(key=key, idempotent=False, reason=why), durable=True)
         settled = False
     return settled
+
+
+async def _recovered(runner: Runner, key: str, item: Any, host: str, record: StatusRecord) -> None:
+    """A host item finished while the controller was dead: its supervisor's record says how."""
+    status = "succeeded" if record.status == 0 else "failed"
+    runner.journal(
+        ItemFinished.model_validate(
+            {
+                "key": key,
+                "kind": item.kind,
+                "phase": item.phase,
+                "name": item.name,
+                "status": status,
+                "exit_code": record.status,
+                "attempt": item.attempt,
+                "host": host,
+                "message": f"exit {record.status} (recovered from the host's "
+                "supervisor record after a crash)",
+                "recovered": "supervisor",
+                "ended_at": record.ended_at,
+                "tolerated": status == "failed",
+            }
+        ),
+        durable=True,
+    )
 
 
 def _halted(runner: Runner, base: dict[str, Any], stop: StopRequest | None) -> None:

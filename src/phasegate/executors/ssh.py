@@ -393,13 +393,14 @@ class SshExecutor:
 async def read_remote_status(
     pool: SshPool, target: SshTarget, status_file: str
 ) -> StatusRecord | str | None:
-    """The supervisor's record for ``status_file`` on the host: a StatusRecord, None when there
-    is none (the step never started, or its supervisor died too), or ``"running"`` while
-    its supervisor still runs."""
+    """The supervisor's record for ``status_file`` on the host: a StatusRecord; ``"running"``
+    while its supervisor still runs; ``"absent"`` when the bootstrap never got as far as
+    creating the step's files (the command was never started there); None when the step
+    may have started but left no record (its supervisor was killed): unknown."""
     script = (
         's=$1; if [ -f "$s" ]; then printf "R "; head -c 64 "$s"; printf " %s\\n" '
         '"$(stat -c %Y "$s")"; elif [ -f "$s.pid" ] && kill -0 "$(cat "$s.pid")" 2>/dev/null; '
-        "then echo RUNNING; else echo NONE; fi"
+        'then echo RUNNING; elif [ -e "$s.out" ]; then echo NONE; else echo ABSENT; fi'
     )
     async with pool.use(target) as conn:
         result = await conn.run(
@@ -408,6 +409,8 @@ async def read_remote_status(
     text = str(result.stdout or "")
     if text.startswith("RUNNING"):
         return "running"
+    if text.startswith("ABSENT"):
+        return "absent"
     parts = text.split()
     if len(parts) == 4 and parts[0] == "R" and parts[2] == "end":
         with contextlib.suppress(ValueError):

@@ -188,6 +188,13 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
                 if offered is not None:
                     entry["choice"] = offered
                 items.append(entry)
+                if kind == "fleet":
+                    # Each (host, step) of a fleet phase, in the order they started.
+                    items += [
+                        {**_item(i, i.key, i.kind, i.name), "host": i.data.get("host")}
+                        for i in state.items.values()
+                        if i.phase == phase_id and i.kind == "step" and "@" in i.key
+                    ]
         else:
             items += [
                 _item(i, i.key, i.kind, i.name)
