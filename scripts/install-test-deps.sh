@@ -17,6 +17,9 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || packages+=(postgresql)
 [ -x /usr/bin/chromium ] || packages+=(chromium)
 # `schedule export --systemd` units are checked with `systemd-analyze verify` (tests/schedules/).
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
+# The seed 003 example's sandbox is the seed's own tools: sqlite3 and curl (tests/examples/).
+command -v sqlite3 >/dev/null 2>&1 || packages+=(sqlite3)
+command -v curl >/dev/null 2>&1 || packages+=(curl)
 if [ "${#packages[@]}" -gt 0 ]; then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)

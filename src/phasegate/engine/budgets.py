@@ -28,6 +28,7 @@ from phasegate.engine.runway import DURATION, Crossing, HoldForApproval, Overrun
 from phasegate.estimate import Models, fit, read_history, remaining
 from phasegate.estimate.resources import ResourceModel, fit_resource, project
 from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
+from phasegate.run.state import ITEM_DONE
 from phasegate.store.records import StoredEvent
 from phasegate.words import plural
 
@@ -50,11 +51,12 @@ class BudgetWatch:
         self._durations: Models | None = None
         self._resources: dict[str, ResourceModel] | None = None
         self._final = False
+        self._seen = -1  # items in the state when the resources were last judged
 
     def check(self, *, final: bool = False) -> None:
         """Called at every turn of the engine's loop; ``final``: once more as the run is about
-        to succeed, whatever the throttle says (a last step's output may overrun a resource
-        budget), and without holding (nothing is left to hold)."""
+        to succeed (or pause), whatever the throttle says (a last step's output may overrun a
+        resource budget), and without holding (nothing is left to hold now)."""
         state = self.runner.state
         if state.mode != "forward" or state.status != "running" or state.failure is not None:
             return
@@ -62,6 +64,17 @@ class BudgetWatch:
             return
         self._settle_approvals()
         self._final = final
+        if self.budget.resources:
+            # Resources change only when a step finishes, and projecting them reads the state
+            # (not the journal): judged at once, not on the duration's throttle.
+            if self._resources is None:
+                self._fit()  # once per engine
+            if len(state.items) != self._seen or final:
+                self._seen = len(state.items)
+                for name, spec in self.budget.resources.items():
+                    self._judge(self._resource(name, spec.output or name, spec.unit))
+        if self.budget.duration is None:
+            return
         now = time.monotonic()
         if now < self._next and not final:
             return
@@ -90,13 +103,7 @@ class BudgetWatch:
         if self._final:
             runner.writer.flush()  # the last step's outcome may still wait for its commit
         events = runner.store.events(runner.state.run_id)
-        projections: list[Projection] = []
-        if self.budget.duration is not None:
-            projections.append(self._duration(events))
-        for name, spec in self.budget.resources.items():
-            projections.append(self._resource(name, spec.output or name, spec.unit, events))
-        for projection in projections:
-            self._judge(projection)
+        self._judge(self._duration(events))
 
     def _fit(self) -> None:
         runner = self.runner
@@ -125,13 +132,14 @@ class BudgetWatch:
             left.elapsed + left.p90,
         )
 
-    def _resource(
-        self, name: str, output: str, unit: str | None, events: list[StoredEvent]
-    ) -> Projection:
-        if self._resources is None:
-            self._fit()
+    def _resource(self, name: str, output: str, unit: str | None) -> Projection:
         assert self._resources is not None
-        use = project(self._resources[name], events, samples=SAMPLES)
+        finished = {
+            item.key: item.data.get("outputs") if item.status == "succeeded" else None
+            for item in self.runner.state.items.values()
+            if item.kind == "step" and item.status in ITEM_DONE
+        }
+        use = project(self._resources[name], finished, samples=SAMPLES)
         limit = self.budget.resources[name].limit
         return Projection(name, limit, use.used, use.p50, use.p90, unit or output)
 

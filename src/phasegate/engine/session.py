@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -74,6 +75,16 @@ class RunOptions:
     # The policy pack (a directory) admission used: recorded with the run, asked again before
     # each phase starts (engine/policing.py), by whichever process drives the run.
     policies: str | None = None
+
+
+def shifted_clock(at: float) -> Callable[[], float]:
+    """``run --at``: a clock that reads ``at`` now and runs at real speed from there."""
+    offset = at - time.time()
+
+    def clock() -> float:
+        return time.time() + offset
+
+    return clock
 
 
 def new_run_id() -> str:
@@ -247,6 +258,15 @@ def journal_started(
     if review is not None:
         data["review"] = dict(review)
     runner.journal(RunStarted.model_validate(data), durable=True)
+    shift = runner.ctx.clock() - time.time()
+    if abs(shift) > 1.0:  # run --at: said where everyone looks, not hidden in options
+        at = datetime.fromtimestamp(runner.ctx.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        message = (
+            f"the engine's clock is shifted (run --at): change windows and policies read "
+            f"{at} at the start of this run, not the real time"
+        )
+        runner.journal(Warning(item=None, message=message))
+        runner.ctx.console.note(f"warning: {message}", "yellow")
     if review is not None and review.get("how") == "unreviewed":
         # Said where everyone looks (report, status, dashboard), not only in run.started.
         message = (
