@@ -14,8 +14,9 @@ finishes; then the run pauses with the projection in its message). An approval m
 passed and the run continues past that bound; a ``reject`` fails it and the run rolls back.
 
 Projecting costs a Monte Carlo and a read of the journal, so it runs at most every ``PERIOD``
-seconds and takes at most 1/``COST_SHARE`` of the engine's time (a 5,000-step plan projects
-less often than a 5-step one), but at least every ``MAX_PERIOD`` seconds.
+seconds, draws fewer samples when it costs more than ``TARGET_COST``, and takes at most
+1/``COST_SHARE`` of the engine's time (a 5,000-step plan projects less often than a 5-step
+one) unless that would leave more than ``MAX_PERIOD`` seconds between projections.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ if TYPE_CHECKING:
 
 PERIOD = 0.2  # seconds between projections, at least
 COST_SHARE = 20  # ...and at least this many times what the last projection cost
-MAX_PERIOD = 10.0  # ...but never less often than this
-SAMPLES = 2_000  # Monte Carlo draws per projection (the CLI's estimates use 10,000)
+MAX_PERIOD = 2.0  # ...but never less often than this
+SAMPLES = 2_000  # Monte Carlo draws per projection at most (the CLI's estimates use 10,000)
+MIN_SAMPLES = 200  # ...and at least
+TARGET_COST = 0.02  # seconds a projection should take: more, and it draws fewer samples
 HISTORY = 1_000  # the newest finished runs of the plan the projection learns from
 
 
@@ -52,6 +55,7 @@ class BudgetWatch:
         self._resources: dict[str, ResourceModel] | None = None
         self._final = False
         self._seen = -1  # items in the state when the resources were last judged
+        self._samples = SAMPLES
 
     def check(self, *, final: bool = False) -> None:
         """Called at every turn of the engine's loop; ``final``: once more as the run is about
@@ -83,9 +87,16 @@ class BudgetWatch:
         if self.watched and self._durations is None:
             self._fit()  # once per engine; not a projection's cost
         began = time.monotonic()
-        self._project()
-        cost = time.monotonic() - began
+        projection = self._project()
+        cost = time.monotonic() - began  # the projection's, not the journal's (a fsync)
+        # Dearer than wanted: fewer draws next time, before projecting less often; the
+        # runway of a long plan is still read every few seconds.
+        if cost > TARGET_COST:
+            self._samples = max(MIN_SAMPLES, self._samples // 2)
+        elif cost < TARGET_COST / 4:
+            self._samples = min(SAMPLES, self._samples * 2)
         self._next = time.monotonic() + min(max(PERIOD, COST_SHARE * cost), MAX_PERIOD)
+        self._judge(projection)
 
     # -- projection --------------------------------------------------------------------------
     def _overrun_possible(self) -> bool:
@@ -98,12 +109,12 @@ class BudgetWatch:
         )
         return bool(limit and started and not said and time.time() - started > limit)
 
-    def _project(self) -> None:
+    def _project(self) -> Projection:
         runner = self.runner
         if self._final:
             runner.writer.flush()  # the last step's outcome may still wait for its commit
         events = runner.store.events(runner.state.run_id)
-        self._judge(self._duration(events))
+        return self._duration(events)
 
     def _fit(self) -> None:
         runner = self.runner
@@ -123,7 +134,7 @@ class BudgetWatch:
         if self._durations is None:
             self._fit()
         assert self._durations is not None
-        left = remaining(self._durations, events, time.time(), samples=SAMPLES)
+        left = remaining(self._durations, events, time.time(), samples=self._samples)
         return Projection(
             DURATION,
             self.budget.duration,
