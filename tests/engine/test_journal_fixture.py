@@ -142,6 +142,7 @@ ADDED_SINCE: list[tuple[str | None, str, Any]] = [
     ("run", "review", None),  # issue 11 §13: the review a Markdown run ran under (YAML: None)
     (None, "wait", None),  # issue 13 §1: the change window the run waits for
     (None, "waits", []),  # issue 13 §1: the waits that ended
+    (None, "budgets", {}),  # issue 13 §5: runway thresholds passed
 ]
 
 

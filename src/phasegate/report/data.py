@@ -252,6 +252,8 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         # it and why, the next opening (epoch seconds and as text); and every wait that ended.
         "wait": wait_view(state.wait),
         "waits": state.waits,
+        # Budgets watched (docs/budgets.md): runway thresholds passed, the projection then.
+        "budgets": state.budgets,
         "rollback": rollback,
         "warnings": state.warnings,
         "approvals": state.approvals,
