@@ -100,6 +100,10 @@ def test_the_seven_days_run_in_a_sandbox(
             "run", str(PLAN), "--at", AT, *variables(cli, sandbox, f"{hook.url}/hook"), timeout=240
         )
         assert result.returncode == 4, result.stderr  # the PM's sign-off
+        assert (
+            "the engine's clock is shifted (run --at): change windows and policies read "
+            "2025-11-10T14:44:55Z" in result.stderr
+        )
         run_id = run_of(result)  # not `last`: Day 1's nights are runs of their own
         events = journal(cli, run_id)
         types = [t for t, _ in events]
