@@ -22,6 +22,9 @@ command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 [ -x /usr/sbin/sshd ] || packages+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || packages+=(openssh-client)
 command -v sudo >/dev/null 2>&1 || packages+=(sudo)
+# The seed 003 example's sandbox is the seed's own tools: sqlite3 and curl (tests/examples/).
+command -v sqlite3 >/dev/null 2>&1 || packages+=(sqlite3)
+command -v curl >/dev/null 2>&1 || packages+=(curl)
 if [ "${#packages[@]}" -gt 0 ]; then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)

@@ -9,7 +9,6 @@ from typing import Any
 from phasegate.estimate.history import RunDurations
 from phasegate.estimate.resources import fit_resource, project
 from phasegate.plan.model import Plan
-from phasegate.store.records import StoredEvent
 from phasegate.store.sqlite import SqliteStore
 from tests.conftest import CLI, write_plan
 
@@ -92,9 +91,8 @@ def past(tokens_a: float, tokens_b: float, status: str = "succeeded") -> RunDura
     )
 
 
-def done(key: str, tokens: str) -> StoredEvent:
-    data = {"key": key, "kind": "step", "status": "succeeded", "outputs": {"tokens": tokens}}
-    return StoredEvent(1, 1.0, "item.finished", data)
+def done(key: str, tokens: str) -> dict[str, Any]:
+    return {key: {"tokens": tokens}}
 
 
 def test_projection_learns_per_step_only_from_admitted_runs() -> None:
@@ -103,9 +101,9 @@ def test_projection_learns_per_step_only_from_admitted_runs() -> None:
     refused = [past(1e9, 1e9, status="failed")]  # outside the default rule: teaches nothing
     model = fit_resource(PLAN, history + refused, "tokens")
     assert model.evidence["w/a"].n == 30
-    fresh = project(model, [])
+    fresh = project(model, {})
     assert fresh.used == 0 and 3800 < fresh.p50 < 4500 and fresh.p90 > fresh.p50  # e^7 + e^8
-    halfway = project(model, [done("w/a", "1,500")])
+    halfway = project(model, done("w/a", "1,500"))
     assert halfway.used == 1500
     assert 1500 + 2500 < halfway.p50 < 1500 + 3500  # b's ~e^8 = 2981 still to come
     assert halfway.unprojected == []
@@ -113,6 +111,6 @@ def test_projection_learns_per_step_only_from_admitted_runs() -> None:
 
 def test_steps_without_history_are_not_projected() -> None:
     model = fit_resource(PLAN, [], "tokens")
-    use = project(model, [done("w/a", "12")])
+    use = project(model, done("w/a", "12"))
     assert (use.used, use.p50, use.p90) == (12, 12, 12)
     assert use.unprojected == ["w/b"]

@@ -107,6 +107,9 @@ def test_runway_warnings_reach_a_webhook_and_the_bound_pauses_until_approved(cli
     assert holds == ["awaiting_approval", "succeeded"]
     assert [t for t, _ in events].count("budget.runway") == 2  # each threshold once
     assert cli.status(run_id)["run"]["status"] == "succeeded"
+    shown = cli("status", run_id).stdout
+    assert "budget duration: runway thresholds passed 4.0s, 2.0s (projected " in shown
+    assert shown.count("over budget") == 1
 
     sent = [(m["event"], m["severity"]) for m in received]
     assert sent.count(("budget.runway", "warning")) == 1

@@ -152,6 +152,7 @@ ADDED_SINCE: list[tuple[str | None, str, Any]] = [
     (None, "lane", None),  # issue 14 §5: the lane slot the run holds
     (None, "monitoring", None),  # issue 13 §3: post-rollout monitoring
     (None, "program", None),  # issue 14 §1: a program's children, a child's parent
+    (None, "budgets", {}),  # issue 13 §5: runway thresholds passed
 ]
 
 

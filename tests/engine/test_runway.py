@@ -205,3 +205,14 @@ def test_decide_starts_nothing_while_a_budget_is_held_then_pauses_then_goes_on()
     apply(state, ev.RunResumed(), 8.0)
     assert held(PLAN.budget, state) == []
     assert decide(PLAN, state, ()) == [RunItem("run_step", "a/s", "a")]
+
+
+def test_a_rejected_budget_hold_rolls_the_run_back() -> None:
+    state = started()
+    apply(state, ev.PhaseStarted(phase="a"), 2.0)
+    hold(state, "awaiting_approval")
+    apply(state, ev.RunPaused(reason="approval", items=("budget:duration",)), 6.0)
+    apply(state, ev.ApprovalRejected(key="budget:duration", by="pm", comment="too long"), 7.0)
+    assert state.failure is not None and state.failure["action"] == "rollback"
+    assert state.failure["item"] == "budget:duration"
+    assert held(PLAN.budget, state) == []

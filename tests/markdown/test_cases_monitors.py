@@ -253,14 +253,16 @@ def test_seed_001_monitoring_loops_are_monitors_not_blocking_steps() -> None:
     assert not [s for s in steps if "while true" in s or "monitoring_duration" in s]
     assert _forever_in_steps_or_gates(plan) == []
     [phase] = [p for p in plan["phases"] if p.get("monitors")]
+    # The 24-hour loop after the rollout is the plan's post-rollout `monitor:` (its phase's
+    # end would cut a phase monitor short; tests/markdown/test_timekeeping.py).
     assert [m["description"] for m in phase["monitors"]] == [
         "Continuous monitoring script (run in background)",
-        "Extended monitoring after successful rollout",
     ]
     # each monitor is the whole pasted script: its loop sees the variables set above it
-    first, second = (m["run"] for m in phase["monitors"])
+    [first] = (m["run"] for m in phase["monitors"])
     assert 'FRAMEWORK_TARGET="' in first and "while true; do" in first
-    assert "monitoring_duration=86400" in second and "sleep 3600" in second
+    after = plan.get("monitor") or plan["metadata"]["monitor"]
+    assert after["schedule"][-1] == {"every": "1h", "for": "24h"}
 
 
 def test_seed_003_watch_commands_are_monitors() -> None:

@@ -72,6 +72,8 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
                 click.echo(f"    monitor {monitor['name']:<38} {monitor['status']:<18}{note}")
     if data["failure"]:
         click.echo(f"  failure: {data['failure'].get('message')}")
+    for name, watched in (data.get("budgets") or {}).items():
+        click.echo(f"  budget {name}: {_budget_words(name, watched)}")
     if data.get("wait"):
         _print_wait(run["id"], data["wait"])
     if data.get("monitoring"):
@@ -131,6 +133,28 @@ def _print_monitoring(view: dict[str, Any]) -> None:
         )
     for acted in view.get("actions", []):
         click.echo(f"    check {acted['slot']} failed at {_when(acted['at'])} -> {acted['action']}")
+
+
+def _budget_words(name: str, watched: dict[str, object]) -> str:
+    """``runway thresholds passed 15m00s, 5m00s (projected 1h58m of 2h00m); over budget``."""
+    from phasegate.durations import format_duration
+
+    def amount(value: object) -> str:
+        if not isinstance(value, int | float):
+            return "?"
+        return format_duration(value) if name == "duration" else f"{value:g}"
+
+    parts: list[str] = []
+    crossed = watched.get("crossed")
+    if isinstance(crossed, list) and crossed:
+        passed = ", ".join(amount(c) for c in crossed)
+        parts.append(
+            f"runway thresholds passed {passed} (projected {amount(watched.get('projected'))} "
+            f"of {amount(watched.get('limit'))})"
+        )
+    if watched.get("overrun") is not None:
+        parts.append("over budget")
+    return "; ".join(parts) or "watched"
 
 
 def _print_wait(run_id: str, wait: dict[str, object]) -> None:

@@ -134,6 +134,15 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
     help="Fleet phases run only on these hosts: names or patterns (web0*,db-a), or a CEL "
     "selector over name, groups and labels.",
 )
+@click.option(
+    "--at",
+    "at_text",
+    metavar="TIME",
+    default=None,
+    help="Sandboxes and demos: the clock change windows and policies read starts at this ISO "
+    "8601 time with an offset (e.g. 2025-11-10T09:44:55-05:00) and runs at real speed; "
+    "journalled as a warning. Commands, estimates and budgets keep the real time.",
+)
 @policies_option
 @override_options
 @click.pass_context
@@ -150,6 +159,7 @@ def run(
     schedule_name: str | None,
     yes: bool,
     limit: str | None,
+    at_text: str | None,
     policies: str | None,
     override_policies: tuple[str, ...],
     reason: str,
@@ -188,6 +198,11 @@ def run(
     )
     assert isinstance(options, RunOptions)
     options = dataclasses.replace(options, review=reviewed, limit=limit)
+    if at_text is not None:
+        from phasegate.cli.windows import parse_at
+        from phasegate.engine.session import shifted_clock
+
+        options = dataclasses.replace(options, clock=shifted_clock(parse_at(at_text).timestamp()))
     if verdict is not None:  # the pack is asked again before each phase (engine/policing.py)
         options = dataclasses.replace(options, policies=policy_dir(ctx, policies))
     store = open_store(ctx)

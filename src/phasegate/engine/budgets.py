@@ -14,8 +14,9 @@ finishes; then the run pauses with the projection in its message). An approval m
 passed and the run continues past that bound; a ``reject`` fails it and the run rolls back.
 
 Projecting costs a Monte Carlo and a read of the journal, so it runs at most every ``PERIOD``
-seconds and takes at most 1/``COST_SHARE`` of the engine's time (a 5,000-step plan projects
-less often than a 5-step one), but at least every ``MAX_PERIOD`` seconds.
+seconds, draws fewer samples when it costs more than ``TARGET_COST``, and takes at most
+1/``COST_SHARE`` of the engine's time (a 5,000-step plan projects less often than a 5-step
+one) unless that would leave more than ``MAX_PERIOD`` seconds between projections.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from phasegate.engine.runway import DURATION, Crossing, HoldForApproval, Overrun
 from phasegate.estimate import Models, fit, read_history, remaining
 from phasegate.estimate.resources import ResourceModel, fit_resource, project
 from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
+from phasegate.run.state import ITEM_DONE
 from phasegate.store.records import StoredEvent
 from phasegate.words import plural
 
@@ -36,8 +38,10 @@ if TYPE_CHECKING:
 
 PERIOD = 0.2  # seconds between projections, at least
 COST_SHARE = 20  # ...and at least this many times what the last projection cost
-MAX_PERIOD = 10.0  # ...but never less often than this
-SAMPLES = 2_000  # Monte Carlo draws per projection (the CLI's estimates use 10,000)
+MAX_PERIOD = 2.0  # ...but never less often than this
+SAMPLES = 2_000  # Monte Carlo draws per projection at most (the CLI's estimates use 10,000)
+MIN_SAMPLES = 200  # ...and at least
+TARGET_COST = 0.02  # seconds a projection should take: more, and it draws fewer samples
 HISTORY = 1_000  # the newest finished runs of the plan the projection learns from
 
 
@@ -50,11 +54,13 @@ class BudgetWatch:
         self._durations: Models | None = None
         self._resources: dict[str, ResourceModel] | None = None
         self._final = False
+        self._seen = -1  # items in the state when the resources were last judged
+        self._samples = SAMPLES
 
     def check(self, *, final: bool = False) -> None:
         """Called at every turn of the engine's loop; ``final``: once more as the run is about
-        to succeed, whatever the throttle says (a last step's output may overrun a resource
-        budget), and without holding (nothing is left to hold)."""
+        to succeed (or pause), whatever the throttle says (a last step's output may overrun a
+        resource budget), and without holding (nothing is left to hold now)."""
         state = self.runner.state
         if state.mode != "forward" or state.status != "running" or state.failure is not None:
             return
@@ -62,6 +68,17 @@ class BudgetWatch:
             return
         self._settle_approvals()
         self._final = final
+        if self.budget.resources:
+            # Resources change only when a step finishes, and projecting them reads the state
+            # (not the journal): judged at once, not on the duration's throttle.
+            if self._resources is None:
+                self._fit()  # once per engine
+            if len(state.items) != self._seen or final:
+                self._seen = len(state.items)
+                for name, spec in self.budget.resources.items():
+                    self._judge(self._resource(name, spec.output or name, spec.unit))
+        if self.budget.duration is None:
+            return
         now = time.monotonic()
         if now < self._next and not final:
             return
@@ -70,9 +87,16 @@ class BudgetWatch:
         if self.watched and self._durations is None:
             self._fit()  # once per engine; not a projection's cost
         began = time.monotonic()
-        self._project()
-        cost = time.monotonic() - began
+        projection = self._project()
+        cost = time.monotonic() - began  # the projection's, not the journal's (a fsync)
+        # Dearer than wanted: fewer draws next time, before projecting less often; the
+        # runway of a long plan is still read every few seconds.
+        if cost > TARGET_COST:
+            self._samples = max(MIN_SAMPLES, self._samples // 2)
+        elif cost < TARGET_COST / 4:
+            self._samples = min(SAMPLES, self._samples * 2)
         self._next = time.monotonic() + min(max(PERIOD, COST_SHARE * cost), MAX_PERIOD)
+        self._judge(projection)
 
     # -- projection --------------------------------------------------------------------------
     def _overrun_possible(self) -> bool:
@@ -85,18 +109,12 @@ class BudgetWatch:
         )
         return bool(limit and started and not said and time.time() - started > limit)
 
-    def _project(self) -> None:
+    def _project(self) -> Projection:
         runner = self.runner
         if self._final:
             runner.writer.flush()  # the last step's outcome may still wait for its commit
         events = runner.store.events(runner.state.run_id)
-        projections: list[Projection] = []
-        if self.budget.duration is not None:
-            projections.append(self._duration(events))
-        for name, spec in self.budget.resources.items():
-            projections.append(self._resource(name, spec.output or name, spec.unit, events))
-        for projection in projections:
-            self._judge(projection)
+        return self._duration(events)
 
     def _fit(self) -> None:
         runner = self.runner
@@ -116,7 +134,7 @@ class BudgetWatch:
         if self._durations is None:
             self._fit()
         assert self._durations is not None
-        left = remaining(self._durations, events, time.time(), samples=SAMPLES)
+        left = remaining(self._durations, events, time.time(), samples=self._samples)
         return Projection(
             DURATION,
             self.budget.duration,
@@ -125,13 +143,14 @@ class BudgetWatch:
             left.elapsed + left.p90,
         )
 
-    def _resource(
-        self, name: str, output: str, unit: str | None, events: list[StoredEvent]
-    ) -> Projection:
-        if self._resources is None:
-            self._fit()
+    def _resource(self, name: str, output: str, unit: str | None) -> Projection:
         assert self._resources is not None
-        use = project(self._resources[name], events, samples=SAMPLES)
+        finished = {
+            item.key: item.data.get("outputs") if item.status == "succeeded" else None
+            for item in self.runner.state.items.values()
+            if item.kind == "step" and item.status in ITEM_DONE
+        }
+        use = project(self._resources[name], finished, samples=SAMPLES)
         limit = self.budget.resources[name].limit
         return Projection(name, limit, use.used, use.p50, use.p90, unit or output)
 

@@ -245,7 +245,9 @@ class Runner:
             commands = decide(self.ctx.plan, self.state, self.tasks.keys(), self.ctx.clock())
             immediate = False
             for command in commands:
-                if isinstance(command, Finish) and command.status == "succeeded":
+                if isinstance(command, Pause) or (
+                    isinstance(command, Finish) and command.status == "succeeded"
+                ):
                     self.budgets.check(final=True)
                 if isinstance(command, Finish | FinishRollback | Pause):
                     # The engine is about to exit: its monitors end first, so the journal

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -82,6 +83,16 @@ class RunOptions:
     # it, and the parent (run, phase, plan), recorded with the run and as ``parent.linked``.
     run_id: str | None = None
     parent: dict[str, str] | None = None
+
+
+def shifted_clock(at: float) -> Callable[[], float]:
+    """``run --at``: a clock that reads ``at`` now and runs at real speed from there."""
+    offset = at - time.time()
+
+    def clock() -> float:
+        return time.time() + offset
+
+    return clock
 
 
 def new_run_id() -> str:
@@ -279,6 +290,15 @@ def journal_started(
     if review is not None:
         data["review"] = dict(review)
     runner.journal(RunStarted.model_validate(data), durable=True)
+    shift = runner.ctx.clock() - time.time()
+    if abs(shift) > 1.0:  # run --at: said where everyone looks, not hidden in options
+        at = datetime.fromtimestamp(runner.ctx.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        message = (
+            f"the engine's clock is shifted (run --at): change windows and policies read "
+            f"{at} at the start of this run, not the real time"
+        )
+        runner.journal(Warning(item=None, message=message))
+        runner.ctx.console.note(f"warning: {message}", "yellow")
     if review is not None and review.get("how") == "unreviewed":
         # Said where everyone looks (report, status, dashboard), not only in run.started.
         message = (

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from phasegate.estimate.calibration import admit
-from phasegate.estimate.history import ITEM_FINISHED, RunDurations, numeric_outputs
+from phasegate.estimate.history import RunDurations, numeric_outputs
 from phasegate.estimate.model import Evidence, Predictive, predictive
 from phasegate.estimate.montecarlo import DEFAULT_SEED, quantile
 from phasegate.plan.estimate import EstimateHint
 from phasegate.plan.model import Plan, step_ids
-from phasegate.store.records import StoredEvent
 
 SAMPLES = 2_000
 SPREAD = 1.9  # the prior's p90/p50: log-sd 0.5
@@ -74,31 +74,23 @@ def fit_resource(plan: Plan, history: Iterable[RunDurations], output: str) -> Re
     return model
 
 
-def used_so_far(events: Sequence[StoredEvent], output: str) -> tuple[float, set[str]]:
-    """(the sum of ``output`` over the run's succeeded steps, the keys of finished steps)."""
-    total = 0.0
-    done: set[str] = set()
-    for event in events:
-        if event.type != ITEM_FINISHED or event.data.get("kind") != "step":
-            continue
-        status = event.data.get("status")
-        if status in ("succeeded", "failed", "skipped", "error"):
-            done.add(str(event.data.get("key")))
-        if status == "succeeded":
-            total += numeric_outputs(event.data.get("outputs")).get(output, 0.0)
-    return total, done
+def used_so_far(finished: Mapping[str, Any], output: str) -> float:
+    """The sum of ``output`` over finished steps (key -> its outputs; None: did not succeed)."""
+    return sum(numeric_outputs(outs).get(output, 0.0) for outs in finished.values() if outs)
 
 
 def project(
     model: ResourceModel,
-    events: Sequence[StoredEvent],
+    finished: Mapping[str, Any],
     *,
     samples: int = SAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> ResourceUse:
-    """What the run used of the resource and what it will have used when it ends."""
-    used, done = used_so_far(events, model.output)
-    left = [key for key in model.steps if key not in done]
+    """What the run used of the resource and what it will have used when it ends.
+    ``finished``: the run's finished steps, key -> their outputs (None or empty for a step
+    that did not succeed); a live run's state has them (``RunState.items``)."""
+    used = used_so_far(finished, model.output)
+    left = [key for key in model.steps if key not in finished]
     parts = [(key, model.predictive(key)) for key in left]
     drawn = [p for _, p in parts if p is not None]
     unprojected = [key for key, p in parts if p is None]

@@ -57,6 +57,7 @@ class PhaseDraft:
     owner: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     rollback_budget: float | None = None  # "Rollback Time from this stage: <1 minute"
+    extra: dict[str, Any] = field(default_factory=dict)  # phase keys of timekeeping.py: risk
 
     def keep(self) -> bool:
         return self.named or bool(self.steps or self.gates or self.rollback or self.monitors)
@@ -109,6 +110,8 @@ class Draft:
     definitions: dict[str, Definition] = field(default_factory=dict)
     # conditions a human must bind before the run (triggers.py): (phase or plan, step)
     unsure: list[tuple[PhaseDraft | None, Entry]] = field(default_factory=list)
+    # plan keys of timekeeping.py: windows, budget (runway, pause bound), monitor
+    plan_keys: dict[str, Any] = field(default_factory=dict)
 
     def new_phase(self, title: str, line: int, named: bool) -> PhaseDraft:
         taken = {p.id for p in self.phases}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from phasegate.errors import PlanError
-from phasegate.markdown import mdx, provenance
+from phasegate.markdown import mdx, provenance, timekeeping
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.mapping import map_document
@@ -73,6 +73,7 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     cleaned = clean_text(text)
     doc = parse(cleaned)
     draft = map_document(doc, source)
+    timekeeping.apply(draft, doc)
     for signal in mdx.signals(cleaned):  # MDX: content lives elsewhere (markdown/mdx.py)
         draft.note("mdx", line=signal.line, what=signal.what, why=signal.why)
         draft.note("review", line=signal.line, what=signal.what, why=signal.why, rule="mdx.review")
@@ -168,6 +169,7 @@ def emit(draft: Draft) -> tuple[dict[str, Any], str]:
         head["vars"] = variables
     if draft.rollback_budget is not None:
         head["budget"] = {"rollback": f"{draft.rollback_budget:g}s"}
+    timekeeping.head(draft, head)
     # A reader types every fence into one terminal (issue 11 §4): variables and `cd` carry.
     head["shell_session"] = True
     head["metadata"] = _escape_prose({"imported_from": draft.source, **draft.metadata})
@@ -204,6 +206,7 @@ def _phase_text(phase: PhaseDraft, refs: set[str], source: str) -> tuple[dict[st
         top["owner"] = _escape_prose(phase.owner)
     if phase.rollback_budget is not None:
         top["rollback_budget"] = f"{phase.rollback_budget:g}s"
+    top.update(timekeeping.phase_keys(phase))
     if phase.metadata:
         top["metadata"] = _escape_prose(phase.metadata)
     text = f"  # {source}:{phase.line}\n" + _indent(_dump([top]), 2)

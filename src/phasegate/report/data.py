@@ -282,6 +282,8 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         # it is queued, and the one it holds (lane, granted_at, waited).
         "queue": state.queue,
         "lane": state.lane,
+        # Budgets watched (docs/budgets.md): runway thresholds passed, the projection then.
+        "budgets": state.budgets,
         "rollback": rollback,
         "warnings": state.warnings,
         "approvals": state.approvals,
