@@ -94,6 +94,7 @@ def test_typed_fields_read_what_the_dicts_held(
 SUMMARY_ADDED_SINCE: list[tuple[str, Any]] = [
     ("wait", None),  # issue 13 §1: the change window a run waits for
     ("waits", []),  # issue 13 §1: the waits that ended (how, by whom)
+    ("monitoring", None),  # issue 13 §3: post-rollout monitoring (plan monitor:)
 ]
 
 
@@ -141,6 +142,7 @@ ADDED_SINCE: list[tuple[str | None, str, Any]] = [
     ("run", "review", None),  # issue 11 §13: the review a Markdown run ran under (YAML: None)
     (None, "wait", None),  # issue 13 §1: the change window the run waits for
     (None, "waits", []),  # issue 13 §1: the waits that ended
+    (None, "monitoring", None),  # issue 13 §3: post-rollout monitoring (plan monitor:)
 ]
 
 
