@@ -88,9 +88,9 @@ class Phasegate:
     def spawn(self, plan: Path, variables: dict[str, str]) -> subprocess.Popen[str]:
         env = {k: v for k, v in os.environ.items() if k != "PHASEGATE_HOME"}
         flags = [f"--var={name}={value}" for name, value in variables.items()]
+        base = [sys.executable, "-m", "phasegate", "--state-dir", str(self.state_dir)]
         return subprocess.Popen(
-            [sys.executable, "-m", "phasegate", "--state-dir", str(self.state_dir)]
-            + ["run", str(plan), *flags],
+            [*base, "run", str(plan), *flags],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
