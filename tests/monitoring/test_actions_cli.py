@@ -116,7 +116,10 @@ def test_pause_stops_for_a_human_and_resume_continues_the_schedule(cli: CLI) -> 
 
 def test_alert_warns_once_per_failing_streak_and_monitoring_goes_on(cli: CLI) -> None:
     # Evaluations 3 to 6 fail, the others pass: one streak of four failures.
-    check = "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; [ $n -lt 3 ] || [ $n -gt 6 ]"
+    check = (
+        "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; "
+        "[ $n -lt 3 ] || [ $n -gt 6 ]"
+    )
     plan = _plan(
         cli,
         f"'{check}'",
