@@ -240,3 +240,23 @@ def test_the_schedule_round_trips_through_the_event() -> None:
     again = ev.from_stored(started.type, started.to_json())
     assert again == started
     assert from_json(started.schedule) == [(10.0, 30.0)]
+
+
+def test_monitoring_notifications_say_when_it_starts_and_when_a_failure_acts() -> None:
+    from phasegate.notify.events import notices
+
+    plan = _plan()
+    state = _succeeded_forward(plan)
+    started = _started()
+    apply(state, started, 2.0)
+    [begun] = notices(started, state)
+    assert (begun.event, begun.severity, begun.details["slots"]) == ("run.monitoring", "info", 3)
+    assert notices(_checked(1), state) == []  # a passing check says nothing
+    assert notices(_checked(1, "failed"), state) == []  # below fail_after: no action, no notice
+    for action, severity in (("alert", "warning"), ("pause", "critical"), ("rollback", "critical")):
+        [notice] = notices(_checked(2, "failed", action), state)
+        assert (notice.event, notice.severity, notice.details["action"]) == (
+            "monitor.failed",
+            severity,
+            action,
+        )
