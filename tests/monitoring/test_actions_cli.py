@@ -164,11 +164,20 @@ def test_with_lock_release_a_failing_monitor_never_rolls_back_beneath_a_newer_ru
         (cli.cwd / "broken").touch()
         _, err = first.communicate(timeout=60)
         assert first.returncode == 4, err  # paused: the newer run holds the lock
-        assert "monitor cannot roll back" in err and _runs(cli)[0].id in err
+        newer = _runs(cli)[0].id
+        assert "monitor cannot roll back" in err and newer in err
         doc = cli.status(older.id)
         assert doc["run"]["status"] == "paused" and doc["pause"]["reason"] == "monitor"
+        assert "beneath a newer run" in doc["pause"]["message"]
+        assert doc["failure"]["reason"] == "monitor"  # the failure stands: nothing forgotten
         assert doc["rollback"] is None and (cli.cwd / "release").exists()
-        assert [c["action"] for c in _events(cli, older.id, "monitoring.checked")][-1] == "pause"
+        assert [c["action"] for c in _events(cli, older.id, "monitoring.checked")][-1] == (
+            "rollback"
+        )
+        # An operator's rollback is refused too while the newer run holds the lock.
+        refused = cli("rollback", older.id)
+        assert refused.returncode == 2 and newer in refused.stderr
+        assert cli.status(older.id)["run"]["status"] == "paused"
         os.kill(second.pid, signal.SIGINT)
         second.communicate(timeout=60)
     finally:
