@@ -3,6 +3,8 @@ hint, and ``${VAR}`` durations when the run is created (exit 2, nothing ran)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.conftest import CLI, write_plan
 
 PLAN = """
@@ -74,3 +76,21 @@ def test_a_variable_that_is_not_a_duration_refuses_the_run_before_anything_runs(
     assert "--var NAME=5m" in result.stderr
     assert not (cli.cwd / "deployed").exists()
     assert cli.json("history") == []
+
+
+def test_plan_previews_the_monitoring_with_its_variables_expanded(cli: CLI) -> None:
+    seed = Path(__file__).resolve().parents[2] / "examples" / "seeds" / "001-staged-framework.yaml"
+    shown = cli.json("plan", str(seed), "--var", "SOURCE=/tmp", "--var", "TARGET=/tmp")
+    monitor = shown["monitor"]
+    assert monitor["schedule"] == [
+        {"every": 300.0, "for": 3600.0},
+        {"every": 3600.0, "for": 82800.0},
+    ]
+    assert (monitor["slots"], monitor["duration"]) == (35, 86400.0)
+    assert monitor["checks"] == ["framework-health", "trigger:framework-files-missing"]
+    assert (monitor["on_failure"], monitor["lock"]) == ("rollback", "keep")
+    fast = cli.json("plan", str(seed), "--var", "MONITOR_EVERY=1s", "--var", "MONITOR_FIRST=3s")
+    assert fast["monitor"]["schedule"][0] == {"every": 1.0, "for": 3.0}
+    text = cli("plan", str(seed), "--var", "MONITOR_EVERY=often").stdout
+    assert "after success, monitoring:" in text
+    assert "monitor.schedule[0].every: invalid duration 'often'" in text
