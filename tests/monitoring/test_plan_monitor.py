@@ -94,3 +94,29 @@ def test_plan_previews_the_monitoring_with_its_variables_expanded(cli: CLI) -> N
     text = cli("plan", str(seed), "--var", "MONITOR_EVERY=often").stdout
     assert "after success, monitoring:" in text
     assert "monitor.schedule[0].every: invalid duration 'often'" in text
+
+
+def test_monitoring_time_is_not_the_rollout_s_duration_budget(cli: CLI) -> None:
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: quick
+        budget: {duration: 1s}
+        phases:
+          - id: deploy
+            steps:
+              - run: "true"
+        monitor:
+          checks:
+            - command: "true"
+          schedule:
+            - {every: 0.5s, for: 2.5s}
+        """,
+    )
+    result = cli("run", str(plan), timeout=60)
+    assert result.returncode == 0, result.stderr
+    doc = cli.status()
+    assert doc["run"]["duration"] > 2.5  # the run lasted past its 1 s budget ...
+    assert doc["warnings"] == []  # ... monitoring, which the rollout's budget does not count
+    assert "duration budget" not in result.stderr

@@ -362,6 +362,8 @@ class Runner:
     def _check_budget(self) -> None:
         budget = self.ctx.plan.budget.duration
         started = self.state.started_at
+        if self.state.monitoring is not None:
+            return  # the rollout's budget: post-rollout monitoring is not the rollout
         if budget and started and not self._budget_warned and time.time() - started > budget:
             self._budget_warned = True
             message = f"run exceeded its duration budget of {written(budget)}"
