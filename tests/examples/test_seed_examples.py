@@ -11,12 +11,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from phasegate.store.sqlite import SqliteStore
 from tests.tree import tree_digest, tree_listing
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "seeds"
@@ -35,6 +37,13 @@ FRAMEWORK_FILES = (
     "COMMON_CONTEXT_INHERITANCE.md",
 )
 
+FAST_MONITORING_001 = {
+    "MONITOR_EVERY": "0.2s",
+    "MONITOR_FIRST": "0.4s",
+    "MONITOR_THEN": "0.2s",
+    "MONITOR_REST": "0.2s",
+}
+
 # Seed 001 times file access in milliseconds against thresholds of 10 and 50 ms. These tests
 # check rollout and rollback, not this machine's speed, so a busy CI host must not trip those
 # thresholds: they are raised here, and one drill below lowers one to zero on purpose. The memory
@@ -44,6 +53,9 @@ QUIET_001 = {
     "ACCESS_FAIL_MS": "10000",
     "FINAL_ACCESS_MS": "10000",
     "AGENT_PROCESS": "[n]o-such-agent-process",
+    # The seed's 24-hour post-rollout monitoring (5 minutes for an hour, then hourly),
+    # compressed to three checks in 0.6 s: two 0.2 s apart, then one more.
+    **FAST_MONITORING_001,
 }
 
 
@@ -72,6 +84,30 @@ class Phasegate:
     def run(self, plan: Path, variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
         flags = [f"--var={name}={value}" for name, value in variables.items()]
         return self("run", str(plan), *flags)
+
+    def spawn(self, plan: Path, variables: dict[str, str]) -> subprocess.Popen[str]:
+        env = {k: v for k, v in os.environ.items() if k != "PHASEGATE_HOME"}
+        flags = [f"--var={name}={value}" for name, value in variables.items()]
+        base = [sys.executable, "-m", "phasegate", "--state-dir", str(self.state_dir)]
+        return subprocess.Popen(
+            [*base, "run", str(plan), *flags],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.cwd,
+            env=env,
+        )
+
+    def latest_status(self) -> str | None:
+        """The newest run's status, read through the store (no subprocess: fast to poll)."""
+        if not (self.state_dir / "phasegate.db").exists():
+            return None
+        store = SqliteStore(self.state_dir, readonly=True)
+        try:
+            runs = store.list_runs(limit=1)
+        finally:
+            store.close()
+        return runs[0].status if runs else None
 
     def json(self, *args: str) -> Any:
         result = self(*args)
@@ -186,6 +222,44 @@ def test_001_rollout_deploys_the_framework_in_order(
     assert deployed == list(FRAMEWORK_FILES)  # the seed's dependency order
     run_dir = phasegate.state_dir / "runs" / report["run"]["id"]
     assert (run_dir / "deployed.list").read_text().split() == list(FRAMEWORK_FILES)
+    # The seed's post-rollout monitoring ran its (compressed) schedule to the end, healthy.
+    monitoring = report["monitoring"]
+    assert monitoring["state"] == "completed"
+    assert monitoring["checks"] == ["framework-health", "trigger:framework-files-missing"]
+    assert [s["every"] for s in monitoring["schedule"]] == [0.2, 0.2]
+    assert monitoring["slots"] == 3 and monitoring["slot"] == 3
+    assert monitoring["failures"] == 0 and monitoring["on_failure"] == "rollback"
+    assert all(e["status"] == "passed" for e in monitoring["recent"])
+    phasegate.assert_journal_ok()
+
+
+def test_001_monitoring_rolls_the_rollout_back_when_the_framework_breaks_afterwards(
+    phasegate: Phasegate, sandbox_001: Path
+) -> None:
+    """The seed's decision tree, "Files Missing? -> Immediate Rollback", after success: a
+    framework file removed while the run monitors rolls the whole rollout back."""
+    before, digest = tree_listing(sandbox_001), tree_digest(sandbox_001)
+    slow = {"MONITOR_EVERY": "0.5s", "MONITOR_FIRST": "30s"}
+    proc = phasegate.spawn(PLAN_001, vars_001(sandbox_001, **slow))
+    try:
+        deadline = time.monotonic() + 60
+        while phasegate.latest_status() != "monitoring":
+            assert time.monotonic() < deadline and proc.poll() is None, "never monitored"
+            time.sleep(0.2)
+        (sandbox_001 / "agents" / "COMMON_WORKFLOW.md").unlink()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1, err
+    assert_same_tree(sandbox_001, before, digest)
+    report = assert_rolled_back_within_budget(phasegate, 300.0)
+    assert report["failure"]["reason"] == "monitor"
+    assert report["monitoring"]["state"] == "rolled back"
+    last = report["monitoring"]["last"]
+    assert last["action"] == "rollback"
+    assert set(last["failing"]) <= {"framework-health", "trigger:framework-files-missing"}
     phasegate.assert_journal_ok()
 
 

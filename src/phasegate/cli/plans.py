@@ -243,6 +243,27 @@ def plan_cmd(
         print_windows_at(data["windows_at"])
 
 
+def _print_monitor(monitor: dict[str, Any]) -> None:
+    """Post-rollout monitoring: what the run does once the rollout has succeeded."""
+    from phasegate.durations import written
+    from phasegate.words import plural
+
+    click.echo("\nafter success, monitoring:")
+    if monitor.get("error"):
+        click.echo(f"  schedule: {monitor['error']}")
+    else:
+        pieces = ", then ".join(
+            f"every {written(s['every'])} for {written(s['for'])}" for s in monitor["schedule"]
+        )
+        click.echo(
+            f"  {pieces}: {plural(monitor['slots'], 'check')} in {written(monitor['duration'])}"
+        )
+    click.echo(f"  checks: {', '.join(monitor['checks'])}")
+    acts = plural(monitor["fail_after"], "failed check")
+    lock = "kept" if monitor["lock"] == "keep" else "released"
+    click.echo(f"  {acts} in a row -> {monitor['on_failure']}; the plan's lock is {lock}")
+
+
 def _print_eta(eta: dict[str, Any]) -> None:
     from phasegate.durations import format_duration as fmt
 
@@ -340,6 +361,9 @@ def _print_preview(data: dict[str, Any]) -> None:
                 f"{plural(trigger['fail_after'], 'consecutive failure')} -> {trigger['action']}"
                 f"{limits(check_words(trigger))}"
             )
+    monitor = data.get("monitor")
+    if monitor:
+        _print_monitor(monitor)
     verify = data.get("verify_rollback_checks") or []
     if verify:
         click.echo("\nverify rollback:")

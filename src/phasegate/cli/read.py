@@ -42,7 +42,7 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         f"  duration {format_duration(run['duration'])}"
     )
     record = store.get_run(run["id"])
-    if record.finished_at is None:
+    if record.finished_at is None and not data.get("monitoring"):  # the rollout's estimate
         from phasegate.cli.estimate import remaining_words
 
         left = remaining_words(store, record)

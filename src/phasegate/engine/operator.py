@@ -133,6 +133,10 @@ def rollback(store: JournalStore, run_ref: str, options: RunOptions, *, by: str)
         mark_unknown(runner)
 
         state: RunState = runner.state
+        if not state.holds_lock and not state.terminal:
+            # Monitoring with `lock: release` gave it up: a rollback takes it back, and is
+            # refused (LockHeld) while a newer run of the plan holds it.
+            store.acquire_lock(record.id, runner.ctx.plan.lock_name)
         if state.status == "rolling_back":
             runner.journal(
                 RunResumed(pid=owner.pid, host=owner.host, after="crashed"), durable=True

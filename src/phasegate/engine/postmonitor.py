@@ -155,15 +155,28 @@ def _action(runner: Runner, monitoring: dict[str, Any], consecutive: int) -> str
     wanted = str(monitoring["on_failure"])
     if consecutive < fail_after or (wanted == "alert" and consecutive > fail_after):
         return None
-    if wanted == "rollback" and monitoring.get("lock") == "release":
-        # The lock was released when monitoring began: the rollback needs it back, and never
-        # runs beneath a newer run of the same plan (it would undo that run's work).
-        try:
-            runner.store.acquire_lock(runner.state.run_id, runner.ctx.plan.lock_name)
-        except LockHeld as exc:
-            runner.ctx.console.note(f"monitor cannot roll back: {exc.message}", "red")
-            return "pause"
     return wanted
+
+
+def lock_back(runner: Runner) -> bool:
+    """Before a monitoring run rolls back (its monitor failed, or an abort): with ``lock:
+    release`` the lock was given up, so take it back first. A newer run of the plan holding
+    it means the rollback would undo that run's work beneath it: the run pauses instead (for
+    a human: ``phasegate rollback RUN`` once the newer run is done). False: paused."""
+    monitoring = runner.state.monitoring
+    if monitoring is None or monitoring.get("lock") != "release":
+        return True
+    try:
+        runner.store.acquire_lock(runner.state.run_id, runner.ctx.plan.lock_name)
+    except LockHeld as exc:
+        message = (
+            f"the rollback would run beneath a newer run of the plan: {exc.message}; "
+            f"`phasegate rollback {runner.state.run_id}` once it has finished"
+        )
+        runner.journal(RunPaused(reason="monitor", message=message), durable=True)
+        runner.ctx.console.note(f"⏸ monitor cannot roll back: {message}", "red")
+        return False
+    return True
 
 
 def _say(runner: Runner, command: CheckMonitor, checked: MonitoringChecked) -> None:

@@ -1,5 +1,6 @@
 """The one-line live progress a run shows on a terminal: elapsed time, items done of total,
-what is running (and for how long), and the countdown of a bake or pause.
+what is running (and for how long), and the countdown of a bake or pause; while monitoring
+after the rollout, the checks done and the next one due.
 
 Built from the runner's state on the engine's own loop (never from another thread), so it
 reads a consistent state; the console redraws it in place (see ``engine.console``).
@@ -28,6 +29,14 @@ def progress_line(runner: Runner, now: float | None = None) -> str:
         order = [entry["key"] for entry in state.rollback["order"]]
         done = sum(1 for k in order if k in state.items and state.items[k].status in ITEM_DONE)
         parts.append(f"rolling back: {done}/{len(order)} actions done")
+    elif state.status == "monitoring" and state.monitoring is not None:
+        monitoring = state.monitoring
+        parts.append(f"monitoring: {monitoring['evaluations']}/{monitoring['slots']} checks")
+        if monitoring["failures"]:
+            parts.append(f"{monitoring['failures']} failed")
+        due = monitoring.get("next_due")
+        if isinstance(due, int | float):
+            parts.append(f"next in {format_duration(max(due - now, 0))}")
     else:
         keys = [key for items in plan_index(runner.ctx.plan).items.values() for key, _, _ in items]
         done = sum(1 for k in keys if k in state.items and state.items[k].status in ITEM_DONE)

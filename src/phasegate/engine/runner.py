@@ -439,6 +439,8 @@ class Runner:
 
     # -- rollback ----------------------------------------------------------------------------
     def _start_rollback(self, command: StartRollback) -> bool:
+        if self.state.status == "monitoring" and not postmonitor.lock_back(self):
+            return True  # paused: a newer run holds the lock the rollback needs
         self.monitors.stop_all("rollback")  # observation of the forward path ends with it
         order = command.order
         failure = self.state.failure

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from phasegate.checks.base import CheckSpec
@@ -10,8 +10,10 @@ from phasegate.checks.manual import ManualCheck
 from phasegate.plan.display import Shown, check_details
 from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.model import Plan, VarSpec, gate_ids, phase_gates, step_ids
+from phasegate.plan.postmonitor import as_json, expand_schedule
 from phasegate.plan.variables import Variables, resolve
 from phasegate.plugin import DEFAULT_CHECK_TIMEOUT, describe_command
+from phasegate.run.postmonitor import offsets, total
 from phasegate.substitution import BUILTINS
 
 
@@ -90,6 +92,32 @@ def shown_vars(plan: Plan, overrides: Mapping[str, str], variables: Variables) -
         else:
             shown[name] = value
     return shown
+
+
+def _monitor(plan: Plan, expand: Callable[[str], str]) -> dict[str, Any] | None:
+    """Post-rollout monitoring as the run would do it: the schedule with its variables
+    expanded (or why it cannot be), the checks' names, the action and the lock."""
+    monitor = plan.monitor
+    if monitor is None:
+        return None
+    names = [c.id or f"check-{i + 1}" for i, c in enumerate(monitor.checks)]
+    names += [f"trigger:{name}" for name in monitor.triggers]
+    found: dict[str, Any] = {
+        "checks": names,
+        "on_failure": monitor.on_failure,
+        "fail_after": monitor.fail_after,
+        "lock": monitor.lock,
+    }
+    try:
+        segments = expand_schedule(monitor.schedule, expand)
+    except ValueError as exc:
+        return {**found, "error": str(exc)}
+    return {
+        **found,
+        "schedule": as_json(segments),
+        "slots": len(offsets(segments)),
+        "duration": total(segments),
+    }
 
 
 def preview(
@@ -198,6 +226,7 @@ def preview(
                 gate_ids(plan.verify_rollback, "verify"), plan.verify_rollback, strict=True
             )
         ],
+        "monitor": _monitor(plan, variables.expand),
         "on_failure": plan.on_failure,
         "budget": {"duration": plan.budget.duration, "rollback": plan.budget.rollback},
         "defaults": {"timeout": default_timeout, "check_timeout": check_timeout},

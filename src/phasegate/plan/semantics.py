@@ -183,9 +183,19 @@ def _ids(plan: Plan, smap: SourceMap, problems: list[Problem], warnings: list[Pr
 
 
 def _monitor_triggers(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
-    """``monitor.triggers`` name triggers the plan declares."""
+    """``monitor.triggers`` name triggers the plan declares; no ``manual`` check is
+    monitored."""
     if plan.monitor is None:
         return
+    for index, check in enumerate(plan.monitor.checks):
+        if check.kind == "manual":
+            problems.append(
+                smap.problem(
+                    ("monitor", "checks", index),
+                    "a manual check cannot be monitored: nobody is asked at each scheduled time",
+                    hint="check what the person would look at (http, command, metric…)",
+                )
+            )
     names = {t.name for t in plan.triggers}
     for index, name in enumerate(plan.monitor.triggers):
         if name not in names:

@@ -123,7 +123,9 @@ class JournalStore(Protocol):
 
     def acquire_lock(self, run_id: str, name: str) -> None:
         """Hold lock ``name`` for the run. Raises ``LockHeld`` while another unfinished run
-        holds it. A lock is released when its run reaches a terminal status."""
+        holds it. A lock is released when its run reaches a terminal status, or starts
+        monitoring with ``lock: release`` (``RunState.holds_lock``: the write that makes it
+        false deletes the lock row, in the same transaction)."""
         ...
 
     def lock_holder(self, name: str) -> tuple[str, float] | None:

@@ -150,3 +150,36 @@ def test_abandoned_lists_in_flight_runs_whose_owner_died(
     advance(store, "released", 3)  # running...
     store.release("released", owner=Owner.me())  # ...and its owner stopped
     assert [r.id for r in store.abandoned()] == ["dead2", "released"]
+
+
+def _monitoring(lock: str) -> dict[str, object]:
+    return {
+        "at": 3000.0,
+        "schedule": [{"every": 60, "for": 3600}],
+        "checks": ["health"],
+        "slots": 60,
+        "ends_at": 6600.0,
+        "lock": lock,
+    }
+
+
+@pytest.mark.parametrize("lock", ["keep", "release"])
+def test_a_monitoring_run_keeps_or_releases_its_lock_as_its_plan_says(
+    store: JournalStore, lock: str
+) -> None:
+    create(store, "r1")
+    advance(store, "r1", len(SCRIPT) - 1)  # the forward path succeeded; not finished
+    state = store.load_state("r1")
+    store.append(state, [("monitoring.started", _monitoring(lock), 3000.0)], durable=True)
+    assert store.get_run("r1").status == "monitoring"
+    if lock == "keep":
+        assert store.lock_holder("web") == ("r1", 1000.0)
+        with pytest.raises(LockHeld, match="held by run r1"):
+            create(store, "r2", ts=3001.0)
+        return
+    # Released in the same write: a new run of the plan may start while r1 monitors ...
+    assert store.lock_holder("web") is None
+    assert create(store, "r2", ts=3001.0) == ("r2", True)
+    # ... and r1's rollback cannot take it back from r2 (the engine pauses instead).
+    with pytest.raises(LockHeld, match="held by run r2"):
+        store.acquire_lock("r1", "web")

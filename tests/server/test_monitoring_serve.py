@@ -1,0 +1,98 @@
+"""Post-rollout monitoring under ``phasegate serve`` (issue 13 §3): a run monitoring in the
+server's worker survives a kill -9 of the server and its worker; the restarted server's
+takeover resumes it and the schedule continues after the last journalled check (one anchor,
+never from slot 1). The API's run document shows the monitoring."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from canary_lab.process import descendants, reap
+
+from phasegate.store.sqlite import SqliteStore
+from tests.server.conftest import Served, wait_for
+
+PLAN = """
+version: 1
+name: watched
+phases:
+  - id: deploy
+    steps:
+      - {id: push, run: 'true'}
+monitor:
+  checks:
+    - {id: alive, command: 'true'}
+  schedule:
+    - {every: 0.5s, for: 12s}
+"""
+
+
+def _events(served: Served, run_id: str, etype: str) -> list[dict[str, Any]]:
+    store = SqliteStore(served.state_dir, readonly=True)
+    try:
+        return [e.data for e in store.events(run_id) if e.type == etype]
+    finally:
+        store.close()
+
+
+def test_a_monitoring_run_is_resumed_by_the_restarted_server_where_its_schedule_was(
+    served: Served,
+) -> None:
+    created_token = served.cli("token", "create", "--name", "alice", "--role", "operator")
+    assert created_token.returncode == 0, created_token.stderr
+    served.start()
+    headers = {"Authorization": f"Bearer {created_token.stdout.strip()}"}
+    with httpx.Client(headers=headers, timeout=30) as client:
+
+        def doc(run_id: str) -> dict[str, Any]:
+            response = client.get(f"{served.url}/api/v1/runs/{run_id}")
+            assert response.status_code == 200, response.text
+            found: dict[str, Any] = response.json()
+            return found
+
+        created = client.post(f"{served.url}/api/v1/runs", json={"plan": PLAN})
+        assert created.status_code == 201, created.text
+        run_id = created.json()["id"]
+        seen = wait_for(
+            lambda: (
+                (d := doc(run_id))["run"]["status"] == "monitoring"
+                and d["monitoring"]["done"] >= 2
+                and d
+            ),
+            "two monitoring checks",
+        )
+        monitoring = seen["monitoring"]
+        assert monitoring["slots"] == 24 and monitoring["state"] == "monitoring"
+        assert monitoring["next_due"] > monitoring["started_at"]
+        # The whole machine crashes, as far as the run can tell: server and worker.
+        assert served.proc is not None
+        doomed = [served.proc.pid, *descendants(served.proc.pid)]
+        for pid in doomed:
+            os.kill(pid, signal.SIGKILL)
+        served.proc.wait(timeout=30)
+        served.proc = None
+        wait_for(
+            lambda: (reap(), not any(Path(f"/proc/{p}").exists() for p in doomed))[1],
+            "the killed processes to be gone",
+        )
+        before = _events(served, run_id, "monitoring.checked")
+        last = before[-1]["slot"]
+
+        served.start()  # its takeover resumes the run whose worker died
+
+        wait_for(lambda: doc(run_id)["run"]["status"] == "succeeded", "the schedule's end")
+        final = doc(run_id)
+    after = _events(served, run_id, "monitoring.checked")[len(before) :]
+    slots = [c["slot"] for c in after]
+    assert slots and slots[0] > last and slots[-1] == 24
+    assert slots == sorted(set(slots))
+    assert len(_events(served, run_id, "monitoring.started")) == 1
+    assert final["resumes"] and final["resumes"][0]["after"] == "crashed"
+    assert final["monitoring"]["state"] == "completed"
+    assert final["monitoring"]["done"] == len(before) + len(after)
+    check = served.cli("check")
+    assert check.returncode == 0, check.stdout
