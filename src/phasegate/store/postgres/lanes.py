@@ -121,8 +121,10 @@ class PostgresLanes:
         # Asynchronous commit: the run's next durable entry (run.dequeued, a step's start)
         # flushes the WAL up to it before anything of the run executes.
         with self.write(durable=False) as db:
-            db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LANES_KEY,))
-            ts = grant_time(ts)  # under the lock: the instant the grant really happens
+            # Fetched, not only sent (the write is pipelined): the grant's time is read once
+            # the lock is really held, after every earlier grant and slot release committed.
+            db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LANES_KEY,)).fetchone()
+            ts = grant_time(ts)
             db.execute(
                 b"INSERT INTO lane_tickets (run_id, lane, enqueued_at) VALUES (%s,%s,%s)"
                 b" ON CONFLICT (run_id) DO NOTHING",
