@@ -4,6 +4,7 @@ a cap lowered at runtime that holds for new grants."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -185,3 +186,80 @@ def test_a_cap_lowered_at_runtime_holds_for_new_grants(
     (cli.cwd / "go-c").touch()
     assert procs[1].wait(timeout=60) == 0
     assert procs[2].wait(timeout=60) == 0
+
+
+def test_a_paused_run_gives_its_slot_back_and_queues_again_when_resumed(
+    cli: CLI, procs: list[subprocess.Popen[str]]
+) -> None:
+    cli("lane", "set", "api", "--max", "1")
+    write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: paused
+        lane: api
+        phases:
+          - id: work
+            steps:
+              - {id: hold, pause: approve}
+              - run: echo after
+        """,
+        name="paused.yaml",
+    )
+    gated_plan(cli, "other")
+    assert cli("run", "paused.yaml").returncode == 4  # paused, waiting for a human
+    assert cli.json("lane", "list")[0]["running"] == 0  # not running: the slot is free
+    procs.append(cli.spawn("run", "other.yaml"))
+    wait_for(lambda: (r := run_of(cli, "other")) and r["lane"])
+    paused = run_of(cli, "paused")
+    assert paused is not None
+    assert cli("approve", paused["run"]["id"]).returncode == 0
+    procs.append(cli.spawn("resume", paused["run"]["id"]))
+    wait_for(lambda: (r := run_of(cli, "paused")) and r["run"]["status"] == "queued")
+    (cli.cwd / "go-other").touch()
+    assert procs[0].wait(timeout=60) == 0
+    assert procs[1].wait(timeout=60) == 0
+    types = [t for _, t, _ in events(cli, paused["run"]["id"])]
+    assert types.count("lane.granted") == 1 and types.count("run.queued") == 1
+    assert types.index("run.paused") < types.index("run.queued") < types.index("run.dequeued")
+
+
+def test_a_queued_run_interrupted_leaves_the_queue_and_resumes_later(
+    cli: CLI, procs: list[subprocess.Popen[str]]
+) -> None:
+    cli("lane", "set", "api", "--max", "1")
+    gated_plan(cli, "first")
+    gated_plan(cli, "second")
+    procs.append(cli.spawn("run", "first.yaml"))
+    wait_for(lambda: (r := run_of(cli, "first")) and r["lane"])
+    procs.append(cli.spawn("run", "second.yaml"))
+    second = wait_for(lambda: (r := run_of(cli, "second")) and r["run"]["status"] == "queued" and r)
+    procs[1].send_signal(signal.SIGTERM)
+    assert procs[1].wait(timeout=60) == 130
+    assert cli.status(second["run"]["id"])["run"]["status"] == "interrupted"
+    [api] = cli.json("lane", "list")
+    assert (api["running"], api["queued"]) == (1, 0)  # its place was given up
+    (cli.cwd / "go-first").touch()
+    (cli.cwd / "go-second").touch()
+    assert procs[0].wait(timeout=60) == 0
+    resumed = cli("resume", second["run"]["id"])
+    assert resumed.returncode == 0, resumed.stderr
+    types = [t for _, t, _ in events(cli, second["run"]["id"])]
+    assert types.index("run.queued") < types.index("run.interrupted") < types.index("lane.granted")
+
+
+def test_a_slot_held_by_a_killed_owner_is_reclaimed(
+    cli: CLI, procs: list[subprocess.Popen[str]]
+) -> None:
+    cli("lane", "set", "api", "--max", "1")
+    gated_plan(cli, "first")
+    gated_plan(cli, "second")
+    procs.append(cli.spawn("run", "first.yaml"))
+    first = wait_for(lambda: (r := run_of(cli, "first")) and r["lane"] and r)
+    procs.append(cli.spawn("run", "second.yaml"))
+    wait_for(lambda: (r := run_of(cli, "second")) and r["run"]["status"] == "queued")
+    procs[0].kill()  # kill -9: its slot's owner is dead; nothing released it
+    procs[0].wait(timeout=30)
+    (cli.cwd / "go-second").touch()
+    assert procs[1].wait(timeout=60) == 0  # granted once the dead owner's ticket was dropped
+    assert cli.status(first["run"]["id"])["run"]["status"] == "running"  # resumable, not lost

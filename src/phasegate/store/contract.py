@@ -342,10 +342,19 @@ class JournalStore(Protocol):
         """Every ticket (queued and granted), oldest first by ``(enqueued_at, run_id)``."""
         ...
 
-    def lane_request(self, run_id: str, lane: str, *, ts: float) -> Ticket:
-        """Ask for a slot of ``lane`` for ``run_id`` (queued at ``ts`` unless it has a ticket
-        already, whose place is kept) and grant slots, atomically with every other grant of
-        every process sharing the store: stale tickets are dropped (store/lanes.py), then
+    def lane_place(self, run_id: str) -> tuple[Ticket, int] | None:
+        """The run's ticket and its place among its lane's queued tickets (1: next; 0 once
+        granted), or None without one: what a queued run reads while it waits, without
+        writing (only the head of a queue asks for grants, so a thousand queued runs cost a
+        thousand cheap reads, not a thousand write transactions)."""
+        ...
+
+    def lane_request(self, run_id: str, lane: str, *, ts: float | None = None) -> Ticket:
+        """Ask for a slot of ``lane`` for ``run_id`` and grant slots, atomically with every
+        other grant of every process sharing the store. The run is queued at ``ts`` unless it
+        has a ticket already (whose place is kept); grants are made at ``ts`` (None: both are
+        the time read once the grant's lock is held, so grant times follow grant order).
+        Stale tickets that hold a slot or would get one are dropped (store/lanes.py), then
         ``lanes.scheduler.grants`` decides, for every queued run, not only this one. Returns
         the run's ticket (``granted_at`` set once it holds a slot). No cap is ever exceeded by
         a grant, however many processes ask at once."""

@@ -18,10 +18,16 @@ PostgreSQL: no session holds the run's ownership lock).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from phasegate.errors import UsageError
 from phasegate.lanes.model import DEFAULT_WEIGHT, Lane, LaneChange, Ticket, valid_lane_name
+from phasegate.lanes.scheduler import grants
+from phasegate.run.state import TERMINAL
+from phasegate.store.process import Owner
 
 LANE_COLUMNS = "name, cap, weight, updated_at, updated_by"
 CHANGE_COLUMNS = "lane, cap, weight, previous_cap, previous_weight, changed_by, changed_at"
@@ -79,6 +85,13 @@ def new_setting(
     return lane, change
 
 
+def grant_time(ts: float | None) -> float:
+    """The instant of a grant: the caller's (tests), or now, read once the grant's lock is
+    held, so that grant times of processes that waited for one another are in grant order
+    and never precede the end of the run whose slot they took."""
+    return time.time() if ts is None else ts
+
+
 def check_setting(name: str, cap: int | None, weight: float | None) -> None:
     """What every back end refuses before writing (the CLI and the API check first, with
     their own messages; this keeps the store's rows sane whoever calls)."""
@@ -91,3 +104,92 @@ def check_setting(name: str, cap: int | None, weight: float | None) -> None:
         raise UsageError(f"lane {name}: a cap is 0 or more, not {cap}")
     if weight is not None and not weight > 0:
         raise UsageError(f"lane {name}: a weight is more than 0, not {weight}")
+
+
+# What one grant reads: every granted ticket and, per lane, the oldest CANDIDATES queued
+# ones (the scheduler grants a lane at most its free slots, oldest first), each with its run's
+# status and owner, through the index on (lane, granted_at, enqueued_at, run_id). So a grant
+# reads the same few rows with 10 or 10,000 runs queued; a lane with more free slots than
+# that gets the rest at the next grant.
+CANDIDATES = 16
+_WITH_OWNERS = (
+    "SELECT t.run_id, t.lane, t.enqueued_at, t.granted_at, r.status, r.owner_pid, r.owner_host,"
+    " r.owner_start FROM lane_tickets t LEFT JOIN runs r ON r.id = t.run_id"
+)
+GRANTED_WITH_OWNERS = _WITH_OWNERS + " WHERE t.granted_at IS NOT NULL"
+QUEUED_LANES = "SELECT DISTINCT lane FROM lane_tickets WHERE granted_at IS NULL"
+QUEUE_HEAD = (
+    _WITH_OWNERS + " WHERE t.lane = {p} AND t.granted_at IS NULL"
+    f" ORDER BY t.enqueued_at, t.run_id LIMIT {CANDIDATES}"
+)
+
+
+def read_candidates(query: Callable[..., list[tuple[Any, ...]]], p: str) -> list[Held]:
+    """The tickets one grant decides over (``query(sql, args)`` runs a statement in the
+    grant's transaction; ``p`` is the driver's placeholder)."""
+    rows = list(query(GRANTED_WITH_OWNERS, ()))
+    for (lane,) in query(QUEUED_LANES, ()):
+        rows += query(QUEUE_HEAD.format(p=p), (lane,))
+    return [held_from_row(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A ticket and what judges it stale: its run's status and recorded owner."""
+
+    ticket: Ticket
+    status: str | None  # None: no such run
+    owner: Owner | None
+
+
+def held_from_row(row: tuple[Any, ...]) -> Held:
+    """A row of ``TICKETS_WITH_OWNERS``."""
+    owner = None if row[5] is None else Owner(int(row[5]), str(row[6]), row[7])
+    return Held(ticket_from_row(row[:4]), None if row[4] is None else str(row[4]), owner)
+
+
+def settle(
+    settings: Mapping[str, Lane],
+    held: Sequence[Held],
+    *,
+    keep: str,
+    dead: Callable[[Held], bool],
+) -> tuple[list[str], list[str]]:
+    """``(granted, stale)``: the grants to make and the tickets to drop, in one decision.
+
+    Stale tickets are looked for only where they matter, so a grant costs the same with 10 or
+    1,000 runs queued: every granted ticket (a stale one holds a slot), and each ticket the
+    scheduler would grant (a stale one would waste the slot; it is dropped and the decision
+    made again). A stale ticket deeper in the queue is dropped when it comes up.
+    ``dead(held)`` asks the back end about a live-looking owner (a pid on this host, a
+    session lock); ``keep`` (the asking run) is never stale."""
+
+    def is_stale(h: Held) -> bool:
+        if h.ticket.run_id == keep:
+            return False
+        if h.status is None or h.status in TERMINAL or h.owner is None:
+            return True
+        return dead(h)
+
+    by_id = {h.ticket.run_id: h for h in held}
+    stale = [h.ticket.run_id for h in held if h.ticket.granted and is_stale(h)]
+    live = {run_id: h.ticket for run_id, h in by_id.items() if run_id not in set(stale)}
+    while True:
+        granted = grants(settings, list(live.values()))
+        bad = [run_id for run_id in granted if is_stale(by_id[run_id])]
+        if not bad:
+            return granted, stale
+        stale += bad
+        for run_id in bad:
+            del live[run_id]
+
+
+# The place of a run's ticket in its lane's queue (``lane_place``), one indexed count.
+PLACE = (
+    "SELECT COUNT(*) FROM lane_tickets WHERE lane = {p} AND granted_at IS NULL"
+    " AND (enqueued_at < {p} OR (enqueued_at = {p} AND run_id < {p}))"
+)
+
+
+def place_args(ticket: Ticket) -> tuple[str, float, float, str]:
+    return (ticket.lane, ticket.enqueued_at, ticket.enqueued_at, ticket.run_id)

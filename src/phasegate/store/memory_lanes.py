@@ -8,9 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from phasegate.lanes.model import Lane, LaneChange, Ticket
-from phasegate.lanes.scheduler import grants
-from phasegate.run.state import TERMINAL
-from phasegate.store.lanes import check_setting, new_setting
+from phasegate.store.lanes import Held, check_setting, grant_time, new_setting, settle
 from phasegate.store.records import RunRecord
 
 
@@ -52,23 +50,42 @@ class MemoryLanes:
         with self._mutex:
             return sorted(self._tickets.values(), key=lambda t: (t.enqueued_at, t.run_id))
 
-    def lane_request(self, run_id: str, lane: str, *, ts: float) -> Ticket:
+    def lane_place(self, run_id: str) -> tuple[Ticket, int] | None:
         with self._mutex:
-            for other in list(self._tickets):
-                if other != run_id and self._stale(other):
-                    del self._tickets[other]
+            ticket = self._tickets.get(run_id)
+            if ticket is None:
+                return None
+            if ticket.granted:
+                return ticket, 0
+            mine = (ticket.enqueued_at, ticket.run_id)
+            ahead = sum(
+                1
+                for t in self._tickets.values()
+                if t.lane == ticket.lane and not t.granted and (t.enqueued_at, t.run_id) < mine
+            )
+            return ticket, ahead + 1
+
+    def lane_request(self, run_id: str, lane: str, *, ts: float | None = None) -> Ticket:
+        with self._mutex:
+            ts = grant_time(ts)
             if run_id not in self._tickets:
                 self._tickets[run_id] = Ticket(run_id, lane, ts)
-            for granted in grants(self._lanes, list(self._tickets.values())):
-                self._tickets[granted] = replace(self._tickets[granted], granted_at=ts)
+            held = []
+            for ticket in self._tickets.values():
+                record = self._record(ticket.run_id)
+                status = None if record is None else record.status
+                held.append(Held(ticket, status, None if record is None else record.owner))
+            granted, stale = settle(self._lanes, held, keep=run_id, dead=_dead_here)
+            for gone in stale:
+                del self._tickets[gone]
+            for granted_id in granted:
+                self._tickets[granted_id] = replace(self._tickets[granted_id], granted_at=ts)
             return self._tickets[run_id]
 
     def lane_release(self, run_id: str) -> None:
         with self._mutex:
             self._tickets.pop(run_id, None)
 
-    def _stale(self, run_id: str) -> bool:
-        record = self._record(run_id)
-        if record is None or record.status in TERMINAL or record.owner is None:
-            return True
-        return record.owner.alive() is False
+
+def _dead_here(held: Held) -> bool:
+    return held.owner is not None and held.owner.alive() is False

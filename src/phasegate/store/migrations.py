@@ -111,5 +111,6 @@ MIGRATIONS: list[str] = [
         enqueued_at REAL NOT NULL,
         granted_at REAL
     );
+    CREATE INDEX lane_tickets_queue ON lane_tickets (lane, granted_at, enqueued_at, run_id);
     """,
 ]

@@ -12,19 +12,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from phasegate.lanes.model import Lane, LaneChange, Ticket
-from phasegate.lanes.scheduler import grants
-from phasegate.run.state import TERMINAL
 from phasegate.store.lanes import (
     CHANGE_COLUMNS,
     LANE_COLUMNS,
+    PLACE,
     TICKET_COLUMNS,
+    Held,
     change_from_row,
     check_setting,
+    grant_time,
     lane_from_row,
     new_setting,
+    place_args,
+    read_candidates,
+    settle,
     ticket_from_row,
 )
-from phasegate.store.process import Owner
 from phasegate.store.sqlite_views import reads
 
 
@@ -106,9 +109,26 @@ class SqliteLanes:
         )
         return [ticket_from_row(row) for row in rows.fetchall()]
 
-    def lane_request(self, run_id: str, lane: str, *, ts: float) -> Ticket:
-        with self.write() as db:
-            self._drop_stale(db, keep=run_id)
+    @reads
+    def lane_place(self, run_id: str) -> tuple[Ticket, int] | None:
+        if not self._lanes_exist():
+            return None
+        row = self.db.execute(
+            f"SELECT {TICKET_COLUMNS} FROM lane_tickets WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        ticket = ticket_from_row(row)
+        if ticket.granted:
+            return ticket, 0
+        ahead = self.db.execute(PLACE.format(p="?"), place_args(ticket)).fetchone()
+        return ticket, int(ahead[0]) + 1
+
+    def lane_request(self, run_id: str, lane: str, *, ts: float | None = None) -> Ticket:
+        # synchronous=NORMAL: a grant survives a killed process; the run's next durable
+        # entry (run.dequeued, a step's start) fsyncs it before anything of the run executes.
+        with self.write(durable=False) as db:
+            ts = grant_time(ts)  # under the write lock: the instant the grant really happens
             db.execute(
                 "INSERT INTO lane_tickets (run_id, lane, enqueued_at) VALUES (?,?,?)"
                 " ON CONFLICT (run_id) DO NOTHING",
@@ -118,11 +138,9 @@ class SqliteLanes:
                 found.name: found
                 for found in map(lane_from_row, db.execute(f"SELECT {LANE_COLUMNS} FROM lanes"))
             }
-            tickets = [
-                ticket_from_row(row)
-                for row in db.execute(f"SELECT {TICKET_COLUMNS} FROM lane_tickets")
-            ]
-            granted = grants(settings, tickets)
+            held = read_candidates(lambda sql, args: db.execute(sql, args).fetchall(), "?")
+            granted, stale = settle(settings, held, keep=run_id, dead=_dead_here)
+            db.executemany("DELETE FROM lane_tickets WHERE run_id = ?", [(r,) for r in stale])
             db.executemany(
                 "UPDATE lane_tickets SET granted_at = ? WHERE run_id = ?",
                 [(ts, granted_id) for granted_id in granted],
@@ -136,16 +154,7 @@ class SqliteLanes:
         with self.write() as db:
             db.execute("DELETE FROM lane_tickets WHERE run_id = ?", (run_id,))
 
-    def _drop_stale(self, db: sqlite3.Connection, *, keep: str) -> None:
-        """Tickets of runs that ended or that no live process owns (store/lanes.py)."""
-        rows = db.execute(
-            "SELECT t.run_id, r.status, r.owner_pid, r.owner_host, r.owner_start"
-            " FROM lane_tickets t LEFT JOIN runs r ON r.id = t.run_id WHERE t.run_id <> ?",
-            (keep,),
-        ).fetchall()
-        stale = []
-        for run_id, status, pid, host, start in rows:
-            ended = status is None or status in TERMINAL or pid is None
-            if ended or Owner(int(pid), str(host), start).alive() is False:
-                stale.append((run_id,))
-        db.executemany("DELETE FROM lane_tickets WHERE run_id = ?", stale)
+
+def _dead_here(held: Held) -> bool:
+    """SQLite judges owners on this host only (another host's owner cannot be judged)."""
+    return held.owner is not None and held.owner.alive() is False

@@ -221,3 +221,36 @@ def test_processes_racing_for_slots_never_exceed_the_cap(backend: str, tmp_path:
             if child.stdout is not None:
                 child.stdout.close()
         store.close()
+
+
+def test_a_queued_run_reads_its_place_without_writing(store: JournalStore) -> None:
+    store.set_lane("api", cap=1, weight=None, by="ana", ts=1.0)
+    runs(store, "r1", "r2", "r3", "r4")
+    assert store.lane_place("r1") is None
+    store.lane_request("r1", "api", ts=100.0)
+    store.lane_request("r3", "api", ts=101.0)
+    store.lane_request("r2", "api", ts=101.0)  # same instant: the run id decides
+    store.lane_request("r4", "other", ts=99.0)  # another lane: not ahead of anyone here
+    places = {r: store.lane_place(r) for r in ("r1", "r2", "r3", "r4")}
+    assert {r: (p[0].granted, p[1]) for r, p in places.items() if p} == {
+        "r1": (True, 0),
+        "r2": (False, 1),
+        "r3": (False, 2),
+        "r4": (True, 0),
+    }
+
+
+def test_a_grant_reads_only_the_head_of_each_queue_yet_decides_as_if_it_read_all(
+    store: JournalStore,
+) -> None:
+    """More queued runs than a grant reads (store.lanes.CANDIDATES): still oldest first."""
+    store.set_lane("api", cap=2, weight=None, by="ana", ts=1.0)
+    ids = [f"r{n:03d}" for n in range(80)]
+    runs(store, *ids)
+    for n, run_id in enumerate(reversed(ids)):  # enqueued newest id first
+        store.lane_request(run_id, "api", ts=100.0 + n)
+    assert granted(store) == ["r079", "r078"]
+    store.lane_release("r079")
+    store.lane_release("r078")
+    store.lane_request("r000", "api", ts=500.0)
+    assert granted(store) == ["r077", "r076"]

@@ -14,22 +14,25 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from phasegate.lanes.model import Lane, LaneChange, Ticket
-from phasegate.lanes.scheduler import grants
-from phasegate.run.state import TERMINAL
 from phasegate.store.lanes import (
     CHANGE_COLUMNS,
     LANE_COLUMNS,
+    PLACE,
     TICKET_COLUMNS,
+    Held,
     change_from_row,
     check_setting,
+    grant_time,
     lane_from_row,
     new_setting,
+    place_args,
+    read_candidates,
+    settle,
     ticket_from_row,
 )
 from phasegate.store.postgres.connection import pg_errors
 from phasegate.store.postgres.ownership import held_keys, lock_parts, run_key
 from phasegate.store.postgres.schema import LANES_KEY
-from phasegate.store.process import Owner
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 _PLACES = ", ".join(["%s"] * 7)
@@ -102,10 +105,26 @@ class PostgresLanes:
         query = f"SELECT {TICKET_COLUMNS} FROM lane_tickets ORDER BY enqueued_at, run_id"
         return [ticket_from_row(row) for row in self.db.execute(query.encode()).fetchall()]
 
-    def lane_request(self, run_id: str, lane: str, *, ts: float) -> Ticket:
-        with self.write() as db:
-            db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LANES_KEY,))
-            self._drop_stale(db, keep=run_id)
+    @pg_errors
+    def lane_place(self, run_id: str) -> tuple[Ticket, int] | None:
+        query = f"SELECT {TICKET_COLUMNS} FROM lane_tickets WHERE run_id = %s"
+        row = self.db.execute(query.encode(), (run_id,)).fetchone()
+        if row is None:
+            return None
+        ticket = ticket_from_row(row)
+        if ticket.granted:
+            return ticket, 0
+        ahead = self.db.execute(PLACE.format(p="%s").encode(), place_args(ticket)).fetchone()
+        return ticket, (0 if ahead is None else int(ahead[0])) + 1
+
+    def lane_request(self, run_id: str, lane: str, *, ts: float | None = None) -> Ticket:
+        # Asynchronous commit: the run's next durable entry (run.dequeued, a step's start)
+        # flushes the WAL up to it before anything of the run executes.
+        with self.write(durable=False) as db:
+            # Fetched, not only sent (the write is pipelined): the grant's time is read once
+            # the lock is really held, after every earlier grant and slot release committed.
+            db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LANES_KEY,)).fetchone()
+            ts = grant_time(ts)
             db.execute(
                 b"INSERT INTO lane_tickets (run_id, lane, enqueued_at) VALUES (%s,%s,%s)"
                 b" ON CONFLICT (run_id) DO NOTHING",
@@ -118,8 +137,22 @@ class PostgresLanes:
                     db.execute(f"SELECT {LANE_COLUMNS} FROM lanes".encode()).fetchall(),
                 )
             }
-            rows = db.execute(f"SELECT {TICKET_COLUMNS} FROM lane_tickets".encode()).fetchall()
-            granted = grants(settings, [ticket_from_row(row) for row in rows])
+            held = read_candidates(
+                lambda sql, args: db.execute(sql.encode(), args).fetchall(), "%s"
+            )
+            locks: list[set[tuple[int, int]]] = []  # the held session locks, read once if needed
+
+            def dead(h: Held) -> bool:
+                other = h.ticket.run_id
+                if self._owns(other):  # this session holds its lock: the recorded pid decides
+                    return h.owner is not None and h.owner.alive() is False
+                if not locks:
+                    locks.append(held_keys(db))
+                return lock_parts(run_key(other)) not in locks[0]
+
+            granted, stale = settle(settings, held, keep=run_id, dead=dead)
+            if stale:
+                db.execute(b"DELETE FROM lane_tickets WHERE run_id = ANY(%s)", (stale,))
             if granted:
                 db.execute(
                     b"UPDATE lane_tickets SET granted_at = %s WHERE run_id = ANY(%s)",
@@ -133,24 +166,3 @@ class PostgresLanes:
     def lane_release(self, run_id: str) -> None:
         with self.write() as db:
             db.execute(b"DELETE FROM lane_tickets WHERE run_id = %s", (run_id,))
-
-    def _drop_stale(self, db: Conn, *, keep: str) -> None:
-        rows = db.execute(
-            b"SELECT t.run_id, r.status, r.owner_pid, r.owner_host, r.owner_start"
-            b" FROM lane_tickets t LEFT JOIN runs r ON r.id = t.run_id WHERE t.run_id <> %s",
-            (keep,),
-        ).fetchall()
-        if not rows:
-            return
-        held = held_keys(db)
-        stale = []
-        for other, status, pid, host, start in rows:
-            if status is None or status in TERMINAL or pid is None:
-                stale.append(other)
-            elif self._owns(other):  # this session holds its lock: the recorded pid decides
-                if Owner(int(pid), str(host), start).alive() is False:
-                    stale.append(other)
-            elif lock_parts(run_key(other)) not in held:
-                stale.append(other)
-        if stale:
-            db.execute(b"DELETE FROM lane_tickets WHERE run_id = ANY(%s)", (stale,))

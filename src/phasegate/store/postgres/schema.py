@@ -164,7 +164,8 @@ MIGRATIONS: list[str] = [
         lane text COLLATE "C" NOT NULL,
         enqueued_at double precision NOT NULL,
         granted_at double precision
-    )
+    );
+    CREATE INDEX lane_tickets_queue ON lane_tickets (lane, granted_at, enqueued_at, run_id)
     """,
 ]
 
