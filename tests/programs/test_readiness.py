@@ -70,7 +70,10 @@ def test_evidence_command_json_and_failing_command(tmp_path: Path) -> None:
     ready = READY.model_copy(
         update={
             "evidence": READY.evidence.model_copy(  # type: ignore[union-attr]
-                update={"file": None, "command": [sys.executable, "-c", f"print({json.dumps(json.dumps(doc))})"]}
+                update={
+                    "file": None,
+                    "command": [sys.executable, "-c", f"print({json.dumps(json.dumps(doc))})"],
+                }
             )
         }
     )
@@ -116,9 +119,7 @@ def _program(cli: CLI, state: str) -> Path:
 
 
 def test_not_ready_child_pauses_program_with_blockers_then_resume_reevaluates(cli: CLI) -> None:
-    plan = _program(
-        cli, "dor: {status: needs_work, score: 6, blockers: [replay tool missing]}\n"
-    )
+    plan = _program(cli, "dor: {status: needs_work, score: 6, blockers: [replay tool missing]}\n")
     result = cli("run", str(plan))
     assert result.returncode == 4, result.stderr
     parent = next(r for r in cli.json("history") if r["plan_name"] == "program")

@@ -40,6 +40,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "submit": ("phasegate.cli.worker", "submit"),
     "schedule": ("phasegate.cli.schedule", "schedule"),
     "policy": ("phasegate.cli.policy", "policy"),
+    "next": ("phasegate.cli.program", "next_cmd"),
 }
 
 SHORT_HELP = {
@@ -70,6 +71,7 @@ SHORT_HELP = {
     "submit": "Queue a run for `phasegate worker`s (PostgreSQL store).",
     "schedule": "Run a plan on a schedule (cron, interval, calendar); list, history, export.",
     "policy": "Test a policy pack against its own cases (`policy test DIR`).",
+    "next": "A program's next actionable child (--blocked: what blocks the others).",
 }
 
 
