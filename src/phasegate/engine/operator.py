@@ -22,8 +22,8 @@ from phasegate.engine.session import (
 )
 from phasegate.engine.targets import Targets
 from phasegate.engine.windowing import window_key
-from phasegate.plan.program import no_go_action
 from phasegate.errors import RunStateError, UsageError
+from phasegate.plan.program import no_go_action
 from phasegate.run.events import (
     ApprovalGranted,
     ApprovalRejected,
