@@ -42,6 +42,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "policy": ("phasegate.cli.policy", "policy"),
     "lane": ("phasegate.cli.lanes", "lane"),
     "hosts": ("phasegate.cli.hosts", "hosts"),
+    "next": ("phasegate.cli.program", "next_cmd"),
 }
 
 SHORT_HELP = {
@@ -74,6 +75,7 @@ SHORT_HELP = {
     "policy": "Test a policy pack against its own cases (`policy test DIR`).",
     "lane": "Set lanes' caps and weights at runtime; list what runs and waits in each.",
     "hosts": "Show a plan's inventory and the hosts and batches of its fleet phases.",
+    "next": "A program's next actionable child (--blocked: what blocks the others).",
 }
 
 

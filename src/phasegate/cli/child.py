@@ -17,10 +17,13 @@ back, 3 rollback failed, 4 paused, 130 interrupted, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 from phasegate.cli.common import exit_for, parse_vars
 from phasegate.engine import operator
@@ -122,7 +125,46 @@ def rollback_child(store: JournalStore, args: argparse.Namespace) -> int:
     return 0 if status == "rolled_back" else 3
 
 
+class _Outliving(io.TextIOBase):
+    """stdout/stderr that survive the parent: they are pipes to the parent engine, and when
+    a kill -9 ends it, the next write fails (EPIPE). The child run must go on regardless (its
+    own journal and step logs keep everything), so from then on both fds go to /dev/null."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):
+            _to_devnull()
+        return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            _to_devnull()
+
+
+def _to_devnull() -> None:
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
+
+
 def main(argv: list[str] | None = None) -> int:
+    sys.stdout = _Outliving(sys.__stdout__ or sys.stdout)
+    sys.stderr = _Outliving(sys.__stderr__ or sys.stderr)
     args = _parser().parse_args(argv)
     # A PostgreSQL store's URL comes through the environment (engine/program.py).
     env_store = os.environ.get("PHASEGATE_STORE", "")

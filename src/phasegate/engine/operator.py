@@ -23,6 +23,7 @@ from phasegate.engine.session import (
 from phasegate.engine.targets import Targets
 from phasegate.engine.windowing import window_key
 from phasegate.errors import RunStateError, UsageError
+from phasegate.plan.program import no_go_action
 from phasegate.run.events import (
     ApprovalGranted,
     ApprovalRejected,
@@ -570,4 +571,16 @@ def _reject_payload(targets: Targets, key: str, by: str, comment: str) -> dict[s
         kind, name = "step", targets.steps[key].step.label
     else:
         kind, name = "analysis", key
-    return {"key": key, "by": by, "comment": comment, "kind": kind, "phase": phase, "name": name}
+    payload: dict[str, object] = {
+        "key": key,
+        "by": by,
+        "comment": comment,
+        "kind": kind,
+        "phase": phase,
+        "name": name,
+    }
+    if key in targets.gates:
+        action = no_go_action(targets.gates[key].phase, key.partition("/gate:")[2])
+        if action is not None:
+            payload["action"] = action  # a program's go/no-go: its `on_no_go`
+    return payload

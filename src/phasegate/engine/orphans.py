@@ -29,7 +29,7 @@ import signal
 import time
 from typing import TYPE_CHECKING, Any
 
-from phasegate.engine import shellstate
+from phasegate.engine import program, shellstate
 from phasegate.engine.actions import read_outputs
 from phasegate.errors import RunStateError
 from phasegate.executors.supervisor import StatusRecord, find_supervisor, read_status
@@ -71,6 +71,11 @@ def settle_crashed(runner: Runner) -> dict[str, str]:
             _timed_out(runner, key, item)
             continue
         if record is None:
+            continue
+        if program.is_child_step(runner, key) or program.is_child_rollback(runner, key):
+            # A child run's exit status says less than its journal (exit 4: it paused, it
+            # did not fail): left to run again, which re-attaches and reads the child's state
+            # (engine/program.py); both are idempotent.
             continue
         why = _recover(runner, key, item, record)
         if why is not None:

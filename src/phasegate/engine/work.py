@@ -18,6 +18,7 @@ from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step
 from phasegate.executors.stopping import StopRequest
 from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
+from phasegate.plan.program import no_go_action
 from phasegate.plugin import describe_command
 from phasegate.run.events import ItemFinished, ItemSpawned, ItemStarted
 from phasegate.store.process import proc_stat
@@ -252,7 +253,8 @@ async def run_gate(runner: Runner, key: str) -> None:
         status = "warned"
     else:
         status = obs.status
-    action = phase.on_failure or runner.ctx.plan.on_failure
+    gate_id = key.partition("/gate:")[2]
+    action = no_go_action(phase, gate_id) or phase.on_failure or runner.ctx.plan.on_failure
     runner.journal(
         ItemFinished.model_validate(
             {

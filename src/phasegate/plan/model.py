@@ -21,7 +21,7 @@ from phasegate.plan.budget import Budget
 from phasegate.plan.estimate import EstimateHint, PlanEstimate
 from phasegate.plan.monitor import Monitor
 from phasegate.plan.postmonitor import PostMonitor
-from phasegate.plan.program import Readiness
+from phasegate.plan.program import GoNoGo, Readiness
 from phasegate.plan.windows import Risk, Windows
 from phasegate.traffic.base import RouterSpec, describe_weights
 
@@ -347,11 +347,16 @@ class Phase(Model):
         description="with `run_plan`: the child's readiness, evaluated right before it starts; "
         "not ready pauses the program with the blockers",
     )
+    go_no_go: GoNoGo | None = Field(
+        None,
+        description="with `run_plan`: checks and approvers deciding, right before the child "
+        "starts, whether it goes (docs/programs.md)",
+    )
 
     @model_validator(mode="after")
     def _program_phase(self) -> Phase:
         if self.run_plan is None:
-            given = [n for n in ("soak", "ready") if getattr(self, n) is not None]
+            given = [n for n in ("soak", "ready", "go_no_go") if getattr(self, n) is not None]
             given += ["vars"] if self.vars else []
             if given:
                 listed = ", ".join(f"`{n}`" for n in given)

@@ -81,6 +81,70 @@ class Readiness(Model):
         return self
 
 
+# on_no_go -> the failure action the engine knows (decide.failure_action)
+NO_GO_ACTIONS = {"pause": "pause", "rollback_children": "rollback", "abort": "abort"}
+GO_NO_GO = "go-no-go"
+
+
+class GoNoGo(Model):
+    """The decision to start a child (the seed's go/no-go for moving from shadow mode to
+    cutover): hard checks, then N approvers; a failed check or a `phasegate reject` is a
+    no-go, handled as ``on_no_go`` says. Checked right before the child starts."""
+
+    checks: list[SerializeAsAny[CheckSpec]] = Field(
+        default_factory=list,
+        description="hard checks (any kind); a failing one is a no-go",
+    )
+    approvers: int = Field(
+        0, ge=0, le=20, description="distinct approvals needed (`phasegate approve`); 0: none"
+    )
+    prevent_self_review: bool = Field(
+        False, description="whoever started the program cannot approve (four-eyes rule)"
+    )
+    question: str | None = Field(None, description="what the approvers decide (shown to them)")
+    on_no_go: Literal["pause", "rollback_children", "abort"] = Field(
+        "rollback_children",
+        description="pause the program, roll back the children that ran, or stop as is",
+    )
+
+    @model_validator(mode="after")
+    def _decides_something(self) -> GoNoGo:
+        if not self.checks and self.approvers == 0:
+            raise ValueError("a go/no-go needs `checks`, `approvers`, or both")
+        return self
+
+
+def no_go_action(phase: Any, gate_id: str) -> str | None:
+    """The failure action of a go/no-go gate of ``phase`` (None: not one)."""
+    decision = getattr(phase, "go_no_go", None)
+    if decision is None or not gate_id.startswith(GO_NO_GO):
+        return None
+    return NO_GO_ACTIONS[decision.on_no_go]
+
+
+def _go_no_go_gates(phase: Any) -> list[CheckSpec]:
+    from phasegate.registry import check_kind
+
+    decision = phase.go_no_go
+    if decision is None:
+        return []
+    gates = [
+        check.model_copy(update={"id": f"{GO_NO_GO}-{n}"})
+        for n, check in enumerate(decision.checks, 1)
+    ]
+    if decision.approvers:
+        manual = check_kind("manual").model_validate(
+            {
+                "manual": decision.question or f"go/no-go: start the child {phase.run_plan}",
+                "id": GO_NO_GO,
+                "approvers": decision.approvers,
+                "prevent_self_review": decision.prevent_self_review,
+            }
+        )
+        gates.append(manual)
+    return gates
+
+
 def is_program(phase: Any) -> bool:
     return getattr(phase, "run_plan", None) is not None
 
@@ -108,14 +172,14 @@ def expand_programs(plan: Any) -> Any:
                     pause=Pause(duration=phase.soak),
                 )
             )
-        steps.append(
-            Step(
-                id=CHILD_STEP,
-                name=f"child run of {phase.run_plan}",
-                run=f"phasegate run {phase.run_plan} (a child run)",
-                idempotent=True,
-            )
+        child = Step(
+            id=CHILD_STEP,
+            name=f"child run of {phase.run_plan}",
+            run=f"phasegate run {phase.run_plan} (a child run)",
+            idempotent=True,
         )
+        # The go/no-go is checked just before the child starts: the child step's pre-gates.
+        steps.append(child.model_copy(update={"pre_gates": _go_no_go_gates(phase)}))
         rollback = []
         if narrowed is None or phase.id in narrowed:
             rollback.append(

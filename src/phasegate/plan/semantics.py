@@ -147,7 +147,7 @@ def _ids(plan: Plan, smap: SourceMap, problems: list[Problem], warnings: list[Pr
                 )
             else:
                 step_seen[step.id] = s_index
-        if not phase.steps and not phase.gates:
+        if not phase.steps and not phase.gates and phase.run_plan is None:
             warnings.append(
                 smap.problem(("phases", index), f"phase {phase.id!r} has no steps and no gates")
             )

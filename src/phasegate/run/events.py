@@ -325,6 +325,8 @@ class ApprovalRejected(Event):
     kind: str = "gate"
     phase: str | None = None
     name: str | None = None
+    # What the no-go does (a program's go/no-go `on_no_go`); None: roll back.
+    action: str | None = None
 
 
 class AnalysisMeasured(Event):

@@ -663,7 +663,7 @@ def _rejected(s: RunState, d: ev.ApprovalRejected, ts: float, et: str) -> set[st
             "reason": "rejected",
             "item": key,
             "message": message,
-            "action": "rollback",
+            "action": d.action or "rollback",
             "detected_at": ts,
         }
     return {f"item:{key}"}

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from phasegate import __version__
 from phasegate.server import errors
-from phasegate.server.api import decisions, feeds, health, lanes, plans, runs, schedules
+from phasegate.server.api import decisions, feeds, health, lanes, plans, programs, runs, schedules
 from phasegate.server.api.deps import ThreadStores
 from phasegate.server.auth import TokenRequired, bearer_authenticator
 from phasegate.server.config import ServerConfig
@@ -86,6 +86,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.include_router(health.router)
     app.include_router(plans.router)
     app.include_router(runs.router)
+    app.include_router(programs.router)
     app.include_router(decisions.router)
     app.include_router(feeds.router)
     app.include_router(schedules.router)

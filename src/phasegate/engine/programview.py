@@ -1,0 +1,139 @@
+"""What ``phasegate next`` (and ``GET /api/v1/programs/{run}/next``) answers: the facts
+gathered (the plan, the run's journal when there is one, each child's readiness evaluated
+now, never a cached answer) and handed to the pure decision in engine/nextchild.py."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+from pathlib import Path
+from typing import Any
+
+from phasegate.engine.nextchild import Node, next_children
+from phasegate.engine.readiness import evaluate
+from phasegate.engine.session import reload_plan
+from phasegate.executors.local import LocalExecutor
+from phasegate.masking import Masker
+from phasegate.plan.loader import LoadedPlan, load_plan
+from phasegate.plan.variables import VariableError, resolve
+from phasegate.plugin import PluginContext
+from phasegate.run.state import TERMINAL, RunState
+from phasegate.store.contract import JournalStore
+from phasegate.store.records import RunRecord
+
+
+def next_for_plan(
+    store: JournalStore | None, path: Path, overrides: dict[str, str]
+) -> dict[str, Any]:
+    """Before a run (plan + evidence), or during the plan's unfinished run (its journal)."""
+    loaded = load_plan(path)
+    record = _unfinished_run(store, loaded) if store is not None else None
+    return answer(store, loaded, record, overrides)
+
+
+def next_for_run(store: JournalStore, run_ref: str, overrides: dict[str, str]) -> dict[str, Any]:
+    record = store.get_run(run_ref)
+    return answer(store, reload_plan(record), record, overrides)
+
+
+def answer(
+    store: JournalStore | None,
+    loaded: LoadedPlan,
+    record: RunRecord | None,
+    overrides: dict[str, str],
+) -> dict[str, Any]:
+    """``next --json`` before its --all/--blocked filters."""
+    state = store.load_state(record.id) if record is not None and store is not None else None
+    plan = loaded.plan
+    status = {p.id: p.status for p in state.phases.values()} if state is not None else {}
+    if state is not None:
+        for phase in plan.phases:
+            # A program phase whose child never started (it waits, e.g. not ready) is still
+            # a candidate: its child is what `next` is about.
+            started = phase.id in state.children
+            if phase.run_plan and status.get(phase.id) == "running" and not started:
+                status[phase.id] = "pending"
+    nodes = [Node(p.id, tuple(p.needs), p.needs_mode == "any") for p in plan.phases]
+    evaluated = _readiness(loaded, status, overrides, state)
+    decided = next_children(nodes, status, {k: v["blockers"] for k, v in evaluated.items()})
+
+    def entry(phase_id: str) -> dict[str, Any]:
+        phase = plan.phase(phase_id)
+        out: dict[str, Any] = {"phase": phase_id, "run_plan": phase.run_plan}
+        if phase_id in evaluated:
+            out["readiness"] = evaluated[phase_id]
+        return out
+
+    return {
+        "program": plan.name,
+        "run": record.id if record is not None else None,
+        "order": decided.order,
+        "status": {p.id: status.get(p.id, "pending") for p in plan.phases},
+        "actionable": [entry(p) for p in decided.actionable],
+        "blocked": [{**entry(b.phase), "blockers": list(b.blockers)} for b in decided.blocked],
+    }
+
+
+def _unfinished_run(store: JournalStore, loaded: LoadedPlan) -> RunRecord | None:
+    for record in store.list_runs(plan=loaded.plan.name, limit=20):
+        if record.status not in TERMINAL and Path(record.plan_path) == loaded.path:
+            return record
+    return None
+
+
+def _readiness(
+    loaded: LoadedPlan,
+    status: dict[str, str],
+    overrides: dict[str, str],
+    state: RunState | None,
+) -> dict[str, dict[str, Any]]:
+    """Each not-started program phase's readiness, evaluated now (hard checks included)."""
+    plan = loaded.plan
+    builtins = {
+        "RUN_ID": state.run_id if state is not None else "",
+        "RUN_DIR": "",
+        "PLAN_DIR": str(loaded.plan_dir),
+        "PLAN_NAME": plan.name,
+        "STATE_DIR": "",
+    }
+    try:
+        variables = resolve(plan, overrides, builtins)
+    except VariableError:
+        variables = None  # an unset environment variable: field paths are read as written
+
+    def expand(text: str) -> str:
+        return variables.expand(text) if variables is not None else text
+
+    values = variables.values if variables is not None else {}
+    context = PluginContext(
+        executor=LocalExecutor(),
+        masker=Masker(variables.secret_values() if variables is not None else []),
+        plan_dir=str(loaded.plan_dir),
+        env={**os.environ, **values},
+        expand=expand,
+        shell=shlex.split(plan.defaults.shell),
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for phase in plan.phases:
+        if phase.ready is None or status.get(phase.id, "pending") != "pending":
+            continue
+        result = asyncio.run(
+            evaluate(
+                phase.ready,
+                plan_file=loaded.path,
+                shell=plan.defaults.shell,
+                expand=expand,
+                check_context=context,
+            )
+        )
+        out[phase.id] = {
+            "ready": result.ready,
+            "verdict": result.verdict,
+            "score": result.score,
+            "min_score": result.min_score,
+            "blockers": list(result.blockers),
+            "evidence": result.evidence,
+            "sha256": result.sha256,
+        }
+    return out

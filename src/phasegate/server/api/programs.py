@@ -1,0 +1,36 @@
+"""``/api/v1/programs``: a program run's next actionable child (``phasegate next RUN``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from phasegate.engine.programview import next_for_run
+from phasegate.server.api.deps import store
+from phasegate.server.auth import Identity, require
+from phasegate.server.errors import ERROR_RESPONSES
+from phasegate.store.contract import JournalStore
+
+router = APIRouter(prefix="/api/v1/programs", tags=["programs"], responses=ERROR_RESPONSES)
+
+viewer = Depends(require("viewer"))
+the_store = Depends(store)
+
+
+@router.get("/{run_id}/next")
+def next_child(
+    run_id: str,
+    all_: bool = Query(False, alias="all", description="every actionable child"),
+    blocked: bool = Query(False, description="also each blocked child with its blockers"),
+    _: Identity = viewer,
+    journal: JournalStore = the_store,
+) -> dict[str, Any]:
+    """The program run's next actionable child: the first, in dependency order, whose needs
+    succeeded and whose readiness passes now (evaluated for this request)."""
+    data = next_for_run(journal, run_id, {})
+    if not all_:
+        data["actionable"] = data["actionable"][:1]
+    if not blocked:
+        data.pop("blocked")
+    return data
