@@ -20,6 +20,7 @@ from phasegate.markdown import (
     rules,
     shell,
     shellparse,
+    shelltext,
     triggers,
 )
 from phasegate.markdown.draft import Entry
@@ -89,6 +90,12 @@ class FenceMapping:
             # offer, not an order (as prose inside a fence is): listed for review, never run
             why = "offered by the text before it, not ordered"
             self.draft.note("review", line=block.line, what="fence after an aside", why=why)
+            self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
+            return
+        if not attrs.name and shelltext.output_lead(block.context, block.text):
+            # "You should see one of the three messages:" over a log excerpt: what a person
+            # reads, never a command (issue 11 §2)
+            why = "sample output the text before it announces"
             self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
             return
         listed = listings.listing(block.text, self.lead) if not attrs.name else None
