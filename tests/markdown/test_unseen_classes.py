@@ -356,3 +356,103 @@ def test_phases_with_their_own_prerequisites_still_run_in_order() -> None:
     forward = _forward(data)
     assert "release-branch" in forward and "HOTFIX" in forward
     assert forward.index("release-branch") < forward.index("HOTFIX")
+
+
+# -- §7 what a person judges, waits for or confirms -------------------------------------------
+
+
+def test_ticks_that_decorate_every_criterion_are_asked_not_passed() -> None:
+    data = _plan(
+        """\
+        # Rollout
+
+        ## Phase 1: Enable
+
+        ```bash
+        echo enabled > "$RUN_DIR/enabled"
+        ```
+
+        #### Success Criteria
+        - ✅ Feature toggles respond correctly
+        - ✅ No performance degradation
+
+        ## Phase 2: Cutover
+
+        ```bash
+        echo cutover > "$RUN_DIR/cutover"
+        ```
+
+        ### Checklist status
+        - ✅ Backups verified
+        - ✅ DNS switched
+        """
+    )
+    first, second = data["phases"][0], data["phases"][1]
+    asked = [g for g in first["gates"] if "manual" in g]
+    assert [g["manual"] for g in asked] == [
+        "Feature toggles respond correctly",
+        "No performance degradation",
+    ]
+    assert not any(g.get("checked") for g in asked), "criteria to meet are asked"
+    assert all(g.get("checked") for g in second["gates"]), "a status list keeps its ticks"
+
+
+def test_a_wait_of_hours_in_a_fence_pauses_before_the_commands_after_it() -> None:
+    data = _plan(
+        """\
+        # Key rotation
+
+        ## Step 1: Delete the old key
+
+        ```bash
+        # Wait 24-48 hours to ensure no issues with new key
+
+        # Delete old key
+        gcloud iam service-accounts keys delete OLD --quiet
+        ```
+        """
+    )
+    steps = data["phases"][0]["steps"]
+    kinds = ["pause" if "pause" in s else "run" for s in steps]
+    assert kinds == ["pause", "run"], steps
+    assert "24-48 hours" in steps[0]["name"]
+
+
+def test_a_condition_under_a_command_is_asked_before_it() -> None:
+    data = _plan(
+        """\
+        # Cleanup
+
+        ## Step 1: Cost cleanup
+
+        ```bash
+        # 1. List distributions
+        aws cloudfront list-distributions
+
+        # 2. Delete the hosted zone
+        aws route53 delete-hosted-zone --id Z0123
+        # (After confirming no other dependencies)
+        ```
+        """
+    )
+    steps = data["phases"][0]["steps"]
+    order = [("pause" if "pause" in s else str(s.get("run", "")).split()[1]) for s in steps]
+    assert order == ["cloudfront", "pause", "route53"], steps
+
+
+def test_once_the_migration_is_stable_a_person_confirms_before_the_cleanup() -> None:
+    data = _plan(
+        """\
+        # Migration
+
+        ## Post-migration cleanup (Week 2+)
+
+        Once migration is successful and stable:
+
+        ```bash
+        aws route53 delete-hosted-zone --id Z0123
+        ```
+        """
+    )
+    steps = data["phases"][0]["steps"]
+    assert "pause" in steps[0] and "route53" in str(steps[1].get("run")), steps

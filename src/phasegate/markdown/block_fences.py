@@ -139,7 +139,7 @@ class FenceMapping:
                 first += 1
             while edits and edits[0][0] < first:
                 offset, text = edits.pop(0)
-                self._manual_step(f"edit by hand: {text}", block.line + 1 + offset)
+                self._manual_step(shell.person_label(text), block.line + 1 + offset)
             choice = per_chunk.get(id(chunk))
             if choice == "recovery" and not rollback and not as_check:
                 # "# On rollback" / "# If it fails": the paragraph is recovery (issue 11 §1)
@@ -172,7 +172,7 @@ class FenceMapping:
                 self._add_step(step, line)
             self._flush_manual()
         for offset, text in edits:  # after the last command: the fence ends with the edit
-            self._manual_step(f"edit by hand: {text}", block.line + 1 + offset)
+            self._manual_step(shell.person_label(text), block.line + 1 + offset)
         self.when = saved_when
         if bash_like:  # its functions and arrays, for the fences after it (carry.py)
             carry.remember(self.draft, script, block.line + 1)

@@ -131,6 +131,13 @@ HUMAN = re.compile(
     r"(?:approval|sign[\s-]?off|confirmation)|get (?:approval|sign[\s-]?off)|"
     r"human (?:decision|approval|confirmation)|ask (?:the|a) \w+ (?:to|for)|"
     r"decision gate|"
+    # "Once migration is successful and stable:", "Wait 24-48 hours to ensure no issues": a
+    # state a person judges, or a wait longer than a run should sleep, before what follows
+    r"^[\W_]*(?:once|only after|after|when)\s+(?:the\s+)?[^.:\n]{2,80}?\b(?:is|are|has been|"
+    r"have been)\s+(?:\w+\s+)?(?:stable|confirmed|approved|signed[\s-]?off|verified|"
+    r"successful)\b|"
+    r"\bwait (?:at least |for |another )?\d+(?:\s*[-–]\s*\d+)?\+?\s*"
+    r"(?:hours?|hrs?|h|days?|weeks?)\b|"
     # "Inspect carefully the output of the command above for any error. If none, …": the run
     # goes on only when a person has read what the last command printed
     r"\b(?:inspect|examine|review|read|check) (?:carefully |closely )?(?:the )?output\b",
