@@ -20,6 +20,7 @@ from phasegate.markdown import (
     rules,
     shell,
     shellparse,
+    shelltext,
     triggers,
 )
 from phasegate.markdown.draft import Entry
@@ -91,6 +92,12 @@ class FenceMapping:
             self.draft.note("review", line=block.line, what="fence after an aside", why=why)
             self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
             return
+        if not attrs.name and shelltext.output_lead(block.context, block.text):
+            # "You should see one of the three messages:" over a log excerpt: what a person
+            # reads, never a command (issue 11 §2)
+            why = "sample output the text before it announces"
+            self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
+            return
         listed = listings.listing(block.text, self.lead) if not attrs.name else None
         if listed is not None:  # saved as a file by a person, never run inline
             self.draft.note("data", line=block.line, lang=block.lang or "text", why=listed)
@@ -132,7 +139,7 @@ class FenceMapping:
                 first += 1
             while edits and edits[0][0] < first:
                 offset, text = edits.pop(0)
-                self._manual_step(f"edit by hand: {text}", block.line + 1 + offset)
+                self._manual_step(shell.person_label(text), block.line + 1 + offset)
             choice = per_chunk.get(id(chunk))
             if choice == "recovery" and not rollback and not as_check:
                 # "# On rollback" / "# If it fails": the paragraph is recovery (issue 11 §1)
@@ -165,7 +172,7 @@ class FenceMapping:
                 self._add_step(step, line)
             self._flush_manual()
         for offset, text in edits:  # after the last command: the fence ends with the edit
-            self._manual_step(f"edit by hand: {text}", block.line + 1 + offset)
+            self._manual_step(shell.person_label(text), block.line + 1 + offset)
         self.when = saved_when
         if bash_like:  # its functions and arrays, for the fences after it (carry.py)
             carry.remember(self.draft, script, block.line + 1)

@@ -85,6 +85,17 @@ class ItemMapping:
     def _context(self) -> str:
         raise NotImplementedError
 
+    def _marks_decorate(self, block: Item) -> bool:
+        """ "#### Success Criteria" over "- ✅ No performance degradation" on every item: the
+        mark is the author's bullet for criteria still to be met, not a box ticked; a person is
+        asked (issue 11 §7: nothing passes silently). A list reporting status keeps its ticks."""
+        context = f"{self.section.title}\n{rules.last_line(self.lead)}"
+        if _STATUS.search(context):
+            return False
+        items = _list_around(self.section.blocks, block)
+        marked = [i for i in items if _DONE_MARK.match(i.text.strip())]
+        return len(items) >= 2 and len(marked) == len(items)
+
     def _by_hand(self) -> bool:
         """Numbered prose is done by hand, unless the commands follow in sub-sections (then
         it summarises them: "1. Archive templates" over "### Commands")."""
@@ -221,7 +232,9 @@ class ItemMapping:
             else:
                 mark = _DONE_MARK.match(text)  # "✅ Backups verified" reads as a ticked box
                 data: dict[str, Any] = {"manual": text[mark.end() :] if mark else text}
-                if block.checked or (mark and not _OVER_A_PERIOD.search(text)):
+                if block.checked or (
+                    mark and not _OVER_A_PERIOD.search(text) and not self._marks_decorate(block)
+                ):
                     data["checked"] = True
                 self._add_check(data, block.line, "manual", ambiguous=False)
         elif command is not None and block.text.strip() == f"`{command}`":
@@ -246,6 +259,34 @@ class ItemMapping:
             self.procedure[-1] = (f"{text} — {rules.one_line(block.text, 100)}", line)
         else:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
+
+
+def _list_around(blocks: list[Any], block: Item) -> list[Item]:
+    """The items of the list ``block`` belongs to: its neighbours of the same depth."""
+    index = next((i for i, b in enumerate(blocks) if b is block), None)
+    if index is None:
+        return [block]
+    start = index
+    while (
+        start > 0 and isinstance(blocks[start - 1], Item) and blocks[start - 1].depth >= block.depth
+    ):
+        start -= 1
+    end = index
+    while (
+        end + 1 < len(blocks)
+        and isinstance(blocks[end + 1], Item)
+        and (blocks[end + 1].depth >= block.depth)
+    ):
+        end += 1
+    return [b for b in blocks[start : end + 1] if b.depth == block.depth]
+
+
+# "### Completed", "Status:", "Progress": a list of marks that report what is done
+_STATUS = re.compile(
+    r"\b(?:status|progress|completed?|done|finished|achieved|results?|log|tracker|summary|"
+    r"erledigt|hecho|completado|完了|已完成)\b",
+    re.I,
+)
 
 
 def _prompted(text: str) -> list[str]:

@@ -337,6 +337,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             return maker.from_text(own[1], line, limited, rules.last_line(self.lead))
         if rules.is_checklist_text(context) and not self.rollback:
             return False
+        if polarity.not_a_condition(text) or polarity.go_no_go(context):
+            return False  # an order, an expected result, or one side of a go/no-go call
         # only lists stated as failure conditions (issue 11 §6): not "Selection criteria"
         stated = polarity.failure_context(context)
         number = thresholds.parse(text) is not None
@@ -348,6 +350,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         action = triggers.action_for(context, number)
         if action is None:  # a human decides: not a trigger
             return False
+        # "Error Rate > 5%: Immediate investigation required": the item asks a person to look
+        action = triggers.limited(action, text)
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
         return maker.from_text(text, line, action, rules.last_line(self.lead))
 

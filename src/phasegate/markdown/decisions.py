@@ -220,6 +220,8 @@ def chunk_choices(mapper: BlockMapper, chunks: Sequence[Any], line: int) -> dict
     named = [c for c in chunks if c.name and rules.is_alternative_title(c.name)]
     if len(named) < 2:  # "# MacOS, Linux…" / "# Windows": one platform's commands each
         named = [c for c in chunks if c.name and rules.is_platform_title(c.name)]
+    if len(named) < 2:  # "# For the first RC" / "# For later RCs": one case each
+        named = [c for c in chunks if c.name and rules.is_case_title(c.name)]
     if len(named) < 2:
         named = []
         for index, (before, after) in enumerate(itertools.pairwise(chunks)):

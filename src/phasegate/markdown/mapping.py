@@ -355,7 +355,23 @@ def _alternatives(section: Section) -> list[Section]:
     found = [c for c in section.children if rules.is_platform_title(c.title)]
     if len(found) >= 2:  # "### macOS" / "### Windows": the reader's platform decides
         return found
+    found = [c for c in section.children if _self_contained_procedure(c)]
+    if len(found) >= 2:
+        # an operations guide's "## Create a release branch" / "## Ship a hotfix", each with
+        # its own prerequisites and steps: separate procedures, the operator picks the one
+        # the situation needs (never all of them one after another)
+        return found
     return decisions.situations(section)
+
+
+def _self_contained_procedure(section: Section) -> bool:
+    """A section, not a phase, with its own prerequisites and its own steps sub-sections."""
+    if rules.is_phase_title(section.title) or rules.is_rollback_title(section.title):
+        return False
+    titles = [c.title for c in section.children]
+    return any(rules.is_prerequisites_title(t) for t in titles) and any(
+        rules.is_procedure_title(t) for t in titles
+    )
 
 
 _MAPPED = ("steps", "checks", "rollback", "rollback_checklist", "triggers")

@@ -27,7 +27,11 @@ Polarity = Literal["high_is_bad", "low_is_bad"]
 
 # Lists whose every item is a condition under which the run must act: "Automatic rollback
 # triggers", "Rollback criteria", "Abort conditions", "Halt rules", "When to roll back".
-_ACT = r"(?:roll[\s-]?back|revert|abort|halt|stop|pause|kill|failure|fail|no[\s-]?go|escalat\w*)"
+# "fail" but not "failback"/"failover": "When to Failback" names when to start a procedure
+_ACT = (
+    r"(?:roll[\s-]?back|revert|abort|halt|stop|pause|kill|failure|fail(?![\s-]?(?:back|over))|"
+    r"no[\s-]?go|escalat\w*)"
+)
 _QUAL = r"(?:criteria|criterion|triggers?|conditions?|thresholds?|rules?|signals?|if|when)"
 _FAILURE_CONTEXT = re.compile(
     # words of one line: "… minor rollback\nIf you are using …" states no condition
@@ -107,7 +111,46 @@ def failure_context(context: str) -> bool:
     """True when a heading or lead-in introduces failure conditions (triggers, rollback or
     abort criteria, halt rules); "Selection criteria", "Preconditions", "Success criteria" and
     a "Rollback Steps" procedure are not."""
+    if go_no_go(context) or procedure_lead(context) or _PEOPLE.search(context):
+        return False
     return bool(_FAILURE_CONTEXT.search(_GO_NO_GO.sub("", context)))
+
+
+# "**Rollback plan if issues:**", "Rollback steps (if needed):": the nearest lead-in names a
+# procedure, so what follows are its actions ("Revert nameservers …"), never conditions.
+_PROCEDURE_LEAD = re.compile(
+    r"\b(?:plan|procedure|process|steps?|actions?|playbook|runbook|instructions?|how[\s-]?to)\b"
+    r"(?![^\n]*\b(?:criteria|triggers?|conditions?|thresholds?)\b)",
+    re.I,
+)
+# "Rollback Decision Authority" / "**Automatic Rollback Authority:**": who may act, not when
+_PEOPLE = re.compile(
+    r"\bauthority\b|\bowners?(?:ship)?\b|\bresponsib\w*|\bapprovers?\b|\bwho\b|\bcontacts?\b|"
+    r"\broles?\b|\bon[\s-]?call\b|\bescalation (?:path|chain|contacts?)|\bRACI\b",
+    re.I,
+)
+_WHEN_LEAD = re.compile(r"^[\W_]*(?:when|if|whenever)\b|\bwhen to\b|\bif any\b", re.I)
+# "**GO if**:", "**NO-GO if** (…):", "PROCEED WITH CAUTION if": a go/no-go call a person makes
+# before going on, never a trigger the run watches (issue 11 §7).
+_GO_LEAD = re.compile(
+    r"^[\W_]*(?:no[\s-]?go|go|proceed(?: with caution)?|hold|continue)\b"
+    r"[^\n]{0,20}?\b(?:if|when)\b",
+    re.I,
+)
+
+
+def procedure_lead(context: str) -> bool:
+    """The nearest lead-in (the context's last line) introduces a procedure's actions."""
+    last = context.rsplit("\n", 1)[-1]
+    if _WHEN_LEAD.search(last):  # "When to execute the rollback plan:" lists conditions
+        return False
+    return bool(last.strip()) and bool(_PROCEDURE_LEAD.search(last))
+
+
+def go_no_go(context: str) -> bool:
+    """The nearest lead-in is one side of a go/no-go decision ("NO-GO if:")."""
+    last = context.rsplit("\n", 1)[-1]
+    return bool(_GO_LEAD.match(last))
 
 
 def soft_context(context: str) -> bool:
@@ -155,3 +198,34 @@ def text_is_failure(text: str) -> bool | None:
     if good and not bad:
         return False
     return None
+
+
+# "Revert nameservers back to GoDaddy", "Debug and retry when ready", "Notify the team": an
+# item that orders an action is a step of a procedure, not a condition to watch, even under a
+# heading that names rollback criteria (a condition states a number or a state).
+_IMPERATIVE = re.compile(
+    r"^[\W_]*(?:revert|restore|roll\s+back|rollback|re-?deploy|redeploy|debug|retry|notify|"
+    r"contact|inform|communicate|announce|switch|run|execute|disable|enable|re-?enable|stop|"
+    r"start|restart|scale|delete|remove|update|point|re-?point|flip|send|post|page|call|open|"
+    r"create|document|record|log|keep|wait|monitor|watch|investigate|review|assess|escalate|"
+    r"follow|use|set|change|deploy|verify|confirm|ensure|check|test|fix|practice|schedule|"
+    r"communicate|restaurar|revertir|ejecutar|notificar|zur[uü]cksetzen|wiederherstellen)\b",
+    re.I,
+)
+# "Expected: <3 minutes", "Expected answer: …", "Result: PASS / FAIL", "Target: < 200ms",
+# "Question: …": what a drill or a check should show, never a condition that acts.
+_EXPECTATION_LABEL = re.compile(
+    r"^[\W_]*(?:expected(?:\s+\w+)?|result|results|target|goal|question|answer|outcome|"
+    r"success|pass|baseline|normal|esperado|resultado|erwartet)\s*[:：]",
+    re.I,
+)
+# "Old site will become active again": what a step will bring about, not a state to watch.
+_OUTCOME = re.compile(r"^[\w\s'-]{1,60}?\bwill\b(?!\s+(?:fail|error|crash|break|exceed))", re.I)
+
+
+def not_a_condition(text: str) -> bool:
+    """An item that cannot be a trigger's condition: an order, an expected result, an outcome."""
+    flat = " ".join(text.split())
+    if _EXPECTATION_LABEL.match(flat) or _OUTCOME.match(flat):
+        return True
+    return bool(_IMPERATIVE.match(flat))

@@ -17,7 +17,8 @@ PHASE = re.compile(
 )
 NUMBERED = re.compile(r"^[\W_]*\d{1,2}(?:\.\d{1,2})*[.):]\s+\S")
 ROLLBACK = re.compile(
-    r"roll[\s-]?back|revert|restor|back[\s-]?out|abort|回滚|回退|undo|"
+    # "Failback Steps (Reverse of Failover)": going back to where the run started
+    r"roll[\s-]?back|revert|restor|back[\s-]?out|abort|回滚|回退|undo|fail[\s-]?back|"
     r"restaur(?!ant)|wiederherstell|zur[uü]cksetz|revertir|reverter",
     re.I,
 )
@@ -130,6 +131,13 @@ HUMAN = re.compile(
     r"(?:approval|sign[\s-]?off|confirmation)|get (?:approval|sign[\s-]?off)|"
     r"human (?:decision|approval|confirmation)|ask (?:the|a) \w+ (?:to|for)|"
     r"decision gate|"
+    # "Once migration is successful and stable:", "Wait 24-48 hours to ensure no issues": a
+    # state a person judges, or a wait longer than a run should sleep, before what follows
+    r"^[\W_]*(?:once|only after|after|when)\s+(?:the\s+)?[^.:\n]{2,80}?\b(?:is|are|has been|"
+    r"have been)\s+(?:\w+\s+)?(?:stable|confirmed|approved|signed[\s-]?off|verified|"
+    r"successful)\b|"
+    r"\bwait (?:at least |for |another )?\d+(?:\s*[-–]\s*\d+)?\+?\s*"
+    r"(?:hours?|hrs?|h|days?|weeks?)\b|"
     # "Inspect carefully the output of the command above for any error. If none, …": the run
     # goes on only when a person has read what the last command printed
     r"\b(?:inspect|examine|review|read|check) (?:carefully |closely )?(?:the )?output\b",
@@ -302,3 +310,41 @@ def is_rollback_purpose(title: str) -> bool:
     performs the rollback (issue 11 §5). "Deploy and rollback plan" is a rollout with a
     rollback section, so a title joining rollback with something else is not."""
     return is_rollback_title(title) and not _MIXED.search(title)
+
+
+# "### Prerequisites" / "### 前提条件" and "### Steps" / "### 手順": the parts of one procedure
+_PREREQUISITES = re.compile(
+    r"^[\W_]*(?:pre[\s-]?requisites?|pre[\s-]?conditions?|requirements|before you (?:begin|start)|"
+    r"前提条件|前提|事前準備|先决条件|前置条件|voraussetzungen|requisitos(?: previos)?|"
+    r"pr[ée]requis|pr[ée]-requis)\b",
+    re.I,
+)
+_PROCEDURE = re.compile(
+    r"^[\W_]*(?:steps|procedure|instructions|how to|手順|步骤|操作步骤|schritte|vorgehen|pasos|"
+    r"procedimiento|[ée]tapes|proc[ée]dure|passos)\b",
+    re.I,
+)
+
+
+def is_prerequisites_title(title: str) -> bool:
+    return bool(_PREREQUISITES.match(title.strip()))
+
+
+def is_procedure_title(title: str) -> bool:
+    return bool(_PROCEDURE.match(title.strip()))
+
+
+# "# For the first RC" / "# For later RCs", "# 最初の RC の場合" / "# 2回目以降の RC の場合",
+# "# If this is a new install" / "# If upgrading": each paragraph answers one case; two or more
+# side by side are alternatives, the operator says which case holds (issue 11 §1).
+_CASE = re.compile(
+    r"^[\W_]*(?:(?:for|on) (?:the )?(?:first|initial|subsequent|later|following|next|new|"
+    r"existing|each subsequent)\b|if (?:this is|you are|you're|it is|it's|upgrading|installing|"
+    r"migrating|using|running)\b|in (?:the )?case (?:of|that|where)\b|when (?:using|running|"
+    r"upgrading|installing)\b)|(?:の場合|場合は?|の時|のとき|的情况|情况下|时)[\s:：)）]*(?:[（(].*)?$",
+    re.I,
+)
+
+
+def is_case_title(title: str) -> bool:
+    return bool(_CASE.search(title.strip())) and not is_conditional_text(title)

@@ -353,22 +353,65 @@ _EDITED = re.compile(
 
 
 def edit_instruction(line: str) -> str | None:
-    """The text of a comment line that asks a person to edit a file, else None."""
+    """The text of a comment line that asks a person to edit a file, to wait longer than a run
+    sleeps, or to confirm something first, else None."""
     match = _COMMENT.match(line)
     if match is None or line.lstrip().startswith("#!"):
         return None
     text = match.group(1)
-    return text if _EDIT_VERB.match(text) and _EDITED.search(text) else None
+    if _EDIT_VERB.match(text) and _EDITED.search(text):
+        return text
+    return text if _PERSON_FIRST.match(text) else None
+
+
+# "# Wait 24-48 hours to ensure no issues with new key", "# (After confirming no other
+# dependencies)", "# (Follow AWS docs to disable)": a person waits, checks or acts between two
+# commands; the run pauses there (issue 11 §7, §9)
+_PERSON_FIRST = re.compile(
+    r"^\(?\s*(?:wait (?:at least |for |another )?\d+(?:\s*[-–]\s*\d+)?\+?\s*(?:hours?|hrs?|h|"
+    r"days?|weeks?)\b|(?:only )?(?:after|once|when) (?:confirming|verifying|checking|"
+    r"you(?:'ve| have) (?:confirmed|verified|checked)|approval|sign[\s-]?off)\b|"
+    r"follow (?:the )?[\w\s]{0,30}"
+    r"(?:docs|documentation|guide|console|ui)\b|(?:do|done) (?:this )?(?:by hand|manually)\b)",
+    re.I,
+)
+
+
+def person_label(text: str) -> str:
+    """How a manual step names an instruction edit_instruction found."""
+    if _EDIT_VERB.match(text) and _EDITED.search(text):
+        return f"edit by hand: {text}"
+    return f"do by hand, then approve: {text}"
+
+
+def _qualifies_previous(lines: list[str], index: int) -> bool:
+    """ "aws route53 delete-hosted-zone …" then "# (After confirming no other dependencies)":
+    a parenthesised comment right under a command qualifies that command."""
+    match = _COMMENT.match(lines[index])
+    return (
+        match is not None
+        and match.group(1).startswith("(")
+        and index > 0
+        and bool(lines[index - 1].strip())
+        and not _COMMENT.match(lines[index - 1])
+    )
 
 
 def edit_instructions(script: str) -> list[tuple[int, str]]:
     """(line offset, text) of every edit instruction in a script."""
     found = []
-    for index, line in enumerate(script.splitlines()):
+    lines = script.splitlines()
+    for index, line in enumerate(lines):
         text = edit_instruction(line)
-        if text is not None:
-            found.append((index, text))
-    return found
+        if text is None:
+            continue
+        at = index
+        if _qualifies_previous(lines, index):  # asked before the command it qualifies
+            while at > 0 and lines[at - 1].strip():
+                at -= 1
+            at -= 1  # before the paragraph's first line, so it precedes that chunk
+        found.append((at, text))
+    return sorted(found)
 
 
 def is_choice_comment(line: str) -> bool:

@@ -46,6 +46,33 @@ _PLAIN_WORD = re.compile(
     r"^[^\W\d_](?:[^\W\d_A-Z]|['’-])*[.,;:!?)]*$|^\(?[a-z](?:[^\W\d_A-Z]|['’-])*[.,;:!?)]*$"
 )
 _CAPS_WORD = re.compile(r"^[A-Z][A-Z0-9_/-]+$")
+_ELIDED = re.compile(r"^(?:\.{3,}|…+)$")  # "..." or "…" opening an excerpt of a log
+# "You should see one of the three messages:", "Expected output:", "The output looks like:",
+# "Example output:", "It prints:": what follows is what a command shows, never a command.
+OUTPUT_LEAD = re.compile(
+    r"(?:\byou(?:'ll| will| should| would| may| might)(?: now| then)? see\b|"
+    r"\b(?:expected|example|sample|typical)\s+(?:output|result|response)|"
+    r"\boutput (?:looks|should look|will look|is) (?:like|similar)|"
+    r"\b(?:it|this|which) (?:prints|returns|outputs|shows)|\b(?:should|will) (?:print|output|"
+    r"return|show|display)\b(?! (?:a |an |the )?(?:command|script))|"
+    r"^\W*(?:sample |example )?output\b|"
+    r"salida esperada|sortie attendue|erwartete ausgabe|输出(?:如下|示例)?)[^\n]{0,80}[:：]\s*$",
+    re.I,
+)
+
+
+def output_lead(context: str, body: str) -> bool:
+    """The text right before a fence announces sample output (its last line ends in ':') and
+    the fence does not open with a program: "This prints the version:" over `kubectl version`
+    is still the command that prints it."""
+    lines = [ln for ln in context.strip().splitlines() if ln.strip()]
+    if not lines or not OUTPUT_LEAD.search(lines[-1].strip().strip("*_")):
+        return False
+    first = next(
+        (ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
+    )
+    word = shell.first_word(first.strip().removeprefix("$ "))
+    return not word or (word not in shell.COMMAND_WORDS and not _on_path(word))
 
 
 def text_kind(line: str) -> str | None:
@@ -74,8 +101,8 @@ def text_kind(line: str) -> str | None:
         return REQUEST  # `PUT /_cluster/settings`: a console request (GET is lwp-request)
     if _VERSION_LABEL.match(first) and not _on_path(first):
         return PROSE  # `v1.0.0 – production deploy`: a release label
-    if _output_header(words):
-        return OUTPUT
+    if _output_header(words) or _ELIDED.match(first):
+        return OUTPUT  # `NAME READY STATUS`, `... invalid record length at …` (a log excerpt)
     if _prose(words):
         return PROSE
     return None

@@ -23,6 +23,7 @@ HEALTH_VAR = "HEALTH_URL"
 _MANUAL = re.compile(r"\bmanual|approval|human|judg(?:e)?ment|discretion", re.I)
 _ALERT = re.compile(r"\balert|\bwarn|notif|page\b|monitor|escalat", re.I)
 _ROLLBACK = re.compile(r"roll[\s-]?back|revert|abort|auto|critical|kill", re.I)
+_EXPLICIT_ROLLBACK = re.compile(r"roll[\s-]?back|revert|abort|\bauto|kill", re.I)
 _PAUSE = re.compile(r"\bhalt|\bstop|\bpause|\bfreeze", re.I)
 _METRIC_COL = re.compile(
     r"metric|condition|indicator|signal|kpi|sli|measure|trigger|check|what|name", re.I
@@ -100,15 +101,19 @@ def action_for(context: str, threshold: bool = False) -> str | None:
         # "Monitor and decide (no automatic action)", "evaluate within 2 hours": a person is
         # told, and decides; the run never rolls back for them (issue 11 §6)
         return "alert" if threshold else None
+    lead = context.rsplit("\n", 1)[-1]
+    if polarity.human_decides(lead) and not re.search(r"\bauto|roll[\s-]?back", lead, re.I):
+        # "Automatic Rollback Criteria" / "**Medium Priority (Investigation):**": the nearest
+        # lead-in says what this list does, and it asks a person to look
+        return "alert" if threshold else None
     if _MANUAL.search(context) and not re.search(r"\bauto", context, re.I):
         return None
     if _PAUSE.search(context) and not _ROLLBACK.search(context):
         return "pause"
-    if _ROLLBACK.search(context):
-        return "rollback"
-    if _ALERT.search(context):
+    if _ALERT.search(context) and not _EXPLICIT_ROLLBACK.search(context):
+        # "Critical Alerts": a severity of alerts tells people, it rolls nothing back
         return "alert"
-    return "rollback"
+    return "rollback"  # a failure list without a weaker word: the document's rollback
 
 
 def limited(action: str, context: str) -> str:
