@@ -354,9 +354,10 @@ class Runner:
         return reason
 
     def _cancel_gates(self) -> None:
-        # Gates only observe; once the run has failed, their verdict no longer matters.
+        # Gates (and a monitoring evaluation) only observe; once the run has failed, their
+        # verdict no longer matters.
         for key, task in self.tasks.items():
-            if "/gate:" in key:
+            if "/gate:" in key or key == postmonitor.TASK_KEY:
                 task.cancel()
 
     def _check_budget(self) -> None:
