@@ -208,7 +208,7 @@ def test_abort_while_monitoring_rolls_back_at_once_without_waiting_for_a_check(
     )
     proc = cli.spawn("run", str(plan))
     try:
-        _until("the first evaluation", lambda: (cli.cwd / "evaluating").exists())
+        _until("the first evaluation", (cli.cwd / "evaluating").exists)
         run = _runs(cli)[0]
         assert run.status == "monitoring"
         aborted = cli("abort", run.id, "--reason", "bad release")
