@@ -211,6 +211,9 @@ def test_abort_while_monitoring_rolls_back_at_once_without_waiting_for_a_check(
         _until("the first evaluation", (cli.cwd / "evaluating").exists)
         run = _runs(cli)[0]
         assert run.status == "monitoring"
+        # Nothing to promote after the rollout: refused, and the run goes on monitoring.
+        promoted = cli("promote", run.id, "--full")
+        assert promoted.returncode == 2 and "is monitoring" in promoted.stderr
         aborted = cli("abort", run.id, "--reason", "bad release")
         assert aborted.returncode == 0, aborted.stderr
         _, err = proc.communicate(timeout=120)

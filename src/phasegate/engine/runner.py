@@ -384,7 +384,8 @@ class Runner:
             elif kind == "approve" and not self.state.terminal:
                 self.journal(ApprovalGranted.model_validate(data))
             elif kind == "promote" and self.state.mode == "forward" and not self.state.terminal:
-                self._promote(data)
+                if self.state.status != "monitoring":  # rolled out: no canary step is left
+                    self._promote(data)
             elif kind == "reject" and self.state.mode == "forward" and not self.state.terminal:
                 self._reject(data)
             self.store.consume_request(request_id)
