@@ -185,3 +185,46 @@ def test_with_lock_release_a_failing_monitor_never_rolls_back_beneath_a_newer_ru
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+
+
+def test_abort_while_monitoring_rolls_back_at_once_without_waiting_for_a_check(
+    cli: CLI,
+) -> None:
+    # A check that would take 10 minutes: the abort must not wait for its verdict.
+    plan = write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: web
+        phases:
+          - id: deploy
+            steps:
+              - {id: push, run: echo v2 > release, undo: rm -f release}
+        monitor:
+          checks:
+            - {id: slow, command: "touch evaluating; sleep 600", timeout: 10m}
+          schedule: [{every: 0.2s, for: 1h}]
+        """,
+    )
+    proc = cli.spawn("run", str(plan))
+    try:
+        _until("the first evaluation", (cli.cwd / "evaluating").exists)
+        run = _runs(cli)[0]
+        assert run.status == "monitoring"
+        # Nothing to promote after the rollout: refused, and the run goes on monitoring.
+        promoted = cli("promote", run.id, "--full")
+        assert promoted.returncode == 2 and "is monitoring" in promoted.stderr
+        aborted = cli("abort", run.id, "--reason", "bad release")
+        assert aborted.returncode == 0, aborted.stderr
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1, err
+    doc = cli.status(run.id)
+    assert doc["run"]["status"] == "rolled_back"
+    assert doc["failure"]["reason"] == "aborted" and "bad release" in doc["failure"]["message"]
+    assert not (cli.cwd / "release").exists()
+    assert _events(cli, run.id, "monitoring.checked") == []  # cancelled, never journalled
+    assert doc["monitoring"]["state"] == "rolled_back"

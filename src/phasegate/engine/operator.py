@@ -387,6 +387,13 @@ def promote(
     another process is asked; a paused or crashed run continues here. Returns (run id, final
     status or None when a live process was asked)."""
     payload: dict[str, object] = {"by": by, "full": full}
+    found = store.get_run(run_ref)
+    if found.summary.get("monitoring") is not None and found.summary.get("mode") == "forward":
+        raise RunStateError(
+            f"run {found.id} has rolled out and is monitoring (post-rollout `monitor:`): "
+            "there is no canary step left to promote",
+            hint="it succeeds when its schedule ends; `phasegate abort` rolls it back",
+        )
     record, delivered = request(store, run_ref, "promote", payload)
     if delivered:
         return record.id, None

@@ -45,7 +45,7 @@ def decide(state: RunState, inflight: Collection[str], now: float | None) -> lis
     assert monitoring is not None
     if inflight:
         return []
-    due = schedule.offsets(schedule.from_json(monitoring["schedule"]))
+    due = schedule.due_offsets(monitoring["schedule"])
     clock = time.time() if now is None else now
     nxt = schedule.next_slot(due, float(monitoring["started_at"]), int(monitoring["slot"]), clock)
     if nxt is None:
@@ -119,7 +119,7 @@ async def evaluate(runner: Runner, command: CheckMonitor) -> None:
     consecutive = int(monitoring["consecutive"]) + 1 if failing else 0
     action = _action(runner, monitoring, consecutive) if failing else None
     message = "; ".join(f"{r.check}: {r.message}" for r in failing) or None
-    due = schedule.offsets(schedule.from_json(monitoring["schedule"]))
+    due = schedule.due_offsets(monitoring["schedule"])
     start = float(monitoring["started_at"])
     next_due = round(start + due[command.slot], 6) if command.slot < len(due) else None
     checked = MonitoringChecked(

@@ -385,9 +385,10 @@ class Runner:
         return reason
 
     def _cancel_gates(self) -> None:
-        # Gates only observe; once the run has failed, their verdict no longer matters.
+        # Gates (and a monitoring evaluation) only observe; once the run has failed, their
+        # verdict no longer matters.
         for key, task in self.tasks.items():
-            if "/gate:" in key:
+            if "/gate:" in key or key == postmonitor.TASK_KEY:
                 task.cancel()
 
     def _poll_requests(self) -> None:
@@ -401,7 +402,8 @@ class Runner:
             elif kind == "approve" and not self.state.terminal:
                 self.journal(ApprovalGranted.model_validate(data))
             elif kind == "promote" and self.state.mode == "forward" and not self.state.terminal:
-                self._promote(data)
+                if self.state.status != "monitoring":  # rolled out: no canary step is left
+                    self._promote(data)
             elif kind == "reject" and self.state.mode == "forward" and not self.state.terminal:
                 self._reject(data)
             self.store.consume_request(request_id)

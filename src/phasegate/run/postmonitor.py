@@ -9,6 +9,7 @@ resumed run finds the next due time here, never from zero (docs/monitoring.md).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,17 @@ def total(schedule: Sequence[tuple[float, float]]) -> float:
 
 def from_json(data: Sequence[Mapping[str, Any]]) -> list[tuple[float, float]]:
     return [(float(seg["every"]), float(seg["for"])) for seg in data]
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_offsets(schedule: tuple[tuple[float, float], ...]) -> tuple[float, ...]:
+    return tuple(offsets(schedule))
+
+
+def due_offsets(data: Sequence[Mapping[str, Any]]) -> Sequence[float]:
+    """``offsets`` of a journalled schedule, computed once per schedule: ``decide`` asks at
+    every poll (0.2 s), and a long schedule has many slots."""
+    return _cached_offsets(tuple(from_json(data)))
 
 
 def next_slot(
