@@ -180,3 +180,19 @@ def test_property_a_day_range_is_the_days_from_start_to_end(a: str, b: str, dash
     i, j = DAYS.index(a), DAYS.index(b)
     expected = DAYS[i : j + 1] if i <= j else DAYS[i:] + DAYS[: j + 1]
     assert found == [d for d in DAYS if d in expected]
+
+
+def test_what_phasegate_cannot_read_is_reported_not_imported() -> None:
+    doc = DOC.replace("22:00–02:00", "25:00–26:00")
+    result = import_markdown(doc)  # the import itself still succeeds
+    assert "windows" not in result.data
+    assert any("cannot read" in a["what"] for a in result.report["ambiguous"])
+    guard = (
+        "# Release\n\n## Day 1: deploy\n**Duration**: 10 minutes\n**Change Risk**: Low\n\n"
+        "```bash\n./deploy.sh\n```\n\n## Guardrails\n\n"
+        "| Metric | Warning | Critical | Action |\n|---|---|---|---|\n"
+        "| Budget Runway (minutes) | <15 | <5 | alert |\n"
+    )
+    result = import_markdown(guard)
+    assert "budget" not in result.data  # a 15-minute runway of a 10-minute budget
+    assert any("cannot use" in a["what"] for a in result.report["ambiguous"])

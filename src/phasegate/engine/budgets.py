@@ -14,13 +14,15 @@ finishes; then the run pauses with the projection in its message). An approval m
 passed and the run continues past that bound; a ``reject`` fails it and the run rolls back.
 
 Projecting costs a Monte Carlo and a read of the journal, so it runs at most every ``PERIOD``
-seconds, draws fewer samples when it costs more than ``TARGET_COST``, and takes at most
-1/``COST_SHARE`` of the engine's time (a 5,000-step plan projects less often than a 5-step
-one) unless that would leave more than ``MAX_PERIOD`` seconds between projections.
+seconds, in a worker thread (the loop never waits for it), draws fewer samples when it costs
+more than ``TARGET_COST``, and takes at most 1/``COST_SHARE`` of a core (a 5,000-step plan
+projects less often than a 5-step one) unless that would leave more than ``MAX_PERIOD``
+seconds between projections (and then at most a quarter).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
@@ -56,6 +58,7 @@ class BudgetWatch:
         self._final = False
         self._seen = -1  # items in the state when the resources were last judged
         self._samples = SAMPLES
+        self._pending: asyncio.Future[tuple[Projection, float]] | None = None
 
     def check(self, *, final: bool = False) -> None:
         """Called at every turn of the engine's loop; ``final``: once more as the run is about
@@ -79,24 +82,47 @@ class BudgetWatch:
                     self._judge(self._resource(name, spec.output or name, spec.unit))
         if self.budget.duration is None:
             return
+        pending = self._pending
+        if pending is not None and pending.done():
+            self._pending = None
+            if not pending.cancelled() and pending.exception() is None:
+                self._landed(*pending.result())
         now = time.monotonic()
-        if now < self._next and not final:
+        if (now < self._next or self._pending is not None) and not final:
             return
         if not self.watched and not self._overrun_possible():
             return
         if self.watched and self._durations is None:
             self._fit()  # once per engine; not a projection's cost
+        if self._final:
+            self.runner.writer.flush()  # the last step's outcome may still wait for its commit
+        events = self.runner.store.events(self.runner.state.run_id)
+        if final:  # the run stops now: this one answer is worth waiting for
+            self._landed(*self._timed(events))
+            return
+        # A projection is a Monte Carlo over every unit left: milliseconds for a few phases,
+        # seconds for thousands of steps. Computed beside the loop (pure over the events read
+        # here), judged on the loop's thread, so the engine never stalls on it.
+        self._pending = asyncio.get_running_loop().run_in_executor(None, self._timed, events)
+        self._next = now + PERIOD
+
+    def _timed(self, events: list[StoredEvent]) -> tuple[Projection, float]:
         began = time.monotonic()
-        projection = self._project()
-        cost = time.monotonic() - began  # the projection's, not the journal's (a fsync)
-        # Dearer than wanted: fewer draws next time, before projecting less often; the
-        # runway of a long plan is still read every few seconds.
+        projection = self._duration(events)
+        return projection, time.monotonic() - began
+
+    def _landed(self, projection: Projection, cost: float) -> None:
+        # Dearer than wanted: fewer draws next time, and less often (at most 1/COST_SHARE of
+        # a core, but at least every MAX_PERIOD seconds while that stays under a quarter).
         if cost > TARGET_COST:
             self._samples = max(MIN_SAMPLES, self._samples // 2)
         elif cost < TARGET_COST / 4:
             self._samples = min(SAMPLES, self._samples * 2)
-        self._next = time.monotonic() + min(max(PERIOD, COST_SHARE * cost), MAX_PERIOD)
-        self._judge(projection)
+        wait = min(COST_SHARE * cost, max(MAX_PERIOD, 4 * cost))
+        self._next = time.monotonic() + max(PERIOD, wait)
+        state = self.runner.state
+        if state.mode == "forward" and state.status == "running" and state.failure is None:
+            self._judge(projection)
 
     # -- projection --------------------------------------------------------------------------
     def _overrun_possible(self) -> bool:
@@ -108,13 +134,6 @@ class BudgetWatch:
             and "overrun" in self.runner.state.budgets[DURATION]
         )
         return bool(limit and started and not said and time.time() - started > limit)
-
-    def _project(self) -> Projection:
-        runner = self.runner
-        if self._final:
-            runner.writer.flush()  # the last step's outcome may still wait for its commit
-        events = runner.store.events(runner.state.run_id)
-        return self._duration(events)
 
     def _fit(self) -> None:
         runner = self.runner

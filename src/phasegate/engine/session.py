@@ -85,14 +85,19 @@ class RunOptions:
     parent: dict[str, str] | None = None
 
 
-def shifted_clock(at: float) -> Callable[[], float]:
-    """``run --at``: a clock that reads ``at`` now and runs at real speed from there."""
-    offset = at - time.time()
+class ShiftedClock:
+    """``run --at``: a clock that reads ``at`` when made and runs at real speed from there."""
 
-    def clock() -> float:
-        return time.time() + offset
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self.offset = at - time.time()
 
-    return clock
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def shifted_clock(at: float) -> ShiftedClock:
+    return ShiftedClock(at)
 
 
 def new_run_id() -> str:
@@ -290,9 +295,9 @@ def journal_started(
     if review is not None:
         data["review"] = dict(review)
     runner.journal(RunStarted.model_validate(data), durable=True)
-    shift = runner.ctx.clock() - time.time()
-    if abs(shift) > 1.0:  # run --at: said where everyone looks, not hidden in options
-        at = datetime.fromtimestamp(runner.ctx.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    clock = runner.ctx.clock
+    if isinstance(clock, ShiftedClock):  # run --at: said where everyone looks
+        at = datetime.fromtimestamp(clock.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         message = (
             f"the engine's clock is shifted (run --at): change windows and policies read "
             f"{at} at the start of this run, not the real time"

@@ -21,8 +21,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
 from phasegate.markdown.draft import Draft
 from phasegate.markdown.parse import Document, Item, Paragraph, Table
+from phasegate.plan.budget import Budget
 
 _PAUSE = re.compile(
     r"\bpause\b[^.\n]*?\bprojected\b[^.\n]*?(?:>|over|above|exceeds?)\s*(\d+(?:\.\d+)?)\s*%"
@@ -60,6 +63,16 @@ def apply(draft: Draft, doc: Document) -> None:
     if pause is not None:
         budget["pause_above"] = f"{pause[0]:g}%"
         draft.note("guardrails", line=pause[1], rule=f"pause_above {budget['pause_above']}")
+    try:  # a runway longer than the days' total, say: not a budget phasegate can watch
+        Budget.model_validate(budget)
+    except ValidationError as exc:
+        draft.note(
+            "ambiguous",
+            line=where,
+            what=f"budget guardrails phasegate cannot use ({exc.errors()[0]['msg']}): not "
+            "imported; write `budget:` by hand",
+        )
+        return
     draft.plan_keys["budget"] = budget
 
 

@@ -21,8 +21,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
 from phasegate.markdown.draft import Draft
 from phasegate.markdown.parse import Document, Item, Paragraph, Section
+from phasegate.plan.windows import Windows
 
 _TITLE = re.compile(
     r"\b(?:change|maintenance|deploy(?:ment)?|release)\s+windows?\b|\bfreeze\s+windows?\b", re.I
@@ -79,6 +82,16 @@ def apply(draft: Draft, doc: Document) -> None:
                 )
                 return
             windows, lines = found
+            try:  # what the document wrote may still not be a window ("25:00-26:00")
+                Windows.model_validate(windows)
+            except ValidationError as exc:
+                draft.note(
+                    "ambiguous",
+                    line=section.line,
+                    what=f"a change window phasegate cannot read ({exc.errors()[0]['msg']}): "
+                    "not imported; write `windows:` by hand",
+                )
+                return
             draft.plan_keys["windows"] = windows
             for line, rule in lines:
                 draft.note("windows", line=line, rule=rule)
