@@ -4,12 +4,11 @@ Seed 001's "24-Hour Monitoring Plan" is a script that loops for 24 hours, checki
 "every 5 minutes for first hour, then hourly". The mapper made it a *phase* monitor (a command
 ended with its phase), which would cut the 24 hours short at the phase's end. What the author
 meant is monitoring after the rollout succeeded: the schedule sentence becomes
-``monitor: {schedule: [{every: 5m, for: 1h}, {every: 1h, for: 24h}]}``, its check the health
+``monitor: {schedule: [{every: 5m, for: 1h}, {every: 1h, for: 23h}]}`` (a segment's ``for``
+is its own length, docs/monitoring.md: 1 h + 23 h are the document's 24 hours), its check the health
 function the loop calls (with the definition the document gave it), ``on_failure: alert`` (the
 document only logs; a person decides), and the phase monitor is dropped.
 
-A phasegate without ``monitor:`` in its plan model gets the block under ``metadata.monitor``
-(reported), so the import stays valid and nothing is lost.
 """
 
 from __future__ import annotations
@@ -70,7 +69,10 @@ def schedule_of(text: str) -> list[dict[str, str]] | None:
         later = int(then.group(2)) * _unit(then.group(3))
     total = _total(text)
     schedule = [{"every": _written(every), "for": _written(span)}]
-    schedule.append({"every": _written(later), "for": _written(total or span * 24)})
+    # Each segment's `for` is its own length: the rest of the stated total (at least one
+    # `later` interval), else the first span's 24-fold as before.
+    rest = max(total - span, later) if total else span * 24
+    schedule.append({"every": _written(later), "for": _written(rest)})
     return schedule
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from phasegate.markdown import guardrails, monitoring, windows_section
 from phasegate.markdown.draft import Draft, PhaseDraft
 from phasegate.markdown.parse import Document
-from phasegate.plan.model import Plan
 
 
 def apply(draft: Draft, doc: Document) -> None:
@@ -27,18 +26,9 @@ def head(draft: Draft, head: dict[str, Any]) -> None:
     if budget:
         head["budget"] = {**head.get("budget", {}), **budget}
     monitor = keys.pop("monitor", None)
-    line = int(keys.pop("_monitor_line", 0) or 0)
+    keys.pop("_monitor_line", None)
     if monitor is not None:
-        if "monitor" in Plan.model_fields:
-            head["monitor"] = monitor
-        else:  # this phasegate has no post-rollout monitoring yet: kept, not lost
-            draft.metadata["monitor"] = monitor
-            draft.note(
-                "ambiguous",
-                line=line,
-                what="post-rollout monitoring kept under metadata.monitor: this phasegate's "
-                "plans have no `monitor:` yet",
-            )
+        head["monitor"] = monitor
     head.update(keys)
 
 
