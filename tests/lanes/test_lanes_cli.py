@@ -263,3 +263,26 @@ def test_a_slot_held_by_a_killed_owner_is_reclaimed(
     (cli.cwd / "go-second").touch()
     assert procs[1].wait(timeout=60) == 0  # granted once the dead owner's ticket was dropped
     assert cli.status(first["run"]["id"])["run"]["status"] == "running"  # resumable, not lost
+
+
+def test_aborting_a_queued_run_whose_owner_died_rolls_back_without_waiting(
+    cli: CLI, procs: list[subprocess.Popen[str]]
+) -> None:
+    cli("lane", "set", "api", "--max", "1")
+    gated_plan(cli, "first")
+    gated_plan(cli, "second")
+    procs.append(cli.spawn("run", "first.yaml"))
+    wait_for(lambda: (r := run_of(cli, "first")) and r["lane"])
+    procs.append(cli.spawn("run", "second.yaml"))
+    second = wait_for(lambda: (r := run_of(cli, "second")) and r["run"]["status"] == "queued" and r)
+    procs[1].kill()
+    procs[1].wait(timeout=30)
+    # The lane is still full (first holds its slot): the abort rolls back here, at once.
+    aborted = cli("abort", second["run"]["id"], "--reason", "owner gone", timeout=60)
+    assert aborted.returncode in (0, 1), aborted.stderr
+    status = cli.status(second["run"]["id"])["run"]["status"]
+    assert status in ("rolled_back", "failed")
+    types = [t for _, t, _ in events(cli, second["run"]["id"])]
+    assert "phase.started" not in types and types.count("run.queued") == 1
+    (cli.cwd / "go-first").touch()
+    assert procs[0].wait(timeout=60) == 0

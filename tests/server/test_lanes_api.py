@@ -176,6 +176,11 @@ phases:
     assert queued["queue"]["lane"] == "api"
     listed = api.get("/api/v1/runs", params={"status": "queued"}).json()["runs"]
     assert [r["id"] for r in listed] == [two]
+    api.client.cookies.clear()
+    signed = api.client.post("/ui/login", data={"token": api.tokens["viewer"], "next": "/ui/runs"})
+    assert signed.status_code in (200, 303), signed.text
+    page = api.client.get(f"/ui/runs/{two}").text
+    assert 'data-lane="api"' in page and "Queued</strong> for lane api (cap 1" in page
     gate.touch()
     assert api.wait_status(one, "succeeded")["lane"]["lane"] == "api"
     assert api.wait_status(two, "succeeded")["lane"]["waited"] > 0

@@ -35,6 +35,8 @@ async def admit(runner: Runner) -> None:
     state = runner.state
     if lane is None or state.mode != "forward" or state.status != "running":
         return
+    if state.failure is not None:  # about to roll back (an abort): a rollback never waits
+        return
     store = runner.store
     ticket = store.lane_request(state.run_id, lane)
     if ticket.granted:

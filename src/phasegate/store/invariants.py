@@ -18,6 +18,7 @@ from dataclasses import asdict
 from typing import Any, Protocol
 
 from phasegate.errors import EventUnreadable, InvalidTransition, StoreError
+from phasegate.lanes.model import Ticket
 from phasegate.run.state import TERMINAL, Item, PhaseState, RunState, apply_stored
 from phasegate.store.connect import integrity_problems
 from phasegate.store.records import RunRecord
@@ -56,6 +57,7 @@ def check_store(store: SqliteStore) -> dict[str, Any]:
             schema_version = store.schema_version
             _check_runs(store, violations, counts)
             _check_locks(store, violations)
+            check_lane_tickets(store, store.lane_tickets(), violations)
         except StoreError as exc:
             violations.append({"run": "-", "what": exc.message})
         except (sqlite3.Error, UnicodeDecodeError) as exc:  # too damaged to read further
@@ -211,6 +213,24 @@ def check_lock_rows(
             continue
         if record.status in TERMINAL:
             violations.append({"run": run_id, "what": f"lock {name!r} held by a finished run"})
+
+
+def check_lane_tickets(
+    store: Materialized, tickets: list[Ticket], violations: list[dict[str, str]]
+) -> None:
+    """Lane tickets belong to runs that exist and have not finished (a run's end drops its
+    ticket in the same transaction: store/lanes.py)."""
+    for ticket in tickets:
+        try:
+            record = store.get_run(ticket.run_id)
+        except StoreError as exc:
+            violations.append({"run": ticket.run_id, "what": f"lane {ticket.lane}: {exc.message}"})
+            continue
+        if record.status in TERMINAL:
+            what = "slot" if ticket.granted else "place in the queue"
+            violations.append(
+                {"run": ticket.run_id, "what": f"lane {ticket.lane}: a finished run holds a {what}"}
+            )
 
 
 def _as_stored(replayed: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from phasegate.errors import StoreError
-from phasegate.store.invariants import check_lock_rows, compare, replay_checked
+from phasegate.store.invariants import (
+    check_lane_tickets,
+    check_lock_rows,
+    compare,
+    replay_checked,
+)
 from phasegate.store.postgres.store import PostgresStore
 
 NOT_CHECKED = (
@@ -64,6 +69,7 @@ def check_postgres(store: PostgresStore) -> dict[str, Any]:
                     }
                 )
             check_lock_rows(store, store.locks(), violations)
+            check_lane_tickets(store, store.lane_tickets(), violations)
         except StoreError as exc:
             violations.append({"run": "-", "what": exc.message})
     return {
