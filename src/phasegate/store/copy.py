@@ -39,6 +39,7 @@ class CopyResult:
     log_bytes: int = 0  # step log bytes written
     schedules: list[str] = field(default_factory=list)  # schedules created in the destination
     slots: int = 0  # schedule slots written (claims and what became of them)
+    lanes: list[str] = field(default_factory=list)  # lanes whose settings were written
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -49,6 +50,7 @@ class CopyResult:
             "log_bytes": self.log_bytes,
             "schedules": self.schedules,
             "slots": self.slots,
+            "lanes": self.lanes,
         }
 
 
@@ -92,6 +94,7 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
         if (why := _conflict(record, events, dst)) is not None
     ]
     conflicts += _schedule_conflicts(src, dst)
+    conflicts += _lane_conflicts(src, dst)
     if conflicts:
         shown = "; ".join(conflicts[:5]) + (
             f"; and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
@@ -152,7 +155,45 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
         else:
             result.unchanged.append(record.id)
     _copy_schedules(src, dst, result)
+    _copy_lanes(src, dst, result)
     return result
+
+
+def _history(store: JournalStore, lane: str) -> list[tuple[object, ...]]:
+    """A lane's changes, oldest first, as comparable tuples."""
+    return [
+        (c.cap, c.weight, c.by, c.at)
+        for c in reversed(store.lane_changes(lane=lane, limit=1_000_000))
+    ]
+
+
+def _lane_conflicts(src: JournalStore, dst: JournalStore) -> list[str]:
+    """Lanes the destination set otherwise: its history is not the start of the source's."""
+    there = {lane.name for lane in dst.lanes()}
+    found = []
+    for lane in src.lanes():
+        if lane.name not in there:
+            continue
+        held, source = _history(dst, lane.name), _history(src, lane.name)
+        if held != source[: len(held)]:
+            found.append(f"lane {lane.name}: the destination's settings have another history")
+    return found
+
+
+def _copy_lanes(src: JournalStore, dst: JournalStore, result: CopyResult) -> None:
+    """Each lane's settings with their history (who set what, when), oldest first: what the
+    destination lacks at the end of it (a lane the source changed since the last copy gets
+    the later changes). Tickets are not copied: a queued or granted run asks its lane again
+    when it is resumed on the destination."""
+    for lane in src.lanes():
+        changes = list(reversed(src.lane_changes(lane=lane.name, limit=1_000_000)))
+        held = len(_history(dst, lane.name))
+        for change in changes[held:]:
+            dst.set_lane(
+                change.lane, cap=change.cap, weight=change.weight, by=change.by, ts=change.at
+            )
+        if changes[held:]:
+            result.lanes.append(lane.name)
 
 
 def _schedule_conflicts(src: JournalStore, dst: JournalStore) -> list[str]:

@@ -142,3 +142,27 @@ def test_a_schedule_defined_otherwise_in_the_destination_copies_nothing(
         copy_journal(src, store)
     assert store.run_ids() == []  # nothing copied
     assert store.slots("nightly") == []
+
+
+def test_lane_settings_and_their_history_are_copied(store: JournalStore, tmp_path: Path) -> None:
+    src = _source(tmp_path)
+    src.set_lane("Code-API", cap=4, weight=None, by="ana", ts=1000.0)
+    src.set_lane("Code-API", cap=2, weight=3.0, by="bo", ts=1010.0)
+    src.set_lane("Data-Schema", cap=2, weight=None, by="ana", ts=1005.0)
+    first = copy_journal(src, store)
+    assert sorted(first.lanes) == ["Code-API", "Data-Schema"]
+    assert [(x.name, x.cap, x.weight) for x in store.lanes()] == [
+        (x.name, x.cap, x.weight) for x in src.lanes()
+    ]
+    assert [
+        (c.lane, c.cap, c.weight, c.previous_cap, c.by, c.at) for c in store.lane_changes()
+    ] == [(c.lane, c.cap, c.weight, c.previous_cap, c.by, c.at) for c in src.lane_changes()]
+    assert copy_journal(src, store).lanes == []  # again: nothing to write
+    src.set_lane("Code-API", cap=1, weight=None, by="cy", ts=1020.0)
+    assert copy_journal(src, store).lanes == ["Code-API"]  # the later change, copied
+    assert [x.cap for x in store.lanes() if x.name == "Code-API"] == [1]
+    store.set_lane("Data-Schema", cap=9, weight=None, by="dee", ts=1030.0)
+    src.set_lane("Data-Schema", cap=3, weight=None, by="ana", ts=1031.0)
+    with pytest.raises(StoreError, match="lane Data-Schema"):
+        copy_journal(src, store)  # both changed it since: nothing is written
+    assert [x.cap for x in store.lanes() if x.name == "Data-Schema"] == [9]
