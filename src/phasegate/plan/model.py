@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from phasegate.checks.base import CheckSpec
-from phasegate.fleet.spec import Batch, Targets
+from phasegate.fleet.spec import Batch, Sample, Targets
 from phasegate.notify.config import Notify
 from phasegate.options import Command, Duration, Identifier, Model
 from phasegate.plan.analysis import Analysis
@@ -323,6 +323,11 @@ class Phase(Model):
         "max_fail_percentage is 100 (default: the budget decides)",
     )
     pause_between: Duration | None = Field(None, description="wait between batches")
+    sample: Sample | None = Field(
+        None,
+        description="a representative canary: the phase runs on a stratified, deterministic "
+        "sample of its hosts (docs/fleet.md)",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -373,6 +378,7 @@ FLEET_KEYS = (
     "unreachable",
     "on_batch_all_failed",
     "pause_between",
+    "sample",
 )
 
 
