@@ -85,3 +85,14 @@ def test_a_stratum_too_small_pauses_naming_it_and_the_same_sample_runs_after_app
     resumed = cli("resume", run_id)
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr
     assert sorted(line.split()[1] for line in ledger(cli.cwd)) == sorted(sample["hosts"])
+
+
+def test_hosts_verb_shows_the_sample_it_would_pick(cli: CLI) -> None:
+    write(cli.cwd, small=1)
+    data = cli.json("hosts", "plan.yaml")
+    phase = data["phases"][0]
+    assert phase["sample"]["missing"] == ["az=c,os=rhel"]
+    assert phase["hosts"] == phase["sample"]["hosts"]
+    assert len(phase["hosts"]) == 11  # 5% of 201, rounded up
+    text = cli("hosts", "plan.yaml").stdout
+    assert "sample 5%: strata_coverage 0.833 (required 1), missing az=c,os=rhel" in text

@@ -26,6 +26,7 @@ from phasegate.executors.local import LocalExecutor
 from phasegate.executors.ssh import SshExecutor, SshPool, SshTarget, read_remote_status
 from phasegate.executors.stopping import StopRequest
 from phasegate.executors.supervisor import StatusRecord, read_status
+from phasegate.fleet.inventory import PRIVATE_LABELS
 from phasegate.fleet.spec import Targets
 from phasegate.plan.model import Action, Step
 from phasegate.plugin import command_argv, describe_command
@@ -36,10 +37,6 @@ if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
 
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Inventory variables that are credentials: never journalled, never exported.
-PRIVATE_LABELS = frozenset(
-    {"ansible_password", "ansible_ssh_pass", "ansible_become_password", "ansible_become_pass"}
-)
 
 
 def host_key(step_key: str, host: str) -> str:
