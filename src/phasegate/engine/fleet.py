@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from phasegate.engine.fleet_hosts import (
     public_labels,
     run_on_host,
 )
+from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.errors import PhasegateError
 from phasegate.executors.stopping import StopRequest
 from phasegate.executors.supervisor import StatusRecord
@@ -32,7 +34,7 @@ from phasegate.expr import ExprError, evaluate, truthy
 from phasegate.fleet.batching import Budget, Outcome, cut_batches, judge
 from phasegate.fleet.sample import draw_with_bumps, stratum_of, words
 from phasegate.fleet.select import limit, load_inventory, select
-from phasegate.plan.model import Phase, step_ids
+from phasegate.plan.model import Phase, gate_ids, step_ids
 from phasegate.run.events import (
     FleetBatch,
     FleetSample,
@@ -40,6 +42,7 @@ from phasegate.run.events import (
     ItemStarted,
     ItemUnknown,
 )
+from phasegate.run.state import ITEM_DONE
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
@@ -199,8 +202,16 @@ async def _walk(
         if any(host in outcomes or _started(runner, phase, host) for host in batch)
     }
     last_batch_end: float | None = None
+    gated = {i for i, b in enumerate(batches) if _batch_gated(runner, phase, i)}
     try:
         while True:
+            for index, batch in enumerate(batches):
+                if index in gated or not all(h in outcomes for h in batch):
+                    continue
+                gated.add(index)
+                ok = judge(batches, outcomes, set(running), budget, mode).stop is None
+                if phase.batch_gates and ok and runner.state.failure is None:
+                    await _batch_gates(runner, phase, index, batch)
             halted = runner.state.failure is not None or (stop is not None and stop.requested)
             verdict = judge(batches, outcomes, set(running), budget, mode, limit=cap)
             start = () if halted else verdict.start
@@ -310,6 +321,58 @@ async def _host(
         if done.status != "succeeded":
             return "unreachable" if done.unreachable else "failed"
     return "succeeded"
+
+
+def batch_gate_key(phase_id: str, gate_id: str, index: int) -> str:
+    return f"{phase_id}/gate:{gate_id}@batch{index + 1}"
+
+
+def _batch_gated(runner: Runner, phase: Phase, index: int) -> bool:
+    """The batch's gates were judged before (a resumed run does not judge them again)."""
+    keys = [batch_gate_key(phase.id, gid, index) for gid in gate_ids(phase.batch_gates, "batch")]
+    return bool(keys) and all(
+        k in runner.state.items and runner.state.items[k].status in ITEM_DONE for k in keys
+    )
+
+
+async def _batch_gates(runner: Runner, phase: Phase, index: int, batch: list[str]) -> None:
+    """A finished batch's gates, in order; the first failing one fails the run (the fleet
+    item then stops starting hosts)."""
+    ctx = runner.ctx
+    action = phase.on_failure or ctx.plan.on_failure
+    for gid, check in zip(gate_ids(phase.batch_gates, "batch"), phase.batch_gates, strict=True):
+        key = batch_gate_key(phase.id, gid, index)
+        item = runner.state.items.get(key)
+        if item is not None and item.status in ITEM_DONE:
+            continue
+        base = ctx.check_context(runner.state)
+        env = {
+            **base.env,
+            "PHASEGATE_BATCH": str(index + 1),
+            "PHASEGATE_BATCH_HOSTS": " ".join(batch),
+        }
+        started = time.time()
+        outcome = await evaluate_gate(check, dataclasses.replace(base, env=env))
+        obs = outcome.observation
+        status = "passed" if obs.passed else "warned" if check.severity == "warn" else obs.status
+        label = f"{ctx.variables.expand(check.describe())} @ batch {index + 1}"
+        runner.journal(
+            ItemFinished.model_validate(
+                {
+                    "key": key,
+                    "kind": "gate",
+                    "phase": phase.id,
+                    "name": label,
+                    **gate_record(check, outcome, ctx.variables.expand),
+                    "status": status,
+                    "started_at": started,
+                    "action": action,
+                }
+            )
+        )
+        ctx.console.item("gate", label, status, "" if obs.passed else obs.message)
+        if status in ("failed", "error"):
+            return
 
 
 def _when(runner: Runner, text: str, host: str, labels: Mapping[str, Any]) -> bool:

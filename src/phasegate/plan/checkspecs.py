@@ -105,6 +105,7 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
     if isinstance(phases, list):
         for index, phase in enumerate(phases):
             convert_list(phase, "gates", ("phases", index))
+            convert_list(phase, "batch_gates", ("phases", index))
             steps = phase.get("steps") if isinstance(phase, dict) else None
             for s_index, step in enumerate(steps if isinstance(steps, list) else []):
                 convert_list(step, "pre_gates", ("phases", index, "steps", s_index))

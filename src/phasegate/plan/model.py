@@ -323,6 +323,11 @@ class Phase(Model):
         "max_fail_percentage is 100 (default: the budget decides)",
     )
     pause_between: Duration | None = Field(None, description="wait between batches")
+    batch_gates: list[AnyCheck] = Field(
+        default_factory=list,
+        description="checks run after each batch of a fleet phase has finished, before the "
+        "next starts ($PHASEGATE_BATCH, $PHASEGATE_BATCH_HOSTS); one failing fails the phase",
+    )
     sample: Sample | None = Field(
         None,
         description="a representative canary: the phase runs on a stratified, deterministic "
@@ -334,6 +339,8 @@ class Phase(Model):
     def _fleet_keys(self) -> Phase:
         if self.hosts is None:
             given = [name for name in FLEET_KEYS if getattr(self, name) is not None]
+            if self.batch_gates:
+                given.append("batch_gates")
             if given:
                 raise ValueError(
                     f"`{given[0]}` belongs to a fleet phase: add `hosts:` (a selector over "
