@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import yaml
+
 from tests.conftest import CLI
 from tests.fleet.fleetplan import batches, fleet_plan, journal, ledger, local_hosts
 
@@ -133,3 +135,31 @@ all:
     assert limited["phases"][0]["hosts"] == [f"web0{i}" for i in range(2, 8)]
     text = cli("hosts", "plan.yaml")
     assert "batch 2: web02, web03, web04" in text.stdout
+
+
+def test_batch_gates_run_after_each_batch_and_a_failing_one_rolls_back(cli: CLI) -> None:
+    root = cli.cwd
+    path = fleet_plan(root, local_hosts(root, 6), size=[1, 2])
+    plan = yaml.safe_load(path.read_text())
+    # every host of the finished batch must report v2; the second batch's gate fails
+    plan["phases"][0]["batch_gates"] = [
+        {
+            "id": "healthy",
+            "command": 'echo "gate $PHASEGATE_BATCH: $PHASEGATE_BATCH_HOSTS" >> "$LEDGER"; '
+            'test "$PHASEGATE_BATCH" != 2',
+        }
+    ]
+    path.write_text(yaml.safe_dump(plan))
+    result = cli("run", "plan.yaml")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = ledger(root)
+    gates = [line for line in lines if line.startswith("gate")]
+    assert gates == ["gate 1: web00", "gate 2: web01 web02"]
+    # the gate of batch 1 ran before batch 2 started; batch 3 never started
+    assert lines.index("gate 1: web00") < lines.index("deploy web01")
+    assert not any(line.startswith("deploy web03") for line in lines)
+    undone = [line.split()[1] for line in lines if line.startswith("undo")]
+    assert sorted(undone) == ["web00", "web01", "web02"]
+    events = journal(cli.state_dir, run_id(cli))
+    gate = next(e for e in events if e.get("key") == "deploy/gate:healthy@batch2")
+    assert gate["status"] == "failed"

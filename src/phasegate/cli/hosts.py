@@ -26,8 +26,10 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
 
     --json prints {"inventory": <ansible-inventory --list shape>, "hosts": [...],
     "phases": [{"id", "hosts", "batches", ...}]}."""
+    from phasegate.engine.fleet import sampled
     from phasegate.errors import UsageError
     from phasegate.fleet.batching import batch_sizes, cut_batches
+    from phasegate.fleet.inventory import PRIVATE_LABELS
     from phasegate.fleet.select import limit as narrow
     from phasegate.fleet.select import load_inventory, select
     from phasegate.plan.loader import load_plan
@@ -46,10 +48,24 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
     for phase in plan.phases:
         if phase.hosts is None:
             continue
-        chosen = [h.name for h in narrow(select(every, phase.hosts, values), limit, values)]
+        picked = narrow(select(every, phase.hosts, values), limit, values)
+        chosen = [h.name for h in picked]
+        sample: dict[str, Any] | None = None
+        if phase.sample is not None:
+            entries = [
+                {
+                    "name": h.name,
+                    "labels": {k: v for k, v in h.labels.items() if k not in PRIVATE_LABELS},
+                }
+                for h in picked
+            ]
+            taken, facts = sampled(phase, entries, plan.name, values)
+            chosen = [h["name"] for h in taken]
+            sample = facts.to_json()
         size = phase.batch.size if phase.batch is not None else ["100%"]
         phases.append(
             {
+                "sample": sample,
                 "id": phase.id,
                 "selector": phase.hosts,
                 "hosts": chosen,
@@ -81,6 +97,15 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
             f"phase {entry['id']}: {len(entry['hosts'])} hosts ({entry['selector']}), "
             f"{entry['mode']} batches of {entry['batch_sizes']}"
         )
+        if entry["sample"] is not None:
+            facts = entry["sample"]
+            missing = f", missing {', '.join(facts['missing'])}" if facts["missing"] else ""
+            click.echo(
+                f"  sample {facts['pct']:g}%: strata_coverage {facts['coverage']:.3g} "
+                f"(required {facts['required']:g}){missing}"
+            )
+            for row in facts["strata"]:
+                click.echo(f"    {row['stratum']}: {row['picked']} of {row['size']}")
         for index, batch in enumerate(entry["batches"], start=1):
             click.echo(f"  batch {index}: {', '.join(batch)}")
 

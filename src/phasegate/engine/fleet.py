@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -25,14 +26,23 @@ from phasegate.engine.fleet_hosts import (
     public_labels,
     run_on_host,
 )
+from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.errors import PhasegateError
 from phasegate.executors.stopping import StopRequest
 from phasegate.executors.supervisor import StatusRecord
-from phasegate.expr import ExprError, truthy
+from phasegate.expr import ExprError, evaluate, truthy
 from phasegate.fleet.batching import Budget, Outcome, cut_batches, judge
+from phasegate.fleet.sample import draw_with_bumps, stratum_of, words
 from phasegate.fleet.select import limit, load_inventory, select
-from phasegate.plan.model import Phase, step_ids
-from phasegate.run.events import FleetBatch, ItemFinished, ItemStarted, ItemUnknown
+from phasegate.plan.model import Phase, gate_ids, step_ids
+from phasegate.run.events import (
+    FleetBatch,
+    FleetSample,
+    ItemFinished,
+    ItemStarted,
+    ItemUnknown,
+)
+from phasegate.run.state import ITEM_DONE
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
@@ -55,15 +65,63 @@ def budget_of(phase: Phase) -> Budget:
     )
 
 
-def resolve(runner: Runner, phase: Phase) -> list[dict[str, Any]]:
-    """The phase's hosts as journalled: [{name, labels}] in inventory order."""
+def resolve(runner: Runner, phase: Phase) -> tuple[list[dict[str, Any]], FleetSample | None]:
+    """The phase's hosts as journalled: [{name, labels}] in inventory order, or in sample
+    order for a phase with ``sample:`` (with the sample's facts)."""
     plan = runner.ctx.plan
     assert plan.targets is not None and phase.hosts is not None
     inventory = load_inventory(plan.targets, runner.ctx.loaded.plan_dir)
     variables = runner.ctx.variables.values
     chosen = select(inventory.hosts(), phase.hosts, variables)
     chosen = limit(chosen, runner.ctx.limit, variables)
-    return [{"name": h.name, "labels": public_labels(h.labels)} for h in chosen]
+    hosts = [{"name": h.name, "labels": public_labels(h.labels)} for h in chosen]
+    if phase.sample is None:
+        return hosts, None
+    return sampled(phase, hosts, plan.name, variables)
+
+
+def sampled(
+    phase: Phase, hosts: list[dict[str, Any]], plan_name: str, variables: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], FleetSample]:
+    """The representative sample of ``hosts`` (fleet/sample.py) and what it measured."""
+    spec = phase.sample
+    assert spec is not None
+    names = spec.strata or ["key"]
+
+    def stratum(host: dict[str, Any]) -> tuple[str, ...]:
+        if spec.key is None:
+            return stratum_of(host["labels"], spec.strata)
+        activation = {
+            "name": host["name"],
+            "labels": host["labels"],
+            "groups": [],
+            "vars": dict(variables),
+        }
+        return (str(evaluate(spec.key, activation)),)
+
+    pairs = [(h["name"], stratum(h)) for h in hosts]
+    result = draw_with_bumps(
+        pairs,
+        spec.sizes(),
+        coverage=spec.coverage,
+        salt=spec.salt or plan_name,
+        min_per_stratum=spec.min_per_stratum,
+        allocation=spec.allocation,
+    )
+    by_name = {h["name"]: h for h in hosts}
+    facts = FleetSample(
+        phase=phase.id,
+        pct=result.pct,
+        coverage=round(result.coverage, 6),
+        required=spec.coverage,
+        strata=tuple(
+            {"stratum": words(s, names), "picked": picked, "size": size}
+            for s, (picked, size) in result.per_stratum.items()
+        ),
+        missing=tuple(words(s, names) for s in result.missing),
+        hosts=result.hosts,
+    )
+    return [by_name[name] for name in result.hosts], facts
 
 
 async def run_fleet(runner: Runner, key: str) -> None:
@@ -77,7 +135,7 @@ async def run_fleet(runner: Runner, key: str) -> None:
     base = {"key": key, "kind": FLEET_ITEM, "phase": phase_id}
     if hosts is None:
         try:
-            hosts = resolve(runner, phase)
+            hosts, sample = resolve(runner, phase)
         except (PhasegateError, ExprError) as exc:
             runner.journal(ItemStarted.model_validate({**base, "name": "hosts"}), durable=True)
             message = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
@@ -89,6 +147,26 @@ async def run_fleet(runner: Runner, key: str) -> None:
             ),
             durable=True,
         )
+        if sample is not None:
+            runner.journal(sample)
+            if sample.missing and key not in runner.state.approvals:
+                # Inconclusive, not failed: a human decides whether this sample will do.
+                missing = ", ".join(sample.missing)
+                message = (
+                    f"strata_coverage {sample.coverage:.3g} < {sample.required:g} at the cap "
+                    f"({sample.pct:g}%): no host of {missing}; `phasegate approve "
+                    f"{runner.ctx.run_id} --check {key}` runs the sample as it is, `reject` "
+                    "rolls back"
+                )
+                runner.journal(
+                    ItemFinished.model_validate(
+                        {**base, "status": "awaiting_approval", "message": message}
+                    )
+                )
+                runner.ctx.console.item(
+                    FLEET_ITEM, f"{phase_id} sample", "awaiting_approval", message
+                )
+                return
     else:
         runner.journal(
             ItemStarted.model_validate({**base, "name": f"{len(hosts)} hosts"}), durable=True
@@ -124,8 +202,16 @@ async def _walk(
         if any(host in outcomes or _started(runner, phase, host) for host in batch)
     }
     last_batch_end: float | None = None
+    gated = {i for i, b in enumerate(batches) if _batch_gated(runner, phase, i)}
     try:
         while True:
+            for index, batch in enumerate(batches):
+                if index in gated or not all(h in outcomes for h in batch):
+                    continue
+                gated.add(index)
+                ok = judge(batches, outcomes, set(running), budget, mode).stop is None
+                if phase.batch_gates and ok and runner.state.failure is None:
+                    await _batch_gates(runner, phase, index, batch)
             halted = runner.state.failure is not None or (stop is not None and stop.requested)
             verdict = judge(batches, outcomes, set(running), budget, mode, limit=cap)
             start = () if halted else verdict.start
@@ -235,6 +321,58 @@ async def _host(
         if done.status != "succeeded":
             return "unreachable" if done.unreachable else "failed"
     return "succeeded"
+
+
+def batch_gate_key(phase_id: str, gate_id: str, index: int) -> str:
+    return f"{phase_id}/gate:{gate_id}@batch{index + 1}"
+
+
+def _batch_gated(runner: Runner, phase: Phase, index: int) -> bool:
+    """The batch's gates were judged before (a resumed run does not judge them again)."""
+    keys = [batch_gate_key(phase.id, gid, index) for gid in gate_ids(phase.batch_gates, "batch")]
+    return bool(keys) and all(
+        k in runner.state.items and runner.state.items[k].status in ITEM_DONE for k in keys
+    )
+
+
+async def _batch_gates(runner: Runner, phase: Phase, index: int, batch: list[str]) -> None:
+    """A finished batch's gates, in order; the first failing one fails the run (the fleet
+    item then stops starting hosts)."""
+    ctx = runner.ctx
+    action = phase.on_failure or ctx.plan.on_failure
+    for gid, check in zip(gate_ids(phase.batch_gates, "batch"), phase.batch_gates, strict=True):
+        key = batch_gate_key(phase.id, gid, index)
+        item = runner.state.items.get(key)
+        if item is not None and item.status in ITEM_DONE:
+            continue
+        base = ctx.check_context(runner.state)
+        env = {
+            **base.env,
+            "PHASEGATE_BATCH": str(index + 1),
+            "PHASEGATE_BATCH_HOSTS": " ".join(batch),
+        }
+        started = time.time()
+        outcome = await evaluate_gate(check, dataclasses.replace(base, env=env))
+        obs = outcome.observation
+        status = "passed" if obs.passed else "warned" if check.severity == "warn" else obs.status
+        label = f"{ctx.variables.expand(check.describe())} @ batch {index + 1}"
+        runner.journal(
+            ItemFinished.model_validate(
+                {
+                    "key": key,
+                    "kind": "gate",
+                    "phase": phase.id,
+                    "name": label,
+                    **gate_record(check, outcome, ctx.variables.expand),
+                    "status": status,
+                    "started_at": started,
+                    "action": action,
+                }
+            )
+        )
+        ctx.console.item("gate", label, status, "" if obs.passed else obs.message)
+        if status in ("failed", "error"):
+            return
 
 
 def _when(runner: Runner, text: str, host: str, labels: Mapping[str, Any]) -> bool:

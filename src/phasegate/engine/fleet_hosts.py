@@ -26,6 +26,7 @@ from phasegate.executors.local import LocalExecutor
 from phasegate.executors.ssh import SshExecutor, SshPool, SshTarget, read_remote_status
 from phasegate.executors.stopping import StopRequest
 from phasegate.executors.supervisor import StatusRecord, read_status
+from phasegate.fleet.inventory import PRIVATE_LABELS
 from phasegate.fleet.spec import Targets
 from phasegate.plan.model import Action, Step
 from phasegate.plugin import command_argv, describe_command
@@ -36,10 +37,6 @@ if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
 
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Inventory variables that are credentials: never journalled, never exported.
-PRIVATE_LABELS = frozenset(
-    {"ansible_password", "ansible_ssh_pass", "ansible_become_password", "ansible_become_pass"}
-)
 
 
 def host_key(step_key: str, host: str) -> str:
@@ -241,6 +238,11 @@ async def run_on_host(
                 stop=stop,
                 status_file=fleet.status_file(runner, key, attempt),
             )
+            if result.connection_lost:
+                # The command may go on (or have ended) on the host: its supervisor's record
+                # says how, once a new connection can read it.
+                result = await _after_lost_connection(runner, key, attempt, host, labels, result)
+                break
             if not result.unreachable or reconnect == retries:
                 break
             delay = min(2.0**reconnect, 10.0)
@@ -272,6 +274,35 @@ async def run_on_host(
     )
     ctx.console.item(kind, name, status, "" if ok else _message(result), duration=result.duration)
     return HostRun(status, result.unreachable, result)
+
+
+LOST_POLL = 0.5
+
+
+async def _after_lost_connection(
+    runner: Runner,
+    key: str,
+    attempt: int,
+    host: str,
+    labels: Mapping[str, Any],
+    lost: ProcessResult,
+) -> ProcessResult:
+    fleet = fleet_of(runner)
+    deadline = time.monotonic() + max(runner.ctx.orphan_wait, 1.0)
+    record = await fleet.read_record(runner, key, attempt, host, labels)
+    while not isinstance(record, StatusRecord) and time.monotonic() < deadline:
+        await asyncio.sleep(LOST_POLL)
+        record = await fleet.read_record(runner, key, attempt, host, labels)
+    if not isinstance(record, StatusRecord):
+        return lost  # no record: the host's outcome is not known; the host counts as failed
+    status = record.status
+    return ProcessResult(
+        exit_code=status if status <= 128 else None,
+        stdout=lost.stdout,
+        stderr=lost.stderr,
+        duration=lost.duration,
+        signal=status - 128 if status > 128 else None,
+    )
 
 
 def _message(result: ProcessResult) -> str:

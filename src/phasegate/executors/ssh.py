@@ -320,6 +320,18 @@ class SshExecutor:
                 None, out, err, duration, error=f"cannot start on {self.target.name}: {why}"
             )
         sig = process.exit_signal[0] if process.exit_signal else None
+        if code is None and sig is None and not timed_out:
+            # The channel closed without an exit status: the connection broke. The command
+            # may go on on the host; its supervisor's record tells (read_remote_status).
+            self.pool.forget(self.target.name)
+            return ProcessResult(
+                None,
+                out,
+                err,
+                duration,
+                error=f"connection to {self.target.name} lost while the command ran",
+                connection_lost=True,
+            )
         if code is not None and code > 128:
             return ProcessResult(None, out, err, duration, timed_out=timed_out, signal=code - 128)
         if timed_out or sig is not None:

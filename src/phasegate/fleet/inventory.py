@@ -35,6 +35,11 @@ import yaml
 
 from phasegate.errors import PhasegateError
 
+# Inventory variables that are credentials: never journalled, never exported to commands.
+PRIVATE_LABELS = frozenset(
+    {"ansible_password", "ansible_ssh_pass", "ansible_become_password", "ansible_become_pass"}
+)
+
 
 class InventoryError(PhasegateError):
     """An inventory that cannot be read: carries where (``file:line``) and what to do."""

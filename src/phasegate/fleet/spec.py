@@ -119,13 +119,63 @@ class Batch(Model):
         return [_size_entry(v) for v in value]
 
 
-class FleetPhase(Model):
-    """A phase's walk over hosts (the keys sit on the phase itself)."""
+class Bump(Model):
+    to: list[float] = Field(
+        default_factory=list, description="bigger sample sizes (percent) tried in order"
+    )
+    cap: float = Field(100, gt=0, le=100, description="never above this percent")
 
-    hosts: str
-    batch: Batch = Field(default_factory=Batch)
-    max_fail_percentage: float = Field(0, ge=0, le=100)
-    total_fail_budget: int | str | None = None
-    unreachable: Literal["fail", "ignore", "retry"] = "fail"
-    on_batch_all_failed: Literal["budget", "stop"] = "budget"
-    pause_between: Duration = 0.0
+    @field_validator("to", mode="before")
+    @classmethod
+    def _percents(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [_percent(v) for v in value]
+        return value
+
+    @field_validator("cap", mode="before")
+    @classmethod
+    def _cap(cls, value: Any) -> Any:
+        return _percent(value)
+
+
+def _percent(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return float(value.strip()[:-1])
+    return value
+
+
+class Sample(Model):
+    """A representative canary: the phase runs on a stratified sample of its hosts."""
+
+    strata: list[str] = Field(
+        default_factory=list, description="labels whose values make a stratum: [az, os]"
+    )
+    key: str | None = Field(
+        None, description="a CEL expression over the host giving its stratum (instead of strata)"
+    )
+    pct: float = Field(gt=0, le=100, description="sample size, percent of the phase's hosts")
+    min_per_stratum: int = Field(1, ge=1, le=1000)
+    allocation: Literal["proportional", "equal"] = "proportional"
+    coverage: float = Field(
+        1.0, ge=0, le=1, description="strata_coverage required (represented strata / strata)"
+    )
+    bump: Bump | None = Field(None, description="bigger sizes to try while coverage is short")
+    salt: str | None = Field(
+        None, description="orders hosts by sha256(salt, host) (default: the plan's name)"
+    )
+
+    @field_validator("pct", mode="before")
+    @classmethod
+    def _pct(cls, value: Any) -> Any:
+        return _percent(value)
+
+    @model_validator(mode="after")
+    def _one_key(self) -> Sample:
+        if bool(self.strata) == (self.key is not None):
+            raise ValueError("a sample has `strata` (label names) or a CEL `key`, not both")
+        return self
+
+    def sizes(self) -> list[float]:
+        cap = self.bump.cap if self.bump is not None else 100.0
+        steps = [self.pct, *(self.bump.to if self.bump is not None else [])]
+        return sorted({min(s, cap) for s in steps})

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from phasegate.checks.base import CheckSpec
-from phasegate.fleet.spec import Batch, Targets
+from phasegate.fleet.spec import Batch, Sample, Targets
 from phasegate.notify.config import Notify
 from phasegate.options import Command, Duration, Identifier, Model
 from phasegate.plan.analysis import Analysis
@@ -326,6 +326,16 @@ class Phase(Model):
         "max_fail_percentage is 100 (default: the budget decides)",
     )
     pause_between: Duration | None = Field(None, description="wait between batches")
+    batch_gates: list[AnyCheck] = Field(
+        default_factory=list,
+        description="checks run after each batch of a fleet phase has finished, before the "
+        "next starts ($PHASEGATE_BATCH, $PHASEGATE_BATCH_HOSTS); one failing fails the phase",
+    )
+    sample: Sample | None = Field(
+        None,
+        description="a representative canary: the phase runs on a stratified, deterministic "
+        "sample of its hosts (docs/fleet.md)",
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
     run_plan: str | None = Field(
         None,
@@ -378,6 +388,8 @@ class Phase(Model):
     def _fleet_keys(self) -> Phase:
         if self.hosts is None:
             given = [name for name in FLEET_KEYS if getattr(self, name) is not None]
+            if self.batch_gates:
+                given.append("batch_gates")
             if given:
                 raise ValueError(
                     f"`{given[0]}` belongs to a fleet phase: add `hosts:` (a selector over "
@@ -422,6 +434,7 @@ FLEET_KEYS = (
     "unreachable",
     "on_batch_all_failed",
     "pause_between",
+    "sample",
 )
 
 

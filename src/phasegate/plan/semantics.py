@@ -218,6 +218,8 @@ def _all_checks(plan: Plan) -> list[tuple[Path_, Any]]:
                 out.append((("phases", p_index, "steps", s_index, "pre_gates", g_index), gate))
         for g_index, gate in enumerate(phase.gates):
             out.append((("phases", p_index, "gates", g_index), gate))
+        for g_index, gate in enumerate(phase.batch_gates):
+            out.append((("phases", p_index, "batch_gates", g_index), gate))
     for t_index, trigger in enumerate(plan.triggers):
         out.append((("triggers", t_index, "check"), trigger.check))
     for v_index, check in enumerate(plan.verify_rollback):

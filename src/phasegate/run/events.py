@@ -438,6 +438,20 @@ class FleetBatch(Note):
     hosts: tuple[str, ...]
 
 
+class FleetSample(Note):
+    """A phase's representative sample (docs/fleet.md): the size it settled on, its coverage,
+    each stratum's picked/size, and the strata still missing at the cap."""
+
+    type: ClassVar[str] = "fleet.sample"
+    phase: str
+    pct: Number
+    coverage: Number
+    required: Number
+    strata: tuple[dict[str, Any], ...] = ()
+    missing: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+
+
 class PolicyOverridden(Note):
     """A soft policy's violations let through at admission (``run --override-policy``):
     who, why, and what. A note to the run's state machine (it changes no status)."""
@@ -596,6 +610,7 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         NotificationFailed,
         Note,
         FleetBatch,
+        FleetSample,
         PolicyOverridden,
         MonitorStarted,
         MonitorSpawned,
