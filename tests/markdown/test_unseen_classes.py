@@ -456,3 +456,60 @@ def test_once_the_migration_is_stable_a_person_confirms_before_the_cleanup() -> 
     )
     steps = data["phases"][0]["steps"]
     assert "pause" in steps[0] and "route53" in str(steps[1].get("run")), steps
+
+
+# -- §3 variables the document never sets ------------------------------------------------------
+
+
+def test_a_variable_read_but_never_set_needs_binding() -> None:
+    result = import_markdown(
+        textwrap.dedent(
+            """\
+            # Switch
+
+            ## Step 1: Fix sequences
+
+            ```bash
+            psql -Atq -f ./fix.sql -o ./fix.gen.sql $target_url
+            for table in users orders; do echo "$table" >> "$RUN_DIR/tables"; done
+            COUNT=3
+            echo "${COUNT} ${HOME} ${MISSING:-none}" > "$RUN_DIR/count"
+            awk '{print $1}' /etc/hostname
+            ```
+            """
+        ),
+        "DOC.md",
+    )
+    variables = result.data["vars"]
+    assert "target_url" in variables and "needs_binding" in variables["target_url"]
+    assert "DOC.md:6" in variables["target_url"]["needs_binding"]
+    for name in ("table", "COUNT", "HOME", "MISSING", "RUN_DIR"):
+        assert "needs_binding" not in variables.get(name, {}), name
+    assert result.report["executable"] is False
+
+
+def test_a_document_that_sources_its_settings_is_left_alone() -> None:
+    result = import_markdown(
+        textwrap.dedent(
+            """\
+            # Deploy
+
+            ## Step 1: Deploy
+
+            ```bash
+            source ./env.sh
+            psql "$DATABASE_URL" -c 'select 1'
+            ```
+            """
+        ),
+        "DOC.md",
+    )
+    assert "DATABASE_URL" not in (result.data.get("vars") or {})
+
+
+def test_an_unset_variable_blocks_the_run_until_the_environment_gives_it(cli: CLI) -> None:
+    text = '# Deploy\n\n## Step 1: Deploy\n\n```bash\necho "$TARGET" > "$RUN_DIR/target"\n```\n'
+    case = import_case(cli, "unset.md", text)
+    refused = case.run()
+    assert refused.returncode == 2 and "TARGET" in refused.stderr
+    assert "target" not in refused.markers
