@@ -513,3 +513,30 @@ def test_an_unset_variable_blocks_the_run_until_the_environment_gives_it(cli: CL
     refused = case.run()
     assert refused.returncode == 2 and "TARGET" in refused.stderr
     assert "target" not in refused.markers
+
+
+def test_commands_typed_to_a_chat_assistant_are_never_run() -> None:
+    data = _plan(
+        """\
+        # Migration tracker
+
+        ## Phase 1: Discovery
+
+        ```bash
+        # Launch all analysis tasks in parallel
+        @orchestrate-agents coordinate \\
+            --tasks "[ 'analyze-codebase:backend-analysis' ]" \\
+            --mode parallel
+        ```
+
+        ## Phase 2: Deploy
+
+        ```bash
+        echo deployed > "$RUN_DIR/deployed"
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "@orchestrate-agents" not in forward and "deployed" in forward
+    steps = data["phases"][0]["steps"]
+    assert any("pause" in s and "@orchestrate-agents" in s["name"] for s in steps), steps
