@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from phasegate.markdown import import_markdown
+from phasegate.markdown import import_markdown, placeholders
 from tests.conftest import CLI
 from tests.markdown.cases_harness import import_case
 
@@ -540,3 +540,21 @@ def test_commands_typed_to_a_chat_assistant_are_never_run() -> None:
     assert "@orchestrate-agents" not in forward and "deployed" in forward
     steps = data["phases"][0]["steps"]
     assert any("pause" in s and "@orchestrate-agents" in s["name"] for s in steps), steps
+
+
+@pytest.mark.parametrize(
+    ("command", "names"),
+    [
+        ("psql -h HOSTNAME -U postgres -f roles.sql", ["HOSTNAME"]),
+        ("mysql -u USERNAME -p PASSWORD shop", ["USERNAME", "PASSWORD"]),
+        ("aws s3 ls --region REGION", ["REGION"]),
+        ("kubectl get pods -n my-namespace", []),
+        ('psql -h "$HOSTNAME" -U postgres', []),
+    ],
+)
+def test_a_value_name_in_capitals_as_a_flags_argument_needs_binding(
+    command: str, names: list[str]
+) -> None:
+    from phasegate.markdown import placeholders
+
+    assert [f.name for _, _, f in placeholders.find(command)] == names

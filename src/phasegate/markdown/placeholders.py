@@ -128,6 +128,18 @@ _PATTERNS = [
             r"(?![\w:=-])"
         ),
     ),
+    # psql -h HOSTNAME -U USERNAME, --region REGION: a value's name in capitals standing as a
+    # flag's argument (a host called "HOSTNAME" exists nowhere); the name is group 1
+    (
+        "flag-value",
+        re.compile(
+            r"(?<!\S)(?:-[A-Za-z]|--[a-z][a-z0-9-]*)\s+((?:[A-Z]+_)?(?:HOSTNAME|HOST|USERNAME|"
+            r"USER|PASSWORD|DBNAME|DATABASE|PORT|REGION|ZONE|NAMESPACE|PROJECT(?:_ID)?|"
+            r"ACCOUNT(?:_ID)?|CLUSTER(?:_NAME)?|NODE(?:_NAME)?|BUCKET(?:_NAME)?|DOMAIN|"
+            r"IP(?:_ADDRESS)?|SERVER|INSTANCE(?:_ID)?|TOKEN|API_KEY|SECRET|VERSION|TAG|IMAGE)(?:_NAME)?)"
+            r"(?![\w/.:=$-])"
+        ),
+    ),
     # psql "DATABASE_URL", --dbname=DATABASE_URL: a variable's name written where its value
     # goes (the `$` is missing), so the command would use the name itself as the value
     (
@@ -199,7 +211,7 @@ def find(command: str) -> list[tuple[int, int, Found]]:
     literal = _quoted_heredocs(command)
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(command):
-            text = match.group(0)
+            text = match.group(1) if kind == "flag-value" else match.group(0)
             if kind == "angle" and match.group(1).lower() in _HTML_TAGS:
                 continue
             if kind == "brace" and (
@@ -212,7 +224,7 @@ def find(command: str) -> list[tuple[int, int, Found]]:
                 continue
             if kind == "named" and _in_variable_name(command, match.start()):
                 continue  # `$IMAGE_TAG`: a shell variable
-            start, end = match.start(), match.end()
+            start, end = match.span(1) if kind == "flag-value" else match.span()
             if any(s <= start < e for s, e in literal):
                 continue  # a quoted heredoc's body is written as is: `${X}` would not expand
             if any(s < end and start < e for s, e, _ in spans):
