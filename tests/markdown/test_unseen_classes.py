@@ -555,6 +555,4 @@ def test_commands_typed_to_a_chat_assistant_are_never_run() -> None:
 def test_a_value_name_in_capitals_as_a_flags_argument_needs_binding(
     command: str, names: list[str]
 ) -> None:
-    from phasegate.markdown import placeholders
-
     assert [f.name for _, _, f in placeholders.find(command)] == names
