@@ -556,3 +556,11 @@ def test_a_value_name_in_capitals_as_a_flags_argument_needs_binding(
     command: str, names: list[str]
 ) -> None:
     assert [f.name for _, _, f in placeholders.find(command)] == names
+
+
+def test_a_placeholder_in_a_comment_needs_no_binding() -> None:
+    assert placeholders.find("aws --version  # AWS CLI v2.x") == []
+    assert placeholders.find("# replace <node> first\nkubectl drain node-1") == []
+    found = placeholders.find("kubectl drain <node>  # <node> from kubectl get nodes")
+    assert [(f.name, start) for start, _, f in found] == [("NODE", 14)]
+    assert [f.name for _, _, f in placeholders.find("echo '# <kept>' <node>")] == ["KEPT", "NODE"]

@@ -208,7 +208,7 @@ def _name(kind: str, text: str) -> str:
 def find(command: str) -> list[tuple[int, int, Found]]:
     """Placeholders in a command: (start, end, what), not overlapping, in order."""
     spans: list[tuple[int, int, Found]] = []
-    literal = _quoted_heredocs(command)
+    literal = _quoted_heredocs(command) + _comments(command)
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(command):
             text = match.group(1) if kind == "flag-value" else match.group(0)
@@ -324,6 +324,30 @@ def _quoted_heredocs(command: str) -> list[tuple[int, int]]:
             continue
         end = re.compile(rf"^\s*{re.escape(match.group(2))}\s*$", re.M).search(command, body + 1)
         ranges.append((body, end.start() if end else len(command)))
+    return ranges
+
+
+def _comments(command: str) -> list[tuple[int, int]]:
+    """Character ranges of shell comments (``# AWS CLI v2.x``): nothing there runs, so a
+    placeholder there needs no binding."""
+    ranges: list[tuple[int, int]] = []
+    offset = 0
+    for line in command.splitlines(keepends=True):
+        quote: str | None = None
+        for index, ch in enumerate(line):
+            if quote is None and ch in "'\"":
+                quote = ch
+            elif ch == quote:
+                quote = None
+            elif (
+                quote is None
+                and ch == "#"
+                and (index == 0 or line[index - 1] in " \t;")
+                and not line[index:].startswith("#!")
+            ):
+                ranges.append((offset + index, offset + len(line)))
+                break
+        offset += len(line)
     return ranges
 
 
