@@ -217,9 +217,17 @@ def test_comment_named_paragraphs_split_a_fence_into_steps() -> None:
 
 
 def test_unknown_variables_are_declared_from_the_environment_and_prose_is_escaped() -> None:
+    # a variable the document never sets is the reader's value: read from the environment,
+    # and the plan does not run until it is given (markdown/unset.py)
     result = import_markdown("## Phase 1: ship ${VERSION}\n```bash\n./ship.sh ${VERSION}\n```\n")
-    assert result.data["vars"] == {"VERSION": {"env": "VERSION", "default": ""}}
+    spec = result.data["vars"]["VERSION"]
+    assert spec["env"] == "VERSION" and "ROLLOUT.md:3" in spec["needs_binding"]
     assert result.data["phases"][0]["name"] == "Phase 1: ship $${VERSION}"
+    # one the document sets keeps the shell's behaviour: an empty default, no binding
+    result = import_markdown(
+        "## Phase 1\n```bash\nVERSION=1.2\n```\n```bash\n./ship.sh ${VERSION}\n```\n"
+    )
+    assert "needs_binding" not in result.data["vars"].get("VERSION", {})
 
 
 def test_runme_attributes_name_steps_and_mark_checks() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from phasegate.markdown import import_markdown
+from phasegate.markdown import import_markdown, placeholders
 from tests.conftest import CLI
 from tests.markdown.cases_harness import import_case
 
@@ -456,3 +456,111 @@ def test_once_the_migration_is_stable_a_person_confirms_before_the_cleanup() -> 
     )
     steps = data["phases"][0]["steps"]
     assert "pause" in steps[0] and "route53" in str(steps[1].get("run")), steps
+
+
+# -- §3 variables the document never sets ------------------------------------------------------
+
+
+def test_a_variable_read_but_never_set_needs_binding() -> None:
+    result = import_markdown(
+        textwrap.dedent(
+            """\
+            # Switch
+
+            ## Step 1: Fix sequences
+
+            ```bash
+            psql -Atq -f ./fix.sql -o ./fix.gen.sql $target_url
+            for table in users orders; do echo "$table" >> "$RUN_DIR/tables"; done
+            COUNT=3
+            echo "${COUNT} ${HOME} ${MISSING:-none}" > "$RUN_DIR/count"
+            awk '{print $1}' /etc/hostname
+            ```
+            """
+        ),
+        "DOC.md",
+    )
+    variables = result.data["vars"]
+    assert "target_url" in variables and "needs_binding" in variables["target_url"]
+    assert "DOC.md:6" in variables["target_url"]["needs_binding"]
+    for name in ("table", "COUNT", "HOME", "MISSING", "RUN_DIR"):
+        assert "needs_binding" not in variables.get(name, {}), name
+    assert result.report["executable"] is False
+
+
+def test_a_document_that_sources_its_settings_is_left_alone() -> None:
+    result = import_markdown(
+        textwrap.dedent(
+            """\
+            # Deploy
+
+            ## Step 1: Deploy
+
+            ```bash
+            source ./env.sh
+            psql "$DATABASE_URL" -c 'select 1'
+            ```
+            """
+        ),
+        "DOC.md",
+    )
+    assert "DATABASE_URL" not in (result.data.get("vars") or {})
+
+
+def test_an_unset_variable_blocks_the_run_until_the_environment_gives_it(cli: CLI) -> None:
+    text = '# Deploy\n\n## Step 1: Deploy\n\n```bash\necho "$TARGET" > "$RUN_DIR/target"\n```\n'
+    case = import_case(cli, "unset.md", text)
+    refused = case.run()
+    assert refused.returncode == 2 and "TARGET" in refused.stderr
+    assert "target" not in refused.markers
+
+
+def test_commands_typed_to_a_chat_assistant_are_never_run() -> None:
+    data = _plan(
+        """\
+        # Migration tracker
+
+        ## Phase 1: Discovery
+
+        ```bash
+        # Launch all analysis tasks in parallel
+        @orchestrate-agents coordinate \\
+            --tasks "[ 'analyze-codebase:backend-analysis' ]" \\
+            --mode parallel
+        ```
+
+        ## Phase 2: Deploy
+
+        ```bash
+        echo deployed > "$RUN_DIR/deployed"
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert "@orchestrate-agents" not in forward and "deployed" in forward
+    steps = data["phases"][0]["steps"]
+    assert any("pause" in s and "@orchestrate-agents" in s["name"] for s in steps), steps
+
+
+@pytest.mark.parametrize(
+    ("command", "names"),
+    [
+        ("psql -h HOSTNAME -U postgres -f roles.sql", ["HOSTNAME"]),
+        ("mysql -u USERNAME -p PASSWORD shop", ["USERNAME", "PASSWORD"]),
+        ("aws s3 ls --region REGION", ["REGION"]),
+        ("kubectl get pods -n my-namespace", []),
+        ('psql -h "$HOSTNAME" -U postgres', []),
+    ],
+)
+def test_a_value_name_in_capitals_as_a_flags_argument_needs_binding(
+    command: str, names: list[str]
+) -> None:
+    assert [f.name for _, _, f in placeholders.find(command)] == names
+
+
+def test_a_placeholder_in_a_comment_needs_no_binding() -> None:
+    assert placeholders.find("aws --version  # AWS CLI v2.x") == []
+    assert placeholders.find("# replace <node> first\nkubectl drain node-1") == []
+    found = placeholders.find("kubectl drain <node>  # <node> from kubectl get nodes")
+    assert [(f.name, start) for start, _, f in found] == [("NODE", 14)]
+    assert [f.name for _, _, f in placeholders.find("echo '# <kept>' <node>")] == ["KEPT", "NODE"]

@@ -262,6 +262,7 @@ class FenceMapping:
                 shellparse.PROSE,
                 shellparse.SQL,  # typed in a database client
                 shellparse.REQUEST,  # sent from an API console
+                shellparse.AGENT,  # typed to a chat assistant
             )
         ]
         if acts:

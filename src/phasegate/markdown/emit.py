@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from phasegate.errors import PlanError
-from phasegate.markdown import mdx, provenance, timekeeping
+from phasegate.markdown import mdx, provenance, timekeeping, unset
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.mapping import map_document
@@ -74,6 +74,7 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     doc = parse(cleaned)
     draft = map_document(doc, source)
     timekeeping.apply(draft, doc)
+    unset.bind(draft, cleaned)  # `$target_url` the document never sets: the reader's value
     for signal in mdx.signals(cleaned):  # MDX: content lives elsewhere (markdown/mdx.py)
         draft.note("mdx", line=signal.line, what=signal.what, why=signal.why)
         draft.note("review", line=signal.line, what=signal.what, why=signal.why, rule="mdx.review")

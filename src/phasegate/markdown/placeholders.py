@@ -128,6 +128,18 @@ _PATTERNS = [
             r"(?![\w:=-])"
         ),
     ),
+    # psql -h HOSTNAME -U USERNAME, --region REGION: a value's name in capitals standing as a
+    # flag's argument (a host called "HOSTNAME" exists nowhere); the name is group 1
+    (
+        "flag-value",
+        re.compile(
+            r"(?<!\S)(?:-[A-Za-z]|--[a-z][a-z0-9-]*)\s+((?:[A-Z]+_)?(?:HOSTNAME|HOST|USERNAME|"
+            r"USER|PASSWORD|DBNAME|DATABASE|PORT|REGION|ZONE|NAMESPACE|PROJECT(?:_ID)?|"
+            r"ACCOUNT(?:_ID)?|CLUSTER(?:_NAME)?|NODE(?:_NAME)?|BUCKET(?:_NAME)?|DOMAIN|"
+            r"IP(?:_ADDRESS)?|SERVER|INSTANCE(?:_ID)?|TOKEN|API_KEY|SECRET|VERSION|TAG|IMAGE)(?:_NAME)?)"
+            r"(?![\w/.:=$-])"
+        ),
+    ),
     # psql "DATABASE_URL", --dbname=DATABASE_URL: a variable's name written where its value
     # goes (the `$` is missing), so the command would use the name itself as the value
     (
@@ -196,10 +208,10 @@ def _name(kind: str, text: str) -> str:
 def find(command: str) -> list[tuple[int, int, Found]]:
     """Placeholders in a command: (start, end, what), not overlapping, in order."""
     spans: list[tuple[int, int, Found]] = []
-    literal = _quoted_heredocs(command)
+    literal = _quoted_heredocs(command) + _comments(command)
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(command):
-            text = match.group(0)
+            text = match.group(1) if kind == "flag-value" else match.group(0)
             if kind == "angle" and match.group(1).lower() in _HTML_TAGS:
                 continue
             if kind == "brace" and (
@@ -212,7 +224,7 @@ def find(command: str) -> list[tuple[int, int, Found]]:
                 continue
             if kind == "named" and _in_variable_name(command, match.start()):
                 continue  # `$IMAGE_TAG`: a shell variable
-            start, end = match.start(), match.end()
+            start, end = match.span(1) if kind == "flag-value" else match.span()
             if any(s <= start < e for s, e in literal):
                 continue  # a quoted heredoc's body is written as is: `${X}` would not expand
             if any(s < end and start < e for s, e, _ in spans):
@@ -312,6 +324,30 @@ def _quoted_heredocs(command: str) -> list[tuple[int, int]]:
             continue
         end = re.compile(rf"^\s*{re.escape(match.group(2))}\s*$", re.M).search(command, body + 1)
         ranges.append((body, end.start() if end else len(command)))
+    return ranges
+
+
+def _comments(command: str) -> list[tuple[int, int]]:
+    """Character ranges of shell comments (``# AWS CLI v2.x``): nothing there runs, so a
+    placeholder there needs no binding."""
+    ranges: list[tuple[int, int]] = []
+    offset = 0
+    for line in command.splitlines(keepends=True):
+        quote: str | None = None
+        for index, ch in enumerate(line):
+            if quote is None and ch in "'\"":
+                quote = ch
+            elif ch == quote:
+                quote = None
+            elif (
+                quote is None
+                and ch == "#"
+                and (index == 0 or line[index - 1] in " \t;")
+                and not line[index:].startswith("#!")
+            ):
+                ranges.append((offset + index, offset + len(line)))
+                break
+        offset += len(line)
     return ranges
 
 

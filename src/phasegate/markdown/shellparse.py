@@ -33,6 +33,7 @@ from phasegate.markdown.forever import never_ending, never_ending_text
 from phasegate.markdown.shellsyntax import bash_n, commands, complete_unit
 from phasegate.markdown.shellsyntax import parse as _bashlex
 from phasegate.markdown.shelltext import (
+    AGENT,
     ASIDE,
     CONFIG,
     DEV_ONLY,
@@ -42,12 +43,14 @@ from phasegate.markdown.shelltext import (
     SQL,
     URL,
     ZONE,
+    agent_kind,
     json_kind,
     text_kind,
 )
 
 # the names other modules and the bench read from here
 __all__ = [
+    "AGENT",
     "ASIDE",
     "CONFIG",
     "DEV_ONLY",
@@ -114,7 +117,7 @@ def analyse(script: str) -> list[Unit]:
             i += 1
             continue
         body = lines[i:end]
-        kind = text_kind(stripped) if end == i + 1 else json_kind(body)
+        kind = text_kind(stripped) if end == i + 1 else json_kind(body) or agent_kind(stripped)
         if kind is None and stripped in ("exit", "logout"):
             # typed into a terminal, a bare `exit` leaves the `su`/`ssh` session the reader
             # opened; run in a step it would end the step and skip every command after it

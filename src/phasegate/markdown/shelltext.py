@@ -15,6 +15,7 @@ CONFIG, URL, ZONE, PROSE, OUTPUT = "config", "url", "zone record", "prose", "sam
 DEV_ONLY = "development only"  # a command never for production (markdown/devonly.py)
 ASIDE = "aside"  # a command prose in the fence offers, not orders (markdown/listings.py)
 SQL, REQUEST = "sql", "api request"
+AGENT = "assistant command"  # an @-mention or agent command, not a program
 
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.I)
@@ -81,6 +82,8 @@ def text_kind(line: str) -> str | None:
     first = words[0]
     if _URL.match(first) and len(words) == 1:
         return URL
+    if agent_kind(line):
+        return AGENT
     if first in ("-", "*", "@", "|") or (
         first.endswith(":") and len(first) > 1 and "/" not in first
     ):
@@ -138,6 +141,15 @@ _VERSION_LABEL = re.compile(r"^v?\d+(?:\.\d+)+(?:[-+][\w.]+)?$")
 
 
 _JSON_KEY = re.compile(r'^\s*"[^"]+"\s*:')
+
+
+def agent_kind(line: str) -> str | None:
+    """`@orchestrate-agents coordinate …`: typed to a chat assistant, not a program."""
+    words = line.split()
+    first = words[0] if words else ""
+    if first.startswith("@") and len(first) > 1 and not _on_path(first):
+        return AGENT
+    return None
 
 
 def json_kind(body: list[str]) -> str | None:
