@@ -94,6 +94,9 @@ def test_typed_fields_read_what_the_dicts_held(
 SUMMARY_ADDED_SINCE: list[tuple[str, Any]] = [
     ("wait", None),  # issue 13 §1: the change window a run waits for
     ("waits", []),  # issue 13 §1: the waits that ended (how, by whom)
+    ("children", {}),  # issue 14 §1: a program's child runs
+    ("parent", None),  # issue 14 §1: a child run's program
+    ("readiness", {}),  # issue 14 §2: the last readiness evaluation of each program phase
 ]
 
 
