@@ -144,6 +144,7 @@ ADDED_SINCE: list[tuple[str | None, str, Any]] = [
     ("run", "review", None),  # issue 11 §13: the review a Markdown run ran under (YAML: None)
     (None, "wait", None),  # issue 13 §1: the change window the run waits for
     (None, "waits", []),  # issue 13 §1: the waits that ended
+    (None, "program", None),  # issue 14 §1: a program's children / a child's parent
 ]
 
 
