@@ -16,7 +16,7 @@ from phasegate.errors import PlanError, Problem
 from phasegate.plan import semantics
 from phasegate.plan.checkspecs import resolve_checks
 from phasegate.plan.model import Plan
-from phasegate.plan.program import expand_programs, program_problems
+from phasegate.plan.program_expand import expand_programs, program_problems
 from phasegate.plan.pydantic_errors import problems_from_validation
 from phasegate.plan.windowsfile import resolve_windows_file
 from phasegate.plan.yamlsource import SourceMap, load_yaml, read_plan_text

@@ -2,7 +2,8 @@
 
 A program phase names a child plan and the variables it passes; it runs no commands of its
 own (the seed's "a rollout container, not direct build work"). The loader turns each program
-phase into what the engine already knows how to run, crash-safely (``expand_programs``):
+phase into what the engine already knows how to run, crash-safely
+(``plan.program_expand.expand_programs``):
 
 - one step, ``PHASE/child``, which the engine runs as the child run (engine/program.py): an
   ordinary step, so its start is durable before the child process starts, its process group
@@ -24,9 +25,7 @@ from typing import Any, Literal
 from pydantic import Field, SerializeAsAny, model_validator
 
 from phasegate.checks.base import CheckSpec
-from phasegate.errors import Problem
 from phasegate.options import Command, Model
-from phasegate.plan.yamlsource import SourceMap
 
 CHILD_STEP = "child"
 SOAK_STEP = "soak"
@@ -122,115 +121,11 @@ def no_go_action(phase: Any, gate_id: str) -> str | None:
     return NO_GO_ACTIONS[decision.on_no_go]
 
 
-def _go_no_go_gates(phase: Any) -> list[CheckSpec]:
-    from phasegate.registry import check_kind
-
-    decision = phase.go_no_go
-    if decision is None:
-        return []
-    gates = [
-        check.model_copy(update={"id": f"{GO_NO_GO}-{n}"})
-        for n, check in enumerate(decision.checks, 1)
-    ]
-    if decision.approvers:
-        manual = check_kind("manual").model_validate(
-            {
-                "manual": decision.question or f"go/no-go: start the child {phase.run_plan}",
-                "id": GO_NO_GO,
-                "approvers": decision.approvers,
-                "prevent_self_review": decision.prevent_self_review,
-            }
-        )
-        gates.append(manual)
-    return gates
-
-
 def is_program(phase: Any) -> bool:
     return getattr(phase, "run_plan", None) is not None
-
-
-def expand_programs(plan: Any) -> Any:
-    """The plan with each program phase given its child step (and soak pause) and its
-    child's rollback. The model is not validated again: these are the loader's own parts."""
-    # Imported here, not at the top: plan.model imports this module for the field types.
-    from phasegate.plan.model import Action, Pause, Step
-
-    if not any(is_program(p) for p in plan.phases):
-        return plan
-    narrowed = plan.rollback_children
-    phases = []
-    for phase in plan.phases:
-        if not is_program(phase):
-            phases.append(phase)
-            continue
-        steps = []
-        if phase.soak:
-            steps.append(
-                Step(
-                    id=SOAK_STEP,
-                    name=f"soak {phase.soak:g}s after upstream children",
-                    pause=Pause(duration=phase.soak),
-                )
-            )
-        child = Step(
-            id=CHILD_STEP,
-            name=f"child run of {phase.run_plan}",
-            run=f"phasegate run {phase.run_plan} (a child run)",
-            idempotent=True,
-        )
-        # The go/no-go is checked just before the child starts: the child step's pre-gates.
-        steps.append(child.model_copy(update={"pre_gates": _go_no_go_gates(phase)}))
-        rollback = []
-        if narrowed is None or phase.id in narrowed:
-            rollback.append(
-                Action(
-                    name=f"roll back the child run of {phase.run_plan}",
-                    run=f"phasegate rollback CHILD (of {phase.run_plan})",
-                    idempotent=True,
-                )
-            )
-        phases.append(phase.model_copy(update={"steps": steps, "rollback": rollback}))
-    return plan.model_copy(update={"phases": phases})
 
 
 def child_plan_path(plan_file: str, run_plan: str) -> Path:
     """A child plan's path: relative to the program's plan file (``~`` expanded)."""
     path = Path(run_plan).expanduser()
     return path if path.is_absolute() else Path(plan_file).resolve().parent / path
-
-
-def program_problems(plan: Any, smap: SourceMap) -> list[Problem]:
-    """What the model alone cannot see: child plans that are not there, ``rollback_children``
-    naming phases that run no child."""
-    problems: list[Problem] = []
-    programs = {p.id for p in plan.phases if is_program(p)}
-    for index, phase in enumerate(plan.phases):
-        if not is_program(phase) or smap.file in ("", "<string>"):
-            continue
-        path = child_plan_path(smap.file, phase.run_plan)
-        if not path.is_file():
-            problems.append(
-                smap.problem(
-                    ("phases", index, "run_plan"),
-                    f"phase {phase.id!r}: child plan {phase.run_plan!r} not found ({path})",
-                    hint="`run_plan` is relative to this plan file",
-                )
-            )
-        if phase.needs_mode == "any" and not phase.needs:
-            problems.append(
-                smap.problem(
-                    ("phases", index, "needs_mode"),
-                    f"phase {phase.id!r}: `needs_mode: any` without `needs`",
-                    hint="name the phases it waits for in `needs`",
-                )
-            )
-    for index, name in enumerate(plan.rollback_children or []):
-        if name not in programs:
-            problems.append(
-                smap.problem(
-                    ("rollback_children", index),
-                    f"rollback_children: {name!r} is not a program phase (one with `run_plan`)",
-                    hint="program phases: " + (", ".join(sorted(programs)) or "none"),
-                )
-            )
-    return problems
