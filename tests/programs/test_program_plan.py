@@ -168,3 +168,45 @@ def test_needs_mode_all_waits_for_every_need() -> None:
     assert state.ready == []
     apply(state, PhaseFinished(phase="a", status="succeeded"), 4.0)
     assert state.ready == ["c"]
+
+
+def test_a_circle_of_run_plans_is_a_located_error(tmp_path: Path) -> None:
+    """A program whose child runs the program again (itself, or through another child) would
+    start one level after another: refused before anything runs, the circle named."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "middle.yaml").write_text(
+        "version: 1\nname: middle\nphases:\n  - id: m\n    run_plan: ../program.yaml\n"
+    )
+    path = _plan(
+        tmp_path,
+        """
+        version: 1
+        name: prog
+        phases:
+          - id: fine
+            run_plan: child.yaml
+          - id: loops
+            needs: [fine]
+            run_plan: sub/middle.yaml
+        """,
+    )
+    [(line, column, message)] = _problems(path)
+    assert (line, column) == (8, 15)
+    assert "program.yaml -> middle.yaml -> program.yaml" in message
+    itself = tmp_path / "itself.yaml"
+    itself.write_text("version: 1\nname: itself\nphases:\n  - id: a\n    run_plan: itself.yaml\n")
+    [(_, _, message)] = _problems(itself)
+    assert "itself.yaml -> itself.yaml" in message
+    # children that share a grandchild are no circle
+    (tmp_path / "left.yaml").write_text(
+        "version: 1\nname: left\nphases:\n  - id: l\n    run_plan: child.yaml\n"
+    )
+    (tmp_path / "right.yaml").write_text(
+        "version: 1\nname: right\nphases:\n  - id: r\n    run_plan: child.yaml\n"
+    )
+    diamond = tmp_path / "diamond.yaml"
+    diamond.write_text(
+        "version: 1\nname: diamond\nphases:\n  - id: a\n    run_plan: left.yaml\n"
+        "  - id: b\n    run_plan: right.yaml\n"
+    )
+    assert load_plan(diamond).plan.name == "diamond"

@@ -4,7 +4,10 @@ alone cannot make (plan/program.py describes the shape)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from phasegate.checks.base import CheckSpec
 from phasegate.errors import Problem
@@ -93,6 +96,18 @@ def program_problems(plan: Plan, smap: SourceMap) -> list[Problem]:
                     hint="`run_plan` is relative to this plan file",
                 )
             )
+        else:
+            cycle = _cycle(Path(smap.file).resolve(), path.resolve())
+            if cycle is not None:
+                problems.append(
+                    smap.problem(
+                        ("phases", index, "run_plan"),
+                        f"phase {phase.id!r}: child plan {phase.run_plan!r} runs this program "
+                        f"again: {' -> '.join(cycle)}",
+                        hint="a program's children may not run the program (or each other) "
+                        "in a circle: each level would start the next one",
+                    )
+                )
         if phase.needs_mode == "any" and not phase.needs:
             problems.append(
                 smap.problem(
@@ -111,3 +126,41 @@ def program_problems(plan: Plan, smap: SourceMap) -> list[Problem]:
                 )
             )
     return problems
+
+
+_MAX_PLANS = 256  # child plans followed at most, looking for a circle
+
+
+def _children_of(path: Path) -> list[Path]:
+    """The child plans ``path`` runs (its phases' ``run_plan``), resolved; none when it does
+    not read as a plan (its own validation says why, when it runs)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return []
+    phases = data.get("phases") if isinstance(data, dict) else None
+    found = []
+    for phase in phases if isinstance(phases, list) else []:
+        child = phase.get("run_plan") if isinstance(phase, dict) else None
+        if isinstance(child, str) and child:
+            found.append(child_plan_path(str(path), child).resolve())
+    return found
+
+
+def _cycle(root: Path, child: Path) -> list[str] | None:
+    """The chain of plan files from ``root`` back to a plan already on the way (a circle
+    of ``run_plan``s), or None."""
+    seen = 0
+    stack: list[tuple[Path, list[Path]]] = [(child, [root, child])]
+    done: set[Path] = set()
+    while stack and seen < _MAX_PLANS:
+        path, chain = stack.pop()
+        if path in chain[:-1]:
+            return [p.name for p in chain]
+        if path in done or not path.is_file():
+            continue
+        done.add(path)
+        seen += 1
+        for grandchild in _children_of(path):
+            stack.append((grandchild, [*chain, grandchild]))
+    return None
