@@ -439,21 +439,7 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
                 record = await fleet.read_record(runner, key, item.attempt, host, host_labels)
             if record == "absent":
                 message = "never started on the host (no trace of it there); runs again"
-                runner.journal(
-                    ItemFinished.model_validate(
-                        {
-                            "key": key,
-                            "kind": item.kind,
-                            "phase": item.phase,
-                            "name": item.name,
-                            "status": "interrupted",
-                            "attempt": item.attempt,
-                            "host": host,
-                            "message": message,
-                        }
-                    ),
-                    durable=True,
-                )
+                _host_finished(runner, key, item, host, "interrupted", message)
                 continue
         if isinstance(record, StatusRecord) and record.signal is None:
             await _recovered(runner, key, item, host, record)
@@ -471,6 +457,25 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
 async def _recovered(runner: Runner, key: str, item: Any, host: str, record: StatusRecord) -> None:
     """A host item finished while the controller was dead: its supervisor's record says how."""
     status = "succeeded" if record.status == 0 else "failed"
+    message = f"exit {record.status} (recovered from the host's supervisor record after a crash)"
+    _host_finished(
+        runner,
+        key,
+        item,
+        host,
+        status,
+        message,
+        exit_code=record.status,
+        recovered="supervisor",
+        ended_at=record.ended_at,
+        tolerated=status == "failed",
+    )
+
+
+def _host_finished(
+    runner: Runner, key: str, item: Any, host: str, status: str, message: str, **more: Any
+) -> None:
+    """Settle a host item after a crash, durably: how it ended and why."""
     runner.journal(
         ItemFinished.model_validate(
             {
@@ -479,14 +484,10 @@ async def _recovered(runner: Runner, key: str, item: Any, host: str, record: Sta
                 "phase": item.phase,
                 "name": item.name,
                 "status": status,
-                "exit_code": record.status,
                 "attempt": item.attempt,
                 "host": host,
-                "message": f"exit {record.status} (recovered from the host's "
-                "supervisor record after a crash)",
-                "recovered": "supervisor",
-                "ended_at": record.ended_at,
-                "tolerated": status == "failed",
+                "message": message,
+                **more,
             }
         ),
         durable=True,

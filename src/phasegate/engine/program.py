@@ -129,14 +129,7 @@ async def run_child(runner: Runner, key: str) -> None:
     outcome = await start_command(runner, key, base, action, attempt, "step")
     status = _child_status(runner, run_id)
     runner.journal(ChildEnded(phase=phase.id, run=run_id, status=status))
-    record = {
-        **base,
-        "attempt": attempt,
-        "exit_code": outcome.process.exit_code,
-        "duration": round(outcome.process.duration, 6),
-        "log": outcome.log,
-        "outputs": {"child_run": run_id, "child_status": status},
-    }
+    record = _child_record(base, attempt, outcome, run_id, status)
     if outcome.ok:
         message = f"child run {run_id} succeeded"
         succeeded(runner, {**record, "status": "succeeded", "message": message}, outcome)
@@ -205,14 +198,7 @@ async def rollback_child(runner: Runner, key: str) -> None:
     command = Action(run=argv, env=env, idempotent=True, timeout=action.timeout)
     outcome = await start_command(runner, key, base, command, attempt, "undo")
     status = _child_status(runner, run_id)
-    record = {
-        **base,
-        "attempt": attempt,
-        "exit_code": outcome.process.exit_code,
-        "duration": round(outcome.process.duration, 6),
-        "log": outcome.log,
-        "outputs": {"child_run": run_id, "child_status": status},
-    }
+    record = _child_record(base, attempt, outcome, run_id, status)
     stop = runner.stops.get(key)
     if not outcome.ok and stop is not None and stop.ended_it:
         finish_stopped(runner, record, stop)
@@ -226,3 +212,18 @@ async def rollback_child(runner: Runner, key: str) -> None:
             ItemFinished.model_validate({**record, "status": verdict, "message": message})
         )
     runner.ctx.console.item("undo", name, verdict, message, duration=outcome.process.duration)
+
+
+def _child_record(
+    base: dict[str, Any], attempt: int, outcome: Any, run_id: str, status: str
+) -> dict[str, Any]:
+    """The item's record of a child command (start or rollback): how the command ended and
+    the child run it was about."""
+    return {
+        **base,
+        "attempt": attempt,
+        "exit_code": outcome.process.exit_code,
+        "duration": round(outcome.process.duration, 6),
+        "log": outcome.log,
+        "outputs": {"child_run": run_id, "child_status": status},
+    }
