@@ -24,6 +24,10 @@ def test_schema_is_valid_json_schema_and_accepts_the_examples(cli: CLI) -> None:
         *sorted((ROOT / "examples").rglob("*.yaml")),
     ]:
         document = yaml.safe_load(path.read_text())
+        if any(part.endswith("-fixtures") for part in path.parts) and not (
+            isinstance(document, dict) and "phases" in document
+        ):
+            continue  # a sandbox's data (a program's readiness evidence, …), not a plan
         errors = list(validator.iter_errors(document))
         assert not errors, (path, errors[0].message if errors else None)
     bad = {"version": 1, "name": "x", "phases": [{"id": "p", "steps": [{"run": 1}]}]}
