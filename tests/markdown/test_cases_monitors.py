@@ -262,7 +262,7 @@ def test_seed_001_monitoring_loops_are_monitors_not_blocking_steps() -> None:
     [first] = (m["run"] for m in phase["monitors"])
     assert 'FRAMEWORK_TARGET="' in first and "while true; do" in first
     after = plan.get("monitor") or plan["metadata"]["monitor"]
-    assert after["schedule"][-1] == {"every": "1h", "for": "24h"}
+    assert after["schedule"][-1] == {"every": "1h", "for": "23h"}  # 1 h + 23 h
 
 
 def test_seed_003_watch_commands_are_monitors() -> None:

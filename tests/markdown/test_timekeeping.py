@@ -77,7 +77,10 @@ def test_the_imported_window_means_what_the_seed_says() -> None:
 def test_seed_001_monitoring_sentence_becomes_the_monitor_schedule() -> None:
     data = import_markdown_file(SEED_001).data
     monitor = data.get("monitor") or data["metadata"]["monitor"]
-    assert monitor["schedule"] == [{"every": "5m", "for": "1h"}, {"every": "1h", "for": "24h"}]
+    assert monitor["schedule"] == [
+        {"every": "5m", "for": "1h"},
+        {"every": "1h", "for": "23h"},
+    ]  # 1 h + 23 h: the 24 hours
     assert monitor["on_failure"] == "alert"
     [check] = monitor["checks"]
     assert check["command"].endswith("\nvalidate_framework_health")
@@ -140,7 +143,8 @@ def test_a_window_without_a_timezone_is_not_guessed() -> None:
     [
         (
             "Every 5 minutes for first hour, then hourly. Duration: 24 hours",
-            [{"every": "5m", "for": "1h"}, {"every": "1h", "for": "24h"}],
+            # a segment's `for` is its own length: 1 h + 23 h are the 24 hours
+            [{"every": "5m", "for": "1h"}, {"every": "1h", "for": "23h"}],
         ),
         (
             "check every 1 minute for the first 30 minutes, then every 10 minutes for 6 hours",

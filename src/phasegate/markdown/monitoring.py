@@ -67,11 +67,18 @@ def schedule_of(text: str) -> list[dict[str, str]] | None:
         later = 3600 if then.group(1).lower() == "hourly" else 86400
     else:
         later = int(then.group(2)) * _unit(then.group(3))
-    total = _total(text)
     schedule = [{"every": _written(every), "for": _written(span)}]
-    # Each segment's `for` is its own length: the rest of the stated total (at least one
-    # `later` interval), else the first span's 24-fold as before.
-    rest = max(total - span, later) if total else span * 24
+    # Each segment's `for` is its own length (docs/monitoring.md): "then every 10 minutes for
+    # 6 hours" says the second segment's; a total ("Duration: 24 hours", "24-hour
+    # monitoring") leaves the rest of it to the second; neither: the first span's 24-fold.
+    own = _TOTAL.match(text, then.end()) or _TOTAL.match(text, then.end() + 1)
+    total = _total(text)
+    if own is not None and own.group(1):
+        rest = float(int(own.group(1)) * _unit(own.group(2)))
+    elif total:
+        rest = max(total - span, later)
+    else:
+        rest = span * 24
     schedule.append({"every": _written(later), "for": _written(rest)})
     return schedule
 
