@@ -33,12 +33,11 @@ from phasegate.run.events import (
     RunAbortRequested,
     RunPromoted,
     RunResumed,
-    RunStarted,
 )
 from phasegate.run.state import RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
-from phasegate.store.records import RunRecord
+from phasegate.store.records import RunRecord, started_by
 from phasegate.suggest import did_you_mean
 
 
@@ -291,15 +290,8 @@ class SelfApproval(UsageError):
 
 
 def starter(store: JournalStore, record: RunRecord) -> str | None:
-    """Who started a run: the server's token recorded with the run, else the user of the
-    ``run.started`` entry."""
-    started_by = record.options.get("started_by")
-    if isinstance(started_by, str):
-        return started_by
-    for _, _, etype, data in store.events(record.id):
-        if etype == RunStarted.type:
-            return RunStarted.model_validate(data).user
-    return None
+    """Who started a run (store/records.py ``started_by``)."""
+    return started_by(record, store.events)
 
 
 def _same_actor(by: str, who: str) -> bool:

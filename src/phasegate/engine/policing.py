@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING
 from phasegate.errors import PhasegateError
 from phasegate.policy import Pack, Verdict, Violation, load_pack
 from phasegate.policy.document import PlanDocument, plan_document
-from phasegate.run.events import Event, ItemFinished, PolicyOverridden, RunStarted, Warning
+from phasegate.run.events import Event, ItemFinished, PolicyOverridden, Warning
 from phasegate.run.state import RunState
+from phasegate.store.records import started_by
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
@@ -130,15 +131,8 @@ class PhasePolicies:
 
 
 def _starter(runner: Runner) -> str | None:
-    """Who started the run: the server's token recorded with it, else ``run.started``'s user."""
-    record = runner.store.get_run(runner.ctx.run_id)
-    started_by = record.options.get("started_by")
-    if isinstance(started_by, str):
-        return started_by
-    for _, _, etype, data in runner.store.events(record.id):
-        if etype == RunStarted.type:
-            return RunStarted.model_validate(data).user
-    return None
+    """Who started the run (store/records.py ``started_by``, as self-review reads it)."""
+    return started_by(runner.store.get_run(runner.ctx.run_id), runner.store.events)
 
 
 def _identity(v: Violation) -> tuple[str, str, tuple[object, ...], str]:

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 from phasegate.errors import IdempotencyConflict
+from phasegate.run.events import RunStarted
 from phasegate.store.process import Owner
 
 # A run some process executes, or should: one whose owner dies is resumed by another
@@ -149,3 +150,15 @@ def abandoned_here(list_runs: Callable[..., list[RunRecord]]) -> list[RunRecord]
             elif record.owner.alive() is False:
                 found.append(record)
     return sorted(found, key=lambda r: (r.created_at, r.id))
+
+
+def started_by(record: RunRecord, events: Callable[[str], list[StoredEvent]]) -> str | None:
+    """Who started a run: the server's token recorded with the run, else the user of its
+    ``run.started`` entry (``events``: the store's reader, asked only when needed)."""
+    recorded = record.options.get("started_by")
+    if isinstance(recorded, str):
+        return recorded
+    for event in events(record.id):
+        if event.type == RunStarted.type:
+            return RunStarted.model_validate(event.data).user
+    return None
