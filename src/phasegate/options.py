@@ -55,7 +55,9 @@ Command = Annotated[
 class Model(BaseModel):
     """Base for every plan model: unknown keys are errors and models are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, revalidate_instances="never")
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, revalidate_instances="never", defer_build=True
+    )
 
 
 class RetryPolicy(Model):

@@ -1,0 +1,75 @@
+"""What a command loads: a plan that reaches no host over SSH, serves nothing and imports no
+Markdown must not pay for asyncssh, the web server, PostgreSQL or the Markdown parser.
+
+Each of these costs tens to hundreds of milliseconds of every command's start-up (asyncssh and
+its cryptography alone were a quarter of `phasegate status`), and tests and scripts call the
+CLI thousands of times. The check is on what is imported, not on a time (machines are noisy).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Runs the real console entry point in-process, then prints the top-level modules it loaded.
+PROBE = """
+import json, sys
+from phasegate.cli import main
+sys.argv = ["phasegate", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+HEAVY = {"asyncssh", "cryptography", "fastapi", "starlette", "uvicorn", "psycopg", "markdown_it"}
+
+PLAN = """\
+version: 1
+name: tiny
+phases:
+  - id: a
+    steps:
+      - id: s
+        run: ["true"]
+"""
+
+
+def loaded(*args: str, cwd: Path) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("MODULES "))
+    return set(json.loads(line.removeprefix("MODULES ")))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("validate", "plan.yaml"),
+        ("run", "plan.yaml", "--state-dir", "state"),
+        ("status", "--state-dir", "state"),
+        ("report", "--state-dir", "state", "last"),
+    ],
+    ids=lambda a: a[0],
+)
+def test_a_local_plan_loads_no_ssh_server_postgres_or_markdown(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    if args[0] in {"status", "report"}:
+        loaded("run", "plan.yaml", "--state-dir", "state", cwd=tmp_path)
+    modules = loaded(*args, cwd=tmp_path)
+    assert "phasegate" in modules and "pydantic" in modules  # the probe really ran the CLI
+    assert not (modules & HEAVY), f"phasegate {args[0]} imported {sorted(modules & HEAVY)}"
