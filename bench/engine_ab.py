@@ -48,11 +48,33 @@ def run(argv: list[str], env: dict[str, str], out: Path) -> tuple[float, float]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--base", type=Path, required=True, help="the other tree's src directory")
+    p.add_argument("--candidate", type=Path, default=SRC, help="default: this checkout's src")
     p.add_argument("--steps", type=int, default=500)
     p.add_argument("--reps", type=int, default=7)
     p.add_argument("--shape", choices=["chain-argv", "single-phase"], default="chain-argv")
     p.add_argument("--store", help="a --store URL (PostgreSQL); default: SQLite in a state dir")
+    p.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start a throwaway PostgreSQL (fsync on, 127.0.0.1; tests/store/pg_cluster.py) "
+        "and use it as the store",
+    )
     args = p.parse_args()
+    cluster = None
+    if args.postgres:
+        sys.path.insert(0, str(SRC.parent))
+        from tests.store.pg_cluster import start_cluster
+
+        cluster = start_cluster(durable=True)
+        args.store = cluster.url()
+    try:
+        return compare(args)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def compare(args: argparse.Namespace) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="phasegate-ab-"))
     marker = work / "FILE"
@@ -75,7 +97,7 @@ def main() -> int:
     cases = {
         "bash": lambda: run(["bash", str(script)], child_env(), work / "bash.out"),
         "base": lambda: phasegate(args.base.resolve()),
-        "candidate": lambda: phasegate(SRC),
+        "candidate": lambda: phasegate(args.candidate.resolve()),
     }
     for name in ("base", "candidate"):  # warm the bytecode caches; not measured
         cases[name]()

@@ -40,7 +40,11 @@ class Record(BaseModel):
     """A frozen part of the vocabulary that stores as one JSON object."""
 
     model_config = ConfigDict(
-        frozen=True, extra="allow", validate_by_name=True, serialize_by_alias=True
+        frozen=True,
+        extra="allow",
+        validate_by_name=True,
+        serialize_by_alias=True,
+        defer_build=True,
     )
 
     def to_json(self) -> JsonObject:
