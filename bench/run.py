@@ -253,7 +253,7 @@ class Suite:
                 INFO,
                 None,
             )
-            self.notes.append(f"chain-argv on PostgreSQL (127.0.0.1, fsync=off): {pg.spread()}")
+            self.notes.append(f"chain-argv on PostgreSQL (127.0.0.1, fsync on): {pg.spread()}")
 
     def postgres(self) -> str | None:
         """A throwaway local PostgreSQL (tests/store/pg_cluster.py) for the engine's
@@ -264,7 +264,7 @@ class Suite:
             sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
             from tests.store.pg_cluster import start_cluster
 
-            self._postgres = start_cluster()
+            self._postgres = start_cluster(durable=True)
         except (RuntimeError, OSError, ImportError) as exc:
             self.notes.append(f"PostgreSQL case skipped: {exc}")
             return None

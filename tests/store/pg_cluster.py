@@ -107,8 +107,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_cluster() -> Cluster:
-    """initdb + pg_ctl start; raises RuntimeError saying why it cannot."""
+def start_cluster(*, durable: bool = False) -> Cluster:
+    """initdb + pg_ctl start; raises RuntimeError saying why it cannot. ``durable``: fsync on,
+    as a production server runs (the benchmark's engine case compares it with SQLite's durable
+    commits); the tests' throwaway cluster runs without."""
     binaries = pg_bin()
     if binaries is None:
         raise RuntimeError(
@@ -147,8 +149,10 @@ def start_cluster() -> Cluster:
             cluster.port = _free_port()
             options = (
                 f"-p {cluster.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
-                " -c fsync=off -c full_page_writes=off -c max_connections=200"
+                " -c max_connections=200"
             )
+            if not durable:
+                options += " -c fsync=off -c full_page_writes=off"
             try:
                 cluster.run(
                     "pg_ctl",

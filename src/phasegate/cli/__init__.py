@@ -83,6 +83,10 @@ GLOBAL_FLAGS = ("--no-color",)
 
 
 # A URL scheme (RFC 3986): `postgresql://…` given where a directory is expected.
+# "one verb": set in the `phasegate` command (``main``), which runs one verb and exits. Never
+# under click's CliRunner (the tests) or a program that calls the group itself.
+PROCESS: set[str] = set()
+
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _POSTGRES = ("postgres://", "postgresql://", "postgresql+psycopg://")
 
@@ -281,6 +285,8 @@ def cli(
 
 def main(argv: list[str] | None = None) -> None:
     from phasegate.errors import PhasegateError
+
+    PROCESS.add("one verb")
 
     try:
         code = cli.main(args=argv, prog_name="phasegate", standalone_mode=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -79,6 +80,20 @@ _signal_grace = click.option(
     help="On SIGTERM/SIGINT: start nothing new, let running steps finish for this long, then "
     "end them (SIGTERM, SIGKILL 2s later) and exit 130. A second signal ends them at once.",
 )
+
+
+def _freeze_imports() -> None:
+    """In the `phasegate` command, after a verb that drives a run has imported the engine:
+    everything alive now (modules, classes, pydantic's schemas: most of the heap, and all of it
+    lives until exit) leaves the collector's generations. Full collections during the run
+    stop re-scanning it, and the interpreter's exit no longer walks it: at a load of 10 that
+    walk took 0.45-0.8 s after the run had ended (bench/run.py, fixed cost; docs/performance.md).
+    Reference counting still frees these objects. Not under CliRunner: the tests' heap is not
+    one verb's."""
+    from phasegate import cli
+
+    if "one verb" in cli.PROCESS:
+        gc.freeze()
 
 
 def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> None:
@@ -184,6 +199,7 @@ def run(
     from phasegate.engine.session import RunOptions, start
     from phasegate.plan.loader import MARKDOWN_SUFFIXES, load_plan
 
+    _freeze_imports()
     reviewed: dict[str, str] | None = None
     if Path(plan_file).suffix.lower() in MARKDOWN_SUFFIXES:
         # an import is a guess: a person looks first
@@ -241,6 +257,8 @@ def _start_admitted(
     (pending), journal, then drive it as `resume` drives a pending run."""
     from phasegate.cli.policy import journal_policy
     from phasegate.engine import operator, session
+
+    _freeze_imports()
 
     run_id, created = session.create(store, loaded, options)
     if not created:
@@ -331,6 +349,8 @@ def resume(
 
     from phasegate.engine import operator, session
 
+    _freeze_imports()
+
     options = _options(variables, max_parallel, quiet, no_output, grace=grace)
     assert isinstance(options, session.RunOptions)
     options = dataclasses.replace(options, kill_orphans=kill_orphans, orphan_wait=orphan_wait)
@@ -361,6 +381,8 @@ def rollback(
     first. Works on finished successful runs, paused or crashed runs, and retries the failed
     actions of a rollback_failed run."""
     from phasegate.engine import operator, session
+
+    _freeze_imports()
 
     options = _options(variables, max_parallel, quiet, no_output)
     assert isinstance(options, session.RunOptions)
@@ -398,6 +420,8 @@ def abort(
     back at once; this waits a few seconds for it to acknowledge. A paused or crashed run is
     rolled back here."""
     from phasegate.engine import operator, session
+
+    _freeze_imports()
 
     options = _options(variables, max_parallel, quiet, no_output)
     assert isinstance(options, session.RunOptions)
@@ -453,6 +477,8 @@ def promote(
     for approval is approved). A run executing in another process is asked; a paused run
     continues here."""
     from phasegate.engine import operator, session
+
+    _freeze_imports()
 
     options = _options(variables, max_parallel, quiet, no_output)
     assert isinstance(options, session.RunOptions)
@@ -580,6 +606,8 @@ def reject(
     back, whatever its on_failure says. A run executing in another process is asked and rolls
     back itself; a paused run is rolled back here. Exit 0 when rolled back as asked."""
     from phasegate.engine import operator, session
+
+    _freeze_imports()
     from phasegate.errors import UsageError
 
     if not comment.strip():

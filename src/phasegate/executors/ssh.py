@@ -36,13 +36,18 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import asyncssh
+from typing import TYPE_CHECKING, Any
 
 from phasegate.executors.base import OutputSink, ProcessResult
 from phasegate.executors.stopping import KILL_GRACE, StopRequest
 from phasegate.executors.supervisor import SUPERVISOR_SCRIPT, StatusRecord
+
+# asyncssh is imported where a connection is made, not with this module (which every `run`
+# loads through the engine): importing it costs 0.1-0.7 s, mostly its post-quantum module
+# looking for liboqs with ctypes.util.find_library, which runs ldconfig, gcc and ld. A run
+# without hosts never needs it (bench/run.py, the fixed cost of a run).
+if TYPE_CHECKING:
+    import asyncssh
 
 MARKER = "@@phasegate-pgid "
 # Read one base64 line into $v; a value ending in newlines survives the $(...) by the x.
@@ -185,6 +190,8 @@ async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
         options["client_keys"] = [os.path.expanduser(p) for p in target.identity]
     if not target.agent:
         options["agent_path"] = None
+    import asyncssh  # lazy: start-up time (see the top of this module)
+
     try:
         return await asyncssh.connect(target.address, **options)
     except asyncssh.HostKeyNotVerifiable as exc:
@@ -246,6 +253,8 @@ class SshExecutor:
     ) -> ProcessResult:
         """``status_file`` is a path on the host (relative to the login's home); ``cwd`` too
         ('' for the home directory)."""
+        import asyncssh  # lazy: start-up time (see the top of this module)
+
         started = time.monotonic()
         status = status_file or f".phasegate-runs/adhoc/{os.getpid()}-{time.time_ns()}"
         try:
@@ -398,6 +407,8 @@ class SshExecutor:
         command = f"kill -{name} -- -{int(pgid)}"
         if prefix:
             command = f"{prefix} {command}"
+        import asyncssh  # lazy: start-up time (see the top of this module)
+
         with contextlib.suppress(asyncssh.Error, OSError):
             await conn.run(command, check=False)
 
