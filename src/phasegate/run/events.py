@@ -208,6 +208,7 @@ class ItemStarted(ItemRef, Event):
     # A fleet phase's first start: the hosts it resolved ({name, labels}), so that resume and
     # rollback address exactly these hosts whatever the inventory says later.
     hosts: tuple[dict[str, Any], ...] | None = None
+    order_seed: str | None = None  # `batch.order: shuffle`: the seed that ordered `hosts`
 
 
 class Killed(Record):
