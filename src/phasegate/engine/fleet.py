@@ -27,6 +27,7 @@ from phasegate.engine.fleet_hosts import (
     public_labels,
     run_on_host,
 )
+from phasegate.engine.fleet_projection import judge_sample
 from phasegate.errors import PhasegateError
 from phasegate.executors.stopping import StopRequest
 from phasegate.executors.supervisor import StatusRecord
@@ -246,6 +247,10 @@ async def _walk(
                     return
                 if verdict.done:
                     summary = _counts(outcomes)
+                    if phase.sample is not None and not _sample_holds(
+                        runner, phase, key, base, labels, outcomes, action
+                    ):
+                        return
                     _finish(runner, base, "succeeded", _summary(summary), action, summary)
                     return
             if running:
@@ -266,6 +271,34 @@ async def _walk(
         for task in running.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def _sample_holds(
+    runner: Runner,
+    phase: Phase,
+    key: str,
+    base: dict[str, Any],
+    labels: Mapping[str, Mapping[str, Any]],
+    outcomes: Mapping[str, Outcome],
+    action: str,
+) -> bool:
+    """The sample's projections and risk (engine/fleet_projection.py): a risk above its
+    bound fails the phase; a projection over its budget waits for an approval."""
+    verdict = judge_sample(runner, phase, labels, outcomes)
+    if verdict.fail is not None:
+        _finish(runner, base, "failed", verdict.fail, action, _counts(outcomes))
+        return False
+    if verdict.pause is not None and key not in runner.state.approvals:
+        message = (
+            f"{verdict.pause}: `phasegate approve {runner.ctx.run_id} --check {key}` goes on, "
+            "`reject` rolls back"
+        )
+        runner.journal(
+            ItemFinished.model_validate({**base, "status": "awaiting_approval", "message": message})
+        )
+        runner.ctx.console.item(FLEET_ITEM, f"{phase.id} sample", "awaiting_approval", message)
+        return False
+    return True
 
 
 async def _host(

@@ -55,6 +55,10 @@ BOOTSTRAP = (
     'while [ "$i" -lt "$n" ]; do d; set -- "$@" "$v"; i=$((i+1)); done; '
     "exec </dev/null; "
     'mkdir -p "${s%/*}" || exit 97; '
+    # Paths relative to the login's home stay so after `cd` (the status file, the outputs).
+    "case $s in /*) ;; *) s=$PWD/$s;; esac; "
+    'case ${PHASEGATE_OUTPUT:-/} in /*) ;; *) export PHASEGATE_OUTPUT="$PWD/$PHASEGATE_OUTPUT";; '
+    "esac; "
     'if [ -n "$c" ]; then cd "$c" || { echo "@@phasegate-error no such directory $c" >&2; '
     "exit 97; }; fi; "
     ': >"$s.out"; : >"$s.err"; '
@@ -400,6 +404,17 @@ class SshExecutor:
             command = f"{prefix} {command}"
         with contextlib.suppress(asyncssh.Error, OSError):
             await conn.run(command, check=False)
+
+
+async def read_remote_file(
+    pool: SshPool, target: SshTarget, path: str, limit: int = 64 * 1024
+) -> str:
+    """The first ``limit`` bytes of a file on the host ("" when it does not exist)."""
+    async with pool.use(target) as conn:
+        result = await conn.run(
+            f"head -c {int(limit)} {shlex.quote(path)} 2>/dev/null", check=False
+        )
+    return str(result.stdout or "")
 
 
 async def read_remote_status(

@@ -232,6 +232,19 @@ class Sample(Model):
     salt: str | None = Field(
         None, description="orders hosts by sha256(salt, host) (default: the plan's name)"
     )
+    project: list[str] | None = Field(
+        None,
+        description="metrics projected to the whole fleet: `duration` and numeric step "
+        "outputs (`tokens`); default: duration and every `budget.resources` output",
+    )
+    risk: str | None = Field(
+        None,
+        description="CEL over the per-stratum outcomes (strata, hosts, failed, fail_rate): "
+        "the canary's risk score",
+    )
+    risk_max: float | None = Field(
+        None, ge=0, description="a risk score above this fails the phase (needs `risk`)"
+    )
 
     @field_validator("pct", mode="before")
     @classmethod
@@ -242,6 +255,8 @@ class Sample(Model):
     def _one_key(self) -> Sample:
         if bool(self.strata) == (self.key is not None):
             raise ValueError("a sample has `strata` (label names) or a CEL `key`, not both")
+        if (self.risk is None) != (self.risk_max is None):
+            raise ValueError("`risk` (a CEL score) and `risk_max` (its bound) go together")
         return self
 
     def sizes(self) -> list[float]:

@@ -485,6 +485,8 @@ def _expressions(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
     for p_index, phase in enumerate(plan.phases):
         if phase.hosts is not None:
             _compile(phase.hosts, ("phases", p_index, "hosts"), smap, problems)
+        if phase.sample is not None and phase.sample.risk is not None:
+            _compile(phase.sample.risk, ("phases", p_index, "sample", "risk"), smap, problems)
         for s_index, step in enumerate(phase.steps):
             if step.when is not None:
                 _compile(step.when, ("phases", p_index, "steps", s_index, "when"), smap, problems)

@@ -453,6 +453,20 @@ class FleetSample(Note):
     hosts: tuple[str, ...] = ()
 
 
+class FleetProjection(Note):
+    """A sampled phase's outcome per stratum, its projections to the whole fleet (each
+    {metric, estimate, low, high, measured, budget, over}) and its risk score
+    (docs/fleet.md)."""
+
+    type: ClassVar[str] = "fleet.projection"
+    phase: str
+    hosts: int  # the fleet the sample stands for
+    strata: tuple[dict[str, Any], ...] = ()
+    projections: tuple[dict[str, Any], ...] = ()
+    risk: Number | None = None
+    risk_max: Number | None = None
+
+
 class PolicyOverridden(Note):
     """A soft policy's violations let through at admission (``run --override-policy``):
     who, why, and what. A note to the run's state machine (it changes no status)."""
@@ -612,6 +626,7 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         Note,
         FleetBatch,
         FleetSample,
+        FleetProjection,
         PolicyOverridden,
         MonitorStarted,
         MonitorSpawned,
