@@ -299,7 +299,9 @@ async def run_on_host(
         log.close()
     ok = result.ok
     status = "succeeded" if ok else "failed"
-    outputs = await fleet.read_outputs(runner, key, attempt, host, labels) if ok else {}
+    outputs: dict[str, str] = {}
+    if ok and kind == "step" and _wants_outputs(runner, phase):
+        outputs = await fleet.read_outputs(runner, key, attempt, host, labels)
     runner.journal(
         ItemFinished.model_validate(
             {
@@ -323,6 +325,17 @@ async def run_on_host(
 
 
 LOST_POLL = 0.5
+
+
+def _wants_outputs(runner: Runner, phase_id: str) -> bool:
+    """Outputs are read back (one more round trip) only where a projection uses them: a
+    sampled phase projecting a numeric output (its `project:` or the budget's resources)."""
+    sample = runner.ctx.plan.phase(phase_id).sample
+    if sample is None:
+        return False
+    if sample.project is not None:
+        return any(metric != "duration" for metric in sample.project)
+    return bool(runner.ctx.plan.budget.resources)
 
 
 async def _after_lost_connection(
