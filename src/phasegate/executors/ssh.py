@@ -45,11 +45,13 @@ from phasegate.executors.stopping import KILL_GRACE, StopRequest
 from phasegate.executors.supervisor import SUPERVISOR_SCRIPT, StatusRecord
 
 MARKER = "@@phasegate-pgid "
-# Read one base64 line into $v; a value ending in newlines survives the $(...) by the x.
+# Read one value line into $v: `r` and the value as it is (no newline in it: `read -r` takes
+# it as data, no process started), or `b` and its base64 (a value with newlines; one ending in
+# newlines survives the $(...) by the x).
 BOOTSTRAP = (
     "umask 077; "
-    "d() { IFS= read -r l || exit 97; v=$(printf '%s' \"$l\" | base64 -d; echo x) || exit 97; "
-    "v=${v%x}; }; "
+    "d() { IFS= read -r l || exit 97; case $l in r*) v=${l#r};; "
+    "*) v=$(printf '%s' \"${l#b}\" | base64 -d; echo x) || exit 97; v=${v%x};; esac; }; "
     'd; n=$v; i=0; while [ "$i" -lt "$n" ]; do d; k=$v; d; export "$k=$v"; i=$((i+1)); done; '
     "d; c=$v; d; s=$v; d; sup=$v; d; n=$v; i=0; set --; "
     'while [ "$i" -lt "$n" ]; do d; set -- "$@" "$v"; i=$((i+1)); done; '
@@ -208,14 +210,21 @@ async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
 
 
 def payload(env: Mapping[str, str], cwd: str, status_file: str, argv: Sequence[str]) -> bytes:
-    """What the bootstrap reads on stdin: base64 lines, counts first."""
+    """What the bootstrap reads on stdin: one line per value, counts first (``r`` + the
+    value, or ``b`` + its base64 when it holds a line break)."""
     values: list[str] = []
     names = [k for k in env if _NAME.match(k)]
     values.append(str(len(names)))
     for name in names:
         values += [name, env[name]]
     values += [cwd, status_file, SUPERVISOR_SCRIPT, str(len(argv)), *argv]
-    return b"".join(base64.b64encode(v.encode()) + b"\n" for v in values)
+    return b"".join(_line(v) for v in values)
+
+
+def _line(value: str) -> bytes:
+    if "\n" in value or "\r" in value:
+        return b"b" + base64.b64encode(value.encode()) + b"\n"
+    return b"r" + value.encode() + b"\n"
 
 
 def remote_command(target: SshTarget) -> str:
