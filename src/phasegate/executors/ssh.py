@@ -56,7 +56,7 @@ BOOTSTRAP = (
     "d; c=$v; d; s=$v; d; sup=$v; d; n=$v; i=0; set --; "
     'while [ "$i" -lt "$n" ]; do d; set -- "$@" "$v"; i=$((i+1)); done; '
     "exec </dev/null; "
-    'mkdir -p "${s%/*}" || exit 97; '
+    '[ -d "${s%/*}" ] || mkdir -p "${s%/*}" || exit 97; '
     # Paths relative to the login's home stay so after `cd` (the status file, the outputs).
     "case $s in /*) ;; *) s=$PWD/$s;; esac; "
     'case ${PHASEGATE_OUTPUT:-/} in /*) ;; *) export PHASEGATE_OUTPUT="$PWD/$PHASEGATE_OUTPUT";; '
@@ -373,6 +373,10 @@ class SshExecutor:
                 if stop is not None and stop.requested:
                     term_at, kill_at = min(term_at, stop.term_at), min(kill_at, stop.kill_at)
                 if now >= kill_at and pgid:
+                    if not termed:  # its pgid came past the grace (a loaded host): still ours
+                        timed_out = now >= timeout_at and not (
+                            stop is not None and stop.term_at <= now
+                        )
                     sent.append(("SIGKILL", now))
                     await self._signal(conn, pgid[0], "KILL")
                     await asyncio.wait({finished}, timeout=KILL_GRACE)
