@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from tests.conftest import CLI, items, write_plan
 
 from phasegate.checks.kpi import ReportError, read_reports
+from phasegate.expr import evaluate
 
 
 def junit(path: Path, tests: int, failures: int = 0, errors: int = 0, skipped: int = 0) -> None:
@@ -111,6 +113,41 @@ def test_exit_zero_but_failing_tests_fail_the_gate_and_roll_back(cli: CLI) -> No
     assert gate["status"] == "failed"
     assert "38 of 40 passed" in str(gate.get("message"))
     assert (cli.cwd / "undo.log").read_text() == "undone\n"
+
+
+def test_issue_15_literal_case_two_failures_of_forty_and_pass_rate_at_least_095(
+    cli: CLI,
+) -> None:
+    """Issue 15's acceptance says "a JUnit report with 2 failures of 40 fails the gate
+    `pass_rate >= 0.95`". Honest arithmetic says otherwise: 38 passed / 40 run = 0.95 exactly
+    (19/20; IEEE division is correctly rounded, so 38/40 == 0.95 as written in the expression),
+    and `>=` includes the boundary. The gate passes, and phasegate does not fake the number.
+    What does fail: `> 0.95` (the test above), or one more case not passing (below)."""
+    code, status = run_plan(cli, 40, 2, "pass_rate >= 0.95")
+    assert code == 0
+    gate = next(v for k, v in items(status).items() if "gate" in k)
+    assert gate["status"] == "passed"
+    assert "38 of 40 passed, 2 failed, 0 errors, 0 skipped (pass_rate 0.95" in str(
+        gate.get("message")
+    )
+
+
+@pytest.mark.parametrize(
+    ("failures", "errors", "skipped", "rate", "holds"),
+    [
+        (2, 0, 0, Fraction(38, 40), True),  # the boundary: included by >=
+        (2, 1, 0, Fraction(37, 40), False),  # an error is not a pass
+        (2, 0, 1, Fraction(37, 39), False),  # a skip leaves the denominator: 0.9487 < 0.95
+        (3, 0, 0, Fraction(37, 40), False),
+    ],
+)
+def test_pass_rate_boundary_semantics(
+    tmp_path: Path, failures: int, errors: int, skipped: int, rate: Fraction, holds: bool
+) -> None:
+    junit(tmp_path / "r.xml", 40, failures=failures, errors=errors, skipped=skipped)
+    facts = read_reports(str(tmp_path / "r.xml"), "junit")
+    assert facts["pass_rate"] == float(rate)
+    assert evaluate("pass_rate >= 0.95", facts) is holds
 
 
 def test_empty_report_fails_tests_above_zero(cli: CLI) -> None:

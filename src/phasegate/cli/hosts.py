@@ -27,8 +27,8 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
     --json prints {"inventory": <ansible-inventory --list shape>, "hosts": [...],
     "phases": [{"id", "hosts", "batches", ...}]}."""
     from phasegate.engine.fleet import sampled
+    from phasegate.engine.fleet_batches import batches_of, in_order
     from phasegate.errors import UsageError
-    from phasegate.fleet.batching import batch_sizes, cut_batches
     from phasegate.fleet.inventory import PRIVATE_LABELS
     from phasegate.fleet.select import limit as narrow
     from phasegate.fleet.select import load_inventory, select
@@ -49,28 +49,28 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
         if phase.hosts is None:
             continue
         picked = narrow(select(every, phase.hosts, values), limit, values)
-        chosen = [h.name for h in picked]
+        entries: list[dict[str, Any]] = [
+            {
+                "name": h.name,
+                "labels": {k: v for k, v in h.labels.items() if k not in PRIVATE_LABELS},
+            }
+            for h in picked
+        ]
         sample: dict[str, Any] | None = None
         if phase.sample is not None:
-            entries = [
-                {
-                    "name": h.name,
-                    "labels": {k: v for k, v in h.labels.items() if k not in PRIVATE_LABELS},
-                }
-                for h in picked
-            ]
-            taken, facts = sampled(phase, entries, plan.name, values)
-            chosen = [h["name"] for h in taken]
+            entries, facts = sampled(phase, entries, plan.name, values)
             sample = facts.to_json()
-        size = phase.batch.size if phase.batch is not None else ["100%"]
+        entries = in_order(phase, entries, plan.name)
+        chosen = [h["name"] for h in entries]
+        cut = batches_of(phase, chosen, {h["name"]: h["labels"] for h in entries})
         phases.append(
             {
                 "sample": sample,
                 "id": phase.id,
                 "selector": phase.hosts,
                 "hosts": chosen,
-                "batch_sizes": batch_sizes(size, len(chosen)),
-                "batches": cut_batches(chosen, size),
+                "batch_sizes": [len(b) for b in cut],
+                "batches": cut,
                 "mode": phase.batch.mode if phase.batch is not None else "lockstep",
                 "max_fail_percentage": phase.max_fail_percentage or 0,
                 "unreachable": phase.unreachable or "fail",

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from phasegate.engine.fleet_batches import batches_of, budget_of, in_order, order_seed, wait_before
+from phasegate.engine.fleet_gates import batch_gated, batch_gates, host_gate_keys, host_gates
 from phasegate.engine.fleet_hosts import (
     HostRun,
     fleet_of,
@@ -26,15 +27,15 @@ from phasegate.engine.fleet_hosts import (
     public_labels,
     run_on_host,
 )
-from phasegate.engine.gates import evaluate_gate, gate_record
+from phasegate.engine.fleet_projection import judge_sample
 from phasegate.errors import PhasegateError
 from phasegate.executors.stopping import StopRequest
 from phasegate.executors.supervisor import StatusRecord
 from phasegate.expr import ExprError, evaluate, truthy
-from phasegate.fleet.batching import Budget, Outcome, cut_batches, judge
+from phasegate.fleet.batching import Outcome, judge
 from phasegate.fleet.sample import draw_with_bumps, stratum_of, words
 from phasegate.fleet.select import limit, load_inventory, select
-from phasegate.plan.model import Phase, gate_ids, step_ids
+from phasegate.plan.model import Phase, step_ids
 from phasegate.run.events import (
     FleetBatch,
     FleetSample,
@@ -42,7 +43,6 @@ from phasegate.run.events import (
     ItemStarted,
     ItemUnknown,
 )
-from phasegate.run.state import ITEM_DONE
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
@@ -56,15 +56,6 @@ def fleet_key(phase_id: str) -> str:
     return f"{phase_id}/{FLEET_ITEM}"
 
 
-def budget_of(phase: Phase) -> Budget:
-    return Budget(
-        max_fail_percentage=phase.max_fail_percentage or 0,
-        total_fail_budget=phase.total_fail_budget,
-        unreachable=phase.unreachable or "fail",
-        on_batch_all_failed=phase.on_batch_all_failed or "budget",
-    )
-
-
 def resolve(runner: Runner, phase: Phase) -> tuple[list[dict[str, Any]], FleetSample | None]:
     """The phase's hosts as journalled: [{name, labels}] in inventory order, or in sample
     order for a phase with ``sample:`` (with the sample's facts)."""
@@ -76,8 +67,9 @@ def resolve(runner: Runner, phase: Phase) -> tuple[list[dict[str, Any]], FleetSa
     chosen = limit(chosen, runner.ctx.limit, variables)
     hosts = [{"name": h.name, "labels": public_labels(h.labels)} for h in chosen]
     if phase.sample is None:
-        return hosts, None
-    return sampled(phase, hosts, plan.name, variables)
+        return in_order(phase, hosts, plan.name), None
+    taken, facts = sampled(phase, hosts, plan.name, variables)
+    return in_order(phase, taken, plan.name), facts
 
 
 def sampled(
@@ -141,9 +133,15 @@ async def run_fleet(runner: Runner, key: str) -> None:
             message = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
             _finish(runner, base, "failed", f"cannot resolve hosts: {message}", action)
             return
+        seed = order_seed(phase, runner.ctx.plan.name)
         runner.journal(
             ItemStarted.model_validate(
-                {**base, "name": f"{len(hosts)} hosts", "hosts": tuple(hosts)}
+                {
+                    **base,
+                    "name": f"{len(hosts)} hosts",
+                    "hosts": tuple(hosts),
+                    **({"order_seed": seed} if seed is not None else {}),
+                }
             ),
             durable=True,
         )
@@ -186,9 +184,8 @@ async def _walk(
     action: str,
 ) -> None:
     names = list(labels)
-    batch_spec = phase.batch.size if phase.batch is not None else ["100%"]
     mode = phase.batch.mode if phase.batch is not None else "lockstep"
-    batches = cut_batches(names, batch_spec)
+    batches = batches_of(phase, names, labels)
     budget = budget_of(phase)
     targets = runner.ctx.plan.targets
     assert targets is not None
@@ -202,7 +199,7 @@ async def _walk(
         if any(host in outcomes or _started(runner, phase, host) for host in batch)
     }
     last_batch_end: float | None = None
-    gated = {i for i, b in enumerate(batches) if _batch_gated(runner, phase, i)}
+    gated = {i for i, b in enumerate(batches) if batch_gated(runner, phase, i)}
     try:
         while True:
             for index, batch in enumerate(batches):
@@ -211,15 +208,16 @@ async def _walk(
                 gated.add(index)
                 ok = judge(batches, outcomes, set(running), budget, mode).stop is None
                 if phase.batch_gates and ok and runner.state.failure is None:
-                    await _batch_gates(runner, phase, index, batch)
+                    await batch_gates(runner, phase, index, batch)
             halted = runner.state.failure is not None or (stop is not None and stop.requested)
             verdict = judge(batches, outcomes, set(running), budget, mode, limit=cap)
             start = () if halted else verdict.start
             if start:
                 index = verdict.batch
                 if index not in announced:
-                    if announced and phase.pause_between and last_batch_end is not None:
-                        wait = phase.pause_between - (time.monotonic() - last_batch_end)
+                    pause = wait_before(phase, batches, labels, index)
+                    if announced and pause and last_batch_end is not None:
+                        wait = pause - (time.monotonic() - last_batch_end)
                         if wait > 0 and await _pause(stop, wait):
                             continue
                     announced.add(index)
@@ -249,6 +247,10 @@ async def _walk(
                     return
                 if verdict.done:
                     summary = _counts(outcomes)
+                    if phase.sample is not None and not _sample_holds(
+                        runner, phase, key, base, labels, outcomes, action
+                    ):
+                        return
                     _finish(runner, base, "succeeded", _summary(summary), action, summary)
                     return
             if running:
@@ -269,6 +271,34 @@ async def _walk(
         for task in running.values():
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def _sample_holds(
+    runner: Runner,
+    phase: Phase,
+    key: str,
+    base: dict[str, Any],
+    labels: Mapping[str, Mapping[str, Any]],
+    outcomes: Mapping[str, Outcome],
+    action: str,
+) -> bool:
+    """The sample's projections and risk (engine/fleet_projection.py): a risk above its
+    bound fails the phase; a projection over its budget waits for an approval."""
+    verdict = judge_sample(runner, phase, labels, outcomes)
+    if verdict.fail is not None:
+        _finish(runner, base, "failed", verdict.fail, action, _counts(outcomes))
+        return False
+    if verdict.pause is not None and key not in runner.state.approvals:
+        message = (
+            f"{verdict.pause}: `phasegate approve {runner.ctx.run_id} --check {key}` goes on, "
+            "`reject` rolls back"
+        )
+        runner.journal(
+            ItemFinished.model_validate({**base, "status": "awaiting_approval", "message": message})
+        )
+        runner.ctx.console.item(FLEET_ITEM, f"{phase.id} sample", "awaiting_approval", message)
+        return False
+    return True
 
 
 async def _host(
@@ -320,59 +350,9 @@ async def _host(
         )
         if done.status != "succeeded":
             return "unreachable" if done.unreachable else "failed"
+    if phase.host_gates and not await host_gates(runner, phase, host, labels):
+        return "failed"
     return "succeeded"
-
-
-def batch_gate_key(phase_id: str, gate_id: str, index: int) -> str:
-    return f"{phase_id}/gate:{gate_id}@batch{index + 1}"
-
-
-def _batch_gated(runner: Runner, phase: Phase, index: int) -> bool:
-    """The batch's gates were judged before (a resumed run does not judge them again)."""
-    keys = [batch_gate_key(phase.id, gid, index) for gid in gate_ids(phase.batch_gates, "batch")]
-    return bool(keys) and all(
-        k in runner.state.items and runner.state.items[k].status in ITEM_DONE for k in keys
-    )
-
-
-async def _batch_gates(runner: Runner, phase: Phase, index: int, batch: list[str]) -> None:
-    """A finished batch's gates, in order; the first failing one fails the run (the fleet
-    item then stops starting hosts)."""
-    ctx = runner.ctx
-    action = phase.on_failure or ctx.plan.on_failure
-    for gid, check in zip(gate_ids(phase.batch_gates, "batch"), phase.batch_gates, strict=True):
-        key = batch_gate_key(phase.id, gid, index)
-        item = runner.state.items.get(key)
-        if item is not None and item.status in ITEM_DONE:
-            continue
-        base = ctx.check_context(runner.state)
-        env = {
-            **base.env,
-            "PHASEGATE_BATCH": str(index + 1),
-            "PHASEGATE_BATCH_HOSTS": " ".join(batch),
-        }
-        started = time.time()
-        outcome = await evaluate_gate(check, dataclasses.replace(base, env=env))
-        obs = outcome.observation
-        status = "passed" if obs.passed else "warned" if check.severity == "warn" else obs.status
-        label = f"{ctx.variables.expand(check.describe())} @ batch {index + 1}"
-        runner.journal(
-            ItemFinished.model_validate(
-                {
-                    "key": key,
-                    "kind": "gate",
-                    "phase": phase.id,
-                    "name": label,
-                    **gate_record(check, outcome, ctx.variables.expand),
-                    "status": status,
-                    "started_at": started,
-                    "action": action,
-                }
-            )
-        )
-        ctx.console.item("gate", label, status, "" if obs.passed else obs.message)
-        if status in ("failed", "error"):
-            return
 
 
 def _when(runner: Runner, text: str, host: str, labels: Mapping[str, Any]) -> bool:
@@ -389,10 +369,8 @@ def _outcomes(runner: Runner, phase: Phase, names: list[str]) -> dict[str, Outco
     result: dict[str, Outcome] = {}
     keys = [f"{phase.id}/{sid}" for sid in step_ids(phase)]
     for name in names:
-        statuses = []
-        for step in keys:
-            item = runner.state.items.get(host_key(step, name))
-            statuses.append(item)
+        statuses = [runner.state.items.get(host_key(step, name)) for step in keys]
+        statuses += [runner.state.items.get(k) for k in host_gate_keys(phase, name)]
         if any(i is not None and i.status in ("failed", "error") for i in statuses):
             unreachable = any(
                 i is not None and i.status == "failed" and i.data.get("unreachable")
@@ -400,7 +378,8 @@ def _outcomes(runner: Runner, phase: Phase, names: list[str]) -> dict[str, Outco
             )
             result[name] = "unreachable" if unreachable else "failed"
         elif statuses and all(
-            i is not None and i.status in ("succeeded", "skipped") for i in statuses
+            i is not None and i.status in ("succeeded", "skipped", "passed", "warned")
+            for i in statuses
         ):
             result[name] = "succeeded"
     return result

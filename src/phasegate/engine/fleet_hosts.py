@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 from phasegate.engine.steplog import StepLog
 from phasegate.executors.base import Executor, ProcessResult
 from phasegate.executors.local import LocalExecutor
-from phasegate.executors.ssh import SshExecutor, SshPool, SshTarget, read_remote_status
+from phasegate.executors.ssh import (
+    SshExecutor,
+    SshPool,
+    SshTarget,
+    read_remote_file,
+    read_remote_status,
+)
 from phasegate.executors.stopping import StopRequest
 from phasegate.executors.supervisor import StatusRecord, read_status
 from phasegate.fleet.inventory import PRIVATE_LABELS
@@ -98,6 +104,33 @@ class Fleet:
             return str(runner.ctx.status_path(key, attempt))
         return f"{self.targets.ssh.run_dir}/{runner.ctx.run_id}/{safe_name(key)}.{attempt}"
 
+    def output_file(self, runner: Runner, key: str, attempt: int) -> str:
+        """``$PHASEGATE_OUTPUT`` of a host's command (beside its status file on the host)."""
+        path = self.output_file_path(runner, key, attempt)
+        if self.targets.executor == "local":
+            Path(path).unlink(missing_ok=True)
+        return path
+
+    async def read_outputs(
+        self, runner: Runner, key: str, attempt: int, name: str, labels: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """The ``KEY=VALUE`` lines the command wrote to ``$PHASEGATE_OUTPUT`` (none when
+        the host cannot be read now: outputs are optional)."""
+        path = self.output_file_path(runner, key, attempt)
+        try:
+            if self.targets.executor == "local":
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+            else:
+                text = await read_remote_file(self.pool, self.target(name, labels), path)
+        except Exception:
+            return {}
+        return {k: runner.ctx.masker.text(v) for k, v in parse_outputs(text).items()}
+
+    def output_file_path(self, runner: Runner, key: str, attempt: int) -> str:
+        if self.targets.executor == "local":
+            return str(runner.ctx.output_path(f"{key}.{attempt}"))
+        return self.status_file(runner, key, attempt) + ".output"
+
     async def read_record(
         self, runner: Runner, key: str, attempt: int, name: str, labels: Mapping[str, Any]
     ) -> StatusRecord | str | None:
@@ -121,6 +154,16 @@ def fleet_of(runner: Runner) -> Fleet:
     fleet = runner.fleet
     assert isinstance(fleet, Fleet)
     return fleet
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines (as a local step's ``$PHASEGATE_OUTPUT``); the last one wins."""
+    outputs: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip():
+            outputs[name.strip()] = value
+    return outputs
 
 
 def public_labels(labels: Mapping[str, Any]) -> dict[str, Any]:
@@ -209,6 +252,7 @@ async def run_on_host(
     env.update({k: ctx.variables.expand(v) for k, v in action.env.items()})
     env.update(host_env(host, labels))
     env["PHASEGATE_RUN_ID"] = ctx.run_id
+    env["PHASEGATE_OUTPUT"] = fleet.output_file(runner, key, attempt)
     argv = command_argv(action.run, ctx.shell(action.shell), ctx.variables.values)
     cwd = ctx.variables.expand(action.cwd) if action.cwd else ("" if remote else ctx.plan_dir)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -255,6 +299,9 @@ async def run_on_host(
         log.close()
     ok = result.ok
     status = "succeeded" if ok else "failed"
+    outputs: dict[str, str] = {}
+    if ok and kind == "step" and _wants_outputs(runner, phase):
+        outputs = await fleet.read_outputs(runner, key, attempt, host, labels)
     runner.journal(
         ItemFinished.model_validate(
             {
@@ -267,6 +314,7 @@ async def run_on_host(
                 "log": log.location if log.created else None,
                 "host": host,
                 "unreachable": result.unreachable,
+                **({"outputs": outputs} if outputs else {}),
                 # One host's failure is the fleet budget's to judge, not the run's.
                 "tolerated": kind == "step" and not ok,
             }
@@ -277,6 +325,17 @@ async def run_on_host(
 
 
 LOST_POLL = 0.5
+
+
+def _wants_outputs(runner: Runner, phase_id: str) -> bool:
+    """Outputs are read back (one more round trip) only where a projection uses them: a
+    sampled phase projecting a numeric output (its `project:` or the budget's resources)."""
+    sample = runner.ctx.plan.phase(phase_id).sample
+    if sample is None:
+        return False
+    if sample.project is not None:
+        return any(metric != "duration" for metric in sample.project)
+    return bool(runner.ctx.plan.budget.resources)
 
 
 async def _after_lost_connection(

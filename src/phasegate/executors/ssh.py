@@ -50,16 +50,22 @@ if TYPE_CHECKING:
     import asyncssh
 
 MARKER = "@@phasegate-pgid "
-# Read one base64 line into $v; a value ending in newlines survives the $(...) by the x.
+# Read one value line into $v: `r` and the value as it is (no newline in it: `read -r` takes
+# it as data, no process started), or `b` and its base64 (a value with newlines; one ending in
+# newlines survives the $(...) by the x).
 BOOTSTRAP = (
     "umask 077; "
-    "d() { IFS= read -r l || exit 97; v=$(printf '%s' \"$l\" | base64 -d; echo x) || exit 97; "
-    "v=${v%x}; }; "
+    "d() { IFS= read -r l || exit 97; case $l in r*) v=${l#r};; "
+    "*) v=$(printf '%s' \"${l#b}\" | base64 -d; echo x) || exit 97; v=${v%x};; esac; }; "
     'd; n=$v; i=0; while [ "$i" -lt "$n" ]; do d; k=$v; d; export "$k=$v"; i=$((i+1)); done; '
     "d; c=$v; d; s=$v; d; sup=$v; d; n=$v; i=0; set --; "
     'while [ "$i" -lt "$n" ]; do d; set -- "$@" "$v"; i=$((i+1)); done; '
     "exec </dev/null; "
-    'mkdir -p "${s%/*}" || exit 97; '
+    '[ -d "${s%/*}" ] || mkdir -p "${s%/*}" || exit 97; '
+    # Paths relative to the login's home stay so after `cd` (the status file, the outputs).
+    "case $s in /*) ;; *) s=$PWD/$s;; esac; "
+    'case ${PHASEGATE_OUTPUT:-/} in /*) ;; *) export PHASEGATE_OUTPUT="$PWD/$PHASEGATE_OUTPUT";; '
+    "esac; "
     'if [ -n "$c" ]; then cd "$c" || { echo "@@phasegate-error no such directory $c" >&2; '
     "exit 97; }; fi; "
     ': >"$s.out"; : >"$s.err"; '
@@ -211,14 +217,21 @@ async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
 
 
 def payload(env: Mapping[str, str], cwd: str, status_file: str, argv: Sequence[str]) -> bytes:
-    """What the bootstrap reads on stdin: base64 lines, counts first."""
+    """What the bootstrap reads on stdin: one line per value, counts first (``r`` + the
+    value, or ``b`` + its base64 when it holds a line break)."""
     values: list[str] = []
     names = [k for k in env if _NAME.match(k)]
     values.append(str(len(names)))
     for name in names:
         values += [name, env[name]]
     values += [cwd, status_file, SUPERVISOR_SCRIPT, str(len(argv)), *argv]
-    return b"".join(base64.b64encode(v.encode()) + b"\n" for v in values)
+    return b"".join(_line(v) for v in values)
+
+
+def _line(value: str) -> bytes:
+    if "\n" in value or "\r" in value:
+        return b"b" + base64.b64encode(value.encode()) + b"\n"
+    return b"r" + value.encode() + b"\n"
 
 
 def remote_command(target: SshTarget) -> str:
@@ -369,6 +382,10 @@ class SshExecutor:
                 if stop is not None and stop.requested:
                     term_at, kill_at = min(term_at, stop.term_at), min(kill_at, stop.kill_at)
                 if now >= kill_at and pgid:
+                    if not termed:  # its pgid came past the grace (a loaded host): still ours
+                        timed_out = now >= timeout_at and not (
+                            stop is not None and stop.term_at <= now
+                        )
                     sent.append(("SIGKILL", now))
                     await self._signal(conn, pgid[0], "KILL")
                     await asyncio.wait({finished}, timeout=KILL_GRACE)
@@ -411,6 +428,17 @@ class SshExecutor:
 
         with contextlib.suppress(asyncssh.Error, OSError):
             await conn.run(command, check=False)
+
+
+async def read_remote_file(
+    pool: SshPool, target: SshTarget, path: str, limit: int = 64 * 1024
+) -> str:
+    """The first ``limit`` bytes of a file on the host ("" when it does not exist)."""
+    async with pool.use(target) as conn:
+        result = await conn.run(
+            f"head -c {int(limit)} {shlex.quote(path)} 2>/dev/null", check=False
+        )
+    return str(result.stdout or "")
 
 
 async def read_remote_status(

@@ -27,8 +27,10 @@ The semantics, exactly (docs/fleet.md says the same in words):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 Outcome = Literal["succeeded", "failed", "unreachable"]
@@ -85,6 +87,17 @@ class Budget:
     total_fail_budget: SizeEntry | None = None
     unreachable: UnreachablePolicy = "fail"
     on_batch_all_failed: Literal["budget", "stop"] = "budget"
+    min_healthy: SizeEntry | None = None
+
+
+def healthy_floor(entry: SizeEntry | None, total: int) -> int | None:
+    """``min_healthy`` as a host count: a percentage of the phase's hosts rounded *up* (a
+    floor of healthy hosts must not shrink by rounding)."""
+    if entry is None:
+        return None
+    if isinstance(entry, str) and entry.strip().endswith("%"):
+        return math.ceil(Fraction(entry.strip()[:-1]) * total / 100)
+    return int(entry)
 
 
 def counts_as_failed(outcome: Outcome | None, policy: UnreachablePolicy) -> bool:
@@ -157,6 +170,19 @@ def judge(
     slots = window - len(running)
     if limit is not None:
         slots = min(slots, limit - len(running))
+    floor = healthy_floor(budget.min_healthy, total)
+    fresh = not any(h in outcomes or h in running for h in batches[current])
+    if floor is not None and fresh and slots > 0:
+        # Before a batch starts: the hosts left serving while it runs are those not failed
+        # (unreachable ones included, whatever `unreachable:` says), not running and not in it.
+        down = sum(outcomes.get(h) in ("failed", "unreachable") for b in batches for h in b)
+        healthy = total - down - len(running) - len(batches[current])
+        if healthy < floor:
+            why = (
+                f"batch {current + 1} would leave {healthy} healthy hosts, "
+                f"below min_healthy {floor}"
+            )
+            return Verdict(why, (), False, current)
     return Verdict(None, tuple(choose[: max(slots, 0)]), False, current)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from phasegate.options import Duration, Model
 
@@ -28,6 +28,33 @@ def _size_entry(value: Any) -> Any:
     if isinstance(value, str) and value.strip().isdigit():
         return _size_entry(int(value))
     raise ValueError(f"{value!r} is not a batch size: write a host count (5) or '20%'")
+
+
+def _healthy(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("min_healthy is a host count (3) or a percentage ('80%')")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError("min_healthy is at least 0 hosts")
+        return value
+    if isinstance(value, str) and _PERCENT.match(value):
+        if float(value.strip()[:-1]) > 100:
+            raise ValueError(f"{value!r}: a percentage is at most 100")
+        return value.strip()
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ValueError(f"{value!r} is not a min_healthy: write a host count (3) or '80%'")
+
+
+MinHealthy = Annotated[
+    int | str,
+    BeforeValidator(_healthy),
+    Field(
+        description="hosts (or '80%' of the phase's, rounded up) that must stay healthy (not "
+        "failed, not in the batch) before each batch starts; below it the phase fails"
+    ),
+]
+_LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
 class SshOptions(Model):
@@ -111,12 +138,54 @@ class Batch(Model):
         "a host starts as soon as a slot of the current batch's size frees",
     )
 
+    by: str | None = Field(
+        None,
+        description="a label (az): one zone at a time, each zone cut by `size` on its own",
+    )
+    spread: str | None = Field(
+        None,
+        description="a label (az): batches take hosts round-robin across its zones; no batch "
+        "holds every host of a zone",
+    )
+    order: Literal["inventory", "sorted", "reverse", "shuffle"] = Field(
+        "inventory",
+        description="host order before batching: the inventory's, by name, reversed, or "
+        "shuffled by sha256(seed, host)",
+    )
+    seed: str | None = Field(
+        None, description="with `order: shuffle`: the seed (default: plan name/phase id)"
+    )
+    first_bake: Duration | None = Field(
+        None, description="with `by`: wait after the first zone (default: `bake`)"
+    )
+    bake: Duration | None = Field(None, description="with `by`: wait after each later zone")
+
     @field_validator("size", mode="before")
     @classmethod
     def _sizes(cls, value: Any) -> Any:
         if not isinstance(value, list):
             value = [value]
         return [_size_entry(v) for v in value]
+
+    @field_validator("by", "spread")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        if value is not None and not _LABEL_NAME.match(value):
+            raise ValueError(f"{value!r} is not a label name (e.g. az)")
+        return value
+
+    @model_validator(mode="after")
+    def _zones(self) -> Batch:
+        if self.by is not None and self.spread is not None:
+            raise ValueError(
+                "`by` (one zone at a time) and `spread` (every batch across zones) exclude "
+                "each other: keep one"
+            )
+        if self.by is None and (self.first_bake is not None or self.bake is not None):
+            raise ValueError("`first_bake` / `bake` wait between zones: they need `by: LABEL`")
+        if self.seed is not None and self.order != "shuffle":
+            raise ValueError("`seed` orders a shuffle: it needs `order: shuffle`")
+        return self
 
 
 class Bump(Model):
@@ -163,6 +232,19 @@ class Sample(Model):
     salt: str | None = Field(
         None, description="orders hosts by sha256(salt, host) (default: the plan's name)"
     )
+    project: list[str] | None = Field(
+        None,
+        description="metrics projected to the whole fleet: `duration` and numeric step "
+        "outputs (`tokens`); default: duration and every `budget.resources` output",
+    )
+    risk: str | None = Field(
+        None,
+        description="CEL over the per-stratum outcomes (strata, hosts, failed, fail_rate): "
+        "the canary's risk score",
+    )
+    risk_max: float | None = Field(
+        None, ge=0, description="a risk score above this fails the phase (needs `risk`)"
+    )
 
     @field_validator("pct", mode="before")
     @classmethod
@@ -173,6 +255,8 @@ class Sample(Model):
     def _one_key(self) -> Sample:
         if bool(self.strata) == (self.key is not None):
             raise ValueError("a sample has `strata` (label names) or a CEL `key`, not both")
+        if (self.risk is None) != (self.risk_max is None):
+            raise ValueError("`risk` (a CEL score) and `risk_max` (its bound) go together")
         return self
 
     def sizes(self) -> list[float]:

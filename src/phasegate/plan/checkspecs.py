@@ -110,6 +110,7 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
             decision = phase.get("go_no_go") if isinstance(phase, dict) else None
             convert_list(decision, "checks", ("phases", index, "go_no_go"))
             convert_list(phase, "batch_gates", ("phases", index))
+            convert_list(phase, "host_gates", ("phases", index))
             steps = phase.get("steps") if isinstance(phase, dict) else None
             for s_index, step in enumerate(steps if isinstance(steps, list) else []):
                 convert_list(step, "pre_gates", ("phases", index, "steps", s_index))

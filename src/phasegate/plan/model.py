@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from phasegate.checks.base import CheckSpec
-from phasegate.fleet.spec import Batch, Sample, Targets
+from phasegate.fleet.spec import Batch, MinHealthy, Sample, Targets
 from phasegate.notify.config import Notify
 from phasegate.options import Command, Duration, Identifier, Model
 from phasegate.plan.analysis import Analysis
@@ -326,10 +326,16 @@ class Phase(Model):
         "max_fail_percentage is 100 (default: the budget decides)",
     )
     pause_between: Duration | None = Field(None, description="wait between batches")
+    min_healthy: MinHealthy | None = None
     batch_gates: list[AnyCheck] = Field(
         default_factory=list,
         description="checks run after each batch of a fleet phase has finished, before the "
         "next starts ($PHASEGATE_BATCH, $PHASEGATE_BATCH_HOSTS); one failing fails the phase",
+    )
+    host_gates: list[AnyCheck] = Field(
+        default_factory=list,
+        description="checks run for each host after its steps succeeded (${host}, "
+        "$PHASEGATE_HOST, $HOST_<LABEL>); one failing fails the host",
     )
     sample: Sample | None = Field(
         None,
@@ -388,8 +394,7 @@ class Phase(Model):
     def _fleet_keys(self) -> Phase:
         if self.hosts is None:
             given = [name for name in FLEET_KEYS if getattr(self, name) is not None]
-            if self.batch_gates:
-                given.append("batch_gates")
+            given += [n for n in ("batch_gates", "host_gates") if getattr(self, n)]
             if given:
                 raise ValueError(
                     f"`{given[0]}` belongs to a fleet phase: add `hosts:` (a selector over "
@@ -434,6 +439,7 @@ FLEET_KEYS = (
     "unreachable",
     "on_batch_all_failed",
     "pause_between",
+    "min_healthy",
     "sample",
 )
 

@@ -220,6 +220,8 @@ def _all_checks(plan: Plan) -> list[tuple[Path_, Any]]:
             out.append((("phases", p_index, "gates", g_index), gate))
         for g_index, gate in enumerate(phase.batch_gates):
             out.append((("phases", p_index, "batch_gates", g_index), gate))
+        for g_index, gate in enumerate(phase.host_gates):
+            out.append((("phases", p_index, "host_gates", g_index), gate))
     for t_index, trigger in enumerate(plan.triggers):
         out.append((("triggers", t_index, "check"), trigger.check))
     for v_index, check in enumerate(plan.verify_rollback):
@@ -357,6 +359,8 @@ def _variables(plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list
             for name in references(value):
                 if router and (name in ROUTER_VARIABLES or name.startswith("WEIGHT_")):
                     continue
+                if _host_gate(path) and (name in HOST_VARIABLES or name.startswith("HOST_")):
+                    continue  # a fleet host gate's own host (engine/fleet_gates.py)
                 if name not in defined and name not in local:
                     guess = close_match(name, defined)
                     fix = (
@@ -372,6 +376,13 @@ def _variables(plan: Plan, data: dict[str, Any], smap: SourceMap, problems: list
 
     walk(_plain(data), ())
     _decisions(plan, smap, problems)
+
+
+HOST_VARIABLES = ("host", "PHASEGATE_HOST")
+
+
+def _host_gate(path: Path_) -> bool:
+    return len(path) > 2 and path[0] == "phases" and path[2] == "host_gates"
 
 
 def _decisions(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
@@ -474,6 +485,8 @@ def _expressions(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
     for p_index, phase in enumerate(plan.phases):
         if phase.hosts is not None:
             _compile(phase.hosts, ("phases", p_index, "hosts"), smap, problems)
+        if phase.sample is not None and phase.sample.risk is not None:
+            _compile(phase.sample.risk, ("phases", p_index, "sample", "risk"), smap, problems)
         for s_index, step in enumerate(phase.steps):
             if step.when is not None:
                 _compile(step.when, ("phases", p_index, "steps", s_index, "when"), smap, problems)

@@ -18,6 +18,7 @@ from phasegate.engine.waiting import opening_text
 from phasegate.errors import PhasegateError
 from phasegate.plan.model import Phase, Plan, phase_gates
 from phasegate.report import canary
+from phasegate.report.fleet_strata import strata_view
 from phasegate.report.monitoring import monitoring_view
 from phasegate.run.events import (
     NotificationSent,
@@ -278,6 +279,8 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         "waits": state.waits,
         # Post-rollout monitoring (plan monitor:): checks done, next due, failures, actions.
         "monitoring": monitoring_view(state.monitoring, state.status),
+        # Sampled fleet phases: per-stratum outcomes, projections, risk (docs/fleet.md).
+        "fleet_strata": strata_view(events),
         # Lanes (docs/lanes.md): the slot the run waits for (lane, since, cap, position) while
         # it is queued, and the one it holds (lane, granted_at, waited).
         "queue": state.queue,

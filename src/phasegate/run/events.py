@@ -212,6 +212,7 @@ class ItemStarted(ItemRef, Event):
     # A fleet phase's first start: the hosts it resolved ({name, labels}), so that resume and
     # rollback address exactly these hosts whatever the inventory says later.
     hosts: tuple[dict[str, Any], ...] | None = None
+    order_seed: str | None = None  # `batch.order: shuffle`: the seed that ordered `hosts`
 
 
 class Killed(Record):
@@ -456,6 +457,20 @@ class FleetSample(Note):
     hosts: tuple[str, ...] = ()
 
 
+class FleetProjection(Note):
+    """A sampled phase's outcome per stratum, its projections to the whole fleet (each
+    {metric, estimate, low, high, measured, budget, over}) and its risk score
+    (docs/fleet.md)."""
+
+    type: ClassVar[str] = "fleet.projection"
+    phase: str
+    hosts: int  # the fleet the sample stands for
+    strata: tuple[dict[str, Any], ...] = ()
+    projections: tuple[dict[str, Any], ...] = ()
+    risk: Number | None = None
+    risk_max: Number | None = None
+
+
 class PolicyOverridden(Note):
     """A soft policy's violations let through at admission (``run --override-policy``):
     who, why, and what. A note to the run's state machine (it changes no status)."""
@@ -615,6 +630,7 @@ EVENT_CLASSES: dict[str, type[Event]] = {
         Note,
         FleetBatch,
         FleetSample,
+        FleetProjection,
         PolicyOverridden,
         MonitorStarted,
         MonitorSpawned,

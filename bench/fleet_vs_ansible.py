@@ -1,0 +1,334 @@
+"""Issue 15's fleet performance goal: 100 hosts x 3 short steps over real OpenSSH, phasegate
+vs ``ansible-playbook`` with the same inventory and the same parallelism (``forks`` =
+``targets.ssh.max_connections``). Goal: phasegate >= 5x faster wall time.
+
+The hosts: several Debian ``sshd`` on 127.0.0.1 (tests/fleet/sshd.py: generated host and
+client keys, strict known_hosts), hosts spread over them round-robin and told apart by their
+own directory (``dir`` label / host var). Each step writes a marker in its host's directory;
+after each tool's run the bench checks that every host has all 3 markers (a run that did less
+measured nothing).
+
+Measured per tool, in a fresh wrapper interpreter: wall time, CPU time of the whole process
+tree (user + system of every waited-for descendant: the per-host overhead on the controller is
+that / hosts), the peak RSS of the largest single process, and the peak RSS summed over the
+process tree (sampled every 20 ms from /proc: Ansible's forks and ssh masters count). The
+sshd side is the same remote work for both and is not counted. Each tool runs once to warm
+up (bytecode, ssh host keys, Ansible's ControlPersist sockets are closed between runs), then
+``--reps`` times; the medians are reported.
+
+Ansible's settings: ``gather_facts: false``, ``ANSIBLE_PIPELINING=True`` (its own recommended
+speed-up), OpenSSH ControlMaster/ControlPersist (its default), the ``linear`` strategy (its
+default), the ``shell`` module.
+
+Run: ``uv sync --all-groups && uv run python bench/fleet_vs_ansible.py [--hosts 100]
+[--servers 10] [--forks 20] [--reps 1]``; prints a JSON summary and a Markdown row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import child_env, machine  # noqa: E402
+from tests.fleet.sshd import Lab  # noqa: E402
+
+STEPS = 3
+
+# A fresh interpreter runs one command, samples its process tree's RSS, and reports wall time,
+# CPU time and peak RSS of its descendants.
+_WRAPPER = r"""
+import json, os, resource, subprocess, sys, time
+log_path, cap, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+
+def tree_rss(root):
+    kids = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            kids.setdefault(ppid, []).append(int(pid))
+        except (OSError, ValueError, IndexError):
+            pass
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+        todo.extend(kids.get(pid, ()))
+    return total
+
+started = time.perf_counter()
+peak_tree = 0
+with open(log_path, "wb") as log:
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    while proc.poll() is None:
+        peak_tree = max(peak_tree, tree_rss(proc.pid))
+        if time.perf_counter() - started > cap:
+            proc.kill()
+            proc.wait()
+            break
+        time.sleep(0.02)
+wall = time.perf_counter() - started
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "rc": proc.returncode, "cpu": usage.ru_utime + usage.ru_stime,
+                  "maxrss_kib": usage.ru_maxrss, "tree_peak_kib": peak_tree // 1024}))
+"""
+
+
+def measure(argv: list[str], *, cwd: Path, env: dict[str, str], log: Path, cap: float) -> Any:
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, str(log), str(cap), *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"the measuring wrapper failed: {proc.stderr[-800:]}")
+    return json.loads(proc.stdout)
+
+
+def step_command(n: int) -> str:
+    return f'mkdir -p "$HOST_DIR" && echo {n} > "$HOST_DIR/step{n}"'
+
+
+class Fleet:
+    def __init__(self, root: Path, hosts: int, servers: int) -> None:
+        self.root = root
+        self.lab = Lab(root / "lab")
+        for _ in range(servers):
+            self.lab.start()
+        self.hosts = [
+            {
+                "name": f"h{i:03d}",
+                "port": self.lab.servers[i % servers].port,
+                "dir": str(root / "hosts" / f"h{i:03d}"),
+            }
+            for i in range(hosts)
+        ]
+
+    def reset(self) -> None:
+        shutil.rmtree(self.root / "hosts", ignore_errors=True)
+
+    def complete(self) -> bool:
+        return all(
+            (Path(h["dir"]) / f"step{n}").is_file() for h in self.hosts for n in range(1, STEPS + 1)
+        )
+
+    def stop(self) -> None:
+        self.lab.stop()
+
+
+def phasegate_plan(fleet: Fleet, forks: int, path: Path) -> Path:
+    plan = {
+        "version": 1,
+        "name": "fleet-bench",
+        "targets": {
+            "hosts": [
+                {
+                    "name": h["name"],
+                    "groups": ["web"],
+                    "labels": {
+                        "ansible_host": "127.0.0.1",
+                        "ansible_port": h["port"],
+                        "dir": h["dir"],
+                    },
+                }
+                for h in fleet.hosts
+            ],
+            "ssh": {
+                "user": getpass.getuser(),
+                "identity": [str(fleet.lab.client_key)],
+                "known_hosts": str(fleet.lab.known_hosts),
+                "agent": False,
+                "max_connections": forks,
+            },
+        },
+        "phases": [
+            {
+                "id": "deploy",
+                "hosts": "'web' in groups",
+                "steps": [
+                    {"name": f"step{n}", "run": step_command(n)} for n in range(1, STEPS + 1)
+                ],
+            }
+        ],
+    }
+    path.write_text(yaml.safe_dump(plan, sort_keys=False))
+    return path
+
+
+def ansible_files(fleet: Fleet, forks: int, work: Path) -> tuple[Path, Path, dict[str, str]]:
+    inventory = work / "inventory.ini"
+    lines = ["[web]"]
+    for h in fleet.hosts:
+        lines.append(f"{h['name']} ansible_host=127.0.0.1 ansible_port={h['port']} dir={h['dir']}")
+    inventory.write_text("\n".join(lines) + "\n")
+    book = work / "play.yml"
+    tasks = [
+        {
+            "name": f"step{n}",
+            "shell": step_command(n),
+            "environment": {"HOST_DIR": "{{ dir }}"},
+        }
+        for n in range(1, STEPS + 1)
+    ]
+    book.write_text(
+        yaml.safe_dump([{"hosts": "web", "gather_facts": False, "tasks": tasks}], sort_keys=False)
+    )
+    home = work / "ansible-home"
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    (home / "cp").mkdir(parents=True, exist_ok=True)
+    cfg = home / "ansible.cfg"
+    cfg.write_text("# empty: keep the caller's ansible.cfg out of the measurement\n")
+    ssh_args = (
+        f"-o ControlMaster=auto -o ControlPersist=60s "
+        f"-o UserKnownHostsFile={fleet.lab.known_hosts} -o StrictHostKeyChecking=yes "
+        "-o IdentitiesOnly=yes"
+    )
+    env = child_env(
+        ANSIBLE_CONFIG=str(cfg),
+        ANSIBLE_HOME=str(home),
+        ANSIBLE_LOCAL_TEMP=str(home / "tmp"),
+        ANSIBLE_REMOTE_TEMP=str(home / "tmp"),
+        ANSIBLE_RETRY_FILES_ENABLED="False",
+        ANSIBLE_GATHERING="explicit",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_PIPELINING="True",
+        ANSIBLE_FORKS=str(forks),
+        ANSIBLE_SSH_ARGS=ssh_args,
+        ANSIBLE_SSH_CONTROL_PATH_DIR=str(home / "cp"),
+        ANSIBLE_PRIVATE_KEY_FILE=str(fleet.lab.client_key),
+        ANSIBLE_REMOTE_USER=getpass.getuser(),
+        ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3",
+        ANSIBLE_DEPRECATION_WARNINGS="False",
+        ANSIBLE_HOST_KEY_CHECKING="True",
+    )
+    return inventory, book, env
+
+
+def close_masters(home: Path) -> None:
+    """Ansible's ControlPersist masters outlive the play: end them (ssh -O exit) so every run
+    starts from no connection, like phasegate's."""
+    for sock in (home / "cp").glob("*"):
+        subprocess.run(
+            ["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "x"],
+            capture_output=True,
+            check=False,
+            timeout=10,
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hosts", type=int, default=100)
+    parser.add_argument("--servers", type=int, default=10)
+    parser.add_argument("--forks", type=int, default=20)
+    parser.add_argument("--reps", type=int, default=1)
+    parser.add_argument("--cap", type=float, default=900.0)
+    args = parser.parse_args()
+    bindir = Path(sys.executable).parent
+    phasegate = bindir / "phasegate"
+    ansible = bindir / "ansible-playbook"
+    if not ansible.exists():
+        raise SystemExit("ansible-playbook is not installed: uv sync --all-groups")
+    work = Path(tempfile.mkdtemp(prefix="fleet-bench-"))
+    fleet = Fleet(work, args.hosts, args.servers)
+    results: dict[str, list[dict[str, Any]]] = {"phasegate": [], "ansible": []}
+    try:
+        plan = phasegate_plan(fleet, args.forks, work / "plan.yaml")
+        inventory, book, ansible_env = ansible_files(fleet, args.forks, work)
+        home = work / "ansible-home"
+        for rep in range(args.reps + 1):  # the first of each is the warm-up
+            state = work / f"state{rep}"
+            fleet.reset()
+            got = measure(
+                [str(phasegate), "run", str(plan)],
+                cwd=work,
+                env=child_env(PHASEGATE_HOME=str(state), NO_COLOR="1"),
+                log=work / f"phasegate{rep}.log",
+                cap=args.cap,
+            )
+            got["complete"] = fleet.complete()
+            print(f"phasegate rep {rep}: {got}", file=sys.stderr)
+            if rep:
+                results["phasegate"].append(got)
+            fleet.reset()
+            got = measure(
+                [str(ansible), "-i", str(inventory), "-f", str(args.forks), str(book)],
+                cwd=work,
+                env=ansible_env,
+                log=work / f"ansible{rep}.log",
+                cap=args.cap,
+            )
+            close_masters(home)
+            got["complete"] = fleet.complete()
+            print(f"ansible rep {rep}: {got}", file=sys.stderr)
+            if rep:
+                results["ansible"].append(got)
+    finally:
+        fleet.stop()
+    summary = summarize(results, args)
+    print(json.dumps(summary, indent=2))
+    ok = all(r["rc"] == 0 and r["complete"] for rs in results.values() for r in rs)
+    if ok:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"a run failed or did not complete; logs kept in {work}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def summarize(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> Any:
+    def med(tool: str, key: str) -> float:
+        return float(statistics.median(r[key] for r in results[tool]))
+
+    out: dict[str, Any] = {"machine": machine(), "hosts": args.hosts, "steps": STEPS}
+    out.update(servers=args.servers, forks=args.forks, reps=args.reps)
+    for tool, runs in results.items():
+        out[tool] = {
+            "wall_s": round(med(tool, "wall"), 2),
+            "per_host_wall_ms": round(med(tool, "wall") / args.hosts * 1000, 1),
+            "cpu_s": round(med(tool, "cpu"), 2),
+            "per_host_cpu_ms": round(med(tool, "cpu") / args.hosts * 1000, 1),
+            "peak_rss_largest_process_mib": round(med(tool, "maxrss_kib") / 1024, 1),
+            "peak_rss_process_tree_mib": round(med(tool, "tree_peak_kib") / 1024, 1),
+            "runs": runs,
+        }
+    ratio = out["ansible"]["wall_s"] / out["phasegate"]["wall_s"]
+    out["speedup"] = round(ratio, 2)
+    out["goal_met"] = ratio >= 5
+    p, a = out["phasegate"], out["ansible"]
+    out["markdown"] = (
+        f"| {args.hosts} hosts x {STEPS} steps over ssh, forks {args.forks} | "
+        f"phasegate {p['wall_s']} s, {p['per_host_cpu_ms']} ms CPU/host, "
+        f"RSS {p['peak_rss_process_tree_mib']} MiB | ansible {a['wall_s']} s, "
+        f"{a['per_host_cpu_ms']} ms CPU/host, RSS {a['peak_rss_process_tree_mib']} MiB | "
+        f"{ratio:.1f}x faster | >= 5x | {'yes' if ratio >= 5 else 'no'} |"
+    )
+    return out
+
+
+if __name__ == "__main__":
+    os.environ.pop("SSH_AUTH_SOCK", None)
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""The report's per-stratum section: for each sampled fleet phase, its latest
+``fleet.projection`` (docs/fleet.md): each stratum's hosts, picked, succeeded, failed and fail
+rate; each projection with its interval and budget; the risk score."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def strata_view(events: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """One entry per sampled phase (in first-projection order), from stored events
+    ``(seq, ts, type, data)``; a resumed run's later projection replaces the earlier one."""
+    latest: dict[str, dict[str, Any]] = {}
+    for _, _, etype, data in events:
+        if etype != "fleet.projection":
+            continue
+        latest[str(data["phase"])] = {
+            "phase": data["phase"],
+            "hosts": data.get("hosts", 0),
+            "strata": list(data.get("strata") or ()),
+            "projections": [_projection(p) for p in data.get("projections") or ()],
+            "risk": data.get("risk"),
+            "risk_max": data.get("risk_max"),
+        }
+    return list(latest.values())
+
+
+def _projection(entry: dict[str, Any]) -> dict[str, Any]:
+    wall = "wall" in entry
+    return {
+        **entry,
+        # What the budget is compared with: the phase's wall time for `duration`.
+        "shown": (entry["wall"], entry["wall_low"], entry["wall_high"])
+        if wall
+        else (entry["estimate"], entry["low"], entry["high"]),
+        "unit": "s (wall)" if wall else "",
+    }
