@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import CLI
 from tests.programs.test_next import _seed_like
+from tests.programs.test_next_windows import FREEZE_ONLY, _program
 from tests.server.conftest import Api
 from tests.server.test_errors import envelope
 
@@ -51,3 +53,20 @@ def test_next_over_the_api(api: Api, tmp_path: Path) -> None:
     assert {c["phase"] for c in doc["program"]["children"]} == {"events", "tools"}
     envelope(api.get("/api/v1/programs/nope/next"), 404, "not_found")
     envelope(api.client.get(f"/api/v1/programs/{run_id}/next"), 401, "unauthorized")
+
+
+def test_next_names_a_closed_window_at_an_instant(api: Api, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    cli = CLI(state_dir=tmp_path / "state", cwd=work)
+    plan = _program(cli, "ready:\n  checks: [{command: test -f go.flag}]\n", FREEZE_ONLY)
+    assert cli("run", str(plan)).returncode == 4
+    run_id = api.get("/api/v1/runs?plan=program").json()["runs"][0]["id"]
+    url = f"/api/v1/programs/{run_id}/next?blocked=true"
+    data = api.get(url + "&at=2030-12-25T12:00:00Z").json()
+    [entry] = data["blocked"]
+    assert entry["phase"] == "cutover" and entry["window"]["rule"] == "deny[0]"
+    assert entry["blockers"][1].startswith("window closed for high-risk changes (deny[0]")
+    assert entry["window"]["next_open"] == "2030-12-27T00:00:00+00:00"
+    assert "window" not in api.get(url + "&at=2030-12-02T10:00:00Z").json()["blocked"][0]
+    envelope(api.get(url + "&at=2030-12-25T12:00:00"), 422, "invalid_request")

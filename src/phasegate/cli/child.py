@@ -34,7 +34,7 @@ from phasegate.run.state import TERMINAL
 from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
-from phasegate.store.records import RunRecord
+from phasegate.store.records import CHILD_KEY_PREFIX, RunRecord
 
 POLL = 0.2
 
@@ -87,7 +87,7 @@ def start_child(store: JournalStore, args: argparse.Namespace) -> int:
     parent = {"run": args.parent, "phase": args.phase, "plan": str(args.plan)}
     options = RunOptions(
         overrides=parse_vars(tuple(args.var)),
-        idempotency_key=f"program:{args.parent}/{args.phase}",
+        idempotency_key=f"{CHILD_KEY_PREFIX}{args.parent}/{args.phase}",
         policies=args.policies,
         started_by=f"program {args.parent}",
         run_id=args.child,

@@ -1,40 +1,51 @@
 """What ``phasegate next`` (and ``GET /api/v1/programs/{run}/next``) answers: the facts
 gathered (the plan, the run's journal when there is one, each child's readiness evaluated
-now, never a cached answer) and handed to the pure decision in engine/nextchild.py."""
+now, never a cached answer, each phase's change window at the instant asked about) and handed
+to the pure decision in engine/nextchild.py."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import shlex
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from phasegate.engine.nextchild import Node, next_children
 from phasegate.engine.readiness import evaluate
 from phasegate.engine.session import reload_plan
+from phasegate.engine.waiting import opening_text
+from phasegate.engine.windowing import Verdicts, approved
 from phasegate.executors.local import LocalExecutor
 from phasegate.masking import Masker
 from phasegate.plan.loader import LoadedPlan, load_plan
+from phasegate.plan.model import Plan
 from phasegate.plan.variables import VariableError, resolve
 from phasegate.plugin import PluginContext
 from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.records import RunRecord
+from phasegate.windows import next_open
 
 
 def next_for_plan(
-    store: JournalStore | None, path: Path, overrides: dict[str, str]
+    store: JournalStore | None,
+    path: Path,
+    overrides: dict[str, str],
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     """Before a run (plan + evidence), or during the plan's unfinished run (its journal)."""
     loaded = load_plan(path)
     record = _unfinished_run(store, loaded) if store is not None else None
-    return answer(store, loaded, record, overrides)
+    return answer(store, loaded, record, overrides, at)
 
 
-def next_for_run(store: JournalStore, run_ref: str, overrides: dict[str, str]) -> dict[str, Any]:
+def next_for_run(
+    store: JournalStore, run_ref: str, overrides: dict[str, str], at: datetime | None = None
+) -> dict[str, Any]:
     record = store.get_run(run_ref)
-    return answer(store, reload_plan(record), record, overrides)
+    return answer(store, reload_plan(record), record, overrides, at)
 
 
 def answer(
@@ -42,8 +53,10 @@ def answer(
     loaded: LoadedPlan,
     record: RunRecord | None,
     overrides: dict[str, str],
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """``next --json`` before its --all/--blocked filters."""
+    """``next --json`` before its --all/--blocked filters; windows judged at ``at`` (now)."""
+    at = (at or datetime.now(UTC)).astimezone(UTC)
     state = store.load_state(record.id) if record is not None and store is not None else None
     plan = loaded.plan
     status = {p.id: p.status for p in state.phases.values()} if state is not None else {}
@@ -56,23 +69,63 @@ def answer(
                 status[phase.id] = "pending"
     nodes = [Node(p.id, tuple(p.needs), p.needs_mode == "any") for p in plan.phases]
     evaluated = _readiness(loaded, status, overrides, state)
-    decided = next_children(nodes, status, {k: v["blockers"] for k, v in evaluated.items()})
+    closed = closed_windows(plan, status, state, at)
+    blockers = {k: list(v["blockers"]) for k, v in evaluated.items()}
+    for phase_id, window in closed.items():
+        blockers.setdefault(phase_id, []).append(window["blocker"])
+    decided = next_children(nodes, status, blockers)
 
     def entry(phase_id: str) -> dict[str, Any]:
         phase = plan.phase(phase_id)
         out: dict[str, Any] = {"phase": phase_id, "run_plan": phase.run_plan}
         if phase_id in evaluated:
             out["readiness"] = evaluated[phase_id]
+        if phase_id in closed:
+            out["window"] = {k: v for k, v in closed[phase_id].items() if k != "blocker"}
         return out
 
     return {
         "program": plan.name,
         "run": record.id if record is not None else None,
+        "at": at.isoformat(),
         "order": decided.order,
         "status": {p.id: status.get(p.id, "pending") for p in plan.phases},
         "actionable": [entry(p) for p in decided.actionable],
         "blocked": [{**entry(b.phase), "blockers": list(b.blockers)} for b in decided.blocked],
     }
+
+
+def closed_windows(
+    plan: Plan, status: dict[str, str], state: RunState | None, at: datetime
+) -> dict[str, dict[str, Any]]:
+    """Each not-started phase whose change window (its ``risk:``) is closed at ``at``, as the
+    engine would hold it (engine/windowing.py): the deciding rule, why, the next opening. A
+    break-glass approval of the phase (``window:PHASE``) opens it, as in the engine."""
+    windows = plan.windows
+    if windows is None:
+        return {}
+    verdicts = Verdicts(windows, at)
+    opens: dict[str, datetime | None] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for phase in plan.phases:
+        if status.get(phase.id, "pending") != "pending":
+            continue
+        if state is not None and approved(state, phase.id) is not None:
+            continue
+        verdict = verdicts(phase.risk)
+        if verdict.open:
+            continue
+        if verdict.risk not in opens:
+            opens[verdict.risk] = next_open(windows, at, verdict.risk)
+        when = opens[verdict.risk]
+        stamp = when.timestamp() if when is not None else None
+        out[phase.id] = {
+            **verdict.as_dict(),
+            "next_open": when.astimezone(UTC).isoformat() if when is not None else None,
+            "blocker": f"window closed for {verdict.risk}-risk changes ({verdict.why}); "
+            f"opens {opening_text(stamp, windows.timezone)}",
+        }
+    return out
 
 
 def _unfinished_run(store: JournalStore, loaded: LoadedPlan) -> RunRecord | None:

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from phasegate.engine.gates import evaluate_gate
-from phasegate.plan.program import VERDICTS, Readiness, child_plan_path
+from phasegate.plan.program import VERDICTS, NamedCheck, Readiness, child_plan_path
 from phasegate.plugin import PluginContext
 from phasegate.run.events import ReadinessEvaluated
 
@@ -142,6 +142,29 @@ async def _command_output(argv: list[str], cwd: Path, where: str) -> bytes:
     return out
 
 
+def weighted_score(results: list[tuple[float, bool]]) -> float | None:
+    """The score of named checks: the weighted share of those passing, on 0-10 (None when no
+    check has a weight). Pure, shared with the tests' arithmetic."""
+    total = sum(weight for weight, _ in results)
+    if total <= 0:
+        return None
+    passed = sum(weight for weight, ok in results if ok)
+    return round(10 * passed / total, 6)
+
+
+def judge_named(
+    ready: Readiness, outcomes: list[tuple[NamedCheck, bool]]
+) -> tuple[float | None, list[str]]:
+    """(computed score, blockers) of named checks' outcomes: a failing hard one blocks on its
+    own, whatever the score; a score under ``min_score`` blocks naming the failed checks."""
+    blockers = [f"hard check {c.name} failed" for c, ok in outcomes if c.hard and not ok]
+    score = weighted_score([(c.weight, ok) for c, ok in outcomes])
+    if score is not None and score < ready.min_score:
+        failed = [c.name for c, ok in outcomes if not ok and c.weight > 0]
+        blockers.append(f"score {score:g} < {ready.min_score:g} (failed: {', '.join(failed)})")
+    return score, blockers
+
+
 def judge_document(ready: Readiness, doc: Any) -> tuple[str | None, float | None, list[str]]:
     """(verdict, score, blockers) of an evidence document: pure, shared with ``next``."""
     blockers: list[str] = []
@@ -206,19 +229,27 @@ async def evaluate(
             verdict, score, found = judge_document(ready, doc)
             blockers += found
     checks: list[dict[str, Any]] = []
-    for check in ready.checks:
-        label = expand(check.describe())
+    named: list[tuple[NamedCheck, bool]] = []
+    for item in ready.checks:
+        check = item.check if isinstance(item, NamedCheck) else item
+        label = item.name if isinstance(item, NamedCheck) else expand(check.describe())
+        entry: dict[str, Any] = {"check": label}
+        if isinstance(item, NamedCheck):
+            entry |= {"weight": item.weight, "hard": item.hard}
         if check_context is None:
-            checks.append({"check": label, "status": "not evaluated"})
-            blockers.append(f"hard check {label}: evaluated when the child is about to start")
+            checks.append({**entry, "status": "not evaluated"})
+            blockers.append(f"check {label}: evaluated when the child is about to start")
             continue
         outcome = await evaluate_gate(check, check_context)
         observation = outcome.observation
-        checks.append(
-            {"check": label, "status": observation.status, "message": observation.message}
-        )
-        if not observation.passed:
+        checks.append({**entry, "status": observation.status, "message": observation.message})
+        if isinstance(item, NamedCheck):
+            named.append((item, observation.passed))
+        elif not observation.passed:
             blockers.append(f"hard check {label} failed: {observation.message}")
+    if ready.scored() and check_context is not None:
+        score, found = judge_named(ready, named)
+        blockers += found
     ok = not blockers
     if verdict is None or verdict not in VERDICTS or (verdict == "pass" and not ok):
         verdict = "pass" if ok else "needs_work"
@@ -226,7 +257,7 @@ async def evaluate(
         ready=ok,
         verdict=verdict,
         score=score,
-        min_score=ready.min_score if ready.score is not None else None,
+        min_score=ready.min_score if ready.score is not None or ready.scored() else None,
         blockers=tuple(blockers),
         evidence=where,
         sha256=sha,

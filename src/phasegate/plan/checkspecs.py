@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from phasegate.checks.base import CheckSpec
 from phasegate.errors import Problem
 from phasegate.plan.notifyspecs import resolve_notify
+from phasegate.plan.program import NamedCheck
 from phasegate.plan.pydantic_errors import problems_from_validation
 from phasegate.plan.yamlsource import Path_, SourceMap
 from phasegate.registry import CHECKS_GROUP, ROUTERS_GROUP, check_kind, names, router_kind
@@ -106,7 +107,7 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
         for index, phase in enumerate(phases):
             convert_list(phase, "gates", ("phases", index))
             ready = phase.get("ready") if isinstance(phase, dict) else None
-            convert_list(ready, "checks", ("phases", index, "ready"))
+            _resolve_ready_checks(ready, ("phases", index, "ready"), smap, problems)
             decision = phase.get("go_no_go") if isinstance(phase, dict) else None
             convert_list(decision, "checks", ("phases", index, "go_no_go"))
             convert_list(phase, "batch_gates", ("phases", index))
@@ -137,6 +138,52 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
         )
     if isinstance(data.get("notify"), dict):
         resolve_notify(data, smap, problems)
+
+
+def _resolve_ready_checks(
+    ready: Any, path: Path_, smap: SourceMap, problems: list[Problem]
+) -> None:
+    """``ready.checks``: a check spec (a hard check) or a named check ``{name, weight, check}``
+    whose ``check`` is a spec or a command string (plan/program.py)."""
+    if not isinstance(ready, dict) or not isinstance(ready.get("checks"), list):
+        return
+    items = ready["checks"]
+    for index, raw in enumerate(items):
+        here = (*path, "checks", index)
+        if isinstance(raw, CheckSpec | NamedCheck):
+            continue
+        if not (isinstance(raw, dict) and {"check", "weight", "hard"} & raw.keys()):
+            items[index] = build_check(raw, here, smap, problems) or _placeholder()
+            continue
+        inner = raw.get("check")
+        if inner is None:
+            problems.append(
+                smap.problem(
+                    here,
+                    "a named check needs `check:` (a check spec or a command)",
+                    hint="e.g. `- {name: demo, weight: 2, check: test -f demo.md}`",
+                )
+            )
+            items[index] = _placeholder()
+            continue
+        spec = (
+            inner
+            if isinstance(inner, CheckSpec)
+            else build_check(
+                {"command": inner} if isinstance(inner, str) else inner,
+                (*here, "check"),
+                smap,
+                problems,
+            )
+        )
+        if spec is None:
+            items[index] = _placeholder()
+            continue
+        try:
+            items[index] = NamedCheck.model_validate({**raw, "check": spec})
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, raw, here, smap, NamedCheck))
+            items[index] = _placeholder()
 
 
 def _placeholder() -> CheckSpec:

@@ -46,6 +46,29 @@ class Evidence(Model):
         return self
 
 
+def _spec_or_command(schema: dict[str, Any]) -> None:
+    # The loader turns a string into a command check before the model sees it
+    # (plan/checkspecs.py), so the file may hold either.
+    ref = {k: schema.pop(k) for k in ("$ref", "allOf") if k in schema}
+    schema["anyOf"] = [ref if "$ref" in ref else {"allOf": ref["allOf"]}, {"type": "string"}]
+
+
+class NamedCheck(Model):
+    """One named check of a readiness score: ``{name, weight, check}``. The score is the
+    weighted share of passing named checks on 0-10; a ``hard`` one also blocks on its own,
+    whatever the score."""
+
+    name: str = Field(min_length=1, description="the check's name, in blockers and reports")
+    weight: float = Field(
+        1, ge=0, le=1000, description="its share of the score (0: counts only if `hard`)"
+    )
+    hard: bool = Field(False, description="a failure blocks the child whatever the score")
+    check: SerializeAsAny[CheckSpec] = Field(
+        description="a check spec (any kind), or a string: a command that must exit 0",
+        json_schema_extra=_spec_or_command,
+    )
+
+
 class Readiness(Model):
     """A gate on a child, evaluated right before the child starts (never cached)."""
 
@@ -62,13 +85,38 @@ class Readiness(Model):
     blockers: str | None = Field(
         None, description="the field holding a list of blockers (`doc.dor.blockers`)"
     )
-    checks: list[SerializeAsAny[CheckSpec]] = Field(
+    checks: list[NamedCheck | SerializeAsAny[CheckSpec]] = Field(
         default_factory=list,
-        description="hard checks: any failing one makes the child not ready, whatever the score",
+        description="a check spec is a hard check (any failing one makes the child not ready, "
+        "whatever the score); `{name, weight, check}` is a named check the score is computed "
+        "from (the weighted share passing, 0-10), `hard: true` also blocking on its own",
     )
+
+    def named_checks(self) -> list[NamedCheck]:
+        return [c for c in self.checks if isinstance(c, NamedCheck)]
+
+    def scored(self) -> bool:
+        """The score is computed from named checks (at least one with a weight)."""
+        return any(c.weight > 0 for c in self.named_checks())
 
     @model_validator(mode="after")
     def _reads_something(self) -> Readiness:
+        named = self.named_checks()
+        if self.scored() and self.score is not None:
+            raise ValueError(
+                "the score is read from the evidence (`score:`) or computed from weighted "
+                "named `checks`, not both: drop one"
+            )
+        names = [c.name for c in named]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"named checks must have distinct names: {', '.join(twice)} twice")
+        idle = [c.name for c in named if c.weight == 0 and not c.hard]
+        if idle:
+            raise ValueError(
+                f"named check {idle[0]!r} has weight 0 and is not hard: it neither scores nor "
+                "blocks; give it a weight or `hard: true`"
+            )
         fields = [f for f in (self.verdict, self.score, self.blockers) if f is not None]
         if fields and self.evidence is None:
             raise ValueError("`verdict`, `score` and `blockers` read `evidence`: give one")

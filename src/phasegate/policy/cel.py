@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +225,49 @@ def nodes(each: str, data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str,
 _NODE = {"phases": "phase", "steps": "step", "vars": "value"}
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """The rules that apply to nodes with a given set of the ``if_has`` keys, the names they
+    need, and (with several rules) one program computing all their verdicts at once."""
+
+    entries: tuple[tuple[CelPolicy, CelRule, Any], ...]
+    needed: tuple[str, ...]
+    combined: Any = None
+    # name -> the only fields the rules read of it (None: the whole value); see `_fields`
+    fields: dict[str, frozenset[str] | None] = field(default_factory=dict)
+
+    def value(self, name: str, value: Any) -> Any:
+        keep = self.fields.get(name)
+        if keep is None or not isinstance(value, dict):
+            return value
+        return {k: v for k, v in value.items() if k in keep}
+
+
+_STRINGS = re.compile(r"'[^']*'|\"[^\"]*\"")
+_FIELD = re.compile(r"\s*\.\s*([A-Za-z_]\w*)")
+_NULL_TEST = re.compile(r"\s*[!=]=\s*null\b")
+
+
+def _fields(name: str, expressions: list[str]) -> frozenset[str] | None:
+    """The fields of ``name`` the expressions read, when they read it only as ``name.f``
+    (``has(name.f)`` included) or compare it with null; None when they use it any other way
+    (``size(step)``, ``step['run']``, ``type(step)``, ``step == prev``...). Converting a node
+    for CEL is what a rule costs on a big plan, so a node is converted with those fields only:
+    an expression that reads nothing else evaluates the same on that part of it."""
+    found: set[str] = set()
+    use = re.compile(rf"(?<![.\w]){re.escape(name)}(?!\w)")
+    for text in expressions:
+        bare = _STRINGS.sub("''", text)
+        for match in use.finditer(bare):
+            after = bare[match.end() :]
+            read = _FIELD.match(after)
+            if read is not None:
+                found.add(read.group(1))
+            elif _NULL_TEST.match(after) is None:
+                return None
+    return frozenset(found)
+
+
 class CelEngine:
     def __init__(self, policies: list[CelPolicy]) -> None:
         self.policies = policies
@@ -234,32 +277,86 @@ class CelEngine:
         for policy in policies:
             for rule in policy.rules:
                 self._groups.setdefault(rule.each, []).append((policy, rule))
+        # Per kind: the keys any rule's `if_has` looks for; a node's signature is which of
+        # them it has, and the batch of applicable rules is worked out once per signature
+        # (a 5,000-step plan has a handful), not once per node.
+        self._keys = {
+            each: tuple(sorted({k for _, rule in rules for k in rule.if_has}))
+            for each, rules in self._groups.items()
+        }
+        self._batches: dict[tuple[str, tuple[bool, ...] | None], _Batch] = {}
+
+    def _batch(self, each: str, signature: tuple[bool, ...] | None) -> _Batch:
+        found = self._batches.get((each, signature))
+        if found is None:
+            present = (
+                {k for k, has in zip(self._keys[each], signature, strict=True) if has}
+                if signature is not None
+                else None
+            )
+            entries = tuple(
+                (policy, rule, compile_expr(rule.expression))
+                for policy, rule in self._groups[each]
+                if not rule.if_has or (present is not None and set(rule.if_has) <= present)
+            )
+            needed = tuple(sorted({n for _, rule, _ in entries for n in rule.names}))
+            # One execution for all the rules of a node instead of one each: the binding's
+            # per-call cost is a good part of a rule's on a big plan. Verdicts are the same
+            # (each list element is the rule's expression, evaluated alone); anything but a
+            # list of booleans falls back to rule by rule, which reports the rule at fault.
+            texts = [rule.expression for _, rule, _ in entries]
+            combined = _combined(texts)
+            fields = {name: _fields(name, texts) for name in needed}
+            found = self._batches[(each, signature)] = _Batch(entries, needed, combined, fields)
+        return found
 
     def evaluate(self, data: dict[str, Any], has: Any) -> list[Violation]:
         import cel
 
         found: list[Violation] = []
-        for each, rules in self._groups.items():
-            programs = [(policy, rule, compile_expr(rule.expression)) for policy, rule in rules]
+        for each in self._groups:
+            keys = self._keys[each]
             for path, names in nodes(each, data):
                 node = names[_NODE[each]]() if each in _NODE else None
-                applicable = [
-                    entry
-                    for entry in programs
-                    if not entry[1].if_has
-                    or (isinstance(node, dict) and all(k in node for k in entry[1].if_has))
-                ]
-                if not applicable:
+                signature = tuple(k in node for k in keys) if isinstance(node, dict) else None
+                batch = self._batch(each, signature)
+                if not batch.entries:
                     continue
-                needed = {n for _, rule, _ in applicable for n in rule.names}
-                context = cel.Context({name: names[name]() for name in needed})
-                for policy, rule, program in applicable:
-                    if _hit(policy, rule, program, context, path):
-                        target = next((p for p in ((*path, *a) for a in rule.at) if has(p)), path)
-                        found.append(
-                            Violation(policy.name, rule.level, rule.message, target, "cel")
-                        )
+                context = cel.Context({n: batch.value(n, names[n]()) for n in batch.needed})
+                for policy, rule in _hits(batch, context, path):
+                    target = next((p for p in ((*path, *a) for a in rule.at) if has(p)), path)
+                    found.append(Violation(policy.name, rule.level, rule.message, target, "cel"))
         return found
+
+
+def _combined(expressions: list[str]) -> Any:
+    """One program whose value is the list of the expressions' values; None for one rule.
+    Each expression passed ``compile_expr``'s limits on its own, so the list is compiled as
+    is (its token count is their sum)."""
+    if len(expressions) < 2:
+        return None
+    import cel
+
+    try:
+        return cel.compile("[" + ", ".join(f"({text})" for text in expressions) + "]")
+    except (ValueError, RuntimeError):
+        return None  # rule by rule, then
+
+
+def _hits(batch: _Batch, context: Any, path: JsonPath) -> list[tuple[CelPolicy, CelRule]]:
+    """The batch's rules that are true on the node, in the pack's order."""
+    if batch.combined is not None:
+        try:
+            verdicts = batch.combined.execute(context)
+        except (ValueError, RuntimeError, TypeError, KeyError):
+            verdicts = None
+        if (
+            isinstance(verdicts, list)
+            and len(verdicts) == len(batch.entries)
+            and all(isinstance(v, bool) for v in verdicts)
+        ):
+            return [(p, r) for (p, r, _), hit in zip(batch.entries, verdicts, strict=True) if hit]
+    return [(p, r) for p, r, program in batch.entries if _hit(p, r, program, context, path)]
 
 
 def _hit(policy: CelPolicy, rule: CelRule, program: Any, context: Any, path: JsonPath) -> bool:

@@ -172,7 +172,9 @@ class JournalStore(Protocol):
     # -- reading runs ---------------------------------------------------------------------
     def resolve(self, run_ref: str) -> str:
         """A full run id from an id, a unique prefix of one, or ``last``/``latest`` (the
-        newest run). Raises ``RunNotFound`` for no match, several matches, or ``""``."""
+        newest run a user started: a program's child, created with the idempotency key
+        ``program:…`` (``records.CHILD_KEY_PREFIX``), only when there is no other run).
+        Raises ``RunNotFound`` for no match, several matches, or ``""``."""
         ...
 
     def get_run(self, run_ref: str) -> RunRecord:

@@ -92,6 +92,10 @@ def grant_time(ts: float | None) -> float:
     return time.time() if ts is None else ts
 
 
+# A cap beyond any machine's runs; also what a SQLite INTEGER (and a PostgreSQL integer) holds.
+MAX_CAP = 1_000_000
+
+
 def check_setting(name: str, cap: int | None, weight: float | None) -> None:
     """What every back end refuses before writing (the CLI and the API check first, with
     their own messages; this keeps the store's rows sane whoever calls)."""
@@ -100,8 +104,8 @@ def check_setting(name: str, cap: int | None, weight: float | None) -> None:
             f"{name!r} is not a lane name",
             hint="letters, digits, '_', '.', '-' (or '*' for all lanes together)",
         )
-    if cap is not None and cap < 0:
-        raise UsageError(f"lane {name}: a cap is 0 or more, not {cap}")
+    if cap is not None and not 0 <= cap <= MAX_CAP:
+        raise UsageError(f"lane {name}: a cap is 0 to {MAX_CAP:,}, not {cap}")
     if weight is not None and not weight > 0:
         raise UsageError(f"lane {name}: a weight is more than 0, not {weight}")
 

@@ -40,6 +40,7 @@ from phasegate.store.records import (
     StoredEvent,
     abandoned_here,
     describe_holder,
+    is_child_run,
     replayed,
 )
 from phasegate.store.steplogs import LogChunk, LogSlice, outputs_in
@@ -301,7 +302,8 @@ class MemoryStore(MemorySchedules, MemoryLanes):
                     raise RunNotFound(
                         "there are no runs yet", hint="start one with `phasegate run`"
                     )
-                return newest[0].id
+                started = [r for r in newest if not is_child_run(r.idempotency_key)]
+                return (started or newest)[0].id
             if run_ref in self._runs:
                 return run_ref
             found = [run_id for run_id in self._runs if run_id.startswith(run_ref)]

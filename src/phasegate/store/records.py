@@ -23,6 +23,15 @@ RECORD_COLUMNS = (
     " summary, last_seq"
 )
 
+# A program's child run is created with the idempotency key ``program:PARENT/PHASE``
+# (cli/child.py): ``last`` skips such runs, so it names what a user started (a program, not
+# its newest child).
+CHILD_KEY_PREFIX = "program:"
+
+
+def is_child_run(idempotency_key: str | None) -> bool:
+    return idempotency_key is not None and idempotency_key.startswith(CHILD_KEY_PREFIX)
+
 
 @dataclass(frozen=True)
 class RunRecord:

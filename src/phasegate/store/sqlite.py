@@ -31,6 +31,7 @@ from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
 from phasegate.store.process import Owner
 from phasegate.store.records import (
+    CHILD_KEY_PREFIX,
     RECORD_COLUMNS,
     RunRecord,
     StoredEvent,
@@ -319,8 +320,13 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes):
                 "an empty run id names no run", hint="give a run id, a prefix of one, or `last`"
             )
         if run_ref in ("last", "latest"):
+            # The newest run a user started; a child (its key names its program) only when
+            # there is nothing else.
             row = self.db.execute(
-                "SELECT id FROM runs ORDER BY created_at DESC, id DESC LIMIT 1"
+                "SELECT id FROM runs ORDER BY"
+                " CASE WHEN idempotency_key LIKE ? THEN 1 ELSE 0 END,"
+                " created_at DESC, id DESC LIMIT 1",
+                (CHILD_KEY_PREFIX + "%",),
             ).fetchone()
             if row is None:
                 raise RunNotFound("there are no runs yet", hint="start one with `phasegate run`")

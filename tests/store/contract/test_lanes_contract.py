@@ -54,7 +54,8 @@ def test_settings_are_kept_with_who_changed_what(store: JournalStore) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "cap", "weight"), [("bad name", 1, None), ("a", -1, None), ("a", 1, 0.0)]
+    ("name", "cap", "weight"),
+    [("bad name", 1, None), ("a", -1, None), ("a", 1, 0.0), ("a", 2**63, None)],
 )
 def test_bad_settings_are_refused_and_nothing_is_stored(
     store: JournalStore, name: str, cap: int, weight: float | None

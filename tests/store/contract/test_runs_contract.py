@@ -183,3 +183,18 @@ def test_a_monitoring_run_keeps_or_releases_its_lock_as_its_plan_says(
     # ... and r1's rollback cannot take it back from r2 (the engine pauses instead).
     with pytest.raises(LockHeld, match="held by run r2"):
         store.acquire_lock("r1", "web")
+
+
+def test_last_is_the_newest_run_a_user_started_not_a_programs_child(
+    store: JournalStore,
+) -> None:
+    # A program's children are created after it, with the key `program:PARENT/PHASE`.
+    create(store, "child-only", lock="c0", key="program:gone/p", ts=900.0)
+    assert store.resolve("last") == "child-only"  # nothing else: the child
+    create(store, "prog", lock="prog", ts=1000.0)
+    create(store, "child-1", lock="c1", key="program:prog/a", ts=1001.0)
+    create(store, "child-2", lock="c2", key="program:prog/b", ts=1002.0)
+    assert store.resolve("last") == store.resolve("latest") == "prog"
+    create(store, "keyed", lock="k", key="deploy-42", ts=1003.0)  # a user's own key
+    assert store.resolve("last") == "keyed"
+    assert store.get_run("last").id == "keyed"

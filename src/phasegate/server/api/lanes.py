@@ -17,6 +17,7 @@ from phasegate.server.api.deps import store
 from phasegate.server.auth import Identity, require
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
 from phasegate.store.contract import JournalStore
+from phasegate.store.lanes import MAX_CAP
 
 router = APIRouter(prefix="/api/v1", tags=["lanes"], responses=ERROR_RESPONSES)
 
@@ -54,7 +55,7 @@ class Portfolio(BaseModel):
 class LaneSetting(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max: int = Field(ge=0, description="the cap: runs of the lane executing at once")
+    max: int = Field(ge=0, le=MAX_CAP, description="the cap: runs of the lane executing at once")
     weight: float | None = Field(None, gt=0, description="share of the pool; null: keep")
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from phasegate.engine.programview import next_for_run
+from phasegate.errors import UsageError
 from phasegate.server.api.deps import store
 from phasegate.server.auth import Identity, require
 from phasegate.server.errors import ERROR_RESPONSES
@@ -23,12 +25,20 @@ def next_child(
     run_id: str,
     all_: bool = Query(False, alias="all", description="every actionable child"),
     blocked: bool = Query(False, description="also each blocked child with its blockers"),
+    at: Annotated[
+        datetime | None,
+        Query(description="judge the change windows at this ISO 8601 instant (default: now)"),
+    ] = None,
     _: Identity = viewer,
     journal: JournalStore = the_store,
 ) -> dict[str, Any]:
     """The program run's next actionable child: the first, in dependency order, whose needs
     succeeded and whose readiness passes now (evaluated for this request)."""
-    data = next_for_run(journal, run_id, {})
+    if at is not None and at.tzinfo is None:
+        raise UsageError(
+            f"at={at.isoformat()} has no UTC offset", hint="e.g. at=2026-12-07T14:00:00Z"
+        )
+    data = next_for_run(journal, run_id, {}, at)
     if not all_:
         data["actionable"] = data["actionable"][:1]
     if not blocked:

@@ -72,6 +72,7 @@ def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]
         "monitoring": doc.get("monitoring"),  # post-rollout monitoring: checks done, next due
         "queue": doc.get("queue"),  # a lane slot the run waits for (docs/lanes.md)
         "lane": doc.get("lane"),  # the lane slot it holds
+        "program": doc.get("program"),  # a program's children, a child's parent (links)
         "rollback": rollback,
         "rollback_bar": budget_bar(rollback),
         "triggers": doc.get("triggers") or {},

@@ -21,7 +21,14 @@ from phasegate.errors import JournalDamaged, RunNotFound, StoreError
 from phasegate.run.state import Item, PhaseState, RunState
 from phasegate.store.fold import replay
 from phasegate.store.postgres.connection import connect, pg_errors, translate
-from phasegate.store.records import RECORD_COLUMNS, RunHead, RunRecord, StoredEvent, record_from_row
+from phasegate.store.records import (
+    CHILD_KEY_PREFIX,
+    RECORD_COLUMNS,
+    RunHead,
+    RunRecord,
+    StoredEvent,
+    record_from_row,
+)
 
 _HEAD_COLUMNS = "id, plan_name, status, created_at, updated_at, finished_at, last_seq"
 
@@ -85,7 +92,14 @@ class PostgresViews:
                 "an empty run id names no run", hint="give a run id, a prefix of one, or `last`"
             )
         if run_ref in ("last", "latest"):
-            row = self._one("SELECT id FROM runs ORDER BY created_at DESC, id DESC LIMIT 1")
+            # The newest run a user started; a child (its key names its program) only when
+            # there is nothing else.
+            row = self._one(
+                "SELECT id FROM runs ORDER BY"
+                " CASE WHEN idempotency_key LIKE %s THEN 1 ELSE 0 END,"
+                " created_at DESC, id DESC LIMIT 1",
+                (CHILD_KEY_PREFIX + "%",),
+            )
             if row is None:
                 raise RunNotFound("there are no runs yet", hint="start one with `phasegate run`")
             return str(row[0])
