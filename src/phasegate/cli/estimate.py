@@ -32,6 +32,17 @@ def load_history(ctx: click.Context, plan: Plan, limit: int = HISTORY_LIMIT) -> 
         store.close()
 
 
+def try_history(ctx: click.Context, plan: Plan) -> list[RunDurations]:
+    """The plan's newest runs for a preview, or none when the store cannot be read (a
+    preview is never stopped by it)."""
+    from phasegate.errors import PhasegateError
+
+    try:
+        return load_history(ctx, plan, ETA_HISTORY_LIMIT)
+    except PhasegateError:
+        return []
+
+
 def eta(ctx: click.Context, plan: Plan) -> dict[str, Any]:
     """``phasegate plan``'s ETA: the whole run's estimate, or why there is none (a store that
     cannot be read does not stop a preview)."""

@@ -158,6 +158,18 @@ class Models:
         draws = {p.id: self.phase_draw(p) for p in self.plan.phases}
         return simulate(list(draws), self.needs, draws, samples=samples, seed=seed)
 
+    def phase_quantile(
+        self, phase_id: str, p: float, *, samples: int = 2_000, seed: int = DEFAULT_SEED
+    ) -> float:
+        """Seconds the phase takes with probability ``p`` (its own model's quantile, else a
+        quantile of the sum of its steps' draws)."""
+        unit = self.phases[phase_id]
+        if unit.own:
+            return unit.predictive().quantile(p)
+        rng = random.Random(seed)
+        draw = self.phase_draw(phase_id)
+        return quantile(sorted(draw(rng) for _ in range(samples)), p)
+
     def phase_estimate(self, phase_id: str, *, samples: int, seed: int) -> Estimate:
         unit = self.phases[phase_id]
         if unit.own:
