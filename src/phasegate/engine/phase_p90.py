@@ -40,7 +40,5 @@ def p90s_of(plan: Plan, history: Iterable[RunDurations]) -> dict[str, float]:
     """Each phase with a basis: its p90 seconds under the plan's models taught by ``history``."""
     models = fit(plan, history).models
     return {
-        p.id: models.phase_quantile(p.id, QUANTILE)
-        for p in plan.phases
-        if models.phases[p.id].own or any(s.own for s in models.steps[p.id])
+        p.id: models.phase_quantile(p.id, QUANTILE) for p in plan.phases if models.informed(p.id)
     }

@@ -125,6 +125,11 @@ class Models:
         self.step_units = {u.key: u for units in self.steps.values() for u in units}
         self.run_unit = Unit("run", "run", None, False)
 
+    def informed(self, phase_id: str) -> bool:
+        """Whether the phase's estimate rests on something (its own or a step's hint or
+        history), not on the vague prior alone."""
+        return self.phases[phase_id].own or any(s.own for s in self.steps[phase_id])
+
     @property
     def run_evidence(self) -> Evidence:
         return self.run_unit.evidence

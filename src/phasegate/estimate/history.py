@@ -198,6 +198,22 @@ def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
     )
 
 
+def work_time(
+    events: Sequence[StoredEvent], start: float | None, end: float | None
+) -> tuple[float | None, float]:
+    """(the run's work seconds from ``start`` to ``end``, human waits removed and ending where
+    post-rollout monitoring began; the seconds of human waits in that span). What the duration
+    budget counts and the report calls the run's duration (the wall time is beside it)."""
+    if start is None or end is None:
+        return None, 0.0
+    for event in events:
+        if event.type == MONITORING_STARTED and start <= event.ts < end:
+            end = event.ts
+            break
+    waited = overlap(start, end, human_waits(events, until=end))
+    return end - start - waited, waited
+
+
 def numeric_outputs(outputs: Any) -> dict[str, float]:
     """A step's outputs that are numbers (``tokens=1234``; outputs are text), by name."""
     found: dict[str, float] = {}

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from phasegate.engine import operator, session
+from phasegate.engine import operator, runway, session
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.estimate import Estimate, fit, read_history, remaining
 from phasegate.plan.loader import load_plan_text
@@ -43,6 +43,7 @@ from phasegate.server.api.models import (
     RunDocument,
     RunEstimate,
     RunPage,
+    RunRunway,
     RunSummary,
     StartRequest,
 )
@@ -305,8 +306,13 @@ def _interval(estimate: Estimate) -> Interval:
 def estimate(run_id: str, _: Identity = viewer, journal: JournalStore = the_store) -> RunEstimate:
     """The run's remaining time with its 90 % interval: the plan's estimates (learned from
     the finished runs of the same plan its calibration rule admits) conditioned on how far
-    this run got, human waits removed (docs/estimates.md)."""
-    record = journal.get_run(run_id)
+    this run got, human waits removed (docs/estimates.md); and its duration budget's runway
+    (docs/budgets.md)."""
+    return run_estimate(journal, journal.get_run(run_id))
+
+
+def run_estimate(journal: JournalStore, record: RunRecord, *, limit: int = 10_000) -> RunEstimate:
+    """``GET …/estimate``'s answer (the dashboard's runway panel reads it too)."""
     try:
         # The plan as the run stored it: loaded when the run started, so it loads again.
         plan = load_plan_text(record.plan_text, Path(record.plan_path or "plan.yaml")).plan
@@ -314,9 +320,12 @@ def estimate(run_id: str, _: Identity = viewer, journal: JournalStore = the_stor
         raise ApiError(
             409, "conflict", f"run {record.id}'s stored plan cannot be read: {exc.message}"
         ) from None
-    fitted = fit(plan, read_history(journal, record.plan_name, exclude=record.id))
-    left = remaining(fitted.models, journal.events(record.id), time.time())
+    fitted = fit(plan, read_history(journal, record.plan_name, limit=limit, exclude=record.id))
+    events = journal.events(record.id)
+    left = remaining(fitted.models, events, time.time())
     total = fitted.models.estimate()[2]
+    passed, hold = runway.journalled(events)
+    found = runway.runway_of(plan.budget, left.elapsed, left.estimate.p50, left.p90, passed, hold)
     return RunEstimate(
         run_id=record.id,
         plan=record.plan_name,
@@ -328,6 +337,7 @@ def estimate(run_id: str, _: Identity = viewer, journal: JournalStore = the_stor
         phases=left.phases,  # type: ignore[arg-type]
         overdue=left.overdue,
         admitted=len(fitted.admission.admitted),
+        runway=RunRunway.model_validate(found.as_dict()) if found is not None else None,
     )
 
 
