@@ -20,9 +20,11 @@ from phasegate.estimate.model import FLOOR, LEVEL, Evidence, Predictive, predict
 from phasegate.estimate.montecarlo import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
-    PhaseDraw,
+    Batch,
+    Draw,
     quantile,
     simulate,
+    summed,
 )
 from phasegate.plan.estimate import EstimateHint
 from phasegate.plan.model import Phase, Plan, Step, step_ids
@@ -147,20 +149,15 @@ class Models:
         if run.total is not None:
             self.run_unit.add(run.total)
 
-    def phase_draw(self, phase: Phase | str) -> PhaseDraw:
-        """A draw of the phase's duration: its own model, else the sum of its steps'."""
+    def phase_draw(self, phase: Phase | str) -> Batch:
+        """The phase's draws: its own model, else the sum of its steps'."""
         unit = self.phases[phase if isinstance(phase, str) else phase.id]
         if unit.own:
-            return unit.predictive().draw
-        steps = [s.predictive() for s in self.steps[unit.key]]
-
-        def draw(rng: random.Random) -> float:
-            return sum(s.draw(rng) for s in steps)
-
-        return draw
+            return Batch(unit.predictive().draws)
+        return summed([Batch(s.predictive().draws) for s in self.steps[unit.key]])
 
     def run_draws(self, *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED) -> list[float]:
-        draws = {p.id: self.phase_draw(p) for p in self.plan.phases}
+        draws: dict[str, Draw] = {p.id: self.phase_draw(p) for p in self.plan.phases}
         return simulate(list(draws), self.needs, draws, samples=samples, seed=seed)
 
     def phase_quantile(
@@ -171,17 +168,14 @@ class Models:
         unit = self.phases[phase_id]
         if unit.own:
             return unit.predictive().quantile(p)
-        rng = random.Random(seed)
-        draw = self.phase_draw(phase_id)
-        return quantile(sorted(draw(rng) for _ in range(samples)), p)
+        values = self.phase_draw(phase_id).draws(random.Random(seed), samples)
+        return quantile(sorted(values), p)
 
     def phase_estimate(self, phase_id: str, *, samples: int, seed: int) -> Estimate:
         unit = self.phases[phase_id]
         if unit.own:
             return unit.estimate()
-        rng = random.Random(seed)
-        draw = self.phase_draw(phase_id)
-        values = sorted(draw(rng) for _ in range(samples))
+        values = sorted(self.phase_draw(phase_id).draws(random.Random(seed), samples))
         return from_draws(phase_id, "phase", values, 0, "steps")
 
     def estimate(

@@ -14,9 +14,9 @@ time spent waiting for a human is not the plan's duration and is subtracted:
   journals it, and then nothing here changes.
 
 Only units that *succeeded* give a duration (a failed step's time says nothing about a good
-run's); the whole run's duration only from a succeeded run. Pure over the events given; the
-one function that reads a store (``read_history``) goes through the ``JournalStore``
-contract.
+run's); the whole run's duration only from a succeeded run. Pure over the events given; reading
+a plan's history from a store is ``digest.read_history`` (through the ``JournalStore``
+contract, from the runs' durations digests).
 """
 
 from __future__ import annotations
@@ -24,13 +24,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from phasegate.run import events as ev
 from phasegate.store.records import RunRecord, StoredEvent
-
-if TYPE_CHECKING:
-    from phasegate.store.contract import JournalStore
 
 # Event type names, read once: a pydantic class attribute costs ~0.3 µs a look-up, and a
 # history of 10,000 runs is ~350,000 events (bench/estimate.py).
@@ -226,28 +223,4 @@ def numeric_outputs(outputs: Any) -> dict[str, float]:
             continue
         if math.isfinite(number):
             found[str(name)] = number
-    return found
-
-
-def read_history(
-    store: JournalStore, plan: str, *, limit: int = 10_000, exclude: str | None = None
-) -> list[RunDurations]:
-    """The newest ``limit`` finished runs of ``plan`` (but ``exclude``), oldest first."""
-    # One read transaction for all of it: consistent, and ~2x cheaper than one per query.
-    with store.snapshot():
-        return _read(store, plan, limit, exclude)
-
-
-def _read(store: JournalStore, plan: str, limit: int, exclude: str | None) -> list[RunDurations]:
-    found: list[RunDurations] = []
-    before: tuple[float, str] | None = None
-    while len(found) < limit:
-        page = store.runs_page(limit=min(500, limit - len(found)), plan=plan, before=before)
-        if not page:
-            break
-        for record in page:
-            if record.finished_at is not None and record.id != exclude:
-                found.append(durations(record, store.events(record.id)))
-        before = (page[-1].created_at, page[-1].id)
-    found.reverse()
     return found

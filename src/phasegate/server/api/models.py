@@ -181,6 +181,13 @@ class LogEntry(BaseModel):
     text: str
 
 
+class FinishMonitoringRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        ..., min_length=1, max_length=2000, description="why; journalled with who ended it"
+    )
+
+
 class ApproveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     check: str | None = Field(None, max_length=500, description="default: all awaiting")
@@ -242,7 +249,9 @@ class RejectRequest(RollbackRequest):
 
 class ActionResult(BaseModel):
     run: RunSummary
-    action: Literal["approve", "abort", "rollback", "resume", "promote", "reject"]
+    action: Literal[
+        "approve", "abort", "rollback", "resume", "promote", "reject", "finish_monitoring"
+    ]
     outcome: Literal["approved", "requested", "queued"] = Field(
         description="approved: recorded; requested: the live worker acts on it; "
         "queued: a worker will execute it"

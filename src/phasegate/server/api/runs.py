@@ -19,7 +19,8 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from phasegate.engine import operator, runway, session
+from phasegate.engine import monitor_finish, operator, runway, session
+from phasegate.engine.postmonitor import FINISH_KEY
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.estimate import Estimate, fit, read_history, remaining
 from phasegate.plan.loader import load_plan_text
@@ -36,6 +37,7 @@ from phasegate.server.api.models import (
     ApproveRequest,
     Event,
     EventPage,
+    FinishMonitoringRequest,
     Interval,
     LogEntry,
     ResumeRequest,
@@ -423,6 +425,38 @@ def _break_glass(
         action="approve",
         outcome="approved",
         keys=[glass.key],
+    )
+
+
+@router.post("/{run_id}/monitoring/finish", response_model=ActionResult)
+def finish_monitoring(
+    run_id: str,
+    body: FinishMonitoringRequest,
+    identity: Identity = operator_role,
+    journal: JournalStore = the_store,
+    workers: WorkerPool = the_pool,
+) -> ActionResult:
+    """End the run's post-rollout monitoring now as succeeded (docs/monitoring.md): journalled
+    with who and why (``approval.granted`` of ``monitor:finish``). 409 when the run is not
+    monitoring; 422 without a reason. The worker executing it finishes it; a run this server
+    started that nobody executes is resumed by a worker, which finishes it."""
+    record = journal.get_run(run_id)
+    with _in_process:
+        done = monitor_finish.finish_monitoring(
+            journal, record.id, by=identity.actor, reason=body.reason
+        )
+    outcome: Literal["approved", "requested", "queued"] = "requested"
+    started_by = record.options.get("started_by")
+    if not done.delivered:
+        outcome = "approved"
+        if isinstance(started_by, str) and not workers.busy(record.id):
+            workers.submit(Job(record.id, "resume", started_by))
+            outcome = "queued"
+    return ActionResult(
+        run=summary(journal.get_run(record.id), workers),
+        action="finish_monitoring",
+        outcome=outcome,
+        keys=[FINISH_KEY],
     )
 
 
