@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from phasegate.errors import StoreError
-from phasegate.estimate.history import RunDurations, durations
+from phasegate.estimate.history import RunDurations, durations, durations_of
 from phasegate.store.digests import HistoryRow
 
 if TYPE_CHECKING:
@@ -59,7 +59,8 @@ def from_digest(row: HistoryRow) -> RunDurations | None:
 
 def computed(store: JournalStore, row: HistoryRow) -> tuple[RunDurations, Pending]:
     """A run's durations from its journal, and the digest to save for it."""
-    found = durations(store.get_run(row.run_id), store.events(row.run_id))
+    events = store.events(row.run_id)
+    found = durations_of(row.run_id, row.plan, row.status, row.created_at, events)
     return found, (row.run_id, row.last_seq, to_digest(found))
 
 

@@ -146,6 +146,13 @@ def run_vars(events: Sequence[StoredEvent]) -> dict[str, Any]:
 
 def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
     """What the run's succeeded steps and phases, and the run itself, took, waits removed."""
+    return durations_of(record.id, record.plan_name, record.status, record.created_at, events)
+
+
+def durations_of(
+    run_id: str, plan: str, status: str, created_at: float, events: Sequence[StoredEvent]
+) -> RunDurations:
+    """``durations`` from the few columns of the run it needs (a history row has them)."""
     waits = human_waits(events)
     step_start: dict[str, float] = {}
     phase_start: dict[str, float] = {}
@@ -182,10 +189,10 @@ def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
             end = ts if rollout_end is None else rollout_end
             total = end - started - overlap(started, end, waits)
     return RunDurations(
-        run_id=record.id,
-        plan=record.plan_name,
-        status=record.status,
-        created_at=record.created_at,
+        run_id=run_id,
+        plan=plan,
+        status=status,
+        created_at=created_at,
         vars=run_vars(events),
         steps=steps,
         phases=phases,
