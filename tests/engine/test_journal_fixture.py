@@ -170,4 +170,13 @@ def test_status_of_an_old_run_prints_what_its_release_printed(cli: CLI, status_f
     for section, key, empty in ADDED_SINCE:
         where = shown if section is None else shown[section]
         assert where.pop(key) == empty, (section, key)
+    # Issue 13: the run's duration is its work time (human waits removed); the release's
+    # duration, the wall time, is `wall_time` now, and the waits are `waited`.
+    run = shown["run"]
+    wall, waited = run.pop("wall_time"), run.pop("waited")
+    assert wall == expected["run"]["duration"]
+    if wall is not None:
+        assert run["duration"] == pytest.approx(wall - waited, abs=1e-5)
+        assert waited >= 0.0
+        run["duration"] = wall
     assert shown == expected

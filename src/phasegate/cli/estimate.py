@@ -22,14 +22,38 @@ ETA_HISTORY_LIMIT = 1_000
 
 
 def load_history(ctx: click.Context, plan: Plan, limit: int = HISTORY_LIMIT) -> list[RunDurations]:
-    """The finished runs of the same plan name in the journal, oldest first."""
-    from phasegate.estimate import read_history
+    """The finished runs of the same plan name in the journal, oldest first. Read through a
+    read-only store (a full disk does not stop an estimate); the durations digests it had to
+    compute (old runs) are then saved through a writable one, once (estimate/digest.py)."""
+    from phasegate.errors import PhasegateError
+    from phasegate.estimate.digest import read_digested, save
 
     store = open_store(ctx, readonly=True)
     try:
-        return read_history(store, plan.name, limit=limit)
+        found, pending = read_digested(store, plan.name, limit=limit, exclude=None)
     finally:
         store.close()
+    if pending:
+        try:
+            writable = open_store(ctx)
+        except PhasegateError:
+            return found  # computed again next time
+        try:
+            save(writable, pending)
+        finally:
+            writable.close()
+    return found
+
+
+def try_history(ctx: click.Context, plan: Plan) -> list[RunDurations]:
+    """The plan's newest runs for a preview, or none when the store cannot be read (a
+    preview is never stopped by it)."""
+    from phasegate.errors import PhasegateError
+
+    try:
+        return load_history(ctx, plan, ETA_HISTORY_LIMIT)
+    except PhasegateError:
+        return []
 
 
 def eta(ctx: click.Context, plan: Plan) -> dict[str, Any]:

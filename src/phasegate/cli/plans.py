@@ -222,7 +222,7 @@ def plan_cmd(
 ) -> None:
     """Preview what `phasegate run PLAN_FILE` would do, in order, without running anything,
     with the run's estimated duration (ETA) from the journal's history of the plan."""
-    from phasegate.cli.estimate import eta
+    from phasegate.cli.estimate import eta, try_history
     from phasegate.plan.loader import load_plan
     from phasegate.plan.preview import preview
 
@@ -231,7 +231,7 @@ def plan_cmd(
     if at_text is not None:
         from phasegate.cli.plan_windows import windows_at
 
-        data["windows_at"] = windows_at(loaded.plan, at_text)
+        data["windows_at"] = windows_at(loaded.plan, at_text, try_history(ctx, loaded.plan))
     data["eta"] = eta(ctx, loaded.plan)
     if as_json:
         emit_json(data)

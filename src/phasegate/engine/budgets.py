@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from phasegate.engine import runway
 from phasegate.engine.runway import DURATION, Crossing, HoldForApproval, Overrun, Projection
 from phasegate.estimate import Models, fit, read_history, remaining
+from phasegate.estimate.montecarlo import quantile
 from phasegate.estimate.resources import ResourceModel, fit_resource, project
 from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
 from phasegate.run.state import ITEM_DONE
@@ -45,6 +46,7 @@ SAMPLES = 2_000  # Monte Carlo draws per projection at most (the CLI's estimates
 MIN_SAMPLES = 200  # ...and at least
 TARGET_COST = 0.02  # seconds a projection should take: more, and it draws fewer samples
 HISTORY = 1_000  # the newest finished runs of the plan the projection learns from
+ADMISSION = "at admission:"  # the admission warning's first words (said once per run)
 
 
 class BudgetWatch:
@@ -59,6 +61,7 @@ class BudgetWatch:
         self._seen = -1  # items in the state when the resources were last judged
         self._samples = SAMPLES
         self._pending: asyncio.Future[tuple[Projection, float]] | None = None
+        self._admitted = False
 
     def check(self, *, final: bool = False) -> None:
         """Called at every turn of the engine's loop; ``final``: once more as the run is about
@@ -69,6 +72,9 @@ class BudgetWatch:
             return
         if self.budget.duration is None and not self.budget.resources:
             return
+        if not self._admitted:
+            self._admitted = True
+            self._admission()
         self._settle_approvals()
         self._final = final
         if self.budget.resources:
@@ -122,6 +128,37 @@ class BudgetWatch:
         self._next = time.monotonic() + max(PERIOD, wait)
         state = self.runner.state
         if state.mode == "forward" and state.status == "running" and state.failure is None:
+            self._judge(projection)
+
+    # -- admission ---------------------------------------------------------------------------
+    def _admission(self) -> None:
+        """At run start (no phase started yet, said once per run): the whole run's projection
+        from the estimates against the duration budget, before anything is done. A p90 already
+        over the budget is a warning (journalled, printed); the runway thresholds and the pause
+        bound are judged as later in the run, so a projection over ``pause_above`` holds the
+        run for an approval before its first phase. A plan whose estimates rest on nothing (no
+        admitted history, no hints) is not judged here."""
+        state = self.runner.state
+        limit = self.budget.duration
+        if limit is None or any(p.start_seq is not None for p in state.phases.values()):
+            return
+        if any(w["message"].startswith(ADMISSION) for w in state.warnings):
+            return  # a resume before the first phase: said already
+        if self._durations is None:
+            self._fit()
+        assert self._durations is not None
+        if not any(self._durations.informed(p) for p in self._durations.phases):
+            return  # no history, no hint: the vague prior is no reason to warn or hold
+        draws = self._durations.run_draws(samples=SAMPLES)
+        projection = Projection(DURATION, limit, 0.0, quantile(draws, 0.5), quantile(draws, 0.9))
+        if projection.p90 > limit:
+            message = (
+                f"{ADMISSION} the run's projected p90 is over its duration budget: "
+                f"{projection.words('p90')}"
+            )
+            self.runner.journal(Warning(item=None, message=message), durable=True)
+            self.runner.ctx.console.note(f"⚠ {message}", "yellow")
+        if self.watched:
             self._judge(projection)
 
     # -- projection --------------------------------------------------------------------------

@@ -8,7 +8,7 @@ asks again. Keys: a step is ``phase/step``, a gate ``phase/gate:id``, a step's u
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,12 +104,18 @@ def failure_action(plan: Plan, state: RunState) -> str:
 
 
 def decide(
-    plan: Plan, state: RunState, inflight: Collection[str], now: float | None = None
+    plan: Plan,
+    state: RunState,
+    inflight: Collection[str],
+    now: float | None = None,
+    p90: Mapping[str, float] | None = None,
 ) -> list[Command]:
     """What to do next. ``now`` (epoch seconds, the runner's clock) is needed for a plan with
-    ``windows:``: a phase starts only in an open window (engine/windowing.py)."""
+    ``windows:``: a phase starts only in an open window, and with ``p90`` (each phase's
+    estimated p90 seconds) only when it would finish before that window closes
+    (engine/windowing.py)."""
     if state.status == "waiting":
-        return list(windowing.decide_waiting(plan, state, now))
+        return list(windowing.decide_waiting(plan, state, now, p90))
     if state.status == "monitoring":
         if state.failure is not None:  # the monitor's rollback, or an abort
             return [] if inflight else [StartRollback(rollback_order(plan, state))]
@@ -189,7 +195,7 @@ def decide(
     if plan.windows is None:
         starting = ready[:slots]
     else:
-        starting, holds = windowing.admit(plan, state, ready, slots, now)
+        starting, holds = windowing.admit(plan, state, ready, slots, now, p90)
     commands.extend(StartPhase(phase_id) for phase_id in starting)
     if commands or inflight:
         return commands

@@ -196,11 +196,11 @@ def approve(
             payload["comment"] = comment
         if key in choices:
             payload["var"], payload["choice"] = choices[key]
-        _deliver_approval(store, record.id, payload)
+        deliver_approval(store, record.id, payload)
     return record.id, keys
 
 
-def _deliver_approval(store: JournalStore, run_id: str, payload: dict[str, object]) -> bool:
+def deliver_approval(store: JournalStore, run_id: str, payload: dict[str, object]) -> bool:
     """Journal an approval: asked of the live process executing the run (True), else
     appended here."""
     rec, request_id = request(store, run_id, "approve", payload)
@@ -249,7 +249,7 @@ def break_glass(store: JournalStore, run_ref: str, *, by: str, reason: str) -> B
     phase = state.wait.get("phase")
     key = window_key(phase if isinstance(phase, str) else None)
     payload: dict[str, object] = {"key": key, "by": by, "required": 1, "comment": reason.strip()}
-    delivered = _deliver_approval(store, record.id, payload)
+    delivered = deliver_approval(store, record.id, payload)
     return BreakGlass(record.id, key, phase if isinstance(phase, str) else None, delivered)
 
 

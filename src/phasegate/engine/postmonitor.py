@@ -37,14 +37,20 @@ if TYPE_CHECKING:
 
 START = StartMonitoring()
 TASK_KEY = "monitor:check"  # the one evaluation in flight (runner.tasks)
+# The approval that ends monitoring early as succeeded (`phasegate monitor finish RUN`,
+# engine/monitor_finish.py): journalled as ``approval.granted`` with who and why.
+FINISH_KEY = "monitor:finish"
 
 
 def decide(state: RunState, inflight: Collection[str], now: float | None) -> list[Command]:
-    """While monitoring: evaluate the next slot when it is due, finish after the last."""
+    """While monitoring: evaluate the next slot when it is due, finish after the last, or
+    at once (succeeded) when an operator ended monitoring early (``FINISH_KEY``)."""
     monitoring = state.monitoring
     assert monitoring is not None
     if inflight:
         return []
+    if state.approvals.get(FINISH_KEY):
+        return [Finish("succeeded")]
     due = schedule.due_offsets(monitoring["schedule"])
     clock = time.time() if now is None else now
     nxt = schedule.next_slot(due, float(monitoring["started_at"]), int(monitoring["slot"]), clock)

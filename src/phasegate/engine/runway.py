@@ -13,12 +13,14 @@ already said, what to say or do now. Pure: no clock, no journal (engine/budgets.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from phasegate.durations import format_duration
 from phasegate.plan.budget import Budget, ResourceBudget
+from phasegate.run.events import BudgetRunway, ItemFinished
 from phasegate.run.state import RunState
+from phasegate.store.records import StoredEvent
 
 DURATION = "duration"
 HOLD = "budget:"  # the item a pause bound holds the run with: ``budget:duration``
@@ -169,3 +171,82 @@ def judge(
     if bound is not None and not held and total > bound * projection.limit:
         out.append(HoldForApproval(projection, bound, basis))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Runway:
+    """The duration budget's runway as views show it (API ``…/estimate``, the dashboard's run
+    page): the limit, work so far, the projected totals, what is left after them, the
+    thresholds and which were passed, and the pause bound's hold (``awaiting_approval``,
+    ``succeeded`` once approved, ``failed`` when rejected; None: never held)."""
+
+    limit: float
+    used: float
+    p50: float
+    p90: float
+    basis: str
+    thresholds: tuple[float, ...]
+    passed: tuple[float, ...]
+    pause_above: float | None
+    hold: str | None
+
+    @property
+    def remaining(self) -> float:
+        """The runway: the limit less the projected total (the budget's basis)."""
+        return self.limit - (self.p90 if self.basis == "p90" else self.p50)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "budget": self.limit,
+            "used": round(self.used, 3),
+            "projected_p50": round(self.p50, 3),
+            "projected_p90": round(self.p90, 3),
+            "basis": self.basis,
+            "remaining": round(self.remaining, 3),
+            "thresholds": list(self.thresholds),
+            "passed": list(self.passed),
+            "pause_above": self.pause_above,
+            "hold": self.hold,
+            "over": self.used > self.limit,
+        }
+
+
+def runway_of(
+    budget: Budget,
+    used: float,
+    rest_p50: float,
+    rest_p90: float,
+    passed: Collection[float],
+    hold: str | None,
+) -> Runway | None:
+    """The duration budget's runway given work so far and the remaining time's p50/p90 (None:
+    the plan has no duration budget)."""
+    if budget.duration is None:
+        return None
+    return Runway(
+        limit=budget.duration,
+        used=used,
+        p50=used + rest_p50,
+        p90=used + rest_p90,
+        basis=budget.basis,
+        thresholds=tuple(budget.runway),
+        passed=tuple(passed),
+        pause_above=budget.pause_above,
+        hold=hold,
+    )
+
+
+def journalled(
+    events: Iterable[StoredEvent], budget: str = DURATION
+) -> tuple[list[float], str | None]:
+    """(the runway thresholds of ``budget`` the run passed, the pause bound's hold status), as
+    the journal says them."""
+    passed: list[float] = []
+    hold: str | None = None
+    key = hold_key(budget)
+    for event in events:
+        if event.type == BudgetRunway.type and event.data.get("budget") == budget:
+            passed.append(float(event.data["threshold"]))
+        elif event.type == ItemFinished.type and event.data.get("key") == key:
+            hold = str(event.data.get("status"))
+    return passed, hold

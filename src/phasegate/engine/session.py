@@ -28,6 +28,7 @@ from phasegate.engine.runner import Runner
 from phasegate.engine.steplog import LogSink
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.errors import PhasegateError, StoreError, UsageError
+from phasegate.estimate import digest
 from phasegate.executors.base import Executor
 from phasegate.executors.local import LocalExecutor
 from phasegate.masking import MIN_MASKED, PLAN_MASK, Masker
@@ -350,7 +351,12 @@ def _use_pidfd_child_watcher() -> None:
 def drive(runner: Runner, store: JournalStore, owner: Owner) -> str:
     _use_pidfd_child_watcher()
     try:
-        return asyncio.run(runner.drive())
+        status = asyncio.run(runner.drive())
+        if runner.state.terminal:
+            # The run's durations digest, once, for history reads (estimate/digest.py).
+            with contextlib.suppress(PhasegateError):
+                digest.record(store, runner.state.run_id)
+        return status
     finally:
         # Best effort: a dead owner is detected anyway, and the journal may be unwritable.
         with contextlib.suppress(StoreError):

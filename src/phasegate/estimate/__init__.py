@@ -4,7 +4,9 @@ take, learned from the journal's history of the same plan; docs/estimates.md for
 Pure over the plan and the history it is given (nothing here runs or schedules anything):
 
 - ``history``: what past runs took, read from their journals, human waits (pauses,
-  approvals, change windows) subtracted; ``read_history`` reads through the store contract;
+  approvals, change windows) subtracted;
+- ``digest``: each finished run's durations kept as a digest in the store, so
+  ``read_history`` reads one row per run, not its journal;
 - ``calibration``: which runs may teach (the plan's CEL rule over a run's facts);
 - ``model``: log-normal durations, a Normal-Inverse-Gamma prior from ``estimate:`` hints,
   the Student-t posterior predictive and its 90 % interval (``stats``: the t itself);
@@ -15,8 +17,9 @@ Pure over the plan and the history it is given (nothing here runs or schedules a
 
 from phasegate.estimate.backtest import Backtest, Score, backtest
 from phasegate.estimate.calibration import Admission, admit, admits, facts
+from phasegate.estimate.digest import read_history
 from phasegate.estimate.estimator import Estimate, Fitted, Models, fit
-from phasegate.estimate.history import RunDurations, durations, human_waits, read_history
+from phasegate.estimate.history import RunDurations, durations, human_waits
 from phasegate.estimate.model import Evidence, Predictive, Prior, predictive
 from phasegate.estimate.remaining import Remaining, remaining
 

@@ -20,9 +20,11 @@ from phasegate.estimate.model import FLOOR, LEVEL, Evidence, Predictive, predict
 from phasegate.estimate.montecarlo import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
-    PhaseDraw,
+    Batch,
+    Draw,
     quantile,
     simulate,
+    summed,
 )
 from phasegate.plan.estimate import EstimateHint
 from phasegate.plan.model import Phase, Plan, Step, step_ids
@@ -125,6 +127,11 @@ class Models:
         self.step_units = {u.key: u for units in self.steps.values() for u in units}
         self.run_unit = Unit("run", "run", None, False)
 
+    def informed(self, phase_id: str) -> bool:
+        """Whether the phase's estimate rests on something (its own or a step's hint or
+        history), not on the vague prior alone."""
+        return self.phases[phase_id].own or any(s.own for s in self.steps[phase_id])
+
     @property
     def run_evidence(self) -> Evidence:
         return self.run_unit.evidence
@@ -142,29 +149,33 @@ class Models:
         if run.total is not None:
             self.run_unit.add(run.total)
 
-    def phase_draw(self, phase: Phase | str) -> PhaseDraw:
-        """A draw of the phase's duration: its own model, else the sum of its steps'."""
+    def phase_draw(self, phase: Phase | str) -> Batch:
+        """The phase's draws: its own model, else the sum of its steps'."""
         unit = self.phases[phase if isinstance(phase, str) else phase.id]
         if unit.own:
-            return unit.predictive().draw
-        steps = [s.predictive() for s in self.steps[unit.key]]
-
-        def draw(rng: random.Random) -> float:
-            return sum(s.draw(rng) for s in steps)
-
-        return draw
+            return Batch(unit.predictive().draws)
+        return summed([Batch(s.predictive().draws) for s in self.steps[unit.key]])
 
     def run_draws(self, *, samples: int = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED) -> list[float]:
-        draws = {p.id: self.phase_draw(p) for p in self.plan.phases}
+        draws: dict[str, Draw] = {p.id: self.phase_draw(p) for p in self.plan.phases}
         return simulate(list(draws), self.needs, draws, samples=samples, seed=seed)
+
+    def phase_quantile(
+        self, phase_id: str, p: float, *, samples: int = 2_000, seed: int = DEFAULT_SEED
+    ) -> float:
+        """Seconds the phase takes with probability ``p`` (its own model's quantile, else a
+        quantile of the sum of its steps' draws)."""
+        unit = self.phases[phase_id]
+        if unit.own:
+            return unit.predictive().quantile(p)
+        values = self.phase_draw(phase_id).draws(random.Random(seed), samples)
+        return quantile(sorted(values), p)
 
     def phase_estimate(self, phase_id: str, *, samples: int, seed: int) -> Estimate:
         unit = self.phases[phase_id]
         if unit.own:
             return unit.estimate()
-        rng = random.Random(seed)
-        draw = self.phase_draw(phase_id)
-        values = sorted(draw(rng) for _ in range(samples))
+        values = sorted(self.phase_draw(phase_id).draws(random.Random(seed), samples))
         return from_draws(phase_id, "phase", values, 0, "steps")
 
     def estimate(

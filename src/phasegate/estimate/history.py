@@ -14,9 +14,9 @@ time spent waiting for a human is not the plan's duration and is subtracted:
   journals it, and then nothing here changes.
 
 Only units that *succeeded* give a duration (a failed step's time says nothing about a good
-run's); the whole run's duration only from a succeeded run. Pure over the events given; the
-one function that reads a store (``read_history``) goes through the ``JournalStore``
-contract.
+run's); the whole run's duration only from a succeeded run. Pure over the events given; reading
+a plan's history from a store is ``digest.read_history`` (through the ``JournalStore``
+contract, from the runs' durations digests).
 """
 
 from __future__ import annotations
@@ -24,13 +24,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from phasegate.run import events as ev
 from phasegate.store.records import RunRecord, StoredEvent
-
-if TYPE_CHECKING:
-    from phasegate.store.contract import JournalStore
 
 # Event type names, read once: a pydantic class attribute costs ~0.3 µs a look-up, and a
 # history of 10,000 runs is ~350,000 events (bench/estimate.py).
@@ -149,6 +146,13 @@ def run_vars(events: Sequence[StoredEvent]) -> dict[str, Any]:
 
 def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
     """What the run's succeeded steps and phases, and the run itself, took, waits removed."""
+    return durations_of(record.id, record.plan_name, record.status, record.created_at, events)
+
+
+def durations_of(
+    run_id: str, plan: str, status: str, created_at: float, events: Sequence[StoredEvent]
+) -> RunDurations:
+    """``durations`` from the few columns of the run it needs (a history row has them)."""
     waits = human_waits(events)
     step_start: dict[str, float] = {}
     phase_start: dict[str, float] = {}
@@ -185,10 +189,10 @@ def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
             end = ts if rollout_end is None else rollout_end
             total = end - started - overlap(started, end, waits)
     return RunDurations(
-        run_id=record.id,
-        plan=record.plan_name,
-        status=record.status,
-        created_at=record.created_at,
+        run_id=run_id,
+        plan=plan,
+        status=status,
+        created_at=created_at,
         vars=run_vars(events),
         steps=steps,
         phases=phases,
@@ -196,6 +200,22 @@ def durations(record: RunRecord, events: Sequence[StoredEvent]) -> RunDurations:
         waited=sum(end - start for start, end in waits),
         amounts=amounts,
     )
+
+
+def work_time(
+    events: Sequence[StoredEvent], start: float | None, end: float | None
+) -> tuple[float | None, float]:
+    """(the run's work seconds from ``start`` to ``end``, human waits removed and ending where
+    post-rollout monitoring began; the seconds of human waits in that span). What the duration
+    budget counts and the report calls the run's duration (the wall time is beside it)."""
+    if start is None or end is None:
+        return None, 0.0
+    for event in events:
+        if event.type == MONITORING_STARTED and start <= event.ts < end:
+            end = event.ts
+            break
+    waited = overlap(start, end, human_waits(events, until=end))
+    return end - start - waited, waited
 
 
 def numeric_outputs(outputs: Any) -> dict[str, float]:
@@ -210,28 +230,4 @@ def numeric_outputs(outputs: Any) -> dict[str, float]:
             continue
         if math.isfinite(number):
             found[str(name)] = number
-    return found
-
-
-def read_history(
-    store: JournalStore, plan: str, *, limit: int = 10_000, exclude: str | None = None
-) -> list[RunDurations]:
-    """The newest ``limit`` finished runs of ``plan`` (but ``exclude``), oldest first."""
-    # One read transaction for all of it: consistent, and ~2x cheaper than one per query.
-    with store.snapshot():
-        return _read(store, plan, limit, exclude)
-
-
-def _read(store: JournalStore, plan: str, limit: int, exclude: str | None) -> list[RunDurations]:
-    found: list[RunDurations] = []
-    before: tuple[float, str] | None = None
-    while len(found) < limit:
-        page = store.runs_page(limit=min(500, limit - len(found)), plan=plan, before=before)
-        if not page:
-            break
-        for record in page:
-            if record.finished_at is not None and record.id != exclude:
-                found.append(durations(record, store.events(record.id)))
-        before = (page[-1].created_at, page[-1].id)
-    found.reverse()
     return found

@@ -121,6 +121,16 @@ class Predictive:
         # exp overflows past ~709: a draw that far in a 2-dof tail is "forever", capped.
         return math.exp(min(self.loc + self.scale * t_draw(rng, self.dof), 700.0))
 
+    def draws(self, rng: random.Random, n: int) -> list[float]:
+        """``n`` draws at once (the Monte Carlo's column): a t draw is a normal over the root
+        of a scaled chi-square, as ``t_draw``, without a call per sample."""
+        loc, scale, half, theta = self.loc, self.scale, self.dof / 2.0, 2.0 / self.dof
+        gauss, gamma, sqrt, exp = rng.gauss, rng.gammavariate, math.sqrt, math.exp
+        return [
+            exp(min(loc + scale * gauss(0.0, 1.0) / sqrt(gamma(half, theta)), 700.0))
+            for _ in range(n)
+        ]
+
 
 def predictive(hint: EstimateHint | None, evidence: Evidence) -> Predictive:
     """The estimate of one unit: its prior (from ``hint``) updated by ``evidence``."""

@@ -31,9 +31,12 @@ from phasegate.estimate.model import Predictive
 from phasegate.estimate.montecarlo import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
+    Batch,
+    Draw,
     PhaseDraw,
     quantile,
     simulate,
+    summed,
 )
 from phasegate.store.records import StoredEvent
 
@@ -82,13 +85,6 @@ def _nothing(rng: random.Random) -> float:
     return 0.0
 
 
-def _sum(parts: list[PhaseDraw]) -> PhaseDraw:
-    def draw(rng: random.Random) -> float:
-        return sum(part(rng) for part in parts)
-
-    return draw
-
-
 def remaining(
     models: Models,
     events: Sequence[StoredEvent],
@@ -128,7 +124,7 @@ def remaining(
         return max(0.0, now - since - overlap(since, now, waits))
 
     states: dict[str, str] = {}
-    draws: dict[str, PhaseDraw] = {}
+    draws: dict[str, Draw] = {}
     overdue: list[str] = []
     for phase_id, unit in models.phases.items():
         if finished or phase_id in phases_done:
@@ -145,7 +141,7 @@ def remaining(
                 overdue.append(phase_id)
             draws[phase_id] = _beyond(unit.predictive(), spent)
             continue
-        parts: list[PhaseDraw] = []
+        parts: list[Draw] = []
         for step in models.steps[phase_id]:
             if step.key in steps_done:
                 continue
@@ -155,8 +151,8 @@ def remaining(
                     overdue.append(step.key)
                 parts.append(_beyond(step.predictive(), step_spent))
             else:
-                parts.append(step.predictive().draw)
-        draws[phase_id] = _sum(parts)
+                parts.append(Batch(step.predictive().draws))
+        draws[phase_id] = summed(parts)
     values = simulate(list(models.phases), models.needs, draws, samples=samples, seed=seed)
     elapsed = work(run_since) if run_since is not None else 0.0
     return Remaining(

@@ -16,6 +16,7 @@ from phasegate.engine.decide import phase_items
 from phasegate.engine.session import reload_plan
 from phasegate.engine.waiting import opening_text
 from phasegate.errors import PhasegateError
+from phasegate.estimate.history import work_time
 from phasegate.plan.model import Phase, Plan, phase_gates
 from phasegate.report import canary
 from phasegate.report.fleet_strata import strata_view
@@ -38,6 +39,10 @@ def _duration(start: float | None, end: float | None) -> float | None:
     if start is None or end is None:
         return None
     return round(end - start, 6)
+
+
+def _round(seconds: float | None) -> float | None:
+    return round(seconds, 6) if seconds is not None else None
 
 
 def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
@@ -239,6 +244,7 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
             "failures": rb.get("failures", []),
         }
     end = state.finished_at
+    work, waited = work_time(events, state.started_at, end)
     return {
         "report_version": REPORT_VERSION,
         "run": {
@@ -255,7 +261,11 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
             "created_at": state.created_at,
             "started_at": state.started_at,
             "finished_at": end,
-            "duration": _duration(state.started_at, end),
+            # Work time (docs/budgets.md): human waits (pauses, approvals, windows) removed,
+            # post-rollout monitoring not counted; the wall time beside it.
+            "duration": _round(work),
+            "wall_time": _duration(state.started_at, end),
+            "waited": round(waited, 6),
             "user": started.get("user"),
             "host": started.get("host", socket.gethostname()),
             "pid": started.get("pid"),

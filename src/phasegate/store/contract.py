@@ -24,7 +24,9 @@ The server's tokens and idempotency keys are a second, smaller contract, ``Serve
 ``postgres.PostgresLedger``, tables of the store's schema; memory:
 ``memory_ledger.MemoryLedger``).
 
-Step logs (``append_logs``/``read_log``, store/steplogs.py says where each back end keeps
+Durations digests (``finished_runs``/``save_digests``, store/digests.py): a finished run's
+summary for history reads, so estimates need no journal. Step logs
+(``append_logs``/``read_log``, store/steplogs.py says where each back end keeps
 them), step outputs (``step_outputs``, from the journal) and change notifications for live
 views (``change_cursor``/``wait_for_change``, store/changes.py) are part of the contract.
 
@@ -44,6 +46,7 @@ from typing import Any, Protocol
 from phasegate.lanes.model import Lane, LaneChange, Ticket
 from phasegate.run.state import RunState
 from phasegate.store.changes import ChangeCursor
+from phasegate.store.digests import HistoryRow
 from phasegate.store.fold import EventRow, NewEvent
 from phasegate.store.process import Owner
 from phasegate.store.records import RunHead, RunRecord, StoredEvent, StoredToken
@@ -365,6 +368,24 @@ class JournalStore(Protocol):
     def lane_release(self, run_id: str) -> None:
         """Drop the run's ticket (its slot, or its place in the queue). A run's ticket is also
         dropped in the same transaction as the event that ends it."""
+        ...
+
+    # -- durations digests (store/digests.py) ---------------------------------------------
+    def finished_runs(
+        self, plan: str, *, limit: int, before: tuple[float, str] | None = None
+    ) -> list[HistoryRow]:
+        """The finished runs (``finished_at`` set) of ``plan``, newest first (``created_at``,
+        then ``id``, descending), at most ``limit``, strictly after the cursor ``before``
+        (``(created_at, id)`` of the last row of the previous page), each with its digest as
+        saved for the run's current ``last_seq`` (None: none saved, or saved at another
+        ``last_seq``: stale). Reads no journal."""
+        ...
+
+    def save_digests(self, digests: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
+        """Keep each ``(run_id, last_seq, digest)``: any JSON object, returned as written by
+        ``finished_runs`` while the run's ``last_seq`` is that one; replaces an earlier digest
+        of the run. A digest of a run the store does not know is ignored. Not durable (a lost
+        digest is computed again). Raises ``StoreError`` on a read-only store."""
         ...
 
 

@@ -31,6 +31,7 @@ from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.changes import ChangeCursor, cursor_now, moved
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, replay, run_created
+from phasegate.store.memory_digests import MemoryDigests
 from phasegate.store.memory_lanes import MemoryLanes
 from phasegate.store.memory_schedules import MemorySchedules
 from phasegate.store.process import Owner
@@ -62,9 +63,10 @@ class _Request:
     consumed: bool = False
 
 
-class MemoryStore(MemorySchedules, MemoryLanes):
+class MemoryStore(MemorySchedules, MemoryLanes, MemoryDigests):
     def __init__(self, state_dir: Path) -> None:
         MemorySchedules.__init__(self)
+        MemoryDigests.__init__(self)
         MemoryLanes.__init__(self)
         self._state_dir = state_dir
         self._runs: dict[str, _Run] = {}  # in creation order

@@ -5,7 +5,7 @@ from __future__ import annotations
 # Versions whose migration only adds tables. A verb that only reads opens a journal written
 # before them as it is (it never migrates: store/connect.py) and sees those tables as empty,
 # so `phasegate status` keeps reading an old journal; a verb that writes migrates it first.
-ADDITIVE: frozenset[int] = frozenset({2, 3})
+ADDITIVE: frozenset[int] = frozenset({2, 3, 4})
 
 MIGRATIONS: list[str] = [
     # 1: runs, append-only events, materialized items and phases, locks, operator requests
@@ -112,5 +112,13 @@ MIGRATIONS: list[str] = [
         granted_at REAL
     );
     CREATE INDEX lane_tickets_queue ON lane_tickets (lane, granted_at, enqueued_at, run_id);
+    """,
+    # 4: durations digests of finished runs (store/digests.py), read by history reads
+    """
+    CREATE TABLE run_digests (
+        run_id TEXT PRIMARY KEY REFERENCES runs (id),
+        last_seq INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
     """,
 ]

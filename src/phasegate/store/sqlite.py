@@ -40,6 +40,7 @@ from phasegate.store.records import (
     record_from_row,
     replayed,
 )
+from phasegate.store.sqlite_digests import SqliteDigests
 from phasegate.store.sqlite_lanes import SqliteLanes
 from phasegate.store.sqlite_schedules import SqliteSchedules
 from phasegate.store.sqlite_views import SqliteViews, reads
@@ -51,7 +52,7 @@ _dump = dump
 __all__ = ["DB_NAME", "EventRow", "SqliteStore", "fold", "reads"]
 
 
-class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes):
+class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDigests):
     def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
         """Open the journal in ``state_dir``. ``readonly``: for verbs that only read; never
         creates, migrates or writes anything (store/connect.py says why)."""

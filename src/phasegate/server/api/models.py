@@ -181,6 +181,13 @@ class LogEntry(BaseModel):
     text: str
 
 
+class FinishMonitoringRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        ..., min_length=1, max_length=2000, description="why; journalled with who ended it"
+    )
+
+
 class ApproveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     check: str | None = Field(None, max_length=500, description="default: all awaiting")
@@ -242,7 +249,9 @@ class RejectRequest(RollbackRequest):
 
 class ActionResult(BaseModel):
     run: RunSummary
-    action: Literal["approve", "abort", "rollback", "resume", "promote", "reject"]
+    action: Literal[
+        "approve", "abort", "rollback", "resume", "promote", "reject", "finish_monitoring"
+    ]
     outcome: Literal["approved", "requested", "queued"] = Field(
         description="approved: recorded; requested: the live worker acts on it; "
         "queued: a worker will execute it"
@@ -277,6 +286,26 @@ class Interval(BaseModel):
     source: str = Field(description="history | hint | default | steps | phases")
 
 
+class RunRunway(BaseModel):
+    """The duration budget's runway (docs/budgets.md): work time so far plus the remaining
+    time's projection, against the budget."""
+
+    budget: float = Field(description="the duration budget, seconds of work")
+    used: float = Field(description="work so far in seconds, human waits removed")
+    projected_p50: float = Field(description="used + the median of the remaining time")
+    projected_p90: float = Field(description="used + the 90th percentile of the remaining time")
+    basis: Literal["p50", "p90"] = Field(description="the projection thresholds are read on")
+    remaining: float = Field(description="the runway: budget - projected (basis), seconds")
+    thresholds: list[float] = Field(description="the plan's runway thresholds, largest first")
+    passed: list[float] = Field(description="thresholds the run passed (budget.runway events)")
+    pause_above: float | None = Field(description="the pause bound, a ratio of the budget")
+    hold: str | None = Field(
+        description="the pause bound's hold: awaiting_approval, succeeded (approved), failed"
+        " (rejected); null: never held"
+    )
+    over: bool = Field(description="work so far is over the budget")
+
+
 class RunEstimate(BaseModel):
     """A run's remaining time (``phasegate estimate``'s model, conditioned on its journal)."""
 
@@ -290,3 +319,6 @@ class RunEstimate(BaseModel):
     phases: dict[str, Literal["done", "running", "pending"]]
     overdue: list[str] = Field(description="phases or steps running past their 95th percentile")
     admitted: int = Field(description="past runs of the plan its calibration rule admitted")
+    runway: RunRunway | None = Field(
+        None, description="the duration budget's runway; null: the plan has no duration budget"
+    )

@@ -19,7 +19,8 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from phasegate.engine import operator, session
+from phasegate.engine import monitor_finish, operator, runway, session
+from phasegate.engine.postmonitor import FINISH_KEY
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.estimate import Estimate, fit, read_history, remaining
 from phasegate.plan.loader import load_plan_text
@@ -36,6 +37,7 @@ from phasegate.server.api.models import (
     ApproveRequest,
     Event,
     EventPage,
+    FinishMonitoringRequest,
     Interval,
     LogEntry,
     ResumeRequest,
@@ -43,6 +45,7 @@ from phasegate.server.api.models import (
     RunDocument,
     RunEstimate,
     RunPage,
+    RunRunway,
     RunSummary,
     StartRequest,
 )
@@ -305,8 +308,13 @@ def _interval(estimate: Estimate) -> Interval:
 def estimate(run_id: str, _: Identity = viewer, journal: JournalStore = the_store) -> RunEstimate:
     """The run's remaining time with its 90 % interval: the plan's estimates (learned from
     the finished runs of the same plan its calibration rule admits) conditioned on how far
-    this run got, human waits removed (docs/estimates.md)."""
-    record = journal.get_run(run_id)
+    this run got, human waits removed (docs/estimates.md); and its duration budget's runway
+    (docs/budgets.md)."""
+    return run_estimate(journal, journal.get_run(run_id))
+
+
+def run_estimate(journal: JournalStore, record: RunRecord, *, limit: int = 10_000) -> RunEstimate:
+    """``GET …/estimate``'s answer (the dashboard's runway panel reads it too)."""
     try:
         # The plan as the run stored it: loaded when the run started, so it loads again.
         plan = load_plan_text(record.plan_text, Path(record.plan_path or "plan.yaml")).plan
@@ -314,9 +322,12 @@ def estimate(run_id: str, _: Identity = viewer, journal: JournalStore = the_stor
         raise ApiError(
             409, "conflict", f"run {record.id}'s stored plan cannot be read: {exc.message}"
         ) from None
-    fitted = fit(plan, read_history(journal, record.plan_name, exclude=record.id))
-    left = remaining(fitted.models, journal.events(record.id), time.time())
+    fitted = fit(plan, read_history(journal, record.plan_name, limit=limit, exclude=record.id))
+    events = journal.events(record.id)
+    left = remaining(fitted.models, events, time.time())
     total = fitted.models.estimate()[2]
+    passed, hold = runway.journalled(events)
+    found = runway.runway_of(plan.budget, left.elapsed, left.estimate.p50, left.p90, passed, hold)
     return RunEstimate(
         run_id=record.id,
         plan=record.plan_name,
@@ -328,6 +339,7 @@ def estimate(run_id: str, _: Identity = viewer, journal: JournalStore = the_stor
         phases=left.phases,  # type: ignore[arg-type]
         overdue=left.overdue,
         admitted=len(fitted.admission.admitted),
+        runway=RunRunway.model_validate(found.as_dict()) if found is not None else None,
     )
 
 
@@ -413,6 +425,38 @@ def _break_glass(
         action="approve",
         outcome="approved",
         keys=[glass.key],
+    )
+
+
+@router.post("/{run_id}/monitoring/finish", response_model=ActionResult)
+def finish_monitoring(
+    run_id: str,
+    body: FinishMonitoringRequest,
+    identity: Identity = operator_role,
+    journal: JournalStore = the_store,
+    workers: WorkerPool = the_pool,
+) -> ActionResult:
+    """End the run's post-rollout monitoring now as succeeded (docs/monitoring.md): journalled
+    with who and why (``approval.granted`` of ``monitor:finish``). 409 when the run is not
+    monitoring; 422 without a reason. The worker executing it finishes it; a run this server
+    started that nobody executes is resumed by a worker, which finishes it."""
+    record = journal.get_run(run_id)
+    with _in_process:
+        done = monitor_finish.finish_monitoring(
+            journal, record.id, by=identity.actor, reason=body.reason
+        )
+    outcome: Literal["approved", "requested", "queued"] = "requested"
+    started_by = record.options.get("started_by")
+    if not done.delivered:
+        outcome = "approved"
+        if isinstance(started_by, str) and not workers.busy(record.id):
+            workers.submit(Job(record.id, "resume", started_by))
+            outcome = "queued"
+    return ActionResult(
+        run=summary(journal.get_run(record.id), workers),
+        action="finish_monitoring",
+        outcome=outcome,
+        keys=[FINISH_KEY],
     )
 
 

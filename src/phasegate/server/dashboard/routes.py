@@ -28,6 +28,7 @@ from phasegate.report.data import build
 from phasegate.report.render import render
 from phasegate.run.events import RunStarted
 from phasegate.server.dashboard.hub import LIST_KEY, Hub
+from phasegate.server.dashboard.runway import runway_panel
 from phasegate.server.dashboard.sessions import COOKIE, Session, Sessions, load_key
 from phasegate.server.dashboard.views import LOG_TAIL_BYTES, progress, run_view
 from phasegate.store.contract import JournalStore
@@ -283,11 +284,13 @@ def make_router(dash: Dashboard) -> APIRouter:
         if session is None:
             return to_login(request)
         body = await dash.hub.read(lambda store: dash.run_body(store, run_id))
+        budget = await dash.hub.read(lambda store: runway_panel(store, run_id))
         return dash.page(
             "run.html",
             session,
             run_id=run_id,
             body=body,
+            runway=budget,
             can_operate=session.role in OPERATORS,
             flash=request.query_params.get("flash"),
             flash_kind=request.query_params.get("kind"),

@@ -167,6 +167,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX lane_tickets_queue ON lane_tickets (lane, granted_at, enqueued_at, run_id)
     """,
+    # 6: durations digests of finished runs (store/digests.py), read by history reads
+    """
+    CREATE TABLE run_digests (
+        run_id text COLLATE "C" PRIMARY KEY REFERENCES runs (id),
+        last_seq bigint NOT NULL,
+        data text NOT NULL
+    )
+    """,
 ]
 
 

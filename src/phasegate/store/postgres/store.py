@@ -39,6 +39,7 @@ from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
 from phasegate.store.postgres.connection import connect, mask, normalize
+from phasegate.store.postgres.digests import PostgresDigests
 from phasegate.store.postgres.lanes import PostgresLanes
 from phasegate.store.postgres.logs import PostgresLogs
 from phasegate.store.postgres.notify import PostgresChanges
@@ -63,7 +64,9 @@ Conn = psycopg.Connection[Row]
 DEAD_SESSION_WAIT = 3.0
 
 
-class PostgresStore(PostgresLogs, PostgresChanges, PostgresSchedules, PostgresLanes):
+class PostgresStore(
+    PostgresLogs, PostgresChanges, PostgresSchedules, PostgresLanes, PostgresDigests
+):
     def __init__(self, url: str, *, state_dir: Path, readonly: bool = False) -> None:
         """Open the store at ``url`` (migrating its schema); run directories (step logs,
         outputs, backups) stay on this machine, under ``state_dir``. ``readonly``: this
