@@ -205,6 +205,19 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
 
     def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
         assert self.phase is not None
+        said = human.comments_only(data.get("run"))
+        if said is not None:
+            # "# Check error rates / # Sentry dashboard: error rate < 0.1%": a fence of comments
+            # runs nothing and would pass by itself; a person does what it says (issue 11 §7)
+            data = human.by_hand(said)
+            rule = "fence of comments only: done by hand"
+        settings = human.config_settings(data.get("run"), self.draft.referenced)
+        if settings is not None:
+            data = {
+                "name": f"Set in the configuration, then approve: {'; '.join(settings)}",
+                "pause": "approve",
+            }
+            rule = "settings nothing reads: done by hand"
         if isinstance(data.get("run"), str):
             run, unsure = carry.carry(self.draft, data["run"], line)
             data = {**data, "run": placeholders.bind(self.draft, run, line)}
@@ -217,6 +230,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.draft.note("steps", phase=self.phase.id, line=line, name=name, rule=rule)
 
     def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
+        said = human.comments_only(data.get("command"))
+        if said is not None:  # a check of comments only would pass without anyone looking
+            data = {"name": data.get("name") or said[0], "manual": "; ".join(said)}
+            how = "fence of comments only: checked by hand"
         kind = next(k for k in ("command", "file", "http", "manual", "sql", "metric") if k in data)
         if kind == "command" and isinstance(data["command"], str):
             command, _ = carry.carry(self.draft, data["command"], line)
