@@ -209,6 +209,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if said is not None:
             # "# Check error rates / # Sentry dashboard: error rate < 0.1%": a fence of comments
             # runs nothing and would pass by itself; a person does what it says (issue 11 §7)
+            said = [s for s in said if not self._said_before(s)]
+            if not said:  # the step before already asks it ("Wait 24-48 hours")
+                return
             data = human.by_hand(said)
             rule = "fence of comments only: done by hand"
         settings = human.config_settings(data.get("run"), self.draft.referenced)
@@ -228,6 +231,12 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.phase.steps.append(Entry(data, line))
         name = data.get("name") or _first(data.get("run", ""))
         self.draft.note("steps", phase=self.phase.id, line=line, name=name, rule=rule)
+
+    def _said_before(self, text: str) -> bool:
+        """The phase's last step is a pause that already says ``text``."""
+        assert self.phase is not None
+        last = self.phase.steps[-1].data if self.phase.steps else {}
+        return "pause" in last and text.lower() in str(last.get("name", "")).lower()
 
     def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
         said = human.comments_only(data.get("command"))

@@ -91,7 +91,7 @@ _PATTERNS = [
             r"(?<=[/@=:-])\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){0,3})\](?=[/@.:\"'\s-]|$)|"
             r"(?:(?<=[\"'\s]))\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){0,3})\](?=[/@.-])|"
             # standing alone: several words (`[number of cpus]`), never a one-word `[info]` label
-            r"(?<=\s)\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){1,3})\](?=\s|$)"
+            r"(?<=\s)\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){1,3})\](?=[\s\"']|$)"
         ),
     ),
     # {environment}, {target-slot}, {table_name}: one word in braces; not `${x}`, `{{x}}`, a

@@ -305,7 +305,8 @@ def metadata_lines(text: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for line in text.splitlines():
         match = METADATA.match(line)
-        if match and match.group(2).strip():
+        # "**Alternatively**, rotate it …": a sentence with a bold word, no key and value
+        if match and match.group(2).strip() and match.group(2).strip()[0] not in ",;.":
             found.append((match.group(1).strip().rstrip(":"), match.group(2).strip()))
     return found
 
