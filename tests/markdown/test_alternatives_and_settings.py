@@ -343,3 +343,32 @@ def test_monitoring_commands_sections_are_reference() -> None:
         """
     )
     assert _runs(data) == {"helm upgrade app ./chart": None}
+
+
+def _localised(n: int, translated: str, english: str) -> str:
+    """A sentence as Microsoft Docs' localised pages write it."""
+    return (
+        f'<span data-ttu-id="d7-{n}">{translated}</span><span class="sxs-lookup">'
+        f'<span data-stu-id="d7-{n}">{english}</span></span>'
+    )
+
+
+def test_localisation_spans_and_name_anchors_are_no_text() -> None:
+    doc = "\n".join(
+        [
+            '# <a name="cutover"></a>' + _localised(1, "直接转换迁移", "Cutover migration"),
+            '## <a name="step-1"></a>' + _localised(2, "步骤 1：准备", "Step 1: Prepare"),
+            "1. " + _localised(3, "禁用统一消息。", "Disable Unified Messaging."),
+            "2. " + _localised(4, "创建安全组。", "Create security groups."),
+            "```bash",
+            "kubectl drain <node>",
+            "```",
+        ]
+    )
+    data = _plan(doc)
+    phase = data["phases"][0]
+    assert phase["name"] == "步骤 1：准备"
+    text = str(data)
+    assert "span" not in text and "sxs-lookup" not in text and "Unified Messaging" not in text
+    assert "禁用统一消息。" in phase["steps"][0]["name"]
+    assert "NODE" in data["vars"]  # a placeholder in angle brackets is kept, not stripped
