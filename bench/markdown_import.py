@@ -10,6 +10,10 @@ use: decode, parse, map, emit, validate) on
 * the largest corpus document (goal ≤ 300 ms), median of ``--reps`` after one warm-up;
 * a generated 2 MB document: every corpus document concatenated, in name order, as often as
   it takes to pass 2 MB (goal ≤ 3 s), median of 3 after one warm-up;
+* how the time grows with size (``--scaling``): the import of a 0.5 MB and a 2 MB document
+  generated the same way, as time per MB; the 2 MB document's per-MB time over the 0.5 MB
+  one's is ~1 when the import is linear in the document and ~4 when it is quadratic (a ratio,
+  so a loaded machine does not make it fail where a wall-clock threshold would);
 * the peak RSS of a fresh interpreter that imports the 2 MB document (goal ≤ 200 MB), read
   from ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` in that subprocess.
 
@@ -96,12 +100,31 @@ def child(path: Path, what: str) -> dict[str, float]:
     return result
 
 
+def scaling(work: Path, import_file: Callable[[Path], object]) -> int:
+    """Time per MB at 0.5 MB and 2 MB (median of 3 each): linear import keeps it flat."""
+    per_mb = {}
+    for size in (0.5, 2.0):
+        path = generated(work, size)
+        seconds, _ = timed(lambda path=path: import_file(path), 3)
+        per_mb[size] = seconds / (path.stat().st_size / 1024 / 1024)
+    growth = per_mb[2.0] / per_mb[0.5]
+    print("| document | import time per MB |")
+    print("|---|---:|")
+    for size, value in per_mb.items():
+        print(f"| generated {size:g} MB | {value * 1000:,.0f} ms |")
+    print(
+        f"growth of the per-MB time from 0.5 MB to 2 MB: {growth:.2f}× (linear ≈ 1, quadratic ≈ 4)"
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--size-mb", type=float, default=2.0)
     parser.add_argument("--profile", choices=["largest", "2mb"], help="cProfile one import")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--scaling", action="store_true", help="only the growth with size")
     args = parser.parse_args()
 
     from phasegate.markdown import import_markdown_file as _import
@@ -117,6 +140,8 @@ def main() -> int:
 
     largest = max(corpus_documents(), key=lambda p: p.stat().st_size)
     work = Path(tempfile.mkdtemp(prefix="phasegate-mdbench-"))
+    if args.scaling:
+        return scaling(work, import_markdown_file)
     big = generated(work, args.size_mb)
     # Peak RSS first, while this process is small: Linux carries the parent's high-water mark
     # into a forked child's ru_maxrss across exec, so measured later both children would

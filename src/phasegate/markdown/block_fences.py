@@ -113,6 +113,9 @@ class FenceMapping:
             as_check = attrs.check or self.verify
         item_role = self._item_lead_role(block)
         rollback = self.rollback or attrs.rollback or item_role == "recovery"
+        if item_role == "recovery" and not self.rollback:
+            # "- If it fails:" under "## Verify": the remedy, never a check that runs forward
+            as_check = attrs.check
         as_check = as_check and not attrs.step
         bash_like = block.lang not in _NOT_BASH
         if item_role == "optional" and rollback and not as_check:

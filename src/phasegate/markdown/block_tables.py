@@ -100,6 +100,16 @@ class TableMapping:
                 text = row[label].strip() if label < len(row) else ""
                 if not text:
                     continue
+                if action is None and len(text) <= 3:
+                    # "Hour | Type | Check | Pass/Fail": a row named "1" says nothing; the
+                    # operator reads the row's other cells ("Hour 1: Intensive, System health")
+                    said = [
+                        c.strip()
+                        for i, c in enumerate(row)
+                        if i not in (label, status) and c.strip().strip("_.- ")
+                    ]
+                    head = block.header[label].strip() if label < len(block.header) else ""
+                    text = f"{head} {text}".strip() + (f": {', '.join(said)}" if said else "")
                 done = status < len(row) and _BOX_DONE.match(row[status]) is not None
                 check: dict[str, Any] = {"manual": text}
                 if done:

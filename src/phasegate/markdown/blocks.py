@@ -205,6 +205,22 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
 
     def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
         assert self.phase is not None
+        said = human.comments_only(data.get("run"))
+        if said is not None:
+            # "# Check error rates / # Sentry dashboard: error rate < 0.1%": a fence of comments
+            # runs nothing and would pass by itself; a person does what it says (issue 11 §7)
+            said = [s for s in said if not self._said_before(s)]
+            if not said:  # the step before already asks it ("Wait 24-48 hours")
+                return
+            data = human.by_hand(said)
+            rule = "fence of comments only: done by hand"
+        settings = human.config_settings(data.get("run"), self.draft.referenced)
+        if settings is not None:
+            data = {
+                "name": f"Set in the configuration, then approve: {'; '.join(settings)}",
+                "pause": "approve",
+            }
+            rule = "settings nothing reads: done by hand"
         if isinstance(data.get("run"), str):
             run, unsure = carry.carry(self.draft, data["run"], line)
             data = {**data, "run": placeholders.bind(self.draft, run, line)}
@@ -216,7 +232,17 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         name = data.get("name") or _first(data.get("run", ""))
         self.draft.note("steps", phase=self.phase.id, line=line, name=name, rule=rule)
 
+    def _said_before(self, text: str) -> bool:
+        """The phase's last step is a pause that already says ``text``."""
+        assert self.phase is not None
+        last = self.phase.steps[-1].data if self.phase.steps else {}
+        return "pause" in last and text.lower() in str(last.get("name", "")).lower()
+
     def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
+        said = human.comments_only(data.get("command"))
+        if said is not None:  # a check of comments only would pass without anyone looking
+            data = {"name": data.get("name") or said[0], "manual": "; ".join(said)}
+            how = "fence of comments only: checked by hand"
         kind = next(k for k in ("command", "file", "http", "manual", "sql", "metric") if k in data)
         if kind == "command" and isinstance(data["command"], str):
             command, _ = carry.carry(self.draft, data["command"], line)

@@ -109,6 +109,8 @@ class ChoiceLeads:
             return
         paragraphs = [b for b in mapper.section.blocks if isinstance(b, Paragraph)]
         self.options = [b for b in paragraphs if _short(b) and rules.is_alternative_title(b.text)]
+        if len(self.options) < 2:  # "**In-place upgrade method**" … "**Blue-green … method**"
+            self.options = [b for b in paragraphs if _short(b) and rules.is_way_title(b.text)]
         if len(self.options) < 2:  # "**On macOS:**" … "**On Windows:**"
             self.options = [
                 b
@@ -117,6 +119,11 @@ class ChoiceLeads:
             ]
         if len(self.options) < 2:
             self.options = _situations(mapper.section.blocks)
+        # "**Alternatively**, rotate it through the API:" after a fence: that fence or this one
+        self.sole: tuple[Block, Paragraph, Fence] | None = None
+        if len(self.options) < 2:
+            self.options = []
+            self.sole = _sole_alternative(mapper.section.blocks)
 
     def _ids(self) -> set[int]:
         return {id(o) for o in self.options}
@@ -124,6 +131,9 @@ class ChoiceLeads:
     def enter(self, block: Block) -> None:
         mapper = self.mapper
         if mapper.phase is None or mapper.section_rollback:
+            return
+        if self.sole is not None and block in self.sole[:2]:
+            self._enter_sole(block)
             return
         if isinstance(block, Item) and self.options and id(block) not in self._ids():
             if self.item_option:  # an item's situation lasts for its own fence only
@@ -156,6 +166,65 @@ class ChoiceLeads:
         elif self.optional_open and rules.is_lead_in(text):
             mapper._flush_procedure()
             mapper.when, self.optional_open = self.outer, False
+
+    def _enter_sole(self, block: Block) -> None:
+        """The way written first, then the alternative a lead-in offers after it: one decision
+        between the two, asked where the first way starts (never both one after the other)."""
+        mapper = self.mapper
+        assert self.sole is not None and mapper.phase is not None
+        start, lead_in, fence = self.sole
+        if block is start:
+            first = next(
+                (
+                    ln.strip()
+                    for ln in fence.text.splitlines()
+                    if ln.strip() and ln.strip()[0] != "#"
+                ),
+                "as written first",
+            )
+            title = start.text.strip() if isinstance(start, Paragraph) else first
+            leads = [
+                _Lead(rules.one_line(title, 60), start.line),
+                _Lead(lead_in.text, lead_in.line),
+            ]
+            found = decide(mapper.draft, mapper.phase, mapper.section, leads)
+            self.conditions = {id(start): found[id(leads[0])], id(lead_in): found[id(leads[1])]}
+        mapper._flush_procedure()
+        mapper.when = combine(self.outer, self.conditions[id(block)])
+
+
+# "**Alternatively**, …", "Or, using the API:", "Instead, you can …", "Alternativamente": one
+# other way to do what the fence before it does
+_SOLE_ALTERNATIVE = re.compile(
+    r"^[\W_]*(?:alternative(?:ly)?\b|or\b\s*(?:,|you can|use|run|with|via|using|through)|"
+    r"instead,? you (?:can|may)|otherwise,? you (?:can|may)|o bien\b|alternativamente\b|"
+    r"alternativ(?:ement)?\b|ou bien\b|或者|也可以)",
+    re.I,
+)
+
+
+def _sole_alternative(blocks: Sequence[Block]) -> tuple[Block, Paragraph, Fence] | None:
+    """(where the first way starts, the lead-in of the alternative, the first way's fence) when
+    a short lead-in paragraph offers another way right after a fence and a fence follows it."""
+    for index, block in enumerate(blocks):
+        if not (
+            isinstance(block, Paragraph)
+            and _short(block)
+            and _SOLE_ALTERNATIVE.match(block.text.strip())
+            and any(isinstance(b, Fence) for b in blocks[index + 1 :])
+        ):
+            continue
+        before = [i for i in range(index) if isinstance(blocks[i], Fence)]
+        if not before:
+            return None
+        fence_at = before[-1]
+        fence = blocks[fence_at]
+        assert isinstance(fence, Fence)
+        start: Block = fence
+        if fence_at > 0 and isinstance(blocks[fence_at - 1], Paragraph):
+            start = blocks[fence_at - 1]  # "Run the rotation script:" over the first way
+        return start, block, fence
+    return None
 
 
 _SITUATION = re.compile(r"^[\W_]*(?:when|if|for|si|cuando|wenn|falls)\b", re.I)

@@ -106,6 +106,8 @@ class Draft:
     # values the prose itself calls an example ("in this guide's example, revision `88`"):
     # value -> the line saying so (placeholders.py)
     examples: dict[str, int] = field(default_factory=dict)
+    # every $NAME / ${NAME} the document writes anywhere (human.config_settings)
+    referenced: set[str] = field(default_factory=set)
     # shell functions and arrays the fences so far defined, by name (carry.py)
     definitions: dict[str, Definition] = field(default_factory=dict)
     # conditions a human must bind before the run (triggers.py): (phase or plan, step)

@@ -10,6 +10,7 @@ silently, and nothing after it runs first.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from phasegate.markdown import rules
@@ -71,6 +72,67 @@ def signoff(header: list[str], rows: list[list[str]], title: str) -> dict[str, A
         "name": f"Sign-off by {', '.join(roles)}",
         "pause": {"until": "approve", "approvers": max(1, min(len(roles), 20))},
     }
+
+
+def comments_only(command: object) -> list[str] | None:
+    """The comment paragraphs of a shell text that has nothing else, each paragraph's lines
+    joined (None when something runs, or when there is not even a comment): what the author
+    wanted a person to do or look at."""
+    if not isinstance(command, str) or not command.strip():
+        return None
+    lines = [ln.strip() for ln in command.splitlines()]
+    if not all(not ln or (ln.startswith("#") and not ln.startswith("#!")) for ln in lines):
+        return None
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        said = line.lstrip("#").strip()
+        if not said:
+            paragraphs.append([]) if paragraphs[-1] else None
+        elif not said.startswith("[not run"):
+            paragraphs[-1].append(said)
+    joined = [", ".join(p) for p in paragraphs if p]
+    return joined or None
+
+
+def by_hand(said: list[str]) -> dict[str, Any]:
+    """What a fence of comments asks, word for word (names and thresholds kept), as one step
+    the operator does and acknowledges."""
+    return {
+        "name": f"Do by hand, then approve: {rules.one_line('; '.join(said), 600)}",
+        "pause": "approve",
+    }
+
+
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(?:\S*|'[^']*'|\"[^\"]*\")$")
+
+
+def referenced_names(texts: Iterable[str]) -> set[str]:
+    """Every variable the document reads somewhere ($NAME, ${NAME})."""
+    return {m.group(1) for text in texts for m in _REFERENCE.finditer(text)}
+
+
+def config_settings(command: object, referenced: set[str]) -> list[str] | None:
+    """A fence of bare `NAME=value` lines ("# Set feature flag to disable admin adjustments /
+    ADMIN_ADJUSTMENTS_ENABLED=false") that nothing in the document reads: settings a person
+    puts into the service's configuration. Run as a step it would set a shell variable and
+    pass, while the feature stays on. None when any line is something else or a name is read
+    later (then it is a shell variable the session carries)."""
+    if not isinstance(command, str):
+        return None
+    lines = [ln.strip() for ln in command.splitlines() if ln.strip()]
+    settings = [ln for ln in lines if not ln.startswith("#")]
+    if not settings:
+        return None
+    names = []
+    for line in settings:
+        match = _ASSIGNMENT.match(line)
+        if match is None:
+            return None
+        names.append(match.group(1))
+    if any(name in referenced for name in names):
+        return None
+    return settings
 
 
 def _plain(text: str) -> str:

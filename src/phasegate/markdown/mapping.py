@@ -64,6 +64,9 @@ def map_document(doc: Document, source: str) -> Draft:
         walk.phase_like.discard(id(title))
     draft.health_url = _health_url(root)
     draft.examples = placeholders.example_values(doc)
+    draft.referenced = human.referenced_names(
+        str(getattr(b, "text", "")) for s in root.walk() for b in s.blocks
+    )
     for skipped in doc.skipped:  # HTML the importer did not read: said, never dropped (§11)
         draft.note("skipped", line=skipped.line, what=skipped.what, why=skipped.why)
     _visit(walk, root, None, rollback=False)
@@ -350,6 +353,10 @@ def _alternatives(section: Section) -> list[Section]:
     or that answer situations ("High error rate alert", "What happened: … What to do: …"):
     the operator says which applies, and only its remedies run (decisions.situations)."""
     found = [c for c in section.children if rules.is_alternative_title(c.title)]
+    if len(found) >= 2:
+        return found
+    # "### In-place upgrade method" / "### Blue-green upgrade method": one or the other
+    found = [c for c in section.children if rules.is_way_title(c.title)]
     if len(found) >= 2:
         return found
     found = [c for c in section.children if rules.is_platform_title(c.title)]

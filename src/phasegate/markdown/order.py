@@ -46,7 +46,7 @@ def _place(draft: Draft, phase: PhaseDraft, leads: _Leads) -> None:
         return
     # A pause the importer adds (a decision, a "confirm" it cannot check) is not an action a
     # check guards: the checks before it stay where they are.
-    steps = sorted((e for e in phase.steps if "pause" not in e.data), key=lambda e: e.line)
+    steps = sorted((e for e in phase.steps if _acts(e)), key=lambda e: e.line)
     kept: list[Entry] = []
     for gate in phase.gates:
         step = next((s for s in steps if s.line > gate.line), None)
@@ -58,6 +58,18 @@ def _place(draft: Draft, phase: PhaseDraft, leads: _Leads) -> None:
         name = step.data.get("name") or str(step.data.get("run", "")).split("\n")[0][:80]
         draft.note("pre_gates", phase=phase.id, line=gate.line, before=name, step_line=step.line)
     phase.gates = kept
+
+
+def _acts(entry: Entry) -> bool:
+    """A step that changes something: a command, or work a person does by hand and
+    acknowledges (a fence of comments, settings for the configuration); not a decision or a
+    confirmation the importer adds."""
+    if "pause" not in entry.data:
+        return True
+    return str(entry.data.get("name", "")).startswith(_BY_HAND)
+
+
+_BY_HAND = ("Do by hand, then approve:", "Set in the configuration, then approve:")
 
 
 def _leads(doc: Document) -> list[tuple[int, str]]:

@@ -305,7 +305,7 @@ def parse(text: str) -> Document:
         if kind == "front_matter":
             front = _front_matter(tok.content)
         elif kind == "heading_open":
-            title = tokens[i + 1].content.strip()
+            title = _inline_markup(tokens[i + 1].content).strip()
             _open_section(stack, int(tok.tag[1:]), title, line)
             last_text = title
             i += 3
@@ -323,6 +323,8 @@ def parse(text: str) -> Document:
                 aside.close()
         elif kind == "inline" and tokens[i - 1].type == "paragraph_open":
             content, code = _inline(tok)
+            if "<" in content:
+                content = _inline_markup(content)
             if "&" in content:  # `&nbsp;&nbsp;1.1\. Ensure …`: indentation by entities
                 content = _NBSP.sub(" ", content).strip()
             content = aside.read(content, in_quote=_in_blockquote(tokens, i))
@@ -381,6 +383,20 @@ def parse(text: str) -> Document:
             last_text = _html(tok.content, line, stack, skipped, last_text)
         i += 1
     return Document(root, front, skipped)
+
+
+# Localised docs (Microsoft Docs) wrap every sentence: `<span data-ttu-id="…">翻译</span><span
+# class="sxs-lookup"><span data-stu-id="…">the English original</span></span>`, headings behind
+# `<a name="…"></a>` anchors. The translation is the text; the markup and the duplicate are not.
+_LOOKUP_SPAN = re.compile(r'<span class="sxs-lookup">\s*<span[^>]*>.*?</span>\s*</span>', re.S)
+_INLINE_TAG = re.compile(r"</?span(?:\s[^<>]*)?>|<a\s+name=[^<>]*>\s*</a>", re.I)
+
+
+def _inline_markup(text: str) -> str:
+    """Text with localisation spans and name anchors taken out (never `<node>`-like words)."""
+    if "<span" not in text and "<a " not in text:
+        return text
+    return _INLINE_TAG.sub("", _LOOKUP_SPAN.sub("", text))
 
 
 def _in_blockquote(tokens: list[Token], index: int) -> bool:

@@ -91,7 +91,7 @@ _PATTERNS = [
             r"(?<=[/@=:-])\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){0,3})\](?=[/@.:\"'\s-]|$)|"
             r"(?:(?<=[\"'\s]))\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){0,3})\](?=[/@.-])|"
             # standing alone: several words (`[number of cpus]`), never a one-word `[info]` label
-            r"(?<=\s)\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){1,3})\](?=\s|$)"
+            r"(?<=\s)\[([a-z][a-z]{1,20}(?: [a-z]{1,20}){1,3})\](?=[\s\"']|$)"
         ),
     ),
     # {environment}, {target-slot}, {table_name}: one word in braces; not `${x}`, `{{x}}`, a
@@ -152,6 +152,14 @@ _PATTERNS = [
     # /path/to/app, /votre/chemin/mon-projet, C:\tu\ruta: a path in the reader's words
     # (a segment "your", "votre", "dein", "seu", "chemin", "ruta", "path/to"; filtered in find)
     ("path", re.compile(r"(?<![\w$/\\.~-])((?:[A-Za-z]:)?[\\/]?(?:[\w.-]+[\\/])+[\w.-]*)")),
+    # --proxy 0xPROXY_ADDRESS, --contract 0xCONTRACT_ADDRESS: an address named, not given (a
+    # real one is hex digits only)
+    ("hex-name", re.compile(r"(?<![\w$])0x([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?![\w])")),
+    # git revert abc123, VERSION_ID="abc123xyz": the stock fake commit or id of examples
+    (
+        "fake-id",
+        re.compile(r"(?<![\w./-])(abc-?123(?:[a-z0-9]{0,12})|a1b2c3(?:d4)?[a-z0-9]{0,8})(?![\w-])"),
+    ),
     # postgresql://... , redis://...: a connection string the author elided
     ("elided", re.compile(r"\b([a-z][a-z0-9+.-]*://\.\.\.)")),
 ]
@@ -195,6 +203,10 @@ def _name(kind: str, text: str) -> str:
         return "VERSION_" + re.sub(r"[^A-Z0-9]", "_", inner.upper()).strip("_")
     if kind == "xxx":
         return "PLACEHOLDER_XXX"
+    if kind == "hex-name":
+        return text[2:]
+    if kind == "fake-id":
+        return "EXAMPLE_" + re.sub(r"[^A-Z0-9]", "_", text.upper())
     if kind == "changeme":
         return "PLACEHOLDER_CHANGEME"
     name = re.sub(r"[^A-Za-z0-9]+", "_", inner).strip("_").upper()

@@ -42,7 +42,10 @@ REFERENCE = re.compile(
     r"escalation|communication(?:s)? plan|retrospective|post[\s-]?mortem|lessons learned|"
     r"see also|further reading|\bresources\b|\bnotes?\b$|known issues|common (?:issues|errors)|"
     r"debugging|in another terminal|\bbackground\b|\bterminology\b|\bdefinitions\b|"
-    r"references|useful commands|cheat ?sheet|incident response|emergency (?:procedures?|contacts?|"
+    r"references|useful commands|cheat ?sheet|"
+    # "## Monitoring Commands" at the end: what to type while watching, not a step of the run
+    r"(?:monitoring|diagnostic|debug(?:ging)?|handy|helpful|quick) (?:commands|queries)|"
+    r"incident response|emergency (?:procedures?|contacts?|"
     r"plan)|contingenc|\bscenarios?\b|应急|场景|故障排除|常见问题|errores comunes|"
     r"soluci[oó]n de problemas|comandos [uú]tiles|\banexo\b|\bannex\b|fehlerbehebung|"
     # measuring the rollback process over months, keeping the document: not a step of this
@@ -249,6 +252,24 @@ def is_alternative_title(title: str) -> bool:
     return bool(ALTERNATIVE.search(title))
 
 
+# "### In-place upgrade method" / "### Blue-green upgrade method", "Manual approach":
+# siblings named as ways (never "strategy" or "plan": "Testing strategy" is a part of a plan)
+WAY_SUFFIX = re.compile(
+    r"\b(?:method|approach|way|procedure variant|variante|m[eé]todo|方式|方法)\s*"
+    r"(?:\d+|[a-h])?\s*(?:\([^)]{0,60}\))?[\s.:：*_]*$",
+    re.I,
+)
+
+
+def is_way_title(title: str) -> bool:
+    """A heading naming one way of doing something; two siblings of them are alternatives."""
+    return (
+        bool(WAY_SUFFIX.search(title.strip()))
+        and not is_rollback_title(title)
+        and not is_reference_title(title)
+    )
+
+
 def is_platform_title(title: str) -> bool:
     """A heading, lead-in or comment naming the platform its commands are for."""
     return bool(PLATFORM.search(title.strip()))
@@ -284,7 +305,8 @@ def metadata_lines(text: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for line in text.splitlines():
         match = METADATA.match(line)
-        if match and match.group(2).strip():
+        # "**Alternatively**, rotate it …": a sentence with a bold word, no key and value
+        if match and match.group(2).strip() and match.group(2).strip()[0] not in ",;.":
             found.append((match.group(1).strip().rstrip(":"), match.group(2).strip()))
     return found
 

@@ -421,7 +421,21 @@ def is_choice_comment(line: str) -> bool:
     if match is None:
         return False
     text = match.group(1)
-    return is_or_comment(line) or rules.is_optional_title(text) or rules.is_platform_title(text)
+    return (
+        is_or_comment(line)
+        or rules.is_optional_title(text)
+        or rules.is_platform_title(text)
+        # "# If it fails" / "# On rollback": what follows is recovery, kept apart from the
+        # commands before it (never one chunk that runs both forward)
+        or rules.is_conditional_text(text)
+        or bool(_RECOVERY_COMMENT.match(text))
+    )
+
+
+_RECOVERY_COMMENT = re.compile(
+    r"^(?:on|upon|after|for|en caso de|si)\s+(?:a\s+)?(?:rollback|failure|error|revert|fallo)",
+    re.I,
+)
 
 
 def _leading_comment(script: str) -> str | None:

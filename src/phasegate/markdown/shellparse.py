@@ -25,6 +25,7 @@ forever.py.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,15 @@ __all__ = [
 
 
 SESSION_END = "end of an interactive session"
+# "# Output", "# Output (truncated)", "# Expected output:", "# Sample result", "# Returns:",
+# "# 出力", "# Salida": the lines under it show what the command above printed
+OUTPUT_COMMENT = re.compile(
+    r"^#+\s*(?:(?:expected|example|sample|typical|actual)\s+)?(?:output|result|response|"
+    r"salida|sortie|ausgabe|出力|输出|结果)(?:\s+(?:is|looks like|should be|will be|similar to))?"
+    r"\s*(?:\([^)]{0,30}\))?\s*[:：.]?\s*$"
+    r"|^#+\s*(?:should|will|it) (?:print|output|return|show|display)s?\b[^\n]{0,60}:\s*$",
+    re.I,
+)
 
 
 @dataclass
@@ -99,16 +109,25 @@ def analyse(script: str) -> list[Unit]:
     # placeholders bound before the parse: `-p <port> > out` is no redirection from `port>`
     parsed = [placeholders.mask_for_parsing(line) for line in lines]
     units: list[Unit] = []
+    in_output = False  # after "# Output (truncated)" or a `NAME READY STATUS` header
     i = 0
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
         if not stripped:
             units.append(Unit(i, [line], "blank"))
+            in_output = False
             i += 1
             continue
         if stripped.startswith("#"):
             units.append(Unit(i, [line], "comment"))
+            in_output = bool(OUTPUT_COMMENT.match(stripped))
+            i += 1
+            continue
+        if in_output or stripped.startswith("//"):
+            # what the command above printed, down to the next blank line or comment; a `//`
+            # line is another language's comment (`// TODO`), never a command
+            units.append(Unit(i, [line], OUTPUT if in_output else PROSE))
             i += 1
             continue
         end, tree = complete_unit(parsed, i)
@@ -124,6 +143,7 @@ def analyse(script: str) -> list[Unit]:
             kind = SESSION_END
         if kind is not None:
             units.append(Unit(i, body, kind))
+            in_output = kind == OUTPUT and end == i + 1 and not stripped.startswith((".", "…"))
         elif _dev_only(body, tree, units):
             units.append(Unit(i, body, DEV_ONLY))
         elif _after_aside(units):  # "You can retrieve it from the other node:" + command

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.durations import DurationError, from_words, parse_duration
+from phasegate.markdown import rules
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.thresholds import plain
 from phasegate.plan.model import slugify
@@ -133,8 +134,29 @@ def table(
     ramp.days = days if all(d is not None for d in days) else []
     if decision is not None:
         ramp.gates = [plain(row[decision]) if decision < len(row) else None for row in rows]
+    if not ramp.bakes:
+        _held_by_hand(ramp, header, rows, columns)
     draft.ramps.append(ramp)
     return True
+
+
+def _held_by_hand(ramp: Ramp, header: list[str], rows: list[list[str]], columns: list[int]) -> None:
+    """A "Duration" column a run cannot sleep ("48+ hours", "1 week", "Ongoing"): the weight is
+    held until a person says proceed, with the document's hold in the pause's name. Without it
+    a ramp the document spreads over weeks would run in seconds (issue 11 §9)."""
+    hold = next(
+        (i for i, name in enumerate(header) if i not in columns and _HOLD_COL.search(plain(name))),
+        None,
+    )
+    if hold is None:
+        return
+    gates = ramp.gates or [None] * len(rows)
+    for n, row in enumerate(rows[:-1]):
+        cell = plain(row[hold]) if hold < len(row) else ""
+        if cell and ramp.weights[n] != 0:
+            said = f"the document holds this weight {cell}"
+            gates[n] = f"{gates[n]}; {said}" if gates[n] else said
+    ramp.gates = gates
 
 
 def _bakes(header: list[str], rows: list[list[str]], columns: list[int]) -> list[str | None]:
@@ -303,6 +325,22 @@ def _canary(weight: int | dict[str, int], backends: list[str]) -> int:
     return sum(v for k, v in weight.items() if k != backends[0])
 
 
+def _restarts(kept: list[Ramp], ramp: Ramp) -> int | None:
+    """The weight an earlier ramp reached when this one starts at or below it ("Complete
+    rollout: 1% → 100%" then "Fast-track: 10% → 100%"), unless this ramp has a named phase of
+    its own (a region's ramp in "Phase 2: EU" starts over on purpose)."""
+    if not kept:
+        return None
+    first = next((c for c in (_canary(w, ramp.backends) for w in ramp.weights) if c), None)
+    if first is None:
+        return None
+    own_phase = ramp.phase.named and all(k.phase is not ramp.phase for k in kept)
+    if own_phase and rules.is_phase_title(ramp.phase.name):
+        return None
+    reached = max(_canary(w, k.backends) for k in kept for w in k.weights)
+    return reached if first <= reached else None
+
+
 def finish(draft: Draft) -> None:
     """Turn the ramps into steps (tables over repeated sequences) and the traffic block."""
     if not draft.ramps:
@@ -323,6 +361,17 @@ def finish(draft: Draft) -> None:
                 weights=list(canaries),
                 applied=False,
                 why="the same ramp is stated elsewhere in the document",
+            )
+            continue
+        restarted = _restarts(kept, ramp)
+        if restarted is not None:
+            draft.note(
+                "traffic",
+                line=ramp.line,
+                weights=list(canaries),
+                applied=False,
+                why=f"the ramp starts over below the {restarted}% an earlier ramp reached: "
+                "another way to roll out (an alternative or a summary), never run after it",
             )
             continue
         if ramp.backends:
