@@ -17,6 +17,7 @@ from typing import Any, Literal
 from phasegate.errors import InvalidTransition
 from phasegate.run import events as ev
 from phasegate.run import postmonitor
+from phasegate.run.record import Record
 from phasegate.run.records import (
     DecisionRecord,
     FailureRecord,
@@ -317,7 +318,7 @@ def _need(state: RunState, etype: str, *statuses: str) -> None:
         raise _refuse(state, etype, f"run is {state.status}, expected {' or '.join(statuses)}")
 
 
-def _given(event: ev.Record, name: str) -> bool:
+def _given(event: Record, name: str) -> bool:
     """Whether the event carried the field (a hand-built dict had the key), even as null."""
     return name in event.model_fields_set
 
