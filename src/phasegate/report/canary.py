@@ -19,7 +19,7 @@ from typing import Any
 from phasegate.engine.canary import analysis_key
 from phasegate.run.events import TrafficChanged
 from phasegate.run.outline import AnalysisOutline, PlanOutline
-from phasegate.run.records import RollbackRecord
+from phasegate.run.records import MetricTally, RollbackRecord
 from phasegate.run.state import Item, RunState
 from phasegate.traffic.base import canary_weight
 
@@ -117,11 +117,11 @@ def _analysis(
     definition: AnalysisOutline | None,
 ) -> dict[str, Any]:
     item = state.items.get(key)
-    info = state.analysis.get(key, {})
+    info = state.analysis.get(key)
     observed = _observed(item)
     verdict = {f: observed.get(f) for f in _VERDICT_FIELDS}
     if verdict["verdict"] is None:
-        verdict["verdict"] = info.get("verdict") or (
+        verdict["verdict"] = (info.get("verdict") if info is not None else None) or (
             "running" if item is not None and item.status == "running" else None
         )
     return {
@@ -137,7 +137,9 @@ def _analysis(
         "approved_by": list(state.approvals.get(key, [])),
         "started_at": item.started_at if item is not None else None,
         "finished_at": item.finished_at if item is not None else None,
-        "metrics": _metrics(info.get("metrics", {}), observed.get("metrics") or {}, definition),
+        "metrics": _metrics(
+            info["metrics"] if info is not None else {}, observed.get("metrics") or {}, definition
+        ),
     }
 
 
@@ -148,7 +150,7 @@ def _observed(item: Item | None) -> dict[str, Any]:
 
 
 def _metrics(
-    measured: dict[str, dict[str, Any]],
+    measured: dict[str, MetricTally],
     judged: dict[str, dict[str, Any]],
     definition: AnalysisOutline | None,
 ) -> list[dict[str, Any]]:
@@ -157,7 +159,8 @@ def _metrics(
     names += [n for n in (*measured, *judged) if n not in names]
     rows = []
     for name in names:
-        counts = dict(measured.get(name, {}).get("counts", {}))
+        tally = measured.get(name)
+        counts = dict(tally["counts"]) if tally is not None else {}
         summary = judged.get(name, {})
         row: dict[str, Any] = {
             "name": name,
@@ -166,7 +169,7 @@ def _metrics(
             "message": summary.get("message"),
             "measurements": sum(counts.values()),
             "counts": counts,
-            "last": list(measured.get(name, {}).get("last", [])),
+            "last": list(tally["last"]) if tally is not None else [],
         }
         metric = defined.get(name)
         if metric is not None:

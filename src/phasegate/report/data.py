@@ -26,6 +26,7 @@ from phasegate.run.events import (
     from_stored,
 )
 from phasegate.run.outline import PlanOutline
+from phasegate.run.records import WaitRecord
 from phasegate.run.state import EXIT_CODES, Item, RunState, apply
 from phasegate.store.contract import JournalStore
 from phasegate.store.records import RunRecord
@@ -72,7 +73,7 @@ def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
     }
 
 
-def wait_view(wait: dict[str, Any] | None) -> dict[str, Any] | None:
+def wait_view(wait: WaitRecord | None) -> dict[str, Any] | None:
     if wait is None:
         return None
     opens = wait.get("next_open")
