@@ -42,6 +42,7 @@ from phasegate.executors.supervisor import find_supervisor
 from phasegate.plan.monitor import Monitor
 from phasegate.plugin import command_argv, describe_command
 from phasegate.run.events import MonitorFinished, MonitorSpawned, MonitorStarted
+from phasegate.run.records import MonitorRecord
 from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:
@@ -266,10 +267,10 @@ class Monitors:
             runner.ctx.console.note(f"  ◎ monitor {monitor.get('name')}: {message}", "yellow")
 
 
-def _stale_group(monitor: dict[str, Any], status_file: str) -> int | None:
+def _stale_group(monitor: MonitorRecord, status_file: str) -> int | None:
     """The process group of a monitor's last attempt, if anything in it still runs."""
-    process: dict[str, Any] = monitor.get("process") or {}
-    if process.get("attempt") == monitor.get("attempt") and process.get("pgid"):
+    process = monitor.get("process")
+    if process is not None and process["attempt"] == monitor.get("attempt") and process["pgid"]:
         pgid = int(process["pgid"])
         if process_alive(pgid, process.get("start")):
             return pgid

@@ -24,6 +24,7 @@ from phasegate import identity
 from phasegate.engine.console import Console
 from phasegate.engine.context import RunContext
 from phasegate.engine.orphans import settle_crashed
+from phasegate.engine.outline import outline
 from phasegate.engine.runner import Runner
 from phasegate.engine.steplog import LogSink
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
@@ -256,6 +257,7 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
             for p in loaded.plan.phases
             if p.needs
         },
+        outline=outline(loaded.plan),
         owner=owner,
         ts=time.time(),
     )

@@ -17,11 +17,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from phasegate.engine.canary import analysis_key
-from phasegate.engine.decide import step_key
-from phasegate.plan.analysis import Analysis
-from phasegate.plan.model import Plan, step_ids
 from phasegate.run.events import TrafficChanged
-from phasegate.run.records import RollbackRecord
+from phasegate.run.outline import AnalysisOutline, PlanOutline
+from phasegate.run.records import MetricTally, RollbackRecord
 from phasegate.run.state import Item, RunState
 from phasegate.traffic.base import canary_weight
 
@@ -44,7 +42,7 @@ def traffic_change(at: float, change: TrafficChanged) -> dict[str, Any]:
 
 
 def traffic(
-    state: RunState, changes: list[dict[str, Any]], plan: Plan | None
+    state: RunState, changes: list[dict[str, Any]], plan: PlanOutline | None
 ) -> dict[str, Any] | None:
     """Weights now and every change; None for a run that never had a router."""
     spec = plan.traffic if plan is not None else None
@@ -55,7 +53,7 @@ def traffic(
         backends = list(spec.backends)
     else:
         backends = list((changes[0]["weights"] if changes else weights) or {})
-    router = spec.router.describe() if spec is not None and spec.router is not None else None
+    router = spec.router if spec is not None else None
     history = [{**c, "canary_weight": canary_weight(c["weights"], backends)} for c in changes]
     return {
         "backends": backends,
@@ -80,31 +78,27 @@ def detection(rollback: RollbackRecord, changes: list[dict[str, Any]]) -> dict[s
     }
 
 
-def analyses(state: RunState, plan: Plan | None) -> list[dict[str, Any]]:
+def analyses(state: RunState, plan: PlanOutline | None) -> list[dict[str, Any]]:
     """Every analysis item, in plan order (not-run ones included when the plan is known)."""
-    found: list[dict[str, Any]] = []
-    for key, phase, name, ref in _analysis_items(state, plan):
-        definition = plan.analysis(ref) if plan is not None and ref is not None else None
-        found.append(_analysis(state, key, phase, name, ref, definition))
-    return found
+    return [
+        _analysis(state, key, phase, name, definition)
+        for key, phase, name, definition in _analysis_items(state, plan)
+    ]
 
 
 def _analysis_items(
-    state: RunState, plan: Plan | None
-) -> Iterable[tuple[str, str | None, str, str | Analysis | None]]:
-    """(key, phase, name, the analysis as the plan refers to it) of each analysis item."""
+    state: RunState, plan: PlanOutline | None
+) -> Iterable[tuple[str, str | None, str, AnalysisOutline | None]]:
+    """(key, phase, name, the analysis as the plan defines it) of each analysis item."""
     seen: set[str] = set()
     if plan is not None:
         for phase in plan.phases:
-            if phase.analysis is not None:  # first: it starts with the phase
-                key = analysis_key(phase.id)
-                seen.add(key)
-                yield key, phase.id, f"analysis {phase.id}", phase.analysis
-            for sid, step in zip(step_ids(phase), phase.steps, strict=True):
-                if step.analysis is not None:
-                    key = step_key(phase.id, sid)
-                    seen.add(key)
-                    yield key, phase.id, step.label, step.analysis
+            # The phase's background analysis first: it starts with the phase.
+            ordered = sorted(phase.items, key=lambda item: item.kind != "analysis")
+            for spec in ordered:
+                if spec.analysis is not None:
+                    seen.add(spec.key)
+                    yield spec.key, phase.id, spec.name, spec.analysis
     # Without the plan (or for keys it no longer has): whatever the journal measured.
     keys = [k for k, i in state.items.items() if i.kind == "analysis"]
     keys += [k for k in state.analysis if k not in keys]
@@ -120,15 +114,14 @@ def _analysis(
     key: str,
     phase: str | None,
     name: str,
-    ref: str | Analysis | None,
-    definition: Analysis | None,
+    definition: AnalysisOutline | None,
 ) -> dict[str, Any]:
     item = state.items.get(key)
-    info = state.analysis.get(key, {})
+    info = state.analysis.get(key)
     observed = _observed(item)
     verdict = {f: observed.get(f) for f in _VERDICT_FIELDS}
     if verdict["verdict"] is None:
-        verdict["verdict"] = info.get("verdict") or (
+        verdict["verdict"] = (info.get("verdict") if info is not None else None) or (
             "running" if item is not None and item.status == "running" else None
         )
     return {
@@ -136,7 +129,7 @@ def _analysis(
         "phase": phase,
         "name": name,
         "background": key == analysis_key(phase) if phase is not None else False,
-        "analysis": ref if isinstance(ref, str) else ("inline" if ref is not None else None),
+        "analysis": (definition.name or "inline") if definition is not None else None,
         "status": item.status if item is not None else "not_run",
         "message": item.data.get("message") if item is not None else None,
         **verdict,
@@ -144,7 +137,9 @@ def _analysis(
         "approved_by": list(state.approvals.get(key, [])),
         "started_at": item.started_at if item is not None else None,
         "finished_at": item.finished_at if item is not None else None,
-        "metrics": _metrics(info.get("metrics", {}), observed.get("metrics") or {}, definition),
+        "metrics": _metrics(
+            info["metrics"] if info is not None else {}, observed.get("metrics") or {}, definition
+        ),
     }
 
 
@@ -155,15 +150,17 @@ def _observed(item: Item | None) -> dict[str, Any]:
 
 
 def _metrics(
-    measured: dict[str, dict[str, Any]],
+    measured: dict[str, MetricTally],
     judged: dict[str, dict[str, Any]],
-    definition: Analysis | None,
+    definition: AnalysisOutline | None,
 ) -> list[dict[str, Any]]:
-    names = [m.name for m in definition.metrics] if definition is not None else []
+    defined = {m.name: m for m in definition.metrics} if definition is not None else {}
+    names = list(defined)
     names += [n for n in (*measured, *judged) if n not in names]
     rows = []
     for name in names:
-        counts = dict(measured.get(name, {}).get("counts", {}))
+        tally = measured.get(name)
+        counts = dict(tally["counts"]) if tally is not None else {}
         summary = judged.get(name, {})
         row: dict[str, Any] = {
             "name": name,
@@ -172,17 +169,16 @@ def _metrics(
             "message": summary.get("message"),
             "measurements": sum(counts.values()),
             "counts": counts,
-            "last": list(measured.get(name, {}).get("last", [])),
+            "last": list(tally["last"]) if tally is not None else [],
         }
-        if definition is not None and name in names[: len(definition.metrics)]:
-            metric = definition.metric(name)
-            settings = definition.effective(metric)
+        metric = defined.get(name)
+        if metric is not None:
             row.update(
                 success=metric.success,
                 failure=metric.failure,
                 warning=metric.warning,
-                count=settings.count,
-                failure_limit=settings.failure_limit,
+                count=metric.count,
+                failure_limit=metric.failure_limit,
             )
         rows.append(row)
     return rows

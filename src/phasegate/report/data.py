@@ -11,23 +11,24 @@ import socket
 from datetime import UTC, datetime
 from typing import Any
 
-from phasegate.checks.base import CheckSpec
-from phasegate.engine.decide import phase_items
+from phasegate.engine.outline import outline
 from phasegate.engine.session import reload_plan
 from phasegate.engine.waiting import opening_text
 from phasegate.errors import PhasegateError
 from phasegate.estimate.history import work_time
-from phasegate.plan.model import Phase, Plan, phase_gates
 from phasegate.report import canary
 from phasegate.report.fleet_strata import strata_view
 from phasegate.report.monitoring import monitoring_view
 from phasegate.run.events import (
     NotificationSent,
+    RunCreated,
     RunResumed,
     RunStarted,
     TrafficChanged,
     from_stored,
 )
+from phasegate.run.outline import PlanOutline
+from phasegate.run.records import WaitRecord
 from phasegate.run.state import EXIT_CODES, Item, RunState, apply
 from phasegate.store.contract import JournalStore
 from phasegate.store.records import RunRecord
@@ -78,38 +79,7 @@ def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
     }
 
 
-def _required_approvals(phase: Phase, gates: list[CheckSpec], kind: str, index: int) -> int | None:
-    """How many distinct approvals a manual gate or a ``pause: approve`` step needs."""
-    if kind == "gate":
-        gate = gates[index]
-        return int(getattr(gate, "approvers", 1)) if gate.kind == "manual" else None
-    if kind == "step":
-        pause = phase.steps[index].pause
-        return pause.approvers if pause is not None and pause.until == "approve" else None
-    return 1  # an inconclusive analysis waits for one human
-
-
-def _choice_offered(phase: Phase, kind: str, index: int, state: RunState) -> dict[str, Any] | None:
-    """A decision step's variable, options and the option chosen so far (None before the
-    approval that chooses), so a view can offer the options instead of a plain Approve."""
-    if kind != "step":
-        return None
-    pause = phase.steps[index].pause
-    if pause is None or pause.choose is None:
-        return None
-    var = pause.choose.var
-    return {"var": var, "options": list(pause.choose.options), "chosen": state.choices.get(var)}
-
-
-def _item_name(phase: Phase, gates: list[CheckSpec], kind: str, index: int) -> str:
-    if kind == "step":
-        return phase.steps[index].label
-    if kind == "gate":
-        return gates[index].describe()
-    return f"analysis {phase.id}"  # the phase's background analysis
-
-
-def wait_view(wait: dict[str, Any] | None) -> dict[str, Any] | None:
+def wait_view(wait: WaitRecord | None) -> dict[str, Any] | None:
     if wait is None:
         return None
     opens = wait.get("next_open")
@@ -125,9 +95,14 @@ def wait_view(wait: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _plan(record: RunRecord) -> Plan | None:
+def _outline(record: RunRecord, created: PlanOutline | None) -> PlanOutline | None:
+    """What the run's readers need of its plan: recorded in run.created since event-schema
+    version 2; for an older journal, derived from the plan the run stored (None when that
+    no longer loads)."""
+    if created is not None:
+        return created
     try:
-        return reload_plan(record).plan
+        return outline(reload_plan(record).plan)
     except PhasegateError:
         return None
 
@@ -156,10 +131,13 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
     resumes: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     notifications: list[dict[str, Any]] = []
+    created: PlanOutline | None = None
     for _, ts, etype, data in events:
         event = from_stored(etype, data)
         apply(state, event, ts)
         match event:
+            case RunCreated():
+                created = event.outline
             case RunStarted():
                 started = event.to_json()
             case RunResumed():
@@ -169,7 +147,7 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
             case NotificationSent():  # and NotificationFailed
                 status = etype.partition(".")[2]
                 notifications.append({"at": ts, "status": status, **event.to_json()})
-    plan = _plan(record)
+    plan = _outline(record, created)
     phases = []
     for phase_id, pstate in state.phases.items():
         items = []
@@ -177,24 +155,31 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         held = state.items.get(f"{phase_id}/policy")
         if held is not None:
             items.append(_item(held, held.key, held.kind, held.name))
-        if plan is not None:
-            phase = plan.phase(phase_id)
-            gates = [check for _, check, _ in phase_gates(phase)]
-            for key, kind, index in phase_items(phase):
-                name = _item_name(phase, gates, kind, index)
-                entry = _item(state.items.get(key), key, kind, name)
-                required = _required_approvals(phase, gates, kind, index)
-                if required is not None and (
+        phase = plan.phase(phase_id) if plan is not None else None
+        if phase is not None:
+            for spec in phase.items:
+                key = spec.key
+                entry = _item(state.items.get(key), key, spec.kind, spec.name)
+                if spec.approvals is not None and (
                     key in state.approvals or entry["status"] == "awaiting_approval"
                 ):
                     # Who approved so far, from the journal: the item's own message was
                     # written when it paused ("0/2 approvals") and goes stale.
-                    entry["approvals"] = {"by": state.approvals.get(key, []), "required": required}
-                offered = _choice_offered(phase, kind, index, state)
-                if offered is not None:
-                    entry["choice"] = offered
+                    entry["approvals"] = {
+                        "by": state.approvals.get(key, []),
+                        "required": spec.approvals,
+                    }
+                if spec.choice is not None:
+                    # A decision's options and the one chosen so far (None before the
+                    # approval that chooses), so a view offers them instead of Approve.
+                    var = spec.choice.var
+                    entry["choice"] = {
+                        "var": var,
+                        "options": list(spec.choice.options),
+                        "chosen": state.choices.get(var),
+                    }
                 items.append(entry)
-                if kind == "fleet":
+                if spec.kind == "fleet":
                     # Each (host, step) of a fleet phase, in the order they started.
                     items += [
                         {**_item(i, i.key, i.kind, i.name), "host": i.data.get("host")}
@@ -210,8 +195,8 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         phases.append(
             {
                 "id": phase_id,
-                "name": plan.phase(phase_id).name if plan else None,
-                "needs": plan.phase(phase_id).needs if plan else [],
+                "name": phase.name if phase is not None else None,
+                "needs": list(phase.needs) if phase is not None else [],
                 "status": pstate.status,
                 "started_at": pstate.started_at,
                 "finished_at": pstate.finished_at,
@@ -305,7 +290,7 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
         "notifications": notifications,
         "program": program_view(store, record, state),
         "budget": {
-            "duration": plan.budget.duration if plan else None,
-            "rollback": plan.budget.rollback if plan else None,
+            "duration": plan.budget_duration if plan else None,
+            "rollback": plan.budget_rollback if plan else None,
         },
     }

@@ -22,34 +22,17 @@ with bumps it and comes with a migration (store/migrations.py).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from phasegate.errors import EventUnreadable, UnknownEventType
+from phasegate.run.outline import PlanOutline
+from phasegate.run.record import JsonObject, Number, Record, Weights
 
-EVENT_SCHEMA_VERSION = 1
-
-# JSON numbers: an int stays an int (``1`` must not come back as ``1.0``).
-Number: TypeAlias = int | float
-Weights: TypeAlias = dict[str, int]
-JsonObject: TypeAlias = dict[str, Any]
-
-
-class Record(BaseModel):
-    """A frozen part of the vocabulary that stores as one JSON object."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        extra="allow",
-        validate_by_name=True,
-        serialize_by_alias=True,
-        defer_build=True,
-    )
-
-    def to_json(self) -> JsonObject:
-        """The JSON object stored: the fields given, and nothing else."""
-        return self.model_dump(mode="json", exclude_unset=True)
+# 2: run.created records the plan's outline (run/outline.py); a version-1 journal has none and
+# its readers fall back to the plan text the run stored.
+EVENT_SCHEMA_VERSION = 2
 
 
 class Event(Record):
@@ -63,6 +46,8 @@ class RunCreated(Event):
     type: ClassVar[str] = "run.created"
     phases: tuple[str, ...] = ()
     needs: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # What views need of the plan (names, item order, check kinds); None before version 2.
+    outline: PlanOutline | None = None
 
 
 class RunStarted(Event):

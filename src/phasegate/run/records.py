@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
+from phasegate.run.record import JsonDict, JsonValue
+
 Number = int | float
 
 
@@ -86,3 +88,183 @@ class DecisionRecord(TypedDict):
     comment: str
     at: Number
     choice: NotRequired[str]
+
+
+# -- what apply keeps about waits, lanes, budgets, monitors, triggers, analyses, programs ----
+class ProcessRecord(TypedDict):
+    """Where a started command runs: a resume finds its process group by (pid, start)."""
+
+    pid: int | None
+    pgid: int | None
+    start: str | None
+    attempt: int | None
+
+
+class WaitRecord(TypedDict, total=False):
+    """A closed change window holding the run: run.waiting's fields as given, and since when
+    and in which mode (forward, rollback) the run waits."""
+
+    phase: str | None
+    risk: str | None
+    rule: str | None
+    reason: str | None
+    why: str
+    next_open: Number | None
+    timezone: str | None
+    admission: bool
+    since: Number
+    mode: str
+
+
+class WaitEnded(TypedDict):
+    """A wait that ended: human time an estimate subtracts."""
+
+    phase: str | None
+    rule: str | None
+    since: Number | None
+    until: Number
+    how: str  # opened | break_glass | failure | interrupted | resumed | …
+    by: NotRequired[str]
+
+
+class QueueRecord(TypedDict, total=False):
+    """While the run waits for a lane slot: run.queued's fields as given, and since when."""
+
+    lane: str
+    cap: int | None
+    position: int | None
+    since: Number
+
+
+class LaneRecord(TypedDict):
+    """The lane slot the run holds."""
+
+    lane: str
+    granted_at: Number | None
+    waited: Number | None
+
+
+class BudgetRecord(TypedDict, total=False):
+    """A budget watched while the run works: runway thresholds passed (each said once), the
+    projection that passed the last one, and when the budget was overrun."""
+
+    crossed: list[Number]
+    projected: Number | None
+    runway: Number | None
+    limit: Number | None
+    used: Number | None
+    at: Number
+    overrun: Number
+
+
+class Measurement(TypedDict, total=False):
+    at: Number | None
+    status: str
+    value: Number | None
+    message: str | None
+
+
+class MetricTally(TypedDict):
+    counts: dict[str, int]  # measurement status -> how many
+    last: list[Measurement]  # the latest ones, oldest first
+
+
+class AnalysisRecord(TypedDict):
+    """Per analysis item: each metric's tally and the verdict once the analysis decided."""
+
+    metrics: dict[str, MetricTally]
+    verdict: NotRequired[str | None]
+
+
+class ObservationRecord(TypedDict, total=False):
+    """A check's evaluation as a trigger keeps it (run.events.Observation)."""
+
+    status: str | None
+    message: str | None
+    observed: JsonValue  # what the check saw: a status code, a JSON body, a value
+
+
+class TriggerRecord(TypedDict, total=False):
+    """A trigger's latest state: trigger.state's (or trigger.tripped's) fields as given."""
+
+    status: str | None  # healthy | failing | tripped
+    evaluations: int | None
+    failures: int | None
+    consecutive: int | None
+    last: ObservationRecord | None
+    failing_since: Number | None
+    watching: bool | None
+    action: str
+    message: str
+    detected_at: Number | None
+
+
+class MonitorRecord(TypedDict, total=False):
+    """A phase's background monitor (engine/monitors.py)."""
+
+    phase: str | None
+    name: str | None
+    attempt: int | None
+    command: str | None
+    log: str | None
+    status: str  # running | stopped | exited | error
+    started_at: Number
+    process: ProcessRecord
+    finished_at: Number
+    exit_code: int | None
+    signal: int | None
+    message: str | None
+    on: str | None
+    signals: list[str]
+    duration: Number | None
+
+
+class ChildRecord(TypedDict, total=False):
+    """A program's child run of one phase: linked before it starts, ended with a status."""
+
+    run: str
+    plan: str | None
+    linked_at: Number
+    status: str
+    ended_at: Number
+
+
+class ParentRecord(TypedDict):
+    run: str
+    phase: str
+    plan: str | None
+
+
+class ReadinessRecord(TypedDict, total=False):
+    """A program phase's last readiness evaluation: readiness.evaluated's fields as given."""
+
+    phase: str
+    ready: bool
+    verdict: str | None
+    score: Number | None
+    min_score: Number | None
+    blockers: list[str]
+    evidence: str | None
+    sha256: str | None
+    checks: list[JsonDict]  # the evidence file's checks, as the child's owners wrote them
+
+
+class SecretRef(TypedDict):
+    secret: str  # a secret variable's name: its value is never journalled
+
+
+class ShellValue(TypedDict, total=False):
+    """A value of the shell session as the journal keeps it: literal, or parts with the
+    run's secrets as references (engine/shellstate.py)."""
+
+    value: str
+    parts: list[str | SecretRef]
+    export: bool
+
+
+class ShellSession(TypedDict, total=False):
+    """The terminal the succeeded commands left (``shell_session``): variables set (None:
+    unset, even if the environment had it) and the last ``cd``."""
+
+    vars: dict[str, ShellValue | None]
+    cwd: ShellValue

@@ -12,18 +12,33 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from phasegate.errors import InvalidTransition
 from phasegate.run import events as ev
 from phasegate.run import postmonitor
+from phasegate.run.record import Record
 from phasegate.run.records import (
+    AnalysisRecord,
+    BudgetRecord,
+    ChildRecord,
     DecisionRecord,
     FailureRecord,
+    LaneRecord,
+    Measurement,
+    MonitorRecord,
+    ParentRecord,
     PauseRecord,
+    ProcessRecord,
     PromotedRecord,
+    QueueRecord,
+    ReadinessRecord,
     RollbackRecord,
+    ShellSession,
     TrafficRecord,
+    TriggerRecord,
+    WaitEnded,
+    WaitRecord,
     WarningRecord,
 )
 
@@ -103,22 +118,22 @@ class RunState:
     # PauseChoice); journalled, so a resume after a crash sees the same choice.
     choices: dict[str, str] = field(default_factory=dict)
     warnings: list[WarningRecord] = field(default_factory=list)
-    triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    triggers: dict[str, TriggerRecord] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # items whose outcome a crash hid
     # The weights the router last confirmed, and every change: {"weights", "history"}.
     traffic: TrafficRecord = field(default_factory=TrafficRecord)
     # Per analysis item (a step, or a phase's background analysis): counts, the latest
     # measurements of each metric and the verdict so far.
-    analysis: dict[str, dict[str, Any]] = field(default_factory=dict)
+    analysis: dict[str, AnalysisRecord] = field(default_factory=dict)
     promoted: PromotedRecord | None = None  # `promote --full`: who, when
     # Deliveries per notification channel: {"sent": n, "failed": n} (the journal has each).
     notifications: dict[str, dict[str, int]] = field(default_factory=dict)
     # shell_session: the terminal the succeeded commands left, in the journal's order
     # ({"vars": {name: entry | None}, "cwd": entry}; engine/shellstate.py).
-    shell: dict[str, Any] = field(default_factory=dict)
+    shell: ShellSession = field(default_factory=ShellSession)
     # Phases' background monitors by key (``PHASE/monitor:NAME``): status (running, stopped,
     # exited, error), attempt, process (pid, pgid, start), log (engine/monitors.py).
-    monitors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    monitors: dict[str, MonitorRecord] = field(default_factory=dict)
     # The phase DAG as run.created recorded it, and what it implies now: kept up to date here
     # so that deciding the next step costs the same for a 5-phase and a 5,000-phase plan.
     order: dict[str, int] = field(default_factory=dict)
@@ -130,25 +145,25 @@ class RunState:
     # rollback), the rule that closed it and why, the next opening, since when
     # (engine/windowing.py). ``waits``: every wait that ended, with how (opened, break_glass,
     # failure, resumed, …) and by whom: human time an estimate subtracts.
-    wait: dict[str, Any] | None = None
-    waits: list[dict[str, Any]] = field(default_factory=list)
+    wait: WaitRecord | None = None
+    waits: list[WaitEnded] = field(default_factory=list)
     # Budgets watched while the run works (docs/budgets.md), by name (duration, a resource):
     # the runway thresholds passed (each said once, also after a resume) and the latest
     # projection that passed one ({"crossed": [...], "projected", "runway", "at"}).
-    budgets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    budgets: dict[str, BudgetRecord] = field(default_factory=dict)
     # Post-rollout monitoring (plan ``monitor:``, run/postmonitor.py): the schedule, where it
     # is (last slot evaluated, next due), counts and recent evaluations. None: not monitored.
     monitoring: dict[str, Any] | None = None
     # Lanes (docs/lanes.md): ``queue`` while the run waits for a slot (lane, since, cap,
     # position); ``lane`` once it holds one (lane, granted_at, waited).
-    queue: dict[str, Any] | None = None
-    lane: dict[str, Any] | None = None
+    queue: QueueRecord | None = None
+    lane: LaneRecord | None = None
     # A program's child runs by phase: run id (journalled before the child starts), plan,
     # and once it ended, its status (engine/program.py). A child run's parent: run, phase.
-    children: dict[str, dict[str, Any]] = field(default_factory=dict)
-    parent: dict[str, Any] | None = None
+    children: dict[str, ChildRecord] = field(default_factory=dict)
+    parent: ParentRecord | None = None
     # The last readiness evaluation of each program phase (readiness.evaluated).
-    readiness: dict[str, dict[str, Any]] = field(default_factory=dict)
+    readiness: dict[str, ReadinessRecord] = field(default_factory=dict)
 
     @property
     def terminal(self) -> bool:
@@ -225,7 +240,7 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
         case ev.RunQueued():
             _need(s, et, "running")
             s.status = "queued"
-            s.queue = {**event.to_json(), "since": ts}
+            s.queue = cast(QueueRecord, {**event.to_json(), "since": ts})
             return set()
         case ev.RunDequeued():
             return _dequeued(s, event, ts, et)
@@ -283,17 +298,17 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
             return set()
         case ev.ChildLinked():
             entry = s.children.setdefault(event.phase, {})
-            entry.update(run=event.run, plan=event.plan, linked_at=ts)
+            entry.update({"run": event.run, "plan": event.plan, "linked_at": ts})
             return set()
         case ev.ChildEnded():
             entry = s.children.setdefault(event.phase, {"run": event.run})
-            entry.update(status=event.status, ended_at=ts)
+            entry.update({"status": event.status, "ended_at": ts})
             return set()
         case ev.ParentLinked():
             s.parent = {"run": event.run, "phase": event.phase, "plan": event.plan}
             return set()
         case ev.ReadinessEvaluated():
-            s.readiness[event.phase] = event.to_json()
+            s.readiness[event.phase] = cast(ReadinessRecord, event.to_json())
             return set()
         case ev.MonitorStarted():
             return _monitor_started(s, event, ts, et)
@@ -317,7 +332,7 @@ def _need(state: RunState, etype: str, *statuses: str) -> None:
         raise _refuse(state, etype, f"run is {state.status}, expected {' or '.join(statuses)}")
 
 
-def _given(event: ev.Record, name: str) -> bool:
+def _given(event: Record, name: str) -> bool:
     """Whether the event carried the field (a hand-built dict had the key), even as null."""
     return name in event.model_fields_set
 
@@ -512,7 +527,7 @@ def _item_finished(s: RunState, d: ev.ItemFinished, ts: float, et: str) -> set[s
     return {f"item:{key}"}
 
 
-def _process(d: ev.ItemSpawned | ev.MonitorSpawned) -> dict[str, Any]:
+def _process(d: ev.ItemSpawned | ev.MonitorSpawned) -> ProcessRecord:
     return {"pid": d.pid, "pgid": d.pgid, "start": d.start, "attempt": d.attempt}
 
 
@@ -558,7 +573,8 @@ def _measured(s: RunState, d: ev.AnalysisMeasured, et: str) -> set[str]:
     metric = info["metrics"].setdefault(d.metric, {"counts": {}, "last": []})
     metric["counts"][d.status] = metric["counts"].get(d.status, 0) + 1
     given = d.to_json()
-    metric["last"].append({k: given[k] for k in ("at", "status", "value", "message") if k in given})
+    kept = {k: given[k] for k in ("at", "status", "value", "message") if k in given}
+    metric["last"].append(cast(Measurement, kept))
     del metric["last"][:-MEASUREMENTS_KEPT]
     if _given(d, "verdict"):
         info["verdict"] = d.verdict
@@ -577,7 +593,7 @@ def _trigger(s: RunState, d: ev.TriggerState, et: str) -> set[str]:
     # Triggers keep watching while the run waits for a window: a half-done rollout is live.
     _need(s, et, "running", "rolling_back", "paused", "waiting")
     info = s.triggers.setdefault(d.trigger, {})
-    info.update({k: v for k, v in d.to_json().items() if k != "trigger"})
+    info.update(cast(TriggerRecord, {k: v for k, v in d.to_json().items() if k != "trigger"}))
     if isinstance(d, ev.TriggerTripped) and s.mode == "forward":
         message = f"trigger {d.trigger} tripped: {d.message}"
         if d.action == "alert":
@@ -685,7 +701,7 @@ def _abort(s: RunState, d: ev.RunAbortRequested, ts: float, et: str) -> set[str]
 def _waiting_for_window(s: RunState, d: ev.RunWaiting, ts: float, et: str) -> set[str]:
     _need(s, et, "running", "rolling_back")
     s.status = "waiting"
-    s.wait = {**d.to_json(), "since": ts, "mode": s.mode}
+    s.wait = cast(WaitRecord, {**d.to_json(), "since": ts, "mode": s.mode})
     return set()
 
 
@@ -702,7 +718,7 @@ def _end_wait(s: RunState, ts: float, how: str, by: str | None = None) -> None:
     """Close the current wait (if any) into ``waits``: who ended it, how, and when."""
     if s.wait is None:
         return
-    ended = {
+    ended: WaitEnded = {
         "phase": s.wait.get("phase"),
         "rule": s.wait.get("rule"),
         "since": s.wait.get("since"),
@@ -828,9 +844,8 @@ def _monitor_finished(s: RunState, d: ev.MonitorFinished, ts: float, et: str) ->
         raise _refuse(s, et, f"unknown monitor status {d.status!r}")
     monitor["finished_at"] = ts
     given = d.to_json()
-    for name in ("status", "exit_code", "signal", "message", "on", "signals", "duration"):
-        if name in given:
-            monitor[name] = given[name]
+    names = ("status", "exit_code", "signal", "message", "on", "signals", "duration")
+    monitor.update(cast(MonitorRecord, {name: given[name] for name in names if name in given}))
     return set()
 
 
@@ -845,7 +860,7 @@ def replay(run_id: str, events: list[tuple[str, dict[str, Any], float]]) -> RunS
     return state
 
 
-def fold_shell(session: dict[str, Any], change: Mapping[str, Any]) -> None:
+def fold_shell(session: ShellSession, change: Mapping[str, Any]) -> None:
     """Apply one succeeded command's change to the session state (``RunState.shell``)."""
     variables = session.setdefault("vars", {})
     for name, entry in (change.get("set") or {}).items():

@@ -17,6 +17,7 @@ from phasegate.run.events import (
     NotificationFailed,
     RollbackFinished,
     RollbackStarted,
+    RunCreated,
     TrafficChanged,
 )
 
@@ -69,11 +70,16 @@ class RunDigest:
     rollback_budget: float | None = None
     weights: dict[str, float] = field(default_factory=dict)
     notification_failures: Counter[str] = field(default_factory=Counter)
-    kinds: dict[str, str] | None = None  # gate key → check kind, from the plan, when needed
+    # Gate key → check kind: from run.created's outline; for a journal older than the outline
+    # (event-schema version 1), from the plan the run stored, read once when needed.
+    kinds: dict[str, str] | None = None
 
     def fold(self, seq: int, event: Event) -> None:
         self.seq = seq
         match event:
+            case RunCreated(outline=outline) if outline is not None:
+                # Each gate's check kind as the run recorded it: no plan to re-load.
+                self.kinds = outline.check_kinds()
             case ItemFinished():
                 self._item(event)
             case AnalysisMeasured(key=key):

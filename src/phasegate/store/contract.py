@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from phasegate.lanes.model import Lane, LaneChange, Ticket
+from phasegate.run.outline import PlanOutline
 from phasegate.run.state import RunState
 from phasegate.store.changes import ChangeCursor
 from phasegate.store.digests import HistoryRow
@@ -84,6 +85,7 @@ class JournalStore(Protocol):
         options: dict[str, Any],
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
+        outline: PlanOutline | None = None,
         owner: Owner,
         ts: float,
     ) -> tuple[str, bool]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from phasegate.errors import StoreError
+from phasegate.run.events import RunCreated
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, fold
 from phasegate.store.process import Owner
@@ -125,6 +126,7 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
                 options=record.options,
                 phases=list(created.get("phases") or []),
                 needs=created.get("needs"),
+                outline=RunCreated.model_validate(created).outline,
                 owner=record.owner or me,
                 ts=record.created_at,
             )

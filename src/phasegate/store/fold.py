@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from phasegate.run.events import Event, RunCreated, from_stored
+from phasegate.run.outline import PlanOutline
 from phasegate.run.state import RunState, apply, apply_stored
 
 EventRow = tuple[str, int, float, str, str]  # run_id, seq, ts, type, data (JSON)
@@ -25,9 +26,17 @@ def dump(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
-def run_created(phases: list[str], needs: dict[str, list[str]] | None) -> RunCreated:
-    """A run's first event: its phases in plan order and what each needs."""
-    return RunCreated(phases=tuple(phases), needs={k: tuple(v) for k, v in (needs or {}).items()})
+def run_created(
+    phases: list[str], needs: dict[str, list[str]] | None, outline: PlanOutline | None = None
+) -> RunCreated:
+    """A run's first event: its phases in plan order, what each needs, and the plan's outline
+    its readers show (run/outline.py; absent in a run created without one, as before)."""
+    created = RunCreated(
+        phases=tuple(phases), needs={k: tuple(v) for k, v in (needs or {}).items()}
+    )
+    if outline is None:
+        return created
+    return RunCreated(phases=created.phases, needs=created.needs, outline=outline)
 
 
 def fold(state: RunState, events: Sequence[NewEvent], rows: list[EventRow]) -> set[str]:

@@ -27,6 +27,7 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
+from phasegate.run.outline import PlanOutline
 from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.changes import ChangeCursor, cursor_now, moved
 from phasegate.store.contract import JournalStore
@@ -97,6 +98,7 @@ class MemoryStore(MemorySchedules, MemoryLanes, MemoryDigests):
         options: dict[str, Any],
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
+        outline: PlanOutline | None = None,
         owner: Owner,
         ts: float,
     ) -> tuple[str, bool]:
@@ -129,7 +131,7 @@ class MemoryStore(MemorySchedules, MemoryLanes, MemoryDigests):
             )
             state = RunState(run_id=run_id)
             rows: list[EventRow] = []
-            fold(state, [(run_created(phases, needs), ts)], rows)
+            fold(state, [(run_created(phases, needs, outline), ts)], rows)
             self._runs[run_id] = _Run(record, dump(options))
             self._locks[lock_name] = (run_id, ts)
             self._store(state, rows)

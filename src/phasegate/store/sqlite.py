@@ -24,6 +24,7 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
+from phasegate.run.outline import PlanOutline
 from phasegate.run.state import TERMINAL, Item, PhaseState, RunState
 from phasegate.store.changes import ChangeCursor, cursor_now, poll
 from phasegate.store.connect import friendly, open_for_reading, open_for_writing
@@ -137,6 +138,7 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
         options: dict[str, Any],
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
+        outline: PlanOutline | None = None,
         owner: Owner,
         ts: float,
     ) -> tuple[str, bool]:
@@ -176,7 +178,7 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
                 )
                 self._take_lock(db, lock_name, run_id, ts)
                 state = RunState(run_id=run_id)
-                self._append(db, state, [(run_created(phases, needs), ts)])
+                self._append(db, state, [(run_created(phases, needs, outline), ts)])
         except JournalFull as exc:
             # Nothing was created, nothing ran: not the "resume RUN" of a run cut short.
             raise StoreError(

@@ -35,6 +35,7 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
+from phasegate.run.outline import PlanOutline
 from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
@@ -122,6 +123,7 @@ class PostgresStore(
         options: dict[str, Any],
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
+        outline: PlanOutline | None = None,
         owner: Owner,
         ts: float,
     ) -> tuple[str, bool]:
@@ -167,7 +169,7 @@ class PostgresStore(
                 self._take_lock(db, lock_name, run_id, ts)
                 state = RunState(run_id=run_id)
                 rows: list[EventRow] = []
-                changed = fold(state, [(run_created(phases, needs), ts)], rows)
+                changed = fold(state, [(run_created(phases, needs, outline), ts)], rows)
                 self._write_rows(db, state, rows, changed, epoch=1)
                 db.execute(b"UPDATE runs SET owner_epoch = 1 WHERE id = %s", (run_id,))
                 # A new id: nobody holds its lock. Taken last, released below if the
