@@ -153,6 +153,7 @@ ADDED_SINCE: list[tuple[str | None, str, Any]] = [
     (None, "monitoring", None),  # issue 13 §3: post-rollout monitoring
     (None, "program", None),  # issue 14 §1: a program's children, a child's parent
     (None, "budgets", {}),  # issue 13 §5: runway thresholds passed
+    (None, "fleet_strata", []),  # issue 15 §5: a sampled fleet phase's per-stratum outcomes
 ]
 
 
