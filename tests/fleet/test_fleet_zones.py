@@ -146,3 +146,18 @@ def test_bad_batch_keys_are_located_errors(cli: CLI) -> None:
     zoned(root, "ab", batch={"bake": "5m"})
     result = cli("validate", "plan.yaml")
     assert "need `by: LABEL`" in result.stdout + result.stderr
+
+
+def test_hosts_verb_shows_the_same_zone_batches_as_a_run(cli: CLI) -> None:
+    root = cli.cwd
+    zoned(root, "aaabbbcc", size=["50%"], batch={"spread": "az", "order": "reverse"})
+    phase = cli.json("hosts", "plan.yaml")["phases"][0]
+    # reverse: web07..web00; zones by first host: c (07, 06), b (05, 04, 03), a (02, 01, 00)
+    assert phase["hosts"] == [f"web{i:02d}" for i in range(7, -1, -1)]
+    assert phase["batches"] == [
+        ["web07", "web05", "web02", "web04"],
+        ["web06", "web03", "web01", "web00"],
+    ]
+    assert phase["batch_sizes"] == [4, 4]
+    assert cli("run", "plan.yaml").returncode == 0
+    assert batches(journal(cli.state_dir, run_id(cli))) == phase["batches"]
