@@ -161,3 +161,28 @@ def test_hosts_verb_shows_the_same_zone_batches_as_a_run(cli: CLI) -> None:
     assert phase["batch_sizes"] == [4, 4]
     assert cli("run", "plan.yaml").returncode == 0
     assert batches(journal(cli.state_dir, run_id(cli))) == phase["batches"]
+
+
+def test_on_batch_all_failed_pause_waits_for_a_human_then_goes_on(cli: CLI) -> None:
+    root = cli.cwd
+    zoned(
+        root,
+        "aaaa",
+        {0, 1},
+        size=[2],
+        max_fail_percentage=100,
+        on_batch_all_failed="pause",
+    )
+    result = cli("run", "plan.yaml")
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert (
+        "batch 1: every host failed (on_batch_all_failed: pause)" in result.stdout + result.stderr
+    )
+    rid = run_id(cli)
+    assert batches(journal(cli.state_dir, rid)) == [["web00", "web01"]]
+    assert cli("approve", rid, "--check", "deploy/fleet").returncode == 0
+    resumed = cli("resume", rid)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert batches(journal(cli.state_dir, rid)) == [["web00", "web01"], ["web02", "web03"]]
+    deployed = [line.split()[1] for line in ledger(root) if line.startswith("deploy")]
+    assert deployed.count("web00") == 1 and sorted(deployed) == [f"web{i:02d}" for i in range(4)]
