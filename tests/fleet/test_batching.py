@@ -203,6 +203,15 @@ def test_a_fully_failed_batch_at_100_percent_continues_unless_told() -> None:
     assert judge(batches, outcome, set(), Budget(max_fail_percentage=100)).start == ("c",)
     stop = Budget(max_fail_percentage=100, on_batch_all_failed="stop")
     assert judge(batches, outcome, set(), stop).stop == "batch 1: every host failed"
+    pause = Budget(max_fail_percentage=100, on_batch_all_failed="pause")
+    held = judge(batches, outcome, set(), pause)
+    assert (held.stop, held.start, held.pause) == (None, (), "batch 1: every host failed")
+    approved = Budget(
+        max_fail_percentage=100, on_batch_all_failed="pause", all_failed_approved=True
+    )
+    assert judge(batches, outcome, set(), approved).start == ("c",)
+    # A batch still running is not judged all-failed yet.
+    assert judge(batches, {"a": "failed"}, {"b"}, pause).pause is None
 
 
 def test_unreachable_policies() -> None:

@@ -146,3 +146,43 @@ def test_bad_batch_keys_are_located_errors(cli: CLI) -> None:
     zoned(root, "ab", batch={"bake": "5m"})
     result = cli("validate", "plan.yaml")
     assert "need `by: LABEL`" in result.stdout + result.stderr
+
+
+def test_hosts_verb_shows_the_same_zone_batches_as_a_run(cli: CLI) -> None:
+    root = cli.cwd
+    zoned(root, "aaabbbcc", size=["50%"], batch={"spread": "az", "order": "reverse"})
+    phase = cli.json("hosts", "plan.yaml")["phases"][0]
+    # reverse: web07..web00; zones by first host: c (07, 06), b (05, 04, 03), a (02, 01, 00)
+    assert phase["hosts"] == [f"web{i:02d}" for i in range(7, -1, -1)]
+    assert phase["batches"] == [
+        ["web07", "web05", "web02", "web04"],
+        ["web06", "web03", "web01", "web00"],
+    ]
+    assert phase["batch_sizes"] == [4, 4]
+    assert cli("run", "plan.yaml").returncode == 0
+    assert batches(journal(cli.state_dir, run_id(cli))) == phase["batches"]
+
+
+def test_on_batch_all_failed_pause_waits_for_a_human_then_goes_on(cli: CLI) -> None:
+    root = cli.cwd
+    zoned(
+        root,
+        "aaaa",
+        {0, 1},
+        size=[2],
+        max_fail_percentage=100,
+        on_batch_all_failed="pause",
+    )
+    result = cli("run", "plan.yaml")
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert (
+        "batch 1: every host failed (on_batch_all_failed: pause)" in result.stdout + result.stderr
+    )
+    rid = run_id(cli)
+    assert batches(journal(cli.state_dir, rid)) == [["web00", "web01"]]
+    assert cli("approve", rid, "--check", "deploy/fleet").returncode == 0
+    resumed = cli("resume", rid)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert batches(journal(cli.state_dir, rid)) == [["web00", "web01"], ["web02", "web03"]]
+    deployed = [line.split()[1] for line in ledger(root) if line.startswith("deploy")]
+    assert deployed.count("web00") == 1 and sorted(deployed) == [f"web{i:02d}" for i in range(4)]

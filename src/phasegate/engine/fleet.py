@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -186,7 +187,9 @@ async def _walk(
     names = list(labels)
     mode = phase.batch.mode if phase.batch is not None else "lockstep"
     batches = batches_of(phase, names, labels)
-    budget = budget_of(phase)
+    budget = dataclasses.replace(
+        budget_of(phase), all_failed_approved=key in runner.state.approvals
+    )
     targets = runner.ctx.plan.targets
     assert targets is not None
     cap = targets.ssh.max_connections
@@ -206,7 +209,8 @@ async def _walk(
                 if index in gated or not all(h in outcomes for h in batch):
                     continue
                 gated.add(index)
-                ok = judge(batches, outcomes, set(running), budget, mode).stop is None
+                now = judge(batches, outcomes, set(running), budget, mode)
+                ok = now.stop is None and now.pause is None
                 if phase.batch_gates and ok and runner.state.failure is None:
                     await batch_gates(runner, phase, index, batch)
             halted = runner.state.failure is not None or (stop is not None and stop.requested)
@@ -241,6 +245,9 @@ async def _walk(
             if not running:
                 if halted:
                     _halted(runner, base, stop)
+                    return
+                if verdict.pause is not None:
+                    _await(runner, base, f"{verdict.pause} (on_batch_all_failed: pause)", key)
                     return
                 if verdict.stop is not None:
                     _finish(runner, base, "failed", verdict.stop, action, _counts(outcomes))
@@ -289,16 +296,20 @@ def _sample_holds(
         _finish(runner, base, "failed", verdict.fail, action, _counts(outcomes))
         return False
     if verdict.pause is not None and key not in runner.state.approvals:
-        message = (
-            f"{verdict.pause}: `phasegate approve {runner.ctx.run_id} --check {key}` goes on, "
-            "`reject` rolls back"
-        )
-        runner.journal(
-            ItemFinished.model_validate({**base, "status": "awaiting_approval", "message": message})
-        )
-        runner.ctx.console.item(FLEET_ITEM, f"{phase.id} sample", "awaiting_approval", message)
+        _await(runner, base, verdict.pause, key)
         return False
     return True
+
+
+def _await(runner: Runner, base: dict[str, Any], why: str, key: str) -> None:
+    """The fleet item waits for a human: approve goes on, reject rolls back."""
+    message = (
+        f"{why}: `phasegate approve {runner.ctx.run_id} --check {key}` goes on, `reject` rolls back"
+    )
+    runner.journal(
+        ItemFinished.model_validate({**base, "status": "awaiting_approval", "message": message})
+    )
+    runner.ctx.console.item(FLEET_ITEM, f"{base['phase']} fleet", "awaiting_approval", message)
 
 
 async def _host(

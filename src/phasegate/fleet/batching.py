@@ -86,8 +86,10 @@ class Budget:
     max_fail_percentage: float = 0
     total_fail_budget: SizeEntry | None = None
     unreachable: UnreachablePolicy = "fail"
-    on_batch_all_failed: Literal["budget", "stop"] = "budget"
+    on_batch_all_failed: Literal["budget", "stop", "pause"] = "budget"
     min_healthy: SizeEntry | None = None
+    # `pause`: a human approved going on past all-failed batches (the fleet item's approval).
+    all_failed_approved: bool = False
 
 
 def healthy_floor(entry: SizeEntry | None, total: int) -> int | None:
@@ -119,6 +121,7 @@ class Verdict:
     start: tuple[str, ...]  # hosts to start now
     done: bool  # every host has an outcome (and nothing stops it)
     batch: int  # the batch the next host to start belongs to (len(batches) when none)
+    pause: str | None = None  # `on_batch_all_failed: pause`: why a human must decide
 
 
 def judge(
@@ -140,12 +143,16 @@ def judge(
         if batch_exceeded(len(batch), failed, budget.max_fail_percentage):
             return Verdict(f"batch {index + 1}: {_ratio(failed, len(batch))}", (), False, index)
         if (
-            budget.on_batch_all_failed == "stop"
+            budget.on_batch_all_failed in ("stop", "pause")
             and batch
             and failed == len(batch)
             and all(h in outcomes for h in batch)
         ):
-            return Verdict(f"batch {index + 1}: every host failed", (), False, index)
+            why = f"batch {index + 1}: every host failed"
+            if budget.on_batch_all_failed == "stop":
+                return Verdict(why, (), False, index)
+            if not budget.all_failed_approved:
+                return Verdict(None, (), False, index, pause=why)
     allowed = fail_limit(budget.total_fail_budget, total)
     if allowed is not None and failed_total > allowed:
         return Verdict(

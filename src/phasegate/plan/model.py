@@ -320,10 +320,11 @@ class Phase(Model):
         description="an unreachable host: counts as failed (default), is ignored, or "
         "is reconnected (targets.ssh.connect_retries) before counting as failed",
     )
-    on_batch_all_failed: Literal["budget", "stop"] | None = Field(
+    on_batch_all_failed: Literal["budget", "stop", "pause"] | None = Field(
         None,
         description="stop: a batch whose every host failed stops the phase even when "
-        "max_fail_percentage is 100 (default: the budget decides)",
+        "max_fail_percentage is 100; pause: it waits for an approval (default: the budget "
+        "decides)",
     )
     pause_between: Duration | None = Field(None, description="wait between batches")
     min_healthy: MinHealthy | None = None
