@@ -124,8 +124,9 @@ def test_an_append_from_a_stale_state_is_refused_and_writes_nothing(tmp_path: Pa
 
 
 def test_a_reader_opens_a_journal_from_before_schedules_and_sees_none(tmp_path: Path) -> None:
-    """Migrations 2 and 3 only add tables (migrations.ADDITIVE): a read-only open of a schema-1
-    journal reads it as it is, without schedules; a writer migrates it."""
+    """Migrations 2, 3 and 4 only add tables (migrations.ADDITIVE): a read-only open of a
+    schema-1 journal reads it as it is, without schedules, lanes or digests; a writer migrates
+    it."""
     from phasegate.store.connect import open_for_writing
 
     open_for_writing(tmp_path / "phasegate.db").close()
@@ -133,6 +134,7 @@ def test_a_reader_opens_a_journal_from_before_schedules_and_sees_none(tmp_path: 
     db.executescript(
         "DROP TABLE schedule_slots; DROP TABLE schedules;"
         " DROP TABLE lanes; DROP TABLE lane_changes; DROP TABLE lane_tickets;"
+        " DROP TABLE run_digests;"
         " UPDATE meta SET value = '1' WHERE key = 'schema_version';"
     )
     db.close()
@@ -140,6 +142,7 @@ def test_a_reader_opens_a_journal_from_before_schedules_and_sees_none(tmp_path: 
     assert reader.run_ids() == [] and reader.schedules() == []
     assert reader.schedule_named("x") is None and reader.slots("x") == []
     assert reader.lanes() == [] and reader.lane_tickets() == [] and reader.lane_changes() == []
+    assert reader.finished_runs("web", limit=5) == []
     reader.close()
     writer = SqliteStore(tmp_path)
     assert writer.schema_version == len(MIGRATIONS) and writer.schedules() == []
