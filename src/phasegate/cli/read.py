@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from phasegate.cli.common import emit_json, json_option, open_sqlite, open_store
 from phasegate.words import names, plural
+
+if TYPE_CHECKING:
+    from phasegate.report.document import ReportDoc
 
 
 def _when(ts: float | None) -> str:
@@ -49,10 +53,10 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         if left:
             click.echo(f"  {left}")
     program = data.get("program")
-    if program and program.get("parent"):
-        parent = program["parent"]
+    parent = program["parent"] if program else None
+    if parent:
         click.echo(f"  child of program run {parent['run']} (phase {parent['phase']})")
-    children = {c["phase"]: c for c in (program or {}).get("children", [])}
+    children = {c["phase"]: c for c in (program["children"] if program else [])}
     for phase in data["phases"]:
         child = children.get(phase["id"])
         linked = f"  child run {child['run']}: {child['status']}" if child else ""
@@ -74,19 +78,17 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         click.echo(f"  failure: {data['failure'].get('message')}")
     for name, watched in (data.get("budgets") or {}).items():
         click.echo(f"  budget {name}: {_budget_words(name, watched)}")
-    if data.get("wait"):
-        _print_wait(run["id"], data["wait"])
-    if data.get("monitoring"):
-        _print_monitoring(data["monitoring"])
-    if data.get("queue"):
-        queue = data["queue"]
+    if wait := data.get("wait"):
+        _print_wait(run["id"], wait)
+    if monitoring := data.get("monitoring"):
+        _print_monitoring(monitoring)
+    if queue := data.get("queue"):
         cap = "no cap" if queue.get("cap") is None else f"cap {queue['cap']}"
         click.echo(
             f"  queued for lane {queue['lane']} ({cap}) since {_when(queue['since'])}: it "
             "starts when a slot frees (`phasegate lane list`)"
         )
-    elif data.get("lane"):
-        held = data["lane"]
+    elif held := data.get("lane"):
         click.echo(f"  lane {held['lane']}: slot granted after {held.get('waited') or 0:.1f}s")
     if data["pause"]:
         click.echo(f"  paused: {_pause_text(data)}")
@@ -135,7 +137,7 @@ def _print_monitoring(view: dict[str, Any]) -> None:
         click.echo(f"    check {acted['slot']} failed at {_when(acted['at'])} -> {acted['action']}")
 
 
-def _budget_words(name: str, watched: dict[str, object]) -> str:
+def _budget_words(name: str, watched: Mapping[str, object]) -> str:
     """``runway thresholds passed 15m00s, 5m00s (projected 1h58m of 2h00m); over budget``."""
     from phasegate.durations import format_duration
 
@@ -157,7 +159,7 @@ def _budget_words(name: str, watched: dict[str, object]) -> str:
     return "; ".join(parts) or "watched"
 
 
-def _print_wait(run_id: str, wait: dict[str, object]) -> None:
+def _print_wait(run_id: str, wait: Mapping[str, object]) -> None:
     """A run held by a change window: what, by which rule, until when, and how to go now."""
     from phasegate.engine.waiting import what_waits
 
@@ -171,7 +173,7 @@ def _print_wait(run_id: str, wait: dict[str, object]) -> None:
     )
 
 
-def _run_status(run: dict[str, object]) -> str:
+def _run_status(run: Mapping[str, object]) -> str:
     status = str(run["status"])
     if status not in LIVE_STATUSES:
         return status.upper()
@@ -186,7 +188,7 @@ def _run_status(run: dict[str, object]) -> str:
     return f"{status.upper()} (pid {owner['pid']})"
 
 
-def _label(item: dict[str, object]) -> str:
+def _label(item: Mapping[str, object]) -> str:
     """The name a person knows an item by, with the key the verbs take when it differs."""
     key, name = str(item["key"]), str(item.get("name") or "")
     if not name or name == key:
@@ -194,7 +196,7 @@ def _label(item: dict[str, object]) -> str:
     return f"{name} [{key}]"
 
 
-def approval_progress(item: dict[str, object], approvals: dict[str, list[str]]) -> str | None:
+def approval_progress(item: Mapping[str, object], approvals: dict[str, list[str]]) -> str | None:
     """``1/2 approvals (by alice)`` for an item waiting for approvals: counted from the
     journal's approvals now, not the count written when the run paused."""
     if item["status"] != "awaiting_approval":
@@ -207,9 +209,9 @@ def approval_progress(item: dict[str, object], approvals: dict[str, list[str]]) 
     return f"{len(who)}/{required} approvals" + (f" (by {names(who)})" if who else "")
 
 
-def _pause_text(data: dict[str, object]) -> str:
+def _pause_text(data: ReportDoc) -> str:
     pause = data["pause"]
-    assert isinstance(pause, dict)
+    assert pause is not None
     return str(pause.get("message") or pause.get("reason"))
 
 

@@ -17,16 +17,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from phasegate.engine.canary import analysis_key
+from phasegate.report.document import (
+    AnalysisView,
+    DetectionView,
+    MetricRow,
+    TrafficChangeView,
+    TrafficView,
+)
 from phasegate.run.events import TrafficChanged
 from phasegate.run.outline import AnalysisOutline, PlanOutline
 from phasegate.run.records import MetricTally, RollbackRecord
 from phasegate.run.state import Item, RunState
 from phasegate.traffic.base import canary_weight
 
-_VERDICT_FIELDS = ("verdict", "reason", "score", "metric", "detected_at")
 
-
-def traffic_change(at: float, change: TrafficChanged) -> dict[str, Any]:
+def traffic_change(at: float, change: TrafficChanged) -> TrafficChangeView:
     """One ``traffic.changed`` event as a history entry (what the state keeps, and more)."""
     return {
         "at": at,
@@ -42,8 +47,8 @@ def traffic_change(at: float, change: TrafficChanged) -> dict[str, Any]:
 
 
 def traffic(
-    state: RunState, changes: list[dict[str, Any]], plan: PlanOutline | None
-) -> dict[str, Any] | None:
+    state: RunState, changes: list[TrafficChangeView], plan: PlanOutline | None
+) -> TrafficView | None:
     """Weights now and every change; None for a run that never had a router."""
     spec = plan.traffic if plan is not None else None
     if spec is None and not changes:
@@ -54,7 +59,9 @@ def traffic(
     else:
         backends = list((changes[0]["weights"] if changes else weights) or {})
     router = spec.router if spec is not None else None
-    history = [{**c, "canary_weight": canary_weight(c["weights"], backends)} for c in changes]
+    history: list[TrafficChangeView] = [
+        {**c, "canary_weight": canary_weight(c["weights"], backends)} for c in changes
+    ]
     return {
         "backends": backends,
         "router": router,
@@ -65,20 +72,28 @@ def traffic(
     }
 
 
-def detection(rollback: RollbackRecord, changes: list[dict[str, Any]]) -> dict[str, Any]:
+def detection(rollback: RollbackRecord, changes: list[TrafficChangeView]) -> DetectionView:
     """The rollback's detection-to-rollback latency: from the first evaluation that crossed
     the failure condition (or the abort) to the router confirming the canary's weight 0."""
-    measured = [c for c in changes if c.get("detection_latency") is not None]
-    last = measured[-1] if measured else {}
+    measured = [c for c in changes if c["detection_latency"] is not None]
+    last = measured[-1] if measured else None
+    if last is None:
+        latency = rollback.get("detection_latency")
+        return {
+            "detection_latency": latency,
+            "detected_at": None,
+            "detected_by": None,
+            "baseline_at": None,
+        }
     return {
-        "detection_latency": rollback.get("detection_latency", last.get("detection_latency")),
-        "detected_at": last.get("detected_at"),
-        "detected_by": last.get("detected_by"),
-        "baseline_at": last.get("at"),
+        "detection_latency": rollback.get("detection_latency", last["detection_latency"]),
+        "detected_at": last["detected_at"],
+        "detected_by": last["detected_by"],
+        "baseline_at": last["at"],
     }
 
 
-def analyses(state: RunState, plan: PlanOutline | None) -> list[dict[str, Any]]:
+def analyses(state: RunState, plan: PlanOutline | None) -> list[AnalysisView]:
     """Every analysis item, in plan order (not-run ones included when the plan is known)."""
     return [
         _analysis(state, key, phase, name, definition)
@@ -115,13 +130,13 @@ def _analysis(
     phase: str | None,
     name: str,
     definition: AnalysisOutline | None,
-) -> dict[str, Any]:
+) -> AnalysisView:
     item = state.items.get(key)
     info = state.analysis.get(key)
     observed = _observed(item)
-    verdict = {f: observed.get(f) for f in _VERDICT_FIELDS}
-    if verdict["verdict"] is None:
-        verdict["verdict"] = (info.get("verdict") if info is not None else None) or (
+    verdict = observed.get("verdict")
+    if verdict is None:
+        verdict = (info.get("verdict") if info is not None else None) or (
             "running" if item is not None and item.status == "running" else None
         )
     return {
@@ -132,7 +147,11 @@ def _analysis(
         "analysis": (definition.name or "inline") if definition is not None else None,
         "status": item.status if item is not None else "not_run",
         "message": item.data.get("message") if item is not None else None,
-        **verdict,
+        "verdict": verdict,
+        "reason": observed.get("reason"),
+        "score": observed.get("score"),
+        "metric": observed.get("metric"),
+        "detected_at": observed.get("detected_at"),
         "inconclusive": bool(item is not None and item.data.get("inconclusive")),
         "approved_by": list(state.approvals.get(key, [])),
         "started_at": item.started_at if item is not None else None,
@@ -153,7 +172,7 @@ def _metrics(
     measured: dict[str, MetricTally],
     judged: dict[str, dict[str, Any]],
     definition: AnalysisOutline | None,
-) -> list[dict[str, Any]]:
+) -> list[MetricRow]:
     defined = {m.name: m for m in definition.metrics} if definition is not None else {}
     names = list(defined)
     names += [n for n in (*measured, *judged) if n not in names]
@@ -162,7 +181,7 @@ def _metrics(
         tally = measured.get(name)
         counts = dict(tally["counts"]) if tally is not None else {}
         summary = judged.get(name, {})
-        row: dict[str, Any] = {
+        row: MetricRow = {
             "name": name,
             "phase": summary.get("phase"),
             "reason": summary.get("reason"),
@@ -173,12 +192,10 @@ def _metrics(
         }
         metric = defined.get(name)
         if metric is not None:
-            row.update(
-                success=metric.success,
-                failure=metric.failure,
-                warning=metric.warning,
-                count=metric.count,
-                failure_limit=metric.failure_limit,
-            )
+            row["success"] = metric.success
+            row["failure"] = metric.failure
+            row["warning"] = metric.warning
+            row["count"] = metric.count
+            row["failure_limit"] = metric.failure_limit
         rows.append(row)
     return rows

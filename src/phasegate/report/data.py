@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from datetime import UTC, datetime
-from typing import Any
+from typing import cast
 
 from phasegate.engine.outline import outline
 from phasegate.engine.session import reload_plan
@@ -17,6 +17,16 @@ from phasegate.engine.waiting import opening_text
 from phasegate.errors import PhasegateError
 from phasegate.estimate.history import work_time
 from phasegate.report import canary
+from phasegate.report.document import (
+    ChildView,
+    ItemView,
+    PhaseView,
+    ProgramView,
+    ReportDoc,
+    RollbackView,
+    TrafficChangeView,
+    WaitView,
+)
 from phasegate.report.fleet_strata import strata_view
 from phasegate.report.monitoring import monitoring_view
 from phasegate.run.events import (
@@ -28,7 +38,8 @@ from phasegate.run.events import (
     from_stored,
 )
 from phasegate.run.outline import PlanOutline
-from phasegate.run.records import WaitRecord
+from phasegate.run.record import JsonDict
+from phasegate.run.records import ParentRecord, WaitRecord
 from phasegate.run.state import EXIT_CODES, Item, RunState, apply
 from phasegate.store.contract import JournalStore
 from phasegate.store.records import RunRecord
@@ -46,7 +57,7 @@ def _round(seconds: float | None) -> float | None:
     return round(seconds, 6) if seconds is not None else None
 
 
-def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
+def _item(item: Item | None, key: str, kind: str, name: str) -> ItemView:
     if item is None:
         return {"key": key, "kind": kind, "name": name, "status": "not_run"}
     data = item.data
@@ -79,7 +90,7 @@ def _item(item: Item | None, key: str, kind: str, name: str) -> dict[str, Any]:
     }
 
 
-def wait_view(wait: WaitRecord | None) -> dict[str, Any] | None:
+def wait_view(wait: WaitRecord | None) -> WaitView | None:
     if wait is None:
         return None
     opens = wait.get("next_open")
@@ -95,6 +106,11 @@ def wait_view(wait: WaitRecord | None) -> dict[str, Any] | None:
     }
 
 
+def _given(started: RunStarted | None, name: str) -> bool:
+    """Whether run.started stored the field (a null stored is shown as null)."""
+    return started is not None and name in started.model_fields_set
+
+
 def _outline(record: RunRecord, created: PlanOutline | None) -> PlanOutline | None:
     """What the run's readers need of its plan: recorded in run.created since event-schema
     version 2; for an older journal, derived from the plan the run stored (None when that
@@ -107,13 +123,14 @@ def _outline(record: RunRecord, created: PlanOutline | None) -> PlanOutline | No
         return None
 
 
-def program_view(store: JournalStore, record: RunRecord, state: RunState) -> dict[str, Any] | None:
+def program_view(store: JournalStore, record: RunRecord, state: RunState) -> ProgramView | None:
     """A program's child runs (each with its status now, from its own journal) and a child's
     parent; None for a plain run."""
-    parent = state.parent or record.options.get("parent")
+    # A child run's options name its parent before parent.linked is journalled.
+    parent = state.parent or cast(ParentRecord | None, record.options.get("parent"))
     if not state.children and parent is None:
         return None
-    children = []
+    children: list[ChildView] = []
     for phase_id, linked in state.children.items():
         status = linked.get("status")
         with contextlib.suppress(PhasegateError):
@@ -122,15 +139,15 @@ def program_view(store: JournalStore, record: RunRecord, state: RunState) -> dic
     return {"parent": parent, "children": children, "readiness": state.readiness}
 
 
-def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
+def build(store: JournalStore, run_ref: str) -> ReportDoc:
     record = store.get_run(run_ref)
     events = store.events(record.id)
     state = RunState(run_id=record.id)
 
-    started: dict[str, Any] = {}
-    resumes: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    notifications: list[dict[str, Any]] = []
+    started: RunStarted | None = None
+    resumes: list[JsonDict] = []
+    changes: list[TrafficChangeView] = []
+    notifications: list[JsonDict] = []
     created: PlanOutline | None = None
     for _, ts, etype, data in events:
         event = from_stored(etype, data)
@@ -139,7 +156,7 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
             case RunCreated():
                 created = event.outline
             case RunStarted():
-                started = event.to_json()
+                started = event
             case RunResumed():
                 resumes.append({"at": ts, **event.to_json()})
             case TrafficChanged():
@@ -148,9 +165,9 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
                 status = etype.partition(".")[2]
                 notifications.append({"at": ts, "status": status, **event.to_json()})
     plan = _outline(record, created)
-    phases = []
+    phases: list[PhaseView] = []
     for phase_id, pstate in state.phases.items():
-        items = []
+        items: list[ItemView] = []
         # A run-time policy's hold on the phase comes before the phase's own items.
         held = state.items.get(f"{phase_id}/policy")
         if held is not None:
@@ -204,7 +221,7 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
                 "items": items,
             }
         )
-    rollback = None
+    rollback: RollbackView | None = None
     if state.rollback is not None:
         rb = state.rollback
         actions = [
@@ -251,15 +268,16 @@ def build(store: JournalStore, run_ref: str) -> dict[str, Any]:
             "duration": _round(work),
             "wall_time": _duration(state.started_at, end),
             "waited": round(waited, 6),
-            "user": started.get("user"),
-            "host": started.get("host", socket.gethostname()),
-            "pid": started.get("pid"),
-            "cwd": started.get("cwd"),
+            "user": started.user if started else None,
+            "host": started.host if started and _given(started, "host") else socket.gethostname(),
+            "pid": started.pid if started else None,
+            "cwd": started.cwd if started else None,
             # A Markdown import's review: who vouched for those bytes, or "unreviewed".
-            "review": started.get("review"),
+            "review": started.review if started else None,
             "events": len(events),
         },
-        "vars": started.get("vars", {}),
+        # A null stored is shown as null (as the stored JSON said).
+        "vars": started.vars if started and _given(started, "vars") else {},
         "phases": phases,
         # Background monitors (engine/monitors.py), in the order they first started.
         "monitors": [{"key": key, **monitor} for key, monitor in state.monitors.items()],

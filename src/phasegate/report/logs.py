@@ -3,12 +3,14 @@ step logs: one reading for `phasegate logs` and the API's `GET /api/v1/runs/{id}
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from phasegate.report.document import ReportDoc
 from phasegate.store.contract import JournalStore
 
 
-def run_logs(data: dict[str, Any], item: str | None, store: JournalStore) -> list[dict[str, Any]]:
+def run_logs(data: ReportDoc, item: str | None, store: JournalStore) -> list[dict[str, Any]]:
     """Every step, monitor and rollback action that ran (or those whose key contains ``item``), in
     order, with its log text; empty when ``item`` matches none.
 
@@ -16,7 +18,7 @@ def run_logs(data: dict[str, Any], item: str | None, store: JournalStore) -> lis
     still running shows what it printed so far (up to the engine's last flush, half a
     second at most)."""
     run_id = str(data["run"]["id"])
-    entries: list[dict[str, Any]] = []
+    entries: list[Mapping[str, Any]] = []
     for phase in data["phases"]:
         entries += [i for i in phase["items"] if i["kind"] == "step" and i.get("attempt")]
     # A phase's monitors (their log grows while they run).

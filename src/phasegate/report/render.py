@@ -16,12 +16,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 
 from phasegate.durations import format_duration
+from phasegate.report.document import ItemView, Measurement, MetricRow, PhaseView, ReportDoc
 from phasegate.report.weight_chart import chart_svg
+from phasegate.run.record import JsonValue
 from phasegate.traffic.base import describe_weights
 
 FORMATS = ("md", "html", "json")
@@ -46,7 +48,7 @@ _ITEM_FIELDS = (
 )
 
 
-def render(data: dict[str, Any], fmt: str) -> str:
+def render(data: ReportDoc, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"
     if fmt not in FORMATS:
@@ -62,11 +64,13 @@ def render(data: dict[str, Any], fmt: str) -> str:
 # -- document ---------------------------------------------------------------------------------
 
 
-def _complete(data: dict[str, Any]) -> dict[str, Any]:
+def _complete(data: ReportDoc) -> ReportDoc:
     """Give every item every field, so templates can use StrictUndefined and still show
     not-run items (which the document records with only key, kind, name and status)."""
-    phases = [{**p, "items": [_full_item(i) for i in p["items"]]} for p in data["phases"]]
-    rollback = data.get("rollback")
+    phases: list[PhaseView] = [
+        {**p, "items": [_full_item(i) for i in p["items"]]} for p in data["phases"]
+    ]
+    rollback = data["rollback"]
     if rollback is not None:
         rollback = {
             **rollback,
@@ -76,11 +80,12 @@ def _complete(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "phases": phases, "rollback": rollback}
 
 
-def _full_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {**dict.fromkeys(_ITEM_FIELDS), **item}
+def _full_item(item: ItemView) -> ItemView:
+    # Every field the templates read, None where the item has none.
+    return cast(ItemView, {**dict.fromkeys(_ITEM_FIELDS), **item})
 
 
-def _names(data: dict[str, Any]) -> dict[str, str]:
+def _names(data: ReportDoc) -> dict[str, str]:
     """Item key -> the name a reader knows it by, for warnings and the failure line."""
     items = [i for p in data["phases"] for i in p["items"]]
     if data["rollback"] is not None:
@@ -143,12 +148,12 @@ def budget_note(spent: float | None, budget: float | None, overrun: bool = False
     )
 
 
-def attempts(item: dict[str, Any]) -> int | None:
+def attempts(item: ItemView) -> int | None:
     """Gates count evaluations (``attempts``), steps count runs (``attempt``); 0 means none."""
     return item.get("attempts") or item.get("attempt") or None
 
 
-def exit_code(item: dict[str, Any]) -> Any:
+def exit_code(item: ItemView) -> JsonValue:
     """A step's exit code, or the one a command check observed."""
     observed = item.get("observed")
     if item.get("exit_code") is None and isinstance(observed, dict):
@@ -173,10 +178,14 @@ def measured_value(value: Any) -> str:
     return str(value)
 
 
-def condition(metric: dict[str, Any]) -> str:
+def condition(metric: MetricRow) -> str:
     """What the metric's values are judged by, as the plan wrote it."""
-    names = ("failure", "success", "warning")
-    return "; ".join(f"{name}: {metric[name]}" for name in names if metric.get(name))
+    conditions = (
+        ("failure", metric.get("failure")),
+        ("success", metric.get("success")),
+        ("warning", metric.get("warning")),
+    )
+    return "; ".join(f"{name}: {text}" for name, text in conditions if text)
 
 
 MEASUREMENT_STATUSES = ("successful", "warning", "failed", "inconclusive", "error", "no_data")
@@ -184,14 +193,14 @@ MEASUREMENT_STATUSES = ("successful", "warning", "failed", "inconclusive", "erro
 QUIET_STATUSES = ("succeeded", "passed", "failed", "warned", "running")
 
 
-def counts(metric: dict[str, Any]) -> str:
+def counts(metric: MetricRow) -> str:
     """Measurements per status, in a fixed order, zeros left out: "successful 2, failed 1"."""
     tally = metric.get("counts") or {}
     shown = [f"{s.replace('_', ' ')} {tally[s]}" for s in MEASUREMENT_STATUSES if tally.get(s)]
     return ", ".join(shown) or "none"
 
 
-def recent(metric: dict[str, Any]) -> list[dict[str, Any]]:
+def recent(metric: MetricRow) -> list[Measurement]:
     return list(metric.get("last") or [])[-RECENT_MEASUREMENTS:]
 
 
@@ -298,7 +307,7 @@ class _Scale:
         return Bar(left, round(width, 2), span.status, span.end is None)
 
 
-def build_gantt(data: dict[str, Any]) -> Gantt | None:
+def build_gantt(data: ReportDoc) -> Gantt | None:
     """One row per phase and per item that ran (rollback actions after them); bar positions
     are relative to the run's start. None when nothing has a start time yet."""
     spans = list(_spans(data))
@@ -316,7 +325,7 @@ def build_gantt(data: dict[str, Any]) -> Gantt | None:
     )
 
 
-def _spans(data: dict[str, Any]) -> Iterable[_Span]:
+def _spans(data: ReportDoc) -> Iterable[_Span]:
     for phase in data["phases"]:
         label = f"phase {phase['id']}"
         yield _Span(label, "phase", phase["status"], phase["started_at"], phase["finished_at"])
@@ -340,21 +349,22 @@ def _spans(data: dict[str, Any]) -> Iterable[_Span]:
                 yield _item_span(item, "verify")
 
 
-def _item_span(item: dict[str, Any], kind: str) -> _Span:
+def _item_span(item: ItemView, kind: str) -> _Span:
     name = str(item.get("name") or item["key"])
     # Rollback actions are already named "undo make", "rollback 1".
     label = name if name.startswith(item["kind"]) else f"{item['kind']} {name}"
     return _Span(label, kind, item["status"], item["started_at"], item.get("finished_at"))
 
 
-def _bounds(data: dict[str, Any], spans: list[_Span]) -> tuple[float, float] | None:
+def _bounds(data: ReportDoc, spans: list[_Span]) -> tuple[float, float] | None:
     run = data["run"]
-    pause = data.get("pause") or {}
+    pause = data["pause"]
+    paused_at = pause["at"] if pause is not None else None
     starts = [s.start for s in spans if s.start is not None]
     t0 = run.get("started_at") or (min(starts) if starts else None)
     if t0 is None:
         return None
-    moments = [t0, run.get("finished_at"), pause.get("at"), *starts, *(s.end for s in spans)]
+    moments = [t0, run.get("finished_at"), paused_at, *starts, *(s.end for s in spans)]
     return t0, max(m for m in moments if m is not None)
 
 

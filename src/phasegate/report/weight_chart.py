@@ -14,11 +14,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from markupsafe import Markup, escape
 
 from phasegate.durations import format_duration
+from phasegate.report.document import ReportDoc
 
 WIDTH, HEIGHT = 640, 210
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 22, 40
@@ -34,13 +34,13 @@ class Marker:
     kind: str  # detected | rollback | promoted (a CSS class, never user text)
 
 
-def chart_svg(doc: dict[str, Any], now: float | None = None) -> Markup | None:
+def chart_svg(doc: ReportDoc, now: float | None = None) -> Markup | None:
     """The chart of a run document's traffic history; None when the weights never changed."""
-    traffic = doc.get("traffic") or {}
-    history = traffic.get("history") or []
-    if not history:
+    traffic = doc.get("traffic")
+    history = traffic["history"] if traffic is not None else []
+    if traffic is None or not history:
         return None
-    run = doc.get("run") or {}
+    run = doc["run"]
     markers = _markers(doc)
     times = [float(h["at"]) for h in history] + [m.at for m in markers]
     start = float(history[0]["at"])
@@ -132,17 +132,18 @@ def _marker_svg(marker: Marker, mx: float, index: int) -> str:
     )
 
 
-def _markers(doc: dict[str, Any]) -> list[Marker]:
+def _markers(doc: ReportDoc) -> list[Marker]:
     found: list[Marker] = []
-    rollback = doc.get("rollback") or {}
-    if rollback.get("detected_at"):
-        by = rollback.get("detected_by")
+    rollback = doc.get("rollback")
+    if rollback is not None and (detected := rollback["detected_at"]):
+        by = rollback["detected_by"]
         label = "fault detected" + (f" ({by})" if by else "")
-        found.append(Marker(float(rollback["detected_at"]), label, "detected"))
-    if rollback.get("started_at"):
-        found.append(Marker(float(rollback["started_at"]), "rollback", "rollback"))
-    promoted = (doc.get("traffic") or {}).get("promoted") or {}
-    if promoted.get("at"):
+        found.append(Marker(float(detected), label, "detected"))
+    if rollback is not None and (started := rollback["started_at"]):
+        found.append(Marker(float(started), "rollback", "rollback"))
+    traffic = doc.get("traffic")
+    promoted = traffic["promoted"] if traffic is not None else None
+    if promoted and promoted.get("at"):
         found.append(Marker(float(promoted["at"]), "promoted", "promoted"))
     return sorted(found, key=lambda m: m.at)
 

@@ -28,7 +28,7 @@ from pydantic import Field, ValidationError
 
 from phasegate.errors import EventUnreadable, UnknownEventType
 from phasegate.run.outline import PlanOutline
-from phasegate.run.record import JsonObject, Number, Record, Weights
+from phasegate.run.record import JsonDict, JsonObject, Number, Record, Weights
 
 # 2: run.created records the plan's outline (run/outline.py); a version-1 journal has none and
 # its readers fall back to the plan text the run stored.
@@ -58,7 +58,7 @@ class RunStarted(Event):
     host: str | None = None
     user: str | None = None
     plan_path: str | None = None
-    vars: dict[str, Any] | None = None
+    vars: JsonDict | None = None  # the plan's variables as resolved (secrets masked)
     cwd: str | None = None
     review: dict[str, Any] | None = None  # a Markdown import's review: how, by, sha256
 

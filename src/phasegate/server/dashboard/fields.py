@@ -10,6 +10,7 @@ click, and so do we. Nothing here emits JSON: values are scalars, formatted as t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 # Observed keys worth a label, in the order they are shown; the rest goes into the details.
@@ -30,7 +31,7 @@ DETAIL_LINES = 40
 VALUE_CHARS = 160
 
 
-def observed_fields(item: dict[str, Any]) -> dict[str, Any]:
+def observed_fields(item: Mapping[str, Any]) -> dict[str, Any]:
     """``{"fields": [(label, text)], "details": [(path, text)]}`` for one item."""
     observed = item.get("observed")
     fields: list[tuple[str, str]] = []

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from phasegate.durations import format_duration
+from phasegate.report.document import ItemView, ReportDoc, RollbackView
 from phasegate.report.weight_chart import chart_svg
 from phasegate.run.state import ITEM_DONE, TERMINAL
 from phasegate.server.dashboard.dag import dag_svg, waves
@@ -44,20 +45,25 @@ ACTIVE = (
 )
 
 
-def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]:
+class Gap(TypedDict):
+    """Hidden items between shown ones on a long phase's card: how many."""
+
+    gap: int
+
+
+def run_view(doc: ReportDoc, tail: LogTail | None = None) -> dict[str, Any]:
     run = doc["run"]
-    phases = doc.get("phases", [])
-    items = [item for phase in phases for item in phase.get("items", [])]
+    phases = doc["phases"]
+    items = [item for phase in phases for item in phase["items"]]
     done = [i for i in items if i.get("status") in ITEM_DONE]
-    rollback = doc.get("rollback")
-    shown = [
-        {**phase, "items": [_shown(i) for i in window(phase.get("items", []))]} for phase in phases
-    ]
+    rollback = doc["rollback"]
+    shown = [{**phase, "items": [_shown(i) for i in window(phase["items"])]} for phase in phases]
+    shown_rollback: dict[str, Any] | None = None
     if rollback:
-        rollback = {
+        shown_rollback = {
             **rollback,
-            "actions": [_shown(i) for i in rollback.get("actions") or []],
-            "verify": [_shown(i) for i in rollback.get("verify") or []],
+            "actions": [_shown(i) for i in rollback["actions"]],
+            "verify": [_shown(i) for i in rollback["verify"]],
         }
     columns = waves(shown)
     return {
@@ -73,7 +79,7 @@ def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]
         "queue": doc.get("queue"),  # a lane slot the run waits for (docs/lanes.md)
         "lane": doc.get("lane"),  # the lane slot it holds
         "program": doc.get("program"),  # a program's children, a child's parent (links)
-        "rollback": rollback,
+        "rollback": shown_rollback,
         "rollback_bar": budget_bar(rollback),
         "triggers": doc.get("triggers") or {},
         "analyses": doc.get("analyses") or [],
@@ -83,7 +89,7 @@ def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]
         "approvals": doc.get("approvals") or {},
         "decisions": doc.get("decisions") or [],
         "monitors": monitor_logs(doc, tail),
-        "log": log_tail(items + list((doc.get("rollback") or {}).get("actions") or []), tail),
+        "log": log_tail(items + (rollback["actions"] if rollback else []), tail),
         "active": run.get("status") in ACTIVE,
         "awaiting": [i["key"] for i in items if i.get("status") == "awaiting_approval"],
         "approve_forms": approve_forms(items),
@@ -92,20 +98,20 @@ def run_view(doc: dict[str, Any], tail: LogTail | None = None) -> dict[str, Any]
     }
 
 
-def _shown(item: dict[str, Any]) -> dict[str, Any]:
+def _shown(item: ItemView | Gap) -> dict[str, Any]:
     """An item with what the card shows: labelled observed fields, the approvals so far."""
     if "gap" in item:
-        return item
-    shown = {**item, **observed_fields(item)}
+        return dict(item)
+    shown: dict[str, Any] = {**item, **observed_fields(item)}
     approvals = item.get("approvals")
     if approvals:
-        by = approvals.get("by") or []
-        text = f"{len(by)}/{approvals.get('required', 1)} approvals"
+        by = approvals["by"]
+        text = f"{len(by)}/{approvals['required']} approvals"
         shown["approval_text"] = text + (f" (by {', '.join(by)})" if by else "")
     return shown
 
 
-def approve_forms(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def approve_forms(items: list[ItemView]) -> list[dict[str, Any]]:
     """One Approve form per waiting item when a decision waits among them: a decision is
     approved only with one of its options (the engine refuses a plain approval of it), so
     its form offers the options, and the other waiting items get their own plain form.
@@ -119,7 +125,7 @@ def approve_forms(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def operations(doc: dict[str, Any]) -> list[str]:
+def operations(doc: ReportDoc) -> list[str]:
     """The operator buttons that make sense for the run now, in the order they are shown.
 
     Like GitHub's deployment review (Approve only while a review is pending) and Argo
@@ -159,17 +165,17 @@ def operations(doc: dict[str, Any]) -> list[str]:
     return found
 
 
-def window(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def window(items: list[ItemView]) -> list[ItemView | Gap]:
     """At most about WINDOW items: every one needing attention, the last finished, the next
     pending; each run of hidden items becomes ``{"gap": count}``."""
     if len(items) <= WINDOW:
-        return items
+        return list(items)
     keep = {i for i, item in enumerate(items) if item.get("status") in ATTENTION}
     finished = [i for i, item in enumerate(items) if item.get("status") in ITEM_DONE]
     waiting = [i for i, item in enumerate(items) if item.get("status") not in ITEM_DONE]
     keep.update(finished[-WINDOW_DONE:])
     keep.update(waiting[:WINDOW_NEXT])
-    out: list[dict[str, Any]] = []
+    out: list[ItemView | Gap] = []
     hidden = 0
     for index, item in enumerate(items):
         if index in keep:
@@ -189,14 +195,15 @@ def progress(done: int, total: int) -> dict[str, int]:
     return {"done": done, "total": total, "percent": percent}
 
 
-def budget_bar(rollback: dict[str, Any] | None) -> dict[str, Any] | None:
+def budget_bar(rollback: RollbackView | None) -> dict[str, Any] | None:
     """Rollback duration against its budget, as a bar: the budget is 100 %."""
     if not rollback:
         return None
-    duration = rollback.get("duration")
-    if duration is None and rollback.get("started_at"):
-        duration = time.time() - float(rollback["started_at"])
-    budget = rollback.get("budget")
+    duration = rollback["duration"]
+    started = rollback["started_at"]
+    if duration is None and started:
+        duration = time.time() - float(started)
+    budget = rollback["budget"]
     if duration is None:
         return None
     percent = min(100.0, 100.0 * duration / budget) if budget else None
@@ -205,11 +212,11 @@ def budget_bar(rollback: dict[str, Any] | None) -> dict[str, Any] | None:
         "budget": format_duration(budget) if budget else None,
         "percent": round(percent, 1) if percent is not None else None,
         "over": budget is not None and duration > float(budget),
-        "detection": rollback.get("detection_latency"),
+        "detection": rollback["detection_latency"],
     }
 
 
-def log_tail(items: list[dict[str, Any]], tail: LogTail | None = None) -> dict[str, Any] | None:
+def log_tail(items: list[ItemView], tail: LogTail | None = None) -> dict[str, Any] | None:
     """The last lines of the log of the step running now, else of the last one that ran.
 
     Read from the store (``tail(key)``: the end of the item's log, ``read_log``), wherever
@@ -218,7 +225,7 @@ def log_tail(items: list[dict[str, Any]], tail: LogTail | None = None) -> dict[s
     if tail is None:
         return None
     running = [i for i in items if i.get("status") == "running" and i.get("kind") in COMMANDS]
-    item: dict[str, Any] | None = None
+    item: ItemView | None = None
     text = ""
     if running:
         item = running[-1]
@@ -243,7 +250,7 @@ def log_tail(items: list[dict[str, Any]], tail: LogTail | None = None) -> dict[s
 MONITOR_TAIL_LINES = 8
 
 
-def monitor_logs(doc: dict[str, Any], tail: LogTail | None = None) -> list[dict[str, Any]]:
+def monitor_logs(doc: ReportDoc, tail: LogTail | None = None) -> list[dict[str, Any]]:
     """Each phase monitor (engine/monitors.py) with how it stands and the last lines of its
     log, read from the store: a running monitor's lines reach every watcher on the hub's
     next re-render, as a running step's do."""
