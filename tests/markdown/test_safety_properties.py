@@ -49,6 +49,13 @@ _FAILURE_HEADINGS = [
     "Troubleshooting",
     "Emergency rollback (when automated fails)",
     "Revert",
+    "Common errors",
+    "Example",
+    "Si la migración falla",
+    "Solución de problemas",
+    "回滚",
+    "Fehlerbehebung",
+    "Known issues",
 ]
 _FAILURE_LEAD_INS = [
     "**If it fails:**",
@@ -56,12 +63,17 @@ _FAILURE_LEAD_INS = [
     "If the schema deployment fails:",
     "**On failure:**",
     "If something goes wrong, roll back:",
+    "**Si falla:**",
+    "In case of failure:",
+    "Should the upgrade fail, run:",
 ]
 _FORWARD_TITLES = ["Deploy", "Prepare", "Step 1: Build", "Phase 2: Release", "Verify", "Migrate"]
 _OPTION_PAIRS = [
     ("Option A: rolling restart", "Option B: recreate"),
     ("Method 1: online", "Method 2 (NOT RECOMMENDED): offline"),
     ("In-place upgrade method", "Blue-green upgrade method"),
+    ("Opción A: directo", "Opción B: con script"),
+    ("Approach 1: rolling", "Approach 2: recreate"),
 ]
 
 

@@ -47,7 +47,15 @@ def test_tasks_become_manual_gates_keeping_their_ticks(result: Any) -> None:
     assert ticked["Verify parent and child preparation docs are internally consistent."] is True
     assert ticked["Verify no unchecked required tasks remain in this plan."] is False
     assert ticked["Confirm parent remains a rollout container (not direct build work)."] is False
-    all_gates = [g for p in result.data["phases"] for g in p.get("gates", [])]
+    # Phase 2's done tasks precede its "Verification:" procedure and guard it (pre_gates)
+    all_gates = [
+        g
+        for p in result.data["phases"]
+        for g in [
+            *p.get("gates", []),
+            *(x for s in p.get("steps", []) for x in s.get("pre_gates", [])),
+        ]
+    ]
     assert sum(1 for g in all_gates if g.get("checked")) == 15
     assert sum(1 for g in all_gates if "manual" in g and not g.get("checked")) == 3
 

@@ -298,7 +298,17 @@ def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
     """Troubleshooting, examples, contacts, glossary …: read, never run (issue 11 §1, §7)."""
     if not section.level or rollback or id(section) in walk.phase_like:
         return False
-    if section is walk.title_section or _holds_phase(walk, section):
+    if section is walk.title_section:
+        return False
+    if _holds_phase(walk, section):
+        # "## Troubleshooting" over a "### Step 1" (a heading level slipped): its phases are
+        # the document's, its own text is still reference, never run
+        if rules.is_reference_title(section.title) and not rules.is_example_procedure(
+            section.title
+        ):
+            for block in section.blocks:
+                walk.draft.note("reference", line=block.line, section=section.title)
+            section.blocks = []
         return False
     # "Development: … NOT FOR PRODUCTION" / "NO USAR EN PRODUCCIÓN": a developer's notes (§1)
     dev_only = any(
