@@ -258,8 +258,6 @@ def _start_admitted(
     from phasegate.cli.policy import journal_policy
     from phasegate.engine import operator, session
 
-    _freeze_imports()
-
     run_id, created = session.create(store, loaded, options)
     if not created:
         return run_id, store.get_run(run_id).status, False
