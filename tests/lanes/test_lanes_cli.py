@@ -29,7 +29,8 @@ def gated_plan(cli: CLI, name: str, lane: str = "api") -> Path:
         phases:
           - id: work
             steps:
-              - run: while [ ! -f go-{name} ]; do sleep 0.05; done
+              - run: for i in $(seq 2400); do [ -f go-{name} ] && break; sleep 0.05;
+                  done; [ -f go-{name} ]
         """,
         name=f"{name}.yaml",
     )

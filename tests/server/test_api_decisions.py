@@ -162,7 +162,9 @@ def test_logs_of_a_running_step_show_what_it_printed_so_far(api: Api, tmp_path: 
         api,
         plan_text(
             "slow",
-            f"echo first line; echo second line; while [ ! -f {release} ]; do sleep 0.1; done",
+            "echo first line; echo second line; "
+            f"for i in $(seq 1200); do [ -f {release} ] && break; sleep 0.1; done; "
+            f"[ -f {release} ]",
         ),
     )
 
@@ -278,7 +280,14 @@ def test_a_revoked_token_stops_its_event_stream(api: Api, tmp_path: Any) -> None
     import time
 
     release = tmp_path / "release"
-    run_id = start(api, plan_text("waits", f"while [ ! -f {release} ]; do sleep 0.1; done"))
+    run_id = start(
+        api,
+        plan_text(
+            "waits",
+            f"for i in $(seq 1200); do [ -f {release} ] && break; sleep 0.1; done; "
+            f"[ -f {release} ]",
+        ),
+    )
     api.wait_status(run_id, "running")
     path = f"/api/v1/runs/{run_id}/events/stream"
     try:
@@ -314,7 +323,9 @@ def test_event_stream_over_a_real_server_is_live_and_resumable(served: Any) -> N
     operator = {"Authorization": f"Bearer {token(served, 'ops', 'operator')}"}
     release = served.cwd / "release"
     plan = plan_text(
-        "streamed", f"echo started; while [ ! -f {release} ]; do sleep 0.1; done; echo done"
+        "streamed",
+        f"echo started; for i in $(seq 1200); do [ -f {release} ] && break; sleep 0.1; done; "
+        f"[ -f {release} ]; echo done",
     )
     with httpx.Client(base_url=served.url, timeout=30) as client:
         created = client.post("/api/v1/runs", json={"plan": plan}, headers=operator)

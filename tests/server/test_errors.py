@@ -121,7 +121,9 @@ def test_invalid_plan_lists_problems_with_locations(api: Api) -> None:
 
 def test_conflicts_and_run_state(api: Api, tmp_path: Path) -> None:
     go = tmp_path / "go"
-    slow = plan_text(command=f"while [ ! -f {go} ]; do sleep 0.05; done")
+    slow = plan_text(
+        command=f"for i in $(seq 2400); do [ -f {go} ] && break; sleep 0.05; done; [ -f {go} ]"
+    )
     first = api.post("/api/v1/runs", json={"plan": slow}, headers={"Idempotency-Key": "k1"})
     assert first.status_code == 201
     run_id = first.json()["id"]

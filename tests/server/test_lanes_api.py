@@ -166,7 +166,7 @@ lane: api
 phases:
   - id: p
     steps:
-      - run: 'while [ ! -f {gate} ]; do sleep 0.05; done'
+      - run: 'for i in $(seq 2400); do [ -f {gate} ] && break; sleep 0.05; done; [ -f {gate} ]'
 """
     second = first.replace("name: first", "name: second")
     one = api.post("/api/v1/runs", json={"plan": first}).json()["id"]

@@ -39,7 +39,9 @@ name: invariants
 phases:
   - id: check
     steps:
-      - {name: holds, idempotent: true, run: 'while [ ! -f go ]; do sleep 0.05; done'}
+      - name: holds
+        idempotent: true
+        run: for i in $(seq 2400); do [ -f go ] && break; sleep 0.05; done; [ -f go ]
 """
 
 

@@ -47,9 +47,9 @@ def test_run_over_http_survives_a_killed_server_and_worker(served: Served, tmp_p
     alice = token(served, "alice", "operator")
     served.start()
     go = tmp_path / "go"
-    plan = plan_text("waits", f"while [ ! -f {go} ]; do sleep 0.05; done").replace(
-        "run: '", "idempotent: true, run: '"
-    )
+    plan = plan_text(
+        "waits", f"for i in $(seq 2400); do [ -f {go} ] && break; sleep 0.05; done; [ -f {go} ]"
+    ).replace("run: '", "idempotent: true, run: '")
     client = httpx.Client(headers={"Authorization": f"Bearer {alice}"}, timeout=30)
     with client:
         created = client.post(f"{served.url}/api/v1/runs", json={"plan": plan})

@@ -29,7 +29,8 @@ phases:
   - id: p
     steps:
       - id: wait
-        run: 'echo ran >> {ran}; while [ ! -f {go} ]; do sleep 0.05; done'
+        run: 'echo ran >> {ran}; for i in $(seq 2400); do [ -f {go} ] && break; sleep 0.05;
+          done; [ -f {go} ]'
       - id: second
         run: 'echo second >> {second}'
 """

@@ -184,7 +184,10 @@ def test_cli_logs_of_a_running_step_show_its_output_so_far(cli: CLI) -> None:
         name: chatty
         phases:
           - id: p
-            steps: [{id: talk, run: "echo first line; while [ ! -f release ]; do sleep 0.1; done"}]
+            steps:
+              - id: talk
+                run: echo first line; for i in $(seq 1200); do [ -f release ] && break;
+                  sleep 0.1; done; [ -f release ]
         """,
     )
     proc = cli.spawn("run", str(plan))
