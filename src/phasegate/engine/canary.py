@@ -323,6 +323,27 @@ class Background:
         stop_analyses(self.runner, "phase done", [key])
         await asyncio.wait([task])
 
+    def settle(self) -> list[ItemFinished]:
+        """The run ends now (finished or rolled back): a background analysis asked to stop
+        that has not concluded yet (its measurement still runs) is recorded as skipped in the
+        run's last write, and its watch cancelled, so that a finished run never shows one
+        running. One stopped for a pause is left alone (a resumed run watches again)."""
+        runner = self.runner
+        settled: list[ItemFinished] = []
+        for key, task in self.tasks.items():
+            item = runner.state.items.get(key)
+            why = runner.stopping.get(key)
+            if task.done() or why is None or item is None or item.status != "running":
+                continue
+            task.cancel()  # its done-callback journals nothing for a cancelled watch
+            message = f"analysis stopped: {why}"
+            base = self._base(key, str(item.phase))
+            settled.append(
+                ItemFinished.model_validate({**base, "status": "skipped", "message": message})
+            )
+            runner.ctx.console.item("analysis", str(item.phase), "skipped", message)
+        return settled
+
     async def halt(self) -> None:
         """The run stops here (paused, finished, interrupted): cancel, journal nothing; a
         resumed run starts the watch again."""

@@ -349,7 +349,10 @@ class Runner:
                 console.note(f"⏸ paused ({reason}): {message}", "cyan")
                 return True
             case Finish(status=status):
-                self.journal_many([*self.halt_triggers(), RunFinished(status=status)], durable=True)
+                self.journal_many(
+                    [*self.halt_triggers(), *self.background.settle(), RunFinished(status=status)],
+                    durable=True,
+                )
                 return True
             case Wait():
                 waiting.begin(self, command)
@@ -499,6 +502,7 @@ class Runner:
                     budget="rollback",
                 )
             )
+        events.extend(self.background.settle())
         events.append(RunFinished(status=status))
         self.journal_many(events, durable=True)
         within = f" (budget {budget:g}s{', OVERRUN' if overrun else ''})" if budget else ""
