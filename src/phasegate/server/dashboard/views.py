@@ -79,6 +79,7 @@ def run_view(doc: ReportDoc, tail: LogTail | None = None) -> dict[str, Any]:
         "queue": doc.get("queue"),  # a lane slot the run waits for (docs/lanes.md)
         "lane": doc.get("lane"),  # the lane slot it holds
         "program": doc.get("program"),  # a program's children, a child's parent (links)
+        "fleet_strata": doc.get("fleet_strata") or [],  # sampled fleet phases (docs/fleet.md)
         "rollback": shown_rollback,
         "rollback_bar": budget_bar(rollback),
         "triggers": doc.get("triggers") or {},
