@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from phasegate.run.events import ItemFinished, ItemStarted, TrafficChanged, Warning
+from phasegate.run.records import ItemBase
 from phasegate.traffic.base import RouterError, Weights, canary_weight, describe_weights
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ async def apply_weights(
     return applied
 
 
-async def set_weight_step(runner: Runner, key: str, base: dict[str, Any], attempt: int) -> None:
+async def set_weight_step(runner: Runner, key: str, base: ItemBase, attempt: int) -> None:
     """A ``set_weight`` step: journal the start, apply, confirm what the router applied."""
     from phasegate.engine.work import finish_step
 
@@ -135,7 +136,7 @@ async def traffic_item(
 ) -> None:
     """A traffic change that is an item of its own (not a step): journal its start, apply,
     journal how it ended. A router failure is the item's failure, never a crash."""
-    base = {"key": key, "kind": "traffic", "phase": None, "name": name}
+    base: ItemBase = {"key": key, "kind": "traffic", "phase": None, "name": name}
     item = runner.state.items.get(key)
     attempt = (item.attempt if item is not None else 0) + 1
     runner.journal(
@@ -184,7 +185,7 @@ def detection(runner: Runner, applied: Weights) -> dict[str, Any]:
     }
 
 
-async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
+async def promote_step(runner: Runner, key: str, base: ItemBase) -> None:
     """``promote``: all traffic to the canary; then, with ``run``, the user's command that
     makes stable the new version, and traffic back on the (now new) stable backend."""
     from phasegate.engine.canary import bake
@@ -249,7 +250,7 @@ async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
 
 def _succeeded(
     runner: Runner,
-    base: dict[str, Any],
+    base: ItemBase,
     attempt: int,
     started: float,
     outputs: dict[str, Any],
