@@ -77,7 +77,7 @@ class _ProviderJsonSchema:
         }
 
 
-def _dump_provider(provider: Provider) -> dict[str, Any]:
+def _dump_provider(provider: Provider) -> dict[str, JsonDict]:
     return {provider.kind: provider.model_dump(mode="json", by_alias=True, exclude_defaults=True)}
 
 
