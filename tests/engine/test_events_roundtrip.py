@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from phasegate.errors import InvalidTransition
 from phasegate.run.events import EVENT_CLASSES, Event, Record, from_stored
+from phasegate.run.record import JsonValue
 from phasegate.run.state import RunState, apply
 from phasegate.store.fold import dump
 
@@ -39,7 +40,7 @@ def _for(annotation: Any, name: str) -> st.SearchStrategy[Any]:
         return st.one_of(*(_for(arg, name) for arg in typing.get_args(annotation)))
     if annotation is type(None):
         return st.none()
-    if annotation is typing.Any:
+    if annotation is typing.Any or annotation == JsonValue:  # free-form JSON (run/record.py)
         return JSON
     if origin is tuple:
         return st.lists(_for(typing.get_args(annotation)[0], name), max_size=3).map(tuple)

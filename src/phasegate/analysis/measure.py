@@ -22,14 +22,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from phasegate.expr import ExprError, truthy
 from phasegate.metrics.base import finite_or_text
 from phasegate.plan.analysis import AnalysisMetric
 from phasegate.plugin import PluginContext
+from phasegate.run.record import JsonDict
 
 MeasurementStatus = Literal["successful", "warning", "failed", "inconclusive", "error", "no_data"]
+
+
+class MeasurementJson(TypedDict):
+    """A measurement as reports and the journal's verdicts keep it."""
+
+    metric: str
+    at: float
+    status: MeasurementStatus
+    value: float | str | None  # a non-finite value as text (``NaN``, ``+Inf``)
+    message: str
+    observed: JsonDict
 
 
 @dataclass(frozen=True)
@@ -41,9 +53,9 @@ class Measurement:
     status: MeasurementStatus
     value: float | None = None
     message: str = ""
-    observed: dict[str, Any] = field(default_factory=dict)
+    observed: JsonDict = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> MeasurementJson:
         """JSON-ready (values are finite: NaN is no data, infinities become text)."""
         return {
             "metric": self.metric,

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from phasegate.analysis.measure import Measurement, measure
-from phasegate.analysis.verdict import MetricTally, Verdict, empty_tallies, verdict
+from phasegate.analysis.verdict import MetricTally, Verdict, VerdictJson, empty_tallies, verdict
 from phasegate.plan.analysis import Analysis, AnalysisMetric
 from phasegate.plugin import PluginContext
 
@@ -75,7 +75,7 @@ class AnalysisRun:
     def tallies(self) -> Mapping[str, MetricTally]:
         return dict(self._tallies)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> VerdictJson:
         """The verdict and every metric's tally, JSON-ready."""
         return self.verdict.to_dict()
 

@@ -26,13 +26,47 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
-from phasegate.analysis.measure import Measurement
+from phasegate.analysis.measure import Measurement, MeasurementJson
 from phasegate.plan.analysis import Analysis, MetricSettings, Scoring
 
 MetricPhase = Literal["running", "successful", "warning", "failed", "inconclusive", "error"]
 VerdictStatus = Literal["running", "passed", "warning", "failed", "inconclusive"]
+
+
+class TallySummary(TypedDict):
+    """One metric's tally, JSON-ready (:meth:`MetricTally.summary`)."""
+
+    phase: MetricPhase
+    reason: str
+    message: str
+    measurements: int
+    count: int | None
+    successful: int
+    warning: int
+    failed: int
+    inconclusive: int
+    error: int
+    no_data: int
+    consecutive_errors: int
+    first_failed_at: float | None
+    weight: float
+    key: bool
+    last: list[MeasurementJson]
+
+
+class VerdictJson(TypedDict):
+    """A verdict, JSON-ready (:meth:`Verdict.to_dict`)."""
+
+    status: VerdictStatus
+    reason: str
+    message: str
+    detected_at: float | None
+    score: float | None
+    metric: str | None
+    metrics: dict[str, TallySummary]
+
 
 KEPT = 10  # last measurements kept per metric, for reports
 # What a no-data measurement counts as, by the metric's ``no_data:`` policy.
@@ -198,7 +232,7 @@ class MetricTally:
             return f"{name} running, {counts}" + (f"; last: {last}" if last else "")
         return f"{name} {phase}, {counts}" + (f"; last: {last}" if last else "")
 
-    def summary(self, *, stopped: bool = False) -> dict[str, Any]:
+    def summary(self, *, stopped: bool = False) -> TallySummary:
         """JSON-ready, for the journal and reports."""
         phase, reason = self.decide(stopped=stopped)
         s = self.settings
@@ -246,7 +280,7 @@ class Verdict:
     detected_at: float | None = None
     score: float | None = None
     metric: str | None = None  # the metric that decided it, when one did
-    metrics: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    metrics: Mapping[str, TallySummary] = field(default_factory=dict)
 
     @property
     def final(self) -> bool:
@@ -256,7 +290,7 @@ class Verdict:
     def done(self) -> bool:
         return self.status != "running"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> VerdictJson:
         return {
             "status": self.status,
             "reason": self.reason,
@@ -347,7 +381,7 @@ def _out_of_reach(
     score: float,
     rows: list[MetricTally],
     phases: Mapping[str, tuple[MetricPhase, str]],
-    summaries: Mapping[str, dict[str, Any]],
+    summaries: Mapping[str, TallySummary],
 ) -> Verdict:
     failed = [t for t in rows if phases[t.name][0] == "failed"]
     # The first sign of what sank the score: a failure or a warning, whichever came first.

@@ -29,7 +29,7 @@ import json
 import re
 import socket
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NotRequired, TypedDict
 
 import httpx
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -46,6 +46,7 @@ from phasegate.checks.base import CheckSpec, Observation, Status
 from phasegate.compare import ComparisonError, check_json, json_path, matches, validate_expectation
 from phasegate.options import Duration, Model
 from phasegate.plugin import PluginContext, excerpt, read_capped
+from phasegate.run.record import JsonValue
 
 # Enough for any health or status document; a larger body is cut, and only its start is matched.
 BODY_LIMIT = 4 << 20
@@ -186,10 +187,10 @@ class HttpCheck(CheckSpec):
         body: bytes,
         cut: bool,
         latency: float,
-    ) -> tuple[Status, dict[str, Any], str]:
+    ) -> tuple[Status, HttpObserved, str]:
         e = self.expect
         text = body.decode(response.encoding or "utf-8", errors="replace")
-        observed: dict[str, Any] = {
+        observed: HttpObserved = {
             "url": str(response.request.url),
             "status": response.status_code,
             "latency_ms": round(latency * 1000, 1),
@@ -237,6 +238,18 @@ class HttpCheck(CheckSpec):
         if problems:
             return "failed", observed, f"{target}: " + "; ".join(problems)
         return "passed", observed, f"{target}: {status} in {latency * 1000:.0f}ms"
+
+
+class HttpObserved(TypedDict):
+    """What an ``http`` check saw: the answer, and the headers and JSON values it was asked
+    to judge (``expect.header``, ``expect.json``)."""
+
+    url: str
+    status: int
+    latency_ms: float
+    body: str  # an excerpt
+    headers: NotRequired[JsonValue]
+    json: NotRequired[JsonValue]
 
 
 def _status_ok(status: int, expected: int | list[int] | dict[str, Any]) -> bool:

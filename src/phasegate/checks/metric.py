@@ -45,6 +45,7 @@ from phasegate.expr import ExprError, truthy
 from phasegate.metrics.base import MetricResult, Provider, ProviderError, Sample, finite_or_text
 from phasegate.metrics.registry import located_error, provider_kinds, validate_provider
 from phasegate.plugin import PluginContext, hide_password
+from phasegate.run.record import JsonDict
 
 # A provider gets this long beyond its own time limit before the check stops waiting: its
 # own timeout words the problem better, this only guards against one that never returns.
@@ -76,7 +77,7 @@ class _ProviderJsonSchema:
         }
 
 
-def _dump_provider(provider: Provider) -> dict[str, Any]:
+def _dump_provider(provider: Provider) -> dict[str, JsonDict]:
     return {provider.kind: provider.model_dump(mode="json", by_alias=True, exclude_defaults=True)}
 
 
@@ -152,7 +153,7 @@ class MetricCheck(CheckSpec):
     async def evaluate(self, ctx: PluginContext) -> Observation:
         provider = self.provider
         shown = ctx.expand(self.metric)
-        observed: dict[str, Any] = {"provider": provider.kind, "query": shown}
+        observed: JsonDict = {"provider": provider.kind, "query": shown}
         limit = time_limit(self, ctx)
         asked = dataclasses.replace(ctx, timeout=limit)
         waited = provider.time_limit(asked) + GRACE
@@ -174,9 +175,7 @@ class MetricCheck(CheckSpec):
         observed.update(result.details)
         return self._judge(ctx, result, observed)
 
-    def _judge(
-        self, ctx: PluginContext, result: MetricResult, observed: dict[str, Any]
-    ) -> Observation:
+    def _judge(self, ctx: PluginContext, result: MetricResult, observed: JsonDict) -> Observation:
         samples = [s for s in result.samples if not math.isnan(s.value)]
         if len(samples) < len(result.samples):
             observed["nan_series"] = len(result.samples) - len(samples)
@@ -220,7 +219,7 @@ class MetricCheck(CheckSpec):
             return observation(ctx, "failed", observed, message)
         return observation(ctx, "failed", observed, f"{said}: not {self.success}")
 
-    def _no_data(self, ctx: PluginContext, observed: dict[str, Any], why: str) -> Observation:
+    def _no_data(self, ctx: PluginContext, observed: JsonDict, why: str) -> Observation:
         observed["no_data"] = True
         said = f"the query returned {why}"
         if self.no_data == "ignore":

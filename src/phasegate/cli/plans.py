@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from phasegate.cli.common import emit_json, json_option, parse_vars, var_option
 from phasegate.cli.policy import policies_option
+
+if TYPE_CHECKING:
+    from phasegate.plan.preview import GateView, PostMonitorView, PreviewDoc
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -243,7 +246,7 @@ def plan_cmd(
         print_windows_at(data["windows_at"])
 
 
-def _print_monitor(monitor: dict[str, Any]) -> None:
+def _print_monitor(monitor: PostMonitorView) -> None:
     """Post-rollout monitoring: what the run does once the rollout has succeeded."""
     from phasegate.durations import written
     from phasegate.words import plural
@@ -276,7 +279,7 @@ def _print_eta(eta: dict[str, Any]) -> None:
     click.echo(f"ETA: p50 {fmt(found['p50'])}, 90% {fmt(low)}–{fmt(high)} ({basis})")
 
 
-def _print_preview(data: dict[str, Any]) -> None:
+def _print_preview(data: PreviewDoc) -> None:
     """Everything a reviewer needs to approve the run: commands with their variables expanded
     (secrets masked), every limit with its unit, retries, warn-only checks, the rollback and
     its verification."""
@@ -361,9 +364,9 @@ def _print_preview(data: dict[str, Any]) -> None:
                 f"{plural(trigger['fail_after'], 'consecutive failure')} -> {trigger['action']}"
                 f"{limits(check_words(trigger))}"
             )
-    monitor = data.get("monitor")
-    if monitor:
-        _print_monitor(monitor)
+    post = data.get("monitor")
+    if post:
+        _print_monitor(post)
     verify = data.get("verify_rollback_checks") or []
     if verify:
         click.echo("\nverify rollback:")
@@ -375,7 +378,7 @@ def _print_preview(data: dict[str, Any]) -> None:
     )
 
 
-def _check_line(check: dict[str, Any]) -> str:
+def _check_line(check: GateView) -> str:
     shown = check.get("shown") or {}
     description = shown.get("description") or check["description"]
     expectation = shown.get("expectation") or check["expectation"]

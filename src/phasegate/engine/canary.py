@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from phasegate.analysis.measure import Measurement
 from phasegate.analysis.run import AnalysisRun
-from phasegate.analysis.verdict import Verdict
+from phasegate.analysis.verdict import TallySummary, Verdict, VerdictStatus
 from phasegate.plan.analysis import Analysis
 from phasegate.run.events import AnalysisMeasured, ItemFinished, ItemStarted, ItemWaiting
+from phasegate.run.records import ItemBase
 from phasegate.words import plural
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ async def bake(runner: Runner, key: str, seconds: float, what: str) -> str | Non
     return await runner.holds.hold(key, left)
 
 
-def _finish(runner: Runner, base: dict[str, Any], status: str, message: str, **extra: Any) -> None:
+def _finish(runner: Runner, base: ItemBase, status: str, message: str, **extra: Any) -> None:
     from phasegate.engine.work import finish_step
 
     started = runner.state.items[base["key"]].started_at
@@ -83,7 +84,7 @@ def _finish(runner: Runner, base: dict[str, Any], status: str, message: str, **e
     runner.ctx.console.item("step", str(base["name"]), status, message, duration=duration)
 
 
-def _start(runner: Runner, base: dict[str, Any], what: str) -> None:
+def _start(runner: Runner, base: ItemBase, what: str) -> None:
     item = runner.state.items.get(base["key"])
     attempt = (item.attempt if item is not None else 0) + 1
     runner.journal(
@@ -92,7 +93,7 @@ def _start(runner: Runner, base: dict[str, Any], what: str) -> None:
     runner.ctx.console.started_item("step", str(base["name"]))
 
 
-async def pause_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
+async def pause_step(runner: Runner, key: str, base: ItemBase) -> None:
     step = runner.targets.step(key).step
     pause = step.pause
     assert pause is not None
@@ -134,7 +135,7 @@ async def pause_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
     _finish(runner, base, "succeeded", message)
 
 
-async def analysis_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
+async def analysis_step(runner: Runner, key: str, base: ItemBase) -> None:
     """An inline analysis: measures ``count`` times, then passes, fails (the run rolls back)
     or is inconclusive (the run pauses for a human: approve continues, abort rolls back)."""
     step = runner.targets.step(key).step
@@ -179,17 +180,17 @@ def prepare(runner: Runner, key: str, analysis: Analysis) -> AnalysisRun:
     """An analysis run journalling every measurement, registered so it can be stopped."""
 
     def measured(measurement: Measurement, verdict: Verdict) -> None:
-        data: dict[str, Any] = {
-            "key": key,
-            "metric": measurement.metric,
-            "status": measurement.status,
-            "value": measurement.value,
-            "at": measurement.at,
-            "message": measurement.message,
-        }
-        if verdict.status != "running":
-            data["verdict"] = verdict.status
-        runner.journal(AnalysisMeasured.model_validate(data))
+        event = AnalysisMeasured(
+            key=key,
+            metric=measurement.metric,
+            status=measurement.status,
+            value=measurement.value,
+            at=measurement.at,
+            message=measurement.message,
+        )
+        if verdict.status != "running":  # only a decided analysis names its verdict
+            event = event.model_copy(update={"verdict": verdict.status})
+        runner.journal(event)
         if verdict.status in ("failed", "inconclusive"):
             runner.wake.set()
 
@@ -216,11 +217,36 @@ def stop_analyses(runner: Runner, why: str, keys: list[str] | None = None) -> No
             run.stop()
 
 
-def verdict_record(verdict: Verdict) -> dict[str, Any]:
-    record = verdict.to_dict()
-    record["verdict"] = record.pop("status")
-    del record["message"]  # the item's message already says it
-    return record
+class VerdictObserved(TypedDict):
+    """An analysis item's ``observed``: the verdict without its message (the item's message
+    already says it), its status as ``verdict``."""
+
+    reason: str
+    detected_at: float | None
+    score: float | None
+    metric: str | None
+    metrics: dict[str, TallySummary]
+    verdict: VerdictStatus
+
+
+class Concluded(TypedDict, total=False):
+    """What a background analysis's ``item.finished`` adds to its base."""
+
+    observed: VerdictObserved
+    inconclusive: bool
+    action: str
+    detected_at: float
+
+
+def verdict_record(verdict: Verdict) -> VerdictObserved:
+    return {
+        "reason": verdict.reason,
+        "detected_at": verdict.detected_at,
+        "score": verdict.score,
+        "metric": verdict.metric,
+        "metrics": dict(verdict.metrics),
+        "verdict": verdict.status,
+    }
 
 
 def analysis_key(phase_id: str) -> str:
@@ -265,7 +291,7 @@ class Background:
         self.tasks[key] = task
         runner.ctx.console.note(f"  ◎ background analysis of {phase_id} started", "dim")
 
-    def _base(self, key: str, phase_id: str) -> dict[str, Any]:
+    def _base(self, key: str, phase_id: str) -> ItemBase:
         return {"key": key, "kind": "analysis", "phase": phase_id, "name": f"analysis {phase_id}"}
 
     def _concluded(self, key: str, task: asyncio.Task[Verdict]) -> None:
@@ -279,7 +305,7 @@ class Background:
             return
         if task.exception() is not None:
             verdict_status, message = "error", f"the analysis crashed: {task.exception()}"
-            record: dict[str, Any] = {}
+            record: Concluded = {}
             verdict = None
         else:
             verdict = task.result()

@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from phasegate.engine.fleet_batches import batches_of, budget_of, in_order, order_seed, wait_before
 from phasegate.engine.fleet_gates import batch_gated, batch_gates, host_gate_keys, host_gates
@@ -49,6 +49,16 @@ if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
 
 FLEET_ITEM = "fleet"
+
+
+class FleetRef(TypedDict):
+    """What a fleet phase's own item events begin with (its name differs per event)."""
+
+    key: str
+    kind: str
+    phase: str
+
+
 SETTLE_POLL = 0.2
 LATE_BOOTSTRAP = 3.0
 
@@ -125,7 +135,7 @@ async def run_fleet(runner: Runner, key: str) -> None:
     hosts: list[dict[str, Any]] | None = None
     if item is not None and item.data.get("hosts") is not None:
         hosts = [dict(h) for h in item.data["hosts"]]
-    base = {"key": key, "kind": FLEET_ITEM, "phase": phase_id}
+    base: FleetRef = {"key": key, "kind": FLEET_ITEM, "phase": phase_id}
     if hosts is None:
         try:
             hosts, sample = resolve(runner, phase)
@@ -180,7 +190,7 @@ async def _walk(
     runner: Runner,
     phase: Phase,
     key: str,
-    base: dict[str, Any],
+    base: FleetRef,
     labels: Mapping[str, Mapping[str, Any]],
     action: str,
 ) -> None:
@@ -284,7 +294,7 @@ def _sample_holds(
     runner: Runner,
     phase: Phase,
     key: str,
-    base: dict[str, Any],
+    base: FleetRef,
     labels: Mapping[str, Mapping[str, Any]],
     outcomes: Mapping[str, Outcome],
     action: str,
@@ -301,7 +311,7 @@ def _sample_holds(
     return True
 
 
-def _await(runner: Runner, base: dict[str, Any], why: str, key: str) -> None:
+def _await(runner: Runner, base: FleetRef, why: str, key: str) -> None:
     """The fleet item waits for a human: approve goes on, reject rolls back."""
     message = (
         f"{why}: `phasegate approve {runner.ctx.run_id} --check {key}` goes on, `reject` rolls back"
@@ -484,7 +494,7 @@ def _host_finished(
     )
 
 
-def _halted(runner: Runner, base: dict[str, Any], stop: StopRequest | None) -> None:
+def _halted(runner: Runner, base: FleetRef, stop: StopRequest | None) -> None:
     """The run is failing elsewhere, or phasegate is stopping: no host starts any more."""
     if runner.state.failure is None and stop is not None and stop.reason != "abort":
         message = f"stopped by phasegate at {stop.reason}; `phasegate resume` continues"
@@ -520,7 +530,7 @@ def _summary(counts: Mapping[str, str]) -> str:
 
 def _finish(
     runner: Runner,
-    base: dict[str, Any],
+    base: FleetRef,
     status: str,
     message: str,
     action: str,

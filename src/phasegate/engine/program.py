@@ -34,6 +34,7 @@ from phasegate.errors import RunNotFound, StoreError
 from phasegate.plan.model import Action, Phase
 from phasegate.plan.program import CHILD_STEP, child_plan_path, is_program
 from phasegate.run.events import ChildEnded, ChildLinked, ItemFinished
+from phasegate.run.records import ItemBase
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
@@ -94,7 +95,7 @@ async def run_child(runner: Runner, key: str) -> None:
     assert phase.run_plan is not None
     ctx = runner.ctx
     label = ctx.variables.expand(runner.targets.step(key).step.label)
-    base: dict[str, Any] = {"key": key, "kind": "step", "phase": phase.id, "name": label}
+    base: ItemBase = {"key": key, "kind": "step", "phase": phase.id, "name": label}
     if phase.ready is not None:
         result = await readiness.evaluate(
             phase.ready,
@@ -109,7 +110,7 @@ async def run_child(runner: Runner, key: str) -> None:
                 f"child {phase.id} is not ready ({result.words()}); fix the evidence, then "
                 f"`phasegate resume {runner.state.run_id}` evaluates it again"
             )
-            _pause_for_human(runner, base, message)
+            _pause_for_human(runner, {**base}, message)
             return
     plan_path = child_plan_path(str(ctx.loaded.path), ctx.variables.expand(phase.run_plan))
     run_id, new = child_id(runner, phase)
@@ -179,7 +180,7 @@ async def rollback_child(runner: Runner, key: str) -> None:
     """``rollback:PHASE/1`` of a program phase: the child run's own rollback, once. A child
     never created, or already rolled back, has nothing to undo (the child process says so)."""
     action, phase_id, name = runner.targets.undo(key)
-    base = {"key": key, "kind": "rollback", "phase": phase_id, "name": name}
+    base: ItemBase = {"key": key, "kind": "rollback", "phase": phase_id, "name": name}
     linked = runner.state.children.get(phase_id) or {}
     item = runner.state.items[key]
     attempt = item.attempt + 1
@@ -215,7 +216,7 @@ async def rollback_child(runner: Runner, key: str) -> None:
 
 
 def _child_record(
-    base: dict[str, Any], attempt: int, outcome: Any, run_id: str, status: str
+    base: ItemBase, attempt: int, outcome: Any, run_id: str, status: str
 ) -> dict[str, Any]:
     """The item's record of a child command (start or rollback): how the command ended and
     the child run it was about."""

@@ -10,13 +10,28 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from phasegate.run.events import ItemFinished, ItemStarted, TrafficChanged, Warning
+from phasegate.run.records import ItemBase, Number
 from phasegate.traffic.base import RouterError, Weights, canary_weight, describe_weights
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
+
+
+class Detection(TypedDict, total=False):
+    """Detection-to-rollback latency, added to the ``traffic.changed`` that took the canary's
+    weight to 0 (empty when nothing was detected or the canary still has traffic)."""
+
+    detected_at: Number
+    detection_latency: float
+    detected_by: str
+
+
+# A traffic step's outputs: the command's own (``promote`` with ``run``), and ``weights``, what
+# the router applied.
+StepOutputs: TypeAlias = dict[str, str | Weights | None]
 
 BASELINE_KEY = "traffic:baseline"
 PROMOTE_KEY = "promote:full"
@@ -28,7 +43,7 @@ async def apply_weights(
     *,
     by: str,
     reason: str,
-    extra: Callable[[Weights], dict[str, Any]] | None = None,
+    extra: Callable[[Weights], Detection] | None = None,
 ) -> Weights:
     """Apply through the plan's router and journal the change; raises RouterError."""
     traffic = runner.ctx.plan.traffic
@@ -53,7 +68,7 @@ async def apply_weights(
     return applied
 
 
-async def set_weight_step(runner: Runner, key: str, base: dict[str, Any], attempt: int) -> None:
+async def set_weight_step(runner: Runner, key: str, base: ItemBase, attempt: int) -> None:
     """A ``set_weight`` step: journal the start, apply, confirm what the router applied."""
     from phasegate.engine.work import finish_step
 
@@ -131,11 +146,11 @@ async def traffic_item(
     *,
     by: str,
     reason: str,
-    extra: Callable[[Weights], dict[str, Any]] | None = None,
+    extra: Callable[[Weights], Detection] | None = None,
 ) -> None:
     """A traffic change that is an item of its own (not a step): journal its start, apply,
     journal how it ended. A router failure is the item's failure, never a crash."""
-    base = {"key": key, "kind": "traffic", "phase": None, "name": name}
+    base: ItemBase = {"key": key, "kind": "traffic", "phase": None, "name": name}
     item = runner.state.items.get(key)
     attempt = (item.attempt if item is not None else 0) + 1
     runner.journal(
@@ -167,7 +182,7 @@ async def traffic_item(
     runner.ctx.console.item(kind, name, status, message, duration=duration)
 
 
-def detection(runner: Runner, applied: Weights) -> dict[str, Any]:
+def detection(runner: Runner, applied: Weights) -> Detection:
     """Detection-to-rollback latency: from the first evaluation that crossed the failure
     condition (or the abort) to the router confirming the canary's weight is 0."""
     failure = runner.state.failure
@@ -184,7 +199,7 @@ def detection(runner: Runner, applied: Weights) -> dict[str, Any]:
     }
 
 
-async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
+async def promote_step(runner: Runner, key: str, base: ItemBase) -> None:
     """``promote``: all traffic to the canary; then, with ``run``, the user's command that
     makes stable the new version, and traffic back on the (now new) stable backend."""
     from phasegate.engine.canary import bake
@@ -221,7 +236,7 @@ async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
         finish_step(runner, record, "failed", message=f"promote: {exc}")
         return
     messages = [f"applied {describe_weights(full)}"]
-    outputs: dict[str, Any] = {}
+    outputs: StepOutputs = {}
     if step.run is not None:
         result = await start_command(runner, key, base, step, attempt, "step")
         record = {
@@ -234,7 +249,7 @@ async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
         if not result.ok:
             finish_step(runner, record, "failed", message=f"promote: {result.message()}")
             return
-        outputs = result.outputs
+        outputs = dict(result.outputs)
         try:
             applied = await apply_weights(
                 runner, traffic.baseline_weights(), by=key, reason="promoted"
@@ -249,10 +264,10 @@ async def promote_step(runner: Runner, key: str, base: dict[str, Any]) -> None:
 
 def _succeeded(
     runner: Runner,
-    base: dict[str, Any],
+    base: ItemBase,
     attempt: int,
     started: float,
-    outputs: dict[str, Any],
+    outputs: StepOutputs,
     message: str,
 ) -> None:
     duration = time.monotonic() - started

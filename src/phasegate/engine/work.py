@@ -21,6 +21,7 @@ from phasegate.plan.model import Action, Step
 from phasegate.plan.program import no_go_action
 from phasegate.plugin import describe_command
 from phasegate.run.events import ItemFinished, ItemSpawned, ItemStarted
+from phasegate.run.records import ItemBase
 from phasegate.store.process import proc_stat
 from phasegate.words import names
 
@@ -32,12 +33,12 @@ async def run_step(runner: Runner, key: str) -> None:
     target = runner.targets.step(key)
     step, phase = target.step, target.phase
     label = runner.ctx.variables.expand(step.label)
-    base = {"key": key, "kind": "step", "phase": phase.id, "name": label}
+    base: ItemBase = {"key": key, "kind": "step", "phase": phase.id, "name": label}
     if step.when is not None:
         try:
             run_it = truthy(step.when, runner.ctx.activation(runner.state))
         except ExprError as exc:
-            finish_step(runner, base, "failed", message=f"when: {exc.message}")
+            finish_step(runner, {**base}, "failed", message=f"when: {exc.message}")
             return
         if not run_it:
             runner.journal(
@@ -104,7 +105,7 @@ async def run_step(runner: Runner, key: str) -> None:
 
 
 async def start_command(
-    runner: Runner, key: str, base: dict[str, Any], command: Step | Action, attempt: int, kind: str
+    runner: Runner, key: str, base: ItemBase, command: Step | Action, attempt: int, kind: str
 ) -> ActionResult:
     """Journal the start durably, then (and only then) spawn the command."""
     assert command.run is not None
@@ -227,7 +228,7 @@ async def run_gate(runner: Runner, key: str) -> None:
     target = runner.targets.gate(key)
     check, phase = target.check, target.phase
     label = runner.ctx.variables.expand(check.describe())
-    base = {"key": key, "kind": "gate", "phase": phase.id, "name": label}
+    base: ItemBase = {"key": key, "kind": "gate", "phase": phase.id, "name": label}
     when = target.step.when if target.step is not None else None
     if when is not None:  # a pre-gate belongs to its step: not checked when the step is skipped
         try:
@@ -271,7 +272,7 @@ async def run_gate(runner: Runner, key: str) -> None:
     )
 
 
-def manual_gate(runner: Runner, key: str, check: ManualCheck, base: dict[str, Any]) -> None:
+def manual_gate(runner: Runner, key: str, check: ManualCheck, base: ItemBase) -> None:
     label = str(base["name"])
     approvals = runner.state.approvals.get(key, [])
     if check.checked or len(approvals) >= check.approvers:
@@ -310,7 +311,7 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: dict[str, An
     )
 
 
-def unchecked_gate(runner: Runner, key: str, base: dict[str, Any]) -> None:
+def unchecked_gate(runner: Runner, key: str, base: ItemBase) -> None:
     """``--require-checked``: a box left unticked in the plan is a failed gate, not a pause;
     the run follows ``on_failure`` as for any other failed gate."""
     label = str(base["name"])
@@ -342,7 +343,7 @@ async def run_undo(runner: Runner, key: str) -> None:
         await run_host_undo(runner, key)  # a fleet step's undo, on its host
         return
     action, phase_id, name = runner.targets.undo(key)
-    base = {
+    base: ItemBase = {
         "key": key,
         "kind": "undo" if key.startswith("undo:") else "rollback",
         "phase": phase_id,

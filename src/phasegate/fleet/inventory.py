@@ -29,11 +29,12 @@ import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
 
 from phasegate.errors import PhasegateError
+from phasegate.run.record import JsonDict, JsonValue
 
 # Inventory variables that are credentials: never journalled, never exported to commands.
 PRIVATE_LABELS = frozenset(
@@ -50,16 +51,36 @@ class Group:
     name: str
     hosts: list[str] = field(default_factory=list)  # direct members, in order written
     children: list[str] = field(default_factory=list)
-    vars: dict[str, Any] = field(default_factory=dict)
+    vars: JsonDict = field(default_factory=dict)
+
+
+class HostActivation(TypedDict):
+    """What a CEL selector over one host sees."""
+
+    name: str
+    groups: list[str]
+    labels: JsonDict
+
+
+class GroupEntry(TypedDict, total=False):
+    """One group as ``ansible-inventory --list`` prints it (only the keys not empty)."""
+
+    hosts: list[str]
+    children: list[str]
+    vars: JsonDict
+
+
+class MetaEntry(TypedDict):
+    hostvars: dict[str, JsonDict]
 
 
 @dataclass(frozen=True)
 class Host:
     name: str
     groups: tuple[str, ...]  # every group it belongs to (through children too), sorted
-    labels: Mapping[str, Any]  # merged variables: group vars (shallow to deep), host vars
+    labels: Mapping[str, JsonValue]  # merged variables: group vars (shallow to deep), host vars
 
-    def activation(self) -> dict[str, Any]:
+    def activation(self) -> HostActivation:
         """What a CEL selector over this host sees."""
         return {"name": self.name, "groups": list(self.groups), "labels": dict(self.labels)}
 
@@ -69,7 +90,7 @@ class Inventory:
     """Groups by name (``all`` and ``ungrouped`` always there) and each host's own vars."""
 
     groups: dict[str, Group] = field(default_factory=dict)
-    host_vars: dict[str, dict[str, Any]] = field(default_factory=dict)  # insertion = order
+    host_vars: dict[str, JsonDict] = field(default_factory=dict)  # insertion = order
 
     def __post_init__(self) -> None:
         self.group("all")
@@ -93,7 +114,7 @@ class Inventory:
         self.group(child)
         self._add_child(parent, child)
 
-    def add_host(self, group: str, name: str, variables: Mapping[str, Any] | None = None) -> None:
+    def add_host(self, group: str, name: str, variables: JsonDict | None = None) -> None:
         members = self.group(group).hosts
         if name not in members:
             members.append(name)
@@ -152,24 +173,22 @@ class Inventory:
         result = []
         for name, own in self.host_vars.items():
             groups = members.get(name, {"all", "ungrouped"})
-            labels: dict[str, Any] = {}
+            labels: JsonDict = {}
             for group in sorted(groups, key=lambda g: (depths.get(g, 0), g)):
                 labels.update(self.groups[group].vars)
             labels.update(own)
             result.append(Host(name=name, groups=tuple(sorted(groups)), labels=labels))
         return result
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, MetaEntry | GroupEntry]:
         """The shape ``ansible-inventory --list`` prints (``_meta.hostvars`` and one entry per
         group with ``hosts``/``children``/``vars`` where not empty)."""
-        out: dict[str, Any] = {"_meta": {"hostvars": {}}}
-        for name, own in self.host_vars.items():
-            if own:
-                out["_meta"]["hostvars"][name] = dict(own)
+        hostvars = {name: dict(own) for name, own in self.host_vars.items() if own}
+        out: dict[str, GroupEntry] = {}
         # ungrouped lists the hosts in no other group, as ansible-inventory does.
         members = self.memberships()
         for name, group in self.groups.items():
-            entry: dict[str, Any] = {}
+            entry: GroupEntry = {}
             hosts = group.hosts
             if name == "ungrouped":
                 hosts = [h for h in self.host_vars if members.get(h) == {"all", "ungrouped"}]
@@ -186,7 +205,7 @@ class Inventory:
         all_entry = out.setdefault("all", {})
         if "ungrouped" not in all_entry.get("children", []):
             all_entry.setdefault("children", []).append("ungrouped")
-        return out
+        return {"_meta": {"hostvars": hostvars}, **out}
 
 
 def _ancestors(group: str, parents: Mapping[str, set[str]]) -> set[str]:
@@ -347,7 +366,7 @@ def _ini_host(inventory: Inventory, group: str, line: str, where: str) -> None:
     if not words:
         return
     name, rest = words[0], words[1:]
-    variables: dict[str, Any] = {}
+    variables: JsonDict = {}
     for word in rest:
         key, sep, value = word.partition("=")
         if not sep or not key:
@@ -404,7 +423,7 @@ def parse_json(text: str, source: str = "<inventory>") -> Inventory:
     return inventory
 
 
-def _mapping(value: Any, what: str) -> dict[str, Any]:
+def _mapping(value: Any, what: str) -> JsonDict:
     if value is None:
         return {}
     if not isinstance(value, dict):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from phasegate.markdown.parse import Block, Comment, Document, Fence, Item, Paragraph, Table
 from phasegate.markdown.shell import SHELL_LANGS
@@ -78,6 +78,16 @@ class Mapping:
     confidence: str
     runs: bool = False  # executes something when the plan runs (forward, check, rollback …)
     doubt: str = ""  # why the confidence is low
+
+
+class Review(TypedDict):
+    """A low-confidence mapping that would run, added to the report's ``review``."""
+
+    line: int
+    what: str
+    why: str
+    rule: str
+    confidence: str
 
 
 class _Lines:
@@ -341,7 +351,7 @@ def annotate(report: dict[str, Any], draft: Draft, doc: Document | None) -> None
     """Give every mapping its rule and confidence, every warning its rule, every phase its
     rule and items; add the low-confidence mappings that would run to ``review``."""
     deriver = _Deriver(report, _Lines(doc), draft.rollback_purpose)
-    doubtful: list[dict[str, Any]] = []
+    doubtful: list[Review] = []
     for kind in (*MAPPINGS, *(k for k in report if k not in MAPPINGS and k not in WARNINGS)):
         entries = report.get(kind)
         if not isinstance(entries, list) or kind in WARNINGS:

@@ -4,7 +4,7 @@ the data the review before a first run shows (issue 11 §13)."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -19,6 +19,18 @@ _SOURCES = {
     "rollback": ("rollback",),
     "monitor": ("monitors",),
 }
+
+
+class PhaseItem(TypedDict):
+    """One item of an imported phase as the review shows it (``phase_items``)."""
+
+    role: str  # monitor | step | gate | rollback
+    line: int
+    what: str
+    runs: bool
+    rule: str
+    confidence: str
+    when: NotRequired[str]
 
 
 class Recorded:
@@ -51,10 +63,10 @@ class Recorded:
         return self.fallback(role, line, data) if self.fallback else {}
 
 
-def phase_items(phase: PhaseDraft, recorded: Recorded) -> list[dict[str, Any]]:
+def phase_items(phase: PhaseDraft, recorded: Recorded) -> list[PhaseItem]:
     """The phase's steps, gates and rollback actions in plan order, each with its line, what it
     does, and the rule and confidence of the report entry that recorded it."""
-    items: list[dict[str, Any]] = []
+    items: list[PhaseItem] = []
     parts = (
         ("monitor", phase.monitors),  # beside the phase from its start (markdown/monitors.py)
         ("step", phase.steps),
@@ -64,7 +76,7 @@ def phase_items(phase: PhaseDraft, recorded: Recorded) -> list[dict[str, Any]]:
     for role, entries in parts:
         for entry in entries:
             found = recorded.take(role, entry.line, entry.data, phase.id)
-            item: dict[str, Any] = {
+            item: PhaseItem = {
                 "role": role,
                 "line": entry.line,
                 "what": describe(entry.data),

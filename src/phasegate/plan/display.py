@@ -8,7 +8,7 @@ what a run does (retry, severity, hold, timeout) spelled out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Literal, TypedDict
 
 from phasegate.checks.base import CheckSpec
 from phasegate.durations import written
@@ -16,6 +16,21 @@ from phasegate.masking import MASK, Masker
 from phasegate.plan.model import Plan, VarSpec
 from phasegate.plan.variables import Variables
 from phasegate.substitution import BUILTINS, substitute
+
+
+class RetryView(TypedDict):
+    attempts: int
+    every: float
+
+
+class CheckDetails(TypedDict):
+    """The options of a check that change when and how it passes (``check_details``)."""
+
+    severity: Literal["fail", "warn"]
+    retry: RetryView | None
+    hold_for: float | None
+    hold_every: float | None
+    timeout: float | None
 
 
 class Shown:
@@ -46,7 +61,7 @@ class Shown:
         return self._masker.text(substitute(text, self._values), MASK)
 
 
-def check_details(check: CheckSpec, default_timeout: float | None) -> dict[str, Any]:
+def check_details(check: CheckSpec, default_timeout: float | None) -> CheckDetails:
     """The options of a gate (or rollback verification) that change when and how it passes."""
     retry = check.retry
     return {
@@ -60,7 +75,7 @@ def check_details(check: CheckSpec, default_timeout: float | None) -> dict[str, 
     }
 
 
-def check_words(details: Mapping[str, Any]) -> list[str]:
+def check_words(details: CheckDetails) -> list[str]:
     """``check_details`` as short phrases: ``retry 10× every 1s``, ``warn only``, …"""
     out: list[str] = []
     if details.get("severity") == "warn":

@@ -3,18 +3,143 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from phasegate.checks.base import CheckSpec
 from phasegate.checks.manual import ManualCheck
-from phasegate.plan.display import Shown, check_details
+from phasegate.plan.display import CheckDetails, Shown, check_details
 from phasegate.plan.loader import LoadedPlan
-from phasegate.plan.model import Plan, VarSpec, gate_ids, phase_gates, step_ids
-from phasegate.plan.postmonitor import as_json, expand_schedule
+from phasegate.plan.model import OnFailure, Plan, VarSpec, gate_ids, phase_gates, step_ids
+from phasegate.plan.postmonitor import LockChoice, MonitorAction, as_json, expand_schedule
 from phasegate.plan.variables import Variables, resolve
 from phasegate.plugin import DEFAULT_CHECK_TIMEOUT, describe_command
 from phasegate.run.postmonitor import offsets, total
+from phasegate.run.record import JsonDict
 from phasegate.substitution import BUILTINS
+
+
+class Unchecked(TypedDict):
+    """A manual check not ticked in the plan, and where it is (its path in the plan data)."""
+
+    key: str
+    name: str
+    path: tuple[str | int, ...]
+
+
+class ShownCheck(TypedDict):
+    description: str | None
+    expectation: str | None
+
+
+class GateView(CheckDetails):
+    id: str
+    kind: str
+    description: str
+    expectation: str
+    shown: ShownCheck
+    checked: NotRequired[bool]
+    fails_unchecked: NotRequired[bool]
+
+
+class ShownStep(TypedDict):
+    command: str | None
+    undo: str | None
+    when: str | None
+
+
+class StepView(TypedDict):
+    id: str
+    pre_gates: list[GateView]
+    name: str
+    command: str
+    set_weight: int | dict[str, int] | None
+    when: str | None
+    undo: str | None
+    timeout: float | None
+    retries: int
+    backoff: float | None
+    bake: float | None
+    shown: ShownStep
+    idempotent: bool
+    continue_on_error: bool
+
+
+class MonitorView(TypedDict):
+    name: str
+    command: str
+    shown: str | None
+    every: float | None
+
+
+class PhaseView(TypedDict):
+    id: str
+    name: str | None
+    needs: list[str]
+    steps: list[StepView]
+    gates: list[GateView]
+    rollback: list[str]
+    rollback_shown: list[str | None]
+    rollback_budget: float | None
+    monitors: list[MonitorView]
+    on_failure: OnFailure
+
+
+class TriggerView(CheckDetails):
+    name: str
+    description: str
+    every: float
+    fail_after: int
+    action: str
+    initial_delay: float
+    during: list[str]
+    shown: str | None
+
+
+class PostMonitorView(TypedDict):
+    """Post-rollout monitoring as the run would do it (``error`` when the schedule cannot
+    be expanded, else ``schedule``, ``slots`` and ``duration``)."""
+
+    checks: list[str]
+    on_failure: MonitorAction
+    fail_after: int
+    lock: LockChoice
+    error: NotRequired[str]
+    schedule: NotRequired[list[dict[str, float]]]
+    slots: NotRequired[int]
+    duration: NotRequired[float]
+
+
+class BudgetView(TypedDict):
+    duration: float | None
+    rollback: float | None
+
+
+class DefaultsView(TypedDict):
+    timeout: float | None
+    check_timeout: float
+
+
+class PreviewDoc(TypedDict):
+    """What ``phasegate plan --json`` prints and ``POST /api/v1/plans/preview`` returns
+    (the CLI adds ``eta`` and, with ``--at``, ``windows_at``)."""
+
+    name: str
+    file: str
+    sha256: str
+    vars: dict[str, str]
+    waves: list[list[str]]
+    phases: list[PhaseView]
+    triggers: list[TriggerView]
+    verify_rollback: list[str]
+    verify_rollback_checks: list[GateView]
+    monitor: PostMonitorView | None
+    on_failure: OnFailure
+    budget: BudgetView
+    defaults: DefaultsView
+    max_parallel: int
+    require_checked: bool
+    eta: NotRequired[JsonDict]
+    windows_at: NotRequired[JsonDict]
 
 
 def waves(plan: Plan) -> list[list[str]]:
@@ -36,9 +161,9 @@ def waves(plan: Plan) -> list[list[str]]:
     return out
 
 
-def unchecked_manual_checks(plan: Plan) -> list[dict[str, Any]]:
+def unchecked_manual_checks(plan: Plan) -> list[Unchecked]:
     """The manual checks not ticked in the plan: what ``--require-checked`` fails."""
-    found = []
+    found: list[Unchecked] = []
     for p_index, phase in enumerate(plan.phases):
         sids = step_ids(phase)
         place = {sid: index for index, sid in enumerate(sids)}
@@ -57,8 +182,9 @@ def unchecked_manual_checks(plan: Plan) -> list[dict[str, Any]]:
 
 def _gate(
     gid: str, check: CheckSpec, require_checked: bool, shown: Shown, timeout: float | None
-) -> dict[str, Any]:
-    gate: dict[str, Any] = {
+) -> GateView:
+    details = check_details(check, timeout)
+    gate: GateView = {
         "id": gid,
         "kind": check.kind,
         "description": check.describe(),
@@ -67,7 +193,12 @@ def _gate(
             "description": shown(check.describe()),
             "expectation": shown(check.expectation()),
         },
-        **check_details(check, timeout),
+        # check_details(check, timeout), spelled out (a ** would leave the optional keys)
+        "severity": details["severity"],
+        "retry": details["retry"],
+        "hold_for": details["hold_for"],
+        "hold_every": details["hold_every"],
+        "timeout": details["timeout"],
     }
     if isinstance(check, ManualCheck):
         gate["checked"] = check.checked
@@ -94,7 +225,7 @@ def shown_vars(plan: Plan, overrides: Mapping[str, str], variables: Variables) -
     return shown
 
 
-def _monitor(plan: Plan, expand: Callable[[str], str]) -> dict[str, Any] | None:
+def _monitor(plan: Plan, expand: Callable[[str], str]) -> PostMonitorView | None:
     """Post-rollout monitoring as the run would do it: the schedule with its variables
     expanded (or why it cannot be), the checks' names, the action and the lock."""
     monitor = plan.monitor
@@ -102,7 +233,7 @@ def _monitor(plan: Plan, expand: Callable[[str], str]) -> dict[str, Any] | None:
         return None
     names = [c.id or f"check-{i + 1}" for i, c in enumerate(monitor.checks)]
     names += [f"trigger:{name}" for name in monitor.triggers]
-    found: dict[str, Any] = {
+    found: PostMonitorView = {
         "checks": names,
         "on_failure": monitor.on_failure,
         "fail_after": monitor.fail_after,
@@ -127,7 +258,7 @@ def preview(
     require_checked: bool = False,
     environ: Mapping[str, str] | None = None,
     file: str | None = None,
-) -> dict[str, Any]:
+) -> PreviewDoc:
     """``environ``: the environment ``{env: …}`` variables are read from (the process's by
     default; the server passes an empty one). ``file``: the name to show for the plan."""
     plan = loaded.plan
@@ -136,9 +267,9 @@ def preview(
     shown = Shown(plan, variables, overrides)
     default_timeout = plan.defaults.timeout
     check_timeout = default_timeout or DEFAULT_CHECK_TIMEOUT
-    phases = []
+    phases: list[PhaseView] = []
     for phase in plan.phases:
-        steps = []
+        steps: list[StepView] = []
         pre = {gid: before for gid, _, before in phase_gates(phase)}
         for sid, step in zip(step_ids(phase), phase.steps, strict=True):
             before = [gid for gid, step_id in pre.items() if step_id == sid]

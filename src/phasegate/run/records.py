@@ -16,6 +16,16 @@ from phasegate.run.record import JsonDict, JsonValue
 Number = int | float
 
 
+class ItemBase(TypedDict):
+    """What every ``item.started`` / ``item.finished`` the engine journals begins with: which
+    item (``phase`` is None for a run-level one, e.g. the return to the baseline)."""
+
+    key: str
+    kind: str
+    phase: str | None
+    name: str
+
+
 class FailureRecord(TypedDict):
     """Why the forward path stopped: the first failure (later ones are the items' own)."""
 
