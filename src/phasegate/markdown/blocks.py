@@ -376,6 +376,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         action = triggers.action_for(context, number)
         if action is None:  # a human decides: not a trigger
             return False
+        if triggers.stops_to_look(self.lead):  # a lead-in over several lines: "stop and go read"
+            action = "pause"
         # "Error Rate > 5%: Immediate investigation required": the item asks a person to look
         action = triggers.limited(action, text)
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())

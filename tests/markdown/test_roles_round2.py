@@ -1,0 +1,114 @@
+"""General rules behind the second round of corpus findings (issue 11 §1, §6): each test is a
+small synthetic document of the class, never a corpus document."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from phasegate.markdown import import_markdown, rules
+
+
+def _plan(doc: str) -> dict[str, Any]:
+    return import_markdown(textwrap.dedent(doc), "DOC.md").data
+
+
+def _forward(data: dict[str, Any]) -> list[str]:
+    return [s["run"] for p in data["phases"] for s in p.get("steps", []) if "run" in s]
+
+
+def _rollback(data: dict[str, Any]) -> list[str]:
+    return [a["run"] for p in data["phases"] for a in p.get("rollback", [])]
+
+
+@pytest.mark.parametrize(
+    ("title", "rollback"),
+    [
+        ("restore all", False),
+        ("Restore everything", False),
+        ("Restore the dump into the new cluster", False),
+        ("Restore data into the target", False),
+        ("Restore all previous configs", True),
+        ("Restore all from backup", True),
+        ("Restore backup", True),
+        ("Restore previous version", True),
+        ("Rollback", True),
+    ],
+)
+def test_restore_is_a_rollback_word_only_for_an_earlier_state(title: str, rollback: bool) -> None:
+    assert rules.is_rollback_title(title) is rollback
+
+
+def test_a_bulk_restore_in_a_migration_runs_forward_in_order() -> None:
+    data = _plan(
+        """\
+        # Move the database
+
+        ## dump the source
+
+        ```bash
+        pg_dump -Fc -U app appdb > app.dump
+        ```
+
+        ## restore all
+
+        ```bash
+        pg_restore -U app -d appdb app.dump
+        ```
+
+        ## Restore previous version
+
+        ```bash
+        kubectl rollout undo deployment/app
+        ```
+        """
+    )
+    forward = _forward(data)
+    assert forward == ["pg_dump -Fc -U app appdb > app.dump", "pg_restore -U app -d appdb app.dump"]
+    assert _rollback(data) == ["kubectl rollout undo deployment/app"]
+
+
+def test_stop_and_read_the_runbook_thresholds_pause_for_a_human() -> None:
+    data = _plan(
+        """\
+        # Rollout
+
+        ## Deploy
+
+        ```bash
+        ./deploy.sh
+        ```
+
+        ## Rollback trigger thresholds
+
+        Any of these, at any stage, means "stop and go read
+        `docs/ROLLBACK_RUNBOOK.md`", not "wait and see":
+
+        - Error rate > 2% for 5 minutes
+        - p99 latency > 900ms
+        """
+    )
+    triggers = data.get("triggers", [])
+    assert len(triggers) == 2
+    assert {t["action"] for t in triggers} == {"pause"}
+
+
+def test_rollback_thresholds_without_a_stop_to_look_still_roll_back() -> None:
+    data = _plan(
+        """\
+        # Rollout
+
+        ## Deploy
+
+        ```bash
+        ./deploy.sh
+        ```
+
+        ## Automatic rollback triggers
+
+        - Error rate > 2% for 5 minutes
+        """
+    )
+    assert [t["action"] for t in data.get("triggers", [])] == ["rollback"]
