@@ -112,3 +112,69 @@ def test_rollback_thresholds_without_a_stop_to_look_still_roll_back() -> None:
         """
     )
     assert [t["action"] for t in data.get("triggers", [])] == ["rollback"]
+
+
+def _manual_gates(data: dict[str, Any]) -> list[str]:
+    return [g["manual"] for p in data["phases"] for g in p.get("gates", []) if "manual" in g]
+
+
+def test_thresholds_of_alerts_being_tested_are_manual_checks_not_triggers() -> None:
+    data = _plan(
+        """\
+        # Launch day
+
+        ## Alert rules
+
+        Verify each alert fires and is routed.
+
+        - [ ] **Queue depth alert**
+          - Threshold: > 500 messages for 10 min
+          - Severity: P1
+          - This one matters most: must work!
+        - [ ] **Disk usage alert**
+          - Threshold: > 90%
+        """
+    )
+    assert data.get("triggers", []) == []
+    manual = _manual_gates(data)
+    assert "**Queue depth alert** — Threshold: > 500 messages for 10 min" in manual
+    assert "**Disk usage alert** — Threshold: > 90%" in manual
+    # the boxes themselves stay manual checks, in document order before their details
+    assert manual.index("**Queue depth alert**") < manual.index(
+        "**Queue depth alert** — Threshold: > 500 messages for 10 min"
+    )
+
+
+def test_a_lead_in_that_tests_alerts_makes_its_thresholds_manual_checks() -> None:
+    data = _plan(
+        """\
+        # Launch day
+
+        ## Monitoring
+
+        Test at least one alert per category; expected: it fires and pages on-call.
+
+        - Error rate > 1% for 5 minutes
+        """
+    )
+    assert data.get("triggers", []) == []
+    assert _manual_gates(data) == ["Error rate > 1% for 5 minutes"]
+
+
+def test_alert_thresholds_outside_a_test_still_become_triggers() -> None:
+    data = _plan(
+        """\
+        # Rollout
+
+        ## Deploy
+
+        ```bash
+        ./deploy.sh
+        ```
+
+        ## Automatic rollback triggers
+
+        - Error rate > 1% for 5 minutes
+        """
+    )
+    assert [t["action"] for t in data.get("triggers", [])] == ["rollback"]

@@ -60,6 +60,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.verify = rules.is_verify_text(section.title)
         self.checklist = rules.is_checklist_text(section.title)
         self.lead = ""  # the last paragraph: "**Success Criteria:**", "Verification:"
+        self.box: Item | None = None  # the last task box (block_items.py)
         self._after: list[tuple[str, int]] = []  # manual steps that follow the current step
         self.described = False  # after "CI executes:": a description of automation, not run
         self.warned: set[int] = set()  # admonitions already acknowledged (by aside_id)
