@@ -178,3 +178,66 @@ def test_alert_thresholds_outside_a_test_still_become_triggers() -> None:
         """
     )
     assert [t["action"] for t in data.get("triggers", [])] == ["rollback"]
+
+
+_OPTIONS_WITH_ROLLBACKS = """\
+    # Upgrade
+
+    ## Upgrade the database
+
+    ### Option A: In-place upgrade
+
+    ```bash
+    ./upgrade-in-place.sh
+    ```
+
+    #### Rollback
+
+    ```bash
+    ./undo-in-place.sh
+    ```
+
+    ### Option B: Blue-green upgrade
+
+    ```bash
+    ./create-green.sh
+    ```
+
+    ```bash
+    ./switch-to-green.sh
+    ```
+
+    #### Rollback
+
+    ```bash
+    ./switch-to-blue.sh
+    ```
+    """
+
+
+def test_each_alternatives_rollback_undoes_only_that_alternative() -> None:
+    data = _plan(_OPTIONS_WITH_ROLLBACKS)
+    steps = [s for p in data["phases"] for s in p.get("steps", []) if "run" in s]
+    by_run = {s["run"]: s for s in steps}
+    a, b = by_run["./upgrade-in-place.sh"], by_run["./create-green.sh"]
+    assert a["when"] != b["when"] and "DECISION_" in a["when"]
+    # the rollback of an option is the undo of its first step: run on rollback only when that
+    # step completed, i.e. only when that option was chosen and ran
+    assert a["undo"] == {"run": "./undo-in-place.sh"}
+    assert b["undo"] == {"run": "./switch-to-blue.sh"}
+    assert "undo" not in by_run["./switch-to-green.sh"]
+    # nothing of either option's rollback runs unconditionally
+    assert _rollback(data) == []
+
+
+def test_an_alternatives_second_rollback_action_is_asked_of_a_person() -> None:
+    doc = _OPTIONS_WITH_ROLLBACKS.replace(
+        "./switch-to-blue.sh\n    ```\n",
+        "./switch-to-blue.sh\n    ```\n\n    ```bash\n    ./delete-green.sh\n    ```\n",
+    )
+    data = _plan(doc)
+    assert _rollback(data) == []  # never an unconditional rollback action
+    tasks = [t for p in data["phases"] for t in p.get("metadata", {}).get("rollback_checklist", [])]
+    assert len(tasks) == 1
+    assert "./delete-green.sh" in tasks[0] and "option-b" in tasks[0]
+    assert not any("delete-green" in s.get("run", "") for p in data["phases"] for s in p["steps"])
