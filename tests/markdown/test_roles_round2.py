@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from phasegate.markdown import import_markdown, rules
+from tests.conftest import CLI
 
 
 def _plan(doc: str) -> dict[str, Any]:
@@ -241,3 +242,56 @@ def test_an_alternatives_second_rollback_action_is_asked_of_a_person() -> None:
     assert len(tasks) == 1
     assert "./delete-green.sh" in tasks[0] and "option-b" in tasks[0]
     assert not any("delete-green" in s.get("run", "") for p in data["phases"] for s in p["steps"])
+
+
+@pytest.mark.parametrize(("choice", "undone"), [("a", "undo-a"), ("b", "undo-b")])
+def test_a_run_rolls_back_only_the_chosen_alternative(cli: CLI, choice: str, undone: str) -> None:
+    """Real runs: option chosen, a later gate fails, the rollback undoes that option alone."""
+    doc = """\
+        # Upgrade
+
+        ## Upgrade the database
+
+        ### Option A: In-place
+
+        ```bash
+        echo a >> log.txt
+        ```
+
+        #### Rollback
+
+        ```bash
+        echo undo-a >> log.txt
+        ```
+
+        ### Option B: Blue-green
+
+        ```bash
+        echo b >> log.txt
+        ```
+
+        #### Rollback
+
+        ```bash
+        echo undo-b >> log.txt
+        ```
+
+        ## Verify
+
+        ```bash
+        false
+        ```
+        """
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    assert cli("run", "plan.yaml").returncode == 4  # waits for the decision
+    approved = cli(
+        "approve",
+        "last",
+        "--choose",
+        f"option-{choice}-{'in-place' if choice == 'a' else 'blue-green'}",
+    )
+    assert approved.returncode == 0, approved.stderr
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 1, resumed.stdout + resumed.stderr  # failed, rolled back
+    assert (cli.cwd / "log.txt").read_text().split() == [choice, undone]
