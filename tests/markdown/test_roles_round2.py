@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from phasegate.markdown import import_markdown, rules
+from phasegate.markdown import import_markdown, rules, triggers
 from tests.conftest import CLI
 
 
@@ -295,3 +295,16 @@ def test_a_run_rolls_back_only_the_chosen_alternative(cli: CLI, choice: str, und
     resumed = cli("resume", "last")
     assert resumed.returncode == 1, resumed.stdout + resumed.stderr  # failed, rolled back
     assert (cli.cwd / "log.txt").read_text().split() == [choice, undone]
+
+
+@pytest.mark.parametrize(
+    ("context", "action"),
+    [
+        ("Rollback thresholds\nAny of these means stop and go read the rollback runbook:", "pause"),
+        ("Abort criteria\nIf any holds, halt and investigate before anything else:", "pause"),
+        ("Rollback triggers\nStop, roll back, then check the logs:", "rollback"),
+        ("Automatic rollback triggers", "rollback"),
+    ],
+)
+def test_the_lead_ins_stop_and_look_decides_the_action(context: str, action: str) -> None:
+    assert triggers.action_for(context, True) == action

@@ -98,7 +98,9 @@ def stated(text: str) -> tuple[str, str] | None:
 # person read or investigate, so the run pauses and a human decides; the runbook's name (with
 # "rollback" in it) is what they read, not an order to roll back (issue 11 §6).
 _STOP_AND_LOOK = re.compile(
-    r"\b(?:stop|halt|pause|freeze)\b[^.\n]{0,30}?\b(?:and\s+)?(?:go\s+)?"
+    # "stop, roll back, then check the logs" rolls back: no rollback word in between
+    r"\b(?:stop|halt|pause|freeze)\b(?:(?!roll[\s-]?back|revert|abort)[^.\n]){0,30}?"
+    r"\b(?:and\s+)?(?:go\s+)?"
     r"(?:read|consult|investigate|look|open|follow|review|check|diagnose|escalate|ask)\b",
     re.I,
 )
