@@ -15,6 +15,7 @@ from phasegate.markdown import (
     rules,
     shell,
     shellparse,
+    thresholds,
     traffic,
 )
 from phasegate.markdown.parse import Fence, Item
@@ -43,6 +44,16 @@ _PROCESS = re.compile(r"\bprocess\b|\bprozess|\bproceso\b|\bprocessus\b|\bproces
 _ENSURE = re.compile(
     r"\b(?:ensure|make sure|verify|check|confirm|look correct|looks correct)\b", re.I
 )
+# "- [ ] **High Error Rate alert**" over "  - Threshold: >1% for 5+ min", or a list under "Test
+# at least one alert per category": the threshold defines an alert whose firing a person
+# verifies, a manual check of that alert, not a condition the run watches (issue 11 §6, §7).
+_ALERT_NAMED = re.compile(r"\balert(?:s|ing)?\b", re.I)
+_ALERT_TESTED = re.compile(
+    r"\b(?:test|verify|validate|confirm|trigger|fire)\w*\b[^.\n]{0,40}?\balerts?\b|"
+    r"\balert(?:ing)?\s+(?:rules?\s+)?(?:tests?|testing|drills?|verification)\b|"
+    r"\balerts?\s+(?:fires?|fired|firing)\b",
+    re.I,
+)
 _DONE_MARK = re.compile(r"^(?:✅|✔️?|☑️?|✓)\s*")
 # "✅ All pods healthy (0 crashes in 12h)": a criterion observed over a period still to come
 # cannot have been ticked when the document was written; the mark is the author's bullet
@@ -65,6 +76,16 @@ class ItemMapping:
     lead: str
     procedure: list[tuple[str, int]]
     listed_commands: bool
+    box: Item | None  # the last task box: its nested items are its details
+
+    def _tested_alert(self, block: Item, box: Item | None) -> bool:
+        """A threshold that defines an alert being verified: nested under a task box naming an
+        alert, or listed where the lead-in says to test that alerts fire."""
+        if self.rollback:
+            return False
+        if box is not None and _ALERT_NAMED.search(box.text):
+            return True
+        return bool(_ALERT_TESTED.search(f"{self.section.title}\n{self.lead}"))
 
     @property
     def where(self) -> str:
@@ -203,8 +224,20 @@ class ItemMapping:
         boxed_condition = (
             block.checked is False and self.rollback and polarity.failure_context(self._context())
         )
+        box = self.box if self.box is not None and block.depth > self.box.depth else None
+        if block.checked is not None:
+            self.box = block
+        elif box is None:
+            self.box = None
+        tested = block.checked is None and command is None and self._tested_alert(block, box)
+        if tested and thresholds.parse(block.text) is not None:
+            # a manual check of the alert it defines (never a trigger on the run)
+            what = f"{rules.one_line(box.text, 100)} — {text}" if box is not None else text
+            self._add_check({"manual": what}, block.line, "alert to verify", ambiguous=False)
+            return
         if (
             (block.checked is None or boxed_condition)
+            and not tested
             and command is None
             and self._trigger(block.text, block.line)
         ):

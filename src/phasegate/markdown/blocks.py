@@ -60,6 +60,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.verify = rules.is_verify_text(section.title)
         self.checklist = rules.is_checklist_text(section.title)
         self.lead = ""  # the last paragraph: "**Success Criteria:**", "Verification:"
+        self.box: Item | None = None  # the last task box (block_items.py)
         self._after: list[tuple[str, int]] = []  # manual steps that follow the current step
         self.described = False  # after "CI executes:": a description of automation, not run
         self.warned: set[int] = set()  # admonitions already acknowledged (by aside_id)
@@ -195,9 +196,43 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         data: dict[str, Any] = {"run": run}
         if name:
             data = {"name": name, "run": run}
+        if self.when is not None and self.phase is not None and self._alternative_ran():
+            self._alternative_undo(data, line)
+            return
         target = self.phase.rollback if self.phase else self.draft.plan_rollback
         target.append(Entry(data, line))
         self.draft.note("rollback", phase=self.where, line=line, name=name or _first(run))
+
+    def _alternative_ran(self) -> bool:
+        """True when the alternative this rollback belongs to has forward steps of its own
+        (a "Rollback (if needed)" chosen as an option is the rollback itself)."""
+        assert self.phase is not None
+        return any(e.data.get("when") == self.when for e in self.phase.steps)
+
+    def _alternative_undo(self, data: dict[str, Any], line: int) -> None:
+        """The rollback of one alternative ("Option A … Rollback: …") undoes only what ran: it
+        becomes the `undo` of the alternative's first step (run on rollback only when that step
+        completed, so never when another option was chosen). Without such a step free to carry
+        it, a person decides: a manual rollback task naming the option (issue 11 §1)."""
+        assert self.phase is not None and self.when is not None
+        first = next(
+            (e for e in self.phase.steps if e.data.get("when") == self.when and "run" in e.data),
+            None,
+        )
+        if first is not None and "undo" not in first.data:
+            first.data["undo"] = data
+            what = data.get("name") or _first(data["run"])
+            self.draft.note("rollback", phase=self.where, line=line, name=what, when=self.when)
+            return
+        task = f"Only if {self.when} was chosen: `{rules.one_line(data['run'], 120)}`"
+        self.phase.metadata.setdefault("rollback_checklist", []).append(task)
+        self.draft.note("rollback_checklist", phase=self.where, line=line, what=task)
+        self.draft.note(
+            "review",
+            line=line,
+            what=rules.one_line(data["run"], 100),
+            why="the rollback of one alternative: a person runs it only if that one was chosen",
+        )
 
     def add_step(self, data: dict[str, Any], line: int, rule: str) -> None:
         """A step at the end of the section so far (mapping.py's prose-only sections)."""
@@ -376,6 +411,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         action = triggers.action_for(context, number)
         if action is None:  # a human decides: not a trigger
             return False
+        if triggers.stops_to_look(self.lead):  # a lead-in over several lines: "stop and go read"
+            action = "pause"
         # "Error Rate > 5%: Immediate investigation required": the item asks a person to look
         action = triggers.limited(action, text)
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())

@@ -18,7 +18,14 @@ PHASE = re.compile(
 NUMBERED = re.compile(r"^[\W_]*\d{1,2}(?:\.\d{1,2})*[.):]\s+\S")
 ROLLBACK = re.compile(
     # "Failback Steps (Reverse of Failover)": going back to where the run started
-    r"roll[\s-]?back|revert|restor|back[\s-]?out|abort|回滚|回退|undo|fail[\s-]?back|"
+    # "restore" speaks of going back unless it names a bulk load with no earlier state:
+    # "# restore all" / "Restore the dump into the new database" is a migration's forward
+    # command group, "Restore all previous configs" / "Restore backup" still a rollback
+    r"roll[\s-]?back|revert|"
+    r"restor(?!e\s+(?:all|everything|(?:the\s+)?dumps?|(?:the\s+)?data(?:base)?\s+(?:in)?to|"
+    r"into|onto)\b(?![^\n]*\b(?:previous|old|original|prior|backups?|snapshots?|last[\s-]known|"
+    r"earlier|before)\b))|"
+    r"back[\s-]?out|abort|回滚|回退|undo|fail[\s-]?back|"
     r"restaur(?!ant)|wiederherstell|zur[uü]cksetz|revertir|reverter",
     re.I,
 )

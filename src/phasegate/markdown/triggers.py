@@ -94,9 +94,28 @@ def stated(text: str) -> tuple[str, str] | None:
     return _ACTIONS.get(verb, _ACTIONS.get(verb[:4], "alert")), condition
 
 
+# "Any of these is 'stop and go read the rollback runbook'": the action is to stop and have a
+# person read or investigate, so the run pauses and a human decides; the runbook's name (with
+# "rollback" in it) is what they read, not an order to roll back (issue 11 §6).
+_STOP_AND_LOOK = re.compile(
+    # "stop, roll back, then check the logs" rolls back: no rollback word in between
+    r"\b(?:stop|halt|pause|freeze)\b(?:(?!roll[\s-]?back|revert|abort)[^.\n]){0,30}?"
+    r"\b(?:and\s+)?(?:go\s+)?"
+    r"(?:read|consult|investigate|look|open|follow|review|check|diagnose|escalate|ask)\b",
+    re.I,
+)
+
+
+def stops_to_look(text: str) -> bool:
+    """True when a lead-in says to stop and have a person read or investigate."""
+    return bool(_STOP_AND_LOOK.search(" ".join(text.split())))
+
+
 def action_for(context: str, threshold: bool = False) -> str | None:
     """rollback | pause | alert for a list or table in this context; None when a human
     decides and the item states no number to alert on ("Executive decision")."""
+    if stops_to_look(context):
+        return "pause"
     if polarity.human_decides(context) and not re.search(r"\bauto(?!\w*\s+action)", context, re.I):
         # "Monitor and decide (no automatic action)", "evaluate within 2 hours": a person is
         # told, and decides; the run never rolls back for them (issue 11 §6)
