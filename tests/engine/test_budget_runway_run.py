@@ -88,7 +88,9 @@ def test_runway_warnings_reach_a_webhook_and_the_bound_pauses_until_approved(cli
                 or abs(d["runway"] - (6 - d["projected"])) < 0.01
             )
             assert d["runway"] < d["threshold"] and d["used"] <= d["projected"]
-        assert runway[0]["projected"] < runway[1]["projected"]
+        # Never decreasing; equal when one late re-read (a loaded machine) passed both
+        # thresholds at once: each is still said once, the larger first.
+        assert runway[0]["projected"] <= runway[1]["projected"]
 
         approved = cli("approve", run_id, "--comment", "PM approves the overrun")
         assert approved.returncode == 0, approved.stderr

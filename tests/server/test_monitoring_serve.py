@@ -5,6 +5,7 @@ never from slot 1). The API's run document shows the monitoring."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -72,7 +73,8 @@ def test_a_monitoring_run_is_resumed_by_the_restarted_server_where_its_schedule_
         assert served.proc is not None
         doomed = [served.proc.pid, *descendants(served.proc.pid)]
         for pid in doomed:
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # one may have ended meanwhile
+                os.kill(pid, signal.SIGKILL)
         served.proc.wait(timeout=30)
         served.proc = None
         wait_for(

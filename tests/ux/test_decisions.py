@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -116,7 +117,12 @@ def test_reject_reaches_a_run_executing_in_another_process(cli: CLI) -> None:
         phases:
           - id: slow
             steps:
-              - {id: work, run: "touch started; sleep 3", undo: "touch undone"}
+              - id: work
+                run: |
+                  touch started
+                  for i in $(seq 1200); do [ -f go ] && break; sleep 0.1; done
+                  [ -f go ]
+                undo: "touch undone"
           - id: gated
             needs: [slow]
             steps: [{run: "touch gated"}]
@@ -125,19 +131,68 @@ def test_reject_reaches_a_run_executing_in_another_process(cli: CLI) -> None:
     )
     proc = cli.spawn("run", str(plan))
     try:
-        deadline = time.monotonic() + 30
-        while not (cli.cwd / "started").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        # Rejected in advance, while another process executes the run.
+        _wait_for(cli.cwd / "started")
+        # Rejected in advance, while another process executes the run; the step ends at once
+        # after, so the run reaches the gate right after the rejection was delivered.
         rejected = cli("reject", "last", "qa", "--comment", "QA found a blocker")
+        (cli.cwd / "go").touch()
         assert rejected.returncode == 0, rejected.stderr
         assert "the process executing it rolls it back" in rejected.stdout
         proc.communicate(timeout=60)
         assert proc.returncode == 1
     finally:
+        (cli.cwd / "go").touch()
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+    _assert_rejected_and_rolled_back(cli)
+
+
+def test_a_rejection_arriving_just_before_the_gate_is_acted_on_not_left_pending(
+    cli: CLI,
+) -> None:
+    """The request is queued by the step itself as its last act: the engine reaches the gate
+    within milliseconds, before its next periodic poll. It must act on the rejection (roll
+    back) rather than pause at the gate with the rejection left pending."""
+    (cli.cwd / "queue.py").write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from phasegate.store.sqlite import SqliteStore\n"
+        "store = SqliteStore(Path(sys.argv[1]))\n"
+        "run = store.list_runs()[0]\n"
+        "decision = {'key': 'gated/gate:qa', 'by': 'tester', 'comment': 'QA found a blocker',\n"
+        "            'kind': 'gate', 'phase': 'gated', 'name': 'manual: QA sign-off'}\n"
+        "store.add_request(run.id, 'reject', {'decisions': [decision]})\n"
+    )
+    plan = write_plan(
+        cli.cwd,
+        f"""
+        version: 1
+        name: live
+        phases:
+          - id: slow
+            steps:
+              - id: work
+                run: "{sys.executable} queue.py {cli.state_dir}"
+                undo: "touch undone"
+          - id: gated
+            needs: [slow]
+            gates: [{{manual: "QA sign-off", id: qa}}]
+          - id: after
+            needs: [gated]
+            steps: [{{run: "touch gated"}}]
+        """,
+    )
+    ran = cli("run", str(plan), timeout=60)
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    status = cli.status()
+    assert status["run"]["status"] == "rolled_back", ran.stderr
+    assert (cli.cwd / "undone").exists(), ran.stderr
+    assert not (cli.cwd / "gated").exists()
+    assert status["failure"]["message"] == "rejected by tester: QA found a blocker"
+
+
+def _assert_rejected_and_rolled_back(cli: CLI) -> None:
     status = cli.status()
     assert status["run"]["status"] == "rolled_back"
     assert (cli.cwd / "undone").exists() and not (cli.cwd / "gated").exists()

@@ -413,6 +413,8 @@ def promote(
 
 # How long `abort` waits for a live owner to acknowledge it, so that what it prints is true.
 ACK_WAIT = 5.0
+# How long `reject` waits for a live owner to take the rejection (it polls every 0.2 s).
+REJECT_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -472,6 +474,27 @@ def abort(
     return record.id, drive(runner, store, owner), None
 
 
+def _await_taken(
+    store: JournalStore, record: RunRecord, request_id: int, wait: float
+) -> bool | None:
+    """Wait for the run's owner to take a request: True once taken; False when the owner
+    ended without taking it (the request is then withdrawn, so nobody acts on it later);
+    None when it is still alive and has not taken it after ``wait`` seconds."""
+    owner = record.owner
+    assert owner is not None
+    deadline = time.monotonic() + wait
+    while not store.request_taken(request_id):
+        if not owner.alive():
+            if store.request_taken(request_id):  # taken just before it ended
+                return True
+            store.consume_request(request_id)
+            return False
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+    return True
+
+
 def _await_ack(
     store: JournalStore, record: RunRecord, request_id: int, wait: float
 ) -> AbortNotice | None:
@@ -479,14 +502,11 @@ def _await_ack(
     is then withdrawn)."""
     owner = record.owner
     assert owner is not None
-    deadline = time.monotonic() + wait
-    while not store.request_taken(request_id):
-        if not owner.alive():
-            store.consume_request(request_id)
-            return None
-        if time.monotonic() >= deadline:
-            return AbortNotice(owner.pid, acknowledged=False)
-        time.sleep(0.05)
+    taken = _await_taken(store, record, request_id, wait)
+    if taken is False:
+        return None
+    if taken is None:
+        return AbortNotice(owner.pid, acknowledged=False)
     for _, _, etype, data in reversed(store.events(record.id)):
         if etype != RunAbortRequested.type:
             continue
@@ -544,7 +564,10 @@ def reject(
     record, keys, payloads = prepare_reject(store, run_ref, check=check, by=by, comment=comment)
     live, request_id = request(store, record.id, "reject", {"decisions": payloads})
     if request_id is not None:
-        return live.id, keys, None
+        if _await_taken(store, live, request_id, REJECT_WAIT) is not False:
+            return live.id, keys, None
+        # The executing process ended (paused, or died) without taking it: reject here.
+        record, keys, payloads = prepare_reject(store, run_ref, check=check, by=by, comment=comment)
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         if runner.state.status in ("paused", "interrupted", "running", "waiting", "queued"):

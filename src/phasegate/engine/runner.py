@@ -248,6 +248,10 @@ class Runner:
             commands = decide(
                 self.ctx.plan, self.state, self.tasks.keys(), self.ctx.clock(), self.p90
             )
+            if any(isinstance(c, Pause) for c in commands) and self._poll_requests(force=True):
+                # An approval or rejection delivered since the last poll decides what the
+                # run waits for: act on it instead of pausing and leaving it pending.
+                continue
             immediate = False
             for command in commands:
                 if isinstance(command, Pause) or (
@@ -399,12 +403,15 @@ class Runner:
             if "/gate:" in key or key == postmonitor.TASK_KEY:
                 task.cancel()
 
-    def _poll_requests(self) -> None:
+    def _poll_requests(self, *, force: bool = False) -> bool:
+        """Act on operator requests (at most every REQUEST_POLL unless ``force``); True when
+        there were any."""
         now = time.monotonic()
-        if now - self._last_poll < REQUEST_POLL:
-            return
+        if not force and now - self._last_poll < REQUEST_POLL:
+            return False
         self._last_poll = now
-        for request_id, kind, data in self.store.take_requests(self.state.run_id):
+        requests = self.store.take_requests(self.state.run_id)
+        for request_id, kind, data in requests:
             if kind == "abort" and self.state.mode == "forward" and not self.state.terminal:
                 halt.abort(self, {**data, "request": request_id})
             elif kind == "approve" and not self.state.terminal:
@@ -415,6 +422,7 @@ class Runner:
             elif kind == "reject" and self.state.mode == "forward" and not self.state.terminal:
                 self._reject(data)
             self.store.consume_request(request_id)
+        return bool(requests)
 
     def _reject(self, data: dict[str, Any]) -> None:
         """A no-go from ``phasegate reject``: each waiting (or not yet reached) item fails;

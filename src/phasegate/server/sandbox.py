@@ -38,7 +38,12 @@ CPU_SECONDS = 10  # a 1 MB plan validates in well under a second
 MEMORY_BYTES = 1024 * 1024 * 1024  # address space: Python, pydantic and the CEL library fit
 WALL_SECONDS = 30
 # Everything validate and preview import, so that a child imports nothing.
-PRELOAD = ["phasegate.server.api.plans", "phasegate.plan.blockers", "phasegate.plan.preview"]
+PRELOAD = [
+    "phasegate.server.api.plans",
+    "phasegate.plan.blockers",
+    "phasegate.plan.preview",
+    "phasegate.server.sandbox_warmup",
+]
 
 T = TypeVar("T")
 
