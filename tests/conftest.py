@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests import cli_forks
+
 # The session's PostgreSQL (started on first use, stopped at the end): tests/store/pg_cluster.py.
 pytest_plugins = ["tests.store.pg_cluster"]
 
@@ -42,14 +44,9 @@ class CLI:
         timeout: float = 120,
         input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "phasegate", *args],
-            cwd=self.cwd,
-            env=self.env(env),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            input=input,
+        # Forked from a warm process (tests/cli_forks.py) unless it needs a fresh interpreter.
+        return cli_forks.phasegate(
+            list(args), cwd=self.cwd, env=self.env(env), timeout=timeout, input=input
         )
 
     def spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

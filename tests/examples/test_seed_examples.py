@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from phasegate.store.sqlite import SqliteStore
+from tests import cli_forks
 from tests.tree import tree_digest, tree_listing
 
 SEEDS = Path(__file__).resolve().parents[2] / "examples" / "seeds"
@@ -72,14 +73,8 @@ class Phasegate:
 
     def __call__(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k != "PHASEGATE_HOME"}
-        return subprocess.run(
-            [sys.executable, "-m", "phasegate", "--state-dir", str(self.state_dir), *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=self.cwd,
-            env=env,
-        )
+        argv = ["--state-dir", str(self.state_dir), *args]
+        return cli_forks.phasegate(argv, cwd=self.cwd, env=env, timeout=timeout)
 
     def run(self, plan: Path, variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
         flags = [f"--var={name}={value}" for name, value in variables.items()]

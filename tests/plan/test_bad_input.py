@@ -12,11 +12,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests import cli_forks
 
 HERE = Path(__file__).parent
 BAD = HERE / "bad_plans"
@@ -144,14 +145,7 @@ GAP_CASES = [Case("invalid_comparison_operator", 10, "unknown operator '=>'")]
 def phasegate(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHASEGATE_")}
     env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "phasegate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
+    return cli_forks.phasegate([*map(str, args)], cwd=cwd, env=env)
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], path: Path, case: Case) -> None:

@@ -7,13 +7,14 @@ import json
 import os
 import re
 import subprocess
-import sys
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+
+from tests import cli_forks
 
 SECRET = "s3cr3t-value"
 
@@ -102,14 +103,10 @@ class Project:
     def cli(
         self, *args: str, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "phasegate", "--state-dir", str(self.state), *args],
-            capture_output=True,
-            text=True,
+        return cli_forks.phasegate(
+            ["--state-dir", str(self.state), *args],
             cwd=self.root,
             env={**os.environ, **(env or {})},
-            timeout=120,
-            check=False,
         )
 
     def run(self, plan_text: str, *, env: dict[str, str] | None = None) -> int:

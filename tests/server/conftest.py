@@ -31,6 +31,7 @@ from phasegate.server.config import ServerConfig
 from phasegate.server.tokens import TokenStore
 from phasegate.store.backends import open_ledger
 from phasegate.store.server_db import ServerDb
+from tests import cli_forks
 
 HELLO = """\
 version: 1
@@ -137,14 +138,7 @@ class Served:
         return {**env, "PHASEGATE_HOME": str(self.state_dir), "NO_COLOR": "1"}
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "phasegate", *args],
-            cwd=self.cwd,
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return cli_forks.phasegate(list(args), cwd=self.cwd, env=self.env())
 
     def start(self) -> None:
         port = int(self.url.rsplit(":", 1)[1])

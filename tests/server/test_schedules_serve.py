@@ -133,7 +133,9 @@ def test_two_servers_fire_each_slot_once(store_url: str | None, servers: list[Se
         assert started - 2 <= numbers[0] and numbers[-1] <= stopped
         assert {s.outcome for s in slots} <= {FIRED, SKIPPED}, slots
         # each fired slot has exactly one run, naming its schedule and slot; no other runs
-        wait_for(lambda: all(r.status == "succeeded" for r in store.list_runs(limit=100)), "runs")
+        # Runs settle: a run fired just before its server stopped may stay queued for the next
+        # server (nobody was left to start it); what counts is one run per fired slot.
+        wait_for(lambda: all(r.status != "running" for r in store.list_runs(limit=100)), "runs")
         runs = store.list_runs(limit=1000)
         per_slot = Counter(r.options.get("slot") for r in runs)
         fired = {s.slot: s.run_id for s in slots if s.outcome == FIRED}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import cli_forks
 from tests.store.pg_cluster import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,14 +38,8 @@ class Workers:
         }
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "phasegate", "--state-dir", str(self.state), *args],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=ROOT,
-        )
+        argv = ["--state-dir", str(self.state), *args]
+        return cli_forks.phasegate(argv, cwd=ROOT, env=self.env(), timeout=timeout)
 
     def start(self, *args: str) -> subprocess.Popen[bytes]:
         n = len(self.procs)
