@@ -34,6 +34,7 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
     from phasegate.fleet.select import load_inventory, select
     from phasegate.plan.loader import load_plan
     from phasegate.plan.variables import resolve
+    from phasegate.run.records import HostRecord
 
     loaded = load_plan(plan_file)
     plan = loaded.plan
@@ -49,7 +50,7 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
         if phase.hosts is None:
             continue
         picked = narrow(select(every, phase.hosts, values), limit, values)
-        entries: list[dict[str, Any]] = [
+        entries: list[HostRecord] = [
             {
                 "name": h.name,
                 "labels": {k: v for k, v in h.labels.items() if k not in PRIVATE_LABELS},

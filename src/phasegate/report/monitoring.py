@@ -5,7 +5,10 @@ from the plan (docs/monitoring.md)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from phasegate.run.records import MonitoringRecord
 
 
 def _utc(epoch: Any) -> str | None:
@@ -14,7 +17,7 @@ def _utc(epoch: Any) -> str | None:
     return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def monitoring_view(monitoring: dict[str, Any] | None, status: str) -> dict[str, Any] | None:
+def monitoring_view(monitoring: MonitoringRecord | None, status: str) -> dict[str, Any] | None:
     """The run's monitoring with what a reader asks: checks done of how many, the next due
     time (None once it is over), failures, and a one-word state: ``monitoring`` (going on),
     ``paused``, ``rolled back`` (its failure rolled the run back), ``interrupted``,
