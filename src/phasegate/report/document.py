@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
+from phasegate.report.monitoring import MonitoringView
 from phasegate.run.record import JsonDict, JsonValue, Number
 from phasegate.run.records import (
     BudgetRecord,
@@ -231,7 +232,7 @@ class ReportDoc(TypedDict):
     pause: PauseRecord | None
     wait: WaitView | None
     waits: list[WaitEnded]
-    monitoring: dict[str, Any] | None  # report/monitoring.py (run/postmonitor.py's record)
+    monitoring: MonitoringView | None  # report/monitoring.py (run/postmonitor.py's record)
     queue: QueueRecord | None
     lane: LaneRecord | None
     budgets: dict[str, BudgetRecord]
