@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, get_type_hints
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from phasegate.run.events import (
@@ -57,6 +57,7 @@ def test_the_details_name_only_fields_of_their_event() -> None:
     assert set(get_type_hints(ItemBase)) <= set(ItemFinished.model_fields)
 
 
+@settings(deadline=None)  # no wall-clock bound: the suite runs on a loaded 2-core machine
 @given(_BASES, _DETAILS, _DETAILS, st.sampled_from(["succeeded", "failed", "retrying"]))
 def test_item_finished_stores_what_the_merged_dict_stored(
     base: dict[str, Any], first: dict[str, Any], later: dict[str, Any], status: str
