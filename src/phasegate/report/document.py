@@ -7,8 +7,9 @@ document is plain JSON-able dicts at run time, and ``report_version`` numbers it
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
+from phasegate.report.fleet_strata import StrataView
 from phasegate.report.monitoring import MonitoringView
 from phasegate.run.record import JsonDict, JsonValue, Number
 from phasegate.run.records import (
@@ -244,5 +245,5 @@ class ReportDoc(TypedDict):
     notifications: list[JsonDict]  # notification.sent / .failed as stored, with at, status
     program: ProgramView | None
     # a sampled fleet phase's per-stratum outcomes and projections (report/fleet_strata.py)
-    fleet_strata: list[dict[str, Any]]
+    fleet_strata: list[StrataView]
     budget: BudgetView
