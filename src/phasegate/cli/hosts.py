@@ -3,11 +3,34 @@ batches each fleet phase would walk (after ``--limit``). Reads only; connects to
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
 from phasegate.cli.common import emit_json, json_option, parse_vars, var_option
+
+if TYPE_CHECKING:
+    from phasegate.run.record import JsonDict, JsonObject
+
+
+class HostsPhase(TypedDict):
+    """A fleet phase in ``hosts --json``: the hosts it picks and the batches they run in."""
+
+    sample: JsonObject | None  # the FleetSample a run would journal (sampled phases)
+    id: str
+    selector: str
+    hosts: list[str]
+    batch_sizes: list[int]
+    batches: list[list[str]]
+    mode: str
+    max_fail_percentage: float
+    unreachable: str
+
+
+class InventoryHost(TypedDict):
+    name: str
+    groups: list[str]
+    labels: JsonDict
 
 
 @click.command()
@@ -34,6 +57,7 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
     from phasegate.fleet.select import load_inventory, select
     from phasegate.plan.loader import load_plan
     from phasegate.plan.variables import resolve
+    from phasegate.run.records import HostRecord
 
     loaded = load_plan(plan_file)
     plan = loaded.plan
@@ -44,19 +68,19 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
     values = resolve(plan, parse_vars(variables), _builtins(), allow_unset_env=True).values
     inventory = load_inventory(plan.targets, loaded.plan_dir)
     every = inventory.hosts()
-    phases: list[dict[str, Any]] = []
+    phases: list[HostsPhase] = []
     for phase in plan.phases:
         if phase.hosts is None:
             continue
         picked = narrow(select(every, phase.hosts, values), limit, values)
-        entries: list[dict[str, Any]] = [
+        entries: list[HostRecord] = [
             {
                 "name": h.name,
                 "labels": {k: v for k, v in h.labels.items() if k not in PRIVATE_LABELS},
             }
             for h in picked
         ]
-        sample: dict[str, Any] | None = None
+        sample: JsonObject | None = None
         if phase.sample is not None:
             entries, facts = sampled(phase, entries, plan.name, values)
             sample = facts.to_json()
@@ -76,7 +100,7 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
                 "unreachable": phase.unreachable or "fail",
             }
         )
-    listed: list[dict[str, Any]] = [
+    listed: list[InventoryHost] = [
         {"name": h.name, "groups": list(h.groups), "labels": dict(h.labels)} for h in every
     ]
     if as_json:
@@ -98,13 +122,13 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
             f"{entry['mode']} batches of {entry['batch_sizes']}"
         )
         if entry["sample"] is not None:
-            facts = entry["sample"]
-            missing = f", missing {', '.join(facts['missing'])}" if facts["missing"] else ""
+            drawn = entry["sample"]
+            missing = f", missing {', '.join(drawn['missing'])}" if drawn["missing"] else ""
             click.echo(
-                f"  sample {facts['pct']:g}%: strata_coverage {facts['coverage']:.3g} "
-                f"(required {facts['required']:g}){missing}"
+                f"  sample {drawn['pct']:g}%: strata_coverage {drawn['coverage']:.3g} "
+                f"(required {drawn['required']:g}){missing}"
             )
-            for row in facts["strata"]:
+            for row in drawn["strata"]:
                 click.echo(f"    {row['stratum']}: {row['picked']} of {row['size']}")
         for index, batch in enumerate(entry["batches"], start=1):
             click.echo(f"  batch {index}: {', '.join(batch)}")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from phasegate.cli.common import emit_json, json_option
 from phasegate.words import plural
+
+if TYPE_CHECKING:
+    from phasegate.markdown.entries import ImportReport
 
 
 @click.command("import")
@@ -64,7 +67,7 @@ def import_cmd(document: str, output: str | None, as_json: bool, strict: bool) -
     click.echo(render_report(report, output), err=True)
 
 
-def render_report(report: dict[str, Any], output: str | None) -> str:
+def render_report(report: ImportReport, output: str | None) -> str:
     counts = report["counts"]
     where = f" -> {output}" if output else ""
     out = [
@@ -154,16 +157,17 @@ def render_report(report: dict[str, Any], output: str | None) -> str:
     return "\n".join(out)
 
 
-def _confidence(report: dict[str, Any]) -> str:
+def _confidence(report: ImportReport) -> str:
     """How sure the importer is of what runs (issue 11 §12; --json has each entry's rule)."""
     from collections import Counter
 
+    from phasegate.markdown.entries import report_list
     from phasegate.markdown.provenance import MAPPINGS
 
     tally = Counter(
         str(entry.get("confidence"))
         for kind in MAPPINGS
-        for entry in report.get(kind) or []
+        for entry in report_list(report, kind)
         if entry.get("runs")
     )
     shown = ", ".join(f"{tally[c]} {c}" for c in ("high", "medium", "low") if tally[c])

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from phasegate.cli.common import emit_json, open_store, parse_vars, var_option
 
 if TYPE_CHECKING:
+    from phasegate.engine.programview import NextAnswer
     from phasegate.store.contract import JournalStore
 
 
@@ -69,7 +70,7 @@ def next_cmd(
 
 def next_report(
     ctx: click.Context, program: str, overrides: dict[str, str], at: datetime | None = None
-) -> dict[str, Any]:
+) -> NextAnswer:
     from phasegate.cli import state_dir
     from phasegate.engine.programview import next_for_plan, next_for_run
     from phasegate.errors import RunNotFound

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +14,7 @@ from phasegate.words import names, plural
 
 if TYPE_CHECKING:
     from phasegate.report.document import ReportDoc
+    from phasegate.report.monitoring import MonitoringView
 
 
 def _when(ts: float | None) -> str:
@@ -119,7 +120,7 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
 LIVE_STATUSES = ("pending", "running", "rolling_back", "waiting", "monitoring", "queued")
 
 
-def _print_monitoring(view: dict[str, Any]) -> None:
+def _print_monitoring(view: MonitoringView) -> None:
     """Post-rollout monitoring: where the schedule is and what failed (docs/monitoring.md)."""
     from phasegate.report.monitoring import summary_line
 

@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +22,8 @@ from phasegate.words import plural
 
 if TYPE_CHECKING:
     from phasegate.markdown.emit import ImportResult
+    from phasegate.markdown.entries import ImportReport
+    from phasegate.markdown.summary import PhaseItem
     from phasegate.plan.loader import LoadedPlan
     from phasegate.store.reviews import Review
 
@@ -210,11 +212,11 @@ def summary(doc: Imported) -> str:
     return "\n".join(out)
 
 
-def _count(report: dict[str, Any], role: str) -> int:
+def _count(report: ImportReport, role: str) -> int:
     return sum(1 for p in report["phases"] for i in p.get("items") or [] if i["role"] == role)
 
 
-def _item(item: dict[str, Any]) -> str:
+def _item(item: PhaseItem) -> str:
     doubt = "" if item["confidence"] == "high" else f"  [{item['confidence']}: {item['rule']}]"
     when = f"  (only if {item['when']})" if item.get("when") else ""
     role = item["role"] if item["runs"] or item["role"] != "step" else "manual"
@@ -222,8 +224,10 @@ def _item(item: dict[str, Any]) -> str:
     return text[:150] + when + doubt
 
 
-def _left_out(report: dict[str, Any]) -> list[str]:
+def _left_out(report: ImportReport) -> list[str]:
     """What the import read but will not run, so a reviewer can see nothing vanished."""
+    from phasegate.markdown.entries import report_list  # the CLI imports the importer lazily
+
     parts = [
         (len(report.get("unmapped") or []), "prose item"),
         (len(report.get("unmapped_sections") or []), "prose-only section"),
@@ -234,13 +238,17 @@ def _left_out(report: dict[str, Any]) -> list[str]:
     if not said:
         return []
     lines = sorted(
-        {e["line"] for k in ("reference", "data", "unmapped_sections") for e in report.get(k) or []}
+        {
+            e["line"]
+            for k in ("reference", "data", "unmapped_sections")
+            for e in report_list(report, k)
+        }
     )
     where = f" (lines {', '.join(map(str, lines[:12]))}{' …' if len(lines) > 12 else ''})"
     return [f"  left out, not run: {', '.join(said)}{where if lines else ''}"]
 
 
-def _needs_review(report: dict[str, Any]) -> list[str]:
+def _needs_review(report: ImportReport) -> list[str]:
     entries = [
         *((b["line"], b["what"], "needs binding") for b in report.get("needs_binding") or []),
         *((r["line"], r["what"], r.get("why", "")) for r in report.get("review") or []),

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from phasegate.engine import shellstate
 from phasegate.engine.context import RunContext
@@ -16,6 +15,7 @@ from phasegate.executors.base import ProcessResult
 from phasegate.executors.stopping import StopRequest
 from phasegate.masking import MIN_MASKED
 from phasegate.plugin import command_argv, describe_command
+from phasegate.run.records import ShellChange
 
 OUTPUT_LIMIT = 64 * 1024
 
@@ -27,7 +27,7 @@ class ActionResult:
     log: str | None  # None: the command printed nothing
     # shell_session: the change this command made to the session (journalled with its end),
     # and the dumps it was read from, removed once the change is journalled durably.
-    shell: dict[str, Any] | None = None
+    shell: ShellChange | None = None
     capture: shellstate.Capture | None = None
 
     @property

@@ -11,13 +11,20 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from phasegate.analysis.measure import Measurement
 from phasegate.analysis.run import AnalysisRun
 from phasegate.analysis.verdict import TallySummary, Verdict, VerdictStatus
 from phasegate.plan.analysis import Analysis
-from phasegate.run.events import AnalysisMeasured, ItemFinished, ItemStarted, ItemWaiting
+from phasegate.run.events import (
+    AnalysisMeasured,
+    ItemFinished,
+    ItemWaiting,
+    item_finished,
+    item_record,
+    item_started,
+)
 from phasegate.run.records import ItemBase
 from phasegate.words import plural
 
@@ -71,25 +78,33 @@ async def bake(runner: Runner, key: str, seconds: float, what: str) -> str | Non
     return await runner.holds.hold(key, left)
 
 
-def _finish(runner: Runner, base: ItemBase, status: str, message: str, **extra: Any) -> None:
+class StepDetails(TypedDict, total=False):
+    """What a pause or analysis step's ``item.finished`` may add (``FinishDetails``)."""
+
+    choice: str
+    observed: VerdictObserved
+    detected_at: float | None
+
+
+def _finish(
+    runner: Runner, base: ItemBase, status: str, message: str, **extra: Unpack[StepDetails]
+) -> None:
     from phasegate.engine.work import finish_step
 
     started = runner.state.items[base["key"]].started_at
     duration = round(time.time() - started, 6) if started else None
-    record = {**base, "duration": duration, **extra}
+    record = item_record(base, duration=duration, **extra)
     if status == "failed":
         finish_step(runner, record, "failed", message=message)
         return
-    runner.journal(ItemFinished.model_validate({**record, "status": status, "message": message}))
+    runner.journal(item_finished(record, status, message=message))
     runner.ctx.console.item("step", str(base["name"]), status, message, duration=duration)
 
 
 def _start(runner: Runner, base: ItemBase, what: str) -> None:
     item = runner.state.items.get(base["key"])
     attempt = (item.attempt if item is not None else 0) + 1
-    runner.journal(
-        ItemStarted.model_validate({**base, "attempt": attempt, "command": what}), durable=True
-    )
+    runner.journal(item_started(base, attempt=attempt, command=what), durable=True)
     runner.ctx.console.started_item("step", str(base["name"]))
 
 
@@ -106,7 +121,8 @@ async def pause_step(runner: Runner, key: str, base: ItemBase) -> None:
             said = f"approved by {', '.join(approvals)}"
             if pause.choose is not None:
                 said += f"; chose {pause.choose.var}={choice}"
-            _finish(runner, base, "succeeded", said, **({"choice": choice} if choice else {}))
+            chose: StepDetails = {"choice": choice} if choice else {}
+            _finish(runner, base, "succeeded", said, **chose)
             return
         message = f"{len(approvals)}/{pause.approvers} approvals"
         if pause.choose is not None and not chosen:
@@ -116,11 +132,7 @@ async def pause_step(runner: Runner, key: str, base: ItemBase) -> None:
                 f"; a decision: `phasegate approve {runner.state.run_id} {key} --choose OPTION`"
                 f" (options: {', '.join(pause.choose.options)})"
             )
-        runner.journal(
-            ItemFinished.model_validate(
-                {**base, "status": "awaiting_approval", "message": message}
-            ),
-        )
+        runner.journal(item_finished(base, "awaiting_approval", message=message))
         runner.ctx.console.item(
             "step",
             str(base["name"]),
@@ -150,26 +162,25 @@ async def analysis_step(runner: Runner, key: str, base: ItemBase) -> None:
     analysis = runner.ctx.plan.analysis(step.analysis)
     _start(runner, base, f"analysis: {plural(len(analysis.metrics), 'metric')}")
     verdict = await analyse(runner, key, prepare(runner, key, analysis))
-    record = {"observed": verdict_record(verdict)}
+    observed = verdict_record(verdict)
     why = runner.stopping.pop(key, None)
     if why is not None:
-        _finish(runner, base, "skipped", f"analysis stopped: {why}", **record)
+        _finish(runner, base, "skipped", f"analysis stopped: {why}", observed=observed)
     elif verdict.status in ("passed", "warning"):
-        _finish(runner, base, "succeeded", verdict.message, **record)
+        _finish(runner, base, "succeeded", verdict.message, observed=observed)
     elif verdict.status == "failed":
-        _finish(runner, base, "failed", verdict.message, detected_at=verdict.detected_at, **record)
+        detected = verdict.detected_at
+        _finish(runner, base, "failed", verdict.message, detected_at=detected, observed=observed)
     elif verdict.status == "inconclusive":
         runner.journal(
-            ItemFinished.model_validate(
-                {
-                    **base,
-                    **record,
-                    "status": "awaiting_approval",
-                    "inconclusive": True,
-                    "message": f"{verdict.message}; a human decides: `phasegate approve "
-                    f"{runner.state.run_id}` continues, `phasegate abort` rolls back",
-                }
-            ),
+            item_finished(
+                base,
+                "awaiting_approval",
+                observed=observed,
+                inconclusive=True,
+                message=f"{verdict.message}; a human decides: `phasegate approve "
+                f"{runner.state.run_id}` continues, `phasegate abort` rolls back",
+            )
         )
         runner.ctx.console.item("step", str(base["name"]), "awaiting_approval", verdict.message)
     else:
@@ -276,15 +287,11 @@ class Background:
         if item is not None and item.data.get("inconclusive") and approvals:
             _start(runner, base, "background analysis (approved)")
             message = f"inconclusive analysis approved by {', '.join(approvals)}"
-            runner.journal(
-                ItemFinished.model_validate({**base, "status": "passed", "message": message})
-            )
+            runner.journal(item_finished(base, "passed", message=message))
             return
         if item is None or item.status == "pending":
             attempt = (item.attempt if item is not None else 0) + 1
-            runner.journal(
-                ItemStarted.model_validate({**base, "attempt": attempt, "command": "analysis"})
-            )
+            runner.journal(item_started(base, attempt=attempt, command="analysis"))
         analysis = runner.ctx.plan.analysis(phase.analysis)
         task = asyncio.ensure_future(analyse(runner, key, prepare(runner, key, analysis)))
         task.add_done_callback(functools.partial(self._concluded, key))
@@ -331,9 +338,7 @@ class Background:
             record["action"] = action
             if verdict is not None and verdict.detected_at is not None:
                 record["detected_at"] = verdict.detected_at
-        runner.journal(
-            ItemFinished.model_validate({**base, **record, "status": status, "message": message})
-        )
+        runner.journal(item_finished(base, status, **record, message=message))
         runner.ctx.console.item("analysis", phase_id, status, message)
         runner.wake.set()
 
@@ -364,9 +369,7 @@ class Background:
             task.cancel()  # its done-callback journals nothing for a cancelled watch
             message = f"analysis stopped: {why}"
             base = self._base(key, str(item.phase))
-            settled.append(
-                ItemFinished.model_validate({**base, "status": "skipped", "message": message})
-            )
+            settled.append(item_finished(base, "skipped", message=message))
             runner.ctx.console.item("analysis", str(item.phase), "skipped", message)
         return settled
 

@@ -8,7 +8,9 @@ needs, so a command is never a bag of keys read with ``.get``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
+
+from phasegate.run.records import ItemBase
 
 # An item the runner executes as a task of its own (it may take a while).
 ItemWork = Literal[
@@ -53,7 +55,7 @@ class SkipStep:
 
 @dataclass(frozen=True, slots=True)
 class StartRollback:
-    order: tuple[dict[str, Any], ...]  # newest first: {key, kind, phase, name}
+    order: tuple[ItemBase, ...]  # newest first
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from phasegate.engine import shellstate
 from phasegate.engine.console import Console
@@ -27,6 +27,23 @@ from phasegate.store.steplogs import safe_name
 @functools.lru_cache(maxsize=64)
 def _split(command_line: str) -> tuple[str, ...]:
     return tuple(shlex.split(command_line))
+
+
+class StepFacts(TypedDict):
+    """What a condition (CEL ``steps.NAME``) sees of a step: ``exit_code`` -1 until it ran."""
+
+    status: str
+    exit_code: int
+    outputs: Any  # the step's outputs as journalled (its own key=value lines, weights …)
+    phase: str
+
+
+class CheckFacts(TypedDict):
+    """What a condition (CEL ``checks.ID``) sees of a gate or a rollback verification."""
+
+    passed: bool
+    status: str
+    observed: Any  # whatever the check's kind observed
 
 
 @dataclass
@@ -96,12 +113,12 @@ class RunContext:
         return directory / f"{safe_name(key)}.env"
 
     def activation(self, state: RunState) -> dict[str, Any]:
-        steps: dict[str, Any] = {}
-        checks: dict[str, Any] = {}
+        steps: dict[str, StepFacts] = {}
+        checks: dict[str, CheckFacts] = {}
         for key, item in state.items.items():
             short = key.split("/", 1)[-1]
             if item.kind == "step":
-                entry = {
+                entry: StepFacts = {
                     "status": item.status,
                     "exit_code": item.exit_code if item.exit_code is not None else -1,
                     "outputs": item.data.get("outputs", {}),
@@ -110,13 +127,13 @@ class RunContext:
                 steps[key] = entry
                 steps.setdefault(short, entry)
             elif item.kind in ("gate", "verify"):
-                entry = {
+                seen: CheckFacts = {
                     "passed": item.status in ("passed", "warned"),
                     "status": item.status,
                     "observed": item.data.get("observed"),
                 }
-                checks[key] = entry
-                checks.setdefault(short.removeprefix("gate:"), entry)
+                checks[key] = seen
+                checks.setdefault(short.removeprefix("gate:"), seen)
         return {
             "vars": {**self.variables.values, **state.choices},
             "steps": steps,

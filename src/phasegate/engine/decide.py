@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from phasegate.engine import policing, postmonitor, runway, windowing
 from phasegate.engine.canary import analysis_key
@@ -28,6 +27,7 @@ from phasegate.engine.commands import (
 )
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
 from phasegate.plan.model import Phase, Plan, gate_ids, phase_gates, step_ids
+from phasegate.run.records import ItemBase
 from phasegate.run.state import ITEM_DONE, RunState
 
 
@@ -257,7 +257,7 @@ def _decide_rollback(
     return [FinishRollback(status)]
 
 
-def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
+def rollback_order(plan: Plan, state: RunState) -> tuple[ItemBase, ...]:
     """Everything to unwind, newest first, after traffic is back on the baseline.
 
     Phases are unwound in reverse order of completion (a phase still running or failed counts
@@ -267,7 +267,7 @@ def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
     started = [p for p in state.phases.values() if p.start_seq is not None]
     started.sort(key=lambda p: (p.end_seq is None, p.end_seq or 0, p.start_seq or 0), reverse=True)
     position = {key: i for i, key in enumerate(state.completed)}
-    order: list[dict[str, Any]] = []
+    order: list[ItemBase] = []
     traffic = plan.traffic
     weights = state.traffic.get("weights")
     if traffic is not None and weights and weights != traffic.baseline_weights():
@@ -301,7 +301,7 @@ def rollback_order(plan: Plan, state: RunState) -> tuple[dict[str, Any], ...]:
     return tuple(order)
 
 
-def _phase_rollback(phase: Phase) -> list[dict[str, Any]]:
+def _phase_rollback(phase: Phase) -> list[ItemBase]:
     return [
         {
             "key": f"rollback:{phase.id}/{index + 1}",
@@ -313,10 +313,10 @@ def _phase_rollback(phase: Phase) -> list[dict[str, Any]]:
     ]
 
 
-def _fleet_undos(phase: Phase, completed: list[str]) -> list[dict[str, Any]]:
+def _fleet_undos(phase: Phase, completed: list[str]) -> list[ItemBase]:
     """A fleet phase's undos: each (host, step) that completed, newest first, on its host."""
     steps = dict(zip(step_ids(phase), phase.steps, strict=True))
-    order = []
+    order: list[ItemBase] = []
     for key in reversed(completed):
         head, sep, host = key.rpartition("@")
         if not sep or not head.startswith(f"{phase.id}/"):

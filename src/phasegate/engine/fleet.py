@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack, cast
 
 from phasegate.engine.fleet_batches import batches_of, budget_of, in_order, order_seed, wait_before
 from phasegate.engine.fleet_gates import batch_gated, batch_gates, host_gate_keys, host_gates
@@ -38,25 +38,32 @@ from phasegate.fleet.sample import draw_with_bumps, stratum_of, words
 from phasegate.fleet.select import limit, load_inventory, select
 from phasegate.plan.model import Phase, step_ids
 from phasegate.run.events import (
+    FinishDetails,
     FleetBatch,
     FleetSample,
-    ItemFinished,
-    ItemStarted,
     ItemUnknown,
+    StartDetails,
+    item_finished,
+    item_record,
+    item_started,
 )
+from phasegate.run.records import HostRecord, ItemBase, ItemKey
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
+    from phasegate.run.state import Item
+
+
+class RecoveredDetails(TypedDict, total=False):
+    """How a host item ended while the controller was dead (its supervisor's record)."""
+
+    exit_code: int
+    recovered: str
+    ended_at: float
+    tolerated: bool
+
 
 FLEET_ITEM = "fleet"
-
-
-class FleetRef(TypedDict):
-    """What a fleet phase's own item events begin with (its name differs per event)."""
-
-    key: str
-    kind: str
-    phase: str
 
 
 SETTLE_POLL = 0.2
@@ -67,7 +74,7 @@ def fleet_key(phase_id: str) -> str:
     return f"{phase_id}/{FLEET_ITEM}"
 
 
-def resolve(runner: Runner, phase: Phase) -> tuple[list[dict[str, Any]], FleetSample | None]:
+def resolve(runner: Runner, phase: Phase) -> tuple[list[HostRecord], FleetSample | None]:
     """The phase's hosts as journalled: [{name, labels}] in inventory order, or in sample
     order for a phase with ``sample:`` (with the sample's facts)."""
     plan = runner.ctx.plan
@@ -76,7 +83,7 @@ def resolve(runner: Runner, phase: Phase) -> tuple[list[dict[str, Any]], FleetSa
     variables = runner.ctx.variables.values
     chosen = select(inventory.hosts(), phase.hosts, variables)
     chosen = limit(chosen, runner.ctx.limit, variables)
-    hosts = [{"name": h.name, "labels": public_labels(h.labels)} for h in chosen]
+    hosts: list[HostRecord] = [{"name": h.name, "labels": public_labels(h.labels)} for h in chosen]
     if phase.sample is None:
         return in_order(phase, hosts, plan.name), None
     taken, facts = sampled(phase, hosts, plan.name, variables)
@@ -84,14 +91,14 @@ def resolve(runner: Runner, phase: Phase) -> tuple[list[dict[str, Any]], FleetSa
 
 
 def sampled(
-    phase: Phase, hosts: list[dict[str, Any]], plan_name: str, variables: Mapping[str, str]
-) -> tuple[list[dict[str, Any]], FleetSample]:
+    phase: Phase, hosts: list[HostRecord], plan_name: str, variables: Mapping[str, str]
+) -> tuple[list[HostRecord], FleetSample]:
     """The representative sample of ``hosts`` (fleet/sample.py) and what it measured."""
     spec = phase.sample
     assert spec is not None
     names = spec.strata or ["key"]
 
-    def stratum(host: dict[str, Any]) -> tuple[str, ...]:
+    def stratum(host: HostRecord) -> tuple[str, ...]:
         if spec.key is None:
             return stratum_of(host["labels"], spec.strata)
         activation = {
@@ -132,30 +139,24 @@ async def run_fleet(runner: Runner, key: str) -> None:
     phase = runner.ctx.plan.phase(phase_id)
     action = phase.on_failure or runner.ctx.plan.on_failure
     item = runner.state.items.get(key)
-    hosts: list[dict[str, Any]] | None = None
+    hosts: list[HostRecord] | None = None
     if item is not None and item.data.get("hosts") is not None:
-        hosts = [dict(h) for h in item.data["hosts"]]
-    base: FleetRef = {"key": key, "kind": FLEET_ITEM, "phase": phase_id}
+        # the hosts as the first start journalled them (resolve's HostRecords)
+        hosts = cast("list[HostRecord]", [dict(h) for h in item.data["hosts"]])
+    base: ItemKey = {"key": key, "kind": FLEET_ITEM, "phase": phase_id}
     if hosts is None:
         try:
             hosts, sample = resolve(runner, phase)
         except (PhasegateError, ExprError) as exc:
-            runner.journal(ItemStarted.model_validate({**base, "name": "hosts"}), durable=True)
+            runner.journal(item_started(_named(base, "hosts")), durable=True)
             message = exc.message + (f" (hint: {exc.hint})" if exc.hint else "")
             _finish(runner, base, "failed", f"cannot resolve hosts: {message}", action)
             return
         seed = order_seed(phase, runner.ctx.plan.name)
-        runner.journal(
-            ItemStarted.model_validate(
-                {
-                    **base,
-                    "name": f"{len(hosts)} hosts",
-                    "hosts": tuple(hosts),
-                    **({"order_seed": seed} if seed is not None else {}),
-                }
-            ),
-            durable=True,
-        )
+        started: StartDetails = {"hosts": tuple(hosts)}
+        if seed is not None:
+            started["order_seed"] = seed
+        runner.journal(item_started(_named(base, f"{len(hosts)} hosts"), **started), durable=True)
         if sample is not None:
             runner.journal(sample)
             if sample.missing and key not in runner.state.approvals:
@@ -167,19 +168,13 @@ async def run_fleet(runner: Runner, key: str) -> None:
                     f"{runner.ctx.run_id} --check {key}` runs the sample as it is, `reject` "
                     "rolls back"
                 )
-                runner.journal(
-                    ItemFinished.model_validate(
-                        {**base, "status": "awaiting_approval", "message": message}
-                    )
-                )
+                runner.journal(item_finished(base, "awaiting_approval", message=message))
                 runner.ctx.console.item(
                     FLEET_ITEM, f"{phase_id} sample", "awaiting_approval", message
                 )
                 return
     else:
-        runner.journal(
-            ItemStarted.model_validate({**base, "name": f"{len(hosts)} hosts"}), durable=True
-        )
+        runner.journal(item_started(_named(base, f"{len(hosts)} hosts")), durable=True)
     labels = {h["name"]: h.get("labels") or {} for h in hosts}
     if not await _settle(runner, phase, labels):
         return  # an unknown host item: decide pauses the run for a human
@@ -190,7 +185,7 @@ async def _walk(
     runner: Runner,
     phase: Phase,
     key: str,
-    base: FleetRef,
+    base: ItemKey,
     labels: Mapping[str, Mapping[str, Any]],
     action: str,
 ) -> None:
@@ -294,7 +289,7 @@ def _sample_holds(
     runner: Runner,
     phase: Phase,
     key: str,
-    base: FleetRef,
+    base: ItemKey,
     labels: Mapping[str, Mapping[str, Any]],
     outcomes: Mapping[str, Outcome],
     action: str,
@@ -311,14 +306,12 @@ def _sample_holds(
     return True
 
 
-def _await(runner: Runner, base: FleetRef, why: str, key: str) -> None:
+def _await(runner: Runner, base: ItemKey, why: str, key: str) -> None:
     """The fleet item waits for a human: approve goes on, reject rolls back."""
     message = (
         f"{why}: `phasegate approve {runner.ctx.run_id} --check {key}` goes on, `reject` rolls back"
     )
-    runner.journal(
-        ItemFinished.model_validate({**base, "status": "awaiting_approval", "message": message})
-    )
+    runner.journal(item_finished(base, "awaiting_approval", message=message))
     runner.ctx.console.item(FLEET_ITEM, f"{base['phase']} fleet", "awaiting_approval", message)
 
 
@@ -341,19 +334,9 @@ async def _host(
             continue  # done before a crash or a pause: never twice
         label = f"{runner.ctx.variables.expand(step.label)} @ {host}"
         if step.when is not None and not _when(runner, step.when, host, labels):
-            runner.journal(
-                ItemFinished.model_validate(
-                    {
-                        "key": key,
-                        "kind": "step",
-                        "phase": phase.id,
-                        "name": label,
-                        "status": "skipped",
-                        "message": f"when: {step.when} is false",
-                        "host": host,
-                    }
-                )
-            )
+            ref: ItemBase = {"key": key, "kind": "step", "phase": phase.id, "name": label}
+            message = f"when: {step.when} is false"
+            runner.journal(item_finished(ref, "skipped", message=message, host=host))
             continue
         if runner.state.failure is not None or (stop is not None and stop.requested):
             return "failed"
@@ -454,7 +437,7 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
     return settled
 
 
-async def _recovered(runner: Runner, key: str, item: Any, host: str, record: StatusRecord) -> None:
+async def _recovered(runner: Runner, key: str, item: Item, host: str, record: StatusRecord) -> None:
     """A host item finished while the controller was dead: its supervisor's record says how."""
     status = "succeeded" if record.status == 0 else "failed"
     message = f"exit {record.status} (recovered from the host's supervisor record after a crash)"
@@ -473,41 +456,33 @@ async def _recovered(runner: Runner, key: str, item: Any, host: str, record: Sta
 
 
 def _host_finished(
-    runner: Runner, key: str, item: Any, host: str, status: str, message: str, **more: Any
+    runner: Runner,
+    key: str,
+    item: Item,
+    host: str,
+    status: str,
+    message: str,
+    **more: Unpack[RecoveredDetails],
 ) -> None:
     """Settle a host item after a crash, durably: how it ended and why."""
-    runner.journal(
-        ItemFinished.model_validate(
-            {
-                "key": key,
-                "kind": item.kind,
-                "phase": item.phase,
-                "name": item.name,
-                "status": status,
-                "attempt": item.attempt,
-                "host": host,
-                "message": message,
-                **more,
-            }
-        ),
-        durable=True,
-    )
+    ref: ItemBase = {"key": key, "kind": item.kind, "phase": item.phase, "name": item.name}
+    record = item_record(ref, attempt=item.attempt, host=host, message=message)
+    runner.journal(item_finished(record, status, **more), durable=True)
 
 
-def _halted(runner: Runner, base: FleetRef, stop: StopRequest | None) -> None:
+def _named(base: ItemKey, name: str) -> ItemBase:
+    """The fleet item with the name this event gives it."""
+    return {**base, "name": name}
+
+
+def _halted(runner: Runner, base: ItemKey, stop: StopRequest | None) -> None:
     """The run is failing elsewhere, or phasegate is stopping: no host starts any more."""
     if runner.state.failure is None and stop is not None and stop.reason != "abort":
         message = f"stopped by phasegate at {stop.reason}; `phasegate resume` continues"
-        runner.journal(
-            ItemFinished.model_validate({**base, "status": "interrupted", "message": message})
-        )
+        runner.journal(item_finished(base, "interrupted", message=message))
         return
     message = "stopped: the run is failing" if runner.state.failure else "stopped (abort)"
-    runner.journal(
-        ItemFinished.model_validate(
-            {**base, "status": "failed", "message": message, "tolerated": True}
-        )
-    )
+    runner.journal(item_finished(base, "failed", message=message, tolerated=True))
 
 
 async def _pause(stop: StopRequest | None, seconds: float) -> bool:
@@ -530,16 +505,16 @@ def _summary(counts: Mapping[str, str]) -> str:
 
 def _finish(
     runner: Runner,
-    base: FleetRef,
+    base: ItemKey,
     status: str,
     message: str,
     action: str,
     outputs: dict[str, str] | None = None,
 ) -> None:
-    record: dict[str, Any] = {**base, "status": status, "message": message}
+    details: FinishDetails = {"message": message}
     if outputs is not None:
-        record["outputs"] = outputs
+        details["outputs"] = outputs
     if status != "succeeded":
-        record["action"] = action
-    runner.journal(ItemFinished.model_validate(record))
+        details["action"] = action
+    runner.journal(item_finished(base, status, **details))
     runner.ctx.console.item(FLEET_ITEM, f"{base['phase']} fleet", status, message)

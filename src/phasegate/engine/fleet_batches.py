@@ -11,6 +11,7 @@ from typing import Any
 from phasegate.fleet.batching import Budget
 from phasegate.fleet.zoning import ordered, plan_batches, zone_of
 from phasegate.plan.model import Phase
+from phasegate.run.records import HostRecord
 
 
 def order_seed(phase: Phase, plan_name: str) -> str | None:
@@ -20,7 +21,7 @@ def order_seed(phase: Phase, plan_name: str) -> str | None:
     return phase.batch.seed or f"{plan_name}/{phase.id}"
 
 
-def in_order(phase: Phase, hosts: list[dict[str, Any]], plan_name: str) -> list[dict[str, Any]]:
+def in_order(phase: Phase, hosts: list[HostRecord], plan_name: str) -> list[HostRecord]:
     """``hosts`` ({name, labels}) in the phase's ``batch.order``."""
     if phase.batch is None:
         return hosts

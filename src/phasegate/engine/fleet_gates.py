@@ -17,12 +17,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from phasegate.engine.fleet_hosts import host_env
 from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.plan.model import Phase, gate_ids
-from phasegate.run.events import ItemFinished
+from phasegate.run.events import item_finished
 from phasegate.run.state import ITEM_DONE
 from phasegate.substitution import substitute
 
@@ -30,6 +30,14 @@ if TYPE_CHECKING:
     from phasegate.checks.base import CheckSpec
     from phasegate.engine.runner import Runner
     from phasegate.plugin import PluginContext
+    from phasegate.run.records import ItemBase
+
+
+class HostGateDetails(TypedDict, total=False):
+    """What a host gate's ``item.finished`` adds to a gate's (a batch gate adds nothing)."""
+
+    tolerated: bool
+    host: str
 
 
 def batch_gate_key(phase_id: str, gate_id: str, index: int) -> str:
@@ -69,7 +77,7 @@ async def batch_gates(runner: Runner, phase: Phase, index: int, batch: list[str]
         }
         label = f"{ctx.variables.expand(check.describe())} @ batch {index + 1}"
         status = await _judge(
-            runner, phase, key, check, dataclasses.replace(base, env=env), label, {}
+            runner, phase, key, check, dataclasses.replace(base, env=env), label, None
         )
         if status in ("failed", "error"):
             return
@@ -93,7 +101,7 @@ async def host_gates(runner: Runner, phase: Phase, host: str, labels: Mapping[st
             activation=lambda: _with_host(runner, host, labels),
         )
         label = f"{substitute(check.describe(), values)} @ {host}"
-        status = await _judge(runner, phase, key, check, context, label, {"host": host})
+        status = await _judge(runner, phase, key, check, context, label, host)
         if status in ("failed", "error"):
             return False
     return True
@@ -112,7 +120,7 @@ async def _judge(
     check: CheckSpec,
     context: PluginContext,
     label: str,
-    more: dict[str, Any],
+    host: str | None,
 ) -> str:
     ctx = runner.ctx
     started = time.time()
@@ -120,22 +128,15 @@ async def _judge(
     obs = outcome.observation
     status = "passed" if obs.passed else "warned" if check.severity == "warn" else obs.status
     action = phase.on_failure or ctx.plan.on_failure
+    base: ItemBase = {"key": key, "kind": "gate", "phase": phase.id, "name": label}
+    more: HostGateDetails = {}
+    if host is not None:
+        more["host"] = host
+        if host:  # a host gate's failure fails its host; the budgets decide about the run
+            more["tolerated"] = status in ("failed", "error")
+    details = gate_record(check, outcome, context.expand)
     runner.journal(
-        ItemFinished.model_validate(
-            {
-                "key": key,
-                "kind": "gate",
-                "phase": phase.id,
-                "name": label,
-                **gate_record(check, outcome, context.expand),
-                "status": status,
-                "started_at": started,
-                "action": action,
-                # A host gate's failure fails its host; the budgets decide about the run.
-                **({"tolerated": status in ("failed", "error")} if more.get("host") else {}),
-                **more,
-            }
-        )
+        item_finished(base, status, **details, started_at=started, action=action, **more)
     )
     ctx.console.item("gate", label, status, "" if obs.passed else obs.message)
     return status

@@ -36,7 +36,9 @@ from phasegate.fleet.inventory import PRIVATE_LABELS
 from phasegate.fleet.spec import Targets
 from phasegate.plan.model import Action, Step
 from phasegate.plugin import command_argv, describe_command
-from phasegate.run.events import ItemFinished, ItemStarted
+from phasegate.run.events import FinishDetails, item_finished, item_started
+from phasegate.run.record import JsonDict, JsonValue
+from phasegate.run.records import ItemBase
 from phasegate.store.steplogs import safe_name
 
 if TYPE_CHECKING:
@@ -166,7 +168,7 @@ def parse_outputs(text: str) -> dict[str, str]:
     return outputs
 
 
-def public_labels(labels: Mapping[str, Any]) -> dict[str, Any]:
+def public_labels(labels: Mapping[str, JsonValue]) -> JsonDict:
     return {k: v for k, v in labels.items() if k not in PRIVATE_LABELS}
 
 
@@ -238,14 +240,10 @@ async def run_on_host(
     fleet = fleet_of(runner)
     item = runner.state.items.get(key)
     attempt = (item.attempt if item is not None else 0) + 1
-    base = {"key": key, "kind": kind, "phase": phase, "name": name}
+    base: ItemBase = {"key": key, "kind": kind, "phase": phase, "name": name}
     assert action.run is not None
-    runner.journal(
-        ItemStarted.model_validate(
-            {**base, "attempt": attempt, "command": describe_command(action.run)}
-        ),
-        durable=True,
-    )
+    command = describe_command(action.run)
+    runner.journal(item_started(base, attempt=attempt, command=command), durable=True)
     remote = ctx.plan.targets is not None and ctx.plan.targets.executor == "ssh"
     env: dict[str, str] = {} if remote else dict(ctx.base_env)
     env.update(ctx.variables.values)
@@ -302,24 +300,20 @@ async def run_on_host(
     outputs: dict[str, str] = {}
     if ok and kind == "step" and _wants_outputs(runner, phase):
         outputs = await fleet.read_outputs(runner, key, attempt, host, labels)
-    runner.journal(
-        ItemFinished.model_validate(
-            {
-                **base,
-                "attempt": attempt,
-                "status": status,
-                "exit_code": result.exit_code,
-                "duration": round(result.duration, 6),
-                "message": _message(result),
-                "log": log.location if log.created else None,
-                "host": host,
-                "unreachable": result.unreachable,
-                **({"outputs": outputs} if outputs else {}),
-                # One host's failure is the fleet budget's to judge, not the run's.
-                "tolerated": kind == "step" and not ok,
-            }
-        )
-    )
+    details: FinishDetails = {
+        "attempt": attempt,
+        "exit_code": result.exit_code,
+        "duration": round(result.duration, 6),
+        "message": _message(result),
+        "log": log.location if log.created else None,
+        "host": host,
+        "unreachable": result.unreachable,
+    }
+    if outputs:
+        details["outputs"] = outputs
+    # One host's failure is the fleet budget's to judge, not the run's.
+    details["tolerated"] = kind == "step" and not ok
+    runner.journal(item_finished(base, status, **details))
     ctx.console.item(kind, name, status, "" if ok else _message(result), duration=result.duration)
     return HostRun(status, result.unreachable, result)
 

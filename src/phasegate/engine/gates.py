@@ -10,11 +10,14 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from phasegate.checks.base import CheckSpec, Observation
 from phasegate.plugin import PluginContext
 from phasegate.words import plural
+
+if TYPE_CHECKING:
+    from phasegate.run.records import Number
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,21 @@ async def _hold(check: CheckSpec, ctx: PluginContext, first: Observation) -> Obs
     )
 
 
+class GateDetails(TypedDict):
+    """What a finished gate check journals besides its item (``run.events.FinishDetails``)."""
+
+    observed: Any  # whatever the check's kind observes
+    message: str
+    expectation: str
+    description: str
+    attempts: int
+    duration: Number
+    severity: str
+
+
 def gate_record(
     check: CheckSpec, outcome: GateOutcome, expand: Callable[[str], str]
-) -> dict[str, Any]:
+) -> GateDetails:
     """The journal fields of a finished gate check, with the variables it used filled in."""
     obs = outcome.observation
     return {

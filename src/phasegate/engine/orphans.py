@@ -33,11 +33,12 @@ from phasegate.engine import program, shellstate
 from phasegate.engine.actions import read_outputs
 from phasegate.errors import RunStateError
 from phasegate.executors.supervisor import StatusRecord, find_supervisor, read_status
-from phasegate.run.events import ItemFinished, Warning
+from phasegate.run.events import ItemRecord, Warning, item_finished, item_record
 from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
+    from phasegate.run.records import ItemBase
     from phasegate.run.state import Item
 
 POLL = 0.02
@@ -184,14 +185,9 @@ def _kill_group(runner: Runner, key: str, pgid: int, why: str) -> None:
     runner.ctx.console.note(message, "yellow")
 
 
-def _base(item: Item, key: str) -> dict[str, Any]:
-    return {
-        "key": key,
-        "kind": item.kind,
-        "phase": item.phase,
-        "name": item.name,
-        "attempt": item.attempt,
-    }
+def _base(item: Item, key: str) -> ItemRecord:
+    ref: ItemBase = {"key": key, "kind": item.kind, "phase": item.phase, "name": item.name}
+    return item_record(ref, attempt=item.attempt)
 
 
 def _timed_out(runner: Runner, key: str, item: Item) -> None:
@@ -200,7 +196,7 @@ def _timed_out(runner: Runner, key: str, item: Item) -> None:
         f"timed out after {timeout:g}s while phasegate was not running; resume ended its "
         "process group"
     )
-    base = {**_base(item, key), "exit_code": None, "recovered": "timeout"}
+    base: ItemRecord = {**_base(item, key), "exit_code": None, "recovered": "timeout"}
     _failed(runner, key, item, base, message)
 
 
@@ -212,7 +208,7 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
             f"killed by signal {record.signal} at {ended} while phasegate was not running "
             "(the supervisor's record)"
         )
-    base: dict[str, Any] = {
+    base: ItemRecord = {
         **_base(item, key),
         "exit_code": record.status,
         "recovered": "supervisor",
@@ -229,15 +225,14 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
             base["outputs"] = read_outputs(output_path)
             output_path.unlink(missing_ok=True)
         message = f"exit 0 {note}"
-        event = {**base, "status": "succeeded", "message": message}
         capture = shellstate.capture_of(runner.ctx, key, item.attempt)
         change = None
         if capture is not None and runner.ctx.plan.shell_session:
             # What the step left in the session, from its own dumps: the next step sees it.
             change = shellstate.collect(runner.ctx, capture, succeeded=True)
         if change:
-            event["shell"] = change
-        runner.journal(ItemFinished.model_validate(event), durable=bool(change))
+            base["shell"] = change
+        runner.journal(item_finished(base, "succeeded", message=message), durable=bool(change))
         shellstate.discard(capture)
         runner.ctx.console.item(item.kind, item.name, "succeeded", message)
         return None
@@ -245,31 +240,26 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
     return None
 
 
-def _failed(runner: Runner, key: str, item: Item, base: dict[str, Any], message: str) -> None:
+def _failed(runner: Runner, key: str, item: Item, base: ItemRecord, message: str) -> None:
     """A failure found after the crash, journalled as the engine would have: the next attempt
     when the step has retries left, else failed (following ``on_failure``)."""
     shellstate.discard(shellstate.capture_of(runner.ctx, key, item.attempt))  # carries nothing
     if item.kind == "step":
         step = runner.targets.steps[key].step
         if item.attempt <= step.retries:
-            event = {**base, "status": "retrying", "delay": 0, "message": message}
-            runner.journal(ItemFinished.model_validate(event))
+            runner.journal(item_finished(base, "retrying", delay=0, message=message))
             runner.ctx.console.item("step", item.name, "retrying", message)
             return
         phase = runner.ctx.plan.phase(str(item.phase))
         runner.journal(
-            ItemFinished.model_validate(
-                {
-                    **base,
-                    "status": "failed",
-                    "message": message,
-                    "tolerated": step.continue_on_error,
-                    "action": phase.on_failure or runner.ctx.plan.on_failure,
-                }
-            ),
+            item_finished(
+                base,
+                "failed",
+                message=message,
+                tolerated=step.continue_on_error,
+                action=phase.on_failure or runner.ctx.plan.on_failure,
+            )
         )
     else:
-        runner.journal(
-            ItemFinished.model_validate({**base, "status": "failed", "message": message})
-        )
+        runner.journal(item_finished(base, "failed", message=message))
     runner.ctx.console.item(item.kind, item.name, "failed", message)

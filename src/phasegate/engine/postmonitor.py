@@ -34,6 +34,7 @@ from phasegate.words import plural
 
 if TYPE_CHECKING:
     from phasegate.engine.runner import Runner
+    from phasegate.run.records import MonitoringRecord
 
 START = StartMonitoring()
 TASK_KEY = "monitor:check"  # the one evaluation in flight (runner.tasks)
@@ -154,7 +155,7 @@ async def evaluate(runner: Runner, command: CheckMonitor) -> None:
     runner.wake.set()
 
 
-def _action(runner: Runner, monitoring: dict[str, Any], consecutive: int) -> str | None:
+def _action(runner: Runner, monitoring: MonitoringRecord, consecutive: int) -> str | None:
     """What this failure does, or None (fewer than ``fail_after`` in a row; an alert already
     sent for this streak)."""
     fail_after = int(monitoring["fail_after"])

@@ -26,17 +26,18 @@ from __future__ import annotations
 import secrets
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from phasegate.engine import readiness, work
 from phasegate.engine.work import finish_stopped, start_command, succeeded
 from phasegate.errors import RunNotFound, StoreError
 from phasegate.plan.model import Action, Phase
 from phasegate.plan.program import CHILD_STEP, child_plan_path, is_program
-from phasegate.run.events import ChildEnded, ChildLinked, ItemFinished
+from phasegate.run.events import ChildEnded, ChildLinked, ItemRecord, item_finished, item_record
 from phasegate.run.records import ItemBase
 
 if TYPE_CHECKING:
+    from phasegate.engine.actions import ActionResult
     from phasegate.engine.runner import Runner
 
 CHILD_MODULE = "phasegate.cli.child"
@@ -110,7 +111,7 @@ async def run_child(runner: Runner, key: str) -> None:
                 f"child {phase.id} is not ready ({result.words()}); fix the evidence, then "
                 f"`phasegate resume {runner.state.run_id}` evaluates it again"
             )
-            _pause_for_human(runner, {**base}, message)
+            _pause_for_human(runner, item_record(base), message)
             return
     plan_path = child_plan_path(str(ctx.loaded.path), ctx.variables.expand(phase.run_plan))
     run_id, new = child_id(runner, phase)
@@ -133,7 +134,7 @@ async def run_child(runner: Runner, key: str) -> None:
     record = _child_record(base, attempt, outcome, run_id, status)
     if outcome.ok:
         message = f"child run {run_id} succeeded"
-        succeeded(runner, {**record, "status": "succeeded", "message": message}, outcome)
+        succeeded(runner, record, outcome, message=message)
         ctx.console.item("step", label, "succeeded", message, duration=outcome.process.duration)
         return
     stop = runner.stops.get(key)
@@ -150,22 +151,14 @@ async def run_child(runner: Runner, key: str) -> None:
         return
     action_on_failure = phase.on_failure or ctx.plan.on_failure
     message = f"child run {run_id} ended {status} (exit {code})"
-    runner.journal(
-        ItemFinished.model_validate(
-            {**record, "status": "failed", "message": message, "action": action_on_failure}
-        )
-    )
+    runner.journal(item_finished(record, "failed", message=message, action=action_on_failure))
     ctx.console.item("step", label, "failed", message, duration=outcome.process.duration)
 
 
-def _pause_for_human(runner: Runner, record: dict[str, Any], message: str) -> None:
+def _pause_for_human(runner: Runner, record: ItemRecord, message: str) -> None:
     """The step fails with ``action: pause``, whatever the plan's ``on_failure``: a child
     that is not ready, or that waits for a human, holds the program; ``resume`` retries."""
-    runner.journal(
-        ItemFinished.model_validate(
-            {**record, "status": "failed", "message": message, "action": "pause"}
-        )
-    )
+    runner.journal(item_finished(record, "failed", message=message, action="pause"))
     runner.ctx.console.item("step", str(record["name"]), "failed", message)
 
 
@@ -185,11 +178,7 @@ async def rollback_child(runner: Runner, key: str) -> None:
     item = runner.state.items[key]
     attempt = item.attempt + 1
     if not linked.get("run"):
-        runner.journal(
-            ItemFinished.model_validate(
-                {**base, "attempt": attempt, "status": "succeeded", "message": "no child run"}
-            )
-        )
+        runner.journal(item_finished(base, "succeeded", attempt=attempt, message="no child run"))
         runner.ctx.console.item("undo", name, "succeeded", "no child run started")
         return
     run_id = str(linked["run"])
@@ -207,24 +196,22 @@ async def rollback_child(runner: Runner, key: str) -> None:
     verdict = "succeeded" if outcome.ok else "failed"
     message = f"child run {run_id} is {status}"
     if outcome.ok:
-        succeeded(runner, {**record, "status": verdict, "message": message}, outcome)
+        succeeded(runner, record, outcome, verdict, message=message)
     else:
-        runner.journal(
-            ItemFinished.model_validate({**record, "status": verdict, "message": message})
-        )
+        runner.journal(item_finished(record, verdict, message=message))
     runner.ctx.console.item("undo", name, verdict, message, duration=outcome.process.duration)
 
 
 def _child_record(
-    base: ItemBase, attempt: int, outcome: Any, run_id: str, status: str
-) -> dict[str, Any]:
+    base: ItemBase, attempt: int, outcome: ActionResult, run_id: str, status: str
+) -> ItemRecord:
     """The item's record of a child command (start or rollback): how the command ended and
     the child run it was about."""
-    return {
-        **base,
-        "attempt": attempt,
-        "exit_code": outcome.process.exit_code,
-        "duration": round(outcome.process.duration, 6),
-        "log": outcome.log,
-        "outputs": {"child_run": run_id, "child_status": status},
-    }
+    return item_record(
+        base,
+        attempt=attempt,
+        exit_code=outcome.process.exit_code,
+        duration=round(outcome.process.duration, 6),
+        log=outcome.log,
+        outputs={"child_run": run_id, "child_status": status},
+    )

@@ -10,7 +10,7 @@ import os
 import shlex
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from phasegate.engine.nextchild import Node, next_children
 from phasegate.engine.readiness import evaluate
@@ -29,12 +29,50 @@ from phasegate.store.records import RunRecord
 from phasegate.windows import next_open
 
 
+class ReadinessView(TypedDict):
+    """A child's readiness as ``next`` shows it (evaluated for this answer)."""
+
+    ready: bool
+    verdict: str | None
+    score: float | None
+    min_score: float | None
+    blockers: list[str]
+    evidence: str | None
+    sha256: str | None
+
+
+class NextEntry(TypedDict):
+    """A program phase in ``next``'s answer: its child plan, readiness and closed window."""
+
+    phase: str
+    run_plan: str | None
+    readiness: NotRequired[ReadinessView]
+    window: NotRequired[dict[str, object]]  # the window verdict (engine/windowing.py), next_open
+
+
+class BlockedEntry(NextEntry):
+    blockers: list[str]
+
+
+class NextAnswer(TypedDict):
+    """``next --json``: the program's phases in dependency order, what is actionable now and
+    what blocks the others (``--blocked``)."""
+
+    program: str
+    run: str | None
+    at: str
+    order: list[str]
+    status: dict[str, str]
+    actionable: list[NextEntry]
+    blocked: NotRequired[list[BlockedEntry]]
+
+
 def next_for_plan(
     store: JournalStore | None,
     path: Path,
     overrides: dict[str, str],
     at: datetime | None = None,
-) -> dict[str, Any]:
+) -> NextAnswer:
     """Before a run (plan + evidence), or during the plan's unfinished run (its journal)."""
     loaded = load_plan(path)
     record = _unfinished_run(store, loaded) if store is not None else None
@@ -43,7 +81,7 @@ def next_for_plan(
 
 def next_for_run(
     store: JournalStore, run_ref: str, overrides: dict[str, str], at: datetime | None = None
-) -> dict[str, Any]:
+) -> NextAnswer:
     record = store.get_run(run_ref)
     return answer(store, reload_plan(record), record, overrides, at)
 
@@ -54,7 +92,7 @@ def answer(
     record: RunRecord | None,
     overrides: dict[str, str],
     at: datetime | None = None,
-) -> dict[str, Any]:
+) -> NextAnswer:
     """``next --json`` before its --all/--blocked filters; windows judged at ``at`` (now)."""
     at = (at or datetime.now(UTC)).astimezone(UTC)
     state = store.load_state(record.id) if record is not None and store is not None else None
@@ -72,12 +110,12 @@ def answer(
     closed = closed_windows(plan, status, state, at)
     blockers = {k: list(v["blockers"]) for k, v in evaluated.items()}
     for phase_id, window in closed.items():
-        blockers.setdefault(phase_id, []).append(window["blocker"])
+        blockers.setdefault(phase_id, []).append(str(window["blocker"]))
     decided = next_children(nodes, status, blockers)
 
-    def entry(phase_id: str) -> dict[str, Any]:
+    def entry(phase_id: str) -> NextEntry:
         phase = plan.phase(phase_id)
-        out: dict[str, Any] = {"phase": phase_id, "run_plan": phase.run_plan}
+        out: NextEntry = {"phase": phase_id, "run_plan": phase.run_plan}
         if phase_id in evaluated:
             out["readiness"] = evaluated[phase_id]
         if phase_id in closed:
@@ -97,7 +135,7 @@ def answer(
 
 def closed_windows(
     plan: Plan, status: dict[str, str], state: RunState | None, at: datetime
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, dict[str, object]]:
     """Each not-started phase whose change window (its ``risk:``) is closed at ``at``, as the
     engine would hold it (engine/windowing.py): the deciding rule, why, the next opening. A
     break-glass approval of the phase (``window:PHASE``) opens it, as in the engine."""
@@ -106,7 +144,7 @@ def closed_windows(
         return {}
     verdicts = Verdicts(windows, at)
     opens: dict[str, datetime | None] = {}
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, object]] = {}
     for phase in plan.phases:
         if status.get(phase.id, "pending") != "pending":
             continue
@@ -140,7 +178,7 @@ def _readiness(
     status: dict[str, str],
     overrides: dict[str, str],
     state: RunState | None,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, ReadinessView]:
     """Each not-started program phase's readiness, evaluated now (hard checks included)."""
     plan = loaded.plan
     builtins = {
@@ -167,7 +205,7 @@ def _readiness(
         expand=expand,
         shell=shlex.split(plan.defaults.shell),
     )
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, ReadinessView] = {}
     for phase in plan.phases:
         if phase.ready is None or status.get(phase.id, "pending") != "pending":
             continue

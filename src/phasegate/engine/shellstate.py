@@ -35,9 +35,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from phasegate.masking import MIN_MASKED
+from phasegate.run.records import SecretRef, ShellChange, ShellValue
 
 if TYPE_CHECKING:
     from phasegate.engine.context import RunContext
@@ -194,7 +195,7 @@ def _prelude(ctx: RunContext) -> Path:
 # -- after the command ---------------------------------------------------------------------
 
 
-def collect(ctx: RunContext, capture: Capture, succeeded: bool) -> dict[str, Any] | None:
+def collect(ctx: RunContext, capture: Capture, succeeded: bool) -> ShellChange | None:
     """The change a command made to the session, ready for the journal (secrets as references),
     or None when it failed or left no record (an `exec`, its own EXIT trap)."""
     if not succeeded:
@@ -246,13 +247,22 @@ def _read(path: Path) -> Dump | None:
     return cwd, variables
 
 
-def diff(before: Dump, after: Dump) -> dict[str, Any]:
+class SessionDiff(TypedDict, total=False):
+    """What a command changed, read from its dumps: {name: (exported, value)} set, names
+    unset, the new working directory (values in clear: :func:`encode` makes the journal's)."""
+
+    set: dict[str, tuple[bool, str]]
+    unset: list[str]
+    cwd: str
+
+
+def diff(before: Dump, after: Dump) -> SessionDiff:
     """What the command changed: variables set (value and export flag), unset, and a `cd`."""
     (cwd_before, old), (cwd_after, new) = before, after
     changed: dict[str, tuple[bool, str]] = {
         name: value for name, value in new.items() if old.get(name) != value
     }
-    change: dict[str, Any] = {}
+    change: SessionDiff = {}
     if changed:
         change["set"] = changed
     unset = sorted(name for name in old if name not in new)
@@ -263,8 +273,8 @@ def diff(before: Dump, after: Dump) -> dict[str, Any]:
     return change
 
 
-def encode(ctx: RunContext, change: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def encode(ctx: RunContext, change: SessionDiff) -> ShellChange:
+    out: ShellChange = {}
     if "set" in change:
         out["set"] = {
             name: {**_value(ctx, value), "export": exported}
@@ -285,17 +295,17 @@ def _secrets(ctx: RunContext) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: (-len(p[1]), p[0]))
 
 
-def _value(ctx: RunContext, value: str) -> dict[str, Any]:
+def _value(ctx: RunContext, value: str) -> ShellValue:
     """A value as the journal keeps it: literal, or parts with the secrets as references."""
     secrets = _secrets(ctx)
     for name, secret in secrets:
         if value == secret:
             return {"parts": [{"secret": name}]}
-    parts: list[Any] = [value]
+    parts: list[str | SecretRef] = [value]
     for name, secret in secrets:
         if len(secret) < MIN_MASKED:
             continue  # as the masker: too short to tell from ordinary text
-        split: list[Any] = []
+        split: list[str | SecretRef] = []
         for part in parts:
             if not isinstance(part, str) or secret not in part:
                 split.append(part)

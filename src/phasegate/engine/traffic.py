@@ -12,7 +12,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
-from phasegate.run.events import ItemFinished, ItemStarted, TrafficChanged, Warning
+from phasegate.run.events import (
+    TrafficChanged,
+    Warning,
+    item_finished,
+    item_record,
+    item_started,
+)
 from phasegate.run.records import ItemBase, Number
 from phasegate.traffic.base import RouterError, Weights, canary_weight, describe_weights
 
@@ -79,12 +85,8 @@ async def set_weight_step(runner: Runner, key: str, base: ItemBase, attempt: int
     label = str(base["name"])
     while True:
         attempt += 1
-        runner.journal(
-            ItemStarted.model_validate(
-                {**base, "attempt": attempt, "command": f"set weights: {describe_weights(weights)}"}
-            ),
-            durable=True,
-        )
+        command = f"set weights: {describe_weights(weights)}"
+        runner.journal(item_started(base, attempt=attempt, command=command), durable=True)
         runner.ctx.console.started_item("step", label)
         started = time.monotonic()
         item = runner.state.items[key]
@@ -99,14 +101,11 @@ async def set_weight_step(runner: Runner, key: str, base: ItemBase, attempt: int
                 )
         except (RouterError, TimeoutError) as exc:
             message = str(exc) or f"the router did not answer in {step.timeout:g}s"
-            record = {**base, "attempt": attempt, "duration": round(time.monotonic() - started, 6)}
+            duration = round(time.monotonic() - started, 6)
+            record = item_record(base, attempt=attempt, duration=duration)
             if attempt <= step.retries:
                 delay = step.backoff * (2 ** (attempt - 1))
-                runner.journal(
-                    ItemFinished.model_validate(
-                        {**record, "status": "retrying", "delay": delay, "message": message}
-                    ),
-                )
+                runner.journal(item_finished(record, "retrying", delay=delay, message=message))
                 await asyncio.sleep(delay)
                 continue
             finish_step(runner, record, "failed", message=message)
@@ -153,12 +152,8 @@ async def traffic_item(
     base: ItemBase = {"key": key, "kind": "traffic", "phase": None, "name": name}
     item = runner.state.items.get(key)
     attempt = (item.attempt if item is not None else 0) + 1
-    runner.journal(
-        ItemStarted.model_validate(
-            {**base, "attempt": attempt, "command": f"set weights: {describe_weights(weights)}"}
-        ),
-        durable=True,
-    )
+    command = f"set weights: {describe_weights(weights)}"
+    runner.journal(item_started(base, attempt=attempt, command=command), durable=True)
     started = time.monotonic()
     try:
         applied = await apply_weights(runner, weights, by=by, reason=reason, extra=extra)
@@ -168,15 +163,7 @@ async def traffic_item(
         status, message = "succeeded", f"applied {describe_weights(applied)}"
     duration = time.monotonic() - started
     runner.journal(
-        ItemFinished.model_validate(
-            {
-                **base,
-                "status": status,
-                "attempt": attempt,
-                "duration": round(duration, 6),
-                "message": message,
-            }
-        ),
+        item_finished(base, status, attempt=attempt, duration=round(duration, 6), message=message)
     )
     kind = "undo" if reason == "rollback" else "step"
     runner.ctx.console.item(kind, name, status, message, duration=duration)
@@ -214,12 +201,8 @@ async def promote_step(runner: Runner, key: str, base: ItemBase) -> None:
     started = time.monotonic()
     label = str(base["name"])
     if step.run is None:
-        runner.journal(
-            ItemStarted.model_validate(
-                {**base, "attempt": attempt, "command": f"set weights: {describe_weights(full)}"}
-            ),
-            durable=True,
-        )
+        command = f"set weights: {describe_weights(full)}"
+        runner.journal(item_started(base, attempt=attempt, command=command), durable=True)
         runner.ctx.console.started_item("step", label)
     try:
         if runner.state.traffic.get("weights") != full:
@@ -228,24 +211,21 @@ async def promote_step(runner: Runner, key: str, base: ItemBase) -> None:
             await bake(runner, key, step.bake, "bake")
     except RouterError as exc:
         if step.run is not None:
-            runner.journal(
-                ItemStarted.model_validate({**base, "attempt": attempt, "command": "promote"}),
-                durable=True,
-            )
-        record = {**base, "attempt": attempt, "duration": round(time.monotonic() - started, 6)}
+            runner.journal(item_started(base, attempt=attempt, command="promote"), durable=True)
+        record = item_record(base, attempt=attempt, duration=round(time.monotonic() - started, 6))
         finish_step(runner, record, "failed", message=f"promote: {exc}")
         return
     messages = [f"applied {describe_weights(full)}"]
     outputs: StepOutputs = {}
     if step.run is not None:
         result = await start_command(runner, key, base, step, attempt, "step")
-        record = {
-            **base,
-            "attempt": attempt,
-            "exit_code": result.process.exit_code,
-            "log": result.log,
-            "duration": round(time.monotonic() - started, 6),
-        }
+        record = item_record(
+            base,
+            attempt=attempt,
+            exit_code=result.process.exit_code,
+            log=result.log,
+            duration=round(time.monotonic() - started, 6),
+        )
         if not result.ok:
             finish_step(runner, record, "failed", message=f"promote: {result.message()}")
             return
@@ -272,16 +252,14 @@ def _succeeded(
 ) -> None:
     duration = time.monotonic() - started
     runner.journal(
-        ItemFinished.model_validate(
-            {
-                **base,
-                "attempt": attempt,
-                "status": "succeeded",
-                "duration": round(duration, 6),
-                "outputs": outputs,
-                "message": message,
-            }
-        ),
+        item_finished(
+            base,
+            "succeeded",
+            attempt=attempt,
+            duration=round(duration, 6),
+            outputs=outputs,
+            message=message,
+        )
     )
     runner.ctx.console.item("step", str(base["name"]), "succeeded", message, duration=duration)
 

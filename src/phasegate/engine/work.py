@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 from phasegate.checks.manual import ManualCheck
 from phasegate.engine import shellstate
@@ -20,7 +20,16 @@ from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
 from phasegate.plan.program import no_go_action
 from phasegate.plugin import describe_command
-from phasegate.run.events import ItemFinished, ItemSpawned, ItemStarted
+from phasegate.run.events import (
+    FinishDetails,
+    ItemFinished,
+    ItemRecord,
+    ItemSpawned,
+    Killed,
+    item_finished,
+    item_record,
+    item_started,
+)
 from phasegate.run.records import ItemBase
 from phasegate.store.process import proc_stat
 from phasegate.words import names
@@ -38,14 +47,10 @@ async def run_step(runner: Runner, key: str) -> None:
         try:
             run_it = truthy(step.when, runner.ctx.activation(runner.state))
         except ExprError as exc:
-            finish_step(runner, {**base}, "failed", message=f"when: {exc.message}")
+            finish_step(runner, item_record(base), "failed", message=f"when: {exc.message}")
             return
         if not run_it:
-            runner.journal(
-                ItemFinished.model_validate(
-                    {**base, "status": "skipped", "message": f"when: {step.when} is false"}
-                ),
-            )
+            runner.journal(item_finished(base, "skipped", message=f"when: {step.when} is false"))
             runner.ctx.console.item("step", label, "skipped")
             return
     item = runner.state.items.get(key)
@@ -67,17 +72,17 @@ async def run_step(runner: Runner, key: str) -> None:
         attempt += 1
         result = await start_command(runner, key, base, step, attempt, "step")
         stop = runner.stops.get(key)
-        record = {
-            **base,
-            "attempt": attempt,
-            "exit_code": result.process.exit_code,
-            "duration": round(result.process.duration, 6),
-            "log": result.log,
-            "outputs": result.outputs,
-            "message": result.message(),
-        }
+        record = item_record(
+            base,
+            attempt=attempt,
+            exit_code=result.process.exit_code,
+            duration=round(result.process.duration, 6),
+            log=result.log,
+            outputs=result.outputs,
+            message=result.message(),
+        )
         if result.ok:
-            succeeded(runner, {**record, "status": "succeeded"}, result)
+            succeeded(runner, record, result)
             runner.ctx.console.item("step", label, "succeeded", duration=result.process.duration)
             return
         shellstate.discard(result.capture)
@@ -86,9 +91,7 @@ async def run_step(runner: Runner, key: str) -> None:
             return
         if attempt <= step.retries:
             delay = step.backoff * (2 ** (attempt - 1))
-            runner.journal(
-                ItemFinished.model_validate({**record, "status": "retrying", "delay": delay})
-            )
+            runner.journal(item_finished(record, "retrying", delay=delay))
             runner.ctx.console.item(
                 "step", label, "retrying", f"{result.message()}; next attempt in {delay:g}s"
             )
@@ -110,10 +113,7 @@ async def start_command(
     """Journal the start durably, then (and only then) spawn the command."""
     assert command.run is not None
     runner.journal(
-        ItemStarted.model_validate(
-            {**base, "attempt": attempt, "command": describe_command(command.run)}
-        ),
-        durable=True,
+        item_started(base, attempt=attempt, command=describe_command(command.run)), durable=True
     )
     runner.ctx.console.started_item(kind, str(base["name"]))
 
@@ -149,30 +149,28 @@ async def start_command(
     )
 
 
-def succeeded(runner: Runner, event: dict[str, Any], result: ActionResult) -> None:
+def succeeded(
+    runner: Runner,
+    record: ItemRecord,
+    result: ActionResult,
+    status: str = "succeeded",
+    **details: Unpack[FinishDetails],
+) -> None:
     """Journal a command's success; with a shell session change, durably before its dumps go
     (a crash in between leaves them for resume to read: engine/orphans.py)."""
     if result.shell:
-        event["shell"] = result.shell
-    runner.journal(ItemFinished.model_validate(event), durable=bool(result.shell))
+        details["shell"] = result.shell
+    runner.journal(item_finished(record, status, **details), durable=bool(result.shell))
     shellstate.discard(result.capture)
 
 
 def finish_step(
-    runner: Runner, record: dict[str, Any], status: str, *, message: str, tolerated: bool = False
+    runner: Runner, record: ItemRecord, status: str, *, message: str, tolerated: bool = False
 ) -> None:
     phase = runner.ctx.plan.phase(str(record["phase"]))
     action = phase.on_failure or runner.ctx.plan.on_failure
     runner.journal(
-        ItemFinished.model_validate(
-            {
-                **record,
-                "status": status,
-                "message": message,
-                "tolerated": tolerated,
-                "action": action,
-            }
-        ),
+        item_finished(record, status, message=message, tolerated=tolerated, action=action)
     )
     note = " (continue_on_error)" if tolerated else ""
     runner.ctx.console.item(
@@ -180,20 +178,18 @@ def finish_step(
     )
 
 
-def finish_stopped(runner: Runner, record: dict[str, Any], stop: StopRequest) -> None:
+def finish_stopped(runner: Runner, record: ItemRecord, stop: StopRequest) -> None:
     """A command phasegate itself ended. On ``abort`` the step failed (and the rollback
     starts at once); at a signal to phasegate it is ``interrupted``: its outcome is known (it
     did not succeed), so ``resume`` re-runs it instead of asking about an unknown."""
     how = stop.describe()
-    killed = {"by": "phasegate", "on": stop.reason, "signals": [name for name, _ in stop.sent]}
+    killed = Killed(by="phasegate", on=stop.reason, signals=tuple(name for name, _ in stop.sent))
     record = {**record, "killed": killed}
     if stop.reason == "abort":
         finish_step(runner, record, "failed", message=f"killed by phasegate on abort ({how})")
         return
     message = f"killed by phasegate at {stop.reason} ({how}); `phasegate resume` re-runs it"
-    runner.journal(
-        ItemFinished.model_validate({**record, "status": "interrupted", "message": message})
-    )
+    runner.journal(item_finished(record, "interrupted", message=message))
     runner.ctx.console.item(
         str(record["kind"]),
         str(record["name"]),
@@ -237,9 +233,7 @@ async def run_gate(runner: Runner, key: str) -> None:
             check_it = True  # the step reports the broken condition; the gate still guards it
         if not check_it:
             message = f"when: {when} is false (its step is skipped)"
-            runner.journal(
-                ItemFinished.model_validate({**base, "status": "skipped", "message": message})
-            )
+            runner.journal(item_finished(base, "skipped", message=message))
             runner.ctx.console.item("gate", label, "skipped")
             return
     if isinstance(check, ManualCheck):
@@ -256,17 +250,8 @@ async def run_gate(runner: Runner, key: str) -> None:
         status = obs.status
     gate_id = key.partition("/gate:")[2]
     action = no_go_action(phase, gate_id) or phase.on_failure or runner.ctx.plan.on_failure
-    runner.journal(
-        ItemFinished.model_validate(
-            {
-                **base,
-                **gate_record(check, outcome, runner.ctx.variables.expand),
-                "status": status,
-                "started_at": started,
-                "action": action,
-            }
-        ),
-    )
+    details = gate_record(check, outcome, runner.ctx.variables.expand)
+    runner.journal(item_finished(base, status, **details, started_at=started, action=action))
     runner.ctx.console.item(
         "gate", label, status, "" if obs.passed else obs.message, duration=outcome.duration
     )
@@ -278,15 +263,13 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: ItemBase) ->
     if check.checked or len(approvals) >= check.approvers:
         by = approvals or ["plan (checked)"]
         runner.journal(
-            ItemFinished.model_validate(
-                {
-                    **base,
-                    "status": "passed",
-                    "observed": {"approved_by": by},
-                    "expectation": check.expectation(),
-                    "message": f"approved by {', '.join(by)}",
-                }
-            ),
+            item_finished(
+                base,
+                "passed",
+                observed={"approved_by": by},
+                expectation=check.expectation(),
+                message=f"approved by {', '.join(by)}",
+            )
         )
         runner.ctx.console.item("gate", label, "passed", f"approved by {names(by)}")
         return
@@ -294,14 +277,12 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: ItemBase) ->
         unchecked_gate(runner, key, base)
         return
     runner.journal(
-        ItemFinished.model_validate(
-            {
-                **base,
-                "status": "awaiting_approval",
-                "expectation": check.expectation(),
-                "message": f"{len(approvals)}/{check.approvers} approvals",
-            }
-        ),
+        item_finished(
+            base,
+            "awaiting_approval",
+            expectation=check.expectation(),
+            message=f"{len(approvals)}/{check.approvers} approvals",
+        )
     )
     runner.ctx.console.item(
         "gate",
@@ -321,16 +302,14 @@ def unchecked_gate(runner: Runner, key: str, base: ItemBase) -> None:
         "checked manual checks (--require-checked)"
     )
     runner.journal(
-        ItemFinished.model_validate(
-            {
-                **base,
-                "status": "failed",
-                "observed": {"checked": False},
-                "expectation": "checked in the plan (--require-checked)",
-                "message": message,
-                "action": phase.on_failure or runner.ctx.plan.on_failure,
-            }
-        ),
+        item_finished(
+            base,
+            "failed",
+            observed={"checked": False},
+            expectation="checked in the plan (--require-checked)",
+            message=message,
+            action=phase.on_failure or runner.ctx.plan.on_failure,
+        )
     )
     runner.ctx.console.item("gate", label, "failed", message)
 
@@ -353,25 +332,23 @@ async def run_undo(runner: Runner, key: str) -> None:
     attempt = item.attempt + 1
     result = await start_command(runner, key, base, action, attempt, "undo")
     status = "succeeded" if result.ok else "failed"
-    record = {
-        **base,
-        "attempt": attempt,
-        "exit_code": result.process.exit_code,
-        "duration": round(result.process.duration, 6),
-        "log": result.log,
-    }
+    record = item_record(
+        base,
+        attempt=attempt,
+        exit_code=result.process.exit_code,
+        duration=round(result.process.duration, 6),
+        log=result.log,
+    )
     stop = runner.stops.get(key)
     if not result.ok and stop is not None and stop.ended_it:
         shellstate.discard(result.capture)
         finish_stopped(runner, record, stop)
         return
     if result.ok:
-        succeeded(runner, {**record, "status": status, "message": result.message()}, result)
+        succeeded(runner, record, result, status, message=result.message())
     else:
         shellstate.discard(result.capture)
-        runner.journal(
-            ItemFinished.model_validate({**record, "status": status, "message": result.message()})
-        )
+        runner.journal(item_finished(record, status, message=result.message()))
     runner.ctx.console.item(
         "undo",
         name,
@@ -388,19 +365,9 @@ async def run_verify(runner: Runner, key: str) -> None:
     outcome = await evaluate_gate(check, runner.ctx.check_context(runner.state))
     obs = outcome.observation
     status = "passed" if obs.passed else ("warned" if check.severity == "warn" else obs.status)
-    runner.journal(
-        ItemFinished.model_validate(
-            {
-                "key": key,
-                "kind": "verify",
-                "phase": None,
-                "name": label,
-                **gate_record(check, outcome, runner.ctx.variables.expand),
-                "status": status,
-                "started_at": started,
-            }
-        ),
-    )
+    base: ItemBase = {"key": key, "kind": "verify", "phase": None, "name": label}
+    details = gate_record(check, outcome, runner.ctx.variables.expand)
+    runner.journal(item_finished(base, status, **details, started_at=started))
     runner.ctx.console.item(
         "verify",
         label,

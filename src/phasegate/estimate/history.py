@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.run import events as ev
+from phasegate.run.record import JsonDict
 from phasegate.store.records import RunRecord, StoredEvent
 
 # Event type names, read once: a pydantic class attribute costs ~0.3 µs a look-up, and a
@@ -61,7 +62,7 @@ class RunDurations:
     plan: str
     status: str
     created_at: float
-    vars: dict[str, Any]
+    vars: JsonDict  # as run.started journalled them
     steps: dict[str, float] = field(default_factory=dict)  # "phase/step" -> seconds
     phases: dict[str, float] = field(default_factory=dict)
     total: float | None = None  # the whole run, when it succeeded
@@ -134,10 +135,10 @@ def overlap(start: float, end: float, waits: Sequence[Interval]) -> float:
     return total
 
 
-def run_vars(events: Sequence[StoredEvent]) -> dict[str, Any]:
+def run_vars(events: Sequence[StoredEvent]) -> JsonDict:
     """The run's variables as ``run.started`` journalled them (the last start: a resume with
     ``--var`` may change them)."""
-    found: dict[str, Any] = {}
+    found: JsonDict = {}
     for event in events:
         if event.type == RUN_STARTED and isinstance(event.data.get("vars"), dict):
             found = dict(event.data["vars"])

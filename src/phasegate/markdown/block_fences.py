@@ -229,7 +229,7 @@ class FenceMapping:
             )
         for unit in cleaned.forever:
             what = rules.one_line(unit.text, 100)
-            self.draft.note("review", line=line + unit.start, what=what, why=unit.forever)
+            self.draft.note("review", line=line + unit.start, what=what, why=unit.forever or "")
         if not rollback and self.phase is not None:
             self._manual_for(chunk, cleaned, line, check)
         if cleaned.commands == 0:

@@ -13,13 +13,16 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from phasegate.markdown import rules
 from phasegate.markdown.draft import Draft, PhaseDraft
 from phasegate.markdown.mermaid import parse_mermaid
 from phasegate.plan.model import slugify
 from phasegate.plan.semantics import find_cycle
+
+if TYPE_CHECKING:
+    from phasegate.markdown.entries import ReportEntry
 
 
 @dataclass
@@ -219,7 +222,7 @@ def link(draft: Draft, kept: list[PhaseDraft], inner: list[tuple[str, PhaseDraft
     for edge in draft.edges:
         a = resolver.find(edge.before)
         b = edge.phase if edge.phase is not None and not edge.after else resolver.find(edge.after)
-        entry: dict[str, Any] = {
+        entry: ReportEntry = {
             "from": edge.before[0],
             "to": edge.after[0] if edge.after else (b.id if b else "?"),
             "line": edge.line,
@@ -229,14 +232,14 @@ def link(draft: Draft, kept: list[PhaseDraft], inner: list[tuple[str, PhaseDraft
             # prose like "shift traffic -> wait" is not a dependency: report only what
             # names a phase or looks like an id
             if a or b or any(ch in edge.before[0] + edge.after[0] for ch in "-_."):
-                entry.update(applied=False, why=_why(edge, a, b))
+                entry.update({"applied": False, "why": _why(edge, a, b)})
                 draft.report_dependency(entry)
             continue
         if edge.via == "mermaid" and a is None and b is None:
             unresolved_graphs.setdefault(edge.group, []).append(edge)
             continue
         if a is None or b is None or a is b:
-            entry.update(applied=False, why=_why(edge, a, b))
+            entry.update({"applied": False, "why": _why(edge, a, b)})
             draft.report_dependency(entry)
             continue
         entry.update(_apply(a, b, kept))
@@ -261,7 +264,7 @@ def _why(edge: Edge, a: PhaseDraft | None, b: PhaseDraft | None) -> str:
     return "no phase named " + " or ".join(repr(n[0]) for n in missing) if missing else "no phase"
 
 
-def _apply(a: PhaseDraft, b: PhaseDraft, kept: list[PhaseDraft]) -> dict[str, Any]:
+def _apply(a: PhaseDraft, b: PhaseDraft, kept: list[PhaseDraft]) -> ReportEntry:
     if a.id in b.needs:
         return {"applied": True}
     b.needs.append(a.id)

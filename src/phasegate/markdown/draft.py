@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from phasegate.plan.model import slugify
 
 if TYPE_CHECKING:
     from phasegate.markdown.carry import Definition
     from phasegate.markdown.deps import Edge
+    from phasegate.markdown.entries import ReportEntry, ReportLists
     from phasegate.markdown.traffic import Ramp
 
 _PREFIX = re.compile(
@@ -71,7 +72,7 @@ class Draft:
     plan_rollback: list[Entry] = field(default_factory=list)
     verify_rollback: list[Entry] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
-    report: dict[str, list[dict[str, Any]]] = field(
+    report: ReportLists = field(
         default_factory=lambda: {
             "steps": [],
             "checks": [],
@@ -140,8 +141,8 @@ class Draft:
         self.phases.append(phase)
         return phase
 
-    def note(self, report_list: str, /, **entry: Any) -> None:
+    def note(self, report_list: str, /, **entry: Unpack[ReportEntry]) -> None:
         self.report.setdefault(report_list, []).append(entry)
 
-    def report_dependency(self, entry: dict[str, Any]) -> None:
+    def report_dependency(self, entry: ReportEntry) -> None:
         self.report["dependencies"].append(entry)

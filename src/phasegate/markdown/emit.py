@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
@@ -19,6 +19,7 @@ from phasegate.plan.model import slugify
 from phasegate.substitution import BUILTINS, references, shell_locals
 
 if TYPE_CHECKING:
+    from phasegate.markdown.entries import ImportReport
     from phasegate.markdown.parse import Document
 
 _COMMAND_KEYS = ("run", "command", "file", "http", "undo", "sql", "metric")
@@ -29,7 +30,7 @@ _BUILT_KEYS = ("database", "provider")  # written by the importer itself, not do
 class ImportResult:
     yaml_text: str
     data: dict[str, Any]
-    report: dict[str, Any]
+    report: ImportReport
 
 
 class _Dumper(yaml.SafeDumper):
@@ -241,8 +242,8 @@ def _indent(text: str, width: int) -> str:
     return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
 
 
-def build_report(draft: Draft, data: dict[str, Any], doc: Document | None = None) -> dict[str, Any]:
-    report: dict[str, Any] = {"source": draft.source, "plan": data.get("name")}
+def build_report(draft: Draft, data: dict[str, Any], doc: Document | None = None) -> ImportReport:
+    report: ImportReport = {"source": draft.source, "plan": data.get("name")}
     phases = data.get("phases") or []
     report["counts"] = {
         "phases": len(phases),
@@ -258,7 +259,8 @@ def build_report(draft: Draft, data: dict[str, Any], doc: Document | None = None
         }
         for p in phases
     ]
-    report.update(draft.report)
+    # the draft's lists themselves, each under its name (a list name is a report key)
+    report.update(cast("ImportReport", draft.report))
     report["variables"] = sorted(data.get("vars") or {})
     # every mapping gets its rule and confidence; the verdict is honest (issue 11 §12)
     provenance.annotate(report, draft, doc)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from phasegate.markdown.parse import Block, Comment, Document, Fence, Item, Paragraph, Table
 from phasegate.markdown.shell import SHELL_LANGS
@@ -29,6 +29,7 @@ from phasegate.markdown.summary import Recorded, phase_items
 
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft
+    from phasegate.markdown.entries import ImportReport, ReportEntry
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 CONFIDENCE = {
@@ -78,16 +79,6 @@ class Mapping:
     confidence: str
     runs: bool = False  # executes something when the plan runs (forward, check, rollback …)
     doubt: str = ""  # why the confidence is low
-
-
-class Review(TypedDict):
-    """A low-confidence mapping that would run, added to the report's ``review``."""
-
-    line: int
-    what: str
-    why: str
-    rule: str
-    confidence: str
 
 
 class _Lines:
@@ -162,7 +153,7 @@ def lang_class(lang: str) -> str:
 
 
 class _Deriver:
-    def __init__(self, report: dict[str, Any], lines: _Lines, rollback_purpose: bool) -> None:
+    def __init__(self, report: ImportReport, lines: _Lines, rollback_purpose: bool) -> None:
         self.lines = lines
         self.rollback_purpose = rollback_purpose
         self.ambiguous = {a["line"]: a.get("what", "") for a in report.get("ambiguous") or []}
@@ -174,7 +165,7 @@ class _Deriver:
             reasons.append((r["line"], "if-fails" if r.get("why") == "conditional" else "lead-in"))
         self.rollback_reasons = sorted(reasons)
 
-    def derive(self, kind: str, entry: dict[str, Any]) -> Mapping:
+    def derive(self, kind: str, entry: ReportEntry) -> Mapping:
         line = int(entry.get("line") or 0)
         src = self.lines.source(line)
         method = getattr(self, f"_{kind}", None)
@@ -186,7 +177,7 @@ class _Deriver:
             return Mapping(found.rule, LOW, True, self.ambiguous[line])
         return found
 
-    def unrecorded(self, role: str, line: int, data: dict[str, Any]) -> dict[str, Any]:
+    def unrecorded(self, role: str, line: int, data: dict[str, Any]) -> ReportEntry:
         """The rule of a plan item no report entry recorded, from what it is and where."""
         src = self.lines.source(line)
         if "pause" in data:  # a person decides or acts: the run waits, nothing is guessed
@@ -198,7 +189,7 @@ class _Deriver:
 
     # -- what runs ------------------------------------------------------------------------
 
-    def _steps(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _steps(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         rule = str(entry.get("rule") or "")
         if rule in _PAUSES:
             return Mapping(*_PAUSES[rule])
@@ -228,7 +219,7 @@ class _Deriver:
             return Mapping(f"{src}.{role}", LOW, True, f"a `{lang}` block is run by bash")
         return Mapping(f"{src}.{role}", MEDIUM, True)
 
-    def _checks(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _checks(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         role = "verify-rollback" if entry.get("phase") == "verify_rollback" else "check"
         how = str(entry.get("how") or "")
         if entry.get("kind") == "manual":
@@ -249,7 +240,7 @@ class _Deriver:
             found.rule, MEDIUM if found.confidence == HIGH else found.confidence, True, found.doubt
         )
 
-    def _rollback(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _rollback(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         reason = "section"
         index = bisect.bisect_right(self.rollback_reasons, (line, "~"))
         if index:
@@ -258,10 +249,10 @@ class _Deriver:
             return Mapping(f"directive.rollback.{reason}", HIGH, True)
         return self._runs(src, f"rollback.{reason}", line)
 
-    def _triggers(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _triggers(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping(f"{src}.trigger.{entry.get('action') or 'rollback'}", MEDIUM, True)
 
-    def _traffic(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _traffic(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         if not entry.get("applied"):
             return Mapping(f"{src}.traffic.not-applied", HIGH)
         stated = entry.get("source") or src
@@ -269,37 +260,37 @@ class _Deriver:
 
     # -- what a human does ----------------------------------------------------------------
 
-    def _manual(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _manual(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         why = self.text_lines.get(line, "")
         what = "text" if why.endswith("not run") or not why else "never-ending"
         return Mapping(f"fence.{what}.manual", MEDIUM)
 
-    def _monitors(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _monitors(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         # A never-ending observation command: run beside its phase, never as a step or gate.
         return Mapping(f"{src}.monitor", MEDIUM, True)
 
-    def _rollback_checklist(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _rollback_checklist(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping(f"{src}.rollback.manual", HIGH)
 
-    def _decisions(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _decisions(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping("heading.alternatives.decision", HIGH)
 
     # -- what was read but not run --------------------------------------------------------
 
-    def _covered(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _covered(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping(f"{src}.trigger.covered", MEDIUM)
 
-    def _recovery(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _recovery(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         what = "if-fails" if entry.get("why") == "conditional" else "rollback-lead-in"
         return Mapping(f"{_prose(src)}.{what}", HIGH)
 
-    def _rollback_sections(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _rollback_sections(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping("heading.rollback", HIGH)
 
-    def _reference(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _reference(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping(f"{src}.reference.note", HIGH)
 
-    def _data(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _data(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         why = str(entry.get("why") or "")
         if "skip" in why:
             return Mapping("directive.skip", HIGH)
@@ -307,10 +298,10 @@ class _Deriver:
             return Mapping(f"fence.{lang_class(str(entry.get('lang') or ''))}.data", HIGH)
         return Mapping(f"{src}.skipped", HIGH)
 
-    def _annotations(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _annotations(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping("directive.comment", HIGH)
 
-    def _unmapped(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _unmapped(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         what = str(entry.get("what") or "")
         if what == "command reference table":
             return Mapping("table.reference.note", HIGH)
@@ -318,13 +309,13 @@ class _Deriver:
             return Mapping("table.row.note", MEDIUM)
         return Mapping(f"{src}.prose.note", HIGH)
 
-    def _unmapped_sections(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _unmapped_sections(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping("heading.prose.note", HIGH)
 
-    def _dependencies(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _dependencies(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping(f"{src}.dependency", MEDIUM if entry.get("applied") else HIGH)
 
-    def _budgets(self, entry: dict[str, Any], line: int, src: str) -> Mapping:
+    def _budgets(self, entry: ReportEntry, line: int, src: str) -> Mapping:
         return Mapping(f"{src}.rollback-budget", MEDIUM)
 
 
@@ -332,7 +323,7 @@ def _prose(src: str) -> str:
     return src if src in ("heading", "paragraph", "list", "task") else "paragraph"
 
 
-def _warning_rule(kind: str, entry: dict[str, Any]) -> str:
+def _warning_rule(kind: str, entry: ReportEntry) -> str:
     what = str(entry.get("what") or "")
     if kind == "needs_binding":
         for word in ("placeholder", "trigger", "traffic", "database"):
@@ -347,20 +338,23 @@ def _warning_rule(kind: str, entry: dict[str, Any]) -> str:
     return "fence.text.review" if why.endswith("not run") else "fence.never-ending.review"
 
 
-def annotate(report: dict[str, Any], draft: Draft, doc: Document | None) -> None:
+def annotate(report: ImportReport, draft: Draft, doc: Document | None) -> None:
     """Give every mapping its rule and confidence, every warning its rule, every phase its
     rule and items; add the low-confidence mappings that would run to ``review``."""
     deriver = _Deriver(report, _Lines(doc), draft.rollback_purpose)
-    doubtful: list[Review] = []
-    for kind in (*MAPPINGS, *(k for k in report if k not in MAPPINGS and k not in WARNINGS)):
-        entries = report.get(kind)
+    # The report holds the draft's lists themselves (build_report): their entries are updated
+    # in place, read by list name from the draft.
+    lists = draft.report
+    doubtful: list[ReportEntry] = []
+    for kind in (*MAPPINGS, *(k for k in lists if k not in MAPPINGS and k not in WARNINGS)):
+        entries = lists.get(kind)
         if not isinstance(entries, list) or kind in WARNINGS:
             continue
         for entry in entries:
             if not isinstance(entry, dict) or "line" not in entry:
                 continue
             found = deriver.derive(kind, entry)
-            entry.update(rule=found.rule, confidence=found.confidence, runs=found.runs)
+            entry.update({"rule": found.rule, "confidence": found.confidence, "runs": found.runs})
             if found.runs and found.confidence == LOW:
                 what = entry.get("name") or entry.get("what") or entry.get("kind") or kind
                 doubtful.append(
@@ -373,7 +367,7 @@ def annotate(report: dict[str, Any], draft: Draft, doc: Document | None) -> None
                     }
                 )
     for kind in WARNINGS:
-        for entry in report.get(kind) or []:
+        for entry in lists.get(kind) or []:
             entry.setdefault("rule", _warning_rule(kind, entry))
     report.setdefault("review", []).extend(doubtful)
     report["review"].sort(key=lambda r: r.get("line") or 0)
@@ -381,9 +375,9 @@ def annotate(report: dict[str, Any], draft: Draft, doc: Document | None) -> None
     report["confidence_levels"] = dict(CONFIDENCE)
 
 
-def _phases(report: dict[str, Any], draft: Draft, deriver: _Deriver) -> None:
+def _phases(report: ImportReport, draft: Draft, deriver: _Deriver) -> None:
     """Each phase of the plan with its line, rule and items (what the review summary shows)."""
-    recorded = Recorded(report, deriver.unrecorded)
+    recorded = Recorded(draft.report, deriver.unrecorded)
     by_id = {p.id: p for p in draft.phases}
     for phase in report.get("phases") or []:
         source = by_id.get(phase["id"])
@@ -391,15 +385,15 @@ def _phases(report: dict[str, Any], draft: Draft, deriver: _Deriver) -> None:
             continue
         phase["line"] = source.line
         if source.named:
-            phase.update(rule="heading.phase", confidence=HIGH)
+            phase.update({"rule": "heading.phase", "confidence": HIGH})
         elif source.name in ("preamble", "document"):
-            phase.update(rule=f"document.{source.name}", confidence=MEDIUM)
+            phase.update({"rule": f"document.{source.name}", "confidence": MEDIUM})
         else:  # a section with commands but no phase word: a phase of its own
-            phase.update(rule="heading.section", confidence=MEDIUM)
+            phase.update({"rule": "heading.section", "confidence": MEDIUM})
         phase["items"] = phase_items(source, recorded)
 
 
-def verdict(report: dict[str, Any], data: dict[str, Any]) -> list[str]:
+def verdict(report: ImportReport, data: dict[str, Any]) -> list[str]:
     """Why the plan is not executable as written ([] when it is): a blocker to bind, a
     low-confidence mapping that would run, or a plan that runs nothing."""
     reasons: list[str] = []

@@ -7,9 +7,10 @@ import json
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from phasegate.markdown.draft import PhaseDraft
+    from phasegate.markdown.entries import ReportEntry
 
 _CHECK_KINDS = ("command", "http", "tcp", "file", "sql", "metric", "expr", "manual")
 # Which report lists can have made an entry of each part of a phase.
@@ -39,21 +40,21 @@ class Recorded:
 
     def __init__(
         self,
-        report: dict[str, Any],
-        fallback: Callable[[str, int, dict[str, Any]], dict[str, Any]] | None = None,
+        lists: Mapping[str, list[ReportEntry]],
+        fallback: Callable[[str, int, dict[str, Any]], ReportEntry] | None = None,
     ) -> None:
         self.fallback = fallback  # names an item no report entry recorded (from its data)
-        self.by_line: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self.by_line: dict[tuple[str, int], list[ReportEntry]] = {}
         for kinds in _SOURCES.values():
             for kind in kinds:
-                for entry in report.get(kind) or []:
+                for entry in lists.get(kind) or []:
                     if isinstance(entry, dict) and "rule" in entry and "line" in entry:
                         self.by_line.setdefault((kind, entry["line"]), []).append(entry)
-        self.ramps: dict[str, dict[str, Any]] = {
-            str(r.get("phase")): r for r in report.get("traffic") or [] if r.get("applied")
+        self.ramps: dict[str, ReportEntry] = {
+            str(r.get("phase")): r for r in lists.get("traffic") or [] if r.get("applied")
         }
 
-    def take(self, role: str, line: int, data: dict[str, Any], phase: str) -> dict[str, Any]:
+    def take(self, role: str, line: int, data: dict[str, Any], phase: str) -> ReportEntry:
         if "set_weight" in data and phase in self.ramps:  # a ramp row: the ramp names the rule
             return self.ramps[phase]
         for kind in _SOURCES[role]:

@@ -7,8 +7,10 @@ document is plain JSON-able dicts at run time, and ``report_version`` numbers it
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
+from phasegate.report.fleet_strata import StrataView
+from phasegate.report.monitoring import MonitoringView
 from phasegate.run.record import JsonDict, JsonValue, Number
 from phasegate.run.records import (
     BudgetRecord,
@@ -231,7 +233,7 @@ class ReportDoc(TypedDict):
     pause: PauseRecord | None
     wait: WaitView | None
     waits: list[WaitEnded]
-    monitoring: dict[str, Any] | None  # report/monitoring.py (run/postmonitor.py's record)
+    monitoring: MonitoringView | None  # report/monitoring.py (run/postmonitor.py's record)
     queue: QueueRecord | None
     lane: LaneRecord | None
     budgets: dict[str, BudgetRecord]
@@ -243,5 +245,5 @@ class ReportDoc(TypedDict):
     notifications: list[JsonDict]  # notification.sent / .failed as stored, with at, status
     program: ProgramView | None
     # a sampled fleet phase's per-stratum outcomes and projections (report/fleet_strata.py)
-    fleet_strata: list[dict[str, Any]]
+    fleet_strata: list[StrataView]
     budget: BudgetView

@@ -5,13 +5,26 @@ rate; each projection with its interval and budget; the risk score."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
+
+from phasegate.run.record import JsonDict, Number
 
 
-def strata_view(events: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+class StrataView(TypedDict):
+    """A sampled fleet phase's latest projection as the report shows it."""
+
+    phase: str
+    hosts: int  # the fleet the sample stands for
+    strata: list[JsonDict]  # {stratum, size, picked, succeeded, failed, fail_rate}
+    projections: list[dict[str, Any]]  # as journalled, with `shown` and `unit` added
+    risk: Number | None
+    risk_max: Number | None
+
+
+def strata_view(events: Iterable[tuple[Any, ...]]) -> list[StrataView]:
     """One entry per sampled phase (in first-projection order), from stored events
     ``(seq, ts, type, data)``; a resumed run's later projection replaces the earlier one."""
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, StrataView] = {}
     for _, _, etype, data in events:
         if etype != "fleet.projection":
             continue

@@ -7,6 +7,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from phasegate.run.records import MonitoringRecord
+
+
+class MonitoringView(MonitoringRecord):
+    """The run's monitoring as every view shows it (:func:`monitoring_view`)."""
+
+    state: str  # monitoring | paused | interrupted | rolled back | completed | …
+    done: int
+    remaining: int
+    next_due_utc: str | None
+    started_at_utc: str | None
+    ends_at_utc: str | None
+
 
 def _utc(epoch: Any) -> str | None:
     if not isinstance(epoch, int | float):
@@ -14,7 +27,7 @@ def _utc(epoch: Any) -> str | None:
     return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def monitoring_view(monitoring: dict[str, Any] | None, status: str) -> dict[str, Any] | None:
+def monitoring_view(monitoring: MonitoringRecord | None, status: str) -> MonitoringView | None:
     """The run's monitoring with what a reader asks: checks done of how many, the next due
     time (None once it is over), failures, and a one-word state: ``monitoring`` (going on),
     ``paused``, ``rolled back`` (its failure rolled the run back), ``interrupted``,
@@ -46,7 +59,7 @@ def monitoring_view(monitoring: dict[str, Any] | None, status: str) -> dict[str,
     }
 
 
-def summary_line(view: dict[str, Any]) -> str:
+def summary_line(view: MonitoringView) -> str:
     """``12 of 35 checks, 1 failed, next 2026-12-06T20:15:00Z`` (status and reports)."""
     parts = [f"{view['done']} of {view['slots']} checks"]
     if view.get("failures"):

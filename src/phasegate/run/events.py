@@ -22,13 +22,15 @@ with bumps it and comes with a migration (store/migrations.py).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypedDict, Unpack
 
 from pydantic import Field, ValidationError
 
 from phasegate.errors import EventUnreadable, UnknownEventType
 from phasegate.run.outline import PlanOutline
 from phasegate.run.record import JsonDict, JsonObject, Number, Record, Weights
+from phasegate.run.records import HostRecord, ItemBase, ItemKey, ShellChange
 
 # 2: run.created records the plan's outline (run/outline.py); a version-1 journal has none and
 # its readers fall back to the plan text the run stored.
@@ -196,7 +198,7 @@ class ItemStarted(ItemRef, Event):
     expectation: str | None = None
     # A fleet phase's first start: the hosts it resolved ({name, labels}), so that resume and
     # rollback address exactly these hosts whatever the inventory says later.
-    hosts: tuple[dict[str, Any], ...] | None = None
+    hosts: tuple[dict[str, Any], ...] | None = None  # HostRecord; read back as journalled
     order_seed: str | None = None  # `batch.order: shuffle`: the seed that ordered `hosts`
 
 
@@ -240,6 +242,70 @@ class ItemFinished(ItemRef, Event):
     # A step on one host of a fleet phase (key ``phase/step@host``).
     host: str | None = None
     unreachable: bool = False  # the host could not be reached: nothing ran
+
+
+class StartDetails(TypedDict, total=False):
+    """What an ``item.started`` holds besides its item (:class:`ItemStarted`'s fields)."""
+
+    attempt: int | None
+    command: str | None
+    description: str | None
+    expectation: str | None
+    hosts: tuple[HostRecord, ...] | None
+    order_seed: str | None
+
+
+class FinishDetails(TypedDict, total=False):
+    """What an ``item.finished`` holds besides its item and status (:class:`ItemFinished`'s
+    fields): the engine gathers them as an item runs (a command's outcome, a gate's
+    observation), then journals them with :func:`item_finished`."""
+
+    attempt: int | None
+    exit_code: int | None
+    duration: Number | None
+    started_at: Number | None
+    message: str | None
+    log: str | None
+    outputs: Mapping[str, object] | None  # what the step wrote (key=value lines), weights …
+    delay: Number | None
+    tolerated: bool
+    action: str | None
+    shell: ShellChange | None
+    killed: Killed | None
+    observed: Any  # a check's observed value, whatever its kind observes
+    expectation: str | None
+    description: str | None
+    attempts: int | None
+    severity: str | None
+    inconclusive: bool
+    detected_at: Number | None
+    choice: str | None
+    recovered: str | None
+    ended_at: Number | None
+    host: str | None
+    unreachable: bool
+
+
+class ItemRecord(ItemBase, FinishDetails):
+    """An item and what is known of its outcome so far (the status comes last)."""
+
+
+def item_record(item: ItemBase, **details: Unpack[FinishDetails]) -> ItemRecord:
+    """``item`` with what is known of its outcome so far, for :func:`item_finished` later."""
+    return {**item, **details}
+
+
+def item_started(item: ItemKey, **details: Unpack[StartDetails]) -> ItemStarted:
+    """The ``item.started`` of ``item``: mypy checks every field given."""
+    return ItemStarted.model_validate({**item, **details})
+
+
+def item_finished(record: ItemKey, status: str, **details: Unpack[FinishDetails]) -> ItemFinished:
+    """The ``item.finished`` of ``record`` (an :class:`ItemRecord`, or just the item) with
+    ``status``; ``details`` add to the record's fields or replace them (as
+    ``{**record, "status": status, **details}`` did). Only the fields given are stored
+    (``Record.to_json``)."""
+    return ItemFinished.model_validate({**record, "status": status, **details})
 
 
 class ItemSpawned(Event):

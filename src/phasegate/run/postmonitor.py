@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from phasegate.run import events as ev
 
 if TYPE_CHECKING:
+    from phasegate.run.records import MonitoringEvaluation
     from phasegate.run.state import RunState
 
 # The evaluations ``RunState.monitoring["recent"]`` keeps (the journal has every one).
@@ -121,7 +122,7 @@ def checked(state: RunState, d: ev.MonitoringChecked) -> None:
     monitoring = state.monitoring
     assert monitoring is not None  # the run is monitoring: monitoring.started set it
     failing = [r.check for r in d.results if r.status != "passed"]
-    evaluation: dict[str, Any] = {
+    evaluation: MonitoringEvaluation = {
         "slot": d.slot,
         "at": d.at,
         "status": d.status,

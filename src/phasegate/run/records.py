@@ -16,14 +16,28 @@ from phasegate.run.record import JsonDict, JsonValue
 Number = int | float
 
 
-class ItemBase(TypedDict):
-    """What every ``item.started`` / ``item.finished`` the engine journals begins with: which
-    item (``phase`` is None for a run-level one, e.g. the return to the baseline)."""
+class ItemKey(TypedDict):
+    """Which item an event is about (``phase`` is None for a run-level one, e.g. the return
+    to the baseline); a fleet phase's own item names itself differently per event."""
 
     key: str
     kind: str
     phase: str | None
+
+
+class ItemBase(ItemKey):
+    """What every ``item.started`` / ``item.finished`` the engine journals begins with: which
+    item, and its label."""
+
     name: str
+
+
+class HostRecord(TypedDict):
+    """A host of a fleet phase as its first ``item.started`` journals it (``hosts``): the name
+    and the labels a selector and the batches read (private ones left out)."""
+
+    name: str
+    labels: JsonDict
 
 
 class FailureRecord(TypedDict):
@@ -270,6 +284,61 @@ class ShellValue(TypedDict, total=False):
     value: str
     parts: list[str | SecretRef]
     export: bool
+
+
+class MonitoringEvaluation(TypedDict):
+    """One scheduled evaluation of post-rollout monitoring (``monitoring.checked``)."""
+
+    slot: int
+    at: Number
+    status: str  # passed | failed
+    failing: list[str]  # the checks that did not pass
+    message: str | None
+    action: str | None  # rollback | pause | alert: what the failure did; None: nothing
+
+
+class MonitoringLast(MonitoringEvaluation):
+    """The latest evaluation, with what each check saw (``MonitorResult.to_json()``)."""
+
+    results: list[dict[str, Any]]
+
+
+class MonitoringAction(TypedDict):
+    slot: int
+    at: Number
+    action: str
+
+
+class MonitoringRecord(TypedDict):
+    """Post-rollout monitoring as ``apply`` keeps it (run/postmonitor.py): the schedule from
+    ``monitoring.started``, then where it stands after each ``monitoring.checked``."""
+
+    started_at: Number
+    ends_at: Number
+    schedule: list[dict[str, Number]]  # {every, for} in seconds
+    checks: list[str]
+    slots: int  # evaluations the schedule holds
+    on_failure: str  # rollback | pause | alert
+    fail_after: int
+    lock: str  # keep | release
+    slot: int  # the last slot evaluated
+    evaluations: int
+    failures: int  # failed evaluations
+    missed: int
+    consecutive: int
+    next_due: Number | None
+    last: MonitoringLast | None
+    recent: list[MonitoringEvaluation]  # the latest RECENT_KEPT (the journal has all)
+    actions: list[MonitoringAction]  # failures that acted
+
+
+class ShellChange(TypedDict, total=False):
+    """What one succeeded command changed in the session, as its ``item.finished`` journals
+    it (``shell``): variables set, variables unset, and a ``cd``."""
+
+    set: dict[str, ShellValue]
+    unset: list[str]
+    cwd: ShellValue
 
 
 class ShellSession(TypedDict, total=False):

@@ -26,6 +26,7 @@ from phasegate.run.records import (
     FailureRecord,
     LaneRecord,
     Measurement,
+    MonitoringRecord,
     MonitorRecord,
     ParentRecord,
     PauseRecord,
@@ -153,7 +154,7 @@ class RunState:
     budgets: dict[str, BudgetRecord] = field(default_factory=dict)
     # Post-rollout monitoring (plan ``monitor:``, run/postmonitor.py): the schedule, where it
     # is (last slot evaluated, next due), counts and recent evaluations. None: not monitored.
-    monitoring: dict[str, Any] | None = None
+    monitoring: MonitoringRecord | None = None
     # Lanes (docs/lanes.md): ``queue`` while the run waits for a slot (lane, since, cap,
     # position); ``lane`` once it holds one (lane, granted_at, waited).
     queue: QueueRecord | None = None

@@ -43,4 +43,4 @@ def next_child(
         data["actionable"] = data["actionable"][:1]
     if not blocked:
         data.pop("blocked")
-    return data
+    return {**data}

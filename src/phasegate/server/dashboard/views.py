@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any, TypedDict
 
 from phasegate.durations import format_duration
-from phasegate.report.document import ItemView, ReportDoc, RollbackView
+from phasegate.report.document import ChoiceView, ItemView, ReportDoc, RollbackView
 from phasegate.report.weight_chart import chart_svg
+from phasegate.run.record import Number
 from phasegate.run.state import ITEM_DONE, TERMINAL
 from phasegate.server.dashboard.dag import dag_svg, waves
 from phasegate.server.dashboard.fields import observed_fields
@@ -49,6 +50,33 @@ class Gap(TypedDict):
     """Hidden items between shown ones on a long phase's card: how many."""
 
     gap: int
+
+
+class ApproveForm(TypedDict):
+    """One Approve form of the run page: the item, and the decision's option field if any."""
+
+    key: str
+    name: str
+    choice: ChoiceView | None
+
+
+class BudgetBar(TypedDict):
+    """The rollback's duration against its budget (100 %), as the run page draws it."""
+
+    duration: str
+    budget: str | None
+    percent: float | None
+    over: bool
+    detection: Number | None
+
+
+class LogView(TypedDict):
+    """The last lines of one item's log on the run page."""
+
+    key: str
+    name: str | None
+    lines: list[str]
+    running: bool
 
 
 def run_view(doc: ReportDoc, tail: LogTail | None = None) -> dict[str, Any]:
@@ -112,7 +140,7 @@ def _shown(item: ItemView | Gap) -> dict[str, Any]:
     return shown
 
 
-def approve_forms(items: list[ItemView]) -> list[dict[str, Any]]:
+def approve_forms(items: list[ItemView]) -> list[ApproveForm]:
     """One Approve form per waiting item when a decision waits among them: a decision is
     approved only with one of its options (the engine refuses a plain approval of it), so
     its form offers the options, and the other waiting items get their own plain form.
@@ -196,7 +224,7 @@ def progress(done: int, total: int) -> dict[str, int]:
     return {"done": done, "total": total, "percent": percent}
 
 
-def budget_bar(rollback: RollbackView | None) -> dict[str, Any] | None:
+def budget_bar(rollback: RollbackView | None) -> BudgetBar | None:
     """Rollback duration against its budget, as a bar: the budget is 100 %."""
     if not rollback:
         return None
@@ -217,7 +245,7 @@ def budget_bar(rollback: RollbackView | None) -> dict[str, Any] | None:
     }
 
 
-def log_tail(items: list[ItemView], tail: LogTail | None = None) -> dict[str, Any] | None:
+def log_tail(items: list[ItemView], tail: LogTail | None = None) -> LogView | None:
     """The last lines of the log of the step running now, else of the last one that ran.
 
     Read from the store (``tail(key)``: the end of the item's log, ``read_log``), wherever
