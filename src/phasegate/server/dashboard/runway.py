@@ -40,7 +40,7 @@ def runway_panel(store: JournalStore, run_id: str) -> dict[str, Any] | None:
     """What the panel shows, or None (no duration budget, no such run, an unreadable plan)."""
     try:
         record = store.get_run(run_id)
-        _, left, found = run_projection(store, record, limit=HISTORY, samples=SAMPLES)
+        _, _, _, left, found = run_projection(store, record, limit=HISTORY, samples=SAMPLES)
     except (PhasegateError, ApiError):
         return None
     if found is None:
