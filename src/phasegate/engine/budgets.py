@@ -184,7 +184,7 @@ class BudgetWatch:
         history = read_history(runner.store, plan.name, limit=HISTORY, exclude=runner.state.run_id)
         self._durations = fit(plan, history).models
         self._resources = {
-            name: fit_resource(plan, history, spec.output or name)
+            name: fit_resource(plan, history, spec.output or name, spec.estimate)
             for name, spec in self.budget.resources.items()
         }
 

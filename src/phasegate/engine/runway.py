@@ -302,7 +302,7 @@ def resource_runways(
     found = []
     for name, spec in plan.budget.resources.items():
         output = spec.output or name
-        use = project(fit_resource(plan, history, output), finished, samples=samples)
+        use = project(fit_resource(plan, history, output, spec.estimate), finished, samples=samples)
         passed, hold = journalled(events, name)
         found.append(
             ResourceRunway(
