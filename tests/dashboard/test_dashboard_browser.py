@@ -1,6 +1,7 @@
 """The dashboard in real headless Chromium (Debian's, driven by Playwright): sign in, watch a
 run progress live over SSE without reloading, approve a pause, watch a rollback; names with
-HTML in them render as text. Screenshots go to test-artifacts/dashboard/."""
+HTML in them render as text. The runway panel follows a
+working run live. Screenshots go to test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
@@ -50,10 +51,10 @@ def start_run(served: Served, tmp_path: Path, plan: str) -> subprocess.Popen[byt
     )
 
 
-def sign_in(page: Any, served: Served) -> None:
+def sign_in(page: Any, served: Served, token: str = "op-secret") -> None:
     page.goto(f"{served.url}/ui/runs")
     assert "/ui/login" in page.url
-    page.fill("input[name=token]", "op-secret")
+    page.fill("input[name=token]", token)
     page.click("button[type=submit]")
     page.wait_for_url(f"{served.url}/ui/runs")
 
@@ -155,6 +156,80 @@ def test_watch_a_rollback_with_its_duration_against_the_budget(
         assert "of a 30.0s budget" in text
         shot(page, "03-rolled-back")
         assert proc.wait(timeout=30) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+RUNWAY_PLAN = """
+version: 1
+name: budgeted
+budget: {duration: 10s, runway: [3s]}
+phases:
+  - id: work
+    steps:
+      - name: slow
+        run: "while [ ! -f go ]; do sleep 0.1; done"
+        estimate: {p50: 1s, p90: 1200ms}
+      - {name: last, run: "true", estimate: {p50: 1s, p90: 1200ms}}
+"""
+
+
+def _panel(page: Any) -> dict[str, str]:
+    found: dict[str, str] = page.eval_on_selector(
+        ".runway .runway-now",
+        "el => ({used: el.dataset.used, passed: el.dataset.passed, text: el.innerText})",
+    )
+    return found
+
+
+def test_a_viewer_watches_the_runway_panel_follow_a_working_run(
+    served: Served, page: Any, tmp_path: Path
+) -> None:
+    """A step that works until the test lets it finish (a file), far longer than its hint:
+    work time grows and the projection with it, so the 3 s runway threshold of the 10 s
+    budget is passed (projected > 7 s) while it runs; all seen on one page load by a viewer,
+    whose page offers no action."""
+    proc = start_run(served, tmp_path, RUNWAY_PLAN)
+    try:
+        sign_in(page, served, "view-secret")
+        page.wait_for_selector("table.runs a", timeout=20_000)
+        page.click("table.runs a")
+        page.wait_for_selector(".runway .runway-now", timeout=20_000)
+        page.evaluate("window.__marker = 'no reload'")
+        first = _panel(page)
+        assert "Duration budget 10.0s" in first["text"]
+        # Work time grows between events: the panel is projected again while the run works.
+        page.wait_for_function(
+            "() => parseFloat(document.querySelector('.runway .runway-now').dataset.used)"
+            f" >= {float(first['used'])} + 1.0",
+            timeout=60_000,
+        )
+        assert "while the run works" in _panel(page)["text"]
+        # The threshold passed (a budget.runway event in the journal) reaches the open page.
+        page.wait_for_function(
+            "() => document.querySelector('.runway .runway-now').dataset.passed === '3.0'",
+            timeout=60_000,
+        )
+        now = _panel(page)
+        assert "passed: 3.0s" in now["text"] and "while the run works" in now["text"]
+        assert float(now["used"]) > 5.0  # p90 of what is left ≤ 1.2 s each: > 7 s projected
+        shot(page, "05-runway-live")
+        assert page.evaluate("window.__marker") == "no reload"
+        (tmp_path / "go").write_text("")
+        assert proc.wait(timeout=60) == 0
+        page.wait_for_selector("[data-status=succeeded]", timeout=30_000)
+        page.wait_for_function(
+            "() => !document.querySelector('.runway .runway-now').innerText"
+            ".includes('while the run works')",
+            timeout=30_000,
+        )
+        last = _panel(page)
+        assert float(last["used"]) >= float(now["used"]) and last["passed"] == "3.0"
+        assert page.evaluate("window.__marker") == "no reload"
+        buttons = page.query_selector_all(".actions button")
+        assert not any(b.is_visible() for b in buttons)  # a viewer acts on nothing
     finally:
         if proc.poll() is None:
             proc.kill()

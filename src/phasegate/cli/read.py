@@ -15,6 +15,7 @@ from phasegate.words import names, plural
 if TYPE_CHECKING:
     from phasegate.report.document import ReportDoc
     from phasegate.report.monitoring import MonitoringView
+    from phasegate.store.contract import JournalStore
 
 
 def _when(ts: float | None) -> str:
@@ -321,15 +322,24 @@ def _write_report(path: Path, text: str) -> None:
 
 
 @click.command()
+@click.option(
+    "--repair-digests",
+    is_flag=True,
+    help="Compute again, from the journal, every durations digest found wrong, and save it "
+    "(the journal itself is never changed). Needs a writable store.",
+)
 @json_option
 @click.pass_context
-def check(ctx: click.Context, as_json: bool) -> None:
+def check(ctx: click.Context, repair_digests: bool, as_json: bool) -> None:
     """Verify the journal in one consistent snapshot: SQLite's integrity_check passes (on
     PostgreSQL the server guards its own pages; the result says so), every row decodes (UTF-8
     text, JSON event data), events form valid state-machine paths and the materialized state
-    equals their replay. Exit 0 when OK, 1 on any violation."""
+    equals their replay. Then every finished run's durations digest (what estimates read
+    instead of the journal) equals what its journal gives. Exit 0 when OK, 1 on any
+    violation (digests repaired by --repair-digests are reported, not violations)."""
     from phasegate.cli import store_url
 
+    store: JournalStore
     if store_url(ctx):
         from phasegate.store.postgres import PostgresStore
         from phasegate.store.postgres.check import check_postgres
@@ -340,15 +350,60 @@ def check(ctx: click.Context, as_json: bool) -> None:
     else:
         from phasegate.store.invariants import check_store
 
-        result = check_store(open_sqlite(ctx, readonly=True))
+        store = open_sqlite(ctx, readonly=True)
+        result = check_store(store)
+    _check_digests(ctx, store, result, repair=repair_digests)
     if as_json:
         emit_json(result)
     else:
         click.echo(
             f"{plural(result['runs'], 'run')}, {plural(result['events'], 'event')}, schema "
-            f"v{result['schema_version']}: {'OK' if result['ok'] else 'VIOLATIONS'}"
+            f"v{result['schema_version']}, {plural(result['digests']['checked'], 'digest')}: "
+            f"{'OK' if result['ok'] else 'VIOLATIONS'}"
         )
         for v in result["violations"]:
             click.echo(f"  run {v['run']}: {v['what']}")
+        for run_id in result["digests"]["repaired"]:
+            click.echo(f"  run {run_id}: durations digest recomputed from the journal and saved")
     if not result["ok"]:
         raise click.exceptions.Exit(1)
+
+
+def _check_digests(
+    ctx: click.Context, store: JournalStore, result: dict[str, Any], *, repair: bool
+) -> None:
+    """Add the durations digests' verification to ``check``'s result (estimate/digest.py):
+    a wrong digest makes estimates, runway and window fits wrong for that plan without a
+    trace, so it is a violation naming the run, unless ``repair`` saved the right one."""
+    from phasegate.errors import StoreError
+    from phasegate.estimate import digest
+
+    result["digests"] = {"checked": 0, "wrong": [], "repaired": []}
+    try:
+        checked, wrong = digest.verify(store)
+    except StoreError as exc:  # a journal too damaged to read: reported above already
+        result["violations"].append({"run": "-", "what": f"digests not checked: {exc.message}"})
+        result["ok"] = False
+        return
+    result["digests"]["checked"] = checked
+    result["digests"]["wrong"] = [m.run_id for m in wrong]
+    if wrong and repair:
+        writable = open_store(ctx)
+        try:
+            digest.repair(writable, wrong)
+        finally:
+            writable.close()
+        result["digests"]["repaired"] = [m.run_id for m in wrong]
+        return
+    for m in wrong:
+        result["violations"].append(
+            {
+                "run": m.run_id,
+                "what": f"its durations digest (plan {m.plan}) differs from its journal in "
+                f"{', '.join(m.fields)}: estimates, runway and window fits of the plan read "
+                "it; run `phasegate check --repair-digests` to compute it again from the "
+                "journal",
+            }
+        )
+    if wrong:
+        result["ok"] = False

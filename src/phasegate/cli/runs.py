@@ -319,6 +319,15 @@ def _wait_while_live(store: JournalStore, run_id: str) -> str:
     callback=_duration,
     help="How long to wait for a step left running by the crashed engine before giving up.",
 )
+@click.option(
+    "--at",
+    "at_text",
+    metavar="TIME",
+    default=None,
+    help="Sandboxes and demos, as `run --at`: the clock change windows and policies read "
+    "starts at this ISO 8601 time with an offset and runs at real speed from the resume on; "
+    "journalled as a warning. Without it a resumed run reads the real time again.",
+)
 @click.pass_context
 def resume(
     ctx: click.Context,
@@ -333,6 +342,7 @@ def resume(
     grace: float,
     kill_orphans: bool,
     orphan_wait: float,
+    at_text: str | None,
 ) -> None:
     """Continue RUN after a crash, an interrupt or a pause, without repeating finished work.
 
@@ -352,6 +362,12 @@ def resume(
     options = _options(variables, max_parallel, quiet, no_output, grace=grace)
     assert isinstance(options, session.RunOptions)
     options = dataclasses.replace(options, kill_orphans=kill_orphans, orphan_wait=orphan_wait)
+    if at_text is not None:
+        from phasegate.cli.windows import parse_at
+
+        options = dataclasses.replace(
+            options, clock=session.shifted_clock(parse_at(at_text).timestamp())
+        )
     run_id, status = operator.resume(
         open_store(ctx),
         run_ref,

@@ -78,7 +78,8 @@ def copy(ctx: click.Context, source: str, destination: str, as_json: bool) -> No
     Idempotent: runs already copied are left alone, runs copied in part are completed; a
     destination run with the same id but another plan or other events stops the copy before
     anything is written. Step logs are copied (the part the destination lacks), schedules
-    with their slots, and lane settings with their history; other files of run directories
+    with their slots, lane settings with their history, and durations digests the
+    destination lacks (verified by `phasegate check`); other files of run directories
     (backups) are not."""
     from phasegate.store.copy import copy_journal
 
@@ -96,5 +97,6 @@ def copy(ctx: click.Context, source: str, destination: str, as_json: bool) -> No
         f"copied {len(result.copied)} runs, completed {len(result.continued)}, "
         f"{len(result.unchanged)} already there; {result.events} events and "
         f"{result.log_bytes} log bytes written; {len(result.schedules)} schedules and "
-        f"{result.slots} slots; lanes {', '.join(result.lanes) or 'none'}"
+        f"{result.slots} slots; lanes {', '.join(result.lanes) or 'none'}; "
+        f"{result.digests} durations digests"
     )

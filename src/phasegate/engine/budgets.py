@@ -27,12 +27,18 @@ import time
 from typing import TYPE_CHECKING
 
 from phasegate.engine import runway
-from phasegate.engine.runway import DURATION, Crossing, HoldForApproval, Overrun, Projection
+from phasegate.engine.runway import (
+    DURATION,
+    Crossing,
+    HoldForApproval,
+    Overrun,
+    Projection,
+    finished_outputs,
+)
 from phasegate.estimate import Models, fit, read_history, remaining
 from phasegate.estimate.montecarlo import quantile
 from phasegate.estimate.resources import ResourceModel, fit_resource, project
 from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
-from phasegate.run.state import ITEM_DONE
 from phasegate.store.records import StoredEvent
 from phasegate.words import plural
 
@@ -178,7 +184,7 @@ class BudgetWatch:
         history = read_history(runner.store, plan.name, limit=HISTORY, exclude=runner.state.run_id)
         self._durations = fit(plan, history).models
         self._resources = {
-            name: fit_resource(plan, history, spec.output or name)
+            name: fit_resource(plan, history, spec.output or name, spec.estimate)
             for name, spec in self.budget.resources.items()
         }
 
@@ -201,11 +207,7 @@ class BudgetWatch:
 
     def _resource(self, name: str, output: str, unit: str | None) -> Projection:
         assert self._resources is not None
-        finished = {
-            item.key: item.data.get("outputs") if item.status == "succeeded" else None
-            for item in self.runner.state.items.values()
-            if item.kind == "step" and item.status in ITEM_DONE
-        }
+        finished = finished_outputs(self.runner.state)
         use = project(self._resources[name], finished, samples=SAMPLES)
         limit = self.budget.resources[name].limit
         return Projection(name, limit, use.used, use.p50, use.p90, unit or output)

@@ -19,6 +19,7 @@ from phasegate.engine.session import (
     journal_started,
     mark_unknown,
     reload_plan,
+    warn_shifted_clock,
 )
 from phasegate.engine.targets import Targets
 from phasegate.engine.windowing import window_key
@@ -94,6 +95,7 @@ def resume(
             journal_started(runner, owner, record.plan_path)
         else:
             runner.journal(resumed, durable=True)
+            warn_shifted_clock(runner, "resume")
         runner.ctx.console.headline(f"resuming run {record.id} ({state_note})")
     return record.id, drive(runner, store, owner)
 

@@ -44,7 +44,7 @@ from phasegate.engine.context import RunContext
 from phasegate.engine.decide import decide
 from phasegate.engine.fleet_hosts import Fleet
 from phasegate.engine.monitors import Monitors
-from phasegate.engine.phase_p90 import phase_p90s
+from phasegate.engine.phase_p90 import PhaseP90s, ended_phases
 from phasegate.engine.policing import PhasePolicies
 from phasegate.engine.progress import progress_line
 from phasegate.engine.runway import HOLD
@@ -145,8 +145,10 @@ class Runner:
         self.interrupted: int | None = None  # the signal that stops the run
         self._last_poll = 0.0
         self.budgets = BudgetWatch(self)
-        # Each phase's p90 for the change-window fit (engine/windowing.py), once per engine.
-        self.p90 = phase_p90s(store, ctx.plan, state.run_id)
+        # Each phase's p90 for the change-window fit (engine/windowing.py), learned again when
+        # the plan's history changed, looked at each time a phase of this run ends.
+        self.p90s = PhaseP90s.of_store(store, ctx.plan, state.run_id, ended_phases(state))
+        self.p90 = self.p90s.values
         self._flush_timer: asyncio.TimerHandle | None = None
         self._flush_deadline = 0.0
         self.notifications = _notifications(self)
@@ -245,6 +247,7 @@ class Runner:
             if self.state.failure is not None:
                 self._cancel_gates()
                 self._cut_short("the run is failing")
+            self.p90 = self.p90s.at(ended_phases(self.state))
             commands = decide(
                 self.ctx.plan, self.state, self.tasks.keys(), self.ctx.clock(), self.p90
             )

@@ -13,13 +13,18 @@ already said, what to say or do now. Pure: no clock, no journal (engine/budgets.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from phasegate.durations import format_duration
+from phasegate.estimate import RunDurations
+from phasegate.estimate.resources import SAMPLES as RESOURCE_SAMPLES
+from phasegate.estimate.resources import fit_resource, project
 from phasegate.plan.budget import Budget, ResourceBudget
+from phasegate.plan.model import Plan
 from phasegate.run.events import BudgetRunway, ItemFinished
-from phasegate.run.state import RunState
+from phasegate.run.state import ITEM_DONE, RunState
 from phasegate.store.records import StoredEvent
 
 DURATION = "duration"
@@ -250,3 +255,71 @@ def journalled(
         elif event.type == ItemFinished.type and event.data.get("key") == key:
             hold = str(event.data.get("status"))
     return passed, hold
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRunway:
+    """A resource budget's runway as views show it: the same figures as ``Runway`` in the
+    resource's unit, with the steps left that no admitted run reported the output for
+    (projected as 0)."""
+
+    name: str
+    unit: str
+    runway: Runway
+    unprojected: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            **self.runway.as_dict(),
+            "unprojected": list(self.unprojected),
+        }
+
+
+def finished_outputs(state: RunState) -> dict[str, Any]:
+    """The run's finished steps, key -> their outputs (None: did not succeed): what a resource
+    projection counts as used (estimate/resources.py)."""
+    return {
+        item.key: item.data.get("outputs") if item.status == "succeeded" else None
+        for item in state.items.values()
+        if item.kind == "step" and item.status in ITEM_DONE
+    }
+
+
+def resource_runways(
+    plan: Plan,
+    history: Sequence[RunDurations],
+    state: RunState,
+    events: Sequence[StoredEvent],
+    *,
+    samples: int = RESOURCE_SAMPLES,
+) -> list[ResourceRunway]:
+    """Each resource budget's runway for a run: what its finished steps used, what the steps
+    left will use (learned from ``history`` the plan's calibration rule admits), the
+    thresholds the journal says were passed and the pause bound's hold."""
+    finished = finished_outputs(state)
+    found = []
+    for name, spec in plan.budget.resources.items():
+        output = spec.output or name
+        use = project(fit_resource(plan, history, output, spec.estimate), finished, samples=samples)
+        passed, hold = journalled(events, name)
+        found.append(
+            ResourceRunway(
+                name=name,
+                unit=spec.unit or output,
+                runway=Runway(
+                    limit=spec.limit,
+                    used=use.used,
+                    p50=use.p50,
+                    p90=use.p90,
+                    basis=spec.basis,
+                    thresholds=tuple(spec.runway),
+                    passed=tuple(passed),
+                    pause_above=spec.pause_above,
+                    hold=hold,
+                ),
+                unprojected=tuple(use.unprojected),
+            )
+        )
+    return found

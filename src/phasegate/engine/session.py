@@ -102,6 +102,21 @@ def shifted_clock(at: float) -> ShiftedClock:
     return ShiftedClock(at)
 
 
+def warn_shifted_clock(runner: Runner, verb: str) -> None:
+    """``run --at`` / ``resume --at``: a shifted clock is said where everyone looks (journal,
+    so report, status and dashboard; and the terminal)."""
+    clock = runner.ctx.clock
+    if not isinstance(clock, ShiftedClock):
+        return
+    at = datetime.fromtimestamp(clock.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    message = (
+        f"the engine's clock is shifted ({verb} --at): change windows and policies read "
+        f"{at} when this {verb} started, not the real time"
+    )
+    runner.journal(Warning(item=None, message=message))
+    runner.ctx.console.note(f"warning: {message}", "yellow")
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
@@ -298,15 +313,7 @@ def journal_started(
     if review is not None:
         data["review"] = dict(review)
     runner.journal(RunStarted.model_validate(data), durable=True)
-    clock = runner.ctx.clock
-    if isinstance(clock, ShiftedClock):  # run --at: said where everyone looks
-        at = datetime.fromtimestamp(clock.at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        message = (
-            f"the engine's clock is shifted (run --at): change windows and policies read "
-            f"{at} at the start of this run, not the real time"
-        )
-        runner.journal(Warning(item=None, message=message))
-        runner.ctx.console.note(f"warning: {message}", "yellow")
+    warn_shifted_clock(runner, "run")
     if review is not None and review.get("how") == "unreviewed":
         # Said where everyone looks (report, status, dashboard), not only in run.started.
         message = (

@@ -10,12 +10,14 @@ another version is computed again, so changing ``durations`` only needs a new nu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from phasegate.errors import StoreError
 from phasegate.estimate.history import RunDurations, durations, durations_of
-from phasegate.store.digests import HistoryRow
+from phasegate.store.digests import HistoryRow, dump_digest
 
 if TYPE_CHECKING:
     from phasegate.store.contract import JournalStore
@@ -121,3 +123,52 @@ def record(store: JournalStore, run_id: str) -> None:
         return
     found = durations(head, store.events(run_id))
     save(store, [(run_id, head.last_seq, to_digest(found))])
+
+
+@dataclass(frozen=True)
+class DigestMismatch:
+    """A finished run whose saved digest is not what its journal gives (``phasegate check``)."""
+
+    run_id: str
+    plan: str
+    fields: tuple[str, ...]  # the digest's keys that differ
+    expected: Pending  # the digest computed from the journal: what a repair saves
+
+
+def _normal(value: Any) -> Any:
+    """As a JSON round trip leaves it (tuples are lists), so equal digests compare equal."""
+    return json.loads(dump_digest(value))
+
+
+def verify(store: JournalStore) -> tuple[int, list[DigestMismatch]]:
+    """Every fresh digest of this ``VERSION`` against its run's journal, in one snapshot:
+    ``(digests checked, mismatches)``. A digest of another version or a stale one is never
+    read (it is computed again), so it is not checked."""
+    checked = 0
+    found: list[DigestMismatch] = []
+    with store.snapshot():
+        for plan in sorted({head.plan_name for head in store.run_heads()}):
+            before: tuple[float, str] | None = None
+            while True:
+                rows = store.finished_runs(plan, limit=PAGE, before=before)
+                for row in rows:
+                    if row.digest is None or row.digest.get("v") != VERSION:
+                        continue
+                    checked += 1
+                    _, expected = computed(store, row)
+                    saved, right = _normal(row.digest), _normal(expected[2])
+                    if saved != right:
+                        keys = sorted(set(saved) | set(right))
+                        fields = tuple(k for k in keys if saved.get(k) != right.get(k))
+                        found.append(DigestMismatch(row.run_id, plan, fields, expected))
+                if len(rows) < PAGE:
+                    break
+                before = (rows[-1].created_at, rows[-1].run_id)
+    return checked, found
+
+
+def repair(store: JournalStore, mismatches: Sequence[DigestMismatch]) -> None:
+    """Save the journal's digest over each mismatching one (raises ``StoreError`` when the
+    store cannot be written)."""
+    if mismatches:
+        store.save_digests([m.expected for m in mismatches])

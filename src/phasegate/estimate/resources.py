@@ -6,8 +6,10 @@ its succeeded steps. What it will still use is estimated like durations: each st
 log-normal, learned from the admitted runs of the plan's history (the same calibration rule),
 with the posterior predictive of ``estimate/model.py``; the rest of a live run is the sum of
 its steps not yet done, by Monte Carlo. A step no admitted run reported the output for is not
-projected (there is no honest prior for "tokens"): it counts 0 and is listed as
-``unprojected``, so a plan without history projects what it used so far.
+projected (there is no honest default prior for "tokens"): it counts 0 and is listed as
+``unprojected``, so a plan without history projects what it used so far, unless the budget's
+``estimate:`` hints the step (``{work/a: {p50: 3000, p90: 5000}}``): that hint is then the
+step's prior, updated by history as duration hints are.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from phasegate.estimate.calibration import admit
 from phasegate.estimate.history import RunDurations, numeric_outputs
 from phasegate.estimate.model import Evidence, Predictive, predictive
 from phasegate.estimate.montecarlo import DEFAULT_SEED, quantile
+from phasegate.plan.budget import AmountHint
 from phasegate.plan.estimate import EstimateHint
 from phasegate.plan.model import Plan, step_ids
 
@@ -47,6 +50,7 @@ class ResourceModel:
     output: str
     steps: list[str]  # every step key of the plan, in plan order
     evidence: dict[str, Evidence] = field(default_factory=dict)
+    hints: dict[str, EstimateHint] = field(default_factory=dict)  # the budget's `estimate:`
 
     def learn(self, run: RunDurations) -> None:
         for key, numbers in run.amounts.items():
@@ -56,6 +60,9 @@ class ResourceModel:
 
     def predictive(self, key: str) -> Predictive | None:
         found = self.evidence.get(key)
+        hint = self.hints.get(key)
+        if hint is not None:  # the plan's own prior for the step, updated by its history
+            return predictive(hint, found or Evidence())
         if found is None or not found.n:
             return None
         # The prior is centred on the step's own geometric mean with a moderate spread (a
@@ -65,10 +72,21 @@ class ResourceModel:
         return predictive(EstimateHint(p50=center, p90=center * SPREAD), found)
 
 
-def fit_resource(plan: Plan, history: Iterable[RunDurations], output: str) -> ResourceModel:
-    """The model of ``output``, taught by the runs the plan's calibration rule admits."""
+def fit_resource(
+    plan: Plan,
+    history: Iterable[RunDurations],
+    output: str,
+    hints: Mapping[str, AmountHint] | None = None,
+) -> ResourceModel:
+    """The model of ``output``, taught by the runs the plan's calibration rule admits, each
+    hinted step (the budget's ``estimate:``) starting from its hint as prior."""
     keys = [f"{p.id}/{sid}" for p in plan.phases for sid in step_ids(p)]
-    model = ResourceModel(output, keys)
+    priors = {
+        key: EstimateHint(p50=hint.p50, p90=hint.p90)
+        for key, hint in (hints or {}).items()
+        if key in keys
+    }
+    model = ResourceModel(output, keys, hints=priors)
     for run in admit(plan.estimate.calibration, history).admitted:
         model.learn(run)
     return model

@@ -74,6 +74,19 @@ class _Guard(Model):
     )
 
 
+class AmountHint(Model):
+    """How much of a resource a step usually reports: the median and the 90th percentile."""
+
+    p50: float = Field(gt=0, description="the median amount (half the runs report less)")
+    p90: float = Field(gt=0, description="nine runs in ten report less than this; at least p50")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AmountHint:
+        if self.p90 < self.p50:
+            raise ValueError(f"p90 ({self.p90:g}) must be at least p50 ({self.p50:g})")
+        return self
+
+
 class ResourceBudget(_Guard):
     """A numeric budget counted from the steps' outputs (``NAME=VALUE`` lines a step writes to
     ``$PHASEGATE_OUTPUT``): the seed's tokens."""
@@ -88,6 +101,13 @@ class ResourceBudget(_Guard):
         max_length=10,
         description="warn when the budget left after the projection falls below each of these "
         "amounts: the first is a warning, the last critical",
+    )
+
+    estimate: dict[str, AmountHint] = Field(
+        default_factory=dict,
+        description="what steps usually report, by step key (`PHASE/STEP`: `{work/a: {p50: "
+        "3000, p90: 5000}}`): the prior of each step's amount until the plan's history "
+        "reports it; without one, a step no admitted run reported is projected as 0",
     )
 
     @field_validator("runway")

@@ -10,10 +10,10 @@ from phasegate.errors import Problem
 from phasegate.expr import ExprError, cel_detail, compile_expr
 from phasegate.plan import secret_use
 from phasegate.plan.analysis import Analysis
-from phasegate.plan.model import Plan
+from phasegate.plan.model import Plan, step_ids
 from phasegate.plan.yamlsource import Path_, SourceMap, format_path
 from phasegate.substitution import BUILTINS, NAME, references, shell_locals
-from phasegate.suggest import close_match
+from phasegate.suggest import close_match, did_you_mean
 
 
 def validate(
@@ -29,11 +29,28 @@ def validate(
     _traffic(plan, smap, problems)
     _session_shell(plan, smap, warnings)
     _monitor_triggers(plan, smap, problems)
+    _resource_hints(plan, smap, problems)
     warnings += secret_use.check(plan, _plain(data), smap, problems)
     return problems, warnings
 
 
 ROUTER_VARIABLES = ("WEIGHT", "WEIGHTS")
+
+
+def _resource_hints(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
+    """A resource budget's ``estimate:`` names steps by key (PHASE/STEP): each must exist."""
+    keys = [f"{p.id}/{sid}" for p in plan.phases for sid in step_ids(p)]
+    for name, spec in plan.budget.resources.items():
+        for key in spec.estimate:
+            if key in keys:
+                continue
+            problems.append(
+                smap.problem(
+                    ("budget", "resources", name, "estimate", key),
+                    f"resource budget {name!r} hints step {key!r}, which the plan does not have",
+                    hint=did_you_mean(key, keys) or "keys are PHASE/STEP ids",
+                )
+            )
 
 
 def _traffic(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:

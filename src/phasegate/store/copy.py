@@ -9,6 +9,11 @@ operator requests are queued again. A run's owner is copied as it is (a dead own
 ``resume`` on the destination takes the run over; a live one keeps it until it exits), so
 ``status`` shows the same on both stores.
 
+Durations digests (store/digests.py) are copied as the source keeps them, for each finished
+run whose digest is fresh there (saved at the run's ``last_seq``): the destination holds the
+same events, so the same ``last_seq``, and its history reads need no journal either. The store
+never interprets a digest; ``phasegate check`` verifies each against its journal on either side.
+
 Idempotent: a run the destination already holds with the same record and the same events is
 left alone; one whose journal is a prefix of the source's (a copy cut short, or a run that went
 on since the last copy) gets the missing events. Any other run with the same id, or an
@@ -19,6 +24,7 @@ first and, on a conflict, copies nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from phasegate.errors import StoreError
 from phasegate.run.events import RunCreated
@@ -41,6 +47,7 @@ class CopyResult:
     schedules: list[str] = field(default_factory=list)  # schedules created in the destination
     slots: int = 0  # schedule slots written (claims and what became of them)
     lanes: list[str] = field(default_factory=list)  # lanes whose settings were written
+    digests: int = 0  # durations digests written (fresh in the source, not yet in the copy)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +59,7 @@ class CopyResult:
             "schedules": self.schedules,
             "slots": self.slots,
             "lanes": self.lanes,
+            "digests": self.digests,
         }
 
 
@@ -158,7 +166,41 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
             result.unchanged.append(record.id)
     _copy_schedules(src, dst, result)
     _copy_lanes(src, dst, result)
+    _copy_digests(src, dst, result)
     return result
+
+
+DIGEST_PAGE = 2_000  # finished runs per read, as the history read pages them
+
+
+def _fresh_digests(store: JournalStore, plan: str) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Each finished run of ``plan`` with a fresh digest: ``run id -> (last_seq, digest)``."""
+    found: dict[str, tuple[int, dict[str, Any]]] = {}
+    before: tuple[float, str] | None = None
+    while True:
+        rows = store.finished_runs(plan, limit=DIGEST_PAGE, before=before)
+        for row in rows:
+            if row.digest is not None:
+                found[row.run_id] = (row.last_seq, row.digest)
+        if len(rows) < DIGEST_PAGE:
+            return found
+        before = (rows[-1].created_at, rows[-1].run_id)
+
+
+def _copy_digests(src: JournalStore, dst: JournalStore, result: CopyResult) -> None:
+    """The source's fresh durations digests the destination lacks. One the destination holds
+    already is left as it is, even when it differs (the journals are equal, so one digest is
+    wrong: `phasegate check` on each store says which, `--repair-digests` recomputes it)."""
+    for plan in sorted({head.plan_name for head in src.run_heads()}):
+        there = _fresh_digests(dst, plan)
+        missing = [
+            (run_id, seq, digest)
+            for run_id, (seq, digest) in sorted(_fresh_digests(src, plan).items())
+            if run_id not in there
+        ]
+        if missing:
+            dst.save_digests(missing)
+            result.digests += len(missing)
 
 
 def _history(store: JournalStore, lane: str) -> list[tuple[object, ...]]:

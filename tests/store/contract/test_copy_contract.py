@@ -166,3 +166,42 @@ def test_lane_settings_and_their_history_are_copied(store: JournalStore, tmp_pat
     with pytest.raises(StoreError, match="lane Data-Schema"):
         copy_journal(src, store)  # both changed it since: nothing is written
     assert [x.cap for x in store.lanes() if x.name == "Data-Schema"] == [9]
+
+
+def test_durations_digests_are_copied_equal_to_what_the_copys_journal_gives(
+    store: JournalStore, tmp_path: Path
+) -> None:
+    from phasegate.estimate import digest, read_history
+
+    src = _source(tmp_path)
+    create(src, "r4", ts=1003.0)  # a second finished run of plan web, no digest saved
+    advance(src, "r4", len(SCRIPT))
+    create(src, "r5", lock="api2", ts=1004.0)  # another plan, finished, with a digest
+    advance(src, "r5", len(SCRIPT))
+    # r1 and r5 get their digests through the history read; r4's is left unsaved
+    read_history(src, "web", limit=1, exclude="r4")
+    read_history(src, "api2")
+    saved = {
+        row.run_id: row.digest
+        for plan in ("web", "api2")
+        for row in src.finished_runs(plan, limit=10)
+        if row.digest is not None
+    }
+    assert sorted(saved) == ["r1", "r5"]
+    first = copy_journal(src, store)
+    assert first.digests == 2
+    copied = {
+        row.run_id: row.digest
+        for plan in ("web", "api2")
+        for row in store.finished_runs(plan, limit=10)
+        if row.digest is not None
+    }
+    assert copied == saved  # the same objects, so history reads on the copy read no journal
+    assert digest.verify(store) == (2, [])  # and each is what the copy's own journal gives
+    assert copy_journal(src, store).digests == 0  # nothing again
+    # A digest the destination holds already is never overwritten by the copy.
+    mine = {"v": 1, "kept": True}
+    store.save_digests([("r4", store.get_run("r4").last_seq, mine)])
+    read_history(src, "web")  # the source now has r4's digest too
+    assert copy_journal(src, store).digests == 0
+    assert {r.run_id: r.digest for r in store.finished_runs("web", limit=5)}["r4"] == mine

@@ -306,6 +306,19 @@ class RunRunway(BaseModel):
     over: bool = Field(description="work so far is over the budget")
 
 
+class RunResourceRunway(RunRunway):
+    """A resource budget's runway (docs/budgets.md): what the run's finished steps reported
+    of the output plus what the steps left will use, learned from history, against the limit.
+    ``budget``, ``used``, ``projected_*``, ``remaining`` and ``thresholds`` are amounts in
+    ``unit``, not seconds."""
+
+    name: str = Field(description="the resource budget's name (`budget.resources` key)")
+    unit: str = Field(description="the unit amounts are in (the plan's `unit`, or the output)")
+    unprojected: list[str] = Field(
+        description="steps left that no admitted run reported the output for: counted as 0"
+    )
+
+
 class RunEstimate(BaseModel):
     """A run's remaining time (``phasegate estimate``'s model, conditioned on its journal)."""
 
@@ -321,4 +334,7 @@ class RunEstimate(BaseModel):
     admitted: int = Field(description="past runs of the plan its calibration rule admitted")
     runway: RunRunway | None = Field(
         None, description="the duration budget's runway; null: the plan has no duration budget"
+    )
+    resources: list[RunResourceRunway] = Field(
+        default_factory=list, description="each resource budget's runway, in plan order"
     )

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -54,15 +55,21 @@ class Hub:
         render: Callable[[str, JournalStore], tuple[Any, Callable[[], str]]],
         interval: float = 0.5,
         url: str | None = None,
+        dear: Callable[[str], bool] | None = None,
     ) -> None:
         """``render(key, store)`` returns (a cheap change marker, a function building the
-        HTML); it runs on the store thread, the HTML is built only when the marker moved."""
+        HTML); it runs on the store thread, the HTML is built only when the marker moved.
+        Keys ``dear(key)`` accepts (a runway projection: history and a Monte Carlo) render on
+        a second thread with a store of its own, so a slow one never holds up the others."""
         self.state_dir = state_dir
         self.url = url
         self.render = render
         self.interval = interval
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phasegate-hub")
         self._store: JournalStore | None = None
+        self.dear = dear or (lambda key: False)
+        self._dear = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phasegate-hub-dear")
+        self._dear_store: JournalStore | None = None
         self._feeds: dict[str, _Feed] = {}
         self._waiter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phasegate-hub-wait")
         self._wait_store: JournalStore | None = None
@@ -78,6 +85,18 @@ class Hub:
         """Run ``fn(store)`` on the hub's store thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._on_thread, fn)
+
+    def _on_dear_thread(self, fn: Callable[[JournalStore], T]) -> T:
+        if self._dear_store is None:
+            self._dear_store = open_journal(self.state_dir, url=self.url)
+        return fn(self._dear_store)
+
+    async def _read_for(self, key: str, fn: Callable[[JournalStore], T]) -> T:
+        """``read``, on the dear thread for a dear key."""
+        if not self.dear(key):
+            return await self.read(fn)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._dear, self._on_dear_thread, fn)
 
     def _on_wait_thread(self, fn: Callable[[JournalStore], T]) -> T:
         if self._wait_store is None:
@@ -137,22 +156,30 @@ class Hub:
             feed.subscribers -= 1
 
     async def _poll(self, key: str, feed: _Feed) -> None:
-        loop = asyncio.get_running_loop()
         while feed.subscribers > 0:
-            started = loop.time()
             feed.wake.clear()  # a change from now on wakes the wait below
-            marker, html = await self.read(lambda store: self._fragment(key, store, feed))
+            marker, html, spent = await self._read_for(
+                key, lambda store: self._timed_fragment(key, store, feed)
+            )
             if marker != feed.marker:
                 async with feed.changed:
                     feed.marker, feed.html = marker, html
                     feed.version += 1
                     feed.changed.notify_all()
             # A budget, not a rate: the feed spends at most 1/BUDGET of a core, so a big
-            # run's page updates less often instead of slowing the engine it watches.
-            spent = loop.time() - started
+            # run's page updates less often instead of slowing the engine it watches. What
+            # counts is the feed's own CPU time on its thread, not its wait for a core or for
+            # the thread: a dear feed (a runway projection) must not slow the cheap ones.
             await asyncio.sleep(spent * BUDGET)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(feed.wake.wait(), max(self.interval - spent * BUDGET, 0))
+
+    def _timed_fragment(self, key: str, store: JournalStore, feed: _Feed) -> tuple[Any, str, float]:
+        # CPU time of this thread, not wall time: on a loaded machine a render waits for a
+        # core far longer than it works, and the budget is about what the feed costs.
+        began = time.thread_time()
+        marker, html = self._fragment(key, store, feed)
+        return marker, html, time.thread_time() - began
 
     def _fragment(self, key: str, store: JournalStore, feed: _Feed) -> tuple[Any, str]:
         marker, build = self.render(key, store)
@@ -176,6 +203,10 @@ class Hub:
             store = self._store
             await asyncio.get_running_loop().run_in_executor(self._executor, store.close)
         self._executor.shutdown(wait=False)
+        if self._dear_store is not None:
+            dear = self._dear_store
+            await asyncio.get_running_loop().run_in_executor(self._dear, dear.close)
+        self._dear.shutdown(wait=False)
 
 
 def _wait_for_change(store: JournalStore, *, cursor: ChangeCursor, timeout: float) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,9 @@ from phasegate.report.data import build
 from phasegate.report.render import render
 from phasegate.run.events import RunStarted
 from phasegate.server.dashboard.hub import LIST_KEY, Hub
-from phasegate.server.dashboard.runway import runway_panel
+from phasegate.server.dashboard.runway import RUNWAY_KEY, runway_marker, runway_panel
 from phasegate.server.dashboard.sessions import COOKIE, Session, Sessions, load_key
+from phasegate.server.dashboard.streams import events, merged
 from phasegate.server.dashboard.views import LOG_TAIL_BYTES, progress, run_view
 from phasegate.store.contract import JournalStore
 
@@ -95,12 +96,21 @@ class Dashboard:
         )
         self.env.filters["ts"] = _ts
         self.env.filters["duration"] = _duration
-        self.hub = Hub(self.state_dir, self._fragment, self.interval, url=self.store_url)
+        self.hub = Hub(
+            self.state_dir,
+            self._fragment,
+            self.interval,
+            url=self.store_url,
+            dear=lambda key: key.startswith(RUNWAY_KEY),
+        )
 
     # -- fragments, built on the hub's store thread ------------------------------------------
     def _fragment(self, key: str, store: JournalStore) -> tuple[Any, Callable[[], str]]:
         if key == LIST_KEY:
             return (store.runs_marker(), int(time.time())), lambda: self.runs_table(store)
+        if key.startswith(RUNWAY_KEY):
+            run_id = key.removeprefix(RUNWAY_KEY)
+            return runway_marker(store, run_id), lambda: self.runway_html(store, run_id)
         head = store.run_head(key)
         record = None if head is None else (head.last_seq, head.status)
         # An executing run's page changes without a journal entry too (the running step's
@@ -110,6 +120,12 @@ class Dashboard:
         live = record is not None and record[1] in EXECUTING
         marker = (tuple(record) if record else None, int(time.time()) if live else 0)
         return marker, lambda: self.run_body(store, key)
+
+    def runway_html(self, store: JournalStore, run_id: str) -> str:
+        panel = runway_panel(store, run_id)
+        if panel is None:
+            return ""
+        return self.env.get_template("_runway.html").render(runway=panel)
 
     def runs_table(self, store: JournalStore) -> str:
         rows = []
@@ -276,7 +292,7 @@ def make_router(dash: Dashboard) -> APIRouter:
     async def runs_stream(request: Request) -> Response:
         if dash.session(request) is None:
             return Response("sign in first", status_code=401)
-        return EventSourceResponse(_events(dash, LIST_KEY, request), ping=15)
+        return EventSourceResponse(events(dash.hub, dash.session, LIST_KEY, request), ping=15)
 
     @router.get("/runs/{run_id}", response_model=None)
     async def run_page(request: Request, run_id: str) -> Response:
@@ -284,13 +300,13 @@ def make_router(dash: Dashboard) -> APIRouter:
         if session is None:
             return to_login(request)
         body = await dash.hub.read(lambda store: dash.run_body(store, run_id))
-        budget = await dash.hub.read(lambda store: runway_panel(store, run_id))
+        budget = await dash.hub.read(lambda store: dash.runway_html(store, run_id))
         return dash.page(
             "run.html",
             session,
             run_id=run_id,
             body=body,
-            runway=budget,
+            runway_html=budget,
             can_operate=session.role in OPERATORS,
             flash=request.query_params.get("flash"),
             flash_kind=request.query_params.get("kind"),
@@ -325,7 +341,10 @@ def make_router(dash: Dashboard) -> APIRouter:
     async def run_stream(request: Request, run_id: str) -> Response:
         if dash.session(request) is None:
             return Response("sign in first", status_code=401)
-        return EventSourceResponse(_events(dash, run_id, request), ping=15)
+        feeds = {"update": run_id}
+        if request.query_params.get("runway") == "1":  # the page shows a runway panel
+            feeds["runway"] = RUNWAY_KEY + run_id
+        return EventSourceResponse(merged(dash.hub, dash.session, feeds, request), ping=15)
 
     @router.post("/runs/{run_id}/{action}", response_model=None)
     async def run_action(request: Request, run_id: str, action: str) -> Response:
@@ -361,15 +380,6 @@ async def _check_mutation(
     if session.role not in OPERATORS:
         return _refused(f"{session.role} tokens cannot {what} runs")
     return form
-
-
-async def _events(dash: Dashboard, key: str, request: Request) -> AsyncIterator[dict[str, str]]:
-    async for html in dash.hub.subscribe(key):
-        # A live feed is one long request: its session is checked again at each update, so a
-        # revoked token's open page stops receiving (issue 10 §1.3).
-        if await request.is_disconnected() or dash.session(request) is None:
-            return
-        yield {"event": "update", "data": html}
 
 
 def _plan_of(store: JournalStore, run_id: str) -> dict[str, Any]:
