@@ -88,6 +88,13 @@ def render_report(report: ImportReport, output: str | None) -> str:
             "needs" if dep.get("applied") else f"not applied ({dep.get('why', 'no such phases')})"
         )
         out.append(f"  line {dep['line']}: {dep['from']} -> {dep['to']}: {state}")
+    for proposal in report.get("programs") or []:  # markdown/programs.py: proposed, not applied
+        chain = " -> ".join(c["phase"] for c in proposal["children"])
+        out.append(
+            f"  line {proposal['line']}: a program of other runbooks ({proposal['how']}): "
+            f"{chain}; not applied: import each child, then review the proposed program "
+            "(`--json`: programs[].yaml; docs/markdown-import.md)"
+        )
     for trigger in report["triggers"]:
         during = f" during {trigger['during']}" if trigger.get("during") else ""
         condition = f" when {trigger['condition']}" if trigger.get("condition") else ""

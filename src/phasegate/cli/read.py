@@ -287,21 +287,43 @@ def logs(ctx: click.Context, run_ref: str, item: str | None, as_json: bool) -> N
     "--output",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Write to this file instead of stdout.",
+    help="Write to this file instead of stdout. Links to a parent's or child's report name "
+    "files in the same directory (RUN_ID.EXT) and are left out when there is none.",
+)
+@click.option(
+    "--with-children",
+    is_flag=True,
+    help="With -o, of a program: also write each child run's report next to it "
+    "(RUN_ID.EXT, children of children too), linked both ways.",
 )
 @click.pass_context
-def report(ctx: click.Context, run_ref: str, fmt: str, output: str | None) -> None:
+def report(
+    ctx: click.Context, run_ref: str, fmt: str, output: str | None, with_children: bool
+) -> None:
     """Write a report of RUN fit for a change ticket: identity, phases, steps, gates with
     expectations and observed values, triggers, rollback duration vs budget, warnings."""
-    from phasegate.report.data import build
-    from phasegate.report.render import render
+    if output is None:
+        if with_children:
+            from phasegate.errors import UsageError
 
-    text = render(build(open_store(ctx, readonly=True), run_ref), fmt)
-    if output:
-        _write_report(Path(output), text)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+            raise UsageError(
+                "--with-children writes one file per run: it needs -o FILE",
+                hint=f"e.g. phasegate report {run_ref} --format {fmt} -o report.{fmt} "
+                "--with-children",
+            )
+        from phasegate.report.data import build
+        from phasegate.report.render import no_href, render
+
+        # Where stdout lands is unknown: run ids without links rather than dead links.
+        click.echo(render(build(open_store(ctx, readonly=True), run_ref), fmt, no_href), nl=False)
+        return
+    from phasegate.report.bundle import written_reports
+
+    target = Path(output)
+    store = open_store(ctx, readonly=True)
+    for path, text in written_reports(store, run_ref, target, fmt, with_children=with_children):
+        _write_report(path, text)
+        click.echo(f"wrote {path}", err=True)
 
 
 def _write_report(path: Path, text: str) -> None:

@@ -1,4 +1,5 @@
 """A child's readiness: read the evidence, judge verdict, score and hard checks, list blockers.
+The go/no-go's score (named checks, ``score_gate``) is judged by the same arithmetic.
 
 Evaluated right before the child starts (engine/program.py), never from a cached planning-time
 answer, and by ``phasegate next`` (before a run, and during one). The evidence's sha256 goes
@@ -14,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import shlex
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +23,15 @@ from typing import Any
 
 import yaml
 
-from phasegate.engine.gates import evaluate_gate
-from phasegate.plan.program import VERDICTS, NamedCheck, Readiness, child_plan_path
+from phasegate.checks.base import Observation
+from phasegate.engine.gates import GateOutcome, evaluate_gate
+from phasegate.plan.program import (
+    VERDICTS,
+    NamedCheck,
+    Readiness,
+    ScoredChecks,
+    child_plan_path,
+)
 from phasegate.plugin import PluginContext
 from phasegate.run.events import ReadinessEvaluated
 
@@ -153,10 +162,11 @@ def weighted_score(results: list[tuple[float, bool]]) -> float | None:
 
 
 def judge_named(
-    ready: Readiness, outcomes: list[tuple[NamedCheck, bool]]
+    ready: Readiness | ScoredChecks, outcomes: list[tuple[NamedCheck, bool]]
 ) -> tuple[float | None, list[str]]:
     """(computed score, blockers) of named checks' outcomes: a failing hard one blocks on its
-    own, whatever the score; a score under ``min_score`` blocks naming the failed checks."""
+    own, whatever the score; a score under ``min_score`` blocks naming the failed checks.
+    The same for a readiness and a go/no-go score."""
     blockers = [f"hard check {c.name} failed" for c, ok in outcomes if c.hard and not ok]
     score = weighted_score([(c.weight, ok) for c, ok in outcomes])
     if score is not None and score < ready.min_score:
@@ -205,6 +215,38 @@ def judge_document(ready: Readiness, doc: Any) -> tuple[str | None, float | None
     return verdict, score, blockers
 
 
+async def _evaluate_named(item: NamedCheck, ctx: PluginContext) -> tuple[dict[str, Any], bool]:
+    """One named check evaluated (retry, hold_for, timeout: as any gate): its journal entry
+    (name, weight, hard, what it saw) and whether it passed."""
+    observation = (await evaluate_gate(item.check, ctx)).observation
+    entry = {"check": item.name, "weight": item.weight, "hard": item.hard}
+    return {**entry, "status": observation.status, "message": observation.message}, (
+        observation.passed
+    )
+
+
+async def score_gate(gate: ScoredChecks, ctx: PluginContext) -> GateOutcome:
+    """A go/no-go's named checks as one gate: passed when no hard one failed and the score
+    reaches ``min_score``. What it observed (the score, each check with its weight) is the
+    gate's journalled ``observed``; the message names what made it a no-go."""
+    started = time.monotonic()
+    entries: list[dict[str, Any]] = []
+    outcomes: list[tuple[NamedCheck, bool]] = []
+    for item in gate.checks:
+        entry, passed = await _evaluate_named(item, ctx)
+        entries.append(entry)
+        outcomes.append((item, passed))
+    score, blockers = judge_named(gate, outcomes)
+    observed = {"score": score, "min_score": gate.min_score, "checks": entries}
+    if blockers:
+        observation = Observation("failed", observed, "no-go: " + "; ".join(blockers))
+    elif score is None:
+        observation = Observation("passed", observed, "every hard named check passed")
+    else:
+        observation = Observation("passed", observed, f"score {score:g} >= {gate.min_score:g}")
+    return GateOutcome(observation, 1, time.monotonic() - started)
+
+
 async def evaluate(
     ready: Readiness,
     *,
@@ -240,12 +282,14 @@ async def evaluate(
             checks.append({**entry, "status": "not evaluated"})
             blockers.append(f"check {label}: evaluated when the child is about to start")
             continue
-        outcome = await evaluate_gate(check, check_context)
-        observation = outcome.observation
-        checks.append({**entry, "status": observation.status, "message": observation.message})
         if isinstance(item, NamedCheck):
-            named.append((item, observation.passed))
-        elif not observation.passed:
+            entry, passed = await _evaluate_named(item, check_context)
+            checks.append(entry)
+            named.append((item, passed))
+            continue
+        observation = (await evaluate_gate(check, check_context)).observation
+        checks.append({**entry, "status": observation.status, "message": observation.message})
+        if not observation.passed:
             blockers.append(f"hard check {label} failed: {observation.message}")
     if ready.scored() and check_context is not None:
         score, found = judge_named(ready, named)

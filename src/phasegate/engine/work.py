@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Unpack
 
 from phasegate.checks.manual import ManualCheck
-from phasegate.engine import shellstate
+from phasegate.engine import readiness, shellstate
 from phasegate.engine.actions import ActionResult, run_action
 from phasegate.engine.canary import analysis_step, pause_step
 from phasegate.engine.fleet_hosts import run_host_undo, split_host_key
@@ -18,7 +18,7 @@ from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step
 from phasegate.executors.stopping import StopRequest
 from phasegate.expr import ExprError, truthy
 from phasegate.plan.model import Action, Step
-from phasegate.plan.program import no_go_action
+from phasegate.plan.program import ScoredChecks, no_go_action
 from phasegate.plugin import describe_command
 from phasegate.run.events import (
     FinishDetails,
@@ -240,7 +240,11 @@ async def run_gate(runner: Runner, key: str) -> None:
         manual_gate(runner, key, check, base)
         return
     started = time.time()
-    outcome = await evaluate_gate(check, runner.ctx.check_context(runner.state))
+    context = runner.ctx.check_context(runner.state)
+    if isinstance(check, ScoredChecks):  # a program's go/no-go score: its named checks
+        outcome = await readiness.score_gate(check, context)
+    else:
+        outcome = await evaluate_gate(check, context)
     obs = outcome.observation
     if obs.passed:
         status = "passed"
@@ -362,7 +366,11 @@ async def run_verify(runner: Runner, key: str) -> None:
     check = runner.targets.verify(key)
     label = runner.ctx.variables.expand(check.describe())
     started = time.time()
-    outcome = await evaluate_gate(check, runner.ctx.check_context(runner.state))
+    context = runner.ctx.check_context(runner.state)
+    if isinstance(check, ScoredChecks):  # a program's go/no-go score: its named checks
+        outcome = await readiness.score_gate(check, context)
+    else:
+        outcome = await evaluate_gate(check, context)
     obs = outcome.observation
     status = "passed" if obs.passed else ("warned" if check.severity == "warn" else obs.status)
     base: ItemBase = {"key": key, "kind": "verify", "phase": None, "name": label}

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import yaml
 
 from phasegate.errors import PlanError
-from phasegate.markdown import mdx, provenance, timekeeping, unset
+from phasegate.markdown import mdx, programs, provenance, timekeeping, unset
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.mapping import map_document
@@ -76,10 +76,14 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     draft = map_document(doc, source)
     timekeeping.apply(draft, doc)
     unset.bind(draft, cleaned)  # `$target_url` the document never sets: the reader's value
+    programs.propose(draft, cleaned)  # a rollout of rollouts: a proposed program, in the report
     for signal in mdx.signals(cleaned):  # MDX: content lives elsewhere (markdown/mdx.py)
         draft.note("mdx", line=signal.line, what=signal.what, why=signal.why)
         draft.note("review", line=signal.line, what=signal.what, why=signal.why, rule="mdx.review")
-    data, yaml_text = emit(draft)
+    try:
+        data, yaml_text = emit(draft)
+    except MarkdownImportError as exc:  # a document that only orders runbooks: say so
+        raise programs.instead(draft, exc) from None
     _validate(yaml_text, source)
     return ImportResult(yaml_text, data, build_report(draft, data, doc))
 

@@ -109,7 +109,7 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
             ready = phase.get("ready") if isinstance(phase, dict) else None
             _resolve_ready_checks(ready, ("phases", index, "ready"), smap, problems)
             decision = phase.get("go_no_go") if isinstance(phase, dict) else None
-            convert_list(decision, "checks", ("phases", index, "go_no_go"))
+            _resolve_ready_checks(decision, ("phases", index, "go_no_go"), smap, problems)
             convert_list(phase, "batch_gates", ("phases", index))
             convert_list(phase, "host_gates", ("phases", index))
             steps = phase.get("steps") if isinstance(phase, dict) else None
@@ -143,8 +143,9 @@ def resolve_checks(data: dict[str, Any], smap: SourceMap, problems: list[Problem
 def _resolve_ready_checks(
     ready: Any, path: Path_, smap: SourceMap, problems: list[Problem]
 ) -> None:
-    """``ready.checks``: a check spec (a hard check) or a named check ``{name, weight, check}``
-    whose ``check`` is a spec or a command string (plan/program.py)."""
+    """``ready.checks`` and ``go_no_go.checks``: a check spec (a hard check) or a named check
+    ``{name, weight, check}`` whose ``check`` is a spec or a command string
+    (plan/program.py)."""
     if not isinstance(ready, dict) or not isinstance(ready.get("checks"), list):
         return
     items = ready["checks"]

@@ -20,12 +20,13 @@ the parent journalled before starting it), so a resume never starts a second chi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SerializeAsAny, model_validator
 
-from phasegate.checks.base import CheckSpec
+from phasegate.checks.base import CheckSpec, Observation
 from phasegate.options import Command, Model
+from phasegate.plugin import PluginContext
 
 CHILD_STEP = "child"
 SOAK_STEP = "soak"
@@ -69,6 +70,21 @@ class NamedCheck(Model):
     )
 
 
+def _check_named(named: list[NamedCheck]) -> None:
+    """What makes a set of named checks meaningless: two with one name, one that neither
+    scores nor blocks. Shared by ``ready.checks`` and ``go_no_go.checks``."""
+    names = [c.name for c in named]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"named checks must have distinct names: {', '.join(twice)} twice")
+    idle = [c.name for c in named if c.weight == 0 and not c.hard]
+    if idle:
+        raise ValueError(
+            f"named check {idle[0]!r} has weight 0 and is not hard: it neither scores nor "
+            "blocks; give it a weight or `hard: true`"
+        )
+
+
 class Readiness(Model):
     """A gate on a child, evaluated right before the child starts (never cached)."""
 
@@ -101,22 +117,12 @@ class Readiness(Model):
 
     @model_validator(mode="after")
     def _reads_something(self) -> Readiness:
-        named = self.named_checks()
         if self.scored() and self.score is not None:
             raise ValueError(
                 "the score is read from the evidence (`score:`) or computed from weighted "
                 "named `checks`, not both: drop one"
             )
-        names = [c.name for c in named]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"named checks must have distinct names: {', '.join(twice)} twice")
-        idle = [c.name for c in named if c.weight == 0 and not c.hard]
-        if idle:
-            raise ValueError(
-                f"named check {idle[0]!r} has weight 0 and is not hard: it neither scores nor "
-                "blocks; give it a weight or `hard: true`"
-            )
+        _check_named(self.named_checks())
         fields = [f for f in (self.verdict, self.score, self.blockers) if f is not None]
         if fields and self.evidence is None:
             raise ValueError("`verdict`, `score` and `blockers` read `evidence`: give one")
@@ -138,9 +144,15 @@ class GoNoGo(Model):
     cutover): hard checks, then N approvers; a failed check or a `phasegate reject` is a
     no-go, handled as ``on_no_go`` says. Checked right before the child starts."""
 
-    checks: list[SerializeAsAny[CheckSpec]] = Field(
+    checks: list[NamedCheck | SerializeAsAny[CheckSpec]] = Field(
         default_factory=list,
-        description="hard checks (any kind); a failing one is a no-go",
+        description="a check spec is a hard check (a failing one is a no-go); "
+        "`{name, weight, check}` is a named check the go/no-go score is computed from (the "
+        "weighted share passing, 0-10; under `min_score` is a no-go), `hard: true` also a "
+        "no-go on its own",
+    )
+    min_score: float = Field(
+        8, ge=0, le=10, description="the score named checks must reach (default 8 of 10)"
     )
     approvers: int = Field(
         0, ge=0, le=20, description="distinct approvals needed (`phasegate approve`); 0: none"
@@ -154,11 +166,45 @@ class GoNoGo(Model):
         description="pause the program, roll back the children that ran, or stop as is",
     )
 
+    def named_checks(self) -> list[NamedCheck]:
+        return [c for c in self.checks if isinstance(c, NamedCheck)]
+
+    def hard_checks(self) -> list[CheckSpec]:
+        return [c for c in self.checks if not isinstance(c, NamedCheck)]
+
+    def scored(self) -> bool:
+        return any(c.weight > 0 for c in self.named_checks())
+
     @model_validator(mode="after")
     def _decides_something(self) -> GoNoGo:
         if not self.checks and self.approvers == 0:
             raise ValueError("a go/no-go needs `checks`, `approvers`, or both")
+        _check_named(self.named_checks())
         return self
+
+
+class ScoredChecks(CheckSpec):
+    """The go/no-go's named checks as one gate, ``PHASE/gate:go-no-go-score``: each named
+    check is evaluated, the score is the weighted share passing (on 0-10, the same arithmetic
+    as ``ready.checks``: engine/readiness.py), a failing hard one or a score under
+    ``min_score`` is a no-go. The loader builds it (never written in a plan); the engine
+    evaluates it (engine/work.py), so its own ``evaluate`` only says so."""
+
+    kind: ClassVar[str] = "go-no-go score"
+
+    checks: list[NamedCheck] = Field(default_factory=list)
+    min_score: float = 8
+
+    def describe(self) -> str:
+        return self.name or f"go/no-go score of {', '.join(c.name for c in self.checks)}"
+
+    def expectation(self) -> str:
+        hard = [c.name for c in self.checks if c.hard]
+        words = f"score >= {self.min_score:g} (weighted share of named checks passing, 0-10)"
+        return words + (f"; hard: {', '.join(hard)}" if hard else "")
+
+    async def evaluate(self, ctx: PluginContext) -> Observation:
+        return Observation("error", None, "a go/no-go score is evaluated by the engine")
 
 
 def no_go_action(phase: Any, gate_id: str) -> str | None:

@@ -12,7 +12,14 @@ import yaml
 from phasegate.checks.base import CheckSpec
 from phasegate.errors import Problem
 from phasegate.plan.model import Action, Pause, Plan, Step
-from phasegate.plan.program import CHILD_STEP, GO_NO_GO, SOAK_STEP, child_plan_path, is_program
+from phasegate.plan.program import (
+    CHILD_STEP,
+    GO_NO_GO,
+    SOAK_STEP,
+    ScoredChecks,
+    child_plan_path,
+    is_program,
+)
 from phasegate.plan.yamlsource import SourceMap
 from phasegate.registry import check_kind
 
@@ -62,10 +69,16 @@ def _go_no_go_gates(phase: Any) -> list[CheckSpec]:
     decision = phase.go_no_go
     if decision is None:
         return []
-    gates = [
+    gates: list[CheckSpec] = [
         check.model_copy(update={"id": f"{GO_NO_GO}-{n}"})
-        for n, check in enumerate(decision.checks, 1)
+        for n, check in enumerate(decision.hard_checks(), 1)
     ]
+    named = decision.named_checks()
+    if named:
+        # Named checks are one gate: the score is a property of them together.
+        gates.append(
+            ScoredChecks(id=f"{GO_NO_GO}-score", checks=named, min_score=decision.min_score)
+        )
     if decision.approvers:
         manual = check_kind("manual").model_validate(
             {

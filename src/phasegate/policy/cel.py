@@ -16,6 +16,7 @@ conversion, not the evaluation, is what costs on a big plan).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 from phasegate.errors import PlanError
 from phasegate.expr import ExprError, compile_expr
 from phasegate.plan.yamlsource import SourceMap, load_yaml
+from phasegate.policy import cel_regex
 from phasegate.policy.errors import PolicyPackError
 from phasegate.policy.model import LEVELS, JsonPath, Level, Violation
 
@@ -226,21 +228,31 @@ _NODE = {"phases": "phase", "steps": "step", "vars": "value"}
 
 
 @dataclass(frozen=True)
-class _Batch:
-    """The rules that apply to nodes with a given set of the ``if_has`` keys, the names they
-    need, and (with several rules) one program computing all their verdicts at once."""
+class _Entry:
+    """A rule as the engine runs it: its program (``matches`` rewritten, policy/cel_regex.py)
+    and, per name it uses, the only fields it reads (None: the whole value; see ``_fields``)."""
 
-    entries: tuple[tuple[CelPolicy, CelRule, Any], ...]
-    needed: tuple[str, ...]
-    combined: Any = None
-    # name -> the only fields the rules read of it (None: the whole value); see `_fields`
+    policy: CelPolicy
+    rule: CelRule
+    program: Any
     fields: dict[str, frozenset[str] | None] = field(default_factory=dict)
 
-    def value(self, name: str, value: Any) -> Any:
-        keep = self.fields.get(name)
-        if keep is None or not isinstance(value, dict):
-            return value
-        return {k: v for k, v in value.items() if k in keep}
+    def values(self, names: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for name in self.rule.names:
+            value = names[name]()
+            keep = self.fields.get(name)
+            if keep is not None and isinstance(value, dict):
+                value = {k: v for k, v in value.items() if k in keep}
+            out[name] = value
+        return out
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """The rules that apply to nodes with a given set of the ``if_has`` keys."""
+
+    entries: tuple[_Entry, ...]
 
 
 _STRINGS = re.compile(r"'[^']*'|\"[^\"]*\"")
@@ -271,8 +283,8 @@ def _fields(name: str, expressions: list[str]) -> frozenset[str] | None:
 class CelEngine:
     def __init__(self, policies: list[CelPolicy]) -> None:
         self.policies = policies
-        # Rules grouped by the kind of node they run on: each node's names are converted
-        # for CEL once (one Context) and every rule of that kind evaluated on it.
+        # Rules grouped by the kind of node they run on: the nodes of a kind are listed once
+        # and every rule of that kind evaluated on each (with only the fields it reads).
         self._groups: dict[str, list[tuple[CelPolicy, CelRule]]] = {}
         for policy in policies:
             for rule in policy.rules:
@@ -294,74 +306,96 @@ class CelEngine:
                 if signature is not None
                 else None
             )
-            entries = tuple(
-                (policy, rule, compile_expr(rule.expression))
-                for policy, rule in self._groups[each]
-                if not rule.if_has or (present is not None and set(rule.if_has) <= present)
+            found = self._batches[(each, signature)] = _Batch(
+                tuple(
+                    _Entry(
+                        policy,
+                        rule,
+                        compile_expr(cel_regex.rewrite(rule.expression)),
+                        {name: _fields(name, [rule.expression]) for name in rule.names},
+                    )
+                    for policy, rule in self._groups[each]
+                    if not rule.if_has or (present is not None and set(rule.if_has) <= present)
+                )
             )
-            needed = tuple(sorted({n for _, rule, _ in entries for n in rule.names}))
-            # One execution for all the rules of a node instead of one each: the binding's
-            # per-call cost is a good part of a rule's on a big plan. Verdicts are the same
-            # (each list element is the rule's expression, evaluated alone); anything but a
-            # list of booleans falls back to rule by rule, which reports the rule at fault.
-            texts = [rule.expression for _, rule, _ in entries]
-            combined = _combined(texts)
-            fields = {name: _fields(name, texts) for name in needed}
-            found = self._batches[(each, signature)] = _Batch(entries, needed, combined, fields)
         return found
 
     def evaluate(self, data: dict[str, Any], has: Any) -> list[Violation]:
-        import cel
-
         found: list[Violation] = []
+        # Verdicts by (rule, the values it reads): converting a node's values for CEL is
+        # most of a rule's cost, and on a big plan many nodes show a rule the same values
+        # (every step's `env`, every phase's `plan`). CEL is pure: equal values, equal
+        # verdict. The key is the values' JSON (key order kept), so 1, 1.0 and true never
+        # share a verdict. A rule whose values never repeat stops paying for the key.
+        memo = _Memo()
         for each in self._groups:
             keys = self._keys[each]
             for path, names in nodes(each, data):
                 node = names[_NODE[each]]() if each in _NODE else None
                 signature = tuple(k in node for k in keys) if isinstance(node, dict) else None
-                batch = self._batch(each, signature)
-                if not batch.entries:
-                    continue
-                context = cel.Context({n: batch.value(n, names[n]()) for n in batch.needed})
-                for policy, rule in _hits(batch, context, path):
-                    target = next((p for p in ((*path, *a) for a in rule.at) if has(p)), path)
-                    found.append(Violation(policy.name, rule.level, rule.message, target, "cel"))
+                for entry in self._batch(each, signature).entries:
+                    values = entry.values(names)
+                    key = memo.key(entry, values)
+                    hit = memo.lookup(key)
+                    if hit is None:
+                        hit = _hit(entry, values, path)
+                        memo.remember(key, hit)
+                    if hit:
+                        rule = entry.rule
+                        target = next((p for p in ((*path, *a) for a in rule.at) if has(p)), path)
+                        found.append(
+                            Violation(entry.policy.name, rule.level, rule.message, target, "cel")
+                        )
         return found
 
 
-def _combined(expressions: list[str]) -> Any:
-    """One program whose value is the list of the expressions' values; None for one rule.
-    Each expression passed ``compile_expr``'s limits on its own, so the list is compiled as
-    is (its token count is their sum)."""
-    if len(expressions) < 2:
-        return None
+_to_json = json.JSONEncoder().encode  # one encoder, not one a call
+
+
+class _Memo:
+    """Verdicts remembered during one evaluation, by (rule, its values' JSON)."""
+
+    TRIAL = 64  # evaluations of a rule before giving up on a rule whose values never repeat
+    LIMIT = 100_000  # verdicts remembered at most
+
+    def __init__(self) -> None:
+        self.verdicts: dict[tuple[int, str], bool] = {}
+        self.tries: dict[int, int] = {}
+        self.hits: dict[int, int] = {}
+
+    def key(self, entry: _Entry, values: dict[str, Any]) -> tuple[int, str] | None:
+        ident = id(entry)
+        tries = self.tries.get(ident, 0)
+        if tries >= self.TRIAL and not self.hits.get(ident):
+            return None
+        self.tries[ident] = tries + 1
+        try:
+            return ident, _to_json(values)
+        except (TypeError, ValueError, RecursionError):
+            return None  # not JSON (a YAML date): not remembered
+
+    def lookup(self, key: tuple[int, str] | None) -> bool | None:
+        if key is None:
+            return None
+        verdict = self.verdicts.get(key)
+        if verdict is not None:
+            self.hits[key[0]] = self.hits.get(key[0], 0) + 1
+        return verdict
+
+    def remember(self, key: tuple[int, str] | None, verdict: bool) -> None:
+        if key is not None and len(self.verdicts) < self.LIMIT:
+            self.verdicts[key] = verdict
+
+
+def _hit(entry: _Entry, values: dict[str, Any], path: JsonPath) -> bool:
     import cel
 
+    policy, rule = entry.policy, entry.rule
+    context = cel.Context(values)
+    # `matches` with its compiled pattern kept (policy/cel_regex.py)
+    context.add_function(cel_regex.FUNCTION, cel_regex.phasegate_matches)
     try:
-        return cel.compile("[" + ", ".join(f"({text})" for text in expressions) + "]")
-    except (ValueError, RuntimeError):
-        return None  # rule by rule, then
-
-
-def _hits(batch: _Batch, context: Any, path: JsonPath) -> list[tuple[CelPolicy, CelRule]]:
-    """The batch's rules that are true on the node, in the pack's order."""
-    if batch.combined is not None:
-        try:
-            verdicts = batch.combined.execute(context)
-        except (ValueError, RuntimeError, TypeError, KeyError):
-            verdicts = None
-        if (
-            isinstance(verdicts, list)
-            and len(verdicts) == len(batch.entries)
-            and all(isinstance(v, bool) for v in verdicts)
-        ):
-            return [(p, r) for (p, r, _), hit in zip(batch.entries, verdicts, strict=True) if hit]
-    return [(p, r) for p, r, program in batch.entries if _hit(p, r, program, context, path)]
-
-
-def _hit(policy: CelPolicy, rule: CelRule, program: Any, context: Any, path: JsonPath) -> bool:
-    try:
-        hit = program.execute(context)
+        hit = entry.program.execute(context)
     except (ValueError, RuntimeError, TypeError, KeyError) as exc:
         raise PolicyPackError(
             f"{rule.where}: policy {policy.name}: the rule cannot be evaluated on "

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
+from urllib.parse import quote
 
 import jinja2
 
@@ -48,13 +49,34 @@ _ITEM_FIELDS = (
 )
 
 
-def render(data: ReportDoc, fmt: str) -> str:
+RunHref = Callable[[str], str | None]
+
+
+def served_href(run_id: str) -> str:
+    """Another run's report where the dashboard serves this one (/ui/runs/RUN/report)."""
+    return f"../{quote(run_id, safe='')}/report"
+
+
+def no_href(run_id: str) -> None:
+    """No link (stdout: where the text lands is unknown); the run id is shown as text."""
+    return None
+
+
+def render(data: ReportDoc, fmt: str, run_href: RunHref = served_href) -> str:
+    """The report as text. ``run_href`` says where another run's report is (a parent's, a
+    child's), None for no link: the dashboard's URL by default; report/bundle.py gives the
+    sibling files of a written report."""
     if fmt == "json":
         return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     view = _complete(data)
-    context: dict[str, Any] = {"data": view, "run": view["run"], "names": _names(view)}
+    context: dict[str, Any] = {
+        "data": view,
+        "run": view["run"],
+        "names": _names(view),
+        "run_href": run_href,
+    }
     if fmt == "html":
         context["gantt"] = build_gantt(view)
         context["weight_chart"] = chart_svg(view)
