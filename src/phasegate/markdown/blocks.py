@@ -196,43 +196,14 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         data: dict[str, Any] = {"run": run}
         if name:
             data = {"name": name, "run": run}
-        if self.when is not None and self.phase is not None and self._alternative_ran():
-            self._alternative_undo(data, line)
-            return
+        if self.when is not None:
+            # written under one way (an option chosen forward, or a way back chosen on
+            # rollback): it runs on rollback only when that way was chosen (issue 11 §1)
+            data = {**data, "when": self.when}
         target = self.phase.rollback if self.phase else self.draft.plan_rollback
         target.append(Entry(data, line))
-        self.draft.note("rollback", phase=self.where, line=line, name=name or _first(run))
-
-    def _alternative_ran(self) -> bool:
-        """True when the alternative this rollback belongs to has forward steps of its own
-        (a "Rollback (if needed)" chosen as an option is the rollback itself)."""
-        assert self.phase is not None
-        return any(e.data.get("when") == self.when for e in self.phase.steps)
-
-    def _alternative_undo(self, data: dict[str, Any], line: int) -> None:
-        """The rollback of one alternative ("Option A … Rollback: …") undoes only what ran: it
-        becomes the `undo` of the alternative's first step (run on rollback only when that step
-        completed, so never when another option was chosen). Without such a step free to carry
-        it, a person decides: a manual rollback task naming the option (issue 11 §1)."""
-        assert self.phase is not None and self.when is not None
-        first = next(
-            (e for e in self.phase.steps if e.data.get("when") == self.when and "run" in e.data),
-            None,
-        )
-        if first is not None and "undo" not in first.data:
-            first.data["undo"] = data
-            what = data.get("name") or _first(data["run"])
-            self.draft.note("rollback", phase=self.where, line=line, name=what, when=self.when)
-            return
-        task = f"Only if {self.when} was chosen: `{rules.one_line(data['run'], 120)}`"
-        self.phase.metadata.setdefault("rollback_checklist", []).append(task)
-        self.draft.note("rollback_checklist", phase=self.where, line=line, what=task)
-        self.draft.note(
-            "review",
-            line=line,
-            what=rules.one_line(data["run"], 100),
-            why="the rollback of one alternative: a person runs it only if that one was chosen",
-        )
+        said = {"when": self.when} if self.when is not None else {}
+        self.draft.note("rollback", phase=self.where, line=line, name=name or _first(run), **said)
 
     def add_step(self, data: dict[str, Any], line: int, rule: str) -> None:
         """A step at the end of the section so far (mapping.py's prose-only sections)."""

@@ -80,6 +80,49 @@ def decide(
     }
 
 
+def decide_rollback(
+    draft: Draft, phase: PhaseDraft | None, section: Section, options: Sequence[Choice]
+) -> dict[int, str]:
+    """Two ways back ("Option A: revert the image" / "Option B: restore the snapshot" under a
+    rollback heading): a person chooses when the rollback comes (the phase's
+    ``rollback_decision``), each way's actions carry ``when:`` and only the chosen one runs.
+    A second menu of the same phase adds its ways to the same choice (one way is chosen)."""
+    holder = phase.extra if phase is not None else draft.rollback_extra
+    existing = holder.get("rollback_decision")
+    if existing is None:
+        base = re.sub(r"[^A-Z0-9]+", "_", (section.title or "rollback").upper()).strip("_")[:30]
+        var = f"ROLLBACK_WAY_{base or len(draft.vars) + 1}"
+        while var in draft.vars:
+            var += "_2"
+        existing = {"var": var, "options": []}
+        holder["rollback_decision"] = existing
+    var, values = existing["var"], existing["options"]
+    found: dict[int, str] = {}
+    for option in options:
+        title = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", option.title)
+        title = title.replace("*", "").replace("_", " ").strip().rstrip(":")
+        value = slugify(title)[:40].strip("-") or f"way-{len(values) + 1}"
+        while value in values:
+            value += "-2"
+        values.append(value)
+        found[id(option)] = f"vars.{var} == '{value}'"
+    draft.vars[var] = {
+        "env": var,
+        "default": "",
+        "description": "the way to roll back, chosen when the rollback comes: "
+        + " | ".join(values),
+    }
+    draft.note(
+        "decisions",
+        line=options[0].line,
+        phase=phase.id if phase is not None else "plan",
+        variable=var,
+        choices=list(values),
+        on="rollback",
+    )
+    return found
+
+
 @dataclass
 class Lead:
     """An option named by a line of text (a lead-in paragraph, a list item, a comment)."""

@@ -69,6 +69,7 @@ class Draft:
     title: str = ""
     phases: list[PhaseDraft] = field(default_factory=list)
     plan_rollback: list[Entry] = field(default_factory=list)
+    rollback_extra: dict[str, Any] = field(default_factory=dict)  # the plan rollback's decision
     verify_rollback: list[Entry] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     report: dict[str, list[dict[str, Any]]] = field(
