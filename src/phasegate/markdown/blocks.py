@@ -8,6 +8,7 @@ from typing import Any
 from phasegate.markdown import (
     admonitions,
     carry,
+    checkpoints,
     decisions,
     deps,
     directives,
@@ -250,6 +251,12 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             data = {"name": data.get("name") or said[0], "manual": "; ".join(said)}
             how = "fence of comments only: checked by hand"
         kind = next(k for k in ("command", "file", "http", "manual", "sql", "metric") if k in data)
+        at = checkpoints.offset(str(data["manual"])) if kind == "manual" else None
+        if at is not None and not data.get("checked") and not self.rollback and self.phase:
+            # "Hour 4: stability" is checked at hour 4, not with the phase's gates at its end
+            for step in checkpoints.steps(self.phase, str(data["manual"]), at):
+                self._add_step(step, line, rule=f"timed checkpoint ({how})")
+            return
         if kind == "command" and isinstance(data["command"], str):
             command, _ = carry.carry(self.draft, data["command"], line)
             data = {**data, "command": placeholders.bind(self.draft, command, line)}

@@ -147,6 +147,7 @@ class ChoiceLeads:
         self.options: list[Paragraph | Item] = []
         self.conditions: dict[int, str] = {}
         self.optional_open = False
+        self.optional_list = False  # the optional part's list has begun (it ends with it)
         self.item_option = False  # the option open is a list item's (its fence only)
         if mapper.phase is None or mapper.rollback:
             return
@@ -187,6 +188,13 @@ class ChoiceLeads:
         if isinstance(block, Paragraph) and self.item_option:
             mapper.when, self.item_option = self.outer, False
         text = block.text.strip()
+        if self.optional_open and self._ends_optional(block, text):
+            mapper._flush_procedure()
+            mapper.when, self.optional_open = self.outer, False
+            self.optional_list = False
+            return
+        if self.optional_open and isinstance(block, Item):
+            self.optional_list = True
         if self.options and id(block) in self._ids():
             self.item_option = isinstance(block, Item)
             if not self.conditions:
@@ -200,15 +208,26 @@ class ChoiceLeads:
             self.optional_open = False
         elif isinstance(block, Item):
             return
-        elif _short(block) and rules.is_optional_part(text) and not self.conditions:
+        elif (
+            _short(block)
+            and rules.is_optional_part(text)
+            and not self.conditions
+            # "**Rollback (if needed):**" is the way back, asked by the failure, not a choice
+            and not rules.is_rollback_title(text)
+        ):
             mapper._flush_procedure()
             lead = _Lead(text, block.line)
             found = decide(mapper.draft, mapper.phase, mapper.section, [lead])
             mapper.when = combine(self.outer, found[id(lead)])
             self.optional_open = True
-        elif self.optional_open and rules.is_lead_in(text):
-            mapper._flush_procedure()
-            mapper.when, self.optional_open = self.outer, False
+
+    def _ends_optional(self, block: Paragraph | Item, text: str) -> bool:
+        """An optional part ("Optionally:") ends at the next lead-in, at the end of the list
+        that follows it, or at a list item naming the way back ("- **Rollback** after
+        switchover:"): a rollback is no optional forward action and keeps its role."""
+        if isinstance(block, Item):
+            return rules.is_lead_in(text) and rules.is_rollback_title(text)
+        return self.optional_list or rules.is_lead_in(text)
 
     def _enter_sole(self, block: Block) -> None:
         """The way written first, then the alternative a lead-in offers after it: one decision
