@@ -81,3 +81,94 @@ def test_an_unsure_untagged_block_is_done_by_hand() -> None:
     (step,) = phase["steps"]
     assert step["pause"] == "approve" and "run" not in step
     assert "Stop-Service -Name W3SVC" in step["name"]
+
+
+def test_a_block_reading_a_value_of_an_earlier_block_is_done_by_hand() -> None:
+    """Each step is its own pwsh process: `$credentials` from the block before is empty."""
+    doc = """\
+        # Cutover
+
+        ## Step 2: Create the endpoint
+
+        ```
+        $Credentials = Get-Credential
+        ```
+
+        ```
+        $TSMA = Test-MigrationServerAvailability -Autodiscover -Credentials $credentials
+        ```
+
+        ```
+        New-MigrationEndpoint -Name CutoverEndpoint -ConnectionSettings $TSMA.ConnectionSettings
+        ```
+
+        ```
+        Set-Mailbox -Identity <mailbox name here> -Type Shared
+        ```
+        """
+    steps = _plan(doc)["phases"][0]["steps"]
+    assert all("run" not in s and s["pause"] == "approve" for s in steps), steps
+    assert "Get-Credential" in steps[0]["name"]  # asks a person: never run unattended
+    assert "Set-Mailbox" in steps[3]["name"]  # a placeholder in words: by hand
+
+
+def test_unset_reads_knows_what_a_block_sets_itself() -> None:
+    text = "$x = Get-Date\nforeach ($h in $hosts) { Write-Output $x $h $_ $env:HOME }"
+    assert powershell.unset_reads(text) == ["hosts"]
+
+
+def test_the_same_command_with_and_without_an_option_is_a_decision() -> None:
+    doc = """\
+        # Cutover
+
+        ## Step 3: Create the batch
+
+        Create the batch and start it at once with AutoStart:
+
+        ```
+        New-MigrationBatch -Name CutoverBatch -SourceEndpoint CutoverEndpoint -AutoStart
+        ```
+
+        This example also creates the batch; without AutoStart you start it later:
+
+        ```
+        New-MigrationBatch -Name CutoverBatch -SourceEndpoint CutoverEndpoint
+        ```
+
+        ```
+        Get-Date
+        ```
+        """
+    steps = _plan(doc)["phases"][0]["steps"]
+    decision = steps[0]["pause"]["choose"]
+    assert decision["options"] == ["with-autostart", "without-autostart"]
+    runs = [s for s in steps if "run" in s]
+    assert [s["when"] for s in runs[:2]] == [
+        f"vars.{decision['var']} == 'with-autostart'",
+        f"vars.{decision['var']} == 'without-autostart'",
+    ]
+    assert "when" not in runs[2]  # after the two ways: the section's path again
+
+
+def test_a_dry_run_before_the_real_command_is_a_sequence() -> None:
+    doc = """\
+        # Apply
+
+        ## Step 1
+
+        ```bash
+        kubectl apply -f app.yaml --dry-run=server
+        ```
+
+        Then apply it:
+
+        ```bash
+        kubectl apply -f app.yaml
+        ```
+        """
+    steps = _plan(doc)["phases"][0]["steps"]
+    assert [s["run"] for s in steps] == [
+        "kubectl apply -f app.yaml --dry-run=server",
+        "kubectl apply -f app.yaml",
+    ]
+    assert all("when" not in s for s in steps)

@@ -206,6 +206,16 @@ class FenceMapping:
             attrs.step or self.rollback
         )
         line = block.line + 1
+        unsure = [f"${name}" for name in powershell.unset_reads(script)]
+        unsure += [f.text for _, _, f in placeholders.find(script)]
+        if unsure and self.phase is not None:
+            # `$credentials` from an earlier block (another pwsh process), `<email address>`:
+            # run alone it would act on empty values; a person runs it in their session
+            said = ", ".join(f"`{u}`" for u in unsure[:4])
+            why = f"reads {said}, set in no earlier part of this block"
+            self.draft.note("review", line=line, what="PowerShell block", why=why)
+            self._manual_step(powershell.person_label(script), line)
+            return
         # not through carry.py: a bash function or array of an earlier fence means nothing here
         data: dict[str, Any] = {"run": placeholders.bind(self.draft, run, line)}
         data["shell"] = powershell.SHELL

@@ -36,7 +36,47 @@ _PERSON_OR_FOREVER = re.compile(
     re.I,
 )
 
+_ASSIGNED = re.compile(r"^\$[A-Za-z_]\w*\s*=\s*")
+# PowerShell's own variables: set by PowerShell, never by the document
+_AUTOMATIC = frozenset(
+    {
+        "_",
+        "args",
+        "error",
+        "errorActionPreference",
+        "false",
+        "home",
+        "host",
+        "input",
+        "lastExitCode",
+        "matches",
+        "null",
+        "psItem",
+        "psScriptRoot",
+        "psVersionTable",
+        "pwd",
+        "true",
+        "verbosePreference",
+        "warningPreference",
+        "confirmPreference",
+    }
+)
+_READ = re.compile(r"\$(?!env:)([A-Za-z_]\w*)")
+_SET = re.compile(r"(?m)^\s*\$([A-Za-z_]\w*)\s*=|\bforeach\s*\(\s*\$([A-Za-z_]\w*)", re.I)
+
 Kind = Literal["pwsh", "ambiguous"]
+
+
+def unset_reads(text: str) -> list[str]:
+    """``$name``s the block reads but does not set: a value an earlier block (another pwsh
+    process) or the reader was to give; run alone, PowerShell reads them as empty."""
+    set_here = {n.lower() for pair in _SET.findall(text) for n in pair if n}
+    automatic = {n.lower() for n in _AUTOMATIC}
+    out: list[str] = []
+    for name in _READ.findall(text):
+        if name.lower() not in set_here | automatic and name not in out:
+            out.append(name)
+    return out
 
 
 def classify(text: str) -> Kind | None:
@@ -46,7 +86,8 @@ def classify(text: str) -> Kind | None:
     if not lines:
         return None
     plain = [bool(_CMDLET.match(ln) or _LINE.match(ln)) for ln in lines]
-    cmdlets = sum(1 for ln in lines if _CMDLET.match(ln))
+    # `$TSMA = Test-MigrationServerAvailability …`: the cmdlet is the assignment's value
+    cmdlets = sum(1 for ln in lines if _CMDLET.match(_ASSIGNED.sub("", ln)))
     if not any(plain) or (cmdlets == 0 and not any(ln.startswith("$env:") for ln in lines)):
         return None  # `$x = 1` alone is no sign of PowerShell (it is no valid sh either)
     if not all(plain) or _PERSON_OR_FOREVER.search(text):
