@@ -242,7 +242,7 @@ class ChoiceLeads:
         first, second = self.variants
         if block is first:
             one, two = (set(_one_command(f.text) or []) for f in (first, second))
-            extra = " ".join(sorted((one ^ two)))
+            extra = " ".join(sorted(one ^ two))
             with_first = len(one) > len(two)
             leads = [
                 _Lead(f"{'with' if with_first else 'without'} {extra}", first.line),
