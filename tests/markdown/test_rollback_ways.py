@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from phasegate.engine import decide
+from phasegate.errors import PlanError
 from phasegate.markdown import import_markdown
+from phasegate.plan.loader import load_plan_text
 from tests.conftest import CLI
 
 _MENU = """\
@@ -95,3 +99,52 @@ def test_only_the_chosen_way_back_runs(cli: CLI, choice: str, ran: str) -> None:
     assert (cli.cwd / "log.txt").read_text().split() == ["deployed", ran]
     status = json.loads(cli("status", "last", "--json").stdout)
     assert status["run"]["status"] == "rolled_back"
+
+
+def test_a_rollback_decision_and_action_conditions_are_validated_where_written(
+    tmp_path: Path,
+) -> None:
+    text = textwrap.dedent(
+        """\
+        version: 1
+        name: x
+        phases:
+          - id: deploy
+            rollback_decision:
+              var: WAY
+              options: [a, b]
+            steps:
+              - run: "true"
+            rollback:
+              - run: "echo a"
+                when: "vars.WAY =="
+        """
+    )
+    with pytest.raises(PlanError) as caught:
+        load_plan_text(text, tmp_path / "plan.yaml")
+    said = [(p.line, p.message) for p in caught.value.problems]
+    assert said[0] == (6, "the decision's variable 'WAY' is not declared")
+    assert said[1][0] == 12 and said[1][1].startswith("invalid CEL expression 'vars.WAY =='")
+
+
+def test_the_decision_comes_before_the_ways_it_chooses_between() -> None:
+    """The rollback order: the decision first (the e2e test shows the run pauses there)."""
+    plan = load_plan_text(
+        textwrap.dedent(
+            """\
+            version: 1
+            name: x
+            vars: {WAY: {default: ''}}
+            phases:
+              - id: deploy
+                rollback_decision: {var: WAY, options: [a, b]}
+                steps: [{run: "true"}]
+                rollback:
+                  - {run: "echo a", when: "vars.WAY == 'a'"}
+                  - {run: "echo b", when: "vars.WAY == 'b'"}
+            """
+        ),
+        Path("plan.yaml"),
+    ).plan
+    order = [e["key"] for e in decide._phase_rollback(plan.phases[0])]
+    assert order == ["rollback:deploy/decide", "rollback:deploy/1", "rollback:deploy/2"]
