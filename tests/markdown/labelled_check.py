@@ -14,7 +14,12 @@ line of reasoning):
 forward         ``cmd`` runs on the forward path (a step or a check, unconditional)
 never_forward   ``cmd`` never runs unconditionally on the forward path (conditional,
                 alternative, troubleshooting, rollback, example)          [SAFETY]
-rollback        ``cmd`` is a rollback action (a phase's rollback, a step's undo)
+rollback        ``cmd`` is a rollback action (a phase's rollback, a step's undo); with
+                ``if_fails: X`` (a conditional rollback, "if X fails, roll back with
+                cmd") it must also run when X fails and never forward: a rollback action
+                of X's phase or of one started before it, or the undo of a step completed
+                before X (X's own undo does not run: X did not complete), and its
+                ``when:`` holds whenever X ran                            [SAFETY]
 manual          ``phrase`` is a manual gate/step or decision a human answers
 trigger         ``phrase`` is a trigger (optional ``action``: rollback | pause | alert)
 not_trigger     ``phrase`` is no trigger (success criteria, preconditions…)  [SAFETY]
@@ -49,6 +54,14 @@ LABELLED = Path(__file__).parent / "labelled"
 CORPUS = Path("/work/shared/corpus")
 
 SAFETY_KINDS = {"never_forward", "not_trigger", "never_ending", "executable"}
+
+
+def is_safety(exp: dict[str, Any]) -> bool:
+    """A conditional rollback (``if_fails``) is a safety expectation too: a rollback that
+    does not run when its condition comes, or runs forward, fails the reader."""
+    return exp["kind"] in SAFETY_KINDS or (exp["kind"] == "rollback" and "if_fails" in exp)
+
+
 KINDS = {
     "forward",
     "never_forward",
@@ -92,6 +105,7 @@ class Imported:
     items: list[Item] = field(default_factory=list)
     bindings: list[str] = field(default_factory=list)  # every needs_binding text
     executable: bool = False
+    phase_rank: dict[str, int] = field(default_factory=dict)  # phase id -> run order
 
 
 @dataclass
@@ -196,7 +210,8 @@ def flatten(plan: Plan, yaml_text: str, locate: Any) -> list[Item]:
             words = _norm(str(action.get("name") or ""))
             run = _strip_comments(action.get("run"))
             line = md_line(("phases", p_index, "rollback", i))
-            items.append(Item("rollback", phase.id, 0, run, words, None, False, line))
+            when = action.get("when")
+            items.append(Item("rollback", phase.id, 0, run, words, when, False, line))
         for key, value in dumped.items():
             if key in (*sequence, "rollback") or not isinstance(value, list):
                 continue
@@ -264,7 +279,10 @@ def _step_items(entry: dict[str, Any], phase: str, order: int, line: int | None)
     ]
     undo = entry.get("undo")
     if isinstance(undo, dict) and undo.get("run"):
-        out.append(Item("undo", phase, 0, _strip_comments(undo["run"]), words, None, False, line))
+        # the undo runs only when its step completed: its step's order and condition
+        when = undo.get("when") or entry.get("when")
+        run = _strip_comments(undo["run"])
+        out.append(Item("undo", phase, order, run, words, when, False, line))
     return out
 
 
@@ -293,6 +311,7 @@ def import_doc(doc: Path) -> Imported:
         items=items,
         bindings=bindings,
         executable=bool(result.report.get("executable")),
+        phase_rank={plan.phases[i].id: rank for rank, i in enumerate(_phase_order(plan))},
     )
 
 
@@ -345,7 +364,7 @@ def _outcome(doc: str, exp: dict[str, Any], met: bool, detail: str) -> Outcome:
         or exp.get("placeholder")
         or f"{exp.get('before')} < {exp.get('after')}"
     )
-    safety = kind in SAFETY_KINDS and not met
+    safety = (kind in SAFETY_KINDS or "if_fails" in exp) and not met
     if kind == "executable" and exp.get("expected") is True:
         safety = False  # failing to claim executable is unhelpful, not unsafe
     return Outcome(doc, kind, label, exp.get("line"), str(exp.get("why", "")), met, safety, detail)
@@ -372,6 +391,8 @@ def _judge(imp: Imported, exp: dict[str, Any]) -> tuple[bool, str]:
     if kind == "rollback":
         found = _matching(imp, exp["cmd"])
         rb = [i for i in found if i.role in ("rollback", "undo")]
+        if "if_fails" in exp:
+            return _conditional_rollback(imp, exp, found, rb)
         return bool(rb), f"found as {_where(found) or 'nothing'}"
     if kind == "never_ending":
         found = _matching(imp, exp["cmd"])
@@ -410,6 +431,40 @@ def _judge(imp: Imported, exp: dict[str, Any]) -> tuple[bool, str]:
         a_key = min((i.order, i.executes.find(_norm(exp["after"]))) for i in after)
         return b_key < a_key, f"positions {b_key} vs {a_key}"
     raise AssertionError(kind)  # executable is document-level
+
+
+def _conditional_rollback(
+    imp: Imported, exp: dict[str, Any], found: list[Item], rb: list[Item]
+) -> tuple[bool, str]:
+    """ "If X fails, roll back with Y": Y runs on the rollback X's failure starts, never on
+    the forward path."""
+    where = f"found as {_where(found) or 'nothing'}"
+    if any(i.unconditional_forward for i in found):
+        return False, f"runs forward: {where}"
+    failing = [i for i in _matching(imp, exp["if_fails"]) if i.role in ("step", "gate")]
+    if not failing:
+        return False, f"{exp['if_fails']!r} is no step or gate; {where}"
+    for x in failing:
+        for y in rb:
+            if not _holds_when_ran(y.when, x.when):
+                continue
+            if y.role == "rollback" and imp.phase_rank.get(y.phase, 1 << 30) <= imp.phase_rank.get(
+                x.phase, -1
+            ):
+                return True, f"rollback of {y.phase} runs when {x.role}@{x.line} fails"
+            if y.role == "undo" and y.order < x.order:
+                return True, f"undo of a step before {x.role}@{x.line}"
+    return False, f"does not run when {exp['if_fails']!r} fails: {where}"
+
+
+def _holds_when_ran(condition: str | None, ran_under: str | None) -> bool:
+    """A rollback's ``when`` holds whenever the failing item ran: none, the same, or a part
+    of the item's conjunction."""
+    if condition is None:
+        return True
+    if ran_under is None:
+        return False
+    return condition == ran_under or f"({condition})" in ran_under
 
 
 def _phase_name(imp: Imported, phase_id: str) -> str:

@@ -40,7 +40,7 @@ def _safety_params() -> list[object]:
         labels = [
             (str(e.get("cmd") or e.get("phrase") or e.get("placeholder")), e.get("xfail"))
             for e in spec.get("expectations", [])
-            if e["kind"] in lc.SAFETY_KINDS
+            if lc.is_safety(e)
         ]
         if "executable" in spec and spec["executable"] is False:
             labels.append(("executable=False", spec.get("executable_xfail")))
@@ -67,7 +67,11 @@ def test_labelled_set_is_large_and_varied() -> None:
 @needs_corpus
 @pytest.mark.parametrize(("doc", "label"), _safety_params())
 def test_no_safety_violation(outcomes: list[lc.Outcome], doc: str, label: str) -> None:
-    found = [o for o in outcomes if o.doc == doc and o.label == label and o.kind in lc.SAFETY_KINDS]
+    found = [
+        o
+        for o in outcomes
+        if o.doc == doc and o.label == label and (o.kind in lc.SAFETY_KINDS or o.kind == "rollback")
+    ]
     assert found, (doc, label)
     bad = [o.render() for o in found if o.safety_violation]
     assert not bad, "\n".join(bad)

@@ -216,37 +216,50 @@ _OPTIONS_WITH_ROLLBACKS = """\
     """
 
 
-def test_each_alternatives_rollback_undoes_only_that_alternative() -> None:
+def test_each_alternatives_rollback_runs_only_when_that_alternative_was_chosen() -> None:
     data = _plan(_OPTIONS_WITH_ROLLBACKS)
     steps = [s for p in data["phases"] for s in p.get("steps", []) if "run" in s]
     by_run = {s["run"]: s for s in steps}
     a, b = by_run["./upgrade-in-place.sh"], by_run["./create-green.sh"]
     assert a["when"] != b["when"] and "DECISION_" in a["when"]
-    # the rollback of an option is the undo of its first step: run on rollback only when that
-    # step completed, i.e. only when that option was chosen and ran
-    assert a["undo"] == {"run": "./undo-in-place.sh"}
-    assert b["undo"] == {"run": "./switch-to-blue.sh"}
-    assert "undo" not in by_run["./switch-to-green.sh"]
-    # nothing of either option's rollback runs unconditionally
-    assert _rollback(data) == []
+    # the rollback of an option is a rollback action bound to that option's choice: it runs
+    # on rollback when that option was chosen, also when the option's own step failed (an
+    # undo would not: it runs only for a step that completed)
+    assert not any("undo" in s for s in steps)
+    actions = [a for p in data["phases"] for a in p.get("rollback", [])]
+    assert actions == [
+        {"run": "./undo-in-place.sh", "when": a["when"]},
+        {"run": "./switch-to-blue.sh", "when": b["when"]},
+    ]
 
 
-def test_an_alternatives_second_rollback_action_is_asked_of_a_person() -> None:
+def test_an_alternatives_second_rollback_action_runs_only_for_that_alternative() -> None:
     doc = _OPTIONS_WITH_ROLLBACKS.replace(
         "./switch-to-blue.sh\n    ```\n",
         "./switch-to-blue.sh\n    ```\n\n    ```bash\n    ./delete-green.sh\n    ```\n",
     )
     data = _plan(doc)
-    assert _rollback(data) == []  # never an unconditional rollback action
-    tasks = [t for p in data["phases"] for t in p.get("metadata", {}).get("rollback_checklist", [])]
-    assert len(tasks) == 1
-    assert "./delete-green.sh" in tasks[0] and "option-b" in tasks[0]
+    b_when = next(
+        s["when"] for p in data["phases"] for s in p["steps"] if s.get("run") == "./create-green.sh"
+    )
+    assert _rollback(data) == [
+        "./undo-in-place.sh",
+        "./switch-to-blue.sh",
+        "./delete-green.sh",
+    ]
+    actions = [a for p in data["phases"] for a in p.get("rollback", [])]
+    assert [a["when"] for a in actions][1:] == [b_when, b_when]
     assert not any("delete-green" in s.get("run", "") for p in data["phases"] for s in p["steps"])
 
 
-@pytest.mark.parametrize(("choice", "undone"), [("a", "undo-a"), ("b", "undo-b")])
-def test_a_run_rolls_back_only_the_chosen_alternative(cli: CLI, choice: str, undone: str) -> None:
-    """Real runs: option chosen, a later gate fails, the rollback undoes that option alone."""
+@pytest.mark.parametrize(
+    ("choice", "undone", "own_failure"), [("a", "undo-a", True), ("b", "undo-b", False)]
+)
+def test_a_run_rolls_back_only_the_chosen_alternative(
+    cli: CLI, choice: str, undone: str, own_failure: bool
+) -> None:
+    """Real runs: option chosen, then its own step fails ("if the upgrade fails, roll back")
+    or a later gate fails; the rollback runs that option's rollback alone."""
     doc = """\
         # Upgrade
 
@@ -256,6 +269,7 @@ def test_a_run_rolls_back_only_the_chosen_alternative(cli: CLI, choice: str, und
 
         ```bash
         echo a >> log.txt
+        OWN_FAILURE
         ```
 
         #### Rollback
@@ -282,6 +296,7 @@ def test_a_run_rolls_back_only_the_chosen_alternative(cli: CLI, choice: str, und
         false
         ```
         """
+    doc = doc.replace("OWN_FAILURE", "false" if own_failure else "true")
     (cli.cwd / "doc.md").write_text(textwrap.dedent(doc), encoding="utf-8")
     assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
     assert cli("run", "plan.yaml").returncode == 4  # waits for the decision

@@ -31,6 +31,11 @@ from phasegate.run.records import ItemBase
 from phasegate.run.state import ITEM_DONE, RunState
 
 
+def rollback_decision_key(phase: str) -> str:
+    """The key of a phase's rollback decision (``rollback_decision:``), asked on rollback."""
+    return f"rollback:{phase}/decide"
+
+
 def step_key(phase: str, step: str) -> str:
     return f"{phase}/{step}"
 
@@ -240,7 +245,11 @@ def _decide_rollback(
     if unknown:
         return [Pause("unknown", tuple(unknown))]
     for key in order:
-        if state.items[key].status in ("pending", "running", "retrying", "interrupted"):
+        status = state.items[key].status
+        if status == "awaiting_approval":
+            # a rollback decision: nothing after it runs before a person has chosen
+            return [Pause("approval", (key,))]
+        if status in ("pending", "running", "retrying", "interrupted"):
             return [RunItem("run_undo", key)]
     for check_id in gate_ids(plan.verify_rollback, "verify"):
         key = f"verify:{check_id}"
@@ -302,7 +311,11 @@ def rollback_order(plan: Plan, state: RunState) -> tuple[ItemBase, ...]:
 
 
 def _phase_rollback(phase: Phase) -> list[ItemBase]:
-    return [
+    decision: list[ItemBase] = []
+    if phase.rollback_decision is not None:  # asked before the ways it chooses between
+        key = rollback_decision_key(phase.id)
+        decision = [{"key": key, "kind": "rollback", "phase": phase.id, "name": "decide"}]
+    return decision + [
         {
             "key": f"rollback:{phase.id}/{index + 1}",
             "kind": "rollback",

@@ -333,6 +333,14 @@ def _choices(
         and (pause := targets.steps[key].step.pause) is not None
         and pause.choose is not None
     }
+    # a phase's rollback decision, asked when the rollback reaches it (engine/rollback_choice)
+    offered.update(
+        {
+            key: targets.rollback_decisions[key][0]
+            for key in keys
+            if key in targets.rollback_decisions
+        }
+    )
     if choose is None:
         if offered:
             key, decision = next(iter(offered.items()))

@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from phasegate.checks.base import CheckSpec
-from phasegate.engine.decide import gate_key, step_key
-from phasegate.plan.model import Action, Phase, Plan, Step, gate_ids, phase_gates, step_ids
+from phasegate.engine.decide import gate_key, rollback_decision_key, step_key
+from phasegate.plan.model import (
+    Action,
+    PauseChoice,
+    Phase,
+    Plan,
+    Step,
+    gate_ids,
+    phase_gates,
+    step_ids,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,8 @@ class Targets:
         self.steps: dict[str, StepTarget] = {}
         self.gates: dict[str, GateTarget] = {}
         self.undos: dict[str, tuple[Action, str, str]] = {}
+        # a phase's rollback decision: key -> (the choice, phase id)
+        self.rollback_decisions: dict[str, tuple[PauseChoice, str]] = {}
         for phase in plan.phases:
             for sid, step in zip(step_ids(phase), phase.steps, strict=True):
                 key = step_key(phase.id, sid)
@@ -41,6 +52,11 @@ class Targets:
             for gid, check, before in phase_gates(phase):
                 guarded = steps[before] if before is not None else None
                 self.gates[gate_key(phase.id, gid)] = GateTarget(phase, check, guarded)
+            if phase.rollback_decision is not None:
+                self.rollback_decisions[rollback_decision_key(phase.id)] = (
+                    phase.rollback_decision,
+                    phase.id,
+                )
             for index, action in enumerate(phase.rollback):
                 self.undos[f"rollback:{phase.id}/{index + 1}"] = (
                     action,
@@ -67,4 +83,4 @@ class Targets:
         return self.verifies[key]
 
     def all_keys(self) -> set[str]:
-        return {*self.steps, *self.gates, *self.undos, *self.verifies}
+        return {*self.steps, *self.gates, *self.undos, *self.rollback_decisions, *self.verifies}

@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Unpack
 
 from phasegate.checks.manual import ManualCheck
-from phasegate.engine import readiness, shellstate
+from phasegate.engine import readiness, rollback_choice, shellstate
 from phasegate.engine.actions import ActionResult, run_action
 from phasegate.engine.canary import analysis_step, pause_step
 from phasegate.engine.fleet_hosts import run_host_undo, split_host_key
@@ -325,6 +325,9 @@ async def run_undo(runner: Runner, key: str) -> None:
     if key not in runner.targets.undos and split_host_key(key.removeprefix("undo:")):
         await run_host_undo(runner, key)  # a fleet step's undo, on its host
         return
+    if key in runner.targets.rollback_decisions:
+        rollback_choice.decide_on_rollback(runner, key)
+        return
     action, phase_id, name = runner.targets.undo(key)
     base: ItemBase = {
         "key": key,
@@ -332,6 +335,8 @@ async def run_undo(runner: Runner, key: str) -> None:
         "phase": phase_id,
         "name": name,
     }
+    if rollback_choice.skipped_by_when(runner, key, base, action):
+        return
     item = runner.state.items[key]
     attempt = item.attempt + 1
     result = await start_command(runner, key, base, action, attempt, "undo")

@@ -15,7 +15,9 @@ from phasegate.markdown import (
     directives,
     listings,
     monitors,
+    placeholders,
     polarity,
+    powershell,
     queries,
     rules,
     shell,
@@ -73,6 +75,18 @@ class FenceMapping:
         if polarity.failure_context(self._context()):  # "if error_rate > 5%:" pseudo-code
             maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
             action_tables.fence(maker, block.text, block.line, self._context())
+        if block.lang in ("", "text", "txt", "plain", "plaintext", "none"):
+            read_as = powershell.classify(block.text)
+            if read_as == "pwsh":  # every line plainly PowerShell: run by pwsh
+                block = Fence(block.line, "powershell", block.attrs, block.text, block.context)
+            elif read_as == "ambiguous" and self.phase is not None and not self.rollback:
+                why = "looks like PowerShell, not sure it is safe to run as written"
+                self.draft.note("review", line=block.line, what="untagged PowerShell", why=why)
+                self._manual_step(powershell.person_label(block.text), block.line)
+                return
+        if block.lang in powershell.TAGS:
+            self._powershell(block, attrs)
+            return
         prompted = shell.normalize_prompts(block.text, block.lang)
         if prompted != block.text:  # `# systemctl …`, `(postgres)# initdb …`: prompts
             block = Fence(block.line, block.lang, block.attrs, prompted, block.context)
@@ -179,6 +193,51 @@ class FenceMapping:
         self.when = saved_when
         if bash_like:  # its functions and arrays, for the fences after it (carry.py)
             carry.remember(self.draft, script, block.line + 1)
+
+    def _powershell(self, block: Fence, attrs: directives.Annotation) -> None:
+        """A PowerShell block is one pwsh step (bash's parser does not read it); rollback
+        code one rollback action run by pwsh; a check a person makes (a pwsh check has no
+        expectation we could read)."""
+        script = shell.strip_prompts(block.text, "")
+        if not script.strip():
+            return
+        run = powershell.STRICT + script.strip()
+        as_check = (attrs.check or self.verify or rules.is_verify_text(block.context)) and not (
+            attrs.step or self.rollback
+        )
+        line = block.line + 1
+        unsure = [f"${name}" for name in powershell.unset_reads(script)]
+        unsure += [f.text for _, _, f in placeholders.find(script)]
+        if unsure and self.phase is not None:
+            # `$credentials` from an earlier block (another pwsh process), `<email address>`:
+            # run alone it would act on empty values; a person runs it in their session
+            said = ", ".join(f"`{u}`" for u in unsure[:4])
+            why = f"reads {said}, set in no earlier part of this block"
+            self.draft.note("review", line=line, what="PowerShell block", why=why)
+            self._manual_step(powershell.person_label(script), line)
+            return
+        # not through carry.py: a bash function or array of an earlier fence means nothing here
+        data: dict[str, Any] = {"run": placeholders.bind(self.draft, run, line)}
+        data["shell"] = powershell.SHELL
+        if attrs.name:
+            data = {"name": attrs.name, **data}
+        if self.when is not None:
+            data["when"] = self.when
+        if self.rollback or self.phase is None or self._item_lead_role(block) == "recovery":
+            target = self.phase.rollback if self.phase else self.draft.plan_rollback
+            target.append(Entry(data, line))
+            what = attrs.name or script.strip().splitlines()[0]
+            self.draft.note(
+                "rollback", phase=self.phase.id if self.phase else "plan", line=line, name=what
+            )
+        elif as_check:
+            self._manual_step(powershell.person_label(script), line)
+        else:
+            self.phase.steps.append(Entry(data, line))
+            what = attrs.name or script.strip().splitlines()[0]
+            self.draft.note(
+                "steps", phase=self.phase.id, line=line, name=what, rule="powershell fence"
+            )
 
     def _optional_recovery(self, block: Fence, script: str) -> None:
         """ "- Restore from backup if needed:" over its fence in a rollback: the operator decides

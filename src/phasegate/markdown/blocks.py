@@ -8,6 +8,7 @@ from typing import Any
 from phasegate.markdown import (
     admonitions,
     carry,
+    checkpoints,
     decisions,
     deps,
     directives,
@@ -25,6 +26,7 @@ from phasegate.markdown.block_fences import FenceMapping
 from phasegate.markdown.block_items import ItemMapping
 from phasegate.markdown.block_tables import TableMapping
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.entries import ReportEntry
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
 _LEAD_IN = rules.LEAD_IN
@@ -196,43 +198,16 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         data: dict[str, Any] = {"run": run}
         if name:
             data = {"name": name, "run": run}
-        if self.when is not None and self.phase is not None and self._alternative_ran():
-            self._alternative_undo(data, line)
-            return
+        if self.when is not None:
+            # written under one way (an option chosen forward, or a way back chosen on
+            # rollback): it runs on rollback only when that way was chosen (issue 11 §1)
+            data = {**data, "when": self.when}
         target = self.phase.rollback if self.phase else self.draft.plan_rollback
         target.append(Entry(data, line))
-        self.draft.note("rollback", phase=self.where, line=line, name=name or _first(run))
-
-    def _alternative_ran(self) -> bool:
-        """True when the alternative this rollback belongs to has forward steps of its own
-        (a "Rollback (if needed)" chosen as an option is the rollback itself)."""
-        assert self.phase is not None
-        return any(e.data.get("when") == self.when for e in self.phase.steps)
-
-    def _alternative_undo(self, data: dict[str, Any], line: int) -> None:
-        """The rollback of one alternative ("Option A … Rollback: …") undoes only what ran: it
-        becomes the `undo` of the alternative's first step (run on rollback only when that step
-        completed, so never when another option was chosen). Without such a step free to carry
-        it, a person decides: a manual rollback task naming the option (issue 11 §1)."""
-        assert self.phase is not None and self.when is not None
-        first = next(
-            (e for e in self.phase.steps if e.data.get("when") == self.when and "run" in e.data),
-            None,
-        )
-        if first is not None and "undo" not in first.data:
-            first.data["undo"] = data
-            what = data.get("name") or _first(data["run"])
-            self.draft.note("rollback", phase=self.where, line=line, name=what, when=self.when)
-            return
-        task = f"Only if {self.when} was chosen: `{rules.one_line(data['run'], 120)}`"
-        self.phase.metadata.setdefault("rollback_checklist", []).append(task)
-        self.draft.note("rollback_checklist", phase=self.where, line=line, what=task)
-        self.draft.note(
-            "review",
-            line=line,
-            what=rules.one_line(data["run"], 100),
-            why="the rollback of one alternative: a person runs it only if that one was chosen",
-        )
+        said: ReportEntry = {"phase": self.where, "line": line, "name": name or _first(run)}
+        if self.when is not None:
+            said["when"] = self.when
+        self.draft.note("rollback", **said)
 
     def add_step(self, data: dict[str, Any], line: int, rule: str) -> None:
         """A step at the end of the section so far (mapping.py's prose-only sections)."""
@@ -279,6 +254,12 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             data = {"name": data.get("name") or said[0], "manual": "; ".join(said)}
             how = "fence of comments only: checked by hand"
         kind = next(k for k in ("command", "file", "http", "manual", "sql", "metric") if k in data)
+        at = checkpoints.offset(str(data["manual"])) if kind == "manual" else None
+        if at is not None and not data.get("checked") and not self.rollback and self.phase:
+            # "Hour 4: stability" is checked at hour 4, not with the phase's gates at its end
+            for step in checkpoints.steps(self.phase, str(data["manual"]), at):
+                self._add_step(step, line, rule=f"timed checkpoint ({how})")
+            return
         if kind == "command" and isinstance(data["command"], str):
             command, _ = carry.carry(self.draft, data["command"], line)
             data = {**data, "command": placeholders.bind(self.draft, command, line)}

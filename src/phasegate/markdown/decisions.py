@@ -80,6 +80,49 @@ def decide(
     }
 
 
+def decide_rollback(
+    draft: Draft, phase: PhaseDraft | None, section: Section, options: Sequence[Choice]
+) -> dict[int, str]:
+    """Two ways back ("Option A: revert the image" / "Option B: restore the snapshot" under a
+    rollback heading): a person chooses when the rollback comes (the phase's
+    ``rollback_decision``), each way's actions carry ``when:`` and only the chosen one runs.
+    A second menu of the same phase adds its ways to the same choice (one way is chosen)."""
+    holder = phase.extra if phase is not None else draft.rollback_extra
+    existing = holder.get("rollback_decision")
+    if existing is None:
+        base = re.sub(r"[^A-Z0-9]+", "_", (section.title or "rollback").upper()).strip("_")[:30]
+        var = f"ROLLBACK_WAY_{base or len(draft.vars) + 1}"
+        while var in draft.vars:
+            var += "_2"
+        existing = {"var": var, "options": []}
+        holder["rollback_decision"] = existing
+    var, values = existing["var"], existing["options"]
+    found: dict[int, str] = {}
+    for option in options:
+        title = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", option.title)
+        title = title.replace("*", "").replace("_", " ").strip().rstrip(":")
+        value = slugify(title)[:40].strip("-") or f"way-{len(values) + 1}"
+        while value in values:
+            value += "-2"
+        values.append(value)
+        found[id(option)] = f"vars.{var} == '{value}'"
+    draft.vars[var] = {
+        "env": var,
+        "default": "",
+        "description": "the way to roll back, chosen when the rollback comes: "
+        + " | ".join(values),
+    }
+    draft.note(
+        "decisions",
+        line=options[0].line,
+        phase=phase.id if phase is not None else "plan",
+        variable=var,
+        choices=list(values),
+        on="rollback",
+    )
+    return found
+
+
 @dataclass
 class Lead:
     """An option named by a line of text (a lead-in paragraph, a list item, a comment)."""
@@ -104,6 +147,7 @@ class ChoiceLeads:
         self.options: list[Paragraph | Item] = []
         self.conditions: dict[int, str] = {}
         self.optional_open = False
+        self.optional_list = False  # the optional part's list has begun (it ends with it)
         self.item_option = False  # the option open is a list item's (its fence only)
         if mapper.phase is None or mapper.rollback:
             return
@@ -124,6 +168,9 @@ class ChoiceLeads:
         if len(self.options) < 2:
             self.options = []
             self.sole = _sole_alternative(mapper.section.blocks)
+        # the same command shown twice, with and without an option: two ways, never both
+        self.variants = _variants(mapper.section.blocks) if self.sole is None else None
+        self.variant_when: dict[int, str] = {}
 
     def _ids(self) -> set[int]:
         return {id(o) for o in self.options}
@@ -135,6 +182,8 @@ class ChoiceLeads:
         if self.sole is not None and block in self.sole[:2]:
             self._enter_sole(block)
             return
+        if self.variants is not None and self._enter_variant(block):
+            return
         if isinstance(block, Item) and self.options and id(block) not in self._ids():
             if self.item_option:  # an item's situation lasts for its own fence only
                 mapper.when, self.item_option = self.outer, False
@@ -144,6 +193,13 @@ class ChoiceLeads:
         if isinstance(block, Paragraph) and self.item_option:
             mapper.when, self.item_option = self.outer, False
         text = block.text.strip()
+        if self.optional_open and self._ends_optional(block, text):
+            mapper._flush_procedure()
+            mapper.when, self.optional_open = self.outer, False
+            self.optional_list = False
+            return
+        if self.optional_open and isinstance(block, Item):
+            self.optional_list = True
         if self.options and id(block) in self._ids():
             self.item_option = isinstance(block, Item)
             if not self.conditions:
@@ -157,15 +213,50 @@ class ChoiceLeads:
             self.optional_open = False
         elif isinstance(block, Item):
             return
-        elif _short(block) and rules.is_optional_part(text) and not self.conditions:
+        elif (
+            _short(block)
+            and rules.is_optional_part(text)
+            and not self.conditions
+            # "**Rollback (if needed):**" is the way back, asked by the failure, not a choice
+            and not rules.is_rollback_title(text)
+        ):
             mapper._flush_procedure()
             lead = _Lead(text, block.line)
             found = decide(mapper.draft, mapper.phase, mapper.section, [lead])
             mapper.when = combine(self.outer, found[id(lead)])
             self.optional_open = True
-        elif self.optional_open and rules.is_lead_in(text):
+
+    def _ends_optional(self, block: Paragraph | Item, text: str) -> bool:
+        """An optional part ("Optionally:") ends at the next lead-in, at the end of the list
+        that follows it, or at a list item naming the way back ("- **Rollback** after
+        switchover:"): a rollback is no optional forward action and keeps its role."""
+        if isinstance(block, Item):
+            return rules.is_lead_in(text) and rules.is_rollback_title(text)
+        return self.optional_list or rules.is_lead_in(text)
+
+    def _enter_variant(self, block: Block) -> bool:
+        """The first variant's fence runs when chosen, the second's when it is chosen; what
+        follows the second is the section's path again."""
+        mapper = self.mapper
+        assert self.variants is not None and mapper.phase is not None
+        first, second = self.variants
+        if block is first:
+            one, two = (set(_one_command(f.text) or []) for f in (first, second))
+            extra = " ".join(sorted(one ^ two))
+            with_first = len(one) > len(two)
+            leads = [
+                _Lead(f"{'with' if with_first else 'without'} {extra}", first.line),
+                _Lead(f"{'without' if with_first else 'with'} {extra}", second.line),
+            ]
+            found = decide(mapper.draft, mapper.phase, mapper.section, leads)
+            self.variant_when = {id(first): found[id(leads[0])], id(second): found[id(leads[1])]}
+        if id(block) in self.variant_when:
             mapper._flush_procedure()
-            mapper.when, self.optional_open = self.outer, False
+            mapper.when = combine(self.outer, self.variant_when[id(block)])
+            return True
+        if self.variant_when and _after(mapper.section.blocks, block, second):
+            mapper.when = self.outer
+        return False
 
     def _enter_sole(self, block: Block) -> None:
         """The way written first, then the alternative a lead-in offers after it: one decision
@@ -201,6 +292,49 @@ _SOLE_ALTERNATIVE = re.compile(
     r"alternativ(?:ement)?\b|ou bien\b|或者|也可以)",
     re.I,
 )
+
+
+def _after(blocks: Sequence[Block], block: Block, mark: Block) -> bool:
+    ids = [id(b) for b in blocks]
+    return id(block) in ids and id(mark) in ids and ids.index(id(block)) > ids.index(id(mark))
+
+
+def _variants(blocks: Sequence[Block]) -> tuple[Fence, Fence] | None:
+    """Two fences of one command each, close together (only prose between), the same
+    command but for options one adds (``New-MigrationBatch -Name B -AutoStart`` / the same
+    without ``-AutoStart``): examples of two ways, of which one is done."""
+    fences = [(i, b) for i, b in enumerate(blocks) if isinstance(b, Fence)]
+    for (i, first), (j, second) in itertools.pairwise(fences):
+        if not all(isinstance(b, Paragraph) for b in blocks[i + 1 : j]):
+            continue
+        one, two = _one_command(first.text), _one_command(second.text)
+        if one is None or two is None or one == two or one[0] != two[0]:
+            continue
+        plain_one = [t for t in one if not t.startswith("-")]
+        plain_two = [t for t in two if not t.startswith("-")]
+        flags_one = {t for t in one if t.startswith("-")}
+        flags_two = {t for t in two if t.startswith("-")}
+        extra = " ".join(flags_one ^ flags_two)
+        if _PREVIEW_FLAG.search(extra):
+            continue  # `--dry-run` first, then the real thing: a sequence, not two ways
+        if plain_one == plain_two and (flags_one < flags_two or flags_two < flags_one):
+            return first, second
+    return None
+
+
+_PREVIEW_FLAG = re.compile(
+    r"(?:^|\s)(?:--?dry[-_]?run\S*|-WhatIf|--what-if|--check|--diff|--plan|--preview|"
+    r"--validate\S*|--no-?op|--simulate|-n)(?:\s|=|$)",
+    re.I,
+)
+
+
+def _one_command(text: str) -> list[str] | None:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and ln.strip()[0] != "#"]
+    if len(lines) != 1 or lines[0].endswith("\\"):
+        return None
+    words = lines[0].split()
+    return words if len(words) >= 2 else None
 
 
 def _sole_alternative(blocks: Sequence[Block]) -> tuple[Block, Paragraph, Fence] | None:

@@ -59,6 +59,7 @@ class PhaseDraft:
     metadata: dict[str, Any] = field(default_factory=dict)
     rollback_budget: float | None = None  # "Rollback Time from this stage: <1 minute"
     extra: dict[str, Any] = field(default_factory=dict)  # phase keys of timekeeping.py: risk
+    checkpoint_at: float = 0.0  # the offset of the phase's last timed checkpoint (checkpoints)
 
     def keep(self) -> bool:
         return self.named or bool(self.steps or self.gates or self.rollback or self.monitors)
@@ -70,6 +71,7 @@ class Draft:
     title: str = ""
     phases: list[PhaseDraft] = field(default_factory=list)
     plan_rollback: list[Entry] = field(default_factory=list)
+    rollback_extra: dict[str, Any] = field(default_factory=dict)  # the plan rollback's decision
     verify_rollback: list[Entry] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     report: ReportLists = field(

@@ -158,6 +158,18 @@ def emit(draft: Draft) -> tuple[dict[str, Any], str]:
     if not phases:
         phases = [draft.new_phase("document", 1, named=True)]
     phases[0].rollback.extend(draft.plan_rollback)
+    plan_way = draft.rollback_extra.get("rollback_decision")
+    if plan_way is not None:  # the plan's rollback menu is asked where its actions run
+        own = phases[0].extra.setdefault(
+            "rollback_decision", {"var": plan_way["var"], "options": []}
+        )
+        own["options"] += [o for o in plan_way["options"] if o not in own["options"]]
+        if own["var"] != plan_way["var"]:  # one choice per phase: the plan's ways join it
+            for entry in draft.plan_rollback:
+                if isinstance(entry.data.get("when"), str):
+                    entry.data["when"] = entry.data["when"].replace(
+                        f"vars.{plan_way['var']} ", f"vars.{own['var']} "
+                    )
     refs: set[str] = set()
     name = slugify(draft.title) if draft.title else ""
     if not name or name == "step":

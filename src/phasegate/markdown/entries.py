@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict
 if TYPE_CHECKING:
     from phasegate.markdown.summary import PhaseItem
 
-__all__ = ["ImportReport", "ReportEntry", "ReportLists", "ReportPhase", "report_list"]
+__all__ = [
+    "ImportReport",
+    "ProgramChild",
+    "ReportEntry",
+    "ReportLists",
+    "ReportPhase",
+    "report_list",
+]
 
 # The functional form: a dependency's ``from`` is a Python keyword.
 ReportEntry = TypedDict(
@@ -52,6 +59,7 @@ ReportEntry = TypedDict(
         # decisions
         "variable": str,
         "choices": list[str],
+        "on": str,  # "rollback": a way back chosen when the rollback comes
         # pre_gates
         "before": str,
         "step_line": int,
@@ -59,6 +67,11 @@ ReportEntry = TypedDict(
         "from": str,
         "to": str,
         "via": str,
+        # programs (programs.py: a proposal, never applied)
+        "children": list["ProgramChild"],
+        "ready_from_line": int | None,
+        "import_children": list[str],
+        "yaml": str,
         # provenance (provenance.annotate; a mapper may name an explicit rule id itself)
         "rule": str,
         "confidence": str,
@@ -66,6 +79,16 @@ ReportEntry = TypedDict(
     },
     total=False,
 )
+
+
+class ProgramChild(TypedDict):
+    """A child runbook of a proposed program (markdown/programs.py)."""
+
+    line: int
+    text: str
+    runbook: str | None
+    phase: str
+
 
 # The report's lists by name (steps, checks, rollback, triggers, review, …): what mappers fill
 # through ``Draft.note`` and what ``provenance`` reads back by list name.
@@ -117,6 +140,7 @@ class ImportReport(TypedDict, total=False):
     skipped: list[ReportEntry]
     review: list[ReportEntry]
     mdx: list[ReportEntry]
+    programs: list[ReportEntry]
     variables: list[str]
     confidence_levels: dict[str, str]
     not_executable: list[str]

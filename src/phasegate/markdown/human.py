@@ -16,7 +16,8 @@ from typing import Any
 from phasegate.markdown import rules
 
 _ROLE_COL = re.compile(r"\brole\b|\bteam\b|\bapprover\b|\bfunction\b|角色", re.I)
-_SIGN_COL = re.compile(r"sign|approv|signature|date|签", re.I)
+# `\bsign`: "Sign-off", "Signature", "Signed", never "Team Assignment" (doc 58's work matrix)
+_SIGN_COL = re.compile(r"\bsign|approv|\bdate\b|签", re.I)
 
 
 def confirmation(text: str) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def signoff(header: list[str], rows: list[list[str]], title: str) -> dict[str, A
     """A "Role | Name | Signature" table: an approval with the listed roles."""
     role = next((i for i, h in enumerate(header) if _ROLE_COL.search(h)), None)
     signed = any(_SIGN_COL.search(h) for h in header) or rules.is_checklist_text(title)
-    if role is None or not signed or not re.search(r"sign|approv|签", f"{title} {header}", re.I):
+    if role is None or not signed or not re.search(r"\bsign|approv|签", f"{title} {header}", re.I):
         return None
     roles = [_plain(r[role]) for r in rows if role < len(r) and _plain(r[role])]
     if not roles:

@@ -233,6 +233,9 @@ def _visit(
             section.title, section.line
         )
     chosen = decisions.decide(draft, phase, section, options) if options and phase else {}
+    ways = _ways_back(section) if is_rollback else []
+    if ways:  # "Option A: revert the image" / "Option B: restore the snapshot": chosen later
+        chosen = decisions.decide_rollback(draft, phase, section, ways)
     automated = False  # an earlier sibling already gave commands for this part
     for child in section.children:
         child_when = chosen.get(id(child), when)
@@ -356,6 +359,20 @@ def _manual_way(section: Section) -> bool:
     """A "Manual X" heading that is not a rollback: the by-hand way of what came before."""
     title = section.title
     return bool(_MANUAL_WAY.match(title)) and not rules.is_rollback_title(title)
+
+
+def _ways_back(section: Section) -> list[Section]:
+    """Child sections of a rollback section that are ways to roll back, one or the other
+    ("Option A" / "Option B", "… method", "On Kubernetes" / "On VMs"). Situations are not
+    read here: a rollback's "If …" parts stay what they are."""
+    for found in (
+        [c for c in section.children if rules.is_alternative_title(c.title)],
+        [c for c in section.children if rules.is_way_title(c.title)],
+        [c for c in section.children if rules.is_platform_title(c.title)],
+    ):
+        if len(found) >= 2:
+            return found
+    return []
 
 
 def _alternatives(section: Section) -> list[Section]:

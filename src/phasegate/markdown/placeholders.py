@@ -66,6 +66,12 @@ _PATTERNS = [
     ("double-bracket", re.compile(r"\[\[([A-Za-z][A-Za-z0-9_]*)\]\]")),
     # <node>, <REV>, <your-project-id>: not a heredoc (<<), not a process substitution
     ("angle", re.compile(r"(?<![<\w])<([A-Za-z][A-Za-z0-9_.:-]{0,40})>(?!>)")),
+    # <email address for on-premises administrator>: words in angle brackets (a redirection
+    # `<in.txt >out` has a space before its `>`, a tag `<a href="…">` quotes and `=`)
+    (
+        "angle",
+        re.compile(r"(?<![<\w])<([A-Za-z][\w.:-]*(?: [A-Za-z0-9][\w.:-]*){1,8})>(?!>)"),
+    ),
     # [Current IP], [cluster name]: words in brackets, not a test `[ -f x ]` or array index
     (
         "bracket",
@@ -116,6 +122,16 @@ _PATTERNS = [
         ),
     ),
     ("version", re.compile(r"\b(v?\d+\.(?:\d+|x)\.x|v?\d+\.x|v?X\.Y\.Z)\b")),
+    # `project-name start`, `deployment/app-name`: a template's generic name for the
+    # reader's own (not `--service-name`, `$app_name`, nor an assignment `app_name=…`)
+    (
+        "generic-name",
+        re.compile(
+            r"(?<![\w./$-])((?:project|app|application|service|server|package|repo|module|"
+            r"binary|cli|image|container|deployment|cluster|bucket|database|db)[-_]name)"
+            r"(?![\w-])(?!\s*=)"
+        ),
+    ),
     ("xxx", re.compile(r"(?<![\w-])([xX]{3,})(?![\w-])")),
     ("changeme", re.compile(r"\b(CHANGE_?ME|changeme|REPLACE_?ME|replace[_-]me|PLACEHOLDER)\b")),
     # backup-TIMESTAMP.json, app:VERSION, --tag=COMMIT_SHA: a value's name in capitals, joined

@@ -40,6 +40,7 @@ from phasegate.plan.model import slugify
 
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft
+    from phasegate.markdown.entries import ReportEntry
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -207,7 +208,7 @@ def _proposal(
     score: tuple[int, float, str | None, str | None] | None,
     verdict: str | None,
     name: str,
-) -> dict[str, Any]:
+) -> ReportEntry:
     phases: list[dict[str, Any]] = []
     taken: set[str] = set()
     for _, label, runbook in children:

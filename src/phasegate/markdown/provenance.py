@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from phasegate.markdown import powershell
 from phasegate.markdown.parse import Block, Comment, Document, Fence, Item, Paragraph, Table
 from phasegate.markdown.shell import SHELL_LANGS
 from phasegate.markdown.summary import Recorded, phase_items
@@ -214,6 +215,8 @@ class _Deriver:
         if src in ("fence.untagged", "list", "table", "task"):
             name = {"list": "list.code", "task": "task.code", "table": "table.command"}
             return Mapping(f"{name.get(src, src)}.{role}", MEDIUM, True)
+        if src.startswith("fence.") and src.split(".", 1)[1] in powershell.TAGS:
+            return Mapping(f"{src}.{role}", MEDIUM, True)  # run by pwsh (powershell.py)
         if src.startswith("fence."):
             lang = src.split(".", 1)[1]
             return Mapping(f"{src}.{role}", LOW, True, f"a `{lang}` block is run by bash")

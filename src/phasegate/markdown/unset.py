@@ -100,6 +100,8 @@ def _commands(draft: Draft) -> Iterator[tuple[str, int]]:
             continue
         entries += [*phase.steps, *phase.gates, *phase.rollback]
     for entry in entries:
+        if entry.data.get("shell"):  # pwsh's `$name` is its own variable, not the shell's
+            continue
         for key in _COMMAND_KEYS:
             value = entry.data.get(key)
             if isinstance(value, str):

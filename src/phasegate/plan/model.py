@@ -71,6 +71,11 @@ class Action(Model):
     idempotent: bool = Field(
         False, description="safe to re-run after a crash left its outcome unknown"
     )
+    when: str | None = Field(
+        None,
+        description="CEL condition evaluated when the rollback reaches this action; skipped "
+        "when false (the rollback of one chosen way: `vars.VAR == 'option'`)",
+    )
 
 
 def _action(value: Any) -> Any:
@@ -272,6 +277,12 @@ class Phase(Model):
     gates: list[AnyCheck] = Field(default_factory=list)
     rollback: list[Action] = Field(
         default_factory=list, description="run on rollback if this phase started"
+    )
+    rollback_decision: PauseChoice | None = Field(
+        None,
+        description="a choice a person makes when this phase is rolled back, before its "
+        "`rollback` actions (`phasegate approve RUN rollback:PHASE/decide --choose OPTION`); "
+        "the actions of each way carry `when: vars.VAR == 'option'`",
     )
     on_failure: OnFailure | None = None
     analysis: AnalysisRef | None = Field(

@@ -10,7 +10,7 @@ from phasegate.errors import Problem
 from phasegate.expr import ExprError, cel_detail, compile_expr
 from phasegate.plan import secret_use
 from phasegate.plan.analysis import Analysis
-from phasegate.plan.model import Plan, step_ids
+from phasegate.plan.model import PauseChoice, Plan, step_ids
 from phasegate.plan.yamlsource import Path_, SourceMap, format_path
 from phasegate.substitution import BUILTINS, NAME, references, shell_locals
 from phasegate.suggest import close_match, did_you_mean
@@ -405,37 +405,41 @@ def _host_gate(path: Path_) -> bool:
 def _decisions(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
     """A decision's variable is a declared, non-secret plan variable: the choice is written
     into the journal and shown by status, and a `when:` reads it as `vars.NAME`."""
+    found: list[tuple[PauseChoice, Path_]] = []
     for p_index, phase in enumerate(plan.phases):
         for s_index, step in enumerate(phase.steps):
             choose = step.pause.choose if step.pause is not None else None
-            if choose is None:
-                continue
-            path: Path_ = ("phases", p_index, "steps", s_index, "pause", "choose", "var")
-            spec = plan.vars.get(choose.var)
-            if spec is None:
-                problems.append(
-                    smap.problem(
-                        path,
-                        f"the decision's variable {choose.var!r} is not declared",
-                        hint=f"declare it under `vars:` (e.g. `{choose.var}: {{default: ''}}`)",
-                    )
+            if choose is not None:
+                path: Path_ = ("phases", p_index, "steps", s_index, "pause", "choose", "var")
+                found.append((choose, path))
+        if phase.rollback_decision is not None:  # asked when the phase is rolled back
+            found.append((phase.rollback_decision, ("phases", p_index, "rollback_decision", "var")))
+    for choose, path in found:
+        spec = plan.vars.get(choose.var)
+        if spec is None:
+            problems.append(
+                smap.problem(
+                    path,
+                    f"the decision's variable {choose.var!r} is not declared",
+                    hint=f"declare it under `vars:` (e.g. `{choose.var}: {{default: ''}}`)",
                 )
-            elif getattr(spec, "secret", False):
-                problems.append(
-                    smap.problem(
-                        path,
-                        f"the decision's variable {choose.var!r} is secret",
-                        hint="a choice is journalled and shown: use a plain variable",
-                    )
+            )
+        elif getattr(spec, "secret", False):
+            problems.append(
+                smap.problem(
+                    path,
+                    f"the decision's variable {choose.var!r} is secret",
+                    hint="a choice is journalled and shown: use a plain variable",
                 )
-            if len(set(choose.options)) != len(choose.options):
-                problems.append(
-                    smap.problem(
-                        (*path[:-1], "options"),
-                        "a decision's options must be distinct",
-                        hint="remove the repeated option",
-                    )
+            )
+        if len(set(choose.options)) != len(choose.options):
+            problems.append(
+                smap.problem(
+                    (*path[:-1], "options"),
+                    "a decision's options must be distinct",
+                    hint="remove the repeated option",
                 )
+            )
 
 
 def _session_shell(plan: Plan, smap: SourceMap, warnings: list[Problem]) -> None:
@@ -507,6 +511,13 @@ def _expressions(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
         for s_index, step in enumerate(phase.steps):
             if step.when is not None:
                 _compile(step.when, ("phases", p_index, "steps", s_index, "when"), smap, problems)
+            if step.undo is not None and step.undo.when is not None:
+                path: Path_ = ("phases", p_index, "steps", s_index, "undo", "when")
+                _compile(step.undo.when, path, smap, problems)
+        for r_index, action in enumerate(phase.rollback):
+            if action.when is not None:
+                path = ("phases", p_index, "rollback", r_index, "when")
+                _compile(action.when, path, smap, problems)
     for path, check in _all_checks(plan):
         for field_name, expression in check.expressions():
             _compile(expression, (*path, field_name), smap, problems)

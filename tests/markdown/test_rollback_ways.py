@@ -1,0 +1,150 @@
+"""Ways to roll back, one or the other (issue 11 §1, §5): a rollback menu under a rollback
+heading is a decision a person makes when the rollback comes; nothing runs unchosen."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from phasegate.engine import decide
+from phasegate.errors import PlanError
+from phasegate.markdown import import_markdown
+from phasegate.plan.loader import load_plan_text
+from tests.conftest import CLI
+
+_MENU = """\
+    # Deploy v2
+
+    ## Step 1: Deploy
+
+    ```bash
+    echo deployed >> log.txt
+    ```
+
+    ## Step 2: Verify
+
+    ```bash
+    false
+    ```
+
+    ## Rollback
+
+    ### Option A: revert the image
+
+    ```bash
+    echo reverted-image >> log.txt
+    ```
+
+    ### Option B: restore the snapshot
+
+    ```bash
+    echo restored-snapshot >> log.txt
+    ```
+    """
+
+
+def _plan(doc: str) -> dict[str, Any]:
+    return import_markdown(textwrap.dedent(doc), "doc.md").data
+
+
+def test_a_rollback_menu_is_a_decision_asked_on_rollback() -> None:
+    data = _plan(_MENU)
+    decided = [p for p in data["phases"] if "rollback_decision" in p]
+    assert len(decided) == 1
+    choice = decided[0]["rollback_decision"]
+    assert choice["options"] == ["option-a-revert-the-image", "option-b-restore-the-snapshot"]
+    actions = decided[0]["rollback"]
+    assert [a["when"] for a in actions] == [
+        f"vars.{choice['var']} == '{option}'" for option in choice["options"]
+    ]
+    # no forward step or decision asks it up front
+    assert not any(
+        "reverted" in str(s) or "restored" in str(s)
+        for p in data["phases"]
+        for s in p.get("steps", [])
+    )
+
+
+def test_sequential_rollback_steps_are_no_menu() -> None:
+    doc = _MENU.replace("Option A: revert the image", "1. Stop traffic").replace(
+        "Option B: restore the snapshot", "2. Restore the snapshot"
+    )
+    data = _plan(doc)
+    assert not any("rollback_decision" in p for p in data["phases"])
+    assert all("when" not in a for p in data["phases"] for a in p.get("rollback", []))
+
+
+@pytest.mark.parametrize(
+    ("choice", "ran"),
+    [("option-b-restore-the-snapshot", "restored-snapshot")],
+)
+def test_only_the_chosen_way_back_runs(cli: CLI, choice: str, ran: str) -> None:
+    """A real run: the verify step fails, the rollback pauses at the decision (nothing of
+    either way has run), the operator chooses, resume runs that way alone."""
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(_MENU), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first = cli("run", "plan.yaml")
+    assert first.returncode == 4, first.stdout + first.stderr  # paused for the decision
+    assert (cli.cwd / "log.txt").read_text().split() == ["deployed"]
+    refused = cli("approve", "last")  # a decision is never approved without its choice
+    assert refused.returncode != 0 and "--choose" in refused.stderr
+    approved = cli("approve", "last", "--choose", choice)
+    assert approved.returncode == 0, approved.stderr
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 1, resumed.stdout + resumed.stderr  # failed, rolled back
+    assert (cli.cwd / "log.txt").read_text().split() == ["deployed", ran]
+    status = json.loads(cli("status", "last", "--json").stdout)
+    assert status["run"]["status"] == "rolled_back"
+
+
+def test_a_rollback_decision_and_action_conditions_are_validated_where_written(
+    tmp_path: Path,
+) -> None:
+    text = textwrap.dedent(
+        """\
+        version: 1
+        name: x
+        phases:
+          - id: deploy
+            rollback_decision:
+              var: WAY
+              options: [a, b]
+            steps:
+              - run: "true"
+            rollback:
+              - run: "echo a"
+                when: "vars.WAY =="
+        """
+    )
+    with pytest.raises(PlanError) as caught:
+        load_plan_text(text, tmp_path / "plan.yaml")
+    said = [(p.line, p.message) for p in caught.value.problems]
+    assert said[0] == (6, "the decision's variable 'WAY' is not declared")
+    assert said[1][0] == 12 and said[1][1].startswith("invalid CEL expression 'vars.WAY =='")
+
+
+def test_the_decision_comes_before_the_ways_it_chooses_between() -> None:
+    """The rollback order: the decision first (the e2e test shows the run pauses there)."""
+    plan = load_plan_text(
+        textwrap.dedent(
+            """\
+            version: 1
+            name: x
+            vars: {WAY: {default: ''}}
+            phases:
+              - id: deploy
+                rollback_decision: {var: WAY, options: [a, b]}
+                steps: [{run: "true"}]
+                rollback:
+                  - {run: "echo a", when: "vars.WAY == 'a'"}
+                  - {run: "echo b", when: "vars.WAY == 'b'"}
+            """
+        ),
+        Path("plan.yaml"),
+    ).plan
+    order = [e["key"] for e in decide._phase_rollback(plan.phases[0])]
+    assert order == ["rollback:deploy/decide", "rollback:deploy/1", "rollback:deploy/2"]
