@@ -31,6 +31,7 @@ import contextlib
 import math
 import os
 import re
+import secrets
 import shlex
 import time
 from collections import OrderedDict
@@ -58,7 +59,7 @@ BOOTSTRAP = (
     "d() { IFS= read -r l || exit 97; case $l in r*) v=${l#r};; "
     "*) v=$(printf '%s' \"${l#b}\" | base64 -d; echo x) || exit 97; v=${v%x};; esac; }; "
     'd; n=$v; i=0; while [ "$i" -lt "$n" ]; do d; k=$v; d; export "$k=$v"; i=$((i+1)); done; '
-    "d; c=$v; d; s=$v; d; sup=$v; d; n=$v; i=0; set --; "
+    "d; c=$v; d; s=$v; d; sup=$v; d; t=$v; d; n=$v; i=0; set --; "
     'while [ "$i" -lt "$n" ]; do d; set -- "$@" "$v"; i=$((i+1)); done; '
     "exec </dev/null; "
     '[ -d "${s%/*}" ] || mkdir -p "${s%/*}" || exit 97; '
@@ -73,8 +74,14 @@ BOOTSTRAP = (
     'echo "@@phasegate-pgid $p"; '
     'tail -s 0.05 -n +1 -f --pid="$p" "$s.out" & a=$!; '
     'tail -s 0.05 -n +1 -f --pid="$p" "$s.err" >&2 & b=$!; '
-    'wait "$p"; r=$?; wait "$a" "$b"; exit "$r"'
+    'wait "$p"; r=$?; wait "$a" "$b"; '
+    # The step's outputs come back after its output, behind a marker with the request's nonce
+    # (which the step never saw), so no line the step prints can pass for them.
+    'if [ -f "${PHASEGATE_OUTPUT:-/}" ] && [ -s "$PHASEGATE_OUTPUT" ]; then '
+    'printf "@@phasegate-outputs %s " "$t"; base64 -w0 <"$PHASEGATE_OUTPUT"; echo; fi; '
+    'exit "$r"'
 )
+OUTPUTS = "@@phasegate-outputs "
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -216,7 +223,9 @@ async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
         ) from None
 
 
-def payload(env: Mapping[str, str], cwd: str, status_file: str, argv: Sequence[str]) -> bytes:
+def payload(
+    env: Mapping[str, str], cwd: str, status_file: str, argv: Sequence[str], nonce: str = ""
+) -> bytes:
     """What the bootstrap reads on stdin: one line per value, counts first (``r`` + the
     value, or ``b`` + its base64 when it holds a line break)."""
     values: list[str] = []
@@ -224,7 +233,7 @@ def payload(env: Mapping[str, str], cwd: str, status_file: str, argv: Sequence[s
     values.append(str(len(names)))
     for name in names:
         values += [name, env[name]]
-    values += [cwd, status_file, SUPERVISOR_SCRIPT, str(len(argv)), *argv]
+    values += [cwd, status_file, SUPERVISOR_SCRIPT, nonce, str(len(argv)), *argv]
     return b"".join(_line(v) for v in values)
 
 
@@ -306,12 +315,15 @@ class SshExecutor:
         process = await conn.create_process(
             remote_command(self.target), encoding="utf-8", errors="replace"
         )
-        process.stdin.write(payload(env, cwd, status, argv).decode())
+        nonce = secrets.token_hex(8)
+        process.stdin.write(payload(env, cwd, status, argv, nonce).decode())
         process.stdin.write_eof()
         captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
         sizes = {"stdout": 0, "stderr": 0}
         pgid: list[int] = []
         boot_errors: list[str] = []
+        published: list[str] = []
+        tagged = f"{OUTPUTS}{nonce} "
 
         async def pump(stream: Any, name: str) -> None:
             async for raw in stream:
@@ -319,6 +331,11 @@ class SshExecutor:
                 if name == "stdout" and not pgid and line.startswith(MARKER):
                     with contextlib.suppress(ValueError):
                         pgid.append(int(line[len(MARKER) :]))
+                    continue
+                if name == "stdout" and pgid and line.startswith(tagged):
+                    with contextlib.suppress(ValueError):
+                        text = base64.b64decode(line[len(tagged) :]).decode(errors="replace")
+                        published.append(text)
                     continue
                 if name == "stderr" and not pgid and line.startswith("@@phasegate-error "):
                     boot_errors.append(line[len("@@phasegate-error ") :])
@@ -358,7 +375,7 @@ class SshExecutor:
             return ProcessResult(None, out, err, duration, timed_out=timed_out, signal=code - 128)
         if timed_out or sig is not None:
             return ProcessResult(None, out, err, duration, timed_out=timed_out, signal=15)
-        return ProcessResult(code, out, err, duration)
+        return ProcessResult(code, out, err, duration, published="".join(published))
 
     async def _supervise(
         self,
