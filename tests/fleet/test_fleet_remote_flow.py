@@ -175,3 +175,14 @@ def test_outputs_host_gates_on_the_host_and_retries(cli: CLI, lab: Lab, tmp_path
         if e["key"].startswith("deploy/install@") and e["status"] == "succeeded"
     ]
     assert undone == list(reversed(completed))
+
+    # The per-host view in `status`: batch, outcome, each step's and gate's status, exactly.
+    shown = cli("status", run)
+    assert shown.returncode == 0, shown.stderr
+    rows = shown.stdout.split("    hosts (4):\n", 1)[1].splitlines()[:4]
+    steps = "install=succeeded  use=succeeded"
+    assert rows == [
+        f"      {h}  batch {b}   succeeded    {steps.replace('  ', ' ')}"
+        "  gates: on-host=passed cel=passed"
+        for h, b in (("h00", 1), ("h01", 1), ("h02", 2), ("h03", 2))
+    ]
