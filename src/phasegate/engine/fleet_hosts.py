@@ -262,11 +262,11 @@ async def run_on_host(
     attempt = (item.attempt if item is not None else 0) + 1
     base = {"key": key, "kind": kind, "phase": phase, "name": name}
     assert action.run is not None
-    runner.journal(
+    # Durable before the command is sent; hosts starting together share one commit.
+    await runner.journal_durably(
         ItemStarted.model_validate(
             {**base, "attempt": attempt, "command": describe_command(action.run)}
-        ),
-        durable=True,
+        )
     )
     remote = ctx.plan.targets is not None and ctx.plan.targets.executor == "ssh"
     env: dict[str, str] = {} if remote else dict(ctx.base_env)
