@@ -154,6 +154,7 @@ ADDED_SINCE: list[tuple[str | None, str, Any]] = [
     (None, "program", None),  # issue 14 §1: a program's children, a child's parent
     (None, "budgets", {}),  # issue 13 §5: runway thresholds passed
     (None, "fleet_strata", []),  # issue 15 §5: a sampled fleet phase's per-stratum outcomes
+    (None, "fleet_hosts", []),  # issue 15 §7: fleet phases host by host
 ]
 
 

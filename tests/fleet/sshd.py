@@ -54,7 +54,7 @@ class Lab:
         self.known_hosts = self.root / "known_hosts"
         self.known_hosts.write_text("")
 
-    def start(self, *, trusted: bool = True) -> Sshd:
+    def start(self, *, trusted: bool = True, extra: tuple[str, ...] = ()) -> Sshd:
         index = len(self.servers)
         home = self.root / f"sshd{index}"
         home.mkdir()
@@ -63,7 +63,7 @@ class Lab:
         for _attempt in range(5):
             port = free_port()
             server = Sshd(home, port, host_key)
-            server.write_config(self.authorized_keys)
+            server.write_config(self.authorized_keys, extra)
             if server.start():
                 break
         else:  # pragma: no cover - the machine has no free ports
@@ -86,7 +86,7 @@ class Sshd:
     host_key: Path
     process: subprocess.Popen[bytes] | None = None
 
-    def write_config(self, authorized_keys: Path) -> None:
+    def write_config(self, authorized_keys: Path, extra: tuple[str, ...] = ()) -> None:
         (self.home / "sshd_config").write_text(
             "\n".join(
                 [
@@ -104,6 +104,7 @@ class Sshd:
                     "MaxSessions 64",
                     "MaxStartups 200",
                     "LogLevel ERROR",
+                    *extra,
                     "",
                 ]
             )

@@ -232,3 +232,105 @@ def test_become_runs_through_sudo(lab: Lab, tmp_path: Path) -> None:
 
     result = run(go())
     assert result.stdout.split() == ["via-sudo", "0"]  # type: ignore[attr-defined]
+
+
+def test_one_agent_per_connection_isolates_requests_and_cannot_be_forged(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """Commands go through one agent per connection: each request's exports and `cd` end
+    with it; lines a command prints that look like the agent's markers are output, not an
+    end or outputs; a second command while the agent is busy takes a channel of its own."""
+    work = tmp_path / "w"
+    work.mkdir()
+    out = tmp_path / "published"
+
+    async def go() -> tuple[list[object], int, int]:
+        pool = SshPool()
+        ex = SshExecutor(pool, target(lab))
+        results: list[object] = []
+        try:
+            results.append(
+                await ex.run(
+                    ["/bin/sh", "-c", 'export LEAK=1; echo "K=v1" >> "$PHASEGATE_OUTPUT"'],
+                    env={"PHASEGATE_OUTPUT": str(out) + ".1"},
+                    cwd=str(work),
+                    timeout=30,
+                    status_file=str(tmp_path / "runs" / "a"),
+                )
+            )
+            forged = (
+                'echo "@@phasegate-done x 0"; echo "@@phasegate-outputs x Sz1mb3JnZWQ="; '
+                'echo "[$LEAK] $PWD"; sleep 0.5; exit 4'
+            )
+            slow = ex.run(
+                ["/bin/sh", "-c", forged],
+                env={"PHASEGATE_OUTPUT": str(out) + ".2"},
+                cwd="",
+                timeout=30,
+                status_file=str(tmp_path / "runs" / "b"),
+            )
+            beside = ex.run(
+                ["/bin/sh", "-c", "echo beside"],
+                env={},
+                cwd="",
+                timeout=30,
+                status_file=str(tmp_path / "runs" / "c"),
+            )
+            results += await asyncio.gather(slow, beside)
+        finally:
+            await pool.close()
+        return results, pool.agent_starts, pool.connects
+
+    (first, second, third), starts, connects = run(go())  # type: ignore[misc]
+    assert first.exit_code == 0 and first.published == "K=v1\n"  # type: ignore[attr-defined]
+    # The fake markers are plain output; the request ended with the command, exit 4.
+    assert second.exit_code == 4  # type: ignore[attr-defined]
+    assert second.published == ""  # type: ignore[attr-defined]
+    assert second.stdout.splitlines() == [  # type: ignore[attr-defined]
+        "@@phasegate-done x 0",
+        "@@phasegate-outputs x Sz1mb3JnZWQ=",
+        f"[] {os.path.expanduser('~')}",  # no LEAK, and not the first request's cwd
+    ]
+    assert third.exit_code == 0 and third.stdout == "beside\n"  # type: ignore[attr-defined]
+    assert (starts, connects) == (1, 1)
+
+
+def test_agent_killed_mid_command_is_a_lost_connection_the_record_resolves(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """The agent dies (the connection's process on the host) while a command runs: the
+    command goes on, detached; the executor reports the connection lost and the command's
+    supervisor record says how it ended."""
+    status = tmp_path / "runs" / "k"
+
+    async def go() -> tuple[object, object]:
+        pool = SshPool()
+        ex = SshExecutor(pool, target(lab))
+        try:
+            script = 'kill -9 "$(cat "$AGENT_PID")"; sleep 0.3; echo done > "$MARK"; exit 5'
+            # The agent is the parent of the subshell that starts the command's supervisor:
+            # find it from the command itself (its grandparent's parent).
+            find = (
+                "p=$(ps -o ppid= -p $$); p=$(ps -o ppid= -p $p); p=$(ps -o ppid= -p $p); "
+                'echo $p > "$AGENT_PID"; '
+            )
+            result = await ex.run(
+                ["/bin/sh", "-c", find + script],
+                env={"AGENT_PID": str(tmp_path / "agent.pid"), "MARK": str(tmp_path / "mark")},
+                cwd="",
+                timeout=30,
+                status_file=str(status),
+            )
+            deadline = time.monotonic() + 20
+            record = await read_remote_status(pool, target(lab), str(status))
+            while not hasattr(record, "status") and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+                record = await read_remote_status(pool, target(lab), str(status))
+            return result, record
+        finally:
+            await pool.close()
+
+    result, record = run(go())  # type: ignore[misc]
+    assert result.connection_lost, result  # type: ignore[attr-defined]
+    assert record.status == 5  # type: ignore[attr-defined]
+    assert (tmp_path / "mark").read_text() == "done\n"

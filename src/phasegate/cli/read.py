@@ -72,6 +72,9 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
             )
             msg = f"  {note}" if note else ""
             click.echo(f"    {item['kind']:<5} {_label(item):<40} {item['status']:<18} {took}{msg}")
+        for fleet in data.get("fleet_hosts") or []:
+            if fleet["phase"] == phase["id"]:
+                _print_hosts(fleet)
         for monitor in data.get("monitors", []):
             if monitor.get("phase") == phase["id"]:
                 note = f"  {monitor['message']}" if monitor.get("message") else ""
@@ -116,6 +119,18 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
             click.echo(f"    {action['kind']:<8} {_label(action):<40} {action['status']}")
     for warning in data["warnings"]:
         click.echo(click.style(f"  warning: {warning['message']}", fg="yellow"))
+
+
+def _print_hosts(fleet: Mapping[str, Any]) -> None:
+    """A fleet phase host by host: batch, outcome, each step's and host gate's status."""
+    click.echo(f"    hosts ({len(fleet['hosts'])}):")
+    width = max(len(str(row["host"])) for row in fleet["hosts"])
+    for row in fleet["hosts"]:
+        batch = f"batch {row['batch']}" if row["batch"] is not None else "no batch"
+        steps = " ".join(f"{k}={v}" for k, v in row["steps"].items())
+        gates = " ".join(f"{k}={v}" for k, v in row["gates"].items())
+        line = f"      {row['host']:<{width}}  {batch:<8}  {row['outcome']:<11}  {steps}"
+        click.echo(line + (f"  gates: {gates}" if gates else ""))
 
 
 LIVE_STATUSES = ("pending", "running", "rolling_back", "waiting", "monitoring", "queued")

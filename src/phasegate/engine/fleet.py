@@ -28,6 +28,7 @@ from phasegate.engine.fleet_hosts import (
     public_labels,
     run_on_host,
 )
+from phasegate.engine.fleet_outputs import host_activation
 from phasegate.engine.fleet_projection import judge_sample
 from phasegate.errors import PhasegateError
 from phasegate.executors.stopping import StopRequest
@@ -333,25 +334,36 @@ async def _host(
         if item is not None and item.status in ("succeeded", "skipped"):
             continue  # done before a crash or a pause: never twice
         label = f"{runner.ctx.variables.expand(step.label)} @ {host}"
-        if step.when is not None and not _when(runner, step.when, host, labels):
+        if step.when is not None and not _when(runner, phase, step.when, host, labels):
             ref: ItemBase = {"key": key, "kind": "step", "phase": phase.id, "name": label}
             message = f"when: {step.when} is false"
             runner.journal(item_finished(ref, "skipped", message=message, host=host))
             continue
-        if runner.state.failure is not None or (stop is not None and stop.requested):
-            return "failed"
-        done: HostRun = await run_on_host(
-            runner,
-            key,
-            kind="step",
-            phase=phase.id,
-            name=label,
-            action=step,
-            host=host,
-            labels=labels,
-            retries=retries,
-            stop=stop,
-        )
+        while True:
+            if runner.state.failure is not None or (stop is not None and stop.requested):
+                return "failed"
+            # `retries:` as for a local step: each attempt is journalled (its own status
+            # file on the host); only the last failure fails the host.
+            item = runner.state.items.get(key)
+            attempt = (item.attempt if item is not None else 0) + 1
+            backoff = step.backoff * (2 ** (attempt - 1)) if attempt <= step.retries else None
+            done: HostRun = await run_on_host(
+                runner,
+                key,
+                kind="step",
+                phase=phase.id,
+                name=label,
+                action=step,
+                host=host,
+                labels=labels,
+                retries=retries,
+                stop=stop,
+                backoff=backoff,
+            )
+            if done.status != "retrying" or backoff is None:
+                break
+            if await _pause(stop, backoff):
+                return "failed"
         if done.status != "succeeded":
             return "unreachable" if done.unreachable else "failed"
     if phase.host_gates and not await host_gates(runner, phase, host, labels):
@@ -359,9 +371,9 @@ async def _host(
     return "succeeded"
 
 
-def _when(runner: Runner, text: str, host: str, labels: Mapping[str, Any]) -> bool:
-    activation = runner.ctx.activation(runner.state)
-    activation["host"] = {"name": host, "labels": dict(labels)}
+def _when(runner: Runner, phase: Phase, text: str, host: str, labels: Mapping[str, Any]) -> bool:
+    state = runner.state
+    activation = host_activation(lambda: runner.ctx.activation(state), state, phase, host, labels)
     try:
         return truthy(text, activation)
     except ExprError:
@@ -425,7 +437,10 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
                 _host_finished(runner, key, item, host, "interrupted", message)
                 continue
         if isinstance(record, StatusRecord) and record.signal is None:
-            await _recovered(runner, key, item, host, record)
+            outputs: dict[str, str] = {}
+            if record.status == 0 and item.kind == "step":
+                outputs = await fleet.read_outputs(runner, key, item.attempt, host, host_labels)
+            await _recovered(runner, key, item, host, record, outputs)
             continue
         why = (
             "still running on the host"
@@ -437,7 +452,14 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
     return settled
 
 
-async def _recovered(runner: Runner, key: str, item: Item, host: str, record: StatusRecord) -> None:
+async def _recovered(
+    runner: Runner,
+    key: str,
+    item: Item,
+    host: str,
+    record: StatusRecord,
+    outputs: dict[str, str],
+) -> None:
     """A host item finished while the controller was dead: its supervisor's record says how."""
     status = "succeeded" if record.status == 0 else "failed"
     message = f"exit {record.status} (recovered from the host's supervisor record after a crash)"
@@ -452,6 +474,7 @@ async def _recovered(runner: Runner, key: str, item: Item, host: str, record: St
         recovered="supervisor",
         ended_at=record.ended_at,
         tolerated=status == "failed",
+        **({"outputs": outputs} if outputs else {}),
     )
 
 

@@ -16,11 +16,21 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from phasegate.engine.fleet_hosts import host_env
+from phasegate.checks.command import CommandCheck
+from phasegate.engine.fleet_hosts import Fleet, fleet_of, host_env
+from phasegate.engine.fleet_outputs import (
+    host_activation,
+    host_outputs,
+    in_shell,
+    in_text,
+    output_env,
+)
 from phasegate.engine.gates import evaluate_gate, gate_record
+from phasegate.executors.base import Executor, OutputSink, ProcessResult
 from phasegate.plan.model import Phase, gate_ids
 from phasegate.run.events import item_finished
 from phasegate.run.state import ITEM_DONE
@@ -29,6 +39,7 @@ from phasegate.substitution import substitute
 if TYPE_CHECKING:
     from phasegate.checks.base import CheckSpec
     from phasegate.engine.runner import Runner
+    from phasegate.executors.stopping import StopRequest
     from phasegate.plugin import PluginContext
     from phasegate.run.records import ItemBase
 
@@ -86,31 +97,119 @@ async def batch_gates(runner: Runner, phase: Phase, index: int, batch: list[str]
 async def host_gates(runner: Runner, phase: Phase, host: str, labels: Mapping[str, Any]) -> bool:
     """The host's gates, in order, after its steps; False when one failed (the host fails)."""
     ctx = runner.ctx
-    values = {**ctx.variables.values, **host_env(host, labels), "host": host}
-    for key, check in zip(host_gate_keys(phase, host), phase.host_gates, strict=True):
+    fleet = fleet_of(runner)
+    remote = fleet.targets.executor == "ssh"
+    for key, written in zip(host_gate_keys(phase, host), phase.host_gates, strict=True):
         item = runner.state.items.get(key)
         if item is not None and item.status in ITEM_DONE:
             if item.status in ("failed", "error"):
                 return False
             continue
-        base = ctx.check_context(runner.state)
+        state = runner.state
+        published = host_outputs(state, phase, host)
+        values = {**ctx.variables.values, **host_env(host, labels), "host": host}
+        own = {**host_env(host, labels), "host": host, **output_env(published)}
+        base = ctx.check_context(state)
+        # A command runs on the host, as the host's steps do (same connection, supervisor and
+        # environment: the plan's variables and the host's, none of this machine's).
+        env = (
+            {**ctx.variables.values, **own, "PHASEGATE_RUN_ID": ctx.run_id}
+            if remote
+            else {
+                **base.env,
+                **own,
+            }
+        )
+        executor = HostCheckExecutor(
+            fleet.executor(host, labels), ctx.plan_dir if remote else None, fleet, runner, key
+        )
         context = dataclasses.replace(
             base,
-            env={**base.env, **host_env(host, labels), "host": host},
-            expand=lambda text: substitute(text, values),
-            activation=lambda: _with_host(runner, host, labels),
+            executor=executor,
+            env=env,
+            expand=_expander(values, published),
+            activation=_activation(runner, phase, host, labels),
         )
-        label = f"{substitute(check.describe(), values)} @ {host}"
+        check = on_host(written, published)
+        label = f"{in_text(substitute(written.describe(), values), published)} @ {host}"
         status = await _judge(runner, phase, key, check, context, label, host)
         if status in ("failed", "error"):
             return False
     return True
 
 
-def _with_host(runner: Runner, host: str, labels: Mapping[str, Any]) -> dict[str, Any]:
-    found = runner.ctx.activation(runner.state)
-    found["host"] = {"name": host, "labels": dict(labels)}
-    return found
+def _expander(
+    values: Mapping[str, str], published: Mapping[str, Mapping[str, str]]
+) -> Callable[[str], str]:
+    def expand(text: str) -> str:
+        return in_text(substitute(text, values), published)
+
+    return expand
+
+
+def _activation(
+    runner: Runner, phase: Phase, host: str, labels: Mapping[str, Any]
+) -> Callable[[], dict[str, Any]]:
+    state = runner.state
+
+    def activation() -> dict[str, Any]:
+        return host_activation(lambda: runner.ctx.activation(state), state, phase, host, labels)
+
+    return activation
+
+
+def on_host(check: CheckSpec, published: Mapping[str, Mapping[str, str]]) -> CheckSpec:
+    """A command check's ``${steps.ID.outputs.KEY}``: an environment reference in a script,
+    the value in an argv list (engine/fleet_outputs.py)."""
+    if not isinstance(check, CommandCheck):
+        return check
+    command = check.command
+    if isinstance(command, str):
+        rewritten: str | list[str] = in_shell(command)
+    else:
+        rewritten = [in_text(part, published) for part in command]
+    return check.model_copy(update={"command": rewritten}) if rewritten != command else check
+
+
+@dataclass
+class HostCheckExecutor:
+    """Where a host gate's commands run: the host's executor, each attempt under the
+    supervisor with its own status file beside the host's steps'. ``plan_dir`` (remote
+    hosts): a command naming no ``cwd`` starts in the login's home, as a step does."""
+
+    inner: Executor
+    plan_dir: str | None
+    fleet: Fleet
+    runner: Runner
+    key: str
+    calls: int = 0
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: str,
+        timeout: float | None,
+        on_output: OutputSink | None = None,
+        capture_limit: int = 1 << 20,
+        on_spawn: Callable[[int], None] | None = None,
+        stop: StopRequest | None = None,
+        status_file: str | None = None,
+    ) -> ProcessResult:
+        self.calls += 1
+        if self.plan_dir is not None and cwd == self.plan_dir:
+            cwd = ""
+        return await self.inner.run(
+            argv,
+            env=env,
+            cwd=cwd,
+            timeout=timeout,
+            on_output=on_output,
+            capture_limit=capture_limit,
+            stop=stop,
+            status_file=status_file or self.fleet.status_file(self.runner, self.key, self.calls),
+        )
 
 
 async def _judge(

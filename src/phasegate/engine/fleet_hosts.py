@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from phasegate.engine.fleet_outputs import host_outputs, in_shell, in_text, output_env
 from phasegate.engine.steplog import StepLog
 from phasegate.executors.base import Executor, ProcessResult
 from phasegate.executors.local import LocalExecutor
@@ -128,6 +129,24 @@ class Fleet:
             return {}
         return {k: runner.ctx.masker.text(v) for k, v in parse_outputs(text).items()}
 
+    async def outputs_of(
+        self,
+        runner: Runner,
+        key: str,
+        attempt: int,
+        name: str,
+        labels: Mapping[str, Any],
+        result: ProcessResult,
+    ) -> dict[str, str]:
+        """The outputs of a finished attempt: sent back with its end (ssh), else read from
+        the file (the local executor; a step whose end came from its record after a lost
+        connection: one more round trip, only then)."""
+        if result.published is not None:
+            return {
+                k: runner.ctx.masker.text(v) for k, v in parse_outputs(result.published).items()
+            }
+        return await self.read_outputs(runner, key, attempt, name, labels)
+
     def output_file_path(self, runner: Runner, key: str, attempt: int) -> str:
         if self.targets.executor == "local":
             return str(runner.ctx.output_path(f"{key}.{attempt}"))
@@ -233,25 +252,36 @@ async def run_on_host(
     labels: Mapping[str, Any],
     retries: int,
     stop: StopRequest | None,
+    backoff: float | None = None,
 ) -> HostRun:
     """Journal the start durably, run the command on the host (reconnecting ``retries``
-    times when it is unreachable), journal its end."""
+    times when it is unreachable), journal its end. With ``backoff`` (an attempt the step's
+    ``retries:`` allow another after), a failure is journalled ``retrying`` with its delay
+    instead of ``failed``: the caller runs the next attempt."""
     ctx = runner.ctx
     fleet = fleet_of(runner)
     item = runner.state.items.get(key)
     attempt = (item.attempt if item is not None else 0) + 1
     base: ItemBase = {"key": key, "kind": kind, "phase": phase, "name": name}
     assert action.run is not None
+    # Durable before the command is sent; hosts starting together share one commit.
     command = describe_command(action.run)
-    runner.journal(item_started(base, attempt=attempt, command=command), durable=True)
+    await runner.journal_durably(item_started(base, attempt=attempt, command=command))
     remote = ctx.plan.targets is not None and ctx.plan.targets.executor == "ssh"
     env: dict[str, str] = {} if remote else dict(ctx.base_env)
+    published = host_outputs(runner.state, ctx.plan.phase(phase), host)
     env.update(ctx.variables.values)
-    env.update({k: ctx.variables.expand(v) for k, v in action.env.items()})
+    env.update(output_env(published))
+    env.update({k: in_text(ctx.variables.expand(v), published) for k, v in action.env.items()})
     env.update(host_env(host, labels))
     env["PHASEGATE_RUN_ID"] = ctx.run_id
     env["PHASEGATE_OUTPUT"] = fleet.output_file(runner, key, attempt)
-    argv = command_argv(action.run, ctx.shell(action.shell), ctx.variables.values)
+    run = (
+        in_shell(action.run)
+        if isinstance(action.run, str)
+        else [in_text(part, published) for part in action.run]
+    )
+    argv = command_argv(run, ctx.shell(action.shell), ctx.variables.values)
     cwd = ctx.variables.expand(action.cwd) if action.cwd else ("" if remote else ctx.plan_dir)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     log = StepLog(
@@ -297,9 +327,17 @@ async def run_on_host(
         log.close()
     ok = result.ok
     status = "succeeded" if ok else "failed"
+    again = (
+        not ok
+        and backoff is not None
+        and not result.unreachable
+        and not (stop is not None and stop.requested)
+    )
+    if again:
+        status = "retrying"
     outputs: dict[str, str] = {}
-    if ok and kind == "step" and _wants_outputs(runner, phase):
-        outputs = await fleet.read_outputs(runner, key, attempt, host, labels)
+    if ok and kind == "step":
+        outputs = await fleet.outputs_of(runner, key, attempt, host, labels, result)
     details: FinishDetails = {
         "attempt": attempt,
         "exit_code": result.exit_code,
@@ -311,25 +349,17 @@ async def run_on_host(
     }
     if outputs:
         details["outputs"] = outputs
+    if again:
+        details["delay"] = backoff
     # One host's failure is the fleet budget's to judge, not the run's.
-    details["tolerated"] = kind == "step" and not ok
+    details["tolerated"] = kind == "step" and not ok and not again
     runner.journal(item_finished(base, status, **details))
-    ctx.console.item(kind, name, status, "" if ok else _message(result), duration=result.duration)
+    note = "" if ok else _message(result) + (f"; next attempt in {backoff:g}s" if again else "")
+    ctx.console.item(kind, name, status, note, duration=result.duration)
     return HostRun(status, result.unreachable, result)
 
 
 LOST_POLL = 0.5
-
-
-def _wants_outputs(runner: Runner, phase_id: str) -> bool:
-    """Outputs are read back (one more round trip) only where a projection uses them: a
-    sampled phase projecting a numeric output (its `project:` or the budget's resources)."""
-    sample = runner.ctx.plan.phase(phase_id).sample
-    if sample is None:
-        return False
-    if sample.project is not None:
-        return any(metric != "duration" for metric in sample.project)
-    return bool(runner.ctx.plan.budget.resources)
 
 
 async def _after_lost_connection(

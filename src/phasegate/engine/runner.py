@@ -154,12 +154,34 @@ class Runner:
         self.notifications = _notifications(self)
         self.policies = PhasePolicies(ctx.policies) if ctx.policies else None
         self.fleet: Fleet | None = None  # the run's SSH connections (engine/fleet_hosts.py)
+        self._group: asyncio.Future[None] | None = None  # journal_durably's next commit
 
     # -- journal ---------------------------------------------------------------------------
     def journal(self, event: Event, *, durable: bool = False) -> None:
         self.journal_many([event], durable=durable)
 
-    def journal_many(self, events: list[Event], *, durable: bool) -> None:
+    async def journal_durably(self, event: Event) -> None:
+        """``journal(event, durable=True)`` for many tasks at once (a fleet's hosts starting
+        their steps together): every event recorded in one pass of the event loop is committed
+        by one transaction, one fsync, before any of those tasks goes on. Until then the rows
+        are marked to be synced, so whichever flush writes them first fsyncs them."""
+        self.journal_many([event], durable=False, sync=True)
+        group = self._group
+        if group is None:
+            group = self._group = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_soon(self._commit_group, group)
+        await asyncio.shield(group)
+
+    def _commit_group(self, group: asyncio.Future[None]) -> None:
+        self._group = None
+        try:
+            self.writer.flush(durable=True)
+        except Exception as exc:  # the tasks waiting re-raise it (a journal that cannot write)
+            group.set_exception(exc)
+            return
+        group.set_result(None)
+
+    def journal_many(self, events: list[Event], *, durable: bool, sync: bool = False) -> None:
         for event in events:
             # Stored journals may carry fields a newer phasegate added; the engine may not.
             if event.model_extra:
@@ -169,7 +191,7 @@ class Runner:
         now = time.time()
         masked = [(_masked(event, self.ctx.masker), now) for event in events]
         urgent = not all(_deferrable(event) for event in events)
-        self.writer.record(masked, durable=durable, urgent=urgent)
+        self.writer.record(masked, durable=durable, urgent=urgent, sync=sync)
         if self.notifications is not None:
             self.notifications.observe(masked, self.state)
 

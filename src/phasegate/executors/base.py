@@ -23,6 +23,9 @@ class ProcessResult:
     # while the command ran (its outcome is on the host, in its supervisor's record).
     unreachable: bool = False
     connection_lost: bool = False
+    # Remote executors: what the command wrote to ``$PHASEGATE_OUTPUT``, sent back with its
+    # end on the same channel (no second round trip); None when the executor did not read it.
+    published: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -26,11 +26,11 @@ which fleet phases count by their ``unreachable:`` policy; never an exception.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import math
 import os
 import re
+import secrets
 import shlex
 import time
 from collections import OrderedDict
@@ -39,8 +39,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from phasegate.executors.base import OutputSink, ProcessResult
+from phasegate.executors.ssh_agent import Agent, Collector
+from phasegate.executors.ssh_scripts import AGENT, BOOTSTRAP, payload
 from phasegate.executors.stopping import KILL_GRACE, StopRequest
-from phasegate.executors.supervisor import SUPERVISOR_SCRIPT, StatusRecord
+from phasegate.executors.supervisor import StatusRecord
 
 # asyncssh is imported where a connection is made, not with this module (which every `run`
 # loads through the engine): importing it costs 0.1-0.7 s, mostly its post-quantum module
@@ -49,32 +51,6 @@ from phasegate.executors.supervisor import SUPERVISOR_SCRIPT, StatusRecord
 if TYPE_CHECKING:
     import asyncssh
 
-MARKER = "@@phasegate-pgid "
-# Read one value line into $v: `r` and the value as it is (no newline in it: `read -r` takes
-# it as data, no process started), or `b` and its base64 (a value with newlines; one ending in
-# newlines survives the $(...) by the x).
-BOOTSTRAP = (
-    "umask 077; "
-    "d() { IFS= read -r l || exit 97; case $l in r*) v=${l#r};; "
-    "*) v=$(printf '%s' \"${l#b}\" | base64 -d; echo x) || exit 97; v=${v%x};; esac; }; "
-    'd; n=$v; i=0; while [ "$i" -lt "$n" ]; do d; k=$v; d; export "$k=$v"; i=$((i+1)); done; '
-    "d; c=$v; d; s=$v; d; sup=$v; d; n=$v; i=0; set --; "
-    'while [ "$i" -lt "$n" ]; do d; set -- "$@" "$v"; i=$((i+1)); done; '
-    "exec </dev/null; "
-    '[ -d "${s%/*}" ] || mkdir -p "${s%/*}" || exit 97; '
-    # Paths relative to the login's home stay so after `cd` (the status file, the outputs).
-    "case $s in /*) ;; *) s=$PWD/$s;; esac; "
-    'case ${PHASEGATE_OUTPUT:-/} in /*) ;; *) export PHASEGATE_OUTPUT="$PWD/$PHASEGATE_OUTPUT";; '
-    "esac; "
-    'if [ -n "$c" ]; then cd "$c" || { echo "@@phasegate-error no such directory $c" >&2; '
-    "exit 97; }; fi; "
-    ': >"$s.out"; : >"$s.err"; '
-    'setsid sh -c "$sup" "$s" "$@" >"$s.out" 2>"$s.err" & p=$!; echo "$p" >"$s.pid"; '
-    'echo "@@phasegate-pgid $p"; '
-    'tail -s 0.05 -n +1 -f --pid="$p" "$s.out" & a=$!; '
-    'tail -s 0.05 -n +1 -f --pid="$p" "$s.err" >&2 & b=$!; '
-    'wait "$p"; r=$?; wait "$a" "$b"; exit "$r"'
-)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -104,6 +80,10 @@ class Unreachable(Exception):
 class _Entry:
     conn: asyncssh.SSHClientConnection
     users: int = 0
+    # The connection's remote agent (ssh_agent.py), started on first use; None until then,
+    # False when it could not start (every command then has a channel of its own).
+    agent: Agent | bool | None = None
+    starting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass
@@ -120,6 +100,9 @@ class SshPool:
             self._changed = asyncio.Condition()
         return self._changed
 
+    agents: bool = True  # run commands through one remote agent per connection
+    agent_starts: int = 0  # agents started (for tests and benches)
+
     @contextlib.asynccontextmanager
     async def use(self, target: SshTarget) -> Any:
         entry = await self._acquire(target)
@@ -129,6 +112,44 @@ class SshPool:
             entry.users -= 1
             async with self._condition():
                 self._condition().notify_all()
+
+    @contextlib.asynccontextmanager
+    async def session(self, target: SshTarget) -> Any:
+        """The connection and, when free, its agent (locked for this command); else None
+        (the agent is busy with another command on this host, or cannot run there)."""
+        entry = await self._acquire(target)
+        agent: Agent | None = None
+        try:
+            if self.agents:
+                agent = await self._agent(entry, target)
+                if agent is not None and agent.lock.locked():
+                    agent = None
+            if agent is None:
+                yield entry.conn, None
+            else:
+                async with agent.lock:
+                    yield entry.conn, agent
+        finally:
+            entry.users -= 1
+            async with self._condition():
+                self._condition().notify_all()
+
+    async def _agent(self, entry: _Entry, target: SshTarget) -> Agent | None:
+        async with entry.starting:
+            if isinstance(entry.agent, Agent) and not entry.agent.gone:
+                return entry.agent
+            if entry.agent is False:
+                return None
+            try:
+                process = await entry.conn.create_process(
+                    remote_command(target, AGENT), encoding="utf-8", errors="replace"
+                )
+            except Exception:  # an old server refusing more sessions: channels per command
+                entry.agent = False
+                return None
+            entry.agent = Agent(process)
+            self.agent_starts += 1
+            return entry.agent
 
     async def _acquire(self, target: SshTarget) -> _Entry:
         cond = self._condition()
@@ -216,29 +237,11 @@ async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
         ) from None
 
 
-def payload(env: Mapping[str, str], cwd: str, status_file: str, argv: Sequence[str]) -> bytes:
-    """What the bootstrap reads on stdin: one line per value, counts first (``r`` + the
-    value, or ``b`` + its base64 when it holds a line break)."""
-    values: list[str] = []
-    names = [k for k in env if _NAME.match(k)]
-    values.append(str(len(names)))
-    for name in names:
-        values += [name, env[name]]
-    values += [cwd, status_file, SUPERVISOR_SCRIPT, str(len(argv)), *argv]
-    return b"".join(_line(v) for v in values)
-
-
-def _line(value: str) -> bytes:
-    if "\n" in value or "\r" in value:
-        return b"b" + base64.b64encode(value.encode()) + b"\n"
-    return b"r" + value.encode() + b"\n"
-
-
-def remote_command(target: SshTarget) -> str:
-    command = f"sh -c {shlex.quote(BOOTSTRAP)}"
+def remote_command(target: SshTarget, script: str = BOOTSTRAP) -> str:
+    command = f"sh -c {shlex.quote(script)}"
     if target.become:
         user = ["-u", target.become_user] if target.become_user else []
-        command = shlex.join(["sudo", "-n", *user, "--", "sh", "-c", BOOTSTRAP])
+        command = shlex.join(["sudo", "-n", *user, "--", "sh", "-c", script])
     return command
 
 
@@ -271,7 +274,21 @@ class SshExecutor:
         started = time.monotonic()
         status = status_file or f".phasegate-runs/adhoc/{os.getpid()}-{time.time_ns()}"
         try:
-            async with self.pool.use(self.target) as conn:
+            async with self.pool.session(self.target) as (conn, agent):
+                if agent is not None:
+                    return await self._run_agent(
+                        conn,
+                        agent,
+                        argv,
+                        env,
+                        cwd,
+                        timeout,
+                        on_output,
+                        capture_limit,
+                        stop,
+                        status,
+                        started,
+                    )
                 return await self._run(
                     conn, argv, env, cwd, timeout, on_output, capture_limit, stop, status, started
                 )
@@ -306,43 +323,60 @@ class SshExecutor:
         process = await conn.create_process(
             remote_command(self.target), encoding="utf-8", errors="replace"
         )
-        process.stdin.write(payload(env, cwd, status, argv).decode())
+        nonce = secrets.token_hex(8)
+        process.stdin.write(payload(env, cwd, status, argv, nonce).decode())
         process.stdin.write_eof()
-        captured: dict[str, list[str]] = {"stdout": [], "stderr": []}
-        sizes = {"stdout": 0, "stderr": 0}
-        pgid: list[int] = []
-        boot_errors: list[str] = []
+        seen = Collector(nonce, limit, on_output)
 
         async def pump(stream: Any, name: str) -> None:
             async for raw in stream:
-                line = raw[:-1] if raw.endswith("\n") else raw
-                if name == "stdout" and not pgid and line.startswith(MARKER):
-                    with contextlib.suppress(ValueError):
-                        pgid.append(int(line[len(MARKER) :]))
-                    continue
-                if name == "stderr" and not pgid and line.startswith("@@phasegate-error "):
-                    boot_errors.append(line[len("@@phasegate-error ") :])
-                    continue
-                if sizes[name] < limit:
-                    captured[name].append(raw[: limit - sizes[name]])
-                    sizes[name] += len(raw)
-                if on_output is not None:
-                    on_output(name, line)
+                seen.line(name, raw)
 
         readers = asyncio.gather(pump(process.stdout, "stdout"), pump(process.stderr, "stderr"))
-        timed_out = await self._supervise(conn, process, readers, timeout, stop, pgid)
+        finished = asyncio.ensure_future(process.wait_closed())
+        timed_out = await self._supervise(conn, finished, process.close, timeout, stop, seen.pgid)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(readers, KILL_GRACE)
         code = process.exit_status
-        duration = time.monotonic() - started
-        out, err = "".join(captured["stdout"]), "".join(captured["stderr"])
-        if not pgid:
-            why = boot_errors[0] if boot_errors else (err.strip() or f"exit {code}")
+        lost = code is None and not process.exit_signal and not timed_out
+        return self._result(seen, code, lost, timed_out, time.monotonic() - started)
+
+    async def _run_agent(
+        self,
+        conn: asyncssh.SSHClientConnection,
+        agent: Agent,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        cwd: str,
+        timeout: float | None,
+        on_output: OutputSink | None,
+        limit: int,
+        stop: StopRequest | None,
+        status: str,
+        started: float,
+    ) -> ProcessResult:
+        """The same request through the connection's agent: no channel, no login shell."""
+        nonce = secrets.token_hex(8)
+        seen = Collector(nonce, limit, on_output)
+        finished = agent.send(nonce + "\n" + payload(env, cwd, status, argv, nonce).decode(), seen)
+        timed_out = await self._supervise(conn, finished, agent.close, timeout, stop, seen.pgid)
+        code = finished.result() if finished.done() and not finished.cancelled() else None
+        return self._result(
+            seen, code, code is None and not timed_out, timed_out, time.monotonic() - started
+        )
+
+    def _result(
+        self, seen: Collector, code: int | None, lost: bool, timed_out: bool, duration: float
+    ) -> ProcessResult:
+        out, err = seen.text("stdout"), seen.text("stderr")
+        if not seen.pgid:
+            if lost:
+                self.pool.forget(self.target.name)
+            why = seen.boot_errors[0] if seen.boot_errors else (err.strip() or f"exit {code}")
             return ProcessResult(
                 None, out, err, duration, error=f"cannot start on {self.target.name}: {why}"
             )
-        sig = process.exit_signal[0] if process.exit_signal else None
-        if code is None and sig is None and not timed_out:
+        if lost:
             # The channel closed without an exit status: the connection broke. The command
             # may go on on the host; its supervisor's record tells (read_remote_status).
             self.pool.forget(self.target.name)
@@ -356,15 +390,15 @@ class SshExecutor:
             )
         if code is not None and code > 128:
             return ProcessResult(None, out, err, duration, timed_out=timed_out, signal=code - 128)
-        if timed_out or sig is not None:
+        if timed_out or code is None:
             return ProcessResult(None, out, err, duration, timed_out=timed_out, signal=15)
-        return ProcessResult(code, out, err, duration)
+        return ProcessResult(code, out, err, duration, published=seen.published())
 
     async def _supervise(
         self,
         conn: asyncssh.SSHClientConnection,
-        process: Any,
-        readers: asyncio.Future[Any],
+        finished: asyncio.Future[Any],
+        abandon: Callable[[], None],
         timeout: float | None,
         stop: StopRequest | None,
         pgid: list[int],
@@ -372,7 +406,6 @@ class SshExecutor:
         """Wait for the remote step; past its timeout, or when ``stop`` asks, signal its
         process group on the host (TERM, then KILL after the grace period)."""
         timeout_at = time.monotonic() + timeout if timeout is not None else math.inf
-        finished = asyncio.ensure_future(process.wait_closed())
         termed = timed_out = False
         sent: list[tuple[str, float]] = []
         try:
@@ -411,7 +444,7 @@ class SshExecutor:
                         change.cancel()
         finally:
             if not finished.done():
-                process.close()
+                abandon()
                 finished.cancel()
         if sent and sent[-1][0] != "SIGKILL" and pgid:
             await self._signal(conn, pgid[0], "KILL")  # children that outlived the leader

@@ -27,6 +27,7 @@ from phasegate.report.document import (
     TrafficChangeView,
     WaitView,
 )
+from phasegate.report.fleet_hosts import hosts_view
 from phasegate.report.fleet_strata import strata_view
 from phasegate.report.monitoring import monitoring_view
 from phasegate.run.events import (
@@ -294,6 +295,8 @@ def build(store: JournalStore, run_ref: str) -> ReportDoc:
         "monitoring": monitoring_view(state.monitoring, state.status),
         # Sampled fleet phases: per-stratum outcomes, projections, risk (docs/fleet.md).
         "fleet_strata": strata_view(events),
+        # Fleet phases host by host: batch, each step's and gate's status, outcome.
+        "fleet_hosts": hosts_view(events),
         # Lanes (docs/lanes.md): the slot the run waits for (lane, since, cap, position) while
         # it is queued, and the one it holds (lane, granted_at, waited).
         "queue": state.queue,

@@ -246,4 +246,6 @@ class ReportDoc(TypedDict):
     program: ProgramView | None
     # a sampled fleet phase's per-stratum outcomes and projections (report/fleet_strata.py)
     fleet_strata: list[StrataView]
+    # fleet phases host by host: batch, step and gate statuses, outcome (report/fleet_hosts.py)
+    fleet_hosts: list[JsonDict]
     budget: BudgetView

@@ -33,6 +33,8 @@ class Journal:
         # ran") and hide the real cause. The first failure is raised again instead, so the
         # run stops with it (JournalWriteFailed/JournalFull: exit 130, resumable).
         self._failed: StoreError | None = None
+        # Rows waiting include one recorded with ``sync``: the flush that writes them fsyncs.
+        self._sync = False
 
     def record(
         self,
@@ -40,11 +42,15 @@ class Journal:
         *,
         durable: bool,
         urgent: bool = True,
+        sync: bool = False,
     ) -> None:
+        """``sync``: not committed now, but durably by whichever flush writes it (a group of
+        durable events committed together: Runner.journal_durably)."""
         if self._failed is not None:
             raise self._failed
         self._changed |= fold(self.state, events, self._rows)
         self.urgent |= urgent
+        self._sync |= sync
         if durable:
             self.flush(durable=True)
 
@@ -56,6 +62,7 @@ class Journal:
         rows, changed = self._rows, self._changed
         self._rows, self._changed = [], set()
         self.urgent = False
+        durable, self._sync = durable or self._sync, False
         try:
             self.store.commit_applied(self.state, rows, changed, durable=durable)
         except StoreError as exc:

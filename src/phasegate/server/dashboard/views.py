@@ -108,6 +108,7 @@ def run_view(doc: ReportDoc, tail: LogTail | None = None) -> dict[str, Any]:
         "lane": doc.get("lane"),  # the lane slot it holds
         "program": doc.get("program"),  # a program's children, a child's parent (links)
         "fleet_strata": doc.get("fleet_strata") or [],  # sampled fleet phases (docs/fleet.md)
+        "fleet_hosts": doc.get("fleet_hosts") or [],  # fleet phases host by host
         "rollback": shown_rollback,
         "rollback_bar": budget_bar(rollback),
         "triggers": doc.get("triggers") or {},
