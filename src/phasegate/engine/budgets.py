@@ -27,6 +27,7 @@ import time
 from typing import TYPE_CHECKING
 
 from phasegate.engine import runway
+from phasegate.engine.phase_p90 import ended_phases
 from phasegate.engine.runway import (
     DURATION,
     Crossing,
@@ -35,7 +36,7 @@ from phasegate.engine.runway import (
     Projection,
     finished_outputs,
 )
-from phasegate.estimate import Models, fit, read_history, remaining
+from phasegate.estimate import Models, RunDurations, fit, read_history, remaining
 from phasegate.estimate.montecarlo import quantile
 from phasegate.estimate.resources import ResourceModel, fit_resource, project
 from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
@@ -68,6 +69,8 @@ class BudgetWatch:
         self._samples = SAMPLES
         self._pending: asyncio.Future[tuple[Projection, float]] | None = None
         self._admitted = False
+        self._history: list[RunDurations] | None = None  # what the models were fitted on
+        self._stamp: frozenset[str] | None = None  # the run's ended phases at the last look
 
     def check(self, *, final: bool = False) -> None:
         """Called at every turn of the engine's loop; ``final``: once more as the run is about
@@ -83,11 +86,13 @@ class BudgetWatch:
             self._admission()
         self._settle_approvals()
         self._final = final
+        if self.relearn(ended_phases(state)):
+            self._seen = -1  # resources judged again with the new models
         if self.budget.resources:
             # Resources change only when a step finishes, and projecting them reads the state
             # (not the journal): judged at once, not on the duration's throttle.
             if self._resources is None:
-                self._fit()  # once per engine
+                self._fit()  # then again when the history changes (relearn)
             if len(state.items) != self._seen or final:
                 self._seen = len(state.items)
                 for name, spec in self.budget.resources.items():
@@ -105,7 +110,7 @@ class BudgetWatch:
         if not self.watched and not self._overrun_possible():
             return
         if self.watched and self._durations is None:
-            self._fit()  # once per engine; not a projection's cost
+            self._fit()  # not a projection's cost; again when the history changes
         if self._final:
             self.runner.writer.flush()  # the last step's outcome may still wait for its commit
         events = self.runner.store.events(self.runner.state.run_id)
@@ -178,10 +183,33 @@ class BudgetWatch:
         )
         return bool(limit and started and not said and time.time() - started > limit)
 
-    def _fit(self) -> None:
+    def _read(self) -> list[RunDurations]:
         runner = self.runner
-        plan = runner.ctx.plan
-        history = read_history(runner.store, plan.name, limit=HISTORY, exclude=runner.state.run_id)
+        return read_history(
+            runner.store, runner.ctx.plan.name, limit=HISTORY, exclude=runner.state.run_id
+        )
+
+    def relearn(self, stamp: frozenset[str]) -> bool:
+        """Fit again when a phase of the run ended (``stamp`` moved) and the plan's history
+        changed since the last fit (another run finished): a long run projects with fresh
+        estimates, as the window fit does (engine/phase_p90.py). True when it fitted again."""
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        if self._history is None:  # nothing fitted yet: the first projection fits
+            return False
+        history = self._read()
+        if history == self._history:
+            return False
+        self._fit(history)
+        return True
+
+    def _fit(self, history: list[RunDurations] | None = None) -> None:
+        plan = self.runner.ctx.plan
+        if history is None:
+            history = self._read()
+        self._history = history
+        # Replaced whole: a projection running beside the loop keeps the models it started with.
         self._durations = fit(plan, history).models
         self._resources = {
             name: fit_resource(plan, history, spec.output or name, spec.estimate)
