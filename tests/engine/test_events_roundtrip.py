@@ -83,7 +83,7 @@ def stored_and_loaded(event: Event) -> Event:
     return from_stored(event.type, json.loads(dump(event.to_json())))
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EVENTS)
 def test_any_event_stored_and_loaded_is_the_same_event(event: Event) -> None:
     loaded = stored_and_loaded(event)
@@ -120,7 +120,7 @@ RUN_START = st.builds(
 )
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(RUN_START, st.lists(EVENTS, max_size=12))
 def test_folding_loaded_events_gives_the_state_of_the_originals(
     start: list[Event], events: list[Event]
