@@ -517,15 +517,21 @@ def test_approval_given_to_a_live_run_in_advance(cli: CLI) -> None:
         name: advance
         phases:
           - id: p
-            steps: [{run: "touch running; sleep 1.5"}]
+            steps:
+              - run: |
+                  touch running
+                  for i in $(seq 1200); do [ -f approved ] && break; sleep 0.1; done
             gates: [{manual: "go / no-go", id: go}]
     """,
     )
     proc = cli.spawn("run", str(plan))
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while not (cli.cwd / "running").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     approved = cli("approve", "last", "--check", "go")
+    # The step ends right after the approval was delivered: the run reaches the gate at once
+    # and must find the approval, not pause for it.
+    (cli.cwd / "approved").touch()
     assert approved.returncode == 0, approved.stderr
     proc.communicate(timeout=60)
     assert proc.returncode == 0

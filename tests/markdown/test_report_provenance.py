@@ -110,12 +110,12 @@ def test_an_unbound_placeholder_is_not_executable_as_written(cli: CLI) -> None:
 def test_a_low_confidence_mapping_that_runs_is_listed_for_review(cli: CLI) -> None:
     text = (
         "# Release\n\n## Phase 1: Deploy\n\n```bash\n./deploy.sh\n```\n\n"
-        "```powershell\nRestart-Service web\n```\n"
+        "```cmd\nnet stop web\n```\n"
     )
     code, report, _ = _report(cli, text)
     assert code == 0
     low = [r for r in report["review"] if r.get("confidence") == "low"]
-    assert [(r["line"], r["rule"]) for r in low] == [(10, "fence.powershell.forward")]
+    assert [(r["line"], r["rule"]) for r in low] == [(10, "fence.cmd.forward")]
     assert "run by bash" in low[0]["why"]
     assert report["executable"] is False
     assert any("low-confidence" in r and "lines 10" in r for r in report["not_executable"])
