@@ -70,6 +70,13 @@ def phasegate(
     )
 
 
+def zygote_pid() -> int | None:
+    """This process's zygote, if it runs: cleanups that end every descendant of the test
+    process leave it (and so its warm-up) alone."""
+    known = _zygote.get("this process")
+    return known[0].pid if known is not None and known[0].poll() is None else None
+
+
 def _socket_path() -> str:
     with _lock:
         known = _zygote.get("this process")

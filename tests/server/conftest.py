@@ -178,12 +178,14 @@ class Served:
 
 
 def sandbox_fork_server() -> set[int]:
-    """multiprocessing's fork server and resource tracker in this process, and children."""
+    """multiprocessing's fork server and resource tracker in this process, the CLI fixture's
+    zygote (tests/cli_forks.py), and their children."""
     from multiprocessing import forkserver, resource_tracker
 
     found = {
         getattr(forkserver._forkserver, "_forkserver_pid", None),
         getattr(resource_tracker._resource_tracker, "_pid", None),
+        cli_forks.zygote_pid(),
     }
     return {p for pid in found if pid is not None for p in (pid, *descendants(pid))}
 
