@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from phasegate.cli import VERBS
+from tests import cli_forks
 from tests.conftest import write_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,14 +37,7 @@ PLAN = """
 def phasegate(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHASEGATE_")}
     env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "phasegate", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return cli_forks.phasegate(list(args), cwd=cwd, env=env)
 
 
 @pytest.mark.parametrize(

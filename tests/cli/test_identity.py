@@ -8,11 +8,12 @@ import os
 import pwd
 import socket
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests import cli_forks
 
 LOGIN = pwd.getpwuid(os.getuid()).pw_name
 
@@ -42,14 +43,7 @@ def phasegate(
     if user is not None:
         env["USER"] = env["LOGNAME"] = user
     env.update(extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "phasegate", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return cli_forks.phasegate(list(args), cwd=tmp_path, env=env)
 
 
 def start(tmp_path: Path, user: str | None, extra: dict[str, str] | None = None) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests import cli_forks
 from tests.shared import SHARED
 
 SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
@@ -19,14 +19,7 @@ SEEDS = sorted((SHARED / "seeds").glob("*.txt"))
 def phasegate(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHASEGATE_")}
     env.update({"PHASEGATE_HOME": str(cwd / "state"), "NO_COLOR": "1"})
-    return subprocess.run(
-        [sys.executable, "-m", "phasegate", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return cli_forks.phasegate(list(args), cwd=cwd, env=env)
 
 
 @pytest.mark.skipif(not SEEDS, reason="no seed documents")
