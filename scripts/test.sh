@@ -19,7 +19,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 first=(tests/engine tests/canary tests/lab tests/examples tests/traffic tests/analysis
-       tests/checks tests/notify tests/ux tests/server_metrics tests/programs tests/workers
+       tests/checks tests/notify tests/ux tests/server_metrics tests/workers
        tests/monitoring)
 second=()
 for path in tests/*/ tests/test_*.py; do

@@ -162,7 +162,10 @@ def test_the_25_percent_guard_holds_until_the_pm_approves(cli: CLI, sandbox: Pat
         assert "day6-stress/project-beta-data-schema" not in keys
 
         assert cli("approve", run_id, "budget:tokens", "--comment", "PM approves").returncode == 0
-        resumed = cli("resume", run_id, f"--var=SLACK_WEBHOOK_URL={hook.url}/hook", timeout=60)
+        # The rehearsal's clock again (a resume reads the real clock unless told: `--at` is
+        # never carried over, so that a shifted clock cannot slip past a window unasked).
+        hook_var = f"--var=SLACK_WEBHOOK_URL={hook.url}/hook"
+        resumed = cli("resume", run_id, "--at", AT, hook_var, timeout=120)
         # Day 7's streak gate fails: no nights were simulated; the run rolls back.
         assert resumed.returncode == 1, resumed.stderr
         assert "tokens budget: approved by" in resumed.stderr
