@@ -17,9 +17,12 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
+from phasegate.server.app import create_app
+from phasegate.server.config import ServerConfig
 from tests.dashboard import conftest as dashboard
 from tests.dashboard.conftest import ARTIFACTS, Served, phasegate_env
 from tests.programs.builders import program
+from tests.server.conftest import TestClient, make_tokens
 
 served = dashboard.served  # the dashboard on a real uvicorn (tests/dashboard/conftest.py)
 CHROMIUM = Path("/usr/bin/chromium")
@@ -115,6 +118,30 @@ def test_program_page_links_children_and_child_page_links_parent(
             assert child_report.status_code == 200
             back = links(child_report.text, "data-parent-run")
             assert urljoin(target, back[parent]) == f"{served.url}/ui/runs/{parent}/report"
+
+    # The API's report links the other runs' reports in the same format, through the API.
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    viewer = make_tokens(served.state)["viewer"]
+    app = create_app(ServerConfig(state_dir=served.state, plan_root=plans, workers=1))
+    with TestClient(app, headers={"Authorization": f"Bearer {viewer}"}) as api:
+        for fmt in ("html", "md"):
+            api_url = f"http://testserver/api/v1/runs/{parent}/report?format={fmt}"
+            got = api.get(api_url)
+            assert got.status_code == 200, got.text
+            if fmt == "html":
+                hrefs = links(got.text, "data-child-run")
+            else:
+                found = re.findall(r"\]\((\.\./([^/)]+)/report\?format=md)\)", got.text)
+                hrefs = {run: href for href, run in found if run != parent}
+            assert list(hrefs) == list(child_links), got.text[:2000]
+            for run_id, href in hrefs.items():
+                target = urljoin(api_url, href)
+                assert target == f"http://testserver/api/v1/runs/{run_id}/report?format={fmt}"
+                child = api.get(target)
+                assert child.status_code == 200
+                kind = "text/html" if fmt == "html" else "text/markdown"
+                assert child.headers["content-type"].startswith(kind)
 
 
 def test_program_page_screenshot(served: Served, tmp_path: Path) -> None:

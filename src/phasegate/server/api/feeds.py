@@ -17,6 +17,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from typing import Literal
+from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -64,7 +65,11 @@ def report(
     """The run's report fit for a change ticket: identity, phases, gates with expectations
     and observed values, decisions, rollback against its budget. Built from the journal,
     whose values were masked when written: no secret appears in it."""
-    text = render(build(journal, journal.get_run(run_id).id), format)
+    # Another run's report (a program's child, a child's parent) in the same format, here.
+    def href(other: str) -> str:
+        return f"../{quote(other, safe='')}/report?format={format}"
+
+    text = render(build(journal, journal.get_run(run_id).id), format, href)
     return Response(text, media_type=MEDIA[format])
 
 
