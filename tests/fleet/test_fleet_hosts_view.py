@@ -109,3 +109,21 @@ def test_the_run_page_shows_each_host_to_a_viewer(served: Served, tmp_path: Path
         + (["failed", "failed"] if i == 3 else ["passed", "succeeded"])
         for i in range(6)
     ]
+    # The written report's Hosts table says the same, row by row (md; html is the page's).
+    report = subprocess.run(
+        [sys.executable, "-m", "phasegate", "report", run_id, "--format", "md"],
+        env=phasegate_env(served.state),
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    table = report.stdout.split("**Hosts of `")[1].split("\n\n")[1].splitlines()
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in table]
+    assert cells[0] == ["Host", "Batch", "install", "gate version", "gate not-web03", "Outcome"]
+    assert cells[2:] == [
+        [f"web0{i}", str(i // 3 + 1), "succeeded", "passed"]
+        + (["failed", "failed"] if i == 3 else ["passed", "succeeded"])
+        for i in range(6)
+    ]
