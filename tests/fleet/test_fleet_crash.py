@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import cli_forks
 from tests.fleet.fleetplan import journal
 from tests.fleet.sshd import Lab, ssh_lab
 
@@ -82,14 +83,8 @@ def setup(root: Path, lab: Lab) -> None:
 
 
 def phasegate(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "phasegate", *args],
-        cwd=root,
-        env={**os.environ, "PHASEGATE_HOME": str(root / "state"), "NO_COLOR": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    env = {**os.environ, "PHASEGATE_HOME": str(root / "state"), "NO_COLOR": "1"}
+    return cli_forks.phasegate(list(args), cwd=root, env=env, timeout=300)
 
 
 def ledgers(root: Path) -> dict[str, list[str]]:
@@ -113,7 +108,8 @@ def trial(root: Path, lab: Lab, rng: random.Random) -> dict[str, Any]:
     mid_step = rng.random() < 0.5
     while not (root / "state" / "runs").exists() and proc.poll() is None:
         time.sleep(0.01)  # the run exists (its directory): any instant from here on
-    deadline = time.monotonic() + rng.uniform(0.0, 3.0)
+    # Within the run's first ~1.5 s (a whole run takes ~2-3 s here), so that most trials kill.
+    deadline = time.monotonic() + rng.uniform(0.0, 1.5)
     target = rng.randrange(HOSTS)
     while time.monotonic() < deadline and proc.poll() is None:
         if mid_step and any(line.startswith("start") for line in ledgers(root)[f"h{target}"]):
@@ -124,7 +120,11 @@ def trial(root: Path, lab: Lab, rng: random.Random) -> dict[str, Any]:
     if killed:
         os.kill(proc.pid, signal.SIGKILL)  # the controller only: the pid we started
     proc.wait()
-    resumed = phasegate(root, "resume", "last")
+    if not killed:  # it finished before the chosen instant: nothing to resume
+        assert proc.returncode == 0
+        resumed = phasegate(root, "status", "last")
+    else:
+        resumed = phasegate(root, "resume", "last")
     unknown: list[str] = []
     rounds = 0
     while resumed.returncode == 4 and rounds < 5:  # paused: a host item with no record
