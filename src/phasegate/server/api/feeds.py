@@ -65,6 +65,7 @@ def report(
     """The run's report fit for a change ticket: identity, phases, gates with expectations
     and observed values, decisions, rollback against its budget. Built from the journal,
     whose values were masked when written: no secret appears in it."""
+
     # Another run's report (a program's child, a child's parent) in the same format, here.
     def href(other: str) -> str:
         return f"../{quote(other, safe='')}/report?format={format}"
