@@ -26,6 +26,7 @@ import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -96,12 +97,13 @@ def _socket_path() -> str:
                 raise RuntimeError(f"the CLI zygote did not start (exit {proc.poll()})")
             time.sleep(0.02)
         _zygote["this process"] = (proc, path)
-        atexit.register(_stop, proc)
+        atexit.register(_stop, proc, where)
         return path
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """At this process's exit: close the zygote's lifeline and wait for it to end."""
+def _stop(proc: subprocess.Popen[bytes], where: str) -> None:
+    """At this process's exit: close the zygote's lifeline, wait for it to end, remove its
+    socket's directory."""
     if proc.stdin is not None:
         proc.stdin.close()
     try:
@@ -109,6 +111,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    shutil.rmtree(where, ignore_errors=True)
 
 
 def run(
