@@ -177,9 +177,11 @@ class Served:
         self.proc = None
 
 
-def sandbox_fork_server() -> set[int]:
-    """multiprocessing's fork server and resource tracker in this process, the CLI fixture's
-    zygote (tests/cli_forks.py), and their children."""
+def session_processes() -> set[int]:
+    """This test process's own helpers, which a test's clean-up of its servers must leave
+    alone: multiprocessing's fork server and resource tracker, the CLI fixture's zygote
+    (tests/cli_forks.py), the session's PostgreSQL (whose postmaster is this process's child
+    when it started while this process was a subreaper), and their children."""
     from multiprocessing import forkserver, resource_tracker
 
     found = {
@@ -187,6 +189,10 @@ def sandbox_fork_server() -> set[int]:
         getattr(resource_tracker._resource_tracker, "_pid", None),
         cli_forks.zygote_pid(),
     }
+    for pid in descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/comm").read_text().startswith("postgres"):
+                found.add(pid)
     return {p for pid in found if pid is not None for p in (pid, *descendants(pid))}
 
 
@@ -203,7 +209,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         # Workers outlive the server on purpose: wait for them (bounded), then make sure.
         # This process's own sandbox fork server (in-process apps validate plans through
         # it) is not the server's and stays.
-        ours = sandbox_fork_server()
+        ours = session_processes()
         for pid in [p for p in descendants(os.getpid()) if p not in ours]:
             with contextlib.suppress(ProcessLookupError):
                 for _ in range(300):

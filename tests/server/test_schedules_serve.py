@@ -21,7 +21,7 @@ from canary_lab.process import descendants, reap, subreaper
 from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
 from phasegate.store.schedules import FIRED, SKIPPED
-from tests.server.conftest import Served, sandbox_fork_server, wait_for
+from tests.server.conftest import Served, session_processes, wait_for
 from tests.store.pg_cluster import database_url
 
 QUICK = """\
@@ -57,7 +57,7 @@ def servers(tmp_path: Path) -> Iterator[list[Served]]:
     finally:
         for server in pair:
             server.stop()
-        ours = sandbox_fork_server() | _postgres()
+        ours = session_processes()
         for pid in [p for p in descendants(os.getpid()) if p not in ours]:
             with contextlib.suppress(ProcessLookupError):
                 for _ in range(100):
@@ -67,16 +67,6 @@ def servers(tmp_path: Path) -> Iterator[list[Served]]:
                 os.kill(pid, signal.SIGKILL)
         reap()
         subreaper(False)
-
-
-def _postgres() -> set[int]:
-    """The session's PostgreSQL processes, never the servers' to end."""
-    found = set()
-    for pid in descendants(os.getpid()):
-        with contextlib.suppress(OSError):
-            if Path(f"/proc/{pid}/comm").read_text().startswith("postgres"):
-                found.add(pid)
-    return found
 
 
 def _on(servers: list[Served], url: str | None) -> None:
