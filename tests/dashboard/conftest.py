@@ -5,6 +5,7 @@ operator actions, which call the same engine operations the API does."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -22,6 +24,7 @@ from fastapi import FastAPI
 from phasegate.server.dashboard.routes import Dashboard, install
 from phasegate.server.dashboard.sessions import Session
 from phasegate.store.sqlite import SqliteStore
+from tests import cli_forks
 
 TOKENS = {"op-secret": ("alice", "operator"), "view-secret": ("victor", "viewer")}
 ARTIFACTS = Path(os.environ.get("PHASEGATE_ARTIFACTS", "test-artifacts")) / "dashboard"
@@ -33,6 +36,19 @@ def phasegate_env(state: Path, actor: str | None = None) -> dict[str, str]:
     if actor:
         env["PHASEGATE_ACTOR"] = actor
     return env
+
+
+def run_to_end(state: Path, work: Path, *args: str, code: int = 0) -> dict[str, Any]:
+    """`phasegate run ARGS` in ``work`` on the dashboard's state directory, which must end
+    with exit ``code``; then the run's `status --json` (both commands forked from the
+    zygote, tests/cli_forks.py)."""
+    env = phasegate_env(state)
+    done = cli_forks.phasegate(["run", *args], cwd=work, env=env, timeout=300)
+    assert done.returncode == code, done.stdout[-2000:] + done.stderr
+    status = cli_forks.phasegate(["status", "last", "--json"], cwd=work, env=env, timeout=60)
+    assert status.returncode == 0, status.stderr
+    found: dict[str, Any] = json.loads(status.stdout)
+    return found
 
 
 CHILDREN: list[subprocess.Popen[bytes]] = []  # runs continued by the dashboard's actions

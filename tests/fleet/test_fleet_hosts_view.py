@@ -3,18 +3,16 @@ page for the lowest role (viewer), row by row."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from phasegate.report.fleet_hosts import hosts_view
+from tests import cli_forks
 from tests.dashboard import conftest as dashboard
-from tests.dashboard.conftest import Served, phasegate_env
+from tests.dashboard.conftest import Served, phasegate_env, run_to_end
 from tests.fleet.test_fleet_host_gates import HOST_GATES
 from tests.fleet.test_fleet_zones import zoned
 
@@ -70,26 +68,7 @@ def test_the_run_page_shows_each_host_to_a_viewer(served: Served, tmp_path: Path
     work = tmp_path / "work"
     work.mkdir()
     zoned(work, "a" * 6, size=[3], max_fail_percentage=50, host_gates=HOST_GATES)
-    done = subprocess.run(
-        [sys.executable, "-m", "phasegate", "run", "plan.yaml", "--no-output"],
-        env=phasegate_env(served.state),
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    status = subprocess.run(
-        [sys.executable, "-m", "phasegate", "status", "last", "--json"],
-        env=phasegate_env(served.state),
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    run_id = str(json.loads(status.stdout)["run"]["id"])
+    run_id = str(run_to_end(served.state, work, "plan.yaml", "--no-output")["run"]["id"])
     with httpx.Client(base_url=served.url, timeout=30) as client:
         signed = client.post("/ui/login", data={"token": "view-secret", "next": "/ui/runs"})
         assert signed.status_code == 303, signed.text
@@ -110,15 +89,9 @@ def test_the_run_page_shows_each_host_to_a_viewer(served: Served, tmp_path: Path
         for i in range(6)
     ]
     # The written report's Hosts table says the same, row by row (md; html is the page's).
-    report = subprocess.run(
-        [sys.executable, "-m", "phasegate", "report", run_id, "--format", "md"],
-        env=phasegate_env(served.state),
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    env = phasegate_env(served.state)
+    report = cli_forks.phasegate(["report", run_id, "--format", "md"], cwd=work, env=env)
+    assert report.returncode == 0, report.stderr
     table = report.stdout.split("**Hosts of `")[1].split("\n\n")[1].splitlines()
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in table]
     assert cells[0] == ["Host", "Batch", "install", "gate version", "gate not-web03", "Outcome"]

@@ -4,17 +4,14 @@ budget, the risk score against its bound. Real run (local executor), real uvicor
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.dashboard import conftest as dashboard
-from tests.dashboard.conftest import ARTIFACTS, Served, phasegate_env
+from tests.dashboard.conftest import ARTIFACTS, Served, run_to_end
 from tests.fleet.test_fleet_projection import write
 
 served = dashboard.served  # the dashboard on a real uvicorn (tests/dashboard/conftest.py)
@@ -24,26 +21,7 @@ def _run(served: Served, tmp_path: Path) -> str:
     work = tmp_path / "work"
     work.mkdir()
     write(work, limit=3500, risk=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "phasegate", "run", "plan.yaml", "--no-output"],
-        env=phasegate_env(served.state),
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    status = subprocess.run(
-        [sys.executable, "-m", "phasegate", "status", "last", "--json"],
-        env=phasegate_env(served.state),
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return str(json.loads(status.stdout)["run"]["id"])
+    return str(run_to_end(served.state, work, "plan.yaml", "--no-output")["run"]["id"])
 
 
 def test_the_run_page_shows_each_stratum_and_the_projection(served: Served, tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from phasegate import identity
 from phasegate.store.sqlite import SqliteStore
+from tests import cli_forks
 from tests.policy.conftest import CATALOGUE, STARTER
 
 SOFT = """\
@@ -38,14 +38,8 @@ def phasegate(
     tmp: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("PHASEGATE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "phasegate", "--state-dir", str(tmp / "state"), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**base, "NO_COLOR": "1", **(env or {})},
-        cwd=tmp,
-    )
+    argv = ["--state-dir", str(tmp / "state"), *args]
+    return cli_forks.phasegate(argv, cwd=tmp, env={**base, "NO_COLOR": "1", **(env or {})})
 
 
 def runs(tmp: Path) -> list[str]:

@@ -5,10 +5,7 @@ served by the dashboard links the same runs' reports. One screenshot in real Chr
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,7 @@ import pytest
 from phasegate.server.app import create_app
 from phasegate.server.config import ServerConfig
 from tests.dashboard import conftest as dashboard
-from tests.dashboard.conftest import ARTIFACTS, Served, phasegate_env
+from tests.dashboard.conftest import ARTIFACTS, Served, run_to_end
 from tests.programs.builders import program
 from tests.server.conftest import TestClient, make_tokens
 
@@ -50,26 +47,7 @@ def _run_program(served: Served, tmp_path: Path, failing: int | None = None) -> 
     work = tmp_path / "work"
     work.mkdir()
     plan = program(work, children=3, failing=failing)
-    env = phasegate_env(served.state)
-    done = subprocess.run(
-        [sys.executable, "-m", "phasegate", "run", str(plan)],
-        env=env,
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == (0 if failing is None else 1), done.stderr
-    status = subprocess.run(
-        [sys.executable, "-m", "phasegate", "status", "last", "--json"],
-        env=env,
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    data: dict[str, Any] = json.loads(status.stdout)
-    return data
+    return run_to_end(served.state, work, str(plan), code=0 if failing is None else 1)
 
 
 def _sign_in(client: httpx.Client) -> None:

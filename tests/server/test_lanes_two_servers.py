@@ -5,7 +5,6 @@ completes, and the journal's timestamps show no lane ever over its cap (issue 14
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from canary_lab.ports import free_port
 
 from phasegate.store.backends import open_journal
+from tests import cli_forks
 from tests.server.conftest import Served, wait_for
 
 CAPS = {"Code-API": 2, "Data-Schema": 1}
@@ -57,14 +57,7 @@ def second(tmp_path: Path) -> Iterator[Served]:
 
 def cli(served: Served, url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
     env = served.env() | ({"PHASEGATE_STORE": url} if url else {})
-    return subprocess.run(
-        [sys.executable, "-m", "phasegate", *args],
-        cwd=served.cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return cli_forks.phasegate(list(args), cwd=served.cwd, env=env)
 
 
 def most_at_once(intervals: list[tuple[float, float]]) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests import cli_forks
 from tests.conftest import CLI
 from tests.programs.test_next import _seed_like
 from tests.programs.test_next_windows import FREEZE_ONLY, _program
@@ -21,14 +21,7 @@ class _Cli:
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHASEGATE_")}
         env["PHASEGATE_HOME"] = str(self.state)
-        return subprocess.run(
-            [sys.executable, "-m", "phasegate", *args],
-            cwd=self.cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return cli_forks.phasegate(list(args), cwd=self.cwd, env=env, timeout=300)
 
 
 def test_next_over_the_api(api: Api, tmp_path: Path) -> None:

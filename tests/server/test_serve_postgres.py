@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from canary_lab.ports import free_port
 from canary_lab.process import descendants
 
+from tests import cli_forks
 from tests.server.conftest import Served, plan_text, wait_for
 from tests.store.pg_cluster import database_url
 
@@ -49,14 +49,8 @@ def on_store(served: Served, url: str) -> Served:
 
 
 def pg_cli(served: Served, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "phasegate", *args],
-        cwd=served.cwd,
-        env={**served.env(), "PHASEGATE_STORE": url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {**served.env(), "PHASEGATE_STORE": url}
+    return cli_forks.phasegate(list(args), cwd=served.cwd, env=env)
 
 
 def token(served: Served, url: str, name: str, role: str) -> str:

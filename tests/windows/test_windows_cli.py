@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests import cli_forks
 
 PLAN = """\
 version: 1
@@ -30,13 +32,8 @@ phases:
 
 
 def phasegate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "phasegate", "--no-color", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    argv = ["--no-color", *args]
+    return cli_forks.phasegate(argv, cwd=cwd, env=dict(os.environ), timeout=60)
 
 
 def test_json_per_phase_at_a_saturday(tmp_path: Path) -> None:
