@@ -30,6 +30,7 @@ import bashlex  # type: ignore[import-untyped]
 
 from phasegate.markdown import loops, servers, shellparse
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.nodes import MonitorNode
 from phasegate.markdown.shellparse import never_ending_text
 from phasegate.plan.model import slugify
 
@@ -287,7 +288,7 @@ def take(
 
 def _add(draft: Draft, phase: PhaseDraft, watcher: Watcher, line: int, why: str) -> str:
     name = unique_name(watcher.name, {str(e.data["name"]) for e in phase.monitors})
-    data: dict[str, Any] = {"name": name, "run": watcher.run}
+    data: MonitorNode = {"name": name, "run": watcher.run}
     if watcher.every is not None:
         data["every"] = f"{watcher.every:g}s"
     if watcher.description:
