@@ -85,7 +85,7 @@ class Expectation(TypedDict, total=False):
 
 # A ``<!-- phasegate: expect: … -->`` the author wrote, checked against the plan model's
 # ``CommandExpect`` (directives.py): its keys are the author's.
-AuthorExpect: TypeAlias = dict[str, JsonValue]
+AuthorExpect: TypeAlias = dict[str, YamlValue]
 
 # ``{"prometheus": {"url": "${PROMETHEUS_URL}"}}``: a metric provider by kind.
 Provider: TypeAlias = dict[str, dict[str, str]]
@@ -304,9 +304,10 @@ class Readiness(TypedDict, total=False):
 
 
 class ProgramPhase(TypedDict):
-    """A phase of a proposed program: one child runbook's plan."""
+    """A phase of a proposed program: one child runbook's plan (``run_plan``), after the one
+    before it (``needs``), ready when its evidence says so."""
 
     id: str
     needs: NotRequired[list[str]]
-    run_plan: str
+    run_plan: NotRequired[str]
     ready: NotRequired[Readiness]
