@@ -5,7 +5,7 @@ is one object; split out of blocks.py to keep modules small."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     action_tables,
@@ -30,7 +30,6 @@ from phasegate.markdown.expect import ParsedCheck, described_output, parse_expec
 from phasegate.markdown.parse import Block, Fence, Paragraph
 
 if TYPE_CHECKING:
-    from phasegate.markdown.blocks import BlockMapper
     from phasegate.markdown.draft import Draft, PhaseDraft
     from phasegate.markdown.nodes import CheckNode, StepNode
     from phasegate.markdown.parse import Section
@@ -143,7 +142,7 @@ class FenceMapping:
             self.when = decisions.combine(self.when, found[id(lead)])
         outer, per_chunk = (
             self.when,
-            decisions.chunk_choices(cast("BlockMapper", self), chunks, block.line),
+            decisions.chunk_choices(self, chunks, block.line),
         )
         # "# edit values.local.yaml, then:" between commands: the run waits for the person
         edits = shell.edit_instructions(script) if not rollback and self.phase else []

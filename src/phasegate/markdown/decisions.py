@@ -37,6 +37,15 @@ class Choice(Protocol):
     def line(self) -> int: ...
 
 
+class FenceContext(Protocol):
+    """Where a fence is being mapped (blocks.BlockMapper and its fence half)."""
+
+    draft: Draft
+    phase: PhaseDraft | None
+    section: Section
+    rollback: bool
+
+
 def combine(outer: str | None, inner: str) -> str:
     """An option inside an option runs only when both were chosen."""
     return f"({outer}) && ({inner})" if outer else inner
@@ -410,7 +419,7 @@ _RECOVERY_CHUNK = re.compile(
 )
 
 
-def chunk_choices(mapper: BlockMapper, chunks: Sequence[Chunk], line: int) -> dict[int, str]:
+def chunk_choices(mapper: FenceContext, chunks: Sequence[Chunk], line: int) -> dict[int, str]:
     """Comment-headed paragraphs of one fence that are options or conditions: ``# Option A:
     …`` / ``# Opción B: …`` (one decision, a ``when:`` per paragraph), ``# Or restart it``
     (an alternative to the paragraph before), ``# On rollback`` / ``# If it fails`` ("recovery").
