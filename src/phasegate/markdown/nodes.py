@@ -44,6 +44,7 @@ __all__ = [
     "PauseUntil",
     "PhaseExtra",
     "PhaseNode",
+    "PlanExtra",
     "PlanKeys",
     "PlanNode",
     "ProgramPhase",
