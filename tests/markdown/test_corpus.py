@@ -11,10 +11,12 @@ import yaml
 from phasegate.markdown import import_markdown_file
 from phasegate.markdown.emit import ImportResult
 from phasegate.markdown.errors import MarkdownImportError
+from phasegate.markdown.nodes import PlanNode
 from phasegate.markdown.parse import Fence, Item, clean_text, decode, parse
 from phasegate.markdown.shell import is_shell_fence
 from phasegate.plan.loader import load_plan_text
 from tests import shared
+from tests.markdown import nodes_check
 
 SHARED = shared.SHARED
 DOCUMENTS = sorted(
@@ -35,6 +37,8 @@ def test_document_imports_and_round_trips(document: Path) -> None:
     assert loaded.plan.phases
     assert result.report["counts"]["phases"] == len(loaded.plan.phases)
     assert yaml.safe_load(result.yaml_text) == result.data
+    # the plan holds only keys and kinds markdown/nodes.py declares
+    assert nodes_check.problems(result.data, PlanNode) == []
     # every entry carries its source line as a comment
     assert f"# {document.name}:" in result.yaml_text
 

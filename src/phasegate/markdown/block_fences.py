@@ -5,7 +5,7 @@ is one object; split out of blocks.py to keep modules small."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     action_tables,
@@ -25,13 +25,13 @@ from phasegate.markdown import (
     shelltext,
     triggers,
 )
-from phasegate.markdown.draft import Entry
+from phasegate.markdown.draft import Entry, add_to_checklist
 from phasegate.markdown.expect import ParsedCheck, described_output, parse_expectation
 from phasegate.markdown.parse import Block, Fence, Paragraph
 
 if TYPE_CHECKING:
-    from phasegate.markdown.blocks import BlockMapper
     from phasegate.markdown.draft import Draft, PhaseDraft
+    from phasegate.markdown.nodes import CheckNode, StepNode
     from phasegate.markdown.parse import Section
 
 _NOT_BASH = frozenset({"powershell", "ps1", "pwsh", "bat", "cmd"})
@@ -53,10 +53,10 @@ class FenceMapping:
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
 
-    def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
+    def _add_step(self, data: StepNode, line: int, rule: str = "shell fence") -> None:
         raise NotImplementedError
 
-    def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
+    def _add_check(self, data: CheckNode, line: int, how: str, ambiguous: bool) -> None:
         raise NotImplementedError
 
     def _context(self) -> str:
@@ -142,7 +142,7 @@ class FenceMapping:
             self.when = decisions.combine(self.when, found[id(lead)])
         outer, per_chunk = (
             self.when,
-            decisions.chunk_choices(cast("BlockMapper", self), chunks, block.line),
+            decisions.chunk_choices(self, chunks, block.line),
         )
         # "# edit values.local.yaml, then:" between commands: the run waits for the person
         edits = shell.edit_instructions(script) if not rollback and self.phase else []
@@ -181,7 +181,7 @@ class FenceMapping:
                         f"`# Expected: {rules.one_line(expected[0], 60)}` on a step is not checked"
                     )
                     self.draft.note("ambiguous", line=line, what=what)
-                step: dict[str, Any] = {"run": chunk.text}
+                step: StepNode = {"run": chunk.text}
                 if chunk.name:
                     step = {"name": chunk.name, **step}
                 if attrs.undo:
@@ -217,7 +217,7 @@ class FenceMapping:
             self._manual_step(powershell.person_label(script), line)
             return
         # not through carry.py: a bash function or array of an earlier fence means nothing here
-        data: dict[str, Any] = {"run": placeholders.bind(self.draft, run, line)}
+        data: StepNode = {"run": placeholders.bind(self.draft, run, line)}
         data["shell"] = powershell.SHELL
         if attrs.name:
             data = {"name": attrs.name, **data}
@@ -245,8 +245,7 @@ class FenceMapping:
         restore over a database the rollback script already fixed loses what came after the
         backup). Kept in the rollback checklist with its command, for the person."""
         text = f"{rules.one_line(block.context, 100)} `{rules.one_line(script, 120)}`"
-        target = self.phase.metadata if self.phase else self.draft.metadata
-        target.setdefault("rollback_checklist", []).append(text)
+        add_to_checklist(self.phase.metadata if self.phase else self.draft.metadata, text)
         where = self.phase.id if self.phase else "plan"
         self.draft.note("rollback_checklist", phase=where, line=block.line, what=text)
         self.draft.note("review", line=block.line, what=text, why="optional part of a rollback")
@@ -352,7 +351,7 @@ class FenceMapping:
         """A step the operator does and acknowledges: the run pauses (exit 4) until
         `phasegate approve`."""
         assert self.phase is not None
-        data: dict[str, Any] = {"name": f"manual: {what}", "pause": "approve"}
+        data: StepNode = {"name": f"manual: {what}", "pause": "approve"}
         if self.when is not None:  # a person's part of an option: asked only when chosen
             data["when"] = self.when
         self.phase.steps.append(Entry(data, line))

@@ -5,7 +5,7 @@ mixin so the mapper's state is one object; split out of blocks.py to keep module
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     deps,
@@ -18,10 +18,12 @@ from phasegate.markdown import (
     thresholds,
     traffic,
 )
-from phasegate.markdown.parse import Fence, Item
+from phasegate.markdown.draft import add_to_checklist
+from phasegate.markdown.parse import Block, Fence, Item
 
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft, PhaseDraft
+    from phasegate.markdown.nodes import CheckNode, StepNode
     from phasegate.markdown.parse import Section
 
 # "Notes:" over a numbered list: remarks, not steps
@@ -94,10 +96,10 @@ class ItemMapping:
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
 
-    def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
+    def _add_step(self, data: StepNode, line: int, rule: str = "shell fence") -> None:
         raise NotImplementedError
 
-    def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
+    def _add_check(self, data: CheckNode, line: int, how: str, ambiguous: bool) -> None:
         raise NotImplementedError
 
     def _trigger(self, text: str, line: int) -> bool:
@@ -252,8 +254,7 @@ class ItemMapping:
             if command is not None:
                 self._add_action(command, text, block.line)
             else:  # a manual rollback task or decision: kept in the plan for the operator
-                target = self.phase.metadata if self.phase else self.draft.metadata
-                target.setdefault("rollback_checklist", []).append(text)
+                add_to_checklist(self.phase.metadata if self.phase else self.draft.metadata, text)
                 self.draft.note("rollback_checklist", phase=self.where, line=block.line, what=text)
             return
         lead = rules.last_line(self.lead)
@@ -264,7 +265,7 @@ class ItemMapping:
                 self._add_check({"name": text, "command": command}, block.line, "exit 0", False)
             else:
                 mark = _DONE_MARK.match(text)  # "✅ Backups verified" reads as a ticked box
-                data: dict[str, Any] = {"manual": text[mark.end() :] if mark else text}
+                data: CheckNode = {"manual": text[mark.end() :] if mark else text}
                 if block.checked or (
                     mark and not _OVER_A_PERIOD.search(text) and not self._marks_decorate(block)
                 ):
@@ -294,24 +295,23 @@ class ItemMapping:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
 
 
-def _list_around(blocks: list[Any], block: Item) -> list[Item]:
+def _list_around(blocks: list[Block], block: Item) -> list[Item]:
     """The items of the list ``block`` belongs to: its neighbours of the same depth."""
     index = next((i for i, b in enumerate(blocks) if b is block), None)
     if index is None:
         return [block]
     start = index
-    while (
-        start > 0 and isinstance(blocks[start - 1], Item) and blocks[start - 1].depth >= block.depth
-    ):
+    while start > 0 and _at_least(blocks[start - 1], block.depth):
         start -= 1
     end = index
-    while (
-        end + 1 < len(blocks)
-        and isinstance(blocks[end + 1], Item)
-        and (blocks[end + 1].depth >= block.depth)
-    ):
+    while end + 1 < len(blocks) and _at_least(blocks[end + 1], block.depth):
         end += 1
-    return [b for b in blocks[start : end + 1] if b.depth == block.depth]
+    return [b for b in blocks[start : end + 1] if isinstance(b, Item) and b.depth == block.depth]
+
+
+def _at_least(block: Block, depth: int) -> bool:
+    """A list item at ``depth`` or nested deeper."""
+    return isinstance(block, Item) and block.depth >= depth
 
 
 # "### Completed", "Status:", "Progress": a list of marks that report what is done

@@ -5,7 +5,7 @@ of blocks.py to keep modules small."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     action_tables,
@@ -24,6 +24,7 @@ from phasegate.markdown.parse import Table
 
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft, PhaseDraft
+    from phasegate.markdown.nodes import CheckNode, StepNode
     from phasegate.markdown.parse import Section
 
 _COMMAND_COL = re.compile(r"\bcommands?\b|\bcmd\b|\bscripts?\b|how to (?:check|verify)|命令", re.I)
@@ -46,10 +47,10 @@ class TableMapping:
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
 
-    def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
+    def _add_step(self, data: StepNode, line: int, rule: str = "shell fence") -> None:
         raise NotImplementedError
 
-    def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
+    def _add_check(self, data: CheckNode, line: int, how: str, ambiguous: bool) -> None:
         raise NotImplementedError
 
     def _context(self) -> str:
@@ -111,7 +112,7 @@ class TableMapping:
                     head = block.header[label].strip() if label < len(block.header) else ""
                     text = f"{head} {text}".strip() + (f": {', '.join(said)}" if said else "")
                 done = status < len(row) and _BOX_DONE.match(row[status]) is not None
-                check: dict[str, Any] = {"manual": text}
+                check: CheckNode = {"manual": text}
                 if done:
                     check["checked"] = True
                 self._add_check(check, block.row_line(offset), "task table", False)

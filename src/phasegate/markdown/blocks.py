@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from phasegate.markdown import (
     admonitions,
@@ -27,6 +26,7 @@ from phasegate.markdown.block_items import ItemMapping
 from phasegate.markdown.block_tables import TableMapping
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.entries import ReportEntry
+from phasegate.markdown.nodes import CheckNode, StepNode
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
 _LEAD_IN = rules.LEAD_IN
@@ -171,7 +171,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 if isinstance(b, (Paragraph, Item)) and b.aside_id == block.aside_id and b.aside
             )
         text = re.sub(r"^[^\w]*(?:\*\*|__)[^*_]{1,20}(?:\*\*|__)\s*[:：]?\s*", "", text.strip())
-        step = {"name": f"Confirm ({kind}): {rules.one_line(text, 200)}", "pause": "approve"}
+        step: StepNode = {
+            "name": f"Confirm ({kind}): {rules.one_line(text, 200)}",
+            "pause": "approve",
+        }
         self._add_step(step, block.line, rule=f"{kind} admonition")
 
     def _directed(self, block: Block, note: directives.Annotation) -> None:
@@ -195,7 +198,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         run, _ = carry.carry(self.draft, run, line)
         run = placeholders.bind(self.draft, run, line)
-        data: dict[str, Any] = {"run": run}
+        data: StepNode = {"run": run}
         if name:
             data = {"name": name, "run": run}
         if self.when is not None:
@@ -209,11 +212,11 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             said["when"] = self.when
         self.draft.note("rollback", **said)
 
-    def add_step(self, data: dict[str, Any], line: int, rule: str) -> None:
+    def add_step(self, data: StepNode, line: int, rule: str) -> None:
         """A step at the end of the section so far (mapping.py's prose-only sections)."""
         self._add_step(data, line, rule)
 
-    def _add_step(self, data: dict[str, Any], line: int, rule: str = "shell fence") -> None:
+    def _add_step(self, data: StepNode, line: int, rule: str = "shell fence") -> None:
         assert self.phase is not None
         said = human.comments_only(data.get("run"))
         if said is not None:
@@ -248,7 +251,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         last = self.phase.steps[-1].data if self.phase.steps else {}
         return "pause" in last and text.lower() in str(last.get("name", "")).lower()
 
-    def _add_check(self, data: dict[str, Any], line: int, how: str, ambiguous: bool) -> None:
+    def _add_check(self, data: CheckNode, line: int, how: str, ambiguous: bool) -> None:
         said = human.comments_only(data.get("command"))
         if said is not None:  # a check of comments only would pass without anyone looking
             data = {"name": data.get("name") or said[0], "manual": "; ".join(said)}
@@ -423,7 +426,7 @@ def _bare_command(text: str) -> bool:
     return verdict == "ok" and shell.looks_like_shell(line)
 
 
-def _first(run: Any) -> str:
-    text = run if isinstance(run, str) else " ".join(run)
+def _first(run: str) -> str:
+    text = run
     lines = text.strip().splitlines()
     return lines[0][:80] if lines else ""

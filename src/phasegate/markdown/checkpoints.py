@@ -7,12 +7,13 @@ come", named with the wait) and then the manual check itself (an approval step).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from phasegate.markdown.traffic import MAX_SLEEP
 
 if TYPE_CHECKING:
     from phasegate.markdown.draft import PhaseDraft
+    from phasegate.markdown.nodes import StepNode
 
 _UNIT = r"(m|mins?|minutes?|h|hrs?|hours?|d|days?)"
 _PATTERNS = (
@@ -53,15 +54,18 @@ def _say(seconds: float) -> str:
     return f"{seconds / 60:g} min"
 
 
-def steps(phase: PhaseDraft, text: str, at: float) -> list[dict[str, Any]]:
+def steps(phase: PhaseDraft, text: str, at: float) -> list[StepNode]:
     """The wait to ``at`` (from the phase's previous checkpoint) and the check, as steps."""
     wait = max(at - phase.checkpoint_at, 0.0)
     phase.checkpoint_at = max(at, phase.checkpoint_at)
-    check = {"name": f"Check by hand, then approve: {text}", "pause": "approve"}
+    check: StepNode = {"name": f"Check by hand, then approve: {text}", "pause": "approve"}
     if wait == 0:
         return [check]
     if wait <= MAX_SLEEP:
-        hold = {"name": f"Wait {_say(wait)}: the checkpoint at {_say(at)}", "pause": f"{wait:g}s"}
+        hold: StepNode = {
+            "name": f"Wait {_say(wait)}: the checkpoint at {_say(at)}",
+            "pause": f"{wait:g}s",
+        }
         return [hold, check]
     # the person who checks says when the time has come
     check["name"] = (

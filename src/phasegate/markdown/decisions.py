@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from phasegate.markdown import rules
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
@@ -22,6 +22,8 @@ from phasegate.markdown.parse import Block, Fence, Item, Paragraph, Section
 
 if TYPE_CHECKING:  # annotations only: blocks.py imports this module
     from phasegate.markdown.blocks import BlockMapper
+    from phasegate.markdown.nodes import RollbackDecision, StepNode
+    from phasegate.markdown.shell import Chunk
 from phasegate.plan.model import slugify
 
 
@@ -33,6 +35,15 @@ class Choice(Protocol):
 
     @property
     def line(self) -> int: ...
+
+
+class FenceContext(Protocol):
+    """Where a fence is being mapped (blocks.BlockMapper and its fence half)."""
+
+    draft: Draft
+    phase: PhaseDraft | None
+    section: Section
+    rollback: bool
 
 
 def combine(outer: str | None, inner: str) -> str:
@@ -66,7 +77,7 @@ def decide(
     listed = "; ".join(
         f"{v} ({rules.one_line(o.title, 60)})" for v, o in zip(values, options, strict=True)
     )
-    step: dict[str, Any] = {
+    step: StepNode = {
         "name": f"Decide: {listed}. Approve with --choose <choice>",
         # the pause passes only with a choice: approving alone never runs none of the options
         "pause": {"until": "approve", "choose": {"var": var, "options": offered}},
@@ -88,7 +99,7 @@ def decide_rollback(
     ``rollback_decision``), each way's actions carry ``when:`` and only the chosen one runs.
     A second menu of the same phase adds its ways to the same choice (one way is chosen)."""
     holder = phase.extra if phase is not None else draft.rollback_extra
-    existing = holder.get("rollback_decision")
+    existing: RollbackDecision | None = holder.get("rollback_decision")
     if existing is None:
         base = re.sub(r"[^A-Z0-9]+", "_", (section.title or "rollback").upper()).strip("_")[:30]
         var = f"ROLLBACK_WAY_{base or len(draft.vars) + 1}"
@@ -389,7 +400,7 @@ def _short(block: Paragraph) -> bool:
 _OR_CHUNK = re.compile(r"^(?:or|o|oder|ou|或者?|alternatively|alternativ(?:e|ement)?)\b", re.I)
 
 
-def _option_label(chunk: Any, index: int) -> str:
+def _option_label(chunk: Chunk, index: int) -> str:
     """An option's name: its comment, or its first command when the comment is a bare "or"."""
     name = (chunk.name or "").strip()
     if name and not _OR_CHUNK.fullmatch(name.rstrip(":,. ")):
@@ -398,7 +409,7 @@ def _option_label(chunk: Any, index: int) -> str:
     return first[:60] or f"option {index + 1}"
 
 
-def _or_chunk(chunk: Any) -> bool:
+def _or_chunk(chunk: Chunk) -> bool:
     return bool(chunk.name and _OR_CHUNK.match(chunk.name.strip()))
 
 
@@ -408,7 +419,7 @@ _RECOVERY_CHUNK = re.compile(
 )
 
 
-def chunk_choices(mapper: BlockMapper, chunks: Sequence[Any], line: int) -> dict[int, str]:
+def chunk_choices(mapper: FenceContext, chunks: Sequence[Chunk], line: int) -> dict[int, str]:
     """Comment-headed paragraphs of one fence that are options or conditions: ``# Option A:
     …`` / ``# Opción B: …`` (one decision, a ``when:`` per paragraph), ``# Or restart it``
     (an alternative to the paragraph before), ``# On rollback`` / ``# If it fails`` ("recovery").

@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, fields, replace
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -27,6 +26,7 @@ from phasegate.checks.command import CommandExpect
 from phasegate.markdown.deps import Edge, alternatives
 from phasegate.markdown.draft import Draft, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
+from phasegate.markdown.nodes import AuthorExpect, YamlValue
 
 KEYS: dict[str, str] = {
     "name": "names the step (and keeps the fence one step)",
@@ -55,7 +55,7 @@ class Annotation:
     step: bool = False
     rollback: bool = False
     skip: bool = False
-    expect: dict[str, Any] | None = None
+    expect: AuthorExpect | None = None
     phase: str | None = None
     needs: tuple[str, ...] = ()
 
@@ -85,26 +85,45 @@ class Annotation:
 
 def from_fence_attrs(attrs: dict[str, str]) -> Annotation:
     """A fence's attributes: unknown keys are other tools' business and are left alone."""
-    values: dict[str, Any] = {}
-    expect: dict[str, Any] = {}
+    flags: dict[str, bool] = {}
+    texts: dict[str, str] = {}
+    expect: AuthorExpect = {}
     for key, raw in attrs.items():
         if key in FLAGS:
-            values[key] = raw.strip().lower() in _TRUE
+            flags[key] = raw.strip().lower() in _TRUE
         elif key in ("name", "undo") and raw.strip():
-            values[key] = raw
+            texts[key] = raw
         elif key == "expect":
             loaded = _scalar(raw)
             if isinstance(loaded, dict):
                 expect.update({str(k): v for k, v in loaded.items()})
         elif key.startswith("expect."):
             expect[key.partition(".")[2]] = _scalar(raw)
-    if values.pop("ignore", False):
-        values["skip"] = True
     # an attribute phasegate cannot enforce (`expect.exit=zero`) leaves the default, exit 0
-    return Annotation(**values, expect=expect if expect and _valid_expect(expect) else None)
+    return _annotation(flags, texts, (), expect if expect and _valid_expect(expect) else None)
 
 
-def _valid_expect(expect: dict[str, Any]) -> bool:
+def _annotation(
+    flags: dict[str, bool],
+    texts: dict[str, str],
+    needs: tuple[str, ...],
+    expect: AuthorExpect | None,
+) -> Annotation:
+    """The annotation of the keys given (``ignore`` is ``skip``)."""
+    return Annotation(
+        name=texts.get("name"),
+        undo=texts.get("undo"),
+        check=flags.get("check", False),
+        step=flags.get("step", False),
+        rollback=flags.get("rollback", False),
+        skip=flags.get("ignore", False) or flags.get("skip", False),
+        expect=expect,
+        phase=texts.get("phase"),
+        needs=needs,
+    )
+
+
+def _valid_expect(expect: AuthorExpect) -> bool:
     try:
         _expectation(expect, "")
     except MarkdownImportError:
@@ -112,9 +131,10 @@ def _valid_expect(expect: dict[str, Any]) -> bool:
     return True
 
 
-def _scalar(raw: str) -> Any:
+def _scalar(raw: str) -> YamlValue:
     try:
-        return yaml.safe_load(raw)
+        loaded: YamlValue = yaml.safe_load(raw)  # the author's YAML
+        return loaded
     except yaml.YAMLError:
         return raw
 
@@ -150,31 +170,41 @@ def _directive(body: str, where: str) -> Annotation:
         loaded = {word: True for word in re.split(r"[\s,]+", loaded.strip()) if word}
     if not isinstance(loaded, dict) or not loaded:
         raise _fail(where, "expected a key or a mapping like {check: true}")
-    values: dict[str, Any] = {}
+    flags: dict[str, bool] = {}
+    texts: dict[str, str] = {}
+    needs: tuple[str, ...] = ()
+    expect: AuthorExpect | None = None
     for raw_key, value in loaded.items():
         key = str(raw_key)
         if key not in KEYS:
             close = difflib.get_close_matches(key, list(KEYS), n=1)
             hint = f"did you mean {close[0]!r}?" if close else ""
             raise _fail(where, f"unknown key {key!r}", hint)
-        values[key] = _value(key, value, where)
-    if values.pop("ignore", False):
-        values["skip"] = True
-    return Annotation(**values)
+        if key in FLAGS:
+            flags[key] = _flag(key, value, where)
+        elif key == "needs":
+            needs = _needs(value, where)
+        elif key == "expect":
+            expect = _expectation(value, where)
+        else:
+            texts[key] = _text(key, value, where)
+    return _annotation(flags, texts, needs, expect)
 
 
-def _value(key: str, value: Any, where: str) -> Any:
-    if key in FLAGS:
-        if not isinstance(value, bool):
-            raise _fail(where, f"{key!r} takes true or false, not {value!r}")
-        return value
-    if key == "needs":
-        names = [value] if isinstance(value, str) else value
-        if not isinstance(names, list) or not all(isinstance(n, str | int) for n in names):
-            raise _fail(where, "'needs' takes a phase or a list of phases")
-        return tuple(str(n) for n in names)
-    if key == "expect":
-        return _expectation(value, where)
+def _flag(key: str, value: YamlValue, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, f"{key!r} takes true or false, not {value!r}")
+    return value
+
+
+def _needs(value: YamlValue, where: str) -> tuple[str, ...]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str | int) for n in names):
+        raise _fail(where, "'needs' takes a phase or a list of phases")
+    return tuple(str(n) for n in names)
+
+
+def _text(key: str, value: YamlValue, where: str) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
         raise _fail(where, f"{key!r} takes a text, not {value!r}")
     if key == "phase" and not _IDENTIFIER.match(str(value)):
@@ -182,7 +212,7 @@ def _value(key: str, value: Any, where: str) -> Any:
     return str(value)
 
 
-def _expectation(value: Any, where: str) -> dict[str, Any]:
+def _expectation(value: YamlValue, where: str) -> AuthorExpect:
     if isinstance(value, int) and not isinstance(value, bool):
         value = {"exit": value}
     if not isinstance(value, dict) or isinstance(value.get("exit"), bool | str):

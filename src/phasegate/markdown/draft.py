@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Generic, TypeVar, Unpack
 
+from phasegate.markdown.nodes import (
+    CheckNode,
+    Metadata,
+    MonitorNode,
+    PhaseExtra,
+    PlanExtra,
+    PlanKeys,
+    StepNode,
+    TrafficNode,
+    TriggerNode,
+    VarSpec,
+)
 from phasegate.plan.model import slugify
 
 if TYPE_CHECKING:
@@ -27,6 +39,14 @@ _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 _DURATION = re.compile(r"\b\d+(?:\.\d+)?\s*(?:min|minutes?|hours?|hrs?|h|days?|weeks?|d|w)\b", re.I)
 
 
+def add_to_checklist(metadata: Metadata, text: str) -> None:
+    """One more line of the ``rollback_checklist`` a person works through on rollback."""
+    checklist = metadata.setdefault("rollback_checklist", [])
+    # a "Rollback checklist: …" line of the heading's metadata holds the same key as text
+    assert isinstance(checklist, list), "rollback_checklist is a list"
+    checklist.append(text)
+
+
 def _short_slug(title: str, limit: int = 48) -> str:
     """A slug cut at a word boundary: ids stay readable in `status` and `logs`."""
     slug = slugify(title)
@@ -36,11 +56,18 @@ def _short_slug(title: str, limit: int = 48) -> str:
     return cut.rsplit("-", 1)[0] if "-" in cut else cut
 
 
+# The node an entry holds: a step, check, monitor, trigger or traffic block (nodes.py).
+NodeT = TypeVar("NodeT", StepNode, CheckNode, MonitorNode, TriggerNode, TrafficNode)
+
+
 @dataclass
-class Entry:
-    data: dict[str, Any]
+class Entry(Generic[NodeT]):
+    """A plan node and the Markdown line it came from."""
+
+    data: NodeT
     line: int
-    pre_gates: list[Entry] = field(default_factory=list)  # a step's checks before it (order.py)
+    # a step's checks before it (order.py)
+    pre_gates: list[Entry[CheckNode]] = field(default_factory=list)
 
 
 @dataclass
@@ -51,14 +78,16 @@ class PhaseDraft:
     named: bool  # the heading names a phase: kept even when empty
     keys: set[str] = field(default_factory=set)
     needs: list[str] = field(default_factory=list)
-    steps: list[Entry] = field(default_factory=list)
-    gates: list[Entry] = field(default_factory=list)
-    rollback: list[Entry] = field(default_factory=list)
-    monitors: list[Entry] = field(default_factory=list)  # never-ending observation (monitors.py)
+    steps: list[Entry[StepNode]] = field(default_factory=list)
+    gates: list[Entry[CheckNode]] = field(default_factory=list)
+    rollback: list[Entry[StepNode]] = field(default_factory=list)
+    # never-ending observation (monitors.py)
+    monitors: list[Entry[MonitorNode]] = field(default_factory=list)
     owner: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: Metadata = field(default_factory=dict)
     rollback_budget: float | None = None  # "Rollback Time from this stage: <1 minute"
-    extra: dict[str, Any] = field(default_factory=dict)  # phase keys of timekeeping.py: risk
+    # phase keys of timekeeping.py (risk) and decisions.py (the rollback menu)
+    extra: PhaseExtra = field(default_factory=PhaseExtra)
     checkpoint_at: float = 0.0  # the offset of the phase's last timed checkpoint (checkpoints)
 
     def keep(self) -> bool:
@@ -70,10 +99,11 @@ class Draft:
     source: str
     title: str = ""
     phases: list[PhaseDraft] = field(default_factory=list)
-    plan_rollback: list[Entry] = field(default_factory=list)
-    rollback_extra: dict[str, Any] = field(default_factory=dict)  # the plan rollback's decision
-    verify_rollback: list[Entry] = field(default_factory=list)
-    metadata: dict[str, Any] = field(default_factory=dict)
+    plan_rollback: list[Entry[StepNode]] = field(default_factory=list)
+    # the plan rollback's decision
+    rollback_extra: PlanExtra = field(default_factory=PlanExtra)
+    verify_rollback: list[Entry[CheckNode]] = field(default_factory=list)
+    metadata: Metadata = field(default_factory=dict)
     report: ReportLists = field(
         default_factory=lambda: {
             "steps": [],
@@ -97,12 +127,12 @@ class Draft:
         }
     )
     edges: list[Edge] = field(default_factory=list)  # stated dependencies, see deps.py
-    triggers: list[Entry] = field(default_factory=list)  # see triggers.py
+    triggers: list[Entry[TriggerNode]] = field(default_factory=list)  # see triggers.py
     trigger_names: set[str] = field(default_factory=set)
-    vars: dict[str, Any] = field(default_factory=dict)  # variables imported entries use
+    vars: dict[str, VarSpec] = field(default_factory=dict)  # variables imported entries use
     health_url: str | None = None  # a health endpoint the document names
     ramps: list[Ramp] = field(default_factory=list)  # stated traffic ramps, see traffic.py
-    traffic: Entry | None = None
+    traffic: Entry[TrafficNode] | None = None
     rollback_budget: float | None = None  # "Rollback Time: <5 Minutes Guaranteed"
     budgets: list[tuple[str, float, int]] = field(default_factory=list)  # (row label, s, line)
     rollback_purpose: bool = False  # the document is a rollback runbook (rules.py)
@@ -114,9 +144,9 @@ class Draft:
     # shell functions and arrays the fences so far defined, by name (carry.py)
     definitions: dict[str, Definition] = field(default_factory=dict)
     # conditions a human must bind before the run (triggers.py): (phase or plan, step)
-    unsure: list[tuple[PhaseDraft | None, Entry]] = field(default_factory=list)
+    unsure: list[tuple[PhaseDraft | None, Entry[StepNode]]] = field(default_factory=list)
     # plan keys of timekeeping.py: windows, budget (runway, pause bound), monitor
-    plan_keys: dict[str, Any] = field(default_factory=dict)
+    plan_keys: PlanKeys = field(default_factory=PlanKeys)
 
     def new_phase(self, title: str, line: int, named: bool) -> PhaseDraft:
         taken = {p.id for p in self.phases}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, TypeVar, cast, overload
 
 import yaml
 
 from phasegate.errors import PlanError
 from phasegate.markdown import mdx, programs, provenance, timekeeping, unset
-from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.draft import Draft, Entry, NodeT, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.mapping import map_document
 from phasegate.markdown.parse import clean_text, decode, parse
@@ -19,17 +19,28 @@ from phasegate.plan.model import slugify
 from phasegate.substitution import BUILTINS, references, shell_locals
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from phasegate.markdown.entries import ImportReport
+    from phasegate.markdown.nodes import (
+        Metadata,
+        PhaseNode,
+        PlanNode,
+        StepNode,
+        TriggerNode,
+        VarSpec,
+    )
     from phasegate.markdown.parse import Document
 
 _COMMAND_KEYS = ("run", "command", "file", "http", "undo", "sql", "metric")
 _BUILT_KEYS = ("database", "provider")  # written by the importer itself, not document prose
+_T = TypeVar("_T")
 
 
 @dataclass
 class ImportResult:
     yaml_text: str
-    data: dict[str, Any]
+    data: PlanNode
     report: ImportReport
 
 
@@ -54,7 +65,7 @@ class _FastDumper(yaml.CSafeDumper if yaml.__with_libyaml__ else yaml.SafeDumper
 _FastDumper.add_representer(str, _str)
 
 
-def _astral(value: Any) -> bool:
+def _astral(value: object) -> bool:
     if isinstance(value, str):
         return any(ord(ch) > 0xFFFF for ch in value) if not value.isascii() else False
     if isinstance(value, dict):
@@ -64,7 +75,7 @@ def _astral(value: Any) -> bool:
     return False
 
 
-def _dump(value: Any) -> str:
+def _dump(value: object) -> str:
     dumper = _Dumper if _astral(value) else _FastDumper
     return yaml.dump(value, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
 
@@ -119,32 +130,45 @@ def _validate(yaml_text: str, source: str) -> None:
         ) from None
 
 
-def _escape_prose(value: Any) -> Any:
-    """``${X}`` in names and prose is literal text, not a variable reference."""
+@overload
+def _escape_prose(value: str) -> str: ...
+
+
+@overload
+def _escape_prose(value: _T, keep: Callable[[str, object], bool] | None = None) -> _T: ...
+
+
+def _escape_prose(value: object, keep: Callable[[str, object], bool] | None = None) -> object:
+    """``${X}`` in names and prose is literal text, not a variable reference.
+
+    A copy of the same shape (a string for a string, a node with the same keys for a node:
+    hence the signature that returns the type it is given); ``keep`` names a node's keys whose
+    values are copied as they are."""
     if isinstance(value, str):
         return value.replace("${", "$${")
     if isinstance(value, dict):
-        return {k: _escape_prose(v) for k, v in value.items()}
+        return {
+            k: v if keep is not None and keep(k, v) else _escape_prose(v) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_escape_prose(v) for v in value]
     return value
 
 
-def _entry(entry: Entry, refs: set[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in entry.data.items():
+def _command_or_built(key: str, value: object) -> bool:
+    """A command (it holds real ``${VAR}``s) or a key the importer wrote, not prose."""
+    return (key in _COMMAND_KEYS and isinstance(value, str)) or key in _BUILT_KEYS
+
+
+def _entry(data: NodeT, refs: set[str]) -> NodeT:
+    for key, value in data.items():
         if key in _COMMAND_KEYS and isinstance(value, str):
             local = shell_locals(value) if key in ("run", "command") else set()
             refs.update(set(references(value)) - local)
-            out[key] = value
-        elif key in _BUILT_KEYS:
-            out[key] = value
-        else:
-            out[key] = _escape_prose(value)
-    return out
+    return _escape_prose(data, keep=_command_or_built)
 
 
-def emit(draft: Draft) -> tuple[dict[str, Any], str]:
+def emit(draft: Draft) -> tuple[PlanNode, str]:
     phases = [p for p in draft.phases if p.keep()]
     if not any(p.steps or p.gates or p.rollback for p in phases) and not (
         draft.triggers or draft.plan_rollback or draft.traffic
@@ -166,23 +190,25 @@ def emit(draft: Draft) -> tuple[dict[str, Any], str]:
         own["options"] += [o for o in plan_way["options"] if o not in own["options"]]
         if own["var"] != plan_way["var"]:  # one choice per phase: the plan's ways join it
             for entry in draft.plan_rollback:
-                if isinstance(entry.data.get("when"), str):
-                    entry.data["when"] = entry.data["when"].replace(
+                when = entry.data.get("when")
+                if isinstance(when, str):
+                    entry.data["when"] = when.replace(
                         f"vars.{plan_way['var']} ", f"vars.{own['var']} "
                     )
     refs: set[str] = set()
     name = slugify(draft.title) if draft.title else ""
     if not name or name == "step":
         name = slugify(Path(draft.source).stem) or "imported-plan"
-    head: dict[str, Any] = {"version": 1, "name": name}
+    head: PlanNode = {"version": 1, "name": name}
     if draft.title:
         head["description"] = _escape_prose(draft.title)
     rendered = [_phase_text(phase, refs, draft.source) for phase in phases]
     verify = [_item(e, refs, draft.source, 2) for e in draft.verify_rollback]
     wanted = sorted(refs - set(BUILTINS) - set(draft.vars))
-    variables: dict[str, Any] = dict(draft.vars)
+    variables: dict[str, VarSpec] = dict(draft.vars)
     # the shell would expand an unset variable to "": keep that, but say so
-    variables.update({n: {"env": n, "default": ""} for n in wanted})
+    for n in wanted:
+        variables[n] = {"env": n, "default": ""}
     if variables:
         head["vars"] = variables
     if draft.rollback_budget is not None:
@@ -190,10 +216,11 @@ def emit(draft: Draft) -> tuple[dict[str, Any], str]:
     timekeeping.head(draft, head)
     # A reader types every fence into one terminal (issue 11 §4): variables and `cd` carry.
     head["shell_session"] = True
-    head["metadata"] = _escape_prose({"imported_from": draft.source, **draft.metadata})
+    metadata: Metadata = {"imported_from": draft.source, **draft.metadata}
+    head["metadata"] = _escape_prose(metadata)
     text = f"# imported from {draft.source} by `phasegate import`; review before running\n"
     text += _dump(head)
-    data = dict(head)
+    data = head.copy()
     if draft.traffic is not None:
         block = _escape_prose(draft.traffic.data)
         text += f"# {draft.source}:{draft.traffic.line}\n" + _dump({"traffic": block})
@@ -210,46 +237,67 @@ def emit(draft: Draft) -> tuple[dict[str, Any], str]:
     return data, text
 
 
-def _trigger(entry: Entry, source: str) -> tuple[dict[str, Any], str]:
+def _check_key(key: str, _value: object) -> bool:
+    return key == "check"
+
+
+def _trigger(entry: Entry[TriggerNode], source: str) -> tuple[TriggerNode, str]:
     """A trigger: prose escaped, its check kept as built (it holds real `${VAR}`s)."""
-    data = {k: v if k == "check" else _escape_prose(v) for k, v in entry.data.items()}
+    data = _escape_prose(entry.data, keep=_check_key)
     return data, f"  # {source}:{entry.line}\n" + _indent(_dump([data]), 2)
 
 
-def _phase_text(phase: PhaseDraft, refs: set[str], source: str) -> tuple[dict[str, Any], str]:
-    top: dict[str, Any] = {"id": phase.id, "name": _escape_prose(phase.name)}
+def _phase_text(phase: PhaseDraft, refs: set[str], source: str) -> tuple[PhaseNode, str]:
+    top: PhaseNode = {"id": phase.id, "name": _escape_prose(phase.name)}
     if phase.needs:
         top["needs"] = list(dict.fromkeys(phase.needs))
     if phase.owner:
         top["owner"] = _escape_prose(phase.owner)
     if phase.rollback_budget is not None:
         top["rollback_budget"] = f"{phase.rollback_budget:g}s"
-    top.update(timekeeping.phase_keys(phase))
+    top = {**top, **timekeeping.phase_keys(phase)}  # risk, rollback_decision: as set
     if phase.metadata:
         top["metadata"] = _escape_prose(phase.metadata)
     text = f"  # {source}:{phase.line}\n" + _indent(_dump([top]), 2)
-    data = dict(top)
-    for key, entries in (
-        ("monitors", phase.monitors),
-        ("steps", phase.steps),
-        ("gates", phase.gates),
-        ("rollback", phase.rollback),
-    ):
-        if entries:
-            items = [_item(e, refs, source) for e in entries]
-            text += f"    {key}:\n" + "".join(t for _, t in items)
-            data[key] = [d for d, _ in items]
+    data = top.copy()
+    # in this order: monitors, steps, gates, rollback
+    if phase.monitors:
+        monitors = [_item(e, refs, source) for e in phase.monitors]
+        text += _list_text("monitors", monitors)
+        data["monitors"] = [d for d, _ in monitors]
+    if phase.steps:
+        steps = [_step(e, refs, source) for e in phase.steps]
+        text += _list_text("steps", steps)
+        data["steps"] = [d for d, _ in steps]
+    if phase.gates:
+        gates = [_item(e, refs, source) for e in phase.gates]
+        text += _list_text("gates", gates)
+        data["gates"] = [d for d, _ in gates]
+    if phase.rollback:
+        rollback = [_step(e, refs, source) for e in phase.rollback]
+        text += _list_text("rollback", rollback)
+        data["rollback"] = [d for d, _ in rollback]
     return data, text
 
 
-def _item(entry: Entry, refs: set[str], source: str, width: int = 6) -> tuple[dict[str, Any], str]:
-    data = _entry(entry, refs)
+def _list_text(key: str, items: list[tuple[NodeT, str]]) -> str:
+    return f"    {key}:\n" + "".join(t for _, t in items)
+
+
+def _item(entry: Entry[NodeT], refs: set[str], source: str, width: int = 6) -> tuple[NodeT, str]:
+    data = _entry(entry.data, refs)
     pad = " " * width
     text = f"{pad}# {source}:{entry.line}\n" + _indent(_dump([data]), width)
-    if entry.pre_gates:  # a step's checks before it (order.py), each with its own line
-        pre = [_item(gate, refs, source, width + 4) for gate in entry.pre_gates]
+    return data, text
+
+
+def _step(entry: Entry[StepNode], refs: set[str], source: str) -> tuple[StepNode, str]:
+    """A step, with its checks before it (order.py), each with its own line."""
+    data, text = _item(entry, refs, source)
+    if entry.pre_gates:
+        pre = [_item(gate, refs, source, 10) for gate in entry.pre_gates]
         data["pre_gates"] = [d for d, _ in pre]
-        text += f"{pad}  pre_gates:\n" + "".join(t for _, t in pre)
+        text += "        pre_gates:\n" + "".join(t for _, t in pre)
     return data, text
 
 
@@ -258,7 +306,7 @@ def _indent(text: str, width: int) -> str:
     return "".join(pad + line if line.strip() else line for line in text.splitlines(True))
 
 
-def build_report(draft: Draft, data: dict[str, Any], doc: Document | None = None) -> ImportReport:
+def build_report(draft: Draft, data: PlanNode, doc: Document | None = None) -> ImportReport:
     report: ImportReport = {"source": draft.source, "plan": data.get("name")}
     phases = data.get("phases") or []
     report["counts"] = {

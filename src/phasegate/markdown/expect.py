@@ -6,12 +6,14 @@ import json
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Any
+
+from phasegate.markdown.nodes import CheckNode
+from phasegate.run.record import JsonValue
 
 
 @dataclass
 class ParsedCheck:
-    check: dict[str, Any]
+    check: CheckNode
     how: str  # how the expectation was read, for the import report
     ambiguous: bool = False
 
@@ -70,7 +72,7 @@ def _curl_url(command: str) -> str | None:
     return None
 
 
-def _json_expect(text: str) -> dict[str, Any] | None:
+def _json_expect(text: str) -> dict[str, JsonValue] | None:
     stripped = text.strip().strip("`")
     if not stripped.startswith("{"):
         return None
@@ -80,7 +82,7 @@ def _json_expect(text: str) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or not data:
         return None
-    out: dict[str, Any] = {}
+    out: dict[str, JsonValue] = {}
     for key, value in data.items():
         if isinstance(value, str | int | float | bool):
             out[f"$.{key}" if re.fullmatch(r"[A-Za-z_]\w*", str(key)) else f"$['{key}']"] = value
@@ -95,7 +97,7 @@ def described_output(command: str) -> ParsedCheck:
 def parse_expectation(command: str, expected: str) -> ParsedCheck:
     """A check for running ``command`` and seeing ``expected``; never raises."""
     text = expected.strip()
-    base: dict[str, Any] = {"command": command}
+    base: CheckNode = {"command": command}
     json_expect = _json_expect(text)
     if json_expect is not None:
         return ParsedCheck({**base, "expect": {"exit": 0, "json": json_expect}}, "JSON output")

@@ -6,10 +6,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from phasegate.markdown import loops, servers
-from phasegate.markdown.shellsyntax import commands, parse
+from phasegate.markdown.shellsyntax import ShellTree, commands, parse
 
 _EDITORS = frozenset({"vi", "vim", "nvim", "nano", "emacs", "pico", "joe", "micro", "visudo"})
 _SCREENS = frozenset({"top", "htop", "btop", "atop", "less", "more", "k9s", "screen", "tmux"})
@@ -27,7 +26,7 @@ _REPLS = {  # an interactive shell unless given a command, a file or stdin
 _KUBE = frozenset({"kubectl", "oc", "k", "kubecolor"})
 
 
-def never_ending(text: str, tree: Any) -> str | None:
+def never_ending(text: str, tree: ShellTree | None) -> str | None:
     """Why a command never ends by itself (or waits for a person), else None."""
     loop = loops.watch_loop(text)  # `while true; do …; sleep 5; done` (markdown/loops.py)
     if loop is not None:

@@ -19,11 +19,11 @@ Seed 003's "Guardrails (Live During Rollout)" says::
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import ValidationError
 
 from phasegate.markdown.draft import Draft
+from phasegate.markdown.nodes import BudgetNode
 from phasegate.markdown.parse import Document, Item, Paragraph, Table
 from phasegate.plan.budget import Budget
 
@@ -40,7 +40,7 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600}
 
 
 def apply(draft: Draft, doc: Document) -> None:
-    budget: dict[str, Any] = {}
+    budget: BudgetNode = {}
     runway = _runway(draft, doc)
     pause = _pause_bound(doc)
     if runway is None and pause is None:

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from phasegate.markdown import rules
+from phasegate.markdown.nodes import StepNode
 
 _ROLE_COL = re.compile(r"\brole\b|\bteam\b|\bapprover\b|\bfunction\b|角色", re.I)
 # `\bsign`: "Sign-off", "Signature", "Signed", never "Team Assignment" (doc 58's work matrix)
 _SIGN_COL = re.compile(r"\bsign|approv|\bdate\b|签", re.I)
 
 
-def confirmation(text: str) -> dict[str, Any]:
+def confirmation(text: str) -> StepNode:
     return {"name": f"Confirm: {rules.one_line(_plain(text), 160)}", "pause": "approve"}
 
 
-def procedure(items: list[str]) -> dict[str, Any]:
+def procedure(items: list[str]) -> StepNode:
     """Numbered prose items done by hand: one step the operator acknowledges."""
     listed = "; ".join(f"{n}. {_gist(t)}" for n, t in enumerate(items, 1))
     return {"name": f"Do by hand, then approve: {listed}", "pause": "approve"}
@@ -49,7 +49,7 @@ def _gist(text: str) -> str:
     return rules.one_line(" … ".join(kept), 400)
 
 
-def prose_step(title: str, text: str) -> dict[str, Any]:
+def prose_step(title: str, text: str) -> StepNode:
     """A numbered section that says what to do in prose only: one step the operator does and
     acknowledges, named by its heading and its first sentence."""
     first = re.split(r"(?<=[.!?。！？])\s*", _plain(text), maxsplit=1)[0]
@@ -60,7 +60,7 @@ def prose_step(title: str, text: str) -> dict[str, Any]:
     }
 
 
-def signoff(header: list[str], rows: list[list[str]], title: str) -> dict[str, Any] | None:
+def signoff(header: list[str], rows: list[list[str]], title: str) -> StepNode | None:
     """A "Role | Name | Signature" table: an approval with the listed roles."""
     role = next((i for i, h in enumerate(header) if _ROLE_COL.search(h)), None)
     signed = any(_SIGN_COL.search(h) for h in header) or rules.is_checklist_text(title)
@@ -95,7 +95,7 @@ def comments_only(command: object) -> list[str] | None:
     return joined or None
 
 
-def by_hand(said: list[str]) -> dict[str, Any]:
+def by_hand(said: list[str]) -> StepNode:
     """What a fence of comments asks, word for word (names and thresholds kept), as one step
     the operator does and acknowledges."""
     return {

@@ -22,9 +22,11 @@ loop structure.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
 
 import bashlex  # type: ignore[import-untyped]
+
+from phasegate.markdown.shellsyntax import ShellNode, ShellTree
 
 _CONSTANT_TRUE = ({"true"}, {":"}, {"[", "1", "]"}, {"[", "true", "]"}, {"test", "1"})
 _LEAVES = frozenset({"break", "exit", "return"})
@@ -53,9 +55,9 @@ def watch_loop(text: str) -> str | None:
     return None
 
 
-def _loop_node(text: str) -> Any:
+def _loop_node(text: str) -> ShellNode | None:
     try:
-        tree = bashlex.parse(arithmetic_as_command(text))
+        tree: ShellTree = bashlex.parse(arithmetic_as_command(text))
     except Exception:  # bashlex raises its own errors, and sometimes plain ones
         return None
     if len(tree) != 1:
@@ -134,12 +136,12 @@ def _closing(text: str, start: int) -> int | None:
     return None
 
 
-def _commands(node: Any) -> list[list[str]]:
+def _commands(node: ShellNode) -> list[list[str]]:
     """The words of every simple command under ``node`` (command substitutions included)."""
     found: list[list[str]] = []
 
     class _Visitor(bashlex.ast.nodevisitor):  # type: ignore[misc]
-        def visitcommand(self, node: Any, parts: Any) -> None:
+        def visitcommand(self, node: ShellNode, parts: Sequence[ShellNode]) -> None:
             words = [p.word for p in node.parts if p.kind == "word"]
             if words:
                 found.append(words)

@@ -14,10 +14,10 @@ document only logs; a person decides), and the phase monitor is dropped.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from phasegate.markdown import carry
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.nodes import CheckNode, MonitorNode, MonitorPlan, MonitorSegment
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _FIRST = re.compile(
@@ -42,7 +42,7 @@ def apply(draft: Draft) -> None:
             found = schedule_of(str(entry.data.get("run") or ""))
             if found is None:
                 continue
-            block: dict[str, Any] = {"schedule": found}
+            block: MonitorPlan = {"schedule": found}
             check = _health_check(draft, phase, entry)
             if check is not None:
                 block["checks"] = [check]
@@ -54,7 +54,7 @@ def apply(draft: Draft) -> None:
             return
 
 
-def schedule_of(text: str) -> list[dict[str, str]] | None:
+def schedule_of(text: str) -> list[MonitorSegment] | None:
     """``every 5 minutes for first hour, then hourly`` (+ a total of 24 hours) -> the
     piecewise schedule; None when the text says no such thing."""
     first = _FIRST.search(text)
@@ -67,7 +67,7 @@ def schedule_of(text: str) -> list[dict[str, str]] | None:
         later = 3600 if then.group(1).lower() == "hourly" else 86400
     else:
         later = int(then.group(2)) * _unit(then.group(3))
-    schedule = [{"every": _written(every), "for": _written(span)}]
+    schedule: list[MonitorSegment] = [{"every": _written(every), "for": _written(span)}]
     # Each segment's `for` is its own length (docs/monitoring.md): "then every 10 minutes for
     # 6 hours" says the second segment's; a total ("Duration: 24 hours", "24-hour
     # monitoring") leaves the rest of it to the second; neither: the first span's 24-fold.
@@ -93,7 +93,7 @@ def _total(text: str) -> float | None:
     return int(number) * _unit(unit)
 
 
-def _health_check(draft: Draft, phase: PhaseDraft, entry: Entry) -> dict[str, Any] | None:
+def _health_check(draft: Draft, phase: PhaseDraft, entry: Entry[MonitorNode]) -> CheckNode | None:
     """The command the loop checks health with (a function defined earlier in the document,
     carried with its definition), as a command check."""
     text = str(entry.data.get("run") or "")

@@ -23,14 +23,16 @@ Everything is read with bashlex, the shell's grammar, never by words of the raw 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import bashlex  # type: ignore[import-untyped]
 
 from phasegate.markdown import loops, servers, shellparse
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.nodes import MonitorNode
 from phasegate.markdown.shellparse import never_ending_text
+from phasegate.markdown.shellsyntax import ShellNode, ShellTree
 from phasegate.plan.model import slugify
 
 OBSERVE, INTERACTIVE = "observe", "interactive"
@@ -96,13 +98,13 @@ def watches(code: str) -> bool:
 def quiet_setup(text: str) -> bool:
     """A unit that only sets variables or prints (``LOG=x``, ``echo "start" > $LOG``)."""
     try:
-        tree = bashlex.parse(loops.arithmetic_as_command(text))
+        tree: ShellTree = bashlex.parse(loops.arithmetic_as_command(text))
     except Exception:  # bashlex raises its own errors, and sometimes plain ones
         return False
-    found: list[list[Any]] = []
+    found: list[list[ShellNode]] = []
 
     class _Visitor(bashlex.ast.nodevisitor):  # type: ignore[misc]
-        def visitcommand(self, node: Any, parts: Any) -> None:
+        def visitcommand(self, node: ShellNode, parts: Sequence[ShellNode]) -> None:
             found.append(list(node.parts))
 
     for node in tree:
@@ -127,7 +129,7 @@ def unique_name(base: str, taken: set[str]) -> str:
 def _pipeline(text: str) -> list[list[str]] | None:
     """The simple commands of a unit that is one command or one pipeline, else None."""
     try:
-        tree = bashlex.parse(text)
+        tree: ShellTree = bashlex.parse(text)
     except Exception:  # bashlex raises its own errors, and sometimes plain ones
         return None
     if len(tree) != 1 or tree[0].kind not in ("command", "pipeline"):
@@ -287,7 +289,7 @@ def take(
 
 def _add(draft: Draft, phase: PhaseDraft, watcher: Watcher, line: int, why: str) -> str:
     name = unique_name(watcher.name, {str(e.data["name"]) for e in phase.monitors})
-    data: dict[str, Any] = {"name": name, "run": watcher.run}
+    data: MonitorNode = {"name": name, "run": watcher.run}
     if watcher.every is not None:
         data["every"] = f"{watcher.every:g}s"
     if watcher.description:

@@ -19,6 +19,7 @@ import re
 from bisect import bisect_left
 
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.nodes import CheckNode, StepNode
 from phasegate.markdown.parse import Document, Item, Paragraph
 
 _BEFORE = re.compile(
@@ -47,7 +48,7 @@ def _place(draft: Draft, phase: PhaseDraft, leads: _Leads) -> None:
     # A pause the importer adds (a decision, a "confirm" it cannot check) is not an action a
     # check guards: the checks before it stay where they are.
     steps = sorted((e for e in phase.steps if _acts(e)), key=lambda e: e.line)
-    kept: list[Entry] = []
+    kept: list[Entry[CheckNode]] = []
     for gate in phase.gates:
         step = next((s for s in steps if s.line > gate.line), None)
         lead = leads.before(gate.line)
@@ -60,7 +61,7 @@ def _place(draft: Draft, phase: PhaseDraft, leads: _Leads) -> None:
     phase.gates = kept
 
 
-def _acts(entry: Entry) -> bool:
+def _acts(entry: Entry[StepNode]) -> bool:
     """A step that changes something: a command, or work a person does by hand and
     acknowledges (a fence of comments, settings for the configuration); not a decision or a
     confirmation the importer adds."""

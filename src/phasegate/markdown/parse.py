@@ -11,7 +11,6 @@ import json
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
@@ -20,6 +19,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from phasegate.markdown import admonitions, htmlblocks
 from phasegate.markdown.errors import MarkdownImportError
+from phasegate.markdown.nodes import FrontMatter
 
 
 @dataclass
@@ -104,7 +104,7 @@ class Skipped:
 @dataclass
 class Document:
     root: Section
-    front_matter: dict[str, Any]
+    front_matter: FrontMatter  # the author's YAML, as yaml.safe_load gives it
     skipped: list[Skipped] = field(default_factory=list)
 
 
@@ -279,7 +279,7 @@ def _inline(token: Token) -> tuple[str, list[str]]:
     return token.content.strip(), code
 
 
-def _front_matter(content: str) -> dict[str, Any]:
+def _front_matter(content: str) -> FrontMatter:
     try:
         data = yaml.safe_load(content)
     except yaml.YAMLError:
@@ -292,7 +292,7 @@ def parse(text: str) -> Document:
     root = Section(0, "", 1)
     stack = [root]
     skipped: list[Skipped] = []
-    front: dict[str, Any] = {}
+    front: FrontMatter = {}
     lists: list[bool] = []  # ordered? for each open list
     items: list[Item | None] = []  # the open list items (None until their first paragraph)
     last_text = ""

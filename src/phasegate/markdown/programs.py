@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -41,6 +41,7 @@ from phasegate.plan.model import slugify
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft
     from phasegate.markdown.entries import ReportEntry
+    from phasegate.markdown.nodes import ProgramPhase, Readiness
 
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -209,7 +210,7 @@ def _proposal(
     verdict: str | None,
     name: str,
 ) -> ReportEntry:
-    phases: list[dict[str, Any]] = []
+    phases: list[ProgramPhase] = []
     taken: set[str] = set()
     for _, label, runbook in children:
         base = slugify(PurePosixPath(runbook).stem if runbook else label) or "child"
@@ -218,13 +219,13 @@ def _proposal(
             n += 1
             phase_id = f"{base}-{n}"
         taken.add(phase_id)
-        phase: dict[str, Any] = {"id": phase_id}
+        phase: ProgramPhase = {"id": phase_id}
         if phases:
             phase["needs"] = [phases[-1]["id"]]
         phase["run_plan"] = _child_plan(runbook) if runbook else f"children/{phase_id}.yaml"
         if score is not None:
             _, minimum, file, field = score
-            ready: dict[str, Any] = {"evidence": {"file": f"{phase_id}/{file or 'state.yaml'}"}}
+            ready: Readiness = {"evidence": {"file": f"{phase_id}/{file or 'state.yaml'}"}}
             if verdict is not None:
                 ready["verdict"] = verdict
             ready["score"] = "doc." + (field or "score")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from phasegate.markdown import powershell
 from phasegate.markdown.parse import Block, Comment, Document, Fence, Item, Paragraph, Table
@@ -31,6 +31,7 @@ from phasegate.markdown.summary import Recorded, phase_items
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft
     from phasegate.markdown.entries import ImportReport, ReportEntry
+    from phasegate.markdown.nodes import ItemNode, PlanNode
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 CONFIDENCE = {
@@ -178,7 +179,7 @@ class _Deriver:
             return Mapping(found.rule, LOW, True, self.ambiguous[line])
         return found
 
-    def unrecorded(self, role: str, line: int, data: dict[str, Any]) -> ReportEntry:
+    def unrecorded(self, role: str, line: int, data: ItemNode) -> ReportEntry:
         """The rule of a plan item no report entry recorded, from what it is and where."""
         src = self.lines.source(line)
         if "pause" in data:  # a person decides or acts: the run waits, nothing is guessed
@@ -396,7 +397,7 @@ def _phases(report: ImportReport, draft: Draft, deriver: _Deriver) -> None:
         phase["items"] = phase_items(source, recorded)
 
 
-def verdict(report: ImportReport, data: dict[str, Any]) -> list[str]:
+def verdict(report: ImportReport, data: PlanNode) -> list[str]:
     """Why the plan is not executable as written ([] when it is): a blocker to bind, a
     low-confidence mapping that would run, or a plan that runs nothing."""
     reasons: list[str] = []
@@ -430,7 +431,7 @@ def verdict(report: ImportReport, data: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def does_something(data: dict[str, Any], unconditional: bool = False) -> bool:
+def does_something(data: PlanNode, unconditional: bool = False) -> bool:
     """Whether the plan runs a command, moves traffic or checks something a machine can check
     (with ``unconditional``: without a `when:` bound to a decision)."""
     for phase in data.get("phases") or []:

@@ -9,10 +9,10 @@ variable the plan marks ``needs_binding`` until the environment provides it.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from phasegate.markdown import thresholds
 from phasegate.markdown.draft import Draft
+from phasegate.markdown.nodes import CheckNode, Provider
 
 DATABASE_VAR = "DATABASE_URL"
 PROMETHEUS_VAR = "PROMETHEUS_URL"
@@ -26,7 +26,7 @@ _SOME = re.compile(
 )
 
 
-def sql_check(draft: Draft, query: str, context: str, line: int = 0) -> dict[str, Any]:
+def sql_check(draft: Draft, query: str, context: str, line: int = 0) -> CheckNode:
     if DATABASE_VAR not in draft.vars:  # the plan says what it cannot know: which database
         draft.note("needs_binding", line=line, what=f"${DATABASE_VAR}: the database to query")
     draft.vars.setdefault(
@@ -38,7 +38,7 @@ def sql_check(draft: Draft, query: str, context: str, line: int = 0) -> dict[str
             "description": "the database imported SQL checks query",
         },
     )
-    check: dict[str, Any] = {"sql": query.strip(), "database": "${" + DATABASE_VAR + "}"}
+    check: CheckNode = {"sql": query.strip(), "database": "${" + DATABASE_VAR + "}"}
     if _NONE.search(context) or _NONE.search(_comments(query)):
         check["expect"] = {"empty": True}
     elif _SOME.search(context):
@@ -46,7 +46,7 @@ def sql_check(draft: Draft, query: str, context: str, line: int = 0) -> dict[str
     return check
 
 
-def promql_check(draft: Draft, query: str, context: str) -> dict[str, Any] | None:
+def promql_check(draft: Draft, query: str, context: str) -> CheckNode | None:
     found = thresholds.parse(context) or thresholds.parse(_comments(query))
     if found is None:
         return None
@@ -59,7 +59,7 @@ def promql_check(draft: Draft, query: str, context: str) -> dict[str, Any] | Non
     }
 
 
-def prometheus_provider(draft: Draft) -> dict[str, Any]:
+def prometheus_provider(draft: Draft) -> Provider:
     """The provider of every imported metric check and trigger: Prometheus at
     ``${PROMETHEUS_URL}``, a variable declared once in the plan."""
     draft.vars.setdefault(

@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from phasegate.markdown import devonly, listings, placeholders
 from phasegate.markdown.forever import never_ending, never_ending_text
-from phasegate.markdown.shellsyntax import bash_n, commands, complete_unit
+from phasegate.markdown.shellsyntax import ShellTree, bash_n, commands, complete_unit
 from phasegate.markdown.shellsyntax import parse as _bashlex
 from phasegate.markdown.shelltext import (
     AGENT,
@@ -159,7 +158,7 @@ def _after_aside(before: list[Unit]) -> bool:
     return last is not None and last.is_text and listings.aside(last.text)
 
 
-def _dev_only(body: list[str], tree: Any, before: list[Unit]) -> bool:
+def _dev_only(body: list[str], tree: ShellTree | None, before: list[Unit]) -> bool:
     """A development-only command: by its tool's docs, or by the comment just above it
     ("# Reset the database (DEV ONLY)")."""
     comment = next((u for u in reversed(before) if u.kind != "blank"), None)

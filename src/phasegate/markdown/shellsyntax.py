@@ -7,16 +7,32 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Protocol, TypeAlias
 
 import bashlex  # type: ignore[import-untyped]
+
+
+class ShellNode(Protocol):
+    """A node of bashlex's tree as this package reads it (bashlex ships no types). Its
+    ``kind`` says which other attribute it has: ``word`` (a word), ``parts`` (a command, a
+    pipeline, a loop), ``list`` (a compound)."""
+
+    kind: str
+    word: str
+    parts: Sequence[ShellNode]
+    list: Sequence[ShellNode]
+
+
+# What ``bashlex.parse`` returns: one node per top-level command.
+ShellTree: TypeAlias = Sequence[ShellNode]
 
 _INCOMPLETE = re.compile(r"unexpected EOF|end-of-file|end of file|wanted '", re.I)
 MAX_UNIT_LINES = 400  # a heredoc or loop longer than this is read line by line
 
 
-def complete_unit(lines: list[str], start: int) -> tuple[int | None, Any]:
+def complete_unit(lines: list[str], start: int) -> tuple[int | None, ShellTree | None]:
     """The end (exclusive) of the shortest run of lines from ``start`` that is a complete
     shell command, and its bashlex tree (None when only ``bash -n`` accepted it)."""
     limit = min(len(lines), start + MAX_UNIT_LINES)
@@ -62,12 +78,13 @@ def _heredoc_end(lines: list[str], start: int) -> int | None:
 
 
 @lru_cache(maxsize=4096)
-def parse(text: str) -> tuple[str, Any]:
+def parse(text: str) -> tuple[str, ShellTree | None]:
     """bashlex's verdict and tree (read-only: nobody mutates it, so it is cached). Runbooks
     repeat commands (the same health check in every phase), and bashlex is pure Python at
     ~1 ms a line: the cache is most of a large document's mapping time (docs/performance.md)."""
     try:
-        return "ok", bashlex.parse(text)
+        tree: ShellTree = bashlex.parse(text)
+        return "ok", tree
     except NotImplementedError:
         return "unknown", None
     except Exception as exc:  # bashlex raises its own errors, and sometimes plain ones
@@ -91,11 +108,11 @@ def bash_n(text: str) -> str:
     return "incomplete" if _INCOMPLETE.search(done.stderr) else "error"
 
 
-def commands(tree: Any) -> list[list[str]]:
+def commands(tree: ShellTree) -> list[list[str]]:
     found: list[list[str]] = []
 
     class _Visitor(bashlex.ast.nodevisitor):  # type: ignore[misc]
-        def visitcommand(self, node: Any, parts: Any) -> None:
+        def visitcommand(self, node: ShellNode, parts: Sequence[ShellNode]) -> None:
             words = [p.word for p in node.parts if p.kind == "word"]
             if words:
                 found.append(words)

@@ -4,13 +4,14 @@ the data the review before a first run shows (issue 11 §13)."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from phasegate.markdown.draft import PhaseDraft
     from phasegate.markdown.entries import ReportEntry
+    from phasegate.markdown.nodes import ItemNode
 
 _CHECK_KINDS = ("command", "http", "tcp", "file", "sql", "metric", "expr", "manual")
 # Which report lists can have made an entry of each part of a phase.
@@ -41,7 +42,7 @@ class Recorded:
     def __init__(
         self,
         lists: Mapping[str, list[ReportEntry]],
-        fallback: Callable[[str, int, dict[str, Any]], ReportEntry] | None = None,
+        fallback: Callable[[str, int, ItemNode], ReportEntry] | None = None,
     ) -> None:
         self.fallback = fallback  # names an item no report entry recorded (from its data)
         self.by_line: dict[tuple[str, int], list[ReportEntry]] = {}
@@ -54,7 +55,7 @@ class Recorded:
             str(r.get("phase")): r for r in lists.get("traffic") or [] if r.get("applied")
         }
 
-    def take(self, role: str, line: int, data: dict[str, Any], phase: str) -> ReportEntry:
+    def take(self, role: str, line: int, data: ItemNode, phase: str) -> ReportEntry:
         if "set_weight" in data and phase in self.ramps:  # a ramp row: the ramp names the rule
             return self.ramps[phase]
         for kind in _SOURCES[role]:
@@ -85,13 +86,14 @@ def phase_items(phase: PhaseDraft, recorded: Recorded) -> list[PhaseItem]:
                 "rule": found.get("rule", "unrecorded"),
                 "confidence": found.get("confidence", "medium"),
             }
-            if isinstance(entry.data.get("when"), str):
-                item["when"] = entry.data["when"]
+            when = entry.data.get("when")
+            if isinstance(when, str):
+                item["when"] = when
             items.append(item)
     return items
 
 
-def runs(data: dict[str, Any]) -> bool:
+def runs(data: ItemNode) -> bool:
     """Whether the item executes something (a command, a probe, a traffic change) rather than
     waiting for a person."""
     if "pause" in data or "manual" in data:
@@ -99,20 +101,20 @@ def runs(data: dict[str, Any]) -> bool:
     return any(k in data for k in ("run", "set_weight", *_CHECK_KINDS))
 
 
-def describe(data: dict[str, Any]) -> str:
+def describe(data: ItemNode) -> str:
     """One line saying what the item does: the command, the check, the pause."""
     name = str(data.get("name") or "")
     if "run" in data:
-        return _with_name(name, _command(data["run"]))
+        return _with_name(name, _command(data.get("run")))
     if "pause" in data:
         return f"pause for a person: {name}" if name else "pause for a person"
     if "set_weight" in data:
-        return _with_name(name, f"traffic weight {_short(data['set_weight'])}")
+        return _with_name(name, f"traffic weight {_short(data.get('set_weight'))}")
     for kind in _CHECK_KINDS:
         if kind in data:
-            value = data[kind]
+            value = data.get(kind)
             text = _command(value) if isinstance(value, str) else _short(value)
-            expect = f" expecting {_short(data['expect'])}" if data.get("expect") else ""
+            expect = f" expecting {_short(data.get('expect'))}" if data.get("expect") else ""
             return _with_name(name, f"{kind}: {text}{expect}")
     return name or _short(data)
 
@@ -123,7 +125,7 @@ def _with_name(name: str, what: str) -> str:
     return f"{name}: {what}"
 
 
-def _command(text: Any) -> str:
+def _command(text: object) -> str:
     if not isinstance(text, str):
         return _short(text)
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
@@ -135,6 +137,6 @@ def _command(text: Any) -> str:
     return (first if len(first) <= 100 else first[:99] + "…") + more
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 100 else text[:99] + "…"

@@ -6,10 +6,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from phasegate.markdown import guardrails, monitoring, windows_section
 from phasegate.markdown.draft import Draft, PhaseDraft
+from phasegate.markdown.nodes import PhaseExtra, PlanNode
 from phasegate.markdown.parse import Document
 
 
@@ -19,18 +18,19 @@ def apply(draft: Draft, doc: Document) -> None:
     monitoring.apply(draft)
 
 
-def head(draft: Draft, head: dict[str, Any]) -> None:
-    """Merge the plan keys into the emitted head (``budget`` joins the rollback budget)."""
-    keys = dict(draft.plan_keys)
-    budget = keys.pop("budget", None)
+def head(draft: Draft, head: PlanNode) -> None:
+    """Merge the plan keys into the emitted head (``budget`` joins the rollback budget), in
+    this order: budget, monitor, windows (``_monitor_line`` is the importer's own)."""
+    keys = draft.plan_keys
+    budget = keys.get("budget")
     if budget:
         head["budget"] = {**head.get("budget", {}), **budget}
-    monitor = keys.pop("monitor", None)
-    keys.pop("_monitor_line", None)
+    monitor = keys.get("monitor")
     if monitor is not None:
         head["monitor"] = monitor
-    head.update(keys)
+    if "windows" in keys:
+        head["windows"] = keys["windows"]
 
 
-def phase_keys(phase: PhaseDraft) -> dict[str, Any]:
-    return dict(phase.extra)
+def phase_keys(phase: PhaseDraft) -> PhaseExtra:
+    return phase.extra.copy()

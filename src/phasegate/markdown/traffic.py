@@ -13,11 +13,11 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from phasegate.durations import DurationError, from_words, parse_duration
 from phasegate.markdown import rules
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.nodes import StepNode, TrafficNode
 from phasegate.markdown.thresholds import plain
 from phasegate.plan.model import slugify
 
@@ -264,13 +264,13 @@ def gate(draft: Draft, phase: PhaseDraft | None, text: str, line: int) -> bool:
     return True
 
 
-def _pauses(kept: list[Ramp]) -> dict[tuple[int, int], tuple[dict[str, Any], int]]:
+def _pauses(kept: list[Ramp]) -> dict[tuple[int, int], tuple[StepNode, int]]:
     """The wait before each weight (keyed by ramp index and row): the document's days, or the
     row's "Proceed if …", as a pause step."""
     rows: list[tuple[int, int, Ramp]] = [
         (k, n, ramp) for k, ramp in enumerate(kept) for n in range(len(ramp.weights))
     ]
-    out: dict[tuple[int, int], tuple[dict[str, Any], int]] = {}
+    out: dict[tuple[int, int], tuple[StepNode, int]] = {}
     for (_, n0, r0), (k1, n1, r1) in itertools.pairwise(rows):
         if r0.source != r1.source or (r0 is not r1 and r0.source != "days"):
             continue
@@ -291,7 +291,7 @@ def _pauses(kept: list[Ramp]) -> dict[tuple[int, int], tuple[dict[str, Any], int
                 why.append(gate_text)
             if wait is not None:
                 why.append(f"the document waits {_words(wait)} first")
-            data: dict[str, Any] = {"name": " — ".join(why), "pause": "approve"}
+            data: StepNode = {"name": " — ".join(why), "pause": "approve"}
         else:
             data = {"name": f"wait {_words(wait)} before {target}", "pause": f"{wait:g}s"}
         out[(k1, n1)] = (data, r0.lines[n0])
@@ -392,14 +392,14 @@ def finish(draft: Draft) -> None:
     # Later ramps first, so the recorded positions of earlier ones in a phase stay right.
     order = sorted(enumerate(kept), key=lambda pair: (pair[1].index, pair[0]), reverse=True)
     for k, ramp in order:
-        entries = []
+        entries: list[Entry[StepNode]] = []
         bakes = ramp.bakes or [None] * len(ramp.weights)
         rows = zip(ramp.weights, ramp.names, ramp.lines, bakes, strict=True)
         for n, (weight, name, row_line, bake) in enumerate(rows):
             if (k, n) in pauses:
                 pause, pause_line = pauses[(k, n)]
                 entries.append(Entry(pause, pause_line))
-            data: dict[str, Any] = {"set_weight": weight}
+            data: StepNode = {"set_weight": weight}
             if name:
                 data = {"name": name, **data}
             if bake:
@@ -415,7 +415,7 @@ def finish(draft: Draft) -> None:
             applied=True,
             source=ramp.source,
         )
-    block: dict[str, Any] = {}
+    block: TrafficNode = {}
     if backends is not None:
         block["backends"] = backends
         block["baseline"] = {backends[0]: 100}

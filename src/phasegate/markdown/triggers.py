@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from phasegate.markdown import polarity, queries, thresholds
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.nodes import CheckNode, StepNode, TriggerNode
 from phasegate.plan.model import slugify
 
 EVERY = 30.0  # seconds between evaluations of an imported metric trigger
@@ -224,7 +224,7 @@ class TriggerMaker:
             f"condition that should {_VERBS.get(action, action)} as a trigger, or delete "
             "this step"
         )
-        step = {
+        step: StepNode = {
             "name": f'Decide: is "{wording}" a failure condition?',
             "pause": "approve",
             "needs_binding": binding,
@@ -255,7 +255,7 @@ class TriggerMaker:
             + (", relative to a baseline" if found.relative else "")
             + ") and check the provider"
         )
-        data: dict[str, Any] = {
+        data: TriggerNode = {
             "name": name,
             "description": wording,
             "needs_binding": binding,
@@ -272,7 +272,7 @@ class TriggerMaker:
 
     def _health(self, wording: str, line: int, action: str, count: int) -> None:
         url = self.draft.health_url
-        data: dict[str, Any] = {
+        data: TriggerNode = {
             "name": self._name("health-check", action, ""),
             "description": wording,
         }
@@ -292,7 +292,7 @@ class TriggerMaker:
     def _unbound(self, wording: str, line: int, action: str) -> None:
         """A condition without a number ("Policy violations detected"): kept as a trigger
         whose check fails until an author binds it, so forgetting cannot silently pass."""
-        data: dict[str, Any] = {
+        data: TriggerNode = {
             "name": self._name(slugify(wording)[:40].strip("-") or "condition", action, ""),
             "description": wording,
             "needs_binding": f'a check that detects "{wording}"',
@@ -314,7 +314,7 @@ class TriggerMaker:
         self.draft.trigger_names.add(candidate)
         return candidate
 
-    def _add(self, data: dict[str, Any], line: int, action: str, threshold: str, unit: str) -> None:
+    def _add(self, data: TriggerNode, line: int, action: str, threshold: str, unit: str) -> None:
         data["action"] = action
         if self.in_phase and self.phase is not None:
             data["during"] = [self.phase.id]
@@ -398,7 +398,10 @@ def entry_condition(draft: Draft, phase: PhaseDraft | None, text: str, line: int
             entry.data["manual"] = f"{entry.data['manual']}; {wording}"
             break
     else:
-        data = {"name": ENTRY_GATE, "manual": f"Run this only when one of these holds: {wording}"}
+        data: CheckNode = {
+            "name": ENTRY_GATE,
+            "manual": f"Run this only when one of these holds: {wording}",
+        }
         phase.gates.append(Entry(data, line))
         draft.note("checks", phase=phase.id, line=line, kind="manual", how="entry condition")
     why = "when to run this recovery runbook, not a condition to undo it"

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 
 from phasegate.markdown.draft import Draft, Entry
+from phasegate.markdown.nodes import CheckNode, StepNode
 from phasegate.substitution import BUILTINS, shell_locals
 
 # `$name`, `${name}`; not `${name:-x}` (has a default), `${#name}`, `$1`, `$?`, `${{ x }}`
@@ -94,7 +95,10 @@ _COMMAND_KEYS = ("run", "command")
 
 def _commands(draft: Draft) -> Iterator[tuple[str, int]]:
     """Every command text of the draft with its Markdown line."""
-    entries: list[Entry] = [*draft.plan_rollback, *draft.verify_rollback]
+    entries: list[Entry[StepNode] | Entry[CheckNode]] = [
+        *draft.plan_rollback,
+        *draft.verify_rollback,
+    ]
     for phase in draft.phases:
         if not phase.keep():
             continue
@@ -106,12 +110,6 @@ def _commands(draft: Draft) -> Iterator[tuple[str, int]]:
             value = entry.data.get(key)
             if isinstance(value, str):
                 yield value, entry.line
-        undo = entry.data.get("undo")
-        if isinstance(undo, dict) and isinstance(undo.get("run"), str):
-            yield undo["run"], entry.line
-        for gate in entry.data.get("pre_gates") or []:
-            if isinstance(gate, dict) and isinstance(gate.get("command"), str):
-                yield gate["command"], entry.line
 
 
 def _set_in(text: str) -> set[str]:

@@ -19,11 +19,11 @@ parsed document and the draft.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import ValidationError
 
 from phasegate.markdown.draft import Draft
+from phasegate.markdown.nodes import WindowRule, WindowsNode
 from phasegate.markdown.parse import Document, Item, Paragraph, Section
 from phasegate.plan.windows import Windows
 
@@ -107,7 +107,7 @@ def _phase_risks(draft: Draft) -> None:
             draft.note("windows", line=phase.line, rule=f"{phase.id}: risk {found.group(1)}")
 
 
-def read_section(section: Section) -> tuple[dict[str, Any], list[tuple[int, str]]] | None:
+def read_section(section: Section) -> tuple[WindowsNode, list[tuple[int, str]]] | None:
     """``windows:`` from the section's list items (or paragraphs), with the line of each rule;
     None when no timezone is written."""
     texts = [
@@ -116,8 +116,8 @@ def read_section(section: Section) -> tuple[dict[str, Any], list[tuple[int, str]
     zone = next((ZONES[m.group(1)] for _, t in texts if (m := _ZONE.search(t))), None)
     if zone is None:
         return None
-    allow: list[dict[str, Any]] = []
-    deny: list[dict[str, Any]] = []
+    allow: list[WindowRule] = []
+    deny: list[WindowRule] = []
     lines: list[tuple[int, str]] = []
     for line, text in texts:
         rule = rule_of(text)
@@ -128,7 +128,7 @@ def read_section(section: Section) -> tuple[dict[str, Any], list[tuple[int, str]
         lines.append((line, f"{kind}: {text.strip()}"))
     if not allow and not deny:
         return None
-    windows: dict[str, Any] = {"timezone": zone}
+    windows: WindowsNode = {"timezone": zone}
     if allow:
         windows["allow"] = allow
     if deny:
@@ -136,10 +136,10 @@ def read_section(section: Section) -> tuple[dict[str, Any], list[tuple[int, str]
     return windows, lines
 
 
-def rule_of(text: str) -> tuple[str, dict[str, Any]] | None:
+def rule_of(text: str) -> tuple[str, WindowRule] | None:
     """One line of a change-window section as (allow | deny, rule); None when it says no days,
     hours or risks."""
-    body: dict[str, Any] = {}
+    body: WindowRule = {}
     days = days_of(text)
     if days:
         body["days"] = days
