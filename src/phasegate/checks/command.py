@@ -27,6 +27,7 @@ from phasegate.compare import check_json, describe, matches, validate_expectatio
 from phasegate.expr import ExprError, truthy
 from phasegate.options import Command, Model
 from phasegate.plugin import PluginContext, command_argv
+from phasegate.run.record import JsonDict
 
 
 class CommandExpect(Model):
@@ -126,7 +127,7 @@ class CommandCheck(CheckSpec):
         cwd = ctx.expand(self.cwd) if self.cwd else (ctx.cwd or ctx.plan_dir)
         result = await ctx.executor.run(argv, env=env, cwd=cwd, timeout=self.timeout or ctx.timeout)
         stdout, stderr = ctx.masker.text(result.stdout), ctx.masker.text(result.stderr)
-        observed: dict[str, Any] = {
+        observed: JsonDict = {
             "exit_code": result.exit_code,
             "stdout": stdout[-2000:],
             "stderr": stderr[-2000:],
