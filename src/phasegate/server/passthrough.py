@@ -5,7 +5,7 @@ value by value by pydantic.
 Why not plain ``JsonDict`` in a response model: pydantic validates and serializes its
 recursive ``JsonValue`` about ten times slower than ``Any`` (a run document of thousands of
 items, 10,000 events a page), and warns on a tuple. The OpenAPI schema stays what
-``dict[str, Any]`` gave: an object, any properties.
+an untyped dict gave: an object, any properties.
 """
 
 from __future__ import annotations
