@@ -57,7 +57,7 @@ class CommandExpect(Model):
 
     @field_validator("json_paths")
     @classmethod
-    def _json(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _json(cls, value: JsonDict | None) -> JsonDict | None:
         for expected in (value or {}).values():
             validate_expectation(expected)
         return value
@@ -98,7 +98,7 @@ class CommandCheck(CheckSpec):
 
     def _expanded_expect(self, ctx: PluginContext) -> CommandExpect:
         e = self.expect
-        update: dict[str, Any] = {}
+        update: dict[str, str | JsonDict] = {}
         for name in ("stdout_contains", "stderr_contains", "stdout_regex"):
             value = getattr(e, name)
             if value is not None:
