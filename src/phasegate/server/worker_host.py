@@ -114,7 +114,7 @@ async def execute(config: WorkerConfig, job: QueuedJob) -> int:
                     action=str(job["action"]),
                     by=str(job["by"]),
                     overrides={},  # a queued job carries no values (server/queue.py)
-                    extra=job["extra"],
+                    extra=job.get("extra") or {},
                     store_url=config.store_url,
                     die_with_parent=os.getpid(),
                 )
