@@ -8,7 +8,11 @@ An expectation is either a plain value (equality) or a mapping of operators:
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 OPERATORS = {
     "==",
@@ -138,9 +142,11 @@ def json_path(document: Any, path: str) -> list[Any]:
     return [m.value for m in expression.find(document)]
 
 
-def check_json(document: Any, expectations: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+def check_json(
+    document: JsonValue, expectations: Mapping[str, object]
+) -> tuple[bool, dict[str, JsonValue]]:
     """Compare JSONPath selections with expectations; return (ok, observed values)."""
-    observed: dict[str, Any] = {}
+    observed: dict[str, JsonValue] = {}
     ok = True
     for path, expected in expectations.items():
         found = json_path(document, path)

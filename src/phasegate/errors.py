@@ -76,7 +76,7 @@ class Problem:
             text += f"\n  hint: {self.hint}"
         return text
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, str | int | None]:
         return {
             "message": self.message,
             "file": self.file,

@@ -6,6 +6,7 @@ Backed by ``common-expression-language`` (Rust cel-interpreter): compiled once, 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -69,7 +70,8 @@ def compile_expr(text: str) -> Any:
         raise ExprError(first, hint="CEL syntax, e.g. vars.ENV == 'prod' && size(x) > 0") from None
 
 
-def evaluate(text: str, activation: dict[str, Any]) -> Any:
+def evaluate(text: str, activation: Mapping[str, object]) -> Any:
+    """``activation``: the names the expression sees, any Python values CEL converts."""
     program = compile_expr(text)
     try:
         return program.execute(activation)
@@ -77,7 +79,7 @@ def evaluate(text: str, activation: dict[str, Any]) -> Any:
         raise ExprError(f"cannot evaluate {text!r}: {exc}") from None
 
 
-def truthy(text: str, activation: dict[str, Any]) -> bool:
+def truthy(text: str, activation: Mapping[str, object]) -> bool:
     value = evaluate(text, activation)
     if not isinstance(value, bool):
         raise ExprError(f"{text!r} gave {value!r}, not true or false")

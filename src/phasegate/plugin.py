@@ -12,7 +12,7 @@ import re
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from phasegate.executors.base import Executor
 from phasegate.masking import Masker
@@ -37,7 +37,8 @@ class PluginContext:
     env: Mapping[str, str]
     expand: Callable[[str], str]
     shell: list[str]
-    activation: Callable[[], dict[str, Any]] = field(default=lambda: {})
+    # The names CEL expressions see (vars, steps, checks, ...), any Python values CEL converts.
+    activation: Callable[[], Mapping[str, object]] = field(default=lambda: {})
     timeout: float = DEFAULT_CHECK_TIMEOUT
     # Where commands start when they name no `cwd`: the shell session's (`shell_session`),
     # else the plan's directory.

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import entry_points
-from typing import Any
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 CHECKS_GROUP = "phasegate.checks"
 EXECUTORS_GROUP = "phasegate.executors"
@@ -14,8 +17,8 @@ IMPORTERS_GROUP = "phasegate.importers"
 
 
 @cache
-def _group(group: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
+def _group(group: str) -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=group):
         found.setdefault(ep.name, ep)
     return found
@@ -30,7 +33,7 @@ def load(group: str, name: str) -> Any:
     return _group(group)[name].load()
 
 
-def check_kinds() -> dict[str, Any]:
+def check_kinds() -> dict[str, type[BaseModel]]:
     """Map of check kind name -> CheckSpec subclass (imports every kind: for schema/docs)."""
     return {name: load(CHECKS_GROUP, name) for name in names(CHECKS_GROUP)}
 

@@ -27,6 +27,7 @@ from phasegate.compare import check_json, describe, matches, validate_expectatio
 from phasegate.expr import ExprError, truthy
 from phasegate.options import Command, Model
 from phasegate.plugin import PluginContext, command_argv
+from phasegate.run.record import JsonDict
 
 
 class CommandExpect(Model):
@@ -56,7 +57,7 @@ class CommandExpect(Model):
 
     @field_validator("json_paths")
     @classmethod
-    def _json(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _json(cls, value: JsonDict | None) -> JsonDict | None:
         for expected in (value or {}).values():
             validate_expectation(expected)
         return value
@@ -97,7 +98,7 @@ class CommandCheck(CheckSpec):
 
     def _expanded_expect(self, ctx: PluginContext) -> CommandExpect:
         e = self.expect
-        update: dict[str, Any] = {}
+        update: dict[str, str | JsonDict] = {}
         for name in ("stdout_contains", "stderr_contains", "stdout_regex"):
             value = getattr(e, name)
             if value is not None:
@@ -126,7 +127,7 @@ class CommandCheck(CheckSpec):
         cwd = ctx.expand(self.cwd) if self.cwd else (ctx.cwd or ctx.plan_dir)
         result = await ctx.executor.run(argv, env=env, cwd=cwd, timeout=self.timeout or ctx.timeout)
         stdout, stderr = ctx.masker.text(result.stdout), ctx.masker.text(result.stderr)
-        observed: dict[str, Any] = {
+        observed: JsonDict = {
             "exit_code": result.exit_code,
             "stdout": stdout[-2000:],
             "stderr": stderr[-2000:],

@@ -35,6 +35,7 @@ from phasegate.checks.base import CheckSpec, Observation
 from phasegate.compare import matches
 from phasegate.options import Model
 from phasegate.plugin import PluginContext
+from phasegate.run.record import JsonDict
 
 _CHUNK = 1 << 20
 
@@ -138,7 +139,7 @@ class FileCheck(CheckSpec):
 
     def _inspect(self, path: str, contains: str | None, count: Any) -> Observation:
         expect = self.expect
-        observed: dict[str, Any] = {"path": path}
+        observed: JsonDict = {"path": path}
         try:
             info = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
@@ -187,7 +188,7 @@ class FileCheck(CheckSpec):
         info: os.stat_result,
         contains: str | None,
         count: Any,
-        observed: dict[str, Any],
+        observed: JsonDict,
     ) -> Observation:
         expect = self.expect
         if expect.min_size is not None and info.st_size < expect.min_size:

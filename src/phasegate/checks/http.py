@@ -29,6 +29,7 @@ import json
 import re
 import socket
 import time
+from collections.abc import Mapping
 from typing import Any, ClassVar, NotRequired, TypedDict
 
 import httpx
@@ -46,7 +47,7 @@ from phasegate.checks.base import CheckSpec, Observation, Status
 from phasegate.compare import ComparisonError, check_json, json_path, matches, validate_expectation
 from phasegate.options import Duration, Model
 from phasegate.plugin import PluginContext, excerpt, read_capped
-from phasegate.run.record import JsonValue
+from phasegate.run.record import JsonDict, JsonValue
 
 # Enough for any health or status document; a larger body is cut, and only its start is matched.
 BODY_LIMIT = 4 << 20
@@ -91,7 +92,7 @@ class HttpExpect(Model):
 
     @field_validator("json_values", "header")
     @classmethod
-    def _comparisons(cls, value: dict[str, Any] | None, info: ValidationInfo) -> Any:
+    def _comparisons(cls, value: JsonDict | None, info: ValidationInfo) -> JsonDict | None:
         for key, expected in (value or {}).items():
             if info.field_name == "json_values":
                 json_path(None, key)  # raises ComparisonError (a ValueError) on bad syntax
@@ -252,13 +253,13 @@ class HttpObserved(TypedDict):
     json: NotRequired[JsonValue]
 
 
-def _status_ok(status: int, expected: int | list[int] | dict[str, Any]) -> bool:
+def _status_ok(status: int, expected: int | list[int] | Mapping[str, JsonValue]) -> bool:
     if isinstance(expected, list):
         return status in expected
     return matches(status, expected)
 
 
-def _status_words(expected: int | list[int] | dict[str, Any] | None) -> str:
+def _status_words(expected: int | list[int] | Mapping[str, JsonValue] | None) -> str:
     if expected is None:
         return "2xx"
     if isinstance(expected, list):

@@ -27,7 +27,7 @@ import asyncio
 import glob
 import json
 import os
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 from pydantic import Field, model_validator
@@ -97,11 +97,38 @@ class KpiCheck(CheckSpec):
         return Observation("error", observed, f"{self.expect} gave {value!r}, not a boolean")
 
 
-def _summary(facts: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in facts.items() if k != "doc"}
+class KpiSummary(TypedDict):
+    """Test reports' totals, summed over every report the pattern matched."""
+
+    tests: int
+    passed: int
+    failures: int
+    errors: int
+    skipped: int
+    pass_rate: float  # passed / (tests - skipped); 0 when nothing ran
+    reports: int
 
 
-def _words(facts: dict[str, Any]) -> str:
+class KpiFacts(KpiSummary):
+    """What ``expect`` sees: the totals and ``doc``, the JSON report (a list of them when
+    the pattern matched several; None for JUnit XML)."""
+
+    doc: Any
+
+
+def _summary(facts: KpiFacts) -> KpiSummary:
+    return {
+        "tests": facts["tests"],
+        "passed": facts["passed"],
+        "failures": facts["failures"],
+        "errors": facts["errors"],
+        "skipped": facts["skipped"],
+        "pass_rate": facts["pass_rate"],
+        "reports": facts["reports"],
+    }
+
+
+def _words(facts: KpiFacts) -> str:
     return (
         f"{facts['passed']} of {facts['tests']} passed, {facts['failures']} failed, "
         f"{facts['errors']} errors, {facts['skipped']} skipped "
@@ -109,7 +136,7 @@ def _words(facts: dict[str, Any]) -> str:
     )
 
 
-def read_reports(pattern: str, fmt: str | None) -> dict[str, Any]:
+def read_reports(pattern: str, fmt: str | None) -> KpiFacts:
     paths = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
     paths = [p for p in paths if os.path.isfile(p)] if glob.has_magic(pattern) else paths
     if not paths:
@@ -124,7 +151,11 @@ def read_reports(pattern: str, fmt: str | None) -> dict[str, Any]:
         docs.append(doc)
     ran = totals["tests"] - totals["skipped"]
     return {
-        **totals,
+        "tests": totals["tests"],
+        "passed": totals["passed"],
+        "failures": totals["failures"],
+        "errors": totals["errors"],
+        "skipped": totals["skipped"],
         "pass_rate": totals["passed"] / ran if ran > 0 else 0.0,
         "reports": len(paths),
         "doc": docs[0] if len(docs) == 1 else docs,

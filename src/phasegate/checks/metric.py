@@ -27,7 +27,7 @@ import asyncio
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     Field,
@@ -86,7 +86,7 @@ def _dump_provider(provider: Provider) -> dict[str, JsonDict]:
 ProviderOption = Annotated[
     Provider,
     PlainValidator(validate_provider),
-    PlainSerializer(_dump_provider, return_type=dict[str, Any]),
+    PlainSerializer(_dump_provider, return_type=dict[str, JsonDict]),
     _ProviderJsonSchema(),
 ]
 

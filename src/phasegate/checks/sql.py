@@ -43,6 +43,7 @@ from phasegate.checks.base import CheckSpec, Observation
 from phasegate.compare import matches
 from phasegate.options import Model
 from phasegate.plugin import PluginContext, hide_password, one_line
+from phasegate.run.record import JsonDict
 
 SAMPLE_ROWS = 3
 
@@ -111,7 +112,7 @@ class SqlCheck(CheckSpec):
         else:
             where = resolve_path(ctx, self.database)
             work = asyncio.to_thread(_via_sqlite, where, query, time.monotonic() + limit)
-        observed: dict[str, Any] = {"database": where}
+        observed: JsonDict = {"database": where}
         try:
             columns, count, sample = await asyncio.wait_for(work, limit)
         except TimeoutError:
@@ -122,7 +123,7 @@ class SqlCheck(CheckSpec):
         first = dict(zip(columns, sample[0], strict=False)) if sample else None
         scalar = sample[0][0] if sample and sample[0] else None
         observed.update(
-            rows=count, first_row=jsonable(first), scalar=jsonable(scalar), columns=columns
+            rows=count, first_row=jsonable(first), scalar=jsonable(scalar), columns=list(columns)
         )
         e = self.expect
         problems = []

@@ -17,7 +17,7 @@ import contextlib
 import os
 import re
 import socket
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field, field_validator
 
@@ -25,6 +25,7 @@ from phasegate.checks._support import time_limit
 from phasegate.checks.base import CheckSpec, Observation
 from phasegate.options import Model
 from phasegate.plugin import PluginContext, one_line
+from phasegate.run.record import JsonDict
 
 _ADDRESS = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]+)):(?P<port>\d+)$")
 
@@ -75,7 +76,7 @@ class TcpCheck(CheckSpec):
         except ValueError as exc:
             return Observation("error", {"address": text}, one_line(str(exc)))
         limit = time_limit(self, ctx)
-        observed: dict[str, Any] = {"host": host, "port": port}
+        observed: JsonDict = {"host": host, "port": port}
         try:
             _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), limit)
         except (socket.gaierror, UnicodeError) as exc:

@@ -6,11 +6,11 @@ import importlib
 import os
 import re
 import sys
-from typing import Any
 
 import click
 
 from phasegate import __version__
+from phasegate.cli.common import Location, root_options
 
 VERBS: dict[str, tuple[str, str]] = {
     "validate": ("phasegate.cli.plans", "validate"),
@@ -146,7 +146,7 @@ def _set_location(ctx: click.Context, param: click.Parameter, value: str | None)
     root.obj = obj
 
 
-def locate(state_dir: str, store: str | None) -> dict[str, Any]:
+def locate(state_dir: str, store: str | None) -> Location:
     """Where runs are journaled: ``--store`` (a URL, or a directory for SQLite) wins over a
     URL given as ``--state-dir``; with a PostgreSQL store, the run directories (step logs,
     outputs) stay in the state directory (./.phasegate unless given as a directory)."""
@@ -321,12 +321,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def state_dir(ctx: click.Context) -> str:
-    obj: dict[str, Any] = ctx.find_root().obj or {}
-    return str(obj.get("state_dir", ".phasegate"))
+    return str(root_options(ctx).get("state_dir", ".phasegate"))
 
 
 def store_url(ctx: click.Context) -> str | None:
     """The PostgreSQL store's URL, or None for the SQLite journal in ``state_dir``."""
-    obj: dict[str, Any] = ctx.find_root().obj or {}
-    url = obj.get("store")
+    url = root_options(ctx).get("store")
     return str(url) if url else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import click
 
@@ -23,6 +23,25 @@ log_level_option = click.option(
     default="info",
     show_default=True,
 )
+
+
+class Location(TypedDict):
+    state_dir: str  # run directories (and the SQLite journal when ``store`` is None)
+    store: str | None  # the PostgreSQL store's URL
+
+
+class RootOptions(TypedDict, total=False):
+    """``ctx.obj`` of the root command: the options given before (or after) the verb (none
+    when a verb is invoked on its own, as tests do)."""
+
+    state_dir: str
+    store: str | None
+    policies: str | None  # the policy pack's directory (``--policies``)
+
+
+def root_options(ctx: click.Context) -> RootOptions:
+    found: RootOptions | None = ctx.find_root().obj
+    return found or {}
 
 
 def shared_store_url(ctx: click.Context, what: str) -> str:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 import click
 
@@ -11,6 +11,9 @@ from phasegate.cli.common import emit_json, json_option, open_store
 
 if TYPE_CHECKING:  # annotations only: the estimate package loads with the verb (start-up)
     from phasegate.estimate import Estimate, Fitted, RunDurations
+    from phasegate.estimate.backtest import BacktestDict
+    from phasegate.estimate.calibration import AdmissionDict
+    from phasegate.estimate.estimator import EstimateDict
     from phasegate.plan.model import Plan
     from phasegate.store.contract import JournalStore
     from phasegate.store.records import RunRecord
@@ -19,6 +22,18 @@ HISTORY_LIMIT = 10_000
 # `plan` is a quick preview: its ETA learns from the newest 1,000 runs (reading a run from
 # SQLite costs ~0.4 ms; docs/performance.md#estimates), `estimate` from up to 10,000.
 ETA_HISTORY_LIMIT = 1_000
+
+
+class EstimateJson(TypedDict):
+    """``estimate --json``."""
+
+    plan: str
+    history: int  # finished runs read
+    calibration: AdmissionDict
+    run: EstimateDict
+    phases: list[EstimateDict]
+    steps: list[EstimateDict]
+    backtest: NotRequired[BacktestDict]  # with --calibration
 
 
 def load_history(ctx: click.Context, plan: Plan, limit: int = HISTORY_LIMIT) -> list[RunDurations]:
@@ -147,7 +162,7 @@ def estimate(
     steps, phases, run = fitted.models.estimate()
     scored = backtest(plan, history) if calibration else None
     if as_json:
-        data: dict[str, Any] = {
+        data: EstimateJson = {
             "plan": plan.name,
             "history": len(history),
             "calibration": fitted.admission.as_dict(),

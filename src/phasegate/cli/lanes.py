@@ -4,11 +4,14 @@ at runtime (docs/lanes.md)."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
 from phasegate.cli.common import actor, emit_json, json_option, open_store
+
+if TYPE_CHECKING:
+    from phasegate.lanes.model import LaneChange
 
 
 @click.group()
@@ -112,7 +115,17 @@ def history_cmd(ctx: click.Context, name: str | None, limit: int, as_json: bool)
         click.echo(f"{when}  {c.lane}: cap {before} -> {c.cap}, weight {c.weight:g}  by {c.by}")
 
 
-def _change(change: Any) -> dict[str, Any]:
+class LaneChangeJson(TypedDict):
+    lane: str
+    cap: int | None
+    weight: float
+    previous_cap: int | None
+    previous_weight: float | None
+    by: str
+    at: float
+
+
+def _change(change: LaneChange) -> LaneChangeJson:
     return {
         "lane": change.lane,
         "cap": change.cap,

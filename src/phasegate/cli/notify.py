@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +13,7 @@ from phasegate.cli.common import emit_json, json_option, parse_vars, var_option
 
 if TYPE_CHECKING:
     from phasegate.notify.dispatch import Outcome
+    from phasegate.run.record import JsonDict
 
 
 @click.group()
@@ -85,5 +86,5 @@ def test_cmd(plan_file: str, variables: tuple[str, ...], as_json: bool) -> None:
     raise click.exceptions.Exit(0 if all(o.ok for o in outcomes) else 1)
 
 
-def _row(outcome: Outcome) -> dict[str, Any]:
+def _row(outcome: Outcome) -> JsonDict:
     return {"ok": outcome.ok, **outcome.as_event().to_json()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, TypeVar
 
 import click
 
@@ -18,6 +18,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def require_checked_option(what: str) -> Callable[[F], F]:
     return click.option("--require-checked", is_flag=True, help=what)
+
+
+class ValidateJson(TypedDict):
+    """``validate --json``."""
+
+    valid: bool
+    executable: bool  # no `needs_binding` left and no doubt about an import
+    blockers: list[dict[str, str | int | None]]  # plan/blockers.py Blocker.as_dict
+    plan: str
+    phases: int
+    steps: int
+    gates: int
+    triggers: int
+    warnings: list[dict[str, str | int | None]]  # Problem.as_dict
+    not_executable: NotRequired[list[str]]  # a Markdown document: the import's reasons
+    policy_violations: NotRequired[list[dict[str, str | int | None]]]
+    admitted: NotRequired[bool]  # the policy pack admits it (no hard or soft violation)
 
 
 @click.command()
@@ -97,7 +114,7 @@ def validate(
     gates = sum(len(p.gates) + sum(len(s.pre_gates) for s in p.steps) for p in plan.phases)
     unbound = blockers(loaded)
     if as_json:
-        shown: dict[str, Any] = {
+        shown: ValidateJson = {
             "valid": True,
             "executable": not unbound and not doubts,
             "blockers": [b.as_dict() for b in unbound],

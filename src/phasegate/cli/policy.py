@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from phasegate.cli.common import emit_json
+from phasegate.cli.common import emit_json, root_options
 
 if TYPE_CHECKING:  # annotations only: the policy engines load when a verb uses them
     from phasegate.plan.loader import LoadedPlan
@@ -49,8 +49,7 @@ def chosen_pack(ctx: click.Context, policies: str | None) -> Pack | None:
     """The pack given to the verb, else before it, else $PHASEGATE_POLICIES."""
     from phasegate.policy import pack_from_option
 
-    obj: dict[str, Any] = ctx.find_root().obj or {}
-    return pack_from_option(policies or obj.get("policies"))
+    return pack_from_option(policies or root_options(ctx).get("policies"))
 
 
 def policy_dir(ctx: click.Context, policies: str | None) -> str | None:
@@ -59,8 +58,7 @@ def policy_dir(ctx: click.Context, policies: str | None) -> str | None:
 
     from phasegate.policy.pack import ENV
 
-    obj: dict[str, Any] = ctx.find_root().obj or {}
-    return policies or obj.get("policies") or os.environ.get(ENV) or None
+    return policies or root_options(ctx).get("policies") or os.environ.get(ENV) or None
 
 
 def print_violations(verdict: Verdict, *, err: bool = True) -> None:

@@ -77,7 +77,8 @@ def add(
     )
     store = open_store(ctx)
     now = time.time()
-    if not store.add_schedule(ScheduleRecord(name, spec, now, actor())):
+    # The store keeps a spec as a plain JSON object (`stored_spec` types it on the way back).
+    if not store.add_schedule(ScheduleRecord(name, dict(spec), now, actor())):
         raise UsageError(
             f"a schedule {name!r} exists", hint=f"`phasegate schedule remove {name}` first"
         )
@@ -171,6 +172,7 @@ def export(ctx: click.Context, name: str, systemd: bool, output: str) -> None:
     Persistent= from --missed)."""
     from phasegate.cli import state_dir, store_url
     from phasegate.errors import UsageError
+    from phasegate.schedules import stored_spec
     from phasegate.schedules.systemd import units
 
     store = open_store(ctx, readonly=True)
@@ -181,7 +183,7 @@ def export(ctx: click.Context, name: str, systemd: bool, output: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     written = units(
         name,
-        record.spec,
+        stored_spec(record.spec),
         state_dir=Path(state_dir(ctx)).expanduser().resolve(),
         store_url=store_url(ctx),
     )

@@ -12,13 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
-from phasegate.estimate.calibration import Admission, admit
+from phasegate.estimate.calibration import Admission, AdmissionDict, admit
 from phasegate.estimate.estimator import Models, from_draws
 from phasegate.estimate.history import RunDurations
 from phasegate.estimate.model import LEVEL
 from phasegate.plan.model import Plan
+
+
+class ScoreDict(TypedDict):
+    kind: str  # step | phase | run
+    predictions: int
+    mae_pct: float | None  # mean absolute error of the median, percent; None: no prediction
+    coverage: float | None  # the share of truths inside the interval
+    level: float
+
+
+class BacktestDict(TypedDict):
+    method: str
+    calibration: AdmissionDict
+    scores: list[ScoreDict]
 
 
 @dataclass
@@ -35,7 +49,7 @@ class Score:
         self.error_pct += abs(p50 - truth) / max(truth, 1e-9) * 100.0
         self.covered += low <= truth <= high
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ScoreDict:
         n = self.predictions
         return {
             "kind": self.kind,
@@ -52,7 +66,7 @@ class Backtest:
     scores: dict[str, Score]
     method: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> BacktestDict:
         return {
             "method": self.method,
             "calibration": self.admission.as_dict(),

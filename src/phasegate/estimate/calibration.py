@@ -16,10 +16,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from phasegate.estimate.history import RunDurations
 from phasegate.expr import ExprError, truthy
+from phasegate.run.record import JsonDict
 
 _BOOLEAN_TEXT = {"true": True, "false": False}
 # Identifiers of a rule (string literals skipped): the facts its verdict can depend on.
@@ -27,7 +28,7 @@ _LITERAL_OR_NAME = re.compile(r"""'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"|[A-Za-z_][
 _ABSENT = object()
 
 
-def facts(run: RunDurations) -> dict[str, Any]:
+def facts(run: RunDurations) -> JsonDict:
     """What the calibration rule sees of ``run``."""
     values = {
         name: _BOOLEAN_TEXT.get(value, value) if isinstance(value, str) else value
@@ -44,6 +45,13 @@ def admits(rule: str, run: RunDurations) -> tuple[bool, str | None]:
         return False, exc.message
 
 
+class AdmissionDict(TypedDict):
+    rule: str
+    admitted: int
+    refused: int
+    errors: dict[str, int]  # the five most common reasons a run was refused, with counts
+
+
 @dataclass(frozen=True)
 class Admission:
     """The runs a rule admits, oldest first, and a count of the others by reason."""
@@ -53,7 +61,7 @@ class Admission:
     refused: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> AdmissionDict:
         return {
             "rule": self.rule,
             "admitted": len(self.admitted),

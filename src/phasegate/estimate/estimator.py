@@ -12,7 +12,7 @@ import math
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from phasegate.estimate.calibration import Admission, admit
 from phasegate.estimate.history import RunDurations
@@ -30,6 +30,18 @@ from phasegate.plan.estimate import EstimateHint
 from phasegate.plan.model import Phase, Plan, Step, step_ids
 
 
+class EstimateDict(TypedDict):
+    """An estimate as ``estimate --json`` and the API show it (seconds, rounded to ms)."""
+
+    key: str
+    kind: str
+    p50: float
+    interval: list[float]  # [low, high]: the credible interval
+    level: float  # the interval's level (0.9)
+    runs: int
+    source: str
+
+
 @dataclass(frozen=True)
 class Estimate:
     """One unit's estimate: the median and the 90 % interval (seconds), and its basis."""
@@ -42,7 +54,7 @@ class Estimate:
     runs: int  # observed durations behind it (0: the prior alone)
     source: str  # history | hint | default | steps | phases
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> EstimateDict:
         return {
             "key": self.key,
             "kind": self.kind,

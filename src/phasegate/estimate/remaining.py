@@ -14,9 +14,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
-from phasegate.estimate.estimator import Estimate, Models, from_draws
+from phasegate.estimate.estimator import Estimate, EstimateDict, Models, from_draws
 from phasegate.estimate.history import (
     ITEM_FINISHED,
     ITEM_STARTED,
@@ -45,6 +45,14 @@ HOPELESS = 0.999  # a unit that has run longer than this quantile of its model c
 _NOT_DONE = {"awaiting_approval", "retrying"}
 
 
+class RemainingDict(TypedDict):
+    remaining: EstimateDict
+    elapsed: float
+    waited: float
+    phases: dict[str, str]
+    overdue: list[str]
+
+
 @dataclass(frozen=True)
 class Remaining:
     estimate: Estimate
@@ -54,7 +62,7 @@ class Remaining:
     overdue: list[str] = field(default_factory=list)
     p90: float = 0.0  # the 90th percentile of the remaining time (budget runway's cautious basis)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RemainingDict:
         return {
             "remaining": self.estimate.as_dict(),
             "elapsed": round(self.elapsed, 3),

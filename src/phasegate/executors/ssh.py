@@ -36,7 +36,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from phasegate.executors.base import OutputSink, ProcessResult
 from phasegate.executors.ssh_agent import Agent, Collector
@@ -201,8 +201,21 @@ def _closed(conn: asyncssh.SSHClientConnection) -> bool:
     return conn.is_closed()
 
 
+class _ConnectOptions(TypedDict, total=False):
+    """The options of ``asyncssh.connect`` phasegate sets."""
+
+    port: int
+    connect_timeout: float
+    keepalive_interval: float
+    keepalive_count_max: int
+    known_hosts: str | None  # None: accept any host key
+    username: str
+    client_keys: list[str]
+    agent_path: None  # no agent
+
+
 async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
-    options: dict[str, Any] = {
+    options: _ConnectOptions = {
         "port": target.port,
         "connect_timeout": target.connect_timeout,
         "keepalive_interval": target.keepalive,

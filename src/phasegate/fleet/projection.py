@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from phasegate.run.record import JsonDict
+
 Z90 = 1.645
 
 
@@ -83,7 +85,7 @@ def project(
     return Projection(metric, total, max(total - half, 0.0), total + half, len(every))
 
 
-def risk_activation(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def risk_activation(rows: Sequence[Mapping[str, Any]]) -> JsonDict:
     """What a ``risk`` expression sees: ``strata`` (each {stratum, size, picked, succeeded,
     failed, fail_rate}), and the sample's ``hosts``, ``failed`` and ``fail_rate``."""
     picked = sum(int(r["picked"]) for r in rows)

@@ -26,6 +26,7 @@ from pydantic import Field
 from phasegate.errors import PhasegateError
 from phasegate.options import Duration, Model
 from phasegate.plugin import PluginContext
+from phasegate.run.record import JsonValue
 
 
 class ProviderError(PhasegateError):
@@ -47,7 +48,7 @@ class MetricResult:
 
     samples: tuple[Sample, ...] = ()
     source: str = ""  # where the values came from (a URL, a command), for messages
-    details: Mapping[str, Any] = field(default_factory=dict)  # extra, JSON-ready observations
+    details: Mapping[str, JsonValue] = field(default_factory=dict)  # extra observations
 
     @classmethod
     def of(cls, *values: float, source: str = "") -> MetricResult:

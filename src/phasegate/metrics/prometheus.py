@@ -25,6 +25,7 @@ from pydantic import Field
 from phasegate.metrics import _fetch
 from phasegate.metrics.base import MetricResult, Provider, ProviderError, Sample, parse_number
 from phasegate.plugin import PluginContext, excerpt, hide_password, one_line
+from phasegate.run.record import JsonDict
 
 
 class PrometheusProvider(Provider):
@@ -71,7 +72,7 @@ class PrometheusProvider(Provider):
         if not isinstance(document, dict) or document.get("status") != "success":
             raise ProviderError(f"{target}: not a Prometheus API answer: {one_line(text[:120])}")
         samples, result_type = _samples(document.get("data"), target)
-        details: dict[str, Any] = {"result_type": result_type}
+        details: JsonDict = {"result_type": result_type}
         warnings = document.get("warnings")
         if isinstance(warnings, list) and warnings:
             details["warnings"] = [str(w)[:200] for w in warnings[:5]]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 from phasegate.errors import PhasegateError
 from phasegate.options import Model
 from phasegate.registry import load, names
+from phasegate.run.record import JsonDict, JsonValue
 
 NOTIFIERS_GROUP = "phasegate.notifiers"
 Severity = Literal["info", "warning", "critical"]
@@ -87,7 +88,7 @@ class Message:
     severity: Severity
     summary: str  # one line for humans: what happened, to which item
     at: float  # when the journal recorded it (unix seconds)
-    details: dict[str, Any] = field(default_factory=dict)  # JSON-ready facts
+    details: Mapping[str, JsonValue] = field(default_factory=dict)  # JSON-ready facts
     link: str | None = None
     test: bool = False  # sent by `phasegate notify test`
     # One id per notification, the same in every retry: receivers use it to drop duplicates.
@@ -98,7 +99,7 @@ class Message:
         prefix = "[test] " if self.test else ""
         return f"{prefix}phasegate {self.plan}: {self.event} ({self.severity})"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonDict:
         return {
             "run_id": self.run_id,
             "plan": self.plan,
@@ -106,7 +107,7 @@ class Message:
             "severity": self.severity,
             "summary": self.summary,
             "at": self.at,
-            "details": self.details,
+            "details": dict(self.details),
             "link": self.link,
             "test": self.test,
             "id": self.id,

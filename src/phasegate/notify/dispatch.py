@@ -29,6 +29,7 @@ from phasegate.notify.config import Notify
 from phasegate.notify.events import Notice, notices
 from phasegate.notify.routing import channels_for
 from phasegate.run.events import Event, NotificationFailed, NotificationSent
+from phasegate.run.record import JsonDict
 
 MAX_BACKOFF = 60.0
 DRAIN_SECONDS = 5.0
@@ -49,7 +50,7 @@ class Outcome:
 
     def as_event(self) -> NotificationSent:
         cls = NotificationSent if self.ok else NotificationFailed
-        data: dict[str, Any] = {
+        data: JsonDict = {
             "channel": self.channel,
             "kind": self.kind,
             "event": self.event,

@@ -7,6 +7,7 @@ pure: it reads the (already masked) typed journal event and the run state it pro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from phasegate.run.events import (
     TriggerTripped,
     Warning,
 )
+from phasegate.run.record import JsonValue
 from phasegate.run.state import RunState
 from phasegate.words import plural
 
@@ -36,7 +38,7 @@ class Notice:
     event: str
     severity: Severity
     summary: str
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Mapping[str, JsonValue] = field(default_factory=dict)
 
 
 def _item_name(state: RunState, key: str) -> str:
@@ -224,6 +226,9 @@ def _rollback_finished(event: RollbackFinished, state: RunState) -> Notice:
             "budget": budget,
             "overrun": event.overrun,
             "detection_latency": latency,
-            "failures": rollback["failures"] if rollback is not None else [],
+            "failures": [
+                {"item": f["item"], "message": f["message"]}
+                for f in (rollback["failures"] if rollback is not None else [])
+            ],
         },
     )

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import socket
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
 from phasegate.notify import _http
 from phasegate.notify.base import Message, Notifier, Receipt
+from phasegate.run.record import JsonDict
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 SUMMARY_LIMIT = 1024  # PagerDuty refuses longer summaries
@@ -50,8 +51,8 @@ class PagerDutyNotifier(Notifier):
             return None
         return "trigger"
 
-    def body(self, message: Message, action: str) -> dict[str, Any]:
-        body: dict[str, Any] = {
+    def body(self, message: Message, action: str) -> JsonDict:
+        body: JsonDict = {
             "routing_key": self.routing_key,
             "event_action": action,
             "dedup_key": self.dedup_key(message),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
 from phasegate.notify import _http
 from phasegate.notify.base import Message, Notifier, Receipt, redact_url
+from phasegate.run.record import JsonDict
 
 _ICON = {"info": ":information_source:", "warning": ":warning:", "critical": ":rotating_light:"}
 
@@ -24,12 +25,12 @@ class SlackNotifier(Notifier):
     def describe(self) -> str:
         return f"slack {redact_url(self.webhook_url)}"
 
-    def body(self, message: Message) -> dict[str, Any]:
+    def body(self, message: Message) -> JsonDict:
         text = f"{_ICON[message.severity]} *{message.title}*\n{message.summary}"
         context = f"run `{message.run_id}`"
         if message.link:
             context += f" · <{message.link}|open the run>"
-        body: dict[str, Any] = {
+        body: JsonDict = {
             "text": f"{message.title}: {message.summary}",
             "blocks": [
                 {"type": "section", "text": {"type": "mrkdwn", "text": text}},

@@ -17,12 +17,13 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
 from phasegate.notify import _http
 from phasegate.notify.base import Message, Notifier, Receipt, redact_url
+from phasegate.run.record import JsonDict
 
 PAYLOAD_VERSION = 1
 
@@ -55,7 +56,7 @@ class WebhookNotifier(Notifier):
     def describe(self) -> str:
         return f"webhook {redact_url(self.url)}"
 
-    def body(self, message: Message) -> dict[str, Any]:
+    def body(self, message: Message) -> JsonDict:
         return {"version": PAYLOAD_VERSION, **message.as_dict()}
 
     async def send(self, message: Message, timeout: float) -> Receipt:

@@ -30,16 +30,18 @@ from phasegate.checks.metric import Aggregate, MetricCheck, ProviderOption
 from phasegate.expr import ExprError, cel_detail, compile_expr
 from phasegate.metrics.registry import located_error
 from phasegate.options import Duration, Identifier, Model
+from phasegate.run.record import JsonDict
 
 NoData = Literal["fail", "pause", "ignore"]
 
 
-def _critical_alias(schema: dict[str, Any]) -> None:
+def _critical_alias(schema: JsonDict) -> None:
     """Show ``critical`` in the JSON Schema: it is accepted, and the schema forbids extras."""
     properties = schema.get("properties", {})
-    if "failure" in properties:
+    failure = properties.get("failure") if isinstance(properties, dict) else None
+    if isinstance(properties, dict) and isinstance(failure, dict):
         properties["critical"] = {
-            **properties["failure"],
+            **failure,
             "description": "another name for `failure` (a critical threshold)",
         }
 

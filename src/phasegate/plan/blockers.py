@@ -26,7 +26,7 @@ class Blocker:
         where = f"{file}:{self.line}" if self.line else file
         return f"{where}: {format_path(self.path)}: needs binding: {self.what}"
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, str | int | None]:
         return {"field": format_path(self.path), "line": self.line, "needs_binding": self.what}
 
     def problem(self, file: str) -> Problem:

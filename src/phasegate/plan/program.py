@@ -27,6 +27,7 @@ from pydantic import Field, SerializeAsAny, model_validator
 from phasegate.checks.base import CheckSpec, Observation
 from phasegate.options import Command, Model
 from phasegate.plugin import PluginContext
+from phasegate.run.record import JsonDict
 
 CHILD_STEP = "child"
 SOAK_STEP = "soak"
@@ -47,10 +48,10 @@ class Evidence(Model):
         return self
 
 
-def _spec_or_command(schema: dict[str, Any]) -> None:
+def _spec_or_command(schema: JsonDict) -> None:
     # The loader turns a string into a command check before the model sees it
     # (plan/checkspecs.py), so the file may hold either.
-    ref = {k: schema.pop(k) for k in ("$ref", "allOf") if k in schema}
+    ref: JsonDict = {k: schema.pop(k) for k in ("$ref", "allOf") if k in schema}
     schema["anyOf"] = [ref if "$ref" in ref else {"allOf": ref["allOf"]}, {"type": "string"}]
 
 

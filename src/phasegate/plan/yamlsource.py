@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from phasegate.errors import PlanError, Problem
+from phasegate.run.record import JsonDict, JsonValue
 
 MAX_PLAN_BYTES = 10 * 1024 * 1024
 MAX_NODES = 2_000_000  # aliases are expanded; this bounds the expansion (alias bombs)
@@ -423,7 +424,8 @@ class _Builder:
             Problem(message, self.smap.file, line, column, format_path(path) or None, hint)
         )
 
-    def build(self, node: yaml.Node, path: Path_, *, primary: bool) -> Any:
+    def build(self, node: yaml.Node, path: Path_, *, primary: bool) -> JsonValue:
+        # JSON: the core tags only, and timestamps stay text.
         # Values merged in with `<<` yield their position to values written in place.
         if primary:
             self.smap.values[path] = _mark(node)
@@ -442,14 +444,15 @@ class _Builder:
             return None
         if isinstance(node, yaml.ScalarNode):
             if node.tag == _CORE + "timestamp":
-                return node.value  # plans treat dates as text (target dates, windows)
+                return str(node.value)  # plans treat dates as text (target dates, windows)
             try:
-                return self._constructor.construct_object(node, deep=True)
+                scalar: JsonValue = self._constructor.construct_object(node, deep=True)
+                return scalar  # a core tag's: str, int, float, bool or None
             except Exception:  # PyYAML raises ValueError, KeyError, … on malformed scalars
                 resolve = self._constructor.resolve
                 implied = resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
                 if not node.style and implied == node.tag:
-                    return node.value  # a plain value that only looks typed (`0b_`): text
+                    return str(node.value)  # a plain value that only looks typed (`0b_`): text
                 self._refuse(
                     node,
                     path,
@@ -465,9 +468,9 @@ class _Builder:
             return self._mapping(node, path, primary=primary)
         return None  # pragma: no cover - PyYAML has only three node kinds
 
-    def _mapping(self, node: yaml.MappingNode, path: Path_, *, primary: bool) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        out: dict[str, Any] = {}
+    def _mapping(self, node: yaml.MappingNode, path: Path_, *, primary: bool) -> JsonDict:
+        merged: JsonDict = {}
+        out: JsonDict = {}
         for key_node, value_node in node.value:
             if key_node.tag == _CORE + "merge":
                 value = self.build(value_node, path, primary=False)
@@ -481,7 +484,7 @@ class _Builder:
                     )
                     continue
                 for source in sources:
-                    for k, v in source.items():
+                    for k, v in source.items() if isinstance(source, dict) else ():
                         merged.setdefault(k, v)
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _ALLOWED_TAGS:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from phasegate.plan.yamlsource import SourceMap, load_yaml
 from phasegate.policy import cel_regex
 from phasegate.policy.errors import PolicyPackError
 from phasegate.policy.model import LEVELS, JsonPath, Level, Violation
+from phasegate.run.record import JsonDict, JsonValue
 
 # The names each kind of node is seen with.
 SCOPES: dict[str, tuple[str, ...]] = {
@@ -96,7 +97,7 @@ def _at(smap: SourceMap, path: JsonPath, message: str) -> str:
     return smap.problem(path, message).render()
 
 
-def _unknown(data: dict[str, Any], known: set[str], smap: SourceMap, path: JsonPath) -> None:
+def _unknown(data: JsonDict, known: set[str], smap: SourceMap, path: JsonPath) -> None:
     for key in data:
         if key not in known:
             raise PolicyPackError(
@@ -144,35 +145,43 @@ def _dotted(text: str) -> JsonPath:
 
 
 # -- evaluation --------------------------------------------------------------------------------
-Node = tuple[JsonPath, dict[str, Any]]
+# The names a node is seen with, each computed only when a rule reads it.
+Scope = dict[str, Callable[[], JsonValue]]
+Node = tuple[JsonPath, Scope]
 
 
-def _without(mapping: Any, key: str) -> dict[str, Any]:
+def _without(mapping: JsonValue, key: str) -> JsonDict:
     return {k: v for k, v in mapping.items() if k != key} if isinstance(mapping, dict) else {}
 
 
-def _phases(data: dict[str, Any]) -> list[Any]:
+def _phases(data: JsonDict) -> list[JsonValue]:
     phases = data.get("phases")
     return phases if isinstance(phases, list) else []
 
 
-def _steps(phase: Any) -> list[Any]:
+def _steps(phase: JsonValue) -> list[JsonValue]:
     steps = phase.get("steps") if isinstance(phase, dict) else None
     return steps if isinstance(steps, list) else []
 
 
-def _gates(data: dict[str, Any]) -> list[Any]:
-    out: list[Any] = []
+def _gates(data: JsonDict) -> list[JsonValue]:
+    out: list[JsonValue] = []
     for phase in _phases(data):
-        if isinstance(phase, dict) and isinstance(phase.get("gates"), list):
-            out += phase["gates"]
+        gates = phase.get("gates") if isinstance(phase, dict) else None
+        if isinstance(gates, list):
+            out += gates
         for step in _steps(phase):
-            if isinstance(step, dict) and isinstance(step.get("pre_gates"), list):
-                out += step["pre_gates"]
+            pre = step.get("pre_gates") if isinstance(step, dict) else None
+            if isinstance(pre, list):
+                out += pre
     return out
 
 
-def nodes(each: str, data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+def _given(value: JsonValue) -> Callable[[], JsonValue]:
+    return lambda: value
+
+
+def nodes(each: str, data: JsonDict) -> Iterator[Node]:
     """Every node of a kind with the names it is seen with (values computed lazily)."""
     plan = _without(data, "phases")
     if each == "plan":
@@ -186,7 +195,7 @@ def nodes(each: str, data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str,
         )
     elif each == "phases":
         for i, phase in enumerate(_phases(data)):
-            yield ("phases", i), {"phase": lambda p=phase: p, "plan": lambda: plan}
+            yield ("phases", i), {"phase": _given(phase), "plan": lambda: plan}
     elif each == "steps":
         for i, phase in enumerate(_phases(data)):
             steps = _steps(phase)
@@ -195,32 +204,33 @@ def nodes(each: str, data: dict[str, Any]) -> Iterator[tuple[JsonPath, dict[str,
                 yield (
                     ("phases", i, "steps", j),
                     {
-                        "step": lambda s=step: s,
-                        "index": lambda j=j: j,
-                        "prev": lambda s=steps, j=j: s[j - 1] if j > 0 else None,
-                        "next": lambda s=steps, j=j: s[j + 1] if j + 1 < len(s) else None,
-                        "phase": lambda b=bare: b,
+                        "step": _given(step),
+                        "index": _given(j),
+                        "prev": _given(steps[j - 1] if j > 0 else None),
+                        "next": _given(steps[j + 1] if j + 1 < len(steps) else None),
+                        "phase": _given(bare),
                         "plan": lambda: plan,
                     },
                 )
     elif each == "run":
         facts = data.get("run")
         if isinstance(facts, dict):  # at run time only: evaluated on the phase about to start
-            starting = facts.get("phase", {}).get("id")
+            about = facts.get("phase", {})
+            starting = about.get("id") if isinstance(about, dict) else None
             for i, phase in enumerate(_phases(data)):
                 if isinstance(phase, dict) and phase.get("id") == starting:
                     yield (
                         ("phases", i),
                         {
                             "run": lambda: facts,
-                            "phase": lambda p=phase: p,
+                            "phase": _given(phase),
                             "plan": lambda: _without(plan, "run"),
                         },
                     )
     elif each == "vars":
         variables = data.get("vars")
         for name, value in (variables if isinstance(variables, dict) else {}).items():
-            yield ("vars", name), {"name": lambda n=name: n, "value": lambda v=value: v}
+            yield ("vars", name), {"name": _given(name), "value": _given(value)}
 
 
 # The name holding the node itself, which `if_has` looks into.
@@ -237,8 +247,8 @@ class _Entry:
     program: Any
     fields: dict[str, frozenset[str] | None] = field(default_factory=dict)
 
-    def values(self, names: dict[str, Any]) -> dict[str, Any]:
-        out = {}
+    def values(self, names: Scope) -> JsonDict:
+        out: JsonDict = {}
         for name in self.rule.names:
             value = names[name]()
             keep = self.fields.get(name)
@@ -320,7 +330,7 @@ class CelEngine:
             )
         return found
 
-    def evaluate(self, data: dict[str, Any], has: Any) -> list[Violation]:
+    def evaluate(self, data: JsonDict, has: Callable[[JsonPath], bool]) -> list[Violation]:
         found: list[Violation] = []
         # Verdicts by (rule, the values it reads): converting a node's values for CEL is
         # most of a rule's cost, and on a big plan many nodes show a rule the same values
@@ -363,7 +373,7 @@ class _Memo:
         self.tries: dict[int, int] = {}
         self.hits: dict[int, int] = {}
 
-    def key(self, entry: _Entry, values: dict[str, Any]) -> tuple[int, str] | None:
+    def key(self, entry: _Entry, values: JsonDict) -> tuple[int, str] | None:
         ident = id(entry)
         tries = self.tries.get(ident, 0)
         if tries >= self.TRIAL and not self.hits.get(ident):
@@ -387,7 +397,7 @@ class _Memo:
             self.verdicts[key] = verdict
 
 
-def _hit(entry: _Entry, values: dict[str, Any], path: JsonPath) -> bool:
+def _hit(entry: _Entry, values: JsonDict, path: JsonPath) -> bool:
     import cel
 
     policy, rule = entry.policy, entry.rule

@@ -17,10 +17,13 @@ from phasegate.masking import PLAN_MASK
 from phasegate.plan.loader import LoadedPlan
 from phasegate.plan.yamlsource import SourceMap, load_yaml
 from phasegate.policy.model import JsonPath
+from phasegate.run.record import JsonDict, JsonValue
 
 
 @dataclass(frozen=True)
 class PlanDocument:
+    # The plan as written (JSON: YAML timestamps load as text), plus the run's facts at run
+    # time, which engine/policing.py adds as it types them (dict[str, object]).
     data: dict[str, Any]
     smap: SourceMap
     file: str
@@ -34,14 +37,16 @@ class PlanDocument:
         return self.smap.locate(path, key=True)
 
     def has(self, path: JsonPath) -> bool:
-        node: Any = self.data
+        node: JsonValue = self.data
         for part in path:
             if isinstance(part, int):
                 if not isinstance(node, list) or not 0 <= part < len(node):
                     return False
-            elif not isinstance(node, dict) or part not in node:
-                return False
-            node = node[part]
+                node = node[part]
+            else:
+                if not isinstance(node, dict) or part not in node:
+                    return False
+                node = node[part]
         return True
 
 
@@ -54,17 +59,17 @@ def plan_document(loaded: LoadedPlan) -> PlanDocument:
     return PlanDocument(masked, loaded.smap, str(loaded.path), located)
 
 
-def document_from_data(data: dict[str, Any], file: str = "<plan>") -> PlanDocument:
+def document_from_data(data: JsonDict, file: str = "<plan>") -> PlanDocument:
     """A plan given as data (tests, the bench): no source positions."""
     return PlanDocument(_mask_secrets(data), SourceMap(file=file), file, located=False)
 
 
-def _mask_secrets(data: dict[str, Any]) -> dict[str, Any]:
+def _mask_secrets(data: JsonDict) -> JsonDict:
     variables = data.get("vars")
     if not isinstance(variables, dict):
         return data
-    masked = {}
+    masked: JsonDict = {}
     for name, spec in variables.items():
-        hidden = isinstance(spec, dict) and spec.get("secret") is True
-        masked[name] = {**spec, "value": PLAN_MASK} if hidden and spec.get("value") else spec
+        hidden = isinstance(spec, dict) and spec.get("secret") is True and spec.get("value")
+        masked[name] = {**spec, "value": PLAN_MASK} if isinstance(spec, dict) and hidden else spec
     return {**data, "vars": masked}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 Level = Literal["advisory", "soft", "hard"]
 LEVELS: tuple[Level, ...] = ("advisory", "soft", "hard")
@@ -43,7 +43,7 @@ class Violation:
         head = f"{where}: " if where else ""
         return f"{head}[{self.level}] {self.policy}: {self.message}"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, str | int | None]:
         return {
             "policy": self.policy,
             "level": self.level,

@@ -21,6 +21,7 @@ from typing import Any
 
 from phasegate.policy.errors import PolicyPackError
 from phasegate.policy.model import LEVELS, JsonPath, Level, Violation
+from phasegate.run.record import JsonDict
 
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)\s*$", re.M)
 
@@ -70,7 +71,7 @@ class RegoEngine:
             self._interpreter = interpreter
         return self._interpreter
 
-    def evaluate(self, data: dict[str, Any]) -> list[Violation]:
+    def evaluate(self, data: JsonDict) -> list[Violation]:
         if not self.policies:
             return []
         from regopy import Input

@@ -14,7 +14,6 @@ for the change that put the canary at 0 after a failure, the detection-to-rollba
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from phasegate.engine.canary import analysis_key
 from phasegate.report.document import (
@@ -26,6 +25,7 @@ from phasegate.report.document import (
 )
 from phasegate.run.events import TrafficChanged
 from phasegate.run.outline import AnalysisOutline, PlanOutline
+from phasegate.run.record import JsonDict, JsonValue, Number
 from phasegate.run.records import MetricTally, RollbackRecord
 from phasegate.run.state import Item, RunState
 from phasegate.traffic.base import canary_weight
@@ -134,7 +134,7 @@ def _analysis(
     item = state.items.get(key)
     info = state.analysis.get(key)
     observed = _observed(item)
-    verdict = observed.get("verdict")
+    verdict = _text(observed, "verdict")
     if verdict is None:
         verdict = (info.get("verdict") if info is not None else None) or (
             "running" if item is not None and item.status == "running" else None
@@ -148,29 +148,46 @@ def _analysis(
         "status": item.status if item is not None else "not_run",
         "message": item.data.get("message") if item is not None else None,
         "verdict": verdict,
-        "reason": observed.get("reason"),
-        "score": observed.get("score"),
-        "metric": observed.get("metric"),
-        "detected_at": observed.get("detected_at"),
+        "reason": _text(observed, "reason"),
+        "score": _number(observed, "score"),
+        "metric": _text(observed, "metric"),
+        "detected_at": _number(observed, "detected_at"),
         "inconclusive": bool(item is not None and item.data.get("inconclusive")),
         "approved_by": list(state.approvals.get(key, [])),
         "started_at": item.started_at if item is not None else None,
         "finished_at": item.finished_at if item is not None else None,
         "metrics": _metrics(
-            info["metrics"] if info is not None else {}, observed.get("metrics") or {}, definition
+            info["metrics"] if info is not None else {}, _judged(observed), definition
         ),
     }
 
 
-def _observed(item: Item | None) -> dict[str, Any]:
+def _observed(item: Item | None) -> JsonDict:
     """The verdict record the analysis item finished with ({} while it runs)."""
     observed = item.data.get("observed") if item is not None else None
     return observed if isinstance(observed, dict) and "verdict" in observed else {}
 
 
+def _text(record: JsonValue, key: str) -> str | None:
+    """A text of a verdict record (or of a metric's judgement in it); None: absent."""
+    value = record.get(key) if isinstance(record, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _number(record: JsonDict, key: str) -> Number | None:
+    value = record.get(key)
+    return value if isinstance(value, int | float) else None
+
+
+def _judged(observed: JsonDict) -> JsonDict:
+    """The verdict's judgement of each metric (phase, reason, message), by name."""
+    metrics = observed.get("metrics")
+    return metrics if isinstance(metrics, dict) else {}
+
+
 def _metrics(
     measured: dict[str, MetricTally],
-    judged: dict[str, dict[str, Any]],
+    judged: JsonDict,
     definition: AnalysisOutline | None,
 ) -> list[MetricRow]:
     defined = {m.name: m for m in definition.metrics} if definition is not None else {}
@@ -180,12 +197,12 @@ def _metrics(
     for name in names:
         tally = measured.get(name)
         counts = dict(tally["counts"]) if tally is not None else {}
-        summary = judged.get(name, {})
+        summary = judged.get(name)
         row: MetricRow = {
             "name": name,
-            "phase": summary.get("phase"),
-            "reason": summary.get("reason"),
-            "message": summary.get("message"),
+            "phase": _text(summary, "phase"),
+            "reason": _text(summary, "reason"),
+            "message": _text(summary, "message"),
             "measurements": sum(counts.values()),
             "counts": counts,
             "last": list(tally["last"]) if tally is not None else [],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NotRequired, TypedDict
 
+from phasegate.report.fleet_hosts import FleetHostsView
 from phasegate.report.fleet_strata import StrataView
 from phasegate.report.monitoring import MonitoringView
 from phasegate.run.record import JsonDict, JsonValue, Number
@@ -247,5 +248,5 @@ class ReportDoc(TypedDict):
     # a sampled fleet phase's per-stratum outcomes and projections (report/fleet_strata.py)
     fleet_strata: list[StrataView]
     # fleet phases host by host: batch, step and gate statuses, outcome (report/fleet_hosts.py)
-    fleet_hosts: list[JsonDict]
+    fleet_hosts: list[FleetHostsView]
     budget: BudgetView

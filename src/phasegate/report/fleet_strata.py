@@ -16,7 +16,7 @@ class StrataView(TypedDict):
     phase: str
     hosts: int  # the fleet the sample stands for
     strata: list[JsonDict]  # {stratum, size, picked, succeeded, failed, fail_rate}
-    projections: list[dict[str, Any]]  # as journalled, with `shown` and `unit` added
+    projections: list[JsonDict]  # as journalled, with `shown` and `unit` added
     risk: Number | None
     risk_max: Number | None
 
@@ -39,13 +39,13 @@ def strata_view(events: Iterable[tuple[Any, ...]]) -> list[StrataView]:
     return list(latest.values())
 
 
-def _projection(entry: dict[str, Any]) -> dict[str, Any]:
+def _projection(entry: JsonDict) -> JsonDict:
     wall = "wall" in entry
     return {
         **entry,
         # What the budget is compared with: the phase's wall time for `duration`.
-        "shown": (entry["wall"], entry["wall_low"], entry["wall_high"])
+        "shown": [entry["wall"], entry["wall_low"], entry["wall_high"]]
         if wall
-        else (entry["estimate"], entry["low"], entry["high"]),
+        else [entry["estimate"], entry["low"], entry["high"]],
         "unit": "s (wall)" if wall else "",
     }

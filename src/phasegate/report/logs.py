@@ -4,13 +4,23 @@ step logs: one reading for `phasegate logs` and the API's `GET /api/v1/runs/{id}
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from phasegate.report.document import ReportDoc
 from phasegate.store.contract import JournalStore
 
 
-def run_logs(data: ReportDoc, item: str | None, store: JournalStore) -> list[dict[str, Any]]:
+class LogText(TypedDict):
+    """One item's log: where it is (a file, or None when the store holds it) and its text."""
+
+    key: str
+    path: str | None
+    text: str
+    status: str
+    exit_code: int | None
+
+
+def run_logs(data: ReportDoc, item: str | None, store: JournalStore) -> list[LogText]:
     """Every step, monitor and rollback action that ran (or those whose key contains ``item``), in
     order, with its log text; empty when ``item`` matches none.
 
@@ -27,7 +37,7 @@ def run_logs(data: ReportDoc, item: str | None, store: JournalStore) -> list[dic
         entries += [i for i in data["rollback"]["actions"] if i.get("attempt")]
     if item:
         entries = [e for e in entries if item in e["key"]]
-    out = []
+    out: list[LogText] = []
     for entry in entries:
         text = store.read_log(run_id, str(entry["key"])).text
         where = entry.get("log") or (
@@ -35,10 +45,10 @@ def run_logs(data: ReportDoc, item: str | None, store: JournalStore) -> list[dic
         )
         out.append(
             {
-                "key": entry["key"],
+                "key": str(entry["key"]),
                 "path": str(where) if where else None,
                 "text": text,
-                "status": entry["status"],
+                "status": str(entry["status"]),
                 "exit_code": entry.get("exit_code"),
             }
         )

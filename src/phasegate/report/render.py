@@ -16,13 +16,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, cast
+from typing import Any, NotRequired, TypedDict, cast
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup
 
 from phasegate.durations import format_duration
-from phasegate.report.document import ItemView, Measurement, MetricRow, PhaseView, ReportDoc
+from phasegate.report.document import (
+    ItemView,
+    Measurement,
+    MetricRow,
+    PhaseView,
+    ReportDoc,
+    RunView,
+)
 from phasegate.report.weight_chart import chart_svg
 from phasegate.run.record import JsonValue
 from phasegate.traffic.base import describe_weights
@@ -52,6 +60,17 @@ _ITEM_FIELDS = (
 RunHref = Callable[[str], str | None]
 
 
+class Context(TypedDict):
+    """What a report template is given."""
+
+    data: ReportDoc  # every item with every field (``_complete``)
+    run: RunView
+    names: dict[str, str]  # item key -> the name a reader knows it by
+    run_href: RunHref
+    gantt: NotRequired[Gantt | None]  # html only
+    weight_chart: NotRequired[Markup | None]  # html only
+
+
 def served_href(run_id: str) -> str:
     """Another run's report where the dashboard serves this one (/ui/runs/RUN/report)."""
     return f"../{quote(run_id, safe='')}/report"
@@ -71,7 +90,7 @@ def render(data: ReportDoc, fmt: str, run_href: RunHref = served_href) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
     view = _complete(data)
-    context: dict[str, Any] = {
+    context: Context = {
         "data": view,
         "run": view["run"],
         "names": _names(view),

@@ -8,16 +8,26 @@ hosts without the server). The server's scheduler thread (server/scheduler.py) a
 """
 
 from phasegate.schedules.due import MISSED_POLICIES, ON_TIME, Due, due
-from phasegate.schedules.rules import Rule, local, parse_rule, rule_from_spec, zone
+from phasegate.schedules.rules import (
+    Rule,
+    ScheduleSpec,
+    local,
+    parse_rule,
+    rule_from_spec,
+    stored_spec,
+    zone,
+)
 
 __all__ = [
     "MISSED_POLICIES",
     "ON_TIME",
     "Due",
     "Rule",
+    "ScheduleSpec",
     "due",
     "local",
     "parse_rule",
     "rule_from_spec",
+    "stored_spec",
     "zone",
 ]

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
@@ -80,6 +81,30 @@ def calendar_to_cron(text: str) -> str:
     return f"{int(match[2])} {int(match[1])} * * {days}"
 
 
+class RuleSpec(TypedDict):
+    """A rule as stored: its kind and its text as written."""
+
+    kind: str  # cron | every | calendar
+    text: str
+
+
+class ScheduleSpec(TypedDict):
+    """A schedule as the store keeps it (``schedules.spec.build_spec`` writes it)."""
+
+    plan: str  # the plan file, resolved
+    plan_name: NotRequired[str]
+    rule: RuleSpec
+    timezone: str
+    vars: dict[str, str]
+    missed: str  # skip | catch-up-one
+
+
+def stored_spec(spec: Mapping[str, object]) -> ScheduleSpec:
+    """A stored schedule's spec, typed: the store keeps it as the JSON ``build_spec`` made,
+    and only this package writes it."""
+    return cast(ScheduleSpec, spec)
+
+
 @dataclass(frozen=True)
 class Rule:
     kind: str  # cron | every | calendar
@@ -92,7 +117,7 @@ class Rule:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    def as_spec(self) -> dict[str, Any]:
+    def as_spec(self) -> RuleSpec:
         return {"kind": self.kind, "text": self.text}
 
     def describe(self) -> str:
@@ -187,7 +212,7 @@ def parse_rule(*, cron: str | None, every: str | None, calendar: str | None, tim
     return rule
 
 
-def rule_from_spec(spec: dict[str, Any]) -> Rule:
+def rule_from_spec(spec: ScheduleSpec) -> Rule:
     """The rule a stored schedule spec (``Rule.as_spec`` + timezone) names."""
     rule = spec["rule"]
     kind, text = str(rule["kind"]), str(rule["text"])
@@ -205,4 +230,15 @@ def local(slot: float, timezone: str) -> str:
     return at.isoformat(timespec="seconds")
 
 
-__all__ = ["KINDS", "Rule", "calendar_to_cron", "local", "parse_rule", "rule_from_spec", "zone"]
+__all__ = [
+    "KINDS",
+    "Rule",
+    "RuleSpec",
+    "ScheduleSpec",
+    "calendar_to_cron",
+    "local",
+    "parse_rule",
+    "rule_from_spec",
+    "stored_spec",
+    "zone",
+]

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from phasegate.errors import PlanError, UsageError
 from phasegate.plan.loader import load_plan
 from phasegate.plan.model import VarSpec
 from phasegate.schedules.due import MISSED_POLICIES
-from phasegate.schedules.rules import parse_rule
+from phasegate.schedules.rules import ScheduleSpec, parse_rule
 from phasegate.suggest import did_you_mean
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -37,7 +36,7 @@ def build_spec(
     timezone: str,
     variables: dict[str, str],
     missed: str,
-) -> dict[str, Any]:
+) -> ScheduleSpec:
     """The stored spec of a new schedule, every field checked."""
     check_name(name)
     rule = parse_rule(cron=cron, every=every, calendar=calendar, timezone=timezone)

@@ -22,7 +22,7 @@ from typing import Any
 from cronsim import CronSim
 
 from phasegate.errors import UsageError
-from phasegate.schedules.rules import Rule, rule_from_spec
+from phasegate.schedules.rules import Rule, ScheduleSpec, rule_from_spec
 
 _DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 _PLAIN = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
@@ -97,7 +97,7 @@ def exec_quote(arg: str) -> str:
 
 
 def units(
-    name: str, spec: dict[str, Any], *, state_dir: Path, store_url: str | None = None
+    name: str, spec: ScheduleSpec, *, state_dir: Path, store_url: str | None = None
 ) -> dict[str, str]:
     """``{"NAME.service": text, "NAME.timer": text}`` for the stored schedule ``spec``."""
     rule = rule_from_spec(spec)

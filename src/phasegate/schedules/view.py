@@ -5,20 +5,55 @@ definition, so the CLI, the API and the dashboard never disagree."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from phasegate.errors import PhasegateError, RunNotFound
 from phasegate.run.state import TERMINAL
-from phasegate.schedules.rules import local, rule_from_spec
+from phasegate.schedules.rules import RuleSpec, ScheduleSpec, local, rule_from_spec, stored_spec
 from phasegate.schedules.streak import streak
 from phasegate.store.contract import JournalStore
 from phasegate.store.schedules import ScheduleRecord, SlotRecord
 
 
-def schedule_row(store: JournalStore, record: ScheduleRecord, now: float) -> dict[str, Any]:
+class SlotRow(TypedDict):
+    """A claimed slot: when, what it became, its run and the run's status."""
+
+    slot: int  # epoch seconds
+    at: str  # the slot in the schedule's timezone
+    outcome: str
+    run_id: str | None
+    status: str | None  # the run's status (``gone``: removed); None: not asked or no run
+    claimed_by: str
+    note: str
+
+
+class ScheduleRow(TypedDict):
+    """A schedule as ``schedule list``, the API and the dashboard show it."""
+
+    name: str
+    plan: str | None
+    rule: RuleSpec | None
+    described: str
+    timezone: str | None
+    vars: dict[str, str]
+    missed: str | None
+    created_at: float
+    created_by: str
+    next: str | None
+    last: SlotRow | None
+    streak: int | None
+
+
+class ScheduleHistory(TypedDict):
+    name: str
+    streak: int | None
+    slots: list[SlotRow]
+
+
+def schedule_row(store: JournalStore, record: ScheduleRecord, now: float) -> ScheduleRow:
     """One schedule: rule, next slot (in its timezone), last slot, streak. A rule that no
     longer parses is shown as ``invalid: why`` with no next slot, never an error."""
-    spec = record.spec
+    spec = stored_spec(record.spec)
     try:
         rule = rule_from_spec(spec)
         following: str | None = local(rule.next_after(now), rule.timezone)
@@ -42,7 +77,7 @@ def schedule_row(store: JournalStore, record: ScheduleRecord, now: float) -> dic
     }
 
 
-def slot_row(slot: SlotRecord, spec: dict[str, Any], status: str | None = None) -> dict[str, Any]:
+def slot_row(slot: SlotRecord, spec: ScheduleSpec, status: str | None = None) -> SlotRow:
     return {
         "slot": slot.slot,
         "at": local(slot.slot, str(spec.get("timezone") or "UTC")),
@@ -54,7 +89,7 @@ def slot_row(slot: SlotRecord, spec: dict[str, Any], status: str | None = None) 
     }
 
 
-def schedule_history(store: JournalStore, record: ScheduleRecord, limit: int) -> dict[str, Any]:
+def schedule_history(store: JournalStore, record: ScheduleRecord, limit: int) -> ScheduleHistory:
     """The schedule's slots, newest first (each fired slot with its run's status, ``gone``
     when the run was removed), and its streak."""
     slots = []
@@ -65,5 +100,5 @@ def schedule_history(store: JournalStore, record: ScheduleRecord, limit: int) ->
                 status = store.get_run(found.run_id).status
             except RunNotFound:
                 status = "gone"
-        slots.append(slot_row(found, record.spec, status))
+        slots.append(slot_row(found, stored_spec(record.spec), status))
     return {"name": record.name, "streak": streak(store, record.name, TERMINAL), "slots": slots}

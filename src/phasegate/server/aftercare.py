@@ -12,10 +12,10 @@ falls between "the worker is busy" and "the worker is gone".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from phasegate.engine import operator
 from phasegate.run.state import TERMINAL
+from phasegate.server.job_payloads import JobOptions
 from phasegate.store.contract import JournalStore
 
 
@@ -25,7 +25,7 @@ class Job:
     action: str  # resume (which starts a pending run) | rollback | abort | promote | reject
     by: str  # the actor the journal records
     overrides: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)  # retry/skip/mark_done, reason
+    extra: JobOptions = field(default_factory=JobOptions)
 
 
 def leftover_jobs(store: JournalStore, run_id: str) -> tuple[list[Job], str | None]:
@@ -44,7 +44,10 @@ def leftover_jobs(store: JournalStore, run_id: str) -> tuple[list[Job], str | No
             jobs.append(Job(run_id, "promote", by, extra={"full": bool(data.get("full"))}))
         elif kind == "reject":  # the worker exited before reading it: a job rolls back
             for decision in data.get("decisions", [])[:1]:
-                extra = {"check": decision["key"], "comment": decision.get("comment", "")}
+                extra: JobOptions = {
+                    "check": decision["key"],
+                    "comment": decision.get("comment", ""),
+                }
                 jobs.append(Job(run_id, "reject", str(decision.get("by")), extra=extra))
         elif kind == "approve":
             operator.approve(store, run_id, check=str(data["key"]), by=by)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +41,8 @@ from phasegate.errors import (
     UsageError,
 )
 from phasegate.policy import PolicyRefused
+from phasegate.run.record import JsonValue
+from phasegate.server.passthrough import ApiJson
 
 log = logging.getLogger("phasegate.server")
 
@@ -61,7 +64,7 @@ class ErrorBody(BaseModel):
     code: ErrorCode
     message: str
     hint: str | None = None
-    details: list[dict[str, Any]] = Field(default_factory=list)
+    details: list[ApiJson] = Field(default_factory=list)
 
 
 class ErrorEnvelope(BaseModel):
@@ -78,12 +81,14 @@ class ApiError(Exception):
         message: str,
         *,
         hint: str | None = None,
-        details: list[dict[str, Any]] | None = None,
+        details: Sequence[Mapping[str, JsonValue]] = (),
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.body = ErrorBody(code=code, message=message, hint=hint, details=details or [])
+        self.body = ErrorBody(
+            code=code, message=message, hint=hint, details=[dict(d) for d in details]
+        )
         self.headers = headers
 
 

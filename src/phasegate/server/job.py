@@ -16,13 +16,13 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from phasegate import identity
 from phasegate.engine import operator
 from phasegate.engine.session import RunOptions
 from phasegate.errors import PhasegateError, RunStateError
 from phasegate.run.state import EXIT_CODES
+from phasegate.server.job_payloads import ChildSettings, JobOptions, StdinJob
 from phasegate.store.backends import open_journal
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -42,7 +42,7 @@ def stdin_job(
     action: str,
     by: str,
     overrides: dict[str, str],
-    extra: dict[str, Any],
+    extra: JobOptions,
     store_url: str | None,
     die_with_parent: int | None = None,
 ) -> bytes:
@@ -50,22 +50,24 @@ def stdin_job(
     ``phasegate worker`` (server/worker_host.py) write it. The store URL may hold the
     database password, and overrides may hold secret values: stdin keeps them out of argv
     (readable by every user through /proc/PID/cmdline) and out of the steps' environment."""
-    job: dict[str, Any] = {
-        "state_dir": state_dir,
-        "run_id": run_id,
-        "action": action,
-        "by": by,
-        "overrides": overrides,
-        **extra,
-    }
+    settings = ChildSettings()
     if store_url:
-        job["store_url"] = store_url
+        settings["store_url"] = store_url
     if die_with_parent is not None:
-        job["die_with_parent"] = die_with_parent
+        settings["die_with_parent"] = die_with_parent
+    job = StdinJob(
+        state_dir=state_dir,
+        run_id=run_id,
+        action=action,
+        by=by,
+        overrides=overrides,
+        **extra,
+        **settings,
+    )
     return json.dumps(job).encode()
 
 
-def execute(job: dict[str, Any]) -> str:
+def execute(job: StdinJob) -> str:
     store = open_journal(Path(job["state_dir"]), url=job.get("store_url") or None)
     options = RunOptions(
         overrides=dict(job.get("overrides") or {}),

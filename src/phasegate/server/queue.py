@@ -15,15 +15,17 @@ takeover job for a run whose owner turns out alive, meets a claim that is refuse
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import cast
 
 import procrastinate
 import psycopg
 from procrastinate import exceptions as queue_errors
 from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
+from procrastinate.types import JSONDict
 
 from phasegate.errors import StoreError
+from phasegate.server.job_payloads import JobOptions, QueuedJob
 from phasegate.store.postgres.connection import connect, translate
 
 log = logging.getLogger("phasegate.server.queue")
@@ -53,11 +55,9 @@ def ensure_schema(url: str, where: str) -> None:
         conn.close()
 
 
-def payload(
-    run_id: str, action: str, by: str, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def payload(run_id: str, action: str, by: str, extra: JobOptions | None = None) -> QueuedJob:
     """A job's arguments: JSON, nothing secret (see the module's docstring)."""
-    return {"run_id": run_id, "action": action, "by": by, "extra": dict(extra or {})}
+    return {"run_id": run_id, "action": action, "by": by, "extra": JobOptions(**(extra or {}))}
 
 
 class Dispatcher:
@@ -76,7 +76,7 @@ class Dispatcher:
             raise StoreError(f"cannot open the job queue in {where}: {exc}") from exc
 
     def defer(
-        self, job: dict[str, Any], *, dedupe: str | None = None, serial: bool = True
+        self, job: QueuedJob, *, dedupe: str | None = None, serial: bool = True
     ) -> int | None:
         """Queue ``job`` (``payload``); returns its id. The jobs of one run execute one at a
         time, in order (procrastinate's ``lock``, ``run_lock``), as in the server's own pool;
@@ -87,7 +87,8 @@ class Dispatcher:
         lock = run_lock(str(job["run_id"])) if serial else None
         deferrer = self._app.configure_task(name=TASK, queue=QUEUE, lock=lock, queueing_lock=dedupe)
         try:
-            return int(deferrer.defer(**job))
+            # A job's TypedDict holds JSON only; procrastinate's signature wants its own alias.
+            return int(deferrer.defer(**cast(JSONDict, job)))
         except queue_errors.AlreadyEnqueued:
             return None
         except queue_errors.ProcrastinateException as exc:

@@ -30,7 +30,7 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from phasegate.errors import PhasegateError
-from phasegate.server.errors import ApiError, from_phasegate
+from phasegate.server.errors import ApiError, ErrorBody, from_phasegate
 
 log = logging.getLogger("phasegate.server.sandbox")
 
@@ -90,9 +90,8 @@ def run_limited(work: Callable[..., T], *args: Any, limits: Limits = DEFAULT_LIM
         return result
     if kind == "error":
         status, body, headers = payload
-        hint, details = body["hint"], body["details"]
         raise ApiError(
-            status, body["code"], body["message"], hint=hint, details=details, headers=headers
+            status, body.code, body.message, hint=body.hint, details=body.details, headers=headers
         )
     if kind == "memory":
         raise _limit(f"needs more than {limits.memory_bytes // (1024 * 1024)} MiB of memory")
@@ -147,5 +146,5 @@ def _child(
     os._exit(0)
 
 
-def _transported(error: ApiError) -> tuple[int, dict[str, Any], dict[str, str] | None]:
-    return error.status, error.body.model_dump(mode="json"), error.headers
+def _transported(error: ApiError) -> tuple[int, ErrorBody, dict[str, str] | None]:
+    return error.status, error.body, error.headers

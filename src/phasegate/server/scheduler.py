@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from phasegate.engine import session
 from phasegate.errors import LockHeld, PhasegateError
 from phasegate.plan.loader import load_plan
-from phasegate.schedules import Rule, due, local, rule_from_spec
+from phasegate.schedules import Rule, due, local, rule_from_spec, stored_spec
 from phasegate.server.config import ServerConfig
 from phasegate.server.workers import WorkerPool
 from phasegate.store.backends import open_journal
@@ -109,7 +109,7 @@ class Scheduler:
         newest = store.slots(record.name, limit=1)
         anchor = max(record.created_at, float(newest[0].slot) if newest else -math.inf)
         try:
-            rule: Rule | None = rule_from_spec(record.spec)
+            rule: Rule | None = rule_from_spec(stored_spec(record.spec))
         except (PhasegateError, KeyError, TypeError) as exc:
             log.error(
                 "schedule %s: its stored rule does not parse (%s); not fired", record.name, exc

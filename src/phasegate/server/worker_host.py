@@ -35,13 +35,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
 import procrastinate
 
 from phasegate.server.aftercare import approved_resume, leftover_jobs
 from phasegate.server.environment import run_environment
 from phasegate.server.job import stdin_job
+from phasegate.server.job_payloads import QueuedJob
 from phasegate.server.queue import QUEUE, TASK, Dispatcher, ensure_schema, payload
 from phasegate.store.contract import JournalStore
 from phasegate.store.postgres import PostgresStore
@@ -83,7 +84,7 @@ class WorkerConfig:
         return max(1.5, self.takeover_within / 2)
 
 
-async def execute(config: WorkerConfig, job: dict[str, Any]) -> int:
+async def execute(config: WorkerConfig, job: QueuedJob) -> int:
     """Run one job in a child process; its exit code (logged, never raised: a run's failure
     is the run's, and a job is not retried by the queue; takeovers are the scanner's)."""
     run_id = str(job["run_id"])
@@ -113,7 +114,7 @@ async def execute(config: WorkerConfig, job: dict[str, Any]) -> int:
                     action=str(job["action"]),
                     by=str(job["by"]),
                     overrides={},  # a queued job carries no values (server/queue.py)
-                    extra=dict(job.get("extra") or {}),
+                    extra=job.get("extra") or {},
                     store_url=config.store_url,
                     die_with_parent=os.getpid(),
                 )
@@ -238,7 +239,7 @@ async def serve(config: WorkerConfig) -> None:
     takeover = Takeover(config)
 
     @app.task(name=TASK, queue=QUEUE)
-    async def run_action(**job: Any) -> None:
+    async def run_action(**job: Unpack[QueuedJob]) -> None:
         await execute(config, job)
         try:
             await asyncio.to_thread(takeover.aftercare, str(job["run_id"]))

@@ -20,6 +20,7 @@ from phasegate.server.api.models import ActionResult, PromoteRequest, RejectRequ
 from phasegate.server.api.runs import _in_process, _live_elsewhere, _not_finished, summary
 from phasegate.server.auth import Identity, require
 from phasegate.server.errors import ERROR_RESPONSES
+from phasegate.server.job_payloads import JobOptions
 from phasegate.server.workers import WorkerPool
 from phasegate.store.contract import JournalStore
 
@@ -91,7 +92,7 @@ def request_reject(
             journal.add_request(record.id, "reject", {"decisions": payloads})
             workers.after_request(record.id, journal)
             return keys, "requested"
-        extra = {"check": check, "comment": comment.strip()}
+        extra: JobOptions = {"check": check, "comment": comment.strip()}
         workers.submit(Job(record.id, "reject", by, overrides, extra))
         return keys, "queued"
 

@@ -6,6 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from phasegate.server.passthrough import ApiJson
+
+# The documents below (a preview, a run's status document, an event's data) are the JSON the
+# CLI's `--json` prints; their inner objects are described field by field in the docs, and
+# the API passes them through as built (`ApiJson`: JSON, not re-validated).
+
 
 class PlanSource(BaseModel):
     """A plan given inline (YAML text) or by a path under the server's plan root."""
@@ -61,6 +67,14 @@ class ProblemOut(BaseModel):
     hint: str | None = None
 
 
+class BlockerOut(BaseModel):
+    """What keeps a valid plan from running as written (a ``needs_binding`` mark)."""
+
+    field: str = Field(description="where, as a dotted path")
+    line: int | None = Field(description="the plan's line; null: unknown")
+    needs_binding: str = Field(description="what to bind")
+
+
 class ValidationResult(BaseModel):
     valid: bool
     executable: bool = False
@@ -70,7 +84,7 @@ class ValidationResult(BaseModel):
     gates: int = 0
     triggers: int = 0
     problems: list[ProblemOut] = Field(default_factory=list)
-    blockers: list[dict[str, Any]] = Field(default_factory=list)
+    blockers: list[BlockerOut] = Field(default_factory=list)
     warnings: list[ProblemOut] = Field(default_factory=list)
     not_executable: list[str] = Field(
         default_factory=list,
@@ -86,12 +100,12 @@ class Preview(BaseModel):
     name: str
     file: str
     sha256: str
-    vars: dict[str, Any]
+    vars: ApiJson
     waves: list[list[str]]
-    phases: list[dict[str, Any]]
-    triggers: list[dict[str, Any]]
+    phases: list[ApiJson]
+    triggers: list[ApiJson]
     on_failure: str
-    budget: dict[str, Any]
+    budget: ApiJson
     require_checked: bool
 
 
@@ -131,29 +145,29 @@ class RunDocument(BaseModel):
 
     report_version: int
     run: RunInfo
-    vars: dict[str, Any]
-    phases: list[dict[str, Any]]
-    failure: dict[str, Any] | None = None
-    pause: dict[str, Any] | None = None
-    rollback: dict[str, Any] | None = None
-    warnings: list[Any] = Field(default_factory=list)
+    vars: ApiJson
+    phases: list[ApiJson]
+    failure: ApiJson | None = None
+    pause: ApiJson | None = None
+    rollback: ApiJson | None = None
+    warnings: list[Any] = Field(default_factory=list)  # texts or objects, as journalled
     approvals: dict[str, list[str]] = Field(default_factory=dict)
-    decisions: list[dict[str, Any]] = Field(
+    decisions: list[ApiJson] = Field(
         default_factory=list,
         description="every approval and rejection in order: key, decision, by, comment, at",
     )
-    wait: dict[str, Any] | None = Field(
+    wait: ApiJson | None = Field(
         None,
         description="status waiting: the change window holding the run: phase (null: the "
         "rollback), risk, rule, reason, why, next_open (epoch seconds; null: not within 400 "
         "days), next_open_utc, next_open_text, since, admission",
     )
-    waits: list[dict[str, Any]] = Field(
+    waits: list[ApiJson] = Field(
         default_factory=list,
         description="the waits that ended: phase, rule, since, until, how (opened, "
         "break_glass, failure, resumed, …), by",
     )
-    monitoring: dict[str, Any] | None = Field(
+    monitoring: ApiJson | None = Field(
         None,
         description="post-rollout monitoring (plan monitor:; null: none): state (monitoring, "
         "paused, interrupted, completed, rolled back), done, slots, remaining, failures, "
@@ -166,7 +180,7 @@ class Event(BaseModel):
     seq: int
     ts: float
     type: str
-    data: dict[str, Any]
+    data: ApiJson
 
 
 class EventPage(BaseModel):

@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends
 
@@ -15,12 +15,21 @@ from phasegate.masking import Masker
 from phasegate.plan.loader import LoadedPlan, load_plan, load_plan_text
 from phasegate.plan.variables import VariableError, resolve
 from phasegate.server.api.deps import config
-from phasegate.server.api.models import PlanSource, Preview, ProblemOut, ValidationResult
+from phasegate.server.api.models import (
+    BlockerOut,
+    PlanSource,
+    Preview,
+    ProblemOut,
+    ValidationResult,
+)
 from phasegate.server.auth import Identity, require
 from phasegate.server.config import ServerConfig
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
 from phasegate.server.sandbox import run_limited
 from phasegate.substitution import BUILTINS
+
+if TYPE_CHECKING:
+    from phasegate.plan.preview import PreviewDoc
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"], responses=ERROR_RESPONSES)
 
@@ -188,7 +197,7 @@ def validation_result(cfg: ServerConfig, source: PlanSource) -> ValidationResult
         gates=sum(len(p.gates) + sum(len(s.pre_gates) for s in p.steps) for p in plan.phases),
         triggers=len(plan.triggers),
         problems=named(found),
-        blockers=[b.as_dict() for b in unbound],
+        blockers=[BlockerOut.model_validate(b.as_dict()) for b in unbound],
         warnings=named(loaded.warnings),
     )
 
@@ -198,13 +207,13 @@ def preview(
     source: PlanSource,
     _: Identity = Depends(require("viewer")),  # noqa: B008
     cfg: ServerConfig = Depends(config),  # noqa: B008
-) -> dict[str, Any]:
+) -> PreviewDoc:
     """What a run would do, in order (``phasegate plan --json``). Secret variables, given
     in the plan or in ``vars``, are masked everywhere in the answer."""
     return run_limited(preview_document, cfg, source)
 
 
-def preview_document(cfg: ServerConfig, source: PlanSource) -> dict[str, Any]:
+def preview_document(cfg: ServerConfig, source: PlanSource) -> PreviewDoc:
     """The work of ``preview``, done in a sandboxed child (``server.sandbox``)."""
     from phasegate.plan.preview import preview as build_preview
 
@@ -228,5 +237,5 @@ def preview_document(cfg: ServerConfig, source: PlanSource) -> dict[str, Any]:
             hint=exc.hint,
             details=[{"message": str(exc), "field": f"vars.{exc.name}", "hint": exc.hint}],
         ) from None
-    masked: dict[str, Any] = Masker(variables.secret_values()).data(data)
+    masked: PreviewDoc = Masker(variables.secret_values()).data(data)
     return masked

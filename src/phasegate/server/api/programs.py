@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from phasegate.engine.programview import next_for_run
+from phasegate.engine.programview import NextAnswer, next_for_run
 from phasegate.errors import UsageError
 from phasegate.server.api.deps import store
 from phasegate.server.auth import Identity, require
 from phasegate.server.errors import ERROR_RESPONSES
+from phasegate.server.passthrough import ApiJson
 from phasegate.store.contract import JournalStore
 
 router = APIRouter(prefix="/api/v1/programs", tags=["programs"], responses=ERROR_RESPONSES)
@@ -20,7 +21,7 @@ viewer = Depends(require("viewer"))
 the_store = Depends(store)
 
 
-@router.get("/{run_id}/next")
+@router.get("/{run_id}/next", response_model=ApiJson)
 def next_child(
     run_id: str,
     all_: bool = Query(False, alias="all", description="every actionable child"),
@@ -31,7 +32,7 @@ def next_child(
     ] = None,
     _: Identity = viewer,
     journal: JournalStore = the_store,
-) -> dict[str, Any]:
+) -> NextAnswer:
     """The program run's next actionable child: the first, in dependency order, whose needs
     succeeded and whose readiness passes now (evaluated for this request)."""
     if at is not None and at.tzinfo is None:
@@ -43,4 +44,4 @@ def next_child(
         data["actionable"] = data["actionable"][:1]
     if not blocked:
         data.pop("blocked")
-    return {**data}
+    return data

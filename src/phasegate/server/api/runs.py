@@ -66,6 +66,7 @@ from phasegate.server.auth import Identity, require
 from phasegate.server.config import ServerConfig
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
 from phasegate.server.idempotency import IdempotencyLedger, scoped, unscoped
+from phasegate.server.job_payloads import JobOptions
 from phasegate.server.sandbox import run_limited
 from phasegate.server.workers import WorkerPool
 from phasegate.store.contract import JournalStore
@@ -518,7 +519,7 @@ def abort(
             workers.after_request(record.id, journal)
         outcome = "requested"
     else:
-        extra = {"reason": body.reason}
+        extra: JobOptions = {"reason": body.reason}
         workers.submit(Job(record.id, "abort", identity.actor, dict(body.vars), extra))
         outcome = "queued"
     return ActionResult(
@@ -559,7 +560,7 @@ def resume(
     record = journal.get_run(run_id)
     _not_finished(record)
     _not_executing(record, workers, "be resumed")
-    extra = {"retry": body.retry, "skip": body.skip, "mark_done": body.mark_done}
+    extra: JobOptions = {"retry": body.retry, "skip": body.skip, "mark_done": body.mark_done}
     workers.submit(Job(record.id, "resume", identity.actor, dict(body.vars), extra))
     return ActionResult(
         run=summary(journal.get_run(record.id), workers), action="resume", outcome="queued"

@@ -6,13 +6,13 @@ command line, where the plan file is read and checked."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from phasegate.masking import MASK
-from phasegate.schedules.view import schedule_history, schedule_row
+from phasegate.schedules.view import ScheduleRow, schedule_history, schedule_row
 from phasegate.server.api.deps import store
 from phasegate.server.auth import Identity, require
 from phasegate.server.errors import ERROR_RESPONSES, ApiError
@@ -34,13 +34,18 @@ class Slot(BaseModel):
     note: str
 
 
+class RuleOut(BaseModel):
+    kind: Literal["cron", "every", "calendar"]
+    text: str = Field(description="as written")
+
+
 class Schedule(BaseModel):
     name: str
     plan: str | None
-    rule: Any
+    rule: RuleOut | None
     described: str
     timezone: str | None
-    vars: dict[str, Any]
+    vars: dict[str, str]
     missed: str | None
     created_at: float
     created_by: str
@@ -62,7 +67,7 @@ def _named(journal: JournalStore, name: str) -> Any:
     return record
 
 
-def _masked(row: dict[str, Any]) -> dict[str, Any]:
+def _masked(row: ScheduleRow) -> ScheduleRow:
     # A schedule's vars were refused at `add` when secret; a value that looks like one is
     # still not shown to a viewer.
     names = ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "API_KEY", "APIKEY", "PRIVATE_KEY")

@@ -7,7 +7,7 @@ through ``status_class``, never from user text."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 from markupsafe import Markup, escape
 
@@ -16,13 +16,29 @@ GAP_X, GAP_Y, PAD = 56, 12, 6
 NAME_CHARS = 26
 
 
-def waves(phases: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+class DagNode(TypedDict):
+    """What the map reads of a phase (the run page's phases have more)."""
+
+    id: str
+    name: str | None
+    needs: list[str]
+    status: str
+
+
+Node = TypeVar("Node", bound=DagNode)
+
+
+def _needs(phase: DagNode) -> list[str]:
+    return phase.get("needs", [])  # a phase written without `needs` (tests) needs none
+
+
+def waves(phases: list[Node]) -> list[list[Node]]:
     """Phases in columns: each phase one column right of the latest phase it needs."""
     column: dict[str, int] = {}
     for phase in phases:  # the run document lists phases in plan order; needs come first
-        needs = [column[n] for n in phase.get("needs", []) if n in column]
+        needs = [column[n] for n in _needs(phase) if n in column]
         column[phase["id"]] = (max(needs) + 1) if needs else 0
-    out: list[list[dict[str, Any]]] = [[] for _ in range(max(column.values(), default=-1) + 1)]
+    out: list[list[Node]] = [[] for _ in range(max(column.values(), default=-1) + 1)]
     for phase in phases:
         out[column[phase["id"]]].append(phase)
     return out
@@ -32,7 +48,7 @@ def status_class(status: Any) -> str:
     return "st-" + re.sub(r"[^a-z0-9_]", "", str(status or "none").lower())
 
 
-def dag_svg(columns: list[list[dict[str, Any]]]) -> Markup | None:
+def dag_svg(columns: list[list[Node]]) -> Markup | None:
     if not columns:
         return None
     where: dict[str, tuple[float, float]] = {}
@@ -51,7 +67,7 @@ def dag_svg(columns: list[list[dict[str, Any]]]) -> Markup | None:
     for column in columns:
         for phase in column:
             x, y = where[phase["id"]]
-            for need in phase.get("needs", []):
+            for need in _needs(phase):
                 if need not in where:
                     continue
                 nx, ny = where[need]

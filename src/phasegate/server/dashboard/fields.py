@@ -11,7 +11,9 @@ click, and so do we. Nothing here emits JSON: values are scalars, formatted as t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
+
+from phasegate.run.record import JsonDict
 
 # Observed keys worth a label, in the order they are shown; the rest goes into the details.
 LABELS = {
@@ -31,17 +33,23 @@ DETAIL_LINES = 40
 VALUE_CHARS = 160
 
 
-def observed_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+class ObservedFields(TypedDict):
+    fields: list[tuple[str, str]]  # (label, text), shown
+    details: list[tuple[str, str]]  # (path, text), folded away
+
+
+def observed_fields(item: Mapping[str, Any]) -> ObservedFields:
     """``{"fields": [(label, text)], "details": [(path, text)]}`` for one item."""
     observed = item.get("observed")
     fields: list[tuple[str, str]] = []
     details: list[tuple[str, str]] = []
     if isinstance(observed, dict):
-        if isinstance(observed.get("metrics"), dict):
-            fields += _analysis_fields(observed)
+        metrics = observed.get("metrics")
+        if isinstance(metrics, dict):
+            fields += _analysis_fields(observed, metrics)
             shown = {"verdict", "reason", "score", "metrics"}
             details += _flatten({k: v for k, v in observed.items() if k not in shown})
-            details += _metric_details(observed["metrics"])
+            details += _metric_details(metrics)
         else:
             for key, label in LABELS.items():
                 if key in observed and not isinstance(observed[key], dict | list):
@@ -56,11 +64,11 @@ def observed_fields(item: Mapping[str, Any]) -> dict[str, Any]:
     return {"fields": fields, "details": details[:DETAIL_LINES]}
 
 
-def _analysis_fields(observed: dict[str, Any]) -> list[tuple[str, str]]:
+def _analysis_fields(observed: JsonDict, metrics: JsonDict) -> list[tuple[str, str]]:
     fields = [("verdict", _text(observed.get("verdict") or "-"))]
     if observed.get("reason"):
         fields.append(("reason", _text(observed["reason"])))
-    for name, metric in observed["metrics"].items():
+    for name, metric in metrics.items():
         if not isinstance(metric, dict):
             continue
         counts = [
@@ -68,8 +76,9 @@ def _analysis_fields(observed: dict[str, Any]) -> list[tuple[str, str]]:
             for s in ("successful", "warning", "failed", "inconclusive", "error", "no_data")
             if metric.get(s)
         ]
-        last = metric.get("last") or []
-        value = last[-1].get("value") if last and isinstance(last[-1], dict) else None
+        last = metric.get("last")
+        newest = last[-1] if isinstance(last, list) and last else None
+        value = newest.get("value") if isinstance(newest, dict) else None
         text = ", ".join(counts) or "no measurements"
         if value is not None:
             text += f"; last {_number(value)}"
@@ -77,7 +86,7 @@ def _analysis_fields(observed: dict[str, Any]) -> list[tuple[str, str]]:
     return fields
 
 
-def _metric_details(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+def _metric_details(metrics: JsonDict) -> list[tuple[str, str]]:
     """Per metric: its judgement and the last measurement's message and query (not every
     measurement: the Analysis section lists those)."""
     lines: list[tuple[str, str]] = []
@@ -86,8 +95,8 @@ def _metric_details(metrics: dict[str, Any]) -> list[tuple[str, str]]:
             continue
         if metric.get("message"):
             lines.append((f"{name}", _text(metric["message"])))
-        last = metric.get("last") or []
-        if last and isinstance(last[-1], dict):
+        last = metric.get("last")
+        if isinstance(last, list) and last and isinstance(last[-1], dict):
             observed = last[-1].get("observed")
             if isinstance(observed, dict) and observed.get("query"):
                 lines.append((f"{name} query", _text(observed["query"])))

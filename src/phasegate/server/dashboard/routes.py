@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -33,6 +33,9 @@ from phasegate.server.dashboard.sessions import COOKIE, Session, Sessions, load_
 from phasegate.server.dashboard.streams import events, merged
 from phasegate.server.dashboard.views import LOG_TAIL_BYTES, progress, run_view
 from phasegate.store.contract import JournalStore
+
+if TYPE_CHECKING:
+    from phasegate.schedules.view import ScheduleRow
 
 log = logging.getLogger("phasegate.dashboard")
 HERE = Path(__file__).parent
@@ -382,12 +385,27 @@ async def _check_mutation(
     return form
 
 
-def _plan_of(store: JournalStore, run_id: str) -> dict[str, Any]:
+class PlanVariable(TypedDict):
+    name: str
+    value: str  # the mask for a secret
+    secret: bool
+
+
+class PlanPage(TypedDict):
+    """What the run's plan page shows: the plan source it started from, its variables."""
+
+    plan_name: str
+    plan_path: str
+    plan_text: str
+    variables: list[PlanVariable]
+
+
+def _plan_of(store: JournalStore, run_id: str) -> PlanPage:
     record = store.get_run(run_id)
     started = next((d for _, _, e, d in store.events(record.id) if e == RunStarted.type), None)
     values = (RunStarted.model_validate(started).vars if started is not None else None) or {}
     secret = set(record.options.get("secret_overrides") or [])  # masked already; belt and braces
-    variables = [
+    variables: list[PlanVariable] = [
         {"name": k, "value": MASK if k in secret else str(v), "secret": k in secret or v == MASK}
         for k, v in values.items()
     ]
@@ -399,7 +417,7 @@ def _plan_of(store: JournalStore, run_id: str) -> dict[str, Any]:
     }
 
 
-def _schedules(store: JournalStore) -> list[dict[str, Any]]:
+def _schedules(store: JournalStore) -> list[ScheduleRow]:
     from phasegate.schedules.view import schedule_row
 
     now = time.time()

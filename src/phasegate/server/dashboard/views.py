@@ -5,12 +5,39 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import TypedDict, cast, final
+
+from markupsafe import Markup
 
 from phasegate.durations import format_duration
-from phasegate.report.document import ChoiceView, ItemView, ReportDoc, RollbackView
+from phasegate.report.document import (
+    AnalysisView,
+    ChoiceView,
+    DetectionView,
+    ItemView,
+    MonitorView,
+    ProgramView,
+    ReportDoc,
+    RollbackView,
+    RunView,
+    TrafficView,
+    WaitView,
+)
+from phasegate.report.fleet_hosts import FleetHostsView
+from phasegate.report.fleet_strata import StrataView
+from phasegate.report.monitoring import MonitoringView
 from phasegate.report.weight_chart import chart_svg
 from phasegate.run.record import Number
+from phasegate.run.records import (
+    DecisionRecord,
+    FailureRecord,
+    LaneRecord,
+    PauseRecord,
+    QueueRecord,
+    RollbackFailure,
+    TriggerRecord,
+    WarningRecord,
+)
 from phasegate.run.state import ITEM_DONE, TERMINAL
 from phasegate.server.dashboard.dag import dag_svg, waves
 from phasegate.server.dashboard.fields import observed_fields
@@ -46,6 +73,7 @@ ACTIVE = (
 )
 
 
+@final  # so that `"gap" not in entry` tells mypy the entry is an item
 class Gap(TypedDict):
     """Hidden items between shown ones on a long phase's card: how many."""
 
@@ -70,6 +98,59 @@ class BudgetBar(TypedDict):
     detection: Number | None
 
 
+class ShownItem(ItemView, total=False):
+    """An item as its card shows it: with its observed fields and its approvals in words."""
+
+    fields: list[tuple[str, str]]
+    details: list[tuple[str, str]]
+    approval_text: str
+
+
+ShownEntry = ShownItem | Gap
+
+
+class ShownPhase(TypedDict):
+    """A phase's card: the phase, its items windowed (``window``)."""
+
+    id: str
+    name: str | None
+    needs: list[str]
+    status: str
+    started_at: Number | None
+    finished_at: Number | None
+    duration: Number | None
+    items: list[ShownEntry]
+
+
+class ShownRollback(DetectionView):
+    """The rollback's card: its actions and verification shown as items are."""
+
+    reason: str | None
+    by: str | None
+    status: str | None
+    started_at: Number | None
+    finished_at: Number | None
+    duration: Number | None
+    budget: Number | None
+    overrun: bool
+    actions: list[ShownEntry]
+    verify: list[ShownEntry]
+    failures: list[RollbackFailure]
+
+
+class Progress(TypedDict):
+    done: int
+    total: int
+    percent: int
+
+
+class MonitorLog(MonitorView):
+    """A phase monitor with the last lines of its log."""
+
+    lines: list[str]
+    running: bool
+
+
 class LogView(TypedDict):
     """The last lines of one item's log on the run page."""
 
@@ -79,14 +160,51 @@ class LogView(TypedDict):
     running: bool
 
 
-def run_view(doc: ReportDoc, tail: LogTail | None = None) -> dict[str, Any]:
+class RunPage(TypedDict):
+    """What the run page's template is given."""
+
+    run: RunView
+    phases: list[ShownPhase]
+    waves: list[list[ShownPhase]]
+    dag: Markup | None
+    progress: Progress
+    failure: FailureRecord | None
+    pause: PauseRecord | None
+    wait: WaitView | None
+    monitoring: MonitoringView | None
+    queue: QueueRecord | None
+    lane: LaneRecord | None
+    program: ProgramView | None
+    fleet_strata: list[StrataView]
+    fleet_hosts: list[FleetHostsView]
+    rollback: ShownRollback | None
+    rollback_bar: BudgetBar | None
+    triggers: dict[str, TriggerRecord]
+    analyses: list[AnalysisView]
+    traffic: TrafficView | None
+    weights_chart: Markup | None
+    warnings: list[WarningRecord]
+    approvals: dict[str, list[str]]
+    decisions: list[DecisionRecord]
+    monitors: list[MonitorLog]
+    log: LogView | None
+    active: bool
+    awaiting: list[str]
+    approve_forms: list[ApproveForm]
+    operations: list[str]
+    now: float
+
+
+def run_view(doc: ReportDoc, tail: LogTail | None = None) -> RunPage:
     run = doc["run"]
     phases = doc["phases"]
     items = [item for phase in phases for item in phase["items"]]
     done = [i for i in items if i.get("status") in ITEM_DONE]
     rollback = doc["rollback"]
-    shown = [{**phase, "items": [_shown(i) for i in window(phase["items"])]} for phase in phases]
-    shown_rollback: dict[str, Any] | None = None
+    shown: list[ShownPhase] = [
+        {**phase, "items": [_shown(i) for i in window(phase["items"])]} for phase in phases
+    ]
+    shown_rollback: ShownRollback | None = None
     if rollback:
         shown_rollback = {
             **rollback,
@@ -128,17 +246,21 @@ def run_view(doc: ReportDoc, tail: LogTail | None = None) -> dict[str, Any]:
     }
 
 
-def _shown(item: ItemView | Gap) -> dict[str, Any]:
+def _shown(item: ItemView | Gap) -> ShownEntry:
     """An item with what the card shows: labelled observed fields, the approvals so far."""
     if "gap" in item:
-        return dict(item)
-    shown: dict[str, Any] = {**item, **observed_fields(item)}
+        return cast(Gap, item)  # an item never has `gap`; mypy narrows only the other way
+    said: _ApprovalText = {}
     approvals = item.get("approvals")
     if approvals:
         by = approvals["by"]
         text = f"{len(by)}/{approvals['required']} approvals"
-        shown["approval_text"] = text + (f" (by {', '.join(by)})" if by else "")
-    return shown
+        said["approval_text"] = text + (f" (by {', '.join(by)})" if by else "")
+    return {**item, **observed_fields(item), **said}
+
+
+class _ApprovalText(TypedDict, total=False):
+    approval_text: str
 
 
 def approve_forms(items: list[ItemView]) -> list[ApproveForm]:
@@ -220,7 +342,7 @@ def window(items: list[ItemView]) -> list[ItemView | Gap]:
     return out
 
 
-def progress(done: int, total: int) -> dict[str, int]:
+def progress(done: int, total: int) -> Progress:
     percent = round(100 * done / total) if total else 100
     return {"done": done, "total": total, "percent": percent}
 
@@ -280,11 +402,11 @@ def log_tail(items: list[ItemView], tail: LogTail | None = None) -> LogView | No
 MONITOR_TAIL_LINES = 8
 
 
-def monitor_logs(doc: ReportDoc, tail: LogTail | None = None) -> list[dict[str, Any]]:
+def monitor_logs(doc: ReportDoc, tail: LogTail | None = None) -> list[MonitorLog]:
     """Each phase monitor (engine/monitors.py) with how it stands and the last lines of its
     log, read from the store: a running monitor's lines reach every watcher on the hub's
     next re-render, as a running step's do."""
-    shown = []
+    shown: list[MonitorLog] = []
     for monitor in doc.get("monitors") or []:
         text = tail(str(monitor["key"])) if tail is not None else ""
         shown.append(
