@@ -23,7 +23,7 @@ from phasegate.run.records import ItemBase, Number
 from phasegate.traffic.base import RouterError, Weights, canary_weight, describe_weights
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import CanaryPort
 
 
 class Detection(TypedDict, total=False):
@@ -44,7 +44,7 @@ PROMOTE_KEY = "promote:full"
 
 
 async def apply_weights(
-    runner: Runner,
+    runner: CanaryPort,
     weights: Weights,
     *,
     by: str,
@@ -74,7 +74,7 @@ async def apply_weights(
     return applied
 
 
-async def set_weight_step(runner: Runner, key: str, base: ItemBase, attempt: int) -> None:
+async def set_weight_step(runner: CanaryPort, key: str, base: ItemBase, attempt: int) -> None:
     """A ``set_weight`` step: journal the start, apply, confirm what the router applied."""
     from phasegate.engine.work import finish_step
 
@@ -122,7 +122,7 @@ async def set_weight_step(runner: Runner, key: str, base: ItemBase, attempt: int
         return
 
 
-async def to_baseline(runner: Runner, key: str) -> None:
+async def to_baseline(runner: CanaryPort, key: str) -> None:
     """The first action of a rollback: traffic back to the baseline, before any undo runs."""
     traffic = runner.ctx.plan.traffic
     assert traffic is not None
@@ -138,7 +138,7 @@ async def to_baseline(runner: Runner, key: str) -> None:
 
 
 async def traffic_item(
-    runner: Runner,
+    runner: CanaryPort,
     key: str,
     name: str,
     weights: Weights,
@@ -169,7 +169,7 @@ async def traffic_item(
     runner.ctx.console.item(kind, name, status, message, duration=duration)
 
 
-def detection(runner: Runner, applied: Weights) -> Detection:
+def detection(runner: CanaryPort, applied: Weights) -> Detection:
     """Detection-to-rollback latency: from the first evaluation that crossed the failure
     condition (or the abort) to the router confirming the canary's weight is 0."""
     failure = runner.state.failure
@@ -186,7 +186,7 @@ def detection(runner: Runner, applied: Weights) -> Detection:
     }
 
 
-async def promote_step(runner: Runner, key: str, base: ItemBase) -> None:
+async def promote_step(runner: CanaryPort, key: str, base: ItemBase) -> None:
     """``promote``: all traffic to the canary; then, with ``run``, the user's command that
     makes stable the new version, and traffic back on the (now new) stable backend."""
     from phasegate.engine.canary import bake
@@ -243,7 +243,7 @@ async def promote_step(runner: Runner, key: str, base: ItemBase) -> None:
 
 
 def _succeeded(
-    runner: Runner,
+    runner: CanaryPort,
     base: ItemBase,
     attempt: int,
     started: float,
@@ -264,7 +264,7 @@ def _succeeded(
     runner.ctx.console.item("step", str(base["name"]), "succeeded", message, duration=duration)
 
 
-async def promote_full(runner: Runner, key: str) -> None:
+async def promote_full(runner: CanaryPort, key: str) -> None:
     """``promote --full`` on a plan with no ``promote`` step: all traffic to the canary now."""
     traffic = runner.ctx.plan.traffic
     assert traffic is not None
@@ -280,7 +280,7 @@ async def promote_full(runner: Runner, key: str) -> None:
     )
 
 
-async def restore(runner: Runner) -> bool:
+async def restore(runner: CanaryPort) -> bool:
     """On resume, before anything else: make the journal's last weights live again.
 
     A crash may have left the router anywhere (a change half made, or made and not journalled);

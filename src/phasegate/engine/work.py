@@ -35,10 +35,10 @@ from phasegate.store.process import proc_stat
 from phasegate.words import names
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import CanaryPort
 
 
-async def run_step(runner: Runner, key: str) -> None:
+async def run_step(runner: CanaryPort, key: str) -> None:
     target = runner.targets.step(key)
     step, phase = target.step, target.phase
     label = runner.ctx.variables.expand(step.label)
@@ -108,7 +108,7 @@ async def run_step(runner: Runner, key: str) -> None:
 
 
 async def start_command(
-    runner: Runner, key: str, base: ItemBase, command: Step | Action, attempt: int, kind: str
+    runner: CanaryPort, key: str, base: ItemBase, command: Step | Action, attempt: int, kind: str
 ) -> ActionResult:
     """Journal the start durably, then (and only then) spawn the command."""
     assert command.run is not None
@@ -150,7 +150,7 @@ async def start_command(
 
 
 def succeeded(
-    runner: Runner,
+    runner: CanaryPort,
     record: ItemRecord,
     result: ActionResult,
     status: str = "succeeded",
@@ -165,7 +165,7 @@ def succeeded(
 
 
 def finish_step(
-    runner: Runner, record: ItemRecord, status: str, *, message: str, tolerated: bool = False
+    runner: CanaryPort, record: ItemRecord, status: str, *, message: str, tolerated: bool = False
 ) -> None:
     phase = runner.ctx.plan.phase(str(record["phase"]))
     action = phase.on_failure or runner.ctx.plan.on_failure
@@ -178,7 +178,7 @@ def finish_step(
     )
 
 
-def finish_stopped(runner: Runner, record: ItemRecord, stop: StopRequest) -> None:
+def finish_stopped(runner: CanaryPort, record: ItemRecord, stop: StopRequest) -> None:
     """A command phasegate itself ended. On ``abort`` the step failed (and the rollback
     starts at once); at a signal to phasegate it is ``interrupted``: its outcome is known (it
     did not succeed), so ``resume`` re-runs it instead of asking about an unknown."""
@@ -199,7 +199,7 @@ def finish_stopped(runner: Runner, record: ItemRecord, stop: StopRequest) -> Non
     )
 
 
-def skip_promoted(runner: Runner, key: str, phase_id: str) -> None:
+def skip_promoted(runner: CanaryPort, key: str, phase_id: str) -> None:
     """``promote --full``: the canary steps left, and background analyses, are skipped."""
     if key in runner.targets.steps:
         kind, label = "step", runner.ctx.variables.expand(runner.targets.step(key).step.label)
@@ -220,7 +220,7 @@ def skip_promoted(runner: Runner, key: str, phase_id: str) -> None:
     runner.ctx.console.item(kind, label, "skipped", f"promoted by {by}")
 
 
-async def run_gate(runner: Runner, key: str) -> None:
+async def run_gate(runner: CanaryPort, key: str) -> None:
     target = runner.targets.gate(key)
     check, phase = target.check, target.phase
     label = runner.ctx.variables.expand(check.describe())
@@ -261,7 +261,7 @@ async def run_gate(runner: Runner, key: str) -> None:
     )
 
 
-def manual_gate(runner: Runner, key: str, check: ManualCheck, base: ItemBase) -> None:
+def manual_gate(runner: CanaryPort, key: str, check: ManualCheck, base: ItemBase) -> None:
     label = str(base["name"])
     approvals = runner.state.approvals.get(key, [])
     if check.checked or len(approvals) >= check.approvers:
@@ -296,7 +296,7 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: ItemBase) ->
     )
 
 
-def unchecked_gate(runner: Runner, key: str, base: ItemBase) -> None:
+def unchecked_gate(runner: CanaryPort, key: str, base: ItemBase) -> None:
     """``--require-checked``: a box left unticked in the plan is a failed gate, not a pause;
     the run follows ``on_failure`` as for any other failed gate."""
     label = str(base["name"])
@@ -318,12 +318,15 @@ def unchecked_gate(runner: Runner, key: str, base: ItemBase) -> None:
     runner.ctx.console.item("gate", label, "failed", message)
 
 
-async def run_undo(runner: Runner, key: str) -> None:
+async def run_undo(runner: CanaryPort, key: str) -> None:
     if key == BASELINE_KEY:
         await to_baseline(runner, key)
         return
     if key not in runner.targets.undos and split_host_key(key.removeprefix("undo:")):
-        await run_host_undo(runner, key)  # a fleet step's undo, on its host
+        # A fleet step's undo, on its host. fleet_hosts (the fleet's module) still types its
+        # argument as the Runner; it reads only CommandPort members. The runner is what
+        # implements this port, so the call is sound until that signature takes the port.
+        await run_host_undo(runner, key)  # type: ignore[arg-type]
         return
     if key in runner.targets.rollback_decisions:
         rollback_choice.decide_on_rollback(runner, key)
@@ -367,7 +370,7 @@ async def run_undo(runner: Runner, key: str) -> None:
     )
 
 
-async def run_verify(runner: Runner, key: str) -> None:
+async def run_verify(runner: CanaryPort, key: str) -> None:
     check = runner.targets.verify(key)
     label = runner.ctx.variables.expand(check.describe())
     started = time.time()
