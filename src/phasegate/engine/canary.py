@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypedDict, Unpack
 from phasegate.analysis.measure import Measurement
 from phasegate.analysis.run import AnalysisRun
 from phasegate.analysis.verdict import TallySummary, Verdict, VerdictStatus
+from phasegate.engine.stepping import finish_step
 from phasegate.plan.analysis import Analysis
 from phasegate.run.events import (
     AnalysisMeasured,
@@ -61,8 +62,6 @@ class StepDetails(TypedDict, total=False):
 def _finish(
     runner: CanaryPort, base: ItemBase, status: str, message: str, **extra: Unpack[StepDetails]
 ) -> None:
-    from phasegate.engine.work import finish_step
-
     started = runner.state.items[base["key"]].started_at
     duration = round(time.time() - started, 6) if started else None
     record = item_record(base, duration=duration, **extra)

@@ -27,7 +27,7 @@ import math
 import os
 import signal
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from phasegate.engine import program, shellstate
 from phasegate.engine.actions import read_outputs
@@ -38,7 +38,7 @@ from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:
     from phasegate.engine.port import RunPort
-    from phasegate.run.records import ItemBase
+    from phasegate.run.records import ItemBase, ProcessRecord
     from phasegate.run.state import Item
 
 POLL = 0.02
@@ -98,9 +98,10 @@ def _is_command(runner: RunPort, key: str) -> bool:
 
 def _live_group(item: Item, status_file: str) -> int | None:
     """The process group of the item's last attempt, if anything in it still runs."""
-    process: dict[str, Any] = item.data.get("process") or {}
-    if process.get("attempt") == item.attempt and process.get("pgid"):
-        pgid = int(process["pgid"])
+    process = cast(ProcessRecord, item.data.get("process") or {})
+    group = process.get("pgid")
+    if process.get("attempt") == item.attempt and group:
+        pgid = int(group)
         start = process.get("start")
         if process_alive(pgid, start):
             return pgid

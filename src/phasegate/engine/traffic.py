@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
+from phasegate.engine.canary import bake
+from phasegate.engine.stepping import finish_step, start_command
 from phasegate.run.events import (
     TrafficChanged,
     Warning,
@@ -76,8 +78,6 @@ async def apply_weights(
 
 async def set_weight_step(runner: CanaryPort, key: str, base: ItemBase, attempt: int) -> None:
     """A ``set_weight`` step: journal the start, apply, confirm what the router applied."""
-    from phasegate.engine.work import finish_step
-
     step = runner.targets.step(key).step
     traffic = runner.ctx.plan.traffic
     assert step.set_weight is not None and traffic is not None
@@ -114,8 +114,6 @@ async def set_weight_step(runner: CanaryPort, key: str, base: ItemBase, attempt:
         if applied != weights:
             message += f" (asked {describe_weights(weights)})"
         if step.bake:
-            from phasegate.engine.canary import bake
-
             ended = await bake(runner, key, step.bake, "bake")
             message += f", baked {step.bake:g}s" if ended is None else f"; bake cut short: {ended}"
         _succeeded(runner, base, attempt, started, {"weights": applied}, message)
@@ -189,9 +187,6 @@ def detection(runner: CanaryPort, applied: Weights) -> Detection:
 async def promote_step(runner: CanaryPort, key: str, base: ItemBase) -> None:
     """``promote``: all traffic to the canary; then, with ``run``, the user's command that
     makes stable the new version, and traffic back on the (now new) stable backend."""
-    from phasegate.engine.canary import bake
-    from phasegate.engine.work import finish_step, start_command
-
     step = runner.targets.step(key).step
     traffic = runner.ctx.plan.traffic
     assert traffic is not None
