@@ -162,6 +162,7 @@ class Runner:
         self.policies = PhasePolicies(ctx.policies) if ctx.policies else None
         self.fleet: Fleet | None = None  # the run's SSH connections (engine/fleet_hosts.py)
         self._group: asyncio.Future[None] | None = None  # journal_durably's next commit
+        self._woken: asyncio.Future[Any] | None = None  # the loop's waiter for ``wake``
 
     # -- journal ---------------------------------------------------------------------------
     def journal(self, event: Event, *, durable: bool = False) -> None:
@@ -243,6 +244,8 @@ class Runner:
             self.ctx.console.close()
             if self._flush_timer is not None:
                 self._flush_timer.cancel()
+            if self._woken is not None:
+                self._woken.cancel()
             if self.triggers is not None:
                 await self.triggers.stop()
             await self.background.halt()
@@ -302,11 +305,13 @@ class Runner:
             if immediate:
                 continue
             self._flush_before_waiting()
-            self.wake.clear()
-            waiters: list[asyncio.Future[Any]] = [*self.tasks.values()]
-            waiters.append(asyncio.ensure_future(self.wake.wait()))
+            woken = self._woken
+            if woken is None or woken.done():
+                # One waiter for ``wake`` until it fires, not a new task per turn of the loop.
+                self.wake.clear()
+                woken = self._woken = asyncio.ensure_future(self.wake.wait())
+            waiters: list[asyncio.Future[Any]] = [*self.tasks.values(), woken]
             await asyncio.wait(waiters, timeout=REQUEST_POLL, return_when=asyncio.FIRST_COMPLETED)
-            waiters[-1].cancel()
             self.reap()
 
     def reap(self) -> None:
