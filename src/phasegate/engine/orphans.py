@@ -98,7 +98,7 @@ def _is_command(runner: RunPort, key: str) -> bool:
 
 def _live_group(item: Item, status_file: str) -> int | None:
     """The process group of the item's last attempt, if anything in it still runs."""
-    process = cast(ProcessRecord, item.data.get("process") or {})
+    process = cast("ProcessRecord", item.data.get("process") or {})
     group = process.get("pgid")
     if process.get("attempt") == item.attempt and group:
         pgid = int(group)
