@@ -74,3 +74,24 @@ def test_a_missing_working_directory_is_the_commands_failure_not_the_engines(
 
     result = asyncio.run(main())
     assert result.exit_code is None and result.error and "gone" in result.error
+
+
+def test_a_background_child_holding_the_pipes_does_not_hold_the_step(tmp_path: Path) -> None:
+    """The command ends; a child it left (``sleeper &``) keeps stdout open: the executor stops
+    reading after the drain grace, keeping what was printed, the last line without newline
+    too."""
+
+    async def main() -> local.ProcessResult:
+        return await LocalExecutor().run(
+            ["/bin/sh", "-c", "sleep 30 & echo $! > bg.pid; printf 'first\\nlast'"],
+            env={"PATH": os.environ["PATH"]},
+            cwd=str(tmp_path),
+            timeout=60,
+        )
+
+    try:
+        result = asyncio.run(main())
+        assert result.exit_code == 0
+        assert result.stdout == "first\nlast"
+    finally:
+        os.kill(int((tmp_path / "bg.pid").read_text()), 9)

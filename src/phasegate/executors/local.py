@@ -201,6 +201,7 @@ class _Child:
         process still running keeps its pidfd reader, which reaps it when it ends."""
         for num in list(self._pipes):
             self._close_pipe(num)
+            self.collector.pipe_connection_lost(num, None)  # a last line without its newline
 
 
 def _spawn(
