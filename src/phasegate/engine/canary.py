@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypedDict, Unpack
 from phasegate.analysis.measure import Measurement
 from phasegate.analysis.run import AnalysisRun
 from phasegate.analysis.verdict import TallySummary, Verdict, VerdictStatus
+from phasegate.engine.stepping import finish_step
 from phasegate.plan.analysis import Analysis
 from phasegate.run.events import (
     AnalysisMeasured,
@@ -29,38 +30,10 @@ from phasegate.run.records import ItemBase
 from phasegate.words import plural
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import CanaryPort
 
 
-class Holds:
-    """The holds in progress, so a promote or a failure can end them at once."""
-
-    def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
-        self.reasons: dict[str, str] = {}
-
-    async def hold(self, key: str, seconds: float) -> str | None:
-        """Wait up to ``seconds``; None when the time ran out, else why it ended early."""
-        event = self._events.setdefault(key, asyncio.Event())
-        try:
-            await asyncio.wait_for(event.wait(), max(seconds, 0.0))
-        except TimeoutError:
-            return None
-        finally:
-            self._events.pop(key, None)
-        return self.reasons.pop(key, "ended early")
-
-    def release(self, reason: str, keys: list[str] | None = None) -> list[str]:
-        released = []
-        for key, event in list(self._events.items()):
-            if keys is None or key in keys:
-                self.reasons[key] = reason
-                event.set()
-                released.append(key)
-        return released
-
-
-async def bake(runner: Runner, key: str, seconds: float, what: str) -> str | None:
+async def bake(runner: CanaryPort, key: str, seconds: float, what: str) -> str | None:
     """Hold for ``seconds`` from the first time this item started holding (a resumed run
     continues the same bake); journalled durably so the deadline survives a crash."""
     if runner.state.failure is not None:
@@ -87,10 +60,8 @@ class StepDetails(TypedDict, total=False):
 
 
 def _finish(
-    runner: Runner, base: ItemBase, status: str, message: str, **extra: Unpack[StepDetails]
+    runner: CanaryPort, base: ItemBase, status: str, message: str, **extra: Unpack[StepDetails]
 ) -> None:
-    from phasegate.engine.work import finish_step
-
     started = runner.state.items[base["key"]].started_at
     duration = round(time.time() - started, 6) if started else None
     record = item_record(base, duration=duration, **extra)
@@ -101,14 +72,14 @@ def _finish(
     runner.ctx.console.item("step", str(base["name"]), status, message, duration=duration)
 
 
-def _start(runner: Runner, base: ItemBase, what: str) -> None:
+def _start(runner: CanaryPort, base: ItemBase, what: str) -> None:
     item = runner.state.items.get(base["key"])
     attempt = (item.attempt if item is not None else 0) + 1
     runner.journal(item_started(base, attempt=attempt, command=what), durable=True)
     runner.ctx.console.started_item("step", str(base["name"]))
 
 
-async def pause_step(runner: Runner, key: str, base: ItemBase) -> None:
+async def pause_step(runner: CanaryPort, key: str, base: ItemBase) -> None:
     step = runner.targets.step(key).step
     pause = step.pause
     assert pause is not None
@@ -147,7 +118,7 @@ async def pause_step(runner: Runner, key: str, base: ItemBase) -> None:
     _finish(runner, base, "succeeded", message)
 
 
-async def analysis_step(runner: Runner, key: str, base: ItemBase) -> None:
+async def analysis_step(runner: CanaryPort, key: str, base: ItemBase) -> None:
     """An inline analysis: measures ``count`` times, then passes, fails (the run rolls back)
     or is inconclusive (the run pauses for a human: approve continues, abort rolls back)."""
     step = runner.targets.step(key).step
@@ -187,7 +158,7 @@ async def analysis_step(runner: Runner, key: str, base: ItemBase) -> None:
         _finish(runner, base, "failed", f"analysis ended {verdict.status}: {verdict.message}")
 
 
-def prepare(runner: Runner, key: str, analysis: Analysis) -> AnalysisRun:
+def prepare(runner: CanaryPort, key: str, analysis: Analysis) -> AnalysisRun:
     """An analysis run journalling every measurement, registered so it can be stopped."""
 
     def measured(measurement: Measurement, verdict: Verdict) -> None:
@@ -212,7 +183,7 @@ def prepare(runner: Runner, key: str, analysis: Analysis) -> AnalysisRun:
     return run
 
 
-async def analyse(runner: Runner, key: str, run: AnalysisRun) -> Verdict:
+async def analyse(runner: CanaryPort, key: str, run: AnalysisRun) -> Verdict:
     """Run one prepared analysis until it decides or is stopped."""
     try:
         return await run.run()
@@ -220,7 +191,7 @@ async def analyse(runner: Runner, key: str, run: AnalysisRun) -> Verdict:
         runner.analyses.pop(key, None)
 
 
-def stop_analyses(runner: Runner, why: str, keys: list[str] | None = None) -> None:
+def stop_analyses(runner: CanaryPort, why: str, keys: list[str] | None = None) -> None:
     """End running analyses now (the run fails, or is promoted, or a phase is done)."""
     for key, run in list(runner.analyses.items()):
         if keys is None or key in keys:
@@ -269,7 +240,7 @@ class Background:
     concluded when the phase's steps and gates are done. A failure fails the run at once; an
     inconclusive verdict holds the phase for a human."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: CanaryPort) -> None:
         self.runner = runner
         self.tasks: dict[str, asyncio.Task[Verdict]] = {}
 

@@ -1,4 +1,5 @@
-"""What ``decide`` asks the runner to do: one frozen class per command.
+"""What ``decide`` asks the runner to do, and what ``respond`` asks for an operator's input:
+one frozen class per command.
 
 ``decide(plan, state, inflight)`` is pure and returns a list of these; the runner (and the
 tests' simulators) ``match`` on the classes. Each carries exactly the fields its handling
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from phasegate.run.events import Event
 from phasegate.run.records import ItemBase
 
 # An item the runner executes as a task of its own (it may take a while).
@@ -124,3 +126,54 @@ Command: TypeAlias = (
     | StartMonitoring
     | CheckMonitor
 )
+
+
+# -- what ``respond`` (engine/respond.py) asks for an operator's input ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEvent:
+    """Journal ``event`` (``durable``: committed before anything else happens)."""
+
+    event: Event
+    durable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StopCommands:
+    """End the commands running now: SIGTERM, then SIGKILL ``grace`` seconds later."""
+
+    reason: str
+    grace: float
+
+
+@dataclass(frozen=True, slots=True)
+class CutShort:
+    """Nothing waits any more for a bake, a pause or an analysis (a full promote)."""
+
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseHolds:
+    """End the canary holds in progress (a promote without ``--full``)."""
+
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """The input does not apply to the run as it is; nothing changes. ``why`` is said."""
+
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Tell whoever watches the run what the input did."""
+
+    text: str
+    color: str | None = None
+
+
+Response: TypeAlias = RecordEvent | StopCommands | CutShort | ReleaseHolds | Refuse | Say

@@ -11,21 +11,18 @@ import asyncio
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from phasegate.engine.tasks import cancel_all
 from phasegate.errors import OwnershipLost
 from phasegate.executors.stopping import KILL_GRACE
-from phasegate.run.events import RunAbortRequested, RunInterrupted
+from phasegate.run.events import RunInterrupted
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
-
-# How long a running step gets between `abort`'s SIGTERM and the SIGKILL (abort --grace).
-ABORT_GRACE = 10.0
+    from phasegate.engine.port import HaltPort
 
 
-def vanish(runner: Runner, exc: OwnershipLost) -> NoReturn:
+def vanish(runner: HaltPort, exc: OwnershipLost) -> NoReturn:
     """This process lost the run (store/postgres/ownership.py): another owner may drive it
     already, so it must neither write nor end anything. It exits as a killed engine would,
     without the orderly stop that ends running commands: each keeps running under its
@@ -37,7 +34,7 @@ def vanish(runner: Runner, exc: OwnershipLost) -> NoReturn:
     os._exit(exc.exit_code)
 
 
-def runs_command(runner: Runner, kind: str, key: str) -> bool:
+def runs_command(runner: HaltPort, kind: str, key: str) -> bool:
     """A plan's own command (a `run:` step, an undo, a rollback action): phasegate ends it
     politely. Canary steps and checks are simply cancelled; repeating them is harmless."""
     if kind == "run_step":
@@ -47,33 +44,14 @@ def runs_command(runner: Runner, kind: str, key: str) -> bool:
     return kind == "run_undo" and (key in runner.targets.undos or "@" in key)
 
 
-def stop_commands(runner: Runner, reason: str, *, wait: float, grace: float) -> list[str]:
+def stop_commands(runner: HaltPort, reason: str, *, wait: float, grace: float) -> list[str]:
     """Ask every running command to end; returns their keys."""
     for stop in runner.stops.values():
         stop.request(reason, wait=wait, grace=grace)
     return sorted(runner.stops)
 
 
-def abort(runner: Runner, data: dict[str, Any]) -> None:
-    """An abort ends the running steps now (SIGTERM, SIGKILL after the grace period), so the
-    rollback starts at once instead of after the longest step (Kubernetes' pod termination)."""
-    force = bool(data.get("force"))
-    raw = data.get("grace")
-    grace = 0.0 if force else float(raw) if isinstance(raw, int | float) else ABORT_GRACE
-    ending = sorted(runner.stops)
-    runner.journal(
-        RunAbortRequested.model_validate(
-            {**data, "grace": grace, "force": force, "ending": ending}
-        ),
-        durable=True,
-    )
-    stop_commands(runner, "abort", wait=0.0, grace=grace)
-    how = "SIGKILL now" if force else f"SIGTERM, SIGKILL after {grace:g}s"
-    ending_note = f"; ending {', '.join(ending)} ({how})" if ending else ""
-    runner.ctx.console.note(f"abort requested by {data.get('by')}{ending_note}", "red")
-
-
-def on_signal(runner: Runner, sig: int) -> None:
+def on_signal(runner: HaltPort, sig: int) -> None:
     name = signal.Signals(sig).name
     if runner.interrupted is None:
         # Temporal's graceful worker shutdown: nothing new starts, running commands get the
@@ -93,7 +71,7 @@ def on_signal(runner: Runner, sig: int) -> None:
     runner.wake.set()
 
 
-async def drain(runner: Runner) -> None:
+async def drain(runner: HaltPort) -> None:
     """After a signal: checks, canary holds and analyses are cancelled (they are repeated on
     resume); commands finish, or are ended, within the grace period and journal their
     outcome; then ``run.interrupted``."""

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from phasegate.engine.decide import rollback_order
-from phasegate.engine.runner import Runner
+from phasegate.engine.port import RunPort
 from phasegate.engine.session import (
     RunOptions,
     attached,
@@ -100,7 +100,7 @@ def resume(
     return record.id, drive(runner, store, owner)
 
 
-def _still_open(runner: Runner, keys: list[str]) -> list[str]:
+def _still_open(runner: RunPort, keys: list[str]) -> list[str]:
     """The operator's choices minus items that settled meanwhile: a step the crashed engine
     left running may have finished (its supervisor's record says so) while resume waited, and
     a succeeded item needs no --retry-step, --skip-step or --mark-done."""
@@ -113,7 +113,7 @@ def _still_open(runner: Runner, keys: list[str]) -> list[str]:
     return kept
 
 
-def _validate_choices(runner: Runner, keys: list[str]) -> None:
+def _validate_choices(runner: RunPort, keys: list[str]) -> None:
     known = runner.state.items
     for key in keys:
         if key not in known:

@@ -27,7 +27,7 @@ import math
 import os
 import signal
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from phasegate.engine import program, shellstate
 from phasegate.engine.actions import read_outputs
@@ -37,8 +37,8 @@ from phasegate.run.events import ItemRecord, Warning, item_finished, item_record
 from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
-    from phasegate.run.records import ItemBase
+    from phasegate.engine.port import RunPort
+    from phasegate.run.records import ItemBase, ProcessRecord
     from phasegate.run.state import Item
 
 POLL = 0.02
@@ -47,7 +47,7 @@ KILL_GRACE = 5.0
 ORDERED = "on the operator's word: resume --kill-orphans, or abort"
 
 
-def settle_crashed(runner: Runner) -> dict[str, str]:
+def settle_crashed(runner: RunPort) -> dict[str, str]:
     """Settle the running command items of a crashed run where the world says how they ended.
     Returns, for items left unknown, why (for the ``item.unknown`` event)."""
     state = runner.state
@@ -73,7 +73,10 @@ def settle_crashed(runner: Runner) -> dict[str, str]:
             continue
         if record is None:
             continue
-        if program.is_child_step(runner, key) or program.is_child_rollback(runner, key):
+        # program.py types these as taking the Runner; they read targets and the plan only
+        # (RunPort members), and the runner is what implements the port.
+        child = program.is_child_step(runner, key)  # type: ignore[arg-type]
+        if child or program.is_child_rollback(runner, key):  # type: ignore[arg-type]
             # A child run's exit status says less than its journal (exit 4: it paused, it
             # did not fail): left to run again, which re-attaches and reads the child's state
             # (engine/program.py); both are idempotent.
@@ -84,7 +87,7 @@ def settle_crashed(runner: Runner) -> dict[str, str]:
     return unknown_why
 
 
-def _is_command(runner: Runner, key: str) -> bool:
+def _is_command(runner: RunPort, key: str) -> bool:
     """Plain commands only: canary actions (weights, pauses, analyses, promote) are settled by
     their own resume logic and are harmless to repeat."""
     if key in runner.targets.steps:
@@ -95,9 +98,10 @@ def _is_command(runner: Runner, key: str) -> bool:
 
 def _live_group(item: Item, status_file: str) -> int | None:
     """The process group of the item's last attempt, if anything in it still runs."""
-    process: dict[str, Any] = item.data.get("process") or {}
-    if process.get("attempt") == item.attempt and process.get("pgid"):
-        pgid = int(process["pgid"])
+    process = cast("ProcessRecord", item.data.get("process") or {})
+    group = process.get("pgid")
+    if process.get("attempt") == item.attempt and group:
+        pgid = int(group)
         start = process.get("start")
         if process_alive(pgid, start):
             return pgid
@@ -111,7 +115,7 @@ def _live_group(item: Item, status_file: str) -> int | None:
     return pid
 
 
-def _timeout(runner: Runner, key: str) -> float | None:
+def _timeout(runner: RunPort, key: str) -> float | None:
     """The command's own timeout: with its engine dead nobody enforced it, so resume does."""
     if key in runner.targets.steps:
         timeout = runner.targets.steps[key].step.timeout
@@ -120,7 +124,7 @@ def _timeout(runner: Runner, key: str) -> float | None:
     return timeout if timeout is not None else runner.ctx.plan.defaults.timeout
 
 
-def _wait_group(runner: Runner, key: str, pgid: int, timeout: float | None) -> bool:
+def _wait_group(runner: RunPort, key: str, pgid: int, timeout: float | None) -> bool:
     """Wait for the group to end. Returns True when its own timeout ran out first and the
     group was ended for it (as its engine would have). An abort requested meanwhile ends it
     too, and the runner then takes the request as usual."""
@@ -157,7 +161,7 @@ def _wait_group(runner: Runner, key: str, pgid: int, timeout: float | None) -> b
     return False
 
 
-def _abort_requested(runner: Runner) -> bool:
+def _abort_requested(runner: RunPort) -> bool:
     # Not consumed here: the runner's loop takes it and rolls back, as for any abort.
     requests = runner.store.take_requests(runner.state.run_id)
     return any(kind == "abort" for _, kind, _ in requests)
@@ -171,7 +175,7 @@ def _group_running(pgid: int) -> bool:
     return bool(group_members(pgid))
 
 
-def _kill_group(runner: Runner, key: str, pgid: int, why: str) -> None:
+def _kill_group(runner: RunPort, key: str, pgid: int, why: str) -> None:
     """SIGTERM the group, SIGKILL what is left after a grace period; journalled."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGTERM)
@@ -190,7 +194,7 @@ def _base(item: Item, key: str) -> ItemRecord:
     return item_record(ref, attempt=item.attempt)
 
 
-def _timed_out(runner: Runner, key: str, item: Item) -> None:
+def _timed_out(runner: RunPort, key: str, item: Item) -> None:
     timeout = _timeout(runner, key)
     message = (
         f"timed out after {timeout:g}s while phasegate was not running; resume ended its "
@@ -200,7 +204,7 @@ def _timed_out(runner: Runner, key: str, item: Item) -> None:
     _failed(runner, key, item, base, message)
 
 
-def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str | None:
+def _recover(runner: RunPort, key: str, item: Item, record: StatusRecord) -> str | None:
     """Journal the outcome the supervisor recorded; return why it stays unknown, if it does."""
     ended = time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(record.ended_at))
     if record.signal is not None:
@@ -240,7 +244,7 @@ def _recover(runner: Runner, key: str, item: Item, record: StatusRecord) -> str 
     return None
 
 
-def _failed(runner: Runner, key: str, item: Item, base: ItemRecord, message: str) -> None:
+def _failed(runner: RunPort, key: str, item: Item, base: ItemRecord, message: str) -> None:
     """A failure found after the crash, journalled as the engine would have: the next attempt
     when the step has retries left, else failed (following ``on_failure``)."""
     shellstate.discard(shellstate.capture_of(runner.ctx, key, item.attempt))  # carries nothing

@@ -36,7 +36,7 @@ from phasegate.run.state import RunState
 from phasegate.store.records import started_by
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import RunPort
 
 ITEM = "policy"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -53,7 +53,7 @@ def held(state: RunState, phase: str) -> bool:
     return item is not None and item.status == "awaiting_approval"
 
 
-def facts(runner: Runner, phase: str, started_by: str | None) -> dict[str, object]:
+def facts(runner: RunPort, phase: str, started_by: str | None) -> dict[str, object]:
     """What ``input.run`` holds before ``phase`` starts. Times are UTC."""
     state, ctx = runner.state, runner.ctx
     now = datetime.fromtimestamp(ctx.clock(), UTC)
@@ -80,13 +80,13 @@ class PhasePolicies:
         self._admitted: set[tuple[str, str, tuple[object, ...], str]] | None = None
         self._started_by: str | None = None
 
-    def _load(self, runner: Runner) -> tuple[Pack, PlanDocument]:
+    def _load(self, runner: RunPort) -> tuple[Pack, PlanDocument]:
         if self._pack is None or self._document is None:
             self._pack = load_pack(self.directory)
             self._document = plan_document(runner.ctx.loaded)
         return self._pack, self._document
 
-    def verdict(self, runner: Runner, phase: str) -> Verdict:
+    def verdict(self, runner: RunPort, phase: str) -> Verdict:
         """What the run's facts add to admission's verdict before ``phase`` starts."""
         pack, document = self._load(runner)
         if self._admitted is None:
@@ -96,7 +96,7 @@ class PhasePolicies:
         verdict = pack.evaluate_document(dataclasses.replace(document, data=data))
         return Verdict([v for v in verdict.violations if _identity(v) not in self._admitted])
 
-    def admit(self, runner: Runner, phase: str) -> bool:
+    def admit(self, runner: RunPort, phase: str) -> bool:
         """True: ``phase`` may start (its warnings and overrides journalled). False: it is held,
         its item ``PHASE/policy`` waiting for a person."""
         key = policy_key(phase)
@@ -130,7 +130,7 @@ class PhasePolicies:
         return True
 
 
-def _starter(runner: Runner) -> str | None:
+def _starter(runner: RunPort) -> str | None:
     """Who started the run (store/records.py ``started_by``, as self-review reads it)."""
     return started_by(runner.store.get_run(runner.ctx.run_id), runner.store.events)
 
@@ -175,7 +175,7 @@ def _finished(phase: str, status: str, message: str) -> ItemFinished:
     )
 
 
-def _hold(runner: Runner, phase: str, message: str, *, hard: bool) -> None:
+def _hold(runner: RunPort, phase: str, message: str, *, hard: bool) -> None:
     item = runner.state.items.get(policy_key(phase))
     if item is not None and item.status == "awaiting_approval":
         return  # already held: nothing new to say

@@ -16,10 +16,10 @@ from phasegate.engine.decide import plan_index
 from phasegate.run.state import ITEM_DONE
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import RunView
 
 
-def progress_line(runner: Runner, now: float | None = None) -> str:
+def progress_line(runner: RunView, now: float | None = None) -> str:
     state = runner.state
     now = time.time() if now is None else now
     parts: list[str] = []

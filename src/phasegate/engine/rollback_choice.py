@@ -17,10 +17,10 @@ from phasegate.run.events import ItemFinished, ItemStarted
 from phasegate.run.records import ItemBase
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import RunPort
 
 
-def decide_on_rollback(runner: Runner, key: str) -> None:
+def decide_on_rollback(runner: RunPort, key: str) -> None:
     """The decision item: succeeded once a person chose (the choice is journalled with the
     approval), else awaiting approval (the rollback pauses there)."""
     choice, phase_id = runner.targets.rollback_decisions[key]
@@ -50,7 +50,7 @@ def decide_on_rollback(runner: Runner, key: str) -> None:
     runner.ctx.console.item("rollback", "decide", "awaiting_approval", message)
 
 
-def skipped_by_when(runner: Runner, key: str, base: ItemBase, action: Action) -> bool:
+def skipped_by_when(runner: RunPort, key: str, base: ItemBase, action: Action) -> bool:
     """True (and the item journalled as skipped) when the action's ``when`` is false. A
     condition that cannot be evaluated skips too: on rollback, running an action nobody chose
     is worse than leaving it to a person (the journal says why)."""

@@ -28,25 +28,34 @@ from phasegate.engine.budgets import BudgetWatch
 from phasegate.engine.commands import (
     CheckMonitor,
     Command,
+    CutShort,
     EndWait,
     Finish,
     FinishPhase,
     FinishRollback,
     Pause,
+    RecordEvent,
+    Refuse,
+    ReleaseHolds,
+    Response,
     RunItem,
+    Say,
     SkipStep,
     StartMonitoring,
     StartPhase,
     StartRollback,
+    StopCommands,
     Wait,
 )
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import decide
 from phasegate.engine.fleet_hosts import Fleet
+from phasegate.engine.holds import Holds
 from phasegate.engine.monitors import Monitors
 from phasegate.engine.phase_p90 import PhaseP90s, ended_phases
 from phasegate.engine.policing import PhasePolicies
 from phasegate.engine.progress import progress_line
+from phasegate.engine.respond import respond
 from phasegate.engine.runway import HOLD
 from phasegate.engine.targets import Targets
 from phasegate.engine.tasks import cancel_all
@@ -56,8 +65,6 @@ from phasegate.executors.stopping import StopRequest
 from phasegate.masking import Masker
 from phasegate.notify.dispatch import Notifications
 from phasegate.run.events import (
-    ApprovalGranted,
-    ApprovalRejected,
     Event,
     ItemFinished,
     ItemSpawned,
@@ -70,11 +77,11 @@ from phasegate.run.events import (
     RollbackStarted,
     RunFinished,
     RunPaused,
-    RunPromoted,
     TriggerState,
     Warning,
     from_stored,
 )
+from phasegate.run.inputs import MalformedRequest, from_request
 from phasegate.run.state import EXECUTING, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.journal import Journal
@@ -137,7 +144,7 @@ class Runner:
         self.stops: dict[str, StopRequest] = {}
         self.wake = asyncio.Event()
         self.triggers: TriggerWatch | None = None
-        self.holds = canary.Holds()
+        self.holds = Holds()
         self.analyses: dict[str, AnalysisRun] = {}  # running, by item key
         self.stopping: dict[str, str] = {}  # analyses asked to stop, and why
         self.background = canary.Background(self)
@@ -155,6 +162,7 @@ class Runner:
         self.policies = PhasePolicies(ctx.policies) if ctx.policies else None
         self.fleet: Fleet | None = None  # the run's SSH connections (engine/fleet_hosts.py)
         self._group: asyncio.Future[None] | None = None  # journal_durably's next commit
+        self._woken: asyncio.Future[Any] | None = None  # the loop's waiter for ``wake``
 
     # -- journal ---------------------------------------------------------------------------
     def journal(self, event: Event, *, durable: bool = False) -> None:
@@ -236,6 +244,8 @@ class Runner:
             self.ctx.console.close()
             if self._flush_timer is not None:
                 self._flush_timer.cancel()
+            if self._woken is not None:
+                self._woken.cancel()
             if self.triggers is not None:
                 await self.triggers.stop()
             await self.background.halt()
@@ -269,7 +279,8 @@ class Runner:
             if self.state.failure is not None:
                 self._cancel_gates()
                 self._cut_short("the run is failing")
-            self.p90 = self.p90s.at(ended_phases(self.state))
+            if self.ctx.plan.windows is not None:  # the only reader of the p90s (decide's fit)
+                self.p90 = self.p90s.at(ended_phases(self.state))
             commands = decide(
                 self.ctx.plan, self.state, self.tasks.keys(), self.ctx.clock(), self.p90
             )
@@ -294,11 +305,13 @@ class Runner:
             if immediate:
                 continue
             self._flush_before_waiting()
-            self.wake.clear()
-            waiters: list[asyncio.Future[Any]] = [*self.tasks.values()]
-            waiters.append(asyncio.ensure_future(self.wake.wait()))
+            woken = self._woken
+            if woken is None or woken.done():
+                # One waiter for ``wake`` until it fires, not a new task per turn of the loop.
+                self.wake.clear()
+                woken = self._woken = asyncio.ensure_future(self.wake.wait())
+            waiters: list[asyncio.Future[Any]] = [*self.tasks.values(), woken]
             await asyncio.wait(waiters, timeout=REQUEST_POLL, return_when=asyncio.FIRST_COMPLETED)
-            waiters[-1].cancel()
             self.reap()
 
     def reap(self) -> None:
@@ -430,55 +443,45 @@ class Runner:
 
     def _poll_requests(self, *, force: bool = False) -> bool:
         """Act on operator requests (at most every REQUEST_POLL unless ``force``); True when
-        there were any."""
+        there were any. Each is read as a typed input and ``respond`` (pure, engine/
+        respond.py) says what to do about it; a request is consumed once acted on."""
         now = time.monotonic()
         if not force and now - self._last_poll < REQUEST_POLL:
             return False
         self._last_poll = now
         requests = self.store.take_requests(self.state.run_id)
         for request_id, kind, data in requests:
-            if kind == "abort" and self.state.mode == "forward" and not self.state.terminal:
-                halt.abort(self, {**data, "request": request_id})
-            elif kind == "approve" and not self.state.terminal:
-                self.journal(ApprovalGranted.model_validate(data))
-            elif kind == "promote" and self.state.mode == "forward" and not self.state.terminal:
-                if self.state.status != "monitoring":  # rolled out: no canary step is left
-                    self._promote(data)
-            elif kind == "reject" and self.state.mode == "forward" and not self.state.terminal:
-                self._reject(data)
+            try:
+                given = from_request(kind, data, request_id)
+            except MalformedRequest as exc:
+                self.ctx.console.note(f"request #{request_id} ignored: {exc}", "yellow")
+            else:
+                self.carry_out(respond(self.state, given, self.tasks.keys(), self.stops.keys()))
             self.store.consume_request(request_id)
         return bool(requests)
 
-    def _reject(self, data: dict[str, Any]) -> None:
-        """A no-go from ``phasegate reject``: each waiting (or not yet reached) item fails;
-        the run then rolls back. An item being evaluated right now is left to finish."""
-        for decision in data.get("decisions", []):
-            key = str(decision.get("key"))
-            item = self.state.items.get(key)
-            if key in self.tasks or (
-                item is not None and item.status not in ("pending", "awaiting_approval")
-            ):
-                self.ctx.console.note(
-                    f"reject of {key} ignored: it is {item.status if item else 'running'}", "yellow"
-                )
-                continue
-            self.journal(ApprovalRejected.model_validate(decision), durable=True)
-            self.ctx.console.note(
-                f"✗ {key} rejected by {decision.get('by')}: {decision.get('comment')}", "red"
-            )
-
-    def _promote(self, data: dict[str, Any]) -> None:
-        by = str(data.get("by") or "operator")
-        if data.get("full"):
-            if self.state.promoted is None:
-                self.journal(RunPromoted(by=by, full=True), durable=True)
-            self._cut_short(f"promoted by {by}")
-            self.ctx.console.note(f"⏩ promoted by {by}: remaining canary steps skipped", "cyan")
-        else:
-            ended = self.holds.release(f"promoted by {by}")
-            self.ctx.console.note(
-                f"⏩ {by} ended the current hold ({plural(len(ended), 'hold')} ended)", "cyan"
-            )
+    def carry_out(self, responses: list[Response]) -> None:
+        """Do what ``respond`` asked, in its order (a durable journal write before the
+        commands it ends)."""
+        console = self.ctx.console
+        for response in responses:
+            match response:
+                case RecordEvent(event=event, durable=durable):
+                    self.journal(event, durable=durable)
+                case StopCommands(reason=reason, grace=grace):
+                    halt.stop_commands(self, reason, wait=0.0, grace=grace)
+                case CutShort(why=why):
+                    self._cut_short(why)
+                case ReleaseHolds(by=by):
+                    ended = self.holds.release(f"promoted by {by}")
+                    console.note(
+                        f"⏩ {by} ended the current hold ({plural(len(ended), 'hold')} ended)",
+                        "cyan",
+                    )
+                case Refuse(why=why):
+                    console.note(why, "yellow")
+                case Say(text=text, color=color):
+                    console.note(text, color)
 
     # -- rollback ----------------------------------------------------------------------------
     def _start_rollback(self, command: StartRollback) -> bool:

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
+from phasegate.engine.canary import bake
+from phasegate.engine.stepping import finish_step, start_command
 from phasegate.run.events import (
     TrafficChanged,
     Warning,
@@ -23,7 +25,7 @@ from phasegate.run.records import ItemBase, Number
 from phasegate.traffic.base import RouterError, Weights, canary_weight, describe_weights
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import CanaryPort
 
 
 class Detection(TypedDict, total=False):
@@ -44,7 +46,7 @@ PROMOTE_KEY = "promote:full"
 
 
 async def apply_weights(
-    runner: Runner,
+    runner: CanaryPort,
     weights: Weights,
     *,
     by: str,
@@ -74,10 +76,8 @@ async def apply_weights(
     return applied
 
 
-async def set_weight_step(runner: Runner, key: str, base: ItemBase, attempt: int) -> None:
+async def set_weight_step(runner: CanaryPort, key: str, base: ItemBase, attempt: int) -> None:
     """A ``set_weight`` step: journal the start, apply, confirm what the router applied."""
-    from phasegate.engine.work import finish_step
-
     step = runner.targets.step(key).step
     traffic = runner.ctx.plan.traffic
     assert step.set_weight is not None and traffic is not None
@@ -114,15 +114,13 @@ async def set_weight_step(runner: Runner, key: str, base: ItemBase, attempt: int
         if applied != weights:
             message += f" (asked {describe_weights(weights)})"
         if step.bake:
-            from phasegate.engine.canary import bake
-
             ended = await bake(runner, key, step.bake, "bake")
             message += f", baked {step.bake:g}s" if ended is None else f"; bake cut short: {ended}"
         _succeeded(runner, base, attempt, started, {"weights": applied}, message)
         return
 
 
-async def to_baseline(runner: Runner, key: str) -> None:
+async def to_baseline(runner: CanaryPort, key: str) -> None:
     """The first action of a rollback: traffic back to the baseline, before any undo runs."""
     traffic = runner.ctx.plan.traffic
     assert traffic is not None
@@ -138,7 +136,7 @@ async def to_baseline(runner: Runner, key: str) -> None:
 
 
 async def traffic_item(
-    runner: Runner,
+    runner: CanaryPort,
     key: str,
     name: str,
     weights: Weights,
@@ -169,7 +167,7 @@ async def traffic_item(
     runner.ctx.console.item(kind, name, status, message, duration=duration)
 
 
-def detection(runner: Runner, applied: Weights) -> Detection:
+def detection(runner: CanaryPort, applied: Weights) -> Detection:
     """Detection-to-rollback latency: from the first evaluation that crossed the failure
     condition (or the abort) to the router confirming the canary's weight is 0."""
     failure = runner.state.failure
@@ -186,12 +184,9 @@ def detection(runner: Runner, applied: Weights) -> Detection:
     }
 
 
-async def promote_step(runner: Runner, key: str, base: ItemBase) -> None:
+async def promote_step(runner: CanaryPort, key: str, base: ItemBase) -> None:
     """``promote``: all traffic to the canary; then, with ``run``, the user's command that
     makes stable the new version, and traffic back on the (now new) stable backend."""
-    from phasegate.engine.canary import bake
-    from phasegate.engine.work import finish_step, start_command
-
     step = runner.targets.step(key).step
     traffic = runner.ctx.plan.traffic
     assert traffic is not None
@@ -243,7 +238,7 @@ async def promote_step(runner: Runner, key: str, base: ItemBase) -> None:
 
 
 def _succeeded(
-    runner: Runner,
+    runner: CanaryPort,
     base: ItemBase,
     attempt: int,
     started: float,
@@ -264,7 +259,7 @@ def _succeeded(
     runner.ctx.console.item("step", str(base["name"]), "succeeded", message, duration=duration)
 
 
-async def promote_full(runner: Runner, key: str) -> None:
+async def promote_full(runner: CanaryPort, key: str) -> None:
     """``promote --full`` on a plan with no ``promote`` step: all traffic to the canary now."""
     traffic = runner.ctx.plan.traffic
     assert traffic is not None
@@ -280,7 +275,7 @@ async def promote_full(runner: Runner, key: str) -> None:
     )
 
 
-async def restore(runner: Runner) -> bool:
+async def restore(runner: CanaryPort) -> bool:
     """On resume, before anything else: make the journal's last weights live again.
 
     A crash may have left the router anywhere (a change half made, or made and not journalled);

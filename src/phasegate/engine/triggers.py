@@ -17,11 +17,11 @@ from phasegate.run.events import TriggerState, TriggerTripped
 from phasegate.words import plural
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import RunPort
 
 
 class TriggerWatch:
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: RunPort) -> None:
         self.runner = runner
         self.tasks: list[asyncio.Task[None]] = []
         self.stats: dict[str, dict[str, Any]] = {}

@@ -6,39 +6,46 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING
 
 from phasegate.checks.manual import ManualCheck
 from phasegate.engine import readiness, rollback_choice, shellstate
-from phasegate.engine.actions import ActionResult, run_action
 from phasegate.engine.canary import analysis_step, pause_step
 from phasegate.engine.fleet_hosts import run_host_undo, split_host_key
 from phasegate.engine.gates import evaluate_gate, gate_record
+from phasegate.engine.stepping import finish_step, finish_stopped, start_command, succeeded
 from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step, to_baseline
-from phasegate.executors.stopping import StopRequest
 from phasegate.expr import ExprError, truthy
-from phasegate.plan.model import Action, Step
 from phasegate.plan.program import ScoredChecks, no_go_action
-from phasegate.plugin import describe_command
 from phasegate.run.events import (
-    FinishDetails,
     ItemFinished,
-    ItemRecord,
-    ItemSpawned,
-    Killed,
     item_finished,
     item_record,
-    item_started,
 )
 from phasegate.run.records import ItemBase
-from phasegate.store.process import proc_stat
 from phasegate.words import names
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import CanaryPort
+
+# finish_step, finish_stopped, start_command and succeeded live in stepping.py (canary and
+# traffic use them too); program.py imports them from here still.
+__all__ = [
+    "finish_step",
+    "finish_stopped",
+    "manual_gate",
+    "run_gate",
+    "run_step",
+    "run_undo",
+    "run_verify",
+    "skip_promoted",
+    "start_command",
+    "succeeded",
+    "unchecked_gate",
+]
 
 
-async def run_step(runner: Runner, key: str) -> None:
+async def run_step(runner: CanaryPort, key: str) -> None:
     target = runner.targets.step(key)
     step, phase = target.step, target.phase
     label = runner.ctx.variables.expand(step.label)
@@ -107,99 +114,7 @@ async def run_step(runner: Runner, key: str) -> None:
         return
 
 
-async def start_command(
-    runner: Runner, key: str, base: ItemBase, command: Step | Action, attempt: int, kind: str
-) -> ActionResult:
-    """Journal the start durably, then (and only then) spawn the command."""
-    assert command.run is not None
-    runner.journal(
-        item_started(base, attempt=attempt, command=describe_command(command.run)), durable=True
-    )
-    runner.ctx.console.started_item(kind, str(base["name"]))
-
-    def spawned(pid: int) -> None:
-        # Where the command runs, as soon as it runs: a resume after a crash finds its process
-        # group by this (pid, start time) pair, which a reused pid cannot match.
-        stat = proc_stat(pid)
-        runner.journal(
-            ItemSpawned(
-                key=key,
-                attempt=attempt,
-                pid=pid,
-                pgid=pid,
-                start=stat.start if stat is not None else None,
-            ),
-        )
-
-    session = None
-    if runner.ctx.plan.shell_session:
-        session = shellstate.restore(runner.ctx, runner.state.shell)
-    return await run_action(
-        runner.ctx,
-        key,
-        run=command.run,
-        cwd=command.cwd,
-        env=command.env,
-        timeout=command.timeout,
-        shell=command.shell,
-        attempt=attempt,
-        stop=runner.stops.get(key),
-        on_spawn=spawned,
-        session=session,
-    )
-
-
-def succeeded(
-    runner: Runner,
-    record: ItemRecord,
-    result: ActionResult,
-    status: str = "succeeded",
-    **details: Unpack[FinishDetails],
-) -> None:
-    """Journal a command's success; with a shell session change, durably before its dumps go
-    (a crash in between leaves them for resume to read: engine/orphans.py)."""
-    if result.shell:
-        details["shell"] = result.shell
-    runner.journal(item_finished(record, status, **details), durable=bool(result.shell))
-    shellstate.discard(result.capture)
-
-
-def finish_step(
-    runner: Runner, record: ItemRecord, status: str, *, message: str, tolerated: bool = False
-) -> None:
-    phase = runner.ctx.plan.phase(str(record["phase"]))
-    action = phase.on_failure or runner.ctx.plan.on_failure
-    runner.journal(
-        item_finished(record, status, message=message, tolerated=tolerated, action=action)
-    )
-    note = " (continue_on_error)" if tolerated else ""
-    runner.ctx.console.item(
-        "step", str(record["name"]), status, message + note, duration=record.get("duration")
-    )
-
-
-def finish_stopped(runner: Runner, record: ItemRecord, stop: StopRequest) -> None:
-    """A command phasegate itself ended. On ``abort`` the step failed (and the rollback
-    starts at once); at a signal to phasegate it is ``interrupted``: its outcome is known (it
-    did not succeed), so ``resume`` re-runs it instead of asking about an unknown."""
-    how = stop.describe()
-    killed = Killed(by="phasegate", on=stop.reason, signals=tuple(name for name, _ in stop.sent))
-    record = {**record, "killed": killed}
-    if stop.reason == "abort":
-        finish_step(runner, record, "failed", message=f"killed by phasegate on abort ({how})")
-        return
-    message = f"killed by phasegate at {stop.reason} ({how}); `phasegate resume` re-runs it"
-    runner.journal(item_finished(record, "interrupted", message=message))
-    runner.ctx.console.item(
-        str(record["kind"]),
-        str(record["name"]),
-        "interrupted",
-        message,
-        duration=record.get("duration"),
-    )
-
-
-def skip_promoted(runner: Runner, key: str, phase_id: str) -> None:
+def skip_promoted(runner: CanaryPort, key: str, phase_id: str) -> None:
     """``promote --full``: the canary steps left, and background analyses, are skipped."""
     if key in runner.targets.steps:
         kind, label = "step", runner.ctx.variables.expand(runner.targets.step(key).step.label)
@@ -220,7 +135,7 @@ def skip_promoted(runner: Runner, key: str, phase_id: str) -> None:
     runner.ctx.console.item(kind, label, "skipped", f"promoted by {by}")
 
 
-async def run_gate(runner: Runner, key: str) -> None:
+async def run_gate(runner: CanaryPort, key: str) -> None:
     target = runner.targets.gate(key)
     check, phase = target.check, target.phase
     label = runner.ctx.variables.expand(check.describe())
@@ -261,7 +176,7 @@ async def run_gate(runner: Runner, key: str) -> None:
     )
 
 
-def manual_gate(runner: Runner, key: str, check: ManualCheck, base: ItemBase) -> None:
+def manual_gate(runner: CanaryPort, key: str, check: ManualCheck, base: ItemBase) -> None:
     label = str(base["name"])
     approvals = runner.state.approvals.get(key, [])
     if check.checked or len(approvals) >= check.approvers:
@@ -296,7 +211,7 @@ def manual_gate(runner: Runner, key: str, check: ManualCheck, base: ItemBase) ->
     )
 
 
-def unchecked_gate(runner: Runner, key: str, base: ItemBase) -> None:
+def unchecked_gate(runner: CanaryPort, key: str, base: ItemBase) -> None:
     """``--require-checked``: a box left unticked in the plan is a failed gate, not a pause;
     the run follows ``on_failure`` as for any other failed gate."""
     label = str(base["name"])
@@ -318,12 +233,15 @@ def unchecked_gate(runner: Runner, key: str, base: ItemBase) -> None:
     runner.ctx.console.item("gate", label, "failed", message)
 
 
-async def run_undo(runner: Runner, key: str) -> None:
+async def run_undo(runner: CanaryPort, key: str) -> None:
     if key == BASELINE_KEY:
         await to_baseline(runner, key)
         return
     if key not in runner.targets.undos and split_host_key(key.removeprefix("undo:")):
-        await run_host_undo(runner, key)  # a fleet step's undo, on its host
+        # A fleet step's undo, on its host. fleet_hosts (the fleet's module) still types its
+        # argument as the Runner; it reads only CommandPort members. The runner is what
+        # implements this port, so the call is sound until that signature takes the port.
+        await run_host_undo(runner, key)  # type: ignore[arg-type]
         return
     if key in runner.targets.rollback_decisions:
         rollback_choice.decide_on_rollback(runner, key)
@@ -367,7 +285,7 @@ async def run_undo(runner: Runner, key: str) -> None:
     )
 
 
-async def run_verify(runner: Runner, key: str) -> None:
+async def run_verify(runner: CanaryPort, key: str) -> None:
     check = runner.targets.verify(key)
     label = runner.ctx.variables.expand(check.describe())
     started = time.time()

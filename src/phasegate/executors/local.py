@@ -1,9 +1,10 @@
 """Run commands on this machine, each in its own process group.
 
-Built on ``loop.subprocess_exec`` with a small protocol rather than asyncio's stream API: the
-output arrives as callbacks and is split into lines there, so a spawn costs no reader tasks,
-and waiting uses ``asyncio.wait`` (which, unlike ``wait_for`` on Python 3.11, never loses a
-cancellation).
+Spawned by ``subprocess.Popen`` (vfork) and watched by the event loop's readers: one on
+each output pipe, one on the child's pidfd, rather than asyncio's subprocess transports (three
+transports and a protocol per spawn, each callback scheduled through ``call_soon``). The
+output is split into lines as it arrives, so a spawn costs no reader tasks, and waiting uses
+``asyncio.wait`` (which, unlike ``wait_for`` on Python 3.11, never loses a cancellation).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import contextlib
 import functools
 import os
 import signal
+import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -101,16 +104,7 @@ class LocalExecutor:
                 )
             argv = supervisor.supervised(argv, status_file)
         try:
-            transport, protocol = await loop.subprocess_exec(
-                lambda: _Collector(on_output, capture_limit),
-                *argv,
-                stdin=_devnull(),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=cwd,
-                env=dict(env),
-                start_new_session=True,  # own process group: a timeout kills all of it
-            )
+            child = _spawn(loop, argv, env, cwd, _Collector(on_output, capture_limit))
         except (OSError, ValueError) as exc:
             # Any spawn error is the step's failure, never the engine's crash.
             return ProcessResult(
@@ -120,8 +114,7 @@ class LocalExecutor:
                 duration=time.monotonic() - started,
                 error=spawn_error(command, env, cwd, exc),
             )
-        collector = protocol
-        pid = transport.get_pid()
+        collector, pid = child.collector, child.pid
         if on_spawn is not None:
             on_spawn(pid)
         try:
@@ -129,10 +122,10 @@ class LocalExecutor:
             await asyncio.wait({collector.drained}, timeout=PIPE_DRAIN_GRACE)
         except asyncio.CancelledError:
             await asyncio.shield(_kill_group(pid, collector))
-            transport.close()
+            child.close()
             raise
-        code = transport.get_returncode()
-        transport.close()
+        code = child.returncode
+        child.close()
         sig = -code if code is not None and code < 0 else None
         return ProcessResult(
             exit_code=None if (timed_out or sig) else code,
@@ -142,6 +135,126 @@ class LocalExecutor:
             timed_out=timed_out,
             signal=sig,
         )
+
+
+class _Child:
+    """A spawned command as the event loop sees it: its two output pipes and its pidfd, each a
+    reader callback of the loop. What asyncio's subprocess transport does, without its
+    transports, protocol objects and per-pipe callbacks scheduled through ``call_soon``: this
+    is the path every step and every command gate takes (bench/engine_ab.py)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        proc: subprocess.Popen[bytes],
+        pidfd: int,
+        pipes: dict[int, int],
+        collector: _Collector,
+    ) -> None:
+        self.loop = loop
+        self.proc = proc
+        self.pid = proc.pid
+        self.collector = collector
+        self.returncode: int | None = None
+        self._pidfd = pidfd
+        self._pipes = pipes  # stream number (1, 2) -> our read end
+        for num, fd in pipes.items():
+            loop.add_reader(fd, self._readable, num, fd)
+        loop.add_reader(pidfd, self._exited)
+
+    def _readable(self, num: int, fd: int) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self.collector.pipe_data_received(num, data)
+            return
+        self._close_pipe(num)
+        self.collector.pipe_connection_lost(num, None)
+
+    def _close_pipe(self, num: int) -> None:
+        fd = self._pipes.pop(num, None)
+        if fd is not None:
+            self.loop.remove_reader(fd)
+            os.close(fd)
+
+    def _exited(self) -> None:
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped by someone else: as asyncio says it
+            pid, status = self.pid, 255 << 8
+        if pid == 0:
+            return  # not yet (a spurious wake-up)
+        self.returncode = os.waitstatus_to_exitcode(status)
+        # Popen must not wait for (or warn about) a child that is reaped here.
+        self.proc.returncode = self.returncode
+        self.loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        self._pidfd = -1
+        self.collector.process_exited()
+
+    def close(self) -> None:
+        """Stop reading its output (a background child may hold the pipes open forever). A
+        process still running keeps its pidfd reader, which reaps it when it ends."""
+        for num in list(self._pipes):
+            self._close_pipe(num)
+            self.collector.pipe_connection_lost(num, None)  # a last line without its newline
+
+
+def _spawn(
+    loop: asyncio.AbstractEventLoop,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str,
+    collector: _Collector,
+) -> _Child:
+    """Start ``argv`` in a new session (its own process group: a timeout kills all of it),
+    stdin from /dev/null, stdout and stderr into pipes the loop reads. ``subprocess`` spawns
+    with ``vfork`` here (no ``preexec_fn``), and is the one stdlib spawn that takes a ``cwd``."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=_devnull(),
+            stdout=out_w,
+            stderr=err_w,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+    except BaseException:
+        for fd in (out_r, out_w, err_r, err_w):
+            os.close(fd)
+        raise
+    os.close(out_w)
+    os.close(err_w)
+    os.set_blocking(out_r, False)
+    os.set_blocking(err_r, False)
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except OSError:
+        # No pidfd (an old kernel): a thread waits for it instead, as asyncio's default does.
+        pidfd = _waiter_pipe(proc)
+    return _Child(loop, proc, pidfd, {1: out_r, 2: err_r}, collector)
+
+
+def _waiter_pipe(proc: subprocess.Popen[bytes]) -> int:
+    """A descriptor that becomes readable when ``proc`` has exited, without reaping it: a
+    thread blocks in ``waitid(WNOWAIT)`` and then writes a byte."""
+    read_end, write_end = os.pipe()
+
+    def wait() -> None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        os.write(write_end, b"x")
+        os.close(write_end)
+
+    threading.Thread(target=wait, daemon=True).start()
+    return read_end
 
 
 @functools.cache

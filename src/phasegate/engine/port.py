@@ -1,0 +1,110 @@
+"""What an effect module sees of a run: small ports, not the whole ``Runner``.
+
+The runner (engine/runner.py) drives the loop and implements every port; the effect modules
+(work, canary, traffic, triggers, halt, operator, orphans, policing, rollback_choice,
+progress) take the smallest port that covers what they do, so none of them imports the
+runner (an import-linter contract in pyproject.toml keeps it so) and each can be driven in a
+test by a small fake. Every member is read-only here except ``interrupted``, which the signal
+handler sets::
+
+    RunView       ctx, state                      progress line, read-only views
+    └ RunPort     + store, targets, wake,         journal writes, operator requests
+    │               journal, journal_many
+      └ CommandPort + stops                       spawning a plan's commands (work, traffic)
+        ├ CanaryPort  + holds, analyses, stopping canary holds and analyses (work calls them)
+        └ HaltPort    + tasks, interrupted,       aborts, signals, ownership loss
+                        reap, halt_triggers
+
+Journal writes go through ``journal``/``journal_many`` only: the runner masks secrets,
+records the events (applied to ``state`` at once) and commits them (store/journal.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from phasegate.analysis.run import AnalysisRun
+    from phasegate.engine.context import RunContext
+    from phasegate.engine.holds import Holds
+    from phasegate.engine.targets import Targets
+    from phasegate.executors.stopping import StopRequest
+    from phasegate.run.events import Event, TriggerState
+    from phasegate.run.state import RunState
+    from phasegate.store.contract import JournalStore
+
+
+class RunView(Protocol):
+    """The run's context (plan, variables, console, clock) and its state, to read."""
+
+    @property
+    def ctx(self) -> RunContext: ...
+
+    @property
+    def state(self) -> RunState: ...
+
+
+class RunPort(RunView, Protocol):
+    """A run's journal and what an effect module reads beside it."""
+
+    @property
+    def store(self) -> JournalStore: ...
+
+    @property
+    def targets(self) -> Targets: ...
+
+    @property
+    def wake(self) -> asyncio.Event:
+        """Set it to make the runner ask ``decide`` again now (an outcome arrived)."""
+        ...
+
+    def journal(self, event: Event, *, durable: bool = False) -> None:
+        """Record one event: applied to ``state`` at once; ``durable``: committed (fsync)
+        before this returns."""
+        ...
+
+    def journal_many(self, events: list[Event], *, durable: bool, sync: bool = False) -> None:
+        """Record several events in one go (committed in one transaction when durable)."""
+        ...
+
+
+class CommandPort(RunPort, Protocol):
+    """Spawning a plan's commands: how phasegate asks each running one to end."""
+
+    @property
+    def stops(self) -> dict[str, StopRequest]: ...
+
+
+class CanaryPort(CommandPort, Protocol):
+    """Canary holds and analyses in progress (pause, bake, analysis steps)."""
+
+    @property
+    def holds(self) -> Holds: ...
+
+    @property
+    def analyses(self) -> dict[str, AnalysisRun]:
+        """Analyses running now, by item key."""
+        ...
+
+    @property
+    def stopping(self) -> dict[str, str]:
+        """Analyses asked to stop, and why."""
+        ...
+
+
+class HaltPort(CommandPort, Protocol):
+    """Ending a run's work: aborts, signals, a lost ownership."""
+
+    interrupted: int | None  # the signal that stops the run (set by the signal handler)
+
+    @property
+    def tasks(self) -> dict[str, asyncio.Task[None]]: ...
+
+    def reap(self) -> None:
+        """Forget the tasks that ended (re-raising an engine error one of them raised)."""
+        ...
+
+    def halt_triggers(self) -> list[TriggerState]:
+        """Stop watching the triggers; their last states, to journal."""
+        ...
