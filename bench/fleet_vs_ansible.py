@@ -21,8 +21,8 @@ speed-up), OpenSSH ControlMaster/ControlPersist (its default), the ``linear`` st
 default), the ``shell`` module.
 
 Run: ``uv sync --all-groups && uv run python bench/fleet_vs_ansible.py [--hosts 100]
-[--servers 10] [--forks 20] [--reps 1] [--skip-login-rc]``; prints a JSON summary and a Markdown
-row.
+[--servers 10] [--forks 20] [--reps 1] [--skip-login-rc] [--shared-addresses]``; prints a JSON
+summary and a Markdown row.
 """
 
 from __future__ import annotations
@@ -114,20 +114,39 @@ def step_command(n: int) -> str:
     return f'mkdir -p "$HOST_DIR" && echo {n} > "$HOST_DIR/step{n}"'
 
 
+def address(index: int) -> str:
+    """Host ``index``'s own loopback address (127.0.1.1, 127.0.1.2, ...)."""
+    return f"127.0.{1 + index // 250}.{1 + index % 250}"
+
+
 class Fleet:
-    def __init__(self, root: Path, hosts: int, servers: int, skip_login_rc: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        hosts: int,
+        servers: int,
+        skip_login_rc: bool = False,
+        shared_addresses: bool = False,
+    ) -> None:
         self.root = root
         self.lab = Lab(root / "lab")
+        # Each host has its own address (a server listens on the addresses of its hosts): 100
+        # hosts are 100 ssh endpoints for both tools, as a real fleet is. With
+        # --shared-addresses the hosts of a server share 127.0.0.1, and Ansible's ControlMaster
+        # (ControlPath hashed from address, port and user) then serves all of them with one
+        # connection: 10 connections for Ansible, 100 for phasegate (which keys by host).
         # --skip-login-rc: sshd gives every session SHLVL=2, so the login's bash does not
         # source ~/.bashrc for ssh commands (bash does that only at shell level < 2). Both tools
         # get the same hosts; it removes this machine's rc cost (root's ~/.bashrc runs
         # `pyenv init`: ~0.25-0.6 s per ssh command), which is not phasegate's nor Ansible's.
         extra = ("SetEnv SHLVL=2",) if skip_login_rc else ()
-        for _ in range(servers):
-            self.lab.start(extra=extra)
+        for n in range(servers):
+            mine = tuple(address(i) for i in range(n, hosts, servers))
+            self.lab.start(extra=extra, addresses=("127.0.0.1",) if shared_addresses else mine)
         self.hosts = [
             {
                 "name": f"h{i:03d}",
+                "address": "127.0.0.1" if shared_addresses else address(i),
                 "port": self.lab.servers[i % servers].port,
                 "dir": str(root / "hosts" / f"h{i:03d}"),
             }
@@ -156,7 +175,7 @@ def phasegate_plan(fleet: Fleet, forks: int, path: Path) -> Path:
                     "name": h["name"],
                     "groups": ["web"],
                     "labels": {
-                        "ansible_host": "127.0.0.1",
+                        "ansible_host": h["address"],
                         "ansible_port": h["port"],
                         "dir": h["dir"],
                     },
@@ -189,7 +208,9 @@ def ansible_files(fleet: Fleet, forks: int, work: Path) -> tuple[Path, Path, dic
     inventory = work / "inventory.ini"
     lines = ["[web]"]
     for h in fleet.hosts:
-        lines.append(f"{h['name']} ansible_host=127.0.0.1 ansible_port={h['port']} dir={h['dir']}")
+        lines.append(
+            f"{h['name']} ansible_host={h['address']} ansible_port={h['port']} dir={h['dir']}"
+        )
     inventory.write_text("\n".join(lines) + "\n")
     book = work / "play.yml"
     tasks = [
@@ -254,6 +275,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--cap", type=float, default=900.0)
     parser.add_argument("--skip-login-rc", action="store_true")
+    parser.add_argument("--shared-addresses", action="store_true")
     args = parser.parse_args()
     bindir = Path(sys.executable).parent
     phasegate = bindir / "phasegate"
@@ -261,7 +283,7 @@ def main() -> int:
     if not ansible.exists():
         raise SystemExit("ansible-playbook is not installed: uv sync --all-groups")
     work = Path(tempfile.mkdtemp(prefix="fleet-bench-"))
-    fleet = Fleet(work, args.hosts, args.servers, args.skip_login_rc)
+    fleet = Fleet(work, args.hosts, args.servers, args.skip_login_rc, args.shared_addresses)
     results: dict[str, list[dict[str, Any]]] = {"phasegate": [], "ansible": []}
     try:
         plan = phasegate_plan(fleet, args.forks, work / "plan.yaml")
@@ -313,6 +335,7 @@ def summarize(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace
     out: dict[str, Any] = {"machine": machine(), "hosts": args.hosts, "steps": STEPS}
     out.update(servers=args.servers, forks=args.forks, reps=args.reps)
     out["skip_login_rc"] = args.skip_login_rc
+    out["shared_addresses"] = args.shared_addresses
     for tool, runs in results.items():
         out[tool] = {
             "wall_s": round(med(tool, "wall"), 2),

@@ -26,6 +26,7 @@ which fleet phases count by their ``unreachable:`` policy; never an exception.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import math
 import os
@@ -102,6 +103,7 @@ class SshPool:
 
     agents: bool = True  # run commands through one remote agent per connection
     agent_starts: int = 0  # agents started (for tests and benches)
+    record_reads: int = 0  # channels that read supervisor records (read_remote_records)
 
     @contextlib.asynccontextmanager
     async def use(self, target: SshTarget) -> Any:
@@ -481,22 +483,74 @@ async def read_remote_status(
     while its supervisor still runs; ``"absent"`` when the bootstrap never got as far as
     creating the step's files (the command was never started there); None when the step
     may have started but left no record (its supervisor was killed): unknown."""
-    script = (
-        's=$1; if [ -f "$s" ]; then printf "R "; head -c 64 "$s"; printf " %s\\n" '
-        '"$(stat -c %Y "$s")"; elif [ -f "$s.pid" ] && kill -0 "$(cat "$s.pid")" 2>/dev/null; '
-        'then echo RUNNING; elif [ -e "$s.out" ]; then echo NONE; else echo ABSENT; fi'
-    )
+    records = await read_remote_records(pool, target, [status_file])
+    return records[status_file].record
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    """What the host holds for one status file: the record (as ``read_remote_status``) and,
+    when it is one, the text of the command's ``$PHASEGATE_OUTPUT`` (``STATUS.output``)."""
+
+    record: StatusRecord | str | None
+    output: str = ""
+
+
+# One channel reads every status file named as an argument: per file a header line with its
+# index, then `R <record> <mtime>`, RUNNING, NONE or ABSENT, and for a record the output file's
+# first 64 KiB in base64 (`O ...`, one line). A host's unknown items after a crash or a lost
+# connection are resolved in one round trip, however many there are.
+_RECORDS = (
+    'i=0; for s in "$@"; do i=$((i+1)); echo "@@ $i"; '
+    'if [ -f "$s" ]; then printf "R %s %s\\n" "$(head -c 64 "$s" | tr "\\n" " ")" '
+    '"$(stat -c %Y "$s")"; if [ -s "$s.output" ]; then printf "O "; '
+    'head -c 65536 "$s.output" | base64 -w0; echo; fi; '
+    'elif [ -f "$s.pid" ] && kill -0 "$(cat "$s.pid")" 2>/dev/null; then echo RUNNING; '
+    'elif [ -e "$s.out" ]; then echo NONE; else echo ABSENT; fi; done'
+)
+
+
+async def read_remote_records(
+    pool: SshPool, target: SshTarget, status_files: Sequence[str]
+) -> dict[str, RemoteRecord]:
+    """``read_remote_status`` for several status files of one host, in one channel."""
+    if not status_files:
+        return {}
+    pool.record_reads += 1
+    command = shlex.join(["sh", "-c", _RECORDS, "records", *status_files])
     async with pool.use(target) as conn:
-        result = await conn.run(
-            f"sh -c {shlex.quote(script)} status {shlex.quote(status_file)}", check=False
-        )
-    text = str(result.stdout or "")
-    if text.startswith("RUNNING"):
-        return "running"
-    if text.startswith("ABSENT"):
-        return "absent"
-    parts = text.split()
+        result = await conn.run(command, check=False)
+    sections: dict[int, list[str]] = {}
+    current: list[str] | None = None
+    for line in str(result.stdout or "").splitlines():
+        if line.startswith("@@ "):
+            with contextlib.suppress(ValueError):
+                current = sections.setdefault(int(line[3:]), [])
+            continue
+        if current is not None:
+            current.append(line)
+    return {
+        path: _record_of(sections.get(index, []))
+        for index, path in enumerate(status_files, start=1)
+    }
+
+
+def _record_of(lines: Sequence[str]) -> RemoteRecord:
+    if not lines:
+        return RemoteRecord(None)  # the host said nothing about it: unknown
+    first = lines[0]
+    if first.startswith("RUNNING"):
+        return RemoteRecord("running")
+    if first.startswith("ABSENT"):
+        return RemoteRecord("absent")
+    parts = first.split()
     if len(parts) == 4 and parts[0] == "R" and parts[2] == "end":
+        output = ""
+        if len(lines) > 1 and lines[1].startswith("O "):
+            with contextlib.suppress(ValueError):
+                output = base64.b64decode(lines[1][2:]).decode(errors="replace")
         with contextlib.suppress(ValueError):
-            return StatusRecord(status=int(parts[1]), ended_at=float(parts[3]))
-    return None
+            return RemoteRecord(
+                StatusRecord(status=int(parts[1]), ended_at=float(parts[3])), output
+            )
+    return RemoteRecord(None)
