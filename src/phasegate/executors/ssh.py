@@ -28,11 +28,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import glob
 import math
 import os
+import platform
 import re
 import secrets
 import shlex
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -53,6 +56,50 @@ if TYPE_CHECKING:
     import asyncssh
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LIB_DIRS = (
+    "/usr/local/lib",
+    "/usr/local/lib64",
+    "/usr/lib",
+    "/usr/lib64",
+    "/lib",
+    "/lib64",
+    f"/usr/lib/{platform.machine()}-linux-gnu",
+    f"/lib/{platform.machine()}-linux-gnu",
+)
+
+
+_ASYNCSSH_LIBS = ("oqs", "liboqs", "nettle", "libnettle", "libnettle-6")
+
+
+def _import_asyncssh() -> None:
+    """``import asyncssh``, without the child processes its import starts: it asks
+    ``ctypes.util.find_library`` for liboqs (post-quantum key exchange) and libnettle (UMAC),
+    which on Linux runs ``ldconfig -p``, then ``gcc`` and ``ld`` for each name not found
+    (~25 processes: 0.1-0.7 s of a run's start under load, and ~60 MB in the run's process
+    tree). Those two are looked for here as files in the library directories (and
+    ``$LD_LIBRARY_PATH``) instead: installed there, they are used as before."""
+    if "asyncssh" in sys.modules:
+        return
+    import ctypes.util
+
+    original = ctypes.util.find_library
+
+    def find_library(name: str) -> str | None:
+        if name not in _ASYNCSSH_LIBS:
+            return original(name)
+        stem = name if name.startswith("lib") else f"lib{name}"
+        extra = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+        for directory in (*extra, *_LIB_DIRS):
+            found = sorted(glob.glob(os.path.join(directory, f"{stem}.so*")))
+            if found:
+                return found[0]
+        return None
+
+    ctypes.util.find_library = find_library
+    try:
+        import asyncssh  # noqa: F401 - imported for its side effect: sys.modules
+    finally:
+        ctypes.util.find_library = original
 
 
 @dataclass(frozen=True)
@@ -219,7 +266,8 @@ async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
         options["client_keys"] = [os.path.expanduser(p) for p in target.identity]
     if not target.agent:
         options["agent_path"] = None
-    import asyncssh  # lazy: start-up time (see the top of this module)
+    _import_asyncssh()  # lazy: start-up time (see the top of this module)
+    import asyncssh
 
     try:
         return await asyncssh.connect(target.address, **options)
@@ -271,7 +319,8 @@ class SshExecutor:
     ) -> ProcessResult:
         """``status_file`` is a path on the host (relative to the login's home); ``cwd`` too
         ('' for the home directory)."""
-        import asyncssh  # lazy: start-up time (see the top of this module)
+        _import_asyncssh()  # lazy: start-up time (see the top of this module)
+        import asyncssh
 
         started = time.monotonic()
         status = status_file or f".phasegate-runs/adhoc/{os.getpid()}-{time.time_ns()}"
@@ -459,7 +508,8 @@ class SshExecutor:
         command = f"kill -{name} -- -{int(pgid)}"
         if prefix:
             command = f"{prefix} {command}"
-        import asyncssh  # lazy: start-up time (see the top of this module)
+        _import_asyncssh()  # lazy: start-up time (see the top of this module)
+        import asyncssh
 
         with contextlib.suppress(asyncssh.Error, OSError):
             await conn.run(command, check=False)
