@@ -249,8 +249,10 @@ class Fleet:
             mine = tuple(address(i) for i in range(n, hosts, servers))
             homes: tuple[str, ...] = ()
             if own_homes:
+                # A Match block's SetEnv replaces the global one: SHLVL goes in it too.
+                shlvl = " SHLVL=2" if skip_login_rc else ""
                 homes = tuple(
-                    f"Match LocalAddress {address(i)}\n  SetEnv HOME={home_of(root, i)}"
+                    f"Match LocalAddress {address(i)}\n  SetEnv HOME={home_of(root, i)}{shlvl}"
                     for i in range(n, hosts, servers)
                 )
                 for i in range(n, hosts, servers):
