@@ -2,27 +2,38 @@
 vs ``ansible-playbook`` with the same inventory and the same parallelism (``forks`` =
 ``targets.ssh.max_connections``). Goal: phasegate >= 5x faster wall time.
 
-The hosts: several Debian ``sshd`` on 127.0.0.1 (tests/fleet/sshd.py: generated host and
-client keys, strict known_hosts), hosts spread over them round-robin and told apart by their
-own directory (``dir`` label / host var). Each step writes a marker in its host's directory;
-after each tool's run the bench checks that every host has all 3 markers (a run that did less
-measured nothing).
+The hosts: several Debian ``sshd`` (tests/fleet/sshd.py: generated host and client keys,
+strict known_hosts), hosts spread over them round-robin. Each host is its own ssh endpoint and
+its own account home, as the machines of a fleet are:
+
+- its own loopback address (127.0.1.1, 127.0.1.2, ...; its server listens on the addresses of
+  its hosts). With one address per server, Ansible's ControlMaster (its ControlPath is a hash of
+  address, port and user) served all the hosts of a server over one connection: 10 connections
+  for Ansible, 100 for phasegate. ``--shared-addresses`` measures that setting;
+- its own home (``HOME`` of its sessions, set by sshd per local address), holding a copy of
+  this machine's ~/.bashrc and what it starts. Root's ~/.bashrc here runs ``pyenv init``, whose
+  ``pyenv rehash`` takes a lock file in ~/.pyenv/shims, retried every 0.1 s: with one home,
+  every ssh command of the whole fleet queued on one lock. ``--shared-home`` measures that;
+- its own directory (``dir`` label / host var), where each step writes a marker; after each
+  tool's run the bench checks that every host has all 3 markers (a run that did less measured
+  nothing).
 
 Measured per tool, in a fresh wrapper interpreter: wall time, CPU time of the whole process
 tree (user + system of every waited-for descendant: the per-host overhead on the controller is
 that / hosts), the peak RSS of the largest single process, and the peak RSS summed over the
 process tree (sampled every 20 ms from /proc: Ansible's forks and ssh masters count). The
-sshd side is the same remote work for both and is not counted. Each tool runs once to warm
-up (bytecode, ssh host keys, Ansible's ControlPersist sockets are closed between runs), then
-``--reps`` times; the medians are reported.
+hosts' side is reported apart (``per_host_remote_cpu_ms``: the sshd servers' CPU time and
+their waited-for descendants', i.e. sshd's sessions, the login shells with their rc files, the
+commands). Each tool runs once to warm up (bytecode, ssh host keys, Ansible's ControlPersist
+sockets are closed between runs), then ``--reps`` times; the medians are reported.
 
 Ansible's settings: ``gather_facts: false``, ``ANSIBLE_PIPELINING=True`` (its own recommended
 speed-up), OpenSSH ControlMaster/ControlPersist (its default), the ``linear`` strategy (its
 default), the ``shell`` module.
 
 Run: ``uv sync --all-groups && uv run python bench/fleet_vs_ansible.py [--hosts 100]
-[--servers 10] [--forks 20] [--reps 1] [--skip-login-rc]``; prints a JSON summary and a Markdown
-row.
+[--servers 10] [--forks 20] [--reps 1] [--skip-login-rc] [--shared-addresses] [--shared-home]``;
+prints a JSON summary and a Markdown row.
 """
 
 from __future__ import annotations
@@ -36,6 +47,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,20 +127,143 @@ def step_command(n: int) -> str:
     return f'mkdir -p "$HOST_DIR" && echo {n} > "$HOST_DIR/step{n}"'
 
 
+def address(index: int) -> str:
+    """Host ``index``'s own loopback address (127.0.1.1, 127.0.1.2, ...)."""
+    return f"127.0.{1 + index // 250}.{1 + index % 250}"
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _times(pid: int) -> float:
+    """utime + stime + cutime + cstime of ``pid`` (a zombie's too), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / _TICK
+
+
+class Orphans:
+    """This process is a child subreaper (prctl PR_SET_CHILD_SUBREAPER): a host process whose
+    sshd session ended before it did (phasegate's agent when the connection closes; the agent's
+    commands run detached by design) is reparented here instead of to init, and its CPU time
+    would otherwise be lost. A thread reaps such orphans and sums their times. Only zombies of
+    another session than ours: the children this process starts itself (sshd listeners, the
+    measuring wrapper, ssh-keygen) share its session and are waited for by their owners.
+    ``ssh`` processes are Ansible's ControlPersist masters (the controller's side): reaped,
+    not counted."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        self.cpu = 0.0
+        self._stop = threading.Event()
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self) -> None:
+        me, session = os.getpid(), os.getsid(0)
+        while not self._stop.wait(0.05):
+            for name in os.listdir("/proc"):
+                if not name.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{name}/stat") as fh:
+                        head, tail = fh.read().rsplit(")", 1)
+                except OSError:
+                    continue
+                fields = tail.split()
+                if fields[0] != "Z" or int(fields[1]) != me or int(fields[3]) == session:
+                    continue
+                comm = head.split("(", 1)[1]
+                spent = _times(int(name))
+                try:
+                    os.waitpid(int(name), os.WNOHANG)
+                except ChildProcessError:
+                    continue
+                if comm != "ssh":
+                    self.cpu += spent
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def home_of(root: Path, index: int) -> Path:
+    return root / "homes" / f"h{index:03d}"
+
+
+def make_home(home: Path) -> None:
+    """A host's own home with this machine's login start-up files: a copy of ~/.bashrc, the
+    tools it starts (~/.pyenv: links, with the host's own `shims`, which `pyenv rehash`
+    rewrites under its lock; ~/.cargo: a link)."""
+    real = Path.home()
+    home.mkdir(parents=True)
+    if (real / ".bashrc").exists():
+        shutil.copy(real / ".bashrc", home / ".bashrc")
+    if (real / ".cargo").exists():
+        (home / ".cargo").symlink_to(real / ".cargo")
+    pyenv = real / ".pyenv"
+    if pyenv.is_dir():
+        (home / ".pyenv").mkdir()
+        for entry in pyenv.iterdir():
+            if entry.name == "shims":
+                shutil.copytree(entry, home / ".pyenv" / "shims", symlinks=True)
+            else:
+                (home / ".pyenv" / entry.name).symlink_to(entry)
+
+
 class Fleet:
-    def __init__(self, root: Path, hosts: int, servers: int, skip_login_rc: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        hosts: int,
+        servers: int,
+        skip_login_rc: bool = False,
+        shared_addresses: bool = False,
+        shared_home: bool = False,
+    ) -> None:
         self.root = root
+        self.orphans = Orphans()
         self.lab = Lab(root / "lab")
+        # Each host has its own address (a server listens on the addresses of its hosts): 100
+        # hosts are 100 ssh endpoints for both tools, as a real fleet is. With
+        # --shared-addresses the hosts of a server share 127.0.0.1, and Ansible's ControlMaster
+        # (ControlPath hashed from address, port and user) then serves all of them with one
+        # connection: 10 connections for Ansible, 100 for phasegate (which keys by host).
         # --skip-login-rc: sshd gives every session SHLVL=2, so the login's bash does not
         # source ~/.bashrc for ssh commands (bash does that only at shell level < 2). Both tools
         # get the same hosts; it removes this machine's rc cost (root's ~/.bashrc runs
         # `pyenv init`: ~0.25-0.6 s per ssh command), which is not phasegate's nor Ansible's.
         extra = ("SetEnv SHLVL=2",) if skip_login_rc else ()
-        for _ in range(servers):
-            self.lab.start(extra=extra)
+        # Each host has its own home (HOME for its sessions, sshd `Match LocalAddress`): the
+        # login's rc file runs as on this machine, but what it writes is the host's own. Root's
+        # ~/.bashrc here runs `pyenv init`, whose `pyenv rehash` takes a lock in
+        # ~/.pyenv/shims (retrying every 0.1 s): with one home for all, every ssh command of
+        # the whole fleet queued on that one lock, which a fleet of machines never does.
+        # --shared-home keeps the one home (and the lock).
+        own_homes = not shared_home and not shared_addresses
+        for n in range(servers):
+            mine = tuple(address(i) for i in range(n, hosts, servers))
+            homes: tuple[str, ...] = ()
+            if own_homes:
+                # A Match block's SetEnv replaces the global one: SHLVL goes in it too.
+                shlvl = " SHLVL=2" if skip_login_rc else ""
+                homes = tuple(
+                    f"Match LocalAddress {address(i)}\n  SetEnv HOME={home_of(root, i)}{shlvl}"
+                    for i in range(n, hosts, servers)
+                )
+                for i in range(n, hosts, servers):
+                    make_home(home_of(root, i))
+            self.lab.start(
+                extra=extra + homes, addresses=("127.0.0.1",) if shared_addresses else mine
+            )
         self.hosts = [
             {
                 "name": f"h{i:03d}",
+                "address": "127.0.0.1" if shared_addresses else address(i),
                 "port": self.lab.servers[i % servers].port,
                 "dir": str(root / "hosts" / f"h{i:03d}"),
             }
@@ -136,6 +272,17 @@ class Fleet:
 
     def reset(self) -> None:
         shutil.rmtree(self.root / "hosts", ignore_errors=True)
+
+    def remote_cpu(self) -> float:
+        """CPU seconds the hosts' side has used so far: every sshd listener's own time and its
+        waited-for descendants' (the connections' sshd processes, login shells, commands),
+        plus the host processes that outlived their sshd session (``Orphans``)."""
+        time.sleep(1.0)  # the connections' processes end and are reaped
+        total = 0.0
+        for server in self.lab.servers:
+            assert server.process is not None
+            total += _times(server.process.pid)
+        return total + self.orphans.cpu
 
     def complete(self) -> bool:
         return all(
@@ -156,7 +303,7 @@ def phasegate_plan(fleet: Fleet, forks: int, path: Path) -> Path:
                     "name": h["name"],
                     "groups": ["web"],
                     "labels": {
-                        "ansible_host": "127.0.0.1",
+                        "ansible_host": h["address"],
                         "ansible_port": h["port"],
                         "dir": h["dir"],
                     },
@@ -189,7 +336,9 @@ def ansible_files(fleet: Fleet, forks: int, work: Path) -> tuple[Path, Path, dic
     inventory = work / "inventory.ini"
     lines = ["[web]"]
     for h in fleet.hosts:
-        lines.append(f"{h['name']} ansible_host=127.0.0.1 ansible_port={h['port']} dir={h['dir']}")
+        lines.append(
+            f"{h['name']} ansible_host={h['address']} ansible_port={h['port']} dir={h['dir']}"
+        )
     inventory.write_text("\n".join(lines) + "\n")
     book = work / "play.yml"
     tasks = [
@@ -254,6 +403,8 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--cap", type=float, default=900.0)
     parser.add_argument("--skip-login-rc", action="store_true")
+    parser.add_argument("--shared-addresses", action="store_true")
+    parser.add_argument("--shared-home", action="store_true")
     args = parser.parse_args()
     bindir = Path(sys.executable).parent
     phasegate = bindir / "phasegate"
@@ -261,7 +412,9 @@ def main() -> int:
     if not ansible.exists():
         raise SystemExit("ansible-playbook is not installed: uv sync --all-groups")
     work = Path(tempfile.mkdtemp(prefix="fleet-bench-"))
-    fleet = Fleet(work, args.hosts, args.servers, args.skip_login_rc)
+    fleet = Fleet(
+        work, args.hosts, args.servers, args.skip_login_rc, args.shared_addresses, args.shared_home
+    )
     results: dict[str, list[dict[str, Any]]] = {"phasegate": [], "ansible": []}
     try:
         plan = phasegate_plan(fleet, args.forks, work / "plan.yaml")
@@ -270,6 +423,7 @@ def main() -> int:
         for rep in range(args.reps + 1):  # the first of each is the warm-up
             state = work / f"state{rep}"
             fleet.reset()
+            before = fleet.remote_cpu()
             got = measure(
                 [str(phasegate), "run", str(plan)],
                 cwd=work,
@@ -277,11 +431,13 @@ def main() -> int:
                 log=work / f"phasegate{rep}.log",
                 cap=args.cap,
             )
+            got["remote_cpu"] = fleet.remote_cpu() - before
             got["complete"] = fleet.complete()
             print(f"phasegate rep {rep}: {got}", file=sys.stderr)
             if rep:
                 results["phasegate"].append(got)
             fleet.reset()
+            before = fleet.remote_cpu()
             got = measure(
                 [str(ansible), "-i", str(inventory), "-f", str(args.forks), str(book)],
                 cwd=work,
@@ -290,6 +446,7 @@ def main() -> int:
                 cap=args.cap,
             )
             close_masters(home)
+            got["remote_cpu"] = fleet.remote_cpu() - before
             got["complete"] = fleet.complete()
             print(f"ansible rep {rep}: {got}", file=sys.stderr)
             if rep:
@@ -313,12 +470,15 @@ def summarize(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace
     out: dict[str, Any] = {"machine": machine(), "hosts": args.hosts, "steps": STEPS}
     out.update(servers=args.servers, forks=args.forks, reps=args.reps)
     out["skip_login_rc"] = args.skip_login_rc
+    out["shared_addresses"] = args.shared_addresses
+    out["shared_home"] = args.shared_home or args.shared_addresses
     for tool, runs in results.items():
         out[tool] = {
             "wall_s": round(med(tool, "wall"), 2),
             "per_host_wall_ms": round(med(tool, "wall") / args.hosts * 1000, 1),
             "cpu_s": round(med(tool, "cpu"), 2),
             "per_host_cpu_ms": round(med(tool, "cpu") / args.hosts * 1000, 1),
+            "per_host_remote_cpu_ms": round(med(tool, "remote_cpu") / args.hosts * 1000, 1),
             "peak_rss_largest_process_mib": round(med(tool, "maxrss_kib") / 1024, 1),
             "peak_rss_process_tree_mib": round(med(tool, "tree_peak_kib") / 1024, 1),
             "runs": runs,
@@ -329,9 +489,11 @@ def summarize(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace
     p, a = out["phasegate"], out["ansible"]
     out["markdown"] = (
         f"| {args.hosts} hosts x {STEPS} steps over ssh, forks {args.forks} | "
-        f"phasegate {p['wall_s']} s, {p['per_host_cpu_ms']} ms CPU/host, "
+        f"phasegate {p['wall_s']} s, {p['per_host_cpu_ms']} ms CPU/host "
+        f"(hosts' side {p['per_host_remote_cpu_ms']} ms), "
         f"RSS {p['peak_rss_process_tree_mib']} MiB | ansible {a['wall_s']} s, "
-        f"{a['per_host_cpu_ms']} ms CPU/host, RSS {a['peak_rss_process_tree_mib']} MiB | "
+        f"{a['per_host_cpu_ms']} ms CPU/host (hosts' side {a['per_host_remote_cpu_ms']} ms), "
+        f"RSS {a['peak_rss_process_tree_mib']} MiB | "
         f"{ratio:.1f}x faster | >= 5x | {'yes' if ratio >= 5 else 'no'} |"
     )
     return out

@@ -54,7 +54,17 @@ class Lab:
         self.known_hosts = self.root / "known_hosts"
         self.known_hosts.write_text("")
 
-    def start(self, *, trusted: bool = True, extra: tuple[str, ...] = ()) -> Sshd:
+    def start(
+        self,
+        *,
+        trusted: bool = True,
+        extra: tuple[str, ...] = (),
+        addresses: tuple[str, ...] = ("127.0.0.1",),
+    ) -> Sshd:
+        """One more server; it listens on each of ``addresses`` (loopback ones: the whole of
+        127.0.0.0/8 is this machine's), each trusted in known_hosts: hosts told apart by
+        their address are separate ssh endpoints for every client (Ansible's ControlMaster
+        shares one connection between inventory hosts of the same address, port and user)."""
         index = len(self.servers)
         home = self.root / f"sshd{index}"
         home.mkdir()
@@ -62,7 +72,7 @@ class Lab:
         host_public = keygen(host_key)
         for _attempt in range(5):
             port = free_port()
-            server = Sshd(home, port, host_key)
+            server = Sshd(home, port, host_key, addresses)
             server.write_config(self.authorized_keys, extra)
             if server.start():
                 break
@@ -70,7 +80,8 @@ class Lab:
             raise RuntimeError("sshd did not start")
         if trusted:
             with self.known_hosts.open("a") as fh:
-                fh.write(f"[127.0.0.1]:{port} {host_public}\n")
+                for address in addresses:
+                    fh.write(f"[{address}]:{port} {host_public}\n")
         self.servers.append(server)
         return server
 
@@ -84,6 +95,7 @@ class Sshd:
     home: Path
     port: int
     host_key: Path
+    addresses: tuple[str, ...] = ("127.0.0.1",)
     process: subprocess.Popen[bytes] | None = None
 
     def write_config(self, authorized_keys: Path, extra: tuple[str, ...] = ()) -> None:
@@ -91,7 +103,7 @@ class Sshd:
             "\n".join(
                 [
                     f"Port {self.port}",
-                    "ListenAddress 127.0.0.1",
+                    *(f"ListenAddress {address}" for address in self.addresses),
                     f"HostKey {self.host_key}",
                     f"PidFile {self.home / 'sshd.pid'}",
                     f"AuthorizedKeysFile {authorized_keys}",
@@ -125,7 +137,7 @@ class Sshd:
             if self.process.poll() is not None:
                 return False
             with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                if sock.connect_ex((self.addresses[0], self.port)) == 0:
                     return True
             time.sleep(0.02)
         self.stop()

@@ -148,7 +148,22 @@ def trial(root: Path, lab: Lab, rng: random.Random) -> dict[str, Any]:
     run_id = json.loads(phasegate(root, "status", "last", "--json").stdout)["run"]["id"]
     events = journal(root / "state", run_id)
     recovered = [e["key"] for e in events if e["type"] == "item.finished" and e.get("recovered")]
-    return {"killed": killed, "recovered": len(recovered), "unknown": len(unknown)}
+    rerun = [
+        e["key"]
+        for e in events
+        if e["type"] == "item.finished"
+        and e["status"] == "interrupted"
+        and "never started on the host" in (e.get("message") or "")
+    ]
+    starts = sum(1 for lines in ledgers(root).values() for x in lines if x.startswith("start"))
+    return {
+        "killed": killed,
+        "recovered": len(recovered),
+        "never_started": len(rerun),
+        "unknown": len(unknown),
+        "host_steps": starts,
+        "twice": 0,  # the ledger asserts above: every (host, step) started exactly once
+    }
 
 
 TRIALS = int(os.environ.get("FLEET_CRASH_TRIALS", "8"))
@@ -160,3 +175,7 @@ SEED = 15
 def test_kill_minus_nine_during_batches_then_resume(lab: Lab, tmp_path: Path, n: int) -> None:
     outcome = trial(tmp_path, lab, random.Random(SEED + n))
     print(f"fleet crash trial {n}: {outcome}")
+    report = os.environ.get("FLEET_CRASH_REPORT")
+    if report:  # bench/fleet_crash.py sums these
+        with open(report, "a") as fh:
+            fh.write(json.dumps({"trial": n, **outcome}) + "\n")

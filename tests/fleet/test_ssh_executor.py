@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from phasegate.executors.ssh import SshExecutor, SshPool, SshTarget, read_remote_status
+from phasegate.executors.ssh import (
+    SshExecutor,
+    SshPool,
+    SshTarget,
+    read_remote_records,
+    read_remote_status,
+)
 from phasegate.executors.stopping import StopRequest
 from tests.fleet.sshd import Lab, free_port, ssh_lab
 
@@ -92,14 +98,24 @@ def test_connections_are_reused_and_status_read_back(lab: Lab, tmp_path: Path) -
             record = await read_remote_status(pool, ex.target, str(tmp_path / "r/2"))
             missing = await read_remote_status(pool, ex.target, str(tmp_path / "r/none"))
             assert missing == "absent"  # never started there
-            return pool.connects, codes, record
+            # A record whose output file is there, one left without a record (supervisor
+            # gone), and the three above: all read in one channel, in the order asked.
+            (tmp_path / "r/1.output").write_text("version=v2\nlines=a b\n")
+            (tmp_path / "r/dead.out").write_text("")
+            reads = pool.record_reads
+            paths = [str(tmp_path / f"r/{n}") for n in ("2", "none", "dead", "1", "0")]
+            many = await read_remote_records(pool, ex.target, paths)
+            assert pool.record_reads == reads + 1
+            return pool.connects, codes, record, [many[p] for p in paths]
         finally:
             await pool.close()
 
-    connects, codes, record = run(go())  # type: ignore[misc]
+    connects, codes, record, many = run(go())  # type: ignore[misc]
     assert codes == [0, 1, 2]
     assert connects == 1
     assert record.status == 2  # type: ignore[attr-defined]
+    assert [getattr(m.record, "status", m.record) for m in many] == [2, "absent", None, 1, 0]
+    assert [m.output for m in many] == ["", "", "", "version=v2\nlines=a b\n", ""]
 
 
 def test_secrets_never_on_a_remote_command_line(lab: Lab, tmp_path: Path) -> None:

@@ -408,39 +408,64 @@ def _started(runner: Runner, phase: Phase, host: str) -> bool:
 
 async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str, Any]]) -> bool:
     """Host items a dead engine left started: their supervisors' records on the hosts say how
-    they ended. False when one stays unknown (no record): a human decides."""
-    fleet = fleet_of(runner)
-    settled = True
+    they ended. False when one stays unknown (no record): a human decides. Each host's records
+    (and outputs) are read in one round trip, the hosts concurrently."""
     prefix = f"{phase.id}/"
-    for key, item in list(runner.state.items.items()):
+    by_host: dict[str, list[tuple[str, Item]]] = {}
+    for key, item in runner.state.items.items():
         if item.status != "running" or not key.startswith(prefix) or "@" not in key:
             continue
-        host = str(key.rpartition("@")[2])
-        host_labels = labels.get(host, {})
-        record = await fleet.read_record(runner, key, item.attempt, host, host_labels)
-        deadline = time.monotonic() + runner.ctx.orphan_wait
-        while record == "running" and time.monotonic() < deadline:
-            # Its supervisor still runs on the host: wait for its record, never start another.
-            await asyncio.sleep(SETTLE_POLL)
-            record = await fleet.read_record(runner, key, item.attempt, host, host_labels)
+        by_host.setdefault(str(key.rpartition("@")[2]), []).append((key, item))
+    if not by_host:
+        return True
+    settled = await asyncio.gather(
+        *(
+            _settle_host(runner, host, items, labels.get(host, {}))
+            for host, items in by_host.items()
+        )
+    )
+    return all(settled)
+
+
+async def _settle_host(
+    runner: Runner, host: str, items: list[tuple[str, Item]], labels: Mapping[str, Any]
+) -> bool:
+    fleet = fleet_of(runner)
+    wanted = [(key, item.attempt) for key, item in items]
+    records = await fleet.read_records(runner, host, labels, wanted)
+    deadline = time.monotonic() + runner.ctx.orphan_wait
+    while time.monotonic() < deadline and any(r.record == "running" for r in records.values()):
+        # A supervisor still runs on the host: wait for its record, never start another.
+        await asyncio.sleep(SETTLE_POLL)
+        running = [a for a, r in records.items() if r.record == "running"]
+        records.update(await fleet.read_records(runner, host, labels, running))
+    absent = [
+        (a, item)
+        for (key, item), a in zip(items, wanted, strict=True)
+        if records[a].record == "absent"
+    ]
+    if absent:
+        # The bootstrap never created the step's files: the command never started on the
+        # host, so running it now runs it once. A bootstrap that got its whole input just
+        # before the controller died creates them within milliseconds; reading again after
+        # LATE_BOOTSTRAP seconds since the (latest) start rules that out.
+        late = max((item.started_at or 0) for _, item in absent) + LATE_BOOTSTRAP - time.time()
+        if late > 0:
+            await asyncio.sleep(late)
+            records.update(await fleet.read_records(runner, host, labels, [a for a, _ in absent]))
+    settled = True
+    for key, item in items:
+        found = records[(key, item.attempt)]
+        record = found.record
         if record == "absent":
-            # The bootstrap never created the step's files: the command never started on
-            # the host, so running it now runs it once. A bootstrap that got its whole input
-            # just before the controller died creates them within milliseconds; reading
-            # again after LATE_BOOTSTRAP seconds since the start rules that out.
-            late = (item.started_at or 0) + LATE_BOOTSTRAP - time.time()
-            if late > 0:
-                await asyncio.sleep(late)
-                record = await fleet.read_record(runner, key, item.attempt, host, host_labels)
-            if record == "absent":
-                message = "never started on the host (no trace of it there); runs again"
-                _host_finished(runner, key, item, host, "interrupted", message)
-                continue
+            message = "never started on the host (no trace of it there); runs again"
+            _host_finished(runner, key, item, host, "interrupted", message)
+            continue
         if isinstance(record, StatusRecord) and record.signal is None:
             outputs: dict[str, str] = {}
             if record.status == 0 and item.kind == "step":
-                outputs = await fleet.read_outputs(runner, key, item.attempt, host, host_labels)
-            await _recovered(runner, key, item, host, record, outputs)
+                outputs = fleet.outputs_from(runner, found.output)
+            _recovered(runner, key, item, host, record, outputs)
             continue
         why = (
             "still running on the host"
@@ -452,7 +477,7 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
     return settled
 
 
-async def _recovered(
+def _recovered(
     runner: Runner,
     key: str,
     item: Item,

@@ -25,11 +25,12 @@ from phasegate.engine.steplog import StepLog
 from phasegate.executors.base import Executor, ProcessResult
 from phasegate.executors.local import LocalExecutor
 from phasegate.executors.ssh import (
+    RemoteRecord,
     SshExecutor,
     SshPool,
     SshTarget,
     read_remote_file,
-    read_remote_status,
+    read_remote_records,
 )
 from phasegate.executors.stopping import StopRequest
 from phasegate.executors.supervisor import StatusRecord, read_status
@@ -156,16 +157,48 @@ class Fleet:
         self, runner: Runner, key: str, attempt: int, name: str, labels: Mapping[str, Any]
     ) -> StatusRecord | str | None:
         """The supervisor's record of an attempt on its host ("running" while it runs)."""
-        path = self.status_file(runner, key, attempt)
+        records = await self.read_records(runner, name, labels, [(key, attempt)])
+        return records[(key, attempt)].record
+
+    async def read_records(
+        self,
+        runner: Runner,
+        name: str,
+        labels: Mapping[str, Any],
+        attempts: list[tuple[str, int]],
+    ) -> dict[tuple[str, int], RemoteRecord]:
+        """The supervisor records (and outputs) of several attempts on one host, in one round
+        trip; every record unknown (None) when the host cannot be read now."""
+        paths = {attempt: self.status_file(runner, *attempt) for attempt in attempts}
         if self.targets.executor == "local":
-            return read_status(Path(path))
+            return {
+                (key, attempt): RemoteRecord(
+                    read_status(Path(path)),
+                    _file_text(self.output_file_path(runner, key, attempt)),
+                )
+                for (key, attempt), path in paths.items()
+            }
         try:
-            return await read_remote_status(self.pool, self.target(name, labels), path)
-        except Exception:  # unreachable now: the outcome stays unknown
-            return None
+            found = await read_remote_records(
+                self.pool, self.target(name, labels), list(paths.values())
+            )
+        except Exception:  # unreachable now: the outcomes stay unknown
+            return {attempt: RemoteRecord(None) for attempt in attempts}
+        return {attempt: found[path] for attempt, path in paths.items()}
+
+    def outputs_from(self, runner: Runner, text: str) -> dict[str, str]:
+        """Parsed, masked ``KEY=VALUE`` outputs (``read_records``' output text)."""
+        return {k: runner.ctx.masker.text(v) for k, v in parse_outputs(text).items()}
 
     async def close(self) -> None:
         await self.pool.close()
+
+
+def _file_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def fleet_of(runner: Runner) -> Fleet:
@@ -192,7 +225,10 @@ def public_labels(labels: Mapping[str, JsonValue]) -> JsonDict:
 
 
 def host_env(name: str, labels: Mapping[str, Any]) -> dict[str, str]:
-    env = {"PHASEGATE_HOST": name}
+    """The host's values: ``PHASEGATE_HOST``, ``HOST_ADDRESS`` (the address phasegate
+    connects to: ``ansible_host``, else the name; a label ``address`` wins) and
+    ``HOST_<LABEL>`` per label."""
+    env = {"PHASEGATE_HOST": name, "HOST_ADDRESS": str(labels.get("ansible_host") or name)}
     for label, value in labels.items():
         if _LABEL.match(label) and label not in PRIVATE_LABELS and not label.startswith("ansible_"):
             env[f"HOST_{label.upper()}"] = value if isinstance(value, str) else _text(value)
@@ -372,10 +408,13 @@ async def _after_lost_connection(
 ) -> ProcessResult:
     fleet = fleet_of(runner)
     deadline = time.monotonic() + max(runner.ctx.orphan_wait, 1.0)
-    record = await fleet.read_record(runner, key, attempt, host, labels)
-    while not isinstance(record, StatusRecord) and time.monotonic() < deadline:
+    wanted = [(key, attempt)]
+    # One round trip per poll gives the record and the outputs together.
+    found = (await fleet.read_records(runner, host, labels, wanted))[(key, attempt)]
+    while not isinstance(found.record, StatusRecord) and time.monotonic() < deadline:
         await asyncio.sleep(LOST_POLL)
-        record = await fleet.read_record(runner, key, attempt, host, labels)
+        found = (await fleet.read_records(runner, host, labels, wanted))[(key, attempt)]
+    record = found.record
     if not isinstance(record, StatusRecord):
         return lost  # no record: the host's outcome is not known; the host counts as failed
     status = record.status
@@ -385,6 +424,7 @@ async def _after_lost_connection(
         stderr=lost.stderr,
         duration=lost.duration,
         signal=status - 128 if status > 128 else None,
+        published=found.output,
     )
 
 

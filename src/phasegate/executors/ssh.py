@@ -26,12 +26,16 @@ which fleet phases count by their ``unreachable:`` policy; never an exception.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import glob
 import math
 import os
+import platform
 import re
 import secrets
 import shlex
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +56,50 @@ if TYPE_CHECKING:
     import asyncssh
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LIB_DIRS = (
+    "/usr/local/lib",
+    "/usr/local/lib64",
+    "/usr/lib",
+    "/usr/lib64",
+    "/lib",
+    "/lib64",
+    f"/usr/lib/{platform.machine()}-linux-gnu",
+    f"/lib/{platform.machine()}-linux-gnu",
+)
+
+
+_ASYNCSSH_LIBS = ("oqs", "liboqs", "nettle", "libnettle", "libnettle-6")
+
+
+def _import_asyncssh() -> None:
+    """``import asyncssh``, without the child processes its import starts: it asks
+    ``ctypes.util.find_library`` for liboqs (post-quantum key exchange) and libnettle (UMAC),
+    which on Linux runs ``ldconfig -p``, then ``gcc`` and ``ld`` for each name not found
+    (~25 processes: 0.1-0.7 s of a run's start under load, and ~60 MB in the run's process
+    tree). Those two are looked for here as files in the library directories (and
+    ``$LD_LIBRARY_PATH``) instead: installed there, they are used as before."""
+    if "asyncssh" in sys.modules:
+        return
+    import ctypes.util
+
+    original = ctypes.util.find_library
+
+    def find_library(name: str) -> str | None:
+        if name not in _ASYNCSSH_LIBS:
+            return original(name)
+        stem = name if name.startswith("lib") else f"lib{name}"
+        extra = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+        for directory in (*extra, *_LIB_DIRS):
+            found = sorted(glob.glob(os.path.join(directory, f"{stem}.so*")))
+            if found:
+                return found[0]
+        return None
+
+    ctypes.util.find_library = find_library
+    try:
+        import asyncssh  # noqa: F401 - imported for its side effect: sys.modules
+    finally:
+        ctypes.util.find_library = original
 
 
 @dataclass(frozen=True)
@@ -102,6 +150,7 @@ class SshPool:
 
     agents: bool = True  # run commands through one remote agent per connection
     agent_starts: int = 0  # agents started (for tests and benches)
+    record_reads: int = 0  # channels that read supervisor records (read_remote_records)
 
     @contextlib.asynccontextmanager
     async def use(self, target: SshTarget) -> Any:
@@ -230,7 +279,8 @@ async def connect(target: SshTarget) -> asyncssh.SSHClientConnection:
         options["client_keys"] = [os.path.expanduser(p) for p in target.identity]
     if not target.agent:
         options["agent_path"] = None
-    import asyncssh  # lazy: start-up time (see the top of this module)
+    _import_asyncssh()  # lazy: start-up time (see the top of this module)
+    import asyncssh
 
     try:
         return await asyncssh.connect(target.address, **options)
@@ -282,7 +332,8 @@ class SshExecutor:
     ) -> ProcessResult:
         """``status_file`` is a path on the host (relative to the login's home); ``cwd`` too
         ('' for the home directory)."""
-        import asyncssh  # lazy: start-up time (see the top of this module)
+        _import_asyncssh()  # lazy: start-up time (see the top of this module)
+        import asyncssh
 
         started = time.monotonic()
         status = status_file or f".phasegate-runs/adhoc/{os.getpid()}-{time.time_ns()}"
@@ -470,7 +521,8 @@ class SshExecutor:
         command = f"kill -{name} -- -{int(pgid)}"
         if prefix:
             command = f"{prefix} {command}"
-        import asyncssh  # lazy: start-up time (see the top of this module)
+        _import_asyncssh()  # lazy: start-up time (see the top of this module)
+        import asyncssh
 
         with contextlib.suppress(asyncssh.Error, OSError):
             await conn.run(command, check=False)
@@ -494,22 +546,74 @@ async def read_remote_status(
     while its supervisor still runs; ``"absent"`` when the bootstrap never got as far as
     creating the step's files (the command was never started there); None when the step
     may have started but left no record (its supervisor was killed): unknown."""
-    script = (
-        's=$1; if [ -f "$s" ]; then printf "R "; head -c 64 "$s"; printf " %s\\n" '
-        '"$(stat -c %Y "$s")"; elif [ -f "$s.pid" ] && kill -0 "$(cat "$s.pid")" 2>/dev/null; '
-        'then echo RUNNING; elif [ -e "$s.out" ]; then echo NONE; else echo ABSENT; fi'
-    )
+    records = await read_remote_records(pool, target, [status_file])
+    return records[status_file].record
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    """What the host holds for one status file: the record (as ``read_remote_status``) and,
+    when it is one, the text of the command's ``$PHASEGATE_OUTPUT`` (``STATUS.output``)."""
+
+    record: StatusRecord | str | None
+    output: str = ""
+
+
+# One channel reads every status file named as an argument: per file a header line with its
+# index, then `R <record> <mtime>`, RUNNING, NONE or ABSENT, and for a record the output file's
+# first 64 KiB in base64 (`O ...`, one line). A host's unknown items after a crash or a lost
+# connection are resolved in one round trip, however many there are.
+_RECORDS = (
+    'i=0; for s in "$@"; do i=$((i+1)); echo "@@ $i"; '
+    'if [ -f "$s" ]; then printf "R %s %s\\n" "$(head -c 64 "$s" | tr "\\n" " ")" '
+    '"$(stat -c %Y "$s")"; if [ -s "$s.output" ]; then printf "O "; '
+    'head -c 65536 "$s.output" | base64 -w0; echo; fi; '
+    'elif [ -f "$s.pid" ] && kill -0 "$(cat "$s.pid")" 2>/dev/null; then echo RUNNING; '
+    'elif [ -e "$s.out" ]; then echo NONE; else echo ABSENT; fi; done'
+)
+
+
+async def read_remote_records(
+    pool: SshPool, target: SshTarget, status_files: Sequence[str]
+) -> dict[str, RemoteRecord]:
+    """``read_remote_status`` for several status files of one host, in one channel."""
+    if not status_files:
+        return {}
+    pool.record_reads += 1
+    command = shlex.join(["sh", "-c", _RECORDS, "records", *status_files])
     async with pool.use(target) as conn:
-        result = await conn.run(
-            f"sh -c {shlex.quote(script)} status {shlex.quote(status_file)}", check=False
-        )
-    text = str(result.stdout or "")
-    if text.startswith("RUNNING"):
-        return "running"
-    if text.startswith("ABSENT"):
-        return "absent"
-    parts = text.split()
+        result = await conn.run(command, check=False)
+    sections: dict[int, list[str]] = {}
+    current: list[str] | None = None
+    for line in str(result.stdout or "").splitlines():
+        if line.startswith("@@ "):
+            with contextlib.suppress(ValueError):
+                current = sections.setdefault(int(line[3:]), [])
+            continue
+        if current is not None:
+            current.append(line)
+    return {
+        path: _record_of(sections.get(index, []))
+        for index, path in enumerate(status_files, start=1)
+    }
+
+
+def _record_of(lines: Sequence[str]) -> RemoteRecord:
+    if not lines:
+        return RemoteRecord(None)  # the host said nothing about it: unknown
+    first = lines[0]
+    if first.startswith("RUNNING"):
+        return RemoteRecord("running")
+    if first.startswith("ABSENT"):
+        return RemoteRecord("absent")
+    parts = first.split()
     if len(parts) == 4 and parts[0] == "R" and parts[2] == "end":
+        output = ""
+        if len(lines) > 1 and lines[1].startswith("O "):
+            with contextlib.suppress(ValueError):
+                output = base64.b64decode(lines[1][2:]).decode(errors="replace")
         with contextlib.suppress(ValueError):
-            return StatusRecord(status=int(parts[1]), ended_at=float(parts[3]))
-    return None
+            return RemoteRecord(
+                StatusRecord(status=int(parts[1]), ended_at=float(parts[3])), output
+            )
+    return RemoteRecord(None)

@@ -29,6 +29,7 @@ def validate(
     _traffic(plan, smap, problems)
     _session_shell(plan, smap, warnings)
     _monitor_triggers(plan, smap, problems)
+    _fleet_gate_kinds(plan, smap, problems)
     _resource_hints(plan, smap, problems)
     warnings += secret_use.check(plan, _plain(data), smap, problems)
     return problems, warnings
@@ -225,6 +226,27 @@ def _monitor_triggers(plan: Plan, smap: SourceMap, problems: list[Problem]) -> N
                     else "declare it under `triggers:`, or write the check under monitor.checks",
                 )
             )
+
+
+def _fleet_gate_kinds(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
+    """A fleet phase's ``host_gates`` and ``batch_gates`` are judged per host and per batch,
+    unattended (engine/fleet_gates.py): a ``manual`` check there would ask nobody and fail
+    every host."""
+    for p_index, phase in enumerate(plan.phases):
+        for field in ("host_gates", "batch_gates"):
+            for g_index, check in enumerate(getattr(phase, field)):
+                if check.kind == "manual":
+                    per = "host" if field == "host_gates" else "batch"
+                    problems.append(
+                        smap.problem(
+                            ("phases", p_index, field, g_index),
+                            f"a manual check cannot be one of {field}: it would be judged for "
+                            f"each {per} with nobody asked",
+                            hint="put it in the phase's `gates:` (asked once, after every "
+                            "batch) or a `pause:` step, or check what the person would look "
+                            "at (http, command, metric…)",
+                        )
+                    )
 
 
 def _all_checks(plan: Plan) -> list[tuple[Path_, Any]]:
