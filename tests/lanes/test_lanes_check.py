@@ -28,7 +28,7 @@ def test_check_flags_a_slot_held_by_a_finished_run(cli: CLI) -> None:
     assert clean.returncode == 0 and json.loads(clean.stdout)["ok"] is True
     run_id = cli.status()["run"]["id"]
     db = sqlite3.connect(cli.state_dir / "phasegate.db")
-    db.execute("INSERT INTO lane_tickets VALUES (?, 'api', 1.0, 2.0)", (run_id,))
+    db.execute("INSERT INTO lane_slots VALUES (?, '', 'api', 0, 1.0, 1.0, 2.0)", (run_id,))
     db.commit()
     db.close()
     damaged = cli("check", "--json")

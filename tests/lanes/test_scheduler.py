@@ -1,5 +1,6 @@
 """The lane scheduler (lanes/scheduler.py) as a pure function, driven through simulated time:
-random arrivals, durations, caps, weights, a shared pool and caps lowered at runtime."""
+random arrivals (plan-level and phase-level tickets, run priorities), durations, caps,
+weights, a shared pool and caps lowered at runtime."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from phasegate.lanes import POOL, Lane, Ticket, grants
+from phasegate.lanes.model import PRIORITY_SECONDS
 
 AGING = 5.0
 
@@ -19,6 +21,12 @@ class Arrival:
     lane: str
     at: int
     duration: int
+    phase: str = ""  # a phase's `lane:` ticket ("" the plan's): one run may hold several
+    priority: int = 0
+
+    @property
+    def key(self) -> str:
+        return Ticket(self.run_id, self.lane, 0.0, phase=self.phase).id
 
 
 @dataclass(frozen=True)
@@ -39,12 +47,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     if pool is not None:
         lanes[POOL] = Lane(POOL, cap=pool)
     count = draw(st.integers(1, 40))
+    # Every other ticket is a phase's of the run before it: a run's tickets are independent.
     arrivals = [
         Arrival(
-            f"r{n:03d}",
+            f"r{n // 2:03d}",
             draw(st.sampled_from(names)),
             draw(st.integers(0, 30)),
             draw(st.integers(1, 8)),
+            phase="" if n % 2 == 0 else "deploy",
+            priority=draw(st.sampled_from([0, 0, 0, -1, 1, 2])),
         )
         for n in range(count)
     ]
@@ -68,7 +79,7 @@ class Outcome:
 
 def simulate(scenario: Scenario) -> Outcome:
     lanes = dict(scenario.lanes)
-    by_id = {a.run_id: a for a in scenario.arrivals}
+    by_id = {a.key: a for a in scenario.arrivals}
     tickets: dict[str, Ticket] = {}
     started: dict[str, int] = {}
     finished: dict[str, int] = {}
@@ -85,7 +96,13 @@ def simulate(scenario: Scenario) -> Outcome:
                 lanes[name] = replace(lanes[name], cap=cap)
         for arrival in scenario.arrivals:
             if arrival.at == now:
-                tickets[arrival.run_id] = Ticket(arrival.run_id, arrival.lane, float(now))
+                tickets[arrival.key] = Ticket(
+                    arrival.run_id,
+                    arrival.lane,
+                    float(now),
+                    phase=arrival.phase,
+                    priority=arrival.priority,
+                )
         before = dict.fromkeys(lanes, 0)
         for ticket in tickets.values():
             if ticket.granted:
@@ -108,7 +125,8 @@ def simulate(scenario: Scenario) -> Outcome:
             if total > pool.cap:
                 violations.append(f"t={now}: {total} running over the pool's {pool.cap}")
         # Nothing overtakes: a run of another lane granted now was not enqueued more than
-        # AGING * cap / weight after a run still waiting in a lane that had room.
+        # AGING * cap / weight after a run still waiting in a lane that had room (its rank:
+        # the time it was queued less its priority's head start).
         for waiting in tickets.values():
             if waiting.granted:
                 continue
@@ -119,20 +137,24 @@ def simulate(scenario: Scenario) -> Outcome:
             bound = AGING * lane.cap / lane.weight
             for run_id in granted:
                 other = tickets[run_id]
-                if other.lane != waiting.lane and other.enqueued_at - waiting.enqueued_at > bound:
+                if other.lane != waiting.lane and other.rank - waiting.rank > bound:
                     violations.append(
                         f"t={now}: {run_id} ({other.lane}) overtook {waiting.run_id} "
                         f"({waiting.lane}) by more than {bound}"
                     )
                 if other.lane == waiting.lane and _order(other) > _order(waiting):
                     violations.append(f"t={now}: {run_id} jumped its lane's queue")
+                # In real time: never passed by a run queued later than its head start.
+                head_start = (other.priority - waiting.priority) * PRIORITY_SECONDS
+                if other.enqueued_at - waiting.enqueued_at > bound + head_start:
+                    violations.append(f"t={now}: {run_id} passed {waiting.id} beyond its priority")
         if len(finished) == len(scenario.arrivals):
             break
     return Outcome(started, finished, violations)
 
 
-def _order(ticket: Ticket) -> tuple[float, str]:
-    return (ticket.enqueued_at, ticket.run_id)
+def _order(ticket: Ticket) -> tuple[float, str, str]:
+    return (ticket.rank, ticket.run_id, ticket.phase)
 
 
 @settings(max_examples=300, deadline=None)
@@ -142,9 +164,9 @@ def test_caps_hold_every_run_runs_and_no_lane_is_overtaken_without_bound(
 ) -> None:
     outcome = simulate(scenario)
     assert outcome.violations == []
-    assert sorted(outcome.finished) == sorted(a.run_id for a in scenario.arrivals)
+    assert sorted(outcome.finished) == sorted(a.key for a in scenario.arrivals)
     for arrival in scenario.arrivals:
-        assert outcome.started[arrival.run_id] >= arrival.at
+        assert outcome.started[arrival.key] >= arrival.at
 
 
 def test_a_lowered_cap_preempts_nothing_and_holds_for_new_grants() -> None:
@@ -193,3 +215,24 @@ def test_the_pool_full_grants_nothing() -> None:
     lanes = {POOL: Lane(POOL, cap=1), "a": Lane("a", 5)}
     tickets = [Ticket("x", "a", 0.0, granted_at=0.0), Ticket("y", "a", 1.0)]
     assert grants(lanes, tickets) == []
+
+
+def test_a_priority_is_a_head_start_not_a_pass() -> None:
+    """Priority 2 is two minutes of waiting: it goes before a run queued a minute earlier,
+    not before one queued three minutes earlier."""
+    lanes = {"A": Lane("A", cap=1)}
+    minute = PRIORITY_SECONDS
+    recent = [Ticket("waited", "A", 100.0), Ticket("urgent", "A", 100.0 + minute, priority=2)]
+    assert grants(lanes, recent) == ["urgent"]
+    long_ago = [Ticket("waited", "A", 100.0), Ticket("urgent", "A", 100 + 3 * minute, priority=2)]
+    assert grants(lanes, long_ago) == ["waited"]
+
+
+def test_a_phase_ticket_counts_against_the_cap_like_a_run() -> None:
+    lanes = {"A": Lane("A", cap=2)}
+    tickets = [
+        Ticket("r1", "A", 1.0, granted_at=1.0),
+        Ticket("r1", "A", 2.0, phase="deploy"),
+        Ticket("r2", "A", 3.0),
+    ]
+    assert grants(lanes, tickets) == ["r1/deploy"]

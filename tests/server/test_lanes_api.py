@@ -184,3 +184,47 @@ phases:
     gate.touch()
     assert api.wait_status(one, "succeeded")["lane"]["lane"] == "api"
     assert api.wait_status(two, "succeeded")["lane"]["waited"] > 0
+
+
+def _dashboard_form(api: Api, who: str) -> str:
+    """Sign ``who`` in and return the portfolio page's CSRF token."""
+    api.client.cookies.clear()
+    signed = api.client.post("/ui/login", data={"token": api.tokens[who], "next": "/ui/portfolio"})
+    assert signed.status_code in (200, 303), signed.text
+    page = api.client.get("/ui/portfolio").text
+    return page.split('name="phasegate-csrf" content="', 1)[1].split('"', 1)[0]
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_the_portfolio_page_changes_a_cap_for_operators_only_recording_who(
+    api: Api, who: str
+) -> None:
+    api.client.put("/api/v1/lanes/Code-API", json={"max": 4}, headers=api.headers("admin"))
+    csrf = _dashboard_form(api, who)
+    page = api.client.get("/ui/portfolio").text
+    has_form = 'action="/ui/lanes/Code-API"' in page
+    answer = api.client.post(
+        "/ui/lanes/Code-API",
+        data={"csrf": csrf, "max": "2", "weight": "3"},
+        follow_redirects=False,
+    )
+    caps = [h["cap"] for h in api.get("/api/v1/lanes/history").json()]
+    if who == "viewer":
+        assert not has_form  # no form to fill, and a forged post is refused
+        assert answer.status_code == 403 and "viewer tokens cannot change lane caps" in answer.text
+        assert caps == [4]
+        return
+    assert has_form
+    assert answer.status_code == 303, answer.text
+    assert "flash=" in answer.headers["location"]
+    latest = api.get("/api/v1/lanes/history").json()[0]
+    assert (latest["cap"], latest["previous_cap"], latest["weight"]) == (2, 4, 3.0)
+    assert who in latest["by"]
+    shown = api.client.get(answer.headers["location"]).text
+    assert "cap 4 -&gt; 2, weight 3" in shown or "cap 4 -> 2, weight 3" in shown
+    # A bad value changes nothing and says why; a missing CSRF token is refused.
+    bad = api.client.post("/ui/lanes/Code-API", data={"csrf": csrf, "max": "-1"})
+    assert "a cap is 0 to" in bad.text
+    forged = api.client.post("/ui/lanes/Code-API", data={"max": "9"}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert [h["cap"] for h in api.get("/api/v1/lanes/history").json()] == [2, 4]

@@ -124,7 +124,7 @@ def test_an_append_from_a_stale_state_is_refused_and_writes_nothing(tmp_path: Pa
 
 
 def test_a_reader_opens_a_journal_from_before_schedules_and_sees_none(tmp_path: Path) -> None:
-    """Migrations 2, 3 and 4 only add tables (migrations.ADDITIVE): a read-only open of a
+    """Migrations 2 to 5 only add tables (migrations.ADDITIVE): a read-only open of a
     schema-1 journal reads it as it is, without schedules, lanes or digests; a writer migrates
     it."""
     from phasegate.store.connect import open_for_writing
@@ -133,7 +133,7 @@ def test_a_reader_opens_a_journal_from_before_schedules_and_sees_none(tmp_path: 
     db = sqlite3.connect(tmp_path / "phasegate.db")
     db.executescript(
         "DROP TABLE schedule_slots; DROP TABLE schedules;"
-        " DROP TABLE lanes; DROP TABLE lane_changes; DROP TABLE lane_tickets;"
+        " DROP TABLE lanes; DROP TABLE lane_changes; DROP TABLE lane_slots;"
         " DROP TABLE run_digests;"
         " UPDATE meta SET value = '1' WHERE key = 'schema_version';"
     )

@@ -89,9 +89,11 @@ def status(ctx: click.Context, run_ref: str, as_json: bool) -> None:
         _print_monitoring(monitoring)
     if queue := data.get("queue"):
         cap = "no cap" if queue.get("cap") is None else f"cap {queue['cap']}"
+        what = f"phase {queue['phase']}" if queue.get("phase") else "it"
+        why = f": {queue['reason']}" if queue.get("reason") else ""
         click.echo(
-            f"  queued for lane {queue['lane']} ({cap}) since {_when(queue['since'])}: it "
-            "starts when a slot frees (`phasegate lane list`)"
+            f"  queued for lane {queue['lane']} ({cap}){why} since {_when(queue['since'])}: "
+            f"{what} starts when a slot frees (`phasegate lane list`)"
         )
     elif held := data.get("lane"):
         click.echo(f"  lane {held['lane']}: slot granted after {held.get('waited') or 0:.1f}s")

@@ -150,6 +150,14 @@ def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> No
     "selector over name, groups and labels.",
 )
 @click.option(
+    "--priority",
+    type=click.IntRange(-100, 100),
+    default=None,
+    help="The run's place in its lanes' queues: each unit is a minute of head start over "
+    "runs queued at the same time (default: the plan's `priority:`, else 0; docs/lanes.md). "
+    "Recorded with the run, so resume keeps it.",
+)
+@click.option(
     "--at",
     "at_text",
     metavar="TIME",
@@ -174,6 +182,7 @@ def run(
     schedule_name: str | None,
     yes: bool,
     limit: str | None,
+    priority: int | None,
     at_text: str | None,
     policies: str | None,
     override_policies: tuple[str, ...],
@@ -213,7 +222,7 @@ def run(
         variables, max_parallel, quiet, no_output, idempotency_key, require_checked, grace
     )
     assert isinstance(options, RunOptions)
-    options = dataclasses.replace(options, review=reviewed, limit=limit)
+    options = dataclasses.replace(options, review=reviewed, limit=limit, priority=priority)
     if at_text is not None:
         from phasegate.cli.windows import parse_at
         from phasegate.engine.session import shifted_clock

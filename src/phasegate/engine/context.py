@@ -75,6 +75,8 @@ class RunContext:
     policies: str | None = None
     # `run --limit`: fleet phases run only on these hosts (names, patterns or a CEL selector).
     limit: str | None = None
+    # `run --priority`: the run's place in its lanes' queues (None: the plan's `priority:`).
+    priority: int | None = None
 
     _outputs_ready: bool = False
     logs_ready: bool = False

@@ -1,12 +1,21 @@
-"""A run's lane slot (issue 14 §5; docs/lanes.md): asked for before anything of the run
-executes, waited for (status ``queued``) while the lane is full, held until the run ends.
+"""A run's lane slots (issue 14 §5; docs/lanes.md): the plan's ``lane:``, asked for before
+anything of the run executes and held until the run ends; a phase's ``lane:``, asked for
+before the phase starts and held until it ends (succeeded, failed, stopped by a failure or an
+abort). The run waits for a slot with status ``queued`` and the reason ("lane deploy full
+(2/2)").
 
 The decision is the store's (``JournalStore.lane_request``: one atomic grant over every
 process sharing the store, ``lanes.scheduler``); this module asks, journals what happened and
 polls. A queued run keeps listening: an abort leaves the queue (and the run then rolls back
-nothing), a signal interrupts it; the journal says which (``run.dequeued``). A run that stops
-without finishing (paused, interrupted) gives its slot back: it is not running, and holding a
-slot while a human thinks would starve the lane; resumed, it asks again.
+what it did), a signal interrupts it, a trigger tripping while a phase waits ends the wait
+(``how: failure``); the journal says which (``run.dequeued``). A run that stops without
+finishing (paused, interrupted) gives its slots back: it is not running, and holding a slot
+while a human thinks would starve the lane; resumed, it asks again, for its lane and for each
+phase it had started (``readmit_phases``), before anything executes.
+
+A phase waiting for its slot while other phases of the run still work holds only itself: the
+run stays ``running`` and asks again at each turn of the runner's loop. Once nothing else is
+left to do, the run is ``queued`` for that phase (``queue_phase``).
 """
 
 from __future__ import annotations
@@ -14,10 +23,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from phasegate.errors import StoreError
 from phasegate.lanes.model import Ticket
+from phasegate.plan.model import Plan
 from phasegate.run.events import LaneGranted, RunDequeued, RunQueued
 
 if TYPE_CHECKING:
@@ -25,6 +36,32 @@ if TYPE_CHECKING:
 
 # Seconds between polls of a queued run (``ask_every`` says which polls ask for grants).
 POLL = 0.25
+
+
+@dataclass
+class PhaseSlots:
+    """The runner's memory of its phases' slots: when each held phase last asked for a grant
+    (a write transaction, throttled by ``ask_every``), and the phases whose grant is
+    journalled."""
+
+    asked: dict[str, float] = field(default_factory=dict)
+    announced: set[str] = field(default_factory=set)
+    held: list[str] = field(default_factory=list)  # phases held at this turn of the loop
+
+
+def phase_lane(plan: Plan, phase: str) -> str | None:
+    found = next((p for p in plan.phases if p.id == phase), None)
+    return None if found is None else found.lane
+
+
+def uses_lanes(plan: Plan) -> bool:
+    return plan.lane is not None or any(p.lane is not None for p in plan.phases)
+
+
+def priority(runner: Runner) -> int:
+    """The run's priority in its lanes' queues: ``run --priority``, else the plan's."""
+    given = runner.ctx.priority
+    return runner.ctx.plan.priority if given is None else given
 
 
 async def admit(runner: Runner) -> None:
@@ -37,49 +74,155 @@ async def admit(runner: Runner) -> None:
         return
     if state.failure is not None:  # about to roll back (an abort): a rollback never waits
         return
-    store = runner.store
-    ticket = store.lane_request(state.run_id, lane)
+    ticket = runner.store.lane_request(state.run_id, lane, priority=priority(runner))
     if ticket.granted:
         held = state.lane
         if held is None or held.get("granted_at") != ticket.granted_at:
             assert ticket.granted_at is not None
             runner.journal(LaneGranted(lane=lane, granted_at=ticket.granted_at), durable=True)
         return
-    cap, position = _where(runner, ticket)
-    runner.journal(RunQueued(lane=lane, cap=cap, position=position), durable=True)
-    shown = "no cap" if cap is None else f"cap {cap}"
+    await _wait(runner, lane, "", ticket)
+
+
+async def readmit_phases(runner: Runner) -> None:
+    """A resumed run's started phases hold their slots again before anything executes (a
+    paused or interrupted run gave them back; a killed one's were reclaimed): each asks, and
+    the run waits (``queued``) for any lane that is full."""
+    state = runner.state
+    if state.mode != "forward" or state.status != "running" or state.failure is not None:
+        return
+    for phase in list(state.running):
+        lane = phase_lane(runner.ctx.plan, phase)
+        if lane is None:
+            continue
+        if not await queue_phase(runner, phase) or runner.state.status != "running":
+            return
+
+
+def phase_slot(runner: Runner, phase: str) -> bool:
+    """Whether ``phase`` may start now: it has no lane, or it holds a slot of its lane (the
+    grant journalled once). Otherwise it is held (``PhaseSlots.held``) and asks again at the
+    next turn: a read of its place, a grant transaction when its place says so."""
+    lane = phase_lane(runner.ctx.plan, phase)
+    if lane is None:
+        return True
+    ticket = _ask(runner, lane, phase)
+    if not ticket.granted:
+        runner.phase_slots.held.append(phase)
+        return False
+    _announce(runner, lane, phase, ticket)
+    return True
+
+
+async def queue_phase(runner: Runner, phase: str) -> bool:
+    """Nothing else of the run is left to do but ``phase``, whose lane is full: the run is
+    ``queued`` until a slot is granted (True) or it must stop waiting (False: interrupted,
+    aborted, a trigger tripped)."""
+    lane = phase_lane(runner.ctx.plan, phase)
+    if lane is None:
+        return True
+    ticket = _ask(runner, lane, phase, force=True)
+    if ticket.granted:
+        _announce(runner, lane, phase, ticket)
+        return True
+    await _wait(runner, lane, phase, ticket)
+    return phase in runner.phase_slots.announced
+
+
+def phase_done(runner: Runner, phase: str) -> None:
+    """The phase ended (succeeded, failed, stopped): its slot frees now, durably, so the next
+    grant of its lane may go to another run."""
+    if phase_lane(runner.ctx.plan, phase) is None:
+        return
+    runner.phase_slots.announced.discard(phase)
+    runner.phase_slots.asked.pop(phase, None)
+    runner.store.lane_release(runner.state.run_id, phase=phase)
+
+
+def _ask(runner: Runner, lane: str, phase: str, *, force: bool = False) -> Ticket:
+    store = runner.store
+    run_id = runner.state.run_id
+    now = time.monotonic()
+    asked = runner.phase_slots.asked.get(phase)
+    if asked is not None and not force:
+        place = store.lane_place(run_id, phase=phase)
+        if place is not None and (place[0].granted or now - asked < ask_every(place[1])):
+            return place[0]
+    runner.phase_slots.asked[phase] = now
+    return store.lane_request(run_id, lane, phase=phase, priority=priority(runner))
+
+
+def _announce(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
+    if phase in runner.phase_slots.announced:
+        return
+    assert ticket.granted_at is not None
+    runner.phase_slots.announced.add(phase)
+    runner.journal(LaneGranted(lane=lane, phase=phase, granted_at=ticket.granted_at), durable=True)
+
+
+def _reason(runner: Runner, lane: str) -> tuple[int | None, str]:
+    """The lane's cap and why the run waits: ``lane deploy full (2/2)``."""
+    cap = next((found.cap for found in runner.store.lanes() if found.name == lane), None)
+    running = sum(1 for t in runner.store.lane_tickets() if t.lane == lane and t.granted)
+    if cap is None:  # no cap of its own: the pool of all lanes is what is full
+        return cap, f"lane {lane}: all lanes together are full"
+    return cap, f"lane {lane} full ({running}/{cap})"
+
+
+async def _wait(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
+    """Queued (status ``queued``) until ``ticket`` is granted, journalled as ``run.dequeued``;
+    or until the wait must end (interrupted, aborted, a trigger tripped)."""
+    state = runner.state
+    store = runner.store
+    cap, reason = _reason(runner, lane)
+    position = _position(runner, ticket)
+    runner.journal(
+        RunQueued(lane=lane, cap=cap, position=position, phase=phase or None, reason=reason),
+        durable=True,
+    )
+    what = f"phase {phase}" if phase else "the run"
     runner.ctx.console.note(
-        f"⏳ queued for lane {lane} ({shown}, position {position}): the run starts when a "
-        "slot frees",
-        "cyan",
+        f"⏳ queued: {reason}, position {position}: {what} starts when a slot frees", "cyan"
     )
     asked = time.monotonic()
     while True:
         if runner.interrupted is not None:
-            _leave(runner, lane, ticket, "interrupted")
+            _leave(runner, lane, phase, ticket, "interrupted")
             return
         if _abort_requested(runner):
-            _leave(runner, lane, ticket, "abort")
+            _leave(runner, lane, phase, ticket, "abort")
+            return
+        if state.failure is not None:  # a trigger tripped while a phase waited
+            _leave(runner, lane, phase, ticket, "failure")
             return
         runner.wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(runner.wake.wait(), POLL)
-        place = store.lane_place(state.run_id)
+        place = store.lane_place(state.run_id, phase=phase)
         now = time.monotonic()
         if place is None or (not place[0].granted and now - asked >= ask_every(place[1])):
             # No ticket (dropped as stale while this process was stopped): queue again.
-            ticket, asked = store.lane_request(state.run_id, lane), now
+            ticket = store.lane_request(state.run_id, lane, phase=phase, priority=priority(runner))
+            asked = now
         else:
             ticket = place[0]
         if ticket.granted_at is not None:
             waited = max(ticket.granted_at - ticket.enqueued_at, 0.0)
             runner.journal(
                 RunDequeued(
-                    lane=lane, how="granted", granted_at=ticket.granted_at, waited=round(waited, 3)
+                    lane=lane,
+                    how="granted",
+                    granted_at=ticket.granted_at,
+                    waited=round(waited, 3),
+                    phase=phase or None,
                 ),
                 durable=True,
             )
-            runner.ctx.console.note(f"▶ lane {lane}: slot granted after {waited:.1f}s", "cyan")
+            if phase:
+                runner.phase_slots.announced.add(phase)
+            runner.ctx.console.note(
+                f"▶ lane {lane}: slot granted to {what} after {waited:.1f}s", "cyan"
+            )
             return
 
 
@@ -99,25 +242,17 @@ def give_back(runner: Runner) -> None:
     """The run stops without finishing (paused, interrupted): its slot is freed now, not when
     a grant finds it stale. Best effort: a journal that cannot be written is reported
     elsewhere, and the stale ticket is reclaimed anyway."""
-    if runner.ctx.plan.lane is None or runner.state.terminal:
+    if not uses_lanes(runner.ctx.plan) or runner.state.terminal:
         return
+    runner.phase_slots = PhaseSlots()
     with contextlib.suppress(StoreError):
         runner.store.lane_release(runner.state.run_id)
 
 
-def _where(runner: Runner, ticket: Ticket) -> tuple[int | None, int]:
-    """The lane's cap and the run's place in its queue (1: next), for the journal and the
-    console."""
-    store = runner.store
-    cap = next((lane.cap for lane in store.lanes() if lane.name == ticket.lane), None)
-    ahead = [
-        t
-        for t in store.lane_tickets()
-        if t.lane == ticket.lane
-        and not t.granted
-        and (t.enqueued_at, t.run_id) < (ticket.enqueued_at, ticket.run_id)
-    ]
-    return cap, len(ahead) + 1
+def _position(runner: Runner, ticket: Ticket) -> int:
+    """The ticket's place in its lane's queue (1: next), for the journal and the console."""
+    place = runner.store.lane_place(ticket.run_id, phase=ticket.phase)
+    return 1 if place is None else max(place[1], 1)
 
 
 def _abort_requested(runner: Runner) -> bool:
@@ -125,9 +260,12 @@ def _abort_requested(runner: Runner) -> bool:
     return any(kind == "abort" for _, kind, _ in runner.store.take_requests(runner.state.run_id))
 
 
-def _leave(runner: Runner, lane: str, ticket: Ticket, how: str) -> None:
-    runner.store.lane_release(runner.state.run_id)
+def _leave(runner: Runner, lane: str, phase: str, ticket: Ticket, how: str) -> None:
+    runner.store.lane_release(runner.state.run_id, phase=phase)
+    runner.phase_slots.asked.pop(phase, None)
     waited = round(max(time.time() - ticket.enqueued_at, 0.0), 3)
-    if how == "abort":
-        runner.journal(RunDequeued(lane=lane, how=how, waited=waited), durable=True)
+    if how != "interrupted":
+        runner.journal(
+            RunDequeued(lane=lane, how=how, waited=waited, phase=phase or None), durable=True
+        )
     # Interrupted: ``run.interrupted`` (halt.drain) ends the queued status itself.

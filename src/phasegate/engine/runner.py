@@ -143,6 +143,7 @@ class Runner:
         # One per task that runs a plan's command: how phasegate ends it (abort, a signal).
         self.stops: dict[str, StopRequest] = {}
         self.wake = asyncio.Event()
+        self.phase_slots = laning.PhaseSlots()  # phases' lane slots (engine/laning.py)
         self.triggers: TriggerWatch | None = None
         self.holds = Holds()
         self.analyses: dict[str, AnalysisRun] = {}  # running, by item key
@@ -216,6 +217,7 @@ class Runner:
             await self.monitors.end_stale()
             # A lane slot first (docs/lanes.md): nothing of the run executes while it is queued.
             await laning.admit(self)
+            await laning.readmit_phases(self)  # a resumed run's started phases' slots
             if self.state.status == "queued":  # interrupted while queued
                 await self._loop()
                 return self.state.status
@@ -289,6 +291,7 @@ class Runner:
                 # run waits for: act on it instead of pausing and leaving it pending.
                 continue
             immediate = False
+            self.phase_slots.held.clear()
             for command in commands:
                 if isinstance(command, Pause) or (
                     isinstance(command, Finish) and command.status == "succeeded"
@@ -303,6 +306,10 @@ class Runner:
             if self.state.status not in EXECUTING:
                 return
             if immediate:
+                continue
+            if self.phase_slots.held and not self.tasks:
+                # Nothing else to do but phases whose lane is full: the run is queued.
+                await laning.queue_phase(self, self.phase_slots.held[0])
                 continue
             self._flush_before_waiting()
             woken = self._woken
@@ -348,6 +355,8 @@ class Runner:
         console = self.ctx.console
         match command:
             case StartPhase(phase=phase):
+                if not laning.phase_slot(self, phase):
+                    return False  # its lane is full: asked again at the next turn
                 if self.policies is not None and not self.policies.admit(self, phase):
                     return True  # held: ``decide`` pauses for its PHASE/policy item
                 self.journal(PhaseStarted(phase=phase))
@@ -360,6 +369,7 @@ class Runner:
                 return True
             case FinishPhase(phase=phase, status=status):
                 self.journal(PhaseFinished(phase=phase, status=status))
+                laning.phase_done(self, phase)
                 console.phase(phase, status)
                 self.monitors.stop_phase(phase, f"phase {status}")
                 return True

@@ -81,6 +81,9 @@ class RunOptions:
     # `run --limit`: fleet phases resolve only these hosts (recorded with each fleet item's
     # hosts, so resume needs it no more).
     limit: str | None = None
+    # `run --priority`: the run's place in its lanes' queues (None: the plan's `priority:`);
+    # recorded with the run, so resume keeps it (engine/laning.py).
+    priority: int | None = None
     # A program's child run (engine/program.py): the id its parent journalled before starting
     # it, and the parent (run, phase, plan), recorded with the run and as ``parent.linked``.
     run_id: str | None = None
@@ -171,6 +174,7 @@ def _context(
         orphan_wait=options.orphan_wait,
         streak=lambda name: schedule_streak(store, name, TERMINAL),
         limit=options.limit,
+        priority=options.priority,
     )
     if options.clock is not None:
         ctx.clock = options.clock
@@ -257,6 +261,8 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
         run_options["policies"] = str(Path(options.policies).expanduser().resolve())
     if options.parent is not None:
         run_options["parent"] = dict(options.parent)
+    if options.priority is not None:
+        run_options["priority"] = options.priority
     actual_id, created = store.create_run(
         run_id=run_id,
         plan_name=loaded.plan.name,
@@ -419,6 +425,10 @@ def attach(store: JournalStore, record: RunRecord, options: RunOptions) -> tuple
     recorded = record.options.get("policies")
     if isinstance(recorded, str):
         options = dataclasses.replace(options, policies=recorded)
+    # And its priority in its lanes' queues.
+    priority = record.options.get("priority")
+    if isinstance(priority, int) and options.priority is None:
+        options = dataclasses.replace(options, priority=priority)
     ctx = _context(_with_parallel(loaded, max_parallel), store, record.id, variables, options)
     owner = Owner.me()
     lock = loaded.plan.lock_name

@@ -5,9 +5,10 @@ Rules (docs/lanes.md):
 - **Caps.** A lane never has more granted tickets than its cap; all lanes together never more
   than the pool's cap (``*``), when one is set. A cap lowered below what is running pre-empts
   nothing: that lane simply gets no grant until it is under the new cap.
-- **Within a lane**, first come first served (``enqueued_at``, then run id).
+- **Within a lane**, first come first served, a run's priority counting as a head start
+  (``Ticket.rank``: ``enqueued_at`` less ``priority * PRIORITY_SECONDS``; then run id, phase).
 - **Across lanes**, when the pool is what is short, weighted fair share with aging: the next
-  slot goes to the lane with the smallest key ``(running + 1) / weight + enqueued_at / aging``
+  slot goes to the lane with the smallest key ``(running + 1) / weight + rank / aging``
   of its oldest waiter. The first term is the share the lane would have with one more slot,
   per unit of weight; the second makes a waiter win over any younger one once it has waited
   ``aging`` seconds per unit of share difference. So a run is never passed by a run of
@@ -29,14 +30,15 @@ from phasegate.lanes.model import DEFAULT_WEIGHT, POOL, Lane, Ticket
 AGING = 60.0
 
 
-def _order(ticket: Ticket) -> tuple[float, str]:
-    return (ticket.enqueued_at, ticket.run_id)
+def _order(ticket: Ticket) -> tuple[float, str, str]:
+    return (ticket.rank, ticket.run_id, ticket.phase)
 
 
 def grants(
     lanes: Mapping[str, Lane], tickets: Sequence[Ticket], *, aging: float = AGING
 ) -> list[str]:
-    """The run ids to grant a slot now, in grant order. ``lanes`` by name (a lane without an
+    """The ticket ids (``Ticket.id``: the run id for a plan's lane) to grant a slot now, in
+    grant order. ``lanes`` by name (a lane without an
     entry, or with ``cap`` None, has no cap; ``lanes[POOL]`` caps all lanes together);
     ``tickets``: every ticket of the store, granted or queued."""
     running: dict[str, int] = {}
@@ -75,14 +77,14 @@ def grants(
         heads[name].reverse()  # popped from the end: oldest last
 
     if pool is None:  # nothing shared is short: every lane takes what it has room for
-        return [t.run_id for name in sorted(heads) for t in reversed(heads[name])]
+        return [t.id for name in sorted(heads) for t in reversed(heads[name])]
 
-    def key(name: str) -> tuple[float, float, str]:
+    def key(name: str) -> tuple[float, float, str, str]:
         lane = lanes.get(name)
         weight = lane.weight if lane is not None else DEFAULT_WEIGHT
         head = heads[name][-1]
         share = (running.get(name, 0) + 1) / weight
-        return (share + head.enqueued_at / aging, head.enqueued_at, head.run_id)
+        return (share + head.rank / aging, head.rank, head.run_id, head.phase)
 
     heap = [(key(name), name) for name in heads]
     heapq.heapify(heap)
@@ -90,7 +92,7 @@ def grants(
     while heap and total < pool:
         _, name = heapq.heappop(heap)
         ticket = heads[name].pop()
-        granted.append(ticket.run_id)
+        granted.append(ticket.id)
         running[name] = running.get(name, 0) + 1
         total += 1
         if heads[name]:

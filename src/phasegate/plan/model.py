@@ -35,6 +35,10 @@ def slugify(text: str) -> str:
     return _SLUG.sub("-", text.lower()).strip("-")[:60] or "step"
 
 
+# A lane's name (lanes/model.py valid_lane_name): a word of letters, digits, ``_ . -``.
+LANE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+
+
 class VarSpec(Model):
     """A variable with a source other than a literal, or a secret literal."""
 
@@ -380,6 +384,13 @@ class Phase(Model):
         description="with `run_plan`: checks and approvers deciding, right before the child "
         "starts, whether it goes (docs/programs.md)",
     )
+    lane: str | None = Field(
+        None,
+        pattern=LANE_NAME,
+        description="the lane whose capacity this phase uses: before it starts it takes a "
+        "slot (the run is `queued` while the lane is full) and gives it back when the phase "
+        "ends; the plan's `lane:` is held for the whole run (docs/lanes.md)",
+    )
 
     @model_validator(mode="after")
     def _program_phase(self) -> Phase:
@@ -392,6 +403,11 @@ class Phase(Model):
             return self
         if not self.run_plan.strip():
             raise ValueError("`run_plan` is the path of a child plan, relative to this plan")
+        if self.lane is not None:
+            raise ValueError(
+                "a program phase takes no `lane:`: its child is a run of its own; put "
+                f"`lane: {self.lane}` at the top of the child plan"
+            )
         own = [n for n in ("steps", "rollback", "monitors") if getattr(self, n)]
         own += ["analysis"] if self.analysis is not None else []
         if own:
@@ -531,9 +547,16 @@ class Plan(Model):
     lock: str | None = Field(None, description="lock name; defaults to the plan name")
     lane: str | None = Field(
         None,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$",
+        pattern=LANE_NAME,
         description="the lane whose capacity the run uses: it waits (`queued`) for a slot "
         "while the lane is full; caps live in the store (`phasegate lane set`, docs/lanes.md)",
+    )
+    priority: int = Field(
+        0,
+        ge=-100,
+        le=100,
+        description="the run's place in its lanes' queues: each unit is a minute of head "
+        "start over runs queued at the same time (`run --priority` overrides; docs/lanes.md)",
     )
     vars: dict[str, VarValue] = Field(default_factory=dict)
     defaults: Defaults = Field(default_factory=Defaults)

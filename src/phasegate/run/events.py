@@ -146,6 +146,8 @@ class RunQueued(Event):
     lane: str
     cap: int | None = None  # the lane's cap when the run was queued
     position: int | None = None  # 1: next in its lane
+    phase: str | None = None  # the phase whose `lane:` it waits for; None: the plan's lane
+    reason: str | None = None  # "lane deploy full (2/2)"
 
 
 class RunDequeued(Event):
@@ -154,17 +156,20 @@ class RunDequeued(Event):
 
     type: ClassVar[str] = "run.dequeued"
     lane: str
-    how: str  # granted | abort | interrupted
+    how: str  # granted | abort | interrupted | failure (a trigger tripped while it waited)
     granted_at: Number | None = None
     waited: Number | None = None  # seconds since the run was queued
+    phase: str | None = None  # the phase whose slot it waited for; None: the plan's lane
 
 
 class LaneGranted(Event):
-    """A slot of ``lane`` granted to a run that found room at once (never queued)."""
+    """A slot of ``lane`` granted to a run that found room at once (never queued): for the
+    whole run, or for ``phase`` until it ends."""
 
     type: ClassVar[str] = "lane.granted"
     lane: str
     granted_at: Number
+    phase: str | None = None
 
 
 # -- phases and items ------------------------------------------------------------------------

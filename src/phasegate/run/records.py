@@ -157,6 +157,8 @@ class QueueRecord(TypedDict, total=False):
     lane: str
     cap: int | None
     position: int | None
+    phase: str | None  # the phase whose `lane:` the run waits for (None: the plan's lane)
+    reason: str | None  # "lane deploy full (2/2)"
     since: Number
 
 

@@ -247,7 +247,8 @@ def _fold(s: RunState, event: ev.Event, ts: float, et: str) -> set[str]:
             return _dequeued(s, event, ts, et)
         case ev.LaneGranted():
             _need(s, et, "running")
-            s.lane = {"lane": event.lane, "granted_at": event.granted_at, "waited": 0}
+            if event.phase is None:  # a phase's slot is the phase's: ``lane`` is the run's
+                s.lane = {"lane": event.lane, "granted_at": event.granted_at, "waited": 0}
             return set()
         case ev.RunFinished():
             return _finished(s, event, ts, et)
@@ -591,8 +592,9 @@ def _promoted(s: RunState, d: ev.RunPromoted, ts: float, et: str) -> set[str]:
 
 
 def _trigger(s: RunState, d: ev.TriggerState, et: str) -> set[str]:
-    # Triggers keep watching while the run waits for a window: a half-done rollout is live.
-    _need(s, et, "running", "rolling_back", "paused", "waiting")
+    # Triggers keep watching while the run waits for a window or a phase's lane slot: a
+    # half-done rollout is live.
+    _need(s, et, "running", "rolling_back", "paused", "waiting", "queued")
     info = s.triggers.setdefault(d.trigger, {})
     info.update(cast(TriggerRecord, {k: v for k, v in d.to_json().items() if k != "trigger"}))
     if isinstance(d, ev.TriggerTripped) and s.mode == "forward":
@@ -687,7 +689,7 @@ def _rejected(s: RunState, d: ev.ApprovalRejected, ts: float, et: str) -> set[st
 
 
 def _abort(s: RunState, d: ev.RunAbortRequested, ts: float, et: str) -> set[str]:
-    _need(s, et, "running", "paused", "interrupted", "pending", "waiting", "monitoring")
+    _need(s, et, "running", "paused", "interrupted", "pending", "waiting", "monitoring", "queued")
     by = d.by if _given(d, "by") else "operator"
     s.failure = {
         "reason": "aborted",
@@ -710,7 +712,7 @@ def _dequeued(s: RunState, d: ev.RunDequeued, ts: float, et: str) -> set[str]:
     _need(s, et, "queued")
     s.status = "running"
     s.queue = None
-    if d.how == "granted":
+    if d.how == "granted" and d.phase is None:
         s.lane = {"lane": d.lane, "granted_at": d.granted_at, "waited": d.waited}
     return set()
 

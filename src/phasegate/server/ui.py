@@ -3,6 +3,7 @@ every button calls the same operation as the matching API endpoint, as the sessi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import anyio.to_thread
@@ -27,6 +28,7 @@ from phasegate.server.errors import STATE_DIR_SHOWN, ApiError, without_state_pat
 from phasegate.server.tokens import TokenStore
 from phasegate.server.workers import WorkerPool
 from phasegate.store.contract import JournalStore
+from phasegate.store.lanes import MAX_CAP
 
 
 def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
@@ -91,12 +93,50 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
 
         return await _for_the_page(work, config)
 
-    dashboard = Dashboard(config.state_dir, verify, act, start=start, store_url=config.store_url)
+    async def set_cap(session: Session, name: str, form: dict[str, str]) -> str:
+        """The portfolio page's cap form: the API's ``PUT /api/v1/lanes/{name}``."""
+        identity = Identity(session.name, session.role, via="session")
+        cap, weight = lane_form(form)
+
+        def work() -> str:
+            store = app.state.stores.get()
+            change = store.set_lane(name, cap=cap, weight=weight, by=identity.actor, ts=time.time())
+            return (
+                f"lane {change.lane}: cap {change.previous_cap} -> {change.cap}, weight "
+                f"{change.weight:g} (by {identity.actor})"
+            )
+
+        return await _for_the_page(work, config)
+
+    dashboard = Dashboard(
+        config.state_dir,
+        verify,
+        act,
+        start=start,
+        set_cap=set_cap,
+        store_url=config.store_url,
+    )
     # Every request's session is checked against the token store: revocation ends it.
     dashboard.sessions.check = tokens.session_role
     install(app, dashboard)
     app.add_api_route("/", _home, include_in_schema=False)
     return dashboard
+
+
+def lane_form(form: dict[str, str]) -> tuple[int, float | None]:
+    """The cap form's ``max`` (0 to MAX_CAP) and ``weight`` (empty: keep; else above 0)."""
+    try:
+        cap = int(form.get("max", "").strip())
+        given = form.get("weight", "").strip()
+        weight = float(given) if given else None
+    except ValueError:
+        raise UsageError(
+            "a cap is a whole number and a weight a number",
+            hint="e.g. max 4, weight 2 (leave weight empty to keep it)",
+        ) from None
+    if not 0 <= cap <= MAX_CAP or (weight is not None and not weight > 0):
+        raise UsageError(f"a cap is 0 to {MAX_CAP:,} and a weight more than 0")
+    return cap, weight
 
 
 def promote(

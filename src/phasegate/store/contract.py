@@ -346,30 +346,43 @@ class JournalStore(Protocol):
         ...
 
     def lane_tickets(self) -> list[Ticket]:
-        """Every ticket (queued and granted), oldest first by ``(enqueued_at, run_id)``."""
+        """Every ticket (queued and granted), oldest first by ``(enqueued_at, run_id,
+        phase)``."""
         ...
 
-    def lane_place(self, run_id: str) -> tuple[Ticket, int] | None:
-        """The run's ticket and its place among its lane's queued tickets (1: next; 0 once
-        granted), or None without one: what a queued run reads while it waits, without
-        writing (only the head of a queue asks for grants, so a thousand queued runs cost a
-        thousand cheap reads, not a thousand write transactions)."""
+    def lane_place(self, run_id: str, *, phase: str = "") -> tuple[Ticket, int] | None:
+        """The ticket of the run (``phase`` "": its plan's lane; a phase id: that phase's)
+        and its place among its lane's queued tickets (1: next; 0 once granted), or None
+        without one: what a queued run reads while it waits, without writing (only the head
+        of a queue asks for grants, so a thousand queued runs cost a thousand cheap reads,
+        not a thousand write transactions)."""
         ...
 
-    def lane_request(self, run_id: str, lane: str, *, ts: float | None = None) -> Ticket:
-        """Ask for a slot of ``lane`` for ``run_id`` and grant slots, atomically with every
-        other grant of every process sharing the store. The run is queued at ``ts`` unless it
-        has a ticket already (whose place is kept); grants are made at ``ts`` (None: both are
-        the time read once the grant's lock is held, so grant times follow grant order).
-        Stale tickets that hold a slot or would get one are dropped (store/lanes.py), then
-        ``lanes.scheduler.grants`` decides, for every queued run, not only this one. Returns
-        the run's ticket (``granted_at`` set once it holds a slot). No cap is ever exceeded by
-        a grant, however many processes ask at once."""
+    def lane_request(
+        self,
+        run_id: str,
+        lane: str,
+        *,
+        ts: float | None = None,
+        phase: str = "",
+        priority: int = 0,
+    ) -> Ticket:
+        """Ask for a slot of ``lane`` for ``run_id`` (``phase`` "": for the whole run; a
+        phase id: for that phase) and grant slots, atomically with every other grant of
+        every process sharing the store. The ticket is queued at ``ts`` with ``priority``
+        (-100 to 100, a head start in the queue: lanes/model.py) unless it exists already
+        (its place is kept); grants are made at ``ts`` (None: both are the time read once
+        the grant's lock is held, so grant times follow grant order). Stale tickets that
+        hold a slot or would get one are dropped (store/lanes.py), then
+        ``lanes.scheduler.grants`` decides, for every queued ticket, not only this one.
+        Returns the ticket (``granted_at`` set once it holds a slot). No cap is ever exceeded
+        by a grant, however many processes ask at once."""
         ...
 
-    def lane_release(self, run_id: str) -> None:
-        """Drop the run's ticket (its slot, or its place in the queue). A run's ticket is also
-        dropped in the same transaction as the event that ends it."""
+    def lane_release(self, run_id: str, *, phase: str | None = None) -> None:
+        """Drop a ticket of the run (its slot, or its place in the queue): ``phase`` None:
+        every ticket of the run; "": its plan's; a phase id: that phase's. A run's tickets
+        are also dropped in the same transaction as the event that ends it."""
         ...
 
     # -- durations digests (store/digests.py) ---------------------------------------------

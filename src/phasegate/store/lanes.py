@@ -1,6 +1,7 @@
 """Lanes as the store keeps them (``JournalStore`` "lanes"; lanes/ has the values and the
 scheduler): one row per lane setting, one per change (the audit trail: who set what), and one
-ticket per run that asked for a slot.
+ticket (table ``lane_slots``) per run and phase that asked for a slot: ``phase`` "" for the
+plan's lane, held for the whole run; a phase id for a phase's ``lane:``, held while it runs.
 
 The grant is the one write that must be atomic across servers: ``lane_request`` enqueues the
 run's ticket, drops stale tickets, asks ``lanes.scheduler.grants`` and marks the granted
@@ -24,14 +25,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from phasegate.errors import UsageError
-from phasegate.lanes.model import DEFAULT_WEIGHT, Lane, LaneChange, Ticket, valid_lane_name
+from phasegate.lanes.model import (
+    DEFAULT_WEIGHT,
+    MAX_PRIORITY,
+    MIN_PRIORITY,
+    Lane,
+    LaneChange,
+    Ticket,
+    rank_of,
+    valid_lane_name,
+)
 from phasegate.lanes.scheduler import grants
 from phasegate.run.state import TERMINAL
 from phasegate.store.process import Owner
 
 LANE_COLUMNS = "name, cap, weight, updated_at, updated_by"
 CHANGE_COLUMNS = "lane, cap, weight, previous_cap, previous_weight, changed_by, changed_at"
-TICKET_COLUMNS = "run_id, lane, enqueued_at, granted_at"
+TICKET_COLUMNS = "run_id, lane, enqueued_at, granted_at, phase, priority"
 
 
 def lane_from_row(row: tuple[Any, ...]) -> Lane:
@@ -57,12 +67,20 @@ def change_from_row(row: tuple[Any, ...]) -> LaneChange:
 
 
 def ticket_from_row(row: tuple[Any, ...]) -> Ticket:
+    """A row of ``TICKET_COLUMNS``."""
     return Ticket(
         run_id=str(row[0]),
         lane=str(row[1]),
         enqueued_at=float(row[2]),
         granted_at=None if row[3] is None else float(row[3]),
+        phase=str(row[4]),
+        priority=int(row[5]),
     )
+
+
+def check_priority(priority: int) -> None:
+    if not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+        raise UsageError(f"a run's priority is {MIN_PRIORITY} to {MAX_PRIORITY}, not {priority}")
 
 
 def new_setting(
@@ -111,21 +129,33 @@ def check_setting(name: str, cap: int | None, weight: float | None) -> None:
 
 
 # What one grant reads: every granted ticket and, per lane, the oldest CANDIDATES queued
-# ones (the scheduler grants a lane at most its free slots, oldest first), each with its run's
-# status and owner, through the index on (lane, granted_at, enqueued_at, run_id). So a grant
+# ones (the scheduler grants a lane at most its free slots, by rank), each with its run's
+# status and owner, through the index on (lane, granted_at, rank, run_id, phase). So a grant
 # reads the same few rows with 10 or 10,000 runs queued; a lane with more free slots than
 # that gets the rest at the next grant.
 CANDIDATES = 16
 _WITH_OWNERS = (
-    "SELECT t.run_id, t.lane, t.enqueued_at, t.granted_at, r.status, r.owner_pid, r.owner_host,"
-    " r.owner_start FROM lane_tickets t LEFT JOIN runs r ON r.id = t.run_id"
+    "SELECT t.run_id, t.lane, t.enqueued_at, t.granted_at, t.phase, t.priority, r.status,"
+    " r.owner_pid, r.owner_host, r.owner_start FROM lane_slots t LEFT JOIN runs r"
+    " ON r.id = t.run_id"
 )
 GRANTED_WITH_OWNERS = _WITH_OWNERS + " WHERE t.granted_at IS NOT NULL"
-QUEUED_LANES = "SELECT DISTINCT lane FROM lane_tickets WHERE granted_at IS NULL"
+QUEUED_LANES = "SELECT DISTINCT lane FROM lane_slots WHERE granted_at IS NULL"
 QUEUE_HEAD = (
     _WITH_OWNERS + " WHERE t.lane = {p} AND t.granted_at IS NULL"
-    f" ORDER BY t.enqueued_at, t.run_id LIMIT {CANDIDATES}"
+    f" ORDER BY t.rank, t.run_id, t.phase LIMIT {CANDIDATES}"
 )
+INSERT_TICKET = (
+    "INSERT INTO lane_slots (run_id, phase, lane, priority, rank, enqueued_at)"
+    " VALUES ({p},{p},{p},{p},{p},{p}) ON CONFLICT (run_id, phase) DO NOTHING"
+)
+SELECT_TICKET = f"SELECT {TICKET_COLUMNS} FROM lane_slots WHERE run_id = {{p}} AND phase = {{p}}"
+
+
+def insert_args(
+    run_id: str, phase: str, lane: str, priority: int, ts: float
+) -> tuple[str, str, str, int, float, float]:
+    return (run_id, phase, lane, priority, rank_of(ts, priority), ts)
 
 
 def read_candidates(query: Callable[..., list[tuple[Any, ...]]], p: str) -> list[Held]:
@@ -147,9 +177,9 @@ class Held:
 
 
 def held_from_row(row: tuple[Any, ...]) -> Held:
-    """A row of ``TICKETS_WITH_OWNERS``."""
-    owner = None if row[5] is None else Owner(int(row[5]), str(row[6]), row[7])
-    return Held(ticket_from_row(row[:4]), None if row[4] is None else str(row[4]), owner)
+    """A row of ``_WITH_OWNERS``."""
+    owner = None if row[7] is None else Owner(int(row[7]), str(row[8]), row[9])
+    return Held(ticket_from_row(row[:6]), None if row[6] is None else str(row[6]), owner)
 
 
 def settle(
@@ -166,7 +196,8 @@ def settle(
     scheduler would grant (a stale one would waste the slot; it is dropped and the decision
     made again). A stale ticket deeper in the queue is dropped when it comes up.
     ``dead(held)`` asks the back end about a live-looking owner (a pid on this host, a
-    session lock); ``keep`` (the asking run) is never stale."""
+    session lock); ``keep`` (the asking run: its tickets) is never stale. Both lists hold
+    ticket ids (``Ticket.id``)."""
 
     def is_stale(h: Held) -> bool:
         if h.ticket.run_id == keep:
@@ -175,25 +206,33 @@ def settle(
             return True
         return dead(h)
 
-    by_id = {h.ticket.run_id: h for h in held}
-    stale = [h.ticket.run_id for h in held if h.ticket.granted and is_stale(h)]
-    live = {run_id: h.ticket for run_id, h in by_id.items() if run_id not in set(stale)}
+    by_id = {h.ticket.id: h for h in held}
+    stale = [h.ticket.id for h in held if h.ticket.granted and is_stale(h)]
+    live = {key: h.ticket for key, h in by_id.items() if key not in set(stale)}
     while True:
         granted = grants(settings, list(live.values()))
-        bad = [run_id for run_id in granted if is_stale(by_id[run_id])]
+        bad = [key for key in granted if is_stale(by_id[key])]
         if not bad:
             return granted, stale
         stale += bad
-        for run_id in bad:
-            del live[run_id]
+        for key in bad:
+            del live[key]
 
 
-# The place of a run's ticket in its lane's queue (``lane_place``), one indexed count.
+def ticket_keys(held: Sequence[Held], ids: Sequence[str]) -> list[tuple[str, str]]:
+    """``(run_id, phase)`` of the tickets ``ids`` names (from ``settle``)."""
+    by_id = {h.ticket.id: h.ticket for h in held}
+    return [(by_id[key].run_id, by_id[key].phase) for key in ids]
+
+
+# The place of a ticket in its lane's queue (``lane_place``), one indexed count of the
+# tickets ranked before it (``_order`` in lanes/scheduler.py: rank, then run id, then phase).
 PLACE = (
-    "SELECT COUNT(*) FROM lane_tickets WHERE lane = {p} AND granted_at IS NULL"
-    " AND (enqueued_at < {p} OR (enqueued_at = {p} AND run_id < {p}))"
+    "SELECT COUNT(*) FROM lane_slots WHERE lane = {p} AND granted_at IS NULL"
+    " AND (rank < {p} OR (rank = {p} AND (run_id < {p} OR (run_id = {p} AND phase < {p}))))"
 )
 
 
-def place_args(ticket: Ticket) -> tuple[str, float, float, str]:
-    return (ticket.lane, ticket.enqueued_at, ticket.enqueued_at, ticket.run_id)
+def place_args(ticket: Ticket) -> tuple[str, float, float, str, str, str]:
+    rank = ticket.rank
+    return (ticket.lane, rank, rank, ticket.run_id, ticket.run_id, ticket.phase)

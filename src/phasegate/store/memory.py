@@ -239,7 +239,9 @@ class MemoryStore(MemorySchedules, MemoryLanes, MemoryDigests):
         if not state.holds_lock:  # finished, or monitoring with `lock: release`
             for name in [n for n, (holder, _) in self._locks.items() if holder == state.run_id]:
                 del self._locks[name]
-            self._tickets.pop(state.run_id, None)  # its lane slot frees with the run's end
+            # Its lane slots (the plan's, its phases') free with the run's end.
+            for key in [k for k, t in self._tickets.items() if t.run_id == state.run_id]:
+                del self._tickets[key]
         self._changed.notify_all()
 
     # -- live views -----------------------------------------------------------------------

@@ -7,8 +7,15 @@ import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from phasegate.lanes.model import Lane, LaneChange, Ticket
-from phasegate.store.lanes import Held, check_setting, grant_time, new_setting, settle
+from phasegate.lanes.model import Lane, LaneChange, Ticket, ticket_id
+from phasegate.store.lanes import (
+    Held,
+    check_priority,
+    check_setting,
+    grant_time,
+    new_setting,
+    settle,
+)
 from phasegate.store.records import RunRecord
 
 
@@ -48,28 +55,38 @@ class MemoryLanes:
 
     def lane_tickets(self) -> list[Ticket]:
         with self._mutex:
-            return sorted(self._tickets.values(), key=lambda t: (t.enqueued_at, t.run_id))
+            return sorted(self._tickets.values(), key=lambda t: (t.enqueued_at, t.run_id, t.phase))
 
-    def lane_place(self, run_id: str) -> tuple[Ticket, int] | None:
+    def lane_place(self, run_id: str, *, phase: str = "") -> tuple[Ticket, int] | None:
         with self._mutex:
-            ticket = self._tickets.get(run_id)
+            ticket = self._tickets.get(ticket_id(run_id, phase))
             if ticket is None:
                 return None
             if ticket.granted:
                 return ticket, 0
-            mine = (ticket.enqueued_at, ticket.run_id)
+            mine = (ticket.rank, ticket.run_id, ticket.phase)
             ahead = sum(
                 1
                 for t in self._tickets.values()
-                if t.lane == ticket.lane and not t.granted and (t.enqueued_at, t.run_id) < mine
+                if t.lane == ticket.lane and not t.granted and (t.rank, t.run_id, t.phase) < mine
             )
             return ticket, ahead + 1
 
-    def lane_request(self, run_id: str, lane: str, *, ts: float | None = None) -> Ticket:
+    def lane_request(
+        self,
+        run_id: str,
+        lane: str,
+        *,
+        ts: float | None = None,
+        phase: str = "",
+        priority: int = 0,
+    ) -> Ticket:
+        check_priority(priority)
+        key = ticket_id(run_id, phase)
         with self._mutex:
             ts = grant_time(ts)
-            if run_id not in self._tickets:
-                self._tickets[run_id] = Ticket(run_id, lane, ts)
+            if key not in self._tickets:
+                self._tickets[key] = Ticket(run_id, lane, ts, phase=phase, priority=priority)
             held = []
             for ticket in self._tickets.values():
                 record = self._record(ticket.run_id)
@@ -80,11 +97,15 @@ class MemoryLanes:
                 del self._tickets[gone]
             for granted_id in granted:
                 self._tickets[granted_id] = replace(self._tickets[granted_id], granted_at=ts)
-            return self._tickets[run_id]
+            return self._tickets[key]
 
-    def lane_release(self, run_id: str) -> None:
+    def lane_release(self, run_id: str, *, phase: str | None = None) -> None:
         with self._mutex:
-            self._tickets.pop(run_id, None)
+            if phase is not None:
+                self._tickets.pop(ticket_id(run_id, phase), None)
+                return
+            for key in [k for k, t in self._tickets.items() if t.run_id == run_id]:
+                del self._tickets[key]
 
 
 def _dead_here(held: Held) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 # Versions whose migration only adds tables. A verb that only reads opens a journal written
 # before them as it is (it never migrates: store/connect.py) and sees those tables as empty,
 # so `phasegate status` keeps reading an old journal; a verb that writes migrates it first.
-ADDITIVE: frozenset[int] = frozenset({2, 3, 4})
+# 5 replaces lane_tickets by lane_slots: a reader of a journal without it sees no tickets.
+ADDITIVE: frozenset[int] = frozenset({2, 3, 4, 5})
 
 MIGRATIONS: list[str] = [
     # 1: runs, append-only events, materialized items and phases, locks, operator requests
@@ -120,5 +121,23 @@ MIGRATIONS: list[str] = [
         last_seq INTEGER NOT NULL,
         data TEXT NOT NULL
     );
+    """,
+    # 5: lane tickets per run and phase (a phase's `lane:`), with the run's priority and the
+    #    queue order it gives (store/lanes.py); the plan-level tickets move over as they are
+    """
+    CREATE TABLE lane_slots (
+        run_id TEXT NOT NULL,
+        phase TEXT NOT NULL DEFAULT '',
+        lane TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 0,
+        rank REAL NOT NULL,
+        enqueued_at REAL NOT NULL,
+        granted_at REAL,
+        PRIMARY KEY (run_id, phase)
+    ) WITHOUT ROWID;
+    CREATE INDEX lane_slots_queue ON lane_slots (lane, granted_at, rank, run_id, phase);
+    INSERT INTO lane_slots (run_id, phase, lane, priority, rank, enqueued_at, granted_at)
+        SELECT run_id, '', lane, 0, enqueued_at, enqueued_at, granted_at FROM lane_tickets;
+    DROP TABLE lane_tickets;
     """,
 ]

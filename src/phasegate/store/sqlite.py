@@ -292,7 +292,7 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
         if not state.holds_lock:  # finished, or monitoring with `lock: release`
             db.execute("DELETE FROM locks WHERE run_id = ?", (state.run_id,))
             # Its lane slot frees in the transaction that ends the run (store/lanes.py).
-            db.execute("DELETE FROM lane_tickets WHERE run_id = ?", (state.run_id,))
+            db.execute("DELETE FROM lane_slots WHERE run_id = ?", (state.run_id,))
 
     def _check_continues(self, db: sqlite3.Connection, run_id: str, first_seq: int) -> None:
         """One writer per run: the rows written must continue the journal. A state read

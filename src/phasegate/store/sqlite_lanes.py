@@ -14,19 +14,24 @@ from typing import TYPE_CHECKING
 from phasegate.lanes.model import Lane, LaneChange, Ticket
 from phasegate.store.lanes import (
     CHANGE_COLUMNS,
+    INSERT_TICKET,
     LANE_COLUMNS,
     PLACE,
+    SELECT_TICKET,
     TICKET_COLUMNS,
     Held,
     change_from_row,
+    check_priority,
     check_setting,
     grant_time,
+    insert_args,
     lane_from_row,
     new_setting,
     place_args,
     read_candidates,
     settle,
     ticket_from_row,
+    ticket_keys,
 )
 from phasegate.store.sqlite_views import reads
 
@@ -44,10 +49,10 @@ class SqliteLanes:
     _has_lanes = False
 
     def _lanes_exist(self) -> bool:
-        """A journal opened read-only before migration 3 has no lane tables: no lanes."""
+        """A journal opened read-only before migration 5 (lane_slots) shows no lanes."""
         if not self._has_lanes:
             found = self.db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lane_tickets'"
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lane_slots'"
             ).fetchone()
             self._has_lanes = found is not None
         return self._has_lanes
@@ -105,17 +110,15 @@ class SqliteLanes:
         if not self._lanes_exist():
             return []
         rows = self.db.execute(
-            f"SELECT {TICKET_COLUMNS} FROM lane_tickets ORDER BY enqueued_at, run_id"
+            f"SELECT {TICKET_COLUMNS} FROM lane_slots ORDER BY enqueued_at, run_id, phase"
         )
         return [ticket_from_row(row) for row in rows.fetchall()]
 
     @reads
-    def lane_place(self, run_id: str) -> tuple[Ticket, int] | None:
+    def lane_place(self, run_id: str, *, phase: str = "") -> tuple[Ticket, int] | None:
         if not self._lanes_exist():
             return None
-        row = self.db.execute(
-            f"SELECT {TICKET_COLUMNS} FROM lane_tickets WHERE run_id = ?", (run_id,)
-        ).fetchone()
+        row = self.db.execute(SELECT_TICKET.format(p="?"), (run_id, phase)).fetchone()
         if row is None:
             return None
         ticket = ticket_from_row(row)
@@ -124,35 +127,43 @@ class SqliteLanes:
         ahead = self.db.execute(PLACE.format(p="?"), place_args(ticket)).fetchone()
         return ticket, int(ahead[0]) + 1
 
-    def lane_request(self, run_id: str, lane: str, *, ts: float | None = None) -> Ticket:
+    def lane_request(
+        self,
+        run_id: str,
+        lane: str,
+        *,
+        ts: float | None = None,
+        phase: str = "",
+        priority: int = 0,
+    ) -> Ticket:
+        check_priority(priority)
         # synchronous=NORMAL: a grant survives a killed process; the run's next durable
         # entry (run.dequeued, a step's start) fsyncs it before anything of the run executes.
         with self.write(durable=False) as db:
             ts = grant_time(ts)  # under the write lock: the instant the grant really happens
-            db.execute(
-                "INSERT INTO lane_tickets (run_id, lane, enqueued_at) VALUES (?,?,?)"
-                " ON CONFLICT (run_id) DO NOTHING",
-                (run_id, lane, ts),
-            )
+            db.execute(INSERT_TICKET.format(p="?"), insert_args(run_id, phase, lane, priority, ts))
             settings = {
                 found.name: found
                 for found in map(lane_from_row, db.execute(f"SELECT {LANE_COLUMNS} FROM lanes"))
             }
             held = read_candidates(lambda sql, args: db.execute(sql, args).fetchall(), "?")
             granted, stale = settle(settings, held, keep=run_id, dead=_dead_here)
-            db.executemany("DELETE FROM lane_tickets WHERE run_id = ?", [(r,) for r in stale])
             db.executemany(
-                "UPDATE lane_tickets SET granted_at = ? WHERE run_id = ?",
-                [(ts, granted_id) for granted_id in granted],
+                "DELETE FROM lane_slots WHERE run_id = ? AND phase = ?", ticket_keys(held, stale)
             )
-            row = db.execute(
-                f"SELECT {TICKET_COLUMNS} FROM lane_tickets WHERE run_id = ?", (run_id,)
-            ).fetchone()
+            db.executemany(
+                "UPDATE lane_slots SET granted_at = ? WHERE run_id = ? AND phase = ?",
+                [(ts, *key) for key in ticket_keys(held, granted)],
+            )
+            row = db.execute(SELECT_TICKET.format(p="?"), (run_id, phase)).fetchone()
         return ticket_from_row(row)
 
-    def lane_release(self, run_id: str) -> None:
+    def lane_release(self, run_id: str, *, phase: str | None = None) -> None:
         with self.write() as db:
-            db.execute("DELETE FROM lane_tickets WHERE run_id = ?", (run_id,))
+            if phase is None:
+                db.execute("DELETE FROM lane_slots WHERE run_id = ?", (run_id,))
+            else:
+                db.execute("DELETE FROM lane_slots WHERE run_id = ? AND phase = ?", (run_id, phase))
 
 
 def _dead_here(held: Held) -> bool:

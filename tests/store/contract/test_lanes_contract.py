@@ -255,3 +255,53 @@ def test_a_grant_reads_only_the_head_of_each_queue_yet_decides_as_if_it_read_all
     store.lane_release("r078")
     store.lane_request("r000", "api", ts=500.0)
     assert granted(store) == ["r077", "r076"]
+
+
+def test_a_run_holds_its_plan_slot_and_each_phase_slot_apart(store: JournalStore) -> None:
+    """A phase's ``lane:`` is a ticket of its own (run, phase): released with the phase, while
+    the run's plan-level slot stays; the run's end drops every ticket it had."""
+    store.set_lane("api", cap=1, weight=None, by="ana", ts=1.0)
+    store.set_lane("deploy", cap=1, weight=None, by="ana", ts=1.0)
+    runs(store, "r1", "r2")
+    assert store.lane_request("r1", "api", ts=100.0).granted
+    first = store.lane_request("r1", "deploy", ts=101.0, phase="a")
+    assert (first.phase, first.granted) == ("a", True)
+    # Another phase of the same run waits like anybody's: the cap counts phases, not runs.
+    assert not store.lane_request("r1", "deploy", ts=102.0, phase="b").granted
+    assert not store.lane_request("r2", "deploy", ts=103.0, phase="a").granted
+    place = store.lane_place("r1", phase="b")
+    assert place is not None and (place[0].phase, place[1]) == ("b", 1)
+    store.lane_release("r1", phase="a")
+    # r2 asks for api (r1 holds it); its grant decides for everybody: r1's phase b was next.
+    assert store.lane_request("r2", "api", ts=104.0).granted is False
+    assert store.lane_request("r1", "deploy", ts=105.0, phase="b").granted_at == 104.0
+    held = [(t.run_id, t.phase, t.lane) for t in store.lane_tickets() if t.granted]
+    assert held == [("r1", "", "api"), ("r1", "b", "deploy")]
+    advance(store, "r1", len(SCRIPT))  # to run.finished
+    assert [(t.run_id, t.phase) for t in store.lane_tickets()] == [("r2", "a"), ("r2", "")]
+    assert store.lane_request("r2", "api", ts=106.0).granted
+    assert store.lane_request("r2", "deploy", ts=107.0, phase="a").granted
+    store.lane_release("r2")  # None: every ticket of the run
+    assert store.lane_tickets() == []
+
+
+def test_priority_is_a_head_start_in_the_queue_and_aging_still_wins(
+    store: JournalStore,
+) -> None:
+    """Each unit of priority counts as PRIORITY_SECONDS of waiting: a run of priority 2 passes
+    runs queued less than two minutes before it, not one queued earlier than that."""
+    store.set_lane("api", cap=1, weight=None, by="ana", ts=1.0)
+    runs(store, "holder", "old", "low", "high")
+    assert store.lane_request("holder", "api", ts=100.0).granted
+    store.lane_request("old", "api", ts=101.0)
+    store.lane_request("low", "api", ts=300.0)
+    store.lane_request("high", "api", ts=302.0, priority=2)  # rank 182: after old, before low
+    places = {r: store.lane_place(r) for r in ("old", "low", "high")}
+    assert {r: p[1] for r, p in places.items() if p} == {"old": 1, "high": 2, "low": 3}
+    for expected in ("old", "high", "low"):
+        current = granted(store)[0]
+        store.lane_release(current)
+        store.lane_request(expected, "api", ts=400.0)
+        assert granted(store) == [expected]
+    with pytest.raises(UsageError):
+        store.lane_request("holder", "api", ts=500.0, priority=101)

@@ -39,6 +39,7 @@ class LaneView(BaseModel):
 
 class QueuedRun(BaseModel):
     run_id: str
+    phase: str = Field("", description="the phase whose `lane:` it waits for; '': the run's")
     lane: str
     enqueued_at: float
     waited: float
@@ -98,7 +99,11 @@ def get_portfolio(
         lanes=[LaneView.model_validate(f.as_json()) for f in figures],
         queued=[
             QueuedRun(
-                run_id=t.run_id, lane=t.lane, enqueued_at=t.enqueued_at, waited=now - t.enqueued_at
+                run_id=t.run_id,
+                phase=t.phase,
+                lane=t.lane,
+                enqueued_at=t.enqueued_at,
+                waited=now - t.enqueued_at,
             )
             for t in tickets
             if not t.granted

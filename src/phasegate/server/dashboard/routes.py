@@ -77,6 +77,7 @@ LABELS = {
 TokenCheck = Callable[[str], tuple[str, str] | None]  # a token -> (its name, its role)
 Act = Callable[[str, str, Session, dict[str, str]], Awaitable[str]]  # -> message to show
 Start = Callable[[Session, dict[str, str]], Awaitable[str]]  # a plan in the form -> run id
+SetCap = Callable[[Session, str, dict[str, str]], Awaitable[str]]  # lane, form -> message
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Dashboard:
     verify_token: TokenCheck
     act: Act
     start: Start | None = None  # starting runs from the dashboard (operators)
+    set_cap: SetCap | None = None  # changing a lane's cap from the portfolio page (operators)
     key_dir: Path | None = None  # where the session key lives (default: <state>/server)
     interval: float = 0.5
     store_url: str | None = None  # the PostgreSQL journal, or None: SQLite in state_dir
@@ -266,6 +268,7 @@ def make_router(dash: Dashboard) -> APIRouter:
         queued = [
             {
                 "run_id": t.run_id,
+                "phase": t.phase,
                 "lane": t.lane,
                 "enqueued_at": t.enqueued_at,
                 "waited": now - t.enqueued_at,
@@ -274,8 +277,33 @@ def make_router(dash: Dashboard) -> APIRouter:
             if not t.granted
         ]
         return dash.page(
-            "portfolio.html", session, at=now, lanes=portfolio(lanes, tickets, now), queued=queued
+            "portfolio.html",
+            session,
+            at=now,
+            lanes=portfolio(lanes, tickets, now),
+            queued=queued,
+            can_set=dash.set_cap is not None and session.role in OPERATORS,
+            flash=request.query_params.get("flash"),
+            flash_kind=request.query_params.get("kind"),
         )
+
+    @router.post("/lanes/{name}", response_model=None)
+    async def set_lane_cap(request: Request, name: str) -> Response:
+        """A lane's cap (and weight) from the portfolio page: operators and admins only, as
+        ``PUT /api/v1/lanes/{name}``, recorded with the session's token name."""
+        session = dash.session(request)
+        form = await _check_mutation(dash, request, session, "change lane caps")
+        if not isinstance(form, dict):
+            return form
+        assert session is not None
+        if dash.set_cap is None:
+            return _refused("this server does not change lanes", 404)
+        try:
+            message, kind = await dash.set_cap(session, name, form), "info"
+        except PhasegateError as exc:
+            message = exc.message + (f" ({exc.hint})" if getattr(exc, "hint", None) else "")
+            kind = "error"
+        return RedirectResponse(f"/ui/portfolio?flash={quote(message)}&kind={kind}", 303)
 
     @router.post("/runs", response_model=None)
     async def start_run(request: Request) -> Response:
@@ -381,7 +409,8 @@ async def _check_mutation(
     if not dash.sessions.csrf_ok(session, form.get("csrf")):
         return _refused("missing or invalid CSRF token")
     if session.role not in OPERATORS:
-        return _refused(f"{session.role} tokens cannot {what} runs")
+        things = "" if what.endswith("caps") else " runs"
+        return _refused(f"{session.role} tokens cannot {what}{things}")
     return form
 
 

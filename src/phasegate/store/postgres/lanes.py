@@ -16,19 +16,24 @@ import psycopg
 from phasegate.lanes.model import Lane, LaneChange, Ticket
 from phasegate.store.lanes import (
     CHANGE_COLUMNS,
+    INSERT_TICKET,
     LANE_COLUMNS,
     PLACE,
+    SELECT_TICKET,
     TICKET_COLUMNS,
     Held,
     change_from_row,
+    check_priority,
     check_setting,
     grant_time,
+    insert_args,
     lane_from_row,
     new_setting,
     place_args,
     read_candidates,
     settle,
     ticket_from_row,
+    ticket_keys,
 )
 from phasegate.store.postgres.connection import pg_errors
 from phasegate.store.postgres.ownership import held_keys, lock_parts, run_key
@@ -102,13 +107,12 @@ class PostgresLanes:
 
     @pg_errors
     def lane_tickets(self) -> list[Ticket]:
-        query = f"SELECT {TICKET_COLUMNS} FROM lane_tickets ORDER BY enqueued_at, run_id"
+        query = f"SELECT {TICKET_COLUMNS} FROM lane_slots ORDER BY enqueued_at, run_id, phase"
         return [ticket_from_row(row) for row in self.db.execute(query.encode()).fetchall()]
 
     @pg_errors
-    def lane_place(self, run_id: str) -> tuple[Ticket, int] | None:
-        query = f"SELECT {TICKET_COLUMNS} FROM lane_tickets WHERE run_id = %s"
-        row = self.db.execute(query.encode(), (run_id,)).fetchone()
+    def lane_place(self, run_id: str, *, phase: str = "") -> tuple[Ticket, int] | None:
+        row = self.db.execute(SELECT_TICKET.format(p="%s").encode(), (run_id, phase)).fetchone()
         if row is None:
             return None
         ticket = ticket_from_row(row)
@@ -117,7 +121,16 @@ class PostgresLanes:
         ahead = self.db.execute(PLACE.format(p="%s").encode(), place_args(ticket)).fetchone()
         return ticket, (0 if ahead is None else int(ahead[0])) + 1
 
-    def lane_request(self, run_id: str, lane: str, *, ts: float | None = None) -> Ticket:
+    def lane_request(
+        self,
+        run_id: str,
+        lane: str,
+        *,
+        ts: float | None = None,
+        phase: str = "",
+        priority: int = 0,
+    ) -> Ticket:
+        check_priority(priority)
         # Asynchronous commit: the run's next durable entry (run.dequeued, a step's start)
         # flushes the WAL up to it before anything of the run executes.
         with self.write(durable=False) as db:
@@ -126,9 +139,8 @@ class PostgresLanes:
             db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LANES_KEY,)).fetchone()
             ts = grant_time(ts)
             db.execute(
-                b"INSERT INTO lane_tickets (run_id, lane, enqueued_at) VALUES (%s,%s,%s)"
-                b" ON CONFLICT (run_id) DO NOTHING",
-                (run_id, lane, ts),
+                INSERT_TICKET.format(p="%s").encode(),
+                insert_args(run_id, phase, lane, priority, ts),
             )
             settings = {
                 found.name: found
@@ -151,18 +163,22 @@ class PostgresLanes:
                 return lock_parts(run_key(other)) not in locks[0]
 
             granted, stale = settle(settings, held, keep=run_id, dead=dead)
-            if stale:
-                db.execute(b"DELETE FROM lane_tickets WHERE run_id = ANY(%s)", (stale,))
-            if granted:
+            for key in ticket_keys(held, stale):
+                db.execute(b"DELETE FROM lane_slots WHERE run_id = %s AND phase = %s", key)
+            for key in ticket_keys(held, granted):
                 db.execute(
-                    b"UPDATE lane_tickets SET granted_at = %s WHERE run_id = ANY(%s)",
-                    (ts, granted),
+                    b"UPDATE lane_slots SET granted_at = %s WHERE run_id = %s AND phase = %s",
+                    (ts, *key),
                 )
-            query = f"SELECT {TICKET_COLUMNS} FROM lane_tickets WHERE run_id = %s"
-            row = db.execute(query.encode(), (run_id,)).fetchone()
+            row = db.execute(SELECT_TICKET.format(p="%s").encode(), (run_id, phase)).fetchone()
         assert row is not None
         return ticket_from_row(row)
 
-    def lane_release(self, run_id: str) -> None:
+    def lane_release(self, run_id: str, *, phase: str | None = None) -> None:
         with self.write() as db:
-            db.execute(b"DELETE FROM lane_tickets WHERE run_id = %s", (run_id,))
+            if phase is None:
+                db.execute(b"DELETE FROM lane_slots WHERE run_id = %s", (run_id,))
+            else:
+                db.execute(
+                    b"DELETE FROM lane_slots WHERE run_id = %s AND phase = %s", (run_id, phase)
+                )

@@ -175,6 +175,24 @@ MIGRATIONS: list[str] = [
         data text NOT NULL
     )
     """,
+    # 7: lane tickets per run and phase (a phase's `lane:`), with the run's priority and the
+    #    queue order it gives (store/lanes.py); the plan-level tickets move over as they are
+    """
+    CREATE TABLE lane_slots (
+        run_id text COLLATE "C" NOT NULL,
+        phase text COLLATE "C" NOT NULL DEFAULT '',
+        lane text COLLATE "C" NOT NULL,
+        priority integer NOT NULL DEFAULT 0,
+        rank double precision NOT NULL,
+        enqueued_at double precision NOT NULL,
+        granted_at double precision,
+        PRIMARY KEY (run_id, phase)
+    );
+    CREATE INDEX lane_slots_queue ON lane_slots (lane, granted_at, rank, run_id, phase);
+    INSERT INTO lane_slots (run_id, phase, lane, priority, rank, enqueued_at, granted_at)
+        SELECT run_id, '', lane, 0, enqueued_at, enqueued_at, granted_at FROM lane_tickets;
+    DROP TABLE lane_tickets
+    """,
 ]
 
 

@@ -434,7 +434,7 @@ class PostgresStore(
             if not state.holds_lock:  # finished, or monitoring with `lock: release`
                 cursor.execute(b"DELETE FROM locks WHERE run_id = %s", (run_id,))
                 # Its lane slot frees in the transaction that ends the run (store/lanes.py).
-                cursor.execute(b"DELETE FROM lane_tickets WHERE run_id = %s", (run_id,))
+                cursor.execute(b"DELETE FROM lane_slots WHERE run_id = %s", (run_id,))
             # Live views wake on commit (store/postgres/notify.py); a rollback sends nothing.
             cursor.execute(b"SELECT pg_notify('phasegate_journal', %s)", (f"{run_id} {state.seq}",))
 
