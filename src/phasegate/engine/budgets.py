@@ -40,6 +40,7 @@ from phasegate.estimate import Models, RunDurations, fit, read_history, remainin
 from phasegate.estimate.montecarlo import quantile
 from phasegate.estimate.resources import ResourceModel, fit_resource, project
 from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
+from phasegate.run.state import ITEM_DONE
 from phasegate.store.records import StoredEvent
 from phasegate.words import plural
 
@@ -65,7 +66,7 @@ class BudgetWatch:
         self._durations: Models | None = None
         self._resources: dict[str, ResourceModel] | None = None
         self._final = False
-        self._seen = -1  # items in the state when the resources were last judged
+        self._seen = -1  # finished items in the state when the resources were last judged
         self._samples = SAMPLES
         self._pending: asyncio.Future[tuple[Projection, float]] | None = None
         self._admitted = False
@@ -93,8 +94,12 @@ class BudgetWatch:
             # (not the journal): judged at once, not on the duration's throttle.
             if self._resources is None:
                 self._fit()  # then again when the history changes (relearn)
-            if len(state.items) != self._seen or final:
-                self._seen = len(state.items)
+            # Keyed on the finished items, not all of them: a step that finishes adds no
+            # item, and its output must be judged before ``decide`` starts the next step (a
+            # pause bound it passes holds that step back).
+            done = sum(1 for item in state.items.values() if item.status in ITEM_DONE)
+            if done != self._seen or final:
+                self._seen = done
                 for name, spec in self.budget.resources.items():
                     self._judge(self._resource(name, spec.output or name, spec.unit))
         if self.budget.duration is None:
