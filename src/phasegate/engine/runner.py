@@ -293,6 +293,8 @@ class Runner:
                 return
             if immediate:
                 continue
+            if not commands and postmonitor.park(self):
+                return  # monitoring, the next check far off: the server resumes it then
             self._flush_before_waiting()
             self.wake.clear()
             waiters: list[asyncio.Future[Any]] = [*self.tasks.values()]

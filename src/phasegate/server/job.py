@@ -65,12 +65,17 @@ def stdin_job(
     return json.dumps(job).encode()
 
 
+def _seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
 def execute(job: dict[str, Any]) -> str:
     store = open_journal(Path(job["state_dir"]), url=job.get("store_url") or None)
     options = RunOptions(
         overrides=dict(job.get("overrides") or {}),
         console_stream=sys.stdout,
         orphan_wait=ORPHAN_WAIT,
+        park_monitoring=_seconds(job.get("park_monitoring")),
     )
     run_id, action, by = str(job["run_id"]), str(job["action"]), str(job["by"])
     # The server authenticated `by` (a token); the run's `run.started` entry records it.
