@@ -1,7 +1,7 @@
 """The dashboard in real headless Chromium (Debian's, driven by Playwright): sign in, watch a
 run progress live over SSE without reloading, approve a pause, watch a rollback; names with
-HTML in them render as text. The runway panel follows a
-working run live. Screenshots go to test-artifacts/dashboard/."""
+HTML in them render as text. The runway panel follows a working run live, its duration
+budget and its resource budgets. Screenshots go to test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
@@ -179,7 +179,8 @@ phases:
 def _panel(page: Any) -> dict[str, str]:
     found: dict[str, str] = page.eval_on_selector(
         ".runway .runway-now",
-        "el => ({used: el.dataset.used, passed: el.dataset.passed, text: el.innerText})",
+        "el => ({used: el.dataset.used, passed: el.dataset.passed,"
+        " text: el.closest('.runway').innerText})",
     )
     return found
 
@@ -221,8 +222,7 @@ def test_a_viewer_watches_the_runway_panel_follow_a_working_run(
         assert proc.wait(timeout=60) == 0
         page.wait_for_selector("[data-status=succeeded]", timeout=30_000)
         page.wait_for_function(
-            "() => !document.querySelector('.runway .runway-now').innerText"
-            ".includes('while the run works')",
+            "() => !document.querySelector('.runway').innerText.includes('while the run works')",
             timeout=30_000,
         )
         last = _panel(page)
@@ -230,6 +230,118 @@ def test_a_viewer_watches_the_runway_panel_follow_a_working_run(
         assert page.evaluate("window.__marker") == "no reload"
         buttons = page.query_selector_all(".actions button")
         assert not any(b.is_visible() for b in buttons)  # a viewer acts on nothing
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+RESOURCES_PLAN = """
+version: 1
+name: metered
+budget:
+  resources:
+    tokens:
+      limit: 1200
+      runway: [400, 200]
+      estimate: {work/b: {p50: 250, p90: 300}, work/c: {p50: 250, p90: 300}}
+    calls: {limit: 10, unit: calls, runway: [2]}
+    usd: {limit: 10, unit: USD, runway: [6, 1]}
+    gpu: {limit: 10, output: gpu_min, unit: min, pause_above: 125%}
+phases:
+  - id: work
+    steps:
+      - name: a
+        run: >-
+          for i in $(seq 1200); do [ -f go ] && break; sleep 0.1; done; [ -f go ];
+          printf 'tokens=700\\ncalls=1\\nusd=5\\ngpu_min=20\\n' >> "$PHASEGATE_OUTPUT"
+      - {name: b, run: "true"}
+      - {name: c, run: "true"}
+"""
+
+ROW = (
+    "el => ({state: el.dataset.state, used: +el.dataset.used, p50: +el.dataset.p50,"
+    " p90: +el.dataset.p90, low: +el.dataset.low, high: +el.dataset.high,"
+    " budget: +el.dataset.budget, passed: el.dataset.passed, hold: el.dataset.hold,"
+    " text: el.innerText})"
+)
+
+
+def _rows(page: Any) -> dict[str, dict[str, Any]]:
+    found: list[dict[str, Any]] = page.eval_on_selector_all(
+        ".runway tr.resource", f"els => els.map(el => ({{name: el.dataset.name, ...({ROW})(el)}}))"
+    )
+    return {row.pop("name"): row for row in found}
+
+
+def test_the_runway_panel_shows_each_resource_budget_live(
+    served: Served, page: Any, tmp_path: Path
+) -> None:
+    """Four resource budgets (no duration budget): before the first step reports, all ok with
+    nothing used; when it reports (tokens 700, 1 call, 5 USD, 20 GPU minutes) the open page
+    shows, without a reload, tokens critical (both thresholds passed: 700 used + ~500 hinted
+    for the steps left), calls ok, usd warning (the first threshold) and gpu paused (used
+    over 125 % of its limit: held for an approval, the run pauses); the numbers are those
+    GET …/estimate answers."""
+    from phasegate.server.api.runs import run_estimate
+    from phasegate.store.sqlite import SqliteStore
+
+    proc = start_run(served, tmp_path, RESOURCES_PLAN)
+    try:
+        sign_in(page, served, "view-secret")
+        page.wait_for_selector("table.runs a", timeout=20_000)
+        page.click("table.runs a")
+        page.wait_for_selector(".runway tr.resource", timeout=20_000)
+        page.evaluate("window.__marker = 'no reload'")
+        before = _rows(page)
+        assert list(before) == ["tokens", "calls", "usd", "gpu"]  # plan order
+        assert {name: row["state"] for name, row in before.items()} == dict.fromkeys(before, "ok")
+        assert [before[n]["budget"] for n in before] == [1200, 10, 10, 10]
+        assert all(row["used"] == 0 for row in before.values())
+        tokens = before["tokens"]  # b and c projected from their hints, a from nothing
+        assert 450 < tokens["p50"] < 600 and tokens["p50"] <= tokens["p90"] <= tokens["high"]
+        assert tokens["low"] <= tokens["p50"]
+        assert before["calls"]["p50"] == before["calls"]["high"] == 0  # nothing to project
+
+        (tmp_path / "go").write_text("")
+        page.wait_for_selector("tr.resource[data-name=gpu][data-state=paused]", timeout=60_000)
+        assert proc.wait(timeout=60) == 4  # held by the gpu budget's pause bound
+        page.wait_for_function(
+            "() => !document.querySelector('.runway').innerText.includes('while the run works')",
+            timeout=30_000,
+        )
+        after = _rows(page)
+        assert page.evaluate("window.__marker") == "no reload"
+        assert {name: row["state"] for name, row in after.items()} == {
+            "tokens": "critical",
+            "calls": "ok",
+            "usd": "warning",
+            "gpu": "paused",
+        }, after
+        assert [after[n]["used"] for n in after] == [700, 1, 5, 20]
+        assert after["tokens"]["passed"] == "400.0,200.0"
+        assert after["usd"]["passed"] == "6.0" and after["calls"]["passed"] == ""
+        assert after["gpu"]["hold"] == "awaiting_approval"
+        assert 1150 < after["tokens"]["p50"] < 1300  # 700 used + ~500 for b and c
+        assert "700 tokens" in after["tokens"]["text"] and "1,200 tokens" in after["tokens"]["text"]
+        assert "OVER BUDGET" in after["gpu"]["text"] and "20 min" in after["gpu"]["text"]
+        assert "held, awaiting an approval" in after["gpu"]["text"]
+        shot(page, "06-runway-resources")
+
+        store = SqliteStore(served.state)
+        try:
+            api = run_estimate(store, store.list_runs(limit=1)[0]).resources
+        finally:
+            store.close()
+        assert [r.name for r in api] == list(after)
+        for r in api:
+            row = after[r.name]
+            assert (row["used"], row["p50"], row["p90"], row["budget"]) == (
+                r.used,
+                r.projected_p50,
+                r.projected_p90,
+                r.budget,
+            ), r.name
     finally:
         if proc.poll() is None:
             proc.kill()

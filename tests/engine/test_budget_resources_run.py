@@ -114,3 +114,21 @@ def test_steps_without_history_are_not_projected() -> None:
     use = project(model, done("w/a", "12"))
     assert (use.used, use.p50, use.p90) == (12, 12, 12)
     assert use.unprojected == ["w/b"]
+
+
+def test_a_step_over_the_pause_bound_holds_the_next_step_back(cli: CLI) -> None:
+    """A step's output is judged before the next step starts: the step that passes the pause
+    bound is the last one that ran (a finishing step adds no item to the state, so judging
+    on new items only let the next step start first)."""
+    text = (
+        "version: 1\nname: held\n"
+        "budget: {resources: {tokens: {limit: 10, pause_above: 125%}}}\n" + STEPS
+    ).replace("tokens=30", "tokens=20", 1)
+    result = cli("run", str(write_plan(cli.cwd, text)))
+    assert result.returncode == 4, result.stderr
+    events = journal(cli, cli.status()["run"]["id"])
+    started = [d["key"] for t, d in events if t == "item.started"]
+    assert started == ["work/a"]
+    held = [d for t, d in events if t == "item.finished" and d["key"] == "budget:tokens"]
+    assert [d["status"] for d in held] == ["awaiting_approval"]
+    assert held[0]["message"].startswith("tokens budget: projected 20 tokens (200% of the 10")

@@ -256,3 +256,58 @@ def test_fifty_runs_in_every_status_copy_with_identical_status(
     assert check_postgres(target)["ok"]
     target.close()
     source.close()
+
+
+def test_a_copy_verifies_every_run_and_names_one_that_differs_after(
+    cli: CLI, dead_owner: Owner
+) -> None:
+    """SQLite → SQLite, a run in every status: the copy compares each run on both sides
+    (record, events, outputs, step logs, durations digest) and passes. A step log of the copy
+    then changed on disk (same length, other bytes): the next copy fails, naming that run
+    and its logs, marks it in the destination (its status shows the warning) and leaves the
+    others as they were; a copy after that refuses the marked run as a conflict."""
+    source = SqliteStore(cli.state_dir)
+    options = session.RunOptions(console_stream=io.StringIO(), quiet=True)
+    for n, kind in enumerate(KINDS):
+        _, status, _ = session.start(source, load_plan(_plan(cli.cwd, n, kind)), options)
+        assert status == kind
+    create(source, "00-pending", lock="plan-p", ts=1000.0, owner=dead_owner)
+    create(source, "00-running", lock="plan-r", ts=1001.0, owner=dead_owner)
+    advance(source, "00-running", 3)
+    ids = source.run_ids()
+    succeeded = next(r for r in ids if source.get_run(r).status == "succeeded")
+    source.close()
+    target = cli.cwd.parent / "target"
+
+    copied = cli("store", "copy", "--from", str(cli.state_dir), "--to", str(target), "--json")
+    assert copied.returncode == 0, copied.stderr
+    assert json.loads(copied.stdout)["copied"] == ids
+    there = ("--state-dir", str(target))
+    before = {r: _status(cli, r, *there) for r in ids}
+    assert {r: s["run"]["status"] for r, s in before.items()} == {
+        r: _status(cli, r)["run"]["status"] for r in ids
+    }
+
+    logs = sorted((target / "runs" / succeeded / "logs").iterdir())
+    assert logs, "the succeeded run's step printed"
+    text = logs[0].read_bytes()
+    assert b"ok" in text
+    logs[0].write_bytes(text.replace(b"ok", b"KO"))
+    failed = cli("store", "copy", "--from", str(cli.state_dir), "--to", str(target))
+    assert failed.returncode == 2, failed.stderr
+    assert f"run {succeeded}: logs differ" in failed.stderr
+    assert f"marked in the destination with a warning: {succeeded}" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    marked = _status(cli, succeeded, *there)
+    assert [w["message"] for w in marked["warnings"]][-1].startswith(
+        "store copy: this run's copy differs from its source (logs)"
+    )
+    for run_id in ids:
+        if run_id != succeeded:
+            assert _status(cli, run_id, *there) == before[run_id], run_id
+
+    refused = cli("store", "copy", "--from", str(cli.state_dir), "--to", str(target))
+    assert refused.returncode == 2
+    assert f"run {succeeded}: the destination's run {succeeded} has other events" in (
+        refused.stderr
+    )

@@ -80,7 +80,9 @@ def copy(ctx: click.Context, source: str, destination: str, as_json: bool) -> No
     anything is written. Step logs are copied (the part the destination lacks), schedules
     with their slots, lane settings with their history, and durations digests the
     destination lacks (verified by `phasegate check`); other files of run directories
-    (backups) are not."""
+    (backups) are not. Then every run is compared on both sides (record, events, outputs,
+    step logs, durations digest): one that differs fails the copy, named, and is marked in
+    the destination with a warning (a later copy refuses it)."""
     from phasegate.store.copy import copy_journal
 
     src = _open(ctx, source, "--from", readonly=True)

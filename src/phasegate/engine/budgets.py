@@ -40,6 +40,7 @@ from phasegate.estimate import Models, RunDurations, fit, read_history, remainin
 from phasegate.estimate.montecarlo import quantile
 from phasegate.estimate.resources import ResourceModel, fit_resource, project
 from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
+from phasegate.run.state import ITEM_DONE
 from phasegate.store.records import StoredEvent
 from phasegate.words import plural
 
@@ -65,12 +66,14 @@ class BudgetWatch:
         self._durations: Models | None = None
         self._resources: dict[str, ResourceModel] | None = None
         self._final = False
-        self._seen = -1  # items in the state when the resources were last judged
+        self._seen = -1  # finished items in the state when the resources were last judged
         self._samples = SAMPLES
         self._pending: asyncio.Future[tuple[Projection, float]] | None = None
         self._admitted = False
         self._history: list[RunDurations] | None = None  # what the models were fitted on
         self._stamp: frozenset[str] | None = None  # the run's ended phases at the last look
+        self._events: list[StoredEvent] = []  # the journal as far as read (``_journal``)
+        self._read_seq = 0  # its last seq
 
     def check(self, *, final: bool = False) -> None:
         """Called at every turn of the engine's loop; ``final``: once more as the run is about
@@ -93,8 +96,12 @@ class BudgetWatch:
             # (not the journal): judged at once, not on the duration's throttle.
             if self._resources is None:
                 self._fit()  # then again when the history changes (relearn)
-            if len(state.items) != self._seen or final:
-                self._seen = len(state.items)
+            # Keyed on the finished items, not all of them: a step that finishes adds no
+            # item, and its output must be judged before ``decide`` starts the next step (a
+            # pause bound it passes holds that step back).
+            done = sum(1 for item in state.items.values() if item.status in ITEM_DONE)
+            if done != self._seen or final:
+                self._seen = done
                 for name, spec in self.budget.resources.items():
                     self._judge(self._resource(name, spec.output or name, spec.unit))
         if self.budget.duration is None:
@@ -113,7 +120,7 @@ class BudgetWatch:
             self._fit()  # not a projection's cost; again when the history changes
         if self._final:
             self.runner.writer.flush()  # the last step's outcome may still wait for its commit
-        events = self.runner.store.events(self.runner.state.run_id)
+        events = self._journal()
         if final:  # the run stops now: this one answer is worth waiting for
             self._landed(*self._timed(events))
             return
@@ -122,6 +129,17 @@ class BudgetWatch:
         # here), judged on the loop's thread, so the engine never stalls on it.
         self._pending = asyncio.get_running_loop().run_in_executor(None, self._timed, events)
         self._next = now + PERIOD
+
+    def _journal(self) -> list[StoredEvent]:
+        """The run's journal so far: read once, then only what was appended since (a run
+        watched for hours has thousands of events; bench/estimate.py --projection measured
+        the whole read at half the projection's cost). A copy: the projection reads it on
+        another thread while this one appends."""
+        fresh = self.runner.store.events_after(self.runner.state.run_id, self._read_seq)
+        if fresh:
+            self._events.extend(fresh)
+            self._read_seq = fresh[-1].seq
+        return list(self._events)
 
     def _timed(self, events: list[StoredEvent]) -> tuple[Projection, float]:
         began = time.monotonic()

@@ -65,6 +65,9 @@ class RunContext:
     # wait this long for it to end, or (kill_orphans) end it (engine/orphans.py).
     kill_orphans: bool = False
     orphan_wait: float = 60.0
+    # A server's worker: a monitoring run whose next check is further away than this many
+    # seconds stops executing until then (engine/postmonitor.py ``park``); None: it waits.
+    park_monitoring: float | None = None
     # The wall clock the engine's time-dependent decisions read (change windows): epoch
     # seconds. A seam, so tests decide at any instant without sleeping.
     clock: Callable[[], float] = time.time

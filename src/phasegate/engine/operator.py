@@ -63,7 +63,10 @@ def resume(
         _validate_choices(runner, retry + skip + mark_done)
         retry, skip, mark_done = (_still_open(runner, keys) for keys in (retry, skip, mark_done))
         crashed = state.status in ("running", "rolling_back", "monitoring")
-        state_note = "crashed" if crashed else state.status
+        # A monitoring run nobody owns was parked between checks by a server's worker
+        # (engine/postmonitor.py ``park``); a dead owner's is a crash.
+        parked = state.status == "monitoring" and record.owner is None
+        state_note = "parked" if parked else "crashed" if crashed else state.status
         resumed = RunResumed(
             pid=owner.pid,
             host=owner.host,

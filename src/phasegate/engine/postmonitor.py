@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Collection
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from phasegate.checks.base import CheckSpec
@@ -61,6 +62,53 @@ def decide(state: RunState, inflight: Collection[str], now: float | None) -> lis
     if clock < at:
         return []
     return [CheckMonitor(slot, missed, at)]
+
+
+def next_check_at(state: RunState, now: float) -> float | None:
+    """When the monitoring run's next slot is due (``<= now``: due already); None when it
+    is not monitoring or its schedule is done."""
+    monitoring = state.monitoring
+    if monitoring is None or not schedule.active(state):
+        return None
+    due = schedule.due_offsets(monitoring["schedule"])
+    nxt = schedule.next_slot(due, float(monitoring["started_at"]), int(monitoring["slot"]), now)
+    return None if nxt is None else nxt[2]
+
+
+def resume_at(state: RunState, now: float) -> float:
+    """When a parked run must be executing again: its next check's due time, or ``now``
+    when it has nothing left to wait for (schedule done, ended early by an operator)."""
+    if state.approvals.get(FINISH_KEY):
+        return now
+    at = next_check_at(state, now)
+    return now if at is None else at
+
+
+def park(runner: Runner) -> bool:
+    """A server's worker (``park_monitoring``): with nothing in flight and the next check
+    further away than that, the engine stops here. The run stays ``monitoring``; ending the
+    process releases its owner (engine/session.py ``drive``), which is how the server tells
+    a parked run from one whose worker died: it resumes it when the next check is due
+    (server/workers.py ``resume_parked``), and sooner for a request (abort, monitor finish).
+    The schedule is in the journal, so nothing else is kept: a resumed run continues after
+    the last slot evaluated, as after a crash. True: stop now."""
+    after = runner.ctx.park_monitoring
+    state = runner.state
+    if after is None or state.status != "monitoring" or runner.tasks:
+        return False
+    if state.approvals.get(FINISH_KEY):
+        return False
+    now = runner.ctx.clock()
+    at = next_check_at(state, now)
+    if at is None or at - now <= after:
+        return False
+    when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    runner.ctx.console.note(
+        f"monitoring: next check at {when}; this worker stops until then (the server "
+        "resumes the run)",
+        "cyan",
+    )
+    return True
 
 
 def named_checks(plan: Plan) -> list[tuple[str, CheckSpec]]:

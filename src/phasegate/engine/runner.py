@@ -311,6 +311,8 @@ class Runner:
                 # Nothing else to do but phases whose lane is full: the run is queued.
                 await laning.queue_phase(self, self.phase_slots.held[0])
                 continue
+            if not commands and postmonitor.park(self):
+                return  # monitoring, the next check far off: the server resumes it then
             self._flush_before_waiting()
             woken = self._woken
             if woken is None or woken.done():

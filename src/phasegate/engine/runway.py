@@ -72,7 +72,7 @@ class Projection:
         """A number of this budget as people read it: ``4m10s``, ``12,500 tokens``."""
         if self.budget == DURATION:
             return format_duration(max(value, 0.0)) if value >= 0 else "-" + format_duration(-value)
-        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:g}"
+        text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
         return f"{text} {self.unit}" if self.unit else text
 
     def words(self, basis: str) -> str:
@@ -82,13 +82,19 @@ class Projection:
         used = "worked" if self.budget == DURATION else "used"
         return (
             f"projected {self.amount(total)} ({percent:.0f}% of the {self.amount(self.limit)} "
-            f"{self.label} budget; p50 {self.amount(self.p50)}, p90 {self.amount(self.p90)}), "
+            f"{self.kind}budget; p50 {self.amount(self.p50)}, p90 {self.amount(self.p90)}), "
             f"{self.amount(self.used)} {used} so far"
         )
 
     @property
     def label(self) -> str:
         return "duration" if self.budget == DURATION else self.budget
+
+    @property
+    def kind(self) -> str:
+        """``duration `` / ``gpu `` before "budget"; nothing when the unit says it already
+        (``the 1,200 tokens budget``, not ``the 1,200 tokens tokens budget``)."""
+        return "" if self.unit == self.label else self.label + " "
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +273,8 @@ class ResourceRunway:
     unit: str
     runway: Runway
     unprojected: tuple[str, ...]
+    low: float | None = None  # the projected total's 90 % interval (None: nothing projected)
+    high: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -275,6 +283,16 @@ class ResourceRunway:
             **self.runway.as_dict(),
             "unprojected": list(self.unprojected),
         }
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The projected total's 90 % interval; ``(used, used)`` when nothing is left to
+        project."""
+        used = self.runway.used
+        return (
+            used if self.low is None else self.low,
+            used if self.high is None else self.high,
+        )
 
 
 def finished_outputs(state: RunState) -> dict[str, Any]:
@@ -320,6 +338,31 @@ def resource_runways(
                     hold=hold,
                 ),
                 unprojected=tuple(use.unprojected),
+                low=use.low,
+                high=use.high,
             )
         )
     return found
+
+
+STATES = ("ok", "warning", "critical", "paused")
+
+
+def runway_state(runway: Runway) -> str:
+    """How a budget stands, as the dashboard's runway panel colours it: ``paused`` while its
+    pause bound holds the run for an approval; ``critical`` once used is over the limit or
+    the threshold the engine says critically (the last of two or more) was passed;
+    ``warning`` once any other threshold was passed; else ``ok``. Read from what the run
+    journalled (``passed``, ``hold``) and the use itself, so the panel says what the
+    notifications said, not a second opinion drawn from a fresh Monte Carlo."""
+    if runway.hold == "awaiting_approval":
+        return "paused"
+    if runway.used > runway.limit:
+        return "critical"
+    passed = set(runway.passed)
+    if not passed:
+        return "ok"
+    thresholds = runway.thresholds
+    if len(thresholds) > 1 and thresholds[-1] in passed:
+        return "critical"
+    return "warning"

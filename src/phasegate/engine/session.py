@@ -88,6 +88,10 @@ class RunOptions:
     # it, and the parent (run, phase, plan), recorded with the run and as ``parent.linked``.
     run_id: str | None = None
     parent: dict[str, str] | None = None
+    # A server's worker (server/job.py): a monitoring run whose next check is further away
+    # than this many seconds stops executing until then, unowned, and the server resumes it
+    # when the check is due (docs/monitoring.md); None (the CLI): the process waits.
+    park_monitoring: float | None = None
 
 
 class ShiftedClock:
@@ -172,6 +176,7 @@ def _context(
         shutdown_grace=options.shutdown_grace,
         kill_orphans=options.kill_orphans,
         orphan_wait=options.orphan_wait,
+        park_monitoring=options.park_monitoring,
         streak=lambda name: schedule_streak(store, name, TERMINAL),
         limit=options.limit,
         priority=options.priority,

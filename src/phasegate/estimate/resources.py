@@ -41,6 +41,10 @@ class ResourceUse:
     p50: float  # used + the median of what the steps left will use
     p90: float
     unprojected: list[str] = field(default_factory=list)  # steps left without history
+    # The projected total's 90 % interval (used + the 5th / 95th percentile of the rest);
+    # None: ``used`` itself (nothing left to project).
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass
@@ -122,4 +126,6 @@ def project(
         used + quantile(values, 0.5),
         used + quantile(values, 0.9),
         unprojected,
+        low=used + quantile(values, 0.05),
+        high=used + quantile(values, 0.95),
     )

@@ -69,7 +69,7 @@ class RunResumed(Event):
     type: ClassVar[str] = "run.resumed"
     pid: int | None = None
     host: str | None = None
-    after: str | None = None  # the status resumed from, or "crashed"
+    after: str | None = None  # the status resumed from, or "crashed", or "parked"
     purpose: str | None = Field(None, alias="for")  # promote | abort | reject
     retry: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()

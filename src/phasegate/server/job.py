@@ -73,6 +73,7 @@ def execute(job: StdinJob) -> str:
         overrides=dict(job.get("overrides") or {}),
         console_stream=sys.stdout,
         orphan_wait=ORPHAN_WAIT,
+        park_monitoring=job.get("park_monitoring"),
     )
     run_id, action, by = str(job["run_id"]), str(job["action"]), str(job["by"])
     # The server authenticated `by` (a token); the run's `run.started` entry records it.

@@ -18,6 +18,7 @@ class JobOptions(TypedDict, total=False):
     full: bool  # promote: skip every canary step left
     check: str | None  # reject: the item (None: every one awaiting)
     comment: str  # reject: why not
+    park_monitoring: float  # a server's worker: give a monitoring run back between checks
 
 
 class QueuedJob(TypedDict):

@@ -24,12 +24,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from phasegate.engine import session
+from phasegate.engine import postmonitor, session
 from phasegate.plan.loader import LoadedPlan
 from phasegate.server.aftercare import Job, approved_resume, leftover_jobs
 from phasegate.server.config import ServerConfig
 from phasegate.server.environment import run_environment
 from phasegate.server.job import stdin_job
+from phasegate.server.job_payloads import JobOptions
 from phasegate.server.queue import Dispatcher, payload
 from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
@@ -39,6 +40,12 @@ from phasegate.store.records import IN_FLIGHT
 log = logging.getLogger("phasegate.server.workers")
 
 MONITOR_EVERY = 1.0
+# A run in post-rollout monitoring whose next check is further off than this (seconds) gives
+# its worker back until then (engine/postmonitor.py ``park``): a 24 h monitor must not hold
+# one of ``serve --workers N`` for 24 h. It is resumed PARK_LEAD before the check is due.
+# (A worker takes a second or two to start on a loaded host: a check is at most that late.)
+PARK_AFTER = 3.0
+PARK_LEAD = 1.5
 # Automatic resumes of one run before it is left for a human; the n-th waits 2**n seconds.
 MAX_AUTO_RESUMES = 5
 
@@ -60,6 +67,8 @@ class WorkerPool:
         # ``dispatch: queue``: jobs go to `phasegate worker`s through the store's queue.
         self._dispatcher: Dispatcher | None = None
         self._checks: JournalStore | None = None  # reads the runs' secret names (submit)
+        # Parked monitoring runs: run id -> (the journal's last seq, when to resume it).
+        self._parked: dict[str, tuple[int, float]] = {}
         self._checks_lock = threading.Lock()
 
     # -- the API's side ---------------------------------------------------------------------
@@ -210,6 +219,8 @@ class WorkerPool:
                     continue  # the CLI's runs are the CLI's to resume
                 if record.owner is None and not unowned:
                     continue
+                if record.owner is None and record.status == "monitoring":
+                    continue  # parked between checks: resume_parked resumes it when due
                 if record.owner is not None and record.owner.alive() is not False:
                     continue  # alive, or on another host: not ours to judge
                 if self.busy(record.id) or not self._due(record.id):
@@ -217,6 +228,33 @@ class WorkerPool:
                 log.info("resuming run %s (its worker is gone)", record.id)
                 self.submit(Job(record.id, "resume", started_by))
                 found.append(record.id)
+        return found
+
+    def resume_parked(self, store: JournalStore) -> list[str]:
+        """Queue a resume for each monitoring run this server started that no process owns
+        (its worker parked it: engine/postmonitor.py ``park``) once its next check is due
+        within PARK_LEAD (at once when it has nothing left to wait for). The due time is read
+        from the journal once per journal change, not at every look."""
+        found: list[str] = []
+        if self.config.dispatch == "queue":
+            return found
+        now = time.time()
+        for record in store.list_runs(status="monitoring", limit=100_000):
+            started_by = record.options.get("started_by")
+            if not isinstance(started_by, str) or record.owner is not None:
+                continue
+            if self.busy(record.id):
+                continue
+            cached = self._parked.get(record.id)
+            if cached is None or cached[0] != record.last_seq:
+                at = postmonitor.resume_at(store.load_state(record.id), now)
+                cached = self._parked[record.id] = (record.last_seq, at)
+            if cached[1] > now + PARK_LEAD:
+                continue
+            del self._parked[record.id]
+            log.info("resuming run %s (monitoring: its next check is due)", record.id)
+            self.submit(Job(record.id, "resume", started_by))
+            found.append(record.id)
         return found
 
     def _due(self, run_id: str) -> bool:
@@ -250,6 +288,7 @@ class WorkerPool:
                     if store is None:
                         store = open_journal(self.config.state_dir, url=self.config.store_url)
                     self.resume_orphans(store, unowned=False)
+                    self.resume_parked(store)
                 except Exception:  # a monitor must go on: log, never die
                     log.exception("cannot look for runs whose worker died")
         finally:
@@ -280,6 +319,12 @@ class WorkerPool:
                     target=self._reap, args=(job.run_id,), name=f"reap-{job.run_id}", daemon=True
                 ).start()
 
+    def _parking(self) -> JobOptions:
+        """A worker parks its monitoring run only where someone resumes it: this pool's
+        watch thread (resume_parked). Without it (``serve`` not resuming orphans), and for
+        `phasegate worker`s (dispatch: queue), a monitoring run keeps its worker."""
+        return JobOptions(park_monitoring=PARK_AFTER) if self._monitor is not None else JobOptions()
+
     def _spawn(self, job: Job) -> subprocess.Popen[bytes]:
         state_dir = self.config.state_dir
         directory = state_dir / "runs" / job.run_id
@@ -294,7 +339,7 @@ class WorkerPool:
             action=job.action,
             by=job.by,
             overrides=job.overrides,
-            extra=job.extra,
+            extra={**job.extra, **self._parking()},
             store_url=self.config.store_url,
         )
         with open(directory / "worker.log", "ab") as out:

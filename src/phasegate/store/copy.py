@@ -14,6 +14,11 @@ run whose digest is fresh there (saved at the run's ``last_seq``): the destinati
 same events, so the same ``last_seq``, and its history reads need no journal either. The store
 never interprets a digest; ``phasegate check`` verifies each against its journal on either side.
 
+Verified, not assumed: once written, every run of the source is compared on both sides part
+by part — record, events, step outputs, step logs, durations digest (store/copy_verify.py);
+a run that differs is marked in the destination (a ``warning`` event saying what differs,
+which also makes a later copy refuse it as a conflict) and the copy fails naming it.
+
 Idempotent: a run the destination already holds with the same record and the same events is
 left alone; one whose journal is a prefix of the source's (a copy cut short, or a run that went
 on since the last copy) gets the missing events. Any other run with the same id, or an
@@ -23,12 +28,14 @@ first and, on a conflict, copies nothing.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from phasegate.errors import StoreError
-from phasegate.run.events import RunCreated
+from phasegate.errors import PhasegateError, StoreError
+from phasegate.run.events import RunCreated, Warning
 from phasegate.store.contract import JournalStore
+from phasegate.store.copy_verify import compare
 from phasegate.store.fold import EventRow, fold
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord, StoredEvent
@@ -167,7 +174,49 @@ def copy_journal(src: JournalStore, dst: JournalStore) -> CopyResult:
     _copy_schedules(src, dst, result)
     _copy_lanes(src, dst, result)
     _copy_digests(src, dst, result)
+    _verify(src, dst, [record.id for record, _ in runs])
     return result
+
+
+MARK = "store copy: this run's copy differs from its source"
+
+
+def _verify(src: JournalStore, dst: JournalStore, run_ids: list[str]) -> None:
+    """Every run of the source compared on both sides, part by part (store/copy_verify.py).
+    A run whose journal, outputs or logs differ is marked in the destination: a ``warning``
+    event (in its status, report and dashboard) saying what differs; its journal then
+    differs from the source's, so a later copy refuses it as a conflict instead of taking it
+    for copied. A durations digest that differs alone is not marked (a digest is a cache of
+    the journal, which is equal: ``phasegate check --repair-digests`` recomputes it). Then
+    the copy fails naming each run that differs."""
+    mismatches = compare(src, dst, run_ids)
+    if not mismatches:
+        return
+    marked, unmarked = [], []
+    for found in mismatches:
+        parts = [p for p in found.parts if p not in ("missing", "digest")]
+        if not parts:
+            continue
+        message = f"{MARK} ({', '.join(parts)}); do not trust it here"
+        try:
+            state = dst.load_state(found.run_id)
+            dst.append(state, [(Warning(message=message), time.time())], durable=True)
+            marked.append(found.run_id)
+        except PhasegateError:
+            unmarked.append(found.run_id)
+    shown = "; ".join(m.words() for m in mismatches[:5]) + (
+        f"; and {len(mismatches) - 5} more" if len(mismatches) > 5 else ""
+    )
+    said = f"; marked in the destination with a warning: {', '.join(marked)}" if marked else ""
+    if unmarked:
+        said += f"; could not be marked: {', '.join(unmarked)}"
+    raise StoreError(
+        f"the copy of {len(mismatches)} of {len(run_ids)} runs differs from the source after "
+        f"copying: {shown}{said}",
+        hint="the destination stores something other than what it was given: run "
+        "`phasegate check` on it (a digest alone: `phasegate check --repair-digests`, then "
+        "copy again); a marked run is a conflict for later copies: copy into a fresh store",
+    )
 
 
 DIGEST_PAGE = 2_000  # finished runs per read, as the history read pages them

@@ -202,6 +202,46 @@ def test_durations_digests_are_copied_equal_to_what_the_copys_journal_gives(
     # A digest the destination holds already is never overwritten by the copy.
     mine = {"v": 1, "kept": True}
     store.save_digests([("r4", store.get_run("r4").last_seq, mine)])
-    read_history(src, "web")  # the source now has r4's digest too
-    assert copy_journal(src, store).digests == 0
+    read_history(src, "web")  # the source now has r4's digest too: the copy says they differ
+    before = store.events("r4")
+    with pytest.raises(StoreError, match=r"run r4: digest differ") as failed:
+        copy_journal(src, store)
+    assert "marked" not in str(failed.value)  # a cache: repaired, not marked
+    assert store.events("r4") == before
     assert {r.run_id: r.digest for r in store.finished_runs("web", limit=5)}["r4"] == mine
+
+
+def test_a_destination_that_differs_after_copying_is_marked_and_named(
+    store: JournalStore, tmp_path: Path
+) -> None:
+    """A copy compares every run on both sides once it has written (record, events, outputs,
+    logs, durations digest). A destination whose log of r1 gained bytes the source never had,
+    and whose digest of r1 is another, fails the next copy naming r1 and both parts; r1 is
+    marked there (a warning in its journal) and a later copy refuses it as a conflict; r2 and
+    r3, the same on both sides, are not marked."""
+    src = _source(tmp_path)
+    src.append_logs("r1", [("build/compile", b"compiled\n")])
+    head = src.run_head("r1")
+    assert head is not None
+    src.save_digests([("r1", head.last_seq, {"steps": {"build/compile": 1.5}})])
+    first = copy_journal(src, store)
+    assert first.log_bytes == len(b"compiled\n") and first.digests == 1  # verified: no error
+
+    store.append_logs("r1", [("build/compile", b"tampered\n")])
+    store.save_digests([("r1", head.last_seq, {"steps": {"build/compile": 99.0}})])
+    r2_before = store.events("r2")
+    with pytest.raises(StoreError) as failed:
+        copy_journal(src, store)
+    message = str(failed.value)
+    assert "the copy of 1 of 3 runs differs from the source" in message
+    assert "run r1: logs, digest differ" in message and "r2" not in message
+    assert "marked in the destination with a warning: r1" in message
+    marks = [e.data["message"] for e in store.events("r1") if e.type == "warning"]
+    assert marks == [
+        "store copy: this run's copy differs from its source (logs); do not trust it here"
+    ]
+    assert store.events("r2") == r2_before  # the same on both sides: left alone
+    assert store.load_state("r1").warnings[-1]["message"] == marks[0]  # in its status
+
+    with pytest.raises(StoreError, match=r"run r1: the destination's run r1 has other events"):
+        copy_journal(src, store)  # marked: never taken for copied
