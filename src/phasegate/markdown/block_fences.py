@@ -96,6 +96,21 @@ class FenceMapping:
             return
         if (
             not attrs.name
+            and isinstance(self.before, Paragraph)
+            and (listings.forbids(self.before.text) or listings.illustrates(self.before.text))
+        ):
+            # "**Do not run this on the primary**:", "For example, …:": what not to run, or an
+            # illustration; never run, on either path (issue 11 §1), listed for review
+            why = (
+                "the text before it says not to run it"
+                if listings.forbids(self.before.text)
+                else "an example the text before it shows"
+            )
+            self.draft.note("review", line=block.line, what=rules.one_line(block.text, 80), why=why)
+            self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
+            return
+        if (
+            not attrs.name
             and not self.rollback
             and isinstance(self.before, Paragraph)
             and listings.offers(self.before.text)

@@ -78,6 +78,7 @@ class ItemMapping:
     lead: str
     procedure: list[tuple[str, int]]
     listed_commands: bool
+    fence_led: bool
     box: Item | None  # the last task box: its nested items are its details
 
     def _tested_alert(self, block: Item, box: Item | None) -> bool:
@@ -200,7 +201,11 @@ class ItemMapping:
         # an item over a listing it writes ("3. Update the version in values.yaml" over its
         # `yaml`) is a step of its own: the edit the next command applies
         edits = any(" listing at line " in t for t in done)
-        if (len(done) >= 2 or (done and (self.listed_commands or edits))) and self.phase:
+        # "1. Backup erstellen:" over its fence, then "2. Wartungsfenster ankündigen.": a list
+        # whose other items ran their fences; the one in prose is a step done by hand
+        if (
+            len(done) >= 2 or (done and (self.listed_commands or edits or self.fence_led))
+        ) and self.phase:
             step = human.procedure(done)
             self._add_step(step, self.procedure[0][1], rule="numbered prose procedure")
         self.procedure = []
@@ -247,7 +252,12 @@ class ItemMapping:
         if (
             block.checked is None
             and not self.rollback
-            and traffic.sequence(self.draft, self.phase, block.text, block.line)
+            and (
+                traffic.sequence(self.draft, self.phase, block.text, block.line)
+                or traffic.list_weight(
+                    self.draft, self.phase, block.text, block.line, self._context()
+                )
+            )
         ):
             return
         if self.rollback:
@@ -257,8 +267,18 @@ class ItemMapping:
                 add_to_checklist(self.phase.metadata if self.phase else self.draft.metadata, text)
                 self.draft.note("rollback_checklist", phase=self.where, line=block.line, what=text)
             return
+        if command is not None and rules.is_conditional_text(block.text):
+            # "- If the publish went wrong, unpublish: `npm unpublish …`": the remedy, never a
+            # check or step of the forward path (issue 11 §1)
+            self.draft.note("recovery", line=block.line, what=rules.one_line(text, 80), why="item")
+            self._add_action(command, text, block.line)
+            return
         lead = rules.last_line(self.lead)
-        checklist = self.checklist or rules.is_checklist_text(lead)
+        checklist = (
+            (self.checklist or rules.is_checklist_text(lead))
+            and not _leads_fence(self.section.blocks, block)
+            and not (block.checked is None and _NOTES.match(lead))  # "Notes:" over remarks
+        )
         verify = self.verify or rules.is_verify_text(lead)
         if block.checked is not None or checklist or (verify and command is not None):
             if command is not None and (verify or checklist or block.checked is not None):
@@ -293,6 +313,19 @@ class ItemMapping:
             self.procedure[-1] = (f"{text} — {rules.one_line(block.text, 100)}", line)
         else:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
+
+
+def _leads_fence(blocks: list[Block], block: Item) -> bool:
+    """ "1. Backup erstellen:" over its own fence: the heading of a step, not a box to tick."""
+    index = next((i for i, b in enumerate(blocks) if b is block), None)
+    if index is None or index + 1 >= len(blocks) or block.checked is not None:
+        return False
+    after = blocks[index + 1]
+    return (
+        isinstance(after, Fence)
+        and bool(after.context.strip())
+        and block.text.strip().startswith(after.context.strip())
+    )
 
 
 def _list_around(blocks: list[Block], block: Item) -> list[Item]:

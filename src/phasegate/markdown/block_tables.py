@@ -20,6 +20,7 @@ from phasegate.markdown import (
     triggers,
 )
 from phasegate.markdown.expect import parse_expectation
+from phasegate.markdown.nodes import StepNode
 from phasegate.markdown.parse import Table
 
 if TYPE_CHECKING:
@@ -185,7 +186,20 @@ class TableMapping:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what="table")
             return
         exp = next((i for i, h in enumerate(header) if i != cmd and _EXPECT_COL.search(h)), None)
-        label = next((i for i in range(len(header)) if i not in (cmd, exp)), None)
+        # "| Step | Command | Rollback |": each row's way back, run only if the row completed
+        undo = next(
+            (i for i, h in enumerate(header) if i not in (cmd, exp) and rules.is_rollback_title(h)),
+            None,
+        )
+        taken = (cmd, exp, undo)
+        label = next(
+            (
+                i
+                for i, h in enumerate(header)
+                if i not in taken and (_ACTION_COL.search(h) or _STEP_COL.search(h)) and h != "#"
+            ),
+            next((i for i in range(len(header)) if i not in taken), None),
+        )
         ordered = any(_STEP_COL.search(h) for h in header)
         if exp is None and not (self.verify or self.rollback or ordered):
             # "Command | Purpose" is a reference card, not a procedure: running every row
@@ -204,20 +218,31 @@ class TableMapping:
                     continue
                 self.draft.note("review", line=line, what=rules.one_line(command, 100), why=why)
                 command = None
+            name = row[label] if label is not None and label < len(row) else None
             if command is None:
+                if ordered and undo is not None and name and not self.rollback and self.phase:
+                    # "| 2 | Wait for old TTL to expire (1 h) | @net | | |": a row of the
+                    # procedure a person does, in its place (never skipped silently)
+                    self._add_step(human.procedure([name]), line, rule="procedure table row")
+                    continue
                 what = f"table row: {rules.one_line(' | '.join(row), 80)}"
                 self.draft.note("unmapped", line=line, section=self.section.title, what=what)
                 continue
-            name = row[label] if label is not None and label < len(row) else None
             if self.rollback or self.phase is None:
                 self._add_action(command, name, line)
-            elif exp is not None or self.verify:
+            elif (exp is not None or self.verify) and undo is None:
                 expected = row[exp] if exp is not None and exp < len(row) else ""
                 parsed = parse_expectation(command, expected)
                 data = {"name": name, **parsed.check} if name else parsed.check
                 self._add_check(data, line, parsed.how, parsed.ambiguous)
             else:
-                self._add_step({"name": name, "run": command} if name else {"run": command}, line)
+                step = StepNode(run=command)
+                if name:
+                    step = StepNode(name=name, run=command)
+                back = _cell_command(row[undo]) if undo is not None and undo < len(row) else None
+                if back is not None:
+                    step["undo"] = back
+                self._add_step(step, line)
 
 
 def _cell_command(cell: str) -> str | None:

@@ -16,6 +16,7 @@ from phasegate.markdown import (
     polarity,
     rules,
     shell,
+    shellparse,
     shellsyntax,
     thresholds,
     traffic,
@@ -26,7 +27,7 @@ from phasegate.markdown.block_items import ItemMapping
 from phasegate.markdown.block_tables import TableMapping
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.entries import ReportEntry
-from phasegate.markdown.nodes import CheckNode, StepNode
+from phasegate.markdown.nodes import CheckNode, Expectation, StepNode
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
 _LEAD_IN = rules.LEAD_IN
@@ -36,6 +37,19 @@ _WARNINGS = frozenset({"warning", "warn", "danger", "caution", "important", "att
 # clicks to run in the terminal (`{{exec}}`, `{{execute T2}}` for a second terminal);
 # `{{copy}}` only copies text, which is no order to run it.
 _CLICK_TO_RUN = re.compile(r"`([^`\n]+)`\s*\{\{\s*exec(?:ute)?\b[^}]*\}\}")
+
+
+# "Run `cmd` …" / "Execute `cmd` …" at the start of a sentence (an order, not "you can run")
+_RUN_INLINE = re.compile(
+    r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*(?:\*\*|__)?(?:run|execute|type|ejecut[ae]|ex[ée]cutez|"
+    r"f[uü]hren sie|execute)\s+`([^`\n]+)`([^.!?\n]*(?:`[^`\n]*`[^.!?\n]*)*)",
+    re.I,
+)
+# "… and make sure `master_link_status:up`", "… and check that it prints `ok`"
+_MAKE_SURE = re.compile(
+    r"\b(?:make sure|ensure|check that|verify that|confirm that)\b[^`\n]{0,40}`([^`\n]+)`",
+    re.I,
+)
 
 
 class BlockMapper(FenceMapping, ItemMapping, TableMapping):
@@ -58,6 +72,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.when = when  # an alternative's condition: runs only when the operator chose it
         self.procedure: list[tuple[str, int]] = []  # numbered prose items done by hand
         self.listed_commands = False  # a list item ran a command (block_items.py)
+        self.fence_led = False  # a numbered item was the heading of its own fence
         self.confirmed = False  # this section already asks a human to confirm
         self.verify = rules.is_verify_text(section.title)
         self.checklist = rules.is_checklist_text(section.title)
@@ -102,6 +117,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     ):
                         # "2. **Seed priors**" over its own commands: their heading, not by hand
                         self.procedure.pop()
+                        self.fence_led = True
                     self._flush_procedure()
                 self._block(block)
             self.before = block
@@ -303,6 +319,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
         self._lead_in(block)
+        self._inline_runs(block)
         self.lead = block.text
         if not self.rollback:
             traffic.sequence(self.draft, self.phase, block.text, block.line)
@@ -319,6 +336,29 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _inline_runs(self, block: Paragraph) -> None:
+        """ "Run `redis-cli info replication` and make sure `master_link_status:up`.": a
+        sentence that orders a command in prose is that command at its place (a check when it
+        says what to make sure of), never dropped; an offer ("you can run") is not an order."""
+        if self.phase is None or self.described or rules.is_lead_in(block.text):
+            return
+        for match in _RUN_INLINE.finditer(block.text):
+            command, rest = match.group(1).strip(), match.group(2)
+            sentence = match.group(0)
+            if not (" " in command and shell.looks_like_shell(command)):
+                continue
+            if rules.is_conditional_text(sentence) or shellparse.never_ending_text(command):
+                continue
+            sure = _MAKE_SURE.search(rest)
+            if sure is not None and not self.rollback:
+                check = CheckNode(
+                    command=command, expect=Expectation(exit=0, stdout_contains=sure.group(1))
+                )
+                self._add_check(check, block.line, "output contains", ambiguous=False)
+                continue
+            context = rules.last_line(self.lead)
+            self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
 
     def _click_to_run(self, block: Paragraph) -> bool:
         """Each `` `cmd`{{execute}} `` of a tutorial platform is a one-line shell fence at its
@@ -347,7 +387,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self.rollback = True
         elif lead_in:
             self.rollback = self.section_rollback
-        if not self.rollback and rules.asks_human(text):
+        if not self.rollback and (rules.asks_human(text) or (lead_in and rules.defers(text))):
             self.confirm(text, block.line)
 
     # -- triggers, traffic, rollback budgets (triggers.py, traffic.py) ------------------

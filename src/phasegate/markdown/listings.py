@@ -79,3 +79,31 @@ def offers(prose: str) -> bool:
     """A short paragraph offering the fence after it (never an order to run it)."""
     text = prose.strip()
     return 0 < len(text) <= 240 and bool(_OFFER.search(text))
+
+
+# "**Do not run this on the primary** — it wipes the data directory:", "Never run the following
+# unless the backup was verified:": the fence after it is what NOT to do (or only under a
+# condition the run cannot judge); never run, listed for review.
+_FORBIDS = re.compile(
+    r"^[\W_]*(?:\*\*|__)?(?:do not|don['’]t|never|must not|should not|shouldn['’]t|"
+    r"nunca|niemals|jamais|nicht)\s+(?:\w+\s+)?(?:run|execute|type|apply|paste|use|"
+    r"ejecutes?|ejecutar|ausf[uü]hren|ex[ée]cuter|executar?)\b",
+    re.I,
+)
+# "For example, to drain a different node:", "Example:", "e.g.:": an illustration
+_ILLUSTRATES = re.compile(
+    r"^[\W_]*(?:\*\*|__)?(?:for (?:example|instance)|e\.\s?g\.|examples?|sample|"
+    r"por ejemplo|ejemplo|zum beispiel|beispiel|z\.\s?b\.|par exemple|exemple|por exemplo|"
+    r"exemplo|例如|比如|示例)\b[^\n]{0,160}[:：](?:\*\*|__)?\s*$",
+    re.I,
+)
+
+
+def forbids(prose: str) -> bool:
+    """A paragraph telling the reader NOT to run the fence after it."""
+    return bool(_FORBIDS.search(prose.strip()))
+
+
+def illustrates(prose: str) -> bool:
+    """A lead-in introducing the fence after it as an example, not an order."""
+    return bool(_ILLUSTRATES.search(prose.strip()))

@@ -21,6 +21,7 @@ from phasegate.markdown import (
     order,
     placeholders,
     rules,
+    shell,
     traffic,
     triggers,
 )
@@ -45,6 +46,26 @@ class _Walk:
     title_section: Section | None
     phase_like: set[int] = field(default_factory=set)  # id() of sections holding a phase
     inner: list[tuple[str, PhaseDraft]] = field(default_factory=list)  # nested headings
+    # "Upgrading from 1.x to 2.x" beside "Upgrading from 2.x to 3.x": each applies to readers
+    # on its starting version; id() of such sections (the operator says which apply)
+    version_spans: set[int] = field(default_factory=set)
+
+
+# "Upgrading from 1.x to 2.x", "From v2 to v3", "Migrating 14 → 15", "von 1.x auf 2.x"
+_VERSION_SPAN = re.compile(
+    r"\b(?:from|von|de|desde)\s+v?\d+(?:\.[\dx*]+)*\s*(?:to|→|->|auf|a|para|vers)\s+v?\d|"
+    r"^[\W_]*(?:upgrad\w*|migrat\w*|updat\w*)\s+v?\d+(?:\.[\dx*]+)*\s*(?:→|->)\s*v?\d",
+    re.I,
+)
+
+
+def _version_spans(root: Section) -> set[int]:
+    found: set[int] = set()
+    for section in root.walk():
+        spans = [c for c in section.children if _VERSION_SPAN.search(c.title)]
+        if len(spans) >= 2:
+            found |= {id(c) for c in spans}
+    return found
 
 
 def map_document(doc: Document, source: str) -> Draft:
@@ -54,6 +75,7 @@ def map_document(doc: Document, source: str) -> Draft:
     draft.title = _title(doc, root)
     draft.rollback_purpose = rules.is_rollback_purpose(draft.title)
     walk = _Walk(draft, title)
+    walk.version_spans = _version_spans(root)
     _carry_phase_directives(root, source)
     for section in root.walk():
         if section.level and rules.is_phase_title(section.title):
@@ -193,7 +215,11 @@ def _visit(
         and not is_rollback
         and section.level > 0
         and section is not walk.title_section
-        and (rules.is_optional_part(section.title) or _opens_with_a_setup_condition(section))
+        and (
+            rules.is_optional_part(section.title)
+            or _opens_with_a_setup_condition(section)
+            or id(section) in walk.version_spans
+        )
         # "Option B (if automation is unavailable)": the option's own condition, already a choice
         and not (
             rules.is_alternative_title(section.title) and not rules.is_optional_title(section.title)
@@ -215,6 +241,16 @@ def _visit(
         before = _mapped(draft)
         held = _held(target)
         mapper = BlockMapper(draft, target, section, rollback=is_rollback, when=when)
+        if (
+            phase is not None
+            and not is_rollback
+            and (
+                rules.asks_human(section.title)
+                or (rules.defers(section.title) and _runs_something(section))
+            )
+        ):
+            # "Cleanup (after 2 weeks at 100%)": the person's word comes before what follows
+            mapper.confirm(section.title, section.line)
         mapper.map_blocks()
         if _mapped(draft) == before:  # nothing executable: prose a human has to read
             draft.note("unmapped_sections", line=section.line, title=section.title or "(top)")
@@ -247,6 +283,14 @@ def _visit(
             )
         automated = automated or any(isinstance(b, Fence) for b in child.blocks)
         _visit(walk, child, phase, is_rollback, child_when)
+
+
+def _runs_something(section: Section) -> bool:
+    """A shell fence in the section or below it: something a deferral would hold back (a
+    "1 Week Later" list of reminders holds back nothing, and the run does not wait a week)."""
+    return any(
+        isinstance(b, Fence) and shell.is_shell_fence(b.lang, b.text) for b in section.blocks
+    ) or any(_runs_something(child) for child in section.children)
 
 
 _YOUR_SETUP = re.compile(

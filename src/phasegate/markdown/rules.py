@@ -31,7 +31,9 @@ ROLLBACK = re.compile(
 )
 VERIFY = re.compile(
     # not `--check` (a flag named in prose) nor "double check that …" (a reminder to the reader)
-    r"verif|(?<![-\w])(?<!double )(?<!double-)check|validat|smoke|health|\btests?\b|testing|"
+    # nor "checkout" / "checkpoint" (a product's name, a saved state)
+    r"verif|(?<![-\w])(?<!double )(?<!double-)check(?!\s?outs?\b|points?\b)|validat|smoke|health|"
+    r"\btests?\b|testing|"
     r"confirm|post[\s-]?deploy|验证|检查",
     re.I,
 )
@@ -39,7 +41,14 @@ CHECKLIST = re.compile(
     r"success criteria|acceptance|check[\s-]?list|definition of done|exit criteria|"
     r"go/no[\s-]?go|readiness|sign[\s-]?off|pre[\s-]?flight|验收|检查清单|"
     # what must hold before anything runs: manual gates, never triggers (issue 11 §6)
-    r"pre[\s-]?conditions?|pre[\s-]?requisites?|before you (?:begin|start)|entry criteria",
+    r"pre[\s-]?conditions?|pre[\s-]?requisites?|before you (?:begin|start)|entry criteria|"
+    # "Pre-release", "Before deploying", "Vorbereitung": what a person makes sure of first
+    # "Phase 1: Preparation", "Fase 1: Preparación" (a heading that IS the preparation)
+    r"(?:^|[:：]\s*)[\W_]*(?:preparations?|vorbereitung\w*|preparaci[oó]n|pr[ée]paration|"
+    r"prepara[cç][aã]o|准备\w*)\b|"
+    r"\bpre[\s-]?(?:release|deploy(?:ment)?|rollout|launch|migration|upgrade|cut[\s-]?over|"
+    r"install(?:ation)?|change)\b|\bbefore (?:you )?(?:deploy|releas|roll(?:ing)?[\s-]?out|"
+    r"launch|migrat|upgrad|cut[\s-]?over)\w*",
     re.I,
 )
 TRIGGER = re.compile(r"trigger|criteria|condition|threshold|when to|decision|触发", re.I)
@@ -76,16 +85,25 @@ AUTOMATION = re.compile(
 # "If the deployment fails:", "On failure", "In case of errors": what to do when something went
 # wrong is recovery, never a forward step (issue 11 §1).
 CONDITIONAL = re.compile(
-    r"^[\W_]*(?:if|when|should|in case|on|upon)\b[^.]{0,120}?\b(?:fail|fails|failed|failure|"
-    r"errors?|breaks?|broken|goes wrong|does not|doesn't|didn't|not work|unhealthy|problem|"
+    # "At any point, if …", "During the ramp, when …": a short leading clause, then the condition
+    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|when|should|in case|on|upon)\b[^.]{0,120}?\b(?:fail|"
+    r"fails|failed|failure|spikes?|"
+    r"errors?|breaks?|broken|(?:goes|go|went|gone) (?:wrong|bad|south)|does not|doesn't|"
+    r"didn't|not work|unhealthy|problem|"
     r"issues?|timeout|times out|stuck|degrad)|^[\W_]*(?:on|upon) (?:failure|error)|"
     r"^[\W_]*(?:only )?if (?:it is )?(?:safe|needed|necessary|required)|"
     r"^[\W_]*(?:recovery|troubleshooting|fallback|workaround)\b|"
+    # "Otherwise, delete the canary:" after "If the canary looks good, …": the other branch
+    r"^[\W_]*(?:otherwise|else|if not|sonst|andernfalls|sinon|de lo contrario|si no|"
+    r"caso contr[aá]rio)\b(?!,?\s+you\s+(?:can|may))|"
     # the same in Spanish, Portuguese, French, German, Chinese
     r"^[\W_]*(?:en caso de|em caso de|en cas d['’]|bei|im falle (?:von|eines?))\s*"
     r"(?:un |una |uno )?(?:error|erro|erreur|fallo|falla|falha|[ée]chec|fehler|problem)|"
     r"^[\W_]*(?:si|se|wenn|falls|quand)\b[^.]{0,80}?\b(?:falla|fallan|falha|falhar|[ée]choue|"
-    r"fehlschl[aä]gt|scheitert|error|erro|erreur|fehler)|^[\W_]*(?:如果|若|当)[^。]{0,40}?(?:失败|出错|错误)",
+    r"fehlschl[aä]gt|scheitert|error|erro|erreur|fehler|sale mal|salga mal|va mal|der errado|"
+    r"d[eê] errado|correr mal|se passe mal|tourne mal|schief\s?geht|schief\s?l[aä]uft|"
+    r"nicht funktioniert|no funciona|n[aã]o funciona|ne fonctionne pas)|"
+    r"^[\W_]*(?:如果|若|当)[^。]{0,40}?(?:失败|出错|错误)",
     re.I,
 )
 # A heading that says when it applies: "Emergency Rollback (When Automated Fails)" is recovery.
@@ -148,9 +166,33 @@ HUMAN = re.compile(
     r"successful)\b|"
     r"\bwait (?:at least |for |another )?\d+(?:\s*[-–]\s*\d+)?\+?\s*"
     r"(?:hours?|hrs?|h|days?|weeks?)\b|"
+    # the same in Spanish, Portuguese, French, German: "Esperar 24 horas antes de …"
+    r"\b(?:esperar?|espere|aguard(?:ar|e)|attendre|attendez|warten|warte)\s+(?:al menos |pelo "
+    r"menos |au moins |mindestens )?\d+(?:\s*[-–]\s*\d+)?\+?\s*(?:horas?|d[ií]as?|semanas?|"
+    r"heures?|jours?|semaines?|stunden?|tage|wochen?)\b|\d+\s*(?:stunden|tage)\s+warten\b|"
     # "Inspect carefully the output of the command above for any error. If none, …": the run
     # goes on only when a person has read what the last command printed
-    r"\b(?:inspect|examine|review|read|check) (?:carefully |closely )?(?:the )?output\b",
+    r"\b(?:inspect|examine|review|read|check) (?:carefully |closely )?(?:the )?output\b|"
+    # "If the canary looks good, scale it up:": a person judges that it does, then it runs
+    r"\bif (?:the |it |everything |all |things |this )?[^.:\n]{0,60}?\b(?:looks? (?:good|fine|"
+    r"ok(?:ay)?|healthy|stable|normal|right)|(?:is|are|seems?|remains?) (?:healthy|stable|green|"
+    r"fine|ok(?:ay)?|good|normal)|went well|goes well)\b|"
+    # "Review the plan with a second engineer", "peer review", "four eyes": another person
+    r"\breview (?:the |this |your )?(?:plan|diff|changes?|output|pull request|pr)\b[^.\n]{0,40}"
+    r"\bwith\b|\b(?:second|another) (?:engineer|person|reviewer|pair of eyes|approver)\b|"
+    r"\bpeer[\s-]review|\bfour[\s-]eyes\b|"
+    # "Do not apply if the plan destroys a node group": a person judges the condition first
+    r"\bdo not (?:apply|proceed|continue|deploy|merge|run|go ahead|promote|release|ship)\b"
+    r"[^.\n]{0,80}\b(?:if|unless|until|before)\b",
+    re.I,
+)
+# "Cleanup (after 2 weeks at 100%)", "Aufräumen (erst nach 7 Tagen!)", "3 days later": what
+# follows is deferred by more than a run should sleep; a person says when the time has come
+DEFERRED = re.compile(
+    r"\b(?:after|erst nach|nach|despu[eé]s de|apr[eè]s|ap[oó]s|depois de)\s+(?:at least\s+|"
+    r"mindestens\s+|al menos\s+|au moins\s+|pelo menos\s+)?\d+(?:\s*[-–]\s*\d+)?\+?\s*"
+    r"(?:hours?|hrs?|days?|weeks?|months?|stunden|tagen?|wochen|monaten?|horas?|d[ií]as?|"
+    r"semanas?|jours?|semaines?|mois|meses)\b|\b\d+\s*(?:days?|weeks?|months?)\s+later\b",
     re.I,
 )
 ROLLBACK_TIME = re.compile(
@@ -192,8 +234,20 @@ def is_conditional_text(text: str) -> bool:
     return bool(CONDITIONAL.search(text.strip()))
 
 
+# "## Kill switch", "Emergency stop", "Break glass": what to do at any point when things go bad,
+# never a step of the forward path (the run would switch its own change off)
+EMERGENCY = re.compile(
+    r"kill[\s-]?switch|emergency[\s-](?:stop|shut[\s-]?down|off|disable|brake)|"
+    r"break[\s-]?(?:the[\s-])?glass|panic[\s-]button|big red button|not[\s-]?aus\b|"
+    r"notabschaltung|interruptor de emergencia|arr[eê]t d['’]urgence",
+    re.I,
+)
+
+
 def is_failure_condition(title: str) -> bool:
-    return bool(FAILURE_CONDITION.search(title)) or is_conditional_text(title)
+    return bool(FAILURE_CONDITION.search(title) or EMERGENCY.search(title)) or is_conditional_text(
+        title
+    )
 
 
 def is_optional_title(title: str) -> bool:
@@ -244,11 +298,31 @@ def is_example_procedure(title: str) -> bool:
     )
 
 
+# "If you see `migration pending`, run:", "Should the cache be cold, warm it:": a lead-in whose
+# condition is neither a failure (recovery) nor a good state a person confirms: whether it
+# holds is the operator's call, and what follows runs only when they say so
+OBSERVED_CONDITION = re.compile(
+    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|unless|in case|should|falls|wenn|si|se)\b"
+    r"[^\n]{2,160}[:：](?:\*\*|__)?\s*$",
+    re.I,
+)
+
+
+def observed_condition(text: str) -> bool:
+    text = text.strip()
+    return (
+        bool(OBSERVED_CONDITION.search(text))
+        and not is_conditional_text(text)
+        and not asks_human(text)
+    )
+
+
 def is_optional_part(title: str) -> bool:
     """A heading or lead-in the reader may skip: optional, conditional on their setup, an
     example procedure, or a deletion it announces rather than orders."""
     return (
         is_optional_title(title)
+        or observed_condition(title)
         or bool(SETUP_CONDITION.search(title))
         or is_example_procedure(title)
         or bool(ANNOUNCED_DELETION.search(title.strip()))
@@ -284,6 +358,12 @@ def is_platform_title(title: str) -> bool:
 
 def asks_human(text: str) -> bool:
     return bool(HUMAN.search(text))
+
+
+def defers(text: str) -> bool:
+    """ "(after 2 weeks at 100%)", "erst nach 7 Tagen": what follows waits longer than a run
+    sleeps; a person says when (only where something follows to wait for)."""
+    return bool(DEFERRED.search(text))
 
 
 def is_rollback_title(title: str) -> bool:

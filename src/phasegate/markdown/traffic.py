@@ -58,6 +58,7 @@ class Ramp:
     bakes: list[str | None] = field(default_factory=list)  # "how long at this weight"
     gates: list[str | None] = field(default_factory=list)  # "Proceed if …" before the next
     days: list[float | None] = field(default_factory=list)  # "Day 3": when this weight starts
+    between: str | None = None  # "waiting 15 minutes between each": the hold before the next
 
 
 def table(
@@ -211,6 +212,54 @@ def sequence(draft: Draft, phase: PhaseDraft | None, text: str, line: int) -> bo
         )
         found = True
     return found
+
+
+# "- 5%", "- 20% of traffic": one weight per item of a list a traffic lead-in introduces
+_LIST_WEIGHT = re.compile(
+    r"^[*_\s]*[~≈]?\s*(\d{1,3}(?:\.\d+)?)\s*%(?:\s*(?:of\s+)?(?:the\s+)?(?:traffic|users|"
+    r"requests|hosts|nodes|instances|fleet|canary))?[*_.\s]*$",
+    re.I,
+)
+# "waiting 15 minutes between each", "hold 10 min at each step"
+_BETWEEN = re.compile(
+    r"\b(?:wait(?:ing)?|hold(?:ing)?|paus(?:e|ing)|bak(?:e|ing)|soak(?:ing)?)\s+(?:for\s+)?"
+    r"(\d+(?:\.\d+)?\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?))\b[^.\n]{0,30}?"
+    r"\b(?:between|after each|at each|per step|each step|before each)",
+    re.I,
+)
+
+
+def list_weight(draft: Draft, phase: PhaseDraft | None, text: str, line: int, context: str) -> bool:
+    """``- 5%`` / ``- 20%`` / … under "Shift traffic in steps, waiting 15 minutes between
+    each:": one ramp, its items the weights, the stated wait a hold at every weight but the
+    last (issue 11 §9: ramps written as lists)."""
+    match = _LIST_WEIGHT.match(text.strip())
+    if phase is None or match is None or not _TRAFFIC_CONTEXT.search(context):
+        return False
+    if rules.is_checklist_text(context) or rules.TRIGGER.search(context):
+        return False  # "Canary success criteria:" over "- 99.9%": thresholds, not weights
+    weight = round(float(match.group(1)))
+    if weight > 100:
+        return False
+    last = draft.ramps[-1] if draft.ramps else None
+    if (
+        last is not None
+        and last.source == "list"
+        and last.phase is phase
+        and isinstance(last.weights[-1], int)
+        and last.weights[-1] < weight  # a ramp only goes up
+    ):
+        last.weights.append(weight)
+        last.names.append("")
+        last.lines.append(line)
+    else:
+        wait = _BETWEEN.search(context)
+        last = Ramp(phase, len(phase.steps), line, [weight], [""], [line], "list")
+        last.between = _duration(wait.group(1)) if wait else None
+        draft.ramps.append(last)
+    if last.between:
+        last.bakes = [last.between] * (len(last.weights) - 1) + [None]
+    return True
 
 
 def _ramp_text(text: str) -> str:
