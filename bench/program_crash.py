@@ -41,7 +41,11 @@ def main() -> int:
         ended[trial.status] = ended.get(trial.status, 0) + 1
         if trial.problems:
             failed += 1
-            print(f"trial {trial.seed}: {trial.problems}", flush=True)
+        print(
+            f"trial {trial.seed}: {trial.kills} kills, {trial.resumes} resumes, ended "
+            f"{trial.status}, problems: {trial.problems or 'none'}",
+            flush=True,
+        )
     took = time.monotonic() - started
     endings = ", ".join(f"{n} {status}" for status, n in sorted(ended.items()))
     print(

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import CLI, write_plan
-from tests.lanes.test_lanes_cli import events, run_of, wait_for
+from tests.lanes.test_lanes_cli import events, run_of
+from tests.lanes.test_lanes_cli import wait_for as _wait_for
+
+
+def wait_for(what: Any) -> Any:
+    """Bounded generously: each probe is two CLI calls, slow on a loaded 2-core machine."""
+    return _wait_for(what, timeout=180.0)
 
 
 def phase_laned_plan(cli: CLI, name: str) -> None:
@@ -136,3 +142,48 @@ def test_the_slot_frees_when_the_phase_ends_not_when_the_run_does(
     assert "run.queued" not in [t for _, t, _ in short]
     (cli.cwd / "go-long").touch()
     assert procs[0].wait(timeout=90) == 0
+
+
+def test_a_paused_phase_gives_its_slot_back_and_its_resume_queues_for_it(
+    cli: CLI, procs: list[subprocess.Popen[str]]
+) -> None:
+    """Paused inside its laned phase, a run frees the slot (nobody waits on a human); resumed
+    while another run's phase holds it, it is queued for its started phase before the rest
+    of that phase runs."""
+    assert cli("lane", "set", "deploy", "--max", "1").returncode == 0
+    write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: paused
+        phases:
+          - id: deploy
+            lane: deploy
+            steps:
+              - {id: hold, pause: approve}
+              - run: touch resumed-deploy
+        """,
+        name="paused.yaml",
+    )
+    phase_laned_plan(cli, "other")
+    assert cli("run", "paused.yaml").returncode == 4
+    assert cli.json("lane", "list")[0]["running"] == 0
+    procs.append(cli.spawn("run", "other.yaml"))
+    wait_for(lambda: (r := run_of(cli, "other")) and phase_status(r, "deploy") == "running")
+    paused = run_of(cli, "paused")
+    assert paused is not None
+    assert cli("approve", paused["run"]["id"]).returncode == 0
+    procs.append(cli.spawn("resume", paused["run"]["id"]))
+    queued = wait_for(lambda: (r := run_of(cli, "paused")) and r["run"]["status"] == "queued" and r)
+    assert queued["queue"]["phase"] == "deploy"
+    assert not (cli.cwd / "resumed-deploy").exists()  # nothing of the phase ran meanwhile
+    (cli.cwd / "go-other").touch()
+    assert procs[0].wait(timeout=90) == 0
+    assert procs[1].wait(timeout=90) == 0
+    assert (cli.cwd / "resumed-deploy").exists()
+    found = events(cli, paused["run"]["id"])
+    types = [t for _, t, _ in found]
+    assert types.index("run.paused") < types.index("run.queued") < types.index("run.dequeued")
+    granted = next(d for _, t, d in found if t == "run.dequeued")
+    other = events(cli, cli.json("history", "--plan", "other")[0]["id"])
+    assert phase_span(other, "deploy")[1] <= granted["granted_at"]

@@ -128,6 +128,8 @@ def test_tickets_of_dead_released_or_ended_owners_are_reclaimed(
     runs(first, "released", "live")
     for n, run_id in enumerate(["dead", "released"]):
         assert first.lane_request(run_id, "api", ts=100.0 + n).granted
+    # A phase's slot (its own ticket) of the dead owner is reclaimed the same way.
+    assert first.lane_request("dead", "api", ts=101.5, phase="deploy").granted
     first.release("released", owner=Owner.me())
     memory = type(first).__name__ == "MemoryStore"
     if not memory:
