@@ -260,7 +260,8 @@ def test_a_good_state_a_person_judges_is_a_confirmation() -> None:
 
 def test_an_observed_condition_is_the_operators_choice() -> None:
     assert rules.is_optional_part("If you see `migration pending`, run:")
-    assert rules.is_optional_part("Should the cache be cold, warm it:")
+    assert rules.is_optional_part("In case the cache is cold, warm it:")
+    assert not rules.is_optional_part("Should return 0 rows:")  # an expectation
     # a failure is recovery, a good state a confirmation: neither is an optional part
     assert not rules.is_optional_part("If the migration fails:")
     assert not rules.is_optional_part("If the canary looks good, scale it up:")
@@ -375,3 +376,39 @@ def test_a_warning_that_orders_is_not_a_prohibition() -> None:
     assert not listings.forbids("Do not proceed until the health check passes:")
     assert not listings.forbids("Run the following:")
     assert not listings.illustrates("Deploy the example app:")
+
+
+def test_lines_after_a_shell_opener_are_typed_in_that_shell_not_run_here() -> None:
+    from phasegate.markdown import shellparse
+
+    script = "ssh db1\nsudo systemctl restart postgresql\nexit\n./local.sh\n"
+    units = [u for u in shellparse.analyse(script) if u.kind == "command"]
+    verdict = {u.text: u.forever for u in units}
+    assert verdict["ssh db1"] is not None
+    assert "typed in the shell `ssh db1`" in str(verdict["sudo systemctl restart postgresql"])
+    assert verdict["./local.sh"] is None  # after `exit`: back on this machine
+    # sudo with a command runs it; sudo -i / -iu user opens a shell
+    forever = shellparse.never_ending_text
+    assert forever("sudo -iu postgres") is not None
+    assert forever("sudo -iu postgres psql -c 'select 1'") is None
+    assert forever("sudo systemctl restart nginx") is None
+
+
+def test_an_inline_rollback_sentence_is_a_rollback_action() -> None:
+    plan = _plan(
+        """\
+        # Deploy
+
+        **Rollback:** `helm rollback payments 0` returns to the previous release.
+
+        ## Deploy
+
+        ```bash
+        helm upgrade payments ./chart
+        ```
+        """
+    )
+    rollback = [a["run"] for p in plan["phases"] for a in p.get("rollback", [])]
+    rollback += [a["run"] for a in plan.get("rollback", [])]
+    assert rollback == ["helm rollback payments 0"]
+    assert _forward_runs(plan) == ["helm upgrade payments ./chart"]

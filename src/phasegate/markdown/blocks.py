@@ -39,6 +39,12 @@ _WARNINGS = frozenset({"warning", "warn", "danger", "caution", "important", "att
 _CLICK_TO_RUN = re.compile(r"`([^`\n]+)`\s*\{\{\s*exec(?:ute)?\b[^}]*\}\}")
 
 
+# "**Rollback:** …", "To roll back:", "Revert with:" at the start of a paragraph
+_ROLLBACK_LABEL = re.compile(
+    r"^[\W_]*(?:\*\*|__)?(?:to\s+)?(?:roll[\s-]?back|revert|undo|back[\s-]?out)\b[^:\n]{0,40}?"
+    r"(?:\*\*|__)?\s*[:：]",
+    re.I,
+)
 # "Run `cmd` …" / "Execute `cmd` …" at the start of a sentence (an order, not "you can run")
 _RUN_INLINE = re.compile(
     r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*(?:\*\*|__)?(?:run|execute|type|ejecut[ae]|ex[ée]cutez|"
@@ -319,6 +325,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
         self._lead_in(block)
+        self._inline_rollback(block)
         self._inline_runs(block)
         self.lead = block.text
         if not self.rollback:
@@ -336,6 +343,22 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _inline_rollback(self, block: Paragraph) -> None:
+        """ "**Rollback:** at any point, `helm rollback payments 0` returns to the previous
+        release.": the way back, said in one sentence: a rollback action (issue 11 §5)."""
+        if self.draft.rollback_purpose or not _ROLLBACK_LABEL.match(block.text.strip()):
+            return
+        for code in block.code:
+            if (
+                " " in code
+                and shell.looks_like_shell(code)
+                and not shellparse.never_ending_text(code)
+            ):
+                self.draft.note(
+                    "recovery", line=block.line, what=rules.one_line(code, 80), why="inline"
+                )
+                self._add_action(code, None, block.line)
 
     def _inline_runs(self, block: Paragraph) -> None:
         """ "Run `redis-cli info replication` and make sure `master_link_status:up`.": a

@@ -55,9 +55,8 @@ def never_ending_text(text: str) -> str | None:
 def _forever(words: list[str], fed: bool) -> str | None:
     name = words[0].rsplit("/", 1)[-1]
     args = words[1:]
-    interactive = {"-i", "-s", "--login", "--shell"}
-    if name == "sudo" and args and all(a.startswith("-") for a in args) and interactive & set(args):
-        return "`sudo -i` opens a shell for a person"
+    if name == "sudo" and _sudo_shell(args):
+        return SUDO_SHELL
     while name in ("sudo", "env", "nohup", "time", "exec") and args:
         name, args = args[0].rsplit("/", 1)[-1], args[1:]
         while args and name == "sudo" and args[0].startswith("-"):
@@ -91,13 +90,13 @@ def _forever(words: list[str], fed: bool) -> str | None:
     if name in ("minikube",) and args[:1] == ["tunnel"]:
         return "`minikube tunnel` runs until someone stops it"
     if name == "ssh":
-        return None if _ssh_has_command(args) else "a bare `ssh host` opens an interactive shell"
+        return None if _ssh_has_command(args) else SSH_SHELL
     if (
         name == "su"
         and not fed
         and not any(a in ("-c", "--command") or a.startswith("--command=") for a in args)
     ):
-        return "`su` without `-c` opens a shell as another user: what follows is typed in it"
+        return SU_SHELL
     if name == "read" and not fed:
         return "`read` waits for a person to type"
     if name in ("ping", "ping6") and not (
@@ -131,6 +130,36 @@ def _forever(words: list[str], fed: bool) -> str | None:
     if name == "sleep" and args[:1] == ["infinity"]:
         return "`sleep infinity` never ends"
     return None
+
+
+SSH_SHELL = "a bare `ssh host` opens an interactive shell"
+SU_SHELL = "`su` without `-c` opens a shell as another user: what follows is typed in it"
+SUDO_SHELL = "`sudo -i` opens a shell for a person"
+# the shells a person opens and types the following lines into (until `exit`)
+SESSIONS = frozenset({SSH_SHELL, SU_SHELL, SUDO_SHELL})
+
+
+def _sudo_shell(args: list[str]) -> bool:
+    """``sudo -i``, ``sudo -iu postgres``, ``sudo -s -u app``, ``sudo --login``: a shell, not a
+    command (``sudo -iu postgres psql -c …`` runs a command)."""
+    shell = False
+    skip = False
+    for n, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg in ("--login", "--shell", "-i", "-s"):
+            shell = True
+        elif arg in ("-u", "--user", "-g", "--group", "-C", "-D", "-h", "-p", "-r", "-t", "-U"):
+            skip = True
+        elif arg.startswith("--"):
+            continue
+        elif arg.startswith("-") and len(arg) > 1:
+            shell = shell or "i" in arg[1:] or "s" in arg[1:]
+            skip = arg[-1] in "ugCDhprtU"
+        else:
+            return shell and not args[n:]  # a command follows: sudo runs it
+    return shell
 
 
 def _serves(words: list[str]) -> str | None:

@@ -45,7 +45,7 @@ CHECKLIST = re.compile(
     # "Pre-release", "Before deploying", "Vorbereitung": what a person makes sure of first
     # "Phase 1: Preparation", "Fase 1: Preparación" (a heading that IS the preparation)
     r"(?:^|[:：]\s*)[\W_]*(?:preparations?|vorbereitung\w*|preparaci[oó]n|pr[ée]paration|"
-    r"prepara[cç][aã]o|准备\w*)\b|"
+    r"prepara[cç][aã]o)\b|"
     r"\bpre[\s-]?(?:release|deploy(?:ment)?|rollout|launch|migration|upgrade|cut[\s-]?over|"
     r"install(?:ation)?|change)\b|\bbefore (?:you )?(?:deploy|releas|roll(?:ing)?[\s-]?out|"
     r"launch|migrat|upgrad|cut[\s-]?over)\w*",
@@ -302,7 +302,8 @@ def is_example_procedure(title: str) -> bool:
 # condition is neither a failure (recovery) nor a good state a person confirms: whether it
 # holds is the operator's call, and what follows runs only when they say so
 OBSERVED_CONDITION = re.compile(
-    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|unless|in case|should|falls|wenn|si|se)\b"
+    # (not "should": "Should return 0 rows:" states an expectation; not "se": "Se debe …")
+    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|unless|in case|falls|wenn|si)\b"
     r"[^\n]{2,160}[:：](?:\*\*|__)?\s*$",
     re.I,
 )
