@@ -412,3 +412,11 @@ def test_an_inline_rollback_sentence_is_a_rollback_action() -> None:
     rollback += [a["run"] for a in plan.get("rollback", [])]
     assert rollback == ["helm rollback payments 0"]
     assert _forward_runs(plan) == ["helm upgrade payments ./chart"]
+
+
+def test_failure_rollback_and_checklists_in_japanese_and_korean() -> None:
+    assert rules.is_conditional_text("失敗した場合")
+    assert rules.is_conditional_text("エラーが発生した場合は以下を実行:")
+    assert rules.is_conditional_text("실패 시 롤백")
+    assert rules.is_rollback_title("ロールバック手順") and rules.is_rollback_title("롤백")
+    assert rules.is_checklist_text("事前確認") and rules.is_checklist_text("사전 확인")

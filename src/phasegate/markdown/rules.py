@@ -26,7 +26,8 @@ ROLLBACK = re.compile(
     r"into|onto)\b(?![^\n]*\b(?:previous|old|original|prior|backups?|snapshots?|last[\s-]known|"
     r"earlier|before)\b))|"
     r"back[\s-]?out|abort|回滚|回退|undo|fail[\s-]?back|"
-    r"restaur(?!ant)|wiederherstell|zur[uü]cksetz|revertir|reverter",
+    r"restaur(?!ant)|wiederherstell|zur[uü]cksetz|revertir|reverter|ロールバック|切り?戻し|"
+    r"롤백|되돌리",
     re.I,
 )
 VERIFY = re.compile(
@@ -39,7 +40,8 @@ VERIFY = re.compile(
 )
 CHECKLIST = re.compile(
     r"success criteria|acceptance|check[\s-]?list|definition of done|exit criteria|"
-    r"go/no[\s-]?go|readiness|sign[\s-]?off|pre[\s-]?flight|验收|检查清单|"
+    r"go/no[\s-]?go|readiness|sign[\s-]?off|pre[\s-]?flight|验收|检查清单|事前確認|事前準備|"
+    r"前提条件|チェックリスト|사전\s*(?:확인|준비|점검)|체크리스트|"
     # what must hold before anything runs: manual gates, never triggers (issue 11 §6)
     r"pre[\s-]?conditions?|pre[\s-]?requisites?|before you (?:begin|start)|entry criteria|"
     # "Pre-release", "Before deploying", "Vorbereitung": what a person makes sure of first
@@ -64,6 +66,7 @@ REFERENCE = re.compile(
     r"incident response|emergency (?:procedures?|contacts?|"
     r"plan)|contingenc|\bscenarios?\b|应急|场景|故障排除|常见问题|errores comunes|"
     r"soluci[oó]n de problemas|comandos [uú]tiles|\banexo\b|\bannex\b|fehlerbehebung|"
+    r"トラブルシューティング|문제\s*해결|트러블\s*슈팅|"
     # measuring the rollback process over months, keeping the document: not a step of this
     # run ("Key metrics" with alert thresholds are the run's alerts, and stay)
     r"how to (?:check|view|query) (?:the )?metrics|roll[\s-]?back metrics|"
@@ -103,7 +106,10 @@ CONDITIONAL = re.compile(
     r"fehlschl[aä]gt|scheitert|error|erro|erreur|fehler|sale mal|salga mal|va mal|der errado|"
     r"d[eê] errado|correr mal|se passe mal|tourne mal|schief\s?geht|schief\s?l[aä]uft|"
     r"nicht funktioniert|no funciona|n[aã]o funciona|ne fonctionne pas)|"
-    r"^[\W_]*(?:如果|若|当)[^。]{0,40}?(?:失败|出错|错误)",
+    r"^[\W_]*(?:如果|若|当)[^。]{0,40}?(?:失败|出错|错误)|"
+    # Japanese and Korean: "失敗した場合", "エラーが発生した場合", "실패 시", "실패하면"
+    r"(?:失敗|エラー|問題|障害)(?:した|が(?:発生し|起き)た|の)?(?:場合|とき|時)|"
+    r"(?:실패|오류|에러|장애)\s*(?:시|하면|할\s*경우|가\s*발생하면|발생\s*시)",
     re.I,
 )
 # A heading that says when it applies: "Emergency Rollback (When Automated Fails)" is recovery.
