@@ -420,3 +420,40 @@ def test_failure_rollback_and_checklists_in_japanese_and_korean() -> None:
     assert rules.is_conditional_text("실패 시 롤백")
     assert rules.is_rollback_title("ロールバック手順") and rules.is_rollback_title("롤백")
     assert rules.is_checklist_text("事前確認") and rules.is_checklist_text("사전 확인")
+
+
+def test_a_later_dated_heading_waits_for_a_person_and_a_proceed_condition_is_asked() -> None:
+    plan = _plan(
+        """\
+        # Ramp
+
+        ## Week 1: 5%
+
+        ```bash
+        ./route.sh 5
+        ```
+
+        Proceed only if the burn rate stays below 1.
+
+        ## Week 2: 25%
+
+        ```bash
+        ./route.sh 25
+        ```
+        """
+    )
+    first, second = plan["phases"]
+    assert [("run" in s, s.get("pause")) for s in first["steps"]] == [
+        (True, None),
+        (False, "approve"),
+    ]
+    assert [("run" in s, s.get("pause")) for s in second["steps"]] == [
+        (False, "approve"),
+        (True, None),
+    ]
+
+
+def test_monitoring_for_hours_is_a_persons_watch() -> None:
+    assert rules.asks_human("Monitor the crash rate for 24 hours.")
+    assert rules.asks_human("Keep an eye on error rates over the next 2 days")
+    assert not rules.asks_human("Monitor the rollout with `kubectl rollout status`")

@@ -183,6 +183,12 @@ HUMAN = re.compile(
     r"\bif (?:the |it |everything |all |things |this )?[^.:\n]{0,60}?\b(?:looks? (?:good|fine|"
     r"ok(?:ay)?|healthy|stable|normal|right)|(?:is|are|seems?|remains?) (?:healthy|stable|green|"
     r"fine|ok(?:ay)?|good|normal)|went well|goes well)\b|"
+    # "Monitor the crash rate for 24 hours.": a person watches, then says the rollout goes on
+    r"\b(?:monitor|watch|observe|keep an eye on|track)\b[^.\n]{0,60}?\b(?:for|over|during)\s+"
+    r"(?:the\s+)?(?:next\s+|first\s+)?\d+\s*(?:hours?|hrs?|days?|weeks?)\b|"
+    # "Proceed only if the SLO burn rate stays below 1.": a judgement before what follows
+    r"\bproceed (?:only )?(?:if|when|once)\b|\bonly proceed (?:if|when|once)\b|"
+    r"\bcontinue only (?:if|when|once)\b|\bgo ahead only (?:if|when)\b|"
     # "Review the plan with a second engineer", "peer review", "four eyes": another person
     r"\breview (?:the |this |your )?(?:plan|diff|changes?|output|pull request|pr)\b[^.\n]{0,40}"
     r"\bwith\b|\b(?:second|another) (?:engineer|person|reviewer|pair of eyes|approver)\b|"
