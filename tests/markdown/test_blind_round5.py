@@ -457,3 +457,28 @@ def test_monitoring_for_hours_is_a_persons_watch() -> None:
     assert rules.asks_human("Monitor the crash rate for 24 hours.")
     assert rules.asks_human("Keep an eye on error rates over the next 2 days")
     assert not rules.asks_human("Monitor the rollout with `kubectl rollout status`")
+
+
+def test_code_typed_into_another_programs_console_is_a_manual_step() -> None:
+    plan = _plan(
+        """\
+        # Backfill
+
+        ## Backfill
+
+        Open a Rails console on one pod and run:
+
+        ```ruby
+        Order.where(region: nil).find_each(&:fix!)
+        ```
+
+        For example, call the API from Python:
+
+        ```python
+        requests.get(url)
+        ```
+        """
+    )
+    steps = plan["phases"][0]["steps"]
+    assert len(steps) == 1 and steps[0]["pause"] == "approve"
+    assert "Order.where(region: nil)" in steps[0]["name"]
