@@ -156,6 +156,8 @@ def test_a_monitoring_run_gives_its_worker_back_between_checks(served: Served) -
         assert created.status_code == 201, created.text
         watched = created.json()["id"]
         wait_for(lambda: parked(watched), "the monitoring run to park", attempts=600)
+        shown = served.cli("status", watched).stdout
+        assert "MONITORING (parked until its next check" in shown, shown
 
         second = client.post(f"{served.url}/api/v1/runs", json={"plan": QUICK})
         assert second.status_code == 201, second.text

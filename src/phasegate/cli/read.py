@@ -199,6 +199,12 @@ def _run_status(run: Mapping[str, object]) -> str:
     owner = run.get("owner")
     if status == "pending" and owner is None:
         return "PENDING (queued, not started)"
+    if status == "monitoring" and owner is None:
+        # A server's worker parked it between checks (docs/monitoring.md): not a crash.
+        return (
+            "MONITORING (parked until its next check: `phasegate serve` resumes it then, "
+            f"or `phasegate resume {run['id']}`)"
+        )
     if not isinstance(owner, dict) or owner.get("alive") is False:
         # The journal says running, but nobody is: a crash. Nothing is lost.
         return f"{status.upper()} (owner dead — resumable: `phasegate resume {run['id']}`)"
@@ -258,7 +264,9 @@ def history(
     for r in records:
         took = format_duration(r.finished_at - r.created_at) if r.finished_at else "-"
         shown = r.status
-        if r.status in ("running", "rolling_back", "waiting", "monitoring", "queued") and (
+        if r.status == "monitoring" and r.owner is None:
+            shown = "monitoring (parked)"
+        elif r.status in ("running", "rolling_back", "waiting", "monitoring", "queued") and (
             r.owner is None or r.owner.alive() is False
         ):
             shown = f"{r.status} (owner dead — resumable)"
