@@ -482,3 +482,23 @@ def test_code_typed_into_another_programs_console_is_a_manual_step() -> None:
     steps = plan["phases"][0]["steps"]
     assert len(steps) == 1 and steps[0]["pause"] == "approve"
     assert "Order.where(region: nil)" in steps[0]["name"]
+
+
+def test_a_fence_paragraph_headed_rollback_is_the_way_back() -> None:
+    plan = _plan(
+        """\
+        # Push
+
+        ## Push
+
+        ```bash
+        # deploy
+        ./deploy.sh v2
+
+        # rollback (if needed)
+        ./deploy.sh v1
+        ```
+        """
+    )
+    assert _forward_runs(plan) == ["./deploy.sh v2"]
+    assert [a["run"] for a in plan["phases"][0]["rollback"]] == ["./deploy.sh v1"]

@@ -419,6 +419,13 @@ _RECOVERY_CHUNK = re.compile(
 )
 
 
+_WAY_BACK_CHUNK = re.compile(
+    r"^[\W_]*(?:to\s+)?(?:roll[\s-]?back|revert|undo|back[\s-]?out|rollback plan|"
+    r"r[uü]ckg[aä]ngig|zur[uü]ckrollen|revertir|deshacer|annuler|回滚|回退|ロールバック|롤백)\b",
+    re.I,
+)
+
+
 def chunk_choices(mapper: FenceContext, chunks: Sequence[Chunk], line: int) -> dict[int, str]:
     """Comment-headed paragraphs of one fence that are options or conditions: ``# Option A:
     …`` / ``# Opción B: …`` (one decision, a ``when:`` per paragraph), ``# Or restart it``
@@ -429,7 +436,12 @@ def chunk_choices(mapper: FenceContext, chunks: Sequence[Chunk], line: int) -> d
         return out
     for chunk in chunks:
         name = (chunk.name or "").strip()
-        if name and (_RECOVERY_CHUNK.match(name) or rules.is_conditional_text(name)):
+        if name and (
+            _RECOVERY_CHUNK.match(name)
+            or rules.is_conditional_text(name)
+            # "# rollback (if needed)", "# To undo:": the way back, not the next step
+            or (_WAY_BACK_CHUNK.match(name) and not mapper.draft.rollback_purpose)
+        ):
             out[id(chunk)] = "recovery"
     named = [c for c in chunks if c.name and rules.is_alternative_title(c.name)]
     if len(named) < 2:  # "# MacOS, Linux…" / "# Windows": one platform's commands each
