@@ -502,3 +502,20 @@ def test_a_fence_paragraph_headed_rollback_is_the_way_back() -> None:
     )
     assert _forward_runs(plan) == ["./deploy.sh v2"]
     assert [a["run"] for a in plan["phases"][0]["rollback"]] == ["./deploy.sh v1"]
+
+
+def test_a_run_sentence_with_a_condition_is_no_order() -> None:
+    plan = _plan(
+        """\
+        # Deploy
+
+        ## Deploy
+
+        ```bash
+        ./deploy.sh
+        ```
+
+        Run `./flush-cache.sh all` if the old pages still show.
+        """
+    )
+    assert _forward_runs(plan) == ["./deploy.sh"]

@@ -51,6 +51,10 @@ _RUN_INLINE = re.compile(
     r"f[uü]hren sie|execute)\s+`([^`\n]+)`([^.!?\n]*(?:`[^`\n]*`[^.!?\n]*)*)",
     re.I,
 )
+_QUALIFIED = re.compile(
+    r"\b(?:if|unless|when(?:ever)?|in case|only|optionally|as needed|if needed|should you)\b",
+    re.I,
+)
 # "… and make sure `master_link_status:up`", "… and check that it prints `ok`"
 _MAKE_SURE = re.compile(
     r"\b(?:make sure|ensure|check that|verify that|confirm that)\b[^`\n]{0,40}`([^`\n]+)`",
@@ -372,6 +376,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             if not (" " in command and shell.looks_like_shell(command)):
                 continue
             if rules.is_conditional_text(sentence) or shellparse.never_ending_text(command):
+                continue
+            if _QUALIFIED.search(rest):  # "Run `x` if the cache is cold": not an order as is
                 continue
             sure = _MAKE_SURE.search(rest)
             if sure is not None and not self.rollback:
