@@ -45,6 +45,23 @@ _ROLLBACK_LABEL = re.compile(
     r"(?:\*\*|__)?\s*[:：]",
     re.I,
 )
+# "The following are **not** rollback reasons (expected during warm-up):", "Normal after a
+# deploy:": what follows describes a healthy state, never a trigger (issue 11 §6)
+_NOT_A_REASON = re.compile(
+    r"\b(?:not|no|never|aren['’]t|isn['’]t|don['’]t|nicht|kein\w*|no son|ne sont pas)\b[*_\s]*"
+    r"[^.\n]{0,30}?\b(?:roll[\s-]?back|trigger|reasons?|abort|alarm|concern|cause|problem|"
+    r"r[uü]ckroll|motivo|raison)|\bexpected (?:during|while|after|at|in)\b|"
+    r"\bnormal (?:during|while|after|at|in)\b|\b(?:harmless|benign|safe to ignore)\b",
+    re.I,
+)
+# "Halting:", "To halt the rollout:", "Pause the rollout with:": the action the conditions
+# before it call for, never a forward step
+_HALT_LEAD = re.compile(
+    r"^[\W_]*(?:to\s+)?(?:halt(?:ing)?|paus(?:e|ing)|stop(?:ping)?|suspend(?:ing)?|"
+    r"freez(?:e|ing))\b(?:\s+(?:the\s+)?(?:rollout|release|deploy(?:ment)?|ramp|canary))?"
+    r"(?:\s+(?:with|by|using))?\s*(?:\*\*|__)?\s*[:：]",
+    re.I,
+)
 # "Run `cmd` …" / "Execute `cmd` …" at the start of a sentence (an order, not "you can run")
 _RUN_INLINE = re.compile(
     r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*(?:\*\*|__)?(?:run|execute|type|ejecut[ae]|ex[ée]cutez|"
@@ -406,8 +423,12 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         lead_in = rules.is_lead_in(text)
         if lead_in or self.described:  # "CI executes:" lasts until the next lead-in
             self.described = rules.describes_automation(text)
-        conditional = rules.is_conditional_text(text)
-        if (conditional and (lead_in or len(text) <= 160)) or (
+        conditional = (
+            rules.is_conditional_text(text)
+            or (lead_in and bool(_HALT_LEAD.match(text)))
+            or rules.conditional_remedy(text)
+        )
+        if (conditional and (lead_in or len(text) <= 300)) or (
             lead_in and rules.is_rollback_title(text) and not self.draft.rollback_purpose
         ):
             if not self.rollback:
@@ -416,7 +437,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self.rollback = True
         elif lead_in:
             self.rollback = self.section_rollback
-        if not self.rollback and (rules.asks_human(text) or (lead_in and rules.defers(text))):
+        if not self.rollback and rules.asks_human(text):
             self.confirm(text, block.line)
 
     # -- triggers, traffic, rollback budgets (triggers.py, traffic.py) ------------------
@@ -444,6 +465,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
     def _trigger(self, text: str, line: int) -> bool:
         """A rollback criterion or alert threshold in a list: a background trigger."""
         context = self._context()
+        if _NOT_A_REASON.search(rules.last_line(self.lead)):
+            return False  # "The following are **not** rollback reasons (expected …):"
         own = triggers.stated(text)  # "Rollback if error rate > 1%" names its own action
         if own is not None:
             maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())

@@ -76,6 +76,8 @@ def _forever(words: list[str], fed: bool) -> str | None:
         return "`journalctl -f` follows the journal forever"
     if "--watch" in flags or any(a.startswith("--watch=") for a in flags):
         return f"`{name} --watch` watches until someone stops it"
+    if name in _KUBE:  # `kubectl -n order logs -f …`: the verb after the global options
+        args = _kube_verb_first(args)
     if name in _KUBE or name in ("docker", "podman", "nerdctl", "stern"):
         if name in _KUBE and ("-w" in flags or any(_short(a, "w") for a in flags)):
             return f"`{name} … -w` watches until someone stops it"
@@ -87,6 +89,12 @@ def _forever(words: list[str], fed: bool) -> str | None:
             return f"`{name} logs -f` follows the log forever"
         if flags & {"-it", "-ti"} or {"-i", "-t"} <= flags or {"--interactive", "--tty"} <= flags:
             return f"`{name} … -it` opens an interactive terminal"
+    if (
+        name == "gh"
+        and args[:2] in (["run", "watch"], ["pr", "checks"])
+        and (args[:2] == ["run", "watch"] or "--watch" in flags)
+    ):
+        return "`gh run watch` follows the run until it ends or someone stops it"
     if name in ("minikube",) and args[:1] == ["tunnel"]:
         return "`minikube tunnel` runs until someone stops it"
     if name == "ssh":
@@ -160,6 +168,25 @@ def _sudo_shell(args: list[str]) -> bool:
         else:
             return shell and not args[n:]  # a command follows: sudo runs it
     return shell
+
+
+_KUBE_VALUED = frozenset(
+    {"-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-s", "--server"}
+)
+
+
+def _kube_verb_first(args: list[str]) -> list[str]:
+    """``-n order logs -f x`` -> ``logs -f x -n order``: kubectl's global options may come
+    before its verb; the checks below read the verb first."""
+    before: list[str] = []
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        before.append(args[i])
+        if args[i] in _KUBE_VALUED and i + 1 < len(args):
+            before.append(args[i + 1])
+            i += 1
+        i += 1
+    return args[i:] + before
 
 
 def _serves(words: list[str]) -> str | None:

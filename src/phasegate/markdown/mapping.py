@@ -266,7 +266,6 @@ def _visit(
             and not is_rollback
             and (
                 rules.asks_human(section.title)
-                or (rules.defers(section.title) and _runs_something(section))
                 or (_later_day(walk, section) and _runs_something(section))
             )
         ):

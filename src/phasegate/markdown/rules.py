@@ -21,12 +21,14 @@ ROLLBACK = re.compile(
     # "restore" speaks of going back unless it names a bulk load with no earlier state:
     # "# restore all" / "Restore the dump into the new database" is a migration's forward
     # command group, "Restore all previous configs" / "Restore backup" still a rollback
-    r"roll[\s-]?back|revert|"
+    r"roll(?:ing)?[\s-]?back|revert|"
     r"restor(?!e\s+(?:all|everything|(?:the\s+)?dumps?|(?:the\s+)?data(?:base)?\s+(?:in)?to|"
     r"into|onto)\b(?![^\n]*\b(?:previous|old|original|prior|backups?|snapshots?|last[\s-]known|"
     r"earlier|before)\b))|"
     r"back[\s-]?out|abort|回滚|回退|undo|fail[\s-]?back|"
     r"restaur(?!ant)|wiederherstell|zur[uü]cksetz|revertir|reverter|ロールバック|切り?戻し|"
+    r"retour (?:en )?arri[eè]re|revenir en arri[eè]re|vuelta atr[aá]s|volver atr[aá]s|"
+    r"voltar atr[aá]s|zur[uü]ckroll|r[uü]ckg[aä]ngig|"
     r"롤백|되돌리",
     re.I,
 )
@@ -66,7 +68,8 @@ REFERENCE = re.compile(
     r"incident response|emergency (?:procedures?|contacts?|"
     r"plan)|contingenc|\bscenarios?\b|应急|场景|故障排除|常见问题|errores comunes|"
     r"soluci[oó]n de problemas|comandos [uú]tiles|\banexo\b|\bannex\b|fehlerbehebung|"
-    r"トラブルシューティング|문제\s*해결|트러블\s*슈팅|"
+    r"トラブルシューティング|문제\s*해결|트러블\s*슈팅|注意事项|注意事項|"
+    r"\bdon['’]?ts\b|\bnever do\b|\bnunca hacer\b|\bnie tun\b|"
     # measuring the rollback process over months, keeping the document: not a step of this
     # run ("Key metrics" with alert thresholds are the run's alerts, and stay)
     r"how to (?:check|view|query) (?:the )?metrics|roll[\s-]?back metrics|"
@@ -123,7 +126,7 @@ FAILURE_CONDITION = re.compile(
 # not ordered.
 OPTIONAL = re.compile(
     r"\(\s*(?:optional|opcional|optionnel|可选|if (?:needed|necessary|required|applicable|desired))"
-    r"\s*\)|^[\W_]*(?:optional(?:ly)?|opcional(?:mente)?|optionnel(?:lement)?|wahlweise|"
+    r"\s*\)|\(\s*(?:optional|opcional|optionnel|optional|可选)\s*[,;:—–-][^)]{0,80}\)|^[\W_]*(?:optional(?:ly)?|opcional(?:mente)?|optionnel(?:lement)?|wahlweise|"
     r"if (?:you (?:want|wish|like|prefer)|desired)|falls (?:gew[uü]nscht|du (?:willst|m[oö]chtest)|"
     r"sie (?:wollen|m[oö]chten))|si (?:lo )?(?:deseas|quieres|desea|prefieres)|"
     r"se (?:quiser|desejar|preferir)|(?:可选|可選|如果需要|如有需要|如需|如果你想|如果您想))"
@@ -194,8 +197,8 @@ HUMAN = re.compile(
     r"\bwith\b|\b(?:second|another) (?:engineer|person|reviewer|pair of eyes|approver)\b|"
     r"\bpeer[\s-]review|\bfour[\s-]eyes\b|"
     # "Do not apply if the plan destroys a node group": a person judges the condition first
-    r"\bdo not (?:apply|proceed|continue|deploy|merge|run|go ahead|promote|release|ship)\b"
-    r"[^.\n]{0,80}\b(?:if|unless|until|before)\b",
+    r"\bdo not (?:apply|proceed|continue|deploy|merge|run|go ahead|promote|release|ship|do this|"
+    r"do it|start)\b[^.\n]{0,80}\b(?:if|unless|until|before|during|while)\b",
     re.I,
 )
 # "Cleanup (after 2 weeks at 100%)", "Aufräumen (erst nach 7 Tagen!)", "3 days later": what
@@ -204,7 +207,11 @@ DEFERRED = re.compile(
     r"\b(?:after|erst nach|nach|despu[eé]s de|apr[eè]s|ap[oó]s|depois de)\s+(?:at least\s+|"
     r"mindestens\s+|al menos\s+|au moins\s+|pelo menos\s+)?\d+(?:\s*[-–]\s*\d+)?\+?\s*"
     r"(?:hours?|hrs?|days?|weeks?|months?|stunden|tagen?|wochen|monaten?|horas?|d[ií]as?|"
-    r"semanas?|jours?|semaines?|mois|meses)\b|\b\d+\s*(?:days?|weeks?|months?)\s+later\b",
+    r"semanas?|jours?|semaines?|mois|meses)\b|\b\d+\s*(?:days?|weeks?|months?)\s+later\b|"
+    # "Once the incident is closed:", "(next business day)": later, when a person says so
+    r"^[\W_]*(?:once|only after|after|when)\s+(?:the\s+)?[^.:\n]{2,60}?\b(?:is|are|has been|"
+    r"have been)\s+(?:\w+\s+)?(?:closed|resolved|over|done|finished|complete[d]?)\b|"
+    r"\((?:the\s+)?next (?:business |working )?day\)|\(tomorrow\)|\(next week\)",
     re.I,
 )
 ROLLBACK_TIME = re.compile(
@@ -254,6 +261,26 @@ EMERGENCY = re.compile(
     r"notabschaltung|interruptor de emergencia|arr[eê]t d['’]urgence",
     re.I,
 )
+
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+_IF_SENTENCE = re.compile(
+    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|unless|in case|should|otherwise|falls|wenn|si|se)\b",
+    re.I,
+)
+
+
+def last_sentence(text: str) -> str:
+    parts = [p for p in _SENTENCES.split(" ".join(text.split())) if p.strip()]
+    return parts[-1] if parts else ""
+
+
+def conditional_remedy(text: str) -> bool:
+    """ "The plan must show no changes. If it shows changes, do not apply anything: restore
+    the backup and investigate.": the last sentence before a fence makes it a remedy under a
+    condition (a rollback word under "if"), never the next forward step."""
+    last = last_sentence(text)
+    return bool(_IF_SENTENCE.match(last)) and is_rollback_title(last) and not asks_human(last)
 
 
 def is_failure_condition(title: str) -> bool:
@@ -336,6 +363,7 @@ def is_optional_part(title: str) -> bool:
     return (
         is_optional_title(title)
         or observed_condition(title)
+        or defers(title)
         or bool(SETUP_CONDITION.search(title))
         or is_example_procedure(title)
         or bool(ANNOUNCED_DELETION.search(title.strip()))
@@ -374,8 +402,9 @@ def asks_human(text: str) -> bool:
 
 
 def defers(text: str) -> bool:
-    """ "(after 2 weeks at 100%)", "erst nach 7 Tagen": what follows waits longer than a run
-    sleeps; a person says when (only where something follows to wait for)."""
+    """ "(after 2 weeks at 100%)", "erst nach 7 Tagen", "(next business day)": what follows
+    waits longer than a run sleeps: the operator's choice when the time has come (a decision
+    of its own, optional part of the run), never run when the run reaches it."""
     return bool(DEFERRED.search(text))
 
 
