@@ -51,7 +51,8 @@ _NOT_A_REASON = re.compile(
     r"\b(?:not|no|never|aren['’]t|isn['’]t|don['’]t|nicht|kein\w*|no son|ne sont pas)\b[*_\s]*"
     r"[^.\n]{0,30}?\b(?:roll[\s-]?back|trigger|reasons?|abort|alarm|concern|cause|problem|"
     r"r[uü]ckroll|motivo|raison)|\bexpected (?:during|while|after|at|in)\b|"
-    r"\bnormal (?:during|while|after|at|in)\b|\b(?:harmless|benign|safe to ignore)\b",
+    r"\bnormal (?:during|while|after|at|in)\b|\b(?:harmless|benign|safe to ignore)\b|"
+    r"\bfalse (?:alarms?|positives?)\b|\bknown (?:noise|flaps?)\b|\bignore (?:these|them)\b",
     re.I,
 )
 # "Halting:", "To halt the rollout:", "Pause the rollout with:": the action the conditions
@@ -423,6 +424,16 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         lead_in = rules.is_lead_in(text)
         if lead_in or self.described:  # "CI executes:" lasts until the next lead-in
             self.described = rules.describes_automation(text)
+        if rules.is_deprecated(text):
+            # "This page has moved … do not follow the old instructions below",
+            # `<summary>Old instructions (2019, do not use)</summary>`: history, never run
+            self.described = True
+            self.draft.note(
+                "review",
+                line=block.line,
+                what=rules.one_line(text, 80),
+                why="what follows is kept for history only: not run",
+            )
         conditional = (
             rules.is_conditional_text(text)
             or (lead_in and bool(_HALT_LEAD.match(text)))
@@ -465,7 +476,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
     def _trigger(self, text: str, line: int) -> bool:
         """A rollback criterion or alert threshold in a list: a background trigger."""
         context = self._context()
-        if _NOT_A_REASON.search(rules.last_line(self.lead)):
+        if _NOT_A_REASON.search(rules.last_line(self.lead)) or _NOT_A_REASON.search(
+            self.section.title
+        ):
             return False  # "The following are **not** rollback reasons (expected …):"
         own = triggers.stated(text)  # "Rollback if error rate > 1%" names its own action
         if own is not None:

@@ -137,6 +137,9 @@ def _forever(words: list[str], fed: bool) -> str | None:
                 return f"`{name}` without a command opens an interactive shell"
     if name == "sleep" and args[:1] == ["infinity"]:
         return "`sleep infinity` never ends"
+    if name == "sleep" and args and _seconds(args[0]) > _LONG_SLEEP:
+        # `sleep 86400  # soak for 24 h`: a wait of hours a person judges the end of
+        return f"`sleep {args[0]}` waits longer than a run should: a person says when it is over"
     return None
 
 
@@ -199,6 +202,15 @@ def _serves(words: list[str]) -> str | None:
         while args and name == "sudo" and args[0].startswith("-"):
             args = args[1:]
     return servers.server(name, args)
+
+
+_LONG_SLEEP = 3600.0
+_SLEEP_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _seconds(arg: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", arg)
+    return float(match.group(1)) * _SLEEP_UNITS[match.group(2)] if match else 0.0
 
 
 def _short(flag: str, letter: str) -> bool:

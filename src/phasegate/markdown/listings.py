@@ -92,7 +92,10 @@ _FORBIDS = re.compile(
     r"no (?:ejecut|corr|lanc|us)\w*|n[aã]o (?:execut|rod|us)\w*|n['’]ex[ée]cutez|ne (?:lancez|"
     r"jamais|pas)\b|nie(?:mals)? [^:\n]{0,40}ausf[uü]hren|[^:\n]{0,40}\bnicht ausf[uü]hren|"
     # "禁止在高峰期执行以下命令", "不要在生产环境运行", "本番では実行しないでください"
-    r"(?:禁止|不要|切勿|请勿|严禁|絶対に)|[^:\n]{0,40}実行しないで)",
+    r"(?:禁止|不要|切勿|请勿|严禁|絶対に)|[^:\n]{0,40}実行しないで|"
+    # Italian, Dutch, Korean: "Da non eseguire mai", "Nooit uitvoeren", "절대 실행하지 마세요"
+    r"(?:da )?non (?:eseguire|lanciare)|[^:\n]{0,40}\b(?:nooit|niet) uitvoeren|(?:절대|[^:\n]{0,40}"
+    r"실행하지\s*마))",
     re.I,
 )
 # "For example, to drain a different node:", "Example:", "e.g.:": an illustration

@@ -18,6 +18,7 @@ from phasegate.markdown import (
     devonly,
     directives,
     human,
+    listings,
     order,
     placeholders,
     rules,
@@ -378,9 +379,13 @@ def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
             section.blocks = []
         return False
     # "Development: … NOT FOR PRODUCTION" / "NO USAR EN PRODUCCIÓN": a developer's notes (§1)
-    dev_only = any(
-        isinstance(b, (Paragraph, Item)) and devonly.marked(b.text) for b in section.blocks
-    ) or devonly.marked(section.title)
+    dev_only = (
+        any(isinstance(b, (Paragraph, Item)) and devonly.marked(b.text) for b in section.blocks)
+        or devonly.marked(section.title)
+        # "## Da non eseguire mai", "## Never run these", "## Deprecated": never run
+        or listings.forbids(section.title)
+        or rules.is_deprecated(section.title)
+    )
     if not dev_only and (
         not rules.is_reference_title(section.title) or rules.is_example_procedure(section.title)
     ):

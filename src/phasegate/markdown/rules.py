@@ -28,7 +28,8 @@ ROLLBACK = re.compile(
     r"back[\s-]?out|abort|回滚|回退|undo|fail[\s-]?back|"
     r"restaur(?!ant)|wiederherstell|zur[uü]cksetz|revertir|reverter|ロールバック|切り?戻し|"
     r"retour (?:en )?arri[eè]re|revenir en arri[eè]re|vuelta atr[aá]s|volver atr[aá]s|"
-    r"voltar atr[aá]s|zur[uü]ckroll|r[uü]ckg[aä]ngig|"
+    r"voltar atr[aá]s|zur[uü]ckroll|r[uü]ckg[aä]ngig|reversi[oó]n|revers[aã]o|ripristin|"
+    r"terugdra|terugzet|terug naar|"
     r"롤백|되돌리",
     re.I,
 )
@@ -96,7 +97,7 @@ CONDITIONAL = re.compile(
     r"fails|failed|failure|spikes?|"
     r"errors?|breaks?|broken|(?:goes|go|went|gone) (?:wrong|bad|south)|does not|doesn't|"
     r"didn't|not work|unhealthy|problem|"
-    r"issues?|timeout|times out|stuck|degrad)|^[\W_]*(?:on|upon) (?:failure|error)|"
+    r"issues?|timeout|times? out|stuck|degrad)|^[\W_]*(?:on|upon) (?:failure|error)|"
     r"^[\W_]*(?:only )?if (?:it is )?(?:safe|needed|necessary|required)|"
     r"^[\W_]*(?:recovery|troubleshooting|fallback|workaround)\b|"
     # "Otherwise, delete the canary:" after "If the canary looks good, …": the other branch
@@ -105,7 +106,8 @@ CONDITIONAL = re.compile(
     # the same in Spanish, Portuguese, French, German, Chinese
     r"^[\W_]*(?:en caso de|em caso de|en cas d['’]|bei|im falle (?:von|eines?))\s*"
     r"(?:un |una |uno )?(?:error|erro|erreur|fallo|falla|falha|[ée]chec|fehler|problem)|"
-    r"^[\W_]*(?:si|se|wenn|falls|quand)\b[^.]{0,80}?\b(?:falla|fallan|falha|falhar|[ée]choue|"
+    r"^[\W_]*(?:si|se|wenn|falls|quand|als|indien)\b[^.]{0,80}?\b(?:va storto|fallisce|"
+    r"non funziona|errore|mislukt|faalt|misgaat|fout|falla|fallan|falha|falhar|[ée]choue|"
     r"fehlschl[aä]gt|scheitert|error|erro|erreur|fehler|sale mal|salga mal|va mal|der errado|"
     r"d[eê] errado|correr mal|se passe mal|tourne mal|schief\s?geht|schief\s?l[aä]uft|"
     r"nicht funktioniert|no funciona|n[aã]o funciona|ne fonctionne pas)|"
@@ -130,14 +132,18 @@ OPTIONAL = re.compile(
     r"if (?:you (?:want|wish|like|prefer)|desired)|falls (?:gew[uü]nscht|du (?:willst|m[oö]chtest)|"
     r"sie (?:wollen|m[oö]chten))|si (?:lo )?(?:deseas|quieres|desea|prefieres)|"
     r"se (?:quiser|desejar|preferir)|(?:可选|可選|如果需要|如有需要|如需|如果你想|如果您想))"
-    r"(?![\w-])",
+    r"(?![\w-])|"
+    # "Only needed on first install (skip on upgrades):", "First-time setup only:"
+    r"^[\W_]*only (?:needed|required|necessary|for|on|when|if)\b|\bskip (?:this )?(?:on|if|for|"
+    r"when)\b|\b(?:first[\s-]time|initial) (?:setup |install(?:ation)? )?only\b",
     re.I,
 )
 # "Option A: …", "Method 2 (NOT RECOMMENDED)", "Alternative: …": one of several ways (§1).
 ALTERNATIVE = re.compile(
     r"^[\W_]*(?:option|method|approach|alternative|variant|choice|path|opci[oó]n|estrategia|"
     r"strategy|m[eé]todo|方案|选项|方法)\s*[-#:]?\s*"
-    r"(?:\d+|[a-h]\b|one|two|three)|^[\W_]*alternative(?:ly)?\b|not recommended",
+    r"(?:\d+|[a-h]\b|one|two|three)|^[\W_]*alternative(?:ly)?\b|not recommended|"
+    r"^[\W_]*plan\s+[b-e]\b|\b(?:fallback|backup|contingency) plan\b",
     re.I,
 )
 # "# MacOS, Linux...", "**On Windows:**", "### Ubuntu / Debian": what one platform's reader runs;
@@ -245,6 +251,19 @@ def is_lead_in(text: str) -> bool:
     return bool(lines) and all(LEAD_IN.match(ln) and len(ln) <= 160 for ln in lines)
 
 
+DEPRECATED = re.compile(
+    r"\b(?:deprecated|obsolete|outdated|superseded|no longer (?:valid|used|maintained|applies|"
+    r"supported)|do not (?:use|follow)|don['’]t (?:use|follow)|(?:kept )?for (?:history|historical "
+    r"reasons|reference) only|this (?:page|document|runbook) has moved|has moved to|veraltet|"
+    r"obsoleto|obsol[eè]te|废弃|已过时|非推奨)\b",
+    re.I,
+)
+
+
+def is_deprecated(text: str) -> bool:
+    return bool(DEPRECATED.search(text))
+
+
 def describes_automation(text: str) -> bool:
     return bool(AUTOMATION.search(text.strip()))
 
@@ -265,7 +284,7 @@ EMERGENCY = re.compile(
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 _IF_SENTENCE = re.compile(
-    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|unless|in case|should|otherwise|falls|wenn|si|se)\b",
+    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|unless|in case|otherwise|falls|wenn|si)\b",
     re.I,
 )
 
@@ -350,8 +369,9 @@ OBSERVED_CONDITION = re.compile(
 
 def observed_condition(text: str) -> bool:
     text = text.strip()
+    title = "\n" not in text and len(text) <= 80 and bool(_IF_SENTENCE.match(text))
     return (
-        bool(OBSERVED_CONDITION.search(text))
+        (bool(OBSERVED_CONDITION.search(text)) or title)
         and not is_conditional_text(text)
         and not asks_human(text)
     )
