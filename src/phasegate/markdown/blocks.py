@@ -48,9 +48,10 @@ _ROLLBACK_LABEL = re.compile(
 # "The following are **not** rollback reasons (expected during warm-up):", "Normal after a
 # deploy:": what follows describes a healthy state, never a trigger (issue 11 §6)
 _NOT_A_REASON = re.compile(
-    r"\b(?:not|no|never|aren['’]t|isn['’]t|don['’]t|nicht|kein\w*|no son|ne sont pas)\b[*_\s]*"
-    r"[^.\n]{0,30}?\b(?:roll[\s-]?back|trigger|reasons?|abort|alarm|concern|cause|problem|"
-    r"r[uü]ckroll|motivo|raison)|\bexpected (?:during|while|after|at|in)\b|"
+    r"\b(?:not|no|never|aren['’]t|isn['’]t|nicht|kein\w*|no son|ne sont pas)\b[*_\s]*"
+    r"[^.\n]{0,30}?\b(?:reasons?|triggers?|cause for|concern|alarm|motivos?|raisons?|gr[uü]nde?)\b|"
+    r"\b(?:do not|don['’]t|never)\s+roll[\s-]?back\s+(?:for|on|when|if|because)\b|"
+    r"\bexpected (?:during|while|after|at|in)\b|"
     r"\bnormal (?:during|while|after|at|in)\b|\b(?:harmless|benign|safe to ignore)\b|"
     r"\bfalse (?:alarms?|positives?)\b|\bknown (?:noise|flaps?)\b|\bignore (?:these|them)\b",
     re.I,
