@@ -260,7 +260,8 @@ def test_a_good_state_a_person_judges_is_a_confirmation() -> None:
 
 def test_an_observed_condition_is_the_operators_choice() -> None:
     assert rules.is_optional_part("If you see `migration pending`, run:")
-    assert rules.is_optional_part("Should the cache be cold, warm it:")
+    assert rules.is_optional_part("In case the cache is cold, warm it:")
+    assert not rules.is_optional_part("Should return 0 rows:")  # an expectation
     # a failure is recovery, a good state a confirmation: neither is an optional part
     assert not rules.is_optional_part("If the migration fails:")
     assert not rules.is_optional_part("If the canary looks good, scale it up:")
@@ -375,3 +376,146 @@ def test_a_warning_that_orders_is_not_a_prohibition() -> None:
     assert not listings.forbids("Do not proceed until the health check passes:")
     assert not listings.forbids("Run the following:")
     assert not listings.illustrates("Deploy the example app:")
+
+
+def test_lines_after_a_shell_opener_are_typed_in_that_shell_not_run_here() -> None:
+    from phasegate.markdown import shellparse
+
+    script = "ssh db1\nsudo systemctl restart postgresql\nexit\n./local.sh\n"
+    units = [u for u in shellparse.analyse(script) if u.kind == "command"]
+    verdict = {u.text: u.forever for u in units}
+    assert verdict["ssh db1"] is not None
+    assert "typed in the shell `ssh db1`" in str(verdict["sudo systemctl restart postgresql"])
+    assert verdict["./local.sh"] is None  # after `exit`: back on this machine
+    # sudo with a command runs it; sudo -i / -iu user opens a shell
+    forever = shellparse.never_ending_text
+    assert forever("sudo -iu postgres") is not None
+    assert forever("sudo -iu postgres psql -c 'select 1'") is None
+    assert forever("sudo systemctl restart nginx") is None
+
+
+def test_an_inline_rollback_sentence_is_a_rollback_action() -> None:
+    plan = _plan(
+        """\
+        # Deploy
+
+        **Rollback:** `helm rollback payments 0` returns to the previous release.
+
+        ## Deploy
+
+        ```bash
+        helm upgrade payments ./chart
+        ```
+        """
+    )
+    rollback = [a["run"] for p in plan["phases"] for a in p.get("rollback", [])]
+    rollback += [a["run"] for a in plan.get("rollback", [])]
+    assert rollback == ["helm rollback payments 0"]
+    assert _forward_runs(plan) == ["helm upgrade payments ./chart"]
+
+
+def test_failure_rollback_and_checklists_in_japanese_and_korean() -> None:
+    assert rules.is_conditional_text("失敗した場合")
+    assert rules.is_conditional_text("エラーが発生した場合は以下を実行:")
+    assert rules.is_conditional_text("실패 시 롤백")
+    assert rules.is_rollback_title("ロールバック手順") and rules.is_rollback_title("롤백")
+    assert rules.is_checklist_text("事前確認") and rules.is_checklist_text("사전 확인")
+
+
+def test_a_later_dated_heading_waits_for_a_person_and_a_proceed_condition_is_asked() -> None:
+    plan = _plan(
+        """\
+        # Ramp
+
+        ## Week 1: 5%
+
+        ```bash
+        ./route.sh 5
+        ```
+
+        Proceed only if the burn rate stays below 1.
+
+        ## Week 2: 25%
+
+        ```bash
+        ./route.sh 25
+        ```
+        """
+    )
+    first, second = plan["phases"]
+    assert [("run" in s, s.get("pause")) for s in first["steps"]] == [
+        (True, None),
+        (False, "approve"),
+    ]
+    assert [("run" in s, s.get("pause")) for s in second["steps"]] == [
+        (False, "approve"),
+        (True, None),
+    ]
+
+
+def test_monitoring_for_hours_is_a_persons_watch() -> None:
+    assert rules.asks_human("Monitor the crash rate for 24 hours.")
+    assert rules.asks_human("Keep an eye on error rates over the next 2 days")
+    assert not rules.asks_human("Monitor the rollout with `kubectl rollout status`")
+
+
+def test_code_typed_into_another_programs_console_is_a_manual_step() -> None:
+    plan = _plan(
+        """\
+        # Backfill
+
+        ## Backfill
+
+        Open a Rails console on one pod and run:
+
+        ```ruby
+        Order.where(region: nil).find_each(&:fix!)
+        ```
+
+        For example, call the API from Python:
+
+        ```python
+        requests.get(url)
+        ```
+        """
+    )
+    steps = plan["phases"][0]["steps"]
+    assert len(steps) == 1 and steps[0]["pause"] == "approve"
+    assert "Order.where(region: nil)" in steps[0]["name"]
+
+
+def test_a_fence_paragraph_headed_rollback_is_the_way_back() -> None:
+    plan = _plan(
+        """\
+        # Push
+
+        ## Push
+
+        ```bash
+        # deploy
+        ./deploy.sh v2
+
+        # rollback (if needed)
+        ./deploy.sh v1
+        ```
+        """
+    )
+    assert _forward_runs(plan) == ["./deploy.sh v2"]
+    assert [a["run"] for a in plan["phases"][0]["rollback"]] == ["./deploy.sh v1"]
+
+
+def test_a_run_sentence_with_a_condition_is_no_order() -> None:
+    plan = _plan(
+        """\
+        # Deploy
+
+        ## Deploy
+
+        ```bash
+        ./deploy.sh
+        ```
+
+        Run `./flush-cache.sh all` if the old pages still show.
+        """
+    )
+    assert _forward_runs(plan) == ["./deploy.sh"]

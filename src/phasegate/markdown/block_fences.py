@@ -5,6 +5,7 @@ is one object; split out of blocks.py to keep modules small."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
@@ -35,6 +36,20 @@ if TYPE_CHECKING:
     from phasegate.markdown.parse import Section
 
 _NOT_BASH = frozenset({"powershell", "ps1", "pwsh", "bat", "cmd"})
+# code a person types into another program (a console, a REPL, an admin UI's script box)
+_CODE_LANGS = frozenset(
+    {
+        "ruby", "rb", "irb", "python", "py", "pycon", "javascript", "js", "node", "typescript",
+        "ts", "groovy", "elixir", "iex", "erlang", "scala", "clojure", "php", "perl", "lua",
+        "java", "kotlin", "csharp", "cs", "go", "rust", "r", "julia", "mongo", "mongodb",
+        "mongosh", "redis", "cypher", "cql", "painless", "kql", "splunk", "spl",
+    }
+)  # fmt: skip
+_RUNS_CODE = re.compile(
+    r"\b(?:run|execute|paste|type|enter|evaluate|invoke|call|submit)\b|\bconsole\b|\brepl\b|"
+    r"\bshell\b|\birb\b|\biex\b|ejecut|ex[ée]cut|ausf[uü]hr|执行|运行|実行|실행",
+    re.I,
+)
 
 
 class FenceMapping:
@@ -91,8 +106,11 @@ class FenceMapping:
         if prompted != block.text:  # `# systemctl …`, `(postgres)# initdb …`: prompts
             block = Fence(block.line, block.lang, block.attrs, prompted, block.context)
         if not shell.is_shell_fence(block.lang, block.text):
-            if not self._query_fence(block, attrs):
-                self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
+            if self._query_fence(block, attrs):
+                return
+            if self._code_by_hand(block):
+                return
+            self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
             return
         if (
             not attrs.name
@@ -253,6 +271,29 @@ class FenceMapping:
             self.draft.note(
                 "steps", phase=self.phase.id, line=line, name=what, rule="powershell fence"
             )
+
+    def _code_by_hand(self, block: Fence) -> bool:
+        """ "Open a Rails console on one pod and run:" over a ``ruby`` fence: code a person
+        types into another program's console. The run cannot type it there; dropping it would
+        let the run pass without the step (issue 11 §1, §7): a manual step with the code, or,
+        in a rollback, an item of the rollback checklist."""
+        lang = block.lang.lower()
+        if lang not in _CODE_LANGS or not block.text.strip():
+            return False
+        lead = block.context.strip() or rules.last_line(self.lead)
+        if not _RUNS_CODE.search(lead) or rules.is_reference_title(self.section.title):
+            return False
+        if listings.illustrates(lead) or listings.offers(lead) or rules.is_optional_part(lead):
+            return False  # "For example, call it from Python:": nothing a person must do
+        code = rules.one_line(block.text.strip(), 160)
+        what = f"{rules.one_line(lead, 100).rstrip(': ')}: `{code}` ({lang})"
+        if self.phase is None:
+            return False
+        if self.rollback or self._item_lead_role(block) == "recovery":
+            self._optional_recovery(block, block.text.strip())
+            return True
+        self._manual_step(f"by hand, in its console: {what}", block.line)
+        return True
 
     def _optional_recovery(self, block: Fence, script: str) -> None:
         """ "- Restore from backup if needed:" over its fence in a rollback: the operator decides

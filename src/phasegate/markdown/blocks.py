@@ -39,10 +39,39 @@ _WARNINGS = frozenset({"warning", "warn", "danger", "caution", "important", "att
 _CLICK_TO_RUN = re.compile(r"`([^`\n]+)`\s*\{\{\s*exec(?:ute)?\b[^}]*\}\}")
 
 
+# "**Rollback:** …", "To roll back:", "Revert with:" at the start of a paragraph
+_ROLLBACK_LABEL = re.compile(
+    r"^[\W_]*(?:\*\*|__)?(?:to\s+)?(?:roll[\s-]?back|revert|undo|back[\s-]?out)\b[^:\n]{0,40}?"
+    r"(?:\*\*|__)?\s*[:：]",
+    re.I,
+)
+# "The following are **not** rollback reasons (expected during warm-up):", "Normal after a
+# deploy:": what follows describes a healthy state, never a trigger (issue 11 §6)
+_NOT_A_REASON = re.compile(
+    r"\b(?:not|no|never|aren['’]t|isn['’]t|nicht|kein\w*|no son|ne sont pas)\b[*_\s]*"
+    r"[^.\n]{0,30}?\b(?:reasons?|triggers?|cause for|concern|alarm|motivos?|raisons?|gr[uü]nde?)\b|"
+    r"\b(?:do not|don['’]t|never)\s+roll[\s-]?back\s+(?:for|on|when|if|because)\b|"
+    r"\bexpected (?:during|while|after|at|in)\b|"
+    r"\bnormal (?:during|while|after|at|in)\b|\b(?:harmless|benign|safe to ignore)\b|"
+    r"\bfalse (?:alarms?|positives?)\b|\bknown (?:noise|flaps?)\b|\bignore (?:these|them)\b",
+    re.I,
+)
+# "Halting:", "To halt the rollout:", "Pause the rollout with:": the action the conditions
+# before it call for, never a forward step
+_HALT_LEAD = re.compile(
+    r"^[\W_]*(?:to\s+)?(?:halt(?:ing)?|paus(?:e|ing)|stop(?:ping)?|suspend(?:ing)?|"
+    r"freez(?:e|ing))\b(?:\s+(?:the\s+)?(?:rollout|release|deploy(?:ment)?|ramp|canary))?"
+    r"(?:\s+(?:with|by|using))?\s*(?:\*\*|__)?\s*[:：]",
+    re.I,
+)
 # "Run `cmd` …" / "Execute `cmd` …" at the start of a sentence (an order, not "you can run")
 _RUN_INLINE = re.compile(
     r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*(?:\*\*|__)?(?:run|execute|type|ejecut[ae]|ex[ée]cutez|"
     r"f[uü]hren sie|execute)\s+`([^`\n]+)`([^.!?\n]*(?:`[^`\n]*`[^.!?\n]*)*)",
+    re.I,
+)
+_QUALIFIED = re.compile(
+    r"\b(?:if|unless|when(?:ever)?|in case|only|optionally|as needed|if needed|should you)\b",
     re.I,
 )
 # "… and make sure `master_link_status:up`", "… and check that it prints `ok`"
@@ -319,6 +348,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
         self._lead_in(block)
+        self._inline_rollback(block)
         self._inline_runs(block)
         self.lead = block.text
         if not self.rollback:
@@ -337,6 +367,22 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
 
+    def _inline_rollback(self, block: Paragraph) -> None:
+        """ "**Rollback:** at any point, `helm rollback payments 0` returns to the previous
+        release.": the way back, said in one sentence: a rollback action (issue 11 §5)."""
+        if self.draft.rollback_purpose or not _ROLLBACK_LABEL.match(block.text.strip()):
+            return
+        for code in block.code:
+            if (
+                " " in code
+                and shell.looks_like_shell(code)
+                and not shellparse.never_ending_text(code)
+            ):
+                self.draft.note(
+                    "recovery", line=block.line, what=rules.one_line(code, 80), why="inline"
+                )
+                self._add_action(code, None, block.line)
+
     def _inline_runs(self, block: Paragraph) -> None:
         """ "Run `redis-cli info replication` and make sure `master_link_status:up`.": a
         sentence that orders a command in prose is that command at its place (a check when it
@@ -349,6 +395,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             if not (" " in command and shell.looks_like_shell(command)):
                 continue
             if rules.is_conditional_text(sentence) or shellparse.never_ending_text(command):
+                continue
+            if _QUALIFIED.search(rest):  # "Run `x` if the cache is cold": not an order as is
                 continue
             sure = _MAKE_SURE.search(rest)
             if sure is not None and not self.rollback:
@@ -377,8 +425,22 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         lead_in = rules.is_lead_in(text)
         if lead_in or self.described:  # "CI executes:" lasts until the next lead-in
             self.described = rules.describes_automation(text)
-        conditional = rules.is_conditional_text(text)
-        if (conditional and (lead_in or len(text) <= 160)) or (
+        if rules.is_deprecated(text):
+            # "This page has moved … do not follow the old instructions below",
+            # `<summary>Old instructions (2019, do not use)</summary>`: history, never run
+            self.described = True
+            self.draft.note(
+                "review",
+                line=block.line,
+                what=rules.one_line(text, 80),
+                why="what follows is kept for history only: not run",
+            )
+        conditional = (
+            rules.is_conditional_text(text)
+            or (lead_in and bool(_HALT_LEAD.match(text)))
+            or rules.conditional_remedy(text)
+        )
+        if (conditional and (lead_in or len(text) <= 300)) or (
             lead_in and rules.is_rollback_title(text) and not self.draft.rollback_purpose
         ):
             if not self.rollback:
@@ -387,7 +449,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self.rollback = True
         elif lead_in:
             self.rollback = self.section_rollback
-        if not self.rollback and (rules.asks_human(text) or (lead_in and rules.defers(text))):
+        if not self.rollback and rules.asks_human(text):
             self.confirm(text, block.line)
 
     # -- triggers, traffic, rollback budgets (triggers.py, traffic.py) ------------------
@@ -415,6 +477,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
     def _trigger(self, text: str, line: int) -> bool:
         """A rollback criterion or alert threshold in a list: a background trigger."""
         context = self._context()
+        if _NOT_A_REASON.search(rules.last_line(self.lead)) or _NOT_A_REASON.search(
+            self.section.title
+        ):
+            return False  # "The following are **not** rollback reasons (expected …):"
         own = triggers.stated(text)  # "Rollback if error rate > 1%" names its own action
         if own is not None:
             maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())

@@ -419,6 +419,13 @@ _RECOVERY_CHUNK = re.compile(
 )
 
 
+_WAY_BACK_CHUNK = re.compile(
+    r"^[\W_]*(?:to\s+)?(?:roll[\s-]?back|revert|undo|back[\s-]?out|rollback plan|"
+    r"r[uü]ckg[aä]ngig|zur[uü]ckrollen|revertir|deshacer|annuler|回滚|回退|ロールバック|롤백)\b",
+    re.I,
+)
+
+
 def chunk_choices(mapper: FenceContext, chunks: Sequence[Chunk], line: int) -> dict[int, str]:
     """Comment-headed paragraphs of one fence that are options or conditions: ``# Option A:
     …`` / ``# Opción B: …`` (one decision, a ``when:`` per paragraph), ``# Or restart it``
@@ -429,7 +436,12 @@ def chunk_choices(mapper: FenceContext, chunks: Sequence[Chunk], line: int) -> d
         return out
     for chunk in chunks:
         name = (chunk.name or "").strip()
-        if name and (_RECOVERY_CHUNK.match(name) or rules.is_conditional_text(name)):
+        if name and (
+            _RECOVERY_CHUNK.match(name)
+            or rules.is_conditional_text(name)
+            # "# rollback (if needed)", "# To undo:": the way back, not the next step
+            or (_WAY_BACK_CHUNK.match(name) and not mapper.draft.rollback_purpose)
+        ):
             out[id(chunk)] = "recovery"
     named = [c for c in chunks if c.name and rules.is_alternative_title(c.name)]
     if len(named) < 2:  # "# MacOS, Linux…" / "# Windows": one platform's commands each
@@ -465,7 +477,8 @@ def chunk_choices(mapper: FenceContext, chunks: Sequence[Chunk], line: int) -> d
 # remedies the on-call engineer picks for the situation at hand, never a forward path.
 _SYMPTOM = re.compile(
     r"^[\W_]*(?:what happened|what (?:you|you'll) see|symptoms?|signs?|root cause|cause|"
-    r"problem|situation|alert(?: fired)?|when this (?:fires|happens)|s[ií]ntomas?|causa|"
+    r"problem|situation|alert(?: fired)?|when this (?:fires|happens)|meaning|what it means|"
+    r"impact|s[ií]ntomas?|causa|significado|bedeutung|signification|含义|意味|"
     r"problema|symptome?|ursache|症状|现象|原因|告警)\s*(?:\*\*|__)?\s*[:：]",
     re.I,
 )
@@ -493,6 +506,24 @@ def is_situation(section: Section) -> bool:
     return any(_SYMPTOM.match(ln) for ln in lines) and any(_RESPONSE.match(ln) for ln in lines)
 
 
+# "## HighErrorRate", "## PodCrashLooping": an alert's name as Prometheus rules write it
+_ALERT_NAME = re.compile(r"^`?[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+`?$")
+
+
+def _symptom(section: Section) -> bool:
+    texts = [b.text.strip() for b in section.blocks if isinstance(b, Paragraph)]
+    return any(_SYMPTOM.match(ln.strip()) for t in texts for ln in t.splitlines())
+
+
 def situations(section: Section) -> list[Section]:
-    """Child sections that each answer a situation: the operator says which one applies."""
-    return [child for child in section.children if is_situation(child)]
+    """Child sections that each answer a situation: the operator says which one applies. Also
+    siblings named as alerts are ("## HighErrorRate" / "## HighLatency"), or each stating what
+    the alert means ("**Meaning:** …"): an on-call runbook, one section per alert."""
+    found = [child for child in section.children if is_situation(child)]
+    if len(found) >= 2:
+        return found
+    named = [c for c in section.children if _ALERT_NAME.match(c.title.strip())]
+    if len(named) >= 2:
+        return named
+    meant = [c for c in section.children if _symptom(c) and not rules.is_phase_title(c.title)]
+    return meant if len(meant) >= 2 else found

@@ -55,9 +55,8 @@ def never_ending_text(text: str) -> str | None:
 def _forever(words: list[str], fed: bool) -> str | None:
     name = words[0].rsplit("/", 1)[-1]
     args = words[1:]
-    interactive = {"-i", "-s", "--login", "--shell"}
-    if name == "sudo" and args and all(a.startswith("-") for a in args) and interactive & set(args):
-        return "`sudo -i` opens a shell for a person"
+    if name == "sudo" and _sudo_shell(args):
+        return SUDO_SHELL
     while name in ("sudo", "env", "nohup", "time", "exec") and args:
         name, args = args[0].rsplit("/", 1)[-1], args[1:]
         while args and name == "sudo" and args[0].startswith("-"):
@@ -77,6 +76,8 @@ def _forever(words: list[str], fed: bool) -> str | None:
         return "`journalctl -f` follows the journal forever"
     if "--watch" in flags or any(a.startswith("--watch=") for a in flags):
         return f"`{name} --watch` watches until someone stops it"
+    if name in _KUBE:  # `kubectl -n order logs -f …`: the verb after the global options
+        args = _kube_verb_first(args)
     if name in _KUBE or name in ("docker", "podman", "nerdctl", "stern"):
         if name in _KUBE and ("-w" in flags or any(_short(a, "w") for a in flags)):
             return f"`{name} … -w` watches until someone stops it"
@@ -88,16 +89,22 @@ def _forever(words: list[str], fed: bool) -> str | None:
             return f"`{name} logs -f` follows the log forever"
         if flags & {"-it", "-ti"} or {"-i", "-t"} <= flags or {"--interactive", "--tty"} <= flags:
             return f"`{name} … -it` opens an interactive terminal"
+    if (
+        name == "gh"
+        and args[:2] in (["run", "watch"], ["pr", "checks"])
+        and (args[:2] == ["run", "watch"] or "--watch" in flags)
+    ):
+        return "`gh run watch` follows the run until it ends or someone stops it"
     if name in ("minikube",) and args[:1] == ["tunnel"]:
         return "`minikube tunnel` runs until someone stops it"
     if name == "ssh":
-        return None if _ssh_has_command(args) else "a bare `ssh host` opens an interactive shell"
+        return None if _ssh_has_command(args) else SSH_SHELL
     if (
         name == "su"
         and not fed
         and not any(a in ("-c", "--command") or a.startswith("--command=") for a in args)
     ):
-        return "`su` without `-c` opens a shell as another user: what follows is typed in it"
+        return SU_SHELL
     if name == "read" and not fed:
         return "`read` waits for a person to type"
     if name in ("ping", "ping6") and not (
@@ -130,7 +137,59 @@ def _forever(words: list[str], fed: bool) -> str | None:
                 return f"`{name}` without a command opens an interactive shell"
     if name == "sleep" and args[:1] == ["infinity"]:
         return "`sleep infinity` never ends"
+    if name == "sleep" and args and _seconds(args[0]) > _LONG_SLEEP:
+        # `sleep 86400  # soak for 24 h`: a wait of hours a person judges the end of
+        return f"`sleep {args[0]}` waits longer than a run should: a person says when it is over"
     return None
+
+
+SSH_SHELL = "a bare `ssh host` opens an interactive shell"
+SU_SHELL = "`su` without `-c` opens a shell as another user: what follows is typed in it"
+SUDO_SHELL = "`sudo -i` opens a shell for a person"
+# the shells a person opens and types the following lines into (until `exit`)
+SESSIONS = frozenset({SSH_SHELL, SU_SHELL, SUDO_SHELL})
+
+
+def _sudo_shell(args: list[str]) -> bool:
+    """``sudo -i``, ``sudo -iu postgres``, ``sudo -s -u app``, ``sudo --login``: a shell, not a
+    command (``sudo -iu postgres psql -c …`` runs a command)."""
+    shell = False
+    skip = False
+    for n, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg in ("--login", "--shell", "-i", "-s"):
+            shell = True
+        elif arg in ("-u", "--user", "-g", "--group", "-C", "-D", "-h", "-p", "-r", "-t", "-U"):
+            skip = True
+        elif arg.startswith("--"):
+            continue
+        elif arg.startswith("-") and len(arg) > 1:
+            shell = shell or "i" in arg[1:] or "s" in arg[1:]
+            skip = arg[-1] in "ugCDhprtU"
+        else:
+            return shell and not args[n:]  # a command follows: sudo runs it
+    return shell
+
+
+_KUBE_VALUED = frozenset(
+    {"-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-s", "--server"}
+)
+
+
+def _kube_verb_first(args: list[str]) -> list[str]:
+    """``-n order logs -f x`` -> ``logs -f x -n order``: kubectl's global options may come
+    before its verb; the checks below read the verb first."""
+    before: list[str] = []
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        before.append(args[i])
+        if args[i] in _KUBE_VALUED and i + 1 < len(args):
+            before.append(args[i + 1])
+            i += 1
+        i += 1
+    return args[i:] + before
 
 
 def _serves(words: list[str]) -> str | None:
@@ -143,6 +202,15 @@ def _serves(words: list[str]) -> str | None:
         while args and name == "sudo" and args[0].startswith("-"):
             args = args[1:]
     return servers.server(name, args)
+
+
+_LONG_SLEEP = 3600.0
+_SLEEP_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _seconds(arg: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", arg)
+    return float(match.group(1)) * _SLEEP_UNITS[match.group(2)] if match else 0.0
 
 
 def _short(flag: str, letter: str) -> bool:

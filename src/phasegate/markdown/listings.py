@@ -85,9 +85,17 @@ def offers(prose: str) -> bool:
 # unless the backup was verified:": the fence after it is what NOT to do (or only under a
 # condition the run cannot judge); never run, listed for review.
 _FORBIDS = re.compile(
-    r"^[\W_]*(?:\*\*|__)?(?:do not|don['’]t|never|must not|should not|shouldn['’]t|"
+    r"^[\W_]*(?:\*\*|__)?(?:(?:do not|don['’]t|never|must not|should not|shouldn['’]t|"
     r"nunca|niemals|jamais|nicht)\s+(?:\w+\s+)?(?:run|execute|type|apply|paste|use|"
-    r"ejecutes?|ejecutar|ausf[uü]hren|ex[ée]cuter|executar?)\b",
+    r"ejecutes?|ejecutar|ausf[uü]hren|ex[ée]cuter|executar?)\b|"
+    # "No ejecutar nunca en producción:", "Não execute …", "N'exécutez jamais …", "Ne lancez pas"
+    r"no (?:ejecut|corr|lanc|us)\w*|n[aã]o (?:execut|rod|us)\w*|n['’]ex[ée]cutez|ne (?:lancez|"
+    r"jamais|pas)\b|nie(?:mals)? [^:\n]{0,40}ausf[uü]hren|[^:\n]{0,40}\bnicht ausf[uü]hren|"
+    # "禁止在高峰期执行以下命令", "不要在生产环境运行", "本番では実行しないでください"
+    r"(?:禁止|不要|切勿|请勿|严禁|絶対に)|[^:\n]{0,40}実行しないで|"
+    # Italian, Dutch, Korean: "Da non eseguire mai", "Nooit uitvoeren", "절대 실행하지 마세요"
+    r"(?:da )?non (?:eseguire|lanciare)|[^:\n]{0,40}\b(?:nooit|niet) uitvoeren|(?:절대|[^:\n]{0,40}"
+    r"실행하지\s*마))",
     re.I,
 )
 # "For example, to drain a different node:", "Example:", "e.g.:": an illustration

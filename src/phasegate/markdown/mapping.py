@@ -18,6 +18,7 @@ from phasegate.markdown import (
     devonly,
     directives,
     human,
+    listings,
     order,
     placeholders,
     rules,
@@ -49,6 +50,26 @@ class _Walk:
     # "Upgrading from 1.x to 2.x" beside "Upgrading from 2.x to 3.x": each applies to readers
     # on its starting version; id() of such sections (the operator says which apply)
     version_spans: set[int] = field(default_factory=set)
+    # "## Week 1: 5%" … "## Week 2: 25%": the last such heading's (unit, number)
+    last_day: tuple[str, int] | None = None
+
+
+# "Week 2: 25% of traffic", "Day 3", "Tag 2", "Semana 2": a heading dated in the rollout's days
+_DAY_HEADING = re.compile(
+    r"^[\W_]*(day|week|month|tag|woche|d[ií]a|semana|jour|semaine)\s*(\d{1,3})\b", re.I
+)
+
+
+def _later_day(walk: _Walk, section: Section) -> bool:
+    """A heading dated after the last dated one ("Week 2" after "Week 1"): the document
+    waits until then; a run cannot sleep for days, so a person says when (issue 11 §9)."""
+    match = _DAY_HEADING.match(section.title)
+    if match is None:
+        return False
+    day = (match.group(1).lower(), int(match.group(2)))
+    later = walk.last_day is not None and walk.last_day[0] == day[0] and day[1] > walk.last_day[1]
+    walk.last_day = day
+    return later
 
 
 # "Upgrading from 1.x to 2.x", "From v2 to v3", "Migrating 14 → 15", "von 1.x auf 2.x"
@@ -246,7 +267,7 @@ def _visit(
             and not is_rollback
             and (
                 rules.asks_human(section.title)
-                or (rules.defers(section.title) and _runs_something(section))
+                or (_later_day(walk, section) and _runs_something(section))
             )
         ):
             # "Cleanup (after 2 weeks at 100%)": the person's word comes before what follows
@@ -358,9 +379,13 @@ def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:
             section.blocks = []
         return False
     # "Development: … NOT FOR PRODUCTION" / "NO USAR EN PRODUCCIÓN": a developer's notes (§1)
-    dev_only = any(
-        isinstance(b, (Paragraph, Item)) and devonly.marked(b.text) for b in section.blocks
-    ) or devonly.marked(section.title)
+    dev_only = (
+        any(isinstance(b, (Paragraph, Item)) and devonly.marked(b.text) for b in section.blocks)
+        or devonly.marked(section.title)
+        # "## Da non eseguire mai", "## Never run these", "## Deprecated": never run
+        or listings.forbids(section.title)
+        or rules.is_deprecated(section.title)
+    )
     if not dev_only and (
         not rules.is_reference_title(section.title) or rules.is_example_procedure(section.title)
     ):

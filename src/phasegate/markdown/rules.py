@@ -21,12 +21,16 @@ ROLLBACK = re.compile(
     # "restore" speaks of going back unless it names a bulk load with no earlier state:
     # "# restore all" / "Restore the dump into the new database" is a migration's forward
     # command group, "Restore all previous configs" / "Restore backup" still a rollback
-    r"roll[\s-]?back|revert|"
+    r"roll(?:ing)?[\s-]?back|revert|"
     r"restor(?!e\s+(?:all|everything|(?:the\s+)?dumps?|(?:the\s+)?data(?:base)?\s+(?:in)?to|"
     r"into|onto)\b(?![^\n]*\b(?:previous|old|original|prior|backups?|snapshots?|last[\s-]known|"
     r"earlier|before)\b))|"
     r"back[\s-]?out|abort|回滚|回退|undo|fail[\s-]?back|"
-    r"restaur(?!ant)|wiederherstell|zur[uü]cksetz|revertir|reverter",
+    r"restaur(?!ant)|wiederherstell|zur[uü]cksetz|revertir|reverter|ロールバック|切り?戻し|"
+    r"retour (?:en )?arri[eè]re|revenir en arri[eè]re|vuelta atr[aá]s|volver atr[aá]s|"
+    r"voltar atr[aá]s|zur[uü]ckroll|r[uü]ckg[aä]ngig|reversi[oó]n|revers[aã]o|ripristin|"
+    r"terugdra|terugzet|terug naar|"
+    r"롤백|되돌리",
     re.I,
 )
 VERIFY = re.compile(
@@ -39,13 +43,14 @@ VERIFY = re.compile(
 )
 CHECKLIST = re.compile(
     r"success criteria|acceptance|check[\s-]?list|definition of done|exit criteria|"
-    r"go/no[\s-]?go|readiness|sign[\s-]?off|pre[\s-]?flight|验收|检查清单|"
+    r"go/no[\s-]?go|readiness|sign[\s-]?off|pre[\s-]?flight|验收|检查清单|事前確認|事前準備|"
+    r"前提条件|チェックリスト|사전\s*(?:확인|준비|점검)|체크리스트|"
     # what must hold before anything runs: manual gates, never triggers (issue 11 §6)
     r"pre[\s-]?conditions?|pre[\s-]?requisites?|before you (?:begin|start)|entry criteria|"
     # "Pre-release", "Before deploying", "Vorbereitung": what a person makes sure of first
     # "Phase 1: Preparation", "Fase 1: Preparación" (a heading that IS the preparation)
     r"(?:^|[:：]\s*)[\W_]*(?:preparations?|vorbereitung\w*|preparaci[oó]n|pr[ée]paration|"
-    r"prepara[cç][aã]o|准备\w*)\b|"
+    r"prepara[cç][aã]o)\b|"
     r"\bpre[\s-]?(?:release|deploy(?:ment)?|rollout|launch|migration|upgrade|cut[\s-]?over|"
     r"install(?:ation)?|change)\b|\bbefore (?:you )?(?:deploy|releas|roll(?:ing)?[\s-]?out|"
     r"launch|migrat|upgrad|cut[\s-]?over)\w*",
@@ -64,6 +69,8 @@ REFERENCE = re.compile(
     r"incident response|emergency (?:procedures?|contacts?|"
     r"plan)|contingenc|\bscenarios?\b|应急|场景|故障排除|常见问题|errores comunes|"
     r"soluci[oó]n de problemas|comandos [uú]tiles|\banexo\b|\bannex\b|fehlerbehebung|"
+    r"トラブルシューティング|문제\s*해결|트러블\s*슈팅|注意事项|注意事項|"
+    r"\bdon['’]?ts\b|\bnever do\b|\bnunca hacer\b|\bnie tun\b|"
     # measuring the rollback process over months, keeping the document: not a step of this
     # run ("Key metrics" with alert thresholds are the run's alerts, and stay)
     r"how to (?:check|view|query) (?:the )?metrics|roll[\s-]?back metrics|"
@@ -90,7 +97,7 @@ CONDITIONAL = re.compile(
     r"fails|failed|failure|spikes?|"
     r"errors?|breaks?|broken|(?:goes|go|went|gone) (?:wrong|bad|south)|does not|doesn't|"
     r"didn't|not work|unhealthy|problem|"
-    r"issues?|timeout|times out|stuck|degrad)|^[\W_]*(?:on|upon) (?:failure|error)|"
+    r"issues?|timeout|times? out|stuck|degrad)|^[\W_]*(?:on|upon) (?:failure|error)|"
     r"^[\W_]*(?:only )?if (?:it is )?(?:safe|needed|necessary|required)|"
     r"^[\W_]*(?:recovery|troubleshooting|fallback|workaround)\b|"
     # "Otherwise, delete the canary:" after "If the canary looks good, …": the other branch
@@ -99,11 +106,15 @@ CONDITIONAL = re.compile(
     # the same in Spanish, Portuguese, French, German, Chinese
     r"^[\W_]*(?:en caso de|em caso de|en cas d['’]|bei|im falle (?:von|eines?))\s*"
     r"(?:un |una |uno )?(?:error|erro|erreur|fallo|falla|falha|[ée]chec|fehler|problem)|"
-    r"^[\W_]*(?:si|se|wenn|falls|quand)\b[^.]{0,80}?\b(?:falla|fallan|falha|falhar|[ée]choue|"
+    r"^[\W_]*(?:si|se|wenn|falls|quand|als|indien)\b[^.]{0,80}?\b(?:va storto|fallisce|"
+    r"non funziona|errore|mislukt|faalt|misgaat|fout|falla|fallan|falha|falhar|[ée]choue|"
     r"fehlschl[aä]gt|scheitert|error|erro|erreur|fehler|sale mal|salga mal|va mal|der errado|"
     r"d[eê] errado|correr mal|se passe mal|tourne mal|schief\s?geht|schief\s?l[aä]uft|"
     r"nicht funktioniert|no funciona|n[aã]o funciona|ne fonctionne pas)|"
-    r"^[\W_]*(?:如果|若|当)[^。]{0,40}?(?:失败|出错|错误)",
+    r"^[\W_]*(?:如果|若|当)[^。]{0,40}?(?:失败|出错|错误)|"
+    # Japanese and Korean: "失敗した場合", "エラーが発生した場合", "실패 시", "실패하면"
+    r"(?:失敗|エラー|問題|障害)(?:した|が(?:発生し|起き)た|の)?(?:場合|とき|時)|"
+    r"(?:실패|오류|에러|장애)\s*(?:시|하면|할\s*경우|가\s*발생하면|발생\s*시)",
     re.I,
 )
 # A heading that says when it applies: "Emergency Rollback (When Automated Fails)" is recovery.
@@ -117,18 +128,22 @@ FAILURE_CONDITION = re.compile(
 # not ordered.
 OPTIONAL = re.compile(
     r"\(\s*(?:optional|opcional|optionnel|可选|if (?:needed|necessary|required|applicable|desired))"
-    r"\s*\)|^[\W_]*(?:optional(?:ly)?|opcional(?:mente)?|optionnel(?:lement)?|wahlweise|"
+    r"\s*\)|\(\s*(?:optional|opcional|optionnel|optional|可选)\s*[,;:—–-][^)]{0,80}\)|^[\W_]*(?:optional(?:ly)?|opcional(?:mente)?|optionnel(?:lement)?|wahlweise|"
     r"if (?:you (?:want|wish|like|prefer)|desired)|falls (?:gew[uü]nscht|du (?:willst|m[oö]chtest)|"
     r"sie (?:wollen|m[oö]chten))|si (?:lo )?(?:deseas|quieres|desea|prefieres)|"
     r"se (?:quiser|desejar|preferir)|(?:可选|可選|如果需要|如有需要|如需|如果你想|如果您想))"
-    r"(?![\w-])",
+    r"(?![\w-])|"
+    # "Only needed on first install (skip on upgrades):", "First-time setup only:"
+    r"^[\W_]*only (?:needed|required|necessary|for|on|when|if)\b|\bskip (?:this )?(?:on|if|for|"
+    r"when)\b|\b(?:first[\s-]time|initial) (?:setup |install(?:ation)? )?only\b",
     re.I,
 )
 # "Option A: …", "Method 2 (NOT RECOMMENDED)", "Alternative: …": one of several ways (§1).
 ALTERNATIVE = re.compile(
     r"^[\W_]*(?:option|method|approach|alternative|variant|choice|path|opci[oó]n|estrategia|"
     r"strategy|m[eé]todo|方案|选项|方法)\s*[-#:]?\s*"
-    r"(?:\d+|[a-h]\b|one|two|three)|^[\W_]*alternative(?:ly)?\b|not recommended",
+    r"(?:\d+|[a-h]\b|one|two|three)|^[\W_]*alternative(?:ly)?\b|not recommended|"
+    r"^[\W_]*plan\s+[b-e]\b|\b(?:fallback|backup|contingency) plan\b",
     re.I,
 )
 # "# MacOS, Linux...", "**On Windows:**", "### Ubuntu / Debian": what one platform's reader runs;
@@ -177,13 +192,19 @@ HUMAN = re.compile(
     r"\bif (?:the |it |everything |all |things |this )?[^.:\n]{0,60}?\b(?:looks? (?:good|fine|"
     r"ok(?:ay)?|healthy|stable|normal|right)|(?:is|are|seems?|remains?) (?:healthy|stable|green|"
     r"fine|ok(?:ay)?|good|normal)|went well|goes well)\b|"
+    # "Monitor the crash rate for 24 hours.": a person watches, then says the rollout goes on
+    r"\b(?:monitor|watch|observe|keep an eye on|track)\b[^.\n]{0,60}?\b(?:for|over|during)\s+"
+    r"(?:the\s+)?(?:next\s+|first\s+)?\d+\s*(?:hours?|hrs?|days?|weeks?)\b|"
+    # "Proceed only if the SLO burn rate stays below 1.": a judgement before what follows
+    r"\bproceed (?:only )?(?:if|when|once)\b|\bonly proceed (?:if|when|once)\b|"
+    r"\bcontinue only (?:if|when|once)\b|\bgo ahead only (?:if|when)\b|"
     # "Review the plan with a second engineer", "peer review", "four eyes": another person
     r"\breview (?:the |this |your )?(?:plan|diff|changes?|output|pull request|pr)\b[^.\n]{0,40}"
     r"\bwith\b|\b(?:second|another) (?:engineer|person|reviewer|pair of eyes|approver)\b|"
     r"\bpeer[\s-]review|\bfour[\s-]eyes\b|"
     # "Do not apply if the plan destroys a node group": a person judges the condition first
-    r"\bdo not (?:apply|proceed|continue|deploy|merge|run|go ahead|promote|release|ship)\b"
-    r"[^.\n]{0,80}\b(?:if|unless|until|before)\b",
+    r"\bdo not (?:apply|proceed|continue|deploy|merge|run|go ahead|promote|release|ship|do this|"
+    r"do it|start)\b[^.\n]{0,80}\b(?:if|unless|until|before|during|while)\b",
     re.I,
 )
 # "Cleanup (after 2 weeks at 100%)", "Aufräumen (erst nach 7 Tagen!)", "3 days later": what
@@ -192,7 +213,11 @@ DEFERRED = re.compile(
     r"\b(?:after|erst nach|nach|despu[eé]s de|apr[eè]s|ap[oó]s|depois de)\s+(?:at least\s+|"
     r"mindestens\s+|al menos\s+|au moins\s+|pelo menos\s+)?\d+(?:\s*[-–]\s*\d+)?\+?\s*"
     r"(?:hours?|hrs?|days?|weeks?|months?|stunden|tagen?|wochen|monaten?|horas?|d[ií]as?|"
-    r"semanas?|jours?|semaines?|mois|meses)\b|\b\d+\s*(?:days?|weeks?|months?)\s+later\b",
+    r"semanas?|jours?|semaines?|mois|meses)\b|\b\d+\s*(?:days?|weeks?|months?)\s+later\b|"
+    # "Once the incident is closed:", "(next business day)": later, when a person says so
+    r"^[\W_]*(?:once|only after|after|when)\s+(?:the\s+)?[^.:\n]{2,60}?\b(?:is|are|has been|"
+    r"have been)\s+(?:\w+\s+)?(?:closed|resolved|over|done|finished|complete[d]?)\b|"
+    r"\((?:the\s+)?next (?:business |working )?day\)|\(tomorrow\)|\(next week\)",
     re.I,
 )
 ROLLBACK_TIME = re.compile(
@@ -226,6 +251,19 @@ def is_lead_in(text: str) -> bool:
     return bool(lines) and all(LEAD_IN.match(ln) and len(ln) <= 160 for ln in lines)
 
 
+DEPRECATED = re.compile(
+    r"\b(?:deprecated|obsolete|outdated|superseded|no longer (?:valid|used|maintained|applies|"
+    r"supported)|do not (?:use|follow)|don['’]t (?:use|follow)|(?:kept )?for (?:history|historical "
+    r"reasons|reference) only|this (?:page|document|runbook) has moved|has moved to|veraltet|"
+    r"obsoleto|obsol[eè]te|废弃|已过时|非推奨)\b",
+    re.I,
+)
+
+
+def is_deprecated(text: str) -> bool:
+    return bool(DEPRECATED.search(text))
+
+
 def describes_automation(text: str) -> bool:
     return bool(AUTOMATION.search(text.strip()))
 
@@ -242,6 +280,26 @@ EMERGENCY = re.compile(
     r"notabschaltung|interruptor de emergencia|arr[eê]t d['’]urgence",
     re.I,
 )
+
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+_IF_SENTENCE = re.compile(
+    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|unless|in case|otherwise|falls|wenn|si)\b",
+    re.I,
+)
+
+
+def last_sentence(text: str) -> str:
+    parts = [p for p in _SENTENCES.split(" ".join(text.split())) if p.strip()]
+    return parts[-1] if parts else ""
+
+
+def conditional_remedy(text: str) -> bool:
+    """ "The plan must show no changes. If it shows changes, do not apply anything: restore
+    the backup and investigate.": the last sentence before a fence makes it a remedy under a
+    condition (a rollback word under "if"), never the next forward step."""
+    last = last_sentence(text)
+    return bool(_IF_SENTENCE.match(last)) and is_rollback_title(last) and not asks_human(last)
 
 
 def is_failure_condition(title: str) -> bool:
@@ -302,7 +360,8 @@ def is_example_procedure(title: str) -> bool:
 # condition is neither a failure (recovery) nor a good state a person confirms: whether it
 # holds is the operator's call, and what follows runs only when they say so
 OBSERVED_CONDITION = re.compile(
-    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|unless|in case|should|falls|wenn|si|se)\b"
+    # (not "should": "Should return 0 rows:" states an expectation; not "se": "Se debe …")
+    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|unless|in case|falls|wenn|si)\b"
     r"[^\n]{2,160}[:：](?:\*\*|__)?\s*$",
     re.I,
 )
@@ -310,8 +369,9 @@ OBSERVED_CONDITION = re.compile(
 
 def observed_condition(text: str) -> bool:
     text = text.strip()
+    title = "\n" not in text and len(text) <= 80 and bool(_IF_SENTENCE.match(text))
     return (
-        bool(OBSERVED_CONDITION.search(text))
+        (bool(OBSERVED_CONDITION.search(text)) or title)
         and not is_conditional_text(text)
         and not asks_human(text)
     )
@@ -323,6 +383,7 @@ def is_optional_part(title: str) -> bool:
     return (
         is_optional_title(title)
         or observed_condition(title)
+        or defers(title)
         or bool(SETUP_CONDITION.search(title))
         or is_example_procedure(title)
         or bool(ANNOUNCED_DELETION.search(title.strip()))
@@ -361,8 +422,9 @@ def asks_human(text: str) -> bool:
 
 
 def defers(text: str) -> bool:
-    """ "(after 2 weeks at 100%)", "erst nach 7 Tagen": what follows waits longer than a run
-    sleeps; a person says when (only where something follows to wait for)."""
+    """ "(after 2 weeks at 100%)", "erst nach 7 Tagen", "(next business day)": what follows
+    waits longer than a run sleeps: the operator's choice when the time has come (a decision
+    of its own, optional part of the run), never run when the run reaches it."""
     return bool(DEFERRED.search(text))
 
 

@@ -87,9 +87,10 @@ def server(name: str, args: list[str]) -> str | None:
         return "`php artisan serve` starts a server"
     if name == "celery" and "worker" in positional:
         return "`celery worker` runs until stopped"
-    if name in ("docker", "podman") and positional[:2] == ["compose", "up"]:
+    # `docker compose -f mocks/compose.yml up`: the file is a value, `up` the verb after it
+    if name in ("docker", "podman") and positional[:1] == ["compose"] and "up" in positional:
         return _compose_up(args)
-    if name in ("docker-compose", "podman-compose") and positional[:1] == ["up"]:
+    if name in ("docker-compose", "podman-compose") and "up" in positional:
         return _compose_up(args)
     subs = _SERVE_SUBCOMMANDS.get(name)
     if subs is None:

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 
 from phasegate.markdown import devonly, listings, placeholders
-from phasegate.markdown.forever import never_ending, never_ending_text
+from phasegate.markdown.forever import SESSIONS, never_ending, never_ending_text
 from phasegate.markdown.shellsyntax import ShellTree, bash_n, commands, complete_unit
 from phasegate.markdown.shellsyntax import parse as _bashlex
 from phasegate.markdown.shelltext import (
@@ -109,6 +109,7 @@ def analyse(script: str) -> list[Unit]:
     parsed = [placeholders.mask_for_parsing(line) for line in lines]
     units: list[Unit] = []
     in_output = False  # after "# Output (truncated)" or a `NAME READY STATUS` header
+    opened: str | None = None  # `ssh host` / `su - app` / `sudo -i`: lines typed in that shell
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -140,6 +141,8 @@ def analyse(script: str) -> list[Unit]:
             # typed into a terminal, a bare `exit` leaves the `su`/`ssh` session the reader
             # opened; run in a step it would end the step and skip every command after it
             kind = SESSION_END
+        if kind == SESSION_END:
+            opened = None
         if kind is not None:
             units.append(Unit(i, body, kind))
             in_output = kind == OUTPUT and end == i + 1 and not stripped.startswith((".", "…"))
@@ -148,7 +151,14 @@ def analyse(script: str) -> list[Unit]:
         elif _after_aside(units):  # "You can retrieve it from the other node:" + command
             units.append(Unit(i, body, ASIDE))
         else:
-            units.append(Unit(i, body, "command", never_ending("\n".join(body), tree)))
+            why = never_ending("\n".join(body), tree)
+            if why is None and opened is not None:
+                # typed into the shell the line above opened (on another host, as another
+                # user): never run here, where it would act on the wrong machine or user
+                why = f"typed in the shell `{opened}` opens, not on this machine as this user"
+            elif why in SESSIONS and opened is None:
+                opened = stripped
+            units.append(Unit(i, body, "command", why))
         i = end
     return units
 

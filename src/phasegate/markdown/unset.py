@@ -93,6 +93,12 @@ _KNOWN_PREFIXES = ("BASH_", "LC_", "CI_", "GITHUB_", "RUNNER_", "GITLAB_", "PHAS
 _COMMAND_KEYS = ("run", "command")
 
 
+_PLACEHOLDER_SET = re.compile(
+    r"\b(?:export\s+)?[A-Za-z_]\w*=(?:<[^>\n]+>|\[[^\]\n]+\]|YOUR_\w+|your[-_]\w+|x{3,}|"
+    r"\.\.\.|…|CHANGE_?ME)"
+)
+
+
 def _commands(draft: Draft) -> Iterator[tuple[str, int]]:
     """Every command text of the draft with its Markdown line."""
     entries: list[Entry[StepNode] | Entry[CheckNode]] = [
@@ -136,7 +142,9 @@ def bind(draft: Draft, text: str) -> None:
     commands = list(_commands(draft))
     if any(_SOURCES.search(command) for command, _ in commands):
         return
-    defined = _set_in(text)
+    # "Set your cluster name first: `export CLUSTER=<cluster>`": prose that sets a name to a
+    # placeholder leaves it for the reader to give: it is not set (blind round 6)
+    defined = _set_in(_PLACEHOLDER_SET.sub(" ", text))
     for command, _ in commands:
         defined |= _set_in(command)
     for command, line in commands:
