@@ -73,10 +73,8 @@ def settle_crashed(runner: RunPort) -> dict[str, str]:
             continue
         if record is None:
             continue
-        # program.py types these as taking the Runner; they read targets and the plan only
-        # (RunPort members), and the runner is what implements the port.
-        child = program.is_child_step(runner, key)  # type: ignore[arg-type]
-        if child or program.is_child_rollback(runner, key):  # type: ignore[arg-type]
+        child = program.is_child_step(runner, key)
+        if child or program.is_child_rollback(runner, key):
             # A child run's exit status says less than its journal (exit 4: it paused, it
             # did not fail): left to run again, which re-attaches and reads the child's state
             # (engine/program.py); both are idempotent.

@@ -38,6 +38,7 @@ from phasegate.run.records import ItemBase
 
 if TYPE_CHECKING:
     from phasegate.engine.actions import ActionResult
+    from phasegate.engine.port import RunPort
     from phasegate.engine.runner import Runner
 
 CHILD_MODULE = "phasegate.cli.child"
@@ -65,12 +66,12 @@ def child_id(runner: Runner, phase: Phase) -> tuple[str, bool]:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3), True
 
 
-def is_child_step(runner: Runner, key: str) -> bool:
+def is_child_step(runner: RunPort, key: str) -> bool:
     target = runner.targets.steps.get(key)
     return target is not None and is_program(target.phase) and key.endswith(f"/{CHILD_STEP}")
 
 
-def is_child_rollback(runner: Runner, key: str) -> bool:
+def is_child_rollback(runner: RunPort, key: str) -> bool:
     if not key.startswith("rollback:") or key not in runner.targets.undos:
         return False
     return is_program(runner.ctx.plan.phase(runner.targets.undos[key][1]))
