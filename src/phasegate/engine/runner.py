@@ -169,6 +169,11 @@ class Runner:
     def journal(self, event: Event, *, durable: bool = False) -> None:
         self.journal_many([event], durable=durable)
 
+    def flush(self) -> None:
+        """Commit what is recorded (engine/port.py ``WatchPort``; the writer stays the
+        runner's own)."""
+        self.writer.flush()
+
     async def journal_durably(self, event: Event) -> None:
         """``journal(event, durable=True)`` for many tasks at once (a fleet's hosts starting
         their steps together): every event recorded in one pass of the event loop is committed
