@@ -2,17 +2,23 @@
 
 The runner (engine/runner.py) drives the loop and implements every port; the effect modules
 (work, canary, traffic, triggers, halt, operator, orphans, policing, rollback_choice,
-progress, monitors, waiting, budgets, postmonitor) take the smallest port that covers what
-they do, so none of them imports the runner (an import-linter contract in pyproject.toml
-keeps it so) and each can be driven in a test by a small fake. Every member is read-only
-here except ``interrupted``, which the signal handler sets::
+progress, monitors, waiting, budgets, postmonitor, fleet, fleet_gates, fleet_hosts,
+fleet_projection) take the smallest port that covers what they do, so none of them imports
+the runner (an import-linter contract in pyproject.toml keeps it so) and each can be driven
+in a test by a small fake. Every member is read-only here except ``interrupted``, which the
+signal handler sets, and ``fleet``, which a fleet's first host command opens
+(engine/fleet_hosts.py ``fleet_of``)::
 
     RunView       ctx, state                      progress line, read-only views
     └ RunPort     + store, targets, wake,         journal writes, operator requests,
-      │             journal, journal_many         monitors, change-window waits
+      │             journal, journal_many         monitors, change-window waits, a
+      │                                           fleet's projection
       ├ WatchPort   + tasks, flush, halt_triggers budgets, post-rollout monitoring
       └ CommandPort + stops                       spawning a plan's commands (work, traffic)
         ├ CanaryPort  + holds, analyses, stopping canary holds and analyses (work calls them)
+        ├ FleetPort   + fleet, journal_durably    a fleet phase's hosts (fleet, fleet_gates,
+        │                                         fleet_hosts); UndoPort: both, for work's
+        │                                         undo of a step on its host
         └ HaltPort    + interrupted, reap         aborts, signals, ownership loss
                         (and WatchPort's members)
 
@@ -28,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from phasegate.analysis.run import AnalysisRun
     from phasegate.engine.context import RunContext
+    from phasegate.engine.fleet_hosts import Fleet
     from phasegate.engine.holds import Holds
     from phasegate.engine.targets import Targets
     from phasegate.executors.stopping import StopRequest
@@ -111,6 +118,21 @@ class CanaryPort(CommandPort, Protocol):
     def stopping(self) -> dict[str, str]:
         """Analyses asked to stop, and why."""
         ...
+
+
+class FleetPort(CommandPort, Protocol):
+    """A fleet phase's hosts: the run's SSH connections and the start of many hosts' steps."""
+
+    fleet: Fleet | None  # the run's connections, opened by the first host command
+
+    async def journal_durably(self, event: Event) -> None:
+        """``journal(event, durable=True)`` for many tasks at once (hosts starting their steps
+        together): the events of one pass of the event loop share one commit."""
+        ...
+
+
+class UndoPort(CanaryPort, FleetPort, Protocol):
+    """Undoing a step where it ran: locally, behind the canary's traffic, or on its host."""
 
 
 class HaltPort(CommandPort, WatchPort, Protocol):
