@@ -74,7 +74,8 @@ def settle_crashed(runner: RunPort) -> dict[str, str]:
         if record is None:
             continue
         # program.py types these as taking the Runner; they read targets and the plan only
-        # (RunPort members), and the runner is what implements the port.
+        # (RunPort members), and the runner is what implements the port. When program.py's
+        # is_child_step/is_child_rollback take a RunPort, drop these two ignores.
         child = program.is_child_step(runner, key)  # type: ignore[arg-type]
         if child or program.is_child_rollback(runner, key):  # type: ignore[arg-type]
             # A child run's exit status says less than its journal (exit 4: it paused, it
