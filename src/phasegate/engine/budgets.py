@@ -45,7 +45,7 @@ from phasegate.store.records import StoredEvent
 from phasegate.words import plural
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import WatchPort
 
 PERIOD = 0.2  # seconds between projections, at least
 COST_SHARE = 20  # ...and at least this many times what the last projection cost
@@ -58,7 +58,7 @@ ADMISSION = "at admission:"  # the admission warning's first words (said once pe
 
 
 class BudgetWatch:
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: WatchPort) -> None:
         self.runner = runner
         self.budget = runner.ctx.plan.budget
         self.watched = self.budget.watched
@@ -119,7 +119,7 @@ class BudgetWatch:
         if self.watched and self._durations is None:
             self._fit()  # not a projection's cost; again when the history changes
         if self._final:
-            self.runner.writer.flush()  # the last step's outcome may still wait for its commit
+            self.runner.flush()  # the last step's outcome may still wait for its commit
         events = self._journal()
         if final:  # the run stops now: this one answer is worth waiting for
             self._landed(*self._timed(events))

@@ -51,7 +51,7 @@ from phasegate.run.events import (
 from phasegate.run.records import HostRecord, ItemBase, ItemKey
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import FleetPort
     from phasegate.run.state import Item
 
 
@@ -75,7 +75,7 @@ def fleet_key(phase_id: str) -> str:
     return f"{phase_id}/{FLEET_ITEM}"
 
 
-def resolve(runner: Runner, phase: Phase) -> tuple[list[HostRecord], FleetSample | None]:
+def resolve(runner: FleetPort, phase: Phase) -> tuple[list[HostRecord], FleetSample | None]:
     """The phase's hosts as journalled: [{name, labels}] in inventory order, or in sample
     order for a phase with ``sample:`` (with the sample's facts)."""
     plan = runner.ctx.plan
@@ -135,7 +135,7 @@ def sampled(
     return [by_name[name] for name in result.hosts], facts
 
 
-async def run_fleet(runner: Runner, key: str) -> None:
+async def run_fleet(runner: FleetPort, key: str) -> None:
     phase_id = key.rsplit("/", 1)[0]
     phase = runner.ctx.plan.phase(phase_id)
     action = phase.on_failure or runner.ctx.plan.on_failure
@@ -183,7 +183,7 @@ async def run_fleet(runner: Runner, key: str) -> None:
 
 
 async def _walk(
-    runner: Runner,
+    runner: FleetPort,
     phase: Phase,
     key: str,
     base: ItemKey,
@@ -287,7 +287,7 @@ async def _walk(
 
 
 def _sample_holds(
-    runner: Runner,
+    runner: FleetPort,
     phase: Phase,
     key: str,
     base: ItemKey,
@@ -307,7 +307,7 @@ def _sample_holds(
     return True
 
 
-def _await(runner: Runner, base: ItemKey, why: str, key: str) -> None:
+def _await(runner: FleetPort, base: ItemKey, why: str, key: str) -> None:
     """The fleet item waits for a human: approve goes on, reject rolls back."""
     message = (
         f"{why}: `phasegate approve {runner.ctx.run_id} --check {key}` goes on, `reject` rolls back"
@@ -317,7 +317,7 @@ def _await(runner: Runner, base: ItemKey, why: str, key: str) -> None:
 
 
 async def _host(
-    runner: Runner,
+    runner: FleetPort,
     phase: Phase,
     host: str,
     labels: Mapping[str, Any],
@@ -371,7 +371,7 @@ async def _host(
     return "succeeded"
 
 
-def _when(runner: Runner, phase: Phase, text: str, host: str, labels: Mapping[str, Any]) -> bool:
+def _when(runner: FleetPort, phase: Phase, text: str, host: str, labels: Mapping[str, Any]) -> bool:
     state = runner.state
     activation = host_activation(lambda: runner.ctx.activation(state), state, phase, host, labels)
     try:
@@ -380,7 +380,7 @@ def _when(runner: Runner, phase: Phase, text: str, host: str, labels: Mapping[st
         return True  # the step runs and its host's outcome says what happened
 
 
-def _outcomes(runner: Runner, phase: Phase, names: list[str]) -> dict[str, Outcome]:
+def _outcomes(runner: FleetPort, phase: Phase, names: list[str]) -> dict[str, Outcome]:
     """Hosts already settled by the journal (a resumed run)."""
     result: dict[str, Outcome] = {}
     keys = [f"{phase.id}/{sid}" for sid in step_ids(phase)]
@@ -401,12 +401,12 @@ def _outcomes(runner: Runner, phase: Phase, names: list[str]) -> dict[str, Outco
     return result
 
 
-def _started(runner: Runner, phase: Phase, host: str) -> bool:
+def _started(runner: FleetPort, phase: Phase, host: str) -> bool:
     """A step of the host has an item: its batch was announced before (a resumed run)."""
     return any(host_key(f"{phase.id}/{sid}", host) in runner.state.items for sid in step_ids(phase))
 
 
-async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str, Any]]) -> bool:
+async def _settle(runner: FleetPort, phase: Phase, labels: Mapping[str, Mapping[str, Any]]) -> bool:
     """Host items a dead engine left started: their supervisors' records on the hosts say how
     they ended. False when one stays unknown (no record): a human decides. Each host's records
     (and outputs) are read in one round trip, the hosts concurrently."""
@@ -428,7 +428,7 @@ async def _settle(runner: Runner, phase: Phase, labels: Mapping[str, Mapping[str
 
 
 async def _settle_host(
-    runner: Runner, host: str, items: list[tuple[str, Item]], labels: Mapping[str, Any]
+    runner: FleetPort, host: str, items: list[tuple[str, Item]], labels: Mapping[str, Any]
 ) -> bool:
     fleet = fleet_of(runner)
     wanted = [(key, item.attempt) for key, item in items]
@@ -478,7 +478,7 @@ async def _settle_host(
 
 
 def _recovered(
-    runner: Runner,
+    runner: FleetPort,
     key: str,
     item: Item,
     host: str,
@@ -504,7 +504,7 @@ def _recovered(
 
 
 def _host_finished(
-    runner: Runner,
+    runner: FleetPort,
     key: str,
     item: Item,
     host: str,
@@ -523,7 +523,7 @@ def _named(base: ItemKey, name: str) -> ItemBase:
     return {**base, "name": name}
 
 
-def _halted(runner: Runner, base: ItemKey, stop: StopRequest | None) -> None:
+def _halted(runner: FleetPort, base: ItemKey, stop: StopRequest | None) -> None:
     """The run is failing elsewhere, or phasegate is stopping: no host starts any more."""
     if runner.state.failure is None and stop is not None and stop.reason != "abort":
         message = f"stopped by phasegate at {stop.reason}; `phasegate resume` continues"
@@ -552,7 +552,7 @@ def _summary(counts: Mapping[str, str]) -> str:
 
 
 def _finish(
-    runner: Runner,
+    runner: FleetPort,
     base: ItemKey,
     status: str,
     message: str,

@@ -38,7 +38,7 @@ from phasegate.substitution import substitute
 
 if TYPE_CHECKING:
     from phasegate.checks.base import CheckSpec
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import FleetPort, RunView
     from phasegate.executors.stopping import StopRequest
     from phasegate.plugin import PluginContext
     from phasegate.run.records import ItemBase
@@ -63,7 +63,7 @@ def host_gate_keys(phase: Phase, host: str) -> list[str]:
     return [host_gate_key(phase.id, gid, host) for gid in gate_ids(phase.host_gates, "host")]
 
 
-def batch_gated(runner: Runner, phase: Phase, index: int) -> bool:
+def batch_gated(runner: FleetPort, phase: Phase, index: int) -> bool:
     """The batch's gates were judged before (a resumed run does not judge them again)."""
     keys = [batch_gate_key(phase.id, gid, index) for gid in gate_ids(phase.batch_gates, "batch")]
     return bool(keys) and all(
@@ -71,7 +71,7 @@ def batch_gated(runner: Runner, phase: Phase, index: int) -> bool:
     )
 
 
-async def batch_gates(runner: Runner, phase: Phase, index: int, batch: list[str]) -> None:
+async def batch_gates(runner: FleetPort, phase: Phase, index: int, batch: list[str]) -> None:
     """A finished batch's gates, in order; the first failing one fails the run (the fleet
     item then stops starting hosts)."""
     ctx = runner.ctx
@@ -94,7 +94,7 @@ async def batch_gates(runner: Runner, phase: Phase, index: int, batch: list[str]
             return
 
 
-async def host_gates(runner: Runner, phase: Phase, host: str, labels: Mapping[str, Any]) -> bool:
+async def host_gates(runner: FleetPort, phase: Phase, host: str, labels: Mapping[str, Any]) -> bool:
     """The host's gates, in order, after its steps; False when one failed (the host fails)."""
     ctx = runner.ctx
     fleet = fleet_of(runner)
@@ -148,7 +148,7 @@ def _expander(
 
 
 def _activation(
-    runner: Runner, phase: Phase, host: str, labels: Mapping[str, Any]
+    runner: FleetPort, phase: Phase, host: str, labels: Mapping[str, Any]
 ) -> Callable[[], dict[str, Any]]:
     state = runner.state
 
@@ -180,7 +180,7 @@ class HostCheckExecutor:
     inner: Executor
     plan_dir: str | None
     fleet: Fleet
-    runner: Runner
+    runner: RunView
     key: str
     calls: int = 0
 
@@ -213,7 +213,7 @@ class HostCheckExecutor:
 
 
 async def _judge(
-    runner: Runner,
+    runner: FleetPort,
     phase: Phase,
     key: str,
     check: CheckSpec,

@@ -44,7 +44,7 @@ from phasegate.run.records import ItemBase
 from phasegate.store.steplogs import safe_name
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import FleetPort, RunView
 
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -103,12 +103,12 @@ class Fleet:
             return self.local
         return SshExecutor(self.pool, self.target(name, labels))
 
-    def status_file(self, runner: Runner, key: str, attempt: int) -> str:
+    def status_file(self, runner: RunView, key: str, attempt: int) -> str:
         if self.targets.executor == "local":
             return str(runner.ctx.status_path(key, attempt))
         return f"{self.targets.ssh.run_dir}/{runner.ctx.run_id}/{safe_name(key)}.{attempt}"
 
-    def output_file(self, runner: Runner, key: str, attempt: int) -> str:
+    def output_file(self, runner: RunView, key: str, attempt: int) -> str:
         """``$PHASEGATE_OUTPUT`` of a host's command (beside its status file on the host)."""
         path = self.output_file_path(runner, key, attempt)
         if self.targets.executor == "local":
@@ -116,7 +116,7 @@ class Fleet:
         return path
 
     async def read_outputs(
-        self, runner: Runner, key: str, attempt: int, name: str, labels: Mapping[str, Any]
+        self, runner: RunView, key: str, attempt: int, name: str, labels: Mapping[str, Any]
     ) -> dict[str, str]:
         """The ``KEY=VALUE`` lines the command wrote to ``$PHASEGATE_OUTPUT`` (none when
         the host cannot be read now: outputs are optional)."""
@@ -132,7 +132,7 @@ class Fleet:
 
     async def outputs_of(
         self,
-        runner: Runner,
+        runner: RunView,
         key: str,
         attempt: int,
         name: str,
@@ -148,13 +148,13 @@ class Fleet:
             }
         return await self.read_outputs(runner, key, attempt, name, labels)
 
-    def output_file_path(self, runner: Runner, key: str, attempt: int) -> str:
+    def output_file_path(self, runner: RunView, key: str, attempt: int) -> str:
         if self.targets.executor == "local":
             return str(runner.ctx.output_path(f"{key}.{attempt}"))
         return self.status_file(runner, key, attempt) + ".output"
 
     async def read_record(
-        self, runner: Runner, key: str, attempt: int, name: str, labels: Mapping[str, Any]
+        self, runner: RunView, key: str, attempt: int, name: str, labels: Mapping[str, Any]
     ) -> StatusRecord | str | None:
         """The supervisor's record of an attempt on its host ("running" while it runs)."""
         records = await self.read_records(runner, name, labels, [(key, attempt)])
@@ -162,7 +162,7 @@ class Fleet:
 
     async def read_records(
         self,
-        runner: Runner,
+        runner: RunView,
         name: str,
         labels: Mapping[str, Any],
         attempts: list[tuple[str, int]],
@@ -186,7 +186,7 @@ class Fleet:
             return {attempt: RemoteRecord(None) for attempt in attempts}
         return {attempt: found[path] for attempt, path in paths.items()}
 
-    def outputs_from(self, runner: Runner, text: str) -> dict[str, str]:
+    def outputs_from(self, runner: RunView, text: str) -> dict[str, str]:
         """Parsed, masked ``KEY=VALUE`` outputs (``read_records``' output text)."""
         return {k: runner.ctx.masker.text(v) for k, v in parse_outputs(text).items()}
 
@@ -201,7 +201,7 @@ def _file_text(path: str) -> str:
         return ""
 
 
-def fleet_of(runner: Runner) -> Fleet:
+def fleet_of(runner: FleetPort) -> Fleet:
     if runner.fleet is None:
         assert runner.ctx.plan.targets is not None
         runner.fleet = Fleet(runner.ctx.plan.targets, runner.ctx.plan_dir)
@@ -250,7 +250,7 @@ class HostRun:
     result: ProcessResult
 
 
-async def run_host_undo(runner: Runner, key: str) -> None:
+async def run_host_undo(runner: FleetPort, key: str) -> None:
     """``undo:phase/step@host``: the step's undo, on the host where the step completed."""
     split = split_host_key(key.removeprefix("undo:"))
     assert split is not None
@@ -277,7 +277,7 @@ async def run_host_undo(runner: Runner, key: str) -> None:
 
 
 async def run_on_host(
-    runner: Runner,
+    runner: FleetPort,
     key: str,
     *,
     kind: str,
@@ -399,7 +399,7 @@ LOST_POLL = 0.5
 
 
 async def _after_lost_connection(
-    runner: Runner,
+    runner: FleetPort,
     key: str,
     attempt: int,
     host: str,

@@ -19,7 +19,7 @@ from phasegate.plan.model import Phase, step_ids
 from phasegate.run.events import FleetProjection
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import RunPort
 
 DURATION = "duration"
 
@@ -44,7 +44,7 @@ def host_stratum(phase: Phase, name: str, labels: Mapping[str, Any], variables: 
 
 
 def judge_sample(
-    runner: Runner,
+    runner: RunPort,
     phase: Phase,
     labels: Mapping[str, Mapping[str, Any]],
     outcomes: Mapping[str, Outcome],
@@ -120,7 +120,7 @@ def judge_sample(
     return Verdict(fail=fail, pause="; ".join(over) or None)
 
 
-def _sample_facts(runner: Runner, phase_id: str) -> dict[str, Any] | None:
+def _sample_facts(runner: RunPort, phase_id: str) -> dict[str, Any] | None:
     found = None
     for event in runner.store.events(runner.ctx.run_id):
         if event.type == "fleet.sample" and event.data.get("phase") == phase_id:
@@ -128,7 +128,7 @@ def _sample_facts(runner: Runner, phase_id: str) -> dict[str, Any] | None:
     return found
 
 
-def _host_value(runner: Runner, phase: Phase, host: str, metric: str) -> float | None:
+def _host_value(runner: RunPort, phase: Phase, host: str, metric: str) -> float | None:
     """The host's step time (seconds), or its numeric output ``metric`` summed over its
     steps (None when no step reported it)."""
     total: float | None = None
@@ -149,7 +149,7 @@ def _host_value(runner: Runner, phase: Phase, host: str, metric: str) -> float |
     return total
 
 
-def _budget(runner: Runner, metric: str) -> tuple[float | None, str]:
+def _budget(runner: RunPort, metric: str) -> tuple[float | None, str]:
     budget = runner.ctx.plan.budget
     if metric == DURATION:
         return budget.duration, budget.basis
@@ -159,7 +159,7 @@ def _budget(runner: Runner, metric: str) -> tuple[float | None, str]:
     return None, budget.basis
 
 
-def _waves(phase: Phase, fleet_size: int, runner: Runner) -> int:
+def _waves(phase: Phase, fleet_size: int, runner: RunPort) -> int:
     targets = runner.ctx.plan.targets
     cap = targets.ssh.max_connections if targets is not None else fleet_size or 1
     sizes = batch_sizes(phase.batch.size if phase.batch is not None else ["100%"], fleet_size)

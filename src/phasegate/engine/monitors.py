@@ -46,7 +46,7 @@ from phasegate.run.records import MonitorRecord
 from phasegate.store.process import group_members, proc_stat, process_alive
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import RunPort
 
 MONITOR_GRACE = KILL_GRACE  # between a monitor's SIGTERM and its SIGKILL
 _POLL = 0.05
@@ -86,7 +86,7 @@ class _Watch:
 class Monitors:
     """The monitors this engine runs, by key."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: RunPort) -> None:
         self.runner = runner
         self.watching: dict[str, _Watch] = {}
 

@@ -2,18 +2,25 @@
 
 The runner (engine/runner.py) drives the loop and implements every port; the effect modules
 (work, canary, traffic, triggers, halt, operator, orphans, policing, rollback_choice,
-progress) take the smallest port that covers what they do, so none of them imports the
-runner (an import-linter contract in pyproject.toml keeps it so) and each can be driven in a
-test by a small fake. Every member is read-only here except ``interrupted``, which the signal
-handler sets::
+progress, monitors, waiting, budgets, postmonitor, fleet, fleet_gates, fleet_hosts,
+fleet_projection) take the smallest port that covers what they do, so none of them imports
+the runner (an import-linter contract in pyproject.toml keeps it so) and each can be driven
+in a test by a small fake. Every member is read-only here except ``interrupted``, which the
+signal handler sets, and ``fleet``, which a fleet's first host command opens
+(engine/fleet_hosts.py ``fleet_of``)::
 
     RunView       ctx, state                      progress line, read-only views
-    └ RunPort     + store, targets, wake,         journal writes, operator requests
-    │               journal, journal_many
+    └ RunPort     + store, targets, wake,         journal writes, operator requests,
+      │             journal, journal_many         monitors, change-window waits, a
+      │                                           fleet's projection
+      ├ WatchPort   + tasks, flush, halt_triggers budgets, post-rollout monitoring
       └ CommandPort + stops                       spawning a plan's commands (work, traffic)
         ├ CanaryPort  + holds, analyses, stopping canary holds and analyses (work calls them)
-        └ HaltPort    + tasks, interrupted,       aborts, signals, ownership loss
-                        reap, halt_triggers
+        ├ FleetPort   + fleet, journal_durably    a fleet phase's hosts (fleet, fleet_gates,
+        │                                         fleet_hosts); UndoPort: both, for work's
+        │                                         undo of a step on its host
+        └ HaltPort    + interrupted, reap         aborts, signals, ownership loss
+                        (and WatchPort's members)
 
 Journal writes go through ``journal``/``journal_many`` only: the runner masks secrets,
 records the events (applied to ``state`` at once) and commits them (store/journal.py).
@@ -27,6 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from phasegate.analysis.run import AnalysisRun
     from phasegate.engine.context import RunContext
+    from phasegate.engine.fleet_hosts import Fleet
     from phasegate.engine.holds import Holds
     from phasegate.engine.targets import Targets
     from phasegate.executors.stopping import StopRequest
@@ -69,6 +77,25 @@ class RunPort(RunView, Protocol):
         ...
 
 
+class WatchPort(RunPort, Protocol):
+    """Watching a run beside its work (budget projections, post-rollout monitoring): the
+    tasks in flight, a commit of what is recorded, the triggers to stop watching."""
+
+    @property
+    def tasks(self) -> dict[str, asyncio.Task[None]]:
+        """The run's tasks in flight, by item key (a watch may add its own)."""
+        ...
+
+    def flush(self) -> None:
+        """Commit what is recorded and not yet committed (not fsynced): a reader of the
+        store then sees it."""
+        ...
+
+    def halt_triggers(self) -> list[TriggerState]:
+        """Stop watching the triggers; their last states, to journal."""
+        ...
+
+
 class CommandPort(RunPort, Protocol):
     """Spawning a plan's commands: how phasegate asks each running one to end."""
 
@@ -93,18 +120,26 @@ class CanaryPort(CommandPort, Protocol):
         ...
 
 
-class HaltPort(CommandPort, Protocol):
+class FleetPort(CommandPort, Protocol):
+    """A fleet phase's hosts: the run's SSH connections and the start of many hosts' steps."""
+
+    fleet: Fleet | None  # the run's connections, opened by the first host command
+
+    async def journal_durably(self, event: Event) -> None:
+        """``journal(event, durable=True)`` for many tasks at once (hosts starting their steps
+        together): the events of one pass of the event loop share one commit."""
+        ...
+
+
+class UndoPort(CanaryPort, FleetPort, Protocol):
+    """Undoing a step where it ran: locally, behind the canary's traffic, or on its host."""
+
+
+class HaltPort(CommandPort, WatchPort, Protocol):
     """Ending a run's work: aborts, signals, a lost ownership."""
 
     interrupted: int | None  # the signal that stops the run (set by the signal handler)
 
-    @property
-    def tasks(self) -> dict[str, asyncio.Task[None]]: ...
-
     def reap(self) -> None:
         """Forget the tasks that ended (re-raising an engine error one of them raised)."""
-        ...
-
-    def halt_triggers(self) -> list[TriggerState]:
-        """Stop watching the triggers; their last states, to journal."""
         ...

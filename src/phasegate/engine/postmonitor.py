@@ -34,7 +34,7 @@ from phasegate.run.state import RunState
 from phasegate.words import plural
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import WatchPort
     from phasegate.run.records import MonitoringRecord
 
 START = StartMonitoring()
@@ -84,7 +84,7 @@ def resume_at(state: RunState, now: float) -> float:
     return now if at is None else at
 
 
-def park(runner: Runner) -> bool:
+def park(runner: WatchPort) -> bool:
     """A server's worker (``park_monitoring``): with nothing in flight and the next check
     further away than that, the engine stops here. The run stays ``monitoring``; ending the
     process releases its owner (engine/session.py ``drive``), which is how the server tells
@@ -122,7 +122,7 @@ def named_checks(plan: Plan) -> list[tuple[str, CheckSpec]]:
     return out
 
 
-def begin(runner: Runner) -> None:
+def begin(runner: WatchPort) -> None:
     """The forward path succeeded: journal ``monitoring.started`` (the run is ``monitoring``)."""
     plan = runner.ctx.plan
     monitor = plan.monitor
@@ -150,11 +150,11 @@ def begin(runner: Runner) -> None:
     )
 
 
-def dispatch(runner: Runner, command: CheckMonitor) -> None:
+def dispatch(runner: WatchPort, command: CheckMonitor) -> None:
     runner.tasks[TASK_KEY] = asyncio.ensure_future(evaluate(runner, command))
 
 
-async def evaluate(runner: Runner, command: CheckMonitor) -> None:
+async def evaluate(runner: WatchPort, command: CheckMonitor) -> None:
     """One scheduled evaluation: every check at once, journalled with its slot."""
     state = runner.state
     monitoring = state.monitoring
@@ -203,7 +203,7 @@ async def evaluate(runner: Runner, command: CheckMonitor) -> None:
     runner.wake.set()
 
 
-def _action(runner: Runner, monitoring: MonitoringRecord, consecutive: int) -> str | None:
+def _action(runner: WatchPort, monitoring: MonitoringRecord, consecutive: int) -> str | None:
     """What this failure does, or None (fewer than ``fail_after`` in a row; an alert already
     sent for this streak)."""
     fail_after = int(monitoring["fail_after"])
@@ -213,7 +213,7 @@ def _action(runner: Runner, monitoring: MonitoringRecord, consecutive: int) -> s
     return wanted
 
 
-def lock_back(runner: Runner) -> bool:
+def lock_back(runner: WatchPort) -> bool:
     """Before a monitoring run rolls back (its monitor failed, or an abort): with ``lock:
     release`` the lock was given up, so take it back first. A newer run of the plan holding
     it means the rollback would undo that run's work beneath it: the run pauses instead (for
@@ -234,7 +234,7 @@ def lock_back(runner: Runner) -> bool:
     return True
 
 
-def _say(runner: Runner, command: CheckMonitor, checked: MonitoringChecked) -> None:
+def _say(runner: WatchPort, command: CheckMonitor, checked: MonitoringChecked) -> None:
     console = runner.ctx.console
     missed = f" ({plural(command.missed, 'missed slot')} passed over)" if command.missed else ""
     if checked.status == "passed":

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from phasegate.analysis.run import AnalysisRun
@@ -168,6 +169,11 @@ class Runner:
     # -- journal ---------------------------------------------------------------------------
     def journal(self, event: Event, *, durable: bool = False) -> None:
         self.journal_many([event], durable=durable)
+
+    def flush(self) -> None:
+        """Commit what is recorded (engine/port.py ``WatchPort``; the writer stays the
+        runner's own)."""
+        self.writer.flush()
 
     async def journal_durably(self, event: Event) -> None:
         """``journal(event, durable=True)`` for many tasks at once (a fleet's hosts starting
@@ -376,7 +382,8 @@ class Runner:
                 self.monitors.stop_phase(phase, f"phase {status}")
                 return True
             case RunItem(work=kind, key=key):
-                coro = {
+                # Each takes the smallest port the runner implements (engine/port.py).
+                runs: dict[str, Callable[[Runner, str], Coroutine[Any, Any, None]]] = {
                     "run_step": program.run_step,
                     "run_gate": work.run_gate,
                     "run_undo": program.run_undo,
@@ -384,7 +391,8 @@ class Runner:
                     "finish_analysis": lambda _, k: self.background.conclude(k),
                     "promote_full": traffic.promote_full,
                     "run_fleet": fleet.run_fleet,
-                }[kind](self, key)
+                }
+                coro = runs[kind](self, key)
                 if halt.runs_command(self, kind, key):
                     self.stops[key] = StopRequest()
                 self.tasks[key] = asyncio.ensure_future(coro)

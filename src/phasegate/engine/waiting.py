@@ -17,7 +17,7 @@ from phasegate.engine.commands import EndWait, Wait
 from phasegate.run.events import RunWaitEnded, RunWaiting
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import RunPort
 
 
 def opening_text(next_open: float | None, timezone: str | None) -> str:
@@ -38,7 +38,7 @@ def what_waits(phase: str | None, risk: str | None) -> str:
     return f"{held} ({risk} risk)" if risk else held
 
 
-def begin(runner: Runner, command: Wait) -> None:
+def begin(runner: RunPort, command: Wait) -> None:
     event = RunWaiting(
         phase=command.phase,
         risk=command.risk,
@@ -59,7 +59,7 @@ def begin(runner: Runner, command: Wait) -> None:
     )
 
 
-def end(runner: Runner, command: EndWait) -> None:
+def end(runner: RunPort, command: EndWait) -> None:
     wait = runner.state.wait or {}
     ended = (
         RunWaitEnded(how=command.how)

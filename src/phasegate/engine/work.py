@@ -26,7 +26,7 @@ from phasegate.run.records import ItemBase
 from phasegate.words import names
 
 if TYPE_CHECKING:
-    from phasegate.engine.port import CanaryPort
+    from phasegate.engine.port import CanaryPort, UndoPort
 
 # finish_step, finish_stopped, start_command and succeeded live in stepping.py (canary and
 # traffic use them too); program.py imports them from here still.
@@ -233,15 +233,12 @@ def unchecked_gate(runner: CanaryPort, key: str, base: ItemBase) -> None:
     runner.ctx.console.item("gate", label, "failed", message)
 
 
-async def run_undo(runner: CanaryPort, key: str) -> None:
+async def run_undo(runner: UndoPort, key: str) -> None:
     if key == BASELINE_KEY:
         await to_baseline(runner, key)
         return
     if key not in runner.targets.undos and split_host_key(key.removeprefix("undo:")):
-        # A fleet step's undo, on its host. fleet_hosts (the fleet's module) still types its
-        # argument as the Runner; it reads only CommandPort members. The runner is what
-        # implements this port, so the call is sound until that signature takes the port.
-        await run_host_undo(runner, key)  # type: ignore[arg-type]
+        await run_host_undo(runner, key)  # a fleet step's undo, on its host
         return
     if key in runner.targets.rollback_decisions:
         rollback_choice.decide_on_rollback(runner, key)
