@@ -66,7 +66,9 @@ def test_runway_warnings_reach_a_webhook_and_the_bound_pauses_until_approved(cli
         critical = line_of(err, "critical: budget runway (duration)")
         overrun = line_of(err, "run exceeded its duration budget of 6.0s; the run continues")
         hold = line_of(err, "over the pause bound of 125% (7.5s)")
-        assert warning < line_of(err, "step s2 succeeded")
+        # Both while s3 (5 s) still runs. (Not "warning before s2 ends": s2 is 2 s, and on a
+        # loaded machine the projection, re-read at least every 0.2 s but never more often than
+        # 20x its own cost, may land after it: margin, not the feature, made that one flaky.)
         assert warning < critical < line_of(err, "step s3 succeeded")
         assert overrun < hold < line_of(err, "step s3 succeeded")
         assert "step s4" not in err  # nothing new started once held
