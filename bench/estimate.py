@@ -267,7 +267,7 @@ def step_cost(steps: int = 40) -> float:
 def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9) -> None:
     """Per-projection costs of a live run (see the module's docstring)."""
     from phasegate.engine import runway
-    from phasegate.estimate import remaining
+    from phasegate.estimate import fitcache, remaining
     from phasegate.server.api.runs import run_estimate
     from phasegate.server.dashboard.runway import runway_panel
 
@@ -313,6 +313,14 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
                 runway.resource_runways(plan, [], live_state, [])
 
             live_record = store.get_run("live")
+            few = max(3, repeat // 3)
+
+            def uncached(call: Any) -> None:
+                fitcache.clear()  # what every projection cost before the fit was cached
+                call()
+
+            runway_panel(store, "live")  # the cache warmed for the cached measurements
+            run_estimate(store, live_record)
             costs = {
                 "engine: duration projection (journal read + 2,000 draws)": _timed(
                     engine_duration, repeat
@@ -321,11 +329,17 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
                 "engine: resource projection (state, per finished step)": _timed(
                     engine_resources, repeat
                 ),
-                "dashboard runway panel (history + fit + 2,000 draws + resources)": _timed(
-                    lambda: runway_panel(store, "live"), max(3, repeat // 3)
+                "dashboard runway panel, re-fitted (history + fit + 2,000 draws + resources)": (
+                    _timed(lambda: uncached(lambda: runway_panel(store, "live")), few)
                 ),
-                "GET …/estimate (10,000 draws)": _timed(
-                    lambda: run_estimate(store, live_record), max(3, repeat // 3)
+                "dashboard runway panel, fit cached (version check + 2,000 draws + resources)": (
+                    _timed(lambda: runway_panel(store, "live"), repeat)
+                ),
+                "GET …/estimate, re-fitted (10,000 draws)": _timed(
+                    lambda: uncached(lambda: run_estimate(store, live_record)), few
+                ),
+                "GET …/estimate, fit cached (10,000 draws)": _timed(
+                    lambda: run_estimate(store, live_record), repeat
                 ),
             }
         finally:
@@ -337,6 +351,10 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
     )
     for what, spent in costs.items():
         print(f"  {what}: {spent * 1000:.1f} ms ({spent / step:.2f}× a step)")
+    names = list(costs)
+    for before, after in ((names[3], names[4]), (names[5], names[6])):
+        ratio = costs[before] / costs[after]
+        print(f"  {after.split(',')[0]}: re-fitted / fit cached = {ratio:.1f}×")
 
 
 def _write(store: SqliteStore, record: RunRecord, events: list[StoredEvent], text: str) -> None:

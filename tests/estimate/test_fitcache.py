@@ -1,0 +1,116 @@
+"""The plan's history fitted once per history version (estimate/fitcache.py): a change of a
+live run's journal keeps the fit; a run of the plan that finishes, or a finished run's
+journal that moves, fits again with it; other plans, limits and stores are kept apart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from phasegate.estimate import fitcache
+from phasegate.plan.loader import load_plan_text
+from phasegate.run import events as ev
+from phasegate.store.process import Owner
+from phasegate.store.sqlite import SqliteStore
+from tests.estimate.journals import Timeline, write_run
+
+PLAN = """\
+version: 1
+name: web
+phases:
+  - id: build
+    steps:
+      - {id: compile, run: make}
+"""
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    fitcache.clear()
+    opened = SqliteStore(tmp_path / "state")
+    try:
+        yield opened
+    finally:
+        opened.close()
+        fitcache.clear()
+
+
+def _history(store: SqliteStore, runs: int, start: float = 1_000_000.0) -> float:
+    t = start
+    for n in range(runs):
+        t = write_run(
+            store, "web", PLAN, Timeline(f"r{n:02}", t + 1, {"build": [("compile", 60.0)]})
+        )
+    return t
+
+
+def _fitted(store: SqliteStore, *, limit: int = 100) -> fitcache.FittedHistory:
+    plan = load_plan_text(PLAN, Path("plan.yaml")).plan
+    return fitcache.fitted_history(store, "web", plan, PLAN, limit=limit, exclude="live")
+
+
+def test_a_live_runs_journal_keeps_the_fit_a_finished_run_refits(store: SqliteStore) -> None:
+    t = _history(store, 5)
+    first = _fitted(store)
+    assert len(first.history) == 5 and len(first.fitted.admission.admitted) == 5
+    assert first.version[0] == 5
+
+    # A live run of the plan (not finished): its journal moves, the history does not.
+    store.create_run(
+        run_id="live",
+        plan_name="web",
+        plan_path="plan.yaml",
+        plan_sha256="x",
+        plan_text=PLAN,
+        lock_name="web-live",
+        idempotency_key=None,
+        options={},
+        phases=["build"],
+        needs={},
+        owner=Owner.me(),
+        ts=t + 10,
+    )
+    state = store.load_state("live")
+    store.append(state, [(ev.RunStarted(vars={}), t + 11)], durable=False)
+    store.append(
+        store.load_state("live"), [(ev.PhaseStarted(phase="build"), t + 12)], durable=False
+    )
+    again = _fitted(store)
+    assert again is first
+    assert fitcache.stats() == {"hits": 1, "misses": 1}
+
+    # Another run of the plan finishes: the history has 6 runs, fitted again.
+    t = write_run(store, "web", PLAN, Timeline("r99", t + 100, {"build": [("compile", 600.0)]}))
+    third = _fitted(store)
+    assert third is not first
+    assert len(third.history) == 6 and len(third.fitted.admission.admitted) == 6
+    assert third.history[-1].run_id == "r99" and third.version[0] == 6
+    # The new run's 600 s moves the compile estimate up.
+    assert third.total().p50 > first.total().p50
+    assert _fitted(store) is third
+    assert fitcache.stats() == {"hits": 2, "misses": 2}
+
+
+def test_an_event_appended_to_a_finished_run_refits(store: SqliteStore) -> None:
+    t = _history(store, 3)
+    first = _fitted(store)
+    store.append(store.load_state("r02"), [(ev.Warning(message="late note"), t + 5)], durable=False)
+    assert _fitted(store) is not first
+    assert fitcache.stats()["misses"] == 2
+
+
+def test_limits_and_stores_are_kept_apart(store: SqliteStore, tmp_path: Path) -> None:
+    _history(store, 4)
+    assert len(_fitted(store, limit=2).history) == 2
+    assert len(_fitted(store, limit=100).history) == 4
+    other = SqliteStore(tmp_path / "other")
+    try:
+        _history(other, 4)  # the same plan, the same count of runs, another store
+        found = _fitted(other)
+        assert found is not _fitted(store)
+        assert len(found.history) == 4
+    finally:
+        other.close()
+    assert fitcache.stats()["misses"] == 3
