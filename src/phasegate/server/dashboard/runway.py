@@ -20,6 +20,7 @@ from typing import Any
 
 from phasegate.durations import format_duration
 from phasegate.errors import PhasegateError
+from phasegate.estimate.resources import amount_words as _amount
 from phasegate.server.api.estimates import run_estimate
 from phasegate.server.api.models import RunEstimate, RunResourceRunway
 from phasegate.server.errors import ApiError
@@ -101,12 +102,6 @@ def _resource_panel(r: RunResourceRunway) -> dict[str, Any]:
         "used_pct": _pct(r.used, r.budget),
         "p90_pct": _pct(r.projected_p90, r.budget),
     }
-
-
-def _amount(value: float, unit: str | None) -> str:
-    """``12,500 tokens``, ``0.25 USD``: as the engine's runway messages write amounts."""
-    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-    return f"{text} {unit}" if unit else text
 
 
 def _signed(value: float, show: Callable[[float], str]) -> str:
