@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from phasegate.estimate import fitcache
+from phasegate.estimate import admit, fitcache
 from phasegate.plan.loader import load_plan_text
 from phasegate.run import events as ev
 from phasegate.store.process import Owner
@@ -114,3 +114,21 @@ def test_limits_and_stores_are_kept_apart(store: SqliteStore, tmp_path: Path) ->
     finally:
         other.close()
     assert fitcache.stats()["misses"] == 3
+
+
+def test_the_fitted_history_carries_its_admission_for_the_resource_fits(
+    store: SqliteStore,
+) -> None:
+    """The cached history answers its own rule's admission (what each resource budget's fit
+    asks again) without judging; another rule judges the runs afresh."""
+    t = _history(store, 3)
+    write_run(
+        store, "web", PLAN, Timeline("bad", t + 1, {"build": [("compile", 5.0)]}, status="failed")
+    )
+    entry = _fitted(store)
+    rule = entry.fitted.admission.rule
+    assert admit(rule, entry.history) is entry.fitted.admission
+    assert [r.run_id for r in entry.fitted.admission.admitted] == ["r00", "r01", "r02"]
+    other = admit("true", entry.history)
+    assert [r.run_id for r in other.admitted] == ["r00", "r01", "r02", "bad"]
+    assert admit(rule, list(entry.history)).admitted == entry.fitted.admission.admitted

@@ -22,6 +22,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from phasegate.estimate.calibration import Judged
 from phasegate.estimate.digest import read_history
 from phasegate.estimate.estimator import Estimate, Fitted, fit
 from phasegate.estimate.history import RunDurations
@@ -37,8 +38,8 @@ HistoryVersion = tuple[int, float, int]
 
 @dataclass
 class FittedHistory:
-    """A plan's history as read (oldest first) and fitted, at ``version``; ``total``: the
-    whole-run estimate, drawn once when first asked for."""
+    """A plan's history as read (oldest first, ``Judged``: with its admission) and fitted,
+    at ``version``; ``total``: the whole-run estimate, drawn once when first asked for."""
 
     version: HistoryVersion
     history: list[RunDurations]
@@ -93,7 +94,9 @@ def fitted_history(
             return found
         _stats["misses"] += 1
     history = read_history(store, plan_name, limit=limit, exclude=exclude)
-    entry = FittedHistory(version, history, fit(plan, history))
+    fitted = fit(plan, history)
+    # Judged: each resource budget's fit reuses this admission (the same rule).
+    entry = FittedHistory(version, Judged(history, fitted.admission), fitted)
     with _lock:
         _cache[key] = entry
         _cache.move_to_end(key)
