@@ -23,6 +23,7 @@ from phasegate.plan.model import Plan
 from phasegate.server.api.models import Interval, RunEstimate, RunResourceRunway, RunRunway
 from phasegate.server.errors import ApiError
 from phasegate.store.contract import JournalStore
+from phasegate.store.fold import replay
 from phasegate.store.records import RunRecord, StoredEvent
 
 HISTORY = 10_000  # the newest finished runs of the plan the API learns from
@@ -117,7 +118,11 @@ def run_estimate(
     ``samples``: it is projected again every few seconds)."""
     p = run_projection(journal, record, limit=limit, samples=samples)
     resources = runway.resource_runways(
-        p.plan, p.learned.history, journal.load_state(record.id), p.events
+        # The state those events fold into (``load_state`` without reading them again).
+        p.plan,
+        p.learned.history,
+        replay(record.id, p.events),
+        p.events,
     )
     left, fitted = p.left, p.learned.fitted
     return RunEstimate(
