@@ -46,6 +46,24 @@ def _history(store: SqliteStore, runs: int, start: float = 1_000_000.0) -> float
     return t
 
 
+def _live(store: SqliteStore, run_id: str, t: float) -> None:
+    store.create_run(
+        run_id=run_id,
+        plan_name="web",
+        plan_path="plan.yaml",
+        plan_sha256="x",
+        plan_text=PLAN,
+        lock_name=f"web-{run_id}",
+        idempotency_key=None,
+        options={},
+        phases=["build"],
+        needs={},
+        owner=Owner.me(),
+        ts=t,
+    )
+    store.append(store.load_state(run_id), [(ev.RunStarted(vars={}), t + 1)], durable=False)
+
+
 def _fitted(store: SqliteStore, *, limit: int = 100) -> fitcache.FittedHistory:
     plan = load_plan_text(PLAN, Path("plan.yaml")).plan
     return fitcache.fitted_history(store, "web", plan, PLAN, limit=limit, exclude="live")
@@ -58,22 +76,7 @@ def test_a_live_runs_journal_keeps_the_fit_a_finished_run_refits(store: SqliteSt
     assert first.version[0] == 5
 
     # A live run of the plan (not finished): its journal moves, the history does not.
-    store.create_run(
-        run_id="live",
-        plan_name="web",
-        plan_path="plan.yaml",
-        plan_sha256="x",
-        plan_text=PLAN,
-        lock_name="web-live",
-        idempotency_key=None,
-        options={},
-        phases=["build"],
-        needs={},
-        owner=Owner.me(),
-        ts=t + 10,
-    )
-    state = store.load_state("live")
-    store.append(state, [(ev.RunStarted(vars={}), t + 11)], durable=False)
+    _live(store, "live", t + 10)
     store.append(
         store.load_state("live"), [(ev.PhaseStarted(phase="build"), t + 12)], durable=False
     )
@@ -132,3 +135,23 @@ def test_the_fitted_history_carries_its_admission_for_the_resource_fits(
     other = admit("true", entry.history)
     assert [r.run_id for r in other.admitted] == ["r00", "r01", "r02", "bad"]
     assert admit(rule, list(entry.history)).admitted == entry.fitted.admission.admitted
+
+
+def test_the_live_runs_of_a_plan_share_one_fit_a_finished_run_is_not_its_own_history(
+    store: SqliteStore,
+) -> None:
+    """Two live runs' estimates: one fit for both (neither is a finished run of the plan); a
+    finished run's estimate leaves it out of its own history (5 of the 6 runs)."""
+    from phasegate.server.api.estimates import run_estimate
+
+    t = _history(store, 6)
+    _live(store, "one", t + 10)
+    _live(store, "two", t + 20)
+    first = run_estimate(store, store.get_run("one"))
+    second = run_estimate(store, store.get_run("two"))
+    assert first.admitted == second.admitted == 6
+    assert first.total == second.total and first.remaining.p50 > 0
+    assert fitcache.stats() == {"hits": 1, "misses": 1}
+    done = run_estimate(store, store.get_run("r05"))
+    assert done.admitted == 5 and done.remaining.p50 == 0
+    assert fitcache.stats() == {"hits": 1, "misses": 2}

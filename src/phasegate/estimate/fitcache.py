@@ -8,8 +8,9 @@ finishes (or a finished run's journal moves, e.g. monitoring ends): ``history_ve
 those few columns of every run (``run_heads``, no journal, no digest), and the fit is kept
 for that version, so a change of the live run's journal only re-projects.
 
-Kept per (store, plan name, plan text, history limit, excluded run): the newest ``SIZE``
-entries, least recently used dropped first. Thread-safe (the server's threads share it); two
+Kept per (store, plan name, plan text, history limit, excluded run — views exclude a finished
+run only, so the live runs of a plan share one): the newest ``SIZE`` entries, least recently
+used dropped first. Thread-safe (the server's threads share it); two
 threads missing the same entry at once both fit, one result is kept.
 """
 
@@ -31,7 +32,9 @@ from phasegate.plan.model import Plan
 if TYPE_CHECKING:
     from phasegate.store.contract import JournalStore
 
-SIZE = 32  # fitted histories kept (a server watching more plans at once re-fits the oldest)
+# Fitted histories kept (a server watching more plans at once re-fits the oldest): each holds
+# up to its limit of runs' durations (the API's 10,000: some MB), so few.
+SIZE = 8
 
 HistoryVersion = tuple[int, float, int]
 

@@ -71,8 +71,11 @@ def run_projection(
         raise ApiError(
             409, "conflict", f"run {record.id}'s stored plan cannot be read: {exc.message}"
         ) from None
+    # The run is not its own history: a finished one is left out; an unfinished one is not
+    # among the finished runs anyway, so the live runs of a plan share one fitted history.
+    exclude = record.id if record.finished_at is not None else None
     learned = fitted_history(
-        journal, record.plan_name, plan, record.plan_text, limit=limit, exclude=record.id
+        journal, record.plan_name, plan, record.plan_text, limit=limit, exclude=exclude
     )
     events = journal.events(record.id)
     left = remaining(learned.fitted.models, events, time.time(), samples=samples)
