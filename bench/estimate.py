@@ -19,7 +19,10 @@ has been watched for hours collects): the engine's duration projection (the jour
 the remaining time's Monte Carlo, 2,000 draws, on models fitted once — what ``BudgetWatch``
 does at most every 0.2 s), the resource budgets' projection (from the run's state, at each
 finished step), the dashboard's runway panel (history read + fit + 2,000 draws + resources:
-what each journal change of a watched run costs) and ``GET …/estimate`` (10,000 draws).
+what each journal change of a watched run cost before the fit was cached) and ``GET
+…/estimate`` (10,000 draws), each re-fitted (the fit cache cleared before each call) and with
+the fit cached (estimate/fitcache.py: what a journal change of the live run costs now),
+interleaved and in CPU time, with the ratio.
 Each is reported against the engine's cost of one step (a ``true`` step run through
 ``session.start`` on SQLite, spawn and journal included), as a ratio.
 
@@ -27,7 +30,8 @@ Measured here (2-core host, loaded by other sessions; 1,000 finished runs, a liv
 5,026 events, a ``true`` step 30 ms): engine duration projection 358 ms (11.9× a step; the
 journal read alone 191 ms, 6.4×), resource projection 67 ms (2.2×), dashboard runway panel
 1,082 ms (36×), ``GET …/estimate`` 791 ms (26×). With 300 runs and 1,026 events: 28 ms
-(0.9×), 7 ms, 60 ms, 130 ms, 453 ms.
+(0.9×), 7 ms, 60 ms, 130 ms, 453 ms. Fit cached (CPU, load ~5): panel 166 -> 64 ms (2.6×),
+``GET …/estimate`` 196 -> 94 ms (2.1×); docs/performance.md.
 
 Run: ``uv run python bench/estimate.py [--runs N] [--sqlite-runs M] [--projection]
 [--history H] [--padding E]``.
@@ -241,6 +245,18 @@ def _timed(call: Any, repeat: int) -> float:
     return sorted(spent)[len(spent) // 2]
 
 
+def _ab(before: Any, after: Any, repeat: int) -> tuple[float, float]:
+    """Median CPU seconds of ``before`` and of ``after``, called alternately ``repeat`` times
+    each (so both see the same load)."""
+    spent: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for call, out in ((before, spent[0]), (after, spent[1])):
+            began = time.process_time()
+            call()
+            out.append(time.process_time() - began)
+    return sorted(spent[0])[repeat // 2], sorted(spent[1])[repeat // 2]
+
+
 def step_cost(steps: int = 40) -> float:
     """Seconds the engine spends per ``true`` step (spawn, journal, logs) on SQLite."""
     import io
@@ -267,7 +283,7 @@ def step_cost(steps: int = 40) -> float:
 def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9) -> None:
     """Per-projection costs of a live run (see the module's docstring)."""
     from phasegate.engine import runway
-    from phasegate.estimate import remaining
+    from phasegate.estimate import fitcache, remaining
     from phasegate.server.api.runs import run_estimate
     from phasegate.server.dashboard.runway import runway_panel
 
@@ -313,6 +329,11 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
                 runway.resource_runways(plan, [], live_state, [])
 
             live_record = store.get_run("live")
+
+            def uncached(call: Any) -> None:
+                fitcache.clear()  # what every projection cost before the fit was cached
+                call()
+
             costs = {
                 "engine: duration projection (journal read + 2,000 draws)": _timed(
                     engine_duration, repeat
@@ -321,13 +342,27 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
                 "engine: resource projection (state, per finished step)": _timed(
                     engine_resources, repeat
                 ),
-                "dashboard runway panel (history + fit + 2,000 draws + resources)": _timed(
-                    lambda: runway_panel(store, "live"), max(3, repeat // 3)
-                ),
-                "GET …/estimate (10,000 draws)": _timed(
-                    lambda: run_estimate(store, live_record), max(3, repeat // 3)
-                ),
             }
+            # Before and after side by side: interleaved, CPU time (other sessions' load
+            # moves wall time by 2x between two runs of the same thing).
+            panel = _ab(
+                lambda: uncached(lambda: runway_panel(store, "live")),
+                lambda: runway_panel(store, "live"),
+                repeat,
+            )
+            api = _ab(
+                lambda: uncached(lambda: run_estimate(store, live_record)),
+                lambda: run_estimate(store, live_record),
+                repeat,
+            )
+            costs[
+                "dashboard runway panel, re-fitted, CPU (history + fit + 2,000 draws + resources)"
+            ] = panel[0]
+            costs[
+                "dashboard runway panel, fit cached, CPU (version check + 2,000 draws + resources)"
+            ] = panel[1]
+            costs["GET …/estimate, re-fitted, CPU (10,000 draws)"] = api[0]
+            costs["GET …/estimate, fit cached, CPU (10,000 draws)"] = api[1]
         finally:
             store.close()
     step = step_cost()
@@ -337,6 +372,10 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
     )
     for what, spent in costs.items():
         print(f"  {what}: {spent * 1000:.1f} ms ({spent / step:.2f}× a step)")
+    names = list(costs)
+    for before, after in ((names[3], names[4]), (names[5], names[6])):
+        ratio = costs[before] / costs[after]
+        print(f"  {after.split(',')[0]}: re-fitted / fit cached = {ratio:.1f}×")
 
 
 def _write(store: SqliteStore, record: RunRecord, events: list[StoredEvent], text: str) -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from phasegate.estimate import fit, read_history, remaining
+from phasegate.estimate.resources import amount_words
 from phasegate.plan.loader import load_plan_text
 from phasegate.run import events as ev
 from phasegate.store.memory import MemoryStore
@@ -194,3 +195,54 @@ def test_status_shows_an_unfinished_runs_remaining_time(cli: CLI) -> None:
     assert 60 * int(worked.group(1) or 0) + float(worked.group(2)) >= 20.0
     finished = cli("status", "r000")
     assert "remaining:" not in finished.stdout
+
+
+METERED = """\
+version: 1
+name: metered
+budget:
+  resources:
+    tokens: {limit: 500, unit: tok, estimate: {work/c: {p50: 100, p90: 150}}}
+    calls: {limit: 10}
+phases:
+  - id: work
+    steps:
+      - {name: a, run: 'echo "tokens=30" >> "$PHASEGATE_OUTPUT"'}
+      - {name: b, run: 'echo "tokens=60" >> "$PHASEGATE_OUTPUT"'}
+      - {name: c, run: "true"}
+"""
+
+
+def test_estimate_prints_each_resource_budgets_amount(cli: CLI) -> None:
+    """Two real runs report tokens 30 (a) and 60 (b), c reports none but is hinted at 100:
+    the run's tokens are ~190 with a 90 % interval around it, c learned from its hint; calls
+    are reported by no step: 0, every step listed as not projected. Text and --json agree."""
+    plan = write_plan(cli.cwd, METERED)
+    for _ in range(2):
+        assert cli("run", str(plan)).returncode == 0
+    shown = cli("estimate", str(plan), "--json")
+    assert shown.returncode == 0, shown.stderr
+    tokens, calls = json.loads(shown.stdout)["resources"]
+    assert (tokens["name"], tokens["output"], tokens["unit"], tokens["budget"]) == (
+        "tokens",
+        "tokens",
+        "tok",
+        500,
+    )
+    low, high = tokens["interval"]
+    assert low < 190 < high and 170 < tokens["p50"] < 210 and tokens["p50"] <= tokens["p90"]
+    assert high < 400 and tokens["level"] == 0.9 and tokens["unprojected"] == []
+    assert (calls["p50"], calls["p90"], calls["interval"]) == (0, 0, [0, 0])
+    assert calls["unit"] == "calls" and calls["unprojected"] == ["work/a", "work/b", "work/c"]
+
+    text = cli("estimate", str(plan))
+    assert text.returncode == 0, text.stderr
+    said = (
+        f"resource tokens: p50 {amount_words(tokens['p50'], 'tok')}  "
+        f"90% {amount_words(low, None)}–{amount_words(high, 'tok')}  (budget 500 tok)"
+    )
+    assert said in text.stdout, text.stdout
+    assert (
+        "resource calls: p50 0 calls  90% 0–0 calls  (budget 10 calls); not projected"
+        " (no history, no hint): work/a, work/b, work/c" in text.stdout
+    )

@@ -99,3 +99,95 @@ def test_resource_budgets_runways_are_in_the_estimate(api: Api, cli: CLI) -> Non
     assert tokens["remaining"] == round(70 - tokens["projected_p50"], 3)  # basis p50
     assert tokens["passed"] == [40, 20] and tokens["pause_above"] == 1.25
     assert tokens["hold"] == "awaiting_approval" and tokens["unprojected"] == []
+
+
+STATES = """\
+version: 1
+name: states
+budget:
+  duration: 1h
+  runway: [10m]
+  resources:
+    tokens: {{limit: 125, unit: tok, runway: [40, 20]}}
+    usd: {{limit: 100, output: tokens, unit: USD, runway: [40, 20]}}
+    gpu: {{limit: {gpu}, output: tokens, unit: min{guard}}}
+phases:
+  - id: work
+    steps:
+      - {{name: a, run: 'echo "tokens=30" >> "$PHASEGATE_OUTPUT"'}}
+      - {{name: b, run: 'echo "tokens=30" >> "$PHASEGATE_OUTPUT"'}}
+      - {{name: c, run: 'echo "tokens=30" >> "$PHASEGATE_OUTPUT"'}}
+"""
+
+SHARED = ("budget", "used", "projected_p50", "projected_p90", "low", "high", "remaining")
+
+
+def test_the_api_and_the_runway_panel_say_the_same_states_and_intervals(api: Api, cli: CLI) -> None:
+    """A run that used 90 tokens teaches the plan; the next is held before any step (its gpu
+    budget's 125 % bound: ~90 projected > 87.5). The API answers each budget's state as the
+    run journalled it — duration ok, tokens warning (35 left < 40), usd critical (10 left <
+    20, the last threshold), gpu paused — and the projection's 90 % interval; the dashboard's
+    runway panel shows the same for the same run; every role that reads runs reads it, and
+    the endpoint refuses as ``GET /api/v1/runs/{id}`` does (real `phasegate run`)."""
+    from phasegate.estimate import fitcache
+    from phasegate.server.dashboard.runway import runway_panel
+
+    taught = write_plan(cli.cwd, STATES.format(gpu=1000, guard=""), "a.yaml")
+    assert cli("run", str(taught)).returncode == 0
+    held = write_plan(cli.cwd, STATES.format(gpu=70, guard=", pause_above: 125%"), "b.yaml")
+    assert cli("run", str(held)).returncode == 4
+    run_id = cli.status()["run"]["id"]
+
+    got = api.get(f"/api/v1/runs/{run_id}/estimate", who="viewer")
+    assert got.status_code == 200, got.text
+    data = got.json()
+    states = {r["name"]: r["state"] for r in data["resources"]}
+    assert states == {"tokens": "warning", "usd": "critical", "gpu": "paused"}
+    assert data["runway"]["state"] == "ok" and data["runway"]["budget"] == 3600
+    for r in data["resources"]:
+        assert r["used"] == 0, r
+        assert r["low"] <= r["projected_p50"] <= r["projected_p90"] <= r["high"], r
+        assert r["low"] < 90 < r["high"] and 80 < r["projected_p50"] < 100, r
+    tokens = data["resources"][0]
+    assert tokens["remaining"] == round(125 - tokens["projected_p50"], 3)
+    d = data["runway"]
+    assert d["low"] <= d["projected_p50"] <= d["projected_p90"] <= d["high"]
+    # Work so far plus the remaining time's interval (each rounded to the millisecond).
+    assert abs(d["low"] - (d["used"] + data["remaining"]["low"])) < 0.002
+    assert abs(d["high"] - (d["used"] + data["remaining"]["high"])) < 0.002
+
+    # Every role that reads runs reads the same answer.
+    for who in ("alice", "admin"):
+        other = api.get(f"/api/v1/runs/{run_id}/estimate", who=who)
+        assert other.status_code == 200, (who, other.text)
+        assert other.json()["resources"] == data["resources"], who
+        assert other.json()["runway"]["state"] == "ok"
+    # Refused as the run's own document is.
+    for path in (f"/api/v1/runs/{run_id}", f"/api/v1/runs/{run_id}/estimate"):
+        assert api.client.get(path).status_code == 401
+        bad = {"Authorization": "Bearer pg_not-a-token"}
+        assert api.client.get(path, headers=bad).status_code == 401
+    for path in ("/api/v1/runs/nope", "/api/v1/runs/nope/estimate"):
+        assert api.get(path).status_code == 404
+
+    # The panel, for the same run, from a cold cache and from a warm one.
+    store = SqliteStore(cli.state_dir)
+    try:
+        for _ in range(2):
+            panel = runway_panel(store, run_id)
+            assert panel is not None
+            rows = {r["name"]: r for r in panel["resources"]}
+            assert list(rows) == ["tokens", "usd", "gpu"]
+            for r in data["resources"]:
+                row = rows[r["name"]]
+                assert row["state"] == r["state"], r["name"]
+                assert tuple(row[k] for k in SHARED) == tuple(r[k] for k in SHARED), r["name"]
+            duration = panel["duration"]
+            assert (duration["state"], duration["budget"]) == ("ok", 3600)
+            # A held run's work time stands (its wait for the approval is not work).
+            assert abs(duration["used"] - d["used"]) < 0.002
+            # Fewer draws (2,000 against 10,000): the same interval to a few seconds.
+            assert abs(duration["low"] - d["low"]) < 5 and abs(duration["high"] - d["high"]) < 5
+        assert fitcache.stats()["hits"] >= 1
+    finally:
+        store.close()

@@ -33,6 +33,7 @@ class EstimateJson(TypedDict):
     run: EstimateDict
     phases: list[EstimateDict]
     steps: list[EstimateDict]
+    resources: list[dict[str, Any]]  # each resource budget's whole-run amount
     backtest: NotRequired[BacktestDict]  # with --calibration
 
 
@@ -117,6 +118,23 @@ def interval_words(estimate: Estimate) -> str:
     return f"p50 {fmt(estimate.p50)}  90% {fmt(estimate.low)}–{fmt(estimate.high)}"
 
 
+def resource_words(found: dict[str, Any]) -> str:
+    """``resource tokens: p50 12,500 tok  90% 9,800–16,000 tok  (budget 20,000 tok)``, and
+    the steps no admitted run reported the output for (counted as 0)."""
+    from phasegate.estimate.resources import amount_words as _amount
+
+    unit = found["unit"]
+    low, high = found["interval"]
+    words = (
+        f"resource {found['name']}: p50 {_amount(found['p50'], unit)}  "
+        f"90% {_amount(low, None)}–{_amount(high, unit)}  "
+        f"(budget {_amount(found['budget'], unit)})"
+    )
+    if found["unprojected"]:
+        words += f"; not projected (no history, no hint): {', '.join(found['unprojected'])}"
+    return words
+
+
 def _basis(estimate: Estimate) -> str:
     return {
         "history": f"from {estimate.runs} run{'s' if estimate.runs != 1 else ''}",
@@ -148,18 +166,22 @@ def estimate(
 ) -> None:
     """Estimate how long PLAN_FILE's steps, phases and a whole run take: the median and a 90%
     interval, learned from the journal's runs of the same plan that its calibration rule
-    admits (human waits removed), else from its `estimate:` hints.
+    admits (human waits removed), else from its `estimate:` hints. Each resource budget
+    (`budget.resources`) gets the whole run's amount of its output (p50 and 90% interval)
+    the same way, from the steps' outputs.
 
     The whole run is a Monte Carlo over the phase DAG (independent phases side by side).
     Exit 0; 2 for a bad plan.
     """
     from phasegate.estimate import backtest, fit
+    from phasegate.estimate.resources import resource_estimates
     from phasegate.plan.loader import load_plan
 
     plan = load_plan(plan_file).plan
     history = load_history(ctx, plan, limit)
     fitted = fit(plan, history)
     steps, phases, run = fitted.models.estimate()
+    resources = [r.as_dict() for r in resource_estimates(plan, history)]
     scored = backtest(plan, history) if calibration else None
     if as_json:
         data: EstimateJson = {
@@ -169,6 +191,7 @@ def estimate(
             "run": run.as_dict(),
             "phases": [e.as_dict() for e in phases],
             "steps": [e.as_dict() for e in steps],
+            "resources": resources,
         }
         if scored is not None:
             data["backtest"] = scored.as_dict()
@@ -182,6 +205,8 @@ def estimate(
     for reason, count in admission.reasons.most_common(3):
         click.echo(f"  {count} not admitted: {reason}")
     click.echo(f"run            {interval_words(run)}  ({_basis(run)})")
+    for found in resources:
+        click.echo(resource_words(found))
     for phase in phases:
         click.echo(click.style(f"▶ phase {phase.key}", fg="cyan"))
         click.echo(f"    {interval_words(phase)}  ({_basis(phase)})")

@@ -75,10 +75,23 @@ def _names(rule: str) -> list[str]:
     return sorted(found)
 
 
+class Judged(list[RunDurations]):
+    """A history that carries its admission under one rule, judged once: ``admit`` with that
+    rule answers it without judging the runs again (a view that fits the same history for
+    its durations and each resource budget, estimate/fitcache.py). Not to be changed."""
+
+    def __init__(self, runs: Iterable[RunDurations], admission: Admission) -> None:
+        super().__init__(runs)
+        self.admission = admission
+
+
 def admit(rule: str, runs: Iterable[RunDurations]) -> Admission:
     """Each run's verdict under ``rule``. A verdict depends only on the facts the rule names,
     so runs with the same values of those share one evaluation (CEL costs ~40 µs a call;
-    10,000 runs of a plan have few distinct combinations)."""
+    10,000 runs of a plan have few distinct combinations). A ``Judged`` history judged under
+    ``rule`` answers its admission."""
+    if isinstance(runs, Judged) and runs.admission.rule == rule:
+        return runs.admission
     admitted: list[RunDurations] = []
     refused = 0
     reasons: Counter[str] = Counter()

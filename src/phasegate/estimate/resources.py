@@ -96,6 +96,12 @@ def fit_resource(
     return model
 
 
+def amount_words(value: float, unit: str | None) -> str:
+    """``12,500 tokens``, ``0.25 USD``: an amount as the CLI and the dashboard write it."""
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{text} {unit}" if unit else text
+
+
 def used_so_far(finished: Mapping[str, Any], output: str) -> float:
     """The sum of ``output`` over finished steps (key -> its outputs; None: did not succeed)."""
     return sum(numeric_outputs(outs).get(output, 0.0) for outs in finished.values() if outs)
@@ -129,3 +135,47 @@ def project(
         low=used + quantile(values, 0.05),
         high=used + quantile(values, 0.95),
     )
+
+
+@dataclass(frozen=True)
+class ResourceEstimate:
+    """A resource budget's amount for a whole run (``phasegate estimate``): the median and
+    90 % interval of the sum over the plan's steps, before any step ran."""
+
+    name: str  # the budget's name (``budget.resources`` key)
+    output: str
+    unit: str
+    limit: float
+    use: ResourceUse
+
+    def as_dict(self) -> dict[str, Any]:
+        use = self.use
+        low = use.used if use.low is None else use.low
+        high = use.used if use.high is None else use.high
+        return {
+            "name": self.name,
+            "output": self.output,
+            "unit": self.unit,
+            "budget": self.limit,
+            "p50": round(use.p50, 3),
+            "p90": round(use.p90, 3),
+            "interval": [round(low, 3), round(high, 3)],
+            "level": 0.9,
+            "unprojected": list(use.unprojected),
+        }
+
+
+def resource_estimates(
+    plan: Plan, history: Iterable[RunDurations], *, samples: int = SAMPLES
+) -> list[ResourceEstimate]:
+    """Each resource budget's whole-run amount (plan order), learned from ``history`` as the
+    budget's runway projects it (the calibration rule, the budget's hints): a run that has
+    not started, nothing used."""
+    runs = list(history)
+    found = []
+    for name, spec in plan.budget.resources.items():
+        output = spec.output or name
+        model = fit_resource(plan, runs, output, spec.estimate)
+        use = project(model, {}, samples=samples)
+        found.append(ResourceEstimate(name, output, spec.unit or output, spec.limit, use))
+    return found

@@ -318,6 +318,20 @@ class RunRunway(BaseModel):
         " (rejected); null: never held"
     )
     over: bool = Field(description="work so far is over the budget")
+    state: Literal["ok", "warning", "critical", "paused"] = Field(
+        description="as the run journalled it (the dashboard's runway panel shows the same):"
+        " paused while the pause bound holds the run for an approval; critical once used is"
+        " over the budget or the last of two or more thresholds was passed; warning once"
+        " another threshold was passed; else ok"
+    )
+    low: float = Field(
+        description="the projected total's 90 % interval, low end: used + the remaining"
+        " part's 5th percentile"
+    )
+    high: float = Field(
+        description="the projected total's 90 % interval, high end: used + the remaining"
+        " part's 95th percentile"
+    )
 
 
 class RunResourceRunway(RunRunway):

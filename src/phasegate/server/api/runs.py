@@ -13,28 +13,13 @@ import dataclasses
 import hashlib
 import json
 import threading
-import time
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
-from phasegate.engine import monitor_finish, operator, runway, session
+from phasegate.engine import monitor_finish, operator, session
 from phasegate.engine.postmonitor import FINISH_KEY
-from phasegate.engine.runway import Runway
-from phasegate.errors import PhasegateError, RunStateError
-from phasegate.estimate import (
-    Estimate,
-    Fitted,
-    Remaining,
-    RunDurations,
-    fit,
-    read_history,
-    remaining,
-)
-from phasegate.estimate.montecarlo import DEFAULT_SAMPLES
-from phasegate.plan.loader import load_plan_text
-from phasegate.plan.model import Plan
+from phasegate.errors import RunStateError
 from phasegate.policy import PolicyRefused, Verdict, admit, journal_admission, load_pack
 from phasegate.report.data import build
 from phasegate.report.logs import run_logs
@@ -42,6 +27,7 @@ from phasegate.report.owner import owner_info
 from phasegate.run.state import TERMINAL
 from phasegate.server.aftercare import Job
 from phasegate.server.api.deps import config, idempotency_ledger, pool, store
+from phasegate.server.api.estimates import run_estimate
 from phasegate.server.api.models import (
     AbortRequest,
     ActionResult,
@@ -49,15 +35,12 @@ from phasegate.server.api.models import (
     Event,
     EventPage,
     FinishMonitoringRequest,
-    Interval,
     LogEntry,
     ResumeRequest,
     RollbackRequest,
     RunDocument,
     RunEstimate,
     RunPage,
-    RunResourceRunway,
-    RunRunway,
     RunSummary,
     StartRequest,
 )
@@ -307,72 +290,14 @@ def logs(
     ]
 
 
-def _interval(estimate: Estimate) -> Interval:
-    return Interval(
-        p50=estimate.p50,
-        low=estimate.low,
-        high=estimate.high,
-        runs=estimate.runs,
-        source=estimate.source,
-    )
-
-
 @router.get("/{run_id}/estimate", response_model=RunEstimate)
 def estimate(run_id: str, _: Identity = viewer, journal: JournalStore = the_store) -> RunEstimate:
     """The run's remaining time with its 90 % interval: the plan's estimates (learned from
     the finished runs of the same plan its calibration rule admits) conditioned on how far
-    this run got, human waits removed (docs/estimates.md); and its duration budget's runway
-    (docs/budgets.md)."""
+    this run got, human waits removed (docs/estimates.md); and its budgets' runways, each with
+    its state and the projected total's 90 % interval, as the dashboard's runway panel shows
+    them (docs/budgets.md)."""
     return run_estimate(journal, journal.get_run(run_id))
-
-
-def run_estimate(journal: JournalStore, record: RunRecord, *, limit: int = 10_000) -> RunEstimate:
-    """``GET …/estimate``'s answer."""
-    plan, history, fitted, left, found = run_projection(journal, record, limit=limit)
-    total = fitted.models.estimate()[2]
-    resources = runway.resource_runways(
-        plan, history, journal.load_state(record.id), journal.events(record.id)
-    )
-    return RunEstimate(
-        run_id=record.id,
-        plan=record.plan_name,
-        status=record.status,
-        remaining=_interval(left.estimate),
-        total=_interval(total),
-        elapsed=left.elapsed,
-        waited=left.waited,
-        phases=left.phases,  # type: ignore[arg-type]
-        overdue=left.overdue,
-        admitted=len(fitted.admission.admitted),
-        runway=RunRunway.model_validate(found.as_dict()) if found is not None else None,
-        resources=[RunResourceRunway.model_validate(r.as_dict()) for r in resources],
-    )
-
-
-def run_projection(
-    journal: JournalStore,
-    record: RunRecord,
-    *,
-    limit: int = 10_000,
-    samples: int = DEFAULT_SAMPLES,
-) -> tuple[Plan, list[RunDurations], Fitted, Remaining, Runway | None]:
-    """The run's plan (as it stored it), its plan's history, the history fitted, what is left
-    of it and its duration budget's runway (None: no duration budget); the dashboard's runway
-    panel reads it with fewer ``samples`` (it is projected again every few seconds)."""
-    try:
-        # The plan as the run stored it: loaded when the run started, so it loads again.
-        plan = load_plan_text(record.plan_text, Path(record.plan_path or "plan.yaml")).plan
-    except PhasegateError as exc:
-        raise ApiError(
-            409, "conflict", f"run {record.id}'s stored plan cannot be read: {exc.message}"
-        ) from None
-    history = read_history(journal, record.plan_name, limit=limit, exclude=record.id)
-    fitted = fit(plan, history)
-    events = journal.events(record.id)
-    left = remaining(fitted.models, events, time.time(), samples=samples)
-    passed, hold = runway.journalled(events)
-    found = runway.runway_of(plan.budget, left.elapsed, left.estimate.p50, left.p90, passed, hold)
-    return plan, history, fitted, left, found
 
 
 # -- act ------------------------------------------------------------------------------------
