@@ -165,7 +165,10 @@ class ItemMapping:
             at = text.find(f"`{code}`")
             if at < 0 or not _is_command(code) or shellparse.never_ending_text(code):
                 continue
-            if _RUN_VERB.search(text[:at]) or not text[:at].strip():
+            before = text[:at].rstrip().rstrip("*_").rstrip()
+            # "2. Pause the writer: `kubectl scale …`": the item names the action, then gives
+            # its command after a colon
+            if _RUN_VERB.search(text[:at]) or not before or before.endswith((":", "：")):
                 ordered.append((at, code))
         for code in _prompted(text):  # a `$ ` line: typed at the prompt, in order
             if not shellparse.never_ending_text(code):

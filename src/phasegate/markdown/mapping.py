@@ -237,7 +237,11 @@ def _visit(
         and section.level > 0
         and section is not walk.title_section
         and (
-            rules.is_optional_part(section.title)
+            (
+                rules.is_optional_part(section.title)
+                # "1 Week Later" over reminders: deferred, yet nothing to run or to decide
+                and (_runs_something(section) or not rules.defers(section.title))
+            )
             or _opens_with_a_setup_condition(section)
             or id(section) in walk.version_spans
         )
