@@ -162,7 +162,10 @@ def test_a_health_endpoint_breaking_after_success_is_rolled_back_by_the_monitor(
     failed = [c for c in checked if c["status"] == "failed"]
     assert len(failed) == 1 and checked[-1] is failed[0]
     assert len(passed) >= 3  # ~6 slots fell in the 3 s before the break
-    assert all(c["at"] < broke_at for c in passed)
+    assert all(c["slot"] < failed[0]["slot"] for c in passed)
+    # A check's `at` is stamped when its answer is judged: the one in flight at the break may
+    # have been answered healthy just before it and stamped just after (a loaded machine)
+    assert sum(c["at"] >= broke_at for c in passed) <= 1
     assert failed[0]["at"] >= broke_at and failed[0]["action"] == "rollback"
     assert failed[0]["results"][0]["check"] == "health"
     assert [c["slot"] for c in checked] == sorted({c["slot"] for c in checked})
