@@ -173,10 +173,27 @@ def request(
     record = store.get_run(run_ref)
     if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
         raise RunStateError(f"run {record.id} has finished ({record.status})")
-    owner = record.owner
-    if owner is not None and owner.alive() and owner != Owner.me():
+    if _executing_elsewhere(record):
         return record, store.add_request(record.id, kind, data)
     return record, None
+
+
+def _executing_elsewhere(record: RunRecord) -> bool:
+    """Another process owns the run and may be alive: on this host its pid says; on another
+    host (a worker elsewhere on a shared store) it cannot be told from here, so it is asked
+    (a dead one's successor takes the request when it takes the run over)."""
+    owner = record.owner
+    return owner is not None and owner != Owner.me() and owner.alive() is not False
+
+
+def _owner_gone(store: JournalStore, record: RunRecord) -> bool:
+    """The owner a request was posted to no longer executes the run: its process ended, or
+    it released the run (a paused run's worker lives on to take other runs) or lost it."""
+    owner = record.owner
+    assert owner is not None
+    if owner.alive() is False:
+        return True
+    return store.get_run(record.id).owner != owner
 
 
 def approve(
@@ -207,22 +224,33 @@ def approve(
 
 def deliver_approval(store: JournalStore, run_id: str, payload: dict[str, object]) -> bool:
     """Journal an approval: asked of the live process executing the run (True), else
-    appended here."""
-    rec, request_id = request(store, run_id, "approve", payload)
-    if request_id is not None:
-        return True
-    owner = Owner.me()
-    store.claim(rec.id, owner)
-    try:
-        # The state read before may be stale: the owner may have journalled more and exited
-        # between that read and this claim. Appending from it would reuse sequence numbers,
-        # so read it again now that nobody else writes.
-        fresh = store.load_state(rec.id)
-        granted = ApprovalGranted.model_validate(payload)
-        store.append(fresh, [(granted, time.time())], durable=True)
-    finally:
-        store.release(rec.id, owner=owner)
-    return False
+    appended here. A process that lets the run go without taking the approval (it paused,
+    or ended) has it withdrawn, and whoever holds the run then is asked in turn, or it is
+    appended here: an approval is never left pending with nobody to act on it."""
+    for attempt in range(DELIVERY_ATTEMPTS):
+        rec, request_id = request(store, run_id, "approve", payload)
+        if request_id is not None:
+            if _await_taken(store, rec, request_id, APPROVE_WAIT) is not False:
+                return True
+            continue  # withdrawn: ask whoever holds the run now, or journal it here
+        owner = Owner.me()
+        try:
+            store.claim(rec.id, owner)
+        except RunStateError:
+            if attempt + 1 == DELIVERY_ATTEMPTS:
+                raise
+            continue  # another process took the run between the two reads: ask it
+        try:
+            # The state read before may be stale: the owner may have journalled more and
+            # exited between that read and this claim. Appending from it would reuse
+            # sequence numbers, so read it again now that nobody else writes.
+            fresh = store.load_state(rec.id)
+            granted = ApprovalGranted.model_validate(payload)
+            store.append(fresh, [(granted, time.time())], durable=True)
+        finally:
+            store.release(rec.id, owner=owner)
+        return False
+    raise RunStateError(f"run {run_id} changed hands {DELIVERY_ATTEMPTS} times; approve again")
 
 
 @dataclass(frozen=True)
@@ -428,6 +456,10 @@ def promote(
 ACK_WAIT = 5.0
 # How long `reject` waits for a live owner to take the rejection (it polls every 0.2 s).
 REJECT_WAIT = 10.0
+# How long an approval waits for the executing process to take it before saying "requested"
+# (it polls every 0.2 s; the wait ends at once when that process ends or lets the run go).
+APPROVE_WAIT = 10.0
+DELIVERY_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -497,7 +529,7 @@ def _await_taken(
     assert owner is not None
     deadline = time.monotonic() + wait
     while not store.request_taken(request_id):
-        if not owner.alive():
+        if _owner_gone(store, record):
             if store.request_taken(request_id):  # taken just before it ended
                 return True
             store.consume_request(request_id)

@@ -167,7 +167,17 @@ class WorkerPool:
 
     def _resume_if_approved(self, run_id: str, by: str, store: JournalStore) -> None:
         job = approved_resume(store, run_id, by)
-        if job is not None and not self.busy(run_id):
+        if job is None:
+            return
+        if self._dispatcher is not None:
+            # The store's queue runs a run's jobs one at a time, in order: a resume queued
+            # behind a job still marked executing (the worker that paused the run may not
+            # have marked its job done yet when the approval lands) runs after it; one
+            # already waiting resumes the run itself.
+            if self._dispatcher.pending(run_id) != "queued":
+                self.submit(job)
+            return
+        if not self.busy(run_id):
             self.submit(job)
 
     # -- lifecycle --------------------------------------------------------------------------
