@@ -31,7 +31,11 @@ Measured here (2-core host, loaded by other sessions; 1,000 finished runs, a liv
 journal read alone 191 ms, 6.4×), resource projection 67 ms (2.2×), dashboard runway panel
 1,082 ms (36×), ``GET …/estimate`` 791 ms (26×). With 300 runs and 1,026 events: 28 ms
 (0.9×), 7 ms, 60 ms, 130 ms, 453 ms. Fit cached (CPU, load ~5): panel 166 -> 64 ms (2.6×),
-``GET …/estimate`` 196 -> 94 ms (2.1×); docs/performance.md.
+``GET …/estimate`` 196 -> 94 ms (2.1×); docs/performance.md. Then, the fit cached, the live
+run's journal folded again at each projection against the fold kept per run with its cursor
+(server/livefold.py: only the events appended since, ``LIVE_APPENDS`` per projection here):
+fold alone 33.2 -> 0.14 ms (241×), panel 44.8 -> 12.5 ms (3.6×), ``GET …/estimate`` 57.5 ->
+20.2 ms (2.8×).
 
 Run: ``uv run python bench/estimate.py [--runs N] [--sqlite-runs M] [--projection]
 [--history H] [--padding E]``.

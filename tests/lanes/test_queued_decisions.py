@@ -21,7 +21,7 @@ import pytest
 from phasegate.engine import operator
 from phasegate.store.sqlite import SqliteStore
 from tests.conftest import CLI, write_plan
-from tests.lanes.test_lanes_cli import events, run_of
+from tests.lanes.test_lanes_cli import events, gated_plan, run_of
 from tests.lanes.test_lanes_cli import wait_for as _wait_for
 
 
@@ -205,3 +205,59 @@ def test_a_reject_while_queued_for_a_phase_is_acted_on_without_the_slot(
     assert [d["how"] for _, t, d in found if t == "run.dequeued"] == ["decision"]
     assert "lane.granted" not in [t for _, t, _ in found]
     assert cli.json("lane", "list")[0]["queued"] == 0
+
+
+def test_an_approval_while_queued_for_the_plans_lane_is_recorded_and_honoured_at_the_grant(
+    cli: CLI, procs: list[subprocess.Popen[str]]
+) -> None:
+    """A run resumed after a pause waits for its plan's lane (nothing of it may execute before
+    the slot): the last approval, given while it waits, is journalled at once, the run stays
+    queued, and the pause passes once the slot comes, approved once per approver."""
+    assert cli("lane", "set", "api", "--max", "1").returncode == 0
+    write_plan(
+        cli.cwd,
+        """
+        version: 1
+        name: paused
+        lane: api
+        phases:
+          - id: work
+            steps:
+              - {id: hold, pause: {until: approve, approvers: 2}}
+              - run: touch after-hold
+        """,
+        name="paused.yaml",
+    )
+    gated_plan(cli, "other")
+    assert cli("run", "paused.yaml").returncode == 4  # paused for the approvals, slot freed
+    paused = run_of(cli, "paused")
+    assert paused is not None
+    run_id = paused["run"]["id"]
+    assert cli("approve", run_id).returncode == 0  # 1 of 2, journalled here (no owner)
+    procs.append(cli.spawn("run", "other.yaml"))
+    wait_for(lambda: (r := run_of(cli, "other")) and r["lane"])
+    procs.append(cli.spawn("resume", run_id))
+    wait_for(lambda: cli.status(run_id)["run"]["status"] == "queued")
+
+    store = SqliteStore(cli.state_dir)
+    try:
+        operator.approve(store, run_id, check=None, by="bob@elsewhere")
+    finally:
+        store.close()
+    wait_for(lambda: _types(cli, run_id).count("approval.granted") == 2)
+    waiting = cli.status(run_id)
+    assert waiting["run"]["status"] == "queued" and waiting["queue"]["phase"] is None
+    assert not (cli.cwd / "after-hold").exists()  # nothing executes before the slot
+
+    (cli.cwd / "go-other").touch()
+    assert procs[0].wait(timeout=120) == 0
+    assert procs[1].wait(timeout=120) == 0
+    assert (cli.cwd / "after-hold").exists()
+    found = events(cli, run_id)
+    types = [t for _, t, _ in found]
+    assert types.count("approval.granted") == 2
+    assert [d["how"] for _, t, d in found if t == "run.dequeued"] == ["granted"]
+    second = max(ts for ts, t, _ in found if t == "approval.granted")
+    granted = next(ts for ts, t, _ in found if t == "run.dequeued")
+    assert second < granted
+    assert cli.status(run_id)["run"]["status"] == "succeeded"
