@@ -50,14 +50,21 @@ phases:
 
 
 @pytest.fixture
-def roomy(tmp_path: Path) -> Iterator[Api]:
+def roomy(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     """The app with workers enough for three runs at once: a queued run keeps its worker
-    (docs/lanes.md, "What is not there yet")."""
+    (docs/lanes.md, "What is not there yet"); on SQLite or PostgreSQL (the param)."""
     state = tmp_path / "state"
     plans = tmp_path / "plans"
     plans.mkdir()
-    tokens = make_tokens(state)
-    app = create_app(ServerConfig(state_dir=state, plan_root=plans, workers=4))
+    store_url = None
+    if getattr(request, "param", "sqlite") == "postgres":
+        request.getfixturevalue("postgres_server")
+        from tests.store.pg_cluster import database_url
+
+        store_url = database_url(tmp_path / "db")
+    tokens = make_tokens(state, store_url)
+    config = ServerConfig(state_dir=state, store_url=store_url, plan_root=plans, workers=4)
+    app = create_app(config)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(client, tokens)
         assert app.state.pool.join(120), "workers still busy"
@@ -79,6 +86,7 @@ def _granted_at(api: Api, run_id: str) -> float:
     return float(dequeued["data"]["granted_at"])
 
 
+@pytest.mark.parametrize("roomy", ["sqlite", "postgres"], indirect=True)
 def test_a_high_priority_run_started_over_the_api_overtakes_by_the_rank_rule(
     roomy: Api, tmp_path: Path
 ) -> None:

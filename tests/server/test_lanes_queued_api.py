@@ -14,6 +14,8 @@ import pytest
 from tests.server.conftest import Api, wait_for
 from tests.server.test_errors import envelope
 
+STORES = ("sqlite", "postgres")
+
 PLAN = """\
 version: 1
 name: queued-decisions
