@@ -31,7 +31,11 @@ Measured here (2-core host, loaded by other sessions; 1,000 finished runs, a liv
 journal read alone 191 ms, 6.4×), resource projection 67 ms (2.2×), dashboard runway panel
 1,082 ms (36×), ``GET …/estimate`` 791 ms (26×). With 300 runs and 1,026 events: 28 ms
 (0.9×), 7 ms, 60 ms, 130 ms, 453 ms. Fit cached (CPU, load ~5): panel 166 -> 64 ms (2.6×),
-``GET …/estimate`` 196 -> 94 ms (2.1×); docs/performance.md.
+``GET …/estimate`` 196 -> 94 ms (2.1×); docs/performance.md. Then, the fit cached, the live
+run's journal folded again at each projection against the fold kept per run with its cursor
+(server/livefold.py: only the events appended since, ``LIVE_APPENDS`` per projection here):
+fold alone 33.2 -> 0.14 ms (241×), panel 44.8 -> 12.5 ms (3.6×), ``GET …/estimate`` 57.5 ->
+20.2 ms (2.8×).
 
 Run: ``uv run python bench/estimate.py [--runs N] [--sqlite-runs M] [--projection]
 [--history H] [--padding E]``.
@@ -363,6 +367,12 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
             ] = panel[1]
             costs["GET …/estimate, re-fitted, CPU (10,000 draws)"] = api[0]
             costs["GET …/estimate, fit cached, CPU (10,000 draws)"] = api[1]
+            # The live run's journal folded again at each projection (the fit cached) against
+            # the fold kept with its cursor (server/livefold.py), the run appending a few
+            # events between projections as a working run does.
+            refold = _live_ab(store, lambda: runway_panel(store, "live"), repeat)
+            refold_api = _live_ab(store, lambda: run_estimate(store, live_record), repeat)
+            fold_only = _live_ab(store, lambda: _fold_only(store, live_record), repeat)
         finally:
             store.close()
     step = step_cost()
@@ -376,6 +386,51 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
     for before, after in ((names[3], names[4]), (names[5], names[6])):
         ratio = costs[before] / costs[after]
         print(f"  {after.split(',')[0]}: re-fitted / fit cached = {ratio:.1f}×")
+    print(
+        f"  the live run's journal ({journal_events} events, {LIVE_APPENDS} appended between "
+        "projections), fit cached, CPU: re-folded at each projection / folded incrementally"
+    )
+    for what, (before, after) in (
+        ("journal fold alone (read + timeline + marks + state)", fold_only),
+        ("dashboard runway panel (2,000 draws)", refold),
+        ("GET …/estimate (10,000 draws)", refold_api),
+    ):
+        print(f"    {what}: {before * 1000:.1f} ms / {after * 1000:.1f} ms = {before / after:.1f}×")
+
+
+# Events a working run appends between two projections of the incremental-fold comparison.
+LIVE_APPENDS = 4
+
+
+def _fold_only(store: SqliteStore, record: RunRecord) -> None:
+    from phasegate.server import livefold
+
+    with livefold.folded(store, record):
+        pass
+
+
+def _live_ab(store: SqliteStore, project: Any, repeat: int) -> tuple[float, float]:
+    """Median CPU seconds of ``project`` with the live folds dropped before each call (the
+    journal read and folded whole, as every projection did before server/livefold.py) and
+    with them kept (only the events appended since folded), interleaved; before each call
+    the live run appends ``LIVE_APPENDS`` events (not timed). A re-folded call leaves its
+    fold kept and current, so the kept call after it folds only its own appends."""
+    from phasegate.server import livefold
+
+    state = store.load_state("live")
+    project()  # the kept fold starts where a watched run's would: folded once
+    spent: tuple[list[float], list[float]] = ([], [])
+    for n in range(repeat):
+        for kept, out in ((False, spent[0]), (True, spent[1])):
+            ts = time.time()
+            notes = [("warning", {"message": f"more {n}"}, ts) for _ in range(LIVE_APPENDS)]
+            store.append(state, notes, durable=False)
+            if not kept:
+                livefold.clear()
+            began = time.process_time()
+            project()
+            out.append(time.process_time() - began)
+    return sorted(spent[0])[repeat // 2], sorted(spent[1])[repeat // 2]
 
 
 def _write(store: SqliteStore, record: RunRecord, events: list[StoredEvent], text: str) -> None:

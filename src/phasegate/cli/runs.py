@@ -587,21 +587,30 @@ def approve(
     if reason is not None:
         raise UsageError("--reason goes with --break-glass", hint="say why with --comment")
     from phasegate.cli.read import approval_progress
+    from phasegate.store.process import Owner
 
     store = open_store(ctx)
     run_id, keys = operator.approve(
         store, run_ref, check=gate or check, by=actor(), comment=comment.strip(), choose=choose
     )
     state = store.load_state(run_id)
+    owner = store.get_run(run_id).owner
+    # Delivered to the live process executing the run (also one queued for a lane slot),
+    # which journals it at its next poll: counted then, and nothing to resume.
+    live = owner is not None and owner.alive() and owner != Owner.me()
     for key in keys:
         item = state.items.get(key)
         counted = None
-        if item is not None:  # still waiting for more approvers: say how many so far
+        if item is not None and not live:  # waiting for more approvers: how many so far
             shown = {"key": key, "status": item.status, "message": item.data.get("message")}
             counted = approval_progress(shown, state.approvals)
         chose = f" choosing {choose}" if choose else ""
         click.echo(f"approved {key} as {actor()}{chose}" + (f"; {counted}" if counted else ""))
-    click.echo(f"continue with: phasegate resume {run_id}")
+    if live:
+        assert owner is not None
+        click.echo(f"sent to the process executing the run (pid {owner.pid}), which acts on it")
+    else:
+        click.echo(f"continue with: phasegate resume {run_id}")
 
 
 @click.command()

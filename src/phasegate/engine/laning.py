@@ -8,7 +8,9 @@ The decision is the store's (``JournalStore.lane_request``: one atomic grant ove
 process sharing the store, ``lanes.scheduler``); this module asks, journals what happened and
 polls. A queued run keeps listening: an abort leaves the queue (and the run then rolls back
 what it did), a signal interrupts it, a trigger tripping while a phase waits ends the wait
-(``how: failure``); the journal says which (``run.dequeued``). A run that stops without
+(``how: failure``); approvals are recorded as they come, and a decision that lets the rest
+of the run go on steps out of a phase's queue, keeping its place (``how: decision``); the
+journal says which (``run.dequeued``). A run that stops without
 finishing (paused, interrupted) gives its slots back: it is not running, and holding a slot
 while a human thinks would starve the lane; resumed, it asks again, for its lane and for each
 phase it had started (``readmit_phases``), before anything executes.
@@ -24,7 +26,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from phasegate.errors import StoreError
 from phasegate.lanes.model import Ticket
@@ -189,11 +191,16 @@ async def _wait(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
         if runner.interrupted is not None:
             _leave(runner, lane, phase, ticket, "interrupted")
             return
-        if _abort_requested(runner):
+        requests = store.take_requests(state.run_id)
+        if any(kind == "abort" for _, kind, _ in requests):
+            # Read, not consumed: the runner's loop takes the request and rolls back.
             _leave(runner, lane, phase, ticket, "abort")
             return
         if state.failure is not None:  # a trigger tripped while a phase waited
             _leave(runner, lane, phase, ticket, "failure")
+            return
+        if requests and _decided(runner, phase, requests):
+            _step_out(runner, lane, phase, ticket)
             return
         runner.wake.clear()
         with contextlib.suppress(TimeoutError):
@@ -255,9 +262,44 @@ def _position(runner: Runner, ticket: Ticket) -> int:
     return 1 if place is None else max(place[1], 1)
 
 
-def _abort_requested(runner: Runner) -> bool:
-    # Read, not consumed: the runner's loop takes the request and rolls back.
-    return any(kind == "abort" for _, kind, _ in runner.store.take_requests(runner.state.run_id))
+def _decided(runner: Runner, phase: str, requests: list[tuple[int, str, dict[str, Any]]]) -> bool:
+    """Operator requests delivered while the run is queued (an abort is handled before).
+    Approvals (and a plain promote or resume, which have nothing to end while the run waits)
+    are acted on now, each once (``Runner.act_on`` consumes it): an approval is recorded when
+    given, never left unread while the run waits. A reject or a full promote changes what the
+    run does, which only a running run may (run/state.py): the run steps out of the queue for
+    it, keeping its place (True). So does an approval that lets an item go on. Only a phase's
+    wait steps out (the rest of the run may go on while a phase is held); a run waiting for its
+    plan's lane, or for a started phase's slot on resume, must hold the slot before anything
+    executes: what it cannot act on waits for the grant."""
+    now = [r for r in requests if not _changes_course(r)]
+    before = _awaiting(runner)
+    if now:
+        runner.act_on(now)
+    if not phase or phase in runner.state.running:
+        return False
+    return bool(before - _awaiting(runner)) or len(now) < len(requests)
+
+
+def _changes_course(request: tuple[int, str, dict[str, Any]]) -> bool:
+    _, kind, data = request
+    return kind == "reject" or (kind == "promote" and bool(data.get("full")))
+
+
+def _awaiting(runner: Runner) -> set[str]:
+    return {k for k, item in runner.state.items.items() if item.status == "awaiting_approval"}
+
+
+def _step_out(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
+    """The run leaves the queue for a decision (``how: decision``), status ``running``, its
+    ticket kept: the phase is held again at the next turn of the runner's loop, with its
+    place, and the run queues again once nothing else is left to do."""
+    waited = round(max(time.time() - ticket.enqueued_at, 0.0), 3)
+    runner.journal(RunDequeued(lane=lane, how="decision", waited=waited, phase=phase), durable=True)
+    runner.ctx.console.note(
+        f"▶ lane {lane}: phase {phase} keeps its place in the queue; the run acts on a decision",
+        "cyan",
+    )
 
 
 def _leave(runner: Runner, lane: str, phase: str, ticket: Ticket, how: str) -> None:

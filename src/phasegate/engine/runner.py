@@ -316,6 +316,9 @@ class Runner:
             if self.phase_slots.held and not self.tasks:
                 # Nothing else to do but phases whose lane is full: the run is queued.
                 await laning.queue_phase(self, self.phase_slots.held[0])
+                # A decision that ended the wait (engine/laning.py) is acted on now, before
+                # the held phase could queue the run again.
+                self._poll_requests(force=True)
                 continue
             if not commands and postmonitor.park(self):
                 return  # monitoring, the next check far off: the server resumes it then
@@ -470,6 +473,15 @@ class Runner:
             return False
         self._last_poll = now
         requests = self.store.take_requests(self.state.run_id)
+        self.act_on(requests)
+        return bool(requests)
+
+    def act_on(self, requests: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Act on ``requests`` (as ``take_requests`` returns them), in order, each consumed
+        once what it did is in the journal, durably: an approval's entry is not deferred, so
+        a crash between the two delivers the request again (the state counts an approver
+        once) instead of losing it; and a run waiting in a lane queue, which flushes nothing
+        until it stops waiting, shows the approval when it is given (engine/laning.py)."""
         for request_id, kind, data in requests:
             try:
                 given = from_request(kind, data, request_id)
@@ -477,8 +489,9 @@ class Runner:
                 self.ctx.console.note(f"request #{request_id} ignored: {exc}", "yellow")
             else:
                 self.carry_out(respond(self.state, given, self.tasks.keys(), self.stops.keys()))
+                if self.writer.pending:
+                    self.writer.flush(durable=True)
             self.store.consume_request(request_id)
-        return bool(requests)
 
     def carry_out(self, responses: list[Response]) -> None:
         """Do what ``respond`` asked, in its order (a durable journal write before the

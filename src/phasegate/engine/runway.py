@@ -14,7 +14,7 @@ already said, what to say or do now. Pure: no clock, no journal (engine/budgets.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.durations import format_duration
@@ -252,15 +252,32 @@ def journalled(
 ) -> tuple[list[float], str | None]:
     """(the runway thresholds of ``budget`` the run passed, the pause bound's hold status), as
     the journal says them."""
-    passed: list[float] = []
-    hold: str | None = None
-    key = hold_key(budget)
-    for event in events:
-        if event.type == BudgetRunway.type and event.data.get("budget") == budget:
-            passed.append(float(event.data["threshold"]))
-        elif event.type == ItemFinished.type and event.data.get("key") == key:
-            hold = str(event.data.get("status"))
-    return passed, hold
+    return RunwayMarks().fold(events).of(budget)
+
+
+@dataclass
+class RunwayMarks:
+    """``journalled`` for every budget at once, as a fold: events are folded in order, any
+    number at a time (a live view keeps one and folds only what was appended since)."""
+
+    passed: dict[str, list[float]] = field(default_factory=dict)  # budget -> thresholds
+    holds: dict[str, str] = field(default_factory=dict)  # hold item key -> its last status
+
+    def fold(self, events: Iterable[StoredEvent]) -> RunwayMarks:
+        runway_type, finished_type = BudgetRunway.type, ItemFinished.type
+        for event in events:
+            if event.type == runway_type:
+                budget = event.data.get("budget")
+                if isinstance(budget, str):
+                    self.passed.setdefault(budget, []).append(float(event.data["threshold"]))
+            elif event.type == finished_type:
+                key = event.data.get("key")
+                if isinstance(key, str) and key.startswith(HOLD):
+                    self.holds[key] = str(event.data.get("status"))
+        return self
+
+    def of(self, budget: str = DURATION) -> tuple[list[float], str | None]:
+        return list(self.passed.get(budget, ())), self.holds.get(hold_key(budget))
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,19 +326,21 @@ def resource_runways(
     plan: Plan,
     history: Sequence[RunDurations],
     state: RunState,
-    events: Sequence[StoredEvent],
+    events: Sequence[StoredEvent] | RunwayMarks,
     *,
     samples: int = RESOURCE_SAMPLES,
 ) -> list[ResourceRunway]:
     """Each resource budget's runway for a run: what its finished steps used, what the steps
     left will use (learned from ``history`` the plan's calibration rule admits), the
-    thresholds the journal says were passed and the pause bound's hold."""
+    thresholds the journal (``events``, or its ``RunwayMarks`` already folded) says were
+    passed and the pause bound's hold."""
     finished = finished_outputs(state)
+    marks = events if isinstance(events, RunwayMarks) else RunwayMarks().fold(events)
     found = []
     for name, spec in plan.budget.resources.items():
         output = spec.output or name
         use = project(fit_resource(plan, history, output, spec.estimate), finished, samples=samples)
-        passed, hold = journalled(events, name)
+        passed, hold = marks.of(name)
         found.append(
             ResourceRunway(
                 name=name,

@@ -75,42 +75,60 @@ class RunDurations:
 def human_waits(events: Sequence[StoredEvent], *, until: float | None = None) -> list[Interval]:
     """The intervals in which the run waited for a human (or a window), merged, in order.
     ``until`` (a live run: now) ends the waits still open; without it they are left out."""
-    found: list[Interval] = []
+    return WaitFold().fold(events).intervals(until)
+
+
+@dataclass
+class WaitFold:
+    """``human_waits`` as a fold: events are folded in order, any number at a time (a live
+    view keeps one and folds only the events appended since, docs/performance.md); the
+    intervals are the same as the whole journal's folded at once."""
+
+    found: list[Interval] = field(default_factory=list)
     stopped: float | None = None  # a pause or interruption, until resumed or finished
     window: float | None = None
-    approvals: dict[str, float] = {}  # item key -> awaiting since
+    approvals: dict[str, float] = field(default_factory=dict)  # item key -> awaiting since
     last_work: float | None = None
-    for event in events:
-        kind, data = event.type, event.data
-        if kind in _STOPS:
-            stopped = event.ts if stopped is None else stopped
-        elif kind == RUN_RESUMED:
-            began = stopped if stopped is not None else last_work  # a crash: since last work
-            if began is not None:
-                found.append((began, event.ts))
-            stopped = None
-        elif kind == RUN_FINISHED and stopped is not None:
-            found.append((stopped, event.ts))
-            stopped = None
-        if kind == WINDOW_WAIT:
-            window = event.ts if window is None else window
-        elif kind in _WINDOW_WAIT_ENDS and window is not None:
-            found.append((window, event.ts))
-            window = None
-        if approvals or kind == ITEM_FINISHED:  # most runs never wait for an approval
-            key = data.get("key")
-            if not isinstance(key, str):
-                pass
-            elif kind == ITEM_FINISHED and data.get("status") == "awaiting_approval":
-                approvals.setdefault(key, event.ts)
-            elif key in approvals:
-                found.append((approvals.pop(key), event.ts))
-        if kind not in _NOT_WORK:
-            last_work = event.ts
-    if until is not None:
-        found += [(since, until) for since in (stopped, window) if since is not None]
-        found += [(since, until) for since in approvals.values()]
-    return merge(found)
+
+    def fold(self, events: Iterable[StoredEvent]) -> WaitFold:
+        found, approvals = self.found, self.approvals
+        stopped, window, last_work = self.stopped, self.window, self.last_work
+        for event in events:
+            kind, data = event.type, event.data
+            if kind in _STOPS:
+                stopped = event.ts if stopped is None else stopped
+            elif kind == RUN_RESUMED:
+                began = stopped if stopped is not None else last_work  # a crash: since last work
+                if began is not None:
+                    found.append((began, event.ts))
+                stopped = None
+            elif kind == RUN_FINISHED and stopped is not None:
+                found.append((stopped, event.ts))
+                stopped = None
+            if kind == WINDOW_WAIT:
+                window = event.ts if window is None else window
+            elif kind in _WINDOW_WAIT_ENDS and window is not None:
+                found.append((window, event.ts))
+                window = None
+            if approvals or kind == ITEM_FINISHED:  # most runs never wait for an approval
+                key = data.get("key")
+                if not isinstance(key, str):
+                    pass
+                elif kind == ITEM_FINISHED and data.get("status") == "awaiting_approval":
+                    approvals.setdefault(key, event.ts)
+                elif key in approvals:
+                    found.append((approvals.pop(key), event.ts))
+            if kind not in _NOT_WORK:
+                last_work = event.ts
+        self.stopped, self.window, self.last_work = stopped, window, last_work
+        return self
+
+    def intervals(self, until: float | None = None) -> list[Interval]:
+        found = list(self.found)
+        if until is not None:
+            found += [(since, until) for since in (self.stopped, self.window) if since is not None]
+            found += [(since, until) for since in self.approvals.values()]
+        return merge(found)
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:

@@ -24,7 +24,7 @@ from phasegate.estimate.history import (
     PHASE_STARTED,
     RUN_FINISHED,
     RUN_STARTED,
-    human_waits,
+    WaitFold,
     overlap,
 )
 from phasegate.estimate.model import Predictive
@@ -93,6 +93,50 @@ def _nothing(rng: random.Random) -> float:
     return 0.0
 
 
+@dataclass
+class Timeline:
+    """What ``remaining`` reads of a run's journal, as a fold: when the run, each phase and
+    each step started, what finished, the human waits. Folded in order, any number of events
+    at a time: a live view keeps one per run with its cursor and folds only the events
+    appended since (server/livefold.py), the same as folding the whole journal at once."""
+
+    seq: int = 0  # the last event folded (0: none)
+    run_since: float | None = None
+    finished_at: float | None = None  # the earliest ``run.finished``
+    phase_since: dict[str, float] = field(default_factory=dict)
+    phases_done: set[str] = field(default_factory=set)
+    step_since: dict[str, float] = field(default_factory=dict)
+    steps_done: set[str] = field(default_factory=set)
+    waits: WaitFold = field(default_factory=WaitFold)
+
+    def fold(self, events: Sequence[StoredEvent]) -> Timeline:
+        self.waits.fold(events)
+        phase_since, phases_done = self.phase_since, self.phases_done
+        step_since, steps_done = self.step_since, self.steps_done
+        for event in events:
+            kind, data = event.type, event.data
+            if kind == RUN_STARTED and self.run_since is None:
+                self.run_since = event.ts
+            elif kind == RUN_FINISHED:
+                if self.finished_at is None or event.ts < self.finished_at:
+                    self.finished_at = event.ts
+            elif kind == PHASE_STARTED:
+                phase_since.setdefault(data["phase"], event.ts)
+            elif kind == PHASE_FINISHED:
+                phases_done.add(data["phase"])
+            elif kind == ITEM_STARTED and data.get("kind") == "step":
+                step_since.setdefault(data["key"], event.ts)
+            elif (
+                kind == ITEM_FINISHED
+                and data.get("kind") == "step"
+                and data.get("status") not in _NOT_DONE
+            ):
+                steps_done.add(data["key"])
+        if events:
+            self.seq = events[-1].seq
+        return self
+
+
 def remaining(
     models: Models,
     events: Sequence[StoredEvent],
@@ -101,32 +145,25 @@ def remaining(
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
 ) -> Remaining:
-    waits = human_waits(events, until=now)
-    phase_since: dict[str, float] = {}
-    phases_done: set[str] = set()
-    step_since: dict[str, float] = {}
-    steps_done: set[str] = set()
-    run_since: float | None = None
-    finished = False
-    for event in events:
-        kind, data = event.type, event.data
-        if kind == RUN_STARTED and run_since is None:
-            run_since = event.ts
-        elif kind == RUN_FINISHED:
-            finished = True
-            now = min(now, event.ts)  # a finished run's elapsed time ends with it
-        elif kind == PHASE_STARTED:
-            phase_since.setdefault(data["phase"], event.ts)
-        elif kind == PHASE_FINISHED:
-            phases_done.add(data["phase"])
-        elif kind == ITEM_STARTED and data.get("kind") == "step":
-            step_since.setdefault(data["key"], event.ts)
-        elif (
-            kind == ITEM_FINISHED
-            and data.get("kind") == "step"
-            and data.get("status") not in _NOT_DONE
-        ):
-            steps_done.add(data["key"])
+    return remaining_of(models, Timeline().fold(events), now, samples=samples, seed=seed)
+
+
+def remaining_of(
+    models: Models,
+    timeline: Timeline,
+    now: float,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> Remaining:
+    """``remaining`` from a journal already folded (``Timeline``); reads it, never changes it."""
+    waits = timeline.waits.intervals(until=now)
+    finished = timeline.finished_at is not None
+    if timeline.finished_at is not None:
+        now = min(now, timeline.finished_at)  # a finished run's elapsed time ends with it
+    phase_since, phases_done = timeline.phase_since, timeline.phases_done
+    step_since, steps_done = timeline.step_since, timeline.steps_done
+    run_since = timeline.run_since
 
     def work(since: float) -> float:
         return max(0.0, now - since - overlap(since, now, waits))

@@ -3,7 +3,8 @@ answers ``run_estimate`` and the dashboard's runway panel (server/dashboard/runw
 the same ``RunEstimate``, so both say the same states and intervals (docs/budgets.md).
 
 The plan's history is read and fitted once per history version (estimate/fitcache.py): a
-change of the live run's journal only re-projects what is left of it.
+change of the live run's journal only re-projects what is left of it; and the run's journal
+is folded once, then only the events appended since (server/livefold.py).
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from phasegate.engine import runway
+from phasegate.engine.runway import ResourceRunway
 from phasegate.errors import PhasegateError
-from phasegate.estimate import Estimate, Remaining, remaining
+from phasegate.estimate import Estimate, Remaining
 from phasegate.estimate.fitcache import FittedHistory, fitted_history
 from phasegate.estimate.montecarlo import DEFAULT_SAMPLES
+from phasegate.estimate.remaining import remaining_of
 from phasegate.plan.loader import load_plan_text
 from phasegate.plan.model import Plan
 from phasegate.server.api.models import Interval, RunEstimate, RunResourceRunway, RunRunway
 from phasegate.server.errors import ApiError
+from phasegate.server.livefold import folded
 from phasegate.store.contract import JournalStore
-from phasegate.store.fold import replay
-from phasegate.store.records import RunRecord, StoredEvent
+from phasegate.store.records import RunRecord
 
 HISTORY = 10_000  # the newest finished runs of the plan the API learns from
 
@@ -41,14 +44,15 @@ def interval(estimate: Estimate) -> Interval:
 
 @dataclass(frozen=True)
 class Projection:
-    """A run's plan (as it stored it), its plan's history fitted, what is left of the run and
-    its duration budget's runway (None: no duration budget), from its journal ``events``."""
+    """A run's plan (as it stored it), its plan's history fitted, what is left of the run, its
+    duration budget's runway (None: no duration budget) and its resource budgets' runways,
+    from its journal as folded (server/livefold.py)."""
 
     plan: Plan
     learned: FittedHistory
     left: Remaining
     runway: runway.Runway | None
-    events: list[StoredEvent]
+    resources: list[ResourceRunway]
 
 
 @functools.lru_cache(maxsize=32)
@@ -77,11 +81,17 @@ def run_projection(
     learned = fitted_history(
         journal, record.plan_name, plan, record.plan_text, limit=limit, exclude=exclude
     )
-    events = journal.events(record.id)
-    left = remaining(learned.fitted.models, events, time.time(), samples=samples)
-    passed, hold = runway.journalled(events)
+    # The run's journal folded once, then only what was appended since the last projection.
+    with folded(journal, record) as fold:
+        left = remaining_of(learned.fitted.models, fold.timeline, time.time(), samples=samples)
+        passed, hold = fold.marks.of(runway.DURATION)
+        resources = (
+            runway.resource_runways(plan, learned.history, fold.state, fold.marks)
+            if plan.budget.resources
+            else []
+        )
     found = runway.runway_of(plan.budget, left.elapsed, left.estimate.p50, left.p90, passed, hold)
-    return Projection(plan, learned, left, found, events)
+    return Projection(plan, learned, left, found, resources)
 
 
 def duration_runway(found: runway.Runway, left: Remaining) -> RunRunway:
@@ -120,13 +130,7 @@ def run_estimate(
     """``GET …/estimate``'s answer; the dashboard's runway panel renders it (with fewer
     ``samples``: it is projected again every few seconds)."""
     p = run_projection(journal, record, limit=limit, samples=samples)
-    resources = runway.resource_runways(
-        # The state those events fold into (``load_state`` without reading them again).
-        p.plan,
-        p.learned.history,
-        replay(record.id, p.events),
-        p.events,
-    )
+    resources = p.resources
     left, fitted = p.left, p.learned.fitted
     return RunEstimate(
         run_id=record.id,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from phasegate.lanes.model import MAX_PRIORITY, MIN_PRIORITY
 from phasegate.server.passthrough import ApiJson
 
 # The documents below (a preview, a run's status document, an event's data) are the JSON the
@@ -47,6 +48,14 @@ class PlanSource(BaseModel):
 
 class StartRequest(PlanSource):
     max_parallel: int | None = Field(None, ge=1, le=256)
+    priority: StrictInt | None = Field(
+        None,
+        ge=MIN_PRIORITY,
+        le=MAX_PRIORITY,
+        description="the run's place in its lanes' queues, as `phasegate run --priority`: each "
+        "unit is a minute of head start over runs queued at the same time (default: the plan's "
+        "`priority:`, else 0; docs/lanes.md); recorded with the run, so a resume keeps it",
+    )
     override_policies: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list,
         max_length=50,

@@ -131,6 +131,7 @@ def start_run(
             max_parallel=body.max_parallel,
             require_checked=body.require_checked,
             started_by=identity.actor,
+            priority=body.priority,
             policies=None if cfg.policies is None else str(cfg.policies),
         )
         if verdict is None:
@@ -151,7 +152,10 @@ def start_run(
     if idempotency_key is None:
         run_id, created = create()
     else:
-        canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True)
+        # A field left out is not part of the body: a key recorded before `priority` existed
+        # still matches the same request (`None` is "not given", as the CLI's default).
+        unset = {"priority"} if body.priority is None else set()
+        canonical = json.dumps(body.model_dump(mode="json", exclude=unset), sort_keys=True)
         body_sha = hashlib.sha256(canonical.encode()).hexdigest()
         run_id, created = ledger.run_once(idempotency_key, body_sha, identity.actor, create)
     if not created:
