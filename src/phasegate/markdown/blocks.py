@@ -58,6 +58,19 @@ _NOT_A_REASON = re.compile(
 )
 # "Halting:", "To halt the rollout:", "Pause the rollout with:": the action the conditions
 # before it call for, never a forward step
+# "Trigger: logins failing for more than 5 minutes", "**Backout trigger:** …", "Déclencheur : …"
+_TRIGGER_LINE = re.compile(
+    r"^[\W_]*(?:\*\*|__)?(?:(?:back[\s-]?out|roll[\s-]?back|abort|halt|kill[\s-]?switch)\s+)?"
+    r"(?:triggers?|trigger conditions?|d[ée]clencheurs?|ausl[öo]ser|disparadores?|gatilhos?)"
+    r"(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*(?P<cond>\S.+)$",
+    re.I,
+)
+# "At any time, if search errors exceed 1% or zero-result rate doubles:" (a lead-in: a colon)
+_IF_LEAD = re.compile(
+    r"^[\W_]*(?:[^,:]{0,30},\s*)?(?:if|when|whenever|si|cuando|wenn|falls|se|quando)\s+"
+    r"(?P<cond>[^:]+?)\s*[:：]\s*$",
+    re.I,
+)
 _HALT_LEAD = re.compile(
     r"^[\W_]*(?:to\s+)?(?:halt(?:ing)?|paus(?:e|ing)|stop(?:ping)?|suspend(?:ing)?|"
     r"freez(?:e|ing))\b(?:\s+(?:the\s+)?(?:rollout|release|deploy(?:ment)?|ramp|canary))?"
@@ -348,6 +361,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
         self._lead_in(block)
+        self._stated_trigger(block)
         self._inline_rollback(block)
         self._inline_runs(block)
         self.lead = block.text
@@ -366,6 +380,33 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _stated_trigger(self, block: Paragraph) -> None:
+        """ "Trigger: logins failing for more than 5 minutes" under a backout plan, "At any
+        time, if search errors exceed 1%:" over a kill switch's fence: the condition the
+        document states for its rollback is a trigger, with the action its section names
+        (issue 11 §6); the fence after it stays the rollback."""
+        text = " ".join(block.text.split())
+        labelled = _TRIGGER_LINE.match(text)
+        title = self.section.title
+        if labelled is not None:
+            condition = labelled.group("cond")
+        else:
+            lead = _IF_LEAD.match(text)
+            if lead is None or not (
+                polarity.failure_context(title) or rules.is_rollback_title(title)
+            ):
+                return
+            condition = lead.group("cond")
+            if thresholds.parse(condition) is None and not thresholds.is_health(condition):
+                return  # "If you are on the old cluster:" states no failure
+        if polarity.not_a_condition(condition):
+            return
+        action = triggers.action_for(f"{title}\n{text}", thresholds.parse(condition) is not None)
+        if action is None:  # a human decides: not a trigger
+            return
+        maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+        maker.from_text(condition.rstrip(" .;:"), block.line, triggers.limited(action, text))
 
     def _inline_rollback(self, block: Paragraph) -> None:
         """ "**Rollback:** at any point, `helm rollback payments 0` returns to the previous

@@ -47,6 +47,9 @@ CHECKLIST = re.compile(
     r"前提条件|チェックリスト|사전\s*(?:확인|준비|점검)|체크리스트|"
     # what must hold before anything runs: manual gates, never triggers (issue 11 §6)
     r"pre[\s-]?conditions?|pre[\s-]?requisites?|before you (?:begin|start)|entry criteria|"
+    # "Prérequis", "Requisitos previos", "Voraussetzungen", "Pré-requisitos", "Conditions préalables"
+    r"pr[ée][\s-]?requis|requisitos previos|pr[ée][\s-]?requisitos|voraussetzungen|"
+    r"conditions pr[ée]alables|condiciones previas|"
     # "Pre-release", "Before deploying", "Vorbereitung": what a person makes sure of first
     # "Phase 1: Preparation", "Fase 1: Preparación" (a heading that IS the preparation)
     r"(?:^|[:：]\s*)[\W_]*(?:preparations?|vorbereitung\w*|preparaci[oó]n|pr[ée]paration|"
