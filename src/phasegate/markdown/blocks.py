@@ -27,6 +27,7 @@ from phasegate.markdown.block_items import ItemMapping
 from phasegate.markdown.block_tables import TableMapping
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.entries import ReportEntry
+from phasegate.markdown.expect import parse_expectation
 from phasegate.markdown.nodes import CheckNode, Expectation, StepNode
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
@@ -58,6 +59,15 @@ _NOT_A_REASON = re.compile(
 )
 # "Halting:", "To halt the rollout:", "Pause the rollout with:": the action the conditions
 # before it call for, never a forward step
+# "Expected: `STAT uptime` under 300.", "The output must be empty.", "Should return 0 rows."
+_PROSE_EXPECT = re.compile(
+    r"^[\W_]*(?:\*\*|__)?(?:expected(?:\s+(?:output|result|response|value))?|r[ée]sultat attendu|"
+    r"resultado esperado|erwartet(?:e ausgabe)?|预期(?:结果|输出)?|期待(?:される)?(?:結果|出力)?)"
+    r"(?:\*\*|__)?\s*[:：]\s*(?P<exp>\S.*)$|"
+    r"^[\W_]*(?:the\s+)?(?:output|result|response)\s+(?:must|should)\s+(?:be\s+)?(?P<exp2>\S.*)$|"
+    r"^[\W_]*(?:it\s+)?should\s+(?:return|print|show|output)\s+(?P<exp3>\S.*)$",
+    re.I,
+)
 # "Trigger: logins failing for more than 5 minutes", "**Backout trigger:** …", "Déclencheur : …"
 _TRIGGER_LINE = re.compile(
     r"^[\W_]*(?:\*\*|__)?(?:(?:back[\s-]?out|roll[\s-]?back|abort|halt|kill[\s-]?switch)\s+)?"
@@ -115,7 +125,12 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.procedure: list[tuple[str, int]] = []  # numbered prose items done by hand
         self.listed_commands = False  # a list item ran a command (block_items.py)
         self.fence_led = False  # a numbered item was the heading of its own fence
-        self.confirmed = False  # this section already asks a human to confirm
+        # the pause this section already asks a human to confirm in (None: none yet)
+        self.confirmed: StepNode | None = None
+        self.prev: Block | None = None  # the block before the one being mapped
+        # the last command mapped (its Markdown line and the step or check), for the prose
+        # expectation after its fence ("Expected: `STAT uptime` under 300.")
+        self.last_run: tuple[int, StepNode | CheckNode] | None = None
         self.verify = rules.is_verify_text(section.title)
         self.checklist = rules.is_checklist_text(section.title)
         self.lead = ""  # the last paragraph: "**Success Criteria:**", "Verification:"
@@ -183,12 +198,25 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
 
     def confirm(self, text: str, line: int) -> None:
         """A human must confirm here: a step that pauses the run (human.py)."""
-        if self.confirmed or self.rollback or self.phase is None:
+        if self.rollback or self.phase is None:
             return
-        self.confirmed = True
-        self._add_step(human.confirmation(text), line, rule="human decision")
+        if self.confirmed is not None:
+            # "Wait until the broker is back …" then "Continue when the count is 0.": one
+            # pause of the section, saying everything the person is asked (round 6)
+            more = human.confirmation(text)["name"].removeprefix("Confirm: ")
+            name = str(self.confirmed.get("name", ""))
+            if more not in name and len(name) < 400:
+                self.confirmed["name"] = f"{name}; then: {more}"
+            return
+        step = human.confirmation(text)
+        self.confirmed = step
+        self._add_step(step, line, rule="human decision")
 
     def _block(self, block: Block) -> None:
+        self._block_inner(block)
+        self.prev = block
+
+    def _block_inner(self, block: Block) -> None:
         if isinstance(block, (Paragraph, Item)):
             kind = block.aside or (
                 admonitions.bold_label(block.text) if isinstance(block, Paragraph) else ""
@@ -300,6 +328,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if self.when is not None:
             data = {**data, "when": self.when}
         self.phase.steps.append(Entry(data, line))
+        if "run" in data:
+            self.last_run = (line, data)
         name = data.get("name") or _first(data.get("run", ""))
         self.draft.note("steps", phase=self.phase.id, line=line, name=name, rule=rule)
 
@@ -341,6 +371,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         else:
             self.phase.gates.append(Entry(data, line))
             where = self.phase.id
+            if kind == "command":
+                self.last_run = (line, data)
         self.draft.note("checks", phase=where, line=line, kind=kind, how=how)
         if ambiguous:
             self.draft.note("ambiguous", line=line, what=f"expectation read as {how}")
@@ -352,6 +384,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self.rollback, self.lead = self.section_rollback, ""
             return
         if block.code and "{{" in block.text and self._click_to_run(block):
+            return
+        if self._prose_expected(block):
             return
         if not block.aside and _bare_command(block.text):
             # a command pasted as a paragraph of its own (`$ curl -XPUT …` or `curl -XPUT …`):
@@ -380,6 +414,41 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _prose_expected(self, block: Paragraph) -> bool:
+        """ "Expected: `STAT uptime` under 300.", "The output must be empty." right after a
+        fence: what its command must show. Read as an exact expectation it checks the command;
+        otherwise the command runs unchecked, which the report says (low confidence: the plan
+        is not executable as written while a check would pass without looking)."""
+        fence = self.prev
+        if not isinstance(fence, Fence) or self.last_run is None or self.rollback:
+            return False
+        line, data = self.last_run
+        if not fence.line <= line <= fence.line + fence.text.count("\n") + 1:
+            return False
+        said = _PROSE_EXPECT.match(" ".join(block.text.split()))
+        if said is None:
+            return False
+        command = data.get("command") if "command" in data else data.get("run")
+        if not isinstance(command, str):
+            return False
+        expected = said.group("exp") or said.group("exp2") or said.group("exp3") or ""
+        parsed = parse_expectation(command, expected.strip().rstrip("."))
+        if (
+            not parsed.ambiguous
+            and "command" in data
+            and parsed.check.get("command") == command
+            and "expect" in parsed.check
+        ):
+            data["expect"] = parsed.check["expect"]  # type: ignore[typeddict-unknown-key]
+            return True
+        self.draft.note(
+            "ambiguous",
+            line=line,
+            what=f"expected output left unchecked (line {block.line}): "
+            f"{rules.one_line(block.text, 80)}",
+        )
+        return True
 
     def _stated_trigger(self, block: Paragraph) -> None:
         """ "Trigger: logins failing for more than 5 minutes" under a backout plan, "At any
