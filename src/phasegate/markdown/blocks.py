@@ -559,7 +559,13 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self.rollback = True
         elif lead_in:
             self.rollback = self.section_rollback
-        if not self.rollback and rules.asks_human(text):
+        if not self.rollback and rules.commands_assume(text):
+            # "If green is live, swap the colours in every command": the run pauses here for a
+            # person to confirm the case the commands were written for, and the plan is not
+            # executable as written (provenance.verdict reads `assumptions`)
+            self.draft.note("assumptions", line=block.line, what=rules.one_line(text, 160))
+            self.confirm(text, block.line)
+        elif not self.rollback and rules.asks_human(text):
             self.confirm(text, block.line)
 
     # -- triggers, traffic, rollback budgets (triggers.py, traffic.py) ------------------

@@ -442,6 +442,22 @@ def is_platform_title(title: str) -> bool:
     return bool(PLATFORM.search(title.strip()))
 
 
+# "Below we assume blue is live. If green is live, swap the colours in every command.": the
+# commands as written hold in one case only; a person confirms it (or edits them) first
+EDIT_IF_NOT = re.compile(
+    r"\b(?:if|when|otherwise|unless|in case)\b[^.\n]{0,80}?\b(?:swap|change|replace|adjust|edit|"
+    r"invert|reverse|substitute|flip|exchange)\b[^.\n]{0,60}?\b(?:(?:in|across|throughout)\s+"
+    r"(?:every|each|all(?:\s+the)?|the)\s+(?:commands?|steps?|lines?|snippets?)|everywhere|"
+    r"throughout|accordingly|in the commands?(?: below)?|in (?:each|every) (?:command|step))\b",
+    re.I,
+)
+
+
+def commands_assume(text: str) -> bool:
+    """A sentence saying the commands hold only under a condition the reader must check."""
+    return bool(EDIT_IF_NOT.search(" ".join(text.split())))
+
+
 def asks_human(text: str) -> bool:
     return bool(HUMAN.search(text))
 
