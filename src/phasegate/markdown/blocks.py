@@ -545,6 +545,11 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 what=rules.one_line(text, 80),
                 why="what follows is kept for history only: not run",
             )
+        if not self.rollback and rules.stops_to_ask(text):
+            # "If the diff touches anything other than `app.conf`, stop and ask in #ops.": a
+            # person judges the output just shown before the run goes on; not a rollback
+            self.confirm(text, block.line)
+            return
         conditional = (
             rules.is_conditional_text(text)
             or (lead_in and bool(_HALT_LEAD.match(text)))

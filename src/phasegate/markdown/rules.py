@@ -453,6 +453,20 @@ EDIT_IF_NOT = re.compile(
 )
 
 
+# "If the diff touches more than `app.conf`, stop and ask in #ops", "stop and check with the
+# DBA": the run halts for a person to judge and answer, it rolls nothing back
+STOP_AND_ASK = re.compile(
+    r"\b(?:stop|halt|pause)\b(?:\s+(?:here|there|now|the (?:rollout|run|deploy(?:ment)?|"
+    r"upgrade|procedure)))?\s*,?\s+(?:and|&|then)\s+(?:ask|escalate|check with|consult|contact|"
+    r"talk to|reach out|call|page|wait for)\b(?![^.\n]{0,40}\broll[\s-]?back)",
+    re.I,
+)
+
+
+def stops_to_ask(text: str) -> bool:
+    return bool(STOP_AND_ASK.search(" ".join(text.split())))
+
+
 def commands_assume(text: str) -> bool:
     """A sentence saying the commands hold only under a condition the reader must check."""
     return bool(EDIT_IF_NOT.search(" ".join(text.split())))
