@@ -11,6 +11,7 @@ from phasegate.markdown import (
     deps,
     human,
     monitors,
+    placeholders,
     polarity,
     rules,
     shell,
@@ -183,6 +184,13 @@ class ItemMapping:
         if rules.is_conditional_text(text) or re.match(r"^[\W_]*(?:if|when|unless)\b", text, re.I):
             self.procedure.append((block.text, block.line))  # by hand, if it applies
             return True
+        if _PERSONS_SECRET.search(text) and any(placeholders.find(code) for _, code in ordered):
+            # "Unseal each node with your key share: `vault operator unseal <UNSEAL_KEY>`": a
+            # secret each holder types themselves; never a plan variable (round 6)
+            self._flush_procedure()
+            step = human.procedure([block.text])
+            self._add_step(step, block.line, rule="secret held by a person: done by hand")
+            return True
         self.listed_commands = True
         self._flush_procedure()
         name = rules.one_line(re.sub(r"[*_]+", "", text), 80)
@@ -344,6 +352,15 @@ _SHOWS = re.compile(
     r"(?:should|must)\s+(?:show|return|print|output|contain))\s+`([^`\n]+)`",
     re.I,
 )
+# "with your key share", "enter your password", "using your OTP": a secret a person holds
+_PERSONS_SECRET = re.compile(
+    r"\b(?:with|using|enter|type|provide|paste)\s+(?:in\s+)?your\s+(?:own\s+)?(?:key[\s-]?shares?|"
+    r"unseal[\s-]?keys?|passwords?|passphrases?|otp|mfa|2fa|one[\s-]?time (?:code|password)|"
+    r"pin|recovery (?:key|code)s?|yubikey|hardware (?:key|token))\b",
+    re.I,
+)
+
+
 # a verify section's prose item that asks a person to look: "Log in …, check the session
 # survives", "Make sure the dashboard is green", "Open the app and confirm …"
 _CHECK_BY_HAND = re.compile(
