@@ -27,7 +27,7 @@ from phasegate.markdown.block_items import ItemMapping
 from phasegate.markdown.block_tables import TableMapping
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.entries import ReportEntry
-from phasegate.markdown.expect import parse_expectation
+from phasegate.markdown.expect import exit_code_says, parse_expectation
 from phasegate.markdown.nodes import CheckNode, Expectation, StepNode
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
@@ -434,13 +434,14 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             return False
         expected = said.group("exp") or said.group("exp2") or said.group("exp3") or ""
         parsed = parse_expectation(command, expected.strip().rstrip("."))
-        if (
-            not parsed.ambiguous
-            and "command" in data
-            and parsed.check.get("command") == command
-            and "expect" in parsed.check
-        ):
-            data["expect"] = parsed.check["expect"]  # type: ignore[typeddict-unknown-key]
+        if "run" in data and exit_code_says(command, parsed):
+            return True  # a step: "Expected: HTTP 200" after `curl -f`, its exit code says it
+        if not parsed.ambiguous and "command" in data:
+            # a check: it checks what the prose says (`curl -fsS URL` + "Expected: HTTP 200"
+            # becomes an http check of the status)
+            for key in ("command", "expect"):
+                data.pop(key, None)  # type: ignore[misc]
+            data.update(parsed.check)  # type: ignore[typeddict-item]
             return True
         self.draft.note(
             "ambiguous",

@@ -57,6 +57,22 @@ _CURL_FAIL = re.compile(
 )
 
 
+def exit_code_says(command: str, parsed: ParsedCheck) -> bool:
+    """Whether the command's own exit code already checks what ``parsed`` expects: an exit-0
+    expectation, or an HTTP status below 400 of a `curl -f` (exit 22 on an HTTP error)."""
+    if parsed.ambiguous:
+        return False
+    if parsed.check == {"command": command, "expect": {"exit": 0}}:
+        return True
+    status = parsed.check.get("expect", {}).get("status")
+    return (
+        "http" in parsed.check
+        and isinstance(status, int)
+        and status < 400
+        and bool(_CURL_FAIL.search(_code(command)))
+    )
+
+
 def _curl_url(command: str) -> str | None:
     command = _code(command)
     try:

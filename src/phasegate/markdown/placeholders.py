@@ -489,7 +489,7 @@ def _bind_replaced(draft: Draft, command: str, line: int) -> str:
     binding (also inside a longer name: ``gke-CLUSTER_NAME-default-pool``)."""
     literal = _quoted_heredocs(command) + _comments(command)
     for value, said in draft.replaced.items():
-        pattern = re.compile(rf"(?<![A-Za-z0-9_.$/]){re.escape(value)}(?![A-Za-z0-9_])")
+        pattern = re.compile(rf"(?<![A-Za-z0-9_$]){re.escape(value)}(?![A-Za-z0-9_])")
         matches = [
             m for m in pattern.finditer(command) if not any(s <= m.start() < e for s, e in literal)
         ]
