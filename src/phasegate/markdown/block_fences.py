@@ -59,6 +59,7 @@ class FenceMapping:
     phase: PhaseDraft | None
     section: Section
     rollback: bool
+    section_rollback: bool
     verify: bool
     when: str | None
     lead: str
@@ -157,7 +158,12 @@ class FenceMapping:
             chunks = shell.split_commands(script)
         as_check = attrs.check or self.verify or rules.is_verify_text(block.context)
         if self.rollback:  # only a verify heading makes rollback code a check
-            as_check = attrs.check or self.verify
+            # ... unless a nearer lead-in made it rollback ("## Step 4 — Verify" over
+            # `<summary>Rollback</summary>`): the way back, not a check of it (round 6)
+            led_back = not self.section_rollback and not rules.is_verify_text(
+                rules.last_line(self.lead)
+            )
+            as_check = attrs.check or (self.verify and not led_back)
         item_role = self._item_lead_role(block)
         rollback = self.rollback or attrs.rollback or item_role == "recovery"
         if item_role == "recovery" and not self.rollback:

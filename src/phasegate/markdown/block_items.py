@@ -11,6 +11,7 @@ from phasegate.markdown import (
     deps,
     human,
     monitors,
+    placeholders,
     polarity,
     rules,
     shell,
@@ -183,6 +184,13 @@ class ItemMapping:
         if rules.is_conditional_text(text) or re.match(r"^[\W_]*(?:if|when|unless)\b", text, re.I):
             self.procedure.append((block.text, block.line))  # by hand, if it applies
             return True
+        if _PERSONS_SECRET.search(text) and any(placeholders.find(code) for _, code in ordered):
+            # "Unseal each node with your key share: `vault operator unseal <UNSEAL_KEY>`": a
+            # secret each holder types themselves; never a plan variable (round 6)
+            self._flush_procedure()
+            step = human.procedure([block.text])
+            self._add_step(step, block.line, rule="secret held by a person: done by hand")
+            return True
         self.listed_commands = True
         self._flush_procedure()
         name = rules.one_line(re.sub(r"[*_]+", "", text), 80)
@@ -285,7 +293,17 @@ class ItemMapping:
         verify = self.verify or rules.is_verify_text(lead)
         if block.checked is not None or checklist or (verify and command is not None):
             if command is not None and (verify or checklist or block.checked is not None):
-                self._add_check({"name": text, "command": command}, block.line, "exit 0", False)
+                shows = _SHOWS.search(block.text[block.text.find(f"`{command}`") :])
+                if shows is not None:
+                    # "`redis-cli … | grep redis_version` shows `7.2`": what it must print
+                    check: CheckNode = {
+                        "name": text,
+                        "command": command,
+                        "expect": {"exit": 0, "stdout_contains": shows.group(1)},
+                    }
+                    self._add_check(check, block.line, "output contains", False)
+                else:
+                    self._add_check({"name": text, "command": command}, block.line, "exit 0", False)
             else:
                 mark = _DONE_MARK.match(text)  # "✅ Backups verified" reads as a ticked box
                 data: CheckNode = {"manual": text[mark.end() :] if mark else text}
@@ -314,8 +332,42 @@ class ItemMapping:
             # "2. Technische Schritte" over "- App stoppen": the details of that numbered step
             text, line = self.procedure[-1]
             self.procedure[-1] = (f"{text} — {rules.one_line(block.text, 100)}", line)
+        elif (
+            verify
+            and command is None
+            and self.phase is not None
+            and not _NOTES.match(lead)
+            and _CHECK_BY_HAND.search(block.text)
+        ):
+            # "## Test plan" / "- Log in on staging, check the session survives a reload.": a
+            # check only a person can make, at its place (round 6: never dropped)
+            self._add_check({"manual": text}, block.line, "manual", ambiguous=False)
         else:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
+
+
+# "`cmd` shows `7.2`", "`cmd` returns `OK`": the output the item expects of its command
+_SHOWS = re.compile(
+    r"^`[^`]+`\s*(?:shows?|returns?|prints?|outputs?|reports?|displays?|contains?|"
+    r"(?:should|must)\s+(?:show|return|print|output|contain))\s+`([^`\n]+)`",
+    re.I,
+)
+# "with your key share", "enter your password", "using your OTP": a secret a person holds
+_PERSONS_SECRET = re.compile(
+    r"\b(?:with|using|enter|type|provide|paste)\s+(?:in\s+)?your\s+(?:own\s+)?(?:key[\s-]?shares?|"
+    r"unseal[\s-]?keys?|passwords?|passphrases?|otp|mfa|2fa|one[\s-]?time (?:code|password)|"
+    r"pin|recovery (?:key|code)s?|yubikey|hardware (?:key|token))\b",
+    re.I,
+)
+
+
+# a verify section's prose item that asks a person to look: "Log in …, check the session
+# survives", "Make sure the dashboard is green", "Open the app and confirm …"
+_CHECK_BY_HAND = re.compile(
+    r"\b(?:check|verify|confirm|make sure|ensure|validate|log ?in|sign in|open|visit|browse|"
+    r"observe|look at|compare|v[ée]rifi\w*|comprob\w*|verific\w*|pr[üu]f\w*)\b|确认|检查|確認",
+    re.I,
+)
 
 
 def _leads_fence(blocks: list[Block], block: Item) -> bool:

@@ -210,7 +210,7 @@ class TableMapping:
         for offset, row in enumerate(block.rows):
             line = block.row_line(offset)
             cell = row[cmd] if cmd < len(row) else ""
-            command = _cell_command(cell)
+            command = _cell_command(cell, in_command_column=True)
             if command is not None and shellparse.never_ending_text(command):
                 why = shellparse.never_ending_text(command) or ""
                 phase = None if self.rollback else self.phase
@@ -245,8 +245,22 @@ class TableMapping:
                 self._add_step(step, line)
 
 
-def _cell_command(cell: str) -> str | None:
+def _cell_command(cell: str, in_command_column: bool = False) -> str | None:
     spans = re.findall(r"`([^`]+)`", cell)
     text = " && ".join(spans) if spans else cell.strip()
     text = text.replace("\\|", "|").strip()
-    return text if text and shell.looks_like_shell(text) else None
+    if text and shell.looks_like_shell(text):
+        return text
+    # "| Version | `indexer --version` | 4.0.1 |": the column says it is a command and the
+    # cell is one code span of a program and its flags; a program the word lists do not know
+    # is still one (round 6)
+    one_span = len(spans) == 1 and cell.strip() == f"`{spans[0]}`"
+    if in_command_column and one_span and _PROGRAM_AND_FLAGS.match(text):
+        return text
+    return None
+
+
+_PROGRAM_AND_FLAGS = re.compile(
+    r"^(?:\./)?[a-z][\w.+-]*(?:\s+(?:-{1,2}[A-Za-z][\w-]*(?:=[\w./:@-]+)?|[\w./:@=-]+))*"
+    r"\s+-{1,2}[A-Za-z][\w-]*(?:=[\w./:@-]+)?(?:\s+[\w./:@=-]+)*$"
+)

@@ -27,6 +27,7 @@ from phasegate.markdown.block_items import ItemMapping
 from phasegate.markdown.block_tables import TableMapping
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.entries import ReportEntry
+from phasegate.markdown.expect import exit_code_says, parse_expectation
 from phasegate.markdown.nodes import CheckNode, Expectation, StepNode
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
@@ -58,6 +59,28 @@ _NOT_A_REASON = re.compile(
 )
 # "Halting:", "To halt the rollout:", "Pause the rollout with:": the action the conditions
 # before it call for, never a forward step
+# "Expected: `STAT uptime` under 300.", "The output must be empty.", "Should return 0 rows."
+_PROSE_EXPECT = re.compile(
+    r"^[\W_]*(?:\*\*|__)?(?:expected(?:\s+(?:output|result|response|value))?|r[ée]sultat attendu|"
+    r"resultado esperado|erwartet(?:e ausgabe)?|预期(?:结果|输出)?|期待(?:される)?(?:結果|出力)?)"
+    r"(?:\*\*|__)?\s*[:：]\s*(?P<exp>\S.*)$|"
+    r"^[\W_]*(?:the\s+)?(?:output|result|response)\s+(?:must|should)\s+(?:be\s+)?(?P<exp2>\S.*)$|"
+    r"^[\W_]*(?:it\s+)?should\s+(?:return|print|show|output)\s+(?P<exp3>\S.*)$",
+    re.I,
+)
+# "Trigger: logins failing for more than 5 minutes", "**Backout trigger:** …", "Déclencheur : …"
+_TRIGGER_LINE = re.compile(
+    r"^[\W_]*(?:\*\*|__)?(?:(?:back[\s-]?out|roll[\s-]?back|abort|halt|kill[\s-]?switch)\s+)?"
+    r"(?:triggers?|trigger conditions?|d[ée]clencheurs?|ausl[öo]ser|disparadores?|gatilhos?)"
+    r"(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*(?P<cond>\S.+)$",
+    re.I,
+)
+# "At any time, if search errors exceed 1% or zero-result rate doubles:" (a lead-in: a colon)
+_IF_LEAD = re.compile(
+    r"^[\W_]*(?:[^,:]{0,30},\s*)?(?:if|when|whenever|si|cuando|wenn|falls|se|quando)\s+"
+    r"(?P<cond>[^:]+?)\s*[:：]\s*$",
+    re.I,
+)
 _HALT_LEAD = re.compile(
     r"^[\W_]*(?:to\s+)?(?:halt(?:ing)?|paus(?:e|ing)|stop(?:ping)?|suspend(?:ing)?|"
     r"freez(?:e|ing))\b(?:\s+(?:the\s+)?(?:rollout|release|deploy(?:ment)?|ramp|canary))?"
@@ -102,7 +125,12 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.procedure: list[tuple[str, int]] = []  # numbered prose items done by hand
         self.listed_commands = False  # a list item ran a command (block_items.py)
         self.fence_led = False  # a numbered item was the heading of its own fence
-        self.confirmed = False  # this section already asks a human to confirm
+        # the pause this section already asks a human to confirm in (None: none yet)
+        self.confirmed: StepNode | None = None
+        self.prev: Block | None = None  # the block before the one being mapped
+        # the last command mapped (its Markdown line and the step or check), for the prose
+        # expectation after its fence ("Expected: `STAT uptime` under 300.")
+        self.last_run: tuple[int, StepNode | CheckNode] | None = None
         self.verify = rules.is_verify_text(section.title)
         self.checklist = rules.is_checklist_text(section.title)
         self.lead = ""  # the last paragraph: "**Success Criteria:**", "Verification:"
@@ -170,12 +198,25 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
 
     def confirm(self, text: str, line: int) -> None:
         """A human must confirm here: a step that pauses the run (human.py)."""
-        if self.confirmed or self.rollback or self.phase is None:
+        if self.rollback or self.phase is None:
             return
-        self.confirmed = True
-        self._add_step(human.confirmation(text), line, rule="human decision")
+        if self.confirmed is not None:
+            # "Wait until the broker is back …" then "Continue when the count is 0.": one
+            # pause of the section, saying everything the person is asked (round 6)
+            more = human.confirmation(text)["name"].removeprefix("Confirm: ")
+            name = str(self.confirmed.get("name", ""))
+            if more not in name and len(name) < 400:
+                self.confirmed["name"] = f"{name}; then: {more}"
+            return
+        step = human.confirmation(text)
+        self.confirmed = step
+        self._add_step(step, line, rule="human decision")
 
     def _block(self, block: Block) -> None:
+        self._block_inner(block)
+        self.prev = block
+
+    def _block_inner(self, block: Block) -> None:
         if isinstance(block, (Paragraph, Item)):
             kind = block.aside or (
                 admonitions.bold_label(block.text) if isinstance(block, Paragraph) else ""
@@ -287,6 +328,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if self.when is not None:
             data = {**data, "when": self.when}
         self.phase.steps.append(Entry(data, line))
+        if "run" in data:
+            self.last_run = (line, data)
         name = data.get("name") or _first(data.get("run", ""))
         self.draft.note("steps", phase=self.phase.id, line=line, name=name, rule=rule)
 
@@ -328,6 +371,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         else:
             self.phase.gates.append(Entry(data, line))
             where = self.phase.id
+            if kind == "command":
+                self.last_run = (line, data)
         self.draft.note("checks", phase=where, line=line, kind=kind, how=how)
         if ambiguous:
             self.draft.note("ambiguous", line=line, what=f"expectation read as {how}")
@@ -340,6 +385,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             return
         if block.code and "{{" in block.text and self._click_to_run(block):
             return
+        if self._prose_expected(block):
+            return
         if not block.aside and _bare_command(block.text):
             # a command pasted as a paragraph of its own (`$ curl -XPUT …` or `curl -XPUT …`):
             # a one-line fence at its place
@@ -348,6 +395,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
         self._lead_in(block)
+        self._stated_trigger(block)
         self._inline_rollback(block)
         self._inline_runs(block)
         self.lead = block.text
@@ -366,6 +414,69 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _prose_expected(self, block: Paragraph) -> bool:
+        """ "Expected: `STAT uptime` under 300.", "The output must be empty." right after a
+        fence: what its command must show. Read as an exact expectation it checks the command;
+        otherwise the command runs unchecked, which the report says (low confidence: the plan
+        is not executable as written while a check would pass without looking)."""
+        fence = self.prev
+        if not isinstance(fence, Fence) or self.last_run is None or self.rollback:
+            return False
+        line, data = self.last_run
+        if not fence.line <= line <= fence.line + fence.text.count("\n") + 1:
+            return False
+        said = _PROSE_EXPECT.match(" ".join(block.text.split()))
+        if said is None:
+            return False
+        command = data.get("command") if "command" in data else data.get("run")
+        if not isinstance(command, str):
+            return False
+        expected = said.group("exp") or said.group("exp2") or said.group("exp3") or ""
+        parsed = parse_expectation(command, expected.strip().rstrip("."))
+        if "run" in data and exit_code_says(command, parsed):
+            return True  # a step: "Expected: HTTP 200" after `curl -f`, its exit code says it
+        if not parsed.ambiguous and "command" in data:
+            # a check: it checks what the prose says (`curl -fsS URL` + "Expected: HTTP 200"
+            # becomes an http check of the status)
+            for key in ("command", "expect"):
+                data.pop(key, None)  # type: ignore[misc]
+            data.update(parsed.check)  # type: ignore[typeddict-item]
+            return True
+        self.draft.note(
+            "ambiguous",
+            line=line,
+            what=f"expected output left unchecked (line {block.line}): "
+            f"{rules.one_line(block.text, 80)}",
+        )
+        return True
+
+    def _stated_trigger(self, block: Paragraph) -> None:
+        """ "Trigger: logins failing for more than 5 minutes" under a backout plan, "At any
+        time, if search errors exceed 1%:" over a kill switch's fence: the condition the
+        document states for its rollback is a trigger, with the action its section names
+        (issue 11 §6); the fence after it stays the rollback."""
+        text = " ".join(block.text.split())
+        labelled = _TRIGGER_LINE.match(text)
+        title = self.section.title
+        if labelled is not None:
+            condition = labelled.group("cond")
+        else:
+            lead = _IF_LEAD.match(text)
+            if lead is None or not (
+                polarity.failure_context(title) or rules.is_rollback_title(title)
+            ):
+                return
+            condition = lead.group("cond")
+            if thresholds.parse(condition) is None and not thresholds.is_health(condition):
+                return  # "If you are on the old cluster:" states no failure
+        if polarity.not_a_condition(condition):
+            return
+        action = triggers.action_for(f"{title}\n{text}", thresholds.parse(condition) is not None)
+        if action is None:  # a human decides: not a trigger
+            return
+        maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+        maker.from_text(condition.rstrip(" .;:"), block.line, triggers.limited(action, text))
 
     def _inline_rollback(self, block: Paragraph) -> None:
         """ "**Rollback:** at any point, `helm rollback payments 0` returns to the previous
@@ -435,6 +546,11 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 what=rules.one_line(text, 80),
                 why="what follows is kept for history only: not run",
             )
+        if not self.rollback and rules.stops_to_ask(text):
+            # "If the diff touches anything other than `app.conf`, stop and ask in #ops.": a
+            # person judges the output just shown before the run goes on; not a rollback
+            self.confirm(text, block.line)
+            return
         conditional = (
             rules.is_conditional_text(text)
             or (lead_in and bool(_HALT_LEAD.match(text)))
@@ -449,7 +565,13 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self.rollback = True
         elif lead_in:
             self.rollback = self.section_rollback
-        if not self.rollback and rules.asks_human(text):
+        if not self.rollback and rules.commands_assume(text):
+            # "If green is live, swap the colours in every command": the run pauses here for a
+            # person to confirm the case the commands were written for, and the plan is not
+            # executable as written (provenance.verdict reads `assumptions`)
+            self.draft.note("assumptions", line=block.line, what=rules.one_line(text, 160))
+            self.confirm(text, block.line)
+        elif not self.rollback and rules.asks_human(text):
             self.confirm(text, block.line)
 
     # -- triggers, traffic, rollback budgets (triggers.py, traffic.py) ------------------

@@ -230,6 +230,9 @@ class ChoiceLeads:
             and not self.conditions
             # "**Rollback (if needed):**" is the way back, asked by the failure, not a choice
             and not rules.is_rollback_title(text)
+            # "If the plan destroys anything, stop and check with the team.": a person's
+            # judgement before what follows (a pause, blocks.py), not a part to skip
+            and not rules.stops_to_ask(text)
         ):
             mapper._flush_procedure()
             lead = _Lead(text, block.line)

@@ -139,6 +139,8 @@ class Draft:
     # values the prose itself calls an example ("in this guide's example, revision `88`"):
     # value -> the line saying so (placeholders.py)
     examples: dict[str, int] = field(default_factory=dict)
+    # inline-code values the prose tells the reader to replace with theirs (placeholders.py)
+    replaced: dict[str, int] = field(default_factory=dict)
     # every $NAME / ${NAME} the document writes anywhere (human.config_settings)
     referenced: set[str] = field(default_factory=set)
     # shell functions and arrays the fences so far defined, by name (carry.py)

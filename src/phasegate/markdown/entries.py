@@ -140,6 +140,7 @@ class ImportReport(TypedDict, total=False):
     skipped: list[ReportEntry]
     review: list[ReportEntry]
     mdx: list[ReportEntry]
+    assumptions: list[ReportEntry]  # "If green is live, swap the colours in every command"
     programs: list[ReportEntry]
     variables: list[str]
     confidence_levels: dict[str, str]

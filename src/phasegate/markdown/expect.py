@@ -24,6 +24,7 @@ _ROWS = re.compile(r"\b\d+\s+(?:new\s+)?rows?\b|\bempty\b|\bno rows\b", re.I)
 _COUNT = re.compile(r"^\s*(\d+)\s+(?:files?|entries|items|directories|dirs)\b", re.I)
 _PLURAL_FILES = re.compile(r"\b(?:files|logs?)\b", re.I)
 _HTTP = re.compile(r"^\s*(?:HTTP\s*)?([1-5]\d\d)\b(?:\s+[A-Za-z ]+)?\s*$", re.I)
+_VERSION = re.compile(r"^\s*`?(v?\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?)`?\s*$")
 _QUOTED = re.compile(r"^\s*[\"'`](.+?)[\"'`]\s*$")
 _OK_WORDS = re.compile(
     r"\b(help text|usage|success|succeeds|passes|pass|ok|no errors?|works|runs?|completes?|"
@@ -54,6 +55,22 @@ def _code(command: str) -> str:
 _CURL_FAIL = re.compile(
     r"(?:^|[\s|;&(])curl\b[^|;&\n]*?\s(?:--fail(?:-with-body)?|-[A-Za-z]*f[A-Za-z]*)\b"
 )
+
+
+def exit_code_says(command: str, parsed: ParsedCheck) -> bool:
+    """Whether the command's own exit code already checks what ``parsed`` expects: an exit-0
+    expectation, or an HTTP status below 400 of a `curl -f` (exit 22 on an HTTP error)."""
+    if parsed.ambiguous:
+        return False
+    if parsed.check == {"command": command, "expect": {"exit": 0}}:
+        return True
+    status = parsed.check.get("expect", {}).get("status")
+    return (
+        "http" in parsed.check
+        and isinstance(status, int)
+        and status < 400
+        and bool(_CURL_FAIL.search(_code(command)))
+    )
 
 
 def _curl_url(command: str) -> str | None:
@@ -150,6 +167,11 @@ def parse_expectation(command: str, expected: str) -> ParsedCheck:
             return ParsedCheck(
                 {"file": path, "expect": {"count": {">=": 1}}}, "directory is not empty"
             )
+    version = _VERSION.match(text)
+    if version:  # "| `indexer --version` | 4.0.1 |": the version it must print
+        return ParsedCheck(
+            {**base, "expect": {"exit": 0, "stdout_contains": version.group(1)}}, "output contains"
+        )
     if not text or _OK_WORDS.search(text):
         return ParsedCheck({**base, "expect": {"exit": 0}}, "exit 0")
     return ParsedCheck({**base, "expect": {"exit": 0}}, "unparsed -> exit 0", ambiguous=True)

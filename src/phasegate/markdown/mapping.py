@@ -107,6 +107,7 @@ def map_document(doc: Document, source: str) -> Draft:
         walk.phase_like.discard(id(title))
     draft.health_url = _health_url(root)
     draft.examples = placeholders.example_values(doc)
+    draft.replaced = placeholders.replaced_values(doc)
     draft.referenced = human.referenced_names(
         str(getattr(b, "text", "")) for s in root.walk() for b in s.blocks
     )

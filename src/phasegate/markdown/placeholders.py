@@ -133,6 +133,9 @@ _PATTERNS = [
         ),
     ),
     ("xxx", re.compile(r"(?<![\w-])([xX]{3,})(?![\w-])")),
+    # gke-pool-xxxx, web-XXX.example.com: a run of x's ending a name's part stands for the part
+    # the reader fills (a node or pod suffix); not inside a word (`0xxx`, `max`)
+    ("xxx", re.compile(r"(?<=[-_.])([xX]{3,})(?![A-Za-z0-9])")),
     ("changeme", re.compile(r"\b(CHANGE_?ME|changeme|REPLACE_?ME|replace[_-]me|PLACEHOLDER)\b")),
     # backup-TIMESTAMP.json, app:VERSION, --tag=COMMIT_SHA: a value's name in capitals, joined
     # to the text around it (a word on its own may be SQL or a message; `site/VERSION` a file)
@@ -435,6 +438,88 @@ def example_values(doc: Document) -> dict[str, int]:
 _EXAMPLE_ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=\S+$")
 
 
+# "Replace `my-project-id` and `CLUSTER_NAME` with your values", "Remplacez `mon-projet` par le
+# vôtre": the author names the values that are the reader's to give
+_REPLACE_SAID = re.compile(
+    r"\b(?:replace|substitute|swap)\b.*\b(?:with|by|for)\s+(?:your|yours|the (?:real|actual|"
+    r"correct|right)|(?:an? )?(?:real|actual) (?:value|one)s?|own)\b|"
+    r"\bchange\b.*\bto (?:your|match your)\b|"
+    r"\bremplace[zr]?\b.*\bpar\b|\b(?:reemplaz|sustitu)\w*\b.*\b(?:por|con)\b|"
+    r"\bersetze[n]?\b.*\b(?:durch|mit)\b|\b(?:substitua|troque)\b.*\b(?:por|pel[oa])\b|"
+    r"替换|换成|置き換え",
+    re.I,
+)
+# the value a command takes (`my-project-id`, `CLUSTER_NAME`), not a file or a command to edit
+_REPLACED_VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:@-]{2,59}$")
+_FILE_LIKE = re.compile(r"\.(?:ya?ml|json|conf|cfg|ini|toml|tf|md|txt|sh|py|env|properties)$", re.I)
+# "Replace the tag in `deploy.yaml` with yours": a span after "in"/"of" is where, not what
+_WHERE_BEFORE = re.compile(
+    r"\b(?:in|of|from|inside|within|into|to|under|dans|en|im|no|na)\s*$", re.I
+)
+
+
+def replaced_values(doc: Document) -> dict[str, int]:
+    """Inline-code values a sentence tells the reader to replace with theirs -> its line."""
+    found: dict[str, int] = {}
+    for section in doc.root.walk():
+        for block in section.blocks:
+            if not isinstance(block, (Paragraph, Item)) or not block.code:
+                continue
+            text = getattr(block, "text", "")
+            for sentence in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])", text):
+                said = _REPLACE_SAID.search(sentence)
+                if not said:
+                    continue
+                for raw in block.code:
+                    value = raw.strip()
+                    at = sentence.find(f"`{value}`")
+                    if (
+                        at < 0
+                        or not _REPLACED_VALUE.match(value)
+                        or _FILE_LIKE.search(value)
+                        or _WHERE_BEFORE.search(sentence[:at])
+                    ):
+                        continue
+                    found.setdefault(value, block.line)
+    return found
+
+
+def _bind_replaced(draft: Draft, command: str, line: int) -> str:
+    """A value the prose says to replace, used verbatim in a command -> ``${NAME}`` needing
+    binding (also inside a longer name: ``gke-CLUSTER_NAME-default-pool``)."""
+    literal = _quoted_heredocs(command) + _comments(command)
+    for value, said in draft.replaced.items():
+        pattern = re.compile(rf"(?<![A-Za-z0-9_$]){re.escape(value)}(?![A-Za-z0-9_])")
+        matches = [
+            m for m in pattern.finditer(command) if not any(s <= m.start() < e for s, e in literal)
+        ]
+        if not matches:
+            continue
+        name = re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper()
+        if not name[0].isalpha() or name in BUILTINS:
+            name = "VALUE_" + name
+        ref = "${" + name + "}"
+        out, last = [], 0
+        for m in matches:
+            out.append(command[last : m.start()])
+            out.append(f"'\"{ref}\"'" if _in_single_quotes(command, m.start()) else ref)
+            last = m.end()
+        out.append(command[last:])
+        command = "".join(out)
+        spec = draft.vars.get(name)
+        if spec is None:
+            draft.vars[name] = {
+                "env": name,
+                "needs_binding": f"placeholder `{value}` at {draft.source}:{line}: line {said} "
+                "says to replace it with your value",
+                "description": f"placeholder `{value}` in the document",
+            }
+            draft.note("needs_binding", line=line, what=f"placeholder `{value}` -> {ref}")
+        else:
+            _declare(draft, name, value, line)
+    return command
+
+
 def _replace_keeping_key(ref: str, match: re.Match[str]) -> str:
     return (match.group(1) or "") + ref
 
@@ -497,6 +582,8 @@ def bind(draft: Draft, command: str, line: int) -> str:
     variable that needs binding, naming the placeholder and its line."""
     if draft.examples:
         command = _bind_examples(draft, command, line)
+    if draft.replaced:
+        command = _bind_replaced(draft, command, line)
     out: list[str] = []
     last = 0
     for start, end, found in find(command):

@@ -37,7 +37,15 @@ _FAILURE_CONTEXT = re.compile(
     # words of one line: "… minor rollback\nIf you are using …" states no condition
     rf"\b{_ACT}\w*[ \t]+(?:\w+[ \t]+)?{_QUAL}\b|\b{_QUAL}[ \t]+(?:for|to)[ \t]+{_ACT}|"
     rf"when to[ \t]+{_ACT}|\bautomatic(?:ally)?[ \t]+{_ACT}|\btriggers?\b|kill[\s-]?switch|"
-    r"red[\s-]?flags?|warning[\s-]?signs?|circuit[\s-]?breakers?|触发",
+    r"red[\s-]?flags?|warning[\s-]?signs?|circuit[\s-]?breakers?|触发|"
+    # "Backout criteria", "Critères d'annulation", "Revenir en arrière … si :", "Criterios de
+    # reversión", "Abbruchkriterien", "Critérios de reversão"
+    r"\bback[\s-]?out[ \t]+(?:criteria|triggers?|conditions?|if|when)\b|"
+    r"crit[èe]res?[ \t]+d['’]annulation|crit[èe]res?[ \t]+de[ \t]+(?:retour|repli|rollback)|"
+    r"(?:revenir|retour)[ \t]+en[ \t]+arri[èe]re\b[^\n]{0,40}\bsi\b|annuler[ \t]+si\b|"
+    r"criterios?[ \t]+de[ \t]+(?:reversi[oó]n|rollback|aborto|cancelaci[oó]n)|"
+    r"abbruchkriterien|r[üu]ckroll\w*[ \t]+(?:wenn|falls)|"
+    r"crit[ée]rios?[ \t]+de[ \t]+(?:revers[aã]o|rollback|cancelamento)",
     re.I,
 )
 # Lists that may hold conditions among other things ("Alerting", "Thresholds", "Monitor and

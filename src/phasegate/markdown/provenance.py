@@ -409,6 +409,13 @@ def verdict(report: ImportReport, data: PlanNode) -> list[str]:
     if low:
         lines = ", ".join(str(r["line"]) for r in low[:8])
         reasons.append(f"{len(low)} low-confidence mapping(s) would run (lines {lines})")
+    assumed = report.get("assumptions") or []
+    if assumed:
+        lines = ", ".join(str(a["line"]) for a in assumed[:8])
+        reasons.append(
+            f"the commands hold only in the case the document assumes (lines {lines}): "
+            "confirm it holds, or edit them as the document says"
+        )
     mdx = report.get("mdx") or []
     if mdx:
         lines = ", ".join(str(m["line"]) for m in mdx[:8])

@@ -47,6 +47,9 @@ CHECKLIST = re.compile(
     r"前提条件|チェックリスト|사전\s*(?:확인|준비|점검)|체크리스트|"
     # what must hold before anything runs: manual gates, never triggers (issue 11 §6)
     r"pre[\s-]?conditions?|pre[\s-]?requisites?|before you (?:begin|start)|entry criteria|"
+    # "Prérequis", "Requisitos previos", "Voraussetzungen", "Conditions préalables"
+    r"pr[ée][\s-]?requis|requisitos previos|pr[ée][\s-]?requisitos|voraussetzungen|"
+    r"conditions pr[ée]alables|condiciones previas|"
     # "Pre-release", "Before deploying", "Vorbereitung": what a person makes sure of first
     # "Phase 1: Preparation", "Fase 1: Preparación" (a heading that IS the preparation)
     r"(?:^|[:：]\s*)[\W_]*(?:preparations?|vorbereitung\w*|preparaci[oó]n|pr[ée]paration|"
@@ -204,7 +207,29 @@ HUMAN = re.compile(
     r"\bpeer[\s-]review|\bfour[\s-]eyes\b|"
     # "Do not apply if the plan destroys a node group": a person judges the condition first
     r"\bdo not (?:apply|proceed|continue|deploy|merge|run|go ahead|promote|release|ship|do this|"
-    r"do it|start)\b[^.\n]{0,80}\b(?:if|unless|until|before|during|while)\b",
+    r"do it|start)\b[^.\n]{0,80}\b(?:if|unless|until|before|during|while)\b|"
+    # -- blind round 6 (continued): what a person does or judges in the flow (issue 11 §7) --
+    # "Wait until the next report run succeeded, then:", "Continue when the count is 0."
+    r"^[\W_]*(?:then\s+)?wait until\b|\bcontinue (?:only )?(?:when|once|after)\b|"
+    # "Edit `backend.tf`:", "Open `config/app.yml` and set …": a file a person edits
+    r"^[\W_]*(?:then\s+)?(?:edit|modify|open and edit|update)\s+(?:the\s+)?(?:file\s+)?`[^`\s]+`|"
+    # "… and open a PR", "create a merge request": a review others give
+    r"\b(?:open|create|raise|submit|file)\s+(?:a|an|the)\s+(?:pr|pull[\s-]request|"
+    r"merge[\s-]request|mr)\b|"
+    # "Terraform asks `Copy existing state?` — answer `yes`", "when prompted, type yes"
+    r"\b(?:asks?|prompts?|prompted)\b[^.\n]{0,120}?\b(?:answer|type|enter|reply|respond)\b|"
+    # "Post in #status", "Avisar no canal #incidentes", "Annoncer sur #prod": a message to people
+    r"\b(?:post|announce|notify|tell|inform|message|ping|avis\w*|comunic\w*|annonc\w*|"
+    r"pr[ée]ven\w*|inform\w*|benachrichtig\w*|meld\w*)\b[^.\n]{0,60}?(?<![\w&])#[a-z][\w-]+|"
+    # "Same steps as eu-1.", "Repeat for the second DC": steps a person repeats elsewhere
+    r"^[\W_]*(?:(?:the\s+)?same\s+(?:steps|procedure)\s+(?:as|for)\b|repeat\s+(?:the\s+"
+    r"(?:same\s+)?(?:steps?|procedure)|(?:steps?\s+)?\d|(?:all\s+)?(?:of\s+)?the\s+above|"
+    r"(?:this|these)\s+for|for\s+(?:the|each|every|all)\b))|"
+    r"^[\W_]*(?:mismos pasos|m[êe]mes [ée]tapes|gleiche schritte|mesmos passos)\b|"
+    # "Observe for 30 minutes and confirm the error rate", "观察 30 分钟，确认错误率正常"
+    r"\b(?:observe|watch|monitor)\b[^.\n]{0,40}?\d+\s*(?:minutes?|mins?)\b[^.\n]{0,40}?"
+    r"\b(?:confirm|make sure|ensure|verify)\b|"
+    r"(?:观察|觀察|监控|監控|観察|監視)\s*\d+\s*(?:分钟|分鐘|小时|小時|分|時間)",
     re.I,
 )
 # "Cleanup (after 2 weeks at 100%)", "Aufräumen (erst nach 7 Tagen!)", "3 days later": what
@@ -415,6 +440,36 @@ def is_way_title(title: str) -> bool:
 def is_platform_title(title: str) -> bool:
     """A heading, lead-in or comment naming the platform its commands are for."""
     return bool(PLATFORM.search(title.strip()))
+
+
+# "Below we assume blue is live. If green is live, swap the colours in every command.": the
+# commands as written hold in one case only; a person confirms it (or edits them) first
+EDIT_IF_NOT = re.compile(
+    r"\b(?:if|when|otherwise|unless|in case)\b[^.\n]{0,80}?\b(?:swap|change|replace|adjust|edit|"
+    r"invert|reverse|substitute|flip|exchange)\b[^.\n]{0,60}?\b(?:(?:in|across|throughout)\s+"
+    r"(?:every|each|all(?:\s+the)?|the)\s+(?:commands?|steps?|lines?|snippets?)|everywhere|"
+    r"throughout|accordingly|in the commands?(?: below)?|in (?:each|every) (?:command|step))\b",
+    re.I,
+)
+
+
+# "If the diff touches more than `app.conf`, stop and ask in #ops", "stop and check with the
+# DBA": the run halts for a person to judge and answer, it rolls nothing back
+STOP_AND_ASK = re.compile(
+    r"\b(?:stop|halt|pause)\b(?:\s+(?:here|there|now|the (?:rollout|run|deploy(?:ment)?|"
+    r"upgrade|procedure)))?\s*,?\s+(?:and|&|then)\s+(?:ask|escalate|check with|consult|contact|"
+    r"talk to|reach out|call|page|wait for)\b(?![^.\n]{0,40}\broll[\s-]?back)",
+    re.I,
+)
+
+
+def stops_to_ask(text: str) -> bool:
+    return bool(STOP_AND_ASK.search(" ".join(text.split())))
+
+
+def commands_assume(text: str) -> bool:
+    """A sentence saying the commands hold only under a condition the reader must check."""
+    return bool(EDIT_IF_NOT.search(" ".join(text.split())))
 
 
 def asks_human(text: str) -> bool:

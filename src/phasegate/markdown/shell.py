@@ -190,7 +190,17 @@ def looks_like_shell_line(line: str) -> bool:
     word = first_word(stripped)
     if word in _COMMANDS or word.startswith(("./", "../", "/usr/", "/bin/", "~/")):
         return True
+    if _family_member(word) and _FLAGGED.match(stripped):
+        # `ansible-inventory -i prod --graph`: a tool of a known family (`ansible-*`), given
+        # flags (round 6); "git-based workflows …" gives none
+        return True
     return bool(_ASSIGN.match(stripped)) and " " not in stripped.split("=", 1)[0]
+
+
+def _family_member(word: str) -> bool:
+    """``ansible-inventory``, ``kubectl-neat``: the family's name is a command we know."""
+    family, dash, rest = word.partition("-")
+    return bool(dash and rest and len(family) >= 3 and family in _COMMANDS)
 
 
 def looks_like_shell(text: str) -> bool:

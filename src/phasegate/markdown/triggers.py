@@ -111,9 +111,20 @@ def stops_to_look(text: str) -> bool:
     return bool(_STOP_AND_LOOK.search(" ".join(text.split())))
 
 
+# "Halt the rollout (do not roll back — Play can't roll back a binary) if:": a rollback the
+# document rules out names no action; the halt it asks for is the action (issue 11 §6)
+_NEGATED_ROLLBACK = re.compile(
+    r"\b(?:do\s+not|don'?t|never|not|no|cannot|can'?t|can\s+not|without|instead\s+of)\s+"
+    r"(?:[\w']+\s+){0,3}?(?:roll(?:ing)?[\s-]?backs?|revert(?:ing)?|abort(?:ing)?)\b"
+    r"(?:[^.;:)\n]{0,60}?(?=[.;:)\n]|$))?",
+    re.I,
+)
+
+
 def action_for(context: str, threshold: bool = False) -> str | None:
     """rollback | pause | alert for a list or table in this context; None when a human
     decides and the item states no number to alert on ("Executive decision")."""
+    context = _NEGATED_ROLLBACK.sub(" ", context)
     if stops_to_look(context):
         return "pause"
     if polarity.human_decides(context) and not re.search(r"\bauto(?!\w*\s+action)", context, re.I):
