@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from phasegate.markdown import languages
+
 _POSITIONAL = re.compile(r"\$(?:[1-9]|\{[1-9][}:#%/-]|@|\*|#)")
 _SETS_POSITIONAL = re.compile(r"\bset\s+--|^\s*(?:function\s+)?[\w-]+\s*\(\)\s*\{?", re.M)
 _SAVE_AS = re.compile(
@@ -115,3 +117,8 @@ def forbids(prose: str) -> bool:
 def illustrates(prose: str) -> bool:
     """A lead-in introducing the fence after it as an example, not an order."""
     return bool(_ILLUSTRATES.search(prose.strip()))
+
+
+# Blind round 7: the same classes in more languages (languages.py), one alternation more each.
+_OFFER = re.compile(_OFFER.pattern + "|" + languages.OFFER, re.I)
+_FORBIDS = re.compile(_FORBIDS.pattern + "|" + languages.FORBIDS, re.I)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from phasegate.markdown import languages
+
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
     _LEAD
@@ -519,3 +521,10 @@ _CASE = re.compile(
 
 def is_case_title(title: str) -> bool:
     return bool(_CASE.search(title.strip())) and not is_conditional_text(title)
+
+
+# Blind round 7: the same classes in more languages (languages.py), one alternation more each.
+ROLLBACK = re.compile(ROLLBACK.pattern + "|" + languages.ROLLBACK, re.I)
+CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + languages.CONDITIONAL, re.I)
+REFERENCE = re.compile(REFERENCE.pattern + "|" + languages.REFERENCE, re.I)
+DEFERRED = re.compile(DEFERRED.pattern + "|" + languages.DEFERRED, re.I)
