@@ -64,6 +64,7 @@ class FenceMapping:
     lead: str
     _after: list[tuple[str, int]]
     before: Block | None
+    shown_only: str | None  # why the last fence was not run (a lead-in may go on from it)
 
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
@@ -112,10 +113,22 @@ class FenceMapping:
                 return
             self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
             return
+        # "For instance, to throttle during peak:" … "and to resume:": a lead-in that goes on
+        # with the sentence of a fence not run is not run either (blind round 7)
+        shown: str | None = getattr(self, "shown_only", None)
+        continued = (
+            shown is not None
+            and isinstance(self.before, Paragraph)
+            and listings.continues(self.before.text)
+        )
         if (
             not attrs.name
             and isinstance(self.before, Paragraph)
-            and (listings.forbids(self.before.text) or listings.illustrates(self.before.text))
+            and (
+                listings.forbids(self.before.text)
+                or listings.illustrates(self.before.text)
+                or continued
+            )
         ):
             # "**Do not run this on the primary**:", "For example, …:": what not to run, or an
             # illustration; never run, on either path (issue 11 §1), listed for review
@@ -123,7 +136,10 @@ class FenceMapping:
                 "the text before it says not to run it"
                 if listings.forbids(self.before.text)
                 else "an example the text before it shows"
+                if listings.illustrates(self.before.text)
+                else f"goes on from a lead-in whose fence is not run ({shown})"
             )
+            self.shown_only = why
             self.draft.note("review", line=block.line, what=rules.one_line(block.text, 80), why=why)
             self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
             return

@@ -99,3 +99,20 @@ DEFERRED = (
     r"\d+\s*(?:日|週間)後|\d+\s*(?:일|주)\s*(?:후|뒤)|\d+\s*(?:天|周|个月)(?:后|之后)|"
     r"\bnot (?:before|earlier than)\s+(?:\d+|a|one)\s*(?:days?|weeks?|months?)\b"
 )
+
+# "Only with the mobile lead's approval:", "Nur mit Freigabe des Teamleads:", "Tylko za zgodą
+# …", "Только с одобрения …": what follows is done only if a person approves it — an option
+# the operator takes or not, never the path. And a heading that says another environment uses
+# it: "## Docker (only the sandbox uses this)", "(staging only)", "(not used in production)".
+OPTIONAL = (
+    r"^[\W_]*(?:\*\*|__)?(?:only|solely|nur|solo|s[oó]lo|seulement|uniquement|somente|apenas|"
+    r"alleen|tylko|только|sadece|pouze|endast|bara)\s+(?:with|after|upon|once|mit|nach|con|"
+    r"tras|avec|apr[eè]s|com|ap[oó]s|met|na|za|с|после|po)\b[^.:\n]{0,60}?"
+    r"(?:approv|sign[\s-]?off|consent|go[\s-]ahead|permission|freigabe|genehmigung|zustimmung|"
+    r"aprobaci|autorizaci|accord|approbation|aprova[cç]|autoriza[cç]|goedkeuring|toestemming|"
+    r"zgod|akceptac|одобрени|согласи|разрешени|onay|izin|souhlas|schv[aá]len|godk[aä]nn)|"
+    r"\(\s*only (?:the |our )?[^()\n]{1,40}?\b(?:uses?|needs?|runs?)\b[^()\n]{0,20}\)|"
+    r"\(\s*(?:we|our team) (?:do not|don['’]t|never) use (?:this|it)\s*\)|"
+    r"\(\s*not used (?:in|for|on) [^()\n]{1,30}\)|"
+    r"\(\s*(?:sandbox|staging|dev(?:elopment)?|test(?:ing)?|local|lab|qa)[\s-]+only\s*\)"
+)
