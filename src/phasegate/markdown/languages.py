@@ -116,3 +116,11 @@ OPTIONAL = (
     r"\(\s*not used (?:in|for|on) [^()\n]{1,30}\)|"
     r"\(\s*(?:sandbox|staging|dev(?:elopment)?|test(?:ing)?|local|lab|qa)[\s-]+only\s*\)"
 )
+
+# "如果出现 `[ERR] …`，先执行修复：", "Если проверка показывает ошибку, выполните:", "Jeśli …:":
+# a lead-in whose condition the operator observes, in the languages OBSERVED_CONDITION lacked.
+# Anchored at the start; the lead-in ends with a colon.
+OBSERVED = (
+    r"^[\W_]*(?:(?:如果|若是?|假如|万一|倘若|もし|만약)|(?:если|якщо|je[sś]li|je[zż]eli|gdy|pokud|"
+    r"jestli|om|se|als|indien|e[gğ]er|qualora|caso)(?![\w-]))[^\n]{2,160}[:：](?:\*\*|__)?\s*$"
+)
