@@ -19,6 +19,7 @@ from phasegate.markdown import (
     placeholders,
     polarity,
     powershell,
+    prompts,
     queries,
     rules,
     shell,
@@ -350,6 +351,15 @@ class FenceMapping:
         cleaned = shellparse.clean(chunk.text)
         if not cleaned.changed:
             return chunk
+        if (
+            rollback
+            and cleaned.forever
+            and not cleaned.texts
+            and all(prompts.is_answer(u.forever) for u in cleaned.forever)
+        ):
+            # `terraform apply -var …` in a rollback: the way back as written (run, it stops
+            # at its prompt and the rollback fails loudly; a person then answers it)
+            return chunk
         if not rollback and self.phase is not None:  # observation: a monitor of the phase
             cleaned = monitors.take(self.draft, self.phase, chunk.text, cleaned, line, chunk.name)
         for unit in cleaned.texts:
@@ -360,6 +370,9 @@ class FenceMapping:
         for unit in cleaned.forever:
             what = rules.one_line(unit.text, 100)
             self.draft.note("review", line=line + unit.start, what=what, why=unit.forever or "")
+            if not rollback and self.when is None and prompts.is_answer(unit.forever):
+                # a person types the answer at a terminal: not executable as written
+                self.draft.note("prompts", line=line + unit.start, what=what, why=unit.forever)
         if not rollback and self.phase is not None:
             self._manual_for(chunk, cleaned, line, check)
         if cleaned.commands == 0:

@@ -141,6 +141,7 @@ class ImportReport(TypedDict, total=False):
     review: list[ReportEntry]
     mdx: list[ReportEntry]
     programs: list[ReportEntry]
+    prompts: list[ReportEntry]  # commands that stop for a person's typed answer
     variables: list[str]
     confidence_levels: dict[str, str]
     not_executable: list[str]
