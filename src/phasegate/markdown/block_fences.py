@@ -372,7 +372,9 @@ class FenceMapping:
             self.draft.note("review", line=line + unit.start, what=what, why=unit.forever or "")
             if not rollback and self.when is None and prompts.is_answer(unit.forever):
                 # a person types the answer at a terminal: not executable as written
-                self.draft.note("prompts", line=line + unit.start, what=what, why=unit.forever)
+                self.draft.note(
+                    "prompts", line=line + unit.start, what=what, why=unit.forever or ""
+                )
         if not rollback and self.phase is not None:
             self._manual_for(chunk, cleaned, line, check)
         if cleaned.commands == 0:

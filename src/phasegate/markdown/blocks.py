@@ -183,7 +183,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             command = gate.data.get("command")
             if not (fence.line <= gate.line <= end and isinstance(command, str)):
                 continue
-            what = f"by hand, in a terminal (it asks for an answer): `{rules.one_line(command, 120)}`"
+            what = f"by hand, in a terminal (it asks for an answer): `{rules.one_line(command)}`"
             check: CheckNode = {"manual": what}
             self.phase.gates[n] = Entry(check, gate.line, gate.pre_gates)
             self.draft.note("manual", phase=self.phase.id, line=gate.line, what=what)

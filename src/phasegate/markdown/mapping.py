@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from phasegate.markdown import (
@@ -255,7 +256,9 @@ def _visit(
         when = decisions.combine(
             when, decisions.decide(draft, phase, section, [section])[id(section)]
         )
-    options = _alternatives(section) if not is_rollback else []
+    options: Sequence[Section | routes.Situation] = (
+        _alternatives(section) if not is_rollback else []
+    )
     if not options and not is_rollback:  # "→ Go to 3a" / "→ go to 3b": a decision tree
         options = routes.branches(section, section.children)
     if options and phase is None:

@@ -48,9 +48,7 @@ def waits_for_answer(name: str, args: list[str], fed: bool) -> str | None:
 def _waits(name: str, args: list[str], fed: bool) -> str | None:
     if name in ("terraform", "tofu") and not fed:
         verb = next((a for a in args if not a.startswith("-")), "")
-        if verb in ("apply", "destroy") and not _has(
-            args, "-auto-approve", "--auto-approve"
-        ):
+        if verb in ("apply", "destroy") and not _has(args, "-auto-approve", "--auto-approve"):
             operands = [a for a in args[args.index(verb) + 1 :] if not a.startswith("-")]
             # `-var 'x=y'` takes its value as the next word
             values = {
@@ -69,18 +67,18 @@ def _waits(name: str, args: list[str], fed: bool) -> str | None:
             and _has(args, "--cluster-slots")
         ):
             return "`redis-cli --cluster reshard` asks for slots, target and sources"
-    if name == "pulumi" and args[:1] in (["up"], ["destroy"], ["update"]) and not fed:
-        if not _has(args, "--yes", "-y", "--skip-preview", "-f"):
-            return f"`pulumi {args[0]}` without --yes waits for a person to confirm"
+    if (
+        name == "pulumi"
+        and args[:1] in (["up"], ["destroy"], ["update"])
+        and not fed
+        and not _has(args, "--yes", "-y")
+    ):
+        return f"`pulumi {args[0]}` without --yes waits for a person to confirm"
     if name == "ceph" and (
         "-w" in args or any(a.startswith("--watch") for a in args) or args[:1] == ["watch"]
     ):
         return "`ceph -w` follows the cluster log forever"
-    if (
-        name == "gh-ost"
-        and _has(args, "--execute")
-        and _has(args, "--postpone-cut-over-flag-file")
-    ):
+    if name == "gh-ost" and _has(args, "--execute") and _has(args, "--postpone-cut-over-flag-file"):
         return (
             "`gh-ost --postpone-cut-over-flag-file` waits until the flag file is removed, "
             "which a later step does"
@@ -99,7 +97,8 @@ _ASKS = re.compile(
     r"\b(?:type|answer|enter|respond(?: with)?|reply(?: with)?)\s+[`'\"“]?(?:yes|y)\b[`'\"”]?|"
     r"\b(?:fragt|abfrage|eingabeaufforderung)\b[^.\n]{0,80}|\b(?:tippe|tippen sie|antworte|"
     r"antworten sie)\s+[`'\"„]?(?:yes|y|ja|j)\b|"
-    r"\bdemande (?:une )?confirmation|\b(?:tapez|r[ée]pondez|saisissez)\s+[`'\"«]?\s*(?:yes|y|oui|o)\b|"
+    r"\bdemande (?:une )?confirmation|\b(?:tapez|r[ée]pondez|saisissez)\s+[`'\"«]?\s*"
+    r"(?:yes|y|oui|o)\b|"
     r"\b(?:pregunta|solicita confirmaci[oó]n|pide confirmaci[oó]n)\b|\b(?:escribe|escriba|"
     r"responde|responda)\s+[`'\"]?(?:yes|y|s[ií]|s)\b|"
     r"\b(?:pergunta|pede confirma[cç][aã]o)\b|\b(?:digite|responda)\s+[`'\"]?(?:yes|y|sim|s)\b|"
