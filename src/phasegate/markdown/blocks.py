@@ -528,8 +528,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if polarity.not_a_condition(text) or polarity.go_no_go(context):
             return False  # an order, an expected result, or one side of a go/no-go call
         # only lists stated as failure conditions (issue 11 §6): not "Selection criteria"
-        stated = polarity.failure_context(context)
         number = thresholds.parse(text) is not None
+        stated = polarity.failure_context(context) or (
+            polarity.action_heading(context) and (number or polarity.text_is_failure(text) is True)
+        )
         soft = polarity.soft_context(context) and (number or bool(polarity.text_is_failure(text)))
         if not stated and not soft and not (self.rollback and number):
             return False

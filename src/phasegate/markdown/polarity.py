@@ -251,3 +251,21 @@ def not_a_condition(text: str) -> bool:
     if _EXPECTATION_LABEL.match(flat) or _OUTCOME.match(flat):
         return True
     return bool(_IMPERATIVE.match(flat))
+
+
+# "## Freeze (stop advancing, keep what is deployed)", "## Roll back (revert the pushed PoPs)",
+# "**Halt:**", "Stopp", "Wstrzymaj": a heading or lead-in that is only an action (and what it
+# means in parentheses) over a list: the items that read as conditions (a number, a bad state)
+# are when to take it (blind round 7). Items that order something stay steps.
+_ACTION_HEADING = re.compile(
+    r"^[\W_]*(?:freeze|halt|hold|pause|stop(?:\s+(?:advancing|the\s+(?:rollout|waves?|ramp)))?|"
+    r"abort|roll(?:ing)?[\s-]?back|revert|einfrieren|anhalten|stopp|geler|arr[eê]ter|"
+    r"congelar|detener|pausar|wstrzymaj|zatrzymaj|заморозить|остановить|durdur|停止|暂停|冻结|"
+    r"一時停止|중단|롤백|回滚)\s*(?:\([^)\n]{0,80}\))?[\s.:：*_]*$",
+    re.I | re.M,
+)
+
+
+def action_heading(context: str) -> bool:
+    """Whether the heading or nearest lead-in is an action alone (its list: when to take it)."""
+    return bool(_ACTION_HEADING.search(context))
