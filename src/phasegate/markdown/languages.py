@@ -124,3 +124,30 @@ OBSERVED = (
     r"^[\W_]*(?:(?:如果|若是?|假如|万一|倘若|もし|만약)|(?:если|якщо|je[sś]li|je[zż]eli|gdy|pokud|"
     r"jestli|om|se|als|indien|e[gğ]er|qualora|caso)(?![\w-]))[^\n]{2,160}[:：](?:\*\*|__)?\s*$"
 )
+
+# What a person does or judges in the flow, in the forms the HUMAN table lacked (blind round 7):
+HUMAN = (
+    # "Then repeat with `codehub-ee=16.7.4-ee.0`.", "对第二个新节点重复一次。", "Powtórz dla …",
+    # "For the later waves use `--pops wave1`, …": the same steps again, elsewhere, by a person
+    r"^[\W_]*(?:then\s+|now\s+|and\s+)?repeat\b|\bdo the same (?:for|on|with)\b|"
+    r"^[\W_]*for the (?:later|remaining|other|next|following) (?:waves?|hosts?|nodes?|servers?|"
+    r"regions?|clusters?|shards?|pops?|dcs?|data ?cent(?:er|re)s?|zones?|sites?|stages?)\b|"
+    r"重复|重做|繰り返|반복|повтор(?:ите|ить|ять)|powt[oó]rz|opakujte|tekrarla|wiederhol|"
+    r"r[ée]p[ée]te[rz]?\b|\brepit[ae]\b|\brepetir\b|\bripeti\b|\bherhaal\b|\bupprepa\b|"
+    # "The QA lead signs off in the change ticket.", "once the DBA approves"
+    r"\b(?:lead|manager|owner|approver|reviewer|team|cab|dba|sre|on[\s-]?call|qa|pm|"
+    r"director|security)\b[^.\n]{0,30}\b(?:signs? off|approves?|gives? (?:the |their )?"
+    r"(?:go|ok|okay|approval|green light))\b|"
+    # "Hazlo con la persona de guardia de DBA presente", "with the DBA on call present"
+    r"\b(?:with|con|avec|mit|com)\b[^.\n]{0,60}\b(?:present|presente|pr[ée]sente?|anwesend)\b|"
+    r"\ben pr[ée]sence d|\bin (?:anwesenheit|beisein)\b|\bin the presence of\b|"
+    # "Schedule for the Sunday 06:00 window", "not before 05:00 the next day", "the next
+    # morning": a wall-clock time a person waits for
+    r"\bschedul\w* (?:it )?(?:for|at|in|during)\b[^.\n]{0,40}(?:\b\d{1,2}[:h]\d{2}\b|window|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|tonight|tomorrow|weekend)|"
+    r"\b(?:not )?(?:before|after|until|from|at) \d{1,2}[:h]\d{2}\b(?!\s*(?:ms|s|sec|min)\b)|"
+    r"\b(?:the )?next (?:morning|day|business day|working day)\b|"
+    # "### T-0", "### T+1d", "### T-30m": a launch timeline's wall-clock marks
+    r"^[\W_]*T\s*(?:[-+±−]\s*\d+\s*(?:[smhdw]|mins?|minutes?|hours?|hrs?|days?|weeks?)?|0)"
+    r"\s*(?:\([^)]{0,40}\))?[\s:.*_]*$"
+)
