@@ -136,8 +136,19 @@ HUMAN = (
     r"r[ée]p[ée]te[rz]?\b|\brepit[ae]\b|\brepetir\b|\bripeti\b|\bherhaal\b|\bupprepa\b|"
     # "The QA lead signs off in the change ticket.", "once the DBA approves"
     r"\b(?:lead|manager|owner|approver|reviewer|team|cab|dba|sre|on[\s-]?call|qa|pm|"
-    r"director|security)\b[^.\n]{0,30}\b(?:signs? off|approves?|gives? (?:the |their )?"
-    r"(?:go|ok|okay|approval|green light))\b|"
+    r"director|security)\b[^.\n]{0,30}\b(?:signs? off|approves?|agrees?|consents?|gives? "
+    r"(?:the |their )?(?:go|ok|okay|approval|green light)|says (?:go|ok|yes))\b|"
+    # "If any replica shows lag above 5 s, stop and investigate first.", "If it is more than
+    # 5 000, stop: …": a person judges what they saw before the run goes on
+    r"\bif\b[^.\n]{0,100}?,\s*(?:then\s+)?(?:stop|halt|do not (?:continue|proceed|go on))\b|"
+    r"\bstop and (?:investigate|look|check|find out|escalate|think)\b|"
+    # "Poll until `AVAILABLE`", "Watch until `HEALTH_OK`; this can take hours"
+    r"(?:^|[.!?;]\s+)[\W_]*(?:then\s+)?(?:poll|watch|monitor|check)\s+(?:\w+\s+){0,3}?until\b|"
+    # "When it looks right, run …", "Move on only if conversion is within 0.5 pp"
+    r"\b(?:when|once)\s+(?:it|this|that|everything|all|the \w+)\s+(?:looks?|seems?)\s+(?:good|"
+    r"right|fine|ok(?:ay)?|healthy|correct|normal)\b|"
+    r"\b(?:move on|advance|go on|promote)\s+only\s+(?:if|when|once|after)\b|"
+    r"\bonly (?:during|in|within) (?:the )?[^.\n]{0,40}\bwindow\b|"
     # "Hazlo con la persona de guardia de DBA presente", "with the DBA on call present"
     r"\b(?:with|con|avec|mit|com)\b[^.\n]{0,60}\b(?:present|presente|pr[ée]sente?|anwesend)\b|"
     r"\ben pr[ée]sence d|\bin (?:anwesenheit|beisein)\b|\bin the presence of\b|"
@@ -150,4 +161,16 @@ HUMAN = (
     # "### T-0", "### T+1d", "### T-30m": a launch timeline's wall-clock marks
     r"^[\W_]*T\s*(?:[-+±−]\s*\d+\s*(?:[smhdw]|mins?|minutes?|hours?|hrs?|days?|weeks?)?|0)"
     r"\s*(?:\([^)]{0,40}\))?[\s:.*_]*$"
+)
+
+# "## Wymagania wstępne", "## Ön koşullar", "## Předpoklady", "## Förutsättningar",
+# "## Prerequisiti", "## Vereisten", "## Передумови", "## Предварительные требования": what
+# must hold before anything runs — manual gates a person confirms, never triggers.
+CHECKLIST = (
+    r"wymagania wst[eę]pne|warunki wst[eę]pne|przed rozpocz[eę]ciem|"
+    r"[öo]n ko[sş]ullar|[öo]n gereksinimler|ba[sş]lamadan [öo]nce|"
+    r"p[rř]edpoklady|po[zž]adavky p[rř]ed|f[öo]ruts[äa]ttningar|f[öo]rkrav|"
+    r"prerequisiti|requisiti preliminari|vereisten|randvoorwaarden|"
+    r"передумови|предварительные (?:требования|условия)|предусловия|перед началом|"
+    r"先决条件|前置条件|사전\s*요구\s*사항|전제\s*조건"
 )
