@@ -471,7 +471,7 @@ def test_a_manual_way_after_an_automated_one_runs_only_when_chosen(title: str) -
         ## Add-ons
         ### Upgrade add-ons with Terraform
         ```bash
-        terraform apply
+        terraform apply -auto-approve
         ```
         {title}
         ```bash

@@ -19,6 +19,7 @@ from phasegate.markdown import (
     placeholders,
     polarity,
     powershell,
+    prompts,
     queries,
     rules,
     shell,
@@ -65,6 +66,7 @@ class FenceMapping:
     lead: str
     _after: list[tuple[str, int]]
     before: Block | None
+    shown_only: str | None  # why the last fence was not run (a lead-in may go on from it)
 
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
@@ -113,10 +115,22 @@ class FenceMapping:
                 return
             self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
             return
+        # "For instance, to throttle during peak:" … "and to resume:": a lead-in that goes on
+        # with the sentence of a fence not run is not run either (blind round 7)
+        shown: str | None = getattr(self, "shown_only", None)
+        continued = (
+            shown is not None
+            and isinstance(self.before, Paragraph)
+            and listings.continues(self.before.text)
+        )
         if (
             not attrs.name
             and isinstance(self.before, Paragraph)
-            and (listings.forbids(self.before.text) or listings.illustrates(self.before.text))
+            and (
+                listings.forbids(self.before.text)
+                or listings.illustrates(self.before.text)
+                or continued
+            )
         ):
             # "**Do not run this on the primary**:", "For example, …:": what not to run, or an
             # illustration; never run, on either path (issue 11 §1), listed for review
@@ -124,7 +138,10 @@ class FenceMapping:
                 "the text before it says not to run it"
                 if listings.forbids(self.before.text)
                 else "an example the text before it shows"
+                if listings.illustrates(self.before.text)
+                else f"goes on from a lead-in whose fence is not run ({shown})"
             )
+            self.shown_only = why
             self.draft.note("review", line=block.line, what=rules.one_line(block.text, 80), why=why)
             self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
             return
@@ -340,6 +357,15 @@ class FenceMapping:
         cleaned = shellparse.clean(chunk.text)
         if not cleaned.changed:
             return chunk
+        if (
+            rollback
+            and cleaned.forever
+            and not cleaned.texts
+            and all(prompts.is_answer(u.forever) for u in cleaned.forever)
+        ):
+            # `terraform apply -var …` in a rollback: the way back as written (run, it stops
+            # at its prompt and the rollback fails loudly; a person then answers it)
+            return chunk
         if not rollback and self.phase is not None:  # observation: a monitor of the phase
             cleaned = monitors.take(self.draft, self.phase, chunk.text, cleaned, line, chunk.name)
         for unit in cleaned.texts:
@@ -350,6 +376,11 @@ class FenceMapping:
         for unit in cleaned.forever:
             what = rules.one_line(unit.text, 100)
             self.draft.note("review", line=line + unit.start, what=what, why=unit.forever or "")
+            if not rollback and self.when is None and prompts.is_answer(unit.forever):
+                # a person types the answer at a terminal: not executable as written
+                self.draft.note(
+                    "prompts", line=line + unit.start, what=what, why=unit.forever or ""
+                )
         if not rollback and self.phase is not None:
             self._manual_for(chunk, cleaned, line, check)
         if cleaned.commands == 0:

@@ -14,6 +14,7 @@ from phasegate.markdown import (
     human,
     placeholders,
     polarity,
+    prompts,
     rules,
     shell,
     shellparse,
@@ -177,8 +178,44 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                         self.fence_led = True
                     self._flush_procedure()
                 self._block(block)
+                if (
+                    isinstance(block, Paragraph)
+                    and isinstance(self.before, Fence)
+                    and prompts.asks_answer(block.text)
+                ):
+                    self._answered_by_hand(self.before, block)
             self.before = block
         self._flush_procedure()
+
+    def _answered_by_hand(self, fence: Fence, block: Paragraph) -> None:
+        """ "The script asks `Apply 3 migrations? [y/N]`. Answer `y`." after a fence: its
+        command stops for a person's typed answer. Run unattended it hangs or reads no answer
+        (and cancels or, worse, takes a default): the fence becomes a step done by hand in a
+        terminal, and the plan is no longer executable as written (blind round 7)."""
+        if self.phase is None or self.rollback:
+            return
+        end = fence.line + fence.text.count("\n") + 2
+        said = rules.one_line(block.text, 100)
+        for n, step in enumerate(self.phase.steps):
+            run = step.data.get("run")
+            if not (fence.line <= step.line <= end and isinstance(run, str) and run.strip()):
+                continue
+            what = f"by hand, in a terminal (it asks for an answer): `{rules.one_line(run, 120)}`"
+            data: StepNode = {"name": f"manual: {what}", "pause": "approve"}
+            if step.data.get("when") is not None:
+                data["when"] = step.data["when"]
+            self.phase.steps[n] = Entry(data, step.line, step.pre_gates)
+            self.draft.note("manual", phase=self.phase.id, line=step.line, what=what)
+            self.draft.note("prompts", line=step.line, what=rules.one_line(run, 100), why=said)
+        for n, gate in enumerate(self.phase.gates):
+            command = gate.data.get("command")
+            if not (fence.line <= gate.line <= end and isinstance(command, str)):
+                continue
+            what = f"by hand, in a terminal (it asks for an answer): `{rules.one_line(command)}`"
+            check: CheckNode = {"manual": what}
+            self.phase.gates[n] = Entry(check, gate.line, gate.pre_gates)
+            self.draft.note("manual", phase=self.phase.id, line=gate.line, what=what)
+            self.draft.note("prompts", line=gate.line, what=rules.one_line(command, 100), why=said)
 
     def _listing_in_procedure(self, block: Block) -> bool:
         """A config or code listing inside a numbered step done by hand ("1. Declare the flag
@@ -613,8 +650,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if polarity.not_a_condition(text) or polarity.go_no_go(context):
             return False  # an order, an expected result, or one side of a go/no-go call
         # only lists stated as failure conditions (issue 11 §6): not "Selection criteria"
-        stated = polarity.failure_context(context)
         number = thresholds.parse(text) is not None
+        stated = polarity.failure_context(context) or (
+            polarity.action_heading(context) and (number or polarity.text_is_failure(text) is True)
+        )
         soft = polarity.soft_context(context) and (number or bool(polarity.text_is_failure(text)))
         if not stated and not soft and not (self.rollback and number):
             return False

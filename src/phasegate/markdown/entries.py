@@ -142,6 +142,7 @@ class ImportReport(TypedDict, total=False):
     mdx: list[ReportEntry]
     assumptions: list[ReportEntry]  # "If green is live, swap the colours in every command"
     programs: list[ReportEntry]
+    prompts: list[ReportEntry]  # commands that stop for a person's typed answer
     variables: list[str]
     confidence_levels: dict[str, str]
     not_executable: list[str]

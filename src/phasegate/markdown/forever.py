@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import loops, servers
+from phasegate.markdown import loops, prompts, servers
 from phasegate.markdown.shellsyntax import ShellTree, commands, parse
 
 _EDITORS = frozenset({"vi", "vim", "nvim", "nano", "emacs", "pico", "joe", "micro", "visudo"})
@@ -62,6 +62,9 @@ def _forever(words: list[str], fed: bool) -> str | None:
         while args and name == "sudo" and args[0].startswith("-"):
             args = args[1:]
     flags = {a for a in args if a.startswith("-")}
+    why = prompts.waits_for_answer(name, args, fed)  # `terraform apply` without a plan, …
+    if why:
+        return why
     if name == "watch":
         return "`watch` repeats until someone stops it"
     if name in _EDITORS or (name in _KUBE and args[:1] == ["edit"]):

@@ -137,4 +137,13 @@ def config_settings(command: object, referenced: set[str]) -> list[str] | None:
 
 
 def _plain(text: str) -> str:
-    return re.sub(r"[*_`]+|\[|\]", "", text).strip()
+    """The text without Markdown marks; a code span keeps its own text (`HEALTH_OK`, not
+    HEALTHOK), and an underscore inside a word is no emphasis."""
+    parts = re.split(r"(`[^`\n]*`)", text)
+    out = [
+        part.strip("`")
+        if part.startswith("`") and part.endswith("`") and len(part) > 1
+        else re.sub(r"\*+|(?<!\w)_+|_+(?!\w)|`+|\[|\]", "", part)
+        for part in parts
+    ]
+    return "".join(out).strip()

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from phasegate.markdown import languages
+
 _POSITIONAL = re.compile(r"\$(?:[1-9]|\{[1-9][}:#%/-]|@|\*|#)")
 _SETS_POSITIONAL = re.compile(r"\bset\s+--|^\s*(?:function\s+)?[\w-]+\s*\(\)\s*\{?", re.M)
 _SAVE_AS = re.compile(
@@ -115,3 +117,28 @@ def forbids(prose: str) -> bool:
 def illustrates(prose: str) -> bool:
     """A lead-in introducing the fence after it as an example, not an order."""
     return bool(_ILLUSTRATES.search(prose.strip()))
+
+
+# Blind round 7: the same classes in more languages (languages.py), one alternation more each.
+_OFFER = re.compile(_OFFER.pattern + "|" + languages.OFFER, re.I)
+_FORBIDS = re.compile(_FORBIDS.pattern + "|" + languages.FORBIDS, re.I)
+# "While it runs you can talk to it. For instance, to throttle during peak:": the last sentence
+# of a lead-in introduces an example, as a lead-in of its own would
+_ILLUSTRATES = re.compile(
+    _ILLUSTRATES.pattern
+    + r"|[.!?]\s+(?:\*\*|__)?(?:for (?:example|instance)|e\.\s?g\.|por ejemplo|zum beispiel|"
+    r"z\.\s?b\.|par exemple|por exemplo|ad esempio|per esempio|bijvoorbeeld|na przyk[lł]ad|"
+    r"например|örneğin|například|till exempel)\b[^\n]{0,160}[:：](?:\*\*|__)?\s*$",
+    re.I,
+)
+# "and to resume:", "or, to undo it:": a lead-in that goes on with the sentence before the
+# fence above it (a lowercase conjunction, in the languages the tables cover)
+_CONTINUES = re.compile(
+    r"^(?:and|or|und|oder|et|ou|y|o|e|i|oraz|lub|albo|и|или|ve|veya|och|eller|en|of|a|nebo)"
+    r",?\s+[^\n]{0,80}[:：]\s*$"
+)
+
+
+def continues(prose: str) -> bool:
+    """A short lead-in that continues the sentence of the lead-in before it."""
+    return bool(_CONTINUES.match(prose.strip()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from phasegate.markdown import (
@@ -21,6 +22,7 @@ from phasegate.markdown import (
     listings,
     order,
     placeholders,
+    routes,
     rules,
     shell,
     traffic,
@@ -255,7 +257,11 @@ def _visit(
         when = decisions.combine(
             when, decisions.decide(draft, phase, section, [section])[id(section)]
         )
-    options = _alternatives(section) if not is_rollback else []
+    options: Sequence[Section | routes.Situation] = (
+        _alternatives(section) if not is_rollback else []
+    )
+    if not options and not is_rollback:  # "→ Go to 3a" / "→ go to 3b": a decision tree
+        options = routes.branches(section, section.children)
     if options and phase is None:
         phase = draft.new_phase(section.title or "decision", section.line, named=True)
     mapper: BlockMapper | None = None
@@ -299,8 +305,11 @@ def _visit(
     if ways:  # "Option A: revert the image" / "Option B: restore the snapshot": chosen later
         chosen = decisions.decide_rollback(draft, phase, section, ways)
     automated = False  # an earlier sibling already gave commands for this part
-    for child in section.children:
+    routed: dict[int, str] = {}  # siblings a decision tree's router sends the reader to
+    for index, child in enumerate(section.children):
         child_when = chosen.get(id(child), when)
+        if id(child) in routed:
+            child_when = decisions.combine(child_when, routed[id(child)])
         if automated and phase is not None and not is_rollback and _manual_way(child):
             # "Manual add-on upgrade" after "Upgrade add-ons with Terraform": another way to do
             # it, run only when the operator chooses it (issue 11 §1)
@@ -309,6 +318,9 @@ def _visit(
             )
         automated = automated or any(isinstance(b, Fence) for b in child.blocks)
         _visit(walk, child, phase, is_rollback, child_when)
+        later = routes.branches(child, section.children[index + 1 :]) if not is_rollback else []
+        if later and draft.phases:
+            routed.update(decisions.decide(draft, draft.phases[-1], child, later))
 
 
 def _runs_something(section: Section) -> bool:

@@ -616,3 +616,29 @@ def _declare(draft: Draft, name: str, text: str, line: int) -> None:
         "description": f"placeholder `{text}` in the document",
     }
     draft.note("needs_binding", line=line, what=f"placeholder `{text}` -> ${{{name}}}")
+
+
+# Blind round 7: placeholders the patterns above missed, one class each.
+_PATTERNS += [
+    # TU_TOKEN_DE_VAULT, VOTRE_MOT_DE_PASSE, DEIN_TOKEN, SEU_PROJETO, tu-proyecto: "your" in
+    # Spanish, French, German, Portuguese, Italian, Dutch, Polish (upper case joined by `_`,
+    # or lower case joined by `-`/`_`; never a bare word)
+    (
+        "your",
+        re.compile(
+            r"(?<![A-Za-z0-9$])((?:TU|TUS|VOTRE|VOS|TON|DEIN|DEINE|IHR|IHRE|SEU|SUA|TEU|TUA|TUO|"
+            r"VOSTRO|JOUW|TWOJ|TWOJA|TWOJE)_[A-Z0-9_]*[A-Z0-9]|(?:tu|tus|votre|ton|dein|deine|"
+            r"seu|sua|tuo|tua|jouw|twoj|twoja)[_-][a-z0-9_-]*[a-z0-9])(?![A-Za-z0-9])"
+        ),
+    ),
+    # bgd-XXXXXXXXXXXX, i-xxxxxxxx, sg-XXXX: an id whose value is only its prefix and X's
+    (
+        "xxx",
+        re.compile(r"(?<![\w$/.-])([a-z][a-z0-9]{0,15}[-_](?:[xX]{4,}))(?![\w-])"),
+    ),
+    # tmp/reattach_<timestamp>.csv, backup-<date>.sql: an angle placeholder joined to a name
+    (
+        "angle",
+        re.compile(r"(?<=[\w.-])<([A-Za-z][A-Za-z0-9_-]{1,30})>(?=[._/-]|\s|$|['\"])"),
+    ),
+]

@@ -231,9 +231,49 @@ _EXPECTATION_LABEL = re.compile(
 _OUTCOME = re.compile(r"^[\w\s'-]{1,60}?\bwill\b(?!\s+(?:fail|error|crash|break|exceed))", re.I)
 
 
+# "A single support ticket about prices is *not* a reason to roll back", "… alone does not
+# justify a rollback", "ist kein Grund für einen Rollback", "no es motivo para revertir",
+# "不是回滚的理由": the author names what must NOT act (blind round 7).
+_NOT_A_REASON = re.compile(
+    r"\b(?:is|are)\s+not\s+(?:(?:a|an|enough|sufficient|by itself|on its own)\s+)*"
+    r"(?:reason|grounds?|cause|trigger|criterion)\b|\b(?:is|are) no (?:reason|grounds|trigger)\b|"
+    r"\bdo(?:es)?(?: not|n['’]t) (?:trigger|warrant|justify|call for|mean)\b[^.\n]{0,20}"
+    r"(?:roll|revert|abort|halt|pause|stop)|\bnot (?:by itself |alone )?a reason\b|"
+    r"\bkein(?:e|en)? (?:grund|anlass)\b|\bno es (?:un )?(?:motivo|raz[oó]n)\b|"
+    r"\bno (?:justifica|amerita)\b|\bn['’]est pas une raison\b|\bne justifie pas\b|"
+    r"\bn[aã]o [ée] (?:um )?(?:motivo|raz[aã]o)\b|\bnie jest powodem\b|"
+    r"\bне (?:является )?(?:причиной|поводом)\b|\bне привод\w*|\bnen[ií] d[uů]vodem\b|"
+    r"\b(?:nedeni|sebebi) de[gğ]il|\bnon [èe] (?:un )?motivo\b|\bis geen reden\b|"
+    r"\b[aä]r inte (?:ett )?sk[aä]l\b|不是[^。]{0,10}(?:理由|原因)|不构成|不足以|"
+    r"理由(?:には|では)(?:なりません|ありません)|이유가\s*(?:아닙니다|되지)",
+    re.I,
+)
+
+
 def not_a_condition(text: str) -> bool:
-    """An item that cannot be a trigger's condition: an order, an expected result, an outcome."""
+    """An item that cannot be a trigger's condition: an order, an expected result, an outcome,
+    or what the author says is no reason to act."""
     flat = " ".join(text.split())
+    if _NOT_A_REASON.search(flat.replace("*", "").replace("_", " ")):
+        return True
     if _EXPECTATION_LABEL.match(flat) or _OUTCOME.match(flat):
         return True
     return bool(_IMPERATIVE.match(flat))
+
+
+# "## Freeze (stop advancing, keep what is deployed)", "## Roll back (revert the pushed PoPs)",
+# "**Halt:**", "Stopp", "Wstrzymaj": a heading or lead-in that is only an action (and what it
+# means in parentheses) over a list: the items that read as conditions (a number, a bad state)
+# are when to take it (blind round 7). Items that order something stay steps.
+_ACTION_HEADING = re.compile(
+    r"^[\W_]*(?:freeze|halt|hold|pause|stop(?:\s+(?:advancing|the\s+(?:rollout|waves?|ramp)))?|"
+    r"abort|roll(?:ing)?[\s-]?back|revert|einfrieren|anhalten|stopp|geler|arr[eê]ter|"
+    r"congelar|detener|pausar|wstrzymaj|zatrzymaj|заморозить|остановить|durdur|停止|暂停|冻结|"
+    r"一時停止|중단|롤백|回滚)\s*(?:\([^)\n]{0,80}\))?[\s.:：*_]*$",
+    re.I | re.M,
+)
+
+
+def action_heading(context: str) -> bool:
+    """Whether the heading or nearest lead-in is an action alone (its list: when to take it)."""
+    return bool(_ACTION_HEADING.search(context))

@@ -423,6 +423,14 @@ def verdict(report: ImportReport, data: PlanNode) -> list[str]:
             f"an MDX page: {len(mdx)} import(s)/component(s) (lines {lines}) stand for content "
             "this document does not hold"
         )
+    prompts = report.get("prompts") or []
+    if prompts:
+        # `terraform apply` without a saved plan, a script asking [y/N]: a person types the
+        # answer at a terminal; unattended it hangs or reads none (blind round 7)
+        lines = ", ".join(str(p["line"]) for p in prompts[:8])
+        reasons.append(
+            f"{len(prompts)} command(s) stop for an answer typed at a terminal (lines {lines})"
+        )
     if not does_something(data):
         reasons.append(
             "it runs nothing: no step runs a command or moves traffic and no gate checks "

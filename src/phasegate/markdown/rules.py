@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from phasegate.markdown import languages
+
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
     _LEAD
@@ -395,8 +397,15 @@ OBSERVED_CONDITION = re.compile(
 def observed_condition(text: str) -> bool:
     text = text.strip()
     title = "\n" not in text and len(text) <= 80 and bool(_IF_SENTENCE.match(text))
+    # "Check the dashboard. If checkout success is below 97 %, turn the flag off:": the last
+    # sentence of the lead-in puts the fence under its condition (blind round 7)
+    last = last_sentence(text) if "\n" not in text else ""
     return (
-        (bool(OBSERVED_CONDITION.search(text)) or title)
+        (
+            bool(OBSERVED_CONDITION.search(text))
+            or title
+            or (last != text and bool(OBSERVED_CONDITION.search(last)))
+        )
         and not is_conditional_text(text)
         and not asks_human(text)
     )
@@ -574,3 +583,14 @@ _CASE = re.compile(
 
 def is_case_title(title: str) -> bool:
     return bool(_CASE.search(title.strip())) and not is_conditional_text(title)
+
+
+# Blind round 7: the same classes in more languages (languages.py), one alternation more each.
+ROLLBACK = re.compile(ROLLBACK.pattern + "|" + languages.ROLLBACK, re.I)
+CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + languages.CONDITIONAL, re.I)
+REFERENCE = re.compile(REFERENCE.pattern + "|" + languages.REFERENCE, re.I)
+DEFERRED = re.compile(DEFERRED.pattern + "|" + languages.DEFERRED, re.I)
+OPTIONAL = re.compile(OPTIONAL.pattern + "|" + languages.OPTIONAL, re.I)
+OBSERVED_CONDITION = re.compile(OBSERVED_CONDITION.pattern + "|" + languages.OBSERVED, re.I)
+HUMAN = re.compile(HUMAN.pattern + "|" + languages.HUMAN, re.I)
+CHECKLIST = re.compile(CHECKLIST.pattern + "|" + languages.CHECKLIST, re.I)

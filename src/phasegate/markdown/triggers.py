@@ -52,7 +52,9 @@ _VERB = (
     r"assess|decide|review|monitor|inform|call)(?:s|es|ed|d|ing|ped|ping)?\b"
 )
 _VERB_FIRST = re.compile(
-    rf"^[\W_]*{_VERB}(?:\s+[\w-]+){{0,4}}?\s+(?:if|when|whenever|upon|on)\b\s*(?P<cond>.+)$",
+    # "Roll back to 0 % if …", "Hold (do not advance, do not roll back) if …" (blind round 7)
+    rf"^[\W_]*{_VERB}(?:\s*\([^)]{{0,80}}\))?(?:\s+[\w%.-]+){{0,4}}?\s+(?:if|when|whenever|upon|on)"
+    rf"\b\s*(?P<cond>.+)$",
     re.I,
 )
 _IF_FIRST = re.compile(
@@ -146,10 +148,20 @@ def action_for(context: str, threshold: bool = False) -> str | None:
     return "rollback"  # a failure list without a weaker word: the document's rollback
 
 
+_NO_AUTOMATIC = re.compile(
+    r"\bno(?:t|n)?[\s-]+auto|without auto|\bmonitor and decide|\bonly (?:alert|notify|page)",
+    re.I,
+)
+
+
 def limited(action: str, context: str) -> str:
     """An item's own action, no stronger than its list allows: "Latency > 1s → roll back"
     under "Monitor and decide (no automatic action)" alerts."""
     if action != "alert" and polarity.human_decides(context):
+        # "Hold if conversion is 1 pp below control: the PM decides": the run holds while the
+        # person decides (a pause asks them); only "no automatic action" leaves it an alert
+        if action == "pause" and not _NO_AUTOMATIC.search(context):
+            return "pause"
         return "alert"
     return action
 
