@@ -19,8 +19,10 @@ signal handler sets, and ``fleet``, which a fleet's first host command opens
         ├ FleetPort   + fleet, journal_durably    a fleet phase's hosts (fleet, fleet_gates,
         │                                         fleet_hosts); UndoPort: both, for work's
         │                                         undo of a step on its host
-        └ HaltPort    + interrupted, reap         aborts, signals, ownership loss
-                        (and WatchPort's members)
+        ├ HaltPort    + interrupted, reap         aborts, signals, ownership loss
+        │               (and WatchPort's members)
+        └ AnswerPort  + tasks, carry_out          an operator's input to a run nobody
+                                                  else executes (operator.answer)
 
 Journal writes go through ``journal``/``journal_many`` only: the runner masks secrets,
 records the events (applied to ``state`` at once) and commits them (store/journal.py).
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from phasegate.analysis.run import AnalysisRun
+    from phasegate.engine.commands import Response
     from phasegate.engine.context import RunContext
     from phasegate.engine.fleet_hosts import Fleet
     from phasegate.engine.holds import Holds
@@ -142,4 +145,16 @@ class HaltPort(CommandPort, WatchPort, Protocol):
 
     def reap(self) -> None:
         """Forget the tasks that ended (re-raising an engine error one of them raised)."""
+        ...
+
+
+class AnswerPort(CommandPort, Protocol):
+    """Answering an operator's input (engine/operator.py ``answer``): what is in flight, and
+    the runner's own ``carry_out`` of what ``respond`` (engine/respond.py) said."""
+
+    @property
+    def tasks(self) -> dict[str, asyncio.Task[None]]: ...
+
+    def carry_out(self, responses: list[Response]) -> None:
+        """Do what ``respond`` asked, in its order."""
         ...

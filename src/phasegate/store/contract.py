@@ -44,7 +44,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from phasegate.lanes.model import Lane, LaneChange, Ticket
+from phasegate.run.inputs import StoredRequest
 from phasegate.run.outline import PlanOutline
+from phasegate.run.record import JsonDict
 from phasegate.run.state import RunState
 from phasegate.store.changes import ChangeCursor
 from phasegate.store.digests import HistoryRow
@@ -273,11 +275,11 @@ class JournalStore(Protocol):
         ...
 
     # -- operator requests ----------------------------------------------------------------
-    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
+    def add_request(self, run_id: str, kind: str, data: JsonDict) -> int:
         """Queue a request for the run's owner, durably; returns its id (ids increase)."""
         ...
 
-    def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+    def take_requests(self, run_id: str) -> list[StoredRequest]:
         """The run's requests not yet consumed, oldest first. Reading does not consume: a
         request stays pending until ``consume_request``, so an owner that dies before acting
         leaves it for its successor (delivered at least once, acted on once)."""
