@@ -8,12 +8,17 @@ server app with its worker processes, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import subprocess
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # as tests/server/conftest.py: httpx serves the client
+    from fastapi.testclient import TestClient
 
 from phasegate.identity import actor
 from phasegate.server.app import create_app
@@ -23,7 +28,7 @@ from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
 from phasegate.store.records import RunRecord
 from tests.conftest import CLI
-from tests.server.conftest import Api, TestClient, make_tokens, wait_for
+from tests.server.conftest import Api, make_tokens, wait_for
 
 # The step says it runs (STARTED: its command has been spawned, so the owner can end it) and
 # holds until RELEASE exists (the test lets it go); then a manual gate waits.
