@@ -499,6 +499,14 @@ class FleetBatch(Note):
     hosts: tuple[str, ...]
 
 
+class StratumDrawn(Record):
+    """One stratum of a fleet sample: the hosts drawn from it of its size."""
+
+    stratum: str
+    picked: int
+    size: int
+
+
 class FleetSample(Note):
     """A phase's representative sample (docs/fleet.md): the size it settled on, its coverage,
     each stratum's picked/size, and the strata still missing at the cap."""
@@ -508,7 +516,7 @@ class FleetSample(Note):
     pct: Number
     coverage: Number
     required: Number
-    strata: tuple[dict[str, Any], ...] = ()
+    strata: tuple[StratumDrawn, ...] = ()
     missing: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
 
