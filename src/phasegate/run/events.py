@@ -62,7 +62,7 @@ class RunStarted(Event):
     plan_path: str | None = None
     vars: JsonDict | None = None  # the plan's variables as resolved (secrets masked)
     cwd: str | None = None
-    review: dict[str, Any] | None = None  # a Markdown import's review: how, by, sha256
+    review: JsonDict | None = None  # a Markdown import's review: how, by, sha256
 
 
 class RunResumed(Event):
@@ -226,11 +226,11 @@ class ItemFinished(ItemRef, Event):
     started_at: Number | None = None
     message: str | None = None
     log: str | None = None
-    outputs: dict[str, Any] | None = None
+    outputs: JsonDict | None = None
     delay: Number | None = None  # before the next attempt (retrying)
     tolerated: bool = False  # continue_on_error: a failure that fails nothing
     action: str | None = None  # on_failure of its phase: rollback | pause | abort
-    shell: dict[str, Any] | None = None  # a shell_session change (engine/shellstate.py)
+    shell: JsonDict | None = None  # a shell_session change (engine/shellstate.py)
     killed: Killed | None = None
     # A check's outcome (gates, verification, analyses).
     observed: Any = None

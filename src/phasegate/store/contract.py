@@ -52,7 +52,7 @@ from phasegate.store.changes import ChangeCursor
 from phasegate.store.digests import HistoryRow
 from phasegate.store.fold import EventRow, NewEvent
 from phasegate.store.process import Owner
-from phasegate.store.records import RunHead, RunRecord, StoredEvent, StoredToken
+from phasegate.store.records import RunHead, RunRecord, StoredEvent, StoredOptions, StoredToken
 from phasegate.store.schedules import ScheduleRecord, SlotRecord
 from phasegate.store.steplogs import LogChunk, LogSlice
 
@@ -84,7 +84,7 @@ class JournalStore(Protocol):
         plan_text: str,
         lock_name: str,
         idempotency_key: str | None,
-        options: dict[str, Any],
+        options: StoredOptions,
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
         outline: PlanOutline | None = None,

@@ -19,7 +19,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from phasegate.errors import (
     LockHeld,
@@ -42,6 +41,7 @@ from phasegate.store.records import (
     RunHead,
     RunRecord,
     StoredEvent,
+    StoredOptions,
     abandoned_here,
     describe_holder,
     is_child_run,
@@ -97,7 +97,7 @@ class MemoryStore(MemorySchedules, MemoryLanes, MemoryDigests):
         plan_text: str,
         lock_name: str,
         idempotency_key: str | None,
-        options: dict[str, Any],
+        options: StoredOptions,
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
         outline: PlanOutline | None = None,
