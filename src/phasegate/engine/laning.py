@@ -32,7 +32,7 @@ from phasegate.plan.model import Plan
 from phasegate.run.events import LaneGranted, RunDequeued, RunQueued
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import LanePort
 
 # Seconds between polls of a queued run (``ask_every`` says which polls ask for grants).
 POLL = 0.25
@@ -58,13 +58,13 @@ def uses_lanes(plan: Plan) -> bool:
     return plan.lane is not None or any(p.lane is not None for p in plan.phases)
 
 
-def priority(runner: Runner) -> int:
+def priority(runner: LanePort) -> int:
     """The run's priority in its lanes' queues: ``run --priority``, else the plan's."""
     given = runner.ctx.priority
     return runner.ctx.plan.priority if given is None else given
 
 
-async def admit(runner: Runner) -> None:
+async def admit(runner: LanePort) -> None:
     """Return once the run holds a slot of its plan's lane (or has none), or once it must stop
     waiting: interrupted (``runner.interrupted``) or aborted (the request is left for the
     runner's loop, which rolls back)."""
@@ -84,7 +84,7 @@ async def admit(runner: Runner) -> None:
     await _wait(runner, lane, "", ticket)
 
 
-async def readmit_phases(runner: Runner) -> None:
+async def readmit_phases(runner: LanePort) -> None:
     """A resumed run's started phases hold their slots again before anything executes (a
     paused or interrupted run gave them back; a killed one's were reclaimed): each asks, and
     the run waits (``queued``) for any lane that is full."""
@@ -99,7 +99,7 @@ async def readmit_phases(runner: Runner) -> None:
             return
 
 
-def phase_slot(runner: Runner, phase: str) -> bool:
+def phase_slot(runner: LanePort, phase: str) -> bool:
     """Whether ``phase`` may start now: it has no lane, or it holds a slot of its lane (the
     grant journalled once). Otherwise it is held (``PhaseSlots.held``) and asks again at the
     next turn: a read of its place, a grant transaction when its place says so."""
@@ -114,7 +114,7 @@ def phase_slot(runner: Runner, phase: str) -> bool:
     return True
 
 
-async def queue_phase(runner: Runner, phase: str) -> bool:
+async def queue_phase(runner: LanePort, phase: str) -> bool:
     """Nothing else of the run is left to do but ``phase``, whose lane is full: the run is
     ``queued`` until a slot is granted (True) or it must stop waiting (False: interrupted,
     aborted, a trigger tripped)."""
@@ -129,7 +129,7 @@ async def queue_phase(runner: Runner, phase: str) -> bool:
     return phase in runner.phase_slots.announced
 
 
-def phase_done(runner: Runner, phase: str) -> None:
+def phase_done(runner: LanePort, phase: str) -> None:
     """The phase ended (succeeded, failed, stopped): its slot frees now, durably, so the next
     grant of its lane may go to another run."""
     if phase_lane(runner.ctx.plan, phase) is None:
@@ -139,7 +139,7 @@ def phase_done(runner: Runner, phase: str) -> None:
     runner.store.lane_release(runner.state.run_id, phase=phase)
 
 
-def _ask(runner: Runner, lane: str, phase: str, *, force: bool = False) -> Ticket:
+def _ask(runner: LanePort, lane: str, phase: str, *, force: bool = False) -> Ticket:
     store = runner.store
     run_id = runner.state.run_id
     now = time.monotonic()
@@ -152,7 +152,7 @@ def _ask(runner: Runner, lane: str, phase: str, *, force: bool = False) -> Ticke
     return store.lane_request(run_id, lane, phase=phase, priority=priority(runner))
 
 
-def _announce(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
+def _announce(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None:
     if phase in runner.phase_slots.announced:
         return
     assert ticket.granted_at is not None
@@ -160,7 +160,7 @@ def _announce(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
     runner.journal(LaneGranted(lane=lane, phase=phase, granted_at=ticket.granted_at), durable=True)
 
 
-def _reason(runner: Runner, lane: str) -> tuple[int | None, str]:
+def _reason(runner: LanePort, lane: str) -> tuple[int | None, str]:
     """The lane's cap and why the run waits: ``lane deploy full (2/2)``."""
     cap = next((found.cap for found in runner.store.lanes() if found.name == lane), None)
     running = sum(1 for t in runner.store.lane_tickets() if t.lane == lane and t.granted)
@@ -169,7 +169,7 @@ def _reason(runner: Runner, lane: str) -> tuple[int | None, str]:
     return cap, f"lane {lane} full ({running}/{cap})"
 
 
-async def _wait(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
+async def _wait(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None:
     """Queued (status ``queued``) until ``ticket`` is granted, journalled as ``run.dequeued``;
     or until the wait must end (interrupted, aborted, a trigger tripped)."""
     state = runner.state
@@ -238,7 +238,7 @@ def ask_every(position: int) -> float:
     return 2.0 if position <= 3 else 60.0
 
 
-def give_back(runner: Runner) -> None:
+def give_back(runner: LanePort) -> None:
     """The run stops without finishing (paused, interrupted): its slot is freed now, not when
     a grant finds it stale. Best effort: a journal that cannot be written is reported
     elsewhere, and the stale ticket is reclaimed anyway."""
@@ -249,18 +249,18 @@ def give_back(runner: Runner) -> None:
         runner.store.lane_release(runner.state.run_id)
 
 
-def _position(runner: Runner, ticket: Ticket) -> int:
+def _position(runner: LanePort, ticket: Ticket) -> int:
     """The ticket's place in its lane's queue (1: next), for the journal and the console."""
     place = runner.store.lane_place(ticket.run_id, phase=ticket.phase)
     return 1 if place is None else max(place[1], 1)
 
 
-def _abort_requested(runner: Runner) -> bool:
+def _abort_requested(runner: LanePort) -> bool:
     # Read, not consumed: the runner's loop takes the request and rolls back.
     return any(kind == "abort" for _, kind, _ in runner.store.take_requests(runner.state.run_id))
 
 
-def _leave(runner: Runner, lane: str, phase: str, ticket: Ticket, how: str) -> None:
+def _leave(runner: LanePort, lane: str, phase: str, ticket: Ticket, how: str) -> None:
     runner.store.lane_release(runner.state.run_id, phase=phase)
     runner.phase_slots.asked.pop(phase, None)
     waited = round(max(time.time() - ticket.enqueued_at, 0.0), 3)

@@ -3,10 +3,11 @@
 The runner (engine/runner.py) drives the loop and implements every port; the effect modules
 (work, canary, traffic, triggers, halt, operator, orphans, policing, rollback_choice,
 progress, monitors, waiting, budgets, postmonitor, fleet, fleet_gates, fleet_hosts,
-fleet_projection) take the smallest port that covers what they do, so none of them imports
-the runner (an import-linter contract in pyproject.toml keeps it so) and each can be driven
-in a test by a small fake. Every member is read-only here except ``interrupted``, which the
-signal handler sets, and ``fleet``, which a fleet's first host command opens
+fleet_projection, laning, program) take the smallest port that covers what they do, so none
+of them imports the runner (an import-linter contract in pyproject.toml keeps it so) and each
+can be driven in a test by a small fake. Every member is read-only here except
+``interrupted``, which the signal handler sets, ``phase_slots``, which a run giving its lane
+slots back replaces, and ``fleet``, which a fleet's first host command opens
 (engine/fleet_hosts.py ``fleet_of``)::
 
     RunView       ctx, state                      progress line, read-only views
@@ -23,6 +24,10 @@ signal handler sets, and ``fleet``, which a fleet's first host command opens
         │               (and WatchPort's members)
         └ AnswerPort  + tasks, carry_out          an operator's input to a run nobody
                                                   else executes (operator.answer)
+    └ LanePort    + phase_slots, interrupted      a run's and its phases' lane slots (laning)
+
+A program phase's child (program.py) runs and undoes its step as ``work`` does: it takes
+``UndoPort``.
 
 Journal writes go through ``journal``/``journal_many`` only: the runner masks secrets,
 records the events (applied to ``state`` at once) and commits them (store/journal.py).
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
     from phasegate.engine.context import RunContext
     from phasegate.engine.fleet_hosts import Fleet
     from phasegate.engine.holds import Holds
+    from phasegate.engine.laning import PhaseSlots
     from phasegate.engine.targets import Targets
     from phasegate.executors.stopping import StopRequest
     from phasegate.run.events import Event, TriggerState
@@ -158,3 +164,13 @@ class AnswerPort(CommandPort, Protocol):
     def carry_out(self, responses: list[Response]) -> None:
         """Do what ``respond`` asked, in its order."""
         ...
+
+
+class LanePort(RunPort, Protocol):
+    """A run's places in its lanes (engine/laning.py): the slots its phases hold or wait for,
+    and the signal that stops it waiting for one."""
+
+    phase_slots: PhaseSlots  # replaced when the run gives its slots back (``give_back``)
+
+    @property
+    def interrupted(self) -> int | None: ...
