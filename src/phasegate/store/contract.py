@@ -38,10 +38,10 @@ integrity check behind ``phasegate check`` (``invariants.py`` for SQLite,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from phasegate.lanes.model import Lane, LaneChange, Ticket
 from phasegate.run.inputs import StoredRequest
@@ -398,7 +398,7 @@ class JournalStore(Protocol):
         ``last_seq``: stale). Reads no journal."""
         ...
 
-    def save_digests(self, digests: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
+    def save_digests(self, digests: Sequence[tuple[str, int, Mapping[str, object]]]) -> None:
         """Keep each ``(run_id, last_seq, digest)``: any JSON object, returned as written by
         ``finished_runs`` while the run's ``last_seq`` is that one; replaces an earlier digest
         of the run. A digest of a run the store does not know is ignored. Not durable (a lost
