@@ -529,8 +529,8 @@ class FleetProjection(Note):
     type: ClassVar[str] = "fleet.projection"
     phase: str
     hosts: int  # the fleet the sample stands for
-    strata: tuple[dict[str, Any], ...] = ()
-    projections: tuple[dict[str, Any], ...] = ()
+    strata: tuple[JsonObject, ...] = ()  # fleet/projection.py stratum_rows
+    projections: tuple[JsonObject, ...] = ()
     risk: Number | None = None
     risk_max: Number | None = None
 
