@@ -33,7 +33,9 @@ from phasegate.run.inputs import (
     Rejection,
     Resume,
     from_request,
+    to_request,
 )
+from phasegate.run.record import JsonDict
 from phasegate.run.state import TERMINAL, Item, RunState, apply
 from tests.engine.simulate import Simulation
 from tests.engine.test_state_machine import make_plan
@@ -310,23 +312,9 @@ def test_a_malformed_request_is_refused_by_name_never_with_another_error(
         assert str(exc)
 
 
-def _stored(operator_input: OperatorInput) -> tuple[str, dict[str, Any], int | None]:
-    """The request as the CLI and the server store it (engine/operator.py, server/api)."""
-    match operator_input:
-        case Approve():
-            data = {k: v for k, v in vars_of(operator_input).items() if v is not None}
-            return "approve", data, None
-        case Reject(decisions=decisions):
-            return "reject", {"decisions": [vars_of(d) for d in decisions]}, None
-        case Abort(request=request):
-            data = {k: v for k, v in vars_of(operator_input).items() if k != "request"}
-            return "abort", data, request
-        case Promote():
-            return "promote", vars_of(operator_input), None
-        case Resume():
-            return "resume", vars_of(operator_input), None
-    raise AssertionError(operator_input)
-
-
-def vars_of(value: object) -> dict[str, Any]:
-    return {name: getattr(value, name) for name in value.__slots__}  # type: ignore[attr-defined]
+def _stored(operator_input: OperatorInput) -> tuple[str, JsonDict, int | None]:
+    """The request as the CLI and the server store it (run/inputs.py ``to_request``): the
+    abort's request id is the store's, not part of its data."""
+    kind, data = to_request(operator_input)
+    assert "request" not in data
+    return kind, data, operator_input.request if isinstance(operator_input, Abort) else None

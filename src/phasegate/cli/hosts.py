@@ -10,6 +10,7 @@ import click
 from phasegate.cli.common import emit_json, json_option, parse_vars, var_option
 
 if TYPE_CHECKING:
+    from phasegate.run.events import FleetSample
     from phasegate.run.record import JsonDict, JsonObject
 
 
@@ -69,6 +70,7 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
     inventory = load_inventory(plan.targets, loaded.plan_dir)
     every = inventory.hosts()
     phases: list[HostsPhase] = []
+    drawn_of: dict[str, FleetSample] = {}  # each sampled phase's draw, for the text
     for phase in plan.phases:
         if phase.hosts is None:
             continue
@@ -84,6 +86,7 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
         if phase.sample is not None:
             entries, facts = sampled(phase, entries, plan.name, values)
             sample = facts.to_json()
+            drawn_of[phase.id] = facts
         entries = in_order(phase, entries, plan.name)
         chosen = [h["name"] for h in entries]
         cut = batches_of(phase, chosen, {h["name"]: h["labels"] for h in entries})
@@ -121,15 +124,15 @@ def hosts(plan_file: str, variables: tuple[str, ...], as_json: bool, limit: str 
             f"phase {entry['id']}: {len(entry['hosts'])} hosts ({entry['selector']}), "
             f"{entry['mode']} batches of {entry['batch_sizes']}"
         )
-        if entry["sample"] is not None:
-            drawn = entry["sample"]
-            missing = f", missing {', '.join(drawn['missing'])}" if drawn["missing"] else ""
+        drawn = drawn_of.get(entry["id"])
+        if drawn is not None:
+            missing = f", missing {', '.join(drawn.missing)}" if drawn.missing else ""
             click.echo(
-                f"  sample {drawn['pct']:g}%: strata_coverage {drawn['coverage']:.3g} "
-                f"(required {drawn['required']:g}){missing}"
+                f"  sample {drawn.pct:g}%: strata_coverage {drawn.coverage:.3g} "
+                f"(required {drawn.required:g}){missing}"
             )
-            for row in drawn["strata"]:
-                click.echo(f"    {row['stratum']}: {row['picked']} of {row['size']}")
+            for row in drawn.strata:
+                click.echo(f"    {row.stratum}: {row.picked} of {row.size}")
         for index, batch in enumerate(entry["batches"], start=1):
             click.echo(f"  batch {index}: {', '.join(batch)}")
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from phasegate.report.document import ReportDoc
     from phasegate.report.monitoring import MonitoringView
     from phasegate.store.contract import JournalStore
+    from phasegate.store.invariants import CheckReport
 
 
 def _when(ts: float | None) -> str:
@@ -417,7 +418,7 @@ def check(ctx: click.Context, repair_digests: bool, as_json: bool) -> None:
 
 
 def _check_digests(
-    ctx: click.Context, store: JournalStore, result: dict[str, Any], *, repair: bool
+    ctx: click.Context, store: JournalStore, result: CheckReport, *, repair: bool
 ) -> None:
     """Add the durations digests' verification to ``check``'s result (estimate/digest.py):
     a wrong digest makes estimates, runway and window fits wrong for that plan without a

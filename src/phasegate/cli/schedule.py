@@ -62,6 +62,7 @@ def add(
     --calendar). Checked now: the rule, the timezone, the plan and its --var names."""
     from phasegate.errors import UsageError
     from phasegate.schedules import local, rule_from_spec
+    from phasegate.schedules.rules import spec_json
     from phasegate.schedules.spec import build_spec
     from phasegate.store.schedules import ScheduleRecord
 
@@ -78,7 +79,7 @@ def add(
     store = open_store(ctx)
     now = time.time()
     # The store keeps a spec as a plain JSON object (`stored_spec` types it on the way back).
-    if not store.add_schedule(ScheduleRecord(name, dict(spec), now, actor())):
+    if not store.add_schedule(ScheduleRecord(name, spec_json(spec), now, actor())):
         raise UsageError(
             f"a schedule {name!r} exists", hint=f"`phasegate schedule remove {name}` first"
         )

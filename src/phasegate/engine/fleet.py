@@ -44,6 +44,7 @@ from phasegate.run.events import (
     FleetSample,
     ItemUnknown,
     StartDetails,
+    StratumDrawn,
     item_finished,
     item_record,
     item_started,
@@ -126,7 +127,7 @@ def sampled(
         coverage=round(result.coverage, 6),
         required=spec.coverage,
         strata=tuple(
-            {"stratum": words(s, names), "picked": picked, "size": size}
+            StratumDrawn(stratum=words(s, names), picked=picked, size=size)
             for s, (picked, size) in result.per_stratum.items()
         ),
         missing=tuple(words(s, names) for s in result.missing),

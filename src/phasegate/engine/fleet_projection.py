@@ -16,7 +16,7 @@ from phasegate.fleet.batching import Outcome, batch_sizes
 from phasegate.fleet.projection import project, risk_activation, stratum_rows
 from phasegate.fleet.sample import stratum_of, words
 from phasegate.plan.model import Phase, step_ids
-from phasegate.run.events import FleetProjection
+from phasegate.run.events import FleetProjection, FleetSample
 
 if TYPE_CHECKING:
     from phasegate.engine.port import RunPort
@@ -56,8 +56,8 @@ def judge_sample(
         return Verdict()
     variables = runner.ctx.variables.values
     strata_of = {h: host_stratum(phase, h, labels[h], variables) for h in labels}
-    rows = stratum_rows(facts["strata"], strata_of, outcomes)
-    sizes = {str(r["stratum"]): int(r["size"]) for r in facts["strata"]}
+    rows = stratum_rows([s.to_json() for s in facts.strata], strata_of, outcomes)
+    sizes = {s.stratum: s.size for s in facts.strata}
     fleet_size = sum(sizes.values())
     plan = runner.ctx.plan
     resources = plan.budget.resources
@@ -120,12 +120,12 @@ def judge_sample(
     return Verdict(fail=fail, pause="; ".join(over) or None)
 
 
-def _sample_facts(runner: RunPort, phase_id: str) -> dict[str, Any] | None:
+def _sample_facts(runner: RunPort, phase_id: str) -> FleetSample | None:
     found = None
     for event in runner.store.events(runner.ctx.run_id):
-        if event.type == "fleet.sample" and event.data.get("phase") == phase_id:
+        if event.type == FleetSample.type and event.data.get("phase") == phase_id:
             found = event.data
-    return found
+    return FleetSample.model_validate(found) if found is not None else None
 
 
 def _host_value(runner: RunPort, phase: Phase, host: str, metric: str) -> float | None:

@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from phasegate.errors import StoreError
 from phasegate.lanes.model import Ticket
@@ -34,7 +34,8 @@ from phasegate.plan.model import Plan
 from phasegate.run.events import LaneGranted, RunDequeued, RunQueued
 
 if TYPE_CHECKING:
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import LanePort
+    from phasegate.run.inputs import StoredRequest
 
 # Seconds between polls of a queued run (``ask_every`` says which polls ask for grants).
 POLL = 0.25
@@ -60,13 +61,13 @@ def uses_lanes(plan: Plan) -> bool:
     return plan.lane is not None or any(p.lane is not None for p in plan.phases)
 
 
-def priority(runner: Runner) -> int:
+def priority(runner: LanePort) -> int:
     """The run's priority in its lanes' queues: ``run --priority``, else the plan's."""
     given = runner.ctx.priority
     return runner.ctx.plan.priority if given is None else given
 
 
-async def admit(runner: Runner) -> None:
+async def admit(runner: LanePort) -> None:
     """Return once the run holds a slot of its plan's lane (or has none), or once it must stop
     waiting: interrupted (``runner.interrupted``) or aborted (the request is left for the
     runner's loop, which rolls back)."""
@@ -86,7 +87,7 @@ async def admit(runner: Runner) -> None:
     await _wait(runner, lane, "", ticket)
 
 
-async def readmit_phases(runner: Runner) -> None:
+async def readmit_phases(runner: LanePort) -> None:
     """A resumed run's started phases hold their slots again before anything executes (a
     paused or interrupted run gave them back; a killed one's were reclaimed): each asks, and
     the run waits (``queued``) for any lane that is full."""
@@ -101,7 +102,7 @@ async def readmit_phases(runner: Runner) -> None:
             return
 
 
-def phase_slot(runner: Runner, phase: str) -> bool:
+def phase_slot(runner: LanePort, phase: str) -> bool:
     """Whether ``phase`` may start now: it has no lane, or it holds a slot of its lane (the
     grant journalled once). Otherwise it is held (``PhaseSlots.held``) and asks again at the
     next turn: a read of its place, a grant transaction when its place says so."""
@@ -116,7 +117,7 @@ def phase_slot(runner: Runner, phase: str) -> bool:
     return True
 
 
-async def queue_phase(runner: Runner, phase: str) -> bool:
+async def queue_phase(runner: LanePort, phase: str) -> bool:
     """Nothing else of the run is left to do but ``phase``, whose lane is full: the run is
     ``queued`` until a slot is granted (True) or it must stop waiting (False: interrupted,
     aborted, a trigger tripped)."""
@@ -131,7 +132,7 @@ async def queue_phase(runner: Runner, phase: str) -> bool:
     return phase in runner.phase_slots.announced
 
 
-def phase_done(runner: Runner, phase: str) -> None:
+def phase_done(runner: LanePort, phase: str) -> None:
     """The phase ended (succeeded, failed, stopped): its slot frees now, durably, so the next
     grant of its lane may go to another run."""
     if phase_lane(runner.ctx.plan, phase) is None:
@@ -141,7 +142,7 @@ def phase_done(runner: Runner, phase: str) -> None:
     runner.store.lane_release(runner.state.run_id, phase=phase)
 
 
-def _ask(runner: Runner, lane: str, phase: str, *, force: bool = False) -> Ticket:
+def _ask(runner: LanePort, lane: str, phase: str, *, force: bool = False) -> Ticket:
     store = runner.store
     run_id = runner.state.run_id
     now = time.monotonic()
@@ -154,7 +155,7 @@ def _ask(runner: Runner, lane: str, phase: str, *, force: bool = False) -> Ticke
     return store.lane_request(run_id, lane, phase=phase, priority=priority(runner))
 
 
-def _announce(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
+def _announce(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None:
     if phase in runner.phase_slots.announced:
         return
     assert ticket.granted_at is not None
@@ -162,7 +163,7 @@ def _announce(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
     runner.journal(LaneGranted(lane=lane, phase=phase, granted_at=ticket.granted_at), durable=True)
 
 
-def _reason(runner: Runner, lane: str) -> tuple[int | None, str]:
+def _reason(runner: LanePort, lane: str) -> tuple[int | None, str]:
     """The lane's cap and why the run waits: ``lane deploy full (2/2)``."""
     cap = next((found.cap for found in runner.store.lanes() if found.name == lane), None)
     running = sum(1 for t in runner.store.lane_tickets() if t.lane == lane and t.granted)
@@ -171,7 +172,7 @@ def _reason(runner: Runner, lane: str) -> tuple[int | None, str]:
     return cap, f"lane {lane} full ({running}/{cap})"
 
 
-async def _wait(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
+async def _wait(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None:
     """Queued (status ``queued``) until ``ticket`` is granted, journalled as ``run.dequeued``;
     or until the wait must end (interrupted, aborted, a trigger tripped)."""
     state = runner.state
@@ -245,7 +246,7 @@ def ask_every(position: int) -> float:
     return 2.0 if position <= 3 else 60.0
 
 
-def give_back(runner: Runner) -> None:
+def give_back(runner: LanePort) -> None:
     """The run stops without finishing (paused, interrupted): its slot is freed now, not when
     a grant finds it stale. Best effort: a journal that cannot be written is reported
     elsewhere, and the stale ticket is reclaimed anyway."""
@@ -256,13 +257,13 @@ def give_back(runner: Runner) -> None:
         runner.store.lane_release(runner.state.run_id)
 
 
-def _position(runner: Runner, ticket: Ticket) -> int:
+def _position(runner: LanePort, ticket: Ticket) -> int:
     """The ticket's place in its lane's queue (1: next), for the journal and the console."""
     place = runner.store.lane_place(ticket.run_id, phase=ticket.phase)
     return 1 if place is None else max(place[1], 1)
 
 
-def _decided(runner: Runner, phase: str, requests: list[tuple[int, str, dict[str, Any]]]) -> bool:
+def _decided(runner: LanePort, phase: str, requests: list[StoredRequest]) -> bool:
     """Operator requests delivered while the run is queued (an abort is handled before).
     Approvals (and a plain promote or resume, which have nothing to end while the run waits)
     are acted on now, each once (``Runner.act_on`` consumes it): an approval is recorded when
@@ -281,16 +282,16 @@ def _decided(runner: Runner, phase: str, requests: list[tuple[int, str, dict[str
     return bool(before - _awaiting(runner)) or len(now) < len(requests)
 
 
-def _changes_course(request: tuple[int, str, dict[str, Any]]) -> bool:
+def _changes_course(request: StoredRequest) -> bool:
     _, kind, data = request
     return kind == "reject" or (kind == "promote" and bool(data.get("full")))
 
 
-def _awaiting(runner: Runner) -> set[str]:
+def _awaiting(runner: LanePort) -> set[str]:
     return {k for k, item in runner.state.items.items() if item.status == "awaiting_approval"}
 
 
-def _step_out(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
+def _step_out(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None:
     """The run leaves the queue for a decision (``how: decision``), status ``running``, its
     ticket kept: the phase is held again at the next turn of the runner's loop, with its
     place, and the run queues again once nothing else is left to do."""
@@ -302,7 +303,7 @@ def _step_out(runner: Runner, lane: str, phase: str, ticket: Ticket) -> None:
     )
 
 
-def _leave(runner: Runner, lane: str, phase: str, ticket: Ticket, how: str) -> None:
+def _leave(runner: LanePort, lane: str, phase: str, ticket: Ticket, how: str) -> None:
     runner.store.lane_release(runner.state.run_id, phase=phase)
     runner.phase_slots.asked.pop(phase, None)
     waited = round(max(time.time() - ticket.enqueued_at, 0.0), 3)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from phasegate.engine.operator import deliver_approval
 from phasegate.engine.postmonitor import FINISH_KEY
 from phasegate.errors import RunStateError, UsageError
+from phasegate.run.inputs import Approve
 from phasegate.store.contract import JournalStore
 
 
@@ -40,12 +41,7 @@ def finish_monitoring(store: JournalStore, run_ref: str, *, by: str, reason: str
             f"run {record.id} is {state.status}, not monitoring",
             hint="only a run in post-rollout monitoring can be finished early",
         )
-    payload: dict[str, object] = {
-        "key": FINISH_KEY,
-        "by": by,
-        "required": 1,
-        "comment": reason.strip(),
-    }
-    delivered = deliver_approval(store, record.id, payload)
+    given = Approve(key=FINISH_KEY, by=by, required=1, comment=reason.strip())
+    delivered = deliver_approval(store, record.id, given)
     monitoring = state.monitoring
     return Finished(record.id, delivered, int(monitoring["evaluations"]), int(monitoring["slots"]))

@@ -10,8 +10,10 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+from phasegate.engine.commands import RecordEvent, Refuse
 from phasegate.engine.decide import rollback_order
-from phasegate.engine.port import RunPort
+from phasegate.engine.port import AnswerPort, RunPort
+from phasegate.engine.respond import respond
 from phasegate.engine.session import (
     RunOptions,
     attached,
@@ -26,14 +28,19 @@ from phasegate.engine.windowing import window_key
 from phasegate.errors import RunStateError, UsageError
 from phasegate.plan.program import no_go_action
 from phasegate.run.events import (
-    ApprovalGranted,
-    ApprovalRejected,
-    Event,
     RollbackEntry,
     RollbackStarted,
     RunAbortRequested,
-    RunPromoted,
     RunResumed,
+)
+from phasegate.run.inputs import (
+    Abort,
+    Approve,
+    OperatorInput,
+    Promote,
+    Reject,
+    Rejection,
+    to_request,
 )
 from phasegate.run.state import RunState
 from phasegate.store.contract import JournalStore
@@ -166,15 +173,16 @@ def rollback(store: JournalStore, run_ref: str, options: RunOptions, *, by: str)
 
 
 def request(
-    store: JournalStore, run_ref: str, kind: str, data: dict[str, object]
+    store: JournalStore, run_ref: str, given: OperatorInput
 ) -> tuple[RunRecord, int | None]:
-    """Deliver an approve/abort to the process running the run, if any. Returns
-    (record, request id) where an id means a live process will act on it."""
+    """Deliver an input to the process executing the run, if any (its stored shape, run/
+    inputs.py ``to_request``). Returns (record, request id) where an id means a live process
+    will act on it; None: nobody executes the run, and the caller answers it (``answer``)."""
     record = store.get_run(run_ref)
     if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
         raise RunStateError(f"run {record.id} has finished ({record.status})")
     if _executing_elsewhere(record):
-        return record, store.add_request(record.id, kind, data)
+        return record, ask(store, record.id, given)
     return record, None
 
 
@@ -196,6 +204,22 @@ def _owner_gone(store: JournalStore, record: RunRecord) -> bool:
     return store.get_run(record.id).owner != owner
 
 
+def ask(store: JournalStore, run_id: str, given: OperatorInput) -> int:
+    """Queue ``given`` for the run's owner (the CLI, the API, the dashboard): the request id."""
+    kind, data = to_request(given)
+    return store.add_request(run_id, kind, data)
+
+
+def answer(runner: AnswerPort, given: OperatorInput) -> list[str]:
+    """Answer ``given`` for a run this process has taken over (nobody else executes it): what
+    the owner's runner does with a request (engine/runner.py ``_poll_requests``), the same
+    pure ``respond`` carried out by the same ``carry_out``, so each input journals the same
+    decision on every path. Returns why it was refused, if it was (also said)."""
+    responses = respond(runner.state, given, runner.tasks.keys(), runner.stops.keys())
+    runner.carry_out(responses)
+    return [r.why for r in responses if isinstance(r, Refuse)]
+
+
 def approve(
     store: JournalStore,
     run_ref: str,
@@ -212,27 +236,31 @@ def approve(
     _refuse_self_review(store, record, targets, keys, by)
     choices = _choices(record, targets, keys, choose)
     for key in keys:
-        required = _approvers(targets, key)
-        payload: dict[str, object] = {"key": key, "by": by, "required": required}
-        if comment:
-            payload["comment"] = comment
-        if key in choices:
-            payload["var"], payload["choice"] = choices[key]
-        deliver_approval(store, record.id, payload)
+        var, choice = choices.get(key, (None, None))
+        given = Approve(
+            key=key,
+            by=by,
+            required=_approvers(targets, key),
+            comment=comment or None,
+            var=var,
+            choice=choice,
+        )
+        deliver_approval(store, record.id, given)
     return record.id, keys
 
 
-def deliver_approval(store: JournalStore, run_id: str, payload: dict[str, object]) -> bool:
+def deliver_approval(store: JournalStore, run_id: str, given: Approve) -> bool:
     """Journal an approval: asked of the live process executing the run (True), else
-    appended here. A process that lets the run go without taking the approval (it paused,
-    or ended) has it withdrawn, and whoever holds the run then is asked in turn, or it is
-    appended here: an approval is never left pending with nobody to act on it."""
+    answered here as that process would (``respond``); refused (RunStateError) when the item
+    has ended. A process that lets the run go without taking the approval (it paused, or
+    ended) has it withdrawn, and whoever holds the run then is asked in turn, or it is
+    answered here: an approval is never left pending with nobody to act on it."""
     for attempt in range(DELIVERY_ATTEMPTS):
-        rec, request_id = request(store, run_id, "approve", payload)
+        rec, request_id = request(store, run_id, given)
         if request_id is not None:
             if _await_taken(store, rec, request_id, APPROVE_WAIT) is not False:
                 return True
-            continue  # withdrawn: ask whoever holds the run now, or journal it here
+            continue  # withdrawn: ask whoever holds the run now, or answer it here
         owner = Owner.me()
         try:
             store.claim(rec.id, owner)
@@ -245,8 +273,12 @@ def deliver_approval(store: JournalStore, run_id: str, payload: dict[str, object
             # exited between that read and this claim. Appending from it would reuse
             # sequence numbers, so read it again now that nobody else writes.
             fresh = store.load_state(rec.id)
-            granted = ApprovalGranted.model_validate(payload)
-            store.append(fresh, [(granted, time.time())], durable=True)
+            responses = respond(fresh, given)
+            refused = [r.why for r in responses if isinstance(r, Refuse)]
+            if refused:
+                raise RunStateError(f"run {rec.id}: {refused[0]}")
+            events = [r.event for r in responses if isinstance(r, RecordEvent)]
+            store.append(fresh, [(event, time.time()) for event in events], durable=True)
         finally:
             store.release(rec.id, owner=owner)
         return False
@@ -281,8 +313,8 @@ def break_glass(store: JournalStore, run_ref: str, *, by: str, reason: str) -> B
         )
     phase = state.wait.get("phase")
     key = window_key(phase if isinstance(phase, str) else None)
-    payload: dict[str, object] = {"key": key, "by": by, "required": 1, "comment": reason.strip()}
-    delivered = deliver_approval(store, record.id, payload)
+    given = Approve(key=key, by=by, required=1, comment=reason.strip())
+    delivered = deliver_approval(store, record.id, given)
     return BreakGlass(record.id, key, phase if isinstance(phase, str) else None, delivered)
 
 
@@ -419,7 +451,7 @@ def promote(
     ``--full``: skip every canary step and analysis left and promote now. A run executing in
     another process is asked; a paused or crashed run continues here. Returns (run id, final
     status or None when a live process was asked)."""
-    payload: dict[str, object] = {"by": by, "full": full}
+    given = Promote(by=by, full=full)
     found = store.get_run(run_ref)
     if found.summary.get("monitoring") is not None and found.summary.get("mode") == "forward":
         raise RunStateError(
@@ -427,8 +459,8 @@ def promote(
             "there is no canary step left to promote",
             hint="it succeeds when its schedule ends; `phasegate abort` rolls it back",
         )
-    record, delivered = request(store, run_ref, "promote", payload)
-    if delivered:
+    record, delivered = request(store, run_ref, given)
+    if delivered is not None:
         return record.id, None
     state = store.load_state(record.id)
     if state.mode != "forward":
@@ -444,8 +476,10 @@ def promote(
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         runner.journal(_resumed_for(owner, runner.state.status, "promote"), durable=True)
-        if full and runner.state.promoted is None:
-            runner.journal(RunPromoted.model_validate(payload), durable=True)
+        if full:
+            refused = answer(runner, given)
+            if refused:
+                raise RunStateError(f"run {record.id}: {refused[0]}")
         runner.ctx.console.headline(
             f"promoting run {record.id}" + (": canary steps left are skipped" if full else "")
         )
@@ -488,10 +522,8 @@ def abort(
     """Abort a run: its running steps are ended and it rolls back. A live owner is asked
     (and its acknowledgement awaited); otherwise the rollback runs here. Returns (run id,
     final status or None when the owner does it, what the owner said)."""
-    payload: dict[str, object] = {"by": by, "reason": reason, "force": force}
-    if grace is not None:
-        payload["grace"] = grace
-    record, request_id = request(store, run_ref, "abort", payload)
+    given = Abort(by=by, reason=reason, force=force, grace=grace)
+    record, request_id = request(store, run_ref, given)
     if request_id is not None:
         assert record.owner is not None
         notice = _await_ack(store, record, request_id, ack_wait)
@@ -513,8 +545,7 @@ def abort(
             "queued",
         ):
             runner.journal(_resumed_for(owner, state.status, "abort"), durable=True)
-        if state.mode == "forward":
-            runner.journal(RunAbortRequested.model_validate(payload), durable=True)
+        answer(runner, given)  # refused only when rolling back already: it goes on
         runner.ctx.console.headline(f"aborting run {record.id}: no live owner, rolling back here")
     return record.id, drive(runner, store, owner), None
 
@@ -567,8 +598,8 @@ def _await_ack(
 
 def prepare_reject(
     store: JournalStore, run_ref: str, *, check: str | None, by: str, comment: str
-) -> tuple[RunRecord, list[str], list[dict[str, object]]]:
-    """Check that a rejection applies to the run now, and build its journal entries; raises
+) -> tuple[RunRecord, list[str], Reject]:
+    """Check that a rejection applies to the run now, and build its input; raises
     RunStateError/UsageError (the CLI's message, the API's 409/400) before anything changes."""
     record = store.get_run(run_ref)
     if record.status in ("succeeded", "rolled_back", "failed", "rollback_failed"):
@@ -589,7 +620,7 @@ def prepare_reject(
                 "check can be rejected",
                 hint=f"`phasegate abort {record.id}` stops the run and rolls it back",
             )
-    return record, keys, [_reject_payload(targets, key, by, comment) for key in keys]
+    return record, keys, Reject(tuple(_rejection(targets, key, by, comment) for key in keys))
 
 
 def reject(
@@ -606,19 +637,20 @@ def reject(
     executing the run is asked through the request table and rolls back itself; a paused or
     crashed run is rolled back here. Returns (run id, keys, final status or None when a live
     process was asked)."""
-    record, keys, payloads = prepare_reject(store, run_ref, check=check, by=by, comment=comment)
-    live, request_id = request(store, record.id, "reject", {"decisions": payloads})
+    record, keys, given = prepare_reject(store, run_ref, check=check, by=by, comment=comment)
+    live, request_id = request(store, record.id, given)
     if request_id is not None:
         if _await_taken(store, live, request_id, REJECT_WAIT) is not False:
             return live.id, keys, None
         # The executing process ended (paused, or died) without taking it: reject here.
-        record, keys, payloads = prepare_reject(store, run_ref, check=check, by=by, comment=comment)
+        record, keys, given = prepare_reject(store, run_ref, check=check, by=by, comment=comment)
     with attached(store, record, options) as (runner, owner):
         mark_unknown(runner)
         if runner.state.status in ("paused", "interrupted", "running", "waiting", "queued"):
             runner.journal(_resumed_for(owner, runner.state.status, "reject"), durable=True)
-        rejected: list[Event] = [ApprovalRejected.model_validate(p) for p in payloads]
-        runner.journal_many(rejected, durable=True)
+        refused = answer(runner, given)
+        if refused:  # prepare_reject checked it: only a state changed meanwhile refuses it
+            raise RunStateError(f"run {record.id}: {refused[0]}")
         runner.ctx.console.headline(
             f"run {record.id}: {', '.join(keys)} rejected by {by}: rolling back"
         )
@@ -630,24 +662,17 @@ def _resumed_for(owner: Owner, after: str, purpose: str) -> RunResumed:
     return RunResumed(pid=owner.pid, host=owner.host, after=after, purpose=purpose)
 
 
-def _reject_payload(targets: Targets, key: str, by: str, comment: str) -> dict[str, object]:
+def _rejection(targets: Targets, key: str, by: str, comment: str) -> Rejection:
     phase = key.partition("/")[0]
+    action = None
     if key in targets.gates:
         kind, name = "gate", targets.gates[key].check.describe()
+        # a program's go/no-go: its `on_no_go`
+        action = no_go_action(targets.gates[key].phase, key.partition("/gate:")[2])
     elif key in targets.steps:
         kind, name = "step", targets.steps[key].step.label
     else:
         kind, name = "analysis", key
-    payload: dict[str, object] = {
-        "key": key,
-        "by": by,
-        "comment": comment,
-        "kind": kind,
-        "phase": phase,
-        "name": name,
-    }
-    if key in targets.gates:
-        action = no_go_action(targets.gates[key].phase, key.partition("/gate:")[2])
-        if action is not None:
-            payload["action"] = action  # a program's go/no-go: its `on_no_go`
-    return payload
+    return Rejection(
+        key=key, by=by, comment=comment, kind=kind, phase=phase, name=name, action=action
+    )

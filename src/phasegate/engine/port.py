@@ -3,10 +3,11 @@
 The runner (engine/runner.py) drives the loop and implements every port; the effect modules
 (work, canary, traffic, triggers, halt, operator, orphans, policing, rollback_choice,
 progress, monitors, waiting, budgets, postmonitor, fleet, fleet_gates, fleet_hosts,
-fleet_projection) take the smallest port that covers what they do, so none of them imports
-the runner (an import-linter contract in pyproject.toml keeps it so) and each can be driven
-in a test by a small fake. Every member is read-only here except ``interrupted``, which the
-signal handler sets, and ``fleet``, which a fleet's first host command opens
+fleet_projection, laning, program) take the smallest port that covers what they do, so none
+of them imports the runner (an import-linter contract in pyproject.toml keeps it so) and each
+can be driven in a test by a small fake. Every member is read-only here except
+``interrupted``, which the signal handler sets, ``phase_slots``, which a run giving its lane
+slots back replaces, and ``fleet``, which a fleet's first host command opens
 (engine/fleet_hosts.py ``fleet_of``)::
 
     RunView       ctx, state                      progress line, read-only views
@@ -19,8 +20,14 @@ signal handler sets, and ``fleet``, which a fleet's first host command opens
         ├ FleetPort   + fleet, journal_durably    a fleet phase's hosts (fleet, fleet_gates,
         │                                         fleet_hosts); UndoPort: both, for work's
         │                                         undo of a step on its host
-        └ HaltPort    + interrupted, reap         aborts, signals, ownership loss
-                        (and WatchPort's members)
+        ├ HaltPort    + interrupted, reap         aborts, signals, ownership loss
+        │               (and WatchPort's members)
+        └ AnswerPort  + tasks, carry_out          an operator's input to a run nobody
+                                                  else executes (operator.answer)
+    └ LanePort    + phase_slots, interrupted      a run's and its phases' lane slots (laning)
+
+A program phase's child (program.py) runs and undoes its step as ``work`` does: it takes
+``UndoPort``.
 
 Journal writes go through ``journal``/``journal_many`` only: the runner masks secrets,
 records the events (applied to ``state`` at once) and commits them (store/journal.py).
@@ -33,12 +40,15 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from phasegate.analysis.run import AnalysisRun
+    from phasegate.engine.commands import Response
     from phasegate.engine.context import RunContext
     from phasegate.engine.fleet_hosts import Fleet
     from phasegate.engine.holds import Holds
+    from phasegate.engine.laning import PhaseSlots
     from phasegate.engine.targets import Targets
     from phasegate.executors.stopping import StopRequest
     from phasegate.run.events import Event, TriggerState
+    from phasegate.run.inputs import StoredRequest
     from phasegate.run.state import RunState
     from phasegate.store.contract import JournalStore
 
@@ -143,3 +153,30 @@ class HaltPort(CommandPort, WatchPort, Protocol):
     def reap(self) -> None:
         """Forget the tasks that ended (re-raising an engine error one of them raised)."""
         ...
+
+
+class AnswerPort(CommandPort, Protocol):
+    """Answering an operator's input (engine/operator.py ``answer``): what is in flight, and
+    the runner's own ``carry_out`` of what ``respond`` (engine/respond.py) said."""
+
+    @property
+    def tasks(self) -> dict[str, asyncio.Task[None]]: ...
+
+    def carry_out(self, responses: list[Response]) -> None:
+        """Do what ``respond`` asked, in its order."""
+        ...
+
+
+class LanePort(RunPort, Protocol):
+    """A run's places in its lanes (engine/laning.py): the slots its phases hold or wait for,
+    and the signal that stops it waiting for one."""
+
+    phase_slots: PhaseSlots  # replaced when the run gives its slots back (``give_back``)
+
+    def act_on(self, requests: list[StoredRequest]) -> None:
+        """Act on operator requests (as ``take_requests`` returns them), each consumed once
+        what it did is in the journal (engine/runner.py)."""
+        ...
+
+    @property
+    def interrupted(self) -> int | None: ...

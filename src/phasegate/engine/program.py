@@ -38,15 +38,14 @@ from phasegate.run.records import ItemBase
 
 if TYPE_CHECKING:
     from phasegate.engine.actions import ActionResult
-    from phasegate.engine.port import RunPort
-    from phasegate.engine.runner import Runner
+    from phasegate.engine.port import RunPort, UndoPort
 
 CHILD_MODULE = "phasegate.cli.child"
 # The child process's exit codes (docs/cli.md): 4 paused, 130 interrupted.
 _PAUSED, _INTERRUPTED = 4, 130
 
 
-def _location(runner: Runner) -> tuple[list[str], dict[str, str]]:
+def _location(runner: UndoPort) -> tuple[list[str], dict[str, str]]:
     """How the child process finds this run's store: the state directory, and a PostgreSQL
     store's URL through the environment (never on a command line others can read)."""
     args = ["--state-dir", str(runner.store.state_dir)]
@@ -55,7 +54,7 @@ def _location(runner: Runner) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def child_id(runner: Runner, phase: Phase) -> tuple[str, bool]:
+def child_id(runner: UndoPort, phase: Phase) -> tuple[str, bool]:
     """The child's run id: the one journalled for the phase, else a new one (and whether it
     is new, to be journalled before anything starts)."""
     linked = runner.state.children.get(phase.id)
@@ -77,7 +76,7 @@ def is_child_rollback(runner: RunPort, key: str) -> bool:
     return is_program(runner.ctx.plan.phase(runner.targets.undos[key][1]))
 
 
-async def run_step(runner: Runner, key: str) -> None:
+async def run_step(runner: UndoPort, key: str) -> None:
     """A step of the plan: a program phase's child, or any other (engine/work.py)."""
     if is_child_step(runner, key):
         await run_child(runner, key)
@@ -85,14 +84,14 @@ async def run_step(runner: Runner, key: str) -> None:
         await work.run_step(runner, key)
 
 
-async def run_undo(runner: Runner, key: str) -> None:
+async def run_undo(runner: UndoPort, key: str) -> None:
     if is_child_rollback(runner, key):
         await rollback_child(runner, key)
     else:
         await work.run_undo(runner, key)
 
 
-async def run_child(runner: Runner, key: str) -> None:
+async def run_child(runner: UndoPort, key: str) -> None:
     phase = runner.targets.step(key).phase
     assert phase.run_plan is not None
     ctx = runner.ctx
@@ -156,21 +155,21 @@ async def run_child(runner: Runner, key: str) -> None:
     ctx.console.item("step", label, "failed", message, duration=outcome.process.duration)
 
 
-def _pause_for_human(runner: Runner, record: ItemRecord, message: str) -> None:
+def _pause_for_human(runner: UndoPort, record: ItemRecord, message: str) -> None:
     """The step fails with ``action: pause``, whatever the plan's ``on_failure``: a child
     that is not ready, or that waits for a human, holds the program; ``resume`` retries."""
     runner.journal(item_finished(record, "failed", message=message, action="pause"))
     runner.ctx.console.item("step", str(record["name"]), "failed", message)
 
 
-def _child_status(runner: Runner, run_id: str) -> str:
+def _child_status(runner: UndoPort, run_id: str) -> str:
     try:
         return runner.store.get_run(run_id).status
     except (RunNotFound, StoreError):
         return "unknown"
 
 
-async def rollback_child(runner: Runner, key: str) -> None:
+async def rollback_child(runner: UndoPort, key: str) -> None:
     """``rollback:PHASE/1`` of a program phase: the child run's own rollback, once. A child
     never created, or already rolled back, has nothing to undo (the child process says so)."""
     action, phase_id, name = runner.targets.undo(key)

@@ -34,6 +34,7 @@ from phasegate.plan.program import (
 )
 from phasegate.plugin import PluginContext
 from phasegate.run.events import ReadinessEvaluated
+from phasegate.run.record import JsonDict
 
 EVIDENCE_TIMEOUT = 60.0
 
@@ -47,7 +48,7 @@ class ReadinessResult:
     blockers: tuple[str, ...] = ()
     evidence: str | None = None
     sha256: str | None = None
-    checks: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    checks: tuple[JsonDict, ...] = field(default_factory=tuple)
 
     def as_event(self, phase: str) -> ReadinessEvaluated:
         return ReadinessEvaluated(
@@ -215,14 +216,18 @@ def judge_document(ready: Readiness, doc: Any) -> tuple[str | None, float | None
     return verdict, score, blockers
 
 
-async def _evaluate_named(item: NamedCheck, ctx: PluginContext) -> tuple[dict[str, Any], bool]:
+async def _evaluate_named(item: NamedCheck, ctx: PluginContext) -> tuple[JsonDict, bool]:
     """One named check evaluated (retry, hold_for, timeout: as any gate): its journal entry
     (name, weight, hard, what it saw) and whether it passed."""
     observation = (await evaluate_gate(item.check, ctx)).observation
-    entry = {"check": item.name, "weight": item.weight, "hard": item.hard}
-    return {**entry, "status": observation.status, "message": observation.message}, (
-        observation.passed
-    )
+    entry: JsonDict = {
+        "check": item.name,
+        "weight": item.weight,
+        "hard": item.hard,
+        "status": observation.status,
+        "message": observation.message,
+    }
+    return entry, observation.passed
 
 
 async def score_gate(gate: ScoredChecks, ctx: PluginContext) -> GateOutcome:
@@ -230,7 +235,7 @@ async def score_gate(gate: ScoredChecks, ctx: PluginContext) -> GateOutcome:
     reaches ``min_score``. What it observed (the score, each check with its weight) is the
     gate's journalled ``observed``; the message names what made it a no-go."""
     started = time.monotonic()
-    entries: list[dict[str, Any]] = []
+    entries: list[JsonDict] = []
     outcomes: list[tuple[NamedCheck, bool]] = []
     for item in gate.checks:
         entry, passed = await _evaluate_named(item, ctx)
@@ -270,12 +275,12 @@ async def evaluate(
         else:
             verdict, score, found = judge_document(ready, doc)
             blockers += found
-    checks: list[dict[str, Any]] = []
+    checks: list[JsonDict] = []
     named: list[tuple[NamedCheck, bool]] = []
     for item in ready.checks:
         check = item.check if isinstance(item, NamedCheck) else item
         label = item.name if isinstance(item, NamedCheck) else expand(check.describe())
-        entry: dict[str, Any] = {"check": label}
+        entry: JsonDict = {"check": label}
         if isinstance(item, NamedCheck):
             entry |= {"weight": item.weight, "hard": item.hard}
         if check_context is None:

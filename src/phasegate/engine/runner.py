@@ -82,7 +82,7 @@ from phasegate.run.events import (
     Warning,
     from_stored,
 )
-from phasegate.run.inputs import MalformedRequest, from_request
+from phasegate.run.inputs import MalformedRequest, StoredRequest, from_request
 from phasegate.run.state import EXECUTING, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.journal import Journal
@@ -476,7 +476,7 @@ class Runner:
         self.act_on(requests)
         return bool(requests)
 
-    def act_on(self, requests: list[tuple[int, str, dict[str, Any]]]) -> None:
+    def act_on(self, requests: list[StoredRequest]) -> None:
         """Act on ``requests`` (as ``take_requests`` returns them), in order, each consumed
         once what it did is in the journal, durably: an approval's entry is not deferred, so
         a crash between the two delivers the request again (the state counts an approver

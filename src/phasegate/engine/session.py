@@ -43,7 +43,7 @@ from phasegate.run.state import NEEDS_ANY, TERMINAL
 from phasegate.schedules.streak import streak as schedule_streak
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
-from phasegate.store.records import RunRecord
+from phasegate.store.records import RunRecord, StoredOptions
 from phasegate.words import plural
 
 
@@ -248,7 +248,7 @@ def _create(store: JournalStore, loaded: LoadedPlan, options: RunOptions) -> _Cr
         (loaded.sha256 + repr(sorted(options.overrides.items()))).encode()
     ).hexdigest()
     owner = Owner.me()
-    run_options: dict[str, object] = {
+    run_options: StoredOptions = {
         "overrides": public_overrides,
         "secret_overrides": sorted(k for k in options.overrides if k in variables.secrets),
         "source_sha256": loaded.sha256,

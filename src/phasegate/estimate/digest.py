@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from phasegate.errors import StoreError
 from phasegate.estimate.history import RunDurations, durations, durations_of
+from phasegate.run.record import JsonDict
 from phasegate.store.digests import HistoryRow, dump_digest
 
 if TYPE_CHECKING:
@@ -24,10 +25,25 @@ if TYPE_CHECKING:
 
 VERSION = 1
 PAGE = 2_000  # finished runs per read (a digest is ~1 KB for a dozen steps)
-Pending = tuple[str, int, dict[str, Any]]  # (run id, last_seq, digest): to save
 
 
-def to_digest(run: RunDurations) -> dict[str, Any]:
+class Digest(TypedDict):
+    """What a digest of ``VERSION`` holds (a JSON object in the store)."""
+
+    v: int
+    status: str
+    vars: JsonDict
+    steps: dict[str, float]
+    phases: dict[str, float]
+    total: float | None
+    waited: float
+    amounts: dict[str, dict[str, float]]
+
+
+Pending = tuple[str, int, Digest]  # (run id, last_seq, digest): to save
+
+
+def to_digest(run: RunDurations) -> Digest:
     return {
         "v": VERSION,
         "status": run.status,
@@ -42,9 +58,10 @@ def to_digest(run: RunDurations) -> dict[str, Any]:
 
 def from_digest(row: HistoryRow) -> RunDurations | None:
     """The run's durations from its digest; None when it has none of this version."""
-    found = row.digest
-    if found is None or found.get("v") != VERSION:
+    stored = row.digest
+    if stored is None or stored.get("v") != VERSION:
         return None
+    found = cast(Digest, stored)  # written by to_digest: its version says so
     return RunDurations(
         run_id=row.run_id,
         plan=row.plan,

@@ -62,7 +62,7 @@ class RunStarted(Event):
     plan_path: str | None = None
     vars: JsonDict | None = None  # the plan's variables as resolved (secrets masked)
     cwd: str | None = None
-    review: dict[str, Any] | None = None  # a Markdown import's review: how, by, sha256
+    review: JsonDict | None = None  # a Markdown import's review: how, by, sha256
 
 
 class RunResumed(Event):
@@ -226,11 +226,11 @@ class ItemFinished(ItemRef, Event):
     started_at: Number | None = None
     message: str | None = None
     log: str | None = None
-    outputs: dict[str, Any] | None = None
+    outputs: JsonDict | None = None
     delay: Number | None = None  # before the next attempt (retrying)
     tolerated: bool = False  # continue_on_error: a failure that fails nothing
     action: str | None = None  # on_failure of its phase: rollback | pause | abort
-    shell: dict[str, Any] | None = None  # a shell_session change (engine/shellstate.py)
+    shell: JsonDict | None = None  # a shell_session change (engine/shellstate.py)
     killed: Killed | None = None
     # A check's outcome (gates, verification, analyses).
     observed: Any = None
@@ -499,6 +499,14 @@ class FleetBatch(Note):
     hosts: tuple[str, ...]
 
 
+class StratumDrawn(Record):
+    """One stratum of a fleet sample: the hosts drawn from it of its size."""
+
+    stratum: str
+    picked: int
+    size: int
+
+
 class FleetSample(Note):
     """A phase's representative sample (docs/fleet.md): the size it settled on, its coverage,
     each stratum's picked/size, and the strata still missing at the cap."""
@@ -508,7 +516,7 @@ class FleetSample(Note):
     pct: Number
     coverage: Number
     required: Number
-    strata: tuple[dict[str, Any], ...] = ()
+    strata: tuple[StratumDrawn, ...] = ()
     missing: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
 
@@ -521,8 +529,8 @@ class FleetProjection(Note):
     type: ClassVar[str] = "fleet.projection"
     phase: str
     hosts: int  # the fleet the sample stands for
-    strata: tuple[dict[str, Any], ...] = ()
-    projections: tuple[dict[str, Any], ...] = ()
+    strata: tuple[JsonObject, ...] = ()  # fleet/projection.py stratum_rows
+    projections: tuple[JsonObject, ...] = ()
     risk: Number | None = None
     risk_max: Number | None = None
 

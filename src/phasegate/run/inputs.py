@@ -1,18 +1,23 @@
 """What an operator asks of a running run, as typed inputs: approve, reject, abort, promote,
 resume.
 
-A request reaches the process executing a run through the store (``add_request`` by the CLI
-or the server, ``take_requests`` by the owner) in its stored shape, ``(kind, JSON object)``;
-``from_request`` reads it into one of these records. The engine's pure ``respond`` (engine/
-respond.py) turns an input and the run's state into what the runner does, as ``decide`` does
-for the plan: no side path acts on a request's dict.
+Every operator path builds one of these records, whoever executes the run. A run a live
+process owns is asked through the store: ``to_request`` gives the stored shape, ``(kind, JSON
+object)``, that ``add_request`` keeps (the CLI, the API, the dashboard), and the owner reads it
+back with ``from_request`` (``take_requests``; ``from_request(*to_request(x)) == x``). A run
+nobody executes is continued by the operator's own process, which gives the same record to
+the same ``respond``. The engine's pure ``respond`` (engine/respond.py) turns an input and the
+run's state into what the runner does, as ``decide`` does for the plan: no path acts on a
+request's dict, so each input journals the same decision on every path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import NamedTuple, TypeAlias
+
+from phasegate.run.record import JsonDict, JsonValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +81,60 @@ class Resume:
 OperatorInput: TypeAlias = Approve | Reject | Abort | Promote | Resume
 
 
+class StoredRequest(NamedTuple):
+    """A request as the store returns it (``take_requests``): not yet typed, so that a
+    malformed one is reported and consumed by the owner rather than refused by the store."""
+
+    id: int
+    kind: str
+    data: JsonDict
+
+
+def to_request(given: OperatorInput) -> tuple[str, JsonDict]:
+    """The stored shape of an input (``add_request``): its kind and its fields, the defaults
+    left out (the shape old releases wrote and read)."""
+    match given:
+        case Approve():
+            data: JsonDict = {"key": given.key, "by": given.by, "required": given.required}
+            _put(data, comment=given.comment, var=given.var, choice=given.choice)
+            return "approve", data
+        case Reject():
+            return "reject", {"decisions": [_rejection_json(d) for d in given.decisions]}
+        case Abort():
+            data = {"force": given.force}
+            _put(data, by=given.by, reason=given.reason, grace=given.grace)
+            return "abort", data  # ``request`` is the store's id, not the request's data
+        case Promote():
+            return "promote", {"by": given.by, "full": given.full}
+        case Resume():
+            data = {}
+            _put(data, by=given.by)
+            return "resume", data
+
+
+def _rejection_json(decision: Rejection) -> JsonDict:
+    data: JsonDict = {"key": decision.key, "by": decision.by, "kind": decision.kind}
+    _put(
+        data,
+        comment=decision.comment,
+        phase=decision.phase,
+        name=decision.name,
+        action=decision.action,
+    )
+    return data
+
+
+def _put(data: JsonDict, **fields: JsonValue) -> None:
+    data.update({name: value for name, value in fields.items() if value is not None})
+
+
 class MalformedRequest(ValueError):
     """A stored request that is not one of the inputs (an unknown kind, a field missing or of
     the wrong type): the runner says so and consumes it."""
 
 
 def from_request(
-    kind: str, data: Mapping[str, Any], request_id: int | None = None
+    kind: str, data: Mapping[str, object], request_id: int | None = None
 ) -> OperatorInput:
     """A stored request as its typed input; raises ``MalformedRequest``."""
     try:
@@ -91,7 +143,7 @@ def from_request(
                 return Approve(
                     key=_text(data, "key"),
                     by=_text(data, "by"),
-                    required=int(data.get("required", 1)),
+                    required=_count(data.get("required", 1)),
                     comment=_maybe_text(data, "comment"),
                     var=_maybe_text(data, "var"),
                     choice=_maybe_text(data, "choice"),
@@ -139,13 +191,19 @@ def _rejection(decision: object) -> Rejection:
     )
 
 
-def _text(data: Mapping[str, Any], name: str) -> str:
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise MalformedRequest(f"'required' is not a number: {value!r}")
+    return int(value)
+
+
+def _text(data: Mapping[str, object], name: str) -> str:
     value = data.get(name)
     if not isinstance(value, str):
         raise MalformedRequest(f"{name!r} is missing or not a string")
     return value
 
 
-def _maybe_text(data: Mapping[str, Any], name: str) -> str | None:
+def _maybe_text(data: Mapping[str, object], name: str) -> str | None:
     value = data.get(name)
     return None if value is None else str(value)

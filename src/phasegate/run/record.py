@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -16,7 +16,7 @@ Weights: TypeAlias = dict[str, int]
 # (str | int | float | bool | None | list[JsonValue] | dict[str, JsonValue]).
 JsonDict: TypeAlias = dict[str, JsonValue]
 # A record's stored JSON object as pydantic dumps it (keys are the record's own fields).
-JsonObject: TypeAlias = dict[str, Any]
+JsonObject: TypeAlias = dict[str, JsonValue]
 
 
 class Record(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from phasegate.run.record import JsonDict, JsonValue
+from phasegate.run.record import JsonDict, JsonObject, JsonValue
 
 Number = int | float
 
@@ -302,7 +302,7 @@ class MonitoringEvaluation(TypedDict):
 class MonitoringLast(MonitoringEvaluation):
     """The latest evaluation, with what each check saw (``MonitorResult.to_json()``)."""
 
-    results: list[dict[str, Any]]
+    results: list[JsonObject]
 
 
 class MonitoringAction(TypedDict):

@@ -30,6 +30,7 @@ from cronsim import CronSim, CronSimError
 
 from phasegate.durations import DurationError, parse_duration
 from phasegate.errors import UsageError
+from phasegate.run.record import JsonDict
 
 KINDS = ("cron", "every", "calendar")
 _DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -97,6 +98,12 @@ class ScheduleSpec(TypedDict):
     timezone: str
     vars: dict[str, str]
     missed: str  # skip | catch-up-one
+
+
+def spec_json(spec: ScheduleSpec) -> JsonDict:
+    """A spec as the store keeps it: its fields are JSON already (strings, and objects and
+    lists of them)."""
+    return cast("JsonDict", dict(spec))
 
 
 def stored_spec(spec: Mapping[str, object]) -> ScheduleSpec:

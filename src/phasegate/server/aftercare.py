@@ -11,12 +11,26 @@ falls between "the worker is busy" and "the worker is gone".
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from phasegate.engine import operator
+from phasegate.errors import RunStateError
+from phasegate.run.inputs import (
+    Abort,
+    Approve,
+    MalformedRequest,
+    OperatorInput,
+    Promote,
+    Reject,
+    Resume,
+    from_request,
+)
 from phasegate.run.state import TERMINAL
 from phasegate.server.job_payloads import JobOptions
 from phasegate.store.contract import JournalStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,30 +42,55 @@ class Job:
     extra: JobOptions = field(default_factory=JobOptions)
 
 
+def job_for(
+    run_id: str, given: OperatorInput, overrides: dict[str, str] | None = None
+) -> Job | None:
+    """The job that answers ``given`` for a run no worker executes: the same verb the CLI
+    runs (engine/operator.py), which gives the same input to the same ``respond``. None for
+    an approval (recorded where it is made, ``operator.deliver_approval``)."""
+    vars_ = dict(overrides or {})
+    match given:
+        case Abort():
+            extra: JobOptions = {"reason": given.reason or "", "force": given.force}
+            if given.grace is not None:
+                extra["grace"] = given.grace
+            return Job(run_id, "abort", given.by or "operator", vars_, extra)
+        case Promote():
+            return Job(run_id, "promote", given.by, vars_, {"full": given.full})
+        case Reject(decisions=decisions) if decisions:
+            # One decision: its item; several: every item waiting, as they were chosen.
+            check = decisions[0].key if len(decisions) == 1 else None
+            extra = {"check": check, "comment": decisions[0].comment or ""}
+            return Job(run_id, "reject", decisions[0].by, vars_, extra)
+        case Resume():
+            return Job(run_id, "resume", given.by or "operator", vars_)
+    return None
+
+
 def leftover_jobs(store: JournalStore, run_id: str) -> tuple[list[Job], str | None]:
     """Consume the run's unread requests: the jobs they become, and who approved (then
-    ``approved_resume`` should be asked once the worker is gone), if anyone did."""
+    ``approved_resume`` should be asked once the worker is gone), if anyone did. Each is read
+    as its typed input (run/inputs.py), as the owner would have read it."""
     jobs: list[Job] = []
     approved_by: str | None = None
     for request_id, kind, data in store.take_requests(run_id):
         store.consume_request(request_id)
         if store.get_run(run_id).status in TERMINAL:
             continue
-        by = str(data.get("by", "operator"))
-        if kind == "abort":
-            jobs.append(Job(run_id, "abort", by, extra={"reason": str(data.get("reason") or "")}))
-        elif kind == "promote":  # the worker exited before reading it: a job promotes
-            jobs.append(Job(run_id, "promote", by, extra={"full": bool(data.get("full"))}))
-        elif kind == "reject":  # the worker exited before reading it: a job rolls back
-            for decision in data.get("decisions", [])[:1]:
-                extra: JobOptions = {
-                    "check": decision["key"],
-                    "comment": decision.get("comment", ""),
-                }
-                jobs.append(Job(run_id, "reject", str(decision.get("by")), extra=extra))
-        elif kind == "approve":
-            operator.approve(store, run_id, check=str(data["key"]), by=by)
-            approved_by = by
+        try:
+            given = from_request(kind, data, request_id)
+        except MalformedRequest as exc:
+            log.warning("run %s: request #%s ignored: %s", run_id, request_id, exc)
+            continue
+        if isinstance(given, Approve):
+            try:
+                operator.deliver_approval(store, run_id, given)
+            except RunStateError as exc:  # the item ended meanwhile
+                log.info("run %s: %s", run_id, exc.message)
+                continue
+            approved_by = given.by
+        elif (job := job_for(run_id, given)) is not None:
+            jobs.append(job)
     return jobs, approved_by
 
 

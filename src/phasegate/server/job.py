@@ -106,8 +106,15 @@ def execute(job: StdinJob) -> str:
             if action == "promote":  # the dashboard's Promote of a paused canary
                 full = bool(job.get("full"))
                 return operator.promote(store, run_id, options, full=full, by=by)[1] or "requested"
+            grace = job.get("grace")
             status = operator.abort(
-                store, run_id, options, by=by, reason=str(job.get("reason") or "")
+                store,
+                run_id,
+                options,
+                by=by,
+                reason=str(job.get("reason") or ""),
+                grace=float(grace) if grace is not None else None,
+                force=bool(job.get("force")),
             )[1]
             return status or "requested"
         except RunStateError as exc:

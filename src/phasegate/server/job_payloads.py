@@ -15,6 +15,8 @@ class JobOptions(TypedDict, total=False):
     skip: list[str]  # resume: the items to skip
     mark_done: list[str]  # resume: the items to record as done
     reason: str  # abort: why (journalled)
+    force: bool  # abort: SIGKILL the running commands at once
+    grace: float | None  # abort: seconds between SIGTERM and SIGKILL (None: the default)
     full: bool  # promote: skip every canary step left
     check: str | None  # reject: the item (None: every one awaiting)
     comment: str  # reject: why not

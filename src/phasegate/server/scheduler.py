@@ -152,7 +152,7 @@ class Scheduler:
     ) -> tuple[str, str | None]:
         name = record.name
         options = session.RunOptions(
-            overrides={str(k): str(v) for k, v in dict(record.spec.get("vars") or {}).items()},
+            overrides=dict(stored_spec(record.spec).get("vars") or {}),
             idempotency_key=f"schedule:{name}:{slot}",
             started_by=f"schedule:{name}",
             schedule=name,

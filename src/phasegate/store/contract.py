@@ -38,19 +38,21 @@ integrity check behind ``phasegate check`` (``invariants.py`` for SQLite,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from phasegate.lanes.model import Lane, LaneChange, Ticket
+from phasegate.run.inputs import StoredRequest
 from phasegate.run.outline import PlanOutline
+from phasegate.run.record import JsonDict
 from phasegate.run.state import RunState
 from phasegate.store.changes import ChangeCursor
 from phasegate.store.digests import HistoryRow
 from phasegate.store.fold import EventRow, NewEvent
 from phasegate.store.process import Owner
-from phasegate.store.records import RunHead, RunRecord, StoredEvent, StoredToken
+from phasegate.store.records import RunHead, RunRecord, StoredEvent, StoredOptions, StoredToken
 from phasegate.store.schedules import ScheduleRecord, SlotRecord
 from phasegate.store.steplogs import LogChunk, LogSlice
 
@@ -82,7 +84,7 @@ class JournalStore(Protocol):
         plan_text: str,
         lock_name: str,
         idempotency_key: str | None,
-        options: dict[str, Any],
+        options: StoredOptions,
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
         outline: PlanOutline | None = None,
@@ -273,11 +275,11 @@ class JournalStore(Protocol):
         ...
 
     # -- operator requests ----------------------------------------------------------------
-    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
+    def add_request(self, run_id: str, kind: str, data: JsonDict) -> int:
         """Queue a request for the run's owner, durably; returns its id (ids increase)."""
         ...
 
-    def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+    def take_requests(self, run_id: str) -> list[StoredRequest]:
         """The run's requests not yet consumed, oldest first. Reading does not consume: a
         request stays pending until ``consume_request``, so an owner that dies before acting
         leaves it for its successor (delivered at least once, acted on once)."""
@@ -396,7 +398,7 @@ class JournalStore(Protocol):
         ``last_seq``: stale). Reads no journal."""
         ...
 
-    def save_digests(self, digests: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
+    def save_digests(self, digests: Sequence[tuple[str, int, Mapping[str, object]]]) -> None:
         """Keep each ``(run_id, last_seq, digest)``: any JSON object, returned as written by
         ``finished_runs`` while the run's ``last_seq`` is that one; replaces an earlier digest
         of the run. A digest of a run the store does not know is ignored. Not durable (a lost

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from phasegate.errors import PhasegateError, StoreError
 from phasegate.run.events import RunCreated, Warning
+from phasegate.run.record import JsonDict
 from phasegate.store.contract import JournalStore
 from phasegate.store.copy_verify import compare
 from phasegate.store.fold import EventRow, fold
@@ -222,9 +222,9 @@ def _verify(src: JournalStore, dst: JournalStore, run_ids: list[str]) -> None:
 DIGEST_PAGE = 2_000  # finished runs per read, as the history read pages them
 
 
-def _fresh_digests(store: JournalStore, plan: str) -> dict[str, tuple[int, dict[str, Any]]]:
+def _fresh_digests(store: JournalStore, plan: str) -> dict[str, tuple[int, JsonDict]]:
     """Each finished run of ``plan`` with a fresh digest: ``run id -> (last_seq, digest)``."""
-    found: dict[str, tuple[int, dict[str, Any]]] = {}
+    found: dict[str, tuple[int, JsonDict]] = {}
     before: tuple[float, str] | None = None
     while True:
         rows = store.finished_runs(plan, limit=DIGEST_PAGE, before=before)

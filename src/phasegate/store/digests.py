@@ -13,8 +13,11 @@ holds is the estimate package's business (estimate/digest.py); the store never i
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from phasegate.run.record import JsonDict
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class HistoryRow:
     created_at: float
     finished_at: float
     last_seq: int
-    digest: dict[str, Any] | None  # None: none saved, or saved at another last_seq
+    digest: JsonDict | None  # None: none saved, or saved at another last_seq
 
 
 # The columns ``history_from_row`` reads, runs ``r`` joined with digests ``d``.
@@ -49,5 +52,5 @@ def history_from_row(row: tuple[Any, ...]) -> HistoryRow:
     )
 
 
-def dump_digest(digest: dict[str, Any]) -> str:
+def dump_digest(digest: Mapping[str, object]) -> str:
     return json.dumps(digest, separators=(",", ":"), ensure_ascii=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from phasegate.errors import EventUnreadable, InvalidTransition, StoreError
 from phasegate.lanes.model import Ticket
@@ -36,6 +36,27 @@ class Materialized(Protocol):
     def get_run(self, run_ref: str) -> RunRecord: ...
 
 
+class DigestCheck(TypedDict):
+    """The durations digests verified (cli/read.py ``check``): the runs whose digest was
+    wrong, and those recomputed with ``--repair-digests``."""
+
+    checked: int
+    wrong: list[str]
+    repaired: list[str]
+
+
+class CheckReport(TypedDict):
+    """What ``phasegate check`` reports (``--json``), on SQLite and PostgreSQL alike."""
+
+    ok: bool
+    runs: int
+    events: int
+    schema_version: int | None
+    integrity_check: list[str]  # SQLite's integrity_check lines (PostgreSQL: not run)
+    violations: list[dict[str, str]]  # {run, what}
+    digests: NotRequired[DigestCheck]
+
+
 INTEGRITY_LINES = 20  # integrity_check stops after this many problems
 
 
@@ -43,7 +64,7 @@ def _norm(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def check_store(store: SqliteStore) -> dict[str, Any]:
+def check_store(store: SqliteStore) -> CheckReport:
     violations: list[dict[str, str]] = []
     counts = {"runs": 0, "events": 0}
     integrity: list[str] = []

@@ -19,7 +19,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from phasegate.errors import (
     LockHeld,
@@ -27,7 +26,9 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
+from phasegate.run.inputs import StoredRequest
 from phasegate.run.outline import PlanOutline
+from phasegate.run.record import JsonDict
 from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.changes import ChangeCursor, cursor_now, moved
 from phasegate.store.contract import JournalStore
@@ -40,6 +41,7 @@ from phasegate.store.records import (
     RunHead,
     RunRecord,
     StoredEvent,
+    StoredOptions,
     abandoned_here,
     describe_holder,
     is_child_run,
@@ -95,7 +97,7 @@ class MemoryStore(MemorySchedules, MemoryLanes, MemoryDigests):
         plan_text: str,
         lock_name: str,
         idempotency_key: str | None,
-        options: dict[str, Any],
+        options: StoredOptions,
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
         outline: PlanOutline | None = None,
@@ -377,7 +379,7 @@ class MemoryStore(MemorySchedules, MemoryLanes, MemoryDigests):
             yield
 
     # -- operator requests ----------------------------------------------------------------
-    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
+    def add_request(self, run_id: str, kind: str, data: JsonDict) -> int:
         with self._mutex:
             if run_id not in self._runs:
                 raise RunNotFound(f"no run {run_id}")  # SQLite's foreign key refuses it too
@@ -385,10 +387,10 @@ class MemoryStore(MemorySchedules, MemoryLanes, MemoryDigests):
             self._requests[request_id] = _Request(run_id, kind, dump(data))
             return request_id
 
-    def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+    def take_requests(self, run_id: str) -> list[StoredRequest]:
         with self._mutex:
             pending = [
-                (request_id, r.kind, json.loads(r.data))
+                StoredRequest(request_id, r.kind, json.loads(r.data))
                 for request_id, r in sorted(self._requests.items())
                 if r.run_id == run_id and not r.consumed
             ]

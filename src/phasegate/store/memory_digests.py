@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from phasegate.store.digests import HistoryRow, dump_digest
 
@@ -68,7 +68,7 @@ class MemoryDigests:
             cursor = (page[-1].created_at, page[-1].id)
         return out
 
-    def save_digests(self, digests: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
+    def save_digests(self, digests: Sequence[tuple[str, int, Mapping[str, object]]]) -> None:
         known = set(self.run_ids())  # a digest of a run the store does not know is ignored
         with self._digest_mutex:
             for run_id, seq, data in digests:

@@ -6,10 +6,11 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from phasegate.errors import IdempotencyConflict
 from phasegate.run.events import RunStarted
+from phasegate.run.record import JsonDict
 from phasegate.store.process import Owner
 
 # A run some process executes, or should: one whose owner dies is resumed by another
@@ -33,6 +34,25 @@ def is_child_run(idempotency_key: str | None) -> bool:
     return idempotency_key is not None and idempotency_key.startswith(CHILD_KEY_PREFIX)
 
 
+class StoredOptions(TypedDict, total=False):
+    """A run's options as ``create_run`` stores them (JSON, engine/session.py ``start``):
+    what ``attach`` (resume, rollback), the scheduler and the views read back. Runs written by
+    older releases may lack any of them."""
+
+    overrides: dict[str, str]  # the --var values given, secret ones left out
+    secret_overrides: list[str]  # the names of the secret ones (never stored)
+    source_sha256: str  # the plan file's (a changed file: its secrets must be given again)
+    markdown_sha256: str | None  # the Markdown runbook's it was imported from
+    max_parallel: int | None
+    require_checked: bool
+    started_by: str  # the server's token that started it
+    schedule: str  # the schedule this run is a fire of, and its slot (epoch seconds)
+    slot: int
+    policies: str  # the policy pack it was admitted with
+    parent: dict[str, str]  # a program's child run: its parent (run, phase, plan)
+    priority: int  # its place in its lanes' queues
+
+
 @dataclass(frozen=True)
 class RunRecord:
     id: str
@@ -47,8 +67,8 @@ class RunRecord:
     updated_at: float
     finished_at: float | None
     owner: Owner | None
-    options: dict[str, Any]
-    summary: dict[str, Any]
+    options: StoredOptions
+    summary: JsonDict
     last_seq: int
 
     def as_dict(self) -> dict[str, Any]:

@@ -13,8 +13,11 @@ to schedules needs no migration; the store never interprets it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from phasegate.run.record import JsonDict
 
 # What a claimed slot became (``SlotRecord.outcome``).
 CLAIMED = "claimed"  # claimed; the claimer has not recorded anything yet (or died meanwhile)
@@ -28,7 +31,7 @@ OUTCOMES = (CLAIMED, FIRED, MISSED, SKIPPED, ERROR)
 @dataclass(frozen=True)
 class ScheduleRecord:
     name: str
-    spec: dict[str, Any]  # plan, rule, timezone, vars, missed (schedules/spec.py)
+    spec: JsonDict  # plan, rule, timezone, vars, missed (schedules/spec.py)
     created_at: float
     created_by: str
 
@@ -44,7 +47,7 @@ class SlotRecord:
     note: str = ""
 
 
-def dump_spec(spec: dict[str, Any]) -> str:
+def dump_spec(spec: Mapping[str, object]) -> str:
     return json.dumps(spec, sort_keys=True, ensure_ascii=False)
 
 

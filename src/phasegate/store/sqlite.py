@@ -24,7 +24,9 @@ from phasegate.errors import (
     RunStateError,
     StoreError,
 )
+from phasegate.run.inputs import StoredRequest
 from phasegate.run.outline import PlanOutline
+from phasegate.run.record import JsonDict
 from phasegate.run.state import TERMINAL, Item, PhaseState, RunState
 from phasegate.store.changes import ChangeCursor, cursor_now, poll
 from phasegate.store.connect import friendly, open_for_reading, open_for_writing
@@ -36,6 +38,7 @@ from phasegate.store.records import (
     RECORD_COLUMNS,
     RunRecord,
     StoredEvent,
+    StoredOptions,
     abandoned_here,
     describe_holder,
     record_from_row,
@@ -135,7 +138,7 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
         plan_text: str,
         lock_name: str,
         idempotency_key: str | None,
-        options: dict[str, Any],
+        options: StoredOptions,
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
         outline: PlanOutline | None = None,
@@ -416,7 +419,7 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
         return (str(row[0]), float(row[1])) if row else None
 
     # -- operator requests (approve / abort from another process) ---------------------------
-    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
+    def add_request(self, run_id: str, kind: str, data: JsonDict) -> int:
         """Queue a request for the run's owner; returns its id (see ``request_taken``)."""
         with self.write() as db:
             if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
@@ -435,13 +438,13 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
         return row is not None and row[0] is not None
 
     @reads
-    def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+    def take_requests(self, run_id: str) -> list[StoredRequest]:
         rows = self.db.execute(
             "SELECT id, kind, data FROM requests WHERE run_id = ? AND consumed_at IS NULL"
             " ORDER BY id",
             (run_id,),
         ).fetchall()
-        return [(int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
+        return [StoredRequest(int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
 
     def consume_request(self, request_id: int) -> None:
         with self.write(durable=False) as db:

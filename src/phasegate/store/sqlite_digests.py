@@ -5,7 +5,7 @@ store/digests.py). A table of its own (migration 4): the journal's append path i
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,7 +60,7 @@ class SqliteDigests:
         args.append(limit)
         return [history_from_row(row) for row in self.db.execute(query, args).fetchall()]
 
-    def save_digests(self, digests: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
+    def save_digests(self, digests: Sequence[tuple[str, int, Mapping[str, object]]]) -> None:
         if not digests:
             return
         # Not durable: a digest lost in a crash is computed again from the journal.

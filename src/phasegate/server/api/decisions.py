@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends
 
 from phasegate.engine import operator
 from phasegate.errors import RunStateError
-from phasegate.server.aftercare import Job
+from phasegate.run.inputs import Promote
+from phasegate.server.aftercare import Job, job_for
 from phasegate.server.api.deps import pool, store
 from phasegate.server.api.models import ActionResult, PromoteRequest, RejectRequest
 from phasegate.server.api.runs import _in_process, _live_elsewhere, _not_finished, summary
@@ -44,7 +45,7 @@ def request_promote(
         raise RunStateError(f"run {record.id} is rolling back; it cannot be promoted")
     if workers.busy(record.id) or _live_elsewhere(record):
         with _in_process:
-            journal.add_request(record.id, "promote", {"by": by, "full": full})
+            operator.ask(journal, record.id, Promote(by=by, full=full))
             workers.after_request(record.id, journal)
         return "requested"
     if not full and not any(i.status == "awaiting_approval" for i in state.items.values()):
@@ -52,7 +53,9 @@ def request_promote(
             f"run {record.id} is not paused at a canary step",
             hint='POST …/promote {"full": true} skips the canary steps left',
         )
-    workers.submit(Job(record.id, "promote", by, {}, {"full": full}))
+    job = job_for(record.id, Promote(by=by, full=full))
+    assert job is not None
+    workers.submit(job)
     return "queued"
 
 
@@ -85,11 +88,11 @@ def request_reject(
     finished run or an unknown check is refused before anything changes); a live process is
     asked, a paused run is rolled back by a worker, never in the server's own process."""
     with _in_process:
-        record, keys, payloads = operator.prepare_reject(
+        record, keys, given = operator.prepare_reject(
             journal, run_id, check=check, by=by, comment=comment.strip()
         )
         if workers.busy(record.id) or _live_elsewhere(record):
-            journal.add_request(record.id, "reject", {"decisions": payloads})
+            operator.ask(journal, record.id, given)
             workers.after_request(record.id, journal)
             return keys, "requested"
         extra: JobOptions = {"check": check, "comment": comment.strip()}

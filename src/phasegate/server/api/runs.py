@@ -24,8 +24,9 @@ from phasegate.policy import PolicyRefused, Verdict, admit, journal_admission, l
 from phasegate.report.data import build
 from phasegate.report.logs import run_logs
 from phasegate.report.owner import owner_info
+from phasegate.run.inputs import Abort
 from phasegate.run.state import TERMINAL
-from phasegate.server.aftercare import Job
+from phasegate.server.aftercare import Job, job_for
 from phasegate.server.api.deps import config, idempotency_ledger, pool, store
 from phasegate.server.api.estimates import run_estimate
 from phasegate.server.api.models import (
@@ -435,21 +436,17 @@ def abort(
     body = body or AbortRequest()
     record = journal.get_run(run_id)
     _not_finished(record)
-    payload: dict[str, object] = {
-        "by": identity.actor,
-        "reason": body.reason,
-        "grace": body.grace,
-        "force": body.force,
-    }
+    given = Abort(by=identity.actor, reason=body.reason, force=body.force, grace=body.grace)
     outcome: Literal["requested", "queued"]
     if workers.busy(record.id) or _live_elsewhere(record):
         with _in_process:
-            journal.add_request(record.id, "abort", payload)
+            operator.ask(journal, record.id, given)
             workers.after_request(record.id, journal)
         outcome = "requested"
     else:
-        extra: JobOptions = {"reason": body.reason}
-        workers.submit(Job(record.id, "abort", identity.actor, dict(body.vars), extra))
+        job = job_for(record.id, given, dict(body.vars))
+        assert job is not None
+        workers.submit(job)
         outcome = "queued"
     return ActionResult(
         run=summary(journal.get_run(record.id), workers), action="abort", outcome=outcome

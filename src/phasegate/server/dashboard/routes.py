@@ -137,7 +137,8 @@ class Dashboard:
         for record in store.list_runs(limit=LIST_LIMIT):
             phases = store.phase_statuses(record.id)
             done = sum(1 for s in phases if s in ("succeeded", "failed", "stopped"))
-            started = record.summary.get("started_at") or record.created_at
+            at = record.summary.get("started_at")
+            started = float(at) if isinstance(at, int | float) and at else record.created_at
             end = record.finished_at or time.time()
             rows.append(
                 {
@@ -146,7 +147,7 @@ class Dashboard:
                     "status": record.status,
                     "progress": progress(done, len(phases)),
                     "started": started,
-                    "duration": end - float(started),
+                    "duration": end - started,
                 }
             )
         return self.env.get_template("_runs_table.html").render(rows=rows)

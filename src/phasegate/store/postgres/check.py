@@ -15,10 +15,9 @@ counterpart here; the server guards its own pages (enable data checksums, run
 
 from __future__ import annotations
 
-from typing import Any
-
 from phasegate.errors import StoreError
 from phasegate.store.invariants import (
+    CheckReport,
     check_lane_tickets,
     check_lock_rows,
     compare,
@@ -32,7 +31,7 @@ NOT_CHECKED = (
 )
 
 
-def check_postgres(store: PostgresStore) -> dict[str, Any]:
+def check_postgres(store: PostgresStore) -> CheckReport:
     violations: list[dict[str, str]] = []
     counts = {"runs": 0, "events": 0}
     with store.snapshot():

@@ -4,7 +4,7 @@ store/digests.py). A table of its own (migration 6): the journal's append path i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +45,7 @@ class PostgresDigests:
         args.append(limit)
         return [history_from_row(row) for row in self.db.execute(query.encode(), args).fetchall()]
 
-    def save_digests(self, digests: Sequence[tuple[str, int, dict[str, Any]]]) -> None:
+    def save_digests(self, digests: Sequence[tuple[str, int, Mapping[str, object]]]) -> None:
         if not digests:
             return
         # Asynchronous commit: a digest lost in a crash is computed again from the journal.

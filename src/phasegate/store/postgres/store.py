@@ -36,6 +36,7 @@ from phasegate.errors import (
     StoreError,
 )
 from phasegate.run.outline import PlanOutline
+from phasegate.run.record import JsonDict
 from phasegate.run.state import TERMINAL, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.fold import EventRow, NewEvent, dump, fold, run_created
@@ -53,6 +54,7 @@ from phasegate.store.records import (
     IN_FLIGHT,
     RECORD_COLUMNS,
     RunRecord,
+    StoredOptions,
     describe_holder,
     record_from_row,
     replayed,
@@ -120,7 +122,7 @@ class PostgresStore(
         plan_text: str,
         lock_name: str,
         idempotency_key: str | None,
-        options: dict[str, Any],
+        options: StoredOptions,
         phases: list[str],
         needs: dict[str, list[str]] | None = None,
         outline: PlanOutline | None = None,
@@ -439,7 +441,7 @@ class PostgresStore(
             cursor.execute(b"SELECT pg_notify('phasegate_journal', %s)", (f"{run_id} {state.seq}",))
 
     # -- operator requests ----------------------------------------------------------------
-    def add_request(self, run_id: str, kind: str, data: dict[str, Any]) -> int:
+    def add_request(self, run_id: str, kind: str, data: JsonDict) -> int:
         with self.write() as db:
             if _one(db, "SELECT 1 FROM runs WHERE id = %s", (run_id,)) is None:
                 raise RunNotFound(f"no run {run_id}")

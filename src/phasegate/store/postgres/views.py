@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from phasegate.errors import JournalDamaged, RunNotFound, StoreError
+from phasegate.run.inputs import StoredRequest
 from phasegate.run.state import Item, PhaseState, RunState
 from phasegate.store.fold import replay
 from phasegate.store.postgres.connection import connect, pg_errors, translate
@@ -252,13 +253,13 @@ class PostgresViews:
 
     # -- operator requests ----------------------------------------------------------------
     @pg_errors
-    def take_requests(self, run_id: str) -> list[tuple[int, str, dict[str, Any]]]:
+    def take_requests(self, run_id: str) -> list[StoredRequest]:
         rows = self._all(
             "SELECT id, kind, data FROM requests WHERE run_id = %s AND consumed_at IS NULL"
             " ORDER BY id",
             (run_id,),
         )
-        return [(int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
+        return [StoredRequest(int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
 
     @pg_errors
     def request_taken(self, request_id: int) -> bool:
