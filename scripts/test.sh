@@ -20,7 +20,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 first=(tests/engine tests/canary tests/lab tests/examples tests/traffic tests/analysis
        tests/checks tests/notify tests/ux tests/server_metrics tests/workers
-       tests/monitoring)
+       tests/monitoring tests/programs)
 second=()
 for path in tests/*/ tests/test_*.py; do
     path=${path%/}
