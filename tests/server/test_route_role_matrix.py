@@ -34,7 +34,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,7 @@ from phasegate.server.config import ServerConfig
 from phasegate.server.dashboard.routes import HERE as DASHBOARD_DIR
 from phasegate.server.dashboard.sessions import COOKIE
 from phasegate.server.tokens import TokenStore
-from phasegate.store.backends import open_journal
+from phasegate.store.backends import open_journal, open_ledger
 from phasegate.store.schedules import ScheduleRecord
 from phasegate.store.server_db import ServerDb
 from tests.server.conftest import make_tokens, wait_for
@@ -85,7 +85,7 @@ phases:
 """
 FAILING_PLAN = (
     PAUSED_PLAN.replace("name: matrix", "name: matrix-fails")
-    .replace("    gates:\n      - {manual: \"release manager says go\", id: go}\n", "")
+    .replace('    gates:\n      - {manual: "release manager says go", id: go}\n', "")
     .rstrip("\n")
     + "\n      - {id: boom, run: 'echo \"boom ${GIVEN} ${FROM_ENV}\" >&2; exit 3'}\n"
 )
@@ -95,6 +95,15 @@ UI_TARGET_PLAN = (
     PAUSED_PLAN.replace("  GIVEN: {secret: true}\n", "")
     .replace("given=${GIVEN} ", "")
     .replace("undo given=${GIVEN} ", "undo ")
+)
+# A run executing a step when the reads happen: its output so far, live.
+LIVE_PLAN = (
+    PAUSED_PLAN.replace("name: matrix\n", "name: matrix-live\n")
+    .replace(
+        "env=${FROM_ENV}\"'",
+        "env=${FROM_ENV}\"; sleep 300'",
+    )
+    .replace('    gates:\n      - {manual: "release manager says go", id: go}\n', "")
 )
 SUCCEEDING_PLAN = """\
 version: 1
@@ -152,6 +161,7 @@ class Call:
     form: dict[str, str] | None = None
     stream: bool = False
     ok: tuple[int, ...] = (200,)  # what the least role may get (a read: 200)
+    least: str | None = None  # a request that needs more than its route (else the route's)
 
 
 @dataclass(frozen=True)
@@ -250,20 +260,23 @@ class World:
     url: str
     app: FastAPI
     state: Path
+    store_url: str | None
     plans: Path
     tokens: dict[str, str]
     who: dict[str, Who]
-    paused: str  # the run waiting at its manual gate
-    failed: str  # the run whose step failed, rolled back
+    paused: str = ""  # the run waiting at its manual gate
+    failed: str = ""  # the run whose step failed, rolled back
+    live: str = ""  # the run executing a step (sleeping after it echoed the secrets)
     client: httpx.Client = field(init=False)
     fresh_runs: list[str] = field(default_factory=list)
+    csrf_of: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.client = httpx.Client(base_url=self.url, timeout=30, follow_redirects=False)
 
     # -- the journal as a value: what a refused request must leave as it was -----------------
     def journal(self) -> tuple[Any, ...]:
-        store = open_journal(self.state, readonly=True)
+        store = open_journal(self.state, readonly=True, url=self.store_url)
         try:
             heads = sorted((h.id, h.last_seq, h.status) for h in store.run_heads())
             lanes = sorted((lane.name, lane.cap, lane.weight) for lane in store.lanes())
@@ -283,7 +296,7 @@ class World:
         return run_id
 
     def status(self, run_id: str) -> str:
-        store = open_journal(self.state, readonly=True)
+        store = open_journal(self.state, readonly=True, url=self.store_url)
         try:
             head = store.run_head(run_id)
             return "" if head is None else head.status
@@ -330,14 +343,16 @@ class World:
                 if call.path.startswith("/ui/") and events:
                     break  # the dashboard's first update: the whole fragment
                 last = re.findall(r"^id: (\d+)$", text, re.M)
-                if not call.path.startswith("/ui/") and last and int(last[-1]) >= self.last_seq(
-                    call.path.split("/")[4]
+                if (
+                    not call.path.startswith("/ui/")
+                    and last
+                    and int(last[-1]) >= self.last_seq(call.path.split("/")[4])
                 ):
                     break  # every event of a live run: the stream now waits
         return httpx.Response(got.status_code, headers=got.headers, text=text)
 
     def last_seq(self, run_id: str) -> int:
-        store = open_journal(self.state, readonly=True)
+        store = open_journal(self.state, readonly=True, url=self.store_url)
         try:
             head = store.run_head(run_id)
             return 0 if head is None else head.last_seq
@@ -345,11 +360,28 @@ class World:
             store.close()
 
     def csrf(self, who: Who) -> str:
+        if who.name in self.csrf_of:
+            return self.csrf_of[who.name]
         page = self.send(who, Call("GET", "/ui/runs"))
         assert page.status_code == 200, page.text
         found = re.search(r'name="phasegate-csrf" content="([^"]+)"', page.text)
         assert found, "no CSRF token on the page"
+        self.csrf_of[who.name] = found.group(1)
         return found.group(1)
+
+    def logs(self, run_id: str) -> str:
+        viewer = self.who["viewer"]
+        return self.send(viewer, Call("GET", f"/api/v1/runs/{run_id}/logs")).text
+
+    def stop_live(self) -> None:
+        """End the executing run (force: its step is killed at once), and wait for it."""
+        if self.live and self.status(self.live) in ("running", "pending"):
+            body = {"reason": "matrix done", "force": True, "vars": {"GIVEN": GIVEN}}
+            done = self.send(
+                self.who["operator"], Call("POST", f"/api/v1/runs/{self.live}/abort", json=body)
+            )
+            assert done.status_code == 202, done.text
+            self.settle(self.live)
 
 
 def login(url: str, token: str) -> str:
@@ -374,15 +406,23 @@ def expired_session(state: Path, name: str) -> str:
     return serializer.dumps({"n": name, "r": "admin", "x": "nonce-x", "t": time.time()})
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    base = tmp_path_factory.mktemp("matrix")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    base = tmp_path_factory.mktemp(f"matrix-{request.param}")
     state, plans = base / "state", base / "plans"
     plans.mkdir()
+    store_url = None
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_server")
+        from tests.store.pg_cluster import database_url
+
+        store_url = database_url(base / "db")
     patch = pytest.MonkeyPatch()
     patch.setenv(ENV_NAME, FROM_ENV)
-    tokens = make_tokens(state)
-    ledger = ServerDb(state)
+    tokens = make_tokens(state, store_url)
+    ledger = open_ledger(state, url=store_url) if store_url else ServerDb(state)
     gone = TokenStore(ledger).create("gone", "admin")  # revoked below, after it signs in
     (plans / "matrix.yaml").write_text(PAUSED_PLAN)
     spec = build_spec(
@@ -395,13 +435,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         variables={},
         missed="skip",
     )
-    journal = open_journal(state)
+    journal = open_journal(state, url=store_url)
     try:
         assert journal.add_schedule(ScheduleRecord("nightly", spec, time.time(), "ops"))
     finally:
         journal.close()
     config = ServerConfig(
         state_dir=state,
+        store_url=store_url,
         plan_root=plans,
         workers=4,
         pass_env=(ENV_NAME,),
@@ -433,27 +474,29 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             Who("operator", 2, bearer["alice"], cookies["alice"]),
             Who("admin", 3, bearer["admin"], cookies["admin"]),
         ]
-        world = World(
-            url,
-            app,
-            state,
-            plans,
-            tokens,
-            {w.name: w for w in identities},
-            paused="",
-            failed="",
-        )
+        world = World(url, app, state, store_url, plans, tokens, {w.name: w for w in identities})
+        world.live = world.start(LIVE_PLAN)
         world.paused = world.start(PAUSED_PLAN)
         world.failed = world.start(FAILING_PLAN)
-        world.settle(world.paused, world.failed)
+        for run_id in (world.paused, world.failed):
+            wait_for(lambda r=run_id: world.status(r) in SETTLED, f"run {run_id} to settle")
         assert world.status(world.paused) == "paused"
         assert world.status(world.failed) in ("rolled_back", "failed")
-        yield world
-        world.client.close()
+        # The live run has echoed the secrets (its log is flushed) and sleeps in its step.
+        wait_for(lambda: "env=***" in world.logs(world.live), "the live step's output")
+        assert world.status(world.live) == "running"
+        try:
+            yield world
+        finally:
+            world.stop_live()
+            world.client.close()
     finally:
         server.should_exit = True
         thread.join(timeout=30)
         assert app.state.pool.join(120), "workers still busy"
+        close = getattr(ledger, "close", None)
+        if close is not None and store_url:
+            close()
         patch.undo()
 
 
@@ -479,7 +522,17 @@ def calls_for(key: tuple[str, str], w: World, run_id: str) -> list[Call]:
         ("GET", "/api/v1/me"): [Call("GET", path)],
         ("POST", "/api/v1/plans/validate"): [Call("POST", path, json=start_body)],
         ("POST", "/api/v1/plans/preview"): [Call("POST", path, json=start_body)],
-        ("POST", "/api/v1/runs"): [Call("POST", path, json=start_body, ok=(201,))],
+        ("POST", "/api/v1/runs"): [
+            Call("POST", path, json=start_body, ok=(201,)),
+            # Waiving a policy is the admin's (this server has no pack: 422 for an admin).
+            Call(
+                "POST",
+                path,
+                json={**start_body, "override_policies": ["p"], "override_reason": "why"},
+                ok=(422,),
+                least="admin",
+            ),
+        ],
         ("GET", "/api/v1/runs"): [Call("GET", path), Call("GET", f"{path}?limit=2")],
         ("GET", "/api/v1/runs/{run_id}"): [Call("GET", api_run)],
         ("GET", "/api/v1/runs/{run_id}/events"): [Call("GET", f"{api_run}/events?after=0")],
@@ -530,8 +583,7 @@ def calls_for(key: tuple[str, str], w: World, run_id: str) -> list[Call]:
             Call("POST", "/ui/lanes/matrix-lane", form={"max": "2", "weight": "1"}, ok=(303,))
         ],
         ("POST", "/ui/runs/{run_id}/{action}"): [
-            Call("POST", f"/ui/runs/{run_id}/{a}", form=ui_form(a), ok=(303,))
-            for a in UI_ACTIONS
+            Call("POST", f"/ui/runs/{run_id}/{a}", form=ui_form(a), ok=(303,)) for a in UI_ACTIONS
         ],
     }
     if key in fixed:
@@ -579,15 +631,17 @@ def test_every_route_is_placed(world: World) -> None:
 def test_below_the_least_role_is_refused_and_changes_nothing(world: World) -> None:
     checked = 0
     for key, rule in TABLE.items():
-        for who in world.who.values():
-            if who.level >= LEVEL[rule.least]:
-                continue
-            csrf = world.csrf(who) if rule.ui and rule.mutates and who.level >= 1 else None
-            for call in calls_for(key, world, world.paused):
+        for call in calls_for(key, world, world.paused):
+            for who in world.who.values():
+                if who.level >= LEVEL[call.least or rule.least]:
+                    continue
+                csrf = world.csrf(who) if call.form is not None and who.level >= 1 else None
                 before = world.journal()
                 response = world.send(who, call, csrf)
                 where = f"{who.name} {call.method} {call.path}"
-                assert refused(response, rule), f"{where}: {response.status_code} {response.text[:500]}"
+                assert refused(response, rule), (
+                    f"{where}: {response.status_code} {response.text[:500]}"
+                )
                 assert world.journal() == before, f"{where}: the journal changed"
                 no_secret(response, where)
                 checked += 1
@@ -603,8 +657,10 @@ def test_at_or_above_the_least_role_reads_and_no_body_carries_a_secret(world: Wo
         for who in world.who.values():
             if who.level < LEVEL[rule.least]:
                 continue
-            for run_id in (world.paused, world.failed):
+            for run_id in (world.paused, world.failed, world.live):
                 for call in calls_for(key, world, run_id):
+                    if who.level < LEVEL[call.least or rule.least]:
+                        continue
                     csrf = world.csrf(who) if call.form is not None and who.level >= 1 else None
                     response = world.send(who, call, csrf)
                     where = f"{who.name} {call.method} {call.path}"
@@ -621,6 +677,8 @@ def test_at_or_above_the_least_role_reads_and_no_body_carries_a_secret(world: Wo
 def test_mutations_for_each_allowed_role_on_runs_of_their_own(world: World) -> None:
     """Each mutation on a run of its own, paused at its gate: the least role gets its
     answer and the journal moves; admin on the same run is never refused nor a 5xx."""
+    world.stop_live()  # its worker is needed, and its abort rolls it back (a mutation too)
+    assert "=== killed by signal" in world.logs(world.live)
     mutating = [(key, rule) for key, rule in TABLE.items() if rule.mutates]
     places = [
         (key, index)
@@ -641,7 +699,8 @@ def test_mutations_for_each_allowed_role_on_runs_of_their_own(world: World) -> N
         for index, template in enumerate(calls_for(key, world, "x")):
             run_id = targets.get((key, index), world.paused)
             call = calls_for(key, world, run_id)[index]
-            for who in (world.who[rule.least], world.who["admin"]):
+            least = template.least or rule.least
+            for who in (world.who[least], world.who["admin"]):
                 csrf = world.csrf(who) if rule.ui else None
                 before = world.journal()
                 response = world.send(who, call, csrf)
@@ -652,14 +711,14 @@ def test_mutations_for_each_allowed_role_on_runs_of_their_own(world: World) -> N
                 if rule.ui:
                     # The button's outcome is the redirect's flash message, never a refusal.
                     assert response.status_code == 303, f"{where}: {response.text}"
-                if who is world.who[rule.least]:
+                if who is world.who[least]:
                     assert response.status_code in template.ok, f"{where}: {response.text}"
                     location = response.headers.get("location", "")
                     if response.status_code < 300 or (rule.ui and "kind=error" not in location):
                         settled_or_moved = lambda b=before: world.journal() != b  # noqa: E731
                         wait_for(settled_or_moved, f"{where} to change the journal")
     # Runs the mutations started (POST /api/v1/runs, POST /ui/runs) and continued.
-    store = open_journal(world.state, readonly=True)
+    store = open_journal(world.state, readonly=True, url=world.store_url)
     try:
         every = [h.id for h in store.run_heads()]
     finally:
