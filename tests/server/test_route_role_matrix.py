@@ -44,6 +44,7 @@ import httpx
 import pytest
 import uvicorn
 from canary_lab.ports import free_port
+from canary_lab.process import descendants
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -148,6 +149,10 @@ class Who:
     level: int  # -1: nobody the server recognises; else LEVEL of its role
     headers: dict[str, str] = field(default_factory=dict)  # for the API
     cookie: str | None = None  # for the dashboard
+    session_only: bool = False  # a session cookie and no token: nobody to the API
+
+    def level_on(self, rule: Rule) -> int:
+        return -1 if self.session_only and not rule.ui else self.level
 
 
 # -- the route table -------------------------------------------------------------------------
@@ -473,6 +478,8 @@ def world(
             Who("viewer", 1, bearer["viewer"], cookies["viewer"]),
             Who("operator", 2, bearer["alice"], cookies["alice"]),
             Who("admin", 3, bearer["admin"], cookies["admin"]),
+            # The API takes no cookie: a browser would send it on a cross-site post.
+            Who("admin session, no token", 3, cookie=cookies["admin"], session_only=True),
         ]
         world = World(url, app, state, store_url, plans, tokens, {w.name: w for w in identities})
         world.live = world.start(LIVE_PLAN)
@@ -633,7 +640,7 @@ def test_below_the_least_role_is_refused_and_changes_nothing(world: World) -> No
     for key, rule in TABLE.items():
         for call in calls_for(key, world, world.paused):
             for who in world.who.values():
-                if who.level >= LEVEL[call.least or rule.least]:
+                if who.level_on(rule) >= LEVEL[call.least or rule.least]:
                     continue
                 csrf = world.csrf(who) if call.form is not None and who.level >= 1 else None
                 before = world.journal()
@@ -655,11 +662,11 @@ def test_at_or_above_the_least_role_reads_and_no_body_carries_a_secret(world: Wo
         if rule.mutates:
             continue
         for who in world.who.values():
-            if who.level < LEVEL[rule.least]:
+            if who.level_on(rule) < LEVEL[rule.least]:
                 continue
             for run_id in (world.paused, world.failed, world.live):
                 for call in calls_for(key, world, run_id):
-                    if who.level < LEVEL[call.least or rule.least]:
+                    if who.level_on(rule) < LEVEL[call.least or rule.least]:
                         continue
                     csrf = world.csrf(who) if call.form is not None and who.level >= 1 else None
                     response = world.send(who, call, csrf)
@@ -672,6 +679,26 @@ def test_at_or_above_the_least_role_reads_and_no_body_carries_a_secret(world: Wo
     # Reading, signing in with a wrong token, signing out: nothing journalled.
     assert world.journal() == before
     assert checked > 300
+
+
+def test_no_process_shows_a_secret_in_its_command_line(world: World) -> None:
+    """While the live run's step executes: the server's workers and the step's processes
+    carry no secret in their command lines (``/proc/PID/cmdline`` is world-readable, what
+    `ps` shows every user of the machine)."""
+    assert world.status(world.live) == "running"
+    processes = descendants(os.getpid())
+    lines = {pid: proc_text(pid, "cmdline") for pid in processes}
+    assert any(b"sleep" in line and b"300" in line for line in lines.values()), lines
+    for pid, line in lines.items():
+        for form, secret in FORMS.items():
+            assert form.encode() not in line, f"pid {pid}: {secret!r} in {line!r}"
+
+
+def proc_text(pid: int, name: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/{name}").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return b""
 
 
 def test_mutations_for_each_allowed_role_on_runs_of_their_own(world: World) -> None:
@@ -752,3 +779,15 @@ def test_the_fixture_plans_really_echo_the_secrets(world: World) -> None:
     text = "\n".join(str(entry) for entry in logs)
     assert "given=***" in text and "literal=***" in text and "env=***" in text, text
     assert "boom *** ***" in text, text
+
+
+def test_nothing_the_server_wrote_holds_a_secret(world: World) -> None:
+    """The journal (SQLite: its file, WAL included), the token and key database, each run's
+    worker.log: none holds a secret. The inline plan copies (``plans/<sha256>.yaml``, 0600)
+    are the plan as sent, kept so that a resume reads it, and hold what it holds."""
+    files = [p for p in world.state.rglob("*") if p.is_file() and p.parent.name != "plans"]
+    assert any(p.name == "worker.log" for p in files)
+    for path in files:
+        data = path.read_bytes()
+        for form, secret in FORMS.items():
+            assert form.encode() not in data, f"{path.relative_to(world.state)}: {secret!r}"
