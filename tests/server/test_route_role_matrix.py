@@ -681,6 +681,39 @@ def test_at_or_above_the_least_role_reads_and_no_body_carries_a_secret(world: Wo
     assert checked > 300
 
 
+def test_unknown_names_are_answered_never_a_5xx_nor_a_change(world: World) -> None:
+    """Every route with a path parameter, named something that does not exist, by admin (no
+    role check stands in front): a 404 (the dashboard: its page or redirect saying so), never
+    a 5xx, and the journal as it was."""
+    admin = world.who["admin"]
+    before = world.journal()
+    for key, rule in TABLE.items():
+        if "{" not in key[1]:
+            continue
+        for bogus in ("20000101-000000-abcdef", "no such run"):
+            if "{name}" in key[1] and "lanes" in key[1] and " " not in bogus:
+                continue  # any well-formed lane name is a lane (setting it creates it)
+            for template in calls_for(key, world, quote(bogus, safe="")):
+                call = unknown_name(template, bogus)
+                csrf = world.csrf(admin) if call.form is not None else None
+                response = world.send(admin, call, csrf)
+                where = f"admin {call.method} {call.path}"
+                assert response.status_code < 500, f"{where}: {response.text[:500]}"
+                assert not refused(response, rule), where
+                if not rule.ui:
+                    assert response.status_code in (404, 422), f"{where}: {response.text[:300]}"
+                no_secret(response, where)
+    assert world.journal() == before
+
+
+def unknown_name(call: Call, bogus: str) -> Call:
+    """The call with its schedule or lane name replaced too (a run id is already)."""
+    name = quote(bogus, safe="")
+    path = call.path.replace("/schedules/nightly", f"/schedules/{name}")
+    path = path.replace("/lanes/matrix-lane", f"/lanes/{name}")  # not a lane name: 422
+    return Call(call.method, path, call.json, call.form, call.stream, call.ok, call.least)
+
+
 def test_no_process_shows_a_secret_in_its_command_line(world: World) -> None:
     """While the live run's step executes: the server's workers and the step's processes
     carry no secret in their command lines (``/proc/PID/cmdline`` is world-readable, what
