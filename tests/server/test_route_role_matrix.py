@@ -714,6 +714,26 @@ def unknown_name(call: Call, bogus: str) -> Call:
     return Call(call.method, path, call.json, call.form, call.stream, call.ok, call.least)
 
 
+def test_a_signed_out_session_is_refused_everywhere(world: World) -> None:
+    """Signing out ends the session on the server, not only in the browser that held it: a
+    copy of its cookie (another tab, a proxy's log, a stolen one) is refused by every
+    dashboard route afterwards, like a revoked token's."""
+    cookie = login(world.url, world.tokens["viewer"])
+    who = Who("signed out viewer", -1, cookie=cookie)
+    assert world.send(who, Call("GET", "/ui/runs")).status_code == 200
+    csrf = world.csrf(who)
+    out = world.send(who, Call("POST", "/ui/logout", form={}), csrf)
+    assert out.status_code == 303 and out.headers["location"] == "/ui/login", out.text
+    for key, rule in TABLE.items():
+        if not rule.ui or LEVEL[rule.least] < LEVEL["viewer"]:
+            continue
+        for call in calls_for(key, world, world.paused):
+            response = world.send(who, call, csrf)
+            assert refused(response, rule), f"{call.method} {call.path}: {response.status_code}"
+    # Another session of the same token stands.
+    assert world.send(world.who["viewer"], Call("GET", "/ui/runs")).status_code == 200
+
+
 def test_no_process_shows_a_secret_in_its_command_line(world: World) -> None:
     """While the live run's step executes: the server's workers and the step's processes
     carry no secret in their command lines (``/proc/PID/cmdline`` is world-readable, what
