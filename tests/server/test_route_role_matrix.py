@@ -30,6 +30,7 @@ again, now with the rollbacks' output in the logs.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import re
 import threading
@@ -448,7 +449,9 @@ def world(
     config = ServerConfig(
         state_dir=state,
         store_url=store_url,
-        plan_root=plans,
+        # As by default (the working directory, with ./.phasegate in it): the state
+        # directory lies under the plan root.
+        plan_root=base,
         workers=4,
         pass_env=(ENV_NAME,),
         run_schedules=False,
@@ -668,9 +671,14 @@ def test_at_or_above_the_least_role_reads_and_no_body_carries_a_secret(world: Wo
                 for call in calls_for(key, world, run_id):
                     if who.level_on(rule) < LEVEL[call.least or rule.least]:
                         continue
-                    csrf = world.csrf(who) if call.form is not None and who.level >= 1 else None
-                    response = world.send(who, call, csrf)
-                    where = f"{who.name} {call.method} {call.path}"
+                    caller = who
+                    if key == ("POST", "/ui/logout") and who.cookie and who.level >= 1:
+                        # Signing out ends a session: the shared one stays, its own copy ends.
+                        caller = own_session(world, who)
+                    signed_in = call.form is not None and caller.level >= 1
+                    csrf = world.csrf(caller) if signed_in else None
+                    response = world.send(caller, call, csrf)
+                    where = f"{caller.name} {call.method} {call.path}"
                     assert response.status_code in call.ok, (
                         f"{where}: {response.status_code} {response.text[:500]}"
                     )
@@ -734,6 +742,44 @@ def test_a_signed_out_session_is_refused_everywhere(world: World) -> None:
     assert world.send(world.who["viewer"], Call("GET", "/ui/runs")).status_code == 200
 
 
+def test_the_state_directory_is_no_plan_source(world: World) -> None:
+    """The state directory lies under the plan root (as ./.phasegate under the working
+    directory by default): naming its files as a plan_path is refused for every role, so a
+    viewer learns neither which exist nor a byte of them (the session key's first non-UTF-8
+    byte was in a "not UTF-8 text (byte 0x..)" problem), and nothing starts."""
+    key_bytes = (world.state / "server" / "session.key").read_bytes()
+    inline = next((world.state / "plans").glob("*.yaml")).name
+    names = [
+        "state/server/session.key",
+        "state/server.db",
+        "state/phasegate.db",
+        f"state/plans/{inline}",  # an inline plan's copy: the plan as sent, literal secrets
+        "state/no-such-file",
+        "plans/../state/server/session.key",
+    ]
+    before = world.journal()
+    for who in ("viewer", "operator", "admin"):
+        for name in names:
+            for path in ("/api/v1/plans/validate", "/api/v1/plans/preview", "/api/v1/runs"):
+                if path == "/api/v1/runs" and who == "viewer":
+                    continue  # refused for its role already (the matrix)
+                call = Call("POST", path, json={"plan_path": name, "vars": {"GIVEN": GIVEN}})
+                response = world.send(world.who[who], call)
+                where = f"{who} {path} {name}"
+                assert response.status_code == 403, f"{where}: {response.text}"
+                error = response.json()["error"]
+                assert error["code"] == "forbidden", where
+                assert "state directory" in error["message"], where
+                assert str(world.state) not in response.text, where
+                assert "byte 0x" not in response.text, where
+                assert f"{key_bytes[0]:02x}" not in error["message"], where
+                no_secret(response, where)
+    assert world.journal() == before
+    # A plan under the plan root, outside the state directory, still validates.
+    fine = Call("POST", "/api/v1/plans/validate", json={"plan_path": "plans/matrix.yaml"})
+    assert world.send(world.who["viewer"], fine).json()["valid"] is True
+
+
 def test_no_process_shows_a_secret_in_its_command_line(world: World) -> None:
     """While the live run's step executes: the server's workers and the step's processes
     carry no secret in their command lines (``/proc/PID/cmdline`` is world-readable, what
@@ -752,6 +798,14 @@ def proc_text(pid: int, name: str) -> bytes:
         return Path(f"/proc/{pid}/{name}").read_bytes().replace(b"\0", b" ")
     except OSError:
         return b""
+
+
+def own_session(world: World, who: Who) -> Who:
+    """``who`` with a session of its own, signed in now with the same token."""
+    token = {"viewer": "viewer", "operator": "alice"}.get(who.name, "admin")
+    world.csrf_of.pop(f"{who.name} (own session)", None)
+    cookie = login(world.url, world.tokens[token])
+    return dataclasses.replace(who, name=f"{who.name} (own session)", cookie=cookie)
 
 
 def test_mutations_for_each_allowed_role_on_runs_of_their_own(world: World) -> None:
