@@ -85,6 +85,17 @@ def load_source(cfg: ServerConfig, source: PlanSource, *, keep: bool = False) ->
             f"plan_path {source.plan_path!r} is outside the server's plan root",
             hint="name a plan under --plan-root, or send its text as `plan`",
         )
+    if path.is_relative_to(cfg.state_dir.resolve()):
+        # The default layout puts the state directory (./.phasegate) under the plan root (the
+        # working directory): its keys, tokens and journal are no plan, and a viewer who may
+        # validate files must not learn of them (which exist, a byte of the session key in a
+        # "not UTF-8" problem).
+        raise ApiError(
+            403,
+            "forbidden",
+            f"plan_path {source.plan_path!r} is in the server's state directory",
+            hint="name a plan under --plan-root, or send its text as `plan`",
+        )
     if not path.is_file():
         raise ApiError(
             404,

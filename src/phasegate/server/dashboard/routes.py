@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import quote, urlsplit
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -29,7 +30,14 @@ from phasegate.report.render import render
 from phasegate.run.events import RunStarted
 from phasegate.server.dashboard.hub import LIST_KEY, Hub
 from phasegate.server.dashboard.runway import RUNWAY_KEY, runway_marker, runway_panel
-from phasegate.server.dashboard.sessions import COOKIE, Session, Sessions, load_key
+from phasegate.server.dashboard.sessions import (
+    COOKIE,
+    ENDED_FILE,
+    EndedSessions,
+    Session,
+    Sessions,
+    load_key,
+)
 from phasegate.server.dashboard.streams import events, merged
 from phasegate.server.dashboard.views import LOG_TAIL_BYTES, progress, run_view
 from phasegate.store.contract import JournalStore
@@ -94,7 +102,8 @@ class Dashboard:
     hub: Hub = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sessions = Sessions(load_key(self.key_dir or self.state_dir / "server"))
+        key_dir = self.key_dir or self.state_dir / "server"
+        self.sessions = Sessions(load_key(key_dir), ended=EndedSessions(key_dir / ENDED_FILE))
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -231,6 +240,8 @@ def make_router(dash: Dashboard) -> APIRouter:
             return _refused("cross-site request")
         if session is not None and not dash.sessions.csrf_ok(session, csrf):
             return _refused("missing or invalid CSRF token")
+        if session is not None:
+            await anyio.to_thread.run_sync(dash.sessions.end, session)  # a file write
         response = RedirectResponse("/ui/login", status_code=303)
         response.delete_cookie(COOKIE, path="/ui")
         return response
