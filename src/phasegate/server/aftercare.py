@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 
 from phasegate.engine import operator
-from phasegate.errors import RunStateError
+from phasegate.errors import RunStateError, UsageError
 from phasegate.run.inputs import (
     Abort,
     Approve,
@@ -29,6 +29,7 @@ from phasegate.run.inputs import (
 from phasegate.run.state import TERMINAL
 from phasegate.server.job_payloads import JobOptions
 from phasegate.store.contract import JournalStore
+from phasegate.store.records import RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,23 @@ class Job:
     by: str  # the actor the journal records
     overrides: dict[str, str] = field(default_factory=dict)
     extra: JobOptions = field(default_factory=JobOptions)
+
+
+def secrets_given(record: RunRecord, overrides: dict[str, str]) -> None:
+    """Refuse, before anything is queued, a job that continues a run no process executes
+    without the secret variables the run was started with: the journal never stores their
+    values, so the worker would refuse the job (engine/session.py ``attach``) and the action
+    (an abort, a rollback) would be "queued" and never happen."""
+    missing = [k for k in record.options.get("secret_overrides", []) if k not in overrides]
+    if missing:
+        names = ", ".join(missing)
+        raise UsageError(
+            f"run {record.id} needs the secret {names} again to continue: it was given when "
+            "the run started and the journal never stores it, so no worker can act without it",
+            hint=f'give it in the request\'s "vars" (the API), or `phasegate resume|abort|rollback '
+            f"{record.id} --var {missing[0]}=…` on a host with the state; the dashboard's "
+            "buttons carry no secrets",
+        )
 
 
 def job_for(

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends
 from phasegate.engine import operator
 from phasegate.errors import RunStateError
 from phasegate.run.inputs import Promote
-from phasegate.server.aftercare import Job, job_for
+from phasegate.server.aftercare import Job, job_for, secrets_given
 from phasegate.server.api.deps import pool, store
 from phasegate.server.api.models import ActionResult, PromoteRequest, RejectRequest
 from phasegate.server.api.runs import _in_process, _live_elsewhere, _not_finished, summary
@@ -34,7 +34,12 @@ the_pool = Depends(pool)
 
 
 def request_promote(
-    run_id: str, full: bool, by: str, journal: JournalStore, workers: WorkerPool
+    run_id: str,
+    full: bool,
+    by: str,
+    journal: JournalStore,
+    workers: WorkerPool,
+    overrides: dict[str, str] | None = None,
 ) -> Queued:
     """What `phasegate promote [--full]` does, for the API and the dashboard: "requested"
     (a live process will act) or "queued" (a worker continues the paused run)."""
@@ -53,7 +58,8 @@ def request_promote(
             f"run {record.id} is not paused at a canary step",
             hint='POST …/promote {"full": true} skips the canary steps left',
         )
-    job = job_for(record.id, Promote(by=by, full=full))
+    secrets_given(record, overrides or {})
+    job = job_for(record.id, Promote(by=by, full=full), overrides)
     assert job is not None
     workers.submit(job)
     return "queued"
@@ -70,7 +76,7 @@ def promote(
     """Promote the run's canary: end the current pause or bake (a pause waiting for approval
     is approved), or with ``full`` skip every canary step left and promote now. Operator."""
     body = body or PromoteRequest()
-    outcome = request_promote(run_id, body.full, identity.actor, journal, workers)
+    outcome = request_promote(run_id, body.full, identity.actor, journal, workers, dict(body.vars))
     record = journal.get_run(run_id)
     return ActionResult(run=summary(record, workers), action="promote", outcome=outcome)
 
@@ -95,6 +101,7 @@ def request_reject(
             operator.ask(journal, record.id, given)
             workers.after_request(record.id, journal)
             return keys, "requested"
+        secrets_given(record, overrides)
         extra: JobOptions = {"check": check, "comment": comment.strip()}
         workers.submit(Job(record.id, "reject", by, overrides, extra))
         return keys, "queued"

@@ -26,7 +26,7 @@ from phasegate.report.logs import run_logs
 from phasegate.report.owner import owner_info
 from phasegate.run.inputs import Abort
 from phasegate.run.state import TERMINAL
-from phasegate.server.aftercare import Job, job_for
+from phasegate.server.aftercare import Job, job_for, secrets_given
 from phasegate.server.api.deps import config, idempotency_ledger, pool, store
 from phasegate.server.api.estimates import run_estimate
 from phasegate.server.api.models import (
@@ -444,6 +444,7 @@ def abort(
             workers.after_request(record.id, journal)
         outcome = "requested"
     else:
+        secrets_given(record, dict(body.vars))
         job = job_for(record.id, given, dict(body.vars))
         assert job is not None
         workers.submit(job)
@@ -467,6 +468,7 @@ def rollback(
     if record.status == "rolled_back":
         raise RunStateError(f"run {record.id} is already rolled back")
     _not_executing(record, workers, "be rolled back")
+    secrets_given(record, dict(body.vars))
     workers.submit(Job(record.id, "rollback", identity.actor, dict(body.vars)))
     return ActionResult(
         run=summary(journal.get_run(record.id), workers), action="rollback", outcome="queued"
@@ -486,6 +488,7 @@ def resume(
     record = journal.get_run(run_id)
     _not_finished(record)
     _not_executing(record, workers, "be resumed")
+    secrets_given(record, dict(body.vars))
     extra: JobOptions = {"retry": body.retry, "skip": body.skip, "mark_done": body.mark_done}
     workers.submit(Job(record.id, "resume", identity.actor, dict(body.vars), extra))
     return ActionResult(
