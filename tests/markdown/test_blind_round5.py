@@ -11,28 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from phasegate.markdown import import_markdown, rules
-from tests.markdown import labelled_check as lc
+from tests.markdown import blind_rounds
 
 HERE = Path(__file__).parent / "blind5"
 
 
-def _specs() -> list[dict[str, Any]]:
-    out = []
-    for path in sorted(HERE.glob("*.yaml")):
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        spec["doc"] = path.stem + ".md"
-        out.append(spec)
-    return out
-
-
-@pytest.mark.parametrize("spec", _specs(), ids=lambda s: s["doc"])
+@pytest.mark.parametrize("spec", blind_rounds.specs(HERE), ids=lambda s: s["doc"])
 def test_every_expectation_of_the_round_is_met(spec: dict[str, Any]) -> None:
-    outcomes = lc.evaluate(lc.import_doc(HERE / spec["doc"]), spec)
-    missed = [f"{o.kind} {o.label} (line {o.line}): {o.detail}" for o in outcomes if not o.met]
-    assert not missed, "\n".join(missed)
+    blind_rounds.check_expectations(HERE, spec)
 
 
 def _plan(doc: str) -> dict[str, Any]:

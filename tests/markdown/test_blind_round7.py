@@ -22,52 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.markdown import labelled_check as lc
-from tests.markdown.test_blind_round6 import _xfail_reasons
+from tests.markdown import blind_rounds
 
 HERE = Path(__file__).parent / "blind7"
 
 
-def _specs() -> list[dict[str, Any]]:
-    out = []
-    for path in sorted(HERE.glob("*.yaml")):
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        spec["doc"] = path.stem + ".md"
-        out.append(spec)
-    return out
-
-
-@pytest.mark.parametrize("spec", _specs(), ids=lambda s: s["doc"])
+@pytest.mark.parametrize("spec", blind_rounds.specs(HERE), ids=lambda s: s["doc"])
 def test_every_expectation_of_the_round_is_met(spec: dict[str, Any]) -> None:
-    outcomes = lc.evaluate(lc.import_doc(HERE / spec["doc"]), spec)
-    reasons = _xfail_reasons(spec)
-    assert len(outcomes) == len(reasons)
-    missed, now_met = [], []
-    for outcome, reason in zip(outcomes, reasons, strict=True):
-        where = f"{outcome.kind} {outcome.label!r} (line {outcome.line})"
-        if reason is None and not outcome.met:
-            missed.append(f"{where}: {outcome.detail}")
-        elif reason is not None and outcome.met:
-            now_met.append(f"{where}: now met, remove its xfail ({reason})")
-    assert not missed and not now_met, "\n".join(missed + now_met)
+    blind_rounds.check_expectations(HERE, spec)
 
 
 def test_the_round_is_labelled_with_lines_and_reasons() -> None:
-    """Every expectation cites the Markdown line it reads and says why; a line that holds
-    the command it names (commands are matched on that line's text)."""
-    specs = _specs()
-    assert len(specs) >= 25
-    for spec in specs:
-        lines = (HERE / spec["doc"]).read_text(encoding="utf-8").splitlines()
-        for exp in spec.get("expectations", []):
-            assert exp["kind"] in lc.KINDS, (spec["doc"], exp)
-            assert str(exp.get("why", "")).strip(), (spec["doc"], exp)
-            assert "xfail" not in exp or str(exp["xfail"]).strip(), (spec["doc"], exp)
-            line = exp.get("line")
-            assert isinstance(line, int) and 1 <= line <= len(lines), (spec["doc"], exp)
-            if exp["kind"] in ("forward", "never_forward", "rollback", "never_ending"):
-                assert exp["cmd"].lower() in lines[line - 1].lower(), (spec["doc"], exp)
-        if "executable" in spec:
-            assert str(spec.get("executable_why", "")).strip(), spec["doc"]
+    blind_rounds.check_labels(HERE, at_least=25)
