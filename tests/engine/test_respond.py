@@ -89,7 +89,13 @@ rejections = st.builds(
     Rejection, key=st.sampled_from(KEYS), by=WHO, comment=st.none() | st.just("no-go")
 )
 inputs: st.SearchStrategy[OperatorInput] = st.one_of(
-    st.builds(Approve, key=st.sampled_from(KEYS), by=WHO, required=st.integers(1, 3)),
+    st.builds(
+        Approve,
+        key=st.sampled_from(KEYS),
+        by=WHO,
+        required=st.integers(1, 3),
+        request=st.none() | st.integers(1, 99),
+    ),
     st.builds(Reject, decisions=st.lists(rejections, min_size=1, max_size=3).map(tuple)),
     st.builds(
         Abort,
@@ -317,4 +323,28 @@ def _stored(operator_input: OperatorInput) -> tuple[str, JsonDict, int | None]:
     abort's request id is the store's, not part of its data."""
     kind, data = to_request(operator_input)
     assert "request" not in data
-    return kind, data, operator_input.request if isinstance(operator_input, Abort) else None
+    with_id = isinstance(operator_input, Abort | Approve)
+    return kind, data, operator_input.request if with_id else None
+
+
+@settings(max_examples=150, deadline=None)
+@given(states(), st.sampled_from(KEYS), WHO, st.integers(1, 99))
+def test_an_approval_delivered_again_is_answered_once(
+    state: RunState, key: str, who: str, request: int
+) -> None:
+    """The owner journals an approval durably, then consumes its request; killed between
+    the two, its successor reads the request again. The journal (folded again from its
+    events, as ``load_state`` does) knows the request was answered: nothing is recorded twice."""
+    given_once = Approve(key=key, by=who, request=request)
+    first = [r for r in respond(state, given_once) if isinstance(r, RecordEvent)]
+    for number, answer in enumerate(first, start=state.seq + 1):
+        apply(state, answer.event, ts=float(number))
+    before = copy.deepcopy(state)
+    again = respond(state, Approve(key=key, by=who, request=request))
+    if first:
+        assert again == []
+        assert state == before
+        assert [d["by"] for d in state.decisions].count(who) == 1
+    # Another request (another delivery of the same person's approval) is still answered.
+    other = respond(state, Approve(key=key, by=who, request=request + 100))
+    assert not first or all(isinstance(r, RecordEvent | Refuse) for r in other)

@@ -96,6 +96,9 @@ def _abort(state: RunState, given: Abort, commands: Collection[str]) -> list[Res
 
 
 def _approve(state: RunState, given: Approve) -> list[Response]:
+    if given.request is not None and given.request in state.answered_requests:
+        # Delivered again: the owner journalled it and died before consuming the request.
+        return []
     item = state.items.get(given.key)
     if item is not None and item.status not in APPROVABLE:
         return [Refuse(f"approval of {given.key} ignored: it is {item.status}")]
@@ -106,6 +109,7 @@ def _approve(state: RunState, given: Approve) -> list[Response]:
         comment=given.comment,
         var=given.var,
         choice=given.choice,
+        request=given.request,
     )
     return [RecordEvent(event)]
 

@@ -376,6 +376,9 @@ class ApprovalGranted(Event):
     comment: str | None = None
     var: str | None = None  # a decision (`approve --choose`): the variable and its option
     choice: str | None = None
+    # The operator request this answers: one delivered again (a crash between journalling
+    # it and consuming the request) is answered once.
+    request: int | None = None
 
 
 class ApprovalRejected(Event):

@@ -31,6 +31,7 @@ class Approve:
     comment: str | None = None
     var: str | None = None  # a decision (``approve --choose``): the variable and its option
     choice: str | None = None
+    request: int | None = None  # the store's id of the request it came in (not its data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ def from_request(
                     comment=_maybe_text(data, "comment"),
                     var=_maybe_text(data, "var"),
                     choice=_maybe_text(data, "choice"),
+                    request=request_id,
                 )
             case "reject":
                 decisions = data.get("decisions", [])

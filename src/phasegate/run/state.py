@@ -114,6 +114,7 @@ class RunState:
     # Every approval and rejection in order, with who, when and the comment given (the audit
     # trail of go/no-go decisions; ``approvals`` above only counts distinct approvers).
     decisions: list[DecisionRecord] = field(default_factory=list)
+    answered_requests: set[int] = field(default_factory=set)  # approvals' request ids
     # Choices made with an approval (`approve --choose`): variable -> option. They override the
     # plan's value of that variable for every `when:` after the decision (plan/model.py
     # PauseChoice); journalled, so a resume after a crash sees the same choice.
@@ -630,6 +631,8 @@ def _traffic_changed(s: RunState, d: ev.TrafficChanged, ts: float, et: str) -> s
 def _approval(s: RunState, d: ev.ApprovalGranted, ts: float, et: str) -> set[str]:
     if s.terminal:
         raise _refuse(s, et, "the run has finished")
+    if d.request is not None:
+        s.answered_requests.add(d.request)
     who = s.approvals.setdefault(d.key, [])
     if d.by not in who:
         who.append(d.by)
