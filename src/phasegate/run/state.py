@@ -188,8 +188,18 @@ class RunState:
         }
 
 
-# Rows of their own (phases, items) or pure functions of run.created and phase events.
-_DERIVED = ("phases", "items", "order", "dependents", "unmet", "ready", "running")
+# Rows of their own (phases, items) or pure functions of run.created and phase events; and
+# the approvals' request ids, which only the fold (``load_state`` replays the events) reads.
+_DERIVED = (
+    "phases",
+    "items",
+    "order",
+    "dependents",
+    "unmet",
+    "ready",
+    "running",
+    "answered_requests",
+)
 
 
 def _refuse(state: RunState, etype: str, why: str) -> InvalidTransition:
