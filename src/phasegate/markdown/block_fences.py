@@ -16,6 +16,7 @@ from phasegate.markdown import (
     directives,
     listings,
     monitors,
+    mutation,
     placeholders,
     polarity,
     powershell,
@@ -174,6 +175,10 @@ class FenceMapping:
         else:
             chunks = shell.split_commands(script)
         as_check = attrs.check or self.verify or rules.is_verify_text(block.context)
+        if as_check and not attrs.check and block.lang not in _NOT_BASH:
+            # "## Verify": `curl …/health` + `sed -i …` + `systemctl reload` in one paragraph:
+            # the reads stay checks around the change, which is a step (mutation.py)
+            chunks = [part for chunk in chunks for part in _split_changes(chunk)]
         if self.rollback:  # only a verify heading makes rollback code a check
             # ... unless a nearer lead-in made it rollback ("## Step 4 — Verify" over
             # `<summary>Rollback</summary>`): the way back, not a check of it (round 6)
@@ -213,23 +218,38 @@ class FenceMapping:
             while edits and edits[0][0] < first:
                 offset, text = edits.pop(0)
                 self._manual_step(shell.person_label(text), block.line + 1 + offset)
+            # a heading's "Verify" makes checks of what only looks; `sed -i`, `kubectl
+            # apply`, a write with `>` under it stay steps at their place (mutation.py)
+            changes = None if attrs.check or not bash_like else mutation.mutates(chunk.text)
+            chunk_check = as_check and changes is None
+            if changes is not None and as_check:
+                self.draft.note(
+                    "review",
+                    line=line,
+                    what=rules.one_line(chunk.text, 80),
+                    why=f"under a check's heading but {changes}: a step, not a check",
+                )
             choice = per_chunk.get(id(chunk))
-            if choice == "recovery" and not rollback and not as_check:
+            if choice == "recovery" and not rollback and not chunk_check:
                 # "# On rollback" / "# If it fails": the paragraph is recovery (issue 11 §1)
                 self.draft.note("recovery", line=line, what=chunk.name or "", why="conditional")
                 self._add_action(chunk.text, chunk.name, line)
                 continue
             self.when = outer if choice is None else decisions.combine(outer, choice)
             if bash_like:
-                kept = self._clean_chunk(chunk, line, rollback and not as_check, as_check)
+                kept = self._clean_chunk(chunk, line, rollback and not chunk_check, chunk_check)
                 if kept is None:
                     continue
                 chunk = kept  # noqa: PLW2901  (the same chunk, text lines taken out)
             expected = shell.expected_comment(chunk.text)
-            named_check = bool(chunk.name and rules.is_verify_text(chunk.name)) and not attrs.step
-            if (rollback or self.phase is None) and not as_check:
+            named_check = (
+                bool(chunk.name and rules.is_verify_text(chunk.name))
+                and not attrs.step
+                and changes is None
+            )
+            if (rollback or self.phase is None) and not chunk_check:
                 self._add_action(chunk.text, chunk.name, line)
-            elif as_check or named_check:
+            elif chunk_check or named_check:
                 self._fence_check(chunk, attrs, expected, line)
             else:
                 if expected is not None:
@@ -495,3 +515,42 @@ class FenceMapping:
             check = {"name": attrs.name, **check}
         self._add_check(check, block.line, how, ambiguous=False)
         return True
+
+
+def _split_changes(chunk: shell.Chunk) -> list[shell.Chunk]:
+    """A paragraph of commands cut where it goes from reading to changing things and back:
+    each run of reading commands, and each run of changing ones, a chunk of its own (comment
+    lines go with the command after them). A paragraph that only reads, or only changes, or
+    that is not plain commands (a loop, text, output) is left whole."""
+    units = shellparse.analyse(chunk.text)
+    if any(u.is_text for u in units) or sum(u.kind == "command" for u in units) < 2:
+        return [chunk]
+    if chunk.text.lstrip().startswith("#!") or not all(
+        mutation.plain_command(u.text) for u in units if u.kind == "command"
+    ):
+        return [chunk]  # a script (variables, loops, conditions): one thing, kept whole
+    groups: list[tuple[bool, int, list[str]]] = []  # (changes, first line, lines)
+    pending: list[str] = []
+    pending_start: int | None = None
+    for unit in units:
+        if unit.kind != "command":
+            if pending_start is None:
+                pending_start = unit.start
+            pending += unit.lines
+            continue
+        changes = mutation.mutates(unit.text) is not None
+        start = unit.start if pending_start is None else pending_start
+        if groups and groups[-1][0] == changes:
+            groups[-1][2].extend([*pending, *unit.lines])
+        else:
+            groups.append((changes, start, [*pending, *unit.lines]))
+        pending, pending_start = [], None
+    if len(groups) < 2 or not any(g[0] for g in groups):
+        return [chunk]
+    if pending:
+        groups[-1][2].extend(pending)
+    out = []
+    for index, (_, start, lines) in enumerate(groups):
+        text = "\n".join(lines).strip("\n")
+        out.append(shell.Chunk(chunk.name if index == 0 else None, text, chunk.offset + start))
+    return out
