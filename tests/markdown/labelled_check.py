@@ -425,9 +425,12 @@ def _judge(imp: Imported, exp: dict[str, Any]) -> tuple[bool, str]:
         # ``by_hand: after`` (or ``before``): that side is a command a person types (it waits
         # for a typed answer), so it is met by an unconditional manual step that names the
         # command at its place on the forward path, never by its absence
-        by_hand = exp.get("by_hand")
-        before = _ordered(imp, exp["before"], by_hand == "before")
-        after = _ordered(imp, exp["after"], by_hand == "after")
+        # ``chosen: after``: that side is one of alternatives the operator picks between (a
+        # tab of a `<Tabs>` group), so a step bound to that choice (``when``) at its place
+        # meets it
+        by_hand, chosen = exp.get("by_hand"), exp.get("chosen")
+        before = _ordered(imp, exp["before"], by_hand == "before", chosen == "before")
+        after = _ordered(imp, exp["after"], by_hand == "after", chosen == "after")
         if not before or not after:
             return False, f"not both forward (before: {len(before)}, after: {len(after)})"
         # within one step (a multi-line fence), the position in its text decides
@@ -437,10 +440,17 @@ def _judge(imp: Imported, exp: dict[str, Any]) -> tuple[bool, str]:
     raise AssertionError(kind)  # executable is document-level
 
 
-def _ordered(imp: Imported, cmd: str, by_hand: bool) -> list[Item]:
+def _ordered(imp: Imported, cmd: str, by_hand: bool, chosen: bool = False) -> list[Item]:
     """The unconditional forward items that run ``cmd``; with ``by_hand``, also the
-    unconditional manual steps that name it (a person runs it at that place)."""
+    unconditional manual steps that name it (a person runs it at that place); with
+    ``chosen``, also the forward steps that run it when the operator chose them."""
     found = [i for i in _matching(imp, cmd) if i.unconditional_forward]
+    if chosen:
+        found += [
+            i
+            for i in _matching(imp, cmd)
+            if i.role == "step" and i.when is not None and i.when.startswith("vars.DECISION_")
+        ]
     if by_hand:
         needle = _norm(cmd)
         found += [

@@ -253,3 +253,278 @@ def test_checks_before_an_option_run_before_its_decision_and_are_never_skipped_w
     assert [g["command"] for g in decision["pre_gates"]] == ["./cache nodes --count"]
     assert option["when"] and "pre_gates" not in option
     assert "gates" not in phase
+
+
+# -- blind round 8 safety classes --------------------------------------------------------------
+
+
+def _forward_runs(data: dict[str, Any]) -> str:
+    found = []
+    for phase in data["phases"]:
+        for step in phase.get("steps", []):
+            if step.get("when") is None and step.get("run"):
+                found.append(str(step["run"]))
+        for gate in phase.get("gates", []):
+            found.append(str(gate.get("command", "")))
+    # comment lines are not run (`# [not run: never ends] …`)
+    lines = "\n".join(found).splitlines()
+    return "\n".join(ln for ln in lines if not ln.lstrip().startswith("#"))
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Do **not** restore an old snapshot over a live volume. Never type:",
+        "Below is what **not** to run in production:",
+        "**From the storage team:** never run `zpool destroy` on a shared pool. It has happened "
+        "before, with this exact line:",
+    ],
+)
+def test_a_prohibition_anywhere_in_the_lead_in_keeps_its_fence_from_running(lead: str) -> None:
+    data = _import(
+        f"""
+        # Storage change
+        ## Expand
+
+        ```bash
+        zpool add tank mirror sdc sdd
+        ```
+
+        {lead}
+
+        ```bash
+        zpool destroy tank
+        ```
+        """
+    )
+    assert "zpool add tank" in _forward_runs(data)
+    assert "zpool destroy" not in _forward_runs(data)
+
+
+def test_a_prohibition_elsewhere_that_names_nothing_in_the_fence_keeps_it_running() -> None:
+    data = _import(
+        """
+        # Change
+        ## Apply
+
+        Run it when the window opens. Never run it twice: it is not idempotent. Then:
+
+        ```bash
+        ./migrate.sh --once
+        ```
+        """
+    )
+    assert "./migrate.sh --once" in _forward_runs(data)
+
+
+@pytest.mark.parametrize(
+    ("heading", "condition"),
+    [
+        ("## Hoàn tác", "Nếu lỗi tăng:"),  # Vietnamese
+        ("## التراجع", "إذا فشل التحقق:"),  # Arabic
+        ("## Pemulihan", "Jika gagal:"),  # Indonesian
+        ("## Rollback (wapas lena)", "Agar error badhe:"),  # Hinglish
+    ],
+)
+def test_rollback_sections_in_round_8_languages_never_run_forward(
+    heading: str, condition: str
+) -> None:
+    data = _import(
+        f"""
+        # Deploy
+        ## Deploy
+        ```bash
+        ./deploy.sh v2
+        ```
+        {heading}
+
+        {condition}
+
+        ```bash
+        ./deploy.sh v1
+        ```
+        """
+    )
+    assert "./deploy.sh v1" not in _forward_runs(data)
+    rollback = [str(a.get("run")) for p in data["phases"] for a in p.get("rollback", [])]
+    assert any("./deploy.sh v1" in r for r in rollback), data
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "nomad alloc logs -f -job billing",
+        "fly logs -f -a shop",
+        "heroku logs --tail -a shop",
+        "npx wrangler tail --env production",
+        "az webapp log tail -n shop -g rg",
+    ],
+)
+def test_any_clis_log_follower_is_never_a_plain_step(command: str) -> None:
+    data = _import(
+        f"""
+        # Deploy
+        ## Deploy
+        ```bash
+        ./deploy.sh v2
+        {command}
+        ```
+        """
+    )
+    assert command not in _forward_runs(data)
+
+
+@pytest.mark.parametrize("command", ["heroku logs --tail 200 -a shop", "tar -czf logs.tgz logs"])
+def test_commands_that_end_are_not_log_followers(command: str) -> None:
+    data = _import(
+        f"""
+        # Deploy
+        ## Deploy
+        ```bash
+        {command}
+        ```
+        """
+    )
+    assert command in _forward_runs(data)
+
+
+@pytest.mark.parametrize(
+    "command", ["vault operator unseal", "bao operator generate-root", "vault login"]
+)
+def test_a_prompt_for_a_key_share_or_token_is_a_persons_step(command: str) -> None:
+    data = _import(
+        f"""
+        # Break glass
+        ## Unseal
+        ```bash
+        {command}
+        ```
+        """
+    )
+    assert command not in _forward_runs(data)
+
+
+def test_a_chat_transcript_and_a_question_never_order_a_change() -> None:
+    data = _import(
+        """
+        # Hotfix
+        ## Context
+
+        > **@sam** 09:12 — should we just drop the cache?
+        > ```
+        > memcflush --servers=cache:11211
+        > ```
+        > **@kim** 09:13 — no, restart the consumer instead.
+
+        ## Fix
+
+        Do we restart everything?
+
+        ```bash
+        kubectl -n shop rollout restart deploy
+        ```
+
+        Is the consumer healthy?
+
+        ```bash
+        curl -fsS http://consumer.internal/health
+        ```
+        """
+    )
+    forward = _forward_runs(data)
+    assert "memcflush" not in forward
+    assert "rollout restart" not in forward
+    assert "consumer.internal/health" in forward  # a question over a check still runs
+
+
+def test_a_notebook_export_runs_its_bash_cells_and_leaves_its_python_cells_to_a_person() -> None:
+    result = import_markdown(
+        textwrap.dedent(
+            """
+            # Rebuild the index (exported from rebuild.ipynb)
+            ## Setup
+            ```python
+            %env ES_HOST=search.internal
+            !curl -s $ES_HOST/_cat/health
+            ```
+            ## Rebuild
+            ```bash
+            %%bash
+            ./rebuild_index.sh products
+            ```
+            """
+        ),
+        "DOC.md",
+    )
+    forward = _forward_runs(result.data)
+    assert "./rebuild_index.sh products" in forward and "%%bash" not in forward
+    assert "ES_HOST" not in forward
+    assert not result.report["executable"]
+    assert any("notebook" in r for r in result.report["not_executable"])
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Remove the old bucket once nobody has complained for 14 days:",
+        "If it stays quiet for a week, drop the old bucket:",
+    ],
+)
+def test_work_deferred_by_days_is_not_done_in_this_run(lead: str) -> None:
+    data = _import(
+        f"""
+        # Migration
+        ## Switch
+        ```bash
+        ./switch-bucket.sh new
+        ```
+        ## Cleanup
+
+        {lead}
+
+        ```bash
+        aws s3 rb s3://old-bucket --force
+        ```
+        """
+    )
+    assert "./switch-bucket.sh new" in _forward_runs(data)
+    assert "s3 rb" not in _forward_runs(data)
+
+
+@pytest.mark.parametrize(
+    "tabs",
+    [
+        # Docusaurus / MDX
+        """
+        <Tabs>
+          <TabItem value="apt" label="Debian">
+
+        ```bash
+        sudo apt-get install -y agent=2.1
+        ```
+
+          </TabItem>
+          <TabItem value="yum" label="RHEL">
+
+        ```bash
+        sudo yum install -y agent-2.1
+        ```
+
+          </TabItem>
+        </Tabs>
+        """,
+    ],
+)
+def test_tabs_are_alternatives_only_one_runs(tabs: str) -> None:
+    doc = "# Agent upgrade\n## Install\n" + textwrap.dedent(tabs)
+    doc += "\n## Verify\n```bash\nagent --version\n```\n"
+    data = import_markdown(doc, "DOC.md").data
+    steps = data["phases"][0]["steps"]
+    decision = steps[0]
+    assert decision["pause"]["choose"]["options"] == ["debian", "rhel"], steps
+    var = decision["pause"]["choose"]["var"]
+    assert [s.get("when") for s in steps[1:]] == [
+        f"vars.{var} == 'debian'",
+        f"vars.{var} == 'rhel'",
+    ]
+    assert "apt-get" not in _forward_runs(data) and "yum" not in _forward_runs(data)

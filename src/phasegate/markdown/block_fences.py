@@ -47,6 +47,11 @@ _CODE_LANGS = frozenset(
         "mongosh", "redis", "cypher", "cql", "painless", "kql", "splunk", "spl",
     }
 )  # fmt: skip
+# A notebook cell exported to Markdown: IPython's `%env X=…`, `%%time`, `!psql …` lines are no
+# Python and no shell a plan can run; the cell is run by a person in the notebook (round 8)
+_NOTEBOOK_CELL = re.compile(r"^\s*(?:%%?[A-Za-z]\w*\b|![\w./~$-])", re.M)
+# `%%bash` / `%%sh` / `%%script bash` atop a fence: the cell magic, not a command
+_CELL_MAGIC = re.compile(r"\A\s*%%(?:bash|sh|script\s+(?:ba)?sh)\b[^\n]*\n")
 _RUNS_CODE = re.compile(
     r"\b(?:run|execute|paste|type|enter|evaluate|invoke|call|submit)\b|\bconsole\b|\brepl\b|"
     r"\bshell\b|\birb\b|\biex\b|ejecut|ex[ée]cut|ausf[uü]hr|执行|运行|実行|실행",
@@ -128,18 +133,24 @@ class FenceMapping:
             not attrs.name
             and isinstance(self.before, Paragraph)
             and (
-                listings.forbids(self.before.text)
+                listings.forbids_fence(self.before.text, block.text)
                 or listings.illustrates(self.before.text)
                 or continued
+                or listings.quoted_chat(self.before.text)
+                or (listings.asks(self.before.text) and mutation.mutates(block.text) is not None)
             )
         ):
             # "**Do not run this on the primary**:", "For example, …:": what not to run, or an
             # illustration; never run, on either path (issue 11 §1), listed for review
             why = (
                 "the text before it says not to run it"
-                if listings.forbids(self.before.text)
+                if listings.forbids_fence(self.before.text, block.text)
                 else "an example the text before it shows"
                 if listings.illustrates(self.before.text)
+                else "quoted from a conversation, not an order"
+                if listings.quoted_chat(self.before.text)
+                else "a change the text before it only asks about, never orders"
+                if listings.asks(self.before.text) and not continued
                 else f"goes on from a lead-in whose fence is not run ({shown})"
             )
             self.shown_only = why
@@ -170,6 +181,9 @@ class FenceMapping:
             self.draft.note("review", line=block.line, what="script listing", why=listed)
             return
         script = shell.strip_prompts(block.text, block.lang)
+        magic = _CELL_MAGIC.match(script)
+        if magic is not None:  # `%%bash` atop an exported notebook cell: the rest is shell
+            script = "\n" + script[magic.end() :]
         if attrs.name:  # an author-named fence is one step
             chunks = [shell.Chunk(attrs.name, script, 0)] if script.strip() else []
         else:
@@ -324,10 +338,21 @@ class FenceMapping:
         if lang not in _CODE_LANGS or not block.text.strip():
             return False
         lead = block.context.strip() or rules.last_line(self.lead)
-        if not _RUNS_CODE.search(lead) or rules.is_reference_title(self.section.title):
+        notebook = lang in ("python", "py", "ipython", "ipython3") and bool(
+            _NOTEBOOK_CELL.search(block.text)
+        )
+        if not (_RUNS_CODE.search(lead) or notebook) or rules.is_reference_title(
+            self.section.title
+        ):
             return False
         if listings.illustrates(lead) or listings.offers(lead) or rules.is_optional_part(lead):
             return False  # "For example, call it from Python:": nothing a person must do
+        if notebook:
+            lead = "run the notebook cell"
+            why = "IPython magics or shell escapes: a notebook cell, not Python the plan runs"
+            self.draft.note(
+                "notebook", line=block.line, what=rules.one_line(block.text, 80), why=why
+            )
         code = rules.one_line(block.text.strip(), 160)
         what = f"{rules.one_line(lead, 100).rstrip(': ')}: `{code}` ({lang})"
         if self.phase is None:
