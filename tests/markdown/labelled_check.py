@@ -422,15 +422,43 @@ def _judge(imp: Imported, exp: dict[str, Any]) -> tuple[bool, str]:
             return False, f"runs literally as {_where(literal)}"
         return True, "not in any executable command (left to a human)"
     if kind == "order":
-        before = [i for i in _matching(imp, exp["before"]) if i.unconditional_forward]
-        after = [i for i in _matching(imp, exp["after"]) if i.unconditional_forward]
+        # ``by_hand: after`` (or ``before``): that side is a command a person types (it waits
+        # for a typed answer), so it is met by an unconditional manual step that names the
+        # command at its place on the forward path, never by its absence
+        # ``chosen: after``: that side is one of alternatives the operator picks between (a
+        # tab of a `<Tabs>` group), so a step bound to that choice (``when``) at its place
+        # meets it
+        by_hand, chosen = exp.get("by_hand"), exp.get("chosen")
+        before = _ordered(imp, exp["before"], by_hand == "before", chosen == "before")
+        after = _ordered(imp, exp["after"], by_hand == "after", chosen == "after")
         if not before or not after:
             return False, f"not both forward (before: {len(before)}, after: {len(after)})"
         # within one step (a multi-line fence), the position in its text decides
-        b_key = min((i.order, i.executes.find(_norm(exp["before"]))) for i in before)
-        a_key = min((i.order, i.executes.find(_norm(exp["after"]))) for i in after)
+        b_key = min((i.order, max(0, i.executes.find(_norm(exp["before"])))) for i in before)
+        a_key = min((i.order, max(0, i.executes.find(_norm(exp["after"])))) for i in after)
         return b_key < a_key, f"positions {b_key} vs {a_key}"
     raise AssertionError(kind)  # executable is document-level
+
+
+def _ordered(imp: Imported, cmd: str, by_hand: bool, chosen: bool = False) -> list[Item]:
+    """The unconditional forward items that run ``cmd``; with ``by_hand``, also the
+    unconditional manual steps that name it (a person runs it at that place); with
+    ``chosen``, also the forward steps that run it when the operator chose them."""
+    found = [i for i in _matching(imp, cmd) if i.unconditional_forward]
+    if chosen:
+        found += [
+            i
+            for i in _matching(imp, cmd)
+            if i.role == "step" and i.when is not None and i.when.startswith("vars.DECISION_")
+        ]
+    if by_hand:
+        needle = _norm(cmd)
+        found += [
+            i
+            for i in imp.items
+            if i.manual and i.role == "step" and i.when is None and needle in i.words
+        ]
+    return found
 
 
 def _conditional_rollback(

@@ -16,6 +16,7 @@ from phasegate.markdown import (
     directives,
     listings,
     monitors,
+    mutation,
     placeholders,
     polarity,
     powershell,
@@ -46,6 +47,11 @@ _CODE_LANGS = frozenset(
         "mongosh", "redis", "cypher", "cql", "painless", "kql", "splunk", "spl",
     }
 )  # fmt: skip
+# A notebook cell exported to Markdown: IPython's `%env X=…`, `%%time`, `!psql …` lines are no
+# Python and no shell a plan can run; the cell is run by a person in the notebook (round 8)
+_NOTEBOOK_CELL = re.compile(r"^\s*(?:%%?[A-Za-z]\w*\b|![\w./~$-])", re.M)
+# `%%bash` / `%%sh` / `%%script bash` atop a fence: the cell magic, not a command
+_CELL_MAGIC = re.compile(r"\A\s*%%(?:bash|sh|script\s+(?:ba)?sh)\b[^\n]*\n")
 _RUNS_CODE = re.compile(
     r"\b(?:run|execute|paste|type|enter|evaluate|invoke|call|submit)\b|\bconsole\b|\brepl\b|"
     r"\bshell\b|\birb\b|\biex\b|ejecut|ex[ée]cut|ausf[uü]hr|执行|运行|実行|실행",
@@ -127,18 +133,24 @@ class FenceMapping:
             not attrs.name
             and isinstance(self.before, Paragraph)
             and (
-                listings.forbids(self.before.text)
+                listings.forbids_fence(self.before.text, block.text)
                 or listings.illustrates(self.before.text)
                 or continued
+                or listings.quoted_chat(self.before.text)
+                or (listings.asks(self.before.text) and mutation.mutates(block.text) is not None)
             )
         ):
             # "**Do not run this on the primary**:", "For example, …:": what not to run, or an
             # illustration; never run, on either path (issue 11 §1), listed for review
             why = (
                 "the text before it says not to run it"
-                if listings.forbids(self.before.text)
+                if listings.forbids_fence(self.before.text, block.text)
                 else "an example the text before it shows"
                 if listings.illustrates(self.before.text)
+                else "quoted from a conversation, not an order"
+                if listings.quoted_chat(self.before.text)
+                else "a change the text before it only asks about, never orders"
+                if listings.asks(self.before.text) and not continued
                 else f"goes on from a lead-in whose fence is not run ({shown})"
             )
             self.shown_only = why
@@ -169,11 +181,18 @@ class FenceMapping:
             self.draft.note("review", line=block.line, what="script listing", why=listed)
             return
         script = shell.strip_prompts(block.text, block.lang)
+        magic = _CELL_MAGIC.match(script)
+        if magic is not None:  # `%%bash` atop an exported notebook cell: the rest is shell
+            script = "\n" + script[magic.end() :]
         if attrs.name:  # an author-named fence is one step
             chunks = [shell.Chunk(attrs.name, script, 0)] if script.strip() else []
         else:
             chunks = shell.split_commands(script)
         as_check = attrs.check or self.verify or rules.is_verify_text(block.context)
+        if as_check and not attrs.check and block.lang not in _NOT_BASH:
+            # "## Verify": `curl …/health` + `sed -i …` + `systemctl reload` in one paragraph:
+            # the reads stay checks around the change, which is a step (mutation.py)
+            chunks = [part for chunk in chunks for part in _split_changes(chunk)]
         if self.rollback:  # only a verify heading makes rollback code a check
             # ... unless a nearer lead-in made it rollback ("## Step 4 — Verify" over
             # `<summary>Rollback</summary>`): the way back, not a check of it (round 6)
@@ -213,23 +232,38 @@ class FenceMapping:
             while edits and edits[0][0] < first:
                 offset, text = edits.pop(0)
                 self._manual_step(shell.person_label(text), block.line + 1 + offset)
+            # a heading's "Verify" makes checks of what only looks; `sed -i`, `kubectl
+            # apply`, a write with `>` under it stay steps at their place (mutation.py)
+            changes = None if attrs.check or not bash_like else mutation.mutates(chunk.text)
+            chunk_check = as_check and changes is None
+            if changes is not None and as_check:
+                self.draft.note(
+                    "review",
+                    line=line,
+                    what=rules.one_line(chunk.text, 80),
+                    why=f"under a check's heading but {changes}: a step, not a check",
+                )
             choice = per_chunk.get(id(chunk))
-            if choice == "recovery" and not rollback and not as_check:
+            if choice == "recovery" and not rollback and not chunk_check:
                 # "# On rollback" / "# If it fails": the paragraph is recovery (issue 11 §1)
                 self.draft.note("recovery", line=line, what=chunk.name or "", why="conditional")
                 self._add_action(chunk.text, chunk.name, line)
                 continue
             self.when = outer if choice is None else decisions.combine(outer, choice)
             if bash_like:
-                kept = self._clean_chunk(chunk, line, rollback and not as_check, as_check)
+                kept = self._clean_chunk(chunk, line, rollback and not chunk_check, chunk_check)
                 if kept is None:
                     continue
                 chunk = kept  # noqa: PLW2901  (the same chunk, text lines taken out)
             expected = shell.expected_comment(chunk.text)
-            named_check = bool(chunk.name and rules.is_verify_text(chunk.name)) and not attrs.step
-            if (rollback or self.phase is None) and not as_check:
+            named_check = (
+                bool(chunk.name and rules.is_verify_text(chunk.name))
+                and not attrs.step
+                and changes is None
+            )
+            if (rollback or self.phase is None) and not chunk_check:
                 self._add_action(chunk.text, chunk.name, line)
-            elif as_check or named_check:
+            elif chunk_check or named_check:
                 self._fence_check(chunk, attrs, expected, line)
             else:
                 if expected is not None:
@@ -304,10 +338,21 @@ class FenceMapping:
         if lang not in _CODE_LANGS or not block.text.strip():
             return False
         lead = block.context.strip() or rules.last_line(self.lead)
-        if not _RUNS_CODE.search(lead) or rules.is_reference_title(self.section.title):
+        notebook = lang in ("python", "py", "ipython", "ipython3") and bool(
+            _NOTEBOOK_CELL.search(block.text)
+        )
+        if not (_RUNS_CODE.search(lead) or notebook) or rules.is_reference_title(
+            self.section.title
+        ):
             return False
         if listings.illustrates(lead) or listings.offers(lead) or rules.is_optional_part(lead):
             return False  # "For example, call it from Python:": nothing a person must do
+        if notebook:
+            lead = "run the notebook cell"
+            why = "IPython magics or shell escapes: a notebook cell, not Python the plan runs"
+            self.draft.note(
+                "notebook", line=block.line, what=rules.one_line(block.text, 80), why=why
+            )
         code = rules.one_line(block.text.strip(), 160)
         what = f"{rules.one_line(lead, 100).rstrip(': ')}: `{code}` ({lang})"
         if self.phase is None:
@@ -495,3 +540,42 @@ class FenceMapping:
             check = {"name": attrs.name, **check}
         self._add_check(check, block.line, how, ambiguous=False)
         return True
+
+
+def _split_changes(chunk: shell.Chunk) -> list[shell.Chunk]:
+    """A paragraph of commands cut where it goes from reading to changing things and back:
+    each run of reading commands, and each run of changing ones, a chunk of its own (comment
+    lines go with the command after them). A paragraph that only reads, or only changes, or
+    that is not plain commands (a loop, text, output) is left whole."""
+    units = shellparse.analyse(chunk.text)
+    if any(u.is_text for u in units) or sum(u.kind == "command" for u in units) < 2:
+        return [chunk]
+    if chunk.text.lstrip().startswith("#!") or not all(
+        mutation.plain_command(u.text) for u in units if u.kind == "command"
+    ):
+        return [chunk]  # a script (variables, loops, conditions): one thing, kept whole
+    groups: list[tuple[bool, int, list[str]]] = []  # (changes, first line, lines)
+    pending: list[str] = []
+    pending_start: int | None = None
+    for unit in units:
+        if unit.kind != "command":
+            if pending_start is None:
+                pending_start = unit.start
+            pending += unit.lines
+            continue
+        changes = mutation.mutates(unit.text) is not None
+        start = unit.start if pending_start is None else pending_start
+        if groups and groups[-1][0] == changes:
+            groups[-1][2].extend([*pending, *unit.lines])
+        else:
+            groups.append((changes, start, [*pending, *unit.lines]))
+        pending, pending_start = [], None
+    if len(groups) < 2 or not any(g[0] for g in groups):
+        return [chunk]
+    if pending:
+        groups[-1][2].extend(pending)
+    out = []
+    for index, (_, start, lines) in enumerate(groups):
+        text = "\n".join(lines).strip("\n")
+        out.append(shell.Chunk(chunk.name if index == 0 else None, text, chunk.offset + start))
+    return out

@@ -328,6 +328,16 @@ class ItemMapping:
             # inline code that is no command (`scripts/deploy.sh`, `logs/ci/`) names what the
             # person works on: still a step done by hand
             self.procedure.append((block.text, block.line))
+        elif (
+            command is None
+            and self.phase is not None
+            and block.checked is None
+            and _REPEAT_STEPS.search(block.text)
+        ):
+            # "6. Repeat steps 1–5 for the other hosts": a loop a person does; dropped, the run
+            # would pass after the first host (round 7)
+            step: StepNode = {"name": f"manual: {text}", "pause": "approve"}
+            self._add_step(step, block.line, rule="repeat of earlier steps, by hand")
         elif command is None and self._detail(block):
             # "2. Technische Schritte" over "- App stoppen": the details of that numbered step
             text, line = self.procedure[-1]
@@ -346,6 +356,18 @@ class ItemMapping:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
 
 
+# "Repeat steps 1–5 for …", "Wiederholen Sie die Schritte 2 bis 4", "Répétez les étapes 1 à 3",
+# "Repita los pasos", "Powtórz kroki", "Повторите шаги", "Adımları tekrarlayın", "重复步骤":
+# an order to do earlier steps again (for other hosts, shards, regions)
+_REPEAT_STEPS = re.compile(
+    r"\b(?:repeat|redo)\b[^.\n]{0,20}\b(?:steps?|stages?|the above|above steps|this procedure)\b|"
+    r"\bwiederhol\w*\b[^.\n]{0,20}\bschritt|\br[ée]p[ée]t\w*\b[^.\n]{0,20}\b[ée]tapes?\b|"
+    r"\brepit\w*\b[^.\n]{0,20}\bpasos?\b|\brepet\w*\b[^.\n]{0,20}\b(?:passos?|etapas?)\b|"
+    r"\bpowt[óo]rz\w*\b[^.\n]{0,20}\bkrok|\bповтор\w*[^.\n]{0,20}шаг|"
+    r"ad[ıi]mlar[ıi]?\b[^.\n]{0,30}tekrarla|重复(?:步骤|以上|上述)|単?手順[^。\n]{0,10}繰り返|"
+    r"단계[^.\n]{0,10}반복",
+    re.I,
+)
 # "`cmd` shows `7.2`", "`cmd` returns `OK`": the output the item expects of its command
 _SHOWS = re.compile(
     r"^`[^`]+`\s*(?:shows?|returns?|prints?|outputs?|reports?|displays?|contains?|"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar, cast, overload
 import yaml
 
 from phasegate.errors import PlanError
-from phasegate.markdown import mdx, programs, provenance, timekeeping, unset
+from phasegate.markdown import mdx, programs, provenance, tabs, timekeeping, unset
 from phasegate.markdown.draft import Draft, Entry, NodeT, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.mapping import map_document
@@ -88,6 +88,7 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     timekeeping.apply(draft, doc)
     unset.bind(draft, cleaned)  # `$target_url` the document never sets: the reader's value
     programs.propose(draft, cleaned)  # a rollout of rollouts: a proposed program, in the report
+    tabs.apply(draft, cleaned)  # `<Tabs>` / `=== "macOS"`: one tab runs (markdown/tabs.py)
     for signal in mdx.signals(cleaned):  # MDX: content lives elsewhere (markdown/mdx.py)
         draft.note("mdx", line=signal.line, what=signal.what, why=signal.why)
         draft.note("review", line=signal.line, what=signal.what, why=signal.why, rule="mdx.review")

@@ -143,6 +143,7 @@ class ImportReport(TypedDict, total=False):
     assumptions: list[ReportEntry]  # "If green is live, swap the colours in every command"
     programs: list[ReportEntry]
     prompts: list[ReportEntry]  # commands that stop for a person's typed answer
+    notebook: list[ReportEntry]  # notebook cells (IPython) a person runs in the notebook
     variables: list[str]
     confidence_levels: dict[str, str]
     not_executable: list[str]

@@ -92,6 +92,9 @@ def _forever(words: list[str], fed: bool) -> str | None:
             return f"`{name} logs -f` follows the log forever"
         if flags & {"-it", "-ti"} or {"-i", "-t"} <= flags or {"--interactive", "--tty"} <= flags:
             return f"`{name} … -it` opens an interactive terminal"
+    why = _follows(name, args, flags)
+    if why:
+        return why
     if (
         name == "gh"
         and args[:2] in (["run", "watch"], ["pr", "checks"])
@@ -144,6 +147,55 @@ def _forever(words: list[str], fed: bool) -> str | None:
         # `sleep 86400  # soak for 24 h`: a wait of hours a person judges the end of
         return f"`sleep {args[0]}` waits longer than a run should: a person says when it is over"
     return None
+
+
+# Programs that work on files: `tar -czf logs.tgz logs` names a directory, not a subcommand
+_FILE_TOOLS = frozenset(
+    [
+        "tar",
+        "zip",
+        "unzip",
+        "gzip",
+        "gunzip",
+        "cp",
+        "mv",
+        "rm",
+        "ls",
+        "cat",
+        "grep",
+        "find",
+        "rsync",
+        "scp",
+        "du",
+        "chmod",
+        "chown",
+        "mkdir",
+        "less",
+        "more",
+        "head",
+        "wc",
+        "zcat",
+        "zgrep",
+    ]
+)
+
+
+def _follows(name: str, args: list[str], flags: set[str]) -> str | None:
+    """Any CLI's log follower (blind round 8): a ``logs``/``log`` subcommand given ``-f`` /
+    ``--follow`` (``nomad alloc logs -f``, ``fly logs -f``, ``heroku logs --tail``), and a
+    ``tail`` subcommand (``wrangler tail``, ``az webapp log tail``, ``gcloud … logs tail``)."""
+    if name in _FILE_TOOLS or name == "tail":
+        return None
+    positional = [a for a in args if not a.startswith("-")][:3]
+    if "tail" in positional:
+        return f"`{name} … tail` follows the live log until someone stops it"
+    if not {"logs", "log"} & set(positional):
+        return None
+    follow = flags & {"-f", "--follow"} or any(_short(a, "f") for a in flags)
+    if not follow and "--tail" in args:  # `heroku logs --tail`; not `--tail 100`
+        after = args[args.index("--tail") + 1 : args.index("--tail") + 2]
+        follow = not after or not after[0].isdigit()
+    return f"`{name} … logs -f` follows the log forever" if follow else None
 
 
 SSH_SHELL = "a bare `ssh host` opens an interactive shell"

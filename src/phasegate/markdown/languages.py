@@ -23,7 +23,12 @@ ROLLBACK = (
     r"[aå]terst[aä]ll|tilbakerull|tilbakestill|"
     r"tornare indietro|torna indietro|"
     r"terugval|terugrollen|"
-    r"元に戻|원복|원상\s*복구|복구\s*절차|恢复原|还原"
+    r"元に戻|원복|원상\s*복구|복구\s*절차|恢复原|还原|"
+    # blind round 8: "## Hoàn tác", "## التراجع", "## Rollback / वापस लेना", "## Pemulihan"
+    r"ho[aà]n t[aá]c|kh[oô]i ph[uụ]c|quay (?:l[aạ]i|lui) (?:b[aả]n|phi[eê]n b[aả]n)|"
+    r"التراجع|تراجع|الاسترجاع|الرجوع إلى|استعادة الإصدار|"
+    r"वापस ले|रोलबैक|wapas l[eo]|"
+    r"kembalikan|pemulihan|mengembalikan|ย้อนกลับ"
 )
 
 # A heading or lead-in naming trouble: "W razie problemów", "В случае ошибки",

@@ -114,6 +114,70 @@ def forbids(prose: str) -> bool:
     return bool(_FORBIDS.search(prose.strip()))
 
 
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[:：])\s+(?=\S)")
+# "Do not apply if the plan destroys anything.": a condition on the order, no prohibition (a
+# person judges it: round 5's review gate)
+_UNLESS = re.compile(r"\b(?:if|unless|until|before|when|while|without)\b", re.I)
+# "This is what **not** to run:", "Here is what you must never type:"
+_WHAT_NOT = re.compile(
+    r"\bwhat (?:you (?:must|should) )?(?:not|never) to (?:run|type|execute|do)\b|"
+    r"\bwhat (?:you (?:must|should) )?(?:never|not) (?:run|type|execute)\b",
+    re.I,
+)
+
+
+# "**@li.wei** 14:04 — can we just flush the queue?", "[14:04] <li.wei> …", "li.wei: …": a
+# line of a chat pasted into the document
+_CHAT_LINE = re.compile(
+    r"^\s*(?:\*\*|__)?@[\w.-]+(?:\*\*|__)?\s+\d{1,2}:\d{2}\b|"
+    r"^\s*\[\d{1,2}:\d{2}(?::\d{2})?\]\s*(?:<[\w.@-]+>|(?:\*\*)?@?[\w.-]+(?:\*\*)?:)",
+    re.M,
+)
+
+
+def quoted_chat(prose: str) -> bool:
+    """The text before a fence is a chat transcript pasted in (blind round 8): a fence in
+    it is what someone proposed in the channel, never an order of the runbook."""
+    return bool(_CHAT_LINE.search(prose))
+
+
+def asks(prose: str) -> bool:
+    """The text before a fence ends in a question ("can we just flush the queue?", "Should
+    we restart the pods?"): it asks about the fence, it does not order it. Only a change is
+    kept from running on that ground (a check under "Is replication healthy?" still runs)."""
+    lines = [ln for ln in prose.strip().splitlines() if ln.strip()]
+    return bool(lines) and lines[-1].rstrip(" *_").endswith(("?", "？", "؟"))
+
+
+def forbids_fence(prose: str, fence: str) -> bool:
+    """The text before a fence forbids running it (blind round 8): in its first sentence
+    (:func:`forbids`), in its last one ("Do **not** fix a bad tag by force-pushing it. Never
+    run:", "This is what **not** to run:"), or in a sentence whose inline code names the
+    fence's command ("**Note from the DBA:** never run `flyway clean` against … people have
+    overridden it before:" over `flyway -cleanDisabled=false clean`). Emphasis is read as
+    text. A prohibition elsewhere that names nothing in the fence ("Never run it twice.
+    Then:") is no prohibition of this fence."""
+    text = _EMPHASIS.sub("", prose.strip())
+    if forbids(prose) or forbids(text):
+        return True
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    if not sentences:
+        return False
+    last = sentences[-1]
+    if (_FORBIDS.search(last) and not _UNLESS.search(last)) or _WHAT_NOT.search(text):
+        return True
+    words = set(re.findall(r"[\w.-]{3,}", fence.lower()))
+    for sentence in sentences:
+        if not _FORBIDS.search(sentence) or _UNLESS.search(sentence):
+            continue
+        for code in re.findall(r"`([^`\n]+)`", sentence):
+            named = re.findall(r"[\w.-]{3,}", code.lower())
+            if named and all(w in words for w in named):
+                return True
+    return False
+
+
 def illustrates(prose: str) -> bool:
     """A lead-in introducing the fence after it as an example, not an order."""
     return bool(_ILLUSTRATES.search(prose.strip()))

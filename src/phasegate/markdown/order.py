@@ -55,10 +55,41 @@ def _place(draft: Draft, phase: PhaseDraft, leads: _Leads) -> None:
         if step is None or (_AFTER.search(lead) and not _BEFORE.search(lead)):
             kept.append(gate)
             continue
+        if step.data.get("when") is not None:
+            # a verify table, then "If the queue keeps growing, downgrade:": the checks are
+            # no guard of that option (skipped with it when another is chosen); they run just
+            # before the decision is asked, which they inform. No decision between them: they
+            # stay the phase's gates (run whatever is chosen).
+            decision = _decision_for(phase, gate.line, step)
+            if decision is None:
+                kept.append(gate)
+                continue
+            step = decision
         step.pre_gates.append(gate)
         name = step.data.get("name") or str(step.data.get("run", "")).split("\n")[0][:80]
         draft.note("pre_gates", phase=phase.id, line=gate.line, before=name, step_line=step.line)
     phase.gates = kept
+
+
+def _decision_for(phase: PhaseDraft, after: int, option: Entry[StepNode]) -> Entry[StepNode] | None:
+    """The unconditional decision, written between ``after`` and ``option``, whose choice
+    ``option``'s ``when`` reads."""
+    when = str(option.data.get("when"))
+    # where the decision stands in the run: after every step written before the check (a
+    # decision the importer put first would run the check before them)
+    earlier = [n for n, e in enumerate(phase.steps) if e.line < after]
+    first = max(earlier) + 1 if earlier else 0
+    for entry in phase.steps[first:]:
+        pause = entry.data.get("pause")
+        choose = pause.get("choose") if isinstance(pause, dict) else None
+        if (
+            isinstance(choose, dict)
+            and entry.data.get("when") is None
+            and after < entry.line <= option.line
+            and f"vars.{choose.get('var')} " in f"{when} "
+        ):
+            return entry
+    return None
 
 
 def _acts(entry: Entry[StepNode]) -> bool:

@@ -58,6 +58,21 @@ def _waits(name: str, args: list[str], fed: bool) -> str | None:
             }
             if verb == "destroy" or not [o for o in operands if o not in values]:
                 return f"`{name} {verb}` without a saved plan waits for a person to type yes"
+    if name in ("vault", "bao") and not fed:
+        # `vault operator unseal` / `generate-root` / `rekey` without the key share on the
+        # line, `vault login` without a token: a prompt for a secret a person holds (round 8)
+        positional = [a for a in args if not a.startswith("-")]
+        asks_share = positional[:2] in (["operator", "unseal"], ["operator", "generate-root"]) or (
+            positional[:2] == ["operator", "rekey"] and not _has(args, "-init", "-cancel")
+        )
+        if asks_share and len(positional) == 2:
+            return f"`{name} {' '.join(positional[:2])}` prompts for a key share"
+        if (
+            positional[:1] == ["login"]
+            and len(positional) == 1
+            and not any(a.startswith(("-method", "--method", "-token-only")) for a in args)
+        ):
+            return f"`{name} login` prompts for a token"
     if name == "redis-cli" and "--cluster" in args and not fed:
         sub = args[args.index("--cluster") + 1 : args.index("--cluster") + 2]
         if sub == ["reshard"] and not (

@@ -431,6 +431,15 @@ def verdict(report: ImportReport, data: PlanNode) -> list[str]:
         reasons.append(
             f"{len(prompts)} command(s) stop for an answer typed at a terminal (lines {lines})"
         )
+    cells = report.get("notebook") or []
+    if cells:
+        # `%env PGHOST=…`, `!psql …` in an exported notebook: what the cells set and do is
+        # not in the plan's shell; the shell steps after them may read it (blind round 8)
+        lines = ", ".join(str(c["line"]) for c in cells[:8])
+        reasons.append(
+            f"a notebook export: {len(cells)} cell(s) of IPython (lines {lines}) run in the "
+            "notebook, not by the plan, and the steps after them may read what they set"
+        )
     if not does_something(data):
         reasons.append(
             "it runs nothing: no step runs a command or moves traffic and no gate checks "

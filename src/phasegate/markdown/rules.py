@@ -240,7 +240,13 @@ DEFERRED = re.compile(
     r"\b(?:after|erst nach|nach|despu[eé]s de|apr[eè]s|ap[oó]s|depois de)\s+(?:at least\s+|"
     r"mindestens\s+|al menos\s+|au moins\s+|pelo menos\s+)?\d+(?:\s*[-–]\s*\d+)?\+?\s*"
     r"(?:hours?|hrs?|days?|weeks?|months?|stunden|tagen?|wochen|monaten?|horas?|d[ií]as?|"
-    r"semanas?|jours?|semaines?|mois|meses)\b|\b\d+\s*(?:days?|weeks?|months?)\s+later\b|"
+    r"semanas?|jours?|semaines?|mois|meses)\b|"
+    r"\b(?:\d+|a|one|two|three|a few)\s*(?:days?|weeks?|months?)\s+later\b|"
+    # "once nobody has complained for 7 days", "if it stays quiet for a week" (round 8); "after
+    # a week", "in two weeks"
+    r"\b(?:once|when|if|after)\b[^.:\n]{0,60}?\bfor\s+(?:at least\s+)?(?:\d+|a|one|two|three)"
+    r"\s*(?:days?|weeks?|months?)\b|"
+    r"\b(?:after|in)\s+(?:a|one|two|three)\s+(?:days?|weeks?|months?)\b|"
     # "Once the incident is closed:", "(next business day)": later, when a person says so
     r"^[\W_]*(?:once|only after|after|when)\s+(?:the\s+)?[^.:\n]{2,60}?\b(?:is|are|has been|"
     r"have been)\s+(?:\w+\s+)?(?:closed|resolved|over|done|finished|complete[d]?)\b|"

@@ -1,0 +1,93 @@
+"""Tabs are alternatives (blind round 8, issue 11 §1).
+
+Documentation sites render ``<Tabs>`` with one ``<TabItem label="Linux">`` per platform or
+tool (Docusaurus, MDX). A reader follows ONE tab: the Linux and the macOS command are the
+same step for two machines, never both. After the mapping, the steps a group's tabs hold
+become options of a decision asked where the group starts (``when:`` bound to it), as
+"Option A / Option B" headings do; a group with one tab, or whose steps already carry a
+condition, is left alone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from phasegate.markdown import decisions
+from phasegate.markdown.draft import Draft, Entry, PhaseDraft
+from phasegate.markdown.nodes import StepNode
+from phasegate.markdown.parse import Section
+
+_OPEN_GROUP = re.compile(r"^\s{0,3}<Tabs\b[^>]*>")
+_CLOSE_GROUP = re.compile(r"^\s{0,3}</Tabs\s*>")
+_OPEN_TAB = re.compile(r"^\s*<TabItem\b([^>]*)>")
+_ATTR = re.compile(r"""\b(label|value)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{['"]([^'"]*)['"]\})""")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+@dataclass(frozen=True)
+class _Tab:
+    title: str
+    line: int  # where the tab opens
+    end: int  # the last line it holds
+
+
+def groups(text: str) -> list[list[_Tab]]:
+    """Every tab group of the document (1-based lines), each a list of its tabs."""
+    found: list[list[_Tab]] = []
+    lines = text.splitlines()
+    fence: str | None = None
+    group: list[_Tab] | None = None
+    open_tab: tuple[str, int] | None = None
+    for index, line in enumerate(lines, 1):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opened and not line.startswith("    "):
+            fence = opened.group(1)
+            continue
+        if _OPEN_GROUP.match(line):
+            group, open_tab = [], None
+            continue
+        if group is not None and (tab := _OPEN_TAB.match(line)):
+            if open_tab is not None:
+                group.append(_Tab(open_tab[0], open_tab[1], index - 1))
+            attrs = {
+                m.group(1): m.group(2) or m.group(3) or m.group(4)
+                for m in _ATTR.finditer(tab.group(1))
+            }
+            open_tab = (attrs.get("label") or attrs.get("value") or f"tab {len(group) + 1}", index)
+            continue
+        if group is not None and _CLOSE_GROUP.match(line):
+            if open_tab is not None:
+                group.append(_Tab(open_tab[0], open_tab[1], index - 1))
+            if len(group) >= 2:
+                found.append(group)
+            group, open_tab = None, None
+            continue
+    return found
+
+
+def apply(draft: Draft, text: str) -> None:
+    for group in groups(text):
+        for phase in draft.phases:
+            _decide(draft, phase, group)
+
+
+def _decide(draft: Draft, phase: PhaseDraft, group: list[_Tab]) -> None:
+    held: dict[int, list[Entry[StepNode]]] = {}
+    for n, tab in enumerate(group):
+        held[n] = [e for e in phase.steps if tab.line < e.line <= tab.end]
+    options = [(tab, held[n]) for n, tab in enumerate(group) if held[n]]
+    if len(options) < 2 or any(e.data.get("when") is not None for _, es in options for e in es):
+        return
+    first = min(phase.steps.index(e) for _, es in options for e in es)
+    section = Section(0, phase.name, group[0].line)
+    found = decisions.decide(draft, phase, section, [tab for tab, _ in options])
+    decision = phase.steps.pop()  # decide() appends it: asked where the group starts
+    phase.steps.insert(first, decision)
+    for tab, entries in options:
+        for entry in entries:
+            entry.data["when"] = found[id(tab)]
+    draft.note("review", line=group[0].line, what="tabs", why="tabs are alternatives: one runs")
