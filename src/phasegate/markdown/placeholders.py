@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from phasegate.markdown.draft import Draft
@@ -416,23 +417,33 @@ _EXAMPLE_VALUE = re.compile(
 def example_values(doc: Document) -> dict[str, int]:
     """Inline-code values the prose calls an example: value -> the line saying so."""
     found: dict[str, int] = {}
+    for block, sentence in _code_sentences(doc, _EXAMPLE_SENTENCES):
+        if not _EXAMPLE_SAID.search(sentence):
+            continue
+        for raw in block.code:
+            value = raw.strip()
+            if _EXAMPLE_VALUE.match(value) and f"`{value}`" in sentence:
+                found.setdefault(value, block.line)
+            assigned = _EXAMPLE_ASSIGNMENT.match(value)
+            if assigned and f"`{value}`" in sentence:
+                # `version="v1.0.0"` "for example": `$version` is the reader's to set
+                found.setdefault("$" + assigned.group(1), block.line)
+    return found
+
+
+# sentence ends: after . ! ? ; (and : for examples, not after "e.g." / "i.e."), and CJK ones
+_EXAMPLE_SENTENCES = re.compile(r"(?<=[.!?;:])(?<!e\.g\.)(?<!i\.e\.)\s+")
+_REPLACE_SENTENCES = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])")
+
+
+def _code_sentences(doc: Document, ends: re.Pattern[str]) -> Iterator[tuple[Paragraph | Item, str]]:
+    """Each sentence of each paragraph or list item that has inline code, with its block."""
     for section in doc.root.walk():
         for block in section.blocks:
             if not isinstance(block, (Paragraph, Item)) or not block.code:
                 continue
-            text = getattr(block, "text", "")
-            for sentence in re.split(r"(?<=[.!?;:])(?<!e\.g\.)(?<!i\.e\.)\s+", text):
-                if not _EXAMPLE_SAID.search(sentence):
-                    continue
-                for raw in block.code:
-                    value = raw.strip()
-                    if _EXAMPLE_VALUE.match(value) and f"`{value}`" in sentence:
-                        found.setdefault(value, block.line)
-                    assigned = _EXAMPLE_ASSIGNMENT.match(value)
-                    if assigned and f"`{value}`" in sentence:
-                        # `version="v1.0.0"` "for example": `$version` is the reader's to set
-                        found.setdefault("$" + assigned.group(1), block.line)
-    return found
+            for sentence in ends.split(getattr(block, "text", "")):
+                yield block, sentence
 
 
 _EXAMPLE_ASSIGNMENT = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=\S+$")
@@ -461,26 +472,20 @@ _WHERE_BEFORE = re.compile(
 def replaced_values(doc: Document) -> dict[str, int]:
     """Inline-code values a sentence tells the reader to replace with theirs -> its line."""
     found: dict[str, int] = {}
-    for section in doc.root.walk():
-        for block in section.blocks:
-            if not isinstance(block, (Paragraph, Item)) or not block.code:
+    for block, sentence in _code_sentences(doc, _REPLACE_SENTENCES):
+        if not _REPLACE_SAID.search(sentence):
+            continue
+        for raw in block.code:
+            value = raw.strip()
+            at = sentence.find(f"`{value}`")
+            if (
+                at < 0
+                or not _REPLACED_VALUE.match(value)
+                or _FILE_LIKE.search(value)
+                or _WHERE_BEFORE.search(sentence[:at])
+            ):
                 continue
-            text = getattr(block, "text", "")
-            for sentence in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])", text):
-                said = _REPLACE_SAID.search(sentence)
-                if not said:
-                    continue
-                for raw in block.code:
-                    value = raw.strip()
-                    at = sentence.find(f"`{value}`")
-                    if (
-                        at < 0
-                        or not _REPLACED_VALUE.match(value)
-                        or _FILE_LIKE.search(value)
-                        or _WHERE_BEFORE.search(sentence[:at])
-                    ):
-                        continue
-                    found.setdefault(value, block.line)
+            found.setdefault(value, block.line)
     return found
 
 
