@@ -177,11 +177,19 @@ phases:
 
 
 def _panel(page: Any) -> dict[str, str]:
-    found: dict[str, str] = page.eval_on_selector(
-        ".runway .runway-now",
-        "el => ({used: el.dataset.used, passed: el.dataset.passed,"
-        " text: el.closest('.runway').innerText})",
+    """The panel read in one task of the page: the live view swaps the panel in as the run
+    moves, so a node found by one call may be detached by the next (``closest`` was null)."""
+    handle = page.wait_for_function(
+        """() => {
+            const el = document.querySelector('.runway .runway-now');
+            const box = el && el.closest('.runway');
+            return el && box
+                ? {used: el.dataset.used, passed: el.dataset.passed, text: box.innerText}
+                : null;
+        }""",
+        timeout=20_000,
     )
+    found: dict[str, str] = handle.json_value()
     return found
 
 
