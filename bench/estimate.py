@@ -373,6 +373,7 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
             refold = _live_ab(store, lambda: runway_panel(store, "live"), repeat)
             refold_api = _live_ab(store, lambda: run_estimate(store, live_record), repeat)
             fold_only = _live_ab(store, lambda: _fold_only(store, live_record), repeat)
+            engine = _engine_ab(store, plan, models, repeat)
         finally:
             store.close()
     step = step_cost()
@@ -394,6 +395,7 @@ def projection(history_runs: int = 1_000, padding: int = 5_000, repeat: int = 9)
         ("journal fold alone (read + timeline + marks + state)", fold_only),
         ("dashboard runway panel (2,000 draws)", refold),
         ("GET …/estimate (10,000 draws)", refold_api),
+        ("engine's duration projection (BudgetWatch, 2,000 draws)", engine),
     ):
         print(f"    {what}: {before * 1000:.1f} ms / {after * 1000:.1f} ms = {before / after:.1f}×")
 
@@ -429,6 +431,46 @@ def _live_ab(store: SqliteStore, project: Any, repeat: int) -> tuple[float, floa
                 livefold.clear()
             began = time.process_time()
             project()
+            out.append(time.process_time() - began)
+    return sorted(spent[0])[repeat // 2], sorted(spent[1])[repeat // 2]
+
+
+def _engine_ab(store: SqliteStore, plan: Any, models: Any, repeat: int) -> tuple[float, float]:
+    """The engine's own duration projection (``BudgetWatch``), median CPU seconds: as it was
+    (the events read since the last look appended to a list, the whole list folded into a
+    timeline again at each projection) against the timeline kept and folded on (only the
+    events since; the projection gets a copy), interleaved, ``LIVE_APPENDS`` events appended
+    before each call (not timed)."""
+    from types import SimpleNamespace
+
+    from phasegate.engine.budgets import BudgetWatch
+    from phasegate.estimate import remaining
+
+    state = store.load_state("live")
+    runner: Any = SimpleNamespace(
+        ctx=SimpleNamespace(plan=plan), store=store, state=SimpleNamespace(run_id="live")
+    )
+    watch = BudgetWatch(runner)
+    watch._durations = models
+    kept: list[StoredEvent] = list(store.events("live"))
+
+    def before() -> None:
+        fresh = store.events_after("live", kept[-1].seq)
+        kept.extend(fresh)
+        remaining(models, list(kept), time.time(), samples=2_000)
+
+    def after() -> None:
+        watch._duration(watch._journal())
+
+    after()  # the kept timeline starts where a watched run's would: folded once
+    spent: tuple[list[float], list[float]] = ([], [])
+    for n in range(repeat):
+        for call, out in ((before, spent[0]), (after, spent[1])):
+            ts = time.time()
+            notes = [("warning", {"message": f"more {n}"}, ts) for _ in range(LIVE_APPENDS)]
+            store.append(state, notes, durable=False)
+            began = time.process_time()
+            call()
             out.append(time.process_time() - began)
     return sorted(spent[0])[repeat // 2], sorted(spent[1])[repeat // 2]
 

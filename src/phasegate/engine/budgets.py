@@ -13,11 +13,12 @@ holds the run: the item ``budget:NAME`` awaits an approval (nothing new starts; 
 finishes; then the run pauses with the projection in its message). An approval marks the item
 passed and the run continues past that bound; a ``reject`` fails it and the run rolls back.
 
-Projecting costs a Monte Carlo and a read of the journal, so it runs at most every ``PERIOD``
-seconds, in a worker thread (the loop never waits for it), draws fewer samples when it costs
-more than ``TARGET_COST``, and takes at most 1/``COST_SHARE`` of a core (a 5,000-step plan
-projects less often than a 5-step one) unless that would leave more than ``MAX_PERIOD``
-seconds between projections (and then at most a quarter).
+Projecting costs a Monte Carlo (and folding what the journal gained since the last one), so it
+runs at most every ``PERIOD`` seconds, in a worker thread (the loop never waits for it),
+draws fewer samples when it costs more than ``TARGET_COST``, and takes at most
+1/``COST_SHARE`` of a core (a 5,000-step plan projects less often than a 5-step one) unless
+that would leave more than ``MAX_PERIOD`` seconds between projections (and then at most a
+quarter).
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ from phasegate.engine.runway import (
     Projection,
     finished_outputs,
 )
-from phasegate.estimate import Models, RunDurations, fit, read_history, remaining
+from phasegate.estimate import Models, RunDurations, fit, read_history
 from phasegate.estimate.montecarlo import quantile
+from phasegate.estimate.remaining import Timeline, remaining_of
 from phasegate.estimate.resources import ResourceModel, fit_resource, project
 from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
 from phasegate.run.state import ITEM_DONE
-from phasegate.store.records import StoredEvent
 from phasegate.words import plural
 
 if TYPE_CHECKING:
@@ -72,8 +73,7 @@ class BudgetWatch:
         self._admitted = False
         self._history: list[RunDurations] | None = None  # what the models were fitted on
         self._stamp: frozenset[str] | None = None  # the run's ended phases at the last look
-        self._events: list[StoredEvent] = []  # the journal as far as read (``_journal``)
-        self._read_seq = 0  # its last seq
+        self._timeline = Timeline()  # the journal folded as far as read (``_journal``)
 
     def check(self, *, final: bool = False) -> None:
         """Called at every turn of the engine's loop; ``final``: once more as the run is about
@@ -120,30 +120,31 @@ class BudgetWatch:
             self._fit()  # not a projection's cost; again when the history changes
         if self._final:
             self.runner.flush()  # the last step's outcome may still wait for its commit
-        events = self._journal()
+        timeline = self._journal()
         if final:  # the run stops now: this one answer is worth waiting for
-            self._landed(*self._timed(events))
+            self._landed(*self._timed(timeline))
             return
         # A projection is a Monte Carlo over every unit left: milliseconds for a few phases,
-        # seconds for thousands of steps. Computed beside the loop (pure over the events read
-        # here), judged on the loop's thread, so the engine never stalls on it.
-        self._pending = asyncio.get_running_loop().run_in_executor(None, self._timed, events)
+        # seconds for thousands of steps. Computed beside the loop (pure over the timeline
+        # copied here), judged on the loop's thread, so the engine never stalls on it.
+        self._pending = asyncio.get_running_loop().run_in_executor(None, self._timed, timeline)
         self._next = now + PERIOD
 
-    def _journal(self) -> list[StoredEvent]:
-        """The run's journal so far: read once, then only what was appended since (a run
-        watched for hours has thousands of events; bench/estimate.py --projection measured
-        the whole read at half the projection's cost). A copy: the projection reads it on
-        another thread while this one appends."""
-        fresh = self.runner.store.events_after(self.runner.state.run_id, self._read_seq)
+    def _journal(self) -> Timeline:
+        """The run's journal so far, folded (``estimate.remaining.Timeline``): read and folded
+        once, then only what was appended since (the store's cursor read), as the server's
+        live views do (server/livefold.py). A run watched for hours has thousands of events:
+        reading and folding them all again made every projection cost more as the run went
+        on. A copy: the projection reads it on another thread while this one folds on."""
+        timeline = self._timeline
+        fresh = self.runner.store.events_after(self.runner.state.run_id, timeline.seq)
         if fresh:
-            self._events.extend(fresh)
-            self._read_seq = fresh[-1].seq
-        return list(self._events)
+            timeline.fold(fresh)
+        return timeline.copy()
 
-    def _timed(self, events: list[StoredEvent]) -> tuple[Projection, float]:
+    def _timed(self, timeline: Timeline) -> tuple[Projection, float]:
         began = time.monotonic()
-        projection = self._duration(events)
+        projection = self._duration(timeline)
         return projection, time.monotonic() - began
 
     def _landed(self, projection: Projection, cost: float) -> None:
@@ -234,15 +235,15 @@ class BudgetWatch:
             for name, spec in self.budget.resources.items()
         }
 
-    def _duration(self, events: list[StoredEvent]) -> Projection:
+    def _duration(self, timeline: Timeline) -> Projection:
         assert self.budget.duration is not None
         if not self.watched:  # only the overrun: work time, no projection
-            left = remaining(Models(self.runner.ctx.plan), events, time.time(), samples=1)
+            left = remaining_of(Models(self.runner.ctx.plan), timeline, time.time(), samples=1)
             return Projection(DURATION, self.budget.duration, left.elapsed, 0.0, 0.0)
         if self._durations is None:
             self._fit()
         assert self._durations is not None
-        left = remaining(self._durations, events, time.time(), samples=self._samples)
+        left = remaining_of(self._durations, timeline, time.time(), samples=self._samples)
         return Projection(
             DURATION,
             self.budget.duration,

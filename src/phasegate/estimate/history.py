@@ -123,6 +123,12 @@ class WaitFold:
         self.stopped, self.window, self.last_work = stopped, window, last_work
         return self
 
+    def copy(self) -> WaitFold:
+        """An independent copy (its containers copied; what they hold is immutable)."""
+        return WaitFold(
+            list(self.found), self.stopped, self.window, dict(self.approvals), self.last_work
+        )
+
     def intervals(self, until: float | None = None) -> list[Interval]:
         found = list(self.found)
         if until is not None:

@@ -136,6 +136,20 @@ class Timeline:
             self.seq = events[-1].seq
         return self
 
+    def copy(self) -> Timeline:
+        """An independent copy: a projection on another thread reads it while the owner folds
+        on (engine/budgets.py). Copies the containers, not the values (all immutable)."""
+        return Timeline(
+            seq=self.seq,
+            run_since=self.run_since,
+            finished_at=self.finished_at,
+            phase_since=dict(self.phase_since),
+            phases_done=set(self.phases_done),
+            step_since=dict(self.step_since),
+            steps_done=set(self.steps_done),
+            waits=self.waits.copy(),
+        )
+
 
 def remaining(
     models: Models,
