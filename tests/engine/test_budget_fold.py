@@ -9,7 +9,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from phasegate.engine.budgets import BudgetWatch
 from phasegate.estimate.remaining import Timeline
