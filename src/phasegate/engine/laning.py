@@ -18,6 +18,12 @@ phase it had started (``readmit_phases``), before anything executes.
 A phase waiting for its slot while other phases of the run still work holds only itself: the
 run stays ``running`` and asks again at each turn of the runner's loop. Once nothing else is
 left to do, the run is ``queued`` for that phase (``queue_phase``).
+
+Under a server, a run queued longer than ``RunContext.park_queued`` seconds **parks**
+(``parkable``): its process stops, the run stays ``queued`` with its ticket (its place, and
+once granted its slot: store/lanes.py), owned by nobody, and the server resumes it once no
+ticket of it is queued any more (server/workers.py ``resume_queued``), so a queued run does
+not hold one of ``serve --workers N``. A resumed run asks again and finds its ticket granted.
 """
 
 from __future__ import annotations
@@ -187,7 +193,7 @@ async def _wait(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None
     runner.ctx.console.note(
         f"⏳ queued: {reason}, position {position}: {what} starts when a slot frees", "cyan"
     )
-    asked = time.monotonic()
+    asked = since = time.monotonic()
     while True:
         if runner.interrupted is not None:
             _leave(runner, lane, phase, ticket, "interrupted")
@@ -232,6 +238,36 @@ async def _wait(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None
                 f"▶ lane {lane}: slot granted to {what} after {waited:.1f}s", "cyan"
             )
             return
+        if _park_now(runner, phase, now - since):
+            return
+
+
+def _park_now(runner: LanePort, phase: str, waited: float) -> bool:
+    """Park the queued run (``parkable``): its ticket stays, its process ends."""
+    after = runner.ctx.park_queued
+    if after is None or waited < after or not parkable(runner, phase):
+        return False
+    runner.parked = True
+    runner.flush()
+    runner.ctx.console.note(
+        "⏸ queued: this worker stops until the slot is granted; the run keeps its place and "
+        "the server resumes it then",
+        "cyan",
+    )
+    return True
+
+
+def parkable(runner: LanePort, phase: str) -> bool:
+    """Whether a queued run may stop executing while it waits, as nothing of it needs a live
+    process: waiting for its plan's lane (nothing has started) or for a started phase's slot
+    on resume (nothing starts before the grant), or for a phase's slot with nothing else of
+    the run in flight, watching (triggers, analyses) or waiting for a decision (an approval
+    while queued for a phase steps out of the queue at once, which a parked run could not)."""
+    if not phase or phase in runner.state.running:
+        return True  # admit or readmit_phases: before anything of this process started
+    if not runner.idle() or runner.state.running:
+        return False
+    return not _awaiting(runner)
 
 
 def ask_every(position: int) -> float:
