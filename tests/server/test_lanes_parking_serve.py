@@ -158,6 +158,8 @@ def test_queued_runs_park_another_lane_runs_and_the_queue_keeps_its_order_across
         found: list[Any] = events[run_id]
         grants = [e for e in found if e.type in ("lane.granted", "run.dequeued")]
         assert len(grants) == 1, [e.type for e in found]
+        if run_id != run_a:  # resumed still queued: the wait ends with its grant
+            assert grants[0].type == "run.dequeued" and grants[0].data["how"] == "granted"
         finished = next(e for e in found if e.type == "run.finished")
         spans.append((float(grants[0].data["granted_at"]), finished.ts))
     # The slot of L1 went A -> B -> C, never to two at once.

@@ -93,6 +93,35 @@ async def admit(runner: LanePort) -> None:
     await _wait(runner, lane, "", ticket)
 
 
+async def unpark(runner: LanePort) -> bool:
+    """A run resumed from parked is still ``queued`` (run/state.py): its wait ends here, with
+    ``run.dequeued`` once its ticket is granted (the server resumes it then), or it waits
+    again in this process and may park again. True when the run goes on (it was not parked,
+    or it holds its slot now); False when the wait ended otherwise (parked again,
+    interrupted, aborted: the runner's loop acts on the abort)."""
+    state = runner.state
+    queue = state.queue
+    if state.status != "queued" or queue is None:
+        return True
+    lane, phase = str(queue["lane"]), str(queue.get("phase") or "")
+    place = runner.store.lane_place(state.run_id, phase=phase)
+    ticket = None if place is None else place[0]
+    if ticket is None or not ticket.granted:
+        # Gone (dropped while nobody owned the run): queue again; else a grant pass.
+        ticket = runner.store.lane_request(
+            state.run_id, lane, phase=phase, priority=priority(runner)
+        )
+    await _wait(runner, lane, phase, ticket, journalled=True)
+    return runner.state.status == "running" and not runner.parked and _holds(runner, phase)
+
+
+def _holds(runner: LanePort, phase: str) -> bool:
+    if phase:
+        return phase in runner.phase_slots.announced
+    held = runner.state.lane
+    return held is not None and held.get("granted_at") is not None
+
+
 async def readmit_phases(runner: LanePort) -> None:
     """A resumed run's started phases hold their slots again before anything executes (a
     paused or interrupted run gave them back; a killed one's were reclaimed): each asks, and
@@ -178,21 +207,25 @@ def _reason(runner: LanePort, lane: str) -> tuple[int | None, str]:
     return cap, f"lane {lane} full ({running}/{cap})"
 
 
-async def _wait(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None:
+async def _wait(
+    runner: LanePort, lane: str, phase: str, ticket: Ticket, *, journalled: bool = False
+) -> None:
     """Queued (status ``queued``) until ``ticket`` is granted, journalled as ``run.dequeued``;
-    or until the wait must end (interrupted, aborted, a trigger tripped)."""
+    or until the wait must end (interrupted, aborted, a trigger tripped, parked).
+    ``journalled``: the run is ``queued`` already (resumed from parked: ``unpark``)."""
     state = runner.state
     store = runner.store
-    cap, reason = _reason(runner, lane)
-    position = _position(runner, ticket)
-    runner.journal(
-        RunQueued(lane=lane, cap=cap, position=position, phase=phase or None, reason=reason),
-        durable=True,
-    )
     what = f"phase {phase}" if phase else "the run"
-    runner.ctx.console.note(
-        f"⏳ queued: {reason}, position {position}: {what} starts when a slot frees", "cyan"
-    )
+    if not journalled:
+        cap, reason = _reason(runner, lane)
+        position = _position(runner, ticket)
+        runner.journal(
+            RunQueued(lane=lane, cap=cap, position=position, phase=phase or None, reason=reason),
+            durable=True,
+        )
+        runner.ctx.console.note(
+            f"⏳ queued: {reason}, position {position}: {what} starts when a slot frees", "cyan"
+        )
     asked = since = time.monotonic()
     while True:
         if runner.interrupted is not None:

@@ -223,8 +223,10 @@ class Runner:
         try:
             await self.monitors.end_stale()
             # A lane slot first (docs/lanes.md): nothing of the run executes while it is queued.
-            await laning.admit(self)
-            await laning.readmit_phases(self)  # a resumed run's started phases' slots
+            # A run resumed from parked ends its wait first (still queued: engine/laning.py).
+            if await laning.unpark(self):
+                await laning.admit(self)
+                await laning.readmit_phases(self)  # a resumed run's started phases' slots
             if self.parked:  # queued: the server resumes it once its slot is granted
                 self.writer.flush()
                 return self.state.status
