@@ -119,7 +119,8 @@ def test_decisions_for_a_parked_run_by_role(
         closed = client.put("/api/v1/lanes/deploy", json={"max": 0}, headers=tokens["admin"])
         assert closed.status_code == 200, closed.text
         aborted = start_parked("aborted")
-        envelope(post(f"/api/v1/runs/{aborted}/abort", "viewer", {"reason": "no"}), 403, "forbidden")
+        refused = post(f"/api/v1/runs/{aborted}/abort", "viewer", {"reason": "no"})
+        envelope(refused, 403, "forbidden")
         assert parked(aborted)
         answer = post(f"/api/v1/runs/{aborted}/abort", "admin", {"reason": "cleanup"})
         assert answer.status_code == 202, answer.text

@@ -32,9 +32,7 @@ def _until(what: str, predicate: object, timeout: float = 120) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_queued_runs_park_on_a_worker_and_resume_in_order(
-    workers: Workers, tmp_path: Path
-) -> None:
+def test_queued_runs_park_on_a_worker_and_resume_in_order(workers: Workers, tmp_path: Path) -> None:
     ledger = tmp_path / "ledger"
     release = tmp_path / "release"
     assert workers.cli("lane", "set", "L1", "--max", "1").returncode == 0
@@ -69,7 +67,8 @@ def test_queued_runs_park_on_a_worker_and_resume_in_order(
         )
 
         def submit(name: str, lane: str) -> str:
-            done = workers.cli("submit", str(_plan(tmp_path / f"{name}.yaml", name, lane, ledger)), "--json")
+            path = _plan(tmp_path / f"{name}.yaml", name, lane, ledger)
+            done = workers.cli("submit", str(path), "--json")
             assert done.returncode == 0, done.stderr
             run_id: str = json.loads(done.stdout)["run"]
             return run_id
