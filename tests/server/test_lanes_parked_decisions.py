@@ -8,6 +8,7 @@ run rolls it back at once, without a slot, and drops its ticket."""
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -133,4 +134,40 @@ def test_decisions_for_a_parked_run_by_role(
         assert ledger.read_text().split() == ["approved"]  # nothing of it ran, nothing undone
     finally:
         client.close()
+        store.close()
+
+
+@pytest.mark.timeout(300)
+def test_a_run_started_with_a_secret_never_parks(served: Served, tmp_path: Path) -> None:
+    """Its secret's value is in no journal: a resume could not give it again, so the run
+    keeps its worker while it waits, and an abort is a request to that live worker."""
+    assert served.cli("lane", "set", "deploy", "--max", "0").returncode == 0
+    made = served.cli("token", "create", "--name", "alice", "--role", "operator")
+    assert made.returncode == 0, made.stderr
+    headers = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    served.serve_args = ["--park-after", "0.2s"]
+    served.start()
+    plan = PLAN.format(name="secret-queued", ledger=tmp_path / "ledger").replace(
+        "lane: deploy\n", "lane: deploy\nvars:\n  KEY: {secret: true}\n"
+    )
+    store = open_journal(served.state_dir)
+    try:
+        with httpx.Client(base_url=served.url, headers=headers, timeout=60) as client:
+            answer = client.post("/api/v1/runs", json={"plan": plan, "vars": {"KEY": "k-123456"}})
+            assert answer.status_code == 201, answer.text
+            run_id = answer.json()["id"]
+            wait_for(lambda: store.get_run(run_id).status == "queued", "the run to queue")
+            log = served.state_dir / "runs" / run_id / "worker.log"
+            # Several polls of its wait, each of which would have parked it (0.2 s).
+            wait_for(lambda: log.exists() and "queued" in log.read_text(), "the worker's note")
+            time.sleep(1.5)
+            record = store.get_run(run_id)
+            assert record.status == "queued" and record.owner is not None
+            assert record.owner.alive() is True
+            assert "this worker stops" not in log.read_text()
+            aborted = client.post(f"/api/v1/runs/{run_id}/abort", json={"reason": "done"})
+            assert aborted.status_code == 202, aborted.text
+            assert aborted.json()["outcome"] == "requested"  # the live worker takes it
+            wait_for(lambda: store.get_run(run_id).status == "rolled_back", "the abort")
+    finally:
         store.close()

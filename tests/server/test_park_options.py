@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from phasegate.cli.common import ParkAfter
+from phasegate.server.aftercare import Job
 from phasegate.server.config import ServerConfig
 from phasegate.server.workers import WorkerPool
 from phasegate.store.sqlite import SqliteStore
@@ -54,7 +55,8 @@ def test_the_pool_gives_its_workers_the_configured_parking(tmp_path: Path) -> No
     def parking(after: float | None) -> object:
         pool = WorkerPool(ServerConfig(state_dir=tmp_path, park_after=after))
         pool._monitor = object()  # type: ignore[assignment]  # the watch that resumes them
-        return pool._parking()
+        pool._has_secrets = lambda run_id: False  # type: ignore[method-assign]
+        return pool._parking(Job("r1", "resume", "alice"))
 
     assert parking(7.5) == {"park_monitoring": 7.5, "park_queued": 7.5}
     assert parking(None) == {}  # never: a waiting run keeps its worker

@@ -353,15 +353,24 @@ class WorkerPool:
                     target=self._reap, args=(job.run_id,), name=f"reap-{job.run_id}", daemon=True
                 ).start()
 
-    def _parking(self) -> JobOptions:
+    def _parking(self, job: Job) -> JobOptions:
         """A worker parks a waiting run only where someone resumes it: this pool's watch
         thread (resume_parked, resume_queued). Without it (``serve`` not resuming orphans),
-        or with ``--park-after never``, a waiting run keeps its worker. (With dispatch: queue
-        the `phasegate worker`s park queued runs themselves: server/worker_host.py.)"""
+        or with ``--park-after never``, a waiting run keeps its worker; so does a run
+        started with secret variables, whose values no resume could give again (the journal
+        never stores them). (With dispatch: queue the `phasegate worker`s park queued runs
+        themselves: server/worker_host.py; a run with secrets never goes through the queue.)"""
         after = self.config.park_after
-        if self._monitor is None or after is None:
+        if self._monitor is None or after is None or self._has_secrets(job.run_id):
             return JobOptions()
         return JobOptions(park_monitoring=after, park_queued=after)
+
+    def _has_secrets(self, run_id: str) -> bool:
+        with self._checks_lock:
+            if self._checks is None:
+                self._checks = open_journal(self.config.state_dir, url=self.config.store_url)
+            record = self._checks.get_run(run_id)
+        return bool(record.options.get("secret_overrides"))
 
     def _spawn(self, job: Job) -> subprocess.Popen[bytes]:
         state_dir = self.config.state_dir
@@ -377,7 +386,7 @@ class WorkerPool:
             action=job.action,
             by=job.by,
             overrides=job.overrides,
-            extra={**job.extra, **self._parking()},
+            extra={**job.extra, **self._parking(job)},
             store_url=self.config.store_url,
         )
         with open(directory / "worker.log", "ab") as out:
