@@ -98,3 +98,11 @@ def test_never_keeps_a_queued_run_in_its_worker(served: Served, tmp_path: Path) 
         wait_for(lambda: store.get_run(run_id).status == "rolled_back", "the abort")
     finally:
         store.close()
+
+
+def test_the_lead_is_at_most_half_the_park_threshold(tmp_path: Path) -> None:
+    """A monitoring run resumed earlier than ``park_after`` before its check would park
+    again at once (its check still further off): the lead is capped."""
+    lead = WorkerPool(ServerConfig(state_dir=tmp_path, park_after=0.5, park_lead=1.5))._lead()
+    assert lead == 0.25
+    assert WorkerPool(ServerConfig(state_dir=tmp_path, park_after=10.0))._lead() == 1.5

@@ -85,7 +85,8 @@ def _state_dir(ctx: click.Context) -> Path:
     type=ParkAfter(),
     default="1.5s",
     show_default=True,
-    help="A parked monitoring run is resumed this long before its next check is due.",
+    help="A parked monitoring run is resumed this long before its next check is due (at "
+    "most half of --park-after).",
 )
 @log_level_option
 @policies_option

@@ -263,13 +263,21 @@ class WorkerPool:
             if cached is None or cached[0] != record.last_seq:
                 at = postmonitor.resume_at(store.load_state(record.id), now)
                 cached = self._parked[record.id] = (record.last_seq, at)
-            if cached[1] > now + self.config.park_lead:
+            if cached[1] > now + self._lead():
                 continue
             del self._parked[record.id]
             log.info("resuming run %s (monitoring: its next check is due)", record.id)
             self.submit(Job(record.id, "resume", started_by))
             found.append(record.id)
         return found
+
+    def _lead(self) -> float:
+        """How long before its next check a parked monitoring run is resumed: ``park_lead``,
+        at most half of ``park_after``, so the resumed run (its check then closer than
+        ``park_after``) waits for it instead of parking again at once."""
+        after = self.config.park_after
+        lead = self.config.park_lead
+        return lead if after is None else min(lead, after / 2)
 
     def resume_queued(self, store: JournalStore) -> list[str]:
         """Queue a resume for each run a server started that its worker parked while it was
