@@ -174,3 +174,54 @@ def test_queued_runs_park_another_lane_runs_and_the_queue_keeps_its_order_across
 
 def store_runs(store: Any) -> list[str]:
     return [r.id for r in store.list_runs(limit=50)]
+
+
+@pytest.mark.timeout(600)
+def test_parked_runs_start_by_priority_then_arrival_when_a_cap_opens(
+    served: Served, tmp_path: Path
+) -> None:
+    """Three runs parked in a closed lane (cap 0): b (priority 0), c (priority 5, queued
+    after b, within its 5 minutes of head start), e (priority 0, last). Opening the lane to
+    one slot at runtime reaches the parked runs (the server's grant): c, then b, then e, one
+    at a time, each once."""
+    ledger = tmp_path / "ledger"
+    assert cli(served, None, "lane", "set", "L1", "--max", "0").returncode == 0
+    made = cli(served, None, "token", "create", "--name", "ci", "--role", "operator")
+    assert made.returncode == 0, made.stderr
+    headers = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    served.serve_args = ["--workers", "1", "--park-after", "0.3s"]
+    served.start()
+    store = open_journal(served.state_dir)
+    ids: dict[str, str] = {}
+    try:
+        with httpx.Client(base_url=served.url, headers=headers, timeout=60) as client:
+            for name, priority in (("run-b", 0), ("run-c", 5), ("run-e", 0)):
+                body = {"plan": plan(name, "L1", ledger), "priority": priority}
+                answer = client.post("/api/v1/runs", json=body)
+                assert answer.status_code == 201, answer.text
+                ids[name] = answer.json()["id"]
+                wait_for(
+                    lambda r=ids[name]: (  # type: ignore[misc]
+                        store.get_run(r).status == "queued" and store.get_run(r).owner is None
+                    ),
+                    f"{name} to park",
+                    attempts=900,
+                )
+            assert not ledger.exists()
+            assert cli(served, None, "lane", "set", "L1", "--max", "1").returncode == 0
+            for run_id in ids.values():
+                wait_for(
+                    lambda r=run_id: store.get_run(r).status == "succeeded",  # type: ignore[misc]
+                    f"run {run_id}",
+                    attempts=1200,
+                )
+        spans = []
+        for name in ("run-c", "run-b", "run-e"):
+            events = store.events(ids[name])
+            (dequeued,) = [e for e in events if e.type == "run.dequeued"]
+            finished = next(e for e in events if e.type == "run.finished")
+            spans.append((float(dequeued.data["granted_at"]), finished.ts))
+    finally:
+        store.close()
+    assert ledger.read_text().split() == ["run-c", "run-b", "run-e"]
+    assert spans[0][1] <= spans[1][0] and spans[1][1] <= spans[2][0], spans
