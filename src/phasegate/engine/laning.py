@@ -23,7 +23,8 @@ Under a server, a run queued longer than ``RunContext.park_queued`` seconds **pa
 (``parkable``): its process stops, the run stays ``queued`` with its ticket (its place, and
 once granted its slot: store/lanes.py), owned by nobody, and the server resumes it once no
 ticket of it is queued any more (server/workers.py ``resume_queued``), so a queued run does
-not hold one of ``serve --workers N``. A resumed run asks again and finds its ticket granted.
+not hold one of ``serve --workers N``. Resumed, it is still ``queued`` (run/state.py) and
+``unpark`` ends its wait: ``run.dequeued`` once its ticket is granted, as in its process.
 """
 
 from __future__ import annotations

@@ -139,7 +139,8 @@ def _parking(config: WorkerConfig, extra: JobOptions) -> JobOptions:
     here: the scanner does not resume it at its next check's time.)"""
     if config.park_after is None:
         return extra
-    return JobOptions(**extra, park_queued=config.park_after)
+    merged: JobOptions = {**extra, "park_queued": config.park_after}
+    return merged
 
 
 class Takeover:
