@@ -374,10 +374,17 @@ class WorkerPool:
         return JobOptions(park_monitoring=after, park_queued=after)
 
     def _has_secrets(self, run_id: str) -> bool:
-        with self._checks_lock:
-            if self._checks is None:
-                self._checks = open_journal(self.config.state_dir, url=self.config.store_url)
-            record = self._checks.get_run(run_id)
+        """Read in the dispatching thread, with a store of its own (a SQLite connection
+        belongs to the thread that opened it); a worker's start costs far more."""
+        try:
+            store = open_journal(self.config.state_dir, url=self.config.store_url)
+            try:
+                record = store.get_run(run_id)
+            finally:
+                store.close()
+        except Exception:  # unreadable now: the run keeps its worker (never parked wrongly)
+            log.exception("run %s: cannot read whether it has secrets; it will not park", run_id)
+            return True
         return bool(record.options.get("secret_overrides"))
 
     def _spawn(self, job: Job) -> subprocess.Popen[bytes]:
