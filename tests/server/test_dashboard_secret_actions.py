@@ -135,3 +135,23 @@ phases:
     finally:
         gate.touch()
     api.wait_status(run_id, "succeeded")
+
+
+def test_after_the_last_approval_resume_asks_for_the_secret(api: Api) -> None:
+    """The approval is recorded where it is made; the server's automatic resume has no
+    secret to give, so the run stays paused, and the Resume form offered then takes it."""
+    run_id = _paused(api)
+    csrf = _sign_in(api, "alice")
+    done = _post(api, run_id, "approve", {"csrf": csrf, "check": "p/gate:go"})
+    assert done.status_code == 303, done.text  # type: ignore[attr-defined]
+    pool = api.client.app.state.pool  # type: ignore[attr-defined]
+    assert pool.settle(run_id, 60)  # the automatic resume tried, without the value
+    doc = api.get(f"/api/v1/runs/{run_id}").json()
+    assert doc["run"]["status"] == "paused" and doc["approvals"]
+    page = api.client.get(f"/ui/runs/{run_id}").text
+    assert 'id="secret-resume-DEPLOY_KEY"' in page
+    done = _post(api, run_id, "resume", {"csrf": csrf, "secret:DEPLOY_KEY": SECRET})
+    assert done.status_code == 303, done.text  # type: ignore[attr-defined]
+    assert "resume: queued" in unquote(done.headers["location"])  # type: ignore[attr-defined]
+    assert api.wait_status(run_id, "succeeded")["run"]["status"] == "succeeded"
+    assert SECRET not in _journal(api, run_id)
