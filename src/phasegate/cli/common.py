@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import click
 
@@ -42,6 +43,45 @@ class RootOptions(TypedDict, total=False):
 def root_options(ctx: click.Context) -> RootOptions:
     found: RootOptions | None = ctx.find_root().obj
     return found or {}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The longest a worker may wait before parking a waiting run (``--park-after``).
+MAX_PARK_AFTER = 24 * 3600.0
+
+
+class ParkAfter(click.ParamType):  # type: ignore[type-arg]
+    """``--park-after``: a duration (``3s``, ``500ms``, ``1m``; 0 to 24h) or ``never``."""
+
+    name = "DURATION|never"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float | None:
+        from phasegate.durations import DurationError, parse_duration
+
+        if value is None or isinstance(value, float):
+            return value
+        if str(value).strip().lower() == "never":
+            return None
+        try:
+            seconds = parse_duration(str(value))
+        except DurationError as exc:
+            self.fail(f"{exc}; {exc.hint} (or never)", param, ctx)
+        if seconds > MAX_PARK_AFTER:
+            self.fail(f"{value!r} is more than 24h (write never to keep waiting runs)", param, ctx)
+        return seconds
+
+
+def park_after_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--park-after",
+        type=ParkAfter(),
+        default="3s",
+        show_default=True,
+        help=help_text,
+    )
 
 
 def shared_store_url(ctx: click.Context, what: str) -> str:

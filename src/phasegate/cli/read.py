@@ -206,6 +206,12 @@ def _run_status(run: Mapping[str, object]) -> str:
             "MONITORING (parked until its next check: `phasegate serve` resumes it then, "
             f"or `phasegate resume {run['id']}`)"
         )
+    if status == "queued" and owner is None:
+        # A server's worker parked it while it waits for its lane slot (docs/lanes.md).
+        return (
+            "QUEUED (parked: it keeps its place; a server resumes it when its lane slot is "
+            f"granted, or `phasegate resume {run['id']}`)"
+        )
     if not isinstance(owner, dict) or owner.get("alive") is False:
         # The journal says running, but nobody is: a crash. Nothing is lost.
         return f"{status.upper()} (owner dead — resumable: `phasegate resume {run['id']}`)"
@@ -265,8 +271,8 @@ def history(
     for r in records:
         took = format_duration(r.finished_at - r.created_at) if r.finished_at else "-"
         shown = r.status
-        if r.status == "monitoring" and r.owner is None:
-            shown = "monitoring (parked)"
+        if r.status in ("monitoring", "queued") and r.owner is None:
+            shown = f"{r.status} (parked)"
         elif r.status in ("running", "rolling_back", "waiting", "monitoring", "queued") and (
             r.owner is None or r.owner.alive() is False
         ):

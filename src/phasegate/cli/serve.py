@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from phasegate.cli.common import emit_json, json_option, log_level_option, shared_store_url
+from phasegate.cli.common import (
+    ParkAfter,
+    emit_json,
+    json_option,
+    log_level_option,
+    park_after_option,
+    shared_store_url,
+)
 from phasegate.cli.policy import policies_option
 
 
@@ -67,6 +74,20 @@ def _state_dir(ctx: click.Context) -> Path:
     help="Fire the store's schedules (`phasegate schedule`); any number of servers on one "
     "store may: each slot is fired once.",
 )
+@park_after_option(
+    "A worker gives back a run that only waits: one queued this long for a lane slot "
+    "(it keeps its place and is resumed when its slot is granted), one monitoring whose next "
+    "check is further off than this (resumed --park-lead before it). never: waiting runs "
+    "keep their worker."
+)
+@click.option(
+    "--park-lead",
+    type=ParkAfter(),
+    default="1.5s",
+    show_default=True,
+    help="A parked monitoring run is resumed this long before its next check is due (at "
+    "most half of --park-after).",
+)
 @log_level_option
 @policies_option
 @click.pass_context
@@ -80,6 +101,8 @@ def serve(
     pass_env: tuple[str, ...],
     metrics_token_required: bool,
     run_schedules: bool,
+    park_after: float | None,
+    park_lead: float | None,
     log_level: str,
     policies: str | None,
 ) -> None:
@@ -105,6 +128,8 @@ def serve(
     # step creates must stay as readable as the operator intended.
     if dispatch == "queue":
         shared_store_url(ctx, "--dispatch queue")
+    if park_lead is None:
+        raise click.BadParameter("a lead is a duration, not never", param_hint="'--park-lead'")
     from phasegate.cli.policy import chosen_pack
 
     pack = chosen_pack(ctx, policies)  # a broken pack fails here, not on the first request
@@ -122,6 +147,8 @@ def serve(
         metrics_token_required=metrics_token_required,
         run_schedules=run_schedules,
         policies=None if pack is None else pack.directory.resolve(),
+        park_after=park_after,
+        park_lead=park_lead,
     )
     app = create_app(config)
     where = f"state {config.state_dir}"

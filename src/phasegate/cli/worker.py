@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import click
 
-from phasegate.cli.common import emit_json, json_option, log_level_option, shared_store_url
+from phasegate.cli.common import (
+    emit_json,
+    json_option,
+    log_level_option,
+    park_after_option,
+    shared_store_url,
+)
 
 
 @click.command()
@@ -41,6 +47,10 @@ from phasegate.cli.common import emit_json, json_option, log_level_option, share
     "beyond PATH, HOME, the locale and the like is passed (never $PHASEGATE_STORE): see "
     "docs/workers.md.",
 )
+@park_after_option(
+    "A run queued this long for a lane slot gives its worker process back: it keeps its "
+    "place, and a worker resumes it when its slot is granted. never: it keeps its process."
+)
 @log_level_option
 @click.pass_context
 def worker(
@@ -49,6 +59,7 @@ def worker(
     takeover_within: float,
     plan_root: str,
     pass_env: tuple[str, ...],
+    park_after: float | None,
     log_level: str,
 ) -> None:
     """Execute queued runs on this host (needs --store postgresql://…).
@@ -79,6 +90,7 @@ def worker(
         takeover_within=takeover_within,
         plan_root=Path(plan_root).resolve(),
         pass_env=tuple(pass_env),
+        park_after=park_after,
     )
     config.state_dir.mkdir(parents=True, exist_ok=True)
     click.echo(

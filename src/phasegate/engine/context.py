@@ -68,6 +68,10 @@ class RunContext:
     # A server's worker: a monitoring run whose next check is further away than this many
     # seconds stops executing until then (engine/postmonitor.py ``park``); None: it waits.
     park_monitoring: float | None = None
+    # A server's worker: a run queued for a lane slot this many seconds stops executing,
+    # keeping its place, and the server resumes it once its slot is granted
+    # (engine/laning.py ``parkable``); None: it waits in its process.
+    park_queued: float | None = None
     # The wall clock the engine's time-dependent decisions read (change windows): epoch
     # seconds. A seam, so tests decide at any instant without sleeping.
     clock: Callable[[], float] = time.time

@@ -18,6 +18,13 @@ phase it had started (``readmit_phases``), before anything executes.
 A phase waiting for its slot while other phases of the run still work holds only itself: the
 run stays ``running`` and asks again at each turn of the runner's loop. Once nothing else is
 left to do, the run is ``queued`` for that phase (``queue_phase``).
+
+Under a server, a run queued longer than ``RunContext.park_queued`` seconds **parks**
+(``parkable``): its process stops, the run stays ``queued`` with its ticket (its place, and
+once granted its slot: store/lanes.py), owned by nobody, and the server resumes it once no
+ticket of it is queued any more (server/workers.py ``resume_queued``), so a queued run does
+not hold one of ``serve --workers N``. Resumed, it is still ``queued`` (run/state.py) and
+``unpark`` ends its wait: ``run.dequeued`` once its ticket is granted, as in its process.
 """
 
 from __future__ import annotations
@@ -85,6 +92,35 @@ async def admit(runner: LanePort) -> None:
             runner.journal(LaneGranted(lane=lane, granted_at=ticket.granted_at), durable=True)
         return
     await _wait(runner, lane, "", ticket)
+
+
+async def unpark(runner: LanePort) -> bool:
+    """A run resumed from parked is still ``queued`` (run/state.py): its wait ends here, with
+    ``run.dequeued`` once its ticket is granted (the server resumes it then), or it waits
+    again in this process and may park again. True when the run goes on (it was not parked,
+    or it holds its slot now); False when the wait ended otherwise (parked again,
+    interrupted, aborted: the runner's loop acts on the abort)."""
+    state = runner.state
+    queue = state.queue
+    if state.status != "queued" or queue is None:
+        return True
+    lane, phase = str(queue["lane"]), str(queue.get("phase") or "")
+    place = runner.store.lane_place(state.run_id, phase=phase)
+    ticket = None if place is None else place[0]
+    if ticket is None or not ticket.granted:
+        # Gone (dropped while nobody owned the run): queue again; else a grant pass.
+        ticket = runner.store.lane_request(
+            state.run_id, lane, phase=phase, priority=priority(runner)
+        )
+    await _wait(runner, lane, phase, ticket, journalled=True)
+    return runner.state.status == "running" and not runner.parked and _holds(runner, phase)
+
+
+def _holds(runner: LanePort, phase: str) -> bool:
+    if phase:
+        return phase in runner.phase_slots.announced
+    held = runner.state.lane
+    return held is not None and held.get("granted_at") is not None
 
 
 async def readmit_phases(runner: LanePort) -> None:
@@ -172,22 +208,26 @@ def _reason(runner: LanePort, lane: str) -> tuple[int | None, str]:
     return cap, f"lane {lane} full ({running}/{cap})"
 
 
-async def _wait(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None:
+async def _wait(
+    runner: LanePort, lane: str, phase: str, ticket: Ticket, *, journalled: bool = False
+) -> None:
     """Queued (status ``queued``) until ``ticket`` is granted, journalled as ``run.dequeued``;
-    or until the wait must end (interrupted, aborted, a trigger tripped)."""
+    or until the wait must end (interrupted, aborted, a trigger tripped, parked).
+    ``journalled``: the run is ``queued`` already (resumed from parked: ``unpark``)."""
     state = runner.state
     store = runner.store
-    cap, reason = _reason(runner, lane)
-    position = _position(runner, ticket)
-    runner.journal(
-        RunQueued(lane=lane, cap=cap, position=position, phase=phase or None, reason=reason),
-        durable=True,
-    )
     what = f"phase {phase}" if phase else "the run"
-    runner.ctx.console.note(
-        f"⏳ queued: {reason}, position {position}: {what} starts when a slot frees", "cyan"
-    )
-    asked = time.monotonic()
+    if not journalled:
+        cap, reason = _reason(runner, lane)
+        position = _position(runner, ticket)
+        runner.journal(
+            RunQueued(lane=lane, cap=cap, position=position, phase=phase or None, reason=reason),
+            durable=True,
+        )
+        runner.ctx.console.note(
+            f"⏳ queued: {reason}, position {position}: {what} starts when a slot frees", "cyan"
+        )
+    asked = since = time.monotonic()
     while True:
         if runner.interrupted is not None:
             _leave(runner, lane, phase, ticket, "interrupted")
@@ -232,6 +272,36 @@ async def _wait(runner: LanePort, lane: str, phase: str, ticket: Ticket) -> None
                 f"▶ lane {lane}: slot granted to {what} after {waited:.1f}s", "cyan"
             )
             return
+        if _park_now(runner, phase, now - since):
+            return
+
+
+def _park_now(runner: LanePort, phase: str, waited: float) -> bool:
+    """Park the queued run (``parkable``): its ticket stays, its process ends."""
+    after = runner.ctx.park_queued
+    if after is None or waited < after or not parkable(runner, phase):
+        return False
+    runner.parked = True
+    runner.flush()
+    runner.ctx.console.note(
+        "⏸ queued: this worker stops until the slot is granted; the run keeps its place and "
+        "the server resumes it then",
+        "cyan",
+    )
+    return True
+
+
+def parkable(runner: LanePort, phase: str) -> bool:
+    """Whether a queued run may stop executing while it waits, as nothing of it needs a live
+    process: waiting for its plan's lane (nothing has started) or for a started phase's slot
+    on resume (nothing starts before the grant), or for a phase's slot with nothing else of
+    the run in flight, watching (triggers, analyses) or waiting for a decision (an approval
+    while queued for a phase steps out of the queue at once, which a parked run could not)."""
+    if not phase or phase in runner.state.running:
+        return True  # admit or readmit_phases: before anything of this process started
+    if not runner.idle() or runner.state.running:
+        return False
+    return not _awaiting(runner)
 
 
 def ask_every(position: int) -> float:

@@ -71,8 +71,9 @@ def resume(
         retry, skip, mark_done = (_still_open(runner, keys) for keys in (retry, skip, mark_done))
         crashed = state.status in ("running", "rolling_back", "monitoring")
         # A monitoring run nobody owns was parked between checks by a server's worker
-        # (engine/postmonitor.py ``park``); a dead owner's is a crash.
-        parked = state.status == "monitoring" and record.owner is None
+        # (engine/postmonitor.py ``park``), a queued one while it waited for its lane slot
+        # (engine/laning.py ``parkable``); a dead owner's is a crash.
+        parked = state.status in ("monitoring", "queued") and record.owner is None
         state_note = "parked" if parked else "crashed" if crashed else state.status
         resumed = RunResumed(
             pid=owner.pid,

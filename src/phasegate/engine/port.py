@@ -172,6 +172,16 @@ class LanePort(RunPort, Protocol):
     and the signal that stops it waiting for one."""
 
     phase_slots: PhaseSlots  # replaced when the run gives its slots back (``give_back``)
+    parked: bool  # the run stopped waiting here: its process ends, the server resumes it
+
+    def idle(self) -> bool:
+        """Nothing of the run is in flight or watching in this process: no task, no trigger,
+        no analysis (what lets a queued run park: engine/laning.py ``parkable``)."""
+        ...
+
+    def flush(self) -> None:
+        """Commit what is recorded."""
+        ...
 
     def act_on(self, requests: list[StoredRequest]) -> None:
         """Act on operator requests (as ``take_requests`` returns them), each consumed once

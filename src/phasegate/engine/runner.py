@@ -145,6 +145,7 @@ class Runner:
         self.stops: dict[str, StopRequest] = {}
         self.wake = asyncio.Event()
         self.phase_slots = laning.PhaseSlots()  # phases' lane slots (engine/laning.py)
+        self.parked = False  # queued, and this process stopped waiting (engine/laning.py)
         self.triggers: TriggerWatch | None = None
         self.holds = Holds()
         self.analyses: dict[str, AnalysisRun] = {}  # running, by item key
@@ -222,8 +223,13 @@ class Runner:
         try:
             await self.monitors.end_stale()
             # A lane slot first (docs/lanes.md): nothing of the run executes while it is queued.
-            await laning.admit(self)
-            await laning.readmit_phases(self)  # a resumed run's started phases' slots
+            # A run resumed from parked ends its wait first (still queued: engine/laning.py).
+            if await laning.unpark(self):
+                await laning.admit(self)
+                await laning.readmit_phases(self)  # a resumed run's started phases' slots
+            if self.parked:  # queued: the server resumes it once its slot is granted
+                self.writer.flush()
+                return self.state.status
             if self.state.status == "queued":  # interrupted while queued
                 await self._loop()
                 return self.state.status
@@ -316,6 +322,8 @@ class Runner:
             if self.phase_slots.held and not self.tasks:
                 # Nothing else to do but phases whose lane is full: the run is queued.
                 await laning.queue_phase(self, self.phase_slots.held[0])
+                if self.parked:
+                    return  # its place is kept; the server resumes it once the slot is granted
                 # A decision that ended the wait (engine/laning.py) is acted on now, before
                 # the held phase could queue the run again.
                 self._poll_requests(force=True)
@@ -331,6 +339,12 @@ class Runner:
             waiters: list[asyncio.Future[Any]] = [*self.tasks.values(), woken]
             await asyncio.wait(waiters, timeout=REQUEST_POLL, return_when=asyncio.FIRST_COMPLETED)
             self.reap()
+
+    def idle(self) -> bool:
+        """Nothing of the run in flight or watching here (engine/port.py ``LanePort``)."""
+        watching = self.triggers is not None and any(not t.done() for t in self.triggers.tasks)
+        busy = self.tasks or self.analyses or self.background.tasks or self.monitors.watching
+        return not watching and not busy
 
     def reap(self) -> None:
         for key, task in list(self.tasks.items()):

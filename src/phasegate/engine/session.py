@@ -92,6 +92,10 @@ class RunOptions:
     # than this many seconds stops executing until then, unowned, and the server resumes it
     # when the check is due (docs/monitoring.md); None (the CLI): the process waits.
     park_monitoring: float | None = None
+    # A server's worker: a run queued this many seconds for a lane slot stops executing,
+    # keeping its place in the queue, and the server resumes it when the slot is granted
+    # (docs/lanes.md); None (the CLI): the process waits.
+    park_queued: float | None = None
 
 
 class ShiftedClock:
@@ -177,6 +181,7 @@ def _context(
         kill_orphans=options.kill_orphans,
         orphan_wait=options.orphan_wait,
         park_monitoring=options.park_monitoring,
+        park_queued=options.park_queued,
         streak=lambda name: schedule_streak(store, name, TERMINAL),
         limit=options.limit,
         priority=options.priority,

@@ -378,6 +378,10 @@ def _resumed(s: RunState, d: ev.RunResumed, ts: float, et: str) -> set[str]:
     # there). A run that was waiting (its process died, or an operator verb takes it over)
     # asks its window again: the engine journals a new wait if it is still closed.
     _end_wait(s, ts, "resumed")
+    # A run parked while queued (no process owned it: engine/laning.py ``parkable``) is
+    # resumed still queued, in its place: ``run.dequeued`` ends the wait, as for a run that
+    # waited in its process.
+    parked = s.queue if s.status == "queued" and d.after == "parked" else None
     s.queue = None
     changed: set[str] = set()
     for key in d.retry:
@@ -416,6 +420,8 @@ def _resumed(s: RunState, d: ev.RunResumed, ts: float, et: str) -> set[str]:
     s.status = "running" if s.mode == "forward" else "rolling_back"
     if postmonitor.active(s):
         s.status = "monitoring"  # the schedule continues where the journal left it
+    if parked is not None:
+        s.status, s.queue = "queued", parked
     return changed
 
 

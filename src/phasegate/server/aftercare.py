@@ -54,9 +54,9 @@ def secrets_given(record: RunRecord, overrides: dict[str, str]) -> None:
         raise UsageError(
             f"run {record.id} needs the secret {names} again to continue: it was given when "
             "the run started and the journal never stores it, so no worker can act without it",
-            hint=f'give it in the request\'s "vars" (the API), or `phasegate resume|abort|rollback '
-            f"{record.id} --var {missing[0]}=…` on a host with the state; the dashboard's "
-            "buttons carry no secrets",
+            hint=f"give it in the request's \"vars\" (the API), in the action's secret field "
+            f"(the dashboard), or `phasegate resume|abort|rollback {record.id} --var "
+            f"{missing[0]}=…` on a host with the state",
         )
 
 

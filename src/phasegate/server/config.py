@@ -48,3 +48,10 @@ class ServerConfig:
     # A policy pack every started plan must satisfy (``serve --policies``): a violating
     # start is refused with 422 ``policy_violation`` (docs/policies.md).
     policies: Path | None = None
+    # A worker gives back a run that only waits (``serve --park-after``; docs/server.md,
+    # "Parked runs"): a run queued this many seconds for a lane slot, a monitoring run whose
+    # next check is further off than this. None: a waiting run keeps its worker.
+    park_after: float | None = 3.0
+    # A parked monitoring run is resumed this many seconds before its next check is due
+    # (``serve --park-lead``): a worker takes a second or two to start on a loaded host.
+    park_lead: float = 1.5

@@ -74,6 +74,7 @@ def execute(job: StdinJob) -> str:
         console_stream=sys.stdout,
         orphan_wait=ORPHAN_WAIT,
         park_monitoring=job.get("park_monitoring"),
+        park_queued=job.get("park_queued"),
     )
     run_id, action, by = str(job["run_id"]), str(job["action"]), str(job["by"])
     # The server authenticated `by` (a token); the run's `run.started` entry records it.

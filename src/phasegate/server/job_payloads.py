@@ -21,6 +21,7 @@ class JobOptions(TypedDict, total=False):
     check: str | None  # reject: the item (None: every one awaiting)
     comment: str  # reject: why not
     park_monitoring: float  # a server's worker: give a monitoring run back between checks
+    park_queued: float  # a server's worker: give a run queued for a lane slot back
 
 
 class QueuedJob(TypedDict):

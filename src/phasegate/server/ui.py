@@ -17,6 +17,7 @@ from phasegate.server.api.decisions import request_promote, request_reject
 from phasegate.server.api.models import (
     AbortRequest,
     ApproveRequest,
+    ResumeRequest,
     RollbackRequest,
     StartRequest,
 )
@@ -44,6 +45,7 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
 
         def work() -> str:
             store = app.state.stores.get()
+            given = secret_vars(store, run_id, form)
             if action == "approve":
                 comment = form.get("comment", "")[:2000]
                 approval = ApproveRequest(
@@ -57,18 +59,20 @@ def mount_dashboard(app: FastAPI, config: ServerConfig) -> Dashboard:
                 approval = ApproveRequest(comment=form.get("reason", "")[:2000], break_glass=True)
                 done = runs.approve(run_id, approval, identity, store, pool)
             elif action == "abort":
-                request = AbortRequest(reason=form.get("reason", "")[:2000])
+                request = AbortRequest(reason=form.get("reason", "")[:2000], vars=given)
                 done = runs.abort(run_id, request, identity, store, pool)
             elif action == "reject":
-                outcome = reject(run_id, form.get("comment", "")[:2000], identity, store, pool)
+                comment = form.get("comment", "")[:2000]
+                outcome = reject(run_id, comment, identity, store, pool, given)
                 return f"reject: {outcome} (by {identity.actor})"
             elif action in ("promote", "promote_full"):
-                outcome = promote(run_id, action == "promote_full", identity, store, pool)
+                full = action == "promote_full"
+                outcome = promote(run_id, full, identity, store, pool, given)
                 return f"{action.replace('_', ' ')}: {outcome} (by {identity.actor})"
             elif action == "rollback":
-                done = runs.rollback(run_id, RollbackRequest(), identity, store, pool)
+                done = runs.rollback(run_id, RollbackRequest(vars=given), identity, store, pool)
             else:
-                done = runs.resume(run_id, None, identity, store, pool)
+                done = runs.resume(run_id, ResumeRequest(vars=given), identity, store, pool)
             return f"{action}: {done.outcome} (by {identity.actor})"
 
         return await _for_the_page(work, config)
@@ -139,21 +143,47 @@ def lane_form(form: dict[str, str]) -> tuple[int, float | None]:
     return cap, weight
 
 
+def secret_vars(store: JournalStore, run_id: str, form: dict[str, str]) -> dict[str, str]:
+    """The secret values an action form carries (``secret:NAME`` password fields, shown only
+    to operators and admins: dashboard/routes.py ``secrets_needed``), for the variables the
+    run was started with as secrets, and only those: a form cannot change any other
+    variable of the run. Empty fields are left out (the action is then refused naming the
+    secret, as the API refuses it). The values go to the worker as the API's ``vars`` do
+    (its stdin), never into the journal, a page, a log or a process's command line."""
+    names = set(store.get_run(run_id).options.get("secret_overrides") or [])
+    given = {}
+    for key, value in form.items():
+        name = key.removeprefix("secret:")
+        if key.startswith("secret:") and name in names and value:
+            given[name] = value
+    return given
+
+
 def promote(
-    run_id: str, full: bool, identity: Identity, store: JournalStore, pool: WorkerPool
+    run_id: str,
+    full: bool,
+    identity: Identity,
+    store: JournalStore,
+    pool: WorkerPool,
+    given: dict[str, str] | None = None,
 ) -> str:
     """The dashboard's Promote / Promote full: the API's ``POST …/promote``."""
-    return request_promote(run_id, full, identity.actor, store, pool)
+    return request_promote(run_id, full, identity.actor, store, pool, given or {})
 
 
 def reject(
-    run_id: str, comment: str, identity: Identity, store: JournalStore, pool: WorkerPool
+    run_id: str,
+    comment: str,
+    identity: Identity,
+    store: JournalStore,
+    pool: WorkerPool,
+    given: dict[str, str] | None = None,
 ) -> str:
     """The dashboard's Reject: the API's ``POST …/reject`` (a no-go: the waiting item fails
     and the run rolls back, recorded with who and why)."""
     if not comment.strip():
         raise UsageError("say why you reject", hint="write the reason in the comment field")
-    return request_reject(run_id, None, comment, identity.actor, store, pool, {})[1]
+    return request_reject(run_id, None, comment, identity.actor, store, pool, given or {})[1]
 
 
 async def _for_the_page(work: Callable[[], str], config: ServerConfig) -> str:

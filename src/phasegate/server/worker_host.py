@@ -42,10 +42,12 @@ import procrastinate
 from phasegate.server.aftercare import approved_resume, leftover_jobs
 from phasegate.server.environment import run_environment
 from phasegate.server.job import stdin_job
-from phasegate.server.job_payloads import QueuedJob
+from phasegate.server.job_payloads import JobOptions, QueuedJob
 from phasegate.server.queue import QUEUE, TASK, Dispatcher, ensure_schema, payload
+from phasegate.server.unpark import unpark_queued
 from phasegate.store.contract import JournalStore
 from phasegate.store.postgres import PostgresStore
+from phasegate.store.records import RunRecord
 
 log = logging.getLogger("phasegate.worker")
 
@@ -68,6 +70,10 @@ class WorkerConfig:
     # store URL ($PHASEGATE_STORE, perhaps with its password) and whatever else its unit
     # gives it, which no step should read.
     pass_env: tuple[str, ...] = ()
+    # A run queued this many seconds for a lane slot gives its worker process back, keeping
+    # its place; the scanner resumes it once its slot is granted (``worker --park-after``;
+    # server/unpark.py). None: it keeps its process while it waits.
+    park_after: float | None = 3.0
 
     @property
     def scan_every(self) -> float:
@@ -114,7 +120,7 @@ async def execute(config: WorkerConfig, job: QueuedJob) -> int:
                     action=str(job["action"]),
                     by=str(job["by"]),
                     overrides={},  # a queued job carries no values (server/queue.py)
-                    extra=job.get("extra") or {},
+                    extra=_parking(config, job.get("extra") or {}),
                     store_url=config.store_url,
                     die_with_parent=os.getpid(),
                 )
@@ -127,6 +133,16 @@ async def execute(config: WorkerConfig, job: QueuedJob) -> int:
     return code
 
 
+def _parking(config: WorkerConfig, extra: JobOptions) -> JobOptions:
+    """The job's options, with this worker's parking of queued runs: every worker's scanner
+    resumes parked runs, so any of them may park one. (A monitoring run keeps its worker
+    here: the scanner does not resume it at its next check's time.)"""
+    if config.park_after is None:
+        return extra
+    merged: JobOptions = {**extra, "park_queued": config.park_after}
+    return merged
+
+
 class Takeover:
     """The scanner: runs whose owner is gone get one resume job each."""
 
@@ -135,6 +151,7 @@ class Takeover:
         self._store: JournalStore | None = None
         self._dispatcher: Dispatcher | None = None
         self._queued: dict[str, float] = {}
+        self._unparking: dict[str, float] = {}  # parked queued runs resumed (unpark.py)
         self._lock = threading.Lock()  # one thread at a time uses the store
 
     def _open(self) -> tuple[JournalStore, Dispatcher]:
@@ -179,6 +196,8 @@ class Takeover:
             started_by = record.options.get("started_by")
             if not isinstance(started_by, str):
                 continue  # `phasegate run`'s runs are resumed by whoever ran them
+            if record.status == "queued" and record.owner is None:
+                continue  # parked while queued: resumed once its slot is granted (below)
             if record.id in self._queued:
                 continue
             job = payload(record.id, "resume", started_by)
@@ -192,6 +211,16 @@ class Takeover:
                 owner.host if owner else "?",
             )
             queued.append(record.id)
+
+        def unpark(record: RunRecord) -> None:
+            started_by = str(record.options.get("started_by"))
+            dispatcher.defer(payload(record.id, "resume", started_by), dedupe=f"unpark:{record.id}")
+            log.info("run %s: its lane slot is granted, resume queued", record.id)
+
+        def busy(run_id: str) -> bool:
+            return dispatcher.pending(run_id) is not None
+
+        queued += unpark_queued(store, busy, self._unparking, unpark)
         return queued
 
     def _reset(self) -> None:

@@ -32,20 +32,21 @@ from phasegate.server.environment import run_environment
 from phasegate.server.job import stdin_job
 from phasegate.server.job_payloads import JobOptions
 from phasegate.server.queue import Dispatcher, payload
+from phasegate.server.unpark import unpark_queued
 from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
 from phasegate.store.postgres.connection import mask
-from phasegate.store.records import IN_FLIGHT
+from phasegate.store.records import IN_FLIGHT, RunRecord
 
 log = logging.getLogger("phasegate.server.workers")
 
 MONITOR_EVERY = 1.0
-# A run in post-rollout monitoring whose next check is further off than this (seconds) gives
-# its worker back until then (engine/postmonitor.py ``park``): a 24 h monitor must not hold
-# one of ``serve --workers N`` for 24 h. It is resumed PARK_LEAD before the check is due.
-# (A worker takes a second or two to start on a loaded host: a check is at most that late.)
-PARK_AFTER = 3.0
-PARK_LEAD = 1.5
+# Parking (``ServerConfig.park_after``, ``serve --park-after``): a run in post-rollout
+# monitoring whose next check is further off gives its worker back until then
+# (engine/postmonitor.py ``park``): a 24 h monitor must not hold one of ``serve --workers N``
+# for 24 h. It is resumed ``park_lead`` before the check is due. A run queued that long for a
+# lane slot gives its worker back too (engine/laning.py ``parkable``), keeping its place, and
+# is resumed once its slot is granted (``resume_queued``).
 # Automatic resumes of one run before it is left for a human; the n-th waits 2**n seconds.
 MAX_AUTO_RESUMES = 5
 
@@ -69,6 +70,9 @@ class WorkerPool:
         self._checks: JournalStore | None = None  # reads the runs' secret names (submit)
         # Parked monitoring runs: run id -> (the journal's last seq, when to resume it).
         self._parked: dict[str, tuple[int, float]] = {}
+        # Parked queued runs whose resume was submitted: not submitted again until a worker
+        # took the run (owned) or this long (time.monotonic()) has passed.
+        self._unparking: dict[str, float] = {}
         self._checks_lock = threading.Lock()
 
     # -- the API's side ---------------------------------------------------------------------
@@ -229,8 +233,8 @@ class WorkerPool:
                     continue  # the CLI's runs are the CLI's to resume
                 if record.owner is None and not unowned:
                     continue
-                if record.owner is None and record.status == "monitoring":
-                    continue  # parked between checks: resume_parked resumes it when due
+                if record.owner is None and record.status in ("monitoring", "queued"):
+                    continue  # parked: resume_parked / resume_queued resume it when due
                 if record.owner is not None and record.owner.alive() is not False:
                     continue  # alive, or on another host: not ours to judge
                 if self.busy(record.id) or not self._due(record.id):
@@ -243,7 +247,7 @@ class WorkerPool:
     def resume_parked(self, store: JournalStore) -> list[str]:
         """Queue a resume for each monitoring run this server started that no process owns
         (its worker parked it: engine/postmonitor.py ``park``) once its next check is due
-        within PARK_LEAD (at once when it has nothing left to wait for). The due time is read
+        within ``park_lead`` (at once when it has nothing left to wait for). The due time is read
         from the journal once per journal change, not at every look."""
         found: list[str] = []
         if self.config.dispatch == "queue":
@@ -259,13 +263,40 @@ class WorkerPool:
             if cached is None or cached[0] != record.last_seq:
                 at = postmonitor.resume_at(store.load_state(record.id), now)
                 cached = self._parked[record.id] = (record.last_seq, at)
-            if cached[1] > now + PARK_LEAD:
+            if cached[1] > now + self._lead():
                 continue
             del self._parked[record.id]
             log.info("resuming run %s (monitoring: its next check is due)", record.id)
             self.submit(Job(record.id, "resume", started_by))
             found.append(record.id)
         return found
+
+    def _lead(self) -> float:
+        """How long before its next check a parked monitoring run is resumed: ``park_lead``,
+        at most half of ``park_after``, so the resumed run (its check then closer than
+        ``park_after``) waits for it instead of parking again at once."""
+        after = self.config.park_after
+        lead = self.config.park_lead
+        return lead if after is None else min(lead, after / 2)
+
+    def resume_queued(self, store: JournalStore) -> list[str]:
+        """Queue a resume for each run a server started that its worker parked while it was
+        queued for a lane slot (engine/laning.py ``parkable``: status ``queued``, no owner)
+        once none of its tickets is queued any more: its slot was granted (or its ticket is
+        gone, and the resumed run asks again). Nobody else asks for grants on behalf of
+        parked runs, so this asks (``lane_grant``), which also applies a cap changed at
+        runtime. Any server on the store may resume a parked run; the claim is fenced, so a
+        run never has two owners (two servers submitting one resume: one claims, the other's
+        worker finds the run owned and ends)."""
+        if self.config.dispatch == "queue":
+            return []  # `phasegate worker`s do it (server/worker_host.py)
+        return unpark_queued(store, self.busy, self._unparking, self._submit_unparked)
+
+    def _submit_unparked(self, record: RunRecord) -> None:
+        started_by = record.options.get("started_by")
+        assert isinstance(started_by, str)
+        log.info("resuming run %s (queued: its lane slot is granted)", record.id)
+        self.submit(Job(record.id, "resume", started_by))
 
     def _due(self, run_id: str) -> bool:
         """Counts an automatic resume of ``run_id``; False while it must wait (back-off) or
@@ -299,6 +330,7 @@ class WorkerPool:
                         store = open_journal(self.config.state_dir, url=self.config.store_url)
                     self.resume_orphans(store, unowned=False)
                     self.resume_parked(store)
+                    self.resume_queued(store)
                 except Exception:  # a monitor must go on: log, never die
                     log.exception("cannot look for runs whose worker died")
         finally:
@@ -329,11 +361,31 @@ class WorkerPool:
                     target=self._reap, args=(job.run_id,), name=f"reap-{job.run_id}", daemon=True
                 ).start()
 
-    def _parking(self) -> JobOptions:
-        """A worker parks its monitoring run only where someone resumes it: this pool's
-        watch thread (resume_parked). Without it (``serve`` not resuming orphans), and for
-        `phasegate worker`s (dispatch: queue), a monitoring run keeps its worker."""
-        return JobOptions(park_monitoring=PARK_AFTER) if self._monitor is not None else JobOptions()
+    def _parking(self, job: Job) -> JobOptions:
+        """A worker parks a waiting run only where someone resumes it: this pool's watch
+        thread (resume_parked, resume_queued). Without it (``serve`` not resuming orphans),
+        or with ``--park-after never``, a waiting run keeps its worker; so does a run
+        started with secret variables, whose values no resume could give again (the journal
+        never stores them). (With dispatch: queue the `phasegate worker`s park queued runs
+        themselves: server/worker_host.py; a run with secrets never goes through the queue.)"""
+        after = self.config.park_after
+        if self._monitor is None or after is None or self._has_secrets(job.run_id):
+            return JobOptions()
+        return JobOptions(park_monitoring=after, park_queued=after)
+
+    def _has_secrets(self, run_id: str) -> bool:
+        """Read in the dispatching thread, with a store of its own (a SQLite connection
+        belongs to the thread that opened it); a worker's start costs far more."""
+        try:
+            store = open_journal(self.config.state_dir, url=self.config.store_url)
+            try:
+                record = store.get_run(run_id)
+            finally:
+                store.close()
+        except Exception:  # unreadable now: the run keeps its worker (never parked wrongly)
+            log.exception("run %s: cannot read whether it has secrets; it will not park", run_id)
+            return True
+        return bool(record.options.get("secret_overrides"))
 
     def _spawn(self, job: Job) -> subprocess.Popen[bytes]:
         state_dir = self.config.state_dir
@@ -349,7 +401,7 @@ class WorkerPool:
             action=job.action,
             by=job.by,
             overrides=job.overrides,
-            extra={**job.extra, **self._parking()},
+            extra={**job.extra, **self._parking(job)},
             store_url=self.config.store_url,
         )
         with open(directory / "worker.log", "ab") as out:

@@ -381,6 +381,13 @@ class JournalStore(Protocol):
         by a grant, however many processes ask at once."""
         ...
 
+    def lane_grant(self, *, ts: float | None = None) -> None:
+        """Grant slots to queued tickets as ``lane_request`` does, without asking for one: what
+        a server does for the runs its workers parked while queued (nobody else may be
+        waiting to ask; server/workers.py ``resume_queued``), and after a cap change. Atomic
+        with every other grant; no cap is ever exceeded."""
+        ...
+
     def lane_release(self, run_id: str, *, phase: str | None = None) -> None:
         """Drop a ticket of the run (its slot, or its place in the queue): ``phase`` None:
         every ticket of the run; "": its plan's; a phase id: that phase's. A run's tickets

@@ -14,7 +14,10 @@ A ticket is *stale* (its slot reclaimed, or its place in the queue dropped) when
 ended (also removed in the transaction that journals the end), or no live process owns it:
 released unfinished (a paused run gives its slot back and queues again when resumed) or its
 owner is dead, judged as ``abandoned`` judges owners (SQLite, memory: a dead pid on this host;
-PostgreSQL: no session holds the run's ownership lock).
+PostgreSQL: no session holds the run's ownership lock). One exception: a run ``queued`` that
+no process owns was **parked** by a server's worker (engine/laning.py ``park``): its ticket
+keeps its place, and once granted its slot, until a server resumes the run (server/workers.py
+``resume_queued``), which is how a queued run gives its worker back without losing its turn.
 """
 
 from __future__ import annotations
@@ -196,14 +199,17 @@ def settle(
     scheduler would grant (a stale one would waste the slot; it is dropped and the decision
     made again). A stale ticket deeper in the queue is dropped when it comes up.
     ``dead(held)`` asks the back end about a live-looking owner (a pid on this host, a
-    session lock); ``keep`` (the asking run: its tickets) is never stale. Both lists hold
+    session lock); ``keep`` (the asking run: its tickets; "" for ``lane_grant``, which asks
+    for nobody) is never stale; a parked run's (``queued``, no owner) is not either. Both lists hold
     ticket ids (``Ticket.id``)."""
 
     def is_stale(h: Held) -> bool:
         if h.ticket.run_id == keep:
             return False
-        if h.status is None or h.status in TERMINAL or h.owner is None:
+        if h.status is None or h.status in TERMINAL:
             return True
+        if h.owner is None:
+            return h.status != "queued"  # parked by a server's worker: not stale
         return dead(h)
 
     by_id = {h.ticket.id: h for h in held}

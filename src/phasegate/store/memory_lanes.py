@@ -87,17 +87,24 @@ class MemoryLanes:
             ts = grant_time(ts)
             if key not in self._tickets:
                 self._tickets[key] = Ticket(run_id, lane, ts, phase=phase, priority=priority)
-            held = []
-            for ticket in self._tickets.values():
-                record = self._record(ticket.run_id)
-                status = None if record is None else record.status
-                held.append(Held(ticket, status, None if record is None else record.owner))
-            granted, stale = settle(self._lanes, held, keep=run_id, dead=_dead_here)
-            for gone in stale:
-                del self._tickets[gone]
-            for granted_id in granted:
-                self._tickets[granted_id] = replace(self._tickets[granted_id], granted_at=ts)
+            self._grant(ts, keep=run_id)
             return self._tickets[key]
+
+    def lane_grant(self, *, ts: float | None = None) -> None:
+        with self._mutex:
+            self._grant(grant_time(ts), keep="")
+
+    def _grant(self, ts: float, *, keep: str) -> None:
+        held = []
+        for ticket in self._tickets.values():
+            record = self._record(ticket.run_id)
+            status = None if record is None else record.status
+            held.append(Held(ticket, status, None if record is None else record.owner))
+        granted, stale = settle(self._lanes, held, keep=keep, dead=_dead_here)
+        for gone in stale:
+            del self._tickets[gone]
+        for granted_id in granted:
+            self._tickets[granted_id] = replace(self._tickets[granted_id], granted_at=ts)
 
     def lane_release(self, run_id: str, *, phase: str | None = None) -> None:
         with self._mutex:

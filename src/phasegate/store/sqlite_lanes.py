@@ -142,21 +142,15 @@ class SqliteLanes:
         with self.write(durable=False) as db:
             ts = grant_time(ts)  # under the write lock: the instant the grant really happens
             db.execute(INSERT_TICKET.format(p="?"), insert_args(run_id, phase, lane, priority, ts))
-            settings = {
-                found.name: found
-                for found in map(lane_from_row, db.execute(f"SELECT {LANE_COLUMNS} FROM lanes"))
-            }
-            held = read_candidates(lambda sql, args: db.execute(sql, args).fetchall(), "?")
-            granted, stale = settle(settings, held, keep=run_id, dead=_dead_here)
-            db.executemany(
-                "DELETE FROM lane_slots WHERE run_id = ? AND phase = ?", ticket_keys(held, stale)
-            )
-            db.executemany(
-                "UPDATE lane_slots SET granted_at = ? WHERE run_id = ? AND phase = ?",
-                [(ts, *key) for key in ticket_keys(held, granted)],
-            )
+            _grant(db, ts, keep=run_id)
             row = db.execute(SELECT_TICKET.format(p="?"), (run_id, phase)).fetchone()
         return ticket_from_row(row)
+
+    def lane_grant(self, *, ts: float | None = None) -> None:
+        if not self._lanes_exist():
+            return
+        with self.write(durable=False) as db:
+            _grant(db, grant_time(ts), keep="")
 
     def lane_release(self, run_id: str, *, phase: str | None = None) -> None:
         with self.write() as db:
@@ -164,6 +158,23 @@ class SqliteLanes:
                 db.execute("DELETE FROM lane_slots WHERE run_id = ?", (run_id,))
             else:
                 db.execute("DELETE FROM lane_slots WHERE run_id = ? AND phase = ?", (run_id, phase))
+
+
+def _grant(db: sqlite3.Connection, ts: float, *, keep: str) -> None:
+    """One grant over every lane, in the caller's write transaction (store/lanes.py)."""
+    settings = {
+        found.name: found
+        for found in map(lane_from_row, db.execute(f"SELECT {LANE_COLUMNS} FROM lanes"))
+    }
+    held = read_candidates(lambda sql, args: db.execute(sql, args).fetchall(), "?")
+    granted, stale = settle(settings, held, keep=keep, dead=_dead_here)
+    db.executemany(
+        "DELETE FROM lane_slots WHERE run_id = ? AND phase = ?", ticket_keys(held, stale)
+    )
+    db.executemany(
+        "UPDATE lane_slots SET granted_at = ? WHERE run_id = ? AND phase = ?",
+        [(ts, *key) for key in ticket_keys(held, granted)],
+    )
 
 
 def _dead_here(held: Held) -> bool:

@@ -307,3 +307,47 @@ def test_priority_is_a_head_start_in_the_queue_and_aging_still_wins(
         assert granted(store) == [expected]
     with pytest.raises(UsageError):
         store.lane_request("holder", "api", ts=500.0, priority=101)
+
+
+def _park(store: JournalStore, run_id: str, lane: str) -> None:
+    """What a server's worker leaves of a run it parked while queued: status ``queued``, no
+    owner (engine/laning.py ``parkable``)."""
+    advance(store, run_id, 1)  # run.started
+    state = store.load_state(run_id)
+    queued = ("run.queued", {"lane": lane, "cap": 1, "position": 1}, 2100.0)
+    store.append(state, [queued], durable=True)
+    store.release(run_id, owner=Owner.me())
+
+
+def test_a_parked_run_keeps_its_place_and_lane_grant_grants_it(store: JournalStore) -> None:
+    """A queued run that no process owns was parked by a server's worker: its ticket is not
+    stale (a released running run's is), keeps its place ahead of later runs, and is granted
+    by ``lane_grant``, which asks for nobody, once the holder's slot frees."""
+    store.set_lane("api", cap=1, weight=None, by="ana", ts=1.0)
+    runs(store, "holder", "parked", "paused", "later")
+    assert store.lane_request("holder", "api", ts=100.0).granted
+    assert not store.lane_request("parked", "api", ts=101.0).granted
+    assert not store.lane_request("paused", "api", ts=101.5).granted
+    _park(store, "parked", "api")
+    store.release("paused", owner=Owner.me())  # released unfinished, not queued: stale
+    assert store.get_run("parked").owner is None and store.get_run("parked").status == "queued"
+    store.lane_grant(ts=102.0)  # nothing frees: nobody is granted, the parked run stays
+    assert granted(store) == ["holder"]
+    store.lane_release("holder")
+    # Asked for nobody: the head of the queue, the parked run, gets the slot; later waits.
+    assert not store.lane_request("later", "api", ts=103.0).granted
+    assert granted(store) == ["parked"]
+    assert store.lane_place("parked") == (store.lane_tickets()[0], 0)
+    # A grant of another process still finds the parked run's slot held (not stale).
+    store.lane_grant(ts=104.0)
+    assert granted(store) == ["parked"]
+    # Once it frees, the released (paused) run's ticket is stale: dropped, and later granted.
+    store.lane_release("parked")
+    store.lane_grant(ts=105.0)
+    assert granted(store) == ["later"]
+    assert [t.run_id for t in store.lane_tickets()] == ["later"]
+
+
+def test_lane_grant_without_lanes_or_tickets_does_nothing(store: JournalStore) -> None:
+    store.lane_grant(ts=1.0)
+    assert store.lane_tickets() == []

@@ -169,7 +169,9 @@ class Dashboard:
         try:
             run = str(doc["run"]["id"])
             view = run_view(doc, lambda key: store.read_log(run, key, -LOG_TAIL_BYTES).text)
-            return self.env.get_template("_run_body.html").render(v=view, labels=LABELS)
+            return self.env.get_template("_run_body.html").render(
+                v=view, labels=LABELS, secrets=secrets_needed(store, run), needs=NEEDS_SECRETS
+            )
         except Exception:  # a page that cannot render says so; the live feed keeps going
             log.exception("the page of run %s could not be rendered", run_id)
             return "<p class='failure'>this run's page could not be rendered; see the log</p>"
@@ -463,6 +465,23 @@ def _schedules(store: JournalStore) -> list[ScheduleRow]:
 
     now = time.time()
     return [schedule_row(store, record, now) for record in store.schedules()]
+
+
+# The buttons whose action a worker carries out when no process executes the run: they
+# need the run's secret variables again (server/aftercare.py ``secrets_given``).
+NEEDS_SECRETS = ("abort", "rollback", "resume", "reject", "promote", "promote_full")
+
+
+def secrets_needed(store: JournalStore, run_id: str) -> list[str]:
+    """The names (never the values) of the secret variables the run was started with, when
+    no live process executes it: an action then hands it to a worker, which needs them
+    again; the action forms ask for them (password fields, POSTed, never shown back)."""
+    record = store.get_run(run_id)
+    names = [str(n) for n in record.options.get("secret_overrides") or []]
+    owner = record.owner
+    if not names or (owner is not None and owner.alive() is not False):
+        return []
+    return sorted(names)
 
 
 def _same_origin(request: Request) -> bool:

@@ -142,37 +142,44 @@ class PostgresLanes:
                 INSERT_TICKET.format(p="%s").encode(),
                 insert_args(run_id, phase, lane, priority, ts),
             )
-            settings = {
-                found.name: found
-                for found in map(
-                    lane_from_row,
-                    db.execute(f"SELECT {LANE_COLUMNS} FROM lanes".encode()).fetchall(),
-                )
-            }
-            held = read_candidates(
-                lambda sql, args: db.execute(sql.encode(), args).fetchall(), "%s"
-            )
-            locks: list[set[tuple[int, int]]] = []  # the held session locks, read once if needed
-
-            def dead(h: Held) -> bool:
-                other = h.ticket.run_id
-                if self._owns(other):  # this session holds its lock: the recorded pid decides
-                    return h.owner is not None and h.owner.alive() is False
-                if not locks:
-                    locks.append(held_keys(db))
-                return lock_parts(run_key(other)) not in locks[0]
-
-            granted, stale = settle(settings, held, keep=run_id, dead=dead)
-            for key in ticket_keys(held, stale):
-                db.execute(b"DELETE FROM lane_slots WHERE run_id = %s AND phase = %s", key)
-            for key in ticket_keys(held, granted):
-                db.execute(
-                    b"UPDATE lane_slots SET granted_at = %s WHERE run_id = %s AND phase = %s",
-                    (ts, *key),
-                )
+            self._grant(db, ts, keep=run_id)
             row = db.execute(SELECT_TICKET.format(p="%s").encode(), (run_id, phase)).fetchone()
         assert row is not None
         return ticket_from_row(row)
+
+    def lane_grant(self, *, ts: float | None = None) -> None:
+        with self.write(durable=False) as db:
+            db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LANES_KEY,)).fetchone()
+            self._grant(db, grant_time(ts), keep="")
+
+    def _grant(self, db: Any, ts: float, *, keep: str) -> None:
+        """One grant over every lane, in the caller's transaction, under ``LANES_KEY``."""
+        settings = {
+            found.name: found
+            for found in map(
+                lane_from_row,
+                db.execute(f"SELECT {LANE_COLUMNS} FROM lanes".encode()).fetchall(),
+            )
+        }
+        held = read_candidates(lambda sql, args: db.execute(sql.encode(), args).fetchall(), "%s")
+        locks: list[set[tuple[int, int]]] = []  # the held session locks, read once if needed
+
+        def dead(h: Held) -> bool:
+            other = h.ticket.run_id
+            if self._owns(other):  # this session holds its lock: the recorded pid decides
+                return h.owner is not None and h.owner.alive() is False
+            if not locks:
+                locks.append(held_keys(db))
+            return lock_parts(run_key(other)) not in locks[0]
+
+        granted, stale = settle(settings, held, keep=keep, dead=dead)
+        for key in ticket_keys(held, stale):
+            db.execute(b"DELETE FROM lane_slots WHERE run_id = %s AND phase = %s", key)
+        for key in ticket_keys(held, granted):
+            db.execute(
+                b"UPDATE lane_slots SET granted_at = %s WHERE run_id = %s AND phase = %s",
+                (ts, *key),
+            )
 
     def lane_release(self, run_id: str, *, phase: str | None = None) -> None:
         with self.write() as db:
