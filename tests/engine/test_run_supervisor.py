@@ -250,3 +250,36 @@ def test_kill_9_of_the_engine_leaves_the_step_to_the_supervisor_and_resume_reads
         assert resumed.returncode == 1, resumed.stderr
         assert live["status"] == "failed" and live["exit_code"] == exit_code
         assert not (cli.cwd / "after.txt").exists()
+
+
+def test_a_command_that_cannot_start_is_refused_and_the_supervisor_serves_on(
+    tmp_path: Path,
+) -> None:
+    """A NUL in an argument, in the working directory, in the environment: each is the
+    command's spawn error (as without a supervisor); the same supervisor runs the next one."""
+    pids: list[int] = []
+
+    async def main() -> list[local.ProcessResult]:
+        executor = LocalExecutor()
+        results = []
+        for argv, cwd, env in (
+            (["/bin/echo", "a\0b"], str(tmp_path), {}),
+            (["/bin/true"], str(tmp_path / "a\0b"), {}),
+            (["/bin/true"], str(tmp_path), {"X": "a\0b"}),
+            (["/bin/sh", "-c", "exit 2"], str(tmp_path), {}),
+        ):
+            results.append(
+                await executor.run(
+                    argv, env=env, cwd=cwd, timeout=30, status_file=str(tmp_path / "s.status")
+                )
+            )
+            assert executor._supervisor is not None
+            pids.append(executor._supervisor.pid)
+        return results
+
+    *refused, ran = asyncio.run(main())
+    for result in refused:
+        assert result.exit_code is None and result.error is not None
+        assert "cannot contain NUL" in result.error
+    assert ran.exit_code == 2 and ran.error is None
+    assert len(set(pids)) == 1, pids

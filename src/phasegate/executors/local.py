@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,8 +31,11 @@ from phasegate.executors.stopping import KILL_GRACE, StopRequest, supervise
 # output pipes open forever; we stop reading after this grace period instead of hanging.
 PIPE_DRAIN_GRACE = 0.5
 _STREAMS = {1: "stdout", 2: "stderr"}
-# One supervisor per run needs posix_spawn (with setsid) and descriptor passing: Linux.
-_SUPERVISOR_POSSIBLE = hasattr(os, "posix_spawn") and hasattr(socket, "SOCK_SEQPACKET")
+# One supervisor per run needs posix_spawn (with setsid), descriptor passing (Linux) and an
+# interpreter to start it with.
+_SUPERVISOR_POSSIBLE = (
+    hasattr(os, "posix_spawn") and hasattr(socket, "SOCK_SEQPACKET") and bool(sys.executable)
+)
 _KEEPERS: set[asyncio.Task[None]] = set()
 LOST = (
     "the run's step supervisor ended while the command ran (killed by hand?): the command's "
@@ -131,7 +135,7 @@ class LocalExecutor:
                     )
                 except _Refused as refusal:
                     error = refusal.why
-                    if isinstance(refusal.__cause__, OSError):
+                    if isinstance(refusal.__cause__, (OSError, ValueError)):
                         error = spawn_error(command, env, cwd, refusal.__cause__)
                     return ProcessResult(
                         exit_code=None,
@@ -345,7 +349,7 @@ async def _spawn_supervised(
         os.close(err_r)
         reply.add_done_callback(_end_if_spawned)  # it may start all the same: end it
         raise
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         os.close(out_r)
         os.close(err_r)
         raise _Refused(str(exc)) from exc

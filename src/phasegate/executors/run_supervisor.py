@@ -17,7 +17,6 @@ from __future__ import annotations
 import array
 import asyncio
 import contextlib
-import errno
 import marshal
 import os
 import socket
@@ -89,7 +88,8 @@ class RunSupervisor:
         out_w: int,
         err_w: int,
     ) -> asyncio.Future[int]:
-        """Ask for a spawn; the future gives the command's pid (or raises its OSError).
+        """Ask for a spawn; the future gives the command's pid (or raises its OSError, or the
+        ValueError of a NUL in an argument).
         Raises TooLarge, or OSError when the supervisor cannot be reached (nothing spawned)."""
         self._seq += 1
         seq = self._seq
@@ -140,7 +140,10 @@ class RunSupervisor:
                 reply.set_result(message[2])
             else:
                 _, _, code, reason, filename = message
-                reply.set_exception(OSError(code or errno.EIO, reason, filename))
+                if code is None:  # not a system error: a NUL in an argument (ValueError)
+                    reply.set_exception(ValueError(reason))
+                else:
+                    reply.set_exception(OSError(code, reason, filename))
 
     def _lost(self) -> None:
         """The supervisor is gone (killed by hand): what it was to tell is lost."""

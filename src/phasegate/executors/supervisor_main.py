@@ -99,11 +99,19 @@ class Supervisor:
             if not data:
                 self.connected = False  # the engine closed its end: the run is over
                 return
-            seq, argv, env, cwd, status_file = marshal.loads(data)
+            try:
+                seq, argv, env, cwd, status_file = marshal.loads(data)
+            except (EOFError, ValueError, TypeError):
+                return  # not a request of the engine's (truncated): nothing to answer
             if flags & socket.MSG_TRUNC or len(fds) != _FDS:
                 self.send(("e", seq, 7, "request too large", None))  # E2BIG
                 return
-            self.spawn(seq, argv, env, cwd, status_file, fds)
+            try:
+                self.spawn(seq, argv, env, cwd, status_file, fds)
+            except ValueError as exc:  # a NUL in the working directory or the PATH
+                self.send(("e", seq, None, str(exc), None))
+            except OSError as exc:
+                self.send(("e", seq, exc.errno or 5, exc.strerror or str(exc), None))
         finally:
             for fd in fds:
                 os.close(fd)
@@ -150,9 +158,11 @@ class Supervisor:
                     setsid=True,
                     setsigdef=defaults,
                 )
-        except (OSError, ValueError) as exc:
-            errno = getattr(exc, "errno", None)
-            self.send(("e", seq, errno, getattr(exc, "strerror", None) or str(exc), path))
+        except OSError as exc:
+            self.send(("e", seq, exc.errno or 5, exc.strerror or str(exc), path))  # 5: EIO
+            return
+        except ValueError as exc:  # a NUL in an argument or the environment
+            self.send(("e", seq, None, str(exc), path))
             return
         record = -1
         if status_file:
