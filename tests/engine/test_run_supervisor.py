@@ -283,3 +283,42 @@ def test_a_command_that_cannot_start_is_refused_and_the_supervisor_serves_on(
         assert "cannot contain NUL" in result.error
     assert ran.exit_code == 2 and ran.error is None
     assert len(set(pids)) == 1, pids
+
+
+def test_a_command_outliving_a_killed_supervisor_is_waited_for_and_reads_unknown(
+    tmp_path: Path,
+) -> None:
+    """Someone kills the run's supervisor while a command runs: the engine does not take the
+    command for ended (a rollback beside it would overlap it); it reports the outcome as
+    unknown once the command has ended."""
+    go = tmp_path / "go"
+    seen: dict[str, bool] = {}
+
+    async def main() -> local.ProcessResult:
+        executor = LocalExecutor()
+
+        async def kill_then_release() -> None:
+            while not (tmp_path / "started").exists():
+                await asyncio.sleep(0.01)
+            supervisor = executor._supervisor
+            assert supervisor is not None
+            os.kill(supervisor.pid, signal.SIGKILL)
+            await asyncio.sleep(0.5)
+            seen["ended before released"] = run.done()
+            go.touch()
+
+        run = asyncio.ensure_future(
+            executor.run(
+                ["/bin/sh", "-c", "touch started; while [ ! -e go ]; do sleep 0.02; done"],
+                env={"PATH": os.environ["PATH"]},
+                cwd=str(tmp_path),
+                timeout=60,
+                status_file=str(tmp_path / "s.status"),
+            )
+        )
+        await kill_then_release()
+        return await run
+
+    result = asyncio.run(main())
+    assert seen == {"ended before released": False}
+    assert result.exit_code is None and result.error == local.LOST

@@ -108,9 +108,25 @@ class RunSupervisor:
         if pid in self._early:
             callback(self._early.pop(pid))
         elif not self.alive:
-            callback(None)
+            self._when_gone(pid, callback)
         else:
             self._exits[pid] = callback
+
+    def _when_gone(self, pid: int, callback: ExitCallback) -> None:
+        """No supervisor will say how ``pid`` ended: say "unknown" once it has ended (a pidfd
+        becomes readable when any process exits, not only a child), never while it runs."""
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:  # already gone (or no pidfd: then at once, as the shell's death did)
+            callback(None)
+            return
+
+        def ended() -> None:
+            self.loop.remove_reader(pidfd)
+            os.close(pidfd)
+            callback(None)
+
+        self.loop.add_reader(pidfd, ended)
 
     def _readable(self) -> None:
         while True:
@@ -155,9 +171,9 @@ class RunSupervisor:
             if not reply.done():
                 reply.set_exception(SupervisorGone())
         self._replies.clear()
-        for callback in self._exits.values():
-            callback(None)
-        self._exits.clear()
+        exits, self._exits = self._exits, {}
+        for pid, callback in exits.items():
+            self._when_gone(pid, callback)
 
     async def keep(self) -> None:
         """Lives as long as the loop's tasks do: asyncio.run cancels it at the end of the run,
