@@ -5,6 +5,11 @@ each output pipe, one on the child's pidfd, rather than asyncio's subprocess tra
 transports and a protocol per spawn, each callback scheduled through ``call_soon``). The
 output is split into lines as it arrives, so a spawn costs no reader tasks, and waiting uses
 ``asyncio.wait`` (which, unlike ``wait_for`` on Python 3.11, never loses a cancellation).
+
+A command with a ``status_file`` (a step, an undo, a monitor) is spawned by the run's
+supervisor instead (``run_supervisor.py``: one process per run that outlives the engine and
+records how each command ended), which reports its pid and, later, its exit; its output comes
+through the same pipes and readers.
 """
 
 from __future__ import annotations
