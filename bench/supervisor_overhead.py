@@ -1,13 +1,16 @@
-"""What the step supervisor costs per spawn (issue 10 §2.2), measured side by side.
+"""What the step supervisor costs per spawn (issue 10 §2.2, issue 12), measured side by side.
 
     uv run python bench/supervisor_overhead.py [--spawns 500] [--reps 5]
 
-Spawns ``/usr/bin/true`` through phasegate's ``LocalExecutor`` ``--spawns`` times, without a
-supervisor (as before) and under it (``status_file``: one ``/bin/sh`` that runs the command and
-writes its status file), alternating the two ``--reps`` times so that load on a shared machine
-falls on both alike. Prints the median and the best per-spawn time of each and the difference:
-the supervisor's cost per step. The end-to-end figure (a whole run, with the journal) is in
-docs/performance.md.
+Spawns ``/usr/bin/true`` through phasegate's ``LocalExecutor`` ``--spawns`` times in three
+ways, alternated ``--reps`` times so that load on a shared machine falls on all alike: without
+a supervisor (a gate's spawn); under the run's supervisor (``status_file``: one process per
+run that spawns each command and writes its status file, executors/supervisor_main.py); and
+under the per-command shell supervisor (one ``/bin/sh`` per spawn, what every step paid before
+issue 12 and what remote commands still use). Prints wall and CPU time per spawn (user +
+system of this process and of every process it waited for, the supervisors and the commands
+included), median and best, and each supervisor's cost over the bare spawn. The end-to-end
+figure (a whole run, with the journal) is in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -27,17 +31,30 @@ from phasegate.engine.session import _use_pidfd_child_watcher
 from phasegate.executors.local import LocalExecutor
 
 
-async def _spawns(n: int, directory: Path | None) -> float:
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    waited = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime
+
+
+async def _spawns(n: int, directory: Path | None, *, shell: bool = False) -> None:
     executor = LocalExecutor()
+    executor._no_supervisor = shell  # the per-command shell instead of the run's supervisor
     env = dict(os.environ)
-    started = time.perf_counter()
     for i in range(n):
         status = str(directory / f"s{i}.1.status") if directory is not None else None
         result = await executor.run(
             ["/usr/bin/true"], env=env, cwd="/", timeout=None, status_file=status
         )
         assert result.ok, result
-    return (time.perf_counter() - started) / n
+
+
+def _measure(n: int, directory: Path | None, *, shell: bool = False) -> tuple[float, float]:
+    """(wall, CPU) seconds per spawn; the run's supervisor exits (and is counted) with the
+    loop."""
+    cpu, started = _cpu(), time.perf_counter()
+    asyncio.run(_spawns(n, directory, shell=shell))
+    return (time.perf_counter() - started) / n, (_cpu() - cpu) / n
 
 
 def main() -> int:
@@ -46,22 +63,32 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args()
     _use_pidfd_child_watcher()  # as the engine does (session.drive)
-    bare: list[float] = []
-    supervised: list[float] = []
+    cases = ("without supervisor", "run supervisor", "shell supervisor")
+    wall: dict[str, list[float]] = {name: [] for name in cases}
+    cpu: dict[str, list[float]] = {name: [] for name in cases}
     with tempfile.TemporaryDirectory(prefix="phasegate-supervisor-") as tmp:
         for rep in range(args.reps):
-            bare.append(asyncio.run(_spawns(args.spawns, None)))
-            directory = Path(tmp) / str(rep)
-            directory.mkdir()
-            supervised.append(asyncio.run(_spawns(args.spawns, directory)))
-    for name, values in (("without supervisor", bare), ("with supervisor", supervised)):
+            for name in cases[rep % 3 :] + cases[: rep % 3]:
+                directory = None
+                if name != "without supervisor":
+                    directory = Path(tmp) / f"{rep}-{name.split()[0]}"
+                    directory.mkdir()
+                w, c = _measure(args.spawns, directory, shell=name == "shell supervisor")
+                wall[name].append(w)
+                cpu[name].append(c)
+    for name in cases:
         print(
-            f"{name:>20}: median {statistics.median(values) * 1000:.3f} ms/spawn, "
-            f"best {min(values) * 1000:.3f} ms/spawn"
+            f"{name:>20}: wall median {statistics.median(wall[name]) * 1000:.3f} ms/spawn "
+            f"(best {min(wall[name]) * 1000:.3f}), CPU median "
+            f"{statistics.median(cpu[name]) * 1000:.3f} ms/spawn (best {min(cpu[name]) * 1000:.3f})"
         )
-    median = (statistics.median(supervised) - statistics.median(bare)) * 1000
-    best = (min(supervised) - min(bare)) * 1000
-    print(f"{'supervisor cost':>20}: median {median:+.3f} ms/spawn, best {best:+.3f} ms/spawn")
+    bare_wall, bare_cpu = statistics.median(wall[cases[0]]), statistics.median(cpu[cases[0]])
+    for name in cases[1:]:
+        extra_wall = (statistics.median(wall[name]) - bare_wall) * 1000
+        extra_cpu = (statistics.median(cpu[name]) - bare_cpu) * 1000
+        print(
+            f"{name + ' cost':>25}: {extra_wall:+.3f} ms/spawn wall, {extra_cpu:+.3f} ms/spawn CPU"
+        )
     return 0
 
 

@@ -70,11 +70,18 @@ class Trial:
 
 
 def _orphans(marker: str) -> bool:
+    """A command of the trial still runs. Its command line names the marker while its shell
+    runs; bash then execs the last command (``sleep``) in its place, and the run's supervisor
+    puts no shell in between: the environment (``CRASH_TRIAL``, inherited from the engine)
+    still names it."""
+    needle = marker.encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if marker.encode() in (entry / "cmdline").read_bytes():
+            if needle in (entry / "cmdline").read_bytes():
+                return True
+            if b"CRASH_TRIAL=" + needle + b"\0" in (entry / "environ").read_bytes():
                 return True
         except OSError:
             continue
@@ -100,7 +107,7 @@ def run_trial(
     plan = workdir / "plan.yaml"
     plan.write_text(plan_text(marker))
     state_dir = workdir / "state"
-    env = {**os.environ, "PHASEGATE_HOME": str(state_dir)}
+    env = {**os.environ, "PHASEGATE_HOME": str(state_dir), "CRASH_TRIAL": marker}
     env.pop("PHASEGATE_DEBUG", None)
     env.pop("PHASEGATE_STORE", None)
     if store_url is not None:

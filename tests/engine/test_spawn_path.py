@@ -11,6 +11,7 @@ import pytest
 
 from phasegate.executors import local
 from phasegate.executors.local import LocalExecutor
+from phasegate.executors.supervisor import read_mark, read_status
 
 SCRIPT = "printf 'a\\nb'; printf 'oops\\n' >&2; exit 3"
 
@@ -58,8 +59,13 @@ def test_the_supervised_command_records_its_status_and_the_step_its_pid(tmp_path
         ["/bin/sh", "-c", SCRIPT], tmp_path, status_file=str(status), on_spawn=spawned.append
     )
     assert result.exit_code == 3
-    assert status.read_text() == "3 end\n"
+    record = read_status(status)
+    assert record is not None and (record.status, record.signal) == (3, None)
     (pid,) = spawned
+    # The run's supervisor spawned the command itself (no shell between): the pid the step
+    # journals is the command's, and the status file names it and the supervisor.
+    mark = read_mark(status)
+    assert mark is not None and mark.pid == pid and mark.supervisor != os.getpid()
     with pytest.raises(ChildProcessError):  # reaped by the executor, not left a zombie
         os.waitpid(pid, os.WNOHANG)
 

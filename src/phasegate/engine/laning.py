@@ -57,11 +57,16 @@ class PhaseSlots:
     asked: dict[str, float] = field(default_factory=dict)
     announced: set[str] = field(default_factory=set)
     held: list[str] = field(default_factory=list)  # phases held at this turn of the loop
+    # Each phase's lane, indexed once: asked at every phase's start and end, a scan of the
+    # plan's phases each time made a long chain quadratic (bench/engine_ab.py).
+    lanes: dict[str, str | None] | None = None
 
 
-def phase_lane(plan: Plan, phase: str) -> str | None:
-    found = next((p for p in plan.phases if p.id == phase), None)
-    return None if found is None else found.lane
+def _phase_lane(runner: LanePort, phase: str) -> str | None:
+    slots = runner.phase_slots
+    if slots.lanes is None:
+        slots.lanes = {p.id: p.lane for p in runner.ctx.plan.phases}
+    return slots.lanes.get(phase)
 
 
 def uses_lanes(plan: Plan) -> bool:
@@ -131,7 +136,7 @@ async def readmit_phases(runner: LanePort) -> None:
     if state.mode != "forward" or state.status != "running" or state.failure is not None:
         return
     for phase in list(state.running):
-        lane = phase_lane(runner.ctx.plan, phase)
+        lane = _phase_lane(runner, phase)
         if lane is None:
             continue
         if not await queue_phase(runner, phase) or runner.state.status != "running":
@@ -142,7 +147,7 @@ def phase_slot(runner: LanePort, phase: str) -> bool:
     """Whether ``phase`` may start now: it has no lane, or it holds a slot of its lane (the
     grant journalled once). Otherwise it is held (``PhaseSlots.held``) and asks again at the
     next turn: a read of its place, a grant transaction when its place says so."""
-    lane = phase_lane(runner.ctx.plan, phase)
+    lane = _phase_lane(runner, phase)
     if lane is None:
         return True
     ticket = _ask(runner, lane, phase)
@@ -157,7 +162,7 @@ async def queue_phase(runner: LanePort, phase: str) -> bool:
     """Nothing else of the run is left to do but ``phase``, whose lane is full: the run is
     ``queued`` until a slot is granted (True) or it must stop waiting (False: interrupted,
     aborted, a trigger tripped)."""
-    lane = phase_lane(runner.ctx.plan, phase)
+    lane = _phase_lane(runner, phase)
     if lane is None:
         return True
     ticket = _ask(runner, lane, phase, force=True)
@@ -171,7 +176,7 @@ async def queue_phase(runner: LanePort, phase: str) -> bool:
 def phase_done(runner: LanePort, phase: str) -> None:
     """The phase ended (succeeded, failed, stopped): its slot frees now, durably, so the next
     grant of its lane may go to another run."""
-    if phase_lane(runner.ctx.plan, phase) is None:
+    if _phase_lane(runner, phase) is None:
         return
     runner.phase_slots.announced.discard(phase)
     runner.phase_slots.asked.pop(phase, None)

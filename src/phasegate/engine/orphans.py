@@ -32,7 +32,12 @@ from typing import TYPE_CHECKING, cast
 from phasegate.engine import program, shellstate
 from phasegate.engine.actions import read_outputs
 from phasegate.errors import RunStateError
-from phasegate.executors.supervisor import StatusRecord, find_supervisor, read_status
+from phasegate.executors.supervisor import (
+    StatusRecord,
+    await_record,
+    find_supervisor,
+    read_status,
+)
 from phasegate.run.events import ItemRecord, Warning, item_finished, item_record
 from phasegate.store.process import group_members, proc_stat, process_alive
 
@@ -67,7 +72,9 @@ def settle_crashed(runner: RunPort) -> dict[str, str]:
                     _kill_group(runner, key, group, ORDERED)
                 else:
                     timed_out = _wait_group(runner, key, group, _timeout(runner, key))
-                record = read_status(status_file)
+            # The run's supervisor appends the record just before it reaps the command: a
+            # group seen gone may have its record a moment later.
+            record = await_record(status_file)
         if timed_out and (record is None or record.signal is not None):
             _timed_out(runner, key, item)
             continue

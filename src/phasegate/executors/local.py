@@ -5,6 +5,11 @@ each output pipe, one on the child's pidfd, rather than asyncio's subprocess tra
 transports and a protocol per spawn, each callback scheduled through ``call_soon``). The
 output is split into lines as it arrives, so a spawn costs no reader tasks, and waiting uses
 ``asyncio.wait`` (which, unlike ``wait_for`` on Python 3.11, never loses a cancellation).
+
+A command with a ``status_file`` (a step, an undo, a monitor) is spawned by the run's
+supervisor instead (``run_supervisor.py``: one process per run that outlives the engine and
+records how each command ended), which reports its pid and, later, its exit; its output comes
+through the same pipes and readers.
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ import contextlib
 import functools
 import os
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
 from phasegate.executors import supervisor
 from phasegate.executors.base import OutputSink, ProcessResult
+from phasegate.executors.run_supervisor import RunSupervisor, SupervisorGone, TooLarge
 from phasegate.executors.spawn_errors import spawn_error
 from phasegate.executors.stopping import KILL_GRACE, StopRequest, supervise
 
@@ -28,6 +36,22 @@ from phasegate.executors.stopping import KILL_GRACE, StopRequest, supervise
 # output pipes open forever; we stop reading after this grace period instead of hanging.
 PIPE_DRAIN_GRACE = 0.5
 _STREAMS = {1: "stdout", 2: "stderr"}
+# One supervisor per run needs posix_spawn (with setsid), descriptor passing (Linux) and an
+# interpreter to start it with.
+_SUPERVISOR_POSSIBLE = (
+    hasattr(os, "posix_spawn") and hasattr(socket, "SOCK_SEQPACKET") and bool(sys.executable)
+)
+_KEEPERS: set[asyncio.Task[None]] = set()
+LOST = (
+    "the run's step supervisor ended while the command ran (killed by hand?): the command's "
+    "outcome is unknown"
+)
+
+
+class _Refused(Exception):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 class _Collector(asyncio.SubprocessProtocol):
@@ -79,6 +103,10 @@ class _Collector(asyncio.SubprocessProtocol):
 class LocalExecutor:
     name = "local"
 
+    def __init__(self) -> None:
+        self._supervisor: RunSupervisor | None = None
+        self._no_supervisor = not _SUPERVISOR_POSSIBLE  # then a shell supervises each step
+
     async def run(
         self,
         argv: Sequence[str],
@@ -95,26 +123,47 @@ class LocalExecutor:
         started = time.monotonic()
         loop = asyncio.get_running_loop()
         command = argv  # as the plan wrote it: what error messages name
+        collector = _Collector(on_output, capture_limit)
+        child: _Child | None = None
         if status_file is not None:
-            # The supervisor's shell would turn a missing program into exit 127.
+            # The supervisor would turn a missing program into a failed spawn of its own.
             refused = supervisor.cannot_start(argv, env, cwd)
             if refused is not None:
                 return ProcessResult(
                     exit_code=None, stdout="", stderr="", duration=0.0, error=refused
                 )
-            argv = supervisor.supervised(argv, status_file)
-        try:
-            child = _spawn(loop, argv, env, cwd, _Collector(on_output, capture_limit))
-        except (OSError, ValueError) as exc:
-            # Any spawn error is the step's failure, never the engine's crash.
-            return ProcessResult(
-                exit_code=None,
-                stdout="",
-                stderr="",
-                duration=time.monotonic() - started,
-                error=spawn_error(command, env, cwd, exc),
-            )
-        collector, pid = child.collector, child.pid
+            run_supervisor = self._run_supervisor(loop)
+            if run_supervisor is not None:
+                try:
+                    child = await _spawn_supervised(
+                        run_supervisor, loop, argv, env, cwd, status_file, collector
+                    )
+                except _Refused as refusal:
+                    error = refusal.why
+                    if isinstance(refusal.__cause__, (OSError, ValueError)):
+                        error = spawn_error(command, env, cwd, refusal.__cause__)
+                    return ProcessResult(
+                        exit_code=None,
+                        stdout="",
+                        stderr="",
+                        duration=time.monotonic() - started,
+                        error=error,
+                    )
+            if child is None:  # no run supervisor, or a request too large for it
+                argv = supervisor.supervised(argv, status_file)
+        if child is None:
+            try:
+                child = _spawn(loop, argv, env, cwd, collector)
+            except (OSError, ValueError) as exc:
+                # Any spawn error is the step's failure, never the engine's crash.
+                return ProcessResult(
+                    exit_code=None,
+                    stdout="",
+                    stderr="",
+                    duration=time.monotonic() - started,
+                    error=spawn_error(command, env, cwd, exc),
+                )
+        pid = child.pid
         if on_spawn is not None:
             on_spawn(pid)
         try:
@@ -134,7 +183,30 @@ class LocalExecutor:
             duration=time.monotonic() - started,
             timed_out=timed_out,
             signal=sig,
+            error=LOST if child.lost and not timed_out else None,
         )
+
+    def _run_supervisor(self, loop: asyncio.AbstractEventLoop) -> RunSupervisor | None:
+        """The supervisor of this loop's run, started on its first supervised command."""
+        current = self._supervisor
+        if current is not None and current.loop is loop and current.alive:
+            return current
+        if current is not None:
+            current.close()
+            self._supervisor = None
+        if self._no_supervisor:
+            return None
+        try:
+            current = RunSupervisor(loop)
+        except OSError:
+            self._no_supervisor = True  # e.g. no interpreter to start: a shell per step
+            return None
+        self._supervisor = current
+        # Pending until the loop ends: asyncio.run cancels it, which ends the supervisor.
+        keeper = loop.create_task(current.keep())
+        _KEEPERS.add(keeper)
+        keeper.add_done_callback(_KEEPERS.discard)
+        return current
 
 
 class _Child:
@@ -146,21 +218,30 @@ class _Child:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        proc: subprocess.Popen[bytes],
+        pid: int,
+        proc: subprocess.Popen[bytes] | None,
         pidfd: int,
         pipes: dict[int, int],
         collector: _Collector,
     ) -> None:
         self.loop = loop
-        self.proc = proc
-        self.pid = proc.pid
+        self.proc = proc  # None: the run's supervisor spawned it, and reports its exit
+        self.pid = pid
         self.collector = collector
         self.returncode: int | None = None
+        self.lost = False  # the supervisor died before it reported the exit
         self._pidfd = pidfd
         self._pipes = pipes  # stream number (1, 2) -> our read end
         for num, fd in pipes.items():
             loop.add_reader(fd, self._readable, num, fd)
-        loop.add_reader(pidfd, self._exited)
+        if pidfd >= 0:
+            loop.add_reader(pidfd, self._exited)
+
+    def ended(self, code: int | None) -> None:
+        """The supervisor's word on how the command ended (None: it never will say)."""
+        self.returncode = code
+        self.lost = code is None
+        self.collector.process_exited()
 
     def _readable(self, num: int, fd: int) -> None:
         try:
@@ -190,7 +271,8 @@ class _Child:
             return  # not yet (a spurious wake-up)
         self.returncode = os.waitstatus_to_exitcode(status)
         # Popen must not wait for (or warn about) a child that is reaped here.
-        self.proc.returncode = self.returncode
+        if self.proc is not None:
+            self.proc.returncode = self.returncode
         self.loop.remove_reader(self._pidfd)
         os.close(self._pidfd)
         self._pidfd = -1
@@ -239,7 +321,59 @@ def _spawn(
     except OSError:
         # No pidfd (an old kernel): a thread waits for it instead, as asyncio's default does.
         pidfd = _waiter_pipe(proc)
-    return _Child(loop, proc, pidfd, {1: out_r, 2: err_r}, collector)
+    return _Child(loop, proc.pid, proc, pidfd, {1: out_r, 2: err_r}, collector)
+
+
+async def _spawn_supervised(
+    run_supervisor: RunSupervisor,
+    loop: asyncio.AbstractEventLoop,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str,
+    status_file: str,
+    collector: _Collector,
+) -> _Child | None:
+    """``argv`` spawned by the run's supervisor, in a new session, with the pipes the loop
+    reads. None when the request does not fit it (the caller then uses a shell); raises
+    _Refused when the spawn failed (caused by its OSError) or the supervisor is gone."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        reply = run_supervisor.request(argv, env, cwd, status_file, out_w, err_w)
+    except (TooLarge, OSError, ValueError):
+        os.close(out_r)
+        os.close(err_r)
+        return None  # nothing was sent: a shell supervises this one
+    finally:
+        os.close(out_w)  # in flight to the supervisor, which holds its own copies
+        os.close(err_w)
+    try:
+        pid = await asyncio.shield(reply)
+    except asyncio.CancelledError:
+        os.close(out_r)
+        os.close(err_r)
+        reply.add_done_callback(_end_if_spawned)  # it may start all the same: end it
+        raise
+    except (OSError, ValueError) as exc:
+        os.close(out_r)
+        os.close(err_r)
+        raise _Refused(str(exc)) from exc
+    except SupervisorGone:
+        os.close(out_r)
+        os.close(err_r)
+        raise _Refused(LOST) from None
+    os.set_blocking(out_r, False)
+    os.set_blocking(err_r, False)
+    child = _Child(loop, pid, None, -1, {1: out_r, 2: err_r}, collector)
+    run_supervisor.on_exit(pid, child.ended)
+    return child
+
+
+def _end_if_spawned(reply: asyncio.Future[int]) -> None:
+    if reply.cancelled() or reply.exception() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(reply.result(), signal.SIGKILL)
 
 
 def _waiter_pipe(proc: subprocess.Popen[bytes]) -> int:

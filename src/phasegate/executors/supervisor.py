@@ -1,7 +1,13 @@
-"""The step supervisor: a tiny ``/bin/sh`` parent that outlives phasegate and records how the
-step ended.
+"""The step supervisor's records, and the per-command shell supervisor: a tiny ``/bin/sh``
+parent that outlives phasegate and records how the step ended.
 
-Model: Ansible's ``async`` status files. Every local command runs as
+Locally, one supervisor per run spawns every command and writes the same records
+(``supervisor_main.py``, ``run_supervisor.py``); the shell form below is what remote hosts run
+(``ssh_scripts.py``), and the local fallback (a request too large for one message, no
+``posix_spawn``). ``read_status``, ``read_mark``, ``await_record`` and ``find_supervisor``
+read both.
+
+Model: Ansible's ``async`` status files. A command under the shell supervisor runs as
 
     /bin/sh -c SUPERVISOR STATUS_FILE argv...
 
@@ -24,11 +30,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 SUPERVISOR_SHELL = "/bin/sh"
+# How long a reader waits for the record of a command that has ended while the run's
+# supervisor that will write it still lives (``await_record``): microseconds in practice.
+RECORD_WAIT = 5.0
 # $0 is the status file; "$@" is the command. The shell's own stderr goes to /dev/null (the
 # command keeps the real one, through fd 3) so that dash's "Killed" notes never reach a step's
 # log. TERM/INT/HUP are caught (``:``), not ignored: a caught signal is reset in the child, and
@@ -82,25 +92,93 @@ class StatusRecord:
 
 
 def read_status(path: Path) -> StatusRecord | None:
-    """The supervisor's record, or None when there is none or it is incomplete."""
+    """The supervisor's record, or None when there is none or it is incomplete. The record is
+    the file's last line; the run's supervisor writes a first line (``RunningMark``) when it
+    spawns the command."""
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(64)
+            raw = fh.read(512)
             ended = os.fstat(fh.fileno()).st_mtime
     except OSError:
         return None
-    parts = raw.decode("ascii", errors="replace").split()
-    if not raw.endswith(b"\n") or len(parts) != 2 or parts[1] != "end":
+    if not raw.endswith(b"\n"):
+        return None
+    parts = raw[raw.rfind(b"\n", 0, -1) + 1 :].decode("ascii", errors="replace").split()
+    if len(parts) != 2 or parts[1] != "end":
         return None
     with contextlib.suppress(ValueError):
         return StatusRecord(status=int(parts[0]), ended_at=ended)
     return None
 
 
+@dataclass(frozen=True)
+class RunningMark:
+    """The first line the run's supervisor (``supervisor_main.py``) writes to a status file
+    when it spawns the command: the command's pid (its process group) and the supervisor that
+    will append the record, each with its start time (``/proc/PID/stat``), so that a reused
+    pid never matches."""
+
+    pid: int
+    start: str
+    supervisor: int
+    supervisor_start: str
+
+
+def read_mark(path: Path | str) -> RunningMark | None:
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(256)
+    except OSError:
+        return None
+    parts = first.decode("ascii", errors="replace").split()
+    if not first.endswith(b"\n") or len(parts) != 5 or parts[4] != "run":
+        return None
+    try:
+        return RunningMark(int(parts[0]), parts[1], int(parts[2]), parts[3])
+    except ValueError:
+        return None
+
+
+def await_record(path: Path, wait: float = RECORD_WAIT) -> StatusRecord | None:
+    """The record of a command whose group has ended, waiting (bounded) while the run's
+    supervisor that spawned it still lives: it appends the record just before it reaps the
+    command, so a reader may see the command gone a moment before its record is there. With
+    no such supervisor (a shell supervisor, whose exit already followed its write; or a
+    supervisor that is gone) it does not wait."""
+    record = read_status(path)
+    mark = read_mark(path) if record is None else None
+    if mark is None:
+        return record
+    deadline = time.monotonic() + wait
+    while record is None and time.monotonic() < deadline:
+        if not _alive(mark.supervisor, mark.supervisor_start):
+            return read_status(path)
+        time.sleep(0.005)
+        record = read_status(path)
+    return record
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return False
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    return len(fields) > 19 and fields[0] not in (b"Z", b"X") and fields[19].decode() == start
+
+
 def find_supervisor(status_file: str) -> int | None:
-    """The pid of a live supervisor writing to ``status_file``, found by its command line (the
-    status file's path is unique per run, item and attempt, so a reused pid cannot match).
-    Used when the engine died before it journalled the step's pid."""
+    """The process group of a live command recording into ``status_file``, when the engine
+    died before it journalled the pid: the command's own pid, from the run supervisor's first
+    line (checked against its start time), or else the pid of a live ``/bin/sh`` supervisor,
+    found by its command line (the status file's path is unique per run, item and attempt, so
+    a reused pid cannot match)."""
+    mark = read_mark(status_file)
+    if mark is not None:
+        if read_status(Path(status_file)) is None and _alive(mark.pid, mark.start):
+            return mark.pid
+        return None
     needle = status_file.encode()
     with os.scandir("/proc") as entries:
         names = [entry.name for entry in entries if entry.name.isdigit()]
