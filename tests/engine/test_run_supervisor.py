@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from phasegate.executors import local
 from phasegate.executors.local import LocalExecutor
+from phasegate.executors.run_supervisor import SupervisorGone
 from phasegate.executors.stopping import StopRequest
 from phasegate.executors.supervisor import (
     await_record,
@@ -23,6 +25,7 @@ from phasegate.executors.supervisor import (
     read_mark,
     read_status,
 )
+from phasegate.executors.supervisor_main import _start_of
 from phasegate.store.process import proc_stat
 from tests.conftest import CLI, items, write_plan
 
@@ -322,3 +325,93 @@ def test_a_command_outliving_a_killed_supervisor_is_waited_for_and_reads_unknown
     result = asyncio.run(main())
     assert seen == {"ended before released": False}
     assert result.exit_code is None and result.error == local.LOST
+
+
+class _DiesAfterSpawning:
+    """A run supervisor killed in the instant between spawning a command and saying so: the
+    command runs (a real process holding the step's output pipes, its pid in the status
+    file's first line, as supervisor_main writes it), and the reply is ``SupervisorGone``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.alive = True
+        self.spawned: list[subprocess.Popen[bytes]] = []
+
+    def request(
+        self, argv: list[str], env: dict[str, str], cwd: str, status: str, out_w: int, err_w: int
+    ) -> asyncio.Future[int]:
+        proc = subprocess.Popen(
+            argv, stdout=out_w, stderr=err_w, env=env, cwd=cwd, start_new_session=True
+        )
+        self.spawned.append(proc)
+        start = _start_of(proc.pid)
+        Path(status).write_text(f"{proc.pid} {start} {os.getpid()} {start} run\n")
+        self.alive = False
+        reply: asyncio.Future[int] = self.loop.create_future()
+        reply.set_exception(SupervisorGone())
+        return reply
+
+    def close(self) -> None:
+        for proc in self.spawned:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+def test_a_command_spawned_by_a_supervisor_killed_before_it_answered_is_waited_for(
+    tmp_path: Path,
+) -> None:
+    """The supervisor dies after it spawned the command and before it told the engine: the
+    step's outcome is unknown, and it is reported only once the command has ended (a retry or
+    a rollback never overlaps a command still running); what the command printed is in the
+    step's log."""
+    done = tmp_path / "done"
+    lines: list[tuple[str, str]] = []
+
+    async def main() -> tuple[local.ProcessResult, bool, _DiesAfterSpawning]:
+        executor = LocalExecutor()
+        fake = _DiesAfterSpawning(asyncio.get_running_loop())
+        executor._supervisor = fake  # type: ignore[assignment]
+        result = await executor.run(
+            ["sh", "-c", f"echo working; sleep 1; echo finished; touch {done}"],
+            env={"PATH": os.environ["PATH"]},
+            cwd=str(tmp_path),
+            timeout=60,
+            on_output=lambda stream, line: lines.append((stream, line)),
+            status_file=str(tmp_path / "step.status"),
+        )
+        return result, done.exists(), fake
+
+    result, ended_first, fake = asyncio.run(main())
+    fake.close()
+    assert ended_first, "the outcome was reported while the command still ran"
+    assert result.exit_code is None and result.error == local.LOST
+    assert ("stdout", "working") in lines and ("stdout", "finished") in lines
+
+
+def test_an_abort_while_waiting_for_such_a_command_ends_it(tmp_path: Path) -> None:
+    """Cancelled while it waits for a command a dead supervisor left (an abort, a timeout of
+    the step), the engine ends that command: its pid is the status file's first line."""
+
+    async def main() -> _DiesAfterSpawning:
+        executor = LocalExecutor()
+        fake = _DiesAfterSpawning(asyncio.get_running_loop())
+        executor._supervisor = fake  # type: ignore[assignment]
+        task = asyncio.ensure_future(
+            executor.run(
+                ["sleep", "600"],
+                env={"PATH": os.environ["PATH"]},
+                cwd=str(tmp_path),
+                timeout=None,
+                status_file=str(tmp_path / "step.status"),
+            )
+        )
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return fake
+
+    fake = asyncio.run(main())
+    (proc,) = fake.spawned
+    assert proc.wait(timeout=10) == -signal.SIGKILL

@@ -359,14 +359,63 @@ async def _spawn_supervised(
         os.close(err_r)
         raise _Refused(str(exc)) from exc
     except SupervisorGone:
-        os.close(out_r)
-        os.close(err_r)
+        # Killed between spawning the command and saying so, the supervisor may have left a
+        # command running that nobody will report on. Its output pipes tell: they close when
+        # the command (and what it started) ends. Wait for that before the step's outcome is
+        # reported, so that a retry or a rollback never overlaps it (as ``_when_gone`` waits
+        # for a command whose supervisor died later).
+        await _closed(loop, (out_r, err_r), collector, status_file)
         raise _Refused(LOST) from None
     os.set_blocking(out_r, False)
     os.set_blocking(err_r, False)
     child = _Child(loop, pid, None, -1, {1: out_r, 2: err_r}, collector)
     run_supervisor.on_exit(pid, child.ended)
     return child
+
+
+async def _closed(
+    loop: asyncio.AbstractEventLoop, fds: Sequence[int], collector: _Collector, status_file: str
+) -> None:
+    """Read ``fds`` to their end (what a command wrote goes to its log as usual), then close
+    them. Cancelled meanwhile (an abort, a timeout), the command the supervisor left is ended:
+    its pid is the status file's first line, when the supervisor wrote one."""
+    ended = [loop.create_future() for _ in fds]
+    open_fds = dict(enumerate(fds, start=1))
+
+    def finish(num: int) -> None:
+        fd = open_fds.pop(num, None)
+        if fd is not None:
+            loop.remove_reader(fd)
+            os.close(fd)
+            collector.pipe_connection_lost(num, None)
+        if not ended[num - 1].done():
+            ended[num - 1].set_result(None)
+
+    def readable(num: int, fd: int) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            collector.pipe_data_received(num, data)
+        else:
+            finish(num)
+
+    for num, fd in open_fds.items():
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, readable, num, fd)
+    try:
+        await asyncio.gather(*ended)
+    except asyncio.CancelledError:
+        pgid = supervisor.find_supervisor(status_file)
+        if pgid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
+        for num in list(open_fds):
+            finish(num)
+        raise
 
 
 def _end_if_spawned(reply: asyncio.Future[int]) -> None:
