@@ -15,6 +15,7 @@ from phasegate.markdown import (
     placeholders,
     polarity,
     prompts,
+    prose_actions,
     rules,
     shell,
     shellparse,
@@ -432,6 +433,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
         self._lead_in(block)
+        self._actions_before_lead_in(block)
         self._stated_trigger(block)
         self._inline_rollback(block)
         self._inline_runs(block)
@@ -451,6 +453,34 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _actions_before_lead_in(self, block: Paragraph) -> None:
+        """ "Add the Smart Group `Pilot-IT` to the policy's scope in the Jamf Pro console.
+        Then run on your own Mac:" over a fence: the fence does only what the last sentence
+        introduces; what the sentences before it order is done by hand first, in a console
+        (prose_actions.py). A step a person does and acknowledges before the fence, and the
+        plan is not executable as written (report ``by_hand``)."""
+        if self.phase is None or self.rollback or self.described or block.aside:
+            return
+        said = prose_actions.sentences(block.text)
+        if len(said) < 2 or not said[-1].endswith((":", "：")):
+            return
+        at = next((n for n, b in enumerate(self.section.blocks) if b is block), None)
+        following = (
+            self.section.blocks[at + 1]
+            if at is not None and at + 1 < len(self.section.blocks)
+            else None
+        )
+        if not isinstance(following, Fence):
+            return
+        done = [
+            s for s in said[:-1] if prose_actions.is_action(s) and not rules.is_conditional_text(s)
+        ]
+        if not done:
+            return
+        step: StepNode = {"name": prose_actions.step_name("", done), "pause": "approve"}
+        self._add_step(step, block.line, rule="prose actions before a lead-in: done by hand")
+        self.draft.note("by_hand", line=block.line, what=rules.one_line("; ".join(done), 100))
 
     def _prose_expected(self, block: Paragraph) -> bool:
         """ "Expected: `STAT uptime` under 300.", "The output must be empty." right after a

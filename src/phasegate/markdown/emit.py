@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar, cast, overload
 import yaml
 
 from phasegate.errors import PlanError
-from phasegate.markdown import mdx, programs, provenance, tabs, timekeeping, unset
+from phasegate.markdown import asciidoc, mdx, programs, provenance, tabs, timekeeping, unset
 from phasegate.markdown.draft import Draft, Entry, NodeT, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.mapping import map_document
@@ -82,9 +82,14 @@ def _dump(value: object) -> str:
 
 def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     """Parse, map, emit and validate; raises only :class:`MarkdownImportError`."""
-    cleaned = clean_text(text)
+    plain = clean_text(text)
+    cleaned = asciidoc.translate(plain)  # AsciiDoc in a .md file (asciidoc.py)
     doc = parse(cleaned)
     draft = map_document(doc, source)
+    if cleaned != plain:
+        read = asciidoc.changed_lines(plain, cleaned)
+        what = f"AsciiDoc read as Markdown ({len(read)} line(s) rewritten)"
+        draft.note("asciidoc", line=read[0], what=what, why="listing blocks, headings, titles")
     timekeeping.apply(draft, doc)
     unset.bind(draft, cleaned)  # `$target_url` the document never sets: the reader's value
     programs.propose(draft, cleaned)  # a rollout of rollouts: a proposed program, in the report

@@ -1,0 +1,273 @@
+"""The classes of the ninth round of fixes (issue 11), each on small synthetic documents in
+wordings and languages the blind rounds' documents do not use: a rule must hold for the class,
+not for one document's text."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from phasegate.markdown import import_markdown, prose_actions
+from tests.conftest import CLI
+from tests.markdown.cases_harness import import_case
+
+
+def _imported(doc: str) -> Any:
+    return import_markdown(textwrap.dedent(doc), "DOC.md")
+
+
+def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for p in data["phases"] for s in p.get("steps", [])]
+
+
+# -- actions written only in prose are done by a person ---------------------------------------
+
+_CONSOLE_ROLLOUT = """\
+# Rolling out the VPN client
+
+## Wave 1
+
+```bash
+touch "$RUN_DIR/packaged"
+```
+
+## Support team
+
+{sentence}
+
+## Notes
+
+The client reconnects by itself after an update.
+"""
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        ("In the Intune admin center, add the group `Wave-2` to the app's assignments.", "Wave-2"),
+        ("Click **Assign** and pick the group `Wave-2`.", "Wave-2"),
+        ("Open the Kandji library and change the blueprint to `Wave-2`.", "Wave-2"),
+        ("Ajoutez le groupe `Wave-2` à l'affectation dans la console Intune.", "Wave-2"),
+        ("Klicken Sie in der Konsole auf `Wave-2` und speichern Sie.", "Wave-2"),
+        ("Seleccione el grupo `Wave-2` en la consola.", "Wave-2"),
+        ("콘솔에서 `Wave-2` 그룹을 할당에 추가합니다.", "Wave-2"),
+        ("在管理控制台中选择 `Wave-2` 分组并保存。", "Wave-2"),
+        ("管理コンソールで `Wave-2` グループを割り当てに追加してください。", "Wave-2"),
+        ("- Open the Intune admin center\n- Add `Wave-2` to the assignments", "Wave-2"),
+    ],
+)
+def test_a_section_of_prose_actions_is_a_step_done_by_hand(sentence: str, name: str) -> None:
+    result = _imported(_CONSOLE_ROLLOUT.format(sentence=sentence))
+    wave1, wave2 = result.data["phases"]
+    assert [s.get("run") for s in wave1["steps"]] == ['touch "$RUN_DIR/packaged"']
+    [step] = wave2["steps"]
+    assert step["pause"] == "approve" and "run" not in step  # a person does it; nothing runs
+    assert name in step["name"]
+    assert step["name"].startswith("Do by hand, then approve: Support team")
+    # the rollout is partly done in a console: not executable as written, and it says why
+    assert result.report["executable"] is False
+    [why] = [r for r in result.report["not_executable"] if "written in prose" in r]
+    assert "lines 9" in why
+    assert [h["line"] for h in result.report["by_hand"]] == [9]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The client reconnects by itself after an update.",  # a description
+        "Wave 2 starts on Monday and covers the support team.",  # a schedule, no order
+        "Click-through rates are reported in the weekly dashboard.",  # a noun, not "click"
+        "Upgrade Types",  # a heading-like line of Title Case words
+        "See the vendor's release notes for what changed.",  # a pointer to read
+        "Go to step 3 if the package was already signed.",  # a route in the document
+    ],
+)
+def test_prose_that_orders_nothing_stays_prose(sentence: str) -> None:
+    result = _imported(_CONSOLE_ROLLOUT.format(sentence=sentence))
+    assert [p["name"] for p in result.data["phases"]] == ["Wave 1"]
+    assert not result.report.get("by_hand")
+    assert result.report["executable"] is True
+
+
+def test_a_list_that_is_not_only_actions_is_no_procedure_of_a_person() -> None:
+    """A list of what a playbook does, with notes between its items, describes automation."""
+    doc = _CONSOLE_ROLLOUT.format(
+        sentence="- Enable maintenance mode for the cluster\n"
+        "  - Notes: the playbook pauses Patroni first\n"
+        "- Reload the proxy service"
+    )
+    result = _imported(doc)
+    assert not result.report.get("by_hand")
+
+
+def test_an_objective_heading_states_what_not_how() -> None:
+    result = _imported(
+        "# Flag rollout\n\n## Step 1\n\n```bash\necho go\n```\n\n### Objective\n\n"
+        "Add the flag check at the call site.\n"
+    )
+    assert not result.report.get("by_hand")
+    assert result.report["executable"] is True
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "In the Argo CD UI, click **Sync** on `shop-canary`. Then check from a terminal:",
+        "Sélectionnez l'application `shop-canary` dans la console. Ensuite, vérifiez :",
+        "콘솔에서 `shop-canary` 배포를 선택합니다. 그다음 터미널에서 확인합니다:",
+    ],
+)
+def test_actions_before_a_lead_in_are_done_by_hand_before_its_fence(lead: str) -> None:
+    result = _imported(
+        f"# Canary\n\n## Step 1: Sync\n\n{lead}\n\n```bash\ncurl -fsS http://127.0.0.1:9/ok\n```\n"
+    )
+    [phase] = result.data["phases"]
+    entries = [(s.get("pause"), s.get("run")) for s in phase.get("steps", [])]
+    entries += [(None, g.get("command")) for g in phase.get("gates", [])]
+    first = phase["steps"][0]
+    assert first["pause"] == "approve" and "shop-canary" in first["name"]
+    assert "check from a terminal" not in first["name"]  # the lead-in introduces the fence
+    assert entries[-1][1] == "curl -fsS http://127.0.0.1:9/ok"  # the command, after the person
+    assert result.report["executable"] is False
+
+
+def test_a_conditional_action_before_a_lead_in_is_not_ordered() -> None:
+    result = _imported(
+        "# Canary\n\n## Step 1: Sync\n\nIf the sync is stuck, click **Terminate**. Then run:\n\n"
+        "```bash\necho sync\n```\n"
+    )
+    assert not result.report.get("by_hand")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "action"),
+    [
+        ("スコープを `All Managed Macs` に変更する。", True),
+        ("`status: connected` と表示されること。", False),
+        ("端末が Jamf の管理から外れ、再登録が必要になる。", False),
+        ("Then, run the following:", False),
+        ("Promote the release to the beta track in the Play Console.", True),
+        ("Active runtime is PostgreSQL-only.", False),
+        ("Nhấn nút `Purge` trong bảng điều khiển.", True),
+        ("The policy will run automatically every 15 minutes.", False),
+    ],
+)
+def test_what_reads_as_an_action(sentence: str, action: bool) -> None:
+    assert prose_actions.is_action(sentence) is action
+
+
+def test_the_run_stops_for_the_person_before_the_next_wave(cli: CLI) -> None:
+    """For real: the first wave's command runs, then the run waits at the console step and the
+    command after it has not run; approved, the run goes on."""
+    doc = (
+        '# VPN client\n\n## Wave 1\n\n```bash\ntouch "$RUN_DIR/wave1"\n```\n\n'
+        "## Wave 2\n\nAdd the group `Wave-2` to the assignments in the Intune admin center.\n\n"
+        '## Wave 3\n\n```bash\ntouch "$RUN_DIR/wave3"\n```\n'
+    )
+    case = import_case(cli, "vpn.md", text=doc)
+    assert case.returncode == 0, case.stderr
+    ran = case.run("--yes")
+    assert ran.returncode == 4, ran.stderr
+    assert ran.markers == {"wave1"}
+    [waiting] = ran.awaiting()
+    assert waiting["phase"] == "wave-2"
+    done = case.approve(ran)
+    assert done.returncode == 0, done.stderr
+    assert done.markers == {"wave1", "wave3"}
+
+
+# -- AsciiDoc in a Markdown file ----------------------------------------------------------------
+
+_ASCIIDOC = """\
+= Rotate the edge certificates
+:toc:
+
+.Before you start
+* The new bundle is in the vault
+
+== Stage the bundle on edge-2
+
+[source,sh]
+----
+echo stage >> "$RUN_DIR/order.txt"
+----
+
+== Swap on edge-1
+
+----
+echo swap >> "$RUN_DIR/order.txt"
+----
+
+....
+Certificate will not expire
+....
+
+== Rollback
+
+[source,bash]
+----
+touch "$RUN_DIR/ROLLED-BACK"
+----
+"""
+
+
+def test_asciidoc_sections_and_listing_blocks_are_read_as_sections_and_fences() -> None:
+    result = _imported(_ASCIIDOC)
+    data = result.data
+    names = [p["name"] for p in data["phases"]]
+    assert names[-2:] == ["Stage the bundle on edge-2", "Swap on edge-1"]
+    runs = [s.get("run") for p in data["phases"] for s in p.get("steps", [])]
+    assert runs == ['echo stage >> "$RUN_DIR/order.txt"', 'echo swap >> "$RUN_DIR/order.txt"']
+    # the rollback section's block is rollback only, never forward
+    rollback = [r["run"] for p in data["phases"] for r in p.get("rollback", [])]
+    rollback += [r["run"] for r in data.get("rollback", [])]
+    assert rollback == ['touch "$RUN_DIR/ROLLED-BACK"']
+    # the literal block (sample output) and the delimiters run nothing
+    assert not any("----" in str(r) or "Certificate" in str(r) for r in runs)
+    # lines stay the document's: the step cites the command's own line
+    assert [s["line"] for s in result.report["steps"]] == [11, 17]
+    # read through a translation: a person checks it first
+    assert result.report["asciidoc"][0]["line"] == 1
+    assert any("AsciiDoc" in r for r in result.report["not_executable"])
+
+
+def test_a_source_block_in_a_markdown_document_is_a_fence_of_its_language() -> None:
+    doc = (
+        "# Deploy\n\n## Step 1: Ship\n\n[source,bash]\n----\n"
+        "kubectl set image deploy/api api=api:2.4.1\n----\n"
+    )
+    result = _imported(doc)
+    [step] = result.data["phases"][0]["steps"]
+    assert step["run"] == "kubectl set image deploy/api api=api:2.4.1"
+    assert [s["line"] for s in result.report["steps"]] == [7]
+
+
+def test_markdown_rules_and_setext_headings_are_no_asciidoc() -> None:
+    doc = (
+        "# Deploy\n\nStep 1: Ship\n----\n\n```bash\necho ship\n```\n\n----\n\n"
+        "== not a heading here\n"
+    )
+    result = _imported(doc)
+    assert not result.report.get("asciidoc")
+    assert [p["name"] for p in result.data["phases"]] == ["Step 1: Ship"]
+    assert result.report["executable"] is True
+
+
+def test_an_asciidoc_runbook_runs_in_its_order_and_rolls_back_for_real(cli: CLI) -> None:
+    case = import_case(cli, "certs.md", text=_ASCIIDOC)
+    assert case.returncode == 0, case.stderr
+    ran = case.run("--yes")
+    awaiting = ran.awaiting()
+    while awaiting:  # the "Before you start" check is a person's
+        ran = case.approve(ran)
+        awaiting = ran.awaiting()
+    assert ran.returncode == 0, ran.stderr
+    from pathlib import Path
+
+    run_dir = Path(ran.status["vars"]["RUN_DIR"])
+    assert (run_dir / "order.txt").read_text().split() == ["stage", "swap"]
+    assert "ROLLED-BACK" not in ran.markers
+    back = case.rollback(ran)
+    assert "ROLLED-BACK" in back.markers
