@@ -271,3 +271,84 @@ def test_an_asciidoc_runbook_runs_in_its_order_and_rolls_back_for_real(cli: CLI)
     assert "ROLLED-BACK" not in ran.markers
     back = case.rollback(ran)
     assert "ROLLED-BACK" in back.markers
+
+
+# -- MkDocs content tabs are alternatives -------------------------------------------------------
+
+_MKDOCS_TABS = """\
+# Install the agent
+
+## Step 1: Install
+
+=== "macOS"
+
+    ```bash
+    touch "$RUN_DIR/brew"
+    ```
+
+=== "Debian / Ubuntu"
+
+    ```bash
+    touch "$RUN_DIR/apt"
+    ```
+
+    Then enable it:
+
+    ```bash
+    touch "$RUN_DIR/enabled"
+    ```
+
+## Step 2: Verify
+
+```bash
+test -f "$RUN_DIR/enabled"
+```
+"""
+
+
+def test_mkdocs_tabs_are_options_of_one_decision() -> None:
+    result = _imported(_MKDOCS_TABS)
+    install, verify = result.data["phases"]
+    decide, *steps = install["steps"]
+    choose = decide["pause"]["choose"]
+    assert len(choose["options"]) == 2
+    macos, debian = (f"vars.{choose['var']} == '{o}'" for o in choose["options"])
+    assert [(s["run"], s["when"]) for s in steps] == [
+        ('touch "$RUN_DIR/brew"', macos),
+        ('touch "$RUN_DIR/apt"', debian),
+        ('touch "$RUN_DIR/enabled"', debian),  # the tab's second block, still its tab
+    ]
+    # after the group, the document goes on at the margin, for every reader
+    assert verify["gates"] == [{"command": 'test -f "$RUN_DIR/enabled"'}]
+    # lines stay the document's
+    assert {8, 14, 20} <= {s["line"] for s in result.report["steps"]}
+
+
+def test_a_single_mkdocs_tab_is_read_but_decides_nothing() -> None:
+    doc = '# A\n\n## Step 1\n\n=== "Linux"\n\n    ```bash\n    echo one\n    ```\n'
+    [phase] = _imported(doc).data["phases"]
+    assert [s.get("run") for s in phase["steps"]] == ["echo one"]
+    assert "when" not in phase["steps"][0]
+
+
+def test_tab_syntax_shown_inside_a_fence_is_no_tab() -> None:
+    doc = '# A\n\n## Step 1\n\n```bash\n=== "Linux"\n    echo one\n```\n'
+    assert '=== "Linux"' in _imported(doc).data["phases"][0]["steps"][0]["run"]
+
+
+def test_only_the_chosen_tab_runs_for_real(cli: CLI) -> None:
+    case = import_case(cli, "tabs.md", text=_MKDOCS_TABS)
+    assert case.returncode == 0, case.stderr
+    ran = case.run("--yes")
+    assert ran.returncode == 4, ran.stderr  # the reader's platform is asked first
+    assert ran.markers == set()
+    choice = case.plan["phases"][0]["steps"][0]["pause"]["choose"]["options"][1]
+    approved = cli("approve", ran.run_id, "--choose", choice, input="")
+    assert approved.returncode == 0, approved.stderr
+    resumed = cli("resume", ran.run_id, "--no-output", input="")
+    assert resumed.returncode == 0, resumed.stderr
+    run_dir = ran.status["vars"]["RUN_DIR"]
+    from pathlib import Path
+
+    assert {p.name for p in Path(run_dir).iterdir()} >= {"apt", "enabled"}
+    assert not Path(run_dir, "brew").exists()

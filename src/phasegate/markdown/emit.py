@@ -83,17 +83,18 @@ def _dump(value: object) -> str:
 def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     """Parse, map, emit and validate; raises only :class:`MarkdownImportError`."""
     plain = clean_text(text)
-    cleaned = asciidoc.translate(plain)  # AsciiDoc in a .md file (asciidoc.py)
+    read = asciidoc.translate(plain)  # AsciiDoc in a .md file (asciidoc.py)
+    cleaned = tabs.unindent(read)  # MkDocs content tabs: their bodies at the margin
     doc = parse(cleaned)
     draft = map_document(doc, source)
-    if cleaned != plain:
-        read = asciidoc.changed_lines(plain, cleaned)
-        what = f"AsciiDoc read as Markdown ({len(read)} line(s) rewritten)"
-        draft.note("asciidoc", line=read[0], what=what, why="listing blocks, headings, titles")
+    if read != plain:
+        rewritten = asciidoc.changed_lines(plain, read)
+        what = f"AsciiDoc read as Markdown ({len(rewritten)} line(s) rewritten)"
+        draft.note("asciidoc", line=rewritten[0], what=what, why="listing blocks, headings, titles")
     timekeeping.apply(draft, doc)
     unset.bind(draft, cleaned)  # `$target_url` the document never sets: the reader's value
     programs.propose(draft, cleaned)  # a rollout of rollouts: a proposed program, in the report
-    tabs.apply(draft, cleaned)  # `<Tabs>` / `=== "macOS"`: one tab runs (markdown/tabs.py)
+    tabs.apply(draft, read)  # `<Tabs>` / `=== "macOS"`: one tab runs (markdown/tabs.py)
     for signal in mdx.signals(cleaned):  # MDX: content lives elsewhere (markdown/mdx.py)
         draft.note("mdx", line=signal.line, what=signal.what, why=signal.why)
         draft.note("review", line=signal.line, what=signal.what, why=signal.why, rule="mdx.review")
