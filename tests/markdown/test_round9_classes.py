@@ -352,3 +352,221 @@ def test_only_the_chosen_tab_runs_for_real(cli: CLI) -> None:
 
     assert {p.name for p in Path(run_dir).iterdir()} >= {"apt", "enabled"}
     assert not Path(run_dir, "brew").exists()
+
+
+# -- PowerShell smoke checks are checks -------------------------------------------------------
+
+
+def _pwsh_doc(check: str, after: str = "") -> str:
+    return (
+        "# IIS\n\n## 1. Deploy\n\n```powershell\n"
+        "Invoke-Command -ComputerName APP-02 -ScriptBlock { Start-WebAppPool -Name 'Shop' }\n"
+        f"```\n\n## 2. Verify\n\n```powershell\n{check}\n```\n\n{after}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "after", "expect"),
+    [
+        (
+            "(Invoke-WebRequest -Uri 'http://APP-02/shop/ping' -UseBasicParsing).StatusCode",
+            "Expected: `200`.",
+            {"exit": 0, "stdout_contains": "200"},
+        ),
+        ("Invoke-RestMethod -Uri 'http://APP-02/api/health'", "", {"exit": 0}),
+        (
+            "Invoke-Command -ComputerName APP-02 -ScriptBlock { (Get-Service W3SVC).Status }",
+            "Both must be `Running`.",
+            {"exit": 0, "stdout_contains": "Running"},
+        ),
+    ],
+)
+def test_a_powershell_check_that_only_reads_is_a_pwsh_check(
+    check: str, after: str, expect: dict[str, Any]
+) -> None:
+    data = _imported(_pwsh_doc(check, after)).data
+    [gate] = data["phases"][1]["gates"]
+    assert gate["shell"].startswith("pwsh ")
+    assert gate["command"].endswith(check) and gate["expect"] == expect
+
+
+def test_test_netconnection_is_a_tcp_check() -> None:
+    data = _imported(_pwsh_doc("Test-NetConnection -ComputerName db-01 -Port 1433")).data
+    assert data["phases"][1]["gates"] == [{"tcp": "db-01:1433"}]
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "Restart-Service W3SVC",  # a change under a check's heading is no check
+        "Invoke-RestMethod -Method Post -Uri 'http://APP-02/api/cache/flush'",
+        "Get-Service W3SVC | Stop-Service",
+        "(Get-Service W3SVC).Status",  # reads, but what passing looks like is not said
+    ],
+)
+def test_a_powershell_check_that_changes_or_says_nothing_is_a_persons(check: str) -> None:
+    data = _imported(_pwsh_doc(check)).data
+    verify = data["phases"][1]
+    assert not verify.get("gates")
+    [step] = verify["steps"]
+    assert step["pause"] == "approve" and "run" not in step
+
+
+def test_a_value_an_earlier_powershell_block_queried_is_queried_again() -> None:
+    doc = (
+        "# POS\n\n## 1. Pilot\n\n```powershell\n"
+        '$pilot = Get-ADComputer -Filter * -SearchBase "OU=Store7,DC=corp"\n'
+        "$Version = '5.2.0'\n"
+        "Invoke-Command -ComputerName $pilot.Name -ScriptBlock { choco upgrade agent -y }\n"
+        "```\n\n## 2. Check\n\n```powershell\n"
+        "Invoke-Command -ComputerName $pilot.Name -ScriptBlock { (Get-Service Agent).Status }\n"
+        "```\n\nAll must be `Running`.\n\n## 3. Tag\n\n```powershell\n"
+        "$stamp = New-Guid\nSet-Content -Path C:/pos/version.txt -Value $Version\n```\n\n"
+        "## 4. Use the stamp\n\n```powershell\nWrite-Output $stamp\n```\n"
+    )
+    data = _imported(doc).data
+    [gate] = data["phases"][1]["gates"]
+    assert gate["command"].splitlines()[1] == (
+        '$pilot = Get-ADComputer -Filter * -SearchBase "OU=Store7,DC=corp"'
+    )
+    # a literal is set again too; a value made by a change (`New-Guid`) is not: a person runs it
+    [tag] = data["phases"][2]["steps"]
+    assert "$Version = '5.2.0'" in tag["run"]
+    [stamp] = data["phases"][3]["steps"]
+    assert stamp["pause"] == "approve" and "run" not in stamp
+
+
+# -- human decisions written as prose are manual gates ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Soak for 45 minutes. Watch the latency panel.",
+        "Leave it in canary for at least two hours and look at the error budget.",
+        "Wait for the release manager to confirm in the release channel.",
+        "Wait for the PM's OK.",
+        "Proceed only after the on-call lead's sign-off.",
+        "The DBA must be on the bridge before you continue.",
+        "Do ghante ruko, phir dashboard dekho.",
+        "Se la replica non è allineata, non procedere.",
+        "Si la réplica no está sincronizada, no continúes.",
+        "Wenn die Replik nicht synchron ist, nicht fortfahren.",
+    ],
+)
+def test_a_persons_word_written_as_prose_pauses_the_run_there(sentence: str) -> None:
+    doc = (
+        "# Rollout\n\n## Step 1: Canary\n\n```bash\necho canary\n```\n\n"
+        f"{sentence}\n\n```bash\nkubectl scale deploy/web --replicas=10\n```\n"
+    )
+    [phase] = _imported(doc).data["phases"]
+    kinds = [("pause" if "pause" in s else s["run"]) for s in phase["steps"]]
+    assert kinds == ["echo canary", "pause", "kubectl scale deploy/web --replicas=10"]
+
+
+def test_a_stop_over_a_fence_keeps_the_fence_a_remedy() -> None:
+    doc = (
+        "# Rollout\n\n## Step 1: Check\n\n```bash\necho check\n```\n\n"
+        "Se la replica non è allineata, non procedere ed esegui:\n\n"
+        "```bash\necho resync-replica\n```\n"
+    )
+    [phase] = _imported(doc).data["phases"]
+    forward = [s.get("run") for s in phase.get("steps", []) if "when" not in s]
+    assert "echo resync-replica" not in forward
+
+
+# -- tables: a change is a step; a rollback table's condition is a trigger -----------------------
+
+
+def test_a_changing_command_in_a_steps_table_is_a_step_not_a_check() -> None:
+    doc = (
+        "# Rotate\n\n## Switch\n\n| Step | Command | Expected |\n|---|---|---|\n"
+        "| 1 | `aws s3api put-bucket-versioning --bucket b --versioning-configuration "
+        "Status=Enabled` | exit 0 |\n"
+        "| 2 | `aws s3api get-bucket-versioning --bucket b` | exit 0 |\n"
+    )
+    [phase] = _imported(doc).data["phases"]
+    assert [s["run"].split()[2] for s in phase["steps"]] == ["put-bucket-versioning"]
+    assert [g["command"].split()[2] for g in phase["gates"]] == ["get-bucket-versioning"]
+
+
+def test_a_rollback_table_of_conditions_and_commands() -> None:
+    doc = (
+        "# Rotate\n\n## Switch\n\n```bash\necho switch\n```\n\n## Rollback\n\n"
+        "| When | Then run |\n|---|---|\n"
+        "| logins fail with `401` | `kubectl rollout undo deploy/auth` |\n"
+    )
+    result = _imported(doc)
+    data = result.data
+    rollback = [r["run"] for p in data["phases"] for r in p.get("rollback", [])]
+    rollback += [r["run"] for r in data.get("rollback", [])]
+    assert rollback == ["kubectl rollout undo deploy/auth"]
+    forward = [s.get("run") for p in data["phases"] for s in p.get("steps", [])]
+    assert "kubectl rollout undo deploy/auth" not in forward
+    [trigger] = data["triggers"]
+    assert trigger["action"] == "rollback" and "401" in trigger["name"]
+
+
+# -- rollback triggers stated in other languages --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lead", "metric", "value"),
+    [
+        ("エラー率が 2% を超える場合は、以前のバージョンに戻す：", "エラー率", 0.02),
+        ("レイテンシが 800 ms 以上になったら、次を実行する：", None, None),  # no 場合: no trigger
+        ("Nếu độ trễ p99 vượt quá 800 ms trong 5 phút:", "độ trễ p99", 0.8),
+        ("Agar error rate 3% se zyada ho jaye:", "error rate", 0.03),
+        ("如果错误率超过 2%：", "错误率", 0.02),
+        ("If queue depth grows past 50k messages:", "queue depth", 50000.0),
+    ],
+)
+def test_a_rollback_lead_in_in_another_language_states_its_trigger(
+    lead: str, metric: str | None, value: float | None
+) -> None:
+    doc = (
+        "# Deploy\n\n## Step 1: Deploy\n\n```bash\necho deploy\n```\n\n## Rollback\n\n"
+        f"{lead}\n\n```bash\nkubectl rollout undo deploy/web\n```\n"
+    )
+    data = _imported(doc).data
+    forward = [s.get("run") for p in data["phases"] for s in p.get("steps", [])]
+    assert "kubectl rollout undo deploy/web" not in forward  # rollback only, in every case
+    found = data.get("triggers") or []
+    if metric is None:
+        assert not found
+        return
+    [trigger] = found
+    assert trigger["action"] == "rollback"
+    assert metric in trigger["description"]
+    op, number = trigger["check"]["failure"].removeprefix("value ").split()
+    assert (op, float(number)) == (">", value)  # it fires on the bad side only
+
+
+def test_an_action_first_lead_in_names_its_trigger_anywhere() -> None:
+    doc = (
+        "# Canary\n\n## Step 1: Canary\n\n```bash\necho canary\n```\n\n"
+        "Roll back the canary if its p99 latency is more than 250 ms:\n\n"
+        "```bash\nkubectl argo rollouts abort web\n```\n"
+    )
+    data = _imported(doc).data
+    [trigger] = data["triggers"]
+    assert trigger["action"] == "rollback" and "p99 latency" in trigger["description"]
+    assert trigger["check"]["failure"] == "value > 0.25"
+    forward = [s.get("run") for p in data["phases"] for s in p.get("steps", []) if "when" not in s]
+    assert "kubectl argo rollouts abort web" not in forward
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("error rate in the past 5 minutes > 2%", "> 2%"),  # "past" alone is a window
+        ("CPU 使用率が 30% を超える", "30% を超える"),
+        ("오류율 1% 초과", "1% 초과"),
+        ("p99 가 500 ms 이상", "500 ms 이상"),
+    ],
+)
+def test_comparisons_after_the_number(text: str, shown: str) -> None:
+    from phasegate.markdown import thresholds
+
+    found = thresholds.parse(text)
+    assert found is not None and found.shown == shown

@@ -291,6 +291,10 @@ class FenceMapping:
         script = shell.strip_prompts(block.text, "")
         if not script.strip():
             return
+        if not self.rollback:
+            self.draft.pwsh_defs.update(powershell.defines(script, self.draft.pwsh_defs))
+        # `$pilot` set by an earlier block's query: set again before this block (one session)
+        script = powershell.carried(script, self.draft.pwsh_defs)
         run = powershell.STRICT + script.strip()
         as_check = (attrs.check or self.verify or rules.is_verify_text(block.context)) and not (
             attrs.step or self.rollback
@@ -321,7 +325,16 @@ class FenceMapping:
                 "rollback", phase=self.phase.id if self.phase else "plan", line=line, name=what
             )
         elif as_check:
-            self._manual_step(powershell.person_label(script), line)
+            # `(Invoke-WebRequest …).StatusCode` + "Expected: `200`", `Test-NetConnection h
+            # -Port 443`: a check a machine makes when it only reads and says what passing is
+            later = [b for b in self.section.blocks if b.line > block.line]
+            after = next((b for b in later if isinstance(b, Paragraph)), None)
+            found = powershell.check(script, after.text if after is not None else "")
+            if found is None:
+                self._manual_step(powershell.person_label(script), line)
+            else:
+                how = "powershell check" + (" (tcp)" if "tcp" in found else "")
+                self._add_check(found, line, how, ambiguous=False)
         else:
             self.phase.steps.append(Entry(data, line))
             what = attrs.name or script.strip().splitlines()[0]
