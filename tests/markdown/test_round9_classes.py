@@ -570,3 +570,88 @@ def test_comparisons_after_the_number(text: str, shown: str) -> None:
 
     found = thresholds.parse(text)
     assert found is not None and found.shown == shown
+
+
+# -- an edit a person makes in a file, a release done by hand in a console -------------------------
+
+
+@pytest.mark.parametrize(
+    ("lead", "lang"),
+    [
+        ("In `values.yaml`, under `image`, change the `tag`:", "yaml"),
+        ("Set the pool size in `pgbouncer.ini`:", "ini"),
+        ("Then add the upstream to `nginx.conf`:", "nginx"),
+        ("Ändern Sie in `app.toml` den Wert:", "toml"),
+        ("Dans `config.json`, remplacez l'origine :", "json"),
+    ],
+)
+def test_a_config_listing_under_an_edit_is_a_step_done_by_hand_before_the_apply(
+    lead: str, lang: str
+) -> None:
+    doc = (
+        "# Config\n\n## Step 1: Change\n\n"
+        f"{lead}\n\n```{lang}\nkey = value\n```\n\n```bash\n./apply-config.sh\n```\n"
+    )
+    [phase] = _imported(doc).data["phases"]
+    first, second = phase["steps"]
+    assert first["pause"] == "approve" and "run" not in first
+    assert f"the {lang} listing at line 7" in first["name"]
+    assert second["run"] == "./apply-config.sh"  # applied after the person edited the file
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "For example, a minimal `values.yaml` looks like this:",  # an illustration
+        "The resulting file:",  # shows, orders nothing
+        "The current settings, as they are today:",  # a state shown
+    ],
+)
+def test_a_listing_that_orders_no_edit_stays_data(lead: str) -> None:
+    doc = (
+        f"# Config\n\n## Step 1: Change\n\n{lead}\n\n```yaml\nkey: value\n```\n\n"
+        "```bash\necho go\n```\n"
+    )
+    [phase] = _imported(doc).data["phases"]
+    assert [s.get("run") for s in phase["steps"]] == ["echo go"]
+
+
+def test_a_release_done_manually_in_a_console_before_a_table_is_a_persons_step() -> None:
+    doc = (
+        "# App release\n\n## Submit\n\n```bash\nfastlane ios release\n```\n\n"
+        "Once the review passes, publish it manually from the Play Console → *Release*. "
+        "The rollout then follows the store's schedule:\n\n"
+        "| Day | Users |\n|---|---|\n| 1 | 1 % |\n| 2 | 5 % |\n"
+    )
+    result = _imported(doc)
+    steps = result.data["phases"][0]["steps"]
+    assert steps[0]["run"] == "fastlane ios release"
+    assert steps[1]["pause"] == "approve" and "Play Console" in steps[1]["name"]
+    assert result.report["executable"] is False
+
+
+@pytest.mark.parametrize(
+    ("lead", "trigger"),
+    [
+        ("Check the dashboard. If checkout success rate is below 97 %, turn the flag off:", True),
+        ("Watch Grafana. If the error rate exceeds 2%, disable the feature:", True),
+        ("If p99 latency is above 800 ms, roll back:", True),
+        ("If the success rate is above 99 %, turn the old path off:", False),  # a good state
+        ("If you no longer need it, turn the flag off:", False),  # no measured condition
+    ],
+)
+def test_a_measured_bad_state_and_its_undo_is_a_trigger_and_the_undo_stays_an_option(
+    lead: str, trigger: bool
+) -> None:
+    doc = (
+        "# Launch\n\n## T-0\n\n```bash\n./flag.sh shop on\n```\n\n## T+15m\n\n"
+        f"{lead}\n\n```bash\n./flag.sh shop off\n```\n"
+    )
+    data = _imported(doc).data
+    forward = [s.get("run") for p in data["phases"] for s in p.get("steps", []) if "when" not in s]
+    assert "./flag.sh shop off" not in forward  # never run unconditionally
+    found = data.get("triggers") or []
+    assert bool(found) is trigger
+    if trigger:
+        assert found[0]["action"] == "rollback"
+        assert "off" not in found[0]["description"]  # the condition, not the remedy

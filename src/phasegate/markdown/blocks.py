@@ -86,6 +86,31 @@ _IF_LEAD = re.compile(
     r"|^[\W_]*(?P<jcond>[^:：]{3,200}?)(?:場合は?|ときは?|時は?)[、,]\s*[^:：]*[:：]\s*$",
     re.I,
 )
+# "If checkout success rate is below 97 %, turn the flag off:": a condition, then an undo
+_IF_THEN_UNDO = re.compile(
+    r"^[\W_]*(?:if|when|should)\s+(?P<cond>[^,:]{3,160}?)\s*,\s*(?:then\s+)?(?:immediately\s+)?"
+    r"(?:turn (?:the |it )?(?:\w+ )?off|switch (?:the |it )?(?:\w+ )?off|disable|"
+    r"roll(?:\s|-)?back|revert|kill (?:the )?(?:switch|flag)|"
+    r"flip (?:the )?(?:\w+ )?(?:flag )?(?:back|off))\b[^:]*[:：]\s*$",
+    re.I,
+)
+
+
+def _remedy_trigger(text: str) -> str | None:
+    """The bad state of a lead-in whose last sentence undoes the change when a measured
+    condition holds ("If checkout success rate is below 97 %, turn the flag off:"), or None:
+    only a comparison on a measure whose bad side it is (polarity.py), never a good state."""
+    last = (prose_actions.sentences(text) or [""])[-1]
+    match = _IF_THEN_UNDO.match(last)
+    if match is None:
+        return None
+    condition = match.group("cond").strip()
+    found = thresholds.parse(condition)
+    if found is None or polarity.describes_failure(found.metric or condition, found.op) is not True:
+        return None
+    return condition
+
+
 # "Roll back the canary if its 5xx rate is more than 1 pp above stable:" (the action first)
 _ACTION_IF_LEAD = re.compile(
     r"^[\W_]*(?:roll[\s-]?back|revert|back out|abort|halt|pause|stop)\b[^:,]{0,60}?\b"
@@ -489,10 +514,13 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             if at is not None and at + 1 < len(self.section.blocks)
             else None
         )
-        if not isinstance(following, Fence):
-            return
+        if following is None or isinstance(following, (Paragraph, Comment)):
+            return  # a lead-in introduces the block after it: a fence, a table, a list
         done = [
-            s for s in said[:-1] if prose_actions.is_action(s) and not rules.is_conditional_text(s)
+            s
+            for s in said[:-1]
+            if prose_actions.is_action(s)
+            and (not rules.is_conditional_text(s) or prose_actions.by_hand(s))
         ]
         if not done:
             return
@@ -551,8 +579,15 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         else:
             lead = _IF_LEAD.match(text)
             named = _ACTION_IF_LEAD.match(text)
+            remedy = _remedy_trigger(text)
             if named is not None:
                 lead = named  # the lead-in names its own action: a trigger wherever it stands
+            elif remedy is not None:
+                # "Check the dashboard. If checkout success rate is below 97 %, turn the flag
+                # off:": a bad state and its undo, stated anywhere (the fence stays an option)
+                maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+                maker.from_text(remedy, block.line, "rollback")
+                return
             elif lead is None or not (
                 polarity.failure_context(title) or rules.is_rollback_title(title)
             ):

@@ -104,6 +104,11 @@ _NOT_AN_ACTION = re.compile(
     r"自動|自动|automatic|\bwill\b|\bis (?:done|run|applied)\b|\bsee\b|\brefer\b|\bnote\b",
     re.I,
 )
+_MANUALLY = re.compile(
+    r"\b(?:manually|by hand|von hand|manuell|manuellement|à la main|manualmente|a mano|"
+    r"handmatig|r[eę]cznie|вручную)\b|手動で|手动|수동으로",
+    re.I,
+)
 _UI = re.compile(r"^(?:click|double-click|right-click|tap|press|select|choose)\b", re.I)
 _RUNBOOK_LINK = re.compile(r"\]\([^)\s]*\.(?:md|markdown|mdx|adoc|rst)(?:#[^)]*)?\)", re.I)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
@@ -123,12 +128,20 @@ def is_action(sentence: str) -> bool:
         return False
     if _NOT_AN_ACTION.search(text) or text.endswith("?"):
         return False
+    if _MANUALLY.search(text):
+        return True  # "release it manually from App Store Connect", "by hand", "von Hand"
     words = re.sub(r"`[^`]*`", "", text).split()
     if len(words) < 2 or (
         all(w[:1].isupper() or not w[:1].isalpha() for w in words) and not _UI.match(text)
     ):
         return False  # "Upgrade Types", "Release Notes Template": a heading, no sentence
     return bool(_LATIN_FIRST.search(text) or _VERB_LAST.search(text) or _ZH_FIRST.search(text))
+
+
+def by_hand(sentence: str) -> bool:
+    """The sentence says the action is done by hand ("release it manually from …"): a
+    person's step even when it waits for something first ("Once Apple approves the build, …")."""
+    return bool(_MANUALLY.search(sentence))
 
 
 def actions(text: str) -> list[str]:
