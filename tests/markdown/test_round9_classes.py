@@ -452,6 +452,7 @@ def test_a_value_an_earlier_powershell_block_queried_is_queried_again() -> None:
         "Se la replica non è allineata, non procedere.",
         "Si la réplica no está sincronizada, no continúes.",
         "Wenn die Replik nicht synchron ist, nicht fortfahren.",
+        "Keep a separate root terminal open on the host while you change sshd.",
     ],
 )
 def test_a_persons_word_written_as_prose_pauses_the_run_there(sentence: str) -> None:
@@ -655,3 +656,53 @@ def test_a_measured_bad_state_and_its_undo_is_a_trigger_and_the_undo_stays_an_op
     if trigger:
         assert found[0]["action"] == "rollback"
         assert "off" not in found[0]["description"]  # the condition, not the remedy
+
+
+# -- a MkDocs admonition titled by a condition holds that condition's remedy ----------------------
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["If clients report certificate errors", "When the canary fails", "Rollback"],
+)
+def test_a_conditional_mkdocs_admonition_holds_a_remedy_never_forward(title: str) -> None:
+    doc = (
+        "# TLS\n\n## 1. Swap\n\n```bash\nkubectl apply -f new-cert.yaml\n```\n\n"
+        f'!!! danger "{title}"\n    Switch back immediately:\n\n'
+        "    ```bash\n    kubectl apply -f old-cert.yaml\n    ```\n\n## 2. Verify\n\n"
+        "```bash\ncurl -fsS https://example.com/health\n```\n"
+    )
+    data = _imported(doc).data
+    forward = [s.get("run") for p in data["phases"] for s in p.get("steps", []) if "when" not in s]
+    assert forward[0] == "kubectl apply -f new-cert.yaml"
+    assert "kubectl apply -f old-cert.yaml" not in forward
+    rollback = [r["run"] for p in data["phases"] for r in p.get("rollback", [])]
+    rollback += [r["run"] for r in data.get("rollback", [])]
+    assert "kubectl apply -f old-cert.yaml" in rollback
+
+
+def test_an_mkdocs_admonition_of_another_title_stays_text() -> None:
+    doc = (
+        "# TLS\n\n## 1. Swap\n\n```bash\nkubectl apply -f new-cert.yaml\n```\n\n"
+        '!!! example "A bigger cluster"\n    ```bash\n    kubectl apply -f big.yaml\n    ```\n'
+    )
+    data = _imported(doc).data
+    runs = [s.get("run") for p in data["phases"] for s in p.get("steps", [])]
+    runs += [r.get("run") for p in data["phases"] for r in p.get("rollback", [])]
+    assert runs == ["kubectl apply -f new-cert.yaml"]
+
+
+@pytest.mark.parametrize("glyph", ["⚠️", "🚨", "❗"])
+def test_a_quoted_warning_led_by_a_glyph_is_acknowledged_where_it_stands(glyph: str) -> None:
+    doc = (
+        "# Undo\n\n## Step 1: Reverse\n\n```bash\n./manage.py migrate shop 0041\n```\n\n"
+        f"> {glyph} Migration `0042` drops a column on the way back: check first that "
+        "`SELECT count(*) FROM shop_order WHERE note_v2 IS NOT NULL;` returns 0.\n\n"
+        "## Step 2: Restart\n\n```bash\nsudo systemctl restart shop\n```\n"
+    )
+    first, second = _imported(doc).data["phases"]
+    runs = [s.get("run") for s in first["steps"]]
+    assert runs[0] == "./manage.py migrate shop 0041"
+    [warning] = [s for s in first["steps"] if "pause" in s]
+    assert warning["name"].startswith("Confirm (warning):") and "note_v2" in warning["name"]
+    assert [s["run"] for s in second["steps"]] == ["sudo systemctl restart shop"]

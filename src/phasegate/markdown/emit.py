@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, TypeVar, cast, overload
 import yaml
 
 from phasegate.errors import PlanError
-from phasegate.markdown import asciidoc, mdx, programs, provenance, tabs, timekeeping, unset
+from phasegate.markdown import (
+    admonitions,
+    asciidoc,
+    mdx,
+    programs,
+    provenance,
+    rules,
+    tabs,
+    timekeeping,
+    unset,
+)
 from phasegate.markdown.draft import Draft, Entry, NodeT, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.mapping import map_document
@@ -85,6 +95,8 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     plain = clean_text(text)
     read = asciidoc.translate(plain)  # AsciiDoc in a .md file (asciidoc.py)
     cleaned = tabs.unindent(read)  # MkDocs content tabs: their bodies at the margin
+    # `!!! danger "If clients report certificate errors"`: the body is that condition's remedy
+    cleaned = admonitions.unindent_conditions(cleaned, _names_a_condition)
     doc = parse(cleaned)
     draft = map_document(doc, source)
     if read != plain:
@@ -104,6 +116,16 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
         raise programs.instead(draft, exc) from None
     _validate(yaml_text, source)
     return ImportResult(yaml_text, data, build_report(draft, data, doc))
+
+
+def _names_a_condition(title: str) -> bool:
+    """An admonition title that states when its content applies: a failure, a condition, a
+    rollback ("If clients report certificate errors", "When the canary fails", "Rollback")."""
+    return (
+        rules.is_conditional_text(title)
+        or rules.is_failure_condition(title)
+        or rules.is_rollback_title(title)
+    )
 
 
 def import_markdown_file(path: str | Path) -> ImportResult:

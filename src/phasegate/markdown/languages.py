@@ -199,7 +199,10 @@ HUMAN_PROSE = (
     r"sign-off|go-ahead|green light)\b|"
     r"\b(?:ke|ki) (?:ok|okay|approval|go[- ]ahead|haan) ke baad\b|"
     r"\b(?:ek|do|teen|char|aadha|\d+) (?:ghant[ae]|minute|min|din) ruk(?:o|ein|iye|na)\b|"
-    r"\bdecid(?:a|e|ir|ez)\b[^.\n]{0,20}?\b(?:com|with|mit|avec|con|together)\b"
+    r"\bdecid(?:a|e|ir|ez)\b[^.\n]{0,20}?\b(?:com|with|mit|avec|con|together)\b|"
+    # "Keep a second SSH session open to a host before you apply": a person's safety net
+    r"\bkeep (?:a|an|one) (?:second|separate|another|extra|spare)\b[^.\n]{0,30}?"
+    r"\b(?:session|terminal|shell|connection|console|window)s? open\b"
 )
 # "Se nessuna replica è allineata, **non procedere**.", "do not continue with the next host",
 # "إذا احتوى على … فتوقف واتصل بفريق البيانات": stop there for a person to judge
