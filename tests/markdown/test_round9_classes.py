@@ -706,3 +706,16 @@ def test_a_quoted_warning_led_by_a_glyph_is_acknowledged_where_it_stands(glyph: 
     [warning] = [s for s in first["steps"] if "pause" in s]
     assert warning["name"].startswith("Confirm (warning):") and "note_v2" in warning["name"]
     assert [s["run"] for s in second["steps"]] == ["sudo systemctl restart shop"]
+
+
+def test_output_a_person_saves_as_files_is_a_step_before_the_command_that_reads_them() -> None:
+    doc = (
+        "# Move\n\n## Step 1: Plan\n\n```bash\nkafka-reassign-partitions.sh --generate > plan.txt\n"
+        "```\n\nIt prints two blobs. Copy them into `back.json` and `move.json`:\n\n```\n"
+        'Current assignment\n{"version":1}\n\nProposed assignment\n{"version":1}\n```\n\n'
+        "```bash\nkafka-reassign-partitions.sh --reassignment-json-file move.json --execute\n```\n"
+    )
+    [phase] = _imported(doc).data["phases"]
+    kinds = [("pause" if "pause" in s else s["run"].split()[1]) for s in phase["steps"]]
+    assert kinds == ["--generate", "pause", "--reassignment-json-file"]
+    assert "the text listing at line 11" in phase["steps"][1]["name"]

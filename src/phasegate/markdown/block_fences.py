@@ -80,6 +80,12 @@ _EDIT = re.compile(
     r"modifica|sostituisci|aggiungi|wijzig|vervang|voeg)\b",
     re.I,
 )
+# "Save them as `rollback.json` and `reassign.json`:" over the output shown: files a person
+# writes from what a command printed (an untagged listing)
+_SAVE_AS = re.compile(
+    r"\b(?:save|store|copy|paste|write|keep)\b[^:\n]{0,60}?\b(?:as|into|to|in)\s+`[^`\s]+\.\w{2,5}`",
+    re.I,
+)
 # A notebook cell exported to Markdown: IPython's `%env X=…`, `%%time`, `!psql …` lines are no
 # Python and no shell a plan can run; the cell is run by a person in the notebook (round 8)
 _NOTEBOOK_CELL = re.compile(r"^\s*(?:%%?[A-Za-z]\w*\b|![\w./~$-])", re.M)
@@ -415,24 +421,27 @@ class FenceMapping:
         behaviour:" over a ``json`` listing: an edit a person makes in a file before the next
         command reads it. Left as data, the run would go on to apply the file unedited; a step
         done by hand at its place, with the listing's line (forward path only)."""
+        lead = block.context.strip() or rules.last_line(self.lead)
+        saved = block.lang.lower() in ("", "text", "txt", "plain", "json") and bool(
+            _SAVE_AS.search(lead)
+        )
         if (
-            block.lang.lower() not in _CONFIG_LANGS
+            (block.lang.lower() not in _CONFIG_LANGS and not saved)
             or self.phase is None
             or self.rollback
             or not block.text.strip()
             or rules.is_reference_title(self.section.title)
         ):
             return False
-        lead = block.context.strip() or rules.last_line(self.lead)
         said = prose_actions.sentences(lead)
         last = said[-1] if said else ""
-        if not last.endswith((":", "：")) or not _EDIT.search(last):
+        if not last.endswith((":", "：")) or not (_EDIT.search(last) or saved):
             return False
         if listings.illustrates(lead) or listings.offers(lead) or rules.is_optional_part(lead):
             return False  # "For example, a config could look like:": nothing to do
         if rules.is_conditional_text(last):
             return False  # "If you use TLS, set:": the reader's case, decided elsewhere
-        listing = f"write what the {block.lang} listing at line {block.line} shows"
+        listing = f"write what the {block.lang or 'text'} listing at line {block.line} shows"
         asked = self.confirmed
         plain = rules.one_line(last, 160).rstrip(": ").replace("`", "")
         if asked is not None and plain in str(asked.get("name", "")).replace("`", ""):
