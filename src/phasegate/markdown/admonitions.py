@@ -11,12 +11,14 @@ operator to acknowledge a warning once (blocks.py) while commands inside keep th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # Admonitions: Docusaurus / VuePress / VitePress `:::warning Title` … `:::`, GitHub's
 # `> [!WARNING]`, MkDocs' `!!! danger "Title"` over an indented body.
 _CONTAINER_OPEN = re.compile(r"^:::+\s*\{?([A-Za-z][\w-]*)\}?[^\n]*$")
 _CONTAINER_CLOSE = re.compile(r"^:::+\s*$")
 _ALERT = re.compile(r"^\[!([A-Za-z]+)\][ \t]*\n?")
+_WARNING_GLYPH = re.compile(r"^\s*(?:⚠️?|❗️?|‼️?|🚨|⛔️?|🛑)")
 _MKDOCS = re.compile(r"^(?:!!!|\?\?\?\+?)\s*([A-Za-z][\w-]*)[^\n]*$")
 # A paragraph of lines each led by a status box or mark (`✅ All pods healthy  ` one per
 # line, no list markers): a list of items, as the author meant it.
@@ -58,6 +60,11 @@ class Aside:
             self.open(alert.group(1))
             self.alert = True
             lines = content[alert.end() :].split("\n")
+        elif in_quote and not self.kind and _WARNING_GLYPH.match(content):
+            # "> ⚠️ La migration `0042` supprime une colonne …: vérifiez d'abord …": a quoted
+            # warning, as GitHub's `> [!WARNING]` (to the end of its blockquote)
+            self.open("warning")
+            self.alert = True
         if self.kind and not self.alert and lines and _CONTAINER_CLOSE.match(lines[-1].strip()):
             lines = lines[:-1]
             self._closing = True
@@ -113,3 +120,36 @@ def bold_label(text: str) -> str:
 
 def instructs(text: str) -> bool:
     return bool(_INSTRUCTS.search(text))
+
+
+_MKDOCS_TITLED = re.compile(
+    r"""^( {0,8})(?:!!!|\?\?\?\+?)\s*([A-Za-z][\w-]*)\s+["']([^"'\n]+)["']\s*$"""
+)
+
+
+def unindent_conditions(text: str, is_condition: Callable[[str], bool]) -> str:
+    """MkDocs admonitions titled by a condition (``!!! danger "If clients report certificate
+    errors"`` over an indented "Switch back immediately:" and its fence): what they hold is
+    what to do when the condition comes, a remedy. Read as an indented code block it ran
+    nothing (safe, not faithful); the title becomes a bold lead-in ("**If clients report
+    certificate errors:**") and the body is read at the margin, line for line, so its
+    commands are the condition's recovery, never the forward path. Any other admonition is
+    left as it is (its body stays text)."""
+    if "!!!" not in text and "???" not in text:
+        return text
+    lines = text.split("\n")
+    n = 0
+    while n < len(lines):
+        marker = _MKDOCS_TITLED.match(lines[n])
+        if marker is None or not is_condition(marker.group(3)):
+            n += 1
+            continue
+        indent = len(marker.group(1))
+        body = " " * (indent + 4)
+        lines[n] = f"{marker.group(1)}**{marker.group(3).strip().rstrip(':')}:**"
+        n += 1
+        while n < len(lines) and (not lines[n].strip() or lines[n].startswith(body)):
+            if lines[n].startswith(body):
+                lines[n] = " " * indent + lines[n][len(body) :]
+            n += 1
+    return "\n".join(lines)

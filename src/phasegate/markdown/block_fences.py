@@ -21,6 +21,7 @@ from phasegate.markdown import (
     polarity,
     powershell,
     prompts,
+    prose_actions,
     queries,
     rules,
     shell,
@@ -47,6 +48,44 @@ _CODE_LANGS = frozenset(
         "mongosh", "redis", "cypher", "cql", "painless", "kql", "splunk", "spl",
     }
 )  # fmt: skip
+# listings a person writes into a file (block_fences._edit_by_hand)
+_CONFIG_LANGS = frozenset(
+    {
+        "json",
+        "jsonc",
+        "json5",
+        "yaml",
+        "yml",
+        "toml",
+        "ini",
+        "conf",
+        "cfg",
+        "xml",
+        "properties",
+        "hcl",
+        "tf",
+        "nginx",
+        "apache",
+        "env",
+        "dotenv",
+        "caddyfile",
+    }
+)
+# "change the `TargetOriginId` …:", "set `max_connections` in postgresql.conf:", "add to
+# values.yaml:", "in `dist.json`, replace …:", "Ändern Sie …:", "modifiez …:", "cambia …:"
+_EDIT = re.compile(
+    r"(?:^|[,;]\s*|\b(?:then|and|now)\s+)(?:change|set|edit|update|replace|add|append|insert|"
+    r"modify|adjust|put|paste|ändern sie|ändere|setzen sie|ersetzen sie|fügen sie|modifiez|"
+    r"changez|remplacez|ajoutez|cambia|cambie|reemplaza|añade|agrega|altere|substitua|adicione|"
+    r"modifica|sostituisci|aggiungi|wijzig|vervang|voeg)\b",
+    re.I,
+)
+# "Save them as `rollback.json` and `reassign.json`:" over the output shown: files a person
+# writes from what a command printed (an untagged listing)
+_SAVE_AS = re.compile(
+    r"\b(?:save|store|copy|paste|write|keep)\b[^:\n]{0,60}?\b(?:as|into|to|in)\s+`[^`\s]+\.\w{2,5}`",
+    re.I,
+)
 # A notebook cell exported to Markdown: IPython's `%env X=…`, `%%time`, `!psql …` lines are no
 # Python and no shell a plan can run; the cell is run by a person in the notebook (round 8)
 _NOTEBOOK_CELL = re.compile(r"^\s*(?:%%?[A-Za-z]\w*\b|![\w./~$-])", re.M)
@@ -73,6 +112,7 @@ class FenceMapping:
     _after: list[tuple[str, int]]
     before: Block | None
     shown_only: str | None  # why the last fence was not run (a lead-in may go on from it)
+    confirmed: StepNode | None  # the pause this section already asks a human to confirm in
 
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
@@ -117,7 +157,7 @@ class FenceMapping:
         if not shell.is_shell_fence(block.lang, block.text):
             if self._query_fence(block, attrs):
                 return
-            if self._code_by_hand(block):
+            if self._code_by_hand(block) or self._edit_by_hand(block):
                 return
             self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
             return
@@ -291,6 +331,10 @@ class FenceMapping:
         script = shell.strip_prompts(block.text, "")
         if not script.strip():
             return
+        if not self.rollback:
+            self.draft.pwsh_defs.update(powershell.defines(script, self.draft.pwsh_defs))
+        # `$pilot` set by an earlier block's query: set again before this block (one session)
+        script = powershell.carried(script, self.draft.pwsh_defs)
         run = powershell.STRICT + script.strip()
         as_check = (attrs.check or self.verify or rules.is_verify_text(block.context)) and not (
             attrs.step or self.rollback
@@ -321,7 +365,16 @@ class FenceMapping:
                 "rollback", phase=self.phase.id if self.phase else "plan", line=line, name=what
             )
         elif as_check:
-            self._manual_step(powershell.person_label(script), line)
+            # `(Invoke-WebRequest …).StatusCode` + "Expected: `200`", `Test-NetConnection h
+            # -Port 443`: a check a machine makes when it only reads and says what passing is
+            later = [b for b in self.section.blocks if b.line > block.line]
+            after = next((b for b in later if isinstance(b, Paragraph)), None)
+            found = powershell.check(script, after.text if after is not None else "")
+            if found is None:
+                self._manual_step(powershell.person_label(script), line)
+            else:
+                how = "powershell check" + (" (tcp)" if "tcp" in found else "")
+                self._add_check(found, line, how, ambiguous=False)
         else:
             self.phase.steps.append(Entry(data, line))
             what = attrs.name or script.strip().splitlines()[0]
@@ -361,6 +414,41 @@ class FenceMapping:
             self._optional_recovery(block, block.text.strip())
             return True
         self._manual_step(f"by hand, in its console: {what}", block.line)
+        return True
+
+    def _edit_by_hand(self, block: Fence) -> bool:
+        """ "In `dist.json`, under `…Items`, change the `TargetOriginId` of the `/assets/*`
+        behaviour:" over a ``json`` listing: an edit a person makes in a file before the next
+        command reads it. Left as data, the run would go on to apply the file unedited; a step
+        done by hand at its place, with the listing's line (forward path only)."""
+        lead = block.context.strip() or rules.last_line(self.lead)
+        saved = block.lang.lower() in ("", "text", "txt", "plain", "json") and bool(
+            _SAVE_AS.search(lead)
+        )
+        if (
+            (block.lang.lower() not in _CONFIG_LANGS and not saved)
+            or self.phase is None
+            or self.rollback
+            or not block.text.strip()
+            or rules.is_reference_title(self.section.title)
+        ):
+            return False
+        said = prose_actions.sentences(lead)
+        last = said[-1] if said else ""
+        if not last.endswith((":", "：")) or not (_EDIT.search(last) or saved):
+            return False
+        if listings.illustrates(lead) or listings.offers(lead) or rules.is_optional_part(lead):
+            return False  # "For example, a config could look like:": nothing to do
+        if rules.is_conditional_text(last):
+            return False  # "If you use TLS, set:": the reader's case, decided elsewhere
+        listing = f"write what the {block.lang or 'text'} listing at line {block.line} shows"
+        asked = self.confirmed
+        plain = rules.one_line(last, 160).rstrip(": ").replace("`", "")
+        if asked is not None and plain in str(asked.get("name", "")).replace("`", ""):
+            asked["name"] = f"{str(asked['name']).rstrip(': ')} — {listing}"  # asked already
+            return True
+        what = f"{rules.one_line(last, 160).rstrip(': ')} — {listing}"
+        self._manual_step(f"by hand, edit: {what}", block.line)
         return True
 
     def _optional_recovery(self, block: Fence, script: str) -> None:

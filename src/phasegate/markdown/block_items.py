@@ -214,8 +214,11 @@ class ItemMapping:
         edits = any(" listing at line " in t for t in done)
         # "1. Backup erstellen:" over its fence, then "2. Wartungsfenster ankündigen.": a list
         # whose other items ran their fences; the one in prose is a step done by hand
+        # "3. Ask the security team to approve … Wait for their approval.": one item, and
+        # still a person's word the run waits for
+        asks = any(rules.asks_human(t) or rules.stops_to_ask(t) for t in done)
         if (
-            len(done) >= 2 or (done and (self.listed_commands or edits or self.fence_led))
+            len(done) >= 2 or (done and (self.listed_commands or edits or self.fence_led or asks))
         ) and self.phase:
             step = human.procedure(done)
             self._add_step(step, self.procedure[0][1], rule="numbered prose procedure")

@@ -11,6 +11,7 @@ from phasegate.markdown import (
     action_tables,
     human,
     monitors,
+    mutation,
     polarity,
     rules,
     shell,
@@ -28,9 +29,17 @@ if TYPE_CHECKING:
     from phasegate.markdown.nodes import CheckNode, StepNode
     from phasegate.markdown.parse import Section
 
-_COMMAND_COL = re.compile(r"\bcommands?\b|\bcmd\b|\bscripts?\b|how to (?:check|verify)|命令", re.I)
+_COMMAND_COL = re.compile(
+    r"\bcommands?\b|\bcmd\b|\bscripts?\b|how to (?:check|verify)|命令|^\W*(?:then )?run\W*$", re.I
+)
 _STEP_COL = re.compile(r"\bsteps?\b|\baction\b|\border\b|^#$|^no\.?$|\btask\b|步骤", re.I)
 _EXPECT_COL = re.compile(r"expect|result|output|pass|success|criteria|response|预期|结果", re.I)
+# "| If | Then run |", "| Symptom | Action |": the condition a row answers
+_IF_COL = re.compile(
+    r"^\W*(?:if|when|condition|symptom|situation|trigger|si|wenn|falls|se|quando|khi|如果|条件|"
+    r"場合|条件)\W*$",
+    re.I,
+)
 _BOX = re.compile(r"^\s*(?:\[[ xX✓]?\]|☐|☑️?|⬜|✅|✔️?)\s*$")
 _BOX_DONE = re.compile(r"^\s*(?:\[[xX✓]\]|☑️?|✅|✔️?)\s*$")
 _ACTION_COL = re.compile(r"\baction\b|\btask\b|\bactivity\b|acci[oó]n|tarea|操作|任务", re.I)
@@ -230,7 +239,23 @@ class TableMapping:
                 continue
             if self.rollback or self.phase is None:
                 self._add_action(command, name, line)
-            elif (exp is not None or self.verify) and undo is None:
+                when = next((i for i, h in enumerate(header) if _IF_COL.match(h)), None)
+                if self.rollback and when is not None and when < len(row) and row[when].strip():
+                    # "| If | Then run |" under a rollback: the row's condition is what calls
+                    # for it, a rollback trigger when it reads as a bad state
+                    cond = row[when]
+                    if not polarity.not_a_condition(cond) and (
+                        thresholds.parse(cond) is not None or polarity.text_is_failure(cond)
+                    ):
+                        maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+                        maker.from_text(cond, line, "rollback")
+            elif (
+                (exp is not None or self.verify)
+                and undo is None
+                # "| 1 | `aws s3api put-bucket-encryption …` | exit 0 |": a change is a step
+                # at its place, never a check polled again and again (mutation.py)
+                and mutation.mutates(command) is None
+            ):
                 expected = row[exp] if exp is not None and exp < len(row) else ""
                 parsed = parse_expectation(command, expected)
                 data = {"name": name, **parsed.check} if name else parsed.check

@@ -15,6 +15,7 @@ from phasegate.markdown import (
     placeholders,
     polarity,
     prompts,
+    prose_actions,
     rules,
     shell,
     shellparse,
@@ -78,8 +79,42 @@ _TRIGGER_LINE = re.compile(
 )
 # "At any time, if search errors exceed 1% or zero-result rate doubles:" (a lead-in: a colon)
 _IF_LEAD = re.compile(
-    r"^[\W_]*(?:[^,:]{0,30},\s*)?(?:if|when|whenever|si|cuando|wenn|falls|se|quando)\s+"
-    r"(?P<cond>[^:]+?)\s*[:：]\s*$",
+    r"^[\W_]*(?:[^,:]{0,30},\s*)?(?:if|when|whenever|si|cuando|wenn|falls|se|quando|"
+    r"nếu|khi|agar|yadi|अगर|यदि|如果|若)\s*"
+    r"(?P<cond>[^:：]+?)\s*[:：]\s*$"
+    # Japanese: the condition first, "…場合は、<action>：", "…たら、<action>："
+    r"|^[\W_]*(?P<jcond>[^:：]{3,200}?)(?:場合は?|ときは?|時は?)[、,]\s*[^:：]*[:：]\s*$",
+    re.I,
+)
+# "If checkout success rate is below 97 %, turn the flag off:": a condition, then an undo
+_IF_THEN_UNDO = re.compile(
+    r"^[\W_]*(?:if|when|should)\s+(?P<cond>[^,:]{3,160}?)\s*,\s*(?:then\s+)?(?:immediately\s+)?"
+    r"(?:turn (?:the |it )?(?:\w+ )?off|switch (?:the |it )?(?:\w+ )?off|disable|"
+    r"roll(?:\s|-)?back|revert|kill (?:the )?(?:switch|flag)|"
+    r"flip (?:the )?(?:\w+ )?(?:flag )?(?:back|off))\b[^:]*[:：]\s*$",
+    re.I,
+)
+
+
+def _remedy_trigger(text: str) -> str | None:
+    """The bad state of a lead-in whose last sentence undoes the change when a measured
+    condition holds ("If checkout success rate is below 97 %, turn the flag off:"), or None:
+    only a comparison on a measure whose bad side it is (polarity.py), never a good state."""
+    last = (prose_actions.sentences(text) or [""])[-1]
+    match = _IF_THEN_UNDO.match(last)
+    if match is None:
+        return None
+    condition = match.group("cond").strip()
+    found = thresholds.parse(condition)
+    if found is None or polarity.describes_failure(found.metric or condition, found.op) is not True:
+        return None
+    return condition
+
+
+# "Roll back the canary if its 5xx rate is more than 1 pp above stable:" (the action first)
+_ACTION_IF_LEAD = re.compile(
+    r"^[\W_]*(?:roll[\s-]?back|revert|back out|abort|halt|pause|stop)\b[^:,]{0,60}?\b"
+    r"(?:if|when|once)\s+(?P<cond>[^:]+?)\s*:\s*$",
     re.I,
 )
 _HALT_LEAD = re.compile(
@@ -381,21 +416,26 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if said is not None:  # a check of comments only would pass without anyone looking
             data = {"name": data.get("name") or said[0], "manual": "; ".join(said)}
             how = "fence of comments only: checked by hand"
-        kind = next(k for k in ("command", "file", "http", "manual", "sql", "metric") if k in data)
+        kind = next(
+            k for k in ("command", "file", "http", "tcp", "manual", "sql", "metric") if k in data
+        )
         at = checkpoints.offset(str(data["manual"])) if kind == "manual" else None
         if at is not None and not data.get("checked") and not self.rollback and self.phase:
             # "Hour 4: stability" is checked at hour 4, not with the phase's gates at its end
             for step in checkpoints.steps(self.phase, str(data["manual"]), at):
                 self._add_step(step, line, rule=f"timed checkpoint ({how})")
             return
-        if kind == "command" and isinstance(data["command"], str):
+        if kind == "command" and isinstance(data["command"], str) and "shell" not in data:
             command, _ = carry.carry(self.draft, data["command"], line)
             data = {**data, "command": placeholders.bind(self.draft, command, line)}
         if self.when is not None and not self.rollback and self.phase is not None:
             # a check of one alternative is verified only when that alternative ran
             if kind == "command":
                 step = {"name": data.get("name") or f"check: {_first(data['command'])}"}
-                self._add_step({**step, "run": data["command"]}, line, rule=f"check ({how})")
+                run: StepNode = {**step, "run": data["command"]}
+                if "shell" in data:  # a PowerShell check runs under pwsh as a step too
+                    run["shell"] = data["shell"]
+                self._add_step(run, line, rule=f"check ({how})")
             elif kind == "manual":
                 step = {"name": f"Confirm: {data['manual']}", "pause": "approve"}
                 self._add_step(step, line, rule="manual check of an alternative")
@@ -423,6 +463,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if block.code and "{{" in block.text and self._click_to_run(block):
             return
         if self._prose_expected(block):
+            if not self.rollback and rules.asks_human(block.text):
+                # "All must be `Running`. Wait for the store manager to confirm a test sale.":
+                # the expectation checks the command, and a person still has their word
+                self.confirm(block.text, block.line)
             return
         if not block.aside and _bare_command(block.text):
             # a command pasted as a paragraph of its own (`$ curl -XPUT …` or `curl -XPUT …`):
@@ -432,6 +476,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
         self._lead_in(block)
+        self._actions_before_lead_in(block)
         self._stated_trigger(block)
         self._inline_rollback(block)
         self._inline_runs(block)
@@ -452,6 +497,37 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
 
+    def _actions_before_lead_in(self, block: Paragraph) -> None:
+        """ "Add the Smart Group `Pilot-IT` to the policy's scope in the Jamf Pro console.
+        Then run on your own Mac:" over a fence: the fence does only what the last sentence
+        introduces; what the sentences before it order is done by hand first, in a console
+        (prose_actions.py). A step a person does and acknowledges before the fence, and the
+        plan is not executable as written (report ``by_hand``)."""
+        if self.phase is None or self.rollback or self.described or block.aside:
+            return
+        said = prose_actions.sentences(block.text)
+        if len(said) < 2 or not said[-1].endswith((":", "：")):
+            return
+        at = next((n for n, b in enumerate(self.section.blocks) if b is block), None)
+        following = (
+            self.section.blocks[at + 1]
+            if at is not None and at + 1 < len(self.section.blocks)
+            else None
+        )
+        if following is None or isinstance(following, (Paragraph, Comment)):
+            return  # a lead-in introduces the block after it: a fence, a table, a list
+        done = [
+            s
+            for s in said[:-1]
+            if prose_actions.is_action(s)
+            and (not rules.is_conditional_text(s) or prose_actions.by_hand(s))
+        ]
+        if not done:
+            return
+        step: StepNode = {"name": prose_actions.step_name("", done), "pause": "approve"}
+        self._add_step(step, block.line, rule="prose actions before a lead-in: done by hand")
+        self.draft.note("by_hand", line=block.line, what=rules.one_line("; ".join(done), 100))
+
     def _prose_expected(self, block: Paragraph) -> bool:
         """ "Expected: `STAT uptime` under 300.", "The output must be empty." right after a
         fence: what its command must show. Read as an exact expectation it checks the command;
@@ -463,6 +539,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         line, data = self.last_run
         if not fence.line <= line <= fence.line + fence.text.count("\n") + 1:
             return False
+        if "shell" in data:  # a PowerShell check read its expectation itself (powershell.check)
+            return "expect" in data
         said = _PROSE_EXPECT.match(" ".join(block.text.split()))
         if said is None:
             return False
@@ -500,16 +578,29 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             condition = labelled.group("cond")
         else:
             lead = _IF_LEAD.match(text)
-            if lead is None or not (
+            named = _ACTION_IF_LEAD.match(text)
+            remedy = _remedy_trigger(text)
+            if named is not None:
+                lead = named  # the lead-in names its own action: a trigger wherever it stands
+            elif remedy is not None:
+                # "Check the dashboard. If checkout success rate is below 97 %, turn the flag
+                # off:": a bad state and its undo, stated anywhere (the fence stays an option)
+                maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+                maker.from_text(remedy, block.line, "rollback")
+                return
+            elif lead is None or not (
                 polarity.failure_context(title) or rules.is_rollback_title(title)
             ):
                 return
-            condition = lead.group("cond")
+            assert lead is not None
+            condition = lead.group("cond") or lead.groupdict().get("jcond") or ""
             if thresholds.parse(condition) is None and not thresholds.is_health(condition):
                 return  # "If you are on the old cluster:" states no failure
         if polarity.not_a_condition(condition):
             return
         action = triggers.action_for(f"{title}\n{text}", thresholds.parse(condition) is not None)
+        if labelled is None and _ACTION_IF_LEAD.match(text) and action is None:
+            action = "rollback" if re.match(r"^[\W_]*(?:roll|revert|back)", text, re.I) else "pause"
         if action is None:  # a human decides: not a trigger
             return
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
@@ -587,7 +678,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             # "If the diff touches anything other than `app.conf`, stop and ask in #ops.": a
             # person judges the output just shown before the run goes on; not a rollback
             self.confirm(text, block.line)
-            return
+            if not text.rstrip(" *_").endswith((":", "：")):
+                return
+            # "If it is not aligned, do not proceed and run:": the fence after it is still
+            # the condition's remedy, never the forward path
         conditional = (
             rules.is_conditional_text(text)
             or (lead_in and bool(_HALT_LEAD.match(text)))

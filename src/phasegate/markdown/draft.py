@@ -141,6 +141,9 @@ class Draft:
     examples: dict[str, int] = field(default_factory=dict)
     # inline-code values the prose tells the reader to replace with theirs (placeholders.py)
     replaced: dict[str, int] = field(default_factory=dict)
+    # PowerShell `$name = …` lines an earlier block set by reading only (powershell.defines):
+    # name (lower case) -> the lines that set it, its prerequisites first
+    pwsh_defs: dict[str, list[str]] = field(default_factory=dict)
     # every $NAME / ${NAME} the document writes anywhere (human.config_settings)
     referenced: set[str] = field(default_factory=set)
     # shell functions and arrays the fences so far defined, by name (carry.py)

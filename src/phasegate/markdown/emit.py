@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, TypeVar, cast, overload
 import yaml
 
 from phasegate.errors import PlanError
-from phasegate.markdown import mdx, programs, provenance, tabs, timekeeping, unset
+from phasegate.markdown import (
+    admonitions,
+    asciidoc,
+    mdx,
+    programs,
+    provenance,
+    rules,
+    tabs,
+    timekeeping,
+    unset,
+)
 from phasegate.markdown.draft import Draft, Entry, NodeT, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.mapping import map_document
@@ -82,13 +92,21 @@ def _dump(value: object) -> str:
 
 def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     """Parse, map, emit and validate; raises only :class:`MarkdownImportError`."""
-    cleaned = clean_text(text)
+    plain = clean_text(text)
+    read = asciidoc.translate(plain)  # AsciiDoc in a .md file (asciidoc.py)
+    cleaned = tabs.unindent(read)  # MkDocs content tabs: their bodies at the margin
+    # `!!! danger "If clients report certificate errors"`: the body is that condition's remedy
+    cleaned = admonitions.unindent_conditions(cleaned, _names_a_condition)
     doc = parse(cleaned)
     draft = map_document(doc, source)
+    if read != plain:
+        rewritten = asciidoc.changed_lines(plain, read)
+        what = f"AsciiDoc read as Markdown ({len(rewritten)} line(s) rewritten)"
+        draft.note("asciidoc", line=rewritten[0], what=what, why="listing blocks, headings, titles")
     timekeeping.apply(draft, doc)
     unset.bind(draft, cleaned)  # `$target_url` the document never sets: the reader's value
     programs.propose(draft, cleaned)  # a rollout of rollouts: a proposed program, in the report
-    tabs.apply(draft, cleaned)  # `<Tabs>` / `=== "macOS"`: one tab runs (markdown/tabs.py)
+    tabs.apply(draft, read)  # `<Tabs>` / `=== "macOS"`: one tab runs (markdown/tabs.py)
     for signal in mdx.signals(cleaned):  # MDX: content lives elsewhere (markdown/mdx.py)
         draft.note("mdx", line=signal.line, what=signal.what, why=signal.why)
         draft.note("review", line=signal.line, what=signal.what, why=signal.why, rule="mdx.review")
@@ -98,6 +116,16 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
         raise programs.instead(draft, exc) from None
     _validate(yaml_text, source)
     return ImportResult(yaml_text, data, build_report(draft, data, doc))
+
+
+def _names_a_condition(title: str) -> bool:
+    """An admonition title that states when its content applies: a failure, a condition, a
+    rollback ("If clients report certificate errors", "When the canary fails", "Rollback")."""
+    return (
+        rules.is_conditional_text(title)
+        or rules.is_failure_condition(title)
+        or rules.is_rollback_title(title)
+    )
 
 
 def import_markdown_file(path: str | Path) -> ImportResult:

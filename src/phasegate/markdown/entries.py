@@ -144,6 +144,8 @@ class ImportReport(TypedDict, total=False):
     programs: list[ReportEntry]
     prompts: list[ReportEntry]  # commands that stop for a person's typed answer
     notebook: list[ReportEntry]  # notebook cells (IPython) a person runs in the notebook
+    by_hand: list[ReportEntry]  # actions written only in prose, done by a person
+    asciidoc: list[ReportEntry]  # AsciiDoc read as Markdown (asciidoc.py)
     variables: list[str]
     confidence_levels: dict[str, str]
     not_executable: list[str]

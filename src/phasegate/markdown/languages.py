@@ -179,3 +179,41 @@ CHECKLIST = (
     r"передумови|предварительные (?:требования|условия)|предусловия|перед началом|"
     r"先决条件|前置条件|사전\s*요구\s*사항|전제\s*조건"
 )
+
+# Blind round 8's human decisions written as prose (issue 11 §7), the class in other wordings:
+# a soak ("Soak **30 minutes**. Watch …", "Leave it on staging for at least one hour and look
+# at …", "Ek ghanta ruko"), a person's word awaited ("Wait for the store manager to confirm …",
+# "Wait for their approval.", "only after the PM's OK", "product manager ke OK ke baad hi",
+# "must join the call before you continue"), a decision taken with someone ("Decida com o dono
+# do serviço", "Decide with the service owner").
+HUMAN_PROSE = (
+    r"(?:^|[.!?;]\s+)[\W_]*soak\b|"
+    r"\b(?:leave|let|keep) (?:it|them|this|that|the \w+) (?:on|in|at|running|soak)\b[^.\n]{0,40}?"
+    r"\bfor (?:at least |about |roughly |~)?(?:\d+|an?|one|two|three|four|six|twelve)\s*"
+    r"(?:hours?|hrs?|h|minutes?|mins?|days?)\b|"
+    r"\bbefore (?:you|we) (?:continue|proceed|go on|go ahead|move on)\b|"
+    r"\bwait for\b[^.\n]{0,60}?\bto (?:confirm|approve|sign off|say|give|agree|ok)\b|"
+    r"\bwait for (?:their|his|her|its|the \w+(?:'s|’s)?|\w+(?:'s|’s)) (?:approval|ok|okay|go|"
+    r"go-ahead|sign-off|confirmation|answer)\b|"
+    r"\b(?:after|once|until) (?:the |a |an )?[\w -]{0,30}?(?:'s|’s) (?:ok|okay|go|approval|"
+    r"sign-off|go-ahead|green light)\b|"
+    r"\b(?:ke|ki) (?:ok|okay|approval|go[- ]ahead|haan) ke baad\b|"
+    r"\b(?:ek|do|teen|char|aadha|\d+) (?:ghant[ae]|minute|min|din) ruk(?:o|ein|iye|na)\b|"
+    r"\bdecid(?:a|e|ir|ez)\b[^.\n]{0,20}?\b(?:com|with|mit|avec|con|together)\b|"
+    # "Keep a second SSH session open to a host before you apply": a person's safety net
+    r"\bkeep (?:a|an|one) (?:second|separate|another|extra|spare)\b[^.\n]{0,30}?"
+    r"\b(?:session|terminal|shell|connection|console|window)s? open\b"
+)
+# "Se nessuna replica è allineata, **non procedere**.", "do not continue with the next host",
+# "إذا احتوى على … فتوقف واتصل بفريق البيانات": stop there for a person to judge
+STOP_PROSE = (
+    r"\b(?:non (?:procedere|proseguire|continuare|andare avanti))\b|"
+    r"\bno (?:contin[uú]es?|prosigas?|procedas?|avances?|sigas?)\b|"
+    r"\bn[ãa]o (?:prossiga|continue|avance|siga)\b|"
+    r"\bne (?:continuez|poursuivez|passez|proc[ée]dez) pas\b|"
+    r"\bnicht (?:fortfahren|weitermachen|fortsetzen)\b|"
+    r"\bdo not (?:continue|proceed|go on|move on) (?:with|to) the next\b|"
+    r"\bniet (?:doorgaan|verdergaan)\b|\bnie kontynuuj\b|\bне продолжайте\b|"
+    r"(?:^|\s)(?:ف?توقف)(?:\s|$)|"
+    r"\baage mat (?:badho|jao|badhna)\b|\bruk jao\b"
+)

@@ -22,6 +22,7 @@ from phasegate.markdown import (
     listings,
     order,
     placeholders,
+    prose_actions,
     routes,
     rules,
     shell,
@@ -30,6 +31,7 @@ from phasegate.markdown import (
 )
 from phasegate.markdown.blocks import BlockMapper
 from phasegate.markdown.draft import Draft, PhaseDraft
+from phasegate.markdown.nodes import StepNode
 from phasegate.markdown.parse import (
     Block,
     Comment,
@@ -284,8 +286,7 @@ def _visit(
             # "Cleanup (after 2 weeks at 100%)": the person's word comes before what follows
             mapper.confirm(section.title, section.line)
         mapper.map_blocks()
-        if _mapped(draft) == before:  # nothing executable: prose a human has to read
-            draft.note("unmapped_sections", line=section.line, title=section.title or "(top)")
+        prose_only = _mapped(draft) == before  # nothing executable: prose a human has to read
         warned = len(mapper.warned)  # warnings acknowledged are no work of the section's
         if (
             id(section) in walk.phase_like
@@ -296,6 +297,18 @@ def _visit(
             and not rules.is_reference_title(section.title)
         ):
             _prose_step(mapper, section)
+        elif (
+            not is_rollback
+            and section.level > 0
+            and section is not walk.title_section  # the document's introduction
+            and _mapped(draft) == before + warned
+            and _held(target) == held + warned
+            and not rules.is_reference_title(section.title)
+            and _prose_actions(mapper, section)
+        ):
+            prose_only = False  # a person's actions, said as such
+        if prose_only:
+            draft.note("unmapped_sections", line=section.line, title=section.title or "(top)")
     if phase is not None and not is_rollback and rules.asks_human(section.title):
         (mapper or BlockMapper(draft, phase, section, False, when)).confirm(
             section.title, section.line
@@ -374,9 +387,47 @@ def _prose_step(mapper: BlockMapper, section: Section) -> None:
     said = any(isinstance(b, (Paragraph, Item)) for b in section.blocks)  # a listing alone: data
     if listing is not None and not prose and said:
         prose = [f"write what the {listing.lang} listing at line {listing.line} shows."]
+    if prose and mapper.phase is not None and listing is None and _prose_actions(mapper, section):
+        return  # its prose orders actions: said word for word, and not executable as written
     if prose and mapper.phase is not None:
         step = human.prose_step(section.title, prose[0])
         mapper.add_step(step, section.line, rule="numbered section of prose")
+
+
+_PURPOSE = re.compile(
+    r"^[\W_]*(?:objectives?|goals?|purpose|aims?|scope|summary|overview|background|context|"
+    r"motivation|why|目标|目的|背景|概要|概述|목표|목적|개요|ziel|objectif|objetivo|obiettivo|doel)\b",
+    re.I,
+)
+
+
+def _prose_actions(mapper: BlockMapper, section: Section) -> bool:
+    """ "## Day 2" over "Add `Dept-Sales` to the policy's scope." and nothing else: a section
+    whose procedure is only actions written in prose (a web console, a UI; any language) is a
+    step a person does at its place. An empty section would pass at once and the run go on as
+    if the groups were scoped; the plan is not executable as written (report ``by_hand``)."""
+    if _PURPOSE.search(section.title):
+        return False  # "### Objective: add a flag check at the call site": what, not how
+    units = [
+        b
+        for b in section.blocks
+        if isinstance(b, (Paragraph, Item))
+        and b.text.strip()
+        and not b.aside
+        and not rules.is_lead_in(b.text)
+        and not (isinstance(b, Paragraph) and rules.metadata_lines(b.text))
+        and not (isinstance(b, Item) and b.checked)  # a task ticked in the document is done
+    ]
+    found = [prose_actions.actions(b.text) for b in units]
+    if not units or not all(found) or mapper.phase is None:
+        # a list of what a playbook does with notes between, a roadmap of features: the
+        # procedure is not only a person's actions
+        return False
+    said = [sentence for sentences in found for sentence in sentences]
+    step: StepNode = {"name": prose_actions.step_name(section.title, said), "pause": "approve"}
+    mapper.add_step(step, section.line, rule="prose actions: done by hand")
+    mapper.draft.note("by_hand", line=section.line, what=rules.one_line("; ".join(said), 100))
+    return True
 
 
 def _reference(walk: _Walk, section: Section, rollback: bool) -> bool:

@@ -128,8 +128,10 @@ class CheckNode(TypedDict, total=False):
 
     name: str
     command: str
+    shell: str  # a PowerShell check runs under pwsh (powershell.SHELL)
     file: str
     http: str
+    tcp: str  # HOST:PORT (`Test-NetConnection -ComputerName h -Port p`)
     sql: str
     database: str
     metric: str

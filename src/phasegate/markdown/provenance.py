@@ -440,6 +440,23 @@ def verdict(report: ImportReport, data: PlanNode) -> list[str]:
             f"a notebook export: {len(cells)} cell(s) of IPython (lines {lines}) run in the "
             "notebook, not by the plan, and the steps after them may read what they set"
         )
+    by_hand = report.get("by_hand") or []
+    if by_hand:
+        # "スコープに `Dept-Sales` を追加する。", "Click **Promote**": the rollout is partly done
+        # by a person in a console; the run only asks whether it was done (blind round 8)
+        lines = ", ".join(str(h["line"]) for h in by_hand[:8])
+        reasons.append(
+            f"{len(by_hand)} part(s) of the rollout are actions written in prose (lines "
+            f"{lines}): a person does them by hand and the run only asks"
+        )
+    asciidoc = report.get("asciidoc") or []
+    if asciidoc:
+        # `[source,bash]` over `----`, `== Section`: another markup, read through a translation;
+        # a person checks what it became before the plan is trusted (blind round 8)
+        reasons.append(
+            f"the document is AsciiDoc read as Markdown (from line {asciidoc[0]['line']}): "
+            "check what its blocks and sections became"
+        )
     if not does_something(data):
         reasons.append(
             "it runs nothing: no step runs a command or moves traffic and no gate checks "

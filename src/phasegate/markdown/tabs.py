@@ -5,7 +5,12 @@ tool (Docusaurus, MDX). A reader follows ONE tab: the Linux and the macOS comman
 same step for two machines, never both. After the mapping, the steps a group's tabs hold
 become options of a decision asked where the group starts (``when:`` bound to it), as
 "Option A / Option B" headings do; a group with one tab, or whose steps already carry a
-condition, is left alone."""
+condition, is left alone.
+
+MkDocs Material writes content tabs as ``=== "macOS"`` over a body indented by four spaces.
+Markdown reads that body as an indented code block, so nothing in it ran (safe, not faithful):
+:func:`unindent` gives the parser the bodies at the margin, line for line, and the groups are
+alternatives like MDX tabs."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ _CLOSE_GROUP = re.compile(r"^\s{0,3}</Tabs\s*>")
 _OPEN_TAB = re.compile(r"^\s*<TabItem\b([^>]*)>")
 _ATTR = re.compile(r"""\b(label|value)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{['"]([^'"]*)['"]\})""")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_MKDOCS_TAB = re.compile(r"""^( {0,12})===[!+]{0,2}\s+["']([^"'\n]*)["']\s*$""")
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,77 @@ def groups(text: str) -> list[list[_Tab]]:
     return found
 
 
+def mkdocs_groups(text: str) -> list[list[_Tab]]:
+    """Every MkDocs content-tab group (``=== "Linux"`` over an indented body), single tabs
+    included; a tab's ``end`` is the last line of its body."""
+    found: list[list[_Tab]] = []
+    group: list[_Tab] = []
+    tab: tuple[str, int, int] | None = None  # title, line, indent
+    last = 0
+    fence: str | None = None
+
+    def close_tab() -> None:
+        nonlocal tab
+        if tab is not None:
+            group.append(_Tab(tab[0], tab[1], last))
+            tab = None
+
+    def close_group() -> None:
+        nonlocal group
+        close_tab()
+        if group:
+            found.append(group)
+        group = []
+
+    for index, line in enumerate(text.splitlines(), 1):
+        marker = _MKDOCS_TAB.match(line) if fence is None else None
+        if marker is not None:
+            indent = len(marker.group(1))
+            if tab is not None and (indent != tab[2] or line.lstrip().startswith("===!")):
+                close_group()  # `===!` starts a new group; another indent is another group
+            close_tab()
+            tab, last = (marker.group(2), index, indent), index
+            continue
+        if tab is not None:
+            if not line.strip():
+                continue
+            if line.startswith(" " * (tab[2] + 4)) or line.startswith(" " * tab[2] + "\t"):
+                last = index
+                continue
+            close_group()  # a line at the margin ends the group
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+        elif opened:
+            fence = opened.group(1)
+    close_group()
+    return found
+
+
+def unindent(text: str) -> str:
+    """The text with every MkDocs tab's body at its tab's margin and the ``=== "…"`` lines
+    blank, line for line (the lines the report cites stay the document's)."""
+    found = mkdocs_groups(text)
+    if not found:
+        return text
+    lines = text.split("\n")
+    for group in found:
+        for tab in group:
+            indent = len(lines[tab.line - 1]) - len(lines[tab.line - 1].lstrip(" "))
+            lines[tab.line - 1] = ""
+            for n in range(tab.line, tab.end):
+                line = lines[n]
+                if line.startswith(" " * (indent + 4)):
+                    lines[n] = " " * indent + line[indent + 4 :]
+                elif line.startswith(" " * indent + "\t"):
+                    lines[n] = " " * indent + line[indent + 1 :]
+    return "\n".join(lines)
+
+
 def apply(draft: Draft, text: str) -> None:
-    for group in groups(text):
+    found = groups(text) + [g for g in mkdocs_groups(text) if len(g) >= 2]
+    for group in found:
         for phase in draft.phases:
             _decide(draft, phase, group)
 

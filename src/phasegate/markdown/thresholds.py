@@ -60,14 +60,64 @@ _OPS = {
     "übersteigt": ">",
     "mehr als": ">",
     "weniger als": "<",
+    # blind round 8: "grows past 100k", Vietnamese, Chinese, Italian, Dutch (op before number)
+    "grows past": ">",  # never "past" alone: "in the past 5 minutes" is a window
+    "grow past": ">",
+    "goes past": ">",
+    "rises past": ">",
+    "climbs past": ">",
+    "grows beyond": ">",
+    "vượt quá": ">",
+    "vượt": ">",
+    "cao hơn": ">",
+    "thấp hơn": "<",
+    "超过": ">",
+    "高于": ">",
+    "大于": ">",
+    "低于": "<",
+    "小于": "<",
+    "meer dan": ">",
+    "boven": ">",
+    "minder dan": "<",
+    "più di": ">",
+    "oltre": ">",
+    "meno di": "<",
+    "se zyada": ">",
+    "se kam": "<",
+}
+# Japanese and Korean put the comparison after the number: "30% を超える", "5% 以上", "1% 미만"
+_POSTFIX_OPS = {
+    "を超える": ">",
+    "を超え": ">",
+    "超え": ">",
+    "超": ">",
+    "を上回る": ">",
+    "以上": ">=",
+    "を下回る": "<",
+    "未満": "<",
+    "以下": "<=",
+    "초과": ">",
+    "이상": ">=",
+    "미만": "<",
+    "이하": "<=",
+    "se zyada": ">",
+    "se adhik": ">",
+    "से ज़्यादा": ">",
+    "से अधिक": ">",
+    "se kam": "<",
 }
 _OP = "|".join(re.escape(k) for k in sorted(_OPS, key=len, reverse=True))
 _UNIT = (
     r"%|ms|milliseconds?|µs|us|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|"
-    r"[kmgt]i?b|bytes?|req/s|rps|qps|x"
+    r"[kmgt]i?b|bytes?|req/s|rps|qps|x|k"
 )
 _THRESHOLD = re.compile(
     rf"(?P<op>{_OP})\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?(?![\w.])",
+    re.I,
+)
+_POSTFIX_OP = "|".join(re.escape(k) for k in sorted(_POSTFIX_OPS, key=len, reverse=True))
+_POSTFIX = re.compile(
+    rf"(?<![\w.])(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\s*(?P<op>{_POSTFIX_OP})",
     re.I,
 )
 _CONSECUTIVE = re.compile(
@@ -106,6 +156,7 @@ _SCALE = {
     "gib": ("bytes", 1024.0**3),
     "tb": ("bytes", 1024.0**4),
     "tib": ("bytes", 1024.0**4),
+    "k": ("", 1000.0),  # "100k messages"
 }
 _MARKUP = re.compile(r"[*_`]+")
 _LEAD = re.compile(r"^[^\w<>≥≤=]+")
@@ -137,8 +188,12 @@ def parse(text: str) -> Threshold | None:
     flat = plain(text)
     match = _THRESHOLD.search(flat)
     if match is None:
-        return None
-    op = _OPS[match.group("op").lower()]
+        match = _POSTFIX.search(flat)
+        if match is None:
+            return None
+        op = _POSTFIX_OPS[match.group("op").lower()]
+    else:
+        op = _OPS[match.group("op").lower()]
     number = float(match.group("num").replace(",", "."))
     unit_text = (match.group("unit") or "").lower()
     relative = bool(_RELATIVE.search(flat[match.end() :])) or unit_text == "x"

@@ -37,7 +37,10 @@ _TARGET_COL = re.compile(r"target|goal|expected|normal|baseline|slo\b|healthy", 
 # means to the engine (on_failure: rollback), not something to watch.
 _COVERED = re.compile(r"\bfail\w*|\berrors?\b|exit codes?|\bmissing\b|\bcrash", re.I)
 _WATCHED = re.compile(
-    r"\brate\b|latency|traffic|users?|customers?|security|incident|complain", re.I
+    r"\brate\b|latency|traffic|users?|customers?|security|incident|complain|"
+    # what users do: their failure is seen in the service, not in a step's exit code
+    r"\b(?:uploads?|downloads?|logins?|sign-?ins?|checkouts?|payments?|purchases?)\b",
+    re.I,
 )
 _URL = re.compile(
     r"https?://[^\s`'\"<>)\]]+/(?:health|healthz|readyz|livez|status|ping)\b[^\s`'\"<>)\]]*"
