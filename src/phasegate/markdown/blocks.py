@@ -22,6 +22,7 @@ from phasegate.markdown import (
     thresholds,
     traffic,
     triggers,
+    words9,
 )
 from phasegate.markdown.block_fences import FenceMapping
 from phasegate.markdown.block_items import ItemMapping
@@ -55,7 +56,9 @@ _NOT_A_REASON = re.compile(
     r"\b(?:do not|don['’]t|never)\s+roll[\s-]?back\s+(?:for|on|when|if|because)\b|"
     r"\bexpected (?:during|while|after|at|in)\b|"
     r"\bnormal (?:during|while|after|at|in)\b|\b(?:harmless|benign|safe to ignore)\b|"
-    r"\bfalse (?:alarms?|positives?)\b|\bknown (?:noise|flaps?)\b|\bignore (?:these|them)\b",
+    r"\bfalse (?:alarms?|positives?)\b|\bknown (?:noise|flaps?)\b|\bignore (?:these|them)\b"
+    # blind round 9: the same in more languages (words9.py)
+    "|" + words9.NOT_A_REASON,
     re.I,
 )
 # "Halting:", "To halt the rollout:", "Pause the rollout with:": the action the conditions

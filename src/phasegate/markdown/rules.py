@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import languages
+from phasegate.markdown import languages, words9
 
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
@@ -600,3 +600,8 @@ OPTIONAL = re.compile(OPTIONAL.pattern + "|" + languages.OPTIONAL, re.I)
 OBSERVED_CONDITION = re.compile(OBSERVED_CONDITION.pattern + "|" + languages.OBSERVED, re.I)
 HUMAN = re.compile(HUMAN.pattern + "|" + languages.HUMAN, re.I)
 CHECKLIST = re.compile(CHECKLIST.pattern + "|" + languages.CHECKLIST, re.I)
+
+# Blind round 9: more wordings of the same classes (words9.py), one alternation more each.
+ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words9.ROLLBACK, re.I)
+CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words9.CONDITIONAL, re.I)
+TRIGGER = re.compile(TRIGGER.pattern + "|" + words9.TRIGGER, re.I)

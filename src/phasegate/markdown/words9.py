@@ -1,0 +1,55 @@
+"""Word tables from blind round 9 (issue 11): wordings of the same classes that rules.py,
+languages.py and listings.py did not read yet. rules.py appends each fragment to its table
+(one alternation more), so every rule that reads a table reads these too.
+
+Fragments are unanchored unless they say otherwise and compiled case-insensitively.
+"""
+
+from __future__ import annotations
+
+# A heading or sentence naming the way back: "## Going back", "Go back to the previous tag",
+# "## Zurück auf 5.1", "## Kembali ke S3", "## Επαναφορά", "## 回滾" (traditional Chinese),
+# "## การยกเลิก" (Thai: the abort), "## חזרה לגרסה הקודמת", "## Tillbakarullning".
+ROLLBACK = (
+    r"^[\W_]*(?:going|getting|the way|way) back\b|"
+    r"\b(?:go|going|switch|switching|roll|fall|falling) back to (?:the )?(?:previous|old|older|"
+    r"prior|last|former|earlier|original)\b|"
+    r"^[\W_]*(?:zur[uü]ck (?:auf|zu[rm]?|nach)\b|zur[uü]ck$)|"
+    r"^[\W_]*kembali ke\b|"
+    r"επαναφορ|αναίρεσ|"
+    r"回滾|"
+    r"การยกเลิก|ยกเลิกการปล่อย|"
+    r"חזרה (?:לאחור|לגרסה)|ביטול השינוי|"
+    r"tillbakarull|rulla tillbaka|"
+    r"повернутися до|відновлення попередн"
+)
+
+# A heading or lead-in naming trouble: "Gdy coś pójdzie nie tak", "אם משהו משתבש",
+# "Αν κάτι πάει στραβά", "Jika gagal", "หากเกิดปัญหา", "如果出錯", "Om något går fel".
+# Anchored at the start.
+CONDITIONAL = (
+    r"^[\W_]*(?:"
+    r"(?:je[sś]li|je[zż]eli|gdy|kiedy)\b[^.]{0,80}?(?:nie tak|przerwie|nie powiod)|"
+    r"אם\s[^.]{0,80}?(?:משתבש|נכשל|תקל|בעי|לא עובד|שגיא)|במקרה של (?:תקל|בעי|כשל|שגיא)|"
+    r"(?:αν|εάν)\s[^.]{0,80}?(?:στραβά|αποτύχ|αποτυγχάν|σφάλμα|πρόβλημα)|"
+    r"σε περίπτωση (?:σφάλματος|προβλήματος|αποτυχίας)|"
+    r"(?:jika|kalau|apabila)\s[^.]{0,80}?(?:gagal|error|bermasalah|masalah)|"
+    r"(?:หาก|ถ้า)[^.]{0,40}?(?:ล้มเหลว|ผิดพลาด|มีปัญหา|เกิดปัญหา)|"
+    r"(?:如果|若|當)[^。]{0,40}?(?:失敗|出錯|錯誤|異常)|"
+    r"om\b[^.]{0,80}?(?:något går fel|misslyck)"
+    r")"
+)
+
+# "Abort criteria", "Rollback conditions" in languages the trigger tables did not read:
+# "回滾條件", "เกณฑ์การยกเลิก", "Kriteria kembali", "Κριτήρια επαναφοράς".
+TRIGGER = r"條件|เกณฑ์|kriteria|κριτήρι|קריטריונ|умови"
+
+# "(這是繼續的條件，不是回滾條件)", "这些不是回滚原因", "ไม่ใช่เกณฑ์การยกเลิก", "nie są powodem do
+# wycofania": the list that follows holds no failure conditions (what a healthy run shows).
+NOT_A_REASON = (
+    r"(?:不是|並非|并非|不屬於|不属于)[^。\n]{0,12}?(?:條件|条件|原因|理由|觸發|触发)|"
+    r"ไม่ใช่[^\n]{0,20}?(?:เกณฑ์|เหตุผล)|"
+    r"\bnie (?:s[aą]|jest) (?:powod|przyczyn|warunk)\w*|"
+    r"\bbukan (?:alasan|kriteria|syarat)\b|"
+    r"\bδεν (?:είναι|αποτελ)\w* (?:λόγος|λόγοι|κριτήρι)\w*"
+)
