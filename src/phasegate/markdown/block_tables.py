@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     action_tables,
+    done_items,
     human,
     monitors,
     polarity,
@@ -219,6 +220,16 @@ class TableMapping:
                 self.draft.note("review", line=line, what=rules.one_line(command, 100), why=why)
                 command = None
             name = row[label] if label is not None and label < len(row) else None
+            if (
+                command is not None
+                and not self.rollback
+                and self.phase is not None
+                and done_items.row_done(row, (cmd, exp))
+            ):
+                # "| T-24h ✅ | SRE | Config deployed | `helm upgrade …` |": done earlier
+                what = done_items.confirmation(name or "", command)
+                self._add_check(what, line, "done earlier", False)
+                continue
             if command is None:
                 if ordered and undo is not None and name and not self.rollback and self.phase:
                     # "| 2 | Wait for old TTL to expire (1 h) | @net | | |": a row of the

@@ -125,6 +125,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.section = section
         self.rollback = rollback
         self.section_rollback = rollback  # a lead-in ("If … fails:") changes it for a while
+        # `<summary>If the switchover hangs or fails</summary>`: recovery up to `</details>`,
+        # whatever lead-ins come inside ("Check the Patroni log first:") (blind round 9)
+        self.details_rollback = False
         self.when = when  # an alternative's condition: runs only when the operator chose it
         self.procedure: list[tuple[str, int]] = []  # numbered prose items done by hand
         self.listed_commands = False  # a list item ran a command (block_items.py)
@@ -422,6 +425,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
     def _paragraph(self, block: Paragraph) -> None:
         if block.closes:  # `</details>`: the section's own role again
             self.rollback, self.lead = self.section_rollback, ""
+            self.details_rollback = False
             return
         if block.code and "{{" in block.text and self._click_to_run(block):
             return
@@ -586,6 +590,13 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 what=rules.one_line(text, 80),
                 why="what follows is kept for history only: not run",
             )
+        if self.details_rollback and rules.stops_to_ask(text):
+            # "If the switchover hangs: … stop here and page the DB team": inside a collapsed
+            # recovery, a person is asked in the flow (a pause, never a command run)
+            self.rollback = False
+            self.confirm(text, block.line)
+            self.rollback = True
+            return
         if not self.rollback and rules.stops_to_ask(text):
             # "If the diff touches anything other than `app.conf`, stop and ask in #ops.": a
             # person judges the output just shown before the run goes on; not a rollback
@@ -604,7 +615,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 self.draft.note("recovery", line=block.line, what=rules.one_line(text, 80), why=why)
             self.rollback = True
         elif lead_in:
-            self.rollback = self.section_rollback
+            self.rollback = self.section_rollback or self.details_rollback
+        if block.opens and self.rollback and not self.section_rollback:
+            self.details_rollback = True
         if not self.rollback and rules.commands_assume(text):
             # "If green is live, swap the colours in every command": the run pauses here for a
             # person to confirm the case the commands were written for, and the plan is not
