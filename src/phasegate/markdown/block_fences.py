@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     action_tables,
+    byhand,
     carry,
     decisions,
     deps,
@@ -156,6 +157,23 @@ class FenceMapping:
             self.shown_only = why
             self.draft.note("review", line=block.line, what=rules.one_line(block.text, 80), why=why)
             self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
+            return
+        by_hand = (
+            byhand.person_runs(self.before.text)
+            if not attrs.name and isinstance(self.before, Paragraph) and self.phase is not None
+            else None
+        )
+        if by_hand is not None and isinstance(self.before, Paragraph):
+            # "The DBA on call runs (and answers the prompt):", "the DBA may force a failover:":
+            # the person's to run; never run unasked, never by an automatic rollback (byhand.py)
+            script = shell.strip_prompts(block.text, block.lang)
+            if self.rollback:
+                self._optional_recovery(block, script)
+            else:
+                what = byhand.label(self.before.text, script, by_hand)
+                self._manual_step(what, block.line + 1)
+                if "prompt" in by_hand:
+                    self.draft.note("prompts", line=block.line + 1, what=what, why=by_hand)
             return
         if (
             not attrs.name

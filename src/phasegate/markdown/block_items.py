@@ -295,7 +295,9 @@ class ItemMapping:
         if block.checked and command is not None:
             # "- [x] Backfill for October (Friday, do not repeat): `./backfill …`": done before
             # this run; confirmed, never run again (done_items.py)
-            self._add_check(done_items.confirmation(text, command), block.line, "done earlier", False)
+            self._add_check(
+                done_items.confirmation(text, command), block.line, "done earlier", False
+            )
         elif block.checked is not None or checklist or (verify and command is not None):
             if command is not None and (verify or checklist or block.checked is not None):
                 shows = _SHOWS.search(block.text[block.text.find(f"`{command}`") :])

@@ -342,9 +342,7 @@ class _Reader(HTMLParser):
             line, parts = self.summary
             self.summary = None
             text = _squash(parts)
-            self.events.append(
-                HtmlText(line, f"{text}:" if text else "details:", [], opens=True)
-            )
+            self.events.append(HtmlText(line, f"{text}:" if text else "details:", [], opens=True))
         elif tag == "details":
             self._flush_all()
             self.events.append(HtmlText(self.line, "", [], closes=True))

@@ -441,9 +441,11 @@ def _html(
         elif isinstance(event, htmlblocks.HtmlComment):
             blocks.append(Comment(event.line, event.text))
         else:
-            blocks.append(Paragraph(
+            blocks.append(
+                Paragraph(
                     event.line, event.text, event.code, closes=event.closes, opens=event.opens
-                ))
+                )
+            )
             if event.text:
                 last_text = event.text
     return last_text

@@ -419,9 +419,12 @@ def observed_condition(text: str) -> bool:
 
 def is_optional_part(title: str) -> bool:
     """A heading or lead-in the reader may skip: optional, conditional on their setup, an
-    example procedure, or a deletion it announces rather than orders."""
+    example procedure, or a deletion it announces rather than orders; a person decides
+    whether it is done, or the text says when to skip it (blind round 9)."""
     return (
         is_optional_title(title)
+        or person_decides(title)
+        or skips_step(title)
         or observed_condition(title)
         or defers(title)
         or bool(SETUP_CONDITION.search(title))
@@ -605,3 +608,28 @@ CHECKLIST = re.compile(CHECKLIST.pattern + "|" + languages.CHECKLIST, re.I)
 ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words9.ROLLBACK, re.I)
 CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words9.CONDITIONAL, re.I)
 TRIGGER = re.compile(TRIGGER.pattern + "|" + words9.TRIGGER, re.I)
+SKIP_STEP = re.compile(words9.SKIP_STEP, re.I)
+_DECIDES = re.compile(words9.DECIDES, re.I)
+_PROGRAM_DECIDES = re.compile(words9.PROGRAMS, re.I)
+
+
+def person_decides(text: str) -> bool:
+    """ "Only the DBA on call decides to promote", "(the catalog lead decides)": whether what
+    follows is done is a person's call, never the run's (blind round 9)."""
+    return bool(_DECIDES.search(text)) and not _PROGRAM_DECIDES.search(text)
+
+
+# "Skip this step if the verification finds differences": the check before it already stops the
+# run in that case; the step stays on the path the check guards
+_CHECKED_BEFORE = re.compile(
+    r"verif|\bchecks?\b|\btests?\b|pr[uü]f|sprawdz|ov[eě][rř]|kontrol|验证|驗證|檢查|检查|ตรวจสอบ|"
+    r"בדיק|έλεγχ|перевірк|проверк",
+    re.I,
+)
+
+
+def skips_step(text: str) -> bool:
+    """ "Skip this step if you already did it", "пропустіть цей крок": the reader may not do it
+    (a decision); not when the condition is the check before it failing."""
+    found = SKIP_STEP.search(text)
+    return found is not None and not _CHECKED_BEFORE.search(text[found.end() :])

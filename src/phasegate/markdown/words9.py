@@ -53,3 +53,32 @@ NOT_A_REASON = (
     r"\bbukan (?:alasan|kriteria|syarat)\b|"
     r"\bδεν (?:είναι|αποτελ)\w* (?:λόγος|λόγοι|κριτήρι)\w*"
 )
+
+# "Only the DBA on call decides", "(the catalog lead decides)", "at the discretion of the
+# commander", "רק ראש הצוות מחליט", "o líder decide", "der Lead entscheidet", "вирішує
+# черговий DBA": a person decides whether (or when) what follows is done: a decision, never
+# run unasked. Not "the script decides" / "Kubernetes decides" (a program, see PROGRAMS).
+DECIDES = (
+    r"\b(?:decides?|decided by|at the discretion of|makes the call|calls it)\b|"
+    r"\bentscheide[tn]?\b|\bd[ée]cide(?:nt)?\b|\bdecyduj\w*|\brozhoduj\w*|\bbeslutar\b|"
+    r"\bbest[aä]mmer\b|\bbeslist\b|вирішу\w*|реша\w*|מחליט\w*|αποφασίζ\w*|\bmemutuskan\b|"
+    r"ตัดสินใจ|決定|决定|判断する|결정"
+)
+# what decides without a person: "the scheduler decides where", "Patroni decides"
+PROGRAMS = (
+    r"\b(?:script|scheduler|kubernetes|k8s|patroni|controller|operator pod|algorithm|system|"
+    r"load balancer|autoscaler|tool|cli|program|pipeline|it)\s+(?:then\s+)?decides\b"
+)
+
+# "Skip this step if …", "Pomiń ten krok, jeśli …", "пропустіть цей крок", "Lewati langkah
+# ini jika …", "Diesen Schritt überspringen, wenn …", "跳過此步驟": the reader may not do it
+SKIP_STEP = (
+    r"\bskip (?:this|that|the) (?:step|part|section|command|block)\b|"
+    r"\bpomi[nń] (?:ten|t[eę]) (?:krok|cz[eę]ś[cć])|пропусті\w* (?:цей|цю) (?:крок|частин)|"
+    r"пропусти\w* (?:этот|эту) (?:шаг|част)|\bp[rř]esko[cč]\w* (?:tento|tuto) (?:krok|[cč][aá]st)|"
+    r"\bhoppa [oö]ver (?:detta|det h[aä]r) steg|\blewati langkah ini\b|"
+    r"\b(?:diesen|den) schritt [uü]berspring|[uü]berspringen sie (?:diesen|den) schritt|"
+    r"\b(?:omite|omita|salta|salte) (?:este|el) paso|\b(?:ignorez|sautez|passez) cette [ée]tape|"
+    r"\bpul[ae] (?:esta|essa) etapa|\bsla deze stap over|跳過此步驟|跳过此步骤|跳過這個步驟|"
+    r"この手順をスキップ|이 단계를 건너뛰|ข้ามขั้นตอนนี้|דלג על שלב זה|παραλείψτε (?:αυτό το|το) βήμα"
+)
