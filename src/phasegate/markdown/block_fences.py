@@ -22,6 +22,7 @@ from phasegate.markdown import (
     polarity,
     powershell,
     prompts,
+    ps_transcript,
     queries,
     rules,
     shell,
@@ -31,7 +32,7 @@ from phasegate.markdown import (
 )
 from phasegate.markdown.draft import Entry, add_to_checklist
 from phasegate.markdown.expect import ParsedCheck, described_output, parse_expectation
-from phasegate.markdown.parse import Block, Fence, Paragraph
+from phasegate.markdown.parse import Block, Fence, Item, Paragraph
 
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft, PhaseDraft
@@ -158,19 +159,29 @@ class FenceMapping:
             self.draft.note("review", line=block.line, what=rules.one_line(block.text, 80), why=why)
             self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
             return
+        lead_block = self.before if isinstance(self.before, (Paragraph, Item)) else None
         by_hand = (
-            byhand.person_runs(self.before.text)
-            if not attrs.name and isinstance(self.before, Paragraph) and self.phase is not None
+            byhand.person_runs(lead_block.text)
+            if not attrs.name and lead_block is not None and self.phase is not None
             else None
         )
-        if by_hand is not None and isinstance(self.before, Paragraph):
+        if (
+            self.rollback
+            and by_hand is None
+            and lead_block is not None
+            and not attrs.name
+            and self.phase is not None
+            and byhand.chosen(lead_block.text, block.text)
+        ):
+            by_hand = "a person decides whether to run it"
+        if by_hand is not None and lead_block is not None:
             # "The DBA on call runs (and answers the prompt):", "the DBA may force a failover:":
             # the person's to run; never run unasked, never by an automatic rollback (byhand.py)
             script = shell.strip_prompts(block.text, block.lang)
             if self.rollback:
                 self._optional_recovery(block, script)
             else:
-                what = byhand.label(self.before.text, script, by_hand)
+                what = byhand.label(lead_block.text, script, by_hand)
                 self._manual_step(what, block.line + 1)
                 if "prompt" in by_hand:
                     self.draft.note("prompts", line=block.line + 1, what=what, why=by_hand)
@@ -228,6 +239,16 @@ class FenceMapping:
         if item_role == "optional" and rollback and not as_check:
             self._optional_recovery(block, script)
             return
+        if (
+            item_role is None
+            and not rollback
+            and self.when is None
+            and lead_block is not None
+            and not attrs.name
+            and byhand.chosen(lead_block.text, block.text)
+        ):
+            # a lead-in of any length that leaves the fence to a person's choice: a decision
+            item_role = "optional"
         saved_when = self.when  # an item's optional part lasts for its own fence
         if item_role == "optional" and self.phase is not None and not rollback:
             lead = decisions.Lead(block.context.strip(), block.line)
@@ -306,7 +327,14 @@ class FenceMapping:
         """A PowerShell block is one pwsh step (bash's parser does not read it); rollback
         code one rollback action run by pwsh; a check a person makes (a pwsh check has no
         expectation we could read)."""
-        script = shell.strip_prompts(block.text, "")
+        pasted = ps_transcript.strip(block.text)  # `PS C:\>` lines and what they printed
+        script = pasted.script if pasted is not None else shell.strip_prompts(block.text, "")
+        script, forever = ps_transcript.split_forever(script)
+        for offset, text, why in forever:  # `Get-Content app.log -Wait`: never a hung step
+            line = block.line + 1 + offset
+            self.draft.note("review", line=line, what=rules.one_line(text, 100), why=why)
+            if not self.rollback and self.phase is not None:
+                self._manual_step(f"by hand, in another window: `{text}` ({why})", line)
         if not script.strip():
             return
         run = powershell.STRICT + script.strip()

@@ -292,7 +292,11 @@ class ItemMapping:
             and not (block.checked is None and _NOTES.match(lead))  # "Notes:" over remarks
         )
         verify = self.verify or rules.is_verify_text(lead)
-        if block.checked and command is not None:
+        if (
+            block.checked
+            and command is not None
+            and done_items.ticked_done(command, f"{self.section.title}\n{lead}")
+        ):
             # "- [x] Backfill for October (Friday, do not repeat): `./backfill …`": done before
             # this run; confirmed, never run again (done_items.py)
             self._add_check(

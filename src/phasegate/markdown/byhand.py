@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import rules
+from phasegate.markdown import mutation, rules
 
 # "answers the prompt", "answer `yes` when asked", "reply to the prompt", "type the
 # candidate name when prompted"
@@ -42,9 +42,18 @@ def person_runs(lead: str) -> str | None:
         return "a person answers its prompt"
     if _PERSON_RUNS.search(text):
         return "a named person runs it"
-    if rules.person_decides(text):
-        return "a person decides whether to run it"
     return None
+
+
+def chosen(lead: str, script: str) -> bool:
+    """ "Only after one week without issues (the catalog lead decides), raise the FCV:", "If
+    there is no backup, skip this step": whether (or when) the fence runs is a person's
+    choice: a decision, asked in the flow, whatever the length of the lead-in. A step one may
+    skip that only reads ("skip the wait if the queue was empty") stays on the path."""
+    text = " ".join(lead.split())
+    if rules.person_decides(text) or rules.defers(text):
+        return True
+    return rules.skips_step(text) and mutation.mutates(script) is not None
 
 
 def label(lead: str, script: str, why: str) -> str:

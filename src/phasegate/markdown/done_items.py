@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import rules
+from phasegate.markdown import mutation, rules
 from phasegate.markdown.nodes import CheckNode
 
 # a cell that says "done": a mark alone or beside a label ("T-24h ✅", "[x]", "✔ done",
@@ -40,3 +40,19 @@ def confirmation(text: str, command: str) -> CheckNode:
     return {
         "manual": f"done earlier, confirm only (do not run again): {said} — `{command}`",
     }
+
+
+# "**Success criteria:**", "Definition of done", "Acceptance": ticked boxes there state what
+# must hold; a command that only reads is still checked (it repeats nothing)
+_JUDGES = re.compile(
+    r"criteri|acceptance|definition of done|success|abnahme|erfolg|verif|validat|smoke|health|"
+    r"验收|成功",
+    re.I,
+)
+
+
+def ticked_done(command: str, context: str) -> bool:
+    """A ticked item's command is work done earlier: never run again; under success criteria
+    a command that only reads stays a check."""
+    judged = bool(_JUDGES.search(context))
+    return mutation.mutates(command) is not None or not judged

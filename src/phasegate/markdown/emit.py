@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TypeVar, cast, overload
 import yaml
 
 from phasegate.errors import PlanError
-from phasegate.markdown import mdx, programs, provenance, tabs, timekeeping, unset
+from phasegate.markdown import credentials, mdx, programs, provenance, tabs, timekeeping, unset
 from phasegate.markdown.draft import Draft, Entry, NodeT, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.mapping import map_document
@@ -87,6 +87,7 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     draft = map_document(doc, source)
     timekeeping.apply(draft, doc)
     unset.bind(draft, cleaned)  # `$target_url` the document never sets: the reader's value
+    credentials.bind(draft, cleaned)  # "needs `FLAGCTL_TOKEN` from 1Password" (round 9)
     programs.propose(draft, cleaned)  # a rollout of rollouts: a proposed program, in the report
     tabs.apply(draft, cleaned)  # `<Tabs>` / `=== "macOS"`: one tab runs (markdown/tabs.py)
     for signal in mdx.signals(cleaned):  # MDX: content lives elsewhere (markdown/mdx.py)

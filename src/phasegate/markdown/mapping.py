@@ -101,7 +101,11 @@ def map_document(doc: Document, source: str) -> Draft:
     walk.version_spans = _version_spans(root)
     _carry_phase_directives(root, source)
     for section in root.walk():
-        if section.level and rules.is_phase_title(section.title):
+        if (
+            section.level
+            and rules.is_phase_title(section.title)
+            and not rules.numbered_reference(section.title)
+        ):
             walk.phase_like.add(id(section))
     if title is not None and any(id(s) in walk.phase_like for s in title.walk()[1:]):
         # "# Phase 6: Production migration" over "## Task group 6.1 …": the H1 is the plan's

@@ -332,7 +332,17 @@ def conditional_remedy(text: str) -> bool:
     the backup and investigate.": the last sentence before a fence makes it a remedy under a
     condition (a rollback word under "if"), never the next forward step."""
     last = last_sentence(text)
-    return bool(_IF_SENTENCE.match(last)) and is_rollback_title(last) and not asks_human(last)
+    if bool(_IF_SENTENCE.match(last)) and is_rollback_title(last) and not asks_human(last):
+        return True
+    # "If `nginx -t` prints anything else, **do not reload**. Go back to the previous tag:": a
+    # condition, then the way back in the sentences it governs (blind round 9)
+    parts = [p for p in _SENTENCES.split(" ".join(text.split())) if p.strip()]
+    return (
+        2 <= len(parts) <= 3
+        and bool(_IF_SENTENCE.match(parts[0]))
+        and is_rollback_title(last)
+        and not asks_human(last)
+    )
 
 
 def is_failure_condition(title: str) -> bool:
@@ -633,3 +643,16 @@ def skips_step(text: str) -> bool:
     (a decision); not when the condition is the check before it failing."""
     found = SKIP_STEP.search(text)
     return found is not None and not _CHECKED_BEFORE.search(text[found.end() :])
+
+
+def numbered_reference(title: str) -> bool:
+    """ "## 9. Troubleshooting", "## 10. Appendix: commands for reference": a numbered heading
+    is a phase only when what it names is one; a reference section numbered in the table of
+    contents is read, never run (blind round 9). "Phase 3: Appendix" stays a phase."""
+    return (
+        bool(NUMBERED.match(title))
+        and not PHASE.search(title)
+        and is_reference_title(title)
+        and not is_example_procedure(title)
+        and not is_rollback_title(title)
+    )

@@ -59,8 +59,9 @@ NOT_A_REASON = (
 # черговий DBA": a person decides whether (or when) what follows is done: a decision, never
 # run unasked. Not "the script decides" / "Kubernetes decides" (a program, see PROGRAMS).
 DECIDES = (
-    r"\b(?:decides?|decided by|at the discretion of|makes the call|calls it)\b|"
-    r"\bentscheide[tn]?\b|\bd[ée]cide(?:nt)?\b|\bdecyduj\w*|\brozhoduj\w*|\bbeslutar\b|"
+    r"\b(?:decides|decided by|at the discretion of|makes the call)\b|"
+    r"\bentscheide[tn]?\b|\bdécide(?:nt)?\b|\bd[ée]cident\b|\b(?:lo|la|le) decide\b|"
+    r"\b(?:el|la|o|a)\s+[\w ]{1,30}?\s+decide\b|\bdecyduj\w*|\brozhoduj\w*|\bbeslutar\b|"
     r"\bbest[aä]mmer\b|\bbeslist\b|вирішу\w*|реша\w*|מחליט\w*|αποφασίζ\w*|\bmemutuskan\b|"
     r"ตัดสินใจ|決定|决定|判断する|결정"
 )
