@@ -81,10 +81,12 @@ _TRIGGER_LINE = re.compile(
 )
 # "At any time, if search errors exceed 1% or zero-result rate doubles:" (a lead-in: a colon)
 _IF_LEAD = re.compile(
-    r"^[\W_]*(?:[^,:]{0,30},\s*)?(?:if|when|whenever|si|cuando|wenn|falls|se|quando)\s+"
-    r"(?P<cond>[^:]+?)\s*[:：]\s*$",
+    r"^[\W_]*(?:[^,:]{0,30},\s*)?(?:if|when|whenever|si|cuando|wenn|falls|se|quando|"
+    + words9.IF_WORDS
+    + r")\s*(?P<cond>[^:：]+?)\s*[:：]\s*$",
     re.I,
 )
+_MEASURED = re.compile(words9.MEASURED, re.I)
 _HALT_LEAD = re.compile(
     r"^[\W_]*(?:to\s+)?(?:halt(?:ing)?|paus(?:e|ing)|stop(?:ping)?|suspend(?:ing)?|"
     r"freez(?:e|ing))\b(?:\s+(?:the\s+)?(?:rollout|release|deploy(?:ment)?|ramp|canary))?"
@@ -512,8 +514,14 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             ):
                 return
             condition = lead.group("cond")
-            if thresholds.parse(condition) is None and not thresholds.is_health(condition):
-                return  # "If you are on the old cluster:" states no failure
+            if (
+                thresholds.parse(condition) is None
+                and not thresholds.is_health(condition)
+                and not (rules.is_rollback_title(title) and _MEASURED.search(condition))
+            ):
+                # "If you are on the old cluster:" states no failure; "Αν τα σφάλματα 5xx
+                # ξεπεράσουν το 2% για 5 λεπτά:" over a rollback does (a figure to watch)
+                return
         if polarity.not_a_condition(condition):
             return
         action = triggers.action_for(f"{title}\n{text}", thresholds.parse(condition) is not None)
@@ -666,7 +674,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if polarity.not_a_condition(text) or polarity.go_no_go(context):
             return False  # an order, an expected result, or one side of a go/no-go call
         # only lists stated as failure conditions (issue 11 §6): not "Selection criteria"
-        number = thresholds.parse(text) is not None
+        # "อัตรา 5xx ของ v3 มากกว่า 1% ติดต่อกัน 5 นาที": a figure is a figure in any language
+        number = thresholds.parse(text) is not None or (
+            self.rollback and bool(_MEASURED.search(text))
+        )
         stated = polarity.failure_context(context) or (
             polarity.action_heading(context) and (number or polarity.text_is_failure(text) is True)
         )
@@ -682,6 +693,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             action = "pause"
         # "Error Rate > 5%: Immediate investigation required": the item asks a person to look
         action = triggers.limited(action, text)
+        if action == "rollback" and rules.person_decides(text):
+            action = "alert"  # "→ alert #oncall and decide together": people decide, not the run
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
         return maker.from_text(text, line, action, rules.last_line(self.lead))
 

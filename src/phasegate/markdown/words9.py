@@ -83,3 +83,13 @@ SKIP_STEP = (
     r"\bpul[ae] (?:esta|essa) etapa|\bsla deze stap over|跳過此步驟|跳过此步骤|跳過這個步驟|"
     r"この手順をスキップ|이 단계를 건너뛰|ข้ามขั้นตอนนี้|דלג על שלב זה|παραλείψτε (?:αυτό το|το) βήμα"
 )
+
+# "Αν …:", "Jika …:", "หาก …:", "如果 …：", "Jeśli …:", "Pokud …:", "Om …:", "Якщо …:", "אם …:":
+# "if" opening a lead-in that states the condition of what follows (blind round 9)
+IF_WORDS = (
+    r"αν|εάν|jika|kalau|apabila|bila|หาก|ถ้า|如果|若|假如|je[sś]li|je[zż]eli|gdy|pokud|kdy[zž]|om|"
+    r"n[aä]r|якщо|коли|если|когда|אם|כאשר|eğer|nếu|khi"
+)
+# "2% για 5 λεπτά", "1% selama 10 menit", "1% ติดต่อกัน 5 นาที": a number with a unit a metric
+# is read in; the comparison words differ by language, the figure does not
+MEASURED = r"\d+(?:[.,]\d+)?\s*(?:%|‰|ms\b|milliseconds?|s\b|sec)"
