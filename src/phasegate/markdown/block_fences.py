@@ -28,6 +28,7 @@ from phasegate.markdown import (
     shell,
     shellparse,
     shelltext,
+    sqlsession,
     triggers,
 )
 from phasegate.markdown.draft import Entry, add_to_checklist
@@ -76,7 +77,7 @@ class FenceMapping:
     before: Block | None
     shown_only: str | None  # why the last fence was not run (a lead-in may go on from it)
 
-    def _add_action(self, run: str, name: str | None, line: int) -> None:
+    def _add_action(self, run: str, name: str | None, line: int, rule: str = "") -> None:
         raise NotImplementedError
 
     def _add_step(self, data: StepNode, line: int, rule: str = "shell fence") -> None:
@@ -119,7 +120,7 @@ class FenceMapping:
         if not shell.is_shell_fence(block.lang, block.text):
             if self._query_fence(block, attrs):
                 return
-            if self._code_by_hand(block):
+            if self._code_by_hand(block) or self._sql_in_session(block):
                 return
             self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
             return
@@ -407,6 +408,31 @@ class FenceMapping:
             self._optional_recovery(block, block.text.strip())
             return True
         self._manual_step(f"by hand, in its console: {what}", block.line)
+        return True
+
+    def _sql_in_session(self, block: Fence) -> bool:
+        """A ``sql`` fence typed into the client session the document opened: run through
+        that client (sqlsession.py); by hand when its lead-in puts it under a condition."""
+        if block.lang.lower() not in sqlsession.SQL_LANGS or not block.text.strip():
+            return False
+        if any(ln.lstrip().startswith("\\") for ln in block.text.splitlines()):
+            return False  # `\q`, `\c db`: the client's own commands, typed by a person
+        found = sqlsession.client_for(self.draft.sql_sessions, block.line)
+        if found is None or (self.phase is None and not self.rollback):
+            return False
+        client, program = found
+        lead = block.context.strip() or rules.last_line(self.lead)
+        line = block.line + 1
+        if not self.rollback and sqlsession.conditional(lead):
+            what = f"{rules.one_line(lead, 100).rstrip(': ')}: in the `{program}` session: "
+            self._manual_step(what + f"`{rules.one_line(block.text.strip(), 120)}`", line)
+            return True
+        run = sqlsession.script(client, program, block.text)
+        name = f"{program}: {rules.one_line(block.text.strip(), 60)}"
+        if self.rollback:
+            self._add_action(run, name, line, rule=sqlsession.RULE)
+        else:
+            self._add_step({"name": name, "run": run}, line, rule=sqlsession.RULE)
         return True
 
     def _optional_recovery(self, block: Fence, script: str) -> None:

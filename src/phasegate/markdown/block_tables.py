@@ -227,8 +227,8 @@ class TableMapping:
                 and done_items.row_done(row, (cmd, exp))
             ):
                 # "| T-24h ✅ | SRE | Config deployed | `helm upgrade …` |": done earlier
-                what = done_items.confirmation(name or "", command)
-                self._add_check(what, line, "done earlier", False)
+                confirm = done_items.confirmation(name or "", command)
+                self._add_check(confirm, line, "done earlier", False)
                 continue
             if command is None:
                 if ordered and undo is not None and name and not self.rollback and self.phase:

@@ -326,7 +326,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
 
     # -- destinations -------------------------------------------------------------------
 
-    def _add_action(self, run: str, name: str | None, line: int) -> None:
+    def _add_action(self, run: str, name: str | None, line: int, rule: str = "") -> None:
         run, _ = carry.carry(self.draft, run, line)
         run = placeholders.bind(self.draft, run, line)
         data: StepNode = {"run": run}
@@ -339,6 +339,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         target = self.phase.rollback if self.phase else self.draft.plan_rollback
         target.append(Entry(data, line))
         said: ReportEntry = {"phase": self.where, "line": line, "name": name or _first(run)}
+        if rule:  # an explicit rule id (provenance.py reads it)
+            said["rule"] = rule
         if self.when is not None:
             said["when"] = self.when
         self.draft.note("rollback", **said)

@@ -25,6 +25,7 @@ from phasegate.markdown import (
     routes,
     rules,
     shell,
+    sqlsession,
     traffic,
     triggers,
 )
@@ -113,6 +114,7 @@ def map_document(doc: Document, source: str) -> Draft:
         walk.phase_like.discard(id(title))
     draft.health_url = _health_url(root)
     draft.examples = placeholders.example_values(doc)
+    draft.sql_sessions = sqlsession.sessions(doc)
     draft.replaced = placeholders.replaced_values(doc)
     draft.referenced = human.referenced_names(
         str(getattr(b, "text", "")) for s in root.walk() for b in s.blocks
