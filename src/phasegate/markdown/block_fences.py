@@ -163,7 +163,9 @@ class FenceMapping:
         lead_block = self.before if isinstance(self.before, (Paragraph, Item)) else None
         by_hand = (
             byhand.person_runs(lead_block.text)
-            if not attrs.name and lead_block is not None and self.phase is not None
+            if not attrs.name
+            and lead_block is not None
+            and (self.phase is not None or self.rollback)
             else None
         )
         if (
@@ -171,7 +173,6 @@ class FenceMapping:
             and by_hand is None
             and lead_block is not None
             and not attrs.name
-            and self.phase is not None
             and byhand.chosen(lead_block.text, block.text)
         ):
             by_hand = "a person decides whether to run it"
@@ -179,8 +180,16 @@ class FenceMapping:
             # "The DBA on call runs (and answers the prompt):", "the DBA may force a failover:":
             # the person's to run; never run unasked, never by an automatic rollback (byhand.py)
             script = shell.strip_prompts(block.text, block.lang)
-            if self.rollback:
-                self._optional_recovery(block, script)
+            if self.rollback and "prompt" in by_hand:
+                self._optional_recovery(block, script)  # nobody answers it on a rollback
+            elif self.rollback:
+                # a way back the person chooses when the rollback comes: `when:` bound to
+                # that choice (unchosen, it does not run)
+                way = decisions.Lead(rules.one_line(lead_block.text, 60), lead_block.line)
+                chosen = decisions.decide_rollback(self.draft, self.phase, self.section, [way])
+                saved, self.when = self.when, decisions.combine(self.when, chosen[id(way)])
+                self._add_action(script, None, block.line + 1)
+                self.when = saved
             else:
                 what = byhand.label(lead_block.text, script, by_hand)
                 self._manual_step(what, block.line + 1)

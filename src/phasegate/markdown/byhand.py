@@ -29,8 +29,10 @@ _ROLE = (
     r"approver|release manager|incident commander|db team|database team|manager)"
 )
 _PERSON_RUNS = re.compile(
-    r"^[\W_]*(?:only\s+)?(?:the|a|an|our)?\s*(?:[\w-]+\s+){0,2}?" + _ROLE + r"\b[^.:\n]{0,30}?"
-    r"\b(?:runs?|types?|executes?|performs?|may (?:run|force|execute|do|trigger|promote))\b",
+    r"^[\W_]*(?:[^,:;.]{0,60},\s*)?(?:only\s+)?(?:the|a|an|our)?\s*(?:[\w-]+\s+){0,2}?"
+    + _ROLE
+    + r"\b[^.:\n]{0,30}?"
+    r"\b(?:runs?|types?|executes?|performs?|may|can choose to)\b",
     re.I,
 )
 

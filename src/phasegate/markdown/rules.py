@@ -434,7 +434,6 @@ def is_optional_part(title: str) -> bool:
     return (
         is_optional_title(title)
         or person_decides(title)
-        or skips_step(title)
         or observed_condition(title)
         or defers(title)
         or bool(SETUP_CONDITION.search(title))

@@ -1,0 +1,751 @@
+"""The classes of the ninth round of fixes (issue 11), each on small synthetic documents in
+wordings and languages the blind round 9 documents do not use: a rule must hold for the class,
+not for one document's text."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from phasegate.markdown import ImportResult, import_markdown
+
+
+def _import(doc: str) -> ImportResult:
+    return import_markdown(textwrap.dedent(doc), "DOC.md")
+
+
+def _code(text: object) -> str:
+    """What runs: comment lines (``# [not run: …]`` among them) taken out."""
+    return "\n".join(ln for ln in str(text).splitlines() if not ln.lstrip().startswith("#"))
+
+
+def _runs(data: Any) -> list[tuple[str, str, str | None]]:
+    """Every executable item as (role, text, when): step, gate, rollback (phases and plan)."""
+    out: list[tuple[str, str, str | None]] = []
+    for phase in data["phases"]:
+        for step in phase.get("steps", []):
+            for gate in step.get("pre_gates", []):
+                out.append(("gate", _code(gate.get("command", "")), None))
+            if "run" in step:
+                out.append(("step", _code(step["run"]), step.get("when")))
+        for gate in phase.get("gates", []):
+            if "command" in gate:
+                out.append(("gate", _code(gate["command"]), None))
+        for action in phase.get("rollback", []):
+            out.append(("rollback", _code(action.get("run", "")), action.get("when")))
+    return out
+
+
+def _forward(data: Any, needle: str) -> bool:
+    """``needle`` runs unconditionally on the forward path."""
+    return any(
+        role in ("step", "gate") and when is None and needle in text
+        for role, text, when in _runs(data)
+    )
+
+
+def _roles(data: Any, needle: str) -> list[tuple[str, str | None]]:
+    return [(role, when) for role, text, when in _runs(data) if needle in text]
+
+
+def _manual_texts(data: Any) -> list[str]:
+    out = []
+    for phase in data["phases"]:
+        out += [str(s.get("name", "")) for s in phase.get("steps", []) if "pause" in s]
+        gates = [g for s in phase.get("steps", []) for g in s.get("pre_gates", [])]
+        out += [str(g["manual"]) for g in [*gates, *phase.get("gates", [])] if "manual" in g]
+    return out
+
+
+def _bindings(data: Any) -> list[str]:
+    found = [str(v["needs_binding"]) for v in data.get("vars", {}).values() if "needs_binding" in v]
+    return found + [
+        str(t["needs_binding"]) for t in data.get("triggers", []) if "needs_binding" in t
+    ]
+
+
+# -- the way back, named in more wordings and languages ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Going back",
+        "Getting back to the old version",
+        "Zurück zur alten Version",
+        "Kembali ke versi lama",
+        "Επαναφορά",
+        "回滾",
+        "การยกเลิก",
+        "Rulla tillbaka",
+    ],
+)
+def test_a_section_naming_the_way_back_is_rollback_in_any_wording(heading: str) -> None:
+    result = _import(
+        f"""\
+        # Upgrade the worker
+
+        ## 1. Deploy
+
+        ```bash
+        kubectl -n jobs set image deploy/worker worker=registry.local/worker:2.4.0
+        ```
+
+        ## {heading}
+
+        ```bash
+        kubectl -n jobs rollout undo deploy/worker
+        ```
+        """
+    )
+    data = result.data
+    assert _forward(data, "set image deploy/worker")
+    assert not _forward(data, "rollout undo")
+    assert ("rollback", None) in _roles(data, "rollout undo")
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Gdy coś pójdzie nie tak",
+        "אם משהו משתבש",
+        "Αν κάτι πάει στραβά",
+        "Jika migrasi gagal",
+        "หากเกิดปัญหา",
+        "如果出錯",
+        "Om något går fel",
+    ],
+)
+def test_a_section_naming_trouble_is_recovery_in_any_language(heading: str) -> None:
+    data = _import(
+        f"""\
+        # Cache migration
+
+        ## 1. Switch
+
+        ```bash
+        redis-cli -h cache-new CONFIG SET maxmemory 8gb
+        ```
+
+        ## {heading}
+
+        ```bash
+        redis-cli -h cache-new FLUSHALL
+        ```
+        """
+    ).data
+    assert not _forward(data, "FLUSHALL")
+    assert [r for r, _ in _roles(data, "FLUSHALL")] == ["rollback"]
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "這些是繼續的條件，並非回滾條件：",
+        "以下不是回滚原因：",
+        "Ini bukan alasan untuk kembali:",
+        "To nie są powody do wycofania:",
+    ],
+)
+def test_a_list_said_not_to_be_rollback_conditions_makes_no_trigger(lead: str) -> None:
+    data = _import(
+        f"""\
+        # Canary
+
+        ## 1. Shift 10 %
+
+        ```bash
+        kubectl -n web annotate ingress web-canary \\
+          nginx.ingress.kubernetes.io/canary-weight="10" --overwrite
+        ```
+
+        ## 回滾條件 / Rollback conditions
+
+        {lead}
+
+        - error rate < 0.5%
+        - p95 < 300 ms
+        """
+    ).data
+    assert data.get("triggers", []) == []
+
+
+# -- work the document says is done is never run again ------------------------------------------
+
+
+def test_a_ticked_item_with_a_command_is_confirmed_never_run_again() -> None:
+    data = _import(
+        """\
+        # Search reindex
+
+        ## Checklist
+
+        - [x] Snapshot taken on Monday: `curator snapshot --repository nightly --index products`
+        - [x] Reindex of 2025 done (do not repeat, it duplicates): `./reindex --year 2025 --append`
+        - [ ] Reindex 2026: `./reindex --year 2026 --append`
+        """
+    ).data
+    assert not _forward(data, "./reindex --year 2025")
+    assert not _forward(data, "curator snapshot")
+    assert _forward(data, "./reindex --year 2026")
+    confirms = [m for m in _manual_texts(data) if "./reindex --year 2025 --append" in m]
+    assert confirms and "do not run again" in confirms[0]
+
+
+def test_a_ticked_read_only_command_under_success_criteria_is_still_checked() -> None:
+    data = _import(
+        """\
+        # Release
+
+        ## Phase 1: Deploy
+
+        ```bash
+        ./deploy.sh 3.2.0
+        ```
+
+        **Success criteria:**
+
+        - [x] the version endpoint answers: `curl -sf http://127.0.0.1:8080/version`
+        """
+    ).data
+    assert _forward(data, "curl -sf http://127.0.0.1:8080/version")
+
+
+@pytest.mark.parametrize("done", ["✅", "T-2d ✅", "[x]", "erledigt", "done"])
+def test_a_run_sheet_row_marked_done_is_confirmed_never_run_again(done: str) -> None:
+    data = _import(
+        f"""\
+        # Cutover run sheet
+
+        ## Rows
+
+        | When | Action | Command |
+        |---|---|---|
+        | {done} | Import the price list | `./prices import --file prices-2026.csv` |
+        | T-0 | Switch the shop | `./shop switch --to v2` |
+        """
+    ).data
+    assert not _forward(data, "./prices import")
+    assert _forward(data, "./shop switch --to v2")
+    assert any("./prices import" in m for m in _manual_texts(data))
+
+
+# -- a collapsed recovery stays recovery up to </details> ------------------------------------
+
+
+def test_a_details_block_whose_summary_is_a_failure_stays_recovery_to_its_end() -> None:
+    data = _import(
+        """\
+        # Broker upgrade
+
+        ## 2. Upgrade
+
+        ```bash
+        apt-get install -y rabbitmq-server=3.13.7-1
+        ```
+
+        <details>
+        <summary>When the node does not rejoin</summary>
+
+        Look at the cluster first:
+
+        ```bash
+        rabbitmqctl forget_cluster_node rabbit@mq-3
+        ```
+
+        </details>
+
+        Then:
+
+        ```bash
+        rabbitmqctl cluster_status
+        ```
+        """
+    ).data
+    assert not _forward(data, "forget_cluster_node")
+    assert [r for r, _ in _roles(data, "forget_cluster_node")] == ["rollback"]
+    assert _forward(data, "rabbitmqctl cluster_status")
+
+
+# -- a person's call is never the run's -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "The on-call SRE runs this and answers the prompt with `yes`:",
+        "The release manager types (reply to each question by hand):",
+    ],
+)
+def test_a_fence_a_named_person_runs_at_its_prompt_is_a_manual_step(lead: str) -> None:
+    result = _import(
+        f"""\
+        # Promote
+
+        ## 1. Promote the replica
+
+        {lead}
+
+        ```bash
+        repmgr standby switchover -f /etc/repmgr.conf --siblings-follow
+        ```
+        """
+    )
+    data = result.data
+    assert not _forward(data, "repmgr standby switchover")
+    assert any("repmgr standby switchover" in m for m in _manual_texts(data))
+    assert result.report["executable"] is False
+
+
+def test_in_recovery_what_a_person_may_do_is_never_an_automatic_rollback_action() -> None:
+    data = _import(
+        """\
+        # Promote
+
+        ## 1. Promote
+
+        ```bash
+        ./promote.sh db-2
+        ```
+
+        ## If the promotion fails
+
+        If both nodes are down, the DBA may restore from last night's backup:
+
+        ```bash
+        pgbackrest --stanza=main restore --delta
+        ```
+        """
+    ).data
+    # a way back the person chooses when the rollback comes: never run unchosen
+    roles = _roles(data, "pgbackrest")
+    assert [r for r, _ in roles] == ["rollback"]
+    assert roles[0][1] is not None and roles[0][1].startswith("vars.ROLLBACK_WAY_")
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Only the release manager decides when to flip it. To flip:",
+        "Der Teamleiter entscheidet, wann umgeschaltet wird:",
+        "Solo el responsable de guardia lo decide:",
+        "רק ראש הצוות מחליט מתי להפעיל:",
+        "Keputusan ada di tangan lead, dia yang memutuskan:",
+    ],
+)
+def test_what_a_person_decides_is_a_decision(lead: str) -> None:
+    data = _import(
+        f"""\
+        # Flag flip
+
+        ## 2. Flip
+
+        {lead}
+
+        ```bash
+        flipt flag enable checkout-v2 --namespace prod
+        ```
+        """
+    ).data
+    assert not _forward(data, "flipt flag enable")
+    assert [w is not None for r, w in _roles(data, "flipt flag enable") if r == "step"] == [True]
+
+
+def test_a_program_that_decides_is_no_person() -> None:
+    data = _import(
+        """\
+        # Reschedule
+
+        ## 1. Drain
+
+        The scheduler decides where the pods go:
+
+        ```bash
+        kubectl drain node-7 --ignore-daemonsets --delete-emptydir-data
+        ```
+        """
+    ).data
+    assert _forward(data, "kubectl drain node-7")
+
+
+@pytest.mark.parametrize(
+    ("lead", "command", "chosen"),
+    [
+        (
+            "Skip this step if the cache was already warmed by the nightly job:",
+            "redis-cli -h cache FLUSHDB",
+            True,
+        ),
+        (
+            "Pomiń ten krok, jeśli indeks już istnieje i był budowany wczoraj po południu:",
+            "psql -c 'CREATE INDEX CONCURRENTLY idx_a ON a (b)'",
+            True,
+        ),
+        (
+            "Diesen Schritt überspringen, wenn der Cache schon leer ist:",
+            "redis-cli -h cache FLUSHDB",
+            True,
+        ),
+        # a step that only reads stays on the path (skipping a look changes nothing)
+        ("Skip this step if the queue is already empty:", "rabbitmqctl list_queues", False),
+        # the check before it already stops the run in that case
+        (
+            "Skip this step if the verification above found differences:",
+            "redis-cli -h cache FLUSHDB",
+            False,
+        ),
+    ],
+)
+def test_skip_this_step_if_is_a_decision_for_changes(lead: str, command: str, chosen: bool) -> None:
+    data = _import(
+        f"""\
+        # Cache work
+
+        ## 3. Reset
+
+        {lead}
+
+        ```bash
+        {command}
+        ```
+        """
+    ).data
+    assert _forward(data, command) is not chosen
+    assert _roles(data, command)
+
+
+def test_a_list_item_deferring_its_fence_by_weeks_is_a_decision() -> None:
+    data = _import(
+        """\
+        # Schema change
+
+        ## Procedure
+
+        1. Add the column:
+
+           ```bash
+           psql -c 'ALTER TABLE orders ADD COLUMN note text'
+           ```
+
+        2. Only after two weeks without incidents, drop the old column. This cannot be undone,
+           so never in the same window:
+
+           ```bash
+           psql -c 'ALTER TABLE orders DROP COLUMN legacy_note'
+           ```
+        """
+    ).data
+    assert _forward(data, "ADD COLUMN note")
+    assert not _forward(data, "DROP COLUMN legacy_note")
+
+
+# -- reference sections numbered in a table of contents --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "heading", ["7. Troubleshooting", "8) Appendix: handy commands", "9. FAQ", "10. Reference"]
+)
+def test_a_numbered_reference_heading_is_reference_not_a_phase(heading: str) -> None:
+    data = _import(
+        f"""\
+        # Migration
+
+        ## 1. Copy
+
+        ```bash
+        rsync -a /srv/data/ new-host:/srv/data/
+        ```
+
+        ## {heading}
+
+        ```bash
+        rsync -a --delete /srv/archive/ new-host:/srv/archive/
+        ```
+        """
+    ).data
+    assert _forward(data, "rsync -a /srv/data/")
+    assert _roles(data, "--delete /srv/archive/") == []
+
+
+# -- a condition, then the way back in the sentences it governs ------------------------------
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "If the smoke test shows anything but `OK`, stop. Switch back to the previous release:",
+        "If `haproxy -c` complains, do not reload. Roll back to the last config:",
+    ],
+)
+def test_an_if_sentence_then_the_way_back_is_recovery(lead: str) -> None:
+    data = _import(
+        f"""\
+        # Release
+
+        ## 2. Release
+
+        ```bash
+        ./release.sh 5.1.0
+        ```
+
+        {lead}
+
+        ```bash
+        ./release.sh 5.0.9
+        ```
+        """
+    ).data
+    assert _forward(data, "./release.sh 5.1.0")
+    assert not _forward(data, "./release.sh 5.0.9")
+    assert [r for r, _ in _roles(data, "./release.sh 5.0.9")] == ["rollback"]
+
+
+# -- a "not in production" comment holds for its paragraph -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "mark", ["# staging only: wipes the data", "# DO NOT RUN IN PROD", "# nur Entwicklung"]
+)
+def test_a_not_in_production_comment_holds_for_its_whole_paragraph(mark: str) -> None:
+    data = _import(
+        f"""\
+        # Reset and deploy
+
+        ## 1. Deploy
+
+        ```bash
+        {mark}
+        dropdb shop_stage
+        createdb shop_stage
+
+        ./deploy.sh shop 7.0.1
+        ```
+        """
+    ).data
+    assert not _forward(data, "dropdb shop_stage")
+    assert not _forward(data, "createdb shop_stage")
+    assert _forward(data, "./deploy.sh shop 7.0.1")
+
+
+# -- PowerShell pasted from a console ----------------------------------------------------------
+
+
+def test_a_powershell_transcript_runs_its_commands_never_the_printed_output() -> None:
+    data = _import(
+        """\
+        # IIS
+
+        ## 1. Restart
+
+        ```powershell
+        PS C:\\inetpub> Restart-WebAppPool -Name Shop
+        PS C:\\inetpub> Get-WebAppPoolState -Name Shop
+
+        Value
+        -----
+        Started
+        ```
+        """
+    ).data
+    steps = [text for role, text, _ in _runs(data) if role == "step"]
+    assert len(steps) == 1
+    assert "Restart-WebAppPool -Name Shop" in steps[0] and "Get-WebAppPoolState" in steps[0]
+    assert "PS C:" not in steps[0] and "-----" not in steps[0] and "Started" not in steps[0]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "Get-Content C:\\logs\\shop.log -Tail 20 -Wait",
+        "Test-Connection web-02 -Continuous",
+        "ping -t web-02",
+        "while ($true) { Get-Counter '\\Processor(_Total)\\% Processor Time'; Start-Sleep 5 }",
+    ],
+)
+def test_never_ending_powershell_is_a_manual_step_never_a_hung_step(command: str) -> None:
+    data = _import(
+        f"""\
+        # IIS
+
+        ## 1. Restart
+
+        ```powershell
+        Restart-WebAppPool -Name Shop
+        {command}
+        ```
+        """
+    ).data
+    runs = [text for role, text, _ in _runs(data) if role == "step"]
+    assert runs and all(command not in text for text in runs)
+    assert any("Restart-WebAppPool" in text for text in runs)
+    assert any(command in m for m in _manual_texts(data))
+
+
+# -- credentials the prose says are needed ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "The CLI needs `DEPLOYCTL_API_TOKEN` from Vault (`secret/deploy`).",
+        "Requires SENTRY_AUTH_TOKEN (1Password, vault 'ops').",
+        "Potrzebny jest `REGISTRY_PASSWORD` z menedżera haseł.",
+    ],
+)
+def test_a_credential_the_prose_needs_and_nothing_sets_needs_binding(prose: str) -> None:
+    result = _import(
+        f"""\
+        # Deploy
+
+        {prose}
+
+        ## 1. Deploy
+
+        ```bash
+        deployctl release shop --version 4.0.0
+        ```
+        """
+    )
+    assert result.report["executable"] is False
+    assert _bindings(result.data)
+
+
+def test_a_credential_the_document_sets_or_a_placeholder_needs_no_extra_binding() -> None:
+    result = _import(
+        """\
+        # Deploy
+
+        The CLI needs `DEPLOYCTL_API_TOKEN` from Vault.
+        Unseal with `vault operator unseal <UNSEAL_KEY>`.
+
+        ## 1. Deploy
+
+        ```bash
+        export DEPLOYCTL_API_TOKEN=$(vault kv get -field=token secret/deploy)
+        deployctl release shop --version 4.0.0
+        ```
+        """
+    )
+    names = set(result.data.get("vars", {}))
+    assert "DEPLOYCTL_API_TOKEN" not in names and "UNSEAL_KEY" not in names
+
+
+# -- a rollback's measured condition in any language is a trigger to bind --------------------
+
+
+@pytest.mark.parametrize(
+    ("heading", "lead"),
+    [
+        ("Wycofanie", "Jeśli odsetek błędów 5xx przekroczy 2% przez 5 minut:"),
+        ("Επαναφορά", "Αν ο χρόνος απόκρισης p95 ξεπεράσει τα 800 ms για 10 λεπτά:"),
+        ("Rollback", "Jika error 5xx naik di atas 1% selama 5 menit:"),
+        ("回滾", "如果 5xx 比例超過 1% 持續 5 分鐘："),
+    ],
+)
+def test_a_measured_condition_over_a_rollback_is_a_trigger_needing_its_query(
+    heading: str, lead: str
+) -> None:
+    result = _import(
+        f"""\
+        # Weights
+
+        ## 1. Shift
+
+        ```bash
+        echo "set weight be/new 50" | socat stdio /run/haproxy/admin.sock
+        ```
+
+        ## {heading}
+
+        {lead}
+
+        ```bash
+        echo "set weight be/new 0" | socat stdio /run/haproxy/admin.sock
+        ```
+        """
+    )
+    triggers = result.data.get("triggers", [])
+    assert [t["action"] for t in triggers] == ["rollback"]
+    assert triggers[0].get("needs_binding")
+    assert result.report["executable"] is False  # nothing watches it until it is bound
+    assert not _forward(result.data, "set weight be/new 0")
+
+
+def test_an_abort_rule_that_leaves_the_call_to_people_only_alerts() -> None:
+    data = _import(
+        """\
+        # Canary
+
+        ## 1. Shift
+
+        ```bash
+        kubectl -n web annotate ingress web-canary \\
+          nginx.ingress.kubernetes.io/canary-weight="10" --overwrite
+        ```
+
+        ## Abort
+
+        - p99 above 900 ms for 10 minutes → alert #web-oncall, the on-call lead decides
+        - 5xx above 2% for 5 minutes → abort at once
+
+        ```bash
+        kubectl -n web annotate ingress web-canary \\
+          nginx.ingress.kubernetes.io/canary-weight="0" --overwrite
+        ```
+        """
+    ).data
+    actions = sorted(t["action"] for t in data.get("triggers", []))
+    assert actions == ["alert", "rollback"]
+
+
+# -- SQL typed into the session the document opened -------------------------------------------
+
+
+def test_sql_typed_into_the_opened_client_runs_through_it_and_stops_at_the_first_error() -> None:
+    data = _import(
+        """\
+        # Add a column
+
+        ## 1. Open the client
+
+        ```
+        $ mysql -u app shop
+        ```
+
+        ## 2. Change
+
+        ```sql
+        ALTER TABLE orders ADD COLUMN note TEXT;
+        ```
+
+        ## If the change fails
+
+        ```sql
+        ALTER TABLE orders DROP COLUMN note;
+        ```
+        """
+    ).data
+    assert _forward(data, "ADD COLUMN note")
+    step = next(t for r, t, _ in _runs(data) if r == "step" and "ADD COLUMN" in t)
+    assert step.startswith("mysql --batch -u app shop <<'SQL'")
+    assert [r for r, _ in _roles(data, "DROP COLUMN note")] == ["rollback"]
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "",  # no session opened: the SQL stays out of the plan as before
+        '```bash\npsql "$DATABASE_URL"\n```\n\nor explicitly:\n\n'
+        "```bash\npsql -h host -U user\n```",
+    ],
+)
+def test_sql_without_one_opened_client_is_not_run(opening: str) -> None:
+    doc = (
+        "# Drop\n\n## 1. Connect\n\n"
+        + opening
+        + "\n\n## 2. Drop\n\n```sql\nDROP TABLE old;\n```\n\n```bash\n./notify.sh done\n```\n"
+    )
+    data = import_markdown(doc, "DOC.md").data
+    assert _roles(data, "DROP TABLE old") == []
