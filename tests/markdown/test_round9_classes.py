@@ -749,3 +749,51 @@ def test_sql_without_one_opened_client_is_not_run(opening: str) -> None:
     )
     data = import_markdown(doc, "DOC.md").data
     assert _roles(data, "DROP TABLE old") == []
+
+
+# -- tables: rows done by people, columns named in other languages ---------------------------
+
+
+def test_a_run_sheet_row_without_a_command_is_a_manual_step_in_its_place() -> None:
+    data = _import(
+        """\
+        # Switch
+
+        ## Run sheet
+
+        | Time | Owner | Action | Command / where |
+        |---|---|---|---|
+        | T-10m | Finance | Confirm the day's invoices are exported | ERP console |
+        | T-0 | SRE | Switch the router | `kubectl -n pay set env deploy/router MODE=new` |
+        | T+5m | Support | Place a test order with the staff account | phone |
+        """
+    ).data
+    steps = data["phases"][0]["steps"]
+    kinds = ["pause" if "pause" in s else str(s.get("run", "")) for s in steps]
+    assert kinds[0] == "pause" and "invoices are exported" in str(steps[0]["name"])
+    assert "MODE=new" in kinds[1]
+    assert kinds[2] == "pause" and "test order" in str(steps[2]["name"])
+
+
+@pytest.mark.parametrize(
+    ("step", "command"),
+    [("Krok", "Polecenie"), ("Schritt", "Befehl"), ("Langkah", "Perintah"), ("Βήμα", "Εντολή")],
+)
+def test_a_command_table_with_columns_named_in_another_language_runs_in_order(
+    step: str, command: str
+) -> None:
+    data = _import(
+        f"""\
+        # Weights
+
+        ## Shift
+
+        | {step} | {command} |
+        |---|---|
+        | 1 | `echo "set weight be/new 10" \\| socat stdio /run/haproxy/admin.sock` |
+        | 2 | `echo "set weight be/new 50" \\| socat stdio /run/haproxy/admin.sock` |
+        """
+    ).data
+    runs = [text for role, text, when in _runs(data) if role == "step" and when is None]
+    assert [("be/new 10" in r, "be/new 50" in r) for r in runs] == [(True, False), (False, True)]
+    assert all("| socat" in r for r in runs)  # the escaped pipe is a pipe

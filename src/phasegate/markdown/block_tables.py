@@ -19,6 +19,7 @@ from phasegate.markdown import (
     thresholds,
     traffic,
     triggers,
+    words9,
 )
 from phasegate.markdown.expect import parse_expectation
 from phasegate.markdown.nodes import StepNode
@@ -34,6 +35,9 @@ _STEP_COL = re.compile(r"\bsteps?\b|\baction\b|\border\b|^#$|^no\.?$|\btask\b|�
 _EXPECT_COL = re.compile(r"expect|result|output|pass|success|criteria|response|预期|结果", re.I)
 _BOX = re.compile(r"^\s*(?:\[[ xX✓]?\]|☐|☑️?|⬜|✅|✔️?)\s*$")
 _BOX_DONE = re.compile(r"^\s*(?:\[[xX✓]\]|☑️?|✅|✔️?)\s*$")
+# blind round 9: the same columns in more languages (words9.py)
+_COMMAND_COL = re.compile(_COMMAND_COL.pattern + "|" + words9.COMMAND_COLUMN, re.I)
+_STEP_COL = re.compile(_STEP_COL.pattern + "|" + words9.STEP_COLUMN, re.I)
 _ACTION_COL = re.compile(r"\baction\b|\btask\b|\bactivity\b|acci[oó]n|tarea|操作|任务", re.I)
 
 
@@ -231,7 +235,7 @@ class TableMapping:
                 self._add_check(confirm, line, "done earlier", False)
                 continue
             if command is None:
-                if ordered and undo is not None and name and not self.rollback and self.phase:
+                if ordered and name and not self.rollback and self.phase:
                     # "| 2 | Wait for old TTL to expire (1 h) | @net | | |": a row of the
                     # procedure a person does, in its place (never skipped silently)
                     self._add_step(human.procedure([name]), line, rule="procedure table row")

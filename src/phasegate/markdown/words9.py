@@ -93,3 +93,13 @@ IF_WORDS = (
 # "2% για 5 λεπτά", "1% selama 10 menit", "1% ติดต่อกัน 5 นาที": a number with a unit a metric
 # is read in; the comparison words differ by language, the figure does not
 MEASURED = r"\d+(?:[.,]\d+)?\s*(?:%|‰|ms\b|milliseconds?|s\b|sec)"
+
+# Table columns in more languages: "| Βήμα | Εντολή | Αναμονή |", "| Krok | Polecenie |",
+# "| Schritt | Befehl |", "| Langkah | Perintah |", "| ขั้นตอน | คำสั่ง |", "| שלב | פקודה |"
+COMMAND_COLUMN = (
+    r"εντολ|polecen|komend|p[rř][ií]kaz|kommand|befehl|perintah|คำสั่ง|פקוד|команд|comando|"
+    r"commande|指令|コマンド|명령"
+)
+STEP_COLUMN = (
+    r"^(?:βήμα|krok|steg|langkah|ขั้นตอน|שלב|крок|шаг|schritt|paso|[ée]tape|passo|步驟|手順|단계)$"
+)
