@@ -797,3 +797,30 @@ def test_a_command_table_with_columns_named_in_another_language_runs_in_order(
     runs = [text for role, text, when in _runs(data) if role == "step" and when is None]
     assert [("be/new 10" in r, "be/new 50" in r) for r in runs] == [(True, False), (False, True)]
     assert all("| socat" in r for r in runs)  # the escaped pipe is a pipe
+
+
+# -- abort rules written as lines of one paragraph --------------------------------------------
+
+
+def test_each_abort_sentence_of_a_paragraph_is_a_trigger_of_its_own() -> None:
+    result = _import(
+        """\
+        # Ramp
+
+        ## Guardrails
+
+        Roll back if the error rate is above 3% for 5 minutes on `cart-api`.
+        Abort if p99 of `GET /cart` is above 1200 ms for 10 minutes.
+        If the queue depth is above 500, stop and investigate first.
+
+        ## 1. Ramp
+
+        ```bash
+        flagctl set cart.v2 --percent 10
+        ```
+        """
+    )
+    triggers = result.data.get("triggers", [])
+    assert sorted(t["action"] for t in triggers) == ["rollback", "rollback"]
+    said = " ".join(str(t.get("description", "")) for t in triggers)
+    assert "3%" in said and "1200 ms" in said and "queue depth" not in said

@@ -87,6 +87,7 @@ _IF_LEAD = re.compile(
     re.I,
 )
 _MEASURED = re.compile(words9.MEASURED, re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _HALT_LEAD = re.compile(
     r"^[\W_]*(?:to\s+)?(?:halt(?:ing)?|paus(?:e|ing)|stop(?:ping)?|suspend(?:ing)?|"
     r"freez(?:e|ing))\b(?:\s+(?:the\s+)?(?:rollout|release|deploy(?:ment)?|ramp|canary))?"
@@ -511,6 +512,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             condition = labelled.group("cond")
         else:
             lead = _IF_LEAD.match(text)
+            if lead is None and self._own_rules(block):
+                return
             if lead is None or not (
                 polarity.failure_context(title) or rules.is_rollback_title(title)
             ):
@@ -531,6 +534,24 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             return
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
         maker.from_text(condition.rstrip(" .;:"), block.line, triggers.limited(action, text))
+
+    def _own_rules(self, block: Paragraph) -> bool:
+        """ "Abort if error rate > 2% for 5 minutes on `checkout-api`." then "Abort if p95 … is
+        above 900 ms for 10 minutes." as lines of one paragraph: each sentence that names a
+        failure condition and a rollback or abort for it is a trigger of its own (blind round
+        9); a stop to investigate stays what the paragraph makes of it (a person's gate)."""
+        if self.rollback or self.draft.rollback_purpose:
+            return False
+        made = False
+        for offset, row in enumerate(block.text.splitlines()):
+            for sentence in _SENTENCE_END.split(row.strip()):
+                own = triggers.stated(sentence)
+                if own is None or own[0] != "rollback" or polarity.not_a_condition(own[1]):
+                    continue  # "If lag is above 5 s, stop and investigate": a person's gate
+                maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+                action = triggers.limited(own[0], sentence)
+                made = maker.from_text(own[1], block.line + offset, action) or made
+        return made
 
     def _inline_rollback(self, block: Paragraph) -> None:
         """ "**Rollback:** at any point, `helm rollback payments 0` returns to the previous
