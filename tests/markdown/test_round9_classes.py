@@ -824,3 +824,28 @@ def test_each_abort_sentence_of_a_paragraph_is_a_trigger_of_its_own() -> None:
     assert sorted(t["action"] for t in triggers) == ["rollback", "rollback"]
     said = " ".join(str(t.get("description", "")) for t in triggers)
     assert "3%" in said and "1200 ms" in said and "queue depth" not in said
+
+
+def test_the_last_sentence_of_a_lead_in_states_the_condition_of_its_fence() -> None:
+    result = _import(
+        """\
+        # Release
+
+        ## 1. Deploy
+
+        ```bash
+        helm upgrade shop charts/shop --set image.tag=9.1.0 --atomic --timeout 10m
+        ```
+
+        ## Rollback
+
+        If the deploy is unhealthy, `--atomic` already rolled back. If the error rate stays
+        above 2% for 10 minutes later on, pin the old image:
+
+        ```bash
+        helm upgrade shop charts/shop --set image.tag=9.0.4
+        ```
+        """
+    )
+    said = [str(t.get("description", "")) for t in result.data.get("triggers", [])]
+    assert said and all("2%" in d and "unhealthy" not in d for d in said)

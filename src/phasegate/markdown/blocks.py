@@ -511,7 +511,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if labelled is not None:
             condition = labelled.group("cond")
         else:
-            lead = _IF_LEAD.match(text)
+            # "If the deploy is unhealthy, Helm's --atomic already rolled back. If the problem
+            # shows up later (…), pin the old image:": the last sentence leads the fence
+            lead = _IF_LEAD.match(rules.last_sentence(text)) or _IF_LEAD.match(text)
             if lead is None and self._own_rules(block):
                 return
             if lead is None or not (
