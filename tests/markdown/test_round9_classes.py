@@ -849,3 +849,42 @@ def test_the_last_sentence_of_a_lead_in_states_the_condition_of_its_fence() -> N
     )
     said = [str(t.get("description", "")) for t in result.data.get("triggers", [])]
     assert said and all("2%" in d and "unhealthy" not in d for d in said)
+
+
+# -- a person's part in the flow, in more wordings --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Then wait 2×TTL of the old record before the next step.",
+        "Keep the old load balancer running for 48 hours after the switch.",
+        "Plan first, and read the diff:",
+        "Das Ergebnis prüft eine zweite Person:",
+        "Wynik sprawdza druga osoba:",
+        'Der Schichtleiter gibt im Kanal ein "go" für den nächsten Schritt.',
+        "Ο υπεύθυνος δίνει το «ΟΚ» πριν από το επόμενο βήμα.",
+    ],
+)
+def test_what_a_person_does_or_waits_for_pauses_the_run_before_what_follows(prose: str) -> None:
+    data = _import(
+        f"""\
+        # Change
+
+        ## 1. Change
+
+        ```bash
+        ./prepare.sh
+        ```
+
+        {prose}
+
+        ```bash
+        ./switch.sh
+        ```
+        """
+    ).data
+    steps = data["phases"][0]["steps"]
+    kinds = ["pause" if "pause" in s else _code(s.get("run", "")) for s in steps]
+    assert kinds[0] == "./prepare.sh" and kinds[-1] == "./switch.sh"
+    assert "pause" in kinds[1:-1]  # the person's part comes between, in its place

@@ -103,3 +103,21 @@ COMMAND_COLUMN = (
 STEP_COLUMN = (
     r"^(?:βήμα|krok|steg|langkah|ขั้นตอน|שלב|крок|шаг|schritt|paso|[ée]tape|passo|步驟|手順|단계)$"
 )
+
+# A person's part in the flow, in more wordings (blind round 9): "wait 2×TTL of the old value",
+# "Keep lb-old up for 24 hours", "read the diff", "checked by a second person" ("orang kedua",
+# "zweite Person", "druga osoba"), "Vänta tills …", a quoted «OK» / "go" someone gives.
+HUMAN = (
+    r"\bwait\b[^.\n]{0,30}?\b\d*\s*[×x*]?\s*ttl\b|"
+    r"\b(?:keep|leave)\b[^.\n]{0,40}?\b(?:up|running|in place|around|online)\s+for\s+"
+    r"(?:at least\s+)?\d+\s*(?:hours?|days?|weeks?)\b|"
+    r"\b(?:read|review|inspect|check)\s+(?:the\s+)?"
+    r"(?:diff|plan output|dry[\s-]run (?:output|summary))\b|"
+    r"\b(?:orang kedua|zweite[rn]? (?:person|kolleg\w*)|segunda persona|seconde personne|"
+    r"druga osoba|drug(?:iej|a) osob\w*|druh[aá] osoba|andra person|andre person|tweede persoon|"
+    r"второй человек|друга людина)\b|"
+    r"^[\W_]*(?:\d+[.)]\s*)?(?:v[aä]nta tills|vent til|czekaj,? a[zż]|po[cč]kejte,? a[zž]|"
+    r"tunggu (?:sampai|hingga)|รอจน|המתן עד|περιμένετε μέχρι|зачекайте,? доки|дождитесь|"
+    r"wacht tot|attendez que|espere (?:hasta|at[eé]) que|warte(?:n)? bis)|"
+    r"[\"«„“']\s*(?:go|ok|οκ|ок)\s*[\"»“”']"
+)
