@@ -235,7 +235,14 @@ class TableMapping:
                 self._add_check(confirm, line, "done earlier", False)
                 continue
             if command is None:
-                if ordered and name and not self.rollback and self.phase:
+                acts = label is not None and bool(_ACTION_COL.search(header[label]))
+                if (
+                    ordered
+                    and (undo is not None or acts)
+                    and name
+                    and not self.rollback
+                    and self.phase
+                ):
                     # "| 2 | Wait for old TTL to expire (1 h) | @net | | |": a row of the
                     # procedure a person does, in its place (never skipped silently)
                     self._add_step(human.procedure([name]), line, rule="procedure table row")
