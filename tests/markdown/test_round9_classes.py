@@ -888,3 +888,30 @@ def test_what_a_person_does_or_waits_for_pauses_the_run_before_what_follows(pros
     kinds = ["pause" if "pause" in s else _code(s.get("run", "")) for s in steps]
     assert kinds[0] == "./prepare.sh" and kinds[-1] == "./switch.sh"
     assert "pause" in kinds[1:-1]  # the person's part comes between, in its place
+
+
+@pytest.mark.parametrize(
+    ("prose", "asks"),
+    [
+        ("Then do the other host.", True),
+        ("Do the same on the remaining nodes.", True),
+        ("Danach dasselbe auf dem zweiten Server.", True),
+        ("Potem to samo na drugim serwerze.", True),
+        ("Then run the migration.", False),
+    ],
+)
+def test_a_repeat_on_other_hosts_is_a_person_s_part(prose: str, asks: bool) -> None:
+    data = _import(
+        f"""\
+        # Change
+
+        ## 1. Change
+
+        ```bash
+        ./switch.sh
+        ```
+
+        {prose}
+        """
+    ).data
+    assert any(prose.rstrip(".") in m for m in _manual_texts(data)) is asks

@@ -119,5 +119,14 @@ HUMAN = (
     r"^[\W_]*(?:\d+[.)]\s*)?(?:v[aä]nta tills|vent til|czekaj,? a[zż]|po[cč]kejte,? a[zž]|"
     r"tunggu (?:sampai|hingga)|รอจน|המתן עד|περιμένετε μέχρι|зачекайте,? доки|дождитесь|"
     r"wacht tot|attendez que|espere (?:hasta|at[eé]) que|warte(?:n)? bis)|"
-    r"[\"«„“']\s*(?:go|ok|οκ|ок)\s*[\"»“”']"
+    r"[\"«„“']\s*(?:go|ok|οκ|ок)\s*[\"»“”']|"
+    # "Then do the other host.", "Do the same on the remaining nodes", "Danach dasselbe auf
+    # WEB-P-02", "Potem to samo na drugim serwerze": a person repeats it elsewhere
+    r"^[\W_]*(?:then\s+)?(?:do|run|repeat)\s+(?:it\s+|this\s+)?(?:the\s+same\s+)?"
+    r"(?:(?:on|for)\s+)?(?:the\s+)?(?:other|next|remaining|second)\s+(?:hosts?|nodes?|servers?|"
+    r"machines?|regions?|clusters?|data\s?cent(?:er|re)s?|dcs?)\b|"
+    r"^[\W_]*(?:danach|dann|anschlie[sß]end)\s+(?:das\s*selbe|dasselbe|das gleiche)\s+"
+    r"(?:auf|f[uü]r|mit)\b|"
+    r"^[\W_]*(?:potem|nast[eę]pnie)\s+to samo na\b|^[\W_]*(?:pak|potom)\s+tot[eé][zž] na\b|"
+    r"^[\W_]*(?:sedan|d[aä]refter)\s+samma (?:sak )?p[aå]\b"
 )
