@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     action_tables,
+    byhand,
     carry,
     decisions,
     deps,
@@ -22,16 +23,18 @@ from phasegate.markdown import (
     powershell,
     prompts,
     prose_actions,
+    ps_transcript,
     queries,
     rules,
     shell,
     shellparse,
     shelltext,
+    sqlsession,
     triggers,
 )
 from phasegate.markdown.draft import Entry, add_to_checklist
 from phasegate.markdown.expect import ParsedCheck, described_output, parse_expectation
-from phasegate.markdown.parse import Block, Fence, Paragraph
+from phasegate.markdown.parse import Block, Fence, Item, Paragraph
 
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft, PhaseDraft
@@ -114,7 +117,7 @@ class FenceMapping:
     shown_only: str | None  # why the last fence was not run (a lead-in may go on from it)
     confirmed: StepNode | None  # the pause this section already asks a human to confirm in
 
-    def _add_action(self, run: str, name: str | None, line: int) -> None:
+    def _add_action(self, run: str, name: str | None, line: int, rule: str = "") -> None:
         raise NotImplementedError
 
     def _add_step(self, data: StepNode, line: int, rule: str = "shell fence") -> None:
@@ -157,7 +160,11 @@ class FenceMapping:
         if not shell.is_shell_fence(block.lang, block.text):
             if self._query_fence(block, attrs):
                 return
-            if self._code_by_hand(block) or self._edit_by_hand(block):
+            if (
+                self._code_by_hand(block)
+                or self._sql_in_session(block)
+                or self._edit_by_hand(block)
+            ):
                 return
             self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
             return
@@ -196,6 +203,42 @@ class FenceMapping:
             self.shown_only = why
             self.draft.note("review", line=block.line, what=rules.one_line(block.text, 80), why=why)
             self.draft.note("data", line=block.line, lang=block.lang or "text", why=why)
+            return
+        lead_block = self.before if isinstance(self.before, (Paragraph, Item)) else None
+        by_hand = (
+            byhand.person_runs(lead_block.text)
+            if not attrs.name
+            and lead_block is not None
+            and (self.phase is not None or self.rollback)
+            else None
+        )
+        if (
+            self.rollback
+            and by_hand is None
+            and lead_block is not None
+            and not attrs.name
+            and byhand.chosen(lead_block.text, block.text)
+        ):
+            by_hand = "a person decides whether to run it"
+        if by_hand is not None and lead_block is not None:
+            # "The DBA on call runs (and answers the prompt):", "the DBA may force a failover:":
+            # the person's to run; never run unasked, never by an automatic rollback (byhand.py)
+            script = shell.strip_prompts(block.text, block.lang)
+            if self.rollback and "prompt" in by_hand:
+                self._optional_recovery(block, script)  # nobody answers it on a rollback
+            elif self.rollback:
+                # a way back the person chooses when the rollback comes: `when:` bound to
+                # that choice (unchosen, it does not run)
+                way = decisions.Lead(rules.one_line(lead_block.text, 60), lead_block.line)
+                chosen = decisions.decide_rollback(self.draft, self.phase, self.section, [way])
+                saved, self.when = self.when, decisions.combine(self.when, chosen[id(way)])
+                self._add_action(script, None, block.line + 1)
+                self.when = saved
+            else:
+                what = byhand.label(lead_block.text, script, by_hand)
+                self._manual_step(what, block.line + 1)
+                if "prompt" in by_hand:
+                    self.draft.note("prompts", line=block.line + 1, what=what, why=by_hand)
             return
         if (
             not attrs.name
@@ -250,6 +293,16 @@ class FenceMapping:
         if item_role == "optional" and rollback and not as_check:
             self._optional_recovery(block, script)
             return
+        if (
+            item_role is None
+            and not rollback
+            and self.when is None
+            and lead_block is not None
+            and not attrs.name
+            and byhand.chosen(lead_block.text, block.text)
+        ):
+            # a lead-in of any length that leaves the fence to a person's choice: a decision
+            item_role = "optional"
         saved_when = self.when  # an item's optional part lasts for its own fence
         if item_role == "optional" and self.phase is not None and not rollback:
             lead = decisions.Lead(block.context.strip(), block.line)
@@ -328,7 +381,14 @@ class FenceMapping:
         """A PowerShell block is one pwsh step (bash's parser does not read it); rollback
         code one rollback action run by pwsh; a check a person makes (a pwsh check has no
         expectation we could read)."""
-        script = shell.strip_prompts(block.text, "")
+        pasted = ps_transcript.strip(block.text)  # `PS C:\>` lines and what they printed
+        script = pasted.script if pasted is not None else shell.strip_prompts(block.text, "")
+        script, forever = ps_transcript.split_forever(script)
+        for offset, text, why in forever:  # `Get-Content app.log -Wait`: never a hung step
+            line = block.line + 1 + offset
+            self.draft.note("review", line=line, what=rules.one_line(text, 100), why=why)
+            if not self.rollback and self.phase is not None:
+                self._manual_step(f"by hand, in another window: `{text}` ({why})", line)
         if not script.strip():
             return
         if not self.rollback:
@@ -449,6 +509,31 @@ class FenceMapping:
             return True
         what = f"{rules.one_line(last, 160).rstrip(': ')} — {listing}"
         self._manual_step(f"by hand, edit: {what}", block.line)
+        return True
+
+    def _sql_in_session(self, block: Fence) -> bool:
+        """A ``sql`` fence typed into the client session the document opened: run through
+        that client (sqlsession.py); by hand when its lead-in puts it under a condition."""
+        if block.lang.lower() not in sqlsession.SQL_LANGS or not block.text.strip():
+            return False
+        if any(ln.lstrip().startswith("\\") for ln in block.text.splitlines()):
+            return False  # `\q`, `\c db`: the client's own commands, typed by a person
+        found = sqlsession.client_for(self.draft.sql_sessions, block.line)
+        if found is None or (self.phase is None and not self.rollback):
+            return False
+        client, program = found
+        lead = block.context.strip() or rules.last_line(self.lead)
+        line = block.line + 1
+        if not self.rollback and sqlsession.conditional(lead):
+            what = f"{rules.one_line(lead, 100).rstrip(': ')}: in the `{program}` session: "
+            self._manual_step(what + f"`{rules.one_line(block.text.strip(), 120)}`", line)
+            return True
+        run = sqlsession.script(client, program, block.text)
+        name = f"{program}: {rules.one_line(block.text.strip(), 60)}"
+        if self.rollback:
+            self._add_action(run, name, line, rule=sqlsession.RULE)
+        else:
+            self._add_step({"name": name, "run": run}, line, rule=sqlsession.RULE)
         return True
 
     def _optional_recovery(self, block: Fence, script: str) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     deps,
+    done_items,
     human,
     monitors,
     placeholders,
@@ -294,7 +295,17 @@ class ItemMapping:
             and not (block.checked is None and _NOTES.match(lead))  # "Notes:" over remarks
         )
         verify = self.verify or rules.is_verify_text(lead)
-        if block.checked is not None or checklist or (verify and command is not None):
+        if (
+            block.checked
+            and command is not None
+            and done_items.ticked_done(command, f"{self.section.title}\n{lead}")
+        ):
+            # "- [x] Backfill for October (Friday, do not repeat): `./backfill …`": done before
+            # this run; confirmed, never run again (done_items.py)
+            self._add_check(
+                done_items.confirmation(text, command), block.line, "done earlier", False
+            )
+        elif block.checked is not None or checklist or (verify and command is not None):
             if command is not None and (verify or checklist or block.checked is not None):
                 shows = _SHOWS.search(block.text[block.text.find(f"`{command}`") :])
                 if shows is not None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     action_tables,
+    done_items,
     human,
     monitors,
     mutation,
@@ -19,6 +20,7 @@ from phasegate.markdown import (
     thresholds,
     traffic,
     triggers,
+    words9,
 )
 from phasegate.markdown.expect import parse_expectation
 from phasegate.markdown.nodes import StepNode
@@ -42,6 +44,9 @@ _IF_COL = re.compile(
 )
 _BOX = re.compile(r"^\s*(?:\[[ xX✓]?\]|☐|☑️?|⬜|✅|✔️?)\s*$")
 _BOX_DONE = re.compile(r"^\s*(?:\[[xX✓]\]|☑️?|✅|✔️?)\s*$")
+# blind round 9: the same columns in more languages (words9.py)
+_COMMAND_COL = re.compile(_COMMAND_COL.pattern + "|" + words9.COMMAND_COLUMN, re.I)
+_STEP_COL = re.compile(_STEP_COL.pattern + "|" + words9.STEP_COLUMN, re.I)
 _ACTION_COL = re.compile(r"\baction\b|\btask\b|\bactivity\b|acci[oó]n|tarea|操作|任务", re.I)
 
 
@@ -228,8 +233,25 @@ class TableMapping:
                 self.draft.note("review", line=line, what=rules.one_line(command, 100), why=why)
                 command = None
             name = row[label] if label is not None and label < len(row) else None
+            if (
+                command is not None
+                and not self.rollback
+                and self.phase is not None
+                and done_items.row_done(row, (cmd, exp))
+            ):
+                # "| T-24h ✅ | SRE | Config deployed | `helm upgrade …` |": done earlier
+                confirm = done_items.confirmation(name or "", command)
+                self._add_check(confirm, line, "done earlier", False)
+                continue
             if command is None:
-                if ordered and undo is not None and name and not self.rollback and self.phase:
+                acts = label is not None and bool(_ACTION_COL.search(header[label]))
+                if (
+                    ordered
+                    and (undo is not None or acts)
+                    and name
+                    and not self.rollback
+                    and self.phase
+                ):
                     # "| 2 | Wait for old TTL to expire (1 h) | @net | | |": a row of the
                     # procedure a person does, in its place (never skipped silently)
                     self._add_step(human.procedure([name]), line, rule="procedure table row")

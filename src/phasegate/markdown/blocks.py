@@ -23,6 +23,7 @@ from phasegate.markdown import (
     thresholds,
     traffic,
     triggers,
+    words9,
 )
 from phasegate.markdown.block_fences import FenceMapping
 from phasegate.markdown.block_items import ItemMapping
@@ -56,7 +57,9 @@ _NOT_A_REASON = re.compile(
     r"\b(?:do not|don['’]t|never)\s+roll[\s-]?back\s+(?:for|on|when|if|because)\b|"
     r"\bexpected (?:during|while|after|at|in)\b|"
     r"\bnormal (?:during|while|after|at|in)\b|\b(?:harmless|benign|safe to ignore)\b|"
-    r"\bfalse (?:alarms?|positives?)\b|\bknown (?:noise|flaps?)\b|\bignore (?:these|them)\b",
+    r"\bfalse (?:alarms?|positives?)\b|\bknown (?:noise|flaps?)\b|\bignore (?:these|them)\b"
+    # blind round 9: the same in more languages (words9.py)
+    "|" + words9.NOT_A_REASON,
     re.I,
 )
 # "Halting:", "To halt the rollout:", "Pause the rollout with:": the action the conditions
@@ -80,7 +83,8 @@ _TRIGGER_LINE = re.compile(
 # "At any time, if search errors exceed 1% or zero-result rate doubles:" (a lead-in: a colon)
 _IF_LEAD = re.compile(
     r"^[\W_]*(?:[^,:]{0,30},\s*)?(?:if|when|whenever|si|cuando|wenn|falls|se|quando|"
-    r"nếu|khi|agar|yadi|अगर|यदि|如果|若)\s*"
+    + words9.IF_WORDS
+    + r"|agar|yadi|अगर|यदि)\s*"
     r"(?P<cond>[^:：]+?)\s*[:：]\s*$"
     # Japanese: the condition first, "…場合は、<action>：", "…たら、<action>："
     r"|^[\W_]*(?P<jcond>[^:：]{3,200}?)(?:場合は?|ときは?|時は?)[、,]\s*[^:：]*[:：]\s*$",
@@ -117,6 +121,8 @@ _ACTION_IF_LEAD = re.compile(
     r"(?:if|when|once)\s+(?P<cond>[^:]+?)\s*:\s*$",
     re.I,
 )
+_MEASURED = re.compile(words9.MEASURED, re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _HALT_LEAD = re.compile(
     r"^[\W_]*(?:to\s+)?(?:halt(?:ing)?|paus(?:e|ing)|stop(?:ping)?|suspend(?:ing)?|"
     r"freez(?:e|ing))\b(?:\s+(?:the\s+)?(?:rollout|release|deploy(?:ment)?|ramp|canary))?"
@@ -157,6 +163,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.section = section
         self.rollback = rollback
         self.section_rollback = rollback  # a lead-in ("If … fails:") changes it for a while
+        # `<summary>If the switchover hangs or fails</summary>`: recovery up to `</details>`,
+        # whatever lead-ins come inside ("Check the Patroni log first:") (blind round 9)
+        self.details_rollback = False
         self.when = when  # an alternative's condition: runs only when the operator chose it
         self.procedure: list[tuple[str, int]] = []  # numbered prose items done by hand
         self.listed_commands = False  # a list item ran a command (block_items.py)
@@ -353,7 +362,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
 
     # -- destinations -------------------------------------------------------------------
 
-    def _add_action(self, run: str, name: str | None, line: int) -> None:
+    def _add_action(self, run: str, name: str | None, line: int, rule: str = "") -> None:
         run, _ = carry.carry(self.draft, run, line)
         run = placeholders.bind(self.draft, run, line)
         data: StepNode = {"run": run}
@@ -366,6 +375,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         target = self.phase.rollback if self.phase else self.draft.plan_rollback
         target.append(Entry(data, line))
         said: ReportEntry = {"phase": self.where, "line": line, "name": name or _first(run)}
+        if rule:  # an explicit rule id (provenance.py reads it)
+            said["rule"] = rule
         if self.when is not None:
             said["when"] = self.when
         self.draft.note("rollback", **said)
@@ -459,6 +470,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
     def _paragraph(self, block: Paragraph) -> None:
         if block.closes:  # `</details>`: the section's own role again
             self.rollback, self.lead = self.section_rollback, ""
+            self.details_rollback = False
             return
         if block.code and "{{" in block.text and self._click_to_run(block):
             return
@@ -577,7 +589,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if labelled is not None:
             condition = labelled.group("cond")
         else:
-            lead = _IF_LEAD.match(text)
+            # "If the deploy is unhealthy, Helm's --atomic already rolled back. If the problem
+            # shows up later (…), pin the old image:": the last sentence leads the fence
+            lead = _IF_LEAD.match(rules.last_sentence(text)) or _IF_LEAD.match(text)
             named = _ACTION_IF_LEAD.match(text)
             remedy = _remedy_trigger(text)
             if named is not None:
@@ -588,14 +602,20 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
                 maker.from_text(remedy, block.line, "rollback")
                 return
-            elif lead is None or not (
-                polarity.failure_context(title) or rules.is_rollback_title(title)
-            ):
+            elif lead is None:
+                self._own_rules(block)  # "Abort if …" sentences: each its own trigger
                 return
-            assert lead is not None
+            elif not (polarity.failure_context(title) or rules.is_rollback_title(title)):
+                return
             condition = lead.group("cond") or lead.groupdict().get("jcond") or ""
-            if thresholds.parse(condition) is None and not thresholds.is_health(condition):
-                return  # "If you are on the old cluster:" states no failure
+            if (
+                thresholds.parse(condition) is None
+                and not thresholds.is_health(condition)
+                and not (rules.is_rollback_title(title) and _MEASURED.search(condition))
+            ):
+                # "If you are on the old cluster:" states no failure; "Αν τα σφάλματα 5xx
+                # ξεπεράσουν το 2% για 5 λεπτά:" over a rollback does (a figure to watch)
+                return
         if polarity.not_a_condition(condition):
             return
         action = triggers.action_for(f"{title}\n{text}", thresholds.parse(condition) is not None)
@@ -605,6 +625,24 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             return
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
         maker.from_text(condition.rstrip(" .;:"), block.line, triggers.limited(action, text))
+
+    def _own_rules(self, block: Paragraph) -> bool:
+        """ "Abort if error rate > 2% for 5 minutes on `checkout-api`." then "Abort if p95 … is
+        above 900 ms for 10 minutes." as lines of one paragraph: each sentence that names a
+        failure condition and a rollback or abort for it is a trigger of its own (blind round
+        9); a stop to investigate stays what the paragraph makes of it (a person's gate)."""
+        if self.rollback or self.draft.rollback_purpose:
+            return False
+        made = False
+        for offset, row in enumerate(block.text.splitlines()):
+            for sentence in _SENTENCE_END.split(row.strip()):
+                own = triggers.stated(sentence)
+                if own is None or own[0] != "rollback" or polarity.not_a_condition(own[1]):
+                    continue  # "If lag is above 5 s, stop and investigate": a person's gate
+                maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
+                action = triggers.limited(own[0], sentence)
+                made = maker.from_text(own[1], block.line + offset, action) or made
+        return made
 
     def _inline_rollback(self, block: Paragraph) -> None:
         """ "**Rollback:** at any point, `helm rollback payments 0` returns to the previous
@@ -674,6 +712,13 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 what=rules.one_line(text, 80),
                 why="what follows is kept for history only: not run",
             )
+        if self.details_rollback and rules.stops_to_ask(text):
+            # "If the switchover hangs: … stop here and page the DB team": inside a collapsed
+            # recovery, a person is asked in the flow (a pause, never a command run)
+            self.rollback = False
+            self.confirm(text, block.line)
+            self.rollback = True
+            return
         if not self.rollback and rules.stops_to_ask(text):
             # "If the diff touches anything other than `app.conf`, stop and ask in #ops.": a
             # person judges the output just shown before the run goes on; not a rollback
@@ -695,7 +740,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                 self.draft.note("recovery", line=block.line, what=rules.one_line(text, 80), why=why)
             self.rollback = True
         elif lead_in:
-            self.rollback = self.section_rollback
+            self.rollback = self.section_rollback or self.details_rollback
+        if block.opens and self.rollback and not self.section_rollback:
+            self.details_rollback = True
         if not self.rollback and rules.commands_assume(text):
             # "If green is live, swap the colours in every command": the run pauses here for a
             # person to confirm the case the commands were written for, and the plan is not
@@ -744,7 +791,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if polarity.not_a_condition(text) or polarity.go_no_go(context):
             return False  # an order, an expected result, or one side of a go/no-go call
         # only lists stated as failure conditions (issue 11 §6): not "Selection criteria"
-        number = thresholds.parse(text) is not None
+        # "อัตรา 5xx ของ v3 มากกว่า 1% ติดต่อกัน 5 นาที": a figure is a figure in any language
+        number = thresholds.parse(text) is not None or (
+            self.rollback and bool(_MEASURED.search(text))
+        )
         stated = polarity.failure_context(context) or (
             polarity.action_heading(context) and (number or polarity.text_is_failure(text) is True)
         )
@@ -760,6 +810,8 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             action = "pause"
         # "Error Rate > 5%: Immediate investigation required": the item asks a person to look
         action = triggers.limited(action, text)
+        if action == "rollback" and rules.person_decides(text):
+            action = "alert"  # "→ alert #oncall and decide together": people decide, not the run
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
         return maker.from_text(text, line, action, rules.last_line(self.lead))
 

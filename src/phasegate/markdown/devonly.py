@@ -35,6 +35,8 @@ MARKER = re.compile(
     r"not (?:for|in|on) prod(?:uction)?|never (?:run |use )?(?:it )?(?:in|on) prod|"
     r"do(?: not|n't) (?:run|use) (?:this |it )?(?:in|on) prod|\bdev(?:elopment)?[\s-]only\b|"
     r"only (?:in|for|on) (?:local )?(?:dev|development)\b|"
+    # "staging only, wipes the database", "test environment only" (blind round 9)
+    r"\b(?:staging|sandbox)[\s-]only\b|only (?:in|on|for) staging\b|"
     r"no (?:usar|ejecutar) en producci[oó]n|solo (?:en |para )?desarrollo|"
     r"s[oó]lo (?:en |para )?desarrollo|nicht (?:in|auf) (?:der )?produktion|nur (?:f[uü]r )?"
     r"(?:die )?entwicklung|n[aã]o (?:use|usar|executar) em produ[cç][aã]o|"

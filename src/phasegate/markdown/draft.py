@@ -152,6 +152,8 @@ class Draft:
     unsure: list[tuple[PhaseDraft | None, Entry[StepNode]]] = field(default_factory=list)
     # plan keys of timekeeping.py: windows, budget (runway, pause bound), monitor
     plan_keys: PlanKeys = field(default_factory=PlanKeys)
+    # interactive SQL clients the document opens: (line, client, program) (sqlsession.py)
+    sql_sessions: list[tuple[int, str, str]] = field(default_factory=list)
 
     def new_phase(self, title: str, line: int, named: bool) -> PhaseDraft:
         taken = {p.id for p in self.phases}

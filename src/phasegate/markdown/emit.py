@@ -12,6 +12,7 @@ from phasegate.errors import PlanError
 from phasegate.markdown import (
     admonitions,
     asciidoc,
+    credentials,
     mdx,
     programs,
     provenance,
@@ -105,6 +106,7 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
         draft.note("asciidoc", line=rewritten[0], what=what, why="listing blocks, headings, titles")
     timekeeping.apply(draft, doc)
     unset.bind(draft, cleaned)  # `$target_url` the document never sets: the reader's value
+    credentials.bind(draft, cleaned)  # "needs `FLAGCTL_TOKEN` from 1Password" (round 9)
     programs.propose(draft, cleaned)  # a rollout of rollouts: a proposed program, in the report
     tabs.apply(draft, read)  # `<Tabs>` / `=== "macOS"`: one tab runs (markdown/tabs.py)
     for signal in mdx.signals(cleaned):  # MDX: content lives elsewhere (markdown/mdx.py)

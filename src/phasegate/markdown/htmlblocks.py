@@ -59,6 +59,7 @@ class HtmlText:
     text: str
     code: list[str]
     closes: bool = False  # `</details>`: ends what its `<summary>` introduced
+    opens: bool = False  # a `<summary>`: introduces what its `<details>` holds
 
 
 @dataclass
@@ -341,7 +342,7 @@ class _Reader(HTMLParser):
             line, parts = self.summary
             self.summary = None
             text = _squash(parts)
-            self.events.append(HtmlText(line, f"{text}:" if text else "details:", []))
+            self.events.append(HtmlText(line, f"{text}:" if text else "details:", [], opens=True))
         elif tag == "details":
             self._flush_all()
             self.events.append(HtmlText(self.line, "", [], closes=True))

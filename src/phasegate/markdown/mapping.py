@@ -26,6 +26,7 @@ from phasegate.markdown import (
     routes,
     rules,
     shell,
+    sqlsession,
     traffic,
     triggers,
 )
@@ -103,7 +104,11 @@ def map_document(doc: Document, source: str) -> Draft:
     walk.version_spans = _version_spans(root)
     _carry_phase_directives(root, source)
     for section in root.walk():
-        if section.level and rules.is_phase_title(section.title):
+        if (
+            section.level
+            and rules.is_phase_title(section.title)
+            and not rules.numbered_reference(section.title)
+        ):
             walk.phase_like.add(id(section))
     if title is not None and any(id(s) in walk.phase_like for s in title.walk()[1:]):
         # "# Phase 6: Production migration" over "## Task group 6.1 …": the H1 is the plan's
@@ -111,6 +116,7 @@ def map_document(doc: Document, source: str) -> Draft:
         walk.phase_like.discard(id(title))
     draft.health_url = _health_url(root)
     draft.examples = placeholders.example_values(doc)
+    draft.sql_sessions = sqlsession.sessions(doc)
     draft.replaced = placeholders.replaced_values(doc)
     draft.referenced = human.referenced_names(
         str(getattr(b, "text", "")) for s in root.walk() for b in s.blocks

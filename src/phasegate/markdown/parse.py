@@ -63,6 +63,7 @@ class Paragraph:
     text: str
     code: list[str] = field(default_factory=list)
     closes: bool = False  # ends a lead-in's scope (`</details>`): what follows is the section's
+    opens: bool = False  # a `<summary>`: its role lasts to `</details>` (blind round 9)
     aside: str = ""  # inside an admonition (`:::warning`, `> [!CAUTION]`): its kind
     aside_id: int = 0  # which one (the blocks of one admonition share it)
 
@@ -440,7 +441,11 @@ def _html(
         elif isinstance(event, htmlblocks.HtmlComment):
             blocks.append(Comment(event.line, event.text))
         else:
-            blocks.append(Paragraph(event.line, event.text, event.code, closes=event.closes))
+            blocks.append(
+                Paragraph(
+                    event.line, event.text, event.code, closes=event.closes, opens=event.opens
+                )
+            )
             if event.text:
                 last_text = event.text
     return last_text

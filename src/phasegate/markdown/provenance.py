@@ -245,6 +245,9 @@ class _Deriver:
         )
 
     def _rollback(self, entry: ReportEntry, line: int, src: str) -> Mapping:
+        rule = str(entry.get("rule") or "")
+        if re.fullmatch(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", rule):  # an explicit rule id
+            return Mapping(rule, str(entry.get("confidence") or MEDIUM), True)
         reason = "section"
         index = bisect.bisect_right(self.rollback_reasons, (line, "~"))
         if index:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import languages
+from phasegate.markdown import languages, words9
 
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
@@ -332,7 +332,17 @@ def conditional_remedy(text: str) -> bool:
     the backup and investigate.": the last sentence before a fence makes it a remedy under a
     condition (a rollback word under "if"), never the next forward step."""
     last = last_sentence(text)
-    return bool(_IF_SENTENCE.match(last)) and is_rollback_title(last) and not asks_human(last)
+    if bool(_IF_SENTENCE.match(last)) and is_rollback_title(last) and not asks_human(last):
+        return True
+    # "If `nginx -t` prints anything else, **do not reload**. Go back to the previous tag:": a
+    # condition, then the way back in the sentences it governs (blind round 9)
+    parts = [p for p in _SENTENCES.split(" ".join(text.split())) if p.strip()]
+    return (
+        2 <= len(parts) <= 3
+        and bool(_IF_SENTENCE.match(parts[0]))
+        and is_rollback_title(last)
+        and not asks_human(last)
+    )
 
 
 def is_failure_condition(title: str) -> bool:
@@ -419,9 +429,11 @@ def observed_condition(text: str) -> bool:
 
 def is_optional_part(title: str) -> bool:
     """A heading or lead-in the reader may skip: optional, conditional on their setup, an
-    example procedure, or a deletion it announces rather than orders."""
+    example procedure, or a deletion it announces rather than orders; a person decides
+    whether it is done, or the text says when to skip it (blind round 9)."""
     return (
         is_optional_title(title)
+        or person_decides(title)
         or observed_condition(title)
         or defers(title)
         or bool(SETUP_CONDITION.search(title))
@@ -601,3 +613,47 @@ OBSERVED_CONDITION = re.compile(OBSERVED_CONDITION.pattern + "|" + languages.OBS
 HUMAN = re.compile(HUMAN.pattern + "|" + languages.HUMAN + "|" + languages.HUMAN_PROSE, re.I)
 STOP_AND_ASK = re.compile(STOP_AND_ASK.pattern + "|" + languages.STOP_PROSE, re.I)
 CHECKLIST = re.compile(CHECKLIST.pattern + "|" + languages.CHECKLIST, re.I)
+
+# Blind round 9: more wordings of the same classes (words9.py), one alternation more each.
+ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words9.ROLLBACK, re.I)
+CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words9.CONDITIONAL, re.I)
+TRIGGER = re.compile(TRIGGER.pattern + "|" + words9.TRIGGER, re.I)
+HUMAN = re.compile(HUMAN.pattern + "|" + words9.HUMAN, re.I)
+SKIP_STEP = re.compile(words9.SKIP_STEP, re.I)
+_DECIDES = re.compile(words9.DECIDES, re.I)
+_PROGRAM_DECIDES = re.compile(words9.PROGRAMS, re.I)
+
+
+def person_decides(text: str) -> bool:
+    """ "Only the DBA on call decides to promote", "(the catalog lead decides)": whether what
+    follows is done is a person's call, never the run's (blind round 9)."""
+    return bool(_DECIDES.search(text)) and not _PROGRAM_DECIDES.search(text)
+
+
+# "Skip this step if the verification finds differences": the check before it already stops the
+# run in that case; the step stays on the path the check guards
+_CHECKED_BEFORE = re.compile(
+    r"verif|\bchecks?\b|\btests?\b|pr[uü]f|sprawdz|ov[eě][rř]|kontrol|验证|驗證|檢查|检查|ตรวจสอบ|"
+    r"בדיק|έλεγχ|перевірк|проверк",
+    re.I,
+)
+
+
+def skips_step(text: str) -> bool:
+    """ "Skip this step if you already did it", "пропустіть цей крок": the reader may not do it
+    (a decision); not when the condition is the check before it failing."""
+    found = SKIP_STEP.search(text)
+    return found is not None and not _CHECKED_BEFORE.search(text[found.end() :])
+
+
+def numbered_reference(title: str) -> bool:
+    """ "## 9. Troubleshooting", "## 10. Appendix: commands for reference": a numbered heading
+    is a phase only when what it names is one; a reference section numbered in the table of
+    contents is read, never run (blind round 9). "Phase 3: Appendix" stays a phase."""
+    return (
+        bool(NUMBERED.match(title))
+        and not PHASE.search(title)
+        and is_reference_title(title)
+        and not is_example_procedure(title)
+        and not is_rollback_title(title)
+    )

@@ -174,6 +174,15 @@ def _dev_only(body: list[str], tree: ShellTree | None, before: list[Unit]) -> bo
     comment = next((u for u in reversed(before) if u.kind != "blank"), None)
     if comment is not None and comment.kind == "comment" and devonly.marked(comment.text):
         return True
+    # "# DO NOT RUN IN PROD - staging only" over two commands: the mark holds for every
+    # command of its paragraph, down to the next blank line or comment (blind round 9)
+    for unit in reversed(before):
+        if unit.kind == "blank" or (unit.kind == "comment" and not devonly.marked(unit.text)):
+            break
+        if unit.kind == "comment":
+            return True
+        if unit.kind != DEV_ONLY:
+            break
     found = commands(tree) if tree is not None else [" ".join(body).split()]
     return any(devonly.tool_dev_only(words) for words in found if words)
 

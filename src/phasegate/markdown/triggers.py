@@ -37,7 +37,8 @@ _TARGET_COL = re.compile(r"target|goal|expected|normal|baseline|slo\b|healthy", 
 # means to the engine (on_failure: rollback), not something to watch.
 _COVERED = re.compile(r"\bfail\w*|\berrors?\b|exit codes?|\bmissing\b|\bcrash", re.I)
 _WATCHED = re.compile(
-    r"\brate\b|latency|traffic|users?|customers?|security|incident|complain|"
+    # "error 5xx naik di atas 1%": a share or a time is a rate watched, in any language (round 9)
+    r"\brate\b|latency|traffic|users?|customers?|security|incident|complain|\d\s*(?:%|‰|ms\b)|"
     # what users do: their failure is seen in the service, not in a step's exit code
     r"\b(?:uploads?|downloads?|logins?|sign-?ins?|checkouts?|payments?|purchases?)\b",
     re.I,
