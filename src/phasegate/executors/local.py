@@ -379,43 +379,20 @@ async def _closed(
     """Read ``fds`` to their end (what a command wrote goes to its log as usual), then close
     them. Cancelled meanwhile (an abort, a timeout), the command the supervisor left is ended:
     its pid is the status file's first line, when the supervisor wrote one."""
-    ended = [loop.create_future() for _ in fds]
-    open_fds = dict(enumerate(fds, start=1))
-
-    def finish(num: int) -> None:
-        fd = open_fds.pop(num, None)
-        if fd is not None:
-            loop.remove_reader(fd)
-            os.close(fd)
-            collector.pipe_connection_lost(num, None)
-        if not ended[num - 1].done():
-            ended[num - 1].set_result(None)
-
-    def readable(num: int, fd: int) -> None:
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if data:
-            collector.pipe_data_received(num, data)
-        else:
-            finish(num)
-
-    for num, fd in open_fds.items():
+    for fd in fds:
         os.set_blocking(fd, False)
-        loop.add_reader(fd, readable, num, fd)
+    # Its pipes, read as any command's; no pid to wait on (pidfd -1): the pipes' end is the end.
+    pipes = _Child(loop, 0, None, -1, dict(enumerate(fds, start=1)), collector)
     try:
-        await asyncio.gather(*ended)
+        await asyncio.shield(collector.drained)
     except asyncio.CancelledError:
         pgid = supervisor.find_supervisor(status_file)
         if pgid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, signal.SIGKILL)
-        for num in list(open_fds):
-            finish(num)
         raise
+    finally:
+        pipes.close()
 
 
 def _end_if_spawned(reply: asyncio.Future[int]) -> None:
