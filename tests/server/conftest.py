@@ -105,6 +105,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("api", list(stores), indirect=True)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
+    """A test that takes ``store_url`` runs twice: on the SQLite default (None) and on a fresh
+    PostgreSQL database of the session's cluster (its URL)."""
+    if request.param == "sqlite":
+        return None
+    request.getfixturevalue("postgres_server")
+    from tests.store.pg_cluster import database_url
+
+    return database_url(tmp_path / "database")
+
+
 @pytest.fixture
 def api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     state = tmp_path / "state"

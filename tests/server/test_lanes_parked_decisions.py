@@ -35,16 +35,6 @@ phases:
 """
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    if request.param == "sqlite":
-        return None
-    request.getfixturevalue("postgres_server")
-    from tests.store.pg_cluster import database_url
-
-    return database_url(tmp_path / "database")
-
-
 def cli(served: Served, url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
     env = served.env() | ({"PHASEGATE_STORE": url} if url else {})
     return cli_forks.phasegate(list(args), cwd=served.cwd, env=env)

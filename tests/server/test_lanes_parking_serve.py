@@ -37,16 +37,6 @@ phases:
 """
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    if request.param == "sqlite":
-        return None
-    request.getfixturevalue("postgres_server")
-    from tests.store.pg_cluster import database_url
-
-    return database_url(tmp_path / "database")
-
-
 @pytest.fixture
 def holder() -> Iterator[list[subprocess.Popen[bytes]]]:
     procs: list[subprocess.Popen[bytes]] = []

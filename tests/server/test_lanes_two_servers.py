@@ -37,16 +37,6 @@ phases:
 """
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    if request.param == "sqlite":
-        return None
-    request.getfixturevalue("postgres_server")
-    from tests.store.pg_cluster import database_url
-
-    return database_url(tmp_path / "database")
-
-
 @pytest.fixture
 def second(tmp_path: Path) -> Iterator[Served]:
     work = tmp_path / "work-b"

@@ -22,7 +22,6 @@ from phasegate.store.backends import open_journal
 from phasegate.store.contract import JournalStore
 from phasegate.store.schedules import FIRED, SKIPPED
 from tests.server.conftest import Served, session_processes, wait_for
-from tests.store.pg_cluster import database_url
 
 QUICK = """\
 version: 1
@@ -84,14 +83,6 @@ def _cli(served: Served, url: str | None, *args: str) -> None:
 
 def _store(served: Served, url: str | None) -> JournalStore:
     return open_journal(served.state_dir, url=url)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    if request.param == "sqlite":
-        return None
-    request.getfixturevalue("postgres_server")
-    return database_url(tmp_path / "database")
 
 
 # store_url before servers: the session's PostgreSQL, if this starts it, must start before
