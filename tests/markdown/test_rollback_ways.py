@@ -148,3 +148,109 @@ def test_the_decision_comes_before_the_ways_it_chooses_between() -> None:
     ).plan
     order = [e["key"] for e in decide._phase_rollback(plan.phases[0])]
     assert order == ["rollback:deploy/decide", "rollback:deploy/1", "rollback:deploy/2"]
+
+
+_WHO_DECIDES = """\
+    # Upgrade the search fleet
+
+    ## Upgrade
+
+    ```bash
+    echo upgraded >> log.txt
+    ```
+
+    ## Verify
+
+    ```bash
+    false
+    ```
+
+    ## Rollback
+
+    ### Only if more than two nodes fail: the on-call lead decides on the full rollback
+
+    ```bash
+    echo full-rollback >> log.txt
+    ```
+
+    ### Otherwise: restart the one stuck node after the database team has looked at it
+
+    ```bash
+    echo restarted-node >> log.txt
+    ```
+    """
+
+
+def test_the_person_asked_on_rollback_reads_each_way_in_the_documents_words(cli: CLI) -> None:
+    """The ways' names are slugs cut at 40 characters; who decides and when is in the words
+    after. The choice's description carries each way's heading whole, and the paused
+    rollback's message shows it, so the person asked knows it is theirs to decide."""
+    data = _plan(_WHO_DECIDES)
+    (decided,) = [p for p in data["phases"] if "rollback_decision" in p]
+    var = decided["rollback_decision"]["var"]
+    described = data["vars"][var]["description"]
+    assert "the on-call lead decides on the full rollback" in described
+    assert "after the database team has looked at it" in described
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(_WHO_DECIDES), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first = cli("run", "plan.yaml")
+    assert first.returncode == 4, first.stdout + first.stderr  # paused for the decision
+    said = " ".join((first.stdout + first.stderr).split())
+    assert "the on-call lead decides on the full rollback" in said
+    assert (cli.cwd / "log.txt").read_text().split() == ["upgraded"]  # neither way ran
+
+
+def test_a_decision_names_its_options_long_enough_to_say_who_decides() -> None:
+    doc = """\
+        # Raise the compatibility version
+
+        ## Deploy
+
+        ```bash
+        ./deploy.sh
+        ```
+
+        ## Later
+
+        Choose one:
+
+        - Option A: only after one week without issues (the catalog lead decides), raise it:
+
+          ```bash
+          ./raise-fcv.sh
+          ```
+
+        - Option B: leave it for the next release window
+
+          ```bash
+          echo later
+          ```
+        """
+    names = [s.get("name", "") for p in _plan(doc)["phases"] for s in p.get("steps", [])]
+    decision = [n for n in names if n.startswith("Decide:")]
+    assert decision and "the catalog lead decides" in decision[0], names
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("If the schema migration already ran", "If only the application was deployed"),
+        ("When the new pods never became ready", "Otherwise"),
+        ("In case the cache was already flushed", "Else: just redeploy the old image"),
+        ("Only when the DBA on call decides to", "If nothing else worked"),
+    ],
+)
+def test_cases_of_a_rollback_are_one_or_the_other_never_both(first: str, second: str) -> None:
+    """Sub-sections of a rollback that each state a case are ways a person tells apart: a
+    decision on rollback, each way bound to its choice; run together on every rollback they
+    would restore a database for an application-only failure."""
+    doc = _MENU.replace("Option A: revert the image", first).replace(
+        "Option B: restore the snapshot", second
+    )
+    data = _plan(doc)
+    (decided,) = [p for p in data["phases"] if "rollback_decision" in p]
+    choice = decided["rollback_decision"]
+    assert len(choice["options"]) == 2
+    assert [a.get("when") for a in decided["rollback"]] == [
+        f"vars.{choice['var']} == '{option}'" for option in choice["options"]
+    ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from phasegate.expr import ExprError, truthy
-from phasegate.plan.model import Action
+from phasegate.plan.model import Action, VarSpec
 from phasegate.run.events import ItemFinished, ItemStarted
 from phasegate.run.records import ItemBase
 
@@ -39,9 +39,14 @@ def decide_on_rollback(runner: RunPort, key: str) -> None:
         )
         runner.ctx.console.item("rollback", f"decide: {chosen}", "succeeded")
         return
+    # The plan's words for the ways (an imported runbook's own sentences: who decides, when),
+    # so the person asked reads more than the options' names.
+    spec = runner.ctx.plan.vars.get(choice.var)
+    said = spec.description if isinstance(spec, VarSpec) and spec.description else None
     message = (
         f"the way to roll back {phase_id} is a person's choice: `phasegate approve "
         f"{runner.state.run_id} {key} --choose OPTION` (options: {', '.join(choice.options)})"
+        + (f"; {said}" if said else "")
     )
     runner.journal(
         ItemFinished.model_validate({**base, "status": "awaiting_approval", "message": message}),

@@ -74,8 +74,10 @@ def decide(
         "default": "",
         "description": f"the choice the document leaves to the operator: {choices}",
     }
+    # Each option's own words, long enough to carry who decides ("Only after one week without
+    # issues (the catalog lead decides)"): the person asked reads them, not only the slug.
     listed = "; ".join(
-        f"{v} ({rules.one_line(o.title, 60)})" for v, o in zip(values, options, strict=True)
+        f"{v} ({rules.one_line(o.title, 120)})" for v, o in zip(values, options, strict=True)
     )
     step: StepNode = {
         "name": f"Decide: {listed}. Approve with --choose <choice>",
@@ -117,11 +119,16 @@ def decide_rollback(
             value += "-2"
         values.append(value)
         found[id(option)] = f"vars.{var} == '{value}'"
+    # The person choosing reads each way in the document's words ("Only if more than two nodes
+    # fail: the on-call lead decides"), not only its slug.
+    titles = draft.way_titles.setdefault(var, {})
+    for option, value in zip(options, values[len(values) - len(options) :], strict=True):
+        titles[value] = rules.one_line(option.title, 120)
     draft.vars[var] = {
         "env": var,
         "default": "",
         "description": "the way to roll back, chosen when the rollback comes: "
-        + " | ".join(values),
+        + " | ".join(f"{v} ({titles[v]})" if titles.get(v) else v for v in values),
     }
     draft.note(
         "decisions",

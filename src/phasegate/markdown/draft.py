@@ -130,6 +130,8 @@ class Draft:
     triggers: list[Entry[TriggerNode]] = field(default_factory=list)  # see triggers.py
     trigger_names: set[str] = field(default_factory=set)
     vars: dict[str, VarSpec] = field(default_factory=dict)  # variables imported entries use
+    # a rollback menu's ways in the document's words, per variable and value (decisions.py)
+    way_titles: dict[str, dict[str, str]] = field(default_factory=dict)
     health_url: str | None = None  # a health endpoint the document names
     ramps: list[Ramp] = field(default_factory=list)  # stated traffic ramps, see traffic.py
     traffic: Entry[TrafficNode] | None = None

@@ -512,10 +512,27 @@ def _ways_back(section: Section) -> list[Section]:
         [c for c in section.children if rules.is_alternative_title(c.title)],
         [c for c in section.children if rules.is_way_title(c.title)],
         [c for c in section.children if rules.is_platform_title(c.title)],
+        # "### Only if more than two nodes fail: the on-call lead decides" / "### Otherwise:
+        # restart the stuck node": cases of the rollback, one or the other, that a person
+        # tells apart; run together on every rollback they would undo twice
+        [c for c in section.children if _case_title(c.title)],
     ):
         if len(found) >= 2:
             return found
     return []
+
+
+_CASE = re.compile(
+    r"^[\W_]*(?:only\s+)?(?:if|when|unless|in case|otherwise|else|only when)\b", re.I
+)
+
+
+def _case_title(title: str) -> bool:
+    """A heading that states a case ("If the schema migration ran", "Otherwise", "Only if
+    more than two nodes fail") or whose way is a person's call ("the on-call lead decides")."""
+    return bool(
+        _CASE.match(title) or rules.is_conditional_text(title) or rules.person_decides(title)
+    )
 
 
 def _alternatives(section: Section) -> list[Section]:
