@@ -254,3 +254,79 @@ def test_cases_of_a_rollback_are_one_or_the_other_never_both(first: str, second:
     assert [a.get("when") for a in decided["rollback"]] == [
         f"vars.{choice['var']} == '{option}'" for option in choice["options"]
     ]
+
+
+_LEAD_CASES = """\
+    # Deploy v2
+
+    ## Deploy
+
+    ```bash
+    echo migrated-and-deployed >> log.txt
+    ```
+
+    ## Verify
+
+    ```bash
+    false
+    ```
+
+    ## Rollback
+
+    {first}
+
+    ```bash
+    echo restored-database >> log.txt
+    ```
+
+    {second}
+
+    ```bash
+    echo redeployed-v1 >> log.txt
+    ```
+    """
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("If the schema migration already ran:", "If only the application was deployed:"),
+        ("Wenn die Migration schon gelaufen ist:", "Otherwise, redeploy the old image:"),
+    ],
+)
+def test_lead_ins_that_state_cases_make_one_way_back_chosen_by_a_person(
+    cli: CLI, first: str, second: str
+) -> None:
+    """The same cases written as lead-ins over two fences: a real run's rollback pauses for
+    the choice, nothing of either way has run, and only the chosen way runs (a database
+    restored for an application-only failure loses everything written since the backup)."""
+    doc = textwrap.dedent(_LEAD_CASES).format(first=first, second=second)
+    (cli.cwd / "doc.md").write_text(doc, encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first_run = cli("run", "plan.yaml")
+    assert first_run.returncode == 4, first_run.stdout + first_run.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["migrated-and-deployed"]
+    data = _plan(doc)
+    (decided,) = [p for p in data["phases"] if "rollback_decision" in p]
+    options = decided["rollback_decision"]["options"]
+    assert cli("approve", "last", "--choose", options[1]).returncode == 0
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 1, resumed.stdout + resumed.stderr  # failed, rolled back
+    assert (cli.cwd / "log.txt").read_text().split() == ["migrated-and-deployed", "redeployed-v1"]
+
+
+def test_lead_ins_that_each_name_a_failure_stay_the_rollbacks_actions() -> None:
+    """ "If the migration fails, restore the backup:" / "If the deploy fails, roll back the
+    image:": a rollback runs because something failed; these stay its actions (no decision)."""
+    doc = textwrap.dedent(_LEAD_CASES).format(
+        first="If the migration fails, restore the backup:",
+        second="If the deploy fails, roll back the image:",
+    )
+    data = _plan(doc)
+    assert not any("rollback_decision" in p for p in data["phases"])
+    actions = [a for p in data["phases"] for a in p.get("rollback", [])]
+    assert [a["run"] for a in actions] == [
+        "echo restored-database >> log.txt",
+        "echo redeployed-v1 >> log.txt",
+    ]
+    assert all("when" not in a for a in actions)

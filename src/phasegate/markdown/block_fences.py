@@ -25,6 +25,7 @@ from phasegate.markdown import (
     prose_actions,
     ps_transcript,
     queries,
+    rollback_cases,
     rules,
     shell,
     shellparse,
@@ -133,6 +134,38 @@ class FenceMapping:
         raise NotImplementedError
 
     def _fence(self, block: Fence, note: directives.Annotation | None = None) -> None:
+        way = self._rollback_case(block)
+        if way is None:
+            self._fence_as_written(block, note)
+            return
+        # "If the schema migration already ran:" / "If only the application was deployed:"
+        # over two fences of one rollback: one or the other, a person tells them apart
+        # (rollback_cases.py); the fence is read as any, its actions bound to that choice
+        saved, self.when = self.when, decisions.combine(self.when, way)
+        try:
+            self._fence_as_written(block, note)
+        finally:
+            self.when = saved
+
+    def _rollback_case(self, block: Fence) -> str | None:
+        """The ``when`` of a fence whose lead-in states one of two or more cases of this
+        rollback section (a way of its rollback decision), or None."""
+        lead = self.before if isinstance(self.before, (Paragraph, Item)) else None
+        if (
+            not self.rollback
+            or lead is None
+            or not rollback_cases.states_case(lead.text)
+            or byhand.person_runs(lead.text) is not None
+            or byhand.chosen(lead.text, block.text)  # a person's way: asked as such below
+            or not rollback_cases.one_or_the_other(
+                [found.text for found in rollback_cases.case_leads(self.section.blocks)]
+            )
+        ):
+            return None
+        way = decisions.Lead(rules.one_line(lead.text, 120), lead.line)
+        return decisions.decide_rollback(self.draft, self.phase, self.section, [way])[id(way)]
+
+    def _fence_as_written(self, block: Fence, note: directives.Annotation | None) -> None:
         attrs = directives.from_fence_attrs(block.attrs).merged(note)
         if attrs.skip:
             self.draft.note("data", line=block.line, lang=block.lang, why="marked skip")

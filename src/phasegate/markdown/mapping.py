@@ -23,6 +23,7 @@ from phasegate.markdown import (
     order,
     placeholders,
     prose_actions,
+    rollback_cases,
     routes,
     rules,
     shell,
@@ -506,33 +507,21 @@ def _manual_way(section: Section) -> bool:
 
 def _ways_back(section: Section) -> list[Section]:
     """Child sections of a rollback section that are ways to roll back, one or the other
-    ("Option A" / "Option B", "… method", "On Kubernetes" / "On VMs"). Situations are not
-    read here: a rollback's "If …" parts stay what they are."""
+    ("Option A" / "Option B", "… method", "On Kubernetes" / "On VMs"), and cases of the
+    rollback a person tells apart ("### Only if more than two nodes fail: the on-call lead
+    decides" / "### Otherwise: restart the stuck node"; rollback_cases.py). Parts that each
+    name a failure ("If the migration fails") stay what they are."""
     for found in (
         [c for c in section.children if rules.is_alternative_title(c.title)],
         [c for c in section.children if rules.is_way_title(c.title)],
         [c for c in section.children if rules.is_platform_title(c.title)],
-        # "### Only if more than two nodes fail: the on-call lead decides" / "### Otherwise:
-        # restart the stuck node": cases of the rollback, one or the other, that a person
-        # tells apart; run together on every rollback they would undo twice
-        [c for c in section.children if _case_title(c.title)],
     ):
         if len(found) >= 2:
             return found
+    cases = [c for c in section.children if rollback_cases.states_case(c.title)]
+    if rollback_cases.one_or_the_other([c.title for c in cases]):
+        return cases
     return []
-
-
-_CASE = re.compile(
-    r"^[\W_]*(?:only\s+)?(?:if|when|unless|in case|otherwise|else|only when)\b", re.I
-)
-
-
-def _case_title(title: str) -> bool:
-    """A heading that states a case ("If the schema migration ran", "Otherwise", "Only if
-    more than two nodes fail") or whose way is a person's call ("the on-call lead decides")."""
-    return bool(
-        _CASE.match(title) or rules.is_conditional_text(title) or rules.person_decides(title)
-    )
 
 
 def _alternatives(section: Section) -> list[Section]:
