@@ -43,7 +43,7 @@ def bind(draft: Draft, text: str) -> None:
     for line_no, line in enumerate(prose.splitlines(), start=1):
         for match in _NAME.finditer(line):
             name = match.group(1)
-            if name in draft.vars or unset._known(name):
+            if name in draft.vars or unset.known(name):
                 continue
             window = line[max(0, match.start() - 80) : match.end() + 80]
             if not _NEEDED.search(window):
@@ -52,11 +52,12 @@ def bind(draft: Draft, text: str) -> None:
                 rf"\bexport\s+{re.escape(name)}\b", text
             ):
                 continue
-            where = f"{draft.source}:{line_no}"
-            draft.vars[name] = {
-                "env": name,
-                "needs_binding": f"`{name}` ({where}) is a credential the document says the "
+            unset.ask_for(
+                draft,
+                name,
+                line_no,
+                f"`{name}` ({draft.source}:{line_no}) is a credential the document says the "
                 "commands need and never sets: give its value",
-                "description": f"`{name}`, a credential named in the prose, set nowhere",
-            }
-            draft.note("needs_binding", line=line_no, what=f"credential `{name}`")
+                f"`{name}`, a credential named in the prose, set nowhere",
+                f"credential `{name}`",
+            )

@@ -110,6 +110,9 @@ def decide_rollback(
         existing = {"var": var, "options": []}
         holder["rollback_decision"] = existing
     var, values = existing["var"], existing["options"]
+    # The person choosing reads each way in the document's words ("Only if more than two nodes
+    # fail: the on-call lead decides"), not only its slug.
+    titles = draft.way_titles.setdefault(var, {})
     found: dict[int, str] = {}
     for option in options:
         title = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", option.title)
@@ -118,12 +121,8 @@ def decide_rollback(
         while value in values:
             value += "-2"
         values.append(value)
-        found[id(option)] = f"vars.{var} == '{value}'"
-    # The person choosing reads each way in the document's words ("Only if more than two nodes
-    # fail: the on-call lead decides"), not only its slug.
-    titles = draft.way_titles.setdefault(var, {})
-    for option, value in zip(options, values[len(values) - len(options) :], strict=True):
         titles[value] = rules.one_line(option.title, 120)
+        found[id(option)] = f"vars.{var} == '{value}'"
     draft.vars[var] = {
         "env": var,
         "default": "",

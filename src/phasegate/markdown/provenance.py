@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -400,28 +401,33 @@ def _phases(report: ImportReport, draft: Draft, deriver: _Deriver) -> None:
         phase["items"] = phase_items(source, recorded)
 
 
+def _lines(entries: Sequence[ReportEntry]) -> str:
+    """The first eight entries' Markdown lines, as a verdict's reason names them."""
+    return ", ".join(str(entry["line"]) for entry in entries[:8])
+
+
 def verdict(report: ImportReport, data: PlanNode) -> list[str]:
     """Why the plan is not executable as written ([] when it is): a blocker to bind, a
     low-confidence mapping that would run, or a plan that runs nothing."""
     reasons: list[str] = []
     binding = report.get("needs_binding") or []
     if binding:
-        lines = ", ".join(str(b["line"]) for b in binding[:8])
+        lines = _lines(binding)
         reasons.append(f"{len(binding)} to bind (lines {lines})")
     low = [r for r in report.get("review") or [] if r.get("confidence") == LOW]
     if low:
-        lines = ", ".join(str(r["line"]) for r in low[:8])
+        lines = _lines(low)
         reasons.append(f"{len(low)} low-confidence mapping(s) would run (lines {lines})")
     assumed = report.get("assumptions") or []
     if assumed:
-        lines = ", ".join(str(a["line"]) for a in assumed[:8])
+        lines = _lines(assumed)
         reasons.append(
             f"the commands hold only in the case the document assumes (lines {lines}): "
             "confirm it holds, or edit them as the document says"
         )
     mdx = report.get("mdx") or []
     if mdx:
-        lines = ", ".join(str(m["line"]) for m in mdx[:8])
+        lines = _lines(mdx)
         reasons.append(
             f"an MDX page: {len(mdx)} import(s)/component(s) (lines {lines}) stand for content "
             "this document does not hold"
@@ -430,7 +436,7 @@ def verdict(report: ImportReport, data: PlanNode) -> list[str]:
     if prompts:
         # `terraform apply` without a saved plan, a script asking [y/N]: a person types the
         # answer at a terminal; unattended it hangs or reads none (blind round 7)
-        lines = ", ".join(str(p["line"]) for p in prompts[:8])
+        lines = _lines(prompts)
         reasons.append(
             f"{len(prompts)} command(s) stop for an answer typed at a terminal (lines {lines})"
         )
@@ -438,7 +444,7 @@ def verdict(report: ImportReport, data: PlanNode) -> list[str]:
     if cells:
         # `%env PGHOST=…`, `!psql …` in an exported notebook: what the cells set and do is
         # not in the plan's shell; the shell steps after them may read it (blind round 8)
-        lines = ", ".join(str(c["line"]) for c in cells[:8])
+        lines = _lines(cells)
         reasons.append(
             f"a notebook export: {len(cells)} cell(s) of IPython (lines {lines}) run in the "
             "notebook, not by the plan, and the steps after them may read what they set"
@@ -447,7 +453,7 @@ def verdict(report: ImportReport, data: PlanNode) -> list[str]:
     if by_hand:
         # "スコープに `Dept-Sales` を追加する。", "Click **Promote**": the rollout is partly done
         # by a person in a console; the run only asks whether it was done (blind round 8)
-        lines = ", ".join(str(h["line"]) for h in by_hand[:8])
+        lines = _lines(by_hand)
         reasons.append(
             f"{len(by_hand)} part(s) of the rollout are actions written in prose (lines "
             f"{lines}): a person does them by hand and the run only asks"

@@ -133,8 +133,16 @@ def _read(command: str) -> list[str]:
     return [m.group(1) or m.group(2) for m in _REF.finditer(text)]
 
 
-def _known(name: str) -> bool:
+def known(name: str) -> bool:
+    """A name the environment gives every shell (``HOME``, ``PATH`` …): never the reader's."""
     return name in _KNOWN or name.startswith(_KNOWN_PREFIXES)
+
+
+def ask_for(draft: Draft, name: str, line: int, why: str, described: str, what: str) -> None:
+    """Declare ``name`` a plan variable read from the environment that the run needs given
+    (``needs_binding``: ``why``), and note it at its Markdown ``line`` in the report."""
+    draft.vars[name] = {"env": name, "needs_binding": why, "description": described}
+    draft.note("needs_binding", line=line, what=what)
 
 
 def bind(draft: Draft, text: str) -> None:
@@ -149,16 +157,13 @@ def bind(draft: Draft, text: str) -> None:
         defined |= _set_in(command)
     for command, line in commands:
         for name in _read(command):
-            if name in defined or _known(name):
+            if name in defined or known(name) or name in draft.vars:
                 continue
-            spec = draft.vars.get(name)
-            if spec is not None:
-                continue
-            where = f"{draft.source}:{line}"
-            draft.vars[name] = {
-                "env": name,
-                "needs_binding": f"`${name}` at {where} is never set by the document: give its "
-                "value",
-                "description": f"`${name}`, read by a command and set nowhere in the document",
-            }
-            draft.note("needs_binding", line=line, what=f"unset variable `${name}`")
+            ask_for(
+                draft,
+                name,
+                line,
+                f"`${name}` at {draft.source}:{line} is never set by the document: give its value",
+                f"`${name}`, read by a command and set nowhere in the document",
+                f"unset variable `${name}`",
+            )
