@@ -419,20 +419,8 @@ def _live_ab(store: SqliteStore, project: Any, repeat: int) -> tuple[float, floa
     fold kept and current, so the kept call after it folds only its own appends."""
     from phasegate.server import livefold
 
-    state = store.load_state("live")
     project()  # the kept fold starts where a watched run's would: folded once
-    spent: tuple[list[float], list[float]] = ([], [])
-    for n in range(repeat):
-        for kept, out in ((False, spent[0]), (True, spent[1])):
-            ts = time.time()
-            notes = [("warning", {"message": f"more {n}"}, ts) for _ in range(LIVE_APPENDS)]
-            store.append(state, notes, durable=False)
-            if not kept:
-                livefold.clear()
-            began = time.process_time()
-            project()
-            out.append(time.process_time() - began)
-    return sorted(spent[0])[repeat // 2], sorted(spent[1])[repeat // 2]
+    return _appending_ab(store, project, project, repeat, prepare_before=livefold.clear)
 
 
 def _engine_ab(store: SqliteStore, plan: Any, models: Any, repeat: int) -> tuple[float, float]:
@@ -446,7 +434,6 @@ def _engine_ab(store: SqliteStore, plan: Any, models: Any, repeat: int) -> tuple
     from phasegate.engine.budgets import BudgetWatch
     from phasegate.estimate import remaining
 
-    state = store.load_state("live")
     runner: Any = SimpleNamespace(
         ctx=SimpleNamespace(plan=plan), store=store, state=SimpleNamespace(run_id="live")
     )
@@ -463,12 +450,28 @@ def _engine_ab(store: SqliteStore, plan: Any, models: Any, repeat: int) -> tuple
         watch._duration(watch._journal())
 
     after()  # the kept timeline starts where a watched run's would: folded once
+    return _appending_ab(store, before, after, repeat)
+
+
+def _appending_ab(
+    store: SqliteStore,
+    before: Any,
+    after: Any,
+    repeat: int,
+    prepare_before: Any = None,
+) -> tuple[float, float]:
+    """Median CPU seconds of ``before`` and of ``after``, called alternately ``repeat`` times
+    each; before each call the live run appends ``LIVE_APPENDS`` events, and before each
+    ``before`` ``prepare_before`` runs (neither timed)."""
+    state = store.load_state("live")
     spent: tuple[list[float], list[float]] = ([], [])
     for n in range(repeat):
-        for call, out in ((before, spent[0]), (after, spent[1])):
+        for call, prepare, out in ((before, prepare_before, spent[0]), (after, None, spent[1])):
             ts = time.time()
             notes = [("warning", {"message": f"more {n}"}, ts) for _ in range(LIVE_APPENDS)]
             store.append(state, notes, durable=False)
+            if prepare is not None:
+                prepare()
             began = time.process_time()
             call()
             out.append(time.process_time() - began)
