@@ -120,11 +120,19 @@ def interval_words(estimate: Estimate) -> str:
 
 def resource_words(found: dict[str, Any]) -> str:
     """``resource tokens: p50 12,500 tok  90% 9,800–16,000 tok  (budget 20,000 tok)``, and
-    the steps no admitted run reported the output for (counted as 0)."""
+    the steps no admitted run reported the output for (counted as 0); when that is every
+    step, no amount at all (a 0 would read as a forecast)."""
     from phasegate.estimate.resources import amount_words as _amount
 
     unit = found["unit"]
     low, high = found["interval"]
+    if found["unprojected"] and low == high == found["p50"] == 0:
+        # No step is projected: an amount of 0 would read as a forecast of nothing used.
+        return (
+            f"resource {found['name']}: not projected — no admitted run reported "
+            f"`{found['output']}` and no step has a hint (budget "
+            f"{_amount(found['budget'], unit)}); steps: {', '.join(found['unprojected'])}"
+        )
     words = (
         f"resource {found['name']}: p50 {_amount(found['p50'], unit)}  "
         f"90% {_amount(low, None)}–{_amount(high, unit)}  "
