@@ -6,6 +6,8 @@ Backed by ``common-expression-language`` (Rust cel-interpreter): compiled once, 
 from __future__ import annotations
 
 import re
+import sys
+import types
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -58,9 +60,28 @@ def check_bounds(text: str) -> None:
         )
 
 
+@lru_cache(maxsize=1)
+def cel_binding() -> Any:
+    """The CEL binding (common-expression-language), imported without its REPL.
+
+    The package's ``__init__`` imports its command-line REPL (``cel.cli``: typer,
+    prompt_toolkit, pygments), ~250 ms at the first CEL use of every phasegate process that
+    evaluates one (``estimate``'s calibration rule, ``validate``, the policies at
+    admission); phasegate never uses that REPL, so a placeholder stands in for ``cel.cli``
+    while the binding itself (the compiled extension and its ``stdlib``) loads as usual.
+    A process that imported the real ``cel.cli`` first keeps it."""
+    if "cel" not in sys.modules and "cel.cli" not in sys.modules:
+        sys.modules["cel.cli"] = types.ModuleType(
+            "cel.cli", "placeholder: phasegate does not load the CEL binding's REPL"
+        )
+    import cel
+
+    return cel
+
+
 @lru_cache(maxsize=4096)
 def compile_expr(text: str) -> Any:
-    import cel
+    cel = cel_binding()
 
     check_bounds(text)
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from phasegate.errors import PlanError
-from phasegate.expr import ExprError, compile_expr
+from phasegate.expr import ExprError, cel_binding, compile_expr
 from phasegate.plan.yamlsource import SourceMap, load_yaml
 from phasegate.policy import cel_regex
 from phasegate.policy.errors import PolicyPackError
@@ -398,7 +398,7 @@ class _Memo:
 
 
 def _hit(entry: _Entry, values: JsonDict, path: JsonPath) -> bool:
-    import cel
+    cel = cel_binding()
 
     policy, rule = entry.policy, entry.rule
     context = cel.Context(values)

@@ -28,6 +28,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from phasegate.expr import cel_binding
+
 FUNCTION = "phasegate_matches"
 
 _LITERAL = re.compile(
@@ -140,14 +142,14 @@ def _compiled(pattern: str) -> re.Pattern[str] | None:
 
 @lru_cache(maxsize=1)
 def _exact() -> Any:
-    import cel  # the CEL binding's own matches
+    cel = cel_binding()  # the CEL binding's own matches
 
     return cel.compile("subject.matches(pattern)")
 
 
 def exact_matches(subject: Any, pattern: Any) -> bool:
     """The CEL binding's answer (its errors included)."""
-    import cel
+    cel = cel_binding()
 
     return bool(_exact().execute(cel.Context({"subject": subject, "pattern": pattern})))
 
