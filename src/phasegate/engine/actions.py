@@ -64,7 +64,7 @@ async def run_action(
 ) -> ActionResult:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     header = f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(run)}\n"
-    log = StepLog(ctx.logs, ctx.masker, key, header)
+    log = StepLog(ctx.logs, ctx.masker, key, header, ctx.plan.defaults.log_limit)
     output_path = ctx.output_path(key)
     try:
         output_path.unlink(missing_ok=True)  # left by an earlier attempt
@@ -92,8 +92,11 @@ async def run_action(
 
     def sink(stream: str, line: str) -> None:
         clean = masker.text(line)
-        log.write(clean + "\n" if stream == "stdout" else f"[stderr] {clean}\n")
-        ctx.console.output(key, stream, clean)
+        capped = log.capped
+        if log.write(clean + "\n" if stream == "stdout" else f"[stderr] {clean}\n"):
+            ctx.console.output(key, stream, clean)
+        elif not capped:
+            ctx.console.note(f"{key}: log limit reached, its further output is not kept", "yellow")
 
     if refused is None and stop is not None and stop.requested and stop.term_at <= time.monotonic():
         # Asked to end before it began (an abort or a second signal just now): start nothing.
@@ -126,7 +129,7 @@ async def run_action(
         outcome = ActionResult(
             result, outputs, log.location if log.created else None, change, capture
         )
-        log.write(f"=== {outcome.message()} in {result.duration:.3f}s\n", create=False)
+        log.footer(f"=== {outcome.message()} in {result.duration:.3f}s\n")
     finally:
         log.close()  # the log is stored before the step's end is journalled
     return outcome

@@ -325,12 +325,16 @@ async def run_on_host(
         ctx.masker,
         key,
         f"=== {key} attempt {attempt} at {stamp}\n$ {describe_command(action.run)}\n",
+        ctx.plan.defaults.log_limit,
     )
 
     def sink(stream: str, line: str) -> None:
         clean = ctx.masker.text(line)
-        log.write(clean + "\n" if stream == "stdout" else f"[stderr] {clean}\n")
-        ctx.console.output(key, stream, f"[{host}] {clean}")
+        capped = log.capped
+        if log.write(clean + "\n" if stream == "stdout" else f"[stderr] {clean}\n"):
+            ctx.console.output(key, stream, f"[{host}] {clean}")
+        elif not capped:
+            ctx.console.note(f"{key}: log limit reached, its further output is not kept", "yellow")
 
     executor = fleet.executor(host, labels)
     timeout = action.timeout if action.timeout is not None else ctx.plan.defaults.timeout
@@ -358,7 +362,7 @@ async def run_on_host(
                 break
             if stop is None:
                 await asyncio.sleep(delay)
-        log.write(f"=== {_message(result)} in {result.duration:.3f}s\n", create=False)
+        log.footer(f"=== {_message(result)} in {result.duration:.3f}s\n")
     finally:
         log.close()
     ok = result.ok

@@ -133,7 +133,11 @@ class Monitors:
         command = describe_command(monitor.run)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         log = StepLog(
-            ctx.logs, ctx.masker, key, f"=== {key} attempt {attempt} at {stamp}\n$ {command}\n"
+            ctx.logs,
+            ctx.masker,
+            key,
+            f"=== {key} attempt {attempt} at {stamp}\n$ {command}\n",
+            ctx.plan.defaults.log_limit,
         )
         # shell_session: the terminal as the steps before the phase left it (its variables and
         # its `cd`), read once at the start; a monitor's own changes are not carried on.

@@ -106,26 +106,65 @@ class LogSink:
 
 class StepLog:
     """One attempt of one command's log: its header, written with its first line (a log per
-    silent step would cost more than the step), then what it prints."""
+    silent step would cost more than the step), then what it prints — up to ``limit`` bytes
+    (the plan's ``defaults.log_limit``). Past it one line says so and the rest of what the
+    command prints is counted, not kept (GitLab's runner does the same at its
+    ``output_limit``): a runaway step cannot fill the journal's disk. The command runs on;
+    its end line, always written, says how much was left out."""
 
-    def __init__(self, sink: LogSink, masker: Masker, key: str, header: str) -> None:
+    def __init__(
+        self, sink: LogSink, masker: Masker, key: str, header: str, limit: int | None = None
+    ) -> None:
         self.sink = sink
         self.masker = masker
         self.key = key
         self.header = header
+        self.limit = limit
         self.created = False
+        self.kept = 0  # bytes of the command's output written
+        self.dropped = 0  # bytes past the limit, not written
 
     @property
     def location(self) -> str:
         return self.sink.location(self.key)
 
-    def write(self, text: str, *, create: bool = True) -> None:
+    @property
+    def capped(self) -> bool:
+        return self.dropped > 0
+
+    def write(self, text: str, *, create: bool = True) -> bool:
+        """Keep ``text`` (one or more whole lines) unless the limit is reached; False when
+        it was left out (the caller's terminal echo follows the log)."""
+        data = self.masker.text(text).encode("utf-8", "replace")
+        if self.limit is not None and create:
+            if self.dropped or self.kept + len(data) > self.limit:
+                first = not self.dropped
+                self.dropped += len(data)
+                if first:
+                    self._append(
+                        f"[phasegate] log limit of {self.limit} bytes reached (defaults."
+                        "log_limit): the rest of this command's output is not kept; it runs "
+                        "on and its exit status counts\n".encode()
+                    )
+                return False
+            self.kept += len(data)
+        if not self.created and not create:
+            return False
+        self._append(data)
+        return True
+
+    def footer(self, text: str) -> None:
+        """The attempt's end line (only for a log that exists), with what the limit left
+        out."""
+        if self.dropped:
+            text = text.rstrip("\n") + f" ({self.dropped} bytes of output not kept)\n"
+        self.write(text, create=False)
+
+    def _append(self, data: bytes) -> None:
         if not self.created:
-            if not create:
-                return
             self.created = True
-            text = self.header + text
-        self.sink.append(self.key, self.masker.text(text).encode("utf-8", "replace"))
+            data = self.masker.text(self.header).encode("utf-8", "replace") + data
+        self.sink.append(self.key, data)
 
     def close(self) -> None:
         """The log is in the store when this returns (before the step's end is journalled)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SerializeAsAny, field_validator, model_validator
+from pydantic import ByteSize, Field, SerializeAsAny, field_validator, model_validator
 
 from phasegate.checks.base import CheckSpec
 from phasegate.fleet.spec import Batch, MinHealthy, Sample, Targets
@@ -532,8 +532,18 @@ class Trigger(Model):
     )
 
 
+LOG_LIMIT = 16 * 1024 * 1024
+
+
 class Defaults(Model):
     timeout: Duration | None = Field(None, description="default step and check timeout")
+    log_limit: ByteSize = Field(
+        ByteSize(LOG_LIMIT),
+        ge=4096,
+        description="bytes of one command attempt's output kept in its log (`16MiB`, `1GiB`, "
+        "a number of bytes); past it one line says so, the rest is counted and not kept, and "
+        "the command runs on",
+    )
     shell: str = Field(
         "bash --noprofile --norc -eo pipefail -c",
         description="how `run` strings are executed; the script is passed as one argument",

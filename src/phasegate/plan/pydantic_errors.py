@@ -206,6 +206,11 @@ def _one(error: _Error, root: type[BaseModel]) -> tuple[str, str | None]:
                 f"e.g. {slug!r}" if slug else None,
             )
         return f"{describe_value(value)} does not match the pattern {ctx.get('pattern')}", None
+    if kind in ("byte_size", "byte_size_unit"):
+        return (
+            f"{describe_value(value)} is not a size",
+            "a number of bytes or a number with a unit: 4096, 64KiB, 16MiB, 1GiB (or kB, MB, GB)",
+        )
     bounds = {
         "greater_than_equal": ("at least", "ge"),
         "greater_than": ("more than", "gt"),
