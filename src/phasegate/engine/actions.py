@@ -10,6 +10,7 @@ from pathlib import Path
 
 from phasegate.engine import shellstate
 from phasegate.engine.context import RunContext
+from phasegate.engine.outputs_file import oversize_note, read_outputs
 from phasegate.engine.steplog import StepLog
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.stopping import StopRequest
@@ -121,6 +122,10 @@ async def run_action(
             status_file=str(ctx.status_path(key, attempt)),
         )
         outputs = read_outputs(output_path)
+        note = oversize_note(output_path) if output_path != Path(os.devnull) else None
+        if note is not None:
+            log.write(f"[phasegate] {note}\n")
+            ctx.console.note(f"{key}: {note}", "yellow")
         if output_path != Path(os.devnull):
             # The file holds what the command wrote, secrets included; its values live on,
             # masked, in the journal.
@@ -150,17 +155,3 @@ def _secret_in_argv(ctx: RunContext, run: str | list[str], argv: list[str]) -> s
                 f"${name} from its environment, or pass it on stdin or in a file"
             )
     return None
-
-
-def read_outputs(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines a command wrote to ``$PHASEGATE_OUTPUT`` (as GitHub's $GITHUB_OUTPUT)."""
-    outputs: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return outputs
-    for line in text.splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name.strip():
-            outputs[name.strip()] = value
-    return outputs

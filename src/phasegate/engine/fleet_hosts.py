@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from phasegate.engine.fleet_outputs import host_outputs, in_shell, in_text, output_env
+from phasegate.engine.outputs_file import parse_outputs
 from phasegate.engine.steplog import StepLog
 from phasegate.executors.base import Executor, ProcessResult
 from phasegate.executors.local import LocalExecutor
@@ -208,16 +209,6 @@ def fleet_of(runner: FleetPort) -> Fleet:
     fleet = runner.fleet
     assert isinstance(fleet, Fleet)
     return fleet
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    """``KEY=VALUE`` lines (as a local step's ``$PHASEGATE_OUTPUT``); the last one wins."""
-    outputs: dict[str, str] = {}
-    for line in text.splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name.strip():
-            outputs[name.strip()] = value
-    return outputs
 
 
 def public_labels(labels: Mapping[str, JsonValue]) -> JsonDict:

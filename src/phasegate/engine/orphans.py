@@ -30,7 +30,7 @@ import time
 from typing import TYPE_CHECKING, cast
 
 from phasegate.engine import program, shellstate
-from phasegate.engine.actions import read_outputs
+from phasegate.engine.outputs_file import read_outputs
 from phasegate.errors import RunStateError
 from phasegate.executors.supervisor import (
     StatusRecord,
