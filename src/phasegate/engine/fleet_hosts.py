@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from phasegate.engine.fleet_outputs import host_outputs, in_shell, in_text, output_env
-from phasegate.engine.outputs_file import parse_outputs
+from phasegate.engine.outputs_file import FILE_LIMIT, parse_head, read_outputs
 from phasegate.engine.steplog import StepLog
 from phasegate.executors.base import Executor, ProcessResult
 from phasegate.executors.local import LocalExecutor
@@ -122,14 +122,17 @@ class Fleet:
         """The ``KEY=VALUE`` lines the command wrote to ``$PHASEGATE_OUTPUT`` (none when
         the host cannot be read now: outputs are optional)."""
         path = self.output_file_path(runner, key, attempt)
-        try:
-            if self.targets.executor == "local":
-                text = Path(path).read_text(encoding="utf-8", errors="replace")
-            else:
-                text = await read_remote_file(self.pool, self.target(name, labels), path)
-        except Exception:
-            return {}
-        return {k: runner.ctx.masker.text(v) for k, v in parse_outputs(text).items()}
+        if self.targets.executor == "local":
+            found = read_outputs(Path(path))
+        else:
+            try:
+                text = await read_remote_file(
+                    self.pool, self.target(name, labels), path, FILE_LIMIT + 1
+                )
+            except Exception:
+                return {}
+            found = parse_head(text)
+        return {k: runner.ctx.masker.text(v) for k, v in found.items()}
 
     async def outputs_of(
         self,
@@ -144,9 +147,7 @@ class Fleet:
         the file (the local executor; a step whose end came from its record after a lost
         connection: one more round trip, only then)."""
         if result.published is not None:
-            return {
-                k: runner.ctx.masker.text(v) for k, v in parse_outputs(result.published).items()
-            }
+            return {k: runner.ctx.masker.text(v) for k, v in parse_head(result.published).items()}
         return await self.read_outputs(runner, key, attempt, name, labels)
 
     def output_file_path(self, runner: RunView, key: str, attempt: int) -> str:
@@ -189,7 +190,7 @@ class Fleet:
 
     def outputs_from(self, runner: RunView, text: str) -> dict[str, str]:
         """Parsed, masked ``KEY=VALUE`` outputs (``read_records``' output text)."""
-        return {k: runner.ctx.masker.text(v) for k, v in parse_outputs(text).items()}
+        return {k: runner.ctx.masker.text(v) for k, v in parse_head(text).items()}
 
     async def close(self) -> None:
         await self.pool.close()

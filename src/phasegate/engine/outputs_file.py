@@ -32,6 +32,16 @@ def parse_outputs(text: str) -> dict[str, str]:
     return outputs
 
 
+def parse_head(text: str) -> dict[str, str]:
+    """The outputs in the first ``FILE_LIMIT + 1`` bytes of a file (what a host sends back,
+    ``head -c``): past the limit, only the whole lines within it (a line cut by the limit
+    would be a shortened value)."""
+    data = text.encode("utf-8", "replace")
+    if len(data) > FILE_LIMIT:
+        text = data[:FILE_LIMIT].rpartition(b"\n")[0].decode("utf-8", "replace")
+    return parse_outputs(text)
+
+
 def read_outputs(path: Path) -> dict[str, str]:
     """The outputs in the file at ``path`` (none when it cannot be read: outputs are
     optional); only its first ``FILE_LIMIT`` bytes, whole lines."""

@@ -561,13 +561,14 @@ class RemoteRecord:
 
 # One channel reads every status file named as an argument: per file a header line with its
 # index, then `R <record> <mtime>`, RUNNING, NONE or ABSENT, and for a record the output file's
-# first 64 KiB in base64 (`O ...`, one line). A host's unknown items after a crash or a lost
+# first 1 MiB + 1 byte in base64 (`O ...`, one line; engine/outputs_file.py keeps the whole
+# lines within 1 MiB). A host's unknown items after a crash or a lost
 # connection are resolved in one round trip, however many there are.
 _RECORDS = (
     'i=0; for s in "$@"; do i=$((i+1)); echo "@@ $i"; '
     'if [ -f "$s" ]; then printf "R %s %s\\n" "$(head -c 64 "$s" | tr "\\n" " ")" '
     '"$(stat -c %Y "$s")"; if [ -s "$s.output" ]; then printf "O "; '
-    'head -c 65536 "$s.output" | base64 -w0; echo; fi; '
+    'head -c 1048577 "$s.output" | base64 -w0; echo; fi; '
     'elif [ -f "$s.pid" ] && kill -0 "$(cat "$s.pid")" 2>/dev/null; then echo RUNNING; '
     'elif [ -e "$s.out" ]; then echo NONE; else echo ABSENT; fi; done'
 )

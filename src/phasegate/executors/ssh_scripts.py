@@ -48,7 +48,8 @@ _ONE = (
     # The step's outputs come back after its output, behind a marker with the request's nonce
     # (which the step never saw), so no line the step prints can pass for them.
     'if [ -f "${PHASEGATE_OUTPUT:-/}" ] && [ -s "$PHASEGATE_OUTPUT" ]; then '
-    'printf "@@phasegate-outputs %s " "$t"; base64 -w0 <"$PHASEGATE_OUTPUT"; echo; fi; '
+    'printf "@@phasegate-outputs %s " "$t"; head -c 1048577 "$PHASEGATE_OUTPUT" | base64 -w0; '
+    "echo; fi; "
     'exit "$r"'
 )
 BOOTSTRAP = "umask 077; " + _READ + _ONE
