@@ -313,3 +313,139 @@ def test_on_is_refused_outside_host_gates(cli: CLI) -> None:
     text = result.stdout + result.stderr
     assert "plan.yaml:8" in text
     assert "`on: controller` is only for a fleet phase's host_gates" in text
+
+
+TREE_CHECKS: list[dict[str, Any]] = [
+    {"file": "a.txt", "expect": {"contains": "ready"}},
+    {"file": "a.txt", "expect": {"contains": "line one\nline two"}},
+    {"file": "a.txt", "expect": {"contains": "line two\nline one"}},
+    {"file": "a.txt", "expect": {"contains": "absent text"}},
+    {"file": "a.txt", "expect": {"sha256": "0" * 64}},
+    {"file": "a.txt", "expect": {"min_size": 5, "kind": "file"}},
+    {"file": "a.txt", "expect": {"min_size": 5000}},
+    {"file": "a.txt", "expect": {"kind": "dir"}},
+    {"file": "a.txt", "expect": {"absent": True}},
+    {"file": "gone.txt", "expect": {"absent": True}},
+    {"file": "gone.txt"},
+    {"file": "logs", "expect": {"count": 4}},
+    {"file": "logs", "expect": {"glob": "*.log", "count": {">=": 3}}},
+    {"file": "logs", "expect": {"glob": "**/*.log", "count": 4}},
+    {"file": "logs", "expect": {"glob": "sub/*"}},
+    {"file": "logs", "expect": {"glob": "*.xml"}},
+    {"file": "logs", "expect": {"contains": "x"}},
+    {"file": "a.txt", "expect": {"count": 1}},
+]
+KPI_CHECKS: list[dict[str, Any]] = [
+    {"kpi": "reports/**/*.xml", "expect": "tests == 60 && failures == 1"},
+    {"kpi": "reports/*.xml", "expect": "tests == 40"},
+    {"kpi": "reports/*/*.json", "expect": "doc.accuracy >= 0.9"},
+    {"kpi": "reports/nothing-*.xml"},
+    {"kpi": "bad/broken.xml"},
+    {"kpi": "reports/missing.xml"},
+    {"kpi": "nowhere/*.xml"},
+]
+
+
+def make_tree(where: Path) -> None:
+    where.mkdir(parents=True)
+    (where / "a.txt").write_text("ready\nline one\nline two\n")
+    logs = where / "logs"
+    (logs / "sub").mkdir(parents=True)
+    for name in ("1.log", "2.log", ".hidden.log"):
+        (logs / name).write_text("x")
+    (logs / "sub" / "3.log").write_text("x")
+    reports = where / "reports"
+    (reports / "nested" / ".hidden").mkdir(parents=True)
+    junit(reports / "top.xml", 40)
+    junit(reports / "nested" / "deep.xml", 20, failures=1)
+    junit(reports / "nested" / ".hidden" / "skipped.xml", 5, failures=5)  # glob skips it
+    (reports / "nested" / "m.json").write_text('{"tests": 3, "accuracy": 0.93}')
+    (where / "bad").mkdir()
+    (where / "bad" / "broken.xml").write_text("<testsuites><testsuite>")
+
+
+def test_host_reads_judge_as_local_reads_do(world: tuple[Lab, Path]) -> None:
+    """Every expectation of a file check and a kpi check on a tree: evaluated on the host
+    (web00, through its sshd) and on this machine, the verdicts and observations agree."""
+    lab, root = world
+    local_tree = root / "hosts" / "web00" / "tree"
+    make_tree(local_tree)  # on web00, it is at srv/tree (its mount namespace)
+    host_tree = root / "srv" / "tree"
+    assert not host_tree.exists()  # not on the controller: a local read would find nothing
+
+    async def both() -> list[tuple[Any, Any]]:
+        pool = SshPool()
+        ctx = context(pool, target_of(lab, lab.servers[0].port))
+        here = dataclass_replace(ctx, host_files=None)
+        pairs = []
+        for raw in TREE_CHECKS + KPI_CHECKS:
+            model = FileCheck if "file" in raw else KpiCheck
+            key = "file" if "file" in raw else "kpi"
+            remote = model.model_validate({**raw, key: f"{host_tree}/{raw[key]}"})
+            local = model.model_validate({**raw, key: f"{local_tree}/{raw[key]}"})
+            on_host, on_here = await remote.evaluate(ctx), await local.evaluate(here)
+            pairs.append(
+                (
+                    (raw, on_host.status, norm(on_host.observed, host_tree)),
+                    (raw, on_here.status, norm(on_here.observed, local_tree)),
+                )
+            )
+        await pool.close()
+        return pairs
+
+    pairs = asyncio.run(both())
+    for on_host, on_here in pairs:
+        assert on_host == on_here
+    verdicts = [status for (_, status, _), _ in pairs]
+    assert verdicts == [
+        *["passed", "passed", "failed", "failed", "failed", "passed", "failed", "failed"],
+        *["failed", "passed", "failed", "passed", "passed", "passed", "passed", "failed"],
+        *["failed", "failed"],
+        *["passed", "passed", "passed", "failed", "failed", "failed", "failed"],
+    ]
+
+
+def dataclass_replace(ctx: PluginContext, **changes: Any) -> PluginContext:
+    import dataclasses
+
+    return dataclasses.replace(ctx, **changes)
+
+
+def norm(observed: Any, tree: Path) -> Any:
+    if isinstance(observed, dict):
+        return {k: norm(v, tree) for k, v in observed.items() if k != "path"}
+    return observed
+
+
+def test_relative_paths_are_the_logins_home_on_the_host(cli: CLI, world: tuple[Lab, Path]) -> None:
+    lab, _ = world
+    name = f"pg-hostgate-{os.getpid()}-{free_port()}"
+    home = Path.home() / name  # the hosts' login home (the same account on loopback)
+    home.mkdir()
+    try:
+        (home / "VERSION").write_text("2.0\n")
+        (cli.cwd / name).mkdir()
+        (cli.cwd / name / "VERSION").write_text("1.9\n")  # the plan's directory: 1.9
+        write(
+            cli,
+            lab,
+            [
+                {"id": "rel", "file": f"{name}/VERSION", "expect": {"contains": "2.0"}},
+                {"id": "tilde", "file": f"~/{name}/VERSION", "expect": {"contains": "2.0"}},
+                {
+                    "id": "here",
+                    "on": "controller",
+                    "file": f"{name}/VERSION",
+                    "expect": {"contains": "1.9"},
+                },
+            ],
+        )
+        result = cli("run", "plan.yaml")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+        found = gates(cli)
+        for gate in ("rel", "tilde", "here"):
+            assert statuses(found, gate) == ["passed"] * 3, gate
+        assert found[("rel", "web00")]["observed"]["path"] == f"{name}/VERSION"
+        assert found[("here", "web00")]["observed"]["path"] == str(cli.cwd / name / "VERSION")
+    finally:
+        shutil.rmtree(home)
