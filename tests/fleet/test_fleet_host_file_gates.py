@@ -300,7 +300,7 @@ def children(pid: int) -> list[int]:
 def test_on_is_refused_outside_host_gates(cli: CLI) -> None:
     (cli.cwd / "plan.yaml").write_text(
         "version: 1\n"
-        "name: on\n"
+        "name: where\n"
         "phases:\n"
         "  - id: a\n"
         "    steps: [{run: 'true'}]\n"
@@ -311,7 +311,7 @@ def test_on_is_refused_outside_host_gates(cli: CLI) -> None:
     result = cli("validate", "plan.yaml")
     assert result.returncode == 2, result.stdout + result.stderr
     text = result.stdout + result.stderr
-    assert "plan.yaml:8" in text
+    assert "plan.yaml:8:9:" in text
     assert "`on: controller` is only for a fleet phase's host_gates" in text
 
 
@@ -390,6 +390,7 @@ def test_host_reads_judge_as_local_reads_do(world: tuple[Lab, Path]) -> None:
                     (raw, on_here.status, norm(on_here.observed, local_tree)),
                 )
             )
+        assert pool.connects == 1  # every read went over the one connection to the host
         await pool.close()
         return pairs
 
