@@ -343,6 +343,7 @@ KPI_CHECKS: list[dict[str, Any]] = [
     {"kpi": "bad/broken.xml"},
     {"kpi": "reports/missing.xml"},
     {"kpi": "nowhere/*.xml"},
+    {"kpi": "reports/nested"},
 ]
 
 
@@ -402,7 +403,7 @@ def test_host_reads_judge_as_local_reads_do(world: tuple[Lab, Path]) -> None:
         *["passed", "passed", "failed", "failed", "failed", "passed", "failed", "failed"],
         *["failed", "passed", "failed", "passed", "passed", "passed", "passed", "failed"],
         *["failed", "failed"],
-        *["passed", "passed", "passed", "failed", "failed", "failed", "failed"],
+        *["passed", "passed", "passed", "failed", "failed", "failed", "failed", "failed"],
     ]
 
 

@@ -44,7 +44,7 @@ from pydantic import Field, model_validator
 from phasegate.checks._hostfiles import depth_of, glob_files, host_path, matching, split_magic
 from phasegate.checks._support import resolve_path, time_limit
 from phasegate.checks.base import CheckSpec, Observation
-from phasegate.executors.ssh_files import HostFileError, HostFiles, HostLost
+from phasegate.executors.ssh_files import HostFileError, HostFiles, HostLost, NotAFile
 from phasegate.expr import ExprError, evaluate
 from phasegate.plugin import PluginContext
 
@@ -195,6 +195,8 @@ async def host_reports(files: HostFiles, pattern: str, fmt: str | None) -> KpiFa
             reports.append((path, await files.fetch(path)))
         except FileNotFoundError:
             raise ReportError(f"report {path} does not exist on {files.name}") from None
+        except NotAFile as exc:  # a directory: as locally, no report there
+            raise ReportError(f"report {exc}") from None
     return await asyncio.to_thread(summarize, reports, fmt)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phasegate.executors.ssh import SshPool, SshTarget, Unreachable, remote_command
-from phasegate.executors.ssh_scripts import _READ, _line
+from phasegate.executors.ssh_scripts import READ_VALUE, value_line
 
 # Per request: the operation, then its values; the answer is `@@pg-N-b`, the data in
 # base64 (wrapped lines), then `@@pg-N-e STATUS INFO` (INFO: a short text, base64).
@@ -32,7 +32,7 @@ from phasegate.executors.ssh_scripts import _READ, _line
 # them; fetch: a regular file's first LIMIT bytes, status 3 and its size when it is larger.
 PROBE = (
     "umask 077; exec 2>/dev/null; LC_ALL=C; export LC_ALL; "
-    + _READ
+    + READ_VALUE
     + "d; t=$v; while IFS= read -r o; do d; p=$v; i=; c=0; "
     'printf "@@pg-%s-b\\n" "$t"; '
     "case $o in "
@@ -68,6 +68,10 @@ class HostFileError(Exception):
     """The host answered, but could not do what was asked (permissions, a file too big)."""
 
 
+class NotAFile(HostFileError):
+    """``fetch`` of a path that is no regular file (a directory, a device, ...)."""
+
+
 @dataclass(frozen=True)
 class HostStat:
     mode: int
@@ -96,7 +100,7 @@ class HostFiles:
         self._process = process
         self._nonce = secrets.token_hex(8)
         self._buffer = bytearray()
-        self._process.stdin.write(_line(self._nonce))
+        self._process.stdin.write(value_line(self._nonce))
 
     async def stat(self, path: str) -> HostStat | None:
         """The path's mode and size (symlinks followed); None when it does not exist."""
@@ -153,6 +157,8 @@ class HostFiles:
                 f"{path} on {self.name} is {answer.info.strip()} bytes, above the "
                 f"{mib(limit)} a host gate fetches"
             )
+        if answer.status == 5:
+            raise NotAFile(f"{path} on {self.name} is not a regular file")
         if answer.status != 0:
             if "No such file" in answer.info or "Not a directory" in answer.info:
                 raise FileNotFoundError(path)
@@ -167,12 +173,24 @@ class HostFiles:
         try:
             self._process.stdin.write(operation.encode() + b"\n")
             for value in values:
-                self._process.stdin.write(_line(value))
+                self._process.stdin.write(value_line(value))
             start = await self._until(begin)
             del self._buffer[: start + len(begin)]
             stop = await self._until(end)
             tail = await self._until(b"\n", stop + len(end))
-        except (OSError, EOFError, asyncssh.Error) as exc:
+        except EOFError:
+            # The channel ended without answering: the connection broke, or the probe could
+            # not run there (`sudo -n` asking for a password, no `sh`).
+            code = self._process.exit_status
+            if code is None:
+                raise HostLost(
+                    f"connection to {self.name} lost while reading {values[0]}"
+                ) from None
+            raise HostFileError(
+                f"cannot read files on {self.name}: the reader exited with status {code} "
+                "before answering"
+            ) from None
+        except (OSError, asyncssh.Error) as exc:
             raise HostLost(
                 f"connection to {self.name} lost while reading {values[0]}: {exc}"
             ) from None
