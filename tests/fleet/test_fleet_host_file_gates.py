@@ -392,6 +392,7 @@ def test_host_reads_judge_as_local_reads_do(world: tuple[Lab, Path]) -> None:
                 )
             )
         assert pool.connects == 1  # every read went over the one connection to the host
+        assert pool.reader_starts == 1  # through one reader, kept from gate to gate
         await pool.close()
         return pairs
 

@@ -14,11 +14,12 @@ home), as a host step's without ``cwd:``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.executors.ssh import SshPool, SshTarget, Unreachable, remote_command
@@ -100,6 +101,7 @@ class HostFiles:
         self._process = process
         self._nonce = secrets.token_hex(8)
         self._buffer = bytearray()
+        self.broken = False  # a request started and did not end (cancelled, connection lost)
         self._process.stdin.write(value_line(self._nonce))
 
     async def stat(self, path: str) -> HostStat | None:
@@ -168,6 +170,7 @@ class HostFiles:
     async def _ask(self, operation: str, *values: str) -> _Answer:
         import asyncssh  # loaded: a connection was made (executors/ssh.py, _import_asyncssh)
 
+        self.broken = True
         begin = f"@@pg-{self._nonce}-b\n".encode()
         end = f"@@pg-{self._nonce}-e ".encode()
         try:
@@ -197,7 +200,12 @@ class HostFiles:
         data = base64.b64decode(bytes(self._buffer[:stop]))
         status, _, info = bytes(self._buffer[stop + len(end) : tail]).partition(b" ")
         del self._buffer[: tail + 1]
+        self.broken = False
         return _Answer(int(status), base64.b64decode(info).decode(errors="replace"), data)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._process.close()
 
     async def _until(self, marker: bytes, start: int = 0) -> int:
         """The index of ``marker`` in what the host sent, reading more until it comes."""
@@ -222,22 +230,43 @@ def _fsdecode(name: bytes) -> str:
     return name.decode("utf-8", "surrogateescape")
 
 
+@dataclass
+class _Slot:
+    """A host's reader on one connection, used by one gate at a time."""
+
+    conn: Any
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    files: HostFiles | None = None
+
+
 @contextlib.asynccontextmanager
 async def open_host_files(pool: SshPool, target: SshTarget) -> AsyncIterator[HostFiles]:
-    """A channel running ``PROBE`` on the host's pooled connection; closed on exit. An
-    unreachable host or a broken connection is ``HostLost``."""
+    """The host's file reader: a channel running ``PROBE`` on its pooled connection, started
+    on first use and kept for the connection's life (the login's shell and its start-up file
+    run once per host, not once per gate). A request interrupted (a timeout, a broken
+    connection) leaves the channel in an unknown state: it is closed, the next use starts
+    another. An unreachable host or a broken connection is ``HostLost``."""
     try:
         async with pool.use(target) as conn:
-            try:
-                process = await conn.create_process(remote_command(target, PROBE), encoding=None)
-            except Exception as exc:
-                pool.forget(target.name)
-                raise HostLost(f"connection to {target.name} lost: {exc}") from None
-            try:
-                yield HostFiles(target.name, process)
-            finally:
-                with contextlib.suppress(Exception):
-                    process.stdin.write_eof()
-                process.close()
+            slot = pool.readers.get(target.name)
+            if not isinstance(slot, _Slot) or slot.conn is not conn:
+                slot = pool.readers[target.name] = _Slot(conn)
+            async with slot.lock:
+                if slot.files is None:
+                    try:
+                        process = await conn.create_process(
+                            remote_command(target, PROBE), encoding=None
+                        )
+                    except Exception as exc:
+                        pool.forget(target.name)
+                        raise HostLost(f"connection to {target.name} lost: {exc}") from None
+                    pool.reader_starts += 1
+                    slot.files = HostFiles(target.name, process)
+                try:
+                    yield slot.files
+                finally:
+                    if slot.files.broken:  # a request did not end: its answer may still come
+                        slot.files.close()
+                        slot.files = None
     except Unreachable as exc:
         raise HostLost(f"{target.name} unreachable: {exc}") from None
