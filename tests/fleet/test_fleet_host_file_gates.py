@@ -452,3 +452,37 @@ def test_relative_paths_are_the_logins_home_on_the_host(cli: CLI, world: tuple[L
         assert found[("here", "web00")]["observed"]["path"] == str(cli.cwd / name / "VERSION")
     finally:
         shutil.rmtree(home)
+
+
+def test_a_read_cut_short_closes_the_reader_and_the_next_gate_gets_its_own_answer(
+    world: tuple[Lab, Path],
+) -> None:
+    lab, root = world
+    # Listing all of /usr takes the host far longer than the 10 ms this read is given.
+    slow = KpiCheck.model_validate({"kpi": "/usr/**/*.no-such-report"})
+    version = FileCheck.model_validate(
+        {"file": f"{root}/srv/etc/app/VERSION", "expect": {"contains": "2.0"}}
+    )
+
+    async def scenario() -> tuple[Any, Any, int]:
+        pool = SshPool()
+        ctx = context(pool, target_of(lab, lab.servers[1].port))  # web01: VERSION 1.9
+        first = await version.evaluate(ctx)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(slow.evaluate(ctx), 0.01)
+        then = await version.evaluate(ctx)
+        starts = pool.reader_starts
+        await pool.close()
+        return (first.status, first.observed), (then.status, then.observed), starts
+
+    first, then, starts = asyncio.run(scenario())
+    # The cut read's late answer never passes for the next one: a new reader answers it.
+    assert starts == 2
+    assert first == then
+    assert then[1] == {
+        "path": f"{root}/srv/etc/app/VERSION",
+        "exists": True,
+        "kind": "file",
+        "size": 4,
+        "contains": False,
+    }
