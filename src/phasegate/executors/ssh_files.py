@@ -1,8 +1,9 @@
 """Read a host's files over its existing ssh connection, for the ``file`` and ``kpi`` host
 gates of a fleet phase (engine/fleet_gates.py, docs/fleet.md "Host gates read the host").
 
-One channel on the host's pooled connection (no new connection) runs one fixed, read-only
-script (``PROBE``), through ``sudo -n`` with ``become`` as the host's steps do. Each request
+One channel on the host's pooled connection (no new connection), started on the first read
+and kept while the connection lives (``open_host_files``), runs one fixed, read-only script
+(``PROBE``), through ``sudo -n`` with ``become`` as the host's steps do. Each request
 is an operation name and its values, sent on the channel's stdin as data (``r``/``b`` lines,
 read by the same ``d`` function as the bootstrap's: a value is never parsed as shell code);
 the script answers with a begin marker, its data in base64 and an end marker carrying the
