@@ -36,6 +36,8 @@ PROBE = (
     "umask 077; exec 2>/dev/null; LC_ALL=C; export LC_ALL; "
     + READ_VALUE
     + "d; t=$v; while IFS= read -r o; do d; p=$v; i=; c=0; "
+    # A relative path starting with `-` is no option to find (or anything else).
+    'case $p in -*) p="./$p";; esac; '
     'printf "@@pg-%s-b\\n" "$t"; '
     "case $o in "
     'stat) i=$(stat -L -c "%f %s" -- "$p" 2>&1); c=$?;; '
