@@ -174,13 +174,21 @@ def test_kpi_gates_judge_each_hosts_own_reports(cli: CLI, world: tuple[Lab, Path
         cli,
         lab,
         [
+            # A report a step would have fetched to the controller: this machine's, all 40 pass.
+            {
+                "id": "fetched",
+                "on": "controller",
+                "kpi": f"{srv}/reports/*.xml",
+                "expect": "tests == 40 && passed == 40",
+            },
             # 2 of 40 failing is exactly 0.95 (docs/fleet.md, "KPI gates"): `>` fails it.
-            {"id": "kpi", "kpi": f"{srv}/reports/*.xml", "expect": "tests > 0 && pass_rate > 0.95"}
+            {"id": "kpi", "kpi": f"{srv}/reports/*.xml", "expect": "tests > 0 && pass_rate > 0.95"},
         ],
     )
     result = cli("run", "plan.yaml")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     found = gates(cli)
+    assert statuses(found, "fetched") == ["passed", "passed", "passed"]
     assert statuses(found, "kpi") == ["passed", "failed", "failed"]
     observed = {h: found[("kpi", h)]["observed"] for h in HOSTS}
     assert observed["web00"] | {} == {
