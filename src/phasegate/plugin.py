@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ from phasegate.substitution import substitute, unescape_shell
 
 if TYPE_CHECKING:
     import httpx  # only for annotations: loading a plan must not import httpx
+
+    from phasegate.executors.ssh_files import HostFiles
 
 # A check without its own `timeout` and a plan without `defaults.timeout`: one evaluation.
 DEFAULT_CHECK_TIMEOUT = 60.0
@@ -46,6 +49,10 @@ class PluginContext:
     # A schedule's consecutive passes (None: no such schedule), read from the run's store;
     # None outside a run (the `streak` check says so).
     streak: Callable[[str], int | None] | None = None
+    # Where the `file` and `kpi` checks read: None, this machine; else a fleet host's files,
+    # opened over its connection (a fleet phase's host gates on ssh hosts,
+    # engine/fleet_gates.py; executors/ssh_files.py).
+    host_files: Callable[[], AbstractAsyncContextManager[HostFiles]] | None = None
 
 
 def command_argv(run: str | list[str], shell: list[str], values: dict[str, str]) -> list[str]:

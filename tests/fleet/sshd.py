@@ -60,11 +60,15 @@ class Lab:
         trusted: bool = True,
         extra: tuple[str, ...] = (),
         addresses: tuple[str, ...] = ("127.0.0.1",),
+        binds: tuple[tuple[Path, Path], ...] = (),
     ) -> Sshd:
         """One more server; it listens on each of ``addresses`` (loopback ones: the whole of
         127.0.0.0/8 is this machine's), each trusted in known_hosts: hosts told apart by
         their address are separate ssh endpoints for every client (Ansible's ControlMaster
-        shares one connection between inventory hosts of the same address, port and user)."""
+        shares one connection between inventory hosts of the same address, port and user).
+        ``binds`` (source, target): the server runs in a mount namespace of its own where each
+        target directory shows the source's content (``unshare -m``, root only), so this host
+        sees other files than the controller at the same path."""
         index = len(self.servers)
         home = self.root / f"sshd{index}"
         home.mkdir()
@@ -72,7 +76,7 @@ class Lab:
         host_public = keygen(host_key)
         for _attempt in range(5):
             port = free_port()
-            server = Sshd(home, port, host_key, addresses)
+            server = Sshd(home, port, host_key, addresses, binds=binds)
             server.write_config(self.authorized_keys, extra)
             if server.start():
                 break
@@ -97,6 +101,7 @@ class Sshd:
     host_key: Path
     addresses: tuple[str, ...] = ("127.0.0.1",)
     process: subprocess.Popen[bytes] | None = None
+    binds: tuple[tuple[Path, Path], ...] = ()
 
     def write_config(self, authorized_keys: Path, extra: tuple[str, ...] = ()) -> None:
         (self.home / "sshd_config").write_text(
@@ -126,8 +131,26 @@ class Sshd:
         if os.geteuid() == 0:
             Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
         with (self.home / "sshd.log").open("ab") as log:
+            command = [SSHD, "-D", "-e", "-f", str(self.home / "sshd_config")]
+            if self.binds:
+                # unshare execs sh, which execs sshd: the pid we keep is the server's.
+                mounts = [str(p) for pair in self.binds for p in pair]
+                command = [
+                    "unshare",
+                    "--mount",
+                    "--propagation",
+                    "private",
+                    "sh",
+                    "-c",
+                    'while [ "$1" != -- ]; do mount --bind "$1" "$2" || exit 1; shift 2; done; '
+                    'shift; exec "$@"',
+                    "binds",
+                    *mounts,
+                    "--",
+                    *command,
+                ]
             self.process = subprocess.Popen(
-                [SSHD, "-D", "-e", "-f", str(self.home / "sshd_config")],
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

@@ -17,6 +17,11 @@ Plan syntax::
 ``count`` counts every entry of the directory (hidden ones included) matching ``glob``
 (default ``*``; ``**/*.log`` descends). A missing path or a mismatch is ``failed``; a path that
 cannot be read (permissions) is ``error``.
+
+As a host gate of a fleet phase on ssh hosts the path is the host's (``PluginContext.host_files``:
+stat, ``sha256sum``, ``grep -F``, ``find`` there; relative to the login's home), and the same
+verdicts follow; ``on: controller`` reads this machine's instead. A host that cannot be reached,
+or a connection lost while reading, is ``error``.
 """
 
 from __future__ import annotations
@@ -25,14 +30,18 @@ import asyncio
 import hashlib
 import os
 import stat
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from phasegate.checks._hostfiles import depth_of, host_path, matching
 from phasegate.checks._support import comparison, expand_all, resolve_path, time_limit, words
 from phasegate.checks.base import CheckSpec, Observation
 from phasegate.compare import matches
+from phasegate.executors.ssh_files import HostFileError, HostFiles, HostLost
 from phasegate.options import Model
 from phasegate.plugin import PluginContext
 from phasegate.run.record import JsonDict
@@ -103,6 +112,11 @@ class FileCheck(CheckSpec):
         min_length=1, description="path to check; ${VAR}s expand; relative to the plan's directory"
     )
     expect: FileExpect = Field(default_factory=FileExpect, description="what must hold")
+    on: Literal["host", "controller"] | None = Field(
+        None,
+        description="a fleet phase's host gate only: read the host's file (host, the default "
+        "on ssh hosts) or this machine's (controller: e.g. a report a step fetched here)",
+    )
 
     def describe(self) -> str:
         return self.name or f"file {self.file}"
@@ -123,6 +137,8 @@ class FileCheck(CheckSpec):
         return ", ".join(parts)
 
     async def evaluate(self, ctx: PluginContext) -> Observation:
+        if ctx.host_files is not None and self.on != "controller":
+            return await self._on_host(ctx, ctx.host_files)
         path = resolve_path(ctx, self.file)
         contains = None if self.expect.contains is None else ctx.expand(self.expect.contains)
         count = expand_all(self.expect.expected_count(), ctx.expand)
@@ -149,11 +165,24 @@ class FileCheck(CheckSpec):
             return Observation("failed", observed, f"expected {path} to exist; it does not")
         except OSError as exc:
             return Observation("error", observed, f"cannot stat {path}: {exc.strerror}")
-        is_dir = stat.S_ISDIR(info.st_mode)
-        found = "dir" if is_dir else "file" if stat.S_ISREG(info.st_mode) else "other"
+        refused = self._refusal(path, info.st_mode, info.st_size, contains, count, observed)
+        if refused is not None:
+            return refused
+        try:
+            return self._compare(path, info, contains, count, observed)
+        except OSError as exc:
+            return Observation("error", observed, f"cannot read {path}: {exc.strerror or exc}")
+
+    def _refusal(
+        self, path: str, mode: int, size: int, contains: str | None, count: Any, observed: JsonDict
+    ) -> Observation | None:
+        """The verdict an existing path gets from its type alone (None: compare further)."""
+        expect = self.expect
+        is_dir = stat.S_ISDIR(mode)
+        found = "dir" if is_dir else "file" if stat.S_ISREG(mode) else "other"
         observed.update(exists=True, kind=found)
         if not is_dir:
-            observed["size"] = info.st_size
+            observed["size"] = size
         if expect.wants_absent():
             return Observation("failed", observed, f"expected {path} to be absent; found a {found}")
         if expect.kind is not None and found != expect.kind:
@@ -177,10 +206,52 @@ class FileCheck(CheckSpec):
             return Observation(
                 "failed", observed, f"{path} is a {found}; counting entries needs a directory"
             )
+        return None
+
+    async def _on_host(
+        self, ctx: PluginContext, host_files: Callable[[], AbstractAsyncContextManager[HostFiles]]
+    ) -> Observation:
+        path = host_path(ctx, self.file)
+        contains = None if self.expect.contains is None else ctx.expand(self.expect.contains)
+        count = expand_all(self.expect.expected_count(), ctx.expand)
+        observed: JsonDict = {"path": path}
         try:
-            return self._compare(path, info, contains, count, observed)
-        except OSError as exc:
-            return Observation("error", observed, f"cannot read {path}: {exc.strerror or exc}")
+            async with host_files() as files:
+                return await self._inspect_host(files, path, contains, count, observed)
+        except (HostLost, HostFileError) as exc:
+            return Observation("error", observed, str(exc))
+
+    async def _inspect_host(
+        self, files: HostFiles, path: str, contains: str | None, count: Any, observed: JsonDict
+    ) -> Observation:
+        expect = self.expect
+        info = await files.stat(path)
+        if info is None:
+            observed["exists"] = False
+            if expect.wants_absent():
+                return Observation("passed", observed, f"{path} is absent, as expected")
+            return Observation("failed", observed, f"expected {path} to exist; it does not")
+        refused = self._refusal(path, info.mode, info.size, contains, count, observed)
+        if refused is not None:
+            return refused
+        if expect.min_size is not None and info.size < expect.min_size:
+            return _too_small(path, expect.min_size, info.size, observed)
+        if expect.sha256 is not None:
+            observed["sha256"] = await files.sha256(path)
+            if observed["sha256"] != expect.sha256.lower():
+                return _other_digest(path, expect.sha256, str(observed["sha256"]), observed)
+        if contains is not None:
+            observed["contains"] = await files.contains(path, contains)
+            if not observed["contains"]:
+                return _lacks(path, contains, observed)
+        if count is not None:
+            pattern = expect.glob or "*"
+            entries = await files.listing(path, depth_of(pattern))
+            observed["glob"] = pattern
+            observed["count"] = len(matching(entries, pattern, _path_glob))
+            if not matches(observed["count"], count):
+                return _miscount(path, pattern, count, observed)
+        return Observation("passed", observed, f"{path}: {self.expectation()}")
 
     def _compare(
         self,
@@ -192,38 +263,52 @@ class FileCheck(CheckSpec):
     ) -> Observation:
         expect = self.expect
         if expect.min_size is not None and info.st_size < expect.min_size:
-            return Observation(
-                "failed",
-                observed,
-                f"expected {path} to have at least {expect.min_size} bytes; it has {info.st_size}",
-            )
+            return _too_small(path, expect.min_size, info.st_size, observed)
         if expect.sha256 is not None:
             digest = _sha256(path)
             observed["sha256"] = digest
             if digest != expect.sha256.lower():
-                return Observation(
-                    "failed",
-                    observed,
-                    f"expected {path} to have sha256 {expect.sha256.lower()}; it has {digest}",
-                )
+                return _other_digest(path, expect.sha256, digest, observed)
         if contains is not None:
             observed["contains"] = _contains(path, contains.encode())
             if not observed["contains"]:
-                return Observation(
-                    "failed", observed, f"expected {path} to contain {contains!r}; it does not"
-                )
+                return _lacks(path, contains, observed)
         if count is not None:
             pattern = expect.glob or "*"
             observed["glob"] = pattern
-            observed["count"] = sum(1 for _ in Path(path).glob(pattern))
+            observed["count"] = len(_path_glob(path, pattern))
             if not matches(observed["count"], count):
-                return Observation(
-                    "failed",
-                    observed,
-                    f"expected {words(count)} entries matching {pattern!r} in {path}; "
-                    f"found {observed['count']}",
-                )
+                return _miscount(path, pattern, count, observed)
         return Observation("passed", observed, f"{path}: {self.expectation()}")
+
+
+def _path_glob(root: str, pattern: str) -> list[str]:
+    return [str(p) for p in Path(root).glob(pattern)]
+
+
+def _too_small(path: str, wanted: int, size: int, observed: JsonDict) -> Observation:
+    return Observation(
+        "failed", observed, f"expected {path} to have at least {wanted} bytes; it has {size}"
+    )
+
+
+def _other_digest(path: str, wanted: str, digest: str, observed: JsonDict) -> Observation:
+    return Observation(
+        "failed", observed, f"expected {path} to have sha256 {wanted.lower()}; it has {digest}"
+    )
+
+
+def _lacks(path: str, contains: str, observed: JsonDict) -> Observation:
+    return Observation("failed", observed, f"expected {path} to contain {contains!r}; it does not")
+
+
+def _miscount(path: str, pattern: str, count: Any, observed: JsonDict) -> Observation:
+    return Observation(
+        "failed",
+        observed,
+        f"expected {words(count)} entries matching {pattern!r} in {path}; "
+        f"found {observed['count']}",
+    )
 
 
 def _sha256(path: str) -> str:

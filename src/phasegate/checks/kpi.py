@@ -19,21 +19,32 @@ The expression sees ``tests``, ``passed``, ``failures``, ``errors``, ``skipped``
 passes a pass-rate gate by accident), ``reports`` (how many files were read) and ``doc``.
 A missing or unreadable report is ``failed`` (the step did not produce what it promised);
 ``severity: warn`` is refused: a run cannot succeed while a KPI gate fails.
+
+As a host gate of a fleet phase on ssh hosts the reports are the host's
+(``PluginContext.host_files``): the pattern is matched against the host's entries (with
+``glob.glob``, as here), each report is fetched (at most ``REPORT_LIMIT`` bytes; a larger one is
+an ``error`` naming the limit) and parsed here by the same readers. ``on: controller`` reads
+this machine's instead. A host that cannot be reached, or a connection lost while reading, is
+``error``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import glob
+import io
 import json
 import os
+import posixpath
 from typing import Any, ClassVar, Literal, TypedDict
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 from pydantic import Field, model_validator
 
+from phasegate.checks._hostfiles import depth_of, glob_files, host_path, matching, split_magic
 from phasegate.checks._support import resolve_path, time_limit
 from phasegate.checks.base import CheckSpec, Observation
+from phasegate.executors.ssh_files import HostFileError, HostFiles, HostLost, NotAFile
 from phasegate.expr import ExprError, evaluate
 from phasegate.plugin import PluginContext
 
@@ -56,6 +67,11 @@ class KpiCheck(CheckSpec):
         "tests > 0 && failures == 0 && errors == 0",
         description="CEL over tests, passed, failures, errors, skipped, pass_rate, doc",
     )
+    on: Literal["host", "controller"] | None = Field(
+        None,
+        description="a fleet phase's host gate only: read the host's reports (host, the "
+        "default on ssh hosts) or this machine's (controller: reports a step fetched here)",
+    )
 
     @model_validator(mode="after")
     def _never_advisory(self) -> KpiCheck:
@@ -76,6 +92,16 @@ class KpiCheck(CheckSpec):
         return [("expect", self.expect)]
 
     async def evaluate(self, ctx: PluginContext) -> Observation:
+        if ctx.host_files is not None and self.on != "controller":
+            pattern = host_path(ctx, self.kpi)
+            try:
+                async with ctx.host_files() as files:
+                    facts = await host_reports(files, pattern, self.format)
+            except ReportError as exc:
+                return Observation("failed", {"path": pattern}, str(exc))
+            except (HostLost, HostFileError) as exc:
+                return Observation("error", {"path": pattern}, str(exc))
+            return self._judge(ctx, facts)
         pattern = resolve_path(ctx, self.kpi)
         try:
             facts = await asyncio.wait_for(
@@ -85,6 +111,9 @@ class KpiCheck(CheckSpec):
             return Observation("error", {"path": pattern}, f"{pattern}: not read in time")
         except ReportError as exc:
             return Observation("failed", {"path": pattern}, str(exc))
+        return self._judge(ctx, facts)
+
+    def _judge(self, ctx: PluginContext, facts: KpiFacts) -> Observation:
         try:
             value = evaluate(self.expect, facts)
         except ExprError as exc:
@@ -141,11 +170,44 @@ def read_reports(pattern: str, fmt: str | None) -> KpiFacts:
     paths = [p for p in paths if os.path.isfile(p)] if glob.has_magic(pattern) else paths
     if not paths:
         raise ReportError(f"no report matches {pattern}")
+    return summarize([(path, None) for path in paths], fmt)
+
+
+async def host_reports(files: HostFiles, pattern: str, fmt: str | None) -> KpiFacts:
+    """``read_reports`` on a host: the pattern matched against the host's entries, each
+    report fetched (capped) and read here."""
+    paths = [pattern]
+    if glob.has_magic(pattern):
+        base, rest = split_magic(pattern)
+        try:
+            entries = await files.listing(base, depth_of(rest))
+        except HostFileError as exc:
+            if "not a directory" not in str(exc):
+                raise
+            entries = []
+        found = sorted(matching(entries, rest, glob_files))
+        paths = [p if base == "." else posixpath.join(base, p) for p in found]
+        if not paths:
+            raise ReportError(f"no report matches {pattern} on {files.name}")
+    reports: list[tuple[str, bytes | None]] = []
+    for path in paths:
+        try:
+            reports.append((path, await files.fetch(path)))
+        except FileNotFoundError:
+            raise ReportError(f"report {path} does not exist on {files.name}") from None
+        except NotAFile as exc:  # a directory: as locally, no report there
+            raise ReportError(f"report {exc}") from None
+    return await asyncio.to_thread(summarize, reports, fmt)
+
+
+def summarize(reports: list[tuple[str, bytes | None]], fmt: str | None) -> KpiFacts:
+    """The facts of several reports: (path, its content, or None to read the path here)."""
     totals = {"tests": 0, "passed": 0, "failures": 0, "errors": 0, "skipped": 0}
     docs: list[Any] = []
-    for path in paths:
+    paths = [path for path, _ in reports]
+    for path, data in reports:
         kind = fmt or ("json" if path.endswith(".json") else "junit")
-        counts, doc = read_json(path) if kind == "json" else (read_junit(path), None)
+        counts, doc = read_json(path, data) if kind == "json" else (read_junit(path, data), None)
         for key in totals:
             totals[key] += counts[key]
         docs.append(doc)
@@ -162,9 +224,10 @@ def read_reports(pattern: str, fmt: str | None) -> KpiFacts:
     }
 
 
-def read_junit(path: str) -> dict[str, int]:
+def read_junit(path: str, data: bytes | None = None) -> dict[str, int]:
+    """A JUnit/xUnit report's counts: the file at ``path``, or ``data`` read from it."""
     try:
-        xml = JUnitXml.fromfile(path)
+        xml = JUnitXml.fromfile(path if data is None else io.BytesIO(data))
     except FileNotFoundError:
         raise ReportError(f"report {path} does not exist") from None
     except Exception as exc:  # junitparser raises lxml/ElementTree errors of several kinds
@@ -186,10 +249,13 @@ def read_junit(path: str) -> dict[str, int]:
     return counts
 
 
-def read_json(path: str) -> tuple[dict[str, int], Any]:
+def read_json(path: str, data: bytes | None = None) -> tuple[dict[str, int], Any]:
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
+        if data is None:
+            with open(path, encoding="utf-8") as fh:
+                doc = json.load(fh)
+        else:
+            doc = json.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise ReportError(f"report {path} does not exist") from None
     except (OSError, ValueError) as exc:

@@ -2,7 +2,10 @@
 (``batch_gates``: after a batch). The phase's ordinary ``gates:`` run once, after every batch,
 as for any phase (engine/gates.py).
 
-A host gate is evaluated here, on the controller, for one host: ``${host}`` (and every
+A host gate is evaluated here, for one host: a ``command`` runs on the host (over its
+connection, on ssh hosts), a ``file`` or ``kpi`` check reads the host's files
+(``PluginContext.host_files``, executors/ssh_files.py; ``on: controller`` reads this
+machine's), other kinds look from this machine. ``${host}`` (and every
 ``${HOST_<LABEL>}`` / ``${PHASEGATE_HOST}``) expands to that host's values in its fields, its
 commands get ``PHASEGATE_HOST`` and ``HOST_<LABEL>`` in their environment, and CEL sees
 ``host: {name, labels}``. Journalled as ``phase/gate:ID@host`` (kind ``gate``, with ``host``);
@@ -17,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -31,6 +35,7 @@ from phasegate.engine.fleet_outputs import (
 )
 from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.executors.base import Executor, OutputSink, ProcessResult
+from phasegate.executors.ssh_files import HostFiles, open_host_files
 from phasegate.plan.model import Phase, gate_ids
 from phasegate.run.events import item_finished
 from phasegate.run.state import ITEM_DONE
@@ -129,6 +134,9 @@ async def host_gates(runner: FleetPort, phase: Phase, host: str, labels: Mapping
             env=env,
             expand=_expander(values, published),
             activation=_activation(runner, phase, host, labels),
+            # `file` and `kpi` read the host's files (unless `on: controller`), over the
+            # host's connection.
+            host_files=_host_files(fleet, host, labels) if remote else None,
         )
         check = on_host(written, published)
         label = f"{in_text(substitute(written.describe(), values), published)} @ {host}"
@@ -136,6 +144,13 @@ async def host_gates(runner: FleetPort, phase: Phase, host: str, labels: Mapping
         if status in ("failed", "error"):
             return False
     return True
+
+
+def _host_files(
+    fleet: Fleet, host: str, labels: Mapping[str, Any]
+) -> Callable[[], AbstractAsyncContextManager[HostFiles]]:
+    target = fleet.target(host, labels)
+    return lambda: open_host_files(fleet.pool, target)
 
 
 def _expander(

@@ -151,6 +151,9 @@ class SshPool:
     agents: bool = True  # run commands through one remote agent per connection
     agent_starts: int = 0  # agents started (for tests and benches)
     record_reads: int = 0  # channels that read supervisor records (read_remote_records)
+    # Each host's file reader (ssh_files.py: one channel per connection, kept for the run).
+    readers: dict[str, Any] = field(default_factory=dict)
+    reader_starts: int = 0  # file readers started (for tests and benches)
 
     @contextlib.asynccontextmanager
     async def use(self, target: SshTarget) -> Any:

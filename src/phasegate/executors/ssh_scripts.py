@@ -21,7 +21,7 @@ DONE = "@@phasegate-done "
 # Read one value line into $v: `r` and the value as it is (no newline in it: `read -r` takes
 # it as data, no process started), or `b` and its base64 (a value with newlines; one ending in
 # newlines survives the $(...) by the x).
-_READ = (
+READ_VALUE = (
     "d() { IFS= read -r l || exit 97; case $l in r*) v=${l#r};; "
     "*) v=$(printf '%s' \"${l#b}\" | base64 -d; echo x) || exit 97; v=${v%x};; esac; }; "
 )
@@ -52,7 +52,7 @@ _ONE = (
     "echo; fi; "
     'exit "$r"'
 )
-BOOTSTRAP = "umask 077; " + _READ + _ONE
+BOOTSTRAP = "umask 077; " + READ_VALUE + _ONE
 # The agent: per request, a nonce line then the bootstrap's values; each request runs in a
 # subshell (its exports and `cd` end with it) that reads exactly its own values from stdin;
 # its end is a DONE line with the nonce on both streams (stdout with the status), so the
@@ -60,7 +60,7 @@ BOOTSTRAP = "umask 077; " + _READ + _ONE
 # the agent exits; a command still running goes on, detached, and its supervisor records it.
 AGENT = (
     "umask 077; "
-    + _READ
+    + READ_VALUE
     + "while IFS= read -r t; do ("
     + _ONE
     + '); r=$?; echo "@@phasegate-done $t $r"; echo "@@phasegate-done $t" >&2; done'
@@ -79,10 +79,10 @@ def payload(
     for name in names:
         values += [name, env[name]]
     values += [cwd, status_file, SUPERVISOR_SCRIPT, nonce, str(len(argv)), *argv]
-    return b"".join(_line(v) for v in values)
+    return b"".join(value_line(v) for v in values)
 
 
-def _line(value: str) -> bytes:
+def value_line(value: str) -> bytes:
     if "\n" in value or "\r" in value:
         return b"b" + base64.b64encode(value.encode()) + b"\n"
     return b"r" + value.encode() + b"\n"

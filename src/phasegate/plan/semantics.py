@@ -30,6 +30,7 @@ def validate(
     _session_shell(plan, smap, warnings)
     _monitor_triggers(plan, smap, problems)
     _fleet_gate_kinds(plan, smap, problems)
+    _read_on(plan, smap, problems)
     _resource_hints(plan, smap, problems)
     warnings += secret_use.check(plan, _plain(data), smap, problems)
     return problems, warnings
@@ -247,6 +248,33 @@ def _fleet_gate_kinds(plan: Plan, smap: SourceMap, problems: list[Problem]) -> N
                             "at (http, command, metric…)",
                         )
                     )
+
+
+def _read_on(plan: Plan, smap: SourceMap, problems: list[Problem]) -> None:
+    """``on:`` (where a ``file`` or ``kpi`` check reads: the host or the controller) means
+    something only for a fleet phase's host gate; anywhere else it is refused, located."""
+    found = list(_all_checks(plan))
+    for p_index, phase in enumerate(plan.phases):
+        for field in ("ready", "go_no_go"):
+            block = getattr(phase, field)
+            for c_index, item in enumerate(block.checks if block is not None else []):
+                inner = getattr(item, "check", item)
+                here: Path_ = ("phases", p_index, field, "checks", c_index)
+                found.append(((*here, "check") if inner is not item else here, inner))
+    for path, check in found:
+        where = getattr(check, "on", None)
+        if where is None or _host_gate(path):
+            continue
+        problems.append(
+            smap.problem(
+                (*path, "on"),
+                f"`on: {where}` is only for a fleet phase's host_gates (where a {check.kind} "
+                "check reads: on the host or on the controller); elsewhere it always reads "
+                "this machine's files",
+                hint="remove `on:`, or move the check to the phase's host_gates",
+                key=True,
+            )
+        )
 
 
 def _all_checks(plan: Plan) -> list[tuple[Path_, Any]]:
