@@ -54,6 +54,16 @@ class Lab:
         self.known_hosts = self.root / "known_hosts"
         self.known_hosts.write_text("")
 
+    def ssh_settings(self, **more: object) -> dict[str, object]:
+        """A plan's ``targets.ssh`` for this lab: its client key, its known_hosts, no agent,
+        and ``more`` (``connect_timeout=3``, ``run_dir=…``)."""
+        return {
+            "identity": [str(self.client_key)],
+            "known_hosts": str(self.known_hosts),
+            "agent": False,
+            **more,
+        }
+
     def start(
         self,
         *,

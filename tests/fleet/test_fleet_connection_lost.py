@@ -51,11 +51,7 @@ def test_lost_connection_is_settled_from_the_host_record(tmp_path: Path) -> None
                         },
                     }
                 ],
-                "ssh": {
-                    "identity": [str(lab.client_key)],
-                    "known_hosts": str(lab.known_hosts),
-                    "agent": False,
-                },
+                "ssh": lab.ssh_settings(),
             },
             "phases": [
                 {

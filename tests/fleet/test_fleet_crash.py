@@ -60,12 +60,7 @@ def setup(root: Path, lab: Lab) -> None:
         "name": "fleet-crash",
         "targets": {
             "hosts": hosts,
-            "ssh": {
-                "identity": [str(lab.client_key)],
-                "known_hosts": str(lab.known_hosts),
-                "agent": False,
-                "connect_timeout": 5,
-            },
+            "ssh": lab.ssh_settings(connect_timeout=5),
         },
         "phases": [
             {

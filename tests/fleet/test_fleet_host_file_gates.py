@@ -88,12 +88,7 @@ def write(cli: CLI, lab: Lab, host_gates: list[dict[str, Any]]) -> None:
         "name": "host-files",
         "targets": {
             "hosts": hosts,
-            "ssh": {
-                "identity": [str(lab.client_key)],
-                "known_hosts": str(lab.known_hosts),
-                "agent": False,
-                "connect_timeout": 3,
-            },
+            "ssh": lab.ssh_settings(connect_timeout=3),
         },
         "phases": [
             {

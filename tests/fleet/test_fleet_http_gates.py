@@ -100,13 +100,7 @@ def write(root: Path, lab: Lab, servers: Servers, gates: list[dict[str, Any]]) -
         "vars": {"LEDGER": str(root / "ledger")},
         "targets": {
             "hosts": hosts,
-            "ssh": {
-                "identity": [str(lab.client_key)],
-                "known_hosts": str(lab.known_hosts),
-                "agent": False,
-                "connect_timeout": 10,
-                "run_dir": str(root / "remote-runs"),
-            },
+            "ssh": lab.ssh_settings(connect_timeout=10, run_dir=str(root / "remote-runs")),
         },
         "phases": [
             {

@@ -57,14 +57,7 @@ def write(cli: CLI, lab: Lab, run_dir: Path) -> None:
         "vars": {"LEDGER": str(root / "ledger"), "TOKEN": {"env": "TOKEN", "secret": True}},
         "targets": {
             "hosts": hosts,
-            "ssh": {
-                "identity": [str(lab.client_key)],
-                "known_hosts": str(lab.known_hosts),
-                "agent": False,
-                "connect_timeout": 5,
-                "max_connections": 4,
-                "run_dir": str(run_dir),
-            },
+            "ssh": lab.ssh_settings(connect_timeout=5, max_connections=4, run_dir=str(run_dir)),
         },
         "phases": [
             {

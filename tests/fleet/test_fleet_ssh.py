@@ -48,14 +48,7 @@ def write(
         "vars": {"LEDGER": str(root / "ledger")},
         "targets": {
             "inventory": "inventory.ini",
-            "ssh": {
-                "identity": [str(lab.client_key)],
-                "known_hosts": str(lab.known_hosts),
-                "agent": False,
-                "connect_timeout": 3,
-                "connect_retries": 1,
-                "max_connections": 8,
-            },
+            "ssh": lab.ssh_settings(connect_timeout=3, connect_retries=1, max_connections=8),
         },
         "phases": [
             {
