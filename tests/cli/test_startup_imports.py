@@ -73,3 +73,48 @@ def test_a_local_plan_loads_no_ssh_server_postgres_or_markdown(
     modules = loaded(*args, cwd=tmp_path)
     assert "phasegate" in modules and "pydantic" in modules  # the probe really ran the CLI
     assert not (modules & HEAVY), f"phasegate {args[0]} imported {sorted(modules & HEAVY)}"
+
+
+def loaded_modules(*args: str, cwd: Path) -> set[str]:
+    """Every module (dotted names) the command loaded, and its exit status checked."""
+    probe = PROBE.replace('m.split(".")[0] for m in sys.modules', "m for m in sys.modules")
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("MODULES "))
+    return set(json.loads(line.removeprefix("MODULES ")))
+
+
+# Loaded only by a run that uses them (docs/performance.md, "Engine overhead: start-up and
+# per step, fourth pass"): the policy engines (a pack), cron schedules (a schedule's facts),
+# the estimates' backtest.
+FEATURES = {"phasegate.policy", "phasegate.schedules", "phasegate.estimate.backtest"}
+
+
+def test_a_plain_run_loads_no_policy_engine_schedules_or_backtest(tmp_path: Path) -> None:
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    modules = loaded_modules("run", "plan.yaml", "--state-dir", "state", cwd=tmp_path)
+    assert "phasegate.engine.runner" in modules  # the run really ran
+    assert (tmp_path / "state").is_dir()
+    assert not (modules & FEATURES), f"a plain run imported {sorted(modules & FEATURES)}"
+
+
+def test_a_run_with_a_pack_loads_the_policy_engine(tmp_path: Path) -> None:
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    args = ("--policies", str(pack), "run", "plan.yaml", "--state-dir", "state")
+    modules = loaded_modules(*args, cwd=tmp_path)
+    assert "phasegate.policy.pack" in modules
+
+
+def test_the_cli_reads_the_policy_packs_variable_the_pack_module_names() -> None:
+    from phasegate.cli.policy import POLICIES_ENV
+    from phasegate.policy.pack import ENV
+
+    assert POLICIES_ENV == ENV
