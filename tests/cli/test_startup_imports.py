@@ -73,3 +73,87 @@ def test_a_local_plan_loads_no_ssh_server_postgres_or_markdown(
     modules = loaded(*args, cwd=tmp_path)
     assert "phasegate" in modules and "pydantic" in modules  # the probe really ran the CLI
     assert not (modules & HEAVY), f"phasegate {args[0]} imported {sorted(modules & HEAVY)}"
+
+
+def loaded_modules(*args: str, cwd: Path) -> set[str]:
+    """Every module (dotted names) the command loaded, and its exit status checked."""
+    probe = PROBE.replace('m.split(".")[0] for m in sys.modules', "m for m in sys.modules")
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("MODULES "))
+    return set(json.loads(line.removeprefix("MODULES ")))
+
+
+# Loaded only by a run that uses them (docs/performance.md, "Engine overhead: fewer loop
+# turns, feature modules on demand"): the policy engines (a pack), cron schedules (a
+# schedule's facts).
+FEATURES = {"phasegate.policy", "phasegate.schedules"}
+
+
+def test_a_plain_run_loads_no_policy_engine_or_schedules(tmp_path: Path) -> None:
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    modules = loaded_modules("run", "plan.yaml", "--state-dir", "state", cwd=tmp_path)
+    assert "phasegate.engine.runner" in modules  # the run really ran
+    assert (tmp_path / "state").is_dir()
+    assert not (modules & FEATURES), f"a plain run imported {sorted(modules & FEATURES)}"
+
+
+def test_a_run_with_a_pack_loads_the_policy_engine(tmp_path: Path) -> None:
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    args = ("--policies", str(pack), "run", "plan.yaml", "--state-dir", "state")
+    modules = loaded_modules(*args, cwd=tmp_path)
+    assert "phasegate.policy.pack" in modules
+
+
+def test_the_cli_reads_the_policy_packs_variable_the_pack_module_names() -> None:
+    from phasegate.cli.policy import POLICIES_ENV
+    from phasegate.policy.pack import ENV
+
+    assert POLICIES_ENV == ENV
+
+
+GC_PROBE = """
+import gc, json, sys
+from phasegate.cli import main
+sys.argv = ["phasegate", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\nGC " + json.dumps([gc.get_freeze_count(), list(gc.get_threshold())]))
+"""
+
+
+def collector(*args: str, cwd: Path) -> tuple[int, list[int]]:
+    out = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("GC "))
+    frozen, threshold = json.loads(line.removeprefix("GC "))
+    return frozen, threshold
+
+
+def test_a_verb_that_drives_a_run_freezes_its_imports_and_collects_young_objects_less_often(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "plan.yaml").write_text(PLAN)
+    frozen, threshold = collector("run", "plan.yaml", "--state-dir", "state", cwd=tmp_path)
+    assert frozen > 10_000  # the engine's modules and classes left the generations
+    assert threshold[0] == 10_000
+    # A verb that runs nothing keeps the interpreter's defaults.
+    frozen, threshold = collector("validate", "plan.yaml", cwd=tmp_path)
+    assert frozen == 0 and threshold[0] == 700

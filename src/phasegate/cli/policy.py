@@ -10,6 +10,10 @@ import click
 
 from phasegate.cli.common import emit_json, root_options
 
+# policy/pack.py's ENV, not imported from there: that loads the policy engines
+# (tests/cli/test_startup_imports.py keeps the two equal).
+POLICIES_ENV = "PHASEGATE_POLICIES"
+
 if TYPE_CHECKING:  # annotations only: the policy engines load when a verb uses them
     from phasegate.plan.loader import LoadedPlan
     from phasegate.policy import Pack, Verdict
@@ -47,9 +51,14 @@ def override_options(func: F) -> F:
 
 def chosen_pack(ctx: click.Context, policies: str | None) -> Pack | None:
     """The pack given to the verb, else before it, else $PHASEGATE_POLICIES."""
-    from phasegate.policy import pack_from_option
+    import os
 
-    return pack_from_option(policies or root_options(ctx).get("policies"))
+    chosen = policies or root_options(ctx).get("policies") or os.environ.get(POLICIES_ENV)
+    if not chosen:
+        return None  # the policy engines (CEL, Rego) are not even imported: a run starts sooner
+    from phasegate.policy import load_pack
+
+    return load_pack(chosen)
 
 
 def policy_dir(ctx: click.Context, policies: str | None) -> str | None:
@@ -88,7 +97,6 @@ def check_for_run(
 ) -> Verdict | None:
     """Admission for `run`: PolicyRefused (exit 2) or the verdict to journal."""
     from phasegate.errors import UsageError
-    from phasegate.policy import admit
 
     pack = chosen_pack(ctx, policies)
     if pack is None:
@@ -98,6 +106,8 @@ def check_for_run(
                 hint="give --policies DIR (or $PHASEGATE_POLICIES)",
             )
         return None
+    from phasegate.policy import admit
+
     verdict = admit(pack, loaded, overrides, reason)
     print_violations(verdict)
     return verdict

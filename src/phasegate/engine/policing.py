@@ -29,14 +29,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from phasegate.errors import PhasegateError
-from phasegate.policy import Pack, Verdict, Violation, load_pack
-from phasegate.policy.document import PlanDocument, plan_document
 from phasegate.run.events import Event, ItemFinished, PolicyOverridden, Warning
 from phasegate.run.state import RunState
 from phasegate.store.records import started_by
 
 if TYPE_CHECKING:
     from phasegate.engine.port import RunPort
+    from phasegate.policy import Pack, Verdict, Violation
+    from phasegate.policy.document import PlanDocument
+
+# phasegate.policy (the CEL and Rego evaluators) is imported when a run has a pack, not at
+# every run's start: decide imports this module for ``held`` (docs/performance.md).
 
 ITEM = "policy"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -82,12 +85,17 @@ class PhasePolicies:
 
     def _load(self, runner: RunPort) -> tuple[Pack, PlanDocument]:
         if self._pack is None or self._document is None:
+            from phasegate.policy import load_pack
+            from phasegate.policy.document import plan_document
+
             self._pack = load_pack(self.directory)
             self._document = plan_document(runner.ctx.loaded)
         return self._pack, self._document
 
     def verdict(self, runner: RunPort, phase: str) -> Verdict:
         """What the run's facts add to admission's verdict before ``phase`` starts."""
+        from phasegate.policy import Verdict
+
         pack, document = self._load(runner)
         if self._admitted is None:
             self._admitted = {_identity(v) for v in pack.evaluate_document(document).violations}

@@ -40,7 +40,6 @@ from phasegate.plan.postmonitor import expand_schedule
 from phasegate.plan.variables import VariableError, Variables, resolve
 from phasegate.run.events import ItemUnknown, ParentLinked, RunStarted, Warning
 from phasegate.run.state import NEEDS_ANY, TERMINAL
-from phasegate.schedules.streak import streak as schedule_streak
 from phasegate.store.contract import JournalStore
 from phasegate.store.process import Owner
 from phasegate.store.records import RunRecord, StoredOptions
@@ -182,7 +181,7 @@ def _context(
         orphan_wait=options.orphan_wait,
         park_monitoring=options.park_monitoring,
         park_queued=options.park_queued,
-        streak=lambda name: schedule_streak(store, name, TERMINAL),
+        streak=lambda name: _streak(store, name),
         limit=options.limit,
         priority=options.priority,
     )
@@ -501,3 +500,11 @@ def mark_unknown(runner: Runner) -> list[str]:
         runner.journal(event, durable=True)
         found.append(key)
     return found
+
+
+def _streak(store: JournalStore, name: str) -> int | None:
+    """The schedule's streak (a plan's ``schedule`` facts). Imported here: the schedules
+    package (cron parsing) only for a run that asks, not at every run's start."""
+    from phasegate.schedules.streak import streak
+
+    return streak(store, name, TERMINAL)

@@ -168,7 +168,8 @@ class LocalExecutor:
             on_spawn(pid)
         try:
             timed_out = await supervise(pid, collector.exited, timeout=timeout, stop=stop)
-            await asyncio.wait({collector.drained}, timeout=PIPE_DRAIN_GRACE)
+            if not collector.drained.done():  # (a turn of the loop saved when it is)
+                await asyncio.wait({collector.drained}, timeout=PIPE_DRAIN_GRACE)
         except asyncio.CancelledError:
             await asyncio.shield(_kill_group(pid, collector))
             child.close()

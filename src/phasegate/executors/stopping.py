@@ -37,6 +37,8 @@ class StopRequest:
     # Signals sent because of this request, with when (time.monotonic()), for the journal.
     sent: list[tuple[str, float]] = field(default_factory=list)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Futures of ``supervise`` calls waiting for the next ``request`` (``next_change``).
+    _waiters: set[asyncio.Future[None]] = field(default_factory=set)
 
     # The command was never spawned: the stop came before it (run_action).
     prevented: bool = False
@@ -60,6 +62,22 @@ class StopRequest:
         self.term_at = min(self.term_at, now + wait)
         self.kill_at = min(self.kill_at, now + wait + grace)
         self._changed.set()
+        waiters, self._waiters = self._waiters, set()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def next_change(self) -> asyncio.Future[None]:
+        """A future done at the next ``request``: what ``supervise`` waits on beside the
+        command's exit. A plain future rather than a task running ``changed()``: a step's
+        command is waited for without creating, starting and cancelling a task (two turns of
+        the event loop per command; docs/performance.md). Drop it with ``forget``."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        return waiter
+
+    def forget(self, waiter: asyncio.Future[None]) -> None:
+        self._waiters.discard(waiter)
 
     async def changed(self) -> None:
         await self._changed.wait()
@@ -120,7 +138,7 @@ async def supervise(
             sent.append(("SIGTERM", now))
             _signal(pgid, signal.SIGTERM)
         waiters: set[asyncio.Future[None]] = {exited}
-        change = asyncio.ensure_future(stop.changed()) if stop is not None else None
+        change = stop.next_change() if stop is not None else None
         if change is not None:
             waiters.add(change)
         deadline = kill_at if termed else term_at
@@ -131,8 +149,8 @@ async def supervise(
                 return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
-            if change is not None:
-                change.cancel()
+            if change is not None and stop is not None:
+                stop.forget(change)
     if sent:
         # Children that ignored SIGTERM, or outlived the leader, go too.
         if sent[-1][0] != "SIGKILL":

@@ -7,6 +7,7 @@ unknown check options fail with their own file:line.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any, Literal
 
@@ -439,6 +440,12 @@ class Phase(Model):
             raise ValueError("a fleet phase cannot have a background `analysis`")
         return self
 
+    @functools.cached_property
+    def _step_ids(self) -> tuple[list[Step], tuple[str, ...]]:
+        """``step_ids`` of this phase, worked out once (the engine asks ~10 times per step),
+        with the list it was worked out from: a copy with other steps recomputes."""
+        return self.steps, _step_ids(self)
+
     @property
     def is_fleet(self) -> bool:
         return self.hosts is not None
@@ -645,14 +652,32 @@ class Plan(Model):
         return self.analyses[ref] if isinstance(ref, str) else ref
 
     def phase(self, phase_id: str) -> Phase:
-        for phase in self.phases:
+        phases = self.phases
+        at = self._phase_at.get(phase_id)
+        # The index is checked, not trusted: a model_copy with other phases carries it over.
+        if at is not None and at < len(phases) and phases[at].id == phase_id:
+            return phases[at]
+        for phase in phases:
             if phase.id == phase_id:
                 return phase
         raise KeyError(phase_id)
 
+    @functools.cached_property
+    def _phase_at(self) -> dict[str, int]:
+        """Where each phase is in ``phases``: the engine asks for a phase by id at each of its
+        starts and ends, which was a scan of every phase (quadratic in a chain of phases)."""
+        return {phase.id: at for at, phase in enumerate(self.phases)}
+
 
 def step_ids(phase: Phase) -> list[str]:
     """Stable ids of a phase's steps: explicit id, else slug of the name, else step-N."""
+    steps, ids = phase._step_ids
+    if steps is not phase.steps:  # a model_copy with other steps carries the copied cache
+        ids = _step_ids(phase)
+    return list(ids)
+
+
+def _step_ids(phase: Phase) -> tuple[str, ...]:
     explicit = {step.id for step in phase.steps if step.id}
     ids: list[str] = []
     taken: set[str] = set()
@@ -670,7 +695,7 @@ def step_ids(phase: Phase) -> list[str]:
             candidate = f"{base}-{n}"
         taken.add(candidate)
         ids.append(candidate)
-    return ids
+    return tuple(ids)
 
 
 def gate_ids(checks: list[CheckSpec], prefix: str = "gate") -> list[str]:
