@@ -19,6 +19,13 @@ Any number of workers, on any hosts, share one PostgreSQL store. Each:
   waited for, a finished one is read from its supervisor's record, and one with no record is
   left for a human unless idempotent.
 
+A run that only waits parks (``--park-after``): queued for a lane slot, it is resumed once its
+slot is granted (server/unpark.py: at every scan and at each journal change, PostgreSQL's
+NOTIFY); monitoring between checks, its resume is one queue job scheduled ``--park-lead``
+before the next check (``Takeover._park``), keyed by the run and its last evaluated slot, and
+workers wake the queue when it is due (``Dispatcher.wake``) rather than at procrastinate's
+next poll.
+
 Takeover time is bounded by: the owner's session ending (a killed process: at once; a lost
 host: TCP keepalives, ~10 s, ownership.py), plus one scan interval, plus a child's start.
 """
@@ -153,7 +160,7 @@ def _parking(config: WorkerConfig, extra: JobOptions, *, secret: bool = False) -
     """The job's options, with this worker's parking: a run queued for a lane slot and a
     monitoring run between checks give their child process back (every worker's scanner
     resumes parked queued runs, and a parked monitoring run's resume is a scheduled job:
-    ``Takeover.park``), so any worker may park one. Not a run started with secret variables:
+    ``Takeover._park``), so any worker may park one. Not a run started with secret variables:
     the journal never stores their values, so no resume could give them again (as under
     serve, server/workers.py ``_parking``; the queue never carries one, but a run of a
     server's own pool may be taken over here)."""
