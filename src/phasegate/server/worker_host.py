@@ -396,7 +396,7 @@ async def _scan_forever(takeover: Takeover, app: procrastinate.App, config: Work
     jobs due before the next one (a parked monitoring run's resume): ``wake`` then."""
     loop = asyncio.get_running_loop()
     armed: set[float] = set()
-    waiter = PostgresStore(config.store_url, state_dir=config.state_dir)
+    waiter: PostgresStore | None = None  # its own connection: waits for journal changes
     last_full = -math.inf
 
     def arm(at: float) -> None:
@@ -416,7 +416,15 @@ async def _scan_forever(takeover: Takeover, app: procrastinate.App, config: Work
         while True:
             cursor = None
             try:
+                if waiter is None:
+                    waiter = await asyncio.to_thread(
+                        PostgresStore, config.store_url, state_dir=config.state_dir
+                    )
                 cursor = await asyncio.to_thread(waiter.change_cursor)
+            except Exception:  # the scan below says why (the same database)
+                await _drop(waiter)
+                waiter = None
+            try:
                 if time.monotonic() - last_full >= config.scan_every:
                     last_full = time.monotonic()
                     await asyncio.to_thread(takeover.scan)
@@ -428,7 +436,7 @@ async def _scan_forever(takeover: Takeover, app: procrastinate.App, config: Work
             except Exception:  # a scanner must go on: the database may be back next time
                 log.exception("cannot look for runs that lost their owner")
             left = max(config.scan_every - (time.monotonic() - last_full), UNPARK_GAP)
-            if cursor is None:
+            if waiter is None or cursor is None:
                 await asyncio.sleep(left)
                 continue
             with contextlib.suppress(Exception):  # a lost listener: the timeout passes
@@ -436,8 +444,15 @@ async def _scan_forever(takeover: Takeover, app: procrastinate.App, config: Work
             await asyncio.sleep(UNPARK_GAP)
     finally:
         takeover.on_scheduled = None
-        waiter.stop_listening()
-        await asyncio.to_thread(waiter.close)
+        await _drop(waiter)
+
+
+async def _drop(waiter: PostgresStore | None) -> None:
+    """Close the scanner's waiting store (None afterwards: opened again next time)."""
+    if waiter is not None:
+        with contextlib.suppress(Exception):
+            waiter.stop_listening()
+            await asyncio.to_thread(waiter.close)
 
 
 def _quiet(task: asyncio.Task[None]) -> None:
