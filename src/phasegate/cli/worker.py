@@ -90,9 +90,9 @@ def worker(
     from phasegate.server.worker_host import WorkerConfig, serve
     from phasegate.store.postgres.connection import mask, normalize
 
-    url = normalize(shared_store_url(ctx, "`phasegate worker`"))
     if park_lead is None:
         raise click.BadParameter("a lead is a duration, not never", param_hint="'--park-lead'")
+    url = normalize(shared_store_url(ctx, "`phasegate worker`"))
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
