@@ -14,6 +14,8 @@ import pytest
 from phasegate.cli.common import ParkAfter
 from phasegate.server.aftercare import Job
 from phasegate.server.config import ServerConfig
+from phasegate.server.job_payloads import JobOptions
+from phasegate.server.worker_host import WorkerConfig, _parking
 from phasegate.server.workers import WorkerPool
 from phasegate.store.sqlite import SqliteStore
 from tests import cli_forks
@@ -31,6 +33,7 @@ from tests.server.conftest import Served, wait_for
         (["serve", "--park-after", "25h"], "'25h' is more than 24h"),
         (["serve", "--park-lead", "never"], "'--park-lead'"),
         (["worker", "--park-after", "soon"], "Invalid value for '--park-after'"),
+        (["worker", "--park-lead", "never"], "'--park-lead'"),
     ],
 )
 def test_bad_park_values_are_refused_naming_the_option(
@@ -106,3 +109,29 @@ def test_the_lead_is_at_most_half_the_park_threshold(tmp_path: Path) -> None:
     lead = WorkerPool(ServerConfig(state_dir=tmp_path, park_after=0.5, park_lead=1.5))._lead()
     assert lead == 0.25
     assert WorkerPool(ServerConfig(state_dir=tmp_path, park_after=10.0))._lead() == 1.5
+
+
+def test_a_phasegate_worker_parks_waiting_runs_as_serve_does_never_secret_ones(
+    tmp_path: Path,
+) -> None:
+    """``worker --park-after``: queued and monitoring runs both park (their resumes are the
+    workers' own: server/worker_host.py), with the job's own options kept; a run started with
+    secret variables never parks (no resume could give their values again); never: none."""
+
+    def config(after: float | None, lead: float = 1.5) -> WorkerConfig:
+        return WorkerConfig(
+            store_url="postgresql://x", location="x", state_dir=tmp_path,
+            park_after=after, park_lead=lead,
+        )  # fmt: skip
+
+    extra: JobOptions = {"reason": "kept"}
+    assert _parking(config(7.5), extra) == {
+        "reason": "kept",
+        "park_queued": 7.5,
+        "park_monitoring": 7.5,
+    }
+    assert _parking(config(7.5), extra, secret=True) == extra
+    assert _parking(config(None), extra) == extra
+    # The lead, capped as serve's: at most half the threshold.
+    assert config(0.5).lead == 0.25
+    assert config(10.0, lead=2.0).lead == 2.0

@@ -203,7 +203,7 @@ def _run_status(run: Mapping[str, object]) -> str:
     if status == "monitoring" and owner is None:
         # A server's worker parked it between checks (docs/monitoring.md): not a crash.
         return (
-            "MONITORING (parked until its next check: `phasegate serve` resumes it then, "
+            "MONITORING (parked until its next check: a server or worker resumes it then, "
             f"or `phasegate resume {run['id']}`)"
         )
     if status == "queued" and owner is None:

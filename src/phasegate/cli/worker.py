@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from phasegate.cli.common import (
+    ParkAfter,
     emit_json,
     json_option,
     log_level_option,
@@ -48,8 +49,18 @@ from phasegate.cli.common import (
     "docs/workers.md.",
 )
 @park_after_option(
-    "A run queued this long for a lane slot gives its worker process back: it keeps its "
-    "place, and a worker resumes it when its slot is granted. never: it keeps its process."
+    "A run that only waits gives its worker process back: one queued this long for a lane "
+    "slot (it keeps its place; a worker resumes it when its slot is granted), one monitoring "
+    "whose next check is further off than this (a worker resumes it --park-lead before it). "
+    "never: waiting runs keep their process."
+)
+@click.option(
+    "--park-lead",
+    type=ParkAfter(),
+    default="1.5s",
+    show_default=True,
+    help="A parked monitoring run is resumed this long before its next check is due (at "
+    "most half of --park-after).",
 )
 @log_level_option
 @click.pass_context
@@ -60,6 +71,7 @@ def worker(
     plan_root: str,
     pass_env: tuple[str, ...],
     park_after: float | None,
+    park_lead: float | None,
     log_level: str,
 ) -> None:
     """Execute queued runs on this host (needs --store postgresql://…).
@@ -78,6 +90,8 @@ def worker(
     from phasegate.server.worker_host import WorkerConfig, serve
     from phasegate.store.postgres.connection import mask, normalize
 
+    if park_lead is None:
+        raise click.BadParameter("a lead is a duration, not never", param_hint="'--park-lead'")
     url = normalize(shared_store_url(ctx, "`phasegate worker`"))
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -91,6 +105,7 @@ def worker(
         plan_root=Path(plan_root).resolve(),
         pass_env=tuple(pass_env),
         park_after=park_after,
+        park_lead=park_lead,
     )
     config.state_dir.mkdir(parents=True, exist_ok=True)
     click.echo(

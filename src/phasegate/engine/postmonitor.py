@@ -104,8 +104,8 @@ def park(runner: WatchPort) -> bool:
         return False
     when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     runner.ctx.console.note(
-        f"monitoring: next check at {when}; this worker stops until then (the server "
-        "resumes the run)",
+        f"monitoring: next check at {when}; this worker stops until then (a server or "
+        "worker resumes the run)",
         "cyan",
     )
     return True

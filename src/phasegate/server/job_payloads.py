@@ -22,6 +22,9 @@ class JobOptions(TypedDict, total=False):
     comment: str  # reject: why not
     park_monitoring: float  # a server's worker: give a monitoring run back between checks
     park_queued: float  # a server's worker: give a run queued for a lane slot back
+    # A `phasegate worker`'s scheduled resume of a parked monitoring run: the last slot
+    # evaluated when it parked (server/worker_host.py); stale once the journal is past it.
+    park_slot: int
 
 
 class QueuedJob(TypedDict):

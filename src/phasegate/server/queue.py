@@ -14,7 +14,9 @@ takeover job for a run whose owner turns out alive, meets a claim that is refuse
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 from typing import cast
 
 import procrastinate
@@ -35,6 +37,8 @@ TASK = "phasegate.run_action"
 # pg_advisory_xact_lock key while procrastinate's schema is created (store/postgres/schema.py
 # keeps the store's own keys; this one is the queue's).
 SCHEMA_KEY = 0x70686173_65000003
+# procrastinate's notification channel of our queue (its schema's insert trigger).
+NOTIFY_CHANNEL = f"procrastinate_queue_v1#{QUEUE}"
 
 
 def ensure_schema(url: str, where: str) -> None:
@@ -76,16 +80,27 @@ class Dispatcher:
             raise StoreError(f"cannot open the job queue in {where}: {exc}") from exc
 
     def defer(
-        self, job: QueuedJob, *, dedupe: str | None = None, serial: bool = True
+        self,
+        job: QueuedJob,
+        *,
+        dedupe: str | None = None,
+        serial: bool = True,
+        at: float | None = None,
     ) -> int | None:
         """Queue ``job`` (``payload``); returns its id. The jobs of one run execute one at a
         time, in order (procrastinate's ``lock``, ``run_lock``), as in the server's own pool;
         ``serial=False`` for a takeover, which must not wait behind the job a dead worker
         still holds (the store's fence orders them instead). With ``dedupe``, a job with that
         key still waiting in the queue makes this a no-op (None): takeovers found by several
-        workers at once queue one job."""
+        workers at once queue one job. ``at`` (a Unix time): not executed before then (a
+        parked monitoring run's resume, server/worker_host.py); such a job must not be
+        ``serial``: a waiting job of a run holds back the run's later ones (an abort)."""
         lock = run_lock(str(job["run_id"])) if serial else None
-        deferrer = self._app.configure_task(name=TASK, queue=QUEUE, lock=lock, queueing_lock=dedupe)
+        assert at is None or lock is None, "a scheduled job would hold back the run's others"
+        when = None if at is None else datetime.fromtimestamp(at, UTC)
+        deferrer = self._app.configure_task(
+            name=TASK, queue=QUEUE, lock=lock, queueing_lock=dedupe, schedule_at=when
+        )
         try:
             # A job's TypedDict holds JSON only; procrastinate's signature wants its own alias.
             return int(deferrer.defer(**cast(JSONDict, job)))
@@ -107,6 +122,38 @@ class Dispatcher:
         if Status.TODO.value in statuses:
             return "queued"
         return None
+
+    def holds(self, dedupe: str) -> bool:
+        """A job queued with this ``dedupe`` key waits (scheduled or not) or executes."""
+        try:
+            jobs = self._app.job_manager.list_jobs(queue=QUEUE, queueing_lock=dedupe)
+        except queue_errors.ProcrastinateException as exc:
+            raise StoreError(f"cannot read the job queue in {self.where}: {exc}") from exc
+        return any(job.status in (Status.TODO.value, Status.DOING.value) for job in jobs)
+
+    def scheduled(self, within: float) -> list[float]:
+        """When the waiting jobs scheduled for the next ``within`` seconds are due (Unix
+        times, ascending): the worker wakes the queue then (``wake``)."""
+        try:
+            jobs = self._app.job_manager.list_jobs(queue=QUEUE, status=Status.TODO.value)
+        except queue_errors.ProcrastinateException as exc:
+            raise StoreError(f"cannot read the job queue in {self.where}: {exc}") from exc
+        now = datetime.now(UTC).timestamp()
+        times = [job.scheduled_at.timestamp() for job in jobs if job.scheduled_at is not None]
+        return sorted(t for t in times if t <= now + within)
+
+    def wake(self) -> None:
+        """Wake every worker of the queue now, as a new job does: procrastinate's worker
+        looks for due jobs on its queue's notification (the one its insert trigger sends;
+        procrastinate is pinned, docs/dependencies.md), and otherwise only every few
+        seconds, so a scheduled job is taken when it is due, not up to a poll later."""
+        note = json.dumps({"type": "job_inserted", "job_id": 0})
+        try:
+            self._app.connector.execute_query(
+                "SELECT pg_notify(%(channel)s, %(note)s)", channel=NOTIFY_CHANNEL, note=note
+            )
+        except queue_errors.ProcrastinateException as exc:
+            raise StoreError(f"cannot wake the job queue in {self.where}: {exc}") from exc
 
     def close(self) -> None:
         self._app.close()

@@ -41,6 +41,9 @@ from phasegate.store.records import IN_FLIGHT, RunRecord
 log = logging.getLogger("phasegate.server.workers")
 
 MONITOR_EVERY = 1.0
+# The shortest wait of the watch for a parked monitoring run due (a run still busy when due
+# is looked at again this often, not in a spin).
+WAKE_FLOOR = 0.05
 # Parking (``ServerConfig.park_after``, ``serve --park-after``): a run in post-rollout
 # monitoring whose next check is further off gives its worker back until then
 # (engine/postmonitor.py ``park``): a 24 h monitor must not hold one of ``serve --workers N``
@@ -62,7 +65,11 @@ class WorkerPool:
         self._recheck: dict[str, str] = {}
         self._thread: threading.Thread | None = None
         self._monitor: threading.Thread | None = None
+        self._follower: threading.Thread | None = None  # wakes the monitor (``_follow``)
         self._halt = threading.Event()
+        self._wake = threading.Event()  # the watch looks now (a worker exited, _reap)
+        # When the soonest parked monitoring run is to be resumed (time.time()), or None.
+        self._next_parked: float | None = None
         # Automatic resumes per run: (how many so far, not before this time.monotonic()).
         self._auto: dict[str, tuple[int, float]] = {}
         # ``dispatch: queue``: jobs go to `phasegate worker`s through the store's queue.
@@ -197,14 +204,19 @@ class WorkerPool:
                 target=self._watch, name="phasegate-orphans", daemon=True
             )
             self._monitor.start()
+            self._follower = threading.Thread(
+                target=self._follow, name="phasegate-follow", daemon=True
+            )
+            self._follower.start()
 
     def stop(self) -> None:
         """Stop starting jobs. Children keep running: they own their runs."""
         self._halt.set()
+        self._wake.set()
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        for thread in (self._thread, self._monitor):
+        for thread in (self._thread, self._monitor, self._follower):
             if thread is not None:
                 thread.join(timeout=5)
         if self._dispatcher is not None:
@@ -253,6 +265,7 @@ class WorkerPool:
         if self.config.dispatch == "queue":
             return found
         now = time.time()
+        soonest: float | None = None
         for record in store.list_runs(status="monitoring", limit=100_000):
             started_by = record.options.get("started_by")
             if not isinstance(started_by, str) or record.owner is not None:
@@ -264,11 +277,14 @@ class WorkerPool:
                 at = postmonitor.resume_at(store.load_state(record.id), now)
                 cached = self._parked[record.id] = (record.last_seq, at)
             if cached[1] > now + self._lead():
+                due = cached[1] - self._lead()
+                soonest = due if soonest is None else min(soonest, due)
                 continue
             del self._parked[record.id]
             log.info("resuming run %s (monitoring: its next check is due)", record.id)
             self.submit(Job(record.id, "resume", started_by))
             found.append(record.id)
+        self._next_parked = soonest
         return found
 
     def _lead(self) -> float:
@@ -321,18 +337,59 @@ class WorkerPool:
             return True
 
     def _watch(self) -> None:
-        """The monitor: notice dead workers while the server is up (not only at start-up)."""
+        """The monitor: notice dead workers while the server is up (not only at start-up).
+        It looks every ``MONITOR_EVERY`` seconds; parked runs are looked at sooner too: at
+        once when one of this pool's workers exits or the journal changes (a run's end
+        frees the lane slot a parked run waits for: ``_reap``, ``_follow``), and when the
+        next parked monitoring run is due (``resume_parked``), not a tick later."""
         store: JournalStore | None = None
+        wait = MONITOR_EVERY
+        tick = time.monotonic() + MONITOR_EVERY
         try:
-            while not self._halt.wait(MONITOR_EVERY):
+            while True:
+                self._wake.wait(wait)
+                self._wake.clear()
+                if self._halt.is_set():
+                    break
                 try:
                     if store is None:
                         store = open_journal(self.config.state_dir, url=self.config.store_url)
-                    self.resume_orphans(store, unowned=False)
+                    if time.monotonic() >= tick:
+                        tick = time.monotonic() + MONITOR_EVERY
+                        self.resume_orphans(store, unowned=False)
                     self.resume_parked(store)
                     self.resume_queued(store)
                 except Exception:  # a monitor must go on: log, never die
                     log.exception("cannot look for runs whose worker died")
+                # Until the next tick, or the next parked monitoring run due if sooner.
+                wait = max(tick - time.monotonic(), WAKE_FLOOR)
+                if self._next_parked is not None:
+                    wait = min(wait, max(self._next_parked - time.time(), WAKE_FLOOR))
+        finally:
+            if store is not None:
+                store.close()
+
+    def _follow(self) -> None:
+        """Wake the watch at each journal change (PostgreSQL's NOTIFY; SQLite's poll of the
+        journal's head, store/changes.py), at most every ``WAKE_FLOOR`` seconds: the watch
+        then looks at parked runs only (``resume_parked``, ``resume_queued``: one query each
+        when none is parked)."""
+        store: JournalStore | None = None
+        try:
+            while not self._halt.is_set():
+                try:
+                    if store is None:
+                        store = open_journal(self.config.state_dir, url=self.config.store_url)
+                    cursor = store.change_cursor()
+                    if store.wait_for_change(cursor, MONITOR_EVERY):
+                        self._wake.set()
+                except Exception:  # the watch's tick still looks: log, go on
+                    log.exception("cannot follow the journal's changes")
+                    if store is not None:
+                        store.close()
+                    store = None
+                    self._halt.wait(MONITOR_EVERY)
+                self._halt.wait(WAKE_FLOOR)
         finally:
             if store is not None:
                 store.close()
@@ -366,7 +423,7 @@ class WorkerPool:
         thread (resume_parked, resume_queued). Without it (``serve`` not resuming orphans),
         or with ``--park-after never``, a waiting run keeps its worker; so does a run
         started with secret variables, whose values no resume could give again (the journal
-        never stores them). (With dispatch: queue the `phasegate worker`s park queued runs
+        never stores them). (With dispatch: queue the `phasegate worker`s park waiting runs
         themselves: server/worker_host.py; a run with secrets never goes through the queue.)"""
         after = self.config.park_after
         if self._monitor is None or after is None or self._has_secrets(job.run_id):
@@ -463,6 +520,7 @@ class WorkerPool:
                     del self._active[run_id]
                 self._cond.notify_all()
             store.close()
+            self._wake.set()  # a lane slot it held may be free: the watch looks now
 
     def _after_failed_worker(self, run_id: str, store: JournalStore) -> None:
         """A worker that died (killed, crashed, or gave up with an error) left its run in
