@@ -28,7 +28,7 @@ from phasegate.engine.outline import outline
 from phasegate.engine.runner import Runner
 from phasegate.engine.steplog import LogSink
 from phasegate.engine.traffic import BASELINE_KEY, PROMOTE_KEY
-from phasegate.errors import PhasegateError, StoreError, UsageError
+from phasegate.errors import PhasegateError, RunStateError, StoreError, UsageError
 from phasegate.estimate import digest
 from phasegate.executors.base import Executor
 from phasegate.executors.local import LocalExecutor
@@ -441,10 +441,22 @@ def attach(store: JournalStore, record: RunRecord, options: RunOptions) -> tuple
     ctx = _context(_with_parallel(loaded, max_parallel), store, record.id, variables, options)
     owner = Owner.me()
     lock = loaded.plan.lock_name
+    # Own the run first, then look at it again: the caller read ``record`` before, and its
+    # previous owner may have finished it since (a queued resume delivered as the run ended).
+    # Driving it on, or taking the plan's lock for a run that is over (the lock then held by
+    # a finished run until the plan's next run takes it over), would be wrong; a rollback of
+    # a finished run asked for that (its caller saw it finished) and goes on as before.
+    store.claim(record.id, owner)
+    fresh = store.get_run(record.id)
+    if fresh.status in TERMINAL and record.status not in TERMINAL:
+        store.release(record.id, owner=owner)
+        raise RunStateError(
+            f"run {record.id} has finished ({fresh.status}) meanwhile; there is nothing to resume",
+            hint="`phasegate rollback RUN` undoes a finished run",
+        )
     if record.status in ("monitoring", "paused", "interrupted"):
         # A run monitoring with `lock: release` gave its lock up: resuming it must not take
         # it back from a newer run of the plan (the state says whether it holds it).
-        store.claim(record.id, owner)
         state = store.load_state(record.id)
         try:
             if state.holds_lock:
@@ -453,7 +465,11 @@ def attach(store: JournalStore, record: RunRecord, options: RunOptions) -> tuple
             store.release(record.id, owner=owner)
             raise
         return Runner(ctx, store, state), owner
-    store.claim(record.id, owner, lock_name=lock)
+    try:
+        store.claim(record.id, owner, lock_name=lock)  # already ours: takes the lock
+    except BaseException:
+        store.release(record.id, owner=owner)
+        raise
     state = store.load_state(record.id)
     return Runner(ctx, store, state), owner
 
