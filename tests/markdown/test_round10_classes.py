@@ -1,0 +1,376 @@
+"""The classes of the tenth round of fixes (issue 11), each on small synthetic documents in
+wordings I wrote, not the blind round 10 documents' text: a rule must hold for the class in
+every language the importer claims, not for one document."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from phasegate.markdown import ImportResult, import_markdown
+from tests.conftest import CLI
+
+
+def _import(doc: str) -> ImportResult:
+    return import_markdown(textwrap.dedent(doc), "DOC.md")
+
+
+def _code(text: object) -> str:
+    """What runs: comment lines (``# [not run: …]`` among them) taken out."""
+    return "\n".join(ln for ln in str(text).splitlines() if not ln.lstrip().startswith("#"))
+
+
+def _runs(data: Any) -> list[tuple[str, str, str | None]]:
+    """Every executable item as (role, text, when): step, gate, rollback (phases and plan)."""
+    out: list[tuple[str, str, str | None]] = []
+    for phase in data["phases"]:
+        for step in phase.get("steps", []):
+            for gate in step.get("pre_gates", []):
+                out.append(("gate", _code(gate.get("command", "")), None))
+            if "run" in step:
+                out.append(("step", _code(step["run"]), step.get("when")))
+        for gate in phase.get("gates", []):
+            if "command" in gate:
+                out.append(("gate", _code(gate["command"]), None))
+        for action in phase.get("rollback", []):
+            out.append(("rollback", _code(action.get("run", "")), action.get("when")))
+    for action in data.get("rollback", []) or []:
+        out.append(("rollback", _code(action.get("run", "")), action.get("when")))
+    return out
+
+
+def _forward(data: Any, needle: str) -> bool:
+    """``needle`` runs unconditionally on the forward path."""
+    return any(
+        role in ("step", "gate") and when is None and needle in text
+        for role, text, when in _runs(data)
+    )
+
+
+def _roles(data: Any, needle: str) -> list[tuple[str, str | None]]:
+    return [(role, when) for role, text, when in _runs(data) if needle in text]
+
+
+def _manual_texts(data: Any) -> list[str]:
+    out = []
+    for phase in data["phases"]:
+        out += [str(s.get("name", "")) for s in phase.get("steps", []) if "pause" in s]
+        gates = [g for s in phase.get("steps", []) for g in s.get("pre_gates", [])]
+        out += [str(g["manual"]) for g in [*gates, *phase.get("gates", [])] if "manual" in g]
+    return out
+
+
+# -- class 1: the way back (or the halt) named in every language the importer claims ------------
+
+_WAY_BACK = {
+    "es": ["Reversión", "Marcha atrás", "Volver a la versión anterior", "Detener el despliegue"],
+    "pt": ["Reversão", "Voltar atrás", "Interromper a implantação", "Suspender o lançamento"],
+    "fr": ["Retour arrière", "Annulation du déploiement", "Revenir à la version précédente"],
+    "de": ["Rückfallplan", "Zurückrollen", "Rücknahme", "Wiederherstellung"],
+    "it": ["Ripristino", "Tornare indietro", "Annullamento del rilascio"],
+    "nl": ["Terugdraaien", "Terugzetten", "Herstel"],
+    "sv": ["Återställning", "Återgång", "Rulla tillbaka"],
+    "pl": ["Wycofanie", "Przywrócenie", "Cofnięcie zmian"],
+    "cs": ["Návrat", "Vrácení změn", "Obnovení"],
+    "ru": ["Откат", "Возврат", "Восстановление", "Отмена изменений"],
+    "uk": ["Відкат", "Повернення", "Відновлення"],
+    "tr": ["Geri alma", "Geri dönüş", "Eski sürüme dönüş"],
+    "ro": ["Revenire", "Anularea modificărilor", "Restaurare", "Întoarcere la versiunea veche"],
+    "hu": ["Visszaállítás", "Visszagörgetés", "Visszatérés az előző verzióra"],
+    "fi": ["Paluu edelliseen versioon", "Peruutus", "Palauttaminen"],
+    "el": ["Επαναφορά", "Αναίρεση"],
+    "ar": ["التراجع", "العودة إلى الإصدار السابق", "استعادة"],
+    "fa": ["برگرداندن تغییرات", "بازگردانی"],
+    "he": ["חזרה לאחור", "שחזור", "גלגול לאחור"],
+    "hi": ["वापस लेना", "रोलबैक", "पुनर्स्थापना"],
+    "vi": ["Hoàn tác", "Khôi phục", "Quay lui"],
+    "th": ["ย้อนกลับ", "กู้คืน"],
+    "id": ["Pemulihan", "Pengembalian", "Kembali ke versi lama"],
+    "ja": ["切り戻し", "元のバージョンに戻す", "復旧手順"],
+    "ko": ["롤백", "되돌림", "복구"],
+    "zh": ["回滚", "撤销变更", "回滾"],
+}
+_HEADINGS = [(lang, h) for lang, hs in _WAY_BACK.items() for h in hs]
+
+
+@pytest.mark.parametrize(("lang", "heading"), _HEADINGS, ids=[f"{k}-{h}" for k, h in _HEADINGS])
+@pytest.mark.parametrize("form", ["## {h}", "## 5. {h}", "## Step 5 — {h}"])
+def test_a_heading_naming_the_way_back_is_rollback_in_every_claimed_language(
+    lang: str, heading: str, form: str
+) -> None:
+    title = form.format(h=heading)
+    data = _import(
+        f"""\
+        # Upgrade the worker
+
+        ## 1. Deploy
+
+        ```bash
+        kubectl -n jobs set image deploy/worker worker=registry.local/worker:2.4.0
+        ```
+
+        {title}
+
+        ```bash
+        kubectl -n jobs rollout undo deploy/worker
+        ```
+        """
+    ).data
+    assert _forward(data, "set image deploy/worker"), lang
+    assert not _forward(data, "rollout undo"), (lang, title)
+    assert ("rollback", None) in _roles(data, "rollout undo"), (lang, title)
+
+
+@pytest.mark.parametrize(
+    "heading", ["Halt the rollout", "Parar a distribuição", "Arrêter le déploiement"]
+)
+def test_a_heading_halting_a_staged_rollout_never_runs_forward(heading: str) -> None:
+    data = _import(
+        f"""\
+        # Staged release
+
+        ## Day 1
+
+        ```bash
+        relctl rollout --percent 5
+        ```
+
+        ## {heading}
+
+        Halt if the crash-free rate drops below 99%:
+
+        ```bash
+        relctl rollout --halt
+        ```
+        """
+    ).data
+    assert _forward(data, "--percent 5")
+    assert not _forward(data, "--halt")
+    assert _roles(data, "--halt"), "the halt is kept, off the forward path"
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["Mở dashboard rồi quay lại trang chủ để xem số liệu.", "Kirjaa palautusaika ylös."],
+)
+def test_a_broad_way_back_word_inside_a_sentence_is_no_rollback(word: str) -> None:
+    """The broad words are read only where a heading or lead-in starts with them."""
+    data = _import(
+        f"""\
+        # Deploy
+
+        ## 1. Ship
+
+        {word} Then:
+
+        ```bash
+        deployctl ship --tag 2.4.0
+        ```
+        """
+    ).data
+    assert _forward(data, "deployctl ship")
+
+
+def test_a_rollback_section_in_another_language_runs_only_when_the_run_fails(cli: CLI) -> None:
+    """A real run: the verify step fails, only then the Hungarian "Visszaállítás" section runs;
+    on a healthy run it never does."""
+    doc = """\
+        # Frissítés
+
+        ## 1. Telepítés
+
+        ```bash
+        echo deployed >> log.txt
+        ```
+
+        ## 2. Ellenőrzés
+
+        ```bash
+        test -f {marker}
+        ```
+
+        ## Visszaállítás
+
+        ```bash
+        echo restored >> log.txt
+        ```
+        """
+    (cli.cwd / "ok").write_text("", encoding="utf-8")
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc.format(marker="ok")), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    healthy = cli("run", "plan.yaml", "--yes")
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["deployed"]
+    (cli.cwd / "log.txt").unlink()
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc.format(marker="nope")), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    failing = cli("run", "plan.yaml", "--yes")
+    assert failing.returncode == 1, failing.stdout + failing.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["deployed", "restored"]
+
+
+# -- class 2: conditional, optional and later-dated blocks never run forward --------------------
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Ha a frissítés hibával áll le, nézd meg a naplót:",
+        "Dacă migrarea eșuează, verificați jurnalul:",
+        "Jos päivitys epäonnistuu, katso loki:",
+        "Nếu cập nhật bị lỗi, xem nhật ký:",
+        "اگر به‌روزرسانی با خطا متوقف شد، لاگ را ببینید:",
+        "Eğer güncelleme başarısız olursa, günlüğe bakın:",
+        "إذا فشل التحديث، راجع السجل:",
+        "अगर अपडेट विफल हो जाए, तो लॉग देखें:",
+        "更新に失敗したら、ログを確認してください:",
+        "업데이트에 실패하면 로그를 확인하세요:",
+    ],
+)
+def test_a_lead_in_naming_a_failure_keeps_its_fence_off_the_forward_path(lead: str) -> None:
+    data = _import(
+        f"""\
+        # Upgrade
+
+        ## 1. Upgrade
+
+        ```bash
+        upgradectl run --to 16
+        ```
+
+        {lead}
+
+        ```bash
+        upgradectl logs --last 200
+        ```
+
+        ## 2. Start
+
+        ```bash
+        upgradectl start
+        ```
+        """
+    ).data
+    assert _forward(data, "upgradectl run --to 16")
+    assert _forward(data, "upgradectl start")
+    assert not _forward(data, "upgradectl logs"), lead
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Pasul 5 (opțional) — Reindexare",
+        "Vaihe 5 (valinnainen): uudelleenindeksointi",
+        "5. lépés (opcionális)",
+        "Bước 5 (tùy chọn)",
+        "گام ۵ (اختیاری)",
+        "Adım 5 (isteğe bağlı)",
+        "Passo 5 (facoltativo)",
+        "Stap 5 (optioneel)",
+        "Krok 5 (opcjonalnie)",
+        "Шаг 5 (необязательно)",
+        "手順5（任意）".replace("（", " (").replace("）", ")"),
+        "5단계 (선택 사항)",
+    ],
+)
+def test_an_optional_step_in_any_language_is_never_run_unasked(heading: str) -> None:
+    data = _import(
+        f"""\
+        # Migration
+
+        ## Step 4 — Migrate
+
+        ```bash
+        migratectl apply
+        ```
+
+        ## {heading}
+
+        ```bash
+        dbctl reindex --table addresses
+        ```
+        """
+    ).data
+    assert _forward(data, "migratectl apply")
+    assert not _forward(data, "dbctl reindex"), heading
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Chỉ khi còn tệp cũ trên CDN:",
+        "Doar dacă raportul arată interogări lente:",
+        "Csak ha a jelentés lassú lekérdezéseket mutat:",
+        "Vain jos raportti näyttää hitaita kyselyitä:",
+        "Только если отчёт показывает медленные запросы:",
+        "Solo si el informe muestra consultas lentas:",
+        "Somente se o relatório mostrar consultas lentas:",
+        "Nur wenn der Bericht langsame Abfragen zeigt:",
+        "Alleen als het rapport trage queries toont:",
+        "فقط اگر گزارش کوئری‌های کند نشان دهد:",
+    ],
+)
+def test_an_only_if_lead_in_is_a_decision_never_run_unasked(lead: str) -> None:
+    data = _import(
+        f"""\
+        # Tuning
+
+        ## 1. Deploy
+
+        ```bash
+        deployctl ship --tag 3.1.0
+        ```
+
+        {lead}
+
+        ```bash
+        cdnctl purge --all
+        ```
+        """
+    ).data
+    assert _forward(data, "deployctl ship")
+    assert not _forward(data, "cdnctl purge"), lead
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "Másnap, ha nem volt hiba:",
+        "A doua zi, dacă nu au fost incidente:",
+        "Seuraavana päivänä, jos virheitä ei ollut:",
+        "Ngày hôm sau, nếu không có sự cố:",
+        "روز بعد، اگر خطایی نبود:",
+        "Bir hafta sonra, sorun yoksa:",
+        "На следующий день, если не было инцидентов:",
+        "Al día siguiente, si no hubo incidentes:",
+        "No dia seguinte, se não houve incidentes:",
+        "Le lendemain, s'il n'y a pas eu d'incident :",
+        "Am nächsten Tag, wenn es keine Vorfälle gab:",
+        "Only after 24 h without errors:",
+        "A week later, if nothing broke:",
+    ],
+)
+def test_work_put_a_day_or_more_later_is_never_run_by_the_run(when: str) -> None:
+    data = _import(
+        f"""\
+        # Move the ledger
+
+        ## Step 2 — Switch
+
+        ```bash
+        routectl switch --to new
+        ```
+
+        ## Step 3 — Stop the old one
+
+        {when}
+
+        ```bash
+        kubectl --context old -n ledger scale deploy/ledger --replicas=0
+        ```
+        """
+    ).data
+    assert _forward(data, "routectl switch")
+    assert not _forward(data, "--replicas=0"), when
