@@ -374,3 +374,275 @@ def test_work_put_a_day_or_more_later_is_never_run_by_the_run(when: str) -> None
     ).data
     assert _forward(data, "routectl switch")
     assert not _forward(data, "--replicas=0"), when
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "If the runners cannot reach the bucket:",
+        "When the node is unreachable:",
+        "If the new pods keep crashing:",
+        "If the agent won't start:",
+    ],
+)
+def test_a_numbered_item_naming_a_failure_keeps_its_nested_fences_off_the_forward_path(
+    condition: str,
+) -> None:
+    """ "5. If …:" with "a. Check the logs:" / "b. Point back at the old store:" under it:
+    every fence of the item is the remedy, none a forward step or gate."""
+    data = _import(
+        f"""\
+        # Move the cache
+
+        1. Point the runners at the new bucket.
+
+           ```bash
+           cachectl point --to s3
+           ```
+
+        2. {condition}
+           a. Check the agent's status:
+
+              ```bash
+              cachectl status --verbose
+              ```
+
+           b. Point back at the old store:
+
+              ```bash
+              cachectl point --to minio
+              ```
+        """
+    ).data
+    assert _forward(data, "cachectl point --to s3")
+    assert not _forward(data, "cachectl point --to minio"), condition
+    assert not _forward(data, "cachectl status"), condition
+
+
+# -- class 3: a pre-mortem runs nothing; a point of no return asks first ------------------------
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Pre-mortem: what could go wrong",
+        "What can go wrong",
+        "Failure scenarios",
+        "Risks and mitigations",
+        "Was schiefgehen kann",
+        "O que pode dar errado",
+        "Что может пойти не так",
+    ],
+)
+def test_a_pre_mortem_section_is_never_a_phase_that_runs(heading: str) -> None:
+    data = _import(
+        f"""\
+        # Broker upgrade
+
+        ## Step 1: Roll the brokers
+
+        ```bash
+        brokerctl upgrade --to 3.7
+        ```
+
+        ## {heading}
+
+        - **A broker crash-loops.** Look at its log:
+
+          ```bash
+          brokerctl logs --previous broker-3
+          ```
+
+        - **We need to go back.** Set the version back:
+
+          ```bash
+          brokerctl upgrade --to 3.6
+          ```
+        """
+    ).data
+    assert _forward(data, "brokerctl upgrade --to 3.7")
+    assert not _forward(data, "brokerctl logs"), heading
+    assert not _forward(data, "brokerctl upgrade --to 3.6"), heading
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Only once every broker runs 3.7 (this is the point of no return):",
+        "There is no going back after this:",
+        "Ab hier gibt es kein Zurück:",
+        "C'est le point de non-retour :",
+        "Este es el punto de no retorno:",
+        "Это точка невозврата:",
+    ],
+)
+def test_a_point_of_no_return_waits_for_a_person_before_it(lead: str) -> None:
+    data = _import(
+        f"""\
+        # Broker upgrade
+
+        ## Step 1: Roll the brokers
+
+        ```bash
+        brokerctl upgrade --to 3.7
+        ```
+
+        ## Step 2: Bump the protocol
+
+        {lead}
+
+        ```bash
+        brokerctl protocol --set 3.7
+        ```
+        """
+    ).data
+    assert _forward(data, "brokerctl upgrade --to 3.7")
+    steps = data["phases"][-1]["steps"]
+    pause = next(i for i, s in enumerate(steps) if "pause" in s)
+    runs = next(i for i, s in enumerate(steps) if "brokerctl protocol" in str(s.get("run")))
+    assert pause < runs, steps  # the person confirms, then the irreversible command runs
+    assert lead.rstrip(":： ") in str(steps[pause]["name"])
+
+
+# -- class 4: a SQL change the run cannot send is never dropped while "executable" is claimed ---
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "ALTER TABLE orders ADD CONSTRAINT c CHECK (currency IS NOT NULL) NOT VALID;",
+        "UPDATE orders SET currency = 'EUR' WHERE currency IS NULL;",
+        "CREATE INDEX CONCURRENTLY orders_currency ON orders (currency);",
+    ],
+)
+def test_a_sql_change_without_a_client_is_a_manual_step_and_not_executable(sql: str) -> None:
+    result = _import(
+        f"""\
+        # Migration
+
+        ## 1. Deploy the reader
+
+        ```bash
+        deployctl ship --tag 4.0.0
+        ```
+
+        ## 2. Change the schema
+
+        ```sql
+        {sql}
+        ```
+
+        ## 3. Deploy the writer
+
+        ```bash
+        deployctl ship --tag 4.0.1
+        ```
+        """
+    )
+    data = result.data
+    manual = _manual_texts(data)
+    assert any(sql.split(maxsplit=1)[0] in m for m in manual), manual
+    steps = [str(s.get("run") or s.get("name")) for p in data["phases"] for s in p.get("steps", [])]
+    order = [
+        next(i for i, s in enumerate(steps) if key in s)
+        for key in ("4.0.0", sql.split(maxsplit=1)[0], "4.0.1")
+    ]
+    assert order == sorted(order), steps  # in its place between the two deploys
+    assert not result.report.get("executable", True) or result.report.get("by_hand")
+
+
+def test_a_read_only_sql_query_stays_documentation() -> None:
+    result = _import(
+        """\
+        # Migration
+
+        ## 1. Deploy
+
+        ```bash
+        deployctl ship --tag 4.0.0
+        ```
+
+        The table looks like this:
+
+        ```sql
+        SELECT currency, count(*) FROM orders GROUP BY 1;
+        ```
+        """
+    )
+    assert not _manual_texts(result.data)
+    assert not result.report.get("by_hand")
+
+
+# -- class 5: a command that asks for a password is a manual step, never a hung step ------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'mysql -u root -p -e "SELECT VERSION();"',
+        "mysqlcheck -u root -p --all-databases --check-upgrade",
+        "mysqldump --password -u backup shop",
+        'psql -W -h db1 -U admin -c "SELECT 1"',
+        "docker login registry.example.com -u deploy",
+        "htpasswd /etc/nginx/.htpasswd ops",
+    ],
+)
+def test_a_command_asking_for_a_password_is_a_manual_step(command: str) -> None:
+    data = _import(
+        f"""\
+        # Upgrade
+
+        ## 1. Upgrade
+
+        ```bash
+        sudo systemctl restart mysqld
+        {command}
+        ```
+        """
+    ).data
+    assert _forward(data, "systemctl restart mysqld")
+    assert not _forward(data, command.split(maxsplit=1)[0] + " "), command
+    assert any(command.split(maxsplit=1)[0] in m for m in _manual_texts(data)), _manual_texts(data)
+
+
+@pytest.mark.parametrize("command", ["mysql -u root -pS3cret -e 'SELECT 1'", "psql -c 'SELECT 1'"])
+def test_a_password_given_on_the_line_is_no_prompt(command: str) -> None:
+    data = _import(
+        f"""\
+        # Check
+
+        ## 1. Check
+
+        ```bash
+        {command}
+        ```
+        """
+    ).data
+    assert _forward(data, command.split(maxsplit=1)[0])
+
+
+def test_a_password_prompt_pauses_the_real_run_for_a_person(cli: CLI) -> None:
+    """A real run: the step before runs, the run pauses (exit 4) at the prompting command
+    instead of hanging on it, and the step after it has not run."""
+    doc = """\
+        # Upgrade
+
+        ## 1. Upgrade
+
+        ```bash
+        echo stopped >> log.txt
+        ```
+
+        ```bash
+        mysql -u root -p -e "SELECT VERSION();"
+        ```
+
+        ```bash
+        echo started >> log.txt
+        ```
+        """
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first = cli("run", "plan.yaml", "--yes", timeout=60)
+    assert first.returncode == 4, first.stdout + first.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["stopped"]

@@ -629,6 +629,7 @@ ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words10_safety.ROLLBACK, re.I)
 CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words10_safety.CONDITIONAL, re.I)
 OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words10_safety.OPTIONAL, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words10_safety.DEFERRED, re.I)
+HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN, re.I)
 
 
 def person_decides(text: str) -> bool:

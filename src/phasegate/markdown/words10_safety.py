@@ -67,6 +67,19 @@ ROLLBACK = (
 # eșuează:", "Jos päivitys epäonnistuu:", "Nếu bị lỗi:", "اگر خطا دیدید:", "Eğer başarısız
 # olursa:", "Se falhar:", "إذا فشل", "अगर विफल हो", "失敗したら". Anchored at the start.
 CONDITIONAL = (
+    # "If the pipeline cannot fetch the cache:", "When the node is unreachable:", "If the
+    # pod keeps crashing:": a failure said with "cannot / unable / unreachable / crash"
+    r"^[\W_]*(?:[^,.:;\n]{1,40},\s*)?(?:if|when|should|in case)\b[^.]{0,120}?\b(?:cannot|"
+    r"can['’]?t|can not|could not|couldn['’]t|unable to|won['’]t (?:start|come|connect|"
+    r"fetch|load|boot|resolve)|will not (?:start|come|connect)|refuses? to|(?:is|are) "
+    r"(?:unreachable|down|not reachable|not ready|crash\w*)|crash(?:es|ed|ing)?|hangs?)\b|"
+    # "## Pre-mortem: what could go wrong", "## Failure scenarios", "## Was schiefgehen kann":
+    # the commands a person would reach for in each case, never steps of the run
+    r"^[\W_]*(?:pre[\s-]?mortem|what (?:could|can|might|may) go wrong|failure (?:scenarios|"
+    r"modes)|risks? (?:and|&) mitigations?|known (?:failure|issue)s?\b|was schief\s?gehen kann|"
+    r"ce qui peut mal tourner|qu[eé] puede salir mal|o que pode dar errado|cosa pu[oò] andare "
+    r"storto|wat er mis kan gaan|что может пойти не так|co m[uů][zž]e j[ií]t [sš]patn[eě]|"
+    r"co mo[zż]e p[oó]j[sś][cć] nie tak)|"
     r"^[\W_]*(?:"
     r"ha\b[^.]{0,80}?(?:hib|sikertelen|nem siker|meghi[uú]sul|le[aá]ll|probl[eé]m)|"
     r"hiba (?:eset[eé]n|ad[oó]d[aá]sa)|"
@@ -138,4 +151,18 @@ DEFERRED = (
     r"내일|다음\s*날|"
     r"\b(?:after|in)\s+\d+\s*h\b|"
     r"\b(?:a|one) (?:day|week) later\b"
+)
+
+# "this is the point of no return", "there is no going back after this", "kein Zurück", "point
+# de non-retour", "punto de no retorno", "ponto sem volta", "punto di non ritorno", "точка
+# невозврата": a person confirms before the run goes past it (a manual gate).
+HUMAN = (
+    r"\bpoint of no return\b|\bno going back\b|\bcannot be (?:undone|rolled back|reverted)\b|"
+    r"\bkein zur[uü]ck\b|nicht (?:mehr )?r[uü]ckg[aä]ngig|point de non[\s-]retour|"
+    r"punto de no retorno|ponto (?:sem|de n[aã]o) (?:volta|retorno)|punto di non ritorno|"
+    r"point of geen terugkeer|точк\w* невозврата|точк\w* неповернення|punkt bez powrotu|"
+    r"d[oö]n[uü][sş][uü] olmayan nokta|punctul f[aă]r[aă] [îi]ntoarcere|"
+    r"nem lehet visszavonni|visszaford[ií]thatatlan|paluuta ei ole|"
+    r"kh[oô]ng th[eể] (?:ho[aà]n t[aá]c|quay l[aạ]i)|نقطه بی‌?بازگشت|نقطة اللاعودة|"
+    r"元に戻せない|되돌릴 수 없|无法回滚|不可逆"
 )
