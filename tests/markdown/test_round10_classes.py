@@ -646,3 +646,134 @@ def test_a_password_prompt_pauses_the_real_run_for_a_person(cli: CLI) -> None:
     first = cli("run", "plan.yaml", "--yes", timeout=60)
     assert first.returncode == 4, first.stdout + first.stderr
     assert (cli.cwd / "log.txt").read_text().split() == ["stopped"]
+
+
+# -- outside the labels: a fence disowned after it; tabs in a rollback -------------------------
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "(the command above is what NOT to run — it is here so you recognise it.)",
+        "Do not run the command above on production.",
+        "Führen Sie den obigen Befehl nicht aus.",
+        "Ne pas exécuter la commande ci-dessus.",
+        "No ejecutes el comando anterior.",
+        "Не запускайте команду выше.",
+    ],
+)
+@pytest.mark.parametrize("where", ["## 2. Switch", "## Rollback"])
+def test_a_fence_the_text_after_it_disowns_never_runs_on_either_path(
+    after: str, where: str
+) -> None:
+    data = _import(
+        f"""\
+        # Switch
+
+        ## 1. Deploy
+
+        ```bash
+        deployctl ship --tag 5.0
+        ```
+
+        {where}
+
+        ```bash
+        routectl weight --new 100
+        ```
+
+        ```bash
+        proxyctl logging --level debug
+        ```
+
+        {after}
+        """
+    ).data
+    assert _roles(data, "routectl weight"), "the fence before it is kept"
+    assert _roles(data, "proxyctl logging") == [], (after, where)
+
+
+def test_a_do_not_run_until_sentence_after_a_fence_keeps_the_fence() -> None:
+    """An order about later work is no disowning of the fence before it."""
+    data = _import(
+        """\
+        # Migrate
+
+        ## 1. Back up
+
+        ```bash
+        dbctl backup --full
+        ```
+
+        Do not run the migration until the backup above has finished.
+
+        ## 2. Migrate
+
+        ```bash
+        dbctl migrate
+        ```
+        """
+    ).data
+    assert _forward(data, "dbctl backup --full")
+    assert _forward(data, "dbctl migrate")
+
+
+_TABBED_WAY_BACK = """\
+    # Agent upgrade
+
+    ## Step 1: Install
+
+    ```bash
+    echo installed >> log.txt
+    ```
+
+    ## Step 2: Verify
+
+    ```bash
+    false
+    ```
+
+    ## Rollback
+
+    Downgrade the agent:
+
+    <Tabs groupId="distro">
+      <TabItem value="deb" label="Debian / Ubuntu">
+
+    ```bash
+    echo apt-downgrade >> log.txt
+    ```
+
+      </TabItem>
+      <TabItem value="rpm" label="RHEL / Rocky">
+
+    ```bash
+    echo dnf-downgrade >> log.txt
+    ```
+
+      </TabItem>
+    </Tabs>
+    """
+
+
+def test_tabs_in_a_rollback_are_ways_back_one_chosen() -> None:
+    data = _import(_TABBED_WAY_BACK).data
+    apt = _roles(data, "apt-downgrade")
+    dnf = _roles(data, "dnf-downgrade")
+    assert [role for role, _ in apt + dnf] == ["rollback", "rollback"]
+    assert apt[0][1] and dnf[0][1] and apt[0][1] != dnf[0][1], (apt, dnf)
+
+
+def test_only_the_chosen_tab_of_a_rollback_runs(cli: CLI) -> None:
+    """A real run: verify fails, the rollback asks which tab (nothing of either has run),
+    the operator chooses Debian, resume runs the apt downgrade alone."""
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(_TABBED_WAY_BACK), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first = cli("run", "plan.yaml", "--yes")
+    assert first.returncode == 4, first.stdout + first.stderr  # paused for the choice
+    assert (cli.cwd / "log.txt").read_text().split() == ["installed"]
+    approved = cli("approve", "last", "--choose", "debian-ubuntu")
+    assert approved.returncode == 0, approved.stderr
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 1, resumed.stdout + resumed.stderr  # failed, rolled back
+    assert (cli.cwd / "log.txt").read_text().split() == ["installed", "apt-downgrade"]

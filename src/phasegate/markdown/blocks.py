@@ -11,6 +11,7 @@ from phasegate.markdown import (
     decisions,
     deps,
     directives,
+    disowned,
     human,
     placeholders,
     polarity,
@@ -228,6 +229,16 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     and prompts.asks_answer(block.text)
                 ):
                     self._answered_by_hand(self.before, block)
+                if (
+                    isinstance(block, Paragraph)
+                    and isinstance(self.before, Fence)
+                    and disowned.disowns(block.text)
+                ):
+                    # "(the command above is what NOT to run)": shown, never ordered
+                    fence = self.before
+                    end = fence.line + fence.text.count("\n") + 2
+                    said = rules.one_line(block.text, 100)
+                    disowned.take_out(self.draft, self.phase, fence.line, end, said)
             self.before = block
         self._flush_procedure()
 
