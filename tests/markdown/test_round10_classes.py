@@ -777,3 +777,101 @@ def test_only_the_chosen_tab_of_a_rollback_runs(cli: CLI) -> None:
     resumed = cli("resume", "last")
     assert resumed.returncode == 1, resumed.stdout + resumed.stderr  # failed, rolled back
     assert (cli.cwd / "log.txt").read_text().split() == ["installed", "apt-downgrade"]
+
+
+# -- class 4: code blocks in another site's syntax are read, in order ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("open_", "close"),
+    [
+        ("{{< highlight bash >}}", "{{< /highlight >}}"),
+        ('{{< highlight bash "linenos=table" >}}', "{{< /highlight >}}"),
+        ('{{< code lang="bash" >}}', "{{< /code >}}"),
+        ("{{% highlight sh %}}", "{{% /highlight %}}"),
+    ],
+)
+def test_hugo_code_shortcodes_are_fences_run_in_order(open_: str, close: str) -> None:
+    data = _import(
+        f"""\
+        # Rotate the certificate
+
+        ## Steps
+
+        1. Upload.
+
+        {open_}
+        certctl upload --name c-2027
+        {close}
+
+        2. Activate.
+
+        {open_}
+        certctl activate --name c-2027
+        {close}
+
+        ## Rollback
+
+        {open_}
+        certctl activate --name c-2026
+        {close}
+        """
+    ).data
+    steps = [r for r in _runs(data) if r[0] == "step"]
+    assert [t for _, t, _ in steps] == [
+        "certctl upload --name c-2027",
+        "certctl activate --name c-2027",
+    ]
+    assert ("rollback", None) in _roles(data, "certctl activate --name c-2026")
+
+
+def test_confluence_wiki_markup_code_macros_headings_and_items_are_read() -> None:
+    data = _import(
+        """\
+        h1. Search cluster upgrade
+
+        h2. Pre-checks
+
+        {code:bash}
+        searchctl health --expect green
+        {code}
+
+        h2. Per node
+
+        # Disable allocation:
+        {code:bash}
+        searchctl allocation --disable
+        {code}
+        # Upgrade the node:
+        {code:bash}
+        searchctl upgrade --to 8.11
+        {code}
+
+        h2. Rollback
+
+        {code:bash|title=Back to 8.10}
+        searchctl upgrade --to 8.10
+        {code}
+        """
+    ).data
+    names = [p["name"] for p in data["phases"]]
+    assert "Disable allocation:" not in names, "a '# item' of wiki markup is no heading"
+    forward = [t for role, t, when in _runs(data) if role in ("step", "gate") and when is None]
+    assert [t.split()[1] for t in forward] == ["health", "allocation", "upgrade"], forward
+    assert _roles(data, "--to 8.10") == [("rollback", None)]
+
+
+def test_a_hash_line_in_a_markdown_document_stays_a_heading() -> None:
+    """Without wiki markup (no `{code}` macros, no `h2.` headings) `# Title` is a heading."""
+    data = _import(
+        """\
+        # Deploy
+
+        ## 1. Ship
+
+        ```bash
+        deployctl ship
+        ```
+        """
+    ).data
+    assert data["description"] == "Deploy"
