@@ -875,3 +875,38 @@ def test_a_hash_line_in_a_markdown_document_stays_a_heading() -> None:
         """
     ).data
     assert data["description"] == "Deploy"
+
+
+# -- class 6: the nearest lead-in's weaker action wins over a "Rollback triggers" heading -------
+
+
+@pytest.mark.parametrize(
+    ("lead", "action"),
+    [
+        ("Pause (do not continue to the next step, page the traffic lead) when:", "pause"),
+        ("Halt the ramp if:", "pause"),
+        ("Anhalten (nicht weiter ausrollen), wenn:", "pause"),
+        ("Automatic rollback when any of:", "rollback"),
+    ],
+)
+def test_a_pause_list_under_a_rollback_triggers_heading_pauses(lead: str, action: str) -> None:
+    data = _import(
+        f"""\
+        # Gateway rollout
+
+        ## 1. Shift
+
+        ```bash
+        routectl weight --new 10
+        ```
+
+        ## 2. Rollback triggers
+
+        {lead}
+
+        - CPU of the gateway pods above 80% for 15 minutes
+        """
+    ).data
+    found = [t for t in data.get("triggers", []) if "80" in str(t)]
+    assert found, data.get("triggers")
+    assert {t.get("action") for t in found} == {action}, found

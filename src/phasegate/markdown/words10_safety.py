@@ -166,3 +166,14 @@ HUMAN = (
     r"kh[oô]ng th[eể] (?:ho[aà]n t[aá]c|quay l[aạ]i)|نقطه بی‌?بازگشت|نقطة اللاعودة|"
     r"元に戻せない|되돌릴 수 없|无法回滚|不可逆"
 )
+
+# A lead-in that opens with the weaker action: "Pause (do not continue to the next step, page
+# the traffic lead) when:", "Halt the ramp if:", "Anhalten, wenn:", "Pausar si:", "Mettre en
+# pause si :", "Приостановите, если:", "Duraklatın:": the list under it pauses, even under a
+# "Rollback triggers" heading (the nearest lead-in says what this list does).
+LEAD_PAUSE = (
+    r"^[\W_]*(?:pause|halt|freeze|hold|stop (?:the )?(?:ramp|rollout|promotion)|"
+    r"pausier|anhalten|pausar|detener|parar|mettre en pause|suspend|interromp|"
+    r"приостанов|пауза|остановит|wstrzymaj|pozastav|duraklat|felf[uü]ggeszt|keskeyt|"
+    r"t[aạ]m d[uừ]ng|暂停|一時停止|일시\s*중지)"
+)
