@@ -910,3 +910,45 @@ def test_a_pause_list_under_a_rollback_triggers_heading_pauses(lead: str, action
     found = [t for t in data.get("triggers", []) if "80" in str(t)]
     assert found, data.get("triggers")
     assert {t.get("action") for t in found} == {action}, found
+
+
+# -- class 8: waits and decisions written as prose stay where they are in the flow --------------
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Hold each weight 15 minutes and watch the error rate.",
+        "Каждое значение держим 15 минут.",
+        "Run one line per day, on the date in the table.",
+        "Rode uma linha por dia, na data da tabela.",
+        "If some are still running, wait for them or cancel them — your call.",
+        "Verschillen ze, dan **niet** doorgaan: zoek uit waarom.",
+        "팀장 승인 후에만 진행합니다.",
+    ],
+)
+def test_a_wait_or_a_persons_call_before_a_fence_pauses_for_a_person(said: str) -> None:
+    data = _import(
+        f"""\
+        # Shift traffic
+
+        ## 1. Prepare
+
+        ```bash
+        lbctl drain --pool old
+        ```
+
+        ## 2. Shift
+
+        {said}
+
+        ```bash
+        lbctl weight --new 25
+        lbctl weight --new 50
+        ```
+        """
+    ).data
+    steps = data["phases"][-1]["steps"]
+    pause = [i for i, s in enumerate(steps) if "pause" in s]
+    runs = [i for i, s in enumerate(steps) if "lbctl weight" in str(s.get("run"))]
+    assert pause and runs and min(pause) < min(runs), steps  # the person first, then the run

