@@ -925,6 +925,9 @@ def test_a_pause_list_under_a_rollback_triggers_heading_pauses(lead: str, action
         "If some are still running, wait for them or cancel them — your call.",
         "Verschillen ze, dan **niet** doorgaan: zoek uit waarom.",
         "팀장 승인 후에만 진행합니다.",
+        "Toista jokaiselle alueelle järjestyksessä: us-east-1, eu-west-1, ap-south-1.",
+        "Lặp lại cho từng vùng theo thứ tự.",
+        "Repetați pentru fiecare regiune, în ordine.",
     ],
 )
 def test_a_wait_or_a_persons_call_before_a_fence_pauses_for_a_person(said: str) -> None:

@@ -194,5 +194,10 @@ HUMAN_WAITS = (
     r"\b(?:DBA|vezet[oő]|[uü]gyeletes|felel[oő]s)\b[^.\n]{0,30}\bd[oö]nt\b|"
     r"\bniet\W{1,4}(?:doorgaan|verdergaan)\b|"
     r"\b(?:one|uma|una|une|eine|un[ae]?) (?:line|linha|l[ií]nea|ligne|zeile|row|riga) "
-    r"(?:per|por|par|pro|al|a) (?:day|dia|d[ií]a|jour|tag|giorno)\b"
+    r"(?:per|por|par|pro|al|a) (?:day|dia|d[ií]a|jour|tag|giorno)\b|"
+    # "Toista jokaiselle alueelle", "Ismételd minden régióra", "Repetați pentru fiecare",
+    # "Lặp lại cho từng vùng", "برای هر منطقه تکرار کنید", "Herhaal voor elke", "Repita para
+    # cada", "Repite para cada": the same steps again elsewhere, by a person (one pause)
+    r"^[\W_]*(?:toista|ismételd|ism[eé]teld|repeta[tț]i|repet[aă]|l[aặ]p l[aạ]i|repita|repite|"
+    r"herhaal)\b|تکرار کنید"
 )
