@@ -955,3 +955,39 @@ def test_a_wait_or_a_persons_call_before_a_fence_pauses_for_a_person(said: str) 
     pause = [i for i, s in enumerate(steps) if "pause" in s]
     runs = [i for i, s in enumerate(steps) if "lbctl weight" in str(s.get("run"))]
     assert pause and runs and min(pause) < min(runs), steps  # the person first, then the run
+
+
+# -- class 7: a measured failure condition in a rollback lead-in is a trigger ------------------
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Palauta alue, jos virheprosentti ylittää 2 % viiden minuutin ajan:",
+        "Állítsd vissza, ha a hibaarány 2 % fölé megy 5 percig:",
+        "Reveniți, dacă rata erorilor depășește 2 % timp de 5 minute:",
+    ],
+)
+def test_a_measured_condition_leading_a_rollback_fence_is_a_trigger(lead: str) -> None:
+    data = _import(
+        f"""\
+        # Update
+
+        ## 1. Update
+
+        ```bash
+        fnctl update --version 2.4.0
+        ```
+
+        ## Rollback
+
+        {lead}
+
+        ```bash
+        fnctl alias --version 2.3.9
+        ```
+        """
+    ).data
+    assert ("rollback", None) in _roles(data, "fnctl alias")
+    found = [t for t in data.get("triggers", []) if "2 %" in str(t) or "2%" in str(t)]
+    assert [t.get("action") for t in found] == ["rollback"], data.get("triggers")

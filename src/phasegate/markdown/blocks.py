@@ -25,6 +25,7 @@ from phasegate.markdown import (
     traffic,
     triggers,
     words9,
+    words10_safety,
 )
 from phasegate.markdown.block_fences import FenceMapping
 from phasegate.markdown.block_items import ItemMapping
@@ -85,6 +86,8 @@ _TRIGGER_LINE = re.compile(
 _IF_LEAD = re.compile(
     r"^[\W_]*(?:[^,:]{0,30},\s*)?(?:if|when|whenever|si|cuando|wenn|falls|se|quando|"
     + words9.IF_WORDS
+    + "|"
+    + words10_safety.IF_WORDS
     + r"|agar|yadi|अगर|यदि)\s*"
     r"(?P<cond>[^:：]+?)\s*[:：]\s*$"
     # Japanese: the condition first, "…場合は、<action>：", "…たら、<action>："

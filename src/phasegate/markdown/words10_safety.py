@@ -201,3 +201,8 @@ HUMAN_WAITS = (
     r"^[\W_]*(?:toista|ismételd|ism[eé]teld|repeta[tț]i|repet[aă]|l[aặ]p l[aạ]i|repita|repite|"
     r"herhaal)\b|تکرار کنید"
 )
+
+# "if" in the languages words9.IF_WORDS lacks (a lead-in stating a condition: "Palauta alue, jos
+# virheprosentti ylittää 2 % viiden minuutin ajan:", "Ha a hibaarány 2 % fölé megy:", "Dacă
+# rata erorilor depășește 2 %:", "اگر نرخ خطا از ۲٪ بیشتر شد:").
+IF_WORDS = r"jos|ha|dac[aă]|اگر|إذا|यदि"
