@@ -30,6 +30,7 @@ from phasegate.markdown import (
     shell,
     shellparse,
     shelltext,
+    sqlchange,
     sqlsession,
     triggers,
 )
@@ -197,6 +198,7 @@ class FenceMapping:
                 self._code_by_hand(block)
                 or self._sql_in_session(block)
                 or self._edit_by_hand(block)
+                or self._sql_change_by_hand(block)
             ):
                 return
             self.draft.note("data", line=block.line, lang=block.lang or "text", why="not shell")
@@ -567,6 +569,24 @@ class FenceMapping:
             self._add_action(run, name, line, rule=sqlsession.RULE)
         else:
             self._add_step({"name": name, "run": run}, line, rule=sqlsession.RULE)
+        return True
+
+    def _sql_change_by_hand(self, block: Fence) -> bool:
+        """A ``sql`` fence that changes the database and that no client session runs: the
+        person runs it in their client (sqlchange.py); never dropped as documentation while
+        the plan claims to be executable as written."""
+        if self.phase is None or not sqlchange.changes(block.lang, block.text):
+            return False
+        if self.rollback or self._item_lead_role(block) == "recovery":
+            self._optional_recovery(block, block.text.strip())
+            return True
+        lead = block.context.strip() or rules.last_line(self.lead)
+        code = rules.one_line(block.text.strip(), 160)
+        what = f"by hand, in the SQL client: {rules.one_line(lead, 100).rstrip(': ')}: `{code}`"
+        self._manual_step(what, block.line + 1)
+        why = "SQL no client session of the plan runs"
+        what = rules.one_line(block.text, 80)
+        self.draft.note("by_hand", line=block.line + 1, what=what, why=why)
         return True
 
     def _optional_recovery(self, block: Fence, script: str) -> None:

@@ -11,6 +11,7 @@ from phasegate.markdown import (
     decisions,
     deps,
     directives,
+    disowned,
     human,
     placeholders,
     polarity,
@@ -24,6 +25,7 @@ from phasegate.markdown import (
     traffic,
     triggers,
     words9,
+    words10_safety,
 )
 from phasegate.markdown.block_fences import FenceMapping
 from phasegate.markdown.block_items import ItemMapping
@@ -84,6 +86,8 @@ _TRIGGER_LINE = re.compile(
 _IF_LEAD = re.compile(
     r"^[\W_]*(?:[^,:]{0,30},\s*)?(?:if|when|whenever|si|cuando|wenn|falls|se|quando|"
     + words9.IF_WORDS
+    + "|"
+    + words10_safety.IF_WORDS
     + r"|agar|yadi|अगर|यदि)\s*"
     r"(?P<cond>[^:：]+?)\s*[:：]\s*$"
     # Japanese: the condition first, "…場合は、<action>：", "…たら、<action>："
@@ -228,6 +232,16 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     and prompts.asks_answer(block.text)
                 ):
                     self._answered_by_hand(self.before, block)
+                if (
+                    isinstance(block, Paragraph)
+                    and isinstance(self.before, Fence)
+                    and disowned.disowns(block.text)
+                ):
+                    # "(the command above is what NOT to run)": shown, never ordered
+                    fence = self.before
+                    end = fence.line + fence.text.count("\n") + 2
+                    said = rules.one_line(block.text, 100)
+                    disowned.take_out(self.draft, self.phase, fence.line, end, said)
             self.before = block
         self._flush_procedure()
 

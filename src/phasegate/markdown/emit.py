@@ -20,6 +20,7 @@ from phasegate.markdown import (
     tabs,
     timekeeping,
     unset,
+    wikicode,
 )
 from phasegate.markdown.draft import Draft, Entry, NodeT, PhaseDraft
 from phasegate.markdown.errors import MarkdownImportError
@@ -95,12 +96,19 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
     """Parse, map, emit and validate; raises only :class:`MarkdownImportError`."""
     plain = clean_text(text)
     read = asciidoc.translate(plain)  # AsciiDoc in a .md file (asciidoc.py)
+    # Hugo `{{< highlight bash >}}`, Confluence `{code:bash}` (wikicode.py)
+    wiki = wikicode.translate(read)
+    read = wiki
     cleaned = tabs.unindent(read)  # MkDocs content tabs: their bodies at the margin
     # `!!! danger "If clients report certificate errors"`: the body is that condition's remedy
     cleaned = admonitions.unindent_conditions(cleaned, _names_a_condition)
     doc = parse(cleaned)
     draft = map_document(doc, source)
-    if read != plain:
+    if wiki != plain and asciidoc.translate(plain) == plain:
+        rewritten = wikicode.changed_lines(plain, wiki)
+        what = f"Hugo / Confluence code blocks read as fences ({len(rewritten)} line(s) rewritten)"
+        draft.note("review", line=rewritten[0], what=what, why="another site's markup")
+    elif read != plain:
         rewritten = asciidoc.changed_lines(plain, read)
         what = f"AsciiDoc read as Markdown ({len(rewritten)} line(s) rewritten)"
         draft.note("asciidoc", line=rewritten[0], what=what, why="listing blocks, headings, titles")

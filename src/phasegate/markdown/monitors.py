@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import bashlex  # type: ignore[import-untyped]
 
-from phasegate.markdown import loops, servers, shellparse
+from phasegate.markdown import loops, passwords, servers, shellparse
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.nodes import MonitorNode
 from phasegate.markdown.shellparse import never_ending_text
@@ -163,6 +163,8 @@ def _kind(words: list[str]) -> str | None:
     if never_ending_text(shlex.join(words)) is None:
         return None
     name, args = _program(words)
+    if passwords.asks_password(name, args):
+        return INTERACTIVE  # `docker login -u x`: a person types the password (round 10)
     if servers.server(name, args) is not None:
         return INTERACTIVE  # a server is started by a person, never killed with a phase
     flags = {a for a in args if a.startswith("-")}

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+from phasegate.markdown import passwords
+
 
 def _has(args: list[str], *names: str) -> bool:
     return any(a in names or a.startswith(tuple(f"{n}=" for n in names)) for a in args)
@@ -40,12 +42,17 @@ def is_answer(why: str | None) -> bool:
 def waits_for_answer(name: str, args: list[str], fed: bool) -> str | None:
     """Why ``name args`` stops for a person (or blocks on a later step), else None."""
     why = _waits(name, args, fed)
-    if why and not why.startswith(("`ceph", "`gh-ost")):
+    # a password is typed into the manual step it becomes, like an interactive session: no
+    # answer the document leaves open
+    if why and not why.startswith(("`ceph", "`gh-ost")) and not passwords.is_prompt(why):
         return f"{why} {_ANSWER}"
     return why
 
 
 def _waits(name: str, args: list[str], fed: bool) -> str | None:
+    password = passwords.asks_password(name, args)  # a password typed at the terminal
+    if password:
+        return password
     if name in ("terraform", "tofu") and not fed:
         verb = next((a for a in args if not a.startswith("-")), "")
         if verb in ("apply", "destroy") and not _has(args, "-auto-approve", "--auto-approve"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import languages, words9
+from phasegate.markdown import languages, words9, words10_safety
 
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
@@ -622,6 +622,15 @@ HUMAN = re.compile(HUMAN.pattern + "|" + words9.HUMAN, re.I)
 SKIP_STEP = re.compile(words9.SKIP_STEP, re.I)
 _DECIDES = re.compile(words9.DECIDES, re.I)
 _PROGRAM_DECIDES = re.compile(words9.PROGRAMS, re.I)
+
+# Blind round 10: the safety classes in every language the importer claims (words10_safety.py):
+# rollback and halt headings, failure lead-ins, optional / only-if parts, work put a day later.
+ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words10_safety.ROLLBACK, re.I)
+CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words10_safety.CONDITIONAL, re.I)
+OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words10_safety.OPTIONAL, re.I)
+DEFERRED = re.compile(DEFERRED.pattern + "|" + words10_safety.DEFERRED, re.I)
+HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN, re.I)
+HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN_WAITS, re.I)
 
 
 def person_decides(text: str) -> bool:

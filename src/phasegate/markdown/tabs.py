@@ -148,6 +148,26 @@ def apply(draft: Draft, text: str) -> None:
     for group in found:
         for phase in draft.phases:
             _decide(draft, phase, group)
+            _decide_way_back(draft, phase, phase.rollback, group)
+        _decide_way_back(draft, None, draft.plan_rollback, group)
+
+
+def _decide_way_back(
+    draft: Draft, phase: PhaseDraft | None, actions: list[Entry[StepNode]], group: list[_Tab]
+) -> None:
+    """Tabs in a rollback ("Debian / Ubuntu: `apt-get install --allow-downgrades …`", "RHEL:
+    `dnf downgrade …`"): ways back for two kinds of machine, one chosen when the rollback
+    comes, never both run (blind round 10)."""
+    options = [(tab, [e for e in actions if tab.line < e.line <= tab.end]) for tab in group]
+    options = [(tab, held) for tab, held in options if held]
+    if len(options) < 2 or any(e.data.get("when") is not None for _, es in options for e in es):
+        return
+    section = Section(0, phase.name if phase is not None else "rollback", group[0].line)
+    found = decisions.decide_rollback(draft, phase, section, [tab for tab, _ in options])
+    for tab, entries in options:
+        for entry in entries:
+            entry.data["when"] = found[id(tab)]
+    draft.note("review", line=group[0].line, what="tabs", why="tabs are ways back: one runs")
 
 
 def _decide(draft: Draft, phase: PhaseDraft, group: list[_Tab]) -> None:

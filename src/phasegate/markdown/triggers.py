@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 
-from phasegate.markdown import polarity, queries, thresholds
+from phasegate.markdown import polarity, queries, thresholds, words10_safety
 from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.nodes import CheckNode, StepNode, TriggerNode
 from phasegate.plan.model import slugify
@@ -25,6 +25,7 @@ _ALERT = re.compile(r"\balert|\bwarn|notif|page\b|monitor|escalat", re.I)
 _ROLLBACK = re.compile(r"roll[\s-]?back|revert|abort|auto|critical|kill", re.I)
 _EXPLICIT_ROLLBACK = re.compile(r"roll[\s-]?back|revert|abort|\bauto|kill", re.I)
 _PAUSE = re.compile(r"\bhalt|\bstop|\bpause|\bfreeze", re.I)
+_LEAD_PAUSE = re.compile(words10_safety.LEAD_PAUSE, re.I)
 _METRIC_COL = re.compile(
     r"metric|condition|indicator|signal|kpi|sli|measure|trigger|check|what|name", re.I
 )
@@ -142,6 +143,10 @@ def action_for(context: str, threshold: bool = False) -> str | None:
         # "Automatic Rollback Criteria" / "**Medium Priority (Investigation):**": the nearest
         # lead-in says what this list does, and it asks a person to look
         return "alert" if threshold else None
+    if _LEAD_PAUSE.search(lead) and not _EXPLICIT_ROLLBACK.search(lead):
+        # "Pause (do not continue, page the traffic lead) when:" under "Rollback triggers":
+        # the nearest lead-in names the weaker action (blind round 10)
+        return "pause"
     if _MANUAL.search(context) and not re.search(r"\bauto", context, re.I):
         return None
     if _PAUSE.search(context) and not _ROLLBACK.search(context):
