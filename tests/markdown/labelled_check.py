@@ -20,7 +20,9 @@ rollback        ``cmd`` is a rollback action (a phase's rollback, a step's undo)
                 of X's phase or of one started before it, or the undo of a step completed
                 before X (X's own undo does not run: X did not complete), and its
                 ``when:`` holds whenever X ran                            [SAFETY]
-manual          ``phrase`` is a manual gate/step or decision a human answers
+manual          ``phrase`` is a manual gate/step or decision a human answers, or a
+                wait the document states and the run holds (``pause: 15m`` named by
+                it: "a duration or a human proceed, not seconds")
 trigger         ``phrase`` is a trigger (optional ``action``: rollback | pause | alert)
 not_trigger     ``phrase`` is no trigger (success criteria, preconditions…)  [SAFETY]
 binding         ``placeholder`` never runs literally: a variable needs binding
@@ -258,9 +260,13 @@ def flatten(plan: Plan, yaml_text: str, locate: Any) -> list[Item]:
 
 def _step_items(entry: dict[str, Any], phase: str, order: int, line: int | None) -> list[Item]:
     words = _norm(" ".join(str(entry.get(k) or "") for k in ("name", "description")))
-    manual = "pause" in entry and (
-        entry["pause"] == "approve"
-        or (isinstance(entry["pause"], dict) and entry["pause"].get("until") == "approve")
+    pause = entry.get("pause")
+    manual = pause is not None and (
+        pause == "approve"
+        or (isinstance(pause, dict) and pause.get("until") == "approve")
+        # a stated wait the run holds ("Αναμονή: 15 λεπτά" -> pause: 15m): not seconds
+        or (isinstance(pause, (str, int, float)) and not entry.get("run"))
+        or (isinstance(pause, dict) and "duration" in pause)
     )
     role = "step"
     if entry.get("monitor") or entry.get("background"):

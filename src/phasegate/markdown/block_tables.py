@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from phasegate.markdown import (
     action_tables,
     done_items,
+    holds,
     human,
     monitors,
     mutation,
@@ -139,6 +140,40 @@ class TableMapping:
                 return True
         return False
 
+    def _hold_table(self, block: Table) -> bool:
+        """ "| Wave | PoPs | Soak before next wave |" without commands: the order and the holds
+        a person keeps between the waves, acknowledged where the table stands (a table of
+        waits dropped as prose would let the waves run back to back)."""
+        if self.phase is None or self.rollback or len(block.rows) < 2:
+            return False
+        header = [h.lower() for h in block.header]
+        column = next(
+            (
+                i
+                for i, h in enumerate(header)
+                if i and holds.HOLD_HEADER.search(thresholds.plain(h))
+            ),
+            None,
+        )
+        if column is None:
+            return False
+        said = []
+        for row in block.rows:
+            held = thresholds.plain(row[column]).strip() if column < len(row) else ""
+            what = ", ".join(
+                thresholds.plain(c) for i, c in enumerate(row) if i != column and c.strip()
+            )
+            # "overnight" is a hold too: the column says so; "—" holds nothing
+            said.append(f"{what}: {held}" if not holds.no_hold(held) else what)
+        if sum(1 for row in block.rows if column < len(row) and holds.cell_hold(row[column])) < 1:
+            return False
+        head = block.header[column].strip()
+        name = f"In this order, each held as the table says ({head}): " + "; ".join(said)
+        self._add_step(
+            {"name": rules.one_line(name, 400), "pause": "approve"}, block.line, rule="hold table"
+        )
+        return True
+
     def _special_table(self, block: Table) -> bool:
         context = self._context()
         if self._budget_table(block):
@@ -196,6 +231,8 @@ class TableMapping:
             return
         if cmd is None and self._task_table(block):
             return
+        if cmd is None and self._hold_table(block):
+            return
         if cmd is None:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what="table")
             return
@@ -215,6 +252,10 @@ class TableMapping:
             next((i for i in range(len(header)) if i not in taken), None),
         )
         ordered = any(_STEP_COL.search(h) for h in header)
+        # "| Step | Command | Then: hold 24h |": the wait after each row (holds.py)
+        hold = None
+        if not self.rollback and self.phase is not None:
+            hold = holds.hold_column(header, block.rows, {cmd, exp, undo, label} - {None})  # type: ignore[arg-type]
         if exp is None and not (self.verify or self.rollback or ordered):
             # "Command | Purpose" is a reference card, not a procedure: running every row
             # would be a surprise. Only tables that read as ordered steps become steps.
@@ -290,6 +331,13 @@ class TableMapping:
                 if back is not None:
                     step["undo"] = back
                 self._add_step(step, line)
+                if hold is not None and hold < len(row):
+                    after = rules.one_line(name or command, 60)
+                    if len(after) <= 3:  # "| 2 | `flagctl …` | hold 24h |": the row's number
+                        after = f"step {after}"
+                    wait = holds.step(row[hold], after, block.header[hold].strip())
+                    if wait is not None:
+                        self._add_step(wait, line, rule="hold column")
 
 
 def _cell_command(cell: str, in_command_column: bool = False) -> str | None:

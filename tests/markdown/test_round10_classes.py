@@ -1,0 +1,124 @@
+"""The classes of the tenth round of fixes (issue 11): the misses left by blind rounds 7–9,
+each fixed as a rule and checked here on small synthetic documents in wordings and languages
+those rounds do not use (role, order, what runs forward, on rollback, what pauses for a
+person), and for the classes about running, by a real run."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+import pytest
+
+from phasegate.markdown import import_markdown
+from tests.conftest import CLI
+
+
+def _plan(doc: str) -> dict[str, Any]:
+    return import_markdown(textwrap.dedent(doc), "doc.md").data
+
+
+def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for p in data["phases"] for s in p.get("steps", [])]
+
+
+# -- a wait column in a command table: the hold between rows, never nothing ---------------------
+
+_SHORT_WAIT = """\
+    # Shift traffic to the new pool
+
+    ## Steps
+
+    | Step | Command | {column} |
+    |---|---|---|
+    | 1 | `echo w10 >> log.txt` | {first} |
+    | 2 | `echo w50 >> log.txt` | {second} |
+    | 3 | `echo w100 >> log.txt` | — |
+    """
+
+
+@pytest.mark.parametrize(
+    ("column", "first", "second", "pauses"),
+    [
+        ("Then", "wait 10 minutes", "wait 20 min", ["10m", "20m"]),
+        ("Wartezeit", "20 Minuten", "1 Stunde", ["20m", "1h"]),
+        ("Czekanie", "5 minut", "45 minut", ["5m", "45m"]),
+    ],
+)
+def test_a_short_wait_column_is_a_timed_pause_after_its_row(
+    column: str, first: str, second: str, pauses: list[str]
+) -> None:
+    data = _plan(_SHORT_WAIT.format(column=column, first=first, second=second))
+    steps = _steps(data)
+    # each row's step, then its wait, in the table's order; the last row ("—") waits for nothing
+    shape = [s.get("run", s.get("pause")) for s in steps]
+    assert shape == [
+        "echo w10 >> log.txt",
+        pauses[0],
+        "echo w50 >> log.txt",
+        pauses[1],
+        "echo w100 >> log.txt",
+    ]
+    assert first in steps[1]["name"] and second in steps[3]["name"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("hold 24h", "hold 2 days, then remove the flag in code"),
+        ("Odczekaj 3 dni", "odczekaj 12 godzin"),
+        ("hold 30 min, product signs off on the dashboard", "hold 1 week"),
+    ],
+)
+def test_a_hold_the_run_cannot_sleep_is_a_persons_proceed(first: str, second: str) -> None:
+    """Hours and days, or a hold with a person's act in it, pause for an approval named by
+    the document's words: the ramp never runs back to back."""
+    data = _plan(_SHORT_WAIT.format(column="Then", first=first, second=second))
+    steps = _steps(data)
+    assert [s.get("pause") for s in steps] == [None, "approve", None, "approve", None]
+    assert first in steps[1]["name"] and second in steps[3]["name"]
+
+
+def test_a_wave_table_of_soaks_is_acknowledged_where_it_stands() -> None:
+    data = _plan(
+        """\
+        # Push the config in waves
+
+        ## Waves
+
+        | Wave | Regions | Bake before the next |
+        |---|---|---|
+        | canary | `eu-west-1a` | 2 hours |
+        | 1 | rest of eu-west-1 | overnight |
+        | 2 | everything else | — |
+
+        ```bash
+        cfgctl push --region eu-west-1a
+        ```
+        """
+    )
+    steps = _steps(data)
+    assert [("pause" in s, "run" in s) for s in steps] == [(True, False), (False, True)]
+    said = steps[0]["name"]
+    assert steps[0]["pause"] == "approve"
+    assert said.index("2 hours") < said.index("overnight")  # in the table's order
+
+
+def test_a_hold_holds_the_run_for_real(cli: CLI) -> None:
+    """A real run: the first row runs, the run pauses at its hold (nothing after it has run),
+    the operator approves, resume runs the next row after it."""
+    doc = _SHORT_WAIT.format(column="Soak", first="2 days", second="3s")
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first = cli("run", "plan.yaml")
+    assert first.returncode == 4, first.stdout + first.stderr  # paused at the 2-day hold
+    assert (cli.cwd / "log.txt").read_text().split() == ["w10"]
+    assert cli("approve", "last").returncode == 0
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["w10", "w50", "w100"]
+    status = json.loads(cli("status", "last", "--json").stdout)
+    assert status["run"]["status"] == "succeeded"
+    items = json.dumps(status)
+    assert "3s" in items  # the timed wait after row 2 is in the journal, not skipped
