@@ -122,3 +122,61 @@ def test_a_hold_holds_the_run_for_real(cli: CLI) -> None:
     assert status["run"]["status"] == "succeeded"
     items = json.dumps(status)
     assert "3s" in items  # the timed wait after row 2 is in the journal, not skipped
+
+
+# -- "Halt the rollout (…) if …": a stop the document names is a pause trigger, never a rollback --
+
+
+@pytest.mark.parametrize(
+    ("sentence", "metric"),
+    [
+        (
+            "Halt the rollout (Console > Release > Halt) if crash-free sessions drop below 99.5%.",
+            "crash-free sessions",
+        ),
+        ("Freeze the deploy train (see #releases) when p99 latency is above 800 ms.", "p99"),
+        ("Pause the canary wave if the error rate exceeds 1%.", "error rate"),
+    ],
+)
+def test_a_halt_with_its_object_is_a_pause_trigger(sentence: str, metric: str) -> None:
+    data = _plan(
+        f"""\
+        # Roll out build 9.1
+
+        ## Rollout
+
+        ```bash
+        relctl promote --build 9.1 --fraction 0.05
+        ```
+
+        ## Halt
+
+        {sentence} Halting stops new installs; it undoes nothing.
+        """
+    )
+    (trigger,) = data["triggers"]
+    assert trigger["action"] == "pause"  # a halt never "restores"
+    assert metric in trigger["description"]
+    # the promote is the forward step, never a rollback action
+    steps = [s.get("run") for s in _steps(data)]
+    assert steps == ["relctl promote --build 9.1 --fraction 0.05"]
+    assert all(not p.get("rollback") for p in data["phases"])
+
+
+def test_a_stop_to_investigate_stays_no_trigger() -> None:
+    data = _plan(
+        """\
+        # Roll out build 9.1
+
+        ## Rollout
+
+        ```bash
+        relctl promote --build 9.1 --fraction 0.05
+        ```
+
+        ## Halt
+
+        Stop the rollout (Console > Halt) if replication lag is above 5 s and investigate.
+        """
+    )
+    assert [t for t in data.get("triggers", []) if t["action"] != "alert"] == []

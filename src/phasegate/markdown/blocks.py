@@ -34,6 +34,10 @@ from phasegate.markdown.expect import exit_code_says, parse_expectation
 from phasegate.markdown.nodes import CheckNode, Expectation, StepNode
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
+# "… if lag is above 5 s and investigate": a stop for a person to look, wherever it is said
+_TO_LOOK = re.compile(
+    r"\b(?:investigat\w*|diagnos\w*|consult|look\s+(?:at|into)|read|escalat\w*|ask)\b", re.I
+)
 _LEAD_IN = rules.LEAD_IN
 # admonitions that warn: the operator acknowledges them (note, tip, info are prose)
 _WARNINGS = frozenset({"warning", "warn", "danger", "caution", "important", "attention", "error"})
@@ -637,8 +641,17 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         for offset, row in enumerate(block.text.splitlines()):
             for sentence in _SENTENCE_END.split(row.strip()):
                 own = triggers.stated(sentence)
-                if own is None or own[0] != "rollback" or polarity.not_a_condition(own[1]):
-                    continue  # "If lag is above 5 s, stop and investigate": a person's gate
+                if own is None or polarity.not_a_condition(own[1]):
+                    continue
+                # "Halt the rollout … if crash-free users drop below 99.0%": a pause (halting
+                # undoes nothing); "If lag is above 5 s, stop and investigate": a person's gate
+                halts = (
+                    own[0] == "pause"
+                    and not triggers.stops_to_look(sentence)
+                    and not _TO_LOOK.search(sentence)
+                )
+                if own[0] != "rollback" and not halts:
+                    continue
                 maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
                 action = triggers.limited(own[0], sentence)
                 made = maker.from_text(own[1], block.line + offset, action) or made
