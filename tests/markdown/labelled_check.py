@@ -20,7 +20,8 @@ rollback        ``cmd`` is a rollback action (a phase's rollback, a step's undo)
                 of X's phase or of one started before it, or the undo of a step completed
                 before X (X's own undo does not run: X did not complete), and its
                 ``when:`` holds whenever X ran                            [SAFETY]
-manual          ``phrase`` is a manual gate/step or decision a human answers, or a
+manual          ``phrase`` is a manual gate/step or decision a human answers (a
+                phase's ``rollback_decision`` too: the rollback pauses for it), or a
                 wait the document states and the run holds (``pause: 15m`` named by
                 it: "a duration or a human proceed, not seconds")
 trigger         ``phrase`` is a trigger (optional ``action``: rollback | pause | alert)
@@ -208,6 +209,16 @@ def flatten(plan: Plan, yaml_text: str, locate: Any) -> list[Item]:
                     items.append(
                         Item("gate", phase.id, order, executes, words, None, manual, md_line(path))
                     )
+        decision = dumped.get("rollback_decision")
+        if isinstance(decision, dict):
+            # the way back a person chooses when the rollback comes (the rollback pauses
+            # there): a decision a human answers, in the words the variable describes it with
+            spec = plan.vars.get(str(decision.get("var")))
+            said = str(getattr(spec, "description", None) or "")
+            options = " ".join(str(o) for o in decision.get("options", []))
+            words = _norm(f"{decision.get('var')} {options} {said}")
+            line = md_line(("phases", p_index, "rollback_decision"))
+            items.append(Item("rollback_decision", phase.id, 0, "", words, None, True, line))
         for i, action in enumerate(dumped.get("rollback", [])):
             words = _norm(str(action.get("name") or ""))
             run = _strip_comments(action.get("run"))

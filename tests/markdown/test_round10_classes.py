@@ -180,3 +180,115 @@ def test_a_stop_to_investigate_stays_no_trigger() -> None:
         """
     )
     assert [t for t in data.get("triggers", []) if t["action"] != "alert"] == []
+
+
+# -- a person's part in a way back: the rollback waits for that person ---------------------------
+
+_WAY_BACK = """\
+    # Move the billing database
+
+    ## Switch
+
+    ```bash
+    echo switched >> log.txt
+    ```
+
+    ## Verify
+
+    ```bash
+    false
+    ```
+
+    ## Roll back
+
+    {before}
+
+    ```bash
+    echo reverted >> log.txt
+    ```
+
+    {after}
+    """
+
+
+def _decision(data: dict[str, Any]) -> tuple[str, list[str], str]:
+    (phase,) = [p for p in data["phases"] if "rollback_decision" in p]
+    decision = phase["rollback_decision"]
+    return decision["var"], decision["options"], data["vars"][decision["var"]]["description"]
+
+
+def _rollback_actions(data: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [
+        (str(a.get("run")), a.get("when")) for p in data["phases"] for a in p.get("rollback", [])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "said"),
+    [
+        ("Only if the totals look wrong to the billing team:", "", "billing team"),
+        ("Nur in Absprache mit dem Produktverantwortlichen:", "", "Produktverantwortlichen"),
+        (
+            "Select the previous boot entry through the iLO console (by hand), then:",
+            "",
+            "iLO console",
+        ),
+        ("If the switch misbehaves:", "Decide with the data owner before reverting.", "data owner"),
+        (
+            "Si falla:",
+            "**Atención:** revertir pierde escrituras. Decida con el dueño del servicio antes.",
+            "dueño del servicio",
+        ),
+    ],
+)
+def test_a_persons_part_in_a_way_back_makes_the_rollback_wait_for_them(
+    before: str, after: str, said: str
+) -> None:
+    data = _plan(_WAY_BACK.format(before=before, after=after))
+    var, options, described = _decision(data)
+    assert said in described  # the person asked reads the document's sentence
+    # the way back runs on rollback only when that person chose it; never forward
+    assert _rollback_actions(data) == [
+        ("echo reverted >> log.txt", f"vars.{var} == '{options[0]}'")
+    ]
+    forward = [str(s.get("run")) for s in _steps(data)]
+    forward += [str(g.get("command")) for p in data["phases"] for g in p.get("gates", [])]
+    assert forward[0] == "echo switched >> log.txt"
+    assert not any("reverted" in text for text in forward)
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "If the rollback itself fails with `another operation is in progress`, page #platform.",
+        "Do not delete the release secrets by hand.",
+    ],
+)
+def test_an_escalation_after_a_failed_way_back_is_no_call_before_it(after: str) -> None:
+    data = _plan(_WAY_BACK.format(before="If the switch misbehaves:", after=after))
+    assert all("rollback_decision" not in p for p in data["phases"])
+    assert _rollback_actions(data) == [("echo reverted >> log.txt", None)]
+
+
+def test_the_rollback_waits_for_the_person_for_real(cli: CLI) -> None:
+    """A real run: verify fails, the rollback pauses at the person's call (the way back has not
+    run), the person chooses, resume runs it and the run is rolled back."""
+    doc = _WAY_BACK.format(
+        before="If the switch misbehaves:", after="Decide with the data owner before reverting."
+    )
+    data = _plan(doc)
+    _, options, _ = _decision(data)
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first = cli("run", "plan.yaml")
+    assert first.returncode == 4, first.stdout + first.stderr
+    assert "data owner" in " ".join((first.stdout + first.stderr).split())
+    assert (cli.cwd / "log.txt").read_text().split() == ["switched"]
+    (phase,) = [p["id"] for p in data["phases"] if "rollback_decision" in p]
+    approved = cli("approve", "last", f"rollback:{phase}/decide", "--choose", options[0])
+    assert approved.returncode == 0, approved.stderr
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 1, resumed.stdout + resumed.stderr  # failed, rolled back
+    assert (cli.cwd / "log.txt").read_text().split() == ["switched", "reverted"]
+    status = json.loads(cli("status", "last", "--json").stdout)
+    assert status["run"]["status"] == "rolled_back"

@@ -26,6 +26,7 @@ from phasegate.markdown import (
     ps_transcript,
     queries,
     rollback_cases,
+    rollback_people,
     rules,
     shell,
     shellparse,
@@ -253,6 +254,10 @@ class FenceMapping:
             and byhand.chosen(lead_block.text, block.text)
         ):
             by_hand = "a person decides whether to run it"
+        if self.rollback and by_hand is None and lead_block is not None and not attrs.name:
+            # "Only if the numbers look wrong to finance:", "select the old kernel through
+            # the iDRAC console (by hand), then:": the way back waits for that person
+            by_hand = rollback_people.persons_part(lead_block.text)
         if by_hand is not None and lead_block is not None:
             # "The DBA on call runs (and answers the prompt):", "the DBA may force a failover:":
             # the person's to run; never run unasked, never by an automatic rollback (byhand.py)
@@ -262,7 +267,8 @@ class FenceMapping:
             elif self.rollback:
                 # a way back the person chooses when the rollback comes: `when:` bound to
                 # that choice (unchosen, it does not run)
-                way = decisions.Lead(rules.one_line(lead_block.text, 60), lead_block.line)
+                # the person asked reads the lead-in (who, what by hand: up to 120 characters)
+                way = decisions.Lead(rules.one_line(lead_block.text, 120), lead_block.line)
                 chosen = decisions.decide_rollback(self.draft, self.phase, self.section, [way])
                 saved, self.when = self.when, decisions.combine(self.when, chosen[id(way)])
                 self._add_action(script, None, block.line + 1)

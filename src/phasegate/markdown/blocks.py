@@ -16,6 +16,7 @@ from phasegate.markdown import (
     polarity,
     prompts,
     prose_actions,
+    rollback_people,
     rules,
     shell,
     shellparse,
@@ -490,6 +491,13 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             command = block.text.strip().removeprefix("$ ")
             context = rules.last_line(self.lead)
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
+            return
+        if self.rollback and rollback_people.bind_section(
+            self.draft, self.phase, self.section, block.text, block.line
+        ):
+            # "Decide with the service owner before reverting." after the way back: the
+            # rollback pauses for that person before its actions run
+            self.lead = block.text
             return
         self._lead_in(block)
         self._actions_before_lead_in(block)
