@@ -292,3 +292,84 @@ def test_the_rollback_waits_for_the_person_for_real(cli: CLI) -> None:
     assert (cli.cwd / "log.txt").read_text().split() == ["switched", "reverted"]
     status = json.loads(cli("status", "last", "--json").stdout)
     assert status["run"]["status"] == "rolled_back"
+
+
+# -- "| If | Then run |" under a rollback: cases of one way back, not every row -------------------
+
+_CASE_TABLE = """\
+    # Release the orders service
+
+    ## Deploy
+
+    ```bash
+    echo deployed >> log.txt
+    ```
+
+    ## Verify
+
+    ```bash
+    false
+    ```
+
+    ## Rollback
+
+    | {if_col} | {then_col} |
+    |---|---|
+    | {first} | `echo restored-db >> log.txt` |
+    | {second} | `echo reverted-app >> log.txt` |
+    """
+
+
+@pytest.mark.parametrize(
+    ("if_col", "then_col", "first", "second"),
+    [
+        ("If", "Then run", "the schema migration already ran", "only the application was deployed"),
+        ("Wenn", "Befehl", "die Migration schon lief", "sonst"),
+    ],
+)
+def test_rows_of_a_rollback_table_that_state_cases_are_one_way_back(
+    if_col: str, then_col: str, first: str, second: str
+) -> None:
+    data = _plan(_CASE_TABLE.format(if_col=if_col, then_col=then_col, first=first, second=second))
+    var, options, described = _decision(data)
+    assert len(options) == 2 and first in described and second in described
+    assert _rollback_actions(data) == [
+        ("echo restored-db >> log.txt", f"vars.{var} == '{options[0]}'"),
+        ("echo reverted-app >> log.txt", f"vars.{var} == '{options[1]}'"),
+    ]
+
+
+def test_rows_that_each_name_a_failure_stay_the_rollbacks_actions() -> None:
+    data = _plan(
+        _CASE_TABLE.format(
+            if_col="If",
+            then_col="Then run",
+            first="uploads fail with `AccessDenied`",
+            second="logins fail with `401`",
+        )
+    )
+    assert all("rollback_decision" not in p for p in data["phases"])
+    assert _rollback_actions(data) == [
+        ("echo restored-db >> log.txt", None),
+        ("echo reverted-app >> log.txt", None),
+    ]
+
+
+def test_only_the_chosen_row_runs_for_real(cli: CLI) -> None:
+    doc = _CASE_TABLE.format(
+        if_col="If",
+        then_col="Then run",
+        first="the schema migration already ran",
+        second="only the application was deployed",
+    )
+    _, options, _ = _decision(_plan(doc))
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first = cli("run", "plan.yaml")
+    assert first.returncode == 4, first.stdout + first.stderr  # paused: which case is it?
+    assert (cli.cwd / "log.txt").read_text().split() == ["deployed"]
+    approved = cli("approve", "last", "--choose", options[1])
+    assert approved.returncode == 0, approved.stderr
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 1, resumed.stdout + resumed.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["deployed", "reverted-app"]

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     action_tables,
+    decisions,
     done_items,
     holds,
     human,
     monitors,
     mutation,
     polarity,
+    rollback_cases,
     rules,
     shell,
     shellparse,
@@ -59,6 +61,7 @@ class TableMapping:
     section: Section
     rollback: bool
     verify: bool
+    when: str | None
 
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
@@ -139,6 +142,38 @@ class TableMapping:
                 self._add_step(human.procedure(items), block.line, rule="procedure table")
                 return True
         return False
+
+    def _rollback_table_cases(self, block: Table, header: list[str], cmd: int) -> dict[int, str]:
+        """ "| If | Then run |" under a rollback, with two or more rows whose conditions state
+        cases a person tells apart ("the schema migration already ran" / "only the application
+        was deployed"): one way back chosen when the rollback comes, each row's command bound
+        to its choice (rollback_cases.py), never all of them run on every rollback. Rows that
+        each name a failure stay the rollback's actions (and triggers), as before.
+        {row offset: its `when`}"""
+        column = next((i for i, h in enumerate(header) if _IF_COL.match(h)), None)
+        if not self.rollback or column is None:
+            return {}
+        rows = {
+            offset: row[column].strip()
+            for offset, row in enumerate(block.rows)
+            if column < len(row)
+            and row[column].strip()
+            and cmd < len(row)
+            and _cell_command(row[cmd], in_command_column=True) is not None
+        }
+        cases = [f"If {thresholds.plain(text)}" for text in rows.values()]
+        if not rollback_cases.one_or_the_other(cases):
+            return {}
+        leads = {
+            offset: decisions.Lead(
+                rules.one_line(f"{block.header[column]} {text}", 120), block.row_line(offset)
+            )
+            for offset, text in rows.items()
+        }
+        chosen = decisions.decide_rollback(
+            self.draft, self.phase, self.section, list(leads.values())
+        )
+        return {offset: chosen[id(lead)] for offset, lead in leads.items()}
 
     def _hold_table(self, block: Table) -> bool:
         """ "| Wave | PoPs | Soak before next wave |" without commands: the order and the holds
@@ -262,6 +297,7 @@ class TableMapping:
             what = "command reference table"
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=what)
             return
+        ways = self._rollback_table_cases(block, header, cmd)
         for offset, row in enumerate(block.rows):
             line = block.row_line(offset)
             cell = row[cmd] if cmd < len(row) else ""
@@ -301,7 +337,11 @@ class TableMapping:
                 self.draft.note("unmapped", line=line, section=self.section.title, what=what)
                 continue
             if self.rollback or self.phase is None:
+                saved = self.when
+                if offset in ways:  # one case of the way back: runs only when chosen
+                    self.when = decisions.combine(self.when, ways[offset])
                 self._add_action(command, name, line)
+                self.when = saved
                 when = next((i for i, h in enumerate(header) if _IF_COL.match(h)), None)
                 if self.rollback and when is not None and when < len(row) and row[when].strip():
                     # "| If | Then run |" under a rollback: the row's condition is what calls
