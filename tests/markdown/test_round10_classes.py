@@ -6,6 +6,7 @@ person), and for the classes about running, by a real run."""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from typing import Any
 
@@ -373,3 +374,94 @@ def test_only_the_chosen_row_runs_for_real(cli: CLI) -> None:
     resumed = cli("resume", "last")
     assert resumed.returncode == 1, resumed.stdout + resumed.stderr
     assert (cli.cwd / "log.txt").read_text().split() == ["deployed", "reverted-app"]
+
+
+# -- a cluster of short flags carries the command flag: `psql -Atc "…"` runs a query ------------
+
+
+@pytest.mark.parametrize(
+    ("command", "interactive"),
+    [
+        ('psql -h db-2 -U monitor -d postgres -Atc "select 1"', False),
+        ('mysql -h db-2 -Ne "SELECT COUNT(*) FROM jobs"', False),
+        ("psql -hlocalhost -U monitor", True),  # `-h` with its value: no command given
+        ("mysql -h db-2 -N", True),
+    ],
+)
+def test_a_flag_cluster_ending_in_the_command_flag_is_no_interactive_shell(
+    command: str, interactive: bool
+) -> None:
+    data = _plan(
+        f"""\
+        # Pre-checks
+
+        ## Checks
+
+        ```bash
+        {command}
+        ```
+        """
+    )
+    runs = [str(s.get("run")) for s in _steps(data)]
+    runs += [str(g.get("command")) for p in data["phases"] for g in p.get("gates", [])]
+    assert (command in runs) is not interactive
+    manual = [str(s.get("name")) for s in _steps(data) if s.get("pause") == "approve"]
+    manual += [str(g.get("manual")) for p in data["phases"] for g in p.get("gates", [])]
+    assert any("interactive" in m for m in manual) is interactive
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Replication lag of `db-2` must be 0 MB. Check it with:",
+        "Die Anzahl hängender Jobs muss 0 sein. Prüfen mit:",
+    ],
+)
+def test_a_value_the_lead_in_states_is_what_the_check_expects(lead: str) -> None:
+    data = _plan(
+        f"""\
+        # Pre-checks
+
+        ## Checks
+
+        {lead}
+
+        ```bash
+        psql -h db-2 -Atc "select 0"
+        ```
+        """
+    )
+    (gate,) = [g for p in data["phases"] for g in p.get("gates", [])]
+
+    pattern = gate["expect"]["stdout_regex"]
+    assert re.search(pattern, "0\n") and re.search(pattern, "0.0")
+    assert not re.search(pattern, "10\n") and not re.search(pattern, "512")
+
+
+@pytest.mark.parametrize(("printed", "code"), [("0", 0), ("7", 1)])
+def test_a_stated_value_decides_the_run_for_real(cli: CLI, printed: str, code: int) -> None:
+    """A real run: the check passes only when the command prints the value the lead-in states;
+    a lag of 7 fails the run before the switch (which never runs)."""
+    doc = f"""\
+        # Switch over
+
+        ## Pre-checks
+
+        The queue depth must be 0. Check it with:
+
+        ```bash
+        echo {printed}
+        ```
+
+        ## Switch
+
+        ```bash
+        echo switched >> log.txt
+        ```
+        """
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    ran = cli("run", "plan.yaml")
+    assert ran.returncode == code, ran.stdout + ran.stderr
+    switched = (cli.cwd / "log.txt").exists()
+    assert switched is (code == 0)

@@ -35,7 +35,12 @@ from phasegate.markdown import (
     triggers,
 )
 from phasegate.markdown.draft import Entry, add_to_checklist
-from phasegate.markdown.expect import ParsedCheck, described_output, parse_expectation
+from phasegate.markdown.expect import (
+    ParsedCheck,
+    described_output,
+    parse_expectation,
+    stated_value,
+)
 from phasegate.markdown.parse import Block, Fence, Item, Paragraph
 
 if TYPE_CHECKING:
@@ -722,7 +727,8 @@ class FenceMapping:
         elif expected is not None:
             parsed = described_output(chunk.text)
         else:
-            parsed = ParsedCheck({"command": chunk.text}, "exit 0 (fence)")
+            stated = stated_value(self.lead, chunk.text) if self.lead else None
+            parsed = stated or ParsedCheck({"command": chunk.text}, "exit 0 (fence)")
         data = {"name": chunk.name, **parsed.check} if chunk.name else parsed.check
         self._add_check(data, line, parsed.how, parsed.ambiguous)
 
