@@ -207,5 +207,8 @@ def stated_value(lead: str, command: str) -> ParsedCheck | None:
     unit = found.group("unit") or found.group("unit2") or found.group("unit3") or ""
     value = re.escape(number) + (r"(?:\.0+)?" if "." not in number else "")
     tail = rf"(?:\s*{re.escape(unit)})?" if unit else ""
-    expect = {"exit": 0, "stdout_regex": rf"^\s*{value}{tail}\s*$"}
-    return ParsedCheck({"command": command, "expect": expect}, f"prints {number} {unit}".strip())
+    check: CheckNode = {
+        "command": command,
+        "expect": {"exit": 0, "stdout_regex": rf"^\s*{value}{tail}\s*$"},
+    }
+    return ParsedCheck(check, f"prints {number} {unit}".strip())
