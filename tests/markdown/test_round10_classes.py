@@ -465,3 +465,73 @@ def test_a_stated_value_decides_the_run_for_real(cli: CLI, printed: str, code: i
     assert ran.returncode == code, ran.stdout + ran.stderr
     switched = (cli.cwd / "log.txt").exists()
     assert switched is (code == 0)
+
+
+# -- "If the test succeeds, confirm:": the check before it guards the path, no choice ------------
+
+_PASSED = """\
+    # Change the firewall rules
+
+    ## Change
+
+    1. Load the rules:
+       ```bash
+       echo loaded >> log.txt
+       ```
+    2. Test from the gateway:
+       ```bash
+       {test}
+       ```
+    3. {lead}
+       ```bash
+       echo confirmed >> log.txt
+       ```
+    """
+
+
+def _forward_order(data: dict[str, Any]) -> list[str]:
+    out = []
+    for phase in data["phases"]:
+        for step in phase.get("steps", []):
+            out += [str(g.get("command")) for g in step.get("pre_gates", [])]
+            if "run" in step and "when" not in step:
+                out.append(str(step["run"]))
+        out += [str(g.get("command")) for g in phase.get("gates", []) if "command" in g]
+    return out
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "If the test succeeds, confirm the change within 10 minutes:",
+        "Wenn die Prüfung erfolgreich war, innerhalb von 10 Minuten bestätigen:",
+        "Si la prueba pasa, confirmar:",
+    ],
+)
+def test_a_step_after_the_test_it_names_stays_on_the_path(lead: str) -> None:
+    data = _plan(_PASSED.format(test="test -e log.txt", lead=lead))
+    order = _forward_order(data)
+    assert "echo confirmed >> log.txt" in order  # unconditional: no decision asked
+    assert order.index("test -e log.txt") < order.index("echo confirmed >> log.txt")
+    assert not any("pause" in s and "choose" in str(s["pause"]) for s in _steps(data))
+
+
+def test_another_condition_stays_a_persons_choice() -> None:
+    data = _plan(
+        _PASSED.format(test="test -e log.txt", lead="If the load test in staging passes, confirm:")
+    )
+    assert "echo confirmed >> log.txt" not in _forward_order(data)
+
+
+@pytest.mark.parametrize(
+    ("test", "ran"), [("true", ["loaded", "confirmed"]), ("false", ["loaded"])]
+)
+def test_the_confirmation_runs_only_after_the_test_passed_for_real(
+    cli: CLI, test: str, ran: list[str]
+) -> None:
+    doc = _PASSED.format(test=test, lead="If the test succeeds, confirm the change:")
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    run = cli("run", "plan.yaml")
+    assert run.returncode == (0 if test == "true" else 1), run.stdout + run.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ran
