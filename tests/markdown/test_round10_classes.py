@@ -535,3 +535,73 @@ def test_the_confirmation_runs_only_after_the_test_passed_for_real(
     run = cli("run", "plan.yaml")
     assert run.returncode == (0 if test == "true" else 1), run.stdout + run.stderr
     assert (cli.cwd / "log.txt").read_text().split() == ran
+
+
+# -- "C.3 Go/no-go by the migration lead …": a numbered prose step is a person's, in place -------
+
+_CODED = """\
+    # Move invoicing
+
+    ## Phase C: switch traffic
+
+    C.1 Scale up the new API:
+
+    ```bash
+    echo scaled >> log.txt
+    ```
+
+    {step}
+
+    C.4 Switch DNS:
+
+    ```bash
+    echo dns >> log.txt
+    ```
+    """
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "C.3 **Go/no-go** by the migration lead, with the app owner, in the bridge call.",
+        "Schritt 3: Freigabe durch den Change Manager im Bridge-Call.",
+        "2.3 Wait until the replication lag is 0 for 5 minutes; watch it on the console.",
+    ],
+)
+def test_a_numbered_prose_step_is_a_persons_step_in_its_place(step: str) -> None:
+    steps = _steps(_plan(_CODED.format(step=step)))
+    assert [s.get("run") or s.get("pause") for s in steps] == [
+        "echo scaled >> log.txt",
+        "approve",
+        "echo dns >> log.txt",
+    ]
+    assert step.replace("**", "")[:30] in steps[1]["name"]
+
+
+def test_a_numbered_lead_in_introduces_its_fence_and_asks_nothing() -> None:
+    steps = _steps(
+        _plan(
+            _CODED.format(
+                step="C.3 Compare the row counts:\n\n    ```bash\n"
+                "    echo counted >> log.txt\n    ```"
+            )
+        )
+    )
+    assert [s.get("run") for s in steps] == [
+        "echo scaled >> log.txt",
+        "echo counted >> log.txt",
+        "echo dns >> log.txt",
+    ]
+
+
+def test_the_run_waits_for_the_go_no_go_before_dns_for_real(cli: CLI) -> None:
+    doc = _CODED.format(step="C.3 **Go/no-go** by the migration lead in the bridge call.")
+    (cli.cwd / "doc.md").write_text(textwrap.dedent(doc), encoding="utf-8")
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first = cli("run", "plan.yaml")
+    assert first.returncode == 4, first.stdout + first.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["scaled"]  # DNS waits for the go
+    assert cli("approve", "last").returncode == 0
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["scaled", "dns"]

@@ -36,6 +36,10 @@ from phasegate.markdown.nodes import CheckNode, Expectation, StepNode
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
 # "… if lag is above 5 s and investigate": a stop for a person to look, wherever it is said
+# "A.1 ", "B.2 ", "3.4 ", "Step 5: ": a paragraph numbered as a step of the procedure
+_CODED_STEP = re.compile(
+    r"^(?:[A-Z]\.\d{1,2}|\d{1,2}\.\d{1,2}|(?:step|schritt|paso|krok)\s+\d{1,2}[.:])\s+\S", re.I
+)
 _TO_LOOK = re.compile(
     r"\b(?:investigat\w*|diagnos\w*|consult|look\s+(?:at|into)|read|escalat\w*|ask)\b", re.I
 )
@@ -499,11 +503,22 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             # rollback pauses for that person before its actions run
             self.lead = block.text
             return
+        before = (len(self.phase.steps), len(self.phase.gates)) if self.phase else None
         self._lead_in(block)
         self._actions_before_lead_in(block)
         self._stated_trigger(block)
         self._inline_rollback(block)
         self._inline_runs(block)
+        if (
+            before is not None
+            and self.phase
+            and before
+            == (
+                len(self.phase.steps),
+                len(self.phase.gates),
+            )
+        ):
+            self._coded_step(block)
         self.lead = block.text
         if not self.rollback:
             traffic.sequence(self.draft, self.phase, block.text, block.line)
@@ -520,6 +535,22 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _coded_step(self, block: Paragraph) -> None:
+        """ "C.3 **Go/no-go** by the migration lead, with the app owner, in the bridge call.",
+        "B.2 Wait until DMS has applied everything …": a paragraph numbered as a step of the
+        procedure ("A.1", "B.2", "3.4", "Step 5:") that runs nothing and introduces no fence is
+        a step a person does, in its place (blind round 9); dropped, the run would switch DNS
+        without the go/no-go."""
+        if self.rollback or self.phase is None or self.described or block.aside:
+            return
+        text = " ".join(block.text.split())
+        if not _CODED_STEP.match(text) or text.endswith((":", "：")) or len(text) > 400:
+            return
+        if rules.is_reference_title(self.section.title):
+            return
+        name = f"Do by hand, then approve: {rules.one_line(text.replace('**', ''), 300)}"
+        self._add_step({"name": name, "pause": "approve"}, block.line, rule="numbered prose step")
 
     def _actions_before_lead_in(self, block: Paragraph) -> None:
         """ "Add the Smart Group `Pilot-IT` to the policy's scope in the Jamf Pro console.
