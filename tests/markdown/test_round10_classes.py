@@ -605,3 +605,48 @@ def test_the_run_waits_for_the_go_no_go_before_dns_for_real(cli: CLI) -> None:
     resumed = cli("resume", "last")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert (cli.cwd / "log.txt").read_text().split() == ["scaled", "dns"]
+
+
+# -- "- Write down the time to detect …": a person's record of the run, asked in its place -------
+
+_RECORDS = """\
+    # Game day
+
+    ## Inject
+
+    ```bash
+    echo injected >> log.txt
+    ```
+
+    ## After
+
+    - {item}
+    - Confirm the pods are back:
+
+    ```bash
+    echo checked >> log.txt
+    ```
+    """
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "Write down the time to detect and the time to recover.",
+        "Notieren Sie die Zeit bis zur Erkennung und bis zur Wiederherstellung.",
+        "Anote o tempo até detectar e o tempo até recuperar.",
+    ],
+)
+def test_a_record_keeping_item_is_a_persons_step_in_its_place(item: str) -> None:
+    steps = _steps(_plan(_RECORDS.format(item=item)))
+    assert [s.get("run") or s.get("pause") for s in steps] == [
+        "echo injected >> log.txt",
+        "approve",
+        "echo checked >> log.txt",
+    ]
+    assert item[:25] in steps[1]["name"]
+
+
+def test_a_description_item_asks_nobody() -> None:
+    steps = _steps(_plan(_RECORDS.format(item="The recorded times feed the quarterly review.")))
+    assert all("pause" not in s for s in steps)
