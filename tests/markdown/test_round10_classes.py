@@ -650,3 +650,55 @@ def test_a_record_keeping_item_is_a_persons_step_in_its_place(item: str) -> None
 def test_a_description_item_asks_nobody() -> None:
     steps = _steps(_plan(_RECORDS.format(item="The recorded times feed the quarterly review.")))
     assert all("pause" not in s for s in steps)
+
+
+# -- "## On each host": the run does the steps once; a person does the other hosts ----------------
+
+_EACH = """\
+    # Roll the config out
+
+    ## {heading}
+
+    ```bash
+    echo pulled >> log.txt
+    ```
+
+    ## Afterwards
+
+    ```bash
+    echo counted >> log.txt
+    ```
+    """
+
+
+@pytest.mark.parametrize(
+    "heading", ["On each host", "Auf jedem Knoten", "En cada servidor", "For every broker"]
+)
+def test_a_section_done_on_each_host_asks_for_the_other_hosts(heading: str) -> None:
+    data = _plan(_EACH.format(heading=heading))
+    first, second = data["phases"]
+    assert [s.get("run") or s.get("pause") for s in first["steps"]] == [
+        "echo pulled >> log.txt",
+        "approve",
+    ]
+    assert heading in first["steps"][1]["name"]
+    assert all("pause" not in s for s in second["steps"])
+
+
+def test_a_section_not_about_hosts_asks_nothing() -> None:
+    data = _plan(_EACH.format(heading="On the bastion"))
+    assert all("pause" not in s for p in data["phases"] for s in p["steps"])
+
+
+def test_the_run_waits_for_the_other_hosts_for_real(cli: CLI) -> None:
+    (cli.cwd / "doc.md").write_text(
+        textwrap.dedent(_EACH.format(heading="On each host")), encoding="utf-8"
+    )
+    assert cli("import", "doc.md", "-o", "plan.yaml").returncode == 0
+    first = cli("run", "plan.yaml")
+    assert first.returncode == 4, first.stdout + first.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["pulled"]  # once, here
+    assert cli("approve", "last").returncode == 0
+    resumed = cli("resume", "last")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["pulled", "counted"]

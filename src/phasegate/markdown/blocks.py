@@ -40,6 +40,16 @@ from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Sec
 _CODED_STEP = re.compile(
     r"^(?:[A-Z]\.\d{1,2}|\d{1,2}\.\d{1,2}|(?:step|schritt|paso|krok)\s+\d{1,2}[.:])\s+\S", re.I
 )
+# "On each host", "Auf jedem Knoten", "En cada servidor", "Na každém uzlu", "各ホストで": a section
+# done on every host of several
+_EACH_HOST = re.compile(
+    r"\b(?:on|for|per)\s+(?:each|every|all)\s+(?:\w+\s+)?(?:hosts?|nodes?|servers?|machines?|"
+    r"brokers?|instances?|vms?)\b|\b(?:auf|für)\s+jede[mn]?\s+(?:\w+\s+)?(?:host|knoten|server|"
+    r"rechner|maschine)\b|\ben\s+cada\s+(?:host|nodo|servidor|máquina)\b|\bem\s+cada\s+"
+    r"(?:host|nó|servidor|máquina)\b|\bna\s+(?:každém|każdym)\s+\w+|"
+    r"各(?:ホスト|ノード|サーバー?)|每(?:台|个)(?:主机|节点|服务器)|각\s*(?:호스트|노드|서버)",
+    re.I,
+)
 _TO_LOOK = re.compile(
     r"\b(?:investigat\w*|diagnos\w*|consult|look\s+(?:at|into)|read|escalat\w*|ask)\b", re.I
 )
@@ -239,6 +249,27 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self._answered_by_hand(self.before, block)
             self.before = block
         self._flush_procedure()
+        self._on_each_host()
+
+    def _on_each_host(self) -> None:
+        """ "## On each host", "## Auf jedem Knoten", "## En cada servidor": the section is
+        done on every host, but a run does its steps once, where it runs. After them, the
+        person does the other hosts and approves (blind round 9): without it, the run would
+        pass after one host of four."""
+        if (
+            self.phase is None
+            or self.section_rollback
+            or not _EACH_HOST.search(self.section.title)
+            or not any("run" in e.data for e in self.phase.steps if e.line >= self.section.line)
+        ):
+            return
+        name = (
+            f"Do by hand, then approve: the steps of '{rules.one_line(self.section.title, 80)}' "
+            "ran once, here; do them on each of the other hosts (or bind them to a host list)"
+        )
+        step: StepNode = {"name": name, "pause": "approve"}
+        self.phase.steps.append(Entry(step, self.section.line))
+        self.draft.note("manual", phase=self.phase.id, line=self.section.line, what=name)
 
     def _answered_by_hand(self, fence: Fence, block: Paragraph) -> None:
         """ "The script asks `Apply 3 migrations? [y/N]`. Answer `y`." after a fence: its
