@@ -20,7 +20,10 @@ rollback        ``cmd`` is a rollback action (a phase's rollback, a step's undo)
                 of X's phase or of one started before it, or the undo of a step completed
                 before X (X's own undo does not run: X did not complete), and its
                 ``when:`` holds whenever X ran                            [SAFETY]
-manual          ``phrase`` is a manual gate/step or decision a human answers
+manual          ``phrase`` is a manual gate/step or decision a human answers (a
+                phase's ``rollback_decision`` too: the rollback pauses for it), or a
+                wait the document states and the run holds (``pause: 15m`` named by
+                it: "a duration or a human proceed, not seconds")
 trigger         ``phrase`` is a trigger (optional ``action``: rollback | pause | alert)
 not_trigger     ``phrase`` is no trigger (success criteria, preconditions…)  [SAFETY]
 binding         ``placeholder`` never runs literally: a variable needs binding
@@ -206,6 +209,16 @@ def flatten(plan: Plan, yaml_text: str, locate: Any) -> list[Item]:
                     items.append(
                         Item("gate", phase.id, order, executes, words, None, manual, md_line(path))
                     )
+        decision = dumped.get("rollback_decision")
+        if isinstance(decision, dict):
+            # the way back a person chooses when the rollback comes (the rollback pauses
+            # there): a decision a human answers, in the words the variable describes it with
+            spec = plan.vars.get(str(decision.get("var")))
+            said = str(getattr(spec, "description", None) or "")
+            options = " ".join(str(o) for o in decision.get("options", []))
+            words = _norm(f"{decision.get('var')} {options} {said}")
+            line = md_line(("phases", p_index, "rollback_decision"))
+            items.append(Item("rollback_decision", phase.id, 0, "", words, None, True, line))
         for i, action in enumerate(dumped.get("rollback", [])):
             words = _norm(str(action.get("name") or ""))
             run = _strip_comments(action.get("run"))
@@ -258,9 +271,13 @@ def flatten(plan: Plan, yaml_text: str, locate: Any) -> list[Item]:
 
 def _step_items(entry: dict[str, Any], phase: str, order: int, line: int | None) -> list[Item]:
     words = _norm(" ".join(str(entry.get(k) or "") for k in ("name", "description")))
-    manual = "pause" in entry and (
-        entry["pause"] == "approve"
-        or (isinstance(entry["pause"], dict) and entry["pause"].get("until") == "approve")
+    pause = entry.get("pause")
+    manual = pause is not None and (
+        pause == "approve"
+        or (isinstance(pause, dict) and pause.get("until") == "approve")
+        # a stated wait the run holds ("Αναμονή: 15 λεπτά" -> pause: 15m): not seconds
+        or (isinstance(pause, (str, int, float)) and not entry.get("run"))
+        or (isinstance(pause, dict) and "duration" in pause)
     )
     role = "step"
     if entry.get("monitor") or entry.get("background"):

@@ -26,6 +26,7 @@ from phasegate.markdown import (
     ps_transcript,
     queries,
     rollback_cases,
+    rollback_people,
     rules,
     shell,
     shellparse,
@@ -35,7 +36,12 @@ from phasegate.markdown import (
     triggers,
 )
 from phasegate.markdown.draft import Entry, add_to_checklist
-from phasegate.markdown.expect import ParsedCheck, described_output, parse_expectation
+from phasegate.markdown.expect import (
+    ParsedCheck,
+    described_output,
+    parse_expectation,
+    stated_value,
+)
 from phasegate.markdown.parse import Block, Fence, Item, Paragraph
 
 if TYPE_CHECKING:
@@ -255,6 +261,10 @@ class FenceMapping:
             and byhand.chosen(lead_block.text, block.text)
         ):
             by_hand = "a person decides whether to run it"
+        if self.rollback and by_hand is None and lead_block is not None and not attrs.name:
+            # "Only if the numbers look wrong to finance:", "select the old kernel through
+            # the iDRAC console (by hand), then:": the way back waits for that person
+            by_hand = rollback_people.persons_part(lead_block.text)
         if by_hand is not None and lead_block is not None:
             # "The DBA on call runs (and answers the prompt):", "the DBA may force a failover:":
             # the person's to run; never run unasked, never by an automatic rollback (byhand.py)
@@ -264,7 +274,8 @@ class FenceMapping:
             elif self.rollback:
                 # a way back the person chooses when the rollback comes: `when:` bound to
                 # that choice (unchosen, it does not run)
-                way = decisions.Lead(rules.one_line(lead_block.text, 60), lead_block.line)
+                # the person asked reads the lead-in (who, what by hand: up to 120 characters)
+                way = decisions.Lead(rules.one_line(lead_block.text, 120), lead_block.line)
                 chosen = decisions.decide_rollback(self.draft, self.phase, self.section, [way])
                 saved, self.when = self.when, decisions.combine(self.when, chosen[id(way)])
                 self._add_action(script, None, block.line + 1)
@@ -736,7 +747,8 @@ class FenceMapping:
         elif expected is not None:
             parsed = described_output(chunk.text)
         else:
-            parsed = ParsedCheck({"command": chunk.text}, "exit 0 (fence)")
+            stated = stated_value(self.lead, chunk.text) if self.lead else None
+            parsed = stated or ParsedCheck({"command": chunk.text}, "exit 0 (fence)")
         data = {"name": chunk.name, **parsed.check} if chunk.name else parsed.check
         self._add_check(data, line, parsed.how, parsed.ambiguous)
 

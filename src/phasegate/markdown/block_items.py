@@ -366,8 +366,33 @@ class ItemMapping:
             # "## Test plan" / "- Log in on staging, check the session survives a reload.": a
             # check only a person can make, at its place (round 6: never dropped)
             self._add_check({"manual": text}, block.line, "manual", ambiguous=False)
+        elif (
+            command is None
+            and self.phase is not None
+            and not self.rollback
+            and block.checked is None
+            and block.depth == 1
+            and not _NOTES.match(rules.last_line(self.lead))
+            and not rules.is_reference_title(self.section.title)
+            and _RECORD.match(text)
+        ):
+            # "- Write down the time to detect and the time to recover.": a person's act of the
+            # procedure, asked where it stands (blind round 8); left as prose, nobody is asked
+            step = {"name": f"Do by hand, then approve: {text}", "pause": "approve"}
+            self._add_step(step, block.line, rule="a person's record-keeping item")
         else:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=text)
+
+
+# "Write down the time to detect", "Record the duration", "Notieren Sie …", "Anote …": an
+# item that asks a person to keep a record of the run (never a command, never dropped)
+_RECORD = re.compile(
+    r"^[\W_]*(?:write down|note down|jot down|record (?:the|how|when|what)|take note of|"
+    r"notier(?:en|e)|schreib(?:en Sie)? (?:auf|nieder)|hal(?:ten|te) (?:Sie )?fest|anot(?:e|ar|a)|"
+    r"registr(?:e|ar|a) (?:o|a|el|la|los|las|os|as) (?:tempo|tiempo|hora|duração|duración)|"
+    r"zapisz|zanotuj|zapište|poznamenejte|not(?:ez|er) (?:le|la|les)|記録|记录|기록)\b",
+    re.I,
+)
 
 
 # "Repeat steps 1–5 for …", "Wiederholen Sie die Schritte 2 bis 4", "Répétez les étapes 1 à 3",

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING
 
 from phasegate.markdown import (
     action_tables,
+    decisions,
     done_items,
+    holds,
     human,
     monitors,
     mutation,
     polarity,
+    rollback_cases,
     rules,
     shell,
     shellparse,
@@ -58,6 +61,7 @@ class TableMapping:
     section: Section
     rollback: bool
     verify: bool
+    when: str | None
 
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
@@ -139,6 +143,72 @@ class TableMapping:
                 return True
         return False
 
+    def _rollback_table_cases(self, block: Table, header: list[str], cmd: int) -> dict[int, str]:
+        """ "| If | Then run |" under a rollback, with two or more rows whose conditions state
+        cases a person tells apart ("the schema migration already ran" / "only the application
+        was deployed"): one way back chosen when the rollback comes, each row's command bound
+        to its choice (rollback_cases.py), never all of them run on every rollback. Rows that
+        each name a failure stay the rollback's actions (and triggers), as before.
+        {row offset: its `when`}"""
+        column = next((i for i, h in enumerate(header) if _IF_COL.match(h)), None)
+        if not self.rollback or column is None:
+            return {}
+        rows = {
+            offset: row[column].strip()
+            for offset, row in enumerate(block.rows)
+            if column < len(row)
+            and row[column].strip()
+            and cmd < len(row)
+            and _cell_command(row[cmd], in_command_column=True) is not None
+        }
+        cases = [f"If {thresholds.plain(text)}" for text in rows.values()]
+        if not rollback_cases.one_or_the_other(cases):
+            return {}
+        leads = {
+            offset: decisions.Lead(
+                rules.one_line(f"{block.header[column]} {text}", 120), block.row_line(offset)
+            )
+            for offset, text in rows.items()
+        }
+        chosen = decisions.decide_rollback(
+            self.draft, self.phase, self.section, list(leads.values())
+        )
+        return {offset: chosen[id(lead)] for offset, lead in leads.items()}
+
+    def _hold_table(self, block: Table) -> bool:
+        """ "| Wave | PoPs | Soak before next wave |" without commands: the order and the holds
+        a person keeps between the waves, acknowledged where the table stands (a table of
+        waits dropped as prose would let the waves run back to back)."""
+        if self.phase is None or self.rollback or len(block.rows) < 2:
+            return False
+        header = [h.lower() for h in block.header]
+        column = next(
+            (
+                i
+                for i, h in enumerate(header)
+                if i and holds.HOLD_HEADER.search(thresholds.plain(h))
+            ),
+            None,
+        )
+        if column is None:
+            return False
+        said = []
+        for row in block.rows:
+            held = thresholds.plain(row[column]).strip() if column < len(row) else ""
+            what = ", ".join(
+                thresholds.plain(c) for i, c in enumerate(row) if i != column and c.strip()
+            )
+            # "overnight" is a hold too: the column says so; "—" holds nothing
+            said.append(f"{what}: {held}" if not holds.no_hold(held) else what)
+        if sum(1 for row in block.rows if column < len(row) and holds.cell_hold(row[column])) < 1:
+            return False
+        head = block.header[column].strip()
+        name = f"In this order, each held as the table says ({head}): " + "; ".join(said)
+        self._add_step(
+            {"name": rules.one_line(name, 400), "pause": "approve"}, block.line, rule="hold table"
+        )
+        return True
+
     def _special_table(self, block: Table) -> bool:
         context = self._context()
         if self._budget_table(block):
@@ -196,6 +266,8 @@ class TableMapping:
             return
         if cmd is None and self._task_table(block):
             return
+        if cmd is None and self._hold_table(block):
+            return
         if cmd is None:
             self.draft.note("unmapped", line=block.line, section=self.section.title, what="table")
             return
@@ -215,12 +287,17 @@ class TableMapping:
             next((i for i in range(len(header)) if i not in taken), None),
         )
         ordered = any(_STEP_COL.search(h) for h in header)
+        # "| Step | Command | Then: hold 24h |": the wait after each row (holds.py)
+        hold = None
+        if not self.rollback and self.phase is not None:
+            hold = holds.hold_column(header, block.rows, {cmd, exp, undo, label} - {None})  # type: ignore[arg-type]
         if exp is None and not (self.verify or self.rollback or ordered):
             # "Command | Purpose" is a reference card, not a procedure: running every row
             # would be a surprise. Only tables that read as ordered steps become steps.
             what = "command reference table"
             self.draft.note("unmapped", line=block.line, section=self.section.title, what=what)
             return
+        ways = self._rollback_table_cases(block, header, cmd)
         for offset, row in enumerate(block.rows):
             line = block.row_line(offset)
             cell = row[cmd] if cmd < len(row) else ""
@@ -260,7 +337,11 @@ class TableMapping:
                 self.draft.note("unmapped", line=line, section=self.section.title, what=what)
                 continue
             if self.rollback or self.phase is None:
+                saved = self.when
+                if offset in ways:  # one case of the way back: runs only when chosen
+                    self.when = decisions.combine(self.when, ways[offset])
                 self._add_action(command, name, line)
+                self.when = saved
                 when = next((i for i, h in enumerate(header) if _IF_COL.match(h)), None)
                 if self.rollback and when is not None and when < len(row) and row[when].strip():
                     # "| If | Then run |" under a rollback: the row's condition is what calls
@@ -290,6 +371,13 @@ class TableMapping:
                 if back is not None:
                     step["undo"] = back
                 self._add_step(step, line)
+                if hold is not None and hold < len(row):
+                    after = rules.one_line(name or command, 60)
+                    if len(after) <= 3:  # "| 2 | `flagctl …` | hold 24h |": the row's number
+                        after = f"step {after}"
+                    wait = holds.step(row[hold], after, block.header[hold].strip())
+                    if wait is not None:
+                        self._add_step(wait, line, rule="hold column")
 
 
 def _cell_command(cell: str, in_command_column: bool = False) -> str | None:

@@ -17,6 +17,7 @@ from phasegate.markdown import (
     polarity,
     prompts,
     prose_actions,
+    rollback_people,
     rules,
     shell,
     shellparse,
@@ -36,6 +37,24 @@ from phasegate.markdown.expect import exit_code_says, parse_expectation
 from phasegate.markdown.nodes import CheckNode, Expectation, StepNode
 from phasegate.markdown.parse import Block, Comment, Fence, Item, Paragraph, Section, Table
 
+# "… if lag is above 5 s and investigate": a stop for a person to look, wherever it is said
+# "A.1 ", "B.2 ", "3.4 ", "Step 5: ": a paragraph numbered as a step of the procedure
+_CODED_STEP = re.compile(
+    r"^(?:[A-Z]\.\d{1,2}|\d{1,2}\.\d{1,2}|(?:step|schritt|paso|krok)\s+\d{1,2}[.:])\s+\S", re.I
+)
+# "On each host", "Auf jedem Knoten", "En cada servidor", "Na každém uzlu", "各ホストで": a section
+# done on every host of several
+_EACH_HOST = re.compile(
+    r"\b(?:on|for|per)\s+(?:each|every|all)\s+(?:\w+\s+)?(?:hosts?|nodes?|servers?|machines?|"
+    r"brokers?|instances?|vms?)\b|\b(?:auf|für)\s+jede[mn]?\s+(?:\w+\s+)?(?:host|knoten|server|"
+    r"rechner|maschine)\b|\ben\s+cada\s+(?:host|nodo|servidor|máquina)\b|\bem\s+cada\s+"
+    r"(?:host|nó|servidor|máquina)\b|\bna\s+(?:každém|każdym)\s+\w+|"
+    r"各(?:ホスト|ノード|サーバー?)|每(?:台|个)(?:主机|节点|服务器)|각\s*(?:호스트|노드|서버)",
+    re.I,
+)
+_TO_LOOK = re.compile(
+    r"\b(?:investigat\w*|diagnos\w*|consult|look\s+(?:at|into)|read|escalat\w*|ask)\b", re.I
+)
 _LEAD_IN = rules.LEAD_IN
 # admonitions that warn: the operator acknowledges them (note, tip, info are prose)
 _WARNINGS = frozenset({"warning", "warn", "danger", "caution", "important", "attention", "error"})
@@ -244,6 +263,27 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     disowned.take_out(self.draft, self.phase, fence.line, end, said)
             self.before = block
         self._flush_procedure()
+        self._on_each_host()
+
+    def _on_each_host(self) -> None:
+        """ "## On each host", "## Auf jedem Knoten", "## En cada servidor": the section is
+        done on every host, but a run does its steps once, where it runs. After them, the
+        person does the other hosts and approves (blind round 9): without it, the run would
+        pass after one host of four."""
+        if (
+            self.phase is None
+            or self.section_rollback
+            or not _EACH_HOST.search(self.section.title)
+            or not any("run" in e.data for e in self.phase.steps if e.line >= self.section.line)
+        ):
+            return
+        name = (
+            f"Do by hand, then approve: the steps of '{rules.one_line(self.section.title, 80)}' "
+            "ran once, here; do them on each of the other hosts (or bind them to a host list)"
+        )
+        step: StepNode = {"name": name, "pause": "approve"}
+        self.phase.steps.append(Entry(step, self.section.line))
+        self.draft.note("manual", phase=self.phase.id, line=self.section.line, what=name)
 
     def _answered_by_hand(self, fence: Fence, block: Paragraph) -> None:
         """ "The script asks `Apply 3 migrations? [y/N]`. Answer `y`." after a fence: its
@@ -501,11 +541,29 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             context = rules.last_line(self.lead)
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
+        if self.rollback and rollback_people.bind_section(
+            self.draft, self.phase, self.section, block.text, block.line
+        ):
+            # "Decide with the service owner before reverting." after the way back: the
+            # rollback pauses for that person before its actions run
+            self.lead = block.text
+            return
+        before = (len(self.phase.steps), len(self.phase.gates)) if self.phase else None
         self._lead_in(block)
         self._actions_before_lead_in(block)
         self._stated_trigger(block)
         self._inline_rollback(block)
         self._inline_runs(block)
+        if (
+            before is not None
+            and self.phase
+            and before
+            == (
+                len(self.phase.steps),
+                len(self.phase.gates),
+            )
+        ):
+            self._coded_step(block)
         self.lead = block.text
         if not self.rollback:
             traffic.sequence(self.draft, self.phase, block.text, block.line)
@@ -522,6 +580,22 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
                     self.phase.owner = value
                 elif slug and slug not in self.phase.metadata:
                     self.phase.metadata[slug] = value
+
+    def _coded_step(self, block: Paragraph) -> None:
+        """ "C.3 **Go/no-go** by the migration lead, with the app owner, in the bridge call.",
+        "B.2 Wait until DMS has applied everything …": a paragraph numbered as a step of the
+        procedure ("A.1", "B.2", "3.4", "Step 5:") that runs nothing and introduces no fence is
+        a step a person does, in its place (blind round 9); dropped, the run would switch DNS
+        without the go/no-go."""
+        if self.rollback or self.phase is None or self.described or block.aside:
+            return
+        text = " ".join(block.text.split())
+        if not _CODED_STEP.match(text) or text.endswith((":", "：")) or len(text) > 400:
+            return
+        if rules.is_reference_title(self.section.title):
+            return
+        name = f"Do by hand, then approve: {rules.one_line(text.replace('**', ''), 300)}"
+        self._add_step({"name": name, "pause": "approve"}, block.line, rule="numbered prose step")
 
     def _actions_before_lead_in(self, block: Paragraph) -> None:
         """ "Add the Smart Group `Pilot-IT` to the policy's scope in the Jamf Pro console.
@@ -651,8 +725,17 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         for offset, row in enumerate(block.text.splitlines()):
             for sentence in _SENTENCE_END.split(row.strip()):
                 own = triggers.stated(sentence)
-                if own is None or own[0] != "rollback" or polarity.not_a_condition(own[1]):
-                    continue  # "If lag is above 5 s, stop and investigate": a person's gate
+                if own is None or polarity.not_a_condition(own[1]):
+                    continue
+                # "Halt the rollout … if crash-free users drop below 99.0%": a pause (halting
+                # undoes nothing); "If lag is above 5 s, stop and investigate": a person's gate
+                halts = (
+                    own[0] == "pause"
+                    and not triggers.stops_to_look(sentence)
+                    and not _TO_LOOK.search(sentence)
+                )
+                if own[0] != "rollback" and not halts:
+                    continue
                 maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
                 action = triggers.limited(own[0], sentence)
                 made = maker.from_text(own[1], block.line + offset, action) or made

@@ -175,3 +175,40 @@ def parse_expectation(command: str, expected: str) -> ParsedCheck:
     if not text or _OK_WORDS.search(text):
         return ParsedCheck({**base, "expect": {"exit": 0}}, "exit 0")
     return ParsedCheck({**base, "expect": {"exit": 0}}, "unparsed -> exit 0", ambiguous=True)
+
+
+# "Replication lag of `pg-orders-2` must be 0 MB. Check it with:", "The count should be 0.
+# Verify:", "Der Wert muss 0 sein. Prüfen mit:": the value the command after it must print
+_STATED_VALUE = re.compile(
+    r"\b(?:must|should|has to|needs? to|is expected to|ought to)\s+(?:be|equal|read|show|return)\s+"
+    r"(?:exactly\s+)?(?P<num>-?\d+(?:\.\d+)?)\s*(?P<unit>[A-Za-z%]{0,3})\b(?![.,]\d)|"
+    r"\bmuss\s+(?P<num2>-?\d+(?:\.\d+)?)\s*(?P<unit2>[A-Za-z%]{0,3})\s+sein\b|"
+    r"\b(?:deve|debe)\s+ser\s+(?P<num3>-?\d+(?:\.\d+)?)\s*(?P<unit3>[A-Za-z%]{0,3})\b",
+    re.I,
+)
+_CHECK_LEAD = re.compile(
+    r"(?:check|verify|confirm|test)\w*\b[^.:]{0,30}:\s*$|(?:pr[üu]f|kontroll|überprüf|verifi|"
+    r"confer|comprueb)\w*\b[^.:]{0,30}:\s*$",
+    re.I,
+)
+
+
+def stated_value(lead: str, command: str) -> ParsedCheck | None:
+    """The check for a fence whose lead-in states the one number it must print ("… must be 0
+    MB. Check it with:"): the output must be that number (a unit after it allowed), never
+    just any output — which would pass whatever the lag is."""
+    text = " ".join(lead.split())
+    if not _CHECK_LEAD.search(text):
+        return None
+    found = _STATED_VALUE.search(text)
+    if found is None:
+        return None
+    number = found.group("num") or found.group("num2") or found.group("num3")
+    unit = found.group("unit") or found.group("unit2") or found.group("unit3") or ""
+    value = re.escape(number) + (r"(?:\.0+)?" if "." not in number else "")
+    tail = rf"(?:\s*{re.escape(unit)})?" if unit else ""
+    check: CheckNode = {
+        "command": command,
+        "expect": {"exit": 0, "stdout_regex": rf"^\s*{value}{tail}\s*$"},
+    }
+    return ParsedCheck(check, f"prints {number} {unit}".strip())

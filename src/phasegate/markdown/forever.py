@@ -26,6 +26,17 @@ _REPLS = {  # an interactive shell unless given a command, a file or stdin
 _KUBE = frozenset({"kubectl", "oc", "k", "kubecolor"})
 
 
+# flags that take no value, which a cluster may carry before the command flag: `psql -Atc "…"`
+# is `-A -t -c "…"`, `mysql -Ne "…"` is `-N -e "…"` (blind round 9)
+_NO_VALUE = "AaBbEeHNnqrSsTtvWwXx01"
+
+
+def _clustered(arg: str, stops: tuple[str, ...]) -> bool:
+    """``arg`` is a cluster of short flags ending in one of ``stops`` (``-Atc`` for ``-c``)."""
+    short = [s[1] for s in stops if len(s) == 2 and s[0] == "-"]
+    return any(re.fullmatch(rf"-[{_NO_VALUE}]+{re.escape(c)}", arg) for c in short)
+
+
 def never_ending(text: str, tree: ShellTree | None) -> str | None:
     """Why a command never ends by itself (or waits for a person), else None."""
     loop = loops.watch_loop(text)  # `while true; do …; sleep 5; done` (markdown/loops.py)
@@ -121,7 +132,10 @@ def _forever(words: list[str], fed: bool) -> str | None:
         return "`tcpdump` without `-c` never ends"
     if name in _REPLS and not fed:
         stops = _REPLS[name]
-        if not any(a in stops or a.startswith(tuple(f"{s}=" for s in stops)) for a in args):
+        if not any(
+            a in stops or a.startswith(tuple(f"{s}=" for s in stops)) or _clustered(a, stops)
+            for a in args
+        ):
             operands = [a for a in args if not a.startswith("-")]
             if name in ("python", "python3", "node") and operands:
                 return None  # a script file

@@ -106,7 +106,7 @@ _NOT_AN_ACTION = re.compile(
 )
 _MANUALLY = re.compile(
     r"\b(?:manually|by hand|von hand|manuell|manuellement|à la main|manualmente|a mano|"
-    r"handmatig|r[eę]cznie|вручную)\b|手動で|手动|수동으로",
+    r"handmatig|r[eę]cznie|ru[čc]n[eě]|вручную|вручну)\b|手動で|手动|수동으로",
     re.I,
 )
 _UI = re.compile(r"^(?:click|double-click|right-click|tap|press|select|choose)\b", re.I)

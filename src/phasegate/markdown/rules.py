@@ -302,7 +302,31 @@ def describes_automation(text: str) -> bool:
 
 
 def is_conditional_text(text: str) -> bool:
-    return bool(CONDITIONAL.search(text.strip()))
+    return bool(CONDITIONAL.search(text.strip())) and not passed_before(text)
+
+
+# "If the test succeeds, confirm within 10 minutes:", "Wenn der Test erfolgreich ist, …": the
+# condition is the success of the check just before, which already stops the run when it fails;
+# what follows stays on the path that check guards (blind round 7). Only the bare success of
+# "the test/check": "if the load test in staging passes" names something else.
+_PASSED_BEFORE = re.compile(
+    r"^[\W_]*(?:if|when|once|after|wenn|falls|sobald|nachdem|si|se|quand|cuando|quando|jeśli|"
+    r"jezeli|jeżeli|pokud|když|om|als|eğer|jika)\s+(?:the\s+|this\s+|that\s+|der\s+|die\s+|das\s+|"
+    r"dieser\s+|el\s+|la\s+|le\s+|o\s+|a\s+|ten\s+|de\s+)?(?:above\s+|obige\s+|vorherige\s+)?"
+    r"(?:test|check|verification|smoke test|probe|prüfung|überprüfung|verifizierung|prueba|teste|"
+    r"verificação|vérification|kontrola|sprawdzenie)\s+(?:above\s+|oben\s+)?"
+    r"(?:is\s+|ist\s+|was\s+|war\s+|es\s+|é\s+|est\s+|je\s+|jest\s+|(?:has\s+)?)?"
+    r"(?:succeed(?:s|ed)?|successful|passe[sd]|green|ok|erfolgreich(?:\s+(?:ist|war))?|bestanden|"
+    r"grün|exitos[oa]|pasa|passa|bem-sucedid[oa]|réussi[et]?|úspěšn[ýá]|udany|powiódł się)\b"
+    r"[^,:;.]{0,12}[,:;]",
+    re.I,
+)
+
+
+def passed_before(text: str) -> bool:
+    """The sentence's condition is only that the check before it passed (see above)."""
+    last = last_sentence(text) or text
+    return bool(_PASSED_BEFORE.match(" ".join(last.split())))
 
 
 # "## Kill switch", "Emergency stop", "Break glass": what to do at any point when things go bad,
@@ -434,7 +458,8 @@ def is_optional_part(title: str) -> bool:
     return (
         is_optional_title(title)
         or person_decides(title)
-        or observed_condition(title)
+        # "If the test succeeds, confirm:" observes only the check before it (passed_before)
+        or (observed_condition(title) and not passed_before(title))
         or defers(title)
         or bool(SETUP_CONDITION.search(title))
         or is_example_procedure(title)

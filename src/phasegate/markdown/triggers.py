@@ -57,9 +57,10 @@ _VERB = (
     r"assess|decide|review|monitor|inform|call)(?:s|es|ed|d|ing|ped|ping)?\b"
 )
 _VERB_FIRST = re.compile(
-    # "Roll back to 0 % if …", "Hold (do not advance, do not roll back) if …" (blind round 7)
-    rf"^[\W_]*{_VERB}(?:\s*\([^)]{{0,80}}\))?(?:\s+[\w%.-]+){{0,4}}?\s+(?:if|when|whenever|upon|on)"
-    rf"\b\s*(?P<cond>.+)$",
+    # "Roll back to 0 % if …", "Hold (do not advance, do not roll back) if …" (blind round 7),
+    # "Halt the rollout (Release > Production > Halt rollout) if …" (blind round 9)
+    rf"^[\W_]*{_VERB}(?:\s*\([^)]{{0,80}}\))?(?:\s+[\w%.-]+){{0,4}}?(?:\s*\([^)]{{0,80}}\))?"
+    rf"\s+(?:if|when|whenever|upon|on)\b\s*(?P<cond>.+)$",
     re.I,
 )
 _IF_FIRST = re.compile(
