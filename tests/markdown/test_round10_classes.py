@@ -5,62 +5,17 @@ every language the importer claims, not for one document."""
 from __future__ import annotations
 
 import textwrap
-from typing import Any
 
 import pytest
 
-from phasegate.markdown import ImportResult, import_markdown
 from tests.conftest import CLI
-
-
-def _import(doc: str) -> ImportResult:
-    return import_markdown(textwrap.dedent(doc), "DOC.md")
-
-
-def _code(text: object) -> str:
-    """What runs: comment lines (``# [not run: …]`` among them) taken out."""
-    return "\n".join(ln for ln in str(text).splitlines() if not ln.lstrip().startswith("#"))
-
-
-def _runs(data: Any) -> list[tuple[str, str, str | None]]:
-    """Every executable item as (role, text, when): step, gate, rollback (phases and plan)."""
-    out: list[tuple[str, str, str | None]] = []
-    for phase in data["phases"]:
-        for step in phase.get("steps", []):
-            for gate in step.get("pre_gates", []):
-                out.append(("gate", _code(gate.get("command", "")), None))
-            if "run" in step:
-                out.append(("step", _code(step["run"]), step.get("when")))
-        for gate in phase.get("gates", []):
-            if "command" in gate:
-                out.append(("gate", _code(gate["command"]), None))
-        for action in phase.get("rollback", []):
-            out.append(("rollback", _code(action.get("run", "")), action.get("when")))
-    for action in data.get("rollback", []) or []:
-        out.append(("rollback", _code(action.get("run", "")), action.get("when")))
-    return out
-
-
-def _forward(data: Any, needle: str) -> bool:
-    """``needle`` runs unconditionally on the forward path."""
-    return any(
-        role in ("step", "gate") and when is None and needle in text
-        for role, text, when in _runs(data)
-    )
-
-
-def _roles(data: Any, needle: str) -> list[tuple[str, str | None]]:
-    return [(role, when) for role, text, when in _runs(data) if needle in text]
-
-
-def _manual_texts(data: Any) -> list[str]:
-    out = []
-    for phase in data["phases"]:
-        out += [str(s.get("name", "")) for s in phase.get("steps", []) if "pause" in s]
-        gates = [g for s in phase.get("steps", []) for g in s.get("pre_gates", [])]
-        out += [str(g["manual"]) for g in [*gates, *phase.get("gates", [])] if "manual" in g]
-    return out
-
+from tests.markdown.plan_walk import (
+    imported,
+    manual_texts,
+    roles_of,
+    runs_forward,
+    runs_of,
+)
 
 # -- class 1: the way back (or the halt) named in every language the importer claims ------------
 
@@ -101,7 +56,7 @@ def test_a_heading_naming_the_way_back_is_rollback_in_every_claimed_language(
     lang: str, heading: str, form: str
 ) -> None:
     title = form.format(h=heading)
-    data = _import(
+    data = imported(
         f"""\
         # Upgrade the worker
 
@@ -118,16 +73,16 @@ def test_a_heading_naming_the_way_back_is_rollback_in_every_claimed_language(
         ```
         """
     ).data
-    assert _forward(data, "set image deploy/worker"), lang
-    assert not _forward(data, "rollout undo"), (lang, title)
-    assert ("rollback", None) in _roles(data, "rollout undo"), (lang, title)
+    assert runs_forward(data, "set image deploy/worker"), lang
+    assert not runs_forward(data, "rollout undo"), (lang, title)
+    assert ("rollback", None) in roles_of(data, "rollout undo"), (lang, title)
 
 
 @pytest.mark.parametrize(
     "heading", ["Halt the rollout", "Parar a distribuição", "Arrêter le déploiement"]
 )
 def test_a_heading_halting_a_staged_rollout_never_runs_forward(heading: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Staged release
 
@@ -146,9 +101,9 @@ def test_a_heading_halting_a_staged_rollout_never_runs_forward(heading: str) -> 
         ```
         """
     ).data
-    assert _forward(data, "--percent 5")
-    assert not _forward(data, "--halt")
-    assert _roles(data, "--halt"), "the halt is kept, off the forward path"
+    assert runs_forward(data, "--percent 5")
+    assert not runs_forward(data, "--halt")
+    assert roles_of(data, "--halt"), "the halt is kept, off the forward path"
 
 
 @pytest.mark.parametrize(
@@ -157,7 +112,7 @@ def test_a_heading_halting_a_staged_rollout_never_runs_forward(heading: str) -> 
 )
 def test_a_broad_way_back_word_inside_a_sentence_is_no_rollback(word: str) -> None:
     """The broad words are read only where a heading or lead-in starts with them."""
-    data = _import(
+    data = imported(
         f"""\
         # Deploy
 
@@ -170,7 +125,7 @@ def test_a_broad_way_back_word_inside_a_sentence_is_no_rollback(word: str) -> No
         ```
         """
     ).data
-    assert _forward(data, "deployctl ship")
+    assert runs_forward(data, "deployctl ship")
 
 
 def test_a_rollback_section_in_another_language_runs_only_when_the_run_fails(cli: CLI) -> None:
@@ -230,7 +185,7 @@ def test_a_rollback_section_in_another_language_runs_only_when_the_run_fails(cli
     ],
 )
 def test_a_lead_in_naming_a_failure_keeps_its_fence_off_the_forward_path(lead: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Upgrade
 
@@ -253,9 +208,9 @@ def test_a_lead_in_naming_a_failure_keeps_its_fence_off_the_forward_path(lead: s
         ```
         """
     ).data
-    assert _forward(data, "upgradectl run --to 16")
-    assert _forward(data, "upgradectl start")
-    assert not _forward(data, "upgradectl logs"), lead
+    assert runs_forward(data, "upgradectl run --to 16")
+    assert runs_forward(data, "upgradectl start")
+    assert not runs_forward(data, "upgradectl logs"), lead
 
 
 @pytest.mark.parametrize(
@@ -276,7 +231,7 @@ def test_a_lead_in_naming_a_failure_keeps_its_fence_off_the_forward_path(lead: s
     ],
 )
 def test_an_optional_step_in_any_language_is_never_run_unasked(heading: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Migration
 
@@ -293,8 +248,8 @@ def test_an_optional_step_in_any_language_is_never_run_unasked(heading: str) -> 
         ```
         """
     ).data
-    assert _forward(data, "migratectl apply")
-    assert not _forward(data, "dbctl reindex"), heading
+    assert runs_forward(data, "migratectl apply")
+    assert not runs_forward(data, "dbctl reindex"), heading
 
 
 @pytest.mark.parametrize(
@@ -313,7 +268,7 @@ def test_an_optional_step_in_any_language_is_never_run_unasked(heading: str) -> 
     ],
 )
 def test_an_only_if_lead_in_is_a_decision_never_run_unasked(lead: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Tuning
 
@@ -330,8 +285,8 @@ def test_an_only_if_lead_in_is_a_decision_never_run_unasked(lead: str) -> None:
         ```
         """
     ).data
-    assert _forward(data, "deployctl ship")
-    assert not _forward(data, "cdnctl purge"), lead
+    assert runs_forward(data, "deployctl ship")
+    assert not runs_forward(data, "cdnctl purge"), lead
 
 
 @pytest.mark.parametrize(
@@ -353,7 +308,7 @@ def test_an_only_if_lead_in_is_a_decision_never_run_unasked(lead: str) -> None:
     ],
 )
 def test_work_put_a_day_or_more_later_is_never_run_by_the_run(when: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Move the ledger
 
@@ -372,8 +327,8 @@ def test_work_put_a_day_or_more_later_is_never_run_by_the_run(when: str) -> None
         ```
         """
     ).data
-    assert _forward(data, "routectl switch")
-    assert not _forward(data, "--replicas=0"), when
+    assert runs_forward(data, "routectl switch")
+    assert not runs_forward(data, "--replicas=0"), when
 
 
 @pytest.mark.parametrize(
@@ -390,7 +345,7 @@ def test_a_numbered_item_naming_a_failure_keeps_its_nested_fences_off_the_forwar
 ) -> None:
     """ "5. If …:" with "a. Check the logs:" / "b. Point back at the old store:" under it:
     every fence of the item is the remedy, none a forward step or gate."""
-    data = _import(
+    data = imported(
         f"""\
         # Move the cache
 
@@ -414,9 +369,9 @@ def test_a_numbered_item_naming_a_failure_keeps_its_nested_fences_off_the_forwar
               ```
         """
     ).data
-    assert _forward(data, "cachectl point --to s3")
-    assert not _forward(data, "cachectl point --to minio"), condition
-    assert not _forward(data, "cachectl status"), condition
+    assert runs_forward(data, "cachectl point --to s3")
+    assert not runs_forward(data, "cachectl point --to minio"), condition
+    assert not runs_forward(data, "cachectl status"), condition
 
 
 # -- class 3: a pre-mortem runs nothing; a point of no return asks first ------------------------
@@ -435,7 +390,7 @@ def test_a_numbered_item_naming_a_failure_keeps_its_nested_fences_off_the_forwar
     ],
 )
 def test_a_pre_mortem_section_is_never_a_phase_that_runs(heading: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Broker upgrade
 
@@ -460,9 +415,9 @@ def test_a_pre_mortem_section_is_never_a_phase_that_runs(heading: str) -> None:
           ```
         """
     ).data
-    assert _forward(data, "brokerctl upgrade --to 3.7")
-    assert not _forward(data, "brokerctl logs"), heading
-    assert not _forward(data, "brokerctl upgrade --to 3.6"), heading
+    assert runs_forward(data, "brokerctl upgrade --to 3.7")
+    assert not runs_forward(data, "brokerctl logs"), heading
+    assert not runs_forward(data, "brokerctl upgrade --to 3.6"), heading
 
 
 @pytest.mark.parametrize(
@@ -477,7 +432,7 @@ def test_a_pre_mortem_section_is_never_a_phase_that_runs(heading: str) -> None:
     ],
 )
 def test_a_point_of_no_return_waits_for_a_person_before_it(lead: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Broker upgrade
 
@@ -496,7 +451,7 @@ def test_a_point_of_no_return_waits_for_a_person_before_it(lead: str) -> None:
         ```
         """
     ).data
-    assert _forward(data, "brokerctl upgrade --to 3.7")
+    assert runs_forward(data, "brokerctl upgrade --to 3.7")
     steps = data["phases"][-1]["steps"]
     pause = next(i for i, s in enumerate(steps) if "pause" in s)
     runs = next(i for i, s in enumerate(steps) if "brokerctl protocol" in str(s.get("run")))
@@ -516,7 +471,7 @@ def test_a_point_of_no_return_waits_for_a_person_before_it(lead: str) -> None:
     ],
 )
 def test_a_sql_change_without_a_client_is_a_manual_step_and_not_executable(sql: str) -> None:
-    result = _import(
+    result = imported(
         f"""\
         # Migration
 
@@ -540,7 +495,7 @@ def test_a_sql_change_without_a_client_is_a_manual_step_and_not_executable(sql: 
         """
     )
     data = result.data
-    manual = _manual_texts(data)
+    manual = manual_texts(data)
     assert any(sql.split(maxsplit=1)[0] in m for m in manual), manual
     steps = [str(s.get("run") or s.get("name")) for p in data["phases"] for s in p.get("steps", [])]
     order = [
@@ -552,7 +507,7 @@ def test_a_sql_change_without_a_client_is_a_manual_step_and_not_executable(sql: 
 
 
 def test_a_read_only_sql_query_stays_documentation() -> None:
-    result = _import(
+    result = imported(
         """\
         # Migration
 
@@ -569,7 +524,7 @@ def test_a_read_only_sql_query_stays_documentation() -> None:
         ```
         """
     )
-    assert not _manual_texts(result.data)
+    assert not manual_texts(result.data)
     assert not result.report.get("by_hand")
 
 
@@ -588,7 +543,7 @@ def test_a_read_only_sql_query_stays_documentation() -> None:
     ],
 )
 def test_a_command_asking_for_a_password_is_a_manual_step(command: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Upgrade
 
@@ -600,14 +555,14 @@ def test_a_command_asking_for_a_password_is_a_manual_step(command: str) -> None:
         ```
         """
     ).data
-    assert _forward(data, "systemctl restart mysqld")
-    assert not _forward(data, command.split(maxsplit=1)[0] + " "), command
-    assert any(command.split(maxsplit=1)[0] in m for m in _manual_texts(data)), _manual_texts(data)
+    assert runs_forward(data, "systemctl restart mysqld")
+    assert not runs_forward(data, command.split(maxsplit=1)[0] + " "), command
+    assert any(command.split(maxsplit=1)[0] in m for m in manual_texts(data)), manual_texts(data)
 
 
 @pytest.mark.parametrize("command", ["mysql -u root -pS3cret -e 'SELECT 1'", "psql -c 'SELECT 1'"])
 def test_a_password_given_on_the_line_is_no_prompt(command: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Check
 
@@ -618,7 +573,7 @@ def test_a_password_given_on_the_line_is_no_prompt(command: str) -> None:
         ```
         """
     ).data
-    assert _forward(data, command.split(maxsplit=1)[0])
+    assert runs_forward(data, command.split(maxsplit=1)[0])
 
 
 def test_a_password_prompt_pauses_the_real_run_for_a_person(cli: CLI) -> None:
@@ -666,7 +621,7 @@ def test_a_password_prompt_pauses_the_real_run_for_a_person(cli: CLI) -> None:
 def test_a_fence_the_text_after_it_disowns_never_runs_on_either_path(
     after: str, where: str
 ) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Switch
 
@@ -689,13 +644,13 @@ def test_a_fence_the_text_after_it_disowns_never_runs_on_either_path(
         {after}
         """
     ).data
-    assert _roles(data, "routectl weight"), "the fence before it is kept"
-    assert _roles(data, "proxyctl logging") == [], (after, where)
+    assert roles_of(data, "routectl weight"), "the fence before it is kept"
+    assert roles_of(data, "proxyctl logging") == [], (after, where)
 
 
 def test_a_do_not_run_until_sentence_after_a_fence_keeps_the_fence() -> None:
     """An order about later work is no disowning of the fence before it."""
-    data = _import(
+    data = imported(
         """\
         # Migrate
 
@@ -714,8 +669,8 @@ def test_a_do_not_run_until_sentence_after_a_fence_keeps_the_fence() -> None:
         ```
         """
     ).data
-    assert _forward(data, "dbctl backup --full")
-    assert _forward(data, "dbctl migrate")
+    assert runs_forward(data, "dbctl backup --full")
+    assert runs_forward(data, "dbctl migrate")
 
 
 _TABBED_WAY_BACK = """\
@@ -757,9 +712,9 @@ _TABBED_WAY_BACK = """\
 
 
 def test_tabs_in_a_rollback_are_ways_back_one_chosen() -> None:
-    data = _import(_TABBED_WAY_BACK).data
-    apt = _roles(data, "apt-downgrade")
-    dnf = _roles(data, "dnf-downgrade")
+    data = imported(_TABBED_WAY_BACK).data
+    apt = roles_of(data, "apt-downgrade")
+    dnf = roles_of(data, "dnf-downgrade")
     assert [role for role, _ in apt + dnf] == ["rollback", "rollback"]
     assert apt[0][1] and dnf[0][1] and apt[0][1] != dnf[0][1], (apt, dnf)
 
@@ -792,7 +747,7 @@ def test_only_the_chosen_tab_of_a_rollback_runs(cli: CLI) -> None:
     ],
 )
 def test_hugo_code_shortcodes_are_fences_run_in_order(open_: str, close: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Rotate the certificate
 
@@ -817,16 +772,16 @@ def test_hugo_code_shortcodes_are_fences_run_in_order(open_: str, close: str) ->
         {close}
         """
     ).data
-    steps = [r for r in _runs(data) if r[0] == "step"]
+    steps = [r for r in runs_of(data) if r[0] == "step"]
     assert [t for _, t, _ in steps] == [
         "certctl upload --name c-2027",
         "certctl activate --name c-2027",
     ]
-    assert ("rollback", None) in _roles(data, "certctl activate --name c-2026")
+    assert ("rollback", None) in roles_of(data, "certctl activate --name c-2026")
 
 
 def test_confluence_wiki_markup_code_macros_headings_and_items_are_read() -> None:
-    data = _import(
+    data = imported(
         """\
         h1. Search cluster upgrade
 
@@ -856,14 +811,14 @@ def test_confluence_wiki_markup_code_macros_headings_and_items_are_read() -> Non
     ).data
     names = [p["name"] for p in data["phases"]]
     assert "Disable allocation:" not in names, "a '# item' of wiki markup is no heading"
-    forward = [t for role, t, when in _runs(data) if role in ("step", "gate") and when is None]
+    forward = [t for role, t, when in runs_of(data) if role in ("step", "gate") and when is None]
     assert [t.split()[1] for t in forward] == ["health", "allocation", "upgrade"], forward
-    assert _roles(data, "--to 8.10") == [("rollback", None)]
+    assert roles_of(data, "--to 8.10") == [("rollback", None)]
 
 
 def test_a_hash_line_in_a_markdown_document_stays_a_heading() -> None:
     """Without wiki markup (no `{code}` macros, no `h2.` headings) `# Title` is a heading."""
-    data = _import(
+    data = imported(
         """\
         # Deploy
 
@@ -890,7 +845,7 @@ def test_a_hash_line_in_a_markdown_document_stays_a_heading() -> None:
     ],
 )
 def test_a_pause_list_under_a_rollback_triggers_heading_pauses(lead: str, action: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Gateway rollout
 
@@ -931,7 +886,7 @@ def test_a_pause_list_under_a_rollback_triggers_heading_pauses(lead: str, action
     ],
 )
 def test_a_wait_or_a_persons_call_before_a_fence_pauses_for_a_person(said: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Shift traffic
 
@@ -969,7 +924,7 @@ def test_a_wait_or_a_persons_call_before_a_fence_pauses_for_a_person(said: str) 
     ],
 )
 def test_a_measured_condition_leading_a_rollback_fence_is_a_trigger(lead: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Update
 
@@ -988,6 +943,6 @@ def test_a_measured_condition_leading_a_rollback_fence_is_a_trigger(lead: str) -
         ```
         """
     ).data
-    assert ("rollback", None) in _roles(data, "fnctl alias")
+    assert ("rollback", None) in roles_of(data, "fnctl alias")
     found = [t for t in data.get("triggers", []) if "2 %" in str(t) or "2%" in str(t)]
     assert [t.get("action") for t in found] == ["rollback"], data.get("triggers")

@@ -4,67 +4,18 @@ not for one document's text."""
 
 from __future__ import annotations
 
-import textwrap
-from typing import Any
-
 import pytest
 
-from phasegate.markdown import ImportResult, import_markdown
-
-
-def _import(doc: str) -> ImportResult:
-    return import_markdown(textwrap.dedent(doc), "DOC.md")
-
-
-def _code(text: object) -> str:
-    """What runs: comment lines (``# [not run: …]`` among them) taken out."""
-    return "\n".join(ln for ln in str(text).splitlines() if not ln.lstrip().startswith("#"))
-
-
-def _runs(data: Any) -> list[tuple[str, str, str | None]]:
-    """Every executable item as (role, text, when): step, gate, rollback (phases and plan)."""
-    out: list[tuple[str, str, str | None]] = []
-    for phase in data["phases"]:
-        for step in phase.get("steps", []):
-            for gate in step.get("pre_gates", []):
-                out.append(("gate", _code(gate.get("command", "")), None))
-            if "run" in step:
-                out.append(("step", _code(step["run"]), step.get("when")))
-        for gate in phase.get("gates", []):
-            if "command" in gate:
-                out.append(("gate", _code(gate["command"]), None))
-        for action in phase.get("rollback", []):
-            out.append(("rollback", _code(action.get("run", "")), action.get("when")))
-    return out
-
-
-def _forward(data: Any, needle: str) -> bool:
-    """``needle`` runs unconditionally on the forward path."""
-    return any(
-        role in ("step", "gate") and when is None and needle in text
-        for role, text, when in _runs(data)
-    )
-
-
-def _roles(data: Any, needle: str) -> list[tuple[str, str | None]]:
-    return [(role, when) for role, text, when in _runs(data) if needle in text]
-
-
-def _manual_texts(data: Any) -> list[str]:
-    out = []
-    for phase in data["phases"]:
-        out += [str(s.get("name", "")) for s in phase.get("steps", []) if "pause" in s]
-        gates = [g for s in phase.get("steps", []) for g in s.get("pre_gates", [])]
-        out += [str(g["manual"]) for g in [*gates, *phase.get("gates", [])] if "manual" in g]
-    return out
-
-
-def _bindings(data: Any) -> list[str]:
-    found = [str(v["needs_binding"]) for v in data.get("vars", {}).values() if "needs_binding" in v]
-    return found + [
-        str(t["needs_binding"]) for t in data.get("triggers", []) if "needs_binding" in t
-    ]
-
+from phasegate.markdown import import_markdown
+from tests.markdown.plan_walk import (
+    bindings_of,
+    code_of,
+    imported,
+    manual_texts,
+    roles_of,
+    runs_forward,
+    runs_of,
+)
 
 # -- the way back, named in more wordings and languages ------------------------------------------
 
@@ -83,7 +34,7 @@ def _bindings(data: Any) -> list[str]:
     ],
 )
 def test_a_section_naming_the_way_back_is_rollback_in_any_wording(heading: str) -> None:
-    result = _import(
+    result = imported(
         f"""\
         # Upgrade the worker
 
@@ -101,9 +52,9 @@ def test_a_section_naming_the_way_back_is_rollback_in_any_wording(heading: str) 
         """
     )
     data = result.data
-    assert _forward(data, "set image deploy/worker")
-    assert not _forward(data, "rollout undo")
-    assert ("rollback", None) in _roles(data, "rollout undo")
+    assert runs_forward(data, "set image deploy/worker")
+    assert not runs_forward(data, "rollout undo")
+    assert ("rollback", None) in roles_of(data, "rollout undo")
 
 
 @pytest.mark.parametrize(
@@ -119,7 +70,7 @@ def test_a_section_naming_the_way_back_is_rollback_in_any_wording(heading: str) 
     ],
 )
 def test_a_section_naming_trouble_is_recovery_in_any_language(heading: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Cache migration
 
@@ -136,8 +87,8 @@ def test_a_section_naming_trouble_is_recovery_in_any_language(heading: str) -> N
         ```
         """
     ).data
-    assert not _forward(data, "FLUSHALL")
-    assert [r for r, _ in _roles(data, "FLUSHALL")] == ["rollback"]
+    assert not runs_forward(data, "FLUSHALL")
+    assert [r for r, _ in roles_of(data, "FLUSHALL")] == ["rollback"]
 
 
 @pytest.mark.parametrize(
@@ -150,7 +101,7 @@ def test_a_section_naming_trouble_is_recovery_in_any_language(heading: str) -> N
     ],
 )
 def test_a_list_said_not_to_be_rollback_conditions_makes_no_trigger(lead: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Canary
 
@@ -176,7 +127,7 @@ def test_a_list_said_not_to_be_rollback_conditions_makes_no_trigger(lead: str) -
 
 
 def test_a_ticked_item_with_a_command_is_confirmed_never_run_again() -> None:
-    data = _import(
+    data = imported(
         """\
         # Search reindex
 
@@ -187,15 +138,15 @@ def test_a_ticked_item_with_a_command_is_confirmed_never_run_again() -> None:
         - [ ] Reindex 2026: `./reindex --year 2026 --append`
         """
     ).data
-    assert not _forward(data, "./reindex --year 2025")
-    assert not _forward(data, "curator snapshot")
-    assert _forward(data, "./reindex --year 2026")
-    confirms = [m for m in _manual_texts(data) if "./reindex --year 2025 --append" in m]
+    assert not runs_forward(data, "./reindex --year 2025")
+    assert not runs_forward(data, "curator snapshot")
+    assert runs_forward(data, "./reindex --year 2026")
+    confirms = [m for m in manual_texts(data) if "./reindex --year 2025 --append" in m]
     assert confirms and "do not run again" in confirms[0]
 
 
 def test_a_ticked_read_only_command_under_success_criteria_is_still_checked() -> None:
-    data = _import(
+    data = imported(
         """\
         # Release
 
@@ -210,12 +161,12 @@ def test_a_ticked_read_only_command_under_success_criteria_is_still_checked() ->
         - [x] the version endpoint answers: `curl -sf http://127.0.0.1:8080/version`
         """
     ).data
-    assert _forward(data, "curl -sf http://127.0.0.1:8080/version")
+    assert runs_forward(data, "curl -sf http://127.0.0.1:8080/version")
 
 
 @pytest.mark.parametrize("done", ["✅", "T-2d ✅", "[x]", "erledigt", "done"])
 def test_a_run_sheet_row_marked_done_is_confirmed_never_run_again(done: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Cutover run sheet
 
@@ -227,16 +178,16 @@ def test_a_run_sheet_row_marked_done_is_confirmed_never_run_again(done: str) -> 
         | T-0 | Switch the shop | `./shop switch --to v2` |
         """
     ).data
-    assert not _forward(data, "./prices import")
-    assert _forward(data, "./shop switch --to v2")
-    assert any("./prices import" in m for m in _manual_texts(data))
+    assert not runs_forward(data, "./prices import")
+    assert runs_forward(data, "./shop switch --to v2")
+    assert any("./prices import" in m for m in manual_texts(data))
 
 
 # -- a collapsed recovery stays recovery up to </details> ------------------------------------
 
 
 def test_a_details_block_whose_summary_is_a_failure_stays_recovery_to_its_end() -> None:
-    data = _import(
+    data = imported(
         """\
         # Broker upgrade
 
@@ -264,9 +215,9 @@ def test_a_details_block_whose_summary_is_a_failure_stays_recovery_to_its_end() 
         ```
         """
     ).data
-    assert not _forward(data, "forget_cluster_node")
-    assert [r for r, _ in _roles(data, "forget_cluster_node")] == ["rollback"]
-    assert _forward(data, "rabbitmqctl cluster_status")
+    assert not runs_forward(data, "forget_cluster_node")
+    assert [r for r, _ in roles_of(data, "forget_cluster_node")] == ["rollback"]
+    assert runs_forward(data, "rabbitmqctl cluster_status")
 
 
 # -- a person's call is never the run's -----------------------------------------------------
@@ -280,7 +231,7 @@ def test_a_details_block_whose_summary_is_a_failure_stays_recovery_to_its_end() 
     ],
 )
 def test_a_fence_a_named_person_runs_at_its_prompt_is_a_manual_step(lead: str) -> None:
-    result = _import(
+    result = imported(
         f"""\
         # Promote
 
@@ -294,13 +245,13 @@ def test_a_fence_a_named_person_runs_at_its_prompt_is_a_manual_step(lead: str) -
         """
     )
     data = result.data
-    assert not _forward(data, "repmgr standby switchover")
-    assert any("repmgr standby switchover" in m for m in _manual_texts(data))
+    assert not runs_forward(data, "repmgr standby switchover")
+    assert any("repmgr standby switchover" in m for m in manual_texts(data))
     assert result.report["executable"] is False
 
 
 def test_in_recovery_what_a_person_may_do_is_never_an_automatic_rollback_action() -> None:
-    data = _import(
+    data = imported(
         """\
         # Promote
 
@@ -320,7 +271,7 @@ def test_in_recovery_what_a_person_may_do_is_never_an_automatic_rollback_action(
         """
     ).data
     # a way back the person chooses when the rollback comes: never run unchosen
-    roles = _roles(data, "pgbackrest")
+    roles = roles_of(data, "pgbackrest")
     assert [r for r, _ in roles] == ["rollback"]
     assert roles[0][1] is not None and roles[0][1].startswith("vars.ROLLBACK_WAY_")
 
@@ -336,7 +287,7 @@ def test_in_recovery_what_a_person_may_do_is_never_an_automatic_rollback_action(
     ],
 )
 def test_what_a_person_decides_is_a_decision(lead: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Flag flip
 
@@ -349,12 +300,12 @@ def test_what_a_person_decides_is_a_decision(lead: str) -> None:
         ```
         """
     ).data
-    assert not _forward(data, "flipt flag enable")
-    assert [w is not None for r, w in _roles(data, "flipt flag enable") if r == "step"] == [True]
+    assert not runs_forward(data, "flipt flag enable")
+    assert [w is not None for r, w in roles_of(data, "flipt flag enable") if r == "step"] == [True]
 
 
 def test_a_program_that_decides_is_no_person() -> None:
-    data = _import(
+    data = imported(
         """\
         # Reschedule
 
@@ -367,7 +318,7 @@ def test_a_program_that_decides_is_no_person() -> None:
         ```
         """
     ).data
-    assert _forward(data, "kubectl drain node-7")
+    assert runs_forward(data, "kubectl drain node-7")
 
 
 @pytest.mark.parametrize(
@@ -399,7 +350,7 @@ def test_a_program_that_decides_is_no_person() -> None:
     ],
 )
 def test_skip_this_step_if_is_a_decision_for_changes(lead: str, command: str, chosen: bool) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Cache work
 
@@ -412,12 +363,12 @@ def test_skip_this_step_if_is_a_decision_for_changes(lead: str, command: str, ch
         ```
         """
     ).data
-    assert _forward(data, command) is not chosen
-    assert _roles(data, command)
+    assert runs_forward(data, command) is not chosen
+    assert roles_of(data, command)
 
 
 def test_a_list_item_deferring_its_fence_by_weeks_is_a_decision() -> None:
-    data = _import(
+    data = imported(
         """\
         # Schema change
 
@@ -437,8 +388,8 @@ def test_a_list_item_deferring_its_fence_by_weeks_is_a_decision() -> None:
            ```
         """
     ).data
-    assert _forward(data, "ADD COLUMN note")
-    assert not _forward(data, "DROP COLUMN legacy_note")
+    assert runs_forward(data, "ADD COLUMN note")
+    assert not runs_forward(data, "DROP COLUMN legacy_note")
 
 
 # -- reference sections numbered in a table of contents --------------------------------------
@@ -448,7 +399,7 @@ def test_a_list_item_deferring_its_fence_by_weeks_is_a_decision() -> None:
     "heading", ["7. Troubleshooting", "8) Appendix: handy commands", "9. FAQ", "10. Reference"]
 )
 def test_a_numbered_reference_heading_is_reference_not_a_phase(heading: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Migration
 
@@ -465,8 +416,8 @@ def test_a_numbered_reference_heading_is_reference_not_a_phase(heading: str) -> 
         ```
         """
     ).data
-    assert _forward(data, "rsync -a /srv/data/")
-    assert _roles(data, "--delete /srv/archive/") == []
+    assert runs_forward(data, "rsync -a /srv/data/")
+    assert roles_of(data, "--delete /srv/archive/") == []
 
 
 # -- a condition, then the way back in the sentences it governs ------------------------------
@@ -480,7 +431,7 @@ def test_a_numbered_reference_heading_is_reference_not_a_phase(heading: str) -> 
     ],
 )
 def test_an_if_sentence_then_the_way_back_is_recovery(lead: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Release
 
@@ -497,9 +448,9 @@ def test_an_if_sentence_then_the_way_back_is_recovery(lead: str) -> None:
         ```
         """
     ).data
-    assert _forward(data, "./release.sh 5.1.0")
-    assert not _forward(data, "./release.sh 5.0.9")
-    assert [r for r, _ in _roles(data, "./release.sh 5.0.9")] == ["rollback"]
+    assert runs_forward(data, "./release.sh 5.1.0")
+    assert not runs_forward(data, "./release.sh 5.0.9")
+    assert [r for r, _ in roles_of(data, "./release.sh 5.0.9")] == ["rollback"]
 
 
 # -- a "not in production" comment holds for its paragraph -----------------------------------
@@ -509,7 +460,7 @@ def test_an_if_sentence_then_the_way_back_is_recovery(lead: str) -> None:
     "mark", ["# staging only: wipes the data", "# DO NOT RUN IN PROD", "# nur Entwicklung"]
 )
 def test_a_not_in_production_comment_holds_for_its_whole_paragraph(mark: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Reset and deploy
 
@@ -524,16 +475,16 @@ def test_a_not_in_production_comment_holds_for_its_whole_paragraph(mark: str) ->
         ```
         """
     ).data
-    assert not _forward(data, "dropdb shop_stage")
-    assert not _forward(data, "createdb shop_stage")
-    assert _forward(data, "./deploy.sh shop 7.0.1")
+    assert not runs_forward(data, "dropdb shop_stage")
+    assert not runs_forward(data, "createdb shop_stage")
+    assert runs_forward(data, "./deploy.sh shop 7.0.1")
 
 
 # -- PowerShell pasted from a console ----------------------------------------------------------
 
 
 def test_a_powershell_transcript_runs_its_commands_never_the_printed_output() -> None:
-    data = _import(
+    data = imported(
         """\
         # IIS
 
@@ -549,7 +500,7 @@ def test_a_powershell_transcript_runs_its_commands_never_the_printed_output() ->
         ```
         """
     ).data
-    steps = [text for role, text, _ in _runs(data) if role == "step"]
+    steps = [text for role, text, _ in runs_of(data) if role == "step"]
     assert len(steps) == 1
     assert "Restart-WebAppPool -Name Shop" in steps[0] and "Get-WebAppPoolState" in steps[0]
     assert "PS C:" not in steps[0] and "-----" not in steps[0] and "Started" not in steps[0]
@@ -565,7 +516,7 @@ def test_a_powershell_transcript_runs_its_commands_never_the_printed_output() ->
     ],
 )
 def test_never_ending_powershell_is_a_manual_step_never_a_hung_step(command: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # IIS
 
@@ -577,10 +528,10 @@ def test_never_ending_powershell_is_a_manual_step_never_a_hung_step(command: str
         ```
         """
     ).data
-    runs = [text for role, text, _ in _runs(data) if role == "step"]
+    runs = [text for role, text, _ in runs_of(data) if role == "step"]
     assert runs and all(command not in text for text in runs)
     assert any("Restart-WebAppPool" in text for text in runs)
-    assert any(command in m for m in _manual_texts(data))
+    assert any(command in m for m in manual_texts(data))
 
 
 # -- credentials the prose says are needed ----------------------------------------------------
@@ -595,7 +546,7 @@ def test_never_ending_powershell_is_a_manual_step_never_a_hung_step(command: str
     ],
 )
 def test_a_credential_the_prose_needs_and_nothing_sets_needs_binding(prose: str) -> None:
-    result = _import(
+    result = imported(
         f"""\
         # Deploy
 
@@ -609,11 +560,11 @@ def test_a_credential_the_prose_needs_and_nothing_sets_needs_binding(prose: str)
         """
     )
     assert result.report["executable"] is False
-    assert _bindings(result.data)
+    assert bindings_of(result.data)
 
 
 def test_a_credential_the_document_sets_or_a_placeholder_needs_no_extra_binding() -> None:
-    result = _import(
+    result = imported(
         """\
         # Deploy
 
@@ -647,7 +598,7 @@ def test_a_credential_the_document_sets_or_a_placeholder_needs_no_extra_binding(
 def test_a_measured_condition_over_a_rollback_is_a_trigger_needing_its_query(
     heading: str, lead: str
 ) -> None:
-    result = _import(
+    result = imported(
         f"""\
         # Weights
 
@@ -670,11 +621,11 @@ def test_a_measured_condition_over_a_rollback_is_a_trigger_needing_its_query(
     assert [t["action"] for t in triggers] == ["rollback"]
     assert triggers[0].get("needs_binding")
     assert result.report["executable"] is False  # nothing watches it until it is bound
-    assert not _forward(result.data, "set weight be/new 0")
+    assert not runs_forward(result.data, "set weight be/new 0")
 
 
 def test_an_abort_rule_that_leaves_the_call_to_people_only_alerts() -> None:
-    data = _import(
+    data = imported(
         """\
         # Canary
 
@@ -704,7 +655,7 @@ def test_an_abort_rule_that_leaves_the_call_to_people_only_alerts() -> None:
 
 
 def test_sql_typed_into_the_opened_client_runs_through_it_and_stops_at_the_first_error() -> None:
-    data = _import(
+    data = imported(
         """\
         # Add a column
 
@@ -727,10 +678,10 @@ def test_sql_typed_into_the_opened_client_runs_through_it_and_stops_at_the_first
         ```
         """
     ).data
-    assert _forward(data, "ADD COLUMN note")
-    step = next(t for r, t, _ in _runs(data) if r == "step" and "ADD COLUMN" in t)
+    assert runs_forward(data, "ADD COLUMN note")
+    step = next(t for r, t, _ in runs_of(data) if r == "step" and "ADD COLUMN" in t)
     assert step.startswith("mysql --batch -u app shop <<'SQL'")
-    assert [r for r, _ in _roles(data, "DROP COLUMN note")] == ["rollback"]
+    assert [r for r, _ in roles_of(data, "DROP COLUMN note")] == ["rollback"]
 
 
 @pytest.mark.parametrize(
@@ -748,14 +699,14 @@ def test_sql_without_one_opened_client_is_not_run(opening: str) -> None:
         + "\n\n## 2. Drop\n\n```sql\nDROP TABLE old;\n```\n\n```bash\n./notify.sh done\n```\n"
     )
     data = import_markdown(doc, "DOC.md").data
-    assert _roles(data, "DROP TABLE old") == []
+    assert roles_of(data, "DROP TABLE old") == []
 
 
 # -- tables: rows done by people, columns named in other languages ---------------------------
 
 
 def test_a_run_sheet_row_without_a_command_is_a_manual_step_in_its_place() -> None:
-    data = _import(
+    data = imported(
         """\
         # Switch
 
@@ -782,7 +733,7 @@ def test_a_run_sheet_row_without_a_command_is_a_manual_step_in_its_place() -> No
 def test_a_command_table_with_columns_named_in_another_language_runs_in_order(
     step: str, command: str
 ) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Weights
 
@@ -794,7 +745,7 @@ def test_a_command_table_with_columns_named_in_another_language_runs_in_order(
         | 2 | `echo "set weight be/new 50" \\| socat stdio /run/haproxy/admin.sock` |
         """
     ).data
-    runs = [text for role, text, when in _runs(data) if role == "step" and when is None]
+    runs = [text for role, text, when in runs_of(data) if role == "step" and when is None]
     assert [("be/new 10" in r, "be/new 50" in r) for r in runs] == [(True, False), (False, True)]
     assert all("| socat" in r for r in runs)  # the escaped pipe is a pipe
 
@@ -803,7 +754,7 @@ def test_a_command_table_with_columns_named_in_another_language_runs_in_order(
 
 
 def test_each_abort_sentence_of_a_paragraph_is_a_trigger_of_its_own() -> None:
-    result = _import(
+    result = imported(
         """\
         # Ramp
 
@@ -827,7 +778,7 @@ def test_each_abort_sentence_of_a_paragraph_is_a_trigger_of_its_own() -> None:
 
 
 def test_the_last_sentence_of_a_lead_in_states_the_condition_of_its_fence() -> None:
-    result = _import(
+    result = imported(
         """\
         # Release
 
@@ -867,7 +818,7 @@ def test_the_last_sentence_of_a_lead_in_states_the_condition_of_its_fence() -> N
     ],
 )
 def test_what_a_person_does_or_waits_for_pauses_the_run_before_what_follows(prose: str) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Change
 
@@ -885,7 +836,7 @@ def test_what_a_person_does_or_waits_for_pauses_the_run_before_what_follows(pros
         """
     ).data
     steps = data["phases"][0]["steps"]
-    kinds = ["pause" if "pause" in s else _code(s.get("run", "")) for s in steps]
+    kinds = ["pause" if "pause" in s else code_of(s.get("run", "")) for s in steps]
     assert kinds[0] == "./prepare.sh" and kinds[-1] == "./switch.sh"
     assert "pause" in kinds[1:-1]  # the person's part comes between, in its place
 
@@ -901,7 +852,7 @@ def test_what_a_person_does_or_waits_for_pauses_the_run_before_what_follows(pros
     ],
 )
 def test_a_repeat_on_other_hosts_is_a_person_s_part(prose: str, asks: bool) -> None:
-    data = _import(
+    data = imported(
         f"""\
         # Change
 
@@ -914,4 +865,4 @@ def test_a_repeat_on_other_hosts_is_a_person_s_part(prose: str, asks: bool) -> N
         {prose}
         """
     ).data
-    assert any(prose.rstrip(".") in m for m in _manual_texts(data)) is asks
+    assert any(prose.rstrip(".") in m for m in manual_texts(data)) is asks

@@ -84,6 +84,16 @@ def park_after_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+park_lead_option = click.option(
+    "--park-lead",
+    type=ParkAfter(),
+    default="1.5s",
+    show_default=True,
+    help="A parked monitoring run is resumed this long before its next check is due (at "
+    "most half of --park-after).",
+)
+
+
 def shared_store_url(ctx: click.Context, what: str) -> str:
     """The PostgreSQL store's URL, which ``what`` (a verb or an option) needs: a usage error
     (exit 2) without one."""

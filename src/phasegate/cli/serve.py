@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 
 from phasegate.cli.common import (
-    ParkAfter,
     emit_json,
     json_option,
     log_level_option,
     park_after_option,
+    park_lead_option,
     shared_store_url,
 )
 from phasegate.cli.policy import policies_option
@@ -80,14 +80,7 @@ def _state_dir(ctx: click.Context) -> Path:
     "check is further off than this (resumed --park-lead before it). never: waiting runs "
     "keep their worker."
 )
-@click.option(
-    "--park-lead",
-    type=ParkAfter(),
-    default="1.5s",
-    show_default=True,
-    help="A parked monitoring run is resumed this long before its next check is due (at "
-    "most half of --park-after).",
-)
+@park_lead_option
 @log_level_option
 @policies_option
 @click.pass_context

@@ -6,11 +6,11 @@ from __future__ import annotations
 import click
 
 from phasegate.cli.common import (
-    ParkAfter,
     emit_json,
     json_option,
     log_level_option,
     park_after_option,
+    park_lead_option,
     shared_store_url,
 )
 
@@ -54,14 +54,7 @@ from phasegate.cli.common import (
     "whose next check is further off than this (a worker resumes it --park-lead before it). "
     "never: waiting runs keep their process."
 )
-@click.option(
-    "--park-lead",
-    type=ParkAfter(),
-    default="1.5s",
-    show_default=True,
-    help="A parked monitoring run is resumed this long before its next check is due (at "
-    "most half of --park-after).",
-)
+@park_lead_option
 @log_level_option
 @click.pass_context
 def worker(
