@@ -11,8 +11,9 @@ from phasegate.engine.outputs_file import (
     FILE_LIMIT,
     KEYS_LIMIT,
     VALUE_LIMIT,
-    oversize_note,
+    parse,
     parse_outputs,
+    read_noted,
     read_outputs,
 )
 from tests.conftest import CLI, write_plan
@@ -28,6 +29,8 @@ def test_keys_past_the_limit_are_not_kept_but_known_keys_still_update() -> None:
     lines = [f"k{i}=v" for i in range(KEYS_LIMIT + 50)] + ["k0=last"]
     found = parse_outputs("\n".join(lines))
     assert len(found) == KEYS_LIMIT and found["k0"] == "last" and f"k{KEYS_LIMIT}" not in found
+    note = parse("\n".join(lines)).note()
+    assert note is not None and f"{KEYS_LIMIT + 50} keys, only the first {KEYS_LIMIT} kept" in note
 
 
 def test_only_the_files_first_megabyte_is_read_whole_lines(tmp_path: Path) -> None:
@@ -39,9 +42,9 @@ def test_only_the_files_first_megabyte_is_read_whole_lines(tmp_path: Path) -> No
         handle.write("late=1\n")
     found = read_outputs(path)
     assert found["first"] == "1" and "late" not in found and found["x"] == "f" * 1000
-    note = oversize_note(path)
+    note = read_noted(path).note()
     assert note is not None and f"over the {FILE_LIMIT}-byte limit" in note
-    assert oversize_note(tmp_path / "missing") is None
+    assert read_noted(tmp_path / "missing").note() is None
 
 
 def test_a_run_keeps_the_values_within_the_limits_and_says_what_it_left_out(cli: CLI) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from phasegate.engine import shellstate
 from phasegate.engine.context import RunContext
-from phasegate.engine.outputs_file import oversize_note, read_outputs
+from phasegate.engine.outputs_file import read_noted
 from phasegate.engine.steplog import StepLog
 from phasegate.executors.base import ProcessResult
 from phasegate.executors.stopping import StopRequest
@@ -121,8 +121,9 @@ async def run_action(
             on_spawn=on_spawn,
             status_file=str(ctx.status_path(key, attempt)),
         )
-        outputs = read_outputs(output_path)
-        note = oversize_note(output_path) if output_path != Path(os.devnull) else None
+        found = read_noted(output_path)
+        outputs = found.values
+        note = found.note()
         if note is not None:
             log.write(f"[phasegate] {note}\n")
             ctx.console.note(f"{key}: {note}", "yellow")

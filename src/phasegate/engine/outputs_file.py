@@ -7,10 +7,13 @@ GitHub bounds its own (1 MB per output, 50 MB per run): at most ``FILE_LIMIT`` b
 file are read (lines past it are not), a value over ``VALUE_LIMIT`` bytes is left out (never
 cut: a shortened value would be a wrong one), and at most ``KEYS_LIMIT`` keys are kept. An
 output left out is absent: an expression that reads it fails as for any missing output,
-and ``oversize_note`` says why in the step's log and on the terminal."""
+and ``Outputs.note`` says why in the step's log and on the terminal."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 FILE_LIMIT = 1 << 20
@@ -18,71 +21,84 @@ VALUE_LIMIT = 64 << 10
 KEYS_LIMIT = 1_000
 
 
-def parse_outputs(text: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Outputs:
+    """What one read of an output file kept, and what the limits left out of it."""
+
+    values: dict[str, str]
+    big: tuple[str, ...] = ()  # keys whose value was over VALUE_LIMIT, in file order
+    extra_keys: int = 0  # keys past KEYS_LIMIT
+    size: int | None = None  # the file's size, when it was over FILE_LIMIT
+
+    def note(self) -> str | None:
+        """What the limits left out, in words (the step's log and the terminal); None when
+        nothing."""
+        said = []
+        if self.size is not None:
+            said.append(
+                f"its {self.size} bytes are over the {FILE_LIMIT}-byte limit: lines past it "
+                "not read"
+            )
+        if self.big:
+            names = sorted(set(self.big))[:10]
+            said.append(f"values over {VALUE_LIMIT} bytes left out: {', '.join(names)}")
+        if self.extra_keys:
+            total = len(self.values) + self.extra_keys
+            said.append(f"{total} keys, only the first {KEYS_LIMIT} kept")
+        if not said:
+            return None
+        advice = "outputs are for values: write data to a file"
+        return f"$PHASEGATE_OUTPUT: {'; '.join(said)} ({advice})"
+
+
+def parse(text: str) -> Outputs:
     """``KEY=VALUE`` lines; the last one of a key wins; within the limits above."""
-    outputs: dict[str, str] = {}
+    values: dict[str, str] = {}
+    big: list[str] = []
+    extra: set[str] = set()
     for line in text.splitlines():
         name, sep, value = line.partition("=")
         name = name.strip()
-        if not sep or not name or len(value.encode("utf-8", "replace")) > VALUE_LIMIT:
+        if not sep or not name:
             continue
-        if name not in outputs and len(outputs) >= KEYS_LIMIT:
-            continue
-        outputs[name] = value
-    return outputs
+        if len(value.encode("utf-8", "replace")) > VALUE_LIMIT:
+            big.append(name)
+        elif name not in values and len(values) >= KEYS_LIMIT:
+            extra.add(name)
+        else:
+            values[name] = value
+    return Outputs(values, tuple(big), len(extra))
+
+
+def _whole_lines(data: bytes) -> bytes:
+    """The whole lines within the first FILE_LIMIT bytes (a line cut by the limit would be a
+    shortened value)."""
+    return data[:FILE_LIMIT].rpartition(b"\n")[0] if len(data) > FILE_LIMIT else data
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    return parse(text).values
 
 
 def parse_head(text: str) -> dict[str, str]:
     """The outputs in the first ``FILE_LIMIT + 1`` bytes of a file (what a host sends back,
-    ``head -c``): past the limit, only the whole lines within it (a line cut by the limit
-    would be a shortened value)."""
+    ``head -c``): past the limit, only the whole lines within it."""
     data = text.encode("utf-8", "replace")
-    if len(data) > FILE_LIMIT:
-        text = data[:FILE_LIMIT].rpartition(b"\n")[0].decode("utf-8", "replace")
-    return parse_outputs(text)
+    return parse_outputs(_whole_lines(data).decode("utf-8", "replace"))
+
+
+def read_noted(path: Path) -> Outputs:
+    """The outputs in the file at ``path`` (none when it cannot be read: outputs are
+    optional), read once: only its first ``FILE_LIMIT`` bytes, whole lines."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(FILE_LIMIT + 1)
+            size = os.fstat(handle.fileno()).st_size if len(data) > FILE_LIMIT else None
+    except OSError:
+        return Outputs({})
+    found = parse(_whole_lines(data).decode("utf-8", errors="replace"))
+    return dataclasses.replace(found, size=size) if size is not None else found
 
 
 def read_outputs(path: Path) -> dict[str, str]:
-    """The outputs in the file at ``path`` (none when it cannot be read: outputs are
-    optional); only its first ``FILE_LIMIT`` bytes, whole lines."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(FILE_LIMIT + 1)
-    except OSError:
-        return {}
-    if len(data) > FILE_LIMIT:
-        data = data[:FILE_LIMIT].rpartition(b"\n")[0]
-    return parse_outputs(data.decode("utf-8", errors="replace"))
-
-
-def oversize_note(path: Path) -> str | None:
-    """What the limits left out of the file at ``path``, in words; None when nothing."""
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as handle:
-            data = handle.read(FILE_LIMIT + 1)
-    except OSError:
-        return None
-    said = []
-    if size > FILE_LIMIT:
-        said.append(
-            f"its {size} bytes are over the {FILE_LIMIT}-byte limit: lines past it not read"
-        )
-    text = data[:FILE_LIMIT].decode("utf-8", errors="replace")
-    big = sorted(
-        {
-            name.strip()
-            for name, sep, value in (line.partition("=") for line in text.splitlines())
-            if sep and name.strip() and len(value.encode("utf-8", "replace")) > VALUE_LIMIT
-        }
-    )
-    if big:
-        said.append(f"values over {VALUE_LIMIT} bytes left out: {', '.join(big[:10])}")
-    keys = {line.partition("=")[0].strip() for line in text.splitlines() if "=" in line}
-    if len(keys) > KEYS_LIMIT:
-        said.append(f"{len(keys)} keys, only the first {KEYS_LIMIT} kept")
-    if not said:
-        return None
-    return (
-        "$PHASEGATE_OUTPUT: " + "; ".join(said) + " (outputs are for values: write data to a file)"
-    )
+    return read_noted(path).values
