@@ -108,8 +108,9 @@ def new_setting(
 
 def grant_time(ts: float | None) -> float:
     """The instant of a grant: the caller's (tests), or now, read once the grant's lock is
-    held, so that grant times of processes that waited for one another are in grant order
-    and never precede the end of the run whose slot they took."""
+    held and the slots are read, so that grant times of processes that waited for one another
+    are in grant order and never precede the end of the run whose slot they took (an end
+    commits without the grant's lock on PostgreSQL: postgres/lanes.py ``_grant``)."""
     return time.time() if ts is None else ts
 
 

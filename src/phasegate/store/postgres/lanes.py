@@ -137,10 +137,9 @@ class PostgresLanes:
             # Fetched, not only sent (the write is pipelined): the grant's time is read once
             # the lock is really held, after every earlier grant and slot release committed.
             db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LANES_KEY,)).fetchone()
-            ts = grant_time(ts)
             db.execute(
                 INSERT_TICKET.format(p="%s").encode(),
-                insert_args(run_id, phase, lane, priority, ts),
+                insert_args(run_id, phase, lane, priority, grant_time(ts)),
             )
             self._grant(db, ts, keep=run_id)
             row = db.execute(SELECT_TICKET.format(p="%s").encode(), (run_id, phase)).fetchone()
@@ -150,10 +149,15 @@ class PostgresLanes:
     def lane_grant(self, *, ts: float | None = None) -> None:
         with self.write(durable=False) as db:
             db.execute(b"SELECT pg_advisory_xact_lock(%s)", (LANES_KEY,)).fetchone()
-            self._grant(db, grant_time(ts), keep="")
+            self._grant(db, ts, keep="")
 
-    def _grant(self, db: Any, ts: float, *, keep: str) -> None:
-        """One grant over every lane, in the caller's transaction, under ``LANES_KEY``."""
+    def _grant(self, db: Any, ts: float | None, *, keep: str) -> None:
+        """One grant over every lane, in the caller's transaction, under ``LANES_KEY``.
+
+        The grant's instant is read after the slots are: a run's end frees its slot in the
+        transaction that journals it, without ``LANES_KEY`` (store.py ``append``), so it may
+        commit while this transaction waits; read before, a grant that saw it could be stamped
+        earlier than the end it followed (one slot held twice, as the journal tells it)."""
         settings = {
             found.name: found
             for found in map(
@@ -173,12 +177,13 @@ class PostgresLanes:
             return lock_parts(run_key(other)) not in locks[0]
 
         granted, stale = settle(settings, held, keep=keep, dead=dead)
+        at = grant_time(ts)
         for key in ticket_keys(held, stale):
             db.execute(b"DELETE FROM lane_slots WHERE run_id = %s AND phase = %s", key)
         for key in ticket_keys(held, granted):
             db.execute(
                 b"UPDATE lane_slots SET granted_at = %s WHERE run_id = %s AND phase = %s",
-                (ts, *key),
+                (at, *key),
             )
 
     def lane_release(self, run_id: str, *, phase: str | None = None) -> None:
