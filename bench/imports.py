@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,7 @@ class DocumentTimes:
     size: int
     synthetic: bool = False
     samples: list[float] = field(default_factory=list)
+    refused: str | None = None  # the importer's refusal ("nothing to run"): timed all the same
 
     @property
     def name(self) -> str:
@@ -82,14 +84,26 @@ def measure(paths: list[Path], reps: int, extra: Path | None = None) -> list[Doc
     if extra is not None:
         results.append(DocumentTimes(extra, extra.stat().st_size, synthetic=True))
     for doc in results:
-        import_markdown_file(doc.path)  # warm-up, not measured
+        doc.refused = _import(import_markdown_file, doc.path)  # warm-up, not measured
     for rep in range(reps):
         shift = rep % len(results)
         for doc in results[shift:] + results[:shift]:
             started = time.perf_counter()
-            import_markdown_file(doc.path)
+            _import(import_markdown_file, doc.path)
             doc.samples.append(time.perf_counter() - started)
     return results
+
+
+def _import(import_markdown_file: Callable[[Path], object], path: Path) -> str | None:
+    """One import; a document the importer refuses (a policy text with nothing to run) is
+    an outcome too, reached by the same work: its reason, first line."""
+    from phasegate.markdown.errors import MarkdownImportError
+
+    try:
+        import_markdown_file(path)
+    except MarkdownImportError as exc:
+        return str(exc).splitlines()[0]
+    return None
 
 
 def largest(results: list[DocumentTimes]) -> DocumentTimes:
@@ -102,6 +116,8 @@ def table(results: list[DocumentTimes]) -> str:
     lines = ["| document | size | median | p95 |", "|---|---:|---:|---:|"]
     for doc in sorted(results, key=lambda d: d.size, reverse=True):
         name = f"{doc.name} (concatenated corpus)" if doc.synthetic else doc.name
+        if doc.refused:
+            name += f" (refused: {doc.refused.split(': ')[1][:40]})"
         lines.append(
             f"| `{name}` | {doc.size / 1024:.1f} KB | {doc.median * 1000:.1f} ms "
             f"| {doc.p95 * 1000:.1f} ms |"

@@ -50,7 +50,12 @@ def _label(title: str) -> str | None:
     return found.group("label").lower() if found else None
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _routes(block: Item | Paragraph) -> list[str]:
+    if not _DIGIT.search(block.text):  # every route names a numbered label
+        return []
     return [m.group("label").lower() for m in _ROUTE.finditer(block.text)]
 
 
@@ -67,17 +72,18 @@ def branches(router: Section, candidates: list[Section]) -> list[Section | Situa
     found: list[Section] = []
     rest: list[Section | Situation] = []
     routing = 0
-    situations = [b for b in router.blocks if isinstance(b, Item)]
+    # Blocks and sections by identity: a dataclass's == compares whole subtrees.
+    listed = sum(isinstance(b, Item) for b in router.blocks)
     for block in router.blocks:
         if not isinstance(block, (Item, Paragraph)):
             continue
         labels = [x for x in _routes(block) if x in by_label and x != own]
         routing += bool(labels)
         for label in labels:
-            if by_label[label] not in found:
+            if not any(by_label[label] is f for f in found):
                 found.append(by_label[label])
         # a listed situation that routes nowhere ("→ do nothing") is an option too
-        if not labels and block in situations and len(situations) >= 2:
+        if not labels and isinstance(block, Item) and listed >= 2:
             rest.append(Situation(" ".join(block.text.split())[:80], block.line))
     # each situation on its own: two blocks routing to two sections ("continue with step 3;
     # if it fails, see step 6" in one sentence is an order and a remedy, no tree)
