@@ -99,7 +99,9 @@ def test_a_stop_ends_the_whole_tree_of_a_supervised_command(tmp_path: Path) -> N
         stop = StopRequest()
 
         async def abort_when_ready() -> None:
-            while not (tmp_path / "bg.pid").exists():
+            # Written, not only created: the shell opens the file before echo writes to it.
+            pid_file = tmp_path / "bg.pid"
+            while not (pid_file.exists() and pid_file.read_text().endswith("\n")):
                 await asyncio.sleep(0.01)
             stop.request("abort", wait=0, grace=2)
 
