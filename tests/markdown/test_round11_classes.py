@@ -4,6 +4,7 @@ holds for the class in several wordings and languages, never for one document.""
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 
 import pytest
@@ -79,3 +80,216 @@ def test_a_command_table_undoes_the_completed_rows_in_reverse_on_a_real_failure(
     second = imp.approve(first)
     assert second.returncode == 1
     assert (cli.cwd / "log.txt").read_text().split() == ["r1", "r2", "u2", "u1"]
+
+
+# -- class 1b: Windows cmd.exe blocks: run by cmd.exe, never by bash ----------------------------
+
+_CMD_FORMS = {
+    "transcript": ("", "C:\\> ", "        STATE : 1  STOPPED\n"),
+    "tagged-bat": ("bat", "", ""),
+    "tagged-cmd": ("cmd", "", ""),
+    "other-drive": ("", "D:\\deploy> ", "The command completed successfully.\n"),
+}
+
+
+def _cmd_doc(form: str) -> str:
+    lang, prompt, output = _CMD_FORMS[form]
+    return f"""\
+# Update the agent
+
+## 1. Version
+
+```{lang}
+{prompt}set PKG=agent-2.1.msi
+```
+
+## 2. Stop
+
+```{lang}
+{prompt}sc stop Agent
+{output}{prompt}copy /Y "C:\\Agent\\agent.cfg" "C:\\Agent\\agent.cfg.bak"
+```
+
+## 3. Install
+
+```{lang}
+{prompt}msiexec /i "\\\\fs01\\pkgs\\%PKG%" /qn
+```
+
+## Going back
+
+```{lang}
+{prompt}msiexec /i "\\\\fs01\\pkgs\\agent-2.0.msi" /qn
+```
+"""
+
+
+@pytest.mark.parametrize("form", sorted(_CMD_FORMS))
+def test_a_cmd_exe_block_runs_under_cmd_exe_with_its_sets_carried(form: str) -> None:
+    data = imported(_cmd_doc(form)).data
+    steps = [s for p in data["phases"] for s in p.get("steps", []) if "run" in s]
+    # every command runs under cmd.exe, never bash; the output line is no command
+    assert steps and all(s.get("shell") == "cmd.exe /d /s /c" for s in steps), steps
+    runs = [s["run"] for s in steps]
+    assert runs[0] == (
+        'sc stop Agent && copy /Y "C:\\Agent\\agent.cfg" "C:\\Agent\\agent.cfg.bak"'
+    ), form
+    # the value set in an earlier block is set again, and the line reading it expands it late
+    assert runs[1] == 'set "PKG=agent-2.1.msi" && call msiexec /i "\\\\fs01\\pkgs\\%PKG%" /qn'
+    assert not any("STOPPED" in r or "completed" in r for r in runs)
+    back = [a for p in data["phases"] for a in p.get("rollback", [])]
+    assert [a["run"] for a in back] == ['msiexec /i "\\\\fs01\\pkgs\\agent-2.0.msi" /qn']
+    assert back[0]["shell"] == "cmd.exe /d /s /c"
+    assert not runs_forward(data, "agent-2.0.msi")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["pause", "set /p ANSWER=Continue? ", "ping -t db01", "msiexec /i %UNSET_PACKAGE% /qn"],
+)
+def test_a_cmd_exe_block_that_waits_or_reads_an_unset_value_is_done_by_hand(line: str) -> None:
+    data = imported(
+        f"""\
+        # Windows
+
+        ## 1. Run
+
+        ```bat
+        sc stop Agent
+        {line}
+        ```
+        """
+    ).data
+    assert not [r for r in runs_of(data) if "sc stop" in r[1]], "nothing of it runs"
+    assert any("sc stop Agent" in t and "cmd.exe by hand" in t for t in manual_texts(data))
+
+
+def test_a_cmd_exe_plan_never_runs_its_commands_by_bash_on_a_real_run(cli: CLI) -> None:
+    """A real run here (no cmd.exe): the step fails to start, nothing is run by bash (bash
+    would write the marker file through the `>` redirection)."""
+    doc = """\
+        # Windows
+
+        ## 1. Write
+
+        ```
+        C:\\> echo done> marker.txt
+        ```
+        """
+    imp = import_case(cli, "doc.md", textwrap.dedent(doc))
+    assert imp.returncode == 0, imp.stderr
+    ran = imp.run("--yes")
+    assert ran.returncode == 1
+    assert "cmd.exe" in ran.stdout + ran.stderr
+    assert not (cli.cwd / "marker.txt").exists()
+
+
+# -- class 1c: fish blocks: run by fish with fish's own `set`, never by bash --------------------
+
+
+_FISH_DOC = """\
+    # Fish deploy
+
+    ## Variables
+
+    ```fish
+    set -x TARGET (echo blue)
+    set COLOR green
+    ```
+
+    ## Deploy
+
+    ```fish
+    echo deploy-$TARGET-$COLOR >> log.txt
+    ```
+
+    ## Check
+
+    ```fish
+    test -f {marker}
+    ```
+
+    ## Rollback
+
+    ```fish
+    echo undo-$TARGET >> log.txt
+    ```
+    """
+
+
+def test_a_fish_block_runs_under_fish_with_its_sets_carried() -> None:
+    data = imported(_FISH_DOC.format(marker="ok")).data
+    steps = [s for p in data["phases"] for s in p.get("steps", []) if "run" in s]
+    assert all(s["shell"] == "fish --no-config -c" for s in steps)
+    deploy = steps[1]["run"].splitlines()
+    # the sets of the earlier block come first (one terminal session), then the command,
+    # which ends the step with its status when it fails (fish has no `set -e`)
+    assert deploy == [
+        "set -x TARGET (echo blue)",
+        "set COLOR green",
+        "echo deploy-$TARGET-$COLOR >> log.txt; or exit $status",
+    ]
+    assert ("rollback", None) in roles_of(data, "echo undo-$TARGET")
+    assert not runs_forward(data, "undo-")
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("while true\n    kubectl get pods\n    sleep 5\nend", "never ends"),
+        ("function deploy --on-event x\n    echo hi\nend", "does not read"),
+        ("kubectl apply -f app.yaml\nthis is not a command at all", "does not read"),
+        ("kubectl scale deploy/web --replicas $REPLICAS", "set nowhere"),
+        ("kubectl delete pod <pod-name>", "set nowhere"),
+    ],
+)
+def test_a_fish_block_the_rules_do_not_read_is_done_by_hand(body: str, why: str) -> None:
+    fence = textwrap.indent(body, "        ")
+    data = imported(
+        f"""\
+        # Fish
+
+        ## 1. Run
+
+        ```fish
+{fence}
+        ```
+        """
+    ).data
+    assert not [r for r in runs_of(data) if r[0] == "step"], runs_of(data)
+    texts = manual_texts(data)
+    assert len(texts) == 1 and "fish by hand" in texts[0] and why in texts[0], texts
+
+
+def test_a_fish_block_under_a_conditional_last_sentence_never_runs_forward() -> None:
+    data = imported(
+        """\
+        # Refresh
+
+        ## Checkpoint
+
+        Compare search latency for the new hosts against the old ones on the dashboard.
+        If the new ones are worse by more than 20%, cancel:
+
+        ```fish
+        aws autoscaling cancel-instance-refresh --auto-scaling-group-name web
+        ```
+        """
+    ).data
+    assert not runs_forward(data, "cancel-instance-refresh")
+    assert [w for _, w in roles_of(data, "cancel-instance-refresh")] != [None]
+    assert any("Compare search latency" in t for t in manual_texts(data))
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_a_fish_plan_runs_for_real_and_rolls_back_on_failure(cli: CLI) -> None:
+    (cli.cwd / "ok").write_text("", encoding="utf-8")
+    healthy = import_case(cli, "doc.md", textwrap.dedent(_FISH_DOC.format(marker="ok")))
+    ran = healthy.run("--yes")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert (cli.cwd / "log.txt").read_text().split() == ["deploy-blue-green"]
+    (cli.cwd / "log.txt").unlink()
+    failing = import_case(cli, "doc2.md", textwrap.dedent(_FISH_DOC.format(marker="nope")))
+    ran = failing.run("--yes")
+    assert ran.returncode == 1
+    assert (cli.cwd / "log.txt").read_text().split() == ["deploy-blue-green", "undo-blue"]

@@ -12,9 +12,11 @@ from phasegate.markdown import (
     action_tables,
     byhand,
     carry,
+    cmdexe,
     decisions,
     deps,
     directives,
+    fishshell,
     listings,
     monitors,
     mutation,
@@ -182,6 +184,15 @@ class FenceMapping:
         if polarity.failure_context(self._context()):  # "if error_rate > 5%:" pseudo-code
             maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
             action_tables.fence(maker, block.text, block.line, self._context())
+        if block.lang.lower() in cmdexe.TAGS or (
+            block.lang in ("", "text", "txt", "plain", "plaintext", "none")
+            and cmdexe.is_transcript(block.text)
+        ):
+            self._cmd_exe(block, attrs)
+            return
+        if block.lang.lower() in fishshell.TAGS:
+            self._fish(block, attrs)
+            return
         if block.lang in ("", "text", "txt", "plain", "plaintext", "none"):
             read_as = powershell.classify(block.text)
             if read_as == "pwsh":  # every line plainly PowerShell: run by pwsh
@@ -487,6 +498,99 @@ class FenceMapping:
             self.draft.note(
                 "steps", phase=self.phase.id, line=line, name=what, rule="powershell fence"
             )
+
+    def _cmd_exe(self, block: Fence, attrs: directives.Annotation) -> None:
+        """A cmd.exe block (cmdexe.py) is one step run by cmd.exe, as a PowerShell block is
+        run by pwsh: a rollback action on the way back, a manual step when it waits for a
+        person, never ends or reads a value nobody set; a transcript's output is never run."""
+        cmds = cmdexe.commands(block.text)
+        printed = cmdexe.output_lines(block.text)
+        if printed:  # what the commands printed: never run
+            why = f"output the commands printed ({len(printed)} lines), not commands"
+            self.draft.note("data", line=block.line + 1 + printed[0], lang="cmd output", why=why)
+        if not cmds:
+            return
+        line = block.line + 1 + cmds[0][0]
+        carried = dict(self.draft.cmd_defs)
+        if not self.rollback:
+            self.draft.cmd_defs.update(cmdexe.defines(cmds))
+        if not self.rollback and all(cmdexe.defines([c]) for c in cmds):
+            # only `set NAME=value`: a process of its own would set them for nothing; they are
+            # set again in each later block that reads them
+            self.draft.note("data", line=line, lang="cmd", why="values carried to later blocks")
+            return
+        unsure = [f"%{n}%" for n in cmdexe.unset_reads(cmds, carried)]
+        unsure += [f.text for _, _, f in placeholders.find(" ".join(c for _, c in cmds))]
+        waits = cmdexe.waits(cmds)
+        if (unsure or waits) and self.phase is not None:
+            why = (
+                f"`{waits}` waits for a person or never ends"
+                if waits
+                else f"reads {', '.join(f'`{u}`' for u in unsure[:4])}, set nowhere before it"
+            )
+            self.draft.note("review", line=line, what="cmd.exe block", why=why)
+            self._manual_step(cmdexe.person_label(cmds), line)
+            return
+        data: StepNode = {"run": cmdexe.script(cmds, carried), "shell": cmdexe.SHELL}
+        if attrs.name:
+            data = {"name": attrs.name, **data}
+        if self.when is not None:
+            data["when"] = self.when
+        what = attrs.name or cmds[0][1]
+        if self.rollback or self.phase is None or self._item_lead_role(block) == "recovery":
+            target = self.phase.rollback if self.phase else self.draft.plan_rollback
+            target.append(Entry(data, line))
+            where = self.phase.id if self.phase else "plan"
+            self.draft.note("rollback", phase=where, line=line, name=what)
+        else:
+            self.phase.steps.append(Entry(data, line))
+            self.draft.note("steps", phase=self.phase.id, line=line, name=what, rule=cmdexe.RULE)
+
+    def _fish(self, block: Fence, attrs: directives.Annotation) -> None:
+        """A fish block (fishshell.py) is one step run by fish: a rollback action on the way
+        back; a manual step when a line is not understood, never ends, waits for a person or
+        reads a value nobody set (never guessed into execution)."""
+        cmds = fishshell.commands(block.text)
+        if not cmds:
+            return
+        line = block.line + 1 + cmds[0][0]
+        carried = dict(self.draft.fish_defs)
+        unknown = fishshell.not_understood(cmds)
+        endless = fishshell.forever(cmds)
+        unsure = [f"${n}" for n in fishshell.unset_reads(cmds, carried)]
+        unsure += [f.text for _, _, f in placeholders.find(fishshell.scanned(cmds))]
+        why = (
+            f"`{endless}` never ends or waits for a person"
+            if endless
+            else f"fish the importer does not read: `{rules.one_line(unknown[0][1], 60)}`"
+            if unknown
+            else f"reads {', '.join(f'`{u}`' for u in unsure[:4])}, set nowhere before it"
+            if unsure
+            else None
+        )
+        if why is not None:
+            self.draft.note("review", line=line, what="fish block", why=why)
+            if self.phase is not None and not self.rollback:
+                self._manual_step(fishshell.person_label(cmds, why), line)
+            elif self.rollback:
+                self._optional_recovery(block, block.text.strip())
+            return
+        if not self.rollback:
+            self.draft.fish_defs.update(fishshell.defines(cmds))
+        data: StepNode = {"run": fishshell.script(cmds, carried), "shell": fishshell.SHELL}
+        if attrs.name:
+            data = {"name": attrs.name, **data}
+        if self.when is not None:
+            data["when"] = self.when
+        what = attrs.name or cmds[0][1].strip()
+        if self.rollback or self.phase is None or self._item_lead_role(block) == "recovery":
+            target = self.phase.rollback if self.phase else self.draft.plan_rollback
+            target.append(Entry(data, line))
+            where = self.phase.id if self.phase else "plan"
+            self.draft.note("rollback", phase=where, line=line, name=what)
+        else:
+            self.phase.steps.append(Entry(data, line))
+            self.draft.note("steps", phase=self.phase.id, line=line, name=what, rule=fishshell.RULE)
 
     def _code_by_hand(self, block: Fence) -> bool:
         """ "Open a Rails console on one pod and run:" over a ``ruby`` fence: code a person

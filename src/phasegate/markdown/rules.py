@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import languages, words9, words10_safety
+from phasegate.markdown import languages, words9, words10_safety, words11
 
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
@@ -439,13 +439,13 @@ def observed_condition(text: str) -> bool:
     title = "\n" not in text and len(text) <= 80 and bool(_IF_SENTENCE.match(text))
     # "Check the dashboard. If checkout success is below 97 %, turn the flag off:": the last
     # sentence of the lead-in puts the fence under its condition (blind round 7)
-    last = last_sentence(text) if "\n" not in text else ""
+    # (a paragraph wrapped over lines is one text: round 11)
+    joined = " ".join(text.split())
+    last = last_sentence(joined)
+    if last != joined and OBSERVED_CONDITION.search(last):
+        return not is_conditional_text(last) and not asks_human(last)
     return (
-        (
-            bool(OBSERVED_CONDITION.search(text))
-            or title
-            or (last != text and bool(OBSERVED_CONDITION.search(last)))
-        )
+        (bool(OBSERVED_CONDITION.search(text)) or title)
         and not is_conditional_text(text)
         and not asks_human(text)
     )
@@ -656,6 +656,9 @@ OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words10_safety.OPTIONAL, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words10_safety.DEFERRED, re.I)
 HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN, re.I)
 HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN_WAITS, re.I)
+
+# Round 11: what a person compares, does in a UI, signs off or decides (words11.py)
+HUMAN = re.compile(HUMAN.pattern + "|" + words11.HUMAN, re.I)
 
 
 def person_decides(text: str) -> bool:
