@@ -293,3 +293,78 @@ def test_a_fish_plan_runs_for_real_and_rolls_back_on_failure(cli: CLI) -> None:
     ran = failing.run("--yes")
     assert ran.returncode == 1
     assert (cli.cwd / "log.txt").read_text().split() == ["deploy-blue-green", "undo-blue"]
+
+
+# -- class 2: phrased triggers, in several wordings and languages --------------------------------
+
+
+def _deploy_then(section: str) -> str:
+    return (
+        "# Deploy\n\n## 1. Deploy\n\n```bash\nkubectl apply -f app.yaml\n```\n\n"
+        + textwrap.dedent(section)
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "action"),
+    [
+        (
+            "## Rollback\n\nRoll back if the error rate is above 2% for 5 minutes after step 1.\n\n"
+            "```bash\nkubectl rollout undo deploy/app\n```\n",
+            "rollback",
+        ),
+        (
+            "## Reverting\n\n```bash\nkubectl rollout undo deploy/app\n```\n\n"
+            "Revert when more than 0.5% of handshakes fail for 3 minutes on the dashboard.\n",
+            "rollback",
+        ),
+        (
+            "## 2. Verify\n\n```bash\ncurl -fsS https://shop.example.com/up\n```\n\n"
+            "If `/up` does not return 200 within 2 minutes, roll back:\n\n"
+            "```bash\nkamal rollback v1\n```\n",
+            "rollback",
+        ),
+        (
+            "## 2. Watch\n\n1. Wait for the sync:\n   ```bash\n   argocd app wait app --health\n"
+            "   ```\n   - If the app stays `Degraded` for more than 10 minutes, go to"
+            " **Rollback**.\n\n"
+            "## Rollback\n\n```bash\nargocd app rollback app\n```\n",
+            "rollback",
+        ),
+        (
+            "## Parar o lançamento\n\nPare (halt) se a taxa de usuários sem crash cair abaixo de "
+            "99% em qualquer dia:\n\n```bash\nfastlane supply --release_status halted\n```\n",
+            "pause",
+        ),
+        (
+            "## Geri alma koşulları\n\n- Hata oranı %3'ün üzerine çıkar ve 10 dakika sürerse: "
+            "geri alın.\n",
+            "rollback",
+        ),
+    ],
+)
+def test_a_phrased_failure_condition_is_a_trigger_with_the_action_it_names(
+    section: str, action: str
+) -> None:
+    data = imported(_deploy_then(section)).data
+    made = data.get("triggers", [])
+    assert [t["action"] for t in made] == [action], made
+    # the metric or endpoint is the document's to give: bound before the plan runs
+    assert all(t.get("needs_binding") or t.get("http") for t in made), made
+    assert runs_forward(data, "kubectl apply -f app.yaml")
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "## Success criteria\n\n- Error rate below 1% for 30 minutes.\n",
+        "## 2. Verify\n\nIf `/up` returns 200 within 2 minutes, go on to step 3.\n",
+        "## Sikerkritériumok\n\n- A hibaarány 1% alatt marad.\n",
+        "## Critérios de sucesso\n\n- Usuários sem crash acima de 99,5%.\n",
+        "## Geri alma koşulları\n\n- Kuyruk derinliği 50.000'i geçerse: önce ekip liderine haber "
+        "verin, geri almaya o karar verir.\n",
+    ],
+)
+def test_a_success_criterion_or_a_persons_call_is_no_rollback_trigger(section: str) -> None:
+    data = imported(_deploy_then(section)).data
+    assert not [t for t in data.get("triggers", []) if t.get("action") in ("rollback", "pause")]

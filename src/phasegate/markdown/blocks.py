@@ -133,6 +133,12 @@ def _remedy_trigger(text: str) -> str | None:
         return None
     condition = match.group("cond").strip()
     found = thresholds.parse(condition)
+    if (
+        found is None
+        and thresholds.is_health(condition)
+        and not polarity.not_a_condition(condition)
+    ):
+        return condition  # "If `/up` does not return 200 within 2 minutes, roll back:"
     if found is None or polarity.describes_failure(found.metric or condition, found.op) is not True:
         return None
     return condition
@@ -140,8 +146,14 @@ def _remedy_trigger(text: str) -> str | None:
 
 # "Roll back the canary if its 5xx rate is more than 1 pp above stable:" (the action first)
 _ACTION_IF_LEAD = re.compile(
-    r"^[\W_]*(?:roll[\s-]?back|revert|back out|abort|halt|pause|stop)\b[^:,]{0,60}?\b"
-    r"(?:if|when|once)\s+(?P<cond>[^:]+?)\s*:\s*$",
+    r"^[\W_]*(?:roll[\s-]?back|revert|back out|abort|halt|pause|stop|"
+    # round 11: "Pare (halt) se …:", "Detenga …si", "Stoppen Sie …, wenn", "Arrêtez … si",
+    # "Reverta se …:", "Revierta si …:", "Zatrzymaj, jeśli …:"
+    r"pare|parar|pausar?|detenga|det[eé]n|stoppen(?:\s+sie)?|stoppe|halte|arr[eê]te[zr]?|"
+    r"interromp\w*|zatrzymaj|wstrzymaj|reverta|reverter|revierta|revertir|zur[uü]ckrollen|"
+    r"annulez|ripristina|sospendi|ferma)\b[^:,]{0,60}?,?\s*"
+    r"(?:if|when|once|se|si|wenn|falls|quando|cuando|quand|je[sś]li|gdy)\s+"
+    r"(?P<cond>[^:]+?)\s*:\s*$",
     re.I,
 )
 _MEASURED = re.compile(words9.MEASURED, re.I)
@@ -708,7 +720,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             return
         action = triggers.action_for(f"{title}\n{text}", thresholds.parse(condition) is not None)
         if labelled is None and _ACTION_IF_LEAD.match(text) and action is None:
-            action = "rollback" if re.match(r"^[\W_]*(?:roll|revert|back)", text, re.I) else "pause"
+            rolls = (
+                r"^[\W_]*(?:roll|revert|back|reverta|reverter|revierta|revertir|zur[uü]ck|annul)"
+            )
+            action = "rollback" if re.match(rolls, text, re.I) else "pause"
         if action is None:  # a human decides: not a trigger
             return
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
@@ -719,7 +734,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         above 900 ms for 10 minutes." as lines of one paragraph: each sentence that names a
         failure condition and a rollback or abort for it is a trigger of its own (blind round
         9); a stop to investigate stays what the paragraph makes of it (a person's gate)."""
-        if self.rollback or self.draft.rollback_purpose:
+        if self.draft.rollback_purpose or (self.rollback and not self.section_rollback):
+            # (under a rollback heading, "Roll back if the error rate is above 2% for 5
+            # minutes." is the way back's own condition: a trigger too, round 11)
             return False
         made = False
         for offset, row in enumerate(block.text.splitlines()):
