@@ -368,3 +368,131 @@ def test_a_phrased_failure_condition_is_a_trigger_with_the_action_it_names(
 def test_a_success_criterion_or_a_persons_call_is_no_rollback_trigger(section: str) -> None:
     data = imported(_deploy_then(section)).data
     assert not [t for t in data.get("triggers", []) if t.get("action") in ("rollback", "pause")]
+
+
+# -- class 3: what a person decides, compares or does in a UI is asked in its place ------------
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Compare the p95 latency of the new pool against the old one.", "Compare the p95"),
+        ("Do not activate on more POPs until it matches.", "until it matches"),
+        ("Pause every runner in the admin UI (Settings → Runners).", "Pause every runner"),
+        ("No console do Firebase, mude `checkout_v3_enabled` para `true`.", "checkout_v3_enabled"),
+        ("Print a test label and check it with the shift lead.", "shift lead"),
+        ("Un DBA citește planul și confirmă în tichet înainte de pasul 3.", "confirmă în tichet"),
+        ("Between regions we wait one business day.", "one business day"),
+        (
+            "백업 로그에 `completed OK!` 가 있어야 합니다. 없으면 여기서 중단합니다.",
+            "completed OK!",
+        ),
+    ],
+)
+def test_a_persons_part_in_prose_pauses_the_run_between_the_steps_around_it(
+    text: str, said: str
+) -> None:
+    data = imported(
+        f"""\
+        # Change
+
+        ## 1. Prepare
+
+        ```bash
+        touch prepared
+        ```
+
+        {text}
+
+        ```bash
+        touch changed
+        ```
+        """
+    ).data
+    steps = [s for p in data["phases"] for s in p.get("steps", [])]
+    names = [str(s.get("name", "")) + str(s.get("run", "")) for s in steps]
+    asked = next(i for i, n in enumerate(names) if said in n and "pause" in steps[i])
+    assert names.index("touch prepared") < asked, names
+    # and the command after it is still there, never swallowed by the pause
+    assert [r for r in runs_of(data) if "touch changed" in r[1]], runs_of(data)
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Ha már elindult, visszaállás csak a mentésből lehetséges — erről az ügyeletes DBA dönt.",
+        "팀장 승인 후에만 진행합니다.",
+        "Back-out is restoring the snapshot only on the platform lead's decision:",
+        "Only after the incident commander's approval:",
+        "Geri almaya ekip lideri karar verir.",
+    ],
+)
+def test_a_person_who_decides_the_way_back_is_asked_when_the_rollback_comes(lead: str) -> None:
+    data = imported(
+        f"""\
+        # Upgrade
+
+        ## 1. Upgrade
+
+        ```bash
+        pg-upgrade --to 16
+        ```
+
+        ## Rollback
+
+        {lead}
+
+        ```bash
+        pg-restore --from nightly
+        ```
+        """
+    ).data
+    back = [a for p in data["phases"] for a in p.get("rollback", [])]
+    back += data.get("rollback", []) or []
+    decision = [p["rollback_decision"] for p in data["phases"] if "rollback_decision" in p]
+    decision += [data["rollback_decision"]] if "rollback_decision" in data else []
+    assert len(back) == 1 and decision, (back, decision)
+    # the restore runs only when the person chose it
+    assert back[0]["when"] == f"vars.{decision[0]['var']} == '{decision[0]['options'][0]}'"
+    assert not runs_forward(data, "pg-restore")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rollback: reverse the steps above.",
+        "Rollback: inversați pașii de mai sus.",
+        "Rückweg: die Schritte in umgekehrter Reihenfolge zurücknehmen.",
+        "Reversión: ejecute los pasos en orden inverso.",
+    ],
+)
+def test_a_way_back_with_no_command_pauses_the_real_rollback_for_a_person(
+    cli: CLI, text: str
+) -> None:
+    """A real run: the check fails; the rollback does not "succeed" doing nothing, it pauses
+    and asks a person to do the way back the document describes."""
+    doc = f"""\
+        # Upgrade
+
+        ## 1. Deploy
+
+        ```bash
+        echo deployed >> log.txt
+        ```
+
+        ## 2. Check
+
+        ```bash
+        test -f healthy-marker
+        ```
+
+        ## Rollback
+
+        {text}
+        """
+    imp = import_case(cli, "doc.md", textwrap.dedent(doc))
+    ran = imp.run("--yes")
+    assert ran.returncode == 4, ran.stdout + ran.stderr  # paused, not rolled back
+    assert "paused" in ran.stdout, ran.stdout
+    assert "rollback:1-deploy/decide" in ran.stderr, ran.stderr  # the way back asks a person
+    assert (cli.cwd / "log.txt").read_text().split() == ["deployed"]

@@ -111,6 +111,13 @@ _RUNS_CODE = re.compile(
 )
 
 
+def byhand_said(sentence: str, why: str) -> bool:
+    """Whether this sentence of a lead-in is the one leaving the way back to a person."""
+    return rollback_people.persons_part(sentence) is not None or (
+        "decides" in why and rules.person_decides(sentence)
+    )
+
+
 class FenceMapping:
     """The fence half of BlockMapper (which defines everything declared here)."""
 
@@ -286,7 +293,11 @@ class FenceMapping:
                 # a way back the person chooses when the rollback comes: `when:` bound to
                 # that choice (unchosen, it does not run)
                 # the person asked reads the lead-in (who, what by hand: up to 120 characters)
-                way = decisions.Lead(rules.one_line(lead_block.text, 120), lead_block.line)
+                # (the sentences that leave it to the person, when the lead-in is longer)
+                said = [
+                    s for s in prose_actions.sentences(lead_block.text) if byhand_said(s, by_hand)
+                ] or [lead_block.text]
+                way = decisions.Lead(rules.one_line(" ".join(said), 120), lead_block.line)
                 chosen = decisions.decide_rollback(self.draft, self.phase, self.section, [way])
                 saved, self.when = self.when, decisions.combine(self.when, chosen[id(way)])
                 self._add_action(script, None, block.line + 1)

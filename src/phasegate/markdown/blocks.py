@@ -553,6 +553,19 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             context = rules.last_line(self.lead)
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
+        if (
+            self.section_rollback
+            and rules.reverses_steps(block.text)
+            and not any(isinstance(b, Fence) for b in self.section.blocks)
+        ):
+            # "Rollback: reverse the steps above." with no command: a person does the way back
+            # (the rollback pauses and asks them), never an empty rollback that "succeeds"
+            way = decisions.Lead(rules.one_line(block.text, 120), block.line)
+            decisions.decide_rollback(self.draft, self.phase, self.section, [way])
+            why = "a way back with no command: the rollback asks a person to do it"
+            self.draft.note("review", line=block.line, what=rules.one_line(block.text, 80), why=why)
+            self.lead = block.text
+            return
         if self.rollback and rollback_people.bind_section(
             self.draft, self.phase, self.section, block.text, block.line
         ):

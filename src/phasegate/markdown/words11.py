@@ -36,3 +36,34 @@ HUMAN = (
     r"여기서\s*중단|여기서\s*멈추|ここで(?:中止|止め)|在此(?:停止|中止)|就此停止|"
     r"\b(?:if not|otherwise|else),?\s+stop here\b"
 )
+
+# A person decides, in the forms words9.DECIDES lacked: "az ügyeletes DBA dönt", "o karar
+# verir", "decide DBA-ul", "päättää", "quyết định"; and an approval that must come first:
+# "팀장 승인 후에만 진행합니다", "承認後に実施", "批准后执行", "only after the lead's approval",
+# "jóváhagyás után", "după aprobare", "onaydan sonra", "nach Freigabe", "após aprovação"
+DECIDES = (
+    r"\bd[oö]nt\b|\bd[oö]nti\b|karar ver\w*|\bdecide\s+(?:[\w-]+\s+){0,2}?(?:dba|lead|owner|"
+    r"manager|[șs]eful)\w*|\bp[aä][aä]tt[aä][aä]\b|quy[eế]t [dđ][iị]nh|"
+    r"승인\s*(?:후|하에|을\s*받)|承認(?:後|を得て)|(?:批准|审批|審批)(?:后|後)|"
+    r"\bonly\s+(?:after|with|upon)\s+(?:the\s+|an?\s+)?(?:[\w'’-]+\s+){0,3}?"
+    r"(?:approval|sign[\s-]?off|go[\s-]?ahead|ok)\b|"
+    r"j[oó]v[aá]hagy[aá]s\s+ut[aá]n|dup[aă]\s+aprobare|onay(?:dan|ından)\s+sonra|"
+    r"nach\s+(?:der\s+)?freigabe|ap[oó]s\s+(?:a\s+)?aprova[cç][aã]o|"
+    r"\bon\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+)?['’]s\s+decision\b|"
+    r"\b(?:only\s+)?(?:at|by)\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+)?['’]s\s+(?:call|discretion)\b"
+)
+
+# "Rollback: reverse the steps above.", "inversați pașii de mai sus", "Schritte in umgekehrter
+# Reihenfolge", "invierta los pasos", "inverta os passos", "inversez les étapes", "adımları
+# tersine", "lépéseket fordított sorrendben", "выполните шаги в обратном порядке", "逆の順序で",
+# "역순으로", "按相反顺序": a way back that names no command, done by a person
+REVERSE_STEPS = (
+    r"\b(?:reverse|undo|revert|back\s+out)\s+(?:all\s+|each\s+of\s+)?(?:the\s+)?(?:above\s+|previous\s+|"
+    r"preceding\s+|earlier\s+)?(?:steps|changes)\b|\bin\s+(?:the\s+)?reverse\s+order\b|"
+    r"\binversa\w*\s+(?:pa[șs]ii|los\s+pasos|os\s+passos|les\s+[ée]tapes)|"
+    r"\binvi[ée]rt\w*\s+los\s+pasos|\binvert\w*\s+os\s+passos|\binversez\s+les\s+[ée]tapes|"
+    r"\bordine\s+invers[aă]|\borden\s+inverso|\bordem\s+inversa|\bordre\s+inverse|"
+    r"umgekehrter\s+reihenfolge|\bschritte\s+r[uü]ckw[aä]rts|adımları\s+(?:tersine|geri)|"
+    r"ters\s+sırayla|fordított\s+sorrendben|visszafelé|обратном\s+порядке|odwrotnej\s+kolejno|"
+    r"opačném\s+pořadí|omgekeerde\s+volgorde|omvänd\s+ordning|逆の?順|역순|相反(?:的)?顺序|倒序"
+)
