@@ -496,3 +496,119 @@ def test_a_way_back_with_no_command_pauses_the_real_rollback_for_a_person(
     assert "paused" in ran.stdout, ran.stdout
     assert "rollback:1-deploy/decide" in ran.stderr, ran.stderr  # the way back asks a person
     assert (cli.cwd / "log.txt").read_text().split() == ["deployed"]
+
+
+# -- class 4: "repeat for each X: a, b, c" over one fence runs it once per value ---------------
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Repeat for each region, in order: eu-1, eu-2, us-1.",
+        "Toista jokaiselle alueelle järjestyksessä: eu-1, eu-2, us-1.",
+        "Für jede Region wiederholen: eu-1, eu-2 und us-1.",
+        "Repita para cada região: eu-1, eu-2 e us-1.",
+        "Répétez pour chaque région : eu-1, eu-2, us-1.",
+    ],
+)
+@pytest.mark.parametrize(
+    "fence",
+    [
+        "export REGION=eu-1   # change per region\ndeployctl ship --region $REGION",
+        "deployctl ship --region ${REGION}",
+    ],
+)
+def test_a_fence_under_repeat_for_each_runs_once_per_value_in_order(lead: str, fence: str) -> None:
+    body = textwrap.indent(fence, "        ")
+    data = imported(
+        f"""\
+        # Ship
+
+        ## 2. Ship
+
+        {lead}
+
+        ```bash
+{body}
+        ```
+        """
+    ).data
+    ships = [text for role, text, _ in runs_of(data) if role == "step" and "deployctl" in text]
+    assert [s.split("--region ")[1].strip() for s in ships] == ["eu-1", "eu-2", "us-1"], ships
+    assert not any("$REGION" in s or "${REGION}" in s for s in ships), "never run unset"
+    # a plain "repeat for each" asks no person; the plan does the repeating
+    assert manual_texts(data) == []
+
+
+def test_a_repeat_lead_that_asks_for_a_soak_pauses_between_the_values() -> None:
+    data = imported(
+        """\
+        # Ship
+
+        ## 2. Ship
+
+        Repeat for each region: eu-1, eu-2. Start the next region only after the previous one
+        ran 30 minutes without errors.
+
+        ```bash
+        deployctl ship --region $REGION
+        ```
+        """
+    ).data
+    steps = data["phases"][0]["steps"]
+    kinds = ["pause" if "pause" in s else s["run"] for s in steps]
+    assert kinds[-3:] == [
+        "deployctl ship --region eu-1",
+        "pause",
+        "deployctl ship --region eu-2",
+    ], kinds
+    assert "30 minutes" in str(steps[-2]["name"])
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Repeat for each region: see the list in the wiki.",  # no plain list of values
+        "Repeat for each region: eu-1, eu-2.",  # a fence whose variables take none of them
+    ],
+)
+def test_a_repeat_lead_without_values_for_the_fence_expands_nothing(lead: str) -> None:
+    data = imported(
+        f"""\
+        # Ship
+
+        ## 2. Ship
+
+        {lead}
+
+        ```bash
+        export TAG=v2
+        deployctl ship --tag $TAG
+        ```
+        """
+    ).data
+    ships = [text for role, text, _ in runs_of(data) if "deployctl" in text]
+    assert len(ships) == 1, ships
+
+
+def test_a_repeated_fence_runs_once_per_value_on_a_real_run(cli: CLI) -> None:
+    doc = """\
+        # Ship
+
+        ## 1. Ship
+
+        Repeat for each host in this order: web-1, web-2, web-3.
+
+        ```bash
+        export HOST=web-1   # change per host
+        echo "shipped $HOST" >> log.txt
+        ```
+        """
+    imp = import_case(cli, "doc.md", textwrap.dedent(doc))
+    ran = imp.run("--yes")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert (cli.cwd / "log.txt").read_text().splitlines() == [
+        "shipped web-1",
+        "shipped web-2",
+        "shipped web-3",
+    ]

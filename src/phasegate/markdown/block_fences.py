@@ -17,6 +17,7 @@ from phasegate.markdown import (
     deps,
     directives,
     fishshell,
+    foreach,
     listings,
     monitors,
     mutation,
@@ -133,6 +134,7 @@ class FenceMapping:
     before: Block | None
     shown_only: str | None  # why the last fence was not run (a lead-in may go on from it)
     confirmed: StepNode | None  # the pause this section already asks a human to confirm in
+    repeat: foreach.Repeat | None  # "Repeat for each region: a, b, c" over the next fence
 
     def _add_action(self, run: str, name: str | None, line: int, rule: str = "") -> None:
         raise NotImplementedError
@@ -150,6 +152,11 @@ class FenceMapping:
         raise NotImplementedError
 
     def _fence(self, block: Fence, note: directives.Annotation | None = None) -> None:
+        repeat = self.repeat
+        if repeat is not None:
+            self.repeat = None  # the lead-in's list applies to the fence right after it
+            if self._repeated(block, repeat, note):
+                return
         way = self._rollback_case(block)
         if way is None:
             self._fence_as_written(block, note)
@@ -162,6 +169,28 @@ class FenceMapping:
             self._fence_as_written(block, note)
         finally:
             self.when = saved
+
+    def _repeated(
+        self, block: Fence, repeat: foreach.Repeat, note: directives.Annotation | None
+    ) -> bool:
+        """The fence once per value of "Repeat for each region: a, b, c" (foreach.py), a
+        person's confirmation between two values when the lead-in asks for one; False when
+        the fence has no variable taking those values (it is then read as written)."""
+        if self.rollback or self.phase is None or block.lang.lower() not in shell.SHELL_LANGS:
+            return False
+        name = foreach.variable(block.text, repeat.values)
+        if name is None:
+            return False
+        asks = bool(repeat.lead) and rules.asks_human(repeat.lead)
+        why = f"once per value of ${name}: {', '.join(repeat.values)}"
+        self.draft.note("review", line=block.line, what="repeated fence", why=why)
+        for index, value in enumerate(repeat.values):
+            if index and asks:
+                said = rules.one_line(repeat.lead, 160)
+                self._manual_step(f"before {name}={value}: {said}", block.line + 1)
+            text = foreach.instance(block.text, name, value)
+            self._fence(Fence(block.line, block.lang, block.attrs, text, block.context), note)
+        return True
 
     def _rollback_case(self, block: Fence) -> str | None:
         """The ``when`` of a fence whose lead-in states one of two or more cases of this

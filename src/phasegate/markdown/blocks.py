@@ -12,6 +12,7 @@ from phasegate.markdown import (
     deps,
     directives,
     disowned,
+    foreach,
     human,
     placeholders,
     polarity,
@@ -207,6 +208,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.fence_led = False  # a numbered item was the heading of its own fence
         # the pause this section already asks a human to confirm in (None: none yet)
         self.confirmed: StepNode | None = None
+        self.repeat: foreach.Repeat | None = None  # "Repeat for each region: a, b, c" (foreach.py)
         self.prev: Block | None = None  # the block before the one being mapped
         # the last command mapped (its Markdown line and the step or check), for the prose
         # expectation after its fence ("Expected: `STAT uptime` under 300.")
@@ -374,6 +376,16 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if self.described and not isinstance(block, Paragraph):
             self.draft.note("reference", line=block.line, section=self.section.title)
             return
+        if isinstance(block, (Paragraph, Item)) and not self.rollback:
+            values = foreach.values_of(block.text)
+            if values is not None:
+                said = foreach.rest(block.text)
+                self.repeat = foreach.Repeat(values, said, block.line)
+                if isinstance(block, Paragraph) and not rules.asks_human(said):
+                    # "Repeat for each region: a, b, c.": the plan repeats the fence after it;
+                    # nothing else is asked of a person here
+                    self.lead = block.text
+                    return
         if isinstance(block, Paragraph):
             self._paragraph(block)
         elif isinstance(block, Fence):

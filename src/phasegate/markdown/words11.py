@@ -34,7 +34,15 @@ HUMAN = (
     r"\b(?:one|a|\d+)\s+(?:business|working)\s+days?\s+between\b|"
     # "없으면 여기서 중단합니다", "なければここで中止", "否则在此停止", "If not, stop here."
     r"여기서\s*중단|여기서\s*멈추|ここで(?:中止|止め)|在此(?:停止|中止)|就此停止|"
-    r"\b(?:if not|otherwise|else),?\s+stop here\b"
+    r"\b(?:if not|otherwise|else),?\s+stop here\b|"
+    # "Start the next region only after the previous one ran 30 minutes without errors",
+    # "Aloita seuraava alue vasta, kun …", "Die nächste Region erst, wenn …", "Pase a la
+    # siguiente solo cuando …", "Passe à la suivante seulement après …"
+    r"\b(?:start|begin|move on to|go on to|proceed to|do)\s+the\s+next\b[^.\n]{0,40}?\b(?:only|not "
+    r"(?:before|until))\b|\baloita\s+seuraava\b[^.\n]{0,40}?\bvasta\b|"
+    r"\bn[aä]chste[nr]?\b[^.\n]{0,40}?\berst\b|\bsiguiente\b[^.\n]{0,40}?\bs[oó]lo\b|"
+    r"\bsuivante?\b[^.\n]{0,40}?\bseulement\b|\bpr[oó]xim[ao]\b[^.\n]{0,40}?\bs[oó]\s+"
+    r"(?:depois|quando)\b"
 )
 
 # A person decides, in the forms words9.DECIDES lacked: "az ügyeletes DBA dönt", "o karar
