@@ -612,3 +612,70 @@ def test_a_repeated_fence_runs_once_per_value_on_a_real_run(cli: CLI) -> None:
         "shipped web-2",
         "shipped web-3",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "If the serial is still the old one, the POP cached the handshake config; wait 60 "
+            "seconds and run the `openssl s_client` line again, and look at the dashboard for "
+            "the edge pool too. Do not activate on more POPs until it matches.",
+            "until it matches",
+        ),
+        (
+            "v5 replaces the Lua filters with Wasm filters and moves rate limiting to the global "
+            "service. The rollout goes region by region, smallest first, through a canary. "
+            "Between regions we wait one business day.",
+            "one business day",
+        ),
+    ],
+)
+def test_a_long_paragraph_asks_the_person_in_the_sentence_that_asks(text: str, said: str) -> None:
+    data = imported(
+        f"""\
+        # Change
+
+        ## 1. Go
+
+        ```bash
+        touch prepared
+        ```
+
+        {text}
+        """
+    ).data
+    assert any(said in t for t in manual_texts(data)), manual_texts(data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If any region prints `RATELIMIT DOWN`, stop: v5 fails closed without it.",
+        "If the replica lag is not zero, stop here.",
+        "Wenn der Cluster nicht grün ist, stopp.",
+    ],
+)
+def test_a_bare_stop_after_a_condition_pauses_and_the_next_step_stays_forward(text: str) -> None:
+    data = imported(
+        f"""\
+        # Change
+
+        ## 1. Check
+
+        ```bash
+        ./check-all-regions.sh
+        ```
+
+        {text}
+
+        ## 2. Go
+
+        ```bash
+        deployctl ship --all
+        ```
+        """
+    ).data
+    said = text.split(",", 1)[0].replace("`", "")
+    assert any(said in t for t in manual_texts(data)), manual_texts(data)
+    assert runs_forward(data, "deployctl ship --all")

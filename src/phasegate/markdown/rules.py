@@ -659,6 +659,7 @@ HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN_WAITS, re.I)
 
 # Round 11: what a person compares, does in a UI, signs off or decides (words11.py)
 HUMAN = re.compile(HUMAN.pattern + "|" + words11.HUMAN, re.I)
+STOP_AND_ASK = re.compile(STOP_AND_ASK.pattern + "|" + words11.STOP_PROSE, re.I)
 
 
 _REVERSE_STEPS = re.compile(words11.REVERSE_STEPS, re.I)

@@ -75,3 +75,12 @@ REVERSE_STEPS = (
     r"ters\s+sırayla|fordított\s+sorrendben|visszafelé|обратном\s+порядке|odwrotnej\s+kolejno|"
     r"opačném\s+pořadí|omgekeerde\s+volgorde|omvänd\s+ordning|逆の?順|역순|相反(?:的)?顺序|倒序"
 )
+
+# "If any region prints `RATELIMIT DOWN`, stop: v5 fails closed without it.", "If it is not
+# green, stop here.", "Wenn … nicht grün ist, abbrechen und …": a bare stop (no object, no
+# rollback) after a condition the person reads; the run pauses for them in its place
+STOP_PROSE = (
+    r"^[\W_]*(?:if|when|should|wenn|falls|si|se|jos|ha|dac[aă])\b[^.\n]{0,120}?,\s*(?:then\s+)?"
+    r"(?:stop|halt|stopp|arr[eê]te[zr]?|p[aá]r[ea]|det[eé]n(?:te|gase)?)\b(?:\s+(?:here|now|hier|"
+    r"ici|aqu[ií]|aqui))?\s*(?:[:.;!—–]|$)"
+)
