@@ -679,3 +679,33 @@ def test_a_bare_stop_after_a_condition_pauses_and_the_next_step_stays_forward(te
     said = text.split(",", 1)[0].replace("`", "")
     assert any(said in t for t in manual_texts(data)), manual_texts(data)
     assert runs_forward(data, "deployctl ship --all")
+
+
+@pytest.mark.parametrize(
+    "sub",
+    [
+        "a. Pause every runner in the admin UI (Settings → Runners → Pause).",
+        "a. Compare the queue depth against yesterday's.",
+        "a. Check it with the DBA on call first.",
+    ],
+)
+def test_a_persons_sub_step_inside_an_item_over_a_fence_is_asked_before_it(sub: str) -> None:
+    data = imported(
+        f"""\
+        # Move
+
+        1. Freeze the runners.
+           {sub}
+           b. Make sure no job is running:
+
+           ```bash
+           gitlab-rails runner 'puts Ci::Build.running.count'
+           ```
+        """
+    ).data
+    steps = [s for p in data["phases"] for s in p.get("steps", [])]
+    said = sub.split(" ", 2)[1]
+    asked = [i for i, s in enumerate(steps) if "pause" in s and said in str(s.get("name"))]
+    assert asked, steps
+    runs = [text for role, text, _ in runs_of(data) if "Ci::Build" in text]
+    assert runs, "the fence still runs"
