@@ -709,3 +709,65 @@ def test_a_persons_sub_step_inside_an_item_over_a_fence_is_asked_before_it(sub: 
     assert asked, steps
     runs = [text for role, text, _ in runs_of(data) if "Ci::Build" in text]
     assert runs, "the fence still runs"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Všechny PDB musí mít `ALLOWED DISRUPTIONS` >= 1. Pokud ne, nepokračujte.",
+        "Alle PDBs brauchen `ALLOWED DISRUPTIONS` >= 1. Wenn nicht, nicht fortfahren.",
+        "Tous les PDB doivent avoir `ALLOWED DISRUPTIONS` >= 1. Sinon, ne continuez pas.",
+        "Todos os PDBs precisam de `ALLOWED DISRUPTIONS` >= 1. Se não, não continue.",
+    ],
+)
+def test_a_do_not_continue_in_another_language_pauses_for_a_person(text: str) -> None:
+    data = imported(
+        f"""\
+        # Drain
+
+        ## 1. Check
+
+        ```bash
+        kubectl get pdb -A
+        ```
+
+        {text}
+
+        ## 2. Drain
+
+        ```bash
+        kubectl drain node-1 --ignore-daemonsets
+        ```
+        """
+    ).data
+    assert any("ALLOWED DISRUPTIONS" in t for t in manual_texts(data)), manual_texts(data)
+    assert runs_forward(data, "kubectl drain node-1")
+
+
+def test_a_persons_way_back_in_code_the_run_cannot_type_is_asked_on_rollback() -> None:
+    data = imported(
+        """\
+        # Backfill
+
+        ## 1. Load
+
+        ```bash
+        ./load-march.sh
+        ```
+
+        ## Undo
+
+        Only if the numbers look wrong to finance:
+
+        ```python
+        !psql -d analytics -c "DELETE FROM daily_revenue WHERE loaded_by = 'backfill'"
+        ```
+        """
+    ).data
+    holders = [p for p in data["phases"] if "rollback_decision" in p] + (
+        [data] if "rollback_decision" in data else []
+    )
+    assert holders, data
+    var = holders[0]["rollback_decision"]["var"]
+    assert "finance" in str(data["vars"][var]["description"])
+    assert not runs_forward(data, "DELETE FROM daily_revenue")

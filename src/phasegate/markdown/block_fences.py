@@ -644,6 +644,11 @@ class FenceMapping:
         notebook = lang in ("python", "py", "ipython", "ipython3") and bool(
             _NOTEBOOK_CELL.search(block.text)
         )
+        if self.rollback and lead and rollback_people.persons_part(lead) is not None:
+            # "Only if the numbers look wrong to finance:" over a cell in the way back: that
+            # person is asked when the rollback comes; the code is theirs to run (round 11)
+            self._optional_recovery(block, block.text.strip())
+            return True
         if not (_RUNS_CODE.search(lead) or notebook) or rules.is_reference_title(
             self.section.title
         ):
@@ -658,7 +663,7 @@ class FenceMapping:
             )
         code = rules.one_line(block.text.strip(), 160)
         what = f"{rules.one_line(lead, 100).rstrip(': ')}: `{code}` ({lang})"
-        if self.phase is None:
+        if self.phase is None and not self.rollback:
             return False
         if self.rollback or self._item_lead_role(block) == "recovery":
             self._optional_recovery(block, block.text.strip())
@@ -750,6 +755,12 @@ class FenceMapping:
         restore over a database the rollback script already fixed loses what came after the
         backup). Kept in the rollback checklist with its command, for the person."""
         text = f"{rules.one_line(block.context, 100)} `{rules.one_line(script, 120)}`"
+        lead = block.context.strip() or rules.last_line(self.lead)
+        if self.rollback and lead and rollback_people.persons_part(lead) is not None:
+            # "Only if the numbers look wrong to finance:" over a notebook cell: the rollback
+            # asks that person when it comes, before anything of it (round 11)
+            way = decisions.Lead(rules.one_line(lead, 120), block.line)
+            decisions.decide_rollback(self.draft, self.phase, self.section, [way])
         add_to_checklist(self.phase.metadata if self.phase else self.draft.metadata, text)
         where = self.phase.id if self.phase else "plan"
         self.draft.note("rollback_checklist", phase=where, line=block.line, what=text)

@@ -35,6 +35,13 @@ HUMAN = (
     # "없으면 여기서 중단합니다", "なければここで中止", "否则在此停止", "If not, stop here."
     r"여기서\s*중단|여기서\s*멈추|ここで(?:中止|止め)|在此(?:停止|中止)|就此停止|"
     r"\b(?:if not|otherwise|else),?\s+stop here\b|"
+    # "Pokud ne, nepokračujte a domluvte se s vlastníkem", "wenn nicht, nicht fortfahren",
+    # "sinon, ne continuez pas", "si no, no continúe", "se não, não continue", "jeśli nie, nie
+    # kontynuuj", "если нет, не продолжайте", "değilse devam etmeyin", "ha nem, ne folytasd",
+    # "dacă nu, nu continuați", "jos ei, älä jatka": a person's stop in the flow
+    r"\bnepokra[čc]ujte\b|\bnicht\s+fortfahren\b|\bne\s+continuez\s+pas\b|\bno\s+contin[uú]e[sn]?\b|"
+    r"\bn[aã]o\s+continue\b|\bnie\s+kontynuuj\b|\bне\s+продолжайте\b|\bdevam\s+etmeyin\b|"
+    r"\bne\s+folytasd\b|\bnu\s+continua[țt]i\b|\bälä\s+jatka\b|"
     # "Start the next region only after the previous one ran 30 minutes without errors",
     # "Aloita seuraava alue vasta, kun …", "Die nächste Region erst, wenn …", "Pase a la
     # siguiente solo cuando …", "Passe à la suivante seulement après …"
