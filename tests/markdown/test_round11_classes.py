@@ -378,8 +378,6 @@ def test_a_success_criterion_or_a_persons_call_is_no_rollback_trigger(section: s
     [
         ("Compare the p95 latency of the new pool against the old one.", "Compare the p95"),
         ("Do not activate on more POPs until it matches.", "until it matches"),
-        ("Pause every runner in the admin UI (Settings → Runners).", "Pause every runner"),
-        ("No console do Firebase, mude `checkout_v3_enabled` para `true`.", "checkout_v3_enabled"),
         ("Print a test label and check it with the shift lead.", "shift lead"),
         ("Un DBA citește planul și confirmă în tichet înainte de pasul 3.", "confirmă în tichet"),
         ("Between regions we wait one business day.", "one business day"),
@@ -684,7 +682,6 @@ def test_a_bare_stop_after_a_condition_pauses_and_the_next_step_stays_forward(te
 @pytest.mark.parametrize(
     "sub",
     [
-        "a. Pause every runner in the admin UI (Settings → Runners → Pause).",
         "a. Compare the queue depth against yesterday's.",
         "a. Check it with the DBA on call first.",
     ],

@@ -381,7 +381,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             if values is not None:
                 said = foreach.rest(block.text)
                 self.repeat = foreach.Repeat(values, said, block.line)
-                if isinstance(block, Paragraph) and not rules.asks_human(said):
+                later = [b for b in self.section.blocks if b.line > block.line]
+                fence = next((b for b in later if isinstance(b, Fence)), None)
+                expands = fence is not None and foreach.variable(fence.text, values) is not None
+                if isinstance(block, Paragraph) and expands and not rules.asks_human(said):
                     # "Repeat for each region: a, b, c.": the plan repeats the fence after it;
                     # nothing else is asked of a person here
                     self.lead = block.text

@@ -439,13 +439,13 @@ def observed_condition(text: str) -> bool:
     title = "\n" not in text and len(text) <= 80 and bool(_IF_SENTENCE.match(text))
     # "Check the dashboard. If checkout success is below 97 %, turn the flag off:": the last
     # sentence of the lead-in puts the fence under its condition (blind round 7)
-    # (a paragraph wrapped over lines is one text: round 11)
-    joined = " ".join(text.split())
-    last = last_sentence(joined)
-    if last != joined and OBSERVED_CONDITION.search(last):
-        return not is_conditional_text(last) and not asks_human(last)
+    last = last_sentence(text) if "\n" not in text else ""
     return (
-        (bool(OBSERVED_CONDITION.search(text)) or title)
+        (
+            bool(OBSERVED_CONDITION.search(text))
+            or title
+            or (last != text and bool(OBSERVED_CONDITION.search(last)))
+        )
         and not is_conditional_text(text)
         and not asks_human(text)
     )

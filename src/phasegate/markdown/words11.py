@@ -16,12 +16,6 @@ HUMAN = (
     # readable", "don't continue until …": a hold a person lifts
     r"\b(?:do not|don['’]t|never)\s+(?:\w+\s+){1,5}?until\b|"
     r"\bnicht\s+(?:\w+\s+){0,4}?bevor\b|\bne\s+(?:\w+\s+){0,3}?pas\s+(?:\w+\s+){0,4}?avant\s+que\b|"
-    # "Pause every runner in the admin UI", "mude … no console do Firebase", "in der Konsole":
-    # an act in a web UI a person does
-    r"\b(?:in|on|from|through|via|using)\s+the\s+(?:[\w-]+\s+){0,2}?(?:admin\s+)?(?:ui|web\s*ui|"
-    r"gui|admin\s+(?:panel|page|console)|portal|web\s+console)\b|"
-    r"\b(?:no|na)\s+console\b|\ben\s+la\s+consola\b|\bdans\s+la\s+console\b|"
-    r"\bin\s+der\s+(?:web)?(?:konsole|oberfl[aä]che)\b|"
     # "check it with the shift lead", "agree it with the owner"
     r"\b(?:check|verify|confirm)\s+(?:it|them|this|that)\s+with\s+(?:the\s+|your\s+)?"
     r"(?:[\w-]+\s+)?(?:lead|owner|manager|supervisor|team|dba|on[\s-]?call)\b|"
@@ -58,7 +52,11 @@ HUMAN = (
 # "jóváhagyás után", "după aprobare", "onaydan sonra", "nach Freigabe", "após aprovação"
 DECIDES = (
     r"\bd[oö]nt\b|\bd[oö]nti\b|karar ver\w*|\bdecide\s+(?:[\w-]+\s+){0,2}?(?:dba|lead|owner|"
-    r"manager|[șs]eful)\w*|\bp[aä][aä]tt[aä][aä]\b|quy[eế]t [dđ][iị]nh|"
+    r"manager|[șs]eful)\w*|\bp[aä][aä]tt[aä][aä]\b|quy[eế]t [dđ][iị]nh"
+)
+# An approval that must come first, read on the way back only (rollback_people.py): on the
+# forward path "Proceed only after the on-call lead's sign-off." is a pause in the flow
+APPROVAL = (
     r"승인\s*(?:후|하에|을\s*받)|承認(?:後|を得て)|(?:批准|审批|審批)(?:后|後)|"
     r"\bonly\s+(?:after|with|upon)\s+(?:the\s+|an?\s+)?(?:[\w'’-]+\s+){0,3}?"
     r"(?:approval|sign[\s-]?off|go[\s-]?ahead|ok)\b|"
