@@ -768,3 +768,31 @@ def test_a_persons_way_back_in_code_the_run_cannot_type_is_asked_on_rollback() -
     var = holders[0]["rollback_decision"]["var"]
     assert "finance" in str(data["vars"][var]["description"])
     assert not runs_forward(data, "DELETE FROM daily_revenue")
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "**Use only when** Vault reports `Sealed: true` AND the KMS key is unreachable.",
+        "Run this runbook only if the primary region is down for more than 30 minutes.",
+        "Nur verwenden, wenn der Primärcluster nicht erreichbar ist.",
+        "Usar solo cuando el clúster primario no responde.",
+    ],
+)
+def test_a_runbooks_entry_condition_is_confirmed_before_anything_runs(entry: str) -> None:
+    data = imported(
+        f"""\
+        # Break-glass: unseal by hand
+
+        {entry}
+
+        ## 1. Unseal
+
+        ```bash
+        kubectl -n vault rollout restart statefulset/vault
+        ```
+        """
+    ).data
+    first = data["phases"][0]["steps"][0]
+    assert "pause" in first and entry.rsplit(" ", 1)[-1].rstrip(".") in str(first["name"]), first
+    assert runs_forward(data, "rollout restart statefulset/vault")

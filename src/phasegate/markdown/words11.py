@@ -29,6 +29,13 @@ HUMAN = (
     # "없으면 여기서 중단합니다", "なければここで中止", "否则在此停止", "If not, stop here."
     r"여기서\s*중단|여기서\s*멈추|ここで(?:中止|止め)|在此(?:停止|中止)|就此停止|"
     r"\b(?:if not|otherwise|else),?\s+stop here\b|"
+    # "**Use only when** Vault reports `Sealed: true` AND …", "Run this only if …", "Nur
+    # verwenden, wenn …", "À utiliser uniquement si …", "Usar solo cuando …": the runbook's
+    # entry condition, which a person confirms before anything of it runs
+    r"^[\W_]*(?:use|run|follow|apply)\s+(?:this\s+(?:runbook|procedure|playbook|guide)\s+)?"
+    r"only\s+(?:when|if)\b|^[\W_]*nur\s+(?:verwenden|anwenden|ausf[uü]hren),?\s+wenn\b|"
+    r"^[\W_]*[àa]\s+utiliser\s+uniquement\s+(?:si|quand)\b|"
+    r"^[\W_]*usar\s+(?:s[oó]lo|solamente|somente|apenas)\s+(?:cuando|si|quando|se)\b|"
     # "Pokud ne, nepokračujte a domluvte se s vlastníkem", "wenn nicht, nicht fortfahren",
     # "sinon, ne continuez pas", "si no, no continúe", "se não, não continue", "jeśli nie, nie
     # kontynuuj", "если нет, не продолжайте", "değilse devam etmeyin", "ha nem, ne folytasd",
