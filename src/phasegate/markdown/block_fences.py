@@ -12,9 +12,12 @@ from phasegate.markdown import (
     action_tables,
     byhand,
     carry,
+    cmdexe,
     decisions,
     deps,
     directives,
+    fishshell,
+    foreach,
     listings,
     monitors,
     mutation,
@@ -109,6 +112,13 @@ _RUNS_CODE = re.compile(
 )
 
 
+def byhand_said(sentence: str, why: str) -> bool:
+    """Whether this sentence of a lead-in is the one leaving the way back to a person."""
+    return rollback_people.persons_part(sentence) is not None or (
+        "decides" in why and rules.person_decides(sentence)
+    )
+
+
 class FenceMapping:
     """The fence half of BlockMapper (which defines everything declared here)."""
 
@@ -124,6 +134,7 @@ class FenceMapping:
     before: Block | None
     shown_only: str | None  # why the last fence was not run (a lead-in may go on from it)
     confirmed: StepNode | None  # the pause this section already asks a human to confirm in
+    repeat: foreach.Repeat | None  # "Repeat for each region: a, b, c" over the next fence
 
     def _add_action(self, run: str, name: str | None, line: int, rule: str = "") -> None:
         raise NotImplementedError
@@ -141,6 +152,11 @@ class FenceMapping:
         raise NotImplementedError
 
     def _fence(self, block: Fence, note: directives.Annotation | None = None) -> None:
+        repeat = self.repeat
+        if repeat is not None:
+            self.repeat = None  # the lead-in's list applies to the fence right after it
+            if self._repeated(block, repeat, note):
+                return
         way = self._rollback_case(block)
         if way is None:
             self._fence_as_written(block, note)
@@ -153,6 +169,28 @@ class FenceMapping:
             self._fence_as_written(block, note)
         finally:
             self.when = saved
+
+    def _repeated(
+        self, block: Fence, repeat: foreach.Repeat, note: directives.Annotation | None
+    ) -> bool:
+        """The fence once per value of "Repeat for each region: a, b, c" (foreach.py), a
+        person's confirmation between two values when the lead-in asks for one; False when
+        the fence has no variable taking those values (it is then read as written)."""
+        if self.rollback or self.phase is None or block.lang.lower() not in shell.SHELL_LANGS:
+            return False
+        name = foreach.variable(block.text, repeat.values)
+        if name is None:
+            return False
+        asks = bool(repeat.lead) and rules.asks_human(repeat.lead)
+        why = f"once per value of ${name}: {', '.join(repeat.values)}"
+        self.draft.note("review", line=block.line, what="repeated fence", why=why)
+        for index, value in enumerate(repeat.values):
+            if index and asks:
+                said = rules.one_line(repeat.lead, 160)
+                self._manual_step(f"before {name}={value}: {said}", block.line + 1)
+            text = foreach.instance(block.text, name, value)
+            self._fence(Fence(block.line, block.lang, block.attrs, text, block.context), note)
+        return True
 
     def _rollback_case(self, block: Fence) -> str | None:
         """The ``when`` of a fence whose lead-in states one of two or more cases of this
@@ -182,6 +220,15 @@ class FenceMapping:
         if polarity.failure_context(self._context()):  # "if error_rate > 5%:" pseudo-code
             maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
             action_tables.fence(maker, block.text, block.line, self._context())
+        if block.lang.lower() in cmdexe.TAGS or (
+            block.lang in ("", "text", "txt", "plain", "plaintext", "none")
+            and cmdexe.is_transcript(block.text)
+        ):
+            self._cmd_exe(block, attrs)
+            return
+        if block.lang.lower() in fishshell.TAGS:
+            self._fish(block, attrs)
+            return
         if block.lang in ("", "text", "txt", "plain", "plaintext", "none"):
             read_as = powershell.classify(block.text)
             if read_as == "pwsh":  # every line plainly PowerShell: run by pwsh
@@ -275,7 +322,11 @@ class FenceMapping:
                 # a way back the person chooses when the rollback comes: `when:` bound to
                 # that choice (unchosen, it does not run)
                 # the person asked reads the lead-in (who, what by hand: up to 120 characters)
-                way = decisions.Lead(rules.one_line(lead_block.text, 120), lead_block.line)
+                # (the sentences that leave it to the person, when the lead-in is longer)
+                said = [
+                    s for s in prose_actions.sentences(lead_block.text) if byhand_said(s, by_hand)
+                ] or [lead_block.text]
+                way = decisions.Lead(rules.one_line(" ".join(said), 120), lead_block.line)
                 chosen = decisions.decide_rollback(self.draft, self.phase, self.section, [way])
                 saved, self.when = self.when, decisions.combine(self.when, chosen[id(way)])
                 self._add_action(script, None, block.line + 1)
@@ -488,6 +539,99 @@ class FenceMapping:
                 "steps", phase=self.phase.id, line=line, name=what, rule="powershell fence"
             )
 
+    def _cmd_exe(self, block: Fence, attrs: directives.Annotation) -> None:
+        """A cmd.exe block (cmdexe.py) is one step run by cmd.exe, as a PowerShell block is
+        run by pwsh: a rollback action on the way back, a manual step when it waits for a
+        person, never ends or reads a value nobody set; a transcript's output is never run."""
+        cmds = cmdexe.commands(block.text)
+        printed = cmdexe.output_lines(block.text)
+        if printed:  # what the commands printed: never run
+            why = f"output the commands printed ({len(printed)} lines), not commands"
+            self.draft.note("data", line=block.line + 1 + printed[0], lang="cmd output", why=why)
+        if not cmds:
+            return
+        line = block.line + 1 + cmds[0][0]
+        carried = dict(self.draft.cmd_defs)
+        if not self.rollback:
+            self.draft.cmd_defs.update(cmdexe.defines(cmds))
+        if not self.rollback and all(cmdexe.defines([c]) for c in cmds):
+            # only `set NAME=value`: a process of its own would set them for nothing; they are
+            # set again in each later block that reads them
+            self.draft.note("data", line=line, lang="cmd", why="values carried to later blocks")
+            return
+        unsure = [f"%{n}%" for n in cmdexe.unset_reads(cmds, carried)]
+        unsure += [f.text for _, _, f in placeholders.find(" ".join(c for _, c in cmds))]
+        waits = cmdexe.waits(cmds)
+        if (unsure or waits) and self.phase is not None:
+            why = (
+                f"`{waits}` waits for a person or never ends"
+                if waits
+                else f"reads {', '.join(f'`{u}`' for u in unsure[:4])}, set nowhere before it"
+            )
+            self.draft.note("review", line=line, what="cmd.exe block", why=why)
+            self._manual_step(cmdexe.person_label(cmds), line)
+            return
+        data: StepNode = {"run": cmdexe.script(cmds, carried), "shell": cmdexe.SHELL}
+        if attrs.name:
+            data = {"name": attrs.name, **data}
+        if self.when is not None:
+            data["when"] = self.when
+        what = attrs.name or cmds[0][1]
+        if self.rollback or self.phase is None or self._item_lead_role(block) == "recovery":
+            target = self.phase.rollback if self.phase else self.draft.plan_rollback
+            target.append(Entry(data, line))
+            where = self.phase.id if self.phase else "plan"
+            self.draft.note("rollback", phase=where, line=line, name=what)
+        else:
+            self.phase.steps.append(Entry(data, line))
+            self.draft.note("steps", phase=self.phase.id, line=line, name=what, rule=cmdexe.RULE)
+
+    def _fish(self, block: Fence, attrs: directives.Annotation) -> None:
+        """A fish block (fishshell.py) is one step run by fish: a rollback action on the way
+        back; a manual step when a line is not understood, never ends, waits for a person or
+        reads a value nobody set (never guessed into execution)."""
+        cmds = fishshell.commands(block.text)
+        if not cmds:
+            return
+        line = block.line + 1 + cmds[0][0]
+        carried = dict(self.draft.fish_defs)
+        unknown = fishshell.not_understood(cmds)
+        endless = fishshell.forever(cmds)
+        unsure = [f"${n}" for n in fishshell.unset_reads(cmds, carried)]
+        unsure += [f.text for _, _, f in placeholders.find(fishshell.scanned(cmds))]
+        why = (
+            f"`{endless}` never ends or waits for a person"
+            if endless
+            else f"fish the importer does not read: `{rules.one_line(unknown[0][1], 60)}`"
+            if unknown
+            else f"reads {', '.join(f'`{u}`' for u in unsure[:4])}, set nowhere before it"
+            if unsure
+            else None
+        )
+        if why is not None:
+            self.draft.note("review", line=line, what="fish block", why=why)
+            if self.phase is not None and not self.rollback:
+                self._manual_step(fishshell.person_label(cmds, why), line)
+            elif self.rollback:
+                self._optional_recovery(block, block.text.strip())
+            return
+        if not self.rollback:
+            self.draft.fish_defs.update(fishshell.defines(cmds))
+        data: StepNode = {"run": fishshell.script(cmds, carried), "shell": fishshell.SHELL}
+        if attrs.name:
+            data = {"name": attrs.name, **data}
+        if self.when is not None:
+            data["when"] = self.when
+        what = attrs.name or cmds[0][1].strip()
+        if self.rollback or self.phase is None or self._item_lead_role(block) == "recovery":
+            target = self.phase.rollback if self.phase else self.draft.plan_rollback
+            target.append(Entry(data, line))
+            where = self.phase.id if self.phase else "plan"
+            self.draft.note("rollback", phase=where, line=line, name=what)
+        else:
+            self.phase.steps.append(Entry(data, line))
+            self.draft.note("steps", phase=self.phase.id, line=line, name=what, rule=fishshell.RULE)
+
     def _code_by_hand(self, block: Fence) -> bool:
         """ "Open a Rails console on one pod and run:" over a ``ruby`` fence: code a person
         types into another program's console. The run cannot type it there; dropping it would
@@ -500,6 +644,11 @@ class FenceMapping:
         notebook = lang in ("python", "py", "ipython", "ipython3") and bool(
             _NOTEBOOK_CELL.search(block.text)
         )
+        if self.rollback and lead and rollback_people.persons_part(lead) is not None:
+            # "Only if the numbers look wrong to finance:" over a cell in the way back: that
+            # person is asked when the rollback comes; the code is theirs to run (round 11)
+            self._optional_recovery(block, block.text.strip())
+            return True
         if not (_RUNS_CODE.search(lead) or notebook) or rules.is_reference_title(
             self.section.title
         ):
@@ -514,7 +663,7 @@ class FenceMapping:
             )
         code = rules.one_line(block.text.strip(), 160)
         what = f"{rules.one_line(lead, 100).rstrip(': ')}: `{code}` ({lang})"
-        if self.phase is None:
+        if self.phase is None and not self.rollback:
             return False
         if self.rollback or self._item_lead_role(block) == "recovery":
             self._optional_recovery(block, block.text.strip())
@@ -606,6 +755,12 @@ class FenceMapping:
         restore over a database the rollback script already fixed loses what came after the
         backup). Kept in the rollback checklist with its command, for the person."""
         text = f"{rules.one_line(block.context, 100)} `{rules.one_line(script, 120)}`"
+        lead = block.context.strip() or rules.last_line(self.lead)
+        if self.rollback and lead and rollback_people.persons_part(lead) is not None:
+            # "Only if the numbers look wrong to finance:" over a notebook cell: the rollback
+            # asks that person when it comes, before anything of it (round 11)
+            way = decisions.Lead(rules.one_line(lead, 120), block.line)
+            decisions.decide_rollback(self.draft, self.phase, self.section, [way])
         add_to_checklist(self.phase.metadata if self.phase else self.draft.metadata, text)
         where = self.phase.id if self.phase else "plan"
         self.draft.note("rollback_checklist", phase=where, line=block.line, what=text)

@@ -99,6 +99,9 @@ class ItemMapping:
     def _add_action(self, run: str, name: str | None, line: int) -> None:
         raise NotImplementedError
 
+    def confirm(self, text: str, line: int) -> None:
+        raise NotImplementedError
+
     def _add_step(self, data: StepNode, line: int, rule: str = "shell fence") -> None:
         raise NotImplementedError
 
@@ -227,6 +230,14 @@ class ItemMapping:
 
     def _item(self, block: Item) -> None:
         text = rules.one_line(block.text)
+        lines = [ln.strip() for ln in block.text.splitlines() if ln.strip()]
+        if len(lines) > 1 and lines[-1].endswith((":", "：")) and not self.rollback and self.phase:
+            # "1. Freeze the runners.\n a. Pause every runner in the admin UI.\n b. Make sure no
+            # job is running:" over a fence: the sub-steps before the lead-in that a person does
+            # are asked in their place, before the fence (round 11)
+            asked = [ln for ln in lines[:-1] if rules.asks_human(ln)]
+            if asked:
+                self.confirm(" ".join(asked), block.line)
         deps.Collector(self.draft).text(block.text, block.line, self.phase, self.section.title)
         command = next((c for c in block.code if _is_command(c)), None)
         if command is None:  # "Disable allocation.\n$ curl -XPUT …": a prompted line in the item

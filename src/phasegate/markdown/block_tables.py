@@ -50,7 +50,14 @@ _BOX_DONE = re.compile(r"^\s*(?:\[[xX✓]\]|☑️?|✅|✔️?)\s*$")
 # blind round 9: the same columns in more languages (words9.py)
 _COMMAND_COL = re.compile(_COMMAND_COL.pattern + "|" + words9.COMMAND_COLUMN, re.I)
 _STEP_COL = re.compile(_STEP_COL.pattern + "|" + words9.STEP_COLUMN, re.I)
-_ACTION_COL = re.compile(r"\baction\b|\btask\b|\bactivity\b|acci[oó]n|tarea|操作|任务", re.I)
+_ACTION_COL = re.compile(
+    r"\baction\b|\btask\b|\bactivity\b|acci[oó]n|tarea|操作|任务|"
+    # round 11: the action column in more languages (Turkish, German, Italian, Portuguese,
+    # Dutch, Russian, Polish, Czech, Hungarian, Romanian, Finnish, Vietnamese, Korean)
+    r"\beylem|\bi[sş]lem\b|\baktion\b|\bazione\b|\ba[cç][aã]o\b|\bactie\b|действие|"
+    r"dzia[lł]anie|czynno[sś][cć]|\bakce\b|teend[oő]|ac[tț]iune|toimenpide|h[aà]nh [dđ][oộ]ng|작업",
+    re.I,
+)
 
 
 class TableMapping:

@@ -12,6 +12,7 @@ from phasegate.markdown import (
     deps,
     directives,
     disowned,
+    foreach,
     human,
     placeholders,
     polarity,
@@ -133,6 +134,12 @@ def _remedy_trigger(text: str) -> str | None:
         return None
     condition = match.group("cond").strip()
     found = thresholds.parse(condition)
+    if (
+        found is None
+        and thresholds.is_health(condition)
+        and not polarity.not_a_condition(condition)
+    ):
+        return condition  # "If `/up` does not return 200 within 2 minutes, roll back:"
     if found is None or polarity.describes_failure(found.metric or condition, found.op) is not True:
         return None
     return condition
@@ -140,8 +147,14 @@ def _remedy_trigger(text: str) -> str | None:
 
 # "Roll back the canary if its 5xx rate is more than 1 pp above stable:" (the action first)
 _ACTION_IF_LEAD = re.compile(
-    r"^[\W_]*(?:roll[\s-]?back|revert|back out|abort|halt|pause|stop)\b[^:,]{0,60}?\b"
-    r"(?:if|when|once)\s+(?P<cond>[^:]+?)\s*:\s*$",
+    r"^[\W_]*(?:roll[\s-]?back|revert|back out|abort|halt|pause|stop|"
+    # round 11: "Pare (halt) se …:", "Detenga …si", "Stoppen Sie …, wenn", "Arrêtez … si",
+    # "Reverta se …:", "Revierta si …:", "Zatrzymaj, jeśli …:"
+    r"pare|parar|pausar?|detenga|det[eé]n|stoppen(?:\s+sie)?|stoppe|halte|arr[eê]te[zr]?|"
+    r"interromp\w*|zatrzymaj|wstrzymaj|reverta|reverter|revierta|revertir|zur[uü]ckrollen|"
+    r"annulez|ripristina|sospendi|ferma)\b[^:,]{0,60}?,?\s*"
+    r"(?:if|when|once|se|si|wenn|falls|quando|cuando|quand|je[sś]li|gdy)\s+"
+    r"(?P<cond>[^:]+?)\s*:\s*$",
     re.I,
 )
 _MEASURED = re.compile(words9.MEASURED, re.I)
@@ -195,6 +208,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         self.fence_led = False  # a numbered item was the heading of its own fence
         # the pause this section already asks a human to confirm in (None: none yet)
         self.confirmed: StepNode | None = None
+        self.repeat: foreach.Repeat | None = None  # "Repeat for each region: a, b, c" (foreach.py)
         self.prev: Block | None = None  # the block before the one being mapped
         # the last command mapped (its Markdown line and the step or check), for the prose
         # expectation after its fence ("Expected: `STAT uptime` under 300.")
@@ -362,6 +376,19 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if self.described and not isinstance(block, Paragraph):
             self.draft.note("reference", line=block.line, section=self.section.title)
             return
+        if isinstance(block, (Paragraph, Item)) and not self.rollback:
+            values = foreach.values_of(block.text)
+            if values is not None:
+                said = foreach.rest(block.text)
+                self.repeat = foreach.Repeat(values, said, block.line)
+                later = [b for b in self.section.blocks if b.line > block.line]
+                fence = next((b for b in later if isinstance(b, Fence)), None)
+                expands = fence is not None and foreach.variable(fence.text, values) is not None
+                if isinstance(block, Paragraph) and expands and not rules.asks_human(said):
+                    # "Repeat for each region: a, b, c.": the plan repeats the fence after it;
+                    # nothing else is asked of a person here
+                    self.lead = block.text
+                    return
         if isinstance(block, Paragraph):
             self._paragraph(block)
         elif isinstance(block, Fence):
@@ -541,6 +568,19 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             context = rules.last_line(self.lead)
             self._fence(Fence(block.line - 1, "bash", {}, command + "\n", context))
             return
+        if (
+            self.section_rollback
+            and rules.reverses_steps(block.text)
+            and not any(isinstance(b, Fence) for b in self.section.blocks)
+        ):
+            # "Rollback: reverse the steps above." with no command: a person does the way back
+            # (the rollback pauses and asks them), never an empty rollback that "succeeds"
+            way = decisions.Lead(rules.one_line(block.text, 120), block.line)
+            decisions.decide_rollback(self.draft, self.phase, self.section, [way])
+            why = "a way back with no command: the rollback asks a person to do it"
+            self.draft.note("review", line=block.line, what=rules.one_line(block.text, 80), why=why)
+            self.lead = block.text
+            return
         if self.rollback and rollback_people.bind_section(
             self.draft, self.phase, self.section, block.text, block.line
         ):
@@ -708,7 +748,10 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             return
         action = triggers.action_for(f"{title}\n{text}", thresholds.parse(condition) is not None)
         if labelled is None and _ACTION_IF_LEAD.match(text) and action is None:
-            action = "rollback" if re.match(r"^[\W_]*(?:roll|revert|back)", text, re.I) else "pause"
+            rolls = (
+                r"^[\W_]*(?:roll|revert|back|reverta|reverter|revierta|revertir|zur[uü]ck|annul)"
+            )
+            action = "rollback" if re.match(rolls, text, re.I) else "pause"
         if action is None:  # a human decides: not a trigger
             return
         maker = triggers.TriggerMaker(self.draft, self.phase, self._scoped())
@@ -719,7 +762,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         above 900 ms for 10 minutes." as lines of one paragraph: each sentence that names a
         failure condition and a rollback or abort for it is a trigger of its own (blind round
         9); a stop to investigate stays what the paragraph makes of it (a person's gate)."""
-        if self.rollback or self.draft.rollback_purpose:
+        if self.draft.rollback_purpose or (self.rollback and not self.section_rollback):
+            # (under a rollback heading, "Roll back if the error rate is above 2% for 5
+            # minutes." is the way back's own condition: a trigger too, round 11)
             return False
         made = False
         for offset, row in enumerate(block.text.splitlines()):

@@ -231,8 +231,13 @@ class ChoiceLeads:
         elif isinstance(block, Item):
             return
         elif (
-            _short(block)
-            and rules.is_optional_part(text)
+            (
+                (_short(block) and rules.is_optional_part(text))
+                or (
+                    _ends_with_lead(block)
+                    and rules.is_optional_part(rules.last_sentence(" ".join(text.split())))
+                )
+            )
             and not self.conditions
             # "**Rollback (if needed):**" is the way back, asked by the failure, not a choice
             and not rules.is_rollback_title(text)
@@ -404,6 +409,16 @@ def _situations(blocks: Sequence[Block]) -> list[Paragraph | Item]:
 
 def _short(block: Paragraph) -> bool:
     return len(block.text.strip()) <= 160 and "\n" not in block.text.strip()
+
+
+def _ends_with_lead(block: Paragraph) -> bool:
+    """ "Compare the latency on the dashboard. If the new ones are worse by more than 20%,
+    cancel:" wrapped over lines: the paragraph's last sentence is a short lead-in (round 11)."""
+    if "\n" not in block.text.strip():
+        return False  # a one-line paragraph is read whole (_short)
+    joined = " ".join(block.text.split())
+    last = rules.last_sentence(joined)
+    return last != joined and len(last) <= 160 and last.rstrip(" *_").endswith((":", "："))
 
 
 _OR_CHUNK = re.compile(r"^(?:or|o|oder|ou|或者?|alternatively|alternativ(?:e|ement)?)\b", re.I)

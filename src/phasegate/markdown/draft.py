@@ -146,6 +146,8 @@ class Draft:
     # PowerShell `$name = …` lines an earlier block set by reading only (powershell.defines):
     # name (lower case) -> the lines that set it, its prerequisites first
     pwsh_defs: dict[str, list[str]] = field(default_factory=dict)
+    cmd_defs: dict[str, str] = field(default_factory=dict)  # cmd.exe `set`s (cmdexe.py)
+    fish_defs: dict[str, str] = field(default_factory=dict)  # fish `set`s (fishshell.py)
     # every $NAME / ${NAME} the document writes anywhere (human.config_settings)
     referenced: set[str] = field(default_factory=set)
     # shell functions and arrays the fences so far defined, by name (carry.py)

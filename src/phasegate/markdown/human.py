@@ -21,7 +21,16 @@ _SIGN_COL = re.compile(r"\bsign|approv|\bdate\b|签", re.I)
 
 
 def confirmation(text: str) -> StepNode:
-    return {"name": f"Confirm: {rules.one_line(_plain(text), 160)}", "pause": "approve"}
+    plain = _plain(text)
+    if len(" ".join(plain.split())) > 160:
+        # a long paragraph: the sentences that ask the person, not the first 160 characters
+        # ("… Do not activate on more POPs until it matches." at its end; round 11)
+        asking = [
+            s for s in re.split(r"(?<=[.!?])\s+", " ".join(plain.split())) if rules.asks_human(s)
+        ]
+        if asking:
+            plain = " ".join(asking)
+    return {"name": f"Confirm: {rules.one_line(plain, 240)}", "pause": "approve"}
 
 
 def procedure(items: list[str]) -> StepNode:

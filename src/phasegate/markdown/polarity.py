@@ -61,7 +61,11 @@ _GO_NO_GO = re.compile(r"go\s*/\s*no[\s-]?go", re.I)
 _HUMAN_DECIDES = re.compile(
     r"monitor and decide|\bdecide|evaluat|investigat|\bassess|judg(?:e)?ment|"
     r"discretion|no automatic|not automatic|non[\s-]?automatic|without automatic|"
-    r"no auto[\s-]|manual|\bhuman|review (?:and|before)",
+    r"no auto[\s-]|manual|\bhuman|review (?:and|before)|"
+    # round 11: "o karar verir", "az ügyeletes DBA dönt", "entscheidet", "décide", "beslist",
+    # "rozhodne", "zdecyduje", "решает", "판단", "결정", "判断", "决定"
+    r"karar ver|\bd[oö]nt\b|entscheidet|d[ée]cide\b|beslist|rozhodne|zdecyduje|решает|"
+    r"판단|결정|判断|决定|判斷|決定",
     re.I,
 )
 
@@ -69,6 +73,17 @@ _HUMAN_DECIDES = re.compile(
 # ("error budget remaining" is low-is-bad; "performance degradation" is high-is-bad).
 _MEASURED: list[tuple[re.Pattern[str], Polarity]] = [
     (re.compile(r"burn[\s-]?rate|\bburn\b", re.I), "high_is_bad"),
+    # "crash-free users", "usuários sem crash", "sin errores", "ohne Absturz": the share
+    # without failures, so less is worse (round 11)
+    (
+        re.compile(
+            r"(?:crash|error|fault|failure|bug|defect|incident|anr)[\s-]?free|"
+            r"\b(?:without|sem|sin|sans|senza|ohne|bez|zonder)\s+(?:crash|erro|error|fall|falh|"
+            r"erreur|absturz|fehler|pád|chyb|awari|crashe|fout)",
+            re.I,
+        ),
+        "low_is_bad",
+    ),
     (
         re.compile(r"remaining|\bleft\b|headroom|\bfree\b|\bspare\b|(?<!un)\bavailable\b", re.I),
         "low_is_bad",
@@ -196,9 +211,25 @@ def describes_failure(metric: str, op: str) -> bool | None:
     return rising if polarity == "high_is_bad" else not rising
 
 
+# "`/up` does not return 200 within 2 minutes", "stays `Degraded`", "is not `Healthy`": the good
+# state negated, or a bad one that lasts, is a failure whatever good word it holds (round 11)
+_NEGATED_GOOD = re.compile(
+    r"\b(?:does\s+not|doesn['’]t|do\s+not|don['’]t|fails?\s+to|no\s+longer|never)\s+"
+    r"(?:return|answer|respond|give|serve|become|turn|get|reach|go)\w*\s+(?:with\s+)?(?:an?\s+)?"
+    r"(?:http\s+)?(?:status\s+)?(?:2\d\d|`?(?:healthy|ready|green|ok|available|synced|running)`?)\b|"
+    r"\b(?:is|are)\s+not\s+(?:http\s+)?`?(?:2\d\d|healthy|ready|green|ok|available|synced|running)\b|"
+    r"\bnon-?2\d\d\b|"
+    r"\b(?:stays?|remains?|keeps?\s+being|is\s+still)\s+`?(?:degraded|unhealthy|failing|failed|"
+    r"progressing|pending|crashloopbackoff|down|red|outofsync|missing|suspended|unknown)\b",
+    re.I,
+)
+
+
 def text_is_failure(text: str) -> bool | None:
     """A condition without a number: "Health checks failing" (True), "All health checks
     passing" (False), "Executive decision" (None)."""
+    if _NEGATED_GOOD.search(text):
+        return True
     bad = bool(_BAD_STATE.search(re.sub(r"\b(?:no|zero|without)\s+\w+", "", text, flags=re.I)))
     good = bool(_GOOD_STATE.search(text))
     if bad and not good:

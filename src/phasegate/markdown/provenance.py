@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from phasegate.markdown import powershell
+from phasegate.markdown import cmdexe, fishshell, powershell
 from phasegate.markdown.parse import Block, Comment, Document, Fence, Item, Paragraph, Table
 from phasegate.markdown.shell import SHELL_LANGS
 from phasegate.markdown.summary import Recorded, phase_items
@@ -219,6 +219,8 @@ class _Deriver:
             return Mapping(f"{name.get(src, src)}.{role}", MEDIUM, True)
         if src.startswith("fence.") and src.split(".", 1)[1] in powershell.TAGS:
             return Mapping(f"{src}.{role}", MEDIUM, True)  # run by pwsh (powershell.py)
+        if src.startswith("fence.") and src.split(".", 1)[1] in cmdexe.TAGS | fishshell.TAGS:
+            return Mapping(f"{src}.{role}", MEDIUM, True)  # run by cmd.exe / fish
         if src.startswith("fence."):
             lang = src.split(".", 1)[1]
             return Mapping(f"{src}.{role}", LOW, True, f"a `{lang}` block is run by bash")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from phasegate.markdown import decisions, prose_actions, rules
+from phasegate.markdown import decisions, prose_actions, rules, words11
 
 if TYPE_CHECKING:
     from phasegate.markdown.draft import Draft, PhaseDraft
@@ -65,6 +65,9 @@ _NEGATED_HAND = re.compile(
 )
 
 
+_APPROVAL = re.compile(words11.APPROVAL, re.I)  # "팀장 승인 후에만", "only after … approval"
+
+
 def persons_part(text: str) -> str | None:
     """Why the way back in ``text``'s section is a person's to start, else None."""
     flat = " ".join(text.split())
@@ -75,7 +78,7 @@ def persons_part(text: str) -> str | None:
         return "a person judges whether it is needed"
     if _DECIDE_WITH.search(flat):
         return "decided with a person before it runs"
-    if rules.person_decides(flat):
+    if rules.person_decides(flat) or _APPROVAL.search(flat):
         return "a person decides"
     if prose_actions.by_hand(flat) or _BY_HAND.search(flat):
         return "a person does part of it by hand first"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import languages, words9, words10_safety
+from phasegate.markdown import languages, words9, words10_safety, words11
 
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
@@ -645,7 +645,7 @@ CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words9.CONDITIONAL, re.I)
 TRIGGER = re.compile(TRIGGER.pattern + "|" + words9.TRIGGER, re.I)
 HUMAN = re.compile(HUMAN.pattern + "|" + words9.HUMAN, re.I)
 SKIP_STEP = re.compile(words9.SKIP_STEP, re.I)
-_DECIDES = re.compile(words9.DECIDES, re.I)
+_DECIDES = re.compile(words9.DECIDES + "|" + words11.DECIDES, re.I)
 _PROGRAM_DECIDES = re.compile(words9.PROGRAMS, re.I)
 
 # Blind round 10: the safety classes in every language the importer claims (words10_safety.py):
@@ -656,6 +656,18 @@ OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words10_safety.OPTIONAL, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words10_safety.DEFERRED, re.I)
 HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN, re.I)
 HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN_WAITS, re.I)
+
+# Round 11: what a person compares, does in a UI, signs off or decides (words11.py)
+HUMAN = re.compile(HUMAN.pattern + "|" + words11.HUMAN, re.I)
+STOP_AND_ASK = re.compile(STOP_AND_ASK.pattern + "|" + words11.STOP_PROSE, re.I)
+
+
+_REVERSE_STEPS = re.compile(words11.REVERSE_STEPS, re.I)
+
+
+def reverses_steps(text: str) -> bool:
+    """ "Rollback: reverse the steps above.", "inversați pașii de mai sus" (round 11)."""
+    return bool(_REVERSE_STEPS.search(text))
 
 
 def person_decides(text: str) -> bool:

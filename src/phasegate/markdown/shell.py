@@ -225,10 +225,14 @@ def looks_like_shell(text: str) -> bool:
 
 
 def is_shell_fence(lang: str, text: str) -> bool:
+    from phasegate.markdown import cmdexe, fishshell  # (they import nothing of this module)
+
     if lang in SHELL_LANGS or lang in ("powershell", "ps1", "pwsh", "bat", "cmd"):
         return True
+    if lang in cmdexe.TAGS or lang in fishshell.TAGS:
+        return True
     if lang in ("", "text", "txt", "plain", "plaintext", "none"):
-        return looks_like_shell(text)
+        return looks_like_shell(text) or cmdexe.is_transcript(text)
     return False
 
 

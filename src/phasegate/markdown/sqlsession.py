@@ -29,6 +29,16 @@ _CLIENT = re.compile(
 )
 _HAS_COMMAND = re.compile(r"\s(?:-c|--command|-f|--file|-e|--execute|-[A-Za-z]*c)(?:\s|=|$)")
 _IF = re.compile(r"^[\W_]*(?:if|unless|when|otherwise|" + words9.IF_WORDS + r")\b", re.I)
+# "Then run, repeating until it reports `UPDATE 0`:", "run it again until no rows change",
+# "wiederholen bis", "répétez jusqu'à", "repita até", "herhaal tot": a loop a person drives,
+# reading the client's answer each time (round 11)
+_REPEAT = re.compile(
+    r"\b(?:repeat(?:ing|ed)?|re-?run(?:ning)?|again)\b[^.\n]{0,40}?\buntil\b|"
+    r"wiederhol\w*[^.\n]{0,40}?\bbis\b|r[ée]p[ée]t\w*[^.\n]{0,40}?jusqu|"
+    r"repit\w*[^.\n]{0,40}?\b(?:at[ée]|hasta)\b|herhaal\w*[^.\n]{0,40}?\btot\b|"
+    r"ripet\w*[^.\n]{0,40}?\bfinch[ée]\b|powtarza\w*[^.\n]{0,40}?\ba[zż]\b",
+    re.I,
+)
 
 
 def sessions(doc: Document) -> list[tuple[int, str, str]]:
@@ -70,4 +80,4 @@ def script(client: str, program: str, sql: str) -> str:
 def conditional(lead: str) -> bool:
     """The lead-in puts the SQL under a condition the reader checks first."""
     text = " ".join(rules.last_line(lead).split())
-    return bool(_IF.match(text))
+    return bool(_IF.match(text) or _REPEAT.search(text))

@@ -84,6 +84,16 @@ _OPS = {
     "meno di": "<",
     "se zyada": ">",
     "se kam": "<",
+    # round 11: Finnish, Hungarian, Romanian, Polish, Czech (op before the number)
+    "ylittää": ">",
+    "mai mult de": ">",
+    "mai puțin de": "<",
+    "powyżej": ">",
+    "poniżej": "<",
+    "przekroczy": ">",
+    "překročí": ">",
+    "több mint": ">",
+    "kevesebb mint": "<",
 }
 # Japanese and Korean put the comparison after the number: "30% を超える", "5% 以上", "1% 미만"
 _POSTFIX_OPS = {
@@ -105,6 +115,24 @@ _POSTFIX_OPS = {
     "से ज़्यादा": ">",
     "से अधिक": ">",
     "se kam": "<",
+    # round 11: Hungarian "2% felett", "1% alatt"; Turkish "%3'ün üzerine", "100'den fazla"
+    "felett": ">",
+    "fölött": ">",
+    "fölé": ">",
+    "alatt": "<",
+    "alá": "<",
+    "üzerine": ">",
+    "üzerinde": ">",
+    "üstüne": ">",
+    "üstünde": ">",
+    "altına": "<",
+    "altında": "<",
+    "den fazla": ">",
+    "dan fazla": ">",
+    "ten fazla": ">",
+    "tan fazla": ">",
+    "den az": "<",
+    "dan az": "<",
 }
 _OP = "|".join(re.escape(k) for k in sorted(_OPS, key=len, reverse=True))
 _UNIT = (
@@ -117,9 +145,12 @@ _THRESHOLD = re.compile(
 )
 _POSTFIX_OP = "|".join(re.escape(k) for k in sorted(_POSTFIX_OPS, key=len, reverse=True))
 _POSTFIX = re.compile(
-    rf"(?<![\w.])(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\s*(?P<op>{_POSTFIX_OP})",
+    rf"(?<![\w.])(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})?\s*(?:['’][a-zçğıöşü]{{0,3}}\s*)?"
+    rf"(?P<op>{_POSTFIX_OP})",
     re.I,
 )
+# Turkish writes the percent sign first: "%3'ün üzerine", "%0,5'i geçerse"
+_PERCENT_FIRST = re.compile(r"(?<![\w%])%\s?(\d+(?:[.,]\d+)?)(?=['’\s])")
 _CONSECUTIVE = re.compile(
     r"(?P<n>\d+)\+?\s*(?:consecutive|in a row|successive|straight)|"
     r"(?:consecutive|in a row)\D{0,20}?(?P<n2>\d+)|"
@@ -160,7 +191,14 @@ _SCALE = {
 }
 _MARKUP = re.compile(r"[*_`]+")
 _LEAD = re.compile(r"^[^\w<>≥≤=]+")
-_HEALTH = re.compile(r"health|liveness|readiness|probe|heartbeat|/healthz?\b", re.I)
+_HEALTH = re.compile(
+    r"health|liveness|readiness|probe|heartbeat|/healthz?\b|"
+    # "`/up` does not return 200 within 2 minutes", "/status is not 200", "non-200" (round 11)
+    r"\b(?:does\s+not|doesn['’]t|do\s+not|don['’]t|fails?\s+to|stops?|no\s+longer)\s+"
+    r"(?:return(?:ing)?|answer(?:ing)?|respond(?:ing)?(?:\s+with)?|give|serve)\s+(?:an?\s+)?"
+    r"(?:http\s+)?(?:status\s+)?2\d\d\b|\b(?:is|are)\s+not\s+(?:http\s+)?2\d\d\b|\bnon-?2\d\d\b",
+    re.I,
+)
 _RELATIVE = re.compile(r"baseline|\bprevious\b|\bstable\b|\bx\b|\d+x\b", re.I)
 
 
@@ -185,7 +223,7 @@ def plain(text: str) -> str:
 
 def parse(text: str) -> Threshold | None:
     """The first comparison in the text, with the words before it as the metric."""
-    flat = plain(text)
+    flat = _PERCENT_FIRST.sub(r"\1%", plain(text))
     match = _THRESHOLD.search(flat)
     if match is None:
         match = _POSTFIX.search(flat)

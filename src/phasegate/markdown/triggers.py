@@ -83,11 +83,21 @@ _ACTIONS = {
 }
 
 
+# "…, go to **Rollback**.", "proceed to the rollback section", "jump to Rollback": the way back
+# named as the place to go (round 11)
+_GO_TO_ROLLBACK = re.compile(
+    r"\b(?:go|proceed|jump|move|skip|switch|continue)\s+(?:straight\s+|directly\s+|immediately\s+)?"
+    r"to\s+(?:the\s+)?(?:section\s+)?[\"'“]?(?:roll[\s-]?back|revert)\w*[\"'”]?"
+    r"(?:\s+(?:section|procedure|plan|steps|runbook))?",
+    re.I,
+)
+
+
 def stated(text: str) -> tuple[str, str] | None:
     """(action, condition) when the sentence names both a failure condition and what to do
     about it; None otherwise. The condition must hold a comparison or a health failure, so
     "Rollback if needed" or "Pause when you are unsure" are no triggers."""
-    flat = thresholds.plain(text)
+    flat = _GO_TO_ROLLBACK.sub("roll back", thresholds.plain(text))
     match = _VERB_FIRST.match(flat) or _IF_FIRST.match(flat)
     if match is None:
         match = _COND_FIRST.match(flat)

@@ -98,7 +98,9 @@ MEASURED = r"\d+(?:[.,]\d+)?\s*(?:%|‰|ms\b|milliseconds?|s\b|sec)"
 # "| Schritt | Befehl |", "| Langkah | Perintah |", "| ขั้นตอน | คำสั่ง |", "| שלב | פקודה |"
 COMMAND_COLUMN = (
     r"εντολ|polecen|komend|p[rř][ií]kaz|kommand|befehl|perintah|คำสั่ง|פקוד|команд|comando|"
-    r"commande|指令|コマンド|명령"
+    r"commande|指令|コマンド|명령|"
+    # round 11: Turkish, Hungarian, Romanian, Finnish, Vietnamese, Persian
+    r"\bkomut|parancs|comand[aă]|komento|l[eệ]nh\b|دستور"
 )
 STEP_COLUMN = (
     r"^(?:βήμα|krok|steg|langkah|ขั้นตอน|שלב|крок|шаг|schritt|paso|[ée]tape|passo|步驟|手順|단계)$"
