@@ -80,10 +80,13 @@ def succeeded(
     **details: Unpack[FinishDetails],
 ) -> None:
     """Journal a command's success; with a shell session change, durably before its dumps go
-    (a crash in between leaves them for resume to read: engine/orphans.py)."""
+    (a crash in between leaves them for resume to read: engine/orphans.py). Otherwise it need
+    not be urgent: the command ran under a supervisor, whose record resume reads if a crash
+    lost this event (docs/crash-safety.md), so it rides with the next step's start."""
     if result.shell:
         details["shell"] = result.shell
-    runner.journal(item_finished(record, status, **details), durable=bool(result.shell))
+    event = item_finished(record, status, **details)
+    runner.journal(event, durable=bool(result.shell), recorded=True)
     shellstate.discard(result.capture)
 
 

@@ -266,7 +266,24 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
         changed: set[str],
     ) -> None:
         """Write applied events and the rows they changed (inside a write transaction)."""
-        self._check_continues(db, state.run_id, rows[0][1])
+        # The run's row first, on the condition that the rows continue its journal (one
+        # statement instead of a read and a write per commit); when they do not, say why.
+        ts = rows[-1][2]
+        updated = db.execute(
+            "UPDATE runs SET status=?, updated_at=?, finished_at=?, summary=?, last_seq=?"
+            " WHERE id=? AND last_seq=?",
+            (
+                state.status,
+                ts,
+                state.finished_at,
+                _dump(state.summary()),
+                state.seq,
+                state.run_id,
+                rows[0][1] - 1,
+            ),
+        )
+        if updated.rowcount != 1:
+            self._check_continues(db, state.run_id, rows[0][1])
         db.executemany("INSERT INTO events VALUES (?,?,?,?,?)", rows)
         for key in changed:
             if key.startswith("item:"):
@@ -286,12 +303,6 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
                     "INSERT OR REPLACE INTO phases VALUES (?,?,?)",
                     (state.run_id, phase.id, _dump(phase.__dict__)),
                 )
-        ts = rows[-1][2]
-        db.execute(
-            "UPDATE runs SET status=?, updated_at=?, finished_at=?, summary=?, last_seq=?"
-            " WHERE id=?",
-            (state.status, ts, state.finished_at, _dump(state.summary()), state.seq, state.run_id),
-        )
         if not state.holds_lock:  # finished, or monitoring with `lock: release`
             db.execute("DELETE FROM locks WHERE run_id = ?", (state.run_id,))
             # Its lane slot frees in the transaction that ends the run (store/lanes.py).
