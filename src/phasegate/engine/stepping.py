@@ -42,17 +42,14 @@ async def start_command(
 
     def spawned(pid: int) -> None:
         # Where the command runs, as soon as it runs: a resume after a crash finds its process
-        # group by this (pid, start time) pair, which a reused pid cannot match.
-        stat = proc_stat(pid)
-        runner.journal(
-            ItemSpawned(
-                key=key,
-                attempt=attempt,
-                pid=pid,
-                pgid=pid,
-                start=stat.start if stat is not None else None,
-            ),
-        )
+        # group by this (pid, start time) pair, which a reused pid cannot match. The run's
+        # supervisor read the start when it spawned the command (a quick one is gone by now).
+        start_of = getattr(runner.ctx.executor, "start_of", None)
+        start: str | None = start_of(pid) if start_of is not None else None
+        if start is None:
+            stat = proc_stat(pid)
+            start = stat.start if stat is not None else None
+        runner.journal(ItemSpawned(key=key, attempt=attempt, pid=pid, pgid=pid, start=start))
 
     session = None
     if runner.ctx.plan.shell_session:

@@ -54,7 +54,7 @@ DB_NAME = "phasegate.db"
 _dump = dump
 
 
-def _summary_text(state: RunState) -> str:
+def _summary_text(state: RunState, lists: dict[str, _CompletedJson]) -> str:
     """The run row's summary as stored: while the run goes on, its JSON padded with spaces to
     a power of two (1 KB at least), which JSON readers ignore.
 
@@ -69,10 +69,14 @@ def _summary_text(state: RunState) -> str:
     if isinstance(completed, list) and completed:
         # The list grows by one step at a time: its JSON is extended, not written again.
         summary["completed"] = _COMPLETED_MARK
-        text = _dump(summary).replace(f'"{_COMPLETED_MARK}"', _completed.json(completed), 1)
+        known = lists.get(state.run_id)
+        if known is None:
+            known = lists[state.run_id] = _CompletedJson()
+        text = _dump(summary).replace(f'"{_COMPLETED_MARK}"', known.json(completed), 1)
     else:
         text = _dump(summary)
     if state.status in TERMINAL:
+        lists.pop(state.run_id, None)
         return text
     return text.ljust(max(1024, 1 << (len(text) - 1).bit_length()))
 
@@ -84,7 +88,8 @@ _COMPLETED_MARK = "completed-list-9f3c2d"
 
 class _CompletedJson:
     """The JSON of one run's ``completed`` list, kept as the list grows (the fold only appends
-    to it; another list, or a shorter one, starts again)."""
+    to it; another list, or a shorter one, starts again). One per run and store: a run has one
+    writer, so no two threads extend one."""
 
     def __init__(self) -> None:
         self.of: list[str] | None = None
@@ -96,9 +101,6 @@ class _CompletedJson:
         if len(completed) > len(self.parts):
             self.parts += [_dump(key) for key in completed[len(self.parts) :]]
         return "[" + ",".join(self.parts) + "]"
-
-
-_completed = _CompletedJson()
 
 
 __all__ = ["DB_NAME", "EventRow", "SqliteStore", "fold", "reads"]
@@ -113,6 +115,7 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
         self.readonly = readonly
         self.db = open_for_reading(self.path) if readonly else open_for_writing(self.path)
         self._sync = ""
+        self._completed: dict[str, _CompletedJson] = {}  # per running run (_summary_text)
 
     def close(self) -> None:
         self.db.close()
@@ -324,7 +327,7 @@ class SqliteStore(SqliteViews, FileLogs, SqliteSchedules, SqliteLanes, SqliteDig
                 state.status,
                 ts,
                 state.finished_at,
-                _summary_text(state),
+                _summary_text(state, self._completed),
                 state.seq,
                 state.run_id,
                 rows[0][1] - 1,
