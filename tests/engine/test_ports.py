@@ -25,7 +25,7 @@ class FakeRun:
             console=SimpleNamespace(note=lambda text, color: self.notes.append(text))
         )
 
-    def journal(self, event: Event, *, durable: bool = False) -> None:
+    def journal(self, event: Event, *, durable: bool = False, recorded: bool = False) -> None:
         self.journalled.append((event, durable))
 
 

@@ -6,8 +6,10 @@ SIGKILL."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -255,6 +257,47 @@ def test_kill_9_of_the_engine_leaves_the_step_to_the_supervisor_and_resume_reads
         assert resumed.returncode == 1, resumed.stderr
         assert live["status"] == "failed" and live["exit_code"] == exit_code
         assert not (cli.cwd / "after.txt").exists()
+
+
+def test_every_spawned_step_is_journalled_with_its_start_time_quick_ones_too(cli: CLI) -> None:
+    """``item.spawned`` names the command by (pid, start time): the start comes with the
+    supervisor's answer, read when it spawned the command, so a step that is over before the
+    engine hears of it still has one (it was null for most quick steps when the engine read
+    /proc itself), and it is the start the status file's first line gives."""
+    steps = "".join(f"\n              - {{id: s{n}, run: [/usr/bin/true]}}" for n in range(8))
+    plan = write_plan(
+        cli.cwd,
+        f"""
+        version: 1
+        name: quick-starts
+        phases:
+          - id: p
+            steps:{steps}
+        """,
+    )
+    assert cli("run", str(plan), "-q").returncode == 0
+    run_id = cli.status()["run"]["id"]
+    db = sqlite3.connect(cli.state_dir / "phasegate.db")
+    spawned = {
+        data["key"]: data
+        for (data,) in (
+            (json.loads(row[0]),)
+            for row in db.execute(
+                "SELECT data FROM events WHERE run_id = ? AND type = 'item.spawned'", (run_id,)
+            )
+        )
+    }
+    db.close()
+    assert sorted(spawned) == [f"p/s{n}" for n in range(8)]
+    mine = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    now = float(Path("/proc/uptime").read_text().split()[0]) * os.sysconf("SC_CLK_TCK")
+    for key, event in spawned.items():
+        name = key.replace("/", "_")
+        mark = read_mark(cli.state_dir / "runs" / run_id / "logs" / f"{name}.1.status")
+        assert mark is not None
+        assert (event["pid"], event["start"]) == (mark.pid, mark.start), key
+        # In clock ticks since boot: after this test's process started, before now.
+        assert mine <= int(event["start"]) <= now + 1, key
 
 
 def test_a_command_that_cannot_start_is_refused_and_the_supervisor_serves_on(

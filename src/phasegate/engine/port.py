@@ -77,9 +77,11 @@ class RunPort(RunView, Protocol):
         """Set it to make the runner ask ``decide`` again now (an outcome arrived)."""
         ...
 
-    def journal(self, event: Event, *, durable: bool = False) -> None:
+    def journal(self, event: Event, *, durable: bool = False, recorded: bool = False) -> None:
         """Record one event: applied to ``state`` at once; ``durable``: committed (fsync)
-        before this returns."""
+        before this returns; ``recorded``: the outcome of a supervised command, which resume
+        reads from the supervisor's record if a crash lost it: it may wait for the next
+        commit (a quarter second at most) instead of being urgent."""
         ...
 
     def journal_many(self, events: list[Event], *, durable: bool, sync: bool = False) -> None:

@@ -90,8 +90,10 @@ from phasegate.words import plural
 
 REQUEST_POLL = 0.2
 # How long recorded events may wait for the transaction that commits them. A durable event
-# (a step about to start) commits everything at once; the outcome of a command waits at most
-# URGENT_FLUSH, so that the next step's start usually carries it in the same transaction.
+# (a step about to start) commits everything at once; an urgent one (a pause, a trip, a
+# command's failure) waits at most URGENT_FLUSH, the others (observations, phase transitions,
+# a supervised command's success, which resume reads from the supervisor's record if a crash
+# lost it) at most DEFERRED_FLUSH: the next step's start usually carries them.
 URGENT_FLUSH = 0.005
 DEFERRED_FLUSH = 0.25
 _DEFERRABLE_ITEMS = ("gate", "verify")
@@ -168,8 +170,8 @@ class Runner:
         self._woken: asyncio.Future[Any] | None = None  # the loop's waiter for ``wake``
 
     # -- journal ---------------------------------------------------------------------------
-    def journal(self, event: Event, *, durable: bool = False) -> None:
-        self.journal_many([event], durable=durable)
+    def journal(self, event: Event, *, durable: bool = False, recorded: bool = False) -> None:
+        self.journal_many([event], durable=durable, recorded=recorded)
 
     def flush(self) -> None:
         """Commit what is recorded (engine/port.py ``WatchPort``; the writer stays the
@@ -197,7 +199,10 @@ class Runner:
             return
         group.set_result(None)
 
-    def journal_many(self, events: list[Event], *, durable: bool, sync: bool = False) -> None:
+    def journal_many(
+        self, events: list[Event], *, durable: bool, sync: bool = False, recorded: bool = False
+    ) -> None:
+        """``recorded``: the events are a supervised command's outcome (RunPort.journal)."""
         for event in events:
             # Stored journals may carry fields a newer phasegate added; the engine may not.
             if event.model_extra:
@@ -205,8 +210,9 @@ class Runner:
                     f"{event.type} has undeclared fields {sorted(event.model_extra)}"
                 )
         now = time.time()
-        masked = [(_masked(event, self.ctx.masker), now) for event in events]
-        urgent = not all(_deferrable(event) for event in events)
+        masker = self.ctx.masker
+        masked = [(_masked(event, masker) if masker.active else event, now) for event in events]
+        urgent = not recorded and not all(_deferrable(event) for event in events)
         self.writer.record(masked, durable=durable, urgent=urgent, sync=sync)
         if self.notifications is not None:
             self.notifications.observe(masked, self.state)

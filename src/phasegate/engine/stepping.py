@@ -42,17 +42,14 @@ async def start_command(
 
     def spawned(pid: int) -> None:
         # Where the command runs, as soon as it runs: a resume after a crash finds its process
-        # group by this (pid, start time) pair, which a reused pid cannot match.
-        stat = proc_stat(pid)
-        runner.journal(
-            ItemSpawned(
-                key=key,
-                attempt=attempt,
-                pid=pid,
-                pgid=pid,
-                start=stat.start if stat is not None else None,
-            ),
-        )
+        # group by this (pid, start time) pair, which a reused pid cannot match. The run's
+        # supervisor read the start when it spawned the command (a quick one is gone by now).
+        start_of = getattr(runner.ctx.executor, "start_of", None)
+        start: str | None = start_of(pid) if start_of is not None else None
+        if start is None:
+            stat = proc_stat(pid)
+            start = stat.start if stat is not None else None
+        runner.journal(ItemSpawned(key=key, attempt=attempt, pid=pid, pgid=pid, start=start))
 
     session = None
     if runner.ctx.plan.shell_session:
@@ -80,10 +77,13 @@ def succeeded(
     **details: Unpack[FinishDetails],
 ) -> None:
     """Journal a command's success; with a shell session change, durably before its dumps go
-    (a crash in between leaves them for resume to read: engine/orphans.py)."""
+    (a crash in between leaves them for resume to read: engine/orphans.py). Otherwise it need
+    not be urgent: the command ran under a supervisor, whose record resume reads if a crash
+    lost this event (docs/crash-safety.md), so it rides with the next step's start."""
     if result.shell:
         details["shell"] = result.shell
-    runner.journal(item_finished(record, status, **details), durable=bool(result.shell))
+    event = item_finished(record, status, **details)
+    runner.journal(event, durable=bool(result.shell), recorded=True)
     shellstate.discard(result.capture)
 
 

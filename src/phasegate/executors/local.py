@@ -106,6 +106,13 @@ class LocalExecutor:
     def __init__(self) -> None:
         self._supervisor: RunSupervisor | None = None
         self._no_supervisor = not _SUPERVISOR_POSSIBLE  # then a shell supervises each step
+        self._starts: dict[int, str] = {}  # while its on_spawn runs: a command's start time
+
+    def start_of(self, pid: int) -> str | None:
+        """While ``on_spawn(pid)`` runs: the command's start time (field 22 of
+        ``/proc/PID/stat``) as the run's supervisor read it when it spawned it; None when no
+        supervisor said (the caller reads ``/proc``, where a quick command may be gone)."""
+        return self._starts.get(pid)
 
     async def run(
         self,
@@ -165,7 +172,12 @@ class LocalExecutor:
                 )
         pid = child.pid
         if on_spawn is not None:
-            on_spawn(pid)
+            if child.start is not None:
+                self._starts[pid] = child.start
+            try:
+                on_spawn(pid)
+            finally:
+                self._starts.pop(pid, None)
         try:
             timed_out = await supervise(pid, collector.exited, timeout=timeout, stop=stop)
             if not collector.drained.done():  # (a turn of the loop saved when it is)
@@ -230,6 +242,7 @@ class _Child:
         self.pid = pid
         self.collector = collector
         self.returncode: int | None = None
+        self.start: str | None = None  # its start time, when its supervisor said
         self.lost = False  # the supervisor died before it reported the exit
         self._pidfd = pidfd
         self._pipes = pipes  # stream number (1, 2) -> our read end
@@ -370,6 +383,7 @@ async def _spawn_supervised(
     os.set_blocking(out_r, False)
     os.set_blocking(err_r, False)
     child = _Child(loop, pid, None, -1, {1: out_r, 2: err_r}, collector)
+    child.start = run_supervisor.starts.pop(pid, None)
     run_supervisor.on_exit(pid, child.ended)
     return child
 

@@ -76,6 +76,9 @@ class RunSupervisor:
         self._replies: dict[int, asyncio.Future[int]] = {}
         self._exits: dict[int, ExitCallback] = {}
         self._early: dict[int, int] = {}  # exits that came before their callback
+        # Each spawned command's start time as the supervisor read it (field 22 of
+        # /proc/PID/stat), for the spawn's caller to take with the pid.
+        self.starts: dict[int, str] = {}
         self._closed: asyncio.Future[None] = loop.create_future()
         loop.add_reader(parent.fileno(), self._readable)
 
@@ -153,6 +156,10 @@ class RunSupervisor:
             if reply is None or reply.done():
                 continue
             if kind == "s":
+                if len(message) > 3 and str(message[3]).isdigit():
+                    self.starts[message[2]] = str(message[3])
+                else:  # never a start left by an earlier command of the same pid
+                    self.starts.pop(message[2], None)
                 reply.set_result(message[2])
             else:
                 _, _, code, reason, filename = message

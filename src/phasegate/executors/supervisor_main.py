@@ -16,6 +16,8 @@ step, without an ``exec`` of a shell per step:
 2. The status file gets a first line ``PID START SUPERVISOR_PID SUPERVISOR_START run``: how
    ``resume`` finds the step's group when the engine died before it journalled the pid, and
    who will write the record. A reader takes only a last line ``STATUS end`` as a record.
+   The reply to the engine carries the same START: the engine journals it in
+   ``item.spawned`` without reading ``/proc`` itself, where a quick command is already gone.
 3. When the step ends, the record ``STATUS end`` is appended (the shell's convention: above
    128 is a death by signal) *before* the step is reaped (``waitid(WNOWAIT)``), and only then
    is the engine told. Whoever sees the step gone and no record knows from the first line that
@@ -165,14 +167,15 @@ class Supervisor:
             self.send(("e", seq, None, str(exc), path))
             return
         record = -1
+        start = _start_of(pid)  # read while the command cannot have been reaped yet
         if status_file:
             try:
                 record = os.open(status_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
-                os.write(record, f"{pid} {_start_of(pid)} {self.me} run\n".encode())
+                os.write(record, f"{pid} {start} {self.me} run\n".encode())
             except OSError:
                 pass
         self.children[pid] = record
-        self.send(("s", seq, pid))
+        self.send(("s", seq, pid, start))
 
     def reap(self) -> None:
         while self.children:

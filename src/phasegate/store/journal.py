@@ -3,12 +3,13 @@ written in batches.
 
 The runner records events as they happen (``record``). A durable event (a step about to start)
 is committed at once together with everything before it: one transaction, one fsync. Other
-events follow within milliseconds if they are *urgent* (the outcome of a command, a pause, a
+events follow within milliseconds if they are *urgent* (a command's failure, a pause, a
 trip), or within a quarter second if they are *deferrable*: gate observations and phase
-transitions, which resume simply derives or observes again if a crash lost them. A process
+transitions, which resume simply derives or observes again if a crash lost them, and a
+supervised command's success, which resume reads from the supervisor's record. A process
 killed in that window loses those events and nothing else: a step whose end was lost is
-found started-but-unfinished, i.e. ``unknown``, and never silently re-run. A plan of many short
-steps pays about one transaction per step.
+found started-but-unfinished, settled from its record (or ``unknown`` without one), and
+never silently re-run. A plan of many short steps pays one transaction per step.
 """
 
 from __future__ import annotations
