@@ -25,6 +25,8 @@ command -v sudo >/dev/null 2>&1 || packages+=(sudo)
 # The seed 003 example's sandbox is the seed's own tools: sqlite3 and curl (tests/examples/).
 command -v sqlite3 >/dev/null 2>&1 || packages+=(sqlite3)
 command -v curl >/dev/null 2>&1 || packages+=(curl)
+# Imported runbooks with ```fish fences run under fish (tests/markdown/test_round11_classes.py).
+command -v fish >/dev/null 2>&1 || packages+=(fish)
 if [ "${#packages[@]}" -gt 0 ]; then
     sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
