@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import languages, words9, words10_safety
+from phasegate.markdown import languages, words9, words10_safety, words11_safety
 
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
@@ -656,6 +656,13 @@ OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words10_safety.OPTIONAL, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words10_safety.DEFERRED, re.I)
 HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN, re.I)
 HUMAN = re.compile(HUMAN.pattern + "|" + words10_safety.HUMAN_WAITS, re.I)
+
+# Blind round 11: the way back, a halt, a failure lead-in, "only if" and work put days later in
+# the languages round 11 showed missing (words11_safety.py), one alternation more each.
+ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words11_safety.ROLLBACK, re.I)
+CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words11_safety.CONDITIONAL, re.I)
+OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words11_safety.ONLY_IF, re.I)
+DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.DEFERRED, re.I)
 
 
 def person_decides(text: str) -> bool:

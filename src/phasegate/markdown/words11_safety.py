@@ -1,0 +1,122 @@
+"""Word tables from blind round 11 (issue 11): the way back, a halt, a failure lead-in, an
+"only if" and work put days later, in the languages round 11 showed the tables lacked
+(Bulgarian, Danish, Norwegian, Swedish, Croatian, Serbian, Slovak, Slovenian, Catalan, Malay,
+Indonesian, Tagalog, Japanese, Chinese, Korean, Greek, Hebrew, Hindi, Thai). rules.py appends
+each fragment to its table (one alternation more), so every rule that reads a table reads these.
+
+Fragments are compiled case-insensitively. The broad words (Bulgarian "Връщане", Croatian
+"Vraćanje", Tagalog "Ibalik") are read only where a heading or lead-in STARTS with them (or
+after "Step 6 —", "4."), never inside a sentence.
+"""
+
+from __future__ import annotations
+
+# Where a heading or lead-in starts: the beginning, or after "Step 6 —" / "Korak 3:" / "4.";
+# an adjective before the noun is allowed ("Ръчно връщане", "Manuel tilbagerulning").
+_START = r"(?:^|[—–:|]\s*|\s-\s)[\W_]*(?:\d{1,2}(?:\.\d{1,2})*[.)]?\s+)?"
+_ADJ = r"(?:(?:ръчно|аварийно|manuel|manuell|ru[cč]n[oíéa]|ro[cč]n[ao]|manual|hitno|nujno)\s+)?"
+
+# A heading naming the way back, an undo, a restore or an emergency stop.
+ROLLBACK = (
+    _START + _ADJ + r"(?:"
+    # Bulgarian: връщане (назад), отмяна, възстановяване, аварийно спиране
+    r"връщане|върнете|отмяна на|възстановяване|аварийно (?:спиране|прекратяване)|"
+    # Danish / Norwegian / Swedish: tilbagerulning, rul tilbage, gendannelse, fortryd, angre,
+    # nødstop, rulla tillbaka, ångra, nödstopp, tilbakeføring, gjenoppretting
+    r"tilbagerul|rul(?:l)? tilbage|tilbagef[oø]r|gendan|fortryd|"
+    r"tilbakef[oø]r|gjenopprett|angre\b|rull(?:e)? tilbake|"
+    r"rulla tillbaka|[aå]ngra\b|[aå]terg[aå] till|"
+    r"n[oøö]dstop|"
+    # Croatian / Serbian (Latin and Cyrillic): vraćanje, povratak, poništavanje, oporavak,
+    # obnova, hitno zaustavljanje; враћање, повратак, поништавање, опоравак
+    r"vra[cćč]anje|povratak na|poni[sš]tavanje|oporavak|obnova\b|"
+    r"hitno zaustavljanje|враћање|повратак на|поништавање|опоравак|хитно заустављање|"
+    # Slovak / Slovenian: vrátenie, zrušenie zmien, núdzové zastavenie; povrnitev,
+    # razveljavitev, obnovitev, vrnitev, zasilna zaustavitev
+    r"vr[aá]tenie|zru[sš]enie zmien|n[uú]dzov[eé] zastavenie|"
+    r"povrnitev|razveljavitev|obnovitev|vrnitev|zasilna zaustavitev|"
+    # Catalan: marxa enrere, tornar enrere, tirar enrere, desfer, reversió, aturada d'emergència
+    r"marxa enrere|tornar enrere|tirar enrere|tornada enrere|desfer\b|revers[ió]|"
+    r"aturada d['’]emerg[eè]ncia|"
+    # Malay / Indonesian: undur, pulihkan, batalkan perubahan, hentian kecemasan,
+    # penghentian darurat, kembali ke versi
+    r"undur(?:kan)?\b|pulihkan|batalkan (?:perubahan|pelepasan|rilis)|pembatalan|"
+    r"hentian kecemasan|penghentian darurat|pemberhentian darurat|"
+    # Tagalog: pagbabalik, ibalik, itigil / pagtigil / ihinto, kung kailangang itigil
+    r"pagbabalik|ibalik|(?:kung kailangang? )?(?:itigil|ihinto|pagtigil|pagpapahinto)|"
+    # Greek: επαναφορά, αναίρεση, επιστροφή, έκτακτη διακοπή
+    r"επαναφορ[άα]|αναίρεση|αναιρεση|επιστροφ[ήη] στην|[έε]κτακτη διακοπ[ήη]|"
+    # Hebrew: ביטול שינויים, החזרה לגרסה, עצירת חירום
+    r"ביטול (?:השינוי|שינויים|הפריסה)|החזרה ל|עצירת חירום|"
+    # Hindi: आपातकालीन रोक, वापसी
+    r"आपातकालीन (?:रोक|बंद)|वापसी|"
+    # Thai: ยกเลิกการเปลี่ยนแปลง, หยุดฉุกเฉิน
+    r"ยกเลิกการ|หยุดฉุกเฉิน|"
+    # Japanese / Chinese / Korean: 復元, 取り消し, 緊急停止; 恢复, 紧急停止; 취소, 긴급 중지
+    r"復元|取り?消し|緊急停止|恢复|紧急停止|緊急中止|취소|긴급\s*(?:중지|중단)"
+    r")"
+)
+
+# A lead-in or heading naming trouble ("if it fails", "in case of problems"), anchored at the
+# start: what follows is done only when that happens.
+CONDITIONAL = (
+    r"^[\W_]*(?:"
+    # Bulgarian: ако (нещо) се провали / не успее / не работи, при проблем
+    r"ако\b[^.\n]{0,80}?(?:се провали|не успее|не успе\b|не успије|не работи|грешк|проблем)|"
+    r"при (?:проблем|грешк|срив)|"
+    # Danish / Norwegian: hvis det fejler / feiler / går galt, ved problemer / fejl / feil
+    r"hvis\b[^.\n]{0,80}?(?:fejler|feiler|g[aå]r galt|mislykkes)|ved (?:problemer|fejl|feil)\b|"
+    # Croatian / Serbian / Slovak / Slovenian: ako ne uspije / ne uspe / zlyhá, če ne uspe
+    r"ako?\b[^.\n]{0,80}?(?:ne uspije|ne uspe|zakaže|zlyh|nastane (?:problém|chyba))|"
+    r"u slu[cč]aju (?:problema|gre[sš]ke|kvara)|v pr[ií]pade (?:probl[eé]m|chyb)|"
+    r"[cč]e\b[^.\n]{0,80}?(?:ne uspe|spodleti|pride do (?:napak|te[zž]av))|"
+    # Catalan: si falla / si alguna cosa va malament, en cas de problemes
+    r"si\b[^.\n]{0,80}?(?:falla|va malament|no funciona)\b|en cas d['’](?:error|errada|problema)|"
+    # Malay / Indonesian / Tagalog: jika gagal, kalau gagal, sekiranya gagal; kung pumalya,
+    # kung mabigo, kung nagka-problema
+    r"(?:jika|kalau|sekiranya|apabila|bila)\b[^.\n]{0,80}?(?:gagal|bermasalah|ralat|error)|"
+    r"kung\b[^.\n]{0,80}?(?:pumalya|mabigo|nabigo|pumalpak|magka-?problema|nagka-?problema|"
+    r"may problema|may error|bumagal)|"
+    # Greek / Hebrew / Hindi / Thai: αν αποτύχει, σε περίπτωση προβλήματος; אם נכשל;
+    # अगर/यदि … विफल; หาก/ถ้า … ล้มเหลว
+    r"(?:αν|εάν)\b[^.\n]{0,80}?(?:αποτύχει|αποτυχει|σφάλμα|πρόβλημα)|σε περίπτωση (?:σφάλματος|"
+    r"προβλήματος|αποτυχίας)|"
+    r"אם\b[^.\n]{0,80}?(?:נכשל|תקלה|שגיאה|בעיה)|במקרה של (?:תקלה|כשל|בעיה)|"
+    r"(?:अगर|यदि)\b[^.\n]{0,80}?(?:विफल|असफल|त्रुटि|गड़बड़)|"
+    r"(?:หาก|ถ้า)[^.\n]{0,80}?(?:ล้มเหลว|ผิดพลาด|มีปัญหา)|"
+    # Japanese / Chinese / Korean: 失敗した場合, 問題が発生した場合; 如果失败, 失败时; 실패 시,
+    # 실패하면, 문제가 발생하면
+    r"[^\n]{0,40}?(?:失敗した(?:場合|ら|とき)|問題が(?:発生|起き)た?(?:場合|ら))|"
+    r"(?:如果|若)[^\n]{0,40}?失败|[^\n]{0,40}?失败(?:时|後|后)|"
+    r"[^\n]{0,40}?(?:실패\s*시|실패하면|실패할 경우|문제가 (?:발생하면|생기면)))"
+)
+
+# "Only if …" in these languages: what follows is done only when the operator says the
+# condition holds, a decision, never the path. Anchored at the start. Not a measured threshold
+# ("Samo ako je stopa grešaka ispod 0,5 %:"): that is the gate before the next step, read by
+# the rules for thresholds and waits.
+ONLY_IF = (
+    r"^[\W_]*(?:\*\*|__)?(?![^\n]*\d)(?:"
+    r"само ако|samo ako|kun hvis|bare hvis|endast om|bara om|iba ak|len ak|jedine ak|samo [cč]e|"
+    r"nom[eé]s si|hanya (?:jika|kalau|apabila|bila)|(?:lamang|lang) kung|kung [^.\n]{0,40} lamang|"
+    r"μόνο (?:αν|εάν)|רק אם|केवल (?:तभी|अगर|यदि)|सिर्फ़? (?:तभी|अगर)|เฉพาะ(?:เมื่อ|กรณี)|"
+    r"[^\n]{0,40}?(?:の場合のみ|場合に限り)|仅(?:当|在)|只有(?:当|在)|[^\n]{0,40}?경우에만"
+    r")"
+)
+
+# Work the document puts days or weeks later: a person says when the time has come.
+DEFERRED = (
+    r"\bслед\s+\d+\s*(?:дни|дена|седмиц|месец)|\bслед (?:една )?седмица\b|"
+    r"\befter\s+\d+\s*(?:dage|dager|uger|uker|dagar|veckor)\b|\better\s+\d+\s*(?:dager|uker)\b|"
+    r"\b(?:nakon|poslije|posle)\s+\d+\s*(?:dana|tjedana|nedelja|sedmica)\b|"
+    r"\b(?:после|након)\s+\d+\s*(?:дана|недеља)\b|"
+    r"\bpo\s+\d+\s*(?:d[nň]och|t[ýy][zž]d[nň]och|dneh|tednih)\b|"
+    r"\bdespr[eé]s de\s+\d+\s*(?:dies|setmanes)\b|"
+    r"\b(?:selepas|setelah|sesudah)\s+\d+\s*(?:hari|minggu|bulan)\b|"
+    r"\bpagkalipas ng\s+\d+\s*(?:araw|linggo)\b|"
+    r"\bμετά από\s+\d+\s*(?:ημέρες|μέρες|εβδομάδες)|אחרי \d+ (?:ימים|שבועות)|"
+    r"\d+\s*(?:दिन|हफ़्ते|सप्ताह) (?:बाद|के बाद)|หลังจาก\s*\d+\s*(?:วัน|สัปดาห์)|"
+    # "1 週間問題がなければ", "7 日間様子を見て", "1 周后没有问题", "1주일 후"
+    r"\d+\s*(?:日間?|週間|か月|ヶ月)\s*(?:問題が?なければ|何もなければ|様子を見て|経過)|"
+    r"\d+\s*(?:天|周|个月)\s*(?:内)?(?:没有问题|无问题|观察)|\d+\s*주일?\s*(?:후|뒤)"
+)

@@ -1,0 +1,165 @@
+"""Blind round 11's safety classes (issue 11), each a general rule tested on wordings written
+here, never the round's documents: what runs forward, what runs on rollback, what pauses for a
+person (plan_walk.py walks the imported plans)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.markdown.plan_walk import imported, roles_of, runs_forward
+
+# A forward procedure, then a section whose heading is the wording under test.
+_DOC = """# Upgrade the billing service
+
+## Steps
+
+```bash
+systemctl restart billing-forward
+```
+
+## {heading}
+
+```bash
+systemctl restart billing-other
+```
+"""
+
+# Class A: the way back / an undo / a restore / an emergency stop, in the languages round 11
+# showed missing: the section's commands run on rollback, never forward.
+WAY_BACK = [
+    ("bg", "Ръчно връщане"),
+    ("bg", "Връщане назад"),
+    ("bg", "Възстановяване"),
+    ("bg", "Аварийно спиране"),
+    ("da", "Tilbagerulning"),
+    ("da", "Rul tilbage"),
+    ("da", "Gendannelse"),
+    ("da", "Fortryd ændringen"),
+    ("da", "Nødstop"),
+    ("no", "Tilbakerulling"),
+    ("no", "Gjenoppretting"),
+    ("no", "Angre endringen"),
+    ("no", "Nødstopp"),
+    ("sv", "Rulla tillbaka"),
+    ("sv", "Ångra ändringen"),
+    ("sv", "Nödstopp"),
+    ("hr", "Vraćanje na prethodnu verziju"),
+    ("hr", "Poništavanje promjena"),
+    ("hr", "Hitno zaustavljanje"),
+    ("sr", "Враћање на претходну верзију"),
+    ("sr", "Povratak na staru verziju"),
+    ("sr", "Опоравак"),
+    ("sk", "Vrátenie zmien"),
+    ("sk", "Núdzové zastavenie"),
+    ("sl", "Povrnitev"),
+    ("sl", "Razveljavitev sprememb"),
+    ("sl", "Obnovitev"),
+    ("ca", "Marxa enrere"),
+    ("ca", "Tornar enrere"),
+    ("ca", "Desfer el canvi"),
+    ("ca", "Aturada d'emergència"),
+    ("ms", "Undur semula"),
+    ("ms", "Pulihkan versi lama"),
+    ("ms", "Hentian kecemasan"),
+    ("id", "Pengembalian"),
+    ("id", "Penghentian darurat"),
+    ("tl", "Pagbabalik"),
+    ("tl", "Kung kailangang itigil"),
+    ("tl", "Ibalik ang dating bersyon"),
+    ("ja", "切り戻し"),
+    ("ja", "復元手順"),
+    ("ja", "緊急停止"),
+    ("zh", "回滚"),
+    ("zh", "恢复旧版本"),
+    ("zh", "紧急停止"),
+    ("ko", "롤백"),
+    ("ko", "긴급 중지"),
+    ("el", "Επαναφορά"),
+    ("el", "Αναίρεση αλλαγών"),
+    ("el", "Έκτακτη διακοπή"),
+    ("he", "שחזור"),
+    ("he", "עצירת חירום"),
+    ("hi", "रोलबैक"),
+    ("hi", "आपातकालीन रोक"),
+    ("th", "ย้อนกลับ"),
+    ("th", "หยุดฉุกเฉิน"),
+    ("en", "Step 6 — Manual restore"),
+]
+
+
+@pytest.mark.parametrize(("lang", "heading"), WAY_BACK)
+def test_a_way_back_heading_runs_on_rollback_never_forward(lang: str, heading: str) -> None:
+    data = imported(_DOC.format(heading=heading)).data
+    assert not runs_forward(data, "billing-other"), (lang, heading)
+    assert roles_of(data, "billing-other") == [("rollback", None)], (lang, heading)
+    # the forward procedure is still the path
+    assert runs_forward(data, "billing-forward")
+
+
+# Class A: a condition ("if it fails"), an "only if", and work put days later: never forward.
+NOT_FORWARD = [
+    ("bg", "Ако обновяването се провали"),
+    ("bg", "Само ако DBA одобри"),
+    ("bg", "Почистване след 7 дни"),
+    ("da", "Hvis opgraderingen fejler"),
+    ("da", "Kun hvis testeren siger nej"),
+    ("da", "Oprydning efter 7 dage"),
+    ("no", "Hvis oppgraderingen feiler"),
+    ("no", "Bare hvis vaktlederen sier ja"),
+    ("no", "Opprydding etter 14 dager"),
+    ("sv", "Endast om kunden ber om det"),
+    ("hr", "Ako nadogradnja ne uspije"),
+    ("hr", "Samo ako voditelj odobri"),
+    ("hr", "Čišćenje nakon 7 dana"),
+    ("sr", "Ако не успе"),
+    ("sr", "Само ако вођа тима одобри"),
+    ("sk", "Ak aktualizácia zlyhá"),
+    ("sk", "Iba ak to schváli vedúci"),
+    ("sk", "Upratovanie po 7 dňoch"),
+    ("sl", "Če nadgradnja ne uspe"),
+    ("sl", "Samo če vodja odobri"),
+    ("sl", "Čiščenje po 7 dneh"),
+    ("ca", "Si l'actualització falla"),
+    ("ca", "Només si el responsable ho aprova"),
+    ("ca", "Neteja després de 7 dies"),
+    ("ms", "Jika naik taraf gagal"),
+    ("ms", "Hanya jika ketua pasukan setuju"),
+    ("ms", "Pembersihan selepas 7 hari"),
+    ("id", "Jika pembaruan gagal"),
+    ("id", "Hanya jika DBA setuju"),
+    ("id", "Pembersihan setelah 7 hari"),
+    ("tl", "Kung pumalya ang upgrade"),
+    ("tl", "Lamang kung pumayag ang DBA"),
+    ("tl", "Paglilinis pagkalipas ng 7 araw"),
+    ("ja", "アップグレードに失敗した場合"),
+    ("ja", "DBA が承認した場合のみ"),
+    ("ja", "1 週間問題がなければ"),
+    ("zh", "如果升级失败"),
+    ("zh", "仅当组长批准时"),
+    ("ko", "업그레이드 실패 시"),
+    ("ko", "팀장이 승인한 경우에만"),
+    ("el", "Αν η αναβάθμιση αποτύχει"),
+    ("el", "Μόνο αν εγκρίνει ο υπεύθυνος"),
+    ("el", "Καθαρισμός μετά από 7 ημέρες"),
+    ("he", "אם השדרוג נכשל"),
+    ("he", "רק אם ראש הצוות מאשר"),
+    ("he", "ניקוי אחרי 7 ימים"),
+    ("hi", "अगर अपग्रेड विफल हो"),
+    ("hi", "केवल तभी जब लीड मंज़ूरी दे"),
+    ("hi", "7 दिन बाद सफ़ाई"),
+    ("th", "หากการอัปเกรดล้มเหลว"),
+    ("th", "เฉพาะเมื่อหัวหน้าอนุมัติ"),
+    ("th", "ล้างข้อมูลหลังจาก 7 วัน"),
+]
+
+
+@pytest.mark.parametrize(("lang", "heading"), NOT_FORWARD)
+def test_a_conditional_only_if_and_later_sections_never_run_forward(
+    lang: str, heading: str
+) -> None:
+    data = imported(_DOC.format(heading=heading)).data
+    assert not runs_forward(data, "billing-other"), (lang, heading, roles_of(data, "billing-other"))
+    # it still exists: a rollback/recovery action or a step bound to a person's decision
+    roles = roles_of(data, "billing-other")
+    assert roles and all(role == "rollback" or when for role, when in roles), (lang, heading)
+    assert runs_forward(data, "billing-forward")
