@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.markdown.plan_walk import imported, roles_of, runs_forward
+from tests.markdown.plan_walk import imported, manual_texts, roles_of, runs_forward, runs_of
 
 # A forward procedure, then a section whose heading is the wording under test.
 _DOC = """# Upgrade the billing service
@@ -163,3 +163,79 @@ def test_a_conditional_only_if_and_later_sections_never_run_forward(
     roles = roles_of(data, "billing-other")
     assert roles and all(role == "rollback" or when for role, when in roles), (lang, heading)
     assert runs_forward(data, "billing-forward")
+
+
+# Class C: commands that stream until someone stops them are never plain steps or gates.
+_STREAM_DOC = """# Roll the edge config
+
+## 1. Apply
+
+```bash
+systemctl reload edge-forward
+```
+
+## 2. Watch it
+
+```bash
+{command}
+```
+
+## 3. Finish
+
+```bash
+systemctl restart edge-finish
+```
+"""
+
+STREAMING = [
+    "ssh -t edge-07 'sudo varnishlog -g request'",
+    'ssh cache-3 "journalctl -u nginx -f"',
+    "ssh -t db-1 'sudo tail -F /var/log/postgresql/main.log'",
+    "varnishncsa -F '%s %U'",
+    "gcloud beta run services logs tail billing-api --region europe-west1",
+    "gcloud alpha logging tail 'resource.type=cloud_run_revision'",
+    "az webapp log tail --name shop --resource-group rg",
+    "istioctl dashboard grafana",
+    "linkerd viz dashboard",
+    "minikube dashboard --url",
+    "sudo tcpdump -i eth0 port 443",
+    "dmesg -w",
+    "redis-cli -h cache monitor",
+    "inotifywait -m /etc/nginx",
+    "kafka-console-consumer --bootstrap-server k:9092 --topic orders",
+    "vmstat 5",
+]
+
+
+@pytest.mark.parametrize("command", STREAMING)
+def test_c_streaming_commands_are_never_plain_steps(command: str) -> None:
+    data = imported(_STREAM_DOC.format(command=command)).data
+    local = not command.startswith(("ssh", "sudo"))
+    needle = command.split(maxsplit=1)[0] if local else command[-12:]
+    assert not any(role in ("step", "gate") for role, _ in roles_of(data, needle)), (
+        command,
+        roles_of(data, needle),
+    )
+    # it is kept: a monitor beside the phase, or a manual step a person runs in another window
+    watched = [m for p in data["phases"] for m in p.get("monitors", [])]
+    assert any(needle in str(m) for m in watched) or any(
+        needle in text for text in manual_texts(data)
+    ), (command, data["phases"])
+    # the steps around it still run, in order
+    assert runs_forward(data, "edge-forward") and runs_forward(data, "edge-finish")
+
+
+BOUNDED = [
+    "ssh edge-07 'sudo varnishadm vcl.list'",
+    "varnishlog -d -g request -q 'RespStatus >= 500'",
+    "sudo tcpdump -c 100 -i eth0 port 443",
+    "vmstat 5 3",
+    "gcloud run services describe billing-api --region europe-west1",
+    "kubectl get --raw /api/v1/nodes",
+]
+
+
+@pytest.mark.parametrize("command", BOUNDED)
+def test_c_bounded_commands_stay_steps(command: str) -> None:
+    data = imported(_STREAM_DOC.format(command=command)).data
+    assert runs_forward(data, command.split("'", maxsplit=1)[0].strip()), (command, runs_of(data))
