@@ -239,3 +239,118 @@ BOUNDED = [
 def test_c_bounded_commands_stay_steps(command: str) -> None:
     data = imported(_STREAM_DOC.format(command=command)).data
     assert runs_forward(data, command.split("'", maxsplit=1)[0].strip()), (command, runs_of(data))
+
+
+# Class D: MyST / Quarto directive fences. Code directives hold commands (their option lines
+# are the renderer's); text directives are text, never run.
+def test_d_myst_code_block_runs_without_its_options_and_admonitions_never_run() -> None:
+    doc = """# Rotate the cache config
+
+## Prepare
+
+```{code-block} bash
+:caption: on cache-3
+:linenos:
+
+rsync -a build/cache.conf cache-3:/etc/cache/next.conf
+```
+
+```{danger}
+If `reload` prints `syntax error near line 4`, the config is broken. Stop.
+```
+
+```{note}
+rm -rf /etc/cache/old is what the previous team did; we keep the old file.
+```
+
+## Apply
+
+```{code} sh
+ssh cache-3 'sudo cachectl reload next'
+```
+"""
+    data = imported(doc).data
+    runs = runs_of(data)
+    # the commands run, in order, without the option lines
+    steps = [text for role, text, _ in runs if role == "step"]
+    assert steps[0].strip() == "rsync -a build/cache.conf cache-3:/etc/cache/next.conf"
+    assert "cachectl reload next" in steps[1]
+    assert not any(":caption:" in text or ":linenos:" in text for _, text, _ in runs)
+    # the admonitions' text never runs; the warning is acknowledged by a person
+    assert not any("syntax error" in text or "rm -rf" in text for _, text, _ in runs)
+    assert any("syntax error near line 4" in text for text in manual_texts(data))
+
+
+def test_d_quarto_chunks_are_commands_in_their_language() -> None:
+    doc = """# Swap the reporting table
+
+## Build
+
+```{bash}
+#| label: build
+#| echo: true
+make -C reports build-v2
+```
+
+## Swap
+
+```{bash, eval=FALSE}
+make -C reports swap
+```
+"""
+    data = imported(doc).data
+    steps = [text.strip() for role, text, _ in runs_of(data) if role == "step"]
+    assert steps == ["make -C reports build-v2", "make -C reports swap"]
+
+
+@pytest.mark.parametrize(
+    "opener", [":::{dropdown} Roll back", ":::{admonition} Revert", ":::details Undo"]
+)
+def test_d_titled_container_rollback_runs_on_rollback_only(opener: str) -> None:
+    doc = f"""# Rotate the cache config
+
+## Apply
+
+```bash
+ssh cache-3 'sudo cachectl use next'
+```
+
+{opener}
+:color: danger
+
+Switch back if the hit ratio drops:
+
+```bash
+ssh cache-3 'sudo cachectl use previous'
+```
+:::
+
+## Finish
+
+```bash
+ssh cache-3 'sudo cachectl discard old'
+```
+"""
+    data = imported(doc).data
+    assert roles_of(data, "cachectl use previous") == [("rollback", None)]
+    # the container's end ends the rollback: what follows is forward again
+    assert runs_forward(data, "cachectl use next") and runs_forward(data, "cachectl discard old")
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Don't",
+        "Do not",
+        "What we do NOT do",
+        "Må ikke",
+        "Какво НЕ правим",
+        "Què no fer",
+        "Huwag",
+        "禁止",
+    ],
+)
+def test_d_a_prohibition_heading_is_never_run(heading: str) -> None:
+    data = imported(_DOC.format(heading=heading)).data
+    assert roles_of(data, "billing-other") == []
+    assert runs_forward(data, "billing-forward")

@@ -663,6 +663,7 @@ ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words11_safety.ROLLBACK, re.I)
 CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words11_safety.CONDITIONAL, re.I)
 OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words11_safety.ONLY_IF, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.DEFERRED, re.I)
+REFERENCE = re.compile(REFERENCE.pattern + "|" + words11_safety.FORBIDDEN, re.I)
 
 
 def person_decides(text: str) -> bool:

@@ -120,3 +120,23 @@ DEFERRED = (
     r"\d+\s*(?:日間?|週間|か月|ヶ月)\s*(?:問題が?なければ|何もなければ|様子を見て|経過)|"
     r"\d+\s*(?:天|周|个月)\s*(?:内)?(?:没有问题|无问题|观察)|\d+\s*주일?\s*(?:후|뒤)"
 )
+
+# A heading that is only a prohibition: "## Don't", "## Do not", "## What we do NOT do",
+# "## Må ikke", "## Какво НЕ правим", "## Što ne raditi", "## Què no fer", "## Jangan",
+# "## Huwag", "## 禁止", "## Μην", "## מה לא לעשות", "## क्या न करें", "## ห้าม": what NOT to
+# run, read, never run. Anchored at the start.
+FORBIDDEN = (
+    r"^[\W_]*(?:"
+    r"don['’]?t\s*$|do not\s*$|do not (?:do|run|use)\b|never (?:run|use)\b|what (?:we|you) "
+    r"(?:do not|don['’]t|never) do|things (?:to avoid|not to do)|"
+    r"m[aå] ikke\b|ikke g[oø]r|g[oø]r ikke\b|"
+    r"какво не (?:правим|правете)|не правете|"
+    r"(?:[sš]to|[sš]ta|čo|co) ne? ?(?:raditi|robiti|nerob)|nerobte|ne radite|не радите|"
+    r"[cč]esa ne (?:delati|po[cč]eti)|"
+    r"qu[eè] no (?:fer|feu)|no feu\b|"
+    r"jangan\b|apa yang tidak (?:boleh|perlu)|huwag\b|"
+    r"μην\b|τι δεν (?:κάνουμε|κάνετε)|מה לא (?:לעשות|עושים)|אל תעש|"
+    r"क्या न करें|क्या नहीं करना|मत करें|ห้าม|สิ่งที่ไม่ควรทำ|"
+    r"してはいけない|しないこと|禁止|절대\s*하지|하지\s*마"
+    r")"
+)
