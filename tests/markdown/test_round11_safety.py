@@ -354,3 +354,190 @@ def test_d_a_prohibition_heading_is_never_run(heading: str) -> None:
     data = imported(_DOC.format(heading=heading)).data
     assert roles_of(data, "billing-other") == []
     assert runs_forward(data, "billing-forward")
+
+
+def _decision_steps(data: dict[str, object], needle: str) -> list[str | None]:
+    return [when for role, when in roles_of(data, needle) if role == "step"]
+
+
+# Class B: alternatives become one decision; only the chosen branch runs.
+@pytest.mark.parametrize(
+    ("open_group", "tab_a", "tab_b", "end_tab", "close_group"),
+    [
+        (
+            "{% tabs %}",
+            '{% tab title="Debian" %}',
+            '{% tab title="RHEL" %}',
+            "{% endtab %}",
+            "{% endtabs %}",
+        ),
+        (
+            "{{< tabs >}}",
+            '{{< tab "Debian" >}}',
+            '{{< tab "RHEL" >}}',
+            "{{< /tab >}}",
+            "{{< /tabs >}}",
+        ),
+        ("<Tabs>", '<Tab title="Debian">', '<Tab title="RHEL">', "</Tab>", "</Tabs>"),
+    ],
+)
+def test_b_tab_syntaxes_are_one_decision(
+    open_group: str, tab_a: str, tab_b: str, end_tab: str, close_group: str
+) -> None:
+    doc = f"""# Install the agent
+
+## 1. Install
+
+{open_group}
+{tab_a}
+
+```bash
+sudo apt-get install -y metrics-agent
+```
+
+{end_tab}
+
+{tab_b}
+
+```bash
+sudo dnf install -y metrics-agent
+```
+
+{end_tab}
+{close_group}
+
+## 2. Start
+
+```bash
+sudo systemctl enable --now metrics-agent
+```
+"""
+    data = imported(doc).data
+    apt, dnf = _decision_steps(data, "apt-get install"), _decision_steps(data, "dnf install")
+    # each runs only when chosen, and never both: two different conditions
+    assert len(apt) == 1 and len(dnf) == 1 and apt[0] and dnf[0] and apt[0] != dnf[0]
+    assert not runs_forward(data, "apt-get install") and not runs_forward(data, "dnf install")
+    assert any(text.startswith("Decide:") for text in manual_texts(data))
+    assert runs_forward(data, "systemctl enable --now metrics-agent")
+
+
+@pytest.mark.parametrize(
+    ("heading", "a", "b"),
+    [
+        ("2. Run the import (pick A or B)", "**A. In tmux**", "**B. With nohup**"),
+        ("2. Run the import", "**A) In tmux**", "**B) With nohup**"),  # sentence says choose
+        ("2. Kør importen (vælg A eller B)", "**A. I tmux**", "**B. Med nohup**"),
+        ("2. Jalankan impor (pilih A atau B)", "**A. Dengan tmux**", "**B. Dengan nohup**"),
+        ("2. インポートを実行（どちらか一方）", "**A. tmux で**", "**B. nohup で**"),
+    ],
+)
+def test_b_lettered_ways_after_a_choice_are_one_decision(heading: str, a: str, b: str) -> None:
+    choose = (
+        "Choose one of the two ways:\n\n" if "pick" not in heading and "(" not in heading else ""
+    )
+    doc = f"""# Import the ledger
+
+## 1. Prepare
+
+```bash
+./bin/prepare-import
+```
+
+## {heading}
+
+{choose}{a}
+
+```bash
+./bin/import-ledger --from 2024 | tee import.log
+```
+
+{b}
+
+```bash
+nohup ./bin/import-ledger --from 2024 > import.log 2>&1 &
+```
+
+## 3. Verify
+
+```bash
+./bin/verify-import
+```
+"""
+    data = imported(doc).data
+    first = _decision_steps(data, "import-ledger --from 2024 | tee")
+    second = _decision_steps(data, "nohup ./bin/import-ledger")
+    assert len(first) == 1 and len(second) == 1 and first[0] and second[0]
+    assert first[0] != second[0]
+    assert runs_forward(data, "prepare-import") and runs_forward(data, "verify-import")
+
+
+def test_b_lettered_substeps_without_a_choice_all_run() -> None:
+    doc = """# Import the ledger
+
+## 2. Run the import
+
+**A. Stop the writers**
+
+```bash
+./bin/stop-writers
+```
+
+**B. Import**
+
+```bash
+./bin/import-ledger --from 2024
+```
+"""
+    data = imported(doc).data
+    assert runs_forward(data, "stop-writers") and runs_forward(data, "import-ledger")
+
+
+@pytest.mark.parametrize(
+    "mark", ["# training cluster ONLY", "# test environment only", "# only against the lab cluster"]
+)
+def test_b_a_fence_marked_for_a_non_production_environment_never_runs(mark: str) -> None:
+    doc = f"""# Replace a node
+
+## Environment
+
+```bash
+# production
+export DB_HOST=db-prod-1.internal:26257
+```
+
+```bash
+{mark}
+dbctl node status --insecure --host=localhost:26257
+```
+
+## 1. Replace
+
+```bash
+dbctl node decommission 7 --host=$DB_HOST
+```
+"""
+    data = imported(doc).data
+    assert not runs_forward(data, "--insecure")
+    assert runs_forward(data, "export DB_HOST") and runs_forward(data, "decommission 7")
+
+
+def test_b_a_check_whose_sentence_names_a_restore_is_a_check_not_a_rollback() -> None:
+    doc = """# Migrate the node pool
+
+## Pre-flight
+
+1.  Confirm nothing else is restoring right now:
+
+    ```bash
+    velero restore get
+    ```
+
+## 1. Migrate
+
+```bash
+kubectl drain node-a --ignore-daemonsets
+```
+"""
+    data = imported(doc).data
+    assert "rollback" not in [role for role, _ in roles_of(data, "velero restore get")]
+    assert roles_of(data, "velero restore get")

@@ -22,7 +22,9 @@ _OPTION = re.compile(r"^:[\w-]+:")
 _TITLED = frozenset(
     {"dropdown", "details", "admonition", "collapse", "toggle", "spoiler", "accordion"}
 )
-_CONTAINER_CLOSE = re.compile(r"^:::+\s*$")
+_CONTAINER_CLOSE = re.compile(r"^:::+\s*$|^\{%-?\s*endhint\s*-?%\}$")
+# GitBook: `{% hint style="warning" %}` … `{% endhint %}` (blind round 11)
+_GITBOOK_OPEN = re.compile(r"""^\{%-?\s*hint\s+style\s*=\s*["']?(\w+)["']?\s*-?%\}$""")
 _ALERT = re.compile(r"^\[!([A-Za-z]+)\][ \t]*\n?")
 _WARNING_GLYPH = re.compile(r"^\s*(?:⚠️?|❗️?|‼️?|🚨|⛔️?|🛑)")
 _MKDOCS = re.compile(r"^(?:!!!|\?\?\?\+?)\s*([A-Za-z][\w-]*)[^\n]*$")
@@ -70,6 +72,9 @@ class Aside:
             lines = lines[1:]
             while lines and _OPTION.match(lines[0].strip()):
                 lines = lines[1:]
+        elif lines and (gitbook := _GITBOOK_OPEN.match(lines[0].strip())):
+            self.open(gitbook.group(1))
+            lines = lines[1:]
         elif lines and (mkdocs := _MKDOCS.match(lines[0].strip())):
             self.open(mkdocs.group(1))
             self.mkdocs = True

@@ -620,7 +620,7 @@ class FenceMapping:
         if self.rollback and (rules.is_optional_part(text) or rules.IF_NEEDED.search(text)):
             return "optional"  # "- Restore from backup if needed:" inside a rollback
         if rules.is_conditional_text(text) or (
-            rules.is_rollback_title(text) and not self.draft.rollback_purpose
+            rules.rollback_lead_in(text) and not self.draft.rollback_purpose
         ):
             if not self.rollback:
                 what = rules.one_line(text, 80)

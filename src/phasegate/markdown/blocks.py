@@ -830,7 +830,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             or rules.conditional_remedy(text)
         )
         if (conditional and (lead_in or len(text) <= 300)) or (
-            lead_in and rules.is_rollback_title(text) and not self.draft.rollback_purpose
+            lead_in and rules.rollback_lead_in(text) and not self.draft.rollback_purpose
         ):
             if not self.rollback:
                 why = "conditional" if conditional else "rollback lead-in"

@@ -664,6 +664,27 @@ CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words11_safety.CONDITIONAL,
 OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words11_safety.ONLY_IF, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.DEFERRED, re.I)
 REFERENCE = re.compile(REFERENCE.pattern + "|" + words11_safety.FORBIDDEN, re.I)
+_CHECK_LEAD = re.compile(words11_safety.CHECK_LEAD, re.I)
+_CHOOSE = re.compile(words11_safety.CHOOSE, re.I)
+_LETTERED = re.compile(words11_safety.LETTERED)
+
+
+def asks_to_choose(text: str) -> bool:
+    """ "Run the backfill (pick A or B)", "Choose one of:", "pumili ng A o B": the ways that
+    follow are alternatives, the reader takes one (blind round 11)."""
+    return bool(_CHOOSE.search(text))
+
+
+def is_lettered_way(text: str) -> bool:
+    """ "**A. With screen**", "B) With nohup": one of the ways a choice offers."""
+    return bool(_LETTERED.match(text.strip()))
+
+
+def rollback_lead_in(text: str) -> bool:
+    """A lead-in naming the way back ("**Rollback:**", "To revert:"), not one asking to check
+    something whose sentence holds a rollback word ("Confirm nothing else is restoring right
+    now:": the command after it is a check, blind round 11)."""
+    return is_rollback_title(text) and not _CHECK_LEAD.search(text.strip())
 
 
 def person_decides(text: str) -> bool:

@@ -140,3 +140,47 @@ FORBIDDEN = (
     r"してはいけない|しないこと|禁止|절대\s*하지|하지\s*마"
     r")"
 )
+
+# A lead-in that asks to confirm or check something ("Confirm nothing else is restoring right
+# now:", "Check that no restore is running:", "Vérifiez qu'aucune restauration n'est en
+# cours :"): the command after it is a check even when a rollback word is in the sentence;
+# not "Verify the rollback:" (which checks a rollback). Anchored at the start.
+CHECK_LEAD = (
+    r"^[\W_]*(?:\d{1,2}[.)]\s*)?(?:first,?\s+)?(?:confirm|check|verify|make sure|ensure|"
+    r"validate|v[ée]rifie[rz]?|pr[uü]fen?|pr[uü]fe|comprueb[ae]|verifi(?:que|ca)|controlla|"
+    r"controleer)\b"
+    r"(?![^:\n]*\b(?:roll(?:ed|s)?[\s-]?back|reverted|revert)\b)"
+)
+
+# The heading or the sentence before the ways says the reader picks ONE: "(pick A or B)",
+# "choose one of", "either … or", "pumili ng A o B", "wähle eine", "elige una", "choisissez",
+# "vælg én", "velg", "välj", "wybierz", "выберите", "odaberite", "izberite", "trieu", "pilih",
+# "どちらか", "选择一种", "중 하나", "επιλέξτε", "בחרו", "चुनें", "เลือก".
+CHOOSE = (
+    r"\b(?:choose|pick|select)\s+(?:one|either|between|[a-h0-9]\s+or\s+[a-h0-9])\b|\beither\b|"
+    r"\bone of the (?:following|two|three)\b|\b(?:pumili|piliin)\b|\bw[äa]hle?n? (?:eine|einen|"
+    r"zwischen)\b|\bentweder\b|\b(?:elige|escoja|escoge|elija)\b|\bo bien\b|\bchoisi(?:ssez|r)\b|"
+    r"\bau choix\b|\bscegli(?:ete)?\b|\bkies\b|\bv[æa]lg\b|\bvelg\b|\bv[äa]lj\b|\bwybierz\b|"
+    r"\bвыберите\b|\bоберіть\b|\b(?:odaberite|izaberite|izberite|vyberte|zvoľte)\b|"
+    r"\btrieu\b|\bpilih(?:lah)?\b|изберете|どちらか|いずれか|选择(?:一种|其一|一个)|任选|"
+    r"중\s*하나|επιλέξτε|בחרו|चुनें|เลือก"
+)
+# a way labelled by a letter or number: "**A. Gamit ang screen**", "B) With nohup", "2 - Helm"
+LETTERED = r"^[\W_]*(?:[A-H]|[1-9])\s*[.):–—-]\s+\S"
+
+# A fence or sentence marked for a non-production environment alone: "# training cluster
+# ONLY", "(test environment only)", "only against the lab cluster", "nur Testumgebung",
+# "solo en pruebas", "uniquement en recette", "仅测试环境", "テスト環境のみ" (blind round 11).
+_NONPROD = (
+    r"(?:training|test(?:ing)?|lab|demo|qa|uat|local|kind|minikube|sandbox|staging|dev(?:elopment)?|"
+    r"practice|sandpit|preview)"
+)
+NONPROD_ONLY = (
+    r"\b" + _NONPROD + r"(?:[\s-]+(?:cluster|environment|env|instance|system|db|database|"
+    r"setup|machine|box|stack|namespace))?[\s-]+only\b|"
+    r"\bonly (?:in|on|for|against|with) (?:the |a |your )?(?:local )?" + _NONPROD + r"\b|"
+    r"\bnur (?:f[uü]r |in |auf )?(?:die |der |dem )?(?:test|schulung|staging)\w*|"
+    r"\bs[oó]lo (?:en |para )?(?:pruebas|staging|formaci[oó]n|test)\b|"
+    r"\buniquement (?:en |pour |sur )?(?:recette|test|formation|staging)\b|"
+    r"仅(?:限|用于)?测试|只在测试|テスト環境(?:のみ|だけ)|검증\s*환경\s*전용|테스트\s*환경에서만"
+)
