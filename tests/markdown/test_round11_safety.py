@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.markdown.plan_walk import imported, manual_texts, roles_of, runs_forward, runs_of
+from tests.markdown.plan_walk import (
+    bindings_of,
+    imported,
+    manual_texts,
+    roles_of,
+    runs_forward,
+    runs_of,
+)
 
 # A forward procedure, then a section whose heading is the wording under test.
 _DOC = """# Upgrade the billing service
@@ -541,3 +548,55 @@ kubectl drain node-a --ignore-daemonsets
     data = imported(doc).data
     assert "rollback" not in [role for role, _ in roles_of(data, "velero restore get")]
     assert roles_of(data, "velero restore get")
+
+
+# Class F: placeholders in other forms need binding; the plan is not executable as written.
+@pytest.mark.parametrize(
+    ("command", "placeholder"),
+    [
+        ("git tag -s v{{ .Version }} -m release", "{{ .Version }}"),
+        ("gh api -X PATCH repos/acme/x/milestones/{{.MilestoneNumber}}", "{{.MilestoneNumber}}"),
+        ("sudo nft -f /root/nft-backup-ГГГГ-ММ-ДД-ЧЧММ.conf", "ГГГГ-ММ-ДД-ЧЧММ"),
+        ("pg_restore -d shop /backups/shop-JJJJ-MM-TT.dump", "JJJJ-MM-TT"),
+        ("tar -xzf /srv/backup-AAAA-MM-JJ.tgz", "AAAA-MM-JJ"),
+        ("kubectl drain <节点名> --ignore-daemonsets", "<节点名>"),
+        (
+            "gcloud run services update-traffic api --to-revisions=<新リビジョン>=10",
+            "<新リビジョン>",
+        ),
+        ("kubectl drain <имя_узла> --ignore-daemonsets --timeout=10m", "<имя_узла>"),
+    ],
+)
+def test_f_placeholders_in_other_forms_need_binding(command: str, placeholder: str) -> None:
+    doc = f"# Change\n\n## 1. Do it\n\n```bash\n{command}\n```\n"
+    result = imported(doc)
+    bindings = bindings_of(result.data)
+    assert any(placeholder in text for text in bindings), bindings
+    # the command runs with the bound variable, never the literal
+    assert not any(placeholder in text for _, text, _ in runs_of(result.data))
+    assert result.report["executable"] is False
+
+
+def test_f_two_placeholders_in_another_script_are_two_variables() -> None:
+    doc = (
+        "# Shift traffic\n\n## 1. Shift\n\n```bash\n"
+        "gcloud run services update-traffic api --to-revisions=<新リビジョン>=10\n"
+        "gcloud run services update-traffic api --to-revisions=<旧リビジョン>=90\n```\n"
+    )
+    data = imported(doc).data
+    assert len([v for v in data["vars"].values() if "needs_binding" in v]) == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "docker images --format '{{.Repository}}:{{.Tag}}'",
+        "docker inspect -f '{{.State.Running}}' web",
+        "kubectl get pods -o go-template='{{.Name}}'",
+    ],
+)
+def test_f_a_tools_own_go_template_is_no_placeholder(command: str) -> None:
+    doc = f"# Check\n\n## 1. Look\n\n```bash\n{command}\n```\n"
+    result = imported(doc)
+    assert bindings_of(result.data) == []
+    assert any(command.split()[1] in text for _, text, _ in runs_of(result.data))

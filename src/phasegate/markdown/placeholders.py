@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from phasegate.markdown import placeholders11
 from phasegate.markdown.draft import Draft
 from phasegate.markdown.parse import Document, Item, Paragraph
 from phasegate.substitution import BUILTINS
@@ -185,6 +186,8 @@ _PATTERNS = [
 ]
 
 
+_PATTERNS += placeholders11.PATTERNS  # Go template fields, dates and words in other scripts
+
 _ANGLE = next(pattern for kind, pattern in _PATTERNS if kind == "angle")
 
 
@@ -211,6 +214,9 @@ class Found:
 
 
 def _name(kind: str, text: str) -> str:
+    named = placeholders11.name(kind, text)
+    if named is not None:
+        return named
     inner = text.strip("<>[]{}_ ")
     if kind == "path":
         last = [p for p in re.split(r"[\\/]", text) if p][-1]
@@ -252,6 +258,8 @@ def find(command: str) -> list[tuple[int, int, Found]]:
                 continue  # awk '{print}', Python's f"{name}" / "{name}".format(…)
             if kind == "mustache" and match.group(1) in _GO_TEMPLATE_WORDS:
                 continue  # `{{end}}` closes a Go template's `{{range …}}`
+            if placeholders11.skip(kind, command, match.start()):
+                continue  # `--format '{{.Tag}}'`: the tool's own template
             if kind == "path" and not _readers_path(match.group(1)):
                 continue
             if kind == "named" and _in_variable_name(command, match.start()):
