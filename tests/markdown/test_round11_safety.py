@@ -600,3 +600,61 @@ def test_f_a_tools_own_go_template_is_no_placeholder(command: str) -> None:
     result = imported(doc)
     assert bindings_of(result.data) == []
     assert any(command.split()[1] in text for _, text, _ in runs_of(result.data))
+
+
+# Class F: a signing command that stops for a passphrase is a manual step at its place, and
+# the plan is not executable as written.
+@pytest.mark.parametrize(
+    "command",
+    [
+        "aptly publish switch -gpg-key=Repo2026 jammy filesystem:www:internal internal-jammy-2",
+        "aptly publish snapshot -distribution=jammy internal-jammy-2",
+        "gpg --armor --detach-sign release.tar.gz",
+        "debsign ../agent_2.8.0_amd64.changes",
+        "rpm --addsign agent-2.8.0.x86_64.rpm",
+    ],
+)
+def test_f_signing_commands_that_prompt_are_manual(command: str) -> None:
+    doc = f"""# Publish the package
+
+## 1. Build
+
+```bash
+make package
+```
+
+## 2. Sign and publish
+
+```bash
+{command}
+```
+
+## 3. Verify
+
+```bash
+curl -fsS https://apt.example.org/dists/jammy/Release
+```
+"""
+    result = imported(doc)
+    program = command.split(maxsplit=1)[0]
+    assert not any(
+        role in ("step", "gate") and program in text for role, text, _ in runs_of(result.data)
+    )
+    assert any(command[:20] in text for text in manual_texts(result.data))
+    assert result.report["executable"] is False
+    # the steps around it keep their order
+    assert runs_forward(result.data, "make package") and runs_forward(result.data, "curl -fsS")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "aptly publish switch -batch -passphrase-file=/run/secrets/gpg jammy filesystem:www:x s2",
+        "aptly publish snapshot -skip-signing internal-jammy-2",
+        "gpg --batch --pinentry-mode loopback --passphrase-file /run/secrets/p --detach-sign f",
+        "aptly snapshot create internal-jammy-2 from repo internal-jammy",
+    ],
+)
+def test_f_signing_given_its_passphrase_stays_a_step(command: str) -> None:
+    doc = f"# Publish\n\n## 1. Sign\n\n```bash\n{command}\n```\n"
+    assert runs_forward(imported(doc).data, command.split(" -", 1)[0])
