@@ -658,3 +658,64 @@ curl -fsS https://apt.example.org/dists/jammy/Release
 def test_f_signing_given_its_passphrase_stays_a_step(command: str) -> None:
     doc = f"# Publish\n\n## 1. Sign\n\n```bash\n{command}\n```\n"
     assert runs_forward(imported(doc).data, command.split(" -", 1)[0])
+
+
+# Class F: a fence typed at a network device's prompt is a person's, never the local shell's.
+def test_f_device_cli_sessions_are_manual_and_block_executable() -> None:
+    doc = """# Drain a spine
+
+## 1. Pre-check
+
+```bash
+ssh ops@spine-7 'show ip bgp summary'
+```
+
+## 2. Drain
+
+```
+spine-7# configure session drain-CHG1
+spine-7(config-s-drain-)# router bgp 65010
+spine-7(config-s-drain-router-bgp)# maintenance
+spine-7(config-s-drain-router-bgp)# commit
+```
+
+## 3. Undrain
+
+```
+spine-7# configure session undrain-CHG1
+spine-7(config-s-undrai)# router bgp 65010
+spine-7(config-s-undrai-router-bgp)# no maintenance
+spine-7(config-s-undrai-router-bgp)# commit
+```
+
+## Rollback
+
+```
+spine-7# configure replace checkpoint:pre-CHG1
+```
+"""
+    result = imported(doc)
+    data = result.data
+    # nothing typed at the switch runs in the local shell, on either path
+    assert not any("configure" in text or "maintenance" in text for _, text, _ in runs_of(data)), (
+        runs_of(data)
+    )
+    manual = manual_texts(data)
+    drain = next(i for i, t in enumerate(manual) if "configure session drain-CHG1" in t)
+    undrain = next(i for i, t in enumerate(manual) if "no maintenance" in t)
+    assert drain < undrain  # in the document's order
+    assert result.report["executable"] is False
+    assert runs_forward(data, "show ip bgp summary")
+
+
+@pytest.mark.parametrize(
+    "fence",
+    [
+        "mysql> SELECT 1;\nmysql> SELECT 2;",  # a SQL session, not a device
+        "web-1# systemctl restart nginx",  # a host's root prompt
+    ],
+)
+def test_f_other_prompts_are_not_device_sessions(fence: str) -> None:
+    from phasegate.markdown import devicecli
+
+    assert devicecli.device_session(fence) is None

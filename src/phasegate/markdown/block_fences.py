@@ -14,6 +14,7 @@ from phasegate.markdown import (
     carry,
     decisions,
     deps,
+    devicecli,
     directives,
     listings,
     monitors,
@@ -193,6 +194,8 @@ class FenceMapping:
                 return
         if block.lang in powershell.TAGS:
             self._powershell(block, attrs)
+            return
+        if self._device_session(block):  # `spine-2(config)# …`: typed at the switch
             return
         prompted = shell.normalize_prompts(block.text, block.lang)
         if prompted != block.text:  # `# systemctl …`, `(postgres)# initdb …`: prompts
@@ -598,6 +601,24 @@ class FenceMapping:
         why = "SQL no client session of the plan runs"
         what = rules.one_line(block.text, 80)
         self.draft.note("by_hand", line=block.line + 1, what=what, why=why)
+        return True
+
+    def _device_session(self, block: Fence) -> bool:
+        """A fence typed at a network device's prompt (devicecli.py): a person's, never the
+        local shell's; the plan is not executable as written."""
+        typed = (
+            devicecli.device_session(block.text) if block.lang in ("", "text", "console") else None
+        )
+        if not typed or (self.phase is None and not self.rollback):
+            return False
+        what = "typed at the device's CLI by a person: " + "; ".join(typed)
+        if len(what) > 400:
+            what = what[:399] + "…"
+        if self.rollback:
+            self._optional_recovery(block, "; ".join(typed))
+        else:
+            self._manual_step(what, block.line + 1)
+        self.draft.note("by_hand", line=block.line + 1, what=rules.one_line(what, 160))
         return True
 
     def _optional_recovery(self, block: Fence, script: str) -> None:
