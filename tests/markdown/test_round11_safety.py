@@ -719,3 +719,61 @@ def test_f_other_prompts_are_not_device_sessions(fence: str) -> None:
     from phasegate.markdown import devicecli
 
     assert devicecli.device_session(fence) is None
+
+
+# Class F: a repeat instruction without a loop blocks "executable as written".
+_REPEAT_DOC = """# Roll the cache config
+
+## 1. Copy
+
+```bash
+scp build/cache.conf cache-01:/etc/cache/next.conf
+```
+
+## 2. Activate
+
+```bash
+ssh cache-01 'sudo cachectl use next'
+```
+
+## 3. The other nodes
+
+{text}
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Repeat steps 1–2 for `cache-02` and `cache-03`, one at a time.",
+        "Do the same two steps for cache-02, cache-03 and cache-04.",
+        "Same steps for the other nodes, ten minutes apart.",
+        "Repetiu els passos 1–2 a `cache-02`.",
+        "Ulang Langkah 1 hingga 2 pada setiap pelayan.",
+        "Mêmes commandes que l'étape 2 pour `cache-02` et `cache-03`.",
+        "Wiederholen Sie Schritt 1–2 für `cache-02`.",
+        "对 `cache-02` 重复步骤 1–2。",
+    ],
+)
+def test_f_a_repeat_without_a_loop_blocks_executable(text: str) -> None:
+    result = imported(_REPEAT_DOC.format(text=text))
+    assert result.report["executable"] is False
+    assert [r["line"] for r in result.report["repeats"]] == [17]
+    # the commands for the first node still run, in order
+    assert runs_forward(result.data, "scp build/cache.conf") and runs_forward(
+        result.data, "cachectl use next"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Same command plus `--execute` when the dry run looks right.",
+        "It is safe to repeat this step if it times out.",
+        "Repeat the health check until it passes.",
+        "Nothing else to do: the change is complete.",
+    ],
+)
+def test_f_sentences_that_are_no_repeat_elsewhere_do_not_block(text: str) -> None:
+    result = imported(_REPEAT_DOC.format(text=text))
+    assert not result.report.get("repeats")
