@@ -777,3 +777,44 @@ def test_f_a_repeat_without_a_loop_blocks_executable(text: str) -> None:
 def test_f_sentences_that_are_no_repeat_elsewhere_do_not_block(text: str) -> None:
     result = imported(_REPEAT_DOC.format(text=text))
     assert not result.report.get("repeats")
+
+
+# Outside the labels: a way back only a named person decides is the rollback's decision, never
+# an automatic rollback action.
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Only the DBA on call can decide this:",
+        "Only after the team lead approves, restore from the snapshot:",
+        "Si Marco (DBA on-call) lang ang puwedeng mag-desisyon nito:",
+        "只有在组长批准后，才从快照恢复：",
+        "O tom rozhodne vedúci tímu:",
+    ],
+)
+def test_person_decided_way_back_is_a_rollback_decision(sentence: str) -> None:
+    doc = f"""# Backfill the points
+
+## 1. Run
+
+```bash
+./bin/backfill --from 2024-01-01
+```
+
+## Rollback
+
+{sentence}
+
+```bash
+psql "$DSN" -c "DELETE FROM points WHERE source = 'backfill';"
+```
+"""
+    data = imported(doc).data
+    roles = roles_of(data, "DELETE FROM points")
+    assert roles and all(role == "rollback" and when for role, when in roles), roles
+
+
+def test_a_hostname_holding_a_possessive_word_is_no_placeholder() -> None:
+    doc = "# TLS\n\n## 1. Copy\n\n```bash\nscp tls.patch web-seu-01:/tmp/\n```\n"
+    data = imported(doc).data
+    assert runs_forward(data, "scp tls.patch web-seu-01:/tmp/")
+    assert bindings_of(data) == []

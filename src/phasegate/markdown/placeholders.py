@@ -639,9 +639,10 @@ _PATTERNS += [
     (
         "your",
         re.compile(
-            r"(?<![A-Za-z0-9$])((?:TU|TUS|VOTRE|VOS|TON|DEIN|DEINE|IHR|IHRE|SEU|SUA|TEU|TUA|TUO|"
-            r"VOSTRO|JOUW|TWOJ|TWOJA|TWOJE)_[A-Z0-9_]*[A-Z0-9]|(?:tu|tus|votre|ton|dein|deine|"
-            r"seu|sua|tuo|tua|jouw|twoj|twoja)[_-][a-z0-9_-]*[a-z0-9])(?![A-Za-z0-9])"
+            # (not inside a name: `web-seu-01` is the host of the "seu" site, round 11)
+            r"(?<![A-Za-z0-9$_.-])((?:TU|TUS|VOTRE|VOS|TON|DEIN|DEINE|IHR|IHRE|SEU|SUA|TEU|TUA|"
+            r"TUO|VOSTRO|JOUW|TWOJ|TWOJA|TWOJE)_[A-Z][A-Z0-9_]*[A-Z0-9]|(?:tu|tus|votre|ton|dein|"
+            r"deine|seu|sua|tuo|tua|jouw|twoj|twoja)[_-][a-z][a-z0-9_-]*[a-z0-9])(?![A-Za-z0-9])"
         ),
     ),
     # bgd-XXXXXXXXXXXX, i-xxxxxxxx, sg-XXXX: an id whose value is only its prefix and X's

@@ -665,6 +665,7 @@ OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words11_safety.ONLY_IF, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.DEFERRED, re.I)
 REFERENCE = re.compile(REFERENCE.pattern + "|" + words11_safety.FORBIDDEN, re.I)
 _CHECK_LEAD = re.compile(words11_safety.CHECK_LEAD, re.I)
+_DECIDES = re.compile(_DECIDES.pattern + "|" + words11_safety.DECIDES, re.I)
 _CHOOSE = re.compile(words11_safety.CHOOSE, re.I)
 _LETTERED = re.compile(words11_safety.LETTERED)
 

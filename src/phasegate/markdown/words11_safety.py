@@ -184,3 +184,21 @@ NONPROD_ONLY = (
     r"\buniquement (?:en |pour |sur )?(?:recette|test|formation|staging)\b|"
     r"仅(?:限|用于)?测试|只在测试|テスト環境(?:のみ|だけ)|검증\s*환경\s*전용|테스트\s*환경에서만"
 )
+
+# A person's call on the way back, in the forms round 11 showed missing: "only the DBA can
+# decide this", "Si Ate Joy (DBA on-call) lang ang puwedeng mag-desisyon", "且组长批准后，才…",
+# "rozhodne vedúci tímu", "kun vagtlederen beslutter", "само дежурният решава", "only after
+# the lead approves" (rules.person_decides reads it; rollback_people makes the way back the
+# phase's rollback decision).
+DECIDES = (
+    r"\bonly\s+(?:the\s+)?[\w# -]{1,40}?\s+(?:can|may|is allowed to|gets to)\s+(?:decide|approve|"
+    r"make (?:that|this|the) call|authori[sz]e)\b|"
+    r"\bonly (?:after|once|with|upon) (?:the |a |an )?[\w# -]{1,40}?(?:'s|’s)?\s+(?:approv\w*|"
+    r"sign[\s-]?off|go[\s-]?ahead|says? go|okay|ok)\b|"
+    r"\b(?:mag-?desisyon|magdesisyon|magpasya|pumayag|aprubahan)\b|"
+    r"批准后|同意后|批准|審批|承認後|承認を得て|判断します|승인 후|승인한|"
+    r"\brozhodne\b|\brozhodnutie\b|\bodlu[cč]i\b|\bodlu[cč]uje\b|\bodobri\b|\bodobrenj\w*|"
+    r"\bbeslutter\b|\bbestemmer\b|\bgodkender\b|\bgodkjenner\b|\bgodkänner\b|"
+    r"\bрешава\b|\bодобри\b|\bодобрение\b|\bdecideix\b|\baprova\b|\bmemutuskan\b|\bmeluluskan\b|"
+    r"\bmenyetujui\b|\bmenyetujuinya\b"
+)
