@@ -818,3 +818,44 @@ def test_a_hostname_holding_a_possessive_word_is_no_placeholder() -> None:
     data = imported(doc).data
     assert runs_forward(data, "scp tls.patch web-seu-01:/tmp/")
     assert bindings_of(data) == []
+
+
+# Outside the labels: a cleanup days later inside a rollback section never runs automatically
+# in the rollback that sends the traffic back (scaling the old colour to 0 there is an outage).
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Keep blue running for 48 hours after the switch. Only then:",
+        "Blue stays up for 72 hours. Then:",
+        "Plavo okruženje ostaje upaljeno 48 sati nakon prebacivanja. Tek onda:",
+        "Blå miljø kører videre i 48 timer efter skiftet. Først derefter:",
+    ],
+)
+def test_a_cleanup_days_later_is_no_automatic_rollback_action(lead: str) -> None:
+    doc = f"""# Switch to green
+
+## 1. Switch
+
+```bash
+aws elbv2 modify-listener --listener-arn L --default-actions green
+```
+
+## Rollback
+
+Send all traffic back to blue:
+
+```bash
+aws elbv2 modify-listener --listener-arn L --default-actions blue
+```
+
+{lead}
+
+```bash
+aws autoscaling update-auto-scaling-group --auto-scaling-group-name blue --desired-capacity 0
+```
+"""
+    data = imported(doc).data
+    assert roles_of(data, "--default-actions blue") == [("rollback", None)]
+    cleanup = roles_of(data, "--desired-capacity 0")
+    assert cleanup and all(when for _, when in cleanup), cleanup
+    assert not runs_forward(data, "--desired-capacity 0")

@@ -202,3 +202,15 @@ DECIDES = (
     r"\bрешава\b|\bодобри\b|\bодобрение\b|\bdecideix\b|\baprova\b|\bmemutuskan\b|\bmeluluskan\b|"
     r"\bmenyetujui\b|\bmenyetujuinya\b"
 )
+
+# A wait of a day or more written in hours, before what follows: "Keep blue running for 48
+# hours after the switch. Only then:", "Plavo okruženje ostaje upaljeno 48 sati nakon
+# prebacivanja. Tek onda:", "72 timer efter skiftet" — a cleanup days later, never part of the
+# rollback or of the run that just switched.
+LONG_WAIT = (
+    r"\b(?:for|after)\s+(?:at least\s+|another\s+)?(?:2[4-9]|[3-9]\d|\d{3})\s*(?:hours?|hrs?|h)\b|"
+    r"\b(?:2[4-9]|[3-9]\d|\d{3})\s*(?:hours?|hrs?|h|sati|timer|timmar|godzin|hodin|hod[ií]n|"
+    r"heures|horas|stunden|ore|uur|jam|oras|часа|часов|ч)\s+(?:after|nakon|poslije|posle|efter|"
+    r"etter|po|apr[eè]s|despu[eé]s|nach|dopo|na|selepas|setelah|pagkatapos|после|след)\b|"
+    r"(?:2[4-9]|[3-9]\d|\d{3})\s*(?:小时|時間|시간)\s*(?:后|後|후|以上)"
+)
