@@ -859,3 +859,44 @@ aws autoscaling update-auto-scaling-group --auto-scaling-group-name blue --desir
     cleanup = roles_of(data, "--desired-capacity 0")
     assert cleanup and all(when for _, when in cleanup), cleanup
     assert not runs_forward(data, "--desired-capacity 0")
+
+
+# Outside the labels: two ways back told by when they happen are one or the other.
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Before 6.3 (the database not failed over yet), aborting is cheap:", "After 6.3:"),
+        ("Before the cut-over:", "After the cut-over, only the DBA decides:"),
+        ("Vor Schritt 4:", "Nach Schritt 4:"),
+    ],
+)
+def test_rollback_cases_told_by_time_are_one_or_the_other(before: str, after: str) -> None:
+    doc = f"""# Fail over the store
+
+## 1. Fail over
+
+```bash
+./bin/failover --to eu-central-1
+```
+
+## Abort and roll back
+
+{before}
+
+```bash
+./bin/scale-down --region eu-central-1
+```
+
+{after}
+
+```bash
+./bin/failback-database --to eu-west-1
+```
+"""
+    data = imported(doc).data
+    cheap = roles_of(data, "scale-down")
+    costly = roles_of(data, "failback-database")
+    assert len(cheap) == 1 and len(costly) == 1
+    assert cheap[0][0] == costly[0][0] == "rollback"
+    # each bound to its own choice: never both on one rollback
+    assert cheap[0][1] and costly[0][1] and cheap[0][1] != costly[0][1]

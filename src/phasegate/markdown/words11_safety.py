@@ -214,3 +214,16 @@ LONG_WAIT = (
     r"etter|po|apr[eè]s|despu[eé]s|nach|dopo|na|selepas|setelah|pagkatapos|после|след)\b|"
     r"(?:2[4-9]|[3-9]\d|\d{3})\s*(?:小时|時間|시간)\s*(?:后|後|후|以上)"
 )
+
+# A case of a rollback told by WHEN it happens: "Before 6.3 (Aurora not failed over yet),
+# aborting is cheap:" / "After 6.3, rolling back means failing Aurora back:", "Before the
+# cut-over:", "Nach Schritt 4:", "Après l'étape 5 :" — two such ways are one or the other,
+# never both run (rollback_cases.py).
+WHEN_CASE = (
+    r"^[\W_]*(?:before|after|once past|vor|nach|avant|apr[eè]s|antes de|despu[eé]s de|"
+    r"prima di|dopo|voor|na|f[oö]re|efter|przed|po|sebelum|selepas|setelah|bago|pagkatapos)\s+"
+    r"(?:(?:step|phase|stage|schritt|phase|[ée]tape|paso|fase|stap|steg|trin|krok|langkah)\s+)?"
+    r"(?:\d+(?:\.\d+)*\b|(?:the |der |die |dem |la |le |l['’]|el |o |a )?(?:cut[\s-]?over|"
+    r"switch(?:over)?|fail[\s-]?over|migration|promotion|swap|flip|dns change|umschaltung|"
+    r"bascule|conmutaci[oó]n))"
+)
