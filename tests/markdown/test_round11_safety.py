@@ -900,3 +900,33 @@ def test_rollback_cases_told_by_time_are_one_or_the_other(before: str, after: st
     assert cheap[0][0] == costly[0][0] == "rollback"
     # each bound to its own choice: never both on one rollback
     assert cheap[0][1] and costly[0][1] and cheap[0][1] != costly[0][1]
+
+
+def test_a_paragraph_saying_do_not_roll_back_makes_no_rollback_action() -> None:
+    doc = """# Replace the alert rules
+
+## 1. Apply
+
+```bash
+kubectl -n monitoring apply -f rules/slo.yaml
+```
+
+## 2. Verify
+
+If an alert fires right after the reload, that is a real burn: page the owner, do not roll
+back the rules.
+
+```bash
+curl -fsS http://prometheus:9090/api/v1/rules
+```
+
+## Rollback
+
+```bash
+kubectl -n monitoring apply -f rules/legacy.yaml
+```
+"""
+    data = imported(doc).data
+    assert "rollback" not in [role for role, _ in roles_of(data, "/api/v1/rules")]
+    assert runs_forward(data, "/api/v1/rules")
+    assert roles_of(data, "rules/legacy.yaml") == [("rollback", None)]

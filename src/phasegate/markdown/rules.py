@@ -666,6 +666,13 @@ DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.DEFERRED, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.LONG_WAIT, re.I)
 REFERENCE = re.compile(REFERENCE.pattern + "|" + words11_safety.FORBIDDEN, re.I)
 _CHECK_LEAD = re.compile(words11_safety.CHECK_LEAD, re.I)
+_NO_ROLLBACK = re.compile(words11_safety.NO_ROLLBACK, re.I)
+
+
+def says_no_rollback(text: str) -> bool:
+    """ "If either is firing, that is a real burn: page the owner, do not roll back the
+    rules.": the case the paragraph names is no way back (blind round 11)."""
+    return bool(_NO_ROLLBACK.search(text))
 _DECIDES = re.compile(_DECIDES.pattern + "|" + words11_safety.DECIDES, re.I)
 _CHOOSE = re.compile(words11_safety.CHOOSE, re.I)
 _LETTERED = re.compile(words11_safety.LETTERED)

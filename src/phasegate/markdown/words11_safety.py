@@ -227,3 +227,13 @@ WHEN_CASE = (
     r"switch(?:over)?|fail[\s-]?over|migration|promotion|swap|flip|dns change|umschaltung|"
     r"bascule|conmutaci[oó]n))"
 )
+
+# "…, page the service owner, do not roll back the rules.", "no rollback needed", "kein
+# Rollback", "ne revenez pas en arrière", "no cal tirar enrere": the paragraph says the case is
+# NOT a way back, so the fence after it is no recovery action.
+NO_ROLLBACK = (
+    r"\b(?:do not|don['’]t|never|no need to|not)\s+(?:\w+\s+)?(?:roll(?:ing)?[\s-]?back|revert)\b|"
+    r"\bno (?:rollback|revert) (?:is )?(?:needed|necessary|required)\b|\bkein(?:en)? rollback\b|"
+    r"\bnicht zur[uü]ckrollen\b|\bne (?:revenez|faites) pas (?:en arri[eè]re|de rollback)\b|"
+    r"\bno (?:hagas|hace falta|cal) (?:rollback|revertir|tirar enrere|volver atr[aá]s)\b"
+)
