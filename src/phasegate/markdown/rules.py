@@ -673,6 +673,8 @@ def says_no_rollback(text: str) -> bool:
     """ "If either is firing, that is a real burn: page the owner, do not roll back the
     rules.": the case the paragraph names is no way back (blind round 11)."""
     return bool(_NO_ROLLBACK.search(text))
+
+
 _DECIDES = re.compile(_DECIDES.pattern + "|" + words11_safety.DECIDES, re.I)
 _CHOOSE = re.compile(words11_safety.CHOOSE, re.I)
 _LETTERED = re.compile(words11_safety.LETTERED)
