@@ -785,7 +785,7 @@ def test_f_sentences_that_are_no_repeat_elsewhere_do_not_block(text: str) -> Non
     "sentence",
     [
         "Only the DBA on call can decide this:",
-        "Only after the team lead approves, restore from the snapshot:",
+        "Only the team lead may approve the restore:",
         "Si Marco (DBA on-call) lang ang puwedeng mag-desisyon nito:",
         "只有在组长批准后，才从快照恢复：",
         "O tom rozhodne vedúci tímu:",
@@ -930,3 +930,33 @@ kubectl -n monitoring apply -f rules/legacy.yaml
     assert "rollback" not in [role for role, _ in roles_of(data, "/api/v1/rules")]
     assert runs_forward(data, "/api/v1/rules")
     assert roles_of(data, "rules/legacy.yaml") == [("rollback", None)]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Only after the IC says go (steps 6.2 and 6.3 must be done first):",
+        "Only once the DBA gives the OK:",
+    ],
+)
+def test_only_after_a_persons_go_pauses_then_runs(sentence: str) -> None:
+    doc = f"""# Fail over
+
+## 1. Switch
+
+```bash
+./bin/switch-region eu-central-1
+```
+
+## 2. Re-enable writes
+
+{sentence}
+
+```bash
+./bin/writes --enable
+```
+"""
+    data = imported(doc).data
+    steps = data["phases"][1]["steps"]
+    assert steps[0].get("pause") == "approve" and "run" not in steps[0]
+    assert "writes --enable" in steps[1]["run"] and "when" not in steps[1]

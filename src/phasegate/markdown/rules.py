@@ -664,6 +664,7 @@ CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words11_safety.CONDITIONAL,
 OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words11_safety.ONLY_IF, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.DEFERRED, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.LONG_WAIT, re.I)
+HUMAN = re.compile(HUMAN.pattern + "|" + words11_safety.HUMAN_GATE, re.I)
 REFERENCE = re.compile(REFERENCE.pattern + "|" + words11_safety.FORBIDDEN, re.I)
 _CHECK_LEAD = re.compile(words11_safety.CHECK_LEAD, re.I)
 _NO_ROLLBACK = re.compile(words11_safety.NO_ROLLBACK, re.I)

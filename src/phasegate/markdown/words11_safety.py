@@ -187,14 +187,13 @@ NONPROD_ONLY = (
 
 # A person's call on the way back, in the forms round 11 showed missing: "only the DBA can
 # decide this", "Si Ate Joy (DBA on-call) lang ang puwedeng mag-desisyon", "且组长批准后，才…",
-# "rozhodne vedúci tímu", "kun vagtlederen beslutter", "само дежурният решава", "only after
-# the lead approves" (rules.person_decides reads it; rollback_people makes the way back the
-# phase's rollback decision).
+# "rozhodne vedúci tímu", "kun vagtlederen beslutter", "само дежурният решава", "only the lead
+# may approve it" (rules.person_decides reads it; rollback_people makes the way back the
+# phase's rollback decision). Not "Proceed only after the lead's sign-off": on the forward path
+# that is a pause before what follows, not a choice.
 DECIDES = (
     r"\bonly\s+(?:the\s+)?[\w# -]{1,40}?\s+(?:can|may|is allowed to|gets to)\s+(?:decide|approve|"
     r"make (?:that|this|the) call|authori[sz]e)\b|"
-    r"\bonly (?:after|once|with|upon) (?:the |a |an )?[\w# -]{1,40}?(?:'s|’s)?\s+(?:approv\w*|"
-    r"sign[\s-]?off|go[\s-]?ahead|says? go|okay|ok)\b|"
     r"\b(?:mag-?desisyon|magdesisyon|magpasya|pumayag|aprubahan)\b|"
     r"批准后|同意后|批准|審批|承認後|承認を得て|判断します|승인 후|승인한|"
     r"\brozhodne\b|\brozhodnutie\b|\bodlu[cč]i\b|\bodlu[cč]uje\b|\bodobri\b|\bodobrenj\w*|"
@@ -236,4 +235,12 @@ NO_ROLLBACK = (
     r"\bno (?:rollback|revert) (?:is )?(?:needed|necessary|required)\b|\bkein(?:en)? rollback\b|"
     r"\bnicht zur[uü]ckrollen\b|\bne (?:revenez|faites) pas (?:en arri[eè]re|de rollback)\b|"
     r"\bno (?:hagas|hace falta|cal) (?:rollback|revertir|tirar enrere|volver atr[aá]s)\b"
+)
+
+# "Only after the IC says go (…):", "Proceed only once the DBA gives the OK": the run pauses for
+# that person's word, then goes on (rules.HUMAN reads it: a pause, not a choice).
+HUMAN_GATE = (
+    r"\bonly (?:after|once|when) (?:the |a |an |our )?[\w# -]{1,40}?(?:'s|’s)?\s+(?:says? "
+    r"(?:go|ok|okay|yes)|gives? (?:the |their |his |her )?(?:go|ok|okay|green light|approval)|"
+    r"approv\w*|sign[\s-]?off|go[\s-]?ahead)\b"
 )
