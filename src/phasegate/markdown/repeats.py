@@ -50,8 +50,56 @@ _NOT = re.compile(
 )
 
 
+# a word of _VERB must be in the text (a substring test is far cheaper than the pattern)
+_STEMS = (
+    "repeat",
+    "redo",
+    "same",
+    "repet",
+    "repit",
+    "ripet",
+    "répét",
+    "repét",
+    "repét",
+    "refait",
+    "même",
+    "meme",
+    "mismo",
+    "mesmo",
+    "mateix",
+    "wiederhol",
+    "dieselben",
+    "herhaal",
+    "gentag",
+    "gjenta",
+    "upprepa",
+    "powt",
+    "opakuj",
+    "zopakuj",
+    "ponovi",
+    "повтор",
+    "понов",
+    "ulang",
+    "langkah yang sama",
+    "ulitin",
+    "parehong hakbang",
+    "επαναλάβ",
+    "חזר",
+    "दोहरा",
+    "ทำซ้ำ",
+    "重复",
+    "繰り返",
+    "同じ手順",
+    "반복",
+    "같은 절차",
+)
+
+
 def repeats(text: str) -> bool:
     """The text asks a person to repeat steps elsewhere."""
+    lowered = text.lower()
+    if not any(stem in lowered for stem in _STEMS):
+        return False
     return bool(_REPEAT.search(text)) and not _NOT.search(text)
 
 

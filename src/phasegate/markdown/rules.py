@@ -525,14 +525,20 @@ def commands_assume(text: str) -> bool:
 
 
 def asks_human(text: str) -> bool:
-    return bool(HUMAN.search(text))
+    if HUMAN.search(text):
+        return True
+    # "Only after the IC says go:" (blind round 11)
+    return "only" in text.lower() and bool(_HUMAN_GATE.search(text))
 
 
 def defers(text: str) -> bool:
     """ "(after 2 weeks at 100%)", "erst nach 7 Tagen", "(next business day)": what follows
     waits longer than a run sleeps: the operator's choice when the time has come (a decision
     of its own, optional part of the run), never run when the run reaches it."""
-    return bool(DEFERRED.search(text))
+    if DEFERRED.search(text):
+        return True
+    # "for 48 hours", "48 sati nakon" (blind round 11): a number of hours first
+    return any(c.isdigit() for c in text) and bool(_LONG_WAIT.search(text))
 
 
 def is_rollback_title(title: str) -> bool:
@@ -663,8 +669,10 @@ ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words11_safety.ROLLBACK, re.I)
 CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words11_safety.CONDITIONAL, re.I)
 OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words11_safety.ONLY_IF, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.DEFERRED, re.I)
-DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.LONG_WAIT, re.I)
-HUMAN = re.compile(HUMAN.pattern + "|" + words11_safety.HUMAN_GATE, re.I)
+# (read apart, only when the text can hold them: one alternation more in the big tables costs
+# every paragraph of a long document a scan)
+_LONG_WAIT = re.compile(words11_safety.LONG_WAIT, re.I)
+_HUMAN_GATE = re.compile(words11_safety.HUMAN_GATE, re.I)
 REFERENCE = re.compile(REFERENCE.pattern + "|" + words11_safety.FORBIDDEN, re.I)
 _CHECK_LEAD = re.compile(words11_safety.CHECK_LEAD, re.I)
 _NO_ROLLBACK = re.compile(words11_safety.NO_ROLLBACK, re.I)
