@@ -332,9 +332,22 @@ def import_doc(doc: Path) -> Imported:
     )
 
 
+# a placeholder in another script (`<旧リビジョン>`, `<节点名>`), bound since round 11; the
+# ASCII ones (`<node>`) were bound when the rounds citing them were labelled, around them
+_ANGLED = re.compile(r"<[^<>\s\x00-\x7f][^<>\s]*>")
+
+
 def _matching(imported: Imported, cmd: str) -> list[Item]:
     needle = _norm(cmd)
-    return [item for item in imported.items if needle and needle in item.executes]
+    found = [item for item in imported.items if needle and needle in item.executes]
+    if not _ANGLED.search(needle) or len(_ANGLED.sub("", needle).strip()) < 3:
+        return found
+    # a command cited with its placeholder (`--to-revisions=<旧リビジョン>=100`) is the same
+    # command once the placeholder is bound (`--to-revisions=${PLACEHOLDER_84ACFABF}=100`)
+    bound = re.compile(r"\$\{[a-z0-9_]+\}".join(re.escape(part) for part in _ANGLED.split(needle)))
+    return found + [
+        item for item in imported.items if item not in found and bound.search(item.executes)
+    ]
 
 
 def evaluate(imported: Imported, spec: dict[str, Any]) -> list[Outcome]:

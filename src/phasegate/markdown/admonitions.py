@@ -15,8 +15,16 @@ from collections.abc import Callable
 
 # Admonitions: Docusaurus / VuePress / VitePress `:::warning Title` … `:::`, GitHub's
 # `> [!WARNING]`, MkDocs' `!!! danger "Title"` over an indented body.
-_CONTAINER_OPEN = re.compile(r"^:::+\s*\{?([A-Za-z][\w-]*)\}?[^\n]*$")
-_CONTAINER_CLOSE = re.compile(r"^:::+\s*$")
+_CONTAINER_OPEN = re.compile(r"^:::+\s*\{?([A-Za-z][\w-]*)\}?([^\n]*)$")
+# MyST's option lines under a container's opening line: `:color: danger`, `:open:`
+_OPTION = re.compile(r"^:[\w-]+:")
+# collapsible containers whose title says what they hold (`:::{dropdown} Rollback`)
+_TITLED = frozenset(
+    {"dropdown", "details", "admonition", "collapse", "toggle", "spoiler", "accordion"}
+)
+_CONTAINER_CLOSE = re.compile(r"^:::+\s*$|^\{%-?\s*endhint\s*-?%\}$")
+# GitBook: `{% hint style="warning" %}` … `{% endhint %}` (blind round 11)
+_GITBOOK_OPEN = re.compile(r"""^\{%-?\s*hint\s+style\s*=\s*["']?(\w+)["']?\s*-?%\}$""")
 _ALERT = re.compile(r"^\[!([A-Za-z]+)\][ \t]*\n?")
 _WARNING_GLYPH = re.compile(r"^\s*(?:⚠️?|❗️?|‼️?|🚨|⛔️?|🛑)")
 _MKDOCS = re.compile(r"^(?:!!!|\?\?\?\+?)\s*([A-Za-z][\w-]*)[^\n]*$")
@@ -35,11 +43,16 @@ class Aside:
         self.alert = False  # GitHub's `> [!X]`: lasts to the end of its blockquote
         self.mkdocs = False  # `!!! x`: the next indented block is its body
         self._closing = False
+        self.title = ""  # a titled container just opened: its title, read as a lead-in
+        self.titled = False  # the open container's title introduces what it holds
+        self.ended_titled = False  # a titled container just closed
 
     def open(self, kind: str) -> None:
         self.kind, self.id = kind.lower(), self.id + 1
 
     def close(self) -> None:
+        if self.titled:
+            self.ended_titled, self.titled = True, False
         self.kind, self.alert, self.mkdocs, self._closing = "", False, False, False
 
     def after_block(self) -> None:
@@ -50,7 +63,17 @@ class Aside:
         """The paragraph's text without admonition markers, opening or closing one."""
         lines = content.split("\n")
         if lines and (opened := _CONTAINER_OPEN.match(lines[0].strip())):
+            if self.titled:  # a container opened inside a titled one
+                self.close()
             self.open(opened.group(1))
+            title = opened.group(2).strip().strip("`*_ ")
+            if self.kind in _TITLED and title:
+                self.title, self.titled = title, True
+            lines = lines[1:]
+            while lines and _OPTION.match(lines[0].strip()):
+                lines = lines[1:]
+        elif lines and (gitbook := _GITBOOK_OPEN.match(lines[0].strip())):
+            self.open(gitbook.group(1))
             lines = lines[1:]
         elif lines and (mkdocs := _MKDOCS.match(lines[0].strip())):
             self.open(mkdocs.group(1))

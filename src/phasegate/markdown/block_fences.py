@@ -15,6 +15,7 @@ from phasegate.markdown import (
     cmdexe,
     decisions,
     deps,
+    devicecli,
     directives,
     fishshell,
     foreach,
@@ -240,6 +241,8 @@ class FenceMapping:
                 return
         if block.lang in powershell.TAGS:
             self._powershell(block, attrs)
+            return
+        if self._device_session(block):  # `spine-2(config)# …`: typed at the switch
             return
         prompted = shell.normalize_prompts(block.text, block.lang)
         if prompted != block.text:  # `# systemctl …`, `(postgres)# initdb …`: prompts
@@ -749,6 +752,24 @@ class FenceMapping:
         self.draft.note("by_hand", line=block.line + 1, what=what, why=why)
         return True
 
+    def _device_session(self, block: Fence) -> bool:
+        """A fence typed at a network device's prompt (devicecli.py): a person's, never the
+        local shell's; the plan is not executable as written."""
+        typed = (
+            devicecli.device_session(block.text) if block.lang in ("", "text", "console") else None
+        )
+        if not typed or (self.phase is None and not self.rollback):
+            return False
+        what = "typed at the device's CLI by a person: " + "; ".join(typed)
+        if len(what) > 400:
+            what = what[:399] + "…"
+        if self.rollback:
+            self._optional_recovery(block, "; ".join(typed))
+        else:
+            self._manual_step(what, block.line + 1)
+        self.draft.note("by_hand", line=block.line + 1, what=rules.one_line(what, 160))
+        return True
+
     def _optional_recovery(self, block: Fence, script: str) -> None:
         """ "- Restore from backup if needed:" over its fence in a rollback: the operator decides
         during the rollback whether it is needed; an automatic rollback never runs it (a
@@ -775,7 +796,7 @@ class FenceMapping:
         if self.rollback and (rules.is_optional_part(text) or rules.IF_NEEDED.search(text)):
             return "optional"  # "- Restore from backup if needed:" inside a rollback
         if rules.is_conditional_text(text) or (
-            rules.is_rollback_title(text) and not self.draft.rollback_purpose
+            rules.rollback_lead_in(text) and not self.draft.rollback_purpose
         ):
             if not self.rollback:
                 what = rules.one_line(text, 80)

@@ -873,9 +873,9 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
             rules.is_conditional_text(text)
             or (lead_in and bool(_HALT_LEAD.match(text)))
             or rules.conditional_remedy(text)
-        )
+        ) and not (not lead_in and rules.says_no_rollback(text))
         if (conditional and (lead_in or len(text) <= 300)) or (
-            lead_in and rules.is_rollback_title(text) and not self.draft.rollback_purpose
+            lead_in and rules.rollback_lead_in(text) and not self.draft.rollback_purpose
         ):
             if not self.rollback:
                 why = "conditional" if conditional else "rollback lead-in"

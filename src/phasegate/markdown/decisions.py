@@ -180,6 +180,8 @@ class ChoiceLeads:
             ]
         if len(self.options) < 2:
             self.options = _situations(mapper.section.blocks)
+        if len(self.options) < 2:  # "## Run it (pick A or B)" … "**A. With screen**"
+            self.options = _lettered_ways(mapper.section.title, paragraphs)
         # "**Alternatively**, rotate it through the API:" after a fence: that fence or this one
         self.sole: tuple[Block, Paragraph, Fence] | None = None
         if len(self.options) < 2:
@@ -405,6 +407,19 @@ def _situations(blocks: Sequence[Block]) -> list[Paragraph | Item]:
         ):
             found.append(block)
     return found if len(found) >= 2 else []
+
+
+def _lettered_ways(title: str, paragraphs: list[Paragraph]) -> list[Paragraph | Item]:
+    """ "## 2. Run the backfill (pick A or B)" … "**A. With screen**" … "**B. With nohup**":
+    when the heading or a sentence before the first way asks the reader to choose, short
+    lead-ins labelled by letters or numbers are the options (blind round 11)."""
+    ways = [b for b in paragraphs if _short(b) and rules.is_lettered_way(b.text)]
+    if len(ways) < 2:
+        return []
+    before = [b.text for b in paragraphs if b.line < ways[0].line]
+    if rules.asks_to_choose(title) or any(rules.asks_to_choose(t) for t in before[-2:]):
+        return list(ways)
+    return []
 
 
 def _short(block: Paragraph) -> bool:

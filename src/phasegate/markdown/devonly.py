@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from phasegate.markdown import words11_safety
+
 # program, words that follow it (in order, at the start of its arguments)
 _TOOL_DEV_ONLY: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("prisma", ("migrate", "dev")),
@@ -44,6 +46,10 @@ MARKER = re.compile(
     r"仅限开发",
     re.I,
 )
+# A comment over a command: "# training cluster ONLY", "# test environment only" (blind round
+# 11, words11_safety.py); in a sentence ("exists only for the kind cluster used in training")
+# it marks a variant, not the section
+COMMENT_MARKER = re.compile(MARKER.pattern + "|" + words11_safety.NONPROD_ONLY, re.I)
 
 
 def tool_dev_only(words: list[str]) -> str | None:
@@ -64,3 +70,8 @@ def tool_dev_only(words: list[str]) -> str | None:
 def marked(text: str) -> bool:
     """The text says what it is about must not run in production."""
     return bool(MARKER.search(text))
+
+
+def marked_comment(text: str) -> bool:
+    """A comment over a command says it is for a non-production environment alone."""
+    return bool(COMMENT_MARKER.search(text))

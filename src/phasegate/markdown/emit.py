@@ -16,6 +16,7 @@ from phasegate.markdown import (
     mdx,
     programs,
     provenance,
+    repeats,
     rules,
     tabs,
     timekeeping,
@@ -113,6 +114,7 @@ def import_markdown(text: str, source: str = "ROLLOUT.md") -> ImportResult:
         what = f"AsciiDoc read as Markdown ({len(rewritten)} line(s) rewritten)"
         draft.note("asciidoc", line=rewritten[0], what=what, why="listing blocks, headings, titles")
     timekeeping.apply(draft, doc)
+    repeats.scan(draft, doc)  # "Repeat for the other nodes": not executable as written
     unset.bind(draft, cleaned)  # `$target_url` the document never sets: the reader's value
     credentials.bind(draft, cleaned)  # "needs `FLAGCTL_TOKEN` from 1Password" (round 9)
     programs.propose(draft, cleaned)  # a rollout of rollouts: a proposed program, in the report

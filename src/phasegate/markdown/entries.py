@@ -145,6 +145,7 @@ class ImportReport(TypedDict, total=False):
     prompts: list[ReportEntry]  # commands that stop for a person's typed answer
     notebook: list[ReportEntry]  # notebook cells (IPython) a person runs in the notebook
     by_hand: list[ReportEntry]  # actions written only in prose, done by a person
+    repeats: list[ReportEntry]  # "repeat for the other nodes" without a loop (repeats.py)
     asciidoc: list[ReportEntry]  # AsciiDoc read as Markdown (asciidoc.py)
     variables: list[str]
     confidence_levels: dict[str, str]

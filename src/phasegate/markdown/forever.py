@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import loops, prompts, servers
+from phasegate.markdown import loops, prompts, servers, streams
 from phasegate.markdown.shellsyntax import ShellTree, commands, parse
 
 _EDITORS = frozenset({"vi", "vim", "nvim", "nano", "emacs", "pico", "joe", "micro", "visudo"})
@@ -103,7 +103,7 @@ def _forever(words: list[str], fed: bool) -> str | None:
             return f"`{name} logs -f` follows the log forever"
         if flags & {"-it", "-ti"} or {"-i", "-t"} <= flags or {"--interactive", "--tty"} <= flags:
             return f"`{name} … -it` opens an interactive terminal"
-    why = _follows(name, args, flags)
+    why = _follows(name, args, flags) or streams.streams(name, args, flags)
     if why:
         return why
     if (
@@ -115,7 +115,10 @@ def _forever(words: list[str], fed: bool) -> str | None:
     if name in ("minikube",) and args[:1] == ["tunnel"]:
         return "`minikube tunnel` runs until someone stops it"
     if name == "ssh":
-        return None if _ssh_has_command(args) else SSH_SHELL
+        if not _ssh_has_command(args):
+            return SSH_SHELL
+        # `ssh -t edge-01 'sudo varnishlog …'`: the remote command streams (streams.py)
+        return streams.remote_streams(args, _SSH_VALUED, never_ending_text)
     if (
         name == "su"
         and not fed

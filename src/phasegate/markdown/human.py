@@ -23,13 +23,17 @@ _SIGN_COL = re.compile(r"\bsign|approv|\bdate\b|签", re.I)
 def confirmation(text: str) -> StepNode:
     plain = _plain(text)
     if len(" ".join(plain.split())) > 160:
-        # a long paragraph: the sentences that ask the person, not the first 160 characters
-        # ("… Do not activate on more POPs until it matches." at its end; round 11)
-        asking = [
-            s for s in re.split(r"(?<=[.!?])\s+", " ".join(plain.split())) if rules.asks_human(s)
-        ]
+        # a long paragraph: what it says to do (its first sentence: "Install the build and
+        # click through the stories.") and the sentences that ask the person, not the first
+        # 160 characters ("… Do not activate on more POPs until it matches." at its end)
+        sentences = re.split(r"(?<=[.!?])\s+", " ".join(plain.split()))
+        asking = [s for s in sentences if rules.asks_human(s)]
         if asking:
-            plain = " ".join(asking)
+            first = [] if asking[0] == sentences[0] else [rules.one_line(sentences[0], 120)]
+            return {
+                "name": f"Confirm: {rules.one_line(' … '.join([*first, ' '.join(asking)]), 360)}",
+                "pause": "approve",
+            }
     return {"name": f"Confirm: {rules.one_line(plain, 240)}", "pause": "approve"}
 
 

@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from phasegate.markdown import admonitions, htmlblocks
+from phasegate.markdown import admonitions, htmlblocks, myst
 from phasegate.markdown.errors import MarkdownImportError
 from phasegate.markdown.nodes import FrontMatter
 
@@ -329,6 +329,12 @@ def parse(text: str) -> Document:
             if "&" in content:  # `&nbsp;&nbsp;1.1\. Ensure …`: indentation by entities
                 content = _NBSP.sub(" ", content).strip()
             content = aside.read(content, in_quote=_in_blockquote(tokens, i))
+            if aside.title:  # `:::{dropdown} Rollback`: the title introduces what it holds
+                stack[-1].blocks.append(Paragraph(line, f"{aside.title}:", opens=True))
+                last_text, aside.title = f"{aside.title}:", ""
+            if aside.ended_titled:  # its closing `:::` ends what the title introduced
+                stack[-1].blocks.append(Paragraph(line, "", closes=True))
+                aside.ended_titled = False
             if not content or _IAL.match(content):  # `{: #id}`, `{: pre}`: kramdown attributes
                 i += 1
                 continue
@@ -370,6 +376,21 @@ def parse(text: str) -> Document:
             paragraph.aside, paragraph.aside_id = aside.kind, aside.id
             stack[-1].blocks.append(paragraph)
             aside.close()
+        elif kind == "fence" and (found := myst.directive(tok.info)) is not None:
+            # MyST / Quarto: ```{code-block} bash, ```{bash} hold commands; ```{warning} text
+            name, rest = found
+            lang = myst.code_language(name, rest)
+            if lang is not None:
+                open_item = next((it for it in reversed(items) if it is not None), None)
+                context = open_item.text if open_item is not None else last_text
+                body = myst.strip_options(tok.content)
+                stack[-1].blocks.append(Fence(line, lang, {}, body, context))
+            else:
+                text = myst.admonition_text(tok.content)
+                note = Paragraph(line + 1, text, re.findall(r"`([^`\n]+)`", text))
+                note.aside, note.aside_id = name, 10_000 + line
+                if text:
+                    stack[-1].blocks.append(note)
         elif kind in ("fence", "code_block"):
             lang, attrs = fence_attrs(tok.info) if kind == "fence" else ("", {})
             open_item = next((it for it in reversed(items) if it is not None), None)

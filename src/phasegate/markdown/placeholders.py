@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from phasegate.markdown import placeholders11
 from phasegate.markdown.draft import Draft
 from phasegate.markdown.parse import Document, Item, Paragraph
 from phasegate.substitution import BUILTINS
@@ -185,6 +186,8 @@ _PATTERNS = [
 ]
 
 
+_PATTERNS += placeholders11.PATTERNS  # Go template fields, dates and words in other scripts
+
 _ANGLE = next(pattern for kind, pattern in _PATTERNS if kind == "angle")
 
 
@@ -211,6 +214,9 @@ class Found:
 
 
 def _name(kind: str, text: str) -> str:
+    named = placeholders11.name(kind, text)
+    if named is not None:
+        return named
     inner = text.strip("<>[]{}_ ")
     if kind == "path":
         last = [p for p in re.split(r"[\\/]", text) if p][-1]
@@ -252,6 +258,8 @@ def find(command: str) -> list[tuple[int, int, Found]]:
                 continue  # awk '{print}', Python's f"{name}" / "{name}".format(…)
             if kind == "mustache" and match.group(1) in _GO_TEMPLATE_WORDS:
                 continue  # `{{end}}` closes a Go template's `{{range …}}`
+            if placeholders11.skip(kind, command, match.start()):
+                continue  # `--format '{{.Tag}}'`: the tool's own template
             if kind == "path" and not _readers_path(match.group(1)):
                 continue
             if kind == "named" and _in_variable_name(command, match.start()):
@@ -631,9 +639,10 @@ _PATTERNS += [
     (
         "your",
         re.compile(
-            r"(?<![A-Za-z0-9$])((?:TU|TUS|VOTRE|VOS|TON|DEIN|DEINE|IHR|IHRE|SEU|SUA|TEU|TUA|TUO|"
-            r"VOSTRO|JOUW|TWOJ|TWOJA|TWOJE)_[A-Z0-9_]*[A-Z0-9]|(?:tu|tus|votre|ton|dein|deine|"
-            r"seu|sua|tuo|tua|jouw|twoj|twoja)[_-][a-z0-9_-]*[a-z0-9])(?![A-Za-z0-9])"
+            # (not inside a name: `web-seu-01` is the host of the "seu" site, round 11)
+            r"(?<![A-Za-z0-9$_.-])((?:TU|TUS|VOTRE|VOS|TON|DEIN|DEINE|IHR|IHRE|SEU|SUA|TEU|TUA|"
+            r"TUO|VOSTRO|JOUW|TWOJ|TWOJA|TWOJE)_[A-Z][A-Z0-9_]*[A-Z0-9]|(?:tu|tus|votre|ton|dein|"
+            r"deine|seu|sua|tuo|tua|jouw|twoj|twoja)[_-][a-z][a-z0-9_-]*[a-z0-9])(?![A-Za-z0-9])"
         ),
     ),
     # bgd-XXXXXXXXXXXX, i-xxxxxxxx, sg-XXXX: an id whose value is only its prefix and X's

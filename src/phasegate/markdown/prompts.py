@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import passwords
+from phasegate.markdown import passwords, signing
 
 
 def _has(args: list[str], *names: str) -> bool:
@@ -53,6 +53,9 @@ def _waits(name: str, args: list[str], fed: bool) -> str | None:
     password = passwords.asks_password(name, args)  # a password typed at the terminal
     if password:
         return password
+    passphrase = signing.asks_passphrase(name, args)  # `aptly publish switch` (signing.py)
+    if passphrase and not fed:
+        return passphrase
     if name in ("terraform", "tofu") and not fed:
         verb = next((a for a in args if not a.startswith("-")), "")
         if verb in ("apply", "destroy") and not _has(args, "-auto-approve", "--auto-approve"):

@@ -460,6 +460,14 @@ def verdict(report: ImportReport, data: PlanNode) -> list[str]:
             f"{len(by_hand)} part(s) of the rollout are actions written in prose (lines "
             f"{lines}): a person does them by hand and the run only asks"
         )
+    repeated = report.get("repeats") or []
+    if repeated:
+        # "Repeat for the other nodes": the commands name one host (repeats.py, round 11)
+        lines = _lines(repeated)
+        reasons.append(
+            f"{len(repeated)} instruction(s) to repeat the steps elsewhere without a loop "
+            f"(lines {lines}): a person repeats them, or write one step per value"
+        )
     asciidoc = report.get("asciidoc") or []
     if asciidoc:
         # `[source,bash]` over `----`, `== Section`: another markup, read through a translation;

@@ -17,13 +17,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from phasegate.markdown import rules, words9
+from phasegate.markdown import rules, words9, words11_safety
 from phasegate.markdown.parse import Block, Fence, Item, Paragraph
 
 # "If …", "Otherwise", and the same in the languages the importer reads (words9.IF_WORDS)
 _CASE = re.compile(
     r"^[\W_]*(?:only\s+)?(?:if|when|unless|in case|otherwise|else|only when|si|sinon|cuando|"
-    r"wenn|falls|sonst|andernfalls|se|quando|caso|" + words9.IF_WORDS + r")\b",
+    r"wenn|falls|sonst|andernfalls|se|quando|caso|"
+    + words9.IF_WORDS
+    + r")\b|"
+    # "Before 6.3 (…):" / "After 6.3, …:": cases told by when they happen (blind round 11)
+    + words11_safety.WHEN_CASE,
     re.I,
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import languages, words9, words10_safety, words11
+from phasegate.markdown import languages, words9, words10_safety, words11, words11_safety
 
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
@@ -525,14 +525,20 @@ def commands_assume(text: str) -> bool:
 
 
 def asks_human(text: str) -> bool:
-    return bool(HUMAN.search(text))
+    if HUMAN.search(text):
+        return True
+    # "Only after the IC says go:" (blind round 11)
+    return "only" in text.lower() and bool(_HUMAN_GATE.search(text))
 
 
 def defers(text: str) -> bool:
     """ "(after 2 weeks at 100%)", "erst nach 7 Tagen", "(next business day)": what follows
     waits longer than a run sleeps: the operator's choice when the time has come (a decision
     of its own, optional part of the run), never run when the run reaches it."""
-    return bool(DEFERRED.search(text))
+    if DEFERRED.search(text):
+        return True
+    # "for 48 hours", "48 sati nakon" (blind round 11): a number of hours first
+    return any(c.isdigit() for c in text) and bool(_LONG_WAIT.search(text))
 
 
 def is_rollback_title(title: str) -> bool:
@@ -668,6 +674,50 @@ _REVERSE_STEPS = re.compile(words11.REVERSE_STEPS, re.I)
 def reverses_steps(text: str) -> bool:
     """ "Rollback: reverse the steps above.", "inversați pașii de mai sus" (round 11)."""
     return bool(_REVERSE_STEPS.search(text))
+
+
+# Blind round 11: the way back, a halt, a failure lead-in, "only if" and work put days later in
+# the languages round 11 showed missing (words11_safety.py), one alternation more each.
+ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words11_safety.ROLLBACK, re.I)
+CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words11_safety.CONDITIONAL, re.I)
+OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words11_safety.ONLY_IF, re.I)
+DEFERRED = re.compile(DEFERRED.pattern + "|" + words11_safety.DEFERRED, re.I)
+# (read apart, only when the text can hold them: one alternation more in the big tables costs
+# every paragraph of a long document a scan)
+_LONG_WAIT = re.compile(words11_safety.LONG_WAIT, re.I)
+_HUMAN_GATE = re.compile(words11_safety.HUMAN_GATE, re.I)
+REFERENCE = re.compile(REFERENCE.pattern + "|" + words11_safety.FORBIDDEN, re.I)
+_CHECK_LEAD = re.compile(words11_safety.CHECK_LEAD, re.I)
+_NO_ROLLBACK = re.compile(words11_safety.NO_ROLLBACK, re.I)
+
+
+def says_no_rollback(text: str) -> bool:
+    """ "If either is firing, that is a real burn: page the owner, do not roll back the
+    rules.": the case the paragraph names is no way back (blind round 11)."""
+    return bool(_NO_ROLLBACK.search(text))
+
+
+_DECIDES = re.compile(_DECIDES.pattern + "|" + words11_safety.DECIDES, re.I)
+_CHOOSE = re.compile(words11_safety.CHOOSE, re.I)
+_LETTERED = re.compile(words11_safety.LETTERED)
+
+
+def asks_to_choose(text: str) -> bool:
+    """ "Run the backfill (pick A or B)", "Choose one of:", "pumili ng A o B": the ways that
+    follow are alternatives, the reader takes one (blind round 11)."""
+    return bool(_CHOOSE.search(text))
+
+
+def is_lettered_way(text: str) -> bool:
+    """ "**A. With screen**", "B) With nohup": one of the ways a choice offers."""
+    return bool(_LETTERED.match(text.strip()))
+
+
+def rollback_lead_in(text: str) -> bool:
+    """A lead-in naming the way back ("**Rollback:**", "To revert:"), not one asking to check
+    something whose sentence holds a rollback word ("Confirm nothing else is restoring right
+    now:": the command after it is a check, blind round 11)."""
+    return is_rollback_title(text) and not _CHECK_LEAD.search(text.strip())
 
 
 def person_decides(text: str) -> bool:

@@ -172,12 +172,14 @@ def _dev_only(body: list[str], tree: ShellTree | None, before: list[Unit]) -> bo
     """A development-only command: by its tool's docs, or by the comment just above it
     ("# Reset the database (DEV ONLY)")."""
     comment = next((u for u in reversed(before) if u.kind != "blank"), None)
-    if comment is not None and comment.kind == "comment" and devonly.marked(comment.text):
+    if comment is not None and comment.kind == "comment" and devonly.marked_comment(comment.text):
         return True
     # "# DO NOT RUN IN PROD - staging only" over two commands: the mark holds for every
     # command of its paragraph, down to the next blank line or comment (blind round 9)
     for unit in reversed(before):
-        if unit.kind == "blank" or (unit.kind == "comment" and not devonly.marked(unit.text)):
+        if unit.kind == "blank" or (
+            unit.kind == "comment" and not devonly.marked_comment(unit.text)
+        ):
             break
         if unit.kind == "comment":
             return True

@@ -22,10 +22,22 @@ from phasegate.markdown.draft import Draft, Entry, PhaseDraft
 from phasegate.markdown.nodes import StepNode
 from phasegate.markdown.parse import Section
 
-_OPEN_GROUP = re.compile(r"^\s{0,3}<Tabs\b[^>]*>")
-_CLOSE_GROUP = re.compile(r"^\s{0,3}</Tabs\s*>")
-_OPEN_TAB = re.compile(r"^\s*<TabItem\b([^>]*)>")
-_ATTR = re.compile(r"""\b(label|value)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{['"]([^'"]*)['"]\})""")
+# MDX / Docusaurus `<Tabs>` `<TabItem label="…">`, Mintlify `<Tab title="…">`; GitBook
+# `{% tabs %}` `{% tab title="GKE" %}` … `{% endtab %}` `{% endtabs %}` and Hugo shortcodes
+# `{{< tabs >}}` `{{< tab "GKE" >}}` … `{{< /tabs >}}` (blind round 11): the same groups
+_OPEN_GROUP = re.compile(
+    r"^\s{0,3}(?:<Tabs\b[^>]*>|\{%-?\s*tabs\b[^%]*%\}|\{\{[<%]\s*tabs\b[^}]*[>%]\}\})"
+)
+_CLOSE_GROUP = re.compile(
+    r"^\s{0,3}(?:</Tabs\s*>|\{%-?\s*endtabs\s*-?%\}|\{\{[<%]\s*/tabs\s*[>%]\}\})"
+)
+_OPEN_TAB = re.compile(
+    r"^\s*(?:<(?:TabItem|Tab)\b([^>]*)>|\{%-?\s*tab\b([^%]*)%\}|\{\{[<%]\s*tab\b([^}]*)[>%]\}\})"
+)
+_ATTR = re.compile(
+    r"""\b(label|value|title|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{['"]([^'"]*)['"]\})"""
+)
+_POSITIONAL = re.compile(r"""^\s*["']([^"']+)["']""")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _MKDOCS_TAB = re.compile(r"""^( {0,12})===[!+]{0,2}\s+["']([^"'\n]*)["']\s*$""")
 
@@ -59,11 +71,14 @@ def groups(text: str) -> list[list[_Tab]]:
         if group is not None and (tab := _OPEN_TAB.match(line)):
             if open_tab is not None:
                 group.append(_Tab(open_tab[0], open_tab[1], index - 1))
+            inside = tab.group(1) or tab.group(2) or tab.group(3) or ""
             attrs = {
-                m.group(1): m.group(2) or m.group(3) or m.group(4)
-                for m in _ATTR.finditer(tab.group(1))
+                m.group(1): m.group(2) or m.group(3) or m.group(4) for m in _ATTR.finditer(inside)
             }
-            open_tab = (attrs.get("label") or attrs.get("value") or f"tab {len(group) + 1}", index)
+            if (positional := _POSITIONAL.match(inside)) is not None:  # `{{< tab "GKE" >}}`
+                attrs.setdefault("label", positional.group(1))
+            title = attrs.get("label") or attrs.get("title") or attrs.get("value")
+            open_tab = (title or attrs.get("name") or f"tab {len(group) + 1}", index)
             continue
         if group is not None and _CLOSE_GROUP.match(line):
             if open_tab is not None:
