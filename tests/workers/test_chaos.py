@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 import psycopg
+from canary_lab.process import descendants
 
 from phasegate.engine.session import RunOptions, create
 from phasegate.plan.loader import load_plan
@@ -73,6 +74,15 @@ def _submit(url: str, state: Path, plans: list[Path]) -> list[str]:
 def _statuses(url: str) -> dict[str, str]:
     with psycopg.connect(url, autocommit=True) as conn:
         return {str(r[0]): str(r[1]) for r in conn.execute("SELECT id, status FROM runs")}
+
+
+def _owners(url: str) -> set[int]:
+    """The pids recorded as owners of the runs now running."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT owner_pid FROM runs WHERE status = 'running' AND owner_pid IS NOT NULL"
+        ).fetchall()
+    return {int(r[0]) for r in rows}
 
 
 def _cut_an_owner(url: str, rng: random.Random) -> bool:
@@ -128,7 +138,11 @@ def test_three_workers_killed_at_random_lose_and_duplicate_nothing(
         if cuts < MIN_CUTS and (kills >= MIN_KILLS or rng.random() < 0.3):
             cuts += _cut_an_owner(workers.url, rng)
             continue
-        victim = rng.randrange(WORKERS)
+        # A worker that owns a running run, when one does (a kill of an idle worker takes
+        # nothing over; on a fast or loaded machine many would be idle).
+        busy = _owners(workers.url)
+        holding = [i for i, proc in enumerate(live) if {proc.pid, *descendants(proc.pid)} & busy]
+        victim = rng.choice(holding) if holding else rng.randrange(WORKERS)
         os.kill(live[victim].pid, signal.SIGKILL)
         live[victim].wait(timeout=30)
         kills += 1
