@@ -130,7 +130,31 @@ def map_document(doc: Document, source: str) -> Draft:
     _apply_budgets(draft)
     order.keep_checks_in_place(draft, doc)  # pre-checks guard the step after them (§8)
     _link_dependencies(draft, walk.inner)
+    _checklist_only_rollback(draft)
     return draft
+
+
+def _checklist_only_rollback(draft: Draft) -> None:
+    """The document's way back is only a person's checklist (device prompts, console clicks,
+    a command line written for someone to type): with no rollback action, a failed run would
+    "roll back" doing nothing and say so. The rollback asks that person instead (a rollback
+    decision naming the checklist), as for "reverse the steps above"."""
+    checklist = draft.metadata.get("rollback_checklist")
+    if not isinstance(checklist, list) or not checklist or draft.rollback_purpose:
+        return
+    if draft.plan_rollback or any(p.rollback for p in draft.phases):
+        return
+    if draft.rollback_extra.get("rollback_decision") or any(
+        p.extra.get("rollback_decision") for p in draft.phases
+    ):
+        return
+    lines = [e.get("line", 0) for e in draft.report["rollback_checklist"]]
+    line = min((n for n in lines if isinstance(n, int) and n > 0), default=0)
+    todo = "; ".join(rules.one_line(str(item), 100) for item in checklist[:4])
+    way = decisions.Lead(rules.one_line(f"Roll back by hand: {todo}", 200), line)
+    decisions.decide_rollback(draft, None, Section(1, "rollback by hand", line), [way])
+    why = "the way back is a person's checklist: the rollback asks them to do it"
+    draft.note("review", line=line, what=rules.one_line(todo, 80), why=why)
 
 
 def _apply_budgets(draft: Draft) -> None:
