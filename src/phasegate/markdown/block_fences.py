@@ -574,20 +574,8 @@ class FenceMapping:
             self.draft.note("review", line=line, what="cmd.exe block", why=why)
             self._manual_step(cmdexe.person_label(cmds), line)
             return
-        data: StepNode = {"run": cmdexe.script(cmds, carried), "shell": cmdexe.SHELL}
-        if attrs.name:
-            data = {"name": attrs.name, **data}
-        if self.when is not None:
-            data["when"] = self.when
-        what = attrs.name or cmds[0][1]
-        if self.rollback or self.phase is None or self._item_lead_role(block) == "recovery":
-            target = self.phase.rollback if self.phase else self.draft.plan_rollback
-            target.append(Entry(data, line))
-            where = self.phase.id if self.phase else "plan"
-            self.draft.note("rollback", phase=where, line=line, name=what)
-        else:
-            self.phase.steps.append(Entry(data, line))
-            self.draft.note("steps", phase=self.phase.id, line=line, name=what, rule=cmdexe.RULE)
+        run = cmdexe.script(cmds, carried)
+        self._other_shell(block, attrs, run, cmdexe.SHELL, cmdexe.RULE, cmds[0][1], line)
 
     def _fish(self, block: Fence, attrs: directives.Annotation) -> None:
         """A fish block (fishshell.py) is one step run by fish: a rollback action on the way
@@ -620,12 +608,28 @@ class FenceMapping:
             return
         if not self.rollback:
             self.draft.fish_defs.update(fishshell.defines(cmds))
-        data: StepNode = {"run": fishshell.script(cmds, carried), "shell": fishshell.SHELL}
+        run = fishshell.script(cmds, carried)
+        what = cmds[0][1].strip()
+        self._other_shell(block, attrs, run, fishshell.SHELL, fishshell.RULE, what, line)
+
+    def _other_shell(
+        self,
+        block: Fence,
+        attrs: directives.Annotation,
+        run: str,
+        shell: str,
+        rule: str,
+        what: str,
+        line: int,
+    ) -> None:
+        """A block run by another shell (cmd.exe, fish) at its place: a rollback action on the
+        way back (or a recovery the item's lead-in names), else a step of the phase."""
+        data: StepNode = {"run": run, "shell": shell}
         if attrs.name:
             data = {"name": attrs.name, **data}
         if self.when is not None:
             data["when"] = self.when
-        what = attrs.name or cmds[0][1].strip()
+        what = attrs.name or what
         if self.rollback or self.phase is None or self._item_lead_role(block) == "recovery":
             target = self.phase.rollback if self.phase else self.draft.plan_rollback
             target.append(Entry(data, line))
@@ -633,7 +637,7 @@ class FenceMapping:
             self.draft.note("rollback", phase=where, line=line, name=what)
         else:
             self.phase.steps.append(Entry(data, line))
-            self.draft.note("steps", phase=self.phase.id, line=line, name=what, rule=fishshell.RULE)
+            self.draft.note("steps", phase=self.phase.id, line=line, name=what, rule=rule)
 
     def _code_by_hand(self, block: Fence) -> bool:
         """ "Open a Rails console on one pod and run:" over a ``ruby`` fence: code a person

@@ -115,10 +115,11 @@ def _forever(words: list[str], fed: bool) -> str | None:
     if name in ("minikube",) and args[:1] == ["tunnel"]:
         return "`minikube tunnel` runs until someone stops it"
     if name == "ssh":
-        if not _ssh_has_command(args):
+        operands = _ssh_operands(args)
+        if len(operands) < 2:  # `ssh host` (or `ssh -t host`) opens a shell
             return SSH_SHELL
         # `ssh -t edge-01 'sudo varnishlog …'`: the remote command streams (streams.py)
-        return streams.remote_streams(args, _SSH_VALUED, never_ending_text)
+        return streams.remote_streams(operands, never_ending_text)
     if (
         name == "su"
         and not fed
@@ -293,8 +294,9 @@ def _short(flag: str, letter: str) -> bool:
 _SSH_VALUED = frozenset("bcDEeFIiJLlmOopQRSWw")
 
 
-def _ssh_has_command(args: list[str]) -> bool:
-    """``ssh host cmd`` runs a command; ``ssh host`` (or ``ssh -t host``) opens a shell."""
+def _ssh_operands(args: list[str]) -> list[str]:
+    """ssh's operands, its options (and their values) skipped: the host, then the remote
+    command's words (none: a shell)."""
     operands: list[str] = []
     skip = False
     for arg in args:
@@ -305,4 +307,4 @@ def _ssh_has_command(args: list[str]) -> bool:
             skip = len(arg) == 2 and arg[1] in _SSH_VALUED
             continue
         operands.append(arg)
-    return len(operands) >= 2
+    return operands

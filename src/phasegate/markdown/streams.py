@@ -65,24 +65,10 @@ def streams(name: str, args: list[str], flags: set[str]) -> str | None:
     return None
 
 
-def remote_streams(
-    args: list[str], valued: frozenset[str], inline: Callable[[str], str | None]
-) -> str | None:
-    """``ssh [-t] host 'varnishlog …'``: the remote command read as a local one (``inline``,
-    forever.never_ending_text); prompts and bare shells of the remote side stay with the
-    ssh rule (a command was given)."""
-    operands: list[str] = []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        if arg.startswith("-") and not operands:
-            skip = len(arg) == 2 and arg[1] in valued
-            continue
-        operands.append(arg)
-    if len(operands) < 2:
-        return None
+def remote_streams(operands: list[str], inline: Callable[[str], str | None]) -> str | None:
+    """``ssh [-t] host 'varnishlog …'`` (its operands: the host, then the remote command): the
+    remote command read as a local one (``inline``, forever.never_ending_text); prompts and
+    bare shells of the remote side stay with the ssh rule (a command was given)."""
     why = inline(" ".join(operands[1:]))
     if why is None or why.startswith("a bare `ssh"):
         return None
