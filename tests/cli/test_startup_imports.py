@@ -91,9 +91,18 @@ def loaded_modules(*args: str, cwd: Path) -> set[str]:
 
 
 # Loaded only by a run that uses them (docs/performance.md, "Engine overhead: fewer loop
-# turns, feature modules on demand"): the policy engines (a pack), cron schedules (a
-# schedule's facts).
-FEATURES = {"phasegate.policy", "phasegate.schedules"}
+# turns, feature modules on demand" and "sixth pass"): the policy engines (a pack), cron
+# schedules (a schedule's facts), the fleet's SSH and batching (a phase with hosts), the
+# estimator (a budget to watch, change windows' p90s).
+FEATURES = {
+    "phasegate.policy",
+    "phasegate.schedules",
+    "phasegate.engine.fleet",
+    "phasegate.engine.fleet_hosts",
+    "phasegate.executors.ssh",
+    "phasegate.estimate.estimator",
+    "phasegate.estimate.backtest",
+}
 
 
 def test_a_plain_run_loads_no_policy_engine_or_schedules(tmp_path: Path) -> None:
@@ -102,6 +111,8 @@ def test_a_plain_run_loads_no_policy_engine_or_schedules(tmp_path: Path) -> None
     assert "phasegate.engine.runner" in modules  # the run really ran
     assert (tmp_path / "state").is_dir()
     assert not (modules & FEATURES), f"a plain run imported {sorted(modules & FEATURES)}"
+    # ...and it recorded its durations digest at its end (estimate/digest.py, loaded alone).
+    assert "phasegate.estimate.digest" in modules
 
 
 def test_a_run_with_a_pack_loads_the_policy_engine(tmp_path: Path) -> None:

@@ -37,16 +37,18 @@ from phasegate.engine.runway import (
     Projection,
     finished_outputs,
 )
-from phasegate.estimate import Models, RunDurations, fit, read_history
-from phasegate.estimate.montecarlo import quantile
-from phasegate.estimate.remaining import Timeline, remaining_of
-from phasegate.estimate.resources import ResourceModel, fit_resource, project
 from phasegate.run.events import BudgetRunway, Event, ItemFinished, Warning
 from phasegate.run.state import ITEM_DONE
 from phasegate.words import plural
 
 if TYPE_CHECKING:
     from phasegate.engine.port import WatchPort
+    from phasegate.estimate import Models, RunDurations
+    from phasegate.estimate.remaining import Timeline
+    from phasegate.estimate.resources import ResourceModel
+
+# The estimator (phasegate.estimate: ~30 ms of imports) is imported by the first run that
+# has a budget to watch, in the methods below, never by a plain run's start-up.
 
 PERIOD = 0.2  # seconds between projections, at least
 COST_SHARE = 20  # ...and at least this many times what the last projection cost
@@ -73,7 +75,7 @@ class BudgetWatch:
         self._admitted = False
         self._history: list[RunDurations] | None = None  # what the models were fitted on
         self._stamp: frozenset[str] | None = None  # the run's ended phases at the last look
-        self._timeline = Timeline()  # the journal folded as far as read (``_journal``)
+        self._timeline: Timeline | None = None  # the journal folded as far as read
 
     def check(self, *, final: bool = False) -> None:
         """Called at every turn of the engine's loop; ``final``: once more as the run is about
@@ -136,6 +138,10 @@ class BudgetWatch:
         live views do (server/livefold.py). A run watched for hours has thousands of events:
         reading and folding them all again made every projection cost more as the run went
         on. A copy: the projection reads it on another thread while this one folds on."""
+        from phasegate.estimate.remaining import Timeline
+
+        if self._timeline is None:
+            self._timeline = Timeline()
         timeline = self._timeline
         fresh = self.runner.store.events_after(self.runner.state.run_id, timeline.seq)
         if fresh:
@@ -182,6 +188,8 @@ class BudgetWatch:
         assert self._durations is not None
         if not any(self._durations.informed(p) for p in self._durations.phases):
             return  # no history, no hint: the vague prior is no reason to warn or hold
+        from phasegate.estimate.montecarlo import quantile
+
         draws = self._durations.run_draws(samples=SAMPLES)
         projection = Projection(DURATION, limit, 0.0, quantile(draws, 0.5), quantile(draws, 0.9))
         if projection.p90 > limit:
@@ -206,6 +214,8 @@ class BudgetWatch:
         return bool(limit and started and not said and time.time() - started > limit)
 
     def _read(self) -> list[RunDurations]:
+        from phasegate.estimate import read_history
+
         runner = self.runner
         return read_history(
             runner.store, runner.ctx.plan.name, limit=HISTORY, exclude=runner.state.run_id
@@ -227,6 +237,9 @@ class BudgetWatch:
         return True
 
     def _fit(self, history: list[RunDurations] | None = None) -> None:
+        from phasegate.estimate import fit
+        from phasegate.estimate.resources import fit_resource
+
         plan = self.runner.ctx.plan
         if history is None:
             history = self._read()
@@ -239,6 +252,9 @@ class BudgetWatch:
         }
 
     def _duration(self, timeline: Timeline) -> Projection:
+        from phasegate.estimate import Models
+        from phasegate.estimate.remaining import remaining_of
+
         assert self.budget.duration is not None
         if not self.watched:  # only the overrun: work time, no projection
             left = remaining_of(Models(self.runner.ctx.plan), timeline, time.time(), samples=1)
@@ -256,6 +272,8 @@ class BudgetWatch:
         )
 
     def _resource(self, name: str, output: str, unit: str | None) -> Projection:
+        from phasegate.estimate.resources import project
+
         assert self._resources is not None
         finished = finished_outputs(self.runner.state)
         use = project(self._resources[name], finished, samples=SAMPLES)

@@ -22,10 +22,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from phasegate.errors import PhasegateError
-from phasegate.estimate import RunDurations, fit, read_history
 from phasegate.plan.model import Plan
 
 if TYPE_CHECKING:
+    from phasegate.estimate import RunDurations
     from phasegate.run.state import RunState
     from phasegate.store.contract import JournalStore
 
@@ -34,7 +34,9 @@ QUANTILE = 0.9
 NOT_ENDED = ("pending", "running")  # a phase's statuses before it ends
 
 
-History = Callable[[], list[RunDurations] | None]  # the plan's history; None: unreadable
+# The plan's history; None: unreadable. The estimator is imported where it is used (only
+# plans with ``windows:`` have p90s), not by every run's start-up.
+History = Callable[[], "list[RunDurations] | None"]
 
 
 class PhaseP90s:
@@ -54,6 +56,8 @@ class PhaseP90s:
         cls, store: JournalStore, plan: Plan, exclude: str | None, stamp: object = None
     ) -> PhaseP90s:
         def read() -> list[RunDurations] | None:
+            from phasegate.estimate import read_history
+
             try:
                 return read_history(store, plan.name, limit=HISTORY, exclude=exclude)
             except PhasegateError:
@@ -84,6 +88,8 @@ class PhaseP90s:
 
 def p90s_of(plan: Plan, history: Iterable[RunDurations]) -> dict[str, float]:
     """Each phase with a basis: its p90 seconds under the plan's models taught by ``history``."""
+    from phasegate.estimate import fit
+
     models = fit(plan, history).models
     return {
         p.id: models.phase_quantile(p.id, QUANTILE) for p in plan.phases if models.informed(p.id)

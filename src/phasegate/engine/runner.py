@@ -11,12 +11,11 @@ import contextlib
 import signal
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phasegate.analysis.run import AnalysisRun
 from phasegate.engine import (
     canary,
-    fleet,
     halt,
     laning,
     postmonitor,
@@ -50,7 +49,6 @@ from phasegate.engine.commands import (
 )
 from phasegate.engine.context import RunContext
 from phasegate.engine.decide import decide
-from phasegate.engine.fleet_hosts import Fleet
 from phasegate.engine.holds import Holds
 from phasegate.engine.monitors import Monitors
 from phasegate.engine.phase_p90 import PhaseP90s, ended_phases
@@ -87,6 +85,9 @@ from phasegate.run.state import EXECUTING, RunState
 from phasegate.store.contract import JournalStore
 from phasegate.store.journal import Journal
 from phasegate.words import plural
+
+if TYPE_CHECKING:
+    from phasegate.engine.fleet_hosts import Fleet
 
 REQUEST_POLL = 0.2
 # How long recorded events may wait for the transaction that commits them. A durable event
@@ -413,7 +414,7 @@ class Runner:
                     "run_verify": work.run_verify,
                     "finish_analysis": lambda _, k: self.background.conclude(k),
                     "promote_full": traffic.promote_full,
-                    "run_fleet": fleet.run_fleet,
+                    "run_fleet": _run_fleet,
                 }
                 coro = runs[kind](self, key)
                 if halt.runs_command(self, kind, key):
@@ -599,3 +600,11 @@ class Runner:
         self.ctx.console.note(f"↩ rollback {status} in {duration:.2f}s{within}", color)
 
     # -- tasks -----------------------------------------------------------------------------
+
+
+async def _run_fleet(runner: Runner, key: str) -> None:
+    """A fleet phase's work (engine/fleet.py), imported by the first run that has one: the
+    fleet's modules (SSH, inventories, batching) cost a plain run's start-up ~30 ms."""
+    from phasegate.engine import fleet
+
+    await fleet.run_fleet(runner, key)

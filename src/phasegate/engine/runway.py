@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phasegate.durations import format_duration
-from phasegate.estimate import RunDurations
-from phasegate.estimate.resources import SAMPLES as RESOURCE_SAMPLES
-from phasegate.estimate.resources import fit_resource, project
 from phasegate.plan.budget import Budget, ResourceBudget
 from phasegate.plan.model import Plan
 from phasegate.run.events import BudgetRunway, ItemFinished
 from phasegate.run.state import ITEM_DONE, RunState
 from phasegate.store.records import StoredEvent
+
+if TYPE_CHECKING:
+    from phasegate.estimate import RunDurations
 
 DURATION = "duration"
 HOLD = "budget:"  # the item a pause bound holds the run with: ``budget:duration``
@@ -328,12 +328,15 @@ def resource_runways(
     state: RunState,
     events: Sequence[StoredEvent] | RunwayMarks,
     *,
-    samples: int = RESOURCE_SAMPLES,
+    samples: int | None = None,
 ) -> list[ResourceRunway]:
     """Each resource budget's runway for a run: what its finished steps used, what the steps
     left will use (learned from ``history`` the plan's calibration rule admits), the
     thresholds the journal (``events``, or its ``RunwayMarks`` already folded) says were
-    passed and the pause bound's hold."""
+    passed and the pause bound's hold. ``samples``: the estimator's default when None."""
+    from phasegate.estimate.resources import SAMPLES, fit_resource, project
+
+    samples = SAMPLES if samples is None else samples
     finished = finished_outputs(state)
     marks = events if isinstance(events, RunwayMarks) else RunwayMarks().fold(events)
     found = []

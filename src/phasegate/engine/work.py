@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from phasegate.checks.manual import ManualCheck
 from phasegate.engine import readiness, rollback_choice, shellstate
 from phasegate.engine.canary import analysis_step, pause_step
-from phasegate.engine.fleet_hosts import run_host_undo, split_host_key
 from phasegate.engine.gates import evaluate_gate, gate_record
 from phasegate.engine.stepping import finish_step, finish_stopped, start_command, succeeded
 from phasegate.engine.traffic import BASELINE_KEY, promote_step, set_weight_step, to_baseline
@@ -237,9 +236,12 @@ async def run_undo(runner: UndoPort, key: str) -> None:
     if key == BASELINE_KEY:
         await to_baseline(runner, key)
         return
-    if key not in runner.targets.undos and split_host_key(key.removeprefix("undo:")):
-        await run_host_undo(runner, key)  # a fleet step's undo, on its host
-        return
+    if key not in runner.targets.undos and "@" in key:  # maybe a fleet step's undo
+        from phasegate.engine.fleet_hosts import run_host_undo, split_host_key
+
+        if split_host_key(key.removeprefix("undo:")):
+            await run_host_undo(runner, key)  # a fleet step's undo, on its host
+            return
     if key in runner.targets.rollback_decisions:
         rollback_choice.decide_on_rollback(runner, key)
         return
