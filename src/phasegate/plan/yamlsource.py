@@ -12,6 +12,8 @@ Every refusal is a :class:`PlanError`; no other exception leaves this module for
 from __future__ import annotations
 
 import re
+import resource
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,18 +132,38 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     smap = SourceMap(file=file)
     if not text.strip():
         return None, smap
-    _refuse_deep_nesting(text, file)
+    # The pre-pass tokenizes the whole text once more (~12% of a big plan's load): only
+    # when composing first could overflow the C stack. Otherwise it runs only where its
+    # verdict could differ from composing's (a syntax error, a deep tree), so every document
+    # is refused or accepted with the same words as when it always ran first.
+    safe = _compose_is_safe(text)
+    if not safe:
+        _refuse_deep_nesting(text, file)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
+        if safe:
+            _refuse_deep_nesting(text, file)
         raise PlanError([_syntax_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:
+        if safe:
+            _refuse_deep_nesting(text, file)
         raise PlanError([_stream_problem(exc, text, file)]) from None
     if node is None:
         return None, smap
     # Without anchors there are no aliases to multiply nodes: only depth can hurt, and a
-    # plain walk checks that far faster than the full measurement.
-    if "&" in text or _deeper_than(node, MAX_DEPTH):
+    # plain walk checks that far faster than the full measurement (with them, a walk could
+    # take exponential time: an alias bomb). Keys counted too on the fast path: the pre-pass
+    # counts every collection it sees opened, never more than the tree's depth through keys
+    # and values, so within the bound it would have passed.
+    anchors = "&" in text
+    if anchors and safe:
+        _refuse_deep_nesting(text, file)
+    deep = not anchors and _deeper_than(node, MAX_DEPTH, keys=safe)
+    if deep and safe:
+        _refuse_deep_nesting(text, file)
+        deep = _deeper_than(node, MAX_DEPTH)
+    if anchors or deep:
         _guard(node, smap)
     builder = _Builder(smap)
     data = builder.build(node, (), primary=True)
@@ -157,6 +179,30 @@ _OPENS = (
     yaml.FlowMappingStartToken,
 )
 _CLOSES = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+
+
+# C stack a level of libyaml's composing may take, at most: measured 175-360 bytes (a 1 MB
+# stack composes 2,900 nested lists or block mappings and not 6,000); 2 KB keeps a margin.
+_STACK_PER_LEVEL = 2048
+_DEFAULT_STACK = 8 * 1024 * 1024  # the main thread's when its limit is unlimited
+
+
+def _compose_is_safe(text: str) -> bool:
+    """Whether composing ``text`` cannot overflow the C stack, without tokenizing it: its
+    collections nest at most (``[`` and ``{`` in it) + (longest line + 2) deep — every flow
+    collection opens with one of those characters (or a quote holds it: counted anyway), and
+    open block collections have strictly increasing indentation — and that many levels fit in
+    half the main thread's stack limit. Other threads' stacks are not known: never safe."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    limit = resource.getrlimit(resource.RLIMIT_STACK)[0]
+    if limit == resource.RLIM_INFINITY or limit <= 0:
+        limit = _DEFAULT_STACK
+    levels = limit // 2 // _STACK_PER_LEVEL
+    flows = text.count("[") + text.count("{")
+    if flows >= levels:
+        return False
+    return flows + max(map(len, text.splitlines()), default=0) + 2 <= levels
 
 
 def _refuse_deep_nesting(text: str, file: str) -> None:
@@ -309,7 +355,9 @@ def _children(node: yaml.Node) -> list[tuple[yaml.Node, str | int | None]]:
     return []
 
 
-def _deeper_than(root: yaml.Node, limit: int) -> bool:
+def _deeper_than(root: yaml.Node, limit: int, *, keys: bool = False) -> bool:
+    """Whether the tree nests deeper than ``limit`` through its values (``keys``: through
+    its mappings' keys too)."""
     stack: list[tuple[yaml.Node, int]] = [(root, 1)]
     while stack:
         node, level = stack.pop()
@@ -319,6 +367,8 @@ def _deeper_than(root: yaml.Node, limit: int) -> bool:
             stack.extend((child, level + 1) for child in node.value)
         elif isinstance(node, yaml.MappingNode):
             stack.extend((value, level + 1) for _, value in node.value)
+            if keys:
+                stack.extend((key, level + 1) for key, _ in node.value)
     return False
 
 
