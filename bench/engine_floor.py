@@ -150,12 +150,22 @@ def main() -> int:
     med = {n: (statistics.median(wall[n]), statistics.median(cpu[n])) for n in names}
     bw, bc = med["bash"]
     print(f"chain-argv, {args.steps} steps ({2 * args.steps} spawns), {args.reps} rounds")
-    print("case                  wall     x bash   cpu      x bash   (min-max wall)")
+
+    # Each case against the bash of its own round (the rounds are interleaved: the load of the
+    # moment falls on both), then the median of those ratios over the rounds.
+    def ratio(of: dict[str, list[float]], n: str) -> float:
+        return statistics.median(x / b for x, b in zip(of[n], of["bash"], strict=True))
+
+    print("case                  wall     x bash   cpu      x bash   (min-max wall)  per round:")
+    print(
+        "                                                                        wall / cpu x bash"
+    )
     for n in names:
         w, c = med[n]
         print(
             f"{n:21} {w:6.2f}s  {w / bw:5.2f}x  {c:6.2f}s  {c / bc:5.2f}x   "
-            f"({min(wall[n]):.2f}-{max(wall[n]):.2f})"
+            f"({min(wall[n]):.2f}-{max(wall[n]):.2f})    "
+            f"{ratio(wall, n):5.2f}x / {ratio(cpu, n):5.2f}x"
         )
     # Per step and gate, the fixed cost taken out (CPU, medians).
     per = {n: (med[n][1] - (med["phasegate-1"][1] if n == "phasegate" else 0)) for n in names}
