@@ -140,11 +140,11 @@ try:
 except SystemExit:
     pass
 sys.stdout.flush()
-print("\\nGC " + json.dumps([gc.get_freeze_count(), list(gc.get_threshold())]))
+print("\\nGC " + json.dumps([gc.get_freeze_count(), list(gc.get_threshold()), gc.isenabled()]))
 """
 
 
-def collector(*args: str, cwd: Path) -> tuple[int, list[int]]:
+def collector(*args: str, cwd: Path) -> tuple[int, list[int], bool]:
     out = subprocess.run(
         [sys.executable, "-c", GC_PROBE, *args],
         cwd=cwd,
@@ -154,17 +154,18 @@ def collector(*args: str, cwd: Path) -> tuple[int, list[int]]:
         check=False,
     )
     line = next(x for x in out.stdout.splitlines() if x.startswith("GC "))
-    frozen, threshold = json.loads(line.removeprefix("GC "))
-    return frozen, threshold
+    frozen, threshold, enabled = json.loads(line.removeprefix("GC "))
+    return frozen, threshold, enabled
 
 
 def test_a_verb_that_drives_a_run_freezes_its_imports_and_collects_young_objects_less_often(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "plan.yaml").write_text(PLAN)
-    frozen, threshold = collector("run", "plan.yaml", "--state-dir", "state", cwd=tmp_path)
+    frozen, threshold, enabled = collector("run", "plan.yaml", "--state-dir", "state", cwd=tmp_path)
     assert frozen > 10_000  # the engine's modules and classes left the generations
     assert threshold[0] == 10_000
+    assert enabled  # held while the engine was imported, collecting again for the run
     # A verb that runs nothing keeps the interpreter's defaults.
-    frozen, threshold = collector("validate", "plan.yaml", cwd=tmp_path)
-    assert frozen == 0 and threshold[0] == 700
+    frozen, threshold, enabled = collector("validate", "plan.yaml", cwd=tmp_path)
+    assert frozen == 0 and threshold[0] == 700 and enabled

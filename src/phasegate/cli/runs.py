@@ -82,6 +82,18 @@ _signal_grace = click.option(
 )
 
 
+def _hold_collections() -> None:
+    """In the `phasegate` command, before a verb that drives a run imports the engine: no
+    cyclic collection until ``_freeze_imports``. Those imports (~450 modules, ~230 classes)
+    allocate without making garbage worth collecting, and the collector ran ~110 times over
+    them (~20 ms of a run's start-up, measured with ``gc.callbacks``; docs/performance.md,
+    sixth pass). Not under CliRunner, as ``_freeze_imports``."""
+    from phasegate import cli
+
+    if "one verb" in cli.PROCESS:
+        gc.disable()
+
+
 def _freeze_imports() -> None:
     """In the `phasegate` command, after a verb that drives a run has imported the engine:
     everything alive now (modules, classes, pydantic's schemas: most of the heap, and all of it
@@ -100,6 +112,7 @@ def _freeze_imports() -> None:
     if "one verb" in cli.PROCESS:
         gc.freeze()
         gc.set_threshold(10_000, 10, 10)
+        gc.enable()  # held since _hold_collections
 
 
 def _finish(run_id: str, status: str, *, requested_rollback: bool = False) -> None:
@@ -210,6 +223,7 @@ def run(
     """
     from pathlib import Path
 
+    _hold_collections()
     from phasegate.cli import review
     from phasegate.engine.session import RunOptions, start
     from phasegate.plan.loader import MARKDOWN_SUFFIXES, load_plan
@@ -370,6 +384,7 @@ def resume(
     without a question (--skip-step skips it instead).
     """
 
+    _hold_collections()
     from phasegate.engine import operator, session
 
     _freeze_imports()
@@ -409,6 +424,7 @@ def rollback(
     """Roll RUN back: undo its completed steps and run its phases' rollback blocks, newest
     first. Works on finished successful runs, paused or crashed runs, and retries the failed
     actions of a rollback_failed run."""
+    _hold_collections()
     from phasegate.engine import operator, session
 
     _freeze_imports()
@@ -448,6 +464,7 @@ def abort(
     running steps (SIGTERM to each step's process group, SIGKILL after --grace) and rolls
     back at once; this waits a few seconds for it to acknowledge. A paused or crashed run is
     rolled back here."""
+    _hold_collections()
     from phasegate.engine import operator, session
 
     _freeze_imports()
@@ -505,6 +522,7 @@ def promote(
     """Promote RUN's canary. Without --full: end the current pause or bake (a pause waiting
     for approval is approved). A run executing in another process is asked; a paused run
     continues here."""
+    _hold_collections()
     from phasegate.engine import operator, session
 
     _freeze_imports()
@@ -643,6 +661,7 @@ def reject(
     approve` step's key), else every item awaiting approval. The item fails and the run rolls
     back, whatever its on_failure says. A run executing in another process is asked and rolls
     back itself; a paused run is rolled back here. Exit 0 when rolled back as asked."""
+    _hold_collections()
     from phasegate.engine import operator, session
 
     _freeze_imports()
