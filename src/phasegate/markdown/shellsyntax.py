@@ -13,6 +13,8 @@ from typing import Protocol, TypeAlias
 
 import bashlex  # type: ignore[import-untyped]
 
+from phasegate.markdown import memo
+
 
 class ShellNode(Protocol):
     """A node of bashlex's tree as this package reads it (bashlex ships no types). Its
@@ -108,15 +110,25 @@ def bash_n(text: str) -> str:
     return "incomplete" if _INCOMPLETE.search(done.stderr) else "error"
 
 
+class _CommandWords(bashlex.ast.nodevisitor):  # type: ignore[misc]
+    """Collects each simple command's words (one class for all calls: a class statement per
+    call cost more than the visit of a one-line command)."""
+
+    def __init__(self, found: list[list[str]]) -> None:
+        self.found = found
+
+    def visitcommand(self, node: ShellNode, parts: Sequence[ShellNode]) -> None:
+        words = [p.word for p in node.parts if p.kind == "word"]
+        if words:
+            self.found.append(words)
+
+
+memo.register(parse)
+memo.register(bash_n)
+
+
 def commands(tree: ShellTree) -> list[list[str]]:
     found: list[list[str]] = []
-
-    class _Visitor(bashlex.ast.nodevisitor):  # type: ignore[misc]
-        def visitcommand(self, node: ShellNode, parts: Sequence[ShellNode]) -> None:
-            words = [p.word for p in node.parts if p.kind == "word"]
-            if words:
-                found.append(words)
-
     for node in tree:
-        _Visitor().visit(node)
+        _CommandWords(found).visit(node)
     return found
