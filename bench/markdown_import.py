@@ -128,8 +128,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from phasegate.markdown import import_markdown_file as _import
-    from phasegate.markdown.parse import _MD, clean_text
     from phasegate.markdown import memo
+    from phasegate.markdown.parse import _MD, clean_text
 
     def import_markdown_file(path: Path) -> object:
         """A cold import: every content cache (memo.py: shell parses, `mutates`, the text

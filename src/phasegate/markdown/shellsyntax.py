@@ -43,11 +43,20 @@ def complete_unit(lines: list[str], start: int) -> tuple[int | None, ShellTree |
         head = _HEREDOC.sub("", lines[start])
         verdict, tree = parse(head)
         return heredoc, tree if verdict == "ok" else None
+    first = start + 1
     for end in range(start + 1, limit + 1):
+        if end < first:
+            continue  # prefixes the first command's own parse showed incomplete
         text = "\n".join(lines[start:end])
         if end < limit and lines[end - 1].rstrip().endswith("\\"):
             continue
         verdict, tree = parse(text)
+        if verdict == "incomplete" and end == start + 1 < limit:
+            # a command over several lines (`for … do` … `done`, `if … fi`, a quote): where
+            # it ends, from one parse of its first command instead of a parse of each longer
+            # prefix (quadratic in its length: an unclosed loop of 400 lines took seconds)
+            first = _first_end(lines, start, limit)
+            continue
         if verdict == "ok":
             return end, tree
         if verdict == "incomplete":
@@ -59,6 +68,40 @@ def complete_unit(lines: list[str], start: int) -> tuple[int | None, ShellTree |
         if opinion != "incomplete":
             return None, None
     return None, None
+
+
+def _first_end(lines: list[str], start: int, limit: int) -> int:
+    """The first prefix ``lines[start:end]`` worth parsing whole, from bashlex's parse of only
+    the first command of ``lines[start:limit]`` (``parsesingle``): the line where it ends; or
+    ``limit`` when it is still open there (unclosed to the end of the fence). Else
+    ``start + 2``: the next prefix, as if this were never asked.
+
+    Why the prefixes in between need no parse: bashlex is an LR parser reading tokens left
+    to right, so a prefix is read exactly as the longer text up to its end, where the longer
+    text has a newline and the prefix its end of input. The longer text's first command went
+    on past that newline (or to the end of the window): the prefix's command was still open
+    there, and bashlex reports an open command at the end of input as an "unexpected EOF"
+    (incomplete, the verdict that made the loop try the next line). A syntax error earlier in
+    the prefix would have stopped the longer parse at the same token."""
+    text = "\n".join(lines[start:limit])
+    try:
+        node = bashlex.parser.parsesingle(text)
+        finder = bashlex.parser._endfinder()  # the end of a heredoc inside the command
+        finder.visit(node)
+        stop = max(node.pos[1], finder.end)
+    except NotImplementedError:  # a gap of bashlex's (`case`, `$(( ))`): each prefix
+        return start + 2
+    except Exception as exc:
+        # still open at the end of the window: only the whole window is worth a parse
+        return limit if _INCOMPLETE.search(str(exc)) else start + 2
+    end = start + 1 + text.count("\n", 0, stop)
+    if end <= start + 2 or end > limit:
+        return start + 2
+    # a closed loop makes each shorter prefix an open one; the one just shorter is asked
+    # again as a guard (a bashlex quirk there: every prefix, as before)
+    if parse("\n".join(lines[start : end - 1]))[0] != "incomplete":
+        return start + 2
+    return end
 
 
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][\w-]*)\1")
