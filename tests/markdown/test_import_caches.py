@@ -267,3 +267,29 @@ def test_import_time_grows_linearly_with_the_document(tmp_path: Path) -> None:
     import_markdown_file(small)  # warm: modules the import loads lazily
     growth = _cpu_per_byte(large) / _cpu_per_byte(small)
     assert growth < 2.0, f"per-byte import time grew {growth:.2f}× for 4× the document"
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+def test_analyse_cached_gives_the_uncached_units(name: str) -> None:
+    from phasegate.markdown import shellparse
+
+    memo.clear()
+    expected = shellparse._analyse(TRICKY[name])
+    assert shellparse.analyse(TRICKY[name]) == expected  # a miss
+    assert shellparse.analyse(TRICKY[name]) == expected  # a hit
+
+
+def test_analyse_hands_out_fresh_units() -> None:
+    """A caller that changes the units it got cannot change what the next caller gets."""
+    from phasegate.markdown import shellparse
+
+    memo.clear()
+    script = "kubectl apply -f a.yaml\nwatch kubectl get pods\nThis is prose."
+    first = shellparse.analyse(script)
+    assert [u.kind for u in first] == ["command", "command", shellparse.PROSE]
+    assert first[1].forever is not None  # `watch` never ends
+    first[0].lines.append("rm -rf /")
+    first[0].kind = "comment"
+    again = shellparse.analyse(script)
+    assert again[0].lines == ["kubectl apply -f a.yaml"] and again[0].kind == "command"
+    assert shellparse.clean(script).commands == 1
