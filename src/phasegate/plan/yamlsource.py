@@ -130,7 +130,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     smap = SourceMap(file=file)
     if not text.strip():
         return None, smap
-    _refuse_deep_nesting(text, file)
+    aliases = _refuse_deep_nesting(text, file)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -139,9 +139,11 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         raise PlanError([_stream_problem(exc, text, file)]) from None
     if node is None:
         return None, smap
-    # Without anchors there are no aliases to multiply nodes: only depth can hurt, and a
-    # plain walk checks that far faster than the full measurement.
-    if "&" in text or _deeper_than(node, MAX_DEPTH):
+    # Without aliases no node is shared (nothing multiplies, nothing recurses): only depth
+    # can hurt, and a plain walk checks that far faster than the full measurement. (Whether
+    # there are aliases comes from the scan's tokens: `&` in the text was the test before,
+    # and an imported plan's commands nearly all hold one: `&&`, `2>&1`.)
+    if aliases or _deeper_than(node, MAX_DEPTH):
         _guard(node, smap)
     builder = _Builder(smap)
     data = builder.build(node, (), primary=True)
@@ -159,7 +161,7 @@ _OPENS = (
 _CLOSES = (yaml.BlockEndToken, yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
 
 
-def _refuse_deep_nesting(text: str, file: str) -> None:
+def _refuse_deep_nesting(text: str, file: str) -> bool:
     """Refuse a document nested deeper than MAX_DEPTH before it is composed.
 
     Why before: libyaml's composer recurses once per level in C, so ``[`` x 100,000 (a 200 KB
@@ -168,11 +170,17 @@ def _refuse_deep_nesting(text: str, file: str) -> None:
     level past the bound, so refusing costs a few microseconds however deep the document
     goes. Collections opened by the tokens counted here are a lower bound of the depth (an
     indentless ``- `` sequence opens none); the exact measure runs after composing.
+
+    Returns whether the document holds an alias (``*name``), or may (a syntax error ended
+    the scan): only then can a node be shared, and the full measurement (``_guard``) runs.
     """
     level = 0
+    aliases = False
     try:
         for token in yaml.scan(text, Loader=_Loader):
-            if isinstance(token, _OPENS):
+            if isinstance(token, yaml.AliasToken):
+                aliases = True
+            elif isinstance(token, _OPENS):
                 level += 1
                 if level > MAX_DEPTH:
                     mark = token.start_mark
@@ -190,7 +198,8 @@ def _refuse_deep_nesting(text: str, file: str) -> None:
             elif isinstance(token, _CLOSES):
                 level -= 1
     except yaml.YAMLError:
-        return  # a syntax error within the bound: composing reports it, located
+        return True  # a syntax error within the bound: composing reports it, located
+    return aliases
 
 
 # How PyYAML's syntax errors read to a plan author: (what the error says, in its problem or
