@@ -293,3 +293,46 @@ def test_analyse_hands_out_fresh_units() -> None:
     again = shellparse.analyse(script)
     assert again[0].lines == ["kubectl apply -f a.yaml"] and again[0].kind == "command"
     assert shellparse.clean(script).commands == 1
+
+
+COMMANDS = [
+    "kubectl -n <namespace> rollout undo deploy/<service>",
+    "curl -H 'Authorization: Bearer YOUR_TOKEN' https://api.example.com/${ENV}/v1",
+    "cat <<'EOF'\n${NOT_A_PLACEHOLDER}\nEOF\nhelm upgrade {{release}} ./chart",
+    "docker inspect --format '{{.State.Health.Status}}' app",
+    "echo $IMAGE_TAG > /tmp/tag",
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_placeholders_cached_find_equals_uncached(command: str) -> None:
+    from phasegate.markdown import placeholders
+
+    memo.clear()
+    expected = placeholders._find(command)
+    first = placeholders.find(command)
+    assert first == expected
+    first.clear()  # a caller's list (and its Found objects) are its own
+    assert placeholders.find(command) == expected
+
+
+def test_placeholders_found_values_survive_the_cache() -> None:
+    from phasegate.markdown import placeholders
+
+    memo.clear()
+    for _ in range(2):
+        found = placeholders.find(COMMANDS[0])
+        assert [f.text for _, _, f in found] == ["<namespace>", "<service>"]
+        assert [COMMANDS[0][s:e] for s, e, _ in found] == ["<namespace>", "<service>"]
+    assert placeholders.find(COMMANDS[3]) == []  # the tool's own template, not the reader's
+
+
+def test_route_labels_cached_equal_uncached() -> None:
+    from phasegate.markdown import routes
+
+    memo.clear()
+    texts = ["If yes → go to 3a; if no → see step 4b.", "No digits here → go to b", ""]
+    expected = [routes._routes_in.__wrapped__(t) for t in texts]
+    assert [routes._routes_in(t) for t in texts] == expected
+    assert [routes._routes_in(t) for t in texts] == expected
+    assert expected == [("3a", "4b"), (), ()]
