@@ -44,6 +44,7 @@ def complete_unit(lines: list[str], start: int) -> tuple[int | None, ShellTree |
         verdict, tree = parse(head)
         return heredoc, tree if verdict == "ok" else None
     first = start + 1
+    asked = False
     for end in range(start + 1, limit + 1):
         if end < first:
             continue  # prefixes the first command's own parse showed incomplete
@@ -51,11 +52,12 @@ def complete_unit(lines: list[str], start: int) -> tuple[int | None, ShellTree |
         if end < limit and lines[end - 1].rstrip().endswith("\\"):
             continue
         verdict, tree = parse(text)
-        if verdict == "incomplete" and end == start + 1 < limit:
-            # a command over several lines (`for … do` … `done`, `if … fi`, a quote): where
-            # it ends, from one parse of its first command instead of a parse of each longer
-            # prefix (quadratic in its length: an unclosed loop of 400 lines took seconds)
-            first = _first_end(lines, start, limit)
+        if verdict == "incomplete" and end >= start + _SHORT and end < limit and not asked:
+            # a long command over several lines (`for … do` … `done`, `if … fi`, a quote):
+            # where it ends, from one parse of its first command instead of a parse of each
+            # longer prefix (quadratic in its length: an unclosed loop of 400 lines took
+            # seconds); a short one is cheaper prefix by prefix
+            first, asked = _first_end(lines, start, limit, end), True
             continue
         if verdict == "ok":
             return end, tree
@@ -70,11 +72,15 @@ def complete_unit(lines: list[str], start: int) -> tuple[int | None, ShellTree |
     return None, None
 
 
-def _first_end(lines: list[str], start: int, limit: int) -> int:
-    """The first prefix ``lines[start:end]`` worth parsing whole, from bashlex's parse of only
-    the first command of ``lines[start:limit]`` (``parsesingle``): the line where it ends; or
-    ``limit`` when it is still open there (unclosed to the end of the fence). Else
-    ``start + 2``: the next prefix, as if this were never asked.
+_SHORT = 4  # lines tried prefix by prefix before the first command's own parse is asked
+
+
+def _first_end(lines: list[str], start: int, limit: int, after: int) -> int:
+    """The first prefix ``lines[start:end]`` worth parsing whole, ``lines[start:after]``
+    being incomplete, from bashlex's parse of only the first command of
+    ``lines[start:limit]`` (``parsesingle``): the line where it ends; or ``limit`` when it is
+    still open there (unclosed to the end of the fence). Else ``after + 1``: the next prefix,
+    as if this were never asked.
 
     Why the prefixes in between need no parse: bashlex is an LR parser reading tokens left
     to right, so a prefix is read exactly as the longer text up to its end, where the longer
@@ -90,17 +96,17 @@ def _first_end(lines: list[str], start: int, limit: int) -> int:
         finder.visit(node)
         stop = max(node.pos[1], finder.end)
     except NotImplementedError:  # a gap of bashlex's (`case`, `$(( ))`): each prefix
-        return start + 2
+        return after + 1
     except Exception as exc:
         # still open at the end of the window: only the whole window is worth a parse
-        return limit if _INCOMPLETE.search(str(exc)) else start + 2
+        return limit if _INCOMPLETE.search(str(exc)) else after + 1
     end = start + 1 + text.count("\n", 0, stop)
-    if end <= start + 2 or end > limit:
-        return start + 2
+    if end <= after or end > limit:
+        return after + 1
     # a closed loop makes each shorter prefix an open one; the one just shorter is asked
     # again as a guard (a bashlex quirk there: every prefix, as before)
-    if parse("\n".join(lines[start : end - 1]))[0] != "incomplete":
-        return start + 2
+    if end - 1 > after and parse("\n".join(lines[start : end - 1]))[0] != "incomplete":
+        return after + 1
     return end
 
 
