@@ -1,8 +1,9 @@
 """The Markdown import workload: ``import_markdown_file`` (parse, map, emit, validate) over
 every shared seed and corpus document.
 
-Each document is imported once to warm up (caches, lazily imported modules), then ``reps``
-times in rounds whose order rotates, so a burst of load from another tenant spreads over all
+Each document is imported once to warm up (lazily imported modules), then ``reps`` times,
+each with the content caches emptied (``markdown/memo.py``: a fresh process starts without
+them), in rounds whose order rotates, so a burst of load from another tenant spreads over all
 documents. Times are in-process wall times (``time.perf_counter``); the interpreter and
 import cost of a real ``phasegate import`` is measured separately, as a subprocess.
 """
@@ -78,6 +79,7 @@ class DocumentTimes:
 def measure(paths: list[Path], reps: int, extra: Path | None = None) -> list[DocumentTimes]:
     """Median and p95 of ``reps`` in-process imports of each document (and of the synthetic
     ``extra``), after one warm-up."""
+    from phasegate.markdown import memo
     from phasegate.markdown.emit import import_markdown_file
 
     results = [DocumentTimes(p, p.stat().st_size) for p in paths]
@@ -88,6 +90,7 @@ def measure(paths: list[Path], reps: int, extra: Path | None = None) -> list[Doc
     for rep in range(reps):
         shift = rep % len(results)
         for doc in results[shift:] + results[:shift]:
+            memo.clear()  # cold content caches, as in a fresh `phasegate import`
             started = time.perf_counter()
             _import(import_markdown_file, doc.path)
             doc.samples.append(time.perf_counter() - started)

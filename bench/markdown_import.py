@@ -128,14 +128,14 @@ def main() -> int:
     args = parser.parse_args()
 
     from phasegate.markdown import import_markdown_file as _import
+    from phasegate.markdown import memo
     from phasegate.markdown.parse import _MD, clean_text
-    from phasegate.markdown.shellparse import _bashlex, bash_n
 
     def import_markdown_file(path: Path) -> object:
-        """A cold import: the shell-parse caches (which a warm-up would fill) emptied first,
-        so a repetition costs what a fresh `phasegate import` process pays."""
-        getattr(_bashlex, "cache_clear", lambda: None)()
-        bash_n.cache_clear()
+        """A cold import: every content cache (memo.py: shell parses, `mutates`, the text
+        rules; a warm-up would fill them) emptied first, so a repetition costs what a fresh
+        `phasegate import` process pays."""
+        memo.clear()
         return _import(path)
 
     largest = max(corpus_documents(), key=lambda p: p.stat().st_size)

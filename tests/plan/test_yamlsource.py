@@ -106,6 +106,31 @@ def test_recursive_alias_is_refused() -> None:
     assert "contains the alias itself" in problem.message
 
 
+def test_alias_measurement_runs_when_aliases_are_written_not_for_ampersands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The full measurement (alias bombs, recursion) runs for a plan that holds an alias,
+    however it is written; a plan whose commands hold `&&` and `2>&1` (every imported plan)
+    has no shared node and skips it (its depth is still checked)."""
+    from phasegate.plan import yamlsource
+
+    measured: list[object] = []
+    real = yamlsource._guard
+    monkeypatch.setattr(yamlsource, "_guard", lambda node, smap: measured.append(node))
+    plain = 'run: "make build && make test 2>&1 | tee /tmp/log"\nname: a & b\n'
+    assert load_yaml(plain, "p.yaml")[0] == {
+        "run": "make build && make test 2>&1 | tee /tmp/log",
+        "name": "a & b",
+    }
+    assert measured == []
+    for text in ("base: &b {t: 1}\nstep: *b\n", "d: &d {t: 1}\ns: {<<: *d}\n", "s: [&x 1, *x]\n"):
+        load_yaml(text, "p.yaml")
+        assert len(measured) == 1, text
+        measured.clear()
+    monkeypatch.setattr(yamlsource, "_guard", real)
+    assert "contains the alias itself" in refused("s: [&x [1, *x]]\n").message
+
+
 def test_nesting_is_bounded() -> None:
     ok = "a: " + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2) + "\n"
     load_yaml(ok, "p.yaml")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from phasegate.markdown import words11_safety
+from phasegate.markdown.memo import memo
 
 # program, words that follow it (in order, at the start of its arguments)
 _TOOL_DEV_ONLY: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -67,6 +68,7 @@ def tool_dev_only(words: list[str]) -> str | None:
     return None
 
 
+@memo()  # a pure function of its text (memo.py)
 def marked(text: str) -> bool:
     """The text says what it is about must not run in production."""
     return bool(MARKER.search(text))

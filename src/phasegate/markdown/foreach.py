@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from phasegate.markdown.memo import memo
+
 _LEAD = re.compile(
     r"(?:\brepeat\b[^:\n]{0,60}?\b(?:for|on|in)\s+(?:each|every|all)\b|"
     r"\b(?:for|on|in)\s+(?:each|every)\s+(?:of\s+(?:the\s+)?)?[\w-]+(?:\s+in\s+(?:this\s+)?order)?|"
@@ -60,6 +62,7 @@ def rest(text: str) -> str:
     return (flat[: match.start()] + flat[end:]).strip(" .:")
 
 
+@memo()  # a pure function of its text (memo.py)
 def values_of(text: str) -> tuple[str, ...] | None:
     """The listed values after a "repeat for each …:" lead-in, or None."""
     flat = " ".join(text.split())

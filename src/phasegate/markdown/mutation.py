@@ -20,10 +20,12 @@ import itertools
 import re
 import shlex
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import bashlex  # type: ignore[import-untyped]
 
 from phasegate.markdown import shellsyntax
+from phasegate.markdown.memo import memo
 from phasegate.markdown.shellsyntax import ShellNode
 
 
@@ -86,9 +88,12 @@ _HTTP_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _PROGRAM_VERB = re.compile(r"[-_.]")
 
 
+@memo(4096)
 def mutates(text: str) -> str | None:
     """Why ``text`` (one command or a few) changes things, or None when it only reads (or
-    cannot be read)."""
+    cannot be read). A pure function of the text, memoized: a fence's chunk is asked once for
+    its role and again by the rules that look at its neighbours (done items, by-hand steps,
+    tables), and a chunk bashlex has not seen whole costs a parse (~1 ms a line)."""
     verdict, tree = shellsyntax.parse(text)
     if verdict != "ok" or tree is None:
         return _mutates_lines(text)
@@ -132,22 +137,30 @@ def _mutates_lines(text: str) -> str | None:
     return None
 
 
-def _simple_commands(tree: Sequence[ShellNode]) -> list[tuple[list[str], list[tuple[str, str]]]]:
-    found: list[tuple[list[str], list[tuple[str, str]]]] = []
+_Simple: TypeAlias = tuple[list[str], list[tuple[str, str]]]
 
-    class _Visitor(bashlex.ast.nodevisitor):  # type: ignore[misc]
-        def visitcommand(self, node: ShellNode, parts: Sequence[ShellNode]) -> None:
-            words = [p.word for p in node.parts if p.kind == "word"]
-            redirects = []
-            for p in node.parts:
-                if p.kind == "redirect":
-                    output = getattr(p, "output", None)
-                    target = str(getattr(output, "word", output))
-                    redirects.append((str(getattr(p, "type", "")), target))
-            found.append((words, redirects))
 
+class _SimpleCommands(bashlex.ast.nodevisitor):  # type: ignore[misc]
+    """Each simple command's words and redirections, in the tree's order."""
+
+    def __init__(self, found: list[_Simple]) -> None:
+        self.found = found
+
+    def visitcommand(self, node: ShellNode, parts: Sequence[ShellNode]) -> None:
+        words = [p.word for p in node.parts if p.kind == "word"]
+        redirects = []
+        for p in node.parts:
+            if p.kind == "redirect":
+                output = getattr(p, "output", None)
+                target = str(getattr(output, "word", output))
+                redirects.append((str(getattr(p, "type", "")), target))
+        self.found.append((words, redirects))
+
+
+def _simple_commands(tree: Sequence[ShellNode]) -> list[_Simple]:
+    found: list[_Simple] = []
     for node in tree:
-        _Visitor().visit(node)
+        _SimpleCommands(found).visit(node)
     return found
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from phasegate.markdown import placeholders11
 from phasegate.markdown.draft import Draft
+from phasegate.markdown.memo import memo
 from phasegate.markdown.parse import Document, Item, Paragraph
 from phasegate.substitution import BUILTINS
 
@@ -244,7 +245,17 @@ def _name(kind: str, text: str) -> str:
 
 
 def find(command: str) -> list[tuple[int, int, Found]]:
-    """Placeholders in a command: (start, end, what), not overlapping, in order."""
+    """Placeholders in a command: (start, end, what), not overlapping, in order. Fresh
+    ``Found`` objects each call; the search itself is memoized by the command (memo.py)."""
+    return [(start, end, Found(text, name)) for start, end, text, name in _found(command)]
+
+
+@memo(4096)
+def _found(command: str) -> tuple[tuple[int, int, str, str], ...]:
+    return tuple((start, end, f.text, f.name) for start, end, f in _find(command))
+
+
+def _find(command: str) -> list[tuple[int, int, Found]]:
     spans: list[tuple[int, int, Found]] = []
     literal = _quoted_heredocs(command) + _comments(command)
     for kind, pattern in _PATTERNS:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from phasegate.markdown.memo import memo
+
 Polarity = Literal["high_is_bad", "low_is_bad"]
 
 # Lists whose every item is a condition under which the run must act: "Automatic rollback
@@ -130,6 +132,7 @@ _GOOD_STATE = re.compile(
 )
 
 
+@memo()  # a pure function of its text (memo.py)
 def failure_context(context: str) -> bool:
     """True when a heading or lead-in introduces failure conditions (triggers, rollback or
     abort criteria, halt rules); "Selection criteria", "Preconditions", "Success criteria" and
@@ -176,6 +179,7 @@ def go_no_go(context: str) -> bool:
     return bool(_GO_LEAD.match(last))
 
 
+@memo()  # a pure function of its text (memo.py)
 def soft_context(context: str) -> bool:
     """True for "Alert thresholds", "Guardrails", "Monitor and decide": conditions may be
     listed there, next to other things."""
@@ -281,6 +285,7 @@ _NOT_A_REASON = re.compile(
 )
 
 
+@memo()  # a pure function of its text (memo.py)
 def not_a_condition(text: str) -> bool:
     """An item that cannot be a trigger's condition: an order, an expected result, an outcome,
     or what the author says is no reason to act."""

@@ -57,6 +57,12 @@ _REFERENCE = re.compile(r"troubleshoot|faq|glossary|contact|readme|changelog|lic
 _REFERENCE_TITLE = re.compile(r"reference|see also|links|resources|related|background", re.I)
 _CHAIN = re.compile(r"`?([\w.-]+)`?(?:\s*(?:->|→|=>)\s*`?([\w.-]+)`?){2,}")
 _CHAIN_LINK = re.compile(r"(?:->|→|=>)")
+
+
+def _has_arrow(line: str) -> bool:
+    return "->" in line or "→" in line or "=>" in line
+
+
 _CHAIN_WORDS = re.compile(r"\b(child|children|slices?|sub-?rollouts?|rollouts)\b", re.I)
 _SCORE = re.compile(
     r"score\s*(?:>=|≥|=>|of at least|at least|no less than)\s*(\d+(?:\.\d+)?)", re.I
@@ -165,7 +171,9 @@ def _from_chains(lines: list[tuple[int, str]]) -> list[list[tuple[int, str, str]
     groups = []
     previous = ""
     for number, line in lines:
-        chain = _CHAIN.search(line)
+        # two arrows at least, or no chain: the pattern's `[\w.-]+` backtracks over every
+        # long word of every line, so the lines without an arrow are not searched at all
+        chain = _CHAIN.search(line) if _has_arrow(line) else None
         if chain is not None and (_CHAIN_WORDS.search(line) or _CHAIN_WORDS.search(previous)):
             names = [n.strip("`") for n in _CHAIN_LINK.split(chain.group(0))]
             names = [n.strip().strip("`").strip() for n in names]

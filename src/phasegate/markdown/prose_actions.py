@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from phasegate.markdown import rules
+from phasegate.markdown.memo import memo
 
 # what may stand before the verb: "Then,", "Next", "In the Jamf Pro console,", "From the
 # Releases page,", a numbering the parser left ("1)", "Step 2:")
@@ -120,6 +121,7 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCES.split(plain) if s.strip()]
 
 
+@memo()  # a pure function of its text (memo.py)
 def is_action(sentence: str) -> bool:
     """A sentence that orders a person to do something by hand ("Add `Dept-Sales` to the
     scope.", "スコープを `All Managed Macs` に変更する。"); a lead-in ("Then run:") is not."""

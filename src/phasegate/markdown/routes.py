@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from phasegate.markdown.memo import memo
 from phasegate.markdown.parse import Item, Paragraph, Section
 
 _ROUTE = re.compile(
@@ -53,10 +54,15 @@ def _label(title: str) -> str | None:
 _DIGIT = re.compile(r"\d")
 
 
-def _routes(block: Item | Paragraph) -> list[str]:
-    if not _DIGIT.search(block.text):  # every route names a numbered label
-        return []
-    return [m.group("label").lower() for m in _ROUTE.finditer(block.text)]
+def _routes(block: Item | Paragraph) -> tuple[str, ...]:
+    return _routes_in(block.text)
+
+
+@memo()  # a section is read as a router of its children and again of its later siblings
+def _routes_in(text: str) -> tuple[str, ...]:
+    if not _DIGIT.search(text):  # every route names a numbered label
+        return ()
+    return tuple(m.group("label").lower() for m in _ROUTE.finditer(text))
 
 
 def branches(router: Section, candidates: list[Section]) -> list[Section | Situation]:

@@ -5,6 +5,12 @@ from __future__ import annotations
 import re
 
 from phasegate.markdown import languages, words9, words10_safety, words11, words11_safety
+from phasegate.markdown.memo import memo
+
+# Some text predicates below are memoized (memo.py): pure functions of their text that an
+# import asks of the same heading or paragraph many times, whose patterns are long
+# alternations (~4 µs a character).
+_memo = memo()
 
 _LEAD = r"^[\W_]*"  # emoji, **, numbering punctuation before the word
 PHASE = re.compile(
@@ -272,6 +278,7 @@ def is_phase_title(title: str) -> bool:
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
+@_memo
 def is_reference_title(title: str) -> bool:
     # what the reader sees: "[next](./faq.md)" in a navigation bar is no FAQ section
     return bool(REFERENCE.search(_LINK.sub(r"\1", title)))
@@ -293,6 +300,7 @@ DEPRECATED = re.compile(
 )
 
 
+@_memo
 def is_deprecated(text: str) -> bool:
     return bool(DEPRECATED.search(text))
 
@@ -301,6 +309,7 @@ def describes_automation(text: str) -> bool:
     return bool(AUTOMATION.search(text.strip()))
 
 
+@_memo
 def is_conditional_text(text: str) -> bool:
     return bool(CONDITIONAL.search(text.strip())) and not passed_before(text)
 
@@ -369,12 +378,14 @@ def conditional_remedy(text: str) -> bool:
     )
 
 
+@_memo
 def is_failure_condition(title: str) -> bool:
     return bool(FAILURE_CONDITION.search(title) or EMERGENCY.search(title)) or is_conditional_text(
         title
     )
 
 
+@_memo
 def is_optional_title(title: str) -> bool:
     return bool(OPTIONAL.search(title.strip()))
 
@@ -434,6 +445,7 @@ OBSERVED_CONDITION = re.compile(
 )
 
 
+@_memo
 def observed_condition(text: str) -> bool:
     text = text.strip()
     title = "\n" not in text and len(text) <= 80 and bool(_IF_SENTENCE.match(text))
@@ -451,6 +463,7 @@ def observed_condition(text: str) -> bool:
     )
 
 
+@_memo
 def is_optional_part(title: str) -> bool:
     """A heading or lead-in the reader may skip: optional, conditional on their setup, an
     example procedure, or a deletion it announces rather than orders; a person decides
@@ -467,6 +480,7 @@ def is_optional_part(title: str) -> bool:
     )
 
 
+@_memo
 def is_alternative_title(title: str) -> bool:
     return bool(ALTERNATIVE.search(title))
 
@@ -515,6 +529,7 @@ STOP_AND_ASK = re.compile(
 )
 
 
+@_memo
 def stops_to_ask(text: str) -> bool:
     return bool(STOP_AND_ASK.search(" ".join(text.split())))
 
@@ -524,6 +539,7 @@ def commands_assume(text: str) -> bool:
     return bool(EDIT_IF_NOT.search(" ".join(text.split())))
 
 
+@_memo
 def asks_human(text: str) -> bool:
     if HUMAN.search(text):
         return True
@@ -531,6 +547,7 @@ def asks_human(text: str) -> bool:
     return "only" in text.lower() and bool(_HUMAN_GATE.search(text))
 
 
+@_memo
 def defers(text: str) -> bool:
     """ "(after 2 weeks at 100%)", "erst nach 7 Tagen", "(next business day)": what follows
     waits longer than a run sleeps: the operator's choice when the time has come (a decision
@@ -541,6 +558,7 @@ def defers(text: str) -> bool:
     return any(c.isdigit() for c in text) and bool(_LONG_WAIT.search(text))
 
 
+@_memo
 def is_rollback_title(title: str) -> bool:
     return bool(ROLLBACK.search(title))
 
@@ -549,10 +567,12 @@ def is_trigger_text(text: str) -> bool:
     return bool(TRIGGER.search(text))
 
 
+@_memo
 def is_verify_text(text: str) -> bool:
     return bool(VERIFY.search(text))
 
 
+@_memo
 def is_checklist_text(text: str) -> bool:
     return bool(CHECKLIST.search(text))
 
@@ -720,6 +740,7 @@ def rollback_lead_in(text: str) -> bool:
     return is_rollback_title(text) and not _CHECK_LEAD.search(text.strip())
 
 
+@_memo
 def person_decides(text: str) -> bool:
     """ "Only the DBA on call decides to promote", "(the catalog lead decides)": whether what
     follows is done is a person's call, never the run's (blind round 9)."""

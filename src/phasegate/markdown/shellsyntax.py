@@ -13,6 +13,8 @@ from typing import Protocol, TypeAlias
 
 import bashlex  # type: ignore[import-untyped]
 
+from phasegate.markdown import memo
+
 
 class ShellNode(Protocol):
     """A node of bashlex's tree as this package reads it (bashlex ships no types). Its
@@ -41,11 +43,22 @@ def complete_unit(lines: list[str], start: int) -> tuple[int | None, ShellTree |
         head = _HEREDOC.sub("", lines[start])
         verdict, tree = parse(head)
         return heredoc, tree if verdict == "ok" else None
+    first = start + 1
+    asked = False
     for end in range(start + 1, limit + 1):
+        if end < first:
+            continue  # prefixes the first command's own parse showed incomplete
         text = "\n".join(lines[start:end])
         if end < limit and lines[end - 1].rstrip().endswith("\\"):
             continue
         verdict, tree = parse(text)
+        if verdict == "incomplete" and end >= start + _SHORT and end < limit and not asked:
+            # a long command over several lines (`for … do` … `done`, `if … fi`, a quote):
+            # where it ends, from one parse of its first command instead of a parse of each
+            # longer prefix (quadratic in its length: an unclosed loop of 400 lines took
+            # seconds); a short one is cheaper prefix by prefix
+            first, asked = _first_end(lines, start, limit, end), True
+            continue
         if verdict == "ok":
             return end, tree
         if verdict == "incomplete":
@@ -57,6 +70,44 @@ def complete_unit(lines: list[str], start: int) -> tuple[int | None, ShellTree |
         if opinion != "incomplete":
             return None, None
     return None, None
+
+
+_SHORT = 4  # lines tried prefix by prefix before the first command's own parse is asked
+
+
+def _first_end(lines: list[str], start: int, limit: int, after: int) -> int:
+    """The first prefix ``lines[start:end]`` worth parsing whole, ``lines[start:after]``
+    being incomplete, from bashlex's parse of only the first command of
+    ``lines[start:limit]`` (``parsesingle``): the line where it ends; or ``limit`` when it is
+    still open there (unclosed to the end of the fence). Else ``after + 1``: the next prefix,
+    as if this were never asked.
+
+    Why the prefixes in between need no parse: bashlex is an LR parser reading tokens left
+    to right, so a prefix is read exactly as the longer text up to its end, where the longer
+    text has a newline and the prefix its end of input. The longer text's first command went
+    on past that newline (or to the end of the window): the prefix's command was still open
+    there, and bashlex reports an open command at the end of input as an "unexpected EOF"
+    (incomplete, the verdict that made the loop try the next line). A syntax error earlier in
+    the prefix would have stopped the longer parse at the same token."""
+    text = "\n".join(lines[start:limit])
+    try:
+        node = bashlex.parser.parsesingle(text)
+        finder = bashlex.parser._endfinder()  # the end of a heredoc inside the command
+        finder.visit(node)
+        stop = max(node.pos[1], finder.end)
+    except NotImplementedError:  # a gap of bashlex's (`case`, `$(( ))`): each prefix
+        return after + 1
+    except Exception as exc:
+        # still open at the end of the window: only the whole window is worth a parse
+        return limit if _INCOMPLETE.search(str(exc)) else after + 1
+    end = start + 1 + text.count("\n", 0, stop)
+    if end <= after or end > limit:
+        return after + 1
+    # a closed loop makes each shorter prefix an open one; the one just shorter is asked
+    # again as a guard (a bashlex quirk there: every prefix, as before)
+    if end - 1 > after and parse("\n".join(lines[start : end - 1]))[0] != "incomplete":
+        return after + 1
+    return end
 
 
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][\w-]*)\1")
@@ -108,15 +159,25 @@ def bash_n(text: str) -> str:
     return "incomplete" if _INCOMPLETE.search(done.stderr) else "error"
 
 
+class _CommandWords(bashlex.ast.nodevisitor):  # type: ignore[misc]
+    """Collects each simple command's words (one class for all calls: a class statement per
+    call cost more than the visit of a one-line command)."""
+
+    def __init__(self, found: list[list[str]]) -> None:
+        self.found = found
+
+    def visitcommand(self, node: ShellNode, parts: Sequence[ShellNode]) -> None:
+        words = [p.word for p in node.parts if p.kind == "word"]
+        if words:
+            self.found.append(words)
+
+
+memo.register(parse)
+memo.register(bash_n)
+
+
 def commands(tree: ShellTree) -> list[list[str]]:
     found: list[list[str]] = []
-
-    class _Visitor(bashlex.ast.nodevisitor):  # type: ignore[misc]
-        def visitcommand(self, node: ShellNode, parts: Sequence[ShellNode]) -> None:
-            words = [p.word for p in node.parts if p.kind == "word"]
-            if words:
-                found.append(words)
-
     for node in tree:
-        _Visitor().visit(node)
+        _CommandWords(found).visit(node)
     return found

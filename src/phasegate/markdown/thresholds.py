@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from phasegate.markdown.memo import memo
+
 _OPS = {
     ">=": ">=",
     "≥": ">=",
@@ -221,6 +223,7 @@ def plain(text: str) -> str:
     return _LEAD.sub("", _MARKUP.sub("", text)).strip()
 
 
+@memo()  # a pure function of its text (memo.py)
 def parse(text: str) -> Threshold | None:
     """The first comparison in the text, with the words before it as the metric."""
     flat = _PERCENT_FIRST.sub(r"\1%", plain(text))

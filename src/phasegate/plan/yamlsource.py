@@ -137,8 +137,10 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     # verdict could differ from composing's (a syntax error, a deep tree), so every document
     # is refused or accepted with the same words as when it always ran first.
     safe = _compose_is_safe(text)
-    if not safe:
-        _refuse_deep_nesting(text, file)
+    # Whether a node can be shared (an alias, ``*name``): from the pre-pass's tokens when it
+    # ran, else from the text (``_may_alias``: never misses one; ``&&``, ``2>&1`` and anchors
+    # without aliases, in every imported plan's commands, do not count).
+    aliases = _refuse_deep_nesting(text, file) if not safe else _may_alias(text)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -151,19 +153,18 @@ def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         raise PlanError([_stream_problem(exc, text, file)]) from None
     if node is None:
         return None, smap
-    # Without anchors there are no aliases to multiply nodes: only depth can hurt, and a
-    # plain walk checks that far faster than the full measurement (with them, a walk could
-    # take exponential time: an alias bomb). Keys counted too on the fast path: the pre-pass
-    # counts every collection it sees opened, never more than the tree's depth through keys
-    # and values, so within the bound it would have passed.
-    anchors = "&" in text
-    if anchors and safe:
+    # Without aliases no node is shared (nothing multiplies, nothing recurses): only depth
+    # can hurt, and a plain walk checks that far faster than the full measurement (with
+    # them, a walk could take exponential time: an alias bomb). Keys counted too on the fast
+    # path: the pre-pass counts every collection it sees opened, never more than the tree's
+    # depth through keys and values, so within the bound it would have passed.
+    if aliases and safe:
         _refuse_deep_nesting(text, file)
-    deep = not anchors and _deeper_than(node, MAX_DEPTH, keys=safe)
+    deep = not aliases and _deeper_than(node, MAX_DEPTH, keys=safe)
     if deep and safe:
         _refuse_deep_nesting(text, file)
         deep = _deeper_than(node, MAX_DEPTH)
-    if anchors or deep:
+    if aliases or deep:
         _guard(node, smap)
     builder = _Builder(smap)
     data = builder.build(node, (), primary=True)
@@ -205,7 +206,19 @@ def _compose_is_safe(text: str) -> bool:
     return flows + max(map(len, text.splitlines()), default=0) + 2 <= levels
 
 
-def _refuse_deep_nesting(text: str, file: str) -> None:
+# Where an alias token can start: a node starts the text or a line, or follows white space,
+# a flow indicator or a JSON-like key's colon; its name is letters, digits, '-' and '_' (the
+# scanners of libyaml and PyYAML read no other). A '*' elsewhere (a glob, '**') is not one.
+_ALIAS = re.compile(r"(?:^|[\s\[\]{},:])\*[0-9A-Za-z_-]")
+
+
+def _may_alias(text: str) -> bool:
+    """Whether ``text`` may hold an alias (``*name``): never False for one that does; True
+    for some that do not (``ls *.log`` in a command), which costs the full measurement."""
+    return _ALIAS.search(text) is not None
+
+
+def _refuse_deep_nesting(text: str, file: str) -> bool:
     """Refuse a document nested deeper than MAX_DEPTH before it is composed.
 
     Why before: libyaml's composer recurses once per level in C, so ``[`` x 100,000 (a 200 KB
@@ -214,11 +227,17 @@ def _refuse_deep_nesting(text: str, file: str) -> None:
     level past the bound, so refusing costs a few microseconds however deep the document
     goes. Collections opened by the tokens counted here are a lower bound of the depth (an
     indentless ``- `` sequence opens none); the exact measure runs after composing.
+
+    Returns whether the document holds an alias (``*name``), or may (a syntax error ended
+    the scan): only then can a node be shared, and the full measurement (``_guard``) runs.
     """
     level = 0
+    aliases = False
     try:
         for token in yaml.scan(text, Loader=_Loader):
-            if isinstance(token, _OPENS):
+            if isinstance(token, yaml.AliasToken):
+                aliases = True
+            elif isinstance(token, _OPENS):
                 level += 1
                 if level > MAX_DEPTH:
                     mark = token.start_mark
@@ -236,7 +255,8 @@ def _refuse_deep_nesting(text: str, file: str) -> None:
             elif isinstance(token, _CLOSES):
                 level -= 1
     except yaml.YAMLError:
-        return  # a syntax error within the bound: composing reports it, located
+        return True  # a syntax error within the bound: composing reports it, located
+    return aliases
 
 
 # How PyYAML's syntax errors read to a plan author: (what the error says, in its problem or
