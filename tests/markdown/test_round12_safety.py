@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.markdown.plan_walk import imported, manual_texts, roles_of, runs_forward
+from tests.markdown.plan_walk import imported, manual_texts, roles_of, runs_forward, runs_of
 
 # A forward procedure, then a section whose heading is the wording under test, over a command.
 _DOC = """# Upgrade the ledger service
@@ -131,3 +131,102 @@ kubectl -n ledger rollout undo deployment/ledger-other
 """
     data = imported(doc).data
     assert runs_forward(data, "rollout undo deployment/ledger-other"), roles_of(data, "ledger")
+
+
+# Class 2: what waits for a person or never ends, in forms forever.py missed: a `select`
+# menu, a sign-in that asks for a password or opens a browser, a live statistics view. Never a
+# plain step or gate (a manual step or a monitor), and the commands around it still run.
+_WAIT_DOC = """# Rotate the ledger cache
+
+## 1. Prepare
+
+```bash
+systemctl restart ledger-forward
+```
+
+## 2. Look
+
+```bash
+{command}
+```
+
+## 3. Finish
+
+```bash
+systemctl restart ledger-finish
+```
+"""
+
+WAITING = [
+    "kcadm.sh config credentials --server https://sso.example.net --realm master --user admin",
+    "$KCADM config credentials --server https://sso.example.net --realm master --user admin",
+    "oc login https://api.ocp.example.net:6443 -u admin",
+    "gh auth login --hostname github.example.net",
+    "az login --tenant example.onmicrosoft.com",
+    "gcloud auth login ops@example.net",
+    "aws sso login --profile prod",
+    "aws configure",
+    "npm login --registry https://npm.example.net",
+    "kinit ops@EXAMPLE.NET",
+    "redis-cli -h cache-1 --stat",
+    "redis-cli -h cache-1 --latency-history -i 5",
+    "redis-cli -h cache-1 -r -1 -i 1 INFO clients",
+    "mongostat --host mongo-1 5",
+    "docker stats",
+    "docker events --filter type=container",
+]
+
+
+@pytest.mark.parametrize("command", WAITING)
+def test_a_command_that_waits_or_never_ends_is_no_plain_step(command: str) -> None:
+    data = imported(_WAIT_DOC.format(command=command)).data
+    word = command.split()[1] if command.startswith("$") else command.split(maxsplit=1)[0]
+    assert not [
+        text for role, text, _ in runs_of(data) if role in ("step", "gate") and word in text
+    ], (command, runs_of(data))
+    assert runs_forward(data, "ledger-forward")
+    assert runs_forward(data, "ledger-finish")
+
+
+NOT_WAITING = [
+    "kcadm.sh config credentials --server https://sso.example.net --realm master --user admin "
+    '--password "$KC_PASS"',
+    "oc login https://api.ocp.example.net:6443 --token=$OC_TOKEN",
+    "echo $GH_TOKEN | gh auth login --with-token",
+    "redis-cli -h cache-1 INFO stats",
+    "docker stats --no-stream",
+    "mongostat --host mongo-1 -n 3 5",
+    "kinit -kt /etc/ledger.keytab ledger@EXAMPLE.NET",
+]
+
+
+@pytest.mark.parametrize("command", NOT_WAITING)
+def test_the_same_tools_given_what_they_need_stay_steps(command: str) -> None:
+    data = imported(_WAIT_DOC.format(command=command)).data
+    word = command.rsplit("|", maxsplit=1)[-1].split(maxsplit=1)[0]
+    assert [text for role, text, when in runs_of(data) if role == "step" and word in text], (
+        command,
+        runs_of(data),
+    )
+
+
+def test_a_select_menu_s_pick_is_a_value_a_person_gives_before_the_run() -> None:
+    doc = """# Release the gateway
+
+## Release script
+
+```bash
+set -euo pipefail
+select TARGET in staging production; do break; done
+kubectl config use-context "gke-$TARGET"
+kubectl -n pay set image deploy/gateway gateway=registry.example.net/gateway:3.8.0
+```
+"""
+    result = imported(doc)
+    data = result.data
+    # the rest of the script runs, with the pick bound beforehand, never an empty $TARGET
+    assert runs_forward(data, "kubectl -n pay set image deploy/gateway")
+    assert not runs_forward(data, "select TARGET in")
+    binding = str(data["vars"]["TARGET"]["needs_binding"])
+    assert "staging | production" in binding and "select" in binding
+    assert result.report["executable"] is False
