@@ -38,8 +38,8 @@ UNKNOWN_HEADINGS = [
     "Things to keep in mind",
     "Heads-up",
     "Ennen kuin lähdet",  # fi: before you leave
-    "Kiedy coś się zawiesi",  # pl: when something hangs
-    "Sonraki çeyrek",  # tr: next quarter
+    "Kilka uwag",  # pl: a few remarks
+    "Ek bilgiler",  # tr: additional information
     "Πριν φύγετε",  # el: before you leave
     "나중에",  # ko: later
     "Hal-hal lain",  # id: other things
@@ -230,3 +230,148 @@ kubectl -n pay set image deploy/gateway gateway=registry.example.net/gateway:3.8
     binding = str(data["vars"]["TARGET"]["needs_binding"])
     assert "staging | production" in binding and "select" in binding
     assert result.report["executable"] is False
+
+
+# Class 3: what the document conditions, in wordings the tables lacked. A heading or lead-in
+# naming trouble that is no "failure" word (it hangs, stalls, gets stuck, something goes
+# wrong), work put in the next sprint/week/quarter: never forward (a recovery action or a
+# step bound to a decision). The way back in the Baltic languages and Finnish: rollback.
+TROUBLE_OR_LATER = [
+    ("en", "If the backfill stalls for 20 minutes"),
+    ("en", "When the job hangs"),
+    ("en", "If anything goes sideways"),
+    ("sr", "Ako nešto krene naopako"),
+    ("hr", "Ako se proces zaglavi"),
+    ("ro", "Dacă rularea se blochează"),
+    ("pl", "Jeśli zadanie się zawiesi"),
+    ("cs", "Pokud se něco pokazí"),
+    ("fi", "Jos ajo jumittuu"),
+    ("tr", "Bir şeyler ters giderse"),
+    ("tr", "İş takılırsa"),
+    ("hu", "Ha valami elromlik"),
+    ("uk", "Якщо щось піде не так"),
+    ("ru", "Если что-то пойдёт не так"),
+    ("id", "Jika ada yang salah"),
+    ("vi", "Nếu tiến trình bị treo"),
+    ("lt", "Jei kas nors nepavyks"),
+    ("lv", "Ja kaut kas noiet greizi"),
+    ("et", "Kui midagi läheb valesti"),
+    ("de", "Wenn der Job hängt"),
+    ("sv", "Om jobbet hänger sig"),
+    ("en", "Cleanup (next sprint)"),
+    ("tr", "Temizlik (sonraki sprint)"),
+    ("el", "Καθαρισμός (επόμενο sprint)"),
+    ("ko", "정리 (다음 주)"),
+    ("pl", "Sprzątanie (następny sprint)"),
+    ("fi", "Siivous (seuraava sprintti)"),
+    ("hu", "Takarítás (következő sprint)"),
+    ("ro", "Curățenie (sprintul următor)"),
+    ("uk", "Прибирання (наступний спринт)"),
+    ("it", "Pulizia (prossimo sprint)"),
+    ("de", "Aufräumen (nächster Sprint)"),
+    ("lt", "Valymas (kitas sprintas)"),
+    ("ja", "後片付け（来週）"),
+    ("lt", "Tik jei naujame serveryje darbas krenta"),
+    ("lv", "Tikai ja vadītājs piekrīt"),
+    ("et", "Ainult siis, kui juht nõustub"),
+]
+
+
+@pytest.mark.parametrize(("lang", "heading"), TROUBLE_OR_LATER)
+def test_trouble_and_later_work_never_run_forward(lang: str, heading: str) -> None:
+    doc = _DOC.format(heading=heading, command="systemctl restart ledger-other")
+    data = imported(doc).data
+    roles = roles_of(data, "ledger-other")
+    assert roles and not runs_forward(data, "ledger-other"), (lang, heading, roles)
+    assert all(role == "rollback" or when for role, when in roles), (lang, heading, roles)
+    assert runs_forward(data, "ledger-forward")
+    assert runs_forward(data, "ledger-health")
+
+
+WAY_BACK = [
+    ("lt", "Atšaukimas"),
+    ("lt", "Atstatymas"),
+    ("lt", "Grąžinimas į seną versiją"),
+    ("lv", "Atcelšana"),
+    ("lv", "Atjaunošana"),
+    ("et", "Tagasipööramine"),
+    ("et", "Taastamine"),
+    ("fi", "Peruminen"),
+]
+
+
+@pytest.mark.parametrize(("lang", "heading"), WAY_BACK)
+def test_a_way_back_heading_runs_on_rollback_never_forward(lang: str, heading: str) -> None:
+    doc = _DOC.format(heading=heading, command="systemctl restart ledger-other")
+    data = imported(doc).data
+    assert roles_of(data, "ledger-other") == [("rollback", None)], (lang, heading)
+    assert runs_forward(data, "ledger-forward")
+
+
+# "STOP if … In that case delete it:" in a blockquote over a quoted fence: that fence is for
+# that case only; the review after the quote is still the operator's gate before what follows.
+IN_THAT_CASE = [
+    "**STOP** if the diff shows a replacement. In that case delete the change set:",
+    "**PARE** se aparecer uma substituição. Nesse caso apague o change set:",
+    "**STOPP** om diffen visar en ersättning. I så fall ta bort ändringen:",
+    "**ARRÊTEZ** si le diff montre un remplacement. Dans ce cas supprimez le change set :",
+    "**STOP** jeśli diff pokazuje zamianę. W takim przypadku usuń change set:",
+    "**DUR** — fark bir değiştirme gösterirse. Bu durumda change set'i silin:",
+]
+
+
+@pytest.mark.parametrize("lead", IN_THAT_CASE)
+def test_a_quoted_in_that_case_fence_never_runs_forward(lead: str) -> None:
+    doc = f"""# Update the payments stack
+
+## 3. Review
+
+```bash
+aws cloudformation describe-change-set --stack-name pay --change-set-name c1
+```
+
+> {lead}
+>
+> ```bash
+> aws cloudformation delete-change-set --stack-name pay --change-set-name c1
+> ```
+
+Two people read the change set. Proceed only after the reviewer says OK.
+
+## 4. Execute
+
+```bash
+aws cloudformation execute-change-set --stack-name pay --change-set-name c1
+```
+"""
+    data = imported(doc).data
+    assert not runs_forward(data, "delete-change-set"), (lead, roles_of(data, "delete-change"))
+    assert roles_of(data, "delete-change-set"), lead
+    assert runs_forward(data, "execute-change-set")
+    assert [t for t in manual_texts(data) if "reviewer" in t], (lead, manual_texts(data))
+
+
+def test_an_obsidian_callout_title_introduces_what_it_holds() -> None:
+    doc = """# Replace a node
+
+## 3. Start
+
+```bash
+systemctl start ledger-forward
+```
+
+> [!failure]- If the bootstrap stalls for more than 20 minutes
+> Restart it once; if it stalls again, page the storage on-call.
+> ```bash
+> systemctl restart ledger-other
+> ```
+
+## 4. Verify
+
+```bash
+curl -fsS http://localhost:8080/ledger-health
+```
+"""
+    data = imported(doc).data
+    assert roles_of(data, "ledger-other") and not runs_forward(data, "ledger-other")
+    assert runs_forward(data, "ledger-forward") and runs_forward(data, "ledger-health")
