@@ -375,3 +375,37 @@ curl -fsS http://localhost:8080/ledger-health
     data = imported(doc).data
     assert roles_of(data, "ledger-other") and not runs_forward(data, "ledger-other")
     assert runs_forward(data, "ledger-forward") and runs_forward(data, "ledger-health")
+
+
+# Class 4: a placeholder whose name is one of the engine's own variables (`<RUN_ID>`, the id
+# `gh run list` shows; `<PLAN_NAME>`) is the reader's value: it needs binding under a name of
+# its own, forward or on rollback, and never runs literally (`<RUN_ID>` is a redirection);
+# the engine's `$RUN_DIR` written as such stays the engine's.
+@pytest.mark.parametrize("placeholder", ["<RUN_ID>", "<PLAN_NAME>", "<STATE_DIR>", "<RUN_DIR>"])
+@pytest.mark.parametrize("where", ["Deploy", "Rollback"])
+def test_a_placeholder_named_like_an_engine_variable_needs_binding(
+    placeholder: str, where: str
+) -> None:
+    doc = f"""# Release
+
+## Deploy
+
+```bash
+echo deploy > "$RUN_DIR/deployed"
+```
+
+## {where}
+
+```bash
+gh run cancel {placeholder} --repo acme/ledger-other
+```
+"""
+    result = imported(doc)
+    data = result.data
+    texts = [text for _, text, _ in runs_of(data) if "ledger-other" in text]
+    assert texts and not [t for t in texts if placeholder in t], texts
+    bound = [v for v in data.get("vars", {}).values() if placeholder in str(v.get("needs_binding"))]
+    assert bound, data.get("vars")
+    assert result.report["executable"] is False
+    # the engine's own variable, written as one, is left to the engine
+    assert any('"$RUN_DIR/deployed"' in text for _, text, _ in runs_of(data))
