@@ -409,3 +409,63 @@ gh run cancel {placeholder} --repo acme/ledger-other
     assert result.report["executable"] is False
     # the engine's own variable, written as one, is left to the engine
     assert any('"$RUN_DIR/deployed"' in text for _, text, _ in runs_of(data))
+
+
+# Class 5: a marked optional part in the middle of a pasted script runs only when the
+# operator chooses it; what comes before and after it still runs, in order.
+OPTIONAL_MARKERS = [
+    ("# --- optional: warm the cache (skip if there is no traffic) ---", "# --- end optional ---"),
+    ("# (optional) warm the cache", ""),
+    ("# Optional — warm the cache", "# end"),
+    ("# --- ส่วนที่ไม่บังคับ: อุ่นแคช ---", "# --- จบส่วนที่ไม่บังคับ ---"),
+    ("# --- opcional: calentar la caché ---", "# --- fin ---"),
+    ("# === opcjonalne: rozgrzanie cache ===", "# === koniec ==="),
+    ("# -- isteğe bağlı: önbelleği ısıt --", "# -- bitiş --"),
+    ("# --- valinnainen: lämmitä välimuisti ---", "# --- loppu ---"),
+    ("# skip this if the cache is already warm", ""),
+]
+
+
+@pytest.mark.parametrize(("opening", "closing"), OPTIONAL_MARKERS)
+def test_a_marked_optional_part_of_a_script_runs_only_when_chosen(
+    opening: str, closing: str
+) -> None:
+    closing_line = f"{closing}\n" if closing else "\n"
+    doc = f"""# Release the gateway
+
+## Release script
+
+```bash
+set -euo pipefail
+systemctl restart ledger-forward
+{opening}
+for i in 1 2 3; do curl -s -o /dev/null "http://localhost/ledger-warm?i=$i"; done
+{closing_line}
+systemctl restart ledger-finish
+```
+"""
+    data = imported(doc).data
+    warm = roles_of(data, "ledger-warm")
+    assert warm and not runs_forward(data, "ledger-warm"), (opening, warm)
+    assert all(when and when.startswith("vars.DECISION_") for _, when in warm), warm
+    assert runs_forward(data, "ledger-forward") and runs_forward(data, "ledger-finish")
+    steps = [s for p in data["phases"] for s in p.get("steps", []) if "run" in s]
+    order = [next(i for i, s in enumerate(steps) if w in s["run"]) for w in ("-forward", "-warm")]
+    assert order[0] < order[1] < next(i for i, s in enumerate(steps) if "-finish" in s["run"])
+    # the script's `set -e…` holds in the parts after the cut too
+    assert all("set -euo pipefail" in s["run"] for s in steps if "ledger-" in s["run"])
+
+
+def test_a_comment_that_only_mentions_an_option_is_no_optional_part() -> None:
+    doc = """# Release
+
+## Steps
+
+```bash
+systemctl restart ledger-forward
+# the --optional-deps flag is not needed any more
+systemctl restart ledger-finish
+```
+"""
+    data = imported(doc).data
+    assert runs_forward(data, "ledger-forward") and runs_forward(data, "ledger-finish")
