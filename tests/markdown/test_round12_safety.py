@@ -469,3 +469,57 @@ systemctl restart ledger-finish
 """
     data = imported(doc).data
     assert runs_forward(data, "ledger-forward") and runs_forward(data, "ledger-finish")
+
+
+# Class 6: an rST literal block (`::`) of OpenStack commands is read as shell (its placeholder
+# needs binding), and an emergency procedure in other languages is a note, never the path.
+def test_rst_literal_blocks_of_openstack_commands_are_steps() -> None:
+    doc = """Compute maintenance
+===================
+
+Disable scheduling
+------------------
+
+::
+
+    openstack compute service set --disable --disable-reason "RAM" cmp-9 nova-compute
+
+Retry one instance with block migration::
+
+    openstack server migrate --live-migration --block-migration --wait <INSTANCE_ID>
+"""
+    result = imported(doc)
+    assert runs_forward(result.data, "openstack compute service set --disable")
+    assert [b for b in result.data.get("vars", {}).values() if "<INSTANCE_ID>" in str(b)]
+    assert result.report["executable"] is False
+
+
+EMERGENCY_HEADINGS = [
+    ("cs", "Krizový postup (uzel je mrtvý)"),
+    ("cs", "Nouzový postup"),
+    ("pl", "Procedura awaryjna"),
+    ("tr", "Acil durum prosedürü"),
+    ("fi", "Hätämenettely"),
+    ("sv", "Nödprocedur"),
+    ("fr", "Procédure d'urgence"),
+    ("de", "Notfallverfahren"),
+    ("es", "Procedimiento de emergencia"),
+    ("it", "Procedura di emergenza"),
+    ("pt", "Procedimento de emergência"),
+    ("ru", "Аварийная процедура"),
+    ("uk", "Аварійна процедура"),
+    ("hu", "Vészhelyzeti eljárás"),
+    ("ro", "Procedură de urgență"),
+    ("id", "Prosedur darurat"),
+    ("ko", "긴급 절차"),
+    ("el", "Έκτακτη διαδικασία"),
+    ("he", "נוהל חירום"),
+]
+
+
+@pytest.mark.parametrize(("lang", "heading"), EMERGENCY_HEADINGS)
+def test_an_emergency_procedure_never_runs_forward(lang: str, heading: str) -> None:
+    doc = _DOC.format(heading=heading, command="nova evacuate ledger-other-vm")
+    data = imported(doc).data
+    assert not runs_forward(data, "ledger-other"), (lang, heading, roles_of(data, "ledger-other"))
+    assert runs_forward(data, "ledger-forward") and runs_forward(data, "ledger-health")

@@ -705,6 +705,7 @@ ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words12_safety.ROLLBACK, re.I)
 CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words12_safety.CONDITIONAL, re.I)
 OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words12_safety.ONLY_IF, re.I)
 DEFERRED = re.compile(DEFERRED.pattern + "|" + words12_safety.DEFERRED, re.I)
+REFERENCE = re.compile(REFERENCE.pattern + "|" + words12_safety.EMERGENCY, re.I)
 
 
 def says_no_rollback(text: str) -> bool:

@@ -100,3 +100,18 @@ DEFERRED = (
     r"j[aä]rgmine (?:sprint|n[aä]dal)|来週|下周|下一个?(?:冲刺|迭代)|הספרינט הבא|השבוע הבא|"
     r"अगले (?:स्प्रिंट|सप्ताह|हफ़्ते)|สัปดาห์หน้า|สปรินต์ถัดไป"
 )
+
+# "## Emergency procedures" in other languages (rules.REFERENCE reads the English one): what
+# the on-call does in a crisis, a note to consult, never the path ("## Krizový postup (uzel je
+# mrtvý)" over `nova evacuate`).
+EMERGENCY = (
+    r"krizov[ýy] postup|nouzov[ýy] postup|havarijn[ií] postup|procedura awaryjna|"
+    r"postępowanie awaryjne|acil durum (?:prosed[uü]r|i[sş]lem)|h[aä]t[aä]menettely|"
+    r"n[oö]dprocedur|n[oø]dprosedyre|proc[ée]dure d['’]urgence|notfall(?:verfahren|prozedur)|"
+    r"procedimiento de emergencia|procedura di emergenza|procedimento de emerg[eê]ncia|"
+    r"аварийн\w* (?:процедур|порядок)|аварійн\w* (?:процедур|порядок)|"
+    r"v[ée]szhelyzeti elj[aá]r[aá]s|"
+    r"procedur[aă] de urgen[tț][aă]|prosedur darurat|quy tr[iì]nh kh[aẩ]n c[aấ]p|긴급\s*절차|"
+    r"緊急(?:時)?手順|紧急(?:流程|预案)|[έε]κτακτη διαδικασ[ίι]α|נוהל חירום|आपातकालीन प्रक्रिया|"
+    r"ขั้นตอนฉุกเฉิน|avarin[eė] proced[uū]r|avārijas procedūr|h[aä]daolukorra protseduur"
+)
