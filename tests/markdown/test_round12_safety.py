@@ -523,3 +523,34 @@ def test_an_emergency_procedure_never_runs_forward(lang: str, heading: str) -> N
     data = imported(doc).data
     assert not runs_forward(data, "ledger-other"), (lang, heading, roles_of(data, "ledger-other"))
     assert runs_forward(data, "ledger-forward") and runs_forward(data, "ledger-health")
+
+
+# Class 7: pandoc's attribute form names a fence's language (`{.bash org-language="sh"}`, an
+# Org-mode export): its commands run, in order; a MinIO trace in it never ends.
+def test_a_pandoc_attribute_fence_is_read_in_its_language() -> None:
+    doc = """# Upgrade the object store
+
+## TODO Backup :prep:
+
+``` {.bash org-language="sh"}
+mc admin config export s3-prod > /srv/backup/minio-config.txt
+```
+
+## TODO Upgrade :upgrade:
+
+``` {.bash}
+mc admin update s3-prod --yes
+```
+
+``` {.bash}
+mc admin trace s3-prod --errors
+```
+"""
+    data = imported(doc).data
+    assert runs_forward(data, "mc admin config export s3-prod")
+    assert runs_forward(data, "mc admin update s3-prod --yes")
+    steps = [s for p in data["phases"] for s in p.get("steps", []) if "run" in s]
+    assert [i for i, s in enumerate(steps) if "config export" in s["run"]] < [
+        i for i, s in enumerate(steps) if "admin update" in s["run"]
+    ]
+    assert not [t for r, t, _ in runs_of(data) if r in ("step", "gate") and "admin trace" in t]

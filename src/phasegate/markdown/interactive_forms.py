@@ -4,9 +4,9 @@ browser (``kcadm.sh config credentials`` without ``--password``, ``oc login`` wi
 ``gh auth login``, ``az login``, ``gcloud auth login``, ``npm login``, ``aws configure``,
 ``kinit`` without a keytab), and a live statistics view (``redis-cli --stat`` / ``--latency``
 / ``-r -1``, ``mongostat`` / ``mongotop`` without a count, ``docker stats`` without
-``--no-stream``, ``docker events``, ``kubectl top`` with ``--watch``). As a plain step each
-hangs until the step's timeout, then rolls back a healthy change; it becomes a manual step or a
-monitor (forever.py decides which), never a plain step or gate.
+``--no-stream``, ``docker events``, MinIO's ``mc admin trace`` / ``mc watch``). As a plain
+step each hangs until the step's timeout, then rolls back a healthy change; it becomes a
+manual step or a monitor (forever.py decides which), never a plain step or gate.
 """
 
 from __future__ import annotations
@@ -94,6 +94,12 @@ def live(name: str, args: list[str], flags: set[str]) -> str | None:
         numbers = [a for a in args if a.isdigit()]
         if name == "mongostat" or numbers or not args:
             return f"`{name}` reports until someone stops it"
+    positional = [a for a in args if not a.startswith("-")]
+    if name in ("mc", "mcli") and (
+        positional[:2] in (["admin", "trace"], ["admin", "top"]) or positional[:1] == ["watch"]
+    ):
+        # MinIO's `mc admin trace`, `mc admin top locks`, `mc watch`: they stream until stopped
+        return f"`{name} {' '.join(positional[:2])}` streams until someone stops it"
     if name in ("docker", "podman") and args[:1] == ["stats"] and "--no-stream" not in flags:
         return f"`{name} stats` refreshes until someone stops it"
     if name in ("docker", "podman") and args[:1] == ["events"] and not _has(args, "--until"):

@@ -269,6 +269,13 @@ def fence_attrs(info: str) -> tuple[str, dict[str, str]]:
             key, sep, value = word.partition("=")
             if key.strip(", "):
                 attrs[key.strip(", ")] = value.strip().strip(",") if sep else "true"
+    if not lang.strip("{}"):
+        # pandoc's attribute form (an Org-mode or rST export): ``{.bash org-language="sh"}``
+        # names the language as a class (blind round 12)
+        classes = [k[1:] for k in attrs if k.startswith(".") and len(k) > 1]
+        if classes:
+            lang = classes[0]
+            attrs = {k: v for k, v in attrs.items() if not k.startswith(".")}
     return lang.lower().strip("{}"), attrs
 
 
