@@ -26,6 +26,10 @@ _CONTAINER_CLOSE = re.compile(r"^:::+\s*$|^\{%-?\s*endhint\s*-?%\}$")
 # GitBook: `{% hint style="warning" %}` … `{% endhint %}` (blind round 11)
 _GITBOOK_OPEN = re.compile(r"""^\{%-?\s*hint\s+style\s*=\s*["']?(\w+)["']?\s*-?%\}$""")
 _ALERT = re.compile(r"^\[!([A-Za-z]+)\][ \t]*\n?")
+# Obsidian's callout: `> [!failure]- If streaming stalls` (a fold marker, then its title on the
+# marker's line); GitHub's five alerts carry no title (blind round 12)
+_CALLOUT = re.compile(r"^\[!([A-Za-z]+)\]([+-]?)[ \t]*([^\n]*)")
+_GITHUB_ALERTS = frozenset({"note", "tip", "important", "warning", "caution"})
 _WARNING_GLYPH = re.compile(r"^\s*(?:⚠️?|❗️?|‼️?|🚨|⛔️?|🛑)")
 _MKDOCS = re.compile(r"^(?:!!!|\?\?\?\+?)\s*([A-Za-z][\w-]*)[^\n]*$")
 # A paragraph of lines each led by a status box or mark (`✅ All pods healthy  ` one per
@@ -83,6 +87,15 @@ class Aside:
             self.open(alert.group(1))
             self.alert = True
             lines = content[alert.end() :].split("\n")
+            callout = _CALLOUT.match(content)
+            if (
+                callout
+                and callout.group(3).strip()
+                and (callout.group(2) or self.kind not in _GITHUB_ALERTS)
+            ):
+                # the callout's title introduces what it holds, as a titled container's does
+                self.title, self.titled = callout.group(3).strip().strip("`*_ ").rstrip(":"), True
+                lines = content[callout.end() :].lstrip("\n").split("\n")
         elif in_quote and not self.kind and _WARNING_GLYPH.match(content):
             # "> ⚠️ La migration `0042` supprime une colonne …: vérifiez d'abord …": a quoted
             # warning, as GitHub's `> [!WARNING]` (to the end of its blockquote)

@@ -22,6 +22,7 @@ from phasegate.markdown import (
     listings,
     monitors,
     mutation,
+    optional_parts,
     placeholders,
     polarity,
     powershell,
@@ -371,6 +372,9 @@ class FenceMapping:
             chunks = [shell.Chunk(attrs.name, script, 0)] if script.strip() else []
         else:
             chunks = shell.split_commands(script)
+            if not self.rollback and self.phase is not None:
+                # `# --- optional: … ---` … `# --- end ---` inside a script (blind round 12)
+                chunks = optional_parts.split(chunks)
         as_check = attrs.check or self.verify or rules.is_verify_text(block.context)
         if as_check and not attrs.check and block.lang not in _NOT_BASH:
             # "## Verify": `curl …/health` + `sed -i …` + `systemctl reload` in one paragraph:

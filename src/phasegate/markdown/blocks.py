@@ -14,6 +14,7 @@ from phasegate.markdown import (
     disowned,
     foreach,
     human,
+    interactive_forms,
     placeholders,
     polarity,
     prompts,
@@ -487,6 +488,7 @@ class BlockMapper(FenceMapping, ItemMapping, TableMapping):
         if isinstance(data.get("run"), str):
             run, unsure = carry.carry(self.draft, data["run"], line)
             data = {**data, "run": placeholders.bind(self.draft, run, line)}
+            interactive_forms.bind_menu(self.draft, data["run"], line)  # `select ENV in …`
             if unsure is not None:
                 data["needs_binding"] = unsure
         if self.when is not None:

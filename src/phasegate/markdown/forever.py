@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import loops, prompts, servers, streams
+from phasegate.markdown import interactive_forms, loops, prompts, servers, streams
 from phasegate.markdown.shellsyntax import ShellTree, commands, parse
 
 _EDITORS = frozenset({"vi", "vim", "nvim", "nano", "emacs", "pico", "joe", "micro", "visudo"})
@@ -42,6 +42,9 @@ def never_ending(text: str, tree: ShellTree | None) -> str | None:
     loop = loops.watch_loop(text)  # `while true; do …; sleep 5; done` (markdown/loops.py)
     if loop is not None:
         return loop
+    menu = interactive_forms.menu(text)  # `select ENV in a b; do …` (blind round 12)
+    if menu is not None:
+        return menu
     found = commands(tree) if tree is not None else [text.split()]
     redirected_stdin = "<" in text and "<(" not in text
     # a server started in the background (`npm start &`) ends its command at once
@@ -76,6 +79,10 @@ def _forever(words: list[str], fed: bool) -> str | None:
     why = prompts.waits_for_answer(name, args, fed)  # `terraform apply` without a plan, …
     if why:
         return why
+    # `kcadm.sh config credentials`, `oc login`, `az login` (blind round 12)
+    why = interactive_forms.signs_in(name, args, fed)
+    if why:
+        return why
     if name == "watch":
         return "`watch` repeats until someone stops it"
     if name in _EDITORS or (name in _KUBE and args[:1] == ["edit"]):
@@ -103,7 +110,11 @@ def _forever(words: list[str], fed: bool) -> str | None:
             return f"`{name} logs -f` follows the log forever"
         if flags & {"-it", "-ti"} or {"-i", "-t"} <= flags or {"--interactive", "--tty"} <= flags:
             return f"`{name} … -it` opens an interactive terminal"
-    why = _follows(name, args, flags) or streams.streams(name, args, flags)
+    why = (
+        _follows(name, args, flags)
+        or streams.streams(name, args, flags)
+        or interactive_forms.live(name, args, flags)  # `redis-cli --stat` (blind round 12)
+    )
     if why:
         return why
     if (

@@ -30,6 +30,7 @@ from phasegate.markdown import (
     sqlsession,
     traffic,
     triggers,
+    undo_sections,
 )
 from phasegate.markdown.blocks import BlockMapper
 from phasegate.markdown.draft import Draft, PhaseDraft
@@ -316,7 +317,18 @@ def _visit(
         ):
             # "Cleanup (after 2 weeks at 100%)": the person's word comes before what follows
             mapper.confirm(section.title, section.line)
+        first = len(target.steps) if target is not None else 0
         mapper.map_blocks()
+        if (
+            target is not None
+            and not is_rollback
+            and not draft.rollback_purpose  # a rollback runbook's way back is its path
+            and section is not walk.title_section
+            and undo_sections.unclassified(section, id(section) in walk.phase_like)
+        ):
+            # "## Gotchas" over `rm -rf`, "## Peruminen" over `REVERT …`: a heading no rule
+            # knows over commands that undo or destroy asks first (blind round 12)
+            undo_sections.ask_first(draft, target, section, first, when)
         prose_only = _mapped(draft) == before  # nothing executable: prose a human has to read
         warned = len(mapper.warned)  # warnings acknowledged are no work of the section's
         if (

@@ -269,6 +269,13 @@ def fence_attrs(info: str) -> tuple[str, dict[str, str]]:
             key, sep, value = word.partition("=")
             if key.strip(", "):
                 attrs[key.strip(", ")] = value.strip().strip(",") if sep else "true"
+    if not lang.strip("{}"):
+        # pandoc's attribute form (an Org-mode or rST export): ``{.bash org-language="sh"}``
+        # names the language as a class (blind round 12)
+        classes = [k[1:] for k in attrs if k.startswith(".") and len(k) > 1]
+        if classes:
+            lang = classes[0]
+            attrs = {k: v for k, v in attrs.items() if not k.startswith(".")}
     return lang.lower().strip("{}"), attrs
 
 
@@ -298,6 +305,7 @@ def parse(text: str) -> Document:
     items: list[Item | None] = []  # the open list items (None until their first paragraph)
     last_text = ""
     aside = admonitions.Aside()
+    quotes: list[bool] = []  # open blockquotes: whether each held a fence
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -319,9 +327,16 @@ def parse(text: str) -> Document:
             items.append(None)
         elif kind == "list_item_close":
             items.pop()
+        elif kind == "blockquote_open":
+            quotes.append(False)
         elif kind == "blockquote_close":
+            held_fence = quotes.pop() if quotes else False
             if aside.alert:
                 aside.close()
+            elif held_fence:
+                # "> STOP if … In that case delete it:" over a quoted fence: the quote's lead-in
+                # ends with the quote; what follows is the section's again (blind round 12)
+                stack[-1].blocks.append(Paragraph(line, "", closes=True))
         elif kind == "inline" and tokens[i - 1].type == "paragraph_open":
             content, code = _inline(tok)
             if "<" in content:
@@ -392,6 +407,8 @@ def parse(text: str) -> Document:
                 if text:
                     stack[-1].blocks.append(note)
         elif kind in ("fence", "code_block"):
+            if quotes:
+                quotes[-1] = True
             lang, attrs = fence_attrs(tok.info) if kind == "fence" else ("", {})
             open_item = next((it for it in reversed(items) if it is not None), None)
             context = open_item.text if open_item is not None else last_text

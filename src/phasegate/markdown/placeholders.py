@@ -611,13 +611,18 @@ def bind(draft: Draft, command: str, line: int) -> str:
     out: list[str] = []
     last = 0
     for start, end, found in find(command):
-        if found.name in BUILTINS:
-            continue
-        ref = "${" + found.name + "}"
+        name = found.name
+        if name in BUILTINS:
+            if found.text.lstrip().startswith("$"):
+                continue  # `$RUN_DIR`: the engine's own variable
+            # `<RUN_ID>` (the id `gh run list` shows): the reader's value, never the engine's
+            # own `$RUN_ID`, and never left to run literally (blind round 12)
+            name = "DOC_" + name
+        ref = "${" + name + "}"
         out.append(command[last:start])
         out.append(f"'\"{ref}\"'" if _in_single_quotes(command, start) else ref)
         last = end
-        _declare(draft, found.name, found.text, line)
+        _declare(draft, name, found.text, line)
     out.append(command[last:])
     for match in _SHELL_VAR.finditer(command):  # `$YOUR_TOKEN`: the reader's value too
         _declare(draft, match.group(1), match.group(0), line)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from phasegate.markdown import languages, words9, words10_safety, words11, words11_safety
+from phasegate.markdown import (
+    languages,
+    words9,
+    words10_safety,
+    words11,
+    words11_safety,
+    words12_safety,
+)
 from phasegate.markdown.memo import memo
 
 # Some text predicates below are memoized (memo.py): pure functions of their text that an
@@ -709,6 +716,16 @@ _HUMAN_GATE = re.compile(words11_safety.HUMAN_GATE, re.I)
 REFERENCE = re.compile(REFERENCE.pattern + "|" + words11_safety.FORBIDDEN, re.I)
 _CHECK_LEAD = re.compile(words11_safety.CHECK_LEAD, re.I)
 _NO_ROLLBACK = re.compile(words11_safety.NO_ROLLBACK, re.I)
+
+
+# Blind round 12: the way back in Baltic languages and Finnish, trouble as "it hangs / something
+# goes wrong", a STOP-if lead-in and "in that case", "only if" and "next sprint"
+# (words12_safety.py), one alternation more each.
+ROLLBACK = re.compile(ROLLBACK.pattern + "|" + words12_safety.ROLLBACK, re.I)
+CONDITIONAL = re.compile(CONDITIONAL.pattern + "|" + words12_safety.CONDITIONAL, re.I)
+OPTIONAL = re.compile(OPTIONAL.pattern + "|" + words12_safety.ONLY_IF, re.I)
+DEFERRED = re.compile(DEFERRED.pattern + "|" + words12_safety.DEFERRED, re.I)
+REFERENCE = re.compile(REFERENCE.pattern + "|" + words12_safety.EMERGENCY, re.I)
 
 
 def says_no_rollback(text: str) -> bool:

@@ -47,6 +47,11 @@ _COMMANDS = frozenset(
             "pg_dropcluster",
             "pg_createcluster",
             "etcdctl",
+            # OpenStack's clients (blind round 12: rST literal blocks of a compute maintenance)
+            "openstack",
+            "nova",
+            "neutron",
+            "cinder",
             "nodetool",
             "cqlsh",
             "kafka-topics.sh",
