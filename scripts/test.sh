@@ -34,9 +34,9 @@ echo "== pytest, two streams: [${first[*]}] and [${second[*]}]"
 with_sigint() {
     python -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"
 }
-with_sigint pytest -q -p no:cacheprovider --durations=15 --basetemp="$out/tmp1" "${first[@]}" >"$out/1.log" 2>&1 &
+with_sigint pytest -q -p no:cacheprovider --durations=40 --basetemp="$out/tmp1" "${first[@]}" >"$out/1.log" 2>&1 &
 one=$!
-with_sigint pytest -q -p no:cacheprovider --durations=15 --basetemp="$out/tmp2" "${second[@]}" >"$out/2.log" 2>&1 &
+with_sigint pytest -q -p no:cacheprovider --durations=40 --basetemp="$out/tmp2" "${second[@]}" >"$out/2.log" 2>&1 &
 two=$!
 status=0
 wait "$one" || status=$?
