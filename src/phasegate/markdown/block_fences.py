@@ -419,6 +419,12 @@ class FenceMapping:
         # "# edit values.local.yaml, then:" between commands: the run waits for the person
         edits = shell.edit_instructions(script) if not rollback and self.phase else []
         script_lines = script.splitlines()
+        # the shell an earlier fence (or line) opened, before each line: `sudo -i -u app`
+        # and no `exit` yet, the reader types these commands there (shellparse.sessions). A
+        # way back is read when things went wrong, from a terminal of its own: it starts
+        # with no shell open, and what it opens stays its own.
+        carried = None if rollback else self.draft.session
+        opened_at, left_open = shellparse.sessions(script, carried) if bash_like else ([], carried)
         for chunk in chunks:
             line = block.line + 1 + chunk.offset
             first = chunk.offset
@@ -448,7 +454,10 @@ class FenceMapping:
                 continue
             self.when = outer if choice is None else decisions.combine(outer, choice)
             if bash_like:
-                kept = self._clean_chunk(chunk, line, rollback and not chunk_check, chunk_check)
+                opened = opened_at[chunk.offset] if chunk.offset < len(opened_at) else None
+                kept = self._clean_chunk(
+                    chunk, line, rollback and not chunk_check, chunk_check, opened
+                )
                 if kept is None:
                     continue
                 chunk = kept  # noqa: PLW2901  (the same chunk, text lines taken out)
@@ -480,6 +489,8 @@ class FenceMapping:
         self.when = saved_when
         if bash_like:  # its functions and arrays, for the fences after it (carry.py)
             carry.remember(self.draft, script, block.line + 1)
+            if not rollback:
+                self.draft.session = left_open
 
     def _powershell(self, block: Fence, attrs: directives.Annotation) -> None:
         """A PowerShell block is one pwsh step (bash's parser does not read it); rollback
@@ -815,12 +826,12 @@ class FenceMapping:
         return None
 
     def _clean_chunk(
-        self, chunk: shell.Chunk, line: int, rollback: bool, check: bool
+        self, chunk: shell.Chunk, line: int, rollback: bool, check: bool, opened: str | None
     ) -> shell.Chunk | None:
         """The chunk with text and never-ending lines taken out (shellparse.py): text a human
         must act on becomes a manual step (or check), the rest a review note with its line;
         None when nothing is left to run."""
-        cleaned = shellparse.clean(chunk.text)
+        cleaned = shellparse.clean(chunk.text, opened)
         if not cleaned.changed:
             return chunk
         if (
@@ -847,15 +858,36 @@ class FenceMapping:
                 self.draft.note(
                     "prompts", line=line + unit.start, what=what, why=unit.forever or ""
                 )
+        typed = [u for u in cleaned.forever if shellparse.typed_elsewhere(u)]
+        if rollback and typed:
+            # the way back typed into another user's or host's shell (`sudo -i -u app`, `cd
+            # ~/live`, `git checkout v1`): a person does it, and the rollback pauses and asks
+            # them — never a rollback that "succeeds" having restarted the old services only
+            said = "; ".join(
+                f"`{rules.one_line(u.text, 60)}`" for u in typed if not shellparse.opens_shell(u)
+            )
+            shell_of = opened or next(
+                (u.lines[0].strip() for u in typed if shellparse.opens_shell(u)), "another"
+            )
+            way = decisions.Lead(
+                f"by hand, in the shell `{shell_of}` opens: {said or typed[0].text.strip()}",
+                line + typed[0].start,
+            )
+            decisions.decide_rollback(self.draft, self.phase, self.section, [way])
         if not rollback and self.phase is not None:
-            self._manual_for(chunk, cleaned, line, check)
+            self._manual_for(chunk, cleaned, line, check, opened)
         if cleaned.commands == 0:
             self._flush_manual()
             return None
         return shell.Chunk(chunk.name, cleaned.script, chunk.offset)
 
     def _manual_for(
-        self, chunk: shell.Chunk, cleaned: shellparse.Cleaned, line: int, check: bool
+        self,
+        chunk: shell.Chunk,
+        cleaned: shellparse.Cleaned,
+        line: int,
+        check: bool,
+        opened: str | None,
     ) -> None:
         """A person does what the fence describes (add a DNS record) or watches what never
         ends (`kubectl get pods -w`): the run waits for them instead of running it."""
@@ -863,7 +895,7 @@ class FenceMapping:
         first = next(
             (
                 u.start
-                for u in shellparse.analyse(chunk.text)
+                for u in shellparse.analyse(chunk.text, opened)
                 if u.kind == "command" and not u.forever
             ),
             None,

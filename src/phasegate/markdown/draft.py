@@ -150,6 +150,9 @@ class Draft:
     fish_defs: dict[str, str] = field(default_factory=dict)  # fish `set`s (fishshell.py)
     # every $NAME / ${NAME} the document writes anywhere (human.config_settings)
     referenced: set[str] = field(default_factory=set)
+    # the interactive shell the fences so far left open (`sudo -i -u app`, `ssh host` with no
+    # `exit` yet): later fences' commands are typed there (shellparse.sessions)
+    session: str | None = None
     # shell functions and arrays the fences so far defined, by name (carry.py)
     definitions: dict[str, Definition] = field(default_factory=dict)
     # conditions a human must bind before the run (triggers.py): (phase or plan, step)

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 
 from phasegate.markdown import devonly, listings, placeholders
-from phasegate.markdown.forever import SESSIONS, never_ending, never_ending_text
+from phasegate.markdown.forever import SESSIONS, SSH_SHELL, never_ending, never_ending_text
 from phasegate.markdown.memo import memo
 from phasegate.markdown.shellsyntax import ShellTree, bash_n, commands, complete_unit
 from phasegate.markdown.shellsyntax import parse as _bashlex
@@ -103,26 +103,69 @@ class Unit:
         return self.kind not in ("command", "comment", "blank")
 
 
-def analyse(script: str) -> list[Unit]:
+def analyse(script: str, opened: str | None = None) -> list[Unit]:
     """The fence cut into units, each with its kind. Fresh units each call (a caller may
     change its own); the analysis itself is memoized by the script's text (memo.py): a
     fence's chunk is cut once for its cleaning, again for what it carries to later chunks and
-    for its reads and changes, and a 2 MB document holds ~1,100 such calls for ~600 texts."""
-    return [Unit(start, list(lines), kind, why) for start, lines, kind, why in _analysed(script)]
+    for its reads and changes, and a 2 MB document holds ~1,100 such calls for ~600 texts.
+    ``opened``: the interactive shell an earlier fence left open (``sudo -i -u app`` with no
+    ``exit`` yet): the reader types this fence's commands into it (``sessions``)."""
+    return [
+        Unit(start, list(lines), kind, why) for start, lines, kind, why in _analysed(script, opened)
+    ]
 
 
 @memo(2048)
-def _analysed(script: str) -> tuple[tuple[int, tuple[str, ...], str, str | None], ...]:
-    return tuple((u.start, tuple(u.lines), u.kind, u.forever) for u in _analyse(script))
+def _analysed(
+    script: str, opened: str | None
+) -> tuple[tuple[int, tuple[str, ...], str, str | None], ...]:
+    return tuple((u.start, tuple(u.lines), u.kind, u.forever) for u in _analyse(script, opened))
 
 
-def _analyse(script: str) -> list[Unit]:
+def sessions(script: str, opened: str | None = None) -> tuple[list[str | None], str | None]:
+    """The interactive shell open before each line of ``script`` (None: this machine, this
+    user) when ``opened`` was open before it, and the one still open after it. A runbook is
+    typed into one terminal: `sudo -i -u mastodon` in one fence and `git checkout v4.3.2` in
+    the next, "in the same session", is a command for mastodon's shell in ~/live, never for
+    the runner's; the session lasts until an `exit` (or `logout`) line closes it."""
+    units = analyse(script, opened)
+    before: list[str | None] = [None] * len(script.splitlines())
+    current, how = opened, None
+    for unit in units:
+        for index in range(unit.start, min(unit.start + len(unit.lines), len(before))):
+            before[index] = current
+        if unit.kind == SESSION_END:
+            current = None
+        elif unit.kind == "command" and current is None and unit.forever in SESSIONS:
+            current, how = unit.lines[0].strip(), unit.forever
+    # Only another user's shell on this machine is carried to later fences: a runbook's
+    # `ssh bastion` left open is most often where it says to run location-free commands from
+    # (`aws …`, `consul kv put …`), and within its own fence it is already a person's.
+    return before, None if how == SSH_SHELL else current
+
+
+_TYPED = "typed in the shell "
+
+
+def typed_elsewhere(unit: Unit) -> bool:
+    """A command that opens another user's or host's shell (``sudo -i``, ``ssh host``), or is
+    typed into one: never run here as this user."""
+    why = unit.forever or ""
+    return why in SESSIONS or why.startswith(_TYPED)
+
+
+def opens_shell(unit: Unit) -> bool:
+    """``sudo -i``, ``su - app``, ``ssh host``: the command that opens that shell."""
+    return unit.forever in SESSIONS
+
+
+def _analyse(script: str, opened: str | None = None) -> list[Unit]:
     lines = script.splitlines()
     # placeholders bound before the parse: `-p <port> > out` is no redirection from `port>`
     parsed = [placeholders.mask_for_parsing(line) for line in lines]
     units: list[Unit] = []
     in_output = False  # after "# Output (truncated)" or a `NAME READY STATUS` header
-    opened: str | None = None  # `ssh host` / `su - app` / `sudo -i`: lines typed in that shell
+    # `ssh host` / `su - app` / `sudo -i` (here or in an earlier fence): lines typed in that shell
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -168,7 +211,7 @@ def _analyse(script: str) -> list[Unit]:
             if why is None and opened is not None:
                 # typed into the shell the line above opened (on another host, as another
                 # user): never run here, where it would act on the wrong machine or user
-                why = f"typed in the shell `{opened}` opens, not on this machine as this user"
+                why = f"{_TYPED}`{opened}` opens, not on this machine as this user"
             elif why in SESSIONS and opened is None:
                 opened = stripped
             units.append(Unit(i, body, "command", why))
@@ -216,8 +259,8 @@ class Cleaned:
         return bool(self.texts or self.forever)
 
 
-def clean(script: str) -> Cleaned:
-    units = analyse(script)
+def clean(script: str, opened: str | None = None) -> Cleaned:
+    units = analyse(script, opened)
     out: list[str] = []
     texts: list[Unit] = []
     forever: list[Unit] = []
