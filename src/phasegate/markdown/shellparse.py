@@ -122,14 +122,21 @@ def _analysed(
     return tuple((u.start, tuple(u.lines), u.kind, u.forever) for u in _analyse(script, opened))
 
 
+# What could open another user's or host's shell (forever.py's SESSIONS): a fence without any
+# of these words opens none.
+_OPENS_SHELL = re.compile(r"\b(?:sudo|su|ssh)\b")
+
+
 def sessions(script: str, opened: str | None = None) -> tuple[list[str | None], str | None]:
     """The interactive shell open before each line of ``script`` (None: this machine, this
     user) when ``opened`` was open before it, and the one still open after it. A runbook is
     typed into one terminal: `sudo -i -u mastodon` in one fence and `git checkout v4.3.2` in
     the next, "in the same session", is a command for mastodon's shell in ~/live, never for
     the runner's; the session lasts until an `exit` (or `logout`) line closes it."""
-    units = analyse(script, opened)
     before: list[str | None] = [None] * len(script.splitlines())
+    if opened is None and not _OPENS_SHELL.search(script):
+        return before, None  # most fences: nothing opens a shell, nothing to carry (no parse)
+    units = analyse(script, opened)
     current, how = opened, None
     for unit in units:
         for index in range(unit.start, min(unit.start + len(unit.lines), len(before))):
