@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import workloads
-from measure import child_env
+from measure import child_env, interleaved
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
@@ -101,21 +101,8 @@ def compare(args: argparse.Namespace) -> int:
     }
     for name in ("base", "candidate"):  # warm the bytecode caches; not measured
         cases[name]()
-    wall: dict[str, list[float]] = {name: [] for name in cases}
-    cpu: dict[str, list[float]] = {name: [] for name in cases}
     names = list(cases)
-    for rep in range(args.reps):
-        order = names[rep % 3 :] + names[: rep % 3]
-        for name in order:
-            w, c = cases[name]()
-            wall[name].append(w)
-            cpu[name].append(c)
-        print(
-            f"round {rep + 1}/{args.reps} load {os.getloadavg()[0]:.1f}: "
-            + ", ".join(f"{n} {wall[n][-1]:.2f}s/{cpu[n][-1]:.2f}s cpu" for n in names),
-            file=sys.stderr,
-            flush=True,
-        )
+    wall, cpu = interleaved(cases, args.reps)
     med = {n: (statistics.median(wall[n]), statistics.median(cpu[n])) for n in names}
     bw, bc = med["bash"]
     print(f"{args.shape}, {args.steps} steps, {args.reps} rounds, store {args.store or 'sqlite'}")

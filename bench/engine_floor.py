@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 import workloads
-from measure import child_env
+from measure import child_env, interleaved
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
@@ -133,20 +133,7 @@ def main() -> int:
     for name in ("phasegate-1", "phasegate"):  # warm the bytecode caches; not measured
         cases[name]()
     names = list(cases)
-    wall: dict[str, list[float]] = {name: [] for name in names}
-    cpu: dict[str, list[float]] = {name: [] for name in names}
-    for rep in range(args.reps):
-        order = names[rep % len(names) :] + names[: rep % len(names)]
-        for name in order:
-            w, c = cases[name]()
-            wall[name].append(w)
-            cpu[name].append(c)
-        print(
-            f"round {rep + 1}/{args.reps} load {os.getloadavg()[0]:.1f}: "
-            + ", ".join(f"{n} {wall[n][-1]:.2f}s/{cpu[n][-1]:.2f}s" for n in names),
-            file=sys.stderr,
-            flush=True,
-        )
+    wall, cpu = interleaved(cases, args.reps)
     med = {n: (statistics.median(wall[n]), statistics.median(cpu[n])) for n in names}
     bw, bc = med["bash"]
     print(f"chain-argv, {args.steps} steps ({2 * args.steps} spawns), {args.reps} rounds")

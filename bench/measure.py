@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,3 +228,27 @@ def table(rows: list[list[str]]) -> str:
         return " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([line(head), "-+-".join("-" * w for w in widths), *map(line, rows)])
+
+
+def interleaved(
+    cases: dict[str, Callable[[], tuple[float, float]]], reps: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each case once per round, in an order rotated from round to round (so that the load of
+    the moment falls on every case alike): ``(wall, cpu)`` seconds per case, one per round,
+    each round's line on stderr."""
+    names = list(cases)
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for rep in range(reps):
+        order = names[rep % len(names) :] + names[: rep % len(names)]
+        for name in order:
+            w, c = cases[name]()
+            wall[name].append(w)
+            cpu[name].append(c)
+        print(
+            f"round {rep + 1}/{reps} load {os.getloadavg()[0]:.1f}: "
+            + ", ".join(f"{n} {wall[n][-1]:.2f}s/{cpu[n][-1]:.2f}s" for n in names),
+            file=sys.stderr,
+            flush=True,
+        )
+    return wall, cpu
