@@ -150,8 +150,9 @@ class Draft:
     fish_defs: dict[str, str] = field(default_factory=dict)  # fish `set`s (fishshell.py)
     # every $NAME / ${NAME} the document writes anywhere (human.config_settings)
     referenced: set[str] = field(default_factory=set)
-    # the interactive shell the fences so far left open (`sudo -i -u app`, `ssh host` with no
-    # `exit` yet): later fences' commands are typed there (shellparse.sessions)
+    # another user's shell the fences so far left open (`sudo -i -u app`, `su - app` with no
+    # `exit` yet; an open `ssh host` is not carried): later fences' commands are typed there
+    # (shellparse.sessions)
     session: str | None = None
     # shell functions and arrays the fences so far defined, by name (carry.py)
     definitions: dict[str, Definition] = field(default_factory=dict)

@@ -157,8 +157,7 @@ _TYPED = "typed in the shell "
 def typed_elsewhere(unit: Unit) -> bool:
     """A command that opens another user's or host's shell (``sudo -i``, ``ssh host``), or is
     typed into one: never run here as this user."""
-    why = unit.forever or ""
-    return why in SESSIONS or why.startswith(_TYPED)
+    return opens_shell(unit) or (unit.forever or "").startswith(_TYPED)
 
 
 def opens_shell(unit: Unit) -> bool:
